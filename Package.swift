@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "pgtrace",
+    products: [
+        .library(name: "PGTrace", targets: ["PGTrace"]),
+        .executable(name: "pgtrace", targets: ["pgtrace"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+        .target(
+            name: "PGTrace",
+            dependencies: ["CLibXML2"]
+        ),
+        .executableTarget(
+            name: "pgtrace",
+            dependencies: [
+                "PGTrace",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "PGTraceTests",
+            dependencies: ["PGTrace"]
+        ),
+    ]
+)

@@ -1,0 +1,64 @@
+/// One run of pgtrace over one or more traces: reads each in turn through the replay engine
+/// and its checkers. Lock classes and the lock-order graph span all the traces, as lockdep's
+/// graph spans every execution it saw; the machine state starts afresh with each trace.
+public final class Analysis {
+    public let options: AnalysisOptions
+    public let symbols = SymbolTable()
+    public let classes = LockClassTable()
+    public let graph = LockGraph()
+    public let context: CheckerContext
+    private let checkers: [ReplayObserver]
+    public private(set) var eventCount = 0
+
+    public init(options: AnalysisOptions = AnalysisOptions()) {
+        self.options = options
+        context = CheckerContext(symbols: symbols, classes: classes, options: options)
+        checkers = [
+            RecursiveLockingChecker(context: context),
+            CircularDependencyChecker(graph: graph, context: context),
+            BadUnlockChecker(context: context),
+            LockDepthChecker(context: context),
+            HeldAtEndChecker(context: context),
+        ]
+    }
+
+    /// Reads and replays the trace at `path` (`-` for standard input), naming it `displayName`
+    /// in reports.
+    public func analyze(path: String, displayName: String? = nil) throws {
+        let name = displayName ?? (path == "-" ? "<stdin>" : path)
+        try run(name: name) { reader, header, event in
+            try reader.read(path: path, header: header, event: event)
+        }
+    }
+
+    /// Reads and replays a trace held in memory.
+    public func analyze(bytes: [UInt8], displayName: String) throws {
+        try run(name: displayName) { reader, header, event in
+            try reader.read(bytes: bytes, header: header, event: event)
+        }
+    }
+
+    private func run(
+        name: String,
+        read: (TraceReader, (TraceHeader) throws -> Void, (Event) throws -> Void) throws -> Void
+    ) throws {
+        let fileIndex = context.addFile(name)
+        let reader = TraceReader(displayName: name, fileIndex: fileIndex, symbols: symbols, classes: classes)
+        var engine: ReplayEngine?
+        try read(
+            reader,
+            { header in
+                engine = ReplayEngine(
+                    header: header, fileName: name, classes: self.classes, symbols: self.symbols,
+                    observers: self.checkers)
+            },
+            { event in try engine!.apply(event) })
+        engine?.finish()
+        eventCount += engine?.eventCount ?? 0
+    }
+
+    /// The findings so far, in the order they were found.
+    public var findings: [Finding] { context.findings }
+    public var notes: [AnalysisNote] { context.notes }
+    public var files: [String] { context.files }
+}

@@ -1,0 +1,71 @@
+/// What every checker of one analysis shares: the names behind symbols and classes, the
+/// trace files, and the list of findings (one per distinct problem, in the order found).
+public final class CheckerContext {
+    public let symbols: SymbolTable
+    public let classes: LockClassTable
+    public let options: AnalysisOptions
+    public private(set) var files: [String] = []
+    public private(set) var findings: [Finding] = []
+    /// Things worth knowing that are not findings (locks held at the end of a trace).
+    public private(set) var notes: [AnalysisNote] = []
+    private var reportedKeys: Set<String> = []
+
+    public init(symbols: SymbolTable, classes: LockClassTable, options: AnalysisOptions) {
+        self.symbols = symbols
+        self.classes = classes
+        self.options = options
+    }
+
+    func addFile(_ name: String) -> Int {
+        files.append(name)
+        return files.count - 1
+    }
+
+    /// Records `finding` unless one with the same rule and key was reported before.
+    public func report(_ finding: Finding) {
+        let key = finding.rule.rawValue + "|" + finding.key
+        guard reportedKeys.insert(key).inserted else { return }
+        findings.append(finding)
+    }
+
+    public func note(_ message: String, evidence: Evidence) {
+        notes.append(AnalysisNote(message: message, evidence: evidence))
+    }
+
+    /// Whether a finding of `rule` with `key` has been reported.
+    public func hasReported(_ rule: Rule, key: String) -> Bool {
+        reportedKeys.contains(rule.rawValue + "|" + key)
+    }
+
+    /// A class as lockdep prints it: its name, and `/N` for a nesting subclass.
+    public func name(of id: ClassID) -> String {
+        let key = classes[id].key
+        return key.subclass == 0 ? symbols[key.name] : "\(symbols[key.name])/\(key.subclass)"
+    }
+
+    public func name(of ref: LockRef) -> String {
+        ref.subclass == 0 ? symbols[ref.name] : "\(symbols[ref.name])/\(ref.subclass)"
+    }
+
+    public func evidence(_ site: EventSite, _ role: String) -> Evidence {
+        Evidence(
+            file: files[site.position.file], line: site.position.line,
+            column: site.position.column, event: site.position.event, cpu: site.cpu,
+            task: site.task.map { symbols[$0] }, at: site.at.map { symbols[$0] },
+            function: site.function.map { symbols[$0] }, role: role)
+    }
+}
+
+/// Settings of one analysis.
+public struct AnalysisOptions: Sendable {
+    /// Lockdep's MAX_LOCK_DEPTH: more locks held at once is `depth-overflow`.
+    public var maxDepth: Int = 48
+
+    public init(maxDepth: Int = 48) { self.maxDepth = maxDepth }
+}
+
+/// A remark on a trace that is not a finding and never fails a run.
+public struct AnalysisNote: Hashable, Sendable {
+    public var message: String
+    public var evidence: Evidence
+}

@@ -1,0 +1,87 @@
+/// Builds the lock-order graph as lockdep does and reports `circular-dependency` when a new
+/// dependency closes a strong cycle. A lock sequence already validated (same chain key) costs
+/// one hash lookup, as with lockdep's chain cache.
+public final class CircularDependencyChecker: ReplayObserver {
+    public let graph: LockGraph
+    private let context: CheckerContext
+    private var validatedChains: Set<UInt64> = []
+
+    public init(graph: LockGraph, context: CheckerContext) {
+        self.graph = graph
+        self.context = context
+    }
+
+    public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
+        // Lockdep validates no trylock: it cannot wait, so it cannot deadlock.
+        guard !lock.isTry else { return }
+        guard validatedChains.insert(lock.chainKey).inserted else { return }
+        let held = replay.heldLocks(cpu: lock.site.cpu)
+        // A chain head (the first lock of its context) depends on nothing.
+        guard !held.isEmpty else { return }
+        // Holding the class already is recursion: either read-after-read, which adds no
+        // dependency, or a recursive-locking bug that lockdep stops at.
+        if held.contains(where: { $0.classID == lock.classID }) { return }
+        // Lockdep's check_prevs_add: depend on the nearest held lock, and on each trylock
+        // above it (a trylock's own dependencies were never recorded).
+        for holder in held.reversed() {
+            addDependency(holder: holder, next: lock)
+            if !holder.isTry { break }
+        }
+    }
+
+    private func addDependency(holder: HeldLock, next: HeldLock) {
+        let types = DependencyTypes(holder: holder.mode, next: next.mode)
+        let known = graph.edge(from: holder.classID, to: next.classID)?.types ?? []
+        if !known.isSuperset(of: types),
+            let path = graph.strongPath(
+                from: next.classID, nextMode: next.mode, to: holder.classID, holderMode: holder.mode)
+        {
+            report(holder: holder, next: next, path: path)
+        }
+        graph.add(
+            from: holder.classID, to: next.classID,
+            types: types,
+            holderSite: holder.site, site: next.site)
+    }
+
+    private func report(holder: HeldLock, next: HeldLock, path: [LockDependency]) {
+        // The cycle, following its edges: next -> ... -> holder -> next.
+        let cycle = [next.classID] + path.map(\.to)
+        let names = cycle.map(context.name(of:))
+        let key = names.sorted().joined(separator: " ")
+        guard !context.hasReported(.circularDependency, key: key) else { return }
+
+        let newLink = ChainLink(
+            holder: context.name(of: holder.classID), acquired: context.name(of: next.classID),
+            holderEvidence: context.evidence(holder.site, "holds \(context.name(of: holder.classID))"),
+            evidence: context.evidence(next.site, "acquires \(context.name(of: next.classID))"))
+        let links = path.map { edge in
+            ChainLink(
+                holder: context.name(of: edge.from), acquired: context.name(of: edge.to),
+                holderEvidence: context.evidence(edge.holderSite, "holds \(context.name(of: edge.from))"),
+                evidence: context.evidence(edge.site, "acquires \(context.name(of: edge.to)) while holding \(context.name(of: edge.from))"))
+        } + [newLink]
+
+        let source = names[0]
+        let target = context.name(of: holder.classID)
+        let parent = path.count > 1 ? context.name(of: path[path.count - 1].from) : source
+        let scenario = Scenario(
+            columns: ["CPU0", "CPU1"],
+            steps: [
+                (0, "lock(\(target));"), (1, "lock(\(parent));"), (1, "lock(\(target));"),
+                (0, "lock(\(source));"),
+            ])
+        var notes: [String] = []
+        if path.count > 1 {
+            notes.append("Chain exists of: \(source) --> \(parent) --> \(target)")
+        }
+        let order = (names + [names[0]]).joined(separator: " -> ")
+        context.report(
+            Finding(
+                rule: .circularDependency, severity: .error,
+                message: "\(target) is held while acquiring \(source), but \(source) already depends on \(target) (\(order))",
+                locks: names,
+                locations: [newLink.evidence, newLink.holderEvidence] + links.dropLast().map(\.evidence),
+                chain: links, scenario: scenario, notes: notes, key: key))
+    }
+}

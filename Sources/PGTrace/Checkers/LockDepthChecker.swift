@@ -1,0 +1,28 @@
+/// Reports `depth-overflow`: more locks held at once by one task (with the irq frames on top
+/// of it) than `--max-depth`, lockdep's MAX_LOCK_DEPTH.
+public final class LockDepthChecker: ReplayObserver {
+    private let context: CheckerContext
+
+    public init(context: CheckerContext) { self.context = context }
+
+    public func replay(_ replay: ReplayEngine, didAcquire lock: HeldLock) {
+        let held = replay.allHeldLocks(cpu: lock.site.cpu)
+        let limit = context.options.maxDepth
+        guard held.count > limit else { return }
+        let name = context.name(of: lock.classID)
+        var counts: [String: Int] = [:]
+        for lock in held { counts[context.name(of: lock.classID), default: 0] += 1 }
+        let most = counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(3)
+        context.report(
+            Finding(
+                rule: .depthOverflow, severity: .error,
+                message: "\(held.count) locks held at once on cpu \(lock.site.cpu), more than the limit of \(limit) (most held: "
+                    + most.map { "\($0.key) x\($0.value)" }.joined(separator: ", ") + ")",
+                locks: most.map(\.key),
+                locations: [
+                    context.evidence(lock.site, "acquires \(name), lock number \(held.count)"),
+                    context.evidence(held[0].site, "holds \(context.name(of: held[0].classID)), the first of them"),
+                ],
+                key: "\(context.files[lock.site.position.file])|\(held[0].site.position.event)"))
+    }
+}

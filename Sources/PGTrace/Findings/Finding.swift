@@ -1,0 +1,111 @@
+/// One event cited as evidence, resolved to text so that reporters need no tables.
+public struct Evidence: Hashable, Sendable {
+    public var file: String
+    public var line: Int
+    public var column: Int
+    public var event: Int
+    public var cpu: Int
+    public var task: String?
+    public var at: String?
+    public var function: String?
+    /// What this event shows, in a few words ("acquires pgd_lock", "holds mm->page_table_lock").
+    public var role: String
+
+    public init(
+        file: String, line: Int, column: Int, event: Int, cpu: Int, task: String? = nil,
+        at: String? = nil, function: String? = nil, role: String
+    ) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.event = event
+        self.cpu = cpu
+        self.task = task
+        self.at = at
+        self.function = function
+        self.role = role
+    }
+
+    /// `file:line (event N)`.
+    public var place: String { "\(file):\(line) (event \(event))" }
+
+    /// The kernel source behind the event, as `fn at` or whichever is known.
+    public var source: String? {
+        switch (function, at) {
+        case let (fn?, at?): return "\(fn) (\(at))"
+        case let (fn?, nil): return fn
+        case let (nil, at?): return at
+        case (nil, nil): return nil
+        }
+    }
+}
+
+/// One edge of a reported dependency chain: `holder` was held when `acquired` was taken.
+public struct ChainLink: Hashable, Sendable {
+    public var holder: String
+    public var acquired: String
+    /// Where the holder was taken.
+    public var holderEvidence: Evidence
+    /// Where the acquisition that created the dependency happened.
+    public var evidence: Evidence
+}
+
+/// A "Possible unsafe locking scenario": columns of steps, one column per cpu.
+public struct Scenario: Hashable, Sendable {
+    public var columns: [String]
+    /// Each step: which column, and what it does.
+    public var steps: [(column: Int, action: String)]
+
+    public init(columns: [String], steps: [(column: Int, action: String)]) {
+        self.columns = columns
+        self.steps = steps
+    }
+
+    public static func == (lhs: Scenario, rhs: Scenario) -> Bool {
+        lhs.columns == rhs.columns && lhs.steps.map(\.column) == rhs.steps.map(\.column)
+            && lhs.steps.map(\.action) == rhs.steps.map(\.action)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(columns)
+        for step in steps {
+            hasher.combine(step.column)
+            hasher.combine(step.action)
+        }
+    }
+}
+
+/// A problem the analysis found, with the events that prove it.
+public struct Finding: Hashable, Sendable {
+    public var rule: Rule
+    public var severity: Severity
+    /// One line a kernel developer understands.
+    public var message: String
+    /// The lock classes (or objects) involved, in the order the message tells them.
+    public var locks: [String]
+    /// The evidence, most important first.
+    public var locations: [Evidence]
+    /// The dependency chain behind a cycle or an inversion.
+    public var chain: [ChainLink]
+    public var scenario: Scenario?
+    /// Further lines of explanation (what the fix would be, what lockdep would say).
+    public var notes: [String]
+    /// Identifies the finding independent of line numbers: one finding per distinct problem.
+    public var key: String
+
+    public init(
+        rule: Rule, severity: Severity, message: String, locks: [String],
+        locations: [Evidence], chain: [ChainLink] = [], scenario: Scenario? = nil,
+        notes: [String] = [], key: String
+    ) {
+        self.rule = rule
+        self.severity = severity
+        self.message = message
+        self.locks = locks
+        self.locations = locations
+        self.chain = chain
+        self.scenario = scenario
+        self.notes = notes
+        self.key = key
+    }
+}

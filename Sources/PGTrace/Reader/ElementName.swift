@@ -1,0 +1,102 @@
+/// The elements of trace format v1.
+enum ElementName: String, CaseIterable {
+    // Document structure
+    case trace, meta, config, note, classes, `class`, events
+
+    // Execution contexts
+    case irqDisable = "irq-disable", irqEnable = "irq-enable"
+    case hardirqEnter = "hardirq-enter", hardirqExit = "hardirq-exit"
+    case softirqEnter = "softirq-enter", softirqExit = "softirq-exit"
+    case bhDisable = "bh-disable", bhEnable = "bh-enable"
+    case mightSleep = "might-sleep"
+
+    // Locks
+    case acquire, release, contended
+
+    // IPIs
+    case ipiSend = "ipi-send", ipiHandle = "ipi-handle"
+
+    // pgd_list
+    case pgdAlloc = "pgd-alloc", pgdFree = "pgd-free"
+    case pgdPopulate = "pgd-populate", pgdClear = "pgd-clear"
+    case pgdListAdd = "pgd-list-add", pgdListDel = "pgd-list-del"
+    case listWalkBegin = "list-walk-begin", listWalkVisit = "list-walk-visit"
+    case listWalkEnd = "list-walk-end"
+
+    // Pinning
+    case setReadOnly = "set-ro", setReadWrite = "set-rw", pin, unpin
+    case ptWrite = "pt-write", tlbFlush = "tlb-flush"
+
+    // Freeing page tables
+    case locklessWalkBegin = "lockless-walk-begin", locklessWalkEnd = "lockless-walk-end"
+    case walkAccess = "walk-access", tableUnlink = "table-unlink"
+    case rcuGracePeriod = "rcu-grace-period", tableFree = "table-free"
+
+    // kmap
+    case kmap, kunmap, pageFree = "page-free"
+
+    static let byName: [String: ElementName] = Dictionary(
+        uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
+
+    /// Whether this element is an event (a child of `<events>`).
+    var isEvent: Bool {
+        switch self {
+        case .trace, .meta, .config, .note, .classes, .class, .events: return false
+        default: return true
+        }
+    }
+
+    /// The attributes this element takes besides the ones every event takes.
+    var attributes: Set<AttributeName> {
+        switch self {
+        case .trace: return [.version, .source, .cpus]
+        case .meta, .classes, .events: return []
+        case .config: return [.name, .value]
+        case .note: return [.text]
+        case .class: return [.name, .type, .slots]
+        case .irqDisable, .irqEnable, .hardirqExit, .softirqExit, .bhDisable, .bhEnable,
+            .mightSleep, .listWalkEnd, .locklessWalkBegin, .locklessWalkEnd, .rcuGracePeriod:
+            return []
+        case .hardirqEnter: return [.irq]
+        case .softirqEnter: return [.vec]
+        case .acquire: return [.lock, .instance, .subclass, .mode, .try, .irq, .bh]
+        case .release: return [.lock, .instance, .subclass, .irq, .bh]
+        case .contended: return [.lock, .instance, .subclass]
+        case .ipiSend: return [.targets, .wait, .reason]
+        case .ipiHandle: return [.from]
+        case .pgdAlloc, .pgdFree: return [.pgd]
+        case .pgdPopulate, .pgdClear: return [.pgd, .index]
+        case .pgdListAdd, .pgdListDel: return [.pgd, .lock]
+        case .listWalkBegin: return [.walker]
+        case .listWalkVisit: return [.pgd]
+        case .setReadOnly, .setReadWrite: return [.page, .level, .ptl]
+        case .pin, .unpin: return [.page, .level]
+        case .ptWrite: return [.page]
+        case .tlbFlush: return [.targets, .mode, .wait]
+        case .walkAccess, .tableUnlink, .tableFree: return [.table]
+        case .kmap: return [.page, .series, .atomic]
+        case .kunmap: return [.page, .series]
+        case .pageFree: return [.page]
+        }
+    }
+}
+
+/// The attributes of trace format v1.
+enum AttributeName: String, CaseIterable {
+    // Every event
+    case cpu, task, t, at, fn
+    // Document
+    case version, source, cpus, name, value, type, slots, text
+    // Events
+    case irq, vec, lock, instance, subclass, mode, `try`, bh
+    case targets, wait, reason, from
+    case pgd, index, walker
+    case page, level, ptl
+    case table
+    case series, atomic
+
+    static let byName: [String: AttributeName] = Dictionary(
+        uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
+
+    static let common: Set<AttributeName> = [.cpu, .task, .t, .at, .fn]
+}

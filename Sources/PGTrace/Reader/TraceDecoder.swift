@@ -1,0 +1,288 @@
+/// Turns the elements of one trace document, in order, into its header, its class
+/// declarations and typed events. It knows the document's structure and every element's
+/// attributes; it knows nothing of XML syntax (that is `TraceReader`'s) nor of what the
+/// events mean (that is the replay's).
+struct TraceDecoder {
+    enum Section { case document, trace, meta, classes, events, event, extensionElement }
+
+    let fileIndex: Int
+    let symbols: SymbolTable
+    let classes: LockClassTable
+
+    private(set) var header = TraceHeader()
+    private var stack: [Section] = [.document]
+    private var seenSections: Set<ElementName> = []
+    private var attributes = AttributeValues()
+    private var eventCount = 0
+    private var lastTime: Int64?
+    private var extensionDepth = 0
+
+    init(fileIndex: Int, symbols: SymbolTable, classes: LockClassTable) {
+        self.fileIndex = fileIndex
+        self.symbols = symbols
+        self.classes = classes
+    }
+
+    /// What a start tag produced.
+    enum Output {
+        case none
+        case header(TraceHeader)
+        case event(Event)
+    }
+
+    /// Whether the document has been closed (its `</trace>` seen).
+    var isComplete: Bool { stack == [.document] && seenSections.contains(.trace) }
+
+    /// Whether the decoder is inside an `x-` extension element, where anything goes.
+    var isInExtension: Bool { extensionDepth > 0 }
+
+    mutating func startElement(
+        _ name: String, attributes raw: [(String, String)], line: Int, column: Int
+    ) throws(DecodeFailure) -> Output {
+        if extensionDepth > 0 || name.hasPrefix("x-") {
+            extensionDepth += 1
+            return .none
+        }
+        let section = stack.last!
+        guard let element = ElementName.byName[name] else {
+            throw DecodeFailure("unknown element <\(name)>; expected \(expectedChildren(of: section))")
+        }
+        attributes.reset(for: element)
+        for (attributeName, value) in raw { try attributes.set(attributeName, value) }
+
+        switch (section, element) {
+        case (.document, .trace):
+            guard !seenSections.contains(.trace) else { throw DecodeFailure("a second <trace> root") }
+            seenSections.insert(.trace)
+            let version = try attributes.required(.version)
+            guard version == "1" else {
+                throw DecodeFailure("unsupported trace format version '\(version)'; this pgtrace reads version 1")
+            }
+            header.version = version
+            header.source = attributes[.source]
+            header.cpus = try attributes.integer(.cpus, minimum: 1)
+            stack.append(.trace)
+            return .none
+        case (.trace, .meta), (.trace, .classes), (.trace, .events):
+            guard !seenSections.contains(element) else {
+                throw DecodeFailure("a second <\(element.rawValue)> in <trace>")
+            }
+            if element != .events, seenSections.contains(.events) {
+                throw DecodeFailure("<\(element.rawValue)> must come before <events>")
+            }
+            if element == .meta, seenSections.contains(.classes) {
+                throw DecodeFailure("<meta> must come before <classes>")
+            }
+            seenSections.insert(element)
+            stack.append(element == .meta ? .meta : element == .classes ? .classes : .events)
+            return element == .events ? .header(header) : .none
+        case (.meta, .config):
+            header.configs.append((try attributes.required(.name), attributes[.value] ?? ""))
+            stack.append(.event)
+            return .none
+        case (.meta, .note):
+            header.notes.append(try attributes.required(.text))
+            stack.append(.event)
+            return .none
+        case (.classes, .class):
+            try declareClass(line: line, column: column)
+            stack.append(.event)
+            return .none
+        case (.events, _) where element.isEvent:
+            let event = try decodeEvent(element, line: line, column: column)
+            eventCount += 1
+            stack.append(.event)
+            return .event(event)
+        default:
+            if section == .event {
+                throw DecodeFailure("<\(name)> inside an event; events are empty elements")
+            }
+            throw DecodeFailure("unexpected <\(name)> here; expected \(expectedChildren(of: section))")
+        }
+    }
+
+    mutating func endElement() -> Output {
+        if extensionDepth > 0 {
+            extensionDepth -= 1
+            return .none
+        }
+        let closed = stack.removeLast()
+        // A trace without <events> still has a header to report.
+        if closed == .trace, !seenSections.contains(.events) { return .header(header) }
+        return .none
+    }
+
+    /// What may stand at the current place, for error messages.
+    func expectedChildren(of section: Section) -> String {
+        switch section {
+        case .document: return "<trace version=\"1\"> as the root element"
+        case .trace: return "<meta>, <classes> or <events>"
+        case .meta: return "<config name=… value=…/>"
+        case .classes: return "<class name=… type=…/>"
+        case .events: return "an event element such as <acquire>, <release>, <irq-disable>"
+        case .event, .extensionElement: return "nothing (events are empty elements)"
+        }
+    }
+
+    var expectedNow: String { expectedChildren(of: stack.last!) }
+
+    private mutating func declareClass(line: Int, column: Int) throws(DecodeFailure) {
+        let name = symbols.intern(try attributes.required(.name))
+        let type = try attributes.choice(.type, as: LockType.self) ?? .spinlock
+        let slots = try attributes.integer(.slots, minimum: 1)
+        let position = TracePosition(file: fileIndex, line: line, column: column, event: -1)
+        if let earlier = classes.declare(name: name, type: type, slots: slots, at: position) {
+            throw DecodeFailure(
+                "class '\(symbols[name])' declared again with another type or size (first declared at line \(earlier.line) of trace #\(earlier.file + 1))"
+            )
+        }
+    }
+
+    private mutating func decodeEvent(
+        _ element: ElementName, line: Int, column: Int
+    ) throws(DecodeFailure) -> Event {
+        let cpu = try attributes.requiredInteger(.cpu)
+        if let cpus = header.cpus, cpu >= cpus {
+            throw DecodeFailure("cpu \(cpu) is out of range: the trace declares cpus=\"\(cpus)\"")
+        }
+        let time = try attributes.integer(.t).map(Int64.init)
+        if let time {
+            if let lastTime, time < lastTime {
+                throw DecodeFailure("t=\(time) goes back in time (an earlier event has t=\(lastTime))")
+            }
+            lastTime = time
+        }
+        return Event(
+            kind: try decodeKind(element),
+            cpu: cpu,
+            task: attributes[.task].map(symbols.intern),
+            time: time,
+            at: attributes[.at].map(symbols.intern),
+            function: attributes[.fn].map(symbols.intern),
+            position: TracePosition(file: fileIndex, line: line, column: column, event: eventCount))
+    }
+
+    private func symbol(_ name: AttributeName) throws(DecodeFailure) -> Symbol {
+        let text = try attributes.required(name)
+        guard !text.isEmpty else {
+            throw DecodeFailure("attribute '\(name.rawValue)' of <\(attributes.element.rawValue)> is empty")
+        }
+        return symbols.intern(text)
+    }
+
+    private func optionalSymbol(_ name: AttributeName) -> Symbol? {
+        attributes[name].map(symbols.intern)
+    }
+
+    private func lockRef() throws(DecodeFailure) -> LockRef {
+        LockRef(
+            name: try symbol(.lock),
+            subclass: try attributes.integer(.subclass) ?? 0,
+            instance: optionalSymbol(.instance))
+    }
+
+    private func targets() throws(DecodeFailure) -> CPUTargets {
+        let text = try attributes.required(.targets)
+        switch text {
+        case "all": return .all
+        case "others": return .others
+        case "local": return .local
+        default:
+            var cpus: [Int] = []
+            for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+                let trimmed = part.trimmingSpaces
+                guard let cpu = Int(trimmed), cpu >= 0 else {
+                    throw DecodeFailure(
+                        "attribute 'targets' of <\(attributes.element.rawValue)> must be all, others, local or a list of cpus like 0,2,5, not '\(text)'"
+                    )
+                }
+                if let count = header.cpus, cpu >= count {
+                    throw DecodeFailure("target cpu \(cpu) is out of range: the trace declares cpus=\"\(count)\"")
+                }
+                cpus.append(cpu)
+            }
+            return .list(cpus)
+        }
+    }
+
+    private func decodeKind(_ element: ElementName) throws(DecodeFailure) -> EventKind {
+        switch element {
+        case .irqDisable: return .irqDisable
+        case .irqEnable: return .irqEnable
+        case .hardirqEnter: return .hardirqEnter(irq: try attributes.integer(.irq))
+        case .hardirqExit: return .hardirqExit
+        case .softirqEnter: return .softirqEnter(vector: optionalSymbol(.vec))
+        case .softirqExit: return .softirqExit
+        case .bhDisable: return .bhDisable
+        case .bhEnable: return .bhEnable
+        case .mightSleep: return .mightSleep
+        case .acquire:
+            let lock = try lockRef()
+            let mode = try attributes.choice(.mode, as: LockMode.self) ?? .write
+            return .acquire(
+                lock, mode: mode, isTry: try attributes.boolean(.try),
+                irq: try attributes.choice(.irq, as: IrqAcquireAction.self),
+                bh: try attributes.boolean(.bh))
+        case .release:
+            return .release(
+                try lockRef(), irq: try attributes.choice(.irq, as: IrqReleaseAction.self),
+                bh: try attributes.boolean(.bh))
+        case .contended: return .contended(try lockRef())
+        case .ipiSend:
+            return .ipiSend(
+                targets: try targets(), wait: try attributes.boolean(.wait),
+                reason: optionalSymbol(.reason))
+        case .ipiHandle: return .ipiHandle(from: try attributes.requiredInteger(.from))
+        case .pgdAlloc: return .pgdAlloc(pgd: try symbol(.pgd))
+        case .pgdFree: return .pgdFree(pgd: try symbol(.pgd))
+        case .pgdPopulate:
+            return .pgdPopulate(pgd: try symbol(.pgd), index: try attributes.requiredInteger(.index))
+        case .pgdClear:
+            return .pgdClear(pgd: try symbol(.pgd), index: try attributes.requiredInteger(.index))
+        case .pgdListAdd:
+            return .pgdListAdd(pgd: try symbol(.pgd), lock: optionalSymbol(.lock) ?? symbols.intern("pgd_lock"))
+        case .pgdListDel:
+            return .pgdListDel(pgd: try symbol(.pgd), lock: optionalSymbol(.lock) ?? symbols.intern("pgd_lock"))
+        case .listWalkBegin: return .listWalkBegin(walker: optionalSymbol(.walker))
+        case .listWalkVisit: return .listWalkVisit(pgd: try symbol(.pgd))
+        case .listWalkEnd: return .listWalkEnd
+        case .setReadOnly:
+            return .setReadOnly(
+                page: try symbol(.page), level: try attributes.choice(.level, as: PageTableLevel.self),
+                ptl: optionalSymbol(.ptl))
+        case .setReadWrite:
+            return .setReadWrite(
+                page: try symbol(.page), level: try attributes.choice(.level, as: PageTableLevel.self),
+                ptl: optionalSymbol(.ptl))
+        case .pin:
+            return .pin(page: try symbol(.page), level: try attributes.choice(.level, as: PageTableLevel.self))
+        case .unpin:
+            return .unpin(page: try symbol(.page), level: try attributes.choice(.level, as: PageTableLevel.self))
+        case .ptWrite: return .ptWrite(page: try symbol(.page))
+        case .tlbFlush:
+            let mode = try attributes.choice(.mode, as: FlushMode.self) ?? .ipi
+            return .tlbFlush(targets: try targets(), mode: mode, wait: try attributes.boolean(.wait))
+        case .locklessWalkBegin: return .locklessWalkBegin
+        case .locklessWalkEnd: return .locklessWalkEnd
+        case .walkAccess: return .walkAccess(table: try symbol(.table))
+        case .tableUnlink: return .tableUnlink(table: try symbol(.table))
+        case .rcuGracePeriod: return .rcuGracePeriod
+        case .tableFree: return .tableFree(table: try symbol(.table))
+        case .kmap:
+            return .kmap(page: try symbol(.page), series: try symbol(.series), atomic: try attributes.boolean(.atomic))
+        case .kunmap: return .kunmap(page: try symbol(.page), series: try symbol(.series))
+        case .pageFree: return .pageFree(page: try symbol(.page))
+        case .trace, .meta, .config, .note, .classes, .class, .events:
+            preconditionFailure("not an event element: \(element)")
+        }
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var result = self
+        while result.first == " " { result.removeFirst() }
+        while result.last == " " { result.removeLast() }
+        return result
+    }
+}

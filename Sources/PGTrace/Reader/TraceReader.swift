@@ -1,0 +1,291 @@
+import CLibXML2
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads one trace file with libxml2's SAX2 push parser, in 64 KiB chunks, and hands each
+/// event to a consumer as soon as its element is parsed: memory does not grow with the trace.
+///
+/// The parser never loads a DTD, never substitutes entities and never touches the network;
+/// a DOCTYPE is refused outright. Every problem becomes a `TraceInputError` at file:line:column.
+public final class TraceReader {
+    /// The name used in messages (the path as the user gave it, or `<stdin>`).
+    public let displayName: String
+    public let fileIndex: Int
+    public static let chunkSize = 64 * 1024
+
+    private let symbols: SymbolTable
+    private let classes: LockClassTable
+
+    public init(displayName: String, fileIndex: Int, symbols: SymbolTable, classes: LockClassTable) {
+        self.displayName = displayName
+        self.fileIndex = fileIndex
+        self.symbols = symbols
+        self.classes = classes
+    }
+
+    /// Reads the file at `path` (`-` for standard input).
+    public func read(
+        path: String,
+        header: (TraceHeader) throws -> Void,
+        event: (Event) throws -> Void
+    ) throws {
+        let fd: Int32
+        if path == "-" {
+            fd = STDIN_FILENO
+        } else {
+            fd = open(path, O_RDONLY)
+            guard fd >= 0 else {
+                throw TraceInputError(file: displayName, message: "cannot open: \(String(cString: strerror(errno)))")
+            }
+            var status = stat()
+            if fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
+                close(fd)
+                throw TraceInputError(file: displayName, message: "is a directory, not a trace file")
+            }
+        }
+        defer { if fd != STDIN_FILENO { close(fd) } }
+        var buffer = [UInt8](repeating: 0, count: Self.chunkSize)
+        try parse(header: header, event: event) { () throws -> ArraySlice<UInt8>? in
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { return [] }
+                throw TraceInputError(file: self.displayName, message: "read failed: \(String(cString: strerror(errno)))")
+            }
+            return count == 0 ? nil : buffer[0..<count]
+        }
+    }
+
+    /// Reads a trace held in memory (tests, and tools that build traces on the fly).
+    public func read(
+        bytes: [UInt8],
+        header: (TraceHeader) throws -> Void,
+        event: (Event) throws -> Void
+    ) throws {
+        var offset = 0
+        try parse(header: header, event: event) { () -> ArraySlice<UInt8>? in
+            guard offset < bytes.count else { return nil }
+            let end = min(offset + Self.chunkSize, bytes.count)
+            defer { offset = end }
+            return bytes[offset..<end]
+        }
+    }
+
+    private func parse(
+        header: (TraceHeader) throws -> Void,
+        event: (Event) throws -> Void,
+        nextChunk: () throws -> ArraySlice<UInt8>?
+    ) throws {
+        try withoutActuallyEscaping(header) { header in
+            try withoutActuallyEscaping(event) { event in
+                let state = ParserState(
+                    reader: self,
+                    decoder: TraceDecoder(fileIndex: fileIndex, symbols: symbols, classes: classes),
+                    onHeader: header, onEvent: event)
+                try state.run(nextChunk: nextChunk)
+            }
+        }
+    }
+}
+
+/// The mutable state behind one parse, reached from libxml2's C callbacks.
+private final class ParserState {
+    let reader: TraceReader
+    var decoder: TraceDecoder
+    let onHeader: (TraceHeader) throws -> Void
+    let onEvent: (Event) throws -> Void
+    var context: xmlParserCtxtPtr?
+    var failure: Error?
+    var sawAnyBytes = false
+
+    init(
+        reader: TraceReader, decoder: TraceDecoder,
+        onHeader: @escaping (TraceHeader) throws -> Void, onEvent: @escaping (Event) throws -> Void
+    ) {
+        self.reader = reader
+        self.decoder = decoder
+        self.onHeader = onHeader
+        self.onEvent = onEvent
+    }
+
+    var line: Int { Int(pgtrace_ctxt_line(context)) }
+    var column: Int { Int(pgtrace_ctxt_column(context)) }
+
+    func fail(_ message: String, line: Int? = nil, column: Int? = nil) {
+        guard failure == nil else { return }
+        failure = TraceInputError(
+            file: reader.displayName, line: line ?? self.line, column: column ?? self.column,
+            message: message)
+        if let context { xmlStopParser(context) }
+    }
+
+    func fail(_ error: Error) {
+        guard failure == nil else { return }
+        failure = error
+        if let context { xmlStopParser(context) }
+    }
+
+    func run(nextChunk: () throws -> ArraySlice<UInt8>?) throws {
+        var handler = xmlSAXHandler()
+        handler.initialized = UInt32(XML_SAX2_MAGIC)
+        handler.startElementNs = saxStartElement
+        handler.endElementNs = saxEndElement
+        handler.characters = saxCharacters
+        handler.cdataBlock = saxCharacters
+        handler.internalSubset = saxInternalSubset
+        handler.entityDecl = saxEntityDecl
+        handler.getEntity = saxGetEntity
+        handler.reference = saxReference
+        handler.serror = saxStructuredError
+
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        guard let context = xmlCreatePushParserCtxt(&handler, me, nil, 0, reader.displayName) else {
+            throw TraceInputError(file: reader.displayName, message: "libxml2 could not create a parser")
+        }
+        self.context = context
+        defer {
+            xmlFreeParserCtxt(context)
+            self.context = nil
+        }
+        // No network, no DTD loading, no entity substitution, no HUGE limits.
+        xmlCtxtUseOptions(context, Int32(XML_PARSE_NONET.rawValue))
+
+        while failure == nil, let chunk = try nextChunk() {
+            if chunk.isEmpty { continue }
+            sawAnyBytes = true
+            chunk.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { chars in
+                    _ = xmlParseChunk(context, chars.baseAddress, Int32(chars.count), 0)
+                }
+            }
+        }
+        if failure == nil {
+            _ = xmlParseChunk(context, nil, 0, 1)
+        }
+        if let failure { throw failure }
+        if !sawAnyBytes {
+            throw TraceInputError(file: reader.displayName, line: 1, column: 1, message: "empty file; expected a <trace version=\"1\"> document")
+        }
+        if context.pointee.wellFormed == 0 {
+            throw TraceInputError(file: reader.displayName, line: line, column: column, message: "the XML is not well-formed")
+        }
+        if !decoder.isComplete {
+            throw TraceInputError(
+                file: reader.displayName, line: line, column: column,
+                message: "the trace ends early; expected \(decoder.expectedNow)")
+        }
+    }
+
+    func startElement(_ name: String, _ attributes: [(String, String)]) {
+        let line = self.line
+        let column = self.column
+        do {
+            switch try decoder.startElement(name, attributes: attributes, line: line, column: column) {
+            case .none: break
+            case .header(let header): try onHeader(header)
+            case .event(let event): try onEvent(event)
+            }
+        } catch let failure as DecodeFailure {
+            fail(failure.message, line: line, column: column)
+        } catch {
+            fail(error)
+        }
+    }
+
+    func endElement() {
+        if case .header(let header) = decoder.endElement() {
+            do { try onHeader(header) } catch { fail(error) }
+        }
+    }
+
+    func characters(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard !decoder.isInExtension else { return }
+        for byte in bytes where !(byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D) {
+            fail("unexpected text; trace elements hold no text, expected \(decoder.expectedNow)")
+            return
+        }
+    }
+}
+
+// MARK: - libxml2 callbacks
+
+private func state(_ ctx: UnsafeMutableRawPointer?) -> ParserState {
+    Unmanaged<ParserState>.fromOpaque(ctx!).takeUnretainedValue()
+}
+
+private func text(_ pointer: UnsafePointer<xmlChar>?) -> String {
+    guard let pointer else { return "" }
+    return String(cString: pointer)
+}
+
+private let saxStartElement: startElementNsSAX2Func = {
+    ctx, localname, prefix, _, _, _, attributeCount, _, attributes in
+    let parser = state(ctx)
+    guard parser.failure == nil else { return }
+    var name = text(localname)
+    if let prefix { name = text(prefix) + ":" + name }
+    var pairs: [(String, String)] = []
+    if let attributes, attributeCount > 0 {
+        pairs.reserveCapacity(Int(attributeCount))
+        for index in 0..<Int(attributeCount) {
+            let base = index * 5
+            var attributeName = text(attributes[base])
+            if let attributePrefix = attributes[base + 1] {
+                attributeName = text(attributePrefix) + ":" + attributeName
+            }
+            guard let start = attributes[base + 3], let end = attributes[base + 4] else {
+                pairs.append((attributeName, ""))
+                continue
+            }
+            let value = String(
+                decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
+            pairs.append((attributeName, value))
+        }
+    }
+    parser.startElement(name, pairs)
+}
+
+private let saxEndElement: endElementNsSAX2Func = { ctx, _, _, _ in
+    let parser = state(ctx)
+    guard parser.failure == nil else { return }
+    parser.endElement()
+}
+
+private let saxCharacters: charactersSAXFunc = { ctx, bytes, count in
+    let parser = state(ctx)
+    guard parser.failure == nil, let bytes, count > 0 else { return }
+    parser.characters(UnsafeBufferPointer(start: bytes, count: Int(count)))
+}
+
+private let saxInternalSubset: internalSubsetSAXFunc = { ctx, _, _, _ in
+    state(ctx).fail("a DOCTYPE is not allowed in a trace (no DTDs, no entities)")
+}
+
+private let saxEntityDecl: entityDeclSAXFunc = { ctx, _, _, _, _, _ in
+    state(ctx).fail("entity declarations are not allowed in a trace")
+}
+
+private let saxGetEntity: getEntitySAXFunc = { ctx, name in
+    // Only the predefined entities (&lt; &amp; …) exist; libxml2 resolves those itself.
+    if let name { return xmlGetPredefinedEntity(name) }
+    return nil
+}
+
+private let saxReference: referenceSAXFunc = { ctx, name in
+    state(ctx).fail("undefined entity '&\(text(name));'")
+}
+
+private let saxStructuredError: xmlStructuredErrorFunc = { ctx, errorPointer in
+    guard let ctx, let error = errorPointer?.pointee else { return }
+    guard error.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+    var message = error.message.map { String(cString: $0) } ?? "malformed XML"
+    while message.last == "\n" || message.last == " " { message.removeLast() }
+    let parser = state(ctx)
+    parser.fail(
+        "malformed XML: \(message)",
+        line: error.line > 0 ? Int(error.line) : parser.line,
+        column: error.int2 > 0 ? Int(error.int2) : parser.column)
+}

@@ -1,0 +1,35 @@
+/// A lock as a context holds it: which class and instance, how it was taken, and the state
+/// that its release must restore.
+public struct HeldLock: Sendable {
+    public var classID: ClassID
+    public var ref: LockRef
+    /// The mode lockdep sees (a queued rwlock's read is recursive only in irq context).
+    public var mode: LockMode
+    public var isTry: Bool
+    public var irq: IrqAcquireAction?
+    public var bh: Bool
+    /// The hardirq state before an `irq="save"` acquisition, for its `irq="restore"`.
+    public var savedHardirqsEnabled: Bool
+    public var site: EventSite
+    /// Lockdep's chain key: a hash of the classes held in this context, up to this lock.
+    public var chainKey: UInt64
+
+    /// Lockdep's `read` value: 0 write, 1 read, 2 recursive read.
+    public var lockdepRead: Int {
+        switch mode {
+        case .write: return 0
+        case .read: return 1
+        case .recursiveRead: return 2
+        }
+    }
+
+    /// The chain key after `previous`, with this lock's class and read state mixed in.
+    static func chainKey(after previous: UInt64, classID: ClassID, mode: LockMode) -> UInt64 {
+        let id = UInt64(UInt32(bitPattern: classID)) | (UInt64(mode == .write ? 0 : mode == .read ? 1 : 2) << 32)
+        // splitmix64 over (previous, id): order-sensitive, well mixed.
+        var z = previous &+ 0x9E37_79B9_7F4A_7C15 &+ id &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

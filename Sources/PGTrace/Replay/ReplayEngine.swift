@@ -1,0 +1,237 @@
+/// Replays one trace's events in order and owns the machine they describe: cpus, their
+/// tasks and irq frames, held-lock stacks, hardirq and bh state. Checkers observe it.
+///
+/// Inconsistent input (an exit without an enter, a restore without a save) is a
+/// `TraceInputError`; a lock misuse the kernel could really commit (a release of a lock not
+/// held) is reported to observers as a finding instead.
+public final class ReplayEngine {
+    public let header: TraceHeader
+    public let fileName: String
+    public let classes: LockClassTable
+    public let symbols: SymbolTable
+    public private(set) var cpus: [CPUState] = []
+    public private(set) var taskLocks: [TaskKey: [HeldLock]] = [:]
+    /// The event being applied (or the last one, once the trace has ended).
+    public private(set) var currentEvent: Event?
+    public private(set) var eventCount = 0
+    private let observers: [ReplayObserver]
+
+    public init(
+        header: TraceHeader, fileName: String, classes: LockClassTable, symbols: SymbolTable,
+        observers: [ReplayObserver]
+    ) {
+        self.header = header
+        self.fileName = fileName
+        self.classes = classes
+        self.symbols = symbols
+        self.observers = observers
+        if let count = header.cpus { cpus = (0..<count).map(CPUState.init(cpu:)) }
+        for observer in observers { observer.replayWillBegin(self) }
+    }
+
+    /// The number of cpus: as declared, or as many as the events have named so far.
+    public var cpuCount: Int { cpus.count }
+
+    // MARK: Reading the state
+
+    /// The locks held by the innermost context running on `cpu`.
+    public func heldLocks(cpu: Int) -> [HeldLock] {
+        let state = cpus[cpu]
+        if let frame = state.frames.last { return frame.held }
+        return taskLocks[state.task] ?? []
+    }
+
+    /// Every lock held on `cpu`: the running task's, then each irq frame's, outermost first
+    /// (lockdep's curr->held_locks).
+    public func allHeldLocks(cpu: Int) -> [HeldLock] {
+        let state = cpus[cpu]
+        var result = taskLocks[state.task] ?? []
+        for frame in state.frames { result += frame.held }
+        return result
+    }
+
+    // MARK: Applying events
+
+    public func apply(_ event: Event) throws {
+        currentEvent = event
+        eventCount += 1
+        let cpu = event.cpu
+        if cpu >= cpus.count {
+            cpus.reserveCapacity(cpu + 1)
+            while cpus.count <= cpu { cpus.append(CPUState(cpu: cpus.count)) }
+        }
+        if let task = event.task, cpus[cpu].frames.isEmpty {
+            cpus[cpu].task = .named(task)
+        }
+        let site = EventSite(event)
+
+        switch event.kind {
+        case .irqDisable:
+            disableHardirqs(cpu: cpu, at: site)
+        case .irqEnable:
+            enableHardirqs(cpu: cpu, at: site)
+        case .hardirqEnter, .softirqEnter:
+            let kind: ContextKind
+            if case .hardirqEnter = event.kind { kind = .hardirq } else { kind = .softirq }
+            let state = cpus[cpu]
+            cpus[cpu].frames.append(
+                IrqFrame(
+                    kind: kind, savedHardirqsEnabled: state.hardirqsEnabled,
+                    savedBHDisableDepth: state.bhDisableDepth, entered: site))
+            if kind == .hardirq {
+                disableHardirqs(cpu: cpu, at: site)
+            } else {
+                cpus[cpu].bhDisableDepth += 1
+            }
+        case .hardirqExit, .softirqExit:
+            let kind: ContextKind = event.kind == .hardirqExit ? .hardirq : .softirq
+            try exitFrame(kind, cpu: cpu, at: site)
+        case .bhDisable:
+            cpus[cpu].bhDisableDepth += 1
+        case .bhEnable:
+            try enableBH(cpu: cpu, at: site, what: "<bh-enable/>")
+        case .acquire(let ref, let mode, let isTry, let irq, let bh):
+            acquire(ref, mode: mode, isTry: isTry, irq: irq, bh: bh, cpu: cpu, site: site)
+        case .release(let ref, let irq, let bh):
+            try release(ref, irq: irq, bh: bh, cpu: cpu, site: site)
+        default:
+            break
+        }
+        for observer in observers { observer.replay(self, didApply: event) }
+    }
+
+    /// Ends the replay; observers see the final state (for example, locks still held).
+    public func finish() {
+        for observer in observers { observer.replayDidEnd(self) }
+    }
+
+    private func disableHardirqs(cpu: Int, at site: EventSite) {
+        if cpus[cpu].hardirqsEnabled { cpus[cpu].hardirqsDisabledAt = site }
+        cpus[cpu].hardirqsEnabled = false
+    }
+
+    private func enableHardirqs(cpu: Int, at site: EventSite) {
+        guard !cpus[cpu].hardirqsEnabled else { return }
+        cpus[cpu].hardirqsEnabled = true
+        cpus[cpu].hardirqsDisabledAt = nil
+        for observer in observers { observer.replay(self, didEnableIrqs: false, at: site) }
+    }
+
+    private func enableBH(cpu: Int, at site: EventSite, what: String) throws {
+        guard cpus[cpu].bhDisableDepth > 0 else {
+            throw inputError(site, "\(what) with bh already enabled on cpu \(cpu)")
+        }
+        cpus[cpu].bhDisableDepth -= 1
+        if cpus[cpu].bhDisableDepth == 0 {
+            for observer in observers { observer.replay(self, didEnableIrqs: true, at: site) }
+        }
+    }
+
+    private func exitFrame(_ kind: ContextKind, cpu: Int, at site: EventSite) throws {
+        let name = kind == .hardirq ? "hardirq" : "softirq"
+        guard let frame = cpus[cpu].frames.last, frame.kind == kind else {
+            let inside = cpus[cpu].frames.last.map { $0.kind == .hardirq ? "a hardirq" : "a softirq" }
+            throw inputError(
+                site,
+                "<\(name)-exit/> on cpu \(cpu) " + (inside.map { "inside \($0)" } ?? "outside any \(name)")
+                    + "; expected a matching <\(name)-enter/> first")
+        }
+        if let still = frame.held.last {
+            throw inputError(
+                site,
+                "<\(name)-exit/> on cpu \(cpu) with \(symbols[still.ref.name]) still held (taken at line \(still.site.position.line)); an irq handler must release what it takes"
+            )
+        }
+        cpus[cpu].frames.removeLast()
+        let wasEnabled = cpus[cpu].hardirqsEnabled
+        cpus[cpu].hardirqsEnabled = frame.savedHardirqsEnabled
+        if frame.savedHardirqsEnabled { cpus[cpu].hardirqsDisabledAt = nil }
+        let bhWasDisabled = cpus[cpu].bhDisableDepth > 0
+        cpus[cpu].bhDisableDepth = frame.savedBHDisableDepth
+        if !wasEnabled && frame.savedHardirqsEnabled {
+            for observer in observers { observer.replay(self, didEnableIrqs: false, at: site) }
+        }
+        if bhWasDisabled && frame.savedBHDisableDepth == 0 {
+            for observer in observers { observer.replay(self, didEnableIrqs: true, at: site) }
+        }
+    }
+
+    private func acquire(
+        _ ref: LockRef, mode: LockMode, isTry: Bool, irq: IrqAcquireAction?, bh: Bool, cpu: Int,
+        site: EventSite
+    ) {
+        let classID = classes.id(for: ref.classKey)
+        var effectiveMode = mode
+        // A queued rwlock's read_lock() is recursive only in interrupt context
+        // (lockdep's read_lock_is_recursive()).
+        if mode == .read, classes[classID].type == .rwlock {
+            effectiveMode = cpus[cpu].inInterrupt ? .recursiveRead : .read
+        }
+        let savedEnabled = cpus[cpu].hardirqsEnabled
+        if irq != nil { disableHardirqs(cpu: cpu, at: site) }
+        if bh { cpus[cpu].bhDisableDepth += 1 }
+        let previousKey = heldLocks(cpu: cpu).last?.chainKey ?? 0
+        let lock = HeldLock(
+            classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh,
+            savedHardirqsEnabled: savedEnabled, site: site,
+            chainKey: HeldLock.chainKey(after: previousKey, classID: classID, mode: effectiveMode))
+        for observer in observers { observer.replay(self, willAcquire: lock) }
+        modifyHeld(cpu: cpu) { $0.append(lock) }
+        for observer in observers { observer.replay(self, didAcquire: lock) }
+    }
+
+    private func release(
+        _ ref: LockRef, irq: IrqReleaseAction?, bh: Bool, cpu: Int, site: EventSite
+    ) throws {
+        let held = heldLocks(cpu: cpu)
+        let match = held.lastIndex { lock in
+            lock.ref.name == ref.name
+                && (ref.instance == nil || lock.ref.instance == nil || lock.ref.instance == ref.instance)
+                && (ref.subclass == 0 || lock.ref.subclass == ref.subclass)
+        }
+        guard let index = match else {
+            for observer in observers { observer.replay(self, unbalancedRelease: ref, at: site) }
+            // Still apply the irq and bh half of the call, as the kernel would.
+            if irq != nil { enableHardirqs(cpu: cpu, at: site) }
+            if bh, cpus[cpu].bhDisableDepth > 0 { try enableBH(cpu: cpu, at: site, what: "<release bh=\"true\"/>") }
+            return
+        }
+        let lock = held[index]
+        if irq == .restore, lock.irq != .save {
+            throw inputError(
+                site,
+                "<release irq=\"restore\"/> of \(symbols[ref.name]), which was not taken with irq=\"save\" (line \(lock.site.position.line)); expected irq=\"enable\" or no irq")
+        }
+        modifyHeld(cpu: cpu) { stack in
+            stack.remove(at: index)
+            // Lockdep re-hashes the chain of the locks above one released out of order.
+            var key = index > 0 ? stack[index - 1].chainKey : 0
+            for above in index..<stack.count {
+                key = HeldLock.chainKey(after: key, classID: stack[above].classID, mode: stack[above].mode)
+                stack[above].chainKey = key
+            }
+        }
+        for observer in observers { observer.replay(self, didRelease: lock, at: site) }
+        switch irq {
+        case .restore:
+            if lock.savedHardirqsEnabled { enableHardirqs(cpu: cpu, at: site) }
+        case .enable:
+            enableHardirqs(cpu: cpu, at: site)
+        case nil:
+            break
+        }
+        if bh { try enableBH(cpu: cpu, at: site, what: "<release bh=\"true\"/>") }
+    }
+
+    private func modifyHeld(cpu: Int, _ body: (inout [HeldLock]) -> Void) {
+        if cpus[cpu].frames.isEmpty {
+            body(&taskLocks[cpus[cpu].task, default: []])
+        } else {
+            body(&cpus[cpu].frames[cpus[cpu].frames.count - 1].held)
+        }
+    }
+
+    func inputError(_ site: EventSite, _ message: String) -> TraceInputError {
+        TraceInputError(file: fileName, line: site.position.line, column: site.position.column, message: message)
+    }
+}

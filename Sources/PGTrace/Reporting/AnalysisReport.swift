@@ -1,0 +1,52 @@
+/// Everything a reporter prints: the findings and notes of an analysis, with the traces and
+/// the lock-order graph they came from, resolved to text.
+public struct AnalysisReport: Sendable {
+    public struct Node: Hashable, Sendable {
+        public var name: String
+        public var type: String
+    }
+
+    public struct Edge: Hashable, Sendable {
+        public var from: String
+        public var to: String
+        /// Lockdep's dependency types seen on this edge: "EN", "SR", …
+        public var types: [String]
+        public var holder: Evidence
+        public var evidence: Evidence
+    }
+
+    public var files: [String]
+    public var eventCount: Int
+    public var findings: [Finding]
+    public var notes: [AnalysisNote]
+    public var nodes: [Node]
+    public var edges: [Edge]
+
+    public init(_ analysis: Analysis) {
+        let context = analysis.context
+        files = analysis.files
+        eventCount = analysis.eventCount
+        findings = analysis.findings
+        notes = analysis.notes
+        nodes = (0..<analysis.classes.count).map { id in
+            Node(name: context.name(of: ClassID(id)), type: analysis.classes[ClassID(id)].type.rawValue)
+        }
+        edges = analysis.graph.edges.map { edge in
+            var types: [String] = []
+            if edge.types.contains(.en) { types.append("EN") }
+            if edge.types.contains(.er) { types.append("ER") }
+            if edge.types.contains(.sn) { types.append("SN") }
+            if edge.types.contains(.sr) { types.append("SR") }
+            return Edge(
+                from: context.name(of: edge.from), to: context.name(of: edge.to), types: types,
+                holder: context.evidence(edge.holderSite, "holds \(context.name(of: edge.from))"),
+                evidence: context.evidence(edge.site, "acquires \(context.name(of: edge.to))"))
+        }
+    }
+
+    /// Findings at or above `threshold`; nil threshold means none count.
+    public func failing(at threshold: Severity?) -> [Finding] {
+        guard let threshold else { return [] }
+        return findings.filter { $0.severity >= threshold }
+    }
+}

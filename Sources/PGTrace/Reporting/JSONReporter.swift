@@ -1,0 +1,142 @@
+import Foundation
+
+/// Renders a report as the JSON of the command-line contract (`findings` with rule,
+/// severity, message, locks and locations), plus notes, a summary and the lock-order graph.
+public struct JSONReporter {
+    public init() {}
+
+    public func render(_ report: AnalysisReport) -> String {
+        let document = Document(
+            findings: report.findings.map(FindingJSON.init),
+            notes: report.notes.map { NoteJSON(message: $0.message, location: LocationJSON($0.evidence)) },
+            summary: Summary(
+                traces: report.files, events: report.eventCount,
+                errors: report.findings.filter { $0.severity == .error }.count,
+                warnings: report.findings.filter { $0.severity == .warning }.count),
+            graph: GraphJSON(
+                classes: report.nodes.map { ClassJSON(name: $0.name, type: $0.type) },
+                dependencies: report.edges.map {
+                    DependencyJSON(
+                        from: $0.from, to: $0.to, types: $0.types, holder: LocationJSON($0.holder),
+                        location: LocationJSON($0.evidence))
+                }))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try! encoder.encode(document)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    private struct Document: Encodable {
+        var findings: [FindingJSON]
+        var notes: [NoteJSON]
+        var summary: Summary
+        var graph: GraphJSON
+    }
+
+    private struct Summary: Encodable {
+        var traces: [String]
+        var events: Int
+        var errors: Int
+        var warnings: Int
+    }
+
+    private struct FindingJSON: Encodable {
+        var rule: String
+        var severity: String
+        var title: String
+        var message: String
+        var locks: [String]
+        var locations: [LocationJSON]
+        var chain: [LinkJSON]?
+        var scenario: ScenarioJSON?
+        var notes: [String]?
+        var key: String
+
+        init(_ finding: Finding) {
+            rule = finding.rule.rawValue
+            severity = finding.severity.rawValue
+            title = finding.rule.title
+            message = finding.message
+            locks = finding.locks
+            locations = finding.locations.map(LocationJSON.init)
+            chain = finding.chain.isEmpty
+                ? nil
+                : finding.chain.map {
+                    LinkJSON(
+                        from: $0.holder, to: $0.acquired, holder: LocationJSON($0.holderEvidence),
+                        location: LocationJSON($0.evidence))
+                }
+            scenario = finding.scenario.map { scenario in
+                ScenarioJSON(
+                    columns: scenario.columns,
+                    steps: scenario.steps.map { StepJSON(column: scenario.columns[$0.column], action: $0.action) })
+            }
+            notes = finding.notes.isEmpty ? nil : finding.notes
+            key = finding.key
+        }
+    }
+
+    private struct LocationJSON: Encodable {
+        var file: String
+        var line: Int
+        var column: Int
+        var event: Int
+        var cpu: Int
+        var task: String?
+        var at: String?
+        var fn: String?
+        var role: String
+
+        init(_ evidence: Evidence) {
+            file = evidence.file
+            line = evidence.line
+            column = evidence.column
+            event = evidence.event
+            cpu = evidence.cpu
+            task = evidence.task
+            at = evidence.at
+            fn = evidence.function
+            role = evidence.role
+        }
+    }
+
+    private struct LinkJSON: Encodable {
+        var from: String
+        var to: String
+        var holder: LocationJSON
+        var location: LocationJSON
+    }
+
+    private struct ScenarioJSON: Encodable {
+        var columns: [String]
+        var steps: [StepJSON]
+    }
+
+    private struct StepJSON: Encodable {
+        var column: String
+        var action: String
+    }
+
+    private struct NoteJSON: Encodable {
+        var message: String
+        var location: LocationJSON
+    }
+
+    private struct GraphJSON: Encodable {
+        var classes: [ClassJSON]
+        var dependencies: [DependencyJSON]
+    }
+
+    private struct ClassJSON: Encodable {
+        var name: String
+        var type: String
+    }
+
+    private struct DependencyJSON: Encodable {
+        var from: String
+        var to: String
+        var types: [String]
+        var holder: LocationJSON
+        var location: LocationJSON
+    }
+}

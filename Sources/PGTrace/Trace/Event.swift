@@ -1,0 +1,142 @@
+/// A set of target cpus, as `targets="all|others|local|0,2,5"` names them.
+public enum CPUTargets: Hashable, Sendable {
+    case all
+    case others
+    case local
+    case list([Int])
+
+    /// The concrete cpus targeted by `sender`, given the cpus the trace knows of.
+    public func resolve(sender: Int, cpuCount: Int) -> [Int] {
+        switch self {
+        case .all: return Array(0..<cpuCount)
+        case .others: return (0..<cpuCount).filter { $0 != sender }
+        case .local: return [sender]
+        case .list(let cpus): return cpus
+        }
+    }
+}
+
+/// A reference to one lock in an event: its class name, nesting subclass and instance.
+public struct LockRef: Hashable, Sendable {
+    public var name: Symbol
+    public var subclass: Int
+    public var instance: Symbol?
+
+    public init(name: Symbol, subclass: Int = 0, instance: Symbol? = nil) {
+        self.name = name
+        self.subclass = subclass
+        self.instance = instance
+    }
+
+    public var classKey: LockClassKey { LockClassKey(name: name, subclass: subclass) }
+}
+
+/// What an acquisition does to the cpu's hardirq state.
+public enum IrqAcquireAction: String, Sendable, CaseIterable {
+    /// spin_lock_irqsave: remember the state, then disable.
+    case save
+    /// spin_lock_irq: disable.
+    case disable
+}
+
+/// What a release does to the cpu's hardirq state.
+public enum IrqReleaseAction: String, Sendable, CaseIterable {
+    /// spin_unlock_irqrestore: back to the state saved by the matching acquisition.
+    case restore
+    /// spin_unlock_irq: enable.
+    case enable
+}
+
+/// How a TLB flush reaches the other cpus.
+public enum FlushMode: String, Sendable, CaseIterable {
+    /// Native: an IPI to every target.
+    case ipi
+    /// Xen PV: a hypercall, which does not interrupt the targets' irqs-off regions.
+    case hypercall
+}
+
+/// The page-table level of a page, as the pinning events name it.
+public enum PageTableLevel: String, Sendable, CaseIterable {
+    case pte, pmd, pud, pgd
+}
+
+/// One kind of event of trace format v1, with its own attributes.
+public enum EventKind: Hashable, Sendable {
+    // Execution contexts
+    case irqDisable
+    case irqEnable
+    case hardirqEnter(irq: Int?)
+    case hardirqExit
+    case softirqEnter(vector: Symbol?)
+    case softirqExit
+    case bhDisable
+    case bhEnable
+    case mightSleep
+
+    // Locks
+    case acquire(LockRef, mode: LockMode, isTry: Bool, irq: IrqAcquireAction?, bh: Bool)
+    case release(LockRef, irq: IrqReleaseAction?, bh: Bool)
+    case contended(LockRef)
+
+    // IPIs
+    case ipiSend(targets: CPUTargets, wait: Bool, reason: Symbol?)
+    case ipiHandle(from: Int)
+
+    // pgd_list
+    case pgdAlloc(pgd: Symbol)
+    case pgdFree(pgd: Symbol)
+    case pgdPopulate(pgd: Symbol, index: Int)
+    case pgdClear(pgd: Symbol, index: Int)
+    case pgdListAdd(pgd: Symbol, lock: Symbol)
+    case pgdListDel(pgd: Symbol, lock: Symbol)
+    case listWalkBegin(walker: Symbol?)
+    case listWalkVisit(pgd: Symbol)
+    case listWalkEnd
+
+    // Pinning
+    case setReadOnly(page: Symbol, level: PageTableLevel?, ptl: Symbol?)
+    case setReadWrite(page: Symbol, level: PageTableLevel?, ptl: Symbol?)
+    case pin(page: Symbol, level: PageTableLevel?)
+    case unpin(page: Symbol, level: PageTableLevel?)
+    case ptWrite(page: Symbol)
+    case tlbFlush(targets: CPUTargets, mode: FlushMode, wait: Bool)
+
+    // Freeing page tables
+    case locklessWalkBegin
+    case locklessWalkEnd
+    case walkAccess(table: Symbol)
+    case tableUnlink(table: Symbol)
+    case rcuGracePeriod
+    case tableFree(table: Symbol)
+
+    // kmap
+    case kmap(page: Symbol, series: Symbol, atomic: Bool)
+    case kunmap(page: Symbol, series: Symbol)
+    case pageFree(page: Symbol)
+}
+
+/// One event of a trace: what happened, on which cpu and task, and where the trace says so.
+public struct Event: Sendable {
+    public var kind: EventKind
+    public var cpu: Int
+    public var task: Symbol?
+    public var time: Int64?
+    /// Source location in the kernel (`file:line` or `function+0xoff`).
+    public var at: Symbol?
+    /// Function name in the kernel.
+    public var function: Symbol?
+    public var position: TracePosition
+
+    public init(
+        kind: EventKind, cpu: Int, task: Symbol? = nil, time: Int64? = nil, at: Symbol? = nil,
+        function: Symbol? = nil, position: TracePosition
+    ) {
+        self.kind = kind
+        self.cpu = cpu
+        self.task = task
+        self.time = time
+        self.at = at
+        self.function = function
+        self.position = position
+    }
+}

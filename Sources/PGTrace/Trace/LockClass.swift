@@ -1,0 +1,87 @@
+/// The kind of a lock class, as declared by `<class type=…>`; it decides which acquisition
+/// modes make sense and how lockdep treats reads.
+public enum LockType: String, Sendable, CaseIterable {
+    case spinlock
+    case rwlock
+    case mutex
+    case rwsem
+    case kmapPool = "kmap-pool"
+
+    /// Whether holding a lock of this type makes the context atomic (a sleep is a bug).
+    public var isSpinning: Bool { self == .spinlock || self == .rwlock }
+}
+
+/// A lock class as lockdep identifies it: the name and the nesting subclass.
+public struct LockClassKey: Hashable, Sendable {
+    public var name: Symbol
+    public var subclass: Int
+
+    public init(name: Symbol, subclass: Int = 0) {
+        self.name = name
+        self.subclass = subclass
+    }
+}
+
+/// Dense integer id of a lock class: the node of the lock-order graph.
+public typealias ClassID = Int32
+
+/// How a lock was taken. Lockdep's `read` argument: 0 write, 1 read, 2 recursive read.
+public enum LockMode: String, Sendable, CaseIterable {
+    case write
+    case read
+    case recursiveRead = "recursive-read"
+
+    /// Shared (a reader) as lockdep's dependency types count it.
+    public var isShared: Bool { self != .write }
+}
+
+/// The declared and discovered lock classes of an analysis, shared by all its traces.
+public final class LockClassTable {
+    public struct Entry: Sendable {
+        public var key: LockClassKey
+        public var type: LockType
+        /// Pool size of a kmap series, when declared.
+        public var slots: Int?
+        /// Where the type was declared, if it was.
+        public var declaredAt: TracePosition?
+    }
+
+    public private(set) var entries: [Entry] = []
+    private var ids: [LockClassKey: ClassID] = [:]
+    private var declaredTypes: [Symbol: (type: LockType, slots: Int?, at: TracePosition)] = [:]
+
+    public init() {}
+
+    public var count: Int { entries.count }
+
+    public subscript(id: ClassID) -> Entry { entries[Int(id)] }
+
+    /// Records a `<class>` declaration; returns the earlier declaration if it conflicts.
+    public func declare(
+        name: Symbol, type: LockType, slots: Int?, at position: TracePosition
+    ) -> TracePosition? {
+        if let earlier = declaredTypes[name] {
+            return earlier.type == type && earlier.slots == slots ? nil : earlier.at
+        }
+        declaredTypes[name] = (type, slots, position)
+        for index in entries.indices where entries[index].key.name == name {
+            entries[index].type = type
+            entries[index].slots = slots
+            entries[index].declaredAt = position
+        }
+        return nil
+    }
+
+    public func type(of name: Symbol) -> LockType { declaredTypes[name]?.type ?? .spinlock }
+
+    public func id(for key: LockClassKey) -> ClassID {
+        if let id = ids[key] { return id }
+        let id = ClassID(entries.count)
+        let declared = declaredTypes[key.name]
+        entries.append(
+            Entry(key: key, type: declared?.type ?? .spinlock, slots: declared?.slots,
+                  declaredAt: declared?.at))
+        ids[key] = id
+        return id
+    }
+}

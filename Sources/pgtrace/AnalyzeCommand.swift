@@ -1,0 +1,43 @@
+import ArgumentParser
+import PGTrace
+
+struct AnalyzeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze",
+        abstract: "Replay traces and report locking bugs (several traces share one lock-order graph).")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @Argument(help: "Trace files in format v1 (- reads standard input).")
+    var files: [String]
+
+    @Option(name: .long, help: "Report format: text or json.")
+    var format: Format = .text
+
+    @Option(name: .long, help: "Most locks one task may hold at once before depth-overflow (lockdep's MAX_LOCK_DEPTH).")
+    var maxDepth: Int = 48
+
+    @OptionGroup var report: ReportOptions
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("give at least one trace file") }
+        guard maxDepth >= 1 else { throw ValidationError("--max-depth must be at least 1") }
+    }
+
+    func run() throws {
+        let analysis = Analysis(options: AnalysisOptions(maxDepth: maxDepth))
+        for file in files {
+            try analysis.analyze(path: file)
+        }
+        let result = AnalysisReport(analysis)
+        switch format {
+        case .text: try report.emit(TextReporter().render(result))
+        case .json: try report.emit(JSONReporter().render(result))
+        }
+        if !result.failing(at: report.failOn.severity).isEmpty {
+            throw ExitCode(1)
+        }
+    }
+}
