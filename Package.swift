@@ -29,7 +29,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PGTraceTests",
-            dependencies: ["PGTrace"]
+            dependencies: ["PGTrace", "pgtrace"]
         ),
     ]
 )

@@ -126,6 +126,22 @@ struct TraceDecoder {
 
     var expectedNow: String { expectedChildren(of: stack.last!) }
 
+    /// Whether the root element has been seen.
+    var hasStarted: Bool { seenSections.contains(.trace) }
+
+    /// The elements still open, innermost last, for messages about a truncated trace.
+    var openElements: String {
+        stack.dropFirst().map { section -> String in
+            switch section {
+            case .trace: return "</trace>"
+            case .meta: return "</meta>"
+            case .classes: return "</classes>"
+            case .events: return "</events>"
+            case .event, .extensionElement, .document: return "the open element"
+            }
+        }.reversed().joined(separator: ", ")
+    }
+
     private mutating func declareClass(line: Int, column: Int) throws(DecodeFailure) {
         let name = symbols.intern(try attributes.required(.name))
         let type = try attributes.choice(.type, as: LockType.self) ?? .spinlock

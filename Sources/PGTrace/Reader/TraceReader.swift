@@ -162,13 +162,18 @@ private final class ParserState {
                 }
             }
         }
-        if failure == nil {
-            _ = xmlParseChunk(context, nil, 0, 1)
-        }
-        if let failure { throw failure }
-        if !sawAnyBytes {
+        if failure == nil, !sawAnyBytes {
             throw TraceInputError(file: reader.displayName, line: 1, column: 1, message: "empty file; expected a <trace version=\"1\"> document")
         }
+        if failure == nil {
+            _ = xmlParseChunk(context, nil, 0, 1)
+            // libxml2 calls an unclosed document "extra content"; say what is missing.
+            if var error = failure as? TraceInputError, !decoder.isComplete, decoder.hasStarted {
+                error.message = "the trace ends early; expected \(decoder.expectedNow) or the end tags of \(decoder.openElements)"
+                failure = error
+            }
+        }
+        if let failure { throw failure }
         if context.pointee.wellFormed == 0 {
             throw TraceInputError(file: reader.displayName, line: line, column: column, message: "the XML is not well-formed")
         }
@@ -203,10 +208,15 @@ private final class ParserState {
 
     func characters(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard !decoder.isInExtension else { return }
-        for byte in bytes where !(byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D) {
-            fail("unexpected text; trace elements hold no text, expected \(decoder.expectedNow)")
-            return
-        }
+        guard let first = bytes.firstIndex(where: { !(" \t\n\r".utf8.contains($0)) }) else { return }
+        // The parser stands at the end of the text: count back to its first character.
+        let rest = bytes[first...]
+        let newlines = rest.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        let lineStart = bytes[..<first].lastIndex(of: 0x0A).map { $0 + 1 }
+        fail(
+            "unexpected text; trace elements hold no text, expected \(decoder.expectedNow)",
+            line: line - newlines,
+            column: newlines == 0 ? column - rest.count : lineStart.map { first - $0 + 1 })
     }
 }
 

@@ -1,0 +1,167 @@
+import PGTrace
+import Testing
+
+/// The reader turns every element of format v1 into a typed event at its exact place, and
+/// turns every broken input into one error naming file:line:column.
+@Suite struct TraceReaderTests {
+    private func events(_ xml: String) throws -> [Event] {
+        let symbols = SymbolTable()
+        let reader = TraceReader(displayName: "t.xml", fileIndex: 0, symbols: symbols, classes: LockClassTable())
+        var events: [Event] = []
+        try reader.read(bytes: Array(xml.utf8), header: { _ in }, event: { events.append($0) })
+        return events
+    }
+
+    private func trace(_ body: String, root: String = "<trace version=\"1\" cpus=\"4\">") -> String {
+        "<?xml version=\"1.0\"?>\n\(root)\n<events>\n\(body)\n</events>\n</trace>\n"
+    }
+
+    @Test func everyEventKindIsDecoded() throws {
+        let body = """
+            <irq-disable cpu="0"/>
+            <irq-enable cpu="0"/>
+            <hardirq-enter cpu="1" irq="11"/>
+            <hardirq-exit cpu="1"/>
+            <softirq-enter cpu="1" vec="TIMER"/>
+            <softirq-exit cpu="1"/>
+            <bh-disable cpu="2"/>
+            <bh-enable cpu="2"/>
+            <might-sleep cpu="2"/>
+            <acquire cpu="0" lock="pgd_lock" instance="0xffff" subclass="1" mode="read" try="true" irq="save" bh="true" task="kswapd0" t="5" at="mm/rmap.c:1" fn="page_referenced_one"/>
+            <release cpu="0" lock="pgd_lock" irq="restore" bh="true"/>
+            <contended cpu="0" lock="pgd_lock"/>
+            <ipi-send cpu="0" targets="1,3" wait="true" reason="tlb-flush"/>
+            <ipi-handle cpu="1" from="0"/>
+            <pgd-alloc cpu="0" pgd="P"/>
+            <pgd-populate cpu="0" pgd="P" index="3"/>
+            <pgd-clear cpu="0" pgd="P" index="3"/>
+            <pgd-list-add cpu="0" pgd="P"/>
+            <pgd-list-del cpu="0" pgd="P" lock="other_lock"/>
+            <pgd-free cpu="0" pgd="P"/>
+            <list-walk-begin cpu="0" walker="xen_mm_pin_all"/>
+            <list-walk-visit cpu="0" pgd="P"/>
+            <list-walk-end cpu="0"/>
+            <set-ro cpu="0" page="X" level="pte" ptl="ptl:X"/>
+            <pin cpu="0" page="X" level="pte"/>
+            <pt-write cpu="0" page="X"/>
+            <unpin cpu="0" page="X" level="pte"/>
+            <set-rw cpu="0" page="X" level="pte" ptl="ptl:X"/>
+            <tlb-flush cpu="0" targets="others" mode="hypercall" wait="false"/>
+            <lockless-walk-begin cpu="1"/>
+            <walk-access cpu="1" table="T"/>
+            <lockless-walk-end cpu="1"/>
+            <table-unlink cpu="0" table="T"/>
+            <rcu-grace-period cpu="0"/>
+            <table-free cpu="0" table="T"/>
+            <kmap cpu="0" page="Q" series="PAGETABLE" atomic="true"/>
+            <kunmap cpu="0" page="Q" series="PAGETABLE"/>
+            <page-free cpu="0" page="Q"/>
+            <x-vendor cpu="0" anything="goes"/>
+            """
+        let decoded = try events(trace(body))
+        #expect(decoded.count == 38)
+        #expect(decoded.map(\.position.event) == Array(0..<38))
+        #expect(decoded[0].position.line == 4)
+        #expect(decoded[37].position.line == 41)
+        guard case .acquire(let lock, let mode, let isTry, let irq, let bh) = decoded[9].kind else {
+            Issue.record("event 9 is not an acquire: \(decoded[9].kind)")
+            return
+        }
+        #expect(lock.subclass == 1 && lock.instance != nil)
+        #expect(mode == .read && isTry && irq == .save && bh)
+        #expect(decoded[9].time == 5 && decoded[9].task != nil && decoded[9].at != nil && decoded[9].function != nil)
+        #expect(decoded[12].kind == .ipiSend(targets: .list([1, 3]), wait: true, reason: decoded[12].kindReason))
+        #expect(decoded[28].kind == .tlbFlush(targets: .others, mode: .hypercall, wait: false))
+    }
+
+    @Test func positionsStayExactPastLine65535() throws {
+        let filler = String(repeating: "<irq-disable cpu=\"0\"/>\n", count: 70_000)
+        let decoded = try events(trace(filler + "<irq-enable cpu=\"0\"/>"))
+        #expect(decoded.last?.position.line == 70_004)
+        #expect(decoded.last?.position.event == 70_000)
+    }
+
+    @Test(arguments: [
+        // (what is wrong, the document, line, message fragment)
+        ("truncated", "<?xml version=\"1.0\"?>\n<trace version=\"1\">\n<events>\n<acquire cpu=\"0\" lock=\"A\"/>\n", 4, "the trace ends early"),
+        ("garbage", "\u{1}\u{2}binary", 1, "malformed XML"),
+        ("wrong root", "<?xml version=\"1.0\"?>\n<log version=\"1\"/>\n", 2, "unknown element <log>"),
+        ("version", "<?xml version=\"1.0\"?>\n<trace version=\"2\"><events/></trace>\n", 2, "unsupported trace format version '2'"),
+        ("no version", "<?xml version=\"1.0\"?>\n<trace><events/></trace>\n", 2, "<trace> needs attribute 'version'"),
+        ("doctype", "<?xml version=\"1.0\"?>\n<!DOCTYPE trace [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n<trace version=\"1\"><events>&x;</events></trace>\n", 2, "DOCTYPE is not allowed"),
+        ("text", "<?xml version=\"1.0\"?>\n<trace version=\"1\"><events>\nhello\n</events></trace>\n", 3, "unexpected text"),
+    ])
+    func brokenDocumentsAreInputErrors(_ what: String, _ xml: String, _ line: Int, _ fragment: String) throws {
+        let error = try #require(inputError(xml), "\(what) was accepted")
+        #expect(error.file == "bad.xml")
+        #expect(error.line == line, "\(what): \(error)")
+        #expect(error.column != nil)
+        #expect(error.message.contains(fragment), "\(what): \(error)")
+        #expect(error.description.hasPrefix("bad.xml:\(line):"))
+    }
+
+    @Test(arguments: [
+        ("<acquire lock=\"A\"/>", "<acquire> needs attribute 'cpu'"),
+        ("<acquire cpu=\"-1\" lock=\"A\"/>", "attribute 'cpu' of <acquire> must be an integer >= 0, not '-1'"),
+        ("<acquire cpu=\"one\" lock=\"A\"/>", "must be an integer >= 0, not 'one'"),
+        ("<acquire cpu=\"9\" lock=\"A\"/>", "cpu 9 is out of range"),
+        ("<acquire cpu=\"0\"/>", "<acquire> needs attribute 'lock'"),
+        ("<acquire cpu=\"0\" lock=\"A\" mode=\"exclusive\"/>", "must be one of 'write', 'read', 'recursive-read', not 'exclusive'"),
+        ("<acquire cpu=\"0\" lock=\"A\" irq=\"off\"/>", "attribute 'irq' of <acquire> must be one of 'save', 'disable'"),
+        ("<acquire cpu=\"0\" lock=\"A\" try=\"maybe\"/>", "must be true or false, not 'maybe'"),
+        ("<acquire cpu=\"0\" lock=\"A\" colour=\"red\"/>", "unknown attribute 'colour' on <acquire>"),
+        ("<spin-lock cpu=\"0\"/>", "unknown element <spin-lock>"),
+        ("<ipi-send cpu=\"0\" targets=\"1,,2\"/>", "must be all, others, local or a list of cpus"),
+        ("<ipi-send cpu=\"0\" targets=\"7\"/>", "target cpu 7 is out of range"),
+        ("<tlb-flush cpu=\"0\" targets=\"all\" mode=\"magic\"/>", "must be one of 'ipi', 'hypercall'"),
+        ("<acquire cpu=\"0\" lock=\"A\" t=\"10\"/><release cpu=\"0\" lock=\"A\" t=\"9\"/>", "t=9 goes back in time"),
+        ("<acquire cpu=\"0\" lock=\"A\"><release cpu=\"0\" lock=\"A\"/></acquire>", "inside an event; events are empty elements"),
+        ("<hardirq-exit cpu=\"0\"/>", "<hardirq-exit/> on cpu 0 outside any hardirq"),
+        ("<bh-enable cpu=\"0\"/>", "<bh-enable/> with bh already enabled"),
+        ("<acquire cpu=\"0\" lock=\"A\"/><release cpu=\"0\" lock=\"A\" irq=\"restore\"/>", "which was not taken with irq=\"save\""),
+        ("<hardirq-enter cpu=\"0\"/><acquire cpu=\"0\" lock=\"A\"/><hardirq-exit cpu=\"0\"/>", "with A still held"),
+    ])
+    func brokenEventsAreInputErrorsAtTheirLine(_ body: String, _ fragment: String) throws {
+        let error = try #require(inputError(trace(body)), "accepted: \(body)")
+        #expect(error.line == 4, "\(error)")
+        #expect(error.message.contains(fragment), "\(error)")
+    }
+
+    @Test func extensionsAreIgnored() throws {
+        let xml = trace(
+            "<x-marker cpu=\"0\"><x-inner/>text</x-marker><acquire cpu=\"0\" lock=\"A\" x-note=\"hi\"/>")
+        #expect(try events(xml).count == 1)
+    }
+
+    @Test func aHugeAttributeValueIsFine() throws {
+        let name = String(repeating: "a", count: 2_000_000)
+        let decoded = try events(trace("<acquire cpu=\"0\" lock=\"\(name)\"/>"))
+        #expect(decoded.count == 1)
+    }
+
+    @Test func emptyInputIsAnError() {
+        let error = inputError("")
+        #expect(error?.message.contains("empty file") == true)
+    }
+
+    @Test func aMissingFileIsAnErrorNamingThePath() {
+        let analysis = Analysis()
+        #expect(throws: TraceInputError.self) { try analysis.analyze(path: "/nonexistent/trace.xml") }
+        do {
+            try Analysis().analyze(path: "/tmp")
+            Issue.record("a directory was read as a trace")
+        } catch let error as TraceInputError {
+            #expect(error.description == "/tmp: error: is a directory, not a trace file")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+}
+
+extension Event {
+    /// The reason symbol of an ipi-send, for comparing whole kinds.
+    fileprivate var kindReason: Symbol? {
+        if case .ipiSend(_, _, let reason) = kind { return reason }
+        return nil
+    }
+}

@@ -1,0 +1,119 @@
+import PGTrace
+
+/// Builds a trace document event by event, the way lib/locking-selftest.c builds a test
+/// case out of LOCK()/UNLOCK() calls, so that tests read like the scenarios they retell.
+struct TraceBuilder {
+    var cpus: Int?
+    private var classes: [(name: String, type: LockType)] = []
+    private var events: [String] = []
+    /// The cpu and task that the next events run on.
+    var cpu = 0
+    var task: String?
+
+    init(cpus: Int? = nil) { self.cpus = cpus }
+
+    mutating func declare(_ name: String, _ type: LockType) {
+        classes.append((name, type))
+    }
+
+    mutating func event(_ element: String, _ attributes: [(String, String)] = []) {
+        var attributes = [("cpu", String(cpu))] + attributes
+        if let task { attributes.insert(("task", task), at: 1) }
+        let text = attributes.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: " ")
+        events.append("<\(element) \(text)/>")
+    }
+
+    mutating func acquire(
+        _ lock: String, instance: String? = nil, mode: LockMode = .write, subclass: Int = 0,
+        isTry: Bool = false, irq: String? = nil, bh: Bool = false
+    ) {
+        var attributes = [("lock", lock)]
+        if let instance { attributes.append(("instance", instance)) }
+        if subclass != 0 { attributes.append(("subclass", String(subclass))) }
+        if mode != .write { attributes.append(("mode", mode.rawValue)) }
+        if isTry { attributes.append(("try", "true")) }
+        if let irq { attributes.append(("irq", irq)) }
+        if bh { attributes.append(("bh", "true")) }
+        event("acquire", attributes)
+    }
+
+    mutating func release(_ lock: String, instance: String? = nil, irq: String? = nil, bh: Bool = false) {
+        var attributes = [("lock", lock)]
+        if let instance { attributes.append(("instance", instance)) }
+        if let irq { attributes.append(("irq", irq)) }
+        if bh { attributes.append(("bh", "true")) }
+        event("release", attributes)
+    }
+
+    /// The document; every event on its own line, starting at line `firstEventLine`.
+    var xml: String {
+        var lines = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>"]
+        lines.append("<trace version=\"1\"" + (cpus.map { " cpus=\"\($0)\"" } ?? "") + ">")
+        if !classes.isEmpty {
+            lines.append("<classes>")
+            for (name, type) in classes {
+                lines.append("<class name=\"\(escape(name))\" type=\"\(type.rawValue)\"/>")
+            }
+            lines.append("</classes>")
+        }
+        lines.append("<events>")
+        lines += events
+        lines.append("</events>")
+        lines.append("</trace>")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The line of event number `index` in `xml`.
+    func line(ofEvent index: Int) -> Int {
+        3 + (classes.isEmpty ? 0 : classes.count + 2) + index
+    }
+
+    private func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
+
+/// Runs pgtrace's analysis over in-memory traces, as `pgtrace analyze a.xml b.xml` would.
+func analyze(_ traces: [(name: String, xml: String)], maxDepth: Int = 48) throws -> Analysis {
+    let analysis = Analysis(options: AnalysisOptions(maxDepth: maxDepth))
+    for trace in traces {
+        try analysis.analyze(bytes: Array(trace.xml.utf8), displayName: trace.name)
+    }
+    return analysis
+}
+
+func analyze(_ builder: TraceBuilder, name: String = "test.xml", maxDepth: Int = 48) throws -> Analysis {
+    try analyze([(name, builder.xml)], maxDepth: maxDepth)
+}
+
+/// The input error that reading `xml` raises, if any.
+func inputError(_ xml: String, name: String = "bad.xml") -> TraceInputError? {
+    do {
+        _ = try analyze([(name, xml)])
+        return nil
+    } catch let error as TraceInputError {
+        return error
+    } catch {
+        return TraceInputError(file: name, message: "unexpected error \(error)")
+    }
+}
+
+/// Where the repository's files are, for tests over traces/ and the built binary.
+enum Repository {
+    static let root: String = {
+        var path = #filePath
+        for _ in 0..<4 {  // Tests/PGTraceTests/Support/TraceBuilder.swift
+            path = String(path[..<path.lastIndex(of: "/")!])
+        }
+        return path
+    }()
+
+    static func path(_ relative: String) -> String { root + "/" + relative }
+}
