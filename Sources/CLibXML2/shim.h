@@ -25,4 +25,28 @@ static inline int pgtrace_ctxt_column(xmlParserCtxtPtr ctxt) {
     return (ctxt != NULL && ctxt->input != NULL) ? ctxt->input->col : 0;
 }
 
+/* Where the start tag being reported began. During startElementNs the parser stands just
+   past the attributes; the tag (which cannot hold a raw '<') is still in the input buffer,
+   so step back to its '<' and report that line and column (1-based). */
+static inline void pgtrace_tag_start(xmlParserCtxtPtr ctxt, int *line, int *column) {
+    *line = pgtrace_ctxt_line(ctxt);
+    *column = pgtrace_ctxt_column(ctxt);
+    if (ctxt == NULL || ctxt->input == NULL || ctxt->input->cur == NULL || ctxt->input->base == NULL)
+        return;
+    const xmlChar *base = ctxt->input->base, *cur = ctxt->input->cur, *p = cur;
+    while (p > base && *(p - 1) != '<') p--;
+    if (p == base) return;
+    p--;
+    int newlines = 0;
+    for (const xmlChar *q = p; q < cur; q++) if (*q == '\n') newlines++;
+    if (newlines == 0) {
+        *column = *column - (int)(cur - p);
+    } else {
+        const xmlChar *q = p;
+        while (q > base && *(q - 1) != '\n') q--;
+        *line -= newlines;
+        *column = (int)(p - q) + 1;
+    }
+}
+
 #endif

@@ -18,13 +18,16 @@ public final class CircularDependencyChecker: ReplayObserver {
         let held = replay.heldLocks(cpu: lock.site.cpu)
         // A chain head (the first lock of its context) depends on nothing.
         guard !held.isEmpty else { return }
-        // Holding the class already is recursion: either read-after-read, which adds no
-        // dependency, or a recursive-locking bug that lockdep stops at.
-        if held.contains(where: { $0.classID == lock.classID }) { return }
+        // Holding the class already is recursive locking, which lockdep reports and stops
+        // at; only read-after-read recursion goes on to record dependencies.
+        let recursion = replay.allHeldLocks(cpu: lock.site.cpu).contains {
+            $0.classID == lock.classID && !(lock.mode == .recursiveRead && $0.mode != .write)
+        }
+        if recursion { return }
         // Lockdep's check_prevs_add: depend on the nearest held lock, and on each trylock
         // above it (a trylock's own dependencies were never recorded).
         for holder in held.reversed() {
-            addDependency(holder: holder, next: lock)
+            if holder.classID != lock.classID { addDependency(holder: holder, next: lock) }
             if !holder.isTry { break }
         }
     }

@@ -185,8 +185,11 @@ private final class ParserState {
     }
 
     func startElement(_ name: String, _ attributes: [(String, String)]) {
-        let line = self.line
-        let column = self.column
+        var tagLine: Int32 = 0
+        var tagColumn: Int32 = 0
+        pgtrace_tag_start(context, &tagLine, &tagColumn)
+        let line = Int(tagLine)
+        let column = Int(tagColumn)
         do {
             switch try decoder.startElement(name, attributes: attributes, line: line, column: column) {
             case .none: break
