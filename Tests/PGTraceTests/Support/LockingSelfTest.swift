@@ -35,13 +35,24 @@ enum SelfTestType: String, CaseIterable, CustomStringConvertible {
     }
 }
 
+/// The irq the IRQ_*() macros of a test mean.
+enum SelfTestIrq: String, CaseIterable, CustomStringConvertible {
+    case hard, soft
+    var description: String { rawValue }
+}
+
 /// One test case of lib/locking-selftest.c, written with its macros. Locks are named as in
 /// the selftest: A, B, C, D are classes of their own; X1 and X2 are two instances of class X.
 struct LockingSelfTest {
     var trace = TraceBuilder()
     let type: SelfTestType
+    /// Which irq the IRQ_*() macros mean (locking-selftest-hardirq.h or -softirq.h).
+    let irq: SelfTestIrq
 
-    init(_ type: SelfTestType = .spin) { self.type = type }
+    init(_ type: SelfTestType = .spin, irq: SelfTestIrq = .hard) {
+        self.type = type
+        self.irq = irq
+    }
 
     private static func classLetter(_ name: String) -> String { String(name.prefix(1)) }
 
@@ -79,6 +90,39 @@ struct LockingSelfTest {
     mutating func WSU(_ name: String) { drop(name, .wsem) }
     mutating func RSL(_ name: String) { take(name, .rsem) }
     mutating func RSU(_ name: String) { drop(name, .rsem) }
+
+    // The irq macros, as lib/locking-selftest.c defines them.
+    mutating func HARDIRQ_DISABLE() { trace.event("irq-disable") }
+    mutating func HARDIRQ_ENABLE() { trace.event("irq-enable") }
+    mutating func HARDIRQ_ENTER() {
+        trace.event("irq-disable")
+        trace.event("hardirq-enter", [("irq", "0")])
+    }
+    mutating func HARDIRQ_EXIT() {
+        trace.event("hardirq-exit")
+        trace.event("irq-enable")
+    }
+    mutating func SOFTIRQ_DISABLE() { trace.event("bh-disable") }
+    mutating func SOFTIRQ_ENABLE() { trace.event("bh-enable") }
+    mutating func SOFTIRQ_ENTER() {
+        trace.event("bh-disable")
+        trace.event("irq-disable")
+        trace.event("softirq-enter", [("vec", "TIMER")])
+    }
+    mutating func SOFTIRQ_EXIT() {
+        trace.event("softirq-exit")
+        trace.event("irq-enable")
+        trace.event("bh-enable")
+    }
+    mutating func IRQ_DISABLE() { irq == .hard ? HARDIRQ_DISABLE() : SOFTIRQ_DISABLE() }
+    mutating func IRQ_ENABLE() { irq == .hard ? HARDIRQ_ENABLE() : SOFTIRQ_ENABLE() }
+    mutating func IRQ_ENTER() { irq == .hard ? HARDIRQ_ENTER() : SOFTIRQ_ENTER() }
+    mutating func IRQ_EXIT() { irq == .hard ? HARDIRQ_EXIT() : SOFTIRQ_EXIT() }
+
+    /// read_lock() on a queued rwlock, as the kernel runs it with force_read_lock_recursive
+    /// off: recursive only in interrupt context (pgtrace decides, from mode="read").
+    mutating func read_lock(_ name: String) { take(name, .wlock, mode: .read) }
+    mutating func read_unlock(_ name: String) { drop(name, .wlock) }
 
     /// lockdep's verdict: the rules of every finding pgtrace reports (empty is SUCCESS).
     func verdict() throws -> Set<Rule> {
