@@ -13,11 +13,17 @@ public final class Analysis {
     public init(options: AnalysisOptions = AnalysisOptions()) {
         self.options = options
         context = CheckerContext(symbols: symbols, classes: classes, options: options)
+        graph.addObserver(IrqInversionChecker(context: context))
+        let ipi = IpiDeadlockChecker(graph: graph, context: context)
+        graph.addObserver(ipi)
         checkers = [
+            IrqUsageChecker(graph: graph, context: context),
             RecursiveLockingChecker(context: context),
             CircularDependencyChecker(graph: graph, context: context),
             BadUnlockChecker(context: context),
             LockDepthChecker(context: context),
+            ipi,
+            SleepInAtomicChecker(context: context),
             HeldAtEndChecker(context: context),
         ]
     }

@@ -30,26 +30,58 @@ public struct DependencyTypes: OptionSet, Hashable, Sendable {
     }
 }
 
-/// A dependency `from -> to`: `to` was acquired while `from` was held in the same context.
+/// What an edge of the graph stands for.
+public enum DependencyKind: String, Sendable {
+    /// Lockdep's dependency: `to` was acquired while `from` was held in the same context.
+    case lockOrder = "lock-order"
+    /// A wait that lockdep does not see: a synchronous IPI waited for while holding `from`
+    /// (`to` is the irqs-off pseudo-lock), or `to` acquired inside an irqs-disabled region
+    /// (`from` is the irqs-off pseudo-lock).
+    case ipi
+}
+
+/// A dependency `from -> to`, with the first events that created it.
 public struct LockDependency: Sendable {
     public var from: ClassID
     public var to: ClassID
+    public var kind: DependencyKind
     public var types: DependencyTypes
     /// The acquisition of `from` that was held when the edge was first created.
     public var holderSite: EventSite
-    /// The acquisition of `to` that first created the edge.
+    /// The event that first created the edge (the acquisition of `to`, or the IPI).
     public var site: EventSite
 }
 
-/// The lock-order graph of an analysis: lock classes and the dependencies between them,
-/// deduplicated, each keeping the first event that created it. Spans every trace analysed.
+/// Something told of each new dependency before it enters the graph, as lockdep runs its
+/// checks in check_prev_add before adding the edge.
+public protocol LockGraphObserver: AnyObject {
+    func lockGraph(_ graph: LockGraph, willAdd dependency: LockDependency, holder: HeldLock?, next: HeldLock?)
+    /// A class got a usage bit that does not contradict its own other usage.
+    func lockGraph(_ graph: LockGraph, didMark bit: LockUsage.Bit, on lock: HeldLock, at site: EventSite)
+}
+
+extension LockGraphObserver {
+    public func lockGraph(_ graph: LockGraph, willAdd dependency: LockDependency, holder: HeldLock?, next: HeldLock?) {}
+    public func lockGraph(_ graph: LockGraph, didMark bit: LockUsage.Bit, on lock: HeldLock, at site: EventSite) {}
+}
+
+/// The lock-order graph of an analysis: lock classes with their irq usage, and the
+/// dependencies between them, deduplicated, each keeping the first event that created it.
+/// Spans every trace analysed.
 public final class LockGraph {
     public private(set) var edges: [LockDependency] = []
     private var edgeIndex: [UInt64: Int] = [:]
     private var forward: [[Int]] = []
     private var backward: [[Int]] = []
+    /// Usage bits per class, and where each bit was first set.
+    public private(set) var usage: [LockUsage] = []
+    private var usageSites: [[UInt16: EventSite]] = []
+    private var observers: [LockGraphObserver] = []
+    public private(set) var hasIPIEdges = false
 
     public init() {}
+
+    public func addObserver(_ observer: LockGraphObserver) { observers.append(observer) }
 
     public func edge(from: ClassID, to: ClassID) -> LockDependency? {
         edgeIndex[Self.key(from, to)].map { edges[$0] }
@@ -63,82 +95,157 @@ public final class LockGraph {
         Int(id) < backward.count ? backward[Int(id)].map { edges[$0] } : []
     }
 
-    /// Adds `from -> to` or widens the types of the existing edge; true when the edge is new.
-    @discardableResult
-    public func add(
-        from: ClassID, to: ClassID, types: DependencyTypes, holderSite: EventSite, site: EventSite
-    ) -> Bool {
-        let key = Self.key(from, to)
-        if let index = edgeIndex[key] {
-            edges[index].types.formUnion(types)
-            return false
-        }
-        let needed = Int(max(from, to)) + 1
-        while forward.count < needed {
+    private func grow(to id: ClassID) {
+        while forward.count <= Int(id) {
             forward.append([])
             backward.append([])
+            usage.append([])
+            usageSites.append([:])
         }
-        edgeIndex[key] = edges.count
-        forward[Int(from)].append(edges.count)
-        backward[Int(to)].append(edges.count)
-        edges.append(LockDependency(from: from, to: to, types: types, holderSite: holderSite, site: site))
+    }
+
+    // MARK: Usage
+
+    public func usage(of id: ClassID) -> LockUsage { Int(id) < usage.count ? usage[Int(id)] : [] }
+
+    /// Sets a usage bit; false if the class had it already.
+    public func mark(_ id: ClassID, _ bit: LockUsage.Bit, at site: EventSite) -> Bool {
+        grow(to: id)
+        guard !usage[Int(id)].contains(bit) else { return false }
+        usage[Int(id)].formUnion(bit.mask)
+        usageSites[Int(id)][bit.mask.rawValue] = site
         return true
     }
 
-    /// Lockdep's check_noncircular: would a new dependency `holder -> next` close a cycle?
-    /// Searches breadth-first from `next` for a strong path back to `holder`, and returns the
-    /// shortest such path's edges (from `next` to `holder`), or nil.
-    public func strongPath(
-        from next: ClassID, nextMode: LockMode, to holder: ClassID, holderMode: LockMode
-    ) -> [LockDependency]? {
-        guard Int(next) < forward.count else { return nil }
-        // A search state is a class and whether the path into it ended in a `-(*R)->` edge
-        // (then only an exclusive-holder edge may follow). Reaching a class freely dominates
-        // reaching it only-xr, so a class is searched at most twice.
+    /// Tells the observers that `lock`'s class got `bit` consistently with its other usage.
+    public func announce(_ bit: LockUsage.Bit, on lock: HeldLock, at site: EventSite) {
+        for observer in observers { observer.lockGraph(self, didMark: bit, on: lock, at: site) }
+    }
+
+    /// Where `id` first got `bit`.
+    public func site(of bit: LockUsage.Bit, for id: ClassID) -> EventSite? {
+        Int(id) < usageSites.count ? usageSites[Int(id)][bit.mask.rawValue] : nil
+    }
+
+    // MARK: Edges
+
+    /// Adds `from -> to` or widens the types of the existing edge, telling the observers of
+    /// anything new first. True when the graph changed.
+    @discardableResult
+    public func add(
+        from: ClassID, to: ClassID, kind: DependencyKind = .lockOrder, types: DependencyTypes,
+        holderSite: EventSite, site: EventSite, holder: HeldLock? = nil, next: HeldLock? = nil
+    ) -> Bool {
+        let key = Self.key(from, to)
+        if let index = edgeIndex[key], edges[index].types.isSuperset(of: types) { return false }
+        let dependency = LockDependency(
+            from: from, to: to, kind: kind, types: types, holderSite: holderSite, site: site)
+        for observer in observers { observer.lockGraph(self, willAdd: dependency, holder: holder, next: next) }
+        if let index = edgeIndex[key] {
+            edges[index].types.formUnion(types)
+            return true
+        }
+        grow(to: max(from, to))
+        edgeIndex[key] = edges.count
+        forward[Int(from)].append(edges.count)
+        backward[Int(to)].append(edges.count)
+        edges.append(dependency)
+        if kind == .ipi { hasIPIEdges = true }
+        return true
+    }
+
+    // MARK: Searching
+
+    public enum Direction: Sendable { case forward, backward }
+
+    /// Lockdep's __bfs over strong paths only: a path may not follow a `-(*R)->` edge with a
+    /// `-(S*)->` edge. Visits classes breadth-first from `root` (the root included, unless
+    /// `includeRoot` is false) and returns the path to the first class `match` accepts, in
+    /// search order, as (path edges, matched class).
+    ///
+    /// A state is a class and whether every path kept so far into it ended in `-(*R)->`
+    /// ("only_xr"); reaching a class freely dominates reaching it only-xr, so each class is
+    /// searched at most twice and no strong path is missed.
+    public func search(
+        from root: ClassID, rootOnlyXR: Bool, direction: Direction = .forward,
+        kinds: Set<DependencyKind> = [.lockOrder], includeRoot: Bool = true,
+        match: (ClassID, _ onlyXR: Bool) -> Bool
+    ) -> (path: [LockDependency], found: ClassID)? {
         struct State: Hashable {
             var node: ClassID
             var onlyXR: Bool
         }
-        let start = State(node: next, onlyXR: nextMode == .recursiveRead)
+        let start = State(node: root, onlyXR: rootOnlyXR)
+        if includeRoot, match(root, rootOnlyXR) { return ([], root) }
+        guard Int(root) < forward.count else { return nil }
         var reachedFreely: Set<ClassID> = []
         var reachedOnlyXR: Set<ClassID> = []
+        if rootOnlyXR { reachedOnlyXR.insert(root) } else { reachedFreely.insert(root) }
         var parent: [State: (edge: Int, from: State)] = [:]
         var queue: [State] = [start]
-        if start.onlyXR { reachedOnlyXR.insert(next) } else { reachedFreely.insert(next) }
         var head = 0
         while head < queue.count {
             let state = queue[head]
             head += 1
-            guard Int(state.node) < forward.count else { continue }
-            for index in forward[Int(state.node)] {
+            let list = direction == .forward ? forward[Int(state.node)] : backward[Int(state.node)]
+            for index in list {
                 let edge = edges[index]
-                var types = edge.types
-                if state.onlyXR { types.formIntersection(.fromExclusive) }
+                guard kinds.contains(edge.kind) else { continue }
+                var types = direction == .forward ? edge.types : edge.types.reversedForBackwardSearch
+                // Both masks below are lockdep's, for forward and (with the reversed bits)
+                // backward edges alike.
+                if state.onlyXR { types.subtract([.sr, .sn]) }
                 if types.isEmpty { continue }
-                let child = State(node: edge.to, onlyXR: types.isDisjoint(with: .toNonRecursive))
-                if edge.to == holder, holderMode == .write || !child.onlyXR {
-                    var result = [edges[index]]
-                    var cursor = state
-                    while let step = parent[cursor] {
-                        result.append(edges[step.edge])
-                        cursor = step.from
-                    }
-                    return result.reversed()
-                }
-                if reachedFreely.contains(edge.to) { continue }
+                let child = State(
+                    node: direction == .forward ? edge.to : edge.from,
+                    onlyXR: types.isDisjoint(with: [.sn, .en]))
+                if reachedFreely.contains(child.node) { continue }
                 if child.onlyXR {
-                    guard reachedOnlyXR.insert(edge.to).inserted else { continue }
+                    guard reachedOnlyXR.insert(child.node).inserted else { continue }
                 } else {
-                    reachedFreely.insert(edge.to)
+                    reachedFreely.insert(child.node)
                 }
                 parent[child] = (index, state)
+                if match(child.node, child.onlyXR) {
+                    var path: [LockDependency] = []
+                    var cursor = child
+                    while let step = parent[cursor] {
+                        path.append(edges[step.edge])
+                        cursor = step.from
+                    }
+                    return (path.reversed(), child.node)
+                }
                 queue.append(child)
             }
         }
         return nil
     }
 
+    /// Lockdep's check_noncircular: would a new dependency `holder -> next` close a cycle?
+    /// Returns the shortest strong path from `next` back to `holder`, or nil.
+    public func strongPath(
+        from next: ClassID, nextMode: LockMode, to holder: ClassID, holderMode: LockMode,
+        kinds: Set<DependencyKind> = [.lockOrder]
+    ) -> [LockDependency]? {
+        search(
+            from: next, rootOnlyXR: nextMode == .recursiveRead, kinds: kinds, includeRoot: false
+        ) { node, onlyXR in
+            node == holder && (holderMode == .write || !onlyXR)
+        }?.path
+    }
+
     private static func key(_ from: ClassID, _ to: ClassID) -> UInt64 {
         UInt64(UInt32(bitPattern: from)) << 32 | UInt64(UInt32(bitPattern: to))
+    }
+}
+
+extension DependencyTypes {
+    /// The bits lockdep stores on the backward (locks_before) entry of the same edge
+    /// (__calc_dep_bitb): the roles of the two ends swap, so ER and SN trade places.
+    var reversedForBackwardSearch: DependencyTypes {
+        var result = intersection([.sr, .en])
+        if contains(.er) { result.insert(.sn) }
+        if contains(.sn) { result.insert(.er) }
+        return result
     }
 }

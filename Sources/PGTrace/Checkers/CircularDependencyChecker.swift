@@ -35,16 +35,15 @@ public final class CircularDependencyChecker: ReplayObserver {
     private func addDependency(holder: HeldLock, next: HeldLock) {
         let types = DependencyTypes(holder: holder.mode, next: next.mode)
         let known = graph.edge(from: holder.classID, to: next.classID)?.types ?? []
-        if !known.isSuperset(of: types),
-            let path = graph.strongPath(
-                from: next.classID, nextMode: next.mode, to: holder.classID, holderMode: holder.mode)
+        guard !known.isSuperset(of: types) else { return }
+        if let path = graph.strongPath(
+            from: next.classID, nextMode: next.mode, to: holder.classID, holderMode: holder.mode)
         {
             report(holder: holder, next: next, path: path)
         }
         graph.add(
-            from: holder.classID, to: next.classID,
-            types: types,
-            holderSite: holder.site, site: next.site)
+            from: holder.classID, to: next.classID, types: types, holderSite: holder.site,
+            site: next.site, holder: holder, next: next)
     }
 
     private func report(holder: HeldLock, next: HeldLock, path: [LockDependency]) {

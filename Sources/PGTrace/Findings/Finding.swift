@@ -92,11 +92,13 @@ public struct Finding: Hashable, Sendable {
     public var notes: [String]
     /// Identifies the finding independent of line numbers: one finding per distinct problem.
     public var key: String
+    /// The headline, where it says more than the rule's (lockdep has several for one rule).
+    public var title: String
 
     public init(
         rule: Rule, severity: Severity, message: String, locks: [String],
         locations: [Evidence], chain: [ChainLink] = [], scenario: Scenario? = nil,
-        notes: [String] = [], key: String
+        notes: [String] = [], key: String, title: String? = nil
     ) {
         self.rule = rule
         self.severity = severity
@@ -107,5 +109,6 @@ public struct Finding: Hashable, Sendable {
         self.scenario = scenario
         self.notes = notes
         self.key = key
+        self.title = title ?? rule.title
     }
 }

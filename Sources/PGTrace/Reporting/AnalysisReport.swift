@@ -4,11 +4,16 @@ public struct AnalysisReport: Sendable {
     public struct Node: Hashable, Sendable {
         public var name: String
         public var type: String
+        /// Lockdep's usage string, `{+.-.}`.
+        public var usage: String
+        public var isPseudo: Bool
     }
 
     public struct Edge: Hashable, Sendable {
         public var from: String
         public var to: String
+        /// `lock-order`, or `ipi` for the waits through the irqs-off pseudo-lock.
+        public var kind: String
         /// Lockdep's dependency types seen on this edge: "EN", "SR", …
         public var types: [String]
         public var holder: Evidence
@@ -29,7 +34,10 @@ public struct AnalysisReport: Sendable {
         findings = analysis.findings
         notes = analysis.notes
         nodes = (0..<analysis.classes.count).map { id in
-            Node(name: context.name(of: ClassID(id)), type: analysis.classes[ClassID(id)].type.rawValue)
+            let entry = analysis.classes[ClassID(id)]
+            return Node(
+                name: context.name(of: ClassID(id)), type: entry.isPseudo ? "pseudo" : entry.type.rawValue,
+                usage: analysis.graph.usage(of: ClassID(id)).lockdepString, isPseudo: entry.isPseudo)
         }
         edges = analysis.graph.edges.map { edge in
             var types: [String] = []
@@ -38,11 +46,15 @@ public struct AnalysisReport: Sendable {
             if edge.types.contains(.sn) { types.append("SN") }
             if edge.types.contains(.sr) { types.append("SR") }
             return Edge(
-                from: context.name(of: edge.from), to: context.name(of: edge.to), types: types,
+                from: context.name(of: edge.from), to: context.name(of: edge.to), kind: edge.kind.rawValue,
+                types: types,
                 holder: context.evidence(edge.holderSite, "holds \(context.name(of: edge.from))"),
                 evidence: context.evidence(edge.site, "acquires \(context.name(of: edge.to))"))
         }
     }
+
+    /// The dependencies lockdep itself would record (no IPI waits).
+    public var lockOrderEdges: [Edge] { edges.filter { $0.kind == DependencyKind.lockOrder.rawValue } }
 
     /// Findings at or above `threshold`; nil threshold means none count.
     public func failing(at threshold: Severity?) -> [Finding] {

@@ -14,10 +14,10 @@ public struct JSONReporter {
                 errors: report.findings.filter { $0.severity == .error }.count,
                 warnings: report.findings.filter { $0.severity == .warning }.count),
             graph: GraphJSON(
-                classes: report.nodes.map { ClassJSON(name: $0.name, type: $0.type) },
+                classes: report.nodes.map { ClassJSON(name: $0.name, type: $0.type, usage: $0.usage) },
                 dependencies: report.edges.map {
                     DependencyJSON(
-                        from: $0.from, to: $0.to, types: $0.types, holder: LocationJSON($0.holder),
+                        from: $0.from, to: $0.to, kind: $0.kind, types: $0.types, holder: LocationJSON($0.holder),
                         location: LocationJSON($0.evidence))
                 }))
         let encoder = JSONEncoder()
@@ -55,7 +55,7 @@ public struct JSONReporter {
         init(_ finding: Finding) {
             rule = finding.rule.rawValue
             severity = finding.severity.rawValue
-            title = finding.rule.title
+            title = finding.title
             message = finding.message
             locks = finding.locks
             locations = finding.locations.map(LocationJSON.init)
@@ -130,11 +130,13 @@ public struct JSONReporter {
     private struct ClassJSON: Encodable {
         var name: String
         var type: String
+        var usage: String
     }
 
     private struct DependencyJSON: Encodable {
         var from: String
         var to: String
+        var kind: String
         var types: [String]
         var holder: LocationJSON
         var location: LocationJSON

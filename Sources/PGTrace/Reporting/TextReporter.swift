@@ -24,7 +24,7 @@ public struct TextReporter {
     }
 
     public func render(_ finding: Finding) -> String {
-        let headline = "\(finding.severity == .error ? "WARNING" : "warning"): \(finding.rule.title)"
+        let headline = "\(finding.severity == .error ? "WARNING" : "warning"): \(finding.title)"
         let rule = String(repeating: "-", count: headline.count)
         var out = String(repeating: "=", count: headline.count) + "\n"
         out += headline + " [\(finding.rule.rawValue)]\n" + rule + "\n"
@@ -59,7 +59,7 @@ public struct TextReporter {
             for note in finding.notes where note.hasPrefix("Chain exists of:") {
                 out += " \(note)\n\n"
             }
-            out += render(scenario)
+            out += render(scenario, interrupt: finding.rule == .irqInversion || finding.rule == .irqInconsistent)
         }
         for note in finding.notes where !note.hasPrefix("Chain exists of:") {
             out += "\n \(note)\n"
@@ -68,7 +68,7 @@ public struct TextReporter {
     }
 
     /// "Possible unsafe locking scenario" with one column per cpu, laid out as lockdep's.
-    public func render(_ scenario: Scenario) -> String {
+    public func render(_ scenario: Scenario, interrupt: Bool = false) -> String {
         // lockdep: headers at columns 7 and 31, steps at columns 2 and 31.
         func header(_ cells: [String]) -> String {
             var line = ""
@@ -78,7 +78,8 @@ public struct TextReporter {
             }
             return line + "\n"
         }
-        var out = " Possible unsafe locking scenario:\n\n"
+        var out = interrupt && scenario.columns.count > 1
+            ? " Possible interrupt unsafe locking scenario:\n\n" : " Possible unsafe locking scenario:\n\n"
         out += header(scenario.columns)
         out += header(scenario.columns.map { String(repeating: "-", count: $0.count) })
         for step in scenario.steps {

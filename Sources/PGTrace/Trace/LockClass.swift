@@ -44,6 +44,8 @@ public final class LockClassTable {
         public var slots: Int?
         /// Where the type was declared, if it was.
         public var declaredAt: TracePosition?
+        /// A pseudo-lock pgtrace adds to the graph (an irqs-disabled region), not a kernel lock.
+        public var isPseudo = false
     }
 
     public private(set) var entries: [Entry] = []
@@ -70,6 +72,13 @@ public final class LockClassTable {
             entries[index].declaredAt = position
         }
         return nil
+    }
+
+    /// The id of a pseudo-lock class named `name`, created on first use.
+    public func pseudoClass(named name: Symbol) -> ClassID {
+        let id = id(for: LockClassKey(name: name))
+        entries[Int(id)].isPseudo = true
+        return id
     }
 
     public func type(of name: Symbol) -> LockType { declaredTypes[name]?.type ?? .spinlock }

@@ -163,7 +163,7 @@ import Testing
         trace.acquire("B", isTry: true)
         trace.acquire("C")
         let analysis = try analyze(trace)
-        let edges = AnalysisReport(analysis).edges.map { "\($0.from)->\($0.to)" }
+        let edges = AnalysisReport(analysis).lockOrderEdges.map { "\($0.from)->\($0.to)" }
         #expect(edges == ["B->C", "A->C"])
     }
 
@@ -173,7 +173,7 @@ import Testing
         trace.acquire("ptlock", instance: "p2", subclass: 1)
         let analysis = try analyze(trace)
         #expect(analysis.findings.isEmpty)
-        #expect(AnalysisReport(analysis).edges.map { "\($0.from)->\($0.to)" } == ["ptlock->ptlock/1"])
+        #expect(AnalysisReport(analysis).lockOrderEdges.map { "\($0.from)->\($0.to)" } == ["ptlock->ptlock/1"])
     }
 
     @Test func locksOfAnIrqContextDoNotDependOnTheInterruptedTask() throws {
@@ -185,7 +185,7 @@ import Testing
         trace.event("hardirq-exit")
         trace.release("A")
         let analysis = try analyze(trace)
-        #expect(AnalysisReport(analysis).edges.isEmpty)
+        #expect(AnalysisReport(analysis).lockOrderEdges.isEmpty)
     }
 
     @Test func eachTaskHasItsOwnLockStack() throws {
@@ -200,7 +200,7 @@ import Testing
         trace.task = "kswapd0"
         trace.release("A")
         let analysis = try analyze(trace)
-        #expect(AnalysisReport(analysis).edges.isEmpty)
+        #expect(AnalysisReport(analysis).lockOrderEdges.isEmpty)
         #expect(analysis.findings.isEmpty)
     }
 
@@ -243,7 +243,7 @@ import Testing
         trace.acquire("B")
         trace.release("A")
         trace.acquire("C")
-        let edges = AnalysisReport(try analyze(trace)).edges.map { "\($0.from)->\($0.to)" }
+        let edges = AnalysisReport(try analyze(trace)).lockOrderEdges.map { "\($0.from)->\($0.to)" }
         #expect(edges == ["A->B", "B->C"])
     }
 }

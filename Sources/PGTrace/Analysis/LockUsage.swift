@@ -1,0 +1,91 @@
+/// Lockdep's usage bits of a lock class: taken in hardirq/softirq context (irq-safe) or with
+/// hardirqs/softirqs enabled (irq-unsafe), each for writers and readers.
+public struct LockUsage: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    /// The irq kinds lockdep tracks; lockdep calls them states.
+    public enum IrqState: Int, CaseIterable, Sendable {
+        case hardirq = 0
+        case softirq = 1
+
+        public var name: String { self == .hardirq ? "HARDIRQ" : "SOFTIRQ" }
+    }
+
+    /// One usage bit, numbered as lockdep's enum lock_usage_bit: state * 4 + dir * 2 + read.
+    public struct Bit: Hashable, Sendable {
+        public var state: IrqState
+        /// Enabled (taken with the irq on: unsafe) rather than used in irq context (safe).
+        public var enabled: Bool
+        public var read: Bool
+
+        public init(_ state: IrqState, enabled: Bool, read: Bool) {
+            self.state = state
+            self.enabled = enabled
+            self.read = read
+        }
+
+        public var mask: LockUsage { LockUsage(rawValue: 1 << (state.rawValue * 4 + (enabled ? 2 : 0) + (read ? 1 : 0))) }
+
+        /// Lockdep's names: IN-HARDIRQ-W, HARDIRQ-ON-R, …
+        public var name: String {
+            (enabled ? "\(state.name)-ON" : "IN-\(state.name)") + (read ? "-R" : "-W")
+        }
+
+        /// The usage on the same class that this one conflicts with (lockdep's valid_state
+        /// pairs): a writer conflicts with both opposite usages, a reader only with the
+        /// opposite writer.
+        public var conflicting: [Bit] {
+            let opposite = Bit(state, enabled: !enabled, read: false)
+            return read ? [opposite] : [opposite, Bit(state, enabled: !enabled, read: true)]
+        }
+    }
+
+    public static func usedIn(_ state: IrqState) -> LockUsage {
+        Bit(state, enabled: false, read: false).mask.union(Bit(state, enabled: false, read: true).mask)
+    }
+
+    public static func enabled(_ state: IrqState) -> LockUsage {
+        Bit(state, enabled: true, read: false).mask.union(Bit(state, enabled: true, read: true).mask)
+    }
+
+    public static let usedInAny: LockUsage = usedIn(.hardirq).union(usedIn(.softirq))
+    public static let enabledAny: LockUsage = enabled(.hardirq).union(enabled(.softirq))
+    /// Lockdep's LOCKF_IRQ: the writer bits.
+    public static let writers = LockUsage(rawValue: 0b0101_0101)
+
+    public func contains(_ bit: Bit) -> Bool { contains(bit.mask) }
+
+    /// Lockdep's exclusive_mask: for each state used in irq context, both enabled bits of that
+    /// state, and the reverse.
+    public var exclusive: LockUsage {
+        var result: LockUsage = []
+        for state in IrqState.allCases {
+            if !intersection(.usedIn(state)).isEmpty { result.formUnion(.enabled(state)) }
+            if !intersection(.enabled(state)).isEmpty { result.formUnion(.usedIn(state)) }
+        }
+        return result
+    }
+
+    public var bits: [Bit] {
+        IrqState.allCases.flatMap { state in
+            [false, true].flatMap { enabled in
+                [false, true].map { read in Bit(state, enabled: enabled, read: read) }
+            }
+        }.filter { contains($0) }
+    }
+
+    /// Lockdep's usage string, `{+.-.}`: per state, writer then reader; '+' taken with the irq
+    /// enabled, '-' taken in irq context, '?' both, '.' neither.
+    public var lockdepString: String {
+        var text = "{"
+        for state in IrqState.allCases {
+            for read in [false, true] {
+                let enabled = contains(Bit(state, enabled: true, read: read))
+                let used = contains(Bit(state, enabled: false, read: read))
+                text += enabled ? (used ? "?" : "+") : (used ? "-" : ".")
+            }
+        }
+        return text + "}"
+    }
+}

@@ -1,0 +1,168 @@
+/// Reports `ipi-deadlock`, the deadlock of seed 002 that lockdep cannot see: a cpu waits for
+/// a synchronous IPI while holding a lock that another cpu spins on with irqs disabled, so
+/// the IPI is never taken.
+///
+/// An irqs-disabled region is modelled as holding one pseudo-lock class, `(hardirqs off)`
+/// (instances are cpus, as lockdep's per-cpu locks): acquiring a lock inside the region makes
+/// the region wait for it, and waiting for an IPI while holding a lock makes that lock wait
+/// for every target's region. A cycle through these waits and the lock order is the deadlock;
+/// like lockdep, it is predicted from the orders seen, whether or not the sides overlapped.
+public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
+    public static let pseudoLockName = "(hardirqs off)"
+    private let graph: LockGraph
+    private let context: CheckerContext
+    private lazy var irqsOff: ClassID = context.classes.pseudoClass(
+        named: context.symbols.intern(Self.pseudoLockName))
+
+    public init(graph: LockGraph, context: CheckerContext) {
+        self.graph = graph
+        self.context = context
+    }
+
+    // MARK: Waits into the graph
+
+    public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
+        let cpu = replay.cpus[lock.site.cpu]
+        guard !lock.isTry, !cpu.hardirqsEnabled else { return }
+        let types = DependencyTypes(holder: .write, next: lock.mode)
+        guard !(graph.edge(from: irqsOff, to: lock.classID)?.types.isSuperset(of: types) ?? false) else { return }
+        let disabledAt = cpu.hardirqsDisabledAt ?? lock.site
+        if let path = graph.strongPath(
+            from: lock.classID, nextMode: lock.mode, to: irqsOff, holderMode: .write, kinds: [.lockOrder, .ipi])
+        {
+            let closing = LockDependency(
+                from: irqsOff, to: lock.classID, kind: .ipi, types: types, holderSite: disabledAt, site: lock.site)
+            report(cycle: [closing] + path, trigger: closing)
+        }
+        graph.add(from: irqsOff, to: lock.classID, kind: .ipi, types: types, holderSite: disabledAt, site: lock.site)
+    }
+
+    public func replay(_ replay: ReplayEngine, didApply event: Event) {
+        let targets: CPUTargets
+        switch event.kind {
+        case .ipiSend(let sent, wait: true, _): targets = sent
+        case .tlbFlush(let sent, .ipi, wait: true): targets = sent
+        default: return
+        }
+        let cpu = event.cpu
+        let others: Bool
+        switch targets {
+        case .local: others = false
+        case .list(let cpus): others = cpus.contains { $0 != cpu }
+        case .all, .others: others = replay.header.cpus.map { $0 > 1 } ?? true
+        }
+        guard others else { return }
+        let site = EventSite(event)
+        if !replay.cpus[cpu].hardirqsEnabled {
+            reportWaitWithIrqsOff(at: site, disabledAt: replay.cpus[cpu].hardirqsDisabledAt)
+        }
+        for held in replay.allHeldLocks(cpu: cpu) {
+            let types = DependencyTypes(holder: held.mode, next: .write)
+            guard !(graph.edge(from: held.classID, to: irqsOff)?.types.isSuperset(of: types) ?? false) else { continue }
+            let wait = LockDependency(
+                from: held.classID, to: irqsOff, kind: .ipi, types: types, holderSite: held.site, site: site)
+            if let path = graph.strongPath(
+                from: irqsOff, nextMode: .write, to: held.classID, holderMode: held.mode, kinds: [.lockOrder, .ipi])
+            {
+                report(cycle: [wait] + path, trigger: wait)
+            }
+            graph.add(from: held.classID, to: irqsOff, kind: .ipi, types: types, holderSite: held.site, site: site)
+        }
+    }
+
+    // MARK: Lock order that closes a cycle through waits
+
+    public func lockGraph(_ graph: LockGraph, willAdd dependency: LockDependency, holder: HeldLock?, next: HeldLock?) {
+        guard dependency.kind == .lockOrder, graph.hasIPIEdges, let holder, let next else { return }
+        guard
+            let path = graph.strongPath(
+                from: next.classID, nextMode: next.mode, to: holder.classID, holderMode: holder.mode,
+                kinds: [.lockOrder, .ipi]),
+            path.contains(where: { $0.kind == .ipi })
+        else { return }
+        report(cycle: [dependency] + path, trigger: dependency)
+    }
+
+    // MARK: Reports
+
+    private func name(_ id: ClassID) -> String { context.name(of: id) }
+
+    /// `cycle` starts with the dependency being added and follows the edges back to its start.
+    private func report(cycle: [LockDependency], trigger: LockDependency) {
+        let names = cycle.map { name($0.from) }
+        let key = Set(names).sorted().joined(separator: " ")
+        guard !context.hasReported(.ipiDeadlock, key: key) else { return }
+        // Tell it from the IPI: rotate the cycle to start at a wait for an IPI.
+        let start = cycle.firstIndex { $0.kind == .ipi && $0.to == irqsOff } ?? 0
+        let ordered = Array(cycle[start...] + cycle[..<start])
+        let wait = ordered[0]
+        let waiter = name(wait.from)
+        let spun = ordered.dropFirst().prefix { !($0.kind == .ipi && $0.to == irqsOff) }
+        let spunLocks = spun.map { name($0.to) }
+        let links = ordered.map { edge -> ChainLink in
+            let role: String
+            if edge.kind == .ipi && edge.to == irqsOff {
+                role = "waits for a synchronous IPI while holding \(name(edge.from))"
+            } else if edge.kind == .ipi {
+                role = "acquires \(name(edge.to)) with hardirqs disabled"
+            } else {
+                role = "acquires \(name(edge.to)) while holding \(name(edge.from))"
+            }
+            return ChainLink(
+                holder: name(edge.from), acquired: name(edge.to),
+                holderEvidence: context.evidence(
+                    edge.holderSite, edge.from == irqsOff ? "disables hardirqs" : "holds \(name(edge.from))"),
+                evidence: context.evidence(edge.site, role))
+        }
+        let waitEvidence = links[0].evidence
+        let spinner = links.dropFirst().first
+        var message = "cpu \(waitEvidence.cpu) holds \(waiter) and waits for a synchronous IPI"
+        if let spinner, let last = spunLocks.last {
+            message += "; cpu \(spinner.evidence.cpu) "
+            message += last == waiter
+                ? "spins on \(waiter) with hardirqs disabled, so it never takes the IPI"
+                : "has hardirqs disabled and waits for \(last), which waits for \(waiter) (\(([Self.pseudoLockName] + spunLocks).joined(separator: " -> ")))"
+        }
+        var steps: [(column: Int, action: String)] = [(0, "lock(\(waiter));"), (1, "local_irq_disable();")]
+        for lock in spunLocks { steps.append((1, "lock(\(lock));")) }
+        steps.append((0, "smp_call_function_many(wait); /* waits for CPU1 */"))
+        context.report(
+            Finding(
+                rule: .ipiDeadlock, severity: .error, message: message,
+                locks: names.filter { $0 != Self.pseudoLockName },
+                locations: links.flatMap { [$0.evidence, $0.holderEvidence] }.uniqued(),
+                chain: links, scenario: Scenario(columns: ["CPU0", "CPU1"], steps: steps),
+                notes: [
+                    "Release \(waiter) before waiting for the IPI (flush after the unlock), or take the locks that cpu \(spinner?.evidence.cpu ?? 1) spins on without disabling hardirqs"
+                ],
+                key: key))
+    }
+
+    private func reportWaitWithIrqsOff(at site: EventSite, disabledAt: EventSite?) {
+        var locations = [context.evidence(site, "waits for a synchronous IPI with hardirqs disabled")]
+        if let disabledAt { locations.append(context.evidence(disabledAt, "disables hardirqs")) }
+        let key = "irqs-off|" + (site.function.map { context.symbols[$0] } ?? site.at.map { context.symbols[$0] }
+            ?? "\(context.files[site.position.file]):\(site.position.line)")
+        context.report(
+            Finding(
+                rule: .ipiDeadlock, severity: .error,
+                message: "cpu \(site.cpu) waits for a synchronous IPI with hardirqs disabled: two cpus doing this at once wait for each other forever",
+                locks: [Self.pseudoLockName], locations: locations,
+                scenario: Scenario(
+                    columns: ["CPU0", "CPU1"],
+                    steps: [
+                        (0, "local_irq_disable();"), (1, "local_irq_disable();"),
+                        (0, "smp_call_function_many(wait);"), (1, "smp_call_function_many(wait);"),
+                    ]),
+                notes: ["Send the IPI with hardirqs enabled, or do not wait for it"],
+                key: key))
+    }
+}
+
+extension Array where Element: Hashable {
+    /// The elements in order, each once.
+    func uniqued() -> [Element] {
+        var seen: Set<Element> = []
+        return filter { seen.insert($0).inserted }
+    }
+}

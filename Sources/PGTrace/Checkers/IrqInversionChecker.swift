@@ -1,0 +1,159 @@
+/// Reports `irq-inversion`: an irq-safe lock class that depends, through strong paths of the
+/// lock-order graph, on an irq-unsafe one. Lockdep's two ways in: a class gets a new usage
+/// bit (search forward from a newly irq-safe class, backward from a newly irq-unsafe one),
+/// or a new dependency joins a safe class behind it to an unsafe class ahead (check_irq_usage).
+public final class IrqInversionChecker: LockGraphObserver {
+    private let context: CheckerContext
+
+    public init(context: CheckerContext) { self.context = context }
+
+    /// Only writer usage counts on a class reached through `-(*R)->` edges alone.
+    private static func effective(_ usage: LockUsage, onlyXR: Bool) -> LockUsage {
+        onlyXR ? usage.intersection(.writers) : usage
+    }
+
+    // MARK: A new usage bit
+
+    public func lockGraph(_ graph: LockGraph, didMark bit: LockUsage.Bit, on lock: HeldLock, at site: EventSite) {
+        let wanted: LockUsage = bit.enabled ? .usedIn(bit.state) : .enabled(bit.state)
+        let found = graph.search(
+            from: lock.classID,
+            rootOnlyXR: bit.enabled ? lock.mode != .write : lock.mode == .recursiveRead,
+            direction: bit.enabled ? .backward : .forward, includeRoot: false
+        ) { node, onlyXR in
+            !Self.effective(graph.usage(of: node), onlyXR: onlyXR).isDisjoint(with: wanted)
+        }
+        guard let found else { return }
+        let other = graph.usage(of: found.found).intersection(wanted)
+        let otherBit = other.bits.first { !$0.read } ?? other.bits[0]
+        // Paths are kept in the order safe -> ... -> unsafe.
+        let path = bit.enabled ? found.path.reversed() : found.path
+        let safe = bit.enabled ? found.found : lock.classID
+        let unsafe = bit.enabled ? lock.classID : found.found
+        let safeBit = bit.enabled ? otherBit : bit
+        let unsafeBit = bit.enabled ? bit : otherBit
+        let name = context.name(of: lock.classID)
+        let otherName = context.name(of: found.found)
+        let irq = bit.state.name
+        report(
+            graph: graph, safe: safe, safeBit: safeBit, unsafe: unsafe, unsafeBit: unsafeBit,
+            path: Array(path), trigger: context.evidence(site, "\(name) becomes {\(bit.name)}"),
+            headline: "possible irq lock inversion dependency detected",
+            message: bit.enabled
+                ? "\(name) becomes \(irq)-unsafe, but it was taken by \(otherName), a \(irq)\(otherBit.read ? "-READ" : "")-safe lock, in the past"
+                : "\(name) becomes \(irq)-safe, but it took \(otherName), a \(irq)\(otherBit.read ? "-READ" : "")-unsafe lock, in the past")
+    }
+
+    // MARK: A new dependency
+
+    public func lockGraph(_ graph: LockGraph, willAdd dependency: LockDependency, holder: HeldLock?, next: HeldLock?) {
+        guard dependency.kind == .lockOrder, let holder, let next else { return }
+        // Step 1: every irq-safe usage behind the holder (itself included).
+        var behind: LockUsage = []
+        _ = graph.search(from: holder.classID, rootOnlyXR: holder.mode != .write, direction: .backward) {
+            node, onlyXR in
+            behind.formUnion(Self.effective(graph.usage(of: node), onlyXR: onlyXR))
+            return false
+        }
+        behind.formIntersection(.usedInAny)
+        guard !behind.isEmpty else { return }
+        // Step 2: an irq-unsafe usage of the same irq ahead of the new lock.
+        let forwardMask = behind.exclusive
+        guard
+            let ahead = graph.search(from: next.classID, rootOnlyXR: next.mode == .recursiveRead, match: {
+                node, onlyXR in
+                !Self.effective(graph.usage(of: node), onlyXR: onlyXR).isDisjoint(with: forwardMask)
+            })
+        else { return }
+        // Step 3: the safe class behind that conflicts with it.
+        let unsafeUsage = graph.usage(of: ahead.found).intersection(.enabledAny)
+        let backwardMask = unsafeUsage.exclusive
+        guard
+            let safe = graph.search(
+                from: holder.classID, rootOnlyXR: holder.mode != .write, direction: .backward,
+                match: { node, onlyXR in
+                    !Self.effective(graph.usage(of: node), onlyXR: onlyXR).isDisjoint(with: backwardMask)
+                })
+        else { return }
+        // Step 4: the pair of usages to name (lockdep's find_exclusive_match).
+        let safeUsage = graph.usage(of: safe.found)
+        var pair: (LockUsage.Bit, LockUsage.Bit)?
+        for bit in safeUsage.bits where !bit.enabled {
+            let unsafeBits = [
+                LockUsage.Bit(bit.state, enabled: true, read: false),
+                LockUsage.Bit(bit.state, enabled: true, read: true),
+            ]
+            if let match = unsafeBits.first(where: { unsafeUsage.contains($0) }) {
+                pair = (bit, match)
+                break
+            }
+        }
+        guard let (safeBit, unsafeBit) = pair else { return }
+        let newEdge = LockDependency(
+            from: holder.classID, to: next.classID, kind: .lockOrder, types: dependency.types,
+            holderSite: holder.site, site: next.site)
+        let path = safe.path.reversed() + [newEdge] + ahead.path
+        let state = safeBit.state.name
+        let safeName = context.name(of: safe.found)
+        let unsafeName = context.name(of: ahead.found)
+        report(
+            graph: graph, safe: safe.found, safeBit: safeBit, unsafe: ahead.found, unsafeBit: unsafeBit,
+            path: Array(path),
+            trigger: context.evidence(next.site, "acquires \(context.name(of: next.classID)) while holding \(context.name(of: holder.classID))"),
+            headline: "\(state)\(safeBit.read ? "-READ" : "")-safe -> \(state)\(unsafeBit.read ? "-READ" : "")-unsafe lock order detected",
+            message: "\(safeName) is \(state)-safe and now depends on \(unsafeName), which is \(state)-unsafe: "
+                + "a \(state.lowercased()) taking \(safeName) can interrupt a holder of \(unsafeName) that \(safeName)'s holder waits for")
+    }
+
+    // MARK: The report
+
+    private func report(
+        graph: LockGraph, safe: ClassID, safeBit: LockUsage.Bit, unsafe: ClassID, unsafeBit: LockUsage.Bit,
+        path: [LockDependency], trigger: Evidence, headline: String, message: String
+    ) {
+        let safeName = context.name(of: safe)
+        let unsafeName = context.name(of: unsafe)
+        let key = "\(safeName) -> \(unsafeName)|\(safeBit.state.name)"
+        guard !context.hasReported(.irqInversion, key: key) else { return }
+        let links = path.map { edge in
+            ChainLink(
+                holder: context.name(of: edge.from), acquired: context.name(of: edge.to),
+                holderEvidence: context.evidence(edge.holderSite, "holds \(context.name(of: edge.from))"),
+                evidence: context.evidence(
+                    edge.site, "acquires \(context.name(of: edge.to)) while holding \(context.name(of: edge.from))"))
+        }
+        var locations = [trigger]
+        if let site = graph.site(of: safeBit, for: safe) {
+            locations.append(context.evidence(site, "\(safeName) is {\(safeBit.name)}: taken in \(safeBit.state == .hardirq ? "hardirq" : "softirq") context"))
+        }
+        if let site = graph.site(of: unsafeBit, for: unsafe) {
+            locations.append(context.evidence(site, "\(unsafeName) is {\(unsafeBit.name)}: taken with \(unsafeBit.state == .hardirq ? "hardirqs" : "softirqs") enabled"))
+        }
+        locations += links.map(\.evidence).filter { link in !locations.contains { $0.event == link.event && $0.file == link.file } }
+        let middle = path.first.map { context.name(of: $0.to) } ?? unsafeName
+        var steps: [(column: Int, action: String)] = [
+            (0, "lock(\(unsafeName));"),
+            (1, safeBit.state == .hardirq ? "local_irq_disable();" : "local_bh_disable();"),
+            (1, "lock(\(safeName));"),
+            (1, "lock(\(middle));"),
+            (0, "<Interrupt>"),
+            (0, "  lock(\(safeName));"),
+        ]
+        var notes: [String] = []
+        if middle != unsafeName {
+            notes.append("Chain exists of: \(safeName) --> \(middle) --> \(unsafeName)")
+        } else {
+            steps.remove(at: 3)
+            steps.insert((1, "lock(\(unsafeName));"), at: 3)
+        }
+        notes.append(
+            "\(safeName)\(graph.usage(of: safe).lockdepString) is irq-safe; \(unsafeName)\(graph.usage(of: unsafe).lockdepString) is irq-unsafe: "
+                + "take \(unsafeName) with \(safeBit.state == .hardirq ? "irqs" : "bh") disabled everywhere, or break the dependency")
+        context.report(
+            Finding(
+                rule: .irqInversion, severity: .error, message: message,
+                locks: [safeName, unsafeName], locations: locations, chain: links,
+                scenario: Scenario(columns: ["CPU0", "CPU1"], steps: steps), notes: notes, key: key,
+                title: headline))
+    }
+}

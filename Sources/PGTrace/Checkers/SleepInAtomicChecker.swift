@@ -1,0 +1,50 @@
+/// Reports `sleep-in-atomic`: a call that can sleep (`might-sleep`, a non-atomic `kmap`) made
+/// while the cpu cannot schedule: a spinning lock held, hardirqs or bh disabled, or in irq
+/// context ("BUG: sleeping function called from invalid context").
+public final class SleepInAtomicChecker: ReplayObserver {
+    private let context: CheckerContext
+
+    public init(context: CheckerContext) { self.context = context }
+
+    public func replay(_ replay: ReplayEngine, didApply event: Event) {
+        let what: String
+        switch event.kind {
+        case .mightSleep: what = "a call that can sleep"
+        case .kmap(let page, let series, atomic: false):
+            what = "kmap(\(context.symbols[page])) of series \(context.symbols[series]), which can sleep,"
+        default: return
+        }
+        let cpu = replay.cpus[event.cpu]
+        let site = EventSite(event)
+        var reasons: [String] = []
+        var locations = [context.evidence(site, "\(what) here")]
+        if let spinning = replay.allHeldLocks(cpu: event.cpu).last(where: {
+            context.classes[$0.classID].type.isSpinning
+        }) {
+            let name = context.name(of: spinning.classID)
+            reasons.append("with \(name) held")
+            locations.append(context.evidence(spinning.site, "acquires \(name)"))
+        }
+        if let frame = cpu.frames.last {
+            reasons.append("in \(frame.kind == .hardirq ? "hardirq" : "softirq") context")
+            locations.append(context.evidence(frame.entered, "enters \(frame.kind == .hardirq ? "hardirq" : "softirq") context"))
+        } else if !cpu.hardirqsEnabled {
+            reasons.append("with hardirqs disabled")
+            if let disabled = cpu.hardirqsDisabledAt { locations.append(context.evidence(disabled, "disables hardirqs")) }
+        } else if !cpu.softirqsEnabled {
+            reasons.append("with bh disabled")
+        }
+        guard !reasons.isEmpty else { return }
+        let place = event.function.map { context.symbols[$0] } ?? event.at.map { context.symbols[$0] }
+            ?? "\(context.files[site.position.file]):\(site.position.line)"
+        context.report(
+            Finding(
+                rule: .sleepInAtomic, severity: .error,
+                message: "\(what) \(reasons.joined(separator: ", ")) on cpu \(event.cpu)"
+                    + (event.function.map { " in \(context.symbols[$0])" } ?? ""),
+                locks: locations.dropFirst().compactMap { $0.role.hasPrefix("acquires ") ? String($0.role.dropFirst(9)) : nil },
+                locations: locations,
+                notes: ["Allocate or map before taking the lock (GFP_ATOMIC or an atomic kmap inside it), or drop the lock around the call"],
+                key: "\(place)|\(reasons.joined(separator: ","))"))
+    }
+}
