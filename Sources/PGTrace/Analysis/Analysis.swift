@@ -19,10 +19,11 @@ public final class Analysis {
         checkers = [
             IrqUsageChecker(graph: graph, context: context),
             RecursiveLockingChecker(context: context),
+            // Before the lock order, so that a spin with irqs off is told by its direct wait.
+            ipi,
             CircularDependencyChecker(graph: graph, context: context),
             BadUnlockChecker(context: context),
             LockDepthChecker(context: context),
-            ipi,
             SleepInAtomicChecker(context: context),
             HeldAtEndChecker(context: context),
         ]

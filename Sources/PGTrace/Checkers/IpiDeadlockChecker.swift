@@ -90,8 +90,6 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
     /// `cycle` starts with the dependency being added and follows the edges back to its start.
     private func report(cycle: [LockDependency], trigger: LockDependency) {
         let names = cycle.map { name($0.from) }
-        let key = Set(names).sorted().joined(separator: " ")
-        guard !context.hasReported(.ipiDeadlock, key: key) else { return }
         // Tell it from the IPI: rotate the cycle to start at a wait for an IPI.
         let start = cycle.firstIndex { $0.kind == .ipi && $0.to == irqsOff } ?? 0
         let ordered = Array(cycle[start...] + cycle[..<start])
@@ -99,6 +97,10 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
         let waiter = name(wait.from)
         let spun = ordered.dropFirst().prefix { !($0.kind == .ipi && $0.to == irqsOff) }
         let spunLocks = spun.map { name($0.to) }
+        // One deadlock per lock held across the wait and lock spun on with irqs off, however
+        // many lock-order paths lead from one to the other.
+        let key = "\(waiter) -> \(spunLocks.last ?? waiter)"
+        guard !context.hasReported(.ipiDeadlock, key: key) else { return }
         let links = ordered.map { edge -> ChainLink in
             let role: String
             if edge.kind == .ipi && edge.to == irqsOff {
