@@ -23,7 +23,7 @@ public final class CircularDependencyChecker: ReplayObserver {
         let recursion = replay.allHeldLocks(cpu: lock.site.cpu).contains {
             $0.classID == lock.classID && !(lock.mode == .recursiveRead && $0.mode != .write)
         }
-        if recursion { return }
+        if recursion || replay.isNested(lock) { return }
         // Lockdep's check_prevs_add: depend on the nearest held lock, and on each trylock
         // above it (a trylock's own dependencies were never recorded).
         for holder in held.reversed() {

@@ -6,7 +6,7 @@ public final class RecursiveLockingChecker: ReplayObserver {
     public init(context: CheckerContext) { self.context = context }
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
-        guard !lock.isTry else { return }
+        guard !lock.isTry, !replay.isNested(lock) else { return }
         for held in replay.allHeldLocks(cpu: lock.site.cpu) where held.classID == lock.classID {
             if lock.mode == .recursiveRead && held.mode != .write { continue }
             let name = context.name(of: lock.classID)

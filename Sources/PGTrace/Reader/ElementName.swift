@@ -59,7 +59,7 @@ enum ElementName: String, CaseIterable {
             return []
         case .hardirqEnter: return [.irq]
         case .softirqEnter: return [.vec]
-        case .acquire: return [.lock, .instance, .subclass, .mode, .try, .irq, .bh]
+        case .acquire: return [.lock, .instance, .subclass, .mode, .try, .irq, .bh, .nest]
         case .release: return [.lock, .instance, .subclass, .irq, .bh]
         case .contended: return [.lock, .instance, .subclass]
         case .ipiSend: return [.targets, .wait, .reason]
@@ -88,7 +88,7 @@ enum AttributeName: String, CaseIterable {
     // Document
     case version, source, cpus, name, value, type, slots, text
     // Events
-    case irq, vec, lock, instance, subclass, mode, `try`, bh
+    case irq, vec, lock, instance, subclass, mode, `try`, bh, nest
     case targets, wait, reason, from
     case pgd, index, walker
     case page, level, ptl

@@ -238,7 +238,7 @@ struct TraceDecoder {
             return .acquire(
                 lock, mode: mode, isTry: try attributes.boolean(.try),
                 irq: try attributes.choice(.irq, as: IrqAcquireAction.self),
-                bh: try attributes.boolean(.bh))
+                bh: try attributes.boolean(.bh), nest: optionalSymbol(.nest))
         case .release:
             return .release(
                 try lockRef(), irq: try attributes.choice(.irq, as: IrqReleaseAction.self),

@@ -8,6 +8,8 @@ public struct HeldLock: Sendable {
     public var isTry: Bool
     public var irq: IrqAcquireAction?
     public var bh: Bool
+    /// The class of the lock that serializes nesting of this class (spin_lock_nest_lock).
+    public var nest: Symbol?
     /// The hardirq state before an `irq="save"` acquisition, for its `irq="restore"`.
     public var savedHardirqsEnabled: Bool
     public var site: EventSite

@@ -11,6 +11,9 @@ public final class ReplayEngine {
     public let symbols: SymbolTable
     public private(set) var cpus: [CPUState] = []
     public private(set) var taskLocks: [TaskKey: [HeldLock]] = [:]
+    /// pgds, pgd_list, page-table pages, tables, walks and kmaps.
+    public private(set) var memory = MemoryState()
+    private lazy var defaultListLock = symbols.intern("pgd_lock")
     /// The event being applied (or the last one, once the trace has ended).
     public private(set) var currentEvent: Event?
     public private(set) var eventCount = 0
@@ -48,6 +51,28 @@ public final class ReplayEngine {
         var result = taskLocks[state.task] ?? []
         for frame in state.frames { result += frame.held }
         return result
+    }
+
+    /// The lock stack a kmap or a lock of the current context belongs to: the running task's,
+    /// or, inside an irq, the cpu's anonymous context for that irq level.
+    func currentTaskKey(cpu: Int) -> TaskKey {
+        cpus[cpu].frames.isEmpty ? cpus[cpu].task : .anonymous(cpu: -1 - cpu)
+    }
+
+    /// Whether `lock` is a second lock of a class already held, allowed because its nest lock
+    /// is held (lockdep's check_deadlock returning 2): no recursion, and no new dependency.
+    public func isNested(_ lock: HeldLock) -> Bool {
+        guard let nest = lock.nest else { return false }
+        let held = allHeldLocks(cpu: lock.site.cpu)
+        return held.contains { $0.classID == lock.classID } && held.contains { $0.ref.name == nest }
+    }
+
+    /// Whether the current context of `cpu` (or the irq frames under it) holds a lock of the
+    /// class named `name`, or the instance `instance`.
+    public func holds(cpu: Int, className name: Symbol? = nil, instance: Symbol? = nil) -> Bool {
+        allHeldLocks(cpu: cpu).contains { lock in
+            (name == nil || lock.ref.name == name) && (instance == nil || lock.ref.instance == instance)
+        }
     }
 
     // MARK: Applying events
@@ -90,12 +115,19 @@ public final class ReplayEngine {
             cpus[cpu].bhDisableDepth += 1
         case .bhEnable:
             try enableBH(cpu: cpu, at: site, what: "<bh-enable/>")
-        case .acquire(let ref, let mode, let isTry, let irq, let bh):
-            acquire(ref, mode: mode, isTry: isTry, irq: irq, bh: bh, cpu: cpu, site: site)
+        case .acquire(let ref, let mode, let isTry, let irq, let bh, let nest):
+            acquire(ref, mode: mode, isTry: isTry, irq: irq, bh: bh, nest: nest, cpu: cpu, site: site)
         case .release(let ref, let irq, let bh):
             try release(ref, irq: irq, bh: bh, cpu: cpu, site: site)
         default:
-            break
+            do {
+                let symbols = self.symbols
+                try memory.apply(
+                    event.kind, site: site, task: currentTaskKey(cpu: cpu), sequence: eventCount,
+                    name: { symbols[$0] }, defaultListLock: defaultListLock)
+            } catch {
+                throw inputError(site, error.message)
+            }
         }
         for observer in observers { observer.replay(self, didApply: event) }
     }
@@ -157,8 +189,8 @@ public final class ReplayEngine {
     }
 
     private func acquire(
-        _ ref: LockRef, mode: LockMode, isTry: Bool, irq: IrqAcquireAction?, bh: Bool, cpu: Int,
-        site: EventSite
+        _ ref: LockRef, mode: LockMode, isTry: Bool, irq: IrqAcquireAction?, bh: Bool, nest: Symbol?,
+        cpu: Int, site: EventSite
     ) {
         let classID = classes.id(for: ref.classKey)
         var effectiveMode = mode
@@ -172,7 +204,7 @@ public final class ReplayEngine {
         if bh { cpus[cpu].bhDisableDepth += 1 }
         let previousKey = heldLocks(cpu: cpu).last?.chainKey ?? 0
         let lock = HeldLock(
-            classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh,
+            classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh, nest: nest,
             savedHardirqsEnabled: savedEnabled, site: site,
             chainKey: HeldLock.chainKey(after: previousKey, classID: classID, mode: effectiveMode))
         for observer in observers { observer.replay(self, willAcquire: lock) }

@@ -74,7 +74,9 @@ public enum EventKind: Hashable, Sendable {
     case mightSleep
 
     // Locks
-    case acquire(LockRef, mode: LockMode, isTry: Bool, irq: IrqAcquireAction?, bh: Bool)
+    /// `nest`: spin_lock_nest_lock, the class of a held lock that serializes holding several
+    /// locks of this class at once.
+    case acquire(LockRef, mode: LockMode, isTry: Bool, irq: IrqAcquireAction?, bh: Bool, nest: Symbol?)
     case release(LockRef, irq: IrqReleaseAction?, bh: Bool)
     case contended(LockRef)
 

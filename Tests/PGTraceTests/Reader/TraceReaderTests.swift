@@ -63,7 +63,7 @@ import Testing
         #expect(decoded.map(\.position.event) == Array(0..<38))
         #expect(decoded[0].position.line == 4)
         #expect(decoded[37].position.line == 41)
-        guard case .acquire(let lock, let mode, let isTry, let irq, let bh) = decoded[9].kind else {
+        guard case .acquire(let lock, let mode, let isTry, let irq, let bh, _) = decoded[9].kind else {
             Issue.record("event 9 is not an acquire: \(decoded[9].kind)")
             return
         }

@@ -25,7 +25,7 @@ struct TraceBuilder {
 
     mutating func acquire(
         _ lock: String, instance: String? = nil, mode: LockMode = .write, subclass: Int = 0,
-        isTry: Bool = false, irq: String? = nil, bh: Bool = false
+        isTry: Bool = false, irq: String? = nil, bh: Bool = false, nest: String? = nil
     ) {
         var attributes = [("lock", lock)]
         if let instance { attributes.append(("instance", instance)) }
@@ -34,6 +34,7 @@ struct TraceBuilder {
         if isTry { attributes.append(("try", "true")) }
         if let irq { attributes.append(("irq", irq)) }
         if bh { attributes.append(("bh", "true")) }
+        if let nest { attributes.append(("nest", nest)) }
         event("acquire", attributes)
     }
 

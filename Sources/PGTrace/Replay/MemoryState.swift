@@ -1,0 +1,174 @@
+/// The page-table side of the machine, owned by the replay engine: pgds and pgd_list, the
+/// pinning state of page-table pages, unlinked and freed tables, lockless and pgd_list walks,
+/// and kmap slots. It remembers live objects only; a freed object is forgotten once nothing
+/// that began before its free can still touch it.
+public struct MemoryState: Sendable {
+    /// A top-level page table.
+    public struct Pgd: Sendable {
+        public var allocated: EventSite?
+        /// Where it was put on pgd_list, while it is there.
+        public var listed: EventSite?
+        /// The class of the lock that guards the list it is on (or would be).
+        public var listLock: Symbol
+        /// Installed entries (pmds), by index, with the event that installed each.
+        public var entries: [Int: EventSite] = [:]
+    }
+
+    /// A page-table page as Xen sees it: writable or read-only, pinned or not.
+    public struct Page: Sendable {
+        public var level: PageTableLevel?
+        /// The lock instance that guards it (`ptl`), as the last set-ro/set-rw named it.
+        public var ptl: Symbol?
+        /// Where it was made read-only, while it is.
+        public var readOnly: EventSite?
+        /// Where it was pinned, while it is.
+        public var pinned: EventSite?
+    }
+
+    /// A page-table page on its way out.
+    public struct Table: Sendable {
+        public var unlinked: EventSite?
+        public var freed: EventSite?
+    }
+
+    /// A kmap slot held by a task.
+    public struct KmapSlot: Sendable {
+        public var page: Symbol
+        public var series: Symbol
+        public var atomic: Bool
+        public var site: EventSite
+    }
+
+    /// A walk on one cpu: of pgd_list, or lockless through the page tables.
+    public struct Walk: Sendable {
+        public var walker: Symbol?
+        public var begun: EventSite
+        /// Event count at its start, to tell what began before what.
+        public var sequence: Int
+    }
+
+    public internal(set) var pgds: [Symbol: Pgd] = [:]
+    public internal(set) var pages: [Symbol: Page] = [:]
+    public internal(set) var tables: [Symbol: Table] = [:]
+    public internal(set) var listWalks: [Int: Walk] = [:]
+    public internal(set) var locklessWalks: [Int: Walk] = [:]
+    public internal(set) var kmaps: [TaskKey: [KmapSlot]] = [:]
+    /// How many slots hold each page, over all tasks.
+    public internal(set) var kmapCounts: [Symbol: Int] = [:]
+    /// The event count at which each freed table was freed, for walks that began before.
+    var tableFreeSequence: [Symbol: Int] = [:]
+
+    /// Applies a page-table event. Throws the message of an input error for a sequence no
+    /// kernel can produce (a pgd listed twice, a walk ending that never began, …).
+    mutating func apply(
+        _ kind: EventKind, site: EventSite, task: TaskKey, sequence: Int, name: (Symbol) -> String,
+        defaultListLock: Symbol
+    ) throws(DecodeFailure) {
+        let cpu = site.cpu
+        switch kind {
+        case .pgdAlloc(let pgd):
+            pgds[pgd] = Pgd(allocated: site, listLock: defaultListLock)
+        case .pgdFree(let pgd):
+            pgds[pgd] = nil
+        case .pgdPopulate(let pgd, let index):
+            pgds[pgd, default: Pgd(listLock: defaultListLock)].entries[index] = site
+        case .pgdClear(let pgd, let index):
+            pgds[pgd, default: Pgd(listLock: defaultListLock)].entries[index] = nil
+        case .pgdListAdd(let pgd, let lock):
+            if let listed = pgds[pgd]?.listed {
+                throw DecodeFailure("pgd \(name(pgd)) is already on pgd_list (added at line \(listed.position.line)); a second list_add corrupts the list")
+            }
+            pgds[pgd, default: Pgd(listLock: lock)].listed = site
+            pgds[pgd]!.listLock = lock
+        case .pgdListDel(let pgd, _):
+            guard pgds[pgd]?.listed != nil else {
+                throw DecodeFailure("pgd \(name(pgd)) is not on pgd_list; expected a <pgd-list-add> before its <pgd-list-del>")
+            }
+            pgds[pgd]!.listed = nil
+        case .listWalkBegin(let walker):
+            if let walk = listWalks[cpu] {
+                throw DecodeFailure("cpu \(cpu) begins a pgd_list walk inside another (begun at line \(walk.begun.position.line))")
+            }
+            listWalks[cpu] = Walk(walker: walker, begun: site, sequence: sequence)
+        case .listWalkVisit(let pgd):
+            guard listWalks[cpu] != nil else {
+                throw DecodeFailure("<list-walk-visit> of \(name(pgd)) on cpu \(cpu) outside a walk; expected <list-walk-begin> first")
+            }
+        case .listWalkEnd:
+            guard listWalks.removeValue(forKey: cpu) != nil else {
+                throw DecodeFailure("<list-walk-end/> on cpu \(cpu) without a <list-walk-begin/>")
+            }
+        case .setReadOnly(let page, let level, let ptl):
+            pages[page, default: Page()].readOnly = site
+            if let level { pages[page]!.level = level }
+            if let ptl { pages[page]!.ptl = ptl }
+        case .setReadWrite(let page, let level, let ptl):
+            pages[page, default: Page()].readOnly = nil
+            if let level { pages[page]!.level = level }
+            if let ptl { pages[page]!.ptl = ptl }
+            if pages[page]!.pinned == nil { pages[page] = nil }
+        case .pin(let page, let level):
+            if let pinned = pages[page]?.pinned {
+                throw DecodeFailure("page \(name(page)) is already pinned (at line \(pinned.position.line)); Xen refuses a second pin")
+            }
+            pages[page, default: Page()].pinned = site
+            if let level { pages[page]!.level = level }
+        case .unpin(let page, let level):
+            guard pages[page]?.pinned != nil else {
+                throw DecodeFailure("page \(name(page)) is not pinned; expected a <pin> before its <unpin>")
+            }
+            pages[page]!.pinned = nil
+            if let level { pages[page]!.level = level }
+        case .locklessWalkBegin:
+            if let walk = locklessWalks[cpu] {
+                throw DecodeFailure("cpu \(cpu) begins a lockless walk inside another (begun at line \(walk.begun.position.line))")
+            }
+            locklessWalks[cpu] = Walk(walker: nil, begun: site, sequence: sequence)
+        case .locklessWalkEnd:
+            guard locklessWalks.removeValue(forKey: cpu) != nil else {
+                throw DecodeFailure("<lockless-walk-end/> on cpu \(cpu) without a <lockless-walk-begin/>")
+            }
+            forgetFreedTables()
+        case .walkAccess:
+            break
+        case .tableUnlink(let table):
+            tables[table] = Table(unlinked: site)
+            tableFreeSequence[table] = nil
+        case .tableFree(let table):
+            tables[table, default: Table()].freed = site
+            tableFreeSequence[table] = sequence
+            forgetFreedTables()
+        case .kmap(let page, let series, let atomic):
+            kmaps[task, default: []].append(KmapSlot(page: page, series: series, atomic: atomic, site: site))
+            kmapCounts[page, default: 0] += 1
+        case .kunmap(let page, let series):
+            guard let index = kmaps[task]?.lastIndex(where: { $0.page == page && $0.series == series }) else {
+                throw DecodeFailure("kunmap of \(name(page)) (series \(name(series))), which this task has not kmapped; expected a matching <kmap> first")
+            }
+            kmaps[task]!.remove(at: index)
+            if kmaps[task]!.isEmpty { kmaps[task] = nil }
+            kmapCounts[page]! -= 1
+            if kmapCounts[page] == 0 { kmapCounts[page] = nil }
+        case .pageFree:
+            break
+        default:
+            break
+        }
+    }
+
+    /// Drops freed tables that were unlinked first and that no running lockless walk began
+    /// before: nothing can reach them any more. (A table freed while still linked is kept: any
+    /// later walk may reach it.)
+    private mutating func forgetFreedTables() {
+        let oldest = locklessWalks.values.map(\.sequence).min() ?? Int.max
+        for (table, freedAt) in tableFreeSequence where freedAt <= oldest && tables[table]?.unlinked != nil {
+            tables[table] = nil
+            tableFreeSequence[table] = nil
+        }
+    }
+
+    /// The cpus in a lockless walk that began before event number `sequence`.
+    public func walks(begunBefore sequence: Int) -> [Int: Walk] {
+        locklessWalks.filter { $0.value.sequence < sequence }
+    }
+}
