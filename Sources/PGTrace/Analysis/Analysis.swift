@@ -25,6 +25,10 @@ public final class Analysis {
             BadUnlockChecker(context: context),
             LockDepthChecker(context: context),
             SleepInAtomicChecker(context: context),
+            PgdListChecker(context: context),
+            PinWindowChecker(context: context),
+            TableFreeChecker(context: context),
+            KmapChecker(graph: graph, context: context),
             HeldAtEndChecker(context: context),
         ]
     }

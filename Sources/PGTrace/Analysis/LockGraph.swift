@@ -38,6 +38,8 @@ public enum DependencyKind: String, Sendable {
     /// (`to` is the irqs-off pseudo-lock), or `to` acquired inside an irqs-disabled region
     /// (`from` is the irqs-off pseudo-lock).
     case ipi
+    /// `to`'s kmap series was taken while a slot of `from`'s was held (both are pools).
+    case kmap
 }
 
 /// A dependency `from -> to`, with the first events that created it.

@@ -83,6 +83,8 @@ public struct Finding: Hashable, Sendable {
     public var message: String
     /// The lock classes (or objects) involved, in the order the message tells them.
     public var locks: [String]
+    /// The page-table objects involved (pgds, pages, tables), for the checkers that watch them.
+    public var objects: [String]
     /// The evidence, most important first.
     public var locations: [Evidence]
     /// The dependency chain behind a cycle or an inversion.
@@ -96,7 +98,7 @@ public struct Finding: Hashable, Sendable {
     public var title: String
 
     public init(
-        rule: Rule, severity: Severity, message: String, locks: [String],
+        rule: Rule, severity: Severity, message: String, locks: [String], objects: [String] = [],
         locations: [Evidence], chain: [ChainLink] = [], scenario: Scenario? = nil,
         notes: [String] = [], key: String, title: String? = nil
     ) {
@@ -104,6 +106,7 @@ public struct Finding: Hashable, Sendable {
         self.severity = severity
         self.message = message
         self.locks = locks
+        self.objects = objects
         self.locations = locations
         self.chain = chain
         self.scenario = scenario

@@ -46,6 +46,7 @@ public struct JSONReporter {
         var title: String
         var message: String
         var locks: [String]
+        var objects: [String]?
         var locations: [LocationJSON]
         var chain: [LinkJSON]?
         var scenario: ScenarioJSON?
@@ -58,6 +59,7 @@ public struct JSONReporter {
             title = finding.title
             message = finding.message
             locks = finding.locks
+            objects = finding.objects.isEmpty ? nil : finding.objects
             locations = finding.locations.map(LocationJSON.init)
             chain = finding.chain.isEmpty
                 ? nil

@@ -83,12 +83,13 @@ public final class LockClassTable {
 
     public func type(of name: Symbol) -> LockType { declaredTypes[name]?.type ?? .spinlock }
 
-    public func id(for key: LockClassKey) -> ClassID {
+    /// The class of `key`, created on first use with its declared type, else `defaultType`.
+    public func id(for key: LockClassKey, defaultType: LockType = .spinlock) -> ClassID {
         if let id = ids[key] { return id }
         let id = ClassID(entries.count)
         let declared = declaredTypes[key.name]
         entries.append(
-            Entry(key: key, type: declared?.type ?? .spinlock, slots: declared?.slots,
+            Entry(key: key, type: declared?.type ?? defaultType, slots: declared?.slots,
                   declaredAt: declared?.at))
         ids[key] = id
         return id

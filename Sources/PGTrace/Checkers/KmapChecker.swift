@@ -1,0 +1,99 @@
+/// Reports `kmap-order` and `kmap-leak` (seed 003, the kmap series PAGETABLE2 / PAGETABLE /
+/// DEFAULT). Each series is a bounded pool of slots shared by every task, so it orders like a
+/// lock class `kmap:SERIES`: taking a slot of one series while holding a slot of another adds
+/// a dependency, and a cycle between series can exhaust the pools (Hugh's read vs fault
+/// paths). Holding two slots of one series for different pages can exhaust that pool alone
+/// (mremap's double PAGETABLE kmap). A page freed while still kmapped leaks its slot.
+/// Atomic kmaps use per-cpu slots and never wait, so they take no part in the order.
+public final class KmapChecker: ReplayObserver {
+    private let graph: LockGraph
+    private let context: CheckerContext
+
+    public init(graph: LockGraph, context: CheckerContext) {
+        self.graph = graph
+        self.context = context
+    }
+
+    private func seriesClass(_ series: Symbol) -> ClassID {
+        let name = context.symbols.intern("kmap:" + context.symbols[series])
+        return context.classes.id(for: LockClassKey(name: name), defaultType: .kmapPool)
+    }
+
+    private func slotSize(_ series: Symbol) -> String {
+        let id = seriesClass(series)
+        return context.classes[id].slots.map { " (\($0) slots)" } ?? ""
+    }
+
+    public func replay(_ replay: ReplayEngine, didApply event: Event) {
+        let site = EventSite(event)
+        switch event.kind {
+        case .kmap(let page, let series, atomic: false):
+            let task = replay.currentTaskKey(cpu: event.cpu)
+            let held = (replay.memory.kmaps[task] ?? []).dropLast().filter { !$0.atomic }
+            let next = seriesClass(series)
+            for slot in held.reversed() {
+                if slot.series == series {
+                    if slot.page != page { reportDoubleSlot(slot, page: page, series: series, at: site) }
+                    continue
+                }
+                addOrder(from: slot, to: next, series: series, at: site)
+            }
+        case .pageFree(let page):
+            guard replay.memory.kmapCounts[page, default: 0] > 0 else { return }
+            let slots = replay.memory.kmaps.values.flatMap { $0 }.filter { $0.page == page }
+                .sorted { $0.site.position < $1.site.position }
+            let name = context.symbols[page]
+            context.report(
+                Finding(
+                    rule: .kmapLeak, severity: .error,
+                    message: "page \(name) goes back to the page allocator while still kmapped (series \(slots.map { context.symbols[$0.series] }.joined(separator: ", "))): the slot leaks, and the pool shrinks for good",
+                    locks: slots.map { "kmap:" + context.symbols[$0.series] }.uniqued(), objects: [name],
+                    locations: [context.evidence(site, "frees \(name)")] + slots.map { context.evidence($0.site, "kmaps \(name)") },
+                    notes: ["kunmap the page before __free_page: passing through the free list does not kunmap it (Andrea: alloc_page, kmap, __free_page is a bug)"],
+                    key: "\(name)|\(context.files[site.position.file]):\(site.position.event)"))
+        default:
+            break
+        }
+    }
+
+    private func addOrder(from slot: MemoryState.KmapSlot, to next: ClassID, series: Symbol, at site: EventSite) {
+        let from = seriesClass(slot.series)
+        let types = DependencyTypes(holder: .write, next: .write)
+        guard graph.edge(from: from, to: next)?.types.isSuperset(of: types) != true else { return }
+        if let path = graph.strongPath(from: next, nextMode: .write, to: from, holderMode: .write, kinds: [.kmap]) {
+            let names = [context.name(of: next)] + path.map { context.name(of: $0.to) }
+            let links = path.map { edge in
+                ChainLink(
+                    holder: context.name(of: edge.from), acquired: context.name(of: edge.to),
+                    holderEvidence: context.evidence(edge.holderSite, "holds a \(context.name(of: edge.from)) slot"),
+                    evidence: context.evidence(edge.site, "takes a \(context.name(of: edge.to)) slot"))
+            }
+            let newLink = ChainLink(
+                holder: context.name(of: from), acquired: context.name(of: next),
+                holderEvidence: context.evidence(slot.site, "holds a \(context.name(of: from)) slot"),
+                evidence: context.evidence(site, "takes a \(context.name(of: next)) slot"))
+            context.report(
+                Finding(
+                    rule: .kmapOrder, severity: .error,
+                    message: "kmap series are taken in both orders (\((names + [names[0]]).joined(separator: " -> "))): tasks holding slots of one pool while waiting for the other can exhaust both",
+                    locks: names, objects: [],
+                    locations: [newLink.evidence, newLink.holderEvidence] + links.flatMap { [$0.evidence, $0.holderEvidence] },
+                    chain: links + [newLink],
+                    notes: ["define one order between the series and keep to it everywhere, as Andrea proposes: PAGETABLE2 first, PAGETABLE second, DEFAULT third"],
+                    key: Set(names).sorted().joined(separator: " ")))
+        }
+        graph.add(from: from, to: next, kind: .kmap, types: types, holderSite: slot.site, site: site)
+    }
+
+    private func reportDoubleSlot(_ slot: MemoryState.KmapSlot, page: Symbol, series: Symbol, at site: EventSite) {
+        let name = "kmap:" + context.symbols[series]
+        context.report(
+            Finding(
+                rule: .kmapOrder, severity: .error,
+                message: "a second \(name) slot\(slotSize(series)) is taken for \(context.symbols[page]) while one is held for \(context.symbols[slot.page]): enough tasks doing this at once exhaust the pool and wait forever",
+                locks: [name], objects: [context.symbols[slot.page], context.symbols[page]],
+                locations: [context.evidence(site, "takes a second \(name) slot"), context.evidence(slot.site, "holds a \(name) slot")],
+                notes: ["map the second page from another series taken in a fixed order (PAGETABLE2 for the second page table, as mremap and fork need), or atomically"],
+                key: "\(name)|double"))
+    }
+}

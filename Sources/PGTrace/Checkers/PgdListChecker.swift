@@ -1,0 +1,159 @@
+/// Reports `pgd-list-gap` (seed 000, operation ordering in pgd_alloc/pgd_free). Wherever the
+/// cpu changing a pgd does not hold the list's lock:
+/// - a pgd with entries must be on pgd_list, or xen_mm_pin_all() and vmalloc_sync_all() miss
+///   its pmds (Jeremy's point);
+/// - a pgd on pgd_list must not be populated or cleared, or a walker sees it half-built
+///   (Jan's point).
+/// A window is a warning; a `list-walk-*` that runs through it makes it an error.
+public final class PgdListChecker: ReplayObserver {
+    private enum Gap { case unlisted, halfBuilt }
+
+    private struct Window {
+        var gap: Gap
+        var opened: EventSite
+        var listLock: Symbol
+        var confirmed: [Evidence] = []
+    }
+
+    private let context: CheckerContext
+    private var windows: [Symbol: [Gap: Window]] = [:]
+    /// Where each listed pgd was last visited by a walker, while listed.
+    private var visits: [Symbol: EventSite] = [:]
+    /// pgds changed under their list lock, per cpu, to check when the lock is dropped.
+    private var changedUnderLock: [Int: Set<Symbol>] = [:]
+
+    public init(context: CheckerContext) { self.context = context }
+
+    public func replayWillBegin(_ replay: ReplayEngine) {
+        windows = [:]
+        visits = [:]
+        changedUnderLock = [:]
+    }
+
+    public func replay(_ replay: ReplayEngine, didApply event: Event) {
+        let site = EventSite(event)
+        let memory = replay.memory
+        switch event.kind {
+        case .pgdPopulate(let pgd, _), .pgdClear(let pgd, _):
+            guard let state = memory.pgds[pgd] else { return }
+            if replay.holds(cpu: event.cpu, className: state.listLock) {
+                changedUnderLock[event.cpu, default: []].insert(pgd)
+                return
+            }
+            if state.listed != nil {
+                open(.halfBuilt, pgd, state, at: site)
+                if let visit = visits[pgd] {
+                    confirm(.halfBuilt, pgd, context.evidence(visit, "a walker visited \(context.symbols[pgd]) before this change"))
+                }
+                for (cpu, walk) in memory.listWalks where cpu != event.cpu {
+                    confirm(.halfBuilt, pgd, context.evidence(walk.begun, "\(walker(walk.walker)) walks pgd_list meanwhile"))
+                }
+            } else {
+                updateUnlisted(pgd, state, at: site)
+            }
+        case .pgdListAdd(let pgd, _):
+            close(.unlisted, pgd, at: site)
+            visits[pgd] = nil
+        case .pgdListDel(let pgd, _):
+            close(.halfBuilt, pgd, at: site)
+            visits[pgd] = nil
+            if let state = memory.pgds[pgd] {
+                if replay.holds(cpu: event.cpu, className: state.listLock) {
+                    changedUnderLock[event.cpu, default: []].insert(pgd)
+                } else {
+                    updateUnlisted(pgd, state, at: site)
+                }
+            }
+        case .pgdFree(let pgd):
+            close(.unlisted, pgd, at: site)
+            close(.halfBuilt, pgd, at: site)
+            visits[pgd] = nil
+        case .release(let ref, _, _):
+            guard let changed = changedUnderLock[event.cpu], !replay.holds(cpu: event.cpu, className: ref.name) else { return }
+            for pgd in changed {
+                guard let state = memory.pgds[pgd], state.listLock == ref.name else { continue }
+                changedUnderLock[event.cpu]!.remove(pgd)
+                if state.listed == nil { updateUnlisted(pgd, state, at: site) }
+            }
+        case .listWalkBegin(let name):
+            for (pgd, gaps) in windows {
+                if gaps[.unlisted] != nil {
+                    confirm(.unlisted, pgd, context.evidence(site, "\(walker(name)) walks pgd_list and cannot see \(context.symbols[pgd])"))
+                }
+            }
+        case .listWalkVisit(let pgd):
+            visits[pgd] = site
+            if windows[pgd]?[.halfBuilt] != nil {
+                confirm(.halfBuilt, pgd, context.evidence(site, "\(walker(memory.listWalks[event.cpu]?.walker)) visits \(context.symbols[pgd]) half-built"))
+            }
+        default:
+            break
+        }
+    }
+
+    public func replayDidEnd(_ replay: ReplayEngine) {
+        for (pgd, gaps) in windows.sorted(by: { $0.key < $1.key }) {
+            for gap in gaps.keys.sorted(by: { $0 == .unlisted && $1 == .halfBuilt }) {
+                close(gap, pgd, at: nil)
+            }
+        }
+    }
+
+    private func walker(_ name: Symbol?) -> String { name.map { context.symbols[$0] } ?? "a walker" }
+
+    /// An unlisted pgd outside its lock: a gap while it has entries.
+    private func updateUnlisted(_ pgd: Symbol, _ state: MemoryState.Pgd, at site: EventSite) {
+        if state.entries.isEmpty {
+            close(.unlisted, pgd, at: site)
+        } else {
+            open(.unlisted, pgd, state, at: site)
+        }
+    }
+
+    private func open(_ gap: Gap, _ pgd: Symbol, _ state: MemoryState.Pgd, at site: EventSite) {
+        if windows[pgd]?[gap] == nil {
+            windows[pgd, default: [:]][gap] = Window(gap: gap, opened: site, listLock: state.listLock)
+        }
+    }
+
+    private func confirm(_ gap: Gap, _ pgd: Symbol, _ evidence: Evidence) {
+        guard windows[pgd]?[gap] != nil else { return }
+        if !windows[pgd]![gap]!.confirmed.contains(where: { $0.event == evidence.event && $0.file == evidence.file }) {
+            windows[pgd]![gap]!.confirmed.append(evidence)
+        }
+    }
+
+    private func close(_ gap: Gap, _ pgd: Symbol, at site: EventSite?) {
+        guard let window = windows[pgd]?.removeValue(forKey: gap) else { return }
+        let listLock = window.listLock
+        let name = context.symbols[pgd]
+        let severity: Severity = window.confirmed.isEmpty ? .warning : .error
+        var locations: [Evidence]
+        let message: String
+        let fix: String
+        switch gap {
+        case .unlisted:
+            locations = [context.evidence(window.opened, "\(name) has entries but is not on pgd_list, outside pgd_lock")]
+            message = window.confirmed.isEmpty
+                ? "pgd \(name) has pmds installed while off pgd_list and outside its lock: xen_mm_pin_all() and vmalloc_sync_all() would miss them"
+                : "pgd \(name) has pmds installed while off pgd_list and outside its lock, and a pgd_list walk ran then and missed them"
+            fix = "Jeremy's order: preallocate the pmds, then under pgd_lock install them and put the pgd on pgd_list; on teardown, take it off the list and clear its entries under the same lock"
+        case .halfBuilt:
+            locations = [context.evidence(window.opened, "\(name) is on pgd_list and is changed outside pgd_lock")]
+            message = window.confirmed.isEmpty
+                ? "pgd \(name) is on pgd_list while its entries are changed outside its lock: a walker can see it half-built"
+                : "pgd \(name) is on pgd_list while its entries are changed outside its lock, and a walker saw it half-built"
+            fix = "list the pgd only once it is fully built and unlist it before tearing it down, or change its entries under pgd_lock (Jeremy's order)"
+        }
+        locations += window.confirmed
+        if let site {
+            locations.append(context.evidence(site, "the window closes"))
+        }
+        context.report(
+            Finding(
+                rule: .pgdListGap, severity: severity, message: message, locks: [context.symbols[listLock]],
+                objects: [name], locations: locations,
+                notes: (site == nil ? ["The window is still open at the end of the trace."] : []) + [fix],
+                key: "\(name)|\(gap == .unlisted ? "unlisted" : "half-built")|\(context.files[window.opened.position.file]):\(window.opened.position.event)"))
+    }
+}

@@ -1,0 +1,133 @@
+/// Reports `pin-window` (seed 004, Xen pinning with split pte locks). A page-table page that
+/// is read-only but not pinned — from `set-ro` to `pin`, and from `unpin` to `set-rw` — must
+/// stay under its `ptl` lock: a write to it then faults, because Xen does not trap-and-emulate
+/// writes to an unpinned read-only page. Also: a pin of a page that was never made read-only,
+/// and a pin order that pins the top level before the levels under it.
+public final class PinWindowChecker: ReplayObserver {
+    private struct Window {
+        var opened: EventSite
+        var afterUnpin: Bool
+        /// Where the window was first outside its ptl lock, if it was.
+        var unguarded: EventSite?
+        var writes: [EventSite] = []
+    }
+
+    private let context: CheckerContext
+    private var windows: [Symbol: Window] = [:]
+    /// Per cpu, the top-level page already processed by a pin walk that has not yet ended with
+    /// the top-level pin.
+    private var pinnedTop: [Int: (page: Symbol, site: EventSite)] = [:]
+
+    public init(context: CheckerContext) { self.context = context }
+
+    public func replayWillBegin(_ replay: ReplayEngine) {
+        windows = [:]
+        pinnedTop = [:]
+    }
+
+    public func replay(_ replay: ReplayEngine, didApply event: Event) {
+        let site = EventSite(event)
+        switch event.kind {
+        case .setReadOnly(let page, let level, _):
+            checkPinOrder(page, level: level, isPin: false, at: site)
+            guard let state = replay.memory.pages[page], state.pinned == nil else { return }
+            openWindow(page, state, afterUnpin: false, at: site, replay: replay)
+        case .unpin(let page, _):
+            guard let state = replay.memory.pages[page], state.readOnly != nil else { return }
+            openWindow(page, state, afterUnpin: true, at: site, replay: replay)
+        case .pin(let page, let level):
+            checkPinOrder(page, level: level, isPin: true, at: site)
+            if replay.memory.pages[page]?.readOnly == nil {
+                reportWritablePin(page, at: site)
+            }
+            close(page, at: site)
+        case .setReadWrite(let page, _, _):
+            close(page, at: site)
+        case .ptWrite(let page):
+            guard windows[page] != nil else { return }
+            windows[page]!.writes.append(site)
+        case .release(let ref, _, _):
+            guard let instance = ref.instance else { return }
+            for (page, window) in windows where window.unguarded == nil && replay.memory.pages[page]?.ptl == instance {
+                if !replay.holds(cpu: event.cpu, instance: instance) { windows[page]!.unguarded = site }
+            }
+        default:
+            break
+        }
+    }
+
+    public func replayDidEnd(_ replay: ReplayEngine) {
+        for page in windows.keys.sorted() { close(page, at: nil) }
+    }
+
+    private func openWindow(_ page: Symbol, _ state: MemoryState.Page, afterUnpin: Bool, at site: EventSite, replay: ReplayEngine) {
+        guard windows[page] == nil else { return }
+        var window = Window(opened: site, afterUnpin: afterUnpin)
+        if let ptl = state.ptl, !replay.holds(cpu: site.cpu, instance: ptl) { window.unguarded = site }
+        windows[page] = window
+    }
+
+    private func close(_ page: Symbol, at site: EventSite?) {
+        guard let window = windows.removeValue(forKey: page) else { return }
+        guard window.unguarded != nil || !window.writes.isEmpty else { return }
+        let name = context.symbols[page]
+        let span = window.afterUnpin ? "unpinned but still read-only" : "read-only but not yet pinned"
+        var locations = [context.evidence(window.opened, window.afterUnpin ? "unpins \(name)" : "makes \(name) read-only")]
+        if let unguarded = window.unguarded, unguarded.position != window.opened.position {
+            locations.append(context.evidence(unguarded, "drops the ptl lock while \(name) is \(span)"))
+        }
+        locations += window.writes.map { context.evidence($0, "writes to \(name): the write faults") }
+        if let site {
+            locations.append(context.evidence(site, window.afterUnpin ? "makes \(name) writable again" : "pins \(name)"))
+        }
+        let message: String
+        if window.writes.isEmpty {
+            message = "page-table page \(name) is \(span) outside its ptl lock: a concurrent set_pte would fault, since Xen does not trap-and-emulate writes to an unpinned read-only page"
+        } else {
+            message = "a write to page-table page \(name) while it is \(span) faults: Xen does not trap-and-emulate writes to an unpinned read-only page"
+        }
+        let fix = window.afterUnpin
+            ? "hold the pte lock from the unpin until the page is writable again (unpin_page's converse of pin_page)"
+            : "hold the pte lock from making the page read-only until it is pinned, pinning each pte page under its lock (Jeremy's pin_page)"
+        context.report(
+            Finding(
+                rule: .pinWindow, severity: window.writes.isEmpty ? .warning : .error, message: message,
+                locks: [], objects: [name], locations: locations,
+                notes: (site == nil ? ["The window is still open at the end of the trace."] : []) + [fix],
+                key: "\(name)|\(window.afterUnpin ? "unpin" : "pin")|\(context.files[window.opened.position.file]):\(window.opened.position.event)"))
+    }
+
+    private func reportWritablePin(_ page: Symbol, at site: EventSite) {
+        let name = context.symbols[page]
+        context.report(
+            Finding(
+                rule: .pinWindow, severity: .error,
+                message: "page-table page \(name) is pinned while still writable: Xen refuses to pin a page-table page the guest can write",
+                locks: [], objects: [name], locations: [context.evidence(site, "pins \(name)")],
+                notes: ["make the page read-only (set-ro) under its ptl lock before pinning it"],
+                key: "\(name)|writable-pin"))
+    }
+
+    /// A pin walk makes each page read-only (pinning pte pages on the way) and ends with the
+    /// top-level pin; the top level's own callback must come last.
+    private func checkPinOrder(_ page: Symbol, level: PageTableLevel?, isPin: Bool, at site: EventSite) {
+        guard let level else { return }
+        if level == .pgd {
+            pinnedTop[site.cpu] = isPin ? nil : (page, site)
+            return
+        }
+        guard let top = pinnedTop[site.cpu] else { return }
+        let topName = context.symbols[top.page]
+        context.report(
+            Finding(
+                rule: .pinWindow, severity: .warning,
+                message: "the pin walk handles the top level \(topName) before the \(level.rawValue) page \(context.symbols[page]) under it: the pgd pin is the callbacks' cue for final work such as TLB flushes, so it must come last",
+                locks: [], objects: [topName, context.symbols[page]],
+                locations: [
+                    context.evidence(top.site, "makes the top level \(topName) read-only first"),
+                    context.evidence(site, "\(isPin ? "pins" : "makes") \(context.symbols[page])\(isPin ? "" : " read-only") afterwards"),
+                ],
+                notes: ["Do the top level last, as Jeremy's pgd_walk does"],
+                key: "\(topName)|pin-order"))
+    }
+}
