@@ -66,7 +66,7 @@ struct TraceBuilder {
 
     /// The line of event number `index` in `xml`.
     func line(ofEvent index: Int) -> Int {
-        3 + (classes.isEmpty ? 0 : classes.count + 2) + index
+        4 + (classes.isEmpty ? 0 : classes.count + 2) + index
     }
 
     private func escape(_ text: String) -> String {

@@ -1,0 +1,221 @@
+import PGTrace
+import Testing
+
+/// The edge cases of the page-table checkers: each is a clear finding or a clear input
+/// error, never a crash.
+@Suite struct PageTableCheckerTests {
+    private func findings(_ trace: TraceBuilder) throws -> [String] {
+        try analyze(trace).findings.map { "\($0.rule.rawValue) \($0.severity.rawValue) \($0.objects) \($0.locations.map(\.event))" }
+    }
+
+    // MARK: pgd_list
+
+    @Test func theSamePgdListedTwiceIsAnInputError() {
+        var trace = TraceBuilder()
+        trace.event("pgd-alloc", [("pgd", "P")])
+        trace.event("pgd-list-add", [("pgd", "P")])
+        trace.event("pgd-list-add", [("pgd", "P")])
+        let error = inputError(trace.xml)
+        #expect(error?.line == trace.line(ofEvent: 2))
+        #expect(error?.message.contains("already on pgd_list (added at line \(trace.line(ofEvent: 1)))") == true)
+    }
+
+    @Test func unlistingAPgdNeverListedIsAnInputError() {
+        var trace = TraceBuilder()
+        trace.event("pgd-list-del", [("pgd", "P")])
+        #expect(inputError(trace.xml)?.message.contains("is not on pgd_list") == true)
+    }
+
+    @Test func walksMustBeginBeforeTheyEnd() {
+        var list = TraceBuilder()
+        list.event("list-walk-end")
+        #expect(inputError(list.xml)?.message.contains("without a <list-walk-begin/>") == true)
+        var lockless = TraceBuilder()
+        lockless.event("lockless-walk-end")
+        #expect(inputError(lockless.xml)?.message.contains("without a <lockless-walk-begin/>") == true)
+        var visit = TraceBuilder()
+        visit.event("list-walk-visit", [("pgd", "P")])
+        #expect(inputError(visit.xml)?.message.contains("outside a walk") == true)
+    }
+
+    @Test func aPopulatedPgdOffTheListIsAWindowAndAWalkMakesItAMiss() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.event("pgd-alloc", [("pgd", "P")])
+        trace.event("pgd-populate", [("pgd", "P"), ("index", "3")])
+        trace.acquire("pgd_lock")
+        trace.event("pgd-list-add", [("pgd", "P")])
+        trace.release("pgd_lock")
+        #expect(try findings(trace) == ["pgd-list-gap warning [\"P\"] [1, 3]"])
+
+        var walked = TraceBuilder(cpus: 2)
+        walked.event("pgd-alloc", [("pgd", "P")])
+        walked.event("pgd-populate", [("pgd", "P"), ("index", "3")])
+        walked.cpu = 1
+        walked.event("list-walk-begin", [("walker", "xen_mm_pin_all")])
+        walked.event("list-walk-end")
+        walked.cpu = 0
+        walked.event("pgd-list-add", [("pgd", "P")])
+        #expect(try findings(walked) == ["pgd-list-gap error [\"P\"] [1, 2, 4]"])
+    }
+
+    @Test func changesUnderTheListLockAreNoGap() throws {
+        var trace = TraceBuilder()
+        trace.event("pgd-alloc", [("pgd", "P")])
+        trace.acquire("pgd_lock")
+        trace.event("pgd-populate", [("pgd", "P"), ("index", "3")])
+        trace.event("pgd-list-add", [("pgd", "P")])
+        trace.release("pgd_lock")
+        trace.acquire("pgd_lock")
+        trace.event("pgd-list-del", [("pgd", "P")])
+        trace.event("pgd-clear", [("pgd", "P"), ("index", "3")])
+        trace.release("pgd_lock")
+        trace.event("pgd-free", [("pgd", "P")])
+        #expect(try findings(trace).isEmpty)
+    }
+
+    @Test func aListedPgdChangedOutsideTheLockAfterAVisitWasSeenHalfBuilt() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.event("pgd-alloc", [("pgd", "P")])
+        trace.acquire("pgd_lock")
+        trace.event("pgd-list-add", [("pgd", "P")])
+        trace.release("pgd_lock")
+        trace.cpu = 1
+        trace.event("list-walk-begin", [("walker", "vmalloc_sync_all")])
+        trace.event("list-walk-visit", [("pgd", "P")])
+        trace.event("list-walk-end")
+        trace.cpu = 0
+        trace.event("pgd-populate", [("pgd", "P"), ("index", "0")])
+        #expect(try findings(trace) == ["pgd-list-gap error [\"P\"] [7, 5]"])
+    }
+
+    // MARK: Pinning
+
+    @Test func pinningAPageNeverMadeReadOnlyIsAFinding() throws {
+        var trace = TraceBuilder()
+        trace.event("pin", [("page", "X"), ("level", "pte")])
+        #expect(try findings(trace) == ["pin-window error [\"X\"] [0]"])
+    }
+
+    @Test func unpinningAPageNeverPinnedIsAnInputError() {
+        var trace = TraceBuilder()
+        trace.event("unpin", [("page", "X")])
+        #expect(inputError(trace.xml)?.message.contains("is not pinned") == true)
+    }
+
+    @Test func theReadOnlyUnpinnedWindowMustStayUnderItsLock() throws {
+        var guarded = TraceBuilder()
+        guarded.acquire("ptlock", instance: "ptl:X")
+        guarded.event("set-ro", [("page", "X"), ("level", "pte"), ("ptl", "ptl:X")])
+        guarded.event("pin", [("page", "X"), ("level", "pte")])
+        guarded.release("ptlock", instance: "ptl:X")
+        #expect(try findings(guarded).isEmpty)
+
+        var dropped = TraceBuilder()
+        dropped.acquire("ptlock", instance: "ptl:X")
+        dropped.event("set-ro", [("page", "X"), ("level", "pte"), ("ptl", "ptl:X")])
+        dropped.release("ptlock", instance: "ptl:X")
+        dropped.event("pin", [("page", "X"), ("level", "pte")])
+        #expect(try findings(dropped) == ["pin-window warning [\"X\"] [1, 2, 3]"])
+
+        var written = TraceBuilder(cpus: 2)
+        written.event("set-ro", [("page", "X"), ("level", "pte"), ("ptl", "ptl:X")])
+        written.cpu = 1
+        written.event("pt-write", [("page", "X")])
+        written.cpu = 0
+        written.event("pin", [("page", "X"), ("level", "pte")])
+        #expect(try findings(written) == ["pin-window error [\"X\"] [0, 1, 2]"])
+    }
+
+    // MARK: Freeing tables
+
+    @Test func unlinkWithoutFreeIsFineAndFreeWithoutUnlinkIsARace() throws {
+        var unlinked = TraceBuilder()
+        unlinked.event("table-unlink", [("table", "T")])
+        #expect(try findings(unlinked).isEmpty)
+
+        var linked = TraceBuilder()
+        linked.event("table-free", [("table", "T")])
+        #expect(try findings(linked) == ["table-free-race error [\"T\"] [0]"])
+    }
+
+    @Test func aFreeNeedsAnIPIOrAGracePeriodFirst() throws {
+        func free(_ sync: (inout TraceBuilder) -> Void) throws -> [String] {
+            var trace = TraceBuilder(cpus: 3)
+            trace.event("table-unlink", [("table", "T")])
+            sync(&trace)
+            trace.event("table-free", [("table", "T")])
+            return try findings(trace)
+        }
+        #expect(try free { _ in } == ["table-free-race warning [\"T\"] [0, 1]"])
+        #expect(try free { $0.event("tlb-flush", [("targets", "others"), ("mode", "hypercall")]) }
+            == ["table-free-race warning [\"T\"] [0, 1, 2]"])
+        #expect(try free { $0.event("tlb-flush", [("targets", "others"), ("mode", "ipi"), ("wait", "true")]) }.isEmpty)
+        #expect(try free { $0.event("ipi-send", [("targets", "1,2"), ("wait", "true")]) }.isEmpty)
+        #expect(try free { $0.event("ipi-send", [("targets", "1"), ("wait", "true")]) }
+            == ["table-free-race warning [\"T\"] [0, 2]"])
+        #expect(try free { $0.event("rcu-grace-period") }.isEmpty)
+    }
+
+    @Test func aWalkRunningAcrossTheFreeThatTouchesTheTableIsAUseAfterFree() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.cpu = 1
+        trace.event("irq-disable")
+        trace.event("lockless-walk-begin")
+        trace.cpu = 0
+        trace.event("table-unlink", [("table", "T")])
+        trace.event("tlb-flush", [("targets", "others"), ("mode", "hypercall")])
+        trace.event("table-free", [("table", "T")])
+        trace.cpu = 1
+        trace.event("walk-access", [("table", "T")])
+        trace.event("lockless-walk-end")
+        trace.event("irq-enable")
+        #expect(try findings(trace) == ["table-free-race error [\"T\"] [1, 2, 3, 4, 5]"])
+    }
+
+    // MARK: kmap
+
+    @Test func kunmapOfAPageNeverKmappedIsAnInputError() {
+        var trace = TraceBuilder()
+        trace.event("kunmap", [("page", "P"), ("series", "DEFAULT")])
+        #expect(inputError(trace.xml)?.message.contains("which this task has not kmapped") == true)
+    }
+
+    @Test func seriesOrderLikeLocksAndAtomicKmapsDoNot() throws {
+        var trace = TraceBuilder()
+        trace.task = "reader"
+        trace.event("kmap", [("page", "F"), ("series", "DEFAULT")])
+        trace.event("kmap", [("page", "T"), ("series", "PAGETABLE")])
+        trace.event("kunmap", [("page", "T"), ("series", "PAGETABLE")])
+        trace.event("kunmap", [("page", "F"), ("series", "DEFAULT")])
+        trace.task = "faulter"
+        trace.event("kmap", [("page", "T2"), ("series", "PAGETABLE")])
+        trace.event("kmap", [("page", "F2"), ("series", "DEFAULT"), ("atomic", "true")])
+        trace.event("kunmap", [("page", "F2"), ("series", "DEFAULT")])
+        #expect(try findings(trace).isEmpty)
+        trace.event("kmap", [("page", "F3"), ("series", "DEFAULT")])
+        let result = try analyze(trace).findings
+        #expect(result.map(\.rule) == [.kmapOrder])
+        #expect(Set(result[0].locks) == ["kmap:DEFAULT", "kmap:PAGETABLE"])
+    }
+
+    @Test func aSecondSlotOfOneSeriesForAnotherPage() throws {
+        var trace = TraceBuilder()
+        trace.event("kmap", [("page", "A"), ("series", "PAGETABLE")])
+        trace.event("kmap", [("page", "A"), ("series", "PAGETABLE")])
+        #expect(try findings(trace).isEmpty)
+        trace.event("kmap", [("page", "B"), ("series", "PAGETABLE")])
+        #expect(try findings(trace) == ["kmap-order error [\"A\", \"B\"] [2, 1]"])
+    }
+
+    @Test func freeingAKmappedPageLeaksItsSlot() throws {
+        var trace = TraceBuilder()
+        trace.event("kmap", [("page", "P"), ("series", "DEFAULT")])
+        trace.event("page-free", [("page", "P")])
+        #expect(try findings(trace) == ["kmap-leak error [\"P\"] [1, 0]"])
+        var fixed = TraceBuilder()
+        fixed.event("kmap", [("page", "P"), ("series", "DEFAULT")])
+        fixed.event("kunmap", [("page", "P"), ("series", "DEFAULT")])
+        fixed.event("page-free", [("page", "P")])
+        #expect(try findings(fixed).isEmpty)
+    }
+}
