@@ -11,7 +11,9 @@ struct ReportOptions: ParsableArguments {
     var failOn: FailThreshold = .error
 
     /// Writes `text` to --output or standard output.
-    func emit(_ text: String) throws {
+    func emit(_ text: String) throws { try Self.write(text, to: output) }
+
+    static func write(_ text: String, to output: String?) throws {
         guard let output else {
             FileHandle.standardOutput.write(Data(text.utf8))
             return

@@ -10,7 +10,7 @@ struct PGTraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pgtrace",
         abstract: "Replay kernel lock and page-table traces and report the locking bugs in them.",
-        subcommands: [AnalyzeCommand.self],
+        subcommands: [AnalyzeCommand.self, GraphCommand.self],
         defaultSubcommand: nil)
 
     static func main() {

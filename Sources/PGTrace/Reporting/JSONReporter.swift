@@ -26,6 +26,44 @@ public struct JSONReporter {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
+    /// The lock graph alone, for `pgtrace graph --format json`.
+    public func render(_ view: LockGraphView) -> String {
+        struct NodeJSON: Encodable {
+            var name: String
+            var type: String
+            var usage: String
+            var flagged: Bool
+        }
+        struct EdgeJSON: Encodable {
+            var from: String
+            var to: String
+            var kind: String
+            var types: [String]
+            var location: LocationJSON
+            var holder: LocationJSON
+            var flaggedBy: [String]
+        }
+        struct GraphDocument: Encodable {
+            var nodes: [NodeJSON]
+            var edges: [EdgeJSON]
+        }
+        let document = GraphDocument(
+            nodes: view.nodes.map { NodeJSON(name: $0.name, type: $0.type, usage: $0.usage, flagged: $0.isFlagged) },
+            edges: view.edges.map {
+                EdgeJSON(
+                    from: $0.from, to: $0.to, kind: $0.kind, types: $0.types, location: LocationJSON($0.evidence),
+                    holder: LocationJSON($0.holder), flaggedBy: $0.flaggedBy)
+            })
+        return encode(document)
+    }
+
+    private func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try! encoder.encode(value)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
     private struct Document: Encodable {
         var findings: [FindingJSON]
         var notes: [NoteJSON]

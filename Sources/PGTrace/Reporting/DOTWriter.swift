@@ -1,0 +1,49 @@
+/// Writes a lock graph in Graphviz's DOT language: boxes for lock classes labelled with their
+/// usage (`{+.-.}`) and type, edges labelled with the event that created them, and what a
+/// finding blames drawn in red.
+public struct DOTWriter {
+    public init() {}
+
+    /// A DOT double-quoted string: backslashes and quotes escaped, newlines as `\n`.
+    public static func quoted(_ text: String) -> String {
+        var out = "\""
+        for character in text {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            case "\r": break
+            default: out.append(character)
+            }
+        }
+        return out + "\""
+    }
+
+    public func render(_ view: LockGraphView, title: String = "lock order") -> String {
+        var out = "digraph \(Self.quoted(title)) {\n"
+        out += "  rankdir=LR;\n"
+        out += "  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=11];\n"
+        out += "  edge [fontname=\"Helvetica\", fontsize=9];\n"
+        for node in view.nodes {
+            var attributes = ["label=" + Self.quoted(node.isPseudo ? node.name : "\(node.name)\n\(node.usage) \(node.type)")]
+            if node.isPseudo { attributes.append("shape=octagon") }
+            if node.isFlagged { attributes.append("color=red, penwidth=2") }
+            out += "  \(Self.quoted(node.name)) [\(attributes.joined(separator: ", "))];\n"
+        }
+        for edge in view.edges {
+            var label = "\(edge.evidence.file):\(edge.evidence.line)"
+            if let source = edge.evidence.function ?? edge.evidence.at { label += "\n\(source)" }
+            if edge.kind != "lock-order" { label += "\n(\(edge.kind))" }
+            var attributes = ["label=" + Self.quoted(label)]
+            if !edge.flaggedBy.isEmpty {
+                attributes.append("color=red, fontcolor=red, penwidth=2")
+                attributes.append("tooltip=" + Self.quoted(edge.flaggedBy.joined(separator: ", ")))
+            } else if edge.kind != "lock-order" {
+                attributes.append("style=dashed")
+            }
+            out += "  \(Self.quoted(edge.from)) -> \(Self.quoted(edge.to)) [\(attributes.joined(separator: ", "))];\n"
+        }
+        out += "}\n"
+        return out
+    }
+}

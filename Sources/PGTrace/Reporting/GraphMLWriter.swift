@@ -1,0 +1,75 @@
+/// Writes a lock graph as GraphML, which yEd, Gephi and networkx read: one node per lock
+/// class with its type and usage, one edge per dependency with the event that created it.
+public struct GraphMLWriter {
+    public init() {}
+
+    /// Text escaped for XML character data and attribute values.
+    public static func escaped(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            default:
+                // XML 1.0 cannot carry most control characters at all.
+                if let ascii = character.asciiValue, ascii < 0x20, ascii != 0x09, ascii != 0x0A, ascii != 0x0D {
+                    out += "\u{FFFD}"
+                } else {
+                    out.append(character)
+                }
+            }
+        }
+        return out
+    }
+
+    private static let nodeKeys: [(id: String, name: String)] = [
+        ("label", "label"), ("type", "type"), ("usage", "usage"), ("flagged", "flagged"),
+    ]
+    private static let edgeKeys: [(id: String, name: String)] = [
+        ("kind", "kind"), ("types", "types"), ("file", "file"), ("line", "line"), ("event", "event"),
+        ("at", "at"), ("fn", "fn"), ("flaggedBy", "flagged_by"),
+    ]
+
+    public func render(_ view: LockGraphView) -> String {
+        var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        out += "<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\" "
+        out += "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+        out += "xsi:schemaLocation=\"http://graphml.graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd\">\n"
+        for key in Self.nodeKeys {
+            out += "  <key id=\"n_\(key.id)\" for=\"node\" attr.name=\"\(key.name)\" attr.type=\"\(key.id == "flagged" ? "boolean" : "string")\"/>\n"
+        }
+        for key in Self.edgeKeys {
+            out += "  <key id=\"e_\(key.id)\" for=\"edge\" attr.name=\"\(key.name)\" attr.type=\"\(["line", "event"].contains(key.id) ? "int" : "string")\"/>\n"
+        }
+        out += "  <graph id=\"lock-order\" edgedefault=\"directed\">\n"
+        var ids: [String: String] = [:]
+        for (index, node) in view.nodes.enumerated() {
+            let id = "n\(index)"
+            ids[node.name] = id
+            out += "    <node id=\"\(id)\">\n"
+            out += data("n_label", node.name) + data("n_type", node.type) + data("n_usage", node.usage)
+            out += data("n_flagged", node.isFlagged ? "true" : "false")
+            out += "    </node>\n"
+        }
+        for (index, edge) in view.edges.enumerated() {
+            guard let source = ids[edge.from], let target = ids[edge.to] else { continue }
+            out += "    <edge id=\"e\(index)\" source=\"\(source)\" target=\"\(target)\">\n"
+            out += data("e_kind", edge.kind) + data("e_types", edge.types.joined(separator: ","))
+            out += data("e_file", edge.evidence.file) + data("e_line", String(edge.evidence.line))
+            out += data("e_event", String(edge.evidence.event))
+            if let at = edge.evidence.at { out += data("e_at", at) }
+            if let fn = edge.evidence.function { out += data("e_fn", fn) }
+            if !edge.flaggedBy.isEmpty { out += data("e_flaggedBy", edge.flaggedBy.joined(separator: ",")) }
+            out += "    </edge>\n"
+        }
+        out += "  </graph>\n</graphml>\n"
+        return out
+    }
+
+    private func data(_ key: String, _ value: String) -> String {
+        "      <data key=\"\(key)\">\(Self.escaped(value))</data>\n"
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import PGTrace
+
+struct GraphCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "graph",
+        abstract: "Export the lock-order graph: classes with their irq usage, edges with the event that created them.")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case dot, graphml, json
+    }
+
+    @Argument(help: "Trace files in format v1 (- reads standard input).")
+    var files: [String]
+
+    @Option(name: .long, help: "dot (Graphviz), graphml (yEd, Gephi, networkx) or json.")
+    var format: Format = .dot
+
+    @Option(name: .long, help: "Draw only what connects to this lock class.")
+    var focus: String?
+
+    @Flag(name: .long, help: "Draw only what lies on a cycle.")
+    var cyclesOnly = false
+
+    @Option(name: .long, help: "Write the graph to this file instead of standard output.")
+    var output: String?
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("give at least one trace file") }
+    }
+
+    func run() throws {
+        let analysis = Analysis()
+        for file in files { try analysis.analyze(path: file) }
+        let report = AnalysisReport(analysis)
+        if let focus, !report.nodes.contains(where: { $0.name == focus }) {
+            throw ValidationError("no lock class named '\(focus)' in the traces")
+        }
+        let view = LockGraphView(report, focus: focus, cyclesOnly: cyclesOnly)
+        let text: String
+        switch format {
+        case .dot: text = DOTWriter().render(view)
+        case .graphml: text = GraphMLWriter().render(view)
+        case .json: text = JSONReporter().render(view)
+        }
+        try ReportOptions.write(text, to: output)
+    }
+}
