@@ -37,15 +37,17 @@ public final class Analysis {
     /// in reports.
     public func analyze(path: String, displayName: String? = nil) throws {
         let name = displayName ?? (path == "-" ? "<stdin>" : path)
+        let schema = options.validatesSchema ? TraceSchema.v1 : nil
         try run(name: name) { reader, header, event in
-            try reader.read(path: path, header: header, event: event)
+            try reader.read(path: path, schema: schema, header: header, event: event)
         }
     }
 
     /// Reads and replays a trace held in memory.
     public func analyze(bytes: [UInt8], displayName: String) throws {
+        let schema = options.validatesSchema ? TraceSchema.v1 : nil
         try run(name: displayName) { reader, header, event in
-            try reader.read(bytes: bytes, header: header, event: event)
+            try reader.read(bytes: bytes, schema: schema, header: header, event: event)
         }
     }
 

@@ -60,8 +60,13 @@ public final class CheckerContext {
 public struct AnalysisOptions: Sendable {
     /// Lockdep's MAX_LOCK_DEPTH: more locks held at once is `depth-overflow`.
     public var maxDepth: Int = 48
+    /// Validate each trace against schemas/trace-v1.xsd while reading it (`pgtrace lint`).
+    public var validatesSchema = false
 
-    public init(maxDepth: Int = 48) { self.maxDepth = maxDepth }
+    public init(maxDepth: Int = 48, validatesSchema: Bool = false) {
+        self.maxDepth = maxDepth
+        self.validatesSchema = validatesSchema
+    }
 }
 
 /// A remark on a trace that is not a finding and never fails a run.

@@ -27,9 +27,11 @@ public final class TraceReader {
         self.classes = classes
     }
 
-    /// Reads the file at `path` (`-` for standard input).
+    /// Reads the file at `path` (`-` for standard input), validating it against `schema`
+    /// on the way when one is given.
     public func read(
         path: String,
+        schema: TraceSchema? = nil,
         header: (TraceHeader) throws -> Void,
         event: (Event) throws -> Void
     ) throws {
@@ -49,7 +51,7 @@ public final class TraceReader {
         }
         defer { if fd != STDIN_FILENO { close(fd) } }
         var buffer = [UInt8](repeating: 0, count: Self.chunkSize)
-        try parse(header: header, event: event) { () throws -> ArraySlice<UInt8>? in
+        try parse(schema: schema, header: header, event: event) { () throws -> ArraySlice<UInt8>? in
             let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { return [] }
@@ -62,11 +64,12 @@ public final class TraceReader {
     /// Reads a trace held in memory (tests, and tools that build traces on the fly).
     public func read(
         bytes: [UInt8],
+        schema: TraceSchema? = nil,
         header: (TraceHeader) throws -> Void,
         event: (Event) throws -> Void
     ) throws {
         var offset = 0
-        try parse(header: header, event: event) { () -> ArraySlice<UInt8>? in
+        try parse(schema: schema, header: header, event: event) { () -> ArraySlice<UInt8>? in
             guard offset < bytes.count else { return nil }
             let end = min(offset + Self.chunkSize, bytes.count)
             defer { offset = end }
@@ -75,6 +78,7 @@ public final class TraceReader {
     }
 
     private func parse(
+        schema: TraceSchema?,
         header: (TraceHeader) throws -> Void,
         event: (Event) throws -> Void,
         nextChunk: () throws -> ArraySlice<UInt8>?
@@ -85,7 +89,7 @@ public final class TraceReader {
                     reader: self,
                     decoder: TraceDecoder(fileIndex: fileIndex, symbols: symbols, classes: classes),
                     onHeader: header, onEvent: event)
-                try state.run(nextChunk: nextChunk)
+                try state.run(schema: schema, nextChunk: nextChunk)
             }
         }
     }
@@ -98,6 +102,7 @@ private final class ParserState {
     let onHeader: (TraceHeader) throws -> Void
     let onEvent: (Event) throws -> Void
     var context: xmlParserCtxtPtr?
+    var validation: SchemaValidation?
     var failure: Error?
     var sawAnyBytes = false
 
@@ -128,7 +133,7 @@ private final class ParserState {
         if let context { xmlStopParser(context) }
     }
 
-    func run(nextChunk: () throws -> ArraySlice<UInt8>?) throws {
+    func run(schema: TraceSchema?, nextChunk: () throws -> ArraySlice<UInt8>?) throws {
         var handler = xmlSAXHandler()
         handler.initialized = UInt32(XML_SAX2_MAGIC)
         handler.startElementNs = saxStartElement
@@ -142,6 +147,13 @@ private final class ParserState {
         handler.serror = saxStructuredError
 
         let me = Unmanaged.passUnretained(self).toOpaque()
+        if let schema {
+            validation = SchemaValidation(schema: schema, onError: schemaError, errorContext: me)
+            guard validation != nil else {
+                throw TraceInputError(file: reader.displayName, message: "libxml2 could not set up schema validation")
+            }
+        }
+        defer { validation = nil }
         guard let context = xmlCreatePushParserCtxt(&handler, me, nil, 0, reader.displayName) else {
             throw TraceInputError(file: reader.displayName, message: "libxml2 could not create a parser")
         }
@@ -235,9 +247,13 @@ private func text(_ pointer: UnsafePointer<xmlChar>?) -> String {
 }
 
 private let saxStartElement: startElementNsSAX2Func = {
-    ctx, localname, prefix, _, _, _, attributeCount, _, attributes in
+    ctx, localname, prefix, uri, namespaceCount, namespaces, attributeCount, defaultedCount, attributes in
     let parser = state(ctx)
     guard parser.failure == nil else { return }
+    if let validation = parser.validation {
+        forwardStart(validation, localname, prefix, uri, namespaceCount, namespaces, attributeCount, attributes)
+        guard parser.failure == nil else { return }
+    }
     var name = text(localname)
     if let prefix { name = text(prefix) + ":" + name }
     var pairs: [(String, String)] = []
@@ -261,15 +277,27 @@ private let saxStartElement: startElementNsSAX2Func = {
     parser.startElement(name, pairs)
 }
 
-private let saxEndElement: endElementNsSAX2Func = { ctx, _, _, _ in
+private let saxEndElement: endElementNsSAX2Func = { ctx, localname, prefix, uri in
     let parser = state(ctx)
     guard parser.failure == nil else { return }
+    if let validation = parser.validation {
+        if validation.extensionDepth > 0 {
+            validation.extensionDepth -= 1
+        } else {
+            validation.handler.pointee.endElementNs?(validation.userData, localname, prefix, uri)
+        }
+        guard parser.failure == nil else { return }
+    }
     parser.endElement()
 }
 
 private let saxCharacters: charactersSAXFunc = { ctx, bytes, count in
     let parser = state(ctx)
     guard parser.failure == nil, let bytes, count > 0 else { return }
+    if let validation = parser.validation, validation.extensionDepth == 0 {
+        validation.handler.pointee.characters?(validation.userData, bytes, count)
+        guard parser.failure == nil else { return }
+    }
     parser.characters(UnsafeBufferPointer(start: bytes, count: Int(count)))
 }
 
@@ -301,4 +329,46 @@ private let saxStructuredError: xmlStructuredErrorFunc = { ctx, errorPointer in
         "malformed XML: \(message)",
         line: error.line > 0 ? Int(error.line) : parser.line,
         column: error.int2 > 0 ? Int(error.int2) : parser.column)
+}
+
+private func isExtension(_ name: UnsafePointer<xmlChar>?) -> Bool {
+    guard let name else { return false }
+    return name[0] == UInt8(ascii: "x") && name[1] == UInt8(ascii: "-")
+}
+
+/// Hands a start tag to the schema validator, without `x-` extensions (XSD 1.0 cannot match
+/// names by prefix, so the schema never sees them).
+private func forwardStart(
+    _ validation: SchemaValidation, _ localname: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?,
+    _ uri: UnsafePointer<xmlChar>?, _ namespaceCount: Int32,
+    _ namespaces: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, _ attributeCount: Int32,
+    _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
+) {
+    if validation.extensionDepth > 0 || isExtension(localname) {
+        validation.extensionDepth += 1
+        return
+    }
+    var kept: [UnsafePointer<xmlChar>?] = []
+    if let attributes {
+        for index in 0..<Int(attributeCount) where !isExtension(attributes[index * 5]) {
+            kept.append(contentsOf: (0..<5).map { attributes[index * 5 + $0] })
+        }
+    }
+    kept.withUnsafeMutableBufferPointer { buffer in
+        validation.handler.pointee.startElementNs?(
+            validation.userData, localname, prefix, uri, namespaceCount, namespaces,
+            Int32(buffer.count / 5), 0, buffer.baseAddress)
+    }
+}
+
+private let schemaError: xmlStructuredErrorFunc = { ctx, errorPointer in
+    guard let ctx, let error = errorPointer?.pointee else { return }
+    guard error.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+    var message = error.message.map { String(cString: $0) } ?? "invalid"
+    while message.last == "\n" || message.last == " " { message.removeLast() }
+    let parser = state(ctx)
+    var line: Int32 = 0
+    var column: Int32 = 0
+    pgtrace_tag_start(parser.context, &line, &column)
+    parser.fail("does not match schemas/trace-v1.xsd: \(message)", line: Int(line), column: Int(column))
 }
