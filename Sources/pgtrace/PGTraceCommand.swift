@@ -10,7 +10,7 @@ struct PGTraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pgtrace",
         abstract: "Replay kernel lock and page-table traces and report the locking bugs in them.",
-        subcommands: [AnalyzeCommand.self, GraphCommand.self, ValidateCommand.self],
+        subcommands: [AnalyzeCommand.self, GraphCommand.self, LintCommand.self, ValidateCommand.self],
         defaultSubcommand: nil)
 
     static func main() {

@@ -14,6 +14,7 @@ public final class Analysis {
         self.options = options
         context = CheckerContext(symbols: symbols, classes: classes, options: options)
         graph.addObserver(IrqInversionChecker(context: context))
+        if let policy = options.policy { graph.addObserver(LockPolicyChecker(policy: policy, context: context)) }
         let ipi = IpiDeadlockChecker(graph: graph, context: context)
         graph.addObserver(ipi)
         checkers = [

@@ -62,10 +62,13 @@ public struct AnalysisOptions: Sendable {
     public var maxDepth: Int = 48
     /// Validate each trace against schemas/trace-v1.xsd while reading it (`pgtrace lint`).
     public var validatesSchema = false
+    /// The intended lock hierarchy (`--policy`).
+    public var policy: LockPolicy?
 
-    public init(maxDepth: Int = 48, validatesSchema: Bool = false) {
+    public init(maxDepth: Int = 48, validatesSchema: Bool = false, policy: LockPolicy? = nil) {
         self.maxDepth = maxDepth
         self.validatesSchema = validatesSchema
+        self.policy = policy
     }
 }
 

@@ -13,6 +13,7 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
     case tableFreeRace = "table-free-race"
     case kmapOrder = "kmap-order"
     case kmapLeak = "kmap-leak"
+    case lockOrderPolicy = "lock-order-policy"
 
     public static func < (lhs: Rule, rhs: Rule) -> Bool { lhs.rawValue < rhs.rawValue }
 
@@ -32,6 +33,7 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
         case .tableFreeRace: return "page table freed under a lockless walker"
         case .kmapOrder: return "kmap series taken in an order that can exhaust the pools"
         case .kmapLeak: return "page freed while still kmapped"
+        case .lockOrderPolicy: return "lock order against the declared hierarchy"
         }
     }
 
@@ -51,6 +53,27 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
         case .tableFreeRace: return "A page table freed without synchronizing with lockless walkers, or accessed after free."
         case .kmapOrder: return "kmap series taken in an order that can exhaust the pools."
         case .kmapLeak: return "A page freed while still kmapped."
+        case .lockOrderPolicy: return "Two lock classes (or kmap series) taken in the order the --policy file forbids."
+        }
+    }
+
+    /// What to do about it, for SARIF's help text and the docs.
+    public var help: String {
+        switch self {
+        case .circularDependency: return "Pick one order for the locks on the cycle and take them in that order on every path; the report's dependency chain shows where each order was seen."
+        case .recursiveLocking: return "Do not take a lock class twice; if two instances of one class nest by design, annotate the inner one (subclass, spin_lock_nested) or name the lock that serializes them (nest)."
+        case .irqInconsistent: return "A lock taken in irq context must be taken with that irq disabled everywhere else (spin_lock_irqsave, spin_lock_bh), or never in irq context."
+        case .irqInversion: return "Take the irq-unsafe lock with the irq disabled everywhere, or break the dependency from the irq-safe lock to it."
+        case .ipiDeadlock: return "Do not wait for a synchronous IPI (or an IPI TLB flush) while holding a lock that another cpu takes with irqs disabled: flush after the unlock."
+        case .badUnlock: return "Release only what the context holds, once."
+        case .depthOverflow: return "Hold fewer locks at once: work in batches, as Xen's pin_page does with its deferred unlocks."
+        case .sleepInAtomic: return "Allocate or map before taking the lock, use GFP_ATOMIC or an atomic kmap inside it, or drop the lock around the call."
+        case .pgdListGap: return "Preallocate the pmds, then under pgd_lock install them and list the pgd (and unlist and clear it under the lock), so no walker sees it half-built or misses it."
+        case .pinWindow: return "Hold the page's pte lock from set-ro until the pin, and from the unpin until set-rw."
+        case .tableFreeRace: return "Free page tables after an RCU grace period (HAVE_RCU_TABLE_FREE) or after a TLB flush by IPI that waited; a hypercall flush does not stop lockless walkers."
+        case .kmapOrder: return "Keep one order between kmap series (PAGETABLE2, then PAGETABLE, then DEFAULT) and never hold two slots of one series."
+        case .kmapLeak: return "kunmap a page before freeing it."
+        case .lockOrderPolicy: return "Take the locks in the order the policy declares, or update the policy."
         }
     }
 }

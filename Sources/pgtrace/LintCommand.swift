@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import PGTrace
+
+struct LintCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lint",
+        abstract: "What a CI job runs: schema validation and analysis in one pass, SARIF or JUnit out, a baseline of accepted findings.")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, sarif, junit
+    }
+
+    @Argument(help: "Trace files in format v1 (- reads standard input).")
+    var files: [String]
+
+    @Option(name: .long, help: "Report format: text, sarif or junit.")
+    var format: Format = .text
+
+    @Option(name: .long, help: "Accepted findings (from --write-baseline): only new findings fail.")
+    var baseline: String?
+
+    @Option(name: .long, help: "Write every finding of this run to a baseline file.")
+    var writeBaseline: String?
+
+    @Option(name: .long, help: "The intended lock hierarchy: lines like 'mm->page_table_lock < ptlock'.")
+    var policy: String?
+
+    @Option(name: .long, help: "Most locks one task may hold at once before depth-overflow.")
+    var maxDepth: Int = 48
+
+    @OptionGroup var report: ReportOptions
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("give at least one trace file") }
+    }
+
+    private func readFile(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TraceInputError(file: path, message: "cannot read")
+        }
+        return Array(data)
+    }
+
+    func run() throws {
+        let lockPolicy = try policy.map { try LockPolicy(text: String(decoding: try readFile($0), as: UTF8.self), file: $0) }
+        let accepted = try baseline.map { try Baseline(json: try readFile($0), file: $0) }
+        let analysis = Analysis(options: AnalysisOptions(maxDepth: maxDepth, validatesSchema: true, policy: lockPolicy))
+        for file in files { try analysis.analyze(path: file) }
+        let result = AnalysisReport(analysis)
+
+        let comparison = accepted?.compare(result.findings) ?? (new: result.findings, accepted: [], stale: [])
+        let acceptedPrints = Set(comparison.accepted.map(\.fingerprint))
+        switch format {
+        case .text:
+            var text = ""
+            let reporter = TextReporter()
+            for finding in comparison.new { text += reporter.render(finding) + "\n" }
+            for finding in comparison.accepted {
+                text += "accepted (baseline): \(finding.rule.rawValue): \(finding.message)\n"
+            }
+            for entry in comparison.stale {
+                text += "stale baseline entry \(entry.fingerprint) (\(entry.rule): \(entry.message)): no longer found\n"
+            }
+            let errors = comparison.new.filter { $0.severity == .error }.count
+            text += "pgtrace lint: \(result.files.count) trace\(result.files.count == 1 ? "" : "s"), \(result.eventCount) events: "
+            text += "\(comparison.new.count) new finding\(comparison.new.count == 1 ? "" : "s") (\(errors) error\(errors == 1 ? "" : "s"))"
+            if accepted != nil { text += ", \(comparison.accepted.count) accepted, \(comparison.stale.count) stale" }
+            try report.emit(text + "\n")
+        case .sarif:
+            try report.emit(SARIFReporter().render(result, accepted: acceptedPrints, hasBaseline: accepted != nil))
+        case .junit:
+            try report.emit(JUnitReporter().render(result, accepted: acceptedPrints, failOn: report.failOn.severity))
+        }
+        if format != .text {
+            for entry in comparison.stale {
+                printError("pgtrace: stale baseline entry \(entry.fingerprint) (\(entry.rule): \(entry.message)): no longer found")
+            }
+        }
+        if let writeBaseline {
+            try ReportOptions.write(Baseline(findings: result.findings).json, to: writeBaseline)
+        }
+        if let threshold = report.failOn.severity, comparison.new.contains(where: { $0.severity >= threshold }) {
+            throw ExitCode(1)
+        }
+    }
+}
