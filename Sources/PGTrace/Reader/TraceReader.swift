@@ -269,8 +269,13 @@ private let saxStartElement: startElementNsSAX2Func = {
                 pairs.append((attributeName, ""))
                 continue
             }
-            let value = String(
+            var value = String(
                 decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
+            // Without entity substitution (no XML_PARSE_NOENT), libxml2 hands back every '&'
+            // of an attribute value as "&#38;"; no other text can produce that sequence.
+            if value.utf8.contains(UInt8(ascii: "&")) {
+                value = value.split(separator: "&#38;", omittingEmptySubsequences: false).joined(separator: "&")
+            }
             pairs.append((attributeName, value))
         }
     }

@@ -165,3 +165,24 @@ extension Event {
         return nil
     }
 }
+
+/// Attribute values come back exactly as written, whatever libxml2 does with `&` when it
+/// substitutes no entities.
+@Suite struct AttributeTextTests {
+    @Test(arguments: [
+        ("&amp;(&amp;mm-&gt;page_table_lock)-&gt;rlock", "&(&mm->page_table_lock)->rlock"),
+        ("&#38;x&#x26;y", "&x&y"),
+        ("a&lt;b&quot;c&apos;d", "a<b\"c'd"),
+        ("&amp;#38;", "&#38;"),
+    ])
+    func entitiesInAttributesAreDecoded(_ written: String, _ expected: String) throws {
+        let xml = "<?xml version=\"1.0\"?>\n<trace version=\"1\"><events><acquire cpu=\"0\" lock=\"\(written)\"/></events></trace>\n"
+        let symbols = SymbolTable()
+        let reader = TraceReader(displayName: "t.xml", fileIndex: 0, symbols: symbols, classes: LockClassTable())
+        var names: [String] = []
+        try reader.read(bytes: Array(xml.utf8), header: { _ in }, event: { event in
+            if case .acquire(let lock, _, _, _, _, _) = event.kind { names.append(symbols[lock.name]) }
+        })
+        #expect(names == [expected])
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import PGTrace
+import Testing
+
+/// Every output format on the seed traces, against golden files, and checked by the tools
+/// that read them: the OASIS SARIF schema, networkx for GraphML.
+@Suite struct ReportFormatTests {
+    static let seedTraces = [
+        "traces/pgd-lock-abba.xml", "traces/thp-flush-under-page-table-lock.xml", "traces/pgd-free-in-irq.xml",
+    ]
+
+    private func report(_ traces: [String], policy: LockPolicy? = nil) throws -> AnalysisReport {
+        let analysis = Analysis(options: AnalysisOptions(validatesSchema: true, policy: policy))
+        for trace in traces { try analysis.analyze(path: Repository.path(trace), displayName: trace) }
+        return AnalysisReport(analysis)
+    }
+
+    private func temporary(_ name: String, _ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-\(getpid())-\(name)").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func goldenOutputs() throws {
+        let seeds = try report(Self.seedTraces)
+        expectGolden(DOTWriter().render(LockGraphView(seeds)), "seeds.dot")
+        expectGolden(GraphMLWriter().render(LockGraphView(seeds)), "seeds.graphml")
+        expectGolden(JSONReporter().render(LockGraphView(seeds)), "seeds.graph.json")
+        expectGolden(JSONReporter().render(seeds), "seeds.analysis.json")
+        expectGolden(TextReporter().render(seeds), "seeds.txt")
+        expectGolden(SARIFReporter().render(seeds), "seeds.sarif")
+        let junit = try report(["traces/pgd-lock-abba.xml", "traces/thp-flush-after-unlock.xml"])
+        expectGolden(JUnitReporter().render(junit), "abba-and-fixed-thp.junit.xml")
+    }
+
+    @Test func sarifValidatesAgainstTheOASISSchema() throws {
+        let sarif = SARIFReporter().render(try report(Self.seedTraces), accepted: [], hasBaseline: true)
+        let path = try temporary("seeds.sarif", sarif)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let check = try python(
+            "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1]))); print('valid')",
+            [Repository.path("../shared/schemas-external/sarif-2.1.0.json"), path])
+        #expect(check.status == 0 && check.output.contains("valid"), "\(check.output)")
+    }
+
+    @Test func sarifCarriesRulesLocationsAndFingerprints() throws {
+        let sarif = SARIFReporter().render(try report(["traces/pgd-lock-abba.xml"]))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(sarif.utf8)) as? [String: Any])
+        let run = try #require((json["runs"] as? [[String: Any]])?.first)
+        let driver = try #require((run["tool"] as? [String: Any])?["driver"] as? [String: Any])
+        let rules = try #require(driver["rules"] as? [[String: Any]])
+        #expect(rules.map { $0["id"] as? String } == Rule.allCases.map(\.rawValue))
+        #expect(rules.allSatisfy { ($0["help"] as? [String: Any])?["text"] != nil })
+        let result = try #require((run["results"] as? [[String: Any]])?.first)
+        #expect(result["ruleId"] as? String == "circular-dependency")
+        let location = try #require((result["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])
+        #expect((location["artifactLocation"] as? [String: Any])?["uri"] as? String == "traces/pgd-lock-abba.xml")
+        #expect((location["region"] as? [String: Any])?["startLine"] as? Int == 32)
+        #expect(((result["relatedLocations"] as? [[String: Any]])?.count ?? 0) >= 3)
+        #expect((result["partialFingerprints"] as? [String: String])?["pgtraceFinding/v1"]?.count == 16)
+    }
+
+    @Test func graphMLLoadsInNetworkx() throws {
+        let path = try temporary("seeds.graphml", GraphMLWriter().render(LockGraphView(try report(Self.seedTraces))))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let check = try python(
+            "import sys, networkx; g = networkx.read_graphml(sys.argv[1]); print(sorted(d['label'] for _, d in g.nodes(data=True))); print(g.number_of_edges())",
+            [path])
+        #expect(check.status == 0, "\(check.output)")
+        #expect(check.output.contains("['(hardirqs off)', 'mm->page_table_lock', 'pgd_lock']"), "\(check.output)")
+        #expect(check.output.hasSuffix("5\n"), "\(check.output)")
+    }
+
+    @Test func namesAreEscapedForEachFormat() {
+        let name = "&(&mm->page_table_lock)->rlock"
+        #expect(DOTWriter.quoted(name) == "\"&(&mm->page_table_lock)->rlock\"")
+        #expect(DOTWriter.quoted("a \"quoted\" \\ name\nnext") == "\"a \\\"quoted\\\" \\\\ name\\nnext\"")
+        #expect(GraphMLWriter.escaped(name) == "&amp;(&amp;mm-&gt;page_table_lock)-&gt;rlock")
+        #expect(GraphMLWriter.escaped("<'\">\u{1}") == "&lt;&apos;&quot;&gt;\u{FFFD}")
+    }
+
+    @Test func aWrappedKernelNameSurvivesEveryFormat() throws {
+        var trace = TraceBuilder()
+        trace.acquire("&(&mm->page_table_lock)->rlock")
+        trace.acquire("&(ptlock_ptr(page))->rlock")
+        let analysis = try analyze(trace)
+        let view = LockGraphView(AnalysisReport(analysis))
+        let graphml = try temporary("names.graphml", GraphMLWriter().render(view))
+        defer { try? FileManager.default.removeItem(atPath: graphml) }
+        let check = try python(
+            "import sys, networkx; g = networkx.read_graphml(sys.argv[1]); print(sorted(d['label'] for _, d in g.nodes(data=True)))",
+            [graphml])
+        #expect(check.output.contains("['&(&mm->page_table_lock)->rlock', '&(ptlock_ptr(page))->rlock']"), "\(check.output)")
+        #expect(DOTWriter().render(view).contains("\"&(&mm->page_table_lock)->rlock\" -> \"&(ptlock_ptr(page))->rlock\""))
+    }
+
+    @Test func focusAndCyclesOnlyDrawLess() throws {
+        var trace = TraceBuilder()
+        for (first, second) in [("A", "B"), ("B", "A"), ("B", "C"), ("D", "E")] {
+            trace.acquire(first)
+            trace.acquire(second)
+            trace.release(second)
+            trace.release(first)
+        }
+        let report = AnalysisReport(try analyze(trace))
+        let all = LockGraphView(report)
+        #expect(all.nodes.map(\.name).sorted() == ["A", "B", "C", "D", "E"])
+        let cycles = LockGraphView(report, cyclesOnly: true)
+        #expect(cycles.nodes.map(\.name).sorted() == ["A", "B"])
+        #expect(cycles.edges.map { "\($0.from)->\($0.to)" }.sorted() == ["A->B", "B->A"])
+        let focus = LockGraphView(report, focus: "C")
+        #expect(focus.nodes.map(\.name).sorted() == ["A", "B", "C"])
+        #expect(focus.edges.map { "\($0.from)->\($0.to)" }.sorted() == ["A->B", "B->A", "B->C"])
+        #expect(all.edges.first { $0.from == "B" && $0.to == "A" }?.flaggedBy == ["circular-dependency"])
+    }
+
+    // MARK: Fingerprints and baselines
+
+    @Test func fingerprintsSurviveUnrelatedEvents() throws {
+        let original = try String(contentsOfFile: Repository.path("traces/pgd-lock-abba.xml"), encoding: .utf8)
+        let edited = original.replacingOccurrences(
+            of: "  <events>\n",
+            with: "  <events>\n    <acquire cpu=\"1\" lock=\"zone->lock\"/>\n    <might-sleep cpu=\"0\"/>\n    <release cpu=\"1\" lock=\"zone->lock\"/>\n")
+        #expect(edited != original)
+        let before = try analyze([("traces/pgd-lock-abba.xml", original)]).findings
+        let after = try analyze([("traces/pgd-lock-abba.xml", edited)]).findings
+        #expect(before.count == 1 && after.count == 1)
+        #expect(before.map(\.fingerprint) == after.map(\.fingerprint))
+        #expect(before[0].locations[0].line != after[0].locations[0].line)
+    }
+
+    @Test func aBaselineRoundTripsAndTellsNewFromStale() throws {
+        let abba = try report(["traces/pgd-lock-abba.xml"]).findings
+        let baseline = try Baseline(json: Array(Baseline(findings: abba).json.utf8), file: "baseline.json")
+        let same = baseline.compare(abba)
+        #expect(same.new.isEmpty && same.accepted.count == 1 && same.stale.isEmpty)
+        let irq = try report(["traces/pgd-free-in-irq.xml"]).findings
+        let other = baseline.compare(irq)
+        #expect(other.new.count == 2 && other.accepted.isEmpty && other.stale.map(\.rule) == ["circular-dependency"])
+        #expect(throws: TraceInputError.self) { try Baseline(json: Array("{\"version\": 7, \"findings\": []}".utf8), file: "b.json") }
+    }
+
+    // MARK: Policy
+
+    @Test func aPolicyViolationIsAFindingWithoutACycle() throws {
+        let policy = try LockPolicy(
+            text: "# the mm's lock comes first\nmm->page_table_lock < pgd_lock\n", file: "policy.txt")
+        let findings = try report(["traces/pgd-lock-abba-fixed.xml"], policy: policy).findings
+        #expect(findings.map(\.rule) == [.lockOrderPolicy])
+        #expect(findings[0].locks == ["pgd_lock", "mm->page_table_lock"])
+        #expect(findings[0].message.contains("(policy.txt:2)"))
+        let agreeing = try LockPolicy(text: "pgd_lock < mm->page_table_lock", file: "policy.txt")
+        #expect(try report(["traces/pgd-lock-abba-fixed.xml"], policy: agreeing).findings.isEmpty)
+    }
+
+    @Test func policiesChainAndCloseTransitively() throws {
+        let policy = try LockPolicy(text: "kmap:PAGETABLE2 < kmap:PAGETABLE < kmap:DEFAULT\n", file: "p")
+        #expect(policy.declaration("kmap:PAGETABLE2", before: "kmap:DEFAULT")?.line == 1)
+        #expect(policy.declaration("kmap:DEFAULT", before: "kmap:PAGETABLE2") == nil)
+        var trace = TraceBuilder()
+        trace.event("kmap", [("page", "F"), ("series", "DEFAULT")])
+        trace.event("kmap", [("page", "T"), ("series", "PAGETABLE2")])
+        let analysis = Analysis(options: AnalysisOptions(policy: policy))
+        try analysis.analyze(bytes: Array(trace.xml.utf8), displayName: "t.xml")
+        #expect(analysis.findings.map(\.rule) == [.lockOrderPolicy])
+    }
+
+    @Test(arguments: ["a <", "< b", "a > b", "a << b"])
+    func aBrokenPolicyLineIsAnInputError(_ line: String) {
+        #expect(throws: TraceInputError.self) { try LockPolicy(text: "ok < fine\n\(line)\n", file: "p.txt") }
+        do {
+            _ = try LockPolicy(text: "ok < fine\n\(line)\n", file: "p.txt")
+        } catch let error as TraceInputError {
+            #expect(error.description.hasPrefix("p.txt:2:1: error:"))
+        } catch {}
+    }
+
+    // MARK: Validation
+
+    @Test func everyShippedTraceValidates() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Repository.path("traces")).filter { $0.hasSuffix(".xml") }
+        #expect(!names.isEmpty)
+        for name in names {
+            let reader = TraceReader(displayName: name, fileIndex: 0, symbols: SymbolTable(), classes: LockClassTable())
+            #expect(throws: Never.self, "\(name)") {
+                try reader.read(path: Repository.path("traces/\(name)"), schema: .v1, header: { _ in }, event: { _ in })
+            }
+        }
+    }
+
+    @Test func theEmbeddedSchemaIsTheShippedOne() throws {
+        let shipped = try String(contentsOfFile: Repository.path("schemas/trace-v1.xsd"), encoding: .utf8)
+        #expect(shipped == traceSchemaV1Text + "\n" || shipped == traceSchemaV1Text, "run scripts/embed-schema.sh")
+    }
+
+    @Test(arguments: [
+        ("<acquire cpu=\"0\" lock=\"A\" colour=\"red\"/>", "attribute 'colour': The attribute 'colour' is not allowed"),
+        ("<acquire cpu=\"0\" lock=\"\"/>", "attribute 'lock'"),
+        ("<tlb-flush cpu=\"0\" targets=\"some\"/>", "attribute 'targets'"),
+        ("<pin cpu=\"0\" page=\"X\" level=\"p4d\"/>", "attribute 'level'"),
+        ("<frobnicate cpu=\"0\"/>", "Element 'frobnicate'"),
+    ])
+    func schemaErrorsNameTheirPlace(_ body: String, _ fragment: String) throws {
+        let xml = "<?xml version=\"1.0\"?>\n<trace version=\"1\">\n<events>\n\(body)\n</events>\n</trace>\n"
+        let reader = TraceReader(displayName: "bad.xml", fileIndex: 0, symbols: SymbolTable(), classes: LockClassTable())
+        do {
+            try reader.read(bytes: Array(xml.utf8), schema: .v1, header: { _ in }, event: { _ in })
+            Issue.record("accepted: \(body)")
+        } catch let error as TraceInputError {
+            #expect(error.line == 4 && error.column == 1, "\(error)")
+            #expect(error.message.contains("does not match schemas/trace-v1.xsd"), "\(error)")
+            #expect(error.message.contains(fragment), "\(error)")
+        }
+    }
+
+    @Test func extensionsPassValidation() throws {
+        let xml = "<?xml version=\"1.0\"?>\n<trace version=\"1\" x-tool=\"perf\">\n<events>\n<x-marker cpu=\"0\"><x-inner/></x-marker>\n<acquire cpu=\"0\" lock=\"A\" x-note=\"n\"/>\n</events>\n</trace>\n"
+        let reader = TraceReader(displayName: "x.xml", fileIndex: 0, symbols: SymbolTable(), classes: LockClassTable())
+        var count = 0
+        try reader.read(bytes: Array(xml.utf8), schema: .v1, header: { _ in }, event: { _ in count += 1 })
+        #expect(count == 1)
+    }
+}
