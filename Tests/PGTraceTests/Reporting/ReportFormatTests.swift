@@ -39,7 +39,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let check = try python(
             "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1]))); print('valid')",
-            [Repository.path("../shared/schemas-external/sarif-2.1.0.json"), path])
+            [Repository.path("Tests/PGTraceTests/Fixtures/sarif-2.1.0.json"), path])
         #expect(check.status == 0 && check.output.contains("valid"), "\(check.output)")
     }
 
