@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+/// `pgtrace lint`, `graph` and `validate` as a CI job runs them.
+@Suite struct LintCommandTests {
+    let cli = AnalyzeCommandTests()
+
+    private func temporaryPath(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-lint-\(getpid())-\(name)").path
+    }
+
+    @Test func aBaselineLetsCIFailOnlyOnNewFindings() throws {
+        let baseline = temporaryPath("baseline.json")
+        defer { try? FileManager.default.removeItem(atPath: baseline) }
+        let first = try cli.pgtrace(["lint", "traces/pgd-lock-abba.xml", "--write-baseline", baseline])
+        #expect(first.status == 1)
+        let accepted = try cli.pgtrace(["lint", "traces/pgd-lock-abba.xml", "--baseline", baseline])
+        #expect(accepted.status == 0, "\(accepted.stdout)")
+        #expect(accepted.stdout.contains("0 new findings (0 errors), 1 accepted, 0 stale"))
+        let newOne = try cli.pgtrace(["lint", "traces/pgd-lock-abba.xml", "traces/thp-flush-under-page-table-lock.xml", "--baseline", baseline])
+        #expect(newOne.status == 1)
+        #expect(newOne.stdout.contains("1 new finding (1 error), 1 accepted"))
+        let stale = try cli.pgtrace(["lint", "traces/pgd-lock-abba-fixed.xml", "--baseline", baseline, "--format", "sarif"])
+        #expect(stale.status == 0)
+        #expect(stale.stderr.contains("stale baseline entry"))
+    }
+
+    @Test func sarifAndJUnitGoToTheOutputFile() throws {
+        let sarif = temporaryPath("out.sarif")
+        defer { try? FileManager.default.removeItem(atPath: sarif) }
+        let run = try cli.pgtrace(["lint", "--format", "sarif", "--output", sarif, "traces/thp-flush-under-page-table-lock.xml"])
+        #expect(run.status == 1)
+        #expect(try String(contentsOfFile: sarif, encoding: .utf8).contains("\"ruleId\" : \"ipi-deadlock\""))
+        let junit = try cli.pgtrace(["lint", "--format", "junit", "traces/thp-flush-after-unlock.xml"])
+        #expect(junit.status == 0)
+        #expect(junit.stdout.contains("<testcase classname=\"pgtrace\" name=\"no findings\""))
+    }
+
+    @Test func lintRefusesWhatTheSchemaRefuses() throws {
+        let run = try cli.pgtrace(
+            ["lint", "-"],
+            stdin: "<?xml version=\"1.0\"?>\n<trace version=\"1\">\n<events>\n<acquire cpu=\"0\" lock=\"A\" mode=\"exclusive\"/>\n</events></trace>\n")
+        #expect(run.status == 2)
+        #expect(run.stdout.isEmpty)
+        #expect(run.stderr.hasPrefix("<stdin>:4:1: error: does not match schemas/trace-v1.xsd:"))
+    }
+
+    @Test func aPolicyFileGatesTheOrder() throws {
+        let policy = temporaryPath("policy.txt")
+        defer { try? FileManager.default.removeItem(atPath: policy) }
+        try "# intended hierarchy\nmm->page_table_lock < pgd_lock\n".write(toFile: policy, atomically: true, encoding: .utf8)
+        let run = try cli.pgtrace(["lint", "--policy", policy, "traces/pgd-lock-abba-fixed.xml"])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("[lock-order-policy]"))
+        try "mm->page_table_lock pgd_lock\n".write(toFile: policy, atomically: true, encoding: .utf8)
+        let broken = try cli.pgtrace(["lint", "--policy", policy, "traces/pgd-lock-abba-fixed.xml"])
+        #expect(broken.status == 2)
+        #expect(broken.stderr.hasPrefix("\(policy):1:1: error: expected an ordering"))
+    }
+
+    @Test func validateChecksEveryTraceAndNamesTheBrokenOne() throws {
+        let traces = try FileManager.default.contentsOfDirectory(atPath: Repository.path("traces"))
+            .filter { $0.hasSuffix(".xml") }.sorted().map { "traces/\($0)" }
+        let good = try cli.pgtrace(["validate"] + traces)
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(good.stdout.split(separator: "\n").count == traces.count)
+        let bad = try cli.pgtrace(
+            ["validate", "traces/pgd-lock-abba.xml", "-"],
+            stdin: "<?xml version=\"1.0\"?>\n<trace version=\"1\">\n<events>\n<pin cpu=\"0\"/>\n</events></trace>\n")
+        #expect(bad.status == 2)
+        #expect(bad.stdout.contains("traces/pgd-lock-abba.xml: valid (8 events)"))
+        #expect(bad.stderr.contains("<stdin>:4:1: error: does not match schemas/trace-v1.xsd: Element 'pin': The attribute 'page' is required but missing."))
+    }
+
+    @Test func graphWritesEachFormat() throws {
+        let dot = try cli.pgtrace(["graph", "--cycles-only", "traces/pgd-lock-abba.xml"])
+        #expect(dot.status == 0)
+        #expect(dot.stdout.hasPrefix("digraph \"lock order\" {"))
+        #expect(dot.stdout.contains("\"mm->page_table_lock\" -> \"pgd_lock\" [label=\"traces/pgd-lock-abba.xml:32\\npgd_dtor\", color=red"))
+        let graphml = try cli.pgtrace(["graph", "--format", "graphml", "traces/pgd-lock-abba.xml"])
+        #expect(graphml.stdout.contains("<data key=\"n_label\">mm-&gt;page_table_lock</data>"))
+        let json = try cli.pgtrace(["graph", "--format", "json", "--focus", "pgd_lock", "traces/pgd-lock-abba.xml"])
+        #expect(json.stdout.contains("\"flaggedBy\" : ["))
+        let unknown = try cli.pgtrace(["graph", "--focus", "no_such_lock", "traces/pgd-lock-abba.xml"])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("no lock class named 'no_such_lock'"))
+    }
+}
