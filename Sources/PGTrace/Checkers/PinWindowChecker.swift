@@ -1,8 +1,10 @@
 /// Reports `pin-window` (seed 004, Xen pinning with split pte locks). A page-table page that
 /// is read-only but not pinned — from `set-ro` to `pin`, and from `unpin` to `set-rw` — must
 /// stay under its `ptl` lock: a write to it then faults, because Xen does not trap-and-emulate
-/// writes to an unpinned read-only page. Also: a pin of a page that was never made read-only,
-/// and a pin order that pins the top level before the levels under it.
+/// writes to an unpinned read-only page. Pinning the top level pins the tree under it (Xen
+/// validates it whole), which closes the windows of the pages its walk made read-only, and
+/// unpinning it reopens them until they are writable again. Also: a pin of a page that was
+/// never made read-only, and a pin order that pins the top level before the levels under it.
 public final class PinWindowChecker: ReplayObserver {
     private struct Window {
         var opened: EventSite
@@ -17,12 +19,15 @@ public final class PinWindowChecker: ReplayObserver {
     /// Per cpu, the top-level page already processed by a pin walk that has not yet ended with
     /// the top-level pin.
     private var pinnedTop: [Int: (page: Symbol, site: EventSite)] = [:]
+    /// For each pinned top-level page, the read-only pages its pin covers.
+    private var covered: [Symbol: [Symbol]] = [:]
 
     public init(context: CheckerContext) { self.context = context }
 
     public func replayWillBegin(_ replay: ReplayEngine) {
         windows = [:]
         pinnedTop = [:]
+        covered = [:]
     }
 
     public func replay(_ replay: ReplayEngine, didApply event: Event) {
@@ -33,6 +38,10 @@ public final class PinWindowChecker: ReplayObserver {
             guard let state = replay.memory.pages[page], state.pinned == nil else { return }
             openWindow(page, state, afterUnpin: false, at: site, replay: replay)
         case .unpin(let page, _):
+            for lower in covered.removeValue(forKey: page) ?? [] {
+                guard let state = replay.memory.pages[lower], state.readOnly != nil, state.pinned == nil else { continue }
+                openWindow(lower, state, afterUnpin: true, at: site, replay: replay)
+            }
             guard let state = replay.memory.pages[page], state.readOnly != nil else { return }
             openWindow(page, state, afterUnpin: true, at: site, replay: replay)
         case .pin(let page, let level):
@@ -41,6 +50,11 @@ public final class PinWindowChecker: ReplayObserver {
                 reportWritablePin(page, at: site)
             }
             close(page, at: site)
+            if level == .pgd {
+                let walked = windows.filter { !$0.value.afterUnpin && $0.value.opened.cpu == event.cpu }.keys.sorted()
+                for lower in walked { close(lower, at: site) }
+                covered[page] = walked
+            }
         case .setReadWrite(let page, _, _):
             close(page, at: site)
         case .ptWrite(let page):

@@ -10,10 +10,20 @@ import Testing
         var rule: Rule
         var severity: Severity
         var locks: [String]
+        /// The page-table objects (pgds, pages, tables) the finding names, in order.
+        var objects: [String]
         /// The event indices of the finding's locations, in order.
         var events: [Int]
 
-        var description: String { "\(rule.rawValue) \(severity.rawValue) \(locks) \(events)" }
+        init(rule: Rule, severity: Severity, locks: [String], objects: [String] = [], events: [Int]) {
+            self.rule = rule
+            self.severity = severity
+            self.locks = locks
+            self.objects = objects
+            self.events = events
+        }
+
+        var description: String { "\(rule.rawValue) \(severity.rawValue) \(locks) \(objects) \(events)" }
     }
 
     static let expectations: [String: [Expected]] = [
@@ -35,6 +45,65 @@ import Testing
         "pgd-lock-rwlock-write-in-irq.xml": [
             Expected(rule: .irqInconsistent, severity: .error, locks: ["pgd_lock"], events: [5, 0])
         ],
+        // Seed 000: operation ordering during pgd_alloc/pgd_free (Jan Beulich, Jeremy Fitzhardinge).
+        "seed000-pgd-ctor-lists-before-prepopulate.xml": [
+            Expected(rule: .pgdListGap, severity: .error, locks: ["pgd_lock"], objects: ["pgd:f6c8a000"], events: [5, 10])
+        ],
+        "seed000-pgd-list-after-prepopulate.xml": [
+            Expected(rule: .pgdListGap, severity: .error, locks: ["pgd_lock"], objects: ["pgd:f6c8a000"], events: [2, 6, 14])
+        ],
+        "seed000-pgd-populate-and-list-under-pgd-lock.xml": [],
+        "seed000-pmd-alloc-under-pgd-lock.xml": [
+            Expected(rule: .sleepInAtomic, severity: .error, locks: ["pgd_lock"], events: [2, 1, 1])
+        ],
+        "seed000-pgd-free-mop-up-before-unlist.xml": [
+            Expected(rule: .pgdListGap, severity: .warning, locks: ["pgd_lock"], objects: ["pgd:f6c8a000"], events: [8, 13])
+        ],
+        "seed000-pgd-free-mop-up-before-unlist-walked.xml": [
+            Expected(rule: .pgdListGap, severity: .error, locks: ["pgd_lock"], objects: ["pgd:f6c8a000"], events: [8, 12, 18])
+        ],
+        "seed000-pgd-free-unlist-before-mop-up.xml": [
+            Expected(rule: .pgdListGap, severity: .warning, locks: ["pgd_lock"], objects: ["pgd:f6c8a000"], events: [10, 14])
+        ],
+        "seed000-pgd-free-unlist-and-mop-up-under-pgd-lock.xml": [],
+        // Seed 001: kvm,x86: RCU based table free; gup_fast against a Xen PV hypercall flush.
+        "seed001-xen-pv-hypercall-flush-gup-fast.xml": [
+            Expected(rule: .tableFreeRace, severity: .error, locks: [], objects: ["pte:d2c07000"], events: [1, 3, 4, 5, 6])
+        ],
+        "seed001-native-ipi-flush-gup-fast.xml": [],
+        "seed001-rcu-table-free.xml": [],
+        // Seed 003: kmap series PAGETABLE2 / PAGETABLE / DEFAULT (Andrea Arcangeli, Hugh Dickins).
+        "seed003-mremap-double-pagetable-kmap.xml": [
+            Expected(rule: .kmapOrder, severity: .error, locks: ["kmap:PAGETABLE"], objects: ["pte:37fe1", "pte:38c02"], events: [1, 0])
+        ],
+        "seed003-mremap-pagetable2.xml": [],
+        "seed003-default-pagetable-both-orders.xml": [
+            Expected(rule: .kmapOrder, severity: .error, locks: ["kmap:DEFAULT", "kmap:PAGETABLE"], events: [5, 4, 1, 0])
+        ],
+        "seed003-andrea-series-order.xml": [],
+        "seed003-kmap-free-page.xml": [
+            Expected(rule: .kmapLeak, severity: .error, locks: ["kmap:DEFAULT"], objects: ["page:5e6f7"], events: [1, 0])
+        ],
+        "seed003-kunmap-free-page.xml": [],
+        // Seed 004: xen: clarify locking used when pinning a pagetable (Jeremy Fitzhardinge).
+        // The thread's verdict for the two pins below is "nothing to report"; pgtrace currently
+        // reports pin-window warnings for the lower-level pages it still counts as unpinned after
+        // the L3 pin (see traces/README.md), so these two entries fail until that is fixed.
+        "seed004-pin-split-ptl-batched.xml": [],
+        "seed004-pin-non-split-ptl.xml": [],
+        "seed004-pin-drops-ptl-before-pin.xml": [
+            Expected(rule: .pinWindow, severity: .error, locks: [], objects: ["pte:3a000"], events: [2, 3, 5, 7])
+        ],
+        "seed004-unpin-under-ptl.xml": [],
+        "seed004-unpin-without-ptl.xml": [
+            Expected(rule: .pinWindow, severity: .warning, locks: [], objects: ["pte:3a000"], events: [13, 14])
+        ],
+        "seed004-pin-hold-all-pte-locks.xml": [
+            Expected(rule: .depthOverflow, severity: .error, locks: ["ptlock", "mm->page_table_lock"], events: [143, 0])
+        ],
+        "seed004-pin-pgd-first.xml": [
+            Expected(rule: .pinWindow, severity: .warning, locks: [], objects: ["pgd:f6c8a000", "pte:3a000"], events: [2, 4])
+        ],
     ]
 
     static var shippedTraces: [String] {
@@ -54,7 +123,9 @@ import Testing
         let analysis = Analysis()
         try analysis.analyze(path: Repository.path("traces/\(name)"), displayName: "traces/\(name)")
         let actual = analysis.findings.map {
-            Expected(rule: $0.rule, severity: $0.severity, locks: $0.locks, events: $0.locations.map(\.event))
+            Expected(
+                rule: $0.rule, severity: $0.severity, locks: $0.locks, objects: $0.objects,
+                events: $0.locations.map(\.event))
         }
         let expected = Self.expectations[name] ?? []
         #expect(actual.map(\.description) == expected.map(\.description), "traces/\(name)")
