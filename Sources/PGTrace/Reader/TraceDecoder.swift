@@ -6,6 +6,7 @@ struct TraceDecoder {
     enum Section { case document, trace, meta, classes, events, event, extensionElement }
 
     let fileIndex: Int
+    let fileName: String
     let symbols: SymbolTable
     let classes: LockClassTable
 
@@ -17,8 +18,9 @@ struct TraceDecoder {
     private var lastTime: Int64?
     private var extensionDepth = 0
 
-    init(fileIndex: Int, symbols: SymbolTable, classes: LockClassTable) {
+    init(fileIndex: Int, fileName: String, symbols: SymbolTable, classes: LockClassTable) {
         self.fileIndex = fileIndex
+        self.fileName = fileName
         self.symbols = symbols
         self.classes = classes
     }
@@ -147,9 +149,9 @@ struct TraceDecoder {
         let type = try attributes.choice(.type, as: LockType.self) ?? .spinlock
         let slots = try attributes.integer(.slots, minimum: 1)
         let position = TracePosition(file: fileIndex, line: line, column: column, event: -1)
-        if let earlier = classes.declare(name: name, type: type, slots: slots, at: position) {
+        if let earlier = classes.declare(name: name, type: type, slots: slots, at: position, file: fileName) {
             throw DecodeFailure(
-                "class '\(symbols[name])' declared again with another type or size (first declared at line \(earlier.line) of trace #\(earlier.file + 1))"
+                "class '\(symbols[name])' declared again with another type or size (first at \(earlier.file):\(earlier.line)); traces analysed together share their classes"
             )
         }
     }

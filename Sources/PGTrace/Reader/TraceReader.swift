@@ -87,7 +87,7 @@ public final class TraceReader {
             try withoutActuallyEscaping(event) { event in
                 let state = ParserState(
                     reader: self,
-                    decoder: TraceDecoder(fileIndex: fileIndex, symbols: symbols, classes: classes),
+                    decoder: TraceDecoder(fileIndex: fileIndex, fileName: displayName, symbols: symbols, classes: classes),
                     onHeader: header, onEvent: event)
                 try state.run(schema: schema, nextChunk: nextChunk)
             }

@@ -50,7 +50,7 @@ public final class LockClassTable {
 
     public private(set) var entries: [Entry] = []
     private var ids: [LockClassKey: ClassID] = [:]
-    private var declaredTypes: [Symbol: (type: LockType, slots: Int?, at: TracePosition)] = [:]
+    private var declaredTypes: [Symbol: (type: LockType, slots: Int?, at: TracePosition, file: String)] = [:]
 
     public init() {}
 
@@ -58,14 +58,14 @@ public final class LockClassTable {
 
     public subscript(id: ClassID) -> Entry { entries[Int(id)] }
 
-    /// Records a `<class>` declaration; returns the earlier declaration if it conflicts.
+    /// Records a `<class>` declaration; returns where the earlier one was if it conflicts.
     public func declare(
-        name: Symbol, type: LockType, slots: Int?, at position: TracePosition
-    ) -> TracePosition? {
+        name: Symbol, type: LockType, slots: Int?, at position: TracePosition, file: String
+    ) -> (file: String, line: Int)? {
         if let earlier = declaredTypes[name] {
-            return earlier.type == type && earlier.slots == slots ? nil : earlier.at
+            return earlier.type == type && earlier.slots == slots ? nil : (earlier.file, earlier.at.line)
         }
-        declaredTypes[name] = (type, slots, position)
+        declaredTypes[name] = (type, slots, position, file)
         for index in entries.indices where entries[index].key.name == name {
             entries[index].type = type
             entries[index].slots = slots
