@@ -112,7 +112,7 @@ public final class IrqInversionChecker: LockGraphObserver {
         path: [LockDependency], trigger: Evidence, headline: String, message: String
     ) {
         // One class both safe and unsafe is irq-inconsistent, reported as such.
-        guard safe != unsafe else { return }
+        guard safe != `unsafe` else { return }
         let safeName = context.name(of: safe)
         let unsafeName = context.name(of: unsafe)
         let key = "\(safeName) -> \(unsafeName)|\(safeBit.state.name)"
