@@ -1,79 +1,144 @@
 /// The attributes of one element, checked against what the element takes and decoded into
-/// typed values with errors that say what was expected.
+/// typed values with errors that say what was expected. Values are the parser's bytes,
+/// valid while the element is being decoded; nothing is copied unless a value holds '&'.
 struct AttributeValues {
-    private var values: [String?] = Array(repeating: nil, count: AttributeName.allCases.count)
-    private var present: [AttributeName] = []
-    var element: ElementName = .trace
+    private(set) var element: ElementName = .trace
+    private var allowed: UInt64 = 0
+    private var present: UInt64 = 0
+    private var starts = [UnsafePointer<UInt8>?](repeating: nil, count: AttributeName.allCases.count)
+    private var counts = [Int](repeating: 0, count: AttributeName.allCases.count)
+    /// Values that libxml2 handed back with '&' as "&#38;", decoded.
+    private var decoded: [Int: [UInt8]] = [:]
 
-    mutating func reset(for element: ElementName) {
-        for name in present { values[name.index] = nil }
-        present.removeAll(keepingCapacity: true)
+    mutating func reset(for element: ElementName, allowed: UInt64) {
         self.element = element
+        self.allowed = allowed
+        present = 0
+        if !decoded.isEmpty { decoded.removeAll(keepingCapacity: true) }
     }
 
-    /// Stores one attribute; throws the message for an attribute the element does not take.
-    mutating func set(_ rawName: String, _ value: String) throws(DecodeFailure) {
-        guard let name = AttributeName.byName[rawName],
-            element.attributes.contains(name)
-                || (element.isEvent && AttributeName.common.contains(name))
-        else {
-            if rawName.hasPrefix("x-") { return }
-            let takes = (element.isEvent ? AttributeName.common : [])
-                .union(element.attributes).map(\.rawValue).sorted()
+    /// Stores one attribute; throws for an attribute the element does not take.
+    mutating func set(
+        _ name: AttributeName?, rawName: () -> String, start: UnsafePointer<UInt8>, count: Int
+    ) throws(DecodeFailure) {
+        guard let name, allowed & name.bit != 0 else {
+            let raw = rawName()
+            if raw.hasPrefix("x-") { return }
+            let takes = AttributeName.allCases.filter { allowed & $0.bit != 0 }.map(\.name).sorted()
             throw DecodeFailure(
-                "unknown attribute '\(rawName)' on <\(element.rawValue)>; it takes "
+                "unknown attribute '\(raw)' on <\(element.rawValue)>; it takes "
                     + (takes.isEmpty ? "no attributes" : takes.joined(separator: ", ")))
         }
-        values[name.index] = value
-        present.append(name)
+        let index = name.rawValue
+        present |= name.bit
+        starts[index] = start
+        counts[index] = count
+        let bytes = UnsafeBufferPointer(start: start, count: count)
+        if bytes.contains(UInt8(ascii: "&")) {
+            // Without entity substitution (no XML_PARSE_NOENT), libxml2 hands back every '&'
+            // of an attribute value as "&#38;"; no other text can produce that sequence.
+            let text = String(decoding: bytes, as: UTF8.self)
+            decoded[index] = Array(text.split(separator: "&#38;", omittingEmptySubsequences: false).joined(separator: "&").utf8)
+        }
     }
 
-    subscript(name: AttributeName) -> String? { values[name.index] }
+    func has(_ name: AttributeName) -> Bool { present & name.bit != 0 }
+
+    /// Runs `body` over the value's bytes, if the attribute is present.
+    @inline(__always)
+    func withBytes<R>(_ name: AttributeName, _ body: (UnsafeBufferPointer<UInt8>) throws(DecodeFailure) -> R) throws(DecodeFailure) -> R? {
+        guard present & name.bit != 0 else { return nil }
+        if !decoded.isEmpty, let value = decoded[name.rawValue] {
+            var copy = value
+            return try copy.withUnsafeMutableBufferPointer { (buffer) throws(DecodeFailure) -> R in
+                try body(UnsafeBufferPointer(buffer))
+            }
+        }
+        return try body(UnsafeBufferPointer(start: starts[name.rawValue], count: counts[name.rawValue]))
+    }
+
+    subscript(name: AttributeName) -> String? {
+        try? withBytes(name) { String(decoding: $0, as: UTF8.self) }
+    }
 
     func required(_ name: AttributeName) throws(DecodeFailure) -> String {
-        guard let value = values[name.index] else {
-            throw DecodeFailure("<\(element.rawValue)> needs attribute '\(name.rawValue)'")
-        }
+        guard let value = self[name] else { throw missing(name) }
         return value
+    }
+
+    func missing(_ name: AttributeName) -> DecodeFailure {
+        DecodeFailure("<\(element.rawValue)> needs attribute '\(name.name)'")
     }
 
     func integer(_ name: AttributeName, minimum: Int = 0) throws(DecodeFailure) -> Int? {
-        guard let text = values[name.index] else { return nil }
-        guard let value = Int(text), value >= minimum else {
-            throw DecodeFailure(
-                "attribute '\(name.rawValue)' of <\(element.rawValue)> must be an integer >= \(minimum), not '\(text)'"
-            )
+        try withBytes(name) { (bytes) throws(DecodeFailure) -> Int in
+            guard let value = Self.parseInteger(bytes), value >= minimum else {
+                throw DecodeFailure(
+                    "attribute '\(name.name)' of <\(element.rawValue)> must be an integer >= \(minimum), not '\(String(decoding: bytes, as: UTF8.self))'"
+                )
+            }
+            return value
         }
-        return value
     }
 
     func requiredInteger(_ name: AttributeName, minimum: Int = 0) throws(DecodeFailure) -> Int {
-        _ = try required(name)
-        return try integer(name, minimum: minimum)!
+        guard let value = try integer(name, minimum: minimum) else { throw missing(name) }
+        return value
+    }
+
+    /// A decimal integer with an optional sign; nil for anything else or on overflow.
+    static func parseInteger(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        var index = 0
+        var negative = false
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
+            negative = bytes[index] == UInt8(ascii: "-")
+            index += 1
+        }
+        guard index < bytes.count else { return nil }
+        var value = 0
+        while index < bytes.count {
+            let digit = Int(bytes[index]) - 48
+            guard digit >= 0, digit <= 9 else { return nil }
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(digit)
+            guard !overflow1, !overflow2 else { return nil }
+            value = sum
+            index += 1
+        }
+        return negative ? -value : value
     }
 
     func boolean(_ name: AttributeName) throws(DecodeFailure) -> Bool {
-        switch values[name.index] {
-        case nil, "false", "0": return false
-        case "true", "1": return true
-        case let text?:
-            throw DecodeFailure(
-                "attribute '\(name.rawValue)' of <\(element.rawValue)> must be true or false, not '\(text)'"
-            )
-        }
+        try withBytes(name) { (bytes) throws(DecodeFailure) -> Bool in
+            switch bytes.count {
+            case 1 where bytes[0] == UInt8(ascii: "1"): return true
+            case 1 where bytes[0] == UInt8(ascii: "0"): return false
+            case 4 where bytes.elementsEqual("true".utf8): return true
+            case 5 where bytes.elementsEqual("false".utf8): return false
+            default:
+                throw DecodeFailure(
+                    "attribute '\(name.name)' of <\(element.rawValue)> must be true or false, not '\(String(decoding: bytes, as: UTF8.self))'"
+                )
+            }
+        } ?? false
     }
 
     func choice<T: RawRepresentable & CaseIterable>(
         _ name: AttributeName, as type: T.Type
     ) throws(DecodeFailure) -> T? where T.RawValue == String {
-        guard let text = values[name.index] else { return nil }
+        guard let text = self[name] else { return nil }
         guard let value = T(rawValue: text) else {
             let choices = T.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             throw DecodeFailure(
-                "attribute '\(name.rawValue)' of <\(element.rawValue)> must be one of \(choices), not '\(text)'"
+                "attribute '\(name.name)' of <\(element.rawValue)> must be one of \(choices), not '\(text)'"
             )
         }
         return value
+    }
+
+    /// The value interned as a symbol, straight from the bytes.
+    func symbol(_ name: AttributeName, in symbols: SymbolTable) -> Symbol? {
+        try? withBytes(name) { symbols.intern(bytes: $0) }
     }
 }
 
@@ -82,11 +147,3 @@ struct DecodeFailure: Error {
     var message: String
     init(_ message: String) { self.message = message }
 }
-
-extension AttributeName {
-    /// Dense index for `AttributeValues` storage.
-    var index: Int { Self.indices[self]! }
-    private static let indices: [AttributeName: Int] = Dictionary(
-        uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
-}
-

@@ -81,8 +81,9 @@ enum ElementName: String, CaseIterable {
     }
 }
 
-/// The attributes of trace format v1.
-enum AttributeName: String, CaseIterable {
+/// The attributes of trace format v1. Int-backed, so that an attribute's value is found by
+/// index in the decoder's hot path.
+enum AttributeName: Int, CaseIterable {
     // Every event
     case cpu, task, t, at, fn
     // Document
@@ -95,8 +96,22 @@ enum AttributeName: String, CaseIterable {
     case table
     case series, atomic
 
+    /// The attribute's name in a trace.
+    var name: String { Self.names[rawValue] }
+
+    private static let names: [String] = allCases.map { "\($0)" }
+
     static let byName: [String: AttributeName] = Dictionary(
-        uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
+        uniqueKeysWithValues: allCases.map { ($0.name, $0) })
 
     static let common: Set<AttributeName> = [.cpu, .task, .t, .at, .fn]
+
+    var bit: UInt64 { 1 << UInt64(rawValue) }
+}
+
+extension ElementName {
+    /// The attributes this element takes, as a bit set of `AttributeName.bit`.
+    var allowedMask: UInt64 {
+        (isEvent ? attributes.union(AttributeName.common) : attributes).reduce(0) { $0 | $1.bit }
+    }
 }

@@ -38,20 +38,29 @@ struct TraceDecoder {
     /// Whether the decoder is inside an `x-` extension element, where anything goes.
     var isInExtension: Bool { extensionDepth > 0 }
 
-    mutating func startElement(
-        _ name: String, attributes raw: [(String, String)], line: Int, column: Int
-    ) throws(DecodeFailure) -> Output {
-        if extensionDepth > 0 || name.hasPrefix("x-") {
-            extensionDepth += 1
-            return .none
-        }
-        let section = stack.last!
-        guard let element = ElementName.byName[name] else {
-            throw DecodeFailure("unknown element <\(name)>; expected \(expectedChildren(of: section))")
-        }
-        attributes.reset(for: element)
-        for (attributeName, value) in raw { try attributes.set(attributeName, value) }
+    /// Enters an `x-` extension element, whose subtree is ignored.
+    mutating func enterExtension() { extensionDepth += 1 }
 
+    func unknownElement(_ name: String) -> DecodeFailure {
+        DecodeFailure("unknown element <\(name)>; expected \(expectedChildren(of: stack.last!))")
+    }
+
+    /// Starts a known element; its attributes follow through `attribute(…)`, then `finish`.
+    mutating func begin(_ element: ElementName, allowed: UInt64) {
+        attributes.reset(for: element, allowed: allowed)
+    }
+
+    mutating func attribute(
+        _ name: AttributeName?, rawName: () -> String, start: UnsafePointer<UInt8>, count: Int
+    ) throws(DecodeFailure) {
+        try attributes.set(name, rawName: rawName, start: start, count: count)
+    }
+
+    /// Decodes the element begun, now that its attributes are known.
+    mutating func finish(line: Int, column: Int) throws(DecodeFailure) -> Output {
+        let section = stack.last!
+        let element = attributes.element
+        let name = element.rawValue
         switch (section, element) {
         case (.document, .trace):
             guard !seenSections.contains(.trace) else { throw DecodeFailure("a second <trace> root") }
@@ -173,23 +182,27 @@ struct TraceDecoder {
         return Event(
             kind: try decodeKind(element),
             cpu: cpu,
-            task: attributes[.task].map(symbols.intern),
+            task: attributes.symbol(.task, in: symbols),
             time: time,
-            at: attributes[.at].map(symbols.intern),
-            function: attributes[.fn].map(symbols.intern),
+            at: attributes.symbol(.at, in: symbols),
+            function: attributes.symbol(.fn, in: symbols),
             position: TracePosition(file: fileIndex, line: line, column: column, event: eventCount))
     }
 
     private func symbol(_ name: AttributeName) throws(DecodeFailure) -> Symbol {
-        let text = try attributes.required(name)
-        guard !text.isEmpty else {
-            throw DecodeFailure("attribute '\(name.rawValue)' of <\(attributes.element.rawValue)> is empty")
-        }
-        return symbols.intern(text)
+        let symbols = self.symbols
+        let element = attributes.element
+        guard let symbol = try attributes.withBytes(name, { (bytes) throws(DecodeFailure) -> Symbol in
+            guard !bytes.isEmpty else {
+                throw DecodeFailure("attribute '\(name.name)' of <\(element.rawValue)> is empty")
+            }
+            return symbols.intern(bytes: bytes)
+        }) else { throw attributes.missing(name) }
+        return symbol
     }
 
     private func optionalSymbol(_ name: AttributeName) -> Symbol? {
-        attributes[name].map(symbols.intern)
+        attributes.symbol(name, in: symbols)
     }
 
     private func lockRef() throws(DecodeFailure) -> LockRef {

@@ -103,6 +103,9 @@ private final class ParserState {
     let onEvent: (Event) throws -> Void
     var context: xmlParserCtxtPtr?
     var validation: SchemaValidation?
+    /// Element and attribute names by libxml2's interned pointer.
+    var elements = PointerCache<(ElementName, UInt64)>()
+    var attributes = PointerCache<AttributeName>()
     var failure: Error?
     var sawAnyBytes = false
 
@@ -196,20 +199,56 @@ private final class ParserState {
         }
     }
 
-    func startElement(_ name: String, _ attributes: [(String, String)]) {
+    /// Decodes a start tag straight from libxml2's pointers. Element and attribute names are
+    /// interned by libxml2's dictionary, so each is looked up by pointer once per document.
+    func startElement(
+        _ localname: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?, _ attributeCount: Int32,
+        _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
+    ) {
+        if decoder.isInExtension || (prefix == nil && isExtension(localname)) {
+            decoder.enterExtension()
+            return
+        }
         var tagLine: Int32 = 0
         var tagColumn: Int32 = 0
         pgtrace_tag_start(context, &tagLine, &tagColumn)
         let line = Int(tagLine)
         let column = Int(tagColumn)
-        do {
-            switch try decoder.startElement(name, attributes: attributes, line: line, column: column) {
-            case .none: break
-            case .header(let header): try onHeader(header)
-            case .event(let event): try onEvent(event)
+        do throws(DecodeFailure) {
+            guard prefix == nil, let localname, let info = elements.value(for: localname, fill: {
+                ElementName.byName[text(localname)].map { ($0, $0.allowedMask) }
+            }) else {
+                throw decoder.unknownElement(qualifiedName(localname, prefix))
             }
-        } catch let failure as DecodeFailure {
-            fail(failure.message, line: line, column: column)
+            decoder.begin(info.0, allowed: info.1)
+            if let attributes {
+                for index in 0..<Int(attributeCount) {
+                    let base = index * 5
+                    let name = attributes[base]
+                    let attributePrefix = attributes[base + 1]
+                    guard let start = attributes[base + 3], let end = attributes[base + 4] else { continue }
+                    let known: AttributeName? =
+                        attributePrefix == nil
+                        ? name.flatMap { name in self.attributes.value(for: name, fill: { AttributeName.byName[text(name)] }) }
+                        : nil
+                    try decoder.attribute(
+                        known, rawName: { qualifiedName(name, attributePrefix) }, start: start, count: end - start)
+                }
+            }
+            switch try decoder.finish(line: line, column: column) {
+            case .none: break
+            case .header(let header): try deliver { try onHeader(header) }
+            case .event(let event): try deliver { try onEvent(event) }
+            }
+        } catch {
+            fail(error.message, line: line, column: column)
+        }
+    }
+
+    /// Runs a consumer; its errors stop the parse (they are not decoding failures).
+    private func deliver(_ body: () throws -> Void) throws(DecodeFailure) {
+        do {
+            try body()
         } catch {
             fail(error)
         }
@@ -254,32 +293,11 @@ private let saxStartElement: startElementNsSAX2Func = {
         forwardStart(validation, localname, prefix, uri, namespaceCount, namespaces, attributeCount, attributes)
         guard parser.failure == nil else { return }
     }
-    var name = text(localname)
-    if let prefix { name = text(prefix) + ":" + name }
-    var pairs: [(String, String)] = []
-    if let attributes, attributeCount > 0 {
-        pairs.reserveCapacity(Int(attributeCount))
-        for index in 0..<Int(attributeCount) {
-            let base = index * 5
-            var attributeName = text(attributes[base])
-            if let attributePrefix = attributes[base + 1] {
-                attributeName = text(attributePrefix) + ":" + attributeName
-            }
-            guard let start = attributes[base + 3], let end = attributes[base + 4] else {
-                pairs.append((attributeName, ""))
-                continue
-            }
-            var value = String(
-                decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
-            // Without entity substitution (no XML_PARSE_NOENT), libxml2 hands back every '&'
-            // of an attribute value as "&#38;"; no other text can produce that sequence.
-            if value.utf8.contains(UInt8(ascii: "&")) {
-                value = value.split(separator: "&#38;", omittingEmptySubsequences: false).joined(separator: "&")
-            }
-            pairs.append((attributeName, value))
-        }
-    }
-    parser.startElement(name, pairs)
+    parser.startElement(localname, prefix, attributeCount, attributes)
+}
+
+private func qualifiedName(_ localname: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?) -> String {
+    prefix.map { text($0) + ":" + text(localname) } ?? text(localname)
 }
 
 private let saxEndElement: endElementNsSAX2Func = { ctx, localname, prefix, uri in
@@ -376,4 +394,28 @@ private let schemaError: xmlStructuredErrorFunc = { ctx, errorPointer in
     var column: Int32 = 0
     pgtrace_tag_start(parser.context, &line, &column)
     parser.fail("does not match schemas/trace-v1.xsd: \(message)", line: Int(line), column: Int(column))
+}
+
+/// A small open-addressing table keyed by pointer identity, for names libxml2 interns: a
+/// lookup is a few compares, with no hashing of text. Misses (names not in the format) are
+/// remembered too, so an unknown name costs the text lookup once.
+struct PointerCache<Value> {
+    private var keys = [UnsafeRawPointer?](repeating: nil, count: 256)
+    private var values = [Value?](repeating: nil, count: 256)
+    private var count = 0
+
+    mutating func value(for pointer: UnsafePointer<UInt8>, fill: () -> Value?) -> Value? {
+        let key = UnsafeRawPointer(pointer)
+        var slot = (Int(bitPattern: key) >> 4) & (keys.count - 1)
+        while let stored = keys[slot] {
+            if stored == key { return values[slot] }
+            slot = (slot + 1) & (keys.count - 1)
+        }
+        let value = fill()
+        if count * 2 >= keys.count { return value }  // full enough: stop remembering
+        keys[slot] = key
+        values[slot] = value
+        count += 1
+        return value
+    }
 }

@@ -6,26 +6,99 @@ public struct Symbol: Hashable, Comparable, Sendable {
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
     public static func < (lhs: Symbol, rhs: Symbol) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 }
 
 /// The interning table behind `Symbol`, shared by every trace of one analysis so that a
-/// class name means the same node of the lock-order graph in every file.
+/// class name means the same node of the lock-order graph in every file. It interns straight
+/// from the parser's bytes: a name seen before costs a hash and a compare, no String.
 public final class SymbolTable {
-    private var ids: [String: Symbol] = [:]
     public private(set) var names: [String] = []
+    private var arena: [UInt8] = []
+    private var offsets: [Int] = [0]
+    private var hashes: [UInt64] = []
+    /// Open addressing: symbol index + 1, or 0 for an empty slot.
+    private var slots = [Int32](repeating: 0, count: 1024)
 
     public init() {}
 
     public func intern(_ name: String) -> Symbol {
-        if let id = ids[name] { return id }
-        let id = Symbol(rawValue: Int32(names.count))
-        names.append(name)
-        ids[name] = id
-        return id
+        var name = name
+        return name.withUTF8 { intern(bytes: $0) }
+    }
+
+    public func intern(bytes: UnsafeBufferPointer<UInt8>) -> Symbol {
+        let hash = Self.hash(bytes)
+        var slot = Int(truncatingIfNeeded: hash) & (slots.count - 1)
+        while slots[slot] != 0 {
+            let index = Int(slots[slot] - 1)
+            if hashes[index] == hash, equals(index, bytes) { return Symbol(rawValue: Int32(index)) }
+            slot = (slot + 1) & (slots.count - 1)
+        }
+        let index = names.count
+        arena.append(contentsOf: bytes)
+        offsets.append(arena.count)
+        hashes.append(hash)
+        names.append(String(decoding: bytes, as: UTF8.self))
+        slots[slot] = Int32(index + 1)
+        if names.count * 2 > slots.count { grow() }
+        return Symbol(rawValue: Int32(index))
     }
 
     /// The symbol for `name` if it was interned before; nil otherwise.
-    public func lookup(_ name: String) -> Symbol? { ids[name] }
+    public func lookup(_ name: String) -> Symbol? {
+        var name = name
+        return name.withUTF8 { bytes in
+            let hash = Self.hash(bytes)
+            var slot = Int(truncatingIfNeeded: hash) & (slots.count - 1)
+            while slots[slot] != 0 {
+                let index = Int(slots[slot] - 1)
+                if hashes[index] == hash, equals(index, bytes) { return Symbol(rawValue: Int32(index)) }
+                slot = (slot + 1) & (slots.count - 1)
+            }
+            return nil
+        }
+    }
 
     public subscript(symbol: Symbol) -> String { names[Int(symbol.rawValue)] }
+
+    public var count: Int { names.count }
+
+    private func equals(_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = offsets[index]
+        let length = offsets[index + 1] - start
+        guard length == bytes.count else { return false }
+        return arena.withUnsafeBufferPointer { stored in
+            guard length > 0 else { return true }
+            return memcmpEqual(stored.baseAddress! + start, bytes.baseAddress!, length)
+        }
+    }
+
+    private func grow() {
+        var bigger = [Int32](repeating: 0, count: slots.count * 2)
+        for index in hashes.indices {
+            var slot = Int(truncatingIfNeeded: hashes[index]) & (bigger.count - 1)
+            while bigger[slot] != 0 { slot = (slot + 1) & (bigger.count - 1) }
+            bigger[slot] = Int32(index + 1)
+        }
+        slots = bigger
+    }
+
+    /// FNV-1a over the bytes, then a final mix so the low bits spread well.
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        hash ^= hash >> 29
+        hash = hash &* 0xBF58_476D_1CE4_E5B9
+        return hash ^ (hash >> 32)
+    }
+}
+
+@inline(__always)
+private func memcmpEqual(_ lhs: UnsafePointer<UInt8>, _ rhs: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+    for index in 0..<count where lhs[index] != rhs[index] { return false }
+    return true
 }
