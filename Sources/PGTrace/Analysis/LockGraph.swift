@@ -79,6 +79,11 @@ public final class LockGraph {
     public private(set) var usage: [LockUsage] = []
     private var usageSites: [[UInt16: EventSite]] = []
     private var observers: [LockGraphObserver] = []
+    // Search scratch space, reused: marks by generation, the edge into each state, the queue.
+    private var generation: UInt32 = 0
+    private var marks: [(free: UInt32, onlyXR: UInt32)] = []
+    private var parents: [(freeEdge: Int32, freeFrom: Int8, onlyXREdge: Int32, onlyXRFrom: Int8)] = []
+    private var queue: [Int32] = []
     public private(set) var hasIPIEdges = false
 
     public init() {}
@@ -173,51 +178,79 @@ public final class LockGraph {
         kinds: Set<DependencyKind> = [.lockOrder], includeRoot: Bool = true,
         match: (ClassID, _ onlyXR: Bool) -> Bool
     ) -> (path: [LockDependency], found: ClassID)? {
-        struct State: Hashable {
-            var node: ClassID
-            var onlyXR: Bool
-        }
-        let start = State(node: root, onlyXR: rootOnlyXR)
         if includeRoot, match(root, rootOnlyXR) { return ([], root) }
         guard Int(root) < forward.count else { return nil }
-        var reachedFreely: Set<ClassID> = []
-        var reachedOnlyXR: Set<ClassID> = []
-        if rootOnlyXR { reachedOnlyXR.insert(root) } else { reachedFreely.insert(root) }
-        var parent: [State: (edge: Int, from: State)] = [:]
-        var queue: [State] = [start]
+        let allowsLockOrder = kinds.contains(.lockOrder)
+        let allowsIPI = kinds.contains(.ipi)
+        let allowsKmap = kinds.contains(.kmap)
+        // Per-search marks, reset by bumping the generation instead of clearing.
+        generation &+= 1
+        if generation == 0 {
+            for index in marks.indices { marks[index] = (0, 0) }
+            generation = 1
+        }
+        if marks.count < forward.count {
+            marks += Array(repeating: (0, 0), count: forward.count - marks.count)
+            parents += Array(repeating: (-1, -1, -1, -1), count: forward.count - parents.count)
+        }
+        // A state is (class, onlyXR); reaching a class freely dominates reaching it only-xr.
+        func reached(_ node: Int, _ onlyXR: Bool) -> Bool {
+            marks[node].free == generation || (onlyXR && marks[node].onlyXR == generation)
+        }
+        func mark(_ node: Int, _ onlyXR: Bool, edge: Int, parentOnlyXR: Bool) {
+            if onlyXR {
+                marks[node].onlyXR = generation
+                parents[node].onlyXREdge = Int32(edge)
+                parents[node].onlyXRFrom = parentOnlyXR ? 1 : 0
+            } else {
+                marks[node].free = generation
+                parents[node].freeEdge = Int32(edge)
+                parents[node].freeFrom = parentOnlyXR ? 1 : 0
+            }
+        }
+        queue.removeAll(keepingCapacity: true)
+        mark(Int(root), rootOnlyXR, edge: -1, parentOnlyXR: false)
+        queue.append(Int32(root) << 1 | (rootOnlyXR ? 1 : 0))
         var head = 0
         while head < queue.count {
             let state = queue[head]
             head += 1
-            let list = direction == .forward ? forward[Int(state.node)] : backward[Int(state.node)]
+            let node = Int(state >> 1)
+            let onlyXR = state & 1 == 1
+            let list = direction == .forward ? forward[node] : backward[node]
             for index in list {
                 let edge = edges[index]
-                guard kinds.contains(edge.kind) else { continue }
+                switch edge.kind {
+                case .lockOrder: if !allowsLockOrder { continue }
+                case .ipi: if !allowsIPI { continue }
+                case .kmap: if !allowsKmap { continue }
+                }
                 var types = direction == .forward ? edge.types : edge.types.reversedForBackwardSearch
                 // Both masks below are lockdep's, for forward and (with the reversed bits)
                 // backward edges alike.
-                if state.onlyXR { types.subtract([.sr, .sn]) }
+                if onlyXR { types.subtract([.sr, .sn]) }
                 if types.isEmpty { continue }
-                let child = State(
-                    node: direction == .forward ? edge.to : edge.from,
-                    onlyXR: types.isDisjoint(with: [.sn, .en]))
-                if reachedFreely.contains(child.node) { continue }
-                if child.onlyXR {
-                    guard reachedOnlyXR.insert(child.node).inserted else { continue }
-                } else {
-                    reachedFreely.insert(child.node)
-                }
-                parent[child] = (index, state)
-                if match(child.node, child.onlyXR) {
+                let child = Int(direction == .forward ? edge.to : edge.from)
+                let childOnlyXR = types.isDisjoint(with: [.sn, .en])
+                if reached(child, childOnlyXR) { continue }
+                mark(child, childOnlyXR, edge: index, parentOnlyXR: onlyXR)
+                if match(ClassID(child), childOnlyXR) {
                     var path: [LockDependency] = []
                     var cursor = child
-                    while let step = parent[cursor] {
-                        path.append(edges[step.edge])
-                        cursor = step.from
+                    var cursorOnlyXR = childOnlyXR
+                    while cursor != Int(root) || cursorOnlyXR != rootOnlyXR {
+                        let step = cursorOnlyXR
+                            ? (parents[cursor].onlyXREdge, parents[cursor].onlyXRFrom)
+                            : (parents[cursor].freeEdge, parents[cursor].freeFrom)
+                        guard step.0 >= 0 else { break }
+                        let stepEdge = edges[Int(step.0)]
+                        path.append(stepEdge)
+                        cursor = Int(direction == .forward ? stepEdge.from : stepEdge.to)
+                        cursorOnlyXR = step.1 == 1
                     }
-                    return (path.reversed(), child.node)
+                    return (path.reversed(), ClassID(child))
                 }
-                queue.append(child)
+                queue.append(Int32(child) << 1 | (childOnlyXR ? 1 : 0))
             }
         }
         return nil

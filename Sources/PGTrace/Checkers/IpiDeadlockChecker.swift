@@ -11,6 +11,8 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
     public static let pseudoLockName = "(hardirqs off)"
     private let graph: LockGraph
     private let context: CheckerContext
+    /// Whether any lock waits for the region yet; until then no cycle can pass through it.
+    private var hasWaits = false
     private lazy var irqsOff: ClassID = context.classes.pseudoClass(
         named: context.symbols.intern(Self.pseudoLockName))
 
@@ -27,7 +29,7 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
         let types = DependencyTypes(holder: .write, next: lock.mode)
         guard !(graph.edge(from: irqsOff, to: lock.classID)?.types.isSuperset(of: types) ?? false) else { return }
         let disabledAt = cpu.hardirqsDisabledAt ?? lock.site
-        if let path = graph.strongPath(
+        if hasWaits, let path = graph.strongPath(
             from: lock.classID, nextMode: lock.mode, to: irqsOff, holderMode: .write, kinds: [.lockOrder, .ipi])
         {
             let closing = LockDependency(
@@ -67,13 +69,14 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
                 report(cycle: [wait] + path, trigger: wait)
             }
             graph.add(from: held.classID, to: irqsOff, kind: .ipi, types: types, holderSite: held.site, site: site)
+            hasWaits = true
         }
     }
 
     // MARK: Lock order that closes a cycle through waits
 
     public func lockGraph(_ graph: LockGraph, willAdd dependency: LockDependency, holder: HeldLock?, next: HeldLock?) {
-        guard dependency.kind == .lockOrder, graph.hasIPIEdges, let holder, let next else { return }
+        guard dependency.kind == .lockOrder, hasWaits, let holder, let next else { return }
         guard
             let path = graph.strongPath(
                 from: next.classID, nextMode: next.mode, to: holder.classID, holderMode: holder.mode,

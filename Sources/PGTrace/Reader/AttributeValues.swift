@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The attributes of one element, checked against what the element takes and decoded into
 /// typed values with errors that say what was expected. Values are the parser's bytes,
 /// valid while the element is being decoded; nothing is copied unless a value holds '&'.
@@ -33,8 +39,8 @@ struct AttributeValues {
         present |= name.bit
         starts[index] = start
         counts[index] = count
-        let bytes = UnsafeBufferPointer(start: start, count: count)
-        if bytes.contains(UInt8(ascii: "&")) {
+        if count > 0, memchr(start, 0x26, count) != nil {
+            let bytes = UnsafeBufferPointer(start: start, count: count)
             // Without entity substitution (no XML_PARSE_NOENT), libxml2 hands back every '&'
             // of an attribute value as "&#38;"; no other text can produce that sequence.
             let text = String(decoding: bytes, as: UTF8.self)

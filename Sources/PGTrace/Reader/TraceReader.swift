@@ -262,7 +262,7 @@ private final class ParserState {
 
     func characters(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard !decoder.isInExtension else { return }
-        guard let first = bytes.firstIndex(where: { !(" \t\n\r".utf8.contains($0)) }) else { return }
+        guard let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D }) else { return }
         // The parser stands at the end of the text: count back to its first character.
         let rest = bytes[first...]
         let newlines = rest.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
