@@ -1,6 +1,8 @@
 /// Reports `bad-unlock`: a release of a lock the releasing context does not hold (a double
 /// unlock, or an unlock by the wrong task or context).
 public final class BadUnlockChecker: ReplayObserver {
+    public var observedEvents: ObservedEvents { .releases }
+
     private let context: CheckerContext
 
     public init(context: CheckerContext) { self.context = context }

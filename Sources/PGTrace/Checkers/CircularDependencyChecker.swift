@@ -2,6 +2,8 @@
 /// dependency closes a strong cycle. A lock sequence already validated (same chain key) costs
 /// one hash lookup, as with lockdep's chain cache.
 public final class CircularDependencyChecker: ReplayObserver {
+    public var observedEvents: ObservedEvents { .acquisitions }
+
     public let graph: LockGraph
     private let context: CheckerContext
     private var validatedChains: Set<UInt64> = []

@@ -1,6 +1,8 @@
 /// Notes the locks still held when a trace ends. Not a finding (a trace may stop anywhere),
 /// but worth a line: a lock never released is often a missing release event.
 public final class HeldAtEndChecker: ReplayObserver {
+    public var observedEvents: ObservedEvents { [] }
+
     private let context: CheckerContext
 
     public init(context: CheckerContext) { self.context = context }

@@ -8,6 +8,8 @@
 /// for every target's region. A cycle through these waits and the lock order is the deadlock;
 /// like lockdep, it is predicted from the orders seen, whether or not the sides overlapped.
 public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
+    public var observedEvents: ObservedEvents { [.acquisitions, .ipiEvents] }
+
     public static let pseudoLockName = "(hardirqs off)"
     private let graph: LockGraph
     private let context: CheckerContext

@@ -4,6 +4,8 @@
 /// taken in an irq and also with that irq enabled (a reader in irq context and a reader with
 /// the irq on is fine, as in lockdep's valid_state).
 public final class IrqUsageChecker: ReplayObserver {
+    public var observedEvents: ObservedEvents { [.acquisitions, .irqEnabling] }
+
     private let graph: LockGraph
     private let context: CheckerContext
 

@@ -6,6 +6,8 @@
 /// (mremap's double PAGETABLE kmap). A page freed while still kmapped leaks its slot.
 /// Atomic kmaps use per-cpu slots and never wait, so they take no part in the order.
 public final class KmapChecker: ReplayObserver {
+    public var observedEvents: ObservedEvents { .kmapEvents }
+
     private let graph: LockGraph
     private let context: CheckerContext
 

@@ -1,14 +1,16 @@
 /// Reports `depth-overflow`: more locks held at once by one task (with the irq frames on top
 /// of it) than `--max-depth`, lockdep's MAX_LOCK_DEPTH.
 public final class LockDepthChecker: ReplayObserver {
+    public var observedEvents: ObservedEvents { .acquisitions }
+
     private let context: CheckerContext
 
     public init(context: CheckerContext) { self.context = context }
 
     public func replay(_ replay: ReplayEngine, didAcquire lock: HeldLock) {
-        let held = replay.allHeldLocks(cpu: lock.site.cpu)
         let limit = context.options.maxDepth
-        guard held.count > limit else { return }
+        guard replay.heldLockCount(cpu: lock.site.cpu) > limit else { return }
+        let held = replay.allHeldLocks(cpu: lock.site.cpu)
         let name = context.name(of: lock.classID)
         var counts: [String: Int] = [:]
         for lock in held { counts[context.name(of: lock.classID), default: 0] += 1 }

@@ -6,6 +6,8 @@
 ///   (Jan's point).
 /// A window is a warning; a `list-walk-*` that runs through it makes it an error.
 public final class PgdListChecker: ReplayObserver {
+    public var observedEvents: ObservedEvents { [.pgdEvents, .lockEvents] }
+
     private enum Gap { case unlisted, halfBuilt }
 
     private struct Window {

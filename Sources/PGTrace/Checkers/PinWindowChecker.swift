@@ -6,6 +6,8 @@
 /// unpinning it reopens them until they are writable again. Also: a pin of a page that was
 /// never made read-only, and a pin order that pins the top level before the levels under it.
 public final class PinWindowChecker: ReplayObserver {
+    public var observedEvents: ObservedEvents { [.pinEvents, .lockEvents] }
+
     private struct Window {
         var opened: EventSite
         var afterUnpin: Bool

@@ -2,6 +2,8 @@
 /// while the cpu cannot schedule: a spinning lock held, hardirqs or bh disabled, or in irq
 /// context ("BUG: sleeping function called from invalid context").
 public final class SleepInAtomicChecker: ReplayObserver {
+    public var observedEvents: ObservedEvents { [.contextEvents, .kmapEvents] }
+
     private let context: CheckerContext
 
     public init(context: CheckerContext) { self.context = context }

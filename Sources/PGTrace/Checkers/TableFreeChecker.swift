@@ -5,6 +5,8 @@
 /// is not one. A lockless walk running across such a free, or any access to a freed table,
 /// is the use-after-free the thread describes.
 public final class TableFreeChecker: ReplayObserver {
+    public var observedEvents: ObservedEvents { [.ipiEvents, .tableEvents] }
+
     private struct Pending {
         var unlinked: EventSite
         /// Synchronized with every other cpu (a broadcast IPI or a grace period).

@@ -29,6 +29,8 @@ public struct IrqFrame: Sendable {
 /// hardirqs and softirqs (bh) are enabled.
 public struct CPUState: Sendable {
     public var task: TaskKey
+    /// The engine's index of `task`'s held-lock stack.
+    var stack = 0
     public var frames: [IrqFrame] = []
     public var hardirqsEnabled = true
     /// local_bh_disable nesting plus one while a softirq runs; softirqs are off while > 0.

@@ -10,7 +10,10 @@ public final class ReplayEngine {
     public let classes: LockClassTable
     public let symbols: SymbolTable
     public private(set) var cpus: [CPUState] = []
-    public private(set) var taskLocks: [TaskKey: [HeldLock]] = [:]
+    /// The held-lock stack of every task seen, by index; `stackIndex` finds a task's.
+    private var stacks: [[HeldLock]] = []
+    private var stackOwners: [TaskKey] = []
+    private var stackIndex: [TaskKey: Int] = [:]
     /// pgds, pgd_list, page-table pages, tables, walks and kmaps.
     public private(set) var memory = MemoryState()
     private lazy var defaultListLock = symbols.intern("pgd_lock")
@@ -28,8 +31,42 @@ public final class ReplayEngine {
         self.classes = classes
         self.symbols = symbols
         self.observers = observers
-        if let count = header.cpus { cpus = (0..<count).map(CPUState.init(cpu:)) }
+        for cpu in 0..<(header.cpus ?? 0) { addCPU(cpu) }
         for observer in observers { observer.replayWillBegin(self) }
+        for kind in ObservedEvents.Category.allCases {
+            let interested = observers.filter { $0.observedEvents.contains(kind.option) }
+            switch kind {
+            case .acquisitions: acquisitionObservers = interested
+            case .releases: releaseObservers = interested
+            case .irqEnabling: irqObservers = interested
+            default: eventObservers[kind.rawValue] = interested
+            }
+        }
+    }
+
+    // Observers by what they watch, so that an event reaches only those that care.
+    private var acquisitionObservers: [ReplayObserver] = []
+    private var releaseObservers: [ReplayObserver] = []
+    private var irqObservers: [ReplayObserver] = []
+    private var eventObservers = [[ReplayObserver]](repeating: [], count: ObservedEvents.Category.allCases.count)
+
+    private func addCPU(_ cpu: Int) {
+        var state = CPUState(cpu: cpu)
+        state.stack = stack(for: state.task)
+        cpus.append(state)
+    }
+
+    private func stack(for task: TaskKey) -> Int {
+        if let index = stackIndex[task] { return index }
+        stacks.append([])
+        stackOwners.append(task)
+        stackIndex[task] = stacks.count - 1
+        return stacks.count - 1
+    }
+
+    /// Every task's held locks (for reports at the end of a trace).
+    public var taskLocks: [TaskKey: [HeldLock]] {
+        Dictionary(uniqueKeysWithValues: zip(stackOwners, stacks))
     }
 
     /// The number of cpus: as declared, or as many as the events have named so far.
@@ -39,18 +76,23 @@ public final class ReplayEngine {
 
     /// The locks held by the innermost context running on `cpu`.
     public func heldLocks(cpu: Int) -> [HeldLock] {
-        let state = cpus[cpu]
-        if let frame = state.frames.last { return frame.held }
-        return taskLocks[state.task] ?? []
+        if let frame = cpus[cpu].frames.last { return frame.held }
+        return stacks[cpus[cpu].stack]
     }
 
     /// Every lock held on `cpu`: the running task's, then each irq frame's, outermost first
     /// (lockdep's curr->held_locks).
     public func allHeldLocks(cpu: Int) -> [HeldLock] {
         let state = cpus[cpu]
-        var result = taskLocks[state.task] ?? []
+        guard !state.frames.isEmpty else { return stacks[state.stack] }
+        var result = stacks[state.stack]
         for frame in state.frames { result += frame.held }
         return result
+    }
+
+    /// How many locks `cpu`'s task and the irq frames on it hold.
+    public func heldLockCount(cpu: Int) -> Int {
+        cpus[cpu].frames.reduce(stacks[cpus[cpu].stack].count) { $0 + $1.held.count }
     }
 
     /// The lock stack a kmap or a lock of the current context belongs to: the running task's,
@@ -81,12 +123,10 @@ public final class ReplayEngine {
         currentEvent = event
         eventCount += 1
         let cpu = event.cpu
-        if cpu >= cpus.count {
-            cpus.reserveCapacity(cpu + 1)
-            while cpus.count <= cpu { cpus.append(CPUState(cpu: cpus.count)) }
-        }
-        if let task = event.task, cpus[cpu].frames.isEmpty {
+        while cpus.count <= cpu { addCPU(cpus.count) }
+        if let task = event.task, cpus[cpu].frames.isEmpty, cpus[cpu].task != .named(task) {
             cpus[cpu].task = .named(task)
+            cpus[cpu].stack = stack(for: .named(task))
         }
         let site = EventSite(event)
 
@@ -129,7 +169,9 @@ public final class ReplayEngine {
                 throw inputError(site, error.message)
             }
         }
-        for observer in observers { observer.replay(self, didApply: event) }
+        for observer in eventObservers[ObservedEvents.Category(event.kind).rawValue] {
+            observer.replay(self, didApply: event)
+        }
     }
 
     /// Ends the replay; observers see the final state (for example, locks still held).
@@ -146,7 +188,7 @@ public final class ReplayEngine {
         guard !cpus[cpu].hardirqsEnabled else { return }
         cpus[cpu].hardirqsEnabled = true
         cpus[cpu].hardirqsDisabledAt = nil
-        for observer in observers { observer.replay(self, didEnableIrqs: false, at: site) }
+        for observer in irqObservers { observer.replay(self, didEnableIrqs: false, at: site) }
     }
 
     private func enableBH(cpu: Int, at site: EventSite, what: String) throws {
@@ -155,7 +197,7 @@ public final class ReplayEngine {
         }
         cpus[cpu].bhDisableDepth -= 1
         if cpus[cpu].bhDisableDepth == 0 {
-            for observer in observers { observer.replay(self, didEnableIrqs: true, at: site) }
+            for observer in irqObservers { observer.replay(self, didEnableIrqs: true, at: site) }
         }
     }
 
@@ -181,10 +223,10 @@ public final class ReplayEngine {
         let bhWasDisabled = cpus[cpu].bhDisableDepth > 0
         cpus[cpu].bhDisableDepth = frame.savedBHDisableDepth
         if !wasEnabled && frame.savedHardirqsEnabled {
-            for observer in observers { observer.replay(self, didEnableIrqs: false, at: site) }
+            for observer in irqObservers { observer.replay(self, didEnableIrqs: false, at: site) }
         }
         if bhWasDisabled && frame.savedBHDisableDepth == 0 {
-            for observer in observers { observer.replay(self, didEnableIrqs: true, at: site) }
+            for observer in irqObservers { observer.replay(self, didEnableIrqs: true, at: site) }
         }
     }
 
@@ -207,9 +249,9 @@ public final class ReplayEngine {
             classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh, nest: nest,
             savedHardirqsEnabled: savedEnabled, site: site,
             chainKey: HeldLock.chainKey(after: previousKey, classID: classID, mode: effectiveMode))
-        for observer in observers { observer.replay(self, willAcquire: lock) }
+        for observer in acquisitionObservers { observer.replay(self, willAcquire: lock) }
         modifyHeld(cpu: cpu) { $0.append(lock) }
-        for observer in observers { observer.replay(self, didAcquire: lock) }
+        for observer in acquisitionObservers { observer.replay(self, didAcquire: lock) }
     }
 
     private func release(
@@ -222,7 +264,7 @@ public final class ReplayEngine {
                 && (ref.subclass == 0 || lock.ref.subclass == ref.subclass)
         }
         guard let index = match else {
-            for observer in observers { observer.replay(self, unbalancedRelease: ref, at: site) }
+            for observer in releaseObservers { observer.replay(self, unbalancedRelease: ref, at: site) }
             // Still apply the irq and bh half of the call, as the kernel would.
             if irq != nil { enableHardirqs(cpu: cpu, at: site) }
             if bh, cpus[cpu].bhDisableDepth > 0 { try enableBH(cpu: cpu, at: site, what: "<release bh=\"true\"/>") }
@@ -243,7 +285,7 @@ public final class ReplayEngine {
                 stack[above].chainKey = key
             }
         }
-        for observer in observers { observer.replay(self, didRelease: lock, at: site) }
+        for observer in releaseObservers { observer.replay(self, didRelease: lock, at: site) }
         switch irq {
         case .restore:
             if lock.savedHardirqsEnabled { enableHardirqs(cpu: cpu, at: site) }
@@ -257,7 +299,7 @@ public final class ReplayEngine {
 
     private func modifyHeld(cpu: Int, _ body: (inout [HeldLock]) -> Void) {
         if cpus[cpu].frames.isEmpty {
-            body(&taskLocks[cpus[cpu].task, default: []])
+            body(&stacks[cpus[cpu].stack])
         } else {
             body(&cpus[cpu].frames[cpus[cpu].frames.count - 1].held)
         }

@@ -2,6 +2,8 @@
 /// machine state; observers read that state from the engine and keep no copy of it.
 /// Every method has a default that does nothing, so a checker implements only what it needs.
 public protocol ReplayObserver: AnyObject {
+    /// What the observer watches; the engine calls it for nothing else. Defaults to all.
+    var observedEvents: ObservedEvents { get }
     /// A new trace starts (several traces form one analysis).
     func replayWillBegin(_ replay: ReplayEngine)
     /// `lock` is about to be taken by the current context of `lock.site.cpu`; the engine's
@@ -23,6 +25,7 @@ public protocol ReplayObserver: AnyObject {
 }
 
 extension ReplayObserver {
+    public var observedEvents: ObservedEvents { .all }
     public func replayWillBegin(_ replay: ReplayEngine) {}
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {}
     public func replay(_ replay: ReplayEngine, didAcquire lock: HeldLock) {}
@@ -31,4 +34,57 @@ extension ReplayObserver {
     public func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, didApply event: Event) {}
     public func replayDidEnd(_ replay: ReplayEngine) {}
+}
+
+/// The kinds of replay step an observer wants to see.
+public struct ObservedEvents: OptionSet, Sendable {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    /// willAcquire and didAcquire.
+    public static let acquisitions = ObservedEvents(rawValue: 1 << 0)
+    /// didRelease and unbalancedRelease.
+    public static let releases = ObservedEvents(rawValue: 1 << 1)
+    /// didEnableIrqs.
+    public static let irqEnabling = ObservedEvents(rawValue: 1 << 2)
+    /// didApply for irq, softirq, bh and might-sleep events.
+    public static let contextEvents = ObservedEvents(rawValue: 1 << 3)
+    /// didApply for acquire, release and contended.
+    public static let lockEvents = ObservedEvents(rawValue: 1 << 4)
+    /// didApply for IPIs and TLB flushes.
+    public static let ipiEvents = ObservedEvents(rawValue: 1 << 5)
+    /// didApply for pgd and pgd_list events.
+    public static let pgdEvents = ObservedEvents(rawValue: 1 << 6)
+    /// didApply for set-ro/set-rw, pin/unpin and pt-write.
+    public static let pinEvents = ObservedEvents(rawValue: 1 << 7)
+    /// didApply for lockless walks and table unlink/free.
+    public static let tableEvents = ObservedEvents(rawValue: 1 << 8)
+    /// didApply for kmap, kunmap and page-free.
+    public static let kmapEvents = ObservedEvents(rawValue: 1 << 9)
+
+    public static let all = ObservedEvents(rawValue: 0x3FF)
+
+    /// One bit of the set, for dispatch tables.
+    enum Category: Int, CaseIterable {
+        case acquisitions, releases, irqEnabling, context, locks, ipi, pgd, pin, table, kmap
+
+        var option: ObservedEvents { ObservedEvents(rawValue: 1 << UInt16(rawValue)) }
+
+        init(_ kind: EventKind) {
+            switch kind {
+            case .irqDisable, .irqEnable, .hardirqEnter, .hardirqExit, .softirqEnter, .softirqExit,
+                .bhDisable, .bhEnable, .mightSleep:
+                self = .context
+            case .acquire, .release, .contended: self = .locks
+            case .ipiSend, .ipiHandle, .tlbFlush: self = .ipi
+            case .pgdAlloc, .pgdFree, .pgdPopulate, .pgdClear, .pgdListAdd, .pgdListDel, .listWalkBegin,
+                .listWalkVisit, .listWalkEnd:
+                self = .pgd
+            case .setReadOnly, .setReadWrite, .pin, .unpin, .ptWrite: self = .pin
+            case .locklessWalkBegin, .locklessWalkEnd, .walkAccess, .tableUnlink, .rcuGracePeriod, .tableFree:
+                self = .table
+            case .kmap, .kunmap, .pageFree: self = .kmap
+            }
+        }
+    }
 }
