@@ -3,6 +3,8 @@
 
 /* libxml2 may be built with ICU, whose headers clash with the copy inside Foundation.
    pgtrace never touches libxml2's ICU converters, so hide them. */
+#define _GNU_SOURCE
+#include <string.h>
 #include <libxml/xmlversion.h>
 #undef LIBXML_ICU_ENABLED
 
@@ -33,20 +35,21 @@ static inline void pgtrace_tag_start(xmlParserCtxtPtr ctxt, int *line, int *colu
     *column = pgtrace_ctxt_column(ctxt);
     if (ctxt == NULL || ctxt->input == NULL || ctxt->input->cur == NULL || ctxt->input->base == NULL)
         return;
-    const xmlChar *base = ctxt->input->base, *cur = ctxt->input->cur, *p = cur;
-    while (p > base && *(p - 1) != '<') p--;
-    if (p == base) return;
-    p--;
+    const xmlChar *base = ctxt->input->base, *cur = ctxt->input->cur;
+    if (cur <= base) return;
+    const xmlChar *p = memrchr(base, '<', (size_t)(cur - base));
+    if (p == NULL) return;
+    size_t length = (size_t)(cur - p);
+    if (memchr(p, '\n', length) == NULL) {
+        *column = *column - (int)length;
+        return;
+    }
     int newlines = 0;
     for (const xmlChar *q = p; q < cur; q++) if (*q == '\n') newlines++;
-    if (newlines == 0) {
-        *column = *column - (int)(cur - p);
-    } else {
-        const xmlChar *q = p;
-        while (q > base && *(q - 1) != '\n') q--;
-        *line -= newlines;
-        *column = (int)(p - q) + 1;
-    }
+    const xmlChar *q = p;
+    while (q > base && *(q - 1) != '\n') q--;
+    *line -= newlines;
+    *column = (int)(p - q) + 1;
 }
 
 #endif

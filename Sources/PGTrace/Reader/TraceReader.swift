@@ -143,6 +143,9 @@ private final class ParserState {
         handler.endElementNs = saxEndElement
         handler.characters = saxCharacters
         handler.cdataBlock = saxCharacters
+        // With XML_PARSE_NOBLANKS, whitespace between elements is "ignorable" and skipped
+        // without a call; any other text still reaches `characters`.
+        handler.ignorableWhitespace = saxIgnorableWhitespace
         handler.internalSubset = saxInternalSubset
         handler.entityDecl = saxEntityDecl
         handler.getEntity = saxGetEntity
@@ -166,7 +169,7 @@ private final class ParserState {
             self.context = nil
         }
         // No network, no DTD loading, no entity substitution, no HUGE limits.
-        xmlCtxtUseOptions(context, Int32(XML_PARSE_NONET.rawValue))
+        xmlCtxtUseOptions(context, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOBLANKS.rawValue))
 
         while failure == nil, let chunk = try nextChunk() {
             if chunk.isEmpty { continue }
@@ -323,6 +326,8 @@ private let saxCharacters: charactersSAXFunc = { ctx, bytes, count in
     }
     parser.characters(UnsafeBufferPointer(start: bytes, count: Int(count)))
 }
+
+private let saxIgnorableWhitespace: ignorableWhitespaceSAXFunc = { _, _, _ in }
 
 private let saxInternalSubset: internalSubsetSAXFunc = { ctx, _, _, _ in
     state(ctx).fail("a DOCTYPE is not allowed in a trace (no DTDs, no entities)")
