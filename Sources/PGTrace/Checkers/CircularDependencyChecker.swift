@@ -6,7 +6,7 @@ public final class CircularDependencyChecker: ReplayObserver {
 
     public let graph: LockGraph
     private let context: CheckerContext
-    private var validatedChains: Set<UInt64> = []
+    private var validatedChains = ChainKeySet()
 
     public init(graph: LockGraph, context: CheckerContext) {
         self.graph = graph
@@ -87,5 +87,36 @@ public final class CircularDependencyChecker: ReplayObserver {
                 locks: names,
                 locations: [newLink.evidence, newLink.holderEvidence] + links.dropLast().map(\.evidence),
                 chain: links, scenario: scenario, notes: notes, key: key))
+    }
+}
+
+/// Lockdep's chain cache: the chain keys already validated. Keys are well-mixed hashes, so an
+/// open-addressing table indexed by their low bits needs no hashing of its own.
+struct ChainKeySet {
+    private var slots = [UInt64](repeating: 0, count: 1024)
+    private var count = 0
+
+    /// Inserts `key`; true if it was not there. (Key 0 is the empty chain, never inserted.)
+    mutating func insert(_ key: UInt64) -> (inserted: Bool, memberAfterInsert: UInt64) {
+        let key = key == 0 ? 1 : key
+        var slot = Int(truncatingIfNeeded: key) & (slots.count - 1)
+        while slots[slot] != 0 {
+            if slots[slot] == key { return (false, key) }
+            slot = (slot + 1) & (slots.count - 1)
+        }
+        slots[slot] = key
+        count += 1
+        if count * 2 > slots.count { grow() }
+        return (true, key)
+    }
+
+    private mutating func grow() {
+        var bigger = [UInt64](repeating: 0, count: slots.count * 2)
+        for key in slots where key != 0 {
+            var slot = Int(truncatingIfNeeded: key) & (bigger.count - 1)
+            while bigger[slot] != 0 { slot = (slot + 1) & (bigger.count - 1) }
+            bigger[slot] = key
+        }
+        slots = bigger
     }
 }

@@ -33,6 +33,10 @@ public final class PgdListChecker: ReplayObserver {
     }
 
     public func replay(_ replay: ReplayEngine, didApply event: Event) {
+        if case .release(let ref, _, _) = event.kind {
+            if changedUnderLock[event.cpu]?.isEmpty == false { lockReleased(ref, event, replay) }
+            return
+        }
         let site = EventSite(event)
         let memory = replay.memory
         switch event.kind {
@@ -70,13 +74,6 @@ public final class PgdListChecker: ReplayObserver {
             close(.unlisted, pgd, at: site)
             close(.halfBuilt, pgd, at: site)
             visits[pgd] = nil
-        case .release(let ref, _, _):
-            guard let changed = changedUnderLock[event.cpu], !replay.holds(cpu: event.cpu, className: ref.name) else { return }
-            for pgd in changed {
-                guard let state = memory.pgds[pgd], state.listLock == ref.name else { continue }
-                changedUnderLock[event.cpu]!.remove(pgd)
-                if state.listed == nil { updateUnlisted(pgd, state, at: site) }
-            }
         case .listWalkBegin(let name):
             for (pgd, gaps) in windows {
                 if gaps[.unlisted] != nil {
@@ -90,6 +87,17 @@ public final class PgdListChecker: ReplayObserver {
             }
         default:
             break
+        }
+    }
+
+    /// The list lock dropped: pgds changed under it and left unlisted with entries open a gap.
+    private func lockReleased(_ ref: LockRef, _ event: Event, _ replay: ReplayEngine) {
+        guard let changed = changedUnderLock[event.cpu], !replay.holds(cpu: event.cpu, className: ref.name) else { return }
+        let site = EventSite(event)
+        for pgd in changed {
+            guard let state = replay.memory.pgds[pgd], state.listLock == ref.name else { continue }
+            changedUnderLock[event.cpu]!.remove(pgd)
+            if state.listed == nil { updateUnlisted(pgd, state, at: site) }
         }
     }
 

@@ -63,7 +63,7 @@ public final class PinWindowChecker: ReplayObserver {
             guard windows[page] != nil else { return }
             windows[page]!.writes.append(site)
         case .release(let ref, _, _):
-            guard let instance = ref.instance else { return }
+            guard !windows.isEmpty, let instance = ref.instance else { return }
             for (page, window) in windows where window.unguarded == nil && replay.memory.pages[page]?.ptl == instance {
                 if !replay.holds(cpu: event.cpu, instance: instance) { windows[page]!.unguarded = site }
             }

@@ -50,6 +50,8 @@ public final class LockClassTable {
 
     public private(set) var entries: [Entry] = []
     private var ids: [LockClassKey: ClassID] = [:]
+    /// The class of each name with subclass 0, by symbol: the common case without hashing.
+    private var plainIDs: [ClassID] = []
     private var declaredTypes: [Symbol: (type: LockType, slots: Int?, at: TracePosition, file: String)] = [:]
 
     public init() {}
@@ -85,6 +87,8 @@ public final class LockClassTable {
 
     /// The class of `key`, created on first use with its declared type, else `defaultType`.
     public func id(for key: LockClassKey, defaultType: LockType = .spinlock) -> ClassID {
+        let symbol = Int(key.name.rawValue)
+        if key.subclass == 0, symbol < plainIDs.count, plainIDs[symbol] >= 0 { return plainIDs[symbol] }
         if let id = ids[key] { return id }
         let id = ClassID(entries.count)
         let declared = declaredTypes[key.name]
@@ -92,6 +96,10 @@ public final class LockClassTable {
             Entry(key: key, type: declared?.type ?? defaultType, slots: declared?.slots,
                   declaredAt: declared?.at))
         ids[key] = id
+        if key.subclass == 0 {
+            if symbol >= plainIDs.count { plainIDs += Array(repeating: -1, count: symbol + 1 - plainIDs.count) }
+            plainIDs[symbol] = id
+        }
         return id
     }
 }
