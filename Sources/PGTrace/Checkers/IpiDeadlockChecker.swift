@@ -15,6 +15,8 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
     private let context: CheckerContext
     /// Whether any lock waits for the region yet; until then no cycle can pass through it.
     private var hasWaits = false
+    /// The dependency types already recorded from the region to each class, by class id.
+    private var recordedInRegion: [DependencyTypes] = []
     private lazy var irqsOff: ClassID = context.classes.pseudoClass(
         named: context.symbols.intern(Self.pseudoLockName))
 
@@ -29,7 +31,12 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
         let cpu = replay.cpus[lock.site.cpu]
         guard !lock.isTry, !cpu.hardirqsEnabled else { return }
         let types = DependencyTypes(holder: .write, next: lock.mode)
-        guard !(graph.edge(from: irqsOff, to: lock.classID)?.types.isSuperset(of: types) ?? false) else { return }
+        let index = Int(lock.classID)
+        if index < recordedInRegion.count, recordedInRegion[index].isSuperset(of: types) { return }
+        if index >= recordedInRegion.count {
+            recordedInRegion += Array(repeating: [], count: index + 1 - recordedInRegion.count)
+        }
+        recordedInRegion[index].formUnion(types)
         let disabledAt = cpu.hardirqsDisabledAt ?? lock.site
         if hasWaits, let path = graph.strongPath(
             from: lock.classID, nextMode: lock.mode, to: irqsOff, holderMode: .write, kinds: [.lockOrder, .ipi])

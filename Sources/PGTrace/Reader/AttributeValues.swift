@@ -11,8 +11,8 @@ struct AttributeValues {
     private(set) var element: ElementName = .trace
     private var allowed: UInt64 = 0
     private var present: UInt64 = 0
-    private var starts = [UnsafePointer<UInt8>?](repeating: nil, count: AttributeName.allCases.count)
-    private var counts = [Int](repeating: 0, count: AttributeName.allCases.count)
+    /// Where each attribute's value is: fixed storage, written once per attribute.
+    private let slots = ValueSlots()
     /// Values that libxml2 handed back with '&' as "&#38;", decoded.
     private var decoded: [Int: [UInt8]] = [:]
 
@@ -37,8 +37,8 @@ struct AttributeValues {
         }
         let index = name.rawValue
         present |= name.bit
-        starts[index] = start
-        counts[index] = count
+        slots.starts[index] = start
+        slots.counts[index] = count
         if count > 0, memchr(start, 0x26, count) != nil {
             let bytes = UnsafeBufferPointer(start: start, count: count)
             // Without entity substitution (no XML_PARSE_NOENT), libxml2 hands back every '&'
@@ -60,7 +60,7 @@ struct AttributeValues {
                 try body(UnsafeBufferPointer(buffer))
             }
         }
-        return try body(UnsafeBufferPointer(start: starts[name.rawValue], count: counts[name.rawValue]))
+        return try body(UnsafeBufferPointer(start: slots.starts[name.rawValue], count: slots.counts[name.rawValue]))
     }
 
     subscript(name: AttributeName) -> String? {
@@ -132,7 +132,13 @@ struct AttributeValues {
     func choice<T: RawRepresentable & CaseIterable>(
         _ name: AttributeName, as type: T.Type
     ) throws(DecodeFailure) -> T? where T.RawValue == String {
-        guard let text = self[name] else { return nil }
+        guard present & name.bit != 0 else { return nil }
+        // Compare the bytes with each case's name; a String only for the error.
+        let found = try withBytes(name) { bytes in
+            T.allCases.first { $0.rawValue.utf8.elementsEqual(bytes) }
+        }
+        if let found, let found { return found }
+        let text = self[name] ?? ""
         guard let value = T(rawValue: text) else {
             let choices = T.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             throw DecodeFailure(
@@ -152,4 +158,23 @@ struct AttributeValues {
 struct DecodeFailure: Error {
     var message: String
     init(_ message: String) { self.message = message }
+}
+
+/// Fixed storage for the value pointers of one element's attributes.
+final class ValueSlots {
+    let starts: UnsafeMutablePointer<UnsafePointer<UInt8>?>
+    let counts: UnsafeMutablePointer<Int>
+
+    init() {
+        let count = AttributeName.allCases.count
+        starts = .allocate(capacity: count)
+        starts.initialize(repeating: nil, count: count)
+        counts = .allocate(capacity: count)
+        counts.initialize(repeating: 0, count: count)
+    }
+
+    deinit {
+        starts.deallocate()
+        counts.deallocate()
+    }
 }

@@ -60,7 +60,6 @@ struct TraceDecoder {
     mutating func finish(line: Int, column: Int) throws(DecodeFailure) -> Output {
         let section = stack.last!
         let element = attributes.element
-        let name = element.rawValue
         switch (section, element) {
         case (.document, .trace):
             guard !seenSections.contains(.trace) else { throw DecodeFailure("a second <trace> root") }
@@ -106,9 +105,9 @@ struct TraceDecoder {
             return .event(event)
         default:
             if section == .event {
-                throw DecodeFailure("<\(name)> inside an event; events are empty elements")
+                throw DecodeFailure("<\(element.rawValue)> inside an event; events are empty elements")
             }
-            throw DecodeFailure("unexpected <\(name)> here; expected \(expectedChildren(of: section))")
+            throw DecodeFailure("unexpected <\(element.rawValue)> here; expected \(expectedChildren(of: section))")
         }
     }
 
