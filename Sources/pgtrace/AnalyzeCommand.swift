@@ -19,6 +19,9 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .long, help: "Most locks one task may hold at once before depth-overflow (lockdep's MAX_LOCK_DEPTH).")
     var maxDepth: Int = 48
 
+    @Flag(name: .long, help: "No progress line on the terminal.")
+    var quiet = false
+
     @OptionGroup var report: ReportOptions
 
     func validate() throws {
@@ -29,7 +32,11 @@ struct AnalyzeCommand: ParsableCommand {
     func run() throws {
         let analysis = Analysis(options: AnalysisOptions(maxDepth: maxDepth))
         for file in files {
-            try analysis.analyze(path: file)
+            let progress = Progress.make(file: file, quiet: quiet)
+            defer { progress?.finish() }
+            try analysis.analyze(path: file, progress: progress.map { line in
+                { read, total, events in line.update(bytesRead: read, totalBytes: total, events: events) }
+            })
         }
         let result = AnalysisReport(analysis)
         switch format {

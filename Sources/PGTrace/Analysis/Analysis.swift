@@ -36,13 +36,23 @@ public final class Analysis {
 
     /// Reads and replays the trace at `path` (`-` for standard input), naming it `displayName`
     /// in reports.
-    public func analyze(path: String, displayName: String? = nil) throws {
+    public func analyze(
+        path: String, displayName: String? = nil,
+        progress: ((_ bytesRead: Int, _ totalBytes: Int?, _ events: Int) -> Void)? = nil
+    ) throws {
         let name = displayName ?? (path == "-" ? "<stdin>" : path)
         let schema = options.validatesSchema ? TraceSchema.v1 : nil
         try run(name: name) { reader, header, event in
-            try reader.read(path: path, schema: schema, header: header, event: event)
+            try reader.read(
+                path: path, schema: schema,
+                progress: progress.map { report in { read, total in report(read, total, self.liveEventCount) } },
+                header: header, event: event)
         }
     }
+
+    /// Events replayed so far in the trace being read.
+    private var liveEventCount: Int { currentEngine?.eventCount ?? 0 }
+    private var currentEngine: ReplayEngine?
 
     /// Reads and replays a trace held in memory.
     public func analyze(bytes: [UInt8], displayName: String) throws {
@@ -65,10 +75,12 @@ public final class Analysis {
                 engine = ReplayEngine(
                     header: header, fileName: name, classes: self.classes, symbols: self.symbols,
                     observers: self.checkers)
+                self.currentEngine = engine
             },
             { event in try engine!.apply(event) })
         engine?.finish()
         eventCount += engine?.eventCount ?? 0
+        currentEngine = nil
     }
 
     /// The findings so far, in the order they were found.

@@ -32,9 +32,11 @@ public final class TraceReader {
     public func read(
         path: String,
         schema: TraceSchema? = nil,
+        progress: ((_ bytesRead: Int, _ totalBytes: Int?) -> Void)? = nil,
         header: (TraceHeader) throws -> Void,
         event: (Event) throws -> Void
     ) throws {
+        var totalBytes: Int?
         let fd: Int32
         if path == "-" {
             fd = STDIN_FILENO
@@ -48,15 +50,19 @@ public final class TraceReader {
                 close(fd)
                 throw TraceInputError(file: displayName, message: "is a directory, not a trace file")
             }
+            if (status.st_mode & S_IFMT) == S_IFREG { totalBytes = Int(status.st_size) }
         }
         defer { if fd != STDIN_FILENO { close(fd) } }
         var buffer = [UInt8](repeating: 0, count: Self.chunkSize)
+        var bytesRead = 0
         try parse(schema: schema, header: header, event: event) { () throws -> ArraySlice<UInt8>? in
             let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { return [] }
                 throw TraceInputError(file: self.displayName, message: "read failed: \(String(cString: strerror(errno)))")
             }
+            bytesRead += count
+            progress?(bytesRead, totalBytes)
             return count == 0 ? nil : buffer[0..<count]
         }
     }

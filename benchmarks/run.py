@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""pgtrace's benchmark: times `pgtrace analyze` beside the floor (libxml2's bare SAX2 pass,
+benchmarks/sax-floor.c) on generated traces of 1M and 4M events, in one run, and prints
+events/s, the ratio to the floor, peak RSS, and whether the goals are met.
+
+    python3 benchmarks/run.py            # 1M and 4M events
+    python3 benchmarks/run.py 250000     # other sizes
+
+Builds what it needs (swift build -c release; cc for the floor). Traces are cached in
+benchmarks/out/. Each measurement is the best of three runs (wall time; peak RSS from wait4).
+"""
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "benchmarks", "out")
+
+
+def build():
+    subprocess.run(["swift", "build", "-c", "release", "--product", "pgtrace"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libxml-2.0"], check=True,
+                           capture_output=True, text=True).stdout.split()
+    os.makedirs(OUT, exist_ok=True)
+    floor = os.path.join(OUT, "sax-floor")
+    subprocess.run(["cc", "-O2", "-o", floor, os.path.join(ROOT, "benchmarks", "sax-floor.c")] + flags, check=True)
+    binary = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    return floor, os.path.join(binary, "pgtrace")
+
+
+def trace(events):
+    path = os.path.join(OUT, f"trace-{events}.xml")
+    if not os.path.exists(path):
+        with open(path + ".tmp", "w") as out:
+            subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "generate-trace.py"), str(events)],
+                           stdout=out, check=True)
+        os.rename(path + ".tmp", path)
+    return path
+
+
+def measure(command):
+    """Best wall time of three runs, and the peak RSS (KiB) of that run."""
+    best = None
+    for _ in range(3):
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        stderr = process.stderr.read().decode()
+        code = os.waitstatus_to_exitcode(status)
+        if code not in (0, 1):
+            sys.exit(f"{' '.join(command)} failed ({code}): {stderr}")
+        if best is None or elapsed < best[0]:
+            best = (elapsed, usage.ru_maxrss)
+    return best
+
+
+def main():
+    sizes = [int(arg) for arg in sys.argv[1:]] or [1_000_000, 4_000_000]
+    floor, pgtrace = build()
+    rows = []
+    print(f"{'events':>10} {'floor s':>8} {'floor ev/s':>11} {'pgtrace s':>10} {'pgtrace ev/s':>13} "
+          f"{'ratio':>6} {'floor RSS':>10} {'pgtrace RSS':>12}")
+    for events in sizes:
+        path = trace(events)
+        floor_time, floor_rss = measure([floor, path])
+        time_, rss = measure([pgtrace, "analyze", "--quiet", path])
+        rows.append((events, floor_time, time_, rss))
+        print(f"{events:>10} {floor_time:>8.3f} {events / floor_time:>11,.0f} {time_:>10.3f} {events / time_:>13,.0f} "
+              f"{time_ / floor_time:>6.2f} {floor_rss / 1024:>8.1f}MB {rss / 1024:>10.1f}MB")
+    largest = rows[-1]
+    smallest = rows[0]
+    ratio = largest[2] / largest[1]
+    peak = max(row[3] for row in rows) / 1024
+    goals = [
+        (f"analyze within 2.0x the floor on {largest[0]:,} events", ratio <= 2.0, f"{ratio:.2f}x"),
+        ("peak RSS under 40 MB", peak < 40, f"{peak:.1f} MB"),
+    ]
+    if len(rows) > 1:
+        flat = largest[3] <= smallest[3] * 1.05 + 1024
+        goals.append((f"RSS flat: {largest[0]:,} events no more than {smallest[0]:,}", flat,
+                      f"{largest[3] / 1024:.1f} MB vs {smallest[3] / 1024:.1f} MB"))
+        per_small = smallest[2] / smallest[0]
+        per_large = largest[2] / largest[0]
+        goals.append(("cost per event independent of length (within 15%)", per_large <= per_small * 1.15,
+                      f"{per_large * 1e9:.0f} ns vs {per_small * 1e9:.0f} ns"))
+    print()
+    for name, met, figure in goals:
+        print(f"{'met    ' if met else 'NOT MET'}  {name}: {figure}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
