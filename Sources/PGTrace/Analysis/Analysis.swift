@@ -10,8 +10,12 @@ public final class Analysis {
     private let checkers: [ReplayObserver]
     public private(set) var eventCount = 0
 
+    /// Interned before any trace is read: the replay never interns (see SymbolTable).
+    private let defaultListLock: Symbol
+
     public init(options: AnalysisOptions = AnalysisOptions()) {
         self.options = options
+        defaultListLock = symbols.intern("pgd_lock")
         context = CheckerContext(symbols: symbols, classes: classes, options: options)
         graph.addObserver(IrqInversionChecker(context: context))
         if let policy = options.policy { graph.addObserver(LockPolicyChecker(policy: policy, context: context)) }
@@ -74,7 +78,7 @@ public final class Analysis {
             { header in
                 engine = ReplayEngine(
                     header: header, fileName: name, classes: self.classes, symbols: self.symbols,
-                    observers: self.checkers)
+                    defaultListLock: self.defaultListLock, observers: self.checkers)
                 self.currentEngine = engine
             },
             { event in try engine!.apply(event) })

@@ -17,12 +17,12 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
     private var hasWaits = false
     /// The dependency types already recorded from the region to each class, by class id.
     private var recordedInRegion: [DependencyTypes] = []
-    private lazy var irqsOff: ClassID = context.classes.pseudoClass(
-        named: context.symbols.intern(Self.pseudoLockName))
+    private let irqsOff: ClassID
 
     public init(graph: LockGraph, context: CheckerContext) {
         self.graph = graph
         self.context = context
+        irqsOff = context.classes.pseudoClass(named: context.symbols.intern(Self.pseudoLockName))
     }
 
     // MARK: Waits into the graph

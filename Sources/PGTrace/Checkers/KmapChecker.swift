@@ -16,20 +16,22 @@ public final class KmapChecker: ReplayObserver {
         self.context = context
     }
 
-    private func seriesClass(_ series: Symbol) -> ClassID {
-        let name = context.symbols.intern("kmap:" + context.symbols[series])
-        return context.classes.id(for: LockClassKey(name: name), defaultType: .kmapPool)
-    }
+    /// The pool class of each series, learned from the kmap events that name both.
+    private var pools: [Symbol: ClassID] = [:]
+
+    private func seriesClass(_ series: Symbol) -> ClassID { pools[series]! }
 
     private func slotSize(_ series: Symbol) -> String {
-        let id = seriesClass(series)
-        return context.classes[id].slots.map { " (\($0) slots)" } ?? ""
+        context.classes[seriesClass(series)].slots.map { " (\($0) slots)" } ?? ""
     }
 
     public func replay(_ replay: ReplayEngine, didApply event: Event) {
+        if case .kmap(_, let series, _, let pool) = event.kind, pools[series] == nil {
+            pools[series] = context.classes.id(for: LockClassKey(name: pool), defaultType: .kmapPool)
+        }
         let site = EventSite(event)
         switch event.kind {
-        case .kmap(let page, let series, atomic: false):
+        case .kmap(let page, let series, atomic: false, _):
             let task = replay.currentTaskKey(cpu: event.cpu)
             let held = (replay.memory.kmaps[task] ?? []).dropLast().filter { !$0.atomic }
             let next = seriesClass(series)

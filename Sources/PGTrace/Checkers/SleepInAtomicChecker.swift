@@ -12,7 +12,7 @@ public final class SleepInAtomicChecker: ReplayObserver {
         let what: String
         switch event.kind {
         case .mightSleep: what = "a call that can sleep"
-        case .kmap(let page, let series, atomic: false):
+        case .kmap(let page, let series, atomic: false, _):
             what = "kmap(\(context.symbols[page])) of series \(context.symbols[series]), which can sleep,"
         default: return
         }

@@ -299,7 +299,10 @@ struct TraceDecoder {
         case .rcuGracePeriod: return .rcuGracePeriod
         case .tableFree: return .tableFree(table: try symbol(.table))
         case .kmap:
-            return .kmap(page: try symbol(.page), series: try symbol(.series), atomic: try attributes.boolean(.atomic))
+            let series = try symbol(.series)
+            return .kmap(
+                page: try symbol(.page), series: series, atomic: try attributes.boolean(.atomic),
+                pool: symbols.intern("kmap:" + symbols[series]))
         case .kunmap: return .kunmap(page: try symbol(.page), series: try symbol(.series))
         case .pageFree: return .pageFree(page: try symbol(.page))
         case .trace, .meta, .config, .note, .classes, .class, .events:

@@ -138,7 +138,7 @@ public struct MemoryState: Sendable {
             tables[table, default: Table()].freed = site
             tableFreeSequence[table] = sequence
             forgetFreedTables()
-        case .kmap(let page, let series, let atomic):
+        case .kmap(let page, let series, let atomic, _):
             kmaps[task, default: []].append(KmapSlot(page: page, series: series, atomic: atomic, site: site))
             kmapCounts[page, default: 0] += 1
         case .kunmap(let page, let series):

@@ -16,7 +16,8 @@ public final class ReplayEngine {
     private var stackIndex: [TaskKey: Int] = [:]
     /// pgds, pgd_list, page-table pages, tables, walks and kmaps.
     public private(set) var memory = MemoryState()
-    private lazy var defaultListLock = symbols.intern("pgd_lock")
+    /// The lock that guards pgd_list unless an event names another.
+    private let defaultListLock: Symbol
     /// The event being applied (or the last one, once the trace has ended).
     public private(set) var currentEvent: Event?
     public private(set) var eventCount = 0
@@ -24,8 +25,9 @@ public final class ReplayEngine {
 
     public init(
         header: TraceHeader, fileName: String, classes: LockClassTable, symbols: SymbolTable,
-        observers: [ReplayObserver]
+        defaultListLock: Symbol, observers: [ReplayObserver]
     ) {
+        self.defaultListLock = defaultListLock
         self.header = header
         self.fileName = fileName
         self.classes = classes

@@ -33,7 +33,10 @@ public struct AnalysisReport: Sendable {
         eventCount = analysis.eventCount
         findings = analysis.findings
         notes = analysis.notes
-        nodes = (0..<analysis.classes.count).map { id in
+        let connected = Set(analysis.graph.edges.flatMap { [$0.from, $0.to] })
+        nodes = (0..<analysis.classes.count).filter { id in
+            !analysis.classes[ClassID(id)].isPseudo || connected.contains(ClassID(id))
+        }.map { id in
             let entry = analysis.classes[ClassID(id)]
             return Node(
                 name: context.name(of: ClassID(id)), type: entry.isPseudo ? "pseudo" : entry.type.rawValue,

@@ -112,7 +112,8 @@ public enum EventKind: Hashable, Sendable {
     case tableFree(table: Symbol)
 
     // kmap
-    case kmap(page: Symbol, series: Symbol, atomic: Bool)
+    /// `pool` is the series' class name, `kmap:SERIES`.
+    case kmap(page: Symbol, series: Symbol, atomic: Bool, pool: Symbol)
     case kunmap(page: Symbol, series: Symbol)
     case pageFree(page: Symbol)
 }

@@ -13,15 +13,50 @@ public struct Symbol: Hashable, Comparable, Sendable {
 /// The interning table behind `Symbol`, shared by every trace of one analysis so that a
 /// class name means the same node of the lock-order graph in every file. It interns straight
 /// from the parser's bytes: a name seen before costs a hash and a compare, no String.
-public final class SymbolTable {
-    public private(set) var names: [String] = []
+///
+/// One thread interns (the reader); another may read the names of symbols it was handed
+/// (the replay, through a queue that orders the two): names live in segments that never
+/// move once written.
+public final class SymbolTable: @unchecked Sendable {
+    private static let segmentBits = 12
+    private static let segmentSize = 1 << segmentBits
+    private static let maximumSegments = 1 << 16
+    private let segments: UnsafeMutablePointer<UnsafeMutablePointer<String>?>
+    private var segmentCount = 0
+    public private(set) var count = 0
     private var arena: [UInt8] = []
     private var offsets: [Int] = [0]
     private var hashes: [UInt64] = []
     /// Open addressing: symbol index + 1, or 0 for an empty slot.
     private var slots = [Int32](repeating: 0, count: 1024)
 
-    public init() {}
+    public init() {
+        segments = .allocate(capacity: Self.maximumSegments)
+        segments.initialize(repeating: nil, count: Self.maximumSegments)
+    }
+
+    deinit {
+        for index in 0..<segmentCount {
+            let used = min(Self.segmentSize, count - index * Self.segmentSize)
+            segments[index]!.deinitialize(count: used)
+            segments[index]!.deallocate()
+        }
+        segments.deallocate()
+    }
+
+    /// Every name, in symbol order (for tests and reports).
+    public var names: [String] { (0..<count).map { self[Symbol(rawValue: Int32($0))] } }
+
+    private func appendName(_ name: String) {
+        let segment = count >> Self.segmentBits
+        if segment == segmentCount {
+            precondition(segment < Self.maximumSegments, "more than 268M distinct names")
+            segments[segment] = .allocate(capacity: Self.segmentSize)
+            segmentCount += 1
+        }
+        (segments[segment]! + (count & (Self.segmentSize - 1))).initialize(to: name)
+        count += 1
+    }
 
     public func intern(_ name: String) -> Symbol {
         var name = name
@@ -36,13 +71,13 @@ public final class SymbolTable {
             if hashes[index] == hash, equals(index, bytes) { return Symbol(rawValue: Int32(index)) }
             slot = (slot + 1) & (slots.count - 1)
         }
-        let index = names.count
+        let index = count
         arena.append(contentsOf: bytes)
         offsets.append(arena.count)
         hashes.append(hash)
-        names.append(String(decoding: bytes, as: UTF8.self))
+        appendName(String(decoding: bytes, as: UTF8.self))
         slots[slot] = Int32(index + 1)
-        if names.count * 2 > slots.count { grow() }
+        if count * 2 > slots.count { grow() }
         return Symbol(rawValue: Int32(index))
     }
 
@@ -61,9 +96,10 @@ public final class SymbolTable {
         }
     }
 
-    public subscript(symbol: Symbol) -> String { names[Int(symbol.rawValue)] }
-
-    public var count: Int { names.count }
+    public subscript(symbol: Symbol) -> String {
+        let index = Int(symbol.rawValue)
+        return segments[index >> Self.segmentBits]![index & (Self.segmentSize - 1)]
+    }
 
     private func equals(_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let start = offsets[index]
