@@ -46,45 +46,56 @@ public final class Analysis {
     ) throws {
         let name = displayName ?? (path == "-" ? "<stdin>" : path)
         let schema = options.validatesSchema ? TraceSchema.v1 : nil
-        try run(name: name) { reader, header, event in
+        try run(name: name) { reader, sink in
             try reader.read(
                 path: path, schema: schema,
-                progress: progress.map { report in { read, total in report(read, total, self.liveEventCount) } },
-                header: header, event: event)
+                progress: progress.map { report in { read, total in report(read, total, sink.eventCount) } },
+                header: sink.header, event: sink.event)
         }
     }
-
-    /// Events replayed so far in the trace being read.
-    private var liveEventCount: Int { currentEngine?.eventCount ?? 0 }
-    private var currentEngine: ReplayEngine?
 
     /// Reads and replays a trace held in memory.
     public func analyze(bytes: [UInt8], displayName: String) throws {
         let schema = options.validatesSchema ? TraceSchema.v1 : nil
-        try run(name: displayName) { reader, header, event in
-            try reader.read(bytes: bytes, schema: schema, header: header, event: event)
+        try run(name: displayName) { reader, sink in
+            try reader.read(bytes: bytes, schema: schema, header: sink.header, event: sink.event)
         }
     }
 
-    private func run(
-        name: String,
-        read: (TraceReader, (TraceHeader) throws -> Void, (Event) throws -> Void) throws -> Void
-    ) throws {
+    /// Reads the trace on a second thread (`TracePipeline`) and replays it on this one.
+    private func run(name: String, read: @escaping (TraceReader, TracePipeline.Sink) throws -> Void) throws {
         let fileIndex = context.addFile(name)
         let reader = TraceReader(displayName: name, fileIndex: fileIndex, symbols: symbols, classes: classes)
+        let pipeline = TracePipeline()
+        pipeline.start { sink in try read(reader, sink) }
         var engine: ReplayEngine?
-        try read(
-            reader,
-            { header in
-                engine = ReplayEngine(
-                    header: header, fileName: name, classes: self.classes, symbols: self.symbols,
-                    defaultListLock: self.defaultListLock, observers: self.checkers)
-                self.currentEngine = engine
-            },
-            { event in try engine!.apply(event) })
+        var readFailure: Error?
+        do {
+            loop: while true {
+                switch pipeline.receive() {
+                case .header(let header):
+                    engine = ReplayEngine(
+                        header: header, fileName: name, classes: classes, symbols: symbols,
+                        defaultListLock: defaultListLock, observers: checkers)
+                case .events(let events):
+                    guard let engine else { continue }
+                    for event in events { try engine.apply(event) }
+                case .end:
+                    break loop
+                case .failure(let error):
+                    readFailure = error
+                    break loop
+                }
+            }
+        } catch {
+            // The replay failed: stop the reader, then report.
+            pipeline.cancel()
+            throw error
+        }
+        pipeline.join()
+        if let readFailure { throw readFailure }
         engine?.finish()
         eventCount += engine?.eventCount ?? 0
-        currentEngine = nil
     }
 
     /// The findings so far, in the order they were found.

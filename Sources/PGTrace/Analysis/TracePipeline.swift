@@ -1,0 +1,124 @@
+import Foundation
+
+/// Reads a trace on a second thread while the replay runs on the calling one: libxml2 and the
+/// decoder fill batches of events, the replay engine and its checkers drain them in order.
+/// On two cores this halves the wall time of a large trace; the order of events, and so
+/// every finding, is the same as reading and replaying on one thread.
+///
+/// The queue is bounded (a few batches), so memory stays flat however long the trace. An
+/// input error on the reading side is rethrown on the replay side after the events before
+/// it; an error in the replay stops the reader.
+final class TracePipeline: @unchecked Sendable {
+    enum Message {
+        case header(TraceHeader)
+        case events([Event])
+        case end
+        case failure(Error)
+    }
+
+    private struct Cancelled: Error {}
+
+    static let batchSize = 4096
+    private static let capacity = 4
+
+    private let condition = NSCondition()
+    private var queue: [Message] = []
+    private var head = 0
+    private var cancelled = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Runs `read` on a new thread; it gets a sink for headers and events.
+    func start(read: @escaping (_ sink: Sink) throws -> Void) {
+        // The reader's objects (parser state, symbol table) are touched by that thread only,
+        // except for names read by the replay after the queue has ordered them (SymbolTable).
+        let work = Handoff(read)
+        let thread = Thread { [self] in
+            let sink = Sink(pipeline: self)
+            do {
+                try work.value(sink)
+                try sink.flush()
+                try send(.end)
+            } catch is Cancelled {
+            } catch {
+                try? sink.flush()
+                try? send(.failure(error))
+            }
+            finished.signal()
+        }
+        thread.stackSize = 16 << 20
+        thread.start()
+    }
+
+    /// The next message, waiting for the reader if need be.
+    func receive() -> Message {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == queue.count { condition.wait() }
+        let message = queue[head]
+        head += 1
+        if head == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        condition.signal()
+        return message
+    }
+
+    /// Stops the reader (after a replay error) and waits for its thread to end.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+        finished.wait()
+    }
+
+    /// Waits for the reader's thread after its last message.
+    func join() { finished.wait() }
+
+    fileprivate func send(_ message: Message) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.count - head >= Self.capacity, !cancelled { condition.wait() }
+        if cancelled { throw Cancelled() }
+        queue.append(message)
+        condition.signal()
+    }
+
+    /// The reading side's end: batches events and hands them over.
+    final class Sink {
+        private let pipeline: TracePipeline
+        private var batch: [Event] = []
+        private(set) var eventCount = 0
+
+        fileprivate init(pipeline: TracePipeline) {
+            self.pipeline = pipeline
+            batch.reserveCapacity(TracePipeline.batchSize)
+        }
+
+        func header(_ header: TraceHeader) throws {
+            try flush()
+            try pipeline.send(.header(header))
+        }
+
+        func event(_ event: Event) throws {
+            batch.append(event)
+            eventCount += 1
+            if batch.count == TracePipeline.batchSize { try flush() }
+        }
+
+        func flush() throws {
+            guard !batch.isEmpty else { return }
+            let full = batch
+            batch = []
+            batch.reserveCapacity(TracePipeline.batchSize)
+            try pipeline.send(.events(full))
+        }
+    }
+}
+
+/// A value handed to the reading thread, which alone uses it from then on.
+private struct Handoff<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
