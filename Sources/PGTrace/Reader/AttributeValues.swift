@@ -150,8 +150,11 @@ struct AttributeValues {
 
     /// The value interned as a symbol, straight from the bytes.
     func symbol(_ name: AttributeName, in symbols: SymbolTable) -> Symbol? {
-        try? withBytes(name) { symbols.intern(bytes: $0) }
+        try? withBytes(name) { symbols.intern(bytes: $0, hint: &slots.hints[name.rawValue]) }
     }
+
+    /// The last symbol each attribute was interned as, tried first next time.
+    func hint(_ name: AttributeName) -> UnsafeMutablePointer<Symbol?> { slots.hints + name.rawValue }
 }
 
 /// A decoding error before it is given its place in the file.
@@ -164,6 +167,7 @@ struct DecodeFailure: Error {
 final class ValueSlots {
     let starts: UnsafeMutablePointer<UnsafePointer<UInt8>?>
     let counts: UnsafeMutablePointer<Int>
+    let hints: UnsafeMutablePointer<Symbol?>
 
     init() {
         let count = AttributeName.allCases.count
@@ -171,10 +175,13 @@ final class ValueSlots {
         starts.initialize(repeating: nil, count: count)
         counts = .allocate(capacity: count)
         counts.initialize(repeating: 0, count: count)
+        hints = .allocate(capacity: count)
+        hints.initialize(repeating: nil, count: count)
     }
 
     deinit {
         starts.deallocate()
         counts.deallocate()
+        hints.deallocate()
     }
 }

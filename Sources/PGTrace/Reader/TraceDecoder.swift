@@ -191,11 +191,12 @@ struct TraceDecoder {
     private func symbol(_ name: AttributeName) throws(DecodeFailure) -> Symbol {
         let symbols = self.symbols
         let element = attributes.element
+        let hint = attributes.hint(name)
         guard let symbol = try attributes.withBytes(name, { (bytes) throws(DecodeFailure) -> Symbol in
             guard !bytes.isEmpty else {
                 throw DecodeFailure("attribute '\(name.name)' of <\(element.rawValue)> is empty")
             }
-            return symbols.intern(bytes: bytes)
+            return symbols.intern(bytes: bytes, hint: &hint.pointee)
         }) else { throw attributes.missing(name) }
         return symbol
     }

@@ -81,6 +81,15 @@ public final class SymbolTable: @unchecked Sendable {
         return Symbol(rawValue: Int32(index))
     }
 
+    /// Interns `bytes`, trying `hint` first: an attribute often repeats its last value (the
+    /// same task, the same lock), which then costs one compare and no hash.
+    public func intern(bytes: UnsafeBufferPointer<UInt8>, hint: inout Symbol?) -> Symbol {
+        if let symbol = hint, equals(Int(symbol.rawValue), bytes) { return symbol }
+        let symbol = intern(bytes: bytes)
+        hint = symbol
+        return symbol
+    }
+
     /// The symbol for `name` if it was interned before; nil otherwise.
     public func lookup(_ name: String) -> Symbol? {
         var name = name
