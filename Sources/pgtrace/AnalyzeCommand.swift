@@ -31,13 +31,9 @@ struct AnalyzeCommand: ParsableCommand {
 
     func run() throws {
         let analysis = Analysis(options: AnalysisOptions(maxDepth: maxDepth))
-        for file in files {
-            let progress = Progress.make(file: file, quiet: quiet)
-            defer { progress?.finish() }
-            try analysis.analyze(path: file, progress: progress.map { line in
-                { read, total, events in line.update(bytesRead: read, totalBytes: total, events: events) }
-            })
-        }
+        let progress = Progress.make(quiet: quiet)
+        defer { progress?.finish() }
+        try analysis.analyze(files.map(Analysis.Source.file), progress: progress?.update)
         let result = AnalysisReport(analysis)
         switch format {
         case .text: try report.emit(TextReporter().render(result))

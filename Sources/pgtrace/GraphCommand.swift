@@ -31,7 +31,7 @@ struct GraphCommand: ParsableCommand {
 
     func run() throws {
         let analysis = Analysis()
-        for file in files { try analysis.analyze(path: file) }
+        try analysis.analyze(files.map(Analysis.Source.file))
         let report = AnalysisReport(analysis)
         if let focus, !report.nodes.contains(where: { $0.name == focus }) {
             throw ValidationError("no lock class named '\(focus)' in the traces")

@@ -46,7 +46,7 @@ struct LintCommand: ParsableCommand {
         let lockPolicy = try policy.map { try LockPolicy(text: String(decoding: try readFile($0), as: UTF8.self), file: $0) }
         let accepted = try baseline.map { try Baseline(json: try readFile($0), file: $0) }
         let analysis = Analysis(options: AnalysisOptions(maxDepth: maxDepth, validatesSchema: true, policy: lockPolicy))
-        for file in files { try analysis.analyze(path: file) }
+        try analysis.analyze(files.map(Analysis.Source.file))
         let result = AnalysisReport(analysis)
 
         let comparison = accepted?.compare(result.findings) ?? (new: result.findings, accepted: [], stale: [])

@@ -2,21 +2,19 @@ import Foundation
 
 /// A one-line progress report on standard error for large traces: percent of the file and
 /// events per second, redrawn at most four times a second, and only on a terminal.
-final class Progress {
-    private let file: String
+final class Progress: @unchecked Sendable {
+    // Updated by the reading thread only; finish() runs after it has ended.
     private let start = Date()
     private var lastDraw = Date.distantPast
     private var drawn = false
 
     /// A progress line for `file`, or nil when it would only clutter (not a terminal, --quiet).
-    static func make(file: String, quiet: Bool) -> Progress? {
+    static func make(quiet: Bool) -> Progress? {
         guard !quiet, isatty(STDERR_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else { return nil }
-        return Progress(file: file)
+        return Progress()
     }
 
-    private init(file: String) { self.file = file }
-
-    func update(bytesRead: Int, totalBytes: Int?, events: Int) {
+    @Sendable func update(file: String, bytesRead: Int, totalBytes: Int?, events: Int) {
         let now = Date()
         guard now.timeIntervalSince(lastDraw) >= 0.25, now.timeIntervalSince(start) >= 0.5 else { return }
         lastDraw = now

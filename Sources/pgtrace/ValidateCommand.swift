@@ -21,7 +21,7 @@ struct ValidateCommand: ParsableCommand {
         for (index, file) in files.enumerated() {
             let name = file == "-" ? "<stdin>" : file
             let reader = TraceReader(
-                displayName: name, fileIndex: index, symbols: SymbolTable(), classes: LockClassTable())
+                displayName: name, fileIndex: index, symbols: SymbolTable())
             var events = 0
             do {
                 try reader.read(path: file, schema: .v1, header: { _ in }, event: { _ in events += 1 })

@@ -38,48 +38,84 @@ public final class Analysis {
         ]
     }
 
+    /// Where a trace comes from.
+    public enum Source: Sendable {
+        /// A file (`-` for standard input), named `displayName` in reports.
+        case file(path: String, displayName: String)
+        /// A trace held in memory.
+        case bytes([UInt8], displayName: String)
+
+        public static func file(_ path: String) -> Source {
+            .file(path: path, displayName: path == "-" ? "<stdin>" : path)
+        }
+
+        var displayName: String {
+            switch self {
+            case .file(_, let name), .bytes(_, let name): return name
+            }
+        }
+    }
+
+    /// Progress of the reading side: the file, bytes read of how many, events read.
+    public typealias Progress = @Sendable (_ file: String, _ bytesRead: Int, _ totalBytes: Int?, _ events: Int) -> Void
+
     /// Reads and replays the trace at `path` (`-` for standard input), naming it `displayName`
     /// in reports.
-    public func analyze(
-        path: String, displayName: String? = nil,
-        progress: ((_ bytesRead: Int, _ totalBytes: Int?, _ events: Int) -> Void)? = nil
-    ) throws {
-        let name = displayName ?? (path == "-" ? "<stdin>" : path)
-        let schema = options.validatesSchema ? TraceSchema.v1 : nil
-        try run(name: name) { reader, sink in
-            try reader.read(
-                path: path, schema: schema,
-                progress: progress.map { report in { read, total in report(read, total, sink.eventCount) } },
-                header: sink.header, event: sink.event)
-        }
+    public func analyze(path: String, displayName: String? = nil) throws {
+        try analyze([.file(path: path, displayName: displayName ?? (path == "-" ? "<stdin>" : path))])
     }
 
     /// Reads and replays a trace held in memory.
     public func analyze(bytes: [UInt8], displayName: String) throws {
-        let schema = options.validatesSchema ? TraceSchema.v1 : nil
-        try run(name: displayName) { reader, sink in
-            try reader.read(bytes: bytes, schema: schema, header: sink.header, event: sink.event)
-        }
+        try analyze([.bytes(bytes, displayName: displayName)])
     }
 
-    /// Reads the trace on a second thread (`TracePipeline`) and replays it on this one.
-    private func run(name: String, read: @escaping (TraceReader, TracePipeline.Sink) throws -> Void) throws {
-        let fileIndex = context.addFile(name)
-        let reader = TraceReader(displayName: name, fileIndex: fileIndex, symbols: symbols, classes: classes)
+    /// Reads `sources` in order on a second thread (`TracePipeline`) while this one replays
+    /// them: the next file is parsed while the last is still being replayed, and the result
+    /// is exactly that of reading and replaying them one after the other.
+    public func analyze(_ sources: [Source], progress: Progress? = nil) throws {
+        let first = context.files.count
+        for source in sources { _ = context.addFile(source.displayName) }
+        let symbols = self.symbols
+        let schema = options.validatesSchema ? TraceSchema.v1 : nil
         let pipeline = TracePipeline()
-        pipeline.start { sink in try read(reader, sink) }
+        pipeline.start { sink in
+            for (offset, source) in sources.enumerated() {
+                let name = source.displayName
+                try sink.begin(file: first + offset)
+                let reader = TraceReader(displayName: name, fileIndex: first + offset, symbols: symbols)
+                switch source {
+                case .file(let path, _):
+                    try reader.read(
+                        path: path, schema: schema,
+                        progress: progress.map { report in { read, total in report(name, read, total, sink.eventCount) } },
+                        header: sink.header, event: sink.event)
+                case .bytes(let bytes, _):
+                    try reader.read(bytes: bytes, schema: schema, header: sink.header, event: sink.event)
+                }
+                try sink.endFile()
+            }
+        }
         var engine: ReplayEngine?
         var readFailure: Error?
         do {
             loop: while true {
                 switch pipeline.receive() {
+                case .begin:
+                    engine = nil
                 case .header(let header):
+                    let file = context.files[header.fileIndex]
+                    try declareClasses(header, file: file)
                     engine = ReplayEngine(
-                        header: header, fileName: name, classes: classes, symbols: symbols,
+                        header: header, fileName: file, classes: classes, symbols: symbols,
                         defaultListLock: defaultListLock, observers: checkers)
                 case .events(let events):
                     guard let engine else { continue }
                     for event in events { try engine.apply(event) }
+                case .endFile:
+                    engine?.finish()
+                    eventCount += engine?.eventCount ?? 0
+                    engine = nil
                 case .end:
                     break loop
                 case .failure(let error):
@@ -94,8 +130,20 @@ public final class Analysis {
         }
         pipeline.join()
         if let readFailure { throw readFailure }
-        engine?.finish()
-        eventCount += engine?.eventCount ?? 0
+    }
+
+    /// Applies a trace's `<classes>`: one class has one type across every trace analysed.
+    private func declareClasses(_ header: TraceHeader, file: String) throws {
+        for declaration in header.classes {
+            if let earlier = classes.declare(
+                name: declaration.name, type: declaration.type, slots: declaration.slots,
+                at: declaration.position, file: file)
+            {
+                throw TraceInputError(
+                    file: file, line: declaration.position.line, column: declaration.position.column,
+                    message: "class '\(symbols[declaration.name])' declared again with another type or size (first at \(earlier.file):\(earlier.line)); traces analysed together share their classes")
+            }
+        }
     }
 
     /// The findings so far, in the order they were found.

@@ -10,8 +10,10 @@ import Foundation
 /// it; an error in the replay stops the reader.
 final class TracePipeline: @unchecked Sendable {
     enum Message {
+        case begin(file: Int)
         case header(TraceHeader)
         case events([Event])
+        case endFile
         case end
         case failure(Error)
     }
@@ -96,9 +98,24 @@ final class TracePipeline: @unchecked Sendable {
             batch.reserveCapacity(TracePipeline.batchSize)
         }
 
+        private var fileIndex = 0
+
+        func begin(file: Int) throws {
+            fileIndex = file
+            eventCount = 0
+            try pipeline.send(.begin(file: file))
+        }
+
         func header(_ header: TraceHeader) throws {
             try flush()
+            var header = header
+            header.fileIndex = fileIndex
             try pipeline.send(.header(header))
+        }
+
+        func endFile() throws {
+            try flush()
+            try pipeline.send(.endFile)
         }
 
         func event(_ event: Event) throws {

@@ -8,7 +8,8 @@ struct TraceDecoder {
     let fileIndex: Int
     let fileName: String
     let symbols: SymbolTable
-    let classes: LockClassTable
+    /// This file's class declarations so far, to refuse a conflicting second one.
+    private var declared: [Symbol: TraceHeader.ClassDeclaration] = [:]
 
     private(set) var header = TraceHeader()
     private var stack: [Section] = [.document]
@@ -18,11 +19,10 @@ struct TraceDecoder {
     private var lastTime: Int64?
     private var extensionDepth = 0
 
-    init(fileIndex: Int, fileName: String, symbols: SymbolTable, classes: LockClassTable) {
+    init(fileIndex: Int, fileName: String, symbols: SymbolTable) {
         self.fileIndex = fileIndex
         self.fileName = fileName
         self.symbols = symbols
-        self.classes = classes
     }
 
     /// What a start tag produced.
@@ -157,11 +157,16 @@ struct TraceDecoder {
         let type = try attributes.choice(.type, as: LockType.self) ?? .spinlock
         let slots = try attributes.integer(.slots, minimum: 1)
         let position = TracePosition(file: fileIndex, line: line, column: column, event: -1)
-        if let earlier = classes.declare(name: name, type: type, slots: slots, at: position, file: fileName) {
-            throw DecodeFailure(
-                "class '\(symbols[name])' declared again with another type or size (first at \(earlier.file):\(earlier.line)); traces analysed together share their classes"
-            )
+        let declaration = TraceHeader.ClassDeclaration(name: name, type: type, slots: slots, position: position)
+        if let earlier = declared[name] {
+            guard earlier.type == type, earlier.slots == slots else {
+                throw DecodeFailure(
+                    "class '\(symbols[name])' declared again with another type or size (first at line \(earlier.position.line))")
+            }
+            return
         }
+        declared[name] = declaration
+        header.classes.append(declaration)
     }
 
     private mutating func decodeEvent(

@@ -18,13 +18,11 @@ public final class TraceReader {
     public static let chunkSize = 64 * 1024
 
     private let symbols: SymbolTable
-    private let classes: LockClassTable
 
-    public init(displayName: String, fileIndex: Int, symbols: SymbolTable, classes: LockClassTable) {
+    public init(displayName: String, fileIndex: Int, symbols: SymbolTable) {
         self.displayName = displayName
         self.fileIndex = fileIndex
         self.symbols = symbols
-        self.classes = classes
     }
 
     /// Reads the file at `path` (`-` for standard input), validating it against `schema`
@@ -93,7 +91,7 @@ public final class TraceReader {
             try withoutActuallyEscaping(event) { event in
                 let state = ParserState(
                     reader: self,
-                    decoder: TraceDecoder(fileIndex: fileIndex, fileName: displayName, symbols: symbols, classes: classes),
+                    decoder: TraceDecoder(fileIndex: fileIndex, fileName: displayName, symbols: symbols),
                     onHeader: header, onEvent: event)
                 try state.run(schema: schema, nextChunk: nextChunk)
             }

@@ -1,6 +1,8 @@
 /// What a trace says about itself before its events: `<trace>` attributes and `<meta>`.
 public struct TraceHeader: Sendable {
     public var version: String = "1"
+    /// Which trace of the analysis this is (`Analysis.files`).
+    public var fileIndex = 0
     public var source: String?
     /// Declared number of cpus; events on a cpu >= this are input errors.
     public var cpus: Int?
@@ -8,6 +10,17 @@ public struct TraceHeader: Sendable {
     public var configs: [(name: String, value: String)] = []
     /// `<meta>` notes a producer left (for instance lost events reported by an importer).
     public var notes: [String] = []
+
+    /// A `<class>` declaration: the type (and pool size) of a lock class.
+    public struct ClassDeclaration: Sendable {
+        public var name: Symbol
+        public var type: LockType
+        public var slots: Int?
+        public var position: TracePosition
+    }
+
+    /// The `<classes>` declarations, applied to the analysis' classes by the replay.
+    public var classes: [ClassDeclaration] = []
 
     public init() {}
 }

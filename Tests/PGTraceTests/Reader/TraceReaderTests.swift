@@ -6,7 +6,7 @@ import Testing
 @Suite struct TraceReaderTests {
     private func events(_ xml: String) throws -> [Event] {
         let symbols = SymbolTable()
-        let reader = TraceReader(displayName: "t.xml", fileIndex: 0, symbols: symbols, classes: LockClassTable())
+        let reader = TraceReader(displayName: "t.xml", fileIndex: 0, symbols: symbols)
         var events: [Event] = []
         try reader.read(bytes: Array(xml.utf8), header: { _ in }, event: { events.append($0) })
         return events
@@ -178,7 +178,7 @@ extension Event {
     func entitiesInAttributesAreDecoded(_ written: String, _ expected: String) throws {
         let xml = "<?xml version=\"1.0\"?>\n<trace version=\"1\"><events><acquire cpu=\"0\" lock=\"\(written)\"/></events></trace>\n"
         let symbols = SymbolTable()
-        let reader = TraceReader(displayName: "t.xml", fileIndex: 0, symbols: symbols, classes: LockClassTable())
+        let reader = TraceReader(displayName: "t.xml", fileIndex: 0, symbols: symbols)
         var names: [String] = []
         try reader.read(bytes: Array(xml.utf8), header: { _ in }, event: { event in
             if case .acquire(let lock, _, _, _, _, _) = event.kind { names.append(symbols[lock.name]) }

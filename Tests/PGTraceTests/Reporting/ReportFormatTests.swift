@@ -181,7 +181,7 @@ import Testing
         let names = try FileManager.default.contentsOfDirectory(atPath: Repository.path("traces")).filter { $0.hasSuffix(".xml") }
         #expect(!names.isEmpty)
         for name in names {
-            let reader = TraceReader(displayName: name, fileIndex: 0, symbols: SymbolTable(), classes: LockClassTable())
+            let reader = TraceReader(displayName: name, fileIndex: 0, symbols: SymbolTable())
             #expect(throws: Never.self, "\(name)") {
                 try reader.read(path: Repository.path("traces/\(name)"), schema: .v1, header: { _ in }, event: { _ in })
             }
@@ -202,7 +202,7 @@ import Testing
     ])
     func schemaErrorsNameTheirPlace(_ body: String, _ fragment: String) throws {
         let xml = "<?xml version=\"1.0\"?>\n<trace version=\"1\">\n<events>\n\(body)\n</events>\n</trace>\n"
-        let reader = TraceReader(displayName: "bad.xml", fileIndex: 0, symbols: SymbolTable(), classes: LockClassTable())
+        let reader = TraceReader(displayName: "bad.xml", fileIndex: 0, symbols: SymbolTable())
         do {
             try reader.read(bytes: Array(xml.utf8), schema: .v1, header: { _ in }, event: { _ in })
             Issue.record("accepted: \(body)")
@@ -215,7 +215,7 @@ import Testing
 
     @Test func extensionsPassValidation() throws {
         let xml = "<?xml version=\"1.0\"?>\n<trace version=\"1\" x-tool=\"perf\">\n<events>\n<x-marker cpu=\"0\"><x-inner/></x-marker>\n<acquire cpu=\"0\" lock=\"A\" x-note=\"n\"/>\n</events>\n</trace>\n"
-        let reader = TraceReader(displayName: "x.xml", fileIndex: 0, symbols: SymbolTable(), classes: LockClassTable())
+        let reader = TraceReader(displayName: "x.xml", fileIndex: 0, symbols: SymbolTable())
         var count = 0
         try reader.read(bytes: Array(xml.utf8), schema: .v1, header: { _ in }, event: { _ in count += 1 })
         #expect(count == 1)
