@@ -38,8 +38,16 @@ struct TraceDecoder {
     /// Whether the decoder is inside an `x-` extension element, where anything goes.
     var isInExtension: Bool { extensionDepth > 0 }
 
+    /// How deep `x-` extension elements may nest: deeper is a nesting bomb, not a trace.
+    static let maximumExtensionDepth = 256
+
     /// Enters an `x-` extension element, whose subtree is ignored.
-    mutating func enterExtension() { extensionDepth += 1 }
+    mutating func enterExtension() throws(DecodeFailure) {
+        extensionDepth += 1
+        if extensionDepth > Self.maximumExtensionDepth {
+            throw DecodeFailure("x- extension elements nested more than \(Self.maximumExtensionDepth) deep")
+        }
+    }
 
     func unknownElement(_ name: String) -> DecodeFailure {
         DecodeFailure("unknown element <\(name)>; expected \(expectedChildren(of: stack.last!))")

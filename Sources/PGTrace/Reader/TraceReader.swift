@@ -213,7 +213,11 @@ private final class ParserState {
         _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
     ) {
         if decoder.isInExtension || (prefix == nil && isExtension(localname)) {
-            decoder.enterExtension()
+            do {
+                try decoder.enterExtension()
+            } catch {
+                fail(error.message)
+            }
             return
         }
         var tagLine: Int32 = 0
