@@ -11,7 +11,8 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
     public var observedEvents: ObservedEvents { [.acquisitions, .ipiEvents] }
 
     public static let pseudoLockName = "(hardirqs off)"
-    private let graph: LockGraph
+    /// The graph also holds this checker as an observer; unowned breaks the cycle.
+    private unowned let graph: LockGraph
     private let context: CheckerContext
     /// Whether any lock waits for the region yet; until then no cycle can pass through it.
     private var hasWaits = false
