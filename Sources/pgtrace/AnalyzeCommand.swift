@@ -32,8 +32,15 @@ struct AnalyzeCommand: ParsableCommand {
     func run() throws {
         let analysis = Analysis(options: AnalysisOptions(maxDepth: maxDepth))
         let progress = Progress.make(quiet: quiet)
-        defer { progress?.finish() }
-        try analysis.analyze(files.map(Analysis.Source.file), progress: progress?.update)
+        let sources = try files.map { file -> Analysis.Source in
+            let (path, name) = try spooled(file)
+            return .file(path: path, displayName: name)
+        }
+        try analysis.analyze(sources, progress: progress?.update)
+        progress?.finish()
+        for (file, summary) in analysis.imports {
+            if let report = summary.report { printError("pgtrace: \(file): \(report)") }
+        }
         let result = AnalysisReport(analysis)
         switch format {
         case .text: try report.emit(TextReporter().render(result))

@@ -10,26 +10,31 @@ struct PGTraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pgtrace",
         abstract: "Replay kernel lock and page-table traces and report the locking bugs in them.",
-        subcommands: [AnalyzeCommand.self, GraphCommand.self, LintCommand.self, ValidateCommand.self],
+        subcommands: [AnalyzeCommand.self, GraphCommand.self, LintCommand.self, ValidateCommand.self, ImportCommand.self],
         defaultSubcommand: nil)
 
     static func main() {
+        func exit(_ code: Int32) -> Never {
+            for path in spooledFiles { try? FileManager.default.removeItem(atPath: path) }
+            Foundation.exit(code)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
+            exit(0)
         } catch let error as TraceInputError {
             printError(error.description)
-            Foundation.exit(2)
+            exit(2)
         } catch let error as ExitCode {
-            Foundation.exit(error.rawValue)
+            exit(error.rawValue)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
                 print(fullMessage(for: error))
-                Foundation.exit(0)
+                exit(0)
             }
             printError(fullMessage(for: error))
-            Foundation.exit(2)
+            exit(2)
         }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One run of pgtrace over one or more traces: reads each in turn through the replay engine
 /// and its checkers. Lock classes and the lock-order graph span all the traces, as lockdep's
 /// graph spans every execution it saw; the machine state starts afresh with each trace.
@@ -78,6 +80,7 @@ public final class Analysis {
         for source in sources { _ = context.addFile(source.displayName) }
         let symbols = self.symbols
         let schema = options.validatesSchema ? TraceSchema.v1 : nil
+        let importOptions = options.importOptions
         let pipeline = TracePipeline()
         pipeline.start { sink in
             for (offset, source) in sources.enumerated() {
@@ -85,6 +88,10 @@ public final class Analysis {
                 try sink.begin(file: first + offset)
                 let reader = TraceReader(displayName: name, fileIndex: first + offset, symbols: symbols)
                 switch source {
+                case .file(let path, _) where path != "-" && TraceReader.isTextTrace(path: path):
+                    let importer = TraceImporter(path: path, displayName: name, options: importOptions)
+                    defer { self.recordImport(name, importer.summary) }
+                    try reader.read(chunks: try importer.chunks(), header: sink.header, event: sink.event)
                 case .file(let path, _):
                     try reader.read(
                         path: path, schema: schema,
@@ -106,6 +113,7 @@ public final class Analysis {
                 case .header(let header):
                     let file = context.files[header.fileIndex]
                     try declareClasses(header, file: file)
+                    for note in header.notes { context.note("\(file): \(note)", evidence: nil) }
                     engine = ReplayEngine(
                         header: header, fileName: file, classes: classes, symbols: symbols,
                         defaultListLock: defaultListLock, observers: checkers)
@@ -130,6 +138,16 @@ public final class Analysis {
         }
         pipeline.join()
         if let readFailure { throw readFailure }
+    }
+
+    /// What importing each text trace left out (written by the reading thread, read after).
+    public private(set) var imports: [(file: String, summary: TraceImporter.Summary)] = []
+    private let importLock = NSLock()
+
+    private func recordImport(_ file: String, _ summary: TraceImporter.Summary) {
+        importLock.lock()
+        imports.append((file, summary))
+        importLock.unlock()
     }
 
     /// Applies a trace's `<classes>`: one class has one type across every trace analysed.

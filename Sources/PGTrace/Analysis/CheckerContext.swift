@@ -28,7 +28,7 @@ public final class CheckerContext {
         findings.append(finding)
     }
 
-    public func note(_ message: String, evidence: Evidence) {
+    public func note(_ message: String, evidence: Evidence?) {
         notes.append(AnalysisNote(message: message, evidence: evidence))
     }
 
@@ -64,6 +64,8 @@ public struct AnalysisOptions: Sendable {
     public var validatesSchema = false
     /// The intended lock hierarchy (`--policy`).
     public var policy: LockPolicy?
+    /// How text traces (ftrace, trace-cmd, perf) are imported.
+    public var importOptions = TraceImporter.Options()
 
     public init(maxDepth: Int = 48, validatesSchema: Bool = false, policy: LockPolicy? = nil) {
         self.maxDepth = maxDepth
@@ -75,5 +77,6 @@ public struct AnalysisOptions: Sendable {
 /// A remark on a trace that is not a finding and never fails a run.
 public struct AnalysisNote: Hashable, Sendable {
     public var message: String
-    public var evidence: Evidence
+    /// The event the note is about, if it is about one.
+    public var evidence: Evidence?
 }

@@ -65,6 +65,28 @@ public final class TraceReader {
         }
     }
 
+    /// Reads a trace produced on the fly, chunk by chunk (an import of a text trace).
+    public func read(
+        chunks: () throws -> ArraySlice<UInt8>?,
+        schema: TraceSchema? = nil,
+        header: (TraceHeader) throws -> Void,
+        event: (Event) throws -> Void
+    ) throws {
+        try parse(schema: schema, header: header, event: event, nextChunk: chunks)
+    }
+
+    /// Whether the file at `path` starts like a text trace (ftrace, trace-cmd, perf) rather
+    /// than XML. Reads its first bytes only.
+    public static func isTextTrace(path: String) -> Bool {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 512)
+        let count = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return false }
+        return TraceImporter.isTextTrace(bytes[0..<count])
+    }
+
     /// Reads a trace held in memory (tests, and tools that build traces on the fly).
     public func read(
         bytes: [UInt8],

@@ -8,7 +8,7 @@ public struct JSONReporter {
     public func render(_ report: AnalysisReport) -> String {
         let document = Document(
             findings: report.findings.map(FindingJSON.init),
-            notes: report.notes.map { NoteJSON(message: $0.message, location: LocationJSON($0.evidence)) },
+            notes: report.notes.map { NoteJSON(message: $0.message, location: $0.evidence.map(LocationJSON.init)) },
             summary: Summary(
                 traces: report.files, events: report.eventCount,
                 errors: report.findings.filter { $0.severity == .error }.count,
@@ -159,7 +159,7 @@ public struct JSONReporter {
 
     private struct NoteJSON: Encodable {
         var message: String
-        var location: LocationJSON
+        var location: LocationJSON?
     }
 
     private struct GraphJSON: Encodable {

@@ -10,7 +10,8 @@ public struct TextReporter {
             out += "\n"
         }
         for note in report.notes {
-            out += "note: \(note.message)\n      \(describe(note.evidence))\n"
+            out += "note: \(note.message)\n"
+            if let evidence = note.evidence { out += "      \(describe(evidence))\n" }
         }
         if !report.notes.isEmpty { out += "\n" }
         let errors = report.findings.filter { $0.severity == .error }.count

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import PGTrace
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Turn ftrace, trace-cmd report or perf script output into a trace in format v1.",
+        discussion: """
+            Each event of input line N lands on output line N, so findings on the imported trace \
+            point at the kernel's own lines. Events pgtrace does not use are skipped and counted on \
+            standard error; lost-event lines become <meta> notes.
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case ftrace
+        case traceCmd = "trace-cmd"
+        case perf
+
+        var format: TextTraceFormat {
+            switch self {
+            case .ftrace: return .ftrace
+            case .traceCmd: return .traceCmd
+            case .perf: return .perf
+            }
+        }
+    }
+
+    @Argument(help: "Text traces (- reads standard input).")
+    var files: [String]
+
+    @Option(name: .long, help: "The input format: ftrace, trace-cmd or perf (detected when not given).")
+    var from: Format?
+
+    @Option(name: [.short, .long], help: "Write the trace here instead of standard output (one input only).")
+    var output: String?
+
+    @Flag(name: .long, help: "Keep lock names as lockdep printed them (no &(&X)->rlock → &X).")
+    var rawNames = false
+
+    @Flag(name: .long, help: "Skip and count lines that cannot be parsed instead of stopping.")
+    var lenient = false
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("give at least one text trace") }
+        guard output == nil || files.count == 1 else {
+            throw ValidationError("--output takes one input; import several into several files one by one")
+        }
+    }
+
+    func run() throws {
+        let options = TraceImporter.Options(format: from?.format, rawNames: rawNames, lenient: lenient)
+        for file in files {
+            let (path, name) = try spooled(file)
+            let importer = TraceImporter(path: path, displayName: name, options: options)
+            var text = ""
+            try importer.convert { text += $0 }
+            try ReportOptions.write(text, to: output)
+            if let report = importer.summary.report { printError("pgtrace import: \(name): \(report)") }
+        }
+    }
+}
+
+/// Standard input copied to a temporary file: importing reads a trace twice.
+func spooled(_ file: String) throws -> (path: String, name: String) {
+    guard file == "-" else { return (file, file) }
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-stdin-\(getpid())").path
+    FileManager.default.createFile(atPath: path, contents: nil)
+    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    while true {
+        let chunk = FileHandle.standardInput.readData(ofLength: 1 << 16)
+        if chunk.isEmpty { break }
+        out.write(chunk)
+    }
+    try out.close()
+    spooledFiles.append(path)
+    return (path, "<stdin>")
+}
+
+nonisolated(unsafe) var spooledFiles: [String] = []
