@@ -9,6 +9,8 @@ struct EventTranslator {
         var irqsOff = false
         var bhOff = false
         var frames: [Frame] = []
+        /// The irq state each frame found at its entry, restored at its exit (as the replay does).
+        var saved: [Bool] = []
         /// Locks taken and not yet released in each frame (index 0: the task), so that an
         /// irq is never closed over a lock it still holds.
         var held: [Int] = [0]
@@ -48,9 +50,12 @@ struct EventTranslator {
         let explicitContext = ["irq_handler_entry", "irq_handler_exit", "softirq_entry", "softirq_exit"].contains(line.event)
         let explicitIrq = ["irq_disable", "irq_enable"].contains(line.event)
         if let flags = line.flags, flags.count >= 3 {
+            // Leave irq frames, then set the irq state, then enter frames: the order in which
+            // the kernel gets there.
             let characters = Array(flags)
-            if !explicitContext { syncContext(characters[2], &state, emit) }
+            if !explicitContext { syncContext(characters[2], &state, emit, entering: false) }
             if !explicitIrq { syncIrqs(characters[0], &state, emit) }
+            if !explicitContext { syncContext(characters[2], &state, emit, entering: true) }
         }
         var skipped = false
         let info = Substring(line.info)
@@ -90,8 +95,7 @@ struct EventTranslator {
         case "irq_handler_entry":
             if state.frames.last != .hardirq {
                 emit("hardirq-enter", Self.field(info, "irq").map { [("irq", $0)] } ?? [])
-                state.frames.append(.hardirq)
-                state.held.append(0)
+                enter(.hardirq, &state)
             }
         case "irq_handler_exit":
             closeFrame(.hardirq, &state, emit)
@@ -100,8 +104,7 @@ struct EventTranslator {
                 let vector = info.split(separator: " ").first { $0.hasPrefix("[action=") }
                     .map { String($0.dropFirst(8).dropLast()) } ?? Self.field(info, "vec") ?? "softirq"
                 emit("softirq-enter", [("vec", vector)])
-                state.frames.append(.softirq)
-                state.held.append(0)
+                enter(.softirq, &state)
             }
         case "softirq_exit":
             closeFrame(.softirq, &state, emit)
@@ -160,7 +163,9 @@ struct EventTranslator {
 
     /// Follows the flags' irq context: 'h' hardirq, 's' softirq, 'H' hardirq in a softirq,
     /// 'z'/'Z' NMI (as a hardirq), '.' task.
-    private func syncContext(_ flag: Character, _ state: inout CPU, _ emit: (String, [(String, String)], String?) -> Void) {
+    private func syncContext(
+        _ flag: Character, _ state: inout CPU, _ emit: (String, [(String, String)], String?) -> Void, entering: Bool
+    ) {
         let wanted: [Frame]
         switch flag {
         case ".": wanted = []
@@ -171,20 +176,20 @@ struct EventTranslator {
         }
         var common = 0
         while common < min(wanted.count, state.frames.count), wanted[common] == state.frames[common] { common += 1 }
-        // Leave what is no longer running (unless it still holds a lock: then the trace
-        // lost its release, and closing the frame would be a lie).
-        while state.frames.count > common {
-            guard state.held.last == 0 else { return }
-            let frame = state.frames.removeLast()
-            state.held.removeLast()
-            emit(frame == .hardirq ? "hardirq-exit" : "softirq-exit", [], nil)
-            if frame == .hardirq { state.irqsOff = false }
+        if !entering {
+            // Leave what is no longer running (unless it still holds a lock: then the trace
+            // lost its release, and closing the frame would be a lie).
+            while state.frames.count > common {
+                guard state.held.last == 0 else { return }
+                emit(state.frames.last == .hardirq ? "hardirq-exit" : "softirq-exit", [], nil)
+                exit(&state)
+            }
+            return
         }
+        guard state.frames.count == common else { return }
         for frame in wanted[common...] {
             emit(frame == .hardirq ? "hardirq-enter" : "softirq-enter", [], nil)
-            state.frames.append(frame)
-            state.held.append(0)
-            if frame == .hardirq { state.irqsOff = true }
+            enter(frame, &state)
         }
     }
 
@@ -208,10 +213,21 @@ struct EventTranslator {
 
     private mutating func closeFrame(_ frame: Frame, _ state: inout CPU, _ emit: (String, [(String, String)], String?) -> Void) {
         guard state.frames.last == frame, state.held.last == 0 else { return }
+        emit(frame == .hardirq ? "hardirq-exit" : "softirq-exit", [], nil)
+        exit(&state)
+    }
+
+    private func enter(_ frame: Frame, _ state: inout CPU) {
+        state.saved.append(state.irqsOff)
+        state.frames.append(frame)
+        state.held.append(0)
+        if frame == .hardirq { state.irqsOff = true }
+    }
+
+    private func exit(_ state: inout CPU) {
         state.frames.removeLast()
         state.held.removeLast()
-        emit(frame == .hardirq ? "hardirq-exit" : "softirq-exit", [], nil)
-        if frame == .hardirq { state.irqsOff = false }
+        state.irqsOff = state.saved.removeLast()
     }
 
     /// Old kernels wrap a spinlock's class as `&(&X)->rlock` (and split pte locks as
@@ -242,7 +258,11 @@ struct EventTranslator {
 
     /// A cpumask as the kernel prints it ("0-3,6" or a hex mask "0000000f") to "0,1,2,3,6".
     static func cpuList(_ mask: String) -> String? {
-        if mask.allSatisfy({ $0.isNumber || $0 == "," || $0 == "-" }) {
+        // A bitmask prints as 32-bit hex groups ("00000000,00000006"); a list as "0-3,6".
+        let groups = mask.split(separator: ",")
+        let isHex = groups.allSatisfy { $0.count == 8 && $0.allSatisfy(\.isHexDigit) }
+            || mask.contains { "abcdefABCDEF".contains($0) }
+        if !isHex, mask.allSatisfy({ $0.isNumber || $0 == "," || $0 == "-" }) {
             var cpus: [Int] = []
             for part in mask.split(separator: ",") {
                 let bounds = part.split(separator: "-").compactMap { Int($0) }

@@ -36,6 +36,20 @@ public struct TraceLine: Sendable, Equatable {
     public var system: String?
     public var info: String
 
+    public init(
+        command: String, pid: Int, cpu: Int, flags: String?, timestamp: Int64, event: String, system: String?,
+        info: String
+    ) {
+        self.command = command
+        self.pid = pid
+        self.cpu = cpu
+        self.flags = flags
+        self.timestamp = timestamp
+        self.event = event
+        self.system = system
+        self.info = info
+    }
+
     var guessedFormat: TextTraceFormat {
         if system != nil { return .perf }
         return flags == nil ? .traceCmd : .ftrace

@@ -204,7 +204,8 @@ public final class TraceImporter {
         } else if number > 0 {
             throw error(1, "not a trace pgtrace knows: expected XML (format v1), ftrace, trace-cmd report or perf script output")
         }
-        cpus = max(declaredCPUs ?? 0, maxCPU + 1)
+        // Only a declared count: an IPI may name a cpu that logged nothing.
+        cpus = declaredCPUs.map { max($0, maxCPU + 1) } ?? 0
     }
 
     /// "CPU:3 [LOST 120 EVENTS]".

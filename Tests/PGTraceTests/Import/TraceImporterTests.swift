@@ -1,0 +1,194 @@
+import Foundation
+import PGTrace
+import Testing
+
+/// Importing kernel text traces: what becomes which event, what is said about what is lost,
+/// and the findings the events prove — the same as the equivalent hand-written XML.
+@Suite struct TraceImporterTests {
+    private func fixture(_ name: String) -> String { Repository.path("Tests/PGTraceTests/Fixtures/import/\(name)") }
+
+    private func temporary(_ text: String) throws -> String {
+        // Tests run in parallel: one file each.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-import-\(UUID().uuidString).txt").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    private func imported(_ path: String, options: TraceImporter.Options = .init()) throws -> (xml: String, summary: TraceImporter.Summary) {
+        let importer = TraceImporter(path: path, displayName: "t.txt", options: options)
+        var xml = ""
+        try importer.convert { xml += $0 }
+        return (xml, importer.summary)
+    }
+
+    private func findings(_ source: Analysis.Source) throws -> [String] {
+        let analysis = Analysis()
+        try analysis.analyze([source])
+        return analysis.findings.map { "\($0.rule.rawValue) \($0.locks.joined(separator: ","))" }
+    }
+
+    @Test func eachInputLineKeepsItsLineNumber() throws {
+        let (xml, summary) = try imported(fixture("thp-ipi-trace_pipe.txt"))
+        let lines = xml.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines[0].contains("<trace version=\"1\""))
+        #expect(lines[0].contains("<acquire cpu=\"0\" task=\"modprobe-3301\" t=\"812100001000\" lock=\"pgd_lock\" instance=\"00000000c0ffee01\"/>"))
+        #expect(lines[6].contains("<ipi-send cpu=\"1\" task=\"kswapd0-77\" t=\"812200002000\" targets=\"0\" wait=\"true\" reason=\"flush_tlb_func\" at=\"smp_call_function_many_cond+0x1a3/0x3e0\"/>"))
+        #expect(lines.count == 10)
+        #expect(summary.format == .ftrace && summary.events == 9 && summary.skipped.isEmpty)
+    }
+
+    @Test func theFlagsColumnGivesIrqStateAndContext() throws {
+        let text = """
+                      sh-1    [000] d....     1.000001: lock_acquire: 00000000000000a1 pgd_lock
+                      sh-1    [000] d.h..     1.000002: lock_acquire: 00000000000000a2 &desc->lock
+                      sh-1    [000] d.h..     1.000003: lock_release: 00000000000000a2 &desc->lock
+                      sh-1    [000] d....     1.000004: lock_release: 00000000000000a1 pgd_lock
+                      sh-1    [000] ..s..     1.000005: lock_acquire: 00000000000000a3 &base->lock
+                      sh-1    [000] ..s..     1.000006: lock_release: 00000000000000a3 &base->lock
+                      sh-1    [000] b....     1.000007: lock_acquire: 00000000000000a4 &sk->sk_lock.slock
+                      sh-1    [000] b....     1.000008: lock_release: 00000000000000a4 &sk->sk_lock.slock
+                      sh-1    [000] .....     1.000009: lock_acquire: 00000000000000a5 &p->pi_lock
+            """
+        let (xml, _) = try imported(try temporary(text))
+        let elements = xml.split(separator: "<").map { $0.split(separator: " ").first.map(String.init) ?? "" }
+            .filter { !["?xml", "trace", "events>", "/events>", "/trace>\n", "/trace>"].contains($0) }
+        #expect(elements == [
+            "irq-disable", "acquire", "hardirq-enter", "acquire", "release", "hardirq-exit", "release",
+            "irq-enable", "softirq-enter", "acquire", "release", "softirq-exit", "bh-disable", "acquire", "release",
+            "bh-enable", "acquire",
+        ])
+    }
+
+    @Test func withoutFlagsNoIrqStateIsInvented() throws {
+        let (xml, summary) = try imported(fixture("abba.perf-script.txt"))
+        #expect(summary.format == .perf)
+        #expect(!xml.contains("irq-disable") && !xml.contains("irq-enable") && !xml.contains("hardirq"))
+        #expect(xml.contains("<softirq-enter cpu=\"1\" task=\"kworker/1:1-77\" t=\"50000007000\" vec=\"TIMER\"/>"))
+        #expect(xml.contains("<contended cpu=\"1\" task=\"bash-2001\" t=\"50000002000\" lock=\"pgd_lock\" instance=\"0xffffffff82a4c2d8\"/>"))
+        #expect(summary.skipped == ["lock_acquired": 1])
+    }
+
+    @Test func lockNamesAreNormalizedUnlessRaw() throws {
+        let text = "  a-1 [000] ....1 1.0: lock_acquire: 00000000000000a1 &(&mm->page_table_lock)->rlock\n  a-1 [000] ....2 1.1: lock_acquire: 00000000000000a2 try read &(ptlock_ptr(page))->rlock\n"
+        let path = try temporary(text)
+        let (xml, _) = try imported(path)
+        #expect(xml.contains("lock=\"&amp;mm-&gt;page_table_lock\""))
+        #expect(xml.contains("lock=\"ptlock_ptr(page)\" instance=\"00000000000000a2\" mode=\"recursive-read\" try=\"true\""))
+        let (raw, _) = try imported(path, options: TraceImporter.Options(rawNames: true))
+        #expect(raw.contains("lock=\"&amp;(&amp;mm-&gt;page_table_lock)-&gt;rlock\""))
+    }
+
+    @Test func everyEventKindIsTranslated() throws {
+        let text = """
+            # tracer: nop
+            #
+            # entries-in-buffer/entries-written: 20/20   #P:4
+              k-1 [000] d..1. 1.000001: irq_disable: caller=_raw_spin_lock_irqsave+0x4d/0x60 parent=0x0
+              k-1 [000] d..1. 1.000002: ipi_send_cpu: cpu=2 callsite=generic_exec_single+0x3c/0x110 callback=tlb_remove_table_smp_sync+0x0/0x10
+              k-1 [000] d..1. 1.000003: csd_queue_cpu: cpu=3 callsite=smp_call_function_single+0xd1/0x1a0 func=do_sync_core csd=00000000b6c4a7e2
+              k-1 [000] d..1. 1.000004: ipi_raise: target_mask=00000000,00000006 (Function call interrupts)
+              k-1 [000] d..1. 1.000005: tlb_flush: pages:-1 reason:remote ipi send (4)
+              k-1 [000] d..1. 1.000006: tlb_flush: pages:1 reason:local mm shootdown (3)
+              k-1 [000] d..1. 1.000007: xen_mmu_pgd_pin: mm 000000008f0d2b1c pgd 00000000a1b2c3d4
+              k-1 [000] d..1. 1.000008: xen_mmu_alloc_ptpage: mm 000000008f0d2b1c  pfn 1a2b3  level 3  pinned
+              k-1 [000] d..1. 1.000009: xen_mmu_release_ptpage: pfn 1a2b3  level 3  pinned
+              k-1 [000] d..1. 1.000010: xen_mmu_flush_tlb_multi: ncpus 2 mm 000000008f0d2b1c addr 7f0000000000, end 7f0000001000
+              k-1 [000] d..1. 1.000011: xen_mmu_flush_tlb_one_user: addr 7f0000000000
+              k-1 [000] d..1. 1.000012: xen_mmu_pgd_unpin: mm 000000008f0d2b1c pgd 00000000a1b2c3d4
+              k-1 [000] ..... 1.000013: irq_enable: caller=_raw_spin_unlock_irqrestore+0x2e/0x50 parent=0x0
+              k-1 [000] ..... 1.000014: ipi_entry: (Function call interrupts)
+              k-1 [000] ..... 1.000015: csd_function_entry: func=do_sync_core, csd=00000000b6c4a7e2
+            """
+        let (xml, summary) = try imported(try temporary(text))
+        for expected in [
+            "<irq-disable cpu=\"0\" task=\"k-1\" t=\"1000001000\" at=\"_raw_spin_lock_irqsave+0x4d/0x60\"/>",
+            "targets=\"2\" wait=\"true\" reason=\"tlb_remove_table_smp_sync\"",
+            "targets=\"3\" wait=\"true\" reason=\"do_sync_core\"",
+            "targets=\"1,2\" wait=\"false\" reason=\"Function call interrupts\"",
+            "<tlb-flush cpu=\"0\" task=\"k-1\" t=\"1000005000\" targets=\"others\" mode=\"ipi\" wait=\"true\"/>",
+            "<pin cpu=\"0\" task=\"k-1\" t=\"1000007000\" page=\"pgd:00000000a1b2c3d4\" level=\"pgd\"/>",
+            "<set-ro cpu=\"0\" task=\"k-1\" t=\"1000008000\" page=\"pfn:1a2b3\" level=\"pte\"/><pin cpu=\"0\" task=\"k-1\" t=\"1000008000\" page=\"pfn:1a2b3\" level=\"pte\"/>",
+            "<unpin cpu=\"0\" task=\"k-1\" t=\"1000009000\" page=\"pfn:1a2b3\" level=\"pte\"/><set-rw",
+            "<tlb-flush cpu=\"0\" task=\"k-1\" t=\"1000010000\" targets=\"others\" mode=\"hypercall\"/>",
+            "<tlb-flush cpu=\"0\" task=\"k-1\" t=\"1000011000\" targets=\"local\" mode=\"hypercall\"/>",
+            "<unpin cpu=\"0\" task=\"k-1\" t=\"1000012000\" page=\"pgd:00000000a1b2c3d4\" level=\"pgd\"/>",
+            "<irq-enable cpu=\"0\" task=\"k-1\" t=\"1000013000\" at=\"_raw_spin_unlock_irqrestore+0x2e/0x50\"/>",
+        ] {
+            #expect(xml.contains(expected), "\(expected)")
+        }
+        #expect(xml.contains("cpus=\"4\""))
+        #expect(summary.skipped == ["tlb_flush": 1, "ipi_entry": 1, "csd_function_entry": 1])
+        // And the result is a valid trace.
+        let reader = TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable())
+        try reader.read(bytes: Array(xml.utf8), schema: .v1, header: { _ in }, event: { _ in })
+    }
+
+    @Test func lostEventsBecomeNotesAndTheAnalysisSaysSo() throws {
+        let text = "  a-1 [000] ....1 1.0: lock_acquire: 00000000000000a1 A\nCPU:0 [LOST 42 EVENTS]\n##### CPU 1 buffer started ####\n  a-1 [000] ....1 1.1: lock_release: 00000000000000a1 A\n"
+        let path = try temporary(text)
+        let (xml, summary) = try imported(path)
+        #expect(xml.contains("<meta><note text=\"cpu 0 lost 42 events (line 2): findings may be incomplete\"/></meta>"))
+        #expect(summary.lostEvents.map(\.count) == [42])
+        #expect(summary.report?.contains("the trace lost 42 events (findings may be incomplete)") == true)
+        let analysis = Analysis()
+        try analysis.analyze([.file(path: path, displayName: "lost.txt")])
+        #expect(analysis.notes.map(\.message) == ["lost.txt: cpu 0 lost 42 events (line 2): findings may be incomplete"])
+    }
+
+    @Test func anUnparseableLineIsAnErrorAtItsLineOrSkippedWhenLenient() throws {
+        let text = "  a-1 [000] ....1 1.0: lock_acquire: 00000000000000a1 A\nthis line is garbage\n  a-1 [000] ....1 1.1: lock_release: 00000000000000a1 A\n"
+        let path = try temporary(text)
+        do {
+            _ = try imported(path)
+            Issue.record("garbage accepted")
+        } catch let error as TraceInputError {
+            #expect(error.description.hasPrefix("t.txt:2:1: error: cannot parse this ftrace line: 'this line is garbage'"))
+        }
+        let (xml, summary) = try imported(path, options: TraceImporter.Options(lenient: true))
+        #expect(summary.unparseable == 1 && xml.contains("<release"))
+    }
+
+    // MARK: Findings, against the equivalent hand-written XML
+
+    private func handWritten(_ events: String) -> Analysis.Source {
+        .bytes(Array("<?xml version=\"1.0\"?>\n<trace version=\"1\"><events>\n\(events)\n</events></trace>\n".utf8), displayName: "hand.xml")
+    }
+
+    @Test func aTracePipeCaptureOfTheTHPDeadlock() throws {
+        let imported = try findings(.file(path: fixture("thp-ipi-trace_pipe.txt"), displayName: "t.txt"))
+        let hand = try findings(handWritten("""
+            <irq-disable cpu="0"/><acquire cpu="0" lock="pgd_lock"/><acquire cpu="0" lock="&amp;mm-&gt;page_table_lock"/>
+            <release cpu="0" lock="&amp;mm-&gt;page_table_lock"/><release cpu="0" lock="pgd_lock"/><irq-enable cpu="0"/>
+            <acquire cpu="1" lock="&amp;mm-&gt;page_table_lock"/><ipi-send cpu="1" targets="0" wait="true"/><release cpu="1" lock="&amp;mm-&gt;page_table_lock"/>
+            """))
+        #expect(imported == ["ipi-deadlock &mm->page_table_lock"])
+        #expect(imported == hand)
+    }
+
+    @Test func aTraceCmdReportOfPgdFreeInAnIrq() throws {
+        let imported = try findings(.file(path: fixture("pgd-free-in-irq.trace-cmd.txt"), displayName: "t.txt"))
+        let hand = try findings(handWritten("""
+            <acquire cpu="0" lock="pgd_lock"/><acquire cpu="0" lock="&amp;mm-&gt;page_table_lock"/>
+            <release cpu="0" lock="&amp;mm-&gt;page_table_lock"/><release cpu="0" lock="pgd_lock"/>
+            <hardirq-enter cpu="1" irq="19"/><acquire cpu="1" lock="pgd_lock"/><release cpu="1" lock="pgd_lock"/><hardirq-exit cpu="1"/>
+            """))
+        #expect(imported == ["irq-inconsistent pgd_lock"])
+        #expect(imported == hand)
+    }
+
+    @Test func aPerfScriptOfAnABBA() throws {
+        let imported = try findings(.file(path: fixture("abba.perf-script.txt"), displayName: "t.txt"))
+        #expect(imported == ["circular-dependency pgd_lock,&mm->page_table_lock"])
+    }
+
+    @Test func cleanCapturesStayClean() throws {
+        let text = """
+              a-1 [000] d..1. 1.000001: lock_acquire: 00000000000000a1 pgd_lock
+              a-1 [000] d..2. 1.000002: lock_acquire: 00000000000000a2 &(&mm->page_table_lock)->rlock
+              a-1 [000] d..2. 1.000003: lock_release: 00000000000000a2 &(&mm->page_table_lock)->rlock
+              a-1 [000] d..1. 1.000004: lock_release: 00000000000000a1 pgd_lock
+              a-1 [000] ..... 1.000005: ipi_send_cpumask: cpumask=1 callsite=on_each_cpu_cond_mask+0x24/0x40 callback=flush_tlb_func+0x0/0x1c0
+            """
+        #expect(try findings(.file(path: try temporary(text), displayName: "c.txt")).isEmpty)
+    }
+}
