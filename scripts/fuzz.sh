@@ -11,8 +11,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
 scratch=$PWD/.build-fuzz
-swift build --package-path Fuzz --scratch-path "$scratch" -c debug --product pgtrace-fuzz \
-    -Xswiftc -sanitize=fuzzer,address >/dev/null
+mkdir -p "$scratch"
+if ! swift build --package-path Fuzz --scratch-path "$scratch" -c debug --product pgtrace-fuzz \
+    -Xswiftc -sanitize=fuzzer,address >"$scratch/build.log" 2>&1; then
+    grep -E "error:" "$scratch/build.log" | grep -v "Cannot export" | head -20
+    echo "fuzz: the fuzz target did not build (full log in $scratch/build.log)"
+    exit 1
+fi
 binary=$(swift build --package-path Fuzz --scratch-path "$scratch" -c debug --show-bin-path)/pgtrace-fuzz
 corpus=$scratch/corpus
 mkdir -p "$corpus" "$scratch/artifacts"

@@ -1,10 +1,13 @@
 #ifndef PGTRACE_CLIBXML2_SHIM_H
 #define PGTRACE_CLIBXML2_SHIM_H
 
+#include <string.h>
+/* glibc has memrchr, but declares it only under _GNU_SOURCE, which must not leak into the
+   other modules that include the system headers. */
+extern void *memrchr(const void *s, int c, size_t n);
+
 /* libxml2 may be built with ICU, whose headers clash with the copy inside Foundation.
    pgtrace never touches libxml2's ICU converters, so hide them. */
-#define _GNU_SOURCE
-#include <string.h>
 #include <libxml/xmlversion.h>
 #undef LIBXML_ICU_ENABLED
 
