@@ -127,7 +127,7 @@ struct EventTranslator {
         case "tlb_flush":
             // reason 1/4 (remote shootdown, remote ipi send): the native flush waits for every
             // target; local flushes touch no other cpu.
-            if info.contains("remote ipi send") || info.hasSuffix("(4)") {
+            if info.lowercased().contains("remote ipi send") || info.hasSuffix("(4)") {
                 emit("tlb-flush", [("targets", "others"), ("mode", "ipi"), ("wait", "true")])
             } else {
                 skipped = true

@@ -105,6 +105,10 @@ public struct TraceLine: Sendable, Equatable {
         let trimmed = text.drop { $0 == " " }
         guard let colon = trimmed.firstIndex(of: ":"), let timestamp = nanoseconds(trimmed[..<colon]) else { return nil }
         var after = trimmed[trimmed.index(after: colon)...].drop { $0 == " " }
+        // The function tracer's "sys_close <-system_call_fastpath": no event, a call.
+        if after.contains("<-"), after.firstIndex(of: ":").map({ after[..<$0].contains(" ") }) ?? true {
+            return (flags, timestamp, "function", nil, String(after))
+        }
         guard let end = after.firstIndex(of: ":") else { return nil }
         var event = after[..<end]
         var system: Substring?

@@ -35,7 +35,8 @@ public final class TraceImporter {
         /// Events of kinds pgtrace does not use, by name.
         public var skipped: [String: Int] = [:]
         public var unparseable = 0
-        public var lostEvents: [(cpu: Int, count: Int, line: Int)] = []
+        /// Lost-event lines: the cpu, how many (nil when the kernel did not count), the line.
+        public var lostEvents: [(cpu: Int, count: Int?, line: Int)] = []
 
         /// One line for standard error, or nil if nothing was left out.
         public var report: String? {
@@ -48,8 +49,10 @@ public final class TraceImporter {
             }
             if unparseable > 0 { parts.append("skipped \(unparseable) unparseable line\(unparseable == 1 ? "" : "s")") }
             if !lostEvents.isEmpty {
-                let lost = lostEvents.reduce(0) { $0 + $1.count }
-                parts.append("the trace lost \(lost) event\(lost == 1 ? "" : "s") (findings may be incomplete)")
+                let counted = lostEvents.compactMap(\.count)
+                let lost = counted.reduce(0, +)
+                let amount = counted.count == lostEvents.count ? "\(lost) event\(lost == 1 ? "" : "s")" : "events"
+                parts.append("the trace lost \(amount) (findings may be incomplete)")
             }
             return parts.isEmpty ? nil : parts.joined(separator: "; ")
         }
@@ -152,7 +155,8 @@ public final class TraceImporter {
         if !summary.lostEvents.isEmpty {
             text += "<meta>"
             for lost in summary.lostEvents {
-                text += "<note text=\"cpu \(lost.cpu) lost \(lost.count) events (line \(lost.line)): findings may be incomplete\"/>"
+                let amount = lost.count.map { "\($0) events" } ?? "events"
+                text += "<note text=\"cpu \(lost.cpu) lost \(amount) (line \(lost.line)): findings may be incomplete\"/>"
             }
             text += "</meta>"
         }
@@ -208,12 +212,11 @@ public final class TraceImporter {
         cpus = declaredCPUs.map { max($0, maxCPU + 1) } ?? 0
     }
 
-    /// "CPU:3 [LOST 120 EVENTS]".
-    static func lostEvents(_ text: Substring) -> (cpu: Int, count: Int)? {
+    /// "CPU:3 [LOST 120 EVENTS]", or "CPU:3 [LOST EVENTS]" when the kernel did not count.
+    static func lostEvents(_ text: Substring) -> (cpu: Int, count: Int?)? {
         guard let colon = text.firstIndex(of: ":"), let cpu = Int(text[text.index(after: colon)...].prefix(while: \.isNumber)),
             let range = text.range(of: "[LOST ")
         else { return nil }
-        let count = Int(text[range.upperBound...].prefix(while: \.isNumber)) ?? 0
-        return (cpu, count)
+        return (cpu, Int(text[range.upperBound...].prefix(while: \.isNumber)))
     }
 }

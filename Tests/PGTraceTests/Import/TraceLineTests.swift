@@ -52,3 +52,26 @@ import Testing
         #expect(detect(["hello", "world"]) == nil)
     }
 }
+
+/// Lines as real kernels printed them (kernel documentation, LKML and public captures; see
+/// Fixtures/import/README.md for where each comes from).
+@Suite struct RealTraceLineTests {
+    @Test(arguments: [
+        // Old 4-char flags with need-resched 'N', Documentation-era 5-wide pid.
+        ("          <idle>-0       [000] dN.1    56.916925: ipi_exit: (Rescheduling interrupts)", "<idle>", 0, 0, "dN.1", "ipi_exit", "(Rescheduling interrupts)"),
+        // New 5-char flags, softirq context.
+        ("          <idle>-0       [003] ..s1.   314.011428: tasklet_entry: tasklet=0xffffa01ef8db2740 function=tcp_tasklet_func", "<idle>", 0, 3, "..s1.", "tasklet_entry", "tasklet=0xffffa01ef8db2740 function=tcp_tasklet_func"),
+        // A TGID column, 5 wide.
+        ("     kworker/3:2-27891 (27891) [003] d... 240338.934671: timer_start: timer=00000000d643debd function=delayed_work_timer_fn expires=4535008893 [timeout=1981] cpu=3 idx=186 flags=I", "kworker/3:2", 27891, 3, "d...", "timer_start", "timer=00000000d643debd function=delayed_work_timer_fn expires=4535008893 [timeout=1981] cpu=3 idx=186 flags=I"),
+        ("           <...>-976   (  922) [003] d..4  1507.655130: sched_wakeup: comm=ndroid.systemui pid=2217 prio=110 target_cpu=002", "<...>", 976, 3, "d..4", "sched_wakeup", "comm=ndroid.systemui pid=2217 prio=110 target_cpu=002"),
+        // The function tracer, with an unknown TGID.
+        ("           <...>-13267   (-------) [034] d... 6368755.192329: check_cfs_rq_runtime <-put_prev_entity", "<...>", 13267, 34, "d...", "function", "check_cfs_rq_runtime <-put_prev_entity"),
+        // ftrace with irq-info off: no flags column.
+        ("           <...>-2677  [001]   840.928410: shrink_slab: shrink_icache_memory before=0 after=0", "<...>", 2677, 1, nil, "shrink_slab", "shrink_icache_memory before=0 after=0"),
+    ] as [(String, String, Int, Int, String?, String, String)])
+    func realLine(_ text: String, _ command: String, _ pid: Int, _ cpu: Int, _ flags: String?, _ event: String, _ info: String) throws {
+        let line = try #require(TraceLine.parse(Substring(text), format: nil))
+        #expect(line.command == command && line.pid == pid && line.cpu == cpu)
+        #expect(line.flags == flags && line.event == event && line.info == info)
+    }
+}
