@@ -377,11 +377,16 @@ private let saxReference: referenceSAXFunc = { ctx, name in
     state(ctx).fail("undefined entity '&\(text(name));'")
 }
 
-private let saxStructuredError: xmlStructuredErrorFunc = { ctx, errorPointer in
-    guard let ctx, let error = errorPointer?.pointee else { return }
-    guard error.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
-    var message = error.message.map { String(cString: $0) } ?? "malformed XML"
+/// The text of a libxml2 error worth stopping for (not a warning), without its newline.
+private func errorText(_ error: xmlError) -> String? {
+    guard error.level.rawValue >= XML_ERR_ERROR.rawValue else { return nil }
+    var message = error.message.map { String(cString: $0) } ?? "invalid"
     while message.last == "\n" || message.last == " " { message.removeLast() }
+    return message
+}
+
+private let saxStructuredError: xmlStructuredErrorFunc = { ctx, errorPointer in
+    guard let ctx, let error = errorPointer?.pointee, let message = errorText(error) else { return }
     let parser = state(ctx)
     parser.fail(
         "malformed XML: \(message)",
@@ -420,10 +425,7 @@ private func forwardStart(
 }
 
 private let schemaError: xmlStructuredErrorFunc = { ctx, errorPointer in
-    guard let ctx, let error = errorPointer?.pointee else { return }
-    guard error.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
-    var message = error.message.map { String(cString: $0) } ?? "invalid"
-    while message.last == "\n" || message.last == " " { message.removeLast() }
+    guard let ctx, let error = errorPointer?.pointee, let message = errorText(error) else { return }
     let parser = state(ctx)
     var line: Int32 = 0
     var column: Int32 = 0

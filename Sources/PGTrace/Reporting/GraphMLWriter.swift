@@ -4,26 +4,7 @@ public struct GraphMLWriter {
     public init() {}
 
     /// Text escaped for XML character data and attribute values.
-    public static func escaped(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default:
-                // XML 1.0 cannot carry most control characters at all.
-                if let ascii = character.asciiValue, ascii < 0x20, ascii != 0x09, ascii != 0x0A, ascii != 0x0D {
-                    out += "\u{FFFD}"
-                } else {
-                    out.append(character)
-                }
-            }
-        }
-        return out
-    }
+    public static func escaped(_ text: String) -> String { XMLText.escaped(text) }
 
     private static let nodeKeys: [(id: String, name: String)] = [
         ("label", "label"), ("type", "type"), ("usage", "usage"), ("flagged", "flagged"),

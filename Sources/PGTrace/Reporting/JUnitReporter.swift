@@ -19,29 +19,29 @@ public struct JUnitReporter {
             var failures = 0
             var skipped = 0
             for finding in findings {
-                let name = GraphMLWriter.escaped("\(finding.rule.rawValue): \(finding.message)")
+                let name = XMLText.escaped("\(finding.rule.rawValue): \(finding.message)")
                 let line = finding.locations.first.map { " line=\"\($0.line)\"" } ?? ""
-                cases += "    <testcase classname=\"pgtrace.\(finding.rule.rawValue)\" name=\"\(name)\" file=\"\(GraphMLWriter.escaped(file))\"\(line)>\n"
+                cases += "    <testcase classname=\"pgtrace.\(finding.rule.rawValue)\" name=\"\(name)\" file=\"\(XMLText.escaped(file))\"\(line)>\n"
                 if accepted.contains(finding.fingerprint) {
                     skipped += 1
                     cases += "      <skipped message=\"accepted in the baseline\"/>\n"
                 } else if let threshold, finding.severity >= threshold {
                     failures += 1
-                    cases += "      <failure type=\"\(finding.rule.rawValue)\" message=\"\(GraphMLWriter.escaped(finding.message))\">"
-                    cases += GraphMLWriter.escaped(text.render(finding)) + "</failure>\n"
+                    cases += "      <failure type=\"\(finding.rule.rawValue)\" message=\"\(XMLText.escaped(finding.message))\">"
+                    cases += XMLText.escaped(text.render(finding)) + "</failure>\n"
                 } else {
-                    cases += "      <system-out>\(GraphMLWriter.escaped(text.render(finding)))</system-out>\n"
+                    cases += "      <system-out>\(XMLText.escaped(text.render(finding)))</system-out>\n"
                 }
                 cases += "    </testcase>\n"
             }
             var tests = findings.count
             if findings.isEmpty {
                 tests = 1
-                cases += "    <testcase classname=\"pgtrace\" name=\"no findings\" file=\"\(GraphMLWriter.escaped(file))\"/>\n"
+                cases += "    <testcase classname=\"pgtrace\" name=\"no findings\" file=\"\(XMLText.escaped(file))\"/>\n"
             }
             totalTests += tests
             totalFailures += failures
-            suites += "  <testsuite name=\"\(GraphMLWriter.escaped(file))\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\">\n"
+            suites += "  <testsuite name=\"\(XMLText.escaped(file))\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\">\n"
             suites += cases + "  </testsuite>\n"
         }
         return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

@@ -63,14 +63,21 @@ public final class SymbolTable: @unchecked Sendable {
         return name.withUTF8 { intern(bytes: $0) }
     }
 
-    public func intern(bytes: UnsafeBufferPointer<UInt8>) -> Symbol {
-        let hash = Self.hash(bytes)
+    /// The symbol of `bytes` if interned, else the empty slot where it goes.
+    private func probe(_ bytes: UnsafeBufferPointer<UInt8>, _ hash: UInt64) -> (symbol: Symbol?, slot: Int) {
         var slot = Int(truncatingIfNeeded: hash) & (slots.count - 1)
         while slots[slot] != 0 {
             let index = Int(slots[slot] - 1)
-            if hashes[index] == hash, equals(index, bytes) { return Symbol(rawValue: Int32(index)) }
+            if hashes[index] == hash, equals(index, bytes) { return (Symbol(rawValue: Int32(index)), slot) }
             slot = (slot + 1) & (slots.count - 1)
         }
+        return (nil, slot)
+    }
+
+    public func intern(bytes: UnsafeBufferPointer<UInt8>) -> Symbol {
+        let hash = Self.hash(bytes)
+        let (found, slot) = probe(bytes, hash)
+        if let found { return found }
         let index = count
         arena.append(contentsOf: bytes)
         offsets.append(arena.count)
@@ -93,16 +100,7 @@ public final class SymbolTable: @unchecked Sendable {
     /// The symbol for `name` if it was interned before; nil otherwise.
     public func lookup(_ name: String) -> Symbol? {
         var name = name
-        return name.withUTF8 { bytes in
-            let hash = Self.hash(bytes)
-            var slot = Int(truncatingIfNeeded: hash) & (slots.count - 1)
-            while slots[slot] != 0 {
-                let index = Int(slots[slot] - 1)
-                if hashes[index] == hash, equals(index, bytes) { return Symbol(rawValue: Int32(index)) }
-                slot = (slot + 1) & (slots.count - 1)
-            }
-            return nil
-        }
+        return name.withUTF8 { bytes in probe(bytes, Self.hash(bytes)).symbol }
     }
 
     public subscript(symbol: Symbol) -> String {
