@@ -90,7 +90,7 @@ public struct TraceLine: Sendable, Equatable {
         let tokens = rest.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard let head = tokens.first else { return nil }
         var flags: String?
-        if !head.hasSuffix(":"), tokens.count == 2, format != .traceCmd, format != .perf {
+        if !head.hasSuffix(":"), tokens.count == 2, format != .perf {
             flags = String(head)
             rest = tokens[1]
         }

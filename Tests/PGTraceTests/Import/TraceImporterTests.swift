@@ -181,6 +181,28 @@ import Testing
         #expect(imported == ["circular-dependency pgd_lock,&mm->page_table_lock"])
     }
 
+    @Test func publishedLinesImportAsTheyShould() throws {
+        // Lines from Steven Rostedt's posts, a ping capture and the trace-cmd and ipi patch
+        // threads (see Fixtures/import/README.md), in one file; timestamps go back and forth.
+        let (xml, summary) = try imported(fixture("published-lines.ftrace.txt"), options: .init(format: .ftrace))
+        #expect(summary.unparseable == 0)
+        #expect(summary.skipped == ["softirq_raise": 1])
+        #expect(summary.lostEvents.map(\.count) == [11745])
+        for expected in [
+            "<release cpu=\"6\" task=\"chronyd-544\" t=\"110216639000\" lock=\"&amp;mm-&gt;mmap_lock\" instance=\"0000000099631762\"/>",
+            "lock=\"rcu_read_lock_trace\" instance=\"000000003660b68f\" mode=\"recursive-read\"",
+            "<irq-enable cpu=\"4\" task=\"bash-1040\"",
+            "<softirq-enter cpu=\"13\" task=\"ping-887859\"",
+            "<hardirq-enter cpu=\"10\" task=\"rustc-887518\" irq=\"41\"/>",
+            "<hardirq-enter cpu=\"7\" task=\"swapper/7\"",
+            "targets=\"14,17,21\" wait=\"true\" reason=\"flush_tlb_func\" at=\"on_each_cpu_cond_mask+0x40\"",
+        ] {
+            #expect(xml.contains(expected), "\(expected)")
+        }
+        // The second bash line goes back in time: it keeps no t.
+        #expect(xml.contains("<release cpu=\"4\" task=\"bash-1040\" lock=\"tasklist_lock\""))
+    }
+
     @Test func cleanCapturesStayClean() throws {
         let text = """
               a-1 [000] d..1. 1.000001: lock_acquire: 00000000000000a1 pgd_lock
