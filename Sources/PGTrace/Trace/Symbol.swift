@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An interned string: lock class names, instances, tasks, pages and source locations are
 /// compared and stored as small integers, and turned back into text only for reports.
 public struct Symbol: Hashable, Comparable, Sendable {
@@ -24,7 +30,10 @@ public final class SymbolTable: @unchecked Sendable {
     private let segments: UnsafeMutablePointer<UnsafeMutablePointer<String>?>
     private var segmentCount = 0
     public private(set) var count = 0
-    private var arena: [UInt8] = []
+    /// Every name's bytes, back to back (`offsets` marks where each starts).
+    private var arena = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 16)
+    private var arenaCapacity = 1 << 16
+    private var arenaCount = 0
     private var offsets: [Int] = [0]
     private var hashes: [UInt64] = []
     /// Open addressing: symbol index + 1, or 0 for an empty slot.
@@ -42,6 +51,7 @@ public final class SymbolTable: @unchecked Sendable {
             segments[index]!.deallocate()
         }
         segments.deallocate()
+        arena.deallocate()
     }
 
     /// Every name, in symbol order (for tests and reports).
@@ -79,8 +89,17 @@ public final class SymbolTable: @unchecked Sendable {
         let (found, slot) = probe(bytes, hash)
         if let found { return found }
         let index = count
-        arena.append(contentsOf: bytes)
-        offsets.append(arena.count)
+        if arenaCount + bytes.count > arenaCapacity {
+            let capacity = max(arenaCapacity * 2, arenaCount + bytes.count)
+            let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+            bigger.update(from: arena, count: arenaCount)
+            arena.deallocate()
+            arena = bigger
+            arenaCapacity = capacity
+        }
+        if let base = bytes.baseAddress { (arena + arenaCount).update(from: base, count: bytes.count) }
+        arenaCount += bytes.count
+        offsets.append(arenaCount)
         hashes.append(hash)
         appendName(String(decoding: bytes, as: UTF8.self))
         slots[slot] = Int32(index + 1)
@@ -112,10 +131,8 @@ public final class SymbolTable: @unchecked Sendable {
         let start = offsets[index]
         let length = offsets[index + 1] - start
         guard length == bytes.count else { return false }
-        return arena.withUnsafeBufferPointer { stored in
-            guard length > 0 else { return true }
-            return memcmpEqual(stored.baseAddress! + start, bytes.baseAddress!, length)
-        }
+        guard length > 0 else { return true }
+        return memcmp(arena + start, bytes.baseAddress!, length) == 0
     }
 
     private func grow() {
@@ -154,8 +171,3 @@ public final class SymbolTable: @unchecked Sendable {
     }
 }
 
-@inline(__always)
-private func memcmpEqual(_ lhs: UnsafePointer<UInt8>, _ rhs: UnsafePointer<UInt8>, _ count: Int) -> Bool {
-    for index in 0..<count where lhs[index] != rhs[index] { return false }
-    return true
-}
