@@ -33,7 +33,13 @@ struct TraceDecoder {
     }
 
     /// Whether the document has been closed (its `</trace>` seen).
-    var isComplete: Bool { stack == [.document] && seenSections.contains(.trace) }
+    var isComplete: Bool { !inEmptyElement && stack == [.document] && seenSections.contains(.trace) }
+
+    /// Inside an empty element (an event, a config, a class), which pushes nothing.
+    private var inEmptyElement = false
+
+    /// Where the decoder stands.
+    private var current: Section { inEmptyElement ? .event : stack.last! }
 
     /// Whether the decoder is inside an `x-` extension element, where anything goes.
     var isInExtension: Bool { extensionDepth > 0 }
@@ -50,7 +56,7 @@ struct TraceDecoder {
     }
 
     func unknownElement(_ name: String) -> DecodeFailure {
-        DecodeFailure("unknown element <\(name)>; expected \(expectedChildren(of: stack.last!))")
+        DecodeFailure("unknown element <\(name)>; expected \(expectedChildren(of: current))")
     }
 
     /// Starts a known element; its attributes follow through `attribute(…)`, then `finish`.
@@ -66,7 +72,7 @@ struct TraceDecoder {
 
     /// Decodes the element begun, now that its attributes are known.
     mutating func finish(line: Int, column: Int) throws(DecodeFailure) -> Output {
-        let section = stack.last!
+        let section = current
         let element = attributes.element
         switch (section, element) {
         case (.document, .trace):
@@ -96,20 +102,20 @@ struct TraceDecoder {
             return element == .events ? .header(header) : .none
         case (.meta, .config):
             header.configs.append((try attributes.required(.name), attributes[.value] ?? ""))
-            stack.append(.event)
+            inEmptyElement = true
             return .none
         case (.meta, .note):
             header.notes.append(try attributes.required(.text))
-            stack.append(.event)
+            inEmptyElement = true
             return .none
         case (.classes, .class):
             try declareClass(line: line, column: column)
-            stack.append(.event)
+            inEmptyElement = true
             return .none
         case (.events, _) where element.isEvent:
             let event = try decodeEvent(element, line: line, column: column)
             eventCount += 1
-            stack.append(.event)
+            inEmptyElement = true
             return .event(event)
         default:
             if section == .event {
@@ -122,6 +128,11 @@ struct TraceDecoder {
     mutating func endElement() -> Output {
         if extensionDepth > 0 {
             extensionDepth -= 1
+            return .none
+        }
+        // The common case, an event: empty, so it never went on the stack.
+        if inEmptyElement {
+            inEmptyElement = false
             return .none
         }
         let closed = stack.removeLast()
@@ -142,14 +153,14 @@ struct TraceDecoder {
         }
     }
 
-    var expectedNow: String { expectedChildren(of: stack.last!) }
+    var expectedNow: String { expectedChildren(of: current) }
 
     /// Whether the root element has been seen.
     var hasStarted: Bool { seenSections.contains(.trace) }
 
     /// The elements still open, innermost last, for messages about a truncated trace.
     var openElements: String {
-        stack.dropFirst().map { section -> String in
+        (stack.dropFirst() + (inEmptyElement ? [.event] : [])).map { section -> String in
             switch section {
             case .trace: return "</trace>"
             case .meta: return "</meta>"

@@ -320,13 +320,15 @@ private func text(_ pointer: UnsafePointer<xmlChar>?) -> String {
 
 private let saxStartElement: startElementNsSAX2Func = {
     ctx, localname, prefix, uri, namespaceCount, namespaces, attributeCount, defaultedCount, attributes in
-    let parser = state(ctx)
-    guard parser.failure == nil else { return }
-    if let validation = parser.validation {
-        forwardStart(validation, localname, prefix, uri, namespaceCount, namespaces, attributeCount, attributes)
+    // The parser state outlives the parse: use it without retaining it per callback.
+    Unmanaged<ParserState>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { parser in
         guard parser.failure == nil else { return }
+        if let validation = parser.validation {
+            forwardStart(validation, localname, prefix, uri, namespaceCount, namespaces, attributeCount, attributes)
+            guard parser.failure == nil else { return }
+        }
+        parser.startElement(localname, prefix, attributeCount, attributes)
     }
-    parser.startElement(localname, prefix, attributeCount, attributes)
 }
 
 private func qualifiedName(_ localname: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?) -> String {
@@ -334,17 +336,18 @@ private func qualifiedName(_ localname: UnsafePointer<xmlChar>?, _ prefix: Unsaf
 }
 
 private let saxEndElement: endElementNsSAX2Func = { ctx, localname, prefix, uri in
-    let parser = state(ctx)
-    guard parser.failure == nil else { return }
-    if let validation = parser.validation {
-        if validation.extensionDepth > 0 {
-            validation.extensionDepth -= 1
-        } else {
-            validation.handler.pointee.endElementNs?(validation.userData, localname, prefix, uri)
-        }
+    Unmanaged<ParserState>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { parser in
         guard parser.failure == nil else { return }
+        if let validation = parser.validation {
+            if validation.extensionDepth > 0 {
+                validation.extensionDepth -= 1
+            } else {
+                validation.handler.pointee.endElementNs?(validation.userData, localname, prefix, uri)
+            }
+            guard parser.failure == nil else { return }
+        }
+        parser.endElement()
     }
-    parser.endElement()
 }
 
 private let saxCharacters: charactersSAXFunc = { ctx, bytes, count in
