@@ -117,9 +117,11 @@ public final class Analysis {
                     engine = ReplayEngine(
                         header: header, fileName: file, classes: classes, symbols: symbols,
                         defaultListLock: defaultListLock, observers: checkers)
-                case .events(let events):
-                    guard let engine else { continue }
-                    for event in events { try engine.apply(event) }
+                case .events(var events):
+                    if let engine {
+                        for event in events { try engine.apply(event) }
+                    }
+                    pipeline.recycle(&events)
                 case .endFile:
                     engine?.finish()
                     eventCount += engine?.eventCount ?? 0

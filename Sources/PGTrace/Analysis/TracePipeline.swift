@@ -25,6 +25,9 @@ final class TracePipeline: @unchecked Sendable {
 
     private let condition = NSCondition()
     private var queue: [Message] = []
+    /// Drained batches handed back for reuse: the same few buffers go round, so memory does
+    /// not drift with malloc's per-thread arenas.
+    private var spares: [[Event]] = []
     private var head = 0
     private var cancelled = false
     private let finished = DispatchSemaphore(value: 0)
@@ -64,6 +67,24 @@ final class TracePipeline: @unchecked Sendable {
         }
         condition.signal()
         return message
+    }
+
+    /// Gives a drained batch back to the reader.
+    func recycle(_ batch: inout [Event]) {
+        batch.removeAll(keepingCapacity: true)
+        condition.lock()
+        if spares.count < Self.capacity + 2 { spares.append(batch) }
+        condition.unlock()
+        batch = []
+    }
+
+    fileprivate func spare() -> [Event] {
+        condition.lock()
+        defer { condition.unlock() }
+        if let batch = spares.popLast() { return batch }
+        var batch: [Event] = []
+        batch.reserveCapacity(Self.batchSize)
+        return batch
     }
 
     /// Stops the reader (after a replay error) and waits for its thread to end.
@@ -127,8 +148,7 @@ final class TracePipeline: @unchecked Sendable {
         func flush() throws {
             guard !batch.isEmpty else { return }
             let full = batch
-            batch = []
-            batch.reserveCapacity(TracePipeline.batchSize)
+            batch = pipeline.spare()
             try pipeline.send(.events(full))
         }
     }
