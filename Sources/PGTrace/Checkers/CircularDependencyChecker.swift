@@ -22,10 +22,7 @@ public final class CircularDependencyChecker: ReplayObserver {
         guard !held.isEmpty else { return }
         // Holding the class already is recursive locking, which lockdep reports and stops
         // at; only read-after-read recursion goes on to record dependencies.
-        let recursion = replay.allHeldLocks(cpu: lock.site.cpu).contains {
-            $0.classID == lock.classID && !(lock.mode == .recursiveRead && $0.mode != .write)
-        }
-        if recursion || replay.isNested(lock) { return }
+        if replay.recursion(of: lock) != nil || replay.isNested(lock) { return }
         // Lockdep's check_prevs_add: depend on the nearest held lock, and on each trylock
         // above it (a trylock's own dependencies were never recorded).
         for holder in held.reversed() {

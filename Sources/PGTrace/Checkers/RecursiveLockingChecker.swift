@@ -8,27 +8,23 @@ public final class RecursiveLockingChecker: ReplayObserver {
     public init(context: CheckerContext) { self.context = context }
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
-        guard !lock.isTry, !replay.isNested(lock) else { return }
-        for held in replay.allHeldLocks(cpu: lock.site.cpu) where held.classID == lock.classID {
-            if lock.mode == .recursiveRead && held.mode != .write { continue }
-            let name = context.name(of: lock.classID)
-            let sameInstance = held.ref.instance != nil && held.ref.instance == lock.ref.instance
-            context.report(
-                Finding(
-                    rule: .recursiveLocking, severity: .error,
-                    message: "\(name) acquired (\(lock.mode.rawValue)) while already held (\(held.mode.rawValue))"
-                        + (sameInstance ? " on the same instance: a self-deadlock"
-                            : held.ref.instance == nil || lock.ref.instance == nil ? ""
-                            : "; another instance of the class, which needs a nesting annotation (subclass) if intended"),
-                    locks: [name],
-                    locations: [
-                        context.evidence(lock.site, "acquires \(name)"),
-                        context.evidence(held.site, "already holds \(name)"),
-                    ],
-                    scenario: Scenario(columns: ["CPU0"], steps: [(0, "lock(\(name));"), (0, "lock(\(name));")]),
-                    notes: ["May be due to missing lock nesting notation"],
-                    key: name))
-            return
-        }
+        guard !lock.isTry, let held = replay.recursion(of: lock) else { return }
+        let name = context.name(of: lock.classID)
+        let sameInstance = held.ref.instance != nil && held.ref.instance == lock.ref.instance
+        context.report(
+            Finding(
+                rule: .recursiveLocking, severity: .error,
+                message: "\(name) acquired (\(lock.mode.rawValue)) while already held (\(held.mode.rawValue))"
+                    + (sameInstance ? " on the same instance: a self-deadlock"
+                        : held.ref.instance == nil || lock.ref.instance == nil ? ""
+                        : "; another instance of the class, which needs a nesting annotation (subclass) if intended"),
+                locks: [name],
+                locations: [
+                    context.evidence(lock.site, "acquires \(name)"),
+                    context.evidence(held.site, "already holds \(name)"),
+                ],
+                scenario: Scenario(columns: ["CPU0"], steps: [(0, "lock(\(name));"), (0, "lock(\(name));")]),
+                notes: ["May be due to missing lock nesting notation"],
+                key: name))
     }
 }

@@ -103,6 +103,16 @@ public final class ReplayEngine {
         cpus[cpu].frames.isEmpty ? cpus[cpu].task : .anonymous(cpu: -1 - cpu)
     }
 
+    /// The held lock that makes taking `lock` recursive locking, as lockdep's check_deadlock
+    /// decides: the same class held by this task or the irq frames on it, unless both are
+    /// reads and the new one recursive, or the class nests under a held nest lock.
+    public func recursion(of lock: HeldLock) -> HeldLock? {
+        guard !isNested(lock) else { return nil }
+        return allHeldLocks(cpu: lock.site.cpu).first { held in
+            held.classID == lock.classID && !(lock.mode == .recursiveRead && held.mode != .write)
+        }
+    }
+
     /// Whether `lock` is a second lock of a class already held, allowed because its nest lock
     /// is held (lockdep's check_deadlock returning 2): no recursion, and no new dependency.
     public func isNested(_ lock: HeldLock) -> Bool {
