@@ -16,13 +16,13 @@ public final class CircularDependencyChecker: ReplayObserver {
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
         // Lockdep validates no trylock: it cannot wait, so it cannot deadlock.
         guard !lock.isTry else { return }
+        // Recursion is judged on the interrupted task's locks too, which the chain key does not
+        // cover: check it before the chain counts as validated.
+        if replay.recursion(of: lock) != nil || replay.isNested(lock) { return }
         guard validatedChains.insert(lock.chainKey).inserted else { return }
         let held = replay.heldLocks(cpu: lock.site.cpu)
         // A chain head (the first lock of its context) depends on nothing.
         guard !held.isEmpty else { return }
-        // Holding the class already is recursive locking, which lockdep reports and stops
-        // at; only read-after-read recursion goes on to record dependencies.
-        if replay.recursion(of: lock) != nil || replay.isNested(lock) { return }
         // Lockdep's check_prevs_add: depend on the nearest held lock, and on each trylock
         // above it (a trylock's own dependencies were never recorded).
         for holder in held.reversed() {

@@ -1,12 +1,41 @@
 /// Reports `sleep-in-atomic`: a call that can sleep (`might-sleep`, a non-atomic `kmap`) made
 /// while the cpu cannot schedule: a spinning lock held, hardirqs or bh disabled, or in irq
-/// context ("BUG: sleeping function called from invalid context").
+/// context ("BUG: sleeping function called from invalid context"); and a task switched out
+/// in that state ("BUG: scheduling while atomic").
 public final class SleepInAtomicChecker: ReplayObserver {
     public var observedEvents: ObservedEvents { [.contextEvents, .kmapEvents] }
 
     private let context: CheckerContext
 
     public init(context: CheckerContext) { self.context = context }
+
+    public func replay(
+        _ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: [HeldLock], hardirqsEnabled: Bool, bhDisabled: Bool,
+        at site: EventSite
+    ) {
+        let name: String
+        switch task {
+        case .named(let symbol): name = "task \(context.symbols[symbol])"
+        case .anonymous(let cpu): name = "the task on cpu \(cpu)"
+        }
+        var reasons: [String] = []
+        var locations = [context.evidence(site, "another task runs")]
+        if let spinning = held.last(where: { !$0.isTry && context.classes[$0.classID].type.isSpinning }) {
+            let lock = context.name(of: spinning.classID)
+            reasons.append("holding \(lock)")
+            locations.append(context.evidence(spinning.site, "acquires \(lock)"))
+        }
+        if !hardirqsEnabled { reasons.append("with hardirqs disabled") }
+        if bhDisabled { reasons.append("with bh disabled") }
+        context.report(
+            Finding(
+                rule: .sleepInAtomic, severity: .error,
+                message: "\(name) is switched out \(reasons.joined(separator: ", ")) on cpu \(site.cpu): scheduling while atomic",
+                locks: locations.dropFirst().compactMap { $0.role.hasPrefix("acquires ") ? String($0.role.dropFirst(9)) : nil },
+                locations: locations,
+                notes: ["release the spinning lock (and enable irqs and bh) before anything that can schedule"],
+                key: "switch|\(name)|\(reasons.joined(separator: ","))", title: "scheduling while atomic"))
+    }
 
     public func replay(_ replay: ReplayEngine, didApply event: Event) {
         let what: String

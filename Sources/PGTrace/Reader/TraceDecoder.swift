@@ -44,6 +44,10 @@ struct TraceDecoder {
     /// Whether the decoder is inside an `x-` extension element, where anything goes.
     var isInExtension: Bool { extensionDepth > 0 }
 
+    /// The most cpus a trace may name (x86's largest NR_CPUS): a bigger number is not a
+    /// machine but a way to make the replay allocate without end.
+    static let maximumCPUs = 8192
+
     /// How deep `x-` extension elements may nest: deeper is a nesting bomb, not a trace.
     static let maximumExtensionDepth = 256
 
@@ -85,6 +89,9 @@ struct TraceDecoder {
             header.version = version
             header.source = attributes[.source]
             header.cpus = try attributes.integer(.cpus, minimum: 1)
+            if let cpus = header.cpus, cpus > Self.maximumCPUs {
+                throw DecodeFailure("cpus=\"\(cpus)\" is more than the \(Self.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)")
+            }
             stack.append(.trace)
             return .none
         case (.trace, .meta), (.trace, .classes), (.trace, .events):
@@ -192,6 +199,9 @@ struct TraceDecoder {
         _ element: ElementName, line: Int, column: Int
     ) throws(DecodeFailure) -> Event {
         let cpu = try attributes.requiredInteger(.cpu)
+        if cpu >= Self.maximumCPUs {
+            throw DecodeFailure("cpu \(cpu) is out of range: pgtrace models at most \(Self.maximumCPUs) cpus (x86's largest NR_CPUS)")
+        }
         if let cpus = header.cpus, cpu >= cpus {
             throw DecodeFailure("cpu \(cpu) is out of range: the trace declares cpus=\"\(cpus)\"")
         }
@@ -251,7 +261,8 @@ struct TraceDecoder {
                         "attribute 'targets' of <\(attributes.element.rawValue)> must be all, others, local or a list of cpus like 0,2,5, not '\(text)'"
                     )
                 }
-                if let count = header.cpus, cpu >= count {
+                if cpu >= Self.maximumCPUs || header.cpus.map({ cpu >= $0 }) == true {
+                    let count = header.cpus ?? Self.maximumCPUs
                     throw DecodeFailure("target cpu \(cpu) is out of range: the trace declares cpus=\"\(count)\"")
                 }
                 cpus.append(cpu)

@@ -12,6 +12,9 @@ public final class ReplayEngine {
     public private(set) var cpus: [CPUState] = []
     /// The held-lock stack of every task seen, by index; `stackIndex` finds a task's.
     private var stacks: [[HeldLock]] = []
+    /// Each task's hardirq and bh state while it is not running: a task takes its irq state
+    /// with it, as the kernel saves it across a context switch.
+    private var switchedOut: [(hardirqsEnabled: Bool, bhDisableDepth: Int, disabledAt: EventSite?)] = []
     private var stackOwners: [TaskKey] = []
     private var stackIndex: [TaskKey: Int] = [:]
     /// pgds, pgd_list, page-table pages, tables, walks and kmaps.
@@ -61,6 +64,7 @@ public final class ReplayEngine {
     private func stack(for task: TaskKey) -> Int {
         if let index = stackIndex[task] { return index }
         stacks.append([])
+        switchedOut.append((true, 0, nil))
         stackOwners.append(task)
         stackIndex[task] = stacks.count - 1
         return stacks.count - 1
@@ -136,11 +140,10 @@ public final class ReplayEngine {
         eventCount += 1
         let cpu = event.cpu
         while cpus.count <= cpu { addCPU(cpus.count) }
-        if let task = event.task, cpus[cpu].frames.isEmpty, cpus[cpu].task != .named(task) {
-            cpus[cpu].task = .named(task)
-            cpus[cpu].stack = stack(for: .named(task))
-        }
         let site = EventSite(event)
+        if let task = event.task, cpus[cpu].frames.isEmpty, cpus[cpu].task != .named(task) {
+            switchTask(cpu: cpu, to: .named(task), at: site)
+        }
 
         switch event.kind {
         case .irqDisable:
@@ -189,6 +192,26 @@ public final class ReplayEngine {
     /// Ends the replay; observers see the final state (for example, locks still held).
     public func finish() {
         for observer in observers { observer.replayDidEnd(self) }
+    }
+
+    /// Another task runs on `cpu`. The one switched out keeps its irq state for when it runs
+    /// again; if it was atomic (a spinning lock held, hardirqs or bh off), observers hear of
+    /// it: that is scheduling while atomic.
+    private func switchTask(cpu: Int, to task: TaskKey, at site: EventSite) {
+        let old = cpus[cpu].stack
+        let state = cpus[cpu]
+        if !state.hardirqsEnabled || state.bhDisableDepth > 0
+            || stacks[old].contains(where: { !$0.isTry && classes[$0.classID].type.isSpinning })
+        {
+            for observer in eventObservers[ObservedEvents.Category.context.rawValue] {
+                observer.replay(self, switchedOut: stackOwners[old], atomic: stacks[old], hardirqsEnabled: state.hardirqsEnabled, bhDisabled: state.bhDisableDepth > 0, at: site)
+            }
+        }
+        switchedOut[old] = (state.hardirqsEnabled, state.bhDisableDepth, state.hardirqsDisabledAt)
+        let new = stack(for: task)
+        cpus[cpu].task = task
+        cpus[cpu].stack = new
+        (cpus[cpu].hardirqsEnabled, cpus[cpu].bhDisableDepth, cpus[cpu].hardirqsDisabledAt) = switchedOut[new]
     }
 
     private func disableHardirqs(cpu: Int, at site: EventSite) {

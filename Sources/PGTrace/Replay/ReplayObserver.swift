@@ -18,6 +18,9 @@ public protocol ReplayObserver: AnyObject {
     /// Hardirqs (or, with `softirqs: true`, softirqs) were re-enabled on `cpu` with the
     /// given locks held: lockdep's mark_held_locks moment.
     func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite)
+    /// `task` was switched out while atomic: holding the given locks (some spinning), or with
+    /// hardirqs or bh disabled. Observed with `.contextEvents`.
+    func replay(_ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: [HeldLock], hardirqsEnabled: Bool, bhDisabled: Bool, at site: EventSite)
     /// Any event, after the engine has applied it to the machine state.
     func replay(_ replay: ReplayEngine, didApply event: Event)
     /// The trace ended; the machine state is as the last event left it.
@@ -32,6 +35,7 @@ extension ReplayObserver {
     public func replay(_ replay: ReplayEngine, didRelease lock: HeldLock, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, unbalancedRelease lock: LockRef, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite) {}
+    public func replay(_ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: [HeldLock], hardirqsEnabled: Bool, bhDisabled: Bool, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, didApply event: Event) {}
     public func replayDidEnd(_ replay: ReplayEngine) {}
 }

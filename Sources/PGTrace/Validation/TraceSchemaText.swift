@@ -50,7 +50,11 @@ public let traceSchemaV1Text = ##"""
 
   <!-- What every event carries -->
   <xs:attributeGroup name="event">
-    <xs:attribute name="cpu" type="xs:nonNegativeInteger" use="required"/>
+    <xs:attribute name="cpu" use="required">
+      <xs:simpleType>
+        <xs:restriction base="xs:nonNegativeInteger"><xs:maxExclusive value="8192"/></xs:restriction>
+      </xs:simpleType>
+    </xs:attribute>
     <xs:attribute name="task" type="xs:string"/>
     <xs:attribute name="t" type="xs:nonNegativeInteger"/>
     <xs:attribute name="at" type="xs:string"/>
@@ -67,7 +71,11 @@ public let traceSchemaV1Text = ##"""
       </xs:sequence>
       <xs:attribute name="version" type="xs:string" fixed="1" use="required"/>
       <xs:attribute name="source" type="xs:string"/>
-      <xs:attribute name="cpus" type="xs:positiveInteger"/>
+      <xs:attribute name="cpus">
+        <xs:simpleType>
+          <xs:restriction base="xs:positiveInteger"><xs:maxInclusive value="8192"/></xs:restriction>
+        </xs:simpleType>
+      </xs:attribute>
     </xs:complexType>
   </xs:element>
 

@@ -122,6 +122,25 @@ import Testing
         #expect(try analyze(inIrq).findings.map(\.rule) == [.sleepInAtomic])
     }
 
+    @Test func aTaskSwitchedOutWhileAtomicAndItsIrqStateTravelsWithIt() throws {
+        // Task A takes L with irqsave on cpu 0; B and C then run there; A releases L on cpu 1.
+        var trace = TraceBuilder(cpus: 2)
+        trace.task = "A"
+        trace.acquire("L", irq: "save")
+        trace.task = "B"
+        trace.event("might-sleep")
+        trace.task = "C"
+        trace.event("ipi-send", [("targets", "1"), ("wait", "true")])
+        trace.cpu = 1
+        trace.task = "A"
+        trace.release("L", irq: "restore")
+        let findings = try analyze(trace).findings
+        #expect(findings.map(\.rule) == [.sleepInAtomic])
+        #expect(findings.first?.title == "scheduling while atomic")
+        #expect(findings.first?.message == "task A is switched out holding L, with hardirqs disabled on cpu 0: scheduling while atomic")
+        #expect(findings.first?.locations.map(\.event) == [1, 0])
+    }
+
     @Test func sleepingUnderAMutexOrAnAtomicKmapIsFine() throws {
         var trace = TraceBuilder()
         trace.declare("mm->mmap_sem", .rwsem)

@@ -189,9 +189,10 @@ import Testing
     }
 
     @Test func eachTaskHasItsOwnLockStack() throws {
-        // kswapd holds A on cpu 0 and is switched out; bash then takes B on the same cpu:
+        // kswapd holds mutex A on cpu 0 and sleeps; bash then takes B on the same cpu:
         // no dependency A -> B, since bash does not hold A.
         var trace = TraceBuilder()
+        trace.declare("A", .mutex)
         trace.task = "kswapd0"
         trace.acquire("A")
         trace.task = "bash"
