@@ -31,7 +31,10 @@ struct GraphCommand: ParsableCommand {
 
     func run() throws {
         let analysis = Analysis()
-        try analysis.analyze(files.map(Analysis.Source.file))
+        try analysis.analyze(files.map { file in
+            let (path, name) = try spooled(file)
+            return .file(path: path, displayName: name)
+        })
         let report = AnalysisReport(analysis)
         if let focus, !report.nodes.contains(where: { $0.name == focus }) {
             throw ValidationError("no lock class named '\(focus)' in the traces")

@@ -33,6 +33,7 @@ struct LintCommand: ParsableCommand {
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one trace file") }
+        guard maxDepth >= 1 else { throw ValidationError("--max-depth must be at least 1") }
     }
 
     private func readFile(_ path: String) throws -> [UInt8] {
@@ -46,7 +47,10 @@ struct LintCommand: ParsableCommand {
         let lockPolicy = try policy.map { try LockPolicy(text: String(decoding: try readFile($0), as: UTF8.self), file: $0) }
         let accepted = try baseline.map { try Baseline(json: try readFile($0), file: $0) }
         let analysis = Analysis(options: AnalysisOptions(maxDepth: maxDepth, validatesSchema: true, policy: lockPolicy))
-        try analysis.analyze(files.map(Analysis.Source.file))
+        try analysis.analyze(files.map { file in
+            let (path, name) = try spooled(file)
+            return .file(path: path, displayName: name)
+        })
         let result = AnalysisReport(analysis)
 
         let comparison = accepted?.compare(result.findings) ?? (new: result.findings, accepted: [], stale: [])

@@ -9,12 +9,16 @@ public final class BadUnlockChecker: ReplayObserver {
 
     public func replay(_ replay: ReplayEngine, unbalancedRelease lock: LockRef, at site: EventSite) {
         let name = context.name(of: lock)
-        let elsewhere = replay.allHeldLocks(cpu: site.cpu).last { $0.ref.name == lock.name }
-        var locations = [context.evidence(site, "releases \(name)")]
-        var message = "\(name) released but not held by this context: there are no more locks to release"
-        if let elsewhere {
-            message = "\(name) released from a context that did not take it (it is held by an interrupted context)"
-            locations.append(context.evidence(elsewhere.site, "holds \(name)"))
+        let instance = lock.instance.map { " (\(context.symbols[$0]))" } ?? ""
+        var locations = [context.evidence(site, "releases \(name)\(instance)")]
+        var message = "\(name)\(instance) released but not held by this context: there are no more locks to release"
+        if let other = replay.heldLocks(cpu: site.cpu).last(where: { $0.ref.name == lock.name }) {
+            let held = other.ref.instance.map { " (\(context.symbols[$0]))" } ?? ""
+            message = "\(name)\(instance) released, but this context holds another lock of the class\(held)"
+            locations.append(context.evidence(other.site, "holds \(name)\(held)"))
+        } else if let outer = replay.allHeldLocks(cpu: site.cpu).last(where: { $0.ref.name == lock.name }) {
+            message = "\(name)\(instance) released from an irq that did not take it (the interrupted context holds it)"
+            locations.append(context.evidence(outer.site, "holds \(name)"))
         }
         context.report(
             Finding(

@@ -110,9 +110,12 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
         let waiter = name(wait.from)
         let spun = ordered.dropFirst().prefix { !($0.kind == .ipi && $0.to == irqsOff) }
         let spunLocks = spun.map { name($0.to) }
+        // A region that takes a later lock of the path directly is the shorter deadlock, told
+        // on its own; this longer way round adds nothing.
+        if spun.dropFirst().contains(where: { graph.edge(from: irqsOff, to: $0.to) != nil }) { return }
         // One deadlock per lock held across the wait and lock spun on with irqs off, however
         // many lock-order paths lead from one to the other.
-        let key = "\(waiter) -> \(spunLocks.last ?? waiter)"
+        let key = "\(waiter) -> \(spunLocks.first ?? waiter)"
         guard !context.hasReported(.ipiDeadlock, key: key) else { return }
         let links = ordered.map { edge -> ChainLink in
             let role: String
@@ -132,11 +135,11 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
         let waitEvidence = links[0].evidence
         let spinner = links.dropFirst().first
         var message = "cpu \(waitEvidence.cpu) holds \(waiter) and waits for a synchronous IPI"
-        if let spinner, let last = spunLocks.last {
+        if let spinner, let first = spunLocks.first {
             message += "; cpu \(spinner.evidence.cpu) "
-            message += last == waiter
+            message += spunLocks.count == 1
                 ? "spins on \(waiter) with hardirqs disabled, so it never takes the IPI"
-                : "has hardirqs disabled and waits for \(last), which waits for \(waiter) (\(([Self.pseudoLockName] + spunLocks).joined(separator: " -> ")))"
+                : "has hardirqs disabled and waits for \(first), which waits for \(waiter) (\(([Self.pseudoLockName] + spunLocks).joined(separator: " -> ")))"
         }
         var steps: [(column: Int, action: String)] = [(0, "lock(\(waiter));"), (1, "local_irq_disable();")]
         for lock in spunLocks { steps.append((1, "lock(\(lock));")) }

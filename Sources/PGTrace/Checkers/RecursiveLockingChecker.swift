@@ -11,6 +11,9 @@ public final class RecursiveLockingChecker: ReplayObserver {
         guard !lock.isTry, let held = replay.recursion(of: lock) else { return }
         let name = context.name(of: lock.classID)
         let sameInstance = held.ref.instance != nil && held.ref.instance == lock.ref.instance
+        // One finding per class, kind and place: a self-deadlock is not a missing annotation.
+        let place = (lock.site.function ?? lock.site.at).map { context.symbols[$0] }
+            ?? "\(context.files[lock.site.position.file]):\(lock.site.position.line)"
         context.report(
             Finding(
                 rule: .recursiveLocking, severity: .error,
@@ -25,6 +28,7 @@ public final class RecursiveLockingChecker: ReplayObserver {
                 ],
                 scenario: Scenario(columns: ["CPU0"], steps: [(0, "lock(\(name));"), (0, "lock(\(name));")]),
                 notes: ["May be due to missing lock nesting notation"],
-                key: name))
+                key: "\(name)|\(sameInstance ? "same instance" : "another instance")|\(place)"))
     }
 }
+

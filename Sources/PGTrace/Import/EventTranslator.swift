@@ -276,9 +276,13 @@ struct EventTranslator {
             }
             return cpus.isEmpty ? nil : cpus.map(String.init).joined(separator: ",")
         }
-        let hex = mask.replacingOccurrences(",", "")
-        guard let value = UInt64(hex, radix: 16), value != 0 else { return nil }
-        return (0..<64).filter { value & (1 << UInt64($0)) != 0 }.map(String.init).joined(separator: ",")
+        // Hex words, most significant first, 32 bits each.
+        var cpus: [Int] = []
+        for (position, word) in groups.reversed().enumerated() {
+            guard word.count <= 8, let value = UInt32(word, radix: 16) else { return nil }
+            cpus += (0..<32).filter { value & (1 << UInt32($0)) != 0 }.map { position * 32 + $0 }
+        }
+        return cpus.isEmpty ? nil : cpus.sorted().map(String.init).joined(separator: ",")
     }
 
     /// Xen's page-table levels (PT_PGD … PT_PTE, counted from the top).
@@ -291,10 +295,4 @@ struct EventTranslator {
     }
 
     static func escape(_ text: String) -> String { XMLText.escaped(text) }
-}
-
-extension String {
-    fileprivate func replacingOccurrences(_ target: String, _ replacement: String) -> String {
-        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
-    }
 }

@@ -164,7 +164,7 @@ public final class TraceImporter {
     }
 
     static func isCommentOrHeader(_ line: Substring) -> Bool {
-        let text = line.trimmingSpaces
+        let text = line.trimmingTrailingNewline.trimmingSpaces
         return text.isEmpty || text.hasPrefix("#") || text.hasPrefix("CPU:") || text.hasPrefix("cpus=")
             || text.hasPrefix("version = ") || text.hasPrefix("CPU ") || text.hasPrefix("#####")
     }

@@ -48,5 +48,5 @@ public struct CPUState: Sendable {
     public var inHardirq: Bool { frames.contains { $0.kind == .hardirq } }
     public var inSoftirq: Bool { frames.contains { $0.kind == .softirq } }
     /// Lockdep's in_interrupt(): in a hardirq or softirq, or with bh disabled.
-    public var inInterrupt: Bool { !frames.isEmpty }
+    public var inInterrupt: Bool { !frames.isEmpty || bhDisableDepth > 0 }
 }

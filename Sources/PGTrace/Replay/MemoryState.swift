@@ -142,11 +142,14 @@ public struct MemoryState: Sendable {
             kmaps[task, default: []].append(KmapSlot(page: page, series: series, atomic: atomic, site: site))
             kmapCounts[page, default: 0] += 1
         case .kunmap(let page, let series):
-            guard let index = kmaps[task]?.lastIndex(where: { $0.page == page && $0.series == series }) else {
-                throw DecodeFailure("kunmap of \(name(page)) (series \(name(series))), which this task has not kmapped; expected a matching <kmap> first")
+            // A pkmap slot has no owner: another task may give it back.
+            let owner = kmaps[task]?.contains { $0.page == page && $0.series == series } == true
+                ? task : kmaps.first { $0.value.contains { $0.page == page && $0.series == series } }?.key
+            guard let owner, let index = kmaps[owner]?.lastIndex(where: { $0.page == page && $0.series == series }) else {
+                throw DecodeFailure("kunmap of \(name(page)) (series \(name(series))), which is not kmapped; expected a matching <kmap> first")
             }
-            kmaps[task]!.remove(at: index)
-            if kmaps[task]!.isEmpty { kmaps[task] = nil }
+            kmaps[owner]!.remove(at: index)
+            if kmaps[owner]!.isEmpty { kmaps[owner] = nil }
             kmapCounts[page]! -= 1
             if kmapCounts[page] == 0 { kmapCounts[page] = nil }
         case .pageFree:

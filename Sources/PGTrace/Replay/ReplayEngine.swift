@@ -230,6 +230,12 @@ public final class ReplayEngine {
         guard cpus[cpu].bhDisableDepth > 0 else {
             throw inputError(site, "\(what) with bh already enabled on cpu \(cpu)")
         }
+        // A softirq keeps bh disabled for as long as it runs.
+        if let softirq = cpus[cpu].frames.last(where: { $0.kind == .softirq }),
+            cpus[cpu].bhDisableDepth <= softirq.savedBHDisableDepth + 1
+        {
+            throw inputError(site, "\(what) inside a softirq on cpu \(cpu) with no local_bh_disable of its own to undo")
+        }
         cpus[cpu].bhDisableDepth -= 1
         if cpus[cpu].bhDisableDepth == 0 {
             for observer in irqObservers { observer.replay(self, didEnableIrqs: true, at: site) }
@@ -270,15 +276,15 @@ public final class ReplayEngine {
         cpu: Int, site: EventSite
     ) {
         let classID = classes.id(for: ref.classKey)
-        var effectiveMode = mode
-        // A queued rwlock's read_lock() is recursive only in interrupt context
-        // (lockdep's read_lock_is_recursive()).
-        if mode == .read, classes[classID].type == .rwlock {
-            effectiveMode = cpus[cpu].inInterrupt ? .recursiveRead : .read
-        }
         let savedEnabled = cpus[cpu].hardirqsEnabled
         if irq != nil { disableHardirqs(cpu: cpu, at: site) }
         if bh { cpus[cpu].bhDisableDepth += 1 }
+        var effectiveMode = mode
+        // A queued rwlock's read_lock() is recursive only in interrupt context, bh-disabled
+        // included (lockdep's read_lock_is_recursive(); read_lock_bh disables bh first).
+        if mode == .read, classes[classID].type == .rwlock {
+            effectiveMode = cpus[cpu].inInterrupt ? .recursiveRead : .read
+        }
         let previousKey = heldLocks(cpu: cpu).last?.chainKey ?? 0
         let lock = HeldLock(
             classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh, nest: nest,

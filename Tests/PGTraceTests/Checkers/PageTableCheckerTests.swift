@@ -177,7 +177,7 @@ import Testing
     @Test func kunmapOfAPageNeverKmappedIsAnInputError() {
         var trace = TraceBuilder()
         trace.event("kunmap", [("page", "P"), ("series", "DEFAULT")])
-        #expect(inputError(trace.xml)?.message.contains("which this task has not kmapped") == true)
+        #expect(inputError(trace.xml)?.message.contains("which is not kmapped") == true)
     }
 
     @Test func seriesOrderLikeLocksAndAtomicKmapsDoNot() throws {

@@ -72,6 +72,17 @@ import Testing
         #expect(bad.stderr.contains("<stdin>:4:1: error: does not match schemas/trace-v1.xsd: Element 'pin': The attribute 'page' is required but missing."))
     }
 
+    @Test func lintAndGraphTakeTextTracesOnStandardInputAndCheckTheirOptions() throws {
+        let capture = try String(contentsOfFile: Repository.path("Tests/PGTraceTests/Fixtures/import/abba.perf-script.txt"), encoding: .utf8)
+        let lint = try cli.pgtrace(["lint", "-"], stdin: capture)
+        #expect(lint.status == 1)
+        #expect(lint.stdout.contains("[circular-dependency]"))
+        let graph = try cli.pgtrace(["graph", "-"], stdin: capture)
+        #expect(graph.status == 0)
+        #expect(graph.stdout.contains("\"pgd_lock\" -> \"&mm->page_table_lock\""))
+        #expect(try cli.pgtrace(["lint", "--max-depth", "0", "traces/pgd-lock-abba-fixed.xml"]).status == 2)
+    }
+
     @Test func graphWritesEachFormat() throws {
         let dot = try cli.pgtrace(["graph", "--cycles-only", "traces/pgd-lock-abba.xml"])
         #expect(dot.status == 0)

@@ -1,3 +1,4 @@
+import Foundation
 import PGTrace
 import Testing
 
@@ -73,5 +74,30 @@ import Testing
         let line = try #require(TraceLine.parse(Substring(text), format: nil))
         #expect(line.command == command && line.pid == pid && line.cpu == cpu)
         #expect(line.flags == flags && line.event == event && line.info == info)
+    }
+}
+
+@Suite struct CPUMaskTests {
+    @Test func masksWiderThanSixtyFourCPUs() throws {
+        let text = "  k-1 [000] ....1 1.0: ipi_send_cpumask: cpumask=ffffffff,ffffffff,ffffffff,fffffffe callsite=x+0x0/0x1 callback=flush_tlb_func+0x0/0x1c0\n"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-mask-\(UUID().uuidString).txt").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let importer = TraceImporter(path: path, displayName: "m.txt")
+        var xml = ""
+        try importer.convert { xml += $0 }
+        #expect(xml.contains("targets=\"" + (1...127).map(String.init).joined(separator: ",") + "\""))
+        #expect(importer.summary.skipped.isEmpty)
+    }
+
+    @Test func crlfCapturesWithBlankLines() throws {
+        let text = "  a-1 [000] ....1 1.0: lock_acquire: 00000000000000a1 A\r\n\r\n  a-1 [000] ....1 1.1: lock_release: 00000000000000a1 A\r\n"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-crlf-\(UUID().uuidString).txt").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let importer = TraceImporter(path: path, displayName: "c.txt")
+        var xml = ""
+        try importer.convert { xml += $0 }
+        #expect(xml.contains("<release"))
     }
 }

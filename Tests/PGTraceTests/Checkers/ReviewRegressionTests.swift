@@ -1,0 +1,104 @@
+import Foundation
+import PGTrace
+import Testing
+
+/// What a review of the first version found, each kept as the scenario that showed it.
+@Suite struct ReviewRegressionTests {
+    @Test func aSelfDeadlockIsNotMergedIntoAMissingAnnotation() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.acquire("ptlock", instance: "p1")
+        trace.event("release", [("lock", "ptlock"), ("instance", "p9")])  // unrelated noise
+        trace.acquire("ptlock", instance: "p2")
+        trace.cpu = 1
+        trace.event("acquire", [("lock", "ptlock"), ("instance", "p3"), ("fn", "zap_pte_range")])
+        trace.event("acquire", [("lock", "ptlock"), ("instance", "p3"), ("fn", "zap_pte_range")])
+        let findings = try analyze(trace).findings.filter { $0.rule == .recursiveLocking }
+        #expect(findings.count == 2)
+        #expect(findings.last?.message.hasSuffix("on the same instance: a self-deadlock") == true)
+    }
+
+    @Test func theIPIDeadlockNamesTheLockTheIrqsOffCpuSpinsOn() throws {
+        // cpu 1 takes B with irqs off; cpu 0 takes A under B; cpu 2 holds A across an IPI.
+        var trace = TraceBuilder(cpus: 3)
+        trace.cpu = 1
+        trace.acquire("B", irq: "save")
+        trace.release("B", irq: "restore")
+        trace.cpu = 0
+        trace.acquire("B")
+        trace.acquire("A")
+        trace.release("A")
+        trace.release("B")
+        trace.cpu = 2
+        trace.acquire("A")
+        trace.event("ipi-send", [("targets", "1"), ("wait", "true")])
+        trace.release("A")
+        let finding = try #require(try analyze(trace).findings.first { $0.rule == .ipiDeadlock })
+        #expect(finding.message == "cpu 2 holds A and waits for a synchronous IPI; cpu 1 has hardirqs disabled and waits for B, which waits for A ((hardirqs off) -> B -> A)")
+    }
+
+    @Test func aQueuedRwlockReadWithBhDisabledIsRecursive() throws {
+        var trace = TraceBuilder()
+        trace.declare("tasklist_lock", .rwlock)
+        trace.acquire("tasklist_lock", mode: .read, bh: true)
+        trace.acquire("tasklist_lock", mode: .read, bh: true)
+        #expect(try analyze(trace).findings.isEmpty)
+    }
+
+    @Test func aBadUnlockOfAnotherInstanceSaysSo() throws {
+        var trace = TraceBuilder()
+        trace.acquire("ptlock", instance: "pte1")
+        trace.release("ptlock", instance: "pte2")
+        let finding = try #require(try analyze(trace).findings.first)
+        #expect(finding.rule == .badUnlock)
+        #expect(finding.message == "ptlock (pte2) released, but this context holds another lock of the class (pte1)")
+    }
+
+    @Test func bhEnableInsideASoftirqIsAnInputError() {
+        var trace = TraceBuilder()
+        trace.event("softirq-enter", [("vec", "NET_RX")])
+        trace.event("bh-enable")
+        #expect(inputError(trace.xml)?.message.contains("inside a softirq on cpu 0 with no local_bh_disable of its own") == true)
+    }
+
+    @Test func anotherTaskMayKunmap() throws {
+        var trace = TraceBuilder()
+        trace.task = "A"
+        trace.event("kmap", [("page", "P"), ("series", "DEFAULT")])
+        trace.task = "B"
+        trace.event("kunmap", [("page", "P"), ("series", "DEFAULT")])
+        trace.event("page-free", [("page", "P")])
+        #expect(try analyze(trace).findings.isEmpty)
+    }
+
+    @Test func cpuNumbersAreBounded() {
+        let xml = "<?xml version=\"1.0\"?>\n<trace version=\"1\">\n<events>\n<irq-disable cpu=\"300000000\"/>\n</events></trace>\n"
+        #expect(inputError(xml)?.message.contains("pgtrace models at most 8192 cpus") == true)
+        let declared = "<?xml version=\"1.0\"?>\n<trace version=\"1\" cpus=\"2000000000\"><events/></trace>\n"
+        #expect(inputError(declared)?.message.contains("more than the 8192 cpus") == true)
+    }
+
+    @Test func aChainFirstSeenRecursiveIsStillValidated() throws {
+        // cpu 0's task holds A; a hardirq there takes B then A (recursive over the task's A).
+        // Later cpu 1's hardirq takes B then A for real, and cpu 1's task takes A then B.
+        var trace = TraceBuilder(cpus: 2)
+        trace.acquire("A")
+        trace.event("hardirq-enter")
+        trace.acquire("B")
+        trace.acquire("A")
+        trace.release("A")
+        trace.release("B")
+        trace.event("hardirq-exit")
+        trace.release("A")
+        trace.cpu = 1
+        trace.event("hardirq-enter")
+        trace.acquire("B")
+        trace.acquire("A")
+        trace.release("A")
+        trace.release("B")
+        trace.event("hardirq-exit")
+        trace.acquire("A")
+        trace.acquire("B")
+        let rules = Set(try analyze(trace).findings.map(\.rule))
+        #expect(rules.contains(.recursiveLocking) && rules.contains(.circularDependency))
+    }
+}
