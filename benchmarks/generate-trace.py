@@ -97,7 +97,8 @@ def main():
             ev(f'pgd-free cpu="{cpu}" task="{task}" pgd="{pgd}"')
         elif kind < 0.95:
             # get_user_pages_fast: a lockless walk with irqs off.
-            table = f"pte:{0x37000 + rng.randrange(4096):x}"
+            # Walks reach live tables (a freed one would be a use-after-free).
+            table = f"pte:{0x80000 + rng.randrange(4096):x}"
             ev(f'irq-disable cpu="{cpu}" task="{task}" fn="get_user_pages_fast"')
             ev(f'lockless-walk-begin cpu="{cpu}" task="{task}"')
             ev(f'walk-access cpu="{cpu}" task="{task}" table="{table}"')

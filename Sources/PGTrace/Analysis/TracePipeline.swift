@@ -31,16 +31,27 @@ final class TracePipeline: @unchecked Sendable {
     private var head = 0
     private var cancelled = false
     private let finished = DispatchSemaphore(value: 0)
+    private var work: ((Sink) throws -> Void)?
+
+    /// Runs the work once, and lets go of it (and all it captured) when it returns, before
+    /// the replay side hears the end.
+    private func runWork(_ sink: Sink) throws {
+        condition.lock()
+        let read = work!
+        work = nil
+        condition.unlock()
+        try read(sink)
+    }
 
     /// Runs `read` on a new thread; it gets a sink for headers and events.
     func start(read: @escaping (_ sink: Sink) throws -> Void) {
         // The reader's objects (parser state, symbol table) are touched by that thread only,
         // except for names read by the replay after the queue has ordered them (SymbolTable).
-        let work = Handoff(read)
+        work = read
         let thread = Thread { [self] in
             let sink = Sink(pipeline: self)
             do {
-                try work.value(sink)
+                try runWork(sink)
                 try sink.flush()
                 try send(.end)
             } catch is Cancelled {
@@ -152,10 +163,4 @@ final class TracePipeline: @unchecked Sendable {
             try pipeline.send(.events(full))
         }
     }
-}
-
-/// A value handed to the reading thread, which alone uses it from then on.
-private struct Handoff<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

@@ -19,8 +19,8 @@ public final class PgdListChecker: ReplayObserver {
 
     private let context: CheckerContext
     private var windows: [Symbol: [Gap: Window]] = [:]
-    /// Where each listed pgd was last visited by a walker, while listed.
-    private var visits: [Symbol: EventSite] = [:]
+    /// Where each listed pgd was last visited, and by which walk (its start), while listed.
+    private var visits: [Symbol: (site: EventSite, walk: Int)] = [:]
     /// pgds changed under their list lock, per cpu, to check when the lock is dropped.
     private var changedUnderLock: [Int: Set<Symbol>] = [:]
 
@@ -48,14 +48,18 @@ public final class PgdListChecker: ReplayObserver {
             }
             if state.listed != nil {
                 open(.halfBuilt, pgd, state, at: site)
-                if let visit = visits[pgd] {
-                    confirm(.halfBuilt, pgd, context.evidence(visit, "a walker visited \(context.symbols[pgd]) before this change"))
+                // A visit before more entries are installed saw the pgd unfinished (Jan's empty
+                // pgd); a visit before a clear saw it whole, unless its walk is still going.
+                let isPopulate: Bool
+                if case .pgdPopulate = event.kind { isPopulate = true } else { isPopulate = false }
+                if let visit = visits[pgd], isPopulate || memory.listWalks[visit.site.cpu]?.sequence == visit.walk {
+                    confirm(.halfBuilt, pgd, context.evidence(visit.site, "a walker visited \(context.symbols[pgd]) before this change"))
                 }
                 for (cpu, walk) in memory.listWalks where cpu != event.cpu {
                     confirm(.halfBuilt, pgd, context.evidence(walk.begun, "\(walker(walk.walker)) walks pgd_list meanwhile"))
                 }
             } else {
-                updateUnlisted(pgd, state, at: site)
+                updateUnlisted(pgd, state, at: site, memory: memory)
             }
         case .pgdListAdd(let pgd, _):
             close(.unlisted, pgd, at: site)
@@ -67,7 +71,7 @@ public final class PgdListChecker: ReplayObserver {
                 if replay.holds(cpu: event.cpu, className: state.listLock) {
                     changedUnderLock[event.cpu, default: []].insert(pgd)
                 } else {
-                    updateUnlisted(pgd, state, at: site)
+                    updateUnlisted(pgd, state, at: site, memory: memory)
                 }
             }
         case .pgdFree(let pgd):
@@ -81,7 +85,7 @@ public final class PgdListChecker: ReplayObserver {
                 }
             }
         case .listWalkVisit(let pgd):
-            visits[pgd] = site
+            visits[pgd] = (site, memory.listWalks[event.cpu]?.sequence ?? -1)
             if windows[pgd]?[.halfBuilt] != nil {
                 confirm(.halfBuilt, pgd, context.evidence(site, "\(walker(memory.listWalks[event.cpu]?.walker)) visits \(context.symbols[pgd]) half-built"))
             }
@@ -97,7 +101,7 @@ public final class PgdListChecker: ReplayObserver {
         for pgd in changed {
             guard let state = replay.memory.pgds[pgd], state.listLock == ref.name else { continue }
             changedUnderLock[event.cpu]!.remove(pgd)
-            if state.listed == nil { updateUnlisted(pgd, state, at: site) }
+            if state.listed == nil { updateUnlisted(pgd, state, at: site, memory: replay.memory) }
         }
     }
 
@@ -111,12 +115,16 @@ public final class PgdListChecker: ReplayObserver {
 
     private func walker(_ name: Symbol?) -> String { name.map { context.symbols[$0] } ?? "a walker" }
 
-    /// An unlisted pgd outside its lock: a gap while it has entries.
-    private func updateUnlisted(_ pgd: Symbol, _ state: MemoryState.Pgd, at site: EventSite) {
+    /// An unlisted pgd outside its lock: a gap while it has entries. A walk already running
+    /// on another cpu misses it as surely as one that starts later.
+    private func updateUnlisted(_ pgd: Symbol, _ state: MemoryState.Pgd, at site: EventSite, memory: MemoryState) {
         if state.entries.isEmpty {
             close(.unlisted, pgd, at: site)
         } else {
             open(.unlisted, pgd, state, at: site)
+            for (cpu, walk) in memory.listWalks where cpu != site.cpu {
+                confirm(.unlisted, pgd, context.evidence(walk.begun, "\(walker(walk.walker)) walks pgd_list meanwhile and cannot see \(context.symbols[pgd])"))
+            }
         }
     }
 

@@ -6,7 +6,7 @@
 /// unpinning it reopens them until they are writable again. Also: a pin of a page that was
 /// never made read-only, and a pin order that pins the top level before the levels under it.
 public final class PinWindowChecker: ReplayObserver {
-    public var observedEvents: ObservedEvents { [.pinEvents, .lockEvents] }
+    public var observedEvents: ObservedEvents { [.pinEvents, .releases] }
 
     private struct Window {
         var opened: EventSite
@@ -62,13 +62,17 @@ public final class PinWindowChecker: ReplayObserver {
         case .ptWrite(let page):
             guard windows[page] != nil else { return }
             windows[page]!.writes.append(site)
-        case .release(let ref, _, _):
-            guard !windows.isEmpty, let instance = ref.instance else { return }
-            for (page, window) in windows where window.unguarded == nil && replay.memory.pages[page]?.ptl == instance {
-                if !replay.holds(cpu: event.cpu, instance: instance) { windows[page]!.unguarded = site }
-            }
         default:
             break
+        }
+    }
+
+    /// A ptl dropped (the instance of the lock the release matched, named or not) leaves the
+    /// windows it guarded open.
+    public func replay(_ replay: ReplayEngine, didRelease lock: HeldLock, at site: EventSite) {
+        guard !windows.isEmpty, let instance = lock.ref.instance else { return }
+        for (page, window) in windows where window.unguarded == nil && replay.memory.pages[page]?.ptl == instance {
+            if !replay.holds(cpu: site.cpu, instance: instance) { windows[page]!.unguarded = site }
         }
     }
 

@@ -133,7 +133,7 @@ public final class TableFreeChecker: ReplayObserver {
                 message: "lockless walk on cpu \(site.cpu) touches page table \(name) after it was freed",
                 locks: [], objects: [name],
                 locations: [context.evidence(site, "reads \(name)"), context.evidence(freed, "frees \(name)")],
-                notes: [fix], key: "\(name)|access|\(context.files[site.position.file]):\(site.position.event)"))
+                notes: [fix], key: "\(name)|access"))
     }
 
     private var fix: String {

@@ -1,7 +1,7 @@
 /// The page-table side of the machine, owned by the replay engine: pgds and pgd_list, the
 /// pinning state of page-table pages, unlinked and freed tables, lockless and pgd_list walks,
-/// and kmap slots. It remembers live objects only; a freed object is forgotten once nothing
-/// that began before its free can still touch it.
+/// and kmap slots. It remembers live objects, and freed tables until their page is used as a
+/// table again (a later unlink of the same page): a walk that touches one is a use-after-free.
 public struct MemoryState: Sendable {
     /// A top-level page table.
     public struct Pgd: Sendable {
@@ -55,8 +55,6 @@ public struct MemoryState: Sendable {
     public internal(set) var kmaps: [TaskKey: [KmapSlot]] = [:]
     /// How many slots hold each page, over all tasks.
     public internal(set) var kmapCounts: [Symbol: Int] = [:]
-    /// The event count at which each freed table was freed, for walks that began before.
-    var tableFreeSequence: [Symbol: Int] = [:]
 
     /// Applies a page-table event. Throws the message of an input error for a sequence no
     /// kernel can produce (a pgd listed twice, a walk ending that never began, …).
@@ -128,16 +126,12 @@ public struct MemoryState: Sendable {
             guard locklessWalks.removeValue(forKey: cpu) != nil else {
                 throw DecodeFailure("<lockless-walk-end/> on cpu \(cpu) without a <lockless-walk-begin/>")
             }
-            forgetFreedTables()
         case .walkAccess:
             break
         case .tableUnlink(let table):
             tables[table] = Table(unlinked: site)
-            tableFreeSequence[table] = nil
         case .tableFree(let table):
             tables[table, default: Table()].freed = site
-            tableFreeSequence[table] = sequence
-            forgetFreedTables()
         case .kmap(let page, let series, let atomic, _):
             kmaps[task, default: []].append(KmapSlot(page: page, series: series, atomic: atomic, site: site))
             kmapCounts[page, default: 0] += 1
@@ -156,17 +150,6 @@ public struct MemoryState: Sendable {
             break
         default:
             break
-        }
-    }
-
-    /// Drops freed tables that were unlinked first and that no running lockless walk began
-    /// before: nothing can reach them any more. (A table freed while still linked is kept: any
-    /// later walk may reach it.)
-    private mutating func forgetFreedTables() {
-        let oldest = locklessWalks.values.map(\.sequence).min() ?? Int.max
-        for (table, freedAt) in tableFreeSequence where freedAt <= oldest && tables[table]?.unlinked != nil {
-            tables[table] = nil
-            tableFreeSequence[table] = nil
         }
     }
 

@@ -101,4 +101,60 @@ import Testing
         let rules = Set(try analyze(trace).findings.map(\.rule))
         #expect(rules.contains(.recursiveLocking) && rules.contains(.circularDependency))
     }
+
+    @Test func aWalkTouchingATableFreedLongAgoIsStillAUseAfterFree() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.event("table-unlink", [("table", "T")])
+        trace.event("rcu-grace-period")
+        trace.event("table-free", [("table", "T")])
+        trace.cpu = 1
+        trace.event("lockless-walk-begin")
+        trace.event("walk-access", [("table", "T")])
+        trace.event("walk-access", [("table", "T")])
+        trace.event("lockless-walk-end")
+        let findings = try analyze(trace).findings
+        #expect(findings.map(\.rule) == [.tableFreeRace])
+        #expect(findings.first?.locations.map(\.event) == [4, 2])
+    }
+
+    @Test func aPtlDroppedByAReleaseNamingNoInstanceOpensTheWindow() throws {
+        var trace = TraceBuilder()
+        trace.acquire("ptlock", instance: "P1")
+        trace.event("set-ro", [("page", "X"), ("level", "pte"), ("ptl", "P1")])
+        trace.release("ptlock")
+        trace.event("pin", [("page", "X"), ("level", "pte")])
+        #expect(try analyze(trace).findings.map { "\($0.rule.rawValue) \($0.severity.rawValue)" } == ["pin-window warning"])
+    }
+
+    @Test func aFinishedWalkDidNotSeeATeardownThatCameAfterIt() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.event("pgd-alloc", [("pgd", "P")])
+        trace.acquire("pgd_lock")
+        trace.event("pgd-populate", [("pgd", "P"), ("index", "0")])
+        trace.event("pgd-list-add", [("pgd", "P")])
+        trace.release("pgd_lock")
+        trace.cpu = 1
+        trace.event("list-walk-begin", [("walker", "vmalloc_sync_all")])
+        trace.event("list-walk-visit", [("pgd", "P")])
+        trace.event("list-walk-end")
+        trace.cpu = 0
+        trace.event("pgd-clear", [("pgd", "P"), ("index", "0")])
+        #expect(try analyze(trace).findings.map { "\($0.rule.rawValue) \($0.severity.rawValue)" } == ["pgd-list-gap warning"])
+    }
+
+    @Test func aWalkAlreadyRunningMissesAPgdPopulatedOffTheList() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.cpu = 1
+        trace.event("list-walk-begin", [("walker", "xen_mm_pin_all")])
+        trace.cpu = 0
+        trace.event("pgd-alloc", [("pgd", "P")])
+        trace.event("pgd-populate", [("pgd", "P"), ("index", "0")])
+        trace.cpu = 1
+        trace.event("list-walk-end")
+        trace.cpu = 0
+        trace.acquire("pgd_lock")
+        trace.event("pgd-list-add", [("pgd", "P")])
+        trace.release("pgd_lock")
+        #expect(try analyze(trace).findings.map { "\($0.rule.rawValue) \($0.severity.rawValue)" } == ["pgd-list-gap error"])
+    }
 }
