@@ -47,6 +47,14 @@ public final class CheckerContext {
         ref.subclass == 0 ? symbols[ref.name] : "\(symbols[ref.name])/\(ref.subclass)"
     }
 
+    /// Where in the kernel an event happened, for dedup keys: its function, else its source
+    /// location, else its place in the trace. A bug at one code site is one finding, however
+    /// often a long trace runs through it.
+    public func place(_ site: EventSite) -> String {
+        (site.function ?? site.at).map { symbols[$0] }
+            ?? "\(files[site.position.file]):\(site.position.line)"
+    }
+
     public func evidence(_ site: EventSite, _ role: String) -> Evidence {
         Evidence(
             file: files[site.position.file], line: site.position.line,

@@ -24,6 +24,6 @@ public final class BadUnlockChecker: ReplayObserver {
             Finding(
                 rule: .badUnlock, severity: .error, message: message, locks: [name],
                 locations: locations,
-                key: "\(name)@\(context.files[site.position.file]):\(site.position.line)"))
+                key: "\(name)@\(context.place(site))"))
     }
 }

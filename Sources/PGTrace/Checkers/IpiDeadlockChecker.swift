@@ -159,8 +159,7 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
     private func reportWaitWithIrqsOff(at site: EventSite, disabledAt: EventSite?) {
         var locations = [context.evidence(site, "waits for a synchronous IPI with hardirqs disabled")]
         if let disabledAt { locations.append(context.evidence(disabledAt, "disables hardirqs")) }
-        let key = "irqs-off|" + (site.function.map { context.symbols[$0] } ?? site.at.map { context.symbols[$0] }
-            ?? "\(context.files[site.position.file]):\(site.position.line)")
+        let key = "irqs-off|" + context.place(site)
         context.report(
             Finding(
                 rule: .ipiDeadlock, severity: .error,

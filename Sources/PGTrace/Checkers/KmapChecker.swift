@@ -54,7 +54,7 @@ public final class KmapChecker: ReplayObserver {
                     locks: slots.map { "kmap:" + context.symbols[$0.series] }.uniqued(), objects: [name],
                     locations: [context.evidence(site, "frees \(name)")] + slots.map { context.evidence($0.site, "kmaps \(name)") },
                     notes: ["kunmap the page before __free_page: passing through the free list does not kunmap it (Andrea: alloc_page, kmap, __free_page is a bug)"],
-                    key: "\(name)|\(context.files[site.position.file]):\(site.position.event)"))
+                    key: "\(name)|\(context.place(site))"))
         default:
             break
         }

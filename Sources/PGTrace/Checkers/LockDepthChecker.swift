@@ -25,6 +25,6 @@ public final class LockDepthChecker: ReplayObserver {
                     context.evidence(lock.site, "acquires \(name), lock number \(held.count)"),
                     context.evidence(held[0].site, "holds \(context.name(of: held[0].classID)), the first of them"),
                 ],
-                key: "\(context.files[lock.site.position.file])|\(held[0].site.position.event)"))
+                key: "\(context.place(held[0].site))|\(context.place(lock.site))"))
     }
 }

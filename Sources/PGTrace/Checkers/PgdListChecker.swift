@@ -172,6 +172,6 @@ public final class PgdListChecker: ReplayObserver {
                 rule: .pgdListGap, severity: severity, message: message, locks: [context.symbols[listLock]],
                 objects: [name], locations: locations,
                 notes: (site == nil ? ["The window is still open at the end of the trace."] : []) + [fix],
-                key: "\(name)|\(gap == .unlisted ? "unlisted" : "half-built")|\(context.files[window.opened.position.file]):\(window.opened.position.event)"))
+                key: "\(name)|\(gap == .unlisted ? "unlisted" : "half-built")|\(context.place(window.opened))"))
     }
 }

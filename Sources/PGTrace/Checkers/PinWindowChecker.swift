@@ -114,7 +114,7 @@ public final class PinWindowChecker: ReplayObserver {
                 rule: .pinWindow, severity: window.writes.isEmpty ? .warning : .error, message: message,
                 locks: [], objects: [name], locations: locations,
                 notes: (site == nil ? ["The window is still open at the end of the trace."] : []) + [fix],
-                key: "\(name)|\(window.afterUnpin ? "unpin" : "pin")|\(context.files[window.opened.position.file]):\(window.opened.position.event)"))
+                key: "\(name)|\(window.afterUnpin ? "unpin" : "pin")|\(context.place(window.opened))"))
     }
 
     private func reportWritablePin(_ page: Symbol, at site: EventSite) {

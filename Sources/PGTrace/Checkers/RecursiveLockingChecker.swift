@@ -12,8 +12,7 @@ public final class RecursiveLockingChecker: ReplayObserver {
         let name = context.name(of: lock.classID)
         let sameInstance = held.ref.instance != nil && held.ref.instance == lock.ref.instance
         // One finding per class, kind and place: a self-deadlock is not a missing annotation.
-        let place = (lock.site.function ?? lock.site.at).map { context.symbols[$0] }
-            ?? "\(context.files[lock.site.position.file]):\(lock.site.position.line)"
+        let place = context.place(lock.site)
         context.report(
             Finding(
                 rule: .recursiveLocking, severity: .error,

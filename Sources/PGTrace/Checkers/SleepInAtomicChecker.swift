@@ -66,8 +66,7 @@ public final class SleepInAtomicChecker: ReplayObserver {
             reasons.append("with bh disabled")
         }
         guard !reasons.isEmpty else { return }
-        let place = event.function.map { context.symbols[$0] } ?? event.at.map { context.symbols[$0] }
-            ?? "\(context.files[site.position.file]):\(site.position.line)"
+        let place = context.place(site)
         context.report(
             Finding(
                 rule: .sleepInAtomic, severity: .error,

@@ -115,7 +115,7 @@ public final class TableFreeChecker: ReplayObserver {
                 message: "page table \(name) is freed without synchronizing with \(cpuList), which may be walking it locklessly (get_user_pages_fast)",
                 locks: [], objects: [name], locations: locations,
                 notes: [fix],
-                key: "\(name)|unsynced|\(context.files[site.position.file]):\(site.position.event)"))
+                key: "\(name)|unsynced|\(context.place(site))"))
     }
 
     private func access(_ table: Symbol, at site: EventSite, replay: ReplayEngine) {
@@ -157,6 +157,6 @@ public final class TableFreeChecker: ReplayObserver {
                     ? "page table \(name) is freed under a lockless walk on cpu \(walkCPU), which then touches the freed page"
                     : "page table \(name) is freed while a lockless walk on cpu \(walkCPU), begun before the unlink, may still hold it",
                 locks: [], objects: [name], locations: locations, notes: [fix],
-                key: "\(name)|walk|\(context.files[free.freed.position.file]):\(free.freed.position.event)"))
+                key: "\(name)|walk|\(context.place(free.freed))"))
     }
 }

@@ -157,4 +157,15 @@ import Testing
         trace.release("pgd_lock")
         #expect(try analyze(trace).findings.map { "\($0.rule.rawValue) \($0.severity.rawValue)" } == ["pgd-list-gap error"])
     }
+
+    @Test func aBugAtOneCodeSiteIsOneFindingHoweverOftenItRuns() throws {
+        var trace = TraceBuilder()
+        for _ in 0..<500 {
+            trace.event("release", [("lock", "A"), ("fn", "double_unlock_path")])
+            trace.event("table-unlink", [("table", "T")])
+            trace.event("table-free", [("table", "T"), ("fn", "free_pte_range")])
+        }
+        let findings = try analyze(trace).findings
+        #expect(findings.map(\.rule) == [.badUnlock, .tableFreeRace])
+    }
 }
