@@ -43,8 +43,12 @@ static inline void pgtrace_tag_start(xmlParserCtxtPtr ctxt, int *line, int *colu
     const xmlChar *p = memrchr(base, '<', (size_t)(cur - base));
     if (p == NULL) return;
     size_t length = (size_t)(cur - p);
+    /* libxml2 counts columns in characters: count UTF-8 lead bytes, not bytes. */
     if (memchr(p, '\n', length) == NULL) {
-        *column = *column - (int)length;
+        int characters = 0;
+        for (const xmlChar *q = p; q < cur; q++) if ((*q & 0xC0) != 0x80) characters++;
+        *column = *column - characters;
+        if (*column < 1) *column = 1;
         return;
     }
     int newlines = 0;
@@ -52,7 +56,9 @@ static inline void pgtrace_tag_start(xmlParserCtxtPtr ctxt, int *line, int *colu
     const xmlChar *q = p;
     while (q > base && *(q - 1) != '\n') q--;
     *line -= newlines;
-    *column = (int)(p - q) + 1;
+    int characters = 0;
+    for (const xmlChar *r = q; r < p; r++) if ((*r & 0xC0) != 0x80) characters++;
+    *column = characters + 1;
 }
 
 #endif

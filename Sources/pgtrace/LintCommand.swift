@@ -66,6 +66,7 @@ struct LintCommand: ParsableCommand {
             for entry in comparison.stale {
                 text += "stale baseline entry \(entry.fingerprint) (\(entry.rule): \(entry.message)): no longer found\n"
             }
+            for note in result.notes { text += "note: \(note.message)\n" }
             let errors = comparison.new.filter { $0.severity == .error }.count
             text += "pgtrace lint: \(result.files.count) trace\(result.files.count == 1 ? "" : "s"), \(result.eventCount) events: "
             text += "\(comparison.new.count) new finding\(comparison.new.count == 1 ? "" : "s") (\(errors) error\(errors == 1 ? "" : "s"))"
@@ -76,7 +77,12 @@ struct LintCommand: ParsableCommand {
         case .junit:
             try report.emit(JUnitReporter().render(result, accepted: acceptedPrints, failOn: report.failOn.severity))
         }
+        // What an import left out, and lost events: a CI log must not read as complete.
+        for (file, summary) in analysis.imports {
+            if let report = summary.report { printError("pgtrace: \(file): \(report)") }
+        }
         if format != .text {
+            for note in result.notes { printError("pgtrace: note: \(note.message)") }
             for entry in comparison.stale {
                 printError("pgtrace: stale baseline entry \(entry.fingerprint) (\(entry.rule): \(entry.message)): no longer found")
             }

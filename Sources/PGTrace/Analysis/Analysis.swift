@@ -18,9 +18,11 @@ public final class Analysis {
     public init(options: AnalysisOptions = AnalysisOptions()) {
         self.options = options
         defaultListLock = symbols.intern("pgd_lock")
-        context = CheckerContext(symbols: symbols, classes: classes, options: options)
+        let context = CheckerContext(symbols: symbols, classes: classes, options: options)
+        self.context = context
         graph.addObserver(IrqInversionChecker(context: context))
-        if let policy = options.policy { graph.addObserver(LockPolicyChecker(policy: policy, context: context)) }
+        let policyChecker = options.policy.map { LockPolicyChecker(policy: $0, context: context) }
+        if let policyChecker { graph.addObserver(policyChecker) }
         let ipi = IpiDeadlockChecker(graph: graph, context: context)
         graph.addObserver(ipi)
         checkers = [
@@ -36,6 +38,7 @@ public final class Analysis {
             PinWindowChecker(context: context),
             TableFreeChecker(context: context),
             KmapChecker(graph: graph, context: context),
+        ] + (policyChecker.map { [$0] } ?? []) + [
             HeldAtEndChecker(context: context),
         ]
     }

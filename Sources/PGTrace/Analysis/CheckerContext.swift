@@ -25,8 +25,14 @@ public final class CheckerContext {
     public func report(_ finding: Finding) {
         let key = finding.rule.rawValue + "|" + finding.key
         guard reportedKeys.insert(key).inserted else { return }
+        var finding = finding
+        let print = finding.baseFingerprint
+        occurrences[print, default: 0] += 1
+        finding.occurrence = occurrences[print]!
         findings.append(finding)
     }
+
+    private var occurrences: [String: Int] = [:]
 
     public func note(_ message: String, evidence: Evidence?) {
         notes.append(AnalysisNote(message: message, evidence: evidence))

@@ -22,35 +22,48 @@ public struct LockPolicy: Sendable {
 
     /// Parses a policy; errors name file:line:column.
     public init(text: String, file: String) throws {
+        var text = Substring(text)
+        if text.first == "\u{FEFF}" { text = text.dropFirst() }
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Lines end in \n or \r\n (a Character each), whatever wrote the file.
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             lineNumber += 1
             var line = Substring(rawLine)
-            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
-            let trimmed = line.trimmingSpaces.trimmingCharacters(in: "\t\r")
-            if trimmed.isEmpty { continue }
-            let names = trimmed.split(separator: "<", omittingEmptySubsequences: false).map {
-                String($0.trimmingSpaces.trimmingCharacters(in: "\t\r"))
+            // '#' starts a comment at the start of a line or after a blank; lockdep's class
+            // names (key#3) keep theirs.
+            if let hash = line.indices.first(where: { line[$0] == "#" && ($0 == line.startIndex || line[line.index(before: $0)].isWhitespace) }) {
+                line = line[..<hash]
             }
+            let trimmed = line.trimmingWhitespace
+            if trimmed.isEmpty { continue }
+            let names = trimmed.split(separator: "<", omittingEmptySubsequences: false).map { String($0.trimmingWhitespace) }
+            let column = (rawLine.firstIndex { !$0.isWhitespace }).map { rawLine.distance(from: rawLine.startIndex, to: $0) + 1 } ?? 1
             if names.count < 2 || names.contains(where: \.isEmpty) {
-                let column = (rawLine.firstIndex { $0 != " " && $0 != "\t" }).map { rawLine.distance(from: rawLine.startIndex, to: $0) + 1 } ?? 1
                 throw TraceInputError(
                     file: file, line: lineNumber, column: column,
                     message: "expected an ordering like 'mm->page_table_lock < ptlock', got '\(trimmed)'")
             }
             for (index, earlier) in names.enumerated() {
                 for later in names[(index + 1)...] {
+                    if earlier == later {
+                        throw TraceInputError(file: file, line: lineNumber, column: column, message: "'\(earlier)' cannot come before itself")
+                    }
                     after[earlier, default: [:]][later] = Declaration(file: file, line: lineNumber)
                 }
             }
         }
-        // Close transitively: a < b and b < c give a < c.
+        // Close transitively: a < b and b < c give a < c (cited at the line of b < c).
         var changed = true
         while changed {
             changed = false
             for (earlier, laters) in after {
-                for (middle, declaration) in laters {
-                    for (later, _) in after[middle] ?? [:] where after[earlier]?[later] == nil && later != earlier {
+                for (middle, _) in laters {
+                    for (later, declaration) in after[middle] ?? [:] where after[earlier]?[later] == nil {
+                        if later == earlier {
+                            throw TraceInputError(
+                                file: file, line: declaration.line, column: 1,
+                                message: "the policy orders '\(earlier)' before itself: '\(earlier)' and '\(middle)' are each declared before the other")
+                        }
                         after[earlier, default: [:]][later] = declaration
                         changed = true
                     }
@@ -68,10 +81,10 @@ public struct LockPolicy: Sendable {
 }
 
 extension Substring {
-    fileprivate func trimmingCharacters(in set: String) -> Substring {
+    fileprivate var trimmingWhitespace: Substring {
         var result = self
-        while let first = result.first, set.contains(first) { result.removeFirst() }
-        while let last = result.last, set.contains(last) { result.removeLast() }
+        while let first = result.first, first.isWhitespace { result.removeFirst() }
+        while let last = result.last, last.isWhitespace { result.removeLast() }
         return result
     }
 }

@@ -1,6 +1,9 @@
-/// Reports `lock-order-policy`: a dependency against the declared lock hierarchy (`--policy`),
-/// taking a class that the policy puts earlier while holding one it puts later.
-public final class LockPolicyChecker: LockGraphObserver {
+/// Reports `lock-order-policy`: an acquisition against the declared lock hierarchy
+/// (`--policy`): taking a class that the policy puts earlier while holding one it puts later
+/// (any lock the context holds, not only the nearest), and the same for kmap series.
+public final class LockPolicyChecker: ReplayObserver, LockGraphObserver {
+    public var observedEvents: ObservedEvents { .acquisitions }
+
     private let policy: LockPolicy
     private let context: CheckerContext
 
@@ -9,28 +12,40 @@ public final class LockPolicyChecker: LockGraphObserver {
         self.context = context
     }
 
-    /// The name the policy knows a class by: as displayed, else without its subclass.
+    /// The names the policy may know a class by: as displayed, and without its subclass.
     private func names(_ id: ClassID) -> [String] {
         let full = context.name(of: id)
         let base = context.symbols[context.classes[id].key.name]
         return full == base ? [full] : [full, base]
     }
 
+    public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
+        guard !lock.isTry else { return }
+        for held in replay.heldLocks(cpu: lock.site.cpu) where held.classID != lock.classID {
+            check(holding: held.classID, heldAt: held.site, taking: lock.classID, at: lock.site)
+        }
+    }
+
+    /// kmap series order through the graph's kmap edges (they are not lock acquisitions).
     public func lockGraph(_ graph: LockGraph, willAdd dependency: LockDependency, holder: HeldLock?, next: HeldLock?) {
-        guard dependency.kind != .ipi else { return }
-        for held in names(dependency.from) {
-            for taken in names(dependency.to) {
+        guard dependency.kind == .kmap else { return }
+        check(holding: dependency.from, heldAt: dependency.holderSite, taking: dependency.to, at: dependency.site)
+    }
+
+    private func check(holding heldClass: ClassID, heldAt heldSite: EventSite, taking takenClass: ClassID, at site: EventSite) {
+        for held in names(heldClass) {
+            for taken in names(takenClass) {
                 guard let declaration = policy.declaration(taken, before: held) else { continue }
-                let heldName = context.name(of: dependency.from)
-                let takenName = context.name(of: dependency.to)
+                let heldName = context.name(of: heldClass)
+                let takenName = context.name(of: takenClass)
                 context.report(
                     Finding(
                         rule: .lockOrderPolicy, severity: .error,
                         message: "\(takenName) is taken while holding \(heldName), against the policy '\(taken) < \(held)' (\(declaration.file):\(declaration.line))",
                         locks: [heldName, takenName],
                         locations: [
-                            context.evidence(dependency.site, "takes \(takenName) while holding \(heldName)"),
-                            context.evidence(dependency.holderSite, "holds \(heldName)"),
+                            context.evidence(site, "takes \(takenName) while holding \(heldName)"),
+                            context.evidence(heldSite, "holds \(heldName)"),
                         ],
                         notes: ["take \(taken) before \(held), or change the policy if the hierarchy has changed"],
                         key: "\(heldName) -> \(takenName)"))

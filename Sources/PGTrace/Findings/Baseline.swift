@@ -12,6 +12,14 @@ public struct Baseline: Codable, Sendable {
     public var version = 1
     public var findings: [Entry]
 
+    private enum CodingKeys: String, CodingKey { case version, findings }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        version = try container.decodeIfPresent(Int.self, forKey: .version) ?? 1
+        findings = try container.decode([Entry].self, forKey: .findings)
+    }
+
     public init(findings: [Finding]) {
         var seen: Set<String> = []
         self.findings = findings.compactMap { finding in

@@ -96,6 +96,9 @@ public struct Finding: Hashable, Sendable {
     public var key: String
     /// The headline, where it says more than the rule's (lockdep has several for one rule).
     public var title: String
+    /// 1 for the first finding with its fingerprint, 2 for the next, …: two problems that read
+    /// the same (same rule, locks and sites) stay two in a baseline.
+    public var occurrence = 1
 
     public init(
         rule: Rule, severity: Severity, message: String, locks: [String], objects: [String] = [],

@@ -3,6 +3,11 @@ extension Finding {
     /// objects, and what each cited event does and where in the kernel — never line numbers
     /// or event indices, so adding unrelated events to a trace leaves it unchanged.
     public var fingerprint: String {
+        occurrence > 1 ? "\(baseFingerprint)-\(occurrence)" : baseFingerprint
+    }
+
+    /// The fingerprint before counting occurrences.
+    var baseFingerprint: String {
         var text = rule.rawValue + "\n" + locks.joined(separator: ",") + "\n" + objects.joined(separator: ",")
         for location in locations {
             text += "\n" + location.role + "|" + (location.function ?? "") + "|" + (location.at ?? "")

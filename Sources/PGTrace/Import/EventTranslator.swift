@@ -285,11 +285,13 @@ struct EventTranslator {
         return cpus.isEmpty ? nil : cpus.sorted().map(String.init).joined(separator: ",")
     }
 
-    /// Xen's page-table levels (PT_PGD … PT_PTE, counted from the top).
+    /// Xen's page-table levels as kernels since 4.12 number them (enum pt_level: PT_PGD 0,
+    /// PT_P4D 1, PT_PUD 2, PT_PMD 3, PT_PTE 4; a p4d counts as a pud here).
     static func level(_ number: Int) -> String {
         switch number {
         case 0: return "pgd"
-        case 1, 2: return number == 1 ? "pud" : "pmd"
+        case 1, 2: return "pud"
+        case 3: return "pmd"
         default: return "pte"
         }
     }

@@ -92,8 +92,10 @@ struct AttributeValues {
         return value
     }
 
-    /// A decimal integer with an optional sign; nil for anything else or on overflow.
+    /// A decimal integer with an optional sign, and blanks around it as XML Schema allows;
+    /// nil for anything else or on overflow.
     static func parseInteger(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        let bytes = UnsafeBufferPointer(rebasing: bytes[trimmedRange(bytes)])
         var index = 0
         var negative = false
         if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
@@ -115,7 +117,8 @@ struct AttributeValues {
     }
 
     func boolean(_ name: AttributeName) throws(DecodeFailure) -> Bool {
-        try withBytes(name) { (bytes) throws(DecodeFailure) -> Bool in
+        try withBytes(name) { (raw) throws(DecodeFailure) -> Bool in
+            let bytes = UnsafeBufferPointer(rebasing: raw[Self.trimmedRange(raw)])
             switch bytes.count {
             case 1 where bytes[0] == UInt8(ascii: "1"): return true
             case 1 where bytes[0] == UInt8(ascii: "0"): return false
@@ -146,6 +149,16 @@ struct AttributeValues {
             )
         }
         return value
+    }
+
+    /// The range of `bytes` without leading and trailing XML blanks.
+    static func trimmedRange(_ bytes: UnsafeBufferPointer<UInt8>) -> Range<Int> {
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        var start = 0
+        var end = bytes.count
+        while start < end, isBlank(bytes[start]) { start += 1 }
+        while end > start, isBlank(bytes[end - 1]) { end -= 1 }
+        return start..<end
     }
 
     /// The value interned as a symbol, straight from the bytes.

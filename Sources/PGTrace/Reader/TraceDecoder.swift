@@ -179,7 +179,7 @@ struct TraceDecoder {
     }
 
     private mutating func declareClass(line: Int, column: Int) throws(DecodeFailure) {
-        let name = symbols.intern(try attributes.required(.name))
+        let name = try symbol(.name)
         let type = try attributes.choice(.type, as: LockType.self) ?? .spinlock
         let slots = try attributes.integer(.slots, minimum: 1)
         let position = TracePosition(file: fileIndex, line: line, column: column, event: -1)
@@ -235,15 +235,17 @@ struct TraceDecoder {
         return symbol
     }
 
-    private func optionalSymbol(_ name: AttributeName) -> Symbol? {
-        attributes.symbol(name, in: symbols)
+    /// An optional name: absent is fine, empty is not (the schema's `name` type).
+    private func optionalSymbol(_ name: AttributeName) throws(DecodeFailure) -> Symbol? {
+        guard attributes.has(name) else { return nil }
+        return try symbol(name)
     }
 
     private func lockRef() throws(DecodeFailure) -> LockRef {
         LockRef(
             name: try symbol(.lock),
             subclass: try attributes.integer(.subclass) ?? 0,
-            instance: optionalSymbol(.instance))
+            instance: try optionalSymbol(.instance))
     }
 
     private func targets() throws(DecodeFailure) -> CPUTargets {
@@ -256,7 +258,7 @@ struct TraceDecoder {
             var cpus: [Int] = []
             for part in text.split(separator: ",", omittingEmptySubsequences: false) {
                 let trimmed = part.trimmingSpaces
-                guard let cpu = Int(trimmed), cpu >= 0 else {
+                guard trimmed.allSatisfy(\.isNumber), let cpu = Int(trimmed) else {
                     throw DecodeFailure(
                         "attribute 'targets' of <\(attributes.element.rawValue)> must be all, others, local or a list of cpus like 0,2,5, not '\(text)'"
                     )
@@ -277,7 +279,7 @@ struct TraceDecoder {
         case .irqEnable: return .irqEnable
         case .hardirqEnter: return .hardirqEnter(irq: try attributes.integer(.irq))
         case .hardirqExit: return .hardirqExit
-        case .softirqEnter: return .softirqEnter(vector: optionalSymbol(.vec))
+        case .softirqEnter: return .softirqEnter(vector: try optionalSymbol(.vec))
         case .softirqExit: return .softirqExit
         case .bhDisable: return .bhDisable
         case .bhEnable: return .bhEnable
@@ -288,7 +290,7 @@ struct TraceDecoder {
             return .acquire(
                 lock, mode: mode, isTry: try attributes.boolean(.try),
                 irq: try attributes.choice(.irq, as: IrqAcquireAction.self),
-                bh: try attributes.boolean(.bh), nest: optionalSymbol(.nest))
+                bh: try attributes.boolean(.bh), nest: try optionalSymbol(.nest))
         case .release:
             return .release(
                 try lockRef(), irq: try attributes.choice(.irq, as: IrqReleaseAction.self),
@@ -297,7 +299,7 @@ struct TraceDecoder {
         case .ipiSend:
             return .ipiSend(
                 targets: try targets(), wait: try attributes.boolean(.wait),
-                reason: optionalSymbol(.reason))
+                reason: try optionalSymbol(.reason))
         case .ipiHandle: return .ipiHandle(from: try attributes.requiredInteger(.from))
         case .pgdAlloc: return .pgdAlloc(pgd: try symbol(.pgd))
         case .pgdFree: return .pgdFree(pgd: try symbol(.pgd))
@@ -306,20 +308,20 @@ struct TraceDecoder {
         case .pgdClear:
             return .pgdClear(pgd: try symbol(.pgd), index: try attributes.requiredInteger(.index))
         case .pgdListAdd:
-            return .pgdListAdd(pgd: try symbol(.pgd), lock: optionalSymbol(.lock) ?? symbols.intern("pgd_lock"))
+            return .pgdListAdd(pgd: try symbol(.pgd), lock: try optionalSymbol(.lock) ?? symbols.intern("pgd_lock"))
         case .pgdListDel:
-            return .pgdListDel(pgd: try symbol(.pgd), lock: optionalSymbol(.lock) ?? symbols.intern("pgd_lock"))
-        case .listWalkBegin: return .listWalkBegin(walker: optionalSymbol(.walker))
+            return .pgdListDel(pgd: try symbol(.pgd), lock: try optionalSymbol(.lock) ?? symbols.intern("pgd_lock"))
+        case .listWalkBegin: return .listWalkBegin(walker: try optionalSymbol(.walker))
         case .listWalkVisit: return .listWalkVisit(pgd: try symbol(.pgd))
         case .listWalkEnd: return .listWalkEnd
         case .setReadOnly:
             return .setReadOnly(
                 page: try symbol(.page), level: try attributes.choice(.level, as: PageTableLevel.self),
-                ptl: optionalSymbol(.ptl))
+                ptl: try optionalSymbol(.ptl))
         case .setReadWrite:
             return .setReadWrite(
                 page: try symbol(.page), level: try attributes.choice(.level, as: PageTableLevel.self),
-                ptl: optionalSymbol(.ptl))
+                ptl: try optionalSymbol(.ptl))
         case .pin:
             return .pin(page: try symbol(.page), level: try attributes.choice(.level, as: PageTableLevel.self))
         case .unpin:

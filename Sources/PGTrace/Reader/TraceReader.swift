@@ -66,13 +66,15 @@ public final class TraceReader {
     }
 
     /// Reads a trace produced on the fly, chunk by chunk (an import of a text trace).
+    /// Columns in such a trace are the generated XML's, not the source's: events report
+    /// column 1.
     public func read(
         chunks: () throws -> ArraySlice<UInt8>?,
         schema: TraceSchema? = nil,
         header: (TraceHeader) throws -> Void,
         event: (Event) throws -> Void
     ) throws {
-        try parse(schema: schema, header: header, event: event, nextChunk: chunks)
+        try parse(schema: schema, reportsColumns: false, header: header, event: event, nextChunk: chunks)
     }
 
     /// Whether the file at `path` starts like a text trace (ftrace, trace-cmd, perf) rather
@@ -105,6 +107,7 @@ public final class TraceReader {
 
     private func parse(
         schema: TraceSchema?,
+        reportsColumns: Bool = true,
         header: (TraceHeader) throws -> Void,
         event: (Event) throws -> Void,
         nextChunk: () throws -> ArraySlice<UInt8>?
@@ -115,6 +118,7 @@ public final class TraceReader {
                     reader: self,
                     decoder: TraceDecoder(fileIndex: fileIndex, fileName: displayName, symbols: symbols),
                     onHeader: header, onEvent: event)
+                state.reportsColumns = reportsColumns
                 try state.run(schema: schema, nextChunk: nextChunk)
             }
         }
@@ -129,6 +133,8 @@ private final class ParserState {
     let onEvent: (Event) throws -> Void
     var context: xmlParserCtxtPtr?
     var validation: SchemaValidation?
+    /// False for generated XML (imports), whose columns mean nothing to the user.
+    var reportsColumns = true
     /// Element and attribute names by libxml2's interned pointer.
     var elements = PointerCache<(ElementName, UInt64)>()
     var attributes = PointerCache<AttributeName>()
@@ -246,7 +252,7 @@ private final class ParserState {
         var tagColumn: Int32 = 0
         pgtrace_tag_start(context, &tagLine, &tagColumn)
         let line = Int(tagLine)
-        let column = Int(tagColumn)
+        let column = reportsColumns ? Int(tagColumn) : 1
         do throws(DecodeFailure) {
             guard prefix == nil, let localname, let info = elements.value(for: localname, fill: {
                 ElementName.byName[text(localname)].map { ($0, $0.allowedMask) }
@@ -260,6 +266,8 @@ private final class ParserState {
                     let name = attributes[base]
                     let attributePrefix = attributes[base + 1]
                     guard let start = attributes[base + 3], let end = attributes[base + 4] else { continue }
+                    // xsi:noNamespaceSchemaLocation and friends say where the schema is.
+                    if let attributePrefix, text(attributePrefix) == "xsi" { continue }
                     let known: AttributeName? =
                         attributePrefix == nil
                         ? name.flatMap { name in self.attributes.value(for: name, fill: { AttributeName.byName[text(name)] }) }
@@ -326,6 +334,10 @@ private let saxStartElement: startElementNsSAX2Func = {
         if let validation = parser.validation {
             forwardStart(validation, localname, prefix, uri, namespaceCount, namespaces, attributeCount, attributes)
             guard parser.failure == nil else { return }
+        }
+        if uri != nil, !parser.decoder.isInExtension, !isExtension(localname) {
+            parser.fail("<\(text(localname))> is in an XML namespace; trace format v1 has none")
+            return
         }
         parser.startElement(localname, prefix, attributeCount, attributes)
     }

@@ -169,3 +169,55 @@ import Testing
         #expect(findings.map(\.rule) == [.badUnlock, .tableFreeRace])
     }
 }
+
+/// What the second review found in the outputs and CI features.
+@Suite struct SecondReviewTests {
+    @Test func policiesWithCRLFBOMAndHashesInNames() throws {
+        let policy = try LockPolicy(text: "\u{FEFF}# hierarchy\r\nc < a\r\nkey#3 < b # trailing comment\r\n", file: "p.txt")
+        #expect(policy.declaration("c", before: "a")?.line == 2)
+        #expect(policy.declaration("key#3", before: "b")?.line == 3)
+        #expect(throws: TraceInputError.self) { try LockPolicy(text: "x < a\r\nfoo\r\n", file: "p.txt") }
+    }
+
+    @Test func contradictoryPoliciesAreRefused() {
+        for text in ["a < b\nb < a\n", "a < b < a\n", "a < a\n", "a < b\nb < c\nc < a\n"] {
+            #expect(throws: TraceInputError.self, "\(text)") { try LockPolicy(text: text, file: "p.txt") }
+        }
+    }
+
+    @Test func thePolicyChecksEveryHeldLockNotOnlyTheNearest() throws {
+        var trace = TraceBuilder()
+        trace.acquire("a")
+        trace.acquire("x")
+        trace.acquire("c")
+        let analysis = Analysis(options: AnalysisOptions(policy: try LockPolicy(text: "c < a\n", file: "p.txt")))
+        try analysis.analyze(bytes: Array(trace.xml.utf8), displayName: "t.xml")
+        #expect(analysis.findings.map(\.rule) == [.lockOrderPolicy])
+        #expect(analysis.findings.first?.locks == ["a", "c"])
+    }
+
+    @Test func findingsThatReadTheSameKeepDistinctFingerprints() throws {
+        var trace = TraceBuilder()
+        trace.release("pgd_lock")
+        trace.acquire("other")
+        trace.release("other")
+        trace.release("pgd_lock")
+        let findings = try analyze(trace).findings
+        #expect(findings.count == 2)
+        #expect(Set(findings.map(\.fingerprint)).count == 2)
+        #expect(findings[1].fingerprint == findings[0].fingerprint + "-2")
+    }
+
+    @Test func columnsCountCharactersNotBytes() {
+        let xml = "<?xml version=\"1.0\"?>\n<trace version=\"1\">\n<events><acquire cpu=\"0\" lock=\"ééééé\" bogus=\"1\"/></events></trace>\n"
+        let error = inputError(xml)
+        #expect(error?.line == 3 && error?.column == 9, "\(String(describing: error))")
+    }
+
+    @Test func schemaStyleValuesTheDecoderTakesToo() throws {
+        let xml = "<?xml version=\"1.0\"?>\n<trace version=\"1\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:noNamespaceSchemaLocation=\"schemas/trace-v1.xsd\"><events><acquire cpu=\" 0 \" lock=\"A\" try=\" true \"/></events></trace>\n"
+        #expect(inputError(xml) == nil)
+        #expect(inputError("<?xml version=\"1.0\"?>\n<trace version=\"1\" xmlns=\"urn:x\"><events/></trace>\n")?.message.contains("namespace") == true)
+        #expect(inputError("<?xml version=\"1.0\"?>\n<trace version=\"1\"><events><acquire cpu=\"0\" lock=\"A\" instance=\"\"/></events></trace>\n")?.message.contains("is empty") == true)
+    }
+}

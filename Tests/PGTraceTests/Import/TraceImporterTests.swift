@@ -90,8 +90,8 @@ import Testing
               k-1 [000] d..1. 1.000005: tlb_flush: pages:-1 reason:remote ipi send (4)
               k-1 [000] d..1. 1.000006: tlb_flush: pages:1 reason:local mm shootdown (3)
               k-1 [000] d..1. 1.000007: xen_mmu_pgd_pin: mm 000000008f0d2b1c pgd 00000000a1b2c3d4
-              k-1 [000] d..1. 1.000008: xen_mmu_alloc_ptpage: mm 000000008f0d2b1c  pfn 1a2b3  level 3  pinned
-              k-1 [000] d..1. 1.000009: xen_mmu_release_ptpage: pfn 1a2b3  level 3  pinned
+              k-1 [000] d..1. 1.000008: xen_mmu_alloc_ptpage: mm 000000008f0d2b1c  pfn 1a2b3  level 4  pinned
+              k-1 [000] d..1. 1.000009: xen_mmu_release_ptpage: pfn 1a2b3  level 4  pinned
               k-1 [000] d..1. 1.000010: xen_mmu_flush_tlb_multi: ncpus 2 mm 000000008f0d2b1c addr 7f0000000000, end 7f0000001000
               k-1 [000] d..1. 1.000011: xen_mmu_flush_tlb_one_user: addr 7f0000000000
               k-1 [000] d..1. 1.000012: xen_mmu_pgd_unpin: mm 000000008f0d2b1c pgd 00000000a1b2c3d4
