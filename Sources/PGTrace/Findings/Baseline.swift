@@ -31,8 +31,35 @@ public struct Baseline: Codable, Sendable {
     public init(json: [UInt8], file: String) throws {
         do {
             self = try JSONDecoder().decode(Baseline.self, from: Data(json))
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
+            let DecodingError.keyNotFound(_, context)
+        {
+            let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            throw TraceInputError(file: file, message: "not a pgtrace baseline: at \(path.isEmpty ? "the top" : path): \(context.debugDescription)")
         } catch {
-            throw TraceInputError(file: file, message: "not a pgtrace baseline: \(error)")
+            // Malformed JSON: Foundation's parser says where ("around line 3, column 2").
+            var message = "not a pgtrace baseline: the JSON is malformed"
+            var line: Int?
+            var column: Int?
+            do {
+                _ = try JSONSerialization.jsonObject(with: Data(json))
+            } catch let parse as NSError {
+                let text = (parse.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ""
+                message += text.isEmpty ? "" : " (\(text))"
+                let words = text.replacingOccurrences(of: ",", with: " ").replacingOccurrences(of: ".", with: " ")
+                    .split(separator: " ")
+                if let index = words.firstIndex(of: "line"), index + 1 < words.count { line = Int(words[index + 1]) }
+                if let index = words.firstIndex(of: "column"), index + 1 < words.count { column = Int(words[index + 1]) }
+                // Or "around character N": count lines up to that offset.
+                if line == nil, let index = words.firstIndex(of: "character"), index + 1 < words.count,
+                    let offset = Int(words[index + 1]), offset <= json.count
+                {
+                    let before = json[..<offset]
+                    line = before.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+                    column = offset - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+                }
+            }
+            throw TraceInputError(file: file, line: line, column: column, message: message)
         }
         guard version == 1 else {
             throw TraceInputError(file: file, message: "unsupported baseline version \(version); this pgtrace writes version 1")

@@ -220,4 +220,16 @@ import Testing
         #expect(inputError("<?xml version=\"1.0\"?>\n<trace version=\"1\" xmlns=\"urn:x\"><events/></trace>\n")?.message.contains("namespace") == true)
         #expect(inputError("<?xml version=\"1.0\"?>\n<trace version=\"1\"><events><acquire cpu=\"0\" lock=\"A\" instance=\"\"/></events></trace>\n")?.message.contains("is empty") == true)
     }
+
+    @Test func aBrokenBaselineSaysWhere() {
+        do {
+            _ = try Baseline(json: Array("{\"version\": 1,\n \"findings\": [ \n oops ]}".utf8), file: "b.json")
+            Issue.record("accepted")
+        } catch let error as TraceInputError {
+            #expect(error.description.hasPrefix("b.json:3:2: error: not a pgtrace baseline: the JSON is malformed"))
+        } catch {
+            Issue.record("\(error)")
+        }
+        #expect(throws: Never.self) { try Baseline(json: Array("{\"findings\": []}".utf8), file: "b.json") }
+    }
 }
