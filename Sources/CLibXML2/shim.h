@@ -43,10 +43,21 @@ static inline void pgtrace_tag_start(xmlParserCtxtPtr ctxt, int *line, int *colu
     const xmlChar *p = memrchr(base, '<', (size_t)(cur - base));
     if (p == NULL) return;
     size_t length = (size_t)(cur - p);
-    /* libxml2 counts columns in characters: count UTF-8 lead bytes, not bytes. */
+    /* libxml2 counts columns in characters: count UTF-8 lead bytes, not bytes (the common
+       all-ASCII tag is checked eight bytes at a time). */
     if (memchr(p, '\n', length) == NULL) {
-        int characters = 0;
-        for (const xmlChar *q = p; q < cur; q++) if ((*q & 0xC0) != 0x80) characters++;
+        int characters = (int)length;
+        size_t i = 0, ascii = 1;
+        for (; i + 8 <= length; i += 8) {
+            unsigned long long word;
+            memcpy(&word, p + i, 8);
+            if (word & 0x8080808080808080ULL) { ascii = 0; break; }
+        }
+        for (; ascii && i < length; i++) if (p[i] & 0x80) ascii = 0;
+        if (!ascii) {
+            characters = 0;
+            for (const xmlChar *q = p; q < cur; q++) if ((*q & 0xC0) != 0x80) characters++;
+        }
         *column = *column - characters;
         if (*column < 1) *column = 1;
         return;

@@ -50,6 +50,9 @@ struct AttributeValues {
 
     func has(_ name: AttributeName) -> Bool { present & name.bit != 0 }
 
+    /// Whether a present attribute's value is empty.
+    func isEmpty(_ name: AttributeName) -> Bool { slots.counts[name.rawValue] == 0 }
+
     /// Runs `body` over the value's bytes, if the attribute is present.
     @inline(__always)
     func withBytes<R>(_ name: AttributeName, _ body: (UnsafeBufferPointer<UInt8>) throws(DecodeFailure) -> R) throws(DecodeFailure) -> R? {
@@ -94,8 +97,10 @@ struct AttributeValues {
 
     /// A decimal integer with an optional sign, and blanks around it as XML Schema allows;
     /// nil for anything else or on overflow.
-    static func parseInteger(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        let bytes = UnsafeBufferPointer(rebasing: bytes[trimmedRange(bytes)])
+    static func parseInteger(_ raw: UnsafeBufferPointer<UInt8>) -> Int? {
+        // Blanks are rare: look for them only when the ends are not digits.
+        let bytes = raw.first.map { $0 >= 0x30 && $0 <= 0x39 } == true && raw.last.map { $0 >= 0x30 && $0 <= 0x39 } == true
+            ? raw : UnsafeBufferPointer(rebasing: raw[trimmedRange(raw)])
         var index = 0
         var negative = false
         if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {

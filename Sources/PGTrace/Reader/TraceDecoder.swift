@@ -238,7 +238,10 @@ struct TraceDecoder {
     /// An optional name: absent is fine, empty is not (the schema's `name` type).
     private func optionalSymbol(_ name: AttributeName) throws(DecodeFailure) -> Symbol? {
         guard attributes.has(name) else { return nil }
-        return try symbol(name)
+        guard !attributes.isEmpty(name) else {
+            throw DecodeFailure("attribute '\(name.name)' of <\(attributes.element.rawValue)> is empty")
+        }
+        return attributes.symbol(name, in: symbols)
     }
 
     private func lockRef() throws(DecodeFailure) -> LockRef {
