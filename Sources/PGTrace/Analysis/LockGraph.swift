@@ -84,7 +84,6 @@ public final class LockGraph {
     private var marks: [(free: UInt32, onlyXR: UInt32)] = []
     private var parents: [(freeEdge: Int32, freeFrom: Int8, onlyXREdge: Int32, onlyXRFrom: Int8)] = []
     private var queue: [Int32] = []
-    public private(set) var hasIPIEdges = false
 
     public init() {}
 
@@ -92,14 +91,6 @@ public final class LockGraph {
 
     public func edge(from: ClassID, to: ClassID) -> LockDependency? {
         edgeIndex[Self.key(from, to)].map { edges[$0] }
-    }
-
-    public func outgoing(_ id: ClassID) -> [LockDependency] {
-        Int(id) < forward.count ? forward[Int(id)].map { edges[$0] } : []
-    }
-
-    public func incoming(_ id: ClassID) -> [LockDependency] {
-        Int(id) < backward.count ? backward[Int(id)].map { edges[$0] } : []
     }
 
     private func grow(to id: ClassID) {
@@ -157,7 +148,6 @@ public final class LockGraph {
         forward[Int(from)].append(edges.count)
         backward[Int(to)].append(edges.count)
         edges.append(dependency)
-        if kind == .ipi { hasIPIEdges = true }
         return true
     }
 
@@ -228,10 +218,10 @@ public final class LockGraph {
                 var types = direction == .forward ? edge.types : edge.types.reversedForBackwardSearch
                 // Both masks below are lockdep's, for forward and (with the reversed bits)
                 // backward edges alike.
-                if onlyXR { types.subtract([.sr, .sn]) }
+                if onlyXR { types.formIntersection(.fromExclusive) }
                 if types.isEmpty { continue }
                 let child = Int(direction == .forward ? edge.to : edge.from)
-                let childOnlyXR = types.isDisjoint(with: [.sn, .en])
+                let childOnlyXR = types.isDisjoint(with: .toNonRecursive)
                 if reached(child, childOnlyXR) { continue }
                 mark(child, childOnlyXR, edge: index, parentOnlyXR: onlyXR)
                 if match(ClassID(child), childOnlyXR) {

@@ -18,8 +18,8 @@ public final class CircularDependencyChecker: ReplayObserver {
         guard !lock.isTry else { return }
         // Recursion is judged on the interrupted task's locks too, which the chain key does not
         // cover: check it before the chain counts as validated.
-        if replay.recursion(of: lock) != nil || replay.isNested(lock) { return }
-        guard validatedChains.insert(lock.chainKey).inserted else { return }
+        if replay.isNested(lock) || replay.recursion(of: lock) != nil { return }
+        guard validatedChains.insert(lock.chainKey) else { return }
         let held = replay.heldLocks(cpu: lock.site.cpu)
         // A chain head (the first lock of its context) depends on nothing.
         guard !held.isEmpty else { return }
@@ -94,17 +94,17 @@ struct ChainKeySet {
     private var count = 0
 
     /// Inserts `key`; true if it was not there. (Key 0 is the empty chain, never inserted.)
-    mutating func insert(_ key: UInt64) -> (inserted: Bool, memberAfterInsert: UInt64) {
+    mutating func insert(_ key: UInt64) -> Bool {
         let key = key == 0 ? 1 : key
         var slot = Int(truncatingIfNeeded: key) & (slots.count - 1)
         while slots[slot] != 0 {
-            if slots[slot] == key { return (false, key) }
+            if slots[slot] == key { return false }
             slot = (slot + 1) & (slots.count - 1)
         }
         slots[slot] = key
         count += 1
         if count * 2 > slots.count { grow() }
-        return (true, key)
+        return true
     }
 
     private mutating func grow() {

@@ -11,7 +11,6 @@ public final class PgdListChecker: ReplayObserver {
     private enum Gap { case unlisted, halfBuilt }
 
     private struct Window {
-        var gap: Gap
         var opened: EventSite
         var listLock: Symbol
         var confirmed: [Evidence] = []
@@ -130,7 +129,7 @@ public final class PgdListChecker: ReplayObserver {
 
     private func open(_ gap: Gap, _ pgd: Symbol, _ state: MemoryState.Pgd, at site: EventSite) {
         if windows[pgd]?[gap] == nil {
-            windows[pgd, default: [:]][gap] = Window(gap: gap, opened: site, listLock: state.listLock)
+            windows[pgd, default: [:]][gap] = Window(opened: site, listLock: state.listLock)
         }
     }
 

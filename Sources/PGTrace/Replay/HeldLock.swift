@@ -16,18 +16,9 @@ public struct HeldLock: Sendable {
     /// Lockdep's chain key: a hash of the classes held in this context, up to this lock.
     public var chainKey: UInt64
 
-    /// Lockdep's `read` value: 0 write, 1 read, 2 recursive read.
-    public var lockdepRead: Int {
-        switch mode {
-        case .write: return 0
-        case .read: return 1
-        case .recursiveRead: return 2
-        }
-    }
-
     /// The chain key after `previous`, with this lock's class and read state mixed in.
     static func chainKey(after previous: UInt64, classID: ClassID, mode: LockMode) -> UInt64 {
-        let id = UInt64(UInt32(bitPattern: classID)) | (UInt64(mode == .write ? 0 : mode == .read ? 1 : 2) << 32)
+        let id = UInt64(UInt32(bitPattern: classID)) | (UInt64(mode.lockdepRead) << 32)
         // splitmix64 over (previous, id): order-sensitive, well mixed.
         var z = previous &+ 0x9E37_79B9_7F4A_7C15 &+ id &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

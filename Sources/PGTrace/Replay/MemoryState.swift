@@ -126,8 +126,6 @@ public struct MemoryState: Sendable {
             guard locklessWalks.removeValue(forKey: cpu) != nil else {
                 throw DecodeFailure("<lockless-walk-end/> on cpu \(cpu) without a <lockless-walk-begin/>")
             }
-        case .walkAccess:
-            break
         case .tableUnlink(let table):
             tables[table] = Table(unlinked: site)
         case .tableFree(let table):
@@ -146,8 +144,6 @@ public struct MemoryState: Sendable {
             if kmaps[owner]!.isEmpty { kmaps[owner] = nil }
             kmapCounts[page]! -= 1
             if kmapCounts[page] == 0 { kmapCounts[page] = nil }
-        case .pageFree:
-            break
         default:
             break
         }

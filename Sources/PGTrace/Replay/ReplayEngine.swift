@@ -21,8 +21,6 @@ public final class ReplayEngine {
     public private(set) var memory = MemoryState()
     /// The lock that guards pgd_list unless an event names another.
     private let defaultListLock: Symbol
-    /// The event being applied (or the last one, once the trace has ended).
-    public private(set) var currentEvent: Event?
     public private(set) var eventCount = 0
     private let observers: [ReplayObserver]
 
@@ -136,7 +134,6 @@ public final class ReplayEngine {
     // MARK: Applying events
 
     public func apply(_ event: Event) throws {
-        currentEvent = event
         eventCount += 1
         let cpu = event.cpu
         while cpus.count <= cpu { addCPU(cpus.count) }

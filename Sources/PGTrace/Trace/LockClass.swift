@@ -33,6 +33,15 @@ public enum LockMode: String, Sendable, CaseIterable {
 
     /// Shared (a reader) as lockdep's dependency types count it.
     public var isShared: Bool { self != .write }
+
+    /// Lockdep's `read` value: 0 write, 1 read, 2 recursive read.
+    public var lockdepRead: Int {
+        switch self {
+        case .write: return 0
+        case .read: return 1
+        case .recursiveRead: return 2
+        }
+    }
 }
 
 /// The declared and discovered lock classes of an analysis, shared by all its traces.
