@@ -18,11 +18,23 @@ struct TraceDecoder {
     private var eventCount = 0
     private var lastTime: Int64?
     private var extensionDepth = 0
+    /// The list lock of a pgd-list event that names none.
+    private let defaultListLock: Symbol
+    /// The pool class of each kmap series seen ("kmap:" + series), interned once.
+    private var kmapPools: [Symbol: Symbol] = [:]
 
     init(fileIndex: Int, fileName: String, symbols: SymbolTable) {
         self.fileIndex = fileIndex
         self.fileName = fileName
         self.symbols = symbols
+        defaultListLock = symbols.intern("pgd_lock")
+    }
+
+    private mutating func kmapPool(_ series: Symbol) -> Symbol {
+        if let pool = kmapPools[series] { return pool }
+        let pool = symbols.intern("kmap:" + symbols[series])
+        kmapPools[series] = pool
+        return pool
     }
 
     /// What a start tag produced.
@@ -276,7 +288,7 @@ struct TraceDecoder {
         }
     }
 
-    private func decodeKind(_ element: ElementName) throws(DecodeFailure) -> EventKind {
+    private mutating func decodeKind(_ element: ElementName) throws(DecodeFailure) -> EventKind {
         switch element {
         case .irqDisable: return .irqDisable
         case .irqEnable: return .irqEnable
@@ -311,9 +323,9 @@ struct TraceDecoder {
         case .pgdClear:
             return .pgdClear(pgd: try symbol(.pgd), index: try attributes.requiredInteger(.index))
         case .pgdListAdd:
-            return .pgdListAdd(pgd: try symbol(.pgd), lock: try optionalSymbol(.lock) ?? symbols.intern("pgd_lock"))
+            return .pgdListAdd(pgd: try symbol(.pgd), lock: try optionalSymbol(.lock) ?? defaultListLock)
         case .pgdListDel:
-            return .pgdListDel(pgd: try symbol(.pgd), lock: try optionalSymbol(.lock) ?? symbols.intern("pgd_lock"))
+            return .pgdListDel(pgd: try symbol(.pgd), lock: try optionalSymbol(.lock) ?? defaultListLock)
         case .listWalkBegin: return .listWalkBegin(walker: try optionalSymbol(.walker))
         case .listWalkVisit: return .listWalkVisit(pgd: try symbol(.pgd))
         case .listWalkEnd: return .listWalkEnd
@@ -343,7 +355,7 @@ struct TraceDecoder {
             let series = try symbol(.series)
             return .kmap(
                 page: try symbol(.page), series: series, atomic: try attributes.boolean(.atomic),
-                pool: symbols.intern("kmap:" + symbols[series]))
+                pool: kmapPool(series))
         case .kunmap: return .kunmap(page: try symbol(.page), series: try symbol(.series))
         case .pageFree: return .pageFree(page: try symbol(.page))
         case .trace, .meta, .config, .note, .classes, .class, .events:
