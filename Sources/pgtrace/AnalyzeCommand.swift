@@ -10,8 +10,7 @@ struct AnalyzeCommand: ParsableCommand {
         case text, json
     }
 
-    @Argument(help: "Trace files in format v1 (- reads standard input).")
-    var files: [String]
+    @OptionGroup var traces: TraceFiles
 
     @Option(name: .long, help: "Report format: text or json.")
     var format: Format = .text
@@ -25,22 +24,15 @@ struct AnalyzeCommand: ParsableCommand {
     @OptionGroup var report: ReportOptions
 
     func validate() throws {
-        guard !files.isEmpty else { throw ValidationError("give at least one trace file") }
         guard maxDepth >= 1 else { throw ValidationError("--max-depth must be at least 1") }
     }
 
     func run() throws {
         let analysis = Analysis(options: AnalysisOptions(maxDepth: maxDepth))
         let progress = Progress.make(quiet: quiet)
-        let sources = try files.map { file -> Analysis.Source in
-            let (path, name) = try spooled(file)
-            return .file(path: path, displayName: name)
-        }
-        try analysis.analyze(sources, progress: progress?.update)
+        try analysis.analyze(traces.sources(), progress: progress?.update)
         progress?.finish()
-        for (file, summary) in analysis.imports {
-            if let report = summary.report { printError("pgtrace: \(file): \(report)") }
-        }
+        printImportSummaries(analysis)
         let result = AnalysisReport(analysis)
         switch format {
         case .text: try report.emit(TextReporter().render(result))

@@ -10,8 +10,7 @@ struct GraphCommand: ParsableCommand {
         case dot, graphml, json
     }
 
-    @Argument(help: "Trace files in format v1 (- reads standard input).")
-    var files: [String]
+    @OptionGroup var traces: TraceFiles
 
     @Option(name: .long, help: "dot (Graphviz), graphml (yEd, Gephi, networkx) or json.")
     var format: Format = .dot
@@ -25,16 +24,9 @@ struct GraphCommand: ParsableCommand {
     @Option(name: .long, help: "Write the graph to this file instead of standard output.")
     var output: String?
 
-    func validate() throws {
-        guard !files.isEmpty else { throw ValidationError("give at least one trace file") }
-    }
-
     func run() throws {
         let analysis = Analysis()
-        try analysis.analyze(files.map { file in
-            let (path, name) = try spooled(file)
-            return .file(path: path, displayName: name)
-        })
+        try analysis.analyze(traces.sources())
         let report = AnalysisReport(analysis)
         if let focus, !report.nodes.contains(where: { $0.name == focus }) {
             throw ValidationError("no lock class named '\(focus)' in the traces")

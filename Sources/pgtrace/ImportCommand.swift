@@ -60,21 +60,3 @@ struct ImportCommand: ParsableCommand {
         }
     }
 }
-
-/// Standard input copied to a temporary file: importing reads a trace twice.
-func spooled(_ file: String) throws -> (path: String, name: String) {
-    guard file == "-" else { return (file, file) }
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-stdin-\(getpid())").path
-    FileManager.default.createFile(atPath: path, contents: nil)
-    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-    while true {
-        let chunk = FileHandle.standardInput.readData(ofLength: 1 << 16)
-        if chunk.isEmpty { break }
-        out.write(chunk)
-    }
-    try out.close()
-    spooledFiles.append(path)
-    return (path, "<stdin>")
-}
-
-nonisolated(unsafe) var spooledFiles: [String] = []

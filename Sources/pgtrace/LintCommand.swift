@@ -11,8 +11,7 @@ struct LintCommand: ParsableCommand {
         case text, sarif, junit
     }
 
-    @Argument(help: "Trace files in format v1 (- reads standard input).")
-    var files: [String]
+    @OptionGroup var traces: TraceFiles
 
     @Option(name: .long, help: "Report format: text, sarif or junit.")
     var format: Format = .text
@@ -32,7 +31,6 @@ struct LintCommand: ParsableCommand {
     @OptionGroup var report: ReportOptions
 
     func validate() throws {
-        guard !files.isEmpty else { throw ValidationError("give at least one trace file") }
         guard maxDepth >= 1 else { throw ValidationError("--max-depth must be at least 1") }
     }
 
@@ -43,14 +41,15 @@ struct LintCommand: ParsableCommand {
         return Array(data)
     }
 
+    private func staleMessage(_ entry: Baseline.Entry) -> String {
+        "stale baseline entry \(entry.fingerprint) (\(entry.rule): \(entry.message)): no longer found"
+    }
+
     func run() throws {
         let lockPolicy = try policy.map { try LockPolicy(text: String(decoding: try readFile($0), as: UTF8.self), file: $0) }
         let accepted = try baseline.map { try Baseline(json: try readFile($0), file: $0) }
         let analysis = Analysis(options: AnalysisOptions(maxDepth: maxDepth, validatesSchema: true, policy: lockPolicy))
-        try analysis.analyze(files.map { file in
-            let (path, name) = try spooled(file)
-            return .file(path: path, displayName: name)
-        })
+        try analysis.analyze(traces.sources())
         let result = AnalysisReport(analysis)
 
         let comparison = accepted?.compare(result.findings) ?? (new: result.findings, accepted: [], stale: [])
@@ -64,7 +63,7 @@ struct LintCommand: ParsableCommand {
                 text += "accepted (baseline): \(finding.rule.rawValue): \(finding.message)\n"
             }
             for entry in comparison.stale {
-                text += "stale baseline entry \(entry.fingerprint) (\(entry.rule): \(entry.message)): no longer found\n"
+                text += staleMessage(entry) + "\n"
             }
             for note in result.notes { text += "note: \(note.message)\n" }
             let errors = comparison.new.filter { $0.severity == .error }.count
@@ -78,13 +77,11 @@ struct LintCommand: ParsableCommand {
             try report.emit(JUnitReporter().render(result, accepted: acceptedPrints, failOn: report.failOn.severity))
         }
         // What an import left out, and lost events: a CI log must not read as complete.
-        for (file, summary) in analysis.imports {
-            if let report = summary.report { printError("pgtrace: \(file): \(report)") }
-        }
+        printImportSummaries(analysis)
         if format != .text {
             for note in result.notes { printError("pgtrace: note: \(note.message)") }
             for entry in comparison.stale {
-                printError("pgtrace: stale baseline entry \(entry.fingerprint) (\(entry.rule): \(entry.message)): no longer found")
+                printError("pgtrace: " + staleMessage(entry))
             }
         }
         if let writeBaseline {

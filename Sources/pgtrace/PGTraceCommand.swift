@@ -44,3 +44,10 @@ func printError(_ message: String) {
     if !text.hasSuffix("\n") { text += "\n" }
     FileHandle.standardError.write(Data(text.utf8))
 }
+
+/// What each import left out, and lost events, on standard error.
+func printImportSummaries(_ analysis: Analysis) {
+    for (file, summary) in analysis.imports {
+        if let report = summary.report { printError("pgtrace: \(file): \(report)") }
+    }
+}

@@ -67,9 +67,7 @@ public struct Baseline: Codable, Sendable {
     }
 
     public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self) + "\n"
+        prettyJSON(self)
     }
 
     /// Splits `findings` into new and accepted ones, and lists the entries nothing matched.

@@ -20,48 +20,23 @@ public struct JSONReporter {
                         from: $0.from, to: $0.to, kind: $0.kind, types: $0.types, holder: LocationJSON($0.holder),
                         location: LocationJSON($0.evidence))
                 }))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try! encoder.encode(document)
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return prettyJSON(document)
     }
 
     /// The lock graph alone, for `pgtrace graph --format json`.
     public func render(_ view: LockGraphView) -> String {
-        struct NodeJSON: Encodable {
-            var name: String
-            var type: String
-            var usage: String
-            var flagged: Bool
-        }
-        struct EdgeJSON: Encodable {
-            var from: String
-            var to: String
-            var kind: String
-            var types: [String]
-            var location: LocationJSON
-            var holder: LocationJSON
-            var flaggedBy: [String]
-        }
         struct GraphDocument: Encodable {
-            var nodes: [NodeJSON]
-            var edges: [EdgeJSON]
+            var nodes: [ClassJSON]
+            var edges: [DependencyJSON]
         }
         let document = GraphDocument(
-            nodes: view.nodes.map { NodeJSON(name: $0.name, type: $0.type, usage: $0.usage, flagged: $0.isFlagged) },
+            nodes: view.nodes.map { ClassJSON(name: $0.name, type: $0.type, usage: $0.usage, flagged: $0.isFlagged) },
             edges: view.edges.map {
-                EdgeJSON(
-                    from: $0.from, to: $0.to, kind: $0.kind, types: $0.types, location: LocationJSON($0.evidence),
-                    holder: LocationJSON($0.holder), flaggedBy: $0.flaggedBy)
+                DependencyJSON(
+                    from: $0.from, to: $0.to, kind: $0.kind, types: $0.types, holder: LocationJSON($0.holder),
+                    location: LocationJSON($0.evidence), flaggedBy: $0.flaggedBy)
             })
-        return encode(document)
-    }
-
-    private func encode<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try! encoder.encode(value)
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return prettyJSON(document)
     }
 
     private struct Document: Encodable {
@@ -167,12 +142,15 @@ public struct JSONReporter {
         var dependencies: [DependencyJSON]
     }
 
+    /// A lock class; `flagged` only in the graph view (nil is left out).
     private struct ClassJSON: Encodable {
         var name: String
         var type: String
         var usage: String
+        var flagged: Bool? = nil
     }
 
+    /// A lock-order edge; `flaggedBy` only in the graph view (nil is left out).
     private struct DependencyJSON: Encodable {
         var from: String
         var to: String
@@ -180,5 +158,6 @@ public struct JSONReporter {
         var types: [String]
         var holder: LocationJSON
         var location: LocationJSON
+        var flaggedBy: [String]? = nil
     }
 }

@@ -53,9 +53,7 @@ public struct SARIFReporter {
                     artifacts: artifacts.map { Artifact(location: ArtifactLocation(uri: uri($0), index: nil)) },
                     results: results, columnKind: "unicodeCodePoints")
             ])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try! encoder.encode(log), as: UTF8.self) + "\n"
+        return prettyJSON(log)
     }
 
     private func describe(_ evidence: Evidence) -> String {
