@@ -6,7 +6,7 @@
 ///   (Jan's point).
 /// A window is a warning; a `list-walk-*` that runs through it makes it an error.
 public final class PgdListChecker: ReplayObserver {
-    public var observedEvents: ObservedEvents { [.pgdEvents, .lockEvents] }
+    public var observedEvents: ObservedEvents { [.pgdEvents, .releases] }
 
     private enum Gap { case unlisted, halfBuilt }
 
@@ -31,11 +31,19 @@ public final class PgdListChecker: ReplayObserver {
         changedUnderLock = [:]
     }
 
-    public func replay(_ replay: ReplayEngine, didApply event: Event) {
-        if case .release(let ref, _, _) = event.kind {
-            if changedUnderLock[event.cpu]?.isEmpty == false { lockReleased(ref, event, replay) }
-            return
+    /// The list lock dropped: pgds changed under it and left unlisted with entries open a gap.
+    public func replay(_ replay: ReplayEngine, didRelease lock: HeldLock, at site: EventSite) {
+        guard let changed = changedUnderLock[site.cpu], !changed.isEmpty,
+            !replay.holds(cpu: site.cpu, className: lock.ref.name)
+        else { return }
+        for pgd in changed {
+            guard let state = replay.memory.pgds[pgd], state.listLock == lock.ref.name else { continue }
+            changedUnderLock[site.cpu]!.remove(pgd)
+            if state.listed == nil { updateUnlisted(pgd, state, at: site, memory: replay.memory) }
         }
+    }
+
+    public func replay(_ replay: ReplayEngine, didApply event: Event) {
         let site = EventSite(event)
         let memory = replay.memory
         switch event.kind {
@@ -90,17 +98,6 @@ public final class PgdListChecker: ReplayObserver {
             }
         default:
             break
-        }
-    }
-
-    /// The list lock dropped: pgds changed under it and left unlisted with entries open a gap.
-    private func lockReleased(_ ref: LockRef, _ event: Event, _ replay: ReplayEngine) {
-        guard let changed = changedUnderLock[event.cpu], !replay.holds(cpu: event.cpu, className: ref.name) else { return }
-        let site = EventSite(event)
-        for pgd in changed {
-            guard let state = replay.memory.pgds[pgd], state.listLock == ref.name else { continue }
-            changedUnderLock[event.cpu]!.remove(pgd)
-            if state.listed == nil { updateUnlisted(pgd, state, at: site, memory: replay.memory) }
         }
     }
 
