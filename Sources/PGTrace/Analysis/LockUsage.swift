@@ -10,6 +10,8 @@ public struct LockUsage: OptionSet, Hashable, Sendable {
         case softirq = 1
 
         public var name: String { self == .hardirq ? "HARDIRQ" : "SOFTIRQ" }
+        /// The irq context's name in messages.
+        public var contextName: String { self == .hardirq ? "hardirq" : "softirq" }
     }
 
     /// One usage bit, numbered as lockdep's enum lock_usage_bit: state * 4 + dir * 2 + read.

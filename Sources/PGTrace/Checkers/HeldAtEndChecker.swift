@@ -17,7 +17,7 @@ public final class HeldAtEndChecker: ReplayObserver {
         }
         for (cpu, state) in replay.cpus.enumerated() {
             for frame in state.frames where !frame.held.isEmpty {
-                stacks.append(("cpu \(cpu) \(frame.kind == .hardirq ? "hardirq" : "softirq")", frame.held))
+                stacks.append(("cpu \(cpu) \(frame.kind.name)", frame.held))
             }
         }
         for (owner, held) in stacks.sorted(by: { $0.1[0].site.position < $1.1[0].site.position }) {

@@ -126,7 +126,7 @@ public final class IrqInversionChecker: LockGraphObserver {
         }
         var locations = [trigger]
         if let site = graph.site(of: safeBit, for: safe) {
-            locations.append(context.evidence(site, "\(safeName) is {\(safeBit.name)}: taken in \(safeBit.state == .hardirq ? "hardirq" : "softirq") context"))
+            locations.append(context.evidence(site, "\(safeName) is {\(safeBit.name)}: taken in \(safeBit.state.contextName) context"))
         }
         if let site = graph.site(of: unsafeBit, for: unsafe) {
             locations.append(context.evidence(site, "\(unsafeName) is {\(unsafeBit.name)}: taken with \(unsafeBit.state == .hardirq ? "hardirqs" : "softirqs") enabled"))

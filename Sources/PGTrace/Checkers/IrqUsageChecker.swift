@@ -51,7 +51,7 @@ public final class IrqUsageChecker: ReplayObserver {
     private func report(lock: HeldLock, old: LockUsage.Bit, new: LockUsage.Bit, at site: EventSite) {
         let name = context.name(of: lock.classID)
         let usage = graph.usage(of: lock.classID)
-        let irq = new.state == .hardirq ? "hardirq" : "softirq"
+        let irq = new.state.contextName
         let safeBit = new.enabled ? old : new
         let unsafeBit = new.enabled ? new : old
         let safeSite = graph.site(of: safeBit, for: lock.classID) ?? site
@@ -76,7 +76,7 @@ public final class IrqUsageChecker: ReplayObserver {
                     columns: ["CPU0"],
                     steps: [(0, "lock(\(name));"), (0, "<Interrupt>"), (0, "  lock(\(name));")]),
                 notes: [
-                    "\(name)\(usage.lockdepString) is {\(safeBit.name)} and {\(unsafeBit.name)}: take it with \(irq == "hardirq" ? "spin_lock_irqsave" : "spin_lock_bh") everywhere, or never in \(irq) context"
+                    "\(name)\(usage.lockdepString) is {\(safeBit.name)} and {\(unsafeBit.name)}: take it with \(new.state == .hardirq ? "spin_lock_irqsave" : "spin_lock_bh") everywhere, or never in \(irq) context"
                 ],
                 key: "\(name)|\(new.state.name)"))
     }

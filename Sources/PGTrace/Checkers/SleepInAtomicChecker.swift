@@ -19,10 +19,12 @@ public final class SleepInAtomicChecker: ReplayObserver {
         case .anonymous(let cpu): name = "the task on cpu \(cpu)"
         }
         var reasons: [String] = []
+        var locks: [String] = []
         var locations = [context.evidence(site, "another task runs")]
         if let spinning = held.last(where: { !$0.isTry && context.classes[$0.classID].type.isSpinning }) {
             let lock = context.name(of: spinning.classID)
             reasons.append("holding \(lock)")
+            locks.append(lock)
             locations.append(context.evidence(spinning.site, "acquires \(lock)"))
         }
         if !hardirqsEnabled { reasons.append("with hardirqs disabled") }
@@ -31,7 +33,7 @@ public final class SleepInAtomicChecker: ReplayObserver {
             Finding(
                 rule: .sleepInAtomic, severity: .error,
                 message: "\(name) is switched out \(reasons.joined(separator: ", ")) on cpu \(site.cpu): scheduling while atomic",
-                locks: locations.dropFirst().compactMap { $0.role.hasPrefix("acquires ") ? String($0.role.dropFirst(9)) : nil },
+                locks: locks,
                 locations: locations,
                 notes: ["release the spinning lock (and enable irqs and bh) before anything that can schedule"],
                 key: "switch|\(name)|\(reasons.joined(separator: ","))", title: "scheduling while atomic"))
@@ -48,17 +50,19 @@ public final class SleepInAtomicChecker: ReplayObserver {
         let cpu = replay.cpus[event.cpu]
         let site = EventSite(event)
         var reasons: [String] = []
+        var locks: [String] = []
         var locations = [context.evidence(site, "\(what) here")]
         if let spinning = replay.allHeldLocks(cpu: event.cpu).last(where: {
             context.classes[$0.classID].type.isSpinning
         }) {
             let name = context.name(of: spinning.classID)
             reasons.append("with \(name) held")
+            locks.append(name)
             locations.append(context.evidence(spinning.site, "acquires \(name)"))
         }
         if let frame = cpu.frames.last {
-            reasons.append("in \(frame.kind == .hardirq ? "hardirq" : "softirq") context")
-            locations.append(context.evidence(frame.entered, "enters \(frame.kind == .hardirq ? "hardirq" : "softirq") context"))
+            reasons.append("in \(frame.kind.name) context")
+            locations.append(context.evidence(frame.entered, "enters \(frame.kind.name) context"))
         } else if !cpu.hardirqsEnabled {
             reasons.append("with hardirqs disabled")
             if let disabled = cpu.hardirqsDisabledAt { locations.append(context.evidence(disabled, "disables hardirqs")) }
@@ -72,7 +76,7 @@ public final class SleepInAtomicChecker: ReplayObserver {
                 rule: .sleepInAtomic, severity: .error,
                 message: "\(what) \(reasons.joined(separator: ", ")) on cpu \(event.cpu)"
                     + (event.function.map { " in \(context.symbols[$0])" } ?? ""),
-                locks: locations.dropFirst().compactMap { $0.role.hasPrefix("acquires ") ? String($0.role.dropFirst(9)) : nil },
+                locks: locks,
                 locations: locations,
                 notes: ["Allocate or map before taking the lock (GFP_ATOMIC or an atomic kmap inside it), or drop the lock around the call"],
                 key: "\(place)|\(reasons.joined(separator: ","))"))

@@ -6,6 +6,15 @@ public enum ContextKind: Int, Sendable, Comparable {
     case hardirq = 2
 
     public static func < (lhs: ContextKind, rhs: ContextKind) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// The context's name as reports and the trace format spell it.
+    public var name: String {
+        switch self {
+        case .task: return "task"
+        case .softirq: return "softirq"
+        case .hardirq: return "hardirq"
+        }
+    }
 }
 
 /// The identity of a task's lock stack: a named task, or a cpu's anonymous task context when

@@ -240,9 +240,9 @@ public final class ReplayEngine {
     }
 
     private func exitFrame(_ kind: ContextKind, cpu: Int, at site: EventSite) throws {
-        let name = kind == .hardirq ? "hardirq" : "softirq"
+        let name = kind.name
         guard let frame = cpus[cpu].frames.last, frame.kind == kind else {
-            let inside = cpus[cpu].frames.last.map { $0.kind == .hardirq ? "a hardirq" : "a softirq" }
+            let inside = cpus[cpu].frames.last.map { "a \($0.kind.name)" }
             throw inputError(
                 site,
                 "<\(name)-exit/> on cpu \(cpu) " + (inside.map { "inside \($0)" } ?? "outside any \(name)")
