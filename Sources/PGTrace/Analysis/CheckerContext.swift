@@ -46,11 +46,13 @@ public final class CheckerContext {
     /// A class as lockdep prints it: its name, and `/N` for a nesting subclass.
     public func name(of id: ClassID) -> String {
         let key = classes[id].key
-        return key.subclass == 0 ? symbols[key.name] : "\(symbols[key.name])/\(key.subclass)"
+        return name(key.name, subclass: key.subclass)
     }
 
-    public func name(of ref: LockRef) -> String {
-        ref.subclass == 0 ? symbols[ref.name] : "\(symbols[ref.name])/\(ref.subclass)"
+    public func name(of ref: LockRef) -> String { name(ref.name, subclass: ref.subclass) }
+
+    private func name(_ name: Symbol, subclass: Int) -> String {
+        subclass == 0 ? symbols[name] : "\(symbols[name])/\(subclass)"
     }
 
     /// Where in the kernel an event happened, for dedup keys: its function, else its source

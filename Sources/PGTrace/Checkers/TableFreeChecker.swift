@@ -40,7 +40,7 @@ public final class TableFreeChecker: ReplayObserver {
         case .tableUnlink(let table):
             pending[table] = Pending(unlinked: site)
         case .ipiSend(let targets, wait: true, _), .tlbFlush(let targets, .ipi, wait: true):
-            synchronize(targets, from: event.cpu, replay: replay)
+            synchronize(targets)
         case .tlbFlush(_, .hypercall, _):
             for table in pending.keys { pending[table]!.hypercallFlushes.append(site) }
         case .rcuGracePeriod:
@@ -67,7 +67,7 @@ public final class TableFreeChecker: ReplayObserver {
         exposed = [:]
     }
 
-    private func synchronize(_ targets: CPUTargets, from sender: Int, replay: ReplayEngine) {
+    private func synchronize(_ targets: CPUTargets) {
         for table in pending.keys {
             switch targets {
             case .all, .others: pending[table]!.syncedAll = true

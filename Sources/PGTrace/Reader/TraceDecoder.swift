@@ -240,7 +240,7 @@ struct TraceDecoder {
         let hint = attributes.hint(name)
         guard let symbol = try attributes.withBytes(name, { (bytes) throws(DecodeFailure) -> Symbol in
             guard !bytes.isEmpty else {
-                throw DecodeFailure("attribute '\(name.name)' of <\(element.rawValue)> is empty")
+                throw Self.empty(name, of: element)
             }
             return symbols.intern(bytes: bytes, hint: &hint.pointee)
         }) else { throw attributes.missing(name) }
@@ -251,9 +251,13 @@ struct TraceDecoder {
     private func optionalSymbol(_ name: AttributeName) throws(DecodeFailure) -> Symbol? {
         guard attributes.has(name) else { return nil }
         guard !attributes.isEmpty(name) else {
-            throw DecodeFailure("attribute '\(name.name)' of <\(attributes.element.rawValue)> is empty")
+            throw Self.empty(name, of: attributes.element)
         }
         return attributes.symbol(name, in: symbols)
+    }
+
+    private static func empty(_ name: AttributeName, of element: ElementName) -> DecodeFailure {
+        DecodeFailure("attribute '\(name.name)' of <\(element.rawValue)> is empty")
     }
 
     private func lockRef() throws(DecodeFailure) -> LockRef {

@@ -23,6 +23,12 @@ public struct MemoryState: Sendable {
         public var readOnly: EventSite?
         /// Where it was pinned, while it is.
         public var pinned: EventSite?
+
+        /// What a set-ro or set-rw says of the page, when it says it.
+        mutating func note(level: PageTableLevel?, ptl: Symbol?) {
+            if let level { self.level = level }
+            if let ptl { self.ptl = ptl }
+        }
     }
 
     /// A page-table page on its way out.
@@ -98,12 +104,10 @@ public struct MemoryState: Sendable {
             }
         case .setReadOnly(let page, let level, let ptl):
             pages[page, default: Page()].readOnly = site
-            if let level { pages[page]!.level = level }
-            if let ptl { pages[page]!.ptl = ptl }
+            pages[page]!.note(level: level, ptl: ptl)
         case .setReadWrite(let page, let level, let ptl):
             pages[page, default: Page()].readOnly = nil
-            if let level { pages[page]!.level = level }
-            if let ptl { pages[page]!.ptl = ptl }
+            pages[page]!.note(level: level, ptl: ptl)
             if pages[page]!.pinned == nil { pages[page] = nil }
         case .pin(let page, let level):
             if let pinned = pages[page]?.pinned {
@@ -135,9 +139,10 @@ public struct MemoryState: Sendable {
             kmapCounts[page, default: 0] += 1
         case .kunmap(let page, let series):
             // A pkmap slot has no owner: another task may give it back.
-            let owner = kmaps[task]?.contains { $0.page == page && $0.series == series } == true
-                ? task : kmaps.first { $0.value.contains { $0.page == page && $0.series == series } }?.key
-            guard let owner, let index = kmaps[owner]?.lastIndex(where: { $0.page == page && $0.series == series }) else {
+            let matches = { (slot: KmapSlot) in slot.page == page && slot.series == series }
+            let owner = kmaps[task]?.contains(where: matches) == true
+                ? task : kmaps.first { $0.value.contains(where: matches) }?.key
+            guard let owner, let index = kmaps[owner]?.lastIndex(where: matches) else {
                 throw DecodeFailure("kunmap of \(name(page)) (series \(name(series))), which is not kmapped; expected a matching <kmap> first")
             }
             kmaps[owner]!.remove(at: index)
