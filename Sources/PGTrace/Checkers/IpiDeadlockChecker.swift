@@ -49,7 +49,7 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
         graph.add(from: irqsOff, to: lock.classID, kind: .ipi, types: types, holderSite: disabledAt, site: lock.site)
     }
 
-    public func replay(_ replay: ReplayEngine, didApply event: Event) {
+    public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
         let targets: CPUTargets
         switch event.kind {
         case .ipiSend(let sent, wait: true, _): targets = sent
@@ -64,7 +64,6 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
         case .all, .others: others = replay.header.cpus.map { $0 > 1 } ?? true
         }
         guard others else { return }
-        let site = EventSite(event)
         if !replay.cpus[cpu].hardirqsEnabled {
             reportWaitWithIrqsOff(at: site, disabledAt: replay.cpus[cpu].hardirqsDisabledAt)
         }

@@ -25,11 +25,10 @@ public final class KmapChecker: ReplayObserver {
         context.classes[seriesClass(series)].slots.map { " (\($0) slots)" } ?? ""
     }
 
-    public func replay(_ replay: ReplayEngine, didApply event: Event) {
+    public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
         if case .kmap(_, let series, _, let pool) = event.kind, pools[series] == nil {
             pools[series] = context.classes.id(for: LockClassKey(name: pool), defaultType: .kmapPool)
         }
-        let site = EventSite(event)
         switch event.kind {
         case .kmap(let page, let series, atomic: false, _):
             let task = replay.currentTaskKey(cpu: event.cpu)

@@ -43,8 +43,7 @@ public final class PgdListChecker: ReplayObserver {
         }
     }
 
-    public func replay(_ replay: ReplayEngine, didApply event: Event) {
-        let site = EventSite(event)
+    public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
         let memory = replay.memory
         switch event.kind {
         case .pgdPopulate(let pgd, _), .pgdClear(let pgd, _):

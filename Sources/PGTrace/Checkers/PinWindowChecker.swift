@@ -32,8 +32,7 @@ public final class PinWindowChecker: ReplayObserver {
         covered = [:]
     }
 
-    public func replay(_ replay: ReplayEngine, didApply event: Event) {
-        let site = EventSite(event)
+    public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
         switch event.kind {
         case .setReadOnly(let page, let level, _):
             checkPinOrder(page, level: level, isPin: false, at: site)

@@ -39,7 +39,7 @@ public final class SleepInAtomicChecker: ReplayObserver {
                 key: "switch|\(name)|\(reasons.joined(separator: ","))", title: "scheduling while atomic"))
     }
 
-    public func replay(_ replay: ReplayEngine, didApply event: Event) {
+    public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
         let what: String
         switch event.kind {
         case .mightSleep: what = "a call that can sleep"
@@ -48,7 +48,6 @@ public final class SleepInAtomicChecker: ReplayObserver {
         default: return
         }
         let cpu = replay.cpus[event.cpu]
-        let site = EventSite(event)
         var reasons: [String] = []
         var locks: [String] = []
         var locations = [context.evidence(site, "\(what) here")]

@@ -34,8 +34,7 @@ public final class TableFreeChecker: ReplayObserver {
         exposed = [:]
     }
 
-    public func replay(_ replay: ReplayEngine, didApply event: Event) {
-        let site = EventSite(event)
+    public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
         switch event.kind {
         case .tableUnlink(let table):
             pending[table] = Pending(unlinked: site)

@@ -182,7 +182,7 @@ public final class ReplayEngine {
             }
         }
         for observer in eventObservers[ObservedEvents.Category(event.kind).rawValue] {
-            observer.replay(self, didApply: event)
+            observer.replay(self, didApply: event, at: site)
         }
     }
 

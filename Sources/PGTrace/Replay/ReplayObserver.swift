@@ -21,8 +21,8 @@ public protocol ReplayObserver: AnyObject {
     /// `task` was switched out while atomic: holding the given locks (some spinning), or with
     /// hardirqs or bh disabled. Observed with `.contextEvents`.
     func replay(_ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: [HeldLock], hardirqsEnabled: Bool, bhDisabled: Bool, at site: EventSite)
-    /// Any event, after the engine has applied it to the machine state.
-    func replay(_ replay: ReplayEngine, didApply event: Event)
+    /// Any event, after the engine has applied it to the machine state; `site` is where it happened.
+    func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite)
     /// The trace ended; the machine state is as the last event left it.
     func replayDidEnd(_ replay: ReplayEngine)
 }
@@ -36,7 +36,7 @@ extension ReplayObserver {
     public func replay(_ replay: ReplayEngine, unbalancedRelease lock: LockRef, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: [HeldLock], hardirqsEnabled: Bool, bhDisabled: Bool, at site: EventSite) {}
-    public func replay(_ replay: ReplayEngine, didApply event: Event) {}
+    public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {}
     public func replayDidEnd(_ replay: ReplayEngine) {}
 }
 
