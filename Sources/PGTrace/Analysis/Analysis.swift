@@ -67,7 +67,7 @@ public final class Analysis {
     /// Reads and replays the trace at `path` (`-` for standard input), naming it `displayName`
     /// in reports.
     public func analyze(path: String, displayName: String? = nil) throws {
-        try analyze([.file(path: path, displayName: displayName ?? (path == "-" ? "<stdin>" : path))])
+        try analyze([displayName.map { .file(path: path, displayName: $0) } ?? .file(path)])
     }
 
     /// Reads and replays a trace held in memory.

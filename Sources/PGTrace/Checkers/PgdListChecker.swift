@@ -47,11 +47,7 @@ public final class PgdListChecker: ReplayObserver {
         let memory = replay.memory
         switch event.kind {
         case .pgdPopulate(let pgd, _), .pgdClear(let pgd, _):
-            guard let state = memory.pgds[pgd] else { return }
-            if replay.holds(cpu: event.cpu, className: state.listLock) {
-                changedUnderLock[event.cpu, default: []].insert(pgd)
-                return
-            }
+            guard let state = memory.pgds[pgd], !deferredUnderLock(pgd, state, replay, cpu: event.cpu) else { return }
             if state.listed != nil {
                 open(.halfBuilt, pgd, state, at: site)
                 // A visit before more entries are installed saw the pgd unfinished (Jan's empty
@@ -73,12 +69,8 @@ public final class PgdListChecker: ReplayObserver {
         case .pgdListDel(let pgd, _):
             close(.halfBuilt, pgd, at: site)
             visits[pgd] = nil
-            if let state = memory.pgds[pgd] {
-                if replay.holds(cpu: event.cpu, className: state.listLock) {
-                    changedUnderLock[event.cpu, default: []].insert(pgd)
-                } else {
-                    updateUnlisted(pgd, state, at: site, memory: memory)
-                }
+            if let state = memory.pgds[pgd], !deferredUnderLock(pgd, state, replay, cpu: event.cpu) {
+                updateUnlisted(pgd, state, at: site, memory: memory)
             }
         case .pgdFree(let pgd):
             close(.unlisted, pgd, at: site)
@@ -106,6 +98,14 @@ public final class PgdListChecker: ReplayObserver {
                 close(gap, pgd, at: nil)
             }
         }
+    }
+
+    /// A change made under the pgd's list lock is judged when the lock is dropped: true if
+    /// it was put aside for then.
+    private func deferredUnderLock(_ pgd: Symbol, _ state: MemoryState.Pgd, _ replay: ReplayEngine, cpu: Int) -> Bool {
+        guard replay.holds(cpu: cpu, className: state.listLock) else { return false }
+        changedUnderLock[cpu, default: []].insert(pgd)
+        return true
     }
 
     private func walker(_ name: Symbol?) -> String { name.map { context.symbols[$0] } ?? "a walker" }
