@@ -9,6 +9,10 @@ struct TraceFiles: ParsableArguments {
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one trace file") }
+        // Each "-" would be spooled to the same file, the second emptying the first.
+        guard files.filter({ $0 == "-" }).count <= 1 else {
+            throw ValidationError("standard input (-) can be given only once")
+        }
     }
 
     /// The files as analysis sources, standard input spooled to a temporary file.
@@ -24,7 +28,9 @@ struct TraceFiles: ParsableArguments {
 func spooled(_ file: String) throws -> (path: String, name: String) {
     guard file == "-" else { return (file, file) }
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-stdin-\(getpid())").path
-    FileManager.default.createFile(atPath: path, contents: nil)
+    guard FileManager.default.createFile(atPath: path, contents: nil) else {
+        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+    }
     let out = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     while true {
         let chunk = FileHandle.standardInput.readData(ofLength: 1 << 16)

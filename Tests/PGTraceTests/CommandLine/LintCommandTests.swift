@@ -83,6 +83,16 @@ import Testing
         #expect(try cli.pgtrace(["lint", "--max-depth", "0", "traces/pgd-lock-abba-fixed.xml"]).status == 2)
     }
 
+    @Test func standardInputIsReadOnce() throws {
+        // A second "-" would be spooled over the first and read as an empty trace.
+        let capture = try String(contentsOfFile: Repository.path("Tests/PGTraceTests/Fixtures/import/abba.perf-script.txt"), encoding: .utf8)
+        for command in ["analyze", "graph", "lint"] {
+            let run = try cli.pgtrace([command, "-", "-"], stdin: capture)
+            #expect(run.status == 2, "\(command)")
+            #expect(run.stderr.contains("standard input (-) can be given only once"), "\(command)")
+        }
+    }
+
     @Test func graphWritesEachFormat() throws {
         let dot = try cli.pgtrace(["graph", "--cycles-only", "traces/pgd-lock-abba.xml"])
         #expect(dot.status == 0)
