@@ -4,16 +4,6 @@ public enum CPUTargets: Hashable, Sendable {
     case others
     case local
     case list([Int])
-
-    /// The concrete cpus targeted by `sender`, given the cpus the trace knows of.
-    public func resolve(sender: Int, cpuCount: Int) -> [Int] {
-        switch self {
-        case .all: return Array(0..<cpuCount)
-        case .others: return (0..<cpuCount).filter { $0 != sender }
-        case .local: return [sender]
-        case .list(let cpus): return cpus
-        }
-    }
 }
 
 /// A reference to one lock in an event: its class name, nesting subclass and instance.

@@ -31,9 +31,6 @@ public enum LockMode: String, Sendable, CaseIterable {
     case read
     case recursiveRead = "recursive-read"
 
-    /// Shared (a reader) as lockdep's dependency types count it.
-    public var isShared: Bool { self != .write }
-
     /// Lockdep's `read` value: 0 write, 1 read, 2 recursive read.
     public var lockdepRead: Int {
         switch self {
