@@ -35,8 +35,8 @@ struct AnalyzeCommand: ParsableCommand {
         printImportSummaries(analysis)
         let result = AnalysisReport(analysis)
         switch format {
-        case .text: try report.emit(TextReporter().render(result))
-        case .json: try report.emit(JSONReporter().render(result))
+        case .text: try report.emit(TextReporter().render(result), inputs: traces.files)
+        case .json: try report.emit(JSONReporter().render(result), inputs: traces.files)
         }
         if !result.failing(at: report.failOn.severity).isEmpty {
             throw ExitCode(1)

@@ -38,6 +38,6 @@ struct GraphCommand: ParsableCommand {
         case .graphml: text = GraphMLWriter().render(view)
         case .json: text = JSONReporter().render(view)
         }
-        try ReportOptions.write(text, to: output)
+        try Output.write(text, to: output, inputs: traces.files)
     }
 }

@@ -51,12 +51,15 @@ struct ImportCommand: ParsableCommand {
     func run() throws {
         let options = TraceImporter.Options(format: from?.format, rawNames: rawNames, lenient: lenient)
         for file in files {
-            let (path, name) = try spooled(file)
-            let importer = TraceImporter(path: path, displayName: name, options: options)
-            var text = ""
-            try importer.convert { text += $0 }
-            try ReportOptions.write(text, to: output)
-            if let report = importer.summary.report { printError("pgtrace import: \(name): \(report)") }
+            let input = try TraceInput(path: file)
+            guard input.content == .text else {
+                throw TraceInputError(file: input.displayName, line: 1, column: 1, message: "is XML already; import reads kernel text traces (ftrace, trace-cmd report, perf script)")
+            }
+            let importer = TraceImporter(path: try input.textPath(originalPath: file), displayName: input.displayName, options: options)
+            let out = try Output(output, inputs: files)
+            try importer.convert { try out.write($0) }
+            try out.commit()
+            if let report = importer.summary.report { printError("pgtrace import: \(input.displayName): \(report)") }
         }
     }
 }

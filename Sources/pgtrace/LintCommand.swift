@@ -35,15 +35,17 @@ struct LintCommand: ParsableCommand {
     }
 
     private func readFile(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TraceInputError(file: path, message: "cannot read")
-        }
-        return Array(data)
+        let file = try FileDescriptor(reading: path)
+        guard try file.kind() != .directory else { throw TraceInputError(file: path, message: "is a directory") }
+        return try file.readToEnd()
     }
 
     private func staleMessage(_ entry: Baseline.Entry) -> String {
         "stale baseline entry \(entry.fingerprint) (\(entry.rule): \(entry.message)): no longer found"
     }
+
+    /// What this run reads, which no output may overwrite (the baseline may be rewritten).
+    private var inputs: [String] { traces.files + [policy, baseline].compactMap { $0 } }
 
     func run() throws {
         let lockPolicy = try policy.map { try LockPolicy(text: String(decoding: try readFile($0), as: UTF8.self), file: $0) }
@@ -70,11 +72,11 @@ struct LintCommand: ParsableCommand {
             text += "pgtrace lint: \(result.files.count) trace\(result.files.count == 1 ? "" : "s"), \(result.eventCount) events: "
             text += "\(comparison.new.count) new finding\(comparison.new.count == 1 ? "" : "s") (\(errors) error\(errors == 1 ? "" : "s"))"
             if accepted != nil { text += ", \(comparison.accepted.count) accepted, \(comparison.stale.count) stale" }
-            try report.emit(text + "\n")
+            try report.emit(text + "\n", inputs: inputs)
         case .sarif:
-            try report.emit(SARIFReporter().render(result, accepted: acceptedPrints, hasBaseline: accepted != nil))
+            try report.emit(SARIFReporter().render(result, accepted: acceptedPrints, hasBaseline: accepted != nil), inputs: inputs)
         case .junit:
-            try report.emit(JUnitReporter().render(result, accepted: acceptedPrints, failOn: report.failOn.severity))
+            try report.emit(JUnitReporter().render(result, accepted: acceptedPrints, failOn: report.failOn.severity), inputs: inputs)
         }
         // What an import left out, and lost events: a CI log must not read as complete.
         printImportSummaries(analysis)
@@ -85,7 +87,7 @@ struct LintCommand: ParsableCommand {
             }
         }
         if let writeBaseline {
-            try ReportOptions.write(Baseline(findings: result.findings).json, to: writeBaseline)
+            try Output.write(Baseline(findings: result.findings).json, to: writeBaseline, inputs: traces.files + (policy.map { [$0] } ?? []))
         }
         if let threshold = report.failOn.severity, comparison.new.contains(where: { $0.severity >= threshold }) {
             throw ExitCode(1)

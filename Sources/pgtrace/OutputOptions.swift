@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import PGTrace
 
 /// Options shared by the commands that report findings.
@@ -10,20 +9,8 @@ struct ReportOptions: ParsableArguments {
     @Option(name: .long, help: "The lowest severity that makes the exit status 1: error, warning or never.")
     var failOn: FailThreshold = .error
 
-    /// Writes `text` to --output or standard output.
-    func emit(_ text: String) throws { try Self.write(text, to: output) }
-
-    static func write(_ text: String, to output: String?) throws {
-        guard let output else {
-            FileHandle.standardOutput.write(Data(text.utf8))
-            return
-        }
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: output))
-        } catch {
-            throw ValidationError("cannot write \(output): \(error.localizedDescription)")
-        }
-    }
+    /// Writes `text` to --output (atomically, never over one of `inputs`) or standard output.
+    func emit(_ text: String, inputs: [String]) throws { try Output.write(text, to: output, inputs: inputs) }
 }
 
 enum FailThreshold: String, ExpressibleByArgument, CaseIterable {

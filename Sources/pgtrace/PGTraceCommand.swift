@@ -10,14 +10,12 @@ struct PGTraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pgtrace",
         abstract: "Replay kernel lock and page-table traces and report the locking bugs in them.",
+        version: "pgtrace \(pgtraceVersion)",
         subcommands: [AnalyzeCommand.self, GraphCommand.self, LintCommand.self, ValidateCommand.self, ImportCommand.self],
         defaultSubcommand: nil)
 
     static func main() {
-        func exit(_ code: Int32) -> Never {
-            for path in spooledFiles { try? FileManager.default.removeItem(atPath: path) }
-            Foundation.exit(code)
-        }
+        func exit(_ code: Int32) -> Never { Foundation.exit(code) }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -39,10 +37,19 @@ struct PGTraceCommand: ParsableCommand {
     }
 }
 
+/// A line on standard error (lost, without a trap, if standard error is closed).
 func printError(_ message: String) {
     var text = message
     if !text.hasSuffix("\n") { text += "\n" }
-    FileHandle.standardError.write(Data(text.utf8))
+    text.withUTF8 { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let count = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return }
+            offset += count
+        }
+    }
 }
 
 /// What each import left out, and lost events, on standard error.

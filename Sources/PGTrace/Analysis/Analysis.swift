@@ -91,15 +91,20 @@ public final class Analysis {
                 try sink.begin(file: first + offset)
                 let reader = TraceReader(displayName: name, fileIndex: first + offset, symbols: symbols)
                 switch source {
-                case .file(let path, _) where path != "-" && TraceReader.isTextTrace(path: path):
-                    let importer = TraceImporter(path: path, displayName: name, options: importOptions)
-                    defer { self.recordImport(name, importer.summary) }
-                    try reader.read(chunks: try importer.chunks(), header: sink.header, event: sink.event)
                 case .file(let path, _):
-                    try reader.read(
-                        path: path, schema: schema,
-                        progress: progress.map { report in { read, total in report(name, read, total, sink.eventCount) } },
-                        header: sink.header, event: sink.event)
+                    let input = try TraceInput(path: path, displayName: name)
+                    switch input.content {
+                    case .text:
+                        let importer = TraceImporter(
+                            path: try input.textPath(originalPath: path), displayName: name, options: importOptions)
+                        defer { self.recordImport(name, importer.summary) }
+                        try reader.read(chunks: try importer.chunks(), header: sink.header, event: sink.event)
+                    case .xml:
+                        try reader.read(
+                            input: input, schema: schema,
+                            progress: progress.map { report in { read, total in report(name, read, total, sink.eventCount) } },
+                            header: sink.header, event: sink.event)
+                    }
                 case .bytes(let bytes, _):
                     try reader.read(bytes: bytes, schema: schema, header: sink.header, event: sink.event)
                 }

@@ -1,12 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Reads a text file line by line in 64 KiB chunks: memory holds one chunk and one line.
 struct LineReader {
-    private let fd: Int32
+    private let file: FileDescriptor
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     private var pending: [UInt8] = []
     private var start = 0
@@ -14,7 +8,7 @@ struct LineReader {
     /// Lines longer than this are cut (and reported by the caller as unparseable).
     static let maximumLineLength = 1 << 20
 
-    init(fd: Int32) { self.fd = fd }
+    init(file: FileDescriptor) { self.file = file }
 
     /// The next line without its newline, or nil at the end of the file.
     mutating func next() throws(DecodeFailure) -> Substring? {
@@ -34,15 +28,12 @@ struct LineReader {
                 pending.removeAll()
                 return Substring(line)
             }
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw DecodeFailure("read failed: \(String(cString: strerror(errno)))")
-            }
-            if count == 0 {
+            let read: ArraySlice<UInt8>
+            do { read = try file.read(into: &buffer) } catch { throw DecodeFailure(error.message) }
+            if read.isEmpty {
                 done = true
             } else {
-                pending.append(contentsOf: buffer[0..<count])
+                pending.append(contentsOf: read)
                 if pending.count > Self.maximumLineLength, !pending.contains(0x0A) {
                     throw DecodeFailure("a line longer than \(Self.maximumLineLength) bytes; this is not a text trace")
                 }

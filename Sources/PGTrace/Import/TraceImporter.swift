@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Turns a kernel text trace (ftrace, trace-cmd report, perf script) into trace format v1,
 /// streaming, in two passes over the file: the first finds the format, the cpus and the lost
 /// events (which go into `<meta>`, before the events); the second translates each line.
@@ -78,12 +72,8 @@ public final class TraceImporter {
         return first != UInt8(ascii: "<")
     }
 
-    private func open() throws -> Int32 {
-        let fd = Glibc.open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw TraceInputError(file: displayName, message: "cannot open: \(String(cString: strerror(errno)))")
-        }
-        return fd
+    private func open() throws -> FileDescriptor {
+        try FileDescriptor(reading: path, displayName: displayName)
     }
 
     private func error(_ line: Int, _ message: String) -> TraceInputError {
@@ -100,7 +90,7 @@ public final class TraceImporter {
     public func chunks() throws -> () throws -> ArraySlice<UInt8>? {
         try scan()
         let fd = try open()
-        var reader = LineReader(fd: fd)
+        var reader = LineReader(file: fd)
         var translator = EventTranslator(format: summary.format, rawNames: options.rawNames)
         var number = 0
         var previousTime: Int64 = .min
@@ -111,13 +101,11 @@ public final class TraceImporter {
             while out.utf8.count < 64 * 1024 {
                 let next: Substring?
                 do throws(DecodeFailure) { next = try reader.next() } catch {
-                    close(fd)
                     finished = true
                     throw self.error(number + 1, error.message)
                 }
                 guard let line = next else {
                     out += (number == 0 ? prolog() : "") + "</events></trace>\n"
-                    close(fd)
                     finished = true
                     break
                 }
@@ -137,7 +125,6 @@ public final class TraceImporter {
                     if options.lenient {
                         summary.unparseable += 1
                     } else {
-                        close(fd)
                         finished = true
                         throw error(number, "cannot parse this \(summary.format.rawValue) line: '\(line.prefix(120))' (--lenient skips such lines)")
                     }
@@ -172,8 +159,7 @@ public final class TraceImporter {
     /// The first pass: the format (unless given), the cpus, and the lost-event lines.
     private func scan() throws {
         let fd = try open()
-        defer { close(fd) }
-        var reader = LineReader(fd: fd)
+        var reader = LineReader(file: fd)
         var sample: [Substring] = []
         var number = 0
         var maxCPU = -1

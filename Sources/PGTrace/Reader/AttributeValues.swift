@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The attributes of one element, checked against what the element takes and decoded into
 /// typed values with errors that say what was expected. Values are the parser's bytes,

@@ -1,11 +1,5 @@
 import CLibXML2
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Reads one trace file with libxml2's SAX2 push parser, in 64 KiB chunks, and hands each
 /// event to a consumer as soon as its element is parsed: memory does not grow with the trace.
 ///
@@ -25,7 +19,7 @@ public final class TraceReader {
         self.symbols = symbols
     }
 
-    /// Reads the file at `path` (`-` for standard input), validating it against `schema`
+    /// Reads the XML trace at `path` (`-` for standard input), validating it against `schema`
     /// on the way when one is given.
     public func read(
         path: String,
@@ -34,34 +28,30 @@ public final class TraceReader {
         header: (TraceHeader) throws -> Void,
         event: (Event) throws -> Void
     ) throws {
-        var totalBytes: Int?
-        let fd: Int32
-        if path == "-" {
-            fd = STDIN_FILENO
-        } else {
-            fd = open(path, O_RDONLY)
-            guard fd >= 0 else {
-                throw TraceInputError(file: displayName, message: "cannot open: \(String(cString: strerror(errno)))")
-            }
-            var status = stat()
-            if fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
-                close(fd)
-                throw TraceInputError(file: displayName, message: "is a directory, not a trace file")
-            }
-            if (status.st_mode & S_IFMT) == S_IFREG { totalBytes = Int(status.st_size) }
+        let input = try TraceInput(path: path, displayName: displayName)
+        guard input.content == .xml else {
+            throw TraceInputError(
+                file: displayName, line: 1, column: 1,
+                message: "a kernel text trace, not XML format v1; `pgtrace import` turns it into one")
         }
-        defer { if fd != STDIN_FILENO { close(fd) } }
+        try read(input: input, schema: schema, progress: progress, header: header, event: event)
+    }
+
+    /// Reads an opened XML trace to its end.
+    public func read(
+        input: TraceInput,
+        schema: TraceSchema? = nil,
+        progress: ((_ bytesRead: Int, _ totalBytes: Int?) -> Void)? = nil,
+        header: (TraceHeader) throws -> Void,
+        event: (Event) throws -> Void
+    ) throws {
         var buffer = [UInt8](repeating: 0, count: Self.chunkSize)
         var bytesRead = 0
         try parse(schema: schema, header: header, event: event) { () throws -> ArraySlice<UInt8>? in
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { return [] }
-                throw TraceInputError(file: self.displayName, message: "read failed: \(String(cString: strerror(errno)))")
-            }
-            bytesRead += count
-            progress?(bytesRead, totalBytes)
-            return count == 0 ? nil : buffer[0..<count]
+            let chunk = try input.read(into: &buffer)
+            bytesRead += chunk.count
+            progress?(bytesRead, input.size)
+            return chunk.isEmpty ? nil : chunk
         }
     }
 
@@ -75,18 +65,6 @@ public final class TraceReader {
         event: (Event) throws -> Void
     ) throws {
         try parse(schema: schema, reportsColumns: false, header: header, event: event, nextChunk: chunks)
-    }
-
-    /// Whether the file at `path` starts like a text trace (ftrace, trace-cmd, perf) rather
-    /// than XML. Reads its first bytes only.
-    public static func isTextTrace(path: String) -> Bool {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 512)
-        let count = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { return false }
-        return TraceImporter.isTextTrace(bytes[0..<count])
     }
 
     /// Reads a trace held in memory (tests, and tools that build traces on the fly).
@@ -332,7 +310,7 @@ private let saxStartElement: startElementNsSAX2Func = {
     Unmanaged<ParserState>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { parser in
         guard parser.failure == nil else { return }
         if let validation = parser.validation {
-            forwardStart(validation, localname, prefix, uri, namespaceCount, namespaces, attributeCount, attributes)
+            validation.startElement(localname, prefix, uri, namespaceCount, namespaces, attributeCount, attributes)
             guard parser.failure == nil else { return }
         }
         if uri != nil, !parser.decoder.isInExtension, !isExtension(localname) {
@@ -351,11 +329,7 @@ private let saxEndElement: endElementNsSAX2Func = { ctx, localname, prefix, uri 
     Unmanaged<ParserState>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { parser in
         guard parser.failure == nil else { return }
         if let validation = parser.validation {
-            if validation.extensionDepth > 0 {
-                validation.extensionDepth -= 1
-            } else {
-                validation.handler.pointee.endElementNs?(validation.userData, localname, prefix, uri)
-            }
+            validation.endElement(localname, prefix, uri)
             guard parser.failure == nil else { return }
         }
         parser.endElement()
@@ -365,8 +339,8 @@ private let saxEndElement: endElementNsSAX2Func = { ctx, localname, prefix, uri 
 private let saxCharacters: charactersSAXFunc = { ctx, bytes, count in
     let parser = state(ctx)
     guard parser.failure == nil, let bytes, count > 0 else { return }
-    if let validation = parser.validation, validation.extensionDepth == 0 {
-        validation.handler.pointee.characters?(validation.userData, bytes, count)
+    if let validation = parser.validation {
+        validation.characters(bytes, count)
         guard parser.failure == nil else { return }
     }
     parser.characters(UnsafeBufferPointer(start: bytes, count: Int(count)))
@@ -409,35 +383,7 @@ private let saxStructuredError: xmlStructuredErrorFunc = { ctx, errorPointer in
         column: error.int2 > 0 ? Int(error.int2) : parser.column)
 }
 
-private func isExtension(_ name: UnsafePointer<xmlChar>?) -> Bool {
-    guard let name else { return false }
-    return name[0] == UInt8(ascii: "x") && name[1] == UInt8(ascii: "-")
-}
-
-/// Hands a start tag to the schema validator, without `x-` extensions (XSD 1.0 cannot match
-/// names by prefix, so the schema never sees them).
-private func forwardStart(
-    _ validation: SchemaValidation, _ localname: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?,
-    _ uri: UnsafePointer<xmlChar>?, _ namespaceCount: Int32,
-    _ namespaces: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, _ attributeCount: Int32,
-    _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
-) {
-    if validation.extensionDepth > 0 || isExtension(localname) {
-        validation.extensionDepth += 1
-        return
-    }
-    var kept: [UnsafePointer<xmlChar>?] = []
-    if let attributes {
-        for index in 0..<Int(attributeCount) where !isExtension(attributes[index * 5]) {
-            kept.append(contentsOf: (0..<5).map { attributes[index * 5 + $0] })
-        }
-    }
-    kept.withUnsafeMutableBufferPointer { buffer in
-        validation.handler.pointee.startElementNs?(
-            validation.userData, localname, prefix, uri, namespaceCount, namespaces,
-            Int32(buffer.count / 5), 0, buffer.baseAddress)
-    }
-}
+private func isExtension(_ name: UnsafePointer<xmlChar>?) -> Bool { SchemaValidation.isExtension(name) }
 
 private let schemaError: xmlStructuredErrorFunc = { ctx, errorPointer in
     guard let ctx, let error = errorPointer?.pointee, let message = errorText(error) else { return }

@@ -4,7 +4,7 @@ import Foundation
 /// located at trace file and line, each edge's evidence as related locations, and
 /// partialFingerprints that survive unrelated edits to a trace.
 public struct SARIFReporter {
-    public static let version = "0.1.0"
+    public static let version = pgtraceVersion
 
     public init() {}
 

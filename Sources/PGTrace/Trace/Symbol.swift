@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// An interned string: lock class names, instances, tasks, pages and source locations are
 /// compared and stored as small integers, and turned back into text only for reports.

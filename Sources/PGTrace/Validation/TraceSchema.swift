@@ -5,9 +5,21 @@ import CLibXML2
 public final class TraceSchema: @unchecked Sendable {
     let schema: xmlSchemaPtr
 
-    /// The schema of format v1, compiled once.
+    /// The schema of format v1, compiled once, as the streaming validator uses it.
+    ///
+    /// libxml2 runs an element's content model as a regular expression whose execution
+    /// keeps state for every child it was pushed and gives up after ten million pushes, so a
+    /// single `<events>` of five million events fails validation and its memory grows with the
+    /// trace. `SchemaValidation` therefore closes and reopens `<events>` for the validator
+    /// every `SchemaValidation.eventsPerSegment` events, and the compiled schema lets
+    /// `<trace>` hold several. The document itself may still hold one `<events>`: the
+    /// decoder refuses a second, as schemas/trace-v1.xsd does.
     public static let v1: TraceSchema = {
-        guard let schema = TraceSchema(xsd: traceSchemaV1Text) else {
+        let single = #"<xs:element ref="events" minOccurs="0"/>"#
+        precondition(traceSchemaV1Text.contains(single), "the embedded trace schema no longer declares <events> as expected")
+        let segmented = traceSchemaV1Text.replacing(
+            single, with: #"<xs:element ref="events" minOccurs="0" maxOccurs="unbounded"/>"#)
+        guard let schema = TraceSchema(xsd: segmented) else {
             preconditionFailure("the embedded trace schema does not compile")
         }
         return schema
@@ -32,37 +44,119 @@ public final class TraceSchema: @unchecked Sendable {
 
 /// One streaming validation: libxml2's validator plugged into a SAX handler of its own, fed
 /// the events of the document minus its `x-` extensions.
+///
+/// `xmlSchemaSAXPlug` keeps the addresses of the two slots it fills (the handler and its
+/// user data) and `xmlSchemaSAXUnplug` writes the originals back through them, so both slots
+/// are allocated here and live exactly as long as the plug: this type owns every pointer
+/// handed to libxml2 for the validation, and nothing outside it touches them.
 final class SchemaValidation {
     private let context: xmlSchemaValidCtxtPtr
     private let plug: xmlSchemaSAXPlugPtr
-    private let handlerStorage: UnsafeMutablePointer<xmlSAXHandler>
-    let handler: UnsafeMutablePointer<xmlSAXHandler>
-    let userData: UnsafeMutableRawPointer?
+    /// The handler the plug wraps (empty: the validator is all that listens).
+    private let baseHandler: UnsafeMutablePointer<xmlSAXHandler>
+    /// The slots libxml2 writes at plug and unplug time.
+    private let handlerSlot: UnsafeMutablePointer<xmlSAXHandlerPtr?>
+    private let userDataSlot: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     /// Depth inside an `x-` element, whose subtree the schema never sees.
-    var extensionDepth = 0
+    private var extensionDepth = 0
+    /// Depth of the element being forwarded (1: the root).
+    private var depth = 0
+    /// libxml2's interned name of the open `<events>` and how many events the validator saw
+    /// in its current segment.
+    private var eventsName: UnsafePointer<xmlChar>?
+    private var eventsInSegment = 0
+    private static let eventsTag: [xmlChar] = Array("events".utf8) + [0]
+    /// How many events the validator sees in one `<events>` before it is closed and reopened.
+    static let eventsPerSegment = 100_000
 
     init?(schema: TraceSchema, onError: @escaping xmlStructuredErrorFunc, errorContext: UnsafeMutableRawPointer) {
         guard let context = xmlSchemaNewValidCtxt(schema.schema) else { return nil }
         xmlSchemaSetValidStructuredErrors(context, onError, errorContext)
-        handlerStorage = .allocate(capacity: 1)
-        handlerStorage.initialize(to: xmlSAXHandler())
-        handlerStorage.pointee.initialized = UInt32(XML_SAX2_MAGIC)
-        var handler: xmlSAXHandlerPtr? = handlerStorage
-        var userData: UnsafeMutableRawPointer? = nil
-        guard let plug = xmlSchemaSAXPlug(context, &handler, &userData), let handler else {
+        baseHandler = .allocate(capacity: 1)
+        baseHandler.initialize(to: xmlSAXHandler())
+        baseHandler.pointee.initialized = UInt32(XML_SAX2_MAGIC)
+        handlerSlot = .allocate(capacity: 1)
+        handlerSlot.initialize(to: baseHandler)
+        userDataSlot = .allocate(capacity: 1)
+        userDataSlot.initialize(to: nil)
+        guard let plug = xmlSchemaSAXPlug(context, handlerSlot, userDataSlot), handlerSlot.pointee != nil else {
             xmlSchemaFreeValidCtxt(context)
-            handlerStorage.deallocate()
+            handlerSlot.deallocate()
+            userDataSlot.deallocate()
+            baseHandler.deallocate()
             return nil
         }
         self.context = context
         self.plug = plug
-        self.handler = handler
-        self.userData = userData
     }
 
     deinit {
+        // Unplug writes the original handler and user data back into the slots.
         xmlSchemaSAXUnplug(plug)
         xmlSchemaFreeValidCtxt(context)
-        handlerStorage.deallocate()
+        handlerSlot.deallocate()
+        userDataSlot.deallocate()
+        baseHandler.deallocate()
+    }
+
+    private var handler: xmlSAXHandlerPtr { handlerSlot.pointee! }
+
+    /// A start tag, unless it is (or is inside) an `x-` extension; `x-` attributes are dropped.
+    func startElement(
+        _ localname: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?, _ uri: UnsafePointer<xmlChar>?,
+        _ namespaceCount: Int32, _ namespaces: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?,
+        _ attributeCount: Int32, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
+    ) {
+        if extensionDepth > 0 || Self.isExtension(localname) {
+            extensionDepth += 1
+            return
+        }
+        if depth == 2, let eventsName {
+            eventsInSegment += 1
+            if eventsInSegment > Self.eventsPerSegment {
+                eventsInSegment = 1
+                handler.pointee.endElementNs?(userDataSlot.pointee, eventsName, nil, nil)
+                handler.pointee.startElementNs?(userDataSlot.pointee, eventsName, nil, nil, 0, nil, 0, 0, nil)
+            }
+        }
+        depth += 1
+        if depth == 2, prefix == nil, let localname, xmlStrEqual(localname, Self.eventsTag) != 0 {
+            eventsName = localname
+            eventsInSegment = 0
+        }
+        var kept: [UnsafePointer<xmlChar>?] = []
+        if let attributes {
+            for index in 0..<Int(attributeCount) where !Self.isExtension(attributes[index * 5]) {
+                kept.append(contentsOf: (0..<5).map { attributes[index * 5 + $0] })
+            }
+        }
+        kept.withUnsafeMutableBufferPointer { buffer in
+            handler.pointee.startElementNs?(
+                userDataSlot.pointee, localname, prefix, uri, namespaceCount, namespaces,
+                Int32(buffer.count / 5), 0, buffer.baseAddress)
+        }
+    }
+
+    /// An end tag, unless it closes (or is inside) an `x-` extension.
+    func endElement(_ localname: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?, _ uri: UnsafePointer<xmlChar>?) {
+        if extensionDepth > 0 {
+            extensionDepth -= 1
+        } else {
+            if depth == 2 { eventsName = nil }
+            depth -= 1
+            handler.pointee.endElementNs?(userDataSlot.pointee, localname, prefix, uri)
+        }
+    }
+
+    /// Text outside extensions.
+    func characters(_ bytes: UnsafePointer<xmlChar>, _ count: Int32) {
+        guard extensionDepth == 0 else { return }
+        handler.pointee.characters?(userDataSlot.pointee, bytes, count)
+    }
+
+    /// Whether a name starts with `x-`, the prefix of format extensions.
+    static func isExtension(_ name: UnsafePointer<xmlChar>?) -> Bool {
+        guard let name else { return false }
+        return name[0] == UInt8(ascii: "x") && name[1] == UInt8(ascii: "-")
     }
 }

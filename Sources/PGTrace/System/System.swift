@@ -1,0 +1,139 @@
+import Glibc
+
+/// The libc calls pgtrace makes, in one place (as swift-nio keeps its `System.swift`): every
+/// call that a signal can interrupt is retried, and failures become errors naming the file
+/// and libc's reason. Nothing else in the package calls `open`, `read`, `write` or `close`.
+enum Posix {
+    /// libc's text for an errno value.
+    static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }
+
+    /// Runs `call` until it is not interrupted by a signal; -1 leaves errno set.
+    @inline(__always)
+    static func retryingOnInterrupt<T: BinaryInteger>(_ call: () -> T) -> T {
+        while true {
+            let result = call()
+            if result == -1 && errno == EINTR { continue }
+            return result
+        }
+    }
+}
+
+/// A file descriptor pgtrace opened, closed exactly once when its owner lets go of it, so a
+/// read that is abandoned half way (a cancelled analysis, an error) never leaks it.
+public final class FileDescriptor {
+    /// What is behind the descriptor, as far as reading it goes.
+    public enum Kind: Equatable, Sendable {
+        /// A regular file of this many bytes: it can be read again from the start.
+        case regular(size: Int)
+        case directory
+        /// A FIFO, a terminal, a character device, a socket: read once, in order.
+        case stream
+    }
+
+    let raw: Int32
+    private let owned: Bool
+    /// The name in messages (the path as the user gave it, or `<stdin>`).
+    public let displayName: String
+
+    private init(raw: Int32, owned: Bool, displayName: String) {
+        self.raw = raw
+        self.owned = owned
+        self.displayName = displayName
+    }
+
+    /// Opens `path` for reading (`O_CLOEXEC`; a FIFO waits for its writer, as `cat` does).
+    public convenience init(reading path: String, displayName: String? = nil) throws(TraceInputError) {
+        let name = displayName ?? path
+        let fd = Posix.retryingOnInterrupt { open(path, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else { throw TraceInputError(file: name, message: "cannot open: \(Posix.reason(errno))") }
+        self.init(raw: fd, owned: true, displayName: name)
+    }
+
+    /// Standard input, which this object never closes.
+    public static func standardInput() -> FileDescriptor {
+        FileDescriptor(raw: STDIN_FILENO, owned: false, displayName: "<stdin>")
+    }
+
+    /// A new file with no name in the temporary directory (created and unlinked at once):
+    /// nothing is left behind, whatever ends the process.
+    static func anonymousTemporaryFile(displayName: String) throws(TraceInputError) -> FileDescriptor {
+        let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array((directory + "/pgtrace-spool-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw TraceInputError(file: displayName, message: "cannot create a temporary file in \(directory): \(Posix.reason(errno))")
+        }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        return FileDescriptor(raw: fd, owned: true, displayName: displayName)
+    }
+
+    deinit {
+        if owned { _ = close(raw) }
+    }
+
+    /// What the descriptor reads from.
+    public func kind() throws(TraceInputError) -> Kind {
+        var status = stat()
+        guard fstat(raw, &status) == 0 else {
+            throw TraceInputError(file: displayName, message: "cannot stat: \(Posix.reason(errno))")
+        }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: return .regular(size: Int(status.st_size))
+        case S_IFDIR: return .directory
+        default: return .stream
+        }
+    }
+
+    /// Reads up to `buffer.count` bytes; 0 at the end of the file.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(TraceInputError) -> Int {
+        guard buffer.count > 0 else { return 0 }
+        let count = Posix.retryingOnInterrupt { Glibc.read(raw, buffer.baseAddress, buffer.count) }
+        guard count >= 0 else {
+            let code = errno
+            throw TraceInputError(
+                file: displayName,
+                message: code == EISDIR ? "is a directory, not a trace file" : "read failed: \(Posix.reason(code))")
+        }
+        return count
+    }
+
+    /// Reads into `buffer` from its start: the bytes read, empty at the end of the file.
+    public func read(into buffer: inout [UInt8]) throws(TraceInputError) -> ArraySlice<UInt8> {
+        var failure: TraceInputError?
+        let count = buffer.withUnsafeMutableBytes { bytes in
+            do throws(TraceInputError) { return try read(into: bytes) } catch {
+                failure = error
+                return 0
+            }
+        }
+        if let failure { throw failure }
+        return buffer[0..<count]
+    }
+
+    /// Reads what is left of the file (policies, baselines: small files).
+    public func readToEnd() throws(TraceInputError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let chunk = try read(into: &buffer)
+            if chunk.isEmpty { return bytes }
+            bytes += chunk
+        }
+    }
+
+    /// Writes all of `bytes`.
+    func write(_ bytes: UnsafeRawBufferPointer) throws(TraceInputError) {
+        var offset = 0
+        while offset < bytes.count {
+            let count = Posix.retryingOnInterrupt { Glibc.write(raw, bytes.baseAddress! + offset, bytes.count - offset) }
+            guard count > 0 else {
+                throw TraceInputError(file: displayName, message: "write failed: \(Posix.reason(errno))")
+            }
+            offset += count
+        }
+    }
+
+    /// A path that opens this same file again (`/proc/self/fd/N`), for a file with no name.
+    var procPath: String { "/proc/self/fd/\(raw)" }
+}
