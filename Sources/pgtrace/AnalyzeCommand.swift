@@ -28,12 +28,12 @@ struct AnalyzeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let analysis = Analysis(options: AnalysisOptions(maxDepth: maxDepth))
         let progress = Progress.make(quiet: quiet)
-        try analysis.analyze(traces.sources(), progress: progress?.update)
+        let analyses = try Analysis.analyzeSeparatingConflicts(
+            traces.sources(), options: AnalysisOptions(maxDepth: maxDepth), progress: progress?.update)
         progress?.finish()
-        printImportSummaries(analysis)
-        let result = AnalysisReport(analysis)
+        printImportSummaries(analyses)
+        let result = AnalysisReport(analyses)
         switch format {
         case .text: try report.emit(TextReporter().render(result), inputs: traces.files)
         case .json: try report.emit(JSONReporter().render(result), inputs: traces.files)

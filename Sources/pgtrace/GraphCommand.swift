@@ -25,9 +25,15 @@ struct GraphCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let analysis = Analysis()
-        try analysis.analyze(traces.sources())
-        let report = AnalysisReport(analysis)
+        let analyses = try Analysis.analyzeSeparatingConflicts(traces.sources(), options: AnalysisOptions())
+        // One picture must be one graph: traces of kernels that disagree on a class's type
+        // make separate graphs, drawn one command at a time.
+        if analyses.count > 1, let (source, reason) = analyses[0].putAside.first {
+            throw TraceInputError(
+                file: source.displayName,
+                message: "\(reason); traces drawn together share one graph and their classes (draw it apart: pgtrace graph \(source.displayName))")
+        }
+        let report = AnalysisReport(analyses)
         if let focus, !report.nodes.contains(where: { $0.name == focus }) {
             throw ValidationError("no lock class named '\(focus)' in the traces")
         }

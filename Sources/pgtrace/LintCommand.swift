@@ -50,9 +50,9 @@ struct LintCommand: ParsableCommand {
     func run() throws {
         let lockPolicy = try policy.map { try LockPolicy(text: String(decoding: try readFile($0), as: UTF8.self), file: $0) }
         let accepted = try baseline.map { try Baseline(json: try readFile($0), file: $0) }
-        let analysis = Analysis(options: AnalysisOptions(maxDepth: maxDepth, validatesSchema: true, policy: lockPolicy))
-        try analysis.analyze(traces.sources())
-        let result = AnalysisReport(analysis)
+        let analyses = try Analysis.analyzeSeparatingConflicts(
+            traces.sources(), options: AnalysisOptions(maxDepth: maxDepth, validatesSchema: true, policy: lockPolicy))
+        let result = AnalysisReport(analyses)
 
         let comparison = accepted?.compare(result.findings) ?? (new: result.findings, accepted: [], stale: [])
         let acceptedPrints = Set(comparison.accepted.map(\.fingerprint))
@@ -69,7 +69,9 @@ struct LintCommand: ParsableCommand {
             }
             for note in result.notes { text += "note: \(note.message)\n" }
             let errors = comparison.new.filter { $0.severity == .error }.count
-            text += "pgtrace lint: \(result.files.count) trace\(result.files.count == 1 ? "" : "s"), \(result.eventCount) events: "
+            text += "pgtrace lint: \(result.files.count) trace\(result.files.count == 1 ? "" : "s")"
+            if result.analysisCount > 1 { text += " in \(result.analysisCount) separate analyses" }
+            text += ", \(result.eventCount) events: "
             text += "\(comparison.new.count) new finding\(comparison.new.count == 1 ? "" : "s") (\(errors) error\(errors == 1 ? "" : "s"))"
             if accepted != nil { text += ", \(comparison.accepted.count) accepted, \(comparison.stale.count) stale" }
             try report.emit(text + "\n", inputs: inputs)
@@ -79,7 +81,7 @@ struct LintCommand: ParsableCommand {
             try report.emit(JUnitReporter().render(result, accepted: acceptedPrints, failOn: report.failOn.severity), inputs: inputs)
         }
         // What an import left out, and lost events: a CI log must not read as complete.
-        printImportSummaries(analysis)
+        printImportSummaries(analyses)
         if format != .text {
             for note in result.notes { printError("pgtrace: note: \(note.message)") }
             for entry in comparison.stale {

@@ -53,8 +53,8 @@ func printError(_ message: String) {
 }
 
 /// What each import left out, and lost events, on standard error.
-func printImportSummaries(_ analysis: Analysis) {
-    for (file, summary) in analysis.imports {
+func printImportSummaries(_ analyses: [Analysis]) {
+    for (file, summary) in analyses.flatMap(\.imports) {
         if let report = summary.report { printError("pgtrace: \(file): \(report)") }
     }
 }

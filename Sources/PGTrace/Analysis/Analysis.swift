@@ -54,7 +54,7 @@ public final class Analysis {
             .file(path: path, displayName: path == "-" ? "<stdin>" : path)
         }
 
-        var displayName: String {
+        public var displayName: String {
             switch self {
             case .file(_, let name), .bytes(_, let name): return name
             }
@@ -120,6 +120,14 @@ public final class Analysis {
                     engine = nil
                 case .header(let header):
                     let file = context.files[header.fileIndex]
+                    if options.separatesConflictingTraces, let reason = conflict(header),
+                        case .file(let path, _) = sources[header.fileIndex - first], FileDescriptor.isRegularFile(path)
+                    {
+                        // Analysed apart, after this run: its events are skipped here.
+                        putAside.append((sources[header.fileIndex - first], reason))
+                        engine = nil
+                        continue
+                    }
                     try declareClasses(header, file: file)
                     for note in header.notes { context.note("\(file): \(note)", evidence: nil) }
                     engine = ReplayEngine(
@@ -158,6 +166,49 @@ public final class Analysis {
         importLock.lock()
         imports.append((file, summary))
         importLock.unlock()
+    }
+
+    /// The traces put aside because their class declarations contradict this analysis's
+    /// (with `separatesConflictingTraces`), and why.
+    public private(set) var putAside: [(source: Source, reason: String)] = []
+
+    /// The traces this analysis replayed (those put aside are not among them).
+    public var analysedFiles: [String] {
+        let aside = Set(putAside.map(\.source.displayName))
+        return files.filter { !aside.contains($0) }
+    }
+
+    /// Why a trace's `<classes>` cannot join this analysis, if they cannot.
+    private func conflict(_ header: TraceHeader) -> String? {
+        for declaration in header.classes {
+            if let earlier = classes.conflict(name: declaration.name, type: declaration.type, slots: declaration.slots) {
+                let name = symbols[declaration.name]
+                return "class '\(name)' is declared \(declaration.type.rawValue)\(declaration.slots.map { " (\($0) slots)" } ?? "") there and \(earlier.type.rawValue) in \(earlier.file):\(earlier.line)"
+            }
+        }
+        return nil
+    }
+
+    /// Analyses `sources` as one analysis per set of traces whose class declarations agree:
+    /// a trace that declares a class with another type or size than a trace before it (a
+    /// trace of another kernel or configuration) is put aside and analysed with the others
+    /// put aside, and so on. Traces read from standard input or a FIFO cannot be read again
+    /// and so still make such a contradiction an input error.
+    public static func analyzeSeparatingConflicts(
+        _ sources: [Source], options: AnalysisOptions, progress: Progress? = nil
+    ) throws -> [Analysis] {
+        var options = options
+        options.separatesConflictingTraces = true
+        var analyses: [Analysis] = []
+        var remaining = sources
+        while !remaining.isEmpty {
+            let analysis = Analysis(options: options)
+            try analysis.analyze(remaining, progress: progress)
+            analyses.append(analysis)
+            // The first trace always joins a new analysis, so each round takes at least one.
+            remaining = analysis.putAside.map(\.source)
+        }
+        return analyses
     }
 
     /// Applies a trace's `<classes>`: one class has one type across every trace analysed.

@@ -82,6 +82,9 @@ public struct AnalysisOptions: Sendable {
     public var policy: LockPolicy?
     /// How text traces (ftrace, trace-cmd, perf) are imported.
     public var importOptions = TraceImporter.Options()
+    /// Put aside a trace whose class declarations contradict the traces before it, instead
+    /// of failing (see `Analysis.analyzeSeparatingConflicts`).
+    public var separatesConflictingTraces = false
 
     public init(maxDepth: Int = 48, validatesSchema: Bool = false, policy: LockPolicy? = nil) {
         self.maxDepth = maxDepth

@@ -56,9 +56,13 @@ public struct LockPolicy: Sendable {
         var changed = true
         while changed {
             changed = false
-            for (earlier, laters) in after {
-                for (middle, _) in laters {
-                    for (later, declaration) in after[middle] ?? [:] where after[earlier]?[later] == nil {
+            // In name order, so that the line cited and any contradiction reported are the same
+            // on every run.
+            for earlier in after.keys.sorted() {
+                for middle in after[earlier]!.keys.sorted() {
+                    let laters = after[middle] ?? [:]
+                    for later in laters.keys.sorted() where after[earlier]?[later] == nil {
+                        let declaration = laters[later]!
                         if later == earlier {
                             throw TraceInputError(
                                 file: file, line: declaration.line, column: 1,

@@ -36,7 +36,7 @@ public final class PgdListChecker: ReplayObserver {
         guard let changed = changedUnderLock[site.cpu], !changed.isEmpty,
             !replay.holds(cpu: site.cpu, className: lock.ref.name)
         else { return }
-        for pgd in changed {
+        for pgd in changed.sorted() {
             guard let state = replay.memory.pgds[pgd], state.listLock == lock.ref.name else { continue }
             changedUnderLock[site.cpu]!.remove(pgd)
             if state.listed == nil { updateUnlisted(pgd, state, at: site, memory: replay.memory) }
@@ -57,7 +57,7 @@ public final class PgdListChecker: ReplayObserver {
                 if let visit = visits[pgd], isPopulate || memory.listWalks[visit.site.cpu]?.sequence == visit.walk {
                     confirm(.halfBuilt, pgd, context.evidence(visit.site, "a walker visited \(context.symbols[pgd]) before this change"))
                 }
-                for (cpu, walk) in memory.listWalks where cpu != event.cpu {
+                for (cpu, walk) in memory.listWalks.sorted(by: { $0.key < $1.key }) where cpu != event.cpu {
                     confirm(.halfBuilt, pgd, context.evidence(walk.begun, "\(walker(walk.walker)) walks pgd_list meanwhile"))
                 }
             } else {
@@ -77,7 +77,7 @@ public final class PgdListChecker: ReplayObserver {
             close(.halfBuilt, pgd, at: site)
             visits[pgd] = nil
         case .listWalkBegin(let name):
-            for (pgd, gaps) in windows {
+            for (pgd, gaps) in windows.sorted(by: { $0.key < $1.key }) {
                 if gaps[.unlisted] != nil {
                     confirm(.unlisted, pgd, context.evidence(site, "\(walker(name)) walks pgd_list and cannot see \(context.symbols[pgd])"))
                 }

@@ -49,7 +49,7 @@ public final class TableFreeChecker: ReplayObserver {
         case .walkAccess(let table):
             access(table, at: site, replay: replay)
         case .locklessWalkEnd:
-            for (table, free) in exposed where free.walks[event.cpu] != nil {
+            for (table, free) in exposed.sorted(by: { $0.key < $1.key }) where free.walks[event.cpu] != nil {
                 exposed[table]!.walks[event.cpu] = nil
                 report(table, free, walkCPU: event.cpu, access: nil, walkEnd: site)
                 if exposed[table]!.walks.isEmpty { exposed[table] = nil }

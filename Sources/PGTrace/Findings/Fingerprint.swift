@@ -1,18 +1,27 @@
 extension Finding {
-    /// A stable identity for baselines and SARIF's partialFingerprints: the rule, the locks and
-    /// objects, and what each cited event does and where in the kernel — never line numbers
-    /// or event indices, so adding unrelated events to a trace leaves it unchanged.
+    /// A stable identity for baselines and SARIF's partialFingerprints, made of what the
+    /// finding is — its rule and its identity (the classes of a cycle, the safe and unsafe
+    /// classes of an inversion, the kernel function where a lock is taken twice…) — and
+    /// never of the evidence that happened to show it first: the same bug seen in another
+    /// trace, or in traces given in another order, has the same fingerprint. No line numbers
+    /// or event indices either, so adding unrelated events to a trace leaves it unchanged.
     public var fingerprint: String {
         occurrence > 1 ? "\(baseFingerprint)-\(occurrence)" : baseFingerprint
     }
 
     /// The fingerprint before counting occurrences.
     var baseFingerprint: String {
-        var text = rule.rawValue + "\n" + locks.joined(separator: ",") + "\n" + objects.joined(separator: ",")
-        for location in locations {
-            text += "\n" + location.role + "|" + (location.function ?? "") + "|" + (location.at ?? "")
+        Self.fnv1a64("v2\n" + rule.rawValue + "\n" + identity + "\n" + objects.joined(separator: ","))
+    }
+
+    /// The dedup key without line numbers: where a checker had no kernel function or source
+    /// location to name a site by, it named the trace line; the line is dropped here.
+    var identity: String {
+        var identity = key
+        for location in locations where location.function == nil && location.at == nil {
+            identity = identity.replacing("\(location.file):\(location.line)", with: "\(location.file):?")
         }
-        return Self.fnv1a64(text)
+        return identity
     }
 
     /// FNV-1a, 64 bits, as 16 hex digits: the same on every platform and run.

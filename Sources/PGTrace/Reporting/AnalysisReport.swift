@@ -27,9 +27,39 @@ public struct AnalysisReport: Sendable {
     public var nodes: [Node]
     public var edges: [Edge]
 
+    /// The report of several analyses side by side (traces whose class declarations
+    /// contradict each other, analysed apart): their findings, notes and graphs one after the
+    /// other, and a note saying which traces went apart and why.
+    public init(_ analyses: [Analysis]) {
+        precondition(!analyses.isEmpty)
+        self.init(analyses[0])
+        for (index, analysis) in analyses.enumerated() {
+            for (source, reason) in analysis.putAside where index + 1 < analyses.count {
+                notes.append(AnalysisNote(
+                    message: "\(source.displayName) is analysed apart from the traces before it (analysis \(index + 2) of \(analyses.count)): \(reason); traces analysed together share their classes",
+                    evidence: nil))
+            }
+        }
+        for analysis in analyses.dropFirst() {
+            let report = AnalysisReport(analysis)
+            eventCount += report.eventCount
+            findings += report.findings
+            notes += report.notes
+            nodes += report.nodes
+            edges += report.edges
+        }
+        // The traces in the order given.
+        let analysed = Set(analyses.flatMap(\.analysedFiles))
+        files = analyses[0].files.filter(analysed.contains)
+        analysisCount = analyses.count
+    }
+
+    /// How many separate analyses the report covers (1 unless traces contradicted each other).
+    public var analysisCount = 1
+
     public init(_ analysis: Analysis) {
         let context = analysis.context
-        files = analysis.files
+        files = analysis.analysedFiles
         eventCount = analysis.eventCount
         findings = analysis.findings
         notes = analysis.notes

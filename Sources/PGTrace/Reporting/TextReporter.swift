@@ -16,7 +16,8 @@ public struct TextReporter {
         if !report.notes.isEmpty { out += "\n" }
         let errors = report.findings.filter { $0.severity == .error }.count
         let warnings = report.findings.count - errors
-        let traces = report.files.count == 1 ? "1 trace" : "\(report.files.count) traces"
+        var traces = report.files.count == 1 ? "1 trace" : "\(report.files.count) traces"
+        if report.analysisCount > 1 { traces += " in \(report.analysisCount) separate analyses" }
         out += "pgtrace: \(traces), \(report.eventCount) events: "
         out += report.findings.isEmpty
             ? "no findings\n"

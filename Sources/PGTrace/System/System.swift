@@ -134,6 +134,12 @@ public final class FileDescriptor {
         }
     }
 
+    /// Whether `path` names a regular file (which can be read again), following links.
+    public static func isRegularFile(_ path: String) -> Bool {
+        var status = stat()
+        return path != "-" && stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
+    }
+
     /// A path that opens this same file again (`/proc/self/fd/N`), for a file with no name.
     var procPath: String { "/proc/self/fd/\(raw)" }
 }

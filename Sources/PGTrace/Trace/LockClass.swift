@@ -67,6 +67,12 @@ public final class LockClassTable {
     public subscript(id: ClassID) -> Entry { entries[Int(id)] }
 
     /// Records a `<class>` declaration; returns where the earlier one was if it conflicts.
+    /// Where `name` was declared with another type or size than this, if it was.
+    public func conflict(name: Symbol, type: LockType, slots: Int?) -> (file: String, line: Int, type: LockType)? {
+        guard let earlier = declaredTypes[name], earlier.type != type || earlier.slots != slots else { return nil }
+        return (earlier.file, earlier.at.line, earlier.type)
+    }
+
     public func declare(
         name: Symbol, type: LockType, slots: Int?, at position: TracePosition, file: String
     ) -> (file: String, line: Int)? {
