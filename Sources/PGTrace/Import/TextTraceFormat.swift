@@ -141,7 +141,7 @@ public struct TraceLine: Sendable, Equatable {
         return nil
     }
 
-    /// "49.339890" seconds to nanoseconds.
+    /// "49.339890" seconds to nanoseconds; nil past Int64's 292 years of nanoseconds.
     static func nanoseconds(_ text: Substring) -> Int64? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count <= 2, let seconds = Int64(parts[0]) else { return nil }
@@ -152,7 +152,10 @@ public struct TraceLine: Sendable, Equatable {
             fraction = value
             for _ in digits.count..<9 { fraction *= 10 }
         }
-        return seconds * 1_000_000_000 + fraction
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow, seconds >= 0 else { return nil }
+        let (sum, carry) = whole.addingReportingOverflow(fraction)
+        return carry ? nil : sum
     }
 }
 

@@ -172,6 +172,7 @@ public final class TraceImporter {
             if sample.count < 200 { sample.append(line) }
             let text = line.trimmingSpaces
             if text.hasPrefix("CPU:"), let lost = Self.lostEvents(text) {
+                try checkCPU(lost.cpu, line: number)
                 summary.lostEvents.append((lost.cpu, lost.count, number))
                 maxCPU = max(maxCPU, lost.cpu)
                 continue
@@ -183,7 +184,8 @@ public final class TraceImporter {
             if let open = text.firstIndex(of: "["), let close = text[open...].firstIndex(of: "]"),
                 let cpu = Int(text[text.index(after: open)..<close])
             {
-                maxCPU = max(maxCPU, cpu)
+                // Out of range, the event line's cpu is refused where it is translated.
+                if cpu < TraceDecoder.maximumCPUs { maxCPU = max(maxCPU, cpu) }
             }
         }
         summary.lines = number
@@ -196,6 +198,13 @@ public final class TraceImporter {
         }
         // Only a declared count: an IPI may name a cpu that logged nothing.
         cpus = declaredCPUs.map { max($0, maxCPU + 1) } ?? 0
+    }
+
+    /// A cpu number past what pgtrace models (and past what `cpus` can count) is an error.
+    private func checkCPU(_ cpu: Int, line: Int) throws {
+        guard cpu >= 0, cpu < TraceDecoder.maximumCPUs else {
+            throw error(line, "cpu \(cpu) is more than the \(TraceDecoder.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)")
+        }
     }
 
     /// "CPU:3 [LOST 120 EVENTS]", or "CPU:3 [LOST EVENTS]" when the kernel did not count.
