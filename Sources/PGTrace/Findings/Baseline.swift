@@ -9,7 +9,10 @@ public struct Baseline: Codable, Sendable {
         public var message: String
     }
 
-    public var version = 1
+    /// 2 since fingerprints name what a finding is (pgtrace 0.3.0); version 1's named the
+    /// evidence shown first and match nothing now.
+    public static let currentVersion = 2
+    public var version = Baseline.currentVersion
     public var findings: [Entry]
 
     private enum CodingKeys: String, CodingKey { case version, findings }
@@ -61,8 +64,13 @@ public struct Baseline: Codable, Sendable {
             }
             throw TraceInputError(file: file, line: line, column: column, message: message)
         }
-        guard version == 1 else {
-            throw TraceInputError(file: file, message: "unsupported baseline version \(version); this pgtrace writes version 1")
+        if version == 1, !findings.isEmpty {
+            throw TraceInputError(
+                file: file,
+                message: "a version 1 baseline: its fingerprints, from pgtrace before 0.3.0, named the evidence that first showed each finding and match nothing now; write it again with --write-baseline")
+        }
+        guard version == 1 || version == Self.currentVersion else {
+            throw TraceInputError(file: file, message: "unsupported baseline version \(version); this pgtrace writes version \(Self.currentVersion)")
         }
     }
 

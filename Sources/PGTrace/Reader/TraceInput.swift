@@ -96,9 +96,13 @@ public final class TraceInput {
     /// A path the text importer can open for each of its passes: the file itself when it is a
     /// regular file, else an anonymous copy of the stream (nothing is left on disk).
     public func textPath(originalPath: String) throws -> String {
+        try textPath(originalPath: originalPath, temporaryDirectory: nil)
+    }
+
+    func textPath(originalPath: String, temporaryDirectory: String?) throws -> String {
         if size != nil, originalPath != "-" { return originalPath }
         if let spool { return spool.procPath }
-        let copy = try FileDescriptor.anonymousTemporaryFile(displayName: displayName)
+        let copy = try FileDescriptor.anonymousTemporaryFile(in: temporaryDirectory, displayName: displayName)
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         // A stream is copied to its end before the import's first pass: judge its start first,
         // so that an endless stream of something else is refused, not copied for ever.

@@ -65,6 +65,8 @@ public struct JSONReporter {
         var scenario: ScenarioJSON?
         var notes: [String]?
         var key: String
+        /// What baselines and SARIF's partialFingerprints match findings by.
+        var fingerprint: String
 
         init(_ finding: Finding) {
             rule = finding.rule.rawValue
@@ -88,6 +90,7 @@ public struct JSONReporter {
             }
             notes = finding.notes.isEmpty ? nil : finding.notes
             key = finding.key
+            fingerprint = finding.fingerprint
         }
     }
 

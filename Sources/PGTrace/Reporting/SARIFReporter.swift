@@ -33,7 +33,7 @@ public struct SARIFReporter {
                     [Location(physicalLocation: physical($0, artifacts: artifacts), message: Message(text: describe($0)))]
                 } ?? [],
                 relatedLocations: related.isEmpty ? nil : related,
-                partialFingerprints: ["pgtraceFinding/v1": finding.fingerprint],
+                partialFingerprints: ["pgtraceFinding/v2": finding.fingerprint],
                 baselineState: hasBaseline ? (accepted.contains(finding.fingerprint) ? "unchanged" : "new") : nil)
         }
         let log = Log(

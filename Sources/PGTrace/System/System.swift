@@ -56,8 +56,8 @@ public final class FileDescriptor {
 
     /// A new file with no name in the temporary directory (created and unlinked at once):
     /// nothing is left behind, whatever ends the process.
-    static func anonymousTemporaryFile(displayName: String) throws(TraceInputError) -> FileDescriptor {
-        let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    static func anonymousTemporaryFile(in directory: String? = nil, displayName: String) throws(TraceInputError) -> FileDescriptor {
+        let directory = directory ?? getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array((directory + "/pgtrace-spool-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
