@@ -4,39 +4,10 @@ import Testing
 /// Runs the built `pgtrace` binary as a user or a CI job would, and checks what the contract
 /// promises: exit status, the JSON findings and the lockdep-shaped text report.
 @Suite struct AnalyzeCommandTests {
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static var binary: URL {
-        // The test bundle sits beside the products of the same build.
-        var url = Bundle.main.bundleURL
-        if url.pathExtension == "xctest" { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("pgtrace")
-    }
+    typealias Run = CommandRunner.Run
 
     func pgtrace(_ arguments: [String], stdin: String? = nil) throws -> Run {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: Repository.root)
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+        try CommandRunner.run(arguments, stdin: stdin.map { Data($0.utf8) })
     }
 
     @Test func theABBATraceFailsWithLockdepsReport() throws {

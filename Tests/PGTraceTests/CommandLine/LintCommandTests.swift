@@ -25,6 +25,91 @@ import Testing
         #expect(stale.stderr.contains("stale baseline entry"))
     }
 
+    /// One AB-BA told by two traces with different kernel functions, in opposite orders.
+    static let abba = [
+        ("first.xml", [("A", "B", "f_forward"), ("B", "A", "f_backward")]),
+        ("second.xml", [("B", "A", "g_backward"), ("A", "B", "g_forward")]),
+    ]
+
+    static func trace(_ pairs: [(String, String, String)]) -> String {
+        var events = ""
+        for (first, second, fn) in pairs {
+            for (kind, lock) in [("acquire", first), ("acquire", second), ("release", second), ("release", first)] {
+                events += "    <\(kind) cpu=\"0\" task=\"\(fn)\" lock=\"\(lock)\" fn=\"\(fn)\"/>\n"
+            }
+        }
+        return "<?xml version=\"1.0\"?>\n<trace version=\"1\">\n  <events>\n\(events)  </events>\n</trace>\n"
+    }
+
+    @Test func baselinesWrittenOneByOneAcceptEverythingLintedTogether() throws {
+        let directory = try CommandRunner.temporaryDirectory("baselines")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var traces: [String] = []
+        for (name, pairs) in Self.abba {
+            try Self.trace(pairs).write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+            traces.append(directory + "/" + name)
+        }
+        // The shipped traces too, each with its own baseline.
+        traces += try FileManager.default.contentsOfDirectory(atPath: Repository.path("traces"))
+            .filter { $0.hasSuffix(".xml") }.sorted().map { Repository.path("traces/\($0)") }
+        var merged: [[String: Any]] = []
+        for (index, trace) in traces.enumerated() {
+            let baseline = directory + "/baseline-\(index).json"
+            let run = try cli.pgtrace(["lint", trace, "--write-baseline", baseline])
+            #expect(run.status == 0 || run.status == 1, "\(trace): \(run.stderr)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: baseline))) as? [String: Any])
+            #expect(json["version"] as? Int == 2)
+            merged += json["findings"] as? [[String: Any]] ?? []
+        }
+        let both = directory + "/merged.json"
+        try JSONSerialization.data(withJSONObject: ["version": 2, "findings": merged]).write(to: URL(fileURLWithPath: both))
+        // The pair alone: the one cycle is the one each baseline accepted.
+        for order in [Array(traces[0..<2]), Array(traces[0..<2].reversed())] {
+            let run = try cli.pgtrace(["lint"] + order + ["--baseline", both])
+            #expect(run.status == 0, "\(run.stdout)")
+            #expect(run.stdout.contains("0 new findings (0 errors), 1 accepted"), "\(run.stdout)")
+        }
+        // Everything together, in both orders: every finding a trace showed alone keeps its
+        // fingerprint (what only the merged graph shows, an irq-safe class in one trace meeting
+        // its unsafe dependency in another, is rightly new). In the order given no entry goes
+        // stale; reversed, the rwlock trace comes first and the spinlock traces go apart with
+        // it, so other traces share a graph and lockdep's first-found inversion differs.
+        func identities(_ arguments: [String]) throws -> [String: String] {
+            let run = try cli.pgtrace(["analyze", "--format", "json"] + arguments)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            var result: [String: String] = [:]
+            for finding in json["findings"] as? [[String: Any]] ?? [] {
+                let locks = (finding["locks"] as? [String] ?? []).sorted().joined(separator: ",")
+                let objects = (finding["objects"] as? [String] ?? []).sorted().joined(separator: ",")
+                result[finding["fingerprint"] as? String ?? ""] = "\(finding["rule"] ?? "") \(locks) \(objects) \(finding["key"] ?? "")"
+            }
+            return result
+        }
+        var alone: [String: String] = [:]
+        for trace in traces { alone.merge(try identities([trace])) { first, _ in first } }
+        for order in [traces, traces.reversed()] {
+            let together = try identities(order)
+            for (fingerprint, identity) in together where alone.values.contains(identity) {
+                #expect(alone[fingerprint] == identity, "\(identity) seen alone under another fingerprint")
+            }
+        }
+        let run = try cli.pgtrace(["lint"] + traces + ["--baseline", both])
+        #expect(run.stdout.contains(", 0 stale"), "\(run.stdout.suffix(300))")
+        #expect(!run.stdout.contains("stale baseline entry"))
+    }
+
+    @Test func aVersion1BaselineIsRefusedWithTheWayOut() throws {
+        let directory = try CommandRunner.temporaryDirectory("baseline-v1")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let old = directory + "/old.json"
+        try #"{"version": 1, "findings": [{"fingerprint": "53bce757b68bfcdc", "rule": "circular-dependency", "message": "m"}]}"#
+            .write(toFile: old, atomically: true, encoding: .utf8)
+        let run = try cli.pgtrace(["lint", "traces/pgd-lock-abba.xml", "--baseline", old])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("a version 1 baseline"))
+        #expect(run.stderr.contains("write it again with --write-baseline"))
+    }
+
     @Test func sarifAndJUnitGoToTheOutputFile() throws {
         let sarif = temporaryPath("out.sarif")
         defer { try? FileManager.default.removeItem(atPath: sarif) }

@@ -57,7 +57,7 @@ import Testing
         #expect((location["artifactLocation"] as? [String: Any])?["uri"] as? String == "traces/pgd-lock-abba.xml")
         #expect((location["region"] as? [String: Any])?["startLine"] as? Int == 32)
         #expect(((result["relatedLocations"] as? [[String: Any]])?.count ?? 0) >= 3)
-        #expect((result["partialFingerprints"] as? [String: String])?["pgtraceFinding/v1"]?.count == 16)
+        #expect((result["partialFingerprints"] as? [String: String])?["pgtraceFinding/v2"]?.count == 16)
     }
 
     @Test func graphMLLoadsInNetworkx() throws {

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+/// The contract's "Determinism": the same inputs give the same bytes on every run. Each run is
+/// a process of its own, with its own hash seed, so a checker that reports while iterating a
+/// Set or a Dictionary shows here (two runs inside one test process share their seed).
+@Suite struct DeterminismTests {
+    static let runs = 5
+
+    /// A trace with many findings of many kinds at once, each kind from several objects that
+    /// a checker holds in a collection together: tables freed under lockless walks on three
+    /// cpus, pgds populated off the list while a walker runs, AB-BA pairs, orders against a
+    /// policy, sleeping under spinlocks.
+    static func manyFindings(count: Int = 12) -> (trace: String, policy: String) {
+        var events: [String] = []
+        func event(_ text: String) { events.append("    " + text) }
+        for cpu in 1...3 {
+            event("<irq-disable cpu=\"\(cpu)\" task=\"gup\(cpu)\" fn=\"get_user_pages_fast\"/>")
+            event("<lockless-walk-begin cpu=\"\(cpu)\" task=\"gup\(cpu)\" fn=\"get_user_pages_fast\"/>")
+        }
+        for index in 0..<count {
+            event("<table-unlink cpu=\"0\" task=\"munmap\" table=\"pte:\(index)\" fn=\"free_pte_range_\(index)\"/>")
+            event("<tlb-flush cpu=\"0\" task=\"munmap\" targets=\"others\" mode=\"hypercall\" fn=\"xen_flush_tlb_others\"/>")
+            event("<table-free cpu=\"0\" task=\"munmap\" table=\"pte:\(index)\" fn=\"tlb_flush_mmu_\(index)\"/>")
+        }
+        for index in 0..<count {
+            event("<pgd-alloc cpu=\"0\" task=\"fork\(index)\" pgd=\"pgd:\(index)\" fn=\"pgd_alloc\"/>")
+            event("<pgd-populate cpu=\"0\" task=\"fork\(index)\" pgd=\"pgd:\(index)\" index=\"0\" fn=\"pgd_prepopulate_pmd_\(index)\"/>")
+        }
+        event("<acquire cpu=\"4\" task=\"xenwatch\" lock=\"pgd_lock\" irq=\"save\" fn=\"xen_mm_pin_all\"/>")
+        event("<list-walk-begin cpu=\"4\" task=\"xenwatch\" walker=\"xen_mm_pin_all\" fn=\"xen_mm_pin_all\"/>")
+        event("<list-walk-end cpu=\"4\" task=\"xenwatch\" fn=\"xen_mm_pin_all\"/>")
+        event("<release cpu=\"4\" task=\"xenwatch\" lock=\"pgd_lock\" irq=\"restore\" fn=\"xen_mm_pin_all\"/>")
+        for cpu in 1...3 {
+            event("<lockless-walk-end cpu=\"\(cpu)\" task=\"gup\(cpu)\" fn=\"get_user_pages_fast\"/>")
+            event("<irq-enable cpu=\"\(cpu)\" task=\"gup\(cpu)\" fn=\"get_user_pages_fast\"/>")
+        }
+        var policy = ""
+        for index in 0..<count {
+            for (first, second, fn) in [("A\(index)", "B\(index)", "forward_\(index)"), ("B\(index)", "A\(index)", "backward_\(index)")] {
+                event("<acquire cpu=\"6\" task=\"t\(index)\" lock=\"\(first)\" fn=\"\(fn)\"/>")
+                event("<acquire cpu=\"6\" task=\"t\(index)\" lock=\"\(second)\" fn=\"\(fn)\"/>")
+                event("<release cpu=\"6\" task=\"t\(index)\" lock=\"\(second)\" fn=\"\(fn)\"/>")
+                event("<release cpu=\"6\" task=\"t\(index)\" lock=\"\(first)\" fn=\"\(fn)\"/>")
+            }
+            event("<acquire cpu=\"7\" task=\"p\(index)\" lock=\"Q\(index)\" fn=\"against_policy_\(index)\"/>")
+            event("<acquire cpu=\"7\" task=\"p\(index)\" lock=\"P\(index)\" fn=\"against_policy_\(index)\"/>")
+            event("<might-sleep cpu=\"7\" task=\"p\(index)\" fn=\"sleeps_\(index)\"/>")
+            event("<release cpu=\"7\" task=\"p\(index)\" lock=\"P\(index)\" fn=\"against_policy_\(index)\"/>")
+            event("<release cpu=\"7\" task=\"p\(index)\" lock=\"Q\(index)\" fn=\"against_policy_\(index)\"/>")
+            policy += "P\(index) < Q\(index)\n"
+        }
+        let trace = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <trace version="1" source="many simultaneous findings" cpus="8">
+              <events>
+            \(events.joined(separator: "\n"))
+              </events>
+            </trace>
+
+            """
+        return (trace, policy)
+    }
+
+    @Test func everyFormatIsTheSameBytesInEveryProcess() throws {
+        let directory = try CommandRunner.temporaryDirectory("determinism")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (trace, policy) = Self.manyFindings()
+        try trace.write(toFile: directory + "/many.xml", atomically: true, encoding: .utf8)
+        try policy.write(toFile: directory + "/policy.txt", atomically: true, encoding: .utf8)
+        let shipped = try FileManager.default.contentsOfDirectory(atPath: Repository.path("traces"))
+            .filter { $0.hasSuffix(".xml") }.sorted().map { Repository.path("traces/\($0)") }
+        let many = directory + "/many.xml"
+        let commands: [[String]] = [
+            ["analyze", many],
+            ["analyze", "--format", "json", many],
+            ["lint", "--policy", directory + "/policy.txt", many],
+            ["lint", "--format", "sarif", "--policy", directory + "/policy.txt", many],
+            ["lint", "--format", "junit", many],
+            ["graph", many],
+            ["graph", "--format", "graphml", many],
+            ["graph", "--format", "json", many],
+            ["analyze", "--format", "json"] + shipped,
+            ["lint", "--format", "sarif"] + shipped,
+        ]
+        for arguments in commands {
+            var outputs: [Data] = []
+            for _ in 0..<Self.runs {
+                let run = try CommandRunner.run(arguments)
+                #expect(run.status == 0 || run.status == 1, "\(arguments): \(run.stderr)")
+                outputs.append(run.stdoutBytes)
+            }
+            #expect(!outputs[0].isEmpty)
+            #expect(Set(outputs).count == 1, "\(arguments.prefix(3)): \(Set(outputs).count) different outputs in \(Self.runs) runs")
+        }
+    }
+
+    @Test func theManyFindingsTraceHasManyFindingsOfEachKind() throws {
+        let directory = try CommandRunner.temporaryDirectory("determinism-kinds")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (trace, policy) = Self.manyFindings(count: 4)
+        try trace.write(toFile: directory + "/many.xml", atomically: true, encoding: .utf8)
+        try policy.write(toFile: directory + "/policy.txt", atomically: true, encoding: .utf8)
+        let run = try CommandRunner.run(["lint", "--format", "sarif", "--policy", directory + "/policy.txt", directory + "/many.xml"])
+        #expect(run.status == 1)
+        let sarif = try #require(try JSONSerialization.jsonObject(with: run.stdoutBytes) as? [String: Any])
+        let results = try #require(((sarif["runs"] as? [[String: Any]])?.first?["results"]) as? [[String: Any]])
+        var counts: [String: Int] = [:]
+        for result in results { counts[result["ruleId"] as? String ?? "", default: 0] += 1 }
+        // One per table freed (under three walks each), per pgd, cycle, policy order, sleep.
+        #expect(counts == [
+            "table-free-race": 4, "pgd-list-gap": 4, "circular-dependency": 4, "lock-order-policy": 4,
+            "sleep-in-atomic": 4,
+        ])
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import Testing
+
+/// What users and CI jobs throw at the binary that is not a well-behaved file: each case ends
+/// in exit 2 with the file and a clear reason, or in correct work; never a trap, a hang, a
+/// destroyed input or a file left behind.
+@Suite struct HostileCommandTests {
+    typealias Run = CommandRunner.Run
+
+    private func pgtrace(_ arguments: [String], stdin: String? = nil, directory: String = Repository.root, environment: [String: String] = [:]) throws -> Run {
+        try CommandRunner.run(arguments, stdin: stdin.map { Data($0.utf8) }, directory: directory, environment: environment)
+    }
+
+    /// Runs a shell script with the binary as `$PGTRACE` (for what Process cannot set up:
+    /// ignored signals, closed descriptors).
+    private func shell(_ script: String, directory: String = Repository.root) throws -> Run {
+        try CommandRunner.run(
+            ["-c", script], directory: directory, environment: ["PGTRACE": CommandRunner.binary.path],
+            executable: URL(fileURLWithPath: "/bin/bash"))
+    }
+
+    @Test func validateAndLintReadEveryShippedTrace() throws {
+        let traces = try FileManager.default.contentsOfDirectory(atPath: Repository.path("traces"))
+            .filter { $0.hasSuffix(".xml") }.sorted().map { "traces/\($0)" }
+        for trace in traces {
+            let validate = try pgtrace(["validate", trace])
+            #expect(validate.status == 0, "validate \(trace): \(validate.status) \(validate.stderr)")
+            for format in ["text", "sarif", "junit"] {
+                let lint = try pgtrace(["lint", "--format", format, trace])
+                #expect(lint.status == 0 || lint.status == 1, "lint --format \(format) \(trace): \(lint.status) \(lint.stderr)")
+                #expect(!lint.stdout.isEmpty)
+            }
+        }
+    }
+
+    @Test func aTimestampPastInt64NanosecondsIsAnErrorAtItsLine() throws {
+        let run = try pgtrace(
+            ["analyze", "-"],
+            stdin: "# tracer: nop\n  bash-1   [000] .... 99999999999.000000: lock_acquire: 0000000012345678 &a\n")
+        #expect(run.status == 2)
+        #expect(run.stderr.hasPrefix("<stdin>:2:1: error: cannot parse this"), "\(run.stderr)")
+    }
+
+    @Test func aCPUPastWhatPgtraceModelsIsAnErrorAtItsLine() throws {
+        let run = try pgtrace(
+            ["analyze", "-"],
+            stdin: "# tracer: nop\nCPU:9223372036854775807 [LOST 5 EVENTS]\n  bash-1   [000] .... 1.000000: lock_acquire: 0000000012345678 &a\n")
+        #expect(run.status == 2)
+        #expect(run.stderr.hasPrefix("<stdin>:2:1: error: cpu 9223372036854775807 is more than the 8192 cpus"), "\(run.stderr)")
+    }
+
+    @Test func aFIFOIsReadOnceByEveryCommand() throws {
+        let directory = try CommandRunner.temporaryDirectory("fifo")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fifo = directory + "/trace"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let cases: [(arguments: [String], source: String, status: Int32)] = [
+            (["analyze", fifo], "traces/pgd-lock-abba.xml", 1),
+            (["lint", fifo], "traces/pgd-lock-abba.xml", 1),
+            (["graph", fifo], "traces/pgd-lock-abba.xml", 0),
+            (["validate", fifo], "traces/pgd-lock-abba.xml", 0),
+            (["analyze", fifo], "Tests/PGTraceTests/Fixtures/import/abba.perf-script.txt", 1),
+            (["import", fifo], "Tests/PGTraceTests/Fixtures/import/abba.perf-script.txt", 0),
+        ]
+        for (arguments, source, status) in cases {
+            // The writer is a shell in the background; timeout bounds a hang.
+            let script = "cat \(Repository.path(source)) > \(fifo) & timeout 20 \"$PGTRACE\" \(arguments.joined(separator: " ")); status=$?; wait; exit $status"
+            let run = try shell(script)
+            #expect(run.status == status, "\(arguments) on \(source): \(run.status) \(run.stderr)")
+            #expect(!run.stdout.isEmpty)
+        }
+    }
+
+    @Test func standardInputThatIsADirectoryIsAnError() throws {
+        for command in ["analyze", "lint", "graph", "validate", "import"] {
+            let run = try shell("\"$PGTRACE\" \(command) - < /")
+            #expect(run.status == 2, "\(command): \(run.status) \(run.stderr)")
+            #expect(run.stderr.contains("<stdin>: error: is a directory"), "\(command): \(run.stderr)")
+        }
+    }
+
+    @Test func aClosedStandardOutputWithSIGPIPEIgnoredIsAnErrorNotATrap() throws {
+        // Closed outright (EBADF), and a pipe whose reader has gone (EPIPE).
+        let closed = try shell("trap '' PIPE; \"$PGTRACE\" analyze traces/pgd-lock-abba.xml >&-")
+        #expect(closed.status == 2, "\(closed.status) \(closed.stderr)")
+        #expect(closed.stderr.contains("<stdout>: error: cannot write: Bad file descriptor"), "\(closed.stderr)")
+        let directory = try CommandRunner.temporaryDirectory("pipe")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let gone = try shell(
+            "trap '' PIPE; exec 3>&1; mkfifo pipe; (exec 0<pipe) & exec 4>pipe; wait; \"$PGTRACE\" analyze \(Repository.path("traces/pgd-lock-abba.xml")) >&4; echo \"status $?\" >&3",
+            directory: directory)
+        #expect(gone.stdout.contains("status 2"), "\(gone.stdout) \(gone.stderr)")
+        #expect(gone.stderr.contains("cannot write: Broken pipe"), "\(gone.stderr)")
+    }
+
+    @Test func binaryDataIsRefusedWithoutReadingToTheEnd() throws {
+        // /dev/urandom never ends: judging it must not need its end.
+        let run = try shell("timeout 20 \"$PGTRACE\" analyze /dev/urandom; echo \"status $?\"")
+        #expect(run.stdout.contains("status 2"), "\(run.stdout)")
+        #expect(run.stderr.hasPrefix("/dev/urandom:"))
+        #expect(run.stderr.contains("binary data"))
+        let endless = try shell("yes 'not a trace' | timeout 20 \"$PGTRACE\" analyze -; echo \"status $?\"")
+        #expect(endless.stdout.contains("status 2"), "\(endless.stdout)")
+        #expect(endless.stderr.contains("not a trace pgtrace knows"), "\(endless.stderr)")
+    }
+
+    @Test func anOutputNeverOverwritesAnInput() throws {
+        let directory = try CommandRunner.temporaryDirectory("inputs")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let trace = directory + "/t.xml"
+        try FileManager.default.copyItem(atPath: Repository.path("traces/pgd-lock-abba.xml"), toPath: trace)
+        let original = try Data(contentsOf: URL(fileURLWithPath: trace))
+        for arguments in [
+            ["analyze", trace, "--output", trace], ["lint", trace, "--output", trace],
+            ["lint", trace, "--write-baseline", trace], ["graph", trace, "--output", trace],
+            ["analyze", trace, "--output", directory + "/../" + URL(fileURLWithPath: directory).lastPathComponent + "/t.xml"],
+        ] {
+            let run = try pgtrace(arguments)
+            #expect(run.status == 2, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains("is also an input of this run; refusing to overwrite it"), "\(run.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: trace)) == original)
+        }
+        let text = directory + "/capture.txt"
+        try FileManager.default.copyItem(atPath: Repository.path("Tests/PGTraceTests/Fixtures/import/abba.perf-script.txt"), toPath: text)
+        let capture = try Data(contentsOf: URL(fileURLWithPath: text))
+        let imported = try pgtrace(["import", text, "-o", text])
+        #expect(imported.status == 2)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: text)) == capture)
+    }
+
+    @Test func outputsAreReplacedWholeOrNotAtAll() throws {
+        let directory = try CommandRunner.temporaryDirectory("atomic")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let report = directory + "/report.txt"
+        try "the previous report\n".write(toFile: report, atomically: false, encoding: .utf8)
+        // A run that fails on its input leaves the old report as it was, and no temporary file.
+        let failed = try pgtrace(["analyze", "--output", report, "-"], stdin: "<trace version=\"1\"><events><acquire")
+        #expect(failed.status == 2)
+        #expect(try String(contentsOfFile: report, encoding: .utf8) == "the previous report\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["report.txt"])
+        let done = try pgtrace(["analyze", "--output", report, "traces/pgd-lock-abba.xml"])
+        #expect(done.status == 1)
+        #expect(try String(contentsOfFile: report, encoding: .utf8).contains("possible circular locking dependency"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["report.txt"])
+    }
+
+    @Test func anUnwritableOutputSaysWhyAndPrintsNoUsage() throws {
+        let run = try pgtrace(["analyze", "traces/pgd-lock-abba.xml", "--output", "/nonexistent-dir/report.txt"])
+        #expect(run.status == 2)
+        #expect(run.stderr == "/nonexistent-dir/report.txt: error: cannot write: No such file or directory\n")
+        let lint = try pgtrace(["lint", "traces/pgd-lock-abba.xml", "--write-baseline", "/"])
+        #expect(lint.status == 2)
+        #expect(lint.stderr.contains("/: error: cannot write: is a directory"), "\(lint.stderr)")
+        #expect(!lint.stderr.contains("NSCocoaErrorDomain"))
+        #expect(!lint.stderr.contains("Usage:"))
+    }
+
+    @Test func standardInputLeavesNothingInTheTemporaryDirectory() throws {
+        let directory = try CommandRunner.temporaryDirectory("tmpdir")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let capture = Repository.path("Tests/PGTraceTests/Fixtures/import/abba.perf-script.txt")
+        // While the run is stopped half way through its input, the temporary directory holds
+        // no copy of it; nor after the run is killed outright (SIGKILL: no handler runs, so
+        // only a file that never had a name leaves nothing behind).
+        let script = """
+            export TMPDIR=\(directory)
+            mkfifo \(directory)/../in-$$
+            "$PGTRACE" analyze - < \(directory)/../in-$$ > /dev/null & pid=$!
+            exec 3> \(directory)/../in-$$
+            head -c 200 \(capture) >&3
+            sleep 1
+            echo "during: $(ls -A \(directory) | wc -l)"
+            kill -KILL $pid; wait $pid; echo "status $?"
+            echo "after: $(ls -A \(directory) | wc -l)"
+            rm -f \(directory)/../in-$$
+            """
+        let run = try shell(script)
+        #expect(run.stdout.contains("during: 0"), "\(run.stdout)")
+        #expect(run.stdout.contains("after: 0"), "\(run.stdout)")
+        let whole = try pgtrace(["analyze", "-"], stdin: try String(contentsOfFile: capture, encoding: .utf8), environment: ["TMPDIR": directory])
+        #expect(whole.status == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+    }
+
+    @Test func versionIsPrinted() throws {
+        let run = try pgtrace(["--version"])
+        #expect(run.status == 0)
+        #expect(run.stdout.hasPrefix("pgtrace "))
+        #expect(run.stdout.split(separator: ".").count == 3)
+    }
+}
