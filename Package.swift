@@ -18,12 +18,7 @@ let package = Package(
         ),
         .target(
             name: "PGTrace",
-            dependencies: ["CLibXML2"],
-            swiftSettings: [
-                // The replay engine and the checkers are single-threaded classes touched once
-                // per event; the dynamic exclusivity checks cost more than the work itself.
-                .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
-            ]
+            dependencies: ["CLibXML2"]
         ),
         .executableTarget(
             name: "pgtrace",

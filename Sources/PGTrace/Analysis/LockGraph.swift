@@ -71,19 +71,19 @@ extension LockGraphObserver {
 /// dependencies between them, deduplicated, each keeping the first event that created it.
 /// Spans every trace analysed.
 public final class LockGraph {
-    public private(set) var edges: [LockDependency] = []
-    private var edgeIndex: [UInt64: Int] = [:]
-    private var forward: [[Int]] = []
-    private var backward: [[Int]] = []
+    @exclusivity(unchecked) public private(set) var edges: [LockDependency] = []
+    @exclusivity(unchecked) private var edgeIndex: [UInt64: Int] = [:]
+    @exclusivity(unchecked) private var forward: [[Int]] = []
+    @exclusivity(unchecked) private var backward: [[Int]] = []
     /// Usage bits per class, and where each bit was first set.
-    public private(set) var usage: [LockUsage] = []
-    private var usageSites: [[UInt16: EventSite]] = []
-    private var observers: [LockGraphObserver] = []
+    @exclusivity(unchecked) public private(set) var usage: [LockUsage] = []
+    @exclusivity(unchecked) private var usageSites: [[UInt16: EventSite]] = []
+    @exclusivity(unchecked) private var observers: [LockGraphObserver] = []
     // Search scratch space, reused: marks by generation, the edge into each state, the queue.
-    private var generation: UInt32 = 0
-    private var marks: [(free: UInt32, onlyXR: UInt32)] = []
-    private var parents: [(freeEdge: Int32, freeFrom: Int8, onlyXREdge: Int32, onlyXRFrom: Int8)] = []
-    private var queue: [Int32] = []
+    @exclusivity(unchecked) private var generation: UInt32 = 0
+    @exclusivity(unchecked) private var marks: [(free: UInt32, onlyXR: UInt32)] = []
+    @exclusivity(unchecked) private var parents: [(freeEdge: Int32, freeFrom: Int8, onlyXREdge: Int32, onlyXRFrom: Int8)] = []
+    @exclusivity(unchecked) private var queue: [Int32] = []
 
     public init() {}
 

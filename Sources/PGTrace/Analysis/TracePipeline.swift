@@ -122,15 +122,15 @@ final class TracePipeline: @unchecked Sendable {
     /// The reading side's end: batches events and hands them over.
     final class Sink {
         private let pipeline: TracePipeline
-        private var batch: [Event] = []
-        private(set) var eventCount = 0
+        @exclusivity(unchecked) private var batch: [Event] = []
+        @exclusivity(unchecked) private(set) var eventCount = 0
 
         fileprivate init(pipeline: TracePipeline) {
             self.pipeline = pipeline
             batch.reserveCapacity(TracePipeline.batchSize)
         }
 
-        private var fileIndex = 0
+        @exclusivity(unchecked) private var fileIndex = 0
 
         func begin(file: Int) throws {
             fileIndex = file

@@ -6,7 +6,7 @@ public final class CircularDependencyChecker: ReplayObserver {
 
     public let graph: LockGraph
     private let context: CheckerContext
-    private var validatedChains = ChainKeySet()
+    @exclusivity(unchecked) private var validatedChains = ChainKeySet()
 
     public init(graph: LockGraph, context: CheckerContext) {
         self.graph = graph

@@ -15,9 +15,9 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
     private unowned let graph: LockGraph
     private let context: CheckerContext
     /// Whether any lock waits for the region yet; until then no cycle can pass through it.
-    private var hasWaits = false
+    @exclusivity(unchecked) private var hasWaits = false
     /// The dependency types already recorded from the region to each class, by class id.
-    private var recordedInRegion: [DependencyTypes] = []
+    @exclusivity(unchecked) private var recordedInRegion: [DependencyTypes] = []
     private let irqsOff: ClassID
 
     public init(graph: LockGraph, context: CheckerContext) {

@@ -17,7 +17,7 @@ public final class KmapChecker: ReplayObserver {
     }
 
     /// The pool class of each series, learned from the kmap events that name both.
-    private var pools: [Symbol: ClassID] = [:]
+    @exclusivity(unchecked) private var pools: [Symbol: ClassID] = [:]
 
     private func seriesClass(_ series: Symbol) -> ClassID { pools[series]! }
 

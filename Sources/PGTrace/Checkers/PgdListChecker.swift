@@ -17,11 +17,11 @@ public final class PgdListChecker: ReplayObserver {
     }
 
     private let context: CheckerContext
-    private var windows: [Symbol: [Gap: Window]] = [:]
+    @exclusivity(unchecked) private var windows: [Symbol: [Gap: Window]] = [:]
     /// Where each listed pgd was last visited, and by which walk (its start), while listed.
-    private var visits: [Symbol: (site: EventSite, walk: Int)] = [:]
+    @exclusivity(unchecked) private var visits: [Symbol: (site: EventSite, walk: Int)] = [:]
     /// pgds changed under their list lock, per cpu, to check when the lock is dropped.
-    private var changedUnderLock: [Int: Set<Symbol>] = [:]
+    @exclusivity(unchecked) private var changedUnderLock: [Int: Set<Symbol>] = [:]
 
     public init(context: CheckerContext) { self.context = context }
 

@@ -17,12 +17,12 @@ public final class PinWindowChecker: ReplayObserver {
     }
 
     private let context: CheckerContext
-    private var windows: [Symbol: Window] = [:]
+    @exclusivity(unchecked) private var windows: [Symbol: Window] = [:]
     /// Per cpu, the top-level page already processed by a pin walk that has not yet ended with
     /// the top-level pin.
-    private var pinnedTop: [Int: (page: Symbol, site: EventSite)] = [:]
+    @exclusivity(unchecked) private var pinnedTop: [Int: (page: Symbol, site: EventSite)] = [:]
     /// For each pinned top-level page, the read-only pages its pin covers.
-    private var covered: [Symbol: [Symbol]] = [:]
+    @exclusivity(unchecked) private var covered: [Symbol: [Symbol]] = [:]
 
     public init(context: CheckerContext) { self.context = context }
 

@@ -24,8 +24,8 @@ public final class TableFreeChecker: ReplayObserver {
     }
 
     private let context: CheckerContext
-    private var pending: [Symbol: Pending] = [:]
-    private var exposed: [Symbol: Exposed] = [:]
+    @exclusivity(unchecked) private var pending: [Symbol: Pending] = [:]
+    @exclusivity(unchecked) private var exposed: [Symbol: Exposed] = [:]
 
     public init(context: CheckerContext) { self.context = context }
 

@@ -106,18 +106,18 @@ public final class TraceReader {
 /// The mutable state behind one parse, reached from libxml2's C callbacks.
 private final class ParserState {
     let reader: TraceReader
-    var decoder: TraceDecoder
+    @exclusivity(unchecked) var decoder: TraceDecoder
     let onHeader: (TraceHeader) throws -> Void
     let onEvent: (Event) throws -> Void
-    var context: xmlParserCtxtPtr?
-    var validation: SchemaValidation?
+    @exclusivity(unchecked) var context: xmlParserCtxtPtr?
+    @exclusivity(unchecked) var validation: SchemaValidation?
     /// False for generated XML (imports), whose columns mean nothing to the user.
-    var reportsColumns = true
+    @exclusivity(unchecked) var reportsColumns = true
     /// Element and attribute names by libxml2's interned pointer.
-    var elements = PointerCache<(ElementName, UInt64)>()
-    var attributes = PointerCache<AttributeName>()
-    var failure: Error?
-    var sawAnyBytes = false
+    @exclusivity(unchecked) var elements = PointerCache<(ElementName, UInt64)>()
+    @exclusivity(unchecked) var attributes = PointerCache<AttributeName>()
+    @exclusivity(unchecked) var failure: Error?
+    @exclusivity(unchecked) var sawAnyBytes = false
 
     init(
         reader: TraceReader, decoder: TraceDecoder,

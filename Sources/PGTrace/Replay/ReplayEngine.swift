@@ -9,19 +9,19 @@ public final class ReplayEngine {
     public let fileName: String
     public let classes: LockClassTable
     public let symbols: SymbolTable
-    public private(set) var cpus: [CPUState] = []
+    @exclusivity(unchecked) public private(set) var cpus: [CPUState] = []
     /// The held-lock stack of every task seen, by index; `stackIndex` finds a task's.
-    private var stacks: [[HeldLock]] = []
+    @exclusivity(unchecked) private var stacks: [[HeldLock]] = []
     /// Each task's hardirq and bh state while it is not running: a task takes its irq state
     /// with it, as the kernel saves it across a context switch.
-    private var switchedOut: [(hardirqsEnabled: Bool, bhDisableDepth: Int, disabledAt: EventSite?)] = []
-    private var stackOwners: [TaskKey] = []
-    private var stackIndex: [TaskKey: Int] = [:]
+    @exclusivity(unchecked) private var switchedOut: [(hardirqsEnabled: Bool, bhDisableDepth: Int, disabledAt: EventSite?)] = []
+    @exclusivity(unchecked) private var stackOwners: [TaskKey] = []
+    @exclusivity(unchecked) private var stackIndex: [TaskKey: Int] = [:]
     /// pgds, pgd_list, page-table pages, tables, walks and kmaps.
-    public private(set) var memory = MemoryState()
+    @exclusivity(unchecked) public private(set) var memory = MemoryState()
     /// The lock that guards pgd_list unless an event names another.
     private let defaultListLock: Symbol
-    public private(set) var eventCount = 0
+    @exclusivity(unchecked) public private(set) var eventCount = 0
     private let observers: [ReplayObserver]
 
     public init(
@@ -48,10 +48,10 @@ public final class ReplayEngine {
     }
 
     // Observers by what they watch, so that an event reaches only those that care.
-    private var acquisitionObservers: [ReplayObserver] = []
-    private var releaseObservers: [ReplayObserver] = []
-    private var irqObservers: [ReplayObserver] = []
-    private var eventObservers = [[ReplayObserver]](repeating: [], count: ObservedEvents.Category.allCases.count)
+    @exclusivity(unchecked) private var acquisitionObservers: [ReplayObserver] = []
+    @exclusivity(unchecked) private var releaseObservers: [ReplayObserver] = []
+    @exclusivity(unchecked) private var irqObservers: [ReplayObserver] = []
+    @exclusivity(unchecked) private var eventObservers = [[ReplayObserver]](repeating: [], count: ObservedEvents.Category.allCases.count)
 
     private func addCPU(_ cpu: Int) {
         var state = CPUState(cpu: cpu)

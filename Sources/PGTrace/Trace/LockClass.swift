@@ -54,11 +54,11 @@ public final class LockClassTable {
         public var isPseudo = false
     }
 
-    public private(set) var entries: [Entry] = []
-    private var ids: [LockClassKey: ClassID] = [:]
+    @exclusivity(unchecked) public private(set) var entries: [Entry] = []
+    @exclusivity(unchecked) private var ids: [LockClassKey: ClassID] = [:]
     /// The class of each name with subclass 0, by symbol: the common case without hashing.
-    private var plainIDs: [ClassID] = []
-    private var declaredTypes: [Symbol: (type: LockType, slots: Int?, at: TracePosition, file: String)] = [:]
+    @exclusivity(unchecked) private var plainIDs: [ClassID] = []
+    @exclusivity(unchecked) private var declaredTypes: [Symbol: (type: LockType, slots: Int?, at: TracePosition, file: String)] = [:]
 
     public init() {}
 

@@ -24,16 +24,16 @@ public final class SymbolTable: @unchecked Sendable {
     private static let segmentSize = 1 << segmentBits
     private static let maximumSegments = 1 << 16
     private let segments: UnsafeMutablePointer<UnsafeMutablePointer<String>?>
-    private var segmentCount = 0
-    public private(set) var count = 0
+    @exclusivity(unchecked) private var segmentCount = 0
+    @exclusivity(unchecked) public private(set) var count = 0
     /// Every name's bytes, back to back (`offsets` marks where each starts).
-    private var arena = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 16)
-    private var arenaCapacity = 1 << 16
-    private var arenaCount = 0
-    private var offsets: [Int] = [0]
-    private var hashes: [UInt64] = []
+    @exclusivity(unchecked) private var arena = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 16)
+    @exclusivity(unchecked) private var arenaCapacity = 1 << 16
+    @exclusivity(unchecked) private var arenaCount = 0
+    @exclusivity(unchecked) private var offsets: [Int] = [0]
+    @exclusivity(unchecked) private var hashes: [UInt64] = []
     /// Open addressing: symbol index + 1, or 0 for an empty slot.
-    private var slots = [Int32](repeating: 0, count: 1024)
+    @exclusivity(unchecked) private var slots = [Int32](repeating: 0, count: 1024)
 
     public init() {
         segments = .allocate(capacity: Self.maximumSegments)

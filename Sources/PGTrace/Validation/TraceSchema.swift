@@ -58,13 +58,13 @@ final class SchemaValidation {
     private let handlerSlot: UnsafeMutablePointer<xmlSAXHandlerPtr?>
     private let userDataSlot: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     /// Depth inside an `x-` element, whose subtree the schema never sees.
-    private var extensionDepth = 0
+    @exclusivity(unchecked) private var extensionDepth = 0
     /// Depth of the element being forwarded (1: the root).
-    private var depth = 0
+    @exclusivity(unchecked) private var depth = 0
     /// libxml2's interned name of the open `<events>` and how many events the validator saw
     /// in its current segment.
-    private var eventsName: UnsafePointer<xmlChar>?
-    private var eventsInSegment = 0
+    @exclusivity(unchecked) private var eventsName: UnsafePointer<xmlChar>?
+    @exclusivity(unchecked) private var eventsInSegment = 0
     private static let eventsTag: [xmlChar] = Array("events".utf8) + [0]
     /// How many events the validator sees in one `<events>` before it is closed and reopened.
     static let eventsPerSegment = 100_000
