@@ -1,17 +1,30 @@
 // swift-tools-version:6.0
-// The libFuzzer target over pgtrace's reader and replay. A package of its own, so that the
-// main package's `swift build` and `swift test` never link it without the fuzzer runtime;
-// scripts/fuzz.sh builds it with -sanitize=fuzzer,address.
+// The libFuzzer targets over pgtrace's readers and replay. A package of its own, so that the
+// main package's `swift build` and `swift test` never link them without the fuzzer runtime;
+// scripts/fuzz.sh builds them with -sanitize=fuzzer,address.
+//
+//   pgtrace-fuzz       trace format v1 (XML): the reader, the schema validator, the replay
+//   pgtrace-fuzz-text  kernel text traces (ftrace, trace-cmd report, perf script): the importer,
+//                      then the reader and the replay over what it produced
 import PackageDescription
 
 let package = Package(
     name: "pgtrace-fuzz",
+    products: [
+        .executable(name: "pgtrace-fuzz", targets: ["pgtrace-fuzz"]),
+        .executable(name: "pgtrace-fuzz-text", targets: ["pgtrace-fuzz-text"]),
+    ],
     dependencies: [.package(name: "pgtrace", path: "..")],
     targets: [
         .executableTarget(
             name: "pgtrace-fuzz",
             dependencies: [.product(name: "PGTrace", package: "pgtrace")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
-        )
+        ),
+        .executableTarget(
+            name: "pgtrace-fuzz-text",
+            dependencies: [.product(name: "PGTrace", package: "pgtrace")],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
     ]
 )

@@ -1,0 +1,98 @@
+import PGTrace
+
+import Glibc
+
+/// libFuzzer's entry point for the text importer (ftrace, trace-cmd report, perf script): each
+/// input is written to a scratch file, because the importer reads files in two passes, and goes
+/// through `Analysis.analyze([.file(path:displayName:)])` — sniffed as text, imported, read and
+/// replayed with all checkers — strict and lenient, then through `TraceImporter.convert` and
+/// the XML it produces through the reader with schema validation. An input error is fine, a
+/// crash or a hang is a bug. Built by `scripts/fuzz.sh --target text`; not part of `swift test`.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzText(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = UnsafeBufferPointer(start: data, count: size)
+    // What the analysis would not sniff as text goes to the XML reader, which the other target
+    // covers: tell libFuzzer to keep such inputs out of the corpus.
+    guard TraceImporter.isTextTrace(Array(bytes.prefix(512))[...]) else { return -1 }
+    writeScratch(bytes)
+    for (lenient, rawNames) in [(false, false), (true, true)] {
+        var options = AnalysisOptions(maxDepth: 8)
+        options.importOptions = TraceImporter.Options(rawNames: rawNames, lenient: lenient)
+        let analysis = Analysis(options: options)
+        do {
+            try analysis.analyze([.file(path: scratchPath, displayName: "fuzz.txt")])
+            let report = AnalysisReport(analysis)
+            _ = TextReporter().render(report)
+            _ = JSONReporter().render(report)
+            _ = SARIFReporter().render(report)
+            _ = JUnitReporter().render(report)
+            _ = GraphMLWriter().render(LockGraphView(report))
+            _ = DOTWriter().render(LockGraphView(report, cyclesOnly: true))
+        } catch is TraceInputError {
+        } catch {
+            fatalError("not an input error: \(error)")
+        }
+    }
+    // `pgtrace import`: the text to format v1, then that XML as `pgtrace lint` reads it.
+    var xml: [UInt8] = []
+    do {
+        let importer = TraceImporter(
+            path: scratchPath, displayName: "fuzz.txt", options: TraceImporter.Options(lenient: true))
+        try importer.convert { xml.append(contentsOf: $0.utf8) }
+        _ = importer.summary.report
+    } catch is TraceInputError {
+        return 0
+    } catch {
+        fatalError("not an input error: \(error)")
+    }
+    let analysis = Analysis(options: AnalysisOptions(maxDepth: 8, validatesSchema: true))
+    do {
+        try analysis.analyze(bytes: xml, displayName: "fuzz-imported.xml")
+        _ = TextReporter().render(AnalysisReport(analysis))
+    } catch is TraceInputError {
+    } catch {
+        fatalError("not an input error: \(error)")
+    }
+    return 0
+}
+
+/// One scratch file per fuzzing process (libFuzzer's -jobs/-fork run several).
+let scratchPath: String = {
+    let directory = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+    return "\(directory)/pgtrace-fuzz-text-\(getpid()).txt"
+}()
+
+func writeScratch(_ bytes: UnsafeBufferPointer<UInt8>) {
+    let fd = open(scratchPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    guard fd >= 0 else { fatalError("cannot create \(scratchPath): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var offset = 0
+    while offset < bytes.count {
+        let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+        if written < 0 {
+            if errno == EINTR { continue }
+            fatalError("cannot write \(scratchPath): \(String(cString: strerror(errno)))")
+        }
+        offset += written
+    }
+}
+
+// SwiftPM links an executable's entry point as `<module>_main`; hand it to libFuzzer's driver
+// (libFuzzer's own main is not the one the linker keeps).
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
+
+@_cdecl("pgtrace_fuzz_text_main")
+public func fuzzTextMain(
+    _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+) -> CInt {
+    // libFuzzer ends the process with exit(): remove the scratch file then.
+    atexit { unlink(scratchPath) }
+    var count = argc
+    var arguments = argv
+    return runFuzzerDriver(&count, &arguments) { data, size in fuzzText(data, size) }
+}
