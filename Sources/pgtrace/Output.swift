@@ -64,20 +64,28 @@ final class Output {
 
     /// Writes `text` in full, retrying after signals; a closed or full output is an error.
     func write(_ text: String) throws {
+        if let reason = Self.write(text, to: descriptor) {
+            throw TraceInputError(file: path ?? "<stdout>", message: "cannot write: \(reason)")
+        }
+    }
+
+    /// Writes all of `text` to `descriptor`; libc's reason when it cannot.
+    private static func write(_ text: String, to descriptor: Int32) -> String? {
         var text = text
-        try text.withUTF8 { bytes in
+        return text.withUTF8 { bytes in
             var offset = 0
             while offset < bytes.count {
                 let count = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                 if count < 0, errno == EINTR { continue }
-                guard count > 0 else {
-                    throw TraceInputError(
-                        file: path ?? "<stdout>", message: "cannot write: \(String(cString: strerror(errno)))")
-                }
+                guard count > 0 else { return String(cString: strerror(errno)) }
                 offset += count
             }
+            return nil
         }
     }
+
+    /// Writes to standard error; there is nowhere to say that this failed.
+    static func writeToStandardError(_ text: String) { _ = write(text, to: STDERR_FILENO) }
 
     /// Puts the file in place (a no-op for standard output).
     func commit() throws {

@@ -39,17 +39,7 @@ struct PGTraceCommand: ParsableCommand {
 
 /// A line on standard error (lost, without a trap, if standard error is closed).
 func printError(_ message: String) {
-    var text = message
-    if !text.hasSuffix("\n") { text += "\n" }
-    text.withUTF8 { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let count = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { return }
-            offset += count
-        }
-    }
+    Output.writeToStandardError(message.hasSuffix("\n") ? message : message + "\n")
 }
 
 /// What each import left out, and lost events, on standard error.

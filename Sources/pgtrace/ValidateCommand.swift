@@ -18,6 +18,7 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         var failed = false
+        let output = try Output(nil)
         for (index, file) in files.enumerated() {
             let name = file == "-" ? "<stdin>" : file
             let reader = TraceReader(
@@ -25,7 +26,7 @@ struct ValidateCommand: ParsableCommand {
             var events = 0
             do {
                 try reader.read(path: file, schema: .v1, header: { _ in }, event: { _ in events += 1 })
-                if !quiet { print("\(name): valid (\(events) events)") }
+                if !quiet { try output.write("\(name): valid (\(events) events)\n") }
             } catch let error as TraceInputError {
                 printError(error.description)
                 failed = true

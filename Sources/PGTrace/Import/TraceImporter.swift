@@ -66,10 +66,8 @@ public final class TraceImporter {
 
     /// Whether `bytes` (the start of a file) look like a text trace rather than XML.
     public static func isTextTrace(_ bytes: ArraySlice<UInt8>) -> Bool {
-        guard let first = bytes.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }) else {
-            return false
-        }
-        return first != UInt8(ascii: "<")
+        guard let first = TraceInput.firstSignificant(Array(bytes)) else { return false }
+        return bytes[bytes.startIndex + first] != UInt8(ascii: "<")
     }
 
     private func open() throws -> FileDescriptor {
