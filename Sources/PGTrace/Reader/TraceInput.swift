@@ -20,6 +20,9 @@ public final class TraceInput {
     /// The anonymous copy of a text stream, kept open while the importer reads it.
     private var spool: FileDescriptor?
 
+    /// The first bytes of a trace-cmd `trace.dat` (tracecmd_output's magic: 0x17 0x08 'D', then "tracing").
+    static let traceDatMagic: [UInt8] = [0x17, 0x08, 0x44] + Array("tracing".utf8)
+
     /// How many bytes are read to judge the content.
     static let sniffLength = 64 * 1024
 
@@ -48,6 +51,11 @@ public final class TraceInput {
             if Self.firstSignificant(bytes) != nil { break }
         }
         prefix = bytes[...]
+        if bytes.starts(with: Self.traceDatMagic) {
+            throw TraceInputError(
+                file: displayName, line: 1, column: 1,
+                message: "a trace-cmd trace.dat file, which this pgtrace cannot read yet; analyze the text of `trace-cmd report -i \(displayName)` instead")
+        }
         if let first = Self.firstSignificant(bytes), bytes[first] != UInt8(ascii: "<") {
             content = .text
             if let nul = bytes.firstIndex(of: 0) {

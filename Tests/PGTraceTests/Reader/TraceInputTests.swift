@@ -27,6 +27,13 @@ import Testing
         }
     }
 
+    @Test func aTraceDatIsNamedForWhatItIs() throws {
+        let path = try file("trace.dat", [0x17, 0x08, 0x44] + Array("tracing6\0\u{1}".utf8))
+        #expect(throws: TraceInputError(file: path, line: 1, column: 1, message: "a trace-cmd trace.dat file, which this pgtrace cannot read yet; analyze the text of `trace-cmd report -i \(path)` instead")) {
+            _ = try TraceInput(path: path)
+        }
+    }
+
     @Test func aDirectoryIsRefusedAtOnce() throws {
         let directory = try CommandRunner.temporaryDirectory("input-dir")
         #expect(throws: TraceInputError(file: directory, message: "is a directory, not a trace file")) {
