@@ -51,6 +51,33 @@ import Testing
         }
     }
 
+    /// Seed 002's two readings of pgd_lock — a spinlock in most kernels, the rwlock of the
+    /// "write_lock in irq" proposal — in one directory: the rwlock trace goes apart, and each
+    /// analysis finds what its traces find alone.
+    @Test func tracesThatDisagreeOnAClassAreAnalysedApart() throws {
+        let names = ["traces/pgd-free-in-irq.xml", "traces/pgd-lock-rwlock-write-in-irq.xml", "traces/pgd-lock-abba.xml"]
+        let sources = names.map { Analysis.Source.file(path: Repository.path($0), displayName: $0) }
+        let analyses = try Analysis.analyzeSeparatingConflicts(sources, options: AnalysisOptions())
+        #expect(analyses.count == 2)
+        #expect(analyses[0].analysedFiles == ["traces/pgd-free-in-irq.xml", "traces/pgd-lock-abba.xml"])
+        #expect(analyses[1].analysedFiles == ["traces/pgd-lock-rwlock-write-in-irq.xml"])
+        #expect(analyses[0].putAside.map(\.reason) == [
+            "class 'pgd_lock' is declared rwlock there and spinlock in traces/pgd-free-in-irq.xml:12"
+        ])
+        #expect(analyses[1].findings.map(\.rule) == [.irqInconsistent])
+        #expect(analyses[1].findings.allSatisfy { $0.locations.allSatisfy { $0.file == "traces/pgd-lock-rwlock-write-in-irq.xml" } })
+        let report = AnalysisReport(analyses)
+        #expect(report.analysisCount == 2)
+        #expect(report.files == names)
+        #expect(report.findings.count == analyses[0].findings.count + 1)
+        #expect(report.notes.contains { $0.message.hasPrefix("traces/pgd-lock-rwlock-write-in-irq.xml is analysed apart from the traces before it (analysis 2 of 2)") })
+        // From a stream the trace cannot be read again: the contradiction stays an error.
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: Repository.path(names[1]))))
+        #expect(throws: TraceInputError.self) {
+            _ = try Analysis.analyzeSeparatingConflicts([sources[0], .bytes(bytes, displayName: "<stdin>")], options: AnalysisOptions())
+        }
+    }
+
     @Test func aLongTraceStreamsThroughInBatches() throws {
         var trace = TraceBuilder()
         for index in 0..<20_000 {
