@@ -48,10 +48,33 @@ public struct AnalysisReport: Sendable {
             nodes += report.nodes
             edges += report.edges
         }
-        // The traces in the order given.
-        let analysed = Set(analyses.flatMap(\.analysedFiles))
-        files = analyses[0].files.filter(analysed.contains)
+        files = Set(analyses.flatMap(\.analysedFiles)).sorted()
         analysisCount = analyses.count
+        canonicalize()
+    }
+
+    /// Puts everything in an order of its own, by name and place, never by the order the
+    /// traces were given or the analysis came upon things: the same findings print the same
+    /// bytes however the traces are listed (the contract's "Determinism").
+    private mutating func canonicalize() {
+        findings.sort { Self.order($0).lexicographicallyPrecedes(Self.order($1)) }
+        notes.sort { (Self.order($0.evidence) + [$0.message]).lexicographicallyPrecedes(Self.order($1.evidence) + [$1.message]) }
+        nodes.sort { ($0.name, $0.type) < ($1.name, $1.type) }
+        edges.sort { [$0.from, $0.to, $0.kind].lexicographicallyPrecedes([$1.from, $1.to, $1.kind]) }
+    }
+
+    /// A place in the traces as sortable text: file, then zero-padded line, column and event.
+    private static func order(_ evidence: Evidence?) -> [String] {
+        guard let evidence else { return [] }
+        func padded(_ number: Int) -> String {
+            let digits = String(number)
+            return String(repeating: "0", count: max(0, 12 - digits.count)) + digits
+        }
+        return [evidence.file, padded(evidence.line), padded(evidence.column), padded(evidence.event)]
+    }
+
+    private static func order(_ finding: Finding) -> [String] {
+        finding.locations.flatMap { order($0) } + [finding.rule.rawValue, finding.fingerprint]
     }
 
     /// How many separate analyses the report covers (1 unless traces contradicted each other).
@@ -59,7 +82,7 @@ public struct AnalysisReport: Sendable {
 
     public init(_ analysis: Analysis) {
         let context = analysis.context
-        files = analysis.analysedFiles
+        files = analysis.analysedFiles.sorted()
         eventCount = analysis.eventCount
         findings = analysis.findings
         notes = analysis.notes
@@ -84,6 +107,7 @@ public struct AnalysisReport: Sendable {
                 holder: context.evidence(edge.holderSite, "holds \(context.name(of: edge.from))"),
                 evidence: context.evidence(edge.site, "acquires \(context.name(of: edge.to))"))
         }
+        canonicalize()
     }
 
     /// The dependencies lockdep itself would record (no IPI waits).

@@ -163,7 +163,9 @@ import Testing
         trace.acquire("B", isTry: true)
         trace.acquire("C")
         let analysis = try analyze(trace)
-        let edges = AnalysisReport(analysis).lockOrderEdges.map { "\($0.from)->\($0.to)" }
+        // In the order check_prevs_add records them: the nearest held lock first.
+        let edges = analysis.graph.edges.filter { $0.kind == .lockOrder }
+            .map { "\(analysis.context.name(of: $0.from))->\(analysis.context.name(of: $0.to))" }
         #expect(edges == ["B->C", "A->C"])
     }
 
