@@ -63,8 +63,9 @@ import Testing
             (["import", fifo], "Tests/PGTraceTests/Fixtures/import/abba.perf-script.txt", 0),
         ]
         for (arguments, source, status) in cases {
-            // The writer is a shell in the background; timeout bounds a hang.
-            let script = "cat \(Repository.path(source)) > \(fifo) & timeout 20 \"$PGTRACE\" \(arguments.joined(separator: " ")); status=$?; wait; exit $status"
+            // The writer is a shell in the background; timeout bounds a hang. (SIGKILL: a child
+            // of the test process inherits a mask that blocks the other signals.)
+            let script = "timeout -s KILL 20 cat \(Repository.path(source)) > \(fifo) & timeout -s KILL 20 \"$PGTRACE\" \(arguments.joined(separator: " ")); status=$?; wait; exit $status"
             let run = try shell(script)
             #expect(run.status == status, "\(arguments) on \(source): \(run.status) \(run.stderr)")
             #expect(!run.stdout.isEmpty)
@@ -95,11 +96,11 @@ import Testing
 
     @Test func binaryDataIsRefusedWithoutReadingToTheEnd() throws {
         // /dev/urandom never ends: judging it must not need its end.
-        let run = try shell("timeout 20 \"$PGTRACE\" analyze /dev/urandom; echo \"status $?\"")
+        let run = try shell("timeout -s KILL 20 \"$PGTRACE\" analyze /dev/urandom; echo \"status $?\"")
         #expect(run.stdout.contains("status 2"), "\(run.stdout)")
         #expect(run.stderr.hasPrefix("/dev/urandom:"))
         #expect(run.stderr.contains("binary data"))
-        let endless = try shell("yes 'not a trace' | timeout 20 \"$PGTRACE\" analyze -; echo \"status $?\"")
+        let endless = try shell("yes 'not a trace' | timeout -s KILL 20 \"$PGTRACE\" analyze -; echo \"status $?\"")
         #expect(endless.stdout.contains("status 2"), "\(endless.stdout)")
         #expect(endless.stderr.contains("not a trace pgtrace knows"), "\(endless.stderr)")
     }
