@@ -28,6 +28,7 @@ struct AnalyzeCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let output = report.output { try Output.refuseInputs(output, inputs: traces.files) }
         let progress = Progress.make(quiet: quiet)
         let analyses = try Analysis.analyzeSeparatingConflicts(
             traces.sources(), options: AnalysisOptions(maxDepth: maxDepth), progress: progress?.update)

@@ -25,6 +25,7 @@ struct GraphCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
+        if let output { try Output.refuseInputs(output, inputs: traces.files) }
         let analyses = try Analysis.analyzeSeparatingConflicts(traces.sources(), options: AnalysisOptions())
         // One picture must be one graph: traces of kernels that disagree on a class's type
         // make separate graphs, drawn one command at a time.
@@ -35,7 +36,7 @@ struct GraphCommand: ParsableCommand {
         }
         let report = AnalysisReport(analyses)
         if let focus, !report.nodes.contains(where: { $0.name == focus }) {
-            throw ValidationError("no lock class named '\(focus)' in the traces")
+            throw CommandError("no lock class named '\(focus)' in the traces")
         }
         let view = LockGraphView(report, focus: focus, cyclesOnly: cyclesOnly)
         let text: String

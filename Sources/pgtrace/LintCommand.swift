@@ -48,6 +48,10 @@ struct LintCommand: ParsableCommand {
     private var inputs: [String] { traces.files + [policy, baseline].compactMap { $0 } }
 
     func run() throws {
+        // Before anything is read or printed: no output may name an input.
+        for output in [report.output, writeBaseline].compactMap({ $0 }) {
+            try Output.refuseInputs(output, inputs: output == writeBaseline ? traces.files + [policy].compactMap { $0 } : inputs)
+        }
         let lockPolicy = try policy.map { try LockPolicy(text: String(decoding: try readFile($0), as: UTF8.self), file: $0) }
         let accepted = try baseline.map { try Baseline(json: try readFile($0), file: $0) }
         let analyses = try Analysis.analyzeSeparatingConflicts(

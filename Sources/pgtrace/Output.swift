@@ -1,49 +1,93 @@
 import Glibc
 import PGTrace
 
-/// Where a command writes what it produces: standard output, or a file replaced atomically
-/// (written to a temporary file beside it, then renamed), so that a failed or interrupted
-/// run leaves the old file whole. The executable's one file of libc calls.
+/// Where a command writes what it produces: standard output, or a file. A regular file (or a
+/// new one) is replaced atomically: written to a temporary file beside it, then renamed, so
+/// that a failed or interrupted run leaves the old file whole (the temporary file is removed
+/// on SIGINT, SIGTERM and SIGHUP too). Anything else the path names (a device such as
+/// /dev/stdout, a FIFO, a process substitution) is written in place, as a shell redirection
+/// would. A symbolic link is followed: the file it names is replaced, the link stays. The
+/// executable's one file of libc calls.
 final class Output {
     private let path: String?
     private let descriptor: Int32
     private let temporaryPath: String?
+    /// The file the temporary file replaces (the path with its links followed).
+    private let target: String?
     private var committed = false
 
     /// Opens `path` for writing (nil: standard output). Refuses a path that names one of
-    /// `inputs`: writing there would destroy what is being read.
+    /// `inputs` (`-` stands for whatever standard input is): writing there would destroy
+    /// what is being read.
     init(_ path: String?, inputs: [String] = []) throws {
         self.path = path
         guard let path else {
             descriptor = STDOUT_FILENO
             temporaryPath = nil
+            target = nil
             return
         }
-        if let target = Self.identity(path), inputs.contains(where: { $0 != "-" && Self.identity($0) == target }) {
-            throw TraceInputError(file: path, message: "is also an input of this run; refusing to overwrite it (give another output path)")
-        }
+        try Self.refuseInputs(path, inputs: inputs)
         var status = stat()
-        if stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
+        let exists = stat(path, &status) == 0
+        if exists, (status.st_mode & S_IFMT) == S_IFDIR {
             throw TraceInputError(file: path, message: "cannot write: is a directory")
         }
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[...$0]) } ?? ""
-        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        if exists, (status.st_mode & S_IFMT) != S_IFREG {
+            // A device, a FIFO, a pipe: written in place.
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
+            descriptor = fd
+            temporaryPath = nil
+            target = nil
+            return
+        }
+        let resolved = exists ? (realpath(path, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } ?? path) : path
+        let slash = resolved.lastIndex(of: "/")
+        let directory = slash.map { String(resolved[...$0]) } ?? ""
+        let base = slash.map { String(resolved[resolved.index(after: $0)...]) } ?? resolved
         var template = Array((directory + "." + base + ".pgtrace-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
-            throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))")
+            let reason = String(cString: strerror(errno))
+            // A writable file in a directory that takes no new file: written in place.
+            if exists, access(path, W_OK) == 0 {
+                let inPlace = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+                if inPlace >= 0 {
+                    descriptor = inPlace
+                    temporaryPath = nil
+                    target = nil
+                    return
+                }
+            }
+            throw TraceInputError(file: path, message: "cannot write: \(reason)")
         }
-        _ = fchmod(fd, 0o644 & ~Self.umask)
+        // The replaced file keeps its permissions; a new one gets the umask's.
+        _ = fchmod(fd, exists ? status.st_mode & 0o7777 : 0o666 & ~Self.umask)
         descriptor = fd
-        temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        temporaryPath = temporary
+        target = resolved
+        PendingFiles.add(temporary)
     }
 
     deinit {
-        if let temporaryPath {
-            if !committed {
-                _ = close(descriptor)
-                _ = unlink(temporaryPath)
+        if let temporaryPath, !committed {
+            _ = close(descriptor)
+            _ = unlink(temporaryPath)
+            PendingFiles.remove(temporaryPath)
+        } else if temporaryPath == nil, path != nil, !committed {
+            _ = close(descriptor)
+        }
+    }
+
+    /// Refuses an output path that names an input of the run.
+    static func refuseInputs(_ path: String, inputs: [String]) throws {
+        guard let target = identity(path) else { return }
+        for input in inputs {
+            let same = input == "-" ? identity(descriptor: STDIN_FILENO) == target : identity(input) == target
+            if same {
+                throw TraceInputError(file: path, message: "is also an input of this run; refusing to overwrite it (give another output path)")
             }
         }
     }
@@ -55,10 +99,16 @@ final class Output {
         return mask
     }()
 
-    /// The file `path` names (device and inode), following symbolic links; nil if none.
+    /// The regular file `path` names (device and inode), following symbolic links; nil if none.
     private static func identity(_ path: String) -> [UInt64]? {
         var status = stat()
-        guard stat(path, &status) == 0 else { return nil }
+        guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return [UInt64(status.st_dev), UInt64(status.st_ino)]
+    }
+
+    private static func identity(descriptor: Int32) -> [UInt64]? {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
         return [UInt64(status.st_dev), UInt64(status.st_ino)]
     }
 
@@ -87,12 +137,16 @@ final class Output {
     /// Writes to standard error; there is nowhere to say that this failed.
     static func writeToStandardError(_ text: String) { _ = write(text, to: STDERR_FILENO) }
 
-    /// Puts the file in place (a no-op for standard output).
+    /// Puts the file in place (for standard output and devices: nothing more to do).
     func commit() throws {
-        guard let path, let temporaryPath else { return }
+        guard let path else { return }
         committed = true
-        let closed = close(descriptor)
-        guard closed == 0, rename(temporaryPath, path) == 0 else {
+        guard let temporaryPath, let target else {
+            guard close(descriptor) == 0 else { throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
+            return
+        }
+        defer { PendingFiles.remove(temporaryPath) }
+        guard fsync(descriptor) == 0 || errno == EINVAL, close(descriptor) == 0, rename(temporaryPath, target) == 0 else {
             let reason = String(cString: strerror(errno))
             _ = unlink(temporaryPath)
             throw TraceInputError(file: path, message: "cannot write: \(reason)")
@@ -105,4 +159,63 @@ final class Output {
         try output.write(text)
         try output.commit()
     }
+
+    /// Makes sure descriptors 0, 1 and 2 are open before anything else is: a file opened while
+    /// one is closed would take its number, and a report meant for standard output would go
+    /// into it. A closed one is opened read-only on /dev/null, so writing there still fails
+    /// (EBADF) and reading finds nothing.
+    static func reserveStandardDescriptors() {
+        for fd in [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO] where fcntl(fd, F_GETFD) == -1 && errno == EBADF {
+            let null = open("/dev/null", O_RDONLY)
+            if null >= 0, null != fd {
+                _ = dup2(null, fd)
+                _ = close(null)
+            }
+        }
+    }
+}
+
+/// Temporary output files not yet renamed into place, removed if a signal ends the run. A
+/// fixed table of C strings, so that the signal handler only reads memory and calls unlink.
+enum PendingFiles {
+    private static let capacity = 8
+    nonisolated(unsafe) private static let slots: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> = {
+        let slots = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: capacity)
+        slots.initialize(repeating: nil, count: capacity)
+        return slots
+    }()
+
+    static func add(_ path: String) {
+        installHandlers
+        for index in 0..<capacity where slots[index] == nil {
+            slots[index] = strdup(path)
+            return
+        }
+    }
+
+    static func remove(_ path: String) {
+        for index in 0..<capacity {
+            if let slot = slots[index], String(cString: slot) == path {
+                slots[index] = nil
+                free(slot)
+            }
+        }
+    }
+
+    /// SIGINT, SIGTERM and SIGHUP unlink the pending files, then end the process as the
+    /// signal would have.
+    private static let installHandlers: Void = {
+        for signal in [SIGINT, SIGTERM, SIGHUP] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { number in
+                for index in 0..<PendingFiles.capacity {
+                    if let slot = PendingFiles.slots[index] { _ = unlink(slot) }
+                }
+                Glibc.signal(number, SIG_DFL)
+                raise(number)
+            }
+            sigemptyset(&action.sa_mask)
+            _ = sigaction(signal, &action, nil)
+        }
+    }()
 }

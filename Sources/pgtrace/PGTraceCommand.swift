@@ -16,12 +16,16 @@ struct PGTraceCommand: ParsableCommand {
 
     static func main() {
         func exit(_ code: Int32) -> Never { Foundation.exit(code) }
+        Output.reserveStandardDescriptors()
         do {
             var command = try parseAsRoot()
             try command.run()
             exit(0)
         } catch let error as TraceInputError {
             printError(error.description)
+            exit(2)
+        } catch let error as CommandError {
+            printError("pgtrace: error: \(error.message)")
             exit(2)
         } catch let error as ExitCode {
             exit(error.rawValue)
@@ -35,6 +39,13 @@ struct PGTraceCommand: ParsableCommand {
             exit(2)
         }
     }
+}
+
+/// A request that cannot be carried out once the traces are read (not a usage error: no
+/// usage text follows it). Exit status 2.
+struct CommandError: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
 }
 
 /// A line on standard error (lost, without a trap, if standard error is closed).

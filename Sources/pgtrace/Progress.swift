@@ -24,12 +24,12 @@ final class Progress: @unchecked Sendable {
             line += String(format: "%3.0f%%, ", 100 * Double(bytesRead) / Double(totalBytes))
         }
         line += "\(events) events, \(Int(rate)) events/s"
-        FileHandle.standardError.write(Data(line.utf8))
+        Output.writeToStandardError(line)
         drawn = true
     }
 
     /// Clears the line before the report is printed.
     func finish() {
-        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if drawn { Output.writeToStandardError("\r\u{1B}[K") }
     }
 }

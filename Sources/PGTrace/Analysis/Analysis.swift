@@ -103,6 +103,8 @@ public final class Analysis {
                         try reader.read(
                             input: input, schema: schema,
                             progress: progress.map { report in { read, total in report(name, read, total, sink.eventCount) } },
+                            // A live stream: the replay sees each event before the next wait.
+                            willWait: sink.flush,
                             header: sink.header, event: sink.event)
                     }
                 case .bytes(let bytes, _):

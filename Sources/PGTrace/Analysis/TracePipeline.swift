@@ -98,13 +98,16 @@ final class TracePipeline: @unchecked Sendable {
         return batch
     }
 
-    /// Stops the reader (after a replay error) and waits for its thread to end.
+    /// Stops the reader (after a replay error) and waits a moment for its thread to end. A
+    /// reader blocked in read(2) on a stream (a pipe that stays open) is not waited for: the
+    /// error must not wait for the writer. That thread holds strong references to all it
+    /// touches, and stops at its next send.
     func cancel() {
         condition.lock()
         cancelled = true
         condition.broadcast()
         condition.unlock()
-        finished.wait()
+        _ = finished.wait(timeout: .now() + .milliseconds(500))
     }
 
     /// Waits for the reader's thread after its last message.

@@ -117,7 +117,7 @@ public final class PgdListChecker: ReplayObserver {
             close(.unlisted, pgd, at: site)
         } else {
             open(.unlisted, pgd, state, at: site)
-            for (cpu, walk) in memory.listWalks where cpu != site.cpu {
+            for (cpu, walk) in memory.listWalks.sorted(by: { $0.key < $1.key }) where cpu != site.cpu {
                 confirm(.unlisted, pgd, context.evidence(walk.begun, "\(walker(walk.walker)) walks pgd_list meanwhile and cannot see \(context.symbols[pgd])"))
             }
         }

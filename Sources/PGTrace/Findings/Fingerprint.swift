@@ -14,12 +14,13 @@ extension Finding {
         Self.fnv1a64("v2\n" + rule.rawValue + "\n" + identity + "\n" + objects.joined(separator: ","))
     }
 
-    /// The dedup key without line numbers: where a checker had no kernel function or source
-    /// location to name a site by, it named the trace line; the line is dropped here.
+    /// The dedup key without trace places: where a checker had no kernel function or source
+    /// location to name a site by, it named the trace file and line; both are dropped here
+    /// (the same bug read through `./t.xml` or standard input is the same bug).
     var identity: String {
         var identity = key
         for location in locations where location.function == nil && location.at == nil {
-            identity = identity.replacing("\(location.file):\(location.line)", with: "\(location.file):?")
+            identity = identity.replacing("\(location.file):\(location.line)", with: "?")
         }
         return identity
     }

@@ -51,6 +51,11 @@ public final class TraceInput {
             if Self.firstSignificant(bytes) != nil { break }
         }
         prefix = bytes[...]
+        if !bytes.isEmpty, Self.firstSignificant(bytes) == nil, bytes.count >= Self.sniffLength {
+            throw TraceInputError(
+                file: displayName, line: 1, column: 1,
+                message: "\(Self.sniffLength / 1024) KiB of blank text and no trace; expected a trace in XML format v1 or kernel text output")
+        }
         if bytes.starts(with: Self.traceDatMagic) {
             throw TraceInputError(
                 file: displayName, line: 1, column: 1,

@@ -37,17 +37,20 @@ public final class TraceReader {
         try read(input: input, schema: schema, progress: progress, header: header, event: event)
     }
 
-    /// Reads an opened XML trace to its end.
+    /// Reads an opened XML trace to its end. `willWait` runs before each read of a stream
+    /// (a pipe, a FIFO), which may block: what was decoded so far should be handed on then.
     public func read(
         input: TraceInput,
         schema: TraceSchema? = nil,
         progress: ((_ bytesRead: Int, _ totalBytes: Int?) -> Void)? = nil,
+        willWait: (() throws -> Void)? = nil,
         header: (TraceHeader) throws -> Void,
         event: (Event) throws -> Void
     ) throws {
         var buffer = [UInt8](repeating: 0, count: Self.chunkSize)
         var bytesRead = 0
         try parse(schema: schema, header: header, event: event) { () throws -> ArraySlice<UInt8>? in
+            if input.size == nil { try willWait?() }
             let chunk = try input.read(into: &buffer)
             bytesRead += chunk.count
             progress?(bytesRead, input.size)

@@ -33,10 +33,18 @@ public struct AnalysisReport: Sendable {
     public init(_ analyses: [Analysis]) {
         precondition(!analyses.isEmpty)
         self.init(analyses[0])
-        for (index, analysis) in analyses.enumerated() {
-            for (source, reason) in analysis.putAside where index + 1 < analyses.count {
+        // Each trace put aside once says why: the reason it left the first analysis it met,
+        // and the analysis it ended in.
+        var reasons: [String: String] = [:]
+        for analysis in analyses {
+            for (source, reason) in analysis.putAside where reasons[source.displayName] == nil {
+                reasons[source.displayName] = reason
+            }
+        }
+        for (index, analysis) in analyses.enumerated().dropFirst() {
+            for file in analysis.analysedFiles {
                 notes.append(AnalysisNote(
-                    message: "\(source.displayName) is analysed apart from the traces before it (analysis \(index + 2) of \(analyses.count)): \(reason); traces analysed together share their classes",
+                    message: "\(file) is analysed apart from the traces before it (analysis \(index + 1) of \(analyses.count)): \(reasons[file] ?? "its classes disagree"); traces analysed together share their classes",
                     evidence: nil))
             }
         }

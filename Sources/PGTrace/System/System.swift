@@ -1,8 +1,9 @@
 import Glibc
 
-/// The libc calls pgtrace makes, in one place (as swift-nio keeps its `System.swift`): every
-/// call that a signal can interrupt is retried, and failures become errors naming the file
-/// and libc's reason. Nothing else in the package calls `open`, `read`, `write` or `close`.
+/// The library's file calls, in one place (as swift-nio keeps its `System.swift`): every call
+/// that a signal can interrupt is retried, and failures become errors naming the file and
+/// libc's reason. Nothing else in the library calls `open`, `read`, `write` or `close` (the
+/// executable writes its outputs in its own `Output.swift`).
 enum Posix {
     /// libc's text for an errno value.
     static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }

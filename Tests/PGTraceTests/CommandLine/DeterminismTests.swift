@@ -23,9 +23,16 @@ import Testing
             event("<tlb-flush cpu=\"0\" task=\"munmap\" targets=\"others\" mode=\"hypercall\" fn=\"xen_flush_tlb_others\"/>")
             event("<table-free cpu=\"0\" task=\"munmap\" table=\"pte:\(index)\" fn=\"tlb_flush_mmu_\(index)\"/>")
         }
+        // Walkers of pgd_list on four cpus at once see every pgd change below.
+        for cpu in 8...11 {
+            event("<list-walk-begin cpu=\"\(cpu)\" task=\"walker\(cpu)\" walker=\"vmalloc_sync_all\" fn=\"vmalloc_sync_all\"/>")
+        }
         for index in 0..<count {
             event("<pgd-alloc cpu=\"0\" task=\"fork\(index)\" pgd=\"pgd:\(index)\" fn=\"pgd_alloc\"/>")
             event("<pgd-populate cpu=\"0\" task=\"fork\(index)\" pgd=\"pgd:\(index)\" index=\"0\" fn=\"pgd_prepopulate_pmd_\(index)\"/>")
+        }
+        for cpu in 8...11 {
+            event("<list-walk-end cpu=\"\(cpu)\" task=\"walker\(cpu)\" fn=\"vmalloc_sync_all\"/>")
         }
         event("<acquire cpu=\"4\" task=\"xenwatch\" lock=\"pgd_lock\" irq=\"save\" fn=\"xen_mm_pin_all\"/>")
         event("<list-walk-begin cpu=\"4\" task=\"xenwatch\" walker=\"xen_mm_pin_all\" fn=\"xen_mm_pin_all\"/>")
@@ -52,7 +59,7 @@ import Testing
         }
         let trace = """
             <?xml version="1.0" encoding="UTF-8"?>
-            <trace version="1" source="many simultaneous findings" cpus="8">
+            <trace version="1" source="many simultaneous findings" cpus="12">
               <events>
             \(events.joined(separator: "\n"))
               </events>

@@ -145,6 +145,102 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["report.txt"])
     }
 
+    @Test func aFailedWriteLeavesTheOldFileWhole() throws {
+        // The file-size limit makes the write fail half way (EFBIG): the old report stays,
+        // and no temporary file is left beside it.
+        let directory = try CommandRunner.temporaryDirectory("efbig")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "the previous report\n".write(toFile: directory + "/report.json", atomically: false, encoding: .utf8)
+        let run = try shell("trap '' XFSZ; ulimit -f 2; \"$PGTRACE\" analyze --format json traces/seed004-pin-ptlocks-without-nest.xml --output \(directory)/report.json")
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("report.json: error: cannot write: File too large"), "\(run.stderr)")
+        #expect(try String(contentsOfFile: directory + "/report.json", encoding: .utf8) == "the previous report\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["report.json"])
+    }
+
+    @Test func devicesFIFOsAndLinksAreWrittenWhereTheyPoint() throws {
+        let directory = try CommandRunner.temporaryDirectory("special-outputs")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // /dev/stdout stays what it is, and the report reaches standard output.
+        let stdout = try pgtrace(["analyze", "traces/pgd-lock-abba.xml", "--output", "/dev/stdout"])
+        #expect(stdout.status == 1)
+        #expect(stdout.stdout.contains("possible circular locking dependency"))
+        var status = stat()
+        #expect(lstat("/dev/stdout", &status) == 0 && (status.st_mode & S_IFMT) == S_IFLNK)
+        // A FIFO's reader gets the report.
+        let fifo = try shell("mkfifo \(directory)/out; cat \(directory)/out > \(directory)/got & \"$PGTRACE\" analyze traces/pgd-lock-abba.xml --output \(directory)/out; wait; test -p \(directory)/out && wc -c < \(directory)/got")
+        #expect((Int(fifo.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 1000, "\(fifo.stdout) \(fifo.stderr)")
+        // A link stays a link; the file it names gets the report and keeps its permissions.
+        try "old\n".write(toFile: directory + "/real.txt", atomically: false, encoding: .utf8)
+        chmod(directory + "/real.txt", 0o600)
+        try FileManager.default.createSymbolicLink(atPath: directory + "/link.txt", withDestinationPath: directory + "/real.txt")
+        let linked = try pgtrace(["analyze", "traces/pgd-lock-abba.xml", "--output", directory + "/link.txt"])
+        #expect(linked.status == 1)
+        #expect(lstat(directory + "/link.txt", &status) == 0 && (status.st_mode & S_IFMT) == S_IFLNK)
+        #expect(stat(directory + "/real.txt", &status) == 0 && status.st_mode & 0o777 == 0o600)
+        #expect(try String(contentsOfFile: directory + "/real.txt", encoding: .utf8).contains("possible circular locking dependency"))
+    }
+
+    @Test func aClosedStandardOutputIsNotReusedForAnInput() throws {
+        // With fd 1 closed, the copy of a text stream must not take its number and receive
+        // the import's own output.
+        let run = try shell("cat Tests/PGTraceTests/Fixtures/import/abba.perf-script.txt | \"$PGTRACE\" import - >&-")
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stderr.contains("<stdout>: error: cannot write: Bad file descriptor"), "\(run.stderr)")
+    }
+
+    @Test func anInputOnStandardInputIsNotOverwrittenEither() throws {
+        let directory = try CommandRunner.temporaryDirectory("stdin-input")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let trace = directory + "/t.xml"
+        try FileManager.default.copyItem(atPath: Repository.path("traces/pgd-lock-abba.xml"), toPath: trace)
+        let original = try Data(contentsOf: URL(fileURLWithPath: trace))
+        let run = try shell("\"$PGTRACE\" analyze - --output \(trace) < \(trace)")
+        #expect(run.status == 2)
+        #expect(run.stdout.isEmpty)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: trace)) == original)
+        // Refused before anything is printed.
+        let lint = try pgtrace(["lint", trace, "--write-baseline", trace])
+        #expect(lint.status == 2)
+        #expect(lint.stdout.isEmpty)
+    }
+
+    @Test func anErrorInTheReplayOfAStreamDoesNotWaitForTheWriter() throws {
+        // A live stream (trace_pipe) whose writer never ends: the replay's error is reported
+        // and the run ends (a hang is cut by SIGKILL after 30 s, status 137).
+        let directory = try CommandRunner.temporaryDirectory("live")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = try shell("""
+            mkfifo in
+            (printf '<trace version="1"><events>\\n<bh-enable cpu="0"/>\\n'; exec sleep 600) > in & writer=$!
+            timeout -s KILL 30 "$PGTRACE" analyze - < in; echo "status $?"
+            kill -KILL $writer
+            """, directory: directory)
+        #expect(run.stdout.contains("status 2"), "\(run.stdout) \(run.stderr)")
+        #expect(run.stderr.hasPrefix("<stdin>:2:"), "\(run.stderr)")
+    }
+
+    @Test func blankInputIsRefusedWithoutReadingForEver() throws {
+        let run = try shell("yes '' | timeout -s KILL 20 \"$PGTRACE\" analyze -; echo \"status $?\"")
+        #expect(run.stdout.contains("status 2"), "\(run.stdout)")
+        #expect(run.stderr.contains("KiB of blank text and no trace"), "\(run.stderr)")
+    }
+
+    @Test func aSiteWithoutAFunctionHasOneFingerprintHoweverTheTraceIsNamed() throws {
+        let directory = try CommandRunner.temporaryDirectory("fingerprint-names")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "<trace version=\"1\"><events>\n<acquire cpu=\"0\" lock=\"A\"/>\n<might-sleep cpu=\"0\"/>\n<release cpu=\"0\" lock=\"A\"/>\n</events></trace>\n"
+            .write(toFile: directory + "/s.xml", atomically: true, encoding: .utf8)
+        let written = try pgtrace(["lint", "s.xml", "--write-baseline", "b.json"], directory: directory)
+        #expect(written.status == 1)
+        for spelling in ["./s.xml", directory + "/s.xml"] {
+            let run = try pgtrace(["lint", spelling, "--baseline", "b.json"], directory: directory)
+            #expect(run.status == 0, "\(spelling): \(run.stdout)")
+        }
+        let piped = try shell("\"$PGTRACE\" lint - --baseline b.json < s.xml", directory: directory)
+        #expect(piped.status == 0, "\(piped.stdout)")
+    }
+
     @Test func anUnwritableOutputSaysWhyAndPrintsNoUsage() throws {
         let run = try pgtrace(["analyze", "traces/pgd-lock-abba.xml", "--output", "/nonexistent-dir/report.txt"])
         #expect(run.status == 2)
