@@ -4,9 +4,20 @@ import Testing
 @testable import PGTrace
 
 /// A source is opened once and judged by its first bytes.
-@Suite struct TraceInputTests {
+@Suite final class TraceInputTests {
+    /// Each test's files, removed when it ends.
+    private var directories: [String] = []
+
+    deinit { for directory in directories { try? FileManager.default.removeItem(atPath: directory) } }
+
+    private func temporaryDirectory(_ label: String) throws -> String {
+        let directory = try CommandRunner.temporaryDirectory(label)
+        directories.append(directory)
+        return directory
+    }
+
     private func file(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let directory = try CommandRunner.temporaryDirectory("input")
+        let directory = try temporaryDirectory("input")
         let path = directory + "/" + name
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         return path
@@ -35,7 +46,7 @@ import Testing
     }
 
     @Test func aDirectoryIsRefusedAtOnce() throws {
-        let directory = try CommandRunner.temporaryDirectory("input-dir")
+        let directory = try temporaryDirectory("input-dir")
         #expect(throws: TraceInputError(file: directory, message: "is a directory, not a trace file")) {
             _ = try TraceInput(path: directory)
         }
@@ -66,7 +77,7 @@ import Testing
     }
 
     @Test func aStreamOfTextIsCopiedToAFileWithNoName() throws {
-        let directory = try CommandRunner.temporaryDirectory("spool")
+        let directory = try temporaryDirectory("spool")
         var pipe: [Int32] = [0, 0]
         #expect(Glibc.pipe(&pipe) == 0)
         let capture = Array("# tracer: nop\n  bash-1   [000] .... 1.000000: lock_acquire: 0000000012345678 &a\n".utf8)
