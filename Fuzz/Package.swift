@@ -16,14 +16,16 @@ let package = Package(
     ],
     dependencies: [.package(name: "pgtrace", path: "..")],
     targets: [
+        // libFuzzer's driver, the input-error rule and the report rendering both targets use.
+        .target(name: "FuzzSupport", dependencies: [.product(name: "PGTrace", package: "pgtrace")]),
         .executableTarget(
             name: "pgtrace-fuzz",
-            dependencies: [.product(name: "PGTrace", package: "pgtrace")],
+            dependencies: ["FuzzSupport", .product(name: "PGTrace", package: "pgtrace")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
         .executableTarget(
             name: "pgtrace-fuzz-text",
-            dependencies: [.product(name: "PGTrace", package: "pgtrace")],
+            dependencies: ["FuzzSupport", .product(name: "PGTrace", package: "pgtrace")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
     ]

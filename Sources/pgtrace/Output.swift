@@ -83,9 +83,12 @@ final class Output {
 
     /// Refuses an output path that names an input of the run.
     static func refuseInputs(_ path: String, inputs: [String]) throws {
-        guard let target = identity(path) else { return }
+        var status = stat()
+        guard let target = identity(stat(path, &status), status) else { return }
         for input in inputs {
-            let same = input == "-" ? identity(descriptor: STDIN_FILENO) == target : identity(input) == target
+            let same = input == "-"
+                ? identity(fstat(STDIN_FILENO, &status), status) == target
+                : identity(stat(input, &status), status) == target
             if same {
                 throw TraceInputError(file: path, message: "is also an input of this run; refusing to overwrite it (give another output path)")
             }
@@ -99,16 +102,10 @@ final class Output {
         return mask
     }()
 
-    /// The regular file `path` names (device and inode), following symbolic links; nil if none.
-    private static func identity(_ path: String) -> [UInt64]? {
-        var status = stat()
-        guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return [UInt64(status.st_dev), UInt64(status.st_ino)]
-    }
-
-    private static func identity(descriptor: Int32) -> [UInt64]? {
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+    /// The regular file a stat call found (device and inode); nil if the call failed or
+    /// found something else.
+    private static func identity(_ result: Int32, _ status: stat) -> [UInt64]? {
+        guard result == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
         return [UInt64(status.st_dev), UInt64(status.st_ino)]
     }
 

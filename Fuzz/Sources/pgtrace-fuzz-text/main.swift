@@ -1,3 +1,4 @@
+import FuzzSupport
 import PGTrace
 
 import Glibc
@@ -19,39 +20,24 @@ public func fuzzText(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         var options = AnalysisOptions(maxDepth: 8)
         options.importOptions = TraceImporter.Options(rawNames: rawNames, lenient: lenient)
         let analysis = Analysis(options: options)
-        do {
+        expectingOnlyInputErrors {
             try analysis.analyze([.file(path: scratchPath, displayName: "fuzz.txt")])
-            let report = AnalysisReport(analysis)
-            _ = TextReporter().render(report)
-            _ = JSONReporter().render(report)
-            _ = SARIFReporter().render(report)
-            _ = JUnitReporter().render(report)
-            _ = GraphMLWriter().render(LockGraphView(report))
-            _ = DOTWriter().render(LockGraphView(report, cyclesOnly: true))
-        } catch is TraceInputError {
-        } catch {
-            fatalError("not an input error: \(error)")
+            renderEveryFormat(analysis)
         }
     }
     // `pgtrace import`: the text to format v1, then that XML as `pgtrace lint` reads it.
     var xml: [UInt8] = []
-    do {
+    let imported = expectingOnlyInputErrors {
         let importer = TraceImporter(
             path: scratchPath, displayName: "fuzz.txt", options: TraceImporter.Options(lenient: true))
         try importer.convert { xml.append(contentsOf: $0.utf8) }
         _ = importer.summary.report
-    } catch is TraceInputError {
-        return 0
-    } catch {
-        fatalError("not an input error: \(error)")
     }
+    guard imported else { return 0 }
     let analysis = Analysis(options: AnalysisOptions(maxDepth: 8, validatesSchema: true))
-    do {
+    expectingOnlyInputErrors {
         try analysis.analyze(bytes: xml, displayName: "fuzz-imported.xml")
         _ = TextReporter().render(AnalysisReport(analysis))
-    } catch is TraceInputError {
-    } catch {
-        fatalError("not an input error: \(error)")
     }
     return 0
 }
@@ -77,22 +63,11 @@ func writeScratch(_ bytes: UnsafeBufferPointer<UInt8>) {
     }
 }
 
-// SwiftPM links an executable's entry point as `<module>_main`; hand it to libFuzzer's driver
-// (libFuzzer's own main is not the one the linker keeps).
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
 @_cdecl("pgtrace_fuzz_text_main")
 public func fuzzTextMain(
     _ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> CInt {
     // libFuzzer ends the process with exit(): remove the scratch file then.
     atexit { unlink(scratchPath) }
-    var count = argc
-    var arguments = argv
-    return runFuzzerDriver(&count, &arguments) { data, size in fuzzText(data, size) }
+    return runFuzzer(argc, argv) { data, size in fuzzText(data, size) }
 }

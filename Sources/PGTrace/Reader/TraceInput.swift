@@ -51,7 +51,8 @@ public final class TraceInput {
             if Self.firstSignificant(bytes) != nil { break }
         }
         prefix = bytes[...]
-        if !bytes.isEmpty, Self.firstSignificant(bytes) == nil, bytes.count >= Self.sniffLength {
+        let first = Self.firstSignificant(bytes)
+        if first == nil, bytes.count >= Self.sniffLength {
             throw TraceInputError(
                 file: displayName, line: 1, column: 1,
                 message: "\(Self.sniffLength / 1024) KiB of blank text and no trace; expected a trace in XML format v1 or kernel text output")
@@ -61,28 +62,27 @@ public final class TraceInput {
                 file: displayName, line: 1, column: 1,
                 message: "a trace-cmd trace.dat file, which this pgtrace cannot read yet; analyze the text of `trace-cmd report -i \(displayName)` instead")
         }
-        if let first = Self.firstSignificant(bytes), bytes[first] != UInt8(ascii: "<") {
+        if let first, bytes[first] != UInt8(ascii: "<") {
             content = .text
-            if let nul = bytes.firstIndex(of: 0) {
-                let line = 1 + bytes[..<nul].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-                let lineStart = bytes[..<nul].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
-                throw TraceInputError(
-                    file: displayName, line: line, column: nul - lineStart + 1,
-                    message: "binary data (a NUL byte); expected a trace in XML format v1 or kernel text output (ftrace, trace-cmd report, perf script)")
-            }
+            try Self.refuseBinary(bytes, displayName: displayName)
         } else {
             content = .xml
         }
     }
 
+    /// Refuses text that holds a NUL byte (binary data), naming where the first one is.
+    static func refuseBinary(_ bytes: [UInt8], displayName: String) throws(TraceInputError) {
+        guard let nul = bytes.firstIndex(of: 0) else { return }
+        let line = 1 + bytes[..<nul].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        let lineStart = bytes[..<nul].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+        throw TraceInputError(
+            file: displayName, line: line, column: nul - lineStart + 1,
+            message: "binary data (a NUL byte); expected a trace in XML format v1 or kernel text output (ftrace, trace-cmd report, perf script)")
+    }
+
     /// Refuses a text stream whose first lines are no trace format pgtrace knows.
     static func judgeText(_ bytes: [UInt8], displayName: String) throws(TraceInputError) {
-        if let nul = bytes.firstIndex(of: 0) {
-            let line = 1 + bytes[..<nul].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-            throw TraceInputError(
-                file: displayName, line: line, column: 1,
-                message: "binary data (a NUL byte); expected a trace in XML format v1 or kernel text output (ftrace, trace-cmd report, perf script)")
-        }
+        try refuseBinary(bytes, displayName: displayName)
         let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: true).prefix(200)
             .map { Substring(String(decoding: $0, as: UTF8.self)) }
         if !lines.isEmpty, TextTraceFormat.detect(lines) == nil, !lines.contains(where: TraceImporter.isCommentOrHeader) {
