@@ -40,6 +40,7 @@ public final class Analysis {
             KmapChecker(graph: graph, context: context),
         ] + (policyChecker.map { [$0] } ?? []) + [
             HeldAtEndChecker(context: context),
+            CaptureNotes(context: context),
         ]
     }
 
@@ -96,9 +97,14 @@ public final class Analysis {
                     switch input.content {
                     case .text:
                         let importer = TraceImporter(
-                            path: try input.textPath(originalPath: path), displayName: name, options: importOptions)
+                            input: input, fileIndex: first + offset, symbols: symbols, options: importOptions)
                         defer { self.recordImport(name, importer.summary) }
-                        try reader.read(chunks: try importer.chunks(), header: sink.header, event: sink.event)
+                        // A live stream: the replay sees each event before the next wait.
+                        try importer.read(willWait: sink.flush, header: sink.header, event: sink.event)
+                    case .traceDat:
+                        throw TraceInputError(
+                            file: name, line: 1, column: 1,
+                            message: "a trace-cmd trace.dat file, which this pgtrace cannot read yet; analyze the text of `trace-cmd report -i \(name)` instead")
                     case .xml:
                         try reader.read(
                             input: input, schema: schema,

@@ -30,7 +30,7 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
         let cpu = replay.cpus[lock.site.cpu]
-        guard !lock.isTry, !cpu.hardirqsEnabled else { return }
+        guard !lock.isTry, cpu.hardirqsSurelyDisabled else { return }
         let types = DependencyTypes(holder: .write, next: lock.mode)
         let index = Int(lock.classID)
         if index < recordedInRegion.count, recordedInRegion[index].isSuperset(of: types) { return }
@@ -64,7 +64,7 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
         case .all, .others: others = replay.header.cpus.map { $0 > 1 } ?? true
         }
         guard others else { return }
-        if !replay.cpus[cpu].hardirqsEnabled {
+        if replay.cpus[cpu].hardirqsSurelyDisabled {
             reportWaitWithIrqsOff(at: site, disabledAt: replay.cpus[cpu].hardirqsDisabledAt)
         }
         for held in replay.allHeldLocks(cpu: cpu) {

@@ -22,19 +22,20 @@ public final class IrqUsageChecker: ReplayObserver {
             if cpu.inHardirq { mark(lock, .init(.hardirq, enabled: false, read: read), at: lock.site) }
             if cpu.inSoftirq { mark(lock, .init(.softirq, enabled: false, read: read), at: lock.site) }
         }
-        if cpu.hardirqsEnabled {
+        // In a capture, nothing is inferred from a state the trace has not stated yet.
+        if cpu.hardirqsSurelyEnabled {
             mark(lock, .init(.hardirq, enabled: true, read: read), at: lock.site)
-            if cpu.softirqsEnabled { mark(lock, .init(.softirq, enabled: true, read: read), at: lock.site) }
+            if cpu.softirqsSurelyEnabled { mark(lock, .init(.softirq, enabled: true, read: read), at: lock.site) }
         }
     }
 
     public func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite) {
         let cpu = replay.cpus[site.cpu]
-        guard cpu.hardirqsEnabled else { return }
+        guard cpu.hardirqsSurelyEnabled else { return }
         for lock in replay.allHeldLocks(cpu: site.cpu) {
             let read = lock.mode != .write
             if !softirqs { mark(lock, .init(.hardirq, enabled: true, read: read), at: site) }
-            if cpu.softirqsEnabled { mark(lock, .init(.softirq, enabled: true, read: read), at: site) }
+            if cpu.softirqsSurelyEnabled { mark(lock, .init(.softirq, enabled: true, read: read), at: site) }
         }
     }
 

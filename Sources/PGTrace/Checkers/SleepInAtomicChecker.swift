@@ -62,7 +62,7 @@ public final class SleepInAtomicChecker: ReplayObserver {
         if let frame = cpu.frames.last {
             reasons.append("in \(frame.kind.name) context")
             locations.append(context.evidence(frame.entered, "enters \(frame.kind.name) context"))
-        } else if !cpu.hardirqsEnabled {
+        } else if cpu.hardirqsSurelyDisabled {
             reasons.append("with hardirqs disabled")
             if let disabled = cpu.hardirqsDisabledAt { locations.append(context.evidence(disabled, "disables hardirqs")) }
         } else if !cpu.softirqsEnabled {

@@ -1,13 +1,16 @@
-/// Turns a kernel text trace (ftrace, trace-cmd report, perf script) into trace format v1,
-/// streaming, in two passes over the file: the first finds the format, the cpus and the lost
-/// events (which go into `<meta>`, before the events); the second translates each line.
+/// Reads a kernel text trace (ftrace, trace-cmd report, perf script, an ftrace_dump console
+/// log) in one pass, straight into typed events: each line is split where it lies in the read
+/// buffer and translated, so memory holds one chunk, whatever the length of the capture, and
+/// a FIFO or standard input is read once, as it comes.
 ///
-/// The output keeps the input's line numbers: the events of input line N are on output line
-/// N, so a finding on an imported trace points at the kernel's own line. What the input does
-/// not say is not invented: irq state and irq context come from the ftrace flags column
-/// where there is one, and from explicit events otherwise.
+/// Events keep the capture's line numbers (column 1), so a finding points at the kernel's own
+/// line; `convert` writes the same events as trace format v1 with each on its capture line.
+/// A capture is a partial trace (trace-format.md): it starts with locks held and irq state
+/// unknown. What the capture does not say is not invented: irq state and context come from
+/// the ftrace flags column where there is one, and from explicit events otherwise.
 public final class TraceImporter {
     public struct Options: Sendable {
+        /// The format to name in the output; detected from the capture when nil.
         public var format: TextTraceFormat?
         /// Keep lock names exactly as lockdep printed them (`&(&mm->page_table_lock)->rlock`).
         public var rawNames = false
@@ -21,7 +24,7 @@ public final class TraceImporter {
         }
     }
 
-    /// What the import left out, for the user (on standard error) and for the analysis.
+    /// What the import left out, for the user (on standard error).
     public struct Summary: Sendable {
         public var format: TextTraceFormat = .ftrace
         public var lines = 0
@@ -29,8 +32,9 @@ public final class TraceImporter {
         /// Events of kinds pgtrace does not use, by name.
         public var skipped: [String: Int] = [:]
         public var unparseable = 0
-        /// Lost-event lines: the cpu, how many (nil when the kernel did not count), the line.
-        public var lostEvents: [(cpu: Int, count: Int?, line: Int)] = []
+        /// Lost-event markers: the cpu (nil for every cpu), how many (nil when the kernel did
+        /// not count), the line.
+        public var lostEvents: [(cpu: Int?, count: Int?, line: Int)] = []
 
         /// One line for standard error, or nil if nothing was left out.
         public var report: String? {
@@ -53,163 +57,314 @@ public final class TraceImporter {
     }
 
     public let displayName: String
-    private let path: String
-    private let options: Options
     public private(set) var summary = Summary()
-    private var cpus = 0
+    private let input: TraceInput
+    private let symbols: SymbolTable
+    private let fileIndex: Int
+    private let options: Options
 
-    public init(path: String, displayName: String, options: Options = Options()) {
-        self.path = path
-        self.displayName = displayName
+    /// Reads `input`, interning names in `symbols`; events cite file `fileIndex`.
+    public init(input: TraceInput, fileIndex: Int = 0, symbols: SymbolTable, options: Options = Options()) {
+        self.input = input
+        displayName = input.displayName
+        self.fileIndex = fileIndex
+        self.symbols = symbols
         self.options = options
     }
 
-    /// Whether `bytes` (the start of a file) look like a text trace rather than XML.
-    public static func isTextTrace(_ bytes: ArraySlice<UInt8>) -> Bool {
-        guard let first = TraceInput.firstSignificant(Array(bytes)) else { return false }
-        return bytes[bytes.startIndex + first] != UInt8(ascii: "<")
+    /// Opens the capture at `path` (`-` for standard input).
+    public convenience init(path: String, displayName: String? = nil, options: Options = Options()) throws {
+        self.init(input: try TraceInput(path: path, displayName: displayName), symbols: SymbolTable(), options: options)
     }
 
-    private func open() throws -> FileDescriptor {
-        try FileDescriptor(reading: path, displayName: displayName)
-    }
+    /// How far into a capture the first event or header must show before the input is
+    /// refused as something else (an endless stream of text is not read for ever).
+    static let firstEventWithin = 64 * 1024
 
-    private func error(_ line: Int, _ message: String) -> TraceInputError {
-        TraceInputError(file: displayName, line: line, column: 1, message: message)
-    }
-
-    /// Translates the file, handing each output line (with its newline) to `emit`.
-    public func convert(emit: (String) throws -> Void) throws {
-        let source = try chunks()
-        while let chunk = try source() { try emit(String(decoding: chunk, as: UTF8.self)) }
-    }
-
-    /// The translated trace as a source of chunks of about 64 KiB, for the XML reader.
-    public func chunks() throws -> () throws -> ArraySlice<UInt8>? {
-        try scan()
-        let fd = try open()
-        var reader = LineReader(file: fd)
-        var translator = EventTranslator(format: summary.format, rawNames: options.rawNames)
-        var number = 0
-        var previousTime: Int64 = .min
-        var finished = false
-        return { [self] () throws -> ArraySlice<UInt8>? in
-            guard !finished else { return nil }
-            var out = ""
-            while out.utf8.count < 64 * 1024 {
-                let next: Substring?
-                do throws(DecodeFailure) { next = try reader.next() } catch {
-                    finished = true
-                    throw self.error(number + 1, error.message)
-                }
-                guard let line = next else {
-                    out += (number == 0 ? prolog() : "") + "</events></trace>\n"
-                    finished = true
-                    break
-                }
-                number += 1
-                if number == 1 { out += prolog() }
-                if let parsed = TraceLine.parse(line, format: summary.format) {
-                    var time: Int64?
-                    if parsed.timestamp >= previousTime {
-                        time = parsed.timestamp
-                        previousTime = parsed.timestamp
-                    }
-                    let result = translator.translate(parsed, time: time)
-                    out += result.xml
-                    summary.events += result.count
-                    if result.skipped { summary.skipped[parsed.event, default: 0] += 1 }
-                } else if !Self.isCommentOrHeader(line) {
-                    if options.lenient {
-                        summary.unparseable += 1
-                    } else {
-                        finished = true
-                        throw error(number, "cannot parse this \(summary.format.rawValue) line: '\(line.prefix(120))' (--lenient skips such lines)")
-                    }
-                }
-                out += "\n"
-            }
-            return Array(out.utf8)[...]
-        }
-    }
-
-    private func prolog() -> String {
-        var text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><trace version=\"1\" source=\"\(EventTranslator.escape("pgtrace import (\(summary.format.rawValue)) of \(displayName)"))\""
-        if cpus > 0 { text += " cpus=\"\(cpus)\"" }
-        text += ">"
-        if !summary.lostEvents.isEmpty {
-            text += "<meta>"
-            for lost in summary.lostEvents {
-                let amount = lost.count.map { "\($0) events" } ?? "events"
-                text += "<note text=\"cpu \(lost.cpu) lost \(amount) (line \(lost.line)): findings may be incomplete\"/>"
-            }
-            text += "</meta>"
-        }
-        return text + "<events>"
-    }
-
-    static func isCommentOrHeader(_ line: Substring) -> Bool {
-        let text = line.trimmingTrailingNewline.trimmingSpaces
-        return text.isEmpty || text.hasPrefix("#") || text.hasPrefix("CPU:") || text.hasPrefix("cpus=")
-            || text.hasPrefix("version = ") || text.hasPrefix("CPU ") || text.hasPrefix("#####")
-    }
-
-    /// The first pass: the format (unless given), the cpus, and the lost-event lines.
-    private func scan() throws {
-        let fd = try open()
-        var reader = LineReader(file: fd)
-        var sample: [Substring] = []
-        var number = 0
-        var maxCPU = -1
+    /// Reads the capture to its end: `header` once, before the first event (or at the end of
+    /// a capture with none), then each event in order. `willWait` runs before each read of a
+    /// stream, which may block.
+    public func read(
+        willWait: (() throws -> Void)? = nil,
+        header: (TraceHeader) throws -> Void,
+        event: (Event) throws -> Void
+    ) throws {
+        var translator = EventTranslator(symbols: symbols, fileIndex: fileIndex, rawNames: options.rawNames)
+        var traceHeader = TraceHeader()
+        traceHeader.partial = true
+        traceHeader.fileIndex = fileIndex
+        var headerSent = false
+        var formatKnown = options.format != nil
+        if let format = options.format { summary.format = format }
+        // Kept apart from the translator, which is busy while it emits the first event.
         var declaredCPUs: Int?
-        while true {
-            let next: Substring?
-            do { next = try reader.next() } catch { throw self.error(number + 1, error.message) }
-            guard let line = next else { break }
-            number += 1
-            if sample.count < 200 { sample.append(line) }
-            let text = line.trimmingSpaces
-            if text.hasPrefix("CPU:"), let lost = Self.lostEvents(text) {
-                try checkCPU(lost.cpu, line: number)
-                summary.lostEvents.append((lost.cpu, lost.count, number))
-                maxCPU = max(maxCPU, lost.cpu)
-                continue
+        var bytesBeforeFirst = 0
+        var sawTrace = false
+        let input = self.input
+        var lines = LineReader { buffer in
+            if input.size == nil { try willWait?() }
+            return try input.read(into: &buffer)
+        }
+        func sendHeader() throws {
+            guard !headerSent else { return }
+            headerSent = true
+            traceHeader.source = "pgtrace import (\(summary.format.rawValue)) of \(displayName)"
+            traceHeader.cpus = declaredCPUs
+            try header(traceHeader)
+        }
+        func emit(_ next: Event) throws {
+            try sendHeader()
+            summary.events += 1
+            try event(next)
+        }
+        func setFormat(_ format: TextTraceFormat) {
+            guard !formatKnown else { return }
+            summary.format = format
+            formatKnown = true
+        }
+        func fail(_ line: Int, _ message: String) -> TraceInputError {
+            TraceInputError(file: displayName, line: line, column: 1, message: message)
+        }
+        do {
+            try lines.forEachLine { line, number in
+                summary.lines = number
+                if !sawTrace {
+                    bytesBeforeFirst += line.count + 1
+                    if bytesBeforeFirst > Self.firstEventWithin {
+                        throw fail(1, "not a trace pgtrace knows: no event line in its first \(Self.firstEventWithin / 1024) KiB; expected XML (format v1), a trace.dat, ftrace, trace-cmd report or perf script output")
+                    }
+                }
+                if line.contains(0) {
+                    guard options.lenient else {
+                        throw TraceInputError(
+                            file: displayName, line: number, column: line.firstIndex(of: 0)! + 1,
+                            message: "binary data (a NUL byte) in a text trace")
+                    }
+                    summary.unparseable += 1
+                    return
+                }
+                if let columns = LineColumns(line) {
+                    sawTrace = true
+                    if !formatKnown {
+                        setFormat(columns.system != nil || columns.pidAfterBlank ? .perf : columns.flags == nil ? .traceCmd : .ftrace)
+                    }
+                    // Function-tracer, stack-trace and syscall lines still carry the flags.
+                    let name = columns.synthetic?.rawValue
+                        ?? String(decoding: UnsafeBufferPointer(rebasing: line[columns.event!]), as: UTF8.self)
+                    let known = columns.synthetic == nil ? EventTranslator.Known.byName[name] : nil
+                    do {
+                        if try !translator.translate(line, columns, line: number, known: known, emit: emit) {
+                            summary.skipped[name, default: 0] += 1
+                        }
+                    } catch let failure as DecodeFailure {
+                        throw fail(number, failure.message)
+                    }
+                    if columns.cpu >= TraceDecoder.maximumCPUs {
+                        throw fail(number, "cpu \(columns.cpu) is more than the \(TraceDecoder.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)")
+                    }
+                    if let declared = declaredCPUs, columns.cpu >= declared {
+                        throw fail(number, "cpu \(columns.cpu) is past the \(declared) cpus the capture's header declares")
+                    }
+                    return
+                }
+                switch NonEventLine(line) {
+                case .blank, .stackFrame, .callchain, .consoleHeader, .emptyCPU:
+                    break
+                case .comment(let hint):
+                    switch hint {
+                    case .cpus(let count)?:
+                        sawTrace = true
+                        try declare(count, line: number, in: &translator)
+                        declaredCPUs = translator.declaredCPUs
+                    case .format(let format)?:
+                        sawTrace = true
+                        setFormat(format)
+                    case nil: break
+                    }
+                case .traceCmdHeader(let cpus):
+                    sawTrace = true
+                    setFormat(.traceCmd)
+                    if let cpus {
+                        try declare(cpus, line: number, in: &translator)
+                        declaredCPUs = translator.declaredCPUs
+                    }
+                case .lost(let cpu, let count):
+                    sawTrace = true
+                    if let cpu, cpu >= TraceDecoder.maximumCPUs {
+                        let printed = String(decoding: line, as: UTF8.self).drop { $0 != ":" }.dropFirst().prefix(while: \.isNumber)
+                        throw fail(number, "cpu \(printed) is more than the \(TraceDecoder.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)")
+                    }
+                    summary.lostEvents.append((cpu, count, number))
+                    try translator.lost(cpu: cpu, count: count, line: number, emit: emit)
+                case .unparseable:
+                    guard options.lenient else {
+                        let text = String(decoding: line.prefix(120), as: UTF8.self)
+                        guard sawTrace else {
+                            throw fail(number, "not a trace pgtrace knows: '\(text)' is not XML (format v1), a trace.dat, nor ftrace, trace-cmd report or perf script output")
+                        }
+                        throw fail(number, "cannot parse this \(summary.format.rawValue) line: '\(text)' (--lenient skips such lines)")
+                    }
+                    summary.unparseable += 1
+                }
             }
-            if text.hasPrefix("#"), let range = text.range(of: "#P:"), let count = Int(text[range.upperBound...].prefix(while: \.isNumber)) {
-                declaredCPUs = count
+        } catch let tooLong as LineTooLong {
+            throw fail(tooLong.line, tooLong.message)
+        } catch let failure as DecodeFailure {
+            throw fail(summary.lines + 1, failure.message)
+        }
+        try sendHeader()
+    }
+
+    /// A header's cpu count: before the first event, and no more than pgtrace models.
+    private func declare(_ count: Int, line: Int, in translator: inout EventTranslator) throws {
+        guard count >= 1, count <= TraceDecoder.maximumCPUs else {
+            throw TraceInputError(
+                file: displayName, line: line, column: 1,
+                message: "the header declares \(count) cpus; pgtrace models 1 to \(TraceDecoder.maximumCPUs) (x86's largest NR_CPUS)")
+        }
+        if translator.eventCount == 0 { translator.declaredCPUs = count }
+    }
+
+    /// Writes the capture as trace format v1, streaming: each event on the line of the capture
+    /// it came from, so that findings on the written trace cite the capture's line numbers.
+    public func convert(emit: (String) throws -> Void) throws {
+        let writer = TraceXMLWriter(symbols: symbols)
+        var out = ""
+        var line = 1
+        func flush(_ force: Bool) throws {
+            if force || out.utf8.count >= 64 * 1024 {
+                try emit(out)
+                out = ""
             }
-            if text.hasPrefix("cpus="), let count = Int(text.dropFirst(5)) { declaredCPUs = count }
-            if let open = text.firstIndex(of: "["), let close = text[open...].firstIndex(of: "]"),
-                let cpu = Int(text[text.index(after: open)..<close])
+        }
+        try read(
+            header: { header in out += writer.prolog(header) },
+            event: { event in
+                while line < event.position.line {
+                    out += "\n"
+                    line += 1
+                }
+                out += writer.element(event)
+                try flush(false)
+            })
+        // Every capture line ends where it did; the end of the document follows them.
+        while line <= summary.lines {
+            out += "\n"
+            line += 1
+        }
+        out += TraceXMLWriter.epilog
+        try flush(true)
+    }
+}
+
+/// A line of a capture that is not an event.
+enum NonEventLine {
+    enum CommentHint {
+        case cpus(Int)
+        case format(TextTraceFormat)
+    }
+
+    case blank
+    /// `#…`: ftrace's and perf's headers; `#P:4` and `# nrcpus avail : 8` declare cpus.
+    case comment(CommentHint?)
+    /// `version = 6`, `cpus=4`.
+    case traceCmdHeader(cpus: Int?)
+    /// `CPU 3 is empty`.
+    case emptyCPU
+    /// `CPU:3 [LOST 120 EVENTS]` (cpu, count), a console's `Lost 4890096 message(s)!` (no cpu).
+    case lost(cpu: Int?, count: Int?)
+    /// ` => func+0x1/0x2` after `<stack trace>`.
+    case stackFrame
+    /// perf's `\t ffffffff81001408 func+0x8 ([kernel.kallsyms])` after a sample.
+    case callchain
+    /// ftrace_dump_on_oops's `Dumping ftrace buffer:` and its rule of dashes.
+    case consoleHeader
+    case unparseable
+
+    init(_ b: UnsafeBufferPointer<UInt8>) {
+        let start = LineColumns.printkPrefixEnd(b, from: 0)
+        let range = LineColumns.trimmed(b, start..<b.count)
+        var text = String(decoding: UnsafeBufferPointer(rebasing: b[range]), as: UTF8.self)
+        while text.hasSuffix("\r") { text.removeLast() }
+        if text.isEmpty {
+            self = .blank
+            return
+        }
+        if text.hasPrefix("#") {
+            if text.hasPrefix("# tracer:") {
+                self = .comment(.format(.ftrace))
+            } else if let marker = text.range(of: "#P:"), let count = Int(text[marker.upperBound...].prefix(while: \.isNumber)) {
+                self = .comment(.cpus(count))
+            } else if text.hasPrefix("# nrcpus avail"), let colon = text.lastIndex(of: ":"),
+                let count = Int(text[text.index(after: colon)...].trimmingCharacters(in: " "))
             {
-                // Out of range, the event line's cpu is refused where it is translated.
-                if cpu < TraceDecoder.maximumCPUs { maxCPU = max(maxCPU, cpu) }
+                self = .comment(.cpus(count))
+            } else if text.hasPrefix("# ========") || text.hasPrefix("# captured on") {
+                self = .comment(.format(.perf))
+            } else {
+                self = .comment(nil)
             }
+            return
         }
-        summary.lines = number
-        if let format = options.format {
-            summary.format = format
-        } else if let format = TextTraceFormat.detect(sample) {
-            summary.format = format
-        } else if number > 0 {
-            throw error(1, "not a trace pgtrace knows: expected XML (format v1), ftrace, trace-cmd report or perf script output")
+        if text.hasPrefix("cpus=") {
+            guard let count = Int(text.dropFirst(5)) else {
+                self = .unparseable
+                return
+            }
+            self = .traceCmdHeader(cpus: count)
+            return
         }
-        // Only a declared count: an IPI may name a cpu that logged nothing.
-        cpus = declaredCPUs.map { max($0, maxCPU + 1) } ?? 0
+        if text.hasPrefix("version = ") {
+            self = .traceCmdHeader(cpus: nil)
+            return
+        }
+        if text.hasPrefix("CPU:"), let lost = text.range(of: "[LOST ") {
+            let cpuText = text.dropFirst(4).prefix(while: \.isNumber)
+            guard !cpuText.isEmpty else {
+                self = .unparseable
+                return
+            }
+            // A number past Int is past every cpu count too.
+            self = .lost(cpu: Int(cpuText) ?? Int.max, count: Int(text[lost.upperBound...].prefix(while: \.isNumber).prefix(18)))
+            return
+        }
+        if text.hasPrefix("CPU "), text.hasSuffix(" is empty") {
+            self = .emptyCPU
+            return
+        }
+        if text.hasPrefix("Lost "), text.hasSuffix(" message(s)!") {
+            self = .lost(cpu: nil, count: Int(text.dropFirst(5).prefix(while: \.isNumber).prefix(18)))
+            return
+        }
+        if text.hasPrefix("=> ") || text == "=>" {
+            self = .stackFrame
+            return
+        }
+        // An elision mark of a pasted capture: lines were cut here.
+        if text == "..." || text == "[...]" || text == "<snip>" {
+            self = .lost(cpu: nil, count: nil)
+            return
+        }
+        if text == "Dumping ftrace buffer:" || text.allSatisfy({ $0 == "-" }) {
+            self = .consoleHeader
+            return
+        }
+        // perf's callchain: indented, an address, a symbol, "(dso)".
+        if start < b.count, LineColumns.isBlank(b[start]), text.hasSuffix(")"),
+            let blank = text.firstIndex(of: " "), text[..<blank].allSatisfy(\.isHexDigit)
+        {
+            self = .callchain
+            return
+        }
+        self = .unparseable
     }
+}
 
-    /// A cpu number past what pgtrace models (and past what `cpus` can count) is an error.
-    private func checkCPU(_ cpu: Int, line: Int) throws {
-        guard cpu >= 0, cpu < TraceDecoder.maximumCPUs else {
-            throw error(line, "cpu \(cpu) is more than the \(TraceDecoder.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)")
-        }
-    }
-
-    /// "CPU:3 [LOST 120 EVENTS]", or "CPU:3 [LOST EVENTS]" when the kernel did not count.
-    static func lostEvents(_ text: Substring) -> (cpu: Int, count: Int?)? {
-        guard let colon = text.firstIndex(of: ":"), let cpu = Int(text[text.index(after: colon)...].prefix(while: \.isNumber)),
-            let range = text.range(of: "[LOST ")
-        else { return nil }
-        return (cpu, Int(text[range.upperBound...].prefix(while: \.isNumber)))
+extension StringProtocol {
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        var text = Substring(self)
+        while let first = text.first, set.contains(first) { text.removeFirst() }
+        while let last = text.last, set.contains(last) { text.removeLast() }
+        return String(text)
     }
 }

@@ -9,9 +9,11 @@ enum ElementName: String, CaseIterable {
     case softirqEnter = "softirq-enter", softirqExit = "softirq-exit"
     case bhDisable = "bh-disable", bhEnable = "bh-enable"
     case mightSleep = "might-sleep"
+    case preemptDisable = "preempt-disable", preemptEnable = "preempt-enable"
 
     // Locks
-    case acquire, release, contended
+    case acquire, release, contended, acquired
+    case contentionBegin = "contention-begin", contentionEnd = "contention-end"
 
     // IPIs
     case ipiSend = "ipi-send", ipiHandle = "ipi-handle"
@@ -35,6 +37,9 @@ enum ElementName: String, CaseIterable {
     // kmap
     case kmap, kunmap, pageFree = "page-free"
 
+    // The capture
+    case eventsLost = "events-lost"
+
     static let byName: [String: ElementName] = Dictionary(
         uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
 
@@ -49,19 +54,21 @@ enum ElementName: String, CaseIterable {
     /// The attributes this element takes besides the ones every event takes.
     var attributes: Set<AttributeName> {
         switch self {
-        case .trace: return [.version, .source, .cpus]
+        case .trace: return [.version, .source, .cpus, .partial]
         case .meta, .classes, .events: return []
         case .config: return [.name, .value]
         case .note: return [.text]
         case .class: return [.name, .type, .slots]
         case .irqDisable, .irqEnable, .hardirqExit, .softirqExit, .bhDisable, .bhEnable,
-            .mightSleep, .listWalkEnd, .locklessWalkBegin, .locklessWalkEnd, .rcuGracePeriod:
+            .mightSleep, .preemptDisable, .preemptEnable, .listWalkEnd, .locklessWalkBegin, .locklessWalkEnd, .rcuGracePeriod:
             return []
         case .hardirqEnter: return [.irq]
         case .softirqEnter: return [.vec]
         case .acquire: return [.lock, .instance, .subclass, .mode, .try, .irq, .bh, .nest]
         case .release: return [.lock, .instance, .subclass, .irq, .bh]
-        case .contended: return [.lock, .instance, .subclass]
+        case .contended, .acquired: return [.lock, .instance, .subclass]
+        case .contentionBegin, .contentionEnd: return [.instance]
+        case .eventsLost: return [.count]
         case .ipiSend: return [.targets, .wait, .reason]
         case .ipiHandle: return [.from]
         case .pgdAlloc, .pgdFree: return [.pgd]
@@ -95,6 +102,7 @@ enum AttributeName: Int, CaseIterable {
     case page, level, ptl
     case table
     case series, atomic
+    case partial, count
 
     /// The attribute's name in a trace.
     var name: String { Self.names[rawValue] }

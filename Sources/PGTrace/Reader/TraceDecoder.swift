@@ -101,6 +101,7 @@ struct TraceDecoder {
             header.version = version
             header.source = attributes[.source]
             header.cpus = try attributes.integer(.cpus, minimum: 1)
+            header.partial = try attributes.boolean(.partial)
             if let cpus = header.cpus, cpus > Self.maximumCPUs {
                 throw DecodeFailure("cpus=\"\(cpus)\" is more than the \(Self.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)")
             }
@@ -210,7 +211,8 @@ struct TraceDecoder {
     private mutating func decodeEvent(
         _ element: ElementName, line: Int, column: Int
     ) throws(DecodeFailure) -> Event {
-        let cpu = try attributes.requiredInteger(.cpu)
+        // A lost-events marker may name no cpu (a console that lost messages of every cpu).
+        let cpu = element == .eventsLost ? try attributes.integer(.cpu) ?? 0 : try attributes.requiredInteger(.cpu)
         if cpu >= Self.maximumCPUs {
             throw DecodeFailure("cpu \(cpu) is out of range: pgtrace models at most \(Self.maximumCPUs) cpus (x86's largest NR_CPUS)")
         }
@@ -303,6 +305,8 @@ struct TraceDecoder {
         case .bhDisable: return .bhDisable
         case .bhEnable: return .bhEnable
         case .mightSleep: return .mightSleep
+        case .preemptDisable: return .preemptDisable
+        case .preemptEnable: return .preemptEnable
         case .acquire:
             let lock = try lockRef()
             let mode = try attributes.choice(.mode, as: LockMode.self) ?? .write
@@ -315,6 +319,11 @@ struct TraceDecoder {
                 try lockRef(), irq: try attributes.choice(.irq, as: IrqReleaseAction.self),
                 bh: try attributes.boolean(.bh))
         case .contended: return .contended(try lockRef())
+        case .acquired: return .acquired(try lockRef())
+        case .contentionBegin: return .contentionBegin(instance: try symbol(.instance))
+        case .contentionEnd: return .contentionEnd(instance: try symbol(.instance))
+        case .eventsLost:
+            return .eventsLost(cpu: try attributes.integer(.cpu), count: try attributes.integer(.count, minimum: 0))
         case .ipiSend:
             return .ipiSend(
                 targets: try targets(), wait: try attributes.boolean(.wait),

@@ -4,9 +4,12 @@
 public final class TraceInput {
     /// What the first bytes say the trace is.
     public enum Content: Sendable {
-        /// Trace format v1 (the first character that is not blank is `<`).
+        /// Trace format v1: `<?xml`, `<trace`, or a comment or DOCTYPE before it.
         case xml
-        /// Kernel text output: ftrace, trace-cmd report, perf script.
+        /// trace-cmd's binary `trace.dat` (its magic).
+        case traceDat
+        /// Kernel text output: ftrace, trace-cmd report, perf script (whose first line may
+        /// well start with `<`: `<idle>-0`, `<...>-4083`).
         case text
     }
 
@@ -17,8 +20,6 @@ public final class TraceInput {
     public let size: Int?
     /// Bytes read while sniffing; a reader consumes them before reading on.
     private var prefix: ArraySlice<UInt8>
-    /// The anonymous copy of a text stream, kept open while the importer reads it.
-    private var spool: FileDescriptor?
 
     /// The first bytes of a trace-cmd `trace.dat` (tracecmd_output's magic: 0x17 0x08 'D', then "tracing").
     static let traceDatMagic: [UInt8] = [0x17, 0x08, 0x44] + Array("tracing".utf8)
@@ -48,26 +49,37 @@ public final class TraceInput {
             let read = try descriptor.read(into: &chunk)
             if read.isEmpty { break }
             bytes += read
-            if Self.firstSignificant(bytes) != nil { break }
+            // Enough to tell `<trace` from `<idle>-0`.
+            if let first = Self.firstSignificant(bytes), bytes.count >= first + 16 { break }
         }
         prefix = bytes[...]
-        let first = Self.firstSignificant(bytes)
-        if first == nil, bytes.count >= Self.sniffLength {
+        guard let first = Self.firstSignificant(bytes) else {
+            if bytes.count >= Self.sniffLength {
+                throw TraceInputError(
+                    file: displayName, line: 1, column: 1,
+                    message: "\(Self.sniffLength / 1024) KiB of blank text and no trace; expected a trace in XML format v1, a trace.dat or kernel text output")
+            }
             throw TraceInputError(
                 file: displayName, line: 1, column: 1,
-                message: "\(Self.sniffLength / 1024) KiB of blank text and no trace; expected a trace in XML format v1 or kernel text output")
+                message: "is empty; expected a trace in XML format v1, a trace.dat or kernel text output (ftrace, trace-cmd report, perf script)")
         }
         if bytes.starts(with: Self.traceDatMagic) {
-            throw TraceInputError(
-                file: displayName, line: 1, column: 1,
-                message: "a trace-cmd trace.dat file, which this pgtrace cannot read yet; analyze the text of `trace-cmd report -i \(displayName)` instead")
-        }
-        if let first, bytes[first] != UInt8(ascii: "<") {
+            content = .traceDat
+        } else if Self.isXML(bytes[first...]) {
+            content = .xml
+        } else {
             content = .text
             try Self.refuseBinary(bytes, displayName: displayName)
-        } else {
-            content = .xml
         }
+    }
+
+    /// XML by its first markup: a declaration, a comment, a DOCTYPE (refused by the reader
+    /// with its own message) or the `<trace` element itself.
+    static func isXML(_ bytes: ArraySlice<UInt8>) -> Bool {
+        for opening in ["<?xml", "<!--", "<!DOCTYPE", "<!doctype"] where bytes.starts(with: opening.utf8) { return true }
+        guard bytes.starts(with: "<trace".utf8) else { return false }
+        let next = bytes.dropFirst(6).first
+        return next == nil || [0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: ">"), UInt8(ascii: "/")].contains(next!)
     }
 
     /// Refuses text that holds a NUL byte (binary data), naming where the first one is.
@@ -78,18 +90,6 @@ public final class TraceInput {
         throw TraceInputError(
             file: displayName, line: line, column: nul - lineStart + 1,
             message: "binary data (a NUL byte); expected a trace in XML format v1 or kernel text output (ftrace, trace-cmd report, perf script)")
-    }
-
-    /// Refuses a text stream whose first lines are no trace format pgtrace knows.
-    static func judgeText(_ bytes: [UInt8], displayName: String) throws(TraceInputError) {
-        try refuseBinary(bytes, displayName: displayName)
-        let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: true).prefix(200)
-            .map { Substring(String(decoding: $0, as: UTF8.self)) }
-        if !lines.isEmpty, TextTraceFormat.detect(lines) == nil, !lines.contains(where: TraceImporter.isCommentOrHeader) {
-            throw TraceInputError(
-                file: displayName, line: 1, column: 1,
-                message: "not a trace pgtrace knows: expected XML (format v1), ftrace, trace-cmd report or perf script output")
-        }
     }
 
     /// The index of the first byte that is neither blank nor part of a UTF-8 byte-order mark.
@@ -104,35 +104,5 @@ public final class TraceInput {
             return prefix
         }
         return try descriptor.read(into: &buffer)
-    }
-
-    /// A path the text importer can open for each of its passes: the file itself when it is a
-    /// regular file, else an anonymous copy of the stream (nothing is left on disk).
-    public func textPath(originalPath: String) throws -> String {
-        try textPath(originalPath: originalPath, temporaryDirectory: nil)
-    }
-
-    func textPath(originalPath: String, temporaryDirectory: String?) throws -> String {
-        if size != nil, originalPath != "-" { return originalPath }
-        if let spool { return spool.procPath }
-        let copy = try FileDescriptor.anonymousTemporaryFile(in: temporaryDirectory, displayName: displayName)
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        // A stream is copied to its end before the import's first pass: judge its start first,
-        // so that an endless stream of something else is refused, not copied for ever.
-        var sample: [UInt8] = []
-        var judged = false
-        while true {
-            let bytes = try read(into: &buffer)
-            if !judged, bytes.isEmpty || sample.count + bytes.count >= Self.sniffLength {
-                judged = true
-                try Self.judgeText(sample + bytes.prefix(Self.sniffLength - sample.count), displayName: displayName)
-            } else if !judged {
-                sample += bytes
-            }
-            if bytes.isEmpty { break }
-            try bytes.withUnsafeBytes { try copy.write($0) }
-        }
-        spool = copy
-        return copy.procPath
     }
 }

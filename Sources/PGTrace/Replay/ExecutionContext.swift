@@ -31,6 +31,9 @@ public struct IrqFrame: Sendable {
     public var held: [HeldLock] = []
     public var savedHardirqsEnabled: Bool
     public var savedBHDisableDepth: Int
+    /// Whether the state saved was known (see `CPUState.hardirqsKnown`).
+    public var savedHardirqsKnown = true
+    public var savedBHKnown = true
     public var entered: EventSite
 }
 
@@ -46,10 +49,28 @@ public struct CPUState: Sendable {
     public var bhDisableDepth = 0
     /// Where hardirqs were last disabled (for reports on irqs-off regions).
     public var hardirqsDisabledAt: EventSite?
+    /// preempt_disable nesting of the running task (irq frames and locks not counted).
+    public var preemptDepth = 0
+    /// In a partial trace the state before the capture is unknown: `hardirqsEnabled` means
+    /// something only once an event has stated it, and a bh depth of 0 may hide disables
+    /// from before. Always true in a trace that starts from an idle machine.
+    public var hardirqsKnown = true
+    public var bhKnown = true
 
-    public init(cpu: Int) { task = .anonymous(cpu: cpu) }
+    public init(cpu: Int, known: Bool = true) {
+        task = .anonymous(cpu: cpu)
+        hardirqsKnown = known
+        bhKnown = known
+    }
 
     public var softirqsEnabled: Bool { bhDisableDepth == 0 }
+
+    /// Hardirqs are enabled, and the trace said so: what lockdep may infer from.
+    public var hardirqsSurelyEnabled: Bool { hardirqsKnown && hardirqsEnabled }
+    /// Hardirqs are disabled, and the trace said so.
+    public var hardirqsSurelyDisabled: Bool { hardirqsKnown && !hardirqsEnabled }
+    /// Softirqs are enabled, and no disable from before the trace can be hiding.
+    public var softirqsSurelyEnabled: Bool { bhKnown && bhDisableDepth == 0 }
 
     /// The innermost context running on this cpu.
     public var context: ContextKind { frames.last?.kind ?? .task }

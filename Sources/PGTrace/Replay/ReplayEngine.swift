@@ -12,9 +12,14 @@ public final class ReplayEngine {
     @exclusivity(unchecked) public private(set) var cpus: [CPUState] = []
     /// The held-lock stack of every task seen, by index; `stackIndex` finds a task's.
     @exclusivity(unchecked) private var stacks: [[HeldLock]] = []
-    /// Each task's hardirq and bh state while it is not running: a task takes its irq state
-    /// with it, as the kernel saves it across a context switch.
-    @exclusivity(unchecked) private var switchedOut: [(hardirqsEnabled: Bool, bhDisableDepth: Int, disabledAt: EventSite?)] = []
+    /// Each task's hardirq, bh and preempt state while it is not running: a task takes its
+    /// irq state with it, as the kernel saves it across a context switch.
+    @exclusivity(unchecked) private var switchedOut: [SavedTaskState] = []
+    /// In a partial trace, the locks each context was seen to take (by class name and
+    /// instance): a release of any other is of a lock held from before the capture.
+    @exclusivity(unchecked) private var seenAcquired: [TaskKey: Set<LockRef>] = [:]
+    /// `header.partial`: the machine's state before the first event is unknown.
+    public let isPartial: Bool
     @exclusivity(unchecked) private var stackOwners: [TaskKey] = []
     @exclusivity(unchecked) private var stackIndex: [TaskKey: Int] = [:]
     /// pgds, pgd_list, page-table pages, tables, walks and kmaps.
@@ -34,6 +39,7 @@ public final class ReplayEngine {
         self.classes = classes
         self.symbols = symbols
         self.observers = observers
+        isPartial = header.partial
         for cpu in 0..<(header.cpus ?? 0) { addCPU(cpu) }
         for observer in observers { observer.replayWillBegin(self) }
         for kind in ObservedEvents.Category.allCases {
@@ -54,7 +60,7 @@ public final class ReplayEngine {
     @exclusivity(unchecked) private var eventObservers = [[ReplayObserver]](repeating: [], count: ObservedEvents.Category.allCases.count)
 
     private func addCPU(_ cpu: Int) {
-        var state = CPUState(cpu: cpu)
+        var state = CPUState(cpu: cpu, known: !isPartial)
         state.stack = stack(for: state.task)
         cpus.append(state)
     }
@@ -62,7 +68,7 @@ public final class ReplayEngine {
     private func stack(for task: TaskKey) -> Int {
         if let index = stackIndex[task] { return index }
         stacks.append([])
-        switchedOut.append((true, 0, nil))
+        switchedOut.append(SavedTaskState(known: !isPartial))
         stackOwners.append(task)
         stackIndex[task] = stacks.count - 1
         return stacks.count - 1
@@ -137,6 +143,13 @@ public final class ReplayEngine {
         eventCount += 1
         let cpu = event.cpu
         while cpus.count <= cpu { addCPU(cpus.count) }
+        if case .eventsLost = event.kind {
+            // About the capture, not about any cpu's state.
+            for observer in eventObservers[ObservedEvents.Category.context.rawValue] {
+                observer.replay(self, didApply: event, at: EventSite(event))
+            }
+            return
+        }
         let site = EventSite(event)
         if let task = event.task, cpus[cpu].frames.isEmpty, cpus[cpu].task != .named(task) {
             switchTask(cpu: cpu, to: .named(task), at: site)
@@ -154,7 +167,8 @@ public final class ReplayEngine {
             cpus[cpu].frames.append(
                 IrqFrame(
                     kind: kind, savedHardirqsEnabled: state.hardirqsEnabled,
-                    savedBHDisableDepth: state.bhDisableDepth, entered: site))
+                    savedBHDisableDepth: state.bhDisableDepth, savedHardirqsKnown: state.hardirqsKnown,
+                    savedBHKnown: state.bhKnown, entered: site))
             if kind == .hardirq {
                 disableHardirqs(cpu: cpu, at: site)
             } else {
@@ -167,6 +181,16 @@ public final class ReplayEngine {
             cpus[cpu].bhDisableDepth += 1
         case .bhEnable:
             try enableBH(cpu: cpu, at: site, what: "<bh-enable/>")
+        case .preemptDisable:
+            cpus[cpu].preemptDepth += 1
+        case .preemptEnable:
+            if cpus[cpu].preemptDepth > 0 {
+                cpus[cpu].preemptDepth -= 1
+            } else if !isPartial {
+                throw inputError(site, "<preempt-enable/> on cpu \(cpu) with preemption already enabled")
+            }
+        case .acquired, .contended, .contentionBegin, .contentionEnd, .eventsLost:
+            break  // statistics: no state of the machine changes
         case .acquire(let ref, let mode, let isTry, let irq, let bh, let nest):
             acquire(ref, mode: mode, isTry: isTry, irq: irq, bh: bh, nest: nest, cpu: cpu, site: site)
         case .release(let ref, let irq, let bh):
@@ -196,7 +220,13 @@ public final class ReplayEngine {
     /// it: that is scheduling while atomic.
     private func switchTask(cpu: Int, to task: TaskKey, at site: EventSite) {
         let old = cpus[cpu].stack
-        let state = cpus[cpu]
+        var state = cpus[cpu]
+        if isPartial {
+            // A capture's task switches are the kernel's: inside __schedule, with hardirqs
+            // off; the task returns there with its own state, which the trace states again.
+            state.hardirqsEnabled = true
+            state.hardirqsKnown = false
+        }
         if !state.hardirqsEnabled || state.bhDisableDepth > 0
             || stacks[old].contains(where: { !$0.isTry && classes[$0.classID].type.isSpinning })
         {
@@ -204,26 +234,40 @@ public final class ReplayEngine {
                 observer.replay(self, switchedOut: stackOwners[old], atomic: stacks[old], hardirqsEnabled: state.hardirqsEnabled, bhDisabled: state.bhDisableDepth > 0, at: site)
             }
         }
-        switchedOut[old] = (state.hardirqsEnabled, state.bhDisableDepth, state.hardirqsDisabledAt)
+        switchedOut[old] = SavedTaskState(
+            hardirqsEnabled: state.hardirqsEnabled, hardirqsKnown: state.hardirqsKnown,
+            bhDisableDepth: state.bhDisableDepth, bhKnown: state.bhKnown, preemptDepth: state.preemptDepth,
+            disabledAt: state.hardirqsEnabled ? nil : state.hardirqsDisabledAt)
         let new = stack(for: task)
         cpus[cpu].task = task
         cpus[cpu].stack = new
-        (cpus[cpu].hardirqsEnabled, cpus[cpu].bhDisableDepth, cpus[cpu].hardirqsDisabledAt) = switchedOut[new]
+        let saved = switchedOut[new]
+        cpus[cpu].hardirqsEnabled = saved.hardirqsEnabled
+        cpus[cpu].hardirqsKnown = saved.hardirqsKnown
+        cpus[cpu].bhDisableDepth = saved.bhDisableDepth
+        cpus[cpu].bhKnown = saved.bhKnown
+        cpus[cpu].preemptDepth = saved.preemptDepth
+        cpus[cpu].hardirqsDisabledAt = saved.disabledAt
     }
 
     private func disableHardirqs(cpu: Int, at site: EventSite) {
-        if cpus[cpu].hardirqsEnabled { cpus[cpu].hardirqsDisabledAt = site }
+        if cpus[cpu].hardirqsEnabled || !cpus[cpu].hardirqsKnown { cpus[cpu].hardirqsDisabledAt = site }
         cpus[cpu].hardirqsEnabled = false
+        cpus[cpu].hardirqsKnown = true
     }
 
     private func enableHardirqs(cpu: Int, at site: EventSite) {
-        guard !cpus[cpu].hardirqsEnabled else { return }
+        // From an unknown state, enabling states it: the locks held become HARDIRQ-ON.
+        guard !cpus[cpu].hardirqsEnabled || !cpus[cpu].hardirqsKnown else { return }
         cpus[cpu].hardirqsEnabled = true
+        cpus[cpu].hardirqsKnown = true
         cpus[cpu].hardirqsDisabledAt = nil
         for observer in irqObservers { observer.replay(self, didEnableIrqs: false, at: site) }
     }
 
     private func enableBH(cpu: Int, at site: EventSite, what: String) throws {
+        // In a capture, an enable of a disable from before the trace: bh stays unknown.
+        if cpus[cpu].bhDisableDepth == 0, !cpus[cpu].bhKnown { return }
         guard cpus[cpu].bhDisableDepth > 0 else {
             throw inputError(site, "\(what) with bh already enabled on cpu \(cpu)")
         }
@@ -234,7 +278,7 @@ public final class ReplayEngine {
             throw inputError(site, "\(what) inside a softirq on cpu \(cpu) with no local_bh_disable of its own to undo")
         }
         cpus[cpu].bhDisableDepth -= 1
-        if cpus[cpu].bhDisableDepth == 0 {
+        if cpus[cpu].bhDisableDepth == 0, cpus[cpu].bhKnown {
             for observer in irqObservers { observer.replay(self, didEnableIrqs: true, at: site) }
         }
     }
@@ -257,13 +301,15 @@ public final class ReplayEngine {
         cpus[cpu].frames.removeLast()
         let wasEnabled = cpus[cpu].hardirqsEnabled
         cpus[cpu].hardirqsEnabled = frame.savedHardirqsEnabled
+        cpus[cpu].hardirqsKnown = frame.savedHardirqsKnown
         if frame.savedHardirqsEnabled { cpus[cpu].hardirqsDisabledAt = nil }
         let bhWasDisabled = cpus[cpu].bhDisableDepth > 0
         cpus[cpu].bhDisableDepth = frame.savedBHDisableDepth
-        if !wasEnabled && frame.savedHardirqsEnabled {
+        cpus[cpu].bhKnown = frame.savedBHKnown
+        if !wasEnabled && frame.savedHardirqsEnabled && frame.savedHardirqsKnown {
             for observer in irqObservers { observer.replay(self, didEnableIrqs: false, at: site) }
         }
-        if bhWasDisabled && frame.savedBHDisableDepth == 0 {
+        if bhWasDisabled && frame.savedBHDisableDepth == 0 && frame.savedBHKnown {
             for observer in irqObservers { observer.replay(self, didEnableIrqs: true, at: site) }
         }
     }
@@ -287,6 +333,9 @@ public final class ReplayEngine {
             classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh, nest: nest,
             savedHardirqsEnabled: savedEnabled, site: site,
             chainKey: HeldLock.chainKey(after: previousKey, classID: classID, mode: effectiveMode))
+        if isPartial {
+            seenAcquired[currentTaskKey(cpu: cpu), default: []].insert(LockRef(name: ref.name, instance: ref.instance))
+        }
         for observer in acquisitionObservers { observer.replay(self, willAcquire: lock) }
         modifyHeld(cpu: cpu) { $0.append(lock) }
         for observer in acquisitionObservers { observer.replay(self, didAcquire: lock) }
@@ -302,7 +351,15 @@ public final class ReplayEngine {
                 && (ref.subclass == 0 || lock.ref.subclass == ref.subclass)
         }
         guard let index = match else {
-            for observer in releaseObservers { observer.replay(self, unbalancedRelease: ref, at: site) }
+            let fromBefore = isPartial
+                && seenAcquired[currentTaskKey(cpu: cpu)]?.contains(LockRef(name: ref.name, instance: ref.instance)) != true
+            for observer in releaseObservers {
+                if fromBefore {
+                    observer.replay(self, releasedHeldFromBefore: ref, at: site)
+                } else {
+                    observer.replay(self, unbalancedRelease: ref, at: site)
+                }
+            }
             // Still apply the irq and bh half of the call, as the kernel would.
             if irq != nil { enableHardirqs(cpu: cpu, at: site) }
             if bh, cpus[cpu].bhDisableDepth > 0 { try enableBH(cpu: cpu, at: site, what: "<release bh=\"true\"/>") }
@@ -345,5 +402,29 @@ public final class ReplayEngine {
 
     func inputError(_ site: EventSite, _ message: String) -> TraceInputError {
         TraceInputError(file: fileName, line: site.position.line, column: site.position.column, message: message)
+    }
+}
+
+/// What a task takes with it when it is switched out, and finds again when it runs.
+struct SavedTaskState {
+    var hardirqsEnabled = true
+    var hardirqsKnown = true
+    var bhDisableDepth = 0
+    var bhKnown = true
+    var preemptDepth = 0
+    var disabledAt: EventSite?
+
+    init(known: Bool) {
+        hardirqsKnown = known
+        bhKnown = known
+    }
+
+    init(hardirqsEnabled: Bool, hardirqsKnown: Bool, bhDisableDepth: Int, bhKnown: Bool, preemptDepth: Int, disabledAt: EventSite?) {
+        self.hardirqsEnabled = hardirqsEnabled
+        self.hardirqsKnown = hardirqsKnown
+        self.bhDisableDepth = bhDisableDepth
+        self.bhKnown = bhKnown
+        self.preemptDepth = preemptDepth
+        self.disabledAt = disabledAt
     }
 }

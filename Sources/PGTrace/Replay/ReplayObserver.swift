@@ -15,6 +15,9 @@ public protocol ReplayObserver: AnyObject {
     func replay(_ replay: ReplayEngine, didRelease lock: HeldLock, at site: EventSite)
     /// A release of a lock that the context does not hold.
     func replay(_ replay: ReplayEngine, unbalancedRelease lock: LockRef, at site: EventSite)
+    /// In a partial trace, a release of a lock this context was never seen to take: held
+    /// since before the capture began. Observed with `.releases`.
+    func replay(_ replay: ReplayEngine, releasedHeldFromBefore lock: LockRef, at site: EventSite)
     /// Hardirqs (or, with `softirqs: true`, softirqs) were re-enabled on `cpu` with the
     /// given locks held: lockdep's mark_held_locks moment.
     func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite)
@@ -34,6 +37,7 @@ extension ReplayObserver {
     public func replay(_ replay: ReplayEngine, didAcquire lock: HeldLock) {}
     public func replay(_ replay: ReplayEngine, didRelease lock: HeldLock, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, unbalancedRelease lock: LockRef, at site: EventSite) {}
+    public func replay(_ replay: ReplayEngine, releasedHeldFromBefore lock: LockRef, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: [HeldLock], hardirqsEnabled: Bool, bhDisabled: Bool, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {}
@@ -77,9 +81,9 @@ public struct ObservedEvents: OptionSet, Sendable {
         init(_ kind: EventKind) {
             switch kind {
             case .irqDisable, .irqEnable, .hardirqEnter, .hardirqExit, .softirqEnter, .softirqExit,
-                .bhDisable, .bhEnable, .mightSleep:
+                .bhDisable, .bhEnable, .mightSleep, .preemptDisable, .preemptEnable, .eventsLost:
                 self = .context
-            case .acquire, .release, .contended: self = .locks
+            case .acquire, .release, .contended, .acquired, .contentionBegin, .contentionEnd: self = .locks
             case .ipiSend, .ipiHandle, .tlbFlush: self = .ipi
             case .pgdAlloc, .pgdFree, .pgdPopulate, .pgdClear, .pgdListAdd, .pgdListDel, .listWalkBegin,
                 .listWalkVisit, .listWalkEnd:

@@ -62,6 +62,9 @@ public enum EventKind: Hashable, Sendable {
     case bhDisable
     case bhEnable
     case mightSleep
+    /// preempt_disable / preempt_enable (nesting counts).
+    case preemptDisable
+    case preemptEnable
 
     // Locks
     /// `nest`: spin_lock_nest_lock, the class of a held lock that serializes holding several
@@ -69,6 +72,12 @@ public enum EventKind: Hashable, Sendable {
     case acquire(LockRef, mode: LockMode, isTry: Bool, irq: IrqAcquireAction?, bh: Bool, nest: Symbol?)
     case release(LockRef, irq: IrqReleaseAction?, bh: Bool)
     case contended(LockRef)
+    /// lock_acquired: the wait for a contended lock ended (statistics only).
+    case acquired(LockRef)
+    /// perf lock's contention_begin / contention_end on kernels without lockdep: a lock known
+    /// only by its address, so it has no class and adds no order (statistics only).
+    case contentionBegin(instance: Symbol)
+    case contentionEnd(instance: Symbol)
 
     // IPIs
     case ipiSend(targets: CPUTargets, wait: Bool, reason: Symbol?)
@@ -106,6 +115,11 @@ public enum EventKind: Hashable, Sendable {
     case kmap(page: Symbol, series: Symbol, atomic: Bool, pool: Symbol)
     case kunmap(page: Symbol, series: Symbol)
     case pageFree(page: Symbol)
+
+    // The capture itself
+    /// The kernel dropped events here (a full ring buffer, a lost console message): what
+    /// the trace shows of this cpu (or of every cpu, when `cpu` is nil) is incomplete.
+    case eventsLost(cpu: Int?, count: Int?)
 }
 
 /// One event of a trace: what happened, on which cpu and task, and where the trace says so.

@@ -6,6 +6,10 @@ public struct TraceHeader: Sendable {
     public var source: String?
     /// Declared number of cpus; events on a cpu >= this are input errors.
     public var cpus: Int?
+    /// `partial="true"`: the trace begins after execution began (every capture does), so a
+    /// release of a lock never seen acquired is one held from before, and irq, bh and
+    /// preempt state are unknown until an event states them.
+    public var partial = false
     /// `<meta><config name value/>` pairs, in document order.
     public var configs: [(name: String, value: String)] = []
     /// `<meta>` notes a producer left (for instance lost events reported by an importer).

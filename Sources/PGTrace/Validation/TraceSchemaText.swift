@@ -76,6 +76,7 @@ public let traceSchemaV1Text = ##"""
           <xs:restriction base="xs:positiveInteger"><xs:maxInclusive value="8192"/></xs:restriction>
         </xs:simpleType>
       </xs:attribute>
+      <xs:attribute name="partial" type="xs:boolean"/>
     </xs:complexType>
   </xs:element>
 
@@ -123,9 +124,14 @@ public let traceSchemaV1Text = ##"""
         <xs:element ref="bh-disable"/>
         <xs:element ref="bh-enable"/>
         <xs:element ref="might-sleep"/>
+        <xs:element ref="preempt-disable"/>
+        <xs:element ref="preempt-enable"/>
         <xs:element ref="acquire"/>
         <xs:element ref="release"/>
         <xs:element ref="contended"/>
+        <xs:element ref="acquired"/>
+        <xs:element ref="contention-begin"/>
+        <xs:element ref="contention-end"/>
         <xs:element ref="ipi-send"/>
         <xs:element ref="ipi-handle"/>
         <xs:element ref="pgd-alloc"/>
@@ -152,6 +158,7 @@ public let traceSchemaV1Text = ##"""
         <xs:element ref="kmap"/>
         <xs:element ref="kunmap"/>
         <xs:element ref="page-free"/>
+        <xs:element ref="events-lost"/>
       </xs:choice>
     </xs:complexType>
   </xs:element>
@@ -213,6 +220,18 @@ public let traceSchemaV1Text = ##"""
       <xs:attributeGroup ref="event"/>
     </xs:complexType>
   </xs:element>
+  <xs:element name="preempt-disable">
+      <xs:annotation><xs:documentation>preempt_disable (nesting counts)</xs:documentation></xs:annotation>
+    <xs:complexType>
+      <xs:attributeGroup ref="event"/>
+    </xs:complexType>
+  </xs:element>
+  <xs:element name="preempt-enable">
+      <xs:annotation><xs:documentation>preempt_enable</xs:documentation></xs:annotation>
+    <xs:complexType>
+      <xs:attributeGroup ref="event"/>
+    </xs:complexType>
+  </xs:element>
   <xs:element name="acquire">
       <xs:annotation><xs:documentation>the lock was taken (nest: spin_lock_nest_lock, the class of the held lock that serializes nesting)</xs:documentation></xs:annotation>
     <xs:complexType>
@@ -245,6 +264,29 @@ public let traceSchemaV1Text = ##"""
       <xs:attribute name="lock" type="name" use="required"/>
       <xs:attribute name="instance" type="name" use="optional"/>
       <xs:attribute name="subclass" type="xs:nonNegativeInteger" use="optional"/>
+    </xs:complexType>
+  </xs:element>
+  <xs:element name="acquired">
+      <xs:annotation><xs:documentation>lock_acquired: the wait for a contended lock ended (statistics only)</xs:documentation></xs:annotation>
+    <xs:complexType>
+      <xs:attributeGroup ref="event"/>
+      <xs:attribute name="lock" type="name" use="required"/>
+      <xs:attribute name="instance" type="name" use="optional"/>
+      <xs:attribute name="subclass" type="xs:nonNegativeInteger" use="optional"/>
+    </xs:complexType>
+  </xs:element>
+  <xs:element name="contention-begin">
+      <xs:annotation><xs:documentation>perf lock's contention_begin: a lock known by its address only starts to be waited for (statistics only, no class)</xs:documentation></xs:annotation>
+    <xs:complexType>
+      <xs:attributeGroup ref="event"/>
+      <xs:attribute name="instance" type="name" use="required"/>
+    </xs:complexType>
+  </xs:element>
+  <xs:element name="contention-end">
+      <xs:annotation><xs:documentation>perf lock's contention_end: the wait for that address ended</xs:documentation></xs:annotation>
+    <xs:complexType>
+      <xs:attributeGroup ref="event"/>
+      <xs:attribute name="instance" type="name" use="required"/>
     </xs:complexType>
   </xs:element>
   <xs:element name="ipi-send">
@@ -440,6 +482,21 @@ public let traceSchemaV1Text = ##"""
     <xs:complexType>
       <xs:attributeGroup ref="event"/>
       <xs:attribute name="page" type="name" use="required"/>
+    </xs:complexType>
+  </xs:element>
+  <xs:element name="events-lost">
+      <xs:annotation><xs:documentation>the kernel dropped events here (of cpu, or of every cpu when cpu is absent); count when it counted them</xs:documentation></xs:annotation>
+    <xs:complexType>
+      <xs:attribute name="cpu" use="optional">
+        <xs:simpleType>
+          <xs:restriction base="xs:nonNegativeInteger"><xs:maxExclusive value="8192"/></xs:restriction>
+        </xs:simpleType>
+      </xs:attribute>
+      <xs:attribute name="task" type="xs:string"/>
+      <xs:attribute name="t" type="xs:nonNegativeInteger"/>
+      <xs:attribute name="at" type="xs:string"/>
+      <xs:attribute name="fn" type="xs:string"/>
+      <xs:attribute name="count" type="xs:nonNegativeInteger" use="optional"/>
     </xs:complexType>
   </xs:element>
 </xs:schema>

@@ -83,7 +83,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-mask-\(UUID().uuidString).txt").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let importer = TraceImporter(path: path, displayName: "m.txt")
+        let importer = try TraceImporter(path: path, displayName: "m.txt")
         var xml = ""
         try importer.convert { xml += $0 }
         #expect(xml.contains("targets=\"" + (1...127).map(String.init).joined(separator: ",") + "\""))
@@ -95,7 +95,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-crlf-\(UUID().uuidString).txt").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let importer = TraceImporter(path: path, displayName: "c.txt")
+        let importer = try TraceImporter(path: path, displayName: "c.txt")
         var xml = ""
         try importer.convert { xml += $0 }
         #expect(xml.contains("<release"))

@@ -38,10 +38,21 @@ import Testing
         }
     }
 
-    @Test func aTraceDatIsNamedForWhatItIs() throws {
-        let path = try file("trace.dat", [0x17, 0x08, 0x44] + Array("tracing6\0\u{1}".utf8))
-        #expect(throws: TraceInputError(file: path, line: 1, column: 1, message: "a trace-cmd trace.dat file, which this pgtrace cannot read yet; analyze the text of `trace-cmd report -i \(path)` instead")) {
-            _ = try TraceInput(path: path)
+    @Test func aTraceDatIsKnownByItsMagicNotItsName() throws {
+        let path = try file("capture.bin", [0x17, 0x08, 0x44] + Array("tracing6\0\u{1}".utf8))
+        #expect(try TraceInput(path: path).content == .traceDat)
+    }
+
+    @Test func xmlIsKnownByItsMarkupAndTextByEverythingElse() throws {
+        for (text, content) in [
+            ("<?xml version=\"1.0\"?><trace version=\"1\"/>", TraceInput.Content.xml),
+            ("<trace version=\"1\"/>", .xml), ("\n  <!-- a comment --><trace/>", .xml),
+            ("<idle>-0     [001] d.s3 20803.501685: lock_acquire: 0000000008b91ab4 &sg_policy->update_lock\n", .text),
+            ("<...>-4083  [004] ....   395.705673: sys_rt_sigprocmask -> 0x0\n", .text),
+            ("<tracer>\n", .text),
+        ] {
+            let path = try file("sniff.txt", Array(text.utf8))
+            #expect(try TraceInput(path: path).content == content, "\(text)")
         }
     }
 
@@ -65,19 +76,22 @@ import Testing
             text += "  bash-1   [000] .... \(index).000001: lock_release: 0000000012345678 &a\n"
         }
         let path = try file("long.txt", Array(text.utf8))
+        struct Stop: Error {}
         do {
-            let importer = TraceImporter(path: path, displayName: "long.txt")
-            let next = try importer.chunks()
-            #expect(try next() != nil)
-            #expect(Self.descriptors(on: path).count == 1)
+            let importer = try TraceImporter(path: path, displayName: "long.txt")
+            #expect(throws: Stop.self) {
+                try importer.read(header: { _ in }, event: { _ in
+                    #expect(Self.descriptors(on: path).count == 1)
+                    throw Stop()
+                })
+            }
         }
-        // The reader let go of the chunks half way (a cancelled analysis does): no descriptor
-        // on the file is left.
+        // The reader stopped half way (a cancelled analysis does): no descriptor on the file
+        // is left.
         #expect(Self.descriptors(on: path).isEmpty)
     }
 
-    @Test func aStreamOfTextIsCopiedToAFileWithNoName() throws {
-        let directory = try temporaryDirectory("spool")
+    @Test func aStreamOfTextIsReadOnceAsItComes() throws {
         var pipe: [Int32] = [0, 0]
         #expect(Glibc.pipe(&pipe) == 0)
         let capture = Array("# tracer: nop\n  bash-1   [000] .... 1.000000: lock_acquire: 0000000012345678 &a\n".utf8)
@@ -85,10 +99,12 @@ import Testing
         close(pipe[1])
         let input = try TraceInput(path: "/proc/self/fd/\(pipe[0])", displayName: "<pipe>")
         close(pipe[0])
-        #expect(input.content == .text)
-        let copy = try input.textPath(originalPath: "-", temporaryDirectory: directory)
-        #expect(copy.hasPrefix("/proc/self/fd/"))
-        #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == Data(capture))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+        #expect(input.content == .text && input.size == nil)
+        var waits = 0
+        var events: [EventKind] = []
+        let importer = TraceImporter(input: input, symbols: SymbolTable())
+        try importer.read(willWait: { waits += 1 }, header: { #expect($0.partial) }, event: { events.append($0.kind) })
+        // The flags column states the irq state: an irq-enable, then the acquisition.
+        #expect(events.count == 2 && waits >= 1)
     }
 }

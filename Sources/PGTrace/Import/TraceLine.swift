@@ -1,0 +1,338 @@
+/// One event line of a kernel text trace, split into its columns.
+///
+/// Every variant the kernel and its tools print is one grammar read from the timestamp
+/// outwards: `[TASK-PID] [(TGID)] [CPU] [FLAGS] TIMESTAMP: BODY` (ftrace `trace` and
+/// `trace_pipe`, `trace-cmd report`), `TASK-PID CPUFLAGS TIMESTAMP: BODY` (`trace-cmd report
+/// -l`, the latency format, `ftrace_dump_on_oops` after its printk prefix) and `COMM PID [CPU]
+/// TIMESTAMP: [PERIOD] BODY` (`perf script`). The cpu is the column just before the
+/// timestamp (or its flags), never a bracket found earlier in a command name.
+public struct TraceLine: Sendable, Equatable {
+    public var command: String
+    /// Nil where the line has no task column (a capture edited to cut it).
+    public var pid: Int?
+    public var cpu: Int
+    /// The latency flags column (`d..2.`), where the format has one.
+    public var flags: String?
+    /// Nanoseconds.
+    public var timestamp: Int64
+    /// The event name without its system (`lock_acquire`); `function` for a function-tracer
+    /// line, `stack_trace` for `<stack trace>`, `sys_enter`/`sys_exit` for syscall lines.
+    public var event: String
+    /// The system, where the line names it (`lock` in perf's `lock:lock_acquire`).
+    public var system: String?
+    public var info: String
+
+    public init(
+        command: String, pid: Int?, cpu: Int, flags: String?, timestamp: Int64, event: String, system: String?,
+        info: String
+    ) {
+        self.command = command
+        self.pid = pid
+        self.cpu = cpu
+        self.flags = flags
+        self.timestamp = timestamp
+        self.event = event
+        self.system = system
+        self.info = info
+    }
+
+    /// Splits `line`; nil if it is not an event line (a comment, a header, a lost-events line).
+    public static func parse(_ line: Substring, format: TextTraceFormat? = nil) -> TraceLine? {
+        var text = String(line)
+        return text.withUTF8 { bytes -> TraceLine? in
+            guard let columns = LineColumns(bytes) else { return nil }
+            func string(_ range: Range<Int>?) -> String? {
+                range.map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }
+            }
+            return TraceLine(
+                command: string(columns.command) ?? "", pid: columns.pid, cpu: columns.cpu,
+                flags: string(columns.flags), timestamp: columns.timestamp,
+                event: columns.synthetic?.rawValue ?? string(columns.event)!, system: string(columns.system),
+                info: string(columns.info) ?? "")
+        }
+    }
+}
+
+/// The columns of an event line as ranges of its bytes: no string is made while splitting.
+struct LineColumns {
+    /// Event lines whose body is not `EVENT: INFO`.
+    enum Synthetic: String {
+        /// The function tracer's `func <-parent`.
+        case function
+        /// `<stack trace>` and `<user stack trace>`, whose frames follow as ` => ` lines.
+        case stackTrace = "stack_trace"
+        /// The syscalls tracer's `sys_x(args)` and `sys_x -> 0x0`.
+        case syscallEnter = "sys_enter"
+        case syscallExit = "sys_exit"
+    }
+
+    var command: Range<Int>?
+    var pid: Int?
+    var cpu = 0
+    var flags: Range<Int>?
+    var timestamp: Int64 = 0
+    /// Where the line carries a system (perf `lock:lock_acquire`).
+    var system: Range<Int>?
+    var event: Range<Int>?
+    var synthetic: Synthetic?
+    var info: Range<Int>?
+    /// Whether the line is perf's `COMM PID [CPU]` (the pid after a blank, not a dash).
+    var pidAfterBlank = false
+
+    /// The printk prefix of a console log (`[ 1295.168495] `): its end, or `start`.
+    static func printkPrefixEnd(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard start < b.count, b[start] == UInt8(ascii: "["), let close = b[start...].firstIndex(of: UInt8(ascii: "]")) else {
+            return start
+        }
+        var sawDot = false
+        var sawDigit = false
+        for byte in b[(start + 1)..<close] {
+            switch byte {
+            case UInt8(ascii: " "): if sawDigit { return start }
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): sawDigit = true
+            case UInt8(ascii: "."): if sawDot || !sawDigit { return start } else { sawDot = true }
+            default: return start
+            }
+        }
+        return sawDot && sawDigit ? close + 1 : start
+    }
+
+    init?(_ b: UnsafeBufferPointer<UInt8>) {
+        var end = b.count
+        while end > 0, Self.isBlank(b[end - 1]) || b[end - 1] == 0x0D { end -= 1 }
+        let start = Self.printkPrefixEnd(b, from: 0)
+        // The first tokens, up to and including the timestamp.
+        var tokens: [Range<Int>] = []
+        tokens.reserveCapacity(8)
+        var index = start
+        var stamp: (token: Int, nanoseconds: Int64, bodyStart: Int)?
+        while index < end, tokens.count < 24 {
+            while index < end, Self.isBlank(b[index]) { index += 1 }
+            guard index < end else { break }
+            var tokenEnd = index
+            while tokenEnd < end, !Self.isBlank(b[tokenEnd]) { tokenEnd += 1 }
+            tokens.append(index..<tokenEnd)
+            if tokens.count >= 2, let (nanoseconds, colonEnd) = Self.timestamp(b, index..<tokenEnd, lineEnd: end) {
+                stamp = (tokens.count - 1, nanoseconds, colonEnd)
+                break
+            }
+            index = tokenEnd
+        }
+        guard let stamp else { return nil }
+        timestamp = stamp.nanoseconds
+        // The cpu: "[003]" just before the timestamp, or before the flags; or the latency
+        // format's "0d.h1." (cpu digits, then flags).
+        var taskEnd: Int
+        let before = tokens[stamp.token - 1]
+        if let number = Self.bracketedNumber(b, before) {
+            cpu = number
+            taskEnd = before.lowerBound
+        } else if stamp.token >= 2, Self.isFlags(b, before), let number = Self.bracketedNumber(b, tokens[stamp.token - 2]) {
+            cpu = number
+            flags = before
+            taskEnd = tokens[stamp.token - 2].lowerBound
+        } else {
+            var digitsEnd = before.lowerBound
+            while digitsEnd < before.upperBound, Self.isDigit(b[digitsEnd]) { digitsEnd += 1 }
+            guard digitsEnd > before.lowerBound, digitsEnd - before.lowerBound <= 5, digitsEnd < before.upperBound,
+                Self.isFlags(b, digitsEnd..<before.upperBound),
+                let number = Self.integer(b, before.lowerBound..<digitsEnd)
+            else { return nil }
+            cpu = number
+            flags = digitsEnd..<before.upperBound
+            taskEnd = before.lowerBound
+        }
+        guard splitTask(b, start..<taskEnd) else { return nil }
+        guard parseBody(b, stamp.bodyStart..<end) else { return nil }
+    }
+
+    /// "bash-1040", "<idle>-0", "kworker/0:1-22", "Web Content-7", "bash 1040", "perf 3409/3409",
+    /// "bash-1040 ( 1040)", "<...>-19161 (-----)", or nothing.
+    private mutating func splitTask(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        var range = Self.trimmed(b, range)
+        if range.isEmpty { return true }
+        if b[range.upperBound - 1] == UInt8(ascii: ")"), let open = b[range].lastIndex(of: UInt8(ascii: "(")) {
+            range = Self.trimmed(b, range.lowerBound..<open)  // the TGID column
+            if range.isEmpty { return false }
+        }
+        // perf: "COMM PID" or "COMM PID/TID".
+        if let blank = b[range].lastIndex(where: Self.isBlank) {
+            var pidStart = blank + 1
+            if let slash = b[pidStart..<range.upperBound].lastIndex(of: UInt8(ascii: "/")) { pidStart = slash + 1 }
+            if let number = Self.integer(b, pidStart..<range.upperBound) {
+                let command = Self.trimmed(b, range.lowerBound..<blank)
+                if !command.isEmpty {
+                    pid = number
+                    self.command = command
+                    pidAfterBlank = true
+                    return true
+                }
+            }
+        }
+        guard let dash = b[range].lastIndex(of: UInt8(ascii: "-")),
+            let number = Self.integer(b, (dash + 1)..<range.upperBound)
+        else { return false }
+        pid = number
+        command = range.lowerBound..<dash
+        return true
+    }
+
+    /// After the timestamp: `[PERIOD] [SYSTEM:]EVENT: INFO`, `func <-parent`, `<stack trace>`,
+    /// `sys_x(args)` or `sys_x -> 0x0`.
+    private mutating func parseBody(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        var index = range.lowerBound
+        let end = range.upperBound
+        while index < end, Self.isBlank(b[index]) { index += 1 }
+        guard index < end else { return false }
+        if b[index] == UInt8(ascii: "<") {
+            let rest = UnsafeBufferPointer(rebasing: b[index..<end])
+            if rest.starts(with: "<stack trace>".utf8) || rest.starts(with: "<user stack trace>".utf8) {
+                synthetic = .stackTrace
+                info = end..<end
+                return true
+            }
+        }
+        // perf's period column: digits, then the event.
+        var digits = index
+        while digits < end, Self.isDigit(b[digits]) { digits += 1 }
+        if digits > index, digits < end, Self.isBlank(b[digits]) {
+            index = digits
+            while index < end, Self.isBlank(b[index]) { index += 1 }
+        }
+        // The event name ends at the first ':' before any blank or '('.
+        var nameEnd = index
+        while nameEnd < end, b[nameEnd] != UInt8(ascii: ":"), b[nameEnd] != UInt8(ascii: "("), !Self.isBlank(b[nameEnd]) {
+            nameEnd += 1
+        }
+        guard nameEnd > index else { return false }
+        if nameEnd < end, b[nameEnd] == UInt8(ascii: ":") {
+            var event = index..<nameEnd
+            var after = nameEnd + 1
+            // perf: "lock:lock_acquire:" names the system first.
+            var next = after
+            while next < end, b[next] != UInt8(ascii: ":"), b[next] != UInt8(ascii: "("), !Self.isBlank(b[next]) { next += 1 }
+            if next > after, next < end, b[next] == UInt8(ascii: ":") {
+                system = event
+                event = after..<next
+                after = next + 1
+            }
+            while after < end, Self.isBlank(b[after]) { after += 1 }
+            self.event = event
+            info = after..<end
+            return true
+        }
+        if nameEnd < end, b[nameEnd] == UInt8(ascii: "(") {
+            synthetic = .syscallEnter
+            event = index..<nameEnd
+            info = nameEnd..<end
+            return true
+        }
+        // A blank: "sys_x -> 0x0" or "func <-parent".
+        var after = nameEnd
+        while after < end, Self.isBlank(b[after]) { after += 1 }
+        let rest = UnsafeBufferPointer(rebasing: b[after..<end])
+        if rest.starts(with: "-> ".utf8) {
+            synthetic = .syscallExit
+        } else if rest.starts(with: "<-".utf8) {
+            synthetic = .function
+            event = index..<nameEnd
+            info = index..<end
+            return true
+        } else {
+            return false
+        }
+        event = index..<nameEnd
+        info = after..<end
+        return true
+    }
+
+    /// "49.339890:" (or "49.339890" then ":"), and the latency format's "382171111us :".
+    /// Returns the nanoseconds and where the body begins (after the colon).
+    private static func timestamp(_ b: UnsafeBufferPointer<UInt8>, _ token: Range<Int>, lineEnd: Int) -> (Int64, Int)? {
+        var index = token.lowerBound
+        var seconds: Int64 = 0
+        var digits = 0
+        while index < token.upperBound, isDigit(b[index]) {
+            guard digits < 18 else { return nil }
+            seconds = seconds * 10 + Int64(b[index] - 0x30)
+            digits += 1
+            index += 1
+        }
+        guard digits > 0, index < token.upperBound else { return nil }
+        var nanoseconds: Int64
+        if b[index] == UInt8(ascii: ".") {
+            index += 1
+            var fraction: Int64 = 0
+            var places = 0
+            while index < token.upperBound, isDigit(b[index]) {
+                if places < 9 {
+                    fraction = fraction * 10 + Int64(b[index] - 0x30)
+                    places += 1
+                }
+                index += 1
+            }
+            guard places > 0 else { return nil }
+            for _ in places..<9 { fraction *= 10 }
+            // Past Int64's 292 years of nanoseconds: not a timestamp pgtrace can keep.
+            let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+            guard !overflow, whole <= Int64.max - fraction else { return nil }
+            nanoseconds = whole + fraction
+        } else if b[index] == UInt8(ascii: "u"), index + 1 < token.upperBound, b[index + 1] == UInt8(ascii: "s") {
+            // The latency format: microseconds since the trace began, then a delay mark.
+            index += 2
+            while index < token.upperBound, "+!#*@$".utf8.contains(b[index]) { index += 1 }
+            let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000)
+            guard !overflow else { return nil }
+            nanoseconds = whole
+        } else {
+            return nil
+        }
+        if index < token.upperBound {
+            guard b[index] == UInt8(ascii: ":"), index + 1 == token.upperBound else { return nil }
+            return (nanoseconds, index + 1)
+        }
+        // The colon as the next token: "382171111us : event".
+        var next = token.upperBound
+        while next < lineEnd, isBlank(b[next]) { next += 1 }
+        guard next < lineEnd, b[next] == UInt8(ascii: ":") else { return nil }
+        return (nanoseconds, next + 1)
+    }
+
+    /// "[003]".
+    private static func bracketedNumber(_ b: UnsafeBufferPointer<UInt8>, _ token: Range<Int>) -> Int? {
+        guard token.count >= 3, b[token.lowerBound] == UInt8(ascii: "["), b[token.upperBound - 1] == UInt8(ascii: "]") else {
+            return nil
+        }
+        return integer(b, (token.lowerBound + 1)..<(token.upperBound - 1))
+    }
+
+    /// The latency flags: irqs-off, need-resched, hardirq/softirq, preempt depth, and on newer
+    /// kernels migrate-disable (`d..2.`, `dNh1`, `.ns1`, `D.Hz.`).
+    private static func isFlags(_ b: UnsafeBufferPointer<UInt8>, _ token: Range<Int>) -> Bool {
+        guard (3...6).contains(token.count) else { return false }
+        return b[token].allSatisfy { byte in
+            isDigit(byte) || "dDbX.nNpPLlhHsSzZabcdef".utf8.contains(byte)
+        }
+    }
+
+    static func integer(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        guard !range.isEmpty, range.count <= 9 else { return nil }
+        var value = 0
+        for byte in b[range] {
+            guard isDigit(byte) else { return nil }
+            value = value * 10 + Int(byte - 0x30)
+        }
+        return value
+    }
+
+    static func trimmed(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Range<Int> {
+        var lower = range.lowerBound
+        var upper = range.upperBound
+        while lower < upper, isBlank(b[lower]) { lower += 1 }
+        while upper > lower, isBlank(b[upper - 1]) { upper -= 1 }
+        return lower..<upper
+    }
+
+    @inline(__always) static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+    @inline(__always) static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+}

@@ -1,0 +1,207 @@
+/// Writes typed events as trace format v1, the inverse of `TraceDecoder`: what `pgtrace
+/// import` does with the events a kernel capture was read into, so that the XML it writes
+/// analyses exactly as the capture does.
+public struct TraceXMLWriter {
+    private let symbols: SymbolTable
+
+    public init(symbols: SymbolTable) { self.symbols = symbols }
+
+    /// The XML declaration, `<trace>` with its attributes, `<meta>` and `<classes>`, and
+    /// `<events>`.
+    public func prolog(_ header: TraceHeader) -> String {
+        var text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><trace version=\"1\""
+        if let source = header.source { text += " source=\"\(XMLText.escaped(source))\"" }
+        if let cpus = header.cpus { text += " cpus=\"\(cpus)\"" }
+        if header.partial { text += " partial=\"true\"" }
+        text += ">"
+        if !header.configs.isEmpty || !header.notes.isEmpty {
+            text += "<meta>"
+            for config in header.configs {
+                text += "<config name=\"\(XMLText.escaped(config.name))\" value=\"\(XMLText.escaped(config.value))\"/>"
+            }
+            for note in header.notes { text += "<note text=\"\(XMLText.escaped(note))\"/>" }
+            text += "</meta>"
+        }
+        if !header.classes.isEmpty {
+            text += "<classes>"
+            for declaration in header.classes {
+                text += "<class name=\"\(name(declaration.name))\" type=\"\(declaration.type.rawValue)\""
+                if let slots = declaration.slots { text += " slots=\"\(slots)\"" }
+                text += "/>"
+            }
+            text += "</classes>"
+        }
+        return text + "<events>"
+    }
+
+    /// Closes what `prolog` opened.
+    public static let epilog = "</events></trace>\n"
+
+    /// One event as an element.
+    public func element(_ event: Event) -> String {
+        var attributes: [(AttributeName, String)] = []
+        func add(_ name: AttributeName, _ value: String) { attributes.append((name, value)) }
+        func add(_ name: AttributeName, _ symbol: Symbol?) { if let symbol { add(name, self.name(symbol)) } }
+        func flag(_ name: AttributeName, _ value: Bool) { if value { add(name, "true") } }
+        func lock(_ ref: LockRef) {
+            add(.lock, ref.name)
+            add(.instance, ref.instance)
+            if ref.subclass != 0 { add(.subclass, String(ref.subclass)) }
+        }
+        func targets(_ targets: CPUTargets) {
+            switch targets {
+            case .all: add(.targets, "all")
+            case .others: add(.targets, "others")
+            case .local: add(.targets, "local")
+            case .list(let cpus): add(.targets, cpus.map(String.init).joined(separator: ","))
+            }
+        }
+        func level(_ level: PageTableLevel?) { if let level { add(.level, level.rawValue) } }
+
+        let element: ElementName
+        switch event.kind {
+        case .irqDisable: element = .irqDisable
+        case .irqEnable: element = .irqEnable
+        case .hardirqEnter(let irq):
+            element = .hardirqEnter
+            if let irq { add(.irq, String(irq)) }
+        case .hardirqExit: element = .hardirqExit
+        case .softirqEnter(let vector):
+            element = .softirqEnter
+            add(.vec, vector)
+        case .softirqExit: element = .softirqExit
+        case .bhDisable: element = .bhDisable
+        case .bhEnable: element = .bhEnable
+        case .mightSleep: element = .mightSleep
+        case .preemptDisable: element = .preemptDisable
+        case .preemptEnable: element = .preemptEnable
+        case .acquire(let ref, let mode, let isTry, let irq, let bh, let nest):
+            element = .acquire
+            lock(ref)
+            if mode != .write { add(.mode, mode.rawValue) }
+            flag(.try, isTry)
+            if let irq { add(.irq, irq.rawValue) }
+            flag(.bh, bh)
+            add(.nest, nest)
+        case .release(let ref, let irq, let bh):
+            element = .release
+            lock(ref)
+            if let irq { add(.irq, irq.rawValue) }
+            flag(.bh, bh)
+        case .contended(let ref):
+            element = .contended
+            lock(ref)
+        case .acquired(let ref):
+            element = .acquired
+            lock(ref)
+        case .contentionBegin(let instance):
+            element = .contentionBegin
+            add(.instance, instance)
+        case .contentionEnd(let instance):
+            element = .contentionEnd
+            add(.instance, instance)
+        case .ipiSend(let to, let wait, let reason):
+            element = .ipiSend
+            targets(to)
+            flag(.wait, wait)
+            add(.reason, reason)
+        case .ipiHandle(let from):
+            element = .ipiHandle
+            add(.from, String(from))
+        case .pgdAlloc(let pgd):
+            element = .pgdAlloc
+            add(.pgd, pgd)
+        case .pgdFree(let pgd):
+            element = .pgdFree
+            add(.pgd, pgd)
+        case .pgdPopulate(let pgd, let index):
+            element = .pgdPopulate
+            add(.pgd, pgd)
+            add(.index, String(index))
+        case .pgdClear(let pgd, let index):
+            element = .pgdClear
+            add(.pgd, pgd)
+            add(.index, String(index))
+        case .pgdListAdd(let pgd, let lock):
+            element = .pgdListAdd
+            add(.pgd, pgd)
+            add(.lock, lock)
+        case .pgdListDel(let pgd, let lock):
+            element = .pgdListDel
+            add(.pgd, pgd)
+            add(.lock, lock)
+        case .listWalkBegin(let walker):
+            element = .listWalkBegin
+            add(.walker, walker)
+        case .listWalkVisit(let pgd):
+            element = .listWalkVisit
+            add(.pgd, pgd)
+        case .listWalkEnd: element = .listWalkEnd
+        case .setReadOnly(let page, let pageLevel, let ptl):
+            element = .setReadOnly
+            add(.page, page)
+            level(pageLevel)
+            add(.ptl, ptl)
+        case .setReadWrite(let page, let pageLevel, let ptl):
+            element = .setReadWrite
+            add(.page, page)
+            level(pageLevel)
+            add(.ptl, ptl)
+        case .pin(let page, let pageLevel):
+            element = .pin
+            add(.page, page)
+            level(pageLevel)
+        case .unpin(let page, let pageLevel):
+            element = .unpin
+            add(.page, page)
+            level(pageLevel)
+        case .ptWrite(let page):
+            element = .ptWrite
+            add(.page, page)
+        case .tlbFlush(let to, let mode, let wait):
+            element = .tlbFlush
+            targets(to)
+            if mode != .ipi { add(.mode, mode.rawValue) }
+            flag(.wait, wait)
+        case .locklessWalkBegin: element = .locklessWalkBegin
+        case .locklessWalkEnd: element = .locklessWalkEnd
+        case .walkAccess(let table):
+            element = .walkAccess
+            add(.table, table)
+        case .tableUnlink(let table):
+            element = .tableUnlink
+            add(.table, table)
+        case .rcuGracePeriod: element = .rcuGracePeriod
+        case .tableFree(let table):
+            element = .tableFree
+            add(.table, table)
+        case .kmap(let page, let series, let atomic, _):
+            element = .kmap
+            add(.page, page)
+            add(.series, series)
+            flag(.atomic, atomic)
+        case .kunmap(let page, let series):
+            element = .kunmap
+            add(.page, page)
+            add(.series, series)
+        case .pageFree(let page):
+            element = .pageFree
+            add(.page, page)
+        case .eventsLost(let cpu, let count):
+            var text = "<\(ElementName.eventsLost.rawValue)"
+            if let cpu { text += " cpu=\"\(cpu)\"" }
+            if let time = event.time { text += " t=\"\(time)\"" }
+            if let count { text += " count=\"\(count)\"" }
+            return text + "/>"
+        }
+        var text = "<\(element.rawValue) cpu=\"\(event.cpu)\""
+        if let task = event.task { text += " task=\"\(name(task))\"" }
+        if let time = event.time { text += " t=\"\(time)\"" }
+        for (attribute, value) in attributes { text += " \(attribute.name)=\"\(value)\"" }
+        if let at = event.at { text += " at=\"\(name(at))\"" }
+        if let function = event.function { text += " fn=\"\(name(function))\"" }
+        return text + "/>"
+    }
+
+    private func name(_ symbol: Symbol) -> String { XMLText.escaped(symbols[symbol]) }
+}
