@@ -16,9 +16,16 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
+        // trace-cmd's libtracecmd reads trace.dat files; libtraceevent parses the event
+        // formats each file carries (libtracecmd.pc requires libtracefs too).
+        .systemLibrary(
+            name: "CLibTraceCmd",
+            pkgConfig: "libtracecmd",
+            providers: [.apt(["libtracecmd-dev", "libtraceevent-dev", "libtracefs-dev"])]
+        ),
         .target(
             name: "PGTrace",
-            dependencies: ["CLibXML2"]
+            dependencies: ["CLibXML2", "CLibTraceCmd"]
         ),
         .executableTarget(
             name: "pgtrace",

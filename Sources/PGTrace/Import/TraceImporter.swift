@@ -89,7 +89,8 @@ public final class TraceImporter {
         header: (TraceHeader) throws -> Void,
         event: (Event) throws -> Void
     ) throws {
-        var translator = EventTranslator(symbols: symbols, fileIndex: fileIndex, rawNames: options.rawNames)
+        var translator = EventTranslator(symbols: symbols, fileIndex: fileIndex)
+        var records = TextRecords(symbols: symbols, rawNames: options.rawNames)
         var traceHeader = TraceHeader()
         traceHeader.partial = true
         traceHeader.fileIndex = fileIndex
@@ -148,22 +149,29 @@ public final class TraceImporter {
                     if !formatKnown {
                         setFormat(columns.system != nil || columns.pidAfterBlank ? .perf : columns.flags == nil ? .traceCmd : .ftrace)
                     }
-                    // Function-tracer, stack-trace and syscall lines still carry the flags.
-                    let name = columns.synthetic?.rawValue
-                        ?? String(decoding: UnsafeBufferPointer(rebasing: line[columns.event!]), as: UTF8.self)
-                    let known = columns.synthetic == nil ? EventTranslator.Known.byName[name] : nil
-                    do {
-                        if try !translator.translate(line, columns, line: number, known: known, emit: emit) {
-                            summary.skipped[name, default: 0] += 1
-                        }
-                    } catch let failure as DecodeFailure {
-                        throw fail(number, failure.message)
-                    }
                     if columns.cpu >= TraceDecoder.maximumCPUs {
                         throw fail(number, "cpu \(columns.cpu) is more than the \(TraceDecoder.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)")
                     }
                     if let declared = declaredCPUs, columns.cpu >= declared {
                         throw fail(number, "cpu \(columns.cpu) is past the \(declared) cpus the capture's header declares")
+                    }
+                    // Function-tracer, stack-trace and syscall lines still carry the flags.
+                    let eventName = columns.synthetic?.rawValue
+                        ?? String(decoding: UnsafeBufferPointer(rebasing: line[columns.event!]), as: UTF8.self)
+                    let name = columns.synthetic == nil ? KernelRecord.Name.byName[eventName] : nil
+                    let info = UnsafeBufferPointer(rebasing: line[columns.info ?? line.count..<line.count])
+                    var flags: (UInt8, UInt8)?
+                    if let range = columns.flags, range.count >= 3 { flags = (line[range.lowerBound], line[range.lowerBound + 2]) }
+                    let place = EventTranslator.Place(
+                        cpu: columns.cpu, pid: columns.pid, timestamp: columns.timestamp, flags: flags, line: number)
+                    do {
+                        let record = try name.flatMap { try records.record($0, info) }
+                        let used = try translator.translate(record, name: name, at: place, emit: emit) {
+                            columns.command.map { String(decoding: UnsafeBufferPointer(rebasing: line[$0]), as: UTF8.self) } ?? ""
+                        }
+                        if !used { summary.skipped[eventName, default: 0] += 1 }
+                    } catch let failure as DecodeFailure {
+                        throw fail(number, failure.message)
                     }
                     return
                 }
@@ -174,8 +182,8 @@ public final class TraceImporter {
                     switch hint {
                     case .cpus(let count)?:
                         sawTrace = true
-                        try declare(count, line: number, in: &translator)
-                        declaredCPUs = translator.declaredCPUs
+                        declaredCPUs = try declare(count, line: number, events: translator.eventCount) ?? declaredCPUs
+                        records.declaredCPUs = declaredCPUs
                     case .format(let format)?:
                         sawTrace = true
                         setFormat(format)
@@ -185,8 +193,8 @@ public final class TraceImporter {
                     sawTrace = true
                     setFormat(.traceCmd)
                     if let cpus {
-                        try declare(cpus, line: number, in: &translator)
-                        declaredCPUs = translator.declaredCPUs
+                        declaredCPUs = try declare(cpus, line: number, events: translator.eventCount) ?? declaredCPUs
+                        records.declaredCPUs = declaredCPUs
                     }
                 case .lost(let cpu, let count):
                     sawTrace = true
@@ -215,14 +223,14 @@ public final class TraceImporter {
         try sendHeader()
     }
 
-    /// A header's cpu count: before the first event, and no more than pgtrace models.
-    private func declare(_ count: Int, line: Int, in translator: inout EventTranslator) throws {
+    /// A header's cpu count, if it comes before the first event; no more than pgtrace models.
+    private func declare(_ count: Int, line: Int, events: Int) throws -> Int? {
         guard count >= 1, count <= TraceDecoder.maximumCPUs else {
             throw TraceInputError(
                 file: displayName, line: line, column: 1,
                 message: "the header declares \(count) cpus; pgtrace models 1 to \(TraceDecoder.maximumCPUs) (x86's largest NR_CPUS)")
         }
-        if translator.eventCount == 0 { translator.declaredCPUs = count }
+        return events == 0 ? count : nil
     }
 
     /// Writes the capture as trace format v1, streaming: each event on the line of the capture

@@ -1,0 +1,100 @@
+/// A kernel tracepoint pgtrace reads, its fields typed: what a text line's info and a
+/// trace.dat record's fields both say, so that both recordings become the same events.
+enum KernelRecord {
+    /// lock:lock_acquire (flags: 1 try, 2 read).
+    case lockAcquire(LockRef, isTry: Bool, isRead: Bool)
+    case lockRelease(LockRef)
+    case lockContended(LockRef)
+    case lockAcquired(LockRef)
+    /// lock:contention_begin / contention_end (perf lock, no lockdep): an address only.
+    case contentionBegin(instance: Symbol)
+    case contentionEnd(instance: Symbol)
+    /// preemptirq: the caller as `func+off/size` where the recording resolved it.
+    case irqDisable(caller: String?)
+    case irqEnable(caller: String?)
+    case preemptDisable(caller: String?)
+    case preemptEnable(caller: String?)
+    case irqHandlerEntry(irq: Int?)
+    case irqHandlerExit
+    case softirqEntry(vector: String)
+    case softirqExit
+    case softirqRaise
+    case ipiEntry
+    case ipiExit
+    case csdFunction
+    /// ipi_send_cpu, ipi_send_cpumask, csd_queue_cpu (with their callback) and ipi_raise
+    /// (with its reason only; `raise`).
+    case ipiSend(targets: [Int], callback: String?, callsite: String?, raise: Bool)
+    /// tlb:tlb_flush; only a remote IPI send (reason 4) reaches other cpus.
+    case tlbFlush(remoteIPI: Bool)
+    case xenFlushOthers
+    case xenFlushOne
+    case xenFlushAll
+    case xenPgdPin(pgd: String)
+    case xenPgdUnpin(pgd: String)
+    /// xen_mmu_alloc_ptpage / xen_mmu_release_ptpage of a pinned mm.
+    case xenPtpage(alloc: Bool, pfn: String, level: Int?, pinned: Bool)
+    case schedSwitch
+
+    /// The tracepoints pgtrace reads, by the name both recordings give them.
+    enum Name: String, CaseIterable {
+        case lockAcquire = "lock_acquire", lockRelease = "lock_release"
+        case lockContended = "lock_contended", lockAcquired = "lock_acquired"
+        case contentionBegin = "contention_begin", contentionEnd = "contention_end"
+        case irqDisable = "irq_disable", irqEnable = "irq_enable"
+        case preemptDisable = "preempt_disable", preemptEnable = "preempt_enable"
+        case irqHandlerEntry = "irq_handler_entry", irqHandlerExit = "irq_handler_exit"
+        case softirqEntry = "softirq_entry", softirqExit = "softirq_exit", softirqRaise = "softirq_raise"
+        case ipiEntry = "ipi_entry", ipiExit = "ipi_exit"
+        case csdFunctionEntry = "csd_function_entry", csdFunctionExit = "csd_function_exit"
+        case ipiSendCPU = "ipi_send_cpu", ipiSendCPUMask = "ipi_send_cpumask", csdQueueCPU = "csd_queue_cpu"
+        case ipiRaise = "ipi_raise"
+        case tlbFlush = "tlb_flush"
+        case xenFlushOthers = "xen_mmu_flush_tlb_others", xenFlushMulti = "xen_mmu_flush_tlb_multi"
+        case xenFlushOneUser = "xen_mmu_flush_tlb_one_user", xenFlushOneKernel = "xen_mmu_flush_tlb_one_kernel"
+        case xenFlushAll = "xen_mmu_flush_tlb_all"
+        case xenPgdPin = "xen_mmu_pgd_pin", xenPgdUnpin = "xen_mmu_pgd_unpin"
+        case xenAllocPtpage = "xen_mmu_alloc_ptpage", xenReleasePtpage = "xen_mmu_release_ptpage"
+        case schedSwitch = "sched_switch"
+
+        static let byName: [String: Name] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
+
+        /// Whether the record says where the cpu's irq context is (then the flags column's
+        /// context is not followed into it: the record itself enters or leaves).
+        var changesContext: Bool {
+            switch self {
+            case .irqHandlerEntry, .irqHandlerExit, .softirqEntry, .softirqExit, .ipiEntry, .ipiExit: return true
+            default: return false
+            }
+        }
+
+        /// Whether the record itself sets the irq state.
+        var setsIrqState: Bool { self == .irqDisable || self == .irqEnable }
+    }
+
+    /// The kernel's softirq names by vector (softirq_to_name), as `[action=TIMER]` prints them.
+    static let softirqNames = ["HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "IRQ_POLL", "TASKLET", "SCHED", "HRTIMER", "RCU"]
+
+    /// Old kernels wrap a spinlock's class as `&(&X)->rlock` (and split pte locks as
+    /// `&(ptlock_ptr(page))->rlock`): the name is X.
+    static func lockName(_ name: UnsafeBufferPointer<UInt8>, raw: Bool, symbols: SymbolTable) -> Symbol {
+        var lower = name.startIndex
+        var upper = name.endIndex
+        if !raw {
+            while upper - lower > 10, name[lower] == UInt8(ascii: "&"), name[lower + 1] == UInt8(ascii: "("),
+                name[(upper - 8)..<upper].elementsEqual(")->rlock".utf8)
+            {
+                lower += 2
+                upper -= 8
+            }
+        }
+        return symbols.intern(bytes: UnsafeBufferPointer(rebasing: name[lower..<upper]))
+    }
+
+    /// Callbacks of cross-calls whose sender waits for every target (smp_call_function with
+    /// wait, the native TLB shootdown, the RCU table-free sync).
+    static let synchronousCallbacks: Set<String> = [
+        "flush_tlb_func", "flush_tlb_func_remote", "do_flush_tlb_all", "tlb_remove_table_smp_sync",
+        "do_kernel_range_flush", "do_sync_core",
+    ]
+}

@@ -1,0 +1,183 @@
+/// Reads the info of a text line (each tracepoint's TP_printk output) into a typed record.
+struct TextRecords {
+    let symbols: SymbolTable
+    let rawNames: Bool
+    /// The cpus a cpumask may name: what the capture declares, at most what pgtrace models.
+    var declaredCPUs: Int?
+
+    /// The record of `name` with `info`; nil if the info is not what the tracepoint prints
+    /// (counted as skipped). Throws for a cpu list naming cpus past the limit.
+    func record(_ name: KernelRecord.Name, _ info: UnsafeBufferPointer<UInt8>) throws -> KernelRecord? {
+        switch name {
+        case .lockAcquire:
+            // "ADDR [try ][read ]NAME" (lockdep's TP_printk).
+            guard let (address, rest) = Self.firstWord(info) else { return nil }
+            var lock = rest
+            var isTry = false
+            var isRead = false
+            if lock.starts(with: "try ".utf8) {
+                isTry = true
+                lock = UnsafeBufferPointer(rebasing: lock[(lock.startIndex + 4)...])
+            }
+            if lock.starts(with: "read ".utf8) {
+                isRead = true
+                lock = UnsafeBufferPointer(rebasing: lock[(lock.startIndex + 5)...])
+            }
+            guard !lock.isEmpty else { return nil }
+            return .lockAcquire(lockRef(lock, address), isTry: isTry, isRead: isRead)
+        case .lockRelease, .lockContended, .lockAcquired:
+            guard let (address, lock) = Self.firstWord(info), !lock.isEmpty else { return nil }
+            let ref = lockRef(lock, address)
+            switch name {
+            case .lockRelease: return .lockRelease(ref)
+            case .lockContended: return .lockContended(ref)
+            default: return .lockAcquired(ref)
+            }
+        case .contentionBegin, .contentionEnd:
+            // "ADDR (flags=SPIN|READ)", "ADDR (ret=0)".
+            let address = Self.firstWord(info)?.0 ?? info
+            guard !address.isEmpty else { return nil }
+            let instance = symbols.intern(bytes: address)
+            return name == .contentionBegin ? .contentionBegin(instance: instance) : .contentionEnd(instance: instance)
+        case .irqDisable: return .irqDisable(caller: Self.field(info, "caller"))
+        case .irqEnable: return .irqEnable(caller: Self.field(info, "caller"))
+        case .preemptDisable: return .preemptDisable(caller: Self.field(info, "caller"))
+        case .preemptEnable: return .preemptEnable(caller: Self.field(info, "caller"))
+        case .irqHandlerEntry: return .irqHandlerEntry(irq: Self.field(info, "irq").flatMap { Int($0) })
+        case .irqHandlerExit: return .irqHandlerExit
+        case .softirqEntry:
+            let vector = Self.bracketedAction(info)
+                ?? Self.field(info, "vec").flatMap { Int($0) }.flatMap { KernelRecord.softirqNames.indices.contains($0) ? KernelRecord.softirqNames[$0] : nil }
+                ?? "softirq"
+            return .softirqEntry(vector: vector)
+        case .softirqExit: return .softirqExit
+        case .softirqRaise: return .softirqRaise
+        case .ipiEntry: return .ipiEntry
+        case .ipiExit: return .ipiExit
+        case .csdFunctionEntry, .csdFunctionExit: return .csdFunction
+        case .ipiRaise:
+            guard let mask = Self.field(info, "target_mask") else { return nil }
+            return .ipiSend(targets: try cpuList(mask), callback: Self.parenthesized(info), callsite: nil, raise: true)
+        case .ipiSendCPU, .ipiSendCPUMask, .csdQueueCPU:
+            let targets: [Int]
+            if let single = Self.field(info, "cpu") {
+                targets = try cpuList(single)
+            } else if let mask = Self.field(info, "cpumask") {
+                targets = try cpuList(mask)
+            } else {
+                return nil
+            }
+            return .ipiSend(
+                targets: targets, callback: Self.field(info, "callback") ?? Self.field(info, "func"),
+                callsite: Self.field(info, "callsite"), raise: false)
+        case .tlbFlush:
+            // "pages:1 reason:remote ipi send (4)": only reason 4 sends IPIs to others.
+            let text = String(decoding: info, as: UTF8.self)
+            return .tlbFlush(remoteIPI: text.lowercased().contains("remote ipi send") || text.hasSuffix("(4)"))
+        case .xenFlushOthers, .xenFlushMulti: return .xenFlushOthers
+        case .xenFlushOneUser, .xenFlushOneKernel: return .xenFlushOne
+        case .xenFlushAll: return .xenFlushAll
+        case .xenPgdPin, .xenPgdUnpin:
+            guard let pgd = Self.field(info, "pgd") else { return nil }
+            return name == .xenPgdPin ? .xenPgdPin(pgd: pgd) : .xenPgdUnpin(pgd: pgd)
+        case .xenAllocPtpage, .xenReleasePtpage:
+            let text = String(decoding: info, as: UTF8.self)
+            guard let pfn = Self.field(info, "pfn") else { return nil }
+            return .xenPtpage(
+                alloc: name == .xenAllocPtpage, pfn: pfn, level: Self.field(info, "level").flatMap { Int($0) },
+                pinned: text.hasSuffix(" pinned") && !text.hasSuffix("unpinned"))
+        case .schedSwitch: return .schedSwitch
+        }
+    }
+
+    private func lockRef(_ name: UnsafeBufferPointer<UInt8>, _ address: UnsafeBufferPointer<UInt8>) -> LockRef {
+        LockRef(name: KernelRecord.lockName(name, raw: rawNames, symbols: symbols), instance: symbols.intern(bytes: address))
+    }
+
+    /// The first word of `info` and the rest after its blanks.
+    static func firstWord(_ info: UnsafeBufferPointer<UInt8>) -> (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>)? {
+        guard let blank = info.firstIndex(where: LineColumns.isBlank), blank > info.startIndex else { return nil }
+        var rest = blank + 1
+        while rest < info.endIndex, LineColumns.isBlank(info[rest]) { rest += 1 }
+        return (UnsafeBufferPointer(rebasing: info[info.startIndex..<blank]), UnsafeBufferPointer(rebasing: info[rest...]))
+    }
+
+    /// The value of `key=value` in an info string, or of Xen's `key value`.
+    static func field(_ info: UnsafeBufferPointer<UInt8>, _ key: String) -> String? {
+        let words = info.split(whereSeparator: LineColumns.isBlank)
+        let keyBytes = Array(key.utf8)
+        for (index, word) in words.enumerated() {
+            if word.count > keyBytes.count, word[word.startIndex + keyBytes.count] == UInt8(ascii: "="),
+                word.starts(with: keyBytes)
+            {
+                var value = word.dropFirst(keyBytes.count + 1)
+                if value.last == UInt8(ascii: ",") { value = value.dropLast() }
+                return String(decoding: value, as: UTF8.self)
+            }
+            // Xen's "pfn 1a2b  level 1": key and value as separate words.
+            if word.elementsEqual(keyBytes), index + 1 < words.count {
+                return String(decoding: words[index + 1], as: UTF8.self)
+            }
+        }
+        return nil
+    }
+
+    /// softirq's "vec=1 [action=TIMER]": the action.
+    private static func bracketedAction(_ info: UnsafeBufferPointer<UInt8>) -> String? {
+        let text = String(decoding: info, as: UTF8.self)
+        guard let range = text.range(of: "[action=") else { return nil }
+        return String(text[range.upperBound...].prefix { $0 != "]" })
+    }
+
+    /// ipi_raise's "(Function call interrupts)": the reason.
+    private static func parenthesized(_ info: UnsafeBufferPointer<UInt8>) -> String? {
+        let text = String(decoding: info, as: UTF8.self)
+        guard let open = text.lastIndex(of: "("), text.hasSuffix(")") else { return nil }
+        return String(text[text.index(after: open)..<text.index(before: text.endIndex)])
+    }
+
+    /// A cpumask as the kernel prints it ("0-3,6" or 32-bit hex words "00000000,0000000f"),
+    /// checked against the cpus pgtrace models and the capture declares; linear in its length.
+    func cpuList(_ mask: String) throws -> [Int] {
+        let groups = mask.split(separator: ",")
+        let isHex = groups.allSatisfy { $0.count == 8 && $0.allSatisfy(\.isHexDigit) }
+            || mask.contains { "abcdefABCDEF".contains($0) }
+        var cpus: [Int] = []
+        if !isHex {
+            for part in groups {
+                let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
+                guard (1...2).contains(bounds.count), let low = Int(bounds[0]), let high = Int(bounds[bounds.count - 1]), low <= high else {
+                    throw DecodeFailure("cpu list '\(mask.prefix(80))' is not a list of cpus like 0-3,6")
+                }
+                _ = try CPULimit.check(high, declared: declaredCPUs)
+                cpus.append(contentsOf: low...high)
+            }
+        } else {
+            // Hex words, most significant first, 32 bits each.
+            for (position, word) in groups.reversed().enumerated() {
+                guard word.count <= 8, let value = UInt32(word, radix: 16) else {
+                    throw DecodeFailure("cpu mask '\(mask.prefix(80))' is not 32-bit hex words")
+                }
+                for bit in 0..<32 where value & (1 << UInt32(bit)) != 0 {
+                    cpus.append(try CPULimit.check(position * 32 + bit, declared: declaredCPUs))
+                }
+            }
+            cpus.sort()
+        }
+        return cpus
+    }
+}
+
+/// The cpus a capture may name: those its header declares, and never more than pgtrace models.
+enum CPULimit {
+    static func check(_ cpu: Int, declared: Int?) throws -> Int {
+        let limit = min(declared ?? TraceDecoder.maximumCPUs, TraceDecoder.maximumCPUs)
+        guard cpu < limit else {
+            throw DecodeFailure(
+                declared != nil && cpu < TraceDecoder.maximumCPUs
+                    ? "target cpu \(cpu) is past the \(limit) cpus the capture's header declares"
+                    : "target cpu \(cpu) is more than the \(TraceDecoder.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)")
+        }
+        return cpu
+    }
+}
