@@ -52,14 +52,6 @@ struct ImportCommand: ParsableCommand {
         let options = TraceImporter.Options(format: from?.format, rawNames: rawNames, lenient: lenient)
         for file in files {
             let input = try TraceInput(path: file)
-            switch input.content {
-            case .xml:
-                throw TraceInputError(file: input.displayName, line: 1, column: 1, message: "is XML already; import reads kernel captures (ftrace, trace-cmd report, perf script, trace.dat)")
-            case .traceDat:
-                throw TraceInputError(file: input.displayName, line: 1, column: 1, message: "a trace-cmd trace.dat file, which this pgtrace cannot read yet")
-            case .text:
-                break
-            }
             let importer = TraceImporter(input: input, symbols: SymbolTable(), options: options)
             let out = try Output(output, inputs: files)
             try importer.convert { try out.write($0) }

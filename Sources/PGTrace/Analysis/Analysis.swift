@@ -95,16 +95,12 @@ public final class Analysis {
                 case .file(let path, _):
                     let input = try TraceInput(path: path, displayName: name)
                     switch input.content {
-                    case .text:
+                    case .text, .traceDat:
                         let importer = TraceImporter(
                             input: input, fileIndex: first + offset, symbols: symbols, options: importOptions)
                         defer { self.recordImport(name, importer.summary) }
                         // A live stream: the replay sees each event before the next wait.
                         try importer.read(willWait: sink.flush, header: sink.header, event: sink.event)
-                    case .traceDat:
-                        throw TraceInputError(
-                            file: name, line: 1, column: 1,
-                            message: "a trace-cmd trace.dat file, which this pgtrace cannot read yet; analyze the text of `trace-cmd report -i \(name)` instead")
                     case .xml:
                         try reader.read(
                             input: input, schema: schema,

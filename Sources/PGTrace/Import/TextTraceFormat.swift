@@ -1,4 +1,4 @@
-/// The kernel's text trace formats pgtrace reads. One grammar reads them all (`TraceLine`);
+/// The kernel capture formats pgtrace reads. One grammar reads them all (`TraceLine`);
 /// the format names the source in an imported trace and in messages.
 public enum TextTraceFormat: String, Sendable, CaseIterable {
     /// ftrace's `trace` or `trace_pipe`: `TASK-PID [CPU] FLAGS TIMESTAMP: EVENT: INFO`, and its
@@ -9,6 +9,9 @@ public enum TextTraceFormat: String, Sendable, CaseIterable {
     case traceCmd = "trace-cmd"
     /// `perf script`: `COMM TID [CPU] TIMESTAMP: [PERIOD] SYSTEM:EVENT: INFO`.
     case perf
+    /// Not text: trace-cmd's binary `trace.dat`, read through libtracecmd (named here so
+    /// that an import's summary names what it read).
+    case traceDat = "trace.dat"
 
     /// Guesses the format from the first lines of a capture; nil if no line is of any.
     public static func detect(_ lines: [Substring]) -> TextTraceFormat? {

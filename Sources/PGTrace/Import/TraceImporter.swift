@@ -1,10 +1,10 @@
-/// Reads a kernel text trace (ftrace, trace-cmd report, perf script, an ftrace_dump console
-/// log) in one pass, straight into typed events: each line is split where it lies in the read
-/// buffer and translated, so memory holds one chunk, whatever the length of the capture, and
-/// a FIFO or standard input is read once, as it comes.
+/// Reads a kernel capture straight into typed events: a text capture (ftrace, trace-cmd
+/// report, perf script, an ftrace_dump console log) line by line (`TextCaptureReader`), or a
+/// trace-cmd `trace.dat` record by record through libtracecmd (`TraceDatReader`). Both give
+/// the same events for the same recording: their records meet in one `EventTranslator`.
 ///
-/// Events keep the capture's line numbers (column 1), so a finding points at the kernel's own
-/// line; `convert` writes the same events as trace format v1 with each on its capture line.
+/// Events keep the capture's line numbers (a trace.dat's record numbers), so a finding
+/// points at the kernel's own line; `convert` writes the same events as trace format v1.
 /// A capture is a partial trace (trace-format.md): it starts with locks held and irq state
 /// unknown. What the capture does not say is not invented: irq state and context come from
 /// the ftrace flags column where there is one, and from explicit events otherwise.
@@ -77,10 +77,6 @@ public final class TraceImporter {
         self.init(input: try TraceInput(path: path, displayName: displayName), symbols: SymbolTable(), options: options)
     }
 
-    /// How far into a capture the first event or header must show before the input is
-    /// refused as something else (an endless stream of text is not read for ever).
-    static let firstEventWithin = 64 * 1024
-
     /// Reads the capture to its end: `header` once, before the first event (or at the end of
     /// a capture with none), then each event in order. `willWait` runs before each read of a
     /// stream, which may block.
@@ -89,148 +85,20 @@ public final class TraceImporter {
         header: (TraceHeader) throws -> Void,
         event: (Event) throws -> Void
     ) throws {
-        var translator = EventTranslator(symbols: symbols, fileIndex: fileIndex)
-        var records = TextRecords(symbols: symbols, rawNames: options.rawNames)
-        var traceHeader = TraceHeader()
-        traceHeader.partial = true
-        traceHeader.fileIndex = fileIndex
-        var headerSent = false
-        var formatKnown = options.format != nil
-        if let format = options.format { summary.format = format }
-        // Kept apart from the translator, which is busy while it emits the first event.
-        var declaredCPUs: Int?
-        var bytesBeforeFirst = 0
-        var sawTrace = false
-        let input = self.input
-        var lines = LineReader { buffer in
-            if input.size == nil { try willWait?() }
-            return try input.read(into: &buffer)
-        }
-        func sendHeader() throws {
-            guard !headerSent else { return }
-            headerSent = true
-            traceHeader.source = "pgtrace import (\(summary.format.rawValue)) of \(displayName)"
-            traceHeader.cpus = declaredCPUs
-            try header(traceHeader)
-        }
-        func emit(_ next: Event) throws {
-            try sendHeader()
-            summary.events += 1
-            try event(next)
-        }
-        func setFormat(_ format: TextTraceFormat) {
-            guard !formatKnown else { return }
-            summary.format = format
-            formatKnown = true
-        }
-        func fail(_ line: Int, _ message: String) -> TraceInputError {
-            TraceInputError(file: displayName, line: line, column: 1, message: message)
-        }
-        do {
-            try lines.forEachLine { line, number in
-                summary.lines = number
-                if !sawTrace {
-                    bytesBeforeFirst += line.count + 1
-                    if bytesBeforeFirst > Self.firstEventWithin {
-                        throw fail(1, "not a trace pgtrace knows: no event line in its first \(Self.firstEventWithin / 1024) KiB; expected XML (format v1), a trace.dat, ftrace, trace-cmd report or perf script output")
-                    }
-                }
-                if line.contains(0) {
-                    guard options.lenient else {
-                        throw TraceInputError(
-                            file: displayName, line: number, column: line.firstIndex(of: 0)! + 1,
-                            message: "binary data (a NUL byte) in a text trace")
-                    }
-                    summary.unparseable += 1
-                    return
-                }
-                if let columns = LineColumns(line) {
-                    sawTrace = true
-                    if !formatKnown {
-                        setFormat(columns.system != nil || columns.pidAfterBlank ? .perf : columns.flags == nil ? .traceCmd : .ftrace)
-                    }
-                    if columns.cpu >= TraceDecoder.maximumCPUs {
-                        throw fail(number, "cpu \(columns.cpu) is more than the \(TraceDecoder.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)")
-                    }
-                    if let declared = declaredCPUs, columns.cpu >= declared {
-                        throw fail(number, "cpu \(columns.cpu) is past the \(declared) cpus the capture's header declares")
-                    }
-                    // Function-tracer, stack-trace and syscall lines still carry the flags.
-                    let eventName = columns.synthetic?.rawValue
-                        ?? String(decoding: UnsafeBufferPointer(rebasing: line[columns.event!]), as: UTF8.self)
-                    let name = columns.synthetic == nil ? KernelRecord.Name.byName[eventName] : nil
-                    let info = UnsafeBufferPointer(rebasing: line[columns.info ?? line.count..<line.count])
-                    var flags: (UInt8, UInt8)?
-                    if let range = columns.flags, range.count >= 3 { flags = (line[range.lowerBound], line[range.lowerBound + 2]) }
-                    let place = EventTranslator.Place(
-                        cpu: columns.cpu, pid: columns.pid, timestamp: columns.timestamp, flags: flags, line: number)
-                    do {
-                        let record = try name.flatMap { try records.record($0, info) }
-                        let used = try translator.translate(record, name: name, at: place, emit: emit) {
-                            columns.command.map { String(decoding: UnsafeBufferPointer(rebasing: line[$0]), as: UTF8.self) } ?? ""
-                        }
-                        if !used { summary.skipped[eventName, default: 0] += 1 }
-                    } catch let failure as DecodeFailure {
-                        throw fail(number, failure.message)
-                    }
-                    return
-                }
-                switch NonEventLine(line) {
-                case .blank, .stackFrame, .callchain, .consoleHeader, .emptyCPU:
-                    break
-                case .comment(let hint):
-                    switch hint {
-                    case .cpus(let count)?:
-                        sawTrace = true
-                        declaredCPUs = try declare(count, line: number, events: translator.eventCount) ?? declaredCPUs
-                        records.declaredCPUs = declaredCPUs
-                    case .format(let format)?:
-                        sawTrace = true
-                        setFormat(format)
-                    case nil: break
-                    }
-                case .traceCmdHeader(let cpus):
-                    sawTrace = true
-                    setFormat(.traceCmd)
-                    if let cpus {
-                        declaredCPUs = try declare(cpus, line: number, events: translator.eventCount) ?? declaredCPUs
-                        records.declaredCPUs = declaredCPUs
-                    }
-                case .lost(let cpu, let count):
-                    sawTrace = true
-                    if let cpu, cpu >= TraceDecoder.maximumCPUs {
-                        let printed = String(decoding: line, as: UTF8.self).drop { $0 != ":" }.dropFirst().prefix(while: \.isNumber)
-                        throw fail(number, "cpu \(printed) is more than the \(TraceDecoder.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)")
-                    }
-                    summary.lostEvents.append((cpu, count, number))
-                    try translator.lost(cpu: cpu, count: count, line: number, emit: emit)
-                case .unparseable:
-                    guard options.lenient else {
-                        let text = String(decoding: line.prefix(120), as: UTF8.self)
-                        guard sawTrace else {
-                            throw fail(number, "not a trace pgtrace knows: '\(text)' is not XML (format v1), a trace.dat, nor ftrace, trace-cmd report or perf script output")
-                        }
-                        throw fail(number, "cannot parse this \(summary.format.rawValue) line: '\(text)' (--lenient skips such lines)")
-                    }
-                    summary.unparseable += 1
-                }
-            }
-        } catch let tooLong as LineTooLong {
-            throw fail(tooLong.line, tooLong.message)
-        } catch let failure as DecodeFailure {
-            throw fail(summary.lines + 1, failure.message)
-        }
-        try sendHeader()
-    }
-
-    /// A header's cpu count, if it comes before the first event; no more than pgtrace models.
-    private func declare(_ count: Int, line: Int, events: Int) throws -> Int? {
-        guard count >= 1, count <= TraceDecoder.maximumCPUs else {
+        switch input.content {
+        case .text:
+            var reader = TextCaptureReader(input: input, symbols: symbols, fileIndex: fileIndex, options: options)
+            defer { summary = reader.summary }
+            try reader.read(willWait: willWait, header: header, event: event)
+        case .traceDat:
+            var reader = TraceDatReader(input: input, symbols: symbols, fileIndex: fileIndex, options: options)
+            defer { summary = reader.summary }
+            try reader.read(header: header, event: event)
+        case .xml:
             throw TraceInputError(
-                file: displayName, line: line, column: 1,
-                message: "the header declares \(count) cpus; pgtrace models 1 to \(TraceDecoder.maximumCPUs) (x86's largest NR_CPUS)")
+                file: displayName, line: 1, column: 1,
+                message: "is XML already; import reads kernel captures (ftrace, trace-cmd report, perf script, trace.dat)")
         }
-        return events == 0 ? count : nil
     }
 
     /// Writes the capture as trace format v1, streaming: each event on the line of the capture
@@ -262,117 +130,5 @@ public final class TraceImporter {
         }
         out += TraceXMLWriter.epilog
         try flush(true)
-    }
-}
-
-/// A line of a capture that is not an event.
-enum NonEventLine {
-    enum CommentHint {
-        case cpus(Int)
-        case format(TextTraceFormat)
-    }
-
-    case blank
-    /// `#…`: ftrace's and perf's headers; `#P:4` and `# nrcpus avail : 8` declare cpus.
-    case comment(CommentHint?)
-    /// `version = 6`, `cpus=4`.
-    case traceCmdHeader(cpus: Int?)
-    /// `CPU 3 is empty`.
-    case emptyCPU
-    /// `CPU:3 [LOST 120 EVENTS]` (cpu, count), a console's `Lost 4890096 message(s)!` (no cpu).
-    case lost(cpu: Int?, count: Int?)
-    /// ` => func+0x1/0x2` after `<stack trace>`.
-    case stackFrame
-    /// perf's `\t ffffffff81001408 func+0x8 ([kernel.kallsyms])` after a sample.
-    case callchain
-    /// ftrace_dump_on_oops's `Dumping ftrace buffer:` and its rule of dashes.
-    case consoleHeader
-    case unparseable
-
-    init(_ b: UnsafeBufferPointer<UInt8>) {
-        let start = LineColumns.printkPrefixEnd(b, from: 0)
-        let range = LineColumns.trimmed(b, start..<b.count)
-        var text = String(decoding: UnsafeBufferPointer(rebasing: b[range]), as: UTF8.self)
-        while text.hasSuffix("\r") { text.removeLast() }
-        if text.isEmpty {
-            self = .blank
-            return
-        }
-        if text.hasPrefix("#") {
-            if text.hasPrefix("# tracer:") {
-                self = .comment(.format(.ftrace))
-            } else if let marker = text.range(of: "#P:"), let count = Int(text[marker.upperBound...].prefix(while: \.isNumber)) {
-                self = .comment(.cpus(count))
-            } else if text.hasPrefix("# nrcpus avail"), let colon = text.lastIndex(of: ":"),
-                let count = Int(text[text.index(after: colon)...].trimmingCharacters(in: " "))
-            {
-                self = .comment(.cpus(count))
-            } else if text.hasPrefix("# ========") || text.hasPrefix("# captured on") {
-                self = .comment(.format(.perf))
-            } else {
-                self = .comment(nil)
-            }
-            return
-        }
-        if text.hasPrefix("cpus=") {
-            guard let count = Int(text.dropFirst(5)) else {
-                self = .unparseable
-                return
-            }
-            self = .traceCmdHeader(cpus: count)
-            return
-        }
-        if text.hasPrefix("version = ") {
-            self = .traceCmdHeader(cpus: nil)
-            return
-        }
-        if text.hasPrefix("CPU:"), let lost = text.range(of: "[LOST ") {
-            let cpuText = text.dropFirst(4).prefix(while: \.isNumber)
-            guard !cpuText.isEmpty else {
-                self = .unparseable
-                return
-            }
-            // A number past Int is past every cpu count too.
-            self = .lost(cpu: Int(cpuText) ?? Int.max, count: Int(text[lost.upperBound...].prefix(while: \.isNumber).prefix(18)))
-            return
-        }
-        if text.hasPrefix("CPU "), text.hasSuffix(" is empty") {
-            self = .emptyCPU
-            return
-        }
-        if text.hasPrefix("Lost "), text.hasSuffix(" message(s)!") {
-            self = .lost(cpu: nil, count: Int(text.dropFirst(5).prefix(while: \.isNumber).prefix(18)))
-            return
-        }
-        if text.hasPrefix("=> ") || text == "=>" {
-            self = .stackFrame
-            return
-        }
-        // An elision mark of a pasted capture: lines were cut here.
-        if text == "..." || text == "[...]" || text == "<snip>" {
-            self = .lost(cpu: nil, count: nil)
-            return
-        }
-        if text == "Dumping ftrace buffer:" || text.allSatisfy({ $0 == "-" }) {
-            self = .consoleHeader
-            return
-        }
-        // perf's callchain: indented, an address, a symbol, "(dso)".
-        if start < b.count, LineColumns.isBlank(b[start]), text.hasSuffix(")"),
-            let blank = text.firstIndex(of: " "), text[..<blank].allSatisfy(\.isHexDigit)
-        {
-            self = .callchain
-            return
-        }
-        self = .unparseable
-    }
-}
-
-extension StringProtocol {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        var text = Substring(self)
-        while let first = text.first, set.contains(first) { text.removeFirst() }
-        while let last = text.last, set.contains(last) { text.removeLast() }
-        return String(text)
     }
 }

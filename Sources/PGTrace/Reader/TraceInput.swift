@@ -105,4 +105,22 @@ public final class TraceInput {
         }
         return try descriptor.read(into: &buffer)
     }
+
+    /// A descriptor that can be read again from its start, for a reader that seeks (a
+    /// trace.dat's sections): the file itself, or for a stream an unnamed copy of all of it.
+    func seekableDescriptor() throws(TraceInputError) -> FileDescriptor {
+        if size != nil { return descriptor }
+        let copy = try FileDescriptor.anonymousTemporaryFile(displayName: displayName)
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let bytes = try read(into: &buffer)
+            if bytes.isEmpty { break }
+            var failure: TraceInputError?
+            bytes.withUnsafeBytes { raw in
+                do throws(TraceInputError) { try copy.write(raw) } catch { failure = error }
+            }
+            if let failure { throw failure }
+        }
+        return copy
+    }
 }

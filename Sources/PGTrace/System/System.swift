@@ -73,6 +73,26 @@ public final class FileDescriptor {
         if owned { _ = close(raw) }
     }
 
+    /// A second descriptor for the same open file, at its start, for a C library that takes
+    /// a descriptor and closes it itself (libtracecmd). Seekable files only.
+    func duplicateAtStart() throws(TraceInputError) -> Int32 {
+        let copy = fcntl(raw, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else { throw TraceInputError(file: displayName, message: "cannot duplicate the descriptor: \(Posix.reason(errno))") }
+        // A duplicate shares the offset: rewinding it rewinds this one too.
+        guard lseek(copy, 0, SEEK_SET) == 0 else {
+            let reason = Posix.reason(errno)
+            _ = close(copy)
+            throw TraceInputError(file: displayName, message: "cannot read from the start: \(reason)")
+        }
+        return copy
+    }
+
+    /// Closes `raw` unless it is closed already: for a library that closes a descriptor it
+    /// was given on some failures and not on others.
+    static func closeIfOpen(_ raw: Int32) {
+        if fcntl(raw, F_GETFD) != -1 { _ = close(raw) }
+    }
+
     /// What the descriptor reads from.
     public func kind() throws(TraceInputError) -> Kind {
         var status = stat()

@@ -1,0 +1,164 @@
+import CLibTraceCmd
+
+/// A trace-cmd `trace.dat`, opened through libtracecmd: the one type that holds its handle.
+/// It hands out every cpu's records in timestamp order and reads their fields by name from
+/// the event formats the file carries, never through printed text.
+final class TraceDatFile {
+    /// A record during `forEachRecord`'s callback (its memory is libtracecmd's until then).
+    struct Record {
+        fileprivate let pointer: UnsafeMutablePointer<tep_record>
+        var cpu: Int { Int(pointer.pointee.cpu) }
+        /// Nanoseconds.
+        var timestamp: UInt64 { UInt64(pointer.pointee.ts) }
+        /// Events the ring buffer dropped just before this record: 0 none, -1 some (uncounted).
+        var missedEvents: Int64 { Int64(pointer.pointee.missed_events) }
+        fileprivate var bytes: UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: pointer.pointee.data, count: max(0, Int(pointer.pointee.size)))
+        }
+    }
+
+    /// An event format of the file (`lock:lock_acquire`).
+    struct Format {
+        fileprivate let pointer: UnsafeMutablePointer<tep_event>
+        let id: Int32
+        let name: String
+        let system: String
+    }
+
+    /// A field of an event format, found by name.
+    struct Field {
+        fileprivate let pointer: UnsafeMutablePointer<tep_format_field>
+    }
+
+    let displayName: String
+    private let handle: OpaquePointer
+    private let tep: OpaquePointer
+    private var formats: [Int32: Format] = [:]
+
+    /// Opens the trace.dat on `descriptor` (a seekable file, read from its start).
+    init(descriptor: FileDescriptor) throws(TraceInputError) {
+        let displayName = descriptor.displayName
+        self.displayName = displayName
+        // libtracecmd and libtraceevent print their own complaints; pgtrace says what failed.
+        tracecmd_set_loglevel(TEP_LOG_NONE)
+        tep_set_loglevel(TEP_LOG_NONE)
+        let flags = Int32(TRACECMD_FL_LOAD_NO_PLUGINS.rawValue | TRACECMD_FL_LOAD_NO_SYSTEM_PLUGINS.rawValue)
+        // libtracecmd owns the descriptor it is given and closes it with the handle.
+        let raw = try descriptor.duplicateAtStart()
+        guard let handle = tracecmd_open_fd(raw, flags) else {
+            FileDescriptor.closeIfOpen(raw)
+            throw TraceInputError(
+                file: displayName, line: 1, column: 1,
+                message: "libtracecmd cannot read this trace.dat (truncated, corrupt, or of a version it does not know)")
+        }
+        guard let tep = tracecmd_get_tep(handle) else {
+            tracecmd_close(handle)
+            throw TraceInputError(file: displayName, line: 1, column: 1, message: "this trace.dat carries no event formats")
+        }
+        self.handle = handle
+        self.tep = tep
+    }
+
+    deinit { tracecmd_close(handle) }
+
+    /// The cpus the recording covered.
+    var cpuCount: Int { Int(tep_get_cpus(tep)) }
+
+    private final class Iteration {
+        let body: (Record) throws -> Void
+        var failure: Error?
+        init(body: @escaping (Record) throws -> Void) { self.body = body }
+    }
+
+    /// Calls `body` with every record of every cpu, in timestamp order; stops at its first error.
+    func forEachRecord(_ body: (Record) throws -> Void) throws {
+        try withoutActuallyEscaping(body) { body in
+            let iteration = Iteration(body: body)
+            let context = Unmanaged.passUnretained(iteration).toOpaque()
+            let result = tracecmd_iterate_events(handle, nil, 0, { _, record, _, context in
+                let iteration = Unmanaged<Iteration>.fromOpaque(context!).takeUnretainedValue()
+                guard let record else { return 0 }
+                do {
+                    try iteration.body(Record(pointer: record))
+                    return 0
+                } catch {
+                    iteration.failure = error
+                    return -1
+                }
+            }, context)
+            if let failure = iteration.failure { throw failure }
+            if result < 0 {
+                throw TraceInputError(file: displayName, line: 1, column: 1, message: "libtracecmd could not read the records of this trace.dat")
+            }
+        }
+    }
+
+    /// The format of `record`'s event, nil for a record of no known format.
+    func format(of record: Record) -> Format? {
+        let id = tep_data_type(tep, record.pointer)
+        if let format = formats[id] { return format }
+        guard let event = tep_find_event_by_record(tep, record.pointer) else { return nil }
+        let format = Format(
+            pointer: event, id: id, name: event.pointee.name.map { String(cString: $0) } ?? "",
+            system: event.pointee.system.map { String(cString: $0) } ?? "")
+        formats[id] = format
+        return format
+    }
+
+    func field(_ name: String, of format: Format) -> Field? {
+        tep_find_field(format.pointer, name).map(Field.init)
+    }
+
+    func pid(_ record: Record) -> Int { Int(tep_data_pid(tep, record.pointer)) }
+
+    /// `common_flags`: TRACE_FLAG_IRQS_OFF, _HARDIRQ, _SOFTIRQ, _NMI, _BH_OFF, ….
+    func flags(_ record: Record) -> Int { Int(tep_data_flags(tep, record.pointer)) }
+
+    /// The command the file's saved cmdlines give `pid` (`<...>` when it has none).
+    func command(pid: Int) -> String {
+        tep_data_comm_from_pid(tep, Int32(pid)).map { String(cString: $0) } ?? "<...>"
+    }
+
+    /// A number field's value; nil if the record is too short to hold it.
+    func number(_ field: Field, in record: Record) -> UInt64? {
+        let offset = Int(field.pointer.pointee.offset)
+        let size = Int(field.pointer.pointee.size)
+        guard offset >= 0, size > 0, size <= 8, offset + size <= record.bytes.count else { return nil }
+        return UInt64(tep_read_number(tep, record.bytes.baseAddress! + offset, Int32(size)))
+    }
+
+    /// A field's bytes (a `__string`, `__bitmask` or fixed array, the dynamic ones found
+    /// through their offset word), valid during the callback; nil if out of the record.
+    func bytes(_ field: Field, in record: Record) -> UnsafeRawBufferPointer? {
+        guard let data = record.bytes.baseAddress else { return nil }
+        var length: Int32 = 0
+        guard let start = pgtrace_tep_dynamic(field.pointer, data, Int32(record.bytes.count), &length) else { return nil }
+        return UnsafeRawBufferPointer(start: start, count: Int(length))
+    }
+
+    /// A string field (up to its NUL).
+    func string(_ field: Field, in record: Record) -> UnsafeRawBufferPointer? {
+        guard let bytes = bytes(field, in: record) else { return nil }
+        let end = bytes.firstIndex(of: 0) ?? bytes.count
+        return UnsafeRawBufferPointer(rebasing: bytes[..<end])
+    }
+
+    /// The kernel function at `address`, from the kallsyms the file carries.
+    func function(at address: UInt64) -> String? {
+        tep_find_function(tep, address).map { String(cString: $0) }
+    }
+
+    /// The cpus set in a `__bitmask` field (an array of the kernel's longs).
+    func cpus(inMask bytes: UnsafeRawBufferPointer) -> [Int] {
+        let longSize = max(1, Int(tep_get_long_size(tep)))
+        let bigEndian = tep_is_file_bigendian(tep)
+        var cpus: [Int] = []
+        for (index, byte) in bytes.enumerated() where byte != 0 {
+            // Within each long, byte 0 holds the lowest bits on a little-endian kernel.
+            let word = index / longSize
+            let within = bigEndian ? longSize - 1 - index % longSize : index % longSize
+            for bit in 0..<8 where byte & (1 << bit) != 0 { cpus.append((word * longSize + within) * 8 + bit) }
+        }
+        return cpus.sorted()
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import PGTrace
+import Testing
+
+/// The real third-party captures in ../shared/captures (its README names each source): what
+/// pgtrace's users actually feed it. None shows a locking bug, so each must analyse strictly
+/// (no --lenient) with no finding; and each kind of event read from it is counted, so that a
+/// line silently dropped or a state invented shows as a changed count.
+@Suite struct RealCaptureTests {
+    /// ../shared/captures beside the repository (or above it: a clone may sit deeper).
+    static let directory: String? = {
+        if let path = ProcessInfo.processInfo.environment["PGTRACE_CAPTURES"] { return path }
+        var base = URL(fileURLWithPath: Repository.root)
+        for _ in 0..<4 {
+            base.deleteLastPathComponent()
+            let candidate = base.appendingPathComponent("shared/captures").path
+            if FileManager.default.fileExists(atPath: candidate + "/README.md") { return candidate }
+        }
+        return FileManager.default.fileExists(atPath: "/work/shared/captures/README.md") ? "/work/shared/captures" : nil
+    }()
+
+    static func capture(_ name: String) throws -> String {
+        let directory = try #require(Self.directory, "../shared/captures not found; set PGTRACE_CAPTURES")
+        return directory + "/" + name
+    }
+
+    /// Every event read from the capture, counted by element name.
+    static func counts(_ path: String) throws -> [String: Int] {
+        let symbols = SymbolTable()
+        let writer = TraceXMLWriter(symbols: symbols)
+        let importer = TraceImporter(input: try TraceInput(path: path), symbols: symbols)
+        var counts: [String: Int] = [:]
+        try importer.read(header: { #expect($0.partial) }) { event in
+            let element = writer.element(event)
+            counts[String(element.dropFirst().prefix { $0 != " " && $0 != "/" }), default: 0] += 1
+        }
+        return counts
+    }
+
+    static let expected: [(String, [String: Int])] = [
+        ("catapult-android_systrace.ftrace.txt", [:]),  // no flags column: nothing stated
+        ("catapult-decompressed_atrace_data.ftrace.txt", ["irq-enable": 52]),
+        ("flamegraph-perf-java-faults.perf.txt", [:]),
+        ("flamegraph-perf-numa-stacks-01.perf.txt", [:]),
+        ("lisa-sched_load.trace-cmd-l.txt", [
+            "hardirq-enter": 28, "hardirq-exit": 28, "irq-disable": 246, "irq-enable": 6, "softirq-enter": 70, "softirq-exit": 70,
+        ]),
+        ("lisa-sched_load.trace-cmd.txt", [:]),
+        ("lisa-trace_txt.trace-cmd.txt", [:]),
+        ("lkml-kjain-20231003-perf-lock.perf.txt", ["contention-begin": 2]),
+        ("lkml-leoyan-20210512-lockstat.ftrace.txt", [
+            "irq-disable": 1, "softirq-enter": 1, "acquire": 1, "acquired": 1, "contended": 1, "release": 1,
+        ]),
+        ("lkml-mshah-2026-ipi.ftrace.txt", ["ipi-send": 1, "hardirq-enter": 1]),
+        ("lkml-rostedt-20170419-ftrace_dump.txt", ["irq-disable": 1, "hardirq-enter": 1, "acquire": 1, "events-lost": 1]),
+        ("lkml-rostedt-20251106-fixed.ftrace.txt", ["acquire": 4, "release": 6, "irq-disable": 3, "irq-enable": 2]),
+        ("lkml-rostedt-20251106-nonrt.ftrace.txt", ["acquire": 4, "release": 4, "irq-disable": 1, "irq-enable": 2]),
+        ("lkml-tglx-20210806-tlb_flush.ftrace.txt", ["irq-disable": 1, "irq-enable": 1]),
+        ("tracecompass-android-sched-irq.ftrace.txt", [
+            "hardirq-enter": 13, "hardirq-exit": 13, "irq-disable": 42, "irq-enable": 7, "softirq-enter": 9, "softirq-exit": 9,
+        ]),
+        ("tracecompass-atrace-test.ftrace.txt", [
+            "hardirq-enter": 230, "hardirq-exit": 230, "irq-disable": 1165, "irq-enable": 180, "softirq-enter": 211, "softirq-exit": 211,
+        ]),
+        ("tracecompass-syscalls.ftrace.txt", [
+            "hardirq-enter": 6, "hardirq-exit": 6, "irq-disable": 58, "irq-enable": 37, "softirq-enter": 4, "softirq-exit": 4,
+        ]),
+        ("trappy-doc-trace.trace-cmd.txt", [:]),
+        ("wikibook-fork-function-stack.ftrace.txt", [
+            "hardirq-enter": 4193, "hardirq-exit": 4193, "irq-disable": 6762, "irq-enable": 10, "softirq-enter": 879, "softirq-exit": 879,
+        ]),
+        ("wikibook-softirq.ftrace.txt", [
+            "hardirq-enter": 1, "hardirq-exit": 1, "irq-disable": 1, "irq-enable": 1, "softirq-enter": 3, "softirq-exit": 3,
+        ]),
+        ("wikibook-workqueue-irq.ftrace.txt", [
+            "hardirq-enter": 2, "hardirq-exit": 2, "irq-disable": 5, "irq-enable": 4, "softirq-enter": 1, "softirq-exit": 1, "events-lost": 1,
+        ]),
+        ("lisa-sched_load.trace.dat", [
+            "hardirq-enter": 28, "hardirq-exit": 28, "irq-disable": 246, "irq-enable": 6, "softirq-enter": 70, "softirq-exit": 70,
+        ]),
+        ("trappy-trace.trace.dat", ["irq-disable": 16, "irq-enable": 6, "softirq-enter": 32, "softirq-exit": 32]),
+    ]
+
+    @Test func everyCaptureIsListed() throws {
+        let directory = try #require(Self.directory)
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0 != "README.md" }.sorted()
+        #expect(names == Self.expected.map(\.0).sorted())
+    }
+
+    @Test(arguments: expected)
+    func eachCaptureReadsStrictlyIntoTheseEvents(_ name: String, _ counts: [String: Int]) throws {
+        #expect(try Self.counts(try Self.capture(name)) == counts)
+    }
+
+    @Test(arguments: expected.map(\.0))
+    func eachCaptureAnalysesWithNoFinding(_ name: String) throws {
+        let analysis = Analysis()
+        try analysis.analyze([.file(path: try Self.capture(name), displayName: name)])
+        #expect(analysis.findings.map(\.rule) == [])
+    }
+
+    @Test func theReleaseOfALockHeldFromBeforeTheCaptureIsANote() throws {
+        let analysis = Analysis()
+        try analysis.analyze([.file(path: try Self.capture("lkml-rostedt-20251106-fixed.ftrace.txt"), displayName: "fixed.txt")])
+        #expect(analysis.findings.isEmpty)
+        #expect(analysis.notes.map(\.message).contains(
+            "tasklist_lock is released at fixed.txt:1 without being seen taken: held since before the capture began"))
+    }
+
+    /// The same recording, read from its trace.dat and from `trace-cmd report -l`'s text
+    /// (whose comm column is cut to 8 characters): the same events, in the same order.
+    @Test func aTraceDatReadsAsItsReportText() throws {
+        func events(_ path: String) throws -> [String] {
+            let symbols = SymbolTable()
+            let writer = TraceXMLWriter(symbols: symbols)
+            var events: [String] = []
+            try TraceImporter(input: try TraceInput(path: path), symbols: symbols).read(header: { _ in }) { event in
+                var element = writer.element(event)
+                // The task's pid stands; its command may be cut.
+                if let task = event.task {
+                    let name = symbols[task]
+                    let pid = name.lastIndex(of: "-").map { name[name.index(after: $0)...] } ?? "0"  // swapper/N
+                    element = element.replacingOccurrences(of: "task=\"\(XMLEscaped(name))\"", with: "pid=\"\(pid)\"")
+                }
+                // The report prints microseconds, rounded.
+                if let time = event.time { element = element.replacingOccurrences(of: "t=\"\(time)\"", with: "t=\"\((time + 500) / 1000)\"") }
+                events.append(element)
+            }
+            return events
+        }
+        let dat = try events(try Self.capture("lisa-sched_load.trace.dat"))
+        #expect(dat.count == 448)
+        let text = try events(try Self.capture("lisa-sched_load.trace-cmd-l.txt"))
+        #expect(dat.count == text.count)
+        for (index, (fromDat, fromText)) in zip(dat, text).enumerated() where fromDat != fromText {
+            Issue.record("event \(index): \(fromDat) in the trace.dat, \(fromText) in the report")
+            break
+        }
+    }
+
+    private func XMLEscaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
+
+/// The built binary (the release one when `.ci/run` says so) on every capture, as a user runs it.
+@Suite struct CaptureCommandTests {
+    @Test func everyCaptureAnalysesWithExitZeroAndNoFinding() throws {
+        let directory = try #require(RealCaptureTests.directory)
+        for (name, _) in RealCaptureTests.expected {
+            let run = try CommandRunner.run(["analyze", directory + "/" + name])
+            #expect(run.status == 0, "\(name): \(run.stderr)")
+            #expect(run.stdout.contains("no findings"), "\(name): \(run.stdout)")
+        }
+    }
+
+    @Test func importWritesATraceDatAsATraceThatValidates() throws {
+        let directory = try CommandRunner.temporaryDirectory("dat-import")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let imported = try CommandRunner.run(["import", "-o", directory + "/t.xml", try RealCaptureTests.capture("trappy-trace.trace.dat")])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stderr.contains("skipped 525 events pgtrace does not use (bprint ×501"))
+        let validated = try CommandRunner.run(["validate", directory + "/t.xml"])
+        #expect(validated.stdout.hasSuffix("valid (86 events)\n"), "\(validated.stdout)\(validated.stderr)")
+        // A trace.dat on standard input is copied, unnamed, and read the same.
+        let piped = try CommandRunner.run(
+            ["analyze", "-"], stdin: try Data(contentsOf: URL(fileURLWithPath: try RealCaptureTests.capture("trappy-trace.trace.dat"))))
+        #expect(piped.status == 0 && piped.stdout.contains("1 trace, 86 events: no findings"), "\(piped.stdout)\(piped.stderr)")
+    }
+}
