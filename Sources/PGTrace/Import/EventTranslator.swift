@@ -7,19 +7,21 @@
 struct EventTranslator {
     enum Frame: Equatable { case softirq, hardirq }
 
-    struct CPU {
+    /// A class, so that a record mutates its cpu's state in place.
+    final class CPU {
         /// Nil until the capture states it (on this cpu, for the task running).
-        var irqsOff: Bool?
-        var bhOff = false
-        var frames: [Frame] = []
+        @exclusivity(unchecked) var irqsOff: Bool?
+        @exclusivity(unchecked) var bhOff = false
+        @exclusivity(unchecked) var frames: [Frame] = []
         /// The irq state each frame found at its entry, restored at its exit (as the replay does).
-        var saved: [Bool?] = []
+        @exclusivity(unchecked) var saved: [Bool?] = []
         /// Locks taken and not yet released in each frame (index 0: the task), so that an
         /// irq is never closed over a lock it still holds.
-        var held: [Int] = [0]
+        @exclusivity(unchecked) var held: [Int] = [0]
         /// The task of the last line, and whether an `ipi_entry` opened the hardirq on top.
-        var task: Symbol?
-        var ipiFrame = false
+        @exclusivity(unchecked) var task: Symbol?
+        @exclusivity(unchecked) var pid: Int?
+        @exclusivity(unchecked) var ipiFrame = false
     }
 
     private let symbols: SymbolTable
@@ -71,21 +73,25 @@ struct EventTranslator {
             time = nil  // per-cpu buffers merged out of order: the order of records stands
         }
         while cpus.count <= cpu { cpus.append(CPU()) }
-        task = taskSymbol(pid: place.pid, cpu: place.cpu, command: command)
-        var state = cpus[cpu]
-        defer { cpus[cpu] = state }
-        if state.task != task {
-            // The replay restores each task's own state: state this one's again.
-            state.task = task
-            state.irqsOff = nil
+        let state = cpus[cpu]
+        if state.pid != place.pid || state.pid == nil {
+            task = taskSymbol(pid: place.pid, cpu: place.cpu, command: command)
+            if state.task != task || state.pid == nil {
+                // The replay restores each task's own state: state this one's again.
+                state.task = task
+                state.irqsOff = nil
+            }
+            state.pid = place.pid
+        } else {
+            task = state.task
         }
         if let flags = place.flags {
             // Leave irq frames, then set the irq state, then enter frames: the order in which
             // the kernel gets there. Inside __schedule irqs are off; that says nothing of the
             // task switched out, and the task switched in states its own.
-            try syncContext(flags.context, &state, emit, entering: false)
-            if name?.setsIrqState != true, name != .schedSwitch { try syncIrqs(flags.irqs, &state, emit) }
-            if name?.changesContext != true { try syncContext(flags.context, &state, emit, entering: true) }
+            try syncContext(flags.context, state, emit, entering: false)
+            if name?.setsIrqState != true, name != .schedSwitch { try syncIrqs(flags.irqs, state, emit) }
+            if name?.changesContext != true { try syncContext(flags.context, state, emit, entering: true) }
         }
         guard let record else { return false }
         switch record {
@@ -103,39 +109,39 @@ struct EventTranslator {
         case .contentionEnd(let instance): try emit(event(.contentionEnd(instance: instance)))
         case .irqDisable(let caller):
             if state.irqsOff != true, state.frames.last != .hardirq {
-                try emit(event(.irqDisable, at: caller))
+                try emit(event(.irqDisable, atSymbol: caller))
                 state.irqsOff = true
             }
         case .irqEnable(let caller):
             if state.irqsOff != false, state.frames.last != .hardirq {
-                try emit(event(.irqEnable, at: caller))
+                try emit(event(.irqEnable, atSymbol: caller))
                 state.irqsOff = false
             }
-        case .preemptDisable(let caller): try emit(event(.preemptDisable, at: caller))
-        case .preemptEnable(let caller): try emit(event(.preemptEnable, at: caller))
+        case .preemptDisable(let caller): try emit(event(.preemptDisable, atSymbol: caller))
+        case .preemptEnable(let caller): try emit(event(.preemptEnable, atSymbol: caller))
         case .irqHandlerEntry(let irq):
             if state.frames.last != .hardirq {
                 try emit(event(.hardirqEnter(irq: irq)))
-                enter(.hardirq, &state)
+                enter(.hardirq, state)
             }
         case .irqHandlerExit:
-            try closeFrame(.hardirq, &state, emit)
+            try closeFrame(.hardirq, state, emit)
         case .ipiEntry:
             // An IPI's handler runs in hardirq context, inside the arch's irq entry.
             if state.frames.last != .hardirq {
                 try emit(event(.hardirqEnter(irq: nil)))
-                enter(.hardirq, &state)
+                enter(.hardirq, state)
                 state.ipiFrame = true
             }
         case .ipiExit:
-            if state.ipiFrame { try closeFrame(.hardirq, &state, emit) }
+            if state.ipiFrame { try closeFrame(.hardirq, state, emit) }
         case .softirqEntry(let vector):
             if state.frames.last != .softirq {
                 try emit(event(.softirqEnter(vector: symbols.intern(vector))))
-                enter(.softirq, &state)
+                enter(.softirq, state)
             }
         case .softirqExit:
-            try closeFrame(.softirq, &state, emit)
+            try closeFrame(.softirq, state, emit)
         case .softirqRaise, .csdFunction, .schedSwitch:
             // Marks a softirq pending; runs a cross-call inside the IPI already entered; switches
             // tasks (every record's task comes from its own pid): no state to change.
@@ -184,9 +190,13 @@ struct EventTranslator {
     }
 
     private mutating func event(_ kind: EventKind, at: String? = nil) -> Event {
+        event(kind, atSymbol: at.map(symbols.intern))
+    }
+
+    private mutating func event(_ kind: EventKind, atSymbol at: Symbol?) -> Event {
         defer { eventIndex += 1 }
         return Event(
-            kind: kind, cpu: cpu, task: task, time: time, at: at.map(symbols.intern),
+            kind: kind, cpu: cpu, task: task, time: time, at: at,
             position: TracePosition(file: fileIndex, line: line, column: 1, event: eventIndex))
     }
 
@@ -207,7 +217,7 @@ struct EventTranslator {
 
     /// Follows the flags' irq context: 'h' hardirq, 's' softirq, 'H' hardirq in a softirq,
     /// 'z'/'Z' NMI (as a hardirq), '.' task.
-    private mutating func syncContext(_ flag: UInt8, _ state: inout CPU, _ emit: (Event) throws -> Void, entering: Bool) throws {
+    private mutating func syncContext(_ flag: UInt8, _ state: CPU, _ emit: (Event) throws -> Void, entering: Bool) throws {
         let wanted: [Frame]
         switch flag {
         case UInt8(ascii: "."): wanted = []
@@ -225,21 +235,23 @@ struct EventTranslator {
             while state.frames.count > common {
                 guard state.held.last == 0 else { return }
                 try emit(event(state.frames.last == .hardirq ? .hardirqExit : .softirqExit))
-                exit(&state)
+                exit(state)
             }
             return
         }
         guard state.frames.count == common else { return }
         for frame in wanted[common...] {
             try emit(event(frame == .hardirq ? .hardirqEnter(irq: nil) : .softirqEnter(vector: nil)))
-            enter(frame, &state)
+            enter(frame, state)
         }
     }
 
     /// Follows the flags' first column: 'd' irqs off, 'D' irqs and bh off, 'b' bh off, '.'
     /// neither, 'X' unknown (left as it was).
-    private mutating func syncIrqs(_ flag: UInt8, _ state: inout CPU, _ emit: (Event) throws -> Void) throws {
-        guard "dDb.".utf8.contains(flag), state.frames.last != .hardirq else { return }
+    private mutating func syncIrqs(_ flag: UInt8, _ state: CPU, _ emit: (Event) throws -> Void) throws {
+        guard flag == UInt8(ascii: "d") || flag == UInt8(ascii: "D") || flag == UInt8(ascii: "b") || flag == UInt8(ascii: "."),
+            state.frames.last != .hardirq
+        else { return }
         let irqsOff = flag == UInt8(ascii: "d") || flag == UInt8(ascii: "D")
         if irqsOff != state.irqsOff {
             try emit(event(irqsOff ? .irqDisable : .irqEnable))
@@ -254,20 +266,20 @@ struct EventTranslator {
         }
     }
 
-    private mutating func closeFrame(_ frame: Frame, _ state: inout CPU, _ emit: (Event) throws -> Void) throws {
+    private mutating func closeFrame(_ frame: Frame, _ state: CPU, _ emit: (Event) throws -> Void) throws {
         guard state.frames.last == frame, state.held.last == 0 else { return }
         try emit(event(frame == .hardirq ? .hardirqExit : .softirqExit))
-        exit(&state)
+        exit(state)
     }
 
-    private func enter(_ frame: Frame, _ state: inout CPU) {
+    private func enter(_ frame: Frame, _ state: CPU) {
         state.saved.append(state.irqsOff)
         state.frames.append(frame)
         state.held.append(0)
         if frame == .hardirq { state.irqsOff = true }
     }
 
-    private func exit(_ state: inout CPU) {
+    private func exit(_ state: CPU) {
         if state.frames.removeLast() == .hardirq { state.ipiFrame = false }
         state.held.removeLast()
         state.irqsOff = state.saved.removeLast()

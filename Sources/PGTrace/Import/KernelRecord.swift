@@ -10,10 +10,10 @@ enum KernelRecord {
     case contentionBegin(instance: Symbol)
     case contentionEnd(instance: Symbol)
     /// preemptirq: the caller as `func+off/size` where the recording resolved it.
-    case irqDisable(caller: String?)
-    case irqEnable(caller: String?)
-    case preemptDisable(caller: String?)
-    case preemptEnable(caller: String?)
+    case irqDisable(caller: Symbol?)
+    case irqEnable(caller: Symbol?)
+    case preemptDisable(caller: Symbol?)
+    case preemptEnable(caller: Symbol?)
     case irqHandlerEntry(irq: Int?)
     case irqHandlerExit
     case softirqEntry(vector: String)
@@ -59,6 +59,84 @@ enum KernelRecord {
 
         static let byName: [String: Name] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
 
+        /// The tracepoint named by `bytes`, if pgtrace reads it: by length, then bytes (no
+        /// string is made and no table is consulted: this runs for every line).
+        static func named(_ bytes: UnsafeBufferPointer<UInt8>) -> Name? {
+            switch bytes.count {
+            case 8:
+                if bytes.equals("ipi_exit") { return .ipiExit }
+                return nil
+            case 9:
+                if bytes.equals("ipi_entry") { return .ipiEntry }
+                if bytes.equals("ipi_raise") { return .ipiRaise }
+                if bytes.equals("tlb_flush") { return .tlbFlush }
+                return nil
+            case 10:
+                if bytes.equals("irq_enable") { return .irqEnable }
+                return nil
+            case 11:
+                if bytes.equals("irq_disable") { return .irqDisable }
+                return nil
+            case 12:
+                if bytes.equals("lock_acquire") { return .lockAcquire }
+                if bytes.equals("lock_release") { return .lockRelease }
+                if bytes.equals("softirq_exit") { return .softirqExit }
+                if bytes.equals("ipi_send_cpu") { return .ipiSendCPU }
+                if bytes.equals("sched_switch") { return .schedSwitch }
+                return nil
+            case 13:
+                if bytes.equals("lock_acquired") { return .lockAcquired }
+                if bytes.equals("softirq_entry") { return .softirqEntry }
+                if bytes.equals("softirq_raise") { return .softirqRaise }
+                if bytes.equals("csd_queue_cpu") { return .csdQueueCPU }
+                return nil
+            case 14:
+                if bytes.equals("lock_contended") { return .lockContended }
+                if bytes.equals("contention_end") { return .contentionEnd }
+                if bytes.equals("preempt_enable") { return .preemptEnable }
+                return nil
+            case 15:
+                if bytes.equals("preempt_disable") { return .preemptDisable }
+                if bytes.equals("xen_mmu_pgd_pin") { return .xenPgdPin }
+                return nil
+            case 16:
+                if bytes.equals("contention_begin") { return .contentionBegin }
+                if bytes.equals("irq_handler_exit") { return .irqHandlerExit }
+                if bytes.equals("ipi_send_cpumask") { return .ipiSendCPUMask }
+                return nil
+            case 17:
+                if bytes.equals("irq_handler_entry") { return .irqHandlerEntry }
+                if bytes.equals("csd_function_exit") { return .csdFunctionExit }
+                if bytes.equals("xen_mmu_pgd_unpin") { return .xenPgdUnpin }
+                return nil
+            case 18:
+                if bytes.equals("csd_function_entry") { return .csdFunctionEntry }
+                return nil
+            case 20:
+                if bytes.equals("xen_mmu_alloc_ptpage") { return .xenAllocPtpage }
+                return nil
+            case 21:
+                if bytes.equals("xen_mmu_flush_tlb_all") { return .xenFlushAll }
+                return nil
+            case 22:
+                if bytes.equals("xen_mmu_release_ptpage") { return .xenReleasePtpage }
+                return nil
+            case 23:
+                if bytes.equals("xen_mmu_flush_tlb_multi") { return .xenFlushMulti }
+                return nil
+            case 24:
+                if bytes.equals("xen_mmu_flush_tlb_others") { return .xenFlushOthers }
+                return nil
+            case 26:
+                if bytes.equals("xen_mmu_flush_tlb_one_user") { return .xenFlushOneUser }
+                return nil
+            case 28:
+                if bytes.equals("xen_mmu_flush_tlb_one_kernel") { return .xenFlushOneKernel }
+                return nil
+            default: return nil
+            }
+        }
+
         /// Whether the record says where the cpu's irq context is (then the flags column's
         /// context is not followed into it: the record itself enters or leaves).
         var changesContext: Bool {
@@ -82,7 +160,7 @@ enum KernelRecord {
         var upper = name.endIndex
         if !raw {
             while upper - lower > 10, name[lower] == UInt8(ascii: "&"), name[lower + 1] == UInt8(ascii: "("),
-                name[(upper - 8)..<upper].elementsEqual(")->rlock".utf8)
+                UnsafeBufferPointer(rebasing: name[(upper - 8)..<upper]).equals(")->rlock")
             {
                 lower += 2
                 upper -= 8

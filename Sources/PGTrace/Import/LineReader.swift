@@ -1,39 +1,53 @@
 /// Splits a byte stream into lines without copying them: each line is handed over as a view
-/// of the reader's buffer, valid during the call. Memory holds one chunk and one line.
+/// of the reader's buffer, valid during the call. Memory holds one buffer (64 KiB, more only
+/// for a longer line); only the tail of a line cut by a read is moved.
 struct LineReader {
     /// Lines longer than this are refused: no kernel trace prints one.
     static let maximumLineLength = 1 << 20
 
-    private let read: (inout [UInt8]) throws -> ArraySlice<UInt8>
-    private var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-    /// Bytes of the current chunk not yet handed out, the start of a line among them.
-    private var pending: [UInt8] = []
+    private let read: (UnsafeMutableRawBufferPointer) throws -> Int
+    private var storage = [UInt8](repeating: 0, count: 64 * 1024)
 
-    init(read: @escaping (inout [UInt8]) throws -> ArraySlice<UInt8>) { self.read = read }
+    init(read: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) { self.read = read }
 
     /// Calls `body` with each line (without its newline) and its 1-based number, to the end.
     mutating func forEachLine(
         _ body: (_ line: UnsafeBufferPointer<UInt8>, _ number: Int) throws -> Void
     ) throws {
         var number = 0
+        // Bytes read but not yet handed out: storage[0..<filled], a line's start at 0.
+        var filled = 0
         while true {
-            let bytes = try read(&chunk)
-            if bytes.isEmpty { break }
-            pending.append(contentsOf: bytes)
-            var consumed = 0
-            try pending.withUnsafeBufferPointer { all in
-                while let newline = all[consumed...].firstIndex(of: 0x0A) {
-                    number += 1
-                    try body(UnsafeBufferPointer(rebasing: all[consumed..<newline]), number)
-                    consumed = newline + 1
-                }
+            if filled == storage.count {
+                guard storage.count < Self.maximumLineLength * 2 else { throw LineTooLong(line: number + 1) }
+                storage += [UInt8](repeating: 0, count: storage.count)
             }
-            pending.removeSubrange(..<consumed)
-            if pending.count > Self.maximumLineLength { throw LineTooLong(line: number + 1) }
+            let count = try storage.withUnsafeMutableBytes { try read(UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
+            if count == 0 { break }
+            let searchFrom = filled
+            filled += count
+            let consumed = try storage.withUnsafeBufferPointer { all -> Int in
+                var lineStart = 0
+                var index = searchFrom
+                while let newline = UnsafeBufferPointer(rebasing: all[index..<filled]).firstIndex(ofByte: 0x0A) {
+                    let end = index + newline
+                    number += 1
+                    try body(UnsafeBufferPointer(rebasing: all[lineStart..<end]), number)
+                    lineStart = end + 1
+                    index = lineStart
+                }
+                return lineStart
+            }
+            if consumed > 0 {
+                storage.withUnsafeMutableBytes { bytes in
+                    bytes.baseAddress!.copyMemory(from: bytes.baseAddress! + consumed, byteCount: filled - consumed)
+                }
+                filled -= consumed
+            }
+            if filled > Self.maximumLineLength { throw LineTooLong(line: number + 1) }
         }
-        if !pending.isEmpty {
-            try pending.withUnsafeBufferPointer { try body($0, number + 1) }
-            pending.removeAll()
+        if filled > 0 {
+            try storage.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[..<filled]), number + 1) }
         }
     }
 }

@@ -1,20 +1,31 @@
 /// Reads a kernel text capture (ftrace, trace-cmd report, perf script, an ftrace_dump console
 /// log) in one pass: each line is split where it lies in the read buffer, its info read into
-/// a typed record and translated, so memory holds one chunk whatever the length of the
+/// a typed record and translated, so memory holds one buffer whatever the length of the
 /// capture, and a FIFO or standard input is read once, as it comes.
-struct TextCaptureReader {
-    let input: TraceInput
-    let symbols: SymbolTable
-    let fileIndex: Int
-    let options: TraceImporter.Options
-    var summary = TraceImporter.Summary()
+final class TextCaptureReader {
+    private let input: TraceInput
+    private let options: TraceImporter.Options
+    // The reading thread's own state (see TracePipeline): no other thread touches it.
+    @exclusivity(unchecked) private(set) var summary = TraceImporter.Summary()
+    @exclusivity(unchecked) private var translator: EventTranslator
+    @exclusivity(unchecked) private var records: TextRecords
+    @exclusivity(unchecked) private var traceHeader = TraceHeader()
+    @exclusivity(unchecked) private var headerSent = false
+    @exclusivity(unchecked) private var formatKnown: Bool
+    @exclusivity(unchecked) private var declaredCPUs: Int?
+    @exclusivity(unchecked) private var bytesBeforeFirst = 0
+    @exclusivity(unchecked) private var sawTrace = false
     private var displayName: String { input.displayName }
 
     init(input: TraceInput, symbols: SymbolTable, fileIndex: Int, options: TraceImporter.Options) {
         self.input = input
-        self.symbols = symbols
-        self.fileIndex = fileIndex
         self.options = options
+        translator = EventTranslator(symbols: symbols, fileIndex: fileIndex)
+        records = TextRecords(symbols: symbols, rawNames: options.rawNames)
+        traceHeader.partial = true
+        traceHeader.fileIndex = fileIndex
+        formatKnown = options.format != nil
+        if let format = options.format { summary.format = format }
     }
 
     /// How far into a capture the first event or header must show before the input is
@@ -24,135 +35,27 @@ struct TextCaptureReader {
     /// Reads the capture to its end: `header` once, before the first event (or at the end of
     /// a capture with none), then each event in order. `willWait` runs before each read of a
     /// stream, which may block.
-    mutating func read(
+    func read(
         willWait: (() throws -> Void)? = nil,
         header: (TraceHeader) throws -> Void,
         event: (Event) throws -> Void
     ) throws {
-        var translator = EventTranslator(symbols: symbols, fileIndex: fileIndex)
-        var records = TextRecords(symbols: symbols, rawNames: options.rawNames)
-        var traceHeader = TraceHeader()
-        traceHeader.partial = true
-        traceHeader.fileIndex = fileIndex
-        var headerSent = false
-        var formatKnown = options.format != nil
-        if let format = options.format { summary.format = format }
-        // Kept apart from the translator, which is busy while it emits the first event.
-        var declaredCPUs: Int?
-        var bytesBeforeFirst = 0
-        var sawTrace = false
         let input = self.input
         var lines = LineReader { buffer in
             if input.size == nil { try willWait?() }
-            return try input.read(into: &buffer)
-        }
-        func sendHeader() throws {
-            guard !headerSent else { return }
-            headerSent = true
-            traceHeader.source = "pgtrace import (\(summary.format.rawValue)) of \(displayName)"
-            traceHeader.cpus = declaredCPUs
-            try header(traceHeader)
-        }
-        func emit(_ next: Event) throws {
-            try sendHeader()
-            summary.events += 1
-            try event(next)
-        }
-        func setFormat(_ format: TextTraceFormat) {
-            guard !formatKnown else { return }
-            summary.format = format
-            formatKnown = true
-        }
-        func fail(_ line: Int, _ message: String) -> TraceInputError {
-            TraceInputError(file: displayName, line: line, column: 1, message: message)
+            return try input.read(into: buffer)
         }
         do {
-            try lines.forEachLine { line, number in
-                summary.lines = number
-                if !sawTrace {
-                    bytesBeforeFirst += line.count + 1
-                    if bytesBeforeFirst > Self.firstEventWithin {
-                        throw fail(1, "not a trace pgtrace knows: no event line in its first \(Self.firstEventWithin / 1024) KiB; expected XML (format v1), a trace.dat, ftrace, trace-cmd report or perf script output")
+            try withoutActuallyEscaping(header) { header in
+                try withoutActuallyEscaping(event) { event in
+                    // Held only while the lines are read.
+                    headerSink = header
+                    eventSink = event
+                    defer {
+                        headerSink = nil
+                        eventSink = nil
                     }
-                }
-                if line.contains(0) {
-                    guard options.lenient else {
-                        throw TraceInputError(
-                            file: displayName, line: number, column: line.firstIndex(of: 0)! + 1,
-                            message: "binary data (a NUL byte) in a text trace")
-                    }
-                    summary.unparseable += 1
-                    return
-                }
-                if let columns = LineColumns(line) {
-                    sawTrace = true
-                    if !formatKnown {
-                        setFormat(columns.system != nil || columns.pidAfterBlank ? .perf : columns.flags == nil ? .traceCmd : .ftrace)
-                    }
-                    if columns.cpu >= TraceDecoder.maximumCPUs {
-                        throw fail(number, "cpu \(columns.cpu) is more than the \(TraceDecoder.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)")
-                    }
-                    if let declared = declaredCPUs, columns.cpu >= declared {
-                        throw fail(number, "cpu \(columns.cpu) is past the \(declared) cpus the capture's header declares")
-                    }
-                    // Function-tracer, stack-trace and syscall lines still carry the flags.
-                    let eventName = columns.synthetic?.rawValue
-                        ?? String(decoding: UnsafeBufferPointer(rebasing: line[columns.event!]), as: UTF8.self)
-                    let name = columns.synthetic == nil ? KernelRecord.Name.byName[eventName] : nil
-                    let info = UnsafeBufferPointer(rebasing: line[columns.info ?? line.count..<line.count])
-                    var flags: (UInt8, UInt8)?
-                    if let range = columns.flags, range.count >= 3 { flags = (line[range.lowerBound], line[range.lowerBound + 2]) }
-                    let place = EventTranslator.Place(
-                        cpu: columns.cpu, pid: columns.pid, timestamp: columns.timestamp, flags: flags, line: number)
-                    do {
-                        let record = try name.flatMap { try records.record($0, info) }
-                        let used = try translator.translate(record, name: name, at: place, emit: emit) {
-                            columns.command.map { String(decoding: UnsafeBufferPointer(rebasing: line[$0]), as: UTF8.self) } ?? ""
-                        }
-                        if !used { summary.skipped[eventName, default: 0] += 1 }
-                    } catch let failure as DecodeFailure {
-                        throw fail(number, failure.message)
-                    }
-                    return
-                }
-                switch NonEventLine(line) {
-                case .blank, .stackFrame, .callchain, .consoleHeader, .emptyCPU:
-                    break
-                case .comment(let hint):
-                    switch hint {
-                    case .cpus(let count)?:
-                        sawTrace = true
-                        declaredCPUs = try declare(count, line: number, events: translator.eventCount) ?? declaredCPUs
-                        records.declaredCPUs = declaredCPUs
-                    case .format(let format)?:
-                        sawTrace = true
-                        setFormat(format)
-                    case nil: break
-                    }
-                case .traceCmdHeader(let cpus):
-                    sawTrace = true
-                    setFormat(.traceCmd)
-                    if let cpus {
-                        declaredCPUs = try declare(cpus, line: number, events: translator.eventCount) ?? declaredCPUs
-                        records.declaredCPUs = declaredCPUs
-                    }
-                case .lost(let cpu, let count):
-                    sawTrace = true
-                    if let cpu, cpu >= TraceDecoder.maximumCPUs {
-                        let printed = String(decoding: line, as: UTF8.self).drop { $0 != ":" }.dropFirst().prefix(while: \.isNumber)
-                        throw fail(number, "cpu \(printed) is more than the \(TraceDecoder.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)")
-                    }
-                    summary.lostEvents.append((cpu, count, number))
-                    try translator.lost(cpu: cpu, count: count, line: number, emit: emit)
-                case .unparseable:
-                    guard options.lenient else {
-                        let text = String(decoding: line.prefix(120), as: UTF8.self)
-                        guard sawTrace else {
-                            throw fail(number, "not a trace pgtrace knows: '\(text)' is not XML (format v1), a trace.dat, nor ftrace, trace-cmd report or perf script output")
-                        }
-                        throw fail(number, "cannot parse this \(summary.format.rawValue) line: '\(text)' (--lenient skips such lines)")
-                    }
-                    summary.unparseable += 1
+                    try lines.forEachLine { line, number in try self.handle(line, number) }
                 }
             }
         } catch let tooLong as LineTooLong {
@@ -160,19 +63,143 @@ struct TextCaptureReader {
         } catch let failure as DecodeFailure {
             throw fail(summary.lines + 1, failure.message)
         }
-        try sendHeader()
+        try sendHeader(header)
     }
 
-    /// A header's cpu count, if it comes before the first event; no more than pgtrace models.
-    private func declare(_ count: Int, line: Int, events: Int) throws -> Int? {
-        guard count >= 1, count <= TraceDecoder.maximumCPUs else {
-            throw TraceInputError(
-                file: displayName, line: line, column: 1,
-                message: "the header declares \(count) cpus; pgtrace models 1 to \(TraceDecoder.maximumCPUs) (x86's largest NR_CPUS)")
+    private func sendHeader(_ header: (TraceHeader) throws -> Void) throws {
+        guard !headerSent else { return }
+        headerSent = true
+        traceHeader.source = "pgtrace import (\(summary.format.rawValue)) of \(displayName)"
+        traceHeader.cpus = declaredCPUs
+        try header(traceHeader)
+    }
+
+    private func setFormat(_ format: TextTraceFormat) {
+        guard !formatKnown else { return }
+        summary.format = format
+        formatKnown = true
+    }
+
+    private func fail(_ line: Int, _ message: String) -> TraceInputError {
+        TraceInputError(file: displayName, line: line, column: 1, message: message)
+    }
+
+    @exclusivity(unchecked) private var headerSink: ((TraceHeader) throws -> Void)?
+    @exclusivity(unchecked) private var eventSink: ((Event) throws -> Void)?
+
+    /// Hands an event on, after the header if it is the first.
+    private func emit(_ next: Event) throws {
+        if !headerSent { try sendHeader(headerSink!) }
+        summary.events += 1
+        try eventSink!(next)
+    }
+
+    private func handle(_ line: UnsafeBufferPointer<UInt8>, _ number: Int) throws {
+        summary.lines = number
+        if !sawTrace {
+            bytesBeforeFirst += line.count + 1
+            if bytesBeforeFirst > Self.firstEventWithin {
+                throw fail(1, "not a trace pgtrace knows: no event line in its first \(Self.firstEventWithin / 1024) KiB; expected XML (format v1), a trace.dat, ftrace, trace-cmd report or perf script output")
+            }
         }
-        return events == 0 ? count : nil
+        if let columns = LineColumns(line) {
+            sawTrace = true
+            if !formatKnown {
+                setFormat(columns.system != nil || columns.pidAfterBlank ? .perf : columns.flags == nil ? .traceCmd : .ftrace)
+            }
+            if columns.cpu >= TraceDecoder.maximumCPUs {
+                throw fail(number, "cpu \(columns.cpu) is more than the \(TraceDecoder.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)")
+            }
+            if let declared = declaredCPUs, columns.cpu >= declared {
+                throw fail(number, "cpu \(columns.cpu) is past the \(declared) cpus the capture's header declares")
+            }
+            // Function-tracer, stack-trace and syscall lines still carry the flags.
+            let name = columns.synthetic == nil ? KernelRecord.Name.named(UnsafeBufferPointer(rebasing: line[columns.event!])) : nil
+            let info = UnsafeBufferPointer(rebasing: line[columns.info ?? line.count..<line.count])
+            var flags: (UInt8, UInt8)?
+            if let range = columns.flags, range.count >= 3 { flags = (line[range.lowerBound], line[range.lowerBound + 2]) }
+            let place = EventTranslator.Place(
+                cpu: columns.cpu, pid: columns.pid, timestamp: columns.timestamp, flags: flags, line: number)
+            do {
+                let record = try name.flatMap { try records.record($0, info) }
+                let used = try translator.translate(record, name: name, at: place, emit: emit) {
+                    columns.command.map { String(decoding: UnsafeBufferPointer(rebasing: line[$0]), as: UTF8.self) } ?? ""
+                }
+                if !used {
+                    let eventName = columns.synthetic?.rawValue
+                        ?? String(decoding: UnsafeBufferPointer(rebasing: line[columns.event!]), as: UTF8.self)
+                    summary.skipped[eventName, default: 0] += 1
+                }
+            } catch let failure as DecodeFailure {
+                throw fail(number, failure.message)
+            }
+            return
+        }
+        if let nul = line.firstIndex(of: 0) {
+            guard options.lenient else {
+                throw TraceInputError(
+                    file: displayName, line: number, column: nul + 1, message: "binary data (a NUL byte) in a text trace")
+            }
+            summary.unparseable += 1
+            return
+        }
+        switch NonEventLine(line) {
+        case .blank, .stackFrame, .callchain, .consoleHeader, .emptyCPU:
+            break
+        case .comment(let hint):
+            switch hint {
+            case .cpus(let count)?:
+                sawTrace = true
+                declare(count, line: number)
+            case .format(let format)?:
+                sawTrace = true
+                setFormat(format)
+            case nil: break
+            }
+            try checkDeclared(number)
+        case .traceCmdHeader(let cpus):
+            sawTrace = true
+            setFormat(.traceCmd)
+            if let cpus { declare(cpus, line: number) }
+            try checkDeclared(number)
+        case .lost(let cpu, let count):
+            sawTrace = true
+            if let cpu, cpu >= TraceDecoder.maximumCPUs {
+                let printed = String(decoding: line, as: UTF8.self).drop { $0 != ":" }.dropFirst().prefix(while: \.isNumber)
+                throw fail(number, "cpu \(printed) is more than the \(TraceDecoder.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)")
+            }
+            summary.lostEvents.append((cpu, count, number))
+            try translator.lost(cpu: cpu, count: count, line: number, emit: emit)
+        case .unparseable:
+            guard options.lenient else {
+                let text = String(decoding: line.prefix(120), as: UTF8.self)
+                guard sawTrace else {
+                    throw fail(number, "not a trace pgtrace knows: '\(text)' is not XML (format v1), a trace.dat, nor ftrace, trace-cmd report or perf script output")
+                }
+                throw fail(number, "cannot parse this \(summary.format.rawValue) line: '\(text)' (--lenient skips such lines)")
+            }
+            summary.unparseable += 1
+        }
     }
 
+    /// A header's cpu count counts if it comes before the first event.
+    private func declare(_ count: Int, line: Int) {
+        guard translator.eventCount == 0 else { return }
+        pendingDeclaration = count
+    }
+
+    @exclusivity(unchecked) private var pendingDeclaration: Int?
+
+    /// No more than pgtrace models.
+    private func checkDeclared(_ line: Int) throws {
+        guard let count = pendingDeclaration else { return }
+        pendingDeclaration = nil
+        guard count >= 1, count <= TraceDecoder.maximumCPUs else {
+            throw fail(line, "the header declares \(count) cpus; pgtrace models 1 to \(TraceDecoder.maximumCPUs) (x86's largest NR_CPUS)")
+        }
+        declaredCPUs = count
+        records.declaredCPUs = count
+    }
 }
 
 /// A line of a capture that is not an event.

@@ -15,11 +15,11 @@ struct TextRecords {
             var lock = rest
             var isTry = false
             var isRead = false
-            if lock.starts(with: "try ".utf8) {
+            if lock.hasPrefix("try ") {
                 isTry = true
                 lock = UnsafeBufferPointer(rebasing: lock[(lock.startIndex + 4)...])
             }
-            if lock.starts(with: "read ".utf8) {
+            if lock.hasPrefix("read ") {
                 isRead = true
                 lock = UnsafeBufferPointer(rebasing: lock[(lock.startIndex + 5)...])
             }
@@ -39,10 +39,10 @@ struct TextRecords {
             guard !address.isEmpty else { return nil }
             let instance = symbols.intern(bytes: address)
             return name == .contentionBegin ? .contentionBegin(instance: instance) : .contentionEnd(instance: instance)
-        case .irqDisable: return .irqDisable(caller: Self.field(info, "caller"))
-        case .irqEnable: return .irqEnable(caller: Self.field(info, "caller"))
-        case .preemptDisable: return .preemptDisable(caller: Self.field(info, "caller"))
-        case .preemptEnable: return .preemptEnable(caller: Self.field(info, "caller"))
+        case .irqDisable: return .irqDisable(caller: caller(info))
+        case .irqEnable: return .irqEnable(caller: caller(info))
+        case .preemptDisable: return .preemptDisable(caller: caller(info))
+        case .preemptEnable: return .preemptEnable(caller: caller(info))
         case .irqHandlerEntry: return .irqHandlerEntry(irq: Self.field(info, "irq").flatMap { Int($0) })
         case .irqHandlerExit: return .irqHandlerExit
         case .softirqEntry:
@@ -72,8 +72,7 @@ struct TextRecords {
                 callsite: Self.field(info, "callsite"), raise: false)
         case .tlbFlush:
             // "pages:1 reason:remote ipi send (4)": only reason 4 sends IPIs to others.
-            let text = String(decoding: info, as: UTF8.self)
-            return .tlbFlush(remoteIPI: text.lowercased().contains("remote ipi send") || text.hasSuffix("(4)"))
+            return .tlbFlush(remoteIPI: info.firstRange(of: "remote ipi send") != nil || info.firstRange(of: "(4)") == (info.count - 3)..<info.count)
         case .xenFlushOthers, .xenFlushMulti: return .xenFlushOthers
         case .xenFlushOneUser, .xenFlushOneKernel: return .xenFlushOne
         case .xenFlushAll: return .xenFlushAll
@@ -88,6 +87,15 @@ struct TextRecords {
                 pinned: text.hasSuffix(" pinned") && !text.hasSuffix("unpinned"))
         case .schedSwitch: return .schedSwitch
         }
+    }
+
+    /// preemptirq's "caller=func+0x4d/0x60 parent=…": the caller, interned from the line.
+    private func caller(_ info: UnsafeBufferPointer<UInt8>) -> Symbol? {
+        guard info.hasPrefix("caller=") else { return nil }
+        let start = info.startIndex + 7
+        let end = info[start...].firstIndex(where: LineColumns.isBlank) ?? info.endIndex
+        guard end > start else { return nil }
+        return symbols.intern(bytes: UnsafeBufferPointer(rebasing: info[start..<end]))
     }
 
     private func lockRef(_ name: UnsafeBufferPointer<UInt8>, _ address: UnsafeBufferPointer<UInt8>) -> LockRef {
@@ -124,9 +132,9 @@ struct TextRecords {
 
     /// softirq's "vec=1 [action=TIMER]": the action.
     private static func bracketedAction(_ info: UnsafeBufferPointer<UInt8>) -> String? {
-        let text = String(decoding: info, as: UTF8.self)
-        guard let range = text.range(of: "[action=") else { return nil }
-        return String(text[range.upperBound...].prefix { $0 != "]" })
+        guard let range = info.firstRange(of: "[action=") else { return nil }
+        let rest = info[(info.startIndex + range.upperBound)...]
+        return String(decoding: rest.prefix { $0 != UInt8(ascii: "]") }, as: UTF8.self)
     }
 
     /// ipi_raise's "(Function call interrupts)": the reason.

@@ -87,7 +87,7 @@ public final class TraceImporter {
     ) throws {
         switch input.content {
         case .text:
-            var reader = TextCaptureReader(input: input, symbols: symbols, fileIndex: fileIndex, options: options)
+            let reader = TextCaptureReader(input: input, symbols: symbols, fileIndex: fileIndex, options: options)
             defer { summary = reader.summary }
             try reader.read(willWait: willWait, header: header, event: event)
         case .traceDat:

@@ -66,18 +66,57 @@ struct LineColumns {
         case syscallExit = "sys_exit"
     }
 
-    var command: Range<Int>?
-    var pid: Int?
-    var cpu = 0
-    var flags: Range<Int>?
+    // Offsets into the line as Int32 pairs (-1: absent), so that the columns stay small
+    // enough to pass around by value at every line.
+    private var commandBounds: (Int32, Int32) = (-1, -1)
+    private var flagsBounds: (Int32, Int32) = (-1, -1)
+    private var systemBounds: (Int32, Int32) = (-1, -1)
+    private var eventBounds: (Int32, Int32) = (-1, -1)
+    private var infoBounds: (Int32, Int32) = (-1, -1)
+    private var pidValue: Int32 = -1
+    private var cpuValue: Int32 = 0
     var timestamp: Int64 = 0
-    /// Where the line carries a system (perf `lock:lock_acquire`).
-    var system: Range<Int>?
-    var event: Range<Int>?
     var synthetic: Synthetic?
-    var info: Range<Int>?
     /// Whether the line is perf's `COMM PID [CPU]` (the pid after a blank, not a dash).
     var pidAfterBlank = false
+
+    private static func range(_ bounds: (Int32, Int32)) -> Range<Int>? {
+        bounds.0 < 0 ? nil : Int(bounds.0)..<Int(bounds.1)
+    }
+
+    private static func bounds(_ range: Range<Int>?) -> (Int32, Int32) {
+        range.map { (Int32($0.lowerBound), Int32($0.upperBound)) } ?? (-1, -1)
+    }
+
+    var command: Range<Int>? {
+        get { Self.range(commandBounds) }
+        set { commandBounds = Self.bounds(newValue) }
+    }
+    var flags: Range<Int>? {
+        get { Self.range(flagsBounds) }
+        set { flagsBounds = Self.bounds(newValue) }
+    }
+    /// Where the line carries a system (perf `lock:lock_acquire`).
+    var system: Range<Int>? {
+        get { Self.range(systemBounds) }
+        set { systemBounds = Self.bounds(newValue) }
+    }
+    var event: Range<Int>? {
+        get { Self.range(eventBounds) }
+        set { eventBounds = Self.bounds(newValue) }
+    }
+    var info: Range<Int>? {
+        get { Self.range(infoBounds) }
+        set { infoBounds = Self.bounds(newValue) }
+    }
+    var pid: Int? {
+        get { pidValue < 0 ? nil : Int(pidValue) }
+        set { pidValue = newValue.map { Int32(clamping: $0) } ?? -1 }
+    }
+    var cpu: Int {
+        get { Int(cpuValue) }
+        set { cpuValue = Int32(clamping: newValue) }
+    }
 
     /// The printk prefix of a console log (`[ 1295.168495] `): its end, or `start`.
     static func printkPrefixEnd(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
@@ -101,36 +140,39 @@ struct LineColumns {
         var end = b.count
         while end > 0, Self.isBlank(b[end - 1]) || b[end - 1] == 0x0D { end -= 1 }
         let start = Self.printkPrefixEnd(b, from: 0)
-        // The first tokens, up to and including the timestamp.
-        var tokens: [Range<Int>] = []
-        tokens.reserveCapacity(8)
+        // The first tokens, up to and including the timestamp; the two before it are kept.
         var index = start
-        var stamp: (token: Int, nanoseconds: Int64, bodyStart: Int)?
-        while index < end, tokens.count < 24 {
+        var count = 0
+        var previous: Range<Int>?
+        var beforePrevious: Range<Int>?
+        var stamp: (nanoseconds: Int64, bodyStart: Int)?
+        while index < end, count < 24 {
             while index < end, Self.isBlank(b[index]) { index += 1 }
             guard index < end else { break }
             var tokenEnd = index
             while tokenEnd < end, !Self.isBlank(b[tokenEnd]) { tokenEnd += 1 }
-            tokens.append(index..<tokenEnd)
-            if tokens.count >= 2, let (nanoseconds, colonEnd) = Self.timestamp(b, index..<tokenEnd, lineEnd: end) {
-                stamp = (tokens.count - 1, nanoseconds, colonEnd)
+            count += 1
+            // A timestamp starts with a digit.
+            if count >= 2, Self.isDigit(b[index]), let found = Self.timestamp(b, index..<tokenEnd, lineEnd: end) {
+                stamp = found
                 break
             }
+            beforePrevious = previous
+            previous = index..<tokenEnd
             index = tokenEnd
         }
-        guard let stamp else { return nil }
+        guard let stamp, let before = previous else { return nil }
         timestamp = stamp.nanoseconds
         // The cpu: "[003]" just before the timestamp, or before the flags; or the latency
         // format's "0d.h1." (cpu digits, then flags).
         var taskEnd: Int
-        let before = tokens[stamp.token - 1]
         if let number = Self.bracketedNumber(b, before) {
             cpu = number
             taskEnd = before.lowerBound
-        } else if stamp.token >= 2, Self.isFlags(b, before), let number = Self.bracketedNumber(b, tokens[stamp.token - 2]) {
+        } else if let cpuToken = beforePrevious, Self.isFlags(b, before), let number = Self.bracketedNumber(b, cpuToken) {
             cpu = number
             flags = before
-            taskEnd = tokens[stamp.token - 2].lowerBound
+            taskEnd = cpuToken.lowerBound
         } else {
             var digitsEnd = before.lowerBound
             while digitsEnd < before.upperBound, Self.isDigit(b[digitsEnd]) { digitsEnd += 1 }
@@ -186,7 +228,7 @@ struct LineColumns {
         guard index < end else { return false }
         if b[index] == UInt8(ascii: "<") {
             let rest = UnsafeBufferPointer(rebasing: b[index..<end])
-            if rest.starts(with: "<stack trace>".utf8) || rest.starts(with: "<user stack trace>".utf8) {
+            if rest.hasPrefix("<stack trace>") || rest.hasPrefix("<user stack trace>") {
                 synthetic = .stackTrace
                 info = end..<end
                 return true
@@ -231,9 +273,9 @@ struct LineColumns {
         var after = nameEnd
         while after < end, Self.isBlank(b[after]) { after += 1 }
         let rest = UnsafeBufferPointer(rebasing: b[after..<end])
-        if rest.starts(with: "-> ".utf8) {
+        if rest.hasPrefix("-> ") {
             synthetic = .syscallExit
-        } else if rest.starts(with: "<-".utf8) {
+        } else if rest.hasPrefix("<-") {
             synthetic = .function
             event = index..<nameEnd
             info = index..<end
@@ -310,8 +352,20 @@ struct LineColumns {
     /// kernels migrate-disable (`d..2.`, `dNh1`, `.ns1`, `D.Hz.`).
     private static func isFlags(_ b: UnsafeBufferPointer<UInt8>, _ token: Range<Int>) -> Bool {
         guard (3...6).contains(token.count) else { return false }
-        return b[token].allSatisfy { byte in
-            isDigit(byte) || "dDbX.nNpPLlhHsSzZabcdef".utf8.contains(byte)
+        for byte in b[token] where !isFlagCharacter(byte) { return false }
+        return true
+    }
+
+    /// The characters a latency flags column holds (`.dDbX`, `nNpPL`, `hHsSzZ`, hex digits).
+    @inline(__always) private static func isFlagCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "."),
+            UInt8(ascii: "D"), UInt8(ascii: "X"), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "p"),
+            UInt8(ascii: "P"), UInt8(ascii: "L"), UInt8(ascii: "l"), UInt8(ascii: "h"), UInt8(ascii: "H"),
+            UInt8(ascii: "s"), UInt8(ascii: "S"), UInt8(ascii: "z"), UInt8(ascii: "Z"):
+            return true
+        default:
+            return false
         }
     }
 

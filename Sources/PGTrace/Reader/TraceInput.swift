@@ -106,6 +106,17 @@ public final class TraceInput {
         return try descriptor.read(into: &buffer)
     }
 
+    /// Reads the next bytes of the trace into `buffer` (the sniffed ones first); 0 at the end.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(TraceInputError) -> Int {
+        if !prefix.isEmpty {
+            let count = min(prefix.count, buffer.count)
+            prefix.prefix(count).withUnsafeBytes { buffer.copyMemory(from: $0) }
+            prefix = prefix.dropFirst(count)
+            return count
+        }
+        return try descriptor.read(into: buffer)
+    }
+
     /// A descriptor that can be read again from its start, for a reader that seeks (a
     /// trace.dat's sections): the file itself, or for a stream an unnamed copy of all of it.
     func seekableDescriptor() throws(TraceInputError) -> FileDescriptor {

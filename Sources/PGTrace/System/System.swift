@@ -164,3 +164,38 @@ public final class FileDescriptor {
     /// A path that opens this same file again (`/proc/self/fd/N`), for a file with no name.
     var procPath: String { "/proc/self/fd/\(raw)" }
 }
+
+extension UnsafeBufferPointer where Element == UInt8 {
+    /// The index of the first `byte`, found by libc's memchr (vectorized, as grep's is).
+    func firstIndex(ofByte byte: UInt8) -> Int? {
+        guard let base = baseAddress, count > 0, let found = memchr(base, Int32(byte), count) else { return nil }
+        return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+    }
+}
+
+extension UnsafeBufferPointer where Element == UInt8 {
+    /// Whether these bytes are `text`'s, compared by memcmp.
+    func equals(_ text: StaticString) -> Bool {
+        count == text.utf8CodeUnitCount && (count == 0 || memcmp(baseAddress!, text.utf8Start, count) == 0)
+    }
+
+    /// Whether these bytes start with `text`'s.
+    func hasPrefix(_ text: StaticString) -> Bool {
+        count >= text.utf8CodeUnitCount && (text.utf8CodeUnitCount == 0 || memcmp(baseAddress!, text.utf8Start, text.utf8CodeUnitCount) == 0)
+    }
+
+    /// Where `text` first occurs in these bytes (memchr for its first byte, then memcmp).
+    func firstRange(of text: StaticString) -> Range<Int>? {
+        let length = text.utf8CodeUnitCount
+        guard let base = baseAddress, length > 0 else { return nil }
+        var start = 0
+        while start + length <= count,
+            let found = memchr(base + start, Int32(text.utf8Start.pointee), count - start - length + 1)
+        {
+            let index = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            if memcmp(base + index, text.utf8Start, length) == 0 { return index..<(index + length) }
+            start = index + 1
+        }
+        return nil
+    }
+}

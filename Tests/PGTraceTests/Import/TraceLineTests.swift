@@ -1,5 +1,5 @@
 import Foundation
-import PGTrace
+@testable import PGTrace
 import Testing
 
 /// The columns of each kernel text format, as the kernel and its tools print them.
@@ -99,5 +99,19 @@ import Testing
         var xml = ""
         try importer.convert { xml += $0 }
         #expect(xml.contains("<release"))
+    }
+}
+
+/// The lookup of tracepoint names on a line's bytes, against the enum's own names.
+@Suite struct TracepointNameTests {
+    @Test func everyNameIsFoundByItsBytesAndNoOther() {
+        for name in KernelRecord.Name.allCases {
+            var text = name.rawValue
+            #expect(text.withUTF8 { KernelRecord.Name.named($0) } == name, "\(name.rawValue)")
+            text += "x"
+            #expect(text.withUTF8 { KernelRecord.Name.named($0) } == nil)
+        }
+        var other = "lock_acquirf"
+        #expect(other.withUTF8 { KernelRecord.Name.named($0) } == nil)
     }
 }
