@@ -169,3 +169,84 @@ import Testing
         #expect(piped.status == 0 && piped.stdout.contains("1 trace, 86 events: no findings"), "\(piped.stdout)\(piped.stderr)")
     }
 }
+
+/// A trace.dat with lock, irq, softirq and IPI records, which these machines cannot record:
+/// written by scripts/write-trace-dat.py from the kernel's event formats (seed 002's IPI
+/// deadlock, and pgd_lock taken in a hardirq), then read three ways that must agree: the
+/// trace.dat itself, `trace-cmd report -l`'s text of it, and the hand-written XML twin.
+@Suite struct WrittenTraceDatTests {
+    static let fixture = Repository.path("Tests/PGTraceTests/Fixtures/import/seed-002.events.jsonl")
+
+    static func run(_ executable: String, _ arguments: [String], stdin: String? = nil, stdout: String? = nil) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [executable] + arguments
+        let output = Pipe()
+        process.standardOutput = stdout.map { FileHandle(forWritingAtPath: $0)! } ?? output
+        process.standardError = FileHandle.nullDevice
+        if let stdin { process.standardInput = FileHandle(forReadingAtPath: stdin) }
+        try process.run()
+        let text = stdout == nil ? String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) : ""
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    static func findings(_ source: Analysis.Source) throws -> [String] {
+        let analysis = Analysis()
+        try analysis.analyze([source])
+        return analysis.findings.map { "\($0.rule.rawValue) \($0.locks.joined(separator: ","))" }.sorted()
+    }
+
+    static let twin = """
+        <?xml version="1.0"?>
+        <trace version="1" cpus="4" partial="true"><events>
+        <irq-disable cpu="0" task="modprobe-3301"/>
+        <acquire cpu="0" task="modprobe-3301" lock="pgd_lock"/><acquire cpu="0" task="modprobe-3301" lock="&amp;mm-&gt;page_table_lock"/>
+        <release cpu="0" task="modprobe-3301" lock="&amp;mm-&gt;page_table_lock"/><release cpu="0" task="modprobe-3301" lock="pgd_lock"/>
+        <irq-enable cpu="0" task="modprobe-3301"/>
+        <irq-enable cpu="1" task="kswapd0-77"/><acquire cpu="1" task="kswapd0-77" lock="&amp;mm-&gt;page_table_lock"/>
+        <ipi-send cpu="1" task="kswapd0-77" targets="0" wait="true" reason="flush_tlb_func"/>
+        <release cpu="1" task="kswapd0-77" lock="&amp;mm-&gt;page_table_lock"/>
+        <irq-disable cpu="2" task="swapper/2"/><hardirq-enter cpu="2" task="swapper/2" irq="19"/>
+        <acquire cpu="2" task="swapper/2" lock="pgd_lock"/><release cpu="2" task="swapper/2" lock="pgd_lock"/>
+        <hardirq-exit cpu="2" task="swapper/2"/>
+        <softirq-enter cpu="3" task="kworker/3:1-900" vec="TIMER"/>
+        <acquire cpu="3" task="kworker/3:1-900" lock="&amp;base-&gt;lock" mode="recursive-read" try="true"/>
+        <release cpu="3" task="kworker/3:1-900" lock="&amp;base-&gt;lock"/><softirq-exit cpu="3" task="kworker/3:1-900"/>
+        </events></trace>
+        """
+
+    @Test func theWrittenTraceDatTheReportAndTheXMLTwinAgree() throws {
+        let directory = try CommandRunner.temporaryDirectory("written-dat")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let dat = directory + "/seed-002.dat"
+        let (written, _) = try Self.run("python3", [Repository.path("scripts/write-trace-dat.py"), "--cpus", "4", dat], stdin: Self.fixture)
+        #expect(written == 0)
+        // trace-cmd (scripts/with-deps installs it) reads every record, with the kernel's fields.
+        let (status, report) = try Self.run("trace-cmd", ["report", "-l", "-i", dat])
+        #expect(status == 0, "trace-cmd report failed; scripts/with-deps installs trace-cmd")
+        let lines = report.split(separator: "\n")
+        #expect(lines.count == 18)  // cpus=4 and the 17 records
+        #expect(lines.contains { $0.hasSuffix("lock_acquire:         0xffff88813b61c3c0 try read &base->lock") })
+        #expect(lines.contains { $0.contains("ipi_send_cpu:") && $0.contains("cpu=0") && $0.contains("callback=flush_tlb_func+0x0") })
+        let text = directory + "/seed-002.report.txt"
+        try report.write(toFile: text, atomically: true, encoding: .utf8)
+
+        let expected = ["ipi-deadlock &mm->page_table_lock", "irq-inversion pgd_lock,&mm->page_table_lock"]
+        #expect(try Self.findings(.file(path: dat, displayName: "seed-002.dat")) == expected)
+        #expect(try Self.findings(.file(path: text, displayName: "seed-002.report.txt")) == expected)
+        #expect(try Self.findings(.bytes(Array(Self.twin.utf8), displayName: "seed-002.xml")) == expected)
+    }
+
+    @Test func theBinaryAnalysesTheWrittenTraceDat() throws {
+        let directory = try CommandRunner.temporaryDirectory("written-dat-cli")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let dat = directory + "/seed-002.dat"
+        #expect(try Self.run("python3", [Repository.path("scripts/write-trace-dat.py"), "--cpus", "4", dat], stdin: Self.fixture).0 == 0)
+        let run = try CommandRunner.run(["analyze", "--format", "json", dat])
+        #expect(run.status == 1)
+        #expect(run.stdout.contains("\"rule\" : \"ipi-deadlock\""))
+        // A record's number in time order stands for its line: the IPI is record 8.
+        #expect(run.stdout.contains("\"line\" : 8"))
+    }
+}
