@@ -29,14 +29,14 @@ class Capture:
 
     def emit(self, cpu, task, pid, flags, event, info, fields, common):
         self.time += 137
+        seconds, rest = divmod(self.time, 1_000_000_000)
+        line = f"{task:>16}-{pid:<7} [{cpu:03}] {flags} {seconds:5}.{rest // 1000:06}: {event}: {info}"
+        # The size counts the text, so that both outputs hold the same events.
+        self.size += len(line) + 1
         if self.json:
             line = json.dumps({"cpu": cpu, "ts": self.time, "pid": pid, "comm": task, "flags": common[0],
                                "preempt": common[1], "event": event, "fields": fields}, separators=(",", ":"))
-        else:
-            seconds, rest = divmod(self.time, 1_000_000_000)
-            line = f"{task:>16}-{pid:<7} [{cpu:03}] {flags} {seconds:5}.{rest // 1000:06}: {event}: {info}"
         sys.stdout.write(line + "\n")
-        self.size += len(line) + 1
 
 
 def flags_text(irqs_off, context, depth):

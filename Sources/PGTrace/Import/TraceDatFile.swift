@@ -33,7 +33,8 @@ final class TraceDatFile {
     let displayName: String
     private let handle: OpaquePointer
     private let tep: OpaquePointer
-    private var formats: [Int32: Format] = [:]
+    /// Formats by event id (ids are small: the kernel numbers its events from 1).
+    private var formats: [Format?] = []
 
     /// Opens the trace.dat on `descriptor` (a seekable file, read from its start).
     init(descriptor: FileDescriptor) throws(TraceInputError) {
@@ -67,7 +68,40 @@ final class TraceDatFile {
     private final class Iteration {
         let body: (Record) throws -> Void
         var failure: Error?
+        /// Per cpu: where the pages not yet released begin, and the page of the last record.
+        var runs: [(start: UInt, last: UInt)] = []
         init(body: @escaping (Record) throws -> Void) { self.body = body }
+
+        /// libtracecmd maps each cpu's data and reads it page by page, once: pages left behind
+        /// are released (256 KiB at a time), so that memory stays flat however long the file.
+        func passed(_ record: UnsafeMutablePointer<tep_record>) {
+            guard let data = record.pointee.data else { return }
+            let cpu = Int(record.pointee.cpu)
+            guard cpu >= 0, cpu < 1 << 13 else { return }
+            while runs.count <= cpu { runs.append((0, 0)) }
+            let page = UInt(bitPattern: data) & ~UInt(4095)
+            var run = runs[cpu]
+            if run.start == 0 {
+                run = (page, page)
+            } else if page == run.last || page == run.last + 4096 {
+                // Still in order within one map: release a long enough run behind this page.
+                if page - run.start >= 256 * 1024 {
+                    release(from: run.start, to: page)
+                    run.start = page
+                }
+                run.last = page
+            } else {
+                // Another map: what was read of the last one is done with.
+                release(from: run.start, to: run.last + 4096)
+                run = (page, page)
+            }
+            runs[cpu] = run
+        }
+
+        private func release(from start: UInt, to end: UInt) {
+            guard end > start, let pointer = UnsafeRawPointer(bitPattern: start) else { return }
+            Posix.releasePages(pointer, length: Int(end - start))
+        }
     }
 
     /// Calls `body` with every record of every cpu, in timestamp order; stops at its first error.
@@ -78,6 +112,7 @@ final class TraceDatFile {
             let result = tracecmd_iterate_events(handle, nil, 0, { _, record, _, context in
                 let iteration = Unmanaged<Iteration>.fromOpaque(context!).takeUnretainedValue()
                 guard let record else { return 0 }
+                iteration.passed(record)
                 do {
                     try iteration.body(Record(pointer: record))
                     return 0
@@ -96,12 +131,15 @@ final class TraceDatFile {
     /// The format of `record`'s event, nil for a record of no known format.
     func format(of record: Record) -> Format? {
         let id = tep_data_type(tep, record.pointer)
-        if let format = formats[id] { return format }
+        if id >= 0, Int(id) < formats.count, let format = formats[Int(id)] { return format }
         guard let event = tep_find_event_by_record(tep, record.pointer) else { return nil }
         let format = Format(
             pointer: event, id: id, name: event.pointee.name.map { String(cString: $0) } ?? "",
             system: event.pointee.system.map { String(cString: $0) } ?? "")
-        formats[id] = format
+        if id >= 0, id < 1 << 16 {
+            while formats.count <= Int(id) { formats.append(nil) }
+            formats[Int(id)] = format
+        }
         return format
     }
 
@@ -139,7 +177,7 @@ final class TraceDatFile {
     /// A string field (up to its NUL).
     func string(_ field: Field, in record: Record) -> UnsafeRawBufferPointer? {
         guard let bytes = bytes(field, in: record) else { return nil }
-        let end = bytes.firstIndex(of: 0) ?? bytes.count
+        let end = bytes.bindMemory(to: UInt8.self).firstIndex(ofByte: 0) ?? bytes.count
         return UnsafeRawBufferPointer(rebasing: bytes[..<end])
     }
 

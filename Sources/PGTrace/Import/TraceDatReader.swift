@@ -3,22 +3,31 @@
 /// lock name, trylock and read flags, the lockdep_map address; `common_flags` for irq state
 /// and context), never printed and parsed back. A record's number in that order stands for
 /// its line in reports.
-struct TraceDatReader {
-    let input: TraceInput
-    let symbols: SymbolTable
-    let fileIndex: Int
-    let options: TraceImporter.Options
-    var summary = TraceImporter.Summary()
+final class TraceDatReader {
+    private let input: TraceInput
+    private let symbols: SymbolTable
+    private let fileIndex: Int
+    private let options: TraceImporter.Options
+    // The reading thread's own state (see TracePipeline): no other thread touches it.
+    @exclusivity(unchecked) private(set) var summary = TraceImporter.Summary()
+    @exclusivity(unchecked) private var translator: EventTranslator
+    @exclusivity(unchecked) private var eventSink: ((Event) throws -> Void)?
 
     init(input: TraceInput, symbols: SymbolTable, fileIndex: Int, options: TraceImporter.Options) {
         self.input = input
         self.symbols = symbols
         self.fileIndex = fileIndex
         self.options = options
+        translator = EventTranslator(symbols: symbols, fileIndex: fileIndex)
         summary.format = .traceDat
     }
 
-    mutating func read(header: (TraceHeader) throws -> Void, event: (Event) throws -> Void) throws {
+    private func emit(_ next: Event) throws {
+        summary.events += 1
+        try eventSink!(next)
+    }
+
+    func read(header: (TraceHeader) throws -> Void, event: (Event) throws -> Void) throws {
         // A trace.dat is read by sections: a stream is copied (unnamed) before it is opened.
         let file = try TraceDatFile(descriptor: try input.seekableDescriptor())
         let cpus = file.cpuCount
@@ -33,41 +42,38 @@ struct TraceDatReader {
         traceHeader.cpus = cpus
         traceHeader.source = "pgtrace import (trace.dat) of \(input.displayName)"
         try header(traceHeader)
-        var translator = EventTranslator(symbols: symbols, fileIndex: fileIndex)
         var records = TraceDatRecords(file: file, symbols: symbols, rawNames: options.rawNames)
         records.declaredCPUs = cpus
         var number = 0
-        var summary = self.summary
-        defer { self.summary = summary }
         let displayName = input.displayName
-        func emit(_ next: Event) throws {
-            summary.events += 1
-            try event(next)
-        }
-        try file.forEachRecord { record in
-            number += 1
-            summary.lines = number
-            guard record.cpu >= 0, record.cpu < cpus else {
-                throw TraceInputError(file: displayName, line: number, column: 1, message: "record on cpu \(record.cpu), past the \(cpus) cpus the file declares")
-            }
-            if record.missedEvents != 0 {
-                let count = record.missedEvents > 0 ? Int(record.missedEvents) : nil
-                summary.lostEvents.append((record.cpu, count, number))
-                try translator.lost(cpu: record.cpu, count: count, line: number, emit: emit)
-            }
-            let format = file.format(of: record)
-            let reading = format.flatMap { records.reading($0) }
-            let place = EventTranslator.Place(
-                cpu: record.cpu, pid: file.pid(record), timestamp: Int64(clamping: record.timestamp),
-                flags: TraceDatRecords.flagCharacters(file.flags(record)), line: number)
-            do {
-                let kernelRecord = try reading.flatMap { try records.record($0, record) }
-                let used = try translator.translate(kernelRecord, name: reading?.name, at: place, emit: emit) {
-                    file.command(pid: place.pid ?? 0)
+        try withoutActuallyEscaping(event) { event in
+            eventSink = event
+            defer { eventSink = nil }
+            try file.forEachRecord { record in
+                number += 1
+                summary.lines = number
+                guard record.cpu >= 0, record.cpu < cpus else {
+                    throw TraceInputError(file: displayName, line: number, column: 1, message: "record on cpu \(record.cpu), past the \(cpus) cpus the file declares")
                 }
-                if !used { summary.skipped[format?.name ?? "unknown", default: 0] += 1 }
-            } catch let failure as DecodeFailure {
-                throw TraceInputError(file: displayName, line: number, column: 1, message: failure.message)
+                if record.missedEvents != 0 {
+                    let count = record.missedEvents > 0 ? Int(record.missedEvents) : nil
+                    summary.lostEvents.append((record.cpu, count, number))
+                    try translator.lost(cpu: record.cpu, count: count, line: number, emit: emit)
+                }
+                let format = file.format(of: record)
+                let reading = format.flatMap { records.reading($0) }
+                let place = EventTranslator.Place(
+                    cpu: record.cpu, pid: file.pid(record), timestamp: Int64(clamping: record.timestamp),
+                    flags: TraceDatRecords.flagCharacters(file.flags(record)), line: number)
+                do {
+                    let kernelRecord = try reading.flatMap { try records.record($0, record) }
+                    let used = try translator.translate(kernelRecord, name: reading?.name, at: place, emit: emit) {
+                        file.command(pid: place.pid ?? 0)
+                    }
+                    if !used { summary.skipped[format?.name ?? "unknown", default: 0] += 1 }
+                } catch let failure as DecodeFailure {
+                    throw TraceInputError(file: displayName, line: number, column: 1, message: failure.message)
+                }
             }
         }
     }

@@ -6,13 +6,47 @@ struct TraceDatRecords {
     let rawNames: Bool
     var declaredCPUs: Int?
 
+    /// The fields pgtrace reads, by the names the kernel's formats give them.
+    enum FieldKey: Int, CaseIterable {
+        case lockdepAddr, flags, name, lockAddr, irq, vec, targetCPUs, cpu, callsite, callback, function
+        case cpumask, reason, pgd, pfn, level, pinned
+
+        var kernelName: String {
+            switch self {
+            case .lockdepAddr: return "lockdep_addr"
+            case .flags: return "flags"
+            case .name: return "name"
+            case .lockAddr: return "lock_addr"
+            case .irq: return "irq"
+            case .vec: return "vec"
+            case .targetCPUs: return "target_cpus"
+            case .cpu: return "cpu"
+            case .callsite: return "callsite"
+            case .callback: return "callback"
+            case .function: return "func"
+            case .cpumask: return "cpumask"
+            case .reason: return "reason"
+            case .pgd: return "pgd"
+            case .pfn: return "pfn"
+            case .level: return "level"
+            case .pinned: return "pinned"
+            }
+        }
+    }
+
     /// An event format pgtrace reads, with its fields found once.
     struct Reading {
         let name: KernelRecord.Name
-        let fields: [String: TraceDatFile.Field]
+        /// By `FieldKey.rawValue`; nil where the format has no such field.
+        let fields: [TraceDatFile.Field?]
+
+        func field(_ key: FieldKey) -> TraceDatFile.Field? { fields[key.rawValue] }
     }
 
-    private var readings: [Int32: Reading?] = [:]
+    /// Readings by event id; `.some(nil)` for a format pgtrace does not read.
+    private var readings: [Reading??] = []
+    /// Addresses already interned, by value: a lock's address repeats at every event.
+    private var addresses: [UInt64: Symbol] = [:]
 
     init(file: TraceDatFile, symbols: SymbolTable, rawNames: Bool) {
         self.file = file
@@ -22,73 +56,60 @@ struct TraceDatRecords {
 
     /// What pgtrace reads of `format`, nil if nothing.
     mutating func reading(_ format: TraceDatFile.Format) -> Reading? {
-        if let known = readings[format.id] { return known }
+        let id = Int(format.id)
+        if id >= 0, id < readings.count, let known = readings[id] { return known }
         var reading: Reading?
         if let name = KernelRecord.Name.byName[format.name] {
-            var fields: [String: TraceDatFile.Field] = [:]
-            for field in Self.fieldNames(name) {
-                if let found = file.field(field, of: format) { fields[field] = found }
-            }
-            reading = Reading(name: name, fields: fields)
+            reading = Reading(name: name, fields: FieldKey.allCases.map { file.field($0.kernelName, of: format) })
         }
-        readings[format.id] = reading
+        if id >= 0, id < 1 << 16 {
+            while readings.count <= id { readings.append(nil) }
+            readings[id] = .some(reading)
+        }
         return reading
     }
 
-    private static func fieldNames(_ name: KernelRecord.Name) -> [String] {
-        switch name {
-        case .lockAcquire: return ["lockdep_addr", "flags", "name"]
-        case .lockRelease, .lockContended, .lockAcquired: return ["lockdep_addr", "name"]
-        case .contentionBegin, .contentionEnd: return ["lock_addr"]
-        case .irqHandlerEntry: return ["irq"]
-        case .softirqEntry: return ["vec"]
-        case .ipiRaise: return ["target_cpus"]
-        case .ipiSendCPU: return ["cpu", "callsite", "callback"]
-        case .ipiSendCPUMask: return ["cpumask", "callsite", "callback"]
-        case .csdQueueCPU: return ["cpu", "callsite", "func"]
-        case .tlbFlush: return ["reason"]
-        case .xenPgdPin, .xenPgdUnpin: return ["pgd"]
-        case .xenAllocPtpage, .xenReleasePtpage: return ["pfn", "level", "pinned"]
-        default: return []
-        }
-    }
-
     /// The typed record; nil if a field it needs is missing or out of the record.
-    func record(_ reading: Reading, _ record: TraceDatFile.Record) throws -> KernelRecord? {
-        func number(_ name: String) -> UInt64? { reading.fields[name].flatMap { file.number($0, in: record) } }
-        func address(_ name: String) -> Symbol? {
-            number(name).map { symbols.intern("0x" + String($0, radix: 16)) }
+    mutating func record(_ reading: Reading, _ record: TraceDatFile.Record) throws -> KernelRecord? {
+        func number(_ key: FieldKey) -> UInt64? { reading.field(key).flatMap { file.number($0, in: record) } }
+        func address(_ key: FieldKey) -> Symbol? {
+            guard let value = number(key) else { return nil }
+            if let symbol = addresses[value] { return symbol }
+            // As trace-cmd report prints a pointer.
+            let symbol = symbols.intern("0x" + String(value, radix: 16))
+            addresses[value] = symbol
+            return symbol
         }
         func lock() -> LockRef? {
-            guard let field = reading.fields["name"], let name = file.string(field, in: record), !name.isEmpty,
-                let instance = address("lockdep_addr")
+            guard let field = reading.field(.name), let name = file.string(field, in: record), !name.isEmpty,
+                let instance = address(.lockdepAddr)
             else { return nil }
             let lockName = name.withMemoryRebound(to: UInt8.self) { KernelRecord.lockName($0, raw: rawNames, symbols: symbols) }
             return LockRef(name: lockName, instance: instance)
         }
-        func function(_ name: String) -> String? { number(name).flatMap { file.function(at: $0) } }
-        func cpus(_ name: String) throws -> [Int]? {
-            guard let field = reading.fields[name], let bytes = file.bytes(field, in: record) else { return nil }
+        func function(_ key: FieldKey) -> String? { number(key).flatMap { file.function(at: $0) } }
+        func cpus(_ key: FieldKey) throws -> [Int]? {
+            guard let field = reading.field(key), let bytes = file.bytes(field, in: record) else { return nil }
             return try file.cpus(inMask: bytes).map { try CPULimit.check($0, declared: declaredCPUs) }
         }
         switch reading.name {
         case .lockAcquire:
-            guard let ref = lock(), let flags = number("flags") else { return nil }
+            guard let ref = lock(), let flags = number(.flags) else { return nil }
             return .lockAcquire(ref, isTry: flags & 1 != 0, isRead: flags & 2 != 0)
         case .lockRelease: return lock().map { .lockRelease($0) }
         case .lockContended: return lock().map { .lockContended($0) }
         case .lockAcquired: return lock().map { .lockAcquired($0) }
-        case .contentionBegin: return address("lock_addr").map { .contentionBegin(instance: $0) }
-        case .contentionEnd: return address("lock_addr").map { .contentionEnd(instance: $0) }
+        case .contentionBegin: return address(.lockAddr).map { .contentionBegin(instance: $0) }
+        case .contentionEnd: return address(.lockAddr).map { .contentionEnd(instance: $0) }
         // preemptirq's callers are offsets from _stext, which the file does not carry.
         case .irqDisable: return .irqDisable(caller: nil)
         case .irqEnable: return .irqEnable(caller: nil)
         case .preemptDisable: return .preemptDisable(caller: nil)
         case .preemptEnable: return .preemptEnable(caller: nil)
-        case .irqHandlerEntry: return .irqHandlerEntry(irq: number("irq").map { Int(Int32(truncatingIfNeeded: $0)) })
+        case .irqHandlerEntry: return .irqHandlerEntry(irq: number(.irq).map { Int(Int32(truncatingIfNeeded: $0)) })
         case .irqHandlerExit: return .irqHandlerExit
         case .softirqEntry:
-            guard let vector = number("vec") else { return nil }
+            guard let vector = number(.vec) else { return nil }
             let index = Int(vector)
             return .softirqEntry(vector: KernelRecord.softirqNames.indices.contains(index) ? KernelRecord.softirqNames[index] : "softirq")
         case .softirqExit: return .softirqExit
@@ -98,32 +119,32 @@ struct TraceDatRecords {
         case .csdFunctionEntry, .csdFunctionExit: return .csdFunction
         case .ipiRaise:
             // Its reason is a pointer to a kernel string the file does not carry.
-            guard let targets = try cpus("target_cpus") else { return nil }
+            guard let targets = try cpus(.targetCPUs) else { return nil }
             return .ipiSend(targets: targets, callback: nil, callsite: nil, raise: true)
         case .ipiSendCPU, .csdQueueCPU:
-            guard let cpu = number("cpu") else { return nil }
+            guard let cpu = number(.cpu) else { return nil }
             let target = try CPULimit.check(Int(clamping: cpu), declared: declaredCPUs)
             return .ipiSend(
-                targets: [target], callback: function(reading.name == .csdQueueCPU ? "func" : "callback"),
-                callsite: function("callsite"), raise: false)
+                targets: [target], callback: function(reading.name == .csdQueueCPU ? .function : .callback),
+                callsite: function(.callsite), raise: false)
         case .ipiSendCPUMask:
-            guard let targets = try cpus("cpumask") else { return nil }
-            return .ipiSend(targets: targets, callback: function("callback"), callsite: function("callsite"), raise: false)
+            guard let targets = try cpus(.cpumask) else { return nil }
+            return .ipiSend(targets: targets, callback: function(.callback), callsite: function(.callsite), raise: false)
         case .tlbFlush:
-            guard let reason = number("reason") else { return nil }
+            guard let reason = number(.reason) else { return nil }
             return .tlbFlush(remoteIPI: reason == 4)  // TLB_REMOTE_SEND_IPI
         case .xenFlushOthers, .xenFlushMulti: return .xenFlushOthers
         case .xenFlushOneUser, .xenFlushOneKernel: return .xenFlushOne
         case .xenFlushAll: return .xenFlushAll
         case .xenPgdPin, .xenPgdUnpin:
-            guard let pgd = number("pgd") else { return nil }
+            guard let pgd = number(.pgd) else { return nil }
             let text = String(pgd, radix: 16)
             return reading.name == .xenPgdPin ? .xenPgdPin(pgd: text) : .xenPgdUnpin(pgd: text)
         case .xenAllocPtpage, .xenReleasePtpage:
-            guard let pfn = number("pfn") else { return nil }
+            guard let pfn = number(.pfn) else { return nil }
             return .xenPtpage(
-                alloc: reading.name == .xenAllocPtpage, pfn: String(pfn, radix: 16), level: number("level").map { Int($0) },
-                pinned: number("pinned").map { $0 != 0 } ?? false)
+                alloc: reading.name == .xenAllocPtpage, pfn: String(pfn, radix: 16), level: number(.level).map { Int($0) },
+                pinned: number(.pinned).map { $0 != 0 } ?? false)
         case .schedSwitch: return .schedSwitch
         }
     }
@@ -134,8 +155,8 @@ struct TraceDatRecords {
         let irqsOff = flags & 0x01 != 0, noSupport = flags & 0x02 != 0
         let hardirq = flags & 0x08 != 0, softirq = flags & 0x10 != 0, nmi = flags & 0x40 != 0
         let bhOff = flags & 0x80 != 0
-        let irqs: Character = noSupport ? "X" : irqsOff && bhOff ? "D" : irqsOff ? "d" : bhOff ? "b" : "."
-        let context: Character = nmi && hardirq ? "Z" : nmi ? "z" : hardirq && softirq ? "H" : hardirq ? "h" : softirq ? "s" : "."
-        return (irqs.asciiValue!, context.asciiValue!)
+        let irqs: Unicode.Scalar = noSupport ? "X" : irqsOff && bhOff ? "D" : irqsOff ? "d" : bhOff ? "b" : "."
+        let context: Unicode.Scalar = nmi && hardirq ? "Z" : nmi ? "z" : hardirq && softirq ? "H" : hardirq ? "h" : softirq ? "s" : "."
+        return (UInt8(ascii: irqs), UInt8(ascii: context))
     }
 }

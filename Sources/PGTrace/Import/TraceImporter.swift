@@ -91,7 +91,7 @@ public final class TraceImporter {
             defer { summary = reader.summary }
             try reader.read(willWait: willWait, header: header, event: event)
         case .traceDat:
-            var reader = TraceDatReader(input: input, symbols: symbols, fileIndex: fileIndex, options: options)
+            let reader = TraceDatReader(input: input, symbols: symbols, fileIndex: fileIndex, options: options)
             defer { summary = reader.summary }
             try reader.read(header: header, event: event)
         case .xml:

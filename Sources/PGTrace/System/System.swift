@@ -8,6 +8,13 @@ enum Posix {
     /// libc's text for an errno value.
     static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }
 
+    /// Asks the kernel to reclaim the pages of `range` from this process (MADV_PAGEOUT):
+    /// a file's pages are dropped and read again from the page cache if touched; anonymous
+    /// ones keep their content. For a library's read-only map of a file read once.
+    static func releasePages(_ start: UnsafeRawPointer, length: Int) {
+        _ = madvise(UnsafeMutableRawPointer(mutating: start), length, 21 /* MADV_PAGEOUT */)
+    }
+
     /// Runs `call` until it is not interrupted by a signal; -1 leaves errno set.
     @inline(__always)
     static func retryingOnInterrupt<T: BinaryInteger>(_ call: () -> T) -> T {

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""pgtrace's capture benchmark: `pgtrace analyze` on a kernel text capture and on a trace.dat
+of the same events, beside `grep -c lock_acquire` on the same text, in one run; and `pgtrace
+import` of the text, streaming. Prints seconds, events/s, the ratio to grep and peak RSS for
+each size, and whether issue 11's goals are met: analyze within 5x grep's time, peak RSS flat
+in the input's size.
+
+    python3 benchmarks/captures.py            # 25 MB and 100 MB captures
+    python3 benchmarks/captures.py 10 50      # other sizes (MB)
+
+Builds the release binary; generates captures with benchmarks/generate-capture.py and the
+trace.dat files with scripts/write-trace-dat.py, cached in benchmarks/out/. Each figure is
+the best of five runs (wall time; peak RSS from wait4), the page cache warm.
+"""
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "benchmarks", "out")
+
+
+def build():
+    subprocess.run(["swift", "build", "-c", "release", "--product", "pgtrace"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    binary = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    return os.path.join(binary, "pgtrace")
+
+
+def capture(megabytes):
+    """The text capture and the trace.dat of the same events."""
+    os.makedirs(OUT, exist_ok=True)
+    text = os.path.join(OUT, f"capture-{megabytes}.txt")
+    dat = os.path.join(OUT, f"capture-{megabytes}.dat")
+    generator = os.path.join(ROOT, "benchmarks", "generate-capture.py")
+    if not os.path.exists(text):
+        with open(text + ".tmp", "w") as out:
+            subprocess.run([sys.executable, generator, str(megabytes)], stdout=out, check=True)
+        os.rename(text + ".tmp", text)
+    if not os.path.exists(dat):
+        events = subprocess.Popen([sys.executable, generator, str(megabytes), "--json"], stdout=subprocess.PIPE)
+        subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "write-trace-dat.py"), "--cpus", "8", dat + ".tmp"],
+                       stdin=events.stdout, check=True, stdout=subprocess.DEVNULL)
+        events.wait()
+        os.rename(dat + ".tmp", dat)
+    return text, dat
+
+
+def measure(command, expect=(0, 1)):
+    """Best wall time of five runs, the peak RSS (KiB) of that run, and what it printed."""
+    best = None
+    for _ in range(5):
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # Both are a few lines: read them, then reap the process for its peak RSS.
+        stdout, stderr = process.stdout.read().decode(), process.stderr.read().decode()
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        code = os.waitstatus_to_exitcode(status)
+        if code not in expect:
+            sys.exit(f"{' '.join(command)} failed ({code}): {stderr}")
+        if best is None or elapsed < best[0]:
+            best = (elapsed, usage.ru_maxrss, stdout + stderr)
+    return best
+
+
+def events_of(stderr):
+    # "pgtrace: 1 trace, 1145941 events: no findings"
+    for line in stderr.splitlines():
+        if " events" in line and "trace" in line:
+            return int(line.split(",")[1].split()[0])
+    return None
+
+
+def main():
+    sizes = [int(arg) for arg in sys.argv[1:]] or [25, 100]
+    pgtrace = build()
+    print(f"{'input':>18} {'MB':>5} {'grep s':>7} {'analyze s':>10} {'events/s':>11} {'x grep':>7} {'RSS':>8} "
+          f"{'import s':>9} {'import RSS':>11}")
+    rows = []
+    for megabytes in sizes:
+        text, dat = capture(megabytes)
+        grep_time, _, _ = measure(["grep", "-c", "lock_acquire", text], expect=(0,))
+        for path in (text, dat):
+            seconds, rss, stderr = measure([pgtrace, "analyze", path])
+            events = events_of(stderr)
+            imported = measure([pgtrace, "import", "-o", "/dev/null", path]) if path == text else None
+            rows.append((megabytes, path, grep_time, seconds, rss, imported))
+            print(f"{os.path.basename(path):>18} {os.path.getsize(path) / 1e6:>5.0f} {grep_time:>7.3f} {seconds:>10.3f} "
+                  f"{events / seconds:>11,.0f} {seconds / grep_time:>7.2f} {rss / 1024:>6.1f}MB "
+                  + (f"{imported[0]:>9.3f} {imported[1] / 1024:>9.1f}MB" if imported else f"{'-':>9} {'-':>11}"))
+    largest = [row for row in rows if row[0] == sizes[-1]]
+    smallest = [row for row in rows if row[0] == sizes[0]]
+    text_row = largest[0]
+    goals = [(f"analyze of the {sizes[-1]} MB text within 5x grep", text_row[3] <= 5 * text_row[2],
+              f"{text_row[3] / text_row[2]:.2f}x")]
+    dat_row = largest[1]
+    goals.append((f"analyze of its trace.dat within 5x grep on the text", dat_row[3] <= 5 * dat_row[2],
+                  f"{dat_row[3] / dat_row[2]:.2f}x"))
+    if len(sizes) > 1:
+        for index, name in ((0, "text"), (1, "trace.dat")):
+            small, large = smallest[index][4], largest[index][4]
+            goals.append((f"analyze RSS flat in size ({name}: {sizes[-1]} MB vs {sizes[0]} MB)",
+                          large <= small * 1.1 + 2048, f"{large / 1024:.1f} MB vs {small / 1024:.1f} MB"))
+        small, large = smallest[0][5][1], largest[0][5][1]
+        goals.append((f"import RSS flat in size ({sizes[-1]} MB vs {sizes[0]} MB)", large <= small * 1.1 + 2048,
+                      f"{large / 1024:.1f} MB vs {small / 1024:.1f} MB"))
+    print()
+    for name, met, figure in goals:
+        print(f"{'met    ' if met else 'NOT MET'}  {name}: {figure}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
