@@ -31,7 +31,7 @@ struct AnalyzeCommand: ParsableCommand {
         if let output = report.output { try Output.refuseInputs(output, inputs: traces.files) }
         let progress = Progress.make(quiet: quiet)
         let analyses = try Analysis.analyzeSeparatingConflicts(
-            traces.sources(), options: AnalysisOptions(maxDepth: maxDepth), progress: progress?.update)
+            traces.sources(), options: AnalysisOptions(maxDepth: maxDepth, importOptions: traces.capture.importOptions), progress: progress?.update)
         progress?.finish()
         printImportSummaries(analyses)
         let result = AnalysisReport(analyses)

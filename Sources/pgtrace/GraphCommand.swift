@@ -26,7 +26,7 @@ struct GraphCommand: ParsableCommand {
 
     func run() throws {
         if let output { try Output.refuseInputs(output, inputs: traces.files) }
-        let analyses = try Analysis.analyzeSeparatingConflicts(traces.sources(), options: AnalysisOptions())
+        let analyses = try Analysis.analyzeSeparatingConflicts(traces.sources(), options: AnalysisOptions(importOptions: traces.capture.importOptions))
         // One picture must be one graph: traces of kernels that disagree on a class's type
         // make separate graphs, drawn one command at a time.
         if analyses.count > 1, let (source, reason) = analyses[0].putAside.first {

@@ -5,51 +5,32 @@ import PGTrace
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Turn ftrace, trace-cmd report or perf script output into a trace in format v1.",
+        abstract: "Turn a kernel capture (ftrace, trace-cmd report, perf script, trace.dat) into a trace in format v1.",
         discussion: """
-            Each event of input line N lands on output line N, so findings on the imported trace \
-            point at the kernel's own lines. Events pgtrace does not use are skipped and counted on \
-            standard error; lost-event lines become <meta> notes.
+            Each event of input line N lands on output line N (a trace.dat's record N on line N), \
+            so findings on the imported trace point at the capture's own lines. The trace is \
+            partial="true", as every capture is. Events pgtrace does not use are skipped and counted \
+            on standard error; lost events become <events-lost/> where the capture says so. \
+            analyze, graph and lint read captures directly; import is for keeping or editing one.
             """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case ftrace
-        case traceCmd = "trace-cmd"
-        case perf
-
-        var format: TextTraceFormat {
-            switch self {
-            case .ftrace: return .ftrace
-            case .traceCmd: return .traceCmd
-            case .perf: return .perf
-            }
-        }
-    }
-
-    @Argument(help: "Text traces (- reads standard input).")
+    @Argument(help: "Kernel captures: ftrace, trace-cmd report or perf script text, or a trace.dat (- reads standard input).")
     var files: [String]
 
-    @Option(name: .long, help: "The input format: ftrace, trace-cmd or perf (detected when not given).")
-    var from: Format?
+    @OptionGroup var capture: CaptureOptions
 
     @Option(name: [.short, .long], help: "Write the trace here instead of standard output (one input only).")
     var output: String?
 
-    @Flag(name: .long, help: "Keep lock names as lockdep printed them (no &(&X)->rlock → &X).")
-    var rawNames = false
-
-    @Flag(name: .long, help: "Skip and count lines that cannot be parsed instead of stopping.")
-    var lenient = false
-
     func validate() throws {
-        guard !files.isEmpty else { throw ValidationError("give at least one text trace") }
+        guard !files.isEmpty else { throw ValidationError("give at least one kernel capture") }
         guard output == nil || files.count == 1 else {
             throw ValidationError("--output takes one input; import several into several files one by one")
         }
     }
 
     func run() throws {
-        let options = TraceImporter.Options(format: from?.format, rawNames: rawNames, lenient: lenient)
+        let options = capture.importOptions
         for file in files {
             let input = try TraceInput(path: file)
             let importer = TraceImporter(input: input, symbols: SymbolTable(), options: options)

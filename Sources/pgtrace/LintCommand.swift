@@ -55,7 +55,7 @@ struct LintCommand: ParsableCommand {
         let lockPolicy = try policy.map { try LockPolicy(text: String(decoding: try readFile($0), as: UTF8.self), file: $0) }
         let accepted = try baseline.map { try Baseline(json: try readFile($0), file: $0) }
         let analyses = try Analysis.analyzeSeparatingConflicts(
-            traces.sources(), options: AnalysisOptions(maxDepth: maxDepth, validatesSchema: true, policy: lockPolicy))
+            traces.sources(), options: AnalysisOptions(maxDepth: maxDepth, validatesSchema: true, policy: lockPolicy, importOptions: traces.capture.importOptions))
         let result = AnalysisReport(analyses)
 
         let comparison = accepted?.compare(result.findings) ?? (new: result.findings, accepted: [], stale: [])

@@ -1,10 +1,12 @@
 import ArgumentParser
 import PGTrace
 
-/// The trace files argument shared by analyze, graph and lint.
+/// The trace files argument shared by analyze, graph and lint, with how captures are read.
 struct TraceFiles: ParsableArguments {
-    @Argument(help: "Trace files in format v1 (- reads standard input).")
+    @Argument(help: "Traces: format v1 XML, trace-cmd's trace.dat, or ftrace, trace-cmd report or perf script text (- reads standard input).")
     var files: [String]
+
+    @OptionGroup var capture: CaptureOptions
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one trace file") }

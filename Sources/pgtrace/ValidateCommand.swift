@@ -4,10 +4,12 @@ import PGTrace
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
-        abstract: "Check traces against schemas/trace-v1.xsd (x- extensions are ignored), streaming.")
+        abstract: "Check traces against schemas/trace-v1.xsd (x- extensions are ignored), streaming; a kernel capture is read strictly.")
 
-    @Argument(help: "Trace files (- reads standard input).")
+    @Argument(help: "Traces: format v1 XML, a trace.dat, or ftrace, trace-cmd report or perf script text (- reads standard input).")
     var files: [String]
+
+    @OptionGroup var capture: CaptureOptions
 
     @Flag(name: .long, help: "Print nothing for valid traces.")
     var quiet = false
@@ -21,11 +23,19 @@ struct ValidateCommand: ParsableCommand {
         let output = try Output(nil)
         for (index, file) in files.enumerated() {
             let name = file == "-" ? "<stdin>" : file
-            let reader = TraceReader(
-                displayName: name, fileIndex: index, symbols: SymbolTable())
             var events = 0
             do {
-                try reader.read(path: file, schema: .v1, header: { _ in }, event: { _ in events += 1 })
+                let input = try TraceInput(path: file, displayName: name)
+                let symbols = SymbolTable()
+                switch input.content {
+                case .xml:
+                    try TraceReader(displayName: name, fileIndex: index, symbols: symbols)
+                        .read(input: input, schema: .v1, header: { _ in }, event: { _ in events += 1 })
+                case .text, .traceDat:
+                    // A capture has no schema: it is valid when every line (record) reads.
+                    try TraceImporter(input: input, fileIndex: index, symbols: symbols, options: capture.importOptions)
+                        .read(header: { _ in }, event: { _ in events += 1 })
+                }
                 if !quiet { try output.write("\(name): valid (\(events) events)\n") }
             } catch let error as TraceInputError {
                 printError(error.description)

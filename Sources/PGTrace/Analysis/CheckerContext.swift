@@ -80,16 +80,20 @@ public struct AnalysisOptions: Sendable {
     public var validatesSchema = false
     /// The intended lock hierarchy (`--policy`).
     public var policy: LockPolicy?
-    /// How text traces (ftrace, trace-cmd, perf) are imported.
+    /// How kernel captures (text, trace.dat) are read.
     public var importOptions = TraceImporter.Options()
     /// Put aside a trace whose class declarations contradict the traces before it, instead
     /// of failing (see `Analysis.analyzeSeparatingConflicts`).
     public var separatesConflictingTraces = false
 
-    public init(maxDepth: Int = 48, validatesSchema: Bool = false, policy: LockPolicy? = nil) {
+    public init(
+        maxDepth: Int = 48, validatesSchema: Bool = false, policy: LockPolicy? = nil,
+        importOptions: TraceImporter.Options = TraceImporter.Options()
+    ) {
         self.maxDepth = maxDepth
         self.validatesSchema = validatesSchema
         self.policy = policy
+        self.importOptions = importOptions
     }
 }
 
