@@ -220,18 +220,16 @@ public final class ReplayEngine {
     /// it: that is scheduling while atomic.
     private func switchTask(cpu: Int, to task: TaskKey, at site: EventSite) {
         let old = cpus[cpu].stack
-        var state = cpus[cpu]
-        if isPartial {
-            // A capture's task switches are the kernel's: inside __schedule, with hardirqs
-            // off; the task returns there with its own state, which the trace states again.
-            state.hardirqsEnabled = true
-            state.hardirqsKnown = false
-        }
-        if !state.hardirqsEnabled || state.bhDisableDepth > 0
+        let state = cpus[cpu]
+        // A capture's task switches are the kernel's: inside __schedule, where hardirqs are
+        // always off; that is no sign of sleeping in atomic context. The task keeps its own
+        // state for when it runs again.
+        let switchingWithIrqsOff = !state.hardirqsEnabled && !isPartial
+        if switchingWithIrqsOff || state.bhDisableDepth > 0
             || stacks[old].contains(where: { !$0.isTry && classes[$0.classID].type.isSpinning })
         {
             for observer in eventObservers[ObservedEvents.Category.context.rawValue] {
-                observer.replay(self, switchedOut: stackOwners[old], atomic: stacks[old], hardirqsEnabled: state.hardirqsEnabled, bhDisabled: state.bhDisableDepth > 0, at: site)
+                observer.replay(self, switchedOut: stackOwners[old], atomic: stacks[old], hardirqsEnabled: !switchingWithIrqsOff, bhDisabled: state.bhDisableDepth > 0, at: site)
             }
         }
         switchedOut[old] = SavedTaskState(

@@ -4,6 +4,8 @@ import PGTrace
 /// case out of LOCK()/UNLOCK() calls, so that tests read like the scenarios they retell.
 struct TraceBuilder {
     var cpus: Int?
+    /// `partial="true"`: a capture that begins after execution began.
+    var partial = false
     private var classes: [(name: String, type: LockType)] = []
     private var events: [String] = []
     /// The cpu and task that the next events run on.
@@ -49,7 +51,7 @@ struct TraceBuilder {
     /// The document; every event on its own line, starting at line `firstEventLine`.
     var xml: String {
         var lines = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>"]
-        lines.append("<trace version=\"1\"" + (cpus.map { " cpus=\"\($0)\"" } ?? "") + ">")
+        lines.append("<trace version=\"1\"" + (cpus.map { " cpus=\"\($0)\"" } ?? "") + (partial ? " partial=\"true\"" : "") + ">")
         if !classes.isEmpty {
             lines.append("<classes>")
             for (name, type) in classes {

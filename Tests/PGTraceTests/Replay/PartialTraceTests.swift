@@ -1,0 +1,123 @@
+import PGTrace
+import Testing
+
+/// Partial traces (trace-format.md, "Partial traces"): a capture starts with locks held and
+/// irq state unknown. The same events in a trace that starts from an idle machine say more.
+@Suite struct PartialTraceTests {
+    private func rules(_ builder: TraceBuilder) throws -> [String] {
+        try analyze(builder).findings.map { "\($0.rule.rawValue) \($0.locks.joined(separator: ","))" }
+    }
+
+    /// rostedt's capture (LKML 20251106): its first line releases the mmap_lock.
+    @Test func aReleaseOfALockNeverSeenTakenIsHeldFromBefore() throws {
+        var capture = TraceBuilder()
+        capture.partial = true
+        capture.task = "chronyd-544"
+        capture.release("&mm->mmap_lock", instance: "0000000099631762")
+        capture.acquire("&mm->mmap_lock", instance: "0000000099631762", mode: .recursiveRead)
+        capture.release("&mm->mmap_lock", instance: "0000000099631762")
+        let analysis = try analyze(capture)
+        #expect(analysis.findings.isEmpty)
+        #expect(analysis.notes.map(\.message) == [
+            "&mm->mmap_lock is released at test.xml:\(capture.line(ofEvent: 0)) without being seen taken: held since before the capture began"
+        ])
+        // From an idle machine the same first release is a bad unlock.
+        var idle = capture
+        idle.partial = false
+        #expect(try rules(idle) == ["bad-unlock &mm->mmap_lock"])
+    }
+
+    @Test func aSecondReleaseOfALockSeenTakenIsStillABadUnlock() throws {
+        var capture = TraceBuilder()
+        capture.partial = true
+        capture.task = "bash-1040"
+        capture.acquire("tasklist_lock")
+        capture.release("tasklist_lock")
+        capture.release("tasklist_lock")
+        #expect(try rules(capture) == ["bad-unlock tasklist_lock"])
+    }
+
+    /// pgd_lock taken in a hardirq, and by a task whose irq state the capture never stated:
+    /// nothing is inferred (no HARDIRQ-ON), so no inconsistency; stated, it is found.
+    @Test func nothingIsInferredFromAnUnknownIrqState() throws {
+        var capture = TraceBuilder(cpus: 2)
+        capture.partial = true
+        capture.cpu = 1
+        capture.event("hardirq-enter", [("irq", "19")])
+        capture.acquire("pgd_lock")
+        capture.release("pgd_lock")
+        capture.event("hardirq-exit")
+        capture.cpu = 0
+        capture.task = "modprobe-3301"
+        capture.acquire("pgd_lock")
+        capture.release("pgd_lock")
+        #expect(try rules(capture) == [])
+
+        var stated = capture
+        stated.event("irq-enable")
+        stated.acquire("pgd_lock")
+        stated.release("pgd_lock")
+        #expect(try rules(stated) == ["irq-inconsistent pgd_lock"])
+
+        var idle = capture
+        idle.partial = false
+        #expect(try rules(idle) == ["irq-inconsistent pgd_lock"])
+    }
+
+    /// An `irq-enable` with a lock held marks it HARDIRQ-ON, as lockdep's mark_held_locks.
+    @Test func enablingIrqsStatesTheStateOfTheLocksHeld() throws {
+        var capture = TraceBuilder(cpus: 2)
+        capture.partial = true
+        capture.cpu = 1
+        capture.event("hardirq-enter")
+        capture.acquire("&desc->lock")
+        capture.release("&desc->lock")
+        capture.event("hardirq-exit")
+        capture.cpu = 0
+        capture.task = "k-1"
+        capture.acquire("&desc->lock")
+        capture.event("irq-enable")
+        capture.release("&desc->lock")
+        #expect(try rules(capture) == ["irq-inconsistent &desc->lock"])
+    }
+
+    /// The kernel switches tasks inside __schedule with irqs off: in a capture that is no
+    /// scheduling while atomic. A task finds its own state when it runs again.
+    @Test func aCapturesTaskSwitchesAreTheKernels() throws {
+        var capture = TraceBuilder(cpus: 2)
+        capture.partial = true
+        capture.task = "a-1"
+        capture.event("irq-enable")
+        capture.event("irq-disable")  // inside __schedule
+        capture.task = "b-2"
+        capture.event("irq-enable")
+        capture.acquire("L")
+        capture.release("L")
+        capture.event("irq-disable")
+        capture.task = "a-1"  // back: its state was irqs off when it left (in __schedule)
+        capture.event("irq-enable")
+        capture.acquire("M")
+        capture.release("M")
+        #expect(try rules(capture) == [])
+
+        var idle = capture
+        idle.partial = false
+        #expect(try rules(idle).contains { $0.hasPrefix("sleep-in-atomic") })
+    }
+
+    @Test func anEnableOfADisableFromBeforeIsNoError() throws {
+        var capture = TraceBuilder()
+        capture.partial = true
+        capture.task = "k-1"
+        capture.event("bh-enable")
+        capture.event("preempt-enable")
+        capture.acquire("L")
+        capture.release("L")
+        #expect(try rules(capture) == [])
+
+        var idle = capture
+        idle.partial = false
+        let error = try #require(inputError(idle.xml))
+        #expect(error.message.contains("<bh-enable/> with bh already enabled"))
+    }
+}
