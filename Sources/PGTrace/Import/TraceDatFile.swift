@@ -72,8 +72,10 @@ final class TraceDatFile {
         var runs: [(start: UInt, last: UInt)] = []
         init(body: @escaping (Record) throws -> Void) { self.body = body }
 
-        /// libtracecmd maps each cpu's data and reads it page by page, once: pages left behind
-        /// are released (256 KiB at a time), so that memory stays flat however long the file.
+        /// libtracecmd maps each cpu's data and reads it page by page, once: the pages left
+        /// behind are dropped (256 KiB at a time), so that memory stays flat however long the
+        /// file. Only pages of a map of the file are dropped (never memory libtracecmd
+        /// allocated, as for a compressed file's pages), and only behind the record in hand.
         func passed(_ record: UnsafeMutablePointer<tep_record>) {
             guard let data = record.pointee.data else { return }
             let cpu = Int(record.pointee.cpu)
@@ -84,23 +86,35 @@ final class TraceDatFile {
             if run.start == 0 {
                 run = (page, page)
             } else if page == run.last || page == run.last + 4096 {
-                // Still in order within one map: release a long enough run behind this page.
                 if page - run.start >= 256 * 1024 {
-                    release(from: run.start, to: page)
+                    drop(from: run.start, to: page)
                     run.start = page
                 }
                 run.last = page
             } else {
                 // Another map: what was read of the last one is done with.
-                release(from: run.start, to: run.last + 4096)
+                drop(from: run.start, to: run.last + 4096)
                 run = (page, page)
             }
             runs[cpu] = run
         }
 
-        private func release(from start: UInt, to end: UInt) {
-            guard end > start, let pointer = UnsafeRawPointer(bitPattern: start) else { return }
-            Posix.releasePages(pointer, length: Int(end - start))
+        /// Maps found to be of the file, and ranges found not to be.
+        private var fileMaps: [Range<UInt>] = []
+        private var otherMemory: [UInt] = []
+
+        private func drop(from start: UInt, to end: UInt) {
+            guard end > start else { return }
+            if !fileMaps.contains(where: { $0.contains(start) && $0.contains(end - 1) }) {
+                guard !otherMemory.contains(start), let map = Posix.fileMapping(containing: start),
+                    map.contains(end - 1)
+                else {
+                    if otherMemory.count < 1024 { otherMemory.append(start) }
+                    return
+                }
+                fileMaps.append(map)
+            }
+            Posix.dropFilePages(start, length: Int(end - start))
         }
     }
 

@@ -8,11 +8,31 @@ enum Posix {
     /// libc's text for an errno value.
     static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }
 
-    /// Asks the kernel to reclaim the pages of `range` from this process (MADV_PAGEOUT):
-    /// a file's pages are dropped and read again from the page cache if touched; anonymous
-    /// ones keep their content. For a library's read-only map of a file read once.
-    static func releasePages(_ start: UnsafeRawPointer, length: Int) {
-        _ = madvise(UnsafeMutableRawPointer(mutating: start), length, 21 /* MADV_PAGEOUT */)
+    /// Drops this process's copy of pages of a read-only private map of a file
+    /// (MADV_DONTNEED): touched again, they are read back from the page cache. Only for
+    /// ranges that `fileMapping(containing:)` says are such a map: on anonymous memory it
+    /// would zero the data.
+    static func dropFilePages(_ start: UInt, length: Int) {
+        guard let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(pointer, length, MADV_DONTNEED)
+    }
+
+    /// The range of the mapping that holds `address` if it maps a file (an inode), from
+    /// /proc/self/maps; nil for anonymous memory or if it cannot be told.
+    static func fileMapping(containing address: UInt) -> Range<UInt>? {
+        guard let maps = try? FileDescriptor(reading: "/proc/self/maps").readToEnd() else { return nil }
+        for line in maps.split(separator: 0x0A) {
+            // "7f55aa604000-7f55aa9fc000 r--p 00004000 fd:01 1234567   /path"
+            let fields = line.split(separator: 0x20, omittingEmptySubsequences: true)
+            guard fields.count >= 5, let dash = fields[0].firstIndex(of: UInt8(ascii: "-")),
+                let low = UInt(String(decoding: fields[0][..<dash], as: UTF8.self), radix: 16),
+                let high = UInt(String(decoding: fields[0][(dash + 1)...], as: UTF8.self), radix: 16),
+                low <= address, address < high
+            else { continue }
+            let inode = String(decoding: fields[4], as: UTF8.self)
+            return inode != "0" ? low..<high : nil
+        }
+        return nil
     }
 
     /// Runs `call` until it is not interrupted by a signal; -1 leaves errno set.

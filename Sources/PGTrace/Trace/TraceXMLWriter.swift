@@ -3,8 +3,14 @@
 /// analyses exactly as the capture does.
 public struct TraceXMLWriter {
     private let symbols: SymbolTable
+    /// Names escaped once, by symbol: the same tasks and locks recur at every event.
+    private let escapedNames = EscapedNames()
 
     public init(symbols: SymbolTable) { self.symbols = symbols }
+
+    private final class EscapedNames {
+        var byRawValue: [String?] = []
+    }
 
     /// The XML declaration, `<trace>` with its attributes, `<meta>` and `<classes>`, and
     /// `<events>`.
@@ -203,5 +209,16 @@ public struct TraceXMLWriter {
         return text + "/>"
     }
 
-    private func name(_ symbol: Symbol) -> String { XMLText.escaped(symbols[symbol]) }
+    private func name(_ symbol: Symbol) -> String {
+        let index = Int(symbol.rawValue)
+        if index < escapedNames.byRawValue.count, let name = escapedNames.byRawValue[index] { return name }
+        let name = XMLText.escaped(symbols[symbol])
+        // Up to 65,536 names are kept; past that (a capture of distinct addresses) each is
+        // escaped again when it recurs.
+        if index < 1 << 16 {
+            while escapedNames.byRawValue.count <= index { escapedNames.byRawValue.append(nil) }
+            escapedNames.byRawValue[index] = name
+        }
+        return name
+    }
 }
