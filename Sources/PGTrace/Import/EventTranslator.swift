@@ -22,6 +22,8 @@ struct EventTranslator {
         @exclusivity(unchecked) var task: Symbol?
         @exclusivity(unchecked) var pid: Int?
         @exclusivity(unchecked) var ipiFrame = false
+        /// Whether the bh state was stated (absolutely) for the task running.
+        @exclusivity(unchecked) var bhStated: Bool?
     }
 
     private let symbols: SymbolTable
@@ -32,6 +34,8 @@ struct EventTranslator {
     private var tasks: [Int: Symbol] = [:]
     private var idleTasks: [Int: Symbol] = [:]
     private var eventIndex = 0
+    /// Whether the capture has shown a bh-off flag (kernels since 5.19 print one).
+    private var printsBH = false
     private var lastTime: Int64 = .min
     private var line = 0
     private var cpu = 0
@@ -80,6 +84,7 @@ struct EventTranslator {
                 // The replay restores each task's own state: state this one's again.
                 state.task = task
                 state.irqsOff = nil
+                state.bhStated = nil
             }
             state.pid = place.pid
         } else {
@@ -182,6 +187,13 @@ struct EventTranslator {
 
     /// A lost-events marker (`CPU:3 [LOST 120 EVENTS]`, a console's `Lost N message(s)!`).
     mutating func lost(cpu: Int?, count: Int?, line: Int, emit: (Event) throws -> Void) throws {
+        // What the lost events did is unknown (as the replay forgets it): locks taken in a
+        // frame may have been released, the irq state changed. The flags say what follows.
+        for (index, state) in cpus.enumerated() where cpu == nil || cpu == index {
+            state.held = state.held.map { _ in 0 }
+            state.irqsOff = nil
+            state.bhStated = nil
+        }
         self.line = line
         self.cpu = cpu ?? 0
         task = nil
@@ -260,7 +272,15 @@ struct EventTranslator {
         // In a softirq, bh is off by being in it.
         guard state.frames.isEmpty else { return }
         let bhOff = flag == UInt8(ascii: "b") || flag == UInt8(ascii: "D")
-        if bhOff != state.bhOff {
+        // Kernels since 5.19 print bh-off: once the capture shows one, its '.' says bh is on.
+        if bhOff { printsBH = true }
+        if printsBH {
+            if bhOff != state.bhOff || state.bhStated != true {
+                try emit(event(.bhState(disabled: bhOff)))
+                state.bhOff = bhOff
+                state.bhStated = true
+            }
+        } else if bhOff != state.bhOff {
             try emit(event(bhOff ? .bhDisable : .bhEnable))
             state.bhOff = bhOff
         }

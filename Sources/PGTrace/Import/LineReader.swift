@@ -10,9 +10,10 @@ struct LineReader {
 
     init(read: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) { self.read = read }
 
-    /// Calls `body` with each line (without its newline) and its 1-based number, to the end.
+    /// Calls `body` with each line (without its newline), its 1-based number, and whether a
+    /// newline ended it (not so for a last line cut short), to the end.
     mutating func forEachLine(
-        _ body: (_ line: UnsafeBufferPointer<UInt8>, _ number: Int) throws -> Void
+        _ body: (_ line: UnsafeBufferPointer<UInt8>, _ number: Int, _ complete: Bool) throws -> Void
     ) throws {
         var number = 0
         // Bytes read but not yet handed out: storage[0..<filled], a line's start at 0.
@@ -32,7 +33,8 @@ struct LineReader {
                 while let newline = UnsafeBufferPointer(rebasing: all[index..<filled]).firstIndex(ofByte: 0x0A) {
                     let end = index + newline
                     number += 1
-                    try body(UnsafeBufferPointer(rebasing: all[lineStart..<end]), number)
+                    if end - lineStart > Self.maximumLineLength { throw LineTooLong(line: number) }
+                    try body(UnsafeBufferPointer(rebasing: all[lineStart..<end]), number, true)
                     lineStart = end + 1
                     index = lineStart
                 }
@@ -47,7 +49,7 @@ struct LineReader {
             if filled > Self.maximumLineLength { throw LineTooLong(line: number + 1) }
         }
         if filled > 0 {
-            try storage.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[..<filled]), number + 1) }
+            try storage.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[..<filled]), number + 1, false) }
         }
     }
 }

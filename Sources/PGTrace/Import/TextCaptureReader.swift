@@ -55,7 +55,7 @@ final class TextCaptureReader {
                         headerSink = nil
                         eventSink = nil
                     }
-                    try lines.forEachLine { line, number in try self.handle(line, number) }
+                    try lines.forEachLine { line, number, complete in try self.handle(line, number, complete: complete) }
                 }
             }
         } catch let tooLong as LineTooLong {
@@ -94,14 +94,9 @@ final class TextCaptureReader {
         try eventSink!(next)
     }
 
-    private func handle(_ line: UnsafeBufferPointer<UInt8>, _ number: Int) throws {
+    /// `complete`: false for a last line with no newline (the capture may be cut there).
+    private func handle(_ line: UnsafeBufferPointer<UInt8>, _ number: Int, complete: Bool) throws {
         summary.lines = number
-        if !sawTrace {
-            bytesBeforeFirst += line.count + 1
-            if bytesBeforeFirst > Self.firstEventWithin {
-                throw fail(1, "not a trace pgtrace knows: no event line in its first \(Self.firstEventWithin / 1024) KiB; expected XML (format v1), a trace.dat, ftrace, trace-cmd report or perf script output")
-            }
-        }
         if let columns = LineColumns(line) {
             sawTrace = true
             if !formatKnown {
@@ -135,6 +130,12 @@ final class TextCaptureReader {
             }
             return
         }
+        if !sawTrace {
+            bytesBeforeFirst += line.count + 1
+            if bytesBeforeFirst > Self.firstEventWithin {
+                throw fail(1, "not a trace pgtrace knows: no event line in its first \(Self.firstEventWithin / 1024) KiB; expected XML (format v1), a trace.dat, ftrace, trace-cmd report or perf script output")
+            }
+        }
         if let nul = line.firstIndex(of: 0) {
             guard options.lenient else {
                 throw TraceInputError(
@@ -146,22 +147,23 @@ final class TextCaptureReader {
         switch NonEventLine(line) {
         case .blank, .stackFrame, .callchain, .consoleHeader, .emptyCPU:
             break
+        case .functionGraph:
+            throw fail(number, "function_graph tracer output, which pgtrace does not read: record events with the nop tracer (echo nop > current_tracer, or trace-cmd record -e lock -e irq ... without -p)")
         case .comment(let hint):
-            switch hint {
-            case .cpus(let count)?:
-                sawTrace = true
-                declare(count, line: number)
-            case .format(let format)?:
+            if case .format(let format)? = hint {
                 sawTrace = true
                 setFormat(format)
-            case nil: break
             }
-            try checkDeclared(number)
         case .traceCmdHeader(let cpus):
             sawTrace = true
             setFormat(.traceCmd)
-            if let cpus { declare(cpus, line: number) }
-            try checkDeclared(number)
+            if let cpus, translator.eventCount == 0 {
+                guard cpus >= 1, cpus <= TraceDecoder.maximumCPUs else {
+                    throw fail(number, "the header declares \(cpus) cpus; pgtrace models 1 to \(TraceDecoder.maximumCPUs) (x86's largest NR_CPUS)")
+                }
+                declaredCPUs = cpus
+                records.declaredCPUs = cpus
+            }
         case .lost(let cpu, let count):
             sawTrace = true
             if let cpu, cpu >= TraceDecoder.maximumCPUs {
@@ -171,8 +173,17 @@ final class TextCaptureReader {
             summary.lostEvents.append((cpu, count, number))
             try translator.lost(cpu: cpu, count: count, line: number, emit: emit)
         case .unparseable:
+            if !complete {
+                // The capture ends in the middle of a line (cut while it was written or copied).
+                summary.lostEvents.append((nil, nil, number))
+                try translator.lost(cpu: nil, count: nil, line: number, emit: emit)
+                return
+            }
             guard options.lenient else {
                 let text = String(decoding: line.prefix(120), as: UTF8.self)
+                if NonEventLine.lacksCPUColumn(line) {
+                    throw fail(number, "this line has no cpu column ('\(text)'): perf script prints one for a system-wide recording (perf record -a) or with perf script -F +cpu")
+                }
                 guard sawTrace else {
                     throw fail(number, "not a trace pgtrace knows: '\(text)' is not XML (format v1), a trace.dat, nor ftrace, trace-cmd report or perf script output")
                 }
@@ -181,36 +192,17 @@ final class TextCaptureReader {
             summary.unparseable += 1
         }
     }
-
-    /// A header's cpu count counts if it comes before the first event.
-    private func declare(_ count: Int, line: Int) {
-        guard translator.eventCount == 0 else { return }
-        pendingDeclaration = count
-    }
-
-    @exclusivity(unchecked) private var pendingDeclaration: Int?
-
-    /// No more than pgtrace models.
-    private func checkDeclared(_ line: Int) throws {
-        guard let count = pendingDeclaration else { return }
-        pendingDeclaration = nil
-        guard count >= 1, count <= TraceDecoder.maximumCPUs else {
-            throw fail(line, "the header declares \(count) cpus; pgtrace models 1 to \(TraceDecoder.maximumCPUs) (x86's largest NR_CPUS)")
-        }
-        declaredCPUs = count
-        records.declaredCPUs = count
-    }
 }
 
 /// A line of a capture that is not an event.
 enum NonEventLine {
     enum CommentHint {
-        case cpus(Int)
         case format(TextTraceFormat)
     }
 
     case blank
-    /// `#…`: ftrace's and perf's headers; `#P:4` and `# nrcpus avail : 8` declare cpus.
+    /// `#…`: ftrace's and perf's headers. (ftrace's `#P:4` counts the cpus online, not the
+    /// highest cpu id: a hotplugged system logs cpus past it; it declares nothing.)
     case comment(CommentHint?)
     /// `version = 6`, `cpus=4`.
     case traceCmdHeader(cpus: Int?)
@@ -224,6 +216,8 @@ enum NonEventLine {
     case callchain
     /// ftrace_dump_on_oops's `Dumping ftrace buffer:` and its rule of dashes.
     case consoleHeader
+    /// A line of the function_graph tracer, which pgtrace does not read.
+    case functionGraph
     case unparseable
 
     init(_ b: UnsafeBufferPointer<UInt8>) {
@@ -238,12 +232,6 @@ enum NonEventLine {
         if text.hasPrefix("#") {
             if text.hasPrefix("# tracer:") {
                 self = .comment(.format(.ftrace))
-            } else if let marker = text.range(of: "#P:"), let count = Int(text[marker.upperBound...].prefix(while: \.isNumber)) {
-                self = .comment(.cpus(count))
-            } else if text.hasPrefix("# nrcpus avail"), let colon = text.lastIndex(of: ":"),
-                let count = Int(text[text.index(after: colon)...].trimmingCharacters(in: " "))
-            {
-                self = .comment(.cpus(count))
             } else if text.hasPrefix("# ========") || text.hasPrefix("# captured on") {
                 self = .comment(.format(.perf))
             } else {
@@ -261,6 +249,16 @@ enum NonEventLine {
         }
         if text.hasPrefix("version = ") {
             self = .traceCmdHeader(cpus: nil)
+            return
+        }
+        // trace-cmd report: "CPU:7 [204600 EVENTS DROPPED]", "CPU:7 [EVENTS DROPPED]".
+        if text.hasPrefix("CPU:"), text.hasSuffix("EVENTS DROPPED]"), let open = text.firstIndex(of: "[") {
+            let cpuText = text.dropFirst(4).prefix(while: \.isNumber)
+            guard !cpuText.isEmpty else {
+                self = .unparseable
+                return
+            }
+            self = .lost(cpu: Int(cpuText) ?? Int.max, count: Int(text[text.index(after: open)...].prefix(while: \.isNumber).prefix(18)))
             return
         }
         if text.hasPrefix("CPU:"), let lost = text.range(of: "[LOST ") {
@@ -294,6 +292,14 @@ enum NonEventLine {
             self = .consoleHeader
             return
         }
+        // The function_graph tracer: " 0)   0.123 us    |  func();".
+        // (with funcgraph-abstime or -proc, a time or task comes first: " 4543.113112 |   3)  …").
+        if text.contains("|"), text.split(separator: " ").prefix(4).contains(where: { word in
+            word.count > 1 && word.hasSuffix(")") && word.dropLast().allSatisfy(\.isNumber)
+        }) {
+            self = .functionGraph
+            return
+        }
         // perf's callchain: indented, an address, a symbol, "(dso)".
         if start < b.count, LineColumns.isBlank(b[start]), text.hasSuffix(")"),
             let blank = text.firstIndex(of: " "), text[..<blank].allSatisfy(\.isHexDigit)
@@ -302,6 +308,19 @@ enum NonEventLine {
             return
         }
         self = .unparseable
+    }
+}
+
+extension NonEventLine {
+    /// Whether the line reads as an event but for its cpu: `COMM PID TIMESTAMP: EVENT:` (perf
+    /// script of a per-task recording).
+    static func lacksCPUColumn(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        let text = String(decoding: b, as: UTF8.self)
+        let words = text.split(separator: " ", omittingEmptySubsequences: true)
+        guard let stamp = words.firstIndex(where: { word in
+            word.hasSuffix(":") && word.dropLast().split(separator: ".").count == 2 && word.dropLast().allSatisfy { $0.isNumber || $0 == "." }
+        }) else { return false }
+        return !words[..<stamp].contains { $0.hasPrefix("[") && $0.hasSuffix("]") }
     }
 }
 

@@ -36,7 +36,8 @@ final class TraceDatFile {
     /// Formats by event id (ids are small: the kernel numbers its events from 1).
     private var formats: [Format?] = []
 
-    /// Opens the trace.dat on `descriptor` (a seekable file, read from its start).
+    /// Opens the trace.dat on `descriptor` (a seekable file, read from its start; it must
+    /// stay open while this file is read).
     init(descriptor: FileDescriptor) throws(TraceInputError) {
         let displayName = descriptor.displayName
         self.displayName = displayName
@@ -44,13 +45,19 @@ final class TraceDatFile {
         tracecmd_set_loglevel(TEP_LOG_NONE)
         tep_set_loglevel(TEP_LOG_NONE)
         let flags = Int32(TRACECMD_FL_LOAD_NO_PLUGINS.rawValue | TRACECMD_FL_LOAD_NO_SYSTEM_PLUGINS.rawValue)
-        // libtracecmd owns the descriptor it is given and closes it with the handle.
-        let raw = try descriptor.duplicateAtStart()
-        guard let handle = tracecmd_open_fd(raw, flags) else {
-            FileDescriptor.closeIfOpen(raw)
+        // The headers first, then the cpu data, as trace-cmd report opens a file: on a file
+        // truncated in its data, libtracecmd 3.1's tracecmd_open_fd crashes in its own
+        // cleanup. Such a half-opened handle is left alone (a few kilobytes, once, before
+        // the run fails), never closed. libtracecmd opens the path itself (at its start).
+        guard let handle = tracecmd_open_head(descriptor.procPath, flags) else {
             throw TraceInputError(
                 file: displayName, line: 1, column: 1,
-                message: "libtracecmd cannot read this trace.dat (truncated, corrupt, or of a version it does not know)")
+                message: "libtracecmd cannot read this trace.dat's headers (truncated, corrupt, or of a version it does not know)")
+        }
+        guard tracecmd_init_data(handle) >= 0 else {
+            throw TraceInputError(
+                file: displayName, line: 1, column: 1,
+                message: "libtracecmd cannot read this trace.dat's event data (truncated or corrupt: `trace-cmd report` says why)")
         }
         guard let tep = tracecmd_get_tep(handle) else {
             tracecmd_close(handle)

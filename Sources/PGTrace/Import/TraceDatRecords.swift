@@ -152,10 +152,12 @@ struct TraceDatRecords {
     /// The flags column the kernel would print for `common_flags` (trace_output.c's
     /// trace_print_lat_fmt): the irqs-off character and the context character.
     static func flagCharacters(_ flags: Int) -> (irqs: UInt8, context: UInt8) {
-        let irqsOff = flags & 0x01 != 0, noSupport = flags & 0x02 != 0
+        // 0x02 was TRACE_FLAG_IRQS_NOSUPPORT; since 6.13 it is NEED_RESCHED_LAZY. Lockdep,
+        // whose events pgtrace reads, needs irq-flags support, so it means nothing here.
+        let irqsOff = flags & 0x01 != 0
         let hardirq = flags & 0x08 != 0, softirq = flags & 0x10 != 0, nmi = flags & 0x40 != 0
         let bhOff = flags & 0x80 != 0
-        let irqs: Unicode.Scalar = noSupport ? "X" : irqsOff && bhOff ? "D" : irqsOff ? "d" : bhOff ? "b" : "."
+        let irqs: Unicode.Scalar = irqsOff && bhOff ? "D" : irqsOff ? "d" : bhOff ? "b" : "."
         let context: Unicode.Scalar = nmi && hardirq ? "Z" : nmi ? "z" : hardirq && softirq ? "H" : hardirq ? "h" : softirq ? "s" : "."
         return (UInt8(ascii: irqs), UInt8(ascii: context))
     }

@@ -118,22 +118,51 @@ struct LineColumns {
         set { cpuValue = Int32(clamping: newValue) }
     }
 
-    /// The printk prefix of a console log (`[ 1295.168495] `): its end, or `start`.
+    /// The prefixes of a console log, where the capture is one: a log level (`<4>`, from
+    /// /dev/kmsg), the printk time (`[ 1295.168495]`) and the printk caller (`[ T1234]`,
+    /// CONFIG_PRINTK_CALLER, as syzbot's logs have it). Returns where the line proper begins.
     static func printkPrefixEnd(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
-        guard start < b.count, b[start] == UInt8(ascii: "["), let close = b[start...].firstIndex(of: UInt8(ascii: "]")) else {
-            return start
+        var index = start
+        // "<4>"
+        if index < b.count, b[index] == UInt8(ascii: "<") {
+            var close = index + 1
+            while close < b.count, isDigit(b[close]) { close += 1 }
+            if close > index + 1, close < b.count, b[close] == UInt8(ascii: ">") { index = close + 1 }
         }
-        var sawDot = false
-        var sawDigit = false
-        for byte in b[(start + 1)..<close] {
-            switch byte {
-            case UInt8(ascii: " "): if sawDigit { return start }
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): sawDigit = true
-            case UInt8(ascii: "."): if sawDot || !sawDigit { return start } else { sawDot = true }
-            default: return start
+        // "[ 1295.168495]": only then is the line a console log.
+        guard let afterTime = bracketed(b, from: index, time: true) else { return start }
+        index = afterTime
+        // "[ T1234]" or "[ C3]"
+        if let afterCaller = bracketed(b, from: index, time: false) { index = afterCaller }
+        return index
+    }
+
+    /// The end of `[ 12.345]` (time) or `[ T123]`/`[ C3]` (caller) at `start`, if there is one.
+    private static func bracketed(_ b: UnsafeBufferPointer<UInt8>, from start: Int, time: Bool) -> Int? {
+        guard start < b.count, b[start] == UInt8(ascii: "["),
+            let close = b[start...].firstIndex(of: UInt8(ascii: "]"))
+        else { return nil }
+        var index = start + 1
+        while index < close, b[index] == UInt8(ascii: " ") { index += 1 }
+        if time {
+            var digits = 0
+            var dot = false
+            while index < close {
+                if isDigit(b[index]) {
+                    digits += 1
+                } else if b[index] == UInt8(ascii: "."), !dot, digits > 0 {
+                    dot = true
+                } else {
+                    return nil
+                }
+                index += 1
             }
+            return dot && digits > 1 ? close + 1 : nil
         }
-        return sawDot && sawDigit ? close + 1 : start
+        guard index < close, b[index] == UInt8(ascii: "T") || b[index] == UInt8(ascii: "C") else { return nil }
+        index += 1
+        guard index < close, b[index..<close].allSatisfy(isDigit) else { return nil }
+        return close + 1
     }
 
     init?(_ b: UnsafeBufferPointer<UInt8>) {
@@ -225,6 +254,13 @@ struct LineColumns {
         var index = range.lowerBound
         let end = range.upperBound
         while index < end, Self.isBlank(b[index]) { index += 1 }
+        // trace-cmd report --ts-diff: "(+0.000001)" before the event.
+        if index + 1 < end, b[index] == UInt8(ascii: "("), b[index + 1] == UInt8(ascii: "+"),
+            let close = b[index..<end].firstIndex(of: UInt8(ascii: ")"))
+        {
+            index = close + 1
+            while index < end, Self.isBlank(b[index]) { index += 1 }
+        }
         guard index < end else { return false }
         if b[index] == UInt8(ascii: "<") {
             let rest = UnsafeBufferPointer(rebasing: b[index..<end])
@@ -319,6 +355,9 @@ struct LineColumns {
             let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
             guard !overflow, whole <= Int64.max - fraction else { return nil }
             nanoseconds = whole + fraction
+        } else if b[index] == UInt8(ascii: ":"), index + 1 == token.upperBound {
+            // A counter clock (x86-tsc, counter): no unit, kept as it is.
+            nanoseconds = seconds
         } else if b[index] == UInt8(ascii: "u"), index + 1 < token.upperBound, b[index + 1] == UInt8(ascii: "s") {
             // The latency format: microseconds since the trace began, then a delay mark.
             index += 2
@@ -356,11 +395,12 @@ struct LineColumns {
         return true
     }
 
-    /// The characters a latency flags column holds (`.dDbX`, `nNpPL`, `hHsSzZ`, hex digits).
+    /// The characters a latency flags column holds (`.dDbX`, `nNpPLB`: 6.13's lazy
+    /// preemption prints `L` and `B`, `hHsSzZ`, hex digits).
     @inline(__always) private static func isFlagCharacter(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "."),
-            UInt8(ascii: "D"), UInt8(ascii: "X"), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "p"),
+            UInt8(ascii: "D"), UInt8(ascii: "X"), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "p"), UInt8(ascii: "B"),
             UInt8(ascii: "P"), UInt8(ascii: "L"), UInt8(ascii: "l"), UInt8(ascii: "h"), UInt8(ascii: "H"),
             UInt8(ascii: "s"), UInt8(ascii: "S"), UInt8(ascii: "z"), UInt8(ascii: "Z"):
             return true

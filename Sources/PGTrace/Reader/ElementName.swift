@@ -7,7 +7,7 @@ enum ElementName: String, CaseIterable {
     case irqDisable = "irq-disable", irqEnable = "irq-enable"
     case hardirqEnter = "hardirq-enter", hardirqExit = "hardirq-exit"
     case softirqEnter = "softirq-enter", softirqExit = "softirq-exit"
-    case bhDisable = "bh-disable", bhEnable = "bh-enable"
+    case bhDisable = "bh-disable", bhEnable = "bh-enable", bhState = "bh-state"
     case mightSleep = "might-sleep"
     case preemptDisable = "preempt-disable", preemptEnable = "preempt-enable"
 
@@ -69,6 +69,7 @@ enum ElementName: String, CaseIterable {
         case .contended, .acquired: return [.lock, .instance, .subclass]
         case .contentionBegin, .contentionEnd: return [.instance]
         case .eventsLost: return [.count]
+        case .bhState: return [.disabled]
         case .ipiSend: return [.targets, .wait, .reason]
         case .ipiHandle: return [.from]
         case .pgdAlloc, .pgdFree: return [.pgd]
@@ -102,7 +103,7 @@ enum AttributeName: Int, CaseIterable {
     case page, level, ptl
     case table
     case series, atomic
-    case partial, count
+    case partial, count, disabled
 
     /// The attribute's name in a trace.
     var name: String { Self.names[rawValue] }

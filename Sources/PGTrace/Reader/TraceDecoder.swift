@@ -304,6 +304,7 @@ struct TraceDecoder {
         case .softirqExit: return .softirqExit
         case .bhDisable: return .bhDisable
         case .bhEnable: return .bhEnable
+        case .bhState: return .bhState(disabled: try attributes.boolean(.disabled))
         case .mightSleep: return .mightSleep
         case .preemptDisable: return .preemptDisable
         case .preemptEnable: return .preemptEnable

@@ -21,6 +21,9 @@ public final class ReplayEngine {
     /// `header.partial`: the machine's state before the first event is unknown.
     public let isPartial: Bool
     @exclusivity(unchecked) private var stackOwners: [TaskKey] = []
+    /// The cpu each task (by stack index) runs on, or -1: a task seen on another cpu has
+    /// migrated, and leaves the cpu it was on.
+    @exclusivity(unchecked) private var runningOn: [Int] = []
     @exclusivity(unchecked) private var stackIndex: [TaskKey: Int] = [:]
     /// pgds, pgd_list, page-table pages, tables, walks and kmaps.
     @exclusivity(unchecked) public private(set) var memory = MemoryState()
@@ -62,6 +65,7 @@ public final class ReplayEngine {
     private func addCPU(_ cpu: Int) {
         var state = CPUState(cpu: cpu, known: !isPartial)
         state.stack = stack(for: state.task)
+        runningOn[state.stack] = cpu
         cpus.append(state)
     }
 
@@ -69,6 +73,7 @@ public final class ReplayEngine {
         if let index = stackIndex[task] { return index }
         stacks.append([])
         switchedOut.append(SavedTaskState(known: !isPartial))
+        runningOn.append(-1)
         stackOwners.append(task)
         stackIndex[task] = stacks.count - 1
         return stacks.count - 1
@@ -143,8 +148,8 @@ public final class ReplayEngine {
         eventCount += 1
         let cpu = event.cpu
         while cpus.count <= cpu { addCPU(cpus.count) }
-        if case .eventsLost = event.kind {
-            // About the capture, not about any cpu's state.
+        if case .eventsLost(let lostCPU, _) = event.kind {
+            forgetAfterLostEvents(cpu: lostCPU)
             for observer in eventObservers[ObservedEvents.Category.context.rawValue] {
                 observer.replay(self, didApply: event, at: EventSite(event))
             }
@@ -181,6 +186,8 @@ public final class ReplayEngine {
             cpus[cpu].bhDisableDepth += 1
         case .bhEnable:
             try enableBH(cpu: cpu, at: site, what: "<bh-enable/>")
+        case .bhState(let disabled):
+            stateBH(disabled: disabled, cpu: cpu, at: site)
         case .preemptDisable:
             cpus[cpu].preemptDepth += 1
         case .preemptEnable:
@@ -210,6 +217,26 @@ public final class ReplayEngine {
         }
     }
 
+    /// What the lost events may have changed is no longer known: the locks held on the cpu
+    /// (its irq frames' and its running task's; every cpu's when `cpu` is nil) may have been
+    /// released, its irq and bh state changed. They are forgotten, so that what follows is
+    /// read as the start of a partial trace: a release of a forgotten lock is a note.
+    private func forgetAfterLostEvents(cpu lostCPU: Int?) {
+        for cpu in cpus.indices where lostCPU == nil || lostCPU == cpu {
+            for index in cpus[cpu].frames.indices { cpus[cpu].frames[index].held = [] }
+            stacks[cpus[cpu].stack] = []
+            cpus[cpu].hardirqsKnown = false
+            cpus[cpu].bhKnown = false
+            seenAcquired[cpus[cpu].task] = nil
+            seenAcquired[.anonymous(cpu: -1 - cpu)] = nil
+            forgotten = true
+        }
+    }
+
+    /// Whether lost events made the replay forget state: releases of locks it no longer
+    /// knows are then notes, as in a partial trace.
+    @exclusivity(unchecked) private var forgotten = false
+
     /// Ends the replay; observers see the final state (for example, locks still held).
     public func finish() {
         for observer in observers { observer.replayDidEnd(self) }
@@ -222,23 +249,44 @@ public final class ReplayEngine {
         let old = cpus[cpu].stack
         let state = cpus[cpu]
         // A capture's task switches are the kernel's: inside __schedule, where hardirqs are
-        // always off; that is no sign of sleeping in atomic context. The task keeps its own
-        // state for when it runs again.
+        // always off; that is no sign of sleeping in atomic context. Nor is a lock whose type
+        // the capture never said (a sleeping lock may be held across a switch).
         let switchingWithIrqsOff = !state.hardirqsEnabled && !isPartial
         if switchingWithIrqsOff || state.bhDisableDepth > 0
-            || stacks[old].contains(where: { !$0.isTry && classes[$0.classID].type.isSpinning })
+            || stacks[old].contains(where: { !$0.isTry && isSurelySpinning($0.classID) })
         {
             for observer in eventObservers[ObservedEvents.Category.context.rawValue] {
                 observer.replay(self, switchedOut: stackOwners[old], atomic: stacks[old], hardirqsEnabled: !switchingWithIrqsOff, bhDisabled: state.bhDisableDepth > 0, at: site)
             }
         }
-        switchedOut[old] = SavedTaskState(
+        save(cpu: cpu)
+        let new = stack(for: task)
+        // Seen here while it runs elsewhere: it migrated (the trace did not show the switch
+        // on the cpu it left), and takes its state with it.
+        let elsewhere = runningOn[new]
+        if elsewhere >= 0, elsewhere != cpu, elsewhere < cpus.count, cpus[elsewhere].stack == new {
+            save(cpu: elsewhere)
+            load(cpu: elsewhere, task: .anonymous(cpu: elsewhere))
+        }
+        load(cpu: cpu, task: task)
+    }
+
+    /// Keeps the running task's state for when it runs again.
+    private func save(cpu: Int) {
+        let state = cpus[cpu]
+        switchedOut[state.stack] = SavedTaskState(
             hardirqsEnabled: state.hardirqsEnabled, hardirqsKnown: state.hardirqsKnown,
             bhDisableDepth: state.bhDisableDepth, bhKnown: state.bhKnown, preemptDepth: state.preemptDepth,
             disabledAt: state.hardirqsEnabled ? nil : state.hardirqsDisabledAt)
+        runningOn[state.stack] = -1
+    }
+
+    /// Runs `task` on `cpu` with the state it had.
+    private func load(cpu: Int, task: TaskKey) {
         let new = stack(for: task)
         cpus[cpu].task = task
         cpus[cpu].stack = new
+        runningOn[new] = cpu
         let saved = switchedOut[new]
         cpus[cpu].hardirqsEnabled = saved.hardirqsEnabled
         cpus[cpu].hardirqsKnown = saved.hardirqsKnown
@@ -246,6 +294,13 @@ public final class ReplayEngine {
         cpus[cpu].bhKnown = saved.bhKnown
         cpus[cpu].preemptDepth = saved.preemptDepth
         cpus[cpu].hardirqsDisabledAt = saved.disabledAt
+    }
+
+    /// Whether a held lock of this class spins: declared so, or (from an idle machine)
+    /// taken as the spinlock an undeclared class is. A capture never says a class's type.
+    private func isSurelySpinning(_ id: ClassID) -> Bool {
+        let entry = classes[id]
+        return entry.type.isSpinning && (!isPartial || entry.declaredAt != nil)
     }
 
     private func disableHardirqs(cpu: Int, at site: EventSite) {
@@ -278,6 +333,23 @@ public final class ReplayEngine {
         cpus[cpu].bhDisableDepth -= 1
         if cpus[cpu].bhDisableDepth == 0, cpus[cpu].bhKnown {
             for observer in irqObservers { observer.replay(self, didEnableIrqs: true, at: site) }
+        }
+    }
+
+    /// The capture says whether bh is disabled here (outside any softirq): the count from
+    /// before the trace is known from now on. Enabled, the locks held become SOFTIRQ-ON, as
+    /// at lockdep's softirqs_on.
+    private func stateBH(disabled: Bool, cpu: Int, at site: EventSite) {
+        guard cpus[cpu].frames.isEmpty else { return }
+        let wasEnabled = cpus[cpu].bhKnown && cpus[cpu].bhDisableDepth == 0
+        cpus[cpu].bhKnown = true
+        if disabled {
+            cpus[cpu].bhDisableDepth = max(cpus[cpu].bhDisableDepth, 1)
+        } else {
+            cpus[cpu].bhDisableDepth = 0
+            if !wasEnabled {
+                for observer in irqObservers { observer.replay(self, didEnableIrqs: true, at: site) }
+            }
         }
     }
 
@@ -331,7 +403,7 @@ public final class ReplayEngine {
             classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh, nest: nest,
             savedHardirqsEnabled: savedEnabled, site: site,
             chainKey: HeldLock.chainKey(after: previousKey, classID: classID, mode: effectiveMode))
-        if isPartial {
+        if isPartial || forgotten {
             seenAcquired[currentTaskKey(cpu: cpu), default: []].insert(LockRef(name: ref.name, instance: ref.instance))
         }
         for observer in acquisitionObservers { observer.replay(self, willAcquire: lock) }
@@ -349,7 +421,7 @@ public final class ReplayEngine {
                 && (ref.subclass == 0 || lock.ref.subclass == ref.subclass)
         }
         guard let index = match else {
-            let fromBefore = isPartial
+            let fromBefore = (isPartial || forgotten)
                 && seenAcquired[currentTaskKey(cpu: cpu)]?.contains(LockRef(name: ref.name, instance: ref.instance)) != true
             for observer in releaseObservers {
                 if fromBefore {

@@ -81,7 +81,7 @@ public struct ObservedEvents: OptionSet, Sendable {
         init(_ kind: EventKind) {
             switch kind {
             case .irqDisable, .irqEnable, .hardirqEnter, .hardirqExit, .softirqEnter, .softirqExit,
-                .bhDisable, .bhEnable, .mightSleep, .preemptDisable, .preemptEnable, .eventsLost:
+                .bhDisable, .bhEnable, .bhState, .mightSleep, .preemptDisable, .preemptEnable, .eventsLost:
                 self = .context
             case .acquire, .release, .contended, .acquired, .contentionBegin, .contentionEnd: self = .locks
             case .ipiSend, .ipiHandle, .tlbFlush: self = .ipi

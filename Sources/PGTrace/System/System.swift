@@ -13,8 +13,12 @@ enum Posix {
     /// ranges that `fileMapping(containing:)` says are such a map: on anonymous memory it
     /// would zero the data.
     static func dropFilePages(_ start: UInt, length: Int) {
-        guard let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
-        _ = madvise(pointer, length, MADV_DONTNEED)
+        // Whole pages of this machine within the range (its pages may be larger than 4 KiB).
+        let page = UInt(max(4096, sysconf(Int32(_SC_PAGESIZE))))
+        let first = (start + page - 1) / page * page
+        let end = (start + UInt(length)) / page * page
+        guard end > first, let pointer = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(pointer, Int(end - first), MADV_DONTNEED)
     }
 
     /// The range of the mapping that holds `address` if it maps a file (an inode), from
@@ -98,26 +102,6 @@ public final class FileDescriptor {
 
     deinit {
         if owned { _ = close(raw) }
-    }
-
-    /// A second descriptor for the same open file, at its start, for a C library that takes
-    /// a descriptor and closes it itself (libtracecmd). Seekable files only.
-    func duplicateAtStart() throws(TraceInputError) -> Int32 {
-        let copy = fcntl(raw, F_DUPFD_CLOEXEC, 0)
-        guard copy >= 0 else { throw TraceInputError(file: displayName, message: "cannot duplicate the descriptor: \(Posix.reason(errno))") }
-        // A duplicate shares the offset: rewinding it rewinds this one too.
-        guard lseek(copy, 0, SEEK_SET) == 0 else {
-            let reason = Posix.reason(errno)
-            _ = close(copy)
-            throw TraceInputError(file: displayName, message: "cannot read from the start: \(reason)")
-        }
-        return copy
-    }
-
-    /// Closes `raw` unless it is closed already: for a library that closes a descriptor it
-    /// was given on some failures and not on others.
-    static func closeIfOpen(_ raw: Int32) {
-        if fcntl(raw, F_GETFD) != -1 { _ = close(raw) }
     }
 
     /// What the descriptor reads from.

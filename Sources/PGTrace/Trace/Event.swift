@@ -61,6 +61,9 @@ public enum EventKind: Hashable, Sendable {
     case softirqExit
     case bhDisable
     case bhEnable
+    /// The capture's flags sampled bh state here (softirq_count() beyond serving a softirq):
+    /// absolute, where `bhDisable`/`bhEnable` count. Only from kernels that print it.
+    case bhState(disabled: Bool)
     case mightSleep
     /// preempt_disable / preempt_enable (nesting counts).
     case preemptDisable

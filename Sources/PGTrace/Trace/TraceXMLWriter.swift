@@ -78,6 +78,9 @@ public struct TraceXMLWriter {
         case .softirqExit: element = .softirqExit
         case .bhDisable: element = .bhDisable
         case .bhEnable: element = .bhEnable
+        case .bhState(let disabled):
+            element = .bhState
+            add(.disabled, disabled ? "true" : "false")
         case .mightSleep: element = .mightSleep
         case .preemptDisable: element = .preemptDisable
         case .preemptEnable: element = .preemptEnable

@@ -123,6 +123,7 @@ public let traceSchemaV1Text = ##"""
         <xs:element ref="softirq-exit"/>
         <xs:element ref="bh-disable"/>
         <xs:element ref="bh-enable"/>
+        <xs:element ref="bh-state"/>
         <xs:element ref="might-sleep"/>
         <xs:element ref="preempt-disable"/>
         <xs:element ref="preempt-enable"/>
@@ -212,6 +213,13 @@ public let traceSchemaV1Text = ##"""
       <xs:annotation><xs:documentation>local_bh_enable</xs:documentation></xs:annotation>
     <xs:complexType>
       <xs:attributeGroup ref="event"/>
+    </xs:complexType>
+  </xs:element>
+  <xs:element name="bh-state">
+      <xs:annotation><xs:documentation>a capture's flags sampled the bh state here: disabled (local_bh_disable in force) or not; absolute, where bh-disable/bh-enable count</xs:documentation></xs:annotation>
+    <xs:complexType>
+      <xs:attributeGroup ref="event"/>
+      <xs:attribute name="disabled" type="xs:boolean" use="required"/>
     </xs:complexType>
   </xs:element>
   <xs:element name="might-sleep">

@@ -155,6 +155,21 @@ import Testing
         }
     }
 
+    /// A trace.dat cut short (still being written, or copied half way): an error, exit 2,
+    /// never libtracecmd's crash in its own cleanup.
+    @Test func aTruncatedTraceDatIsAnError() throws {
+        let directory = try CommandRunner.temporaryDirectory("dat-cut")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let whole = try Data(contentsOf: URL(fileURLWithPath: try RealCaptureTests.capture("lisa-sched_load.trace.dat")))
+        for cut in [whole.count - 1, whole.count - 4096, 200_000, 100] {
+            let path = directory + "/cut-\(cut).dat"
+            try whole.prefix(cut).write(to: URL(fileURLWithPath: path))
+            let run = try CommandRunner.run(["analyze", path])
+            #expect(run.status == 2, "\(cut): \(run.status) \(run.stderr)")
+            #expect(run.stderr.contains("\(path):1:1: error: libtracecmd cannot read this trace.dat"), "\(cut): \(run.stderr)")
+        }
+    }
+
     @Test func importWritesATraceDatAsATraceThatValidates() throws {
         let directory = try CommandRunner.temporaryDirectory("dat-import")
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -56,8 +56,10 @@ import Testing
             .filter { !["?xml", "trace", "events>", "/events>", "/trace>\n", "/trace>"].contains($0) }
         #expect(elements == [
             "irq-disable", "acquire", "hardirq-enter", "acquire", "release", "hardirq-exit", "release",
-            "irq-enable", "softirq-enter", "acquire", "release", "softirq-exit", "bh-disable", "acquire", "release",
-            "bh-enable", "acquire",
+            // The capture prints bh-off ('b', kernels since 5.19): from then on its flags
+            // state bh absolutely.
+            "irq-enable", "softirq-enter", "acquire", "release", "softirq-exit", "bh-state", "acquire", "release",
+            "bh-state", "acquire",
         ])
     }
 
@@ -119,7 +121,8 @@ import Testing
         ] {
             #expect(xml.contains(expected), "\(expected)")
         }
-        #expect(xml.contains("cpus=\"4\""))
+        // #P counts the cpus online, not the highest cpu id: it declares nothing.
+        #expect(!xml.contains("cpus="))
         // A local flush touches no other cpu; ipi_entry enters a hardirq, the cross-call runs in it.
         #expect(summary.skipped == ["tlb_flush": 1])
         // The flags enter the hardirq the IPI runs in; its cross-call changes nothing.
@@ -138,7 +141,13 @@ import Testing
         #expect(summary.report?.contains("the trace lost 42 events (findings may be incomplete)") == true)
         let analysis = Analysis()
         try analysis.analyze([.file(path: path, displayName: "lost.txt")])
-        #expect(analysis.notes.map(\.message) == ["lost.txt: cpu 0 lost 42 events (line 2): findings may be incomplete"])
+        // The lost events may have released A: what was held on cpu 0 is forgotten, and A's
+        // release after them reads as that of a lock held from before.
+        #expect(analysis.notes.map(\.message) == [
+            "lost.txt: cpu 0 lost 42 events (line 2): findings may be incomplete",
+            "A is released at lost.txt:4 without being seen taken: held since before the capture began",
+        ])
+        #expect(analysis.findings.isEmpty)
     }
 
     @Test func anUnparseableLineIsAnErrorAtItsLineOrSkippedWhenLenient() throws {

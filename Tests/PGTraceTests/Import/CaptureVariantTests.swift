@@ -1,0 +1,188 @@
+import Foundation
+import PGTrace
+import Testing
+
+/// Captures as kernels and their tools print them beyond ../shared/captures, each the shape
+/// of a report from review: how the line reads, and what the analysis of it says.
+@Suite struct CaptureVariantTests {
+    struct Outcome: Equatable {
+        var findings: [String]
+        var notes: [String]
+        var events: Int
+    }
+
+    private func analyze(_ text: String) throws -> Outcome {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-variant-\(UUID().uuidString).txt").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let analysis = Analysis()
+        try analysis.analyze([.file(path: path, displayName: "c.txt")])
+        return Outcome(
+            findings: analysis.findings.map { "\($0.rule.rawValue) \($0.locks.joined(separator: ","))" },
+            notes: analysis.notes.map(\.message), events: analysis.eventCount)
+    }
+
+    private func error(_ text: String) -> String? {
+        do {
+            _ = try analyze(text)
+            return nil
+        } catch let error as TraceInputError {
+            return error.description
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    // MARK: What a capture shows is no bug
+
+    /// A task sleeps in __schedule holding a mutex and an rwsem: a capture never says a
+    /// class's type, so neither is taken for a spinlock held across the switch.
+    @Test func aTaskSwitchedOutHoldingSleepingLocks() throws {
+        let outcome = try analyze("""
+            # tracer: nop
+                        bash-1040    [003] .....  4543.100000: lock_acquire: 00000000a1b2c3d4 &mm->mmap_lock
+                        bash-1040    [003] .....  4543.100000: lock_acquire: 00000000a1b2c3ff &inode->i_rwsem
+                        bash-1040    [003] d..1.  4543.100001: lock_acquire: 00000000deadbeef &rq->__lock
+                        bash-1040    [003] d..2.  4543.100002: sched_switch: prev_comm=bash prev_pid=1040 prev_prio=120 prev_state=D ==> next_comm=swapper/3 next_pid=0 next_prio=120
+                        bash-1040    [003] d..2.  4543.100002: lock_release: 00000000deadbeef &rq->__lock
+                      <idle>-0       [003] d..2.  4543.100003: lock_acquire: 00000000deadbeef &rq->__lock
+                      <idle>-0       [003] d..2.  4543.100004: sched_switch: prev_comm=swapper/3 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=bash next_pid=1040 next_prio=120
+                      <idle>-0       [003] d..2.  4543.100004: lock_release: 00000000deadbeef &rq->__lock
+                        bash-1040    [003] .....  4543.100006: lock_release: 00000000a1b2c3ff &inode->i_rwsem
+                        bash-1040    [003] .....  4543.100006: lock_release: 00000000a1b2c3d4 &mm->mmap_lock
+            """)
+        #expect(outcome.findings == [])
+    }
+
+    /// bash leaves cpu 1 (its switch-in elsewhere was not traced) and runs on cpu 2: cpu 1's
+    /// next events are not bash's.
+    @Test func aTaskThatMigrated() throws {
+        let outcome = try analyze("""
+            # tracer: nop
+                        bash-1040    [001] .....  4543.100000: lock_acquire: 00000000000000a1 &A->lock
+                        bash-1040    [001] .....  4543.100001: lock_release: 00000000000000a1 &A->lock
+                        bash-1040    [002] d..2.  4543.100010: lock_acquire: 00000000000000b1 &p->pi_lock
+                      <idle>-0       [001] d.h1.  4543.100011: irq_handler_entry: irq=24 name=eth0
+                      <idle>-0       [001] d.h1.  4543.100012: irq_handler_exit: irq=24 ret=handled
+                        bash-1040    [002] d..2.  4543.100013: lock_release: 00000000000000b1 &p->pi_lock
+            """)
+        #expect(outcome.findings == [])
+    }
+
+    /// What lost events may have done is not known: a lock taken in a hardirq before them is
+    /// not held after them, and a release after them of a lock released before is a note.
+    @Test func lostEventsForgetWhatTheyMayHaveChanged() throws {
+        let inIrq = try analyze("""
+            # tracer: nop
+                        bash-1040    [001] .....  4543.100000: lock_acquire: 00000000000000c1 &C->lock
+                        bash-1040    [001] .....  4543.100001: lock_release: 00000000000000c1 &C->lock
+                        bash-1040    [001] d.h1.  4543.200001: lock_acquire: 00000000000000a2 &A->lock
+            CPU:1 [LOST 1200 EVENTS]
+                        bash-1040    [001] .....  4543.300000: lock_acquire: 00000000000000c1 &C->lock
+                        bash-1040    [001] .....  4543.300001: lock_release: 00000000000000c1 &C->lock
+            """)
+        #expect(inIrq.findings == [])
+        let again = try analyze("""
+            # tracer: nop
+                        bash-1040    [001] .....  4543.100000: lock_acquire: 00000000000000c1 &C->lock
+                        bash-1040    [001] .....  4543.100001: lock_release: 00000000000000c1 &C->lock
+            CPU:1 [LOST 1200 EVENTS]
+                        bash-1040    [001] .....  4543.300001: lock_release: 00000000000000c1 &C->lock
+            """)
+        #expect(again.findings == [])
+        #expect(again.notes == [
+            "c.txt: cpu 1 lost 1200 events (line 4): findings may be incomplete",
+            "&C->lock is released at c.txt:5 without being seen taken: held since before the capture began",
+        ])
+    }
+
+    @Test func trimmedTraceCmdDroppedEventsAreLostEvents() throws {
+        let outcome = try analyze("""
+            version = 6
+            cpus=8
+                       <...>-3979  [007]   217.975284: sched_stat_runtime:   comm=Thread-103 pid=3979 runtime=5014167 [ns] vruntime=244334517704 [ns]
+            CPU:7 [204600 EVENTS DROPPED]
+            CPU:6 [EVENTS DROPPED]
+            """)
+        #expect(outcome.notes == [
+            "c.txt: cpu 7 lost 204600 events (line 4): findings may be incomplete",
+            "c.txt: cpu 6 lost events (line 5): findings may be incomplete",
+        ])
+    }
+
+    // MARK: What a capture shows is a bug
+
+    /// A kernel that prints bh-off ('b', 5.19+) says bh is on where it prints '.': a lock
+    /// taken there and in a softirq is softirq-unsafe and softirq-safe.
+    @Test func bhStatedByTheFlagsMakesSoftirqUsageKnown() throws {
+        let outcome = try analyze("""
+            # tracer: nop
+                        bash-1040    [003] b....  4543.100000: lock_acquire: 00000000000000a1 &A->lock
+                        bash-1040    [003] b....  4543.100001: lock_release: 00000000000000a1 &A->lock
+                        bash-1040    [003] .....  4543.100002: lock_acquire: 00000000000000a1 &A->lock
+                        bash-1040    [003] .....  4543.100003: lock_release: 00000000000000a1 &A->lock
+                      <idle>-0       [001] ..s1.  4543.200000: softirq_entry: vec=3 [action=NET_RX]
+                      <idle>-0       [001] ..s1.  4543.200001: lock_acquire: 00000000000000a2 &A->lock
+                      <idle>-0       [001] ..s1.  4543.200002: lock_release: 00000000000000a2 &A->lock
+                      <idle>-0       [001] ..s1.  4543.200003: softirq_exit: vec=3 [action=NET_RX]
+            """)
+        #expect(outcome.findings == ["irq-inconsistent &A->lock"])
+        // Without a 'b' anywhere, '.' may be an older kernel that does not print bh-off.
+        let older = try analyze("""
+            # tracer: nop
+                        bash-1040    [003] .....  4543.100002: lock_acquire: 00000000000000a1 &A->lock
+                        bash-1040    [003] .....  4543.100003: lock_release: 00000000000000a1 &A->lock
+                      <idle>-0       [001] ..s1.  4543.200000: softirq_entry: vec=3 [action=NET_RX]
+                      <idle>-0       [001] ..s1.  4543.200001: lock_acquire: 00000000000000a2 &A->lock
+                      <idle>-0       [001] ..s1.  4543.200002: lock_release: 00000000000000a2 &A->lock
+                      <idle>-0       [001] ..s1.  4543.200003: softirq_exit: vec=3 [action=NET_RX]
+            """)
+        #expect(older.findings == [])
+    }
+
+    // MARK: Formats
+
+    @Test(arguments: [
+        // syzbot's console logs: printk time and caller.
+        "[  123.456791][ T1234]   bash-1040      3d..2. 382171111us : lock_acquire: ffff8881 &mm->mmap_lock",
+        // /dev/kmsg's log level.
+        "<4>[  123.456791]   bash-1040      3d..2. 382171111us : lock_acquire: ffff8881 &mm->mmap_lock",
+        // A counter clock (x86-tsc): no unit.
+        "            bash-1040    [003] d..2. 12345678901234: lock_acquire: ffff888100001234 &mm->mmap_lock",
+        // trace-cmd report --ts-diff.
+        "            bash-1040    [003] d..2.  4543.113112: (+0.000001) lock_acquire: ffff888100001234 &mm->mmap_lock",
+        // 6.13's lazy preemption in the need-resched column.
+        "            bash-1040    [003] dB.2.  4543.113112: lock_acquire: ffff888100001234 &mm->mmap_lock",
+        // #P counts cpus online, not the highest id.
+        "#P:2\n            bash-1040    [005] d...  4543.113112: lock_acquire: ffff888100001234 &mm->mmap_lock",
+    ])
+    func aVariantReadsAsItsLockAcquire(_ text: String) throws {
+        let outcome = try analyze(text + "\n")
+        // The irq-disable the flags state, then the acquisition.
+        #expect(outcome.events == 2)
+        #expect(outcome.findings == [])
+    }
+
+    /// A cpumask line of 90 KB, longer than the 64 KiB in which a capture must show itself.
+    @Test func aFirstEventLineLongerThanTheSniffIsStillAnEvent() throws {
+        let mask = (0..<8_000).map { "\($0)-\($0)" }.joined(separator: ",")
+        let outcome = try analyze(
+            "  bash-1040  [001] ....  4543.113112: ipi_send_cpumask: cpumask=\(mask) callsite=x+0x0/0x1 callback=f+0x0/0x1\n")
+        #expect(outcome.events == 2)
+    }
+
+    @Test func aCaptureCutInTheMiddleOfALineIsLostEvents() throws {
+        let outcome = try analyze(
+            "# tracer: nop\n  bash-1040  [001] ....  4543.113112: lock_acquire: 0000000000000001 A\n  bash-1040  [001] ....  4543.11")
+        #expect(outcome.findings == [])
+        #expect(outcome.notes.contains("c.txt: the capture lost events (line 3): findings may be incomplete"))
+    }
+
+    @Test func outputsPgtraceCannotReadSayWhatToRecordInstead() {
+        let noCPU = error("            perf  3409  1234.567890: lock:contention_begin: 0xffff8881234 (flags=SPIN)\n")
+        #expect(noCPU?.contains("c.txt:1:1: error: this line has no cpu column") == true, "\(noCPU ?? "")")
+        #expect(noCPU?.contains("perf script -F +cpu") == true)
+        let graph = error("# tracer: function_graph\n 0)               |  down_write() {\n")
+        #expect(graph?.hasPrefix("c.txt:2:1: error: function_graph tracer output") == true, "\(graph ?? "")")
+    }
+}
