@@ -2,19 +2,30 @@
 #define PGTRACE_CLIBTRACECMD_SHIM_H
 
 /* trace-cmd's reading library (libtracecmd) and the event formats it carries
-   (libtraceevent), as Debian's libtracecmd-dev and libtraceevent-dev install them. Their
-   headers use cpu_set_t, which glibc declares only under _GNU_SOURCE. */
-#define _GNU_SOURCE 1
-#include <sched.h>
-#include <trace-cmd.h>
+   (libtraceevent), as Debian's libtracecmd-dev and libtraceevent-dev install them. */
+#include <string.h>
 #include <event-parse.h>
 
-/* The common fields every record carries, read by name from the file's own formats. */
-static inline unsigned long long pgtrace_tep_read_field(struct tep_format_field *field, const void *data, int *ok) {
-    unsigned long long value = 0;
-    *ok = tep_read_number_field(field, data, &value) == 0;
-    return value;
-}
+/* trace-cmd.h needs cpu_set_t, which glibc declares only under _GNU_SOURCE; defining that
+   here would give this module's copies of the system headers (sys/select.h, regex.h) other
+   definitions than Swift's Glibc module has, which clang refuses in a clean build. So the
+   few libtracecmd functions pgtrace calls are declared here as trace-cmd.h (3.1) declares
+   them, the cpu set (always NULL here) as an opaque pointer, which has the same ABI. */
+struct tracecmd_input;
+struct tracecmd_input *tracecmd_open_head(const char *file, int flags);
+int tracecmd_init_data(struct tracecmd_input *handle);
+void tracecmd_close(struct tracecmd_input *handle);
+struct tep_handle *tracecmd_get_tep(struct tracecmd_input *handle);
+int tracecmd_iterate_events(struct tracecmd_input *handle, void *cpus, int cpu_size,
+                            int (*callback)(struct tracecmd_input *handle, struct tep_record *, int, void *),
+                            void *callback_data);
+void tracecmd_set_loglevel(enum tep_loglevel level);
+
+/* enum tracecmd_open_flags */
+enum {
+    PGTRACE_TRACECMD_FL_LOAD_NO_PLUGINS = 1 << 0,
+    PGTRACE_TRACECMD_FL_LOAD_NO_SYSTEM_PLUGINS = 1 << 1,
+};
 
 /* A dynamic (__string, __bitmask, __dynamic_array) field's bytes within the record: the
    field holds offset (low 16 bits) and length (high 16 bits); relative ones (__rel_loc)

@@ -44,7 +44,7 @@ final class TraceDatFile {
         // libtracecmd and libtraceevent print their own complaints; pgtrace says what failed.
         tracecmd_set_loglevel(TEP_LOG_NONE)
         tep_set_loglevel(TEP_LOG_NONE)
-        let flags = Int32(TRACECMD_FL_LOAD_NO_PLUGINS.rawValue | TRACECMD_FL_LOAD_NO_SYSTEM_PLUGINS.rawValue)
+        let flags = Int32(PGTRACE_TRACECMD_FL_LOAD_NO_PLUGINS | PGTRACE_TRACECMD_FL_LOAD_NO_SYSTEM_PLUGINS)
         // The headers first, then the cpu data, as trace-cmd report opens a file: on a file
         // truncated in its data, libtracecmd 3.1's tracecmd_open_fd crashes in its own
         // cleanup. Such a half-opened handle is left alone (a few kilobytes, once, before
