@@ -107,40 +107,57 @@ import Testing
             "tasklist_lock is released at fixed.txt:1 without being seen taken: held since before the capture began"))
     }
 
-    /// The same recording, read from its trace.dat and from `trace-cmd report -l`'s text
-    /// (whose comm column is cut to 8 characters): the same events, in the same order.
-    @Test func aTraceDatReadsAsItsReportText() throws {
-        func events(_ path: String) throws -> [String] {
-            let symbols = SymbolTable()
-            let writer = TraceXMLWriter(symbols: symbols)
-            var events: [String] = []
-            try TraceImporter(input: try TraceInput(path: path), symbols: symbols).read(header: { _ in }) { event in
-                var element = writer.element(event)
-                // The task's pid stands; its command may be cut.
-                if let task = event.task {
-                    let name = symbols[task]
-                    let pid = name.lastIndex(of: "-").map { name[name.index(after: $0)...] } ?? "0"  // swapper/N
-                    element = element.replacingOccurrences(of: "task=\"\(XMLEscaped(name))\"", with: "pid=\"\(pid)\"")
-                }
-                // The report prints microseconds, rounded.
-                if let time = event.time { element = element.replacingOccurrences(of: "t=\"\(time)\"", with: "t=\"\((time + 500) / 1000)\"") }
-                events.append(element)
+    /// The events of a capture, each as its element with the task cut to its pid and the
+    /// time to microseconds, rounded: what `trace-cmd report -l` keeps of a trace.dat
+    /// (whose comm column is cut to 8 characters).
+    static func reportedEvents(_ path: String) throws -> [String] {
+        let symbols = SymbolTable()
+        let writer = TraceXMLWriter(symbols: symbols)
+        var events: [String] = []
+        try TraceImporter(input: try TraceInput(path: path), symbols: symbols).read(header: { _ in }) { event in
+            var element = writer.element(event)
+            if let task = event.task {
+                let name = symbols[task]
+                let pid = name.lastIndex(of: "-").map { name[name.index(after: $0)...] } ?? "0"  // swapper/N
+                element = element.replacingOccurrences(of: "task=\"\(escaped(name))\"", with: "pid=\"\(pid)\"")
             }
-            return events
+            if let time = event.time { element = element.replacingOccurrences(of: "t=\"\(time)\"", with: "t=\"\((time + 500) / 1000)\"") }
+            events.append(element)
         }
-        let dat = try events(try Self.capture("lisa-sched_load.trace.dat"))
-        #expect(dat.count == 448)
-        let text = try events(try Self.capture("lisa-sched_load.trace-cmd-l.txt"))
-        #expect(dat.count == text.count)
+        return events
+    }
+
+    private static func escaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    static func expectSame(_ dat: [String], _ text: [String], _ name: String) {
+        #expect(dat.count == text.count, "\(name)")
         for (index, (fromDat, fromText)) in zip(dat, text).enumerated() where fromDat != fromText {
-            Issue.record("event \(index): \(fromDat) in the trace.dat, \(fromText) in the report")
+            Issue.record("\(name) event \(index): \(fromDat) in the trace.dat, \(fromText) in the report")
             break
         }
     }
 
-    private func XMLEscaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    /// The same recording, read from its trace.dat and from `trace-cmd report -l`'s text:
+    /// the same events, in the same order. For lisa the report is shipped beside it.
+    @Test func aTraceDatReadsAsItsShippedReportText() throws {
+        let dat = try Self.reportedEvents(try Self.capture("lisa-sched_load.trace.dat"))
+        #expect(dat.count == 448)
+        Self.expectSame(dat, try Self.reportedEvents(try Self.capture("lisa-sched_load.trace-cmd-l.txt")), "lisa")
+    }
+
+    /// Each shipped trace.dat against what trace-cmd (scripts/with-deps installs it) reports of it.
+    @Test(arguments: ["lisa-sched_load.trace.dat", "trappy-trace.trace.dat"])
+    func aTraceDatReadsAsTraceCmdReportsIt(_ name: String) throws {
+        let directory = try CommandRunner.temporaryDirectory("report")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let text = directory + "/report.txt"
+        FileManager.default.createFile(atPath: text, contents: nil)
+        let (status, _) = try WrittenTraceDatTests.run("trace-cmd", ["report", "-l", "-i", try Self.capture(name)], stdout: text)
+        #expect(status == 0, "trace-cmd report failed; scripts/with-deps installs trace-cmd")
+        Self.expectSame(try Self.reportedEvents(try Self.capture(name)), try Self.reportedEvents(text), name)
     }
 }
 
