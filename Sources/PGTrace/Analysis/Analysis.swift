@@ -100,7 +100,7 @@ public final class Analysis {
                             input: input, fileIndex: first + offset, symbols: symbols, options: importOptions)
                         defer { self.recordImport(name, importer.summary) }
                         // A live stream: the replay sees each event before the next wait.
-                        try importer.read(willWait: sink.flush, header: sink.header, event: sink.event)
+                        try importer.read(willWait: sink.flush, into: sink)
                     case .xml:
                         try reader.read(
                             input: input, schema: schema,

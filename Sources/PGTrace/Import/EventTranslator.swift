@@ -31,8 +31,8 @@ struct EventTranslator {
     private var cpus: [CPU] = []
     /// Task symbols by pid (idle tasks by cpu): a task keeps the name it was first seen with,
     /// whatever `<...>` or exec'd comm later records print.
-    private var tasks: [Int: Symbol] = [:]
-    private var idleTasks: [Int: Symbol] = [:]
+    private var tasks = IntegerTable<Symbol>()
+    private var idleTasks = IntegerTable<Symbol>()
     private var eventIndex = 0
     /// Whether the capture has shown a bh-off flag (kernels since 5.19 print one).
     private var printsBH = false
@@ -65,7 +65,7 @@ struct EventTranslator {
     /// Translates one record at `place` (nil: an event pgtrace does not read, or one whose
     /// fields it could not read). Returns whether the record was used.
     mutating func translate(
-        _ record: KernelRecord?, name: KernelRecord.Name?, at place: Place, emit: (Event) throws -> Void,
+        _ record: KernelRecord?, name: KernelRecord.Name?, at place: Place, into sink: some EventSink,
         command: () -> String
     ) throws -> Bool {
         line = place.line
@@ -94,59 +94,59 @@ struct EventTranslator {
             // Leave irq frames, then set the irq state, then enter frames: the order in which
             // the kernel gets there. Inside __schedule irqs are off; that says nothing of the
             // task switched out, and the task switched in states its own.
-            try syncContext(flags.context, state, emit, entering: false)
-            if name?.setsIrqState != true, name != .schedSwitch { try syncIrqs(flags.irqs, state, emit) }
-            if name?.changesContext != true { try syncContext(flags.context, state, emit, entering: true) }
+            try syncContext(flags.context, state, sink, entering: false)
+            if name?.setsIrqState != true, name != .schedSwitch { try syncIrqs(flags.irqs, state, sink) }
+            if name?.changesContext != true { try syncContext(flags.context, state, sink, entering: true) }
         }
         guard let record else { return false }
         switch record {
         case .lockAcquire(let ref, let isTry, let isRead):
             // lockdep prints "read " for read=1 and read=2 alike: recursive, the reading that
             // invents no deadlock (an rwsem reader's cycles are missed, none is made up).
-            try emit(event(.acquire(ref, mode: isRead ? .recursiveRead : .write, isTry: isTry, irq: nil, bh: false, nest: nil)))
+            try sink.event(event(.acquire(ref, mode: isRead ? .recursiveRead : .write, isTry: isTry, irq: nil, bh: false, nest: nil)))
             state.held[state.held.count - 1] += 1
         case .lockRelease(let ref):
-            try emit(event(.release(ref, irq: nil, bh: false)))
+            try sink.event(event(.release(ref, irq: nil, bh: false)))
             state.held[state.held.count - 1] = max(0, state.held[state.held.count - 1] - 1)
-        case .lockContended(let ref): try emit(event(.contended(ref)))
-        case .lockAcquired(let ref): try emit(event(.acquired(ref)))
-        case .contentionBegin(let instance): try emit(event(.contentionBegin(instance: instance)))
-        case .contentionEnd(let instance): try emit(event(.contentionEnd(instance: instance)))
+        case .lockContended(let ref): try sink.event(event(.contended(ref)))
+        case .lockAcquired(let ref): try sink.event(event(.acquired(ref)))
+        case .contentionBegin(let instance): try sink.event(event(.contentionBegin(instance: instance)))
+        case .contentionEnd(let instance): try sink.event(event(.contentionEnd(instance: instance)))
         case .irqDisable(let caller):
             if state.irqsOff != true, state.frames.last != .hardirq {
-                try emit(event(.irqDisable, atSymbol: caller))
+                try sink.event(event(.irqDisable, atSymbol: caller))
                 state.irqsOff = true
             }
         case .irqEnable(let caller):
             if state.irqsOff != false, state.frames.last != .hardirq {
-                try emit(event(.irqEnable, atSymbol: caller))
+                try sink.event(event(.irqEnable, atSymbol: caller))
                 state.irqsOff = false
             }
-        case .preemptDisable(let caller): try emit(event(.preemptDisable, atSymbol: caller))
-        case .preemptEnable(let caller): try emit(event(.preemptEnable, atSymbol: caller))
+        case .preemptDisable(let caller): try sink.event(event(.preemptDisable, atSymbol: caller))
+        case .preemptEnable(let caller): try sink.event(event(.preemptEnable, atSymbol: caller))
         case .irqHandlerEntry(let irq):
             if state.frames.last != .hardirq {
-                try emit(event(.hardirqEnter(irq: irq)))
+                try sink.event(event(.hardirqEnter(irq: irq)))
                 enter(.hardirq, state)
             }
         case .irqHandlerExit:
-            try closeFrame(.hardirq, state, emit)
+            try closeFrame(.hardirq, state, sink)
         case .ipiEntry:
             // An IPI's handler runs in hardirq context, inside the arch's irq entry.
             if state.frames.last != .hardirq {
-                try emit(event(.hardirqEnter(irq: nil)))
+                try sink.event(event(.hardirqEnter(irq: nil)))
                 enter(.hardirq, state)
                 state.ipiFrame = true
             }
         case .ipiExit:
-            if state.ipiFrame { try closeFrame(.hardirq, state, emit) }
+            if state.ipiFrame { try closeFrame(.hardirq, state, sink) }
         case .softirqEntry(let vector):
             if state.frames.last != .softirq {
-                try emit(event(.softirqEnter(vector: symbols.intern(vector))))
+                try sink.event(event(.softirqEnter(vector: symbols.intern(vector))))
                 enter(.softirq, state)
             }
         case .softirqExit:
-            try closeFrame(.softirq, state, emit)
+            try closeFrame(.softirq, state, sink)
         case .softirqRaise, .csdFunction, .schedSwitch:
             // Marks a softirq pending; runs a cross-call inside the IPI already entered; switches
             // tasks (every record's task comes from its own pid): no state to change.
@@ -155,38 +155,38 @@ struct EventTranslator {
             guard !targets.isEmpty else { return false }
             let function = callback.map { String($0.prefix { $0 != "+" }) }
             let wait = !raise && function.map { KernelRecord.synchronousCallbacks.contains($0) } == true
-            try emit(event(.ipiSend(targets: .list(targets), wait: wait, reason: function.map(symbols.intern)), at: callsite))
+            try sink.event(event(.ipiSend(targets: .list(targets), wait: wait, reason: function.map(symbols.intern)), at: callsite))
         case .tlbFlush(let remoteIPI):
             // The native flush waits for every target; local flushes touch no other cpu.
             guard remoteIPI else { return false }
-            try emit(event(.tlbFlush(targets: .others, mode: .ipi, wait: true)))
+            try sink.event(event(.tlbFlush(targets: .others, mode: .ipi, wait: true)))
         case .xenFlushOthers:
-            try emit(event(.tlbFlush(targets: .others, mode: .hypercall, wait: false)))
+            try sink.event(event(.tlbFlush(targets: .others, mode: .hypercall, wait: false)))
         case .xenFlushOne:
-            try emit(event(.tlbFlush(targets: .local, mode: .hypercall, wait: false)))
+            try sink.event(event(.tlbFlush(targets: .local, mode: .hypercall, wait: false)))
         case .xenFlushAll:
-            try emit(event(.tlbFlush(targets: .all, mode: .hypercall, wait: false)))
+            try sink.event(event(.tlbFlush(targets: .all, mode: .hypercall, wait: false)))
         case .xenPgdPin(let pgd):
-            try emit(event(.pin(page: symbols.intern("pgd:" + pgd), level: .pgd)))
+            try sink.event(event(.pin(page: symbols.intern("pgd:" + pgd), level: .pgd)))
         case .xenPgdUnpin(let pgd):
-            try emit(event(.unpin(page: symbols.intern("pgd:" + pgd), level: .pgd)))
+            try sink.event(event(.unpin(page: symbols.intern("pgd:" + pgd), level: .pgd)))
         case .xenPtpage(let alloc, let pfn, let levelNumber, let pinned):
             guard pinned else { return false }
             let level = levelNumber.map(Self.level) ?? .pte
             let page = symbols.intern("pfn:" + pfn)
             if alloc {
-                try emit(event(.setReadOnly(page: page, level: level, ptl: nil)))
-                try emit(event(.pin(page: page, level: level)))
+                try sink.event(event(.setReadOnly(page: page, level: level, ptl: nil)))
+                try sink.event(event(.pin(page: page, level: level)))
             } else {
-                try emit(event(.unpin(page: page, level: level)))
-                try emit(event(.setReadWrite(page: page, level: level, ptl: nil)))
+                try sink.event(event(.unpin(page: page, level: level)))
+                try sink.event(event(.setReadWrite(page: page, level: level, ptl: nil)))
             }
         }
         return true
     }
 
     /// A lost-events marker (`CPU:3 [LOST 120 EVENTS]`, a console's `Lost N message(s)!`).
-    mutating func lost(cpu: Int?, count: Int?, line: Int, emit: (Event) throws -> Void) throws {
+    mutating func lost(cpu: Int?, count: Int?, line: Int, into sink: some EventSink) throws {
         // What the lost events did is unknown (as the replay forgets it): locks taken in a
         // frame may have been released, the irq state changed. The flags say what follows.
         for (index, state) in cpus.enumerated() where cpu == nil || cpu == index {
@@ -198,7 +198,7 @@ struct EventTranslator {
         self.cpu = cpu ?? 0
         task = nil
         time = nil
-        try emit(event(.eventsLost(cpu: cpu, count: count)))
+        try sink.event(event(.eventsLost(cpu: cpu, count: count)))
     }
 
     private mutating func event(_ kind: EventKind, at: String? = nil) -> Event {
@@ -216,20 +216,20 @@ struct EventTranslator {
     private mutating func taskSymbol(pid: Int?, cpu: Int, command: () -> String) -> Symbol? {
         guard let pid else { return nil }
         if pid == 0 {
-            if let symbol = idleTasks[cpu] { return symbol }
+            if let symbol = idleTasks[UInt64(cpu)] { return symbol }
             let symbol = symbols.intern("swapper/\(cpu)")
-            idleTasks[cpu] = symbol
+            idleTasks[UInt64(cpu)] = symbol
             return symbol
         }
-        if let symbol = tasks[pid] { return symbol }
+        if let symbol = tasks[UInt64(bitPattern: Int64(pid))] { return symbol }
         let symbol = symbols.intern("\(command())-\(pid)")
-        tasks[pid] = symbol
+        tasks[UInt64(bitPattern: Int64(pid))] = symbol
         return symbol
     }
 
     /// Follows the flags' irq context: 'h' hardirq, 's' softirq, 'H' hardirq in a softirq,
     /// 'z'/'Z' NMI (as a hardirq), '.' task.
-    private mutating func syncContext(_ flag: UInt8, _ state: CPU, _ emit: (Event) throws -> Void, entering: Bool) throws {
+    private mutating func syncContext(_ flag: UInt8, _ state: CPU, _ sink: some EventSink, entering: Bool) throws {
         let wanted: [Frame]
         switch flag {
         case UInt8(ascii: "."): wanted = []
@@ -246,27 +246,27 @@ struct EventTranslator {
             // lost its release, and closing the frame would be a lie).
             while state.frames.count > common {
                 guard state.held.last == 0 else { return }
-                try emit(event(state.frames.last == .hardirq ? .hardirqExit : .softirqExit))
+                try sink.event(event(state.frames.last == .hardirq ? .hardirqExit : .softirqExit))
                 exit(state)
             }
             return
         }
         guard state.frames.count == common else { return }
         for frame in wanted[common...] {
-            try emit(event(frame == .hardirq ? .hardirqEnter(irq: nil) : .softirqEnter(vector: nil)))
+            try sink.event(event(frame == .hardirq ? .hardirqEnter(irq: nil) : .softirqEnter(vector: nil)))
             enter(frame, state)
         }
     }
 
     /// Follows the flags' first column: 'd' irqs off, 'D' irqs and bh off, 'b' bh off, '.'
     /// neither, 'X' unknown (left as it was).
-    private mutating func syncIrqs(_ flag: UInt8, _ state: CPU, _ emit: (Event) throws -> Void) throws {
+    private mutating func syncIrqs(_ flag: UInt8, _ state: CPU, _ sink: some EventSink) throws {
         guard flag == UInt8(ascii: "d") || flag == UInt8(ascii: "D") || flag == UInt8(ascii: "b") || flag == UInt8(ascii: "."),
             state.frames.last != .hardirq
         else { return }
         let irqsOff = flag == UInt8(ascii: "d") || flag == UInt8(ascii: "D")
         if irqsOff != state.irqsOff {
-            try emit(event(irqsOff ? .irqDisable : .irqEnable))
+            try sink.event(event(irqsOff ? .irqDisable : .irqEnable))
             state.irqsOff = irqsOff
         }
         // In a softirq, bh is off by being in it.
@@ -276,19 +276,19 @@ struct EventTranslator {
         if bhOff { printsBH = true }
         if printsBH {
             if bhOff != state.bhOff || state.bhStated != true {
-                try emit(event(.bhState(disabled: bhOff)))
+                try sink.event(event(.bhState(disabled: bhOff)))
                 state.bhOff = bhOff
                 state.bhStated = true
             }
         } else if bhOff != state.bhOff {
-            try emit(event(bhOff ? .bhDisable : .bhEnable))
+            try sink.event(event(bhOff ? .bhDisable : .bhEnable))
             state.bhOff = bhOff
         }
     }
 
-    private mutating func closeFrame(_ frame: Frame, _ state: CPU, _ emit: (Event) throws -> Void) throws {
+    private mutating func closeFrame(_ frame: Frame, _ state: CPU, _ sink: some EventSink) throws {
         guard state.frames.last == frame, state.held.last == 0 else { return }
-        try emit(event(frame == .hardirq ? .hardirqExit : .softirqExit))
+        try sink.event(event(frame == .hardirq ? .hardirqExit : .softirqExit))
         exit(state)
     }
 

@@ -156,6 +156,12 @@ enum KernelRecord {
     /// Old kernels wrap a spinlock's class as `&(&X)->rlock` (and split pte locks as
     /// `&(ptlock_ptr(page))->rlock`): the name is X.
     static func lockName(_ name: UnsafeBufferPointer<UInt8>, raw: Bool, symbols: SymbolTable) -> Symbol {
+        var hint: Symbol?
+        return lockName(name, raw: raw, symbols: symbols, hint: &hint)
+    }
+
+    /// The same, trying `hint` (the name last seen at this place) first: one compare, no hash.
+    static func lockName(_ name: UnsafeBufferPointer<UInt8>, raw: Bool, symbols: SymbolTable, hint: inout Symbol?) -> Symbol {
         var lower = name.startIndex
         var upper = name.endIndex
         if !raw {
@@ -166,7 +172,7 @@ enum KernelRecord {
                 upper -= 8
             }
         }
-        return symbols.intern(bytes: UnsafeBufferPointer(rebasing: name[lower..<upper]))
+        return symbols.intern(bytes: UnsafeBufferPointer(rebasing: name[lower..<upper]), hint: &hint)
     }
 
     /// Callbacks of cross-calls whose sender waits for every target (smp_call_function with

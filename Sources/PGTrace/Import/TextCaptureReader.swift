@@ -32,46 +32,32 @@ final class TextCaptureReader {
     /// refused as something else (an endless stream of text is not read for ever).
     static let firstEventWithin = 64 * 1024
 
-    /// Reads the capture to its end: `header` once, before the first event (or at the end of
-    /// a capture with none), then each event in order. `willWait` runs before each read of a
-    /// stream, which may block.
-    func read(
-        willWait: (() throws -> Void)? = nil,
-        header: (TraceHeader) throws -> Void,
-        event: (Event) throws -> Void
-    ) throws {
+    /// Reads the capture to its end into `sink`: the header once, before the first event (or
+    /// at the end of a capture with none), then each event in order. `willWait` runs before
+    /// each read of a stream, which may block.
+    func read(willWait: (() throws -> Void)? = nil, into sink: some EventSink) throws {
         let input = self.input
         var lines = LineReader { buffer in
             if input.size == nil { try willWait?() }
             return try input.read(into: buffer)
         }
+        defer { summary.events = translator.eventCount }
         do {
-            try withoutActuallyEscaping(header) { header in
-                try withoutActuallyEscaping(event) { event in
-                    // Held only while the lines are read.
-                    headerSink = header
-                    eventSink = event
-                    defer {
-                        headerSink = nil
-                        eventSink = nil
-                    }
-                    try lines.forEachLine { line, number, complete in try self.handle(line, number, complete: complete) }
-                }
-            }
+            try lines.forEachLine { line, number, complete in try self.handle(line, number, complete: complete, into: sink) }
         } catch let tooLong as LineTooLong {
             throw fail(tooLong.line, tooLong.message)
         } catch let failure as DecodeFailure {
             throw fail(summary.lines + 1, failure.message)
         }
-        try sendHeader(header)
+        try sendHeader(sink)
     }
 
-    private func sendHeader(_ header: (TraceHeader) throws -> Void) throws {
+    private func sendHeader(_ sink: some EventSink) throws {
         guard !headerSent else { return }
         headerSent = true
         traceHeader.source = "pgtrace import (\(summary.format.rawValue)) of \(displayName)"
         traceHeader.cpus = declaredCPUs
-        try header(traceHeader)
+        try sink.header(traceHeader)
     }
 
     private func setFormat(_ format: TextTraceFormat) {
@@ -84,18 +70,8 @@ final class TextCaptureReader {
         TraceInputError(file: displayName, line: line, column: 1, message: message)
     }
 
-    @exclusivity(unchecked) private var headerSink: ((TraceHeader) throws -> Void)?
-    @exclusivity(unchecked) private var eventSink: ((Event) throws -> Void)?
-
-    /// Hands an event on, after the header if it is the first.
-    private func emit(_ next: Event) throws {
-        if !headerSent { try sendHeader(headerSink!) }
-        summary.events += 1
-        try eventSink!(next)
-    }
-
     /// `complete`: false for a last line with no newline (the capture may be cut there).
-    private func handle(_ line: UnsafeBufferPointer<UInt8>, _ number: Int, complete: Bool) throws {
+    private func handle(_ line: UnsafeBufferPointer<UInt8>, _ number: Int, complete: Bool, into sink: some EventSink) throws {
         summary.lines = number
         if let columns = LineColumns(line) {
             sawTrace = true
@@ -117,7 +93,8 @@ final class TextCaptureReader {
                 cpu: columns.cpu, pid: columns.pid, timestamp: columns.timestamp, flags: flags, line: number)
             do {
                 let record = try name.flatMap { try records.record($0, info) }
-                let used = try translator.translate(record, name: name, at: place, emit: emit) {
+                if !headerSent { try sendHeader(sink) }
+                let used = try translator.translate(record, name: name, at: place, into: sink) {
                     columns.command.map { String(decoding: UnsafeBufferPointer(rebasing: line[$0]), as: UTF8.self) } ?? ""
                 }
                 if !used {
@@ -171,12 +148,14 @@ final class TextCaptureReader {
                 throw fail(number, "cpu \(printed) is more than the \(TraceDecoder.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)")
             }
             summary.lostEvents.append((cpu, count, number))
-            try translator.lost(cpu: cpu, count: count, line: number, emit: emit)
+            if !headerSent { try sendHeader(sink) }
+            try translator.lost(cpu: cpu, count: count, line: number, into: sink)
         case .unparseable:
             if !complete {
                 // The capture ends in the middle of a line (cut while it was written or copied).
                 summary.lostEvents.append((nil, nil, number))
-                try translator.lost(cpu: nil, count: nil, line: number, emit: emit)
+                if !headerSent { try sendHeader(sink) }
+                try translator.lost(cpu: nil, count: nil, line: number, into: sink)
                 return
             }
             guard options.lenient else {

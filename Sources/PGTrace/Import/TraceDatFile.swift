@@ -34,7 +34,7 @@ final class TraceDatFile {
     private let handle: OpaquePointer
     private let tep: OpaquePointer
     /// Formats by event id (ids are small: the kernel numbers its events from 1).
-    private var formats: [Format?] = []
+    @exclusivity(unchecked) private var formats: [Format?] = []
 
     /// Opens the trace.dat on `descriptor` (a seekable file, read from its start; it must
     /// stay open while this file is read).
@@ -74,9 +74,9 @@ final class TraceDatFile {
 
     private final class Iteration {
         let body: (Record) throws -> Void
-        var failure: Error?
+        @exclusivity(unchecked) var failure: Error?
         /// Per cpu: where the pages not yet released begin, and the page of the last record.
-        var runs: [(start: UInt, last: UInt)] = []
+        @exclusivity(unchecked) var runs: [(start: UInt, last: UInt)] = []
         init(body: @escaping (Record) throws -> Void) { self.body = body }
 
         /// libtracecmd maps each cpu's data and reads it page by page, once: the pages left
@@ -107,8 +107,8 @@ final class TraceDatFile {
         }
 
         /// Maps found to be of the file, and ranges found not to be.
-        private var fileMaps: [Range<UInt>] = []
-        private var otherMemory: [UInt] = []
+        @exclusivity(unchecked) private var fileMaps: [Range<UInt>] = []
+        @exclusivity(unchecked) private var otherMemory: [UInt] = []
 
         private func drop(from start: UInt, to end: UInt) {
             guard end > start else { return }

@@ -11,7 +11,6 @@ final class TraceDatReader {
     // The reading thread's own state (see TracePipeline): no other thread touches it.
     @exclusivity(unchecked) private(set) var summary = TraceImporter.Summary()
     @exclusivity(unchecked) private var translator: EventTranslator
-    @exclusivity(unchecked) private var eventSink: ((Event) throws -> Void)?
 
     init(input: TraceInput, symbols: SymbolTable, fileIndex: Int, options: TraceImporter.Options) {
         self.input = input
@@ -22,12 +21,7 @@ final class TraceDatReader {
         summary.format = .traceDat
     }
 
-    private func emit(_ next: Event) throws {
-        summary.events += 1
-        try eventSink!(next)
-    }
-
-    func read(header: (TraceHeader) throws -> Void, event: (Event) throws -> Void) throws {
+    func read(into sink: some EventSink) throws {
         // A trace.dat is read by sections: a stream is copied (unnamed) before it is opened.
         let file = try TraceDatFile(descriptor: try input.seekableDescriptor())
         let cpus = file.cpuCount
@@ -41,40 +35,61 @@ final class TraceDatReader {
         traceHeader.fileIndex = fileIndex
         traceHeader.cpus = cpus
         traceHeader.source = "pgtrace import (trace.dat) of \(input.displayName)"
-        try header(traceHeader)
+        try sink.header(traceHeader)
         var records = TraceDatRecords(file: file, symbols: symbols, rawNames: options.rawNames)
         records.declaredCPUs = cpus
+        state = Reading(file: file, records: records, cpus: cpus)
+        defer {
+            state = nil
+            summary.events = translator.eventCount
+        }
+        try file.forEachRecord { record in try self.handle(record, into: sink) }
+    }
+
+    /// What the reading of one file keeps between records.
+    private struct Reading {
+        let file: TraceDatFile
+        var records: TraceDatRecords
+        let cpus: Int
         var number = 0
-        let displayName = input.displayName
-        try withoutActuallyEscaping(event) { event in
-            eventSink = event
-            defer { eventSink = nil }
-            try file.forEachRecord { record in
-                number += 1
-                summary.lines = number
-                guard record.cpu >= 0, record.cpu < cpus else {
-                    throw TraceInputError(file: displayName, line: number, column: 1, message: "record on cpu \(record.cpu), past the \(cpus) cpus the file declares")
-                }
-                if record.missedEvents != 0 {
-                    let count = record.missedEvents > 0 ? Int(record.missedEvents) : nil
-                    summary.lostEvents.append((record.cpu, count, number))
-                    try translator.lost(cpu: record.cpu, count: count, line: number, emit: emit)
-                }
-                let format = file.format(of: record)
-                let reading = format.flatMap { records.reading($0) }
-                let place = EventTranslator.Place(
-                    cpu: record.cpu, pid: file.pid(record), timestamp: Int64(clamping: record.timestamp),
-                    flags: TraceDatRecords.flagCharacters(file.flags(record)), line: number)
-                do {
-                    let kernelRecord = try reading.flatMap { try records.record($0, record) }
-                    let used = try translator.translate(kernelRecord, name: reading?.name, at: place, emit: emit) {
-                        file.command(pid: place.pid ?? 0)
-                    }
-                    if !used { summary.skipped[format?.name ?? "unknown", default: 0] += 1 }
-                } catch let failure as DecodeFailure {
-                    throw TraceInputError(file: displayName, line: number, column: 1, message: failure.message)
-                }
+
+        init(file: TraceDatFile, records: TraceDatRecords, cpus: Int) {
+            self.file = file
+            self.records = records
+            self.cpus = cpus
+        }
+    }
+
+    @exclusivity(unchecked) private var state: Reading?
+
+    private func handle(_ record: TraceDatFile.Record, into sink: some EventSink) throws {
+        state!.number += 1
+        let number = state!.number
+        let file = state!.file
+        summary.lines = number
+        guard record.cpu >= 0, record.cpu < state!.cpus else {
+            throw TraceInputError(
+                file: input.displayName, line: number, column: 1,
+                message: "record on cpu \(record.cpu), past the \(state!.cpus) cpus the file declares")
+        }
+        if record.missedEvents != 0 {
+            let count = record.missedEvents > 0 ? Int(record.missedEvents) : nil
+            summary.lostEvents.append((record.cpu, count, number))
+            try translator.lost(cpu: record.cpu, count: count, line: number, into: sink)
+        }
+        let format = file.format(of: record)
+        let reading = format.flatMap { state!.records.reading($0) }
+        let place = EventTranslator.Place(
+            cpu: record.cpu, pid: file.pid(record), timestamp: Int64(clamping: record.timestamp),
+            flags: TraceDatRecords.flagCharacters(file.flags(record)), line: number)
+        do {
+            let kernelRecord = try reading.flatMap { try state!.records.record($0, record) }
+            let used = try translator.translate(kernelRecord, name: reading?.name, at: place, into: sink) {
+                file.command(pid: place.pid ?? 0)
             }
+            if !used { summary.skipped[format?.name ?? "unknown", default: 0] += 1 }
+        } catch let failure as DecodeFailure {
+            throw TraceInputError(file: input.displayName, line: number, column: 1, message: failure.message)
         }
     }
 }

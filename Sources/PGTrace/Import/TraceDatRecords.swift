@@ -45,8 +45,9 @@ struct TraceDatRecords {
 
     /// Readings by event id; `.some(nil)` for a format pgtrace does not read.
     private var readings: [Reading??] = []
-    /// Addresses already interned, by value: a lock's address repeats at every event.
-    private var addresses: [UInt64: Symbol] = [:]
+    /// Addresses already interned, by value, with the lock name last seen at each: a lock's
+    /// address and name repeat at every event (the name is still compared, never assumed).
+    private var addresses = IntegerTable<(instance: Symbol, name: Symbol?)>()
 
     init(file: TraceDatFile, symbols: SymbolTable, rawNames: Bool) {
         self.file = file
@@ -74,18 +75,26 @@ struct TraceDatRecords {
         func number(_ key: FieldKey) -> UInt64? { reading.field(key).flatMap { file.number($0, in: record) } }
         func address(_ key: FieldKey) -> Symbol? {
             guard let value = number(key) else { return nil }
-            if let symbol = addresses[value] { return symbol }
+            if let known = addresses[value] { return known.instance }
             // As trace-cmd report prints a pointer.
             let symbol = symbols.intern("0x" + String(value, radix: 16))
-            addresses[value] = symbol
+            addresses[value] = (symbol, nil)
             return symbol
         }
         func lock() -> LockRef? {
             guard let field = reading.field(.name), let name = file.string(field, in: record), !name.isEmpty,
-                let instance = address(.lockdepAddr)
+                let value = number(.lockdepAddr)
             else { return nil }
-            let lockName = name.withMemoryRebound(to: UInt8.self) { KernelRecord.lockName($0, raw: rawNames, symbols: symbols) }
-            return LockRef(name: lockName, instance: instance)
+            var known = addresses[value]
+            if known == nil {
+                known = (symbols.intern("0x" + String(value, radix: 16)), nil)
+            }
+            var hint = known!.name
+            let lockName = name.withMemoryRebound(to: UInt8.self) { bytes in
+                KernelRecord.lockName(bytes, raw: rawNames, symbols: symbols, hint: &hint)
+            }
+            if hint != known!.name || addresses[value] == nil { addresses[value] = (known!.instance, lockName) }
+            return LockRef(name: lockName, instance: known!.instance)
         }
         func function(_ key: FieldKey) -> String? { number(key).flatMap { file.function(at: $0) } }
         func cpus(_ key: FieldKey) throws -> [Int]? {

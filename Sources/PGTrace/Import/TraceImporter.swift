@@ -85,15 +85,24 @@ public final class TraceImporter {
         header: (TraceHeader) throws -> Void,
         event: (Event) throws -> Void
     ) throws {
+        try withoutActuallyEscaping(header) { header in
+            try withoutActuallyEscaping(event) { event in
+                try read(willWait: willWait, into: ClosureSink(header: header, event: event))
+            }
+        }
+    }
+
+    /// The same, into a sink (the analysis's pipeline: no closure per event).
+    func read(willWait: (() throws -> Void)? = nil, into sink: some EventSink) throws {
         switch input.content {
         case .text:
             let reader = TextCaptureReader(input: input, symbols: symbols, fileIndex: fileIndex, options: options)
             defer { summary = reader.summary }
-            try reader.read(willWait: willWait, header: header, event: event)
+            try reader.read(willWait: willWait, into: sink)
         case .traceDat:
             let reader = TraceDatReader(input: input, symbols: symbols, fileIndex: fileIndex, options: options)
             defer { summary = reader.summary }
-            try reader.read(header: header, event: event)
+            try reader.read(into: sink)
         case .xml:
             throw TraceInputError(
                 file: displayName, line: 1, column: 1,
