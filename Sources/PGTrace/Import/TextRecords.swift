@@ -4,10 +4,18 @@ struct TextRecords {
     let rawNames: Bool
     /// The cpus a cpumask may name: what the capture declares, at most what pgtrace models.
     var declaredCPUs: Int?
+    /// Lock addresses seen, by value, with their symbol and the name last seen at each: the
+    /// same lock recurs at every event (its name is still compared, never assumed).
+    private var addresses = IntegerTable<(instance: Symbol, name: Symbol?)>()
+
+    init(symbols: SymbolTable, rawNames: Bool) {
+        self.symbols = symbols
+        self.rawNames = rawNames
+    }
 
     /// The record of `name` with `info`; nil if the info is not what the tracepoint prints
     /// (counted as skipped). Throws for a cpu list naming cpus past the limit.
-    func record(_ name: KernelRecord.Name, _ info: UnsafeBufferPointer<UInt8>) throws -> KernelRecord? {
+    mutating func record(_ name: KernelRecord.Name, _ info: UnsafeBufferPointer<UInt8>) throws -> KernelRecord? {
         switch name {
         case .lockAcquire:
             // "ADDR [try ][read ]NAME" (lockdep's TP_printk).
@@ -98,8 +106,36 @@ struct TextRecords {
         return symbols.intern(bytes: UnsafeBufferPointer(rebasing: info[start..<end]))
     }
 
-    private func lockRef(_ name: UnsafeBufferPointer<UInt8>, _ address: UnsafeBufferPointer<UInt8>) -> LockRef {
-        LockRef(name: KernelRecord.lockName(name, raw: rawNames, symbols: symbols), instance: symbols.intern(bytes: address))
+    private mutating func lockRef(_ name: UnsafeBufferPointer<UInt8>, _ address: UnsafeBufferPointer<UInt8>) -> LockRef {
+        // The symbols last seen for this address are tried first: one compare each, no hash.
+        // (The table is keyed by the address's value; the bytes are always compared, so two
+        // spellings of one value, or a collision, cost a lookup, never a wrong symbol.)
+        let key = Self.hexValue(address)
+        let known = key.flatMap { addresses[$0] }
+        var instanceHint = known?.instance
+        let instance = symbols.intern(bytes: address, hint: &instanceHint)
+        var nameHint = known?.name
+        let lockName = KernelRecord.lockName(name, raw: rawNames, symbols: symbols, hint: &nameHint)
+        if let key, known?.instance != instance || known?.name != lockName { addresses[key] = (instance, lockName) }
+        return LockRef(name: lockName, instance: instance)
+    }
+
+    /// "00000000a1b2c3d4" or "0xffff88810a5d0f50" as a number (its low 64 bits), if it is hex.
+    private static func hexValue(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        var digits = bytes[...]
+        if digits.count > 2, digits[digits.startIndex] == UInt8(ascii: "0"), digits[digits.startIndex + 1] == UInt8(ascii: "x") {
+            digits = digits.dropFirst(2)
+        }
+        guard !digits.isEmpty else { return nil }
+        var value: UInt64 = 0
+        for byte in digits {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = value << 4 | UInt64(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = value << 4 | UInt64(byte - UInt8(ascii: "a") + 10)
+            default: return nil
+            }
+        }
+        return value
     }
 
     /// The first word of `info` and the rest after its blanks.
