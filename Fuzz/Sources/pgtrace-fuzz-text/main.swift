@@ -4,7 +4,7 @@ import PGTrace
 import Glibc
 
 /// libFuzzer's entry point for the text importer (ftrace, trace-cmd report, perf script): each
-/// input is written to a scratch file, because the importer reads files in two passes, and goes
+/// input is written to a scratch file (as a user's capture is one), and goes
 /// through `Analysis.analyze([.file(path:displayName:)])` — sniffed as text, imported, read and
 /// replayed with all checkers — strict and lenient, then through `TraceImporter.convert` and
 /// the XML it produces through the reader with schema validation. An input error is fine, a
@@ -14,7 +14,7 @@ public func fuzzText(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: data, count: size)
     // What the analysis would not sniff as text goes to the XML reader, which the other target
     // covers: tell libFuzzer to keep such inputs out of the corpus.
-    guard TraceImporter.isTextTrace(Array(bytes.prefix(512))[...]) else { return -1 }
+    guard TraceInput.content(ofStart: Array(bytes.prefix(512))) == .text else { return -1 }
     writeScratch(bytes)
     for (lenient, rawNames) in [(false, false), (true, true)] {
         var options = AnalysisOptions(maxDepth: 8)
@@ -28,7 +28,7 @@ public func fuzzText(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // `pgtrace import`: the text to format v1, then that XML as `pgtrace lint` reads it.
     var xml: [UInt8] = []
     let imported = expectingOnlyInputErrors {
-        let importer = TraceImporter(
+        let importer = try TraceImporter(
             path: scratchPath, displayName: "fuzz.txt", options: TraceImporter.Options(lenient: true))
         try importer.convert { xml.append(contentsOf: $0.utf8) }
         _ = importer.summary.report

@@ -73,6 +73,13 @@ public final class TraceInput {
         }
     }
 
+    /// What `bytes` (the start of an input) say it is; nil for blanks only.
+    public static func content(ofStart bytes: [UInt8]) -> Content? {
+        guard let first = firstSignificant(bytes) else { return nil }
+        if bytes.starts(with: traceDatMagic) { return .traceDat }
+        return isXML(bytes[first...]) ? .xml : .text
+    }
+
     /// XML by its first markup: a declaration, a comment, a DOCTYPE (refused by the reader
     /// with its own message) or the `<trace` element itself.
     static func isXML(_ bytes: ArraySlice<UInt8>) -> Bool {
