@@ -151,7 +151,7 @@ final class TextCaptureReader {
             if !headerSent { try sendHeader(sink) }
             try translator.lost(cpu: cpu, count: count, line: number, into: sink)
         case .unparseable:
-            if !complete {
+            if !complete, sawTrace {
                 // The capture ends in the middle of a line (cut while it was written or copied).
                 summary.lostEvents.append((nil, nil, number))
                 if !headerSent { try sendHeader(sink) }

@@ -219,18 +219,24 @@ public final class ReplayEngine {
 
     /// What the lost events may have changed is no longer known: the locks held on the cpu
     /// (its irq frames' and its running task's; every cpu's when `cpu` is nil) may have been
-    /// released, its irq and bh state changed. They are forgotten, so that what follows is
-    /// read as the start of a partial trace: a release of a forgotten lock is a note.
+    /// released, its irq and bh state changed; and any task may have run there meanwhile (a
+    /// capture does not show when a task leaves a cpu, only when another's event comes), so
+    /// what every task holds is forgotten too. What follows is read as the start of a partial
+    /// trace: a release of a forgotten lock is a note, never a bad unlock or a recursion.
     private func forgetAfterLostEvents(cpu lostCPU: Int?) {
+        for stack in stacks.indices {
+            stacks[stack] = []
+            if runningOn[stack] < 0 { switchedOut[stack] = SavedTaskState(known: false) }
+            seenAcquired[stackOwners[stack]] = nil
+        }
         for cpu in cpus.indices where lostCPU == nil || lostCPU == cpu {
             for index in cpus[cpu].frames.indices { cpus[cpu].frames[index].held = [] }
-            stacks[cpus[cpu].stack] = []
             cpus[cpu].hardirqsKnown = false
             cpus[cpu].bhKnown = false
-            seenAcquired[cpus[cpu].task] = nil
+            cpus[cpu].bhDisableDepth = cpus[cpu].frames.contains { $0.kind == .softirq } ? cpus[cpu].bhDisableDepth : 0
             seenAcquired[.anonymous(cpu: -1 - cpu)] = nil
-            forgotten = true
         }
+        forgotten = true
     }
 
     /// Whether lost events made the replay forget state: releases of locks it no longer
@@ -251,7 +257,7 @@ public final class ReplayEngine {
         // A capture's task switches are the kernel's: inside __schedule, where hardirqs are
         // always off; that is no sign of sleeping in atomic context. Nor is a lock whose type
         // the capture never said (a sleeping lock may be held across a switch).
-        let switchingWithIrqsOff = !state.hardirqsEnabled && !isPartial
+        let switchingWithIrqsOff = !state.hardirqsEnabled && state.hardirqsKnown && !isPartial
         if switchingWithIrqsOff || state.bhDisableDepth > 0
             || stacks[old].contains(where: { !$0.isTry && isSurelySpinning($0.classID) })
         {

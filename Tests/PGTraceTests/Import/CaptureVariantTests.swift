@@ -96,6 +96,22 @@ import Testing
         ])
     }
 
+    /// bash leaves cpu 0 holding L (its switch-out is traced, but cpu 0 shows nothing after
+    /// it) and comes back on cpu 1 after a gap there: what it holds is not known any more.
+    @Test func lostEventsForgetWhatEveryTaskHolds() throws {
+        let outcome = try analyze("""
+            # tracer: nop
+                        bash-1040    [000] .....  4543.100000: lock_acquire: 00000000000000a1 &L->lock
+                        bash-1040    [000] d..2.  4543.100002: sched_switch: prev_comm=bash prev_pid=1040 prev_prio=120 prev_state=D ==> next_comm=swapper/0 next_pid=0 next_prio=120
+                      <idle>-0       [001] d.h1.  4543.100011: irq_handler_entry: irq=24 name=eth0
+                      <idle>-0       [001] d.h1.  4543.100012: irq_handler_exit: irq=24 ret=handled
+            CPU:1 [LOST 1200 EVENTS]
+                        bash-1040    [001] .....  4543.300000: lock_acquire: 00000000000000a1 &L->lock
+                        bash-1040    [001] .....  4543.300001: lock_release: 00000000000000a1 &L->lock
+            """)
+        #expect(outcome.findings == [])
+    }
+
     @Test func trimmedTraceCmdDroppedEventsAreLostEvents() throws {
         let outcome = try analyze("""
             version = 6
@@ -176,6 +192,11 @@ import Testing
             "# tracer: nop\n  bash-1040  [001] ....  4543.113112: lock_acquire: 0000000000000001 A\n  bash-1040  [001] ....  4543.11")
         #expect(outcome.findings == [])
         #expect(outcome.notes.contains("c.txt: the capture lost events (line 3): findings may be incomplete"))
+    }
+
+    /// A cut last line is lost events only in what already reads as a capture.
+    @Test func aLastLineWithoutNewlineIsNoTraceByItself() {
+        #expect(error("hello")?.hasPrefix("c.txt:1:1: error: not a trace pgtrace knows") == true)
     }
 
     @Test func outputsPgtraceCannotReadSayWhatToRecordInstead() {

@@ -120,4 +120,19 @@ import Testing
         let error = try #require(inputError(idle.xml))
         #expect(error.message.contains("<bh-enable/> with bh already enabled"))
     }
+
+    /// After lost events the irq and bh state are unknown, even from an idle machine: a
+    /// switch then is no evidence of sleeping in atomic context.
+    @Test func lostEventsMakeTheIrqStateUnknown() throws {
+        for disable in ["irq-disable", "bh-disable"] {
+            var trace = TraceBuilder()
+            trace.task = "a-1"
+            trace.event(disable)
+            trace.event("events-lost")
+            trace.task = "b-2"
+            trace.acquire("L")
+            trace.release("L")
+            #expect(try rules(trace) == [], "\(disable)")
+        }
+    }
 }
