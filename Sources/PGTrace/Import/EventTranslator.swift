@@ -24,6 +24,8 @@ struct EventTranslator {
         @exclusivity(unchecked) var ipiFrame = false
         /// Whether the bh state was stated (absolutely) for the task running.
         @exclusivity(unchecked) var bhStated: Bool?
+        /// The preempt count last stated for the task running.
+        @exclusivity(unchecked) var preemptCount: UInt8?
     }
 
     private let symbols: SymbolTable
@@ -34,6 +36,8 @@ struct EventTranslator {
     private var tasks = IntegerTable<Symbol>()
     private var idleTasks = IntegerTable<Symbol>()
     private var eventIndex = 0
+    /// A preempt count sampled by the record in hand, for its first event.
+    private var pendingPreempt: UInt8?
     /// Whether the capture has shown a bh-off flag (kernels since 5.19 print one).
     private var printsBH = false
     private var lastTime: Int64 = .min
@@ -60,6 +64,9 @@ struct EventTranslator {
         var flags: (irqs: UInt8, context: UInt8)?
         /// The line of a text capture, the record's number in a trace.dat.
         var line: Int
+        /// The preempt count sampled with the record (the flags column's depth: its low four
+        /// bits, as the kernel prints them), or nil where the recording has none.
+        var preemptCount: UInt8? = nil
     }
 
     /// Translates one record at `place` (nil: an event pgtrace does not read, or one whose
@@ -85,11 +92,18 @@ struct EventTranslator {
                 state.task = task
                 state.irqsOff = nil
                 state.bhStated = nil
+                state.preemptCount = nil
             }
             state.pid = place.pid
         } else {
             task = state.task
         }
+        // The sample rides on the record's first event, where it changed.
+        if let count = place.preemptCount, count != state.preemptCount {
+            pendingPreempt = count
+            state.preemptCount = count
+        }
+        defer { pendingPreempt = nil }
         if let flags = place.flags {
             // Leave irq frames, then set the irq state, then enter frames: the order in which
             // the kernel gets there. Inside __schedule irqs are off; that says nothing of the
@@ -193,6 +207,7 @@ struct EventTranslator {
             state.held = state.held.map { _ in 0 }
             state.irqsOff = nil
             state.bhStated = nil
+            state.preemptCount = nil
         }
         self.line = line
         self.cpu = cpu ?? 0
@@ -206,9 +221,12 @@ struct EventTranslator {
     }
 
     private mutating func event(_ kind: EventKind, atSymbol at: Symbol?) -> Event {
-        defer { eventIndex += 1 }
+        defer {
+            eventIndex += 1
+            pendingPreempt = nil
+        }
         return Event(
-            kind: kind, cpu: cpu, task: task, time: time, at: at,
+            kind: kind, cpu: cpu, task: task, time: time, at: at, preemptCount: pendingPreempt,
             position: TracePosition(file: fileIndex, line: line, column: 1, event: eventIndex))
     }
 

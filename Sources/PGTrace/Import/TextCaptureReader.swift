@@ -60,6 +60,16 @@ final class TextCaptureReader {
         try sink.header(traceHeader)
     }
 
+    /// A flags column's depth character: `.` 0, `1`…`f`.
+    private static func hexDigit(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "."): return 0
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        default: return nil
+        }
+    }
+
     private func setFormat(_ format: TextTraceFormat) {
         guard !formatKnown else { return }
         summary.format = format
@@ -88,9 +98,15 @@ final class TextCaptureReader {
             let name = columns.synthetic == nil ? KernelRecord.Name.named(UnsafeBufferPointer(rebasing: line[columns.event!])) : nil
             let info = UnsafeBufferPointer(rebasing: line[columns.info ?? line.count..<line.count])
             var flags: (UInt8, UInt8)?
-            if let range = columns.flags, range.count >= 3 { flags = (line[range.lowerBound], line[range.lowerBound + 2]) }
+            var preemptCount: UInt8?
+            if let range = columns.flags, range.count >= 3 {
+                flags = (line[range.lowerBound], line[range.lowerBound + 2])
+                // The fourth character: the preempt count's low four bits in hex, '.' for 0.
+                if range.count >= 4 { preemptCount = Self.hexDigit(line[range.lowerBound + 3]) }
+            }
             let place = EventTranslator.Place(
-                cpu: columns.cpu, pid: columns.pid, timestamp: columns.timestamp, flags: flags, line: number)
+                cpu: columns.cpu, pid: columns.pid, timestamp: columns.timestamp, flags: flags, line: number,
+                preemptCount: preemptCount)
             do {
                 let record = try name.flatMap { try records.record($0, info) }
                 if !headerSent { try sendHeader(sink) }

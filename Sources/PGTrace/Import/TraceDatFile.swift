@@ -173,6 +173,9 @@ final class TraceDatFile {
     /// `common_flags`: TRACE_FLAG_IRQS_OFF, _HARDIRQ, _SOFTIRQ, _NMI, _BH_OFF, ….
     func flags(_ record: Record) -> Int { Int(tep_data_flags(tep, record.pointer)) }
 
+    /// `common_preempt_count`.
+    func preemptCount(_ record: Record) -> Int { Int(tep_data_preempt_count(tep, record.pointer)) }
+
     /// The command the file's saved cmdlines give `pid` (`<...>` when it has none).
     func command(pid: Int) -> String {
         tep_data_comm_from_pid(tep, Int32(pid)).map { String(cString: $0) } ?? "<...>"

@@ -81,7 +81,8 @@ final class TraceDatReader {
         let reading = format.flatMap { state!.records.reading($0) }
         let place = EventTranslator.Place(
             cpu: record.cpu, pid: file.pid(record), timestamp: Int64(clamping: record.timestamp),
-            flags: TraceDatRecords.flagCharacters(file.flags(record)), line: number)
+            flags: TraceDatRecords.flagCharacters(file.flags(record)), line: number,
+            preemptCount: UInt8(file.preemptCount(record) & 0xf))
         do {
             let kernelRecord = try reading.flatMap { try state!.records.record($0, record) }
             let used = try translator.translate(kernelRecord, name: reading?.name, at: place, into: sink) {

@@ -93,7 +93,7 @@ enum ElementName: String, CaseIterable {
 /// index in the decoder's hot path.
 enum AttributeName: Int, CaseIterable {
     // Every event
-    case cpu, task, t, at, fn
+    case cpu, task, t, at, fn, pc
     // Document
     case version, source, cpus, name, value, type, slots, text
     // Events
@@ -113,7 +113,7 @@ enum AttributeName: Int, CaseIterable {
     static let byName: [String: AttributeName] = Dictionary(
         uniqueKeysWithValues: allCases.map { ($0.name, $0) })
 
-    static let common: Set<AttributeName> = [.cpu, .task, .t, .at, .fn]
+    static let common: Set<AttributeName> = [.cpu, .task, .t, .at, .fn, .pc]
 
     var bit: UInt64 { 1 << UInt64(rawValue) }
 }

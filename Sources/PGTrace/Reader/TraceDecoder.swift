@@ -233,7 +233,17 @@ struct TraceDecoder {
             time: time,
             at: attributes.symbol(.at, in: symbols),
             function: attributes.symbol(.fn, in: symbols),
+            preemptCount: try preemptCount(),
             position: TracePosition(file: fileIndex, line: line, column: column, event: eventCount))
+    }
+
+    /// `pc`: a sampled preempt count, 0 to 255.
+    private func preemptCount() throws(DecodeFailure) -> UInt8? {
+        guard let value = try attributes.integer(.pc) else { return nil }
+        guard value <= 255 else {
+            throw DecodeFailure("attribute 'pc' of <\(attributes.element.rawValue)> is \(value); a preempt count is 0 to 255")
+        }
+        return UInt8(value)
     }
 
     private func symbol(_ name: AttributeName) throws(DecodeFailure) -> Symbol {

@@ -49,8 +49,11 @@ public struct CPUState: Sendable {
     public var bhDisableDepth = 0
     /// Where hardirqs were last disabled (for reports on irqs-off regions).
     public var hardirqsDisabledAt: EventSite?
-    /// preempt_disable nesting of the running task (irq frames and locks not counted).
+    /// preempt_disable nesting of the running task: counted from preempt-disable/enable, or
+    /// the whole preempt count where a capture sampled it (an event's `pc`).
     public var preemptDepth = 0
+    /// Whether `preemptDepth` means something (a partial trace starts without knowing it).
+    public var preemptKnown = true
     /// In a partial trace the state before the capture is unknown: `hardirqsEnabled` means
     /// something only once an event has stated it, and a bh depth of 0 may hide disables
     /// from before. Always true in a trace that starts from an idle machine.
@@ -61,6 +64,7 @@ public struct CPUState: Sendable {
         task = .anonymous(cpu: cpu)
         hardirqsKnown = known
         bhKnown = known
+        preemptKnown = known
     }
 
     public var softirqsEnabled: Bool { bhDisableDepth == 0 }

@@ -156,6 +156,13 @@ public final class ReplayEngine {
             return
         }
         let site = EventSite(event)
+        defer {
+            // A capture's sample of the preempt count, as of this event (after a switch).
+            if let count = event.preemptCount {
+                cpus[cpu].preemptDepth = Int(count)
+                cpus[cpu].preemptKnown = true
+            }
+        }
         if let task = event.task, cpus[cpu].frames.isEmpty, cpus[cpu].task != .named(task) {
             switchTask(cpu: cpu, to: .named(task), at: site)
         }
@@ -193,7 +200,7 @@ public final class ReplayEngine {
         case .preemptEnable:
             if cpus[cpu].preemptDepth > 0 {
                 cpus[cpu].preemptDepth -= 1
-            } else if !isPartial {
+            } else if !isPartial, cpus[cpu].preemptKnown {
                 throw inputError(site, "<preempt-enable/> on cpu \(cpu) with preemption already enabled")
             }
         case .acquired, .contended, .contentionBegin, .contentionEnd, .eventsLost:
@@ -233,6 +240,7 @@ public final class ReplayEngine {
             for index in cpus[cpu].frames.indices { cpus[cpu].frames[index].held = [] }
             cpus[cpu].hardirqsKnown = false
             cpus[cpu].bhKnown = false
+            cpus[cpu].preemptKnown = false
             cpus[cpu].bhDisableDepth = cpus[cpu].frames.contains { $0.kind == .softirq } ? cpus[cpu].bhDisableDepth : 0
             seenAcquired[.anonymous(cpu: -1 - cpu)] = nil
         }
@@ -283,7 +291,7 @@ public final class ReplayEngine {
         switchedOut[state.stack] = SavedTaskState(
             hardirqsEnabled: state.hardirqsEnabled, hardirqsKnown: state.hardirqsKnown,
             bhDisableDepth: state.bhDisableDepth, bhKnown: state.bhKnown, preemptDepth: state.preemptDepth,
-            disabledAt: state.hardirqsEnabled ? nil : state.hardirqsDisabledAt)
+            preemptKnown: state.preemptKnown, disabledAt: state.hardirqsEnabled ? nil : state.hardirqsDisabledAt)
         runningOn[state.stack] = -1
     }
 
@@ -299,6 +307,7 @@ public final class ReplayEngine {
         cpus[cpu].bhDisableDepth = saved.bhDisableDepth
         cpus[cpu].bhKnown = saved.bhKnown
         cpus[cpu].preemptDepth = saved.preemptDepth
+        cpus[cpu].preemptKnown = saved.preemptKnown
         cpus[cpu].hardirqsDisabledAt = saved.disabledAt
     }
 
@@ -488,19 +497,25 @@ struct SavedTaskState {
     var bhDisableDepth = 0
     var bhKnown = true
     var preemptDepth = 0
+    var preemptKnown = true
     var disabledAt: EventSite?
 
     init(known: Bool) {
         hardirqsKnown = known
         bhKnown = known
+        preemptKnown = known
     }
 
-    init(hardirqsEnabled: Bool, hardirqsKnown: Bool, bhDisableDepth: Int, bhKnown: Bool, preemptDepth: Int, disabledAt: EventSite?) {
+    init(
+        hardirqsEnabled: Bool, hardirqsKnown: Bool, bhDisableDepth: Int, bhKnown: Bool, preemptDepth: Int,
+        preemptKnown: Bool, disabledAt: EventSite?
+    ) {
         self.hardirqsEnabled = hardirqsEnabled
         self.hardirqsKnown = hardirqsKnown
         self.bhDisableDepth = bhDisableDepth
         self.bhKnown = bhKnown
         self.preemptDepth = preemptDepth
+        self.preemptKnown = preemptKnown
         self.disabledAt = disabledAt
     }
 }

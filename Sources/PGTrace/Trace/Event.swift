@@ -135,11 +135,15 @@ public struct Event: Sendable {
     public var at: Symbol?
     /// Function name in the kernel.
     public var function: Symbol?
+    /// The preempt count a capture sampled with this event (the flags column's depth, a
+    /// trace.dat's common_preempt_count), where it changed: absolute, where
+    /// `preemptDisable`/`preemptEnable` count.
+    public var preemptCount: UInt8?
     public var position: TracePosition
 
     public init(
         kind: EventKind, cpu: Int, task: Symbol? = nil, time: Int64? = nil, at: Symbol? = nil,
-        function: Symbol? = nil, position: TracePosition
+        function: Symbol? = nil, preemptCount: UInt8? = nil, position: TracePosition
     ) {
         self.kind = kind
         self.cpu = cpu
@@ -147,6 +151,7 @@ public struct Event: Sendable {
         self.time = time
         self.at = at
         self.function = function
+        self.preemptCount = preemptCount
         self.position = position
     }
 }

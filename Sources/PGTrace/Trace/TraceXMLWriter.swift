@@ -209,6 +209,7 @@ public struct TraceXMLWriter {
         for (attribute, value) in attributes { text += " \(attribute.name)=\"\(value)\"" }
         if let at = event.at { text += " at=\"\(name(at))\"" }
         if let function = event.function { text += " fn=\"\(name(function))\"" }
+        if let count = event.preemptCount { text += " pc=\"\(count)\"" }
         return text + "/>"
     }
 

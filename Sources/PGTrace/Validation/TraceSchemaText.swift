@@ -59,6 +59,12 @@ public let traceSchemaV1Text = ##"""
     <xs:attribute name="t" type="xs:nonNegativeInteger"/>
     <xs:attribute name="at" type="xs:string"/>
     <xs:attribute name="fn" type="xs:string"/>
+    <xs:attribute name="pc">
+      <xs:annotation><xs:documentation>the preempt count a capture sampled with this event (its flags column's depth), where it changed</xs:documentation></xs:annotation>
+      <xs:simpleType>
+        <xs:restriction base="xs:nonNegativeInteger"><xs:maxInclusive value="255"/></xs:restriction>
+      </xs:simpleType>
+    </xs:attribute>
   </xs:attributeGroup>
 
   <!-- The document -->

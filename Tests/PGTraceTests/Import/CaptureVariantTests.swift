@@ -206,4 +206,32 @@ import Testing
         let graph = error("# tracer: function_graph\n 0)               |  down_write() {\n")
         #expect(graph?.hasPrefix("c.txt:2:1: error: function_graph tracer output") == true, "\(graph ?? "")")
     }
+
+    /// The flags column's depth (the preempt count's low four bits) rides on the line's
+    /// first event where it changed: `pc`, which the replay takes as the task's count.
+    @Test func thePreemptDepthOfTheFlagsIsSampled() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-pc-\(UUID().uuidString).txt").path
+        try """
+              bash-1040  [001] d....  1.000001: lock_acquire: 00000000000000a1 A
+              bash-1040  [001] d..1.  1.000002: lock_acquire: 00000000000000a2 B
+              bash-1040  [001] d..2.  1.000003: lock_release: 00000000000000a2 B
+              bash-1040  [001] d..2.  1.000004: lock_release: 00000000000000a1 A
+              bash-1040  [001] d..a.  1.000005: lock_acquire: 00000000000000a3 C
+
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var samples: [UInt8?] = []
+        try TraceImporter(path: path).read(header: { _ in }) { samples.append($0.preemptCount) }
+        // irq-disable (stating irqs, with the first sample), then the four locks and C.
+        #expect(samples == [0, nil, 1, 2, nil, 10])
+        let xml = "<?xml version=\"1.0\"?><trace version=\"1\" partial=\"true\"><events><acquire cpu=\"0\" lock=\"A\" pc=\"2\"/></events></trace>"
+        let reader = TraceReader(displayName: "pc.xml", fileIndex: 0, symbols: SymbolTable())
+        var decoded: [UInt8?] = []
+        try reader.read(bytes: Array(xml.utf8), schema: .v1, header: { _ in }, event: { decoded.append($0.preemptCount) })
+        #expect(decoded == [2])
+        let tooBig = xml.replacingOccurrences(of: "pc=\"2\"", with: "pc=\"300\"")
+        #expect(throws: TraceInputError.self) {
+            try reader.read(bytes: Array(tooBig.utf8), header: { _ in }, event: { _ in })
+        }
+    }
 }

@@ -35,7 +35,7 @@ import Testing
         #expect(lines[6].contains("<ipi-send cpu=\"1\" task=\"kswapd0-77\" t=\"812200002000\" targets=\"0\" wait=\"true\" reason=\"flush_tlb_func\" at=\"smp_call_function_many_cond+0x1a3/0x3e0\"/>"))
         #expect(lines.count == 10)
         // Nine events of the capture, and kswapd's flags stating its irq state (line 6).
-        #expect(lines[5].hasPrefix("<irq-enable cpu=\"1\" task=\"kswapd0-77\" t=\"812200001000\"/><acquire"))
+        #expect(lines[5].hasPrefix("<irq-enable cpu=\"1\" task=\"kswapd0-77\" t=\"812200001000\" pc=\"0\"/><acquire"))
         #expect(summary.format == .ftrace && summary.events == 10 && summary.skipped.isEmpty)
     }
 
@@ -106,7 +106,7 @@ import Testing
             """
         let (xml, summary) = try imported(try temporary(text))
         for expected in [
-            "<irq-disable cpu=\"0\" task=\"k-1\" t=\"1000001000\" at=\"_raw_spin_lock_irqsave+0x4d/0x60\"/>",
+            "<irq-disable cpu=\"0\" task=\"k-1\" t=\"1000001000\" at=\"_raw_spin_lock_irqsave+0x4d/0x60\" pc=\"1\"/>",
             "targets=\"2\" wait=\"true\" reason=\"tlb_remove_table_smp_sync\"",
             "targets=\"3\" wait=\"true\" reason=\"do_sync_core\"",
             "targets=\"1,2\" reason=\"Function call interrupts\"/>",
@@ -117,7 +117,7 @@ import Testing
             "<tlb-flush cpu=\"0\" task=\"k-1\" t=\"1000010000\" targets=\"others\" mode=\"hypercall\"/>",
             "<tlb-flush cpu=\"0\" task=\"k-1\" t=\"1000011000\" targets=\"local\" mode=\"hypercall\"/>",
             "<unpin cpu=\"0\" task=\"k-1\" t=\"1000012000\" page=\"pgd:00000000a1b2c3d4\" level=\"pgd\"/>",
-            "<irq-enable cpu=\"0\" task=\"k-1\" t=\"1000013000\" at=\"_raw_spin_unlock_irqrestore+0x2e/0x50\"/>",
+            "<irq-enable cpu=\"0\" task=\"k-1\" t=\"1000013000\" at=\"_raw_spin_unlock_irqrestore+0x2e/0x50\" pc=\"0\"/>",
         ] {
             #expect(xml.contains(expected), "\(expected)")
         }
@@ -126,7 +126,7 @@ import Testing
         // A local flush touches no other cpu; ipi_entry enters a hardirq, the cross-call runs in it.
         #expect(summary.skipped == ["tlb_flush": 1])
         // The flags enter the hardirq the IPI runs in; its cross-call changes nothing.
-        #expect(xml.contains("<irq-enable cpu=\"0\" task=\"k-1\" t=\"1000013000\" at=\"_raw_spin_unlock_irqrestore+0x2e/0x50\"/>\n<irq-disable cpu=\"0\" task=\"k-1\" t=\"1000014000\"/><hardirq-enter cpu=\"0\" task=\"k-1\" t=\"1000014000\"/>\n\n</events>"))
+        #expect(xml.contains("<irq-enable cpu=\"0\" task=\"k-1\" t=\"1000013000\" at=\"_raw_spin_unlock_irqrestore+0x2e/0x50\" pc=\"0\"/>\n<irq-disable cpu=\"0\" task=\"k-1\" t=\"1000014000\" pc=\"1\"/><hardirq-enter cpu=\"0\" task=\"k-1\" t=\"1000014000\"/>\n\n</events>"))
         // And the result is a valid trace.
         let reader = TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable())
         try reader.read(bytes: Array(xml.utf8), schema: .v1, header: { _ in }, event: { _ in })
