@@ -24,7 +24,10 @@ final class TracePipeline: @unchecked Sendable {
     private static let capacity = 4
 
     private let condition = NSCondition()
-    private var queue: [Message] = []
+    /// Messages in order; a received one is cleared at once (it holds a batch, which the
+    /// replay recycles: the queue must not keep a second reference to it), and the array is
+    /// compacted as it goes, so it holds at most `capacity` messages and a few spent slots.
+    private var queue: [Message?] = []
     /// Drained batches handed back for reuse: the same few buffers go round, so memory does
     /// not drift with malloc's per-thread arenas.
     private var spares: [[Event]] = []
@@ -70,10 +73,14 @@ final class TracePipeline: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while head == queue.count { condition.wait() }
-        let message = queue[head]
+        let message = queue[head]!
+        queue[head] = nil
         head += 1
         if head == queue.count {
             queue.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 64 {
+            queue.removeFirst(head)
             head = 0
         }
         condition.signal()
