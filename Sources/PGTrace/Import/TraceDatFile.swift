@@ -149,6 +149,9 @@ final class TraceDatFile {
         }
     }
 
+    /// `record`'s event id (common_type).
+    func eventID(of record: Record) -> Int32 { tep_data_type(tep, record.pointer) }
+
     /// The format of `record`'s event, nil for a record of no known format.
     func format(of record: Record) -> Format? {
         let id = tep_data_type(tep, record.pointer)

@@ -38,57 +38,50 @@ final class TraceDatReader {
         try sink.header(traceHeader)
         var records = TraceDatRecords(file: file, symbols: symbols, rawNames: options.rawNames)
         records.declaredCPUs = cpus
-        state = Reading(file: file, records: records, cpus: cpus)
+        self.file = file
+        self.records = records
+        self.cpus = cpus
+        number = 0
         defer {
-            state = nil
+            self.file = nil
+            self.records = nil
             summary.events = translator.eventCount
         }
         try file.forEachRecord { record in try self.handle(record, into: sink) }
     }
 
-    /// What the reading of one file keeps between records.
-    private struct Reading {
-        let file: TraceDatFile
-        var records: TraceDatRecords
-        let cpus: Int
-        var number = 0
-
-        init(file: TraceDatFile, records: TraceDatRecords, cpus: Int) {
-            self.file = file
-            self.records = records
-            self.cpus = cpus
-        }
-    }
-
-    @exclusivity(unchecked) private var state: Reading?
+    // What the reading of one file keeps between records (the reading thread's own).
+    @exclusivity(unchecked) private var file: TraceDatFile?
+    @exclusivity(unchecked) private var records: TraceDatRecords?
+    @exclusivity(unchecked) private var cpus = 0
+    @exclusivity(unchecked) private var number = 0
 
     private func handle(_ record: TraceDatFile.Record, into sink: some EventSink) throws {
-        state!.number += 1
-        let number = state!.number
-        let file = state!.file
+        number += 1
+        let number = self.number
+        let file = self.file.unsafelyUnwrapped
         summary.lines = number
-        guard record.cpu >= 0, record.cpu < state!.cpus else {
+        guard record.cpu >= 0, record.cpu < cpus else {
             throw TraceInputError(
                 file: input.displayName, line: number, column: 1,
-                message: "record on cpu \(record.cpu), past the \(state!.cpus) cpus the file declares")
+                message: "record on cpu \(record.cpu), past the \(cpus) cpus the file declares")
         }
         if record.missedEvents != 0 {
             let count = record.missedEvents > 0 ? Int(record.missedEvents) : nil
             summary.lostEvents.append((record.cpu, count, number))
             try translator.lost(cpu: record.cpu, count: count, line: number, into: sink)
         }
-        let format = file.format(of: record)
-        let reading = format.flatMap { state!.records.reading($0) }
+        let reading = records!.reading(of: record).reading
         let place = EventTranslator.Place(
             cpu: record.cpu, pid: file.pid(record), timestamp: Int64(clamping: record.timestamp),
             flags: TraceDatRecords.flagCharacters(file.flags(record)), line: number,
             preemptCount: UInt8(file.preemptCount(record) & 0xf))
         do {
-            let kernelRecord = try reading.flatMap { try state!.records.record($0, record) }
+            let kernelRecord = try reading.flatMap { try records!.record($0, record) }
             let used = try translator.translate(kernelRecord, name: reading?.name, at: place, into: sink) {
                 file.command(pid: place.pid ?? 0)
             }
-            if !used { summary.skipped[format?.name ?? "unknown", default: 0] += 1 }
+            if !used { summary.skipped[records!.eventName(of: record), default: 0] += 1 }
         } catch let failure as DecodeFailure {
             throw TraceInputError(file: input.displayName, line: number, column: 1, message: failure.message)
         }

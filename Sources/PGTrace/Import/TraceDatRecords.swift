@@ -43,8 +43,8 @@ struct TraceDatRecords {
         func field(_ key: FieldKey) -> TraceDatFile.Field? { fields[key.rawValue] }
     }
 
-    /// Readings by event id; `.some(nil)` for a format pgtrace does not read.
-    private var readings: [Reading??] = []
+    /// By event id: what pgtrace reads of the format (nil: nothing) and its name.
+    private var readings: [(reading: Reading?, name: String)?] = []
     /// Addresses already interned, by value, with the lock name last seen at each: a lock's
     /// address and name repeat at every event (the name is still compared, never assumed).
     private var addresses = IntegerTable<(instance: Symbol, name: Symbol?)>()
@@ -55,19 +55,28 @@ struct TraceDatRecords {
         self.rawNames = rawNames
     }
 
-    /// What pgtrace reads of `format`, nil if nothing.
-    mutating func reading(_ format: TraceDatFile.Format) -> Reading? {
-        let id = Int(format.id)
-        if id >= 0, id < readings.count, let known = readings[id] { return known }
+    /// What pgtrace reads of `record`'s event (nil if nothing), found by its id once per
+    /// format; `known` false for a record of no format the file carries.
+    mutating func reading(of record: TraceDatFile.Record) -> (reading: Reading?, known: Bool) {
+        let id = Int(file.eventID(of: record))
+        if id >= 0, id < readings.count, let entry = readings[id] { return (entry.reading, true) }
+        guard let format = file.format(of: record) else { return (nil, false) }
         var reading: Reading?
         if let name = KernelRecord.Name.byName[format.name] {
             reading = Reading(name: name, fields: FieldKey.allCases.map { file.field($0.kernelName, of: format) })
         }
         if id >= 0, id < 1 << 16 {
             while readings.count <= id { readings.append(nil) }
-            readings[id] = .some(reading)
+            readings[id] = (reading, format.name)
         }
-        return reading
+        return (reading, true)
+    }
+
+    /// The name of `record`'s event (for what is counted as skipped).
+    func eventName(of record: TraceDatFile.Record) -> String {
+        let id = Int(file.eventID(of: record))
+        if id >= 0, id < readings.count, let entry = readings[id] { return entry.name }
+        return file.format(of: record)?.name ?? "unknown"
     }
 
     /// The typed record; nil if a field it needs is missing or out of the record.
