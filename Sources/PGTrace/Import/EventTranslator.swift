@@ -248,17 +248,26 @@ struct EventTranslator {
     /// Follows the flags' irq context: 'h' hardirq, 's' softirq, 'H' hardirq in a softirq,
     /// 'z'/'Z' NMI (as a hardirq), '.' task.
     private mutating func syncContext(_ flag: UInt8, _ state: CPU, _ sink: some EventSink, entering: Bool) throws {
-        let wanted: [Frame]
+        // The frames the flag says are running, outermost first (at most a softirq and a
+        // hardirq in it), without an array per record.
+        let wanted: (count: Int, first: Frame, second: Frame)
         switch flag {
-        case UInt8(ascii: "."): wanted = []
-        case UInt8(ascii: "s"): wanted = [.softirq]
+        case UInt8(ascii: "."): wanted = (0, .softirq, .hardirq)
+        case UInt8(ascii: "s"): wanted = (1, .softirq, .hardirq)
         case UInt8(ascii: "h"), UInt8(ascii: "z"), UInt8(ascii: "Z"):
-            wanted = state.frames.first == .softirq ? [.softirq, .hardirq] : [.hardirq]
-        case UInt8(ascii: "H"): wanted = [.softirq, .hardirq]
+            wanted = state.frames.first == .softirq ? (2, .softirq, .hardirq) : (1, .hardirq, .hardirq)
+        case UInt8(ascii: "H"): wanted = (2, .softirq, .hardirq)
         default: return
         }
+        // Fast path: already where the flag says.
+        if state.frames.count == wanted.count,
+            wanted.count == 0 || (state.frames[0] == wanted.first && (wanted.count == 1 || state.frames[1] == wanted.second))
+        {
+            return
+        }
+        func frame(_ index: Int) -> Frame { index == 0 ? wanted.first : wanted.second }
         var common = 0
-        while common < min(wanted.count, state.frames.count), wanted[common] == state.frames[common] { common += 1 }
+        while common < min(wanted.count, state.frames.count), frame(common) == state.frames[common] { common += 1 }
         if !entering {
             // Leave what is no longer running (unless it still holds a lock: then the trace
             // lost its release, and closing the frame would be a lie).
@@ -270,9 +279,10 @@ struct EventTranslator {
             return
         }
         guard state.frames.count == common else { return }
-        for frame in wanted[common...] {
-            try sink.event(event(frame == .hardirq ? .hardirqEnter(irq: nil) : .softirqEnter(vector: nil)))
-            enter(frame, state)
+        for index in common..<wanted.count {
+            let next = frame(index)
+            try sink.event(event(next == .hardirq ? .hardirqEnter(irq: nil) : .softirqEnter(vector: nil)))
+            enter(next, state)
         }
     }
 
