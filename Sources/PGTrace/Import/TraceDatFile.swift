@@ -65,6 +65,36 @@ final class TraceDatFile {
         }
         self.handle = handle
         self.tep = tep
+        // The common fields' places, found by name in the file's formats (every event has
+        // them at the same place): each record's are then read from its bytes.
+        if let event = tep_get_event(tep, 0) {
+            func place(_ name: String) -> CommonField? {
+                guard let field = tep_find_common_field(event, name) else { return nil }
+                let offset = Int(field.pointee.offset), size = Int(field.pointee.size)
+                return offset >= 0 && (1...4).contains(size) ? CommonField(offset: offset, size: size) : nil
+            }
+            common = (place("common_type"), place("common_flags"), place("common_preempt_count"), place("common_pid"))
+        }
+        bigEndian = tep_is_file_bigendian(tep)
+    }
+
+    private struct CommonField {
+        let offset: Int
+        let size: Int
+    }
+
+    private var common: (type: CommonField?, flags: CommonField?, preempt: CommonField?, pid: CommonField?) = (nil, nil, nil, nil)
+    private var bigEndian = false
+
+    /// A common field's value as the file stores it (its byte order), if the record holds it.
+    @inline(__always) private func value(of field: CommonField?, in record: Record) -> Int? {
+        guard let field, field.offset + field.size <= Int(record.pointer.pointee.size),
+            let data = record.pointer.pointee.data
+        else { return nil }
+        let bytes = data.assumingMemoryBound(to: UInt8.self) + field.offset
+        var value = 0
+        for index in 0..<field.size { value = value << 8 | Int(bytes[bigEndian ? index : field.size - 1 - index]) }
+        return value
     }
 
     deinit { tracecmd_close(handle) }
@@ -87,8 +117,10 @@ final class TraceDatFile {
             guard let data = record.pointee.data else { return }
             let cpu = Int(record.pointee.cpu)
             guard cpu >= 0, cpu < 1 << 13 else { return }
-            while runs.count <= cpu { runs.append((0, 0)) }
             let page = UInt(bitPattern: data) & ~UInt(4095)
+            // Most records lie in the page of the one before them on their cpu.
+            if cpu < runs.count, runs[cpu].last == page { return }
+            while runs.count <= cpu { runs.append((0, 0)) }
             var run = runs[cpu]
             if run.start == 0 {
                 run = (page, page)
@@ -150,7 +182,9 @@ final class TraceDatFile {
     }
 
     /// `record`'s event id (common_type).
-    func eventID(of record: Record) -> Int32 { tep_data_type(tep, record.pointer) }
+    func eventID(of record: Record) -> Int32 {
+        value(of: common.type, in: record).map { Int32(truncatingIfNeeded: $0) } ?? tep_data_type(tep, record.pointer)
+    }
 
     /// The format of `record`'s event, nil for a record of no known format.
     func format(of record: Record) -> Format? {
@@ -171,13 +205,18 @@ final class TraceDatFile {
         tep_find_field(format.pointer, name).map(Field.init)
     }
 
-    func pid(_ record: Record) -> Int { Int(tep_data_pid(tep, record.pointer)) }
+    func pid(_ record: Record) -> Int {
+        guard let pid = value(of: common.pid, in: record), common.pid?.size == 4 else { return Int(tep_data_pid(tep, record.pointer)) }
+        return Int(Int32(truncatingIfNeeded: pid))
+    }
 
     /// `common_flags`: TRACE_FLAG_IRQS_OFF, _HARDIRQ, _SOFTIRQ, _NMI, _BH_OFF, ….
-    func flags(_ record: Record) -> Int { Int(tep_data_flags(tep, record.pointer)) }
+    func flags(_ record: Record) -> Int { value(of: common.flags, in: record) ?? Int(tep_data_flags(tep, record.pointer)) }
 
     /// `common_preempt_count`.
-    func preemptCount(_ record: Record) -> Int { Int(tep_data_preempt_count(tep, record.pointer)) }
+    func preemptCount(_ record: Record) -> Int {
+        value(of: common.preempt, in: record) ?? Int(tep_data_preempt_count(tep, record.pointer))
+    }
 
     /// The command the file's saved cmdlines give `pid` (`<...>` when it has none).
     func command(pid: Int) -> String {
