@@ -153,6 +153,28 @@ enum KernelRecord {
     /// The kernel's softirq names by vector (softirq_to_name), as `[action=TIMER]` prints them.
     static let softirqNames = ["HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "IRQ_POLL", "TASKLET", "SCHED", "HRTIMER", "RCU"]
 
+    /// The name of softirq vector `vector` (`softirq` for one the kernel does not name).
+    static func softirqName(_ vector: Int) -> String {
+        softirqNames.indices.contains(vector) ? softirqNames[vector] : "softirq"
+    }
+
+    /// The record of a tracepoint whose fields pgtrace does not need, for either reader.
+    static func withoutFields(_ name: Name) -> KernelRecord? {
+        switch name {
+        case .irqHandlerExit: return .irqHandlerExit
+        case .softirqExit: return .softirqExit
+        case .softirqRaise: return .softirqRaise
+        case .ipiEntry: return .ipiEntry
+        case .ipiExit: return .ipiExit
+        case .csdFunctionEntry, .csdFunctionExit: return .csdFunction
+        case .xenFlushOthers, .xenFlushMulti: return .xenFlushOthers
+        case .xenFlushOneUser, .xenFlushOneKernel: return .xenFlushOne
+        case .xenFlushAll: return .xenFlushAll
+        case .schedSwitch: return .schedSwitch
+        default: return nil
+        }
+    }
+
     /// Old kernels wrap a spinlock's class as `&(&X)->rlock` (and split pte locks as
     /// `&(ptlock_ptr(page))->rlock`): the name is X.
     static func lockName(_ name: UnsafeBufferPointer<UInt8>, raw: Bool, symbols: SymbolTable) -> Symbol {

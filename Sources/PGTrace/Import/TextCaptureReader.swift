@@ -89,7 +89,7 @@ final class TextCaptureReader {
                 setFormat(columns.system != nil || columns.pidAfterBlank ? .perf : columns.flags == nil ? .traceCmd : .ftrace)
             }
             if columns.cpu >= TraceDecoder.maximumCPUs {
-                throw fail(number, "cpu \(columns.cpu) is more than the \(TraceDecoder.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)")
+                throw fail(number, CPULimit.beyondModel("cpu \(columns.cpu)"))
             }
             if let declared = declaredCPUs, columns.cpu >= declared {
                 throw fail(number, "cpu \(columns.cpu) is past the \(declared) cpus the capture's header declares")
@@ -152,7 +152,7 @@ final class TextCaptureReader {
             setFormat(.traceCmd)
             if let cpus, translator.eventCount == 0 {
                 guard cpus >= 1, cpus <= TraceDecoder.maximumCPUs else {
-                    throw fail(number, "the header declares \(cpus) cpus; pgtrace models 1 to \(TraceDecoder.maximumCPUs) (x86's largest NR_CPUS)")
+                    throw fail(number, CPULimit.declaredBeyondModel("the header", cpus))
                 }
                 declaredCPUs = cpus
                 records.declaredCPUs = cpus
@@ -161,7 +161,7 @@ final class TextCaptureReader {
             sawTrace = true
             if let cpu, cpu >= TraceDecoder.maximumCPUs {
                 let printed = String(decoding: line, as: UTF8.self).drop { $0 != ":" }.dropFirst().prefix(while: \.isNumber)
-                throw fail(number, "cpu \(printed) is more than the \(TraceDecoder.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)")
+                throw fail(number, CPULimit.beyondModel("cpu \(printed)"))
             }
             summary.lostEvents.append((cpu, count, number))
             if !headerSent { try sendHeader(sink) }
@@ -247,23 +247,18 @@ enum NonEventLine {
             return
         }
         // trace-cmd report: "CPU:7 [204600 EVENTS DROPPED]", "CPU:7 [EVENTS DROPPED]".
-        if text.hasPrefix("CPU:"), text.hasSuffix("EVENTS DROPPED]"), let open = text.firstIndex(of: "[") {
-            let cpuText = text.dropFirst(4).prefix(while: \.isNumber)
-            guard !cpuText.isEmpty else {
-                self = .unparseable
-                return
-            }
-            self = .lost(cpu: Int(cpuText) ?? Int.max, count: Int(text[text.index(after: open)...].prefix(while: \.isNumber).prefix(18)))
-            return
-        }
-        if text.hasPrefix("CPU:"), let lost = text.range(of: "[LOST ") {
+        // ftrace's "CPU:3 [LOST 120 EVENTS]"; trace-cmd's "CPU:7 [204600 EVENTS DROPPED]",
+        // "CPU:7 [EVENTS DROPPED]". The count follows "[LOST " or "[", if the kernel counted.
+        if text.hasPrefix("CPU:"), let countStart = text.range(of: "[LOST ")?.upperBound
+            ?? (text.hasSuffix("EVENTS DROPPED]") ? text.firstIndex(of: "[").map(text.index(after:)) : nil)
+        {
             let cpuText = text.dropFirst(4).prefix(while: \.isNumber)
             guard !cpuText.isEmpty else {
                 self = .unparseable
                 return
             }
             // A number past Int is past every cpu count too.
-            self = .lost(cpu: Int(cpuText) ?? Int.max, count: Int(text[lost.upperBound...].prefix(while: \.isNumber).prefix(18)))
+            self = .lost(cpu: Int(cpuText) ?? Int.max, count: Int(text[countStart...].prefix(while: \.isNumber).prefix(18)))
             return
         }
         if text.hasPrefix("CPU "), text.hasSuffix(" is empty") {

@@ -1,16 +1,13 @@
 /// Reads the info of a text line (each tracepoint's TP_printk output) into a typed record.
 struct TextRecords {
     let symbols: SymbolTable
-    let rawNames: Bool
     /// The cpus a cpumask may name: what the capture declares, at most what pgtrace models.
     var declaredCPUs: Int?
-    /// Lock addresses seen, by value, with their symbol and the name last seen at each: the
-    /// same lock recurs at every event (its name is still compared, never assumed).
-    private var addresses = IntegerTable<(instance: Symbol, name: Symbol?)>()
+    private var locks: LockSymbols
 
     init(symbols: SymbolTable, rawNames: Bool) {
         self.symbols = symbols
-        self.rawNames = rawNames
+        locks = LockSymbols(symbols: symbols, rawNames: rawNames)
     }
 
     /// The record of `name` with `info`; nil if the info is not what the tracepoint prints
@@ -45,24 +42,19 @@ struct TextRecords {
             // "ADDR (flags=SPIN|READ)", "ADDR (ret=0)".
             let address = Self.firstWord(info)?.0 ?? info
             guard !address.isEmpty else { return nil }
-            let instance = symbols.intern(bytes: address)
+            let symbols = self.symbols
+            let instance = Self.hexValue(address).map { key in
+                locks.instance(at: key) { symbols.intern(bytes: address, hint: &$0) }
+            } ?? symbols.intern(bytes: address)
             return name == .contentionBegin ? .contentionBegin(instance: instance) : .contentionEnd(instance: instance)
         case .irqDisable: return .irqDisable(caller: caller(info))
         case .irqEnable: return .irqEnable(caller: caller(info))
         case .preemptDisable: return .preemptDisable(caller: caller(info))
         case .preemptEnable: return .preemptEnable(caller: caller(info))
         case .irqHandlerEntry: return .irqHandlerEntry(irq: Self.field(info, "irq").flatMap { Int($0) })
-        case .irqHandlerExit: return .irqHandlerExit
         case .softirqEntry:
-            let vector = Self.bracketedAction(info)
-                ?? Self.field(info, "vec").flatMap { Int($0) }.flatMap { KernelRecord.softirqNames.indices.contains($0) ? KernelRecord.softirqNames[$0] : nil }
-                ?? "softirq"
+            let vector = Self.bracketedAction(info) ?? KernelRecord.softirqName(Self.field(info, "vec").flatMap { Int($0) } ?? -1)
             return .softirqEntry(vector: vector)
-        case .softirqExit: return .softirqExit
-        case .softirqRaise: return .softirqRaise
-        case .ipiEntry: return .ipiEntry
-        case .ipiExit: return .ipiExit
-        case .csdFunctionEntry, .csdFunctionExit: return .csdFunction
         case .ipiRaise:
             guard let mask = Self.field(info, "target_mask") else { return nil }
             return .ipiSend(targets: try cpuList(mask), callback: Self.parenthesized(info), callsite: nil, raise: true)
@@ -81,9 +73,6 @@ struct TextRecords {
         case .tlbFlush:
             // "pages:1 reason:remote ipi send (4)": only reason 4 sends IPIs to others.
             return .tlbFlush(remoteIPI: info.firstRange(of: "remote ipi send") != nil || info.firstRange(of: "(4)") == (info.count - 3)..<info.count)
-        case .xenFlushOthers, .xenFlushMulti: return .xenFlushOthers
-        case .xenFlushOneUser, .xenFlushOneKernel: return .xenFlushOne
-        case .xenFlushAll: return .xenFlushAll
         case .xenPgdPin, .xenPgdUnpin:
             guard let pgd = Self.field(info, "pgd") else { return nil }
             return name == .xenPgdPin ? .xenPgdPin(pgd: pgd) : .xenPgdUnpin(pgd: pgd)
@@ -93,7 +82,9 @@ struct TextRecords {
             return .xenPtpage(
                 alloc: name == .xenAllocPtpage, pfn: pfn, level: Self.field(info, "level").flatMap { Int($0) },
                 pinned: text.hasSuffix(" pinned") && !text.hasSuffix("unpinned"))
-        case .schedSwitch: return .schedSwitch
+        case .irqHandlerExit, .softirqExit, .softirqRaise, .ipiEntry, .ipiExit, .csdFunctionEntry, .csdFunctionExit,
+            .xenFlushOthers, .xenFlushMulti, .xenFlushOneUser, .xenFlushOneKernel, .xenFlushAll, .schedSwitch:
+            return KernelRecord.withoutFields(name)
         }
     }
 
@@ -107,17 +98,8 @@ struct TextRecords {
     }
 
     private mutating func lockRef(_ name: UnsafeBufferPointer<UInt8>, _ address: UnsafeBufferPointer<UInt8>) -> LockRef {
-        // The symbols last seen for this address are tried first: one compare each, no hash.
-        // (The table is keyed by the address's value; the bytes are always compared, so two
-        // spellings of one value, or a collision, cost a lookup, never a wrong symbol.)
-        let key = Self.hexValue(address)
-        let known = key.flatMap { addresses[$0] }
-        var instanceHint = known?.instance
-        let instance = symbols.intern(bytes: address, hint: &instanceHint)
-        var nameHint = known?.name
-        let lockName = KernelRecord.lockName(name, raw: rawNames, symbols: symbols, hint: &nameHint)
-        if let key, known?.instance != instance || known?.name != lockName { addresses[key] = (instance, lockName) }
-        return LockRef(name: lockName, instance: instance)
+        let symbols = self.symbols
+        return locks.lock(name: name, at: Self.hexValue(address)) { symbols.intern(bytes: address, hint: &$0) }
     }
 
     /// "00000000a1b2c3d4" or "0xffff88810a5d0f50" as a number (its low 64 bits), if it is hex.
@@ -214,13 +196,23 @@ struct TextRecords {
 
 /// The cpus a capture may name: those its header declares, and never more than pgtrace models.
 enum CPULimit {
+    /// "WHAT is more than the 8192 cpus pgtrace models (…)".
+    static func beyondModel(_ what: String) -> String {
+        "\(what) is more than the \(TraceDecoder.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)"
+    }
+
+    /// A capture that declares a cpu count pgtrace cannot model.
+    static func declaredBeyondModel(_ who: String, _ count: Int) -> String {
+        "\(who) declares \(count) cpus; pgtrace models 1 to \(TraceDecoder.maximumCPUs) (x86's largest NR_CPUS)"
+    }
+
     static func check(_ cpu: Int, declared: Int?) throws -> Int {
         let limit = min(declared ?? TraceDecoder.maximumCPUs, TraceDecoder.maximumCPUs)
         guard cpu < limit else {
             throw DecodeFailure(
                 declared != nil && cpu < TraceDecoder.maximumCPUs
                     ? "target cpu \(cpu) is past the \(limit) cpus the capture's header declares"
-                    : "target cpu \(cpu) is more than the \(TraceDecoder.maximumCPUs) cpus pgtrace models (x86's largest NR_CPUS)")
+                    : beyondModel("target cpu \(cpu)"))
         }
         return cpu
     }

@@ -28,7 +28,7 @@ final class TraceDatReader {
         guard cpus >= 1, cpus <= TraceDecoder.maximumCPUs else {
             throw TraceInputError(
                 file: input.displayName, line: 1, column: 1,
-                message: "the trace.dat declares \(cpus) cpus; pgtrace models 1 to \(TraceDecoder.maximumCPUs) (x86's largest NR_CPUS)")
+                message: CPULimit.declaredBeyondModel("the trace.dat", cpus))
         }
         var traceHeader = TraceHeader()
         traceHeader.partial = true

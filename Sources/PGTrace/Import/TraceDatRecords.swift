@@ -3,7 +3,6 @@
 struct TraceDatRecords {
     let file: TraceDatFile
     let symbols: SymbolTable
-    let rawNames: Bool
     var declaredCPUs: Int?
 
     /// The fields pgtrace reads, by the names the kernel's formats give them.
@@ -45,14 +44,12 @@ struct TraceDatRecords {
 
     /// By event id: what pgtrace reads of the format (nil: nothing) and its name.
     private var readings: [(reading: Reading?, name: String)?] = []
-    /// Addresses already interned, by value, with the lock name last seen at each: a lock's
-    /// address and name repeat at every event (the name is still compared, never assumed).
-    private var addresses = IntegerTable<(instance: Symbol, name: Symbol?)>()
+    private var locks: LockSymbols
 
     init(file: TraceDatFile, symbols: SymbolTable, rawNames: Bool) {
         self.file = file
         self.symbols = symbols
-        self.rawNames = rawNames
+        locks = LockSymbols(symbols: symbols, rawNames: rawNames)
     }
 
     /// What pgtrace reads of `record`'s event (nil if nothing), found by its id once per
@@ -82,28 +79,21 @@ struct TraceDatRecords {
     /// The typed record; nil if a field it needs is missing or out of the record.
     mutating func record(_ reading: Reading, _ record: TraceDatFile.Record) throws -> KernelRecord? {
         func number(_ key: FieldKey) -> UInt64? { reading.field(key).flatMap { file.number($0, in: record) } }
+        let symbols = self.symbols
+        /// A pointer, spelled as trace-cmd report prints it (one spelling per value, so the
+        /// symbol last given for it is it).
+        func pointer(_ value: UInt64) -> (inout Symbol?) -> Symbol {
+            { hint in hint ?? symbols.intern("0x" + String(value, radix: 16)) }
+        }
         func address(_ key: FieldKey) -> Symbol? {
             guard let value = number(key) else { return nil }
-            if let known = addresses[value] { return known.instance }
-            // As trace-cmd report prints a pointer.
-            let symbol = symbols.intern("0x" + String(value, radix: 16))
-            addresses[value] = (symbol, nil)
-            return symbol
+            return locks.instance(at: value, pointer(value))
         }
         func lock() -> LockRef? {
             guard let field = reading.field(.name), let name = file.string(field, in: record), !name.isEmpty,
                 let value = number(.lockdepAddr)
             else { return nil }
-            var known = addresses[value]
-            if known == nil {
-                known = (symbols.intern("0x" + String(value, radix: 16)), nil)
-            }
-            var hint = known!.name
-            let lockName = name.withMemoryRebound(to: UInt8.self) { bytes in
-                KernelRecord.lockName(bytes, raw: rawNames, symbols: symbols, hint: &hint)
-            }
-            if hint != known!.name || addresses[value] == nil { addresses[value] = (known!.instance, lockName) }
-            return LockRef(name: lockName, instance: known!.instance)
+            return name.withMemoryRebound(to: UInt8.self) { locks.lock(name: $0, at: value, instance: pointer(value)) }
         }
         func function(_ key: FieldKey) -> String? { number(key).flatMap { file.function(at: $0) } }
         func cpus(_ key: FieldKey) throws -> [Int]? {
@@ -125,16 +115,9 @@ struct TraceDatRecords {
         case .preemptDisable: return .preemptDisable(caller: nil)
         case .preemptEnable: return .preemptEnable(caller: nil)
         case .irqHandlerEntry: return .irqHandlerEntry(irq: number(.irq).map { Int(Int32(truncatingIfNeeded: $0)) })
-        case .irqHandlerExit: return .irqHandlerExit
         case .softirqEntry:
             guard let vector = number(.vec) else { return nil }
-            let index = Int(vector)
-            return .softirqEntry(vector: KernelRecord.softirqNames.indices.contains(index) ? KernelRecord.softirqNames[index] : "softirq")
-        case .softirqExit: return .softirqExit
-        case .softirqRaise: return .softirqRaise
-        case .ipiEntry: return .ipiEntry
-        case .ipiExit: return .ipiExit
-        case .csdFunctionEntry, .csdFunctionExit: return .csdFunction
+            return .softirqEntry(vector: KernelRecord.softirqName(Int(clamping: vector)))
         case .ipiRaise:
             // Its reason is a pointer to a kernel string the file does not carry.
             guard let targets = try cpus(.targetCPUs) else { return nil }
@@ -151,9 +134,6 @@ struct TraceDatRecords {
         case .tlbFlush:
             guard let reason = number(.reason) else { return nil }
             return .tlbFlush(remoteIPI: reason == 4)  // TLB_REMOTE_SEND_IPI
-        case .xenFlushOthers, .xenFlushMulti: return .xenFlushOthers
-        case .xenFlushOneUser, .xenFlushOneKernel: return .xenFlushOne
-        case .xenFlushAll: return .xenFlushAll
         case .xenPgdPin, .xenPgdUnpin:
             guard let pgd = number(.pgd) else { return nil }
             let text = String(pgd, radix: 16)
@@ -163,7 +143,9 @@ struct TraceDatRecords {
             return .xenPtpage(
                 alloc: reading.name == .xenAllocPtpage, pfn: String(pfn, radix: 16), level: number(.level).map { Int($0) },
                 pinned: number(.pinned).map { $0 != 0 } ?? false)
-        case .schedSwitch: return .schedSwitch
+        case .irqHandlerExit, .softirqExit, .softirqRaise, .ipiEntry, .ipiExit, .csdFunctionEntry, .csdFunctionExit,
+            .xenFlushOthers, .xenFlushMulti, .xenFlushOneUser, .xenFlushOneKernel, .xenFlushAll, .schedSwitch:
+            return KernelRecord.withoutFields(reading.name)
         }
     }
 
