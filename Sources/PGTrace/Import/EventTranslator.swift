@@ -98,11 +98,9 @@ struct EventTranslator {
         } else {
             task = state.task
         }
-        // The sample rides on the record's first event, where it changed.
-        if let count = place.preemptCount, count != state.preemptCount {
-            pendingPreempt = count
-            state.preemptCount = count
-        }
+        // The sample rides on the record's first event, where it changed; a record with no
+        // event states nothing, and the next one compares again.
+        if let count = place.preemptCount, count != state.preemptCount { pendingPreempt = count }
         defer { pendingPreempt = nil }
         if let flags = place.flags {
             // Leave irq frames, then set the irq state, then enter frames: the order in which
@@ -221,6 +219,7 @@ struct EventTranslator {
     }
 
     private mutating func event(_ kind: EventKind, atSymbol at: Symbol?) -> Event {
+        if let stated = pendingPreempt { cpus[cpu].preemptCount = stated }
         defer {
             eventIndex += 1
             pendingPreempt = nil

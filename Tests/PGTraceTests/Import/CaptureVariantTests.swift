@@ -216,14 +216,17 @@ import Testing
               bash-1040  [001] d..1.  1.000002: lock_acquire: 00000000000000a2 B
               bash-1040  [001] d..2.  1.000003: lock_release: 00000000000000a2 B
               bash-1040  [001] d..2.  1.000004: lock_release: 00000000000000a1 A
-              bash-1040  [001] d..a.  1.000005: lock_acquire: 00000000000000a3 C
+              bash-1040  [001] d..3.  1.000005: sched_wakeup: comm=b pid=2 prio=120 target_cpu=001
+              bash-1040  [001] d..3.  1.000006: lock_acquire: 00000000000000a4 D
+              bash-1040  [001] d..a.  1.000007: lock_acquire: 00000000000000a3 C
 
             """.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         var samples: [UInt8?] = []
         try TraceImporter(path: path).read(header: { _ in }) { samples.append($0.preemptCount) }
-        // irq-disable (stating irqs, with the first sample), then the four locks and C.
-        #expect(samples == [0, nil, 1, 2, nil, 10])
+        // irq-disable (stating irqs, with the first sample), then the four locks, D and C. The
+        // wakeup's line makes no event: its sample (3) is stated by D's.
+        #expect(samples == [0, nil, 1, 2, nil, 3, 10])
         let xml = "<?xml version=\"1.0\"?><trace version=\"1\" partial=\"true\"><events><acquire cpu=\"0\" lock=\"A\" pc=\"2\"/></events></trace>"
         let reader = TraceReader(displayName: "pc.xml", fileIndex: 0, symbols: SymbolTable())
         var decoded: [UInt8?] = []
