@@ -86,7 +86,7 @@ final class TextCaptureReader {
         if let columns = LineColumns(line) {
             sawTrace = true
             if !formatKnown {
-                setFormat(columns.system != nil || columns.pidAfterBlank ? .perf : columns.flags == nil ? .traceCmd : .ftrace)
+                setFormat(TextTraceFormat.of(columns))
             }
             if columns.cpu >= TraceDecoder.maximumCPUs {
                 throw fail(number, CPULimit.beyondModel("cpu \(columns.cpu)"))

@@ -13,15 +13,19 @@ public enum TextTraceFormat: String, Sendable, CaseIterable {
     /// that an import's summary names what it read).
     case traceDat = "trace.dat"
 
+    /// The format an event line is printed in: perf names a system or puts the pid after a
+    /// blank; trace-cmd report prints no flags column; ftrace does.
+    static func of(_ columns: LineColumns) -> TextTraceFormat {
+        if columns.system != nil || columns.pidAfterBlank { return .perf }
+        return columns.flags == nil ? .traceCmd : .ftrace
+    }
+
     /// Guesses the format from the first lines of a capture; nil if no line is of any.
     public static func detect(_ lines: [Substring]) -> TextTraceFormat? {
         for line in lines {
             var text = String(line)
             let format = text.withUTF8 { bytes -> TextTraceFormat? in
-                if let columns = LineColumns(bytes) {
-                    if columns.system != nil || columns.pidAfterBlank { return .perf }
-                    return columns.flags == nil || bytes.first != UInt8(ascii: " ") && columns.command == nil ? .traceCmd : .ftrace
-                }
+                if let columns = LineColumns(bytes) { return of(columns) }
                 switch NonEventLine(bytes) {
                 case .comment(.format(let format)?): return format
                 case .traceCmdHeader: return .traceCmd

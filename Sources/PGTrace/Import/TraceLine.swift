@@ -37,7 +37,7 @@ public struct TraceLine: Sendable, Equatable {
     }
 
     /// Splits `line`; nil if it is not an event line (a comment, a header, a lost-events line).
-    public static func parse(_ line: Substring, format: TextTraceFormat? = nil) -> TraceLine? {
+    public static func parse(_ line: Substring) -> TraceLine? {
         var text = String(line)
         return text.withUTF8 { bytes -> TraceLine? in
             guard let columns = LineColumns(bytes) else { return nil }
