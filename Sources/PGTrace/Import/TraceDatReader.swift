@@ -41,7 +41,6 @@ final class TraceDatReader {
         self.file = file
         self.records = records
         self.cpus = cpus
-        number = 0
         defer {
             self.file = nil
             self.records = nil
@@ -54,13 +53,12 @@ final class TraceDatReader {
     @exclusivity(unchecked) private var file: TraceDatFile?
     @exclusivity(unchecked) private var records: TraceDatRecords?
     @exclusivity(unchecked) private var cpus = 0
-    @exclusivity(unchecked) private var number = 0
 
     private func handle(_ record: TraceDatFile.Record, into sink: some EventSink) throws {
-        number += 1
-        let number = self.number
+        // A record's number in time order is its line.
+        summary.lines += 1
+        let number = summary.lines
         let file = self.file.unsafelyUnwrapped
-        summary.lines = number
         guard record.cpu >= 0, record.cpu < cpus else {
             throw TraceInputError(
                 file: input.displayName, line: number, column: 1,
