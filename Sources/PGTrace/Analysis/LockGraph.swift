@@ -84,6 +84,9 @@ public final class LockGraph {
     @exclusivity(unchecked) private var marks: [(free: UInt32, onlyXR: UInt32)] = []
     @exclusivity(unchecked) private var parents: [(freeEdge: Int32, freeFrom: Int8, onlyXREdge: Int32, onlyXRFrom: Int8)] = []
     @exclusivity(unchecked) private var queue: [Int32] = []
+    /// What lets searches skip classes that cannot lead to what they look for.
+    @exclusivity(unchecked) private var order = TopologicalOrder()
+    @exclusivity(unchecked) private var reachable = ReachableUsage()
 
     public init() {}
 
@@ -112,6 +115,7 @@ public final class LockGraph {
         guard !usage[Int(id)].contains(bit) else { return false }
         usage[Int(id)].formUnion(bit.mask)
         usageSites[Int(id)][bit.mask.rawValue] = site
+        reachable.marked(id, bit.mask)
         return true
     }
 
@@ -148,6 +152,8 @@ public final class LockGraph {
         forward[Int(from)].append(edges.count)
         backward[Int(to)].append(edges.count)
         edges.append(dependency)
+        order.add(from: from, to: to)
+        if kind == .lockOrder { reachable.added(from: from, to: to, usage: usage(of:)) }
         return true
     }
 
@@ -163,13 +169,37 @@ public final class LockGraph {
     /// A state is a class and whether every path kept so far into it ended in `-(*R)->`
     /// ("only_xr"); reaching a class freely dominates reaching it only-xr, so each class is
     /// searched at most twice and no strong path is missed.
+    ///
+    /// `target`, when the search looks for one class, and `wanted`, when it looks for lock-order
+    /// classes with some usage bit, let it pass over the classes that cannot lead there (by the
+    /// graph's topological order, by the usage reachable from each class): the classes that can
+    /// are visited in the same order, so the result is the same, found sooner.
     public func search(
         from root: ClassID, rootOnlyXR: Bool, direction: Direction = .forward,
         kinds: Set<DependencyKind> = [.lockOrder], includeRoot: Bool = true,
+        toward target: ClassID? = nil, wanting wanted: LockUsage? = nil,
         match: (ClassID, _ onlyXR: Bool) -> Bool
     ) -> (path: [LockDependency], found: ClassID)? {
         if includeRoot, match(root, rootOnlyXR) { return ([], root) }
         guard Int(root) < forward.count else { return nil }
+        let forwardSearch = direction == .forward
+        // Usage is followed along lock-order edges only.
+        let wanted = kinds == [.lockOrder] ? wanted : nil
+        /// Whether a class can lead to the target or to a wanted usage (itself included).
+        func promising(_ node: ClassID) -> Bool {
+            if let target, !(forwardSearch ? order.mayReach(from: node, to: target) : order.mayReach(from: target, to: node)) {
+                return false
+            }
+            if let wanted {
+                let reached = forwardSearch ? reachable.after(node) : reachable.before(node)
+                if usage(of: node).union(reached).isDisjoint(with: wanted) { return false }
+            }
+            return true
+        }
+        if let target, target != root, !(forwardSearch ? order.mayReach(from: root, to: target) : order.mayReach(from: target, to: root)) {
+            return nil
+        }
+        if let wanted, (forwardSearch ? reachable.after(root) : reachable.before(root)).isDisjoint(with: wanted) { return nil }
         let allowsLockOrder = kinds.contains(.lockOrder)
         let allowsIPI = kinds.contains(.ipi)
         let allowsKmap = kinds.contains(.kmap)
@@ -223,6 +253,7 @@ public final class LockGraph {
                 let child = Int(direction == .forward ? edge.to : edge.from)
                 let childOnlyXR = types.isDisjoint(with: .toNonRecursive)
                 if reached(child, childOnlyXR) { continue }
+                if target != nil || wanted != nil, !promising(ClassID(child)) { continue }
                 mark(child, childOnlyXR, edge: index, parentOnlyXR: onlyXR)
                 if match(ClassID(child), childOnlyXR) {
                     var path: [LockDependency] = []
@@ -253,7 +284,7 @@ public final class LockGraph {
         kinds: Set<DependencyKind> = [.lockOrder]
     ) -> [LockDependency]? {
         search(
-            from: next, rootOnlyXR: nextMode == .recursiveRead, kinds: kinds, includeRoot: false
+            from: next, rootOnlyXR: nextMode == .recursiveRead, kinds: kinds, includeRoot: false, toward: holder
         ) { node, onlyXR in
             node == holder && (holderMode == .write || !onlyXR)
         }?.path

@@ -19,7 +19,7 @@ public final class IrqInversionChecker: LockGraphObserver {
         let found = graph.search(
             from: lock.classID,
             rootOnlyXR: bit.enabled ? lock.mode != .write : lock.mode == .recursiveRead,
-            direction: bit.enabled ? .backward : .forward, includeRoot: false
+            direction: bit.enabled ? .backward : .forward, includeRoot: false, wanting: wanted
         ) { node, onlyXR in
             !Self.effective(graph.usage(of: node), onlyXR: onlyXR).isDisjoint(with: wanted)
         }
@@ -50,7 +50,9 @@ public final class IrqInversionChecker: LockGraphObserver {
         guard dependency.kind == .lockOrder, let holder, let next else { return }
         // Step 1: every irq-safe usage behind the holder (itself included).
         var behind: LockUsage = []
-        _ = graph.search(from: holder.classID, rootOnlyXR: holder.mode != .write, direction: .backward) {
+        _ = graph.search(
+            from: holder.classID, rootOnlyXR: holder.mode != .write, direction: .backward, wanting: .usedInAny
+        ) {
             node, onlyXR in
             behind.formUnion(Self.effective(graph.usage(of: node), onlyXR: onlyXR))
             return false
@@ -60,7 +62,9 @@ public final class IrqInversionChecker: LockGraphObserver {
         // Step 2: an irq-unsafe usage of the same irq ahead of the new lock.
         let forwardMask = behind.exclusive
         guard
-            let ahead = graph.search(from: next.classID, rootOnlyXR: next.mode == .recursiveRead, match: {
+            let ahead = graph.search(
+                from: next.classID, rootOnlyXR: next.mode == .recursiveRead, wanting: forwardMask,
+                match: {
                 node, onlyXR in
                 !Self.effective(graph.usage(of: node), onlyXR: onlyXR).isDisjoint(with: forwardMask)
             })
@@ -71,7 +75,7 @@ public final class IrqInversionChecker: LockGraphObserver {
         guard
             let safe = graph.search(
                 from: holder.classID, rootOnlyXR: holder.mode != .write, direction: .backward,
-                match: { node, onlyXR in
+                wanting: backwardMask, match: { node, onlyXR in
                     !Self.effective(graph.usage(of: node), onlyXR: onlyXR).isDisjoint(with: backwardMask)
                 })
         else { return }

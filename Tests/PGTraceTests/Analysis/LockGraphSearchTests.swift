@@ -1,0 +1,132 @@
+@testable import PGTrace
+import Testing
+
+/// The topological order and the reachable usage only let searches pass over classes that
+/// cannot lead where they look: on random graphs (cycles, recursive reads, irq usage
+/// included), every search finds what an unpruned search finds, by the same path.
+@Suite struct LockGraphSearchTests {
+    /// A deterministic generator (splitmix64), so that a failure can be replayed.
+    struct Random {
+        var state: UInt64
+        mutating func next(_ bound: Int) -> Int {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(bound))
+        }
+    }
+
+    static let site = EventSite(Event(kind: .irqEnable, cpu: 0, position: TracePosition(file: 0, line: 1, column: 1, event: 0)))
+
+    /// Every pair of classes joined by a path, by brute force.
+    static func reachability(_ edges: [(Int, Int)], classes: Int) -> [[Bool]] {
+        var reach = [[Bool]](repeating: [Bool](repeating: false, count: classes), count: classes)
+        for (from, to) in edges { reach[from][to] = true }
+        for middle in 0..<classes {
+            for from in 0..<classes where reach[from][middle] {
+                for to in 0..<classes where reach[middle][to] { reach[from][to] = true }
+            }
+        }
+        return reach
+    }
+
+    @Test(arguments: 0..<40)
+    func theOrderNeverDeniesAPathThatExists(seed: Int) {
+        var random = Random(state: UInt64(seed))
+        let classes = 4 + random.next(30)
+        var order = TopologicalOrder()
+        var edges: [(Int, Int)] = []
+        var seen: Set<[Int]> = []
+        for _ in 0..<(classes * (1 + random.next(4))) {
+            // Mostly agreeing with a hidden order (as real lock graphs do), sometimes not.
+            var from = random.next(classes), to = random.next(classes)
+            if from == to { continue }
+            if from > to, random.next(4) != 0 { swap(&from, &to) }
+            guard seen.insert([from, to]).inserted else { continue }
+            order.add(from: ClassID(from), to: ClassID(to))
+            edges.append((from, to))
+            let reach = Self.reachability(edges, classes: classes)
+            for a in 0..<classes {
+                for b in 0..<classes where a != b && reach[a][b] {
+                    #expect(order.mayReach(from: ClassID(a), to: ClassID(b)), "seed \(seed): \(a) reaches \(b) after \(edges)")
+                }
+            }
+        }
+        // And it denies most of those that do not exist (it is a useful filter, not `true`).
+        let reach = Self.reachability(edges, classes: classes)
+        let unreachable = (0..<classes).flatMap { a in (0..<classes).filter { b in a != b && !reach[a][b] }.map { (a, $0) } }
+        let denied = unreachable.filter { !order.mayReach(from: ClassID($0.0), to: ClassID($0.1)) }
+        #expect(denied.count * 2 >= unreachable.count, "seed \(seed): only \(denied.count) of \(unreachable.count) denied")
+    }
+
+    @Test func aChainBuiltFromItsEndNeedsNoReordering() {
+        var order = TopologicalOrder()
+        let length = 2000
+        for index in stride(from: length - 2, through: 0, by: -1) { order.add(from: ClassID(index), to: ClassID(index + 1)) }
+        #expect(order.mayReach(from: 0, to: ClassID(length - 1)))
+        #expect(!order.mayReach(from: ClassID(length - 1), to: 0))
+        #expect(!order.mayReach(from: 5, to: 4))
+    }
+
+    @Test func aCycleBecomesOneComponent() {
+        var order = TopologicalOrder()
+        order.add(from: 0, to: 1)
+        order.add(from: 1, to: 2)
+        order.add(from: 3, to: 0)
+        #expect(!order.mayReach(from: 2, to: 0))
+        order.add(from: 2, to: 0)
+        for a in 0..<3 { for b in 0..<3 { #expect(order.mayReach(from: ClassID(a), to: ClassID(b))) } }
+        #expect(order.mayReach(from: 3, to: 2))
+        #expect(!order.mayReach(from: 2, to: 3))
+    }
+
+    @Test(arguments: 0..<40)
+    func prunedSearchesFindWhatFullSearchesFind(seed: Int) {
+        var random = Random(state: UInt64(1000 + seed))
+        let classes = 4 + random.next(20)
+        let graph = LockGraph()
+        let modes: [LockMode] = [.write, .read, .recursiveRead]
+        var bits: [LockUsage.Bit] = []
+        for state in LockUsage.IrqState.allCases {
+            for enabled in [false, true] { for read in [false, true] { bits.append(.init(state, enabled: enabled, read: read)) } }
+        }
+        for step in 0..<(classes * 4) {
+            if random.next(3) == 0 {
+                _ = graph.mark(ClassID(random.next(classes)), bits[random.next(bits.count)], at: Self.site)
+            } else {
+                var from = random.next(classes), to = random.next(classes)
+                if from == to { continue }
+                if from > to, random.next(3) != 0 { swap(&from, &to) }
+                let types = DependencyTypes(holder: modes[random.next(3)], next: modes[random.next(3)])
+                graph.add(from: ClassID(from), to: ClassID(to), types: types, holderSite: Self.site, site: Self.site)
+            }
+            // Queries on the graph so far.
+            for _ in 0..<4 {
+                let root = ClassID(random.next(classes)), target = ClassID(random.next(classes))
+                let rootOnlyXR = random.next(2) == 0
+                let direction: LockGraph.Direction = random.next(2) == 0 ? .forward : .backward
+                let holderWrites = random.next(2) == 0
+                func isTarget(_ node: ClassID, _ onlyXR: Bool) -> Bool { node == target && (holderWrites || !onlyXR) }
+                let full = graph.search(from: root, rootOnlyXR: rootOnlyXR, direction: direction, includeRoot: false, match: isTarget)
+                let pruned = graph.search(
+                    from: root, rootOnlyXR: rootOnlyXR, direction: direction, includeRoot: false, toward: target, match: isTarget)
+                #expect(Self.describe(full) == Self.describe(pruned), "seed \(seed) step \(step): \(root) -> \(target) \(direction)")
+
+                let wanted = LockUsage(rawValue: UInt16(1 + random.next(255)))
+                func hasWanted(_ node: ClassID, _ onlyXR: Bool) -> Bool {
+                    !(onlyXR ? graph.usage(of: node).intersection(.writers) : graph.usage(of: node)).isDisjoint(with: wanted)
+                }
+                let fullUsage = graph.search(from: root, rootOnlyXR: rootOnlyXR, direction: direction, includeRoot: false, match: hasWanted)
+                let prunedUsage = graph.search(
+                    from: root, rootOnlyXR: rootOnlyXR, direction: direction, includeRoot: false, wanting: wanted, match: hasWanted)
+                #expect(Self.describe(fullUsage) == Self.describe(prunedUsage), "seed \(seed) step \(step): \(root) wanting \(wanted.rawValue)")
+            }
+        }
+    }
+
+    static func describe(_ result: (path: [LockDependency], found: ClassID)?) -> String {
+        guard let result else { return "none" }
+        return "\(result.found): " + result.path.map { "\($0.from)->\($0.to)" }.joined(separator: " ")
+    }
+}
