@@ -8,7 +8,8 @@ public final class CheckerContext {
     public private(set) var findings: [Finding] = []
     /// Things worth knowing that are not findings (locks held at the end of a trace).
     public private(set) var notes: [AnalysisNote] = []
-    private var reportedKeys: Set<String> = []
+    /// Each reported finding's index, by rule and key.
+    private var reported: [String: Int] = [:]
 
     public init(symbols: SymbolTable, classes: LockClassTable, options: AnalysisOptions) {
         self.symbols = symbols
@@ -21,10 +22,14 @@ public final class CheckerContext {
         return files.count - 1
     }
 
-    /// Records `finding` unless one with the same rule and key was reported before.
+    /// Records `finding`, or counts it if one with the same rule and key was reported before.
     public func report(_ finding: Finding) {
         let key = finding.rule.rawValue + "|" + finding.key
-        guard reportedKeys.insert(key).inserted else { return }
+        if let index = reported[key] {
+            findings[index].count += 1
+            return
+        }
+        reported[key] = findings.count
         var finding = finding
         let print = finding.baseFingerprint
         occurrences[print, default: 0] += 1
@@ -40,7 +45,7 @@ public final class CheckerContext {
 
     /// Whether a finding of `rule` with `key` has been reported.
     public func hasReported(_ rule: Rule, key: String) -> Bool {
-        reportedKeys.contains(rule.rawValue + "|" + key)
+        reported[rule.rawValue + "|" + key] != nil
     }
 
     /// A class as lockdep prints it: its name, and `/N` for a nesting subclass.

@@ -89,7 +89,12 @@ public final class CircularDependencyChecker: ReplayObserver {
 
 /// Lockdep's chain cache: the chain keys already validated. Keys are well-mixed hashes, so an
 /// open-addressing table indexed by their low bits needs no hashing of its own.
+///
+/// A cache, bounded as lockdep bounds its chains (MAX_LOCKDEP_CHAINS, 2^20 with syzbot's
+/// settings): when full it starts again empty, so a chain seen before is validated again,
+/// which finds its dependencies already in the graph and reports nothing new.
 struct ChainKeySet {
+    static let capacity = 1 << 20
     private var slots = [UInt64](repeating: 0, count: 1024)
     private var count = 0
 
@@ -101,9 +106,14 @@ struct ChainKeySet {
             if slots[slot] == key { return false }
             slot = (slot + 1) & (slots.count - 1)
         }
+        if count >= Self.capacity {
+            for index in slots.indices { slots[index] = 0 }
+            count = 0
+            slot = Int(truncatingIfNeeded: key) & (slots.count - 1)
+        }
         slots[slot] = key
         count += 1
-        if count * 2 > slots.count { grow() }
+        if count * 2 > slots.count, slots.count < 2 * Self.capacity { grow() }
         return true
     }
 

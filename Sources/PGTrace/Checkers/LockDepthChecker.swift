@@ -25,6 +25,12 @@ public final class LockDepthChecker: ReplayObserver {
                     context.evidence(lock.site, "acquires \(name), lock number \(held.count)"),
                     context.evidence(held[0].site, "holds \(context.name(of: held[0].classID)), the first of them"),
                 ],
-                key: "\(context.place(held[0].site))|\(context.place(lock.site))"))
+                key: "\(place(held[0]))|\(place(lock))"))
+    }
+
+    /// Where a lock was taken, for the key: its function or source location, else its class
+    /// (a trace without either overflows at one place however many lines it does it on).
+    private func place(_ lock: HeldLock) -> String {
+        (lock.site.function ?? lock.site.at).map { context.symbols[$0] } ?? context.name(of: lock.classID)
     }
 }

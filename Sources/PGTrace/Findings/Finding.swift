@@ -99,6 +99,9 @@ public struct Finding: Hashable, Sendable {
     /// 1 for the first finding with its fingerprint, 2 for the next, …: two problems that read
     /// the same (same rule, locks and sites) stay two in a baseline.
     public var occurrence = 1
+    /// How many times the analysis met this problem (the same rule and key): the first time
+    /// is the one shown, the others only counted.
+    public var count = 1
 
     public init(
         rule: Rule, severity: Severity, message: String, locks: [String], objects: [String] = [],

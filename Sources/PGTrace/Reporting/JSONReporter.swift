@@ -65,6 +65,8 @@ public struct JSONReporter {
         var scenario: ScenarioJSON?
         var notes: [String]?
         var key: String
+        /// How many times the problem was met, when more than once.
+        var count: Int?
         /// What baselines and SARIF's partialFingerprints match findings by.
         var fingerprint: String
 
@@ -90,6 +92,7 @@ public struct JSONReporter {
             }
             notes = finding.notes.isEmpty ? nil : finding.notes
             key = finding.key
+            count = finding.count > 1 ? finding.count : nil
             fingerprint = finding.fingerprint
         }
     }

@@ -31,6 +31,7 @@ public struct TextReporter {
         var out = String(repeating: "=", count: headline.count) + "\n"
         out += headline + " [\(finding.rule.rawValue)]\n" + rule + "\n"
         out += finding.message + "\n"
+        if finding.count > 1 { out += "(met \(finding.count) times; the first is shown)\n" }
 
         switch finding.rule {
         case .circularDependency where finding.chain.count >= 2:

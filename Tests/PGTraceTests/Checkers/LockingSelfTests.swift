@@ -231,6 +231,24 @@ import Testing
         #expect(findings.first?.locations.map(\.event) == [5, 0])
     }
 
+    @Test func anOverflowMetAgainAtThePlaceIsCountedNotStoredAgain() throws {
+        // The same path overflowing on every pass: one finding, the first pass's, met 100 times.
+        var trace = TraceBuilder()
+        for _ in 0..<100 {
+            for index in 0..<6 { trace.acquire("ptlock", instance: "pte\(index)", subclass: index) }
+            for index in (0..<6).reversed() { trace.release("ptlock", instance: "pte\(index)") }
+        }
+        let findings = try analyze(trace, maxDepth: 5).findings
+        #expect(findings.map(\.rule) == [.depthOverflow])
+        #expect(findings.first?.count == 100)
+        #expect(findings.first?.locations.map(\.event) == [5, 0])
+        #expect(TextReporter().render(findings[0]).contains("(met 100 times; the first is shown)"))
+        // Taken at another place (its function), it is another finding.
+        trace.event("acquire", [("lock", "outer"), ("fn", "other_path")])
+        for index in 0..<5 { trace.acquire("ptlock", instance: "pte\(index)", subclass: index) }
+        #expect(try analyze(trace, maxDepth: 5).findings.map(\.count) == [100, 1])
+    }
+
     @Test func locksHeldAtTheEndAreNotedNotReported() throws {
         var trace = TraceBuilder()
         trace.acquire("A")
