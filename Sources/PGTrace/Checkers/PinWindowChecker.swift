@@ -13,8 +13,15 @@ public final class PinWindowChecker: ReplayObserver {
         var afterUnpin: Bool
         /// Where the window was first outside its ptl lock, if it was.
         var unguarded: EventSite?
+        /// The ptl instance whose release would leave it unguarded (in `guardedBy`).
+        var ptl: Symbol?
+        /// The first writes (cited), and how many there were.
         var writes: [EventSite] = []
+        var writeCount = 0
     }
+
+    /// How many writes to one window a finding cites.
+    static let citedWrites = 8
 
     private let context: CheckerContext
     @exclusivity(unchecked) private var windows: [Symbol: Window] = [:]
@@ -23,6 +30,10 @@ public final class PinWindowChecker: ReplayObserver {
     @exclusivity(unchecked) private var pinnedTop: [Int: (page: Symbol, site: EventSite)] = [:]
     /// For each pinned top-level page, the read-only pages its pin covers.
     @exclusivity(unchecked) private var covered: [Symbol: [Symbol]] = [:]
+    /// The open windows a pgd pin on each cpu closes (opened by set-ro there), and those a
+    /// release of each ptl instance leaves unguarded: so that an event touches only its own.
+    @exclusivity(unchecked) private var walkedOn: [Int: Set<Symbol>] = [:]
+    @exclusivity(unchecked) private var guardedBy: [Symbol: Set<Symbol>] = [:]
 
     public init(context: CheckerContext) { self.context = context }
 
@@ -30,12 +41,15 @@ public final class PinWindowChecker: ReplayObserver {
         windows = [:]
         pinnedTop = [:]
         covered = [:]
+        walkedOn = [:]
+        guardedBy = [:]
     }
 
     public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
         switch event.kind {
         case .setReadOnly(let page, let level, _):
             checkPinOrder(page, level: level, isPin: false, at: site)
+            if let window = windows[page] { reindex(page, window, ptl: replay.memory.pages[page]?.ptl) }
             guard let state = replay.memory.pages[page], state.pinned == nil else { return }
             openWindow(page, state, afterUnpin: false, at: site, replay: replay)
         case .unpin(let page, _):
@@ -52,7 +66,7 @@ public final class PinWindowChecker: ReplayObserver {
             }
             close(page, at: site)
             if level == .pgd {
-                let walked = windows.filter { !$0.value.afterUnpin && $0.value.opened.cpu == event.cpu }.keys.sorted()
+                let walked = (walkedOn.removeValue(forKey: event.cpu) ?? []).sorted()
                 for lower in walked { close(lower, at: site) }
                 covered[page] = walked
             }
@@ -60,7 +74,8 @@ public final class PinWindowChecker: ReplayObserver {
             close(page, at: site)
         case .ptWrite(let page):
             guard windows[page] != nil else { return }
-            windows[page]!.writes.append(site)
+            if windows[page]!.writes.count < Self.citedWrites { windows[page]!.writes.append(site) }
+            windows[page]!.writeCount += 1
         default:
             break
         }
@@ -69,10 +84,23 @@ public final class PinWindowChecker: ReplayObserver {
     /// A ptl dropped (the instance of the lock the release matched, named or not) leaves the
     /// windows it guarded open.
     public func replay(_ replay: ReplayEngine, didRelease lock: HeldLock, at site: EventSite) {
-        guard !windows.isEmpty, let instance = lock.ref.instance else { return }
-        for (page, window) in windows where window.unguarded == nil && replay.memory.pages[page]?.ptl == instance {
-            if !replay.holds(cpu: site.cpu, instance: instance) { windows[page]!.unguarded = site }
+        guard let instance = lock.ref.instance, let pages = guardedBy[instance],
+            !replay.holds(cpu: site.cpu, instance: instance)
+        else { return }
+        for page in pages where windows[page]?.unguarded == nil {
+            windows[page]!.unguarded = site
+            windows[page]!.ptl = nil
         }
+        guardedBy[instance] = nil
+    }
+
+    /// A set-ro that names another ptl for a page with an open, still guarded window: the
+    /// window is guarded by that one now.
+    private func reindex(_ page: Symbol, _ window: Window, ptl: Symbol?) {
+        guard window.unguarded == nil, let ptl, window.ptl != ptl else { return }
+        if let old = window.ptl { guardedBy[old]?.remove(page) }
+        guardedBy[ptl, default: []].insert(page)
+        windows[page]!.ptl = ptl
     }
 
     public func replayDidEnd(_ replay: ReplayEngine) {
@@ -82,12 +110,22 @@ public final class PinWindowChecker: ReplayObserver {
     private func openWindow(_ page: Symbol, _ state: MemoryState.Page, afterUnpin: Bool, at site: EventSite, replay: ReplayEngine) {
         guard windows[page] == nil else { return }
         var window = Window(opened: site, afterUnpin: afterUnpin)
-        if let ptl = state.ptl, !replay.holds(cpu: site.cpu, instance: ptl) { window.unguarded = site }
+        if let ptl = state.ptl {
+            if replay.holds(cpu: site.cpu, instance: ptl) {
+                guardedBy[ptl, default: []].insert(page)
+                window.ptl = ptl
+            } else {
+                window.unguarded = site
+            }
+        }
         windows[page] = window
+        if !afterUnpin { walkedOn[site.cpu, default: []].insert(page) }
     }
 
     private func close(_ page: Symbol, at site: EventSite?) {
         guard let window = windows.removeValue(forKey: page) else { return }
+        if !window.afterUnpin { walkedOn[window.opened.cpu]?.remove(page) }
+        if let ptl = window.ptl { guardedBy[ptl]?.remove(page) }
         guard window.unguarded != nil || !window.writes.isEmpty else { return }
         let name = context.symbols[page]
         let span = window.afterUnpin ? "unpinned but still read-only" : "read-only but not yet pinned"
@@ -96,6 +134,7 @@ public final class PinWindowChecker: ReplayObserver {
             locations.append(context.evidence(unguarded, "drops the ptl lock while \(name) is \(span)"))
         }
         locations += window.writes.map { context.evidence($0, "writes to \(name): the write faults") }
+        let unshown = window.writeCount - window.writes.count
         if let site {
             locations.append(context.evidence(site, window.afterUnpin ? "makes \(name) writable again" : "pins \(name)"))
         }
@@ -112,7 +151,8 @@ public final class PinWindowChecker: ReplayObserver {
             Finding(
                 rule: .pinWindow, severity: window.writes.isEmpty ? .warning : .error, message: message,
                 locks: [], objects: [name], locations: locations,
-                notes: (site == nil ? ["The window is still open at the end of the trace."] : []) + [fix],
+                notes: (site == nil ? ["The window is still open at the end of the trace."] : [])
+                    + (unshown > 0 ? ["\(unshown) more writes to \(name) in the window are not shown."] : []) + [fix],
                 key: "\(name)|\(window.afterUnpin ? "unpin" : "pin")|\(context.place(window.opened))"))
     }
 

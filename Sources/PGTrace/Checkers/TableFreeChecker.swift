@@ -7,13 +7,19 @@
 public final class TableFreeChecker: ReplayObserver {
     public var observedEvents: ObservedEvents { [.ipiEvents, .tableEvents] }
 
+    /// An unlinked table. What synchronized since its unlink is read off the clocks below at
+    /// its free, so that a flush or a grace period costs O(1), however many tables wait.
     private struct Pending {
         var unlinked: EventSite
-        /// Synchronized with every other cpu (a broadcast IPI or a grace period).
-        var syncedAll = false
-        var syncedCPUs: Set<Int> = []
+        /// `clock` at the unlink.
+        var since: Int
+        /// The first hypercall flushes after the unlink (cited), and `hypercallCount` then.
         var hypercallFlushes: [EventSite] = []
+        var hypercallsBefore: Int
     }
+
+    /// How many hypercall flushes a finding cites.
+    static let citedFlushes = 4
 
     /// A free that lockless walks begun before the unlink may have run across.
     private struct Exposed {
@@ -21,35 +27,63 @@ public final class TableFreeChecker: ReplayObserver {
         var freed: EventSite
         var walks: [Int: EventSite]
         var hypercallFlushes: [EventSite]
+        var unshownFlushes: Int
     }
 
     private let context: CheckerContext
     @exclusivity(unchecked) private var pending: [Symbol: Pending] = [:]
     @exclusivity(unchecked) private var exposed: [Symbol: Exposed] = [:]
+    /// The tables exposed to each cpu's running walk.
+    @exclusivity(unchecked) private var exposedTo: [Int: Set<Symbol>] = [:]
+    /// Synchronizations, counted: the last that reached every cpu, and each cpu's last.
+    @exclusivity(unchecked) private var clock = 0
+    @exclusivity(unchecked) private var syncedAllAt = -1
+    @exclusivity(unchecked) private var syncedAt: [Int: Int] = [:]
+    @exclusivity(unchecked) private var hypercallCount = 0
+    /// Pending tables that still cite fewer than `citedFlushes` hypercall flushes, by unlink.
+    @exclusivity(unchecked) private var citingFlushes: [(table: Symbol, since: Int)] = []
 
     public init(context: CheckerContext) { self.context = context }
 
     public func replayWillBegin(_ replay: ReplayEngine) {
         pending = [:]
         exposed = [:]
+        exposedTo = [:]
+        syncedAt = [:]
+        syncedAllAt = -1
+        citingFlushes = []
     }
 
     public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
         switch event.kind {
         case .tableUnlink(let table):
-            pending[table] = Pending(unlinked: site)
+            clock += 1
+            pending[table] = Pending(unlinked: site, since: clock, hypercallsBefore: hypercallCount)
+            citingFlushes.append((table, clock))
+            // Tables freed before any flush leave their entries behind: drop them now and then.
+            if citingFlushes.count > 2 * pending.count + 64 {
+                citingFlushes.removeAll { pending[$0.table]?.since != $0.since }
+            }
         case .ipiSend(let targets, wait: true, _), .tlbFlush(let targets, .ipi, wait: true):
             synchronize(targets)
         case .tlbFlush(_, .hypercall, _):
-            for table in pending.keys { pending[table]!.hypercallFlushes.append(site) }
+            hypercallCount += 1
+            // Only the tables still short of cited flushes are touched, each a few times.
+            citingFlushes.removeAll { entry in
+                guard pending[entry.table]?.since == entry.since else { return true }
+                pending[entry.table]!.hypercallFlushes.append(site)
+                return pending[entry.table]!.hypercallFlushes.count >= Self.citedFlushes
+            }
         case .rcuGracePeriod:
-            for table in pending.keys { pending[table]!.syncedAll = true }
+            clock += 1
+            syncedAllAt = clock
         case .tableFree(let table):
             free(table, at: site, replay: replay)
         case .walkAccess(let table):
             access(table, at: site, replay: replay)
         case .locklessWalkEnd:
-            for (table, free) in exposed.sorted(by: { $0.key < $1.key }) where free.walks[event.cpu] != nil {
+            for table in (exposedTo.removeValue(forKey: event.cpu) ?? []).sorted() {
+                guard let free = exposed[table], free.walks[event.cpu] != nil else { continue }
                 exposed[table]!.walks[event.cpu] = nil
                 report(table, free, walkCPU: event.cpu, access: nil, walkEnd: site)
                 if exposed[table]!.walks.isEmpty { exposed[table] = nil }
@@ -64,15 +98,18 @@ public final class TableFreeChecker: ReplayObserver {
             for cpu in free.walks.keys.sorted() { report(table, free, walkCPU: cpu, access: nil, walkEnd: nil) }
         }
         exposed = [:]
+        exposedTo = [:]
     }
 
     private func synchronize(_ targets: CPUTargets) {
-        for table in pending.keys {
-            switch targets {
-            case .all, .others: pending[table]!.syncedAll = true
-            case .list(let cpus): pending[table]!.syncedCPUs.formUnion(cpus)
-            case .local: break
-            }
+        switch targets {
+        case .all, .others:
+            clock += 1
+            syncedAllAt = clock
+        case .list(let cpus):
+            clock += 1
+            for cpu in cpus { syncedAt[cpu] = clock }
+        case .local: break
         }
     }
 
@@ -90,16 +127,22 @@ public final class TableFreeChecker: ReplayObserver {
             }
             return
         }
+        // Synchronized with every other cpu (a broadcast IPI or a grace period), or with some.
+        let syncedAll = syncedAllAt > state.since
+        func synced(_ cpu: Int) -> Bool { syncedAll || (syncedAt[cpu] ?? -1) > state.since }
+        let syncedSome = syncedAll || syncedAt.values.contains { $0 > state.since }
         // The cpus that may be walking locklessly: every cpu but the one freeing.
         let cpus = 0..<max(replay.cpuCount, (replay.header.cpus ?? 0))
-        let unsynced = state.syncedAll ? [] : cpus.filter { $0 != site.cpu && !state.syncedCPUs.contains($0) }
-        guard !unsynced.isEmpty || (replay.header.cpus == nil && !state.syncedAll && state.syncedCPUs.isEmpty) else { return }
+        let unsynced = syncedAll ? [] : cpus.filter { $0 != site.cpu && !synced($0) }
+        guard !unsynced.isEmpty || (replay.header.cpus == nil && !syncedSome) else { return }
         let running = replay.memory.walks(begunBefore: state.unlinked.position.event + 1)
-            .filter { $0.key != site.cpu && !state.syncedAll && !state.syncedCPUs.contains($0.key) }
+            .filter { $0.key != site.cpu && !synced($0.key) }
+        let unshownFlushes = hypercallCount - state.hypercallsBefore - state.hypercallFlushes.count
         if !running.isEmpty {
             exposed[table] = Exposed(
                 unlinked: state.unlinked, freed: site, walks: running.mapValues(\.begun),
-                hypercallFlushes: state.hypercallFlushes)
+                hypercallFlushes: state.hypercallFlushes, unshownFlushes: unshownFlushes)
+            for cpu in running.keys { exposedTo[cpu, default: []].insert(table) }
             return
         }
         var locations = [
@@ -113,7 +156,7 @@ public final class TableFreeChecker: ReplayObserver {
                 rule: .tableFreeRace, severity: .warning,
                 message: "page table \(name) is freed without synchronizing with \(cpuList), which may be walking it locklessly (get_user_pages_fast)",
                 locks: [], objects: [name], locations: locations,
-                notes: [fix],
+                notes: Self.unshown(unshownFlushes) + [fix],
                 key: "\(name)|unsynced|\(context.place(site))"))
     }
 
@@ -155,7 +198,11 @@ public final class TableFreeChecker: ReplayObserver {
                 message: access != nil
                     ? "page table \(name) is freed under a lockless walk on cpu \(walkCPU), which then touches the freed page"
                     : "page table \(name) is freed while a lockless walk on cpu \(walkCPU), begun before the unlink, may still hold it",
-                locks: [], objects: [name], locations: locations, notes: [fix],
+                locks: [], objects: [name], locations: locations, notes: Self.unshown(free.unshownFlushes) + [fix],
                 key: "\(name)|walk|\(context.place(free.freed))"))
+    }
+
+    private static func unshown(_ flushes: Int) -> [String] {
+        flushes > 0 ? ["\(flushes) more hypercall flushes between the unlink and the free are not shown."] : []
     }
 }

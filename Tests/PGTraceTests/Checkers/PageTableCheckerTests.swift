@@ -172,6 +172,59 @@ import Testing
         #expect(try findings(trace) == ["table-free-race error [\"T\"] [1, 2, 3, 4, 5]"])
     }
 
+    @Test func manyTablesPendingAtOnceEachGetTheirOwnVerdict() throws {
+        // Seed 001's pattern at scale: tables unlinked one after another, IPIs between, freed
+        // later. Each sees exactly the synchronizations after its own unlink.
+        var trace = TraceBuilder(cpus: 3)
+        for index in 0..<30 {
+            trace.event("table-unlink", [("table", "T\(index)")])
+            if index == 10 { trace.event("ipi-send", [("targets", "1"), ("wait", "true")]) }
+            if index == 20 { trace.event("ipi-send", [("targets", "2"), ("wait", "true")]) }
+        }
+        for index in 0..<30 { trace.event("table-free", [("table", "T\(index)")]) }
+        // And a grace period covers every table unlinked before it.
+        for index in 0..<10 { trace.event("table-unlink", [("table", "U\(index)")]) }
+        trace.event("rcu-grace-period")
+        for index in 0..<10 { trace.event("table-free", [("table", "U\(index)")]) }
+        let findings = try analyze(trace).findings
+        #expect(findings.map { $0.objects[0] } == (11..<30).map { "T\($0)" })
+        #expect(findings.prefix(10).allSatisfy { $0.message.contains("with cpu 1,") })
+        #expect(findings.suffix(9).allSatisfy { $0.message.contains("with cpu 1, 2,") })
+    }
+
+    @Test func aLongWindowCitesItsFirstHypercallFlushesAndCountsTheRest() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.event("table-unlink", [("table", "T")])
+        for _ in 0..<10 { trace.event("tlb-flush", [("targets", "others"), ("mode", "hypercall")]) }
+        trace.event("table-free", [("table", "T")])
+        let finding = try #require(try analyze(trace).findings.first)
+        #expect(finding.locations.map(\.event) == [0, 1, 2, 3, 4, 11])
+        #expect(finding.notes.first == "6 more hypercall flushes between the unlink and the free are not shown.")
+    }
+
+    @Test func manyWritesInOneWindowAreCitedUpToALimitAndCounted() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.event("set-ro", [("page", "X"), ("level", "pte"), ("ptl", "ptl:X")])
+        for _ in 0..<20 { trace.event("pt-write", [("page", "X")]) }
+        trace.event("pin", [("page", "X"), ("level", "pte")])
+        let finding = try #require(try analyze(trace).findings.first)
+        #expect(finding.locations.map(\.event) == [0] + Array(1...8) + [21])
+        #expect(finding.notes.first == "12 more writes to X in the window are not shown.")
+    }
+
+    @Test func aPtlReleasedElsewhereLeavesOnlyItsOwnWindowsUnguarded() throws {
+        var trace = TraceBuilder()
+        trace.acquire("ptlock", instance: "ptl:X")
+        trace.acquire("ptlock", instance: "ptl:Y", subclass: 1)
+        trace.event("set-ro", [("page", "X"), ("level", "pte"), ("ptl", "ptl:X")])
+        trace.event("set-ro", [("page", "Y"), ("level", "pte"), ("ptl", "ptl:Y")])
+        trace.release("ptlock", instance: "ptl:Y")
+        trace.event("pin", [("page", "X"), ("level", "pte")])
+        trace.event("pin", [("page", "Y"), ("level", "pte")])
+        trace.release("ptlock", instance: "ptl:X")
+        #expect(try findings(trace) == ["pin-window warning [\"Y\"] [3, 4, 6]"])
+    }
+
     // MARK: kmap
 
     @Test func kunmapOfAPageNeverKmappedIsAnInputError() {
