@@ -36,8 +36,8 @@ struct AnalyzeCommand: ParsableCommand {
         printImportSummaries(analyses)
         let result = AnalysisReport(analyses)
         switch format {
-        case .text: try report.emit(TextReporter().render(result), inputs: traces.files)
-        case .json: try report.emit(JSONReporter().render(result), inputs: traces.files)
+        case .text: try report.emit(inputs: traces.files) { try TextReporter().write(result, to: $0) }
+        case .json: try report.emit(inputs: traces.files) { try JSONReporter().write(result, to: $0) }
         }
         if !result.failing(at: report.failOn.severity).isEmpty {
             throw ExitCode(1)

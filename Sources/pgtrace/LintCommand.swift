@@ -62,23 +62,22 @@ struct LintCommand: ParsableCommand {
         let acceptedPrints = Set(comparison.accepted.map(\.fingerprint))
         switch format {
         case .text:
-            var text = ""
-            let reporter = TextReporter()
-            for finding in comparison.new { text += reporter.render(finding) + "\n" }
-            for finding in comparison.accepted {
-                text += "accepted (baseline): \(finding.rule.rawValue): \(finding.message)\n"
+            try report.emit(inputs: inputs) { write in
+                let reporter = TextReporter()
+                for finding in comparison.new { try write(reporter.render(finding) + "\n") }
+                for finding in comparison.accepted {
+                    try write("accepted (baseline): \(finding.rule.rawValue): \(finding.message)\n")
+                }
+                for entry in comparison.stale { try write(staleMessage(entry) + "\n") }
+                for note in result.notes { try write("note: \(note.message)\n") }
+                let errors = comparison.new.filter { $0.severity == .error }.count
+                var text = "pgtrace lint: \(result.files.count) trace\(result.files.count == 1 ? "" : "s")"
+                if result.analysisCount > 1 { text += " in \(result.analysisCount) separate analyses" }
+                text += ", \(result.eventCount) events: "
+                text += "\(comparison.new.count) new finding\(comparison.new.count == 1 ? "" : "s") (\(errors) error\(errors == 1 ? "" : "s"))"
+                if accepted != nil { text += ", \(comparison.accepted.count) accepted, \(comparison.stale.count) stale" }
+                try write(text + "\n")
             }
-            for entry in comparison.stale {
-                text += staleMessage(entry) + "\n"
-            }
-            for note in result.notes { text += "note: \(note.message)\n" }
-            let errors = comparison.new.filter { $0.severity == .error }.count
-            text += "pgtrace lint: \(result.files.count) trace\(result.files.count == 1 ? "" : "s")"
-            if result.analysisCount > 1 { text += " in \(result.analysisCount) separate analyses" }
-            text += ", \(result.eventCount) events: "
-            text += "\(comparison.new.count) new finding\(comparison.new.count == 1 ? "" : "s") (\(errors) error\(errors == 1 ? "" : "s"))"
-            if accepted != nil { text += ", \(comparison.accepted.count) accepted, \(comparison.stale.count) stale" }
-            try report.emit(text + "\n", inputs: inputs)
         case .sarif:
             try report.emit(SARIFReporter().render(result, accepted: acceptedPrints, hasBaseline: accepted != nil), inputs: inputs)
         case .junit:

@@ -77,7 +77,9 @@ public final class LockGraph {
     @exclusivity(unchecked) private var backward: [[Int]] = []
     /// Usage bits per class, and where each bit was first set.
     @exclusivity(unchecked) public private(set) var usage: [LockUsage] = []
-    @exclusivity(unchecked) private var usageSites: [[UInt16: EventSite]] = []
+    /// Where each class first got each of its usage bits, by class and bit (one entry per bit
+    /// set, not a table per class).
+    @exclusivity(unchecked) private var usageSites: [Int: EventSite] = [:]
     @exclusivity(unchecked) private var observers: [LockGraphObserver] = []
     // Search scratch space, reused: marks by generation, the edge into each state, the queue.
     @exclusivity(unchecked) private var generation: UInt32 = 0
@@ -101,7 +103,6 @@ public final class LockGraph {
             forward.append([])
             backward.append([])
             usage.append([])
-            usageSites.append([:])
         }
     }
 
@@ -114,7 +115,7 @@ public final class LockGraph {
         grow(to: id)
         guard !usage[Int(id)].contains(bit) else { return false }
         usage[Int(id)].formUnion(bit.mask)
-        usageSites[Int(id)][bit.mask.rawValue] = site
+        usageSites[Self.siteKey(id, bit)] = site
         reachable.marked(id, bit.mask)
         return true
     }
@@ -126,7 +127,11 @@ public final class LockGraph {
 
     /// Where `id` first got `bit`.
     public func site(of bit: LockUsage.Bit, for id: ClassID) -> EventSite? {
-        Int(id) < usageSites.count ? usageSites[Int(id)][bit.mask.rawValue] : nil
+        usageSites[Self.siteKey(id, bit)]
+    }
+
+    private static func siteKey(_ id: ClassID, _ bit: LockUsage.Bit) -> Int {
+        Int(id) << 4 | bit.mask.rawValue.trailingZeroBitCount
     }
 
     // MARK: Edges

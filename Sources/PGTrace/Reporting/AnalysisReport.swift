@@ -65,10 +65,12 @@ public struct AnalysisReport: Sendable {
     /// traces were given or the analysis came upon things: the same findings print the same
     /// bytes however the traces are listed (the contract's "Determinism").
     private mutating func canonicalize() {
-        findings.sort { Self.order($0).lexicographicallyPrecedes(Self.order($1)) }
-        notes.sort { (Self.order($0.evidence) + [$0.message]).lexicographicallyPrecedes(Self.order($1.evidence) + [$1.message]) }
+        // Each sort key made once, not once per comparison.
+        findings = zip(findings.map(Self.order), findings).sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
+        notes = zip(notes.map { Self.order($0.evidence) + [$0.message] }, notes)
+            .sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
         nodes.sort { ($0.name, $0.type) < ($1.name, $1.type) }
-        edges.sort { [$0.from, $0.to, $0.kind].lexicographicallyPrecedes([$1.from, $1.to, $1.kind]) }
+        edges.sort { ($0.from, $0.to, $0.kind) < ($1.from, $1.to, $1.kind) }
     }
 
     /// A place in the traces as sortable text: file, then zero-padded line, column and event.

@@ -6,21 +6,35 @@ public struct JSONReporter {
     public init() {}
 
     public func render(_ report: AnalysisReport) -> String {
-        let document = Document(
-            findings: report.findings.map(FindingJSON.init),
-            notes: report.notes.map { NoteJSON(message: $0.message, location: $0.evidence.map(LocationJSON.init)) },
-            summary: Summary(
-                traces: report.files, events: report.eventCount,
-                errors: report.findings.filter { $0.severity == .error }.count,
-                warnings: report.findings.filter { $0.severity == .warning }.count),
-            graph: GraphJSON(
-                classes: report.nodes.map { ClassJSON(name: $0.name, type: $0.type, usage: $0.usage) },
-                dependencies: report.edges.map {
-                    DependencyJSON(
-                        from: $0.from, to: $0.to, kind: $0.kind, types: $0.types, holder: LocationJSON($0.holder),
-                        location: LocationJSON($0.evidence))
-                }))
-        return prettyJSON(document)
+        var text = ""
+        write(report) { text += $0 }
+        return text
+    }
+
+    /// Writes the report piece by piece (a finding, a class, a dependency at a time), the
+    /// same bytes as `render`.
+    public func write(_ report: AnalysisReport, to out: (String) throws -> Void) rethrows {
+        let json = PrettyJSONWriter()
+        // Keys in sorted order, as the encoder writes them.
+        try out("{\n  \"findings\" : ")
+        try json.writeArray(report.findings.lazy.map(FindingJSON.init), depth: 1, to: out)
+        try out(",\n  \"graph\" : {\n    \"classes\" : ")
+        try json.writeArray(
+            report.nodes.lazy.map { ClassJSON(name: $0.name, type: $0.type, usage: $0.usage) }, depth: 2, to: out)
+        try out(",\n    \"dependencies\" : ")
+        try json.writeArray(
+            report.edges.lazy.map {
+                DependencyJSON(
+                    from: $0.from, to: $0.to, kind: $0.kind, types: $0.types, holder: LocationJSON($0.holder),
+                    location: LocationJSON($0.evidence))
+            }, depth: 2, to: out)
+        try out("\n  },\n  \"notes\" : ")
+        try out(json.encode(report.notes.map { NoteJSON(message: $0.message, location: $0.evidence.map(LocationJSON.init)) }, depth: 1))
+        let summary = Summary(
+            traces: report.files, events: report.eventCount,
+            errors: report.findings.filter { $0.severity == .error }.count,
+            warnings: report.findings.filter { $0.severity == .warning }.count)
+        try out(",\n  \"summary\" : " + json.encode(summary, depth: 1) + "\n}\n")
     }
 
     /// The lock graph alone, for `pgtrace graph --format json`.
@@ -37,13 +51,6 @@ public struct JSONReporter {
                     location: LocationJSON($0.evidence), flaggedBy: $0.flaggedBy)
             })
         return prettyJSON(document)
-    }
-
-    private struct Document: Encodable {
-        var findings: [FindingJSON]
-        var notes: [NoteJSON]
-        var summary: Summary
-        var graph: GraphJSON
     }
 
     private struct Summary: Encodable {
@@ -141,11 +148,6 @@ public struct JSONReporter {
     private struct NoteJSON: Encodable {
         var message: String
         var location: LocationJSON?
-    }
-
-    private struct GraphJSON: Encodable {
-        var classes: [ClassJSON]
-        var dependencies: [DependencyJSON]
     }
 
     /// A lock class; `flagged` only in the graph view (nil is left out).

@@ -4,11 +4,15 @@ public struct TextReporter {
     public init() {}
 
     public func render(_ report: AnalysisReport) -> String {
+        var text = ""
+        write(report) { text += $0 }
+        return text
+    }
+
+    /// Writes the report a finding at a time, the same text as `render`.
+    public func write(_ report: AnalysisReport, to write: (String) throws -> Void) rethrows {
+        for finding in report.findings { try write(render(finding) + "\n") }
         var out = ""
-        for finding in report.findings {
-            out += render(finding)
-            out += "\n"
-        }
         for note in report.notes {
             out += "note: \(note.message)\n"
             if let evidence = note.evidence { out += "      \(describe(evidence))\n" }
@@ -22,7 +26,7 @@ public struct TextReporter {
         out += report.findings.isEmpty
             ? "no findings\n"
             : "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")\n"
-        return out
+        try write(out)
     }
 
     public func render(_ finding: Finding) -> String {
