@@ -18,8 +18,14 @@ extension Finding {
     /// location to name a site by, it named the trace file and line; both are dropped here
     /// (the same bug read through `./t.xml` or standard input is the same bug).
     var identity: String {
+        let unnamed = locations.filter { $0.function == nil && $0.at == nil }
+        // Most keys name no trace place at all (a cycle's classes): one look per file then,
+        // not one per location (a cycle through a thousand classes cites two thousand).
+        var files: [String] = []
+        for location in unnamed where !files.contains(location.file) { files.append(location.file) }
+        guard files.contains(where: { key.utf8.contains(bytes: Array("\($0):".utf8)) }) else { return key }
         var identity = key
-        for location in locations where location.function == nil && location.at == nil {
+        for location in unnamed {
             identity = identity.replacing("\(location.file):\(location.line)", with: "?")
         }
         return identity
@@ -34,5 +40,18 @@ extension Finding {
         }
         let digits = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}
+
+extension String.UTF8View {
+    /// Whether `bytes` occur in this text, compared byte by byte.
+    fileprivate func contains(bytes: [UInt8]) -> Bool {
+        guard let first = bytes.first else { return true }
+        var index = startIndex
+        while let start = self[index...].firstIndex(of: first) {
+            if self[start...].starts(with: bytes) { return true }
+            index = self.index(after: start)
+        }
+        return false
     }
 }
