@@ -25,6 +25,9 @@ public final class ReplayEngine {
     /// migrated, and leaves the cpu it was on.
     @exclusivity(unchecked) private var runningOn: [Int] = []
     @exclusivity(unchecked) private var stackIndex: [TaskKey: Int] = [:]
+    /// Slots of tasks that left nothing to remember (no lock held, the state a new task
+    /// has): a trace of a hundred thousand short-lived tasks keeps only those running.
+    @exclusivity(unchecked) private var freeStacks: [Int] = []
     /// pgds, pgd_list, page-table pages, tables, walks and kmaps.
     @exclusivity(unchecked) public private(set) var memory = MemoryState()
     /// The lock that guards pgd_list unless an event names another.
@@ -71,6 +74,14 @@ public final class ReplayEngine {
 
     private func stack(for task: TaskKey) -> Int {
         if let index = stackIndex[task] { return index }
+        if let slot = freeStacks.popLast() {
+            stacks[slot] = []
+            switchedOut[slot] = SavedTaskState(known: !isPartial)
+            runningOn[slot] = -1
+            stackOwners[slot] = task
+            stackIndex[task] = slot
+            return slot
+        }
         stacks.append([])
         switchedOut.append(SavedTaskState(known: !isPartial))
         runningOn.append(-1)
@@ -79,9 +90,12 @@ public final class ReplayEngine {
         return stacks.count - 1
     }
 
+    /// How many tasks the replay keeps state for (running, holding locks, or saved unlike new).
+    var taskSlotsInUse: Int { stackIndex.count }
+
     /// Every task's held locks (for reports at the end of a trace).
     public var taskLocks: [TaskKey: [HeldLock]] {
-        Dictionary(uniqueKeysWithValues: zip(stackOwners, stacks))
+        Dictionary(uniqueKeysWithValues: stacks.indices.filter { stackIndex[stackOwners[$0]] == $0 }.map { (stackOwners[$0], stacks[$0]) })
     }
 
     /// The number of cpus: as declared, or as many as the events have named so far.
@@ -274,6 +288,7 @@ public final class ReplayEngine {
             }
         }
         save(cpu: cpu)
+        forgetIfNew(old)
         let new = stack(for: task)
         // Seen here while it runs elsewhere: it migrated (the trace did not show the switch
         // on the cpu it left), and takes its state with it.
@@ -293,6 +308,17 @@ public final class ReplayEngine {
             bhDisableDepth: state.bhDisableDepth, bhKnown: state.bhKnown, preemptDepth: state.preemptDepth,
             preemptKnown: state.preemptKnown, disabledAt: state.hardirqsEnabled ? nil : state.hardirqsDisabledAt)
         runningOn[state.stack] = -1
+    }
+
+    /// Frees the slot of a task switched out that a new task would replay the same: no lock
+    /// held, nothing saved that a new one lacks, nothing else kept under its name.
+    private func forgetIfNew(_ slot: Int) {
+        let owner = stackOwners[slot]
+        guard case .named = owner, stacks[slot].isEmpty, runningOn[slot] < 0, switchedOut[slot] == SavedTaskState(known: !isPartial),
+            seenAcquired[owner] == nil, memory.kmaps[owner]?.isEmpty ?? true
+        else { return }
+        stackIndex[owner] = nil
+        freeStacks.append(slot)
     }
 
     /// Runs `task` on `cpu` with the state it had.
@@ -491,7 +517,7 @@ public final class ReplayEngine {
 }
 
 /// What a task takes with it when it is switched out, and finds again when it runs.
-struct SavedTaskState {
+struct SavedTaskState: Equatable {
     var hardirqsEnabled = true
     var hardirqsKnown = true
     var bhDisableDepth = 0
