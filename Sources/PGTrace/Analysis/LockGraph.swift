@@ -110,6 +110,12 @@ public final class LockGraph {
 
     public func usage(of id: ClassID) -> LockUsage { Int(id) < usage.count ? usage[Int(id)] : [] }
 
+    /// The usage of `id` and of every lock-order class with a path to it (`before`) or that
+    /// it has a path to: a superset of what a strong search from it can find.
+    public func reachableUsage(of id: ClassID, direction: Direction) -> LockUsage {
+        usage(of: id).union(direction == .forward ? reachable.after(id) : reachable.before(id))
+    }
+
     /// Sets a usage bit; false if the class had it already.
     public func mark(_ id: ClassID, _ bit: LockUsage.Bit, at site: EventSite) -> Bool {
         grow(to: id)

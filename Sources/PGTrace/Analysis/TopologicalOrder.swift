@@ -29,6 +29,8 @@ struct TopologicalOrder {
     private var stack: [Int32] = []
     private var forwardRegion: [Int32] = []
     private var backwardRegion: [Int32] = []
+    private var slots: [Int] = []
+    private var keyed: [(Int, Int32)] = []
 
     private mutating func grow(to node: Int) {
         while component.count <= node {
@@ -58,78 +60,123 @@ struct TopologicalOrder {
             successors[u].append(Int32(v))
             predecessors[v].append(Int32(u))
         }
-        // A class in no edge yet has no other edge: put it at the end that agrees.
-        if position[Int(component[u])] == .min {
-            lowest -= 1
-            position[Int(component[u])] = lowest
+        // A class in no edge yet has no other edge: any free position on the side of the
+        // other end that agrees will do; next to it, where the rest of its order likely is.
+        let uPlaced = position[Int(component[u])] != .min, vPlaced = position[Int(component[v])] != .min
+        if !uPlaced && !vPlaced {
+            highest += Self.spacing
+            place(Int(component[u]), near: highest, step: 1)
+        } else if !uPlaced {
+            place(Int(component[u]), near: position[Int(component[v])] - 1, step: -1)
         }
-        if position[Int(component[v])] == .min {
-            highest += 1
-            position[Int(component[v])] = highest
-        }
+        if !vPlaced { place(Int(component[v]), near: position[Int(component[u])] + 1, step: 1) }
         let cu = Int(component[u]), cv = Int(component[v])
         guard cu != cv, position[cu] > position[cv] else { return }
         reorder(source: cu, target: cv)
     }
 
+    /// Room left between the positions first handed out, for classes placed next to them.
+    private static let spacing = 1 << 20
+    /// Positions taken (each component has its own).
+    private var taken: Set<Int> = []
+
+    /// Gives `node` the first free position from `start` on, stepping by `step`.
+    private mutating func place(_ node: Int, near start: Int, step: Int) {
+        var candidate = start
+        while taken.contains(candidate) { candidate += step }
+        position[node] = candidate
+        taken.insert(candidate)
+        highest = max(highest, candidate)
+        lowest = min(lowest, candidate)
+    }
+
     /// Pearce–Kelly for a new edge from component `source` to `target` placed before it.
     private mutating func reorder(source: Int, target: Int) {
         let upper = position[source], lower = position[target]
+        // Scratch arrays taken out of self while self is worked on (their capacity kept).
+        var forward: [Int32] = [], backward: [Int32] = [], slots: [Int] = []
+        swap(&forward, &forwardRegion)
+        swap(&backward, &backwardRegion)
+        swap(&slots, &self.slots)
+        defer {
+            swap(&forward, &forwardRegion)
+            swap(&backward, &backwardRegion)
+            swap(&slots, &self.slots)
+        }
         // The components reachable from the target up to the source's position, and those
         // reaching the source down to the target's: nothing else can change place.
-        forwardRegion = region(from: target, forward: true) { $0 <= upper }
-        backwardRegion = region(from: source, forward: false) { $0 >= lower }
+        collectRegion(from: target, forward: true, bound: upper, into: &forward)
+        collectRegion(from: source, forward: false, bound: lower, into: &backward)
         // The edge closes a cycle when the target reaches the source: the components on it
         // (reached from the target and reaching the source) become one.
         bumpGeneration()
-        for node in backwardRegion { visited[Int(node)] = generation }
+        for node in backward { visited[Int(node)] = generation }
         let closesCycle = visited[target] == generation
-        var slots = (forwardRegion + backwardRegion).map { position[Int($0)] }
+        slots.removeAll(keepingCapacity: true)
+        for node in forward { slots.append(position[Int(node)]) }
+        for node in backward { slots.append(position[Int(node)]) }
         slots.sort()
-        var previous = Int.min
-        slots.removeAll { slot in
-            defer { previous = slot }
-            return slot == previous
-        }
         var cycle: [Int32] = []
         if closesCycle {
-            cycle = forwardRegion.filter { visited[Int($0)] == generation }
+            // The cycle's components were counted twice.
+            var previous = Int.min
+            slots.removeAll { slot in
+                defer { previous = slot }
+                return slot == previous
+            }
+            cycle = forward.filter { visited[Int($0)] == generation }
             bumpGeneration()
             for node in cycle { visited[Int(node)] = generation }
-            forwardRegion.removeAll { visited[Int($0)] == generation }
-            backwardRegion.removeAll { visited[Int($0)] == generation }
+            forward.removeAll { visited[Int($0)] == generation }
+            backward.removeAll { visited[Int($0)] == generation }
         }
-        forwardRegion.sort { position[Int($0)] < position[Int($1)] }
-        backwardRegion.sort { position[Int($0)] < position[Int($1)] }
+        sortByPosition(&forward)
+        sortByPosition(&backward)
         // Those reaching the source first, in their order, then the cycle, then those reached
         // from the target: the former take the lowest slots, the latter the highest.
-        for (index, node) in backwardRegion.enumerated() { position[Int(node)] = slots[index] }
-        for (index, node) in forwardRegion.enumerated() {
-            position[Int(node)] = slots[slots.count - forwardRegion.count + index]
+        for (index, node) in backward.enumerated() { position[Int(node)] = slots[index] }
+        for (index, node) in forward.enumerated() { position[Int(node)] = slots[slots.count - forward.count + index] }
+        if closesCycle {
+            merge(cycle, at: slots[backward.count])
+            // The cycle's other slots are free again.
+            for index in (backward.count + 1)..<(slots.count - forward.count) { taken.remove(slots[index]) }
         }
-        if closesCycle { merge(cycle, at: slots[backwardRegion.count]) }
     }
 
-    /// The components reachable from `start` (along edges or against them) whose positions
-    /// `within` accepts, `start` included.
-    private mutating func region(from start: Int, forward: Bool, within: (Int) -> Bool) -> [Int32] {
+    /// Collects the components reachable from `start` (along edges, or against them) whose
+    /// positions lie up to `bound` (forward) or down to it (backward), `start` included.
+    private mutating func collectRegion(from start: Int, forward: Bool, bound: Int, into found: inout [Int32]) {
         bumpGeneration()
-        var found: [Int32] = [Int32(start)]
+        found.removeAll(keepingCapacity: true)
+        found.append(Int32(start))
         visited[start] = generation
-        stack.removeAll(keepingCapacity: true)
-        stack.append(Int32(start))
-        while let node = stack.popLast() {
-            for member in members[Int(node)] {
-                for next in forward ? successors[Int(member)] : predecessors[Int(member)] {
-                    let next = Int(component[Int(next)])
-                    guard visited[next] != generation, within(position[next]) else { continue }
-                    visited[next] = generation
-                    found.append(Int32(next))
-                    stack.append(Int32(next))
+        var next = 0
+        while next < found.count {
+            let node = Int(found[next])
+            next += 1
+            for member in members[node] {
+                let neighbours = forward ? successors[Int(member)] : predecessors[Int(member)]
+                for neighbour in neighbours {
+                    let other = Int(component[Int(neighbour)])
+                    guard visited[other] != generation else { continue }
+                    let place = position[other]
+                    guard forward ? place <= bound : place >= bound else { continue }
+                    visited[other] = generation
+                    found.append(Int32(other))
                 }
             }
         }
-        return found
+    }
+
+    /// Sorts components by position (through keys packed with them: no lookups while sorting).
+    private mutating func sortByPosition(_ nodes: inout [Int32]) {
+        var keyed: [(Int, Int32)] = []
+        swap(&keyed, &self.keyed)
+        keyed.removeAll(keepingCapacity: true)
+        for node in nodes { keyed.append((position[Int(node)], node)) }
+        keyed.sort { $0.0 < $1.0 }
+        for index in nodes.indices { nodes[index] = keyed[index].1 }
+        swap(&keyed, &self.keyed)
     }
 
     /// Makes the components of `cycle` one, at `slot`.
@@ -142,6 +189,20 @@ struct TopologicalOrder {
             position[Int(node)] = .min
         }
         position[root] = slot
+    }
+
+    /// Whether the invariants hold (for tests): each component's position its own and taken,
+    /// and every edge between components going up.
+    var isConsistent: Bool {
+        let placed = component.indices.filter { component[$0] == Int32($0) && position[$0] != .min }.map { position[$0] }
+        guard Set(placed).count == placed.count, Set(placed) == taken else { return false }
+        for (from, targets) in successors.enumerated() {
+            for to in targets {
+                let a = Int(component[from]), b = Int(component[Int(to)])
+                if a != b, position[a] >= position[b] { return false }
+            }
+        }
+        return true
     }
 
     private mutating func bumpGeneration() {

@@ -48,6 +48,12 @@ public final class IrqInversionChecker: LockGraphObserver {
 
     public func lockGraph(_ graph: LockGraph, willAdd dependency: LockDependency, holder: HeldLock?, next: HeldLock?) {
         guard dependency.kind == .lockOrder, let holder, let next else { return }
+        // Nothing to search for when even every class behind the holder and every class
+        // ahead of the new lock, strong paths or not, cannot make a safe/unsafe pair.
+        let safeBehind = graph.reachableUsage(of: holder.classID, direction: .backward).intersection(.usedInAny)
+        guard !safeBehind.isEmpty,
+            !graph.reachableUsage(of: next.classID, direction: .forward).isDisjoint(with: safeBehind.exclusive)
+        else { return }
         // Step 1: every irq-safe usage behind the holder (itself included).
         var behind: LockUsage = []
         _ = graph.search(
