@@ -294,7 +294,9 @@ public final class LockGraph {
         from next: ClassID, nextMode: LockMode, to holder: ClassID, holderMode: LockMode,
         kinds: Set<DependencyKind> = [.lockOrder]
     ) -> [LockDependency]? {
-        search(
+        // Lockdep's search only where some path (strong or not, of any kind) closes a cycle.
+        guard order.reaches(from: next, to: holder) else { return nil }
+        return search(
             from: next, rootOnlyXR: nextMode == .recursiveRead, kinds: kinds, includeRoot: false, toward: holder
         ) { node, onlyXR in
             node == holder && (holderMode == .write || !onlyXR)

@@ -52,6 +52,27 @@ struct TopologicalOrder {
         return position[a] != .min && position[b] != .min && position[a] < position[b]
     }
 
+    /// Whether a path leads from `from` to `to`, exactly: by the order where it can tell,
+    /// else by a search of the classes between the two (kept for the `add` of the edge
+    /// `to -> from` that usually follows, which needs the same search).
+    mutating func reaches(from: ClassID, to: ClassID) -> Bool {
+        guard mayReach(from: from, to: to) else { return false }
+        let start = Int(component[Int(from)]), goal = Int(component[Int(to)])
+        if start == goal { return true }
+        var found: [Int32] = []
+        swap(&found, &probe.region)
+        collectRegion(from: start, forward: true, bound: position[goal], into: &found)
+        swap(&found, &probe.region)
+        probe.start = start
+        probe.bound = position[goal]
+        probe.edges = edgeCount
+        return visited[goal] == generation
+    }
+
+    /// The last search `reaches` made: valid while no edge was added since.
+    private var probe: (start: Int, bound: Int, edges: Int, region: [Int32]) = (-1, 0, -1, [])
+    private var edgeCount = 0
+
     /// Adds the edge `from -> to` (once per distinct pair).
     mutating func add(from: ClassID, to: ClassID) {
         let u = Int(from), v = Int(to)
@@ -59,6 +80,7 @@ struct TopologicalOrder {
         defer {
             successors[u].append(Int32(v))
             predecessors[v].append(Int32(u))
+            edgeCount += 1
         }
         // A class in no edge yet has no other edge: any free position on the side of the
         // other end that agrees will do; next to it, where the rest of its order likely is.
@@ -105,7 +127,11 @@ struct TopologicalOrder {
         }
         // The components reachable from the target up to the source's position, and those
         // reaching the source down to the target's: nothing else can change place.
-        collectRegion(from: target, forward: true, bound: upper, into: &forward)
+        if probe.edges == edgeCount, probe.start == target, probe.bound == upper {
+            swap(&forward, &probe.region)
+        } else {
+            collectRegion(from: target, forward: true, bound: upper, into: &forward)
+        }
         collectRegion(from: source, forward: false, bound: lower, into: &backward)
         // The edge closes a cycle when the target reaches the source: the components on it
         // (reached from the target and reaching the source) become one.
