@@ -1,0 +1,364 @@
+#!/usr/bin/env python3
+"""pgtrace's lock-graph benchmark: times `pgtrace analyze` beside the floor (libxml2's bare SAX2
+pass, benchmarks/sax-floor.c) on traces from benchmarks/generate-graph.py, each workload at
+4-6 sizes spanning 16x, and says for each workload whether the time per event and the peak
+RSS grow with the size. Then the kernel headline: the kernel-shaped workload at 1M events
+(and 16M with --full) against its goals: analyze within 1.5x the floor on the largest, peak
+RSS under 100 MB, and (--full) time per event and peak RSS within 10% either way between 1M
+and 16M events.
+
+    python3 benchmarks/graphs.py                          # every workload, ~10 min on 2 cores
+    python3 benchmarks/graphs.py --quick                  # small sizes only, no headline
+    python3 benchmarks/graphs.py --workloads dense,ring   # some workloads
+    python3 benchmarks/graphs.py --workloads kernel --full  # and the 16M-event headline
+
+What grows across a workload's rows (the "size" column) is its own dimension: the events of
+the kernel, chains and depth traces; the classes of `classes`; the dependencies of `dense`
+and `deps` (their events in proportion); the task names of `tasks`; the instances per class
+of `instances`; the chain length of `backchain` and `ring`; the number of cycles of `cycles`.
+generate-graph.py's docstring describes each workload. "Grows" in the summary lines means
+more than 15% from the smallest size to the largest.
+
+Builds what it needs as run.py does (--no-build: use .build/release/pgtrace and the floor
+already in benchmarks/out/). Traces are cached in benchmarks/out/ (graph-*.xml, named after
+the generator's content, so an edited generator writes new ones; the 16M-event kernel trace
+is 1.4 GB). Each figure is the best of
+--runs runs (default 3; a run longer than 10 s is not repeated), wall time, peak RSS from
+wait4. pgtrace runs as run.py runs it (`analyze --quiet`, the text report); its exit 0 and
+1 are both accepted: depth, cycles and ring have findings by design, and the findings column
+counts the report's findings by rule. A run past --timeout (default 600 s) is
+printed as "timeout", and the larger sizes of that workload are skipped.
+"""
+import argparse
+import collections
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no benchmarks/__pycache__ from importing run.py
+import run  # noqa: E402  (benchmarks/run.py: build() and the shared paths)
+
+ROOT, OUT = run.ROOT, run.OUT
+GENERATOR = os.path.join(ROOT, "benchmarks", "generate-graph.py")
+REPEAT_UNDER = 10.0  # seconds: a run longer than this is not repeated
+GROWS = 1.15  # time per event or RSS "grows" when the largest size's is this much above the smallest's
+
+
+def sweep(name, values, params=lambda value: {}, events=lambda value: value):
+    """Rows of one workload: (size label, generator params, events) for each value."""
+    return [(f"{name}={value:,}", params(value), events(value)) for value in values]
+
+
+def complete(classes):
+    """dense: every pair of `classes` classes, over 8 events a pair: one pass over the pairs
+    builds the graph, as many random repeats follow."""
+    return sweep("deps", [classes * (classes - 1) // 2 for classes in classes],
+                 params=lambda deps: {"classes": round((1 + (1 + 8 * deps) ** 0.5) / 2), "deps": deps},
+                 events=lambda deps: 8 * deps)
+
+
+def sizes(quick):
+    """Each workload's rows. The default sizes keep the whole run under 20 minutes on a
+    2-core machine with today's pgtrace; the adversarial rows (dense, deps, backchain,
+    ring, classes) stay small, as their cost grows faster than their size."""
+    if quick:
+        return {
+            "kernel": sweep("events", [16_000, 32_000, 64_000, 128_000, 256_000]),
+            "dense": complete([25, 35, 50, 71, 100]),
+            "classes": sweep("classes", [1_000, 2_000, 4_000, 8_000, 16_000],
+                             params=lambda c: {"classes": c}, events=lambda c: 200_000),
+            "deps": sweep("deps", [2_000, 4_000, 8_000, 16_000, 32_000],
+                          params=lambda d: {"deps": d}, events=lambda d: 4 * d),
+            "chains": sweep("events", [16_000, 32_000, 64_000, 128_000, 256_000]),
+            "depth": sweep("events", [16_000, 32_000, 64_000, 128_000, 256_000]),
+            "tasks": sweep("tasks", [6_250, 12_500, 25_000, 50_000, 100_000],
+                           params=lambda t: {"tasks": t}, events=lambda t: 200_000),
+            "instances": sweep("instances", [256, 512, 1_024, 2_048, 4_096],
+                               params=lambda i: {"instances": i}, events=lambda i: 200_000),
+            "backchain": sweep("n", [250, 500, 1_000, 2_000, 4_000],
+                               params=lambda n: {"n": n}, events=lambda n: 32_000),
+            "cycles": sweep("n", [250, 500, 1_000, 2_000, 4_000],
+                            params=lambda n: {"n": n}, events=lambda n: 8 * n),
+            "ring": sweep("n", [250, 500, 1_000, 2_000, 4_000],
+                          params=lambda n: {"n": n}, events=lambda n: 32_000),
+        }
+    return {
+        "kernel": sweep("events", [62_500, 125_000, 250_000, 500_000, 1_000_000]),
+        "dense": complete([50, 71, 100, 141, 200]),
+        "classes": sweep("classes", [2_000, 4_000, 8_000, 16_000, 32_000],
+                         params=lambda c: {"classes": c}, events=lambda c: 1_000_000),
+        "deps": sweep("deps", [8_000, 16_000, 32_000, 64_000, 128_000],
+                      params=lambda d: {"deps": d}, events=lambda d: 4 * d),
+        "chains": sweep("events", [62_500, 125_000, 250_000, 500_000, 1_000_000]),
+        "depth": sweep("events", [62_500, 125_000, 250_000, 500_000, 1_000_000]),
+        "tasks": sweep("tasks", [6_250, 12_500, 25_000, 50_000, 100_000],
+                       params=lambda t: {"tasks": t}, events=lambda t: 1_000_000),
+        "instances": sweep("instances", [256, 512, 1_024, 2_048, 4_096],
+                           params=lambda i: {"instances": i}, events=lambda i: 1_000_000),
+        "backchain": sweep("n", [1_000, 2_000, 4_000, 8_000, 16_000],
+                           params=lambda n: {"n": n}, events=lambda n: 128_000),
+        "cycles": sweep("n", [1_000, 2_000, 4_000, 8_000, 16_000],
+                        params=lambda n: {"n": n}, events=lambda n: 8 * n),
+        "ring": sweep("n", [1_000, 2_000, 4_000, 8_000, 16_000],
+                      params=lambda n: {"n": n}, events=lambda n: 128_000),
+    }
+
+
+def build(no_build):
+    """(floor, pgtrace): built as run.py builds them, or the ones already there."""
+    if not no_build:
+        return run.build()
+    floor = os.path.join(OUT, "sax-floor")
+    pgtrace = os.path.join(ROOT, ".build", "release", "pgtrace")
+    for path in (floor, pgtrace):
+        if not os.path.exists(path):
+            sys.exit(f"graphs.py: --no-build, but {path} is missing")
+    return floor, pgtrace
+
+
+def generator_version():
+    with open(GENERATOR, "rb") as source:
+        return hashlib.sha1(source.read()).hexdigest()[:8]
+
+
+def trace(workload, params, events, seed):
+    """The cached trace of a workload, generated on first use."""
+    tag = ",".join(f"{key}={value}" for key, value in sorted(params.items()))
+    name = f"graph-{workload}-{events}-s{seed}{'-' + tag if tag else ''}-{generator_version()}.xml"
+    path = os.path.join(OUT, name)
+    if not os.path.exists(path):
+        os.makedirs(OUT, exist_ok=True)
+        command = [sys.executable, GENERATOR, workload, str(events), "--seed", str(seed)]
+        for key, value in sorted(params.items()):
+            command += ["--param", f"{key}={value}"]
+        with open(path + ".tmp", "w") as out:
+            subprocess.run(command, stdout=out, check=True)
+        os.rename(path + ".tmp", path)
+    return path
+
+
+def count_events(floor_output, path):
+    """Events in a trace: the floor's element count less the document's other elements
+    (<trace>, <events>, and <classes> with its <class> children when declared)."""
+    elements = int(floor_output.split()[0])
+    with open(path, "rb") as head:
+        text = head.read(1 << 20)
+    if b"<classes>" not in text:
+        return elements - 2
+    if b"</classes>" not in text:
+        sys.exit(f"graphs.py: {path}: the class declarations are too long to count")
+    return elements - 3 - text.count(b"<class ")
+
+
+class Result:
+    """One measured command: its best wall time, that run's peak RSS (KiB), exit code, the
+    start of its standard output, its standard error; and the findings pgtrace reported."""
+
+    def __init__(self, seconds=None, rss=None, code=None, stdout="", stderr="", timed_out=False):
+        self.seconds, self.rss, self.code = seconds, rss, code
+        self.stdout, self.stderr, self.timed_out = stdout, stderr, timed_out
+        self.findings = ""
+
+
+def measure(command, timeout, runs, expect, report):
+    """Best of `runs` runs of `command` (one if a run takes over REPEAT_UNDER s), killed past
+    `timeout` s. Standard output goes to the file `report`, standard error is kept."""
+    best = None
+    for _ in range(runs):
+        with open(report, "wb") as out, open(report + ".err", "w+b") as err:
+            start = time.perf_counter()
+            process = subprocess.Popen(command, stdout=out, stderr=err)
+            killed = threading.Event()
+
+            def kill():
+                killed.set()
+                process.kill()
+
+            killer = threading.Timer(timeout, kill)
+            killer.start()
+            _, status, usage = os.wait4(process.pid, 0)
+            elapsed = time.perf_counter() - start
+            killer.cancel()
+            process.returncode = os.waitstatus_to_exitcode(status)
+            err.seek(0)
+            stderr = err.read().decode(errors="replace")
+        if killed.is_set():
+            return Result(timed_out=True)
+        if process.returncode not in expect:
+            return Result(code=process.returncode, stderr=stderr)
+        if best is None or elapsed < best.seconds:
+            with open(report, "rb") as out:
+                stdout = out.read(1 << 16).decode(errors="replace")
+            best = Result(elapsed, usage.ru_maxrss, process.returncode, stdout, stderr)
+        if elapsed > REPEAT_UNDER:
+            break
+    return best
+
+
+# A finding's headline in the text report: `WARNING: <title> [rule]` (`warning:` for warnings).
+HEADLINE = re.compile(r"^(?:WARNING|warning): .* \[([a-z-]+)\]$")
+
+
+def findings_of(report):
+    """`3 circular-dependency` and the like, counted in a text report."""
+    rules = collections.Counter()
+    with open(report, errors="replace") as lines:
+        for line in lines:
+            match = HEADLINE.match(line)
+            if match:
+                rules[match.group(1)] += 1
+    return ", ".join(f"{count} {rule}" for rule, count in sorted(rules.items())) or "none"
+
+
+HEADER = (f"{'workload':<10} {'size':>20} {'events':>10} {'floor s':>8} {'pgtrace s':>10} {'x floor':>8} "
+          f"{'ns/event':>9} {'RSS MB':>7}  findings")
+
+
+class Bench:
+    """Measures traces (each once, however many tables show it) and prints their rows."""
+
+    def __init__(self, floor, pgtrace, args):
+        self.floor, self.pgtrace, self.args = floor, pgtrace, args
+        self.cache = {}  # trace path -> (events, floor Result, pgtrace Result)
+        self.failures = []
+
+    def row(self, workload, label, params, events):
+        """Measures one trace and prints its row; returns (events, floor, pgtrace) or None."""
+        path = trace(workload, params, events, self.args.seed)
+        if path not in self.cache:
+            report = os.path.join(OUT, "graph-report.txt")
+            floor = measure([self.floor, path], self.args.timeout, self.args.runs, (0,), report)
+            counted = count_events(floor.stdout, path) if floor.code == 0 else events
+            analyzed = measure([self.pgtrace, "analyze", "--quiet", path],
+                               self.args.timeout, self.args.runs, (0, 1), report)
+            analyzed.findings = findings_of(report) if analyzed.code in (0, 1) else ""
+            self.cache[path] = (counted, floor, analyzed)
+        counted, floor, analyzed = self.cache[path]
+        start = f"{workload:<10} {label:>20} {counted:>10,}"
+        if floor.timed_out:
+            print(f"{start} {'timeout':>8}  (the floor, over {self.args.timeout:g} s)", flush=True)
+            return None
+        if floor.code != 0:
+            print(f"{start} {'failed':>8}  (the floor, exit {floor.code})", flush=True)
+            self.failures.append(f"{workload} {label}: the floor exit {floor.code}: {floor.stderr.strip()[:500]}")
+            return None
+        start += f" {floor.seconds:>8.3f}"
+        if analyzed.timed_out:
+            print(f"{start} {'timeout':>10}  (over {self.args.timeout:g} s)", flush=True)
+            return None
+        if analyzed.code not in (0, 1):
+            print(f"{start} {'failed':>10}  exit {analyzed.code}", flush=True)
+            self.failures.append(f"{workload} {label}: pgtrace exit {analyzed.code}: {analyzed.stderr.strip()[:500]}")
+            return None
+        print(f"{start} {analyzed.seconds:>10.3f} {analyzed.seconds / floor.seconds:>8.2f} "
+              f"{analyzed.seconds / counted * 1e9:>9,.0f} {analyzed.rss / 1024:>7.1f}  {analyzed.findings}", flush=True)
+        return counted, floor, analyzed
+
+    def workload(self, workload, rows):
+        """Prints a workload's rows, skipping the sizes above one that did not finish; returns
+        the (label, (events, floor, pgtrace)) of those measured."""
+        measured = []
+        for index, (label, params, events) in enumerate(rows):
+            result = self.row(workload, label, params, events)
+            if result is None:
+                for label, _, events in rows[index + 1:]:
+                    print(f"{workload:<10} {label:>20} {events:>10,} {'-':>8} {'skipped':>10}  "
+                          "(a smaller size did not finish)", flush=True)
+                break
+            measured.append((label, result))
+        return measured
+
+
+def growth(workload, rows, measured):
+    """One line: does the time per event and the peak RSS grow from the first row to the last?"""
+    unfinished = f"; {rows[len(measured)][0]} and up did not finish" if len(measured) < len(rows) else ""
+    if len(measured) < 2:
+        return f"{workload}: too few sizes finished to say{unfinished}"
+    (small_label, (small_events, _, small)), (large_label, (large_events, _, large)) = measured[0], measured[-1]
+    per_small, per_large = small.seconds / small_events * 1e9, large.seconds / large_events * 1e9
+    time_ratio, rss_ratio = per_large / per_small, large.rss / small.rss
+
+    def says(ratio):
+        return "grows" if ratio > GROWS else "shrinks" if ratio < 1 / GROWS else "flat"
+
+    return (f"{workload}: {small_label} -> {large_label}: time/event {says(time_ratio)} "
+            f"({per_small:,.0f} -> {per_large:,.0f} ns, {time_ratio:.2f}x), RSS {says(rss_ratio)} "
+            f"({small.rss / 1024:.1f} -> {large.rss / 1024:.1f} MB, {rss_ratio:.2f}x){unfinished}")
+
+
+def headline(bench, full):
+    """The kernel workload at 1M events (and 16M): the goals, met or not."""
+    sizes_ = [1_000_000] + ([16_000_000] if full else [])
+    print(f"\nkernel headline: {', '.join(f'{size:,}' for size in sizes_)} events")
+    print(HEADER)
+    results = [bench.row("kernel", f"events={size:,}", {}, size) for size in sizes_]
+    goals = []
+    last = results[-1]
+    if last is None:
+        goals.append((f"analyze within 1.5x the floor on {sizes_[-1]:,} kernel events", False, "did not finish"))
+    else:
+        events, floor, analyzed = last
+        ratio = analyzed.seconds / floor.seconds
+        goals.append((f"analyze within 1.5x the floor on {events:,} kernel events", ratio <= 1.5, f"{ratio:.2f}x"))
+    finished = [result for result in results if result is not None]
+    if finished:
+        peak = max(analyzed.rss for _, _, analyzed in finished) / 1024
+        goals.append(("peak RSS under 100 MB", peak < 100, f"{peak:.1f} MB"))
+    if full:
+        if len(finished) == 2:
+            (small_events, _, small), (large_events, _, large) = finished
+            per_small = small.seconds / small_events * 1e9
+            per_large = large.seconds / large_events * 1e9
+            # Within 10% either way: a 1M figure far above the 16M one is start-up cost that
+            # the longer trace merely amortizes, not a cost independent of length.
+            goals.append(("time per event within 10% between 1M and 16M",
+                          abs(per_large / per_small - 1) <= 0.10,
+                          f"{per_large:,.0f} ns vs {per_small:,.0f} ns"))
+            goals.append(("peak RSS within 10% between 1M and 16M", abs(large.rss / small.rss - 1) <= 0.10,
+                          f"{large.rss / 1024:.1f} MB vs {small.rss / 1024:.1f} MB"))
+        else:
+            goals.append(("time per event and RSS within 10% between 1M and 16M", False, "a size did not finish"))
+    print()
+    for name, met, figure in goals:
+        print(f"{'met    ' if met else 'NOT MET'}  {name}: {figure}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workloads", help="comma-separated, from: " + ", ".join(sizes(False)))
+    parser.add_argument("--quick", action="store_true", help="small sizes only, and no kernel headline")
+    parser.add_argument("--full", action="store_true", help="the kernel headline at 16M events too")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per run (default 600)")
+    parser.add_argument("--runs", type=int, default=3, help="best of this many runs (default 3)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-build", action="store_true", help="use the binaries already built")
+    args = parser.parse_args()
+    table = sizes(args.quick)
+    chosen = args.workloads.split(",") if args.workloads else list(table)
+    unknown = [name for name in chosen if name not in table]
+    if unknown:
+        parser.error(f"unknown workload {', '.join(unknown)}; choose from {', '.join(table)}")
+    floor, pgtrace = build(args.no_build)
+    bench = Bench(floor, pgtrace, args)
+    print(HEADER, flush=True)
+    summaries = []
+    for workload in chosen:
+        summaries.append(growth(workload, table[workload], bench.workload(workload, table[workload])))
+    print()
+    for line in summaries:
+        print(line)
+    if "kernel" in chosen and not args.quick:
+        headline(bench, args.full)
+    for failure in bench.failures:
+        print(f"\nfailed: {failure}")
+    return 1 if bench.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
