@@ -34,7 +34,7 @@ struct AnalyzeCommand: ParsableCommand {
             traces.sources(), options: AnalysisOptions(maxDepth: maxDepth, importOptions: traces.capture.importOptions), progress: progress?.update)
         progress?.finish()
         printImportSummaries(analyses)
-        let result = AnalysisReport(analyses)
+        let result = AnalysisReport(analyses, includingGraph: format == .json)
         switch format {
         case .text: try report.emit(inputs: traces.files) { try TextReporter().write(result, to: $0) }
         case .json: try report.emit(inputs: traces.files) { try JSONReporter().write(result, to: $0) }

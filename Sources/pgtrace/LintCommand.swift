@@ -56,7 +56,7 @@ struct LintCommand: ParsableCommand {
         let accepted = try baseline.map { try Baseline(json: try readFile($0), file: $0) }
         let analyses = try Analysis.analyzeSeparatingConflicts(
             traces.sources(), options: AnalysisOptions(maxDepth: maxDepth, validatesSchema: true, policy: lockPolicy, importOptions: traces.capture.importOptions))
-        let result = AnalysisReport(analyses)
+        let result = AnalysisReport(analyses, includingGraph: false)
 
         let comparison = accepted?.compare(result.findings) ?? (new: result.findings, accepted: [], stale: [])
         let acceptedPrints = Set(comparison.accepted.map(\.fingerprint))

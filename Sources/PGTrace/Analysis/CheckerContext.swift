@@ -43,6 +43,14 @@ public final class CheckerContext {
         notes.append(AnalysisNote(message: message, evidence: evidence))
     }
 
+    /// Counts one more meeting of the finding of `rule` with `key` if it was reported: true
+    /// then, so that a checker need not build the finding again to have it counted.
+    public func countAgain(_ rule: Rule, key: String) -> Bool {
+        guard let index = reported[rule.rawValue + "|" + key] else { return false }
+        findings[index].count += 1
+        return true
+    }
+
     /// Whether a finding of `rule` with `key` has been reported.
     public func hasReported(_ rule: Rule, key: String) -> Bool {
         reported[rule.rawValue + "|" + key] != nil

@@ -11,6 +11,9 @@ public final class LockDepthChecker: ReplayObserver {
         let limit = context.options.maxDepth
         guard replay.heldLockCount(cpu: lock.site.cpu) > limit else { return }
         let held = replay.allHeldLocks(cpu: lock.site.cpu)
+        let key = "\(place(held[0]))|\(place(lock))"
+        // Met again at the same place (every pass of a deep path): counted, not rebuilt.
+        if context.countAgain(.depthOverflow, key: key) { return }
         let name = context.name(of: lock.classID)
         var counts: [String: Int] = [:]
         for lock in held { counts[context.name(of: lock.classID), default: 0] += 1 }
@@ -25,7 +28,7 @@ public final class LockDepthChecker: ReplayObserver {
                     context.evidence(lock.site, "acquires \(name), lock number \(held.count)"),
                     context.evidence(held[0].site, "holds \(context.name(of: held[0].classID)), the first of them"),
                 ],
-                key: "\(place(held[0]))|\(place(lock))"))
+                key: key))
     }
 
     /// Where a lock was taken, for the key: its function or source location, else its class

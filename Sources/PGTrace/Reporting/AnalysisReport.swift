@@ -30,9 +30,13 @@ public struct AnalysisReport: Sendable {
     /// The report of several analyses side by side (traces whose class declarations
     /// contradict each other, analysed apart): their findings, notes and graphs one after the
     /// other, and a note saying which traces went apart and why.
-    public init(_ analyses: [Analysis]) {
+    ///
+    /// `includingGraph` false leaves `nodes` and `edges` empty, for reports that print no
+    /// graph (text, SARIF, JUnit): a graph of a million dependencies resolved to text is
+    /// hundreds of megabytes.
+    public init(_ analyses: [Analysis], includingGraph: Bool = true) {
         precondition(!analyses.isEmpty)
-        self.init(analyses[0])
+        self.init(analyses[0], includingGraph: includingGraph)
         // Each trace put aside once says why: the reason it left the first analysis it met,
         // and the analysis it ended in.
         var reasons: [String: String] = [:]
@@ -49,7 +53,7 @@ public struct AnalysisReport: Sendable {
             }
         }
         for analysis in analyses.dropFirst() {
-            let report = AnalysisReport(analysis)
+            let report = AnalysisReport(analysis, includingGraph: includingGraph)
             eventCount += report.eventCount
             findings += report.findings
             notes += report.notes
@@ -90,12 +94,20 @@ public struct AnalysisReport: Sendable {
     /// How many separate analyses the report covers (1 unless traces contradicted each other).
     public var analysisCount = 1
 
-    public init(_ analysis: Analysis) {
-        let context = analysis.context
+    public init(_ analysis: Analysis, includingGraph: Bool = true) {
         files = analysis.analysedFiles.sorted()
         eventCount = analysis.eventCount
         findings = analysis.findings
         notes = analysis.notes
+        nodes = []
+        edges = []
+        if includingGraph { resolveGraph(of: analysis) }
+        canonicalize()
+    }
+
+    /// The lock-order graph's classes and dependencies, as text.
+    private mutating func resolveGraph(of analysis: Analysis) {
+        let context = analysis.context
         let connected = Set(analysis.graph.edges.flatMap { [$0.from, $0.to] })
         nodes = (0..<analysis.classes.count).filter { id in
             !analysis.classes[ClassID(id)].isPseudo || connected.contains(ClassID(id))
@@ -117,7 +129,6 @@ public struct AnalysisReport: Sendable {
                 holder: context.evidence(edge.holderSite, "holds \(context.name(of: edge.from))"),
                 evidence: context.evidence(edge.site, "acquires \(context.name(of: edge.to))"))
         }
-        canonicalize()
     }
 
     /// The dependencies lockdep itself would record (no IPI waits).
