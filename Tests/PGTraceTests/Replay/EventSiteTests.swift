@@ -1,0 +1,19 @@
+import PGTrace
+import Testing
+
+/// A site is packed small (the graph keeps two per dependency); it gives back what it took.
+@Suite struct EventSiteTests {
+    @Test func aSiteGivesBackWhatItTook() {
+        let position = TracePosition(file: 3, line: 5_000_000_000, column: 140_000, event: 9_000_000_000)
+        var site = EventSite(Event(kind: .irqEnable, cpu: 8191, task: Symbol(rawValue: 0), at: nil, function: Symbol(rawValue: 7), position: position))
+        #expect(site.position == position)
+        #expect(site.cpu == 8191)
+        #expect(site.task == Symbol(rawValue: 0))
+        #expect(site.at == nil)
+        #expect(site.function == Symbol(rawValue: 7))
+        site.task = nil
+        site.at = Symbol(rawValue: 1)
+        #expect(site.task == nil && site.at == Symbol(rawValue: 1))
+        #expect(MemoryLayout<EventSite>.size <= 40)
+    }
+}
