@@ -295,7 +295,7 @@ public final class LockGraph {
         kinds: Set<DependencyKind> = [.lockOrder]
     ) -> [LockDependency]? {
         // Lockdep's search only where some path (strong or not, of any kind) closes a cycle.
-        guard order.reaches(from: next, to: holder) else { return nil }
+        guard order.addClosingCycle(from: holder, to: next) else { return nil }
         return search(
             from: next, rootOnlyXR: nextMode == .recursiveRead, kinds: kinds, includeRoot: false, toward: holder
         ) { node, onlyXR in

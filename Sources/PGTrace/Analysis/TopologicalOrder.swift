@@ -1,231 +1,192 @@
-/// An incremental topological order of the lock-order graph's strongly connected components
-/// (Pearce and Kelly's algorithm, as Abseil's GraphCycles and the tracing-mutex crate keep it;
-/// components merged when an edge closes a cycle, as Haeupler et al. describe). It answers in
-/// O(1) that no path can lead from one class to another, so that lockdep's searches are
-/// skipped where they cannot succeed, and pruned to the classes that can lead to their target.
+/// An incremental pseudo-topological order of the lock-order graph: a level per class that
+/// never decreases along an edge (Bender, Fineman, Gilbert and Tarjan's algorithm for sparse
+/// graphs, "A new approach to incremental cycle detection", 2015). It answers exactly, in
+/// O(√E) amortized per new edge (O(E^1.5) over a whole analysis), whether a new dependency
+/// closes a cycle, so that lockdep's strong-path search runs only when some path does; and it
+/// prunes that search to the classes whose level allows them to reach its target.
 ///
-/// Invariant: for every edge between two components, the source's position is lower. So a
-/// path from `a` to `b` in different components needs `position(a) < position(b)`. An edge
-/// that agrees with the order costs O(1); one that does not reorders only the components
-/// whose positions lie between its ends and that are reachable from them (the affected
-/// region), and merges those on a new cycle into one component.
+/// Invariants: for every edge `x -> y`, `level(x) <= level(y)`; and `sameLevel[y]` holds every
+/// `x` with an edge `x -> y` and `level(x) == level(y)`. So a path from `a` to `b` needs
+/// `level(a) <= level(b)`, and one within a level is made of `sameLevel` edges. Unlike the
+/// paper's setting, the lock-order graph may hold cycles (a deadlock reported, or one through
+/// recursive reads that is none): an edge that closes one is added all the same, its classes
+/// ending on one level.
 struct TopologicalOrder {
-    /// Per class: the representative class of its component (always one step: members of a
-    /// merged component are relabelled, the smaller into the larger).
-    private var component: [Int32] = []
-    /// Per representative: its position; `Int.min` for a class in no edge yet.
-    private var position: [Int] = []
-    /// Per representative: its classes (empty for a class that is not one).
-    private var members: [[Int32]] = []
-    /// Each class's distinct successors and predecessors.
+    /// Per class: its level (1 for a class in no edge yet).
+    private var level: [Int] = []
+    /// Per class: whether it is in some edge.
+    private var placed: [Bool] = []
     private var successors: [[Int32]] = []
-    private var predecessors: [[Int32]] = []
-    /// The positions handed out so far lie in lowest...highest.
-    private var lowest = 0
-    private var highest = 0
-    // Search scratch space: visit marks by generation, and the two regions.
+    /// Per class: its predecessors on its own level.
+    private var sameLevel: [[Int32]] = []
+    private var edgeCount = 0
+    // Search scratch space: visit marks by generation.
     private var visited: [UInt32] = []
     private var generation: UInt32 = 0
     private var stack: [Int32] = []
-    private var forwardRegion: [Int32] = []
-    private var backwardRegion: [Int32] = []
-    private var slots: [Int] = []
-    private var keyed: [(Int, Int32)] = []
+    /// An edge `reaches` added ahead of its `add`, and whether it closed a cycle.
+    private var early: (from: Int, to: Int, closedCycle: Bool)?
 
     private mutating func grow(to node: Int) {
-        while component.count <= node {
-            component.append(Int32(component.count))
-            position.append(.min)
-            members.append([Int32(members.count)])
+        while level.count <= node {
+            level.append(1)
+            placed.append(false)
             successors.append([])
-            predecessors.append([])
+            sameLevel.append([])
             visited.append(0)
         }
     }
 
     /// False when no path of the graph can lead from `from` to `to` (a class reaches itself).
     func mayReach(from: ClassID, to: ClassID) -> Bool {
-        let from = Int(from), to = Int(to)
-        guard from < component.count, to < component.count else { return from == to }
-        let a = Int(component[from]), b = Int(component[to])
-        if a == b { return true }
-        return position[a] != .min && position[b] != .min && position[a] < position[b]
+        if from == to { return true }
+        let a = Int(from), b = Int(to)
+        guard a < level.count, b < level.count, placed[a], placed[b] else { return false }
+        return level[a] <= level[b]
     }
 
-    /// Whether a path leads from `from` to `to`, exactly: by the order where it can tell,
-    /// else by a search of the classes between the two (kept for the `add` of the edge
-    /// `to -> from` that usually follows, which needs the same search).
+    /// Whether a path leads from `from` to `to`, exactly (a search of the classes whose level
+    /// allows it).
     mutating func reaches(from: ClassID, to: ClassID) -> Bool {
         guard mayReach(from: from, to: to) else { return false }
-        let start = Int(component[Int(from)]), goal = Int(component[Int(to)])
-        if start == goal { return true }
-        var found: [Int32] = []
-        swap(&found, &probe.region)
-        collectRegion(from: start, forward: true, bound: position[goal], into: &found)
-        swap(&found, &probe.region)
-        probe.start = start
-        probe.bound = position[goal]
-        probe.edges = edgeCount
-        return visited[goal] == generation
+        return from == to || searchForward(from: Int(from), to: Int(to))
     }
 
-    /// The last search `reaches` made: valid while no edge was added since.
-    private var probe: (start: Int, bound: Int, edges: Int, region: [Int32]) = (-1, 0, -1, [])
-    private var edgeCount = 0
+    /// Whether adding `from -> to` closes a cycle (whether `to` reaches `from`), exactly, as
+    /// lockdep's check_noncircular asks before adding a dependency. The search that answers
+    /// is the one adding the edge makes, so the edge is added at once; the `add` that follows
+    /// finds it there. (An edge asked about and never added stays in the order: a path it
+    /// would open is then only a search that finds nothing, never a wrong answer.)
+    mutating func addClosingCycle(from: ClassID, to: ClassID) -> Bool {
+        let u = Int(from), v = Int(to)
+        if u == v { return true }
+        if let early, early.from == u, early.to == v { return early.closedCycle }
+        if u < successors.count, successors[u].contains(Int32(v)) { return reaches(from: to, to: from) }
+        // A class in no edge yet is reached by none.
+        if v >= placed.count || !placed[v] || u >= placed.count || !placed[u] {
+            _ = insert(from: u, to: v)
+            early = (u, v, false)
+            return false
+        }
+        let closedCycle = insert(from: u, to: v)
+        early = (u, v, closedCycle)
+        return closedCycle
+    }
 
     /// Adds the edge `from -> to` (once per distinct pair).
     mutating func add(from: ClassID, to: ClassID) {
         let u = Int(from), v = Int(to)
+        if let early, early.from == u, early.to == v {
+            self.early = nil
+            return
+        }
+        // An edge `reaches` added for a dependency that was then not added, and is now.
+        if u < successors.count, successors[u].contains(Int32(v)) { return }
+        _ = insert(from: u, to: v)
+    }
+
+    /// Inserts `u -> v`; whether it closed a cycle (whether `v` reached `u`).
+    private mutating func insert(from u: Int, to v: Int) -> Bool {
         grow(to: max(u, v))
-        defer {
-            successors[u].append(Int32(v))
-            predecessors[v].append(Int32(u))
-            edgeCount += 1
-        }
-        // A class in no edge yet has no other edge: any free position on the side of the
-        // other end that agrees will do; next to it, where the rest of its order likely is.
-        let uPlaced = position[Int(component[u])] != .min, vPlaced = position[Int(component[v])] != .min
-        if !uPlaced && !vPlaced {
-            highest += Self.spacing
-            place(Int(component[u]), near: highest, step: 1)
-        } else if !uPlaced {
-            place(Int(component[u]), near: position[Int(component[v])] - 1, step: -1)
-        }
-        if !vPlaced { place(Int(component[v]), near: position[Int(component[u])] + 1, step: 1) }
-        let cu = Int(component[u]), cv = Int(component[v])
-        guard cu != cv, position[cu] > position[cv] else { return }
-        reorder(source: cu, target: cv)
-    }
-
-    /// Room left between the positions first handed out, for classes placed next to them.
-    private static let spacing = 1 << 20
-    /// Positions taken (each component has its own).
-    private var taken: Set<Int> = []
-
-    /// Gives `node` the first free position from `start` on, stepping by `step`.
-    private mutating func place(_ node: Int, near start: Int, step: Int) {
-        var candidate = start
-        while taken.contains(candidate) { candidate += step }
-        position[node] = candidate
-        taken.insert(candidate)
-        highest = max(highest, candidate)
-        lowest = min(lowest, candidate)
-    }
-
-    /// Pearce–Kelly for a new edge from component `source` to `target` placed before it.
-    private mutating func reorder(source: Int, target: Int) {
-        let upper = position[source], lower = position[target]
-        // Scratch arrays taken out of self while self is worked on (their capacity kept).
-        var forward: [Int32] = [], backward: [Int32] = [], slots: [Int] = []
-        swap(&forward, &forwardRegion)
-        swap(&backward, &backwardRegion)
-        swap(&slots, &self.slots)
-        defer {
-            swap(&forward, &forwardRegion)
-            swap(&backward, &backwardRegion)
-            swap(&slots, &self.slots)
-        }
-        // The components reachable from the target up to the source's position, and those
-        // reaching the source down to the target's: nothing else can change place.
-        if probe.edges == edgeCount, probe.start == target, probe.bound == upper {
-            swap(&forward, &probe.region)
-        } else {
-            collectRegion(from: target, forward: true, bound: upper, into: &forward)
-        }
-        collectRegion(from: source, forward: false, bound: lower, into: &backward)
-        // The edge closes a cycle when the target reaches the source: the components on it
-        // (reached from the target and reaching the source) become one.
+        placed[u] = true
+        placed[v] = true
+        edgeCount += 1
+        defer { successors[u].append(Int32(v)) }
+        // Step 1: an edge that goes up needs nothing.
+        if level[u] < level[v] { return false }
+        // Step 2: search back from u along its own level, up to √E edges.
+        let limit = max(8, Int(Double(edgeCount).squareRoot()))
         bumpGeneration()
-        for node in backward { visited[Int(node)] = generation }
-        let closesCycle = visited[target] == generation
-        slots.removeAll(keepingCapacity: true)
-        for node in forward { slots.append(position[Int(node)]) }
-        for node in backward { slots.append(position[Int(node)]) }
-        slots.sort()
-        var cycle: [Int32] = []
-        if closesCycle {
-            // The cycle's components were counted twice.
-            var previous = Int.min
-            slots.removeAll { slot in
-                defer { previous = slot }
-                return slot == previous
-            }
-            cycle = forward.filter { visited[Int($0)] == generation }
-            bumpGeneration()
-            for node in cycle { visited[Int(node)] = generation }
-            forward.removeAll { visited[Int($0)] == generation }
-            backward.removeAll { visited[Int($0)] == generation }
-        }
-        sortByPosition(&forward)
-        sortByPosition(&backward)
-        // Those reaching the source first, in their order, then the cycle, then those reached
-        // from the target: the former take the lowest slots, the latter the highest.
-        for (index, node) in backward.enumerated() { position[Int(node)] = slots[index] }
-        for (index, node) in forward.enumerated() { position[Int(node)] = slots[slots.count - forward.count + index] }
-        if closesCycle {
-            merge(cycle, at: slots[backward.count])
-            // The cycle's other slots are free again.
-            for index in (backward.count + 1)..<(slots.count - forward.count) { taken.remove(slots[index]) }
-        }
-    }
-
-    /// Collects the components reachable from `start` (along edges, or against them) whose
-    /// positions lie up to `bound` (forward) or down to it (backward), `start` included.
-    private mutating func collectRegion(from start: Int, forward: Bool, bound: Int, into found: inout [Int32]) {
-        bumpGeneration()
-        found.removeAll(keepingCapacity: true)
-        found.append(Int32(start))
-        visited[start] = generation
-        var next = 0
-        while next < found.count {
-            let node = Int(found[next])
-            next += 1
-            for member in members[node] {
-                let neighbours = forward ? successors[Int(member)] : predecessors[Int(member)]
-                for neighbour in neighbours {
-                    let other = Int(component[Int(neighbour)])
-                    guard visited[other] != generation else { continue }
-                    let place = position[other]
-                    guard forward ? place <= bound : place >= bound else { continue }
-                    visited[other] = generation
-                    found.append(Int32(other))
+        let backward = generation
+        visited[u] = backward
+        stack.removeAll(keepingCapacity: true)
+        stack.append(Int32(u))
+        var traversed = 0
+        var limited = false
+        search: while let node = stack.popLast() {
+            for previous in sameLevel[Int(node)] {
+                traversed += 1
+                if Int(previous) == v {
+                    // v reaches u within their level: a cycle, the levels stay.
+                    sameLevel[v].append(Int32(u))
+                    return true
+                }
+                if visited[Int(previous)] != backward {
+                    visited[Int(previous)] = backward
+                    stack.append(previous)
+                }
+                if traversed >= limit {
+                    limited = true
+                    break search
                 }
             }
         }
-    }
-
-    /// Sorts components by position (through keys packed with them: no lookups while sorting).
-    private mutating func sortByPosition(_ nodes: inout [Int32]) {
-        var keyed: [(Int, Int32)] = []
-        swap(&keyed, &self.keyed)
-        keyed.removeAll(keepingCapacity: true)
-        for node in nodes { keyed.append((position[Int(node)], node)) }
-        keyed.sort { $0.0 < $1.0 }
-        for index in nodes.indices { nodes[index] = keyed[index].1 }
-        swap(&keyed, &self.keyed)
-    }
-
-    /// Makes the components of `cycle` one, at `slot`.
-    private mutating func merge(_ cycle: [Int32], at slot: Int) {
-        let root = Int(cycle.max { members[Int($0)].count < members[Int($1)].count }!)
-        for node in cycle where Int(node) != root {
-            for member in members[Int(node)] { component[Int(member)] = Int32(root) }
-            members[root] += members[Int(node)]
-            members[Int(node)] = []
-            position[Int(node)] = .min
+        if !limited, level[v] == level[u] {
+            sameLevel[v].append(Int32(u))
+            return false
         }
-        position[root] = slot
+        // Step 3: raise v (above u if the search back was cut short, to u's level otherwise),
+        // then whatever v leads to that is now below its predecessor; a class reached that
+        // was found reaching u closes a cycle.
+        if limited {
+            bumpGeneration()
+            visited[u] = generation
+        }
+        let reachesU = generation
+        level[v] = limited ? level[u] + 1 : level[u]
+        sameLevel[v] = []
+        var closedCycle = false
+        stack.removeAll(keepingCapacity: true)
+        stack.append(Int32(v))
+        while let node = stack.popLast() {
+            let x = Int(node)
+            for next in successors[x] {
+                let y = Int(next)
+                if visited[y] == reachesU { closedCycle = true }
+                if level[x] == level[y] {
+                    sameLevel[y].append(Int32(x))
+                } else if level[x] > level[y] {
+                    level[y] = level[x]
+                    sameLevel[y] = [Int32(x)]
+                    stack.append(Int32(y))
+                }
+            }
+        }
+        if level[u] == level[v] { sameLevel[v].append(Int32(u)) }
+        return closedCycle || visited[v] == reachesU
     }
 
-    /// Whether the invariants hold (for tests): each component's position its own and taken,
-    /// and every edge between components going up.
+    /// A plain search from `start` for `goal` through the classes whose level allows it.
+    private mutating func searchForward(from start: Int, to goal: Int) -> Bool {
+        bumpGeneration()
+        visited[start] = generation
+        stack.removeAll(keepingCapacity: true)
+        stack.append(Int32(start))
+        while let node = stack.popLast() {
+            for next in successors[Int(node)] {
+                let y = Int(next)
+                if y == goal { return true }
+                guard visited[y] != generation, level[y] <= level[goal] else { continue }
+                visited[y] = generation
+                stack.append(next)
+            }
+        }
+        return false
+    }
+
+    /// Whether the invariants hold (for tests): every edge goes up or along its level, and
+    /// every edge along a level is listed.
     var isConsistent: Bool {
-        let placed = component.indices.filter { component[$0] == Int32($0) && position[$0] != .min }.map { position[$0] }
-        guard Set(placed).count == placed.count, Set(placed) == taken else { return false }
         for (from, targets) in successors.enumerated() {
             for to in targets {
-                let a = Int(component[from]), b = Int(component[Int(to)])
-                if a != b, position[a] >= position[b] { return false }
+                let y = Int(to)
+                if level[from] > level[y] { return false }
+                if level[from] == level[y], !sameLevel[y].contains(Int32(from)) { return false }
+            }
+        }
+        for (to, sources) in sameLevel.enumerated() {
+            for from in sources where level[Int(from)] != level[to] || !successors[Int(from)].contains(Int32(to)) {
+                return false
             }
         }
         return true
