@@ -76,6 +76,8 @@ struct TopologicalOrder {
     /// Adds the edge `from -> to` (once per distinct pair).
     mutating func add(from: ClassID, to: ClassID) {
         let u = Int(from), v = Int(to)
+        // A class's edge to itself is a cycle of its own, and orders nothing.
+        guard u != v else { return }
         if let early, early.from == u, early.to == v {
             self.early = nil
             return

@@ -4,6 +4,8 @@ public final class LockDepthChecker: ReplayObserver {
     public var observedEvents: ObservedEvents { .acquisitions }
 
     private let context: CheckerContext
+    /// The key of the finding first reported at each place.
+    @exclusivity(unchecked) private var firstKey: [String: String] = [:]
 
     public init(context: CheckerContext) { self.context = context }
 
@@ -11,9 +13,14 @@ public final class LockDepthChecker: ReplayObserver {
         let limit = context.options.maxDepth
         guard replay.heldLockCount(cpu: lock.site.cpu) > limit else { return }
         let held = replay.allHeldLocks(cpu: lock.site.cpu)
-        let key = "\(place(held[0]))|\(place(lock))"
-        // Met again at the same place (every pass of a deep path): counted, not rebuilt.
-        if context.countAgain(.depthOverflow, key: key) { return }
+        // Met again at the same place (every pass of a deep path): counted, not rebuilt. The
+        // place is where the locks were taken, or their classes where the trace names no
+        // function or source; the finding's key keeps the trace's places, as fingerprints
+        // always had them.
+        let place = "\(place(held[0]))|\(place(lock))"
+        if let first = firstKey[place], context.countAgain(.depthOverflow, key: first) { return }
+        let key = "\(context.place(held[0].site))|\(context.place(lock.site))"
+        firstKey[place] = key
         let name = context.name(of: lock.classID)
         var counts: [String: Int] = [:]
         for lock in held { counts[context.name(of: lock.classID), default: 0] += 1 }

@@ -76,14 +76,14 @@ public final class ReplayEngine {
         if let index = stackIndex[task] { return index }
         if let slot = freeStacks.popLast() {
             stacks[slot] = []
-            switchedOut[slot] = SavedTaskState(known: !isPartial)
+            switchedOut[slot] = newTaskState
             runningOn[slot] = -1
             stackOwners[slot] = task
             stackIndex[task] = slot
             return slot
         }
         stacks.append([])
-        switchedOut.append(SavedTaskState(known: !isPartial))
+        switchedOut.append(newTaskState)
         runningOn.append(-1)
         stackOwners.append(task)
         stackIndex[task] = stacks.count - 1
@@ -265,6 +265,11 @@ public final class ReplayEngine {
     /// knows are then notes, as in a partial trace.
     @exclusivity(unchecked) private var forgotten = false
 
+    /// The state of a task the replay has no slot for: known from an idle machine; unknown in
+    /// a partial trace, and after lost events, for any task (one forgotten before the loss,
+    /// as much as one never seen, may have run in it).
+    private var newTaskState: SavedTaskState { SavedTaskState(known: !isPartial && !forgotten) }
+
     /// Ends the replay; observers see the final state (for example, locks still held).
     public func finish() {
         for observer in observers { observer.replayDidEnd(self) }
@@ -314,7 +319,7 @@ public final class ReplayEngine {
     /// held, nothing saved that a new one lacks, nothing else kept under its name.
     private func forgetIfNew(_ slot: Int) {
         let owner = stackOwners[slot]
-        guard case .named = owner, stacks[slot].isEmpty, runningOn[slot] < 0, switchedOut[slot] == SavedTaskState(known: !isPartial),
+        guard case .named = owner, stacks[slot].isEmpty, runningOn[slot] < 0, switchedOut[slot] == newTaskState,
             seenAcquired[owner] == nil, memory.kmaps[owner]?.isEmpty ?? true
         else { return }
         stackIndex[owner] = nil

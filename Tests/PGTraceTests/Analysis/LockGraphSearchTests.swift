@@ -144,6 +144,38 @@ import Testing
         }
     }
 
+    @Test(arguments: 0..<40)
+    func theCycleCheckFindsWhatAFullSearchFindsForEveryEdgeKind(seed: Int) {
+        // Before each new dependency, as the checkers ask: strongPath (which may skip lockdep's
+        // search when the order says no path closes a cycle) against an unpruned search.
+        var random = Random(state: UInt64(5000 + seed))
+        let classes = 4 + random.next(16)
+        let graph = LockGraph()
+        let modes: [LockMode] = [.write, .read, .recursiveRead]
+        let kinds: [DependencyKind] = [.lockOrder, .lockOrder, .ipi, .kmap]
+        for step in 0..<(classes * 4) {
+            var from = random.next(classes), to = random.next(classes)
+            if from == to { continue }
+            if from > to, random.next(3) != 0 { swap(&from, &to) }
+            let kind = kinds[random.next(kinds.count)]
+            let searched: Set<DependencyKind> = kind == .lockOrder ? (random.next(2) == 0 ? [.lockOrder] : [.lockOrder, .ipi]) : [kind]
+            let holderMode = modes[random.next(3)], nextMode = modes[random.next(3)]
+            let full = graph.search(
+                from: ClassID(to), rootOnlyXR: nextMode == .recursiveRead, kinds: searched, includeRoot: false
+            ) { node, onlyXR in node == ClassID(from) && (holderMode == .write || !onlyXR) }
+            let checked = graph.strongPath(
+                from: ClassID(to), nextMode: nextMode, to: ClassID(from), holderMode: holderMode, kinds: searched)
+            #expect(Self.describe(full.map { ($0.path, ClassID(from)) }) == Self.describe(checked.map { ($0, ClassID(from)) }),
+                    "seed \(seed) step \(step)")
+            // Sometimes the dependency is not added after all (a check that found it known).
+            if random.next(6) != 0 {
+                graph.add(
+                    from: ClassID(from), to: ClassID(to), kind: kind, types: DependencyTypes(holder: holderMode, next: nextMode),
+                    holderSite: Self.site, site: Self.site)
+            }
+        }
+    }
+
     static func describe(_ result: (path: [LockDependency], found: ClassID)?) -> String {
         guard let result else { return "none" }
         return "\(result.found): " + result.path.map { "\($0.from)->\($0.to)" }.joined(separator: " ")

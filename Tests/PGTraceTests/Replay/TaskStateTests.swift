@@ -48,4 +48,26 @@ import Testing
         #expect(held == 0)
         #expect(replay.taskSlotsInUse <= 4)
     }
+
+    @Test func aTaskForgottenBeforeLostEventsComesBackUnknown() throws {
+        // T leaves nothing to remember and is forgotten; events are lost; T comes back and
+        // takes L with the irq state the loss made unknown, so L is not HARDIRQ-ON: no
+        // inconsistency with L taken in hardirq context on cpu 1 (as before slots were freed).
+        let trace = """
+            <trace version="1" cpus="2"><events>
+              <acquire cpu="0" task="T" lock="A"/><release cpu="0" task="T" lock="A"/>
+              <might-sleep cpu="0" task="U"/>
+              <events-lost cpu="0"/>
+              <acquire cpu="0" task="T" lock="L"/><release cpu="0" task="T" lock="L"/>
+              <hardirq-enter cpu="1"/><acquire cpu="1" lock="L"/><release cpu="1" lock="L"/><hardirq-exit cpu="1"/>
+            </events></trace>
+            """
+        let analysis = Analysis()
+        try analysis.analyze(bytes: Array(trace.utf8), displayName: "lost.xml")
+        #expect(analysis.findings.isEmpty)
+        // Without the loss, T's irqs are known on: L is HARDIRQ-ON and HARDIRQ-safe.
+        let kept = Analysis()
+        try kept.analyze(bytes: Array(trace.replacingOccurrences(of: "<events-lost cpu=\"0\"/>", with: "").utf8), displayName: "kept.xml")
+        #expect(kept.findings.map(\.rule) == [.irqInconsistent])
+    }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import PGTrace
+@testable import PGTrace
 import Testing
 
 /// Reports are written a finding at a time, so that thousands of findings never make one
@@ -44,5 +44,24 @@ import Testing
         #expect(json.hasPrefix("{\n  \"findings\" : [\n\n  ],\n  \"graph\" : {\n    \"classes\" : [\n      {\n"))
         #expect(json.contains("    \"dependencies\" : [\n\n    ]\n  },\n  \"notes\" : [\n\n  ],\n  \"summary\" : {\n"))
         #expect(json.hasSuffix("    \"warnings\" : 0\n  }\n}\n"))
+    }
+
+    /// The writer's splicing against the encoder's own print of the whole document: nested
+    /// objects, empty and nested empty arrays, escapes and unicode.
+    @Test func piecesSplicedAreTheEncodersWholeDocument() {
+        struct Leaf: Encodable { var name: String; var empty: [Int]; var nested: [[String]] }
+        struct Document: Encodable { var items: [Leaf]; var none: [Leaf]; var tail: [String: [Int]] }
+        let leaves = [
+            Leaf(name: "a\n\"b\"/c \u{e9}", empty: [], nested: [[], ["x"]]),
+            Leaf(name: "", empty: [], nested: []),
+        ]
+        let whole = prettyJSON(Document(items: leaves, none: [], tail: ["k": [], "l": [1, 2]]))
+        let json = PrettyJSONWriter()
+        var pieces = "{\n  \"items\" : "
+        json.writeArray(leaves, depth: 1) { pieces += $0 }
+        pieces += ",\n  \"none\" : "
+        json.writeArray([Leaf](), depth: 1) { pieces += $0 }
+        pieces += ",\n  \"tail\" : " + json.encode(["k": [Int](), "l": [1, 2]], depth: 1) + "\n}\n"
+        #expect(pieces == whole)
     }
 }
