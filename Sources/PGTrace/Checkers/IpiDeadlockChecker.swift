@@ -60,7 +60,7 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
         let others: Bool
         switch targets {
         case .local: others = false
-        case .list(let cpus): others = cpus.contains { $0 != cpu }
+        case .list(let list): others = list.cpus.contains { $0 != cpu }
         case .all, .others: others = replay.header.cpus.map { $0 > 1 } ?? true
         }
         guard others else { return }

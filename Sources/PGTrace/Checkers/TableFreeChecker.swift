@@ -106,9 +106,9 @@ public final class TableFreeChecker: ReplayObserver {
         case .all, .others:
             clock += 1
             syncedAllAt = clock
-        case .list(let cpus):
+        case .list(let list):
             clock += 1
-            for cpu in cpus { syncedAt[cpu] = clock }
+            for cpu in list.cpus { syncedAt[cpu] = clock }
         case .local: break
         }
     }

@@ -167,7 +167,7 @@ struct EventTranslator {
             guard !targets.isEmpty else { return false }
             let function = callback.map { String($0.prefix { $0 != "+" }) }
             let wait = !raise && function.map { KernelRecord.synchronousCallbacks.contains($0) } == true
-            try sink.event(event(.ipiSend(targets: .list(targets), wait: wait, reason: function.map(symbols.intern)), at: callsite))
+            try sink.event(event(.ipiSend(targets: .list(CPUList(targets)), wait: wait, reason: function.map(symbols.intern)), at: callsite))
         case .tlbFlush(let remoteIPI):
             // The native flush waits for every target; local flushes touch no other cpu.
             guard remoteIPI else { return false }

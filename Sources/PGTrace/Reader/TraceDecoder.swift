@@ -300,7 +300,7 @@ struct TraceDecoder {
                 }
                 cpus.append(cpu)
             }
-            return .list(cpus)
+            return .list(CPUList(cpus))
         }
     }
 

@@ -3,7 +3,7 @@ public enum CPUTargets: Hashable, Sendable {
     case all
     case others
     case local
-    case list([Int])
+    case list(CPUList)
 }
 
 /// A reference to one lock in an event: its class name, nesting subclass and instance.

@@ -59,7 +59,7 @@ public struct TraceXMLWriter {
             case .all: add(.targets, "all")
             case .others: add(.targets, "others")
             case .local: add(.targets, "local")
-            case .list(let cpus): add(.targets, cpus.map(String.init).joined(separator: ","))
+            case .list(let list): add(.targets, list.cpus.map(String.init).joined(separator: ","))
             }
         }
         func level(_ level: PageTableLevel?) { if let level { add(.level, level.rawValue) } }

@@ -70,7 +70,7 @@ import Testing
         #expect(lock.subclass == 1 && lock.instance != nil)
         #expect(mode == .read && isTry && irq == .save && bh)
         #expect(decoded[9].time == 5 && decoded[9].task != nil && decoded[9].at != nil && decoded[9].function != nil)
-        #expect(decoded[12].kind == .ipiSend(targets: .list([1, 3]), wait: true, reason: decoded[12].kindReason))
+        #expect(decoded[12].kind == .ipiSend(targets: .list(CPUList([1, 3])), wait: true, reason: decoded[12].kindReason))
         #expect(decoded[28].kind == .tlbFlush(targets: .others, mode: .hypercall, wait: false))
     }
 

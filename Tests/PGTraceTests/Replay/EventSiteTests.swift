@@ -17,3 +17,14 @@ import Testing
         #expect(MemoryLayout<EventSite>.size <= 40)
     }
 }
+
+/// Events cross from the reading thread to the replay in batches of thousands: they are plain
+/// values (an IPI's cpu list is an interned handle), copied bit for bit, never retained.
+@Suite struct EventLayoutTests {
+    @Test func anEventIsAPlainValue() {
+        #expect(_isPOD(Event.self))
+        #expect(CPUList([2, 0, 5]).cpus == [2, 0, 5])
+        #expect(CPUList([2, 0, 5]) == CPUList([2, 0, 5]))
+        #expect(CPUList([0, 2, 5]) != CPUList([2, 0, 5]))
+    }
+}
