@@ -54,8 +54,15 @@ Workloads and their parameters (defaults in brackets):
   ring       One cycle of `n` [1000] classes: A1 -> A2, ..., An-1 -> An in order, then
              An -> A1: one `circular-dependency` finding, expected; repeated to fill EVENTS.
 
-Left out: the issue's Xen pin-walk and page-table-pending rows; this generator writes lock
-events only.
+  pinwalk    Seed 004's Xen pin walk of `pages` [256] page-table pages, repeated over 8
+             mms: under the mm's page_table_lock, each pte page's ptlock taken (nest=) and
+             held, the page made read-only and pinned, then the pgd; the ptlocks released at
+             the end of the batch; then the converse unpin walk. Clean, but for one counted
+             `depth-overflow` where `pages` + 1 passes --max-depth (48), expected.
+  pending    Seed 001's table frees with `pending` [100] tables unlinked and not yet freed:
+             each step unlinks a table, flushes the TLB by IPI and waits (targets "others"
+             or the list of the other cpus, in turn), and frees the table unlinked `pending`
+             steps before; lockless walks with irqs off on the other cpus between. Clean.
 """
 import argparse
 import itertools
@@ -406,6 +413,66 @@ def ring(rng, p):
     return [], 4 * n, sections()
 
 
+def pinwalk(rng, p):
+    pages = p["pages"]
+    declared = [("mm->page_table_lock", "spinlock"), ("ptlock", "spinlock")]
+
+    def walk(mm, cpu):
+        who = f'cpu="{cpu}" task="xen{mm}" '
+        mm_lock = f'lock="mm->page_table_lock" instance="mm:{mm}"'
+        ptl = [f'ptl:{mm}:{k}' for k in range(pages)]
+        pte = [f'pte:{mm}:{k}' for k in range(pages)]
+        pin = [f"acquire {who}{mm_lock}"]
+        for k in range(pages):
+            pin += [f'acquire {who}lock="ptlock" instance="{ptl[k]}" nest="mm->page_table_lock"',
+                    f'set-ro {who}page="{pte[k]}" level="pte" ptl="{ptl[k]}"',
+                    f'pin {who}page="{pte[k]}" level="pte"']
+        pin += [f'set-ro {who}page="pgd:{mm}" level="pgd"', f'pin {who}page="pgd:{mm}" level="pgd"']
+        pin += [f'release {who}lock="ptlock" instance="{ptl[k]}"' for k in reversed(range(pages))]
+        pin.append(f"release {who}{mm_lock}")
+        unpin = [f"acquire {who}{mm_lock}", f'unpin {who}page="pgd:{mm}" level="pgd"',
+                 f'set-rw {who}page="pgd:{mm}" level="pgd"']
+        for k in range(pages):
+            unpin += [f'acquire {who}lock="ptlock" instance="{ptl[k]}" nest="mm->page_table_lock"',
+                      f'unpin {who}page="{pte[k]}" level="pte"',
+                      f'set-rw {who}page="{pte[k]}" level="pte" ptl="{ptl[k]}"',
+                      f'release {who}lock="ptlock" instance="{ptl[k]}"']
+        unpin.append(f"release {who}{mm_lock}")
+        return pin, unpin
+
+    walks = [walk(mm, mm % CPUS) for mm in range(8)]
+
+    def sections():
+        while True:
+            for pin, unpin in walks:
+                yield pin
+                yield unpin
+
+    return declared, 2 * len(walks[0][0]) + 2 * len(walks[0][1]), sections()
+
+
+def pending(rng, p):
+    pending_ = p["pending"]
+    others = ",".join(str(cpu) for cpu in range(1, CPUS))
+
+    def sections():
+        randrange = rng.randrange
+        for step in itertools.count():
+            who = 'cpu="0" task="munmap" '
+            targets = "others" if step % 2 else others
+            bodies = [f'table-unlink {who}table="pt:{step}"',
+                      f'tlb-flush {who}targets="{targets}" mode="ipi" wait="true"']
+            if step >= pending_:
+                bodies.append(f'table-free {who}table="pt:{step - pending_}"')
+            yield bodies
+            if step % 4 == 0:
+                walker = f'cpu="{1 + randrange(CPUS - 1)}" task="gup{randrange(16)}" '
+                yield [f"irq-disable {walker}", f"lockless-walk-begin {walker}",
+                       f"lockless-walk-end {walker}", f"irq-enable {walker}"]
+
+    return [], 3 * pending_ + 8, sections()
+
+
 WORKLOADS = {
     "kernel": (kernel, dict(classes=8000, deps=50000, window=256, irqsafe=0.1, skew=3.0, tasks=512,
                             hardirq=0.08, nested=0.05)),
@@ -419,6 +486,8 @@ WORKLOADS = {
     "backchain": (backchain, dict(n=4000, fresh=0)),
     "cycles": (cycles, dict(n=1000)),
     "ring": (ring, dict(n=1000)),
+    "pinwalk": (pinwalk, dict(pages=256)),
+    "pending": (pending, dict(pending=100)),
 }
 
 
