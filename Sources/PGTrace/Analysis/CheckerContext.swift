@@ -24,12 +24,8 @@ public final class CheckerContext {
 
     /// Records `finding`, or counts it if one with the same rule and key was reported before.
     public func report(_ finding: Finding) {
-        let key = finding.rule.rawValue + "|" + finding.key
-        if let index = reported[key] {
-            findings[index].count += 1
-            return
-        }
-        reported[key] = findings.count
+        if countAgain(finding.rule, key: finding.key) { return }
+        reported[finding.rule.rawValue + "|" + finding.key] = findings.count
         var finding = finding
         let print = finding.baseFingerprint
         occurrences[print, default: 0] += 1

@@ -201,10 +201,7 @@ public final class LockGraph {
             if let target, !(forwardSearch ? order.mayReach(from: node, to: target) : order.mayReach(from: target, to: node)) {
                 return false
             }
-            if let wanted {
-                let reached = forwardSearch ? reachable.after(node) : reachable.before(node)
-                if usage(of: node).union(reached).isDisjoint(with: wanted) { return false }
-            }
+            if let wanted, reachableUsage(of: node, direction: direction).isDisjoint(with: wanted) { return false }
             return true
         }
         if let target, target != root, !(forwardSearch ? order.mayReach(from: root, to: target) : order.mayReach(from: target, to: root)) {

@@ -62,12 +62,6 @@ struct TopologicalOrder {
         if u == v { return true }
         if let early, early.from == u, early.to == v { return early.closedCycle }
         if u < successors.count, successors[u].contains(Int32(v)) { return reaches(from: to, to: from) }
-        // A class in no edge yet is reached by none.
-        if v >= placed.count || !placed[v] || u >= placed.count || !placed[u] {
-            _ = insert(from: u, to: v)
-            early = (u, v, false)
-            return false
-        }
         let closedCycle = insert(from: u, to: v)
         early = (u, v, closedCycle)
         return closedCycle
@@ -82,7 +76,7 @@ struct TopologicalOrder {
             self.early = nil
             return
         }
-        // An edge `reaches` added for a dependency that was then not added, and is now.
+        // An edge `addClosingCycle` added for a dependency that was then not added, and is now.
         if u < successors.count, successors[u].contains(Int32(v)) { return }
         _ = insert(from: u, to: v)
     }
@@ -90,6 +84,13 @@ struct TopologicalOrder {
     /// Inserts `u -> v`; whether it closed a cycle (whether `v` reached `u`).
     private mutating func insert(from u: Int, to v: Int) -> Bool {
         grow(to: max(u, v))
+        // A class in no edge yet has no order to keep: its level is where this edge goes up
+        // (a new lock taken under a known one, or a known one under a new first lock).
+        if !placed[v] {
+            level[v] = level[u] + 1
+        } else if !placed[u] {
+            level[u] = level[v] - 1
+        }
         placed[u] = true
         placed[v] = true
         edgeCount += 1

@@ -23,7 +23,7 @@ extension Finding {
         // not one per location (a cycle through a thousand classes cites two thousand).
         var files: [String] = []
         for location in unnamed where !files.contains(location.file) { files.append(location.file) }
-        guard files.contains(where: { key.utf8.contains(bytes: Array("\($0):".utf8)) }) else { return key }
+        guard files.contains(where: { key.contains("\($0):") }) else { return key }
         var identity = key
         for location in unnamed {
             identity = identity.replacing("\(location.file):\(location.line)", with: "?")
@@ -40,18 +40,5 @@ extension Finding {
         }
         let digits = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
-    }
-}
-
-extension String.UTF8View {
-    /// Whether `bytes` occur in this text, compared byte by byte.
-    fileprivate func contains(bytes: [UInt8]) -> Bool {
-        guard let first = bytes.first else { return true }
-        var index = startIndex
-        while let start = self[index...].firstIndex(of: first) {
-            if self[start...].starts(with: bytes) { return true }
-            index = self.index(after: start)
-        }
-        return false
     }
 }
