@@ -18,6 +18,10 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no benchmarks/__pycache__ from importing run.py
+import run  # noqa: E402  (benchmarks/run.py: print_goals)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "benchmarks", "out")
 
@@ -122,8 +126,7 @@ def main():
         goals.append((f"import RSS flat in size ({sizes[-1]} MB vs {sizes[0]} MB)", large <= small + queue,
                       f"{large / 1024:.1f} MB vs {small / 1024:.1f} MB"))
     print()
-    for name, met, figure in goals:
-        print(f"{'met    ' if met else 'NOT MET'}  {name}: {figure}")
+    run.print_goals(goals)
     return 0
 
 

@@ -64,48 +64,31 @@ def complete(classes):
 
 def sizes(quick):
     """Each workload's rows. The default sizes keep the whole run under 20 minutes on a
-    2-core machine with today's pgtrace; the adversarial rows (dense, deps, backchain,
-    ring, classes) stay small, as their cost grows faster than their size."""
-    if quick:
-        return {
-            "kernel": sweep("events", [16_000, 32_000, 64_000, 128_000, 256_000]),
-            "dense": complete([25, 35, 50, 71, 100]),
-            "classes": sweep("classes", [1_000, 2_000, 4_000, 8_000, 16_000],
-                             params=lambda c: {"classes": c}, events=lambda c: 200_000),
-            "deps": sweep("deps", [2_000, 4_000, 8_000, 16_000, 32_000],
-                          params=lambda d: {"deps": d}, events=lambda d: 4 * d),
-            "chains": sweep("events", [16_000, 32_000, 64_000, 128_000, 256_000]),
-            "depth": sweep("events", [16_000, 32_000, 64_000, 128_000, 256_000]),
-            "tasks": sweep("tasks", [6_250, 12_500, 25_000, 50_000, 100_000],
-                           params=lambda t: {"tasks": t}, events=lambda t: 200_000),
-            "instances": sweep("instances", [256, 512, 1_024, 2_048, 4_096],
-                               params=lambda i: {"instances": i}, events=lambda i: 200_000),
-            "backchain": sweep("n", [250, 500, 1_000, 2_000, 4_000],
-                               params=lambda n: {"n": n}, events=lambda n: 32_000),
-            "cycles": sweep("n", [250, 500, 1_000, 2_000, 4_000],
-                            params=lambda n: {"n": n}, events=lambda n: 8 * n),
-            "ring": sweep("n", [250, 500, 1_000, 2_000, 4_000],
-                          params=lambda n: {"n": n}, events=lambda n: 32_000),
-        }
+    2-core machine; the adversarial rows (dense, deps, backchain, ring, classes) stay small,
+    as their cost grows faster than their size. --quick takes smaller ones."""
+    def pick(small, default):
+        return small if quick else default
+
+    events = pick([16_000, 32_000, 64_000, 128_000, 256_000], [62_500, 125_000, 250_000, 500_000, 1_000_000])
+    long_trace = pick(200_000, 1_000_000)
+    cycle_trace = pick(32_000, 128_000)
+    cycle_sizes = pick([250, 500, 1_000, 2_000, 4_000], [1_000, 2_000, 4_000, 8_000, 16_000])
     return {
-        "kernel": sweep("events", [62_500, 125_000, 250_000, 500_000, 1_000_000]),
-        "dense": complete([50, 71, 100, 141, 200]),
-        "classes": sweep("classes", [2_000, 4_000, 8_000, 16_000, 32_000],
-                         params=lambda c: {"classes": c}, events=lambda c: 1_000_000),
-        "deps": sweep("deps", [8_000, 16_000, 32_000, 64_000, 128_000],
+        "kernel": sweep("events", events),
+        "dense": complete(pick([25, 35, 50, 71, 100], [50, 71, 100, 141, 200])),
+        "classes": sweep("classes", pick([1_000, 2_000, 4_000, 8_000, 16_000], [2_000, 4_000, 8_000, 16_000, 32_000]),
+                         params=lambda c: {"classes": c}, events=lambda c: long_trace),
+        "deps": sweep("deps", pick([2_000, 4_000, 8_000, 16_000, 32_000], [8_000, 16_000, 32_000, 64_000, 128_000]),
                       params=lambda d: {"deps": d}, events=lambda d: 4 * d),
-        "chains": sweep("events", [62_500, 125_000, 250_000, 500_000, 1_000_000]),
-        "depth": sweep("events", [62_500, 125_000, 250_000, 500_000, 1_000_000]),
+        "chains": sweep("events", events),
+        "depth": sweep("events", events),
         "tasks": sweep("tasks", [6_250, 12_500, 25_000, 50_000, 100_000],
-                       params=lambda t: {"tasks": t}, events=lambda t: 1_000_000),
+                       params=lambda t: {"tasks": t}, events=lambda t: long_trace),
         "instances": sweep("instances", [256, 512, 1_024, 2_048, 4_096],
-                           params=lambda i: {"instances": i}, events=lambda i: 1_000_000),
-        "backchain": sweep("n", [1_000, 2_000, 4_000, 8_000, 16_000],
-                           params=lambda n: {"n": n}, events=lambda n: 128_000),
-        "cycles": sweep("n", [1_000, 2_000, 4_000, 8_000, 16_000],
-                        params=lambda n: {"n": n}, events=lambda n: 8 * n),
-        "ring": sweep("n", [1_000, 2_000, 4_000, 8_000, 16_000],
-                      params=lambda n: {"n": n}, events=lambda n: 128_000),
+                           params=lambda i: {"instances": i}, events=lambda i: long_trace),
+        "backchain": sweep("n", cycle_sizes, params=lambda n: {"n": n}, events=lambda n: cycle_trace),
+        "cycles": sweep("n", cycle_sizes, params=lambda n: {"n": n}, events=lambda n: 8 * n),
+        "ring": sweep("n", cycle_sizes, params=lambda n: {"n": n}, events=lambda n: cycle_trace),
     }
 
 
@@ -324,8 +307,7 @@ def headline(bench, full):
         else:
             goals.append(("time per event and RSS within 10% between 1M and 16M", False, "a size did not finish"))
     print()
-    for name, met, figure in goals:
-        print(f"{'met    ' if met else 'NOT MET'}  {name}: {figure}")
+    run.print_goals(goals)
 
 
 def main():

@@ -58,6 +58,12 @@ def measure(command):
     return best
 
 
+def print_goals(goals):
+    """One line per goal: (what, met, the figure that says so)."""
+    for name, met, figure in goals:
+        print(f"{'met    ' if met else 'NOT MET'}  {name}: {figure}")
+
+
 def main():
     sizes = [int(arg) for arg in sys.argv[1:]] or [1_000_000, 4_000_000]
     floor, pgtrace = build()
@@ -88,8 +94,7 @@ def main():
         goals.append(("cost per event independent of length (within 15%)", per_large <= per_small * 1.15,
                       f"{per_large * 1e9:.0f} ns vs {per_small * 1e9:.0f} ns"))
     print()
-    for name, met, figure in goals:
-        print(f"{'met    ' if met else 'NOT MET'}  {name}: {figure}")
+    print_goals(goals)
     return 0
 
 
