@@ -29,8 +29,8 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
     // MARK: Waits into the graph
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
-        let cpu = replay.cpus[lock.site.cpu]
-        guard !lock.isTry, cpu.hardirqsSurelyDisabled else { return }
+        let cpu = lock.site.cpu
+        guard !lock.isTry, replay.cpus[cpu].hardirqsSurelyDisabled else { return }
         let types = DependencyTypes(holder: .write, next: lock.mode)
         let index = Int(lock.classID)
         if index < recordedInRegion.count, recordedInRegion[index].isSuperset(of: types) { return }
@@ -38,7 +38,7 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
             recordedInRegion += Array(repeating: [], count: index + 1 - recordedInRegion.count)
         }
         recordedInRegion[index].formUnion(types)
-        let disabledAt = cpu.hardirqsDisabledAt ?? lock.site
+        let disabledAt = replay.cpus[cpu].hardirqsDisabledAt ?? lock.site
         if hasWaits, let path = graph.strongPath(
             from: lock.classID, nextMode: lock.mode, to: irqsOff, holderMode: .write, kinds: [.lockOrder, .ipi])
         {

@@ -15,27 +15,28 @@ public final class IrqUsageChecker: ReplayObserver {
     }
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
-        let cpu = replay.cpus[lock.site.cpu]
+        // The cpu's state read in place (a copy of it would retain its frames at every lock).
+        let cpu = lock.site.cpu
         let read = lock.mode != .write
         // A trylock cannot spin, so it does not make the class irq-safe (lockdep's mark_usage).
-        if !lock.isTry {
-            if cpu.inHardirq { mark(lock, .init(.hardirq, enabled: false, read: read), at: lock.site) }
-            if cpu.inSoftirq { mark(lock, .init(.softirq, enabled: false, read: read), at: lock.site) }
+        if !lock.isTry, !replay.cpus[cpu].frames.isEmpty {
+            if replay.cpus[cpu].inHardirq { mark(lock, .init(.hardirq, enabled: false, read: read), at: lock.site) }
+            if replay.cpus[cpu].inSoftirq { mark(lock, .init(.softirq, enabled: false, read: read), at: lock.site) }
         }
         // In a capture, nothing is inferred from a state the trace has not stated yet.
-        if cpu.hardirqsSurelyEnabled {
+        if replay.cpus[cpu].hardirqsSurelyEnabled {
             mark(lock, .init(.hardirq, enabled: true, read: read), at: lock.site)
-            if cpu.softirqsSurelyEnabled { mark(lock, .init(.softirq, enabled: true, read: read), at: lock.site) }
+            if replay.cpus[cpu].softirqsSurelyEnabled { mark(lock, .init(.softirq, enabled: true, read: read), at: lock.site) }
         }
     }
 
     public func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite) {
-        let cpu = replay.cpus[site.cpu]
-        guard cpu.hardirqsSurelyEnabled else { return }
+        guard replay.cpus[site.cpu].hardirqsSurelyEnabled else { return }
+        let softirqsEnabled = replay.cpus[site.cpu].softirqsSurelyEnabled
         for lock in replay.allHeldLocks(cpu: site.cpu) {
             let read = lock.mode != .write
             if !softirqs { mark(lock, .init(.hardirq, enabled: true, read: read), at: site) }
-            if cpu.softirqsSurelyEnabled { mark(lock, .init(.softirq, enabled: true, read: read), at: site) }
+            if softirqsEnabled { mark(lock, .init(.softirq, enabled: true, read: read), at: site) }
         }
     }
 

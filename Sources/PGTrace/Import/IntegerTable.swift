@@ -1,13 +1,23 @@
-/// A map from 64-bit keys (lock addresses, pids) to small values, by open addressing with a
-/// multiplicative hash: what a reader looks up at every record, without the cost of the
+/// A map from 64-bit keys (lock addresses, pids, packed symbols) to small values, by open
+/// addressing with a multiplicative hash: what a reader looks up at every record, and the
+/// replay at every acquisition of a partial trace, without the cost of the
 /// standard library's seeded hashing (the keys come from the kernel, not from an attacker
 /// who could choose collisions to slow it: a bad distribution costs time, never a result).
 /// Entries are never removed, so a slot with a value is a used one.
 struct IntegerTable<Value> {
-    private var keys = [UInt64](repeating: 0, count: 64)
-    private var values = [Value?](repeating: nil, count: 64)
+    private var keys: [UInt64]
+    private var values: [Value?]
     private var count = 0
-    private var shift: UInt64 = 64 - 6
+    private var shift: UInt64
+
+    /// A table with room for `capacity` entries (rounded up to a power of two) before it grows.
+    init(capacity: Int = 32) {
+        var bits: UInt64 = 3
+        while 1 << bits < 2 * capacity { bits += 1 }
+        keys = [UInt64](repeating: 0, count: 1 << bits)
+        values = [Value?](repeating: nil, count: 1 << bits)
+        shift = 64 - bits
+    }
 
     private func slot(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift) }
 

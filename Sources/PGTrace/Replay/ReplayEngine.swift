@@ -16,8 +16,10 @@ public final class ReplayEngine {
     /// irq state with it, as the kernel saves it across a context switch.
     @exclusivity(unchecked) private var switchedOut: [SavedTaskState] = []
     /// In a partial trace, the locks each context was seen to take (by class name and
-    /// instance): a release of any other is of a lock held from before the capture.
-    @exclusivity(unchecked) private var seenAcquired: [TaskKey: Set<LockRef>] = [:]
+    /// instance, `seenKey`): a release of any other is of a lock held from before the
+    /// capture. A task's by its stack slot, the irq frames' on a cpu by the cpu.
+    @exclusivity(unchecked) private var seenInTask: [IntegerTable<Bool>?] = []
+    @exclusivity(unchecked) private var seenInIrqs: [IntegerTable<Bool>?] = []
     /// `header.partial`: the machine's state before the first event is unknown.
     public let isPartial: Bool
     @exclusivity(unchecked) private var stackOwners: [TaskKey] = []
@@ -46,30 +48,30 @@ public final class ReplayEngine {
         self.symbols = symbols
         self.observers = observers
         isPartial = header.partial
+        func interested(_ kind: ObservedEvents.Category) -> ObserverList {
+            ObserverList(observers.filter { $0.observedEvents.contains(kind.option) })
+        }
+        acquisitionObservers = interested(.acquisitions)
+        releaseObservers = interested(.releases)
+        irqObservers = interested(.irqEnabling)
+        eventObservers = ObservedEvents.Category.allCases.map(interested)
         for cpu in 0..<(header.cpus ?? 0) { addCPU(cpu) }
         for observer in observers { observer.replayWillBegin(self) }
-        for kind in ObservedEvents.Category.allCases {
-            let interested = observers.filter { $0.observedEvents.contains(kind.option) }
-            switch kind {
-            case .acquisitions: acquisitionObservers = interested
-            case .releases: releaseObservers = interested
-            case .irqEnabling: irqObservers = interested
-            default: eventObservers[kind.rawValue] = interested
-            }
-        }
     }
 
     // Observers by what they watch, so that an event reaches only those that care.
-    @exclusivity(unchecked) private var acquisitionObservers: [ReplayObserver] = []
-    @exclusivity(unchecked) private var releaseObservers: [ReplayObserver] = []
-    @exclusivity(unchecked) private var irqObservers: [ReplayObserver] = []
-    @exclusivity(unchecked) private var eventObservers = [[ReplayObserver]](repeating: [], count: ObservedEvents.Category.allCases.count)
+    private let acquisitionObservers: ObserverList
+    private let releaseObservers: ObserverList
+    private let irqObservers: ObserverList
+    /// By `ObservedEvents.Category.rawValue`.
+    private let eventObservers: [ObserverList]
 
     private func addCPU(_ cpu: Int) {
         var state = CPUState(cpu: cpu, known: !isPartial)
         state.stack = stack(for: state.task)
         runningOn[state.stack] = cpu
         cpus.append(state)
+        seenInIrqs.append(nil)
     }
 
     private func stack(for task: TaskKey) -> Int {
@@ -79,6 +81,7 @@ public final class ReplayEngine {
             switchedOut[slot] = newTaskState
             runningOn[slot] = -1
             stackOwners[slot] = task
+            seenInTask[slot] = nil
             stackIndex[task] = slot
             return slot
         }
@@ -86,6 +89,7 @@ public final class ReplayEngine {
         switchedOut.append(newTaskState)
         runningOn.append(-1)
         stackOwners.append(task)
+        seenInTask.append(nil)
         stackIndex[task] = stacks.count - 1
         return stacks.count - 1
     }
@@ -112,10 +116,9 @@ public final class ReplayEngine {
     /// Every lock held on `cpu`: the running task's, then each irq frame's, outermost first
     /// (lockdep's curr->held_locks).
     public func allHeldLocks(cpu: Int) -> [HeldLock] {
-        let state = cpus[cpu]
-        guard !state.frames.isEmpty else { return stacks[state.stack] }
-        var result = stacks[state.stack]
-        for frame in state.frames { result += frame.held }
+        guard !cpus[cpu].frames.isEmpty else { return stacks[cpus[cpu].stack] }
+        var result = stacks[cpus[cpu].stack]
+        for frame in cpus[cpu].frames { result += frame.held }
         return result
     }
 
@@ -135,7 +138,7 @@ public final class ReplayEngine {
     /// reads and the new one recursive, or the class nests under a held nest lock.
     public func recursion(of lock: HeldLock) -> HeldLock? {
         guard !isNested(lock) else { return nil }
-        return allHeldLocks(cpu: lock.site.cpu).first { held in
+        return firstHeld(cpu: lock.site.cpu) { held in
             held.classID == lock.classID && !(lock.mode == .recursiveRead && held.mode != .write)
         }
     }
@@ -144,16 +147,26 @@ public final class ReplayEngine {
     /// is held (lockdep's check_deadlock returning 2): no recursion, and no new dependency.
     public func isNested(_ lock: HeldLock) -> Bool {
         guard let nest = lock.nest else { return false }
-        let held = allHeldLocks(cpu: lock.site.cpu)
-        return held.contains { $0.classID == lock.classID } && held.contains { $0.ref.name == nest }
+        let cpu = lock.site.cpu
+        return firstHeld(cpu: cpu) { $0.classID == lock.classID } != nil && firstHeld(cpu: cpu) { $0.ref.name == nest } != nil
     }
 
     /// Whether the current context of `cpu` (or the irq frames under it) holds a lock of the
     /// class named `name`, or the instance `instance`.
     public func holds(cpu: Int, className name: Symbol? = nil, instance: Symbol? = nil) -> Bool {
-        allHeldLocks(cpu: cpu).contains { lock in
+        firstHeld(cpu: cpu) { lock in
             (name == nil || lock.ref.name == name) && (instance == nil || lock.ref.instance == instance)
+        } != nil
+    }
+
+    /// The first of `allHeldLocks(cpu:)` that `predicate` accepts, found where the locks lie
+    /// (what every acquisition asks, so without gathering them into a new array).
+    func firstHeld(cpu: Int, where predicate: (HeldLock) -> Bool) -> HeldLock? {
+        if let found = stacks[cpus[cpu].stack].first(where: predicate) { return found }
+        for frame in cpus[cpu].frames.indices {
+            if let found = cpus[cpu].frames[frame].held.first(where: predicate) { return found }
         }
+        return nil
     }
 
     // MARK: Applying events
@@ -164,9 +177,7 @@ public final class ReplayEngine {
         while cpus.count <= cpu { addCPU(cpus.count) }
         if case .eventsLost(let lostCPU, _) = event.kind {
             forgetAfterLostEvents(cpu: lostCPU)
-            for observer in eventObservers[ObservedEvents.Category.context.rawValue] {
-                observer.replay(self, didApply: event, at: EventSite(event))
-            }
+            eventObservers[ObservedEvents.Category.context.rawValue].forEach { $0.replay(self, didApply: event, at: EventSite(event)) }
             return
         }
         let site = EventSite(event)
@@ -189,12 +200,11 @@ public final class ReplayEngine {
         case .hardirqEnter, .softirqEnter:
             let kind: ContextKind
             if case .hardirqEnter = event.kind { kind = .hardirq } else { kind = .softirq }
-            let state = cpus[cpu]
-            cpus[cpu].frames.append(
-                IrqFrame(
-                    kind: kind, savedHardirqsEnabled: state.hardirqsEnabled,
-                    savedBHDisableDepth: state.bhDisableDepth, savedHardirqsKnown: state.hardirqsKnown,
-                    savedBHKnown: state.bhKnown, entered: site))
+            let frame = IrqFrame(
+                kind: kind, savedHardirqsEnabled: cpus[cpu].hardirqsEnabled,
+                savedBHDisableDepth: cpus[cpu].bhDisableDepth, savedHardirqsKnown: cpus[cpu].hardirqsKnown,
+                savedBHKnown: cpus[cpu].bhKnown, entered: site)
+            cpus[cpu].frames.append(frame)
             if kind == .hardirq {
                 disableHardirqs(cpu: cpu, at: site)
             } else {
@@ -233,9 +243,7 @@ public final class ReplayEngine {
                 throw inputError(site, error.message)
             }
         }
-        for observer in eventObservers[ObservedEvents.Category(event.kind).rawValue] {
-            observer.replay(self, didApply: event, at: site)
-        }
+        eventObservers[ObservedEvents.Category(event.kind).rawValue].forEach { $0.replay(self, didApply: event, at: site) }
     }
 
     /// What the lost events may have changed is no longer known: the locks held on the cpu
@@ -248,7 +256,7 @@ public final class ReplayEngine {
         for stack in stacks.indices {
             stacks[stack] = []
             if runningOn[stack] < 0 { switchedOut[stack] = SavedTaskState(known: false) }
-            seenAcquired[stackOwners[stack]] = nil
+            seenInTask[stack] = nil
         }
         for cpu in cpus.indices where lostCPU == nil || lostCPU == cpu {
             for index in cpus[cpu].frames.indices { cpus[cpu].frames[index].held = [] }
@@ -256,7 +264,7 @@ public final class ReplayEngine {
             cpus[cpu].bhKnown = false
             cpus[cpu].preemptKnown = false
             cpus[cpu].bhDisableDepth = cpus[cpu].frames.contains { $0.kind == .softirq } ? cpus[cpu].bhDisableDepth : 0
-            seenAcquired[.anonymous(cpu: -1 - cpu)] = nil
+            seenInIrqs[cpu] = nil
         }
         forgotten = true
     }
@@ -280,16 +288,16 @@ public final class ReplayEngine {
     /// it: that is scheduling while atomic.
     private func switchTask(cpu: Int, to task: TaskKey, at site: EventSite) {
         let old = cpus[cpu].stack
-        let state = cpus[cpu]
+        let hardirqsEnabled = cpus[cpu].hardirqsEnabled, bhDisabled = cpus[cpu].bhDisableDepth > 0
         // A capture's task switches are the kernel's: inside __schedule, where hardirqs are
         // always off; that is no sign of sleeping in atomic context. Nor is a lock whose type
         // the capture never said (a sleeping lock may be held across a switch).
-        let switchingWithIrqsOff = !state.hardirqsEnabled && state.hardirqsKnown && !isPartial
-        if switchingWithIrqsOff || state.bhDisableDepth > 0
+        let switchingWithIrqsOff = !hardirqsEnabled && cpus[cpu].hardirqsKnown && !isPartial
+        if switchingWithIrqsOff || bhDisabled
             || stacks[old].contains(where: { !$0.isTry && isSurelySpinning($0.classID) })
         {
-            for observer in eventObservers[ObservedEvents.Category.context.rawValue] {
-                observer.replay(self, switchedOut: stackOwners[old], atomic: stacks[old], hardirqsEnabled: !switchingWithIrqsOff, bhDisabled: state.bhDisableDepth > 0, at: site)
+            eventObservers[ObservedEvents.Category.context.rawValue].forEach { observer in
+                observer.replay(self, switchedOut: stackOwners[old], atomic: stacks[old], hardirqsEnabled: !switchingWithIrqsOff, bhDisabled: bhDisabled, at: site)
             }
         }
         save(cpu: cpu)
@@ -307,12 +315,13 @@ public final class ReplayEngine {
 
     /// Keeps the running task's state for when it runs again.
     private func save(cpu: Int) {
-        let state = cpus[cpu]
-        switchedOut[state.stack] = SavedTaskState(
-            hardirqsEnabled: state.hardirqsEnabled, hardirqsKnown: state.hardirqsKnown,
-            bhDisableDepth: state.bhDisableDepth, bhKnown: state.bhKnown, preemptDepth: state.preemptDepth,
-            preemptKnown: state.preemptKnown, disabledAt: state.hardirqsEnabled ? nil : state.hardirqsDisabledAt)
-        runningOn[state.stack] = -1
+        // Field by field: a copy of the whole CPUState would retain its frames.
+        let slot = cpus[cpu].stack
+        switchedOut[slot] = SavedTaskState(
+            hardirqsEnabled: cpus[cpu].hardirqsEnabled, hardirqsKnown: cpus[cpu].hardirqsKnown,
+            bhDisableDepth: cpus[cpu].bhDisableDepth, bhKnown: cpus[cpu].bhKnown, preemptDepth: cpus[cpu].preemptDepth,
+            preemptKnown: cpus[cpu].preemptKnown, disabledAt: cpus[cpu].hardirqsEnabled ? nil : cpus[cpu].hardirqsDisabledAt)
+        runningOn[slot] = -1
     }
 
     /// Frees the slot of a task switched out that a new task would replay the same: no lock
@@ -320,7 +329,7 @@ public final class ReplayEngine {
     private func forgetIfNew(_ slot: Int) {
         let owner = stackOwners[slot]
         guard case .named = owner, stacks[slot].isEmpty, runningOn[slot] < 0, switchedOut[slot] == newTaskState,
-            seenAcquired[owner] == nil, memory.kmaps[owner]?.isEmpty ?? true
+            seenInTask[slot] == nil, memory.kmaps[owner]?.isEmpty ?? true
         else { return }
         stackIndex[owner] = nil
         freeStacks.append(slot)
@@ -361,7 +370,7 @@ public final class ReplayEngine {
         cpus[cpu].hardirqsEnabled = true
         cpus[cpu].hardirqsKnown = true
         cpus[cpu].hardirqsDisabledAt = nil
-        for observer in irqObservers { observer.replay(self, didEnableIrqs: false, at: site) }
+        irqObservers.forEach { $0.replay(self, didEnableIrqs: false, at: site) }
     }
 
     private func enableBH(cpu: Int, at site: EventSite, what: String) throws {
@@ -378,7 +387,7 @@ public final class ReplayEngine {
         }
         cpus[cpu].bhDisableDepth -= 1
         if cpus[cpu].bhDisableDepth == 0, cpus[cpu].bhKnown {
-            for observer in irqObservers { observer.replay(self, didEnableIrqs: true, at: site) }
+            irqObservers.forEach { $0.replay(self, didEnableIrqs: true, at: site) }
         }
     }
 
@@ -394,7 +403,7 @@ public final class ReplayEngine {
         } else {
             cpus[cpu].bhDisableDepth = 0
             if !wasEnabled {
-                for observer in irqObservers { observer.replay(self, didEnableIrqs: true, at: site) }
+                irqObservers.forEach { $0.replay(self, didEnableIrqs: true, at: site) }
             }
         }
     }
@@ -423,10 +432,10 @@ public final class ReplayEngine {
         cpus[cpu].bhDisableDepth = frame.savedBHDisableDepth
         cpus[cpu].bhKnown = frame.savedBHKnown
         if !wasEnabled && frame.savedHardirqsEnabled && frame.savedHardirqsKnown {
-            for observer in irqObservers { observer.replay(self, didEnableIrqs: false, at: site) }
+            irqObservers.forEach { $0.replay(self, didEnableIrqs: false, at: site) }
         }
         if bhWasDisabled && frame.savedBHDisableDepth == 0 && frame.savedBHKnown {
-            for observer in irqObservers { observer.replay(self, didEnableIrqs: true, at: site) }
+            irqObservers.forEach { $0.replay(self, didEnableIrqs: true, at: site) }
         }
     }
 
@@ -444,32 +453,31 @@ public final class ReplayEngine {
         if mode == .read, classes[classID].type == .rwlock {
             effectiveMode = cpus[cpu].inInterrupt ? .recursiveRead : .read
         }
-        let previousKey = heldLocks(cpu: cpu).last?.chainKey ?? 0
+        let previousKey = cpus[cpu].frames.isEmpty
+            ? stacks[cpus[cpu].stack].last?.chainKey ?? 0 : cpus[cpu].frames[cpus[cpu].frames.count - 1].held.last?.chainKey ?? 0
         let lock = HeldLock(
             classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh, nest: nest,
             savedHardirqsEnabled: savedEnabled, site: site,
             chainKey: HeldLock.chainKey(after: previousKey, classID: classID, mode: effectiveMode))
-        if isPartial || forgotten {
-            seenAcquired[currentTaskKey(cpu: cpu), default: []].insert(LockRef(name: ref.name, instance: ref.instance))
-        }
-        for observer in acquisitionObservers { observer.replay(self, willAcquire: lock) }
+        if isPartial || forgotten { markSeen(ref, cpu: cpu) }
+        acquisitionObservers.forEach { $0.replay(self, willAcquire: lock) }
         modifyHeld(cpu: cpu) { $0.append(lock) }
-        for observer in acquisitionObservers { observer.replay(self, didAcquire: lock) }
+        acquisitionObservers.forEach { $0.replay(self, didAcquire: lock) }
     }
 
     private func release(
         _ ref: LockRef, irq: IrqReleaseAction?, bh: Bool, cpu: Int, site: EventSite
     ) throws {
-        let held = heldLocks(cpu: cpu)
-        let match = held.lastIndex { lock in
+        // Found in place: a copy of the held locks kept across the removal below would make
+        // the removal copy the whole stack.
+        let match = lastHeldIndex(cpu: cpu) { lock in
             lock.ref.name == ref.name
                 && (ref.instance == nil || lock.ref.instance == nil || lock.ref.instance == ref.instance)
                 && (ref.subclass == 0 || lock.ref.subclass == ref.subclass)
         }
         guard let index = match else {
-            let fromBefore = (isPartial || forgotten)
-                && seenAcquired[currentTaskKey(cpu: cpu)]?.contains(LockRef(name: ref.name, instance: ref.instance)) != true
-            for observer in releaseObservers {
+            let fromBefore = (isPartial || forgotten) && !wasSeen(ref, cpu: cpu)
+            releaseObservers.forEach { observer in
                 if fromBefore {
                     observer.replay(self, releasedHeldFromBefore: ref, at: site)
                 } else {
@@ -481,7 +489,7 @@ public final class ReplayEngine {
             if bh, cpus[cpu].bhDisableDepth > 0 { try enableBH(cpu: cpu, at: site, what: "<release bh=\"true\"/>") }
             return
         }
-        let lock = held[index]
+        let lock = cpus[cpu].frames.isEmpty ? stacks[cpus[cpu].stack][index] : cpus[cpu].frames[cpus[cpu].frames.count - 1].held[index]
         if irq == .restore, lock.irq != .save {
             throw inputError(
                 site,
@@ -496,7 +504,7 @@ public final class ReplayEngine {
                 stack[above].chainKey = key
             }
         }
-        for observer in releaseObservers { observer.replay(self, didRelease: lock, at: site) }
+        releaseObservers.forEach { $0.replay(self, didRelease: lock, at: site) }
         switch irq {
         case .restore:
             if lock.savedHardirqsEnabled { enableHardirqs(cpu: cpu, at: site) }
@@ -506,6 +514,36 @@ public final class ReplayEngine {
             break
         }
         if bh { try enableBH(cpu: cpu, at: site, what: "<release bh=\"true\"/>") }
+    }
+
+    /// A lock's class name and instance in one key (the subclass aside, as a release names it).
+    private static func seenKey(_ ref: LockRef) -> UInt64 {
+        UInt64(UInt32(bitPattern: ref.name.rawValue)) << 32 | UInt64(UInt32(bitPattern: ref.instance?.rawValue ?? -1))
+    }
+
+    /// Notes that the current context of `cpu` took `ref` (see `seenInTask`).
+    private func markSeen(_ ref: LockRef, cpu: Int) {
+        let key = Self.seenKey(ref)
+        if cpus[cpu].frames.isEmpty {
+            let slot = cpus[cpu].stack
+            if seenInTask[slot] == nil { seenInTask[slot] = IntegerTable(capacity: 4) }
+            seenInTask[slot]![key] = true
+        } else {
+            if seenInIrqs[cpu] == nil { seenInIrqs[cpu] = IntegerTable(capacity: 4) }
+            seenInIrqs[cpu]![key] = true
+        }
+    }
+
+    /// Whether the current context of `cpu` was seen to take `ref`.
+    private func wasSeen(_ ref: LockRef, cpu: Int) -> Bool {
+        let seen = cpus[cpu].frames.isEmpty ? seenInTask[cpus[cpu].stack] : seenInIrqs[cpu]
+        return seen?[Self.seenKey(ref)] != nil
+    }
+
+    /// The last of `heldLocks(cpu:)` that `predicate` accepts, found in place.
+    private func lastHeldIndex(cpu: Int, where predicate: (HeldLock) -> Bool) -> Int? {
+        if cpus[cpu].frames.isEmpty { return stacks[cpus[cpu].stack].lastIndex(where: predicate) }
+        return cpus[cpu].frames[cpus[cpu].frames.count - 1].held.lastIndex(where: predicate)
     }
 
     private func modifyHeld(cpu: Int, _ body: (inout [HeldLock]) -> Void) {

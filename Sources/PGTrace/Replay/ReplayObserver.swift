@@ -96,3 +96,26 @@ public struct ObservedEvents: OptionSet, Sendable {
         }
     }
 }
+
+/// The observers of one kind of event, as the engine calls them at every event. The first
+/// eight lie inline in a constant, so that a call borrows its observer: held in an array,
+/// each call would retain and release it (a dozen atomic operations per lock taken).
+final class ObserverList {
+    private let first: InlineArray<8, (any ReplayObserver)?>
+    private let firstCount: Int
+    private let rest: [any ReplayObserver]
+
+    init(_ observers: [any ReplayObserver]) {
+        var first = InlineArray<8, (any ReplayObserver)?>(repeating: nil)
+        for index in observers.indices.prefix(8) { first[index] = observers[index] }
+        self.first = first
+        firstCount = min(8, observers.count)
+        rest = Array(observers.dropFirst(8))
+    }
+
+    /// Calls `body` with each observer, in the order given.
+    @inline(__always) func forEach(_ body: (any ReplayObserver) throws -> Void) rethrows {
+        for index in 0..<firstCount { try body(first[index]!) }
+        for observer in rest { try body(observer) }
+    }
+}
