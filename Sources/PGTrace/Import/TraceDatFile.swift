@@ -86,11 +86,20 @@ final class TraceDatFile {
     private var common: (type: CommonField?, flags: CommonField?, preempt: CommonField?, pid: CommonField?) = (nil, nil, nil, nil)
     private var bigEndian = false
 
-    /// A common field's value as the file stores it (its byte order), if the record holds it.
+    /// A common field's value as the file stores it (its byte order), if the record holds it:
+    /// read at every record, so a field of the machine's byte order is loaded whole.
     @inline(__always) private func value(of field: CommonField?, in record: Record) -> Int? {
         guard let field, field.offset + field.size <= Int(record.pointer.pointee.size),
             let data = record.pointer.pointee.data
         else { return nil }
+        if !bigEndian {
+            switch field.size {
+            case 1: return Int(data.load(fromByteOffset: field.offset, as: UInt8.self))
+            case 2: return Int(UInt16(littleEndian: data.loadUnaligned(fromByteOffset: field.offset, as: UInt16.self)))
+            case 4: return Int(UInt32(littleEndian: data.loadUnaligned(fromByteOffset: field.offset, as: UInt32.self)))
+            default: break
+            }
+        }
         let bytes = data.assumingMemoryBound(to: UInt8.self) + field.offset
         var value = 0
         for index in 0..<field.size { value = value << 8 | Int(bytes[bigEndian ? index : field.size - 1 - index]) }
@@ -163,15 +172,17 @@ final class TraceDatFile {
             let iteration = Iteration(body: body)
             let context = Unmanaged.passUnretained(iteration).toOpaque()
             let result = tracecmd_iterate_events(handle, nil, 0, { _, record, _, context in
-                let iteration = Unmanaged<Iteration>.fromOpaque(context!).takeUnretainedValue()
                 guard let record else { return 0 }
-                iteration.passed(record)
-                do {
-                    try iteration.body(Record(pointer: record))
-                    return 0
-                } catch {
-                    iteration.failure = error
-                    return -1
+                // Borrowed, not retained: `iteration` outlives the whole iteration.
+                return Unmanaged<Iteration>.fromOpaque(context!)._withUnsafeGuaranteedRef { iteration in
+                    iteration.passed(record)
+                    do {
+                        try iteration.body(Record(pointer: record))
+                        return 0
+                    } catch {
+                        iteration.failure = error
+                        return -1
+                    }
                 }
             }, context)
             if let failure = iteration.failure { throw failure }

@@ -38,27 +38,17 @@ final class TraceDatReader {
         try sink.header(traceHeader)
         var records = TraceDatRecords(file: file, symbols: symbols, rawNames: options.rawNames)
         records.declaredCPUs = cpus
-        self.file = file
-        self.records = records
-        self.cpus = cpus
-        defer {
-            self.file = nil
-            self.records = nil
-            summary.events = translator.eventCount
-        }
-        try file.forEachRecord { record in try self.handle(record, into: sink) }
+        defer { summary.events = translator.eventCount }
+        try file.forEachRecord { record in try self.handle(record, of: file, cpus: cpus, records: &records, into: sink) }
     }
 
-    // What the reading of one file keeps between records (the reading thread's own).
-    @exclusivity(unchecked) private var file: TraceDatFile?
-    @exclusivity(unchecked) private var records: TraceDatRecords?
-    @exclusivity(unchecked) private var cpus = 0
-
-    private func handle(_ record: TraceDatFile.Record, into sink: some EventSink) throws {
+    private func handle(
+        _ record: TraceDatFile.Record, of file: TraceDatFile, cpus: Int, records: inout TraceDatRecords,
+        into sink: some EventSink
+    ) throws {
         // A record's number in time order is its line.
         summary.lines += 1
         let number = summary.lines
-        let file = self.file.unsafelyUnwrapped
         guard record.cpu >= 0, record.cpu < cpus else {
             throw TraceInputError(
                 file: input.displayName, line: number, column: 1,
@@ -69,17 +59,17 @@ final class TraceDatReader {
             summary.lostEvents.append((record.cpu, count, number))
             try translator.lost(cpu: record.cpu, count: count, line: number, into: sink)
         }
-        let reading = records!.reading(of: record).reading
+        let reading = records.reading(of: record).reading
         let place = EventTranslator.Place(
             cpu: record.cpu, pid: file.pid(record), timestamp: Int64(clamping: record.timestamp),
             flags: TraceDatRecords.flagCharacters(file.flags(record)), line: number,
             preemptCount: UInt8(file.preemptCount(record) & 0xf))
         do {
-            let kernelRecord = try reading.flatMap { try records!.record($0, record) }
+            let kernelRecord = try reading.flatMap { try records.record($0, record) }
             let used = try translator.translate(kernelRecord, name: reading?.name, at: place, into: sink) {
                 file.command(pid: place.pid ?? 0)
             }
-            if !used { summary.skipped[records!.eventName(of: record), default: 0] += 1 }
+            if !used { summary.skipped[records.eventName(of: record), default: 0] += 1 }
         } catch let failure as DecodeFailure {
             throw TraceInputError(file: input.displayName, line: number, column: 1, message: failure.message)
         }

@@ -33,17 +33,24 @@ struct TraceDatRecords {
         }
     }
 
-    /// An event format pgtrace reads, with its fields found once.
+    /// An event format pgtrace reads: its name, and where the fields it has, found once, lie
+    /// in `fields` (a small value: a record's reading is copied without a reference count).
     struct Reading {
         let name: KernelRecord.Name
-        /// By `FieldKey.rawValue`; nil where the format has no such field.
-        let fields: [TraceDatFile.Field?]
-
-        func field(_ key: FieldKey) -> TraceDatFile.Field? { fields[key.rawValue] }
+        fileprivate let firstField: Int
     }
 
-    /// By event id: what pgtrace reads of the format (nil: nothing) and its name.
-    private var readings: [(reading: Reading?, name: String)?] = []
+    /// The fields of every format read, `FieldKey.allCases.count` per format, by
+    /// `FieldKey.rawValue`; nil where the format has no such field.
+    private var fields: [TraceDatFile.Field?] = []
+
+    func field(_ key: FieldKey, of reading: Reading) -> TraceDatFile.Field? { fields[reading.firstField + key.rawValue] }
+
+    /// By event id: whether the format is known, what pgtrace reads of it (nil: nothing),
+    /// and its name.
+    private var known: [Bool] = []
+    private var readings: [Reading?] = []
+    private var names: [String] = []
     private var locks: LockSymbols
 
     init(file: TraceDatFile, symbols: SymbolTable, rawNames: Bool) {
@@ -56,15 +63,22 @@ struct TraceDatRecords {
     /// format; `known` false for a record of no format the file carries.
     mutating func reading(of record: TraceDatFile.Record) -> (reading: Reading?, known: Bool) {
         let id = Int(file.eventID(of: record))
-        if id >= 0, id < readings.count, let entry = readings[id] { return (entry.reading, true) }
+        if id >= 0, id < known.count, known[id] { return (readings[id], true) }
         guard let format = file.format(of: record) else { return (nil, false) }
         var reading: Reading?
         if let name = KernelRecord.Name.byName[format.name] {
-            reading = Reading(name: name, fields: FieldKey.allCases.map { file.field($0.kernelName, of: format) })
+            reading = Reading(name: name, firstField: fields.count)
+            fields += FieldKey.allCases.map { file.field($0.kernelName, of: format) }
         }
         if id >= 0, id < 1 << 16 {
-            while readings.count <= id { readings.append(nil) }
-            readings[id] = (reading, format.name)
+            while known.count <= id {
+                known.append(false)
+                readings.append(nil)
+                names.append("")
+            }
+            known[id] = true
+            readings[id] = reading
+            names[id] = format.name
         }
         return (reading, true)
     }
@@ -72,13 +86,13 @@ struct TraceDatRecords {
     /// The name of `record`'s event (for what is counted as skipped).
     func eventName(of record: TraceDatFile.Record) -> String {
         let id = Int(file.eventID(of: record))
-        if id >= 0, id < readings.count, let entry = readings[id] { return entry.name }
+        if id >= 0, id < known.count, known[id] { return names[id] }
         return file.format(of: record)?.name ?? "unknown"
     }
 
     /// The typed record; nil if a field it needs is missing or out of the record.
     mutating func record(_ reading: Reading, _ record: TraceDatFile.Record) throws -> KernelRecord? {
-        func number(_ key: FieldKey) -> UInt64? { reading.field(key).flatMap { file.number($0, in: record) } }
+        func number(_ key: FieldKey) -> UInt64? { field(key, of: reading).flatMap { file.number($0, in: record) } }
         let symbols = self.symbols
         /// A pointer, spelled as trace-cmd report prints it (one spelling per value, so the
         /// symbol last given for it is it).
@@ -90,14 +104,14 @@ struct TraceDatRecords {
             return locks.instance(at: value, pointer(value))
         }
         func lock() -> LockRef? {
-            guard let field = reading.field(.name), let name = file.string(field, in: record), !name.isEmpty,
+            guard let nameField = field(.name, of: reading), let name = file.string(nameField, in: record), !name.isEmpty,
                 let value = number(.lockdepAddr)
             else { return nil }
             return name.withMemoryRebound(to: UInt8.self) { locks.lock(name: $0, at: value, instance: pointer(value)) }
         }
         func function(_ key: FieldKey) -> String? { number(key).flatMap { file.function(at: $0) } }
         func cpus(_ key: FieldKey) throws -> [Int]? {
-            guard let field = reading.field(key), let bytes = file.bytes(field, in: record) else { return nil }
+            guard let maskField = field(key, of: reading), let bytes = file.bytes(maskField, in: record) else { return nil }
             return try file.cpus(inMask: bytes).map { try CPULimit.check($0, declared: declaredCPUs) }
         }
         switch reading.name {

@@ -25,16 +25,49 @@ enum Posix {
     /// /proc/self/maps; nil for anonymous memory or if it cannot be told.
     static func fileMapping(containing address: UInt) -> Range<UInt>? {
         guard let maps = try? FileDescriptor(reading: "/proc/self/maps").readToEnd() else { return nil }
-        for line in maps.split(separator: 0x0A) {
-            // "7f55aa604000-7f55aa9fc000 r--p 00004000 fd:01 1234567   /path"
-            let fields = line.split(separator: 0x20, omittingEmptySubsequences: true)
-            guard fields.count >= 5, let dash = fields[0].firstIndex(of: UInt8(ascii: "-")),
-                let low = UInt(String(decoding: fields[0][..<dash], as: UTF8.self), radix: 16),
-                let high = UInt(String(decoding: fields[0][(dash + 1)...], as: UTF8.self), radix: 16),
-                low <= address, address < high
-            else { continue }
-            let inode = String(decoding: fields[4], as: UTF8.self)
-            return inode != "0" ? low..<high : nil
+        return maps.withUnsafeBufferPointer { fileMapping(containing: address, in: $0) }
+    }
+
+    /// The mapping of `address` in the text of /proc/self/maps, each line
+    /// "7f55aa604000-7f55aa9fc000 r--p 00004000 fd:01 1234567   /path": scanned in place (the
+    /// text holds hundreds of lines, and is read again at every new map a trace.dat uses).
+    static func fileMapping(containing address: UInt, in maps: UnsafeBufferPointer<UInt8>) -> Range<UInt>? {
+        var index = 0
+        /// A number in `radix` at `index`, moving past it; nil if there is none.
+        func number(radix: UInt) -> UInt? {
+            var value: UInt = 0
+            let start = index
+            while index < maps.count {
+                let byte = maps[index]
+                let digit: UInt
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt(byte - UInt8(ascii: "0"))
+                case UInt8(ascii: "a")...UInt8(ascii: "f") where radix == 16: digit = UInt(byte - UInt8(ascii: "a") + 10)
+                default: return index > start ? value : nil
+                }
+                value = value &* radix &+ digit
+                index += 1
+            }
+            return index > start ? value : nil
+        }
+        func skipField() {
+            while index < maps.count, maps[index] != 0x20, maps[index] != 0x0A { index += 1 }
+            while index < maps.count, maps[index] == 0x20 { index += 1 }
+        }
+        while index < maps.count {
+            let lineStart = index
+            if let low = number(radix: 16), index < maps.count, maps[index] == UInt8(ascii: "-") {
+                index += 1
+                if let high = number(radix: 16), low <= address, address < high {
+                    // Past the range, the permissions, the offset and the device: the inode.
+                    for _ in 0..<4 { skipField() }
+                    guard let inode = number(radix: 10) else { return nil }
+                    return inode != 0 ? low..<high : nil
+                }
+            }
+            index = lineStart
+            while index < maps.count, maps[index] != 0x0A { index += 1 }
+            index += 1
         }
         return nil
     }
