@@ -116,12 +116,16 @@ public final class Analysis {
             }
         }
         var engine: ReplayEngine?
+        // A capture's records are made events here, on the replay's thread (RecordSink).
+        var translator: EventTranslator?
+        var replaySink: ReplaySink?
         var readFailure: Error?
         do {
             loop: while true {
                 switch pipeline.receive() {
                 case .begin:
                     engine = nil
+                    translator = nil
                 case .header(let header):
                     let file = context.files[header.fileIndex]
                     if options.separatesConflictingTraces, let reason = conflict(header),
@@ -137,12 +141,22 @@ public final class Analysis {
                     engine = ReplayEngine(
                         header: header, fileName: file, classes: classes, symbols: symbols,
                         defaultListLock: defaultListLock, observers: checkers)
+                    replaySink = engine.map(ReplaySink.init)
+                    translator = EventTranslator(fileIndex: header.fileIndex)
                 case .events(var events):
                     if let engine {
                         for event in events { try engine.apply(event) }
                     }
                     pipeline.recycle(&events)
+                case .records(var records):
+                    if engine != nil, let sink = replaySink, translator != nil {
+                        for record in records { try record.translate(with: &translator!, into: sink) }
+                    }
+                    pipeline.recycle(&records)
                 case .endFile:
+                    if let translator, engine != nil, translator.eventCount > 0 {
+                        recordImportedEvents(context.files[translator.fileIndex], translator.eventCount)
+                    }
                     engine?.finish()
                     eventCount += engine?.eventCount ?? 0
                     engine = nil
@@ -169,6 +183,13 @@ public final class Analysis {
     private func recordImport(_ file: String, _ summary: TraceImporter.Summary) {
         importLock.lock()
         imports.append((file, summary))
+        importLock.unlock()
+    }
+
+    /// The events the replay's side made of a capture's records (its reader counted none).
+    private func recordImportedEvents(_ file: String, _ count: Int) {
+        importLock.lock()
+        if let index = imports.lastIndex(where: { $0.file == file }) { imports[index].summary.events = count }
         importLock.unlock()
     }
 
@@ -233,4 +254,12 @@ public final class Analysis {
     public var findings: [Finding] { context.findings }
     public var notes: [AnalysisNote] { context.notes }
     public var files: [String] { context.files }
+}
+
+/// The replay as the end of a capture's translator: each event applied as it is made.
+private final class ReplaySink: EventSink {
+    private let engine: ReplayEngine
+    init(_ engine: ReplayEngine) { self.engine = engine }
+    func header(_ header: TraceHeader) {}
+    func event(_ event: Event) throws { try engine.apply(event) }
 }

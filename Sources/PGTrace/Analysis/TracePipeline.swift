@@ -1,7 +1,9 @@
 import Foundation
 
 /// Reads a trace on a second thread while the replay runs on the calling one: libxml2 and the
-/// decoder fill batches of events, the replay engine and its checkers drain them in order.
+/// decoder fill batches of events (a kernel capture's reader, batches of its records, which
+/// the replay's side makes events of: `RecordSink`), the replay engine and its checkers
+/// drain them in order.
 /// On two cores this halves the wall time of a large trace; the order of events, and so
 /// every finding, is the same as reading and replaying on one thread.
 ///
@@ -13,6 +15,7 @@ final class TracePipeline: @unchecked Sendable {
         case begin(file: Int)
         case header(TraceHeader)
         case events([Event])
+        case records([CapturedRecord])
         case endFile
         case end
         case failure(Error)
@@ -31,6 +34,7 @@ final class TracePipeline: @unchecked Sendable {
     /// Drained batches handed back for reuse: the same few buffers go round, so memory does
     /// not drift with malloc's per-thread arenas.
     private var spares: [[Event]] = []
+    private var recordSpares: [[CapturedRecord]] = []
     private var head = 0
     private var cancelled = false
     private let finished = DispatchSemaphore(value: 0)
@@ -96,11 +100,29 @@ final class TracePipeline: @unchecked Sendable {
         batch = []
     }
 
+    /// Gives a drained batch of records back to the reader.
+    func recycle(_ batch: inout [CapturedRecord]) {
+        batch.removeAll(keepingCapacity: true)
+        condition.lock()
+        if recordSpares.count < Self.capacity + 2 { recordSpares.append(batch) }
+        condition.unlock()
+        batch = []
+    }
+
     fileprivate func spare() -> [Event] {
         condition.lock()
         defer { condition.unlock() }
         if let batch = spares.popLast() { return batch }
         var batch: [Event] = []
+        batch.reserveCapacity(Self.batchSize)
+        return batch
+    }
+
+    fileprivate func recordSpare() -> [CapturedRecord] {
+        condition.lock()
+        defer { condition.unlock() }
+        if let batch = recordSpares.popLast() { return batch }
+        var batch: [CapturedRecord] = []
         batch.reserveCapacity(Self.batchSize)
         return batch
     }
@@ -129,15 +151,17 @@ final class TracePipeline: @unchecked Sendable {
         condition.signal()
     }
 
-    /// The reading side's end: batches events and hands them over.
+    /// The reading side's end: batches events (or a capture's records) and hands them over.
     final class Sink {
         private let pipeline: TracePipeline
         @exclusivity(unchecked) private var batch: [Event] = []
+        @exclusivity(unchecked) private var records: [CapturedRecord] = []
         @exclusivity(unchecked) private(set) var eventCount = 0
 
         fileprivate init(pipeline: TracePipeline) {
             self.pipeline = pipeline
             batch.reserveCapacity(TracePipeline.batchSize)
+            records.reserveCapacity(TracePipeline.batchSize)
         }
 
         @exclusivity(unchecked) private var fileIndex = 0
@@ -166,7 +190,23 @@ final class TracePipeline: @unchecked Sendable {
             if batch.count == TracePipeline.batchSize { try flush() }
         }
 
+        func record(_ record: KernelRecord?, name: KernelRecord.Name?, at place: EventTranslator.Place) throws {
+            records.append(.record(record, name: name, place: place))
+            if records.count == TracePipeline.batchSize { try flush() }
+        }
+
+        func lost(cpu: Int?, count: Int?, line: Int) throws {
+            records.append(.lost(cpu: cpu, count: count, line: line))
+            if records.count == TracePipeline.batchSize { try flush() }
+        }
+
+        /// Hands over what is batched (a file's reader sends events or records, never both).
         func flush() throws {
+            if !records.isEmpty {
+                let full = records
+                records = pipeline.recordSpare()
+                try pipeline.send(.records(full))
+            }
             guard !batch.isEmpty else { return }
             let full = batch
             batch = pipeline.spare()

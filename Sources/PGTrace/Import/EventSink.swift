@@ -20,4 +20,4 @@ final class ClosureSink: EventSink {
     func event(_ event: Event) throws { try onEvent(event) }
 }
 
-extension TracePipeline.Sink: EventSink {}
+extension TracePipeline.Sink: EventSink, RecordSink {}

@@ -3,7 +3,8 @@
 /// softirq_entry, ipi_entry, …) and, where the format has one, from the latency flags column,
 /// which samples the real hardware state at every event. Nothing is said that the capture
 /// does not say: without flags and explicit events, irq state stays unknown (the trace is
-/// partial).
+/// partial). It interns nothing (records come with their names interned), so it may run on
+/// another thread than the reader's: the analysis runs it on the replay's.
 struct EventTranslator {
     enum Frame: Equatable { case softirq, hardirq }
 
@@ -28,13 +29,8 @@ struct EventTranslator {
         @exclusivity(unchecked) var preemptCount: UInt8?
     }
 
-    private let symbols: SymbolTable
-    private let fileIndex: Int
+    let fileIndex: Int
     private var cpus: [CPU] = []
-    /// Task symbols by pid (idle tasks by cpu): a task keeps the name it was first seen with,
-    /// whatever `<...>` or exec'd comm later records print.
-    private var tasks = IntegerTable<Symbol>()
-    private var idleTasks = IntegerTable<Symbol>()
     private var eventIndex = 0
     /// A preempt count sampled by the record in hand, for its first event.
     private var pendingPreempt: UInt8?
@@ -46,8 +42,7 @@ struct EventTranslator {
     private var task: Symbol?
     private var time: Int64?
 
-    init(symbols: SymbolTable, fileIndex: Int) {
-        self.symbols = symbols
+    init(fileIndex: Int) {
         self.fileIndex = fileIndex
     }
 
@@ -58,6 +53,8 @@ struct EventTranslator {
     struct Place {
         var cpu: Int
         var pid: Int?
+        /// The task of `pid` (`TaskNames`).
+        var task: Symbol?
         var timestamp: Int64
         /// The flags column's irqs-off character (`d`, `D`, `b`, `.`, `X`) and its context
         /// character (`h`, `s`, `H`, `z`, `.`), or nil where the recording has no flags.
@@ -70,11 +67,10 @@ struct EventTranslator {
     }
 
     /// Translates one record at `place` (nil: an event pgtrace does not read, or one whose
-    /// fields it could not read). Returns whether the record was used.
+    /// fields it could not read; its flags still say where the cpu is).
     mutating func translate(
-        _ record: KernelRecord?, name: KernelRecord.Name?, at place: Place, into sink: some EventSink,
-        command: () -> String
-    ) throws -> Bool {
+        _ record: KernelRecord?, name: KernelRecord.Name?, at place: Place, into sink: some EventSink
+    ) throws {
         line = place.line
         cpu = place.cpu
         if place.timestamp >= lastTime {
@@ -86,7 +82,7 @@ struct EventTranslator {
         while cpus.count <= cpu { cpus.append(CPU()) }
         let state = cpus[cpu]
         if state.pid != place.pid || state.pid == nil {
-            task = taskSymbol(pid: place.pid, cpu: place.cpu, command: command)
+            task = place.task
             if state.task != task || state.pid == nil {
                 // The replay restores each task's own state: state this one's again.
                 state.task = task
@@ -110,7 +106,7 @@ struct EventTranslator {
             if name?.setsIrqState != true, name != .schedSwitch { try syncIrqs(flags.irqs, state, sink) }
             if name?.changesContext != true { try syncContext(flags.context, state, sink, entering: true) }
         }
-        guard let record else { return false }
+        guard let record else { return }
         switch record {
         case .lockAcquire(let ref, let isTry, let isRead):
             // lockdep prints "read " for read=1 and read=2 alike: recursive, the reading that
@@ -154,7 +150,7 @@ struct EventTranslator {
             if state.ipiFrame { try closeFrame(.hardirq, state, sink) }
         case .softirqEntry(let vector):
             if state.frames.last != .softirq {
-                try sink.event(event(.softirqEnter(vector: symbols.intern(vector))))
+                try sink.event(event(.softirqEnter(vector: vector)))
                 enter(.softirq, state)
             }
         case .softirqExit:
@@ -163,14 +159,10 @@ struct EventTranslator {
             // Marks a softirq pending; runs a cross-call inside the IPI already entered; switches
             // tasks (every record's task comes from its own pid): no state to change.
             break
-        case .ipiSend(let targets, let callback, let callsite, let raise):
-            guard !targets.isEmpty else { return false }
-            let function = callback.map { String($0.prefix { $0 != "+" }) }
-            let wait = !raise && function.map { KernelRecord.synchronousCallbacks.contains($0) } == true
-            try sink.event(event(.ipiSend(targets: .list(CPUList(targets)), wait: wait, reason: function.map(symbols.intern)), at: callsite))
-        case .tlbFlush(let remoteIPI):
-            // The native flush waits for every target; local flushes touch no other cpu.
-            guard remoteIPI else { return false }
+        case .ipiSend(let targets, let wait, let reason, let callsite):
+            try sink.event(event(.ipiSend(targets: .list(targets), wait: wait, reason: reason), atSymbol: callsite))
+        case .tlbFlushRemote:
+            // The native flush waits for every target; local flushes are no record.
             try sink.event(event(.tlbFlush(targets: .others, mode: .ipi, wait: true)))
         case .xenFlushOthers:
             try sink.event(event(.tlbFlush(targets: .others, mode: .hypercall, wait: false)))
@@ -178,14 +170,11 @@ struct EventTranslator {
             try sink.event(event(.tlbFlush(targets: .local, mode: .hypercall, wait: false)))
         case .xenFlushAll:
             try sink.event(event(.tlbFlush(targets: .all, mode: .hypercall, wait: false)))
-        case .xenPgdPin(let pgd):
-            try sink.event(event(.pin(page: symbols.intern("pgd:" + pgd), level: .pgd)))
-        case .xenPgdUnpin(let pgd):
-            try sink.event(event(.unpin(page: symbols.intern("pgd:" + pgd), level: .pgd)))
-        case .xenPtpage(let alloc, let pfn, let levelNumber, let pinned):
-            guard pinned else { return false }
-            let level = levelNumber.map(Self.level) ?? .pte
-            let page = symbols.intern("pfn:" + pfn)
+        case .xenPgdPin(let page):
+            try sink.event(event(.pin(page: page, level: .pgd)))
+        case .xenPgdUnpin(let page):
+            try sink.event(event(.unpin(page: page, level: .pgd)))
+        case .xenPtpage(let alloc, let page, let level):
             if alloc {
                 try sink.event(event(.setReadOnly(page: page, level: level, ptl: nil)))
                 try sink.event(event(.pin(page: page, level: level)))
@@ -194,7 +183,6 @@ struct EventTranslator {
                 try sink.event(event(.setReadWrite(page: page, level: level, ptl: nil)))
             }
         }
-        return true
     }
 
     /// A lost-events marker (`CPU:3 [LOST 120 EVENTS]`, a console's `Lost N message(s)!`).
@@ -214,11 +202,7 @@ struct EventTranslator {
         try sink.event(event(.eventsLost(cpu: cpu, count: count)))
     }
 
-    private mutating func event(_ kind: EventKind, at: String? = nil) -> Event {
-        event(kind, atSymbol: at.map(symbols.intern))
-    }
-
-    private mutating func event(_ kind: EventKind, atSymbol at: Symbol?) -> Event {
+    private mutating func event(_ kind: EventKind, atSymbol at: Symbol? = nil) -> Event {
         if let stated = pendingPreempt { cpus[cpu].preemptCount = stated }
         defer {
             eventIndex += 1
@@ -227,21 +211,6 @@ struct EventTranslator {
         return Event(
             kind: kind, cpu: cpu, task: task, time: time, at: at, preemptCount: pendingPreempt,
             position: TracePosition(file: fileIndex, line: line, column: 1, event: eventIndex))
-    }
-
-    /// The record's task: by pid (the idle task of each cpu is `swapper/N`, as the kernel names it).
-    private mutating func taskSymbol(pid: Int?, cpu: Int, command: () -> String) -> Symbol? {
-        guard let pid else { return nil }
-        if pid == 0 {
-            if let symbol = idleTasks[UInt64(cpu)] { return symbol }
-            let symbol = symbols.intern("swapper/\(cpu)")
-            idleTasks[UInt64(cpu)] = symbol
-            return symbol
-        }
-        if let symbol = tasks[UInt64(bitPattern: Int64(pid))] { return symbol }
-        let symbol = symbols.intern("\(command())-\(pid)")
-        tasks[UInt64(bitPattern: Int64(pid))] = symbol
-        return symbol
     }
 
     /// Follows the flags' irq context: 'h' hardirq, 's' softirq, 'H' hardirq in a softirq,
@@ -330,16 +299,5 @@ struct EventTranslator {
         if state.frames.removeLast() == .hardirq { state.ipiFrame = false }
         state.held.removeLast()
         state.irqsOff = state.saved.removeLast()
-    }
-
-    /// Xen's page-table levels as kernels since 4.12 number them (enum pt_level: PT_PGD 0,
-    /// PT_P4D 1, PT_PUD 2, PT_PMD 3, PT_PTE 4; a p4d counts as a pud here).
-    static func level(_ number: Int) -> PageTableLevel {
-        switch number {
-        case 0: return .pgd
-        case 1, 2: return .pud
-        case 3: return .pmd
-        default: return .pte
-        }
     }
 }

@@ -1,5 +1,7 @@
 /// A kernel tracepoint pgtrace reads, its fields typed: what a text line's info and a
-/// trace.dat record's fields both say, so that both recordings become the same events.
+/// trace.dat record's fields both say, so that both recordings become the same events. Its
+/// names are interned by the reader that made it (the only thread that interns), so that a
+/// record is a plain value the replay's thread can turn into events (`EventTranslator`).
 enum KernelRecord {
     /// lock:lock_acquire (flags: 1 try, 2 read).
     case lockAcquire(LockRef, isTry: Bool, isRead: Bool)
@@ -16,24 +18,27 @@ enum KernelRecord {
     case preemptEnable(caller: Symbol?)
     case irqHandlerEntry(irq: Int?)
     case irqHandlerExit
-    case softirqEntry(vector: String)
+    case softirqEntry(vector: Symbol)
     case softirqExit
     case softirqRaise
     case ipiEntry
     case ipiExit
     case csdFunction
-    /// ipi_send_cpu, ipi_send_cpumask, csd_queue_cpu (with their callback) and ipi_raise
-    /// (with its reason only; `raise`).
-    case ipiSend(targets: [Int], callback: String?, callsite: String?, raise: Bool)
-    /// tlb:tlb_flush; only a remote IPI send (reason 4) reaches other cpus.
-    case tlbFlush(remoteIPI: Bool)
+    /// ipi_send_cpu, ipi_send_cpumask, csd_queue_cpu and ipi_raise (see `ipiSend(targets:…)`):
+    /// whether the sender waits, the function the targets run.
+    case ipiSend(targets: CPUList, wait: Bool, reason: Symbol?, callsite: Symbol?)
+    /// tlb:tlb_flush with reason 4 (TLB_REMOTE_SEND_IPI): only that one reaches other cpus;
+    /// the others are no record.
+    case tlbFlushRemote
     case xenFlushOthers
     case xenFlushOne
     case xenFlushAll
-    case xenPgdPin(pgd: String)
-    case xenPgdUnpin(pgd: String)
-    /// xen_mmu_alloc_ptpage / xen_mmu_release_ptpage of a pinned mm.
-    case xenPtpage(alloc: Bool, pfn: String, level: Int?, pinned: Bool)
+    /// xen_mmu_pgd_pin / unpin: the pgd as `pgd:ADDRESS`.
+    case xenPgdPin(page: Symbol)
+    case xenPgdUnpin(page: Symbol)
+    /// xen_mmu_alloc_ptpage / xen_mmu_release_ptpage of a pinned mm, the page as `pfn:PFN`
+    /// (those of an unpinned mm are no record).
+    case xenPtpage(alloc: Bool, page: Symbol, level: PageTableLevel)
     case schedSwitch
 
     /// The tracepoints pgtrace reads, by the name both recordings give them.
@@ -195,6 +200,43 @@ enum KernelRecord {
             }
         }
         return symbols.intern(bytes: UnsafeBufferPointer(rebasing: name[lower..<upper]), hint: &hint)
+    }
+
+    /// An IPI send as the recordings give it, its names interned: nil for one with no target.
+    /// A cross-call's sender waits for the targets if its callback is one of
+    /// `synchronousCallbacks`; an ipi_raise only names its reason (`raise`).
+    static func ipiSend(
+        targets: [Int], callback: String?, callsite: String?, raise: Bool, symbols: SymbolTable
+    ) -> KernelRecord? {
+        guard !targets.isEmpty else { return nil }
+        let function = callback.map { String($0.prefix { $0 != "+" }) }
+        let wait = !raise && function.map { synchronousCallbacks.contains($0) } == true
+        return .ipiSend(
+            targets: CPUList(targets), wait: wait, reason: function.map(symbols.intern), callsite: callsite.map(symbols.intern))
+    }
+
+    /// A Xen pgd pin or unpin of the pgd at `pgd` (hexadecimal, as printed).
+    static func xenPgd(pin: Bool, pgd: String, symbols: SymbolTable) -> KernelRecord {
+        let page = symbols.intern("pgd:" + pgd)
+        return pin ? .xenPgdPin(page: page) : .xenPgdUnpin(page: page)
+    }
+
+    /// A Xen page-table page allocated or released (`pfn` hexadecimal, as printed), or nil
+    /// for one of an unpinned mm: the hypervisor checks only pinned tables.
+    static func xenPtpage(alloc: Bool, pfn: String, level: Int?, pinned: Bool, symbols: SymbolTable) -> KernelRecord? {
+        guard pinned else { return nil }
+        return .xenPtpage(alloc: alloc, page: symbols.intern("pfn:" + pfn), level: level.map(Self.xenLevel) ?? .pte)
+    }
+
+    /// Xen's page-table levels as kernels since 4.12 number them (enum pt_level: PT_PGD 0,
+    /// PT_P4D 1, PT_PUD 2, PT_PMD 3, PT_PTE 4; a p4d counts as a pud here).
+    static func xenLevel(_ number: Int) -> PageTableLevel {
+        switch number {
+        case 0: return .pgd
+        case 1, 2: return .pud
+        case 3: return .pmd
+        default: return .pte
+        }
     }
 
     /// Callbacks of cross-calls whose sender waits for every target (smp_call_function with

@@ -1,14 +1,16 @@
 /// Reads a kernel text capture (ftrace, trace-cmd report, perf script, an ftrace_dump console
 /// log) in one pass: each line is split where it lies in the read buffer, its info read into
-/// a typed record and translated, so memory holds one buffer whatever the length of the
-/// capture, and a FIFO or standard input is read once, as it comes.
+/// a typed record and handed on (to be made events: `RecordSink`), so memory holds one buffer
+/// whatever the length of the capture, and a FIFO or standard input is read once, as it comes.
 final class TextCaptureReader {
     private let input: TraceInput
     private let options: TraceImporter.Options
     // The reading thread's own state (see TracePipeline): no other thread touches it.
     @exclusivity(unchecked) private(set) var summary = TraceImporter.Summary()
-    @exclusivity(unchecked) private var translator: EventTranslator
+    @exclusivity(unchecked) private var tasks: TaskNames
     @exclusivity(unchecked) private var records: TextRecords
+    /// Whether a record was handed on (a header's cpu count counts only before any).
+    @exclusivity(unchecked) private var recordsUsed = 0
     @exclusivity(unchecked) private var traceHeader = TraceHeader()
     @exclusivity(unchecked) private var headerSent = false
     @exclusivity(unchecked) private var formatKnown: Bool
@@ -20,7 +22,7 @@ final class TextCaptureReader {
     init(input: TraceInput, symbols: SymbolTable, fileIndex: Int, options: TraceImporter.Options) {
         self.input = input
         self.options = options
-        translator = EventTranslator(symbols: symbols, fileIndex: fileIndex)
+        tasks = TaskNames(symbols: symbols)
         records = TextRecords(symbols: symbols, rawNames: options.rawNames)
         traceHeader.partial = true
         traceHeader.fileIndex = fileIndex
@@ -35,13 +37,12 @@ final class TextCaptureReader {
     /// Reads the capture to its end into `sink`: the header once, before the first event (or
     /// at the end of a capture with none), then each event in order. `willWait` runs before
     /// each read of a stream, which may block.
-    func read(willWait: (() throws -> Void)? = nil, into sink: some EventSink) throws {
+    func read(willWait: (() throws -> Void)? = nil, into sink: some RecordSink) throws {
         let input = self.input
         var lines = LineReader { buffer in
             if input.size == nil { try willWait?() }
             return try input.read(into: buffer)
         }
-        defer { summary.events = translator.eventCount }
         do {
             try lines.forEachLine { line, number, complete in try self.handle(line, number, complete: complete, into: sink) }
         } catch let tooLong as LineTooLong {
@@ -52,7 +53,7 @@ final class TextCaptureReader {
         try sendHeader(sink)
     }
 
-    private func sendHeader(_ sink: some EventSink) throws {
+    private func sendHeader(_ sink: some RecordSink) throws {
         guard !headerSent else { return }
         headerSent = true
         traceHeader.source = "pgtrace import (\(summary.format.rawValue)) of \(displayName)"
@@ -81,7 +82,7 @@ final class TextCaptureReader {
     }
 
     /// `complete`: false for a last line with no newline (the capture may be cut there).
-    private func handle(_ line: UnsafeBufferPointer<UInt8>, _ number: Int, complete: Bool, into sink: some EventSink) throws {
+    private func handle(_ line: UnsafeBufferPointer<UInt8>, _ number: Int, complete: Bool, into sink: some RecordSink) throws {
         summary.lines = number
         if let columns = LineColumns(line) {
             sawTrace = true
@@ -104,16 +105,19 @@ final class TextCaptureReader {
                 // The fourth character: the preempt count's low four bits in hex, '.' for 0.
                 if range.count >= 4 { preemptCount = Self.hexDigit(line[range.lowerBound + 3]) }
             }
+            let task = tasks.task(pid: columns.pid, cpu: columns.cpu) {
+                columns.command.map { String(decoding: UnsafeBufferPointer(rebasing: line[$0]), as: UTF8.self) } ?? ""
+            }
             let place = EventTranslator.Place(
-                cpu: columns.cpu, pid: columns.pid, timestamp: columns.timestamp, flags: flags, line: number,
+                cpu: columns.cpu, pid: columns.pid, task: task, timestamp: columns.timestamp, flags: flags, line: number,
                 preemptCount: preemptCount)
             do {
                 let record = try name.flatMap { try records.record($0, info) }
                 if !headerSent { try sendHeader(sink) }
-                let used = try translator.translate(record, name: name, at: place, into: sink) {
-                    columns.command.map { String(decoding: UnsafeBufferPointer(rebasing: line[$0]), as: UTF8.self) } ?? ""
-                }
-                if !used {
+                try sink.record(record, name: name, at: place)
+                if record != nil {
+                    recordsUsed += 1
+                } else {
                     let eventName = columns.synthetic?.rawValue
                         ?? String(decoding: UnsafeBufferPointer(rebasing: line[columns.event!]), as: UTF8.self)
                     summary.skipped[eventName, default: 0] += 1
@@ -150,7 +154,7 @@ final class TextCaptureReader {
         case .traceCmdHeader(let cpus):
             sawTrace = true
             setFormat(.traceCmd)
-            if let cpus, translator.eventCount == 0 {
+            if let cpus, recordsUsed == 0 {
                 guard cpus >= 1, cpus <= TraceDecoder.maximumCPUs else {
                     throw fail(number, CPULimit.declaredBeyondModel("the header", cpus))
                 }
@@ -165,13 +169,13 @@ final class TextCaptureReader {
             }
             summary.lostEvents.append((cpu, count, number))
             if !headerSent { try sendHeader(sink) }
-            try translator.lost(cpu: cpu, count: count, line: number, into: sink)
+            try sink.lost(cpu: cpu, count: count, line: number)
         case .unparseable:
             if !complete, sawTrace {
                 // The capture ends in the middle of a line (cut while it was written or copied).
                 summary.lostEvents.append((nil, nil, number))
                 if !headerSent { try sendHeader(sink) }
-                try translator.lost(cpu: nil, count: nil, line: number, into: sink)
+                try sink.lost(cpu: nil, count: nil, line: number)
                 return
             }
             guard options.lenient else {

@@ -54,10 +54,11 @@ struct TextRecords {
         case .irqHandlerEntry: return .irqHandlerEntry(irq: Self.field(info, "irq").flatMap { Int($0) })
         case .softirqEntry:
             let vector = Self.bracketedAction(info) ?? KernelRecord.softirqName(Self.field(info, "vec").flatMap { Int($0) } ?? -1)
-            return .softirqEntry(vector: vector)
+            return .softirqEntry(vector: symbols.intern(vector))
         case .ipiRaise:
             guard let mask = Self.field(info, "target_mask") else { return nil }
-            return .ipiSend(targets: try cpuList(mask), callback: Self.parenthesized(info), callsite: nil, raise: true)
+            return KernelRecord.ipiSend(
+                targets: try cpuList(mask), callback: Self.parenthesized(info), callsite: nil, raise: true, symbols: symbols)
         case .ipiSendCPU, .ipiSendCPUMask, .csdQueueCPU:
             let targets: [Int]
             if let single = Self.field(info, "cpu") {
@@ -67,21 +68,22 @@ struct TextRecords {
             } else {
                 return nil
             }
-            return .ipiSend(
+            return KernelRecord.ipiSend(
                 targets: targets, callback: Self.field(info, "callback") ?? Self.field(info, "func"),
-                callsite: Self.field(info, "callsite"), raise: false)
+                callsite: Self.field(info, "callsite"), raise: false, symbols: symbols)
         case .tlbFlush:
             // "pages:1 reason:remote ipi send (4)": only reason 4 sends IPIs to others.
-            return .tlbFlush(remoteIPI: info.firstRange(of: "remote ipi send") != nil || info.firstRange(of: "(4)") == (info.count - 3)..<info.count)
+            let remote = info.firstRange(of: "remote ipi send") != nil || info.firstRange(of: "(4)") == (info.count - 3)..<info.count
+            return remote ? .tlbFlushRemote : nil
         case .xenPgdPin, .xenPgdUnpin:
             guard let pgd = Self.field(info, "pgd") else { return nil }
-            return name == .xenPgdPin ? .xenPgdPin(pgd: pgd) : .xenPgdUnpin(pgd: pgd)
+            return KernelRecord.xenPgd(pin: name == .xenPgdPin, pgd: pgd, symbols: symbols)
         case .xenAllocPtpage, .xenReleasePtpage:
             let text = String(decoding: info, as: UTF8.self)
             guard let pfn = Self.field(info, "pfn") else { return nil }
-            return .xenPtpage(
+            return KernelRecord.xenPtpage(
                 alloc: name == .xenAllocPtpage, pfn: pfn, level: Self.field(info, "level").flatMap { Int($0) },
-                pinned: text.hasSuffix(" pinned") && !text.hasSuffix("unpinned"))
+                pinned: text.hasSuffix(" pinned") && !text.hasSuffix("unpinned"), symbols: symbols)
         case .irqHandlerExit, .softirqExit, .softirqRaise, .ipiEntry, .ipiExit, .csdFunctionEntry, .csdFunctionExit,
             .xenFlushOthers, .xenFlushMulti, .xenFlushOneUser, .xenFlushOneKernel, .xenFlushAll, .schedSwitch:
             return KernelRecord.withoutFields(name)

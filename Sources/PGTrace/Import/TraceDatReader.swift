@@ -10,18 +10,18 @@ final class TraceDatReader {
     private let options: TraceImporter.Options
     // The reading thread's own state (see TracePipeline): no other thread touches it.
     @exclusivity(unchecked) private(set) var summary = TraceImporter.Summary()
-    @exclusivity(unchecked) private var translator: EventTranslator
+    @exclusivity(unchecked) private var tasks: TaskNames
 
     init(input: TraceInput, symbols: SymbolTable, fileIndex: Int, options: TraceImporter.Options) {
         self.input = input
         self.symbols = symbols
         self.fileIndex = fileIndex
         self.options = options
-        translator = EventTranslator(symbols: symbols, fileIndex: fileIndex)
+        tasks = TaskNames(symbols: symbols)
         summary.format = .traceDat
     }
 
-    func read(into sink: some EventSink) throws {
+    func read(into sink: some RecordSink) throws {
         // A trace.dat is read by sections: a stream is copied (unnamed) before it is opened.
         let file = try TraceDatFile(descriptor: try input.seekableDescriptor())
         let cpus = file.cpuCount
@@ -38,13 +38,12 @@ final class TraceDatReader {
         try sink.header(traceHeader)
         var records = TraceDatRecords(file: file, symbols: symbols, rawNames: options.rawNames)
         records.declaredCPUs = cpus
-        defer { summary.events = translator.eventCount }
         try file.forEachRecord { record in try self.handle(record, of: file, cpus: cpus, records: &records, into: sink) }
     }
 
     private func handle(
         _ record: TraceDatFile.Record, of file: TraceDatFile, cpus: Int, records: inout TraceDatRecords,
-        into sink: some EventSink
+        into sink: some RecordSink
     ) throws {
         // A record's number in time order is its line.
         summary.lines += 1
@@ -57,19 +56,19 @@ final class TraceDatReader {
         if record.missedEvents != 0 {
             let count = record.missedEvents > 0 ? Int(record.missedEvents) : nil
             summary.lostEvents.append((record.cpu, count, number))
-            try translator.lost(cpu: record.cpu, count: count, line: number, into: sink)
+            try sink.lost(cpu: record.cpu, count: count, line: number)
         }
         let reading = records.reading(of: record).reading
+        let pid = file.pid(record)
         let place = EventTranslator.Place(
-            cpu: record.cpu, pid: file.pid(record), timestamp: Int64(clamping: record.timestamp),
+            cpu: record.cpu, pid: pid, task: tasks.task(pid: pid, cpu: record.cpu) { file.command(pid: pid) },
+            timestamp: Int64(clamping: record.timestamp),
             flags: TraceDatRecords.flagCharacters(file.flags(record)), line: number,
             preemptCount: UInt8(file.preemptCount(record) & 0xf))
         do {
             let kernelRecord = try reading.flatMap { try records.record($0, record) }
-            let used = try translator.translate(kernelRecord, name: reading?.name, at: place, into: sink) {
-                file.command(pid: place.pid ?? 0)
-            }
-            if !used { summary.skipped[records.eventName(of: record), default: 0] += 1 }
+            try sink.record(kernelRecord, name: reading?.name, at: place)
+            if kernelRecord == nil { summary.skipped[records.eventName(of: record), default: 0] += 1 }
         } catch let failure as DecodeFailure {
             throw TraceInputError(file: input.displayName, line: number, column: 1, message: failure.message)
         }

@@ -131,32 +131,32 @@ struct TraceDatRecords {
         case .irqHandlerEntry: return .irqHandlerEntry(irq: number(.irq).map { Int(Int32(truncatingIfNeeded: $0)) })
         case .softirqEntry:
             guard let vector = number(.vec) else { return nil }
-            return .softirqEntry(vector: KernelRecord.softirqName(Int(clamping: vector)))
+            return .softirqEntry(vector: symbols.intern(KernelRecord.softirqName(Int(clamping: vector))))
         case .ipiRaise:
             // Its reason is a pointer to a kernel string the file does not carry.
             guard let targets = try cpus(.targetCPUs) else { return nil }
-            return .ipiSend(targets: targets, callback: nil, callsite: nil, raise: true)
+            return KernelRecord.ipiSend(targets: targets, callback: nil, callsite: nil, raise: true, symbols: symbols)
         case .ipiSendCPU, .csdQueueCPU:
             guard let cpu = number(.cpu) else { return nil }
             let target = try CPULimit.check(Int(clamping: cpu), declared: declaredCPUs)
-            return .ipiSend(
+            return KernelRecord.ipiSend(
                 targets: [target], callback: function(reading.name == .csdQueueCPU ? .function : .callback),
-                callsite: function(.callsite), raise: false)
+                callsite: function(.callsite), raise: false, symbols: symbols)
         case .ipiSendCPUMask:
             guard let targets = try cpus(.cpumask) else { return nil }
-            return .ipiSend(targets: targets, callback: function(.callback), callsite: function(.callsite), raise: false)
+            return KernelRecord.ipiSend(
+                targets: targets, callback: function(.callback), callsite: function(.callsite), raise: false, symbols: symbols)
         case .tlbFlush:
             guard let reason = number(.reason) else { return nil }
-            return .tlbFlush(remoteIPI: reason == 4)  // TLB_REMOTE_SEND_IPI
+            return reason == 4 ? .tlbFlushRemote : nil  // TLB_REMOTE_SEND_IPI
         case .xenPgdPin, .xenPgdUnpin:
             guard let pgd = number(.pgd) else { return nil }
-            let text = String(pgd, radix: 16)
-            return reading.name == .xenPgdPin ? .xenPgdPin(pgd: text) : .xenPgdUnpin(pgd: text)
+            return KernelRecord.xenPgd(pin: reading.name == .xenPgdPin, pgd: String(pgd, radix: 16), symbols: symbols)
         case .xenAllocPtpage, .xenReleasePtpage:
             guard let pfn = number(.pfn) else { return nil }
-            return .xenPtpage(
+            return KernelRecord.xenPtpage(
                 alloc: reading.name == .xenAllocPtpage, pfn: String(pfn, radix: 16), level: number(.level).map { Int($0) },
-                pinned: number(.pinned).map { $0 != 0 } ?? false)
+                pinned: number(.pinned).map { $0 != 0 } ?? false, symbols: symbols)
         case .irqHandlerExit, .softirqExit, .softirqRaise, .ipiEntry, .ipiExit, .csdFunctionEntry, .csdFunctionExit,
             .xenFlushOthers, .xenFlushMulti, .xenFlushOneUser, .xenFlushOneKernel, .xenFlushAll, .schedSwitch:
             return KernelRecord.withoutFields(reading.name)

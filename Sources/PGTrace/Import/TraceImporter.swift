@@ -1,7 +1,8 @@
 /// Reads a kernel capture straight into typed events: a text capture (ftrace, trace-cmd
 /// report, perf script, an ftrace_dump console log) line by line (`TextCaptureReader`), or a
 /// trace-cmd `trace.dat` record by record through libtracecmd (`TraceDatReader`). Both give
-/// the same events for the same recording: their records meet in one `EventTranslator`.
+/// the same events for the same recording: their records meet in one `EventTranslator`
+/// (here at once; in an analysis on the replay's thread, see `RecordSink`).
 ///
 /// Events keep the capture's line numbers (a trace.dat's record numbers), so a finding
 /// points at the kernel's own line; `convert` writes the same events as trace format v1.
@@ -28,6 +29,7 @@ public final class TraceImporter {
     public struct Summary: Sendable {
         public var format: TextTraceFormat = .ftrace
         public var lines = 0
+        /// The events made of the records (by whoever made them: see `RecordSink`).
         public var events = 0
         /// Events of kinds pgtrace does not use, by name.
         public var skipped: [String: Int] = [:]
@@ -87,13 +89,16 @@ public final class TraceImporter {
     ) throws {
         try withoutActuallyEscaping(header) { header in
             try withoutActuallyEscaping(event) { event in
-                try read(willWait: willWait, into: ClosureSink(header: header, event: event))
+                let sink = TranslatingSink(fileIndex: fileIndex, into: ClosureSink(header: header, event: event))
+                defer { summary.events = sink.eventCount }
+                try read(willWait: willWait, into: sink)
             }
         }
     }
 
-    /// The same, into a sink (the analysis's pipeline: no closure per event).
-    func read(willWait: (() throws -> Void)? = nil, into sink: some EventSink) throws {
+    /// Reads the capture's records into `sink` (the analysis's pipeline, which makes events
+    /// of them on the replay's thread).
+    func read(willWait: (() throws -> Void)? = nil, into sink: some RecordSink) throws {
         switch input.content {
         case .text:
             let reader = TextCaptureReader(input: input, symbols: symbols, fileIndex: fileIndex, options: options)

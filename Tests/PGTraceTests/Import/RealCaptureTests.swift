@@ -99,6 +99,17 @@ import Testing
         #expect(analysis.findings.map(\.rule) == [])
     }
 
+    /// An analysis makes a capture's events on the replay's thread (its reader hands over
+    /// records): the same events, as many, as importing it makes on one thread.
+    @Test(arguments: expected)
+    func anAnalysisReplaysTheEventsImportMakes(_ name: String, _ counts: [String: Int]) throws {
+        let analysis = Analysis()
+        try analysis.analyze([.file(path: try Self.capture(name), displayName: name)])
+        let made = counts.values.reduce(0, +)
+        #expect(analysis.eventCount == made)
+        #expect(analysis.imports.map(\.summary.events) == [made])
+    }
+
     @Test func theReleaseOfALockHeldFromBeforeTheCaptureIsANote() throws {
         let analysis = Analysis()
         try analysis.analyze([.file(path: try Self.capture("lkml-rostedt-20251106-fixed.ftrace.txt"), displayName: "fixed.txt")])
