@@ -1,4 +1,4 @@
-import PGTrace
+@testable import PGTrace
 import Testing
 
 /// A site is packed small (the graph keeps two per dependency); it gives back what it took.
@@ -26,5 +26,13 @@ import Testing
         #expect(CPUList([2, 0, 5]).cpus == [2, 0, 5])
         #expect(CPUList([2, 0, 5]) == CPUList([2, 0, 5]))
         #expect(CPUList([0, 2, 5]) != CPUList([2, 0, 5]))
+    }
+
+    /// A capture's records cross the same way (their names interned by the reader), and a
+    /// batch of them weighs no more than a batch of events.
+    @Test func aCapturedRecordIsAPlainValueNoLargerThanAnEvent() {
+        #expect(_isPOD(KernelRecord.self))
+        #expect(_isPOD(CapturedRecord.self))
+        #expect(MemoryLayout<CapturedRecord>.stride <= MemoryLayout<Event>.stride)
     }
 }
