@@ -98,7 +98,7 @@ public final class Analysis {
                     case .text, .traceDat:
                         let importer = TraceImporter(
                             input: input, fileIndex: first + offset, symbols: symbols, options: importOptions)
-                        defer { self.recordImport(name, importer.summary) }
+                        defer { self.recordImport(name, index: first + offset, importer.summary) }
                         // A live stream: the replay sees each event before the next wait.
                         try importer.read(willWait: sink.flush, into: sink)
                     case .xml:
@@ -155,7 +155,7 @@ public final class Analysis {
                     pipeline.recycle(&records)
                 case .endFile:
                     if let translator, engine != nil, translator.eventCount > 0 {
-                        recordImportedEvents(context.files[translator.fileIndex], translator.eventCount)
+                        recordImportedEvents(file: translator.fileIndex, translator.eventCount)
                     }
                     engine?.finish()
                     eventCount += engine?.eventCount ?? 0
@@ -176,20 +176,25 @@ public final class Analysis {
         if let readFailure { throw readFailure }
     }
 
-    /// What importing each text trace left out (written by the reading thread, read after).
+    /// What importing each kernel capture left out (written by the reading thread; the events
+    /// made of its records, by the replay's; read after both).
     public private(set) var imports: [(file: String, summary: TraceImporter.Summary)] = []
+    /// The file index of each entry of `imports`.
+    private var importedFiles: [Int] = []
     private let importLock = NSLock()
 
-    private func recordImport(_ file: String, _ summary: TraceImporter.Summary) {
+    private func recordImport(_ file: String, index: Int, _ summary: TraceImporter.Summary) {
         importLock.lock()
         imports.append((file, summary))
+        importedFiles.append(index)
         importLock.unlock()
     }
 
-    /// The events the replay's side made of a capture's records (its reader counted none).
-    private func recordImportedEvents(_ file: String, _ count: Int) {
+    /// The events the replay's side made of file `index`'s records (its reader counted none).
+    /// The reader recorded the file's import before it ended the file, so the entry is there.
+    private func recordImportedEvents(file index: Int, _ count: Int) {
         importLock.lock()
-        if let index = imports.lastIndex(where: { $0.file == file }) { imports[index].summary.events = count }
+        if let entry = importedFiles.lastIndex(of: index) { imports[entry].summary.events = count }
         importLock.unlock()
     }
 

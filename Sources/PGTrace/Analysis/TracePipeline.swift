@@ -156,6 +156,8 @@ final class TracePipeline: @unchecked Sendable {
         private let pipeline: TracePipeline
         @exclusivity(unchecked) private var batch: [Event] = []
         @exclusivity(unchecked) private var records: [CapturedRecord] = []
+        /// The events handed over for the file being read (an XML trace's; a capture hands
+        /// over records).
         @exclusivity(unchecked) private(set) var eventCount = 0
 
         fileprivate init(pipeline: TracePipeline) {

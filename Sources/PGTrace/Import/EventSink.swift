@@ -1,6 +1,6 @@
-/// Where a capture's reader hands what it reads: the header once, then each event. The
-/// analysis's pipeline is one (events go straight into its batches, no closure between);
-/// `ClosureSink` adapts a pair of closures.
+/// Where a capture's events go as `EventTranslator` makes them: the header once, then each
+/// event. `TranslatingSink` hands them to one (`ClosureSink`, for `TraceImporter.read`); the
+/// analysis applies them to its replay as they are made (`ReplaySink`).
 protocol EventSink: AnyObject {
     func header(_ header: TraceHeader) throws
     func event(_ event: Event) throws
@@ -20,4 +20,4 @@ final class ClosureSink: EventSink {
     func event(_ event: Event) throws { try onEvent(event) }
 }
 
-extension TracePipeline.Sink: EventSink, RecordSink {}
+extension TracePipeline.Sink: RecordSink {}

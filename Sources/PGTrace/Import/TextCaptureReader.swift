@@ -9,8 +9,6 @@ final class TextCaptureReader {
     @exclusivity(unchecked) private(set) var summary = TraceImporter.Summary()
     @exclusivity(unchecked) private var tasks: TaskNames
     @exclusivity(unchecked) private var records: TextRecords
-    /// Whether a record was handed on (a header's cpu count counts only before any).
-    @exclusivity(unchecked) private var recordsUsed = 0
     @exclusivity(unchecked) private var traceHeader = TraceHeader()
     @exclusivity(unchecked) private var headerSent = false
     @exclusivity(unchecked) private var formatKnown: Bool
@@ -34,9 +32,9 @@ final class TextCaptureReader {
     /// refused as something else (an endless stream of text is not read for ever).
     static let firstEventWithin = 64 * 1024
 
-    /// Reads the capture to its end into `sink`: the header once, before the first event (or
-    /// at the end of a capture with none), then each event in order. `willWait` runs before
-    /// each read of a stream, which may block.
+    /// Reads the capture to its end into `sink`: the header once, before the first record (or
+    /// at the end of a capture with none), then each record and mark of lost events in order.
+    /// `willWait` runs before each read of a stream, which may block.
     func read(willWait: (() throws -> Void)? = nil, into sink: some RecordSink) throws {
         let input = self.input
         var lines = LineReader { buffer in
@@ -115,9 +113,7 @@ final class TextCaptureReader {
                 let record = try name.flatMap { try records.record($0, info) }
                 if !headerSent { try sendHeader(sink) }
                 try sink.record(record, name: name, at: place)
-                if record != nil {
-                    recordsUsed += 1
-                } else {
+                if record == nil {
                     let eventName = columns.synthetic?.rawValue
                         ?? String(decoding: UnsafeBufferPointer(rebasing: line[columns.event!]), as: UTF8.self)
                     summary.skipped[eventName, default: 0] += 1
@@ -154,7 +150,9 @@ final class TextCaptureReader {
         case .traceCmdHeader(let cpus):
             sawTrace = true
             setFormat(.traceCmd)
-            if let cpus, recordsUsed == 0 {
+            // The header declares the cpus before the first event line (it is handed on with
+            // that line); a `cpus=` further down declares nothing.
+            if let cpus, !headerSent {
                 guard cpus >= 1, cpus <= TraceDecoder.maximumCPUs else {
                     throw fail(number, CPULimit.declaredBeyondModel("the header", cpus))
                 }

@@ -43,6 +43,8 @@ struct TraceDatRecords {
     /// The fields of every format read, `FieldKey.allCases.count` per format, by
     /// `FieldKey.rawValue`; nil where the format has no such field.
     private var fields: [TraceDatFile.Field?] = []
+    /// Where the fields of a format whose id is past the table lie (see `reading(of:)`).
+    private var scratch: Int?
 
     func field(_ key: FieldKey, of reading: Reading) -> TraceDatFile.Field? { fields[reading.firstField + key.rawValue] }
 
@@ -67,8 +69,21 @@ struct TraceDatRecords {
         guard let format = file.format(of: record) else { return (nil, false) }
         var reading: Reading?
         if let name = KernelRecord.Name.byName[format.name] {
-            reading = Reading(name: name, firstField: fields.count)
-            fields += FieldKey.allCases.map { file.field($0.kernelName, of: format) }
+            let found = FieldKey.allCases.map { file.field($0.kernelName, of: format) }
+            if id >= 0, id < 1 << 16 {
+                reading = Reading(name: name, firstField: fields.count)
+                fields += found
+            } else {
+                // An id past the table is looked up at each record: its fields take one
+                // scratch place in the table, read before the next record's replace them.
+                if scratch == nil {
+                    scratch = fields.count
+                    fields += found
+                } else {
+                    fields.replaceSubrange(scratch!..<(scratch! + found.count), with: found)
+                }
+                reading = Reading(name: name, firstField: scratch!)
+            }
         }
         if id >= 0, id < 1 << 16 {
             while known.count <= id {

@@ -2,7 +2,8 @@
 /// machine state; observers read that state from the engine and keep no copy of it.
 /// Every method has a default that does nothing, so a checker implements only what it needs.
 public protocol ReplayObserver: AnyObject {
-    /// What the observer watches; the engine calls it for nothing else. Defaults to all.
+    /// What the observer watches; the engine calls it for nothing else. Read once, when the
+    /// engine is made (before `replayWillBegin`). Defaults to all.
     var observedEvents: ObservedEvents { get }
     /// A new trace starts (several traces form one analysis).
     func replayWillBegin(_ replay: ReplayEngine)

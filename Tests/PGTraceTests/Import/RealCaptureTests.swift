@@ -110,6 +110,16 @@ import Testing
         #expect(analysis.imports.map(\.summary.events) == [made])
     }
 
+    /// Each file's count goes to its own entry, whatever the names and however far the
+    /// reading thread runs ahead of the replay.
+    @Test func twoCapturesOfOneNameCountTheirOwnEvents() throws {
+        let path = try Self.capture("lkml-rostedt-20251106-fixed.ftrace.txt")
+        let analysis = Analysis()
+        try analysis.analyze([.file(path: path, displayName: "same"), .file(path: path, displayName: "same")])
+        #expect(analysis.imports.map(\.summary.events) == [15, 15])
+        #expect(analysis.eventCount == 30)
+    }
+
     @Test func theReleaseOfALockHeldFromBeforeTheCaptureIsANote() throws {
         let analysis = Analysis()
         try analysis.analyze([.file(path: try Self.capture("lkml-rostedt-20251106-fixed.ftrace.txt"), displayName: "fixed.txt")])

@@ -229,4 +229,30 @@ import Testing
             """
         #expect(try findings(.file(path: try temporary(text), displayName: "c.txt")).isEmpty)
     }
+
+    /// trace-cmd report's `cpus=N` heads the capture: the cpus its lines may name. Below the
+    /// first event line it declares nothing (that line's header has gone out without it).
+    @Test func aHeadersCPUCountBindsTheLinesBelowIt() throws {
+        let declared = """
+            version = 6
+            cpus=2
+                        bash-1     [003] .....   812.100001: lock_acquire: 0xffffffff82a4c2d8 pgd_lock
+            """
+        #expect {
+            _ = try imported(try temporary(declared))
+        } throws: { error in
+            (error as? TraceInputError)?.message == "cpu 3 is past the 2 cpus the capture's header declares"
+                && (error as? TraceInputError)?.line == 3
+        }
+        for first in [
+            "          <idle>-0     [001] d.h1.   812.100000: sched_wakeup: comm=foo pid=12 prio=120 target_cpu=001",
+            "          <idle>-0     [001]   812.100000: softirq_raise: vec=3 [action=NET_RX]",
+            "CPU:0 [LOST 10 EVENTS]",
+        ] {
+            let late = "version = 6\n\(first)\ncpus=2\n            bash-1     [003] .....   812.100001: lock_acquire: 0xffffffff82a4c2d8 pgd_lock\n"
+            let (xml, _) = try imported(try temporary(late))
+            #expect(xml.contains("<acquire cpu=\"3\""), "\(first)")
+            #expect(!xml.contains("cpus=\"2\""), "\(first)")
+        }
+    }
 }

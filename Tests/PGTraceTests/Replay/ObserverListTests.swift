@@ -1,0 +1,40 @@
+@testable import PGTrace
+import Testing
+
+/// The engine calls its observers from `ObserverList`s: the first eight inline, any more from
+/// an array after them. Each observer hears each event once, in the order given.
+@Suite struct ObserverListTests {
+    final class Recorder: ReplayObserver {
+        let number: Int
+        let log: Log
+        var observedEvents: ObservedEvents { number.isMultiple(of: 2) ? .all : .acquisitions }
+        init(_ number: Int, _ log: Log) {
+            self.number = number
+            self.log = log
+        }
+        func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) { log.calls.append("will \(number)") }
+        func replay(_ replay: ReplayEngine, didAcquire lock: HeldLock) { log.calls.append("did \(number)") }
+        func replay(_ replay: ReplayEngine, didRelease lock: HeldLock, at site: EventSite) { log.calls.append("released \(number)") }
+    }
+
+    final class Log { var calls: [String] = [] }
+
+    @Test(arguments: [3, 8, 9, 20])
+    func everyObserverHearsEachEventInOrder(_ count: Int) throws {
+        let symbols = SymbolTable()
+        let log = Log()
+        var header = TraceHeader()
+        header.cpus = 1
+        let engine = ReplayEngine(
+            header: header, fileName: "t.xml", classes: LockClassTable(), symbols: symbols,
+            defaultListLock: symbols.intern("pgd_lock"), observers: (0..<count).map { Recorder($0, log) })
+        let lock = LockRef(name: symbols.intern("A"))
+        let kinds: [EventKind] = [.acquire(lock, mode: .write, isTry: false, irq: nil, bh: false, nest: nil), .release(lock, irq: nil, bh: false)]
+        for (index, kind) in kinds.enumerated() {
+            try engine.apply(Event(kind: kind, cpu: 0, position: TracePosition(file: 0, line: index + 1, column: 1, event: index)))
+        }
+        let all = Array(0..<count)
+        let even = all.filter { $0.isMultiple(of: 2) }
+        #expect(log.calls == all.map { "will \($0)" } + all.map { "did \($0)" } + even.map { "released \($0)" })
+    }
+}
