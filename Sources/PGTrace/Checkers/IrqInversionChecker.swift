@@ -104,13 +104,18 @@ public final class IrqInversionChecker: LockGraphObserver {
             holderSite: holder.site, site: next.site)
         let path = safe.path.reversed() + [newEdge] + ahead.path
         let state = safeBit.state.name
+        // Lockdep names both halves by the safe side's usage (print_bad_irq_dependency's
+        // irqclass is state_name(backward_bit)): HARDIRQ-READ-safe -> HARDIRQ-READ-unsafe
+        // when the safe class is a reader, HARDIRQ-safe -> HARDIRQ-unsafe otherwise, whatever
+        // the unsafe side's read.
+        let irqclass = state + (safeBit.read ? "-READ" : "")
         let safeName = context.name(of: safe.found)
         let unsafeName = context.name(of: ahead.found)
         report(
             graph: graph, safe: safe.found, safeBit: safeBit, unsafe: ahead.found, unsafeBit: unsafeBit,
             path: Array(path),
             trigger: context.evidence(next.site, "acquires \(context.name(of: next.classID)) while holding \(context.name(of: holder.classID))"),
-            headline: "\(state)\(safeBit.read ? "-READ" : "")-safe -> \(state)\(unsafeBit.read ? "-READ" : "")-unsafe lock order detected",
+            headline: "\(irqclass)-safe -> \(irqclass)-unsafe lock order detected",
             message: "\(safeName) is \(state)-safe and now depends on \(unsafeName), which is \(state)-unsafe: "
                 + "a \(state.lowercased()) taking \(safeName) can interrupt a holder of \(unsafeName) that \(safeName)'s holder waits for")
     }

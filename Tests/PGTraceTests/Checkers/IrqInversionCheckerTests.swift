@@ -1,0 +1,43 @@
+@testable import PGTrace
+import Testing
+
+/// The headline of an irq-safe -> irq-unsafe report is lockdep's: print_bad_irq_dependency
+/// names both halves after the safe side's usage (its irqclass is state_name(backward_bit)),
+/// so a reader on the unsafe side alone changes nothing in it.
+@Suite struct IrqInversionCheckerTests {
+    /// B is taken in a hardirq; A, an rwlock, is read with hardirqs on; then A is read under
+    /// B with hardirqs off: B -> A joins a HARDIRQ-safe lock to a HARDIRQ-READ-unsafe one.
+    @Test func aReaderOnTheUnsafeSideKeepsTheSafeSidesName() throws {
+        var trace = TraceBuilder(cpus: 1)
+        trace.declare("A", .rwlock)
+        trace.event("hardirq-enter")
+        trace.acquire("B")
+        trace.release("B")
+        trace.event("hardirq-exit")
+        trace.acquire("A", mode: .read)
+        trace.release("A")
+        trace.event("irq-disable")
+        trace.acquire("B")
+        trace.acquire("A", mode: .read)
+        let findings = try analyze(trace).findings
+        #expect(findings.map(\.rule) == [.irqInversion])
+        #expect(findings.first?.title == "HARDIRQ-safe -> HARDIRQ-unsafe lock order detected")
+        #expect(findings.first?.locks == ["B", "A"])
+    }
+
+    /// Its fixed twin: A read with hardirqs off everywhere is never HARDIRQ-unsafe.
+    @Test func theSameReaderWithHardirqsOffIsNoInversion() throws {
+        var trace = TraceBuilder(cpus: 1)
+        trace.declare("A", .rwlock)
+        trace.event("hardirq-enter")
+        trace.acquire("B")
+        trace.release("B")
+        trace.event("hardirq-exit")
+        trace.event("irq-disable")
+        trace.acquire("A", mode: .read)
+        trace.release("A")
+        trace.acquire("B")
+        trace.acquire("A", mode: .read)
+        #expect(try analyze(trace).findings.map(\.rule) == [])
+    }
+}
