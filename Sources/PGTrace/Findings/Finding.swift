@@ -102,6 +102,11 @@ public struct Finding: Hashable, Sendable {
     /// How many times the analysis met this problem (the same rule and key): the first time
     /// is the one shown, the others only counted.
     public var count = 1
+    /// Lockdep's usage string (`{+.-.}`) of each class the report names on a lock line, as
+    /// the analysis left the class (so the same traces print the same string, whatever their
+    /// order). Filled by `AnalysisReport`; the text report prints it as lockdep's print_lock
+    /// does, `(&mm->mmap_lock){++++}`.
+    public var usage: [String: String] = [:]
 
     public init(
         rule: Rule, severity: Severity, message: String, locks: [String], objects: [String] = [],

@@ -101,8 +101,25 @@ public struct AnalysisReport: Sendable {
         notes = analysis.notes
         nodes = []
         edges = []
+        attachUsage(of: analysis)
         if includingGraph { resolveGraph(of: analysis) }
         canonicalize()
+    }
+
+    /// Each class named on a lock line (a dependency chain's) with its usage string in this
+    /// analysis: one name per class, looked up by name once for all the findings.
+    private mutating func attachUsage(of analysis: Analysis) {
+        guard findings.contains(where: { !$0.chain.isEmpty }) else { return }
+        let context = analysis.context
+        var usage: [String: String] = [:]
+        for id in 0..<analysis.classes.count where !analysis.classes[ClassID(id)].isPseudo {
+            usage[context.name(of: ClassID(id))] = analysis.graph.usage(of: ClassID(id)).lockdepString
+        }
+        for index in findings.indices where !findings[index].chain.isEmpty {
+            for link in findings[index].chain {
+                for name in [link.holder, link.acquired] { findings[index].usage[name] = usage[name] }
+            }
+        }
     }
 
     /// The lock-order graph's classes and dependencies, as text.

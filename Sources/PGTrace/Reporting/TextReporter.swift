@@ -41,15 +41,15 @@ public struct TextReporter {
         case .circularDependency where finding.chain.count >= 2:
             let new = finding.chain[finding.chain.count - 1]
             out += "\n\(who(new.evidence)) is trying to acquire lock:\n"
-            out += " (\(new.acquired)), at: \(describe(new.evidence))\n"
+            out += " (\(new.acquired))\(finding.usage[new.acquired] ?? ""), at: \(describe(new.evidence))\n"
             out += "\nbut task is already holding lock:\n"
-            out += " (\(new.holder)), at: \(describe(new.holderEvidence))\n"
+            out += " (\(new.holder))\(finding.usage[new.holder] ?? ""), at: \(describe(new.holderEvidence))\n"
             out += "\nwhich lock already depends on the new lock.\n"
             out += "\nthe existing dependency chain (in reverse order) is:\n"
             let ordered = Array(finding.chain.dropLast().reversed()) + [new]
             for (offset, link) in ordered.enumerated() {
                 let number = ordered.count - 1 - offset
-                out += "\n-> #\(number) (\(link.acquired)):\n"
+                out += "\n-> #\(number) (\(link.acquired))\(finding.usage[link.acquired] ?? ""):\n"
                 out += "       acquired while holding \(link.holder)\n"
                 out += "       \(describe(link.evidence))\n"
                 out += "       (\(link.holder) taken at \(describe(link.holderEvidence)))\n"

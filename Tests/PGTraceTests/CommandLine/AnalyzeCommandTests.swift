@@ -15,7 +15,7 @@ import Testing
         #expect(run.status == 1)
         #expect(run.stdout.contains("WARNING: possible circular locking dependency detected"))
         #expect(run.stdout.contains("the existing dependency chain (in reverse order) is:"))
-        #expect(run.stdout.contains("-> #1 (mm->page_table_lock):"))
+        #expect(run.stdout.contains("-> #1 (mm->page_table_lock){+.+.}:"))
         #expect(run.stdout.contains("traces/pgd-lock-abba.xml:26 (event 1) cpu 0 task insmod: vmalloc_sync_all (arch/x86/mm/fault.c:249)"))
         #expect(run.stdout.contains(" Possible unsafe locking scenario:"))
         #expect(run.stdout.contains("                               lock(pgd_lock);"))
