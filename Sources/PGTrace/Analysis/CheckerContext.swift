@@ -52,6 +52,14 @@ public final class CheckerContext {
         reported[rule.rawValue + "|" + key] != nil
     }
 
+    /// The held-lock list of a report (`Finding.heldLocks`).
+    public func heldLockLines(_ locks: [HeldLock]) -> [HeldLockLine] {
+        locks.map { lock in
+            let name = self.name(of: lock.classID)
+            return HeldLockLine(lock: name, evidence: evidence(lock.site, "holds \(name)"))
+        }
+    }
+
     /// A class as lockdep prints it: its name, and `/N` for a nesting subclass.
     public func name(of id: ClassID) -> String {
         let key = classes[id].key

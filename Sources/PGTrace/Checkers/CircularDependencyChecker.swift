@@ -26,26 +26,26 @@ public final class CircularDependencyChecker: ReplayObserver {
         // Lockdep's check_prevs_add: depend on the nearest held lock, and on each trylock
         // above it (a trylock's own dependencies were never recorded).
         for holder in held.reversed() {
-            if holder.classID != lock.classID { addDependency(holder: holder, next: lock) }
+            if holder.classID != lock.classID { addDependency(holder: holder, next: lock, replay: replay) }
             if !holder.isTry { break }
         }
     }
 
-    private func addDependency(holder: HeldLock, next: HeldLock) {
+    private func addDependency(holder: HeldLock, next: HeldLock, replay: ReplayEngine) {
         let types = DependencyTypes(holder: holder.mode, next: next.mode)
         let known = graph.edge(from: holder.classID, to: next.classID)?.types ?? []
         guard !known.isSuperset(of: types) else { return }
         if let path = graph.strongPath(
             from: next.classID, nextMode: next.mode, to: holder.classID, holderMode: holder.mode)
         {
-            report(holder: holder, next: next, path: path)
+            report(holder: holder, next: next, path: path, held: replay.allHeldLocks(cpu: next.site.cpu))
         }
         graph.add(
             from: holder.classID, to: next.classID, types: types, holderSite: holder.site,
             site: next.site, holder: holder, next: next)
     }
 
-    private func report(holder: HeldLock, next: HeldLock, path: [LockDependency]) {
+    private func report(holder: HeldLock, next: HeldLock, path: [LockDependency], held: [HeldLock]) {
         // The cycle, following its edges: next -> ... -> holder -> next.
         let cycle = [next.classID] + path.map(\.to)
         let names = cycle.map(context.name(of:))
@@ -77,13 +77,14 @@ public final class CircularDependencyChecker: ReplayObserver {
             notes.append("Chain exists of: \(source) --> \(parent) --> \(target)")
         }
         let order = (names + [names[0]]).joined(separator: " -> ")
-        context.report(
-            Finding(
-                rule: .circularDependency, severity: .error,
-                message: "\(target) is held while acquiring \(source), but \(source) already depends on \(target) (\(order))",
-                locks: names,
-                locations: [newLink.evidence, newLink.holderEvidence] + links.dropLast().map(\.evidence),
-                chain: links, scenario: scenario, notes: notes, key: key))
+        var finding = Finding(
+            rule: .circularDependency, severity: .error,
+            message: "\(target) is held while acquiring \(source), but \(source) already depends on \(target) (\(order))",
+            locks: names,
+            locations: [newLink.evidence, newLink.holderEvidence] + links.dropLast().map(\.evidence),
+            chain: links, scenario: scenario, notes: notes, key: key)
+        finding.heldLocks = context.heldLockLines(held)
+        context.report(finding)
     }
 }
 

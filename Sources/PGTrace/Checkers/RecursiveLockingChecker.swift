@@ -13,21 +13,24 @@ public final class RecursiveLockingChecker: ReplayObserver {
         let sameInstance = held.ref.instance != nil && held.ref.instance == lock.ref.instance
         // One finding per class, kind and place: a self-deadlock is not a missing annotation.
         let place = context.place(lock.site)
-        context.report(
-            Finding(
-                rule: .recursiveLocking, severity: .error,
-                message: "\(name) acquired (\(lock.mode.rawValue)) while already held (\(held.mode.rawValue))"
-                    + (sameInstance ? " on the same instance: a self-deadlock"
-                        : held.ref.instance == nil || lock.ref.instance == nil ? ""
-                        : "; another instance of the class, which needs a nesting annotation (subclass) if intended"),
-                locks: [name],
-                locations: [
-                    context.evidence(lock.site, "acquires \(name)"),
-                    context.evidence(held.site, "already holds \(name)"),
-                ],
-                scenario: Scenario(columns: ["CPU0"], steps: [(0, "lock(\(name));"), (0, "lock(\(name));")]),
-                notes: ["May be due to missing lock nesting notation"],
-                key: "\(name)|\(sameInstance ? "same instance" : "another instance")|\(place)"))
+        let key = "\(name)|\(sameInstance ? "same instance" : "another instance")|\(place)"
+        if context.countAgain(.recursiveLocking, key: key) { return }
+        var finding = Finding(
+            rule: .recursiveLocking, severity: .error,
+            message: "\(name) acquired (\(lock.mode.rawValue)) while already held (\(held.mode.rawValue))"
+                + (sameInstance ? " on the same instance: a self-deadlock"
+                    : held.ref.instance == nil || lock.ref.instance == nil ? ""
+                    : "; another instance of the class, which needs a nesting annotation (subclass) if intended"),
+            locks: [name],
+            locations: [
+                context.evidence(lock.site, "acquires \(name)"),
+                context.evidence(held.site, "already holds \(name)"),
+            ],
+            scenario: Scenario(columns: ["CPU0"], steps: [(0, "lock(\(name));"), (0, "lock(\(name));")]),
+            notes: ["May be due to missing lock nesting notation"],
+            key: key)
+        finding.heldLocks = context.heldLockLines(replay.allHeldLocks(cpu: lock.site.cpu))
+        context.report(finding)
     }
 }
 

@@ -50,6 +50,18 @@ public struct ChainLink: Hashable, Sendable {
     public var evidence: Evidence
 }
 
+/// A lock held when a problem was met, as lockdep's lockdep_print_held_locks lists it.
+public struct HeldLockLine: Hashable, Sendable {
+    public var lock: String
+    /// Where it was taken.
+    public var evidence: Evidence
+
+    public init(lock: String, evidence: Evidence) {
+        self.lock = lock
+        self.evidence = evidence
+    }
+}
+
 /// A "Possible unsafe locking scenario": columns of steps, one column per cpu.
 public struct Scenario: Hashable, Sendable {
     public var columns: [String]
@@ -102,6 +114,9 @@ public struct Finding: Hashable, Sendable {
     /// How many times the analysis met this problem (the same rule and key): the first time
     /// is the one shown, the others only counted.
     public var count = 1
+    /// The locks the task (with the irq frames on it) held when the problem was met, oldest
+    /// first: lockdep's "N locks held by task/pid" list. Empty where the rule has none.
+    public var heldLocks: [HeldLockLine] = []
     /// Lockdep's usage string (`{+.-.}`) of each class the report names on a lock line, as
     /// the analysis left the class (so the same traces print the same string, whatever their
     /// order). Filled by `AnalysisReport`; the text report prints it as lockdep's print_lock

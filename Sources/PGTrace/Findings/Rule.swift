@@ -17,6 +17,11 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
 
     public static func < (lhs: Rule, rhs: Rule) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// Whether the kernel heads its own report of this `BUG:` rather than `WARNING:` (the
+    /// contract's lockdep words: "BUG: sleeping function called from invalid context", and
+    /// "BUG: scheduling while atomic" for a task switched out in that state).
+    public var isBug: Bool { self == .sleepInAtomic }
+
     /// Lockdep's headline for the rule, where lockdep has one; the text report's title.
     public var title: String {
         switch self {

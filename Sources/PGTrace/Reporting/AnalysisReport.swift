@@ -106,19 +106,20 @@ public struct AnalysisReport: Sendable {
         canonicalize()
     }
 
-    /// Each class named on a lock line (a dependency chain's) with its usage string in this
-    /// analysis: one name per class, looked up by name once for all the findings.
+    /// Each class named on a lock line (a dependency chain's, a held-lock list's) with its
+    /// usage string in this analysis: one name per class, looked up once for all findings.
     private mutating func attachUsage(of analysis: Analysis) {
-        guard findings.contains(where: { !$0.chain.isEmpty }) else { return }
+        guard findings.contains(where: { !$0.chain.isEmpty || !$0.heldLocks.isEmpty }) else { return }
         let context = analysis.context
         var usage: [String: String] = [:]
         for id in 0..<analysis.classes.count where !analysis.classes[ClassID(id)].isPseudo {
             usage[context.name(of: ClassID(id))] = analysis.graph.usage(of: ClassID(id)).lockdepString
         }
-        for index in findings.indices where !findings[index].chain.isEmpty {
+        for index in findings.indices where !findings[index].chain.isEmpty || !findings[index].heldLocks.isEmpty {
             for link in findings[index].chain {
                 for name in [link.holder, link.acquired] { findings[index].usage[name] = usage[name] }
             }
+            for line in findings[index].heldLocks { findings[index].usage[line.lock] = usage[line.lock] }
         }
     }
 

@@ -30,7 +30,8 @@ public struct TextReporter {
     }
 
     public func render(_ finding: Finding) -> String {
-        let headline = "\(finding.severity == .error ? "WARNING" : "warning"): \(finding.title)"
+        let word = finding.rule.isBug ? "BUG" : finding.severity == .error ? "WARNING" : "warning"
+        let headline = "\(word): \(finding.title)"
         let rule = String(repeating: "-", count: headline.count)
         var out = String(repeating: "=", count: headline.count) + "\n"
         out += headline + " [\(finding.rule.rawValue)]\n" + rule + "\n"
@@ -67,6 +68,16 @@ public struct TextReporter {
                 out += " \(note)\n\n"
             }
             out += render(scenario, interrupt: finding.rule == .irqInversion || finding.rule == .irqInconsistent)
+        }
+        if !finding.heldLocks.isEmpty {
+            // lockdep_print_held_locks, after the scenario.
+            let count = finding.heldLocks.count
+            let taker = finding.locations.first ?? finding.heldLocks[0].evidence
+            let holder = taker.task.map { "\($0) on cpu \(taker.cpu)" } ?? "cpu \(taker.cpu)"
+            out += "\n\(count) lock\(count == 1 ? "" : "s") held by \(holder):\n"
+            for (index, line) in finding.heldLocks.enumerated() {
+                out += " #\(index): (\(line.lock))\(finding.usage[line.lock] ?? ""), at: \(describe(line.evidence))\n"
+            }
         }
         for note in finding.notes where !note.hasPrefix("Chain exists of:") {
             out += "\n \(note)\n"

@@ -27,3 +27,62 @@ import Testing
         #expect(text.contains("\n-> #0 (A){+.+.}:\n"))
     }
 }
+
+/// What the kernel calls a bug is headed `BUG:`, as its own report is.
+@Suite struct BugHeaderTests {
+    @Test func sleepingUnderASpinlockIsABug() throws {
+        var trace = TraceBuilder(cpus: 1)
+        trace.declare("A", .spinlock)
+        trace.acquire("A")
+        trace.event("might-sleep")
+        let report = AnalysisReport(try analyze(trace), includingGraph: false)
+        #expect(report.findings.map(\.rule) == [.sleepInAtomic])
+        #expect(TextReporter().render(report).contains("\nBUG: sleeping function called from invalid context [sleep-in-atomic]\n"))
+    }
+
+    @Test func aCycleIsAWarning() throws {
+        var trace = TraceBuilder(cpus: 1)
+        trace.acquire("A")
+        trace.acquire("B")
+        trace.release("B")
+        trace.release("A")
+        trace.acquire("B")
+        trace.acquire("A")
+        let report = AnalysisReport(try analyze(trace), includingGraph: false)
+        #expect(TextReporter().render(report).contains("\nWARNING: possible circular locking dependency detected [circular-dependency]\n"))
+    }
+}
+
+/// After the scenario, the locks the task held, as lockdep_print_held_locks lists them.
+@Suite struct HeldLockListTests {
+    @Test func aCycleListsTheLocksHeldWhereItClosed() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.task = "insmod"
+        trace.acquire("A")
+        trace.acquire("B")
+        trace.release("B")
+        trace.release("A")
+        trace.cpu = 1
+        trace.task = "bash"
+        trace.acquire("C")
+        trace.acquire("B")
+        trace.acquire("A")
+        let report = AnalysisReport(try analyze(trace), includingGraph: false)
+        #expect(report.findings.map(\.rule) == [.circularDependency])
+        #expect(report.findings.first?.heldLocks.map(\.lock) == ["C", "B"])
+        let text = TextReporter().render(report)
+        #expect(text.contains("\n *** DEADLOCK ***\n\n2 locks held by bash on cpu 1:\n #0: (C){+.+.}, at: test.xml:"))
+        #expect(text.contains("\n #1: (B){+.+.}, at: test.xml:"))
+    }
+
+    @Test func aRecursionListsTheLocksHeld() throws {
+        var trace = TraceBuilder(cpus: 1)
+        trace.task = "kworker"
+        trace.acquire("A")
+        trace.acquire("A")
+        let report = AnalysisReport(try analyze(trace), includingGraph: false)
+        #expect(report.findings.map(\.rule) == [.recursiveLocking])
+        let text = TextReporter().render(report)
+        #expect(text.contains("\n1 lock held by kworker on cpu 0:\n #0: (A){+.+.}, at: test.xml:"))
+    }
+}
