@@ -26,7 +26,9 @@ public final class Analysis {
         let ipi = IpiDeadlockChecker(graph: graph, context: context)
         graph.addObserver(ipi)
         checkers = [
+            // In lockdep's order: irq usage (mark_irqflags), the wait context, then the chain.
             IrqUsageChecker(graph: graph, context: context),
+            WaitContextChecker(context: context),
             RecursiveLockingChecker(context: context),
             // Before the lock order, so that a spin with irqs off is told by its direct wait.
             ipi,
@@ -137,6 +139,7 @@ public final class Analysis {
                         continue
                     }
                     try declareClasses(header, file: file)
+                    if header.proveRawLockNesting { proveRawLockNesting = true }
                     for note in header.notes { context.note("\(file): \(note)", evidence: nil) }
                     engine = ReplayEngine(
                         header: header, fileName: file, classes: classes, symbols: symbols,
@@ -211,7 +214,7 @@ public final class Analysis {
     /// Why a trace's `<classes>` cannot join this analysis, if they cannot.
     private func conflict(_ header: TraceHeader) -> String? {
         for declaration in header.classes {
-            if let earlier = classes.conflict(name: declaration.name, type: declaration.type, slots: declaration.slots) {
+            if let earlier = classes.conflict(name: declaration.name, declaration.declared) {
                 let name = symbols[declaration.name]
                 return "class '\(name)' is declared \(declaration.type.rawValue)\(declaration.slots.map { " (\($0) slots)" } ?? "") there and \(earlier.type.rawValue) in \(earlier.file):\(earlier.line)"
             }
@@ -244,16 +247,16 @@ public final class Analysis {
     /// Applies a trace's `<classes>`: one class has one type across every trace analysed.
     private func declareClasses(_ header: TraceHeader, file: String) throws {
         for declaration in header.classes {
-            if let earlier = classes.declare(
-                name: declaration.name, type: declaration.type, slots: declaration.slots,
-                at: declaration.position, file: file)
-            {
+            if let earlier = classes.declare(name: declaration.name, declaration.declared, at: declaration.position, file: file) {
                 throw TraceInputError(
                     file: file, line: declaration.position.line, column: declaration.position.column,
-                    message: "class '\(symbols[declaration.name])' declared again with another type or size (first at \(earlier.file):\(earlier.line)); traces analysed together share their classes")
+                    message: "class '\(symbols[declaration.name])' declared again with another type, size or wait type (first at \(earlier.file):\(earlier.line)); traces analysed together share their classes")
             }
         }
     }
+
+    /// Whether a trace of the analysis set PROVE_RAW_LOCK_NESTING (how reports number wait types).
+    public private(set) var proveRawLockNesting = false
 
     /// The findings so far, in the order they were found.
     public var findings: [Finding] { context.findings }

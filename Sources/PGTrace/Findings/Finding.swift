@@ -117,10 +117,11 @@ public struct Finding: Hashable, Sendable {
     /// The locks the task (with the irq frames on it) held when the problem was met, oldest
     /// first: lockdep's "N locks held by task/pid" list. Empty where the rule has none.
     public var heldLocks: [HeldLockLine] = []
-    /// Lockdep's usage string (`{+.-.}`) of each class the report names on a lock line, as
-    /// the analysis left the class (so the same traces print the same string, whatever their
-    /// order). Filled by `AnalysisReport`; the text report prints it as lockdep's print_lock
-    /// does, `(&mm->mmap_lock){++++}`.
+    /// Lockdep's usage string (`{+.-.}`, then `-{outer:inner}` where the wait types are
+    /// declared) of each class the report names on a lock line, as the analysis left the class
+    /// (so the same traces print the same string, whatever their order). Filled by
+    /// `AnalysisReport`; the text report prints it as lockdep's print_lock does,
+    /// `(&mm->mmap_lock){++++}-{3:3}`.
     public var usage: [String: String] = [:]
 
     public init(

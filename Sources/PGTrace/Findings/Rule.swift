@@ -14,13 +14,15 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
     case kmapOrder = "kmap-order"
     case kmapLeak = "kmap-leak"
     case lockOrderPolicy = "lock-order-policy"
+    case invalidWaitContext = "invalid-wait-context"
 
     public static func < (lhs: Rule, rhs: Rule) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// Whether the kernel heads its own report of this `BUG:` rather than `WARNING:` (the
     /// contract's lockdep words: "BUG: sleeping function called from invalid context", and
-    /// "BUG: scheduling while atomic" for a task switched out in that state).
-    public var isBug: Bool { self == .sleepInAtomic }
+    /// "BUG: scheduling while atomic" for a task switched out in that state; "BUG: Invalid
+    /// wait context").
+    public var isBug: Bool { self == .sleepInAtomic || self == .invalidWaitContext }
 
     /// Lockdep's headline for the rule, where lockdep has one; the text report's title.
     public var title: String {
@@ -39,6 +41,7 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
         case .kmapOrder: return "kmap series taken in an order that can exhaust the pools"
         case .kmapLeak: return "page freed while still kmapped"
         case .lockOrderPolicy: return "lock order against the declared hierarchy"
+        case .invalidWaitContext: return "Invalid wait context"
         }
     }
 
@@ -59,6 +62,7 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
         case .kmapOrder: return "kmap series taken in an order that can exhaust the pools."
         case .kmapLeak: return "A page freed while still kmapped."
         case .lockOrderPolicy: return "Two lock classes (or kmap series) taken in the order the --policy file forbids."
+        case .invalidWaitContext: return "A lock whose wait type is above what its context allows: a sleeping lock under a spinning one or in an irq, a spinlock_t under a raw_spinlock_t (PROVE_RAW_LOCK_NESTING)."
         }
     }
 
@@ -79,6 +83,7 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
         case .kmapOrder: return "Keep one order between kmap series (PAGETABLE2, then PAGETABLE, then DEFAULT) and never hold two slots of one series."
         case .kmapLeak: return "kunmap a page before freeing it."
         case .lockOrderPolicy: return "Take the locks in the order the policy declares, or update the policy."
+        case .invalidWaitContext: return "Take the lock outside the spinning section or the irq, or make the outer lock one that may be waited on there (a raw_spinlock_t inside a spinlock_t, not the reverse, on PREEMPT_RT)."
         }
     }
 }

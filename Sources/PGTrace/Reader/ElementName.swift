@@ -58,11 +58,11 @@ enum ElementName: String, CaseIterable {
         case .meta, .classes, .events: return []
         case .config: return [.name, .value]
         case .note: return [.text]
-        case .class: return [.name, .type, .slots]
+        case .class: return [.name, .type, .slots, .wait, .waitOuter]
         case .irqDisable, .irqEnable, .hardirqExit, .softirqExit, .bhDisable, .bhEnable,
             .mightSleep, .preemptDisable, .preemptEnable, .listWalkEnd, .locklessWalkBegin, .locklessWalkEnd, .rcuGracePeriod:
             return []
-        case .hardirqEnter: return [.irq]
+        case .hardirqEnter: return [.irq, .threaded]
         case .softirqEnter: return [.vec]
         case .acquire: return [.lock, .instance, .subclass, .mode, .try, .irq, .bh, .nest]
         case .release: return [.lock, .instance, .subclass, .irq, .bh]
@@ -104,11 +104,12 @@ enum AttributeName: Int, CaseIterable {
     case table
     case series, atomic
     case partial, count, disabled
+    case waitOuter, threaded
 
     /// The attribute's name in a trace.
     var name: String { Self.names[rawValue] }
 
-    private static let names: [String] = allCases.map { "\($0)" }
+    private static let names: [String] = allCases.map { $0 == .waitOuter ? "wait-outer" : "\($0)" }
 
     static let byName: [String: AttributeName] = Dictionary(
         uniqueKeysWithValues: allCases.map { ($0.name, $0) })

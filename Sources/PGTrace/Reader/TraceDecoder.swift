@@ -195,12 +195,16 @@ struct TraceDecoder {
         let name = try symbol(.name)
         let type = try attributes.choice(.type, as: LockType.self) ?? .spinlock
         let slots = try attributes.integer(.slots, minimum: 1)
+        let wait = try attributes.choice(.wait, as: WaitType.self)
+        let waitOuter = try attributes.choice(.waitOuter, as: WaitType.self)
         let position = TracePosition(file: fileIndex, line: line, column: column, event: -1)
-        let declaration = TraceHeader.ClassDeclaration(name: name, type: type, slots: slots, position: position)
+        let declaration = TraceHeader.ClassDeclaration(
+            name: name, declared: LockClassTable.Declared(type: type, slots: slots, wait: wait, waitOuter: waitOuter),
+            position: position)
         if let earlier = declared[name] {
-            guard earlier.type == type, earlier.slots == slots else {
+            guard earlier.declared == declaration.declared else {
                 throw DecodeFailure(
-                    "class '\(symbols[name])' declared again with another type or size (first at line \(earlier.position.line))")
+                    "class '\(symbols[name])' declared again with another type, size or wait type (first at line \(earlier.position.line))")
             }
             return
         }
@@ -308,7 +312,7 @@ struct TraceDecoder {
         switch element {
         case .irqDisable: return .irqDisable
         case .irqEnable: return .irqEnable
-        case .hardirqEnter: return .hardirqEnter(irq: try attributes.integer(.irq))
+        case .hardirqEnter: return .hardirqEnter(irq: try attributes.integer(.irq), threaded: try attributes.boolean(.threaded))
         case .hardirqExit: return .hardirqExit
         case .softirqEnter: return .softirqEnter(vector: try optionalSymbol(.vec))
         case .softirqExit: return .softirqExit

@@ -35,6 +35,9 @@ public struct IrqFrame: Sendable {
     public var savedHardirqsKnown = true
     public var savedBHKnown = true
     public var entered: EventSite
+    /// A hardirq whose handler runs as a thread (`<hardirq-enter threaded="true"/>`): its
+    /// wait context is `config`, not `spin`.
+    public var threaded = false
 }
 
 /// The state of one cpu: which task runs, which irq frames are stacked on it, and whether

@@ -198,12 +198,16 @@ public final class ReplayEngine {
         case .irqEnable:
             enableHardirqs(cpu: cpu, at: site)
         case .hardirqEnter, .softirqEnter:
-            let kind: ContextKind
-            if case .hardirqEnter = event.kind { kind = .hardirq } else { kind = .softirq }
+            var kind = ContextKind.softirq
+            var threaded = false
+            if case .hardirqEnter(_, let isThreaded) = event.kind {
+                kind = .hardirq
+                threaded = isThreaded
+            }
             let frame = IrqFrame(
                 kind: kind, savedHardirqsEnabled: cpus[cpu].hardirqsEnabled,
                 savedBHDisableDepth: cpus[cpu].bhDisableDepth, savedHardirqsKnown: cpus[cpu].hardirqsKnown,
-                savedBHKnown: cpus[cpu].bhKnown, entered: site)
+                savedBHKnown: cpus[cpu].bhKnown, entered: site, threaded: threaded)
             cpus[cpu].frames.append(frame)
             if kind == .hardirq {
                 disableHardirqs(cpu: cpu, at: site)

@@ -107,13 +107,21 @@ public struct AnalysisReport: Sendable {
     }
 
     /// Each class named on a lock line (a dependency chain's, a held-lock list's) with its
-    /// usage string in this analysis: one name per class, looked up once for all findings.
+    /// usage string in this analysis (and its declared wait types, `{+.+.}-{2:2}`): one name
+    /// per class, looked up once for all findings.
     private mutating func attachUsage(of analysis: Analysis) {
         guard findings.contains(where: { !$0.chain.isEmpty || !$0.heldLocks.isEmpty }) else { return }
         let context = analysis.context
         var usage: [String: String] = [:]
+        let proveRaw = analysis.proveRawLockNesting
         for id in 0..<analysis.classes.count where !analysis.classes[ClassID(id)].isPseudo {
-            usage[context.name(of: ClassID(id))] = analysis.graph.usage(of: ClassID(id)).lockdepString
+            let entry = analysis.classes[ClassID(id)]
+            var text = analysis.graph.usage(of: ClassID(id)).lockdepString
+            // lockdep's -{outer:inner}, for a class whose wait types the trace declares.
+            if entry.declaredAt != nil, let inner = entry.waitInner, let outer = entry.waitOuter {
+                text += "-{\(outer.lockdepNumber(proveRawLockNesting: proveRaw)):\(inner.lockdepNumber(proveRawLockNesting: proveRaw))}"
+            }
+            usage[context.name(of: ClassID(id))] = text
         }
         for index in findings.indices where !findings[index].chain.isEmpty || !findings[index].heldLocks.isEmpty {
             for link in findings[index].chain {

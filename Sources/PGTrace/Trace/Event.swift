@@ -55,7 +55,9 @@ public enum EventKind: Hashable, Sendable {
     // Execution contexts
     case irqDisable
     case irqEnable
-    case hardirqEnter(irq: Int?)
+    /// `threaded`: the handler runs as a thread (force_irqthreads, PREEMPT_RT): its wait
+    /// context is `config`; for irq usage it is hardirq context all the same.
+    case hardirqEnter(irq: Int?, threaded: Bool = false)
     case hardirqExit
     case softirqEnter(vector: Symbol?)
     case softirqExit

@@ -6,9 +6,75 @@ public enum LockType: String, Sendable, CaseIterable {
     case mutex
     case rwsem
     case kmapPool = "kmap-pool"
+    /// raw_spinlock_t (and the arch locks): spins on every kernel, PREEMPT_RT's too.
+    case rawSpinlock = "raw-spinlock"
+    /// A lockdep map that is not a lock (`(wq_completion)events`, `fs_reclaim`): it orders
+    /// like one, and is never spun or slept on.
+    case map
+    /// local_lock_t: preemption (or migration, on PREEMPT_RT) off on this cpu.
+    case localLock = "local-lock"
 
     /// Whether holding a lock of this type makes the context atomic (a sleep is a bug).
-    public var isSpinning: Bool { self == .spinlock || self == .rwlock }
+    public var isSpinning: Bool {
+        switch self {
+        case .spinlock, .rwlock, .rawSpinlock, .localLock: return true
+        case .mutex, .rwsem, .kmapPool, .map: return false
+        }
+    }
+
+    /// Lockdep's wait_type_inner for a lock of this type (nil: never checked).
+    public var defaultWait: WaitType? {
+        switch self {
+        case .rawSpinlock: return .spin
+        case .spinlock, .rwlock, .localLock: return .config
+        case .mutex, .rwsem: return .sleep
+        case .map, .kmapPool: return nil
+        }
+    }
+}
+
+/// Lockdep's wait types (enum lockdep_wait_type), in order: what a context may do while it
+/// waits for a lock. A lock may be taken where its outer type is at most the lowest inner type
+/// of the locks its context holds (and of the context itself: `spin` in a hardirq).
+public enum WaitType: String, Sendable, CaseIterable, Comparable {
+    /// Wait-free (RCU's read side).
+    case free
+    /// Spins on every kernel (raw_spinlock_t).
+    case spin
+    /// Spins, but sleeps on PREEMPT_RT (spinlock_t): `spin` unless PROVE_RAW_LOCK_NESTING.
+    case config
+    /// Sleeps (mutex, rwsem).
+    case sleep
+
+    private var order: Int {
+        switch self {
+        case .free: return 1
+        case .spin: return 2
+        case .config: return 3
+        case .sleep: return 4
+        }
+    }
+
+    public static func < (lhs: WaitType, rhs: WaitType) -> Bool { lhs.order < rhs.order }
+
+    /// The type lockdep compares: without PROVE_RAW_LOCK_NESTING, LD_WAIT_CONFIG is LD_WAIT_SPIN.
+    public func effective(proveRawLockNesting: Bool) -> WaitType {
+        self == .config && !proveRawLockNesting ? .spin : self
+    }
+
+    /// Lockdep's number for it, as its reports print `-{outer:inner}` and `context-{n:n}`
+    /// (LD_WAIT_FREE 1, SPIN 2, CONFIG 3 or 2, SLEEP 4 or 3).
+    public func lockdepNumber(proveRawLockNesting: Bool) -> Int {
+        switch self {
+        case .free: return 1
+        case .spin: return 2
+        case .config: return proveRawLockNesting ? 3 : 2
+        case .sleep: return proveRawLockNesting ? 4 : 3
+        }
+    }
+
+    /// LD_WAIT_MAX, the wait type of task context, by the same numbering.
+    public static func lockdepMax(proveRawLockNesting: Bool) -> Int { proveRawLockNesting ? 5 : 4 }
 }
 
 /// A lock class as lockdep identifies it: the name and the nesting subclass.
@@ -52,13 +118,36 @@ public final class LockClassTable {
         public var declaredAt: TracePosition?
         /// A pseudo-lock pgtrace adds to the graph (an irqs-disabled region), not a kernel lock.
         public var isPseudo = false
+        /// Declared `wait=` and `wait-outer=` (lockdep's wait_type_inner and _outer).
+        public var declaredWait: WaitType?
+        public var declaredWaitOuter: WaitType?
+
+        /// Lockdep's wait_type_inner: declared, or its type's (nil: never checked).
+        public var waitInner: WaitType? { declaredWait ?? type.defaultWait }
+        /// Lockdep's wait_type_outer: declared, else the inner one.
+        public var waitOuter: WaitType? { declaredWaitOuter ?? waitInner }
+    }
+
+    /// What a `<class>` declares of a class.
+    public struct Declared: Equatable, Sendable {
+        public var type: LockType
+        public var slots: Int?
+        public var wait: WaitType?
+        public var waitOuter: WaitType?
+
+        public init(type: LockType, slots: Int? = nil, wait: WaitType? = nil, waitOuter: WaitType? = nil) {
+            self.type = type
+            self.slots = slots
+            self.wait = wait
+            self.waitOuter = waitOuter
+        }
     }
 
     @exclusivity(unchecked) public private(set) var entries: [Entry] = []
     @exclusivity(unchecked) private var ids: [LockClassKey: ClassID] = [:]
     /// The class of each name with subclass 0, by symbol: the common case without hashing.
     @exclusivity(unchecked) private var plainIDs: [ClassID] = []
-    @exclusivity(unchecked) private var declaredTypes: [Symbol: (type: LockType, slots: Int?, at: TracePosition, file: String)] = [:]
+    @exclusivity(unchecked) private var declaredTypes: [Symbol: (declared: Declared, at: TracePosition, file: String)] = [:]
 
     public init() {}
 
@@ -66,26 +155,30 @@ public final class LockClassTable {
 
     public subscript(id: ClassID) -> Entry { entries[Int(id)] }
 
-    /// Records a `<class>` declaration; returns where the earlier one was if it conflicts.
-    /// Where `name` was declared with another type or size than this, if it was.
-    public func conflict(name: Symbol, type: LockType, slots: Int?) -> (file: String, line: Int, type: LockType)? {
-        guard let earlier = declaredTypes[name], earlier.type != type || earlier.slots != slots else { return nil }
-        return (earlier.file, earlier.at.line, earlier.type)
+    /// Where `name` was declared otherwise than `declared` (type, size or wait types), if it was.
+    public func conflict(name: Symbol, _ declared: Declared) -> (file: String, line: Int, type: LockType)? {
+        guard let earlier = declaredTypes[name], earlier.declared != declared else { return nil }
+        return (earlier.file, earlier.at.line, earlier.declared.type)
     }
 
-    public func declare(
-        name: Symbol, type: LockType, slots: Int?, at position: TracePosition, file: String
-    ) -> (file: String, line: Int)? {
+    /// Records a `<class>` declaration; returns where the earlier one was if it conflicts.
+    public func declare(name: Symbol, _ declared: Declared, at position: TracePosition, file: String) -> (file: String, line: Int)? {
         if let earlier = declaredTypes[name] {
-            return earlier.type == type && earlier.slots == slots ? nil : (earlier.file, earlier.at.line)
+            return earlier.declared == declared ? nil : (earlier.file, earlier.at.line)
         }
-        declaredTypes[name] = (type, slots, position, file)
+        declaredTypes[name] = (declared, position, file)
         for index in entries.indices where entries[index].key.name == name {
-            entries[index].type = type
-            entries[index].slots = slots
-            entries[index].declaredAt = position
+            apply(declared, at: position, to: index)
         }
         return nil
+    }
+
+    private func apply(_ declared: Declared, at position: TracePosition, to index: Int) {
+        entries[index].type = declared.type
+        entries[index].slots = declared.slots
+        entries[index].declaredWait = declared.wait
+        entries[index].declaredWaitOuter = declared.waitOuter
+        entries[index].declaredAt = position
     }
 
     /// The id of a pseudo-lock class named `name`, created on first use.
@@ -95,7 +188,7 @@ public final class LockClassTable {
         return id
     }
 
-    public func type(of name: Symbol) -> LockType { declaredTypes[name]?.type ?? .spinlock }
+    public func type(of name: Symbol) -> LockType { declaredTypes[name]?.declared.type ?? .spinlock }
 
     /// The class of `key`, created on first use with its declared type, else `defaultType`.
     public func id(for key: LockClassKey, defaultType: LockType = .spinlock) -> ClassID {
@@ -103,10 +196,8 @@ public final class LockClassTable {
         if key.subclass == 0, symbol < plainIDs.count, plainIDs[symbol] >= 0 { return plainIDs[symbol] }
         if let id = ids[key] { return id }
         let id = ClassID(entries.count)
-        let declared = declaredTypes[key.name]
-        entries.append(
-            Entry(key: key, type: declared?.type ?? defaultType, slots: declared?.slots,
-                  declaredAt: declared?.at))
+        entries.append(Entry(key: key, type: defaultType))
+        if let declared = declaredTypes[key.name] { apply(declared.declared, at: declared.at, to: entries.count - 1) }
         ids[key] = id
         if key.subclass == 0 {
             if symbol >= plainIDs.count { plainIDs += Array(repeating: -1, count: symbol + 1 - plainIDs.count) }

@@ -18,9 +18,18 @@ public struct TraceHeader: Sendable {
     /// A `<class>` declaration: the type (and pool size) of a lock class.
     public struct ClassDeclaration: Sendable {
         public var name: Symbol
-        public var type: LockType
-        public var slots: Int?
+        /// Its type, pool size and wait types.
+        public var declared: LockClassTable.Declared
         public var position: TracePosition
+
+        public var type: LockType { declared.type }
+        public var slots: Int? { declared.slots }
+    }
+
+    /// Whether `<meta>` sets PROVE_RAW_LOCK_NESTING (`<config name="PROVE_RAW_LOCK_NESTING"
+    /// value="y"/>`): then a spinlock_t is `config`, not `spin`, for wait contexts.
+    public var proveRawLockNesting: Bool {
+        configs.contains { ["PROVE_RAW_LOCK_NESTING", "CONFIG_PROVE_RAW_LOCK_NESTING"].contains($0.name) && $0.value == "y" }
     }
 
     /// The `<classes>` declarations, applied to the analysis' classes by the replay.

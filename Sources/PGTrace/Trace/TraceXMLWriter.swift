@@ -33,6 +33,8 @@ public struct TraceXMLWriter {
             for declaration in header.classes {
                 text += "<class name=\"\(name(declaration.name))\" type=\"\(declaration.type.rawValue)\""
                 if let slots = declaration.slots { text += " slots=\"\(slots)\"" }
+                if let wait = declaration.declared.wait { text += " wait=\"\(wait.rawValue)\"" }
+                if let outer = declaration.declared.waitOuter { text += " wait-outer=\"\(outer.rawValue)\"" }
                 text += "/>"
             }
             text += "</classes>"
@@ -68,9 +70,10 @@ public struct TraceXMLWriter {
         switch event.kind {
         case .irqDisable: element = .irqDisable
         case .irqEnable: element = .irqEnable
-        case .hardirqEnter(let irq):
+        case .hardirqEnter(let irq, let threaded):
             element = .hardirqEnter
             if let irq { add(.irq, String(irq)) }
+            if threaded { add(.threaded, "true") }
         case .hardirqExit: element = .hardirqExit
         case .softirqEnter(let vector):
             element = .softirqEnter

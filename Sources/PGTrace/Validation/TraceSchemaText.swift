@@ -45,6 +45,13 @@ public let traceSchemaV1Text = ##"""
     <xs:restriction base="xs:string">
       <xs:enumeration value="spinlock"/><xs:enumeration value="rwlock"/><xs:enumeration value="mutex"/>
       <xs:enumeration value="rwsem"/><xs:enumeration value="kmap-pool"/>
+      <xs:enumeration value="raw-spinlock"/><xs:enumeration value="map"/><xs:enumeration value="local-lock"/>
+    </xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="waitType">
+    <xs:restriction base="xs:string">
+      <xs:enumeration value="free"/><xs:enumeration value="spin"/><xs:enumeration value="config"/>
+      <xs:enumeration value="sleep"/>
     </xs:restriction>
   </xs:simpleType>
 
@@ -112,6 +119,8 @@ public let traceSchemaV1Text = ##"""
             <xs:attribute name="name" type="name" use="required"/>
             <xs:attribute name="type" type="classType"/>
             <xs:attribute name="slots" type="xs:positiveInteger"/>
+            <xs:attribute name="wait" type="waitType"/>
+            <xs:attribute name="wait-outer" type="waitType"/>
           </xs:complexType>
         </xs:element>
       </xs:sequence>
@@ -188,6 +197,7 @@ public let traceSchemaV1Text = ##"""
     <xs:complexType>
       <xs:attributeGroup ref="event"/>
       <xs:attribute name="irq" type="xs:nonNegativeInteger" use="optional"/>
+      <xs:attribute name="threaded" type="xs:boolean" use="optional"/>
     </xs:complexType>
   </xs:element>
   <xs:element name="hardirq-exit">

@@ -47,7 +47,7 @@ import Testing
             ])
             Issue.record("a conflicting declaration was accepted")
         } catch let error as TraceInputError {
-            #expect(error.description == "traces/pgd-lock-rwlock-write-in-irq.xml:12:5: error: class 'pgd_lock' declared again with another type or size (first at traces/pgd-free-in-irq.xml:12); traces analysed together share their classes")
+            #expect(error.description == "traces/pgd-lock-rwlock-write-in-irq.xml:12:5: error: class 'pgd_lock' declared again with another type, size or wait type (first at traces/pgd-free-in-irq.xml:12); traces analysed together share their classes")
         }
     }
 

@@ -15,12 +15,23 @@ import Testing
         #expect(run.status == 1)
         #expect(run.stdout.contains("WARNING: possible circular locking dependency detected"))
         #expect(run.stdout.contains("the existing dependency chain (in reverse order) is:"))
-        #expect(run.stdout.contains("-> #1 (mm->page_table_lock){+.+.}:"))
+        #expect(run.stdout.contains("-> #1 (mm->page_table_lock){+.+.}-{2:2}:"))
         #expect(run.stdout.contains("traces/pgd-lock-abba.xml:26 (event 1) cpu 0 task insmod: vmalloc_sync_all (arch/x86/mm/fault.c:249)"))
         #expect(run.stdout.contains(" Possible unsafe locking scenario:"))
         #expect(run.stdout.contains("                               lock(pgd_lock);"))
         #expect(run.stdout.contains(" *** DEADLOCK ***"))
         #expect(run.stderr.isEmpty)
+    }
+
+    /// README.md's "Sample output" is what the binary prints for the shipped AB-BA trace.
+    @Test func theReadmeSampleIsTheBinarysOutput() throws {
+        let readme = try String(contentsOfFile: Repository.path("README.md"), encoding: .utf8)
+        let section = try #require(readme.range(of: "## Sample output"))
+        let blocks = readme[section.upperBound...].components(separatedBy: "```")
+        #expect(blocks.count >= 3)
+        let sample = blocks[1].trimmingCharacters(in: .newlines)
+        let run = try pgtrace(["analyze", "traces/pgd-lock-abba.xml"])
+        #expect(run.stdout.trimmingCharacters(in: .newlines) == sample)
     }
 
     @Test func theFixedTwinIsClean() throws {

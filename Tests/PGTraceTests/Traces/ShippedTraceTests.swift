@@ -32,6 +32,12 @@ import Testing
             Expected(rule: .circularDependency, severity: .error, locks: ["pgd_lock", "mm->page_table_lock"], events: [5, 4, 1])
         ],
         "pgd-lock-abba-fixed.xml": [],
+        // Documentation/locking/locktypes.rst: a spinlock_t (the allocator's zone->lock) taken
+        // under a raw_spinlock_t, with PROVE_RAW_LOCK_NESTING.
+        "raw-spinlock-then-spinlock.xml": [
+            Expected(rule: .invalidWaitContext, severity: .error, locks: ["&zone->lock", "&chip->raw_lock"], events: [1, 0])
+        ],
+        "raw-spinlock-then-spinlock-fixed.xml": [],
         // Seed 002: THP page_referenced_one against vmalloc_sync_all.
         "thp-flush-under-page-table-lock.xml": [
             Expected(rule: .ipiDeadlock, severity: .error, locks: ["mm->page_table_lock"], events: [5, 4, 1, 0])

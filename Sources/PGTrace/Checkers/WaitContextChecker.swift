@@ -1,0 +1,83 @@
+/// Reports `invalid-wait-context` ("BUG: Invalid wait context"), as lockdep's
+/// check_wait_context: a lock taken whose outer wait type is above what its context allows,
+/// the lowest inner wait type of the locks held in the same irq context, and the context's
+/// own (task_wait_context: `spin` in a hardirq, `config` in a threaded hardirq or a softirq).
+/// Trylocks are not checked. Without PROVE_RAW_LOCK_NESTING `config` counts as `spin`, so
+/// only a sleeping lock in a spinning context is reported; with it, a spinlock_t under a
+/// raw_spinlock_t too (PREEMPT_RT would sleep there). In a partial trace only classes whose
+/// type the trace declares are judged.
+public final class WaitContextChecker: ReplayObserver {
+    public var observedEvents: ObservedEvents { .acquisitions }
+
+    private let context: CheckerContext
+    /// The trace's PROVE_RAW_LOCK_NESTING (`<meta>`).
+    @exclusivity(unchecked) private var proveRaw = false
+
+    public init(context: CheckerContext) { self.context = context }
+
+    public func replayWillBegin(_ replay: ReplayEngine) {
+        proveRaw = replay.header.proveRawLockNesting
+    }
+
+    /// A class's wait types, where the trace lets them be known.
+    private func waits(_ id: ClassID, _ replay: ReplayEngine) -> (inner: WaitType, outer: WaitType)? {
+        let entry = replay.classes[id]
+        guard !entry.isPseudo, !replay.isPartial || entry.declaredAt != nil,
+            let inner = entry.waitInner, let outer = entry.waitOuter
+        else { return nil }
+        return (inner, outer)
+    }
+
+    public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
+        guard !lock.isTry, let next = waits(lock.classID, replay) else { return }
+        let cpu = lock.site.cpu
+        // What the context itself allows, and the held lock (of this irq context) that allows least.
+        var allowed: WaitType?
+        var bound: (lock: HeldLock, inner: WaitType)?
+        if let frame = replay.cpus[cpu].frames.last {
+            allowed = frame.kind == .hardirq && !frame.threaded ? .spin : .config
+        }
+        for held in replay.heldLocks(cpu: cpu) {
+            guard let inner = waits(held.classID, replay)?.inner else { continue }
+            if allowed.map({ effective(inner) < effective($0) }) ?? true {
+                allowed = inner
+                bound = (held, inner)
+            }
+        }
+        guard let allowed, effective(next.outer) > effective(allowed) else { return }
+        report(lock, next: next, allowed: allowed, bound: bound, replay: replay)
+    }
+
+    private func effective(_ wait: WaitType) -> WaitType { wait.effective(proveRawLockNesting: proveRaw) }
+
+    private func report(
+        _ lock: HeldLock, next: (inner: WaitType, outer: WaitType), allowed: WaitType,
+        bound: (lock: HeldLock, inner: WaitType)?, replay: ReplayEngine
+    ) {
+        let name = context.name(of: lock.classID)
+        let frame = replay.cpus[lock.site.cpu].frames.last
+        let contextName = frame.map { $0.kind == .hardirq ? ($0.threaded ? "a threaded hardirq" : "hardirq context") : "softirq context" }
+        let place = bound.map { "under \(context.name(of: $0.lock.classID)) (\($0.inner.rawValue))" } ?? contextName ?? "task context"
+        let key = "\(name)|\(bound.map { context.name(of: $0.lock.classID) } ?? contextName ?? "task")"
+        if context.countAgain(.invalidWaitContext, key: key) { return }
+        var locations = [context.evidence(lock.site, "acquires \(name) (wait type \(next.outer.rawValue))")]
+        if let bound {
+            let boundName = context.name(of: bound.lock.classID)
+            locations.append(context.evidence(bound.lock.site, "holds \(boundName) (wait type \(bound.inner.rawValue))"))
+        } else if let frame {
+            locations.append(context.evidence(frame.entered, "enters \(contextName!)"))
+        }
+        let number = { (wait: WaitType) in wait.lockdepNumber(proveRawLockNesting: self.proveRaw) }
+        var notes = ["context-{\(number(allowed)):\(number(allowed))}: lockdep's wait type of the context, {\(number(next.outer)):\(number(next.inner))} that of \(name)"]
+        if proveRaw, next.outer == .config {
+            notes.append("a spinlock_t sleeps on PREEMPT_RT (an rtmutex): it cannot be taken where only spinning is allowed, under a raw_spinlock_t or in a hardirq that is not threaded")
+        }
+        var finding = Finding(
+            rule: .invalidWaitContext, severity: .error,
+            message: "\(name) (wait type \(next.outer.rawValue)) is taken \(place), where only \(effective(allowed).rawValue) waits are allowed",
+            locks: [name] + (bound.map { [context.name(of: $0.lock.classID)] } ?? []),
+            locations: locations, notes: notes, key: key)
+        finding.heldLocks = context.heldLockLines(replay.allHeldLocks(cpu: lock.site.cpu))
+        context.report(finding)
+    }
+}

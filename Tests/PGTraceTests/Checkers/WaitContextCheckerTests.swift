@@ -1,0 +1,143 @@
+@testable import PGTrace
+import Testing
+
+/// `invalid-wait-context` as lockdep's check_wait_context decides it: a lock whose outer wait
+/// type is above the lowest inner type of the locks held in its irq context, and above the
+/// context's own (spin in a hardirq, config in a threaded one or a softirq).
+@Suite struct WaitContextCheckerTests {
+    /// A trace declaring `classes`, with PROVE_RAW_LOCK_NESTING as `proveRaw` says.
+    func trace(_ classes: [(String, LockType)], proveRaw: Bool = false, partial: Bool = false, _ body: (inout TraceBuilder) -> Void) -> String {
+        var builder = TraceBuilder(cpus: 1)
+        builder.partial = partial
+        for (name, type) in classes { builder.declare(name, type) }
+        body(&builder)
+        var xml = builder.xml
+        if proveRaw {
+            xml = xml.replacingOccurrences(of: "<classes>", with: "<meta><config name=\"PROVE_RAW_LOCK_NESTING\" value=\"y\"/></meta><classes>")
+        }
+        return xml
+    }
+
+    func findings(_ xml: String) throws -> [String] {
+        try analyze([(name: "test.xml", xml: xml)]).findings.filter { $0.rule == .invalidWaitContext }
+            .map { "\($0.locks.joined(separator: ",")) @\($0.locations.map { String($0.event) }.joined(separator: ","))" }
+    }
+
+    @Test func aMutexUnderASpinlockIsReportedOnEveryKernel() throws {
+        let xml = trace([("S", .spinlock), ("M", .mutex)]) { t in
+            t.acquire("S")
+            t.acquire("M")
+        }
+        #expect(try findings(xml) == ["M,S @1,0"])
+    }
+
+    @Test func aSpinlockUnderARawSpinlockIsReportedOnlyWithProveRawLockNesting() throws {
+        let body: (inout TraceBuilder) -> Void = { t in
+            t.acquire("R")
+            t.acquire("S")
+        }
+        #expect(try findings(trace([("R", .rawSpinlock), ("S", .spinlock)], proveRaw: true, body)) == ["S,R @1,0"])
+        #expect(try findings(trace([("R", .rawSpinlock), ("S", .spinlock)], body)) == [])
+        // The other way round is the allowed nesting.
+        #expect(try findings(trace([("R", .rawSpinlock), ("S", .spinlock)], proveRaw: true) { t in
+            t.acquire("S")
+            t.acquire("R")
+        }) == [])
+    }
+
+    @Test func aHardirqAllowsSpinningOnlyUnlessThreaded() throws {
+        let spinlockInIrq = { (threaded: Bool) in
+            self.trace([("S", .spinlock), ("R", .rawSpinlock)], proveRaw: true) { t in
+                t.event("hardirq-enter", threaded ? [("threaded", "true")] : [])
+                t.acquire("R")
+                t.release("R")
+                t.acquire("S")
+            }
+        }
+        // The context is the bound: the second location is where the hardirq was entered.
+        #expect(try findings(spinlockInIrq(false)) == ["S @3,0"])
+        #expect(try findings(spinlockInIrq(true)) == [])
+        // A mutex is too much even for a threaded handler (config), and in a softirq.
+        #expect(try findings(trace([("M", .mutex)]) { t in
+            t.event("hardirq-enter", [("threaded", "true")])
+            t.acquire("M")
+        }) == ["M @1,0"])
+        #expect(try findings(trace([("M", .mutex)]) { t in
+            t.event("softirq-enter")
+            t.acquire("M")
+        }) == ["M @1,0"])
+    }
+
+    @Test func onlyTheLocksOfTheCurrentIrqContextBound() throws {
+        // A raw lock held by the task does not bound what the hardirq on top of it takes: the
+        // hardirq's own context does (lockdep stops at the irq_context boundary).
+        let xml = trace([("R", .rawSpinlock), ("S", .spinlock)]) { t in
+            t.acquire("R")
+            t.event("hardirq-enter")
+            t.acquire("S")
+        }
+        #expect(try findings(xml) == [])
+    }
+
+    @Test func trylocksMapsAndUndeclaredCaptureLocksAreNotChecked() throws {
+        #expect(try findings(trace([("S", .spinlock), ("M", .mutex)]) { t in
+            t.acquire("S")
+            t.acquire("M", isTry: true)
+        }) == [])
+        // A map is never waited on; under it a mutex is fine, and it is fine anywhere.
+        #expect(try findings(trace([("S", .spinlock), ("W", .map), ("M", .mutex)]) { t in
+            t.acquire("W")
+            t.acquire("M")
+            t.release("M")
+            t.release("W")
+            t.acquire("S")
+            t.acquire("W")
+        }) == [])
+        // In a partial trace an undeclared class's type is unknown: nothing is inferred.
+        #expect(try findings(trace([("M", .mutex)], partial: true) { t in
+            t.acquire("undeclared")
+            t.acquire("M")
+        }) == [])
+    }
+
+    @Test func declaredWaitTypesOverrideTheTypes() throws {
+        // wait-outer free on a class whose inner type is sleep (as RCU's map classes): taken
+        // anywhere; what is taken under it is bounded by its inner type.
+        var builder = TraceBuilder(cpus: 1)
+        builder.declare("S", .spinlock)
+        builder.declare("M", .mutex)
+        builder.acquire("S")
+        builder.acquire("X")
+        builder.acquire("M")
+        let xml = builder.xml.replacingOccurrences(
+            of: "<classes>", with: "<classes><class name=\"X\" type=\"map\" wait=\"config\" wait-outer=\"free\"/>")
+        #expect(try findings(xml) == ["M,S @2,0"])
+    }
+
+    @Test func theTextReportIsLockdeps() throws {
+        let xml = trace([("R", .rawSpinlock), ("S", .spinlock)], proveRaw: true) { t in
+            t.acquire("R")
+            t.acquire("S")
+        }
+        let text = TextReporter().render(AnalysisReport(try analyze([(name: "test.xml", xml: xml)]), includingGraph: false))
+        #expect(text.contains("\nBUG: Invalid wait context [invalid-wait-context]\n"))
+        #expect(text.contains("S (wait type config) is taken under R (spin), where only spin waits are allowed"))
+        #expect(text.contains("\n #0: (R){+.+.}-{2:2}, at: test.xml:"))
+        #expect(text.contains(" context-{2:2}: lockdep's wait type of the context, {3:3} that of S"))
+    }
+
+    /// A map orders like a lock but is never "a spinlock held": a timer callback flushing a
+    /// work item under its (wq_completion) map may sleep.
+    @Test func aMapIsNoSpinlockForSleepInAtomic() throws {
+        let xml = trace([("(wq_completion)events", .map)]) { t in
+            t.acquire("(wq_completion)events")
+            t.event("might-sleep")
+        }
+        #expect(try analyze([(name: "test.xml", xml: xml)]).findings.map(\.rule) == [])
+        let spinning = trace([("S", .rawSpinlock)]) { t in
+            t.acquire("S")
+            t.event("might-sleep")
+        }
+        #expect(try analyze([(name: "test.xml", xml: spinning)]).findings.map(\.rule) == [.sleepInAtomic])
+    }
+}
