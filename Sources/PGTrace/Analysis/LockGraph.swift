@@ -185,12 +185,17 @@ public final class LockGraph {
     /// classes with some usage bit, let it pass over the classes that cannot lead there (by the
     /// graph's topological order, by the usage reachable from each class): the classes that can
     /// are visited in the same order, so the result is the same, found sooner.
+    ///
+    /// `skip` is lockdep's skip callback (usage_skip): a class it accepts, the root included,
+    /// is neither matched nor searched through.
     public func search(
         from root: ClassID, rootOnlyXR: Bool, direction: Direction = .forward,
         kinds: Set<DependencyKind> = [.lockOrder], includeRoot: Bool = true,
         toward target: ClassID? = nil, wanting wanted: LockUsage? = nil,
+        skipping skip: ((ClassID) -> Bool)? = nil,
         match: (ClassID, _ onlyXR: Bool) -> Bool
     ) -> (path: [LockDependency], found: ClassID)? {
+        if let skip, skip(root) { return nil }
         if includeRoot, match(root, rootOnlyXR) { return ([], root) }
         guard Int(root) < forward.count else { return nil }
         let forwardSearch = direction == .forward
@@ -263,6 +268,7 @@ public final class LockGraph {
                 if reached(child, childOnlyXR) { continue }
                 if target != nil || wanted != nil, !promising(ClassID(child)) { continue }
                 mark(child, childOnlyXR, edge: index, parentOnlyXR: onlyXR)
+                if let skip, skip(ClassID(child)) { continue }
                 if match(ClassID(child), childOnlyXR) {
                     var path: [LockDependency] = []
                     var cursor = child

@@ -7,6 +7,14 @@ public final class IrqInversionChecker: LockGraphObserver {
 
     public init(context: CheckerContext) { self.context = context }
 
+    /// Lockdep's usage_skip: a local lock is passed over in the irq-inversion searches (its
+    /// inner wait type, config, is above any lock an irq can take, so the wait-context check
+    /// keeps it off every path that could invert; on !PREEMPT_RT it is no lock at all).
+    private var skipsLocalLocks: (ClassID) -> Bool {
+        let classes = context.classes
+        return { classes[$0].type == .localLock }
+    }
+
     /// Only writer usage counts on a class reached through `-(*R)->` edges alone.
     private static func effective(_ usage: LockUsage, onlyXR: Bool) -> LockUsage {
         onlyXR ? usage.intersection(.writers) : usage
@@ -19,7 +27,8 @@ public final class IrqInversionChecker: LockGraphObserver {
         let found = graph.search(
             from: lock.classID,
             rootOnlyXR: bit.enabled ? lock.mode != .write : lock.mode == .recursiveRead,
-            direction: bit.enabled ? .backward : .forward, includeRoot: false, wanting: wanted
+            direction: bit.enabled ? .backward : .forward, includeRoot: false, wanting: wanted,
+            skipping: skipsLocalLocks
         ) { node, onlyXR in
             !Self.effective(graph.usage(of: node), onlyXR: onlyXR).isDisjoint(with: wanted)
         }
@@ -57,7 +66,8 @@ public final class IrqInversionChecker: LockGraphObserver {
         // Step 1: every irq-safe usage behind the holder (itself included).
         var behind: LockUsage = []
         _ = graph.search(
-            from: holder.classID, rootOnlyXR: holder.mode != .write, direction: .backward, wanting: .usedInAny
+            from: holder.classID, rootOnlyXR: holder.mode != .write, direction: .backward, wanting: .usedInAny,
+            skipping: skipsLocalLocks
         ) {
             node, onlyXR in
             behind.formUnion(Self.effective(graph.usage(of: node), onlyXR: onlyXR))
@@ -70,7 +80,7 @@ public final class IrqInversionChecker: LockGraphObserver {
         guard
             let ahead = graph.search(
                 from: next.classID, rootOnlyXR: next.mode == .recursiveRead, wanting: forwardMask,
-                match: {
+                skipping: skipsLocalLocks, match: {
                 node, onlyXR in
                 !Self.effective(graph.usage(of: node), onlyXR: onlyXR).isDisjoint(with: forwardMask)
             })
@@ -81,7 +91,7 @@ public final class IrqInversionChecker: LockGraphObserver {
         guard
             let safe = graph.search(
                 from: holder.classID, rootOnlyXR: holder.mode != .write, direction: .backward,
-                wanting: backwardMask, match: { node, onlyXR in
+                wanting: backwardMask, skipping: skipsLocalLocks, match: { node, onlyXR in
                     !Self.effective(graph.usage(of: node), onlyXR: onlyXR).isDisjoint(with: backwardMask)
                 })
         else { return }

@@ -40,4 +40,24 @@ import Testing
         trace.acquire("A", mode: .read)
         #expect(try analyze(trace).findings.map(\.rule) == [])
     }
+
+    /// A hardirq-safe A, then A -> L -> B with B hardirq-unsafe: an inversion through an
+    /// ordinary lock L, none through a local lock, which lockdep's usage_skip passes over.
+    @Test(arguments: [(LockType.spinlock, true), (LockType.localLock, false)])
+    func anInversionThroughALocalLockIsNone(_ middle: LockType, _ reported: Bool) throws {
+        var trace = TraceBuilder(cpus: 1)
+        trace.declare("L", middle)
+        trace.event("hardirq-enter")
+        trace.acquire("A")
+        trace.release("A")
+        trace.event("hardirq-exit")
+        trace.acquire("B")
+        trace.release("B")
+        trace.event("irq-disable")
+        trace.acquire("A")
+        trace.acquire("L")
+        trace.acquire("B")
+        let findings = try analyze(trace).findings
+        #expect(findings.map(\.rule) == (reported ? [.irqInversion] : []))
+    }
 }
