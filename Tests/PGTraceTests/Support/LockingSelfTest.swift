@@ -119,6 +119,15 @@ struct LockingSelfTest {
     mutating func IRQ_ENTER() { irq == .hard ? HARDIRQ_ENTER() : SOFTIRQ_ENTER() }
     mutating func IRQ_EXIT() { irq == .hard ? HARDIRQ_EXIT() : SOFTIRQ_EXIT() }
 
+    /// local_lock() and local_unlock() on local_A (LOCKTYPE_LL): a class of type local-lock.
+    mutating func local_lock(_ name: String) {
+        trace.declare("local_\(Self.classLetter(name))", .localLock)
+        trace.acquire("local_\(Self.classLetter(name))", instance: "local_\(name)")
+    }
+    mutating func local_unlock(_ name: String) {
+        trace.release("local_\(Self.classLetter(name))", instance: "local_\(name)")
+    }
+
     /// read_lock() on a queued rwlock, as the kernel runs it with force_read_lock_recursive
     /// off: recursive only in interrupt context (pgtrace decides, from mode="read").
     mutating func read_lock(_ name: String) { take(name, .wlock, mode: .read) }
