@@ -29,6 +29,7 @@ public final class Analysis {
             // In lockdep's order: irq usage (mark_irqflags), the wait context, then the chain.
             IrqUsageChecker(graph: graph, context: context),
             WaitContextChecker(context: context),
+            NmiChecker(context: context),
             RecursiveLockingChecker(context: context),
             // Before the lock order, so that a spin with irqs off is told by its direct wait.
             ipi,

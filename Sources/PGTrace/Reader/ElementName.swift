@@ -9,6 +9,7 @@ enum ElementName: String, CaseIterable {
     case softirqEnter = "softirq-enter", softirqExit = "softirq-exit"
     case bhDisable = "bh-disable", bhEnable = "bh-enable", bhState = "bh-state"
     case mightSleep = "might-sleep"
+    case nmiEnter = "nmi-enter", nmiExit = "nmi-exit"
     case preemptDisable = "preempt-disable", preemptEnable = "preempt-enable"
 
     // Locks
@@ -59,7 +60,7 @@ enum ElementName: String, CaseIterable {
         case .config: return [.name, .value]
         case .note: return [.text]
         case .class: return [.name, .type, .slots, .wait, .waitOuter]
-        case .irqDisable, .irqEnable, .hardirqExit, .softirqExit, .bhDisable, .bhEnable,
+        case .irqDisable, .irqEnable, .hardirqExit, .softirqExit, .bhDisable, .bhEnable, .nmiEnter, .nmiExit,
             .mightSleep, .preemptDisable, .preemptEnable, .listWalkEnd, .locklessWalkBegin, .locklessWalkEnd, .rcuGracePeriod:
             return []
         case .hardirqEnter: return [.irq, .threaded]

@@ -311,6 +311,8 @@ struct TraceDecoder {
     private mutating func decodeKind(_ element: ElementName) throws(DecodeFailure) -> EventKind {
         switch element {
         case .irqDisable: return .irqDisable
+        case .nmiEnter: return .nmiEnter
+        case .nmiExit: return .nmiExit
         case .irqEnable: return .irqEnable
         case .hardirqEnter: return .hardirqEnter(irq: try attributes.integer(.irq), threaded: try attributes.boolean(.threaded))
         case .hardirqExit: return .hardirqExit

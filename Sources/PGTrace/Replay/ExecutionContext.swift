@@ -62,6 +62,11 @@ public struct CPUState: Sendable {
     /// from before. Always true in a trace that starts from an idle machine.
     public var hardirqsKnown = true
     public var bhKnown = true
+    /// NMIs running on this cpu (nested NMIs count), with the hardirq state each found at
+    /// its entry, restored at its exit.
+    public var nmiSaved: [(enabled: Bool, known: Bool)] = []
+    /// Whether an NMI runs: lockdep validates nothing in it, and records no lock it takes.
+    public var inNMI: Bool { !nmiSaved.isEmpty }
 
     public init(cpu: Int, known: Bool = true) {
         task = .anonymous(cpu: cpu)

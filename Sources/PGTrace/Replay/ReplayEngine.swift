@@ -217,6 +217,19 @@ public final class ReplayEngine {
         case .hardirqExit, .softirqExit:
             let kind: ContextKind = event.kind == .hardirqExit ? .hardirq : .softirq
             try exitFrame(kind, cpu: cpu, at: site)
+        case .nmiEnter:
+            cpus[cpu].nmiSaved.append((cpus[cpu].hardirqsEnabled, cpus[cpu].hardirqsKnown))
+            disableHardirqs(cpu: cpu, at: site)
+        case .nmiExit:
+            guard let saved = cpus[cpu].nmiSaved.popLast() else {
+                throw inputError(site, "<nmi-exit/> on cpu \(cpu) outside any NMI; expected a matching <nmi-enter/> first")
+            }
+            cpus[cpu].hardirqsEnabled = saved.enabled
+            cpus[cpu].hardirqsKnown = saved.known
+        case .acquire where cpus[cpu].inNMI, .release where cpus[cpu].inNMI:
+            // lockdep is off in NMI: the lock is not held, ordered or checked (NmiChecker
+            // sees the acquisition as an event).
+            break
         case .bhDisable:
             cpus[cpu].bhDisableDepth += 1
         case .bhEnable:

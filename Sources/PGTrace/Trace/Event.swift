@@ -67,6 +67,10 @@ public enum EventKind: Hashable, Sendable {
     /// absolute, where `bhDisable`/`bhEnable` count. Only from kernels that print it.
     case bhState(disabled: Bool)
     case mightSleep
+    /// An NMI runs on this cpu (hardirqs off inside it); lockdep validates nothing in it but
+    /// that a lock it takes was not used outside NMI before.
+    case nmiEnter
+    case nmiExit
     /// preempt_disable / preempt_enable (nesting counts).
     case preemptDisable
     case preemptEnable

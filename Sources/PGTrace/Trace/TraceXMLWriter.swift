@@ -69,6 +69,8 @@ public struct TraceXMLWriter {
         let element: ElementName
         switch event.kind {
         case .irqDisable: element = .irqDisable
+        case .nmiEnter: element = .nmiEnter
+        case .nmiExit: element = .nmiExit
         case .irqEnable: element = .irqEnable
         case .hardirqEnter(let irq, let threaded):
             element = .hardirqEnter

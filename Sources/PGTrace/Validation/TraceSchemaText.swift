@@ -132,6 +132,8 @@ public let traceSchemaV1Text = ##"""
       <xs:choice minOccurs="0" maxOccurs="unbounded">
         <xs:element ref="irq-disable"/>
         <xs:element ref="irq-enable"/>
+        <xs:element ref="nmi-enter"/>
+        <xs:element ref="nmi-exit"/>
         <xs:element ref="hardirq-enter"/>
         <xs:element ref="hardirq-exit"/>
         <xs:element ref="softirq-enter"/>
@@ -188,6 +190,18 @@ public let traceSchemaV1Text = ##"""
   </xs:element>
   <xs:element name="irq-enable">
       <xs:annotation><xs:documentation>local_irq_enable, and the state changes of local_irq_restore</xs:documentation></xs:annotation>
+    <xs:complexType>
+      <xs:attributeGroup ref="event"/>
+    </xs:complexType>
+  </xs:element>
+  <xs:element name="nmi-enter">
+      <xs:annotation><xs:documentation>an NMI runs on this cpu; hardirqs are off inside it, and lockdep validates nothing in it but that its locks were not used outside NMI</xs:documentation></xs:annotation>
+    <xs:complexType>
+      <xs:attributeGroup ref="event"/>
+    </xs:complexType>
+  </xs:element>
+  <xs:element name="nmi-exit">
+      <xs:annotation><xs:documentation>back to the hardirq state of the matching nmi-enter</xs:documentation></xs:annotation>
     <xs:complexType>
       <xs:attributeGroup ref="event"/>
     </xs:complexType>

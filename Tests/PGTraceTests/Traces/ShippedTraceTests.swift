@@ -38,6 +38,11 @@ import Testing
             Expected(rule: .invalidWaitContext, severity: .error, locks: ["&zone->lock", "&chip->raw_lock"], events: [1, 0])
         ],
         "raw-spinlock-then-spinlock-fixed.xml": [],
+        // printk from NMI before printk_nmi: logbuf_lock used outside NMI, then taken in one.
+        "nmi-printk-logbuf-lock.xml": [
+            Expected(rule: .irqInconsistent, severity: .error, locks: ["logbuf_lock"], events: [3, 0])
+        ],
+        "nmi-printk-logbuf-lock-fixed.xml": [],
         // Seed 002: THP page_referenced_one against vmalloc_sync_all.
         "thp-flush-under-page-table-lock.xml": [
             Expected(rule: .ipiDeadlock, severity: .error, locks: ["mm->page_table_lock"], events: [5, 4, 1, 0])

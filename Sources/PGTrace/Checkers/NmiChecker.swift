@@ -1,0 +1,49 @@
+/// Lockdep's one check in NMI context (verify_lock_unused): a lock taken in an NMI (not a
+/// trylock) whose class was already used outside NMI, for a write by any use, for a read by
+/// a write, is `irq-inconsistent`, "inconsistent {INITIAL USE} -> {IN-NMI} usage": the NMI
+/// can interrupt a holder on its own cpu and wait for it for ever. Nothing else is validated
+/// in NMI (the engine records no lock taken there), and a class first used in NMI is unknown
+/// to lockdep there, so it is no finding.
+public final class NmiChecker: ReplayObserver {
+    public var observedEvents: ObservedEvents { [.acquisitions, .lockEvents] }
+
+    private let context: CheckerContext
+    /// Where each class was first used outside NMI, for a write and for a read.
+    @exclusivity(unchecked) private var firstUse: [LockClassKey: (write: EventSite?, read: EventSite?)] = [:]
+
+    public init(context: CheckerContext) { self.context = context }
+
+    public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
+        // lockdep's LOCK_USED / LOCK_USED_READ, marked at every acquisition, trylocks too.
+        let key = lock.ref.classKey
+        if lock.mode == .write {
+            if firstUse[key]?.write == nil { firstUse[key, default: (nil, nil)].write = lock.site }
+        } else if firstUse[key]?.read == nil {
+            firstUse[key, default: (nil, nil)].read = lock.site
+        }
+    }
+
+    public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
+        guard case .acquire(let ref, let mode, let isTry, _, _, _) = event.kind, !isTry,
+            replay.cpus[site.cpu].inNMI, let used = firstUse[ref.classKey]
+        else { return }
+        // READ locks only conflict with a write use (RCU's read side may run anywhere).
+        guard let earlier = mode == .write ? used.write ?? used.read : used.write else { return }
+        let name = context.name(of: ref)
+        let key = "\(name)|NMI"
+        if context.countAgain(.irqInconsistent, key: key) { return }
+        context.report(
+            Finding(
+                rule: .irqInconsistent, severity: .error,
+                message: "\(name): inconsistent {INITIAL USE} -> {IN-NMI} usage: taken in NMI context, and used outside NMI before, "
+                    + "so the NMI can interrupt a holder on the same cpu and spin on it forever",
+                locks: [name],
+                locations: [
+                    context.evidence(site, "{IN-NMI} usage: taken in NMI context"),
+                    context.evidence(earlier, "{INITIAL USE} state was registered here"),
+                ],
+                scenario: Scenario(columns: ["CPU0"], steps: [(0, "lock(\(name));"), (0, "<NMI>"), (0, "  lock(\(name));")]),
+                notes: ["take no lock in NMI that is used elsewhere: NMI handlers use lockless structures (llist, irq_work) or a trylock"],
+                key: key))
+    }
+}
