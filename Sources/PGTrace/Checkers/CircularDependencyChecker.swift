@@ -15,7 +15,8 @@ public final class CircularDependencyChecker: ReplayObserver {
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
         // Lockdep validates no trylock: it cannot wait, so it cannot deadlock.
-        guard !lock.isTry else { return }
+        // Nor a check=0 acquisition (novalidate): it adds no dependency and is never recursive.
+        guard !lock.isTry, lock.validates else { return }
         // Recursion is judged on the interrupted task's locks too, which the chain key does not
         // cover: check it before the chain counts as validated.
         if replay.isNested(lock) || replay.recursion(of: lock) != nil { return }
@@ -26,6 +27,8 @@ public final class CircularDependencyChecker: ReplayObserver {
         // Lockdep's check_prevs_add: depend on the nearest held lock, and on each trylock
         // above it (a trylock's own dependencies were never recorded).
         for holder in held.reversed() {
+            // A check=0 lock held is passed over: A, a novalidate lock, then B is A -> B.
+            guard holder.validates else { continue }
             if holder.classID != lock.classID { addDependency(holder: holder, next: lock, replay: replay) }
             if !holder.isTry { break }
         }

@@ -30,7 +30,7 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
         let cpu = lock.site.cpu
-        guard !lock.isTry, replay.cpus[cpu].hardirqsSurelyDisabled else { return }
+        guard !lock.isTry, lock.validates, replay.cpus[cpu].hardirqsSurelyDisabled else { return }
         let types = DependencyTypes(holder: .write, next: lock.mode)
         let index = Int(lock.classID)
         if index < recordedInRegion.count, recordedInRegion[index].isSuperset(of: types) { return }
@@ -67,7 +67,7 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
         if replay.cpus[cpu].hardirqsSurelyDisabled {
             reportWaitWithIrqsOff(at: site, disabledAt: replay.cpus[cpu].hardirqsDisabledAt)
         }
-        for held in replay.allHeldLocks(cpu: cpu) {
+        for held in replay.allHeldLocks(cpu: cpu) where held.validates {
             let types = DependencyTypes(holder: held.mode, next: .write)
             guard !(graph.edge(from: held.classID, to: irqsOff)?.types.isSuperset(of: types) ?? false) else { continue }
             let wait = LockDependency(

@@ -15,6 +15,8 @@ public final class IrqUsageChecker: ReplayObserver {
     }
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
+        // A check=0 acquisition gets no irq usage (lockdep's mark_usage marks it used only).
+        guard lock.validates else { return }
         // The cpu's state read in place (a copy of it would retain its frames at every lock).
         let cpu = lock.site.cpu
         let read = lock.mode != .write
@@ -33,7 +35,7 @@ public final class IrqUsageChecker: ReplayObserver {
     public func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite) {
         guard replay.cpus[site.cpu].hardirqsSurelyEnabled else { return }
         let softirqsEnabled = replay.cpus[site.cpu].softirqsSurelyEnabled
-        for lock in replay.allHeldLocks(cpu: site.cpu) {
+        for lock in replay.allHeldLocks(cpu: site.cpu) where lock.validates {
             let read = lock.mode != .write
             if !softirqs { mark(lock, .init(.hardirq, enabled: true, read: read), at: site) }
             if softirqsEnabled { mark(lock, .init(.softirq, enabled: true, read: read), at: site) }

@@ -20,8 +20,8 @@ public final class LockPolicyChecker: ReplayObserver, LockGraphObserver {
     }
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
-        guard !lock.isTry else { return }
-        for held in replay.heldLocks(cpu: lock.site.cpu) where held.classID != lock.classID {
+        guard !lock.isTry, lock.validates else { return }
+        for held in replay.heldLocks(cpu: lock.site.cpu) where held.classID != lock.classID && held.validates {
             check(holding: held.classID, heldAt: held.site, taking: lock.classID, at: lock.site)
         }
     }

@@ -8,7 +8,7 @@ public final class RecursiveLockingChecker: ReplayObserver {
     public init(context: CheckerContext) { self.context = context }
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
-        guard !lock.isTry, let held = replay.recursion(of: lock) else { return }
+        guard !lock.isTry, lock.validates, let held = replay.recursion(of: lock) else { return }
         let name = context.name(of: lock.classID)
         let sameInstance = held.ref.instance != nil && held.ref.instance == lock.ref.instance
         // One finding per class, kind and place: a self-deadlock is not a missing annotation.

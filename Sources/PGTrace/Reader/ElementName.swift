@@ -59,7 +59,7 @@ enum ElementName: String, CaseIterable {
         case .meta, .classes, .events: return []
         case .config: return [.name, .value]
         case .note: return [.text]
-        case .class: return [.name, .type, .slots, .wait, .waitOuter]
+        case .class: return [.name, .type, .slots, .wait, .waitOuter, .novalidate]
         case .irqDisable, .irqEnable, .hardirqExit, .softirqExit, .bhDisable, .bhEnable, .nmiEnter, .nmiExit,
             .mightSleep, .preemptDisable, .preemptEnable, .listWalkEnd, .locklessWalkBegin, .locklessWalkEnd, .rcuGracePeriod:
             return []
@@ -105,7 +105,7 @@ enum AttributeName: Int, CaseIterable {
     case table
     case series, atomic
     case partial, count, disabled
-    case waitOuter, threaded
+    case waitOuter, threaded, novalidate
 
     /// The attribute's name in a trace.
     var name: String { Self.names[rawValue] }

@@ -197,9 +197,10 @@ struct TraceDecoder {
         let slots = try attributes.integer(.slots, minimum: 1)
         let wait = try attributes.choice(.wait, as: WaitType.self)
         let waitOuter = try attributes.choice(.waitOuter, as: WaitType.self)
+        let novalidate = try attributes.boolean(.novalidate)
         let position = TracePosition(file: fileIndex, line: line, column: column, event: -1)
         let declaration = TraceHeader.ClassDeclaration(
-            name: name, declared: LockClassTable.Declared(type: type, slots: slots, wait: wait, waitOuter: waitOuter),
+            name: name, declared: LockClassTable.Declared(type: type, slots: slots, wait: wait, waitOuter: waitOuter, novalidate: novalidate),
             position: position)
         if let earlier = declared[name] {
             guard earlier.declared == declaration.declared else {

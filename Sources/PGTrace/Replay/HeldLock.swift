@@ -13,6 +13,10 @@ public struct HeldLock: Sendable {
     /// The hardirq state before an `irq="save"` acquisition, for its `irq="restore"`.
     public var savedHardirqsEnabled: Bool
     public var site: EventSite
+    /// Lockdep's `check`: false for a lock of a novalidate class (and an RCU read-side
+    /// section): held, listed and checked for wait context, but adding no dependency, never
+    /// recursive and given no irq usage; dependencies pass over it.
+    public var validates = true
     /// Lockdep's chain key: a hash of the classes held in this context, up to this lock.
     public var chainKey: UInt64
 

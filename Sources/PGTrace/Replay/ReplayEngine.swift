@@ -472,10 +472,11 @@ public final class ReplayEngine {
         }
         let previousKey = cpus[cpu].frames.isEmpty
             ? stacks[cpus[cpu].stack].last?.chainKey ?? 0 : cpus[cpu].frames[cpus[cpu].frames.count - 1].held.last?.chainKey ?? 0
-        let lock = HeldLock(
+        var lock = HeldLock(
             classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh, nest: nest,
             savedHardirqsEnabled: savedEnabled, site: site,
             chainKey: HeldLock.chainKey(after: previousKey, classID: classID, mode: effectiveMode))
+        lock.validates = !classes[classID].novalidate
         if isPartial || forgotten { markSeen(ref, cpu: cpu) }
         acquisitionObservers.forEach { $0.replay(self, willAcquire: lock) }
         modifyHeld(cpu: cpu) { $0.append(lock) }

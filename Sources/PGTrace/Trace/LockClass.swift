@@ -121,6 +121,9 @@ public final class LockClassTable {
         /// Declared `wait=` and `wait-outer=` (lockdep's wait_type_inner and _outer).
         public var declaredWait: WaitType?
         public var declaredWaitOuter: WaitType?
+        /// Declared `novalidate="true"` (lockdep_set_novalidate_class): its acquisitions are
+        /// lockdep's `check=0` ones (`HeldLock.validates`).
+        public var novalidate = false
 
         /// Lockdep's wait_type_inner: declared, or its type's (nil: never checked).
         public var waitInner: WaitType? { declaredWait ?? type.defaultWait }
@@ -134,12 +137,16 @@ public final class LockClassTable {
         public var slots: Int?
         public var wait: WaitType?
         public var waitOuter: WaitType?
+        public var novalidate: Bool
 
-        public init(type: LockType, slots: Int? = nil, wait: WaitType? = nil, waitOuter: WaitType? = nil) {
+        public init(
+            type: LockType, slots: Int? = nil, wait: WaitType? = nil, waitOuter: WaitType? = nil, novalidate: Bool = false
+        ) {
             self.type = type
             self.slots = slots
             self.wait = wait
             self.waitOuter = waitOuter
+            self.novalidate = novalidate
         }
     }
 
@@ -178,6 +185,7 @@ public final class LockClassTable {
         entries[index].slots = declared.slots
         entries[index].declaredWait = declared.wait
         entries[index].declaredWaitOuter = declared.waitOuter
+        entries[index].novalidate = declared.novalidate
         entries[index].declaredAt = position
     }
 

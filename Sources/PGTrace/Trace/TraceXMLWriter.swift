@@ -35,6 +35,7 @@ public struct TraceXMLWriter {
                 if let slots = declaration.slots { text += " slots=\"\(slots)\"" }
                 if let wait = declaration.declared.wait { text += " wait=\"\(wait.rawValue)\"" }
                 if let outer = declaration.declared.waitOuter { text += " wait-outer=\"\(outer.rawValue)\"" }
+                if declaration.declared.novalidate { text += " novalidate=\"true\"" }
                 text += "/>"
             }
             text += "</classes>"

@@ -121,6 +121,7 @@ public let traceSchemaV1Text = ##"""
             <xs:attribute name="slots" type="xs:positiveInteger"/>
             <xs:attribute name="wait" type="waitType"/>
             <xs:attribute name="wait-outer" type="waitType"/>
+            <xs:attribute name="novalidate" type="xs:boolean"/>
           </xs:complexType>
         </xs:element>
       </xs:sequence>
