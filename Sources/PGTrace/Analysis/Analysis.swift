@@ -140,7 +140,8 @@ public final class Analysis {
                         continue
                     }
                     try declareClasses(header, file: file)
-                    if header.proveRawLockNesting { proveRawLockNesting = true }
+                    if replayedAny == false { proveRawLockNesting = header.proveRawLockNesting }
+                    replayedAny = true
                     for note in header.notes { context.note("\(file): \(note)", evidence: nil) }
                     engine = ReplayEngine(
                         header: header, fileName: file, classes: classes, symbols: symbols,
@@ -214,10 +215,11 @@ public final class Analysis {
 
     /// Why a trace's `<classes>` cannot join this analysis, if they cannot.
     private func conflict(_ header: TraceHeader) -> String? {
+        if let reason = configConflict(header) { return reason }
         for declaration in header.classes {
             if let earlier = classes.conflict(name: declaration.name, declaration.declared) {
                 let name = symbols[declaration.name]
-                return "class '\(name)' is declared \(declaration.type.rawValue)\(declaration.slots.map { " (\($0) slots)" } ?? "") there and \(earlier.type.rawValue) in \(earlier.file):\(earlier.line)"
+                return "class '\(name)' is declared \(declaration.declared) there and \(earlier.declared) in \(earlier.file):\(earlier.line)"
             }
         }
         return nil
@@ -256,8 +258,19 @@ public final class Analysis {
         }
     }
 
-    /// Whether a trace of the analysis set PROVE_RAW_LOCK_NESTING (how reports number wait types).
+    /// Whether the analysis's first trace sets PROVE_RAW_LOCK_NESTING: how reports number wait
+    /// types. Each trace's own setting decides its invalid wait contexts; a trace that differs
+    /// from the first goes to another analysis where conflicting traces are separated (as
+    /// `analyze`, `lint` and `graph` do).
     public private(set) var proveRawLockNesting = false
+    private var replayedAny = false
+
+    /// Why a trace's kernel configuration cannot join this analysis's, if it cannot.
+    private func configConflict(_ header: TraceHeader) -> String? {
+        guard replayedAny, header.proveRawLockNesting != proveRawLockNesting else { return nil }
+        let setting = { (on: Bool) in on ? "y" : "not set" }
+        return "PROVE_RAW_LOCK_NESTING is \(setting(header.proveRawLockNesting)) there and \(setting(proveRawLockNesting)) in the traces before"
+    }
 
     /// The findings so far, in the order they were found.
     public var findings: [Finding] { context.findings }

@@ -57,7 +57,7 @@ public final class WaitContextChecker: ReplayObserver {
         let name = context.name(of: lock.classID)
         let frame = replay.cpus[lock.site.cpu].frames.last
         let contextName = frame.map { $0.kind == .hardirq ? ($0.threaded ? "a threaded hardirq" : "hardirq context") : "softirq context" }
-        let place = bound.map { "under \(context.name(of: $0.lock.classID)) (\($0.inner.rawValue))" } ?? contextName ?? "task context"
+        let place = bound.map { "under \(context.name(of: $0.lock.classID)) (\($0.inner.rawValue))" } ?? "in \(contextName ?? "task context")"
         let key = "\(name)|\(bound.map { context.name(of: $0.lock.classID) } ?? contextName ?? "task")"
         if context.countAgain(.invalidWaitContext, key: key) { return }
         var locations = [context.evidence(lock.site, "acquires \(name) (wait type \(next.outer.rawValue))")]
@@ -68,9 +68,13 @@ public final class WaitContextChecker: ReplayObserver {
             locations.append(context.evidence(frame.entered, "enters \(contextName!)"))
         }
         let number = { (wait: WaitType) in wait.lockdepNumber(proveRawLockNesting: self.proveRaw) }
-        var notes = ["context-{\(number(allowed)):\(number(allowed))}: lockdep's wait type of the context, {\(number(next.outer)):\(number(next.inner))} that of \(name)"]
+        // print_lock_invalid_wait_context's context-{n:n} is task_wait_context(): the
+        // context's own wait type (LD_WAIT_MAX in a task), the held locks aside.
+        let own = frame.map { number($0.kind == .hardirq && !$0.threaded ? .spin : .config) }
+            ?? WaitType.lockdepMax(proveRawLockNesting: proveRaw)
+        var notes = ["context-{\(own):\(own)}: lockdep's wait type of the context itself; {\(number(next.outer)):\(number(next.inner))} that of \(name)"]
         if proveRaw, next.outer == .config {
-            notes.append("a spinlock_t sleeps on PREEMPT_RT (an rtmutex): it cannot be taken where only spinning is allowed, under a raw_spinlock_t or in a hardirq that is not threaded")
+            notes.append("a spinlock_t or rwlock_t (wait type config) sleeps on PREEMPT_RT (an rtmutex): it cannot be taken where only spinning is allowed, under a raw_spinlock_t or in a hardirq that is not threaded")
         }
         var finding = Finding(
             rule: .invalidWaitContext, severity: .error,

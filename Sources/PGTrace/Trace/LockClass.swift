@@ -131,8 +131,9 @@ public final class LockClassTable {
         public var waitOuter: WaitType? { declaredWaitOuter ?? waitInner }
     }
 
-    /// What a `<class>` declares of a class.
-    public struct Declared: Equatable, Sendable {
+    /// What a `<class>` declares of a class. Two declarations are the same when they mean
+    /// the same (a wait type written out as its type's default is the default).
+    public struct Declared: Equatable, Sendable, CustomStringConvertible {
         public var type: LockType
         public var slots: Int?
         public var wait: WaitType?
@@ -147,6 +148,24 @@ public final class LockClassTable {
             self.wait = wait
             self.waitOuter = waitOuter
             self.novalidate = novalidate
+        }
+
+        var effectiveWait: WaitType? { wait ?? type.defaultWait }
+        var effectiveWaitOuter: WaitType? { waitOuter ?? effectiveWait }
+
+        public static func == (lhs: Declared, rhs: Declared) -> Bool {
+            lhs.type == rhs.type && lhs.slots == rhs.slots && lhs.novalidate == rhs.novalidate
+                && lhs.effectiveWait == rhs.effectiveWait && lhs.effectiveWaitOuter == rhs.effectiveWaitOuter
+        }
+
+        /// As a conflict names it: `spinlock`, `kmap-pool (16 slots)`, `map (wait config, wait-outer free, novalidate)`.
+        public var description: String {
+            var details: [String] = []
+            if let slots { details.append("\(slots) slots") }
+            if let wait { details.append("wait \(wait.rawValue)") }
+            if let waitOuter { details.append("wait-outer \(waitOuter.rawValue)") }
+            if novalidate { details.append("novalidate") }
+            return type.rawValue + (details.isEmpty ? "" : " (\(details.joined(separator: ", ")))")
         }
     }
 
@@ -163,9 +182,9 @@ public final class LockClassTable {
     public subscript(id: ClassID) -> Entry { entries[Int(id)] }
 
     /// Where `name` was declared otherwise than `declared` (type, size or wait types), if it was.
-    public func conflict(name: Symbol, _ declared: Declared) -> (file: String, line: Int, type: LockType)? {
+    public func conflict(name: Symbol, _ declared: Declared) -> (file: String, line: Int, declared: Declared)? {
         guard let earlier = declaredTypes[name], earlier.declared != declared else { return nil }
-        return (earlier.file, earlier.at.line, earlier.declared.type)
+        return (earlier.file, earlier.at.line, earlier.declared)
     }
 
     /// Records a `<class>` declaration; returns where the earlier one was if it conflicts.

@@ -51,6 +51,31 @@ import Testing
         }
     }
 
+    /// A wait type written out as its type's default declares nothing new; a kernel built
+    /// with PROVE_RAW_LOCK_NESTING and one without are two configurations, analysed apart.
+    @Test func waitTypesAndProveRawLockNestingJoinOrSeparateTraces() throws {
+        func file(_ name: String, meta: String, wait: String) throws -> Analysis.Source {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-\(UUID().uuidString)-\(name)").path
+            let xml = """
+                <?xml version="1.0"?>
+                <trace version="1">\(meta)<classes><class name="S" type="spinlock"\(wait)/><class name="R" type="raw-spinlock"/></classes>
+                <events><acquire cpu="0" lock="R"/><acquire cpu="0" lock="S"/></events></trace>
+                """
+            try xml.write(toFile: path, atomically: true, encoding: .utf8)
+            return .file(path: path, displayName: name)
+        }
+        let prove = "<meta><config name=\"PROVE_RAW_LOCK_NESTING\" value=\"y\"/></meta>"
+        let together = try Analysis.analyzeSeparatingConflicts(
+            [try file("a.xml", meta: prove, wait: ""), try file("b.xml", meta: prove, wait: " wait=\"config\"")], options: AnalysisOptions())
+        #expect(together.count == 1)
+        #expect(together[0].findings.map(\.rule) == [.invalidWaitContext])
+        let apart = try Analysis.analyzeSeparatingConflicts(
+            [try file("a.xml", meta: prove, wait: ""), try file("c.xml", meta: "", wait: "")], options: AnalysisOptions())
+        #expect(apart.map(\.analysedFiles) == [["a.xml"], ["c.xml"]])
+        #expect(apart[0].putAside.map(\.reason) == ["PROVE_RAW_LOCK_NESTING is not set there and y in the traces before"])
+        #expect(apart.map { $0.findings.map(\.rule) } == [[.invalidWaitContext], []])
+    }
+
     /// Seed 002's two readings of pgd_lock — a spinlock in most kernels, the rwlock of the
     /// "write_lock in irq" proposal — in one directory: the rwlock trace goes apart, and each
     /// analysis finds what its traces find alone.

@@ -69,14 +69,24 @@ import Testing
     }
 
     @Test func onlyTheLocksOfTheCurrentIrqContextBound() throws {
-        // A raw lock held by the task does not bound what the hardirq on top of it takes: the
-        // hardirq's own context does (lockdep stops at the irq_context boundary).
-        let xml = trace([("R", .rawSpinlock), ("S", .spinlock)]) { t in
-            t.acquire("R")
-            t.event("hardirq-enter")
-            t.acquire("S")
+        // A raw lock held by the task does not bound what a threaded hardirq or a softirq on
+        // top of it takes (lockdep stops at the irq_context boundary): a spinlock there is
+        // fine with PROVE_RAW_LOCK_NESTING, where under the raw lock itself it is not.
+        for enter in [("hardirq-enter", [("threaded", "true")]), ("softirq-enter", [])] {
+            #expect(try findings(trace([("R", .rawSpinlock), ("S", .spinlock)], proveRaw: true) { t in
+                t.acquire("R")
+                t.event(enter.0, enter.1)
+                t.acquire("S")
+            }) == [], "\(enter.0)")
         }
-        #expect(try findings(xml) == [])
+    }
+
+    @Test func aHeldTrylockStillBounds() throws {
+        // The new lock's trylock is exempt; a trylock already held bounds what follows it.
+        #expect(try findings(trace([("S", .spinlock), ("M", .mutex)]) { t in
+            t.acquire("S", isTry: true)
+            t.acquire("M")
+        }) == ["M,S @1,0"])
     }
 
     @Test func trylocksMapsAndUndeclaredCaptureLocksAreNotChecked() throws {
@@ -101,17 +111,36 @@ import Testing
     }
 
     @Test func declaredWaitTypesOverrideTheTypes() throws {
-        // wait-outer free on a class whose inner type is sleep (as RCU's map classes): taken
-        // anywhere; what is taken under it is bounded by its inner type.
-        var builder = TraceBuilder(cpus: 1)
-        builder.declare("S", .spinlock)
-        builder.declare("M", .mutex)
-        builder.acquire("S")
-        builder.acquire("X")
-        builder.acquire("M")
-        let xml = builder.xml.replacingOccurrences(
-            of: "<classes>", with: "<classes><class name=\"X\" type=\"map\" wait=\"config\" wait-outer=\"free\"/>")
-        #expect(try findings(xml) == ["M,S @2,0"])
+        /// R, a raw lock, held, then Y taken; Y declared as `extra` says.
+        func underRaw(_ extra: String) throws -> [String] {
+            var builder = TraceBuilder(cpus: 1)
+            builder.declare("R", .rawSpinlock)
+            builder.acquire("R")
+            builder.acquire("Y")
+            let xml = builder.xml.replacingOccurrences(of: "<classes>", with: "<classes><class name=\"Y\" \(extra)/>")
+            return try findings(xml)
+        }
+        // An outer type declared below the inner one (as RCU's maps have it): a mutex whose
+        // outer type is free may be taken under a raw lock; its own type says it may not.
+        #expect(try underRaw("type=\"mutex\"") == ["Y,R @1,0"])
+        #expect(try underRaw("type=\"mutex\" wait-outer=\"free\"") == [])
+        // A map is never checked, unless it declares a wait type.
+        #expect(try underRaw("type=\"map\"") == [])
+        #expect(try underRaw("type=\"map\" wait=\"sleep\"") == ["Y,R @1,0"])
+    }
+
+    @Test func theWriterKeepsTheNewAttributes() throws {
+        let symbols = SymbolTable()
+        var header = TraceHeader()
+        header.classes = [
+            .init(
+                name: symbols.intern("Y"), declared: .init(type: .map, wait: .config, waitOuter: .free, novalidate: true),
+                position: TracePosition(file: 0, line: 1, column: 1, event: -1))
+        ]
+        let writer = TraceXMLWriter(symbols: symbols)
+        #expect(writer.prolog(header).contains("<class name=\"Y\" type=\"map\" wait=\"config\" wait-outer=\"free\" novalidate=\"true\"/>"))
+        let element = writer.element(Event(kind: .hardirqEnter(irq: 3, threaded: true), cpu: 0, position: TracePosition(file: 0, line: 2, column: 1, event: 0)))
+        #expect(element.contains("irq=\"3\"") && element.contains("threaded=\"true\""))
     }
 
     @Test func theTextReportIsLockdeps() throws {
@@ -123,7 +152,7 @@ import Testing
         #expect(text.contains("\nBUG: Invalid wait context [invalid-wait-context]\n"))
         #expect(text.contains("S (wait type config) is taken under R (spin), where only spin waits are allowed"))
         #expect(text.contains("\n #0: (R){+.+.}-{2:2}, at: test.xml:"))
-        #expect(text.contains(" context-{2:2}: lockdep's wait type of the context, {3:3} that of S"))
+        #expect(text.contains(" context-{5:5}: lockdep's wait type of the context itself; {3:3} that of S"))
     }
 
     /// A map orders like a lock but is never "a spinlock held": a timer callback flushing a
