@@ -14,10 +14,19 @@ public final class Analysis {
 
     /// Interned before any trace is read: the replay never interns (see SymbolTable).
     private let defaultListLock: Symbol
+    /// lockdep's RCU map classes, interned and declared before any trace.
+    private let rcuMaps: [RcuFlavor: Symbol]
 
     public init(options: AnalysisOptions = AnalysisOptions()) {
         self.options = options
         defaultListLock = symbols.intern("pgd_lock")
+        var rcuMaps: [RcuFlavor: Symbol] = [:]
+        for flavor in RcuFlavor.allCases {
+            let name = symbols.intern(flavor.className)
+            rcuMaps[flavor] = name
+            _ = classes.declare(name: name, flavor.declared, at: TracePosition(file: 0, line: 0, column: 0, event: -1), file: "lockdep's RCU maps")
+        }
+        self.rcuMaps = rcuMaps
         let context = CheckerContext(symbols: symbols, classes: classes, options: options)
         self.context = context
         graph.addObserver(IrqInversionChecker(context: context))
@@ -36,7 +45,7 @@ public final class Analysis {
             CircularDependencyChecker(graph: graph, context: context),
             BadUnlockChecker(context: context),
             LockDepthChecker(context: context),
-            SleepInAtomicChecker(context: context),
+            SleepInAtomicChecker(context: context, rcuMap: rcuMaps[.rcu]!),
             PgdListChecker(context: context),
             PinWindowChecker(context: context),
             TableFreeChecker(context: context),
@@ -145,7 +154,7 @@ public final class Analysis {
                     for note in header.notes { context.note("\(file): \(note)", evidence: nil) }
                     engine = ReplayEngine(
                         header: header, fileName: file, classes: classes, symbols: symbols,
-                        defaultListLock: defaultListLock, observers: checkers)
+                        defaultListLock: defaultListLock, rcuMaps: rcuMaps, observers: checkers)
                     replaySink = engine.map(ReplaySink.init)
                     translator = EventTranslator(fileIndex: header.fileIndex)
                 case .events(var events):

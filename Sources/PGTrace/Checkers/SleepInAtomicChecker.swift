@@ -7,7 +7,13 @@ public final class SleepInAtomicChecker: ReplayObserver {
 
     private let context: CheckerContext
 
-    public init(context: CheckerContext) { self.context = context }
+    /// lockdep's `rcu_read_lock` map: how deep the RCU read-side sections held are.
+    private let rcuMap: Symbol?
+
+    public init(context: CheckerContext, rcuMap: Symbol? = nil) {
+        self.context = context
+        self.rcuMap = rcuMap
+    }
 
     public func replay(
         _ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: [HeldLock], hardirqsEnabled: Bool, bhDisabled: Bool,
@@ -67,6 +73,19 @@ public final class SleepInAtomicChecker: ReplayObserver {
             if let disabled = cpu.hardirqsDisabledAt { locations.append(context.evidence(disabled, "disables hardirqs")) }
         } else if !cpu.softirqsEnabled {
             reasons.append("with bh disabled")
+        }
+        // __might_resched's other two: preemption disabled (as the trace counts it) and the
+        // depth of RCU read-side sections (a held map or mutex is no reason).
+        if cpu.preemptKnown, cpu.preemptDepth > 0, cpu.frames.isEmpty {
+            reasons.append("with preemption disabled (preempt count \(cpu.preemptDepth))")
+        }
+        let held = replay.allHeldLocks(cpu: event.cpu)
+        let rcuDepth = rcuMap.map { map in held.filter { context.classes[$0.classID].key.name == map }.count } ?? 0
+        if rcuDepth > 0 {
+            reasons.append("inside an RCU read-side section (RCU nest depth \(rcuDepth))")
+            if let section = held.first(where: { context.classes[$0.classID].key.name == rcuMap }) {
+                locations.append(context.evidence(section.site, "enters an RCU read-side section"))
+            }
         }
         guard !reasons.isEmpty else { return }
         let place = context.place(site)

@@ -10,6 +10,7 @@ enum ElementName: String, CaseIterable {
     case bhDisable = "bh-disable", bhEnable = "bh-enable", bhState = "bh-state"
     case mightSleep = "might-sleep"
     case nmiEnter = "nmi-enter", nmiExit = "nmi-exit"
+    case rcuReadLock = "rcu-read-lock", rcuReadUnlock = "rcu-read-unlock"
     case preemptDisable = "preempt-disable", preemptEnable = "preempt-enable"
 
     // Locks
@@ -64,6 +65,7 @@ enum ElementName: String, CaseIterable {
             .mightSleep, .preemptDisable, .preemptEnable, .listWalkEnd, .locklessWalkBegin, .locklessWalkEnd, .rcuGracePeriod:
             return []
         case .hardirqEnter: return [.irq, .threaded]
+        case .rcuReadLock, .rcuReadUnlock: return [.flavor]
         case .softirqEnter: return [.vec]
         case .acquire: return [.lock, .instance, .subclass, .mode, .try, .irq, .bh, .nest]
         case .release: return [.lock, .instance, .subclass, .irq, .bh]
@@ -105,7 +107,7 @@ enum AttributeName: Int, CaseIterable {
     case table
     case series, atomic
     case partial, count, disabled
-    case waitOuter, threaded, novalidate
+    case waitOuter, threaded, novalidate, flavor
 
     /// The attribute's name in a trace.
     var name: String { Self.names[rawValue] }

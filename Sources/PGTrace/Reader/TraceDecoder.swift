@@ -313,6 +313,8 @@ struct TraceDecoder {
         switch element {
         case .irqDisable: return .irqDisable
         case .nmiEnter: return .nmiEnter
+        case .rcuReadLock: return .rcuReadLock(flavor: try attributes.choice(.flavor, as: RcuFlavor.self) ?? .rcu)
+        case .rcuReadUnlock: return .rcuReadUnlock(flavor: try attributes.choice(.flavor, as: RcuFlavor.self) ?? .rcu)
         case .nmiExit: return .nmiExit
         case .irqEnable: return .irqEnable
         case .hardirqEnter: return .hardirqEnter(irq: try attributes.integer(.irq), threaded: try attributes.boolean(.threaded))

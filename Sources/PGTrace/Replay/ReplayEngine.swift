@@ -34,14 +34,17 @@ public final class ReplayEngine {
     @exclusivity(unchecked) public private(set) var memory = MemoryState()
     /// The lock that guards pgd_list unless an event names another.
     private let defaultListLock: Symbol
+    /// The map class of each RCU flavor, interned before the replay (which never interns).
+    private let rcuMaps: [RcuFlavor: Symbol]
     @exclusivity(unchecked) public private(set) var eventCount = 0
     private let observers: [ReplayObserver]
 
     public init(
         header: TraceHeader, fileName: String, classes: LockClassTable, symbols: SymbolTable,
-        defaultListLock: Symbol, observers: [ReplayObserver]
+        defaultListLock: Symbol, rcuMaps: [RcuFlavor: Symbol] = [:], observers: [ReplayObserver]
     ) {
         self.defaultListLock = defaultListLock
+        self.rcuMaps = rcuMaps
         self.header = header
         self.fileName = fileName
         self.classes = classes
@@ -226,10 +229,22 @@ public final class ReplayEngine {
             }
             cpus[cpu].hardirqsEnabled = saved.enabled
             cpus[cpu].hardirqsKnown = saved.known
-        case .acquire where cpus[cpu].inNMI, .release where cpus[cpu].inNMI:
+        case .acquire where cpus[cpu].inNMI, .release where cpus[cpu].inNMI,
+            .rcuReadLock where cpus[cpu].inNMI, .rcuReadUnlock where cpus[cpu].inNMI:
             // lockdep is off in NMI: the lock is not held, ordered or checked (NmiChecker
             // sees the acquisition as an event).
             break
+        case .rcuReadLock(let flavor):
+            // rcu_read_lock_*(): a check=0 recursive read of the flavor's map.
+            guard let map = rcuMaps[flavor] else { break }
+            acquire(
+                LockRef(name: map), mode: .recursiveRead, isTry: false, irq: nil, bh: flavor == .bh, nest: nil, cpu: cpu,
+                site: site, validates: false)
+            if flavor == .sched { cpus[cpu].preemptDepth += 1 }
+        case .rcuReadUnlock(let flavor):
+            guard let map = rcuMaps[flavor] else { break }
+            if flavor == .sched, cpus[cpu].preemptDepth > 0 { cpus[cpu].preemptDepth -= 1 }
+            try release(LockRef(name: map), irq: nil, bh: flavor == .bh, cpu: cpu, site: site)
         case .bhDisable:
             cpus[cpu].bhDisableDepth += 1
         case .bhEnable:
@@ -458,7 +473,7 @@ public final class ReplayEngine {
 
     private func acquire(
         _ ref: LockRef, mode: LockMode, isTry: Bool, irq: IrqAcquireAction?, bh: Bool, nest: Symbol?,
-        cpu: Int, site: EventSite
+        cpu: Int, site: EventSite, validates: Bool? = nil
     ) {
         let classID = classes.id(for: ref.classKey)
         let savedEnabled = cpus[cpu].hardirqsEnabled
@@ -476,7 +491,7 @@ public final class ReplayEngine {
             classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh, nest: nest,
             savedHardirqsEnabled: savedEnabled, site: site,
             chainKey: HeldLock.chainKey(after: previousKey, classID: classID, mode: effectiveMode))
-        lock.validates = !classes[classID].novalidate
+        lock.validates = validates ?? !classes[classID].novalidate
         if isPartial || forgotten { markSeen(ref, cpu: cpu) }
         acquisitionObservers.forEach { $0.replay(self, willAcquire: lock) }
         modifyHeld(cpu: cpu) { $0.append(lock) }

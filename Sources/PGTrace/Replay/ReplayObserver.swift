@@ -81,7 +81,7 @@ public struct ObservedEvents: OptionSet, Sendable {
 
         init(_ kind: EventKind) {
             switch kind {
-            case .irqDisable, .irqEnable, .hardirqEnter, .hardirqExit, .softirqEnter, .softirqExit, .nmiEnter, .nmiExit,
+            case .irqDisable, .irqEnable, .hardirqEnter, .hardirqExit, .softirqEnter, .softirqExit, .nmiEnter, .nmiExit, .rcuReadLock, .rcuReadUnlock,
                 .bhDisable, .bhEnable, .bhState, .mightSleep, .preemptDisable, .preemptEnable, .eventsLost:
                 self = .context
             case .acquire, .release, .contended, .acquired, .contentionBegin, .contentionEnd: self = .locks

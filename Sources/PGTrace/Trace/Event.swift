@@ -71,6 +71,10 @@ public enum EventKind: Hashable, Sendable {
     /// that a lock it takes was not used outside NMI before.
     case nmiEnter
     case nmiExit
+    /// rcu_read_lock() and friends: lockdep's check=0 recursive-read acquisition of its map
+    /// class for the flavor (`RcuFlavor`); `bh` also disables bh, `sched` preemption.
+    case rcuReadLock(flavor: RcuFlavor)
+    case rcuReadUnlock(flavor: RcuFlavor)
     /// preempt_disable / preempt_enable (nesting counts).
     case preemptDisable
     case preemptEnable
@@ -159,5 +163,25 @@ public struct Event: Sendable {
         self.function = function
         self.preemptCount = preemptCount
         self.position = position
+    }
+}
+
+/// The flavors of RCU read-side section, each a lockdep map class (kernel/rcu/update.c).
+public enum RcuFlavor: String, Sendable, CaseIterable {
+    case rcu, bh, sched
+
+    /// The map class lockdep acquires for it.
+    public var className: String {
+        switch self {
+        case .rcu: return "rcu_read_lock"
+        case .bh: return "rcu_read_lock_bh"
+        case .sched: return "rcu_read_lock_sched"
+        }
+    }
+
+    /// Its map's wait types: outer free (taken anywhere), inner config (rcu, bh) or spin
+    /// (sched, which disables preemption).
+    public var declared: LockClassTable.Declared {
+        LockClassTable.Declared(type: .map, wait: self == .sched ? .spin : .config, waitOuter: .free)
     }
 }

@@ -71,6 +71,12 @@ public struct TraceXMLWriter {
         switch event.kind {
         case .irqDisable: element = .irqDisable
         case .nmiEnter: element = .nmiEnter
+        case .rcuReadLock(let flavor):
+            element = .rcuReadLock
+            if flavor != .rcu { add(.flavor, flavor.rawValue) }
+        case .rcuReadUnlock(let flavor):
+            element = .rcuReadUnlock
+            if flavor != .rcu { add(.flavor, flavor.rawValue) }
         case .nmiExit: element = .nmiExit
         case .irqEnable: element = .irqEnable
         case .hardirqEnter(let irq, let threaded):

@@ -133,6 +133,8 @@ public let traceSchemaV1Text = ##"""
       <xs:choice minOccurs="0" maxOccurs="unbounded">
         <xs:element ref="irq-disable"/>
         <xs:element ref="irq-enable"/>
+        <xs:element ref="rcu-read-lock"/>
+        <xs:element ref="rcu-read-unlock"/>
         <xs:element ref="nmi-enter"/>
         <xs:element ref="nmi-exit"/>
         <xs:element ref="hardirq-enter"/>
@@ -193,6 +195,25 @@ public let traceSchemaV1Text = ##"""
       <xs:annotation><xs:documentation>local_irq_enable, and the state changes of local_irq_restore</xs:documentation></xs:annotation>
     <xs:complexType>
       <xs:attributeGroup ref="event"/>
+    </xs:complexType>
+  </xs:element>
+  <xs:simpleType name="rcuFlavor">
+    <xs:restriction base="xs:string">
+      <xs:enumeration value="rcu"/><xs:enumeration value="bh"/><xs:enumeration value="sched"/>
+    </xs:restriction>
+  </xs:simpleType>
+  <xs:element name="rcu-read-lock">
+      <xs:annotation><xs:documentation>an RCU read-side section begins: lockdep's check=0 recursive read of the flavor's map (bh also disables bh, sched preemption)</xs:documentation></xs:annotation>
+    <xs:complexType>
+      <xs:attributeGroup ref="event"/>
+      <xs:attribute name="flavor" type="rcuFlavor" use="optional"/>
+    </xs:complexType>
+  </xs:element>
+  <xs:element name="rcu-read-unlock">
+      <xs:annotation><xs:documentation>the RCU read-side section of the flavor ends</xs:documentation></xs:annotation>
+    <xs:complexType>
+      <xs:attributeGroup ref="event"/>
+      <xs:attribute name="flavor" type="rcuFlavor" use="optional"/>
     </xs:complexType>
   </xs:element>
   <xs:element name="nmi-enter">

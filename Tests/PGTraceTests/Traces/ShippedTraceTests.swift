@@ -43,6 +43,12 @@ import Testing
             Expected(rule: .irqInconsistent, severity: .error, locks: ["logbuf_lock"], events: [3, 0])
         ],
         "nmi-printk-logbuf-lock-fixed.xml": [],
+        // whatisRCU.rst: no blocking in an RCU read-side critical section.
+        "mutex-in-rcu-read-side.xml": [
+            Expected(rule: .sleepInAtomic, severity: .error, locks: [], events: [1, 0]),
+            Expected(rule: .invalidWaitContext, severity: .error, locks: ["&obj->lock", "rcu_read_lock"], events: [2, 0]),
+        ],
+        "mutex-in-rcu-read-side-fixed.xml": [],
         // Seed 002: THP page_referenced_one against vmalloc_sync_all.
         "thp-flush-under-page-table-lock.xml": [
             Expected(rule: .ipiDeadlock, severity: .error, locks: ["mm->page_table_lock"], events: [5, 4, 1, 0])
