@@ -8,27 +8,34 @@ public final class NmiChecker: ReplayObserver {
     public var observedEvents: ObservedEvents { [.acquisitions, .lockEvents] }
 
     private let context: CheckerContext
-    /// Where each class was first used outside NMI, for a write and for a read.
-    @exclusivity(unchecked) private var firstUse: [LockClassKey: (write: EventSite?, read: EventSite?)] = [:]
+    /// Where each class (by id) was first used outside NMI, for a write and for a read: read
+    /// at every acquisition, so by index, not hashed.
+    @exclusivity(unchecked) private var firstWrite: [EventSite?] = []
+    @exclusivity(unchecked) private var firstRead: [EventSite?] = []
 
     public init(context: CheckerContext) { self.context = context }
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
         // lockdep's LOCK_USED / LOCK_USED_READ, marked at every acquisition, trylocks too.
-        let key = lock.ref.classKey
+        let id = Int(lock.classID)
+        if id >= firstWrite.count {
+            firstWrite += Array(repeating: nil, count: id + 1 - firstWrite.count)
+            firstRead += Array(repeating: nil, count: id + 1 - firstRead.count)
+        }
         if lock.mode == .write {
-            if firstUse[key]?.write == nil { firstUse[key, default: (nil, nil)].write = lock.site }
-        } else if firstUse[key]?.read == nil {
-            firstUse[key, default: (nil, nil)].read = lock.site
+            if firstWrite[id] == nil { firstWrite[id] = lock.site }
+        } else if firstRead[id] == nil {
+            firstRead[id] = lock.site
         }
     }
 
     public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
         guard case .acquire(let ref, let mode, let isTry, _, _, _) = event.kind, !isTry,
-            replay.cpus[site.cpu].inNMI, let used = firstUse[ref.classKey]
+            replay.cpus[site.cpu].inNMI, let id = context.classes.existingID(for: ref.classKey).map(Int.init),
+            id < firstWrite.count
         else { return }
         // READ locks only conflict with a write use (RCU's read side may run anywhere).
-        guard let earlier = mode == .write ? used.write ?? used.read : used.write else { return }
+        guard let earlier = mode == .write ? firstWrite[id] ?? firstRead[id] : firstWrite[id] else { return }
         let name = context.name(of: ref)
         let key = "\(name)|NMI"
         if context.countAgain(.irqInconsistent, key: key) { return }

@@ -217,6 +217,13 @@ public final class LockClassTable {
 
     public func type(of name: Symbol) -> LockType { declaredTypes[name]?.declared.type ?? .spinlock }
 
+    /// The class of `key` if it was used, without creating it.
+    public func existingID(for key: LockClassKey) -> ClassID? {
+        let symbol = Int(key.name.rawValue)
+        if key.subclass == 0, symbol < plainIDs.count, plainIDs[symbol] >= 0 { return plainIDs[symbol] }
+        return ids[key]
+    }
+
     /// The class of `key`, created on first use with its declared type, else `defaultType`.
     public func id(for key: LockClassKey, defaultType: LockType = .spinlock) -> ClassID {
         let symbol = Int(key.name.rawValue)
