@@ -24,7 +24,7 @@ public final class Analysis {
         for flavor in RcuFlavor.allCases {
             let name = symbols.intern(flavor.className)
             rcuMaps[flavor] = name
-            _ = classes.declare(name: name, flavor.declared, at: TracePosition(file: 0, line: 0, column: 0, event: -1), file: "lockdep's RCU maps")
+            classes.declareBuiltin(name: name, flavor.declared)
         }
         self.rcuMaps = rcuMaps
         let context = CheckerContext(symbols: symbols, classes: classes, options: options)

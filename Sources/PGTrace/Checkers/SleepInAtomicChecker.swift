@@ -76,8 +76,11 @@ public final class SleepInAtomicChecker: ReplayObserver {
         }
         // __might_resched's other two: preemption disabled (as the trace counts it) and the
         // depth of RCU read-side sections (a held map or mutex is no reason).
-        if cpu.preemptKnown, cpu.preemptDepth > 0, cpu.frames.isEmpty {
-            reasons.append("with preemption disabled (preempt count \(cpu.preemptDepth))")
+        // The event's own sample, where it has one, is the count at this call (the engine
+        // takes it in after the observers).
+        let preemptDepth = event.preemptCount.map(Int.init) ?? (cpu.preemptKnown ? cpu.preemptDepth : 0)
+        if preemptDepth > 0, cpu.frames.isEmpty {
+            reasons.append("with preemption disabled (preempt count \(preemptDepth))")
         }
         let held = replay.allHeldLocks(cpu: event.cpu)
         let rcuDepth = rcuMap.map { map in held.filter { context.classes[$0.classID].key.name == map }.count } ?? 0

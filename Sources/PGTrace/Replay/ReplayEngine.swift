@@ -196,6 +196,12 @@ public final class ReplayEngine {
         }
 
         switch event.kind {
+        case .acquire where cpus[cpu].inNMI, .release where cpus[cpu].inNMI,
+            .rcuReadLock where cpus[cpu].inNMI, .rcuReadUnlock where cpus[cpu].inNMI,
+            .irqEnable where cpus[cpu].inNMI, .irqDisable where cpus[cpu].inNMI:
+            // lockdep is off in NMI: the lock is not held, ordered or checked (NmiChecker
+            // sees the acquisition as an event), and irq state changes mark nothing.
+            break
         case .irqDisable:
             disableHardirqs(cpu: cpu, at: site)
         case .irqEnable:
@@ -225,15 +231,15 @@ public final class ReplayEngine {
             disableHardirqs(cpu: cpu, at: site)
         case .nmiExit:
             guard let saved = cpus[cpu].nmiSaved.popLast() else {
+                // Its enter was before the capture, or lost: the state after it is unknown.
+                if isPartial || forgotten {
+                    cpus[cpu].hardirqsKnown = false
+                    break
+                }
                 throw inputError(site, "<nmi-exit/> on cpu \(cpu) outside any NMI; expected a matching <nmi-enter/> first")
             }
             cpus[cpu].hardirqsEnabled = saved.enabled
             cpus[cpu].hardirqsKnown = saved.known
-        case .acquire where cpus[cpu].inNMI, .release where cpus[cpu].inNMI,
-            .rcuReadLock where cpus[cpu].inNMI, .rcuReadUnlock where cpus[cpu].inNMI:
-            // lockdep is off in NMI: the lock is not held, ordered or checked (NmiChecker
-            // sees the acquisition as an event).
-            break
         case .rcuReadLock(let flavor):
             // rcu_read_lock_*(): a check=0 recursive read of the flavor's map.
             guard let map = rcuMaps[flavor] else { break }
@@ -294,6 +300,7 @@ public final class ReplayEngine {
             for index in cpus[cpu].frames.indices { cpus[cpu].frames[index].held = [] }
             cpus[cpu].hardirqsKnown = false
             cpus[cpu].bhKnown = false
+            cpus[cpu].nmiSaved = []
             cpus[cpu].preemptKnown = false
             cpus[cpu].bhDisableDepth = cpus[cpu].frames.contains { $0.kind == .softirq } ? cpus[cpu].bhDisableDepth : 0
             seenInIrqs[cpu] = nil

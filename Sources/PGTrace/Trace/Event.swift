@@ -179,9 +179,10 @@ public enum RcuFlavor: String, Sendable, CaseIterable {
         }
     }
 
-    /// Its map's wait types: outer free (taken anywhere), inner config (rcu, bh) or spin
-    /// (sched, which disables preemption).
+    /// Its map: outer wait type free (taken anywhere), inner config (rcu, bh) or spin
+    /// (sched, which disables preemption); always acquired with check=0 (novalidate), however
+    /// the trace spells the acquisition.
     public var declared: LockClassTable.Declared {
-        LockClassTable.Declared(type: .map, wait: self == .sched ? .spin : .config, waitOuter: .free)
+        LockClassTable.Declared(type: .map, wait: self == .sched ? .spin : .config, waitOuter: .free, novalidate: true)
     }
 }

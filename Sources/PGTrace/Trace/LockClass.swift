@@ -187,6 +187,12 @@ public final class LockClassTable {
         return (earlier.file, earlier.at.line, earlier.declared)
     }
 
+    /// What pgtrace knows of a class no trace declared (lockdep's RCU maps): used when the
+    /// class is made, and overridden by a trace's own declaration, never in conflict with it.
+    @exclusivity(unchecked) private var builtins: [Symbol: Declared] = [:]
+
+    public func declareBuiltin(name: Symbol, _ declared: Declared) { builtins[name] = declared }
+
     /// Records a `<class>` declaration; returns where the earlier one was if it conflicts.
     public func declare(name: Symbol, _ declared: Declared, at position: TracePosition, file: String) -> (file: String, line: Int)? {
         if let earlier = declaredTypes[name] {
@@ -231,7 +237,11 @@ public final class LockClassTable {
         if let id = ids[key] { return id }
         let id = ClassID(entries.count)
         entries.append(Entry(key: key, type: defaultType))
-        if let declared = declaredTypes[key.name] { apply(declared.declared, at: declared.at, to: entries.count - 1) }
+        if let declared = declaredTypes[key.name] {
+            apply(declared.declared, at: declared.at, to: entries.count - 1)
+        } else if let builtin = builtins[key.name] {
+            apply(builtin, at: TracePosition(file: 0, line: 0, column: 0, event: -1), to: entries.count - 1)
+        }
         ids[key] = id
         if key.subclass == 0 {
             if symbol >= plainIDs.count { plainIDs += Array(repeating: -1, count: symbol + 1 - plainIDs.count) }
