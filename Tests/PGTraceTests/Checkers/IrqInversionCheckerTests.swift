@@ -5,21 +5,27 @@ import Testing
 /// names both halves after the safe side's usage (its irqclass is state_name(backward_bit)),
 /// so a reader on the unsafe side alone changes nothing in it.
 @Suite struct IrqInversionCheckerTests {
-    /// B is taken in a hardirq; A, an rwlock, is read with hardirqs on; then A is read under
-    /// B with hardirqs off: B -> A joins a HARDIRQ-safe lock to a HARDIRQ-READ-unsafe one.
-    @Test func aReaderOnTheUnsafeSideKeepsTheSafeSidesName() throws {
+    /// B is taken in a hardirq; A, an rwlock, is read (with hardirqs on unless
+    /// `irqsOffFirst`); then A is read under B with hardirqs off.
+    func safeBThenReaderA(irqsOffFirst: Bool) throws -> [Finding] {
         var trace = TraceBuilder(cpus: 1)
         trace.declare("A", .rwlock)
         trace.event("hardirq-enter")
         trace.acquire("B")
         trace.release("B")
         trace.event("hardirq-exit")
+        if irqsOffFirst { trace.event("irq-disable") }
         trace.acquire("A", mode: .read)
         trace.release("A")
-        trace.event("irq-disable")
+        if !irqsOffFirst { trace.event("irq-disable") }
         trace.acquire("B")
         trace.acquire("A", mode: .read)
-        let findings = try analyze(trace).findings
+        return try analyze(trace).findings
+    }
+
+    /// B -> A joins a HARDIRQ-safe lock to a HARDIRQ-READ-unsafe one.
+    @Test func aReaderOnTheUnsafeSideKeepsTheSafeSidesName() throws {
+        let findings = try safeBThenReaderA(irqsOffFirst: false)
         #expect(findings.map(\.rule) == [.irqInversion])
         #expect(findings.first?.title == "HARDIRQ-safe -> HARDIRQ-unsafe lock order detected")
         #expect(findings.first?.locks == ["B", "A"])
@@ -27,18 +33,7 @@ import Testing
 
     /// Its fixed twin: A read with hardirqs off everywhere is never HARDIRQ-unsafe.
     @Test func theSameReaderWithHardirqsOffIsNoInversion() throws {
-        var trace = TraceBuilder(cpus: 1)
-        trace.declare("A", .rwlock)
-        trace.event("hardirq-enter")
-        trace.acquire("B")
-        trace.release("B")
-        trace.event("hardirq-exit")
-        trace.event("irq-disable")
-        trace.acquire("A", mode: .read)
-        trace.release("A")
-        trace.acquire("B")
-        trace.acquire("A", mode: .read)
-        #expect(try analyze(trace).findings.map(\.rule) == [])
+        #expect(try safeBThenReaderA(irqsOffFirst: true).map(\.rule) == [])
     }
 
     /// A hardirq-safe A, then A -> L -> B with B hardirq-unsafe: an inversion through an
