@@ -155,6 +155,7 @@ public final class Analysis {
                     engine = ReplayEngine(
                         header: header, fileName: file, classes: classes, symbols: symbols,
                         defaultListLock: defaultListLock, rcuMaps: rcuMaps, observers: checkers)
+                    context.replay = engine
                     replaySink = engine.map(ReplaySink.init)
                     translator = EventTranslator(fileIndex: header.fileIndex)
                 case .events(var events):

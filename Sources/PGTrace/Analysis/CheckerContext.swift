@@ -10,6 +10,9 @@ public final class CheckerContext {
     public private(set) var notes: [AnalysisNote] = []
     /// Each reported finding's index, by rule and key.
     private var reported: [String: Int] = [:]
+    /// The replay running now, for the held-lock lists of reports made where no replay is at
+    /// hand (the lock graph's observers).
+    weak var replay: ReplayEngine?
 
     public init(symbols: SymbolTable, classes: LockClassTable, options: AnalysisOptions) {
         self.symbols = symbols
@@ -58,6 +61,12 @@ public final class CheckerContext {
             let name = self.name(of: lock.classID)
             return HeldLockLine(lock: name, evidence: evidence(lock.site, "holds \(name)"))
         }
+    }
+
+    /// The held-lock list of a report made now on `cpu`: the locks its task and the irq
+    /// frames on it hold, as lockdep_print_held_locks(current) lists them.
+    public func heldLockLines(cpu: Int) -> [HeldLockLine] {
+        replay.map { heldLockLines($0.allHeldLocks(cpu: cpu)) } ?? []
     }
 
     /// A class as lockdep prints it: its name, and `/N` for a nesting subclass.

@@ -20,10 +20,12 @@ public final class BadUnlockChecker: ReplayObserver {
             message = "\(name)\(instance) released from an irq that did not take it (the interrupted context holds it)"
             locations.append(context.evidence(outer.site, "holds \(name)"))
         }
-        context.report(
-            Finding(
-                rule: .badUnlock, severity: .error, message: message, locks: [name],
-                locations: locations,
-                key: "\(name)@\(context.place(site))"))
+        var finding = Finding(
+            rule: .badUnlock, severity: .error, message: message, locks: [name],
+            locations: locations,
+            key: "\(name)@\(context.place(site))")
+        // print_unlock_imbalance_bug: "but there are no more locks to release!", then the list.
+        finding.heldLocks = context.heldLockLines(replay.allHeldLocks(cpu: site.cpu))
+        context.report(finding)
     }
 }

@@ -176,11 +176,12 @@ public final class IrqInversionChecker: LockGraphObserver {
         notes.append(
             "\(safeName)\(graph.usage(of: safe).lockdepString) is irq-safe; \(unsafeName)\(graph.usage(of: unsafe).lockdepString) is irq-unsafe: "
                 + "take \(unsafeName) with \(safeBit.state == .hardirq ? "irqs" : "bh") disabled everywhere, or break the dependency")
-        context.report(
-            Finding(
-                rule: .irqInversion, severity: .error, message: message,
-                locks: [safeName, unsafeName], locations: locations, chain: links,
-                scenario: Scenario(columns: ["CPU0", "CPU1"], steps: steps), notes: notes, key: key,
-                title: headline))
+        var finding = Finding(
+            rule: .irqInversion, severity: .error, message: message,
+            locks: [safeName, unsafeName], locations: locations, chain: links,
+            scenario: Scenario(columns: ["CPU0", "CPU1"], steps: steps), notes: notes, key: key,
+            title: headline)
+        finding.heldLocks = context.heldLockLines(cpu: trigger.cpu)
+        context.report(finding)
     }
 }

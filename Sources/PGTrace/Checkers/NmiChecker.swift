@@ -39,8 +39,7 @@ public final class NmiChecker: ReplayObserver {
         let name = context.name(of: ref)
         let key = "\(name)|NMI"
         if context.countAgain(.irqInconsistent, key: key) { return }
-        context.report(
-            Finding(
+        var finding = Finding(
                 rule: .irqInconsistent, severity: .error,
                 message: "\(name): inconsistent {INITIAL USE} -> {IN-NMI} usage: taken in NMI context, and used outside NMI before, "
                     + "so the NMI can interrupt a holder on the same cpu and spin on it forever",
@@ -51,6 +50,9 @@ public final class NmiChecker: ReplayObserver {
                 ],
                 scenario: Scenario(columns: ["CPU0"], steps: [(0, "lock(\(name));"), (0, "<NMI>"), (0, "  lock(\(name));")]),
                 notes: ["take no lock in NMI that is used elsewhere: NMI handlers use lockless structures (llist, irq_work) or a trylock"],
-                key: key))
+                key: key)
+        // print_usage_bug's list: what the interrupted task holds (nothing taken in NMI is).
+        finding.heldLocks = context.heldLockLines(replay.allHeldLocks(cpu: site.cpu))
+        context.report(finding)
     }
 }

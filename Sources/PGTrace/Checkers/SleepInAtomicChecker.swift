@@ -35,14 +35,18 @@ public final class SleepInAtomicChecker: ReplayObserver {
         }
         if !hardirqsEnabled { reasons.append("with hardirqs disabled") }
         if bhDisabled { reasons.append("with bh disabled") }
-        context.report(
-            Finding(
-                rule: .sleepInAtomic, severity: .error,
-                message: "\(name) is switched out \(reasons.joined(separator: ", ")) on cpu \(site.cpu): scheduling while atomic",
-                locks: locks,
-                locations: locations,
-                notes: ["release the spinning lock (and enable irqs and bh) before anything that can schedule"],
-                key: "switch|\(name)|\(reasons.joined(separator: ","))", title: "scheduling while atomic"))
+        let key = "switch|\(name)|\(reasons.joined(separator: ","))"
+        if context.countAgain(.sleepInAtomic, key: key) { return }
+        var finding = Finding(
+            rule: .sleepInAtomic, severity: .error,
+            message: "\(name) is switched out \(reasons.joined(separator: ", ")) on cpu \(site.cpu): scheduling while atomic",
+            locks: locks,
+            locations: locations,
+            notes: ["release the spinning lock (and enable irqs and bh) before anything that can schedule"],
+            key: key, title: "scheduling while atomic")
+        // __schedule_bug: debug_show_held_locks(prev).
+        finding.heldLocks = context.heldLockLines(held)
+        context.report(finding)
     }
 
     public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
@@ -54,12 +58,12 @@ public final class SleepInAtomicChecker: ReplayObserver {
         default: return
         }
         let cpu = replay.cpus[event.cpu]
+        let held = replay.allHeldLocks(cpu: event.cpu)
+        let spinningHeld = held.filter { context.classes[$0.classID].type.isSpinning }
         var reasons: [String] = []
         var locks: [String] = []
         var locations = [context.evidence(site, "\(what) here")]
-        if let spinning = replay.allHeldLocks(cpu: event.cpu).last(where: {
-            context.classes[$0.classID].type.isSpinning
-        }) {
+        if let spinning = spinningHeld.last {
             let name = context.name(of: spinning.classID)
             reasons.append("with \(name) held")
             locks.append(name)
@@ -82,7 +86,6 @@ public final class SleepInAtomicChecker: ReplayObserver {
         if preemptDepth > 0, cpu.frames.isEmpty {
             reasons.append("with preemption disabled (preempt count \(preemptDepth))")
         }
-        let held = replay.allHeldLocks(cpu: event.cpu)
         let rcuDepth = rcuMap.map { map in held.filter { context.classes[$0.classID].key.name == map }.count } ?? 0
         if rcuDepth > 0 {
             reasons.append("inside an RCU read-side section (RCU nest depth \(rcuDepth))")
@@ -91,15 +94,47 @@ public final class SleepInAtomicChecker: ReplayObserver {
             }
         }
         guard !reasons.isEmpty else { return }
-        let place = context.place(site)
-        context.report(
-            Finding(
-                rule: .sleepInAtomic, severity: .error,
-                message: "\(what) \(reasons.joined(separator: ", ")) on cpu \(event.cpu)"
-                    + (event.function.map { " in \(context.symbols[$0])" } ?? ""),
-                locks: locks,
-                locations: locations,
-                notes: ["Allocate or map before taking the lock (GFP_ATOMIC or an atomic kmap inside it), or drop the lock around the call"],
-                key: "\(place)|\(reasons.joined(separator: ","))"))
+        let key = "\(context.place(site))|\(reasons.joined(separator: ","))"
+        if context.countAgain(.sleepInAtomic, key: key) { return }
+        var finding = Finding(
+            rule: .sleepInAtomic, severity: .error,
+            message: "\(what) \(reasons.joined(separator: ", ")) on cpu \(event.cpu)"
+                + (event.function.map { " in \(context.symbols[$0])" } ?? ""),
+            locks: locks,
+            locations: locations,
+            notes: ["Allocate or map before taking the lock (GFP_ATOMIC or an atomic kmap inside it), or drop the lock around the call"],
+            key: key)
+        finding.details = Self.kernelLines(
+            cpu: cpu, sampled: event.preemptCount.map(Int.init), spinningHeld: spinningHeld.count, rcuDepth: rcuDepth,
+            task: site.task.map { context.symbols[$0] })
+        finding.heldLocks = context.heldLockLines(held)
+        context.report(finding)
+    }
+
+    /// __might_resched's lines: `in_atomic(): 1, irqs_disabled(): 0, name: T`, `preempt_count:
+    /// 1, expected: 0` and `RCU nest depth: 0, expected: 0`, with what the trace does not say
+    /// left out (a partial trace's unknown state; pid and non_block, which traces do not carry).
+    /// The count is built as the kernel's: preempt_disable nesting and the spinning locks held
+    /// (or a capture's sample of it) in the low byte, 0x100 a softirq served, 0x200 a
+    /// local_bh_disable, 0x10000 a hardirq, 0x110000 an NMI.
+    static func kernelLines(cpu: CPUState, sampled: Int?, spinningHeld: Int, rcuDepth: Int, task: String?) -> [String] {
+        var first: [String] = []
+        var count: Int?
+        let lowByte: Int? = sampled ?? (cpu.preemptKnown ? cpu.preemptDepth + spinningHeld : nil)
+        if let lowByte, cpu.bhKnown {
+            let softirqs = cpu.frames.filter { $0.kind == .softirq }.count
+            let hardirqs = cpu.frames.filter { $0.kind == .hardirq }.count
+            let bhDisables = max(0, cpu.bhDisableDepth - softirqs)
+            let irqBits: Int = hardirqs * 0x10000 + cpu.nmiSaved.count * 0x110000
+            let softirqBits: Int = softirqs * 0x100 + bhDisables * 0x200
+            count = lowByte + softirqBits + irqBits
+        }
+        if let count { first.append("in_atomic(): \(count != 0 ? 1 : 0)") }
+        if cpu.hardirqsKnown { first.append("irqs_disabled(): \(cpu.hardirqsEnabled ? 0 : 1)") }
+        if let task { first.append("name: \(task)") }
+        var lines = first.isEmpty ? [] : [first.joined(separator: ", ")]
+        if let count { lines.append("preempt_count: \(String(count, radix: 16)), expected: 0") }
+        lines.append("RCU nest depth: \(rcuDepth), expected: 0")
+        return lines
     }
 }

@@ -115,8 +115,12 @@ public struct Finding: Hashable, Sendable {
     /// is the one shown, the others only counted.
     public var count = 1
     /// The locks the task (with the irq frames on it) held when the problem was met, oldest
-    /// first: lockdep's "N locks held by task/pid" list. Empty where the rule has none.
-    public var heldLocks: [HeldLockLine] = []
+    /// first: lockdep's "N locks held by task/pid" list ("no locks held by" when empty). Nil
+    /// where the report has no such list.
+    public var heldLocks: [HeldLockLine]?
+    /// The state of the context when the problem was met, in the kernel's own lines
+    /// (`in_atomic(): 1, irqs_disabled(): 0, name: reader`), where the kernel prints them.
+    public var details: [String] = []
     /// Lockdep's usage string (`{+.-.}`, then `-{outer:inner}` where the wait types are
     /// declared) of each class the report names on a lock line, as the analysis left the class
     /// (so the same traces print the same string, whatever their order). Filled by

@@ -71,6 +71,10 @@ public struct JSONReporter {
         var chain: [LinkJSON]?
         var scenario: ScenarioJSON?
         var notes: [String]?
+        /// The locks held when the problem was met (lockdep's "N locks held by" list).
+        var heldLocks: [HeldJSON]?
+        /// The kernel's lines on the context's state (`in_atomic(): 1, …`).
+        var details: [String]?
         var key: String
         /// How many times the problem was met, when more than once.
         var count: Int?
@@ -98,10 +102,17 @@ public struct JSONReporter {
                     steps: scenario.steps.map { StepJSON(column: scenario.columns[$0.column], action: $0.action) })
             }
             notes = finding.notes.isEmpty ? nil : finding.notes
+            heldLocks = finding.heldLocks?.map { HeldJSON(lock: $0.lock, location: LocationJSON($0.evidence)) }
+            details = finding.details.isEmpty ? nil : finding.details
             key = finding.key
             count = finding.count > 1 ? finding.count : nil
             fingerprint = finding.fingerprint
         }
+    }
+
+    private struct HeldJSON: Encodable {
+        var lock: String
+        var location: LocationJSON
     }
 
     private struct LocationJSON: Encodable {

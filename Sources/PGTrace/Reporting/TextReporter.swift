@@ -69,13 +69,19 @@ public struct TextReporter {
             }
             out += render(scenario, interrupt: finding.rule == .irqInversion || finding.rule == .irqInconsistent)
         }
-        if !finding.heldLocks.isEmpty {
+        if !finding.details.isEmpty {
+            out += "\n" + finding.details.map { $0 + "\n" }.joined()
+        }
+        if let held = finding.heldLocks {
             // lockdep_print_held_locks, after the scenario.
-            let count = finding.heldLocks.count
-            let taker = finding.locations.first ?? finding.heldLocks[0].evidence
-            let holder = taker.task.map { "\($0) on cpu \(taker.cpu)" } ?? "cpu \(taker.cpu)"
-            out += "\n\(count) lock\(count == 1 ? "" : "s") held by \(holder):\n"
-            for (index, line) in finding.heldLocks.enumerated() {
+            let taker = finding.locations.first ?? held.first?.evidence
+            let holder = taker.map { evidence in evidence.task.map { "\($0) on cpu \(evidence.cpu)" } ?? "cpu \(evidence.cpu)" } ?? "the task"
+            if held.isEmpty {
+                out += "\nno locks held by \(holder).\n"
+            } else {
+                out += "\n\(held.count) lock\(held.count == 1 ? "" : "s") held by \(holder):\n"
+            }
+            for (index, line) in held.enumerated() {
                 out += " #\(index): (\(line.lock))\(finding.usage[line.lock] ?? ""), at: \(describe(line.evidence))\n"
             }
         }

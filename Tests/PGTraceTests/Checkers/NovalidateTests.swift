@@ -7,14 +7,13 @@ import Testing
 /// pass over it.
 @Suite struct NovalidateTests {
     /// A trace with &dev->mutex (a mutex) and N (a spinlock) declared novalidate, beside the
-    /// classes `body` declares (it declares at least one, so that there is a <classes>).
+    /// classes `body` declares.
     func analysis(_ body: (inout TraceBuilder) -> Void) throws -> Analysis {
         var trace = TraceBuilder(cpus: 2)
+        trace.declare("&dev->mutex", .mutex, [("novalidate", "true")])
+        trace.declare("N", .spinlock, [("novalidate", "true")])
         body(&trace)
-        let xml = trace.xml.replacingOccurrences(
-            of: "<classes>",
-            with: "<classes><class name=\"&amp;dev->mutex\" type=\"mutex\" novalidate=\"true\"/><class name=\"N\" type=\"spinlock\" novalidate=\"true\"/>")
-        return try analyze([(name: "test.xml", xml: xml)])
+        return try analyze(trace)
     }
 
     func rules(_ body: (inout TraceBuilder) -> Void) throws -> [Rule] {

@@ -8,12 +8,9 @@ import Testing
         var trace = TraceBuilder(cpus: 2)
         trace.declare("M", .mutex)
         trace.declare("S", .spinlock)
+        if proveRaw { trace.proveRawLockNesting() }
         body(&trace)
-        var xml = trace.xml
-        if proveRaw {
-            xml = xml.replacingOccurrences(of: "<classes>", with: "<meta><config name=\"PROVE_RAW_LOCK_NESTING\" value=\"y\"/></meta><classes>")
-        }
-        return try analyze([(name: "test.xml", xml: xml)]).findings
+        return try analyze(trace).findings
     }
 
     @Test func aMutexInsideAnRCUReadSideSectionIsAnInvalidWaitContext() throws {

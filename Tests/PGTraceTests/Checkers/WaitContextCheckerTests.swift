@@ -10,12 +10,9 @@ import Testing
         var builder = TraceBuilder(cpus: 1)
         builder.partial = partial
         for (name, type) in classes { builder.declare(name, type) }
+        if proveRaw { builder.proveRawLockNesting() }
         body(&builder)
-        var xml = builder.xml
-        if proveRaw {
-            xml = xml.replacingOccurrences(of: "<classes>", with: "<meta><config name=\"PROVE_RAW_LOCK_NESTING\" value=\"y\"/></meta><classes>")
-        }
-        return xml
+        return builder.xml
     }
 
     func findings(_ xml: String) throws -> [String] {
@@ -112,21 +109,21 @@ import Testing
 
     @Test func declaredWaitTypesOverrideTheTypes() throws {
         /// R, a raw lock, held, then Y taken; Y declared as `extra` says.
-        func underRaw(_ extra: String) throws -> [String] {
+        func underRaw(_ type: LockType, _ extra: [(String, String)] = []) throws -> [String] {
             var builder = TraceBuilder(cpus: 1)
             builder.declare("R", .rawSpinlock)
+            builder.declare("Y", type, extra)
             builder.acquire("R")
             builder.acquire("Y")
-            let xml = builder.xml.replacingOccurrences(of: "<classes>", with: "<classes><class name=\"Y\" \(extra)/>")
-            return try findings(xml)
+            return try findings(builder.xml)
         }
         // An outer type declared below the inner one (as RCU's maps have it): a mutex whose
         // outer type is free may be taken under a raw lock; its own type says it may not.
-        #expect(try underRaw("type=\"mutex\"") == ["Y,R @1,0"])
-        #expect(try underRaw("type=\"mutex\" wait-outer=\"free\"") == [])
+        #expect(try underRaw(.mutex) == ["Y,R @1,0"])
+        #expect(try underRaw(.mutex, [("wait-outer", "free")]) == [])
         // A map is never checked, unless it declares a wait type.
-        #expect(try underRaw("type=\"map\"") == [])
-        #expect(try underRaw("type=\"map\" wait=\"sleep\"") == ["Y,R @1,0"])
+        #expect(try underRaw(.map) == [])
+        #expect(try underRaw(.map, [("wait", "sleep")]) == ["Y,R @1,0"])
     }
 
     @Test func theWriterKeepsTheNewAttributes() throws {

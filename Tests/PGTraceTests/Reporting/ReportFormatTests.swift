@@ -33,6 +33,18 @@ import Testing
         expectGolden(JUnitReporter().render(junit), "abba-and-fixed-thp.junit.xml")
     }
 
+    /// The reports of the 2026-12 vocabulary as lockdep and the kernel print them: wait-type
+    /// usage strings, held-lock lists ("no locks held by" too), `BUG:` headers and
+    /// __might_resched's in_atomic()/preempt_count/RCU nest depth lines. Each trace alone.
+    @Test func goldenLockdepShapedReports() throws {
+        let traces = [
+            "traces/raw-spinlock-then-spinlock.xml", "traces/mutex-in-rcu-read-side.xml",
+            "traces/nmi-printk-logbuf-lock.xml", "traces/pgd-lock-rwlock-write-in-irq.xml",
+        ]
+        let text = try traces.map { TextReporter().render(try report([$0])) }.joined(separator: "\n")
+        expectGolden(text, "lockdep-shaped.txt")
+    }
+
     @Test func sarifValidatesAgainstTheOASISSchema() throws {
         let sarif = SARIFReporter().render(try report(Self.seedTraces), accepted: [], hasBaseline: true)
         let path = try temporary("seeds.sarif", sarif)

@@ -69,7 +69,7 @@ import Testing
         trace.acquire("A")
         let report = AnalysisReport(try analyze(trace), includingGraph: false)
         #expect(report.findings.map(\.rule) == [.circularDependency])
-        #expect(report.findings.first?.heldLocks.map(\.lock) == ["C", "B"])
+        #expect(report.findings.first?.heldLocks?.map(\.lock) == ["C", "B"])
         let text = TextReporter().render(report)
         #expect(text.contains("\n *** DEADLOCK ***\n\n2 locks held by bash on cpu 1:\n #0: (C){+.+.}, at: test.xml:"))
         #expect(text.contains("\n #1: (B){+.+.}, at: test.xml:"))

@@ -6,7 +6,9 @@ struct TraceBuilder {
     var cpus: Int?
     /// `partial="true"`: a capture that begins after execution began.
     var partial = false
-    private var classes: [(name: String, type: LockType)] = []
+    /// `<meta><config name= value=/>` entries (PROVE_RAW_LOCK_NESTING).
+    var configs: [(name: String, value: String)] = []
+    private var classes: [(name: String, type: LockType, attributes: [(String, String)])] = []
     private var events: [String] = []
     /// The cpu and task that the next events run on.
     var cpu = 0
@@ -14,8 +16,14 @@ struct TraceBuilder {
 
     init(cpus: Int? = nil) { self.cpus = cpus }
 
-    mutating func declare(_ name: String, _ type: LockType) {
-        classes.append((name, type))
+    /// Declares a class; `attributes` adds `wait=`, `wait-outer=`, `novalidate=`.
+    mutating func declare(_ name: String, _ type: LockType, _ attributes: [(String, String)] = []) {
+        classes.append((name, type, attributes))
+    }
+
+    /// Sets lockdep's PROVE_RAW_LOCK_NESTING in the trace's `<meta>`.
+    mutating func proveRawLockNesting() {
+        configs.append(("PROVE_RAW_LOCK_NESTING", "y"))
     }
 
     mutating func event(_ element: String, _ attributes: [(String, String)] = []) {
@@ -52,10 +60,14 @@ struct TraceBuilder {
     var xml: String {
         var lines = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>"]
         lines.append("<trace version=\"1\"" + (cpus.map { " cpus=\"\($0)\"" } ?? "") + (partial ? " partial=\"true\"" : "") + ">")
+        if !configs.isEmpty {
+            lines.append("<meta>" + configs.map { "<config name=\"\($0.name)\" value=\"\($0.value)\"/>" }.joined() + "</meta>")
+        }
         if !classes.isEmpty {
             lines.append("<classes>")
-            for (name, type) in classes {
-                lines.append("<class name=\"\(escape(name))\" type=\"\(type.rawValue)\"/>")
+            for (name, type, attributes) in classes {
+                let extra = attributes.map { " \($0.0)=\"\(escape($0.1))\"" }.joined()
+                lines.append("<class name=\"\(escape(name))\" type=\"\(type.rawValue)\"\(extra)/>")
             }
             lines.append("</classes>")
         }
@@ -68,7 +80,7 @@ struct TraceBuilder {
 
     /// The line of event number `index` in `xml`.
     func line(ofEvent index: Int) -> Int {
-        4 + (classes.isEmpty ? 0 : classes.count + 2) + index
+        4 + (configs.isEmpty ? 0 : 1) + (classes.isEmpty ? 0 : classes.count + 2) + index
     }
 
     private func escape(_ text: String) -> String {
