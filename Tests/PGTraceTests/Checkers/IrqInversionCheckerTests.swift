@@ -29,6 +29,9 @@ import Testing
         #expect(findings.map(\.rule) == [.irqInversion])
         #expect(findings.first?.title == "HARDIRQ-safe -> HARDIRQ-unsafe lock order detected")
         #expect(findings.first?.locks == ["B", "A"])
+        // print_bad_irq_dependency lists what the task holds as it takes A: B.
+        #expect(findings.first?.heldLocks?.map(\.lock) == ["B"])
+        #expect(findings.first?.heldLocks?.map(\.evidence.event) == [7])
     }
 
     /// Its fixed twin: A read with hardirqs off everywhere is never HARDIRQ-unsafe.

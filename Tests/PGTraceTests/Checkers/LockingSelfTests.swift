@@ -49,6 +49,20 @@ import Testing
         let findings = try analyze(test.trace).findings
         #expect(findings.map(\.rule) == [.badUnlock])
         #expect(findings.first?.locations.first?.event == 2)
+        // print_unlock_imbalance_bug lists the held locks: none left.
+        #expect(findings.first?.heldLocks?.isEmpty == true)
+    }
+
+    /// A held lock stays listed when another is unlocked twice.
+    @Test func aBadUnlockListsTheLocksStillHeld() throws {
+        var test = LockingSelfTest(.spin)
+        test.LOCK("B")
+        test.LOCK("A")
+        test.UNLOCK("A")
+        test.UNLOCK("A")
+        let findings = try analyze(test.trace).findings
+        #expect(findings.map(\.rule) == [.badUnlock])
+        #expect(findings.first?.heldLocks?.map(\.lock) == ["lock_B"])
     }
 
     // MARK: Recursive reads
