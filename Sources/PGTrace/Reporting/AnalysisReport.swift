@@ -120,6 +120,9 @@ public struct AnalysisReport: Sendable {
             // lockdep's -{outer:inner}, for a class whose wait types the trace declares.
             if entry.declaredAt != nil, let inner = entry.waitInner, let outer = entry.waitOuter {
                 text += "-{\(outer.lockdepNumber(proveRawLockNesting: proveRaw)):\(inner.lockdepNumber(proveRawLockNesting: proveRaw))}"
+            } else if entry.declaredAt != nil, entry.type == .map, entry.waitInner == nil {
+                // A map without wait types is LD_WAIT_INV: lockdep prints `-{0:0}`.
+                text += "-{0:0}"
             }
             usage[context.name(of: ClassID(id))] = text
         }

@@ -40,6 +40,7 @@ import Testing
         let traces = [
             "traces/raw-spinlock-then-spinlock.xml", "traces/mutex-in-rcu-read-side.xml",
             "traces/nmi-printk-logbuf-lock.xml", "traces/pgd-lock-rwlock-write-in-irq.xml",
+            "traces/workqueue-flush-under-rtnl.xml",
         ]
         let text = try traces.map { TextReporter().render(try report([$0])) }.joined(separator: "\n")
         expectGolden(text, "lockdep-shaped.txt")

@@ -49,6 +49,14 @@ import Testing
             Expected(rule: .invalidWaitContext, severity: .error, locks: ["&obj->lock", "rcu_read_lock"], events: [2, 0]),
         ],
         "mutex-in-rcu-read-side-fixed.xml": [],
+        // Commit b89deed32ccc: the phy code flushes the system workqueue under rtnl_mutex,
+        // which a queued linkwatch event takes (lockdep's workqueue maps close the cycle).
+        "workqueue-flush-under-rtnl.xml": [
+            Expected(
+                rule: .circularDependency, severity: .error,
+                locks: ["(wq_completion)events", "(linkwatch_work).work", "rtnl_mutex"], events: [7, 6, 1, 2])
+        ],
+        "workqueue-flush-under-rtnl-fixed.xml": [],
         // Seed 002: THP page_referenced_one against vmalloc_sync_all.
         "thp-flush-under-page-table-lock.xml": [
             Expected(rule: .ipiDeadlock, severity: .error, locks: ["mm->page_table_lock"], events: [5, 4, 1, 0])
