@@ -192,6 +192,22 @@ import Testing
         #expect(AnalysisReport(analysis).lockOrderEdges.map { "\($0.from)->\($0.to)" } == ["ptlock->ptlock/1"])
     }
 
+    /// lockdep_set_subclass_name_test (test_lockdep_set_subclass_name): a subclass reuses its
+    /// class's name (and here its declared type and wait types), printed with lockdep's `/N`,
+    /// rather than making a new name. SUCCESS: no report.
+    @Test func lockdepSetSubclassKeepsTheName() throws {
+        var trace = TraceBuilder()
+        trace.declare("rwsem_X1", .rwsem)
+        trace.acquire("rwsem_X1", subclass: 1)
+        trace.acquire("rwsem_X1", mode: .read)
+        let analysis = try analyze(trace)
+        #expect(analysis.findings.isEmpty)
+        let ids = (0..<analysis.classes.count).map { ClassID($0) }.filter { !analysis.classes[$0].isPseudo }
+        let named = ids.map { (analysis.context.name(of: $0), analysis.classes[$0].type, analysis.classes[$0].waitInner) }
+        #expect(named.filter { $0.0.hasPrefix("rwsem_X1") }.map(\.0).sorted() == ["rwsem_X1", "rwsem_X1/1"])
+        #expect(named.filter { $0.0.hasPrefix("rwsem_X1") }.allSatisfy { $0.1 == .rwsem && $0.2 == .sleep })
+    }
+
     @Test func locksOfAnIrqContextDoNotDependOnTheInterruptedTask() throws {
         var trace = TraceBuilder()
         trace.acquire("A")
