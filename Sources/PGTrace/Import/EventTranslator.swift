@@ -6,7 +6,7 @@
 /// partial). It interns nothing (records come with their names interned), so it may run on
 /// another thread than the reader's: the analysis runs it on the replay's.
 struct EventTranslator {
-    enum Frame: Equatable { case softirq, hardirq }
+    enum Frame: Equatable { case softirq, hardirq, nmi }
 
     /// A class, so that a record mutates its cpu's state in place.
     final class CPU {
@@ -121,12 +121,12 @@ struct EventTranslator {
         case .contentionBegin(let instance): try sink.event(event(.contentionBegin(instance: instance)))
         case .contentionEnd(let instance): try sink.event(event(.contentionEnd(instance: instance)))
         case .irqDisable(let caller):
-            if state.irqsOff != true, state.frames.last != .hardirq {
+            if state.irqsOff != true, state.frames.last != .hardirq, state.frames.last != .nmi {
                 try sink.event(event(.irqDisable, atSymbol: caller))
                 state.irqsOff = true
             }
         case .irqEnable(let caller):
-            if state.irqsOff != false, state.frames.last != .hardirq {
+            if state.irqsOff != false, state.frames.last != .hardirq, state.frames.last != .nmi {
                 try sink.event(event(.irqEnable, atSymbol: caller))
                 state.irqsOff = false
             }
@@ -214,15 +214,29 @@ struct EventTranslator {
     }
 
     /// Follows the flags' irq context: 'h' hardirq, 's' softirq, 'H' hardirq in a softirq,
-    /// 'z'/'Z' NMI (as a hardirq), '.' task.
+    /// 'z'/'Z' NMI, '.' task. An NMI is entered on top of whatever runs ('Z' is an NMI with
+    /// the hardirq count nmi_enter() adds, so it says nothing of a hardirq beneath), and left
+    /// before any other flag is followed.
     private mutating func syncContext(_ flag: UInt8, _ state: CPU, _ sink: some EventSink, entering: Bool) throws {
+        if flag == UInt8(ascii: "z") || flag == UInt8(ascii: "Z") {
+            guard entering, state.frames.last != .nmi else { return }
+            try sink.event(event(.nmiEnter))
+            enter(.nmi, state)
+            return
+        }
+        if state.frames.last == .nmi {
+            // Out of the NMI (unless the trace lost the release of a lock taken in it).
+            guard !entering, state.held.last == 0 else { return }
+            try sink.event(event(.nmiExit))
+            exit(state)
+        }
         // The frames the flag says are running, outermost first (at most a softirq and a
         // hardirq in it), without an array per record.
         let wanted: (count: Int, first: Frame, second: Frame)
         switch flag {
         case UInt8(ascii: "."): wanted = (0, .softirq, .hardirq)
         case UInt8(ascii: "s"): wanted = (1, .softirq, .hardirq)
-        case UInt8(ascii: "h"), UInt8(ascii: "z"), UInt8(ascii: "Z"):
+        case UInt8(ascii: "h"):
             wanted = state.frames.first == .softirq ? (2, .softirq, .hardirq) : (1, .hardirq, .hardirq)
         case UInt8(ascii: "H"): wanted = (2, .softirq, .hardirq)
         default: return
@@ -241,7 +255,7 @@ struct EventTranslator {
             // lost its release, and closing the frame would be a lie).
             while state.frames.count > common {
                 guard state.held.last == 0 else { return }
-                try sink.event(event(state.frames.last == .hardirq ? .hardirqExit : .softirqExit))
+                try sink.event(event(Self.exitKind(state.frames.last!)))
                 exit(state)
             }
             return
@@ -258,7 +272,7 @@ struct EventTranslator {
     /// neither, 'X' unknown (left as it was).
     private mutating func syncIrqs(_ flag: UInt8, _ state: CPU, _ sink: some EventSink) throws {
         guard flag == UInt8(ascii: "d") || flag == UInt8(ascii: "D") || flag == UInt8(ascii: "b") || flag == UInt8(ascii: "."),
-            state.frames.last != .hardirq
+            state.frames.last != .hardirq, state.frames.last != .nmi
         else { return }
         let irqsOff = flag == UInt8(ascii: "d") || flag == UInt8(ascii: "D")
         if irqsOff != state.irqsOff {
@@ -284,15 +298,23 @@ struct EventTranslator {
 
     private mutating func closeFrame(_ frame: Frame, _ state: CPU, _ sink: some EventSink) throws {
         guard state.frames.last == frame, state.held.last == 0 else { return }
-        try sink.event(event(frame == .hardirq ? .hardirqExit : .softirqExit))
+        try sink.event(event(Self.exitKind(frame)))
         exit(state)
+    }
+
+    private static func exitKind(_ frame: Frame) -> EventKind {
+        switch frame {
+        case .softirq: return .softirqExit
+        case .hardirq: return .hardirqExit
+        case .nmi: return .nmiExit
+        }
     }
 
     private func enter(_ frame: Frame, _ state: CPU) {
         state.saved.append(state.irqsOff)
         state.frames.append(frame)
         state.held.append(0)
-        if frame == .hardirq { state.irqsOff = true }
+        if frame != .softirq { state.irqsOff = true }
     }
 
     private func exit(_ state: CPU) {

@@ -69,6 +69,36 @@ import Testing
         #expect(outcome.findings == [])
     }
 
+    /// The flags' 'Z' (an NMI, with the hardirq count nmi_enter() adds) is an NMI, not a
+    /// hardirq: printk's logbuf_lock taken by the task and then in an NMI is lockdep's
+    /// {INITIAL USE} -> {IN-NMI}; as a hardirq it was nothing (the task took it with irqs off).
+    @Test func anNMIFlagIsAnNMI() throws {
+        let capture = """
+            # tracer: nop
+                        bash-1040    [001] d..1.  4543.100000: lock_acquire: 00000000000000a1 logbuf_lock
+                        bash-1040    [001] d..1.  4543.100001: lock_release: 00000000000000a1 logbuf_lock
+                        bash-1040    [001] d.Z1.  4543.100002: lock_acquire: 00000000000000a1 logbuf_lock
+                        bash-1040    [001] d.Z1.  4543.100003: lock_release: 00000000000000a1 logbuf_lock
+                        bash-1040    [001] d..1.  4543.100004: lock_acquire: 00000000000000b1 &B->lock
+            """
+        #expect(try analyze(capture).findings == ["irq-inconsistent logbuf_lock"])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-nmi-\(UUID().uuidString).txt").path
+        try capture.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var kinds: [String] = []
+        try TraceImporter(path: path).read(header: { _ in }) { event in
+            switch event.kind {
+            case .nmiEnter: kinds.append("nmi-enter")
+            case .nmiExit: kinds.append("nmi-exit")
+            case .hardirqEnter: kinds.append("hardirq-enter")
+            case .acquire: kinds.append("acquire")
+            case .release: kinds.append("release")
+            default: break
+            }
+        }
+        #expect(kinds == ["acquire", "release", "nmi-enter", "acquire", "release", "nmi-exit", "acquire"])
+    }
+
     /// What lost events may have done is not known: a lock taken in a hardirq before them is
     /// not held after them, and a release after them of a lock released before is a note.
     @Test func lostEventsForgetWhatTheyMayHaveChanged() throws {
