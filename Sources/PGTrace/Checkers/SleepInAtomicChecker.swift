@@ -17,7 +17,7 @@ public final class SleepInAtomicChecker: ReplayObserver {
 
     public func replay(
         _ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: [HeldLock], hardirqsEnabled: Bool, bhDisabled: Bool,
-        at site: EventSite
+        preemptDepth: Int, at site: EventSite
     ) {
         let name: String
         switch task {
@@ -35,6 +35,7 @@ public final class SleepInAtomicChecker: ReplayObserver {
         }
         if !hardirqsEnabled { reasons.append("with hardirqs disabled") }
         if bhDisabled { reasons.append("with bh disabled") }
+        if preemptDepth > 0 { reasons.append("with preemption disabled (preempt count \(preemptDepth))") }
         let key = "switch|\(name)|\(reasons.joined(separator: ","))"
         if context.countAgain(.sleepInAtomic, key: key) { return }
         var finding = Finding(

@@ -332,11 +332,16 @@ public final class ReplayEngine {
         // always off; that is no sign of sleeping in atomic context. Nor is a lock whose type
         // the capture never said (a sleeping lock may be held across a switch).
         let switchingWithIrqsOff = !hardirqsEnabled && cpus[cpu].hardirqsKnown && !isPartial
-        if switchingWithIrqsOff || bhDisabled
+        // Likewise a capture's preempt count, sampled inside __schedule, is never zero there;
+        // a trace from an idle machine counts only the preempt_disable()s it states.
+        let preemptDepth = !isPartial && cpus[cpu].preemptKnown ? cpus[cpu].preemptDepth : 0
+        if switchingWithIrqsOff || bhDisabled || preemptDepth > 0
             || stacks[old].contains(where: { !$0.isTry && isSurelySpinning($0.classID) })
         {
             eventObservers[ObservedEvents.Category.context.rawValue].forEach { observer in
-                observer.replay(self, switchedOut: stackOwners[old], atomic: stacks[old], hardirqsEnabled: !switchingWithIrqsOff, bhDisabled: bhDisabled, at: site)
+                observer.replay(
+                    self, switchedOut: stackOwners[old], atomic: stacks[old], hardirqsEnabled: !switchingWithIrqsOff,
+                    bhDisabled: bhDisabled, preemptDepth: preemptDepth, at: site)
             }
         }
         save(cpu: cpu)

@@ -23,8 +23,9 @@ public protocol ReplayObserver: AnyObject {
     /// given locks held: lockdep's mark_held_locks moment.
     func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite)
     /// `task` was switched out while atomic: holding the given locks (some spinning), or with
-    /// hardirqs or bh disabled. Observed with `.contextEvents`.
-    func replay(_ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: [HeldLock], hardirqsEnabled: Bool, bhDisabled: Bool, at site: EventSite)
+    /// hardirqs, bh or preemption (`preemptDepth`, 0 where not known) disabled. Observed with
+    /// `.contextEvents`.
+    func replay(_ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: [HeldLock], hardirqsEnabled: Bool, bhDisabled: Bool, preemptDepth: Int, at site: EventSite)
     /// Any event, after the engine has applied it to the machine state; `site` is where it happened.
     func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite)
     /// The trace ended; the machine state is as the last event left it.
@@ -40,7 +41,7 @@ extension ReplayObserver {
     public func replay(_ replay: ReplayEngine, unbalancedRelease lock: LockRef, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, releasedHeldFromBefore lock: LockRef, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite) {}
-    public func replay(_ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: [HeldLock], hardirqsEnabled: Bool, bhDisabled: Bool, at site: EventSite) {}
+    public func replay(_ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: [HeldLock], hardirqsEnabled: Bool, bhDisabled: Bool, preemptDepth: Int, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {}
     public func replayDidEnd(_ replay: ReplayEngine) {}
 }

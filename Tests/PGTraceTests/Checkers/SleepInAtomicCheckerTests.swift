@@ -97,6 +97,27 @@ import Testing
         #expect(found?.details == ["irqs_disabled(): 1, name: kworker", "RCU nest depth: 0, expected: 0"])
     }
 
+    /// __schedule_bug: a task switched out with preemption disabled (preempt_disable, or
+    /// rcu_read_lock_sched) is scheduling while atomic; enabled again first, it is not.
+    @Test(arguments: [true, false])
+    func schedulingWithPreemptionDisabled(_ enabledFirst: Bool) throws {
+        var trace = TraceBuilder(cpus: 1)
+        trace.task = "kworker"
+        trace.event("preempt-disable")
+        trace.event("rcu-read-lock", [("flavor", "sched")])
+        if enabledFirst {
+            trace.event("rcu-read-unlock", [("flavor", "sched")])
+            trace.event("preempt-enable")
+        }
+        trace.task = "other"
+        trace.event("preempt-disable")
+        trace.event("preempt-enable")
+        let found = try analyze(trace).findings
+        #expect(found.map(\.message) == (enabledFirst ? [] : [
+            "task kworker is switched out with preemption disabled (preempt count 2) on cpu 0: scheduling while atomic"
+        ]))
+    }
+
     @Test func schedulingWhileAtomicListsTheLocksTheTaskHolds() throws {
         var trace = TraceBuilder(cpus: 1)
         trace.task = "kworker"
