@@ -140,15 +140,20 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
                 ? "spins on \(waiter) with hardirqs disabled, so it never takes the IPI"
                 : "has hardirqs disabled and waits for \(first), which waits for \(waiter) (\(([Self.pseudoLockName] + spunLocks).joined(separator: " -> ")))"
         }
+        // The scenario's columns are the cpus the message names (the waiter's first), where
+        // the trace saw the two halves on two cpus.
+        let spinnerCPU = spinner?.evidence.cpu
+        let columns = spinnerCPU.map { $0 != waitEvidence.cpu } == true
+            ? ["CPU\(waitEvidence.cpu)", "CPU\(spinnerCPU!)"] : ["CPU0", "CPU1"]
         var steps: [(column: Int, action: String)] = [(0, "lock(\(waiter));"), (1, "local_irq_disable();")]
         for lock in spunLocks { steps.append((1, "lock(\(lock));")) }
-        steps.append((0, "smp_call_function_many(wait); /* waits for CPU1 */"))
+        steps.append((0, "smp_call_function_many(wait); /* waits for \(columns[1]) */"))
         context.report(
             Finding(
                 rule: .ipiDeadlock, severity: .error, message: message,
                 locks: names.filter { $0 != Self.pseudoLockName },
                 locations: links.flatMap { [$0.evidence, $0.holderEvidence] }.uniqued(),
-                chain: links, scenario: Scenario(columns: ["CPU0", "CPU1"], steps: steps),
+                chain: links, scenario: Scenario(columns: columns, steps: steps),
                 notes: [
                     "Release \(waiter) before waiting for the IPI (flush after the unlock), or take the locks that cpu \(spinner?.evidence.cpu ?? 1) spins on without disabling hardirqs"
                 ],

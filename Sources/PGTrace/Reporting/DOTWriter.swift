@@ -33,14 +33,14 @@ public struct DOTWriter {
         for edge in view.edges {
             var label = "\(edge.evidence.file):\(edge.evidence.line)"
             if let source = edge.evidence.function ?? edge.evidence.at { label += "\n\(source)" }
-            if edge.kind != "lock-order" { label += "\n(\(edge.kind))" }
+            if let meaning = edge.meaning { label += "\n(\(meaning))" }
             var attributes = ["label=" + Self.quoted(label)]
             if !edge.flaggedBy.isEmpty {
                 attributes.append("color=red, fontcolor=red, penwidth=2")
                 attributes.append("tooltip=" + Self.quoted(edge.flaggedBy.joined(separator: ", ")))
-            } else if edge.kind != "lock-order" {
-                attributes.append("style=dashed")
             }
+            // Dashed, red or not, as the legend says: no plain lock order.
+            if edge.meaning != nil { attributes.append("style=dashed") }
             out += "  \(Self.quoted(edge.from)) -> \(Self.quoted(edge.to)) [\(attributes.joined(separator: ", "))];\n"
         }
         out += "}\n"

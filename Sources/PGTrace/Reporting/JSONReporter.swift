@@ -37,15 +37,16 @@ public struct JSONReporter {
         try out(",\n  \"summary\" : " + json.encode(summary, depth: 1) + "\n}\n")
     }
 
-    /// The lock graph alone, for `pgtrace graph --format json`.
+    /// The lock graph alone, for `pgtrace graph --format json`: the same `classes` and
+    /// `dependencies` as `analyze --format json`'s `graph`, with what findings flag.
     public func render(_ view: LockGraphView) -> String {
         struct GraphDocument: Encodable {
-            var nodes: [ClassJSON]
-            var edges: [DependencyJSON]
+            var classes: [ClassJSON]
+            var dependencies: [DependencyJSON]
         }
         let document = GraphDocument(
-            nodes: view.nodes.map { ClassJSON(name: $0.name, type: $0.type, usage: $0.usage, flagged: $0.isFlagged) },
-            edges: view.edges.map {
+            classes: view.nodes.map { ClassJSON(name: $0.name, type: $0.type, usage: $0.usage, flagged: $0.isFlagged) },
+            dependencies: view.edges.map {
                 DependencyJSON(
                     from: $0.from, to: $0.to, kind: $0.kind, types: $0.types, holder: LocationJSON($0.holder),
                     location: LocationJSON($0.evidence), flaggedBy: $0.flaggedBy)

@@ -22,6 +22,18 @@ public struct LockGraphView: Sendable {
         public var holder: Evidence
         /// The rules of the findings whose chain runs along this edge.
         public var flaggedBy: [String]
+
+        /// What an edge that is no plain lock order means, in a few words for its label:
+        /// into a lock from the irqs-off octagon, "taken with hardirqs off"; from a lock into
+        /// it, "IPI waited for while held"; between kmap pools, "kmap".
+        public var meaning: String? {
+            switch kind {
+            case "lock-order": return nil
+            case "ipi" where from == IpiDeadlockChecker.pseudoLockName: return "taken with hardirqs off"
+            case "ipi": return "IPI waited for while held"
+            default: return kind
+            }
+        }
     }
 
     public var nodes: [Node]
@@ -66,6 +78,11 @@ public struct LockGraphView: Sendable {
         }
         nodes = report.nodes.filter { names.contains($0.name) }.map { node in
             Node(name: node.name, type: node.type, usage: node.usage, isPseudo: node.isPseudo, isFlagged: flaggedNodes.contains(node.name))
+        }
+        // "Taken with hardirqs off" matters only against an IPI waited for: without one,
+        // those edges (and the octagon) are left out.
+        if !edges.contains(where: { $0.to == IpiDeadlockChecker.pseudoLockName }) {
+            edges.removeAll { $0.from == IpiDeadlockChecker.pseudoLockName }
         }
         // Pseudo and kmap nodes only when something draws to them.
         let used = Set(edges.flatMap { [$0.from, $0.to] })

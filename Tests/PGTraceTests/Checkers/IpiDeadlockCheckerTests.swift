@@ -98,5 +98,9 @@ import Testing
         ])
         #expect(finding.chain[1].holderEvidence.role == "disables hardirqs")
         #expect(finding.chain[1].holderEvidence.event == 0)
+        // The scenario's columns are the cpus the message names: the IPI wait on cpu 1.
+        #expect(finding.scenario?.columns == ["CPU1", "CPU0"])
+        #expect(finding.scenario?.steps.map(\.column) == [0, 1, 1, 0])
+        #expect(finding.scenario?.steps.last?.action == "smp_call_function_many(wait); /* waits for CPU0 */")
     }
 }
