@@ -18,8 +18,10 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .long, help: "Most locks one task may hold at once before depth-overflow (lockdep's MAX_LOCK_DEPTH).")
     var maxDepth: Int = 48
 
-    @Flag(name: .long, help: "No progress line on the terminal.")
+    @Flag(name: .long, help: "Print no report: the exit status tells (0 clean, 1 findings, 2 unreadable input).")
     var quiet = false
+
+    @OptionGroup var progressOptions: ProgressOptions
 
     @OptionGroup var report: ReportOptions
 
@@ -29,13 +31,14 @@ struct AnalyzeCommand: ParsableCommand {
 
     func run() throws {
         if let output = report.output { try Output.refuseInputs(output, inputs: traces.files) }
-        let progress = Progress.make(quiet: quiet)
+        let progress = progressOptions.make(quiet: quiet)
         let analyses = try Analysis.analyzeSeparatingConflicts(
             traces.sources(), options: AnalysisOptions(maxDepth: maxDepth, importOptions: traces.capture.importOptions), progress: progress?.update)
         progress?.finish()
         printImportSummaries(analyses)
         let result = AnalysisReport(analyses, includingGraph: format == .json)
         switch format {
+        case _ where quiet: break
         case .text: try report.emit(inputs: traces.files) { try TextReporter().write(result, to: $0) }
         case .json: try report.emit(inputs: traces.files) { try JSONReporter().write(result, to: $0) }
         }

@@ -21,12 +21,20 @@ struct GraphCommand: ParsableCommand {
     @Flag(name: .long, help: "Draw only what lies on a cycle.")
     var cyclesOnly = false
 
-    @Option(name: .long, help: "Write the graph to this file instead of standard output.")
+    @Flag(name: .long, help: "Draw the whole graph, however large (by default a graph of more than \(LockGraphView.largeGraphEdges) dependencies is drawn only around findings).")
+    var all = false
+
+    @Option(name: [.short, .long], help: "Write the graph to this file instead of standard output.")
     var output: String?
+
+    @OptionGroup var progressOptions: ProgressOptions
 
     func run() throws {
         if let output { try Output.refuseInputs(output, inputs: traces.files) }
-        let analyses = try Analysis.analyzeSeparatingConflicts(traces.sources(), options: AnalysisOptions(importOptions: traces.capture.importOptions))
+        let progress = progressOptions.make()
+        let analyses = try Analysis.analyzeSeparatingConflicts(
+            traces.sources(), options: AnalysisOptions(importOptions: traces.capture.importOptions), progress: progress?.update)
+        progress?.finish()
         // One picture must be one graph: traces of kernels that disagree on a class's type
         // make separate graphs, drawn one command at a time.
         if analyses.count > 1, let (source, reason) = analyses[0].putAside.first {
@@ -38,7 +46,15 @@ struct GraphCommand: ParsableCommand {
         if let focus, !report.nodes.contains(where: { $0.name == focus }) {
             throw CommandError("no lock class named '\(focus)' in the traces")
         }
-        let view = LockGraphView(report, focus: focus, cyclesOnly: cyclesOnly)
+        var view = LockGraphView(report, focus: focus, cyclesOnly: cyclesOnly)
+        if !all, focus == nil, !cyclesOnly, view.edges.count > LockGraphView.largeGraphEdges {
+            let around = view.aroundFindings()
+            printError(
+                "pgtrace graph: \(view.nodes.count) classes and \(view.edges.count) dependencies are too many to draw; "
+                    + "drawing the \(around.nodes.count) classes and \(around.edges.count) dependencies around findings "
+                    + "(--all draws everything, --focus CLASS what connects to one class)")
+            view = around
+        }
         let text: String
         switch format {
         case .dot: text = DOTWriter().render(view)

@@ -19,13 +19,16 @@ struct ImportCommand: ParsableCommand {
 
     @OptionGroup var capture: CaptureOptions
 
-    @Option(name: [.short, .long], help: "Write the trace here instead of standard output (one input only).")
+    @Option(name: [.short, .long], help: "Write the trace here instead of standard output.")
     var output: String?
 
+    @OptionGroup var progressOptions: ProgressOptions
+
     func validate() throws {
-        guard !files.isEmpty else { throw ValidationError("give at least one kernel capture") }
-        guard output == nil || files.count == 1 else {
-            throw ValidationError("--output takes one input; import several into several files one by one")
+        guard !files.isEmpty else { throw ValidationError("give a kernel capture") }
+        // A trace is one document: several captures would be several documents in one output.
+        guard files.count == 1 else {
+            throw ValidationError("import writes one trace from one capture; import several one by one (pgtrace import A -o A.xml)")
         }
     }
 
@@ -35,7 +38,9 @@ struct ImportCommand: ParsableCommand {
             let input = try TraceInput(path: file)
             let importer = TraceImporter(input: input, symbols: SymbolTable(), options: options)
             let out = try Output(output, inputs: files)
-            try importer.convert { try out.write($0) }
+            let progress = progressOptions.make()
+            try importer.convert(progress: progress.map { p in { read, total in p.update(file: input.displayName, bytesRead: read, totalBytes: total, events: -1) } }) { try out.write($0) }
+            progress?.finish()
             try out.commit()
             if let report = importer.summary.report { printError("pgtrace import: \(input.displayName): \(report)") }
         }

@@ -30,6 +30,8 @@ struct LintCommand: ParsableCommand {
 
     @OptionGroup var report: ReportOptions
 
+    @OptionGroup var progressOptions: ProgressOptions
+
     func validate() throws {
         guard maxDepth >= 1 else { throw ValidationError("--max-depth must be at least 1") }
     }
@@ -54,8 +56,11 @@ struct LintCommand: ParsableCommand {
         }
         let lockPolicy = try policy.map { try LockPolicy(text: String(decoding: try readFile($0), as: UTF8.self), file: $0) }
         let accepted = try baseline.map { try Baseline(json: try readFile($0), file: $0) }
+        let progress = progressOptions.make()
         let analyses = try Analysis.analyzeSeparatingConflicts(
-            traces.sources(), options: AnalysisOptions(maxDepth: maxDepth, validatesSchema: true, policy: lockPolicy, importOptions: traces.capture.importOptions))
+            traces.sources(), options: AnalysisOptions(maxDepth: maxDepth, validatesSchema: true, policy: lockPolicy, importOptions: traces.capture.importOptions),
+            progress: progress?.update)
+        progress?.finish()
         let result = AnalysisReport(analyses, includingGraph: false)
 
         let comparison = accepted?.compare(result.findings) ?? (new: result.findings, accepted: [], stale: [])
@@ -73,7 +78,7 @@ struct LintCommand: ParsableCommand {
                 let errors = comparison.new.filter { $0.severity == .error }.count
                 var text = "pgtrace lint: \(result.files.count) trace\(result.files.count == 1 ? "" : "s")"
                 if result.analysisCount > 1 { text += " in \(result.analysisCount) separate analyses" }
-                text += ", \(result.eventCount) events: "
+                text += ", \(result.eventCount) event\(result.eventCount == 1 ? "" : "s"): "
                 text += "\(comparison.new.count) new finding\(comparison.new.count == 1 ? "" : "s") (\(errors) error\(errors == 1 ? "" : "s"))"
                 if accepted != nil { text += ", \(comparison.accepted.count) accepted, \(comparison.stale.count) stale" }
                 try write(text + "\n")

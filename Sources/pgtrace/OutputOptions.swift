@@ -3,7 +3,7 @@ import PGTrace
 
 /// Options shared by the commands that report findings.
 struct ReportOptions: ParsableArguments {
-    @Option(name: .long, help: "Write the report to this file instead of standard output.")
+    @Option(name: [.short, .long], help: "Write the report to this file instead of standard output.")
     var output: String?
 
     @Option(name: .long, help: "The lowest severity that makes the exit status 1: error, warning or never.")

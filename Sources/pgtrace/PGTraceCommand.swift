@@ -14,6 +14,12 @@ struct PGTraceCommand: ParsableCommand {
         subcommands: [AnalyzeCommand.self, GraphCommand.self, LintCommand.self, ValidateCommand.self, ImportCommand.self],
         defaultSubcommand: nil)
 
+    /// `pgtrace` alone is a usage error: the help goes to standard error, exit status 2.
+    func run() throws {
+        printError(Self.helpMessage())
+        throw ExitCode(2)
+    }
+
     static func main() {
         func exit(_ code: Int32) -> Never { Foundation.exit(code) }
         Output.reserveStandardDescriptors()

@@ -11,8 +11,10 @@ struct ValidateCommand: ParsableCommand {
 
     @OptionGroup var capture: CaptureOptions
 
-    @Flag(name: .long, help: "Print nothing for valid traces.")
+    @Flag(name: .long, help: "Print nothing for valid traces: the exit status tells (errors still go to standard error).")
     var quiet = false
+
+    @OptionGroup var progressOptions: ProgressOptions
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one trace file") }
@@ -27,16 +29,20 @@ struct ValidateCommand: ParsableCommand {
             do {
                 let input = try TraceInput(path: file, displayName: name)
                 let symbols = SymbolTable()
+                let progress = progressOptions.make(quiet: quiet)
+                defer { progress?.finish() }
+                let report = progress.map { p in { (read: Int, total: Int?) in p.update(file: name, bytesRead: read, totalBytes: total, events: events) } }
                 switch input.content {
                 case .xml:
                     try TraceReader(displayName: name, fileIndex: index, symbols: symbols)
-                        .read(input: input, schema: .v1, header: { _ in }, event: { _ in events += 1 })
+                        .read(input: input, schema: .v1, progress: report, header: { _ in }, event: { _ in events += 1 })
                 case .text, .traceDat:
                     // A capture has no schema: it is valid when every line (record) reads.
                     try TraceImporter(input: input, fileIndex: index, symbols: symbols, options: capture.importOptions)
-                        .read(header: { _ in }, event: { _ in events += 1 })
+                        .read(progress: report, header: { _ in }, event: { _ in events += 1 })
                 }
-                if !quiet { try output.write("\(name): valid (\(events) events)\n") }
+                progress?.finish()
+                if !quiet { try output.write("\(name): valid (\(events) event\(events == 1 ? "" : "s"))\n") }
             } catch let error as TraceInputError {
                 printError(error.description)
                 failed = true

@@ -112,7 +112,10 @@ public final class Analysis {
                             input: input, fileIndex: first + offset, symbols: symbols, options: importOptions)
                         defer { self.recordImport(name, index: first + offset, importer.summary) }
                         // A live stream: the replay sees each event before the next wait.
-                        try importer.read(willWait: sink.flush, into: sink)
+                        try importer.read(
+                            willWait: sink.flush,
+                            progress: progress.map { report in { read, total in report(name, read, total, sink.eventCount) } },
+                            into: sink)
                     case .xml:
                         try reader.read(
                             input: input, schema: schema,

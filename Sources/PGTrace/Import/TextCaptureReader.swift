@@ -35,11 +35,19 @@ final class TextCaptureReader {
     /// Reads the capture to its end into `sink`: the header once, before the first record (or
     /// at the end of a capture with none), then each record and mark of lost events in order.
     /// `willWait` runs before each read of a stream, which may block.
-    func read(willWait: (() throws -> Void)? = nil, into sink: some RecordSink) throws {
+    /// `progress` hears how many bytes were read (and the size, where known) after each read.
+    func read(
+        willWait: (() throws -> Void)? = nil, progress: ((_ bytesRead: Int, _ totalBytes: Int?) -> Void)? = nil,
+        into sink: some RecordSink
+    ) throws {
         let input = self.input
+        var bytesRead = 0
         var lines = LineReader { buffer in
             if input.size == nil { try willWait?() }
-            return try input.read(into: buffer)
+            let count = try input.read(into: buffer)
+            bytesRead += count
+            progress?(bytesRead, input.size)
+            return count
         }
         do {
             try lines.forEachLine { line, number, complete in try self.handle(line, number, complete: complete, into: sink) }

@@ -21,7 +21,9 @@ final class TraceDatReader {
         summary.format = .traceDat
     }
 
-    func read(into sink: some RecordSink) throws {
+    /// `progress` hears the number of records read so far, every 4096 records (a trace.dat
+    /// is read by sections, so there is no byte offset to tell).
+    func read(progress: ((_ records: Int) -> Void)? = nil, into sink: some RecordSink) throws {
         // A trace.dat is read by sections: a stream is copied (unnamed) before it is opened.
         let file = try TraceDatFile(descriptor: try input.seekableDescriptor())
         let cpus = file.cpuCount
@@ -38,7 +40,12 @@ final class TraceDatReader {
         try sink.header(traceHeader)
         var records = TraceDatRecords(file: file, symbols: symbols, rawNames: options.rawNames)
         records.declaredCPUs = cpus
-        try file.forEachRecord { record in try self.handle(record, of: file, cpus: cpus, records: &records, into: sink) }
+        var count = 0
+        try file.forEachRecord { record in
+            try self.handle(record, of: file, cpus: cpus, records: &records, into: sink)
+            count += 1
+            if count & 4095 == 0 { progress?(count) }
+        }
     }
 
     private func handle(

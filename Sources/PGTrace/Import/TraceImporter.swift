@@ -84,6 +84,7 @@ public final class TraceImporter {
     /// stream, which may block.
     public func read(
         willWait: (() throws -> Void)? = nil,
+        progress: ((_ bytesRead: Int, _ totalBytes: Int?) -> Void)? = nil,
         header: (TraceHeader) throws -> Void,
         event: (Event) throws -> Void
     ) throws {
@@ -91,23 +92,28 @@ public final class TraceImporter {
             try withoutActuallyEscaping(event) { event in
                 let sink = TranslatingSink(fileIndex: fileIndex, into: ClosureSink(header: header, event: event))
                 defer { summary.events = sink.eventCount }
-                try read(willWait: willWait, into: sink)
+                try read(willWait: willWait, progress: progress, into: sink)
             }
         }
     }
 
     /// Reads the capture's records into `sink` (the analysis's pipeline, which makes events
     /// of them on the replay's thread).
-    func read(willWait: (() throws -> Void)? = nil, into sink: some RecordSink) throws {
+    /// `progress` hears the bytes read of a text capture (and its size, where known); of a
+    /// trace.dat, which is read by sections, only that reading goes on (0 bytes, no size).
+    func read(
+        willWait: (() throws -> Void)? = nil, progress: ((_ bytesRead: Int, _ totalBytes: Int?) -> Void)? = nil,
+        into sink: some RecordSink
+    ) throws {
         switch input.content {
         case .text:
             let reader = TextCaptureReader(input: input, symbols: symbols, fileIndex: fileIndex, options: options)
             defer { summary = reader.summary }
-            try reader.read(willWait: willWait, into: sink)
+            try reader.read(willWait: willWait, progress: progress, into: sink)
         case .traceDat:
             let reader = TraceDatReader(input: input, symbols: symbols, fileIndex: fileIndex, options: options)
             defer { summary = reader.summary }
-            try reader.read(into: sink)
+            try reader.read(progress: progress.map { report in { _ in report(0, nil) } }, into: sink)
         case .xml:
             throw TraceInputError(
                 file: displayName, line: 1, column: 1,
@@ -117,7 +123,9 @@ public final class TraceImporter {
 
     /// Writes the capture as trace format v1, streaming: each event on the line of the capture
     /// it came from, so that findings on the written trace cite the capture's line numbers.
-    public func convert(emit: (String) throws -> Void) throws {
+    public func convert(
+        progress: ((_ bytesRead: Int, _ totalBytes: Int?) -> Void)? = nil, emit: (String) throws -> Void
+    ) throws {
         let writer = TraceXMLWriter(symbols: symbols)
         var out = ""
         var line = 1
@@ -128,6 +136,7 @@ public final class TraceImporter {
             }
         }
         try read(
+            progress: progress,
             header: { header in out += writer.prolog(header) },
             event: { event in
                 while line < event.position.line {

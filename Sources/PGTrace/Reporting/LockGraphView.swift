@@ -39,6 +39,21 @@ public struct LockGraphView: Sendable {
     public var nodes: [Node]
     public var edges: [Edge]
 
+    /// A graph with more dependencies than this is drawn, by default, only around findings:
+    /// Graphviz takes minutes over a few thousand edges and the picture is unreadable anyway.
+    public static let largeGraphEdges = 300
+
+    /// What findings flag and everything between them: the classes findings name, the edges
+    /// their chains run along, and any other edge between two of those classes.
+    public func aroundFindings() -> LockGraphView {
+        var view = self
+        let flagged = Set(nodes.filter(\.isFlagged).map(\.name))
+            .union(edges.filter { !$0.flaggedBy.isEmpty }.flatMap { [$0.from, $0.to] })
+        view.edges = edges.filter { !$0.flaggedBy.isEmpty || (flagged.contains($0.from) && flagged.contains($0.to)) }
+        view.nodes = nodes.filter { flagged.contains($0.name) }
+        return view
+    }
+
     public init(_ report: AnalysisReport, focus: String? = nil, cyclesOnly: Bool = false) {
         var flaggedEdges: [String: Set<String>] = [:]
         var flaggedNodes: Set<String> = []

@@ -22,7 +22,7 @@ public struct TextReporter {
         let warnings = report.findings.count - errors
         var traces = report.files.count == 1 ? "1 trace" : "\(report.files.count) traces"
         if report.analysisCount > 1 { traces += " in \(report.analysisCount) separate analyses" }
-        out += "pgtrace: \(traces), \(report.eventCount) events: "
+        out += "pgtrace: \(traces), \(report.eventCount) event\(report.eventCount == 1 ? "" : "s"): "
         out += report.findings.isEmpty
             ? "no findings\n"
             : "\(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")\n"

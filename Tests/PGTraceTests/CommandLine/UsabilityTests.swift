@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+/// What a new user met, command by command (issue 14's "misleading details"), as the binary
+/// now behaves.
+@Suite struct UsabilityTests {
+    func pgtrace(_ arguments: [String]) throws -> CommandRunner.Run {
+        try CommandRunner.run(arguments)
+    }
+
+    @Test func barePgtraceIsAUsageError() throws {
+        let run = try pgtrace([])
+        #expect(run.status == 2)
+        #expect(run.stdout.isEmpty)
+        #expect(run.stderr.contains("USAGE: pgtrace <subcommand>"))
+    }
+
+    @Test func importRefusesSeveralCapturesInOneOutput() throws {
+        let capture = "../shared/captures/README.md"
+        let run = try pgtrace(["import", capture, capture])
+        #expect(run.status == 2)
+        #expect(run.stdout.isEmpty)
+        #expect(run.stderr.contains("import writes one trace from one capture"))
+    }
+
+    @Test func quietPrintsNothingAndTheStatusTells() throws {
+        let buggy = try pgtrace(["analyze", "--quiet", "traces/pgd-lock-abba.xml"])
+        #expect(buggy.status == 1)
+        #expect(buggy.stdout.isEmpty && buggy.stderr.isEmpty)
+        let fixed = try pgtrace(["analyze", "--quiet", "traces/pgd-lock-abba-fixed.xml"])
+        #expect(fixed.status == 0)
+        #expect(fixed.stdout.isEmpty)
+        let valid = try pgtrace(["validate", "--quiet", "traces/pgd-lock-abba.xml"])
+        #expect(valid.status == 0 && valid.stdout.isEmpty)
+    }
+
+    @Test func oneEventIsOneEvent() throws {
+        let directory = try CommandRunner.temporaryDirectory("one-event")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/one.xml"
+        try """
+            <?xml version="1.0"?>
+            <trace version="1"><events><irq-disable cpu="0"/></events></trace>
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try pgtrace(["analyze", path]).stdout.hasSuffix("pgtrace: 1 trace, 1 event: no findings\n"))
+        #expect(try pgtrace(["lint", path]).stdout.hasSuffix("pgtrace lint: 1 trace, 1 event: 0 new findings (0 errors)\n"))
+        #expect(try pgtrace(["validate", path]).stdout == "\(path): valid (1 event)\n")
+    }
+
+    @Test func dashOWritesTheReport() throws {
+        let directory = try CommandRunner.temporaryDirectory("dash-o")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for command in ["analyze", "lint", "graph"] {
+            let run = try pgtrace([command, "-o", directory + "/\(command).out", "traces/pgd-lock-abba-fixed.xml"])
+            #expect(run.status == 0, "\(command): \(run.stderr)")
+            #expect(run.stdout.isEmpty)
+            #expect(FileManager.default.fileExists(atPath: directory + "/\(command).out"))
+        }
+    }
+
+    /// Progress is drawn whenever standard error is a terminal, standard output redirected
+    /// or not, and never with --no-progress. A FIFO fed in two halves a second apart makes the
+    /// run last long enough to draw; `script` gives the run a terminal.
+    @Test(arguments: [false, true])
+    func progressOnATerminalEvenWithOutputRedirected(_ disabled: Bool) throws {
+        let directory = try CommandRunner.temporaryDirectory("progress")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fifo = directory + "/trace.fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let trace = try Data(contentsOf: URL(fileURLWithPath: Repository.path("traces/pgd-lock-abba-fixed.xml")))
+        let writer = DispatchGroup()
+        DispatchQueue.global().async(group: writer) {
+            guard let handle = FileHandle(forWritingAtPath: fifo) else { return }
+            handle.write(trace.prefix(trace.count / 2))
+            Thread.sleep(forTimeInterval: 1.2)
+            handle.write(trace.dropFirst(trace.count / 2))
+            try? handle.close()
+        }
+        let command = "\(CommandRunner.binary.path) analyze \(disabled ? "--no-progress " : "")\(fifo) > \(directory)/report.txt"
+        let run = try CommandRunner.run(["-qec", command, "/dev/null"], executable: URL(fileURLWithPath: "/usr/bin/script"))
+        writer.wait()
+        #expect(run.status == 0, "\(run.stdout)")
+        #expect(run.stdout.contains("trace.fifo: ") == !disabled, "\(run.stdout.debugDescription)")
+        #expect(run.stdout.contains("events/s") == !disabled)
+        let report = try String(contentsOfFile: directory + "/report.txt", encoding: .utf8)
+        #expect(report.hasSuffix("no findings\n"))
+    }
+
+    /// A graph too large to draw is drawn around its findings, saying so and how to get the
+    /// whole; --all draws the whole.
+    @Test func aLargeGraphIsDrawnAroundItsFindings() throws {
+        let directory = try CommandRunner.temporaryDirectory("large-graph")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var events = ""
+        for index in 0..<400 {
+            events += "<acquire cpu=\"0\" lock=\"L\(index)\"/><acquire cpu=\"0\" lock=\"L\(index + 1)\"/>"
+            events += "<release cpu=\"0\" lock=\"L\(index + 1)\"/><release cpu=\"0\" lock=\"L\(index)\"/>\n"
+        }
+        events += "<acquire cpu=\"0\" lock=\"A\"/><acquire cpu=\"0\" lock=\"B\"/><release cpu=\"0\" lock=\"B\"/><release cpu=\"0\" lock=\"A\"/>\n"
+        events += "<acquire cpu=\"0\" lock=\"B\"/><acquire cpu=\"0\" lock=\"A\"/><release cpu=\"0\" lock=\"A\"/><release cpu=\"0\" lock=\"B\"/>\n"
+        let path = directory + "/large.xml"
+        try "<?xml version=\"1.0\"?>\n<trace version=\"1\"><events>\n\(events)</events></trace>\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let around = try pgtrace(["graph", "--format", "json", path])
+        #expect(around.status == 0)
+        #expect(around.stderr == "pgtrace graph: 403 classes and 402 dependencies are too many to draw; drawing the 2 classes and 2 dependencies around findings (--all draws everything, --focus CLASS what connects to one class)\n")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(around.stdout.utf8)) as? [String: Any])
+        #expect((json["classes"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["A", "B"])
+        let all = try pgtrace(["graph", "--all", "--format", "json", path])
+        #expect(all.stderr.isEmpty)
+        let whole = try #require(try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [String: Any])
+        #expect((whole["dependencies"] as? [Any])?.count == 402)
+    }
+}
