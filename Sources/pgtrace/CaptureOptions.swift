@@ -20,7 +20,7 @@ struct CaptureOptions: ParsableArguments {
     @Option(name: .long, help: "Name a text capture's format: ftrace, trace-cmd or perf (read from the capture when not given).")
     var from: Format?
 
-    @Flag(name: .long, help: "Keep lock names as lockdep printed them (no &(&X)->rlock → X).")
+    @Flag(name: .long, help: "Keep lock names as lockdep printed them (no rewriting of &(&X)->rlock to X).")
     var rawNames = false
 
     @Flag(name: .long, help: "Skip and count the lines of a text capture that cannot be parsed instead of stopping.")

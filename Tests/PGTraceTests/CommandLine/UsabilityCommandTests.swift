@@ -3,7 +3,7 @@ import Testing
 
 /// What a new user met, command by command (issue 14's "misleading details"), as the binary
 /// now behaves.
-@Suite struct UsabilityTests {
+@Suite struct UsabilityCommandTests {
     func pgtrace(_ arguments: [String]) throws -> CommandRunner.Run {
         try CommandRunner.run(arguments)
     }
@@ -110,5 +110,31 @@ import Testing
         #expect(all.stderr.isEmpty)
         let whole = try #require(try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [String: Any])
         #expect((whole["dependencies"] as? [Any])?.count == 402)
+    }
+
+    /// man/pgtrace.1 (scripts/generate-manual.sh) documents every subcommand and every option
+    /// the binary's help shows: a page that lags the binary fails here.
+    @Test func theManPageDocumentsEveryCommandAndOption() throws {
+        let page = try String(contentsOfFile: Repository.path("man/pgtrace.1"), encoding: .utf8)
+        let help = try pgtrace(["--help"]).stdout
+        let section = try #require(help.range(of: "SUBCOMMANDS:"))
+        let subcommands = help[section.upperBound...].split(separator: "\n")
+            .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
+            .compactMap { $0.split(separator: " ").first.map(String.init) }
+            .filter { $0 != "See" }
+        #expect(subcommands.count >= 5)
+        for subcommand in subcommands {
+            #expect(page.contains(".It Em \(subcommand)"), "\(subcommand) is not in man/pgtrace.1")
+            let usage = try pgtrace([subcommand, "--help"]).stdout
+            var options: Set<String> = []
+            for word in usage.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "[" || $0 == "]" || $0 == "=" }) {
+                if word.hasPrefix("--"), word.count > 2, word.dropFirst(2).allSatisfy({ $0.isLetter || $0 == "-" }) {
+                    options.insert(String(word))
+                }
+            }
+            for option in options.sorted() where option != "--help" && option != "--version" {
+                #expect(page.contains("Fl -\(option.dropFirst(2))") || page.contains(" , -\(option.dropFirst(2))"), "\(subcommand) \(option) is not in man/pgtrace.1")
+            }
+        }
     }
 }
