@@ -66,6 +66,56 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
         }
     }
 
+    /// Where the rule comes from: the seed thread (../shared/seeds) or kernel report that
+    /// shows the bug, and the shipped traces (in traces/) that retell it with a fixed twin.
+    public var origin: (story: String, traces: [String]) {
+        switch self {
+        case .circularDependency:
+            return ("LKML, \"x86: hold mm->page_table_lock while doing vmalloc_sync\" (2011): vmalloc_sync_all() takes pgd_lock then mm->page_table_lock, pgd_free() the reverse; and commit b89deed32ccc: a workqueue flushed under rtnl_lock while its work item takes rtnl_lock",
+                    ["pgd-lock-abba.xml", "workqueue-flush-under-rtnl.xml"])
+        case .recursiveLocking:
+            return ("LKML, \"xen: clarify locking used when pinning a pagetable\" (2008): a pin walk takes every pte page's lock, one class, without a nesting annotation",
+                    ["seed004-pin-ptlocks-without-nest.xml"])
+        case .irqInconsistent:
+            return ("LKML, \"x86: hold mm->page_table_lock while doing vmalloc_sync\" (2011): \"who takes the pgd_lock from an irq?\", pgd_dtor() in an irq against an irqsave-less vmalloc_sync_all(); and printk() from NMI taking logbuf_lock before printk_nmi (Linux 4.7)",
+                    ["pgd-free-in-irq.xml", "pgd-lock-rwlock-write-in-irq.xml", "nmi-printk-logbuf-lock.xml"])
+        case .irqInversion:
+            return ("LKML, \"x86: hold mm->page_table_lock while doing vmalloc_sync\" (2011): pgd_lock taken in an irq depends on mm->page_table_lock, taken with irqs on",
+                    ["pgd-free-in-irq.xml"])
+        case .ipiDeadlock:
+            return ("LKML, \"x86: hold mm->page_table_lock while doing vmalloc_sync\" (2011), Larry Woodman: a THP flush waits for IPIs under mm->page_table_lock while vmalloc_sync_all() spins on it with irqs off",
+                    ["thp-flush-under-page-table-lock.xml", "seed002-capture-thp-flush-under-ptl.xml"])
+        case .badUnlock:
+            return ("lib/locking-selftest.c's double_unlock: a lock released twice", [])
+        case .depthOverflow:
+            return ("LKML, \"xen: clarify locking used when pinning a pagetable\" (2008): holding every pte lock of a pin walk overflows lockdep's 48 held locks (and the preempt count)",
+                    ["seed004-pin-hold-all-pte-locks.xml"])
+        case .sleepInAtomic:
+            return ("LKML, \"operation ordering during pgd_alloc/pgd_free\" (2008): a pmd allocated under pgd_lock with irqs off; and Documentation/RCU/whatisRCU.rst: no blocking in an RCU read-side section",
+                    ["seed000-pmd-alloc-under-pgd-lock.xml", "mutex-in-rcu-read-side.xml"])
+        case .pgdListGap:
+            return ("LKML, \"operation ordering during pgd_alloc/pgd_free\" (2008): a pgd listed before it is populated, or cleared after it is unlisted, outside pgd_lock, is seen half-built by vmalloc_sync_all()",
+                    ["seed000-pgd-ctor-lists-before-prepopulate.xml", "seed000-pgd-free-mop-up-before-unlist-walked.xml"])
+        case .pinWindow:
+            return ("LKML, \"xen: clarify locking used when pinning a pagetable\" (2008): a pte page made read-only and not yet pinned outside its lock can be written (and fault) meanwhile",
+                    ["seed004-pin-drops-ptl-before-pin.xml", "seed004-unpin-without-ptl.xml"])
+        case .tableFreeRace:
+            return ("LKML, \"kvm,x86: RCU based table free\" (2012): a Xen PV hypercall flush does not interrupt get_user_pages_fast's lockless walk, so the table is freed under it",
+                    ["seed001-xen-pv-hypercall-flush-gup-fast.xml"])
+        case .kmapOrder:
+            return ("LKML, 2.4's kmap series (Andrea Arcangeli): mremap takes two PAGETABLE slots, and DEFAULT and PAGETABLE in both orders, which can exhaust the pools",
+                    ["seed003-mremap-double-pagetable-kmap.xml", "seed003-default-pagetable-both-orders.xml"])
+        case .kmapLeak:
+            return ("LKML, 2.4's kmap series: a page freed while a kmap of it is still held", ["seed003-kmap-free-page.xml"])
+        case .lockOrderPolicy:
+            return ("a declared hierarchy (--policy): Andrea's kmap series order, PAGETABLE2 then PAGETABLE then DEFAULT",
+                    ["seed003-read-fault-default-before-pagetable.xml (with seed003-kmap-series.policy)"])
+        case .invalidWaitContext:
+            return ("Documentation/locking/locktypes.rst: no spinlock_t under a raw_spinlock_t (PREEMPT_RT sleeps there); and no mutex inside rcu_read_lock()",
+                    ["raw-spinlock-then-spinlock.xml", "mutex-in-rcu-read-side.xml"])
+        }
+    }
+
     /// What to do about it, for SARIF's help text and the docs.
     public var help: String {
         switch self {

@@ -137,4 +137,33 @@ import Testing
             }
         }
     }
+
+    /// `pgtrace rules` lists every rule id of the contract; `explain RULE` gives lockdep's
+    /// words, where it comes from, the shipped traces that show it (which exist), the fix.
+    @Test func rulesListAndExplainEveryRule() throws {
+        let list = try pgtrace(["rules"])
+        #expect(list.status == 0)
+        let ids = list.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+        #expect(Array(ids.prefix(15)) == [
+            "circular-dependency", "recursive-locking", "irq-inconsistent", "irq-inversion", "ipi-deadlock", "bad-unlock",
+            "depth-overflow", "sleep-in-atomic", "pgd-list-gap", "pin-window", "table-free-race", "kmap-order", "kmap-leak",
+            "lock-order-policy", "invalid-wait-context",
+        ])
+        for id in ids.prefix(15) {
+            let explain = try pgtrace(["explain", id])
+            #expect(explain.status == 0)
+            #expect(explain.stdout.contains("Where it comes from:") && explain.stdout.contains("The usual fix:"), "\(id)")
+            for line in explain.stdout.split(separator: "\n") where line.hasPrefix("  traces/") {
+                let path = String(line.dropFirst(2).split(separator: " ")[0])
+                #expect(FileManager.default.fileExists(atPath: Repository.path(path)), "\(id): \(path)")
+            }
+        }
+        let circular = try pgtrace(["rules", "circular-dependency"]).stdout
+        #expect(circular.hasPrefix("circular-dependency: WARNING: possible circular locking dependency detected\n"))
+        #expect(circular.contains("  traces/pgd-lock-abba.xml\n"))
+        #expect(try pgtrace(["explain", "sleep-in-atomic"]).stdout.hasPrefix("sleep-in-atomic: BUG: sleeping function called from invalid context"))
+        let unknown = try pgtrace(["explain", "deadlock"])
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("no rule 'deadlock'; the rules are: circular-dependency"))
+    }
 }
