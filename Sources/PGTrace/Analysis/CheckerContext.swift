@@ -63,10 +63,26 @@ public final class CheckerContext {
         }
     }
 
-    /// The held-lock list of a report made now on `cpu`: the locks its task and the irq
-    /// frames on it hold, as lockdep_print_held_locks(current) lists them.
-    public func heldLockLines(cpu: Int) -> [HeldLockLine] {
-        replay.map { heldLockLines($0.allHeldLocks(cpu: cpu)) } ?? []
+    /// Gives `finding` lockdep's "N locks held by" list: `locks` (by default what `cpu`'s
+    /// task and the irq frames on it hold now, as lockdep_print_held_locks(current) lists
+    /// them), whose holder is `task` (by default the task running on `cpu`), and whether the
+    /// trace may not show them all.
+    public func attachHeldLocks(
+        to finding: inout Finding, replay: ReplayEngine? = nil, cpu: Int, locks: [HeldLock]? = nil, task: TaskKey? = nil
+    ) {
+        guard let replay = replay ?? self.replay else { return }
+        finding.heldLocks = heldLockLines(locks ?? replay.allHeldLocks(cpu: cpu))
+        switch task ?? replay.cpus[cpu].task {
+        case .named(let symbol): finding.heldLocksHolder = "\(symbols[symbol]) on cpu \(cpu)"
+        case .anonymous: finding.heldLocksHolder = "cpu \(cpu)"
+        }
+        finding.heldLocksMayBeIncomplete = replay.mayMissHeldLocks
+    }
+
+    /// The name of the task running on `cpu` now, where the trace named one.
+    public func taskName(on cpu: Int, replay: ReplayEngine) -> String? {
+        if case .named(let symbol) = replay.cpus[cpu].task { return symbols[symbol] }
+        return nil
     }
 
     /// A class as lockdep prints it: its name, and `/N` for a nesting subclass.

@@ -25,7 +25,7 @@ public final class BadUnlockChecker: ReplayObserver {
             locations: locations,
             key: "\(name)@\(context.place(site))")
         // print_unlock_imbalance_bug: "but there are no more locks to release!", then the list.
-        finding.heldLocks = context.heldLockLines(replay.allHeldLocks(cpu: site.cpu))
+        context.attachHeldLocks(to: &finding, replay: replay, cpu: site.cpu)
         context.report(finding)
     }
 }

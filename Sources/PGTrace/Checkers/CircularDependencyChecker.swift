@@ -86,7 +86,7 @@ public final class CircularDependencyChecker: ReplayObserver {
             locks: names,
             locations: [newLink.evidence, newLink.holderEvidence] + links.dropLast().map(\.evidence),
             chain: links, scenario: scenario, notes: notes, key: key)
-        finding.heldLocks = context.heldLockLines(held)
+        context.attachHeldLocks(to: &finding, cpu: next.site.cpu, locks: held)
         context.report(finding)
     }
 }

@@ -181,7 +181,7 @@ public final class IrqInversionChecker: LockGraphObserver {
             locks: [safeName, unsafeName], locations: locations, chain: links,
             scenario: Scenario(columns: ["CPU0", "CPU1"], steps: steps), notes: notes, key: key,
             title: headline)
-        finding.heldLocks = context.heldLockLines(cpu: trigger.cpu)
+        context.attachHeldLocks(to: &finding, cpu: trigger.cpu)
         context.report(finding)
     }
 }

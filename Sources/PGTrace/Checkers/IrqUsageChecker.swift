@@ -70,20 +70,20 @@ public final class IrqUsageChecker: ReplayObserver {
             locations.append(context.evidence(lock.site, "acquires \(name)"))
         }
         var finding = Finding(
-                rule: .irqInconsistent, severity: .error,
-                message: "\(name): inconsistent {\(old.name)} -> {\(new.name)} usage: taken in \(irq) context "
-                    + "and with \(irq)s enabled, so the \(irq) can interrupt a holder on the same cpu and spin on it forever",
-                locks: [name],
-                locations: locations,
-                scenario: Scenario(
-                    columns: ["CPU0"],
-                    steps: [(0, "lock(\(name));"), (0, "<Interrupt>"), (0, "  lock(\(name));")]),
-                notes: [
-                    "\(name)\(usage.lockdepString) is {\(safeBit.name)} and {\(unsafeBit.name)}: take it with \(new.state == .hardirq ? "spin_lock_irqsave" : "spin_lock_bh") everywhere, or never in \(irq) context"
-                ],
-                key: "\(name)|\(new.state.name)")
+            rule: .irqInconsistent, severity: .error,
+            message: "\(name): inconsistent {\(old.name)} -> {\(new.name)} usage: taken in \(irq) context "
+                + "and with \(irq)s enabled, so the \(irq) can interrupt a holder on the same cpu and spin on it forever",
+            locks: [name],
+            locations: locations,
+            scenario: Scenario(
+                columns: ["CPU0"],
+                steps: [(0, "lock(\(name));"), (0, "<Interrupt>"), (0, "  lock(\(name));")]),
+            notes: [
+                "\(name)\(usage.lockdepString) is {\(safeBit.name)} and {\(unsafeBit.name)}: take it with \(new.state == .hardirq ? "spin_lock_irqsave" : "spin_lock_bh") everywhere, or never in \(irq) context"
+            ],
+            key: "\(name)|\(new.state.name)")
         // Lockdep's print_usage_bug lists the locks held before the one being taken.
-        finding.heldLocks = context.heldLockLines(cpu: site.cpu)
+        context.attachHeldLocks(to: &finding, cpu: site.cpu)
         context.report(finding)
     }
 }

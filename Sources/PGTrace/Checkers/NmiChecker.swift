@@ -40,19 +40,19 @@ public final class NmiChecker: ReplayObserver {
         let key = "\(name)|NMI"
         if context.countAgain(.irqInconsistent, key: key) { return }
         var finding = Finding(
-                rule: .irqInconsistent, severity: .error,
-                message: "\(name): inconsistent {INITIAL USE} -> {IN-NMI} usage: taken in NMI context, and used outside NMI before, "
-                    + "so the NMI can interrupt a holder on the same cpu and spin on it forever",
-                locks: [name],
-                locations: [
-                    context.evidence(site, "{IN-NMI} usage: taken in NMI context"),
-                    context.evidence(earlier, "{INITIAL USE} state was registered here"),
-                ],
-                scenario: Scenario(columns: ["CPU0"], steps: [(0, "lock(\(name));"), (0, "<NMI>"), (0, "  lock(\(name));")]),
-                notes: ["take no lock in NMI that is used elsewhere: NMI handlers use lockless structures (llist, irq_work) or a trylock"],
-                key: key)
+            rule: .irqInconsistent, severity: .error,
+            message: "\(name): inconsistent {INITIAL USE} -> {IN-NMI} usage: taken in NMI context, and used outside NMI before, "
+                + "so the NMI can interrupt a holder on the same cpu and spin on it forever",
+            locks: [name],
+            locations: [
+                context.evidence(site, "{IN-NMI} usage: taken in NMI context"),
+                context.evidence(earlier, "{INITIAL USE} state was registered here"),
+            ],
+            scenario: Scenario(columns: ["CPU0"], steps: [(0, "lock(\(name));"), (0, "<NMI>"), (0, "  lock(\(name));")]),
+            notes: ["take no lock in NMI that is used elsewhere: NMI handlers use lockless structures (llist, irq_work) or a trylock"],
+            key: key)
         // print_usage_bug's list: what the interrupted task holds (nothing taken in NMI is).
-        finding.heldLocks = context.heldLockLines(replay.allHeldLocks(cpu: site.cpu))
+        context.attachHeldLocks(to: &finding, replay: replay, cpu: site.cpu)
         context.report(finding)
     }
 }

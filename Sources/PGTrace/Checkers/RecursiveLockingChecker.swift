@@ -29,7 +29,7 @@ public final class RecursiveLockingChecker: ReplayObserver {
             scenario: Scenario(columns: ["CPU0"], steps: [(0, "lock(\(name));"), (0, "lock(\(name));")]),
             notes: ["May be due to missing lock nesting notation"],
             key: key)
-        finding.heldLocks = context.heldLockLines(replay.allHeldLocks(cpu: lock.site.cpu))
+        context.attachHeldLocks(to: &finding, replay: replay, cpu: lock.site.cpu)
         context.report(finding)
     }
 }

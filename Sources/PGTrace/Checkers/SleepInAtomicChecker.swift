@@ -45,8 +45,8 @@ public final class SleepInAtomicChecker: ReplayObserver {
             locations: locations,
             notes: ["release the spinning lock (and enable irqs and bh) before anything that can schedule"],
             key: key, title: "scheduling while atomic")
-        // __schedule_bug: debug_show_held_locks(prev).
-        finding.heldLocks = context.heldLockLines(held)
+        // __schedule_bug: debug_show_held_locks(prev), the task switched out.
+        context.attachHeldLocks(to: &finding, replay: replay, cpu: site.cpu, locks: held, task: task)
         context.report(finding)
     }
 
@@ -105,23 +105,33 @@ public final class SleepInAtomicChecker: ReplayObserver {
             locations: locations,
             notes: ["Allocate or map before taking the lock (GFP_ATOMIC or an atomic kmap inside it), or drop the lock around the call"],
             key: key)
+        // The low byte counts the spinning locks that disable preemption: local_lock_irqsave
+        // and local_lock_irq only disable irqs.
+        let preemptingHeld = spinningHeld.filter { !(context.classes[$0.classID].type == .localLock && $0.irq != nil) }
         finding.details = Self.kernelLines(
-            cpu: cpu, sampled: event.preemptCount.map(Int.init), spinningHeld: spinningHeld.count, rcuDepth: rcuDepth,
-            task: site.task.map { context.symbols[$0] })
-        finding.heldLocks = context.heldLockLines(held)
+            cpu: cpu, sampled: event.preemptCount.map(Int.init), spinningHeld: preemptingHeld.count, rcuDepth: rcuDepth,
+            rcuDepthKnown: !replay.mayMissHeldLocks || rcuDepth > 0,
+            task: site.task.map { context.symbols[$0] } ?? context.taskName(on: event.cpu, replay: replay))
+        context.attachHeldLocks(to: &finding, replay: replay, cpu: event.cpu, locks: held)
         context.report(finding)
     }
 
     /// __might_resched's lines: `in_atomic(): 1, irqs_disabled(): 0, name: T`, `preempt_count:
     /// 1, expected: 0` and `RCU nest depth: 0, expected: 0`, with what the trace does not say
-    /// left out (a partial trace's unknown state; pid and non_block, which traces do not carry).
+    /// left out (a partial trace's unknown state, an RCU depth of 0 where a section may have
+    /// begun before the trace; pid and non_block, which traces do not carry).
     /// The count is built as the kernel's: preempt_disable nesting and the spinning locks held
     /// (or a capture's sample of it) in the low byte, 0x100 a softirq served, 0x200 a
     /// local_bh_disable, 0x10000 a hardirq, 0x110000 an NMI.
-    static func kernelLines(cpu: CPUState, sampled: Int?, spinningHeld: Int, rcuDepth: Int, task: String?) -> [String] {
+    static func kernelLines(
+        cpu: CPUState, sampled: Int?, spinningHeld: Int, rcuDepth: Int, rcuDepthKnown: Bool, task: String?
+    ) -> [String] {
         var first: [String] = []
         var count: Int?
-        let lowByte: Int? = sampled ?? (cpu.preemptKnown ? cpu.preemptDepth + spinningHeld : nil)
+        // A capture's sample (this event's, or the last one the replay took in) is the whole
+        // low byte, spinning locks included; a trace's preempt-disable events count apart.
+        let lowByte: Int? = sampled
+            ?? (cpu.preemptKnown ? cpu.preemptDepth + (cpu.preemptSampled ? 0 : spinningHeld) : nil)
         if let lowByte, cpu.bhKnown {
             let softirqs = cpu.frames.filter { $0.kind == .softirq }.count
             let hardirqs = cpu.frames.filter { $0.kind == .hardirq }.count
@@ -135,7 +145,8 @@ public final class SleepInAtomicChecker: ReplayObserver {
         if let task { first.append("name: \(task)") }
         var lines = first.isEmpty ? [] : [first.joined(separator: ", ")]
         if let count { lines.append("preempt_count: \(String(count, radix: 16)), expected: 0") }
-        lines.append("RCU nest depth: \(rcuDepth), expected: 0")
+        // A partial trace may hide a section entered before it began: a depth of 0 is unknown.
+        if rcuDepthKnown { lines.append("RCU nest depth: \(rcuDepth), expected: 0") }
         return lines
     }
 }

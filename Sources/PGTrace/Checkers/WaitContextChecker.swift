@@ -81,7 +81,7 @@ public final class WaitContextChecker: ReplayObserver {
             message: "\(name) (wait type \(next.outer.rawValue)) is taken \(place), where only \(effective(allowed).rawValue) waits are allowed",
             locks: [name] + (bound.map { [context.name(of: $0.lock.classID)] } ?? []),
             locations: locations, notes: notes, key: key)
-        finding.heldLocks = context.heldLockLines(replay.allHeldLocks(cpu: lock.site.cpu))
+        context.attachHeldLocks(to: &finding, replay: replay, cpu: lock.site.cpu)
         context.report(finding)
     }
 }

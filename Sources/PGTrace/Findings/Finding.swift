@@ -118,6 +118,11 @@ public struct Finding: Hashable, Sendable {
     /// first: lockdep's "N locks held by task/pid" list ("no locks held by" when empty). Nil
     /// where the report has no such list.
     public var heldLocks: [HeldLockLine]?
+    /// Whose list it is (`A on cpu 0`, or `cpu 0` in an irq of no known task).
+    public var heldLocksHolder: String?
+    /// The trace may not show every lock held (a partial trace, lost events): the list is
+    /// what it shows, and says so.
+    public var heldLocksMayBeIncomplete = false
     /// The state of the context when the problem was met, in the kernel's own lines
     /// (`in_atomic(): 1, irqs_disabled(): 0, name: reader`), where the kernel prints them.
     public var details: [String] = []

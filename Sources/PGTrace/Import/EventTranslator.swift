@@ -17,8 +17,10 @@ struct EventTranslator {
         /// The irq state each frame found at its entry, restored at its exit (as the replay does).
         @exclusivity(unchecked) var saved: [Bool?] = []
         /// Locks taken and not yet released in each frame (index 0: the task), so that an
-        /// irq is never closed over a lock it still holds.
-        @exclusivity(unchecked) var held: [Int] = [0]
+        /// irq is never closed over a lock it still holds. The locks themselves, not a count:
+        /// a release of a lock the frame never took (held from before the capture, or by an
+        /// outer frame) must not make a frame that still holds one look empty.
+        @exclusivity(unchecked) var held: [[LockRef]] = [[]]
         /// The task of the last line, and whether an `ipi_entry` opened the hardirq on top.
         @exclusivity(unchecked) var task: Symbol?
         @exclusivity(unchecked) var pid: Int?
@@ -112,10 +114,16 @@ struct EventTranslator {
             // lockdep prints "read " for read=1 and read=2 alike: recursive, the reading that
             // invents no deadlock (an rwsem reader's cycles are missed, none is made up).
             try sink.event(event(.acquire(ref, mode: isRead ? .recursiveRead : .write, isTry: isTry, irq: nil, bh: false, nest: nil)))
-            state.held[state.held.count - 1] += 1
+            state.held[state.held.count - 1].append(ref)
         case .lockRelease(let ref):
             try sink.event(event(.release(ref, irq: nil, bh: false)))
-            state.held[state.held.count - 1] = max(0, state.held[state.held.count - 1] - 1)
+            // Matched as the replay matches a release (name; instance and subclass where given).
+            if let index = state.held[state.held.count - 1].lastIndex(where: { lock in
+                lock.name == ref.name && (ref.instance == nil || lock.instance == nil || lock.instance == ref.instance)
+                    && (ref.subclass == 0 || lock.subclass == ref.subclass)
+            }) {
+                state.held[state.held.count - 1].remove(at: index)
+            }
         case .lockContended(let ref): try sink.event(event(.contended(ref)))
         case .lockAcquired(let ref): try sink.event(event(.acquired(ref)))
         case .contentionBegin(let instance): try sink.event(event(.contentionBegin(instance: instance)))
@@ -190,7 +198,9 @@ struct EventTranslator {
         // What the lost events did is unknown (as the replay forgets it): locks taken in a
         // frame may have been released, the irq state changed. The flags say what follows.
         for (index, state) in cpus.enumerated() where cpu == nil || cpu == index {
-            state.held = state.held.map { _ in 0 }
+            state.held = state.held.map { _ in [] }
+            // The replay ends an NMI at lost events (nothing of it was recorded); so does this.
+            while state.frames.last == .nmi { exit(state) }
             state.irqsOff = nil
             state.bhStated = nil
             state.preemptCount = nil
@@ -225,8 +235,8 @@ struct EventTranslator {
             return
         }
         if state.frames.last == .nmi {
-            // Out of the NMI (unless the trace lost the release of a lock taken in it).
-            guard !entering, state.held.last == 0 else { return }
+            // Out of the NMI, whatever it took: the replay records nothing taken in NMI.
+            guard !entering else { return }
             try sink.event(event(.nmiExit))
             exit(state)
         }
@@ -254,7 +264,7 @@ struct EventTranslator {
             // Leave what is no longer running (unless it still holds a lock: then the trace
             // lost its release, and closing the frame would be a lie).
             while state.frames.count > common {
-                guard state.held.last == 0 else { return }
+                guard state.held.last?.isEmpty != false else { return }
                 try sink.event(event(Self.exitKind(state.frames.last!)))
                 exit(state)
             }
@@ -297,7 +307,7 @@ struct EventTranslator {
     }
 
     private mutating func closeFrame(_ frame: Frame, _ state: CPU, _ sink: some EventSink) throws {
-        guard state.frames.last == frame, state.held.last == 0 else { return }
+        guard state.frames.last == frame, state.held.last?.isEmpty != false else { return }
         try sink.event(event(Self.exitKind(frame)))
         exit(state)
     }
@@ -313,7 +323,7 @@ struct EventTranslator {
     private func enter(_ frame: Frame, _ state: CPU) {
         state.saved.append(state.irqsOff)
         state.frames.append(frame)
-        state.held.append(0)
+        state.held.append([])
         if frame != .softirq { state.irqsOff = true }
     }
 

@@ -57,6 +57,9 @@ public struct CPUState: Sendable {
     public var preemptDepth = 0
     /// Whether `preemptDepth` means something (a partial trace starts without knowing it).
     public var preemptKnown = true
+    /// Whether `preemptDepth` came from a capture's sample of the whole count (spinning locks
+    /// held included) rather than from preempt-disable/enable events alone.
+    public var preemptSampled = false
     /// In a partial trace the state before the capture is unknown: `hardirqsEnabled` means
     /// something only once an event has stated it, and a bh depth of 0 may hide disables
     /// from before. Always true in a trace that starts from an idle machine.

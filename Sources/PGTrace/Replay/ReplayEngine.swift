@@ -189,6 +189,7 @@ public final class ReplayEngine {
             if let count = event.preemptCount {
                 cpus[cpu].preemptDepth = Int(count)
                 cpus[cpu].preemptKnown = true
+                cpus[cpu].preemptSampled = true
             }
         }
         if let task = event.task, cpus[cpu].frames.isEmpty, cpus[cpu].task != .named(task) {
@@ -311,6 +312,10 @@ public final class ReplayEngine {
     /// Whether lost events made the replay forget state: releases of locks it no longer
     /// knows are then notes, as in a partial trace.
     @exclusivity(unchecked) private var forgotten = false
+
+    /// Whether a context may hold locks the replay never saw taken: the trace began while
+    /// locks were held (partial), or events were lost. A held-lock list then says so.
+    public var mayMissHeldLocks: Bool { isPartial || forgotten }
 
     /// The state of a task the replay has no slot for: known from an idle machine; unknown in
     /// a partial trace, and after lost events, for any task (one forgotten before the loss,

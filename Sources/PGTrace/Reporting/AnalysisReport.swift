@@ -118,11 +118,12 @@ public struct AnalysisReport: Sendable {
             let entry = analysis.classes[ClassID(id)]
             var text = analysis.graph.usage(of: ClassID(id)).lockdepString
             // lockdep's -{outer:inner}, for a class whose wait types the trace declares.
-            if entry.declaredAt != nil, let inner = entry.waitInner, let outer = entry.waitOuter {
-                text += "-{\(outer.lockdepNumber(proveRawLockNesting: proveRaw)):\(inner.lockdepNumber(proveRawLockNesting: proveRaw))}"
-            } else if entry.declaredAt != nil, entry.type == .map, entry.waitInner == nil {
-                // A map without wait types is LD_WAIT_INV: lockdep prints `-{0:0}`.
-                text += "-{0:0}"
+            // A map without a wait type is LD_WAIT_INV (0); lockdep prints the outer type, or
+            // the inner where no outer is set: `-{0:0}`, `-{2:0}`.
+            if entry.declaredAt != nil, entry.waitInner != nil || entry.type == .map {
+                let inner = entry.waitInner?.lockdepNumber(proveRawLockNesting: proveRaw) ?? 0
+                let outer = entry.waitOuter?.lockdepNumber(proveRawLockNesting: proveRaw) ?? inner
+                text += "-{\(outer):\(inner)}"
             }
             usage[context.name(of: ClassID(id))] = text
         }

@@ -74,6 +74,10 @@ public struct JSONReporter {
         var notes: [String]?
         /// The locks held when the problem was met (lockdep's "N locks held by" list).
         var heldLocks: [HeldJSON]?
+        /// Whose list `heldLocks` is.
+        var heldBy: String?
+        /// True where the trace may not show every lock held (a partial trace, lost events).
+        var heldLocksIncomplete: Bool?
         /// The kernel's lines on the context's state (`in_atomic(): 1, …`).
         var details: [String]?
         var key: String
@@ -104,6 +108,8 @@ public struct JSONReporter {
             }
             notes = finding.notes.isEmpty ? nil : finding.notes
             heldLocks = finding.heldLocks?.map { HeldJSON(lock: $0.lock, location: LocationJSON($0.evidence)) }
+            heldBy = finding.heldLocks == nil ? nil : finding.heldLocksHolder
+            heldLocksIncomplete = finding.heldLocks != nil && finding.heldLocksMayBeIncomplete ? true : nil
             details = finding.details.isEmpty ? nil : finding.details
             key = finding.key
             count = finding.count > 1 ? finding.count : nil

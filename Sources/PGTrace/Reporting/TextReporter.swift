@@ -75,11 +75,15 @@ public struct TextReporter {
         if let held = finding.heldLocks {
             // lockdep_print_held_locks, after the scenario.
             let taker = finding.locations.first ?? held.first?.evidence
-            let holder = taker.map { evidence in evidence.task.map { "\($0) on cpu \(evidence.cpu)" } ?? "cpu \(evidence.cpu)" } ?? "the task"
+            let holder = finding.heldLocksHolder
+                ?? taker.map { evidence in evidence.task.map { "\($0) on cpu \(evidence.cpu)" } ?? "cpu \(evidence.cpu)" } ?? "the task"
+            // Where the trace may not show every lock (a partial trace, lost events), the list
+            // says it is what the trace shows.
+            let shown = finding.heldLocksMayBeIncomplete ? " that the trace shows (it may not show them all)" : ""
             if held.isEmpty {
-                out += "\nno locks held by \(holder).\n"
+                out += "\nno locks held by \(holder)\(shown).\n"
             } else {
-                out += "\n\(held.count) lock\(held.count == 1 ? "" : "s") held by \(holder):\n"
+                out += "\n\(held.count) lock\(held.count == 1 ? "" : "s") held by \(holder)\(shown):\n"
             }
             for (index, line) in held.enumerated() {
                 out += " #\(index): (\(line.lock))\(finding.usage[line.lock] ?? ""), at: \(describe(line.evidence))\n"

@@ -198,8 +198,11 @@ import Testing
     @Test func lockdepSetSubclassKeepsTheName() throws {
         var trace = TraceBuilder()
         trace.declare("rwsem_X1", .rwsem)
+        trace.acquire("rwsem_X1")
+        trace.release("rwsem_X1")
+        // lockdep_set_subclass(&rwsem_X1, 1): the lock's acquisitions are subclass 1 now.
         trace.acquire("rwsem_X1", subclass: 1)
-        trace.acquire("rwsem_X1", mode: .read)
+        trace.release("rwsem_X1")
         let analysis = try analyze(trace)
         #expect(analysis.findings.isEmpty)
         let ids = (0..<analysis.classes.count).map { ClassID($0) }.filter { !analysis.classes[$0].isPseudo }

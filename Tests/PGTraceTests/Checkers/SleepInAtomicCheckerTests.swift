@@ -94,7 +94,58 @@ import Testing
             t.event("irq-disable")
             t.event("might-sleep")
         }
-        #expect(found?.details == ["irqs_disabled(): 1, name: kworker", "RCU nest depth: 0, expected: 0"])
+        // Nor the RCU depth: a section may have begun before the trace.
+        #expect(found?.details == ["irqs_disabled(): 1, name: kworker"])
+        // The held-lock list says it is what the trace shows.
+        #expect(found?.heldLocksMayBeIncomplete == true)
+        #expect(TextReporter().render(found!).contains("\nno locks held by kworker on cpu 0 that the trace shows (it may not show them all).\n"))
+    }
+
+    /// An NMI adds NMI_OFFSET and HARDIRQ_OFFSET (nmi_enter), on top of what it interrupted.
+    @Test func anNMIIsTheNMIAndHardirqOffsets() throws {
+        let found = try finding { t in
+            t.acquire("S")
+            t.event("nmi-enter")
+            t.event("might-sleep")
+        }
+        #expect(found?.details.dropFirst().first == "preempt_count: 110001, expected: 0")
+    }
+
+    /// local_lock_irqsave() disables irqs, not preemption; local_lock() disables preemption.
+    @Test func aLocalLockIrqsaveIsNoPreemptCount() throws {
+        func details(irq: String?) throws -> [String]? {
+            try finding { t in
+                t.declare("LL", .localLock)
+                t.acquire("LL", irq: irq)
+                t.event("might-sleep")
+            }?.details
+        }
+        #expect(try details(irq: "save")?.prefix(2) == ["in_atomic(): 0, irqs_disabled(): 1, name: kworker", "preempt_count: 0, expected: 0"])
+        #expect(try details(irq: nil)?.prefix(2) == ["in_atomic(): 1, irqs_disabled(): 0, name: kworker", "preempt_count: 1, expected: 0"])
+    }
+
+    /// A capture's sample of the count (an earlier event's `pc`) already counts the spinning
+    /// locks held: they are not added again.
+    @Test func aSampledCountIsNotCountedTwice() throws {
+        let found = try finding { t in
+            t.event("acquire", [("lock", "S"), ("pc", "1")])
+            t.event("might-sleep")
+        }
+        #expect(found?.details.dropFirst().first == "preempt_count: 1, expected: 0")
+    }
+
+    /// In an irq of no named task the interrupted task is current: its name is printed.
+    @Test func theInterruptedTaskIsNamed() throws {
+        var trace = TraceBuilder(cpus: 1)
+        trace.task = "t"
+        trace.declare("M", .mutex)
+        trace.acquire("M")
+        trace.task = nil
+        trace.event("hardirq-enter", [("irq", "9")])
+        trace.event("might-sleep")
+        let found = try analyze(trace).findings
+        #expect(found.first?.details.first == "in_atomic(): 1, irqs_disabled(): 1, name: t")
+        #expect(found.first?.heldLocksHolder == "t on cpu 0")
     }
 
     /// __schedule_bug: a task switched out with preemption disabled (preempt_disable, or
@@ -130,6 +181,9 @@ import Testing
         let found = try analyze(trace).findings
         #expect(found.map(\.title) == ["scheduling while atomic"])
         #expect(found.first?.heldLocks?.map(\.lock) == ["M", "S"])
+        // __schedule_bug lists prev's locks: the task switched out, not the one coming in.
+        #expect(found.first?.heldLocksHolder == "kworker on cpu 0")
+        #expect(TextReporter().render(found[0]).contains("\n2 locks held by kworker on cpu 0:\n"))
     }
 
     @Test func sleepingUnderASpinlockIrqsOffOrInIrq() throws {

@@ -99,6 +99,49 @@ import Testing
         #expect(kinds == ["acquire", "release", "nmi-enter", "acquire", "release", "nmi-exit", "acquire"])
     }
 
+    /// Lost events end an NMI (the replay records nothing of it), so the next 'Z' enters a
+    /// new one; and an NMI is left at the next other flag even if its lock release was not
+    /// seen. Either way what the NMI takes adds no dependency: A -> B in an NMI and B -> A in
+    /// a task is no cycle, and the task's own A -> B, B -> A after it is one.
+    @Test func anNMIEndsAtLostEventsAndAtTheNextFlagWhateverItHolds() throws {
+        let nmiAfterLoss = try analyze("""
+            # tracer: nop
+                        bash-1040    [001] d.Z1.  4543.100000: lock_acquire: 00000000000000f1 &X->lock
+                        bash-1040    [001] d.Z1.  4543.100001: lock_release: 00000000000000f1 &X->lock
+            CPU:1 [LOST 1200 EVENTS]
+                        bash-1040    [001] d.Z1.  4543.200000: lock_acquire: 00000000000000a1 &A->lock
+                        bash-1040    [001] d.Z1.  4543.200001: lock_acquire: 00000000000000b1 &B->lock
+                        bash-1040    [001] d.Z1.  4543.200002: lock_release: 00000000000000b1 &B->lock
+                        bash-1040    [001] d.Z1.  4543.200003: lock_release: 00000000000000a1 &A->lock
+                        sshd-2000    [002] .....  4543.300000: lock_acquire: 00000000000000b1 &B->lock
+                        sshd-2000    [002] .....  4543.300001: lock_acquire: 00000000000000a1 &A->lock
+            """)
+        #expect(nmiAfterLoss.findings == [])
+        let nmiLeftHolding = try analyze("""
+            # tracer: nop
+                        bash-1040    [001] d.Z1.  4543.100000: lock_acquire: 00000000000000f1 &X->lock
+                        bash-1040    [001] .....  4543.200000: lock_acquire: 00000000000000a1 &A->lock
+                        bash-1040    [001] .....  4543.200001: lock_acquire: 00000000000000b1 &B->lock
+                        bash-1040    [001] .....  4543.200002: lock_release: 00000000000000b1 &B->lock
+                        bash-1040    [001] .....  4543.200003: lock_release: 00000000000000a1 &A->lock
+                        sshd-2000    [002] .....  4543.300000: lock_acquire: 00000000000000b1 &B->lock
+                        sshd-2000    [002] .....  4543.300001: lock_acquire: 00000000000000a1 &A->lock
+            """)
+        #expect(nmiLeftHolding.findings == ["circular-dependency &A->lock,&B->lock"] || nmiLeftHolding.findings == ["circular-dependency &B->lock,&A->lock"])
+    }
+
+    /// A release of a lock a frame never took (held since before the capture) does not make
+    /// the frame look empty: the hardirq is not closed over the lock it still holds.
+    @Test func aReleaseFromBeforeDoesNotEmptyAnIrqFrame() throws {
+        let outcome = try analyze("""
+            # tracer: nop
+                        bash-1040    [001] d.h1.  4543.100000: lock_acquire: 00000000000000a1 &A->lock
+                        bash-1040    [001] d.h1.  4543.100001: lock_release: 00000000000000c1 &C->lock
+                        bash-1040    [001] d..1.  4543.100002: lock_acquire: 00000000000000b1 &B->lock
+            """)
+        #expect(outcome.findings == [])
+    }
+
     /// What lost events may have done is not known: a lock taken in a hardirq before them is
     /// not held after them, and a release after them of a lock released before is a note.
     @Test func lostEventsForgetWhatTheyMayHaveChanged() throws {
