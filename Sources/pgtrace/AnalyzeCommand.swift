@@ -25,6 +25,8 @@ struct AnalyzeCommand: ParsableCommand {
 
     @OptionGroup var report: ReportOptions
 
+    @OptionGroup var shown: FindingOptions
+
     func validate() throws {
         guard maxDepth >= 1 else { throw ValidationError("--max-depth must be at least 1") }
     }
@@ -36,10 +38,13 @@ struct AnalyzeCommand: ParsableCommand {
             traces.sources(), options: AnalysisOptions(maxDepth: maxDepth, importOptions: traces.capture.importOptions), progress: progress?.update)
         progress?.finish()
         printImportSummaries(analyses)
-        let result = AnalysisReport(analyses, includingGraph: format == .json)
+        var result = AnalysisReport(analyses, includingGraph: format == .json)
+        result.findings = try shown.select(result.findings)
         switch format {
         case _ where quiet: break
-        case .text: try report.emit(inputs: traces.files) { try TextReporter().write(result, to: $0) }
+        case .text:
+            let reporter = TextReporter(colored: shown.colored(toFile: report.output != nil))
+            try report.emit(inputs: traces.files) { try reporter.write(result, to: $0) }
         case .json: try report.emit(inputs: traces.files) { try JSONReporter().write(result, to: $0) }
         }
         if !result.failing(at: report.failOn.severity).isEmpty {

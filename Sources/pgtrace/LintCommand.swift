@@ -32,6 +32,8 @@ struct LintCommand: ParsableCommand {
 
     @OptionGroup var progressOptions: ProgressOptions
 
+    @OptionGroup var shown: FindingOptions
+
     func validate() throws {
         guard maxDepth >= 1 else { throw ValidationError("--max-depth must be at least 1") }
     }
@@ -61,15 +63,17 @@ struct LintCommand: ParsableCommand {
             traces.sources(), options: AnalysisOptions(maxDepth: maxDepth, validatesSchema: true, policy: lockPolicy, importOptions: traces.capture.importOptions),
             progress: progress?.update)
         progress?.finish()
-        let result = AnalysisReport(analyses, includingGraph: false)
+        var result = AnalysisReport(analyses, includingGraph: false)
+        result.findings = try shown.select(result.findings)
 
         let comparison = accepted?.compare(result.findings) ?? (new: result.findings, accepted: [], stale: [])
         let acceptedPrints = Set(comparison.accepted.map(\.fingerprint))
         switch format {
         case .text:
             try report.emit(inputs: inputs) { write in
-                let reporter = TextReporter()
+                let reporter = TextReporter(colored: shown.colored(toFile: report.output != nil))
                 for finding in comparison.new { try write(reporter.render(finding) + "\n") }
+                if comparison.new.count > 1 { try write(reporter.summary(comparison.new) + "\n") }
                 for finding in comparison.accepted {
                     try write("accepted (baseline): \(finding.rule.rawValue): \(finding.message)\n")
                 }

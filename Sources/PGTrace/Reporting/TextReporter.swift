@@ -1,7 +1,19 @@
 /// Renders a report for a terminal, shaped like lockdep's splats: a banner with the warning,
 /// the events that prove it, the dependency chain in reverse order and the unsafe scenario.
 public struct TextReporter {
-    public init() {}
+    /// ANSI colour on the headlines and the summary (a terminal that wants it: the command
+    /// line decides, from `--color`, `NO_COLOR` and whether the output is a terminal).
+    public var colored: Bool
+
+    public init(colored: Bool = false) { self.colored = colored }
+
+    /// The findings listed one a line, by number, after a report of more than one; more than
+    /// this many are counted instead.
+    public static let listedFindings = 50
+
+    private func paint(_ text: String, _ code: String) -> String {
+        colored ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
 
     public func render(_ report: AnalysisReport) -> String {
         var text = ""
@@ -18,6 +30,7 @@ public struct TextReporter {
             if let evidence = note.evidence { out += "      \(describe(evidence))\n" }
         }
         if !report.notes.isEmpty { out += "\n" }
+        if report.findings.count > 1 { out += summary(report.findings) + "\n" }
         let errors = report.findings.filter { $0.severity == .error }.count
         let warnings = report.findings.count - errors
         var traces = report.files.count == 1 ? "1 trace" : "\(report.files.count) traces"
@@ -29,12 +42,47 @@ public struct TextReporter {
         try write(out)
     }
 
+    /// Many findings at a glance: a table by rule and severity, then each finding on a line
+    /// with its number (what `--finding N` shows) and where it was met.
+    public func summary(_ findings: [Finding]) -> String {
+        var counts: [Rule: (errors: Int, warnings: Int)] = [:]
+        for finding in findings {
+            if finding.severity == .error { counts[finding.rule, default: (0, 0)].errors += 1 } else { counts[finding.rule, default: (0, 0)].warnings += 1 }
+        }
+        let width = max(4, counts.keys.map(\.rawValue.count).max() ?? 0)
+        func row(_ rule: String, _ errors: String, _ warnings: String, paintErrors: Bool = false, paintWarnings: Bool = false) -> String {
+            "  " + rule.padding(toLength: width, withPad: " ", startingAt: 0)
+                + String(repeating: " ", count: max(1, 8 - errors.count)) + (paintErrors ? paint(errors, "1;31") : errors)
+                + String(repeating: " ", count: max(1, 10 - warnings.count)) + (paintWarnings ? paint(warnings, "1;33") : warnings) + "\n"
+        }
+        var out = "Findings by rule:\n" + row("rule", "errors", "warnings")
+        for rule in Rule.allCases {
+            guard let (errors, warnings) = counts[rule] else { continue }
+            out += row(rule.rawValue, String(errors), String(warnings), paintErrors: errors > 0, paintWarnings: warnings > 0)
+        }
+        out += "\nFindings (--finding N shows one, --rule RULE one rule's):\n"
+        let numberWidth = String(min(findings.count, Self.listedFindings)).count
+        for (index, finding) in findings.prefix(Self.listedFindings).enumerated() {
+            let number = String(index + 1)
+            var line = "  " + String(repeating: " ", count: numberWidth - number.count) + number + "  "
+            line += (finding.severity == .error ? "error  " : "warning") + "  " + finding.rule.rawValue
+            if !finding.locks.isEmpty { line += ": " + finding.locks.joined(separator: ", ") }
+            else if !finding.objects.isEmpty { line += ": " + finding.objects.joined(separator: ", ") }
+            if let first = finding.locations.first { line += "  (\(first.file):\(first.line))" }
+            out += line + "\n"
+        }
+        if findings.count > Self.listedFindings {
+            out += "  ... and \(findings.count - Self.listedFindings) more\n"
+        }
+        return out
+    }
+
     public func render(_ finding: Finding) -> String {
         let word = finding.rule.isBug ? "BUG" : finding.severity == .error ? "WARNING" : "warning"
         let headline = "\(word): \(finding.title)"
         let rule = String(repeating: "-", count: headline.count)
         var out = String(repeating: "=", count: headline.count) + "\n"
-        out += headline + " [\(finding.rule.rawValue)]\n" + rule + "\n"
+        out += paint(headline, finding.severity == .error ? "1;31" : "1;33") + " [\(paint(finding.rule.rawValue, "36"))]\n" + rule + "\n"
         out += finding.message + "\n"
         if finding.count > 1 { out += "(met \(finding.count) times; the first is shown)\n" }
 
@@ -114,7 +162,7 @@ public struct TextReporter {
             let column = step.column == 0 ? 2 : 7 + 24 * step.column
             out += String(repeating: " ", count: column) + step.action + "\n"
         }
-        out += "\n *** DEADLOCK ***\n"
+        out += "\n " + paint("*** DEADLOCK ***", "1") + "\n"
         return out
     }
 

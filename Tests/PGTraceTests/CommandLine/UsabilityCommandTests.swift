@@ -166,4 +166,57 @@ import Testing
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("no rule 'deadlock'; the rules are: circular-dependency"))
     }
+
+    /// Many findings end with a table by rule and a numbered list; --finding N (or a
+    /// fingerprint) and --rule show one, and the exit status follows what is shown.
+    @Test func manyFindingsAreSummarizedAndOneCanBeShown() throws {
+        let traces = ["traces/pgd-free-in-irq.xml", "traces/seed000-pgd-free-mop-up-before-unlist.xml"]
+        let all = try pgtrace(["analyze"] + traces)
+        #expect(all.status == 1)
+        #expect(all.stdout.contains("""
+            Findings by rule:
+              rule              errors  warnings
+              irq-inconsistent       1         0
+              irq-inversion          1         0
+              pgd-list-gap           0         1
+
+            Findings (--finding N shows one, --rule RULE one rule's):
+              1  error    irq-inconsistent: pgd_lock  (traces/pgd-free-in-irq.xml:23)
+              2  error    irq-inversion: pgd_lock, mm->page_table_lock  (traces/pgd-free-in-irq.xml:24)
+              3  warning  pgd-list-gap: pgd_lock  (traces/seed000-pgd-free-mop-up-before-unlist.xml:36)
+            """))
+        let second = try pgtrace(["analyze", "--finding", "2"] + traces)
+        #expect(second.stdout.components(separatedBy: "[irq-inversion]").count == 2)
+        #expect(!second.stdout.contains("[irq-inconsistent]") && !second.stdout.contains("Findings by rule"))
+        #expect(second.stdout.hasSuffix("1 error, 0 warnings\n"))
+        let warnings = try pgtrace(["analyze", "--rule", "pgd-list-gap"] + traces)
+        #expect(warnings.status == 0)
+        #expect(warnings.stdout.hasSuffix("0 errors, 1 warning\n"))
+        let json = try pgtrace(["analyze", "--format", "json", "--finding", "3"] + traces)
+        let print = try #require(
+            ((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["findings"] as? [[String: Any]])?
+                .first?["fingerprint"] as? String)
+        let byPrint = try pgtrace(["analyze", "--finding", print] + traces)
+        #expect(byPrint.stdout.contains("[pgd-list-gap]") && !byPrint.stdout.contains("[irq-inversion]"))
+        let missing = try pgtrace(["analyze", "--finding", "7"] + traces)
+        #expect(missing.status == 2)
+        #expect(missing.stderr == "pgtrace: error: --finding 7: the report has 3 findings\n")
+    }
+
+    /// Colour only on a terminal: never through a pipe (as here) unless --color always, and
+    /// never with --color never.
+    @Test func colourOnlyWhenAskedOrOnATerminal() throws {
+        let piped = try pgtrace(["analyze", "traces/pgd-lock-abba.xml"])
+        #expect(!piped.stdout.contains("\u{1B}["))
+        let always = try pgtrace(["analyze", "--color", "always", "traces/pgd-lock-abba.xml"])
+        #expect(always.stdout.contains("\u{1B}[1;31mWARNING: possible circular locking dependency detected\u{1B}[0m"))
+        let directory = try CommandRunner.temporaryDirectory("colour")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // On a terminal (script gives one): coloured, unless NO_COLOR.
+        for noColor in [false, true] {
+            let command = "env -u NO_COLOR TERM=xterm " + (noColor ? "NO_COLOR=1 " : "") + "\(CommandRunner.binary.path) analyze traces/pgd-lock-abba.xml"
+            let run = try CommandRunner.run(["-qec", command, "/dev/null"], executable: URL(fileURLWithPath: "/usr/bin/script"))
+            #expect(run.stdout.contains("\u{1B}[1;31mWARNING") == !noColor, "NO_COLOR=\(noColor)")
+        }
+    }
 }

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import PGTrace
+
+/// Which findings a text or JSON report shows, and whether the text is coloured: shared by
+/// analyze and lint.
+struct FindingOptions: ParsableArguments {
+    @Option(name: .long, help: "Show only findings of this rule (repeatable; 'pgtrace rules' lists them).")
+    var rule: [String] = []
+
+    @Option(name: .long, help: "Show only this finding: its number in the report's list of findings, or its fingerprint.")
+    var finding: String?
+
+    enum Color: String, ExpressibleByArgument, CaseIterable {
+        case auto, always, never
+    }
+
+    @Option(name: .long, help: "Colour the text report: auto (on a terminal, unless NO_COLOR is set), always or never.")
+    var color: Color = .auto
+
+    func validate() throws {
+        for name in rule where Rule(rawValue: name) == nil {
+            throw ValidationError("no rule '\(name)'; the rules are: \(Rule.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let finding, Int(finding).map({ $0 < 1 }) == true {
+            throw ValidationError("--finding takes a finding's number (1, 2, ...) or its fingerprint")
+        }
+    }
+
+    /// The findings to show, in report order: the numbered or fingerprinted one, then those
+    /// of the rules asked for. A number or fingerprint that matches none is an error.
+    func select(_ findings: [Finding]) throws -> [Finding] {
+        var selected = findings
+        if let finding {
+            if let number = Int(finding) {
+                guard number <= findings.count else {
+                    throw CommandError("--finding \(number): the report has \(findings.count) finding\(findings.count == 1 ? "" : "s")")
+                }
+                selected = [findings[number - 1]]
+            } else {
+                selected = findings.filter { $0.fingerprint == finding }
+                guard !selected.isEmpty else { throw CommandError("--finding \(finding): no finding has that fingerprint") }
+            }
+        }
+        if !rule.isEmpty {
+            let rules = Set(rule.compactMap(Rule.init(rawValue:)))
+            selected = selected.filter { rules.contains($0.rule) }
+        }
+        return selected
+    }
+
+    /// Whether to colour text written to standard output (`toFile`: to --output instead).
+    func colored(toFile: Bool) -> Bool {
+        switch color {
+        case .always: return true
+        case .never: return false
+        case .auto:
+            let noColor = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
+            let dumb = ProcessInfo.processInfo.environment["TERM"] == "dumb"
+            return !toFile && !noColor && !dumb && isatty(STDOUT_FILENO) != 0
+        }
+    }
+}
