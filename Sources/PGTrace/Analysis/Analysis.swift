@@ -9,7 +9,9 @@ public final class Analysis {
     public let classes = LockClassTable()
     public let graph = LockGraph()
     public let context: CheckerContext
-    private let checkers: [ReplayObserver]
+    private var checkers: [ReplayObserver]
+    /// lock_stat's counts and times, where the options ask for them.
+    public let statistics: LockStatistics?
     public private(set) var eventCount = 0
 
     /// Interned before any trace is read: the replay never interns (see SymbolTable).
@@ -54,6 +56,8 @@ public final class Analysis {
             HeldAtEndChecker(context: context),
             CaptureNotes(context: context),
         ]
+        statistics = options.collectsStatistics ? LockStatistics(context: context) : nil
+        if let statistics { checkers.append(statistics) }
     }
 
     /// Where a trace comes from.

@@ -127,6 +127,8 @@ public struct AnalysisOptions: Sendable {
     /// Put aside a trace whose class declarations contradict the traces before it, instead
     /// of failing (see `Analysis.analyzeSeparatingConflicts`).
     public var separatesConflictingTraces = false
+    /// Keep lock_stat's counts and times (`pgtrace stats`): `Analysis.statistics`.
+    public var collectsStatistics = false
 
     public init(
         maxDepth: Int = 48, validatesSchema: Bool = false, policy: LockPolicy? = nil,

@@ -1,0 +1,116 @@
+import Foundation
+
+/// Writes `LockStatistics` as /proc/lock_stat does (lock_stat version 0.4: its columns, times
+/// in microseconds, each class's contention points under it) or as JSON (times in ns).
+public struct LockStatReporter {
+    public init() {}
+
+    static let columns = [
+        "con-bounces", "contentions", "waittime-min", "waittime-max", "waittime-total", "waittime-avg",
+        "acq-bounces", "acquisitions", "holdtime-min", "holdtime-max", "holdtime-total", "holdtime-avg",
+    ]
+
+    /// Nanoseconds as lock_stat's microseconds with two decimals; `-` where nothing was timed.
+    static func micros(_ nanoseconds: Int64?) -> String {
+        guard let nanoseconds else { return "-" }
+        let hundredths = (nanoseconds + 5) / 10
+        let whole = hundredths / 100, fraction = hundredths % 100
+        return "\(whole)." + (fraction < 10 ? "0" : "") + String(fraction)
+    }
+
+    private static func pad(_ text: String, _ width: Int) -> String {
+        String(repeating: " ", count: max(0, width - text.count)) + text
+    }
+
+    /// `entries` in lock_stat's order (`LockStatistics.sortedEntries`); the first `top`
+    /// (all when nil), then how many were left out; each with its `points` top contention points.
+    public func render(_ entries: [LockStatistics.Entry], top: Int? = nil, points: Int = 4, traces: Int, events: Int) -> String {
+        let rule = String(repeating: "-", count: 40 + 15 * Self.columns.count) + "\n"
+        var out = "lock_stat version 0.4 (pgtrace: \(traces) trace\(traces == 1 ? "" : "s"), \(events) event\(events == 1 ? "" : "s"); times in us)\n"
+        out += rule + Self.pad("class name", 40) + " " + Self.columns.map { Self.pad($0, 14) }.joined(separator: " ") + "\n" + rule
+        let shown = top.map { Array(entries.prefix($0)) } ?? entries
+        for entry in shown {
+            let wait = entry.wait, hold = entry.hold
+            let values: [String] = [
+                String(entry.contentionBounces), String(entry.contentions),
+                Self.micros(wait.count > 0 ? wait.min : nil), Self.micros(wait.count > 0 ? wait.max : nil),
+                Self.micros(wait.count > 0 ? wait.total : nil), Self.micros(wait.mean),
+                String(entry.acquisitionBounces), String(entry.acquisitions),
+                Self.micros(hold.count > 0 ? hold.min : nil), Self.micros(hold.count > 0 ? hold.max : nil),
+                Self.micros(hold.count > 0 ? hold.total : nil), Self.micros(hold.mean),
+            ]
+            let name = entry.isAddress ? "\(entry.name) (address)" : entry.name
+            out += "\n" + Self.pad(name + ":", 41) + " " + values.map { Self.pad($0, 14) }.joined(separator: " ") + "\n"
+            let top = entry.contentionPoints.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(points)
+            if !top.isEmpty {
+                out += Self.pad(String(repeating: "-", count: min(40, entry.name.count)), 41) + "\n"
+                for (point, count) in top {
+                    out += Self.pad(entry.name, 41) + " " + Self.pad(String(count), 14) + "          " + point + "\n"
+                }
+            }
+        }
+        if shown.count < entries.count {
+            out += "\n... \(entries.count - shown.count) more classes (--top 0 shows every class)\n"
+        }
+        out += rule
+        return out
+    }
+
+    private struct DurationsJSON: Encodable {
+        var count: Int
+        var min: Int64?
+        var max: Int64?
+        var total: Int64
+        var mean: Int64?
+        init(_ d: LockStatistics.Durations) {
+            count = d.count
+            min = d.count > 0 ? d.min : nil
+            max = d.count > 0 ? d.max : nil
+            total = d.total
+            mean = d.mean
+        }
+    }
+
+    private struct PointJSON: Encodable {
+        var site: String
+        var count: Int
+    }
+
+    private struct EntryJSON: Encodable {
+        var name: String
+        var address: Bool?
+        var acquisitions: Int
+        var acquisitionBounces: Int
+        var contentions: Int
+        var contentionBounces: Int
+        var waitNanoseconds: DurationsJSON
+        var holdNanoseconds: DurationsJSON
+        var contentionPoints: [PointJSON]
+    }
+
+    private struct Document: Encodable {
+        var classes: [EntryJSON]
+        var summary: Summary
+    }
+
+    private struct Summary: Encodable {
+        var traces: [String]
+        var events: Int
+    }
+
+    /// Every entry, as JSON: `classes` in lock_stat's order, durations in nanoseconds.
+    public func renderJSON(_ entries: [LockStatistics.Entry], traces: [String], events: Int) -> String {
+        let document = Document(
+            classes: entries.map { entry in
+                EntryJSON(
+                    name: entry.name, address: entry.isAddress ? true : nil, acquisitions: entry.acquisitions,
+                    acquisitionBounces: entry.acquisitionBounces, contentions: entry.contentions,
+                    contentionBounces: entry.contentionBounces, waitNanoseconds: DurationsJSON(entry.wait),
+                    holdNanoseconds: DurationsJSON(entry.hold),
+                    contentionPoints: entry.contentionPoints.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+                        .map { PointJSON(site: $0.key, count: $0.value) })
+            },
+            summary: Summary(traces: traces, events: events))
+        return prettyJSON(document)
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+@testable import PGTrace
+import Testing
+
+/// lock_stat from a trace: task A holds L from 100 to 400 us on cpu 0; task B, on cpu 1,
+/// takes L at 150 us, waits (lock_contended) until A lets go, gets it at 420 (lock_acquired)
+/// and holds it until 500. As XML, as ftrace text and as a trace.dat, the same numbers.
+@Suite struct LockStatisticsTests {
+    static let xml = """
+        <?xml version="1.0"?>
+        <trace version="1" cpus="2"><events>
+        <acquire cpu="0" task="A" t="100000" lock="L" fn="a_path"/>
+        <acquire cpu="1" task="B" t="150000" lock="L" fn="b_path"/>
+        <contended cpu="1" task="B" t="150000" lock="L" fn="b_path"/>
+        <release cpu="0" task="A" t="400000" lock="L"/>
+        <acquired cpu="1" task="B" t="420000" lock="L"/>
+        <release cpu="1" task="B" t="500000" lock="L"/>
+        </events></trace>
+        """
+
+    static let ftrace = """
+        # tracer: nop
+                       A-100     [000] .....     0.000100: lock_acquire: 0000000000000001 L
+                       B-200     [001] .....     0.000150: lock_acquire: 0000000000000001 L
+                       B-200     [001] .....     0.000150: lock_contended: 0000000000000001 L
+                       A-100     [000] .....     0.000400: lock_release: 0000000000000001 L
+                       B-200     [001] .....     0.000420: lock_acquired: 0000000000000001 L
+                       B-200     [001] .....     0.000500: lock_release: 0000000000000001 L
+        """
+
+    private func entries(_ source: Analysis.Source) throws -> [LockStatistics.Entry] {
+        var options = AnalysisOptions()
+        options.collectsStatistics = true
+        let analysis = Analysis(options: options)
+        try analysis.analyze([source])
+        return try #require(analysis.statistics).sortedEntries
+    }
+
+    private func expectL(_ entries: [LockStatistics.Entry], contentionPoints: [String: Int]) {
+        #expect(entries.count == 1)
+        guard let l = entries.first else { return }
+        #expect(l.name == "L")
+        #expect(l.acquisitions == 2)
+        #expect(l.contentions == 1)
+        // B took L on cpu 1 after A on cpu 0: the lock's cache line moved.
+        #expect(l.acquisitionBounces == 1)
+        #expect(l.contentionBounces == 0)
+        #expect(l.wait == LockStatistics.Durations(count: 1, min: 270_000, max: 270_000, total: 270_000))
+        // A's hold 300 us; B's from lock_acquired, 80 us (lockdep resets holdtime_stamp there).
+        #expect(l.hold == LockStatistics.Durations(count: 2, min: 80_000, max: 300_000, total: 380_000))
+        #expect(l.hold.mean == 190_000)
+        #expect(l.contentionPoints == contentionPoints)
+    }
+
+    @Test func fromATrace() throws {
+        expectL(try entries(.bytes(Array(Self.xml.utf8), displayName: "t.xml")), contentionPoints: ["b_path": 1])
+    }
+
+    @Test func fromAnFtraceCapture() throws {
+        let directory = try CommandRunner.temporaryDirectory("stats-ftrace")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Self.ftrace.write(toFile: directory + "/c.txt", atomically: true, encoding: .utf8)
+        expectL(try entries(.file(directory + "/c.txt")), contentionPoints: [:])
+    }
+
+    @Test func fromATraceDat() throws {
+        let directory = try CommandRunner.temporaryDirectory("stats-dat")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let records: [(cpu: Int, ts: Int, pid: Int, comm: String, event: String)] = [
+            (0, 100_000, 100, "A", "lock_acquire"), (1, 150_000, 200, "B", "lock_acquire"),
+            (1, 150_000, 200, "B", "lock_contended"), (0, 400_000, 100, "A", "lock_release"),
+            (1, 420_000, 200, "B", "lock_acquired"), (1, 500_000, 200, "B", "lock_release"),
+        ]
+        let jsonl = records.map { r in
+            "{\"cpu\": \(r.cpu), \"ts\": \(r.ts), \"pid\": \(r.pid), \"comm\": \"\(r.comm)\", \"flags\": 0, \"preempt\": 0, \"event\": \"lock:\(r.event)\", \"fields\": {\"name\": \"L\", \"lockdep_addr\": 1}}"
+        }.joined(separator: "\n") + "\n"
+        let dat = directory + "/s.dat"
+        let write = try CommandRunner.run(
+            [Repository.path("scripts/write-trace-dat.py"), "--cpus", "2", dat], stdin: Data(jsonl.utf8),
+            executable: URL(fileURLWithPath: "/usr/bin/python3"))
+        #expect(write.status == 0, "\(write.stderr)")
+        expectL(try entries(.file(dat)), contentionPoints: [:])
+    }
+
+    /// `pgtrace stats` prints lock_stat's columns (times in us) and JSON (times in ns).
+    @Test func theCommandPrintsLockStatsColumns() throws {
+        let directory = try CommandRunner.temporaryDirectory("stats-cli")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Self.xml.write(toFile: directory + "/t.xml", atomically: true, encoding: .utf8)
+        let text = try CommandRunner.run(["stats", directory + "/t.xml"])
+        #expect(text.status == 0)
+        let lines = text.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasSuffix("class name    con-bounces    contentions   waittime-min   waittime-max waittime-total   waittime-avg    acq-bounces   acquisitions   holdtime-min   holdtime-max holdtime-total   holdtime-avg") })
+        let row = try #require(lines.first { $0.hasSuffix("190.00") })
+        #expect(row.split(separator: " ") == ["L:", "0", "1", "270.00", "270.00", "270.00", "270.00", "1", "2", "80.00", "300.00", "380.00", "190.00"])
+        #expect(lines.contains { $0.hasSuffix("L              1          b_path") })
+        let json = try CommandRunner.run(["stats", "--format", "json", directory + "/t.xml"])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let first = try #require((document["classes"] as? [[String: Any]])?.first)
+        #expect(first["name"] as? String == "L")
+        #expect((first["waitNanoseconds"] as? [String: Any])?["total"] as? Int == 270_000)
+        #expect((first["holdNanoseconds"] as? [String: Any])?["mean"] as? Int == 190_000)
+    }
+}
