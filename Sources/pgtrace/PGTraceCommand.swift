@@ -11,7 +11,7 @@ struct PGTraceCommand: ParsableCommand {
         commandName: "pgtrace",
         abstract: "Replay kernel lock and page-table traces and report the locking bugs in them.",
         version: "pgtrace \(pgtraceVersion)",
-        subcommands: [AnalyzeCommand.self, GraphCommand.self, LintCommand.self, ValidateCommand.self, ImportCommand.self, RulesCommand.self, StatsCommand.self],
+        subcommands: [AnalyzeCommand.self, GraphCommand.self, LintCommand.self, ValidateCommand.self, ImportCommand.self, RulesCommand.self, StatsCommand.self, TimelineCommand.self],
         defaultSubcommand: nil)
 
     /// `pgtrace` alone is a usage error: the help goes to standard error, exit status 2.

@@ -60,6 +60,12 @@ public final class Analysis {
         if let statistics { checkers.append(statistics) }
     }
 
+    /// Adds an observer after every checker (an exporter such as `TimelineWriter`, which sees
+    /// each event after the findings it led to); before the first trace is read.
+    public func addObserver(_ observer: ReplayObserver) {
+        checkers.append(observer)
+    }
+
     /// Where a trace comes from.
     public enum Source: Sendable {
         /// A file (`-` for standard input), named `displayName` in reports.

@@ -1,0 +1,43 @@
+import ArgumentParser
+import PGTrace
+
+/// `pgtrace timeline`: the trace, with its findings, as a Chrome/Perfetto trace-event JSON
+/// document to look at in ui.perfetto.dev or chrome://tracing.
+struct TimelineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "timeline",
+        abstract: "Export traces with their findings as Chrome/Perfetto trace-event JSON (open it in ui.perfetto.dev).",
+        discussion: """
+            One track per cpu with its hardirq, softirq and NMI spans and its events; each lock \
+            hold an async span under "locks held"; each finding an instant on the cpu that met it, \
+            and "cited by RULE" flags on the events it cites. Times are the trace's (t=, or a \
+            capture's timestamps), in us; a trace without them gets 1 us per event.
+            """)
+
+    @OptionGroup var traces: TraceFiles
+
+    @Option(name: [.short, .long], help: "Write the timeline to this file instead of standard output.")
+    var output: String?
+
+    @OptionGroup var progressOptions: ProgressOptions
+
+    func run() throws {
+        if let output { try Output.refuseInputs(output, inputs: traces.files) }
+        let out = try Output(output, inputs: traces.files)
+        var failure: Error?
+        let analysis = Analysis(options: AnalysisOptions(importOptions: traces.capture.importOptions))
+        let writer = TimelineWriter(context: analysis.context) { piece in
+            guard failure == nil else { return }
+            do { try out.write(piece) } catch { failure = error }
+        }
+        analysis.addObserver(writer)
+        let progress = progressOptions.make()
+        // One timeline is one analysis: traces that disagree on a class are an input error.
+        try analysis.analyze(traces.sources(), progress: progress?.update)
+        progress?.finish()
+        writer.finish()
+        if let failure { throw failure }
+        try out.commit()
+        printImportSummaries([analysis])
+    }
+}
