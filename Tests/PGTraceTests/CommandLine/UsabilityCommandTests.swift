@@ -120,11 +120,11 @@ import Testing
         let section = try #require(help.range(of: "SUBCOMMANDS:"))
         let subcommands = help[section.upperBound...].split(separator: "\n")
             .filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
-            .compactMap { $0.split(separator: " ").first.map(String.init) }
+            .compactMap { $0.split(separator: " ").first.map { String($0.hasSuffix(",") ? $0.dropLast() : $0) } }
             .filter { $0 != "See" }
         #expect(subcommands.count >= 5)
         for subcommand in subcommands {
-            #expect(page.contains(".It Em \(subcommand)"), "\(subcommand) is not in man/pgtrace.1")
+            #expect(page.contains(".It Em \(subcommand)\n") || page.contains(".It Em \"\(subcommand),"), "\(subcommand) is not in man/pgtrace.1")
             let usage = try pgtrace([subcommand, "--help"]).stdout
             var options: Set<String> = []
             for word in usage.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "," || $0 == "[" || $0 == "]" || $0 == "=" }) {
@@ -218,5 +218,15 @@ import Testing
             let run = try CommandRunner.run(["-qec", command, "/dev/null"], executable: URL(fileURLWithPath: "/usr/bin/script"))
             #expect(run.stdout.contains("\u{1B}[1;31mWARNING") == !noColor, "NO_COLOR=\(noColor)")
         }
+    }
+
+    /// A policy or baseline that cannot be read says why.
+    @Test func anUnreadablePolicyOrBaselineSaysWhy() throws {
+        let policy = try pgtrace(["lint", "--policy", "/nonexistent/policy.txt", "traces/pgd-lock-abba-fixed.xml"])
+        #expect(policy.status == 2)
+        #expect(policy.stderr == "/nonexistent/policy.txt: error: cannot open: No such file or directory\n")
+        let baseline = try pgtrace(["lint", "--baseline", "traces", "traces/pgd-lock-abba-fixed.xml"])
+        #expect(baseline.status == 2)
+        #expect(baseline.stderr == "traces: error: is a directory\n")
     }
 }
