@@ -49,6 +49,9 @@ def common(irqs_off, context, depth):
 
 
 def main():
+    if any(arg in ("-h", "--help") for arg in sys.argv[1:]):
+        print(__doc__.strip())
+        return
     megabytes = float(sys.argv[1]) if len(sys.argv) > 1 else 100
     json_out = "--json" in sys.argv
     rng = random.Random(42)

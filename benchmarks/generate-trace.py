@@ -13,6 +13,9 @@ import sys
 
 
 def main():
+    if any(arg in ("-h", "--help") for arg in sys.argv[1:]):
+        print(__doc__.strip() + "\n\n    usage: generate-trace.py [EVENTS [SEED]] > trace.xml")
+        return
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     seed = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     rng = random.Random(seed)

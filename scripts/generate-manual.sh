@@ -9,5 +9,30 @@ swift package --allow-writing-to-package-directory generate-manual >&2
 # (the commit that last set it), so that regenerating an unchanged page changes nothing.
 version=$(sed -n 's/.*pgtraceVersion = "\(.*\)".*/\1/p' Sources/PGTrace/Version.swift)
 dated=$(git log -1 --format=%cd --date=format:'%B %-d, %Y' -- Sources/PGTrace/Version.swift)
-sed -e "s/^\.Dd .*/.Dd $dated/" .build/plugins/GenerateManual/outputs/pgtrace/pgtrace.1 > man/pgtrace.1
+# The plugin's EXIT STATUS is mdoc's generic ".Ex -std" (0 success, >0 error); pgtrace's is
+# the contract's, and its environment (colour) is worth a section: both written here.
+sed -e "s/^\.Dd .*/.Dd $dated/" -e '/^\.Sh "EXIT STATUS"/,$d' \
+    .build/plugins/GenerateManual/outputs/pgtrace/pgtrace.1 > man/pgtrace.1
+cat >> man/pgtrace.1 <<'MDOC'
+.Sh ENVIRONMENT
+.Bl -tag -width 9n
+.It Ev NO_COLOR
+When set and not empty, text reports are not coloured (unless --color always).
+.It Ev TERM
+When dumb, text reports are not coloured (unless --color always).
+.El
+.Sh "EXIT STATUS"
+.Bl -tag -width 3n
+.It 0
+No finding at or above --fail-on (or, for validate, every trace valid).
+.It 1
+Findings at or above --fail-on (error by default), among those shown.
+.It 2
+An input could not be read (the message names file:line:column and what was expected), or
+the command line was wrong.
+.El
+.Sh SEE ALSO
+.Xr trace-cmd 1 ,
+.Xr perf-lock 1
+MDOC
 echo "man/pgtrace.1 (pgtrace $version)" >&2

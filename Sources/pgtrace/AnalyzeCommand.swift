@@ -41,7 +41,8 @@ struct AnalyzeCommand: ParsableCommand {
         var result = AnalysisReport(analyses, includingGraph: format == .json)
         result.findings = try shown.select(result.findings)
         switch format {
-        case _ where quiet: break
+        // --quiet prints nothing on standard output; a report asked for with -o is written.
+        case _ where quiet && report.output == nil: break
         case .text:
             let reporter = TextReporter(colored: shown.colored(toFile: report.output != nil))
             try report.emit(inputs: traces.files) { try reporter.write(result, to: $0) }

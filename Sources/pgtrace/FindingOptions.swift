@@ -5,10 +5,12 @@ import PGTrace
 /// Which findings a text or JSON report shows, and whether the text is coloured: shared by
 /// analyze and lint.
 struct FindingOptions: ParsableArguments {
-    @Option(name: .long, help: "Show only findings of this rule (repeatable; 'pgtrace rules' lists them).")
+    @Option(
+        name: .long, help: "Show only findings of this rule (repeatable; 'pgtrace rules' lists them).",
+        completion: .list(Rule.allCases.map(\.rawValue)))
     var rule: [String] = []
 
-    @Option(name: .long, help: "Show only this finding: its number in the report's list of findings, or its fingerprint.")
+    @Option(name: .long, help: "Show only this finding: its number in the report's list of findings (of --rule's rules, if given), or its fingerprint.")
     var finding: String?
 
     enum Color: String, ExpressibleByArgument, CaseIterable {
@@ -27,24 +29,29 @@ struct FindingOptions: ParsableArguments {
         }
     }
 
-    /// The findings to show, in report order: the numbered or fingerprinted one, then those
-    /// of the rules asked for. A number or fingerprint that matches none is an error.
+    /// Whether any selection was asked for.
+    var selects: Bool { finding != nil || !rule.isEmpty }
+
+    /// The findings to show, in report order: those of the rules asked for, then of those the
+    /// numbered (as the report's list of them numbers them) or fingerprinted one. A number or
+    /// fingerprint that matches none is an error.
     func select(_ findings: [Finding]) throws -> [Finding] {
         var selected = findings
+        if !rule.isEmpty {
+            let rules = Set(rule.compactMap(Rule.init(rawValue:)))
+            selected = selected.filter { rules.contains($0.rule) }
+        }
+        let findings = selected
         if let finding {
             if let number = Int(finding) {
                 guard number <= findings.count else {
-                    throw CommandError("--finding \(number): the report has \(findings.count) finding\(findings.count == 1 ? "" : "s")")
+                    throw CommandError("--finding \(number): the report has \(findings.count) finding\(findings.count == 1 ? "" : "s")\(rule.isEmpty ? "" : " of those rules")")
                 }
                 selected = [findings[number - 1]]
             } else {
                 selected = findings.filter { $0.fingerprint == finding }
                 guard !selected.isEmpty else { throw CommandError("--finding \(finding): no finding has that fingerprint") }
             }
-        }
-        if !rule.isEmpty {
-            let rules = Set(rule.compactMap(Rule.init(rawValue:)))
-            selected = selected.filter { rules.contains($0.rule) }
         }
         return selected
     }

@@ -21,7 +21,7 @@ struct GraphCommand: ParsableCommand {
     @Flag(name: .long, help: "Draw only what lies on a cycle.")
     var cyclesOnly = false
 
-    @Flag(name: .long, help: "Draw the whole graph, however large (by default a graph of more than \(LockGraphView.largeGraphEdges) dependencies is drawn only around findings).")
+    @Flag(name: .long, help: "Draw the whole graph, however large (by default DOT of more than \(LockGraphView.largeGraphEdges) dependencies is drawn only around the findings that mark some of it).")
     var all = false
 
     @Option(name: [.short, .long], help: "Write the graph to this file instead of standard output.")
@@ -47,13 +47,21 @@ struct GraphCommand: ParsableCommand {
             throw CommandError("no lock class named '\(focus)' in the traces")
         }
         var view = LockGraphView(report, focus: focus, cyclesOnly: cyclesOnly)
-        if !all, focus == nil, !cyclesOnly, view.edges.count > LockGraphView.largeGraphEdges {
+        // A picture for Graphviz of a large graph: around the findings, where they mark a part
+        // of it (GraphML and JSON are for programs, which take the whole).
+        if format == .dot, !all, focus == nil, !cyclesOnly, view.edges.count > LockGraphView.largeGraphEdges {
             let around = view.aroundFindings()
-            printError(
-                "pgtrace graph: \(view.nodes.count) classes and \(view.edges.count) dependencies are too many to draw; "
-                    + "drawing the \(around.nodes.count) classes and \(around.edges.count) dependencies around findings "
-                    + "(--all draws everything, --focus CLASS what connects to one class)")
-            view = around
+            let size = "\(view.nodes.count) classes and \(view.edges.count) dependencies"
+            if around.edges.isEmpty || around.edges.count == view.edges.count {
+                printError(
+                    "pgtrace graph: \(size), and no finding marks a part of them: drawing all (dot may take minutes; "
+                        + "--focus CLASS draws what connects to one class, --cycles-only what lies on a cycle)")
+            } else {
+                printError(
+                    "pgtrace graph: \(size) are too many to draw; drawing the \(around.nodes.count) classes and "
+                        + "\(around.edges.count) dependencies around findings (--all draws everything, --focus CLASS what connects to one class)")
+                view = around
+            }
         }
         let text: String
         switch format {

@@ -14,8 +14,8 @@ struct ImportCommand: ParsableCommand {
             analyze, graph and lint read captures directly; import is for keeping or editing one.
             """)
 
-    @Argument(help: "Kernel captures: ftrace, trace-cmd report or perf script text, or a trace.dat (- reads standard input).")
-    var files: [String]
+    @Argument(help: "A kernel capture: ftrace, trace-cmd report or perf script text, or a trace.dat (- reads standard input).")
+    var file: String
 
     @OptionGroup var capture: CaptureOptions
 
@@ -24,25 +24,14 @@ struct ImportCommand: ParsableCommand {
 
     @OptionGroup var progressOptions: ProgressOptions
 
-    func validate() throws {
-        guard !files.isEmpty else { throw ValidationError("give a kernel capture") }
-        // A trace is one document: several captures would be several documents in one output.
-        guard files.count == 1 else {
-            throw ValidationError("import writes one trace from one capture; import several one by one (pgtrace import A -o A.xml)")
-        }
-    }
-
     func run() throws {
-        let options = capture.importOptions
-        for file in files {
-            let input = try TraceInput(path: file)
-            let importer = TraceImporter(input: input, symbols: SymbolTable(), options: options)
-            let out = try Output(output, inputs: files)
-            let progress = progressOptions.make()
-            try importer.convert(progress: progress.map { p in { read, total in p.update(file: input.displayName, bytesRead: read, totalBytes: total, events: -1) } }) { try out.write($0) }
-            progress?.finish()
-            try out.commit()
-            if let report = importer.summary.report { printError("pgtrace import: \(input.displayName): \(report)") }
-        }
+        let input = try TraceInput(path: file)
+        let importer = TraceImporter(input: input, symbols: SymbolTable(), options: capture.importOptions)
+        let out = try Output(output, inputs: [file])
+        let progress = progressOptions.make()
+        try importer.convert(progress: progress.map { p in { read, total in p.update(file: input.displayName, bytesRead: read, totalBytes: total, events: -1) } }) { try out.write($0) }
+        progress?.finish()
+        try out.commit()
+        if let report = importer.summary.report { printError("pgtrace import: \(input.displayName): \(report)") }
     }
 }

@@ -34,6 +34,9 @@ struct LintCommand: ParsableCommand {
 
     @OptionGroup var shown: FindingOptions
 
+    @Flag(name: .long, help: "Print nothing on standard output: the exit status tells (a report asked for with -o is written).")
+    var quiet = false
+
     func validate() throws {
         guard maxDepth >= 1 else { throw ValidationError("--max-depth must be at least 1") }
     }
@@ -63,34 +66,42 @@ struct LintCommand: ParsableCommand {
             traces.sources(), options: AnalysisOptions(maxDepth: maxDepth, validatesSchema: true, policy: lockPolicy, importOptions: traces.capture.importOptions),
             progress: progress?.update)
         progress?.finish()
-        var result = AnalysisReport(analyses, includingGraph: false)
-        result.findings = try shown.select(result.findings)
+        let result = AnalysisReport(analyses, includingGraph: false)
 
+        // The baseline is compared with, and written from, every finding; --rule and
+        // --finding choose what is shown (and what the exit status follows).
         let comparison = accepted?.compare(result.findings) ?? (new: result.findings, accepted: [], stale: [])
         let acceptedPrints = Set(comparison.accepted.map(\.fingerprint))
+        let newShown = try shown.select(comparison.new)
+        let acceptedShown = shown.finding != nil ? [] : shown.rule.isEmpty ? comparison.accepted
+            : comparison.accepted.filter { shown.rule.contains($0.rule.rawValue) }
+        var shownReport = result
+        shownReport.findings = shown.selects ? newShown + acceptedShown : result.findings
         switch format {
+        case _ where quiet && report.output == nil:
+            break
         case .text:
             try report.emit(inputs: inputs) { write in
                 let reporter = TextReporter(colored: shown.colored(toFile: report.output != nil))
-                for finding in comparison.new { try write(reporter.render(finding) + "\n") }
-                if comparison.new.count > 1 { try write(reporter.summary(comparison.new) + "\n") }
-                for finding in comparison.accepted {
+                for finding in newShown { try write(reporter.render(finding) + "\n") }
+                if newShown.count > 1 { try write(reporter.summary(newShown) + "\n") }
+                for finding in acceptedShown {
                     try write("accepted (baseline): \(finding.rule.rawValue): \(finding.message)\n")
                 }
                 for entry in comparison.stale { try write(staleMessage(entry) + "\n") }
                 for note in result.notes { try write("note: \(note.message)\n") }
-                let errors = comparison.new.filter { $0.severity == .error }.count
+                let errors = newShown.filter { $0.severity == .error }.count
                 var text = "pgtrace lint: \(result.files.count) trace\(result.files.count == 1 ? "" : "s")"
                 if result.analysisCount > 1 { text += " in \(result.analysisCount) separate analyses" }
                 text += ", \(result.eventCount) event\(result.eventCount == 1 ? "" : "s"): "
-                text += "\(comparison.new.count) new finding\(comparison.new.count == 1 ? "" : "s") (\(errors) error\(errors == 1 ? "" : "s"))"
-                if accepted != nil { text += ", \(comparison.accepted.count) accepted, \(comparison.stale.count) stale" }
+                text += "\(newShown.count) new finding\(newShown.count == 1 ? "" : "s") (\(errors) error\(errors == 1 ? "" : "s"))"
+                if accepted != nil { text += ", \(acceptedShown.count) accepted, \(comparison.stale.count) stale" }
                 try write(text + "\n")
             }
         case .sarif:
-            try report.emit(SARIFReporter().render(result, accepted: acceptedPrints, hasBaseline: accepted != nil), inputs: inputs)
+            try report.emit(SARIFReporter().render(shownReport, accepted: acceptedPrints, hasBaseline: accepted != nil), inputs: inputs)
         case .junit:
-            try report.emit(JUnitReporter().render(result, accepted: acceptedPrints, failOn: report.failOn.severity), inputs: inputs)
+            try report.emit(JUnitReporter().render(shownReport, accepted: acceptedPrints, failOn: report.failOn.severity), inputs: inputs)
         }
         // What an import left out, and lost events: a CI log must not read as complete.
         printImportSummaries(analyses)
@@ -103,7 +114,7 @@ struct LintCommand: ParsableCommand {
         if let writeBaseline {
             try Output.write(Baseline(findings: result.findings).json, to: writeBaseline, inputs: traces.files + (policy.map { [$0] } ?? []))
         }
-        if let threshold = report.failOn.severity, comparison.new.contains(where: { $0.severity >= threshold }) {
+        if let threshold = report.failOn.severity, newShown.contains(where: { $0.severity >= threshold }) {
             throw ExitCode(1)
         }
     }

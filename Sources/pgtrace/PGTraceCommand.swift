@@ -10,6 +10,16 @@ struct PGTraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pgtrace",
         abstract: "Replay kernel lock and page-table traces and report the locking bugs in them.",
+        discussion: """
+            pgtrace reads a trace once, in order: its own XML (format v1), trace-cmd's trace.dat, \
+            or ftrace, trace-cmd report and perf script text; replays it on a model of the machine \
+            and reports what lockdep would (circular dependencies, recursive locking, irq \
+            inversions, invalid wait contexts, ...) and what lockdep cannot see (deadlocks \
+            through synchronous IPIs, pgd_list gaps, page tables freed under lockless walkers, \
+            kmap pool ordering). Several traces analysed together share one lock-order graph. \
+            'pgtrace rules' lists what it reports. Exit status: 0 clean, 1 findings, 2 an input \
+            that cannot be read or a wrong command line.
+            """,
         version: "pgtrace \(pgtraceVersion)",
         subcommands: [AnalyzeCommand.self, GraphCommand.self, LintCommand.self, ValidateCommand.self, ImportCommand.self, RulesCommand.self, StatsCommand.self, TimelineCommand.self],
         defaultSubcommand: nil)

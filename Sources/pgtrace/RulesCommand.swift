@@ -9,7 +9,9 @@ struct RulesCommand: ParsableCommand {
         abstract: "List the rules, or explain one: lockdep's words for it, what it means, the thread it comes from, the fix.",
         aliases: ["explain"])
 
-    @Argument(help: "A rule id (circular-dependency, sleep-in-atomic, ...): explain it. Without one, list them all.")
+    @Argument(
+        help: "A rule id (circular-dependency, sleep-in-atomic, ...): explain it. Without one, list them all.",
+        completion: .list(Rule.allCases.map(\.rawValue)))
     var rule: String?
 
     func validate() throws {

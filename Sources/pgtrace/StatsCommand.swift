@@ -43,18 +43,9 @@ struct StatsCommand: ParsableCommand {
         let analyses = try Analysis.analyzeSeparatingConflicts(traces.sources(), options: options, progress: progress?.update)
         progress?.finish()
         printImportSummaries(analyses)
-        // Traces analysed apart (they disagree on a class) keep separate statistics: merged
-        // by name, the counts add up and the extremes combine.
-        var merged: [String: LockStatistics.Entry] = [:]
-        for entry in analyses.compactMap(\.statistics).flatMap(\.sortedEntries) {
-            guard var into = merged[entry.name] else {
-                merged[entry.name] = entry
-                continue
-            }
-            into.merge(entry)
-            merged[entry.name] = into
-        }
-        let entries = LockStatistics.sorted(Array(merged.values))
+        // Traces analysed apart (they disagree on a class) keep separate statistics, merged
+        // by name here: the counts add up and the extremes combine.
+        let entries = LockStatistics.merged(analyses.compactMap(\.statistics))
         let files = analyses.flatMap(\.context.files)
         let events = analyses.reduce(0) { $0 + $1.eventCount }
         let text: String

@@ -1,33 +1,40 @@
 /// Lockdep's lock_stat from a trace: per lock class (and per lock address, for perf lock's
-/// contention_begin/end, which name no class), how often it was taken and contended, how long
-/// waiters waited (`contended` to `acquired`, or contention_begin to _end) and holders held it
-/// (acquire to release), and where the waits happened. Times come from the events' `t`; an
-/// interval with an untimed end counts in the totals of events but not of times.
+/// contention_begin/end, which name no class), the waits (`contended` to `acquired`, or
+/// contention_begin to _end) and holds (acquire, or `acquired` after a wait, to release) as
+/// lock_stat records them, the bounces of the lock between cpus, and where waiters waited.
+/// As in lock_stat, "contentions" counts completed waits and "acquisitions" completed holds
+/// (a wait given up before `acquired` is no contention); times come from the events' `t`, and
+/// an interval with an untimed end is counted but not timed. Lost events end every interval
+/// open when they happened (what happened meanwhile is unknown).
 public final class LockStatistics: ReplayObserver {
-    public var observedEvents: ObservedEvents { .lockEvents }
+    public var observedEvents: ObservedEvents { [.lockEvents, .contextEvents] }
 
-    /// Min, max, total and count of some durations, in nanoseconds.
+    /// How many intervals ended, and the min, max and total of those that were timed (ns).
     public struct Durations: Sendable, Equatable {
         public var count = 0
+        public var timed = 0
         public var min: Int64 = .max
         public var max: Int64 = 0
         public var total: Int64 = 0
 
-        public var mean: Int64? { count == 0 ? nil : total / Int64(count) }
+        public var mean: Int64? { timed == 0 ? nil : total / Int64(timed) }
 
-        mutating func merge(_ other: Durations) {
-            guard other.count > 0 else { return }
-            count += other.count
-            min = Swift.min(min, other.min)
-            max = Swift.max(max, other.max)
-            total &+= other.total
-        }
-
-        mutating func add(_ duration: Int64) {
+        mutating func add(_ duration: Int64?) {
             count += 1
+            guard let duration else { return }
+            timed += 1
             min = Swift.min(min, duration)
             max = Swift.max(max, duration)
             total &+= duration
+        }
+
+        mutating func merge(_ other: Durations) {
+            count += other.count
+            guard other.timed > 0 else { return }
+            timed += other.timed
+            min = Swift.min(min, other.min)
+            max = Swift.max(max, other.max)
+            total &+= other.total
         }
     }
 
@@ -36,22 +43,23 @@ public final class LockStatistics: ReplayObserver {
         public var name: String
         /// True for a lock known only by its address (perf lock), which has no class.
         public var isAddress: Bool
-        public var acquisitions = 0
-        public var contentions = 0
-        /// Acquisitions (contentions) on another cpu than the last one of the same lock:
-        /// lock_stat's acq-bounces (con-bounces), the cache line moving between cpus.
-        public var acquisitionBounces = 0
+        /// Contentions (acquisitions) on another cpu than the one that last took the lock:
+        /// lock_stat's con-bounces (acq-bounces), the lock's cache line moving between cpus.
         public var contentionBounces = 0
+        public var acquisitionBounces = 0
         public var wait = Durations()
         public var hold = Durations()
         /// Where waiters waited (the contended event's function, else its source location),
         /// with how often: lock_stat's contention points.
         public var contentionPoints: [String: Int] = [:]
 
+        /// lock_stat's "contentions": the waits that ended.
+        public var contentions: Int { wait.count }
+        /// lock_stat's "acquisitions": the holds that ended.
+        public var acquisitions: Int { hold.count }
+
         /// Adds what another analysis counted of the same lock.
         public mutating func merge(_ other: Entry) {
-            acquisitions += other.acquisitions
-            contentions += other.contentions
             acquisitionBounces += other.acquisitionBounces
             contentionBounces += other.contentionBounces
             wait.merge(other.wait)
@@ -60,28 +68,43 @@ public final class LockStatistics: ReplayObserver {
         }
     }
 
+    /// An interval begun: which lock, when (nil: untimed).
+    private struct Open {
+        var ref: LockRef
+        var time: Int64?
+    }
+
     private let context: CheckerContext
     @exclusivity(unchecked) private var entries: [String: Entry] = [:]
-    /// Locks taken and not yet released, per context (task, or cpu where no task is named),
-    /// with the time they were taken.
-    @exclusivity(unchecked) private var open: [Int: [(ref: LockRef, time: Int64?)]] = [:]
-    /// The time each context began waiting for a lock (`contended`), by context and lock name.
-    @exclusivity(unchecked) private var waiting: [Int: [(ref: LockRef, time: Int64?)]] = [:]
-    /// Address contentions begun, by cpu and address.
+    /// Holds and waits begun and not ended, per context (the task, or the cpu where the trace
+    /// names no task: a lock may be released, a wait end, on another cpu).
+    @exclusivity(unchecked) private var holds: [Int: [Open]] = [:]
+    @exclusivity(unchecked) private var waits: [Int: [Open]] = [:]
     @exclusivity(unchecked) private var addressWaits: [Int: [Symbol: Int64?]] = [:]
-    /// The cpu each lock (instance) was last taken and contended on, for bounces.
-    @exclusivity(unchecked) private var lastAcquiredOn: [LockRef: Int] = [:]
-    @exclusivity(unchecked) private var lastContendedOn: [LockRef: Int] = [:]
+    /// The cpu that last took each lock (instance, or address): lockdep's lock->cpu; and, for
+    /// a contention just after its own acquire event, the cpu before it (lockdep sets
+    /// lock->cpu at lock_acquired, after the wait).
+    private struct Taken {
+        var cpu: Int
+        var context: Int
+        var before: Int?
+    }
+    @exclusivity(unchecked) private var lastCPU: [LockRef: Taken] = [:]
+    @exclusivity(unchecked) private var lastAddressCPU: [Symbol: Int] = [:]
 
     public init(context: CheckerContext) { self.context = context }
 
     public func replayWillBegin(_ replay: ReplayEngine) {
         // A new trace: nothing it holds or waits for is what the last one did.
-        open = [:]
-        waiting = [:]
+        forgetOpenIntervals()
+        lastCPU = [:]
+        lastAddressCPU = [:]
+    }
+
+    private func forgetOpenIntervals() {
+        holds = [:]
+        waits = [:]
         addressWaits = [:]
-        lastAcquiredOn = [:]
-        lastContendedOn = [:]
     }
 
     /// The entries, most contended first (then most taken, then by name): lock_stat's order.
@@ -93,68 +116,91 @@ public final class LockStatistics: ReplayObserver {
         }
     }
 
+    /// The entries of several analyses' statistics (traces analysed apart), merged by name.
+    public static func merged(_ statistics: [LockStatistics]) -> [Entry] {
+        var merged: [String: Entry] = [:]
+        for entry in statistics.flatMap({ $0.entries.values }) {
+            if merged[entry.name] == nil { merged[entry.name] = entry } else { merged[entry.name]!.merge(entry) }
+        }
+        return sorted(Array(merged.values))
+    }
+
     private func contextKey(_ event: Event) -> Int {
         event.task.map { Int($0.rawValue) } ?? (-1 - event.cpu)
     }
 
-    private static func matches(_ held: LockRef, _ ref: LockRef) -> Bool {
-        held.name == ref.name && (ref.instance == nil || held.instance == nil || held.instance == ref.instance)
-            && (ref.subclass == 0 || held.subclass == ref.subclass)
+    /// A release or `acquired` of `ref` ends the interval of the same lock (name; instance
+    /// and subclass where both say), as the replay matches a release.
+    private static func take(_ ref: LockRef, from list: inout [Open]?) -> Open? {
+        guard let index = list?.lastIndex(where: { open in
+            open.ref.name == ref.name && (ref.instance == nil || open.ref.instance == nil || open.ref.instance == ref.instance)
+                && (ref.subclass == 0 || open.ref.subclass == ref.subclass)
+        }) else { return nil }
+        let open = list!.remove(at: index)
+        if list!.isEmpty { list = nil }
+        return open
     }
 
-    private func entryName(_ ref: LockRef) -> String { context.name(of: ref) }
+    private static func duration(_ start: Int64?, _ end: Int64?) -> Int64? {
+        guard let start, let end, end >= start else { return nil }
+        return end - start
+    }
+
+    private func entry(_ ref: LockRef) -> String {
+        let name = context.name(of: ref)
+        if entries[name] == nil { entries[name] = Entry(name: name, isAddress: false) }
+        return name
+    }
+
+    private func identity(_ ref: LockRef) -> LockRef { LockRef(name: ref.name, subclass: ref.subclass, instance: ref.instance) }
 
     public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
         let key = contextKey(event)
         switch event.kind {
         case .acquire(let ref, _, _, _, _, _):
-            let name = entryName(ref)
-            entries[name, default: Entry(name: name, isAddress: false)].acquisitions += 1
-            let identity = LockRef(name: ref.name, subclass: ref.subclass, instance: ref.instance)
-            if let last = lastAcquiredOn[identity], last != event.cpu { entries[name]!.acquisitionBounces += 1 }
-            lastAcquiredOn[identity] = event.cpu
-            open[key, default: []].append((ref, event.time))
+            let name = entry(ref)
+            let last = lastCPU[identity(ref)]
+            if let last, last.cpu != event.cpu { entries[name]!.acquisitionBounces += 1 }
+            lastCPU[identity(ref)] = Taken(cpu: event.cpu, context: key, before: last?.cpu)
+            holds[key, default: []].append(Open(ref: ref, time: event.time))
         case .release(let ref, _, _):
-            guard let index = open[key]?.lastIndex(where: { Self.matches($0.ref, ref) }) else { return }
-            let taken = open[key]!.remove(at: index)
-            if open[key]!.isEmpty { open[key] = nil }
-            if let start = taken.time, let end = event.time, end >= start {
-                entries[entryName(taken.ref), default: Entry(name: entryName(taken.ref), isAddress: false)].hold.add(end - start)
-            }
+            // A wait not ended by `acquired` was given up (an interrupted mutex_lock_interruptible,
+            // a ww_mutex backing off): it is no contention, as lockdep's dies with its held lock.
+            _ = Self.take(ref, from: &waits[key])
+            guard let held = Self.take(ref, from: &holds[key]) else { return }
+            entries[entry(held.ref)]!.hold.add(Self.duration(held.time, event.time))
         case .contended(let ref):
-            let name = entryName(ref)
-            entries[name, default: Entry(name: name, isAddress: false)].contentions += 1
-            let identity = LockRef(name: ref.name, subclass: ref.subclass, instance: ref.instance)
-            if let last = lastContendedOn[identity], last != event.cpu { entries[name]!.contentionBounces += 1 }
-            lastContendedOn[identity] = event.cpu
+            let name = entry(ref)
+            if let last = lastCPU[identity(ref)], let cpu = last.context == key ? last.before : last.cpu, cpu != event.cpu {
+                entries[name]!.contentionBounces += 1
+            }
             if let point = (event.function ?? event.at).map({ context.symbols[$0] }) {
                 entries[name]!.contentionPoints[point, default: 0] += 1
             }
-            waiting[key, default: []].append((ref, event.time))
+            waits[key, default: []].append(Open(ref: ref, time: event.time))
         case .acquired(let ref):
+            lastCPU[identity(ref)] = Taken(cpu: event.cpu, context: key, before: nil)
+            guard let began = Self.take(ref, from: &waits[key]) else { return }
+            entries[entry(began.ref)]!.wait.add(Self.duration(began.time, event.time))
             // The hold begins when the wait ends (lockdep's __lock_acquired resets holdtime_stamp).
-            if let index = open[key]?.lastIndex(where: { Self.matches($0.ref, ref) }), let time = event.time {
-                open[key]![index].time = time
-            }
-            guard let index = waiting[key]?.lastIndex(where: { Self.matches($0.ref, ref) }) else { return }
-            let began = waiting[key]!.remove(at: index)
-            if waiting[key]!.isEmpty { waiting[key] = nil }
-            if let start = began.time, let end = event.time, end >= start {
-                entries[entryName(began.ref), default: Entry(name: entryName(began.ref), isAddress: false)].wait.add(end - start)
-            }
+            if let index = holds[key]?.lastIndex(where: { $0.ref.name == ref.name }) { holds[key]![index].time = event.time }
         case .contentionBegin(let instance):
             let name = context.symbols[instance]
-            entries[name, default: Entry(name: name, isAddress: true)].contentions += 1
+            if entries[name] == nil { entries[name] = Entry(name: name, isAddress: true) }
+            if let last = lastAddressCPU[instance], last != event.cpu { entries[name]!.contentionBounces += 1 }
             if let point = (event.function ?? event.at).map({ context.symbols[$0] }) {
                 entries[name]!.contentionPoints[point, default: 0] += 1
             }
-            addressWaits[event.cpu, default: [:]][instance] = .some(event.time)
+            addressWaits[key, default: [:]][instance] = .some(event.time)
         case .contentionEnd(let instance):
-            guard let began = addressWaits[event.cpu]?.removeValue(forKey: instance) else { return }
+            lastAddressCPU[instance] = event.cpu
+            guard let began = addressWaits[key]?.removeValue(forKey: instance) else { return }
             let name = context.symbols[instance]
-            if let start = began, let end = event.time, end >= start {
-                entries[name, default: Entry(name: name, isAddress: true)].wait.add(end - start)
-            }
+            if entries[name] == nil { entries[name] = Entry(name: name, isAddress: true) }
+            entries[name]!.wait.add(Self.duration(began, event.time))
+        case .eventsLost:
+            // Any interval open across the loss may have ended in it: none is measured.
+            forgetOpenIntervals()
         default:
             break
         }

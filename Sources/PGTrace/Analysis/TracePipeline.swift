@@ -156,8 +156,8 @@ final class TracePipeline: @unchecked Sendable {
         private let pipeline: TracePipeline
         @exclusivity(unchecked) private var batch: [Event] = []
         @exclusivity(unchecked) private var records: [CapturedRecord] = []
-        /// The events handed over for the file being read (an XML trace's; a capture hands
-        /// over records).
+        /// The events (an XML trace's) or records (a capture's) handed over for the file
+        /// being read: what a progress line counts.
         @exclusivity(unchecked) private(set) var eventCount = 0
 
         fileprivate init(pipeline: TracePipeline) {
@@ -194,6 +194,7 @@ final class TracePipeline: @unchecked Sendable {
 
         func record(_ record: KernelRecord?, name: KernelRecord.Name?, at place: EventTranslator.Place) throws {
             records.append(.record(record, name: name, place: place))
+            eventCount += 1
             if records.count == TracePipeline.batchSize { try flush() }
         }
 

@@ -128,3 +128,60 @@ extension ElementName {
         (isEvent ? attributes.union(AttributeName.common) : attributes).reduce(0) { $0 | $1.bit }
     }
 }
+
+extension ElementName {
+    /// The element that says `kind` in a trace.
+    init(of kind: EventKind) {
+        switch kind {
+        case .irqDisable: self = .irqDisable
+        case .irqEnable: self = .irqEnable
+        case .hardirqEnter: self = .hardirqEnter
+        case .hardirqExit: self = .hardirqExit
+        case .softirqEnter: self = .softirqEnter
+        case .softirqExit: self = .softirqExit
+        case .bhDisable: self = .bhDisable
+        case .bhEnable: self = .bhEnable
+        case .bhState: self = .bhState
+        case .mightSleep: self = .mightSleep
+        case .nmiEnter: self = .nmiEnter
+        case .nmiExit: self = .nmiExit
+        case .rcuReadLock: self = .rcuReadLock
+        case .rcuReadUnlock: self = .rcuReadUnlock
+        case .preemptDisable: self = .preemptDisable
+        case .preemptEnable: self = .preemptEnable
+        case .acquire: self = .acquire
+        case .release: self = .release
+        case .contended: self = .contended
+        case .acquired: self = .acquired
+        case .contentionBegin: self = .contentionBegin
+        case .contentionEnd: self = .contentionEnd
+        case .ipiSend: self = .ipiSend
+        case .ipiHandle: self = .ipiHandle
+        case .pgdAlloc: self = .pgdAlloc
+        case .pgdFree: self = .pgdFree
+        case .pgdPopulate: self = .pgdPopulate
+        case .pgdClear: self = .pgdClear
+        case .pgdListAdd: self = .pgdListAdd
+        case .pgdListDel: self = .pgdListDel
+        case .listWalkBegin: self = .listWalkBegin
+        case .listWalkVisit: self = .listWalkVisit
+        case .listWalkEnd: self = .listWalkEnd
+        case .setReadOnly: self = .setReadOnly
+        case .setReadWrite: self = .setReadWrite
+        case .pin: self = .pin
+        case .unpin: self = .unpin
+        case .ptWrite: self = .ptWrite
+        case .tlbFlush: self = .tlbFlush
+        case .locklessWalkBegin: self = .locklessWalkBegin
+        case .locklessWalkEnd: self = .locklessWalkEnd
+        case .walkAccess: self = .walkAccess
+        case .tableUnlink: self = .tableUnlink
+        case .rcuGracePeriod: self = .rcuGracePeriod
+        case .tableFree: self = .tableFree
+        case .kmap: self = .kmap
+        case .kunmap: self = .kunmap
+        case .pageFree: self = .pageFree
+        case .eventsLost: self = .eventsLost
+        }
+    }
+}

@@ -33,18 +33,18 @@ public struct LockStatReporter {
             let wait = entry.wait, hold = entry.hold
             let values: [String] = [
                 String(entry.contentionBounces), String(entry.contentions),
-                Self.micros(wait.count > 0 ? wait.min : nil), Self.micros(wait.count > 0 ? wait.max : nil),
-                Self.micros(wait.count > 0 ? wait.total : nil), Self.micros(wait.mean),
+                Self.micros(wait.timed > 0 ? wait.min : nil), Self.micros(wait.timed > 0 ? wait.max : nil),
+                Self.micros(wait.timed > 0 ? wait.total : nil), Self.micros(wait.mean),
                 String(entry.acquisitionBounces), String(entry.acquisitions),
-                Self.micros(hold.count > 0 ? hold.min : nil), Self.micros(hold.count > 0 ? hold.max : nil),
-                Self.micros(hold.count > 0 ? hold.total : nil), Self.micros(hold.mean),
+                Self.micros(hold.timed > 0 ? hold.min : nil), Self.micros(hold.timed > 0 ? hold.max : nil),
+                Self.micros(hold.timed > 0 ? hold.total : nil), Self.micros(hold.mean),
             ]
             let name = entry.isAddress ? "\(entry.name) (address)" : entry.name
             out += "\n" + Self.pad(name + ":", 41) + " " + values.map { Self.pad($0, 14) }.joined(separator: " ") + "\n"
-            let top = entry.contentionPoints.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(points)
-            if !top.isEmpty {
+            let mostContended = entry.contentionPoints.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(points)
+            if !mostContended.isEmpty {
                 out += Self.pad(String(repeating: "-", count: min(40, entry.name.count)), 41) + "\n"
-                for (point, count) in top {
+                for (point, count) in mostContended {
                     out += Self.pad(entry.name, 41) + " " + Self.pad(String(count), 14) + "          " + point + "\n"
                 }
             }
@@ -58,14 +58,16 @@ public struct LockStatReporter {
 
     private struct DurationsJSON: Encodable {
         var count: Int
+        var timed: Int
         var min: Int64?
         var max: Int64?
         var total: Int64
         var mean: Int64?
         init(_ d: LockStatistics.Durations) {
             count = d.count
-            min = d.count > 0 ? d.min : nil
-            max = d.count > 0 ? d.max : nil
+            timed = d.timed
+            min = d.timed > 0 ? d.min : nil
+            max = d.timed > 0 ? d.max : nil
             total = d.total
             mean = d.mean
         }

@@ -1,12 +1,11 @@
-import Foundation
-
-/// Exports a replay as a Chrome/Perfetto trace-event JSON document (the "JSON Array/Object
-/// Format" that ui.perfetto.dev and chrome://tracing open): one track per cpu with its irq,
-/// softirq and NMI spans (`B`/`E`) and its other events as instants (`i`), each lock hold an
-/// async span (`b`/`e`, lock holds need not nest), and each finding an instant on the cpu
-/// that met it, with the cited events flagged beside it. Written as the replay goes, in
-/// memory bounded by what is held and the last `recentEvents` events' times (a finding's
-/// citations older than those are named in its args, not drawn).
+/// Exports a replay as a Chrome/Perfetto trace-event JSON document (the JSON Object Format
+/// that ui.perfetto.dev and chrome://tracing open). Each trace is two processes: "cpus", one
+/// thread track per cpu with its irq, softirq and NMI spans (`B`/`E`) and its other events as
+/// instants (`i`); and "locks held", each hold an async span (`b`/`e`: holds need not nest).
+/// Each finding is an instant on the cpu that met it (at the trace's last time, for what the
+/// end of a trace shows), with the events it cites flagged in place. Written as the replay
+/// goes, in memory bounded by what is open and the last `recentEvents` events' times (older
+/// citations are named in the finding's args, not drawn).
 public final class TimelineWriter: ReplayObserver {
     public var observedEvents: ObservedEvents { .all }
 
@@ -15,171 +14,244 @@ public final class TimelineWriter: ReplayObserver {
 
     private let context: CheckerContext
     private let write: (String) -> Void
-    @exclusivity(unchecked) private var buffer = ""
+    @exclusivity(unchecked) private var buffer = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n"
     @exclusivity(unchecked) private var first = true
+    /// The trace being replayed (its processes are 2i+1 and 2i+2) and its cpus named so far.
+    @exclusivity(unchecked) private var file = -1
     @exclusivity(unchecked) private var cpusNamed: Set<Int> = []
-    /// Open lock holds by context and the async id each began with.
-    @exclusivity(unchecked) private var holds: [Int: [(ref: LockRef, id: Int)]] = [:]
+    /// Open irq spans per cpu (NMI or not), so that lost events and the end close them.
+    @exclusivity(unchecked) private var spans: [Int: [Bool]] = [:]
+    /// Open lock holds by context, with the async id each began with and its cpu.
+    @exclusivity(unchecked) private var holds: [Int: [(ref: LockRef, id: Int, cpu: Int)]] = [:]
     @exclusivity(unchecked) private var nextID = 1
-    /// The time (us) of recent events, by (file, event index), for findings' citations.
-    @exclusivity(unchecked) private var recent: [Int: Double] = [:]
+    /// The time of recent events, by (file, event index), for findings' citations.
+    @exclusivity(unchecked) private var recent: [Int: Int64] = [:]
     @exclusivity(unchecked) private var recentOrder: [Int] = []
+    @exclusivity(unchecked) private var recentStart = 0
     @exclusivity(unchecked) private var findingsSeen = 0
+    /// Time in ns: the trace's where it has it; 1 us per event in a trace without; an untimed
+    /// event of a timed trace at the time of the event before.
+    @exclusivity(unchecked) private var now: Int64 = 0
+    @exclusivity(unchecked) private var timed = false
     @exclusivity(unchecked) private var untimed = false
-    @exclusivity(unchecked) private var lastTime = 0.0
-    @exclusivity(unchecked) private var fileIndex = 0
-    private let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    @exclusivity(unchecked) private var lastCPU = 0
 
     /// Writes the document to `write`, a piece at a time; `finish()` closes it.
     public init(context: CheckerContext, write: @escaping (String) -> Void) {
         self.context = context
         self.write = write
-        buffer = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n"
     }
 
-    private struct TraceEvent: Encodable {
-        var name: String
-        var cat: String?
-        var ph: String
-        var ts: Double?
-        var pid: Int
-        var tid: Int?
-        var id: Int?
-        var s: String?
-        var args: [String: Arg]?
-    }
+    // MARK: JSON, by hand (an encoder per event costs more than the replay)
 
-    /// An argument: the format's args are strings, except thread_sort_index's integer.
-    private enum Arg: Encodable, ExpressibleByStringLiteral, ExpressibleByStringInterpolation {
-        case text(String)
-        case number(Int)
-        init(stringLiteral value: String) { self = .text(value) }
-        func encode(to encoder: Encoder) throws {
-            var container = encoder.singleValueContainer()
-            switch self {
-            case .text(let text): try container.encode(text)
-            case .number(let number): try container.encode(number)
+    private static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
             }
         }
+        return out + "\""
     }
 
-    private func emit(_ event: TraceEvent) {
-        if !first { buffer += ",\n" }
+    /// Microseconds with up to three decimals, exactly.
+    private static func micros(_ ns: Int64) -> String {
+        let fraction = ns % 1000
+        guard fraction != 0 else { return String(ns / 1000) }
+        var digits = String(fraction)
+        digits = String(repeating: "0", count: 3 - digits.count) + digits
+        while digits.hasSuffix("0") { digits.removeLast() }
+        return "\(ns / 1000).\(digits)"
+    }
+
+    private enum Arg {
+        case text(String)
+        case number(Int)
+    }
+
+    private func emit(
+        _ name: String, _ ph: String, pid: Int, tid: Int? = nil, ts: Int64? = nil, cat: String? = nil, id: Int? = nil,
+        scope: String? = nil, args: [(String, Arg)] = []
+    ) {
+        var out = first ? "" : ",\n"
         first = false
-        buffer += String(decoding: try! encoder.encode(event), as: UTF8.self)
+        out += "{\"name\":" + Self.quoted(name) + ",\"ph\":\"" + ph + "\",\"pid\":" + String(pid)
+        if let tid { out += ",\"tid\":" + String(tid) }
+        if let ts { out += ",\"ts\":" + Self.micros(ts) }
+        if let cat { out += ",\"cat\":\"" + cat + "\"" }
+        if let id { out += ",\"id\":" + String(id) }
+        if let scope { out += ",\"s\":\"" + scope + "\"" }
+        if !args.isEmpty {
+            out += ",\"args\":{"
+            for (index, (key, value)) in args.enumerated() {
+                out += (index == 0 ? "" : ",") + Self.quoted(key) + ":"
+                switch value {
+                case .text(let text): out += Self.quoted(text)
+                case .number(let number): out += String(number)
+                }
+            }
+            out += "}"
+        }
+        buffer += out + "}"
         if buffer.utf8.count >= 1 << 16 {
             write(buffer)
             buffer = ""
         }
     }
 
+    private var cpusPID: Int { 2 * file + 1 }
+    private var locksPID: Int { 2 * file + 2 }
+
     /// The track of cpu `cpu`, named on first use.
     private func track(_ cpu: Int) -> Int {
         if cpusNamed.insert(cpu).inserted {
-            emit(TraceEvent(name: "thread_name", ph: "M", pid: 1, tid: cpu, args: ["name": "cpu \(cpu)"]))
-            emit(TraceEvent(name: "thread_sort_index", ph: "M", pid: 1, tid: cpu, args: ["sort_index": .number(cpu)]))
+            emit("thread_name", "M", pid: cpusPID, tid: cpu, args: [("name", .text("cpu \(cpu)"))])
+            emit("thread_sort_index", "M", pid: cpusPID, tid: cpu, args: [("sort_index", .number(cpu))])
         }
         return cpu
     }
 
+    // MARK: The replay
+
     public func replayWillBegin(_ replay: ReplayEngine) {
-        if cpusNamed.isEmpty, first {
-            emit(TraceEvent(name: "process_name", ph: "M", pid: 1, args: ["name": "cpus"]))
-            emit(TraceEvent(name: "process_name", ph: "M", pid: 2, args: ["name": "locks held"]))
-        }
+        // Each trace apart: its own processes, so that traces' times never overlay.
+        file += 1
+        cpusNamed = []
+        spans = [:]
         holds = [:]
+        let name = file < context.files.count ? context.files[file] : "trace \(file)"
+        emit("process_name", "M", pid: cpusPID, args: [("name", .text("\(name): cpus"))])
+        emit("process_sort_index", "M", pid: cpusPID, args: [("sort_index", .number(cpusPID))])
+        emit("process_name", "M", pid: locksPID, args: [("name", .text("\(name): locks held"))])
+        emit("process_sort_index", "M", pid: locksPID, args: [("sort_index", .number(locksPID))])
     }
 
-    /// Microseconds, as the format wants; a trace without timestamps gets one per event,
-    /// after the last timed one.
-    private func time(_ event: Event) -> Double {
+    private func time(_ event: Event) -> Int64 {
         if let ns = event.time {
-            lastTime = Double(ns) / 1000
+            timed = true
+            now = ns
         } else {
             untimed = true
-            lastTime += 1
+            if !timed { now += 1000 }
         }
-        return lastTime
+        return now
     }
 
     private func key(_ event: Event) -> Int { event.task.map { Int($0.rawValue) } ?? (-1 - event.cpu) }
 
-    private func args(_ event: Event) -> [String: Arg]? {
-        var args: [String: Arg] = [:]
-        if let task = event.task { args["task"] = .text(context.symbols[task]) }
-        if let function = event.function { args["fn"] = .text(context.symbols[function]) }
-        if let at = event.at { args["at"] = .text(context.symbols[at]) }
-        args["event"] = "\(context.files[event.position.file]):\(event.position.line) (event \(event.position.event))"
+    private func args(_ event: Event) -> [(String, Arg)] {
+        var args: [(String, Arg)] = []
+        if let task = event.task { args.append(("task", .text(context.symbols[task]))) }
+        if let function = event.function { args.append(("fn", .text(context.symbols[function]))) }
+        if let at = event.at { args.append(("at", .text(context.symbols[at]))) }
+        args.append(("event", .text("\(context.files[event.position.file]):\(event.position.line) (event \(event.position.event))")))
         return args
     }
 
-    /// The element's name in trace format v1, from the case name (`ipiSend` -> `ipi-send`).
-    private static func elementName(_ kind: EventKind) -> String {
-        let caseName = String(String(describing: kind).prefix { $0 != "(" })
-        var name = ""
-        for character in caseName {
-            if character.isUppercase { name += "-" + character.lowercased() } else { name.append(character) }
+    private func remember(_ position: TracePosition, at ts: Int64) {
+        let key = position.file << 40 | position.event
+        recent[key] = ts
+        recentOrder.append(key)
+        if recentOrder.count - recentStart > Self.recentEvents {
+            recent[recentOrder[recentStart]] = nil
+            recentStart += 1
+            if recentStart >= Self.recentEvents {
+                recentOrder.removeFirst(recentStart)
+                recentStart = 0
+            }
         }
-        return name
     }
 
     public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
         let ts = time(event)
         let tid = track(event.cpu)
-        fileIndex = event.position.file
-        let position = event.position.file << 40 | event.position.event
-        recent[position] = ts
-        recentOrder.append(position)
-        if recentOrder.count > Self.recentEvents * 2 {
-            for old in recentOrder.prefix(Self.recentEvents) { recent[old] = nil }
-            recentOrder.removeFirst(Self.recentEvents)
-        }
+        lastCPU = event.cpu
+        remember(event.position, at: ts)
         switch event.kind {
         case .acquire(let ref, _, _, _, _, _):
             let id = nextID
             nextID += 1
-            holds[key(event), default: []].append((ref, id))
-            emit(TraceEvent(name: context.name(of: ref), cat: "lock", ph: "b", ts: ts, pid: 2, tid: tid, id: id, args: args(event)))
+            holds[key(event), default: []].append((ref, id, event.cpu))
+            emit(context.name(of: ref), "b", pid: locksPID, tid: tid, ts: ts, cat: "lock", id: id, args: args(event))
         case .release(let ref, _, _):
-            guard let index = holds[key(event)]?.lastIndex(where: { $0.ref.name == ref.name && (ref.instance == nil || $0.ref.instance == nil || $0.ref.instance == ref.instance) }) else { break }
+            guard let index = holds[key(event)]?.lastIndex(where: { hold in
+                hold.ref.name == ref.name && (ref.instance == nil || hold.ref.instance == nil || hold.ref.instance == ref.instance)
+                    && (ref.subclass == 0 || hold.ref.subclass == ref.subclass)
+            }) else { break }
             let hold = holds[key(event)]!.remove(at: index)
-            emit(TraceEvent(name: context.name(of: hold.ref), cat: "lock", ph: "e", ts: ts, pid: 2, tid: tid, id: hold.id))
+            emit(context.name(of: hold.ref), "e", pid: locksPID, tid: tid, ts: ts, cat: "lock", id: hold.id)
         case .hardirqEnter(let irq, _):
-            emit(TraceEvent(name: irq.map { "hardirq \($0)" } ?? "hardirq", cat: "irq", ph: "B", ts: ts, pid: 1, tid: tid, args: args(event)))
+            open(irq.map { "hardirq \($0)" } ?? "hardirq", nmi: false, cpu: tid, ts: ts, args: args(event))
         case .softirqEnter(let vector):
-            emit(TraceEvent(name: vector.map { "softirq \(context.symbols[$0])" } ?? "softirq", cat: "irq", ph: "B", ts: ts, pid: 1, tid: tid, args: args(event)))
+            open(vector.map { "softirq \(context.symbols[$0])" } ?? "softirq", nmi: false, cpu: tid, ts: ts, args: args(event))
         case .nmiEnter:
-            emit(TraceEvent(name: "NMI", cat: "irq", ph: "B", ts: ts, pid: 1, tid: tid, args: args(event)))
+            open("NMI", nmi: true, cpu: tid, ts: ts, args: args(event))
         case .hardirqExit, .softirqExit, .nmiExit:
-            emit(TraceEvent(name: "", cat: "irq", ph: "E", ts: ts, pid: 1, tid: tid))
+            close(cpu: tid, ts: ts)
+        case .eventsLost(let cpu, _):
+            emit(ElementName.eventsLost.rawValue, "i", pid: cpusPID, tid: tid, ts: ts, cat: "event", scope: cpu == nil ? "p" : "t", args: args(event))
+            // The replay ends every NMI there (nothing of it was recorded): so do its spans.
+            for lost in spans.keys.sorted() where cpu == nil || cpu == lost {
+                while spans[lost]?.last == true { close(cpu: lost, ts: ts) }
+            }
         default:
-            emit(TraceEvent(name: Self.elementName(event.kind), cat: "event", ph: "i", ts: ts, pid: 1, tid: tid, s: "t", args: args(event)))
+            emit(ElementName(of: event.kind).rawValue, "i", pid: cpusPID, tid: tid, ts: ts, cat: "event", scope: "t", args: args(event))
         }
         flagNewFindings(at: ts, cpu: tid)
     }
 
+    private func open(_ name: String, nmi: Bool, cpu: Int, ts: Int64, args: [(String, Arg)]) {
+        spans[cpu, default: []].append(nmi)
+        emit(name, "B", pid: cpusPID, tid: cpu, ts: ts, cat: "irq", args: args)
+    }
+
+    private func close(cpu: Int, ts: Int64) {
+        // An exit with no entry seen (a partial trace) closes nothing.
+        guard spans[cpu]?.isEmpty == false else { return }
+        spans[cpu]!.removeLast()
+        emit("", "E", pid: cpusPID, tid: cpu, ts: ts, cat: "irq")
+    }
+
+    public func replayDidEnd(_ replay: ReplayEngine) {
+        // What the end of the trace shows (a window still open, locks still held), then every
+        // span still open ends with the trace.
+        flagNewFindings(at: now, cpu: lastCPU)
+        for cpu in spans.keys.sorted() {
+            while spans[cpu]?.isEmpty == false { close(cpu: cpu, ts: now) }
+        }
+        for holder in holds.keys.sorted() {
+            for hold in holds[holder]! {
+                emit(context.name(of: hold.ref), "e", pid: locksPID, tid: hold.cpu, ts: now, cat: "lock", id: hold.id)
+            }
+        }
+        holds = [:]
+    }
+
+
     /// A finding met at this event: an instant on its cpu, and a flag on each cited event
     /// whose time is still known.
-    private func flagNewFindings(at ts: Double, cpu: Int) {
+    private func flagNewFindings(at ts: Int64, cpu: Int) {
         let findings = context.findings
         guard findings.count > findingsSeen else { return }
         for finding in findings[findingsSeen...] {
-            var args: [String: Arg] = [
-                "message": .text(finding.message), "rule": .text(finding.rule.rawValue), "severity": .text(finding.severity.rawValue),
-            ]
-            args["cites"] = .text(finding.locations.map { "\($0.file):\($0.line) (event \($0.event)): \($0.role)" }.joined(separator: "; "))
-            emit(TraceEvent(name: "\(finding.rule.rawValue): \(finding.title)", cat: "finding", ph: "i", ts: ts, pid: 1, tid: cpu, s: "g", args: args))
+            let cites = finding.locations.map { "\($0.file):\($0.line) (event \($0.event)): \($0.role)" }.joined(separator: "; ")
+            emit(
+                "\(finding.rule.rawValue): \(finding.title)", "i", pid: cpusPID, tid: track(cpu), ts: ts, cat: "finding", scope: "g",
+                args: [
+                    ("rule", .text(finding.rule.rawValue)), ("severity", .text(finding.severity.rawValue)),
+                    ("message", .text(finding.message)), ("cites", .text(cites)),
+                ])
             for location in finding.locations {
-                guard let file = context.files.firstIndex(of: location.file),
-                    let cited = recent[file << 40 | location.event]
-                else { continue }
-                emit(TraceEvent(
-                    name: "cited by \(finding.rule.rawValue)", cat: "finding", ph: "i", ts: cited, pid: 1, tid: track(location.cpu), s: "t",
-                    args: ["role": .text(location.role), "finding": .text(finding.message)]))
+                guard let file = context.files.firstIndex(of: location.file), let cited = recent[file << 40 | location.event] else { continue }
+                emit(
+                    "cited by \(finding.rule.rawValue)", "i", pid: 2 * file + 1, tid: location.cpu, ts: cited, cat: "finding", scope: "t",
+                    args: [("role", .text(location.role)), ("finding", .text(finding.message))])
             }
         }
         findingsSeen = findings.count
@@ -187,7 +259,10 @@ public final class TimelineWriter: ReplayObserver {
 
     /// Closes the document: its metadata says whether the times are the trace's.
     public func finish() {
-        buffer += "\n],\"otherData\":{\"generator\":\"pgtrace \(pgtraceVersion)\",\"timestamps\":\"\(untimed ? "the trace has events without timestamps: those are placed 1 us after the event before" : "the trace's, in us")\"}}\n"
+        let timestamps = !untimed ? "the trace's, in us"
+            : timed ? "the trace's, in us; an event without a timestamp is placed at the one before"
+            : "the trace has no timestamps: one event per us"
+        buffer += "\n],\"otherData\":{\"generator\":\"pgtrace \(pgtraceVersion)\",\"timestamps\":\"\(timestamps)\"}}\n"
         write(buffer)
         buffer = ""
     }

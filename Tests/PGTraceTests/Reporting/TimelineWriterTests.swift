@@ -9,12 +9,14 @@ import Testing
 /// metadata `process_name`/`thread_name` with `args.name` and `thread_sort_index` with an
 /// integer `args.sort_index`).
 @Suite struct TimelineWriterTests {
-    private func timeline(_ xml: String) throws -> [String: Any] {
+    private func timeline(_ xml: String...) throws -> [String: Any] {
         let analysis = Analysis()
         var text = ""
         let writer = TimelineWriter(context: analysis.context) { text += $0 }
         analysis.addObserver(writer)
-        try analysis.analyze(bytes: Array(xml.utf8), displayName: "t.xml")
+        for (index, trace) in xml.enumerated() {
+            try analysis.analyze(bytes: Array(trace.utf8), displayName: "t\(index).xml")
+        }
         writer.finish()
         return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
@@ -48,12 +50,12 @@ import Testing
                 let args = try #require(event["args"] as? [String: Any])
                 switch event["name"] as? String {
                 case "process_name", "thread_name": #expect(args["name"] is String)
-                case "thread_sort_index": #expect(args["sort_index"] is Int)
+                case "thread_sort_index", "process_sort_index": #expect(args["sort_index"] is Int)
                 default: Issue.record("unknown metadata \(event)")
                 }
                 continue
             }
-            let ts = try #require(event["ts"] as? Double)
+            let ts = try #require((event["ts"] as? NSNumber)?.doubleValue)
             #expect(ts >= 0)
             switch ph {
             case "B", "E":
@@ -97,7 +99,52 @@ import Testing
             """)
         let events = try #require(document["traceEvents"] as? [[String: Any]])
         #expect(events.filter { $0["cat"] as? String == "lock" }.map { $0["ts"] as? Double } == [1, 2])
-        #expect(((document["otherData"] as? [String: Any])?["timestamps"] as? String)?.hasPrefix("the trace has events without timestamps") == true)
+        #expect((document["otherData"] as? [String: Any])?["timestamps"] as? String == "the trace has no timestamps: one event per us")
+    }
+
+    private func events(_ document: [String: Any]) -> [[String: Any]] { document["traceEvents"] as? [[String: Any]] ?? [] }
+
+    /// A finding that only the end of a trace shows (a pgd_list window still open) is
+    /// flagged at the trace's last time; spans and holds still open end there too.
+    @Test func whatTheEndShowsIsFlagged() throws {
+        let shipped = try String(contentsOfFile: Repository.path("traces/seed000-pgd-ctor-lists-before-prepopulate.xml"), encoding: .utf8)
+        let all = events(try timeline(shipped))
+        let last = all.compactMap { ($0["ts"] as? NSNumber)?.doubleValue }.max()
+        let finding = try #require(all.first { ($0["name"] as? String)?.hasPrefix("pgd-list-gap:") == true })
+        #expect((finding["ts"] as? NSNumber)?.doubleValue == last)
+        // A lock and an irq still open at the end end with the trace.
+        let open = events(try timeline("""
+            <?xml version="1.0"?>
+            <trace version="1"><events><acquire cpu="1" lock="L" t="3000"/><hardirq-enter cpu="1" irq="5" t="4000"/></events></trace>
+            """))
+        #expect(open.filter { $0["ph"] as? String == "E" }.map { ($0["ts"] as? NSNumber)?.doubleValue } == [4])
+        #expect(open.filter { $0["ph"] as? String == "e" }.map { ($0["ts"] as? NSNumber)?.doubleValue } == [4])
+    }
+
+    /// Each trace is its own pair of processes: two traces' times never overlay.
+    @Test func eachTraceHasItsOwnProcesses() throws {
+        let trace = """
+            <?xml version="1.0"?>
+            <trace version="1"><events><hardirq-enter cpu="0" irq="1" t="100"/><hardirq-exit cpu="0" t="300"/></events></trace>
+            """
+        let all = events(try timeline(trace, trace))
+        let spans = all.filter { $0["ph"] as? String == "B" }.map { $0["pid"] as? Int }
+        #expect(spans == [1, 3])
+        let names = all.filter { $0["name"] as? String == "process_name" }.compactMap { ($0["args"] as? [String: Any])?["name"] as? String }
+        #expect(names == ["t0.xml: cpus", "t0.xml: locks held", "t1.xml: cpus", "t1.xml: locks held"])
+    }
+
+    /// Lost events end an NMI in the replay; its span ends there too. An untimed event of a
+    /// timed trace is placed at the time before it.
+    @Test func lostEventsEndAnNMISpan() throws {
+        let all = events(try timeline("""
+            <?xml version="1.0"?>
+            <trace version="1" partial="true"><events>
+            <nmi-enter cpu="0" t="1000"/><events-lost cpu="0"/><hardirq-enter cpu="0" irq="3" t="5000"/>
+            </events></trace>
+            """))
+        let phases = all.filter { ["B", "E"].contains($0["ph"] as? String) }.map { "\($0["ph"]!)@\(($0["ts"] as? NSNumber)?.doubleValue ?? -1)" }
+        #expect(phases == ["B@1.0", "E@1.0", "B@5.0", "E@5.0"])
     }
 
     /// The binary writes the same document, to a file with -o.
