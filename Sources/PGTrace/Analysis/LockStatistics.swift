@@ -38,32 +38,55 @@ public final class LockStatistics: ReplayObserver {
         }
     }
 
-    /// What lock_stat keeps of one class (or address).
-    public struct Entry: Sendable, Equatable {
-        public var name: String
-        /// True for a lock known only by its address (perf lock), which has no class.
-        public var isAddress: Bool
+    /// What lock_stat keeps of one side (write or read) of a class.
+    public struct Side: Sendable, Equatable {
         /// Contentions (acquisitions) on another cpu than the one that last took the lock:
         /// lock_stat's con-bounces (acq-bounces), the lock's cache line moving between cpus.
         public var contentionBounces = 0
         public var acquisitionBounces = 0
         public var wait = Durations()
         public var hold = Durations()
+
+        mutating func merge(_ other: Side) {
+            contentionBounces += other.contentionBounces
+            acquisitionBounces += other.acquisitionBounces
+            wait.merge(other.wait)
+            hold.merge(other.hold)
+        }
+    }
+
+    /// What lock_stat keeps of one class (or address): its write and read sides (lock_stat's
+    /// `-W` and `-R` rows), and where waiters waited.
+    public struct Entry: Sendable, Equatable {
+        public var name: String
+        /// True for a lock known only by its address (perf lock), which has no class.
+        public var isAddress: Bool
+        public var write = Side()
+        public var read = Side()
         /// Where waiters waited (the contended event's function, else its source location),
         /// with how often: lock_stat's contention points.
         public var contentionPoints: [String: Int] = [:]
 
+        /// Both sides together.
+        public var total: Side {
+            var total = write
+            total.merge(read)
+            return total
+        }
         /// lock_stat's "contentions": the waits that ended.
-        public var contentions: Int { wait.count }
+        public var contentions: Int { write.wait.count + read.wait.count }
         /// lock_stat's "acquisitions": the holds that ended.
-        public var acquisitions: Int { hold.count }
+        public var acquisitions: Int { write.hold.count + read.hold.count }
+
+        subscript(read isRead: Bool) -> Side {
+            get { isRead ? read : write }
+            set { if isRead { read = newValue } else { write = newValue } }
+        }
 
         /// Adds what another analysis counted of the same lock.
         public mutating func merge(_ other: Entry) {
-            acquisitionBounces += other.acquisitionBounces
-            contentionBounces += other.contentionBounces
-            wait.merge(other.wait)
-            hold.merge(other.hold)
+            write.merge(other.write)
+            read.merge(other.read)
             contentionPoints.merge(other.contentionPoints, uniquingKeysWith: +)
         }
     }
@@ -72,6 +95,8 @@ public final class LockStatistics: ReplayObserver {
     private struct Open {
         var ref: LockRef
         var time: Int64?
+        /// A read acquisition (lock_stat counts it on the `-R` side).
+        var read = false
     }
 
     private let context: CheckerContext
@@ -157,37 +182,40 @@ public final class LockStatistics: ReplayObserver {
     public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
         let key = contextKey(event)
         switch event.kind {
-        case .acquire(let ref, _, _, _, _, _):
+        case .acquire(let ref, let mode, _, _, _, _):
             let name = entry(ref)
+            let read = mode != .write
             let last = lastCPU[identity(ref)]
-            if let last, last.cpu != event.cpu { entries[name]!.acquisitionBounces += 1 }
+            if let last, last.cpu != event.cpu { entries[name]![read: read].acquisitionBounces += 1 }
             lastCPU[identity(ref)] = Taken(cpu: event.cpu, context: key, before: last?.cpu)
-            holds[key, default: []].append(Open(ref: ref, time: event.time))
+            holds[key, default: []].append(Open(ref: ref, time: event.time, read: read))
         case .release(let ref, _, _):
             // A wait not ended by `acquired` was given up (an interrupted mutex_lock_interruptible,
             // a ww_mutex backing off): it is no contention, as lockdep's dies with its held lock.
             _ = Self.take(ref, from: &waits[key])
             guard let held = Self.take(ref, from: &holds[key]) else { return }
-            entries[entry(held.ref)]!.hold.add(Self.duration(held.time, event.time))
+            entries[entry(held.ref)]![read: held.read].hold.add(Self.duration(held.time, event.time))
         case .contended(let ref):
             let name = entry(ref)
+            // The side of the acquisition it belongs to (the acquire just before it).
+            let read = holds[key]?.last(where: { $0.ref.name == ref.name })?.read ?? false
             if let last = lastCPU[identity(ref)], let cpu = last.context == key ? last.before : last.cpu, cpu != event.cpu {
-                entries[name]!.contentionBounces += 1
+                entries[name]![read: read].contentionBounces += 1
             }
             if let point = (event.function ?? event.at).map({ context.symbols[$0] }) {
                 entries[name]!.contentionPoints[point, default: 0] += 1
             }
-            waits[key, default: []].append(Open(ref: ref, time: event.time))
+            waits[key, default: []].append(Open(ref: ref, time: event.time, read: read))
         case .acquired(let ref):
             lastCPU[identity(ref)] = Taken(cpu: event.cpu, context: key, before: nil)
             guard let began = Self.take(ref, from: &waits[key]) else { return }
-            entries[entry(began.ref)]!.wait.add(Self.duration(began.time, event.time))
+            entries[entry(began.ref)]![read: began.read].wait.add(Self.duration(began.time, event.time))
             // The hold begins when the wait ends (lockdep's __lock_acquired resets holdtime_stamp).
             if let index = holds[key]?.lastIndex(where: { $0.ref.name == ref.name }) { holds[key]![index].time = event.time }
         case .contentionBegin(let instance):
             let name = context.symbols[instance]
             if entries[name] == nil { entries[name] = Entry(name: name, isAddress: true) }
-            if let last = lastAddressCPU[instance], last != event.cpu { entries[name]!.contentionBounces += 1 }
+            if let last = lastAddressCPU[instance], last != event.cpu { entries[name]!.write.contentionBounces += 1 }
             if let point = (event.function ?? event.at).map({ context.symbols[$0] }) {
                 entries[name]!.contentionPoints[point, default: 0] += 1
             }
@@ -197,7 +225,7 @@ public final class LockStatistics: ReplayObserver {
             guard let began = addressWaits[key]?.removeValue(forKey: instance) else { return }
             let name = context.symbols[instance]
             if entries[name] == nil { entries[name] = Entry(name: name, isAddress: true) }
-            entries[name]!.wait.add(Self.duration(began, event.time))
+            entries[name]!.write.wait.add(Self.duration(began, event.time))
         case .eventsLost:
             // Any interval open across the loss may have ended in it: none is measured.
             forgetOpenIntervals()

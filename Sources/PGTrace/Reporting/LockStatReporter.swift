@@ -30,17 +30,29 @@ public struct LockStatReporter {
         out += rule + Self.pad("class name", 40) + " " + Self.columns.map { Self.pad($0, 14) }.joined(separator: " ") + "\n" + rule
         let shown = top.map { Array(entries.prefix($0)) } ?? entries
         for entry in shown {
-            let wait = entry.wait, hold = entry.hold
-            let values: [String] = [
-                String(entry.contentionBounces), String(entry.contentions),
-                Self.micros(wait.timed > 0 ? wait.min : nil), Self.micros(wait.timed > 0 ? wait.max : nil),
-                Self.micros(wait.timed > 0 ? wait.total : nil), Self.micros(wait.mean),
-                String(entry.acquisitionBounces), String(entry.acquisitions),
-                Self.micros(hold.timed > 0 ? hold.min : nil), Self.micros(hold.timed > 0 ? hold.max : nil),
-                Self.micros(hold.timed > 0 ? hold.total : nil), Self.micros(hold.mean),
-            ]
+            // lock_stat's rows: `-W` and `-R` for a class with read holds (only `-R` if it has
+            // no other), one plain row otherwise.
             let name = entry.isAddress ? "\(entry.name) (address)" : entry.name
-            out += "\n" + Self.pad(name + ":", 41) + " " + values.map { Self.pad($0, 14) }.joined(separator: " ") + "\n"
+            var rows: [(String, LockStatistics.Side)] = []
+            if entry.read.hold.count > 0 {
+                if entry.write.hold.count > 0 || entry.write.wait.count > 0 { rows.append((name + "-W", entry.write)) }
+                rows.append((name + "-R", entry.read))
+            } else {
+                rows.append((name, entry.total))
+            }
+            out += "\n"
+            for (label, side) in rows {
+                let wait = side.wait, hold = side.hold
+                let values: [String] = [
+                    String(side.contentionBounces), String(wait.count),
+                    Self.micros(wait.timed > 0 ? wait.min : nil), Self.micros(wait.timed > 0 ? wait.max : nil),
+                    Self.micros(wait.timed > 0 ? wait.total : nil), Self.micros(wait.mean),
+                    String(side.acquisitionBounces), String(hold.count),
+                    Self.micros(hold.timed > 0 ? hold.min : nil), Self.micros(hold.timed > 0 ? hold.max : nil),
+                    Self.micros(hold.timed > 0 ? hold.total : nil), Self.micros(hold.mean),
+                ]
+                out += Self.pad(label + ":", 41) + " " + values.map { Self.pad($0, 14) }.joined(separator: " ") + "\n"
+            }
             let mostContended = entry.contentionPoints.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(points)
             if !mostContended.isEmpty {
                 out += Self.pad(String(repeating: "-", count: min(40, entry.name.count)), 41) + "\n"
@@ -78,6 +90,23 @@ public struct LockStatReporter {
         var count: Int
     }
 
+    private struct SideJSON: Encodable {
+        var acquisitions: Int
+        var acquisitionBounces: Int
+        var contentions: Int
+        var contentionBounces: Int
+        var waitNanoseconds: DurationsJSON
+        var holdNanoseconds: DurationsJSON
+        init(_ side: LockStatistics.Side) {
+            acquisitions = side.hold.count
+            acquisitionBounces = side.acquisitionBounces
+            contentions = side.wait.count
+            contentionBounces = side.contentionBounces
+            waitNanoseconds = DurationsJSON(side.wait)
+            holdNanoseconds = DurationsJSON(side.hold)
+        }
+    }
+
     private struct EntryJSON: Encodable {
         var name: String
         var address: Bool?
@@ -87,6 +116,9 @@ public struct LockStatReporter {
         var contentionBounces: Int
         var waitNanoseconds: DurationsJSON
         var holdNanoseconds: DurationsJSON
+        /// The two sides apart, where the class was also taken for read (lock_stat's -W/-R).
+        var write: SideJSON?
+        var read: SideJSON?
         var contentionPoints: [PointJSON]
     }
 
@@ -104,11 +136,14 @@ public struct LockStatReporter {
     public func renderJSON(_ entries: [LockStatistics.Entry], traces: [String], events: Int) -> String {
         let document = Document(
             classes: entries.map { entry in
-                EntryJSON(
+                let total = entry.total
+                let split = entry.read.hold.count > 0 || entry.read.wait.count > 0
+                return EntryJSON(
                     name: entry.name, address: entry.isAddress ? true : nil, acquisitions: entry.acquisitions,
-                    acquisitionBounces: entry.acquisitionBounces, contentions: entry.contentions,
-                    contentionBounces: entry.contentionBounces, waitNanoseconds: DurationsJSON(entry.wait),
-                    holdNanoseconds: DurationsJSON(entry.hold),
+                    acquisitionBounces: total.acquisitionBounces, contentions: entry.contentions,
+                    contentionBounces: total.contentionBounces, waitNanoseconds: DurationsJSON(total.wait),
+                    holdNanoseconds: DurationsJSON(total.hold),
+                    write: split ? SideJSON(entry.write) : nil, read: split ? SideJSON(entry.read) : nil,
                     contentionPoints: entry.contentionPoints.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
                         .map { PointJSON(site: $0.key, count: $0.value) })
             },

@@ -44,12 +44,12 @@ import Testing
         #expect(l.contentions == 1)
         // B took L, and contended for it, on cpu 1 after A took it on cpu 0 (lockdep's
         // lock->cpu): the lock's cache line moved, once for each.
-        #expect(l.acquisitionBounces == 1)
-        #expect(l.contentionBounces == 1)
-        #expect(l.wait == LockStatistics.Durations(count: 1, timed: 1, min: 270_000, max: 270_000, total: 270_000))
+        #expect(l.total.acquisitionBounces == 1)
+        #expect(l.total.contentionBounces == 1)
+        #expect(l.total.wait == LockStatistics.Durations(count: 1, timed: 1, min: 270_000, max: 270_000, total: 270_000))
         // A's hold 300 us; B's from lock_acquired, 80 us (lockdep resets holdtime_stamp there).
-        #expect(l.hold == LockStatistics.Durations(count: 2, timed: 2, min: 80_000, max: 300_000, total: 380_000))
-        #expect(l.hold.mean == 190_000)
+        #expect(l.total.hold == LockStatistics.Durations(count: 2, timed: 2, min: 80_000, max: 300_000, total: 380_000))
+        #expect(l.total.hold.mean == 190_000)
         #expect(l.contentionPoints == contentionPoints)
     }
 
@@ -97,7 +97,7 @@ import Testing
             <release cpu="0" task="A" t="1000100" lock="M"/>
             """)
         #expect(found.first?.contentions == 0)
-        #expect(found.first?.wait.timed == 0)
+        #expect(found.first?.total.wait.timed == 0)
         #expect(found.first?.acquisitions == 2)
     }
 
@@ -107,7 +107,7 @@ import Testing
             <acquire cpu="0" task="A" t="100" lock="L"/><events-lost cpu="0"/><release cpu="0" task="A" t="5000000000" lock="L"/>
             <acquire cpu="0" task="A" t="6000000000" lock="L"/><release cpu="0" task="A" t="6000001000" lock="L"/>
             """)
-        #expect(found.first?.hold == LockStatistics.Durations(count: 1, timed: 1, min: 1000, max: 1000, total: 1000))
+        #expect(found.first?.total.hold == LockStatistics.Durations(count: 1, timed: 1, min: 1000, max: 1000, total: 1000))
     }
 
     /// perf lock's contention_begin/_end pair by task (a sleeping lock's waiter wakes on
@@ -120,8 +120,27 @@ import Testing
             <contention-end cpu="1" task="B" t="60000" instance="0xffff1"/>
             """)
         #expect(found.first?.isAddress == true)
-        #expect(found.first?.wait == LockStatistics.Durations(count: 2, timed: 2, min: 49_000, max: 58_000, total: 107_000))
-        #expect(found.first?.contentionBounces == 0)
+        #expect(found.first?.total.wait == LockStatistics.Durations(count: 2, timed: 2, min: 49_000, max: 58_000, total: 107_000))
+        #expect(found.first?.total.contentionBounces == 0)
+    }
+
+    /// A class also taken for read has lock_stat's two rows, `-W` and `-R`, each side with
+    /// its own waits and holds.
+    @Test func readAndWriteSidesAreTwoRows() throws {
+        let xml = """
+            <?xml version="1.0"?><trace version="1" cpus="2"><classes><class name="&amp;mm->mmap_lock" type="rwsem"/></classes><events>
+            <acquire cpu="0" task="A" t="1000" lock="&amp;mm->mmap_lock" mode="read"/><release cpu="0" task="A" t="3000" lock="&amp;mm->mmap_lock"/>
+            <acquire cpu="0" task="A" t="4000" lock="&amp;mm->mmap_lock"/><contended cpu="0" task="A" t="4000" lock="&amp;mm->mmap_lock"/>
+            <acquired cpu="0" task="A" t="9000" lock="&amp;mm->mmap_lock"/><release cpu="0" task="A" t="10000" lock="&amp;mm->mmap_lock"/>
+            </events></trace>
+            """
+        let found = try entries(.bytes(Array(xml.utf8), displayName: "rw.xml"))
+        #expect(found.first?.read.hold == LockStatistics.Durations(count: 1, timed: 1, min: 2000, max: 2000, total: 2000))
+        #expect(found.first?.write.hold == LockStatistics.Durations(count: 1, timed: 1, min: 1000, max: 1000, total: 1000))
+        #expect(found.first?.write.wait.count == 1 && found.first?.read.wait.count == 0)
+        let text = LockStatReporter().render(found, traces: 1, events: 6)
+        let rows = text.split(separator: "\n").filter { $0.contains("&mm->mmap_lock-") }.map { $0.split(separator: " ").prefix(3).joined(separator: " ") }
+        #expect(rows == ["&mm->mmap_lock-W: 0 1", "&mm->mmap_lock-R: 0 0"])
     }
 
     /// `pgtrace stats` prints lock_stat's columns (times in us) and JSON (times in ns).
