@@ -116,7 +116,9 @@ public final class TableFreeChecker: ReplayObserver {
     private func free(_ table: Symbol, at site: EventSite, replay: ReplayEngine) {
         let name = context.symbols[table]
         guard let state = pending.removeValue(forKey: table) else {
-            if replay.memory.tables[table]?.unlinked == nil {
+            // Never unlinked, unless freed so long ago that the quarantine forgot the unlink
+            // (a second free: no more reported than it was).
+            if replay.memory.tables[table]?.unlinked == nil, !replay.memory.wasFreedLongAgo(table) {
                 context.report(
                     Finding(
                         rule: .tableFreeRace, severity: .error,
@@ -167,15 +169,20 @@ public final class TableFreeChecker: ReplayObserver {
             exposed[table] = free.walks.isEmpty ? nil : free
             return
         }
-        guard let freed = replay.memory.tables[table]?.freed else { return }
+        let freed = replay.memory.tables[table]?.freed
+        guard freed != nil || replay.memory.wasFreedLongAgo(table) else { return }
         let name = context.symbols[table]
+        var locations = [context.evidence(site, "reads \(name)")]
+        if let freed { locations.append(context.evidence(freed, "frees \(name)")) }
+        let longAgo = freed == nil
+            ? ["It was freed more than \(MemoryState.quarantine) table frees before: that free is no longer kept to cite."] : []
         context.report(
             Finding(
                 rule: .tableFreeRace, severity: .error,
                 message: "lockless walk on cpu \(site.cpu) touches page table \(name) after it was freed",
                 locks: [], objects: [name],
-                locations: [context.evidence(site, "reads \(name)"), context.evidence(freed, "frees \(name)")],
-                notes: [fix], key: "\(name)|access"))
+                locations: locations,
+                notes: longAgo + [fix], key: "\(name)|access"))
     }
 
     private var fix: String {

@@ -2,6 +2,9 @@
 /// pinning state of page-table pages, unlinked and freed tables, lockless and pgd_list walks,
 /// and kmap slots. It remembers live objects, and freed tables until their page is used as a
 /// table again (a later unlink of the same page): a walk that touches one is a use-after-free.
+/// Freed tables are kept whole in a quarantine of the last `quarantine` frees (as KASAN keeps
+/// freed objects); older ones only as a bit each, by symbol, so that memory follows the tables
+/// in flight, not the trace's length.
 public struct MemoryState: Sendable {
     /// A top-level page table.
     public struct Pgd: Sendable {
@@ -56,6 +59,27 @@ public struct MemoryState: Sendable {
     public internal(set) var pgds: [Symbol: Pgd] = [:]
     public internal(set) var pages: [Symbol: Page] = [:]
     public internal(set) var tables: [Symbol: Table] = [:]
+    /// How many freed tables are kept whole (their free cited in reports).
+    public static let quarantine = 1 << 16
+    /// Tables freed, in order, while in quarantine (a ring from `quarantineStart`).
+    private var freedOrder: [(table: Symbol, at: TracePosition)] = []
+    private var quarantineStart = 0
+    /// Tables freed before the quarantine's, one bit per symbol.
+    private var freedLongAgo: [UInt64] = []
+
+    /// Whether `table` was freed (and not used as a table since) longer ago than the
+    /// quarantine keeps: its free can no longer be cited.
+    public func wasFreedLongAgo(_ table: Symbol) -> Bool {
+        let index = Int(table.rawValue)
+        return index >> 6 < freedLongAgo.count && freedLongAgo[index >> 6] & (1 << UInt64(index & 63)) != 0
+    }
+
+    private mutating func setFreedLongAgo(_ table: Symbol, _ value: Bool) {
+        let index = Int(table.rawValue)
+        if value, index >> 6 >= freedLongAgo.count { freedLongAgo += Array(repeating: 0, count: (index >> 6) + 1 - freedLongAgo.count) }
+        guard index >> 6 < freedLongAgo.count else { return }
+        if value { freedLongAgo[index >> 6] |= 1 << UInt64(index & 63) } else { freedLongAgo[index >> 6] &= ~(1 << UInt64(index & 63)) }
+    }
     public internal(set) var listWalks: [Int: Walk] = [:]
     public internal(set) var locklessWalks: [Int: Walk] = [:]
     public internal(set) var kmaps: [TaskKey: [KmapSlot]] = [:]
@@ -132,8 +156,24 @@ public struct MemoryState: Sendable {
             }
         case .tableUnlink(let table):
             tables[table] = Table(unlinked: site)
+            setFreedLongAgo(table, false)
         case .tableFree(let table):
             tables[table, default: Table()].freed = site
+            freedOrder.append((table, site.position))
+            if freedOrder.count - quarantineStart > Self.quarantine {
+                // Out of quarantine: the oldest free, unless its page was used (and freed)
+                // again since.
+                let oldest = freedOrder[quarantineStart]
+                quarantineStart += 1
+                if tables[oldest.table]?.freed?.position == oldest.at {
+                    tables[oldest.table] = nil
+                    setFreedLongAgo(oldest.table, true)
+                }
+                if quarantineStart >= Self.quarantine {
+                    freedOrder.removeFirst(quarantineStart)
+                    quarantineStart = 0
+                }
+            }
         case .kmap(let page, let series, let atomic, _):
             kmaps[task, default: []].append(KmapSlot(page: page, series: series, atomic: atomic, site: site))
             kmapCounts[page, default: 0] += 1

@@ -172,6 +172,30 @@ import Testing
         #expect(try findings(trace) == ["table-free-race error [\"T\"] [1, 2, 3, 4, 5]"])
     }
 
+    /// Freed tables stay whole in a quarantine of the last 65,536 frees, and past it as a bit:
+    /// a walk touching one freed long before is still a use-after-free (its free no longer
+    /// cited), and a second free of it is not mistaken for a free of a linked table.
+    @Test func aTableFreedLongAgoIsStillKnownFreed() throws {
+        var trace = TraceBuilder(cpus: 2)
+        for index in 0...MemoryState.quarantine {
+            trace.event("table-unlink", [("table", "T\(index)")])
+            trace.event("rcu-grace-period")
+            trace.event("table-free", [("table", "T\(index)")])
+        }
+        trace.event("table-free", [("table", "T0")])
+        trace.cpu = 1
+        trace.event("irq-disable")
+        trace.event("lockless-walk-begin")
+        trace.event("walk-access", [("table", "T0")])
+        trace.event("walk-access", [("table", "T1")])
+        let found = try analyze(trace).findings
+        // T0, freed again just now, cites that free; T1, pushed out of the quarantine by it,
+        // cites none and says why.
+        #expect(found.map(\.objects) == [["T0"], ["T1"]])
+        #expect(found.map { $0.locations.count } == [2, 1])
+        #expect(found.last?.notes.first == "It was freed more than 65536 table frees before: that free is no longer kept to cite.")
+    }
+
     @Test func manyTablesPendingAtOnceEachGetTheirOwnVerdict() throws {
         // Seed 001's pattern at scale: tables unlinked one after another, IPIs between, freed
         // later. Each sees exactly the synchronizations after its own unlink.
