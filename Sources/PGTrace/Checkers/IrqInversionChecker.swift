@@ -44,9 +44,20 @@ public final class IrqInversionChecker: LockGraphObserver {
         let name = context.name(of: lock.classID)
         let otherName = context.name(of: found.found)
         let irq = bit.state.name
+        // print_irq_inversion_bug's body.
+        let body: [ReportLine] = [
+            .text("\(context.who(on: site.cpu)) just changed the state of lock:"),
+            .lock(name, at: context.evidence(lock.site, "acquires \(name)")),
+            .text(bit.enabled
+                ? "but this lock was taken by another, \(irq)-safe lock in the past:"
+                : "but this lock took another, \(irq)-unsafe lock in the past:"),
+            .lock(otherName, at: nil),
+            .text(""),
+            .text("and interrupts could create inverse lock ordering between them."),
+        ]
         report(
             graph: graph, safe: safe, safeBit: safeBit, unsafe: unsafe, unsafeBit: unsafeBit,
-            path: Array(path), trigger: context.evidence(site, "\(name) becomes {\(bit.name)}"),
+            path: Array(path), trigger: context.evidence(site, "\(name) becomes {\(bit.name)}"), body: body,
             headline: "possible irq lock inversion dependency detected",
             message: bit.enabled
                 ? "\(name) becomes \(irq)-unsafe, but it was taken by \(otherName), a \(irq)\(otherBit.read ? "-READ" : "")-safe lock, in the past"
@@ -121,10 +132,32 @@ public final class IrqInversionChecker: LockGraphObserver {
         let irqclass = state + (safeBit.read ? "-READ" : "")
         let safeName = context.name(of: safe.found)
         let unsafeName = context.name(of: ahead.found)
+        let nextName = context.name(of: next.classID)
+        let holderName = context.name(of: holder.classID)
+        // print_bad_irq_dependency's body.
+        var body: [ReportLine] = [
+            .text("\(context.who(on: next.site.cpu)) is trying to acquire:"),
+            .lock(nextName, at: context.evidence(next.site, "acquires \(nextName)")),
+            .text(""),
+            .text("and this task is already holding:"),
+            .lock(holderName, at: context.evidence(holder.site, "holds \(holderName)")),
+            .text("which would create a new lock dependency:"),
+            .dependency(from: holderName, to: nextName),
+            .text(""),
+            .text("but this new dependency connects a \(irqclass)-irq-safe lock:"),
+            .lock(safeName, at: nil),
+        ]
+        if let at = graph.site(of: safeBit, for: safe.found) {
+            body += [.text(""), .text("... which became \(irqclass)-irq-safe at:"), .site(context.evidence(at, "\(safeName) is {\(safeBit.name)}"))]
+        }
+        body += [.text(""), .text("to a \(irqclass)-irq-unsafe lock:"), .lock(unsafeName, at: nil)]
+        if let at = graph.site(of: unsafeBit, for: ahead.found) {
+            body += [.text(""), .text("... which became \(irqclass)-irq-unsafe at:"), .site(context.evidence(at, "\(unsafeName) is {\(unsafeBit.name)}"))]
+        }
         report(
             graph: graph, safe: safe.found, safeBit: safeBit, unsafe: ahead.found, unsafeBit: unsafeBit,
             path: Array(path),
-            trigger: context.evidence(next.site, "acquires \(context.name(of: next.classID)) while holding \(context.name(of: holder.classID))"),
+            trigger: context.evidence(next.site, "acquires \(nextName) while holding \(holderName)"), body: body,
             headline: "\(irqclass)-safe -> \(irqclass)-unsafe lock order detected",
             message: "\(safeName) is \(state)-safe and now depends on \(unsafeName), which is \(state)-unsafe: "
                 + "a \(state.lowercased()) taking \(safeName) can interrupt a holder of \(unsafeName) that \(safeName)'s holder waits for")
@@ -134,7 +167,7 @@ public final class IrqInversionChecker: LockGraphObserver {
 
     private func report(
         graph: LockGraph, safe: ClassID, safeBit: LockUsage.Bit, unsafe: ClassID, unsafeBit: LockUsage.Bit,
-        path: [LockDependency], trigger: Evidence, headline: String, message: String
+        path: [LockDependency], trigger: Evidence, body: [ReportLine], headline: String, message: String
     ) {
         // One class both safe and unsafe is irq-inconsistent, reported as such.
         guard safe != `unsafe` else { return }
@@ -181,6 +214,9 @@ public final class IrqInversionChecker: LockGraphObserver {
             locks: [safeName, unsafeName], locations: locations, chain: links,
             scenario: Scenario(columns: ["CPU0", "CPU1"], steps: steps), notes: notes, key: key,
             title: headline)
+        // The dependency path from the safe lock to the unsafe one, each edge where it began.
+        finding.body = body + [.text(""), .text("the dependencies between the \(safeBit.state.name)-irq-safe lock and the \(safeBit.state.name)-irq-unsafe lock:")]
+            + links.flatMap { link -> [ReportLine] in [.dependency(from: link.holder, to: link.acquired), .site(link.evidence)] }
         context.attachHeldLocks(to: &finding, cpu: trigger.cpu)
         context.report(finding)
     }

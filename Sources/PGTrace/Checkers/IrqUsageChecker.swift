@@ -82,6 +82,17 @@ public final class IrqUsageChecker: ReplayObserver {
                 "\(name)\(usage.lockdepString) is {\(safeBit.name)} and {\(unsafeBit.name)}: take it with \(new.state == .hardirq ? "spin_lock_irqsave" : "spin_lock_bh") everywhere, or never in \(irq) context"
             ],
             key: "\(name)|\(new.state.name)")
+        // print_usage_bug's body: who takes which lock, and where the other usage began.
+        finding.body = [
+            .text("inconsistent {\(old.name)} -> {\(new.name)} usage."),
+            .text("\(context.who(on: site.cpu)) takes:"),
+            .lock(name, at: context.evidence(lock.site, "acquires \(name)")),
+            .text("{\(old.name)} state was registered at:"),
+            .site(context.evidence(graph.site(of: old, for: lock.classID) ?? site, "{\(old.name)} state was registered here")),
+        ]
+        if unsafeSite.position != lock.site.position, new.enabled {
+            finding.body += [.text("{\(new.name)} state was registered at:"), .site(context.evidence(site, "{\(new.name)} usage"))]
+        }
         // Lockdep's print_usage_bug lists the locks held before the one being taken.
         context.attachHeldLocks(to: &finding, cpu: site.cpu)
         context.report(finding)

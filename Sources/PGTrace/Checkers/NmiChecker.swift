@@ -51,6 +51,13 @@ public final class NmiChecker: ReplayObserver {
             scenario: Scenario(columns: ["CPU0"], steps: [(0, "lock(\(name));"), (0, "<NMI>"), (0, "  lock(\(name));")]),
             notes: ["take no lock in NMI that is used elsewhere: NMI handlers use lockless structures (llist, irq_work) or a trylock"],
             key: key)
+        finding.body = [
+            .text("inconsistent {INITIAL USE} -> {IN-NMI} usage."),
+            .text("\(context.who(on: site.cpu, replay: replay)) takes:"),
+            .lock(name, at: context.evidence(site, "acquires \(name) in NMI")),
+            .text("{INITIAL USE} state was registered at:"),
+            .site(context.evidence(earlier, "{INITIAL USE} state was registered here")),
+        ]
         // print_usage_bug's list: what the interrupted task holds (nothing taken in NMI is).
         context.attachHeldLocks(to: &finding, replay: replay, cpu: site.cpu)
         context.report(finding)

@@ -62,6 +62,25 @@ public struct HeldLockLine: Hashable, Sendable {
     }
 }
 
+/// A line of a report's body as lockdep prints it: text, a lock as print_lock prints it
+/// (` (name){usage}, at: place`, the usage string as the analysis left the class), a new
+/// dependency (` (a){usage} -> (b){usage}`), or where something happened (lockdep's stack).
+public enum ReportLine: Hashable, Sendable {
+    case text(String)
+    case lock(String, at: Evidence?)
+    case dependency(from: String, to: String)
+    case site(Evidence)
+
+    /// The lock classes the line names.
+    public var locks: [String] {
+        switch self {
+        case .text, .site: return []
+        case .lock(let name, _): return [name]
+        case .dependency(let from, let to): return [from, to]
+        }
+    }
+}
+
 /// A "Possible unsafe locking scenario": columns of steps, one column per cpu.
 public struct Scenario: Hashable, Sendable {
     public var columns: [String]
@@ -123,6 +142,11 @@ public struct Finding: Hashable, Sendable {
     /// The trace may not show every lock held (a partial trace, lost events): the list is
     /// what it shows, and says so.
     public var heldLocksMayBeIncomplete = false
+    /// The report's body in lockdep's words (print_usage_bug's "takes:" and "state was
+    /// registered at:", print_bad_irq_dependency's "which would create a new lock
+    /// dependency:"), where lockdep's shape has more than a list of events; the text report
+    /// prints it in place of the evidence list (JSON keeps `locations`).
+    public var body: [ReportLine] = []
     /// The state of the context when the problem was met, in the kernel's own lines
     /// (`in_atomic(): 1, irqs_disabled(): 0, name: reader`), where the kernel prints them.
     public var details: [String] = []

@@ -110,7 +110,7 @@ public struct AnalysisReport: Sendable {
     /// usage string in this analysis (and its declared wait types, `{+.+.}-{2:2}`): one name
     /// per class, looked up once for all findings.
     private mutating func attachUsage(of analysis: Analysis) {
-        guard findings.contains(where: { !$0.chain.isEmpty || !($0.heldLocks ?? []).isEmpty }) else { return }
+        guard findings.contains(where: { !$0.chain.isEmpty || !($0.heldLocks ?? []).isEmpty || !$0.body.isEmpty }) else { return }
         let context = analysis.context
         var usage: [String: String] = [:]
         let proveRaw = analysis.proveRawLockNesting
@@ -127,11 +127,12 @@ public struct AnalysisReport: Sendable {
             }
             usage[context.name(of: ClassID(id))] = text
         }
-        for index in findings.indices where !findings[index].chain.isEmpty || !(findings[index].heldLocks ?? []).isEmpty {
+        for index in findings.indices where !findings[index].chain.isEmpty || !(findings[index].heldLocks ?? []).isEmpty || !findings[index].body.isEmpty {
             for link in findings[index].chain {
                 for name in [link.holder, link.acquired] { findings[index].usage[name] = usage[name] }
             }
             for line in findings[index].heldLocks ?? [] { findings[index].usage[line.lock] = usage[line.lock] }
+            for name in findings[index].body.flatMap(\.locks) { findings[index].usage[name] = usage[name] }
         }
     }
 

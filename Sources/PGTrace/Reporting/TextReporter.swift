@@ -103,6 +103,18 @@ public struct TextReporter {
                 out += "       \(describe(link.evidence))\n"
                 out += "       (\(link.holder) taken at \(describe(link.holderEvidence)))\n"
             }
+        case _ where !finding.body.isEmpty:
+            out += "\n"
+            for line in finding.body {
+                switch line {
+                case .text(let text): out += text + "\n"
+                case .lock(let name, let evidence):
+                    out += " (\(name))\(finding.usage[name] ?? "")" + (evidence.map { ", at: \(describe($0))" } ?? "") + "\n"
+                case .dependency(let from, let to):
+                    out += " (\(from))\(finding.usage[from] ?? "") -> (\(to))\(finding.usage[to] ?? "")\n"
+                case .site(let evidence): out += "  \(describe(evidence))\n"
+                }
+            }
         default:
             out += "\n"
             for evidence in finding.locations {

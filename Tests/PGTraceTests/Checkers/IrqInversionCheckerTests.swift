@@ -32,6 +32,12 @@ import Testing
         // print_bad_irq_dependency lists what the task holds as it takes A: B.
         #expect(findings.first?.heldLocks?.map(\.lock) == ["B"])
         #expect(findings.first?.heldLocks?.map(\.evidence.event) == [7])
+        // print_bad_irq_dependency's body, in lockdep's words.
+        let text = TextReporter().render(try #require(findings.first))
+        #expect(text.contains("\ncpu 0 [HC0[0]:SC0[0]:HE0:SE1] is trying to acquire:\n (A), at: "))
+        #expect(text.contains("\nwhich would create a new lock dependency:\n (B) -> (A)\n"))
+        #expect(text.contains("\nbut this new dependency connects a HARDIRQ-irq-safe lock:\n (B)\n"))
+        #expect(text.contains("\nto a HARDIRQ-irq-unsafe lock:\n (A)\n"))
     }
 
     /// Its fixed twin: A read with hardirqs off everywhere is never HARDIRQ-unsafe.
