@@ -82,17 +82,22 @@ public final class CheckerContext {
     /// Who lockdep says met a problem, with its irq state as print_usage_bug prints it:
     /// `bash on cpu 0 [HC1[1]:SC0[0]:HE0:SE1]` (in hardirq, its nesting; in softirq, the
     /// softirq count; hardirqs and softirqs enabled); the state left out where not known.
-    public func who(on cpu: Int, replay: ReplayEngine? = nil) -> String {
+    /// `hardirqsEnabled`/`softirqsEnabled` give the state before the event being applied
+    /// (mark_held_locks runs before the irqs are on); `withState: false` leaves it out.
+    public func who(
+        on cpu: Int, replay: ReplayEngine? = nil, withState: Bool = true, hardirqsEnabled: Bool? = nil, softirqsEnabled: Bool? = nil
+    ) -> String {
         guard let replay = replay ?? self.replay else { return "cpu \(cpu)" }
         let state = replay.cpus[cpu]
         var text = taskName(on: cpu, replay: replay).map { "\($0) on cpu \(cpu)" } ?? "cpu \(cpu)"
-        if state.hardirqsKnown, state.bhKnown {
+        if withState, state.hardirqsKnown, state.bhKnown {
             let hardirqs = state.frames.filter { $0.kind == .hardirq }.count
             let softirqs = state.frames.filter { $0.kind == .softirq }.count
             let softirqCount = softirqs + 2 * max(0, state.bhDisableDepth - softirqs)
-            // nmi_enter() adds HARDIRQ_OFFSET to the count, not lockdep's hardirq context.
-            text += " [HC\(hardirqs > 0 ? 1 : 0)[\(hardirqs + state.nmiSaved.count)]:SC\(softirqs > 0 ? 1 : 0)[\(softirqCount)]"
-            text += ":HE\(state.hardirqsEnabled ? 1 : 0):SE\(state.softirqsEnabled ? 1 : 0)]"
+            // nmi_enter() adds HARDIRQ_OFFSET and enters lockdep's hardirq context too.
+            let hardirqCount = hardirqs + state.nmiSaved.count
+            text += " [HC\(hardirqCount > 0 ? 1 : 0)[\(hardirqCount)]:SC\(softirqs > 0 ? 1 : 0)[\(softirqCount)]"
+            text += ":HE\((hardirqsEnabled ?? state.hardirqsEnabled) ? 1 : 0):SE\((softirqsEnabled ?? state.softirqsEnabled) ? 1 : 0)]"
         }
         return text
     }

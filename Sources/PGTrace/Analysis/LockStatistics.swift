@@ -95,8 +95,11 @@ public final class LockStatistics: ReplayObserver {
     private struct Open {
         var ref: LockRef
         var time: Int64?
-        /// A read acquisition (lock_stat counts it on the `-R` side).
-        var read = false
+        /// A read acquisition (lock_stat counts it on the `-R` side); for a wait met before
+        /// its acquire event, unknown (nil) until that acquire says.
+        var read: Bool? = false
+        /// A wait that moved the lock between cpus (counted on its side once known).
+        var bounced = false
     }
 
     private let context: CheckerContext
@@ -166,6 +169,12 @@ public final class LockStatistics: ReplayObserver {
         return open
     }
 
+    /// The same lock: name, and instance and subclass where both say.
+    private static func same(_ a: LockRef, _ b: LockRef) -> Bool {
+        a.name == b.name && (a.instance == nil || b.instance == nil || a.instance == b.instance)
+            && (a.subclass == 0 || b.subclass == 0 || a.subclass == b.subclass)
+    }
+
     private static func duration(_ start: Int64?, _ end: Int64?) -> Int64? {
         guard let start, let end, end >= start else { return nil }
         return end - start
@@ -189,27 +198,36 @@ public final class LockStatistics: ReplayObserver {
             if let last, last.cpu != event.cpu { entries[name]![read: read].acquisitionBounces += 1 }
             lastCPU[identity(ref)] = Taken(cpu: event.cpu, context: key, before: last?.cpu)
             holds[key, default: []].append(Open(ref: ref, time: event.time, read: read))
+            // A contended event before its acquire (the trace format allows either order)
+            // learns its side here.
+            if let index = waits[key]?.lastIndex(where: { $0.read == nil && Self.same($0.ref, ref) }) {
+                waits[key]![index].read = read
+                if waits[key]![index].bounced { entries[name]![read: read].contentionBounces += 1 }
+            }
         case .release(let ref, _, _):
             // A wait not ended by `acquired` was given up (an interrupted mutex_lock_interruptible,
             // a ww_mutex backing off): it is no contention, as lockdep's dies with its held lock.
             _ = Self.take(ref, from: &waits[key])
             guard let held = Self.take(ref, from: &holds[key]) else { return }
-            entries[entry(held.ref)]![read: held.read].hold.add(Self.duration(held.time, event.time))
+            entries[entry(held.ref)]![read: held.read ?? false].hold.add(Self.duration(held.time, event.time))
         case .contended(let ref):
             let name = entry(ref)
-            // The side of the acquisition it belongs to (the acquire just before it).
-            let read = holds[key]?.last(where: { $0.ref.name == ref.name })?.read ?? false
+            // The side of the acquisition it belongs to: the acquire just before it, or, met
+            // before its acquire, the next one.
+            let read = holds[key]?.last(where: { Self.same($0.ref, ref) })?.read
+            var bounced = false
             if let last = lastCPU[identity(ref)], let cpu = last.context == key ? last.before : last.cpu, cpu != event.cpu {
-                entries[name]![read: read].contentionBounces += 1
+                bounced = true
+                if let read { entries[name]![read: read].contentionBounces += 1 }
             }
             if let point = (event.function ?? event.at).map({ context.symbols[$0] }) {
                 entries[name]!.contentionPoints[point, default: 0] += 1
             }
-            waits[key, default: []].append(Open(ref: ref, time: event.time, read: read))
+            waits[key, default: []].append(Open(ref: ref, time: event.time, read: read, bounced: bounced))
         case .acquired(let ref):
             lastCPU[identity(ref)] = Taken(cpu: event.cpu, context: key, before: nil)
             guard let began = Self.take(ref, from: &waits[key]) else { return }
-            entries[entry(began.ref)]![read: began.read].wait.add(Self.duration(began.time, event.time))
+            entries[entry(began.ref)]![read: began.read ?? false].wait.add(Self.duration(began.time, event.time))
             // The hold begins when the wait ends (lockdep's __lock_acquired resets holdtime_stamp).
             if let index = holds[key]?.lastIndex(where: { $0.ref.name == ref.name }) { holds[key]![index].time = event.time }
         case .contentionBegin(let instance):

@@ -45,16 +45,21 @@ public final class IrqInversionChecker: LockGraphObserver {
         let otherName = context.name(of: found.found)
         let irq = bit.state.name
         // print_irq_inversion_bug's body.
+        let otherClass = irq + (otherBit.read ? "-READ" : "")
         let body: [ReportLine] = [
-            .text("\(context.who(on: site.cpu)) just changed the state of lock:"),
+            .text("\(context.who(on: site.cpu, withState: false)) just changed the state of lock:"),
             .lock(name, at: context.evidence(lock.site, "acquires \(name)")),
             .text(bit.enabled
-                ? "but this lock was taken by another, \(irq)-safe lock in the past:"
-                : "but this lock took another, \(irq)-unsafe lock in the past:"),
+                ? "but this lock was taken by another, \(otherClass)-safe lock in the past:"
+                : "but this lock took another, \(otherClass)-unsafe lock in the past:"),
             .lock(otherName, at: nil),
             .text(""),
             .text("and interrupts could create inverse lock ordering between them."),
-        ]
+            .text(""),
+            .text("the shortest dependencies between 2nd lock and 1st lock:"),
+        ] + path.flatMap { edge -> [ReportLine] in
+            [.dependency(from: context.name(of: edge.from), to: context.name(of: edge.to)), .site(context.evidence(edge.site, "acquires \(context.name(of: edge.to))"))]
+        }
         report(
             graph: graph, safe: safe, safeBit: safeBit, unsafe: unsafe, unsafeBit: unsafeBit,
             path: Array(path), trigger: context.evidence(site, "\(name) becomes {\(bit.name)}"), body: body,
@@ -148,12 +153,24 @@ public final class IrqInversionChecker: LockGraphObserver {
             .lock(safeName, at: nil),
         ]
         if let at = graph.site(of: safeBit, for: safe.found) {
-            body += [.text(""), .text("... which became \(irqclass)-irq-safe at:"), .site(context.evidence(at, "\(safeName) is {\(safeBit.name)}"))]
+            body += [.text("... which became \(irqclass)-irq-safe at:"), .site(context.evidence(at, "\(safeName) is {\(safeBit.name)}"))]
         }
         body += [.text(""), .text("to a \(irqclass)-irq-unsafe lock:"), .lock(unsafeName, at: nil)]
         if let at = graph.site(of: unsafeBit, for: ahead.found) {
-            body += [.text(""), .text("... which became \(irqclass)-irq-unsafe at:"), .site(context.evidence(at, "\(unsafeName) is {\(unsafeBit.name)}"))]
+            body += [.text("... which became \(irqclass)-irq-unsafe at:"), .text("..."), .site(context.evidence(at, "\(unsafeName) is {\(unsafeBit.name)}"))]
         }
+        // Lockdep's two closing sections: the safe lock to the one held, the one taken to the
+        // unsafe lock.
+        let backward = safe.path.reversed().map { edge -> [ReportLine] in
+            [.dependency(from: context.name(of: edge.from), to: context.name(of: edge.to)), .site(context.evidence(edge.site, "acquires \(context.name(of: edge.to))"))]
+        }.flatMap { $0 }
+        let forward = ahead.path.map { edge -> [ReportLine] in
+            [.dependency(from: context.name(of: edge.from), to: context.name(of: edge.to)), .site(context.evidence(edge.site, "acquires \(context.name(of: edge.to))"))]
+        }.flatMap { $0 }
+        body += [.text(""), .text("the dependencies between \(irqclass)-irq-safe lock and the holding lock:")]
+            + (backward.isEmpty ? [.lock(safeName, at: nil)] : backward)
+        body += [.text(""), .text("the dependencies between the lock to be acquired and \(irqclass)-irq-unsafe lock:")]
+            + (forward.isEmpty ? [.lock(unsafeName, at: nil)] : forward)
         report(
             graph: graph, safe: safe.found, safeBit: safeBit, unsafe: ahead.found, unsafeBit: unsafeBit,
             path: Array(path),
@@ -214,9 +231,7 @@ public final class IrqInversionChecker: LockGraphObserver {
             locks: [safeName, unsafeName], locations: locations, chain: links,
             scenario: Scenario(columns: ["CPU0", "CPU1"], steps: steps), notes: notes, key: key,
             title: headline)
-        // The dependency path from the safe lock to the unsafe one, each edge where it began.
-        finding.body = body + [.text(""), .text("the dependencies between the \(safeBit.state.name)-irq-safe lock and the \(safeBit.state.name)-irq-unsafe lock:")]
-            + links.flatMap { link -> [ReportLine] in [.dependency(from: link.holder, to: link.acquired), .site(link.evidence)] }
+        finding.body = body
         context.attachHeldLocks(to: &finding, cpu: trigger.cpu)
         context.report(finding)
     }

@@ -83,15 +83,17 @@ public final class IrqUsageChecker: ReplayObserver {
             ],
             key: "\(name)|\(new.state.name)")
         // print_usage_bug's body: who takes which lock, and where the other usage began.
+        // Met as irqs are enabled (mark_held_locks), lockdep prints the state before them.
+        let enabling = new.enabled && unsafeSite.position != lock.site.position
         finding.body = [
             .text("inconsistent {\(old.name)} -> {\(new.name)} usage."),
-            .text("\(context.who(on: site.cpu)) takes:"),
+            .text("\(context.who(on: site.cpu, hardirqsEnabled: enabling && new.state == .hardirq ? false : nil, softirqsEnabled: enabling && new.state == .softirq ? false : nil)) takes:"),
             .lock(name, at: context.evidence(lock.site, "acquires \(name)")),
             .text("{\(old.name)} state was registered at:"),
             .site(context.evidence(graph.site(of: old, for: lock.classID) ?? site, "{\(old.name)} state was registered here")),
         ]
-        if unsafeSite.position != lock.site.position, new.enabled {
-            finding.body += [.text("{\(new.name)} state was registered at:"), .site(context.evidence(site, "{\(new.name)} usage"))]
+        if enabling {
+            finding.body += [.text("\(new.state == .hardirq ? "hardirqs" : "softirqs") last  enabled at:"), .site(context.evidence(site, "{\(new.name)} usage"))]
         }
         // Lockdep's print_usage_bug lists the locks held before the one being taken.
         context.attachHeldLocks(to: &finding, cpu: site.cpu)

@@ -30,16 +30,14 @@ public struct LockStatReporter {
         out += rule + Self.pad("class name", 40) + " " + Self.columns.map { Self.pad($0, 14) }.joined(separator: " ") + "\n" + rule
         let shown = top.map { Array(entries.prefix($0)) } ?? entries
         for entry in shown {
-            // lock_stat's rows: `-W` and `-R` for a class with read holds (only `-R` if it has
-            // no other), one plain row otherwise.
+            // lock_stat's rows (seq_stats): the write side when it has holds, `-W` if the read
+            // side has some too, then `-R` for the read side's; an address (perf lock, waits
+            // only) its one row.
             let name = entry.isAddress ? "\(entry.name) (address)" : entry.name
             var rows: [(String, LockStatistics.Side)] = []
-            if entry.read.hold.count > 0 {
-                if entry.write.hold.count > 0 || entry.write.wait.count > 0 { rows.append((name + "-W", entry.write)) }
-                rows.append((name + "-R", entry.read))
-            } else {
-                rows.append((name, entry.total))
-            }
+            if entry.write.hold.count > 0 { rows.append((entry.read.hold.count > 0 ? name + "-W" : name, entry.write)) }
+            if entry.read.hold.count > 0 { rows.append((name + "-R", entry.read)) }
+            if rows.isEmpty { rows.append((name, entry.total)) }
             out += "\n"
             for (label, side) in rows {
                 let wait = side.wait, hold = side.hold

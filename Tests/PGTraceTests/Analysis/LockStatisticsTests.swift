@@ -143,6 +143,24 @@ import Testing
         #expect(rows == ["&mm->mmap_lock-W: 0 1", "&mm->mmap_lock-R: 0 0"])
     }
 
+    /// A contended event before its acquire (the format allows either order) takes the side
+    /// of that acquire: a reader's wait is on `-R`, and a class held only for read prints
+    /// no `-W` row.
+    @Test func aWaitBeforeItsAcquireTakesItsSide() throws {
+        let xml = """
+            <?xml version="1.0"?><trace version="1" cpus="2"><events>
+            <acquire cpu="0" task="A" t="1000" lock="RW" mode="read"/><release cpu="0" task="A" t="2000" lock="RW"/>
+            <contended cpu="1" task="B" t="3000" lock="RW"/><acquire cpu="1" task="B" t="3000" lock="RW" mode="read"/>
+            <acquired cpu="1" task="B" t="5000" lock="RW"/><release cpu="1" task="B" t="6000" lock="RW"/>
+            </events></trace>
+            """
+        let found = try entries(.bytes(Array(xml.utf8), displayName: "b.xml"))
+        #expect(found.first?.read.wait.count == 1 && found.first?.write.wait.count == 0)
+        #expect(found.first?.read.contentionBounces == 1)
+        let text = LockStatReporter().render(found, traces: 1, events: 6)
+        #expect(text.split(separator: "\n").filter { $0.contains("RW-") }.map { String($0.split(separator: " ")[0]) } == ["RW-R:"])
+    }
+
     /// `pgtrace stats` prints lock_stat's columns (times in us) and JSON (times in ns).
     @Test func theCommandPrintsLockStatsColumns() throws {
         let directory = try CommandRunner.temporaryDirectory("stats-cli")
