@@ -21,9 +21,7 @@ struct FindingOptions: ParsableArguments {
     var color: Color = .auto
 
     func validate() throws {
-        for name in rule where Rule(rawValue: name) == nil {
-            throw ValidationError("no rule '\(name)'; the rules are: \(Rule.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        for name in rule { _ = try Rule.named(name) }
         if let finding, Int(finding).map({ $0 < 1 }) == true {
             throw ValidationError("--finding takes a finding's number (1, 2, ...) or its fingerprint")
         }
@@ -66,5 +64,15 @@ struct FindingOptions: ParsableArguments {
             let dumb = ProcessInfo.processInfo.environment["TERM"] == "dumb"
             return !toFile && !noColor && !dumb && isatty(STDOUT_FILENO) != 0
         }
+    }
+}
+
+extension Rule {
+    /// The rule with id `name`, or the usage error that lists them all.
+    static func named(_ name: String) throws -> Rule {
+        guard let rule = Rule(rawValue: name) else {
+            throw ValidationError("no rule '\(name)'; the rules are: \(Rule.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return rule
     }
 }

@@ -15,9 +15,7 @@ struct RulesCommand: ParsableCommand {
     var rule: String?
 
     func validate() throws {
-        if let rule, Rule(rawValue: rule) == nil {
-            throw ValidationError("no rule '\(rule)'; the rules are: \(Rule.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        if let rule { _ = try Rule.named(rule) }
     }
 
     func run() throws {

@@ -91,11 +91,10 @@ public final class CheckerContext {
         let state = replay.cpus[cpu]
         var text = taskName(on: cpu, replay: replay).map { "\($0) on cpu \(cpu)" } ?? "cpu \(cpu)"
         if withState, state.hardirqsKnown, state.bhKnown {
-            let hardirqs = state.frames.filter { $0.kind == .hardirq }.count
-            let softirqs = state.frames.filter { $0.kind == .softirq }.count
-            let softirqCount = softirqs + 2 * max(0, state.bhDisableDepth - softirqs)
+            let softirqs = state.softirqNesting
+            let softirqCount = softirqs + 2 * state.bhDisables
             // nmi_enter() adds HARDIRQ_OFFSET and enters lockdep's hardirq context too.
-            let hardirqCount = hardirqs + state.nmiSaved.count
+            let hardirqCount = state.hardirqNesting + state.nmiSaved.count
             text += " [HC\(hardirqCount > 0 ? 1 : 0)[\(hardirqCount)]:SC\(softirqs > 0 ? 1 : 0)[\(softirqCount)]"
             text += ":HE\((hardirqsEnabled ?? state.hardirqsEnabled) ? 1 : 0):SE\((softirqsEnabled ?? state.softirqsEnabled) ? 1 : 0)]"
         }

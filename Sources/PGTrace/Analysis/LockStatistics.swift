@@ -157,23 +157,17 @@ public final class LockStatistics: ReplayObserver {
         event.task.map { Int($0.rawValue) } ?? (-1 - event.cpu)
     }
 
-    /// A release or `acquired` of `ref` ends the interval of the same lock (name; instance
-    /// and subclass where both say), as the replay matches a release.
+    /// A release or `acquired` of `ref` ends the interval of the same lock, as the replay
+    /// matches a release.
     private static func take(_ ref: LockRef, from list: inout [Open]?) -> Open? {
-        guard let index = list?.lastIndex(where: { open in
-            open.ref.name == ref.name && (ref.instance == nil || open.ref.instance == nil || open.ref.instance == ref.instance)
-                && (ref.subclass == 0 || open.ref.subclass == ref.subclass)
-        }) else { return nil }
+        guard let index = list?.lastIndex(where: { $0.ref.isReleased(by: ref) }) else { return nil }
         let open = list!.remove(at: index)
         if list!.isEmpty { list = nil }
         return open
     }
 
     /// The same lock: name, and instance and subclass where both say.
-    private static func same(_ a: LockRef, _ b: LockRef) -> Bool {
-        a.name == b.name && (a.instance == nil || b.instance == nil || a.instance == b.instance)
-            && (a.subclass == 0 || b.subclass == 0 || a.subclass == b.subclass)
-    }
+    private static func same(_ a: LockRef, _ b: LockRef) -> Bool { a.isReleased(by: b) || b.isReleased(by: a) }
 
     private static func duration(_ start: Int64?, _ end: Int64?) -> Int64? {
         guard let start, let end, end >= start else { return nil }

@@ -57,9 +57,7 @@ public final class IrqInversionChecker: LockGraphObserver {
             .text("and interrupts could create inverse lock ordering between them."),
             .text(""),
             .text("the shortest dependencies between 2nd lock and 1st lock:"),
-        ] + path.flatMap { edge -> [ReportLine] in
-            [.dependency(from: context.name(of: edge.from), to: context.name(of: edge.to)), .site(context.evidence(edge.site, "acquires \(context.name(of: edge.to))"))]
-        }
+        ] + dependencyLines(path)
         report(
             graph: graph, safe: safe, safeBit: safeBit, unsafe: unsafe, unsafeBit: unsafeBit,
             path: Array(path), trigger: context.evidence(site, "\(name) becomes {\(bit.name)}"), body: body,
@@ -161,12 +159,8 @@ public final class IrqInversionChecker: LockGraphObserver {
         }
         // Lockdep's two closing sections: the safe lock to the one held, the one taken to the
         // unsafe lock.
-        let backward = safe.path.reversed().map { edge -> [ReportLine] in
-            [.dependency(from: context.name(of: edge.from), to: context.name(of: edge.to)), .site(context.evidence(edge.site, "acquires \(context.name(of: edge.to))"))]
-        }.flatMap { $0 }
-        let forward = ahead.path.map { edge -> [ReportLine] in
-            [.dependency(from: context.name(of: edge.from), to: context.name(of: edge.to)), .site(context.evidence(edge.site, "acquires \(context.name(of: edge.to))"))]
-        }.flatMap { $0 }
+        let backward = dependencyLines(safe.path.reversed())
+        let forward = dependencyLines(ahead.path)
         body += [.text(""), .text("the dependencies between \(irqclass)-irq-safe lock and the holding lock:")]
             + (backward.isEmpty ? [.lock(safeName, at: nil)] : backward)
         body += [.text(""), .text("the dependencies between the lock to be acquired and \(irqclass)-irq-unsafe lock:")]
@@ -181,6 +175,15 @@ public final class IrqInversionChecker: LockGraphObserver {
     }
 
     // MARK: The report
+
+    /// Each dependency of a path as lockdep's closing sections show it: the edge, and the
+    /// event that made it.
+    private func dependencyLines(_ path: some Sequence<LockDependency>) -> [ReportLine] {
+        path.flatMap { edge -> [ReportLine] in
+            let to = context.name(of: edge.to)
+            return [.dependency(from: context.name(of: edge.from), to: to), .site(context.evidence(edge.site, "acquires \(to)"))]
+        }
+    }
 
     private func report(
         graph: LockGraph, safe: ClassID, safeBit: LockUsage.Bit, unsafe: ClassID, unsafeBit: LockUsage.Bit,

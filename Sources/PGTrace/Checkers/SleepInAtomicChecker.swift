@@ -133,11 +133,8 @@ public final class SleepInAtomicChecker: ReplayObserver {
         let lowByte: Int? = sampled
             ?? (cpu.preemptKnown ? cpu.preemptDepth + (cpu.preemptSampled ? 0 : spinningHeld) : nil)
         if let lowByte, cpu.bhKnown {
-            let softirqs = cpu.frames.filter { $0.kind == .softirq }.count
-            let hardirqs = cpu.frames.filter { $0.kind == .hardirq }.count
-            let bhDisables = max(0, cpu.bhDisableDepth - softirqs)
-            let irqBits: Int = hardirqs * 0x10000 + cpu.nmiSaved.count * 0x110000
-            let softirqBits: Int = softirqs * 0x100 + bhDisables * 0x200
+            let irqBits: Int = cpu.hardirqNesting * 0x10000 + cpu.nmiSaved.count * 0x110000
+            let softirqBits: Int = cpu.softirqNesting * 0x100 + cpu.bhDisables * 0x200
             count = lowByte + softirqBits + irqBits
         }
         if let count { first.append("in_atomic(): \(count != 0 ? 1 : 0)") }

@@ -117,11 +117,8 @@ struct EventTranslator {
             state.held[state.held.count - 1].append(ref)
         case .lockRelease(let ref):
             try sink.event(event(.release(ref, irq: nil, bh: false)))
-            // Matched as the replay matches a release (name; instance and subclass where given).
-            if let index = state.held[state.held.count - 1].lastIndex(where: { lock in
-                lock.name == ref.name && (ref.instance == nil || lock.instance == nil || lock.instance == ref.instance)
-                    && (ref.subclass == 0 || lock.subclass == ref.subclass)
-            }) {
+            // Matched as the replay matches a release.
+            if let index = state.held[state.held.count - 1].lastIndex(where: { $0.isReleased(by: ref) }) {
                 state.held[state.held.count - 1].remove(at: index)
             }
         case .lockContended(let ref): try sink.event(event(.contended(ref)))

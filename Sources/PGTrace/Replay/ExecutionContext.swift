@@ -91,6 +91,11 @@ public struct CPUState: Sendable {
     public var context: ContextKind { frames.last?.kind ?? .task }
 
     public var inHardirq: Bool { frames.contains { $0.kind == .hardirq } }
+    /// Hardirq and softirq frames running (the kernel's hardirq count; softirqs served), and
+    /// the local_bh_disable()s outstanding (`bhDisableDepth` also counts each softirq served).
+    public var hardirqNesting: Int { frames.count { $0.kind == .hardirq } }
+    public var softirqNesting: Int { frames.count { $0.kind == .softirq } }
+    public var bhDisables: Int { max(0, bhDisableDepth - softirqNesting) }
     public var inSoftirq: Bool { frames.contains { $0.kind == .softirq } }
     /// Lockdep's in_interrupt(): in a hardirq or softirq, or with bh disabled.
     public var inInterrupt: Bool { !frames.isEmpty || bhDisableDepth > 0 }

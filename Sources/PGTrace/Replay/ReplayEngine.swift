@@ -520,11 +520,7 @@ public final class ReplayEngine {
     ) throws {
         // Found in place: a copy of the held locks kept across the removal below would make
         // the removal copy the whole stack.
-        let match = lastHeldIndex(cpu: cpu) { lock in
-            lock.ref.name == ref.name
-                && (ref.instance == nil || lock.ref.instance == nil || lock.ref.instance == ref.instance)
-                && (ref.subclass == 0 || lock.ref.subclass == ref.subclass)
-        }
+        let match = lastHeldIndex(cpu: cpu) { $0.ref.isReleased(by: ref) }
         guard let index = match else {
             let fromBefore = (isPartial || forgotten) && !wasSeen(ref, cpu: cpu)
             releaseObservers.forEach { observer in

@@ -105,19 +105,29 @@ public struct LockStatReporter {
         }
     }
 
+    /// A class: both sides together (their keys beside the class's own), then the two sides
+    /// apart where the class was also taken for read (lock_stat's -W/-R).
     private struct EntryJSON: Encodable {
         var name: String
         var address: Bool?
-        var acquisitions: Int
-        var acquisitionBounces: Int
-        var contentions: Int
-        var contentionBounces: Int
-        var waitNanoseconds: DurationsJSON
-        var holdNanoseconds: DurationsJSON
-        /// The two sides apart, where the class was also taken for read (lock_stat's -W/-R).
+        var total: SideJSON
         var write: SideJSON?
         var read: SideJSON?
         var contentionPoints: [PointJSON]
+
+        private enum CodingKeys: String, CodingKey {
+            case name, address, write, read, contentionPoints
+        }
+
+        func encode(to encoder: Encoder) throws {
+            try total.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encodeIfPresent(address, forKey: .address)
+            try container.encodeIfPresent(write, forKey: .write)
+            try container.encodeIfPresent(read, forKey: .read)
+            try container.encode(contentionPoints, forKey: .contentionPoints)
+        }
     }
 
     private struct Document: Encodable {
@@ -134,13 +144,9 @@ public struct LockStatReporter {
     public func renderJSON(_ entries: [LockStatistics.Entry], traces: [String], events: Int) -> String {
         let document = Document(
             classes: entries.map { entry in
-                let total = entry.total
                 let split = entry.read.hold.count > 0 || entry.read.wait.count > 0
                 return EntryJSON(
-                    name: entry.name, address: entry.isAddress ? true : nil, acquisitions: entry.acquisitions,
-                    acquisitionBounces: total.acquisitionBounces, contentions: entry.contentions,
-                    contentionBounces: total.contentionBounces, waitNanoseconds: DurationsJSON(total.wait),
-                    holdNanoseconds: DurationsJSON(total.hold),
+                    name: entry.name, address: entry.isAddress ? true : nil, total: SideJSON(entry.total),
                     write: split ? SideJSON(entry.write) : nil, read: split ? SideJSON(entry.read) : nil,
                     contentionPoints: entry.contentionPoints.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
                         .map { PointJSON(site: $0.key, count: $0.value) })

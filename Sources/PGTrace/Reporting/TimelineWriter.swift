@@ -180,10 +180,7 @@ public final class TimelineWriter: ReplayObserver {
             holds[key(event), default: []].append((ref, id, event.cpu))
             emit(context.name(of: ref), "b", pid: locksPID, tid: tid, ts: ts, cat: "lock", id: id, args: args(event))
         case .release(let ref, _, _):
-            guard let index = holds[key(event)]?.lastIndex(where: { hold in
-                hold.ref.name == ref.name && (ref.instance == nil || hold.ref.instance == nil || hold.ref.instance == ref.instance)
-                    && (ref.subclass == 0 || hold.ref.subclass == ref.subclass)
-            }) else { break }
+            guard let index = holds[key(event)]?.lastIndex(where: { $0.ref.isReleased(by: ref) }) else { break }
             let hold = holds[key(event)]!.remove(at: index)
             emit(context.name(of: hold.ref), "e", pid: locksPID, tid: tid, ts: ts, cat: "lock", id: hold.id)
         case .hardirqEnter(let irq, _):

@@ -19,6 +19,13 @@ public struct LockRef: Hashable, Sendable {
     }
 
     public var classKey: LockClassKey { LockClassKey(name: name, subclass: subclass) }
+
+    /// Whether a release (or `acquired`) of `ref` is of this held lock: the same name, and
+    /// the same instance and subclass where the release says them.
+    @inline(__always) public func isReleased(by ref: LockRef) -> Bool {
+        name == ref.name && (ref.instance == nil || instance == nil || instance == ref.instance)
+            && (ref.subclass == 0 || subclass == ref.subclass)
+    }
 }
 
 /// What an acquisition does to the cpu's hardirq state.

@@ -67,37 +67,18 @@ public struct TraceXMLWriter {
         }
         func level(_ level: PageTableLevel?) { if let level { add(.level, level.rawValue) } }
 
-        let element: ElementName
+        let element = ElementName(of: event.kind)
         switch event.kind {
-        case .irqDisable: element = .irqDisable
-        case .nmiEnter: element = .nmiEnter
-        case .rcuReadLock(let flavor):
-            element = .rcuReadLock
+        case .rcuReadLock(let flavor), .rcuReadUnlock(let flavor):
             if flavor != .rcu { add(.flavor, flavor.rawValue) }
-        case .rcuReadUnlock(let flavor):
-            element = .rcuReadUnlock
-            if flavor != .rcu { add(.flavor, flavor.rawValue) }
-        case .nmiExit: element = .nmiExit
-        case .irqEnable: element = .irqEnable
         case .hardirqEnter(let irq, let threaded):
-            element = .hardirqEnter
             if let irq { add(.irq, String(irq)) }
             if threaded { add(.threaded, "true") }
-        case .hardirqExit: element = .hardirqExit
         case .softirqEnter(let vector):
-            element = .softirqEnter
             add(.vec, vector)
-        case .softirqExit: element = .softirqExit
-        case .bhDisable: element = .bhDisable
-        case .bhEnable: element = .bhEnable
         case .bhState(let disabled):
-            element = .bhState
             add(.disabled, disabled ? "true" : "false")
-        case .mightSleep: element = .mightSleep
-        case .preemptDisable: element = .preemptDisable
-        case .preemptEnable: element = .preemptEnable
         case .acquire(let ref, let mode, let isTry, let irq, let bh, let nest):
-            element = .acquire
             lock(ref)
             if mode != .write { add(.mode, mode.rawValue) }
             flag(.try, isTry)
@@ -105,115 +86,59 @@ public struct TraceXMLWriter {
             flag(.bh, bh)
             add(.nest, nest)
         case .release(let ref, let irq, let bh):
-            element = .release
             lock(ref)
             if let irq { add(.irq, irq.rawValue) }
             flag(.bh, bh)
-        case .contended(let ref):
-            element = .contended
+        case .contended(let ref), .acquired(let ref):
             lock(ref)
-        case .acquired(let ref):
-            element = .acquired
-            lock(ref)
-        case .contentionBegin(let instance):
-            element = .contentionBegin
-            add(.instance, instance)
-        case .contentionEnd(let instance):
-            element = .contentionEnd
+        case .contentionBegin(let instance), .contentionEnd(let instance):
             add(.instance, instance)
         case .ipiSend(let to, let wait, let reason):
-            element = .ipiSend
             targets(to)
             flag(.wait, wait)
             add(.reason, reason)
         case .ipiHandle(let from):
-            element = .ipiHandle
             add(.from, String(from))
-        case .pgdAlloc(let pgd):
-            element = .pgdAlloc
+        case .pgdAlloc(let pgd), .pgdFree(let pgd), .listWalkVisit(let pgd):
             add(.pgd, pgd)
-        case .pgdFree(let pgd):
-            element = .pgdFree
-            add(.pgd, pgd)
-        case .pgdPopulate(let pgd, let index):
-            element = .pgdPopulate
+        case .pgdPopulate(let pgd, let index), .pgdClear(let pgd, let index):
             add(.pgd, pgd)
             add(.index, String(index))
-        case .pgdClear(let pgd, let index):
-            element = .pgdClear
-            add(.pgd, pgd)
-            add(.index, String(index))
-        case .pgdListAdd(let pgd, let lock):
-            element = .pgdListAdd
-            add(.pgd, pgd)
-            add(.lock, lock)
-        case .pgdListDel(let pgd, let lock):
-            element = .pgdListDel
+        case .pgdListAdd(let pgd, let lock), .pgdListDel(let pgd, let lock):
             add(.pgd, pgd)
             add(.lock, lock)
         case .listWalkBegin(let walker):
-            element = .listWalkBegin
             add(.walker, walker)
-        case .listWalkVisit(let pgd):
-            element = .listWalkVisit
-            add(.pgd, pgd)
-        case .listWalkEnd: element = .listWalkEnd
-        case .setReadOnly(let page, let pageLevel, let ptl):
-            element = .setReadOnly
+        case .setReadOnly(let page, let pageLevel, let ptl), .setReadWrite(let page, let pageLevel, let ptl):
             add(.page, page)
             level(pageLevel)
             add(.ptl, ptl)
-        case .setReadWrite(let page, let pageLevel, let ptl):
-            element = .setReadWrite
+        case .pin(let page, let pageLevel), .unpin(let page, let pageLevel):
             add(.page, page)
             level(pageLevel)
-            add(.ptl, ptl)
-        case .pin(let page, let pageLevel):
-            element = .pin
-            add(.page, page)
-            level(pageLevel)
-        case .unpin(let page, let pageLevel):
-            element = .unpin
-            add(.page, page)
-            level(pageLevel)
-        case .ptWrite(let page):
-            element = .ptWrite
+        case .ptWrite(let page), .pageFree(let page):
             add(.page, page)
         case .tlbFlush(let to, let mode, let wait):
-            element = .tlbFlush
             targets(to)
             if mode != .ipi { add(.mode, mode.rawValue) }
             flag(.wait, wait)
-        case .locklessWalkBegin: element = .locklessWalkBegin
-        case .locklessWalkEnd: element = .locklessWalkEnd
-        case .walkAccess(let table):
-            element = .walkAccess
-            add(.table, table)
-        case .tableUnlink(let table):
-            element = .tableUnlink
-            add(.table, table)
-        case .rcuGracePeriod: element = .rcuGracePeriod
-        case .tableFree(let table):
-            element = .tableFree
+        case .walkAccess(let table), .tableUnlink(let table), .tableFree(let table):
             add(.table, table)
         case .kmap(let page, let series, let atomic, _):
-            element = .kmap
             add(.page, page)
             add(.series, series)
             flag(.atomic, atomic)
         case .kunmap(let page, let series):
-            element = .kunmap
             add(.page, page)
             add(.series, series)
-        case .pageFree(let page):
-            element = .pageFree
-            add(.page, page)
         case .eventsLost(let cpu, let count):
             var text = "<\(ElementName.eventsLost.rawValue)"
             if let cpu { text += " cpu=\"\(cpu)\"" }
             if let time = event.time { text += " t=\"\(time)\"" }
             if let count { text += " count=\"\(count)\"" }
             return text + "/>"
+        default:
+            break
         }
         var text = "<\(element.rawValue) cpu=\"\(event.cpu)\""
         if let task = event.task { text += " task=\"\(name(task))\"" }

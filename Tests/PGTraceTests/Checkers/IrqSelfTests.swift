@@ -370,14 +370,13 @@ import Testing
         try Self.check(selfTest)
     }
 
-    // MARK: local_lock_tests() and hardirq_unsafe_softirq_safe
+    // MARK: local_lock_tests()
 
     /// local_lock_tests(): a local lock is passed over by the irq-inversion searches
     /// (usage_skip), so lock_A (hardirq-safe) -> local_A (taken with irqs on) is no
     /// inversion (2), nor lock_A -> local_A -> lock_B (3A); lock_A -> lock_B is one (3B).
-    /// Then hardirq_deadlock_softirq_not_deadlock(): lock_A -> lock_B -> lock_C -> lock_D is
-    /// hardirq-safe -> hardirq-unsafe at the last spin_lock(&lock_D), while mutex_A -> lock_C
-    /// -> lock_D, softirq-unsafe -> softirq-safe, is no deadlock.
+    /// (hardirq_deadlock_softirq_not_deadlock is transcribed above, as the selftest names it:
+    /// hardirq_unsafe_softirq_safe.)
     static let localLockCases: [SelfTestCase] = {
         let lockLocal: [Case] = [{ $0.local_lock("A") }, { $0.local_unlock("A") }]
         let lockLocalThenB: [Case] = [{ $0.local_lock("A") }, { $0.L("B") }, { $0.U("B") }, { $0.local_unlock("A") }]
@@ -393,26 +392,6 @@ import Testing
             single("local_lock_2", fails: nil, [lockLocal, safeA, aThenLocal]),
             single("local_lock_3A", fails: nil, [lockLocalThenB, safeA, aThenLocal]),
             single("local_lock_3B", fails: .irqInversion, at: (4, 2), [lockLocalThenB, safeA, aThenLocal, aThenB]),
-            single(
-                "hardirq_deadlock_softirq_not_deadlock", fails: .irqInversion, at: (7, 2),
-                [
-                    [
-                        { $0.ML("A") }, { $0.HARDIRQ_DISABLE() }, { $0.L("C") }, { $0.U("C") }, { $0.HARDIRQ_ENABLE() },
-                        { $0.MU("A") },
-                    ],
-                    safeA,
-                    aThenB,
-                    [
-                        { $0.HARDIRQ_DISABLE() }, { $0.L("B") }, { $0.L("C") }, { $0.U("C") }, { $0.U("B") },
-                        { $0.HARDIRQ_ENABLE() },
-                    ],
-                    [{ $0.SOFTIRQ_ENTER() }, { $0.L("D") }, { $0.U("D") }, { $0.SOFTIRQ_EXIT() }],
-                    [{ $0.SOFTIRQ_DISABLE() }, { $0.L("D") }, { $0.U("D") }, { $0.SOFTIRQ_ENABLE() }],
-                    [
-                        { $0.HARDIRQ_DISABLE() }, { $0.L("C") }, { $0.L("D") }, { $0.U("D") }, { $0.U("C") },
-                        { $0.HARDIRQ_ENABLE() },
-                    ],
-                ]),
         ]
     }()
 
