@@ -49,6 +49,13 @@ import Testing
             Expected(rule: .invalidWaitContext, severity: .error, locks: ["&obj->lock", "rcu_read_lock"], events: [2, 0]),
         ],
         "mutex-in-rcu-read-side-fixed.xml": [],
+        // whatisRCU.rst: rcu_read_lock_sched() disables preemption; msleep() inside it is
+        // might_sleep's BUG, then scheduling while atomic as the task is switched out.
+        "sleep-in-rcu-sched-read-side.xml": [
+            Expected(rule: .sleepInAtomic, severity: .error, locks: [], events: [1]),
+            Expected(rule: .sleepInAtomic, severity: .error, locks: [], events: [2]),
+        ],
+        "sleep-in-rcu-sched-read-side-fixed.xml": [],
         // Commit b89deed32ccc: the phy code flushes the system workqueue under rtnl_mutex,
         // which a queued linkwatch event takes (lockdep's workqueue maps close the cycle).
         "workqueue-flush-under-rtnl.xml": [
