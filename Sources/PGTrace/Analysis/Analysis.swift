@@ -9,6 +9,9 @@ public final class Analysis {
     public let classes = LockClassTable()
     public let graph = LockGraph()
     public let context: CheckerContext
+    /// What the traces taught the graph, each fact with its least evidence.
+    public let facts: GraphFactLog
+    private let graphChecks: GraphChecks
     private var checkers: [ReplayObserver]
     /// lock_stat's counts and times, where the options ask for them.
     public let statistics: LockStatistics?
@@ -31,27 +34,35 @@ public final class Analysis {
         self.rcuMaps = rcuMaps
         let context = CheckerContext(symbols: symbols, classes: classes, options: options)
         self.context = context
-        graph.addObserver(IrqInversionChecker(context: context))
+        let facts = GraphFactLog { [unowned context] in context.files }
+        self.facts = facts
         let policyChecker = options.policy.map { LockPolicyChecker(policy: $0, context: context) }
-        if let policyChecker { graph.addObserver(policyChecker) }
-        let ipi = IpiDeadlockChecker(graph: graph, context: context)
-        graph.addObserver(ipi)
+        let irqUsage = IrqUsageChecker(graph: graph, facts: facts, context: context)
+        let ipi = IpiDeadlockChecker(graph: graph, facts: facts, context: context)
+        let circular = CircularDependencyChecker(graph: graph, facts: facts, context: context)
+        let kmap = KmapChecker(graph: graph, facts: facts, context: context)
+        let nmi = NmiChecker(facts: facts, context: context)
+        let graphChecks = GraphChecks(
+            graph: graph, context: context, irqUsage: irqUsage, circular: circular, ipi: ipi, kmap: kmap, nmi: nmi,
+            policy: policyChecker)
+        self.graphChecks = graphChecks
+        facts.apply = { [unowned graphChecks] fact in graphChecks.apply(fact) }
         checkers = [
             // In lockdep's order: irq usage (mark_irqflags), the wait context, then the chain.
-            IrqUsageChecker(graph: graph, context: context),
+            irqUsage,
             WaitContextChecker(context: context),
-            NmiChecker(context: context),
+            nmi,
             RecursiveLockingChecker(context: context),
             // Before the lock order, so that a spin with irqs off is told by its direct wait.
             ipi,
-            CircularDependencyChecker(graph: graph, context: context),
+            circular,
             BadUnlockChecker(context: context),
             LockDepthChecker(context: context),
             SleepInAtomicChecker(context: context, rcuMap: rcuMaps[.rcu]!),
             PgdListChecker(context: context),
             PinWindowChecker(context: context),
             TableFreeChecker(context: context),
-            KmapChecker(graph: graph, context: context),
+            kmap,
         ] + (policyChecker.map { [$0] } ?? []) + [
             HeldAtEndChecker(context: context),
             CaptureNotes(context: context),
@@ -169,6 +180,8 @@ public final class Analysis {
                         header: header, fileName: file, classes: classes, symbols: symbols,
                         defaultListLock: defaultListLock, rcuMaps: rcuMaps, observers: checkers)
                     context.replay = engine
+                    context.beginTrace()
+                    facts.begin(file: header.fileIndex)
                     replaySink = engine.map(ReplaySink.init)
                     translator = EventTranslator(fileIndex: header.fileIndex)
                 case .events(var events):
@@ -185,8 +198,11 @@ public final class Analysis {
                     if let translator, engine != nil, translator.eventCount > 0 {
                         recordImportedEvents(file: translator.fileIndex, translator.eventCount)
                     }
-                    engine?.finish()
-                    eventCount += engine?.eventCount ?? 0
+                    if let engine {
+                        engine.finish()
+                        eventCount += engine.eventCount
+                        context.endTrace()
+                    }
                     engine = nil
                 case .end:
                     break loop
@@ -202,6 +218,13 @@ public final class Analysis {
         }
         pipeline.join()
         if let readFailure { throw readFailure }
+        checkGraph()
+    }
+
+    /// Checks the graph again from its facts if some came out of the order of their
+    /// evidence, so that the graph and its findings are those of the facts alone.
+    public func checkGraph() {
+        if facts.isOutOfOrder { graphChecks.rebuild(from: facts) }
     }
 
     /// What importing each kernel capture left out (written by the reading thread; the events

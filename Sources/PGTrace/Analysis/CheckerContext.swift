@@ -1,18 +1,29 @@
 /// What every checker of one analysis shares: the names behind symbols and classes, the
-/// trace files, and the list of findings (one per distinct problem, in the order found).
+/// trace files, and the findings (one per distinct problem).
+///
+/// Findings come from two places. A trace's own replay (a lock taken twice, a page table
+/// freed under a walker) reports into the trace's set, which joins the others when the
+/// trace ends (`FindingScope.trace`). The graph checks (cycles, irq usage, IPI waits, kmap
+/// order) report from the graph's facts (`FindingScope.graph`); their set is made again
+/// when the graph is rebuilt.
 public final class CheckerContext {
     public let symbols: SymbolTable
     public let classes: LockClassTable
     public let options: AnalysisOptions
     public private(set) var files: [String] = []
-    public private(set) var findings: [Finding] = []
+    /// Findings of the traces replayed (and summaries merged) before the current one.
+    public private(set) var traceFindings = FindingSet()
+    /// Findings of the trace being replayed.
+    private var currentFindings = FindingSet()
+    /// Findings of the graph checks.
+    public private(set) var graphFindings = FindingSet()
     /// Things worth knowing that are not findings (locks held at the end of a trace).
     public private(set) var notes: [AnalysisNote] = []
-    /// Each reported finding's index, by rule and key.
-    private var reported: [String: Int] = [:]
     /// The replay running now, for the held-lock lists of reports made where no replay is at
     /// hand (the lock graph's observers).
     weak var replay: ReplayEngine?
+    /// Told of each finding as it is first reported (an exporter placing findings in time).
+    private var reportObservers: [(Finding) -> Void] = []
 
     public init(symbols: SymbolTable, classes: LockClassTable, options: AnalysisOptions) {
         self.symbols = symbols
@@ -25,18 +36,41 @@ public final class CheckerContext {
         return files.count - 1
     }
 
-    /// Records `finding`, or counts it if one with the same rule and key was reported before.
-    public func report(_ finding: Finding) {
-        if countAgain(finding.rule, key: finding.key) { return }
-        reported[finding.rule.rawValue + "|" + finding.key] = findings.count
-        var finding = finding
-        let print = finding.baseFingerprint
-        occurrences[print, default: 0] += 1
-        finding.occurrence = occurrences[print]!
-        findings.append(finding)
+    public func addReportObserver(_ observer: @escaping (Finding) -> Void) { reportObservers.append(observer) }
+
+    /// Every finding, in their order (`Finding.canonical`): those of the traces and those of
+    /// the graph.
+    public var findings: [Finding] {
+        var all = traceFindings
+        all.merge(currentFindings)
+        all.merge(graphFindings)
+        return Finding.canonical(all.findings)
     }
 
-    private var occurrences: [String: Int] = [:]
+    /// A trace's replay begins: its findings are kept apart until it ends.
+    func beginTrace() { currentFindings.removeAll() }
+
+    /// A trace's replay ended: its findings join the others.
+    func endTrace() {
+        traceFindings.merge(currentFindings)
+        currentFindings.removeAll()
+    }
+
+    /// Adds findings read from a summary.
+    func mergeTraceFindings(_ findings: FindingSet) { traceFindings.merge(findings) }
+
+    /// The graph is checked again from its first fact.
+    func clearGraphFindings() { graphFindings.removeAll() }
+
+    /// Records `finding`, or counts it if one with the same rule and key was reported before.
+    public func report(_ finding: Finding, scope: FindingScope = .trace) {
+        if countAgain(finding.rule, key: finding.key, scope: scope) { return }
+        switch scope {
+        case .trace: currentFindings.report(finding)
+        case .graph: graphFindings.report(finding)
+        }
+        for observer in reportObservers { observer(finding) }
+    }
 
     public func note(_ message: String, evidence: Evidence?) {
         notes.append(AnalysisNote(message: message, evidence: evidence))
@@ -44,15 +78,19 @@ public final class CheckerContext {
 
     /// Counts one more meeting of the finding of `rule` with `key` if it was reported: true
     /// then, so that a checker need not build the finding again to have it counted.
-    public func countAgain(_ rule: Rule, key: String) -> Bool {
-        guard let index = reported[rule.rawValue + "|" + key] else { return false }
-        findings[index].count += 1
-        return true
+    public func countAgain(_ rule: Rule, key: String, scope: FindingScope = .trace) -> Bool {
+        switch scope {
+        case .trace: return currentFindings.countAgain(rule, key: key)
+        case .graph: return graphFindings.countAgain(rule, key: key)
+        }
     }
 
     /// Whether a finding of `rule` with `key` has been reported.
-    public func hasReported(_ rule: Rule, key: String) -> Bool {
-        reported[rule.rawValue + "|" + key] != nil
+    public func hasReported(_ rule: Rule, key: String, scope: FindingScope = .trace) -> Bool {
+        switch scope {
+        case .trace: return currentFindings.hasReported(rule, key: key)
+        case .graph: return graphFindings.hasReported(rule, key: key)
+        }
     }
 
     /// The held-lock list of a report (`Finding.heldLocks`).
@@ -72,11 +110,42 @@ public final class CheckerContext {
     ) {
         guard let replay = replay ?? self.replay else { return }
         finding.heldLocks = heldLockLines(locks ?? replay.allHeldLocks(cpu: cpu))
-        switch task ?? replay.cpus[cpu].task {
-        case .named(let symbol): finding.heldLocksHolder = "\(symbols[symbol]) on cpu \(cpu)"
-        case .anonymous: finding.heldLocksHolder = "cpu \(cpu)"
-        }
+        finding.heldLocksHolder = holderName(task ?? replay.cpus[cpu].task, cpu: cpu)
         finding.heldLocksMayBeIncomplete = replay.mayMissHeldLocks
+    }
+
+    /// `attachHeldLocks` from a fact's moment: what the replay held when the fact was learned.
+    public func attachHeldLocks(to finding: inout Finding, moment: ReplayMoment) {
+        finding.heldLocks = moment.held.map { held in
+            let name = self.name(of: held.classID)
+            return HeldLockLine(lock: name, evidence: evidence(held.site, "holds \(name)"))
+        }
+        finding.heldLocksHolder = holderName(moment.task, cpu: moment.cpu)
+        finding.heldLocksMayBeIncomplete = moment.mayMissHeldLocks
+    }
+
+    private func holderName(_ task: TaskKey, cpu: Int) -> String {
+        switch task {
+        case .named(let symbol): return "\(symbols[symbol]) on cpu \(cpu)"
+        case .anonymous: return "cpu \(cpu)"
+        }
+    }
+
+    /// `who(on:)` from a fact's moment.
+    public func who(_ moment: ReplayMoment, withState: Bool = true, hardirqsEnabled: Bool? = nil, softirqsEnabled: Bool? = nil) -> String {
+        var text = holderName(moment.task, cpu: moment.cpu)
+        if withState, let state = moment.irqState {
+            text += Self.irqStateText(
+                hardirqCount: state.hardirqCount, softirqs: state.softirqs, softirqCount: state.softirqCount,
+                hardirqsEnabled: hardirqsEnabled ?? state.hardirqsEnabled, softirqsEnabled: softirqsEnabled ?? state.softirqsEnabled)
+        }
+        return text
+    }
+
+    /// print_usage_bug's ` [HC1[1]:SC0[0]:HE0:SE1]`.
+    private static func irqStateText(hardirqCount: Int, softirqs: Int, softirqCount: Int, hardirqsEnabled: Bool, softirqsEnabled: Bool) -> String {
+        " [HC\(hardirqCount > 0 ? 1 : 0)[\(hardirqCount)]:SC\(softirqs > 0 ? 1 : 0)[\(softirqCount)]"
+            + ":HE\(hardirqsEnabled ? 1 : 0):SE\(softirqsEnabled ? 1 : 0)]"
     }
 
     /// Who lockdep says met a problem, with its irq state as print_usage_bug prints it:
@@ -88,17 +157,9 @@ public final class CheckerContext {
         on cpu: Int, replay: ReplayEngine? = nil, withState: Bool = true, hardirqsEnabled: Bool? = nil, softirqsEnabled: Bool? = nil
     ) -> String {
         guard let replay = replay ?? self.replay else { return "cpu \(cpu)" }
-        let state = replay.cpus[cpu]
-        var text = taskName(on: cpu, replay: replay).map { "\($0) on cpu \(cpu)" } ?? "cpu \(cpu)"
-        if withState, state.hardirqsKnown, state.bhKnown {
-            let softirqs = state.softirqNesting
-            let softirqCount = softirqs + 2 * state.bhDisables
-            // nmi_enter() adds HARDIRQ_OFFSET and enters lockdep's hardirq context too.
-            let hardirqCount = state.hardirqNesting + state.nmiSaved.count
-            text += " [HC\(hardirqCount > 0 ? 1 : 0)[\(hardirqCount)]:SC\(softirqs > 0 ? 1 : 0)[\(softirqCount)]"
-            text += ":HE\((hardirqsEnabled ?? state.hardirqsEnabled) ? 1 : 0):SE\((softirqsEnabled ?? state.softirqsEnabled) ? 1 : 0)]"
-        }
-        return text
+        return who(
+            ReplayMoment(cpu: cpu, task: replay.cpus[cpu].task, irqState: ReplayMoment.irqState(replay, cpu: cpu), held: [], mayMissHeldLocks: false),
+            withState: withState, hardirqsEnabled: hardirqsEnabled, softirqsEnabled: softirqsEnabled)
     }
 
     /// The name of the task running on `cpu` now, where the trace named one.

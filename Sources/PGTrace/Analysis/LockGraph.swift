@@ -57,14 +57,14 @@ public struct LockDependency: Sendable {
 /// Something told of each new dependency before it enters the graph, as lockdep runs its
 /// checks in check_prev_add before adding the edge.
 public protocol LockGraphObserver: AnyObject {
-    func lockGraph(_ graph: LockGraph, willAdd dependency: LockDependency, holder: HeldLock?, next: HeldLock?)
+    func lockGraph(_ graph: LockGraph, willAdd fact: DependencyFact)
     /// A class got a usage bit that does not contradict its own other usage.
-    func lockGraph(_ graph: LockGraph, didMark bit: LockUsage.Bit, on lock: HeldLock, at site: EventSite)
+    func lockGraph(_ graph: LockGraph, didMark fact: UsageFact)
 }
 
 extension LockGraphObserver {
-    public func lockGraph(_ graph: LockGraph, willAdd dependency: LockDependency, holder: HeldLock?, next: HeldLock?) {}
-    public func lockGraph(_ graph: LockGraph, didMark bit: LockUsage.Bit, on lock: HeldLock, at site: EventSite) {}
+    public func lockGraph(_ graph: LockGraph, willAdd fact: DependencyFact) {}
+    public func lockGraph(_ graph: LockGraph, didMark fact: UsageFact) {}
 }
 
 /// The lock-order graph of an analysis: lock classes with their irq usage, and the
@@ -126,9 +126,9 @@ public final class LockGraph {
         return true
     }
 
-    /// Tells the observers that `lock`'s class got `bit` consistently with its other usage.
-    public func announce(_ bit: LockUsage.Bit, on lock: HeldLock, at site: EventSite) {
-        for observer in observers { observer.lockGraph(self, didMark: bit, on: lock, at: site) }
+    /// Tells the observers that a class got a bit consistently with its other usage.
+    public func announce(_ fact: UsageFact) {
+        for observer in observers { observer.lockGraph(self, didMark: fact) }
     }
 
     /// Where `id` first got `bit`.
@@ -147,15 +147,24 @@ public final class LockGraph {
     @discardableResult
     public func add(
         from: ClassID, to: ClassID, kind: DependencyKind = .lockOrder, types: DependencyTypes,
-        holderSite: EventSite, site: EventSite, holder: HeldLock? = nil, next: HeldLock? = nil
+        holderSite: EventSite, site: EventSite
     ) -> Bool {
+        add(DependencyFact(
+            dependency: LockDependency(from: from, to: to, kind: kind, types: types, holderSite: holderSite, site: site),
+            holderMode: .write, nextMode: .write, moment: nil))
+    }
+
+    /// Adds a fact's dependency or widens the types of the existing edge, telling the
+    /// observers of anything new first. True when the graph changed.
+    @discardableResult
+    public func add(_ fact: DependencyFact) -> Bool {
+        let dependency = fact.dependency
+        let (from, to) = (dependency.from, dependency.to)
         let key = Self.key(from, to)
-        if let index = edgeIndex[key], edges[index].types.isSuperset(of: types) { return false }
-        let dependency = LockDependency(
-            from: from, to: to, kind: kind, types: types, holderSite: holderSite, site: site)
-        for observer in observers { observer.lockGraph(self, willAdd: dependency, holder: holder, next: next) }
+        if let index = edgeIndex[key], edges[index].types.isSuperset(of: dependency.types) { return false }
+        for observer in observers { observer.lockGraph(self, willAdd: fact) }
         if let index = edgeIndex[key] {
-            edges[index].types.formUnion(types)
+            edges[index].types.formUnion(dependency.types)
             return true
         }
         grow(to: max(from, to))
@@ -164,8 +173,23 @@ public final class LockGraph {
         backward[Int(to)].append(edges.count)
         edges.append(dependency)
         order.add(from: from, to: to)
-        if kind == .lockOrder { reachable.added(from: from, to: to, usage: usage(of:)) }
+        if dependency.kind == .lockOrder { reachable.added(from: from, to: to, usage: usage(of:)) }
         return true
+    }
+
+    /// Empties the graph (its observers stay), to build it again from its facts.
+    public func removeAll() {
+        edges = []
+        edgeIndex = [:]
+        forward = []
+        backward = []
+        usage = []
+        usageSites = [:]
+        marks = []
+        parents = []
+        generation = 0
+        order = TopologicalOrder()
+        reachable = ReachableUsage()
     }
 
     // MARK: Searching

@@ -1,17 +1,26 @@
 /// Builds the lock-order graph as lockdep does and reports `circular-dependency` when a new
 /// dependency closes a strong cycle. A lock sequence already validated (same chain key) costs
 /// one hash lookup, as with lockdep's chain cache.
+///
+/// The replay gives the dependency facts (`GraphFact.dependency`); the graph checks apply
+/// each, in the order of its evidence (`apply`): the cycle search, then the edge.
 public final class CircularDependencyChecker: ReplayObserver {
     public var observedEvents: ObservedEvents { .acquisitions }
 
     public let graph: LockGraph
+    private let facts: GraphFactLog
     private let context: CheckerContext
     @exclusivity(unchecked) private var validatedChains = ChainKeySet()
 
-    public init(graph: LockGraph, context: CheckerContext) {
+    public init(graph: LockGraph, facts: GraphFactLog, context: CheckerContext) {
         self.graph = graph
+        self.facts = facts
         self.context = context
     }
+
+    /// Each trace validates its own chains: a chain seen in a trace whose evidence comes
+    /// later must not hide this one's.
+    public func replayWillBegin(_ replay: ReplayEngine) { validatedChains = ChainKeySet() }
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
         // Lockdep validates no trylock: it cannot wait, so it cannot deadlock.
@@ -26,39 +35,52 @@ public final class CircularDependencyChecker: ReplayObserver {
         guard !held.isEmpty else { return }
         // Lockdep's check_prevs_add: depend on the nearest held lock, and on each trylock
         // above it (a trylock's own dependencies were never recorded).
+        var moment: ReplayMoment?
         for holder in held.reversed() {
             // A check=0 lock held is passed over: A, a novalidate lock, then B is A -> B.
             guard holder.validates else { continue }
-            if holder.classID != lock.classID { addDependency(holder: holder, next: lock, replay: replay) }
+            if holder.classID != lock.classID {
+                let types = DependencyTypes(holder: holder.mode, next: lock.mode)
+                if !facts.knows(GraphFact.dependencyKey(holder.classID, lock.classID, .lockOrder, types)) {
+                    if moment == nil { moment = ReplayMoment(replay, cpu: lock.site.cpu) }
+                    facts.record(.dependency(DependencyFact(
+                        dependency: LockDependency(
+                            from: holder.classID, to: lock.classID, kind: .lockOrder, types: types,
+                            holderSite: holder.site, site: lock.site),
+                        holderMode: holder.mode, nextMode: lock.mode, moment: moment)))
+                }
+            }
             if !holder.isTry { break }
         }
     }
 
-    private func addDependency(holder: HeldLock, next: HeldLock, replay: ReplayEngine) {
-        let types = DependencyTypes(holder: holder.mode, next: next.mode)
-        let known = graph.edge(from: holder.classID, to: next.classID)?.types ?? []
-        guard !known.isSuperset(of: types) else { return }
+    // MARK: The graph check
+
+    /// Lockdep's check_noncircular for a new dependency, then the dependency enters the graph.
+    public func apply(_ fact: DependencyFact) {
+        let dependency = fact.dependency
+        let known = graph.edge(from: dependency.from, to: dependency.to)?.types ?? []
+        guard !known.isSuperset(of: dependency.types) else { return }
         if let path = graph.strongPath(
-            from: next.classID, nextMode: next.mode, to: holder.classID, holderMode: holder.mode)
+            from: dependency.to, nextMode: fact.nextMode, to: dependency.from, holderMode: fact.holderMode)
         {
-            report(holder: holder, next: next, path: path, held: replay.allHeldLocks(cpu: next.site.cpu))
+            report(fact, path: path)
         }
-        graph.add(
-            from: holder.classID, to: next.classID, types: types, holderSite: holder.site,
-            site: next.site, holder: holder, next: next)
+        graph.add(fact)
     }
 
-    private func report(holder: HeldLock, next: HeldLock, path: [LockDependency], held: [HeldLock]) {
+    private func report(_ fact: DependencyFact, path: [LockDependency]) {
+        let dependency = fact.dependency
         // The cycle, following its edges: next -> ... -> holder -> next.
-        let cycle = [next.classID] + path.map(\.to)
+        let cycle = [dependency.to] + path.map(\.to)
         let names = cycle.map(context.name(of:))
         let key = names.sorted().joined(separator: " ")
-        guard !context.hasReported(.circularDependency, key: key) else { return }
+        guard !context.hasReported(.circularDependency, key: key, scope: .graph) else { return }
 
         let newLink = ChainLink(
-            holder: context.name(of: holder.classID), acquired: context.name(of: next.classID),
-            holderEvidence: context.evidence(holder.site, "holds \(context.name(of: holder.classID))"),
-            evidence: context.evidence(next.site, "acquires \(context.name(of: next.classID))"))
+            holder: context.name(of: dependency.from), acquired: context.name(of: dependency.to),
+            holderEvidence: context.evidence(dependency.holderSite, "holds \(context.name(of: dependency.from))"),
+            evidence: context.evidence(dependency.site, "acquires \(context.name(of: dependency.to))"))
         let links = path.map { edge in
             ChainLink(
                 holder: context.name(of: edge.from), acquired: context.name(of: edge.to),
@@ -67,7 +89,7 @@ public final class CircularDependencyChecker: ReplayObserver {
         } + [newLink]
 
         let source = names[0]
-        let target = context.name(of: holder.classID)
+        let target = context.name(of: dependency.from)
         let parent = path.count > 1 ? context.name(of: path[path.count - 1].from) : source
         let scenario = Scenario(
             columns: ["CPU0", "CPU1"],
@@ -86,8 +108,8 @@ public final class CircularDependencyChecker: ReplayObserver {
             locks: names,
             locations: [newLink.evidence, newLink.holderEvidence] + links.dropLast().map(\.evidence),
             chain: links, scenario: scenario, notes: notes, key: key)
-        context.attachHeldLocks(to: &finding, cpu: next.site.cpu, locks: held)
-        context.report(finding)
+        if let moment = fact.moment { context.attachHeldLocks(to: &finding, moment: moment) }
+        context.report(finding, scope: .graph)
     }
 }
 

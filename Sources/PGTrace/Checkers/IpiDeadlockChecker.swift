@@ -7,24 +7,30 @@
 /// the region wait for it, and waiting for an IPI while holding a lock makes that lock wait
 /// for every target's region. A cycle through these waits and the lock order is the deadlock;
 /// like lockdep, it is predicted from the orders seen, whether or not the sides overlapped.
+///
+/// The replay gives the waits as dependency facts of kind `ipi`; the graph checks apply
+/// each in the order of its evidence (`apply`), and see each lock-order fact as it enters.
 public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
     public var observedEvents: ObservedEvents { [.acquisitions, .ipiEvents] }
 
     public static let pseudoLockName = "(hardirqs off)"
     /// The graph also holds this checker as an observer; unowned breaks the cycle.
     private unowned let graph: LockGraph
+    private let facts: GraphFactLog
     private let context: CheckerContext
     /// Whether any lock waits for the region yet; until then no cycle can pass through it.
     @exclusivity(unchecked) private var hasWaits = false
-    /// The dependency types already recorded from the region to each class, by class id.
-    @exclusivity(unchecked) private var recordedInRegion: [DependencyTypes] = []
     private let irqsOff: ClassID
 
-    public init(graph: LockGraph, context: CheckerContext) {
+    public init(graph: LockGraph, facts: GraphFactLog, context: CheckerContext) {
         self.graph = graph
+        self.facts = facts
         self.context = context
         irqsOff = context.classes.pseudoClass(named: context.symbols.intern(Self.pseudoLockName))
     }
+
+    /// The graph is checked again from its first fact.
+    func reset() { hasWaits = false }
 
     // MARK: Waits into the graph
 
@@ -32,21 +38,11 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
         let cpu = lock.site.cpu
         guard !lock.isTry, lock.validates, replay.cpus[cpu].hardirqsSurelyDisabled else { return }
         let types = DependencyTypes(holder: .write, next: lock.mode)
-        let index = Int(lock.classID)
-        if index < recordedInRegion.count, recordedInRegion[index].isSuperset(of: types) { return }
-        if index >= recordedInRegion.count {
-            recordedInRegion += Array(repeating: [], count: index + 1 - recordedInRegion.count)
-        }
-        recordedInRegion[index].formUnion(types)
+        guard !facts.knows(GraphFact.dependencyKey(irqsOff, lock.classID, .ipi, types)) else { return }
         let disabledAt = replay.cpus[cpu].hardirqsDisabledAt ?? lock.site
-        if hasWaits, let path = graph.strongPath(
-            from: lock.classID, nextMode: lock.mode, to: irqsOff, holderMode: .write, kinds: [.lockOrder, .ipi])
-        {
-            let closing = LockDependency(
-                from: irqsOff, to: lock.classID, kind: .ipi, types: types, holderSite: disabledAt, site: lock.site)
-            report(cycle: [closing] + path, trigger: closing)
-        }
-        graph.add(from: irqsOff, to: lock.classID, kind: .ipi, types: types, holderSite: disabledAt, site: lock.site)
+        facts.record(.dependency(DependencyFact(
+            dependency: LockDependency(from: irqsOff, to: lock.classID, kind: .ipi, types: types, holderSite: disabledAt, site: lock.site),
+            holderMode: .write, nextMode: lock.mode, moment: nil)))
     }
 
     public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
@@ -69,26 +65,46 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
         }
         for held in replay.allHeldLocks(cpu: cpu) where held.validates {
             let types = DependencyTypes(holder: held.mode, next: .write)
-            guard !(graph.edge(from: held.classID, to: irqsOff)?.types.isSuperset(of: types) ?? false) else { continue }
-            let wait = LockDependency(
-                from: held.classID, to: irqsOff, kind: .ipi, types: types, holderSite: held.site, site: site)
-            if let path = graph.strongPath(
-                from: irqsOff, nextMode: .write, to: held.classID, holderMode: held.mode, kinds: [.lockOrder, .ipi])
+            guard !facts.knows(GraphFact.dependencyKey(held.classID, irqsOff, .ipi, types)) else { continue }
+            facts.record(.dependency(DependencyFact(
+                dependency: LockDependency(from: held.classID, to: irqsOff, kind: .ipi, types: types, holderSite: held.site, site: site),
+                holderMode: held.mode, nextMode: .write, moment: nil)))
+        }
+    }
+
+    // MARK: The graph check
+
+    /// A wait enters the graph: a lock taken with hardirqs off (`(hardirqs off) -> lock`), or
+    /// an IPI waited for while holding a lock (`lock -> (hardirqs off)`); first, whether it
+    /// closes a cycle.
+    public func apply(_ fact: DependencyFact) {
+        let dependency = fact.dependency
+        if graph.edge(from: dependency.from, to: dependency.to)?.types.isSuperset(of: dependency.types) == true { return }
+        if dependency.from == irqsOff {
+            if hasWaits, let path = graph.strongPath(
+                from: dependency.to, nextMode: fact.nextMode, to: irqsOff, holderMode: .write, kinds: [.lockOrder, .ipi])
             {
-                report(cycle: [wait] + path, trigger: wait)
+                report(cycle: [dependency] + path, trigger: dependency)
             }
-            graph.add(from: held.classID, to: irqsOff, kind: .ipi, types: types, holderSite: held.site, site: site)
+        } else {
+            if let path = graph.strongPath(
+                from: irqsOff, nextMode: .write, to: dependency.from, holderMode: fact.holderMode, kinds: [.lockOrder, .ipi])
+            {
+                report(cycle: [dependency] + path, trigger: dependency)
+            }
             hasWaits = true
         }
+        graph.add(fact)
     }
 
     // MARK: Lock order that closes a cycle through waits
 
-    public func lockGraph(_ graph: LockGraph, willAdd dependency: LockDependency, holder: HeldLock?, next: HeldLock?) {
-        guard dependency.kind == .lockOrder, hasWaits, let holder, let next else { return }
+    public func lockGraph(_ graph: LockGraph, willAdd fact: DependencyFact) {
+        let dependency = fact.dependency
+        guard dependency.kind == .lockOrder, hasWaits else { return }
         guard
             let path = graph.strongPath(
-                from: next.classID, nextMode: next.mode, to: holder.classID, holderMode: holder.mode,
+                from: dependency.to, nextMode: fact.nextMode, to: dependency.from, holderMode: fact.holderMode,
                 kinds: [.lockOrder, .ipi]),
             path.contains(where: { $0.kind == .ipi })
         else { return }
@@ -115,7 +131,7 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
         // One deadlock per lock held across the wait and lock spun on with irqs off, however
         // many lock-order paths lead from one to the other.
         let key = "\(waiter) -> \(spunLocks.first ?? waiter)"
-        guard !context.hasReported(.ipiDeadlock, key: key) else { return }
+        guard !context.hasReported(.ipiDeadlock, key: key, scope: .graph) else { return }
         let links = ordered.map { edge -> ChainLink in
             let role: String
             if edge.kind == .ipi && edge.to == irqsOff {
@@ -157,7 +173,8 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
                 notes: [
                     "Release \(waiter) before waiting for the IPI (flush after the unlock), or take the locks that cpu \(spinner?.evidence.cpu ?? 1) spins on without disabling hardirqs"
                 ],
-                key: key))
+                key: key),
+            scope: .graph)
     }
 
     private func reportWaitWithIrqsOff(at site: EventSite, disabledAt: EventSite?) {

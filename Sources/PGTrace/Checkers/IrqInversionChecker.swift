@@ -22,11 +22,12 @@ public final class IrqInversionChecker: LockGraphObserver {
 
     // MARK: A new usage bit
 
-    public func lockGraph(_ graph: LockGraph, didMark bit: LockUsage.Bit, on lock: HeldLock, at site: EventSite) {
+    public func lockGraph(_ graph: LockGraph, didMark fact: UsageFact) {
+        let (bit, classID, lockMode, lockSite, site) = (fact.bit, fact.classID, fact.lockMode, fact.lockSite, fact.site)
         let wanted: LockUsage = bit.enabled ? .usedIn(bit.state) : .enabled(bit.state)
         let found = graph.search(
-            from: lock.classID,
-            rootOnlyXR: bit.enabled ? lock.mode != .write : lock.mode == .recursiveRead,
+            from: classID,
+            rootOnlyXR: bit.enabled ? lockMode != .write : lockMode == .recursiveRead,
             direction: bit.enabled ? .backward : .forward, includeRoot: false, wanting: wanted,
             skipping: skipsLocalLocks
         ) { node, onlyXR in
@@ -37,18 +38,18 @@ public final class IrqInversionChecker: LockGraphObserver {
         let otherBit = other.bits.first { !$0.read } ?? other.bits[0]
         // Paths are kept in the order safe -> ... -> unsafe.
         let path = bit.enabled ? found.path.reversed() : found.path
-        let safe = bit.enabled ? found.found : lock.classID
-        let unsafe = bit.enabled ? lock.classID : found.found
+        let safe = bit.enabled ? found.found : classID
+        let unsafe = bit.enabled ? classID : found.found
         let safeBit = bit.enabled ? otherBit : bit
         let unsafeBit = bit.enabled ? bit : otherBit
-        let name = context.name(of: lock.classID)
+        let name = context.name(of: classID)
         let otherName = context.name(of: found.found)
         let irq = bit.state.name
         // print_irq_inversion_bug's body.
         let otherClass = irq + (otherBit.read ? "-READ" : "")
         let body: [ReportLine] = [
-            .text("\(context.who(on: site.cpu, withState: false)) just changed the state of lock:"),
-            .lock(name, at: context.evidence(lock.site, "acquires \(name)")),
+            .text("\(context.who(fact.moment, withState: false)) just changed the state of lock:"),
+            .lock(name, at: context.evidence(lockSite, "acquires \(name)")),
             .text(bit.enabled
                 ? "but this lock was taken by another, \(otherClass)-safe lock in the past:"
                 : "but this lock took another, \(otherClass)-unsafe lock in the past:"),
@@ -60,7 +61,7 @@ public final class IrqInversionChecker: LockGraphObserver {
         ] + dependencyLines(path)
         report(
             graph: graph, safe: safe, safeBit: safeBit, unsafe: unsafe, unsafeBit: unsafeBit,
-            path: Array(path), trigger: context.evidence(site, "\(name) becomes {\(bit.name)}"), body: body,
+            path: Array(path), trigger: context.evidence(site, "\(name) becomes {\(bit.name)}"), moment: fact.moment, body: body,
             headline: "possible irq lock inversion dependency detected",
             message: bit.enabled
                 ? "\(name) becomes \(irq)-unsafe, but it was taken by \(otherName), a \(irq)\(otherBit.read ? "-READ" : "")-safe lock, in the past"
@@ -69,8 +70,11 @@ public final class IrqInversionChecker: LockGraphObserver {
 
     // MARK: A new dependency
 
-    public func lockGraph(_ graph: LockGraph, willAdd dependency: LockDependency, holder: HeldLock?, next: HeldLock?) {
-        guard dependency.kind == .lockOrder, let holder, let next else { return }
+    public func lockGraph(_ graph: LockGraph, willAdd fact: DependencyFact) {
+        guard fact.dependency.kind == .lockOrder, let moment = fact.moment else { return }
+        let dependency = fact.dependency
+        let holder = (classID: dependency.from, mode: fact.holderMode, site: dependency.holderSite)
+        let next = (classID: dependency.to, mode: fact.nextMode, site: dependency.site)
         // Nothing to search for when even every class behind the holder and every class
         // ahead of the new lock, strong paths or not, cannot make a safe/unsafe pair.
         let safeBehind = graph.reachableUsage(of: holder.classID, direction: .backward).intersection(.usedInAny)
@@ -139,7 +143,7 @@ public final class IrqInversionChecker: LockGraphObserver {
         let holderName = context.name(of: holder.classID)
         // print_bad_irq_dependency's body.
         var body: [ReportLine] = [
-            .text("\(context.who(on: next.site.cpu)) is trying to acquire:"),
+            .text("\(context.who(moment)) is trying to acquire:"),
             .lock(nextName, at: context.evidence(next.site, "acquires \(nextName)")),
             .text(""),
             .text("and this task is already holding:"),
@@ -168,7 +172,7 @@ public final class IrqInversionChecker: LockGraphObserver {
         report(
             graph: graph, safe: safe.found, safeBit: safeBit, unsafe: ahead.found, unsafeBit: unsafeBit,
             path: Array(path),
-            trigger: context.evidence(next.site, "acquires \(nextName) while holding \(holderName)"), body: body,
+            trigger: context.evidence(next.site, "acquires \(nextName) while holding \(holderName)"), moment: moment, body: body,
             headline: "\(irqclass)-safe -> \(irqclass)-unsafe lock order detected",
             message: "\(safeName) is \(state)-safe and now depends on \(unsafeName), which is \(state)-unsafe: "
                 + "a \(state.lowercased()) taking \(safeName) can interrupt a holder of \(unsafeName) that \(safeName)'s holder waits for")
@@ -187,14 +191,14 @@ public final class IrqInversionChecker: LockGraphObserver {
 
     private func report(
         graph: LockGraph, safe: ClassID, safeBit: LockUsage.Bit, unsafe: ClassID, unsafeBit: LockUsage.Bit,
-        path: [LockDependency], trigger: Evidence, body: [ReportLine], headline: String, message: String
+        path: [LockDependency], trigger: Evidence, moment: ReplayMoment, body: [ReportLine], headline: String, message: String
     ) {
         // One class both safe and unsafe is irq-inconsistent, reported as such.
         guard safe != `unsafe` else { return }
         let safeName = context.name(of: safe)
         let unsafeName = context.name(of: unsafe)
         let key = "\(safeName) -> \(unsafeName)|\(safeBit.state.name)"
-        guard !context.hasReported(.irqInversion, key: key) else { return }
+        guard !context.hasReported(.irqInversion, key: key, scope: .graph) else { return }
         let links = path.map { edge in
             ChainLink(
                 holder: context.name(of: edge.from), acquired: context.name(of: edge.to),
@@ -235,7 +239,7 @@ public final class IrqInversionChecker: LockGraphObserver {
             scenario: Scenario(columns: ["CPU0", "CPU1"], steps: steps), notes: notes, key: key,
             title: headline)
         finding.body = body
-        context.attachHeldLocks(to: &finding, cpu: trigger.cpu)
-        context.report(finding)
+        context.attachHeldLocks(to: &finding, moment: moment)
+        context.report(finding, scope: .graph)
     }
 }

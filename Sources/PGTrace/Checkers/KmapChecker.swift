@@ -5,14 +5,19 @@
 /// paths). Holding two slots of one series for different pages can exhaust that pool alone
 /// (mremap's double PAGETABLE kmap). A page freed while still kmapped leaks its slot.
 /// Atomic kmaps use per-cpu slots and never wait, so they take no part in the order.
+///
+/// The replay gives the series order as dependency facts of kind `kmap`; the graph checks
+/// apply each in the order of its evidence (`apply`).
 public final class KmapChecker: ReplayObserver {
     public var observedEvents: ObservedEvents { .kmapEvents }
 
     private let graph: LockGraph
+    private let facts: GraphFactLog
     private let context: CheckerContext
 
-    public init(graph: LockGraph, context: CheckerContext) {
+    public init(graph: LockGraph, facts: GraphFactLog, context: CheckerContext) {
         self.graph = graph
+        self.facts = facts
         self.context = context
     }
 
@@ -62,7 +67,19 @@ public final class KmapChecker: ReplayObserver {
     private func addOrder(from slot: MemoryState.KmapSlot, to next: ClassID, series: Symbol, at site: EventSite) {
         let from = seriesClass(slot.series)
         let types = DependencyTypes(holder: .write, next: .write)
-        guard graph.edge(from: from, to: next)?.types.isSuperset(of: types) != true else { return }
+        guard !facts.knows(GraphFact.dependencyKey(from, next, .kmap, types)) else { return }
+        facts.record(.dependency(DependencyFact(
+            dependency: LockDependency(from: from, to: next, kind: .kmap, types: types, holderSite: slot.site, site: site),
+            holderMode: .write, nextMode: .write, moment: nil)))
+    }
+
+    // MARK: The graph check
+
+    /// A kmap order enters the graph; first, whether it closes a cycle of series.
+    public func apply(_ fact: DependencyFact) {
+        let dependency = fact.dependency
+        let (from, next) = (dependency.from, dependency.to)
+        guard graph.edge(from: from, to: next)?.types.isSuperset(of: dependency.types) != true else { return }
         if let path = graph.strongPath(from: next, nextMode: .write, to: from, holderMode: .write, kinds: [.kmap]) {
             let names = [context.name(of: next)] + path.map { context.name(of: $0.to) }
             let links = path.map { edge in
@@ -73,8 +90,8 @@ public final class KmapChecker: ReplayObserver {
             }
             let newLink = ChainLink(
                 holder: context.name(of: from), acquired: context.name(of: next),
-                holderEvidence: context.evidence(slot.site, "holds a \(context.name(of: from)) slot"),
-                evidence: context.evidence(site, "takes a \(context.name(of: next)) slot"))
+                holderEvidence: context.evidence(dependency.holderSite, "holds a \(context.name(of: from)) slot"),
+                evidence: context.evidence(dependency.site, "takes a \(context.name(of: next)) slot"))
             context.report(
                 Finding(
                     rule: .kmapOrder, severity: .error,
@@ -83,9 +100,10 @@ public final class KmapChecker: ReplayObserver {
                     locations: [newLink.evidence, newLink.holderEvidence] + links.flatMap { [$0.evidence, $0.holderEvidence] },
                     chain: links + [newLink],
                     notes: ["define one order between the series and keep to it everywhere, as Andrea proposes: PAGETABLE2 first, PAGETABLE second, DEFAULT third"],
-                    key: Set(names).sorted().joined(separator: " ")))
+                    key: Set(names).sorted().joined(separator: " ")),
+                scope: .graph)
         }
-        graph.add(from: from, to: next, kind: .kmap, types: types, holderSite: slot.site, site: site)
+        graph.add(fact)
     }
 
     private func reportDoubleSlot(_ slot: MemoryState.KmapSlot, page: Symbol, series: Symbol, at site: EventSite) {

@@ -27,12 +27,16 @@ public final class LockPolicyChecker: ReplayObserver, LockGraphObserver {
     }
 
     /// kmap series order through the graph's kmap edges (they are not lock acquisitions).
-    public func lockGraph(_ graph: LockGraph, willAdd dependency: LockDependency, holder: HeldLock?, next: HeldLock?) {
+    public func lockGraph(_ graph: LockGraph, willAdd fact: DependencyFact) {
+        let dependency = fact.dependency
         guard dependency.kind == .kmap else { return }
-        check(holding: dependency.from, heldAt: dependency.holderSite, taking: dependency.to, at: dependency.site)
+        check(holding: dependency.from, heldAt: dependency.holderSite, taking: dependency.to, at: dependency.site, scope: .graph)
     }
 
-    private func check(holding heldClass: ClassID, heldAt heldSite: EventSite, taking takenClass: ClassID, at site: EventSite) {
+    private func check(
+        holding heldClass: ClassID, heldAt heldSite: EventSite, taking takenClass: ClassID, at site: EventSite,
+        scope: FindingScope = .trace
+    ) {
         for held in names(heldClass) {
             for taken in names(takenClass) {
                 guard let declaration = policy.declaration(taken, before: held) else { continue }
@@ -48,7 +52,8 @@ public final class LockPolicyChecker: ReplayObserver, LockGraphObserver {
                             context.evidence(heldSite, "holds \(heldName)"),
                         ],
                         notes: ["take \(taken) before \(held), or change the policy if the hierarchy has changed"],
-                        key: "\(heldName) -> \(takenName)"))
+                        key: "\(heldName) -> \(takenName)"),
+                    scope: scope)
                 return
             }
         }

@@ -4,41 +4,85 @@
 /// can interrupt a holder on its own cpu and wait for it for ever. Nothing else is validated
 /// in NMI (the engine records no lock taken there), and a class first used in NMI is unknown
 /// to lockdep there, so it is no finding.
+///
+/// The replay gives the uses and the NMI acquisitions as facts; the graph checks apply them
+/// in the order of their evidence, so a class used outside NMI in one trace and taken in NMI
+/// in another is found whichever was read first.
 public final class NmiChecker: ReplayObserver {
     public var observedEvents: ObservedEvents { [.acquisitions, .lockEvents] }
 
+    private let facts: GraphFactLog
     private let context: CheckerContext
-    /// Where each class (by id) was first used outside NMI, for a write and for a read: read
-    /// at every acquisition, so by index, not hashed.
+    /// Where each class (by id) was first used outside NMI, for a write and for a read, as
+    /// the graph checks have seen the facts so far.
     @exclusivity(unchecked) private var firstWrite: [EventSite?] = []
     @exclusivity(unchecked) private var firstRead: [EventSite?] = []
+    /// The uses already recorded from this trace, by class (bit 0 write, bit 1 read): read at
+    /// every acquisition, so by index, not hashed.
+    @exclusivity(unchecked) private var recorded: [UInt8] = []
 
-    public init(context: CheckerContext) { self.context = context }
+    public init(facts: GraphFactLog, context: CheckerContext) {
+        self.facts = facts
+        self.context = context
+    }
+
+    public func replayWillBegin(_ replay: ReplayEngine) { recorded = [] }
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
         // lockdep's LOCK_USED / LOCK_USED_READ, marked at every acquisition, trylocks too.
         let id = Int(lock.classID)
-        if id >= firstWrite.count {
-            firstWrite += Array(repeating: nil, count: id + 1 - firstWrite.count)
-            firstRead += Array(repeating: nil, count: id + 1 - firstRead.count)
-        }
-        if lock.mode == .write {
-            if firstWrite[id] == nil { firstWrite[id] = lock.site }
-        } else if firstRead[id] == nil {
-            firstRead[id] = lock.site
+        if id >= recorded.count { recorded += Array(repeating: 0, count: id + 1 - recorded.count) }
+        let read = lock.mode != .write
+        let bit: UInt8 = read ? 2 : 1
+        guard recorded[id] & bit == 0 else { return }
+        recorded[id] |= bit
+        if !facts.knows(GraphFact.usedKey(lock.classID, read: read)) {
+            facts.record(.used(classID: lock.classID, read: read, site: lock.site))
         }
     }
 
     public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
         guard case .acquire(let ref, let mode, let isTry, _, _, _) = event.kind, !isTry,
-            replay.cpus[site.cpu].inNMI, let id = context.classes.existingID(for: ref.classKey).map(Int.init),
-            id < firstWrite.count
+            replay.cpus[site.cpu].inNMI, let id = context.classes.existingID(for: ref.classKey)
         else { return }
+        // The first of each class and mode is the fact; the finding counts facts, not every
+        // NMI, so that its count does not depend on how the graph was checked.
+        guard !facts.knows(GraphFact.nmiAcquireKey(id, mode)) else { return }
+        facts.record(.nmiAcquire(NmiAcquireFact(classID: id, mode: mode, site: site, moment: ReplayMoment(replay, cpu: site.cpu))))
+    }
+
+    // MARK: The graph check
+
+    /// The graph is checked again from its first fact.
+    func reset() {
+        firstWrite = []
+        firstRead = []
+    }
+
+    /// A use outside NMI.
+    public func applyUse(of classID: ClassID, read: Bool, at site: EventSite) {
+        let id = Int(classID)
+        if id >= firstWrite.count {
+            firstWrite += Array(repeating: nil, count: id + 1 - firstWrite.count)
+            firstRead += Array(repeating: nil, count: id + 1 - firstRead.count)
+        }
+        if read {
+            if firstRead[id] == nil { firstRead[id] = site }
+        } else if firstWrite[id] == nil {
+            firstWrite[id] = site
+        }
+    }
+
+    /// A lock taken in NMI: `irq-inconsistent` if its class was used outside NMI before.
+    public func apply(_ fact: NmiAcquireFact) {
+        let id = Int(fact.classID)
+        guard id < firstWrite.count else { return }
+        let site = fact.site
         // READ locks only conflict with a write use (RCU's read side may run anywhere).
-        guard let earlier = mode == .write ? firstWrite[id] ?? firstRead[id] : firstWrite[id] else { return }
-        let name = context.name(of: ref)
+        guard let earlier = fact.mode == .write ? firstWrite[id] ?? firstRead[id] : firstWrite[id] else { return }
+        let name = context.name(of: fact.classID)
         let key = "\(name)|NMI"
-        if context.countAgain(.irqInconsistent, key: key) { return }
+        if context.countAgain(.irqInconsistent, key: key, scope: .graph) { return }
         var finding = Finding(
             rule: .irqInconsistent, severity: .error,
             message: "\(name): inconsistent {INITIAL USE} -> {IN-NMI} usage: taken in NMI context, and used outside NMI before, "
@@ -53,13 +97,13 @@ public final class NmiChecker: ReplayObserver {
             key: key)
         finding.body = [
             .text("inconsistent {INITIAL USE} -> {IN-NMI} usage."),
-            .text("\(context.who(on: site.cpu, replay: replay)) takes:"),
+            .text("\(context.who(fact.moment)) takes:"),
             .lock(name, at: context.evidence(site, "acquires \(name) in NMI")),
             .text("{INITIAL USE} state was registered at:"),
             .site(context.evidence(earlier, "{INITIAL USE} state was registered here")),
         ]
         // print_usage_bug's list: what the interrupted task holds (nothing taken in NMI is).
-        context.attachHeldLocks(to: &finding, replay: replay, cpu: site.cpu)
-        context.report(finding)
+        context.attachHeldLocks(to: &finding, moment: fact.moment)
+        context.report(finding, scope: .graph)
     }
 }

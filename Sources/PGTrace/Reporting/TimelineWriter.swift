@@ -28,7 +28,8 @@ public final class TimelineWriter: ReplayObserver {
     @exclusivity(unchecked) private var recent: [Int: Int64] = [:]
     @exclusivity(unchecked) private var recentOrder: [Int] = []
     @exclusivity(unchecked) private var recentStart = 0
-    @exclusivity(unchecked) private var findingsSeen = 0
+    /// Findings reported since the last event was written.
+    @exclusivity(unchecked) private var newFindings: [Finding] = []
     /// Time in ns: the trace's where it has it; 1 us per event in a trace without; an untimed
     /// event of a timed trace at the time of the event before.
     @exclusivity(unchecked) private var now: Int64 = 0
@@ -40,6 +41,7 @@ public final class TimelineWriter: ReplayObserver {
     public init(context: CheckerContext, write: @escaping (String) -> Void) {
         self.context = context
         self.write = write
+        context.addReportObserver { [unowned self] finding in newFindings.append(finding) }
     }
 
     // MARK: JSON, by hand (an encoder per event costs more than the replay)
@@ -234,9 +236,10 @@ public final class TimelineWriter: ReplayObserver {
     /// A finding met at this event: an instant on its cpu, and a flag on each cited event
     /// whose time is still known.
     private func flagNewFindings(at ts: Int64, cpu: Int) {
-        let findings = context.findings
-        guard findings.count > findingsSeen else { return }
-        for finding in findings[findingsSeen...] {
+        guard !newFindings.isEmpty else { return }
+        let findings = newFindings
+        newFindings.removeAll()
+        for finding in findings {
             let cites = finding.locations.map { "\($0.file):\($0.line) (event \($0.event)): \($0.role)" }.joined(separator: "; ")
             emit(
                 "\(finding.rule.rawValue): \(finding.title)", "i", pid: cpusPID, tid: track(cpu), ts: ts, cat: "finding", scope: "g",
@@ -251,7 +254,6 @@ public final class TimelineWriter: ReplayObserver {
                     args: [("role", .text(location.role)), ("finding", .text(finding.message))])
             }
         }
-        findingsSeen = findings.count
     }
 
     /// Closes the document: its metadata says whether the times are the trace's.

@@ -1,0 +1,64 @@
+/// The checks of the lock-order graph, and the one order in which they see each fact
+/// (`GraphFact`), as lockdep's check_prev_add and mark_lock run them:
+///
+/// - a usage bit: `IrqUsageChecker` sets it (`irq-inconsistent` if it contradicts the
+///   class's other usage), else `IrqInversionChecker` searches from the class;
+/// - a lock-order dependency: `CircularDependencyChecker` searches for the cycle it would
+///   close, then the graph's observers see it before it enters — `IrqInversionChecker`
+///   (check_irq_usage), `LockPolicyChecker`, `IpiDeadlockChecker` (a cycle through waits);
+/// - a wait (`ipi`): `IpiDeadlockChecker`; a kmap series order: `KmapChecker`, then the
+///   policy;
+/// - a use outside NMI, a lock taken in NMI: `NmiChecker`.
+///
+/// Facts come in the order of their evidence, as the replay learns them or, when traces came
+/// out of order or from summaries, all again from the log (`rebuild`).
+final class GraphChecks {
+    private let graph: LockGraph
+    private let context: CheckerContext
+    private let irqUsage: IrqUsageChecker
+    private let circular: CircularDependencyChecker
+    private let ipi: IpiDeadlockChecker
+    private let kmap: KmapChecker
+    private let nmi: NmiChecker
+
+    init(
+        graph: LockGraph, context: CheckerContext, irqUsage: IrqUsageChecker, circular: CircularDependencyChecker,
+        ipi: IpiDeadlockChecker, kmap: KmapChecker, nmi: NmiChecker, policy: LockPolicyChecker?
+    ) {
+        self.graph = graph
+        self.context = context
+        self.irqUsage = irqUsage
+        self.circular = circular
+        self.ipi = ipi
+        self.kmap = kmap
+        self.nmi = nmi
+        // What sees a dependency before it enters the graph, in this order.
+        graph.addObserver(IrqInversionChecker(context: context))
+        if let policy { graph.addObserver(policy) }
+        graph.addObserver(ipi)
+    }
+
+    func apply(_ fact: GraphFact) {
+        switch fact {
+        case .usage(let usage): irqUsage.apply(usage)
+        case .dependency(let dependency):
+            switch dependency.dependency.kind {
+            case .lockOrder: circular.apply(dependency)
+            case .ipi: ipi.apply(dependency)
+            case .kmap: kmap.apply(dependency)
+            }
+        case .used(let id, let read, let site): nmi.applyUse(of: id, read: read, at: site)
+        case .nmiAcquire(let acquire): nmi.apply(acquire)
+        }
+    }
+
+    /// Checks the graph again from nothing, every fact of `facts` in order.
+    func rebuild(from facts: GraphFactLog) {
+        graph.removeAll()
+        ipi.reset()
+        nmi.reset()
+        context.clearGraphFindings()
+        for entry in facts.sortedEntries() { apply(entry.fact) }
+        facts.markChecked()
+    }
+}

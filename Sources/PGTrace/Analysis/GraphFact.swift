@@ -1,0 +1,106 @@
+/// One thing the replay taught the lock-order graph, with the evidence that showed it first:
+/// a class got an irq usage bit, a dependency got a type bit, a class was used (lockdep's
+/// LOCK_USED), a lock was taken in NMI. The graph checks see facts, never the replay, so the
+/// same facts give the same findings however they were gathered: from one run over the
+/// traces, or merged from summaries of any grouping of them (`GraphFactLog`).
+public enum GraphFact: Sendable {
+    case usage(UsageFact)
+    case dependency(DependencyFact)
+    /// A class used outside NMI, for a write or a read (verify_lock_unused's LOCK_USED bits).
+    case used(classID: ClassID, read: Bool, site: EventSite)
+    /// A lock (not a trylock) taken in NMI.
+    case nmiAcquire(NmiAcquireFact)
+
+    /// Which fact this is, whatever its evidence: the log keeps one of each, the least.
+    public var key: GraphFactKey {
+        switch self {
+        case .usage(let fact):
+            return Self.usageKey(fact.classID, fact.bit)
+        case .dependency(let fact):
+            let dependency = fact.dependency
+            return Self.dependencyKey(dependency.from, dependency.to, dependency.kind, dependency.types)
+        case .used(let id, let read, _):
+            return Self.usedKey(id, read: read)
+        case .nmiAcquire(let fact):
+            return Self.nmiAcquireKey(fact.classID, fact.mode)
+        }
+    }
+
+    static func usageKey(_ id: ClassID, _ bit: LockUsage.Bit) -> GraphFactKey {
+        GraphFactKey(kind: 0, a: id, b: 0, detail: UInt16(bit.mask.rawValue))
+    }
+
+    static func dependencyKey(_ from: ClassID, _ to: ClassID, _ kind: DependencyKind, _ types: DependencyTypes) -> GraphFactKey {
+        let code: UInt8
+        switch kind {
+        case .lockOrder: code = 1
+        case .ipi: code = 2
+        case .kmap: code = 3
+        }
+        return GraphFactKey(kind: code, a: from, b: to, detail: UInt16(types.rawValue))
+    }
+
+    static func usedKey(_ id: ClassID, read: Bool) -> GraphFactKey { GraphFactKey(kind: 4, a: id, b: 0, detail: read ? 1 : 0) }
+
+    static func nmiAcquireKey(_ id: ClassID, _ mode: LockMode) -> GraphFactKey {
+        GraphFactKey(kind: 5, a: id, b: 0, detail: mode == .write ? 0 : 1)
+    }
+
+    /// The event the fact was learned at.
+    public var site: EventSite {
+        switch self {
+        case .usage(let fact): return fact.site
+        case .dependency(let fact): return fact.dependency.site
+        case .used(_, _, let site): return site
+        case .nmiAcquire(let fact): return fact.site
+        }
+    }
+
+    /// The classes the fact names.
+    public var classes: [ClassID] {
+        switch self {
+        case .usage(let fact): return [fact.classID]
+        case .dependency(let fact): return [fact.dependency.from, fact.dependency.to]
+        case .used(let id, _, _): return [id]
+        case .nmiAcquire(let fact): return [fact.classID]
+        }
+    }
+}
+
+/// A fact's identity: its kind, the classes and the bit it is about.
+public struct GraphFactKey: Hashable, Sendable {
+    var kind: UInt8
+    var a: ClassID
+    var b: ClassID
+    var detail: UInt16
+}
+
+/// A class got an irq usage bit: taken in an irq, taken with an irq enabled, or held when
+/// one was enabled (mark_held_locks).
+public struct UsageFact: Sendable {
+    public var classID: ClassID
+    public var bit: LockUsage.Bit
+    /// Where the bit was set.
+    public var site: EventSite
+    /// Where the lock was taken (`site` too, but where irqs were enabled over it), and how.
+    public var lockSite: EventSite
+    public var lockMode: LockMode
+    public var moment: ReplayMoment
+}
+
+/// A dependency of one type bit (lockdep's calc_dep_bit gives one per acquisition), with the
+/// modes of its two locks and the replay's state when it was made (lock order only).
+public struct DependencyFact: Sendable {
+    public var dependency: LockDependency
+    public var holderMode: LockMode
+    public var nextMode: LockMode
+    public var moment: ReplayMoment?
+}
+
+/// A lock taken in NMI context.
+public struct NmiAcquireFact: Sendable {
+    public var classID: ClassID
+    public var mode: LockMode
+    public var site: EventSite
+    public var moment: ReplayMoment
+}

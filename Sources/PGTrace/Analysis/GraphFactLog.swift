@@ -1,0 +1,103 @@
+/// Every graph fact of an analysis, each kept once with its least evidence: the least by
+/// (trace file name, order within that trace), whichever trace or summary showed it first.
+/// The graph checks see the facts in that order, so what they find depends on the facts
+/// alone, never on the order in which traces were read or summaries merged (the contract's
+/// "first evidence is the least by (file, line), not the first seen").
+///
+/// While traces come in the order of their names (one trace; a shell glob), each new fact
+/// is also the greatest so far, and the checks see it at once, as the replay learns it:
+/// findings are found in the trace's own order. A trace that comes before one read already,
+/// or a summary, makes the log `outOfOrder`; the analysis then rebuilds the graph from the
+/// log, in order, before it reports.
+public final class GraphFactLog {
+    struct Entry {
+        var fact: GraphFact
+        /// The analysis's file index of the trace that showed it.
+        var file: Int
+        /// Its place among the facts that trace showed.
+        var sequence: Int
+    }
+
+    @exclusivity(unchecked) private(set) var entries: [Entry] = []
+    @exclusivity(unchecked) private var index: [GraphFactKey: Int] = [:]
+    /// The trace being replayed, and what its facts are numbered by.
+    @exclusivity(unchecked) private var currentFile = -1
+    @exclusivity(unchecked) private var sequence = 0
+    /// By file index: whether that trace's name is at most the current one's (its facts are
+    /// no greater than the current trace's).
+    @exclusivity(unchecked) private var precedesCurrent: [Bool] = []
+    @exclusivity(unchecked) private var greatestName: String?
+    /// The name of each file index, as the analysis numbers them.
+    private let fileNames: () -> [String]
+    /// Where a fact goes when it is the greatest so far (the graph checks).
+    var apply: ((GraphFact) -> Void)?
+
+    /// Whether some fact came before one already checked: the checks must see them all again,
+    /// in order (`sortedEntries`).
+    public private(set) var isOutOfOrder = false
+
+    init(fileNames: @escaping () -> [String]) { self.fileNames = fileNames }
+
+    public var count: Int { entries.count }
+
+    /// A trace begins: its facts follow those of every trace with a lesser name.
+    func begin(file: Int) {
+        let names = fileNames()
+        let name = names[file]
+        currentFile = file
+        sequence = 0
+        precedesCurrent = names.map { $0 <= name }
+        if let greatestName, name < greatestName { isOutOfOrder = true }
+        if greatestName.map({ name > $0 }) ?? true { greatestName = name }
+    }
+
+    /// Whether the log holds `key` with evidence the current trace cannot better.
+    @inline(__always) func knows(_ key: GraphFactKey) -> Bool {
+        guard let position = index[key] else { return false }
+        return precedesCurrent[entries[position].file]
+    }
+
+    /// Records a fact of the trace being replayed, unless the log has it with lesser evidence.
+    func record(_ fact: GraphFact) {
+        let key = fact.key
+        if let position = index[key] {
+            guard !precedesCurrent[entries[position].file] else { return }
+            entries[position] = Entry(fact: fact, file: currentFile, sequence: sequence)
+            sequence += 1
+            isOutOfOrder = true
+            return
+        }
+        index[key] = entries.count
+        entries.append(Entry(fact: fact, file: currentFile, sequence: sequence))
+        sequence += 1
+        if !isOutOfOrder { apply?(fact) }
+    }
+
+    /// Adds a fact read from a summary, where it was the `sequence`th of trace `file`.
+    func merge(_ fact: GraphFact, file: Int, sequence: Int) {
+        let key = fact.key
+        isOutOfOrder = true
+        let names = fileNames()
+        if let position = index[key] {
+            let kept = entries[position]
+            guard (names[file], sequence, file) < (names[kept.file], kept.sequence, kept.file) else { return }
+            entries[position] = Entry(fact: fact, file: file, sequence: sequence)
+        } else {
+            index[key] = entries.count
+            entries.append(Entry(fact: fact, file: file, sequence: sequence))
+        }
+        if greatestName.map({ names[file] > $0 }) ?? true { greatestName = names[file] }
+    }
+
+    /// Every fact, least evidence first: the order the checks must see them in.
+    func sortedEntries() -> [Entry] {
+        let names = fileNames()
+        // Files ranked by name once, not compared as strings per pair.
+        let ranks = Dictionary(uniqueKeysWithValues: Set(names).sorted().enumerated().map { ($1, $0) })
+        let rank = names.map { ranks[$0]! }
+        return entries.sorted { (rank[$0.file], $0.sequence, $0.file) < (rank[$1.file], $1.sequence, $1.file) }
+    }
+
+    /// The checks have seen every fact in order again.
+    func markChecked() { isOutOfOrder = false }
+}
