@@ -21,7 +21,7 @@ struct PGTraceCommand: ParsableCommand {
             that cannot be read or a wrong command line.
             """,
         version: "pgtrace \(pgtraceVersion)",
-        subcommands: [AnalyzeCommand.self, GraphCommand.self, LintCommand.self, ValidateCommand.self, ImportCommand.self, RulesCommand.self, StatsCommand.self, TimelineCommand.self],
+        subcommands: [AnalyzeCommand.self, GraphCommand.self, LintCommand.self, ValidateCommand.self, ImportCommand.self, RulesCommand.self, StatsCommand.self, TimelineCommand.self, SummarizeCommand.self, MergeCommand.self],
         defaultSubcommand: nil)
 
     /// `pgtrace` alone is a usage error: the help goes to standard error, exit status 2.

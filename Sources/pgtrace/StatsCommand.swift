@@ -39,6 +39,9 @@ struct StatsCommand: ParsableCommand {
         if let output { try Output.refuseInputs(output, inputs: traces.files) }
         var options = AnalysisOptions(importOptions: traces.capture.importOptions)
         options.collectsStatistics = true
+        // A summary keeps no lock_stat counts.
+        options.inputs = .traces
+        options.commandName = "stats"
         let progress = progressOptions.make()
         let analyses = try Analysis.analyzeSeparatingConflicts(traces.sources(), options: options, progress: progress?.update)
         progress?.finish()

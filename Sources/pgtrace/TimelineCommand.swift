@@ -25,7 +25,11 @@ struct TimelineCommand: ParsableCommand {
         if let output { try Output.refuseInputs(output, inputs: traces.files) }
         let out = try Output(output, inputs: traces.files)
         var failure: Error?
-        let analysis = Analysis(options: AnalysisOptions(importOptions: traces.capture.importOptions))
+        var options = AnalysisOptions(importOptions: traces.capture.importOptions)
+        // A summary keeps no events to place in time.
+        options.inputs = .traces
+        options.commandName = "timeline"
+        let analysis = Analysis(options: options)
         let writer = TimelineWriter(context: analysis.context) { piece in
             guard failure == nil else { return }
             do { try out.write(piece) } catch { failure = error }

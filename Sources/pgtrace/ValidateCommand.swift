@@ -40,6 +40,14 @@ struct ValidateCommand: ParsableCommand {
                     // A capture has no schema: it is valid when every line (record) reads.
                     try TraceImporter(input: input, fileIndex: index, symbols: symbols, options: capture.importOptions)
                         .read(progress: report, header: { _ in }, event: { _ in events += 1 })
+                case .summary:
+                    // A summary is valid when it merges: its lines, symbols, classes and facts.
+                    let analysis = Analysis()
+                    try analysis.merge(summary: input)
+                    progress?.finish()
+                    let traces = analysis.traceFiles.count
+                    if !quiet { try output.write("\(name): valid summary (\(traces) trace\(traces == 1 ? "" : "s"), \(analysis.eventCount) event\(analysis.eventCount == 1 ? "" : "s"))\n") }
+                    continue
                 }
                 progress?.finish()
                 if !quiet { try output.write("\(name): valid (\(events) event\(events == 1 ? "" : "s"))\n") }

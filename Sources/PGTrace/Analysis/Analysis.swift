@@ -127,6 +127,7 @@ public final class Analysis {
                 switch source {
                 case .file(let path, _):
                     let input = try TraceInput(path: path, displayName: name)
+                    try self.refuseUnread(input)
                     switch input.content {
                     case .text, .traceDat:
                         let importer = TraceImporter(
@@ -137,6 +138,10 @@ public final class Analysis {
                             willWait: sink.flush,
                             progress: progress.map { report in { read, total in report(name, read, total, sink.eventCount) } },
                             into: sink)
+                    case .summary:
+                        try SummaryReader(input: input, symbols: symbols).read { line, number in
+                            try sink.summaryLine(line, number: number)
+                        }
                     case .xml:
                         try reader.read(
                             input: input, schema: schema,
@@ -146,7 +151,13 @@ public final class Analysis {
                             header: sink.header, event: sink.event)
                     }
                 case .bytes(let bytes, _):
-                    try reader.read(bytes: bytes, schema: schema, header: sink.header, event: sink.event)
+                    if TraceInput.content(ofStart: Array(bytes.prefix(64))) == .summary {
+                        try SummaryReader(bytes: bytes, name: name, symbols: symbols).read { line, number in
+                            try sink.summaryLine(line, number: number)
+                        }
+                    } else {
+                        try reader.read(bytes: bytes, schema: schema, header: sink.header, event: sink.event)
+                    }
                 }
                 try sink.endFile()
             }
@@ -156,12 +167,23 @@ public final class Analysis {
         var translator: EventTranslator?
         var replaySink: ReplaySink?
         var readFailure: Error?
+        // The summary being merged, and the file slot being read.
+        var merge: SummaryMerge?
+        var slot = 0
         do {
             loop: while true {
                 switch pipeline.receive() {
-                case .begin:
+                case .begin(let file):
                     engine = nil
                     translator = nil
+                    merge = nil
+                    slot = file
+                case .summaryLines(let lines):
+                    if merge == nil {
+                        summarySlots.insert(slot)
+                        merge = SummaryMerge(into: self, name: context.files[slot])
+                    }
+                    for (line, number) in lines { try merge!.apply(line, at: number) }
                 case .header(let header):
                     let file = context.files[header.fileIndex]
                     if options.separatesConflictingTraces, let reason = conflict(header),
@@ -173,8 +195,7 @@ public final class Analysis {
                         continue
                     }
                     try declareClasses(header, file: file)
-                    if replayedAny == false { proveRawLockNesting = header.proveRawLockNesting }
-                    replayedAny = true
+                    joinConfiguration(header.proveRawLockNesting, of: file)
                     for note in header.notes { context.note("\(file): \(note)", evidence: nil) }
                     engine = ReplayEngine(
                         header: header, fileName: file, classes: classes, symbols: symbols,
@@ -201,9 +222,11 @@ public final class Analysis {
                     if let engine {
                         engine.finish()
                         eventCount += engine.eventCount
+                        eventsByFile[slot] = engine.eventCount
                         context.endTrace()
                     }
                     engine = nil
+                    merge = nil
                 case .end:
                     break loop
                 case .failure(let error):
@@ -218,6 +241,31 @@ public final class Analysis {
         }
         pipeline.join()
         if let readFailure { throw readFailure }
+        checkGraph()
+    }
+
+    /// Refuses an input of a kind the options do not read.
+    private func refuseUnread(_ input: TraceInput) throws {
+        let isSummary = input.content == .summary
+        if isSummary, !options.inputs.contains(.summaries) {
+            throw TraceInputError(
+                file: input.displayName, line: 1, column: 1,
+                message: "is a pgtrace summary; \(options.commandName) reads traces (analyze, graph and lint read summaries)")
+        }
+        if !isSummary, !options.inputs.contains(.traces) {
+            throw TraceInputError(
+                file: input.displayName, line: 1, column: 1,
+                message: "is a trace, not a pgtrace summary; \(options.commandName) reads summaries (make one with `pgtrace summarize`)")
+        }
+    }
+
+    /// Merges a summary read from `input` on this thread (`analyze` reads summaries given
+    /// among traces on its reading thread).
+    public func merge(summary input: TraceInput) throws {
+        let slot = context.addFile(input.displayName)
+        summarySlots.insert(slot)
+        let merge = SummaryMerge(into: self, name: input.displayName)
+        try SummaryReader(input: input, symbols: symbols).read { line, number in try merge.apply(line, at: number) }
         checkGraph()
     }
 
@@ -253,11 +301,69 @@ public final class Analysis {
     /// (with `separatesConflictingTraces`), and why.
     public private(set) var putAside: [(source: Source, reason: String)] = []
 
-    /// The traces this analysis replayed (those put aside are not among them).
-    public var analysedFiles: [String] {
+    /// The traces this analysis replayed or merged from summaries (those put aside are not
+    /// among them, nor the summaries' own files).
+    public var analysedFiles: [String] { traceFiles.map(\.name) }
+
+    /// The traces of the analysis: their file index, name and event count.
+    public var traceFiles: [(index: Int, name: String, events: Int)] {
         let aside = Set(putAside.map(\.source.displayName))
-        return files.filter { !aside.contains($0) }
+        return files.indices.filter { !summarySlots.contains($0) && !aside.contains(files[$0]) }
+            .map { ($0, files[$0], eventsByFile[$0] ?? 0) }
     }
+
+    /// The file slots that held summaries, not traces.
+    private var summarySlots: Set<Int> = []
+    private var eventsByFile: [Int: Int] = [:]
+
+    /// A trace a summary names: a file of the analysis with its events.
+    func addSummarizedTrace(_ name: String, events: Int) -> Int {
+        let index = context.addFile(name)
+        eventsByFile[index] = events
+        eventCount += events
+        return index
+    }
+
+    /// A trace's configuration: the analysis's is that of the trace with the least name (so
+    /// that it does not depend on the order of the traces); a trace that differs is noted.
+    private func joinConfiguration(_ setting: Bool, of trace: String) {
+        if replayedAny, setting != proveRawLockNesting, mixedConfiguration == nil {
+            mixedConfiguration = "PROVE_RAW_LOCK_NESTING is \(setting ? "y" : "not set") in \(trace) and \(proveRawLockNesting ? "y" : "not set") in \(configurationSource ?? "the traces before")"
+        }
+        if configurationSource.map({ trace < $0 }) ?? true {
+            proveRawLockNesting = setting
+            configurationSource = trace
+        }
+        replayedAny = true
+    }
+
+    /// The trace whose configuration the analysis has.
+    private var configurationSource: String?
+    /// Why the traces' configurations differ, if they do (a summary is of one configuration).
+    public private(set) var mixedConfiguration: String?
+
+    /// A summary's kernel configuration joins the analysis's, or contradicts it.
+    func joinConfiguration(proveRawLockNesting setting: Bool?, from place: String) throws {
+        guard let setting else { return }
+        if replayedAny, setting != proveRawLockNesting {
+            throw TraceInputError(
+                file: place, message: "PROVE_RAW_LOCK_NESTING is \(setting ? "y" : "not set") in this summary's traces and \(proveRawLockNesting ? "y" : "not set") in the traces before; traces analysed together share their configuration")
+        }
+        proveRawLockNesting = setting
+        replayedAny = true
+        if configurationSource == nil { configurationSource = place }
+    }
+
+    /// A summary's class declaration joins the analysis's, or contradicts it.
+    func declare(name: Symbol, _ declared: LockClassTable.Declared, at position: TracePosition, from place: String) throws {
+        if let earlier = classes.declare(name: name, declared, at: position, file: files[position.file]) {
+            throw TraceInputError(
+                file: place, message: "class '\(symbols[name])' is declared \(declared) there and otherwise in \(earlier.file):\(earlier.line); traces analysed together share their classes")
+        }
+    }
+
+    /// Whether a trace (or a summary of traces) has set the kernel configuration.
+    public var hasReplayed: Bool { replayedAny }
 
     /// Why a trace's `<classes>` cannot join this analysis, if they cannot.
     private func conflict(_ header: TraceHeader) -> String? {

@@ -56,8 +56,8 @@ public final class CheckerContext {
         currentFindings.removeAll()
     }
 
-    /// Adds findings read from a summary.
-    func mergeTraceFindings(_ findings: FindingSet) { traceFindings.merge(findings) }
+    /// Adds a finding read from a summary.
+    func mergeTraceFinding(_ finding: Finding) { traceFindings.merge(finding) }
 
     /// The graph is checked again from its first fact.
     func clearGraphFindings() { graphFindings.removeAll() }
@@ -212,6 +212,20 @@ public struct AnalysisOptions: Sendable {
     public var separatesConflictingTraces = false
     /// Keep lock_stat's counts and times (`pgtrace stats`): `Analysis.statistics`.
     public var collectsStatistics = false
+    /// What the analysis reads: traces, summaries of traces, or both.
+    public var inputs: InputKinds = [.traces, .summaries]
+    /// The name of the command, for an input it does not read ("merge reads summaries").
+    public var commandName = "analyze"
+
+    /// Kinds of input an analysis reads.
+    public struct InputKinds: OptionSet, Sendable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// Format v1 XML, trace.dat and kernel text captures.
+        public static let traces = InputKinds(rawValue: 1)
+        /// pgtrace summaries.
+        public static let summaries = InputKinds(rawValue: 2)
+    }
 
     public init(
         maxDepth: Int = 48, validatesSchema: Bool = false, policy: LockPolicy? = nil,

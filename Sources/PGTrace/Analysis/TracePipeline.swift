@@ -16,6 +16,8 @@ final class TracePipeline: @unchecked Sendable {
         case header(TraceHeader)
         case events([Event])
         case records([CapturedRecord])
+        /// Lines of a summary, with their line numbers.
+        case summaryLines([(line: SummaryLine, number: Int)])
         case endFile
         case end
         case failure(Error)
@@ -203,8 +205,22 @@ final class TracePipeline: @unchecked Sendable {
             if records.count == TracePipeline.batchSize { try flush() }
         }
 
-        /// Hands over what is batched (a file's reader sends events or records, never both).
+        @exclusivity(unchecked) private var summaryLines: [(line: SummaryLine, number: Int)] = []
+
+        func summaryLine(_ line: SummaryLine, number: Int) throws {
+            summaryLines.append((line, number))
+            eventCount += 1
+            if summaryLines.count == 1024 { try flush() }
+        }
+
+        /// Hands over what is batched (a file's reader sends events, records or summary lines,
+        /// never two of them).
         func flush() throws {
+            if !summaryLines.isEmpty {
+                let full = summaryLines
+                summaryLines = []
+                try pipeline.send(.summaryLines(full))
+            }
             if !records.isEmpty {
                 let full = records
                 records = pipeline.recordSpare()

@@ -1,5 +1,5 @@
 /// One event cited as evidence, resolved to text so that reporters need no tables.
-public struct Evidence: Hashable, Sendable {
+public struct Evidence: Hashable, Sendable, Codable {
     public var file: String
     public var line: Int
     public var column: Int
@@ -41,7 +41,7 @@ public struct Evidence: Hashable, Sendable {
 }
 
 /// One edge of a reported dependency chain: `holder` was held when `acquired` was taken.
-public struct ChainLink: Hashable, Sendable {
+public struct ChainLink: Hashable, Sendable, Codable {
     public var holder: String
     public var acquired: String
     /// Where the holder was taken.
@@ -51,7 +51,7 @@ public struct ChainLink: Hashable, Sendable {
 }
 
 /// A lock held when a problem was met, as lockdep's lockdep_print_held_locks lists it.
-public struct HeldLockLine: Hashable, Sendable {
+public struct HeldLockLine: Hashable, Sendable, Codable {
     public var lock: String
     /// Where it was taken.
     public var evidence: Evidence
@@ -65,7 +65,7 @@ public struct HeldLockLine: Hashable, Sendable {
 /// A line of a report's body as lockdep prints it: text, a lock as print_lock prints it
 /// (` (name){usage}, at: place`, the usage string as the analysis left the class), a new
 /// dependency (` (a){usage} -> (b){usage}`), or where something happened (lockdep's stack).
-public enum ReportLine: Hashable, Sendable {
+public enum ReportLine: Hashable, Sendable, Codable {
     case text(String)
     case lock(String, at: Evidence?)
     case dependency(from: String, to: String)
@@ -107,7 +107,7 @@ public struct Scenario: Hashable, Sendable {
 }
 
 /// A problem the analysis found, with the events that prove it.
-public struct Finding: Hashable, Sendable {
+public struct Finding: Hashable, Sendable, Codable {
     public var rule: Rule
     public var severity: Severity
     /// One line a kernel developer understands.

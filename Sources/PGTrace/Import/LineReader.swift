@@ -7,8 +7,13 @@ struct LineReader {
 
     private let read: (UnsafeMutableRawBufferPointer) throws -> Int
     private var storage = [UInt8](repeating: 0, count: 64 * 1024)
+    /// The longest line taken: `maximumLineLength` for a text trace.
+    private let limit: Int
 
-    init(read: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) { self.read = read }
+    init(limit: Int = LineReader.maximumLineLength, read: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) {
+        self.read = read
+        self.limit = limit
+    }
 
     /// Calls `body` with each line (without its newline), its 1-based number, and whether a
     /// newline ended it (not so for a last line cut short), to the end.
@@ -20,7 +25,7 @@ struct LineReader {
         var filled = 0
         while true {
             if filled == storage.count {
-                guard storage.count < Self.maximumLineLength * 2 else { throw LineTooLong(line: number + 1) }
+                guard storage.count < limit * 2 else { throw LineTooLong(line: number + 1) }
                 storage += [UInt8](repeating: 0, count: storage.count)
             }
             let count = try storage.withUnsafeMutableBytes { try read(UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
@@ -33,7 +38,7 @@ struct LineReader {
                 while let newline = UnsafeBufferPointer(rebasing: all[index..<filled]).firstIndex(ofByte: 0x0A) {
                     let end = index + newline
                     number += 1
-                    if end - lineStart > Self.maximumLineLength { throw LineTooLong(line: number) }
+                    if end - lineStart > limit { throw LineTooLong(line: number) }
                     try body(UnsafeBufferPointer(rebasing: all[lineStart..<end]), number, true)
                     lineStart = end + 1
                     index = lineStart
@@ -46,7 +51,7 @@ struct LineReader {
                 }
                 filled -= consumed
             }
-            if filled > Self.maximumLineLength { throw LineTooLong(line: number + 1) }
+            if filled > limit { throw LineTooLong(line: number + 1) }
         }
         if filled > 0 {
             try storage.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[..<filled]), number + 1, false) }

@@ -118,6 +118,10 @@ public final class TraceImporter {
             throw TraceInputError(
                 file: displayName, line: 1, column: 1,
                 message: "is XML already; import reads kernel captures (ftrace, trace-cmd report, perf script, trace.dat)")
+        case .summary:
+            throw TraceInputError(
+                file: displayName, line: 1, column: 1,
+                message: "is a pgtrace summary; import reads kernel captures (ftrace, trace-cmd report, perf script, trace.dat)")
         }
     }
 

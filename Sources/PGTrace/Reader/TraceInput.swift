@@ -11,6 +11,8 @@ public final class TraceInput {
         /// Kernel text output: ftrace, trace-cmd report, perf script (whose first line may
         /// well start with `<`: `<idle>-0`, `<...>-4083`).
         case text
+        /// A pgtrace summary (docs/summary-format.md): its first line's `{"pgtrace-summary":`.
+        case summary
     }
 
     public let displayName: String
@@ -65,6 +67,8 @@ public final class TraceInput {
         }
         if bytes.starts(with: Self.traceDatMagic) {
             content = .traceDat
+        } else if bytes[first...].starts(with: SummaryLine.magic.utf8) {
+            content = .summary
         } else if Self.isXML(bytes[first...]) {
             content = .xml
         } else {
@@ -77,6 +81,7 @@ public final class TraceInput {
     public static func content(ofStart bytes: [UInt8]) -> Content? {
         guard let first = firstSignificant(bytes) else { return nil }
         if bytes.starts(with: traceDatMagic) { return .traceDat }
+        if bytes[first...].starts(with: SummaryLine.magic.utf8) { return .summary }
         return isXML(bytes[first...]) ? .xml : .text
     }
 

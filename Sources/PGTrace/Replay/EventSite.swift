@@ -24,6 +24,17 @@ public struct EventSite: Hashable, Sendable {
         functionValue = Self.pack(event.function)
     }
 
+    public init(position: TracePosition, cpu: Int, task: Symbol?, at: Symbol?, function: Symbol?) {
+        file = Int32(clamping: position.file)
+        columnValue = Int32(clamping: position.column)
+        line = position.line
+        event = position.event
+        cpuValue = Int32(clamping: cpu)
+        taskValue = Self.pack(task)
+        atValue = Self.pack(at)
+        functionValue = Self.pack(function)
+    }
+
     public var position: TracePosition {
         get { TracePosition(file: Int(file), line: line, column: Int(columnValue), event: event) }
         set {

@@ -196,7 +196,10 @@ public final class LockClassTable {
     /// Records a `<class>` declaration; returns where the earlier one was if it conflicts.
     public func declare(name: Symbol, _ declared: Declared, at position: TracePosition, file: String) -> (file: String, line: Int)? {
         if let earlier = declaredTypes[name] {
-            return earlier.declared == declared ? nil : (earlier.file, earlier.at.line)
+            guard earlier.declared == declared else { return (earlier.file, earlier.at.line) }
+            // The same declaration again: the one cited is the least by (file, line), not the
+            // first read, so that it does not depend on the order of the traces.
+            guard (file, position.line, position.column) < (earlier.file, earlier.at.line, earlier.at.column) else { return nil }
         }
         declaredTypes[name] = (declared, position, file)
         for index in entries.indices where entries[index].key.name == name {
@@ -222,6 +225,11 @@ public final class LockClassTable {
     }
 
     public func type(of name: Symbol) -> LockType { declaredTypes[name]?.declared.type ?? .spinlock }
+
+    /// Every `<class>` declaration of the traces, by name: what it declares and where.
+    public var declarations: [(name: Symbol, declared: Declared, at: TracePosition)] {
+        declaredTypes.map { ($0.key, $0.value.declared, $0.value.at) }
+    }
 
     /// The class of `key` if it was used, without creating it.
     public func existingID(for key: LockClassKey) -> ClassID? {

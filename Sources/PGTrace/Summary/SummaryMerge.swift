@@ -1,0 +1,172 @@
+/// Merges one summary's lines into an analysis, on the replay's side: its traces become the
+/// analysis's files, its classes the analysis's classes (a class declared another way than
+/// the analysis's traces declare it is an input error, as between traces), its facts join
+/// the graph's log keeping the least evidence, its findings join the traces' findings.
+final class SummaryMerge {
+    private let analysis: Analysis
+    private let name: String
+    private var files: [Int] = []
+    private var classes: [ClassID] = []
+    private var moments: [ReplayMoment] = []
+
+    init(into analysis: Analysis, name: String) {
+        self.analysis = analysis
+        self.name = name
+    }
+
+    private func fail(_ line: Int, _ message: String) -> TraceInputError {
+        TraceInputError(file: name, line: line, column: 1, message: message)
+    }
+
+    func apply(_ line: SummaryLine, at number: Int) throws {
+        if line.header != nil {
+            try analysis.joinConfiguration(proveRawLockNesting: line.proveRawLockNesting, from: "\(name):\(number)")
+        } else if line.fact != nil {
+            try applyFact(line, at: number)
+        } else if let file = line.file, let traceName = line.name {
+            guard file == files.count else { throw fail(number, "trace \(file) out of order") }
+            files.append(analysis.addSummarizedTrace(traceName, events: line.events ?? 0))
+        } else if let classNumber = line.class {
+            try applyClass(line, number: classNumber, at: number)
+        } else if line.declaration == true {
+            try declare(line, at: number)
+        } else if let moment = line.moment {
+            guard moment == moments.count else { throw fail(number, "moment \(moment) out of order") }
+            moments.append(try makeMoment(line, at: number))
+        } else if let finding = line.finding {
+            analysis.context.mergeTraceFinding(finding)
+        } else if let note = line.note {
+            analysis.context.note(note, evidence: line.evidence)
+        } else {
+            throw fail(number, "a line of no known kind")
+        }
+    }
+
+    private func symbol(_ raw: Int?, at line: Int) throws -> Symbol {
+        guard let raw, raw >= 0 else { throw fail(line, "a name is missing") }
+        return Symbol(rawValue: Int32(raw))
+    }
+
+    private func declared(_ line: SummaryLine, type: LockType, at number: Int) throws -> (LockClassTable.Declared, TracePosition)? {
+        guard let declaration = line.declared else { return nil }
+        func wait(_ text: String?) throws -> WaitType? {
+            guard let text else { return nil }
+            guard let wait = WaitType(rawValue: text) else { throw fail(number, "unknown wait type '\(text)'") }
+            return wait
+        }
+        guard declaration.at.count == 3 else { throw fail(number, "a declaration's place has \(declaration.at.count) numbers; it has 3") }
+        let declared = LockClassTable.Declared(
+            type: type, slots: declaration.slots, wait: try wait(declaration.wait), waitOuter: try wait(declaration.waitOuter),
+            novalidate: declaration.novalidate ?? false)
+        let position = TracePosition(file: try file(declaration.at[0], at: number), line: declaration.at[1], column: declaration.at[2], event: -1)
+        return (declared, position)
+    }
+
+    private func lockType(_ line: SummaryLine, at number: Int) throws -> LockType {
+        guard let text = line.type, let type = LockType(rawValue: text) else {
+            throw fail(number, "unknown lock type '\(line.type ?? "")'")
+        }
+        return type
+    }
+
+    private func declare(_ line: SummaryLine, at number: Int) throws {
+        let name = try symbol(line.nameSym, at: number)
+        guard let (declared, position) = try declared(line, type: try lockType(line, at: number), at: number) else { return }
+        try analysis.declare(name: name, declared, at: position, from: "\(self.name):\(number)")
+    }
+
+    private func applyClass(_ line: SummaryLine, number classNumber: Int, at number: Int) throws {
+        guard classNumber == classes.count else { throw fail(number, "class \(classNumber) out of order") }
+        let name = try symbol(line.nameSym, at: number)
+        let type = try lockType(line, at: number)
+        if line.pseudo == true {
+            classes.append(analysis.classes.pseudoClass(named: name))
+            return
+        }
+        if let (declared, position) = try declared(line, type: type, at: number) {
+            try analysis.declare(name: name, declared, at: position, from: "\(self.name):\(number)")
+        }
+        classes.append(analysis.classes.id(for: LockClassKey(name: name, subclass: line.subclass ?? 0), defaultType: type))
+    }
+
+    private func file(_ number: Int, at line: Int) throws -> Int {
+        guard number >= 0, number < files.count else { throw fail(line, "trace \(number) is not in the summary") }
+        return files[number]
+    }
+
+    private func classID(_ number: Int?, at line: Int) throws -> ClassID {
+        guard let number, number >= 0, number < classes.count else { throw fail(line, "class \(number.map(String.init) ?? "?") is not in the summary") }
+        return classes[number]
+    }
+
+    private func site(_ numbers: [Int]?, offset: Int = 0, at line: Int) throws -> EventSite {
+        guard let numbers, numbers.count == offset + 8 else { throw fail(line, "a site is missing") }
+        func symbol(_ value: Int) -> Symbol? { value < 0 ? nil : Symbol(rawValue: Int32(value)) }
+        return EventSite(
+            position: TracePosition(
+                file: try file(numbers[offset], at: line), line: numbers[offset + 1], column: numbers[offset + 2], event: numbers[offset + 3]),
+            cpu: numbers[offset + 4], task: symbol(numbers[offset + 5]), at: symbol(numbers[offset + 6]), function: symbol(numbers[offset + 7]))
+    }
+
+    private func mode(_ text: String?, at line: Int) throws -> LockMode {
+        guard let text, let mode = LockMode(rawValue: text) else { throw fail(line, "unknown lock mode '\(text ?? "")'") }
+        return mode
+    }
+
+    private func makeMoment(_ line: SummaryLine, at number: Int) throws -> ReplayMoment {
+        let cpu = line.cpu ?? 0
+        var irqState: ReplayMoment.IrqState?
+        if let irq = line.irq {
+            guard irq.count == 5 else { throw fail(number, "an irq state of \(irq.count) numbers; it has 5") }
+            irqState = ReplayMoment.IrqState(
+                hardirqCount: irq[0], softirqs: irq[1], softirqCount: irq[2], hardirqsEnabled: irq[3] != 0, softirqsEnabled: irq[4] != 0)
+        }
+        let held = try (line.held ?? []).map { numbers in
+            ReplayMoment.Held(classID: try classID(numbers.first, at: number), site: try site(numbers, offset: 1, at: number))
+        }
+        let task: TaskKey = try line.task.map { .named(try symbol($0, at: number)) } ?? .anonymous(cpu: cpu)
+        return ReplayMoment(cpu: cpu, task: task, irqState: irqState, held: held, mayMissHeldLocks: line.mayMissHeldLocks ?? false)
+    }
+
+    private func moment(_ line: SummaryLine, at number: Int) throws -> ReplayMoment? {
+        guard let reference = line.momentRef else { return nil }
+        guard reference >= 0, reference < moments.count else { throw fail(number, "moment \(reference) is not in the summary") }
+        return moments[reference]
+    }
+
+    private func applyFact(_ line: SummaryLine, at number: Int) throws {
+        let fact: GraphFact
+        switch line.fact {
+        case "usage":
+            // lockdep's enum lock_usage_bit: state * 4 + dir * 2 + read.
+            guard let raw = line.bit, (0..<8).contains(raw), let moment = try moment(line, at: number)
+            else { throw fail(number, "a usage fact without its bit (0 to 7) or moment") }
+            let bit = LockUsage.Bit(LockUsage.IrqState(rawValue: raw / 4)!, enabled: raw & 2 != 0, read: raw & 1 != 0)
+            fact = .usage(UsageFact(
+                classID: try classID(line.classID, at: number), bit: bit, site: try site(line.site, at: number),
+                lockSite: try site(line.lockSite, at: number), lockMode: try mode(line.mode, at: number), moment: moment))
+        case "dependency":
+            guard let text = line.kind, let kind = DependencyKind(rawValue: text), let types = line.types,
+                DependencyTypes(rawValue: UInt8(truncatingIfNeeded: types)).rawValue.nonzeroBitCount == 1
+            else { throw fail(number, "a dependency fact without its kind or one type bit") }
+            fact = .dependency(DependencyFact(
+                dependency: LockDependency(
+                    from: try classID(line.from, at: number), to: try classID(line.to, at: number), kind: kind,
+                    types: DependencyTypes(rawValue: UInt8(types)), holderSite: try site(line.holderSite, at: number),
+                    site: try site(line.site, at: number)),
+                holderMode: try mode(line.holderMode, at: number), nextMode: try mode(line.nextMode, at: number),
+                moment: try moment(line, at: number)))
+        case "used":
+            fact = .used(classID: try classID(line.classID, at: number), read: line.read ?? false, site: try site(line.site, at: number))
+        case "nmi-acquire":
+            guard let moment = try moment(line, at: number) else { throw fail(number, "an NMI fact without its moment") }
+            fact = .nmiAcquire(NmiAcquireFact(
+                classID: try classID(line.classID, at: number), mode: try mode(line.mode, at: number),
+                site: try site(line.site, at: number), moment: moment))
+        default:
+            throw fail(number, "unknown fact '\(line.fact ?? "")'")
+        }
+        guard let trace = line.file, let sequence = line.seq else { throw fail(number, "a fact without its trace and place") }
+        analysis.facts.merge(fact, file: try file(trace, at: number), sequence: sequence)
+    }
+}
