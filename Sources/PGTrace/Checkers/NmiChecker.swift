@@ -43,8 +43,10 @@ public final class NmiChecker: ReplayObserver {
 
     public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
         guard case .acquire(let ref, let mode, let isTry, _, _, _) = event.kind, !isTry,
-            replay.cpus[site.cpu].inNMI, let id = context.classes.existingID(for: ref.classKey)
+            replay.cpus[site.cpu].inNMI
         else { return }
+        // The class may be used outside NMI only in a trace read later, or in a summary.
+        let id = context.classes.id(for: ref.classKey)
         // The first of each class and mode is the fact; the finding counts facts, not every
         // NMI, so that its count does not depend on how the graph was checked.
         guard !facts.knows(GraphFact.nmiAcquireKey(id, mode)) else { return }

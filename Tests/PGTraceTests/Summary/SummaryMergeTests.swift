@@ -128,3 +128,227 @@ import Testing
         }
     }
 }
+
+/// What only the merge can see: halves of a bug in different traces, summarized apart.
+@Suite struct CrossSummaryFindingTests {
+    typealias Trace = (name: String, xml: String)
+
+    static func findings(_ inputs: [Trace]) throws -> [Finding] {
+        let analysis = Analysis()
+        try analysis.analyze(inputs.map { .bytes(Array($0.xml.utf8), displayName: $0.name) })
+        return AnalysisReport(analysis).findings
+    }
+
+    /// Each trace summarized alone, then the summaries analysed together (in both orders).
+    static func fromSummaries(_ traces: [Trace]) throws -> [[Finding]] {
+        let summaries = try traces.map { ($0.name + ".sum", try SummaryMergeTests.summary([$0])) }
+        return [try findings(summaries), try findings(summaries.reversed())]
+    }
+
+    /// Seed 000's AB-BA: vmalloc_sync_all takes pgd_lock then page_table_lock in one CI run;
+    /// another run's fault path takes them the other way round.
+    @Test func anABInOneSummaryAndABAInAnotherAreACycle() throws {
+        var ab = TraceBuilder()
+        ab.task = "insmod"
+        ab.acquire("pgd_lock")
+        ab.acquire("mm->page_table_lock")
+        ab.release("mm->page_table_lock")
+        ab.release("pgd_lock")
+        var ba = TraceBuilder()
+        ba.task = "bash"
+        ba.cpu = 1
+        ba.acquire("mm->page_table_lock")
+        ba.acquire("pgd_lock")
+        ba.release("pgd_lock")
+        ba.release("mm->page_table_lock")
+        let traces: [Trace] = [("run-a.xml", ab.xml), ("run-b.xml", ba.xml)]
+        #expect(try Self.findings([traces[0]]).isEmpty)
+        #expect(try Self.findings([traces[1]]).isEmpty)
+
+        let oneRun = try Self.findings(traces)
+        #expect(oneRun.map(\.rule) == [.circularDependency])
+        #expect(oneRun.first?.locks == ["pgd_lock", "mm->page_table_lock"])
+        // The new dependency is the greater evidence's (run-b.xml), the path the lesser's.
+        #expect(oneRun.first?.locations.map(\.file) == ["run-b.xml", "run-b.xml", "run-a.xml"])
+        #expect(oneRun.first?.locations.map(\.line) == [ba.line(ofEvent: 1), ba.line(ofEvent: 0), ab.line(ofEvent: 1)])
+        for merged in try Self.fromSummaries(traces) { #expect(merged == oneRun) }
+    }
+
+    /// An irq-safe class in one run (taken in a hardirq), its dependency on an irq-unsafe one
+    /// in another: the inversion exists only in the merged graph.
+    @Test func anIrqSafeClassInOneSummaryAndItsUnsafeDependencyInAnother() throws {
+        var safe = TraceBuilder()
+        safe.event("hardirq-enter", [("irq", "11")])
+        safe.acquire("pgd_lock")
+        safe.release("pgd_lock")
+        safe.event("hardirq-exit")
+        var unsafe = TraceBuilder()
+        unsafe.task = "modprobe"
+        unsafe.acquire("mm->page_table_lock")
+        unsafe.release("mm->page_table_lock")
+        unsafe.acquire("pgd_lock", irq: "save")
+        unsafe.acquire("mm->page_table_lock")
+        unsafe.release("mm->page_table_lock")
+        unsafe.release("pgd_lock", irq: "restore")
+        let traces: [Trace] = [("ci-1.xml", safe.xml), ("ci-2.xml", unsafe.xml)]
+        #expect(try Self.findings([traces[0]]).isEmpty)
+        #expect(try Self.findings([traces[1]]).isEmpty)
+
+        let oneRun = try Self.findings(traces)
+        #expect(oneRun.map(\.rule) == [.irqInversion])
+        #expect(oneRun.first?.locks == ["pgd_lock", "mm->page_table_lock"])
+        #expect(Set(oneRun.first?.locations.map(\.file) ?? []) == ["ci-1.xml", "ci-2.xml"])
+        for merged in try Self.fromSummaries(traces) { #expect(merged == oneRun) }
+    }
+
+    /// A class used outside NMI in one run and taken in an NMI in another.
+    @Test func aClassUsedInOneSummaryAndTakenInNMIInAnother() throws {
+        var used = TraceBuilder()
+        used.task = "syslogd"
+        used.acquire("logbuf_lock")
+        used.release("logbuf_lock")
+        var nmi = TraceBuilder()
+        nmi.cpu = 2
+        nmi.event("nmi-enter")
+        nmi.acquire("logbuf_lock")
+        nmi.release("logbuf_lock")
+        nmi.event("nmi-exit")
+        let traces: [Trace] = [("b-nmi.xml", nmi.xml), ("a-boot.xml", used.xml)]
+        let oneRun = try Self.findings(traces)
+        #expect(oneRun.map(\.rule) == [.irqInconsistent])
+        #expect(oneRun.first?.locations.map(\.file) == ["b-nmi.xml", "a-boot.xml"])
+        for merged in try Self.fromSummaries(traces) { #expect(merged == oneRun) }
+        // Traces read as if in the order of their names: where the NMI's run comes first,
+        // the class's first use is in NMI, which lockdep's verify_lock_unused does not judge.
+        let renamed: [Trace] = [("a-nmi.xml", nmi.xml), ("b-boot.xml", used.xml)]
+        #expect(try Self.findings(renamed).isEmpty)
+        for merged in try Self.fromSummaries(renamed) { #expect(merged.isEmpty) }
+    }
+}
+
+/// Random traces of a few classes, run through random groupings: the property beyond the
+/// shipped traces (cycles, irq usage and inversion, IPI waits in every mix).
+@Suite struct GeneratedSummaryTests {
+    /// A trace of `sections` nested sections over classes L0…L5 on 3 cpus: some in a
+    /// hardirq, some with irqs off, some waiting for an IPI while holding a lock.
+    static func trace(seed: UInt64, sections: Int = 12) -> String {
+        var random = SummaryMergeTests.Random(state: seed)
+        var trace = TraceBuilder(cpus: 3)
+        for _ in 0..<sections {
+            trace.cpu = random.next(3)
+            trace.task = "task\(random.next(4))"
+            let kind = random.next(6)
+            if kind == 0 { trace.event("hardirq-enter", [("irq", "9")]) }
+            if kind == 1 { trace.event("irq-disable") }
+            var held: [String] = []
+            for _ in 0..<(1 + random.next(3)) {
+                let lock = "L\(random.next(6))"
+                guard !held.contains(lock) else { continue }
+                trace.acquire(lock, mode: random.next(5) == 0 ? .read : .write)
+                held.append(lock)
+            }
+            if kind == 2 { trace.event("ipi-send", [("targets", "all"), ("wait", "true")]) }
+            for lock in held.reversed() { trace.release(lock) }
+            if kind == 0 { trace.event("hardirq-exit") }
+            if kind == 1 { trace.event("irq-enable") }
+        }
+        return trace.xml
+    }
+
+    @Test(arguments: 0..<8)
+    func randomTracesInRandomGroupingsReportAsOneRun(seed: Int) throws {
+        let traces = (0..<10).map { index in
+            (name: "gen-\(seed)-\(index).xml", xml: Self.trace(seed: UInt64(seed * 100 + index) &+ 1))
+        }
+        let oneRun = try SummaryMergeTests.reports(traces)
+        for grouping in 0..<3 as Range<UInt64> {
+            let merged = try SummaryMergeTests.mergedAtRandom(traces, seed: UInt64(seed) &* 31 &+ grouping)
+            #expect(try SummaryMergeTests.reports([("fleet.sum", merged)]) == oneRun)
+        }
+    }
+
+    @Test func theGeneratedTracesFindSomething() throws {
+        var rules: Set<Rule> = []
+        for seed in 0..<8 {
+            let traces = (0..<10).map { index in
+                (name: "gen-\(seed)-\(index).xml", xml: Self.trace(seed: UInt64(seed * 100 + index) &+ 1))
+            }
+            rules.formUnion(try analyze(traces).findings.map(\.rule))
+        }
+        #expect(rules.isSuperset(of: [.circularDependency, .irqInconsistent, .ipiDeadlock]))
+    }
+}
+
+/// A summary that is not one this pgtrace wrote whole is refused, naming the line.
+@Suite struct BadSummaryTests {
+    static func error(_ text: String) -> TraceInputError? {
+        do {
+            let analysis = Analysis()
+            try analysis.analyze([.bytes(Array(text.utf8), displayName: "bad.sum")])
+            return nil
+        } catch let error as TraceInputError {
+            return error
+        } catch {
+            return TraceInputError(file: "?", message: "\(error)")
+        }
+    }
+
+    static let good: String = {
+        var trace = TraceBuilder()
+        trace.acquire("pgd_lock")
+        trace.acquire("mm->page_table_lock")
+        trace.release("mm->page_table_lock")
+        trace.release("pgd_lock")
+        return try! SummaryMergeTests.summary([("a.xml", trace.xml)])
+    }()
+
+    @Test func theGoodOneReads() {
+        #expect(Self.error(Self.good) == nil)
+    }
+
+    @Test func anotherVersionIsRefusedAtItsFirstLine() {
+        let text = Self.good.replacingOccurrences(of: "{\"pgtrace-summary\":1,", with: "{\"pgtrace-summary\":2,")
+        let error = Self.error(text)
+        #expect(error?.line == 1)
+        #expect(error?.message.contains("format version 2; this pgtrace reads version 1") == true)
+    }
+
+    @Test func aSummaryCutShortIsRefused() {
+        var lines = Self.good.split(separator: "\n", omittingEmptySubsequences: false)
+        lines.removeLast(2)  // the end line and the empty string after the last newline
+        let error = Self.error(lines.joined(separator: "\n") + "\n")
+        #expect(error?.message.contains("no end line: it was cut short") == true)
+    }
+
+    @Test func aLineLostInTheMiddleIsRefusedAtTheEnd() {
+        var lines = Self.good.split(separator: "\n")
+        let fact = lines.firstIndex { $0.contains("\"fact\":\"dependency\"") }!
+        lines.remove(at: fact)
+        let error = Self.error(lines.joined(separator: "\n") + "\n")
+        #expect(error?.line == lines.count)
+        #expect(error?.message.contains("the summary is corrupt") == true)
+    }
+
+    @Test func aCorruptLineIsRefusedAtItsLine() {
+        var lines = Self.good.split(separator: "\n").map(String.init)
+        lines[3] = String(lines[3].prefix(10))
+        let error = Self.error(lines.joined(separator: "\n") + "\n")
+        #expect(error?.line == 4)
+        #expect(error?.message.contains("not a summary line") == true)
+    }
+
+    @Test func aSymbolUsedBeforeItIsWrittenIsRefused() {
+        let lines = Self.good.split(separator: "\n").map(String.init)
+        // Drop the first symbol line: everything after it refers to numbers not yet written.
+        let symbol = lines.firstIndex { $0.hasPrefix("{\"name\":") && $0.contains("\"sym\":0") }!
+        let error = Self.error((lines[..<symbol] + lines[(symbol + 1)...]).joined(separator: "\n") + "\n")
+        #expect(error?.line == symbol + 1)
+        #expect(error?.message.contains("used before it is written") == true)
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
