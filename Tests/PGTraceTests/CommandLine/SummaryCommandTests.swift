@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+
+/// `pgtrace summarize`, `pgtrace merge` and summaries read by analyze, graph and lint, as a
+/// CI farm runs them: summarize each run, merge the summaries, analyse the merge.
+@Suite struct SummaryCommandTests {
+    let cli = AnalyzeCommandTests()
+
+    /// A new directory for the test's files, removed when the closure ends.
+    func inTemporaryDirectory(_ body: (String) throws -> Void) throws {
+        let directory = try CommandRunner.temporaryDirectory("summary")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try body(directory)
+    }
+
+    static let traces = ["traces/pgd-free-in-irq.xml", "traces/pgd-lock-abba.xml", "traces/thp-flush-under-page-table-lock.xml"]
+    static let capture = "Tests/PGTraceTests/Fixtures/import/abba.perf-script.txt"
+
+    @Test func summariesMergedInAnyGroupingReportAsOneRun() throws {
+        try inTemporaryDirectory { directory in
+            let all = Self.traces + [Self.capture]
+            for (index, trace) in all.enumerated() {
+                let run = try cli.pgtrace(["summarize", trace, "-o", "\(directory)/\(index).sum"])
+                #expect(run.status == 0, "\(run.stderr)")
+                #expect(run.stdout == "")
+            }
+            #expect(try cli.pgtrace(["merge", "\(directory)/3.sum", "\(directory)/0.sum", "-o", "\(directory)/a.sum"]).status == 0)
+            #expect(try cli.pgtrace(["merge", "\(directory)/2.sum", "\(directory)/1.sum", "-o", "\(directory)/b.sum"]).status == 0)
+            #expect(try cli.pgtrace(["merge", "\(directory)/b.sum", "\(directory)/a.sum", "-o", "\(directory)/fleet.sum"]).status == 0)
+            let direct = try cli.pgtrace(["summarize", "-o", "\(directory)/direct.sum"] + all.reversed())
+            #expect(direct.status == 0)
+            // The same state, the same bytes, however it was reached.
+            let fleet = try String(contentsOfFile: "\(directory)/fleet.sum", encoding: .utf8)
+            #expect(fleet == (try String(contentsOfFile: "\(directory)/direct.sum", encoding: .utf8)))
+
+            for format in ["text", "json"] {
+                let oneRun = try cli.pgtrace(["analyze", "--format", format] + all)
+                let merged = try cli.pgtrace(["analyze", "--format", format, "\(directory)/fleet.sum"])
+                #expect(oneRun.status == 1)
+                #expect(merged.status == 1)
+                #expect(merged.stdout == oneRun.stdout)
+            }
+            let graph = try cli.pgtrace(["graph", "--format", "json", "\(directory)/fleet.sum"])
+            #expect(graph.status == 0)
+            #expect(graph.stdout == (try cli.pgtrace(["graph", "--format", "json"] + all)).stdout)
+            let lint = try cli.pgtrace(["lint", "--format", "sarif", "\(directory)/fleet.sum"])
+            #expect(lint.status == 1)
+            #expect(lint.stdout == (try cli.pgtrace(["lint", "--format", "sarif"] + all)).stdout)
+            // A summary beside a trace: as all the traces.
+            let beside = try cli.pgtrace(["analyze", "\(directory)/a.sum", "\(directory)/b.sum"])
+            #expect(beside.stdout == (try cli.pgtrace(["analyze"] + all)).stdout)
+        }
+    }
+
+    @Test func aSummaryIsReadFromStandardInput() throws {
+        try inTemporaryDirectory { directory in
+            let summary = try cli.pgtrace(["summarize", "traces/pgd-lock-abba.xml"])
+            #expect(summary.status == 0)
+            #expect(summary.stdout.hasPrefix("{\"pgtrace-summary\":1,"))
+            let run = try cli.pgtrace(["analyze", "-"], stdin: summary.stdout)
+            #expect(run.status == 1)
+            #expect(run.stdout == (try cli.pgtrace(["analyze", "traces/pgd-lock-abba.xml"])).stdout)
+            let merged = try cli.pgtrace(["merge", "-", "-o", "\(directory)/m.sum"], stdin: summary.stdout)
+            #expect(merged.status == 0)
+            #expect(try String(contentsOfFile: "\(directory)/m.sum", encoding: .utf8) == summary.stdout)
+        }
+    }
+
+    @Test func validateChecksASummary() throws {
+        let summary = try cli.pgtrace(["summarize", "traces/pgd-lock-abba.xml", "traces/pgd-free-in-irq.xml"])
+        let run = try cli.pgtrace(["validate", "-"], stdin: summary.stdout)
+        #expect(run.status == 0)
+        #expect(run.stdout == "<stdin>: valid summary (2 traces, 16 events)\n")
+    }
+
+    @Test func whatACommandDoesNotReadIsExitTwo() throws {
+        let summary = try cli.pgtrace(["summarize", "traces/pgd-lock-abba.xml"]).stdout
+        let merge = try cli.pgtrace(["merge", "traces/pgd-lock-abba.xml"])
+        #expect(merge.status == 2)
+        #expect(merge.stderr.contains("traces/pgd-lock-abba.xml:1:1: error: is a trace, not a pgtrace summary; merge reads summaries"))
+        for command in ["stats", "timeline"] {
+            let run = try cli.pgtrace([command, "-"], stdin: summary)
+            #expect(run.status == 2)
+            #expect(run.stderr.contains("<stdin>:1:1: error: is a pgtrace summary; \(command) reads traces"))
+        }
+        let importRun = try cli.pgtrace(["import", "-"], stdin: summary)
+        #expect(importRun.status == 2)
+        #expect(importRun.stderr.contains("is a pgtrace summary"))
+    }
+
+    @Test func aBadSummaryIsExitTwoAtItsLineAndWritesNothing() throws {
+        try inTemporaryDirectory { directory in
+            let summary = try cli.pgtrace(["summarize", "traces/pgd-lock-abba.xml"]).stdout
+            let cut = String(summary.prefix(summary.utf8.count / 2))
+            for command in [["analyze", "-"], ["merge", "-", "-o", "\(directory)/out.sum"]] {
+                let run = try cli.pgtrace(command, stdin: cut)
+                #expect(run.status == 2)
+                #expect(run.stderr.hasPrefix("<stdin>:"))
+                #expect(run.stdout == "")
+            }
+            #expect(!FileManager.default.fileExists(atPath: "\(directory)/out.sum"))
+            let newer = summary.replacingOccurrences(of: "{\"pgtrace-summary\":1,", with: "{\"pgtrace-summary\":7,")
+            let run = try cli.pgtrace(["analyze", "-"], stdin: newer)
+            #expect(run.status == 2)
+            #expect(run.stderr.hasPrefix("<stdin>:1:1: error: a summary of format version 7; this pgtrace reads version 1"))
+        }
+    }
+
+    @Test func tracesThatDisagreeMakeNoSummary() throws {
+        try inTemporaryDirectory { directory in
+            // pgd_lock is an rwlock in one trace and a spinlock in the other.
+            let run = try cli.pgtrace(["summarize", "traces/pgd-lock-abba.xml", "traces/pgd-lock-rwlock-write-in-irq.xml", "-o", "\(directory)/x.sum"])
+            #expect(run.status == 2)
+            #expect(run.stderr.contains("class 'pgd_lock' declared again with another type"))
+            #expect(!FileManager.default.fileExists(atPath: "\(directory)/x.sum"))
+            // Summaries of each are made, and refused together.
+            #expect(try cli.pgtrace(["summarize", "traces/pgd-lock-abba.xml", "-o", "\(directory)/a.sum"]).status == 0)
+            #expect(try cli.pgtrace(["summarize", "traces/pgd-lock-rwlock-write-in-irq.xml", "-o", "\(directory)/b.sum"]).status == 0)
+            let merge = try cli.pgtrace(["merge", "\(directory)/a.sum", "\(directory)/b.sum", "-o", "\(directory)/x.sum"])
+            #expect(merge.status == 2)
+            #expect(merge.stderr.contains("class 'pgd_lock' is declared"))
+        }
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
