@@ -37,7 +37,10 @@ struct TimelineCommand: ParsableCommand {
         analysis.addObserver(writer)
         let progress = progressOptions.make()
         // One timeline is one analysis: traces that disagree on a class are an input error.
-        try analysis.analyze(traces.sources(), progress: progress?.update)
+        // In the order of their names, as every analysis sees the graph's facts: each finding
+        // is then flagged once, at the event that found it (out of that order, the graph would
+        // be checked again after the last trace, its findings flagged at the end).
+        try analysis.analyze(traces.sources().sorted { $0.displayName < $1.displayName }, progress: progress?.update)
         progress?.finish()
         writer.finish()
         if let failure { throw failure }
