@@ -51,7 +51,7 @@ struct SummaryReader {
                 guard !ended else { throw fail(number, "a line after the summary's end line") }
                 var line: SummaryLine
                 do {
-                    line = try decoder.decode(bytes)
+                    line = try SummaryLine.decode(bytes, fallback: decoder.decode)
                 } catch {
                     throw fail(number, "not a summary line (\(decoder.describe(error))); the summary is corrupt")
                 }

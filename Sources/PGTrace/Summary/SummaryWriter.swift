@@ -12,11 +12,6 @@ import Foundation
 public final class SummaryWriter {
     private let analysis: Analysis
     private let out: (String) throws -> Void
-    private let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
     private var symbols: [Symbol: Int] = [:]
     private var moments: [ObjectIdentifier: Int] = [:]
     private var counts = SummaryLine.Counts()
@@ -34,7 +29,7 @@ public final class SummaryWriter {
     }
 
     private func emit(_ line: SummaryLine) throws {
-        try out(String(decoding: try encoder.encode(line), as: UTF8.self) + "\n")
+        try out(try line.encoded() + "\n")
     }
 
     private func symbol(_ symbol: Symbol) throws -> Int {

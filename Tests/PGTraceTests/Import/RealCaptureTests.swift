@@ -175,7 +175,7 @@ import Testing
         let directory = try CommandRunner.temporaryDirectory("report")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let text = directory + "/report.txt"
-        FileManager.default.createFile(atPath: text, contents: nil)
+        _ = FileManager.default.createFile(atPath: text, contents: nil)
         let (status, _) = try WrittenTraceDatTests.run("trace-cmd", ["report", "-l", "-i", try Self.capture(name)], stdout: text)
         #expect(status == 0, "trace-cmd report failed; scripts/with-deps installs trace-cmd")
         Self.expectSame(try Self.reportedEvents(try Self.capture(name)), try Self.reportedEvents(text), name)
