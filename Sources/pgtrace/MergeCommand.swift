@@ -31,6 +31,8 @@ struct MergeCommand: ParsableCommand {
         var options = AnalysisOptions()
         options.inputs = .summaries
         options.commandName = "merge"
+        // The graph's findings are found where the summary is read.
+        options.checksGraph = false
         try writeSummary(of: summaries.map { .file($0) }, inputs: summaries, options: options, to: output, progress: progressOptions)
     }
 }

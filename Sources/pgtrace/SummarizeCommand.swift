@@ -23,6 +23,8 @@ struct SummarizeCommand: ParsableCommand {
     func run() throws {
         var options = AnalysisOptions(importOptions: traces.capture.importOptions)
         options.commandName = "summarize"
+        // The graph's findings are found where the summary is read.
+        options.checksGraph = false
         try writeSummary(of: traces.sources(), inputs: traces.files, options: options, to: output, progress: progressOptions)
     }
 }

@@ -212,6 +212,9 @@ public struct AnalysisOptions: Sendable {
     public var separatesConflictingTraces = false
     /// Keep lock_stat's counts and times (`pgtrace stats`): `Analysis.statistics`.
     public var collectsStatistics = false
+    /// Run the graph checks (false where only the facts are wanted: `summarize`, `merge`,
+    /// which write them for an analysis elsewhere to check).
+    public var checksGraph = true
     /// What the analysis reads: traces, summaries of traces, or both.
     public var inputs: InputKinds = [.traces, .summaries]
     /// The name of the command, for an input it does not read ("merge reads summaries").

@@ -24,8 +24,11 @@ public final class GraphFactLog {
     @exclusivity(unchecked) private var currentFile = -1
     @exclusivity(unchecked) private var sequence = 0
     /// By file index: whether that trace's name is at most the current one's (its facts are
-    /// no greater than the current trace's).
-    @exclusivity(unchecked) private var precedesCurrent: [Bool] = []
+    /// no greater than the current trace's): 1 yes, 0 no, -1 not compared yet. Compared when
+    /// first asked, so that a run of thousands of traces compares names as it needs to, not
+    /// each with each.
+    @exclusivity(unchecked) private var precedesCurrent: [Int8] = []
+    @exclusivity(unchecked) private var currentName = ""
     @exclusivity(unchecked) private var greatestName: String?
     /// The name of each file index, as the analysis numbers them.
     private let fileNames: () -> [String]
@@ -45,8 +48,9 @@ public final class GraphFactLog {
         let names = fileNames()
         let name = names[file]
         currentFile = file
+        currentName = name
         sequence = 0
-        precedesCurrent = names.map { $0 <= name }
+        precedesCurrent = [Int8](repeating: -1, count: names.count)
         if let greatestName, name < greatestName { isOutOfOrder = true }
         if greatestName.map({ name > $0 }) ?? true { greatestName = name }
     }
@@ -54,14 +58,21 @@ public final class GraphFactLog {
     /// Whether the log holds `key` with evidence the current trace cannot better.
     @inline(__always) func knows(_ key: GraphFactKey) -> Bool {
         guard let position = index[key] else { return false }
-        return precedesCurrent[entries[position].file]
+        return precedes(entries[position].file)
+    }
+
+    /// Whether trace `file`'s facts are no greater than the current trace's.
+    private func precedes(_ file: Int) -> Bool {
+        if file == currentFile { return true }
+        if precedesCurrent[file] < 0 { precedesCurrent[file] = fileNames()[file] <= currentName ? 1 : 0 }
+        return precedesCurrent[file] == 1
     }
 
     /// Records a fact of the trace being replayed, unless the log has it with lesser evidence.
     func record(_ fact: GraphFact) {
         let key = fact.key
         if let position = index[key] {
-            guard !precedesCurrent[entries[position].file] else { return }
+            guard !precedes(entries[position].file) else { return }
             entries[position] = Entry(fact: fact, file: currentFile, sequence: sequence)
             sequence += 1
             isOutOfOrder = true
