@@ -30,6 +30,10 @@ Workloads and their parameters (defaults in brackets):
              the 4 cpus' sections are interleaved event by event. With the defaults (seed 1),
              1M events show 8000 classes, about 42k distinct dependencies and 160k distinct
              lock chains; 16M events about 52k dependencies and 1.1M chains. No softirqs.
+             `graph` [0]: 0 draws everything from the seed; any other value draws the kernel
+             itself (class types, irq-safety, instances, successors) from `graph` and only
+             the walks (hot starts, sections) from the seed, so traces of one `graph` and
+             different seeds are one kernel's runs: they analyse together, free of findings.
   dense      `classes` [200] classes and `deps` [20000, at most classes*(classes-1)/2] random
              pairs i < j, each taken nested (i then j): one pass over them in random order,
              then random repeats.
@@ -148,6 +152,9 @@ def sparse_walks(rng, classes, who, tasks, maxdepth=4):
 
 def kernel(rng, p):
     count, deps, window = p["classes"], p["deps"], p["window"]
+    walks = rng
+    if p["graph"]:
+        rng = random.Random(p["graph"])
     sleeping = int(count * 0.15)
     kinds, safe = [], []
     for c in range(count):
@@ -187,6 +194,7 @@ def kernel(rng, p):
         picks = sorted(picks)
         rng.shuffle(picks)  # which successor is hot is random
         successors.append(picks)
+    rng = walks
     starts = list(range(count))
     rng.shuffle(starts)
     safe_starts = list(safe_list)
@@ -475,7 +483,7 @@ def pending(rng, p):
 
 WORKLOADS = {
     "kernel": (kernel, dict(classes=8000, deps=50000, window=256, irqsafe=0.1, skew=3.0, tasks=512,
-                            hardirq=0.08, nested=0.05)),
+                            hardirq=0.08, nested=0.05, graph=0)),
     "dense": (dense, dict(classes=200, deps=20000)),
     "classes": (classes_, dict(classes=10000)),
     "deps": (deps, dict(deps=100000)),
@@ -512,7 +520,8 @@ def main():
     rng = random.Random(args.seed)
     declared, minimum, sections = WORKLOADS[args.workload][0](rng, params)
     source = " ".join(["benchmarks/generate-graph.py", args.workload, str(args.events), f"--seed {args.seed}"]
-                      + [f"--param {k}={v}" for k, v in sorted(params.items())])
+                      + [f"--param {k}={v}" for k, v in sorted(params.items())
+                         if not (k == "graph" and v == 0)])  # graph=0 unnamed: sources as before it
     out = open(sys.stdout.fileno(), "w", buffering=1 << 20, closefd=False)
     trace = Trace(out, source, declared)
     target = max(args.events, minimum)
