@@ -509,6 +509,24 @@ def parse_params(workload, pairs):
     return params
 
 
+def write(out, workload, events, seed=1, pairs=()):
+    """Writes the trace of the command line `workload events --seed seed --param pair...` to
+    the text file `out` (for a caller that imports this file, as examples/fleet-dask does)."""
+    params = parse_params(workload, pairs)
+    rng = random.Random(seed)
+    declared, minimum, sections = WORKLOADS[workload][0](rng, params)
+    source = " ".join(["benchmarks/generate-graph.py", workload, str(events), f"--seed {seed}"]
+                      + [f"--param {k}={v}" for k, v in sorted(params.items())
+                         if not (k == "graph" and v == 0)])  # graph=0 unnamed: sources as before it
+    trace = Trace(out, source, declared)
+    target = max(events, minimum)
+    for bodies in sections:
+        trace.section(bodies)
+        if trace.count >= target:
+            break
+    trace.close()
+
+
 def main():
     parser = argparse.ArgumentParser(description="Write a synthetic lock-graph trace to standard output.")
     parser.add_argument("workload", choices=sorted(WORKLOADS))
@@ -516,20 +534,8 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--param", action="append", default=[], metavar="K=V")
     args = parser.parse_args()
-    params = parse_params(args.workload, args.param)
-    rng = random.Random(args.seed)
-    declared, minimum, sections = WORKLOADS[args.workload][0](rng, params)
-    source = " ".join(["benchmarks/generate-graph.py", args.workload, str(args.events), f"--seed {args.seed}"]
-                      + [f"--param {k}={v}" for k, v in sorted(params.items())
-                         if not (k == "graph" and v == 0)])  # graph=0 unnamed: sources as before it
     out = open(sys.stdout.fileno(), "w", buffering=1 << 20, closefd=False)
-    trace = Trace(out, source, declared)
-    target = max(args.events, minimum)
-    for bodies in sections:
-        trace.section(bodies)
-        if trace.count >= target:
-            break
-    trace.close()
+    write(out, args.workload, args.events, args.seed, args.param)
 
 
 if __name__ == "__main__":
