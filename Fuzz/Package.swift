@@ -6,6 +6,8 @@
 //   pgtrace-fuzz       trace format v1 (XML): the reader, the schema validator, the replay
 //   pgtrace-fuzz-text  kernel text traces (ftrace, trace-cmd report, perf script): the importer,
 //                      then the reader and the replay over what it produced
+//   pgtrace-fuzz-summary  summaries: the reader, the merge, the graph checks, the writer
+//                      (what merges writes a summary that reads back to the same bytes)
 import PackageDescription
 
 let package = Package(
@@ -13,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "pgtrace-fuzz", targets: ["pgtrace-fuzz"]),
         .executable(name: "pgtrace-fuzz-text", targets: ["pgtrace-fuzz-text"]),
+        .executable(name: "pgtrace-fuzz-summary", targets: ["pgtrace-fuzz-summary"]),
     ],
     dependencies: [.package(name: "pgtrace", path: "..")],
     targets: [
@@ -25,6 +28,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "pgtrace-fuzz-text",
+            dependencies: ["FuzzSupport", .product(name: "PGTrace", package: "pgtrace")],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
+        .executableTarget(
+            name: "pgtrace-fuzz-summary",
             dependencies: ["FuzzSupport", .product(name: "PGTrace", package: "pgtrace")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),

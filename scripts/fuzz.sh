@@ -14,6 +14,9 @@
 #         Seeds: Tests/PGTraceTests/Fixtures/import/*.txt, ../shared/captures/*.txt if that
 #         directory exists (cut to their first 16 KiB, the -max_len of this target), and
 #         the .txt regression inputs.
+#   summary  pgtrace-fuzz-summary: a summary through the reader, the merge, the graph checks and
+#         every report; what merges is written again and must read back to the same bytes.
+#         Seeds: Tests/PGTraceTests/Fixtures/fuzz-summary/*.sum (summaries of shipped traces).
 #
 # Builds go to .build-fuzz (debug) or .build-fuzz-release (-c release), both with
 # -sanitize=fuzzer,address, never to .build. A crash, a leak or a hang (10 s for one input)
@@ -26,7 +29,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 usage() {
-    echo "usage: scripts/fuzz.sh [--target xml|text] [--release] [seconds]" >&2
+    echo "usage: scripts/fuzz.sh [--target xml|text|summary] [--release] [seconds]" >&2
     exit 2
 }
 
@@ -47,6 +50,7 @@ done
 case $target in
     xml) product=pgtrace-fuzz ;;
     text) product=pgtrace-fuzz-text ;;
+    summary) product=pgtrace-fuzz-summary ;;
     *) usage ;;
 esac
 
@@ -70,6 +74,22 @@ if [[ $target == xml ]]; then
     cp traces/*.xml "$corpus"/
     if compgen -G "Tests/PGTraceTests/Fixtures/fuzz/*" >/dev/null; then cp Tests/PGTraceTests/Fixtures/fuzz/* "$corpus"/; fi
     fuzz_options+=(-dict=scripts/fuzz.dict)
+elif [[ $target == summary ]]; then
+    max_len=65536
+    corpus=$scratch/corpus-summary
+    mkdir -p "$corpus"
+    cp Tests/PGTraceTests/Fixtures/fuzz-summary/*.sum "$corpus"/
+    # The format's keys and values (docs/summary-format.md).
+    dict=$scratch/fuzz-summary.dict
+    for word in '"pgtrace-summary"' '"proveRawLockNesting"' '"file"' '"name"' '"events"' '"sym"' '"class"' \
+        '"nameSym"' '"subclass"' '"type"' '"pseudo"' '"declared"' '"declaration"' '"moment"' '"cpu"' '"task"' \
+        '"irq"' '"held"' '"mayMissHeldLocks"' '"fact"' '"seq"' '"classId"' '"bit"' '"from"' '"to"' '"kind"' \
+        '"types"' '"mode"' '"holderMode"' '"nextMode"' '"read"' '"site"' '"lockSite"' '"holderSite"' '"momentRef"' \
+        '"finding"' '"note"' '"evidence"' '"end"' '"usage"' '"dependency"' '"used"' '"nmi-acquire"' '"lock-order"' \
+        '"ipi"' '"kmap"' '"write"' '"recursive-read"' '"spinlock"' '"rwlock"' '"mutex"' 'true' 'false' '-1'; do
+        printf '"%s"\n' "$(printf '%s' "$word" | sed 's/\\/\\\\/g; s/"/\\"/g')"
+    done >"$dict"
+    fuzz_options+=(-dict="$dict")
 else
     # Each text input is imported and replayed three times: shorter inputs keep the rate up.
     max_len=16384

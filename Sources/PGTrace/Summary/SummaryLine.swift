@@ -88,6 +88,18 @@ struct SummaryLine: Codable {
         case holderSite, momentRef, finding, note, evidence, end
     }
 
+    /// Every key a line may have.
+    static let keys: Set<String> = {
+        var keys: Set<String> = []
+        for key in [
+            CodingKeys.header, .proveRawLockNesting, .file, .name, .events, .sym, .class, .nameSym, .subclass, .type, .pseudo,
+            .declared, .declaration, .moment, .cpu, .task, .irq, .held, .mayMissHeldLocks, .fact, .seq, .classID, .bit, .from,
+            .to, .kind, .types, .mode, .holderMode, .nextMode, .read, .site, .lockSite, .holderSite, .momentRef, .finding, .note,
+            .evidence, .end,
+        ] { keys.insert(key.rawValue) }
+        return keys
+    }()
+
     /// An event's site as numbers: [file, line, column, event, cpu, task, at, fn], the last
     /// three symbols or -1.
     static func encode(_ site: EventSite, file: Int, symbol: (Symbol) -> Int) -> [Int] {

@@ -79,15 +79,24 @@ final class SummaryMerge {
         guard classNumber == classes.count else { throw fail(number, "class \(classNumber) out of order") }
         let name = try symbol(line.nameSym, at: number)
         let type = try lockType(line, at: number)
+        let id: ClassID
         if line.pseudo == true {
-            classes.append(analysis.classes.pseudoClass(named: name))
-            return
+            id = analysis.classes.pseudoClass(named: name)
+        } else {
+            if let (declared, position) = try declared(line, type: type, at: number) {
+                try analysis.declare(name: name, declared, at: position, from: "\(self.name):\(number)")
+            }
+            id = analysis.classes.id(for: LockClassKey(name: name, subclass: line.subclass ?? 0), defaultType: type)
         }
-        if let (declared, position) = try declared(line, type: type, at: number) {
-            try analysis.declare(name: name, declared, at: position, from: "\(self.name):\(number)")
+        // Two lines of one summary for one class (its name and subclass, or a pseudo-lock's
+        // name): a summary written by pgtrace has one line a class.
+        guard classSeen.insert(id).inserted else {
+            throw fail(number, "class \(classNumber) is a class the summary has already (\(analysis.context.name(of: id)))")
         }
-        classes.append(analysis.classes.id(for: LockClassKey(name: name, subclass: line.subclass ?? 0), defaultType: type))
+        classes.append(id)
     }
+
+    private var classSeen: Set<ClassID> = []
 
     private func file(_ number: Int, at line: Int) throws -> Int {
         guard number >= 0, number < files.count else { throw fail(line, "trace \(number) is not in the summary") }

@@ -119,11 +119,24 @@ struct JSONDecoderForSummaries {
     private let decoder = JSONDecoder()
 
     func decode(_ bytes: UnsafeBufferPointer<UInt8>) throws -> SummaryLine {
-        try decoder.decode(SummaryLine.self, from: Data(bytes))
+        let data = Data(bytes)
+        // JSONDecoder passes over keys it does not know: a summary has none (a later format
+        // raises the version), so one is a corrupt line, not a line to read without it.
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw UnknownKey(key: nil)
+        }
+        if let unknown = object.keys.sorted().first(where: { !SummaryLine.keys.contains($0) }) { throw UnknownKey(key: unknown) }
+        return try decoder.decode(SummaryLine.self, from: data)
+    }
+
+    struct UnknownKey: Error {
+        var key: String?
     }
 
     func describe(_ error: Error) -> String {
         switch error {
+        case let error as UnknownKey:
+            return error.key.map { "unknown key '\($0)'" } ?? "not a JSON object"
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
             DecodingError.keyNotFound(_, let context), DecodingError.dataCorrupted(let context):
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")

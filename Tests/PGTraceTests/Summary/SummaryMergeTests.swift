@@ -337,6 +337,30 @@ import Testing
         #expect(error?.message.contains("not a summary line") == true)
     }
 
+    /// Found by fuzzing: a misspelt key was passed over, and the line read without it.
+    @Test func anUnknownKeyIsRefusedAtItsLine() {
+        var lines = Self.good.split(separator: "\n").map(String.init)
+        let classLine = lines.firstIndex { $0.hasPrefix("{\"class\":") }!
+        lines[classLine] = lines[classLine].replacingOccurrences(of: "\"subclass\"", with: "\"subclbss\"")
+        let error = Self.error(lines.joined(separator: "\n") + "\n")
+        #expect(error?.line == classLine + 1)
+        #expect(error?.message.contains("unknown key 'subclbss'") == true)
+    }
+
+    /// Found by fuzzing: two class lines naming one class were both taken, as one.
+    @Test func aClassGivenTwiceIsRefused() {
+        var lines = Self.good.split(separator: "\n").map(String.init)
+        let second = lines.lastIndex { $0.hasPrefix("{\"class\":") }!
+        let first = lines.firstIndex { $0.hasPrefix("{\"class\":") && !$0.contains("pseudo") }!
+        // The last class line names the first real class's name.
+        let name = lines[first].split(separator: ",").first { $0.hasPrefix("\"nameSym\"") }!
+        let other = lines[second].split(separator: ",").first { $0.hasPrefix("\"nameSym\"") }!
+        lines[second] = lines[second].replacingOccurrences(of: String(other), with: String(name))
+        let error = Self.error(lines.joined(separator: "\n") + "\n")
+        #expect(error?.line == second + 1)
+        #expect(error?.message.contains("is a class the summary has already") == true)
+    }
+
     @Test func aSymbolUsedBeforeItIsWrittenIsRefused() {
         let lines = Self.good.split(separator: "\n").map(String.init)
         // Drop the first symbol line: everything after it refers to numbers not yet written.
@@ -350,5 +374,20 @@ import Testing
 extension String {
     fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
         split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
+
+/// The fuzzer's seed summaries (scripts/fuzz.sh --target summary) are summaries this pgtrace
+/// reads: a change of the format that left them behind would fuzz only the refusal.
+@Suite struct FuzzSeedSummaryTests {
+    @Test func theSeedsRead() throws {
+        let directory = Repository.path("Tests/PGTraceTests/Fixtures/fuzz-summary")
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".sum") }
+        #expect(names.count >= 3)
+        for name in names {
+            let analysis = Analysis()
+            try analysis.analyze([.file(directory + "/" + name)])
+            #expect(!analysis.analysedFiles.isEmpty, "\(name)")
+        }
     }
 }
