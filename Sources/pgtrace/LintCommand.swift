@@ -41,12 +41,6 @@ struct LintCommand: ParsableCommand {
         guard maxDepth >= 1 else { throw ValidationError("--max-depth must be at least 1") }
     }
 
-    private func readFile(_ path: String) throws -> [UInt8] {
-        let file = try FileDescriptor(reading: path)
-        guard try file.kind() != .directory else { throw TraceInputError(file: path, message: "is a directory") }
-        return try file.readToEnd()
-    }
-
     private func staleMessage(_ entry: Baseline.Entry) -> String {
         "stale baseline entry \(entry.fingerprint) (\(entry.rule): \(entry.message)): no longer found"
     }

@@ -33,6 +33,8 @@ struct MergeCommand: ParsableCommand {
         options.commandName = "merge"
         // The graph's findings are found where the summary is read.
         options.checksGraph = false
+        // The summaries' --max-depth and --policy, which must agree.
+        options.adoptsSummaryChecks = true
         try writeSummary(of: summaries.map { .file($0) }, inputs: summaries, options: options, to: output, progress: progressOptions)
     }
 }

@@ -69,6 +69,13 @@ func printError(_ message: String) {
     Output.writeToStandardError(message.hasSuffix("\n") ? message : message + "\n")
 }
 
+/// A whole small file (a policy, a baseline), refusing a directory.
+func readFile(_ path: String) throws -> [UInt8] {
+    let file = try FileDescriptor(reading: path)
+    guard try file.kind() != .directory else { throw TraceInputError(file: path, message: "is a directory") }
+    return try file.readToEnd()
+}
+
 /// What each import left out, and lost events, on standard error.
 func printImportSummaries(_ analyses: [Analysis]) {
     for (file, summary) in analyses.flatMap(\.imports) {

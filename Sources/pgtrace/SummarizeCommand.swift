@@ -18,14 +18,32 @@ struct SummarizeCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Write the summary here instead of standard output.")
     var output: String?
 
+    @Option(name: .long, help: "Most locks one task may hold at once before depth-overflow (lockdep's MAX_LOCK_DEPTH); the summary is read with the same.")
+    var maxDepth: Int = 48
+
+    @Option(name: .long, help: "The intended lock hierarchy, as for lint; the summary is read with the same policy.")
+    var policy: String?
+
+    @Option(name: .long, help: "The name the trace is known by in reports (one trace only; standard input is otherwise <stdin>).")
+    var name: String?
+
+    func validate() throws {
+        guard maxDepth >= 1 else { throw ValidationError("--max-depth must be at least 1") }
+        if name != nil, traces.files.count != 1 { throw ValidationError("--name names one trace") }
+    }
+
     @OptionGroup var progressOptions: ProgressOptions
 
     func run() throws {
-        var options = AnalysisOptions(importOptions: traces.capture.importOptions)
+        let lockPolicy = try policy.map { path in
+            try LockPolicy(text: String(decoding: try readFile(path), as: UTF8.self), file: path)
+        }
+        var options = AnalysisOptions(maxDepth: maxDepth, policy: lockPolicy, importOptions: traces.capture.importOptions)
         options.commandName = "summarize"
         // The graph's findings are found where the summary is read.
         options.checksGraph = false
-        try writeSummary(of: traces.sources(), inputs: traces.files, options: options, to: output, progress: progressOptions)
+        let sources = name.map { name in traces.files.map { Analysis.Source.file(path: $0, displayName: name) } } ?? traces.sources()
+        try writeSummary(of: sources, inputs: traces.files + [policy].compactMap { $0 }, options: options, to: output, progress: progressOptions)
     }
 }
 

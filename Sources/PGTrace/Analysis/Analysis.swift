@@ -152,6 +152,9 @@ public final class Analysis {
                     }
                 case .bytes(let bytes, _):
                     if TraceInput.content(ofStart: Array(bytes.prefix(64))) == .summary {
+                        guard self.options.inputs.contains(.summaries) else {
+                            throw TraceInputError(file: name, line: 1, column: 1, message: "is a pgtrace summary; \(self.options.commandName) reads traces")
+                        }
                         try SummaryReader(bytes: bytes, name: name, symbols: symbols).read { line, number in
                             try sink.summaryLine(line, number: number)
                         }
@@ -194,6 +197,8 @@ public final class Analysis {
                         engine = nil
                         continue
                     }
+                    try refuseSecondTrace(named: file, from: file)
+                    traceChecksFixed = true
                     try declareClasses(header, file: file)
                     joinConfiguration(header.proveRawLockNesting, of: file)
                     for note in header.notes { context.note("\(file): \(note)", evidence: nil) }
@@ -241,6 +246,13 @@ public final class Analysis {
         }
         pipeline.join()
         if let readFailure { throw readFailure }
+        // With a summary among the inputs, traces that contradict each other are one error
+        // whatever their order: a summary is one analysis, and cannot be put aside in part.
+        if !summarySlots.isEmpty, let (source, reason) = putAside.first {
+            throw TraceInputError(
+                file: source.displayName,
+                message: "\(reason); traces analysed with summaries are one analysis: summarize the traces of each kernel configuration apart")
+        }
         checkGraph()
     }
 
@@ -317,10 +329,12 @@ public final class Analysis {
     private var eventsByFile: [Int: Int] = [:]
 
     /// A trace a summary names: a file of the analysis with its events.
-    func addSummarizedTrace(_ name: String, events: Int) -> Int {
+    func addSummarizedTrace(_ name: String, events: Int, from place: String) throws -> Int {
+        try refuseSecondTrace(named: name, from: place)
         let index = context.addFile(name)
         eventsByFile[index] = events
-        eventCount += events
+        let (sum, overflow) = eventCount.addingReportingOverflow(events)
+        eventCount = overflow ? Int.max : sum
         return index
     }
 
@@ -342,8 +356,51 @@ public final class Analysis {
     /// Why the traces' configurations differ, if they do (a summary is of one configuration).
     public private(set) var mixedConfiguration: String?
 
+    /// Traces are told apart by their names: the least evidence is the least by (trace name,
+    /// place), so two traces of one name would be ordered by the order they came in. A
+    /// second trace of a name (a trace given twice, a summary merged twice, traces of many
+    /// machines all named `<stdin>`) is refused: name each uniquely (`summarize --name`).
+    private func refuseSecondTrace(named name: String, from place: String) throws {
+        guard traceNames.insert(name).inserted else {
+            throw TraceInputError(
+                file: place,
+                message: "a second trace named '\(name)': traces analysed together are told apart by their names, so each must have its own (a trace given twice, a summary merged twice, or traces read from standard input: summarize them with --name)")
+        }
+    }
+
+    private var traceNames: Set<String> = []
+
+    /// The options a trace's own checks run with, which a summary records: a summary made
+    /// with others reports otherwise than its traces would here, and is refused.
+    public struct TraceChecks: Equatable, Sendable {
+        public var maxDepth: Int
+        /// The digest of `--policy` (`LockPolicy.digest`), if one was given.
+        public var policy: String?
+    }
+
+    /// The options this analysis's trace checks ran with: its own, or (`merge`, which
+    /// replays no trace) those of the first summary it read.
+    public private(set) lazy var traceChecks = TraceChecks(maxDepth: options.maxDepth, policy: options.policy?.digest)
+    private var traceChecksFixed = false
+
+    /// A summary's trace checks join the analysis's, or contradict them.
+    func joinTraceChecks(_ checks: TraceChecks, from place: String) throws {
+        if options.adoptsSummaryChecks, !traceChecksFixed, !replayedAny {
+            traceChecks = checks
+        }
+        traceChecksFixed = true
+        guard checks == traceChecks else {
+            func describe(_ checks: TraceChecks) -> String {
+                "--max-depth \(checks.maxDepth) and " + (checks.policy.map { "a --policy of digest \($0)" } ?? "no --policy")
+            }
+            throw TraceInputError(
+                file: place,
+                message: "this summary's traces were checked with \(describe(checks)), this analysis with \(describe(traceChecks)); make the summary with the same options (summarize --max-depth, --policy)")
+        }
+    }
+
     /// A summary's kernel configuration joins the analysis's, or contradicts it.
-    func joinConfiguration(proveRawLockNesting setting: Bool?, from place: String) throws {
+    func joinSummaryConfiguration(proveRawLockNesting setting: Bool?, from place: String) throws {
         guard let setting else { return }
         if replayedAny, setting != proveRawLockNesting {
             throw TraceInputError(

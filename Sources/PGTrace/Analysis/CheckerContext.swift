@@ -78,10 +78,10 @@ public final class CheckerContext {
 
     /// Counts one more meeting of the finding of `rule` with `key` if it was reported: true
     /// then, so that a checker need not build the finding again to have it counted.
-    public func countAgain(_ rule: Rule, key: String, scope: FindingScope = .trace) -> Bool {
+    public func countAgain(_ rule: Rule, key: String, scope: FindingScope = .trace, by count: Int = 1) -> Bool {
         switch scope {
-        case .trace: return currentFindings.countAgain(rule, key: key)
-        case .graph: return graphFindings.countAgain(rule, key: key)
+        case .trace: return currentFindings.countAgain(rule, key: key, by: count)
+        case .graph: return graphFindings.countAgain(rule, key: key, by: count)
         }
     }
 
@@ -131,7 +131,11 @@ public final class CheckerContext {
         }
     }
 
-    /// `who(on:)` from a fact's moment.
+    /// Who lockdep says met a problem, with its irq state as print_usage_bug prints it:
+    /// `bash on cpu 0 [HC1[1]:SC0[0]:HE0:SE1]` (in hardirq, its nesting; in softirq, the
+    /// softirq count; hardirqs and softirqs enabled); the state left out where not known.
+    /// `hardirqsEnabled`/`softirqsEnabled` give the state before the event being applied
+    /// (mark_held_locks runs before the irqs are on); `withState: false` leaves it out.
     public func who(_ moment: ReplayMoment, withState: Bool = true, hardirqsEnabled: Bool? = nil, softirqsEnabled: Bool? = nil) -> String {
         var text = holderName(moment.task, cpu: moment.cpu)
         if withState, let state = moment.irqState {
@@ -146,20 +150,6 @@ public final class CheckerContext {
     private static func irqStateText(hardirqCount: Int, softirqs: Int, softirqCount: Int, hardirqsEnabled: Bool, softirqsEnabled: Bool) -> String {
         " [HC\(hardirqCount > 0 ? 1 : 0)[\(hardirqCount)]:SC\(softirqs > 0 ? 1 : 0)[\(softirqCount)]"
             + ":HE\(hardirqsEnabled ? 1 : 0):SE\(softirqsEnabled ? 1 : 0)]"
-    }
-
-    /// Who lockdep says met a problem, with its irq state as print_usage_bug prints it:
-    /// `bash on cpu 0 [HC1[1]:SC0[0]:HE0:SE1]` (in hardirq, its nesting; in softirq, the
-    /// softirq count; hardirqs and softirqs enabled); the state left out where not known.
-    /// `hardirqsEnabled`/`softirqsEnabled` give the state before the event being applied
-    /// (mark_held_locks runs before the irqs are on); `withState: false` leaves it out.
-    public func who(
-        on cpu: Int, replay: ReplayEngine? = nil, withState: Bool = true, hardirqsEnabled: Bool? = nil, softirqsEnabled: Bool? = nil
-    ) -> String {
-        guard let replay = replay ?? self.replay else { return "cpu \(cpu)" }
-        return who(
-            ReplayMoment(cpu: cpu, task: replay.cpus[cpu].task, irqState: ReplayMoment.irqState(replay, cpu: cpu), held: [], mayMissHeldLocks: false),
-            withState: withState, hardirqsEnabled: hardirqsEnabled, softirqsEnabled: softirqsEnabled)
     }
 
     /// The name of the task running on `cpu` now, where the trace named one.
@@ -215,6 +205,9 @@ public struct AnalysisOptions: Sendable {
     /// Run the graph checks (false where only the facts are wanted: `summarize`, `merge`,
     /// which write them for an analysis elsewhere to check).
     public var checksGraph = true
+    /// Take the trace checks' options (--max-depth, --policy) from the first summary read,
+    /// instead of refusing a summary made with others (`merge`, which replays no trace).
+    public var adoptsSummaryChecks = false
     /// What the analysis reads: traces, summaries of traces, or both.
     public var inputs: InputKinds = [.traces, .summaries]
     /// The name of the command, for an input it does not read ("merge reads summaries").

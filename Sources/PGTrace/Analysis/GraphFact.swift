@@ -22,7 +22,7 @@ public enum GraphFact: Sendable {
         case .used(let id, let read, _):
             return Self.usedKey(id, read: read)
         case .nmiAcquire(let fact):
-            return Self.nmiAcquireKey(fact.classID, fact.mode)
+            return Self.nmiAcquireKey(fact.key, fact.mode, afterUse: fact.afterUse)
         }
     }
 
@@ -42,8 +42,8 @@ public enum GraphFact: Sendable {
 
     static func usedKey(_ id: ClassID, read: Bool) -> GraphFactKey { GraphFactKey(kind: 4, a: id, b: 0, detail: read ? 1 : 0) }
 
-    static func nmiAcquireKey(_ id: ClassID, _ mode: LockMode) -> GraphFactKey {
-        GraphFactKey(kind: 5, a: id, b: 0, detail: mode == .write ? 0 : 1)
+    static func nmiAcquireKey(_ key: LockClassKey, _ mode: LockMode, afterUse: Bool) -> GraphFactKey {
+        GraphFactKey(kind: 5, a: key.name.rawValue, b: Int32(truncatingIfNeeded: key.subclass), detail: (mode == .write ? 0 : 1) | (afterUse ? 2 : 0))
     }
 
     /// The event the fact was learned at.
@@ -62,7 +62,7 @@ public enum GraphFact: Sendable {
         case .usage(let fact): return [fact.classID]
         case .dependency(let fact): return [fact.dependency.from, fact.dependency.to]
         case .used(let id, _, _): return [id]
-        case .nmiAcquire(let fact): return [fact.classID]
+        case .nmiAcquire: return []
         }
     }
 }
@@ -97,10 +97,14 @@ public struct DependencyFact: Sendable {
     public var moment: ReplayMoment?
 }
 
-/// A lock taken in NMI context.
+/// A lock taken in NMI context: the first of its class (named by its key: the class may be
+/// used only in another trace), mode and whether its trace used the class before in a way
+/// it conflicts with; `count`, every such acquisition of every trace.
 public struct NmiAcquireFact: Sendable {
-    public var classID: ClassID
+    public var key: LockClassKey
     public var mode: LockMode
+    public var afterUse: Bool
     public var site: EventSite
     public var moment: ReplayMoment
+    public var count: Int
 }

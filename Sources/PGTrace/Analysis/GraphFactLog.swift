@@ -74,6 +74,11 @@ public final class GraphFactLog {
         let key = fact.key
         if let position = index[key] {
             guard !precedes(entries[position].file) else { return }
+            var fact = fact
+            if case .nmiAcquire(var new) = fact, case .nmiAcquire(let old) = entries[position].fact {
+                new.count += old.count
+                fact = .nmiAcquire(new)
+            }
             entries[position] = Entry(fact: fact, file: currentFile, sequence: sequence)
             sequence += 1
             isOutOfOrder = true
@@ -85,6 +90,14 @@ public final class GraphFactLog {
         if !isOutOfOrder { apply?(fact) }
     }
 
+    /// One more meeting of a counted fact (an NMI acquisition) known from this trace or a
+    /// lesser one: its count grows, whichever trace's evidence it keeps.
+    func countAgain(_ key: GraphFactKey) {
+        guard let position = index[key], case .nmiAcquire(var fact) = entries[position].fact else { return }
+        fact.count += 1
+        entries[position].fact = .nmiAcquire(fact)
+    }
+
     /// Adds a fact read from a summary, where it was the `sequence`th of trace `file`.
     func merge(_ fact: GraphFact, file: Int, sequence: Int) {
         let key = fact.key
@@ -92,8 +105,13 @@ public final class GraphFactLog {
         let names = fileNames()
         if let position = index[key] {
             let kept = entries[position]
-            guard (names[file], sequence, file) < (names[kept.file], kept.sequence, kept.file) else { return }
-            entries[position] = Entry(fact: fact, file: file, sequence: sequence)
+            var least = (names[file], sequence) < (names[kept.file], kept.sequence) ? Entry(fact: fact, file: file, sequence: sequence) : kept
+            // A counted fact keeps the least evidence and the count of both.
+            if case .nmiAcquire(let new) = fact, case .nmiAcquire(let old) = kept.fact, case .nmiAcquire(var merged) = least.fact {
+                merged.count = new.count.addingReportingOverflow(old.count).overflow ? Int.max : new.count + old.count
+                least.fact = .nmiAcquire(merged)
+            }
+            entries[position] = least
         } else {
             index[key] = entries.count
             entries.append(Entry(fact: fact, file: file, sequence: sequence))

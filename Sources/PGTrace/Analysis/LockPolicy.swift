@@ -78,6 +78,18 @@ public struct LockPolicy: Sendable {
 
     public var isEmpty: Bool { after.isEmpty }
 
+    /// What the policy says, as one short string (its orderings and where each was said):
+    /// a summary records the policy its traces were checked against.
+    public var digest: String {
+        var text = ""
+        for earlier in after.keys.sorted() {
+            for (later, declaration) in after[earlier]!.sorted(by: { $0.key < $1.key }) {
+                text += "\(earlier) < \(later) @ \(declaration.file):\(declaration.line)\n"
+            }
+        }
+        return Finding.fnv1a64(text)
+    }
+
     /// Where the policy says `first` is taken before `second`, if it does.
     public func declaration(_ first: String, before second: String) -> Declaration? {
         after[first]?[second]

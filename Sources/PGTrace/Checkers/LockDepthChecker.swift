@@ -9,6 +9,10 @@ public final class LockDepthChecker: ReplayObserver {
 
     public init(context: CheckerContext) { self.context = context }
 
+    /// A trace's findings are its own until it ends (they then merge with the others' by
+    /// their keys, which name the trace's places).
+    public func replayWillBegin(_ replay: ReplayEngine) { firstKey = [:] }
+
     public func replay(_ replay: ReplayEngine, didAcquire lock: HeldLock) {
         let limit = context.options.maxDepth
         guard replay.heldLockCount(cpu: lock.site.cpu) > limit else { return }

@@ -45,12 +45,26 @@ public final class NmiChecker: ReplayObserver {
         guard case .acquire(let ref, let mode, let isTry, _, _, _) = event.kind, !isTry,
             replay.cpus[site.cpu].inNMI
         else { return }
-        // The class may be used outside NMI only in a trace read later, or in a summary.
-        let id = context.classes.id(for: ref.classKey)
-        // The first of each class and mode is the fact; the finding counts facts, not every
-        // NMI, so that its count does not depend on how the graph was checked.
-        guard !facts.knows(GraphFact.nmiAcquireKey(id, mode)) else { return }
-        facts.record(.nmiAcquire(NmiAcquireFact(classID: id, mode: mode, site: site, moment: ReplayMoment(replay, cpu: site.cpu))))
+        // Whether this trace used the class, in a way the acquisition conflicts with, before:
+        // then the acquisition is a finding whatever other traces show, and one of the kind is
+        // a fact of its own (lockdep reports an NMI acquisition after a use even where an
+        // earlier one came before it). The class is not made here: a lock taken only in NMI
+        // is no class of the graph (it may be used in a trace read later, or a summary: the
+        // fact names it by its key).
+        let used = context.classes.existingID(for: ref.classKey).map { Int($0) < recorded.count ? recorded[Int($0)] : 0 } ?? 0
+        let afterUse = mode == .write ? used != 0 : used & 1 != 0
+        let key = GraphFact.nmiAcquireKey(ref.classKey, mode, afterUse: afterUse)
+        // Every NMI acquisition counts: the first of its kind is the fact, the others add to
+        // its count (and to the finding's, where the fact made one).
+        if facts.knows(key) {
+            facts.countAgain(key)
+            if contributed.contains(key) {
+                _ = context.countAgain(.irqInconsistent, key: "\(context.name(of: ref))|NMI", scope: .graph)
+            }
+            return
+        }
+        facts.record(.nmiAcquire(NmiAcquireFact(
+            key: ref.classKey, mode: mode, afterUse: afterUse, site: site, moment: ReplayMoment(replay, cpu: site.cpu), count: 1)))
     }
 
     // MARK: The graph check
@@ -59,7 +73,11 @@ public final class NmiChecker: ReplayObserver {
     func reset() {
         firstWrite = []
         firstRead = []
+        contributed = []
     }
+
+    /// The NMI facts that made or counted into a finding, whose later meetings count too.
+    @exclusivity(unchecked) private var contributed: Set<GraphFactKey> = []
 
     /// A use outside NMI.
     public func applyUse(of classID: ClassID, read: Bool, at site: EventSite) {
@@ -77,14 +95,15 @@ public final class NmiChecker: ReplayObserver {
 
     /// A lock taken in NMI: `irq-inconsistent` if its class was used outside NMI before.
     public func apply(_ fact: NmiAcquireFact) {
-        let id = Int(fact.classID)
-        guard id < firstWrite.count else { return }
+        guard let classID = context.classes.existingID(for: fact.key), Int(classID) < firstWrite.count else { return }
+        let id = Int(classID)
         let site = fact.site
         // READ locks only conflict with a write use (RCU's read side may run anywhere).
         guard let earlier = fact.mode == .write ? firstWrite[id] ?? firstRead[id] : firstWrite[id] else { return }
-        let name = context.name(of: fact.classID)
+        contributed.insert(GraphFact.nmiAcquire(fact).key)
+        let name = context.name(of: classID)
         let key = "\(name)|NMI"
-        if context.countAgain(.irqInconsistent, key: key, scope: .graph) { return }
+        if context.countAgain(.irqInconsistent, key: key, scope: .graph, by: fact.count) { return }
         var finding = Finding(
             rule: .irqInconsistent, severity: .error,
             message: "\(name): inconsistent {INITIAL USE} -> {IN-NMI} usage: taken in NMI context, and used outside NMI before, "
@@ -106,6 +125,7 @@ public final class NmiChecker: ReplayObserver {
         ]
         // print_usage_bug's list: what the interrupted task holds (nothing taken in NMI is).
         context.attachHeldLocks(to: &finding, moment: fact.moment)
+        finding.count = fact.count
         context.report(finding, scope: .graph)
     }
 }

@@ -21,10 +21,16 @@ public struct FindingSet: Sendable {
 
     /// Counts one more meeting of the finding of `rule` with `key` if it is here: true then,
     /// so that a checker need not build the finding again to have it counted.
-    public mutating func countAgain(_ rule: Rule, key: String) -> Bool {
+    public mutating func countAgain(_ rule: Rule, key: String, by count: Int = 1) -> Bool {
         guard let position = index[Self.id(rule, key)] else { return false }
-        findings[position].count += 1
+        findings[position].count = Self.sum(findings[position].count, count)
         return true
+    }
+
+    /// Counts add up, and stop at Int.max (a summary's counts are its own to claim).
+    private static func sum(_ a: Int, _ b: Int) -> Int {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? Int.max : sum
     }
 
     public func hasReported(_ rule: Rule, key: String) -> Bool { index[Self.id(rule, key)] != nil }
@@ -43,7 +49,7 @@ public struct FindingSet: Sendable {
             findings.append(finding)
             return
         }
-        let count = findings[position].count + finding.count
+        let count = Self.sum(findings[position].count, finding.count)
         if finding.order.lexicographicallyPrecedes(findings[position].order) { findings[position] = finding }
         findings[position].count = count
     }

@@ -70,25 +70,11 @@ public struct AnalysisReport: Sendable {
     /// bytes however the traces are listed (the contract's "Determinism").
     private mutating func canonicalize() {
         // Each sort key made once, not once per comparison.
-        findings = zip(findings.map(Self.order), findings).sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
-        notes = zip(notes.map { Self.order($0.evidence) + [$0.message] }, notes)
+        findings = zip(findings.map(\.order), findings).sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
+        notes = zip(notes.map { Finding.order($0.evidence) + [$0.message] }, notes)
             .sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
         nodes.sort { ($0.name, $0.type) < ($1.name, $1.type) }
         edges.sort { ($0.from, $0.to, $0.kind) < ($1.from, $1.to, $1.kind) }
-    }
-
-    /// A place in the traces as sortable text: file, then zero-padded line, column and event.
-    private static func order(_ evidence: Evidence?) -> [String] {
-        guard let evidence else { return [] }
-        func padded(_ number: Int) -> String {
-            let digits = String(number)
-            return String(repeating: "0", count: max(0, 12 - digits.count)) + digits
-        }
-        return [evidence.file, padded(evidence.line), padded(evidence.column), padded(evidence.event)]
-    }
-
-    private static func order(_ finding: Finding) -> [String] {
-        finding.locations.flatMap { order($0) } + [finding.rule.rawValue, finding.fingerprint]
     }
 
     /// How many separate analyses the report covers (1 unless traces contradicted each other).

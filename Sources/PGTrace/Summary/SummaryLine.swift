@@ -13,6 +13,9 @@ struct SummaryLine: Codable {
     // The header.
     var header: Int?
     var proveRawLockNesting: Bool?
+    /// The options the traces' own checks ran with: --max-depth, and --policy's digest.
+    var maxDepth: Int?
+    var policy: String?
     // A trace: its number in this summary, name and event count.
     var file: Int?
     var name: String?
@@ -53,6 +56,9 @@ struct SummaryLine: Codable {
     var lockSite: [Int]?
     var holderSite: [Int]?
     var momentRef: Int?
+    // An NMI acquisition's: whether its trace used the class before; how many there were.
+    var afterUse: Bool?
+    var count: Int?
     // A finding of a trace's own replay, with its count.
     var finding: Finding?
     // A note.
@@ -82,19 +88,20 @@ struct SummaryLine: Codable {
 
     private enum CodingKeys: String, CodingKey {
         case header = "pgtrace-summary"
-        case proveRawLockNesting, file, name, events, sym, `class`, nameSym, subclass, type, pseudo, declared, declaration
+        case proveRawLockNesting, maxDepth, policy, file, name, events, sym, `class`, nameSym, subclass, type, pseudo, declared, declaration
         case moment, cpu, task, irq, held, mayMissHeldLocks
         case fact, seq, classID = "classId", bit, from, to, kind, types, mode, holderMode, nextMode, read, site, lockSite
-        case holderSite, momentRef, finding, note, evidence, end
+        case holderSite, momentRef, afterUse, count, finding, note, evidence, end
     }
 
     /// Every key a line may have.
     static let keys: Set<String> = {
         var keys: Set<String> = []
         for key in [
-            CodingKeys.header, .proveRawLockNesting, .file, .name, .events, .sym, .class, .nameSym, .subclass, .type, .pseudo,
+            CodingKeys.header, .proveRawLockNesting, .maxDepth, .policy, .file, .name, .events, .sym, .class, .nameSym, .subclass, .type, .pseudo,
             .declared, .declaration, .moment, .cpu, .task, .irq, .held, .mayMissHeldLocks, .fact, .seq, .classID, .bit, .from,
-            .to, .kind, .types, .mode, .holderMode, .nextMode, .read, .site, .lockSite, .holderSite, .momentRef, .finding, .note,
+            .to, .kind, .types, .mode, .holderMode, .nextMode, .read, .site, .lockSite, .holderSite, .momentRef, .afterUse, .count,
+            .finding, .note,
             .evidence, .end,
         ] { keys.insert(key.rawValue) }
         return keys

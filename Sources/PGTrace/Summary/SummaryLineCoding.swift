@@ -19,10 +19,14 @@ extension SummaryLine {
             return String(decoding: try Self.encoder.encode(self), as: UTF8.self)
         }
         var out = JSONObjectText()
-        // Keys in sorted order (by their bytes), as JSONEncoder's .sortedKeys writes them.
+        // The header starts with its magic (`SummaryLine.magic`: how a summary is known).
+        out.int("pgtrace-summary", header)
+        // Then keys in sorted order (by their bytes), as JSONEncoder's .sortedKeys writes them.
+        out.bool("afterUse", afterUse)
         out.int("bit", bit)
         out.int("class", `class`)
         out.int("classId", classID)
+        out.int("count", count)
         out.int("cpu", cpu)
         out.bool("declaration", declaration)
         out.int("events", events)
@@ -35,6 +39,7 @@ extension SummaryLine {
         out.ints("irq", irq)
         out.string("kind", kind)
         out.ints("lockSite", lockSite)
+        out.int("maxDepth", maxDepth)
         out.bool("mayMissHeldLocks", mayMissHeldLocks)
         out.string("mode", mode)
         out.int("moment", moment)
@@ -42,7 +47,7 @@ extension SummaryLine {
         out.string("name", name)
         out.int("nameSym", nameSym)
         out.string("nextMode", nextMode)
-        out.int("pgtrace-summary", header)
+        out.string("policy", policy)
         out.bool("proveRawLockNesting", proveRawLockNesting)
         out.bool("pseudo", pseudo)
         out.bool("read", read)
@@ -236,7 +241,9 @@ private struct FlatJSONParser {
             }
             let ok: Bool
             switch key {
+            case "afterUse": ok = set(\.afterUse, boolean())
             case "bit": ok = set(\.bit, integer())
+            case "count": ok = set(\.count, integer())
             case "class": ok = set(\.class, integer())
             case "classId": ok = set(\.classID, integer())
             case "cpu": ok = set(\.cpu, integer())
@@ -252,6 +259,8 @@ private struct FlatJSONParser {
             case "kind": ok = set(\.kind, string())
             case "lockSite": ok = set(\.lockSite, integers())
             case "mayMissHeldLocks": ok = set(\.mayMissHeldLocks, boolean())
+            case "maxDepth": ok = set(\.maxDepth, integer())
+            case "policy": ok = set(\.policy, string())
             case "mode": ok = set(\.mode, string())
             case "moment": ok = set(\.moment, integer())
             case "momentRef": ok = set(\.momentRef, integer())

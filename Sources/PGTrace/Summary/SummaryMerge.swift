@@ -14,18 +14,29 @@ final class SummaryMerge {
         self.name = name
     }
 
+    /// Lockdep's MAX_LOCKDEP_SUBCLASSES.
+    static let subclasses = 8
+    /// The most events a trace, or meetings a finding, a summary may claim: more than any
+    /// machine records, and far from overflowing a sum of a million of them.
+    static let maximumCount = 1 << 48
+
     private func fail(_ line: Int, _ message: String) -> TraceInputError {
         TraceInputError(file: name, line: line, column: 1, message: message)
     }
 
     func apply(_ line: SummaryLine, at number: Int) throws {
         if line.header != nil {
-            try analysis.joinConfiguration(proveRawLockNesting: line.proveRawLockNesting, from: "\(name):\(number)")
+            try analysis.joinSummaryConfiguration(proveRawLockNesting: line.proveRawLockNesting, from: "\(name):\(number)")
+            guard let maxDepth = line.maxDepth, maxDepth >= 1 else { throw fail(number, "a summary header without its maxDepth") }
+            try analysis.joinTraceChecks(.init(maxDepth: maxDepth, policy: line.policy), from: "\(name):\(number)")
         } else if line.fact != nil {
             try applyFact(line, at: number)
         } else if let file = line.file, let traceName = line.name {
             guard file == files.count else { throw fail(number, "trace \(file) out of order") }
-            files.append(analysis.addSummarizedTrace(traceName, events: line.events ?? 0))
+            guard let events = line.events, (0...Self.maximumCount).contains(events) else {
+                throw fail(number, "a trace's event count must be 0 to 2^48")
+            }
+            files.append(try analysis.addSummarizedTrace(traceName, events: events, from: "\(name):\(number)"))
         } else if let classNumber = line.class {
             try applyClass(line, number: classNumber, at: number)
         } else if line.declaration == true {
@@ -34,6 +45,7 @@ final class SummaryMerge {
             guard moment == moments.count else { throw fail(number, "moment \(moment) out of order") }
             moments.append(try makeMoment(line, at: number))
         } else if let finding = line.finding {
+            guard (1...Self.maximumCount).contains(finding.count) else { throw fail(number, "a finding's count must be 1 to 2^48") }
             analysis.context.mergeTraceFinding(finding)
         } else if let note = line.note {
             analysis.context.note(note, evidence: line.evidence)
@@ -86,7 +98,9 @@ final class SummaryMerge {
             if let (declared, position) = try declared(line, type: type, at: number) {
                 try analysis.declare(name: name, declared, at: position, from: "\(self.name):\(number)")
             }
-            id = analysis.classes.id(for: LockClassKey(name: name, subclass: line.subclass ?? 0), defaultType: type)
+            let subclass = line.subclass ?? 0
+            guard (0..<Self.subclasses).contains(subclass) else { throw fail(number, "a subclass must be 0 to 7") }
+            id = analysis.classes.id(for: LockClassKey(name: name, subclass: subclass), defaultType: type)
         }
         // Two lines of one summary for one class (its name and subclass, or a pseudo-lock's
         // name): a summary written by pgtrace has one line a class.
@@ -110,6 +124,10 @@ final class SummaryMerge {
 
     private func site(_ numbers: [Int]?, offset: Int = 0, at line: Int) throws -> EventSite {
         guard let numbers, numbers.count == offset + 8 else { throw fail(line, "a site is missing") }
+        // A place in a trace, and a cpu as traces number them (fewer than 8192).
+        guard numbers[(offset + 1)...(offset + 3)].allSatisfy({ $0 >= 0 && $0 <= Self.maximumCount }), (0..<8192).contains(numbers[offset + 4]) else {
+            throw fail(line, "a site's line, column and event must be 0 to 2^48, its cpu 0 to 8191")
+        }
         func symbol(_ value: Int) -> Symbol? { value < 0 ? nil : Symbol(rawValue: Int32(value)) }
         return EventSite(
             position: TracePosition(
@@ -124,6 +142,7 @@ final class SummaryMerge {
 
     private func makeMoment(_ line: SummaryLine, at number: Int) throws -> ReplayMoment {
         let cpu = line.cpu ?? 0
+        guard (0..<8192).contains(cpu) else { throw fail(number, "a moment's cpu must be 0 to 8191") }
         var irqState: ReplayMoment.IrqState?
         if let irq = line.irq {
             guard irq.count == 5 else { throw fail(number, "an irq state of \(irq.count) numbers; it has 5") }
@@ -155,9 +174,9 @@ final class SummaryMerge {
                 classID: try classID(line.classID, at: number), bit: bit, site: try site(line.site, at: number),
                 lockSite: try site(line.lockSite, at: number), lockMode: try mode(line.mode, at: number), moment: moment))
         case "dependency":
-            guard let text = line.kind, let kind = DependencyKind(rawValue: text), let types = line.types,
-                DependencyTypes(rawValue: UInt8(truncatingIfNeeded: types)).rawValue.nonzeroBitCount == 1
-            else { throw fail(number, "a dependency fact without its kind or one type bit") }
+            // One of lockdep's four dependency types: 1 SR, 2 ER, 4 SN, 8 EN.
+            guard let text = line.kind, let kind = DependencyKind(rawValue: text), let types = line.types, [1, 2, 4, 8].contains(types)
+            else { throw fail(number, "a dependency fact without its kind or one type (1, 2, 4 or 8)") }
             fact = .dependency(DependencyFact(
                 dependency: LockDependency(
                     from: try classID(line.from, at: number), to: try classID(line.to, at: number), kind: kind,
@@ -168,10 +187,12 @@ final class SummaryMerge {
         case "used":
             fact = .used(classID: try classID(line.classID, at: number), read: line.read ?? false, site: try site(line.site, at: number))
         case "nmi-acquire":
-            guard let moment = try moment(line, at: number) else { throw fail(number, "an NMI fact without its moment") }
+            guard let moment = try moment(line, at: number), let count = line.count, (1...Self.maximumCount).contains(count),
+                let subclass = line.subclass, (0..<Self.subclasses).contains(subclass)
+            else { throw fail(number, "an NMI fact without its moment, subclass (0 to 7) or count (1 to 2^48)") }
             fact = .nmiAcquire(NmiAcquireFact(
-                classID: try classID(line.classID, at: number), mode: try mode(line.mode, at: number),
-                site: try site(line.site, at: number), moment: moment))
+                key: LockClassKey(name: try symbol(line.nameSym, at: number), subclass: subclass), mode: try mode(line.mode, at: number),
+                afterUse: line.afterUse ?? false, site: try site(line.site, at: number), moment: moment, count: count))
         default:
             throw fail(number, "unknown fact '\(line.fact ?? "")'")
         }

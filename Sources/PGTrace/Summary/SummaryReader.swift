@@ -38,12 +38,14 @@ struct SummaryReader {
         var symbolMap: [Symbol] = []
         var seen = SummaryLine.Counts()
         var ended = false
+        var lastLine = 0
         var reader = LineReader(limit: Self.maximumLineLength, read: next)
         func fail(_ line: Int, _ message: String) -> TraceInputError {
             TraceInputError(file: name, line: line, column: 1, message: message)
         }
         do {
             try reader.forEachLine { bytes, number, _ in
+                lastLine = number
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
                     if number == 1 { throw fail(number, "not a pgtrace summary: its first line is blank") }
                     return
@@ -107,7 +109,9 @@ struct SummaryReader {
             throw fail(error.line, "a line longer than \(Self.maximumLineLength >> 20) MiB; the summary is corrupt")
         }
         guard ended else {
-            throw TraceInputError(file: name, message: "the summary has no end line: it was cut short (a write that did not finish?)")
+            throw TraceInputError(
+                file: name, line: lastLine, column: 1,
+                message: "the summary has no end line after this one: it was cut short (a write that did not finish?)")
         }
     }
 }

@@ -48,6 +48,8 @@ public final class SummaryWriter {
         var header = SummaryLine()
         header.header = SummaryLine.version
         header.proveRawLockNesting = analysis.hasReplayed ? analysis.proveRawLockNesting : nil
+        header.maxDepth = analysis.traceChecks.maxDepth
+        header.policy = analysis.traceChecks.policy
         try emit(header)
 
         // The traces, by name.
@@ -142,7 +144,10 @@ public final class SummaryWriter {
             case .nmiAcquire(let fact):
                 line.momentRef = try moment(fact.moment)
                 line.fact = "nmi-acquire"
-                line.classID = classNumber[Int(fact.classID)]
+                line.nameSym = try symbol(fact.key.name)
+                line.subclass = fact.key.subclass
+                line.afterUse = fact.afterUse
+                line.count = fact.count
                 line.mode = fact.mode.rawValue
                 line.site = try site(fact.site)
             }

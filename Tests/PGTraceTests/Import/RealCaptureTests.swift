@@ -110,14 +110,17 @@ import Testing
         #expect(analysis.imports.map(\.summary.events) == [made])
     }
 
-    /// Each file's count goes to its own entry, whatever the names and however far the
-    /// reading thread runs ahead of the replay.
-    @Test func twoCapturesOfOneNameCountTheirOwnEvents() throws {
+    /// Each file's count goes to its own entry, however far the reading thread runs ahead of
+    /// the replay; two traces of one name are refused (traces are told apart by name).
+    @Test func twoCapturesCountTheirOwnEvents() throws {
         let path = try Self.capture("lkml-rostedt-20251106-fixed.ftrace.txt")
         let analysis = Analysis()
-        try analysis.analyze([.file(path: path, displayName: "same"), .file(path: path, displayName: "same")])
+        try analysis.analyze([.file(path: path, displayName: "one"), .file(path: path, displayName: "two")])
         #expect(analysis.imports.map(\.summary.events) == [15, 15])
         #expect(analysis.eventCount == 30)
+        #expect(throws: TraceInputError.self) {
+            try Analysis().analyze([.file(path: path, displayName: "same"), .file(path: path, displayName: "same")])
+        }
     }
 
     @Test func theReleaseOfALockHeldFromBeforeTheCaptureIsANote() throws {

@@ -317,7 +317,8 @@ import Testing
         var lines = Self.good.split(separator: "\n", omittingEmptySubsequences: false)
         lines.removeLast(2)  // the end line and the empty string after the last newline
         let error = Self.error(lines.joined(separator: "\n") + "\n")
-        #expect(error?.message.contains("no end line: it was cut short") == true)
+        #expect(error?.message.contains("no end line after this one: it was cut short") == true)
+        #expect(error?.line == lines.count)
     }
 
     @Test func aLineLostInTheMiddleIsRefusedAtTheEnd() {
