@@ -22,6 +22,8 @@ public final class CheckerContext {
     /// The replay running now, for the held-lock lists of reports made where no replay is at
     /// hand (the lock graph's observers).
     weak var replay: ReplayEngine?
+    /// The moments the graph's facts were learned at, which their reports print.
+    public let moments = MomentStore()
     /// Told of each finding as it is first reported (an exporter placing findings in time).
     private var reportObservers: [(Finding) -> Void] = []
 
@@ -115,7 +117,8 @@ public final class CheckerContext {
     }
 
     /// `attachHeldLocks` from a fact's moment: what the replay held when the fact was learned.
-    public func attachHeldLocks(to finding: inout Finding, moment: ReplayMoment) {
+    public func attachHeldLocks(to finding: inout Finding, moment id: MomentID) {
+        let moment = moments[id]
         finding.heldLocks = moment.held.map { held in
             let name = self.name(of: held.classID)
             return HeldLockLine(lock: name, evidence: evidence(held.site, "holds \(name)"))
@@ -136,7 +139,11 @@ public final class CheckerContext {
     /// softirq count; hardirqs and softirqs enabled); the state left out where not known.
     /// `hardirqsEnabled`/`softirqsEnabled` give the state before the event being applied
     /// (mark_held_locks runs before the irqs are on); `withState: false` leaves it out.
-    public func who(_ moment: ReplayMoment, withState: Bool = true, hardirqsEnabled: Bool? = nil, softirqsEnabled: Bool? = nil) -> String {
+    public func who(_ id: MomentID, withState: Bool = true, hardirqsEnabled: Bool? = nil, softirqsEnabled: Bool? = nil) -> String {
+        who(moments[id], withState: withState, hardirqsEnabled: hardirqsEnabled, softirqsEnabled: softirqsEnabled)
+    }
+
+    private func who(_ moment: ReplayMoment, withState: Bool = true, hardirqsEnabled: Bool? = nil, softirqsEnabled: Bool? = nil) -> String {
         var text = holderName(moment.task, cpu: moment.cpu)
         if withState, let state = moment.irqState {
             text += Self.irqStateText(

@@ -19,7 +19,7 @@ public final class GraphFactLog {
     }
 
     @exclusivity(unchecked) private(set) var entries: [Entry] = []
-    @exclusivity(unchecked) private var index: [GraphFactKey: Int] = [:]
+    @exclusivity(unchecked) private var index = GraphFactIndex()
     /// The trace being replayed, and what its facts are numbered by.
     @exclusivity(unchecked) private var currentFile = -1
     @exclusivity(unchecked) private var sequence = 0
@@ -84,7 +84,7 @@ public final class GraphFactLog {
             isOutOfOrder = true
             return
         }
-        index[key] = entries.count
+        index.insert(key, position: entries.count)
         entries.append(Entry(fact: fact, file: currentFile, sequence: sequence))
         sequence += 1
         if !isOutOfOrder { apply?(fact) }
@@ -113,7 +113,7 @@ public final class GraphFactLog {
             }
             entries[position] = least
         } else {
-            index[key] = entries.count
+            index.insert(key, position: entries.count)
             entries.append(Entry(fact: fact, file: file, sequence: sequence))
         }
         if greatestName.map({ names[file] > $0 }) ?? true { greatestName = names[file] }

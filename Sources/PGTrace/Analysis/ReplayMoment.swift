@@ -1,8 +1,8 @@
 /// What a graph check's report needs of the replay at the moment a fact was learned: who ran
-/// on the cpu, its irq state, the locks it held. Kept with the fact, so that a report reads
-/// the same whether the graph is checked as the trace is read, rebuilt after traces came out
-/// of order, or rebuilt from summaries on another machine. Shared by the facts of one event.
-public final class ReplayMoment: Sendable {
+/// on the cpu, its irq state, the locks it held. Kept with the fact (`MomentStore`), so that a
+/// report reads the same whether the graph is checked as the trace is read, rebuilt after
+/// traces came out of order, or rebuilt from summaries on another machine.
+public struct ReplayMoment: Sendable {
     /// lockdep's irq state of the context (print_usage_bug's `[HC1[1]:SC0[0]:HE0:SE1]`).
     public struct IrqState: Hashable, Sendable {
         public var hardirqCount: Int
@@ -18,15 +18,15 @@ public final class ReplayMoment: Sendable {
         public var site: EventSite
     }
 
-    public let cpu: Int
+    public var cpu: Int
     /// The task running on the cpu (the interrupted one inside an irq).
-    public let task: TaskKey
+    public var task: TaskKey
     /// Nil where the trace had not yet told the irq state.
-    public let irqState: IrqState?
+    public var irqState: IrqState?
     /// What the task and the irq frames on it held, oldest first.
-    public let held: [Held]
+    public var held: [Held]
     /// The trace may not show every lock held (a partial trace, lost events).
-    public let mayMissHeldLocks: Bool
+    public var mayMissHeldLocks: Bool
 
     public init(cpu: Int, task: TaskKey, irqState: IrqState?, held: [Held], mayMissHeldLocks: Bool) {
         self.cpu = cpu
@@ -34,14 +34,6 @@ public final class ReplayMoment: Sendable {
         self.irqState = irqState
         self.held = held
         self.mayMissHeldLocks = mayMissHeldLocks
-    }
-
-    /// The replay's state on `cpu` now.
-    convenience init(_ replay: ReplayEngine, cpu: Int) {
-        self.init(
-            cpu: cpu, task: replay.cpus[cpu].task, irqState: Self.irqState(replay, cpu: cpu),
-            held: replay.allHeldLocks(cpu: cpu).map { Held(classID: $0.classID, site: $0.site) },
-            mayMissHeldLocks: replay.mayMissHeldLocks)
     }
 
     /// The irq state of `cpu` now, where the trace has told it.
@@ -53,5 +45,94 @@ public final class ReplayMoment: Sendable {
             hardirqCount: state.hardirqNesting + state.nmiSaved.count,
             softirqs: state.softirqNesting, softirqCount: state.softirqNesting + 2 * state.bhDisables,
             hardirqsEnabled: state.hardirqsEnabled, softirqsEnabled: state.softirqsEnabled)
+    }
+}
+
+/// A moment kept in a `MomentStore`.
+public struct MomentID: Hashable, Sendable {
+    let index: Int32
+}
+
+/// The moments of an analysis's facts, packed: a moment is 32 bytes and its held locks sit
+/// in two arrays shared by all (a moment as an object with an array of its own took some 200
+/// bytes and two allocations, and there is one for most dependencies of the graph).
+public final class MomentStore {
+    private struct Packed {
+        var cpu: Int32
+        /// A symbol of a named task, or the cpu of an anonymous one.
+        var task: Int32
+        var taskIsNamed: Bool
+        var mayMissHeldLocks: Bool
+        /// Known (bit 0), hardirqs and softirqs enabled (bits 1, 2), then 16 bits each of
+        /// the hardirq count, the softirqs and the softirq count.
+        var irq: UInt64
+        var heldStart: Int32
+        var heldCount: Int32
+    }
+
+    @exclusivity(unchecked) private var moments: [Packed] = []
+    @exclusivity(unchecked) private var heldClasses: [ClassID] = []
+    @exclusivity(unchecked) private var heldSites: [EventSite] = []
+
+    public init() {}
+
+    public var count: Int { moments.count }
+
+    /// The replay's moment on `cpu` now.
+    func record(_ replay: ReplayEngine, cpu: Int) -> MomentID {
+        let start = heldClasses.count
+        for lock in replay.allHeldLocks(cpu: cpu) {
+            heldClasses.append(lock.classID)
+            heldSites.append(lock.site)
+        }
+        return append(
+            cpu: cpu, task: replay.cpus[cpu].task, irqState: ReplayMoment.irqState(replay, cpu: cpu),
+            heldStart: start, mayMissHeldLocks: replay.mayMissHeldLocks)
+    }
+
+    /// Keeps `moment` (one read from a summary).
+    func add(_ moment: ReplayMoment) -> MomentID {
+        let start = heldClasses.count
+        for lock in moment.held {
+            heldClasses.append(lock.classID)
+            heldSites.append(lock.site)
+        }
+        return append(cpu: moment.cpu, task: moment.task, irqState: moment.irqState, heldStart: start, mayMissHeldLocks: moment.mayMissHeldLocks)
+    }
+
+    private func append(cpu: Int, task: TaskKey, irqState: ReplayMoment.IrqState?, heldStart: Int, mayMissHeldLocks: Bool) -> MomentID {
+        var packed = Packed(
+            cpu: Int32(clamping: cpu), task: 0, taskIsNamed: false, mayMissHeldLocks: mayMissHeldLocks, irq: 0,
+            heldStart: Int32(heldStart), heldCount: Int32(heldClasses.count - heldStart))
+        switch task {
+        case .named(let symbol):
+            packed.task = symbol.rawValue
+            packed.taskIsNamed = true
+        case .anonymous(let cpu):
+            packed.task = Int32(clamping: cpu)
+        }
+        if let state = irqState {
+            func field(_ value: Int) -> UInt64 { UInt64(min(max(value, 0), 0xFFFF)) }
+            packed.irq = 1 | (state.hardirqsEnabled ? 2 : 0) | (state.softirqsEnabled ? 4 : 0)
+                | field(state.hardirqCount) << 8 | field(state.softirqs) << 24 | field(state.softirqCount) << 40
+        }
+        moments.append(packed)
+        return MomentID(index: Int32(moments.count - 1))
+    }
+
+    public subscript(id: MomentID) -> ReplayMoment {
+        let packed = moments[Int(id.index)]
+        var irqState: ReplayMoment.IrqState?
+        if packed.irq & 1 != 0 {
+            func field(_ shift: UInt64) -> Int { Int((packed.irq >> shift) & 0xFFFF) }
+            irqState = ReplayMoment.IrqState(
+                hardirqCount: field(8), softirqs: field(24), softirqCount: field(40),
+                hardirqsEnabled: packed.irq & 2 != 0, softirqsEnabled: packed.irq & 4 != 0)
+        }
+        let start = Int(packed.heldStart)
+        let held = (start..<(start + Int(packed.heldCount))).map { ReplayMoment.Held(classID: heldClasses[$0], site: heldSites[$0]) }
+        return ReplayMoment(
+            cpu: Int(packed.cpu), task: packed.taskIsNamed ? .named(Symbol(rawValue: packed.task)) : .anonymous(cpu: Int(packed.task)),
+            irqState: irqState, held: held, mayMissHeldLocks: packed.mayMissHeldLocks)
     }
 }

@@ -35,14 +35,14 @@ public final class CircularDependencyChecker: ReplayObserver {
         guard !held.isEmpty else { return }
         // Lockdep's check_prevs_add: depend on the nearest held lock, and on each trylock
         // above it (a trylock's own dependencies were never recorded).
-        var moment: ReplayMoment?
+        var moment: MomentID?
         for holder in held.reversed() {
             // A check=0 lock held is passed over: A, a novalidate lock, then B is A -> B.
             guard holder.validates else { continue }
             if holder.classID != lock.classID {
                 let types = DependencyTypes(holder: holder.mode, next: lock.mode)
                 if !facts.knows(GraphFact.dependencyKey(holder.classID, lock.classID, .lockOrder, types)) {
-                    if moment == nil { moment = ReplayMoment(replay, cpu: lock.site.cpu) }
+                    if moment == nil { moment = context.moments.record(replay, cpu: lock.site.cpu) }
                     facts.record(.dependency(DependencyFact(
                         dependency: LockDependency(
                             from: holder.classID, to: lock.classID, kind: .lockOrder, types: types,

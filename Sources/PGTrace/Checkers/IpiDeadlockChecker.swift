@@ -32,12 +32,22 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
     /// The graph is checked again from its first fact.
     func reset() { hasWaits = false }
 
+    /// The types of `(hardirqs off) -> class` this trace already holds as facts (or knows from
+    /// a lesser trace), by class: checked at every acquisition with irqs off, so by index.
+    @exclusivity(unchecked) private var recordedInRegion: [DependencyTypes] = []
+
+    public func replayWillBegin(_ replay: ReplayEngine) { recordedInRegion = [] }
+
     // MARK: Waits into the graph
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
         let cpu = lock.site.cpu
         guard !lock.isTry, lock.validates, replay.cpus[cpu].hardirqsSurelyDisabled else { return }
         let types = DependencyTypes(holder: .write, next: lock.mode)
+        let index = Int(lock.classID)
+        if index < recordedInRegion.count, recordedInRegion[index].isSuperset(of: types) { return }
+        if index >= recordedInRegion.count { recordedInRegion += Array(repeating: [], count: index + 1 - recordedInRegion.count) }
+        recordedInRegion[index].formUnion(types)
         guard !facts.knows(GraphFact.dependencyKey(irqsOff, lock.classID, .ipi, types)) else { return }
         let disabledAt = replay.cpus[cpu].hardirqsDisabledAt ?? lock.site
         facts.record(.dependency(DependencyFact(

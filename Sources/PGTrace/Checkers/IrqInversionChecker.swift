@@ -191,7 +191,7 @@ public final class IrqInversionChecker: LockGraphObserver {
 
     private func report(
         graph: LockGraph, safe: ClassID, safeBit: LockUsage.Bit, unsafe: ClassID, unsafeBit: LockUsage.Bit,
-        path: [LockDependency], trigger: Evidence, moment: ReplayMoment, body: [ReportLine], headline: String, message: String
+        path: [LockDependency], trigger: Evidence, moment: MomentID, body: [ReportLine], headline: String, message: String
     ) {
         // One class both safe and unsafe is irq-inconsistent, reported as such.
         guard safe != `unsafe` else { return }

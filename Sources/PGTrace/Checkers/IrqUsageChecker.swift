@@ -19,8 +19,14 @@ public final class IrqUsageChecker: ReplayObserver {
         self.context = context
     }
 
+    /// The usage bits this trace already holds as facts (or knows from a lesser trace), by
+    /// class: checked at every acquisition, so by index, not hashed.
+    @exclusivity(unchecked) private var known: [LockUsage] = []
+
+    public func replayWillBegin(_ replay: ReplayEngine) { known = [] }
+
     /// The moment of the event being replayed, made once for all its facts.
-    @exclusivity(unchecked) private var moment: (site: EventSite, moment: ReplayMoment)?
+    @exclusivity(unchecked) private var moment: (site: EventSite, moment: MomentID)?
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
         // A check=0 acquisition gets no irq usage (lockdep's mark_usage marks it used only).
@@ -52,12 +58,16 @@ public final class IrqUsageChecker: ReplayObserver {
 
     /// Records that `lock`'s class got `bit` at `site`, unless the facts have it already.
     private func mark(_ lock: HeldLock, _ bit: LockUsage.Bit, at site: EventSite, _ replay: ReplayEngine) {
+        let id = Int(lock.classID)
+        if id < known.count, known[id].contains(bit.mask) { return }
+        if id >= known.count { known += Array(repeating: [], count: id + 1 - known.count) }
+        known[id].formUnion(bit.mask)
         guard !facts.knows(GraphFact.usageKey(lock.classID, bit)) else { return }
-        let moment: ReplayMoment
+        let moment: MomentID
         if let made = self.moment, made.site.position == site.position {
             moment = made.moment
         } else {
-            moment = ReplayMoment(replay, cpu: site.cpu)
+            moment = context.moments.record(replay, cpu: site.cpu)
             self.moment = (site, moment)
         }
         facts.record(.usage(UsageFact(classID: lock.classID, bit: bit, site: site, lockSite: lock.site, lockMode: lock.mode, moment: moment)))

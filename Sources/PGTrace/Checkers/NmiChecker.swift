@@ -64,7 +64,7 @@ public final class NmiChecker: ReplayObserver {
             return
         }
         facts.record(.nmiAcquire(NmiAcquireFact(
-            key: ref.classKey, mode: mode, afterUse: afterUse, site: site, moment: ReplayMoment(replay, cpu: site.cpu), count: 1)))
+            key: ref.classKey, mode: mode, afterUse: afterUse, site: site, moment: context.moments.record(replay, cpu: site.cpu), count: 1)))
     }
 
     // MARK: The graph check

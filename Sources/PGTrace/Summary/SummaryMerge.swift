@@ -7,7 +7,7 @@ final class SummaryMerge {
     private let name: String
     private var files: [Int] = []
     private var classes: [ClassID] = []
-    private var moments: [ReplayMoment] = []
+    private var moments: [MomentID] = []
 
     init(into analysis: Analysis, name: String) {
         self.analysis = analysis
@@ -43,7 +43,7 @@ final class SummaryMerge {
             try declare(line, at: number)
         } else if let moment = line.moment {
             guard moment == moments.count else { throw fail(number, "moment \(moment) out of order") }
-            moments.append(try makeMoment(line, at: number))
+            moments.append(analysis.context.moments.add(try makeMoment(line, at: number)))
         } else if let finding = line.finding {
             guard (1...Self.maximumCount).contains(finding.count) else { throw fail(number, "a finding's count must be 1 to 2^48") }
             analysis.context.mergeTraceFinding(finding)
@@ -156,7 +156,7 @@ final class SummaryMerge {
         return ReplayMoment(cpu: cpu, task: task, irqState: irqState, held: held, mayMissHeldLocks: line.mayMissHeldLocks ?? false)
     }
 
-    private func moment(_ line: SummaryLine, at number: Int) throws -> ReplayMoment? {
+    private func moment(_ line: SummaryLine, at number: Int) throws -> MomentID? {
         guard let reference = line.momentRef else { return nil }
         guard reference >= 0, reference < moments.count else { throw fail(number, "moment \(reference) is not in the summary") }
         return moments[reference]

@@ -13,7 +13,7 @@ public final class SummaryWriter {
     private let analysis: Analysis
     private let out: (String) throws -> Void
     private var symbols: [Symbol: Int] = [:]
-    private var moments: [ObjectIdentifier: Int] = [:]
+    private var moments: [MomentID: Int] = [:]
     private var counts = SummaryLine.Counts()
     private var fileNumber: [Int: Int] = [:]
     private var classNumber: [Int] = []
@@ -188,10 +188,11 @@ public final class SummaryWriter {
         return numbers
     }
 
-    private func moment(_ moment: ReplayMoment) throws -> Int {
-        if let number = moments[ObjectIdentifier(moment)] { return number }
+    private func moment(_ id: MomentID) throws -> Int {
+        if let number = moments[id] { return number }
         let number = moments.count
-        moments[ObjectIdentifier(moment)] = number
+        moments[id] = number
+        let moment = analysis.context.moments[id]
         var line = SummaryLine()
         line.moment = number
         line.cpu = moment.cpu
