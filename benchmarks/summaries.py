@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """pgtrace's summary benchmark (issue 15): for 10, 100 and 1,000 kernel-shaped traces (runs
 of one kernel: benchmarks/generate-graph.py's `kernel` workload with one fixed graph,
-`--param shape=1`, and one seed per trace for the walks), the cost of `pgtrace summarize` per
+`--param graph=1`, and one seed per trace for the walks), the cost of `pgtrace summarize` per
 trace, the size of a trace's summary and of the merged summary, the cost of merging the N
 summaries (one flat `merge` of all N, and a tree of merges of fan-in 10), and `analyze` of the
 merged summary beside `analyze` of all N traces in one run (the baseline), whose JSON reports
@@ -15,7 +15,7 @@ by kind of line, and where the time of reading and writing a summary goes.
 
 Builds the release binary as run.py does (--no-build: use .build/release/pgtrace). Traces
 are generated (two at a time) and cached in benchmarks/out/ as graphs.py caches them
-(graph-kernel-EVENTS-sSEED-shape=1-VERSION.xml); seeds 1..N, so a row's traces are the
+(graph-kernel-EVENTS-sSEED-graph=1-VERSION.xml); seeds 1..N, so a row's traces are the
 first N of the next row's. Summaries, merges and reports go to benchmarks/out/summaries/,
 made again on every run. Each trace is summarized once, measured; a row's summarize figures
 are over its N traces. Merges and analyses are the best of --runs runs (default 3; a run
@@ -41,7 +41,7 @@ import run  # noqa: E402  (benchmarks/run.py: the shared paths)
 
 ROOT, OUT = run.ROOT, run.OUT
 WORK = os.path.join(OUT, "summaries")
-SHAPE = {"shape": 1}  # one kernel's graph for every trace: declarations agree across seeds
+SHAPE = {"graph": 1}  # one kernel's graph for every trace: declarations agree across seeds
 FAN_IN = 10
 REPEAT_UNDER = 10.0  # seconds: a run longer than this is not repeated
 
@@ -103,7 +103,7 @@ def traces(count, events):
 
 def check_together(pgtrace, paths):
     """Traces of two seeds must analyse together: pgtrace refuses (exit 2) a class declared
-    with two types, which is what the kernel workload does across seeds without `shape`."""
+    with two types, which is what the kernel workload does across seeds without `graph`."""
     process = subprocess.run([pgtrace, "analyze", "--quiet", "--no-progress"] + paths[:2],
                              capture_output=True, text=True)
     if process.returncode not in (0, 1):
@@ -300,7 +300,7 @@ def main():
     try:
         paths = traces(max(counts), events)
         print(f"{len(paths)} kernel-shaped traces of {events:,} events (seeds 1-{len(paths)}, "
-              f"--param shape=1) generated or cached in {time.perf_counter() - started:.0f} s", flush=True)
+              f"--param graph=1) generated or cached in {time.perf_counter() - started:.0f} s", flush=True)
         check_together(pgtrace, paths)
         os.makedirs(os.path.join(WORK, "traces"), exist_ok=True)
         summaries, summarized = [], []
