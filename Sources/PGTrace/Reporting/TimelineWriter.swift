@@ -19,9 +19,9 @@ public final class TimelineWriter: ReplayObserver {
     /// The trace being replayed (its processes are 2i+1 and 2i+2) and its cpus named so far.
     @exclusivity(unchecked) private var file = -1
     @exclusivity(unchecked) private var cpusNamed: Set<Int> = []
-    /// Open irq spans per cpu (NMI or not), so that lost events and the end close them.
+    /// Open irq spans per cpu's track (NMI or not), so that lost events and the end close them.
     @exclusivity(unchecked) private var spans: [Int: [Bool]] = [:]
-    /// Open lock holds by context, with the async id each began with and its cpu.
+    /// Open lock holds by context, with the async id each began with and its cpu's track.
     @exclusivity(unchecked) private var holds: [Int: [(ref: LockRef, id: Int, cpu: Int)]] = [:]
     @exclusivity(unchecked) private var nextID = 1
     /// The time of recent events, by (file, event index), for findings' citations.
@@ -87,7 +87,9 @@ public final class TimelineWriter: ReplayObserver {
         if let tid { out += ",\"tid\":" + String(tid) }
         if let ts { out += ",\"ts\":" + Self.micros(ts) }
         if let cat { out += ",\"cat\":\"" + cat + "\"" }
-        if let id { out += ",\"id\":" + String(id) }
+        // Scoped to its process (Perfetto puts a bare `id`'s spans on global tracks, one per
+        // name, whatever process or thread they were on).
+        if let id { out += ",\"id2\":{\"local\":\"0x" + String(id, radix: 16) + "\"}" }
         if let scope { out += ",\"s\":\"" + scope + "\"" }
         if !args.isEmpty {
             out += ",\"args\":{"
@@ -110,13 +112,14 @@ public final class TimelineWriter: ReplayObserver {
     private var cpusPID: Int { 2 * file + 1 }
     private var locksPID: Int { 2 * file + 2 }
 
-    /// The track of cpu `cpu`, named on first use.
+    /// The track of cpu `cpu`, named on first use: thread id cpu + 1, because Perfetto takes a
+    /// thread id 0 for its process's main thread and moves its events to another track.
     private func track(_ cpu: Int) -> Int {
         if cpusNamed.insert(cpu).inserted {
-            emit("thread_name", "M", pid: cpusPID, tid: cpu, args: [("name", .text("cpu \(cpu)"))])
-            emit("thread_sort_index", "M", pid: cpusPID, tid: cpu, args: [("sort_index", .number(cpu))])
+            emit("thread_name", "M", pid: cpusPID, tid: cpu + 1, args: [("name", .text("cpu \(cpu)"))])
+            emit("thread_sort_index", "M", pid: cpusPID, tid: cpu + 1, args: [("sort_index", .number(cpu))])
         }
-        return cpu
+        return cpu + 1
     }
 
     // MARK: The replay
@@ -179,7 +182,7 @@ public final class TimelineWriter: ReplayObserver {
         case .acquire(let ref, _, _, _, _, _):
             let id = nextID
             nextID += 1
-            holds[key(event), default: []].append((ref, id, event.cpu))
+            holds[key(event), default: []].append((ref, id, tid))
             emit(context.name(of: ref), "b", pid: locksPID, tid: tid, ts: ts, cat: "lock", id: id, args: args(event))
         case .release(let ref, _, _):
             guard let index = holds[key(event)]?.lastIndex(where: { $0.ref.isReleased(by: ref) }) else { break }
@@ -196,13 +199,13 @@ public final class TimelineWriter: ReplayObserver {
         case .eventsLost(let cpu, _):
             emit(ElementName.eventsLost.rawValue, "i", pid: cpusPID, tid: tid, ts: ts, cat: "event", scope: cpu == nil ? "p" : "t", args: args(event))
             // The replay ends every NMI there (nothing of it was recorded): so do its spans.
-            for lost in spans.keys.sorted() where cpu == nil || cpu == lost {
+            for lost in spans.keys.sorted() where cpu.map({ track($0) == lost }) ?? true {
                 while spans[lost]?.last == true { close(cpu: lost, ts: ts) }
             }
         default:
             emit(ElementName(of: event.kind).rawValue, "i", pid: cpusPID, tid: tid, ts: ts, cat: "event", scope: "t", args: args(event))
         }
-        flagNewFindings(at: ts, cpu: tid)
+        flagNewFindings(at: ts, cpu: event.cpu)
     }
 
     private func open(_ name: String, nmi: Bool, cpu: Int, ts: Int64, args: [(String, Arg)]) {
@@ -250,7 +253,7 @@ public final class TimelineWriter: ReplayObserver {
             for location in finding.locations {
                 guard let file = context.files.firstIndex(of: location.file), let cited = recent[file << 40 | location.event] else { continue }
                 emit(
-                    "cited by \(finding.rule.rawValue)", "i", pid: 2 * file + 1, tid: location.cpu, ts: cited, cat: "finding", scope: "t",
+                    "cited by \(finding.rule.rawValue)", "i", pid: 2 * file + 1, tid: location.cpu + 1, ts: cited, cat: "finding", scope: "t",
                     args: [("role", .text(location.role)), ("finding", .text(finding.message))])
             }
         }

@@ -63,8 +63,10 @@ import Testing
                 depth[tid, default: 0] += ph == "B" ? 1 : -1
                 #expect(depth[tid]! >= 0)
             case "b", "e":
-                let key = "\(event["cat"] as? String ?? "")/\(event["id"] as? Int ?? -1)"
-                #expect(event["cat"] is String && event["id"] is Int)
+                // Scoped to the process (Perfetto draws a bare `id`'s spans on global tracks).
+                let local = (event["id2"] as? [String: Any])?["local"] as? String
+                let key = "\(event["pid"] as? Int ?? -1)/\(event["cat"] as? String ?? "")/\(local ?? "")"
+                #expect(event["cat"] is String && local?.hasPrefix("0x") == true && event["id"] == nil)
                 open[key, default: 0] += ph == "b" ? 1 : -1
                 #expect(open[key]! >= 0 && open[key]! <= 1)
             default:
@@ -77,19 +79,20 @@ import Testing
         let hardirq = try #require(events.first { $0["ph"] as? String == "B" })
         #expect(hardirq["name"] as? String == "hardirq 9")
         #expect(hardirq["ts"] as? Double == 4.5)
-        #expect(hardirq["tid"] as? Int == 1)
+        // Thread ids are cpu + 1: Perfetto takes tid 0 for the process's main thread.
+        #expect(hardirq["tid"] as? Int == 2)
         // A's hold on cpu 0 is an async span from 1 to 3 us.
         let holds = events.filter { $0["cat"] as? String == "lock" && $0["name"] as? String == "A" }
         #expect(holds.prefix(2).map { $0["ph"] as? String } == ["b", "e"])
         #expect(holds.prefix(2).map { $0["ts"] as? Double } == [1, 3])
-        #expect(holds.first?["id"] as? Int == holds.dropFirst().first?["id"] as? Int)
+        #expect((holds.first?["id2"] as? [String: String])?["local"] == (holds.dropFirst().first?["id2"] as? [String: String])?["local"])
         // The cycle is an instant at 6 us on cpu 1; the events it cites are flagged in place.
         let finding = try #require(events.first { ($0["name"] as? String)?.hasPrefix("circular-dependency:") == true })
-        #expect(finding["ts"] as? Double == 6 && finding["tid"] as? Int == 1 && finding["s"] as? String == "g")
+        #expect(finding["ts"] as? Double == 6 && finding["tid"] as? Int == 2 && finding["s"] as? String == "g")
         #expect((finding["args"] as? [String: Any])?["rule"] as? String == "circular-dependency")
         let cited = events.filter { $0["name"] as? String == "cited by circular-dependency" }
             .map { "\($0["tid"] as? Int ?? -1)@\($0["ts"] as? Double ?? -1)" }
-        #expect(Set(cited) == ["1@6.0", "1@5.0", "0@2.0"])
+        #expect(Set(cited) == ["2@6.0", "2@5.0", "1@2.0"])
     }
 
     @Test func anUntimedTraceGetsOneMicrosecondPerEvent() throws {
