@@ -98,6 +98,15 @@ public final class GraphFactLog {
         entries[position].fact = .nmiAcquire(fact)
     }
 
+    /// Whether a fact of `key` from trace `file`, `sequence`th of its facts, would be kept
+    /// (it is new, or its evidence is less than the kept one's).
+    func wouldKeep(_ key: GraphFactKey, file: Int, sequence: Int) -> Bool {
+        guard let position = index[key] else { return true }
+        let names = fileNames()
+        let kept = entries[position]
+        return (names[file], sequence) < (names[kept.file], kept.sequence)
+    }
+
     /// Adds a fact read from a summary, where it was the `sequence`th of trace `file`.
     func merge(_ fact: GraphFact, file: Int, sequence: Int) {
         let key = fact.key
