@@ -9,7 +9,7 @@ must be identical byte for byte (the script fails if not; so must the flat and t
 merged summaries). Then the merged summary's bytes per class and per dependency, its bytes
 by kind of line, and where the time of reading and writing a summary goes.
 
-    python3 benchmarks/summaries.py            # N = 10, 100, 1000; 5,000 events a trace (~50 min)
+    python3 benchmarks/summaries.py            # N = 10, 100, 1000; 5,000 events a trace (~14 min)
     python3 benchmarks/summaries.py --quick    # N = 10, 100; 1,000 events a trace (~2 min)
     python3 benchmarks/summaries.py --counts 10,100 --events 20000
 
