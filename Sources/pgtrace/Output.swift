@@ -150,6 +150,22 @@ final class Output {
         }
     }
 
+    /// Writes what `body` hands its writer to `path` (nil: standard output) as it comes, 64 KiB
+    /// at a time, then puts the file in place: a long output is never held whole.
+    static func stream(to path: String?, inputs: [String], _ body: (_ write: (String) throws -> Void) throws -> Void) throws {
+        let out = try Output(path, inputs: inputs)
+        var buffer = ""
+        try body { piece in
+            buffer += piece
+            if buffer.utf8.count >= 1 << 16 {
+                try out.write(buffer)
+                buffer = ""
+            }
+        }
+        try out.write(buffer)
+        try out.commit()
+    }
+
     /// Writes `text` to `path` (nil: standard output) and puts it in place.
     static func write(_ text: String, to path: String?, inputs: [String] = []) throws {
         let output = try Output(path, inputs: inputs)

@@ -15,17 +15,7 @@ struct ReportOptions: ParsableArguments {
     /// Writes what `body` hands its writer, as it comes (64 KiB at a time), then puts the
     /// file in place: a long report is never held whole.
     func emit(inputs: [String], _ body: (_ write: (String) throws -> Void) throws -> Void) throws {
-        let out = try Output(output, inputs: inputs)
-        var buffer = ""
-        try body { piece in
-            buffer += piece
-            if buffer.utf8.count >= 1 << 16 {
-                try out.write(buffer)
-                buffer = ""
-            }
-        }
-        try out.write(buffer)
-        try out.commit()
+        try Output.stream(to: output, inputs: inputs, body)
     }
 }
 

@@ -61,15 +61,7 @@ func writeSummary(
     if let reason = analysis.mixedConfiguration {
         throw CommandError("\(reason): a summary is of one kernel configuration; summarize these traces apart")
     }
-    let out = try Output(path, inputs: inputs)
-    var buffer = ""
-    try SummaryWriter.write(analysis) { line in
-        buffer += line
-        if buffer.utf8.count >= 1 << 16 {
-            try out.write(buffer)
-            buffer = ""
-        }
+    try Output.stream(to: path, inputs: inputs) { write in
+        try withoutActuallyEscaping(write) { try SummaryWriter.write(analysis, to: $0) }
     }
-    try out.write(buffer)
-    try out.commit()
 }

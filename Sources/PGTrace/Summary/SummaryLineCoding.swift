@@ -97,7 +97,7 @@ private struct JSONObjectText {
     mutating func string(_ name: String, _ value: String?) {
         guard let value else { return }
         key(name)
-        text += Self.quoted(value)
+        text += JSONText.quoted(value)
     }
 
     mutating func ints(_ name: String, _ value: [Int]?) {
@@ -113,25 +113,6 @@ private struct JSONObjectText {
     }
 
     var finished: String { text + "}" }
-
-    /// A JSON string: quotes, backslashes and control characters escaped, the rest as is.
-    static func quoted(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
 }
 
 /// Reads a flat summary line: an object whose values are integers, booleans, strings without
