@@ -46,24 +46,13 @@ public enum GraphFact: Sendable {
         GraphFactKey(kind: 5, a: key.name.rawValue, b: Int32(truncatingIfNeeded: key.subclass), detail: (mode == .write ? 0 : 1) | (afterUse ? 2 : 0))
     }
 
-    /// The event the fact was learned at.
-    public var site: EventSite {
-        switch self {
-        case .usage(let fact): return fact.site
-        case .dependency(let fact): return fact.dependency.site
-        case .used(_, _, let site): return site
-        case .nmiAcquire(let fact): return fact.site
-        }
-    }
-
-    /// The classes the fact names.
-    public var classes: [ClassID] {
-        switch self {
-        case .usage(let fact): return [fact.classID]
-        case .dependency(let fact): return [fact.dependency.from, fact.dependency.to]
-        case .used(let id, _, _): return [id]
-        case .nmiAcquire: return []
-        }
+    /// `self` (the fact kept) with what `other`, the same fact from other evidence, adds:
+    /// nothing, but for a counted fact (an NMI acquisition), whose counts add up.
+    func combined(with other: GraphFact) -> GraphFact {
+        guard case .nmiAcquire(var kept) = self, case .nmiAcquire(let more) = other else { return self }
+        let (sum, overflow) = kept.count.addingReportingOverflow(more.count)
+        kept.count = overflow ? Int.max : sum
+        return .nmiAcquire(kept)
     }
 }
 

@@ -41,8 +41,6 @@ public final class GraphFactLog {
 
     init(fileNames: @escaping () -> [String]) { self.fileNames = fileNames }
 
-    public var count: Int { entries.count }
-
     /// A trace begins: its facts follow those of every trace with a lesser name.
     func begin(file: Int) {
         let names = fileNames()
@@ -74,12 +72,7 @@ public final class GraphFactLog {
         let key = fact.key
         if let position = index[key] {
             guard !precedes(entries[position].file) else { return }
-            var fact = fact
-            if case .nmiAcquire(var new) = fact, case .nmiAcquire(let old) = entries[position].fact {
-                new.count += old.count
-                fact = .nmiAcquire(new)
-            }
-            entries[position] = Entry(fact: fact, file: currentFile, sequence: sequence)
+            entries[position] = Entry(fact: fact.combined(with: entries[position].fact), file: currentFile, sequence: sequence)
             sequence += 1
             isOutOfOrder = true
             return
@@ -93,9 +86,9 @@ public final class GraphFactLog {
     /// One more meeting of a counted fact (an NMI acquisition) known from this trace or a
     /// lesser one: its count grows, whichever trace's evidence it keeps.
     func countAgain(_ key: GraphFactKey) {
-        guard let position = index[key], case .nmiAcquire(var fact) = entries[position].fact else { return }
-        fact.count += 1
-        entries[position].fact = .nmiAcquire(fact)
+        guard let position = index[key], case .nmiAcquire(var one) = entries[position].fact else { return }
+        one.count = 1
+        entries[position].fact = entries[position].fact.combined(with: .nmiAcquire(one))
     }
 
     /// Whether a fact of `key` from trace `file`, `sequence`th of its facts, would be kept
@@ -114,13 +107,10 @@ public final class GraphFactLog {
         let names = fileNames()
         if let position = index[key] {
             let kept = entries[position]
-            var least = (names[file], sequence) < (names[kept.file], kept.sequence) ? Entry(fact: fact, file: file, sequence: sequence) : kept
-            // A counted fact keeps the least evidence and the count of both.
-            if case .nmiAcquire(let new) = fact, case .nmiAcquire(let old) = kept.fact, case .nmiAcquire(var merged) = least.fact {
-                merged.count = new.count.addingReportingOverflow(old.count).overflow ? Int.max : new.count + old.count
-                least.fact = .nmiAcquire(merged)
-            }
-            entries[position] = least
+            // The least evidence stays, with what the other adds (a counted fact's count).
+            entries[position] = (names[file], sequence) < (names[kept.file], kept.sequence)
+                ? Entry(fact: fact.combined(with: kept.fact), file: file, sequence: sequence)
+                : Entry(fact: kept.fact.combined(with: fact), file: kept.file, sequence: kept.sequence)
         } else {
             index.insert(key, position: entries.count)
             entries.append(Entry(fact: fact, file: file, sequence: sequence))

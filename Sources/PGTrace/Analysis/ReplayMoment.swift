@@ -76,8 +76,6 @@ public final class MomentStore {
 
     public init() {}
 
-    public var count: Int { moments.count }
-
     /// The replay's moment on `cpu` now.
     func record(_ replay: ReplayEngine, cpu: Int) -> MomentID {
         let start = heldClasses.count

@@ -8,8 +8,6 @@ public struct FindingSet: Sendable {
 
     public init() {}
 
-    public var isEmpty: Bool { findings.isEmpty }
-
     private static func id(_ rule: Rule, _ key: String) -> String { rule.rawValue + "|" + key }
 
     /// Records `finding`, or counts it if one with the same rule and key is here.

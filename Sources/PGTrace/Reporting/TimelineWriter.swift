@@ -44,9 +44,7 @@ public final class TimelineWriter: ReplayObserver {
         context.addReportObserver { [unowned self] finding in newFindings.append(finding) }
     }
 
-    // MARK: JSON, by hand (an encoder per event costs more than the replay)
-
-    private static func quoted(_ text: String) -> String { JSONText.quoted(text) }
+    // MARK: JSON, by hand (an encoder per event costs more than the replay: JSONText)
 
     /// Microseconds with up to three decimals, exactly.
     private static func micros(_ ns: Int64) -> String {
@@ -69,7 +67,7 @@ public final class TimelineWriter: ReplayObserver {
     ) {
         var out = first ? "" : ",\n"
         first = false
-        out += "{\"name\":" + Self.quoted(name) + ",\"ph\":\"" + ph + "\",\"pid\":" + String(pid)
+        out += "{\"name\":" + JSONText.quoted(name) + ",\"ph\":\"" + ph + "\",\"pid\":" + String(pid)
         if let tid { out += ",\"tid\":" + String(tid) }
         if let ts { out += ",\"ts\":" + Self.micros(ts) }
         if let cat { out += ",\"cat\":\"" + cat + "\"" }
@@ -80,9 +78,9 @@ public final class TimelineWriter: ReplayObserver {
         if !args.isEmpty {
             out += ",\"args\":{"
             for (index, (key, value)) in args.enumerated() {
-                out += (index == 0 ? "" : ",") + Self.quoted(key) + ":"
+                out += (index == 0 ? "" : ",") + JSONText.quoted(key) + ":"
                 switch value {
-                case .text(let text): out += Self.quoted(text)
+                case .text(let text): out += JSONText.quoted(text)
                 case .number(let number): out += String(number)
                 }
             }

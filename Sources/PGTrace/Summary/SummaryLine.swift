@@ -86,7 +86,7 @@ struct SummaryLine: Codable {
         var symbols = 0
     }
 
-    private enum CodingKeys: String, CodingKey {
+    private enum CodingKeys: String, CodingKey, CaseIterable {
         case header = "pgtrace-summary"
         case proveRawLockNesting, maxDepth, policy, file, name, events, sym, `class`, nameSym, subclass, type, pseudo, declared, declaration
         case moment, cpu, task, irq, held, mayMissHeldLocks
@@ -95,17 +95,7 @@ struct SummaryLine: Codable {
     }
 
     /// Every key a line may have.
-    static let keys: Set<String> = {
-        var keys: Set<String> = []
-        for key in [
-            CodingKeys.header, .proveRawLockNesting, .maxDepth, .policy, .file, .name, .events, .sym, .class, .nameSym, .subclass, .type, .pseudo,
-            .declared, .declaration, .moment, .cpu, .task, .irq, .held, .mayMissHeldLocks, .fact, .seq, .classID, .bit, .from,
-            .to, .kind, .types, .mode, .holderMode, .nextMode, .read, .site, .lockSite, .holderSite, .momentRef, .afterUse, .count,
-            .finding, .note,
-            .evidence, .end,
-        ] { keys.insert(key.rawValue) }
-        return keys
-    }()
+    static let keys = Set(CodingKeys.allCases.map(\.rawValue))
 
     /// An event's site as numbers: [file, line, column, event, cpu, task, at, fn], the last
     /// three symbols or -1.

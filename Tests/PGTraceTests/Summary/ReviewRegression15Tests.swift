@@ -21,17 +21,11 @@ import Testing
         if !fixed {
             trace.task = "bash"
             trace.cpu = 1
-            trace.acquire("mm->page_table_lock")
-            trace.acquire("pgd_lock")
-            trace.release("pgd_lock")
-            trace.release("mm->page_table_lock")
+            trace.nest("mm->page_table_lock", "pgd_lock")
             trace.task = "insmod"
             trace.cpu = 0
         }
-        trace.acquire("pgd_lock")
-        trace.acquire("mm->page_table_lock")
-        trace.release("mm->page_table_lock")
-        trace.release("pgd_lock")
+        trace.nest("pgd_lock", "mm->page_table_lock")
         return trace.xml
     }
 
@@ -107,8 +101,7 @@ import Testing
     @Test func oneDepthOverflowInTwoTracesIsAFindingOfEach() throws {
         var trace = TraceBuilder()
         trace.task = "t"
-        for lock in ["L1", "L2", "L3"] { trace.acquire(lock) }
-        for lock in ["L3", "L2", "L1"] { trace.release(lock) }
+        trace.nest("L1", "L2", "L3")
         let ab = try analyze([("a.xml", trace.xml), ("b.xml", trace.xml)], maxDepth: 2).findings
         let ba = try analyze([("b.xml", trace.xml), ("a.xml", trace.xml)], maxDepth: 2).findings
         #expect(ab.filter { $0.rule == .depthOverflow }.map(\.locations.first?.file) == ["a.xml", "b.xml"])
@@ -138,8 +131,7 @@ import Testing
     @Test func maxDepthAppliesToASummaryAsToItsTrace() throws {
         var trace = TraceBuilder()
         trace.task = "t"
-        for lock in ["L1", "L2", "L3"] { trace.acquire(lock) }
-        for lock in ["L3", "L2", "L1"] { trace.release(lock) }
+        trace.nest("L1", "L2", "L3")
         let options = AnalysisOptions(maxDepth: 2)
         let direct = try Self.findings([("deep.xml", trace.xml)], options: options)
         #expect(direct.map(\.rule) == [.depthOverflow])

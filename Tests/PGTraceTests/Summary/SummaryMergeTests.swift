@@ -150,17 +150,11 @@ import Testing
     @Test func anABInOneSummaryAndABAInAnotherAreACycle() throws {
         var ab = TraceBuilder()
         ab.task = "insmod"
-        ab.acquire("pgd_lock")
-        ab.acquire("mm->page_table_lock")
-        ab.release("mm->page_table_lock")
-        ab.release("pgd_lock")
+        ab.nest("pgd_lock", "mm->page_table_lock")
         var ba = TraceBuilder()
         ba.task = "bash"
         ba.cpu = 1
-        ba.acquire("mm->page_table_lock")
-        ba.acquire("pgd_lock")
-        ba.release("pgd_lock")
-        ba.release("mm->page_table_lock")
+        ba.nest("mm->page_table_lock", "pgd_lock")
         let traces: [Trace] = [("run-a.xml", ab.xml), ("run-b.xml", ba.xml)]
         #expect(try Self.findings([traces[0]]).isEmpty)
         #expect(try Self.findings([traces[1]]).isEmpty)
@@ -184,8 +178,7 @@ import Testing
         safe.event("hardirq-exit")
         var unsafe = TraceBuilder()
         unsafe.task = "modprobe"
-        unsafe.acquire("mm->page_table_lock")
-        unsafe.release("mm->page_table_lock")
+        unsafe.nest("mm->page_table_lock")
         unsafe.acquire("pgd_lock", irq: "save")
         unsafe.acquire("mm->page_table_lock")
         unsafe.release("mm->page_table_lock")
@@ -295,10 +288,7 @@ import Testing
 
     static let good: String = {
         var trace = TraceBuilder()
-        trace.acquire("pgd_lock")
-        trace.acquire("mm->page_table_lock")
-        trace.release("mm->page_table_lock")
-        trace.release("pgd_lock")
+        trace.nest("pgd_lock", "mm->page_table_lock")
         return try! SummaryMergeTests.summary([("a.xml", trace.xml)])
     }()
 

@@ -56,6 +56,13 @@ struct TraceBuilder {
         event("release", attributes)
     }
 
+    /// Takes `locks` in order and releases them in reverse: one nested section, as a kernel
+    /// path that takes A then B and drops them.
+    mutating func nest(_ locks: String...) {
+        for lock in locks { acquire(lock) }
+        for lock in locks.reversed() { release(lock) }
+    }
+
     /// The document; every event on its own line, starting at line `firstEventLine`.
     var xml: String {
         var lines = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>"]
