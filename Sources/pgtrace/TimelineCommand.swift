@@ -29,6 +29,8 @@ struct TimelineCommand: ParsableCommand {
         // A summary keeps no events to place in time.
         options.inputs = .traces
         options.commandName = "timeline"
+        // Each finding flagged at the event that found it.
+        options.checksGraphInPlace = true
         let analysis = Analysis(options: options)
         let writer = TimelineWriter(context: analysis.context) { piece in
             guard failure == nil else { return }

@@ -46,7 +46,9 @@ public final class Analysis {
             graph: graph, context: context, irqUsage: irqUsage, circular: circular, ipi: ipi, kmap: kmap, nmi: nmi,
             policy: policyChecker)
         self.graphChecks = graphChecks
-        if options.checksGraph { facts.apply = { [unowned graphChecks] fact in graphChecks.apply(fact) } }
+        if options.checksGraph, options.checksGraphInPlace {
+            facts.apply = { [unowned graphChecks] fact in graphChecks.apply(fact) }
+        }
         checkers = [
             // In lockdep's order: irq usage (mark_irqflags), the wait context, then the chain.
             irqUsage,
@@ -281,10 +283,10 @@ public final class Analysis {
         checkGraph()
     }
 
-    /// Checks the graph again from its facts if some came out of the order of their
-    /// evidence, so that the graph and its findings are those of the facts alone.
+    /// Checks the graph from its facts, in the order of their evidence, if the checks have
+    /// not seen them so: the graph and its findings are those of the facts alone.
     public func checkGraph() {
-        if options.checksGraph, facts.isOutOfOrder { graphChecks.rebuild(from: facts) }
+        if options.checksGraph, facts.needsCheck { graphChecks.rebuild(from: facts) }
     }
 
     /// What importing each kernel capture left out (written by the reading thread; the events

@@ -212,6 +212,11 @@ public struct AnalysisOptions: Sendable {
     /// Run the graph checks (false where only the facts are wanted: `summarize`, `merge`,
     /// which write them for an analysis elsewhere to check).
     public var checksGraph = true
+    /// Check each graph fact as the replay learns it, so that a finding is reported at the
+    /// event that showed it (`pgtrace timeline`). Otherwise the checks run once all facts are
+    /// in, when the whole graph's cycles are known and most searches can be skipped
+    /// (`GraphChecks.rebuild`); the findings are the same.
+    public var checksGraphInPlace = false
     /// Take the trace checks' options (--max-depth, --policy) from the first summary read,
     /// instead of refusing a summary made with others (`merge`, which replays no trace).
     public var adoptsSummaryChecks = false

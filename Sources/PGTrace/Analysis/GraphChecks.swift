@@ -10,8 +10,9 @@
 ///   policy;
 /// - a use outside NMI, a lock taken in NMI: `NmiChecker`.
 ///
-/// Facts come in the order of their evidence, as the replay learns them or, when traces came
-/// out of order or from summaries, all again from the log (`rebuild`).
+/// Facts come in the order of their evidence, all from the log once every trace and summary
+/// is in (`rebuild`), or, for the timeline, as the replay learns them (and all again from the
+/// log if traces came out of order).
 final class GraphChecks {
     private let graph: LockGraph
     private let context: CheckerContext
@@ -52,13 +53,20 @@ final class GraphChecks {
         }
     }
 
-    /// Checks the graph again from nothing, every fact of `facts` in order.
+    /// Checks the graph again from nothing, every fact of `facts` in order. Every dependency
+    /// is known before the first is checked, so the cycle checks search only where the whole
+    /// graph has a cycle (`StrongComponents`).
     func rebuild(from facts: GraphFactLog) {
-        graph.removeAll()
+        let entries = facts.sortedEntries()
+        var dependencies: [(from: ClassID, to: ClassID)] = []
+        for entry in entries {
+            if case .dependency(let fact) = entry.fact { dependencies.append((fact.dependency.from, fact.dependency.to)) }
+        }
+        graph.removeAll(expecting: dependencies)
         ipi.reset()
         nmi.reset()
         context.clearGraphFindings()
-        for entry in facts.sortedEntries() { apply(entry.fact) }
+        for entry in entries { apply(entry.fact) }
         facts.markChecked()
     }
 }

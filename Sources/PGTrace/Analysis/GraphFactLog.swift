@@ -4,11 +4,13 @@
 /// alone, never on the order in which traces were read or summaries merged (the contract's
 /// "first evidence is the least by (file, line), not the first seen").
 ///
-/// While traces come in the order of their names (one trace; a shell glob), each new fact
-/// is also the greatest so far, and the checks see it at once, as the replay learns it:
-/// findings are found in the trace's own order. A trace that comes before one read already,
-/// or a summary, makes the log `outOfOrder`; the analysis then rebuilds the graph from the
-/// log, in order, before it reports.
+/// The checks see the facts once all are in (`needsCheck`: the analysis rebuilds the graph
+/// from the log, in order, before it reports), so that every dependency is known before the
+/// first is checked. Where findings are wanted as the replay meets them (the timeline), the
+/// log hands each new fact to the checks at once (`apply`) while traces come in the order of
+/// their names (one trace; a shell glob), each new fact being the greatest so far; a trace
+/// that comes before one read already, or a summary, makes the log `outOfOrder`, and the
+/// checks see all again at the end.
 public final class GraphFactLog {
     struct Entry {
         var fact: GraphFact
@@ -32,12 +34,22 @@ public final class GraphFactLog {
     @exclusivity(unchecked) private var greatestName: String?
     /// The name of each file index, as the analysis numbers them.
     private let fileNames: () -> [String]
-    /// Where a fact goes when it is the greatest so far (the graph checks).
+    /// Where a fact goes when it is the greatest so far, when the checks run as the replay
+    /// learns the facts (the timeline's findings, in place).
     var apply: ((GraphFact) -> Void)?
 
     /// Whether some fact came before one already checked: the checks must see them all again,
     /// in order (`sortedEntries`).
-    public private(set) var isOutOfOrder = false
+    private(set) var isOutOfOrder = false {
+        didSet { if isOutOfOrder { entriesInOrder = false } }
+    }
+
+    /// Whether `entries` are in the order of their evidence, no fact having ever come out of
+    /// it (checking the graph again does not sort them).
+    private var entriesInOrder = true
+
+    /// Whether the log holds facts the checks have not seen (in order) yet.
+    public private(set) var needsCheck = false
 
     init(fileNames: @escaping () -> [String]) { self.fileNames = fileNames }
 
@@ -75,12 +87,17 @@ public final class GraphFactLog {
             entries[position] = Entry(fact: fact.combined(with: entries[position].fact), file: currentFile, sequence: sequence)
             sequence += 1
             isOutOfOrder = true
+            needsCheck = true
             return
         }
         index.insert(key, position: entries.count)
         entries.append(Entry(fact: fact, file: currentFile, sequence: sequence))
         sequence += 1
-        if !isOutOfOrder { apply?(fact) }
+        if !isOutOfOrder, let apply {
+            apply(fact)
+        } else {
+            needsCheck = true
+        }
     }
 
     /// One more meeting of a counted fact (an NMI acquisition) known from this trace or a
@@ -104,6 +121,7 @@ public final class GraphFactLog {
     func merge(_ fact: GraphFact, file: Int, sequence: Int) {
         let key = fact.key
         isOutOfOrder = true
+        needsCheck = true
         let names = fileNames()
         if let position = index[key] {
             let kept = entries[position]
@@ -120,6 +138,8 @@ public final class GraphFactLog {
 
     /// Every fact, least evidence first: the order the checks must see them in.
     func sortedEntries() -> [Entry] {
+        // In order already: each new fact was the greatest so far.
+        if entriesInOrder { return entries }
         let names = fileNames()
         // Files ranked by name once, not compared as strings per pair.
         let ranks = Dictionary(uniqueKeysWithValues: Set(names).sorted().enumerated().map { ($1, $0) })
@@ -128,5 +148,8 @@ public final class GraphFactLog {
     }
 
     /// The checks have seen every fact in order again.
-    func markChecked() { isOutOfOrder = false }
+    func markChecked() {
+        isOutOfOrder = false
+        needsCheck = false
+    }
 }

@@ -177,8 +177,10 @@ public final class LockGraph {
         return true
     }
 
-    /// Empties the graph (its observers stay), to build it again from its facts.
-    public func removeAll() {
+    /// Empties the graph (its observers stay), to build it again from its facts; given every
+    /// dependency those facts will add (`expecting`), its cycle checks search only inside the
+    /// strongly connected components of the whole (`TopologicalOrder`).
+    public func removeAll(expecting dependencies: [(from: ClassID, to: ClassID)]? = nil) {
         edges = []
         edgeIndex = [:]
         forward = []
@@ -188,7 +190,12 @@ public final class LockGraph {
         marks = []
         parents = []
         generation = 0
-        order = TopologicalOrder()
+        if let dependencies {
+            let nodeCount = dependencies.reduce(0) { max($0, Int($1.from) + 1, Int($1.to) + 1) }
+            order = TopologicalOrder(components: StrongComponents.of(nodeCount: nodeCount, edges: dependencies))
+        } else {
+            order = TopologicalOrder()
+        }
         reachable = ReachableUsage()
     }
 

@@ -11,6 +11,10 @@
 /// paper's setting, the lock-order graph may hold cycles (a deadlock reported, or one through
 /// recursive reads that is none): an edge that closes one is added all the same, its classes
 /// ending on one level.
+///
+/// When every edge is known before the first is checked (the graph checks run from the fact
+/// log), the levels are kept only inside the whole graph's strongly connected components:
+/// most edges join two components, close no cycle and cost nothing (`init(components:)`).
 struct TopologicalOrder {
     /// Per class: its level (1 for a class in no edge yet).
     private var level: [Int] = []
@@ -26,6 +30,30 @@ struct TopologicalOrder {
     private var stack: [Int32] = []
     /// An edge `reaches` added ahead of its `add`, and whether it closed a cycle.
     private var early: (from: Int, to: Int, closedCycle: Bool)?
+    /// Per class, its strongly connected component in the whole graph, when every edge that
+    /// will be added is known in advance (`StrongComponents`: -1 for a class in no edge, and
+    /// an edge between components goes from the greater number to the lesser); empty when
+    /// the graph grows as the replay learns it. With it, the levels order only the edges
+    /// inside components: a path between two classes of one component never leaves it, and
+    /// an edge between two components closes no cycle.
+    private let component: [Int32]
+
+    /// An order for a graph learnt edge by edge.
+    init() { component = [] }
+
+    /// An order for a graph whose every edge is known in advance, by the strongly connected
+    /// component of each class in it (`StrongComponents.of`).
+    init(components: [Int32]) { component = components }
+
+    private func component(of node: Int) -> Int32 { node < component.count ? component[node] : -1 }
+
+    /// Whether the levels leave the edge `u -> v` out: it joins two components of the whole
+    /// graph, so it closes no cycle, and orders nothing a search inside a component needs.
+    private func isBetweenComponents(_ u: Int, _ v: Int) -> Bool {
+        guard !component.isEmpty else { return false }
+        let cu = component(of: u)
+        return cu < 0 || cu != component(of: v)
+    }
 
     private mutating func grow(to node: Int) {
         while level.count <= node {
@@ -41,13 +69,21 @@ struct TopologicalOrder {
     func mayReach(from: ClassID, to: ClassID) -> Bool {
         if from == to { return true }
         let a = Int(from), b = Int(to)
+        if !component.isEmpty {
+            let ca = component(of: a), cb = component(of: b)
+            if ca < 0 || cb < 0 { return false }
+            // Tarjan's numbering: a path between components goes down.
+            if ca != cb { return ca > cb }
+        }
         guard a < level.count, b < level.count, placed[a], placed[b] else { return false }
         return level[a] <= level[b]
     }
 
     /// Whether a path leads from `from` to `to`, exactly (a search of the classes whose level
-    /// allows it).
+    /// allows it). In an order of known components, only for two classes of one component
+    /// (the levels hold no edge between components).
     mutating func reaches(from: ClassID, to: ClassID) -> Bool {
+        assert(!isBetweenComponents(Int(from), Int(to)) || from == to, "reaches across components")
         guard mayReach(from: from, to: to) else { return false }
         return from == to || searchForward(from: Int(from), to: Int(to))
     }
@@ -60,6 +96,7 @@ struct TopologicalOrder {
     mutating func addClosingCycle(from: ClassID, to: ClassID) -> Bool {
         let u = Int(from), v = Int(to)
         if u == v { return true }
+        if isBetweenComponents(u, v) { return false }
         if let early, early.from == u, early.to == v { return early.closedCycle }
         if u < successors.count, successors[u].contains(Int32(v)) { return reaches(from: to, to: from) }
         let closedCycle = insert(from: u, to: v)
@@ -71,7 +108,7 @@ struct TopologicalOrder {
     mutating func add(from: ClassID, to: ClassID) {
         let u = Int(from), v = Int(to)
         // A class's edge to itself is a cycle of its own, and orders nothing.
-        guard u != v else { return }
+        guard u != v, !isBetweenComponents(u, v) else { return }
         if let early, early.from == u, early.to == v {
             self.early = nil
             return

@@ -72,6 +72,66 @@ import Testing
         }
     }
 
+    /// Random distinct edges over a few classes, mostly agreeing with a hidden order.
+    static func randomEdges(seed: Int) -> (classes: Int, edges: [(Int, Int)]) {
+        var random = Random(state: UInt64(seed) &+ 5000)
+        let classes = 4 + random.next(30)
+        var edges: [(Int, Int)] = []
+        var seen: Set<[Int]> = []
+        for _ in 0..<(classes * (1 + random.next(4))) {
+            var from = random.next(classes), to = random.next(classes)
+            if from == to { continue }
+            if from > to, random.next(4) != 0 { swap(&from, &to) }
+            guard seen.insert([from, to]).inserted else { continue }
+            edges.append((from, to))
+        }
+        return (classes, edges)
+    }
+
+    /// The graph checks run from the fact log know every edge before the first: the order
+    /// keeps levels only inside the whole graph's strongly connected components, and must
+    /// answer as the order that learns the edges one by one.
+    @Test(arguments: 0..<200)
+    func anOrderOfKnownComponentsAnswersAsTheGrowingOne(seed: Int) {
+        let (classes, sequence) = Self.randomEdges(seed: seed)
+        let components = StrongComponents.of(nodeCount: classes, edges: sequence.map { (Int32($0.0), Int32($0.1)) })
+        var known = TopologicalOrder(components: components)
+        var growing = TopologicalOrder()
+        var edges: [(Int, Int)] = []
+        for (from, to) in sequence {
+            let closes = growing.addClosingCycle(from: ClassID(from), to: ClassID(to))
+            #expect(known.addClosingCycle(from: ClassID(from), to: ClassID(to)) == closes, "seed \(seed): \(from) -> \(to) after \(edges)")
+            growing.add(from: ClassID(from), to: ClassID(to))
+            known.add(from: ClassID(from), to: ClassID(to))
+            edges.append((from, to))
+            #expect(known.isConsistent)
+            let reach = Self.reachability(edges, classes: classes)
+            for a in 0..<classes {
+                for b in 0..<classes where a != b && reach[a][b] {
+                    #expect(known.mayReach(from: ClassID(a), to: ClassID(b)), "seed \(seed): \(a) reaches \(b) after \(edges)")
+                }
+            }
+        }
+    }
+
+    /// The comparison above means something: its edges close cycles, and join components.
+    @Test func theRandomEdgesCloseCyclesAndJoinComponents() {
+        var closing = 0
+        var across = 0
+        for seed in 0..<200 {
+            let (classes, sequence) = Self.randomEdges(seed: seed)
+            let components = StrongComponents.of(nodeCount: classes, edges: sequence.map { (Int32($0.0), Int32($0.1)) })
+            var order = TopologicalOrder()
+            for (from, to) in sequence {
+                if order.addClosingCycle(from: ClassID(from), to: ClassID(to)) { closing += 1 }
+                order.add(from: ClassID(from), to: ClassID(to))
+                if components[from] != components[to] { across += 1 }
+            }
+        }
+        #expect(closing >= 100)
+        #expect(across >= 1000)
+    }
+
     @Test func aChainBuiltFromItsEndIsCheapAndExact() {
         var order = TopologicalOrder()
         let length = 2000

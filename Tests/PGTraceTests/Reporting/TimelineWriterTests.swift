@@ -10,7 +10,9 @@ import Testing
 /// integer `args.sort_index`).
 @Suite struct TimelineWriterTests {
     private func timeline(_ xml: String...) throws -> [String: Any] {
-        let analysis = Analysis()
+        var options = AnalysisOptions()
+        options.checksGraphInPlace = true  // as `pgtrace timeline` runs it
+        let analysis = Analysis(options: options)
         var text = ""
         let writer = TimelineWriter(context: analysis.context) { text += $0 }
         analysis.addObserver(writer)

@@ -1,0 +1,76 @@
+/// The strongly connected components of a directed graph given by its edges (Tarjan's
+/// algorithm, without recursion: a graph of 100k classes would overflow a thread's stack).
+///
+/// Why: when the graph checks run from the fact log, every dependency they will add is known
+/// before the first is checked. A new dependency `u -> v` closes a cycle only if `v` reaches
+/// `u`, which puts both in one component of the whole graph, and every path between two
+/// classes of one component stays inside it. So the incremental order (`TopologicalOrder`)
+/// needs only the edges inside components, and a dependency between two components is
+/// answered "no cycle" without a search.
+enum StrongComponents {
+    /// Per node of `0..<nodeCount`: its component, numbered in the order Tarjan's algorithm
+    /// completes them, so that an edge between two components goes from the greater number
+    /// to the lesser; -1 for a node in no edge.
+    static func of(nodeCount: Int, edges: [(from: Int32, to: Int32)]) -> [Int32] {
+        // The edges by source, compressed: `targets[offsets[v]..<offsets[v + 1]]`.
+        var offsets = [Int32](repeating: 0, count: nodeCount + 1)
+        for edge in edges { offsets[Int(edge.from) + 1] += 1 }
+        for node in 0..<nodeCount { offsets[node + 1] += offsets[node] }
+        var targets = [Int32](repeating: 0, count: edges.count)
+        var fill = offsets
+        var inEdge = [Bool](repeating: false, count: nodeCount)
+        for edge in edges {
+            targets[Int(fill[Int(edge.from)])] = edge.to
+            fill[Int(edge.from)] += 1
+            inEdge[Int(edge.from)] = true
+            inEdge[Int(edge.to)] = true
+        }
+
+        var component = [Int32](repeating: -1, count: nodeCount)
+        var index = [Int32](repeating: -1, count: nodeCount)
+        var low = [Int32](repeating: 0, count: nodeCount)
+        var onStack = [Bool](repeating: false, count: nodeCount)
+        var stack: [Int32] = []
+        // The depth-first search's own stack: a node and the next of its edges to follow.
+        var calls: [(node: Int32, next: Int32)] = []
+        var counter: Int32 = 0
+        var components: Int32 = 0
+
+        func visit(_ node: Int32) {
+            index[Int(node)] = counter
+            low[Int(node)] = counter
+            counter += 1
+            stack.append(node)
+            onStack[Int(node)] = true
+            calls.append((node, offsets[Int(node)]))
+        }
+
+        for root in 0..<nodeCount where inEdge[root] && index[root] < 0 {
+            visit(Int32(root))
+            while let (node, next) = calls.last {
+                let v = Int(node)
+                if next < offsets[v + 1] {
+                    calls[calls.count - 1].next += 1
+                    let w = Int(targets[Int(next)])
+                    if index[w] < 0 {
+                        visit(Int32(w))
+                    } else if onStack[w] {
+                        low[v] = min(low[v], index[w])
+                    }
+                    continue
+                }
+                calls.removeLast()
+                if let parent = calls.last { low[Int(parent.node)] = min(low[Int(parent.node)], low[v]) }
+                if low[v] == index[v] {
+                    while let member = stack.popLast() {
+                        onStack[Int(member)] = false
+                        component[Int(member)] = components
+                        if member == node { break }
+                    }
+                    components += 1
+                }
+            }
+        }
+        return component
+    }
+}

@@ -1,0 +1,50 @@
+import Testing
+
+@testable import PGTrace
+
+/// The graph checks run once every fact is in (`pgtrace analyze`, `graph`, `lint`), or as the
+/// replay learns each fact (`pgtrace timeline`, which flags a finding at its event). The two
+/// must find the same: the first skips the cycle searches the whole graph's strongly
+/// connected components rule out, the second cannot.
+@Suite struct GraphChecksTests {
+    private static func reports(_ inputs: [SummaryMergeTests.Trace], inPlace: Bool) throws -> (json: String, text: String) {
+        var options = AnalysisOptions()
+        options.checksGraphInPlace = inPlace
+        let analysis = Analysis(options: options)
+        try analysis.analyze(inputs.map { .bytes(Array($0.xml.utf8), displayName: $0.name) })
+        let report = AnalysisReport(analysis)
+        var json = ""
+        JSONReporter().write(report, to: { json += $0 })
+        var text = ""
+        TextReporter().write(report, to: { text += $0 })
+        return (json, text)
+    }
+
+    @Test func eachShippedTraceReportsTheSameCheckedInPlaceOrAtTheEnd() throws {
+        let traces = SummaryMergeTests.shipped
+        #expect(traces.count >= 30)
+        var withFindings = 0
+        for trace in traces {
+            let atTheEnd = try Self.reports([trace], inPlace: false)
+            #expect(try Self.reports([trace], inPlace: true) == atTheEnd, "\(trace.name)")
+            if atTheEnd.json.contains("\"rule\"") { withFindings += 1 }
+        }
+        // The comparison means something: most shipped traces are buggy twins.
+        #expect(withFindings >= 15)
+    }
+
+    @Test func theShippedTracesTogetherReportTheSameCheckedInPlaceOrAtTheEnd() throws {
+        let traces = SummaryMergeTests.shipped
+        #expect(try Self.reports(traces, inPlace: true) == Self.reports(traces, inPlace: false))
+    }
+
+    /// Random traces over six classes: cycles (strong or through reads), irq inversions, IPI
+    /// waits, in every mix, across ten traces of one analysis.
+    @Test(arguments: 0..<8)
+    func generatedTracesReportTheSameCheckedInPlaceOrAtTheEnd(seed: Int) throws {
+        let traces = (0..<10).map { index in
+            (name: "gen-\(seed)-\(index).xml", xml: GeneratedSummaryTests.trace(seed: UInt64(seed * 100 + index) &+ 1))
+        }
+        #expect(try Self.reports(traces, inPlace: true) == Self.reports(traces, inPlace: false))
+    }
+}
