@@ -55,12 +55,16 @@ final class GraphChecks {
 
     /// Checks the graph again from nothing, every fact of `facts` in order. Every dependency
     /// is known before the first is checked, so the cycle checks search only where the whole
-    /// graph has a cycle (`StrongComponents`).
+    /// graph has a cycle (`StrongComponents`) — unless the checks go on in place after this,
+    /// with dependencies not known yet (the timeline, after traces out of order).
     func rebuild(from facts: GraphFactLog) {
         let entries = facts.sortedEntries()
-        var dependencies: [(from: ClassID, to: ClassID)] = []
-        for entry in entries {
-            if case .dependency(let fact) = entry.fact { dependencies.append((fact.dependency.from, fact.dependency.to)) }
+        var dependencies: [(from: ClassID, to: ClassID)]?
+        if facts.apply == nil {
+            dependencies = []
+            for entry in entries {
+                if case .dependency(let fact) = entry.fact { dependencies!.append((fact.dependency.from, fact.dependency.to)) }
+            }
         }
         graph.removeAll(expecting: dependencies)
         ipi.reset()

@@ -47,4 +47,30 @@ import Testing
         }
         #expect(try Self.reports(traces, inPlace: true) == Self.reports(traces, inPlace: false))
     }
+
+    /// A reviewer's case: checked in place, traces out of name order make the graph checked
+    /// again from the log after them; the checks then go on in place for the next traces, and
+    /// must still see the dependencies those bring (the order of known components, made for
+    /// a rebuild, knows only the dependencies before it).
+    @Test func checkedInPlaceAfterARebuildTheNextTracesStillCloseCycles() throws {
+        func trace(_ pairs: [(String, String)]) -> [UInt8] {
+            var trace = TraceBuilder(cpus: 1)
+            for (outer, inner) in pairs { trace.nest(outer, inner) }
+            return Array(trace.xml.utf8)
+        }
+        func rules(inPlace: Bool) throws -> [Rule] {
+            var options = AnalysisOptions()
+            options.checksGraphInPlace = inPlace
+            let analysis = Analysis(options: options)
+            // b.xml before a.xml: out of name order, so this ends with a rebuild.
+            try analysis.analyze([
+                .bytes(trace([("A", "B")]), displayName: "b.xml"), .bytes(trace([("C", "D")]), displayName: "a.xml"),
+            ])
+            // c.xml after b.xml: in order, checked in place.
+            try analysis.analyze([.bytes(trace([("B", "A")]), displayName: "c.xml")])
+            return analysis.findings.map(\.rule)
+        }
+        #expect(try rules(inPlace: false) == [.circularDependency])
+        #expect(try rules(inPlace: true) == [.circularDependency])
+    }
 }
