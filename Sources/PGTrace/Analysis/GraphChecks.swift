@@ -71,6 +71,7 @@ final class GraphChecks {
         nmi.reset()
         context.clearGraphFindings()
         for entry in entries { apply(entry.fact) }
+        graph.expectedDependenciesAreIn()
         facts.markChecked()
     }
 }

@@ -88,6 +88,11 @@ public final class LockGraph {
     @exclusivity(unchecked) private var queue: [Int32] = []
     /// What lets searches skip classes that cannot lead to what they look for.
     @exclusivity(unchecked) private var order = TopologicalOrder()
+    /// Whether `order` was made for dependencies known in advance (`removeAll(expecting:)`)
+    /// and every one of them is in (`expectedDependenciesAreIn`): a dependency past them (the
+    /// library's caller adding to the graph after an analysis) needs the order of a growing
+    /// graph, made from the edges once, on demand.
+    @exclusivity(unchecked) private var orderIsComplete = false
     @exclusivity(unchecked) private var reachable = ReachableUsage()
 
     public init() {}
@@ -158,6 +163,7 @@ public final class LockGraph {
     /// observers of anything new first. True when the graph changed.
     @discardableResult
     public func add(_ fact: DependencyFact) -> Bool {
+        reopenOrder()
         let dependency = fact.dependency
         let (from, to) = (dependency.from, dependency.to)
         let key = Self.key(from, to)
@@ -177,6 +183,18 @@ public final class LockGraph {
         return true
     }
 
+    /// Every dependency `removeAll(expecting:)` announced has been added: what is added or
+    /// asked about from now on is new to the order.
+    func expectedDependenciesAreIn() { orderIsComplete = order.isOfKnownComponents }
+
+    /// The order of a growing graph again, after the one of known components was completed.
+    @inline(__always) private func reopenOrder() {
+        guard orderIsComplete else { return }
+        orderIsComplete = false
+        order = TopologicalOrder()
+        for edge in edges { order.add(from: edge.from, to: edge.to) }
+    }
+
     /// Empties the graph (its observers stay), to build it again from its facts; given every
     /// dependency those facts will add (`expecting`), its cycle checks search only inside the
     /// strongly connected components of the whole (`TopologicalOrder`).
@@ -190,6 +208,7 @@ public final class LockGraph {
         marks = []
         parents = []
         generation = 0
+        orderIsComplete = false
         if let dependencies {
             let nodeCount = dependencies.reduce(0) { max($0, Int($1.from) + 1, Int($1.to) + 1) }
             order = TopologicalOrder(components: StrongComponents.of(nodeCount: nodeCount, edges: dependencies))
@@ -329,6 +348,7 @@ public final class LockGraph {
         kinds: Set<DependencyKind> = [.lockOrder]
     ) -> [LockDependency]? {
         // Lockdep's search only where some path (strong or not, of any kind) closes a cycle.
+        reopenOrder()
         guard order.addClosingCycle(from: holder, to: next) else { return nil }
         return search(
             from: next, rootOnlyXR: nextMode == .recursiveRead, kinds: kinds, includeRoot: false, toward: holder

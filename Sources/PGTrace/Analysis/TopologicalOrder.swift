@@ -45,6 +45,9 @@ struct TopologicalOrder {
     /// component of each class in it (`StrongComponents.of`).
     init(components: [Int32]) { component = components }
 
+    /// Whether this is an order of known components (`init(components:)`).
+    var isOfKnownComponents: Bool { !component.isEmpty }
+
     private func component(of node: Int) -> Int32 { node < component.count ? component[node] : -1 }
 
     /// Whether the levels leave the edge `u -> v` out: it joins two components of the whole
@@ -65,7 +68,8 @@ struct TopologicalOrder {
         }
     }
 
-    /// False when no path of the graph can lead from `from` to `to` (a class reaches itself).
+    /// False when no path of the graph can lead from `from` to `to` (a class reaches itself);
+    /// with known components, no path of the whole graph to come, which holds the graph's.
     func mayReach(from: ClassID, to: ClassID) -> Bool {
         if from == to { return true }
         let a = Int(from), b = Int(to)

@@ -73,4 +73,23 @@ import Testing
         #expect(try rules(inPlace: false) == [.circularDependency])
         #expect(try rules(inPlace: true) == [.circularDependency])
     }
+
+    /// A reviewer's case: after an analysis, the library's caller asks the graph about a
+    /// dependency none of the facts gave (would C -> A close a cycle, after A -> B -> C?).
+    /// The order made for the known dependencies must not answer for it.
+    @Test func afterTheAnalysisTheGraphAnswersForNewDependencies() throws {
+        var trace = TraceBuilder(cpus: 1)
+        trace.nest("A", "B")
+        trace.nest("B", "C")
+        let analysis = Analysis()
+        try analysis.analyze(bytes: Array(trace.xml.utf8), displayName: "t.xml")
+        let id = { (name: String) in (0..<Int32(analysis.classes.count)).first { analysis.context.name(of: $0) == name }! }
+        let (a, b, c) = (id("A"), id("B"), id("C"))
+        let path = analysis.graph.strongPath(from: a, nextMode: .write, to: c, holderMode: .write)
+        #expect(path.map { $0.map(\.from) } == [a, b])
+        // And a dependency added after it is seen by the next question.
+        #expect(analysis.graph.strongPath(from: a, nextMode: .write, to: b, holderMode: .write)?.count == 1)
+        analysis.graph.add(from: c, to: a, types: DependencyTypes(holder: .write, next: .write), holderSite: LockGraphSearchTests.site, site: LockGraphSearchTests.site)
+        #expect(analysis.graph.strongPath(from: a, nextMode: .write, to: c, holderMode: .write) != nil)
+    }
 }
