@@ -10,14 +10,7 @@ import Testing
     private static func reports(_ inputs: [SummaryMergeTests.Trace], inPlace: Bool) throws -> (json: String, text: String) {
         var options = AnalysisOptions()
         options.checksGraphInPlace = inPlace
-        let analysis = Analysis(options: options)
-        try analysis.analyze(inputs.map { .bytes(Array($0.xml.utf8), displayName: $0.name) })
-        let report = AnalysisReport(analysis)
-        var json = ""
-        JSONReporter().write(report, to: { json += $0 })
-        var text = ""
-        TextReporter().write(report, to: { text += $0 })
-        return (json, text)
+        return try SummaryMergeTests.reports(inputs, options: options)
     }
 
     @Test func eachShippedTraceReportsTheSameCheckedInPlaceOrAtTheEnd() throws {

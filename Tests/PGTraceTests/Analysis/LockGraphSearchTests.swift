@@ -39,11 +39,7 @@ import Testing
         var edges: [(Int, Int)] = []
         var seen: Set<[Int]> = []
         for _ in 0..<(classes * (1 + random.next(4))) {
-            // Mostly agreeing with a hidden order (as real lock graphs do), sometimes not.
-            var from = random.next(classes), to = random.next(classes)
-            if from == to { continue }
-            if from > to, random.next(4) != 0 { swap(&from, &to) }
-            guard seen.insert([from, to]).inserted else { continue }
+            guard let (from, to) = Self.nextEdge(&random, classes: classes, seen: &seen) else { continue }
             // Sometimes a dependency is asked about and then not added (its edge stays in the
             // order, as the order's contract says), and perhaps added later.
             if random.next(5) == 0 {
@@ -72,18 +68,24 @@ import Testing
         }
     }
 
-    /// Random distinct edges over a few classes, mostly agreeing with a hidden order.
+    /// A random edge not `seen` before, or nil: mostly agreeing with a hidden order (as real
+    /// lock graphs do), sometimes not.
+    static func nextEdge(_ random: inout Random, classes: Int, seen: inout Set<[Int]>) -> (Int, Int)? {
+        var from = random.next(classes), to = random.next(classes)
+        if from == to { return nil }
+        if from > to, random.next(4) != 0 { swap(&from, &to) }
+        guard seen.insert([from, to]).inserted else { return nil }
+        return (from, to)
+    }
+
+    /// Random distinct edges over a few classes.
     static func randomEdges(seed: Int) -> (classes: Int, edges: [(Int, Int)]) {
         var random = Random(state: UInt64(seed) &+ 5000)
         let classes = 4 + random.next(30)
         var edges: [(Int, Int)] = []
         var seen: Set<[Int]> = []
         for _ in 0..<(classes * (1 + random.next(4))) {
-            var from = random.next(classes), to = random.next(classes)
-            if from == to { continue }
-            if from > to, random.next(4) != 0 { swap(&from, &to) }
-            guard seen.insert([from, to]).inserted else { continue }
-            edges.append((from, to))
+            if let edge = nextEdge(&random, classes: classes, seen: &seen) { edges.append(edge) }
         }
         return (classes, edges)
     }

@@ -22,8 +22,8 @@ import Testing
 
     /// The JSON report and the text report of one analysis of `inputs`, as `pgtrace analyze
     /// --format json` and `pgtrace analyze` print them.
-    static func reports(_ inputs: [Trace]) throws -> (json: String, text: String) {
-        let analysis = Analysis()
+    static func reports(_ inputs: [Trace], options: AnalysisOptions = AnalysisOptions()) throws -> (json: String, text: String) {
+        let analysis = Analysis(options: options)
         try analysis.analyze(inputs.map { .bytes(Array($0.xml.utf8), displayName: $0.name) })
         let report = AnalysisReport(analysis)
         var json = ""
