@@ -55,23 +55,21 @@ final class GraphChecks {
 
     /// Checks the graph again from nothing, every fact of `facts` in order. Every dependency
     /// is known before the first is checked, so the cycle checks search only where the whole
-    /// graph has a cycle (`StrongComponents`) — unless the checks go on in place after this,
-    /// with dependencies not known yet (the timeline, after traces out of order).
+    /// graph has a cycle (`StrongComponents`). Where the checks go on in place after this
+    /// (the timeline, after traces out of order), the components are not worth computing:
+    /// the first dependency past them would make the order of a growing graph again.
     func rebuild(from facts: GraphFactLog) {
         let entries = facts.sortedEntries()
-        var dependencies: [(from: ClassID, to: ClassID)]?
-        if facts.apply == nil {
-            dependencies = []
-            for entry in entries {
-                if case .dependency(let fact) = entry.fact { dependencies!.append((fact.dependency.from, fact.dependency.to)) }
-            }
+        let dependencies = facts.apply != nil ? nil : entries.compactMap { entry -> (from: ClassID, to: ClassID)? in
+            guard case .dependency(let fact) = entry.fact else { return nil }
+            return (fact.dependency.from, fact.dependency.to)
         }
         graph.removeAll(expecting: dependencies)
         ipi.reset()
         nmi.reset()
         context.clearGraphFindings()
         for entry in entries { apply(entry.fact) }
-        graph.expectedDependenciesAreIn()
+        graph.expectedDependenciesAdded()
         facts.markChecked()
     }
 }

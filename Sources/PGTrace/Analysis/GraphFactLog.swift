@@ -9,7 +9,7 @@
 /// first is checked. Where findings are wanted as the replay meets them (the timeline), the
 /// log hands each new fact to the checks at once (`apply`) while traces come in the order of
 /// their names (one trace; a shell glob), each new fact being the greatest so far; a trace
-/// that comes before one read already, or a summary, makes the log `outOfOrder`, and the
+/// that comes before one read already, or a summary, makes the log `isOutOfOrder`, and the
 /// checks see all again at the end.
 public final class GraphFactLog {
     struct Entry {

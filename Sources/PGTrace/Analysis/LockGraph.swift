@@ -88,11 +88,11 @@ public final class LockGraph {
     @exclusivity(unchecked) private var queue: [Int32] = []
     /// What lets searches skip classes that cannot lead to what they look for.
     @exclusivity(unchecked) private var order = TopologicalOrder()
-    /// Whether `order` was made for dependencies known in advance (`removeAll(expecting:)`)
-    /// and every one of them is in (`expectedDependenciesAreIn`): a dependency past them (the
-    /// library's caller adding to the graph after an analysis) needs the order of a growing
-    /// graph, made from the edges once, on demand.
-    @exclusivity(unchecked) private var orderIsComplete = false
+    /// Whether `order` knows only the dependencies announced in advance
+    /// (`removeAll(expecting:)`), every one of them added (`expectedDependenciesAdded`): a
+    /// dependency past them (the library's caller adding to the graph after an analysis)
+    /// needs the order of a growing graph, made from the edges once, on demand.
+    @exclusivity(unchecked) private var ordersOnlyKnownDependencies = false
     @exclusivity(unchecked) private var reachable = ReachableUsage()
 
     public init() {}
@@ -185,20 +185,24 @@ public final class LockGraph {
 
     /// Every dependency `removeAll(expecting:)` announced has been added: what is added or
     /// asked about from now on is new to the order.
-    func expectedDependenciesAreIn() { orderIsComplete = order.isOfKnownComponents }
+    func expectedDependenciesAdded() { ordersOnlyKnownDependencies = order.isOfKnownComponents }
 
     /// The order of a growing graph again, after the one of known components was completed.
     @inline(__always) private func reopenOrder() {
-        guard orderIsComplete else { return }
-        orderIsComplete = false
+        guard ordersOnlyKnownDependencies else { return }
+        ordersOnlyKnownDependencies = false
         order = TopologicalOrder()
         for edge in edges { order.add(from: edge.from, to: edge.to) }
     }
 
-    /// Empties the graph (its observers stay), to build it again from its facts; given every
-    /// dependency those facts will add (`expecting`), its cycle checks search only inside the
-    /// strongly connected components of the whole (`TopologicalOrder`).
-    public func removeAll(expecting dependencies: [(from: ClassID, to: ClassID)]? = nil) {
+    /// Empties the graph (its observers stay), to build it again from its facts.
+    public func removeAll() { removeAll(expecting: nil) }
+
+    /// Empties the graph to build it again from facts whose every dependency is
+    /// `dependencies`: its cycle checks then search only inside the strongly connected
+    /// components of the whole (`TopologicalOrder`), and only those dependencies may be added
+    /// or asked about until `expectedDependenciesAdded()` says all are in (`GraphChecks`).
+    func removeAll(expecting dependencies: [(from: ClassID, to: ClassID)]?) {
         edges = []
         edgeIndex = [:]
         forward = []
@@ -208,7 +212,7 @@ public final class LockGraph {
         marks = []
         parents = []
         generation = 0
-        orderIsComplete = false
+        ordersOnlyKnownDependencies = false
         if let dependencies {
             let nodeCount = dependencies.reduce(0) { max($0, Int($1.from) + 1, Int($1.to) + 1) }
             order = TopologicalOrder(components: StrongComponents.of(nodeCount: nodeCount, edges: dependencies))

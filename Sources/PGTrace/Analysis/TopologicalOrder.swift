@@ -68,8 +68,9 @@ struct TopologicalOrder {
         }
     }
 
-    /// False when no path of the graph can lead from `from` to `to` (a class reaches itself);
-    /// with known components, no path of the whole graph to come, which holds the graph's.
+    /// False when no path of the graph can lead from `from` to `to` (a class reaches itself).
+    /// With known components, false when none can in the whole graph to come (of which the
+    /// graph so far is a part).
     func mayReach(from: ClassID, to: ClassID) -> Bool {
         if from == to { return true }
         let a = Int(from), b = Int(to)

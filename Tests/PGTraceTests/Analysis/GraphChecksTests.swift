@@ -67,22 +67,47 @@ import Testing
         #expect(try rules(inPlace: true) == [.circularDependency])
     }
 
-    /// A reviewer's case: after an analysis, the library's caller asks the graph about a
-    /// dependency none of the facts gave (would C -> A close a cycle, after A -> B -> C?).
-    /// The order made for the known dependencies must not answer for it.
-    @Test func afterTheAnalysisTheGraphAnswersForNewDependencies() throws {
+    /// An analysis of A -> B -> C, and the three classes.
+    private static func analysisOfABC() throws -> (Analysis, a: ClassID, b: ClassID, c: ClassID) {
         var trace = TraceBuilder(cpus: 1)
         trace.nest("A", "B")
         trace.nest("B", "C")
         let analysis = Analysis()
         try analysis.analyze(bytes: Array(trace.xml.utf8), displayName: "t.xml")
         let id = { (name: String) in (0..<Int32(analysis.classes.count)).first { analysis.context.name(of: $0) == name }! }
-        let (a, b, c) = (id("A"), id("B"), id("C"))
+        return (analysis, id("A"), id("B"), id("C"))
+    }
+
+    /// A reviewer's case: after an analysis, the library's caller asks the graph about a
+    /// dependency none of the facts gave. The order made for the known dependencies must not
+    /// answer for it.
+    @Test func afterTheAnalysisTheGraphAnswersForNewDependencies() throws {
+        let (analysis, a, b, c) = try Self.analysisOfABC()
+        // Would C -> A close a cycle? It would: A -> B -> C.
         let path = analysis.graph.strongPath(from: a, nextMode: .write, to: c, holderMode: .write)
         #expect(path.map { $0.map(\.from) } == [a, b])
-        // And a dependency added after it is seen by the next question.
-        #expect(analysis.graph.strongPath(from: a, nextMode: .write, to: b, holderMode: .write)?.count == 1)
-        analysis.graph.add(from: c, to: a, types: DependencyTypes(holder: .write, next: .write), holderSite: LockGraphSearchTests.site, site: LockGraphSearchTests.site)
-        #expect(analysis.graph.strongPath(from: a, nextMode: .write, to: c, holderMode: .write) != nil)
+    }
+
+    /// Another: a dependency the caller adds after the analysis is followed by the searches
+    /// the order prunes.
+    @Test func afterTheAnalysisAnAddedDependencyIsSearched() throws {
+        let (analysis, a, b, c) = try Self.analysisOfABC()
+        let types = DependencyTypes(holder: .write, next: .write)
+        analysis.graph.add(from: c, to: a, types: types, holderSite: LockGraphSearchTests.site, site: LockGraphSearchTests.site)
+        // C -> A -> B, found by a search toward B.
+        let found = analysis.graph.search(from: c, rootOnlyXR: false, includeRoot: false, toward: b) { node, _ in node == b }
+        #expect(found?.path.map(\.from) == [c, a])
+    }
+
+    /// The library's `removeAll()` gives an order of a growing graph: the order of known
+    /// dependencies is the graph checks' own (`GraphChecks.rebuild`).
+    @Test func aGraphEmptiedByItsCallerOrdersWhatComes() {
+        let graph = LockGraph()
+        let (site, types) = (LockGraphSearchTests.site, DependencyTypes(holder: .write, next: .write))
+        graph.add(from: 5, to: 6, types: types, holderSite: site, site: site)
+        graph.removeAll()
+        graph.add(from: 0, to: 1, types: types, holderSite: site, site: site)
+        graph.add(from: 1, to: 2, types: types, holderSite: site, site: site)
+        #expect(graph.strongPath(from: 0, nextMode: .write, to: 2, holderMode: .write)?.count == 2)
     }
 }
