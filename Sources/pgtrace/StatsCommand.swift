@@ -42,6 +42,8 @@ struct StatsCommand: ParsableCommand {
         // A summary keeps no lock_stat counts.
         options.inputs = .traces
         options.commandName = "stats"
+        // lock_stat's counts need no graph checks (no finding is printed).
+        options.checksGraph = false
         let progress = progressOptions.make()
         let analyses = try Analysis.analyzeSeparatingConflicts(traces.sources(), options: options, progress: progress?.update)
         progress?.finish()
