@@ -32,7 +32,7 @@ struct MergeCommand: ParsableCommand {
         options.inputs = .summaries
         options.commandName = "merge"
         // The graph's findings are found where the summary is read.
-        options.checksGraph = false
+        options.graphChecks = .never
         // The summaries' --max-depth and --policy, which must agree.
         options.adoptsSummaryChecks = true
         try writeSummary(of: summaries.map { .file($0) }, inputs: summaries, options: options, to: output, progress: progressOptions)

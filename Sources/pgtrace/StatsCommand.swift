@@ -43,7 +43,7 @@ struct StatsCommand: ParsableCommand {
         options.inputs = .traces
         options.commandName = "stats"
         // lock_stat's counts need no graph checks (no finding is printed).
-        options.checksGraph = false
+        options.graphChecks = .never
         let progress = progressOptions.make()
         let analyses = try Analysis.analyzeSeparatingConflicts(traces.sources(), options: options, progress: progress?.update)
         progress?.finish()

@@ -41,7 +41,7 @@ struct SummarizeCommand: ParsableCommand {
         var options = AnalysisOptions(maxDepth: maxDepth, policy: lockPolicy, importOptions: traces.capture.importOptions)
         options.commandName = "summarize"
         // The graph's findings are found where the summary is read.
-        options.checksGraph = false
+        options.graphChecks = .never
         let sources = name.map { name in traces.files.map { Analysis.Source.file(path: $0, displayName: name) } } ?? traces.sources()
         try writeSummary(of: sources, inputs: traces.files + [policy].compactMap { $0 }, options: options, to: output, progress: progressOptions)
     }

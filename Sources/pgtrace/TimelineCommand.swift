@@ -30,7 +30,7 @@ struct TimelineCommand: ParsableCommand {
         options.inputs = .traces
         options.commandName = "timeline"
         // Each finding flagged at the event that found it.
-        options.checksGraphInPlace = true
+        options.graphChecks = .inPlace
         let analysis = Analysis(options: options)
         let writer = TimelineWriter(context: analysis.context) { piece in
             guard failure == nil else { return }

@@ -46,7 +46,7 @@ public final class Analysis {
             graph: graph, context: context, irqUsage: irqUsage, circular: circular, ipi: ipi, kmap: kmap, nmi: nmi,
             policy: policyChecker)
         self.graphChecks = graphChecks
-        if options.checksGraph, options.checksGraphInPlace {
+        if options.graphChecks == .inPlace {
             facts.apply = { [unowned graphChecks] fact in graphChecks.apply(fact) }
         }
         checkers = [
@@ -286,7 +286,7 @@ public final class Analysis {
     /// Checks the graph from its facts, in the order of their evidence, if the checks have
     /// not seen them so: the graph and its findings are those of the facts alone.
     public func checkGraph() {
-        if options.checksGraph, facts.needsCheck { graphChecks.rebuild(from: facts) }
+        if options.graphChecks != .never, facts.needsCheck { graphChecks.rebuild(from: facts) }
     }
 
     /// What importing each kernel capture left out (written by the reading thread; the events

@@ -209,14 +209,8 @@ public struct AnalysisOptions: Sendable {
     public var separatesConflictingTraces = false
     /// Keep lock_stat's counts and times (`pgtrace stats`): `Analysis.statistics`.
     public var collectsStatistics = false
-    /// Run the graph checks (false where only the facts are wanted: `summarize`, `merge`,
-    /// which write them for an analysis elsewhere to check).
-    public var checksGraph = true
-    /// Check each graph fact as the replay learns it, so that a finding is reported at the
-    /// event that showed it (`pgtrace timeline`). Otherwise the checks run once all facts are
-    /// in, when the whole graph's cycles are known and most searches can be skipped
-    /// (`GraphChecks.rebuild`); the findings are the same.
-    public var checksGraphInPlace = false
+    /// When the graph checks run.
+    public var graphChecks = GraphChecking.onceAllFactsAreIn
     /// Take the trace checks' options (--max-depth, --policy) from the first summary read,
     /// instead of refusing a summary made with others (`merge`, which replays no trace).
     public var adoptsSummaryChecks = false
@@ -224,6 +218,19 @@ public struct AnalysisOptions: Sendable {
     public var inputs: InputKinds = [.traces, .summaries]
     /// The name of the command, for an input it does not read ("merge reads summaries").
     public var commandName = "analyze"
+
+    /// When an analysis checks its graph's facts (`GraphChecks`).
+    public enum GraphChecking: Sendable {
+        /// Once all facts are in, when the whole graph's cycles are known and most searches
+        /// can be skipped (`GraphChecks.rebuild`).
+        case onceAllFactsAreIn
+        /// Each fact as the replay learns it, so that a finding is reported at the event that
+        /// showed it (`pgtrace timeline`); the findings are the same.
+        case inPlace
+        /// Never: only the facts are wanted (`summarize` and `merge`, which write them for an
+        /// analysis elsewhere to check; `stats`, which prints no finding).
+        case never
+    }
 
     /// Kinds of input an analysis reads.
     public struct InputKinds: OptionSet, Sendable {

@@ -55,12 +55,12 @@ final class GraphChecks {
 
     /// Checks the graph again from nothing, every fact of `facts` in order. Every dependency
     /// is known before the first is checked, so the cycle checks search only where the whole
-    /// graph has a cycle (`StrongComponents`). Where the checks go on in place after this
-    /// (the timeline, after traces out of order), the components are not worth computing:
-    /// the first dependency past them would make the order of a growing graph again.
+    /// graph has a cycle (`StrongComponents`). Checks that go on in place after this (the
+    /// timeline, after traces out of order) meet a dependency past them, which makes the
+    /// order of a growing graph again (`LockGraph`).
     func rebuild(from facts: GraphFactLog) {
         let entries = facts.sortedEntries()
-        let dependencies = facts.apply != nil ? nil : entries.compactMap { entry -> (from: ClassID, to: ClassID)? in
+        let dependencies = entries.compactMap { entry -> (from: ClassID, to: ClassID)? in
             guard case .dependency(let fact) = entry.fact else { return nil }
             return (fact.dependency.from, fact.dependency.to)
         }

@@ -38,11 +38,11 @@ public final class TimelineWriter: ReplayObserver {
     @exclusivity(unchecked) private var lastCPU = 0
 
     /// Writes the document to `write`, a piece at a time; `finish()` closes it. The analysis
-    /// must check its graph in place (`AnalysisOptions.checksGraphInPlace`, as `pgtrace
+    /// must check its graph in place (`AnalysisOptions.graphChecks`, as `pgtrace
     /// timeline` sets it): otherwise the graph's findings come after the last event, and are
     /// flagged there.
     public init(context: CheckerContext, write: @escaping (String) -> Void) {
-        assert(context.options.checksGraphInPlace, "a timeline of an analysis that checks its graph at the end")
+        assert(context.options.graphChecks == .inPlace, "a timeline of an analysis that checks its graph at the end")
         self.context = context
         self.write = write
         context.addReportObserver { [unowned self] finding in newFindings.append(finding) }

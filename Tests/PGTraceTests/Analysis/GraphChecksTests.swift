@@ -9,7 +9,7 @@ import Testing
 @Suite struct GraphChecksTests {
     private static func reports(_ inputs: [SummaryMergeTests.Trace], inPlace: Bool) throws -> (json: String, text: String) {
         var options = AnalysisOptions()
-        options.checksGraphInPlace = inPlace
+        options.graphChecks = inPlace ? .inPlace : .onceAllFactsAreIn
         return try SummaryMergeTests.reports(inputs, options: options)
     }
 
@@ -53,7 +53,7 @@ import Testing
         }
         func rules(inPlace: Bool) throws -> [Rule] {
             var options = AnalysisOptions()
-            options.checksGraphInPlace = inPlace
+            options.graphChecks = inPlace ? .inPlace : .onceAllFactsAreIn
             let analysis = Analysis(options: options)
             // b.xml before a.xml: out of name order, so this ends with a rebuild.
             try analysis.analyze([

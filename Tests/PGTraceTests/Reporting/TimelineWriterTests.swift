@@ -11,7 +11,7 @@ import Testing
 @Suite struct TimelineWriterTests {
     private func timeline(_ xml: String...) throws -> [String: Any] {
         var options = AnalysisOptions()
-        options.checksGraphInPlace = true  // as `pgtrace timeline` runs it
+        options.graphChecks = .inPlace  // as `pgtrace timeline` runs it
         let analysis = Analysis(options: options)
         var text = ""
         let writer = TimelineWriter(context: analysis.context) { text += $0 }
