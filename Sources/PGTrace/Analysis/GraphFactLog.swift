@@ -14,10 +14,21 @@
 public final class GraphFactLog {
     struct Entry {
         var fact: GraphFact
+        // 32 bits each, beside the fact's own last bytes: an entry is 112 bytes, not 128.
+        // (2^31 facts of one trace would take some 200 GB.)
+        private var fileValue: Int32
+        private var sequenceValue: Int32
+
         /// The analysis's file index of the trace that showed it.
-        var file: Int
+        var file: Int { Int(fileValue) }
         /// Its place among the facts that trace showed.
-        var sequence: Int
+        var sequence: Int { Int(sequenceValue) }
+
+        init(fact: GraphFact, file: Int, sequence: Int) {
+            self.fact = fact
+            fileValue = Int32(file)
+            sequenceValue = Int32(sequence)
+        }
     }
 
     @exclusivity(unchecked) private(set) var entries: [Entry] = []
@@ -145,6 +156,24 @@ public final class GraphFactLog {
         let ranks = Dictionary(uniqueKeysWithValues: Set(names).sorted().enumerated().map { ($1, $0) })
         let rank = names.map { ranks[$0]! }
         return entries.sorted { (rank[$0.file], $0.sequence, $0.file) < (rank[$1.file], $1.sequence, $1.file) }
+    }
+
+    /// The position of the fact that shows `dependency` with the same sites, if the log has
+    /// it: where the graph finds the sites of the edge it made.
+    func position(of dependency: LockDependency) -> Int? {
+        let key = GraphFact.dependencyKey(dependency.from, dependency.to, dependency.kind, dependency.types)
+        guard let position = index[key], case .dependency(let fact) = entries[position].fact,
+            fact.dependency.holderSite == dependency.holderSite, fact.dependency.site == dependency.site
+        else { return nil }
+        return position
+    }
+
+    /// The sites of the dependency fact at `position`.
+    func dependencySites(at position: Int) -> (holderSite: EventSite, site: EventSite) {
+        guard case .dependency(let fact) = entries[position].fact else {
+            preconditionFailure("fact \(position) is not a dependency")
+        }
+        return (fact.dependency.holderSite, fact.dependency.site)
     }
 
     /// The checks have seen every fact in order again.

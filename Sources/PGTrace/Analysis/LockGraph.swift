@@ -44,14 +44,27 @@ public enum DependencyKind: String, Sendable {
 
 /// A dependency `from -> to`, with the first events that created it.
 public struct LockDependency: Sendable {
-    public var from: ClassID
-    public var to: ClassID
-    public var kind: DependencyKind
-    public var types: DependencyTypes
+    // The sites first: the small fields after them fill what would be padding, and a fact
+    // that holds a dependency (`DependencyFact`) puts its own small fields after those.
     /// The acquisition of `from` that was held when the edge was first created.
     public var holderSite: EventSite
     /// The event that first created the edge (the acquisition of `to`, or the IPI).
     public var site: EventSite
+    public var from: ClassID
+    public var to: ClassID
+    public var kind: DependencyKind
+    public var types: DependencyTypes
+
+    public init(
+        from: ClassID, to: ClassID, kind: DependencyKind, types: DependencyTypes, holderSite: EventSite, site: EventSite
+    ) {
+        self.holderSite = holderSite
+        self.site = site
+        self.from = from
+        self.to = to
+        self.kind = kind
+        self.types = types
+    }
 }
 
 /// Something told of each new dependency before it enters the graph, as lockdep runs its
@@ -70,11 +83,34 @@ extension LockGraphObserver {
 /// The lock-order graph of an analysis: lock classes with their irq usage, and the
 /// dependencies between them, deduplicated, each keeping the first event that created it.
 /// Spans every trace analysed.
+///
+/// An edge is kept in 16 bytes: its ends, kind and types, and where its two sites are. A
+/// graph built by an analysis finds them in the analysis's `GraphFactLog`, in the fact that
+/// created the edge, so that a dependency's sites (80 bytes) are stored once, not twice; a
+/// dependency added by a caller keeps its sites in the graph (`EdgeSites`).
 public final class LockGraph {
-    @exclusivity(unchecked) public private(set) var edges: [LockDependency] = []
-    @exclusivity(unchecked) private var edgeIndex: [UInt64: Int] = [:]
-    @exclusivity(unchecked) private var forward: [[Int]] = []
-    @exclusivity(unchecked) private var backward: [[Int]] = []
+    /// An edge as the graph keeps it.
+    struct Edge {
+        var from: ClassID
+        var to: ClassID
+        var kind: DependencyKind
+        var types: DependencyTypes
+        var sites: EdgeSites
+    }
+
+    /// Where an edge's two sites are: the position of its fact in the log (from 0), or,
+    /// bitwise complemented, its place in the graph's own `ownSites`.
+    struct EdgeSites {
+        var code: Int32
+    }
+
+    @exclusivity(unchecked) private var links: [Edge] = []
+    @exclusivity(unchecked) private var ownSites: [(holderSite: EventSite, site: EventSite)] = []
+    @exclusivity(unchecked) private var edgeIndex: [UInt64: Int32] = [:]
+    @exclusivity(unchecked) private var forward: [[Int32]] = []
+    @exclusivity(unchecked) private var backward: [[Int32]] = []
+    /// The log whose dependency facts hold the sites of the edges they created.
+    @exclusivity(unchecked) var factLog: GraphFactLog?
     /// Usage bits per class, and where each bit was first set.
     @exclusivity(unchecked) public private(set) var usage: [LockUsage] = []
     /// Where each class first got each of its usage bits, by class and bit (one entry per bit
@@ -99,8 +135,37 @@ public final class LockGraph {
 
     public func addObserver(_ observer: LockGraphObserver) { observers.append(observer) }
 
+    /// Every dependency, in the order they entered the graph (made on each call: the graph
+    /// keeps them packed).
+    public var edges: [LockDependency] { links.indices.map(dependency(at:)) }
+
+    /// How many dependencies the graph holds.
+    public var dependencyCount: Int { links.count }
+
+    /// How many edges keep their sites in the graph, not in the log's facts.
+    var sitesKeptInGraph: Int { ownSites.count }
+
     public func edge(from: ClassID, to: ClassID) -> LockDependency? {
-        edgeIndex[Self.key(from, to)].map { edges[$0] }
+        edgeIndex[Self.key(from, to)].map { dependency(at: Int($0)) }
+    }
+
+    /// The dependency of edge `index`, with the sites of the event that created it and the
+    /// types of every one since.
+    private func dependency(at index: Int) -> LockDependency {
+        let edge = links[index]
+        let code = Int(edge.sites.code)
+        let (holderSite, site) = code >= 0 ? factLog!.dependencySites(at: code) : ownSites[~code]
+        return LockDependency(from: edge.from, to: edge.to, kind: edge.kind, types: edge.types, holderSite: holderSite, site: site)
+    }
+
+    /// Where the sites of a new edge made by `dependency` are: in its fact, if the log holds
+    /// it with the same sites (the facts the analysis applies), else in the graph.
+    private func sites(of dependency: LockDependency) -> EdgeSites {
+        if let position = factLog?.position(of: dependency), position <= Int(Int32.max) {
+            return EdgeSites(code: Int32(position))
+        }
+        ownSites.append((dependency.holderSite, dependency.site))
+        return EdgeSites(code: ~Int32(ownSites.count - 1))
     }
 
     private func grow(to id: ClassID) {
@@ -167,17 +232,18 @@ public final class LockGraph {
         let dependency = fact.dependency
         let (from, to) = (dependency.from, dependency.to)
         let key = Self.key(from, to)
-        if let index = edgeIndex[key], edges[index].types.isSuperset(of: dependency.types) { return false }
+        if let index = edgeIndex[key], links[Int(index)].types.isSuperset(of: dependency.types) { return false }
         for observer in observers { observer.lockGraph(self, willAdd: fact) }
         if let index = edgeIndex[key] {
-            edges[index].types.formUnion(dependency.types)
+            links[Int(index)].types.formUnion(dependency.types)
             return true
         }
         grow(to: max(from, to))
-        edgeIndex[key] = edges.count
-        forward[Int(from)].append(edges.count)
-        backward[Int(to)].append(edges.count)
-        edges.append(dependency)
+        let index = Int32(links.count)
+        edgeIndex[key] = index
+        forward[Int(from)].append(index)
+        backward[Int(to)].append(index)
+        links.append(Edge(from: from, to: to, kind: dependency.kind, types: dependency.types, sites: sites(of: dependency)))
         order.add(from: from, to: to)
         if dependency.kind == .lockOrder { reachable.added(from: from, to: to, usage: usage(of:)) }
         return true
@@ -192,7 +258,7 @@ public final class LockGraph {
         guard ordersOnlyKnownDependencies else { return }
         ordersOnlyKnownDependencies = false
         order = TopologicalOrder()
-        for edge in edges { order.add(from: edge.from, to: edge.to) }
+        for edge in links { order.add(from: edge.from, to: edge.to) }
     }
 
     /// Empties the graph (its observers stay), to build it again from its facts.
@@ -203,7 +269,8 @@ public final class LockGraph {
     /// components of the whole (`TopologicalOrder`), and only those dependencies may be added
     /// or asked about until `expectedDependenciesAdded()` says all are in (`GraphChecks`).
     func removeAll(expecting dependencies: [(from: ClassID, to: ClassID)]?) {
-        edges = []
+        links = []
+        ownSites = []
         edgeIndex = [:]
         forward = []
         backward = []
@@ -215,6 +282,9 @@ public final class LockGraph {
         ordersOnlyKnownDependencies = false
         if let dependencies {
             let nodeCount = dependencies.reduce(0) { max($0, Int($1.from) + 1, Int($1.to) + 1) }
+            // Room for them all at once: an array that doubles holds both sizes while it copies.
+            links.reserveCapacity(dependencies.count)
+            edgeIndex.reserveCapacity(dependencies.count)
             order = TopologicalOrder(components: StrongComponents.of(nodeCount: nodeCount, edges: dependencies))
         } else {
             order = TopologicalOrder()
@@ -306,7 +376,7 @@ public final class LockGraph {
             let onlyXR = state & 1 == 1
             let list = direction == .forward ? forward[node] : backward[node]
             for index in list {
-                let edge = edges[index]
+                let edge = links[Int(index)]
                 switch edge.kind {
                 case .lockOrder: if !allowsLockOrder { continue }
                 case .ipi: if !allowsIPI { continue }
@@ -321,7 +391,7 @@ public final class LockGraph {
                 let childOnlyXR = types.isDisjoint(with: .toNonRecursive)
                 if reached(child, childOnlyXR) { continue }
                 if target != nil || wanted != nil, !promising(ClassID(child)) { continue }
-                mark(child, childOnlyXR, edge: index, parentOnlyXR: onlyXR)
+                mark(child, childOnlyXR, edge: Int(index), parentOnlyXR: onlyXR)
                 if let skip, skip(ClassID(child)) { continue }
                 if match(ClassID(child), childOnlyXR) {
                     var path: [LockDependency] = []
@@ -332,7 +402,7 @@ public final class LockGraph {
                             ? (parents[cursor].onlyXREdge, parents[cursor].onlyXRFrom)
                             : (parents[cursor].freeEdge, parents[cursor].freeFrom)
                         guard step.0 >= 0 else { break }
-                        let stepEdge = edges[Int(step.0)]
+                        let stepEdge = dependency(at: Int(step.0))
                         path.append(stepEdge)
                         cursor = Int(direction == .forward ? stepEdge.from : stepEdge.to)
                         cursorOnlyXR = step.1 == 1

@@ -1,0 +1,114 @@
+import Testing
+
+@testable import PGTrace
+
+/// A dependency's sites are stored once: a graph built by an analysis keeps each edge in 16
+/// bytes and finds its sites in the fact that created it (`GraphFactLog`); a dependency added
+/// by the library's caller keeps its sites in the graph. Either way an edge gives back the
+/// sites of the event that first created it.
+@Suite struct LockGraphStorageTests {
+    private static let types = DependencyTypes(holder: .write, next: .write)
+
+    private static func trace(_ pairs: [(String, String)], linesBefore: Int = 0) -> [UInt8] {
+        var trace = TraceBuilder(cpus: 1)
+        // Releases of nothing held would be findings: pad with irq toggles instead.
+        for _ in 0..<linesBefore { trace.event("irq-disable"); trace.event("irq-enable") }
+        for (outer, inner) in pairs { trace.nest(outer, inner) }
+        return Array(trace.xml.utf8)
+    }
+
+    private static func id(_ analysis: Analysis, _ name: String) -> ClassID {
+        (0..<Int32(analysis.classes.count)).first { analysis.context.name(of: $0) == name }!
+    }
+
+    /// Each fact of the log that created an edge, by its ends.
+    private static func creatingFacts(_ analysis: Analysis) -> [String: LockDependency] {
+        var first: [String: LockDependency] = [:]
+        for entry in analysis.facts.sortedEntries() {
+            guard case .dependency(let fact) = entry.fact else { continue }
+            let key = "\(fact.dependency.from)->\(fact.dependency.to)"
+            if first[key] == nil { first[key] = fact.dependency }
+        }
+        return first
+    }
+
+    @Test func anAnalysisGraphCitesItsFactsSitesAndKeepsNoneOfItsOwn() throws {
+        let analysis = Analysis()
+        try analysis.analyze(bytes: Self.trace([("A", "B"), ("B", "C"), ("A", "C")]), displayName: "t.xml")
+        let facts = Self.creatingFacts(analysis)
+        let edges = analysis.graph.edges
+        #expect(edges.count == 3)
+        #expect(analysis.graph.dependencyCount == 3)
+        for edge in edges {
+            let fact = try #require(facts["\(edge.from)->\(edge.to)"])
+            #expect(edge.holderSite == fact.holderSite && edge.site == fact.site)
+        }
+        // A -> B: A taken on the trace's first event line, B on the next.
+        let ab = try #require(analysis.graph.edge(from: Self.id(analysis, "A"), to: Self.id(analysis, "B")))
+        #expect(ab.site.position.line == ab.holderSite.position.line + 1)
+        #expect(analysis.graph.sitesKeptInGraph == 0)
+    }
+
+    /// Traces out of name order: the graph is rebuilt from the log, and an edge cites the
+    /// least evidence (a.xml's), read second.
+    @Test func outOfOrderTracesLeaveEdgesCitingTheLeastEvidence() throws {
+        let analysis = Analysis()
+        try analysis.analyze([
+            .bytes(Self.trace([("A", "B")]), displayName: "b.xml"),
+            .bytes(Self.trace([("A", "B")], linesBefore: 3), displayName: "a.xml"),
+        ])
+        let edge = try #require(analysis.graph.edge(from: Self.id(analysis, "A"), to: Self.id(analysis, "B")))
+        #expect(analysis.context.files[edge.site.position.file] == "a.xml")
+        #expect(analysis.context.files[edge.holderSite.position.file] == "a.xml")
+        #expect(analysis.graph.sitesKeptInGraph == 0)
+    }
+
+    /// A cycle's report cites the sites of the edges on its path, which the search gives
+    /// back from the log.
+    @Test func aCyclesPathCitesTheSitesOfItsEdges() throws {
+        let analysis = Analysis()
+        try analysis.analyze(bytes: Self.trace([("A", "B"), ("B", "A")]), displayName: "t.xml")
+        let (a, b) = (Self.id(analysis, "A"), Self.id(analysis, "B"))
+        let path = try #require(analysis.graph.strongPath(from: a, nextMode: .write, to: b, holderMode: .write))
+        let ab = try #require(Self.creatingFacts(analysis)["\(a)->\(b)"])
+        #expect(path.count == 1)
+        #expect(path[0].site == ab.site && path[0].holderSite == ab.holderSite)
+    }
+
+    @Test func aCallersGraphKeepsTheSitesItWasGiven() throws {
+        let graph = LockGraph()
+        let first = LockGraphSearchTests.site
+        var second = first
+        second.position = TracePosition(file: 2, line: 40, column: 3, event: 17)
+        graph.add(from: 0, to: 1, types: Self.types, holderSite: first, site: second)
+        graph.add(from: 1, to: 2, types: Self.types, holderSite: second, site: first)
+        // Wider types for 0 -> 1 keep the first sites.
+        graph.add(from: 0, to: 1, types: .sn, holderSite: second, site: second)
+        let edge = try #require(graph.edge(from: 0, to: 1))
+        #expect(edge.holderSite == first && edge.site == second && edge.types == [.en, .sn])
+        let path = try #require(graph.search(from: 0, rootOnlyXR: false, includeRoot: false) { node, _ in node == 2 })
+        #expect(path.path.map(\.site) == [second, first])
+        #expect(graph.sitesKeptInGraph == 2)
+    }
+
+    /// After the analysis, the caller empties the graph and adds a dependency the log holds
+    /// with other sites: the edge keeps the caller's.
+    @Test func aCallersDependencyWithOtherSitesThanTheLogsKeepsItsOwn() throws {
+        let analysis = Analysis()
+        try analysis.analyze(bytes: Self.trace([("A", "B")]), displayName: "t.xml")
+        let (a, b) = (Self.id(analysis, "A"), Self.id(analysis, "B"))
+        analysis.graph.removeAll()
+        var site = LockGraphSearchTests.site
+        site.position = TracePosition(file: 0, line: 99, column: 1, event: 99)
+        analysis.graph.add(from: a, to: b, types: Self.types, holderSite: site, site: site)
+        let edge = try #require(analysis.graph.edge(from: a, to: b))
+        #expect(edge.site.position.line == 99 && edge.holderSite.position.line == 99)
+        #expect(analysis.graph.sitesKeptInGraph == 1)
+    }
+
+    /// What the memory figures of docs/performance.md rest on.
+    @Test func anEdgeIsSixteenBytesAndAFactAHundredAndTwelve() {
+        #expect(MemoryLayout<LockGraph.Edge>.stride == 16)
+        #expect(MemoryLayout<GraphFactLog.Entry>.stride == 112)
+    }
+}
