@@ -113,9 +113,10 @@ public final class LockGraph {
     @exclusivity(unchecked) var factLog: GraphFactLog?
     /// Usage bits per class, and where each bit was first set.
     @exclusivity(unchecked) public private(set) var usage: [LockUsage] = []
-    /// Where each class first got each of its usage bits, by class and bit (one entry per bit
-    /// set, not a table per class).
-    @exclusivity(unchecked) private var usageSites: [Int: EventSite] = [:]
+    /// Where each class first got each of its usage bits: by class and bit (`siteSlot`), the
+    /// place in `usageSiteList` of the site, or -1.
+    @exclusivity(unchecked) private var usageSiteSlots: [Int32] = []
+    @exclusivity(unchecked) private var usageSiteList: [EventSite] = []
     @exclusivity(unchecked) private var observers: [LockGraphObserver] = []
     // Search scratch space, reused: marks by generation, the edge into each state, the queue.
     @exclusivity(unchecked) private var generation: UInt32 = 0
@@ -173,6 +174,7 @@ public final class LockGraph {
             forward.append([])
             backward.append([])
             usage.append([])
+            usageSiteSlots += repeatElement(-1, count: LockUsage.bitCount)
         }
     }
 
@@ -191,7 +193,8 @@ public final class LockGraph {
         grow(to: id)
         guard !usage[Int(id)].contains(bit) else { return false }
         usage[Int(id)].formUnion(bit.mask)
-        usageSites[Self.siteKey(id, bit)] = site
+        usageSiteSlots[Self.siteSlot(id, bit)] = Int32(usageSiteList.count)
+        usageSiteList.append(site)
         reachable.marked(id, bit.mask)
         return true
     }
@@ -203,11 +206,13 @@ public final class LockGraph {
 
     /// Where `id` first got `bit`.
     public func site(of bit: LockUsage.Bit, for id: ClassID) -> EventSite? {
-        usageSites[Self.siteKey(id, bit)]
+        guard Int(id) < usage.count else { return nil }
+        let slot = usageSiteSlots[Self.siteSlot(id, bit)]
+        return slot < 0 ? nil : usageSiteList[Int(slot)]
     }
 
-    private static func siteKey(_ id: ClassID, _ bit: LockUsage.Bit) -> Int {
-        Int(id) << 4 | bit.mask.rawValue.trailingZeroBitCount
+    private static func siteSlot(_ id: ClassID, _ bit: LockUsage.Bit) -> Int {
+        Int(id) * LockUsage.bitCount + bit.mask.rawValue.trailingZeroBitCount
     }
 
     // MARK: Edges
@@ -275,7 +280,8 @@ public final class LockGraph {
         forward = []
         backward = []
         usage = []
-        usageSites = [:]
+        usageSiteSlots = []
+        usageSiteList = []
         marks = []
         parents = []
         generation = 0
@@ -296,6 +302,9 @@ public final class LockGraph {
 
     public enum Direction: Sendable { case forward, backward }
 
+    /// The searches' default: lockdep's own edges. Made once, not a Set per search.
+    public static let lockOrderOnly: Set<DependencyKind> = [.lockOrder]
+
     /// Lockdep's __bfs over strong paths only: a path may not follow a `-(*R)->` edge with a
     /// `-(S*)->` edge. Visits classes breadth-first from `root` (the root included, unless
     /// `includeRoot` is false) and returns the path to the first class `match` accepts, in
@@ -314,7 +323,7 @@ public final class LockGraph {
     /// is neither matched nor searched through.
     public func search(
         from root: ClassID, rootOnlyXR: Bool, direction: Direction = .forward,
-        kinds: Set<DependencyKind> = [.lockOrder], includeRoot: Bool = true,
+        kinds: Set<DependencyKind> = LockGraph.lockOrderOnly, includeRoot: Bool = true,
         toward target: ClassID? = nil, wanting wanted: LockUsage? = nil,
         skipping skip: ((ClassID) -> Bool)? = nil,
         match: (ClassID, _ onlyXR: Bool) -> Bool
@@ -323,8 +332,17 @@ public final class LockGraph {
         if includeRoot, match(root, rootOnlyXR) { return ([], root) }
         guard Int(root) < forward.count else { return nil }
         let forwardSearch = direction == .forward
+        // What the search follows, read once (a Set's lookups hash).
+        var (allowsLockOrder, allowsIPI, allowsKmap) = (false, false, false)
+        for kind in kinds {
+            switch kind {
+            case .lockOrder: allowsLockOrder = true
+            case .ipi: allowsIPI = true
+            case .kmap: allowsKmap = true
+            }
+        }
         // Usage is followed along lock-order edges only.
-        let wanted = kinds == [.lockOrder] ? wanted : nil
+        let wanted = allowsLockOrder && kinds.count == 1 ? wanted : nil
         /// Whether a class can lead to the target or to a wanted usage (itself included).
         func promising(_ node: ClassID) -> Bool {
             if let target, !(forwardSearch ? order.mayReach(from: node, to: target) : order.mayReach(from: target, to: node)) {
@@ -337,9 +355,6 @@ public final class LockGraph {
             return nil
         }
         if let wanted, (forwardSearch ? reachable.after(root) : reachable.before(root)).isDisjoint(with: wanted) { return nil }
-        let allowsLockOrder = kinds.contains(.lockOrder)
-        let allowsIPI = kinds.contains(.ipi)
-        let allowsKmap = kinds.contains(.kmap)
         // Per-search marks, reset by bumping the generation instead of clearing.
         generation &+= 1
         if generation == 0 {
@@ -419,7 +434,7 @@ public final class LockGraph {
     /// Returns the shortest strong path from `next` back to `holder`, or nil.
     public func strongPath(
         from next: ClassID, nextMode: LockMode, to holder: ClassID, holderMode: LockMode,
-        kinds: Set<DependencyKind> = [.lockOrder]
+        kinds: Set<DependencyKind> = LockGraph.lockOrderOnly
     ) -> [LockDependency]? {
         // Lockdep's search only where some path (strong or not, of any kind) closes a cycle.
         reopenOrder()

@@ -51,6 +51,9 @@ public struct LockUsage: OptionSet, Hashable, Sendable {
         Bit(state, enabled: true, read: false).mask.union(Bit(state, enabled: true, read: true).mask)
     }
 
+    /// How many usage bits there are (2 states x used-in/enabled x write/read).
+    static let bitCount = 8
+
     public static let usedInAny: LockUsage = usedIn(.hardirq).union(usedIn(.softirq))
     public static let enabledAny: LockUsage = enabled(.hardirq).union(enabled(.softirq))
     /// Lockdep's LOCKF_IRQ: the writer bits.

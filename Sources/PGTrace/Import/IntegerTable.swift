@@ -3,11 +3,12 @@
 /// replay at every acquisition of a partial trace, without the cost of the
 /// standard library's seeded hashing (the keys come from the kernel, not from an attacker
 /// who could choose collisions to slow it: a bad distribution costs time, never a result).
-/// Entries are never removed, so a slot with a value is a used one.
+/// A slot with a value is a used one; a removal shifts back the entries that probed past
+/// it (linear probing's deletion without tombstones).
 struct IntegerTable<Value> {
     private var keys: [UInt64]
     private var values: [Value?]
-    private var count = 0
+    private(set) var count = 0
     private var shift: UInt64
 
     /// A table with room for `capacity` entries (rounded up to a power of two) before it grows.
@@ -44,6 +45,33 @@ struct IntegerTable<Value> {
             values[index] = newValue
             count += 1
             if count * 2 > keys.count { grow() }
+        }
+    }
+
+    /// Removes `key`'s entry, if any.
+    mutating func removeValue(forKey key: UInt64) {
+        let mask = keys.count - 1
+        var hole = slot(key)
+        while true {
+            guard values[hole] != nil else { return }
+            if keys[hole] == key { break }
+            hole = (hole + 1) & mask
+        }
+        values[hole] = nil
+        count -= 1
+        // Each entry after the hole, up to the next empty slot, moves into it unless its home
+        // slot lies cyclically in (hole, its slot]: a lookup from its home would stop at the hole.
+        var next = (hole + 1) & mask
+        while values[next] != nil {
+            let home = slot(keys[next])
+            let homeIsPastHole = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next)
+            if !homeIsPastHole {
+                keys[hole] = keys[next]
+                values[hole] = values[next]
+                values[next] = nil
+                hole = next
+            }
+            next = (next + 1) & mask
         }
     }
 

@@ -22,6 +22,15 @@ public enum ContextKind: Int, Sendable, Comparable {
 public enum TaskKey: Hashable, Sendable {
     case named(Symbol)
     case anonymous(cpu: Int)
+
+    /// A key for an `IntegerTable`, one per task: the replay finds a task's state at every
+    /// switch, where the standard library's seeded hash cost more than the rest of the switch.
+    var tableKey: UInt64 {
+        switch self {
+        case .named(let symbol): return UInt64(UInt32(bitPattern: symbol.rawValue))
+        case .anonymous(let cpu): return 1 << 63 | UInt64(truncatingIfNeeded: cpu)
+        }
+    }
 }
 
 /// One softirq or hardirq running on a cpu, with the locks it took and the cpu state to

@@ -26,7 +26,7 @@ public final class ReplayEngine {
     /// The cpu each task (by stack index) runs on, or -1: a task seen on another cpu has
     /// migrated, and leaves the cpu it was on.
     @exclusivity(unchecked) private var runningOn: [Int] = []
-    @exclusivity(unchecked) private var stackIndex: [TaskKey: Int] = [:]
+    @exclusivity(unchecked) private var stackIndex = IntegerTable<Int>()
     /// Slots of tasks that left nothing to remember (no lock held, the state a new task
     /// has): a trace of a hundred thousand short-lived tasks keeps only those running.
     @exclusivity(unchecked) private var freeStacks: [Int] = []
@@ -78,14 +78,14 @@ public final class ReplayEngine {
     }
 
     private func stack(for task: TaskKey) -> Int {
-        if let index = stackIndex[task] { return index }
+        if let index = stackIndex[task.tableKey] { return index }
         if let slot = freeStacks.popLast() {
             stacks[slot] = []
             switchedOut[slot] = newTaskState
             runningOn[slot] = -1
             stackOwners[slot] = task
             seenInTask[slot] = nil
-            stackIndex[task] = slot
+            stackIndex[task.tableKey] = slot
             return slot
         }
         stacks.append([])
@@ -93,7 +93,7 @@ public final class ReplayEngine {
         runningOn.append(-1)
         stackOwners.append(task)
         seenInTask.append(nil)
-        stackIndex[task] = stacks.count - 1
+        stackIndex[task.tableKey] = stacks.count - 1
         return stacks.count - 1
     }
 
@@ -102,7 +102,7 @@ public final class ReplayEngine {
 
     /// Every task's held locks (for reports at the end of a trace).
     public var taskLocks: [TaskKey: [HeldLock]] {
-        Dictionary(uniqueKeysWithValues: stacks.indices.filter { stackIndex[stackOwners[$0]] == $0 }.map { (stackOwners[$0], stacks[$0]) })
+        Dictionary(uniqueKeysWithValues: stacks.indices.filter { stackIndex[stackOwners[$0].tableKey] == $0 }.map { (stackOwners[$0], stacks[$0]) })
     }
 
     /// The number of cpus: as declared, or as many as the events have named so far.
@@ -380,7 +380,7 @@ public final class ReplayEngine {
         guard case .named = owner, stacks[slot].isEmpty, runningOn[slot] < 0, switchedOut[slot] == newTaskState,
             seenInTask[slot] == nil, memory.kmaps[owner]?.isEmpty ?? true
         else { return }
-        stackIndex[owner] = nil
+        stackIndex.removeValue(forKey: owner.tableKey)
         freeStacks.append(slot)
     }
 
