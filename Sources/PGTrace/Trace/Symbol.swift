@@ -128,7 +128,20 @@ public final class SymbolTable: @unchecked Sendable {
         let length = offsets[index + 1] - start
         guard length == bytes.count else { return false }
         guard length > 0 else { return true }
-        return memcmp(arena + start, bytes.baseAddress!, length) == 0
+        let (kept, given) = (UnsafeRawPointer(arena + start), UnsafeRawPointer(bytes.baseAddress!))
+        // Most names (locks, functions, tasks) are 4 to 16 bytes: two loads each side, which
+        // may overlap, never past either end; memcmp's call cost more than the compare.
+        func same<Word: FixedWidthInteger>(_: Word.Type) -> Bool {
+            let last = length - MemoryLayout<Word>.size
+            return kept.loadUnaligned(as: Word.self) == given.loadUnaligned(as: Word.self)
+                && kept.loadUnaligned(fromByteOffset: last, as: Word.self) == given.loadUnaligned(fromByteOffset: last, as: Word.self)
+        }
+        switch length {
+        case 8...16: return same(UInt64.self)
+        case 4..<8: return same(UInt32.self)
+        case 17...: return memcmp(kept, given, length) == 0
+        default: return (0..<length).allSatisfy { kept.load(fromByteOffset: $0, as: UInt8.self) == given.load(fromByteOffset: $0, as: UInt8.self) }
+        }
     }
 
     private func grow() {
