@@ -53,21 +53,21 @@ public struct MomentID: Hashable, Sendable {
     let index: Int32
 }
 
-/// The moments of an analysis's facts, packed: a moment is 32 bytes and its held locks sit
+/// The moments of an analysis's facts, packed: a moment is 24 bytes and its held locks sit
 /// in two arrays shared by all (a moment as an object with an array of its own took some 200
 /// bytes and two allocations, and there is one for most dependencies of the graph).
 public final class MomentStore {
-    private struct Packed {
+    struct Packed {
         var cpu: Int32
         /// A symbol of a named task, or the cpu of an anonymous one.
         var task: Int32
-        var taskIsNamed: Bool
-        var mayMissHeldLocks: Bool
         /// Known (bit 0), hardirqs and softirqs enabled (bits 1, 2), then 16 bits each of
         /// the hardirq count, the softirqs and the softirq count.
         var irq: UInt64
+        /// Where its held locks start; they end where the next moment's start.
         var heldStart: Int32
-        var heldCount: Int32
+        var taskIsNamed: Bool
+        var mayMissHeldLocks: Bool
     }
 
     @exclusivity(unchecked) private var moments: [Packed] = []
@@ -100,8 +100,8 @@ public final class MomentStore {
 
     private func append(cpu: Int, task: TaskKey, irqState: ReplayMoment.IrqState?, heldStart: Int, mayMissHeldLocks: Bool) -> MomentID {
         var packed = Packed(
-            cpu: Int32(clamping: cpu), task: 0, taskIsNamed: false, mayMissHeldLocks: mayMissHeldLocks, irq: 0,
-            heldStart: Int32(heldStart), heldCount: Int32(heldClasses.count - heldStart))
+            cpu: Int32(clamping: cpu), task: 0, irq: 0, heldStart: Int32(heldStart), taskIsNamed: false,
+            mayMissHeldLocks: mayMissHeldLocks)
         switch task {
         case .named(let symbol):
             packed.task = symbol.rawValue
@@ -128,7 +128,8 @@ public final class MomentStore {
                 hardirqsEnabled: packed.irq & 2 != 0, softirqsEnabled: packed.irq & 4 != 0)
         }
         let start = Int(packed.heldStart)
-        let held = (start..<(start + Int(packed.heldCount))).map { ReplayMoment.Held(classID: heldClasses[$0], site: heldSites[$0]) }
+        let end = Int(id.index) + 1 < moments.count ? Int(moments[Int(id.index) + 1].heldStart) : heldClasses.count
+        let held = (start..<end).map { ReplayMoment.Held(classID: heldClasses[$0], site: heldSites[$0]) }
         return ReplayMoment(
             cpu: Int(packed.cpu), task: packed.taskIsNamed ? .named(Symbol(rawValue: packed.task)) : .anonymous(cpu: Int(packed.task)),
             irqState: irqState, held: held, mayMissHeldLocks: packed.mayMissHeldLocks)

@@ -107,8 +107,19 @@ import Testing
     }
 
     /// What the memory figures of docs/performance.md rest on.
-    @Test func anEdgeIsSixteenBytesAndAFactAHundredAndTwelve() {
+    @Test func anEdgeIsSixteenBytesAFactAHundredAndTwelveAndAMomentTwentyFour() {
         #expect(MemoryLayout<LockGraph.Edge>.stride == 16)
         #expect(MemoryLayout<GraphFactLog.Entry>.stride == 112)
+        #expect(MemoryLayout<MomentStore.Packed>.stride == 24)
+    }
+
+    /// A moment's held locks end where the next one's start: each gives back its own.
+    @Test func eachMomentGivesBackItsOwnHeldLocks() {
+        let store = MomentStore()
+        let site = LockGraphSearchTests.site
+        let held = { (classes: [ClassID]) in classes.map { ReplayMoment.Held(classID: $0, site: site) } }
+        let lists: [[ClassID]] = [[1, 2], [], [3], [4, 5, 6], []]
+        let ids = lists.map { store.add(ReplayMoment(cpu: 0, task: .anonymous(cpu: 0), irqState: nil, held: held($0), mayMissHeldLocks: false)) }
+        #expect(ids.map { store[$0].held.map(\.classID) } == lists)
     }
 }
