@@ -36,7 +36,7 @@ public final class Analysis {
         self.context = context
         let facts = GraphFactLog { [unowned context] in context.files }
         self.facts = facts
-        graph.factLog = facts
+        graph.keepSites(in: facts)
         let policyChecker = options.policy.map { LockPolicyChecker(policy: $0, context: context) }
         let irqUsage = IrqUsageChecker(graph: graph, facts: facts, context: context)
         let ipi = IpiDeadlockChecker(graph: graph, facts: facts, context: context)

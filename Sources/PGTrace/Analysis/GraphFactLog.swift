@@ -49,6 +49,10 @@ public final class GraphFactLog {
     /// learns the facts (the timeline's findings, in place).
     var apply: ((GraphFact) -> Void)?
 
+    /// Told the position of an entry about to be replaced by one with lesser evidence (the
+    /// graph keeps the sites its edges showed, until the checks see the log again).
+    var willReplace: ((Int) -> Void)?
+
     /// Whether some fact came before one already checked: the checks must see them all again,
     /// in order (`sortedEntries`).
     private(set) var isOutOfOrder = false {
@@ -95,6 +99,7 @@ public final class GraphFactLog {
         let key = fact.key
         if let position = index[key] {
             guard !precedes(entries[position].file) else { return }
+            willReplace?(position)
             entries[position] = Entry(fact: fact.combined(with: entries[position].fact), file: currentFile, sequence: sequence)
             sequence += 1
             isOutOfOrder = true
@@ -136,8 +141,10 @@ public final class GraphFactLog {
         let names = fileNames()
         if let position = index[key] {
             let kept = entries[position]
+            let replaces = (names[file], sequence) < (names[kept.file], kept.sequence)
+            if replaces { willReplace?(position) }
             // The least evidence stays, with what the other adds (a counted fact's count).
-            entries[position] = (names[file], sequence) < (names[kept.file], kept.sequence)
+            entries[position] = replaces
                 ? Entry(fact: fact.combined(with: kept.fact), file: file, sequence: sequence)
                 : Entry(fact: kept.fact.combined(with: fact), file: kept.file, sequence: kept.sequence)
         } else {
@@ -168,12 +175,10 @@ public final class GraphFactLog {
         return position
     }
 
-    /// The sites of the dependency fact at `position`.
-    func dependencySites(at position: Int) -> (holderSite: EventSite, site: EventSite) {
-        guard case .dependency(let fact) = entries[position].fact else {
-            preconditionFailure("fact \(position) is not a dependency")
-        }
-        return (fact.dependency.holderSite, fact.dependency.site)
+    /// The dependency of the fact at `position`, if it is a dependency fact.
+    func dependency(at position: Int) -> LockDependency? {
+        guard case .dependency(let fact) = entries[position].fact else { return nil }
+        return fact.dependency
     }
 
     /// The checks have seen every fact in order again.

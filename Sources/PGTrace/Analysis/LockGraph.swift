@@ -110,7 +110,7 @@ public final class LockGraph {
     @exclusivity(unchecked) private var forward: [[Int32]] = []
     @exclusivity(unchecked) private var backward: [[Int32]] = []
     /// The log whose dependency facts hold the sites of the edges they created.
-    @exclusivity(unchecked) var factLog: GraphFactLog?
+    @exclusivity(unchecked) private var factLog: GraphFactLog?
     /// Usage bits per class, and where each bit was first set.
     @exclusivity(unchecked) public private(set) var usage: [LockUsage] = []
     /// Where each class first got each of its usage bits: by class and bit (`siteSlot`), the
@@ -155,8 +155,31 @@ public final class LockGraph {
     private func dependency(at index: Int) -> LockDependency {
         let edge = links[index]
         let code = Int(edge.sites.code)
-        let (holderSite, site) = code >= 0 ? factLog!.dependencySites(at: code) : ownSites[~code]
+        let (holderSite, site): (EventSite, EventSite)
+        if code >= 0 {
+            guard let fact = factLog?.dependency(at: code) else { preconditionFailure("fact \(code) is not a dependency") }
+            (holderSite, site) = (fact.holderSite, fact.site)
+        } else {
+            (holderSite, site) = ownSites[~code]
+        }
         return LockDependency(from: edge.from, to: edge.to, kind: edge.kind, types: edge.types, holderSite: holderSite, site: site)
+    }
+
+    /// Keeps the sites of the edges this graph makes in `log`'s facts from now on.
+    func keepSites(in log: GraphFactLog) {
+        factLog = log
+        log.willReplace = { [unowned self] position in factWillBeReplaced(at: position) }
+    }
+
+    /// The log is about to replace the fact at `position` with lesser evidence: an edge whose
+    /// sites are there keeps them in the graph, as it showed them, until the graph is
+    /// checked again from the log (a library's observer may read the graph between).
+    private func factWillBeReplaced(at position: Int) {
+        guard let old = factLog?.dependency(at: position), let index = edgeIndex[Self.key(old.from, old.to)],
+            links[Int(index)].sites.code == Int32(truncatingIfNeeded: position)
+        else { return }
+        ownSites.append((old.holderSite, old.site))
+        links[Int(index)].sites = EdgeSites(code: ~Int32(ownSites.count - 1))
     }
 
     /// Where the sites of a new edge made by `dependency` are: in its fact, if the log holds

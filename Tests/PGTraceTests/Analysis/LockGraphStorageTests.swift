@@ -89,6 +89,8 @@ import Testing
         let path = try #require(graph.search(from: 0, rootOnlyXR: false, includeRoot: false) { node, _ in node == 2 })
         #expect(path.path.map(\.site) == [second, first])
         #expect(graph.sitesKeptInGraph == 2)
+        graph.removeAll()
+        #expect(graph.sitesKeptInGraph == 0)
     }
 
     /// After the analysis, the caller empties the graph and adds a dependency the log holds
@@ -104,6 +106,35 @@ import Testing
         let edge = try #require(analysis.graph.edge(from: a, to: b))
         #expect(edge.site.position.line == 99 && edge.holderSite.position.line == 99)
         #expect(analysis.graph.sitesKeptInGraph == 1)
+        // The fact's own site, but another holder's: still the caller's.
+        let fact = try #require(Self.creatingFacts(analysis)["\(a)->\(b)"])
+        analysis.graph.removeAll()
+        analysis.graph.add(from: a, to: b, types: Self.types, holderSite: site, site: fact.site)
+        #expect(analysis.graph.edge(from: a, to: b)?.holderSite.position.line == 99)
+        #expect(analysis.graph.sitesKeptInGraph == 1)
+    }
+
+    /// A reviewer's case: a trace with a lesser name brings lesser evidence of a dependency
+    /// the graph holds, and the analysis fails before the graph is checked again. The edge
+    /// still shows what the checks saw, not evidence they never checked.
+    @Test func anEdgeKeepsItsSitesWhenItsFactIsReplacedUntilTheGraphIsChecked() throws {
+        let analysis = Analysis()
+        try analysis.analyze([.bytes(Self.trace([("A", "B")]), displayName: "b.xml")])
+        let (a, b) = (Self.id(analysis, "A"), Self.id(analysis, "B"))
+        #expect(throws: (any Error).self) {
+            try analysis.analyze([
+                .bytes(Self.trace([("A", "B")], linesBefore: 3), displayName: "a.xml"),
+                .bytes(Array("<trace version=\"1\"><events><acquire".utf8), displayName: "c.xml"),
+            ])
+        }
+        let edge = try #require(analysis.graph.edge(from: a, to: b))
+        #expect(analysis.context.files[edge.site.position.file] == "b.xml")
+        #expect(analysis.graph.sitesKeptInGraph == 1)
+        // Checked again: the least evidence, from the log.
+        analysis.checkGraph()
+        let checked = try #require(analysis.graph.edge(from: a, to: b))
+        #expect(analysis.context.files[checked.site.position.file] == "a.xml")
+        #expect(analysis.graph.sitesKeptInGraph == 0)
     }
 
     /// What the memory figures of docs/performance.md rest on.

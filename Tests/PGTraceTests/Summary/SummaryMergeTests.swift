@@ -352,6 +352,17 @@ import Testing
         #expect(error?.message.contains("is a class the summary has already") == true)
     }
 
+    /// Found in review: a place past 32 bits stopped the program (the log keeps it in 32).
+    @Test func aFactsPlaceOutOfRangeIsRefusedAtItsLine() {
+        var lines = Self.good.split(separator: "\n").map(String.init)
+        let fact = lines.firstIndex { $0.contains("\"fact\":\"dependency\"") }!
+        let place = lines[fact].split(separator: ",").first { $0.hasPrefix("\"seq\"") }!
+        lines[fact] = lines[fact].replacingOccurrences(of: String(place), with: "\"seq\":2147483648")
+        let error = Self.error(lines.joined(separator: "\n") + "\n")
+        #expect(error?.line == fact + 1)
+        #expect(error?.message.contains("a fact's place 2147483648 is out of range") == true)
+    }
+
     @Test func aSymbolUsedBeforeItIsWrittenIsRefused() {
         let lines = Self.good.split(separator: "\n").map(String.init)
         // Drop the first symbol line: everything after it refers to numbers not yet written.
