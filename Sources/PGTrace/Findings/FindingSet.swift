@@ -62,7 +62,10 @@ extension Finding {
     /// Where the finding sits among others: its evidence (file, then zero-padded line,
     /// column and event, each location in turn), then its rule and fingerprint. Never the
     /// order in which traces were read or problems met.
-    public var order: [String] {
+    public var order: [String] { order(baseFingerprint: baseFingerprint) }
+
+    /// `order`, with the base fingerprint made already (it hashes the finding's identity).
+    func order(baseFingerprint: String) -> [String] {
         locations.flatMap(Self.order) + [rule.rawValue, baseFingerprint, message]
     }
 
@@ -79,14 +82,16 @@ extension Finding {
     /// Puts `findings` in their order and numbers the ones that read the same (same rule,
     /// identity and objects: same base fingerprint) 1, 2, … in that order.
     static func canonical(_ findings: [Finding]) -> [Finding] {
-        var sorted = zip(findings.map(\.order), findings).sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
+        // Each finding's fingerprint and sort key made once, not once per comparison.
+        let prints = findings.map(\.baseFingerprint)
+        let keys = findings.indices.map { findings[$0].order(baseFingerprint: prints[$0]) }
         var occurrences: [String: Int] = [:]
-        for position in sorted.indices {
-            let print = sorted[position].baseFingerprint
-            occurrences[print, default: 0] += 1
-            sorted[position].occurrence = occurrences[print]!
+        return findings.indices.sorted { keys[$0].lexicographicallyPrecedes(keys[$1]) }.map { position in
+            var finding = findings[position]
+            occurrences[prints[position], default: 0] += 1
+            finding.occurrence = occurrences[prints[position]]!
+            return finding
         }
-        return sorted
     }
 }
 

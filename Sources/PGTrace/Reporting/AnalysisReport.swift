@@ -62,15 +62,17 @@ public struct AnalysisReport: Sendable {
         }
         files = Set(analyses.flatMap(\.analysedFiles)).sorted()
         analysisCount = analyses.count
-        canonicalize()
+        canonicalize(findingsInOrder: analyses.count == 1)
     }
 
     /// Puts everything in an order of its own, by name and place, never by the order the
     /// traces were given or the analysis came upon things: the same findings print the same
     /// bytes however the traces are listed (the contract's "Determinism").
-    private mutating func canonicalize() {
+    private mutating func canonicalize(findingsInOrder: Bool = false) {
         // Each sort key made once, not once per comparison.
-        findings = zip(findings.map(\.order), findings).sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
+        if !findingsInOrder {
+            findings = zip(findings.map(\.order), findings).sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
+        }
         notes = zip(notes.map { Finding.order($0.evidence) + [$0.message] }, notes)
             .sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
         nodes.sort { ($0.name, $0.type) < ($1.name, $1.type) }
@@ -89,7 +91,8 @@ public struct AnalysisReport: Sendable {
         edges = []
         attachUsage(of: analysis)
         if includingGraph { resolveGraph(of: analysis) }
-        canonicalize()
+        // An analysis gives its findings in their order (`Finding.canonical`).
+        canonicalize(findingsInOrder: true)
     }
 
     /// Each class named on a lock line (a dependency chain's, a held-lock list's) with its
@@ -125,7 +128,9 @@ public struct AnalysisReport: Sendable {
     /// The lock-order graph's classes and dependencies, as text.
     private mutating func resolveGraph(of analysis: Analysis) {
         let context = analysis.context
-        let connected = Set(analysis.graph.edges.flatMap { [$0.from, $0.to] })
+        // The graph makes its dependencies on each call: once here.
+        let dependencies = analysis.graph.edges
+        let connected = Set(dependencies.flatMap { [$0.from, $0.to] })
         nodes = (0..<analysis.classes.count).filter { id in
             !analysis.classes[ClassID(id)].isPseudo || connected.contains(ClassID(id))
         }.map { id in
@@ -134,7 +139,7 @@ public struct AnalysisReport: Sendable {
                 name: context.name(of: ClassID(id)), type: entry.isPseudo ? "pseudo" : entry.type.rawValue,
                 usage: analysis.graph.usage(of: ClassID(id)).lockdepString, isPseudo: entry.isPseudo)
         }
-        edges = analysis.graph.edges.map { edge in
+        edges = dependencies.map { edge in
             var types: [String] = []
             if edge.types.contains(.en) { types.append("EN") }
             if edge.types.contains(.er) { types.append("ER") }
