@@ -121,6 +121,24 @@ import Testing
         }
     }
 
+    /// A reviewer's case: traces whose classes disagree are analysed apart, and the report puts
+    /// the findings of all its analyses in one order (the note saying which trace went apart
+    /// rightly names the given order; the findings must not).
+    @Test func findingsOfTracesAnalysedApartDoNotTellTheirOrder() throws {
+        let traces = ["traces/pgd-lock-rwlock-write-in-irq.xml", "traces/pgd-free-in-irq.xml"].map { Repository.path($0) }
+        func findings(_ traces: [String]) throws -> [[String: Any]] {
+            let run = try CommandRunner.run(["analyze", "--format", "json"] + traces)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            #expect((json["notes"] as? [Any])?.count == 1, "the two traces went apart")
+            return try #require(json["findings"] as? [[String: Any]])
+        }
+        let forward = try findings(traces)
+        let backward = try findings(traces.reversed())
+        #expect(forward.count == 3)
+        #expect(forward.map { $0["fingerprint"] as? String } == backward.map { $0["fingerprint"] as? String })
+        #expect(forward.map { $0["message"] as? String } == backward.map { $0["message"] as? String })
+    }
+
     @Test func theManyFindingsTraceHasManyFindingsOfEachKind() throws {
         let directory = try CommandRunner.temporaryDirectory("determinism-kinds")
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -30,4 +30,23 @@ import Testing
             }
         }
     }
+
+    /// The reader tries the last symbol of an attribute first (`hint`): a name of the same
+    /// length that differs in any one byte is not taken for it.
+    @Test func aHintOfTheSameLengthIsNotTakenForAnotherName() {
+        let table = SymbolTable()
+        for length in 1...40 {
+            let base = String((0..<length).map { Character(UnicodeScalar(UInt8(97 + $0 % 26))) })
+            let baseSymbol = table.intern(base)
+            for position in 0..<length {
+                var changed = Array(base.utf8)
+                changed[position] = UInt8(ascii: "#")
+                let expected = table.intern(String(decoding: changed, as: UTF8.self))
+                var hint: Symbol? = baseSymbol
+                let found = changed.withUnsafeBufferPointer { table.intern(bytes: $0, hint: &hint) }
+                #expect(found == expected && found != baseSymbol, "\(length) \(position)")
+                #expect(hint == expected)
+            }
+        }
+    }
 }
