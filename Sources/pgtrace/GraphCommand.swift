@@ -63,12 +63,10 @@ struct GraphCommand: ParsableCommand {
                 view = around
             }
         }
-        let text: String
         switch format {
-        case .dot: text = DOTWriter().render(view)
-        case .graphml: text = GraphMLWriter().render(view)
-        case .json: text = JSONReporter().render(view)
+        case .dot: try Output.write(DOTWriter().render(view), to: output, inputs: traces.files)
+        case .graphml: try Output.write(GraphMLWriter().render(view), to: output, inputs: traces.files)
+        case .json: try Output.stream(to: output, inputs: traces.files) { try JSONReporter().write(view, to: $0) }
         }
-        try Output.write(text, to: output, inputs: traces.files)
     }
 }

@@ -40,18 +40,28 @@ public struct JSONReporter {
     /// The lock graph alone, for `pgtrace graph --format json`: the same `classes` and
     /// `dependencies` as `analyze --format json`'s `graph`, with what findings flag.
     public func render(_ view: LockGraphView) -> String {
-        struct GraphDocument: Encodable {
-            var classes: [ClassJSON]
-            var dependencies: [DependencyJSON]
-        }
-        let document = GraphDocument(
-            classes: view.nodes.map { ClassJSON(name: $0.name, type: $0.type, usage: $0.usage, flagged: $0.isFlagged) },
-            dependencies: view.edges.map {
+        var text = ""
+        write(view) { text += $0 }
+        return text
+    }
+
+    /// Writes the lock graph a class and a dependency at a time, the same bytes as
+    /// `render(_:)`: the encoder's tree of a million dependencies took gigabytes.
+    public func write(_ view: LockGraphView, to out: (String) throws -> Void) rethrows {
+        let json = PrettyJSONWriter()
+        // Keys in sorted order, as the encoder writes them.
+        try out("{\n  \"classes\" : ")
+        try json.writeArray(
+            view.nodes.lazy.map { ClassJSON(name: $0.name, type: $0.type, usage: $0.usage, flagged: $0.isFlagged) },
+            depth: 1, to: out)
+        try out(",\n  \"dependencies\" : ")
+        try json.writeArray(
+            view.edges.lazy.map {
                 DependencyJSON(
                     from: $0.from, to: $0.to, kind: $0.kind, types: $0.types, holder: LocationJSON($0.holder),
                     location: LocationJSON($0.evidence), flaggedBy: $0.flaggedBy)
-            })
-        return prettyJSON(document)
+            }, depth: 1, to: out)
+        try out("\n}\n")
     }
 
     private struct Summary: Encodable {

@@ -36,6 +36,28 @@ import Testing
         #expect(((document?["graph"] as? [String: Any])?["dependencies"] as? [Any])?.count == 100)
     }
 
+    /// `pgtrace graph --format json` writes a class and a dependency at a time too (the
+    /// encoder's tree of a million dependencies took gigabytes).
+    @Test func theGraphComesADependencyAtATime() throws {
+        let view = LockGraphView(try Self.cycles(50))
+        #expect(view.edges.count == 100)
+        var pieces: [String] = []
+        JSONReporter().write(view) { pieces.append($0) }
+        #expect(pieces.count > 200)
+        #expect(pieces.allSatisfy { $0.utf8.count < 8192 }, "no piece holds many dependencies")
+        #expect(pieces.joined() == JSONReporter().render(view))
+        let document = try JSONSerialization.jsonObject(with: Data(pieces.joined().utf8)) as? [String: Any]
+        #expect((document?["dependencies"] as? [[String: Any]])?.filter { $0["flaggedBy"] != nil }.count == 100)
+        #expect((document?["classes"] as? [Any])?.count == 100)
+    }
+
+    @Test func anEmptyGraphIsTheEncodersEmptyDocument() throws {
+        struct Empty: Encodable { var classes: [Int] = []; var dependencies: [Int] = [] }
+        let view = LockGraphView(AnalysisReport(try analyze(TraceBuilder())))
+        #expect(view.nodes.isEmpty && view.edges.isEmpty)
+        #expect(JSONReporter().render(view) == prettyJSON(Empty()))
+    }
+
     @Test func anEmptyReportIsTheEncodersEmptyDocument() throws {
         var trace = TraceBuilder()
         trace.acquire("A")
