@@ -4,21 +4,24 @@
 public struct DOTWriter {
     public init() {}
 
-    /// A DOT double-quoted string: backslashes and quotes escaped, newlines as `\n`.
+    /// A DOT double-quoted string: backslashes and quotes escaped, line feeds as `\n` and
+    /// carriage returns as `\r` (two names differing by one stay two nodes).
     public static func quoted(_ text: String) -> String {
         // Most names need no escape: found by their bytes (walking a name by characters cost
         // a tenth of drawing a large graph).
         if !text.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }) {
             return "\"" + text + "\""
         }
+        // By scalars, not characters: a quote with a combining accent, or CR LF, is one
+        // character, which a match on the quote or the line feed alone would pass over.
         var out = "\""
-        for character in text {
-            switch character {
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "\\": out += "\\\\"
             case "\"": out += "\\\""
             case "\n": out += "\\n"
-            case "\r": break
-            default: out.append(character)
+            case "\r": out += "\\r"
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out + "\""

@@ -88,6 +88,11 @@ import Testing
         let name = "&(&mm->page_table_lock)->rlock"
         #expect(DOTWriter.quoted(name) == "\"&(&mm->page_table_lock)->rlock\"")
         #expect(DOTWriter.quoted("a \"quoted\" \\ name\nnext") == "\"a \\\"quoted\\\" \\\\ name\\nnext\"")
+        // Found in review: a quote or backslash with a combining accent, and CR LF, are one
+        // character each, and were passed over; a lone CR was dropped, making two names one.
+        #expect(DOTWriter.quoted("q\"\u{301}b\\\u{301}") == "\"q\\\"\u{301}b\\\\\u{301}\"")
+        #expect(DOTWriter.quoted("a\r\nb") == "\"a\\r\\nb\"")
+        #expect(DOTWriter.quoted("cr\rret") != DOTWriter.quoted("crret"))
         #expect(GraphMLWriter.escaped(name) == "&amp;(&amp;mm-&gt;page_table_lock)-&gt;rlock")
         #expect(GraphMLWriter.escaped("<'\">\u{1}") == "&lt;&apos;&quot;&gt;\u{FFFD}")
     }

@@ -45,7 +45,8 @@ import Testing
         JSONReporter().write(view) { pieces.append($0) }
         #expect(pieces.count > 200)
         #expect(pieces.allSatisfy { $0.utf8.count < 8192 }, "no piece holds many dependencies")
-        #expect(pieces.joined() == JSONReporter().render(view))
+        // The bytes against the encoder's whole document: the golden seeds.graph.json
+        // (ReportFormatTests, written whole before) and the empty graph below.
         let document = try JSONSerialization.jsonObject(with: Data(pieces.joined().utf8)) as? [String: Any]
         #expect((document?["dependencies"] as? [[String: Any]])?.filter { $0["flaggedBy"] != nil }.count == 100)
         #expect((document?["classes"] as? [Any])?.count == 100)
