@@ -5,9 +5,12 @@ import Foundation
 public struct JSONReporter {
     public init() {}
 
-    public func render(_ report: AnalysisReport) -> String {
+    public func render(_ report: AnalysisReport) -> String { Self.whole { write(report, to: $0) } }
+
+    /// What a writer writes, as one string.
+    private static func whole(_ write: ((String) -> Void) -> Void) -> String {
         var text = ""
-        write(report) { text += $0 }
+        write { text += $0 }
         return text
     }
 
@@ -39,11 +42,7 @@ public struct JSONReporter {
 
     /// The lock graph alone, for `pgtrace graph --format json`: the same `classes` and
     /// `dependencies` as `analyze --format json`'s `graph`, with what findings flag.
-    public func render(_ view: LockGraphView) -> String {
-        var text = ""
-        write(view) { text += $0 }
-        return text
-    }
+    public func render(_ view: LockGraphView) -> String { Self.whole { write(view, to: $0) } }
 
     /// Writes the lock graph a class and a dependency at a time, the same bytes as
     /// `render(_:)`: the encoder's tree of a million dependencies took gigabytes.
