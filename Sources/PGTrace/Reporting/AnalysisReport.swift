@@ -62,17 +62,21 @@ public struct AnalysisReport: Sendable {
         }
         files = Set(analyses.flatMap(\.analysedFiles)).sorted()
         analysisCount = analyses.count
-        canonicalize(findingsInOrder: analyses.count == 1)
+        // One analysis's report was put in order by its own init.
+        if analyses.count > 1 { canonicalize() }
     }
 
     /// Puts everything in an order of its own, by name and place, never by the order the
     /// traces were given or the analysis came upon things: the same findings print the same
     /// bytes however the traces are listed (the contract's "Determinism").
-    private mutating func canonicalize(findingsInOrder: Bool = false) {
+    private mutating func canonicalize() {
         // Each sort key made once, not once per comparison.
-        if !findingsInOrder {
-            findings = zip(findings.map(\.order), findings).sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
-        }
+        findings = zip(findings.map(\.order), findings).sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
+        sortNotesAndGraph()
+    }
+
+    /// `canonicalize` but for the findings.
+    private mutating func sortNotesAndGraph() {
         notes = zip(notes.map { Finding.order($0.evidence) + [$0.message] }, notes)
             .sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
         nodes.sort { ($0.name, $0.type) < ($1.name, $1.type) }
@@ -92,7 +96,7 @@ public struct AnalysisReport: Sendable {
         attachUsage(of: analysis)
         if includingGraph { resolveGraph(of: analysis) }
         // An analysis gives its findings in their order (`Finding.canonical`).
-        canonicalize(findingsInOrder: true)
+        sortNotesAndGraph()
     }
 
     /// Each class named on a lock line (a dependency chain's, a held-lock list's) with its
