@@ -117,7 +117,7 @@ public final class Analysis {
     /// is exactly that of reading and replaying them one after the other.
     public func analyze(_ sources: [Source], progress: Progress? = nil) throws {
         let first = context.files.count
-        for source in sources { _ = context.addFile(source.displayName) }
+        for source in sources { _ = try context.addFile(source.displayName) }
         let symbols = self.symbols
         let schema = options.validatesSchema ? TraceSchema.v1 : nil
         let importOptions = options.importOptions
@@ -277,7 +277,7 @@ public final class Analysis {
     /// Merges a summary read from `input` on this thread (`analyze` reads summaries given
     /// among traces on its reading thread).
     public func merge(summary input: TraceInput) throws {
-        let slot = context.addFile(input.displayName)
+        let slot = try context.addFile(input.displayName)
         summarySlots.insert(slot)
         let merge = SummaryMerge(into: self, name: input.displayName)
         try SummaryReader(input: input, symbols: symbols).read { line, number in try merge.apply(line, at: number) }
@@ -334,7 +334,7 @@ public final class Analysis {
     /// A trace a summary names: a file of the analysis with its events.
     func addSummarizedTrace(_ name: String, events: Int, from place: String) throws -> Int {
         try refuseSecondTrace(named: name, from: place)
-        let index = context.addFile(name)
+        let index = try context.addFile(name)
         eventsByFile[index] = events
         let (sum, overflow) = eventCount.addingReportingOverflow(events)
         eventCount = overflow ? Int.max : sum

@@ -33,7 +33,11 @@ public final class CheckerContext {
         self.options = options
     }
 
-    func addFile(_ name: String) -> Int {
+    /// Numbers a trace or summary of the analysis; sites keep 24 bits of it (`EventSite`).
+    func addFile(_ name: String) throws -> Int {
+        guard files.count < EventSite.maximumFiles else {
+            throw TraceInputError(file: name, message: "more than \(EventSite.maximumFiles) traces and summaries in one analysis")
+        }
         files.append(name)
         return files.count - 1
     }

@@ -2,53 +2,65 @@
 /// kernel source location it carries. Findings cite sites as their evidence.
 ///
 /// Every dependency of the lock graph keeps two sites and every held lock one, so a site is
-/// packed into 40 bytes (64 as plain fields): 32-bit file index, column, cpu and symbols.
+/// packed into 32 bytes (64 as plain fields): a line and an event number of 40 bits each,
+/// beside a 24-bit file index and cpu; a 32-bit column and symbols.
 public struct EventSite: Hashable, Sendable {
-    private var file: Int32
+    /// The line (high 40 bits, signed) and the file index (low 24 bits).
+    private var lineAndFile: Int64
+    /// The event's number in its trace (high 40 bits, signed) and the cpu (low 24 bits).
+    private var eventAndCPU: Int64
     private var columnValue: Int32
-    private var line: Int
-    private var event: Int
-    private var cpuValue: Int32
     private var taskValue: Int32
     private var atValue: Int32
     private var functionValue: Int32
 
+    /// The greatest line or event number a site keeps (2^39 - 1): a 50 TB trace's. A greater
+    /// one is kept as this (a summary saying more is refused where it is read).
+    public static let maximumPlace = (1 << 39) - 1
+    /// The most files of one analysis (2^24), and the greatest cpu a site keeps (2^24 - 1;
+    /// readers refuse cpus from 8192).
+    public static let maximumFiles = 1 << 24
+
     public init(_ event: Event) {
-        file = Int32(clamping: event.position.file)
-        columnValue = Int32(clamping: event.position.column)
-        line = event.position.line
-        self.event = event.position.event
-        cpuValue = Int32(clamping: event.cpu)
-        taskValue = Self.pack(event.task)
-        atValue = Self.pack(event.at)
-        functionValue = Self.pack(event.function)
+        self.init(position: event.position, cpu: event.cpu, task: event.task, at: event.at, function: event.function)
     }
 
     public init(position: TracePosition, cpu: Int, task: Symbol?, at: Symbol?, function: Symbol?) {
-        file = Int32(clamping: position.file)
+        lineAndFile = Self.pack(position.line, position.file)
+        eventAndCPU = Self.pack(position.event, cpu)
         columnValue = Int32(clamping: position.column)
-        line = position.line
-        event = position.event
-        cpuValue = Int32(clamping: cpu)
         taskValue = Self.pack(task)
         atValue = Self.pack(at)
         functionValue = Self.pack(function)
     }
 
     public var position: TracePosition {
-        get { TracePosition(file: Int(file), line: line, column: Int(columnValue), event: event) }
+        get {
+            TracePosition(
+                file: Self.low(lineAndFile), line: Self.high(lineAndFile), column: Int(columnValue),
+                event: Self.high(eventAndCPU))
+        }
         set {
-            file = Int32(clamping: newValue.file)
-            line = newValue.line
+            lineAndFile = Self.pack(newValue.line, newValue.file)
+            eventAndCPU = Self.pack(newValue.event, Self.low(eventAndCPU))
             columnValue = Int32(clamping: newValue.column)
-            event = newValue.event
         }
     }
 
     public var cpu: Int {
-        get { Int(cpuValue) }
-        set { cpuValue = Int32(clamping: newValue) }
+        get { Self.low(eventAndCPU) }
+        set { eventAndCPU = Self.pack(Self.high(eventAndCPU), newValue) }
     }
+
+    /// A signed 40-bit number over a 24-bit one, each kept in its range.
+    private static func pack(_ high: Int, _ low: Int) -> Int64 {
+        let high = Int64(min(max(high, -maximumPlace - 1), maximumPlace))
+        let low = Int64(min(max(low, 0), maximumFiles - 1))
+        return high << 24 | low
+    }
+
+    private static func high(_ word: Int64) -> Int { Int(word >> 24) }
+    private static func low(_ word: Int64) -> Int { Int(word & 0xFF_FFFF) }
 
     public var task: Symbol? {
         get { Self.unpack(taskValue) }

@@ -130,8 +130,12 @@ final class SummaryMerge {
     private func site(_ numbers: [Int]?, offset: Int = 0, at line: Int) throws -> EventSite {
         guard let numbers, numbers.count == offset + 8 else { throw fail(line, "a site is missing") }
         // A place in a trace, and a cpu as traces number them (fewer than 8192).
-        guard numbers[(offset + 1)...(offset + 3)].allSatisfy({ $0 >= 0 && $0 <= Self.maximumCount }), (0..<8192).contains(numbers[offset + 4]) else {
-            throw fail(line, "a site's line, column and event must be 0 to 2^48, its cpu 0 to 8191")
+        // What a site keeps: a 40-bit line and event number, a 32-bit column.
+        let (place, column) = (0...EventSite.maximumPlace, 0...Int(Int32.max))
+        guard place.contains(numbers[offset + 1]), column.contains(numbers[offset + 2]), place.contains(numbers[offset + 3]),
+            (0..<8192).contains(numbers[offset + 4])
+        else {
+            throw fail(line, "a site's line and event must be 0 to 2^39 - 1, its column 0 to 2^31 - 1, its cpu 0 to 8191")
         }
         func symbol(_ value: Int) -> Symbol? { value < 0 ? nil : Symbol(rawValue: Int32(value)) }
         return EventSite(

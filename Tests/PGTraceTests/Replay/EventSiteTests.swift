@@ -14,7 +14,25 @@ import Testing
         site.task = nil
         site.at = Symbol(rawValue: 1)
         #expect(site.task == nil && site.at == Symbol(rawValue: 1))
-        #expect(MemoryLayout<EventSite>.size <= 40)
+        #expect(MemoryLayout<EventSite>.size == 32)
+    }
+
+    /// Lines and event numbers are 40 bits, signed (a class declaration's event is -1); files
+    /// and cpus 24 bits; a greater number is kept as the greatest, never wrapped into another.
+    @Test func placesKeepTheirRange() {
+        let declaration = TracePosition(file: EventSite.maximumFiles - 1, line: EventSite.maximumPlace, column: Int(Int32.max), event: -1)
+        var site = EventSite(position: declaration, cpu: 8191, task: nil, at: nil, function: nil)
+        #expect(site.position == declaration)
+        #expect(site.cpu == 8191)
+        site.cpu = 3
+        #expect(site.position == declaration && site.cpu == 3)
+        site.position = TracePosition(file: 0, line: 1, column: 1, event: EventSite.maximumPlace)
+        #expect(site.position.event == EventSite.maximumPlace && site.cpu == 3)
+        let beyond = EventSite(
+            position: TracePosition(file: 1 << 30, line: 1 << 45, column: 1 << 40, event: -(1 << 45)), cpu: 1 << 30,
+            task: nil, at: nil, function: nil)
+        #expect(beyond.position == TracePosition(file: EventSite.maximumFiles - 1, line: EventSite.maximumPlace, column: Int(Int32.max), event: -EventSite.maximumPlace - 1))
+        #expect(beyond.cpu == EventSite.maximumFiles - 1)
     }
 }
 

@@ -363,6 +363,24 @@ import Testing
         #expect(error?.message.contains("a fact's place 2147483648 is out of range") == true)
     }
 
+    /// A site keeps a 40-bit line and event number (`EventSite`): a summary naming a greater
+    /// one is refused at its line, not cut to another place.
+    @Test func aSitesLineOutOfRangeIsRefusedAtItsLine() throws {
+        var lines = Self.good.split(separator: "\n").map(String.init)
+        let fact = lines.firstIndex { $0.contains("\"fact\":\"dependency\"") }!
+        let site = try #require(lines[fact].range(of: "\"site\":["))
+        let numbers = lines[fact][site.upperBound...].prefix { $0 != "]" }.split(separator: ",")
+        var changed = numbers.map(String.init)
+        changed[1] = String(EventSite.maximumPlace + 1)
+        lines[fact] = lines[fact].replacingOccurrences(
+            of: "\"site\":[" + numbers.joined(separator: ",") + "]", with: "\"site\":[" + changed.joined(separator: ",") + "]")
+        let error = Self.error(lines.joined(separator: "\n") + "\n")
+        #expect(error?.line == fact + 1)
+        #expect(error?.message.contains("a site's line and event must be 0 to 2^39 - 1") == true)
+        lines[fact] = lines[fact].replacingOccurrences(of: String(EventSite.maximumPlace + 1), with: String(EventSite.maximumPlace))
+        #expect(Self.error(lines.joined(separator: "\n") + "\n") == nil)
+    }
+
     @Test func aSymbolUsedBeforeItIsWrittenIsRefused() {
         let lines = Self.good.split(separator: "\n").map(String.init)
         // Drop the first symbol line: everything after it refers to numbers not yet written.
