@@ -62,6 +62,14 @@ public struct GraphFactKey: Hashable, Sendable {
     var a: ClassID
     var b: ClassID
     var detail: UInt16
+
+    /// The log's hash of the key (`PositionIndex`): one multiply-mix, not Hasher's SipHash
+    /// (a Dictionary of keys spent some 600 instructions a lookup, made at every new
+    /// dependency and usage bit).
+    var indexHash: UInt64 {
+        let word = UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
+        return PositionIndex.mix(word &+ UInt64(UInt32(kind) << 16 | UInt32(detail)) &* 0x9E37_79B9_7F4A_7C15)
+    }
 }
 
 /// A class got an irq usage bit: taken in an irq, taken with an irq enabled, or held when
@@ -96,61 +104,4 @@ public struct NmiAcquireFact: Sendable {
     public var site: EventSite
     public var moment: MomentID
     public var count: Int
-}
-
-/// The log's index of its facts by key: an open-addressing table of packed keys, hashed with
-/// one multiply-mix, not Hasher's SipHash (a Dictionary of GraphFactKey spent some 600
-/// instructions a lookup, looked up at every new dependency and usage bit).
-struct GraphFactIndex {
-    private struct Slot {
-        var word: UInt64
-        var tag: UInt32
-        /// The entry's position, or -1 for an empty slot.
-        var position: Int32
-    }
-
-    private var slots = [Slot](repeating: Slot(word: 0, tag: 0, position: -1), count: 1024)
-    private(set) var count = 0
-
-    private static func pack(_ key: GraphFactKey) -> (UInt64, UInt32) {
-        (UInt64(UInt32(bitPattern: key.a)) << 32 | UInt64(UInt32(bitPattern: key.b)), UInt32(key.kind) << 16 | UInt32(key.detail))
-    }
-
-    private static func hash(_ word: UInt64, _ tag: UInt32) -> Int {
-        // splitmix64's finalizer over the two words.
-        var z = word &+ UInt64(tag) &* 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Int(truncatingIfNeeded: z ^ (z >> 31))
-    }
-
-    subscript(key: GraphFactKey) -> Int? {
-        let (word, tag) = Self.pack(key)
-        var slot = Self.hash(word, tag) & (slots.count - 1)
-        while slots[slot].position >= 0 {
-            if slots[slot].word == word, slots[slot].tag == tag { return Int(slots[slot].position) }
-            slot = (slot + 1) & (slots.count - 1)
-        }
-        return nil
-    }
-
-    /// Adds `key` (not already there) at `position`.
-    mutating func insert(_ key: GraphFactKey, position: Int) {
-        if (count + 1) * 2 > slots.count { grow() }
-        let (word, tag) = Self.pack(key)
-        place(Slot(word: word, tag: tag, position: Int32(position)), in: &slots)
-        count += 1
-    }
-
-    private func place(_ entry: Slot, in table: inout [Slot]) {
-        var slot = Self.hash(entry.word, entry.tag) & (table.count - 1)
-        while table[slot].position >= 0 { slot = (slot + 1) & (table.count - 1) }
-        table[slot] = entry
-    }
-
-    private mutating func grow() {
-        var bigger = [Slot](repeating: Slot(word: 0, tag: 0, position: -1), count: slots.count * 2)
-        for entry in slots where entry.position >= 0 { place(entry, in: &bigger) }
-        slots = bigger
-    }
 }

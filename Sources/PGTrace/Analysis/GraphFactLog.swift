@@ -32,7 +32,7 @@ public final class GraphFactLog {
     }
 
     @exclusivity(unchecked) private(set) var entries: [Entry] = []
-    @exclusivity(unchecked) private var index = GraphFactIndex()
+    @exclusivity(unchecked) private var index = PositionIndex()
     /// The trace being replayed, and what its facts are numbered by.
     @exclusivity(unchecked) private var currentFile = -1
     @exclusivity(unchecked) private var sequence = 0
@@ -68,6 +68,11 @@ public final class GraphFactLog {
 
     init(fileNames: @escaping () -> [String]) { self.fileNames = fileNames }
 
+    /// Where the log holds the fact of `key`.
+    @inline(__always) private func position(of key: GraphFactKey) -> Int? {
+        index.position(hash: key.indexHash) { entries[$0].fact.key == key }
+    }
+
     /// A trace begins: its facts follow those of every trace with a lesser name.
     func begin(file: Int) {
         let names = fileNames()
@@ -82,7 +87,7 @@ public final class GraphFactLog {
 
     /// Whether the log holds `key` with evidence the current trace cannot better.
     @inline(__always) func knows(_ key: GraphFactKey) -> Bool {
-        guard let position = index[key] else { return false }
+        guard let position = position(of: key) else { return false }
         return precedes(entries[position].file)
     }
 
@@ -97,7 +102,7 @@ public final class GraphFactLog {
     /// Records a fact of the trace being replayed, unless the log has it with lesser evidence.
     func record(_ fact: GraphFact) {
         let key = fact.key
-        if let position = index[key] {
+        if let position = position(of: key) {
             guard !precedes(entries[position].file) else { return }
             willReplace?(position)
             entries[position] = Entry(fact: fact.combined(with: entries[position].fact), file: currentFile, sequence: sequence)
@@ -106,7 +111,7 @@ public final class GraphFactLog {
             needsCheck = true
             return
         }
-        index.insert(key, position: entries.count)
+        index.insert(hash: key.indexHash, position: entries.count) { entries[$0].fact.key.indexHash }
         entries.append(Entry(fact: fact, file: currentFile, sequence: sequence))
         sequence += 1
         if !isOutOfOrder, let apply {
@@ -119,7 +124,7 @@ public final class GraphFactLog {
     /// One more meeting of a counted fact (an NMI acquisition) known from this trace or a
     /// lesser one: its count grows, whichever trace's evidence it keeps.
     func countAgain(_ key: GraphFactKey) {
-        guard let position = index[key], case .nmiAcquire(var one) = entries[position].fact else { return }
+        guard let position = position(of: key), case .nmiAcquire(var one) = entries[position].fact else { return }
         one.count = 1
         entries[position].fact = entries[position].fact.combined(with: .nmiAcquire(one))
     }
@@ -127,7 +132,7 @@ public final class GraphFactLog {
     /// Whether a fact of `key` from trace `file`, `sequence`th of its facts, would be kept
     /// (it is new, or its evidence is less than the kept one's).
     func wouldKeep(_ key: GraphFactKey, file: Int, sequence: Int) -> Bool {
-        guard let position = index[key] else { return true }
+        guard let position = position(of: key) else { return true }
         let names = fileNames()
         let kept = entries[position]
         return (names[file], sequence) < (names[kept.file], kept.sequence)
@@ -139,7 +144,7 @@ public final class GraphFactLog {
         isOutOfOrder = true
         needsCheck = true
         let names = fileNames()
-        if let position = index[key] {
+        if let position = position(of: key) {
             let kept = entries[position]
             let replaces = (names[file], sequence) < (names[kept.file], kept.sequence)
             if replaces { willReplace?(position) }
@@ -148,7 +153,7 @@ public final class GraphFactLog {
                 ? Entry(fact: fact.combined(with: kept.fact), file: file, sequence: sequence)
                 : Entry(fact: kept.fact.combined(with: fact), file: kept.file, sequence: kept.sequence)
         } else {
-            index.insert(key, position: entries.count)
+            index.insert(hash: key.indexHash, position: entries.count) { entries[$0].fact.key.indexHash }
             entries.append(Entry(fact: fact, file: file, sequence: sequence))
         }
         if greatestName.map({ names[file] > $0 }) ?? true { greatestName = names[file] }
@@ -169,7 +174,7 @@ public final class GraphFactLog {
     /// it: where the graph finds the sites of the edge it made.
     func position(of dependency: LockDependency) -> Int? {
         let key = GraphFact.dependencyKey(dependency.from, dependency.to, dependency.kind, dependency.types)
-        guard let position = index[key], case .dependency(let fact) = entries[position].fact,
+        guard let position = position(of: key), case .dependency(let fact) = entries[position].fact,
             fact.dependency.holderSite == dependency.holderSite, fact.dependency.site == dependency.site
         else { return nil }
         return position

@@ -106,7 +106,8 @@ public final class LockGraph {
 
     @exclusivity(unchecked) private var links: [Edge] = []
     @exclusivity(unchecked) private var ownSites: [(holderSite: EventSite, site: EventSite)] = []
-    @exclusivity(unchecked) private var edgeIndex: [UInt64: Int32] = [:]
+    /// Each edge's place in `links`, by its two classes.
+    @exclusivity(unchecked) private var edgeIndex = PositionIndex()
     @exclusivity(unchecked) private var forward: [[Int32]] = []
     @exclusivity(unchecked) private var backward: [[Int32]] = []
     /// The log whose dependency facts hold the sites of the edges they created.
@@ -147,7 +148,7 @@ public final class LockGraph {
     var sitesKeptInGraph: Int { ownSites.count }
 
     public func edge(from: ClassID, to: ClassID) -> LockDependency? {
-        edgeIndex[Self.key(from, to)].map { dependency(at: Int($0)) }
+        edgePosition(from, to).map(dependency(at:))
     }
 
     /// The dependency of edge `index`, with the sites of the event that created it and the
@@ -175,11 +176,11 @@ public final class LockGraph {
     /// sites are there keeps them in the graph, as it showed them, until the graph is
     /// checked again from the log (a library's observer may read the graph between).
     private func factWillBeReplaced(at position: Int) {
-        guard let old = factLog?.dependency(at: position), let index = edgeIndex[Self.key(old.from, old.to)],
-            links[Int(index)].sites.code == Int32(truncatingIfNeeded: position)
+        guard let old = factLog?.dependency(at: position), let index = edgePosition(old.from, old.to),
+            links[index].sites.code == Int32(truncatingIfNeeded: position)
         else { return }
         ownSites.append((old.holderSite, old.site))
-        links[Int(index)].sites = EdgeSites(code: ~Int32(ownSites.count - 1))
+        links[index].sites = EdgeSites(code: ~Int32(ownSites.count - 1))
     }
 
     /// Where the sites of a new edge made by `dependency` are: in its fact, if the log holds
@@ -259,16 +260,16 @@ public final class LockGraph {
         reopenOrder()
         let dependency = fact.dependency
         let (from, to) = (dependency.from, dependency.to)
-        let key = Self.key(from, to)
-        if let index = edgeIndex[key], links[Int(index)].types.isSuperset(of: dependency.types) { return false }
+        let existing = edgePosition(from, to)
+        if let index = existing, links[index].types.isSuperset(of: dependency.types) { return false }
         for observer in observers { observer.lockGraph(self, willAdd: fact) }
-        if let index = edgeIndex[key] {
-            links[Int(index)].types.formUnion(dependency.types)
+        if let index = existing {
+            links[index].types.formUnion(dependency.types)
             return true
         }
         grow(to: max(from, to))
         let index = Int32(links.count)
-        edgeIndex[key] = index
+        edgeIndex.insert(hash: Self.hash(from, to), position: links.count) { Self.hash(links[$0].from, links[$0].to) }
         forward[Int(from)].append(index)
         backward[Int(to)].append(index)
         links.append(Edge(from: from, to: to, kind: dependency.kind, types: dependency.types, sites: sites(of: dependency)))
@@ -299,7 +300,7 @@ public final class LockGraph {
     func removeAll(expecting dependencies: [(from: ClassID, to: ClassID)]?) {
         links = []
         ownSites = []
-        edgeIndex = [:]
+        edgeIndex = PositionIndex()
         forward = []
         backward = []
         usage = []
@@ -313,7 +314,7 @@ public final class LockGraph {
             let nodeCount = dependencies.reduce(0) { max($0, Int($1.from) + 1, Int($1.to) + 1) }
             // Room for them all at once: an array that doubles holds both sizes while it copies.
             links.reserveCapacity(dependencies.count)
-            edgeIndex.reserveCapacity(dependencies.count)
+            edgeIndex.reserveCapacity(dependencies.count) { _ in preconditionFailure("the graph is empty") }
             order = TopologicalOrder(components: StrongComponents.of(nodeCount: nodeCount, edges: dependencies))
         } else {
             order = TopologicalOrder()
@@ -469,8 +470,13 @@ public final class LockGraph {
         }?.path
     }
 
-    private static func key(_ from: ClassID, _ to: ClassID) -> UInt64 {
-        UInt64(UInt32(bitPattern: from)) << 32 | UInt64(UInt32(bitPattern: to))
+    /// The edge from `from` to `to`: its place in `links`.
+    @inline(__always) private func edgePosition(_ from: ClassID, _ to: ClassID) -> Int? {
+        edgeIndex.position(hash: Self.hash(from, to)) { links[$0].from == from && links[$0].to == to }
+    }
+
+    private static func hash(_ from: ClassID, _ to: ClassID) -> UInt64 {
+        PositionIndex.mix(UInt64(UInt32(bitPattern: from)) << 32 | UInt64(UInt32(bitPattern: to)))
     }
 }
 

@@ -1,0 +1,61 @@
+import Testing
+
+@testable import PGTrace
+
+/// The fact log and the lock graph find each fact and edge by its key through 8-byte slots
+/// that hold 32 bits of the key's hash, not the key: a slot whose bits agree must still be
+/// told apart by the key.
+@Suite struct PositionIndexTests {
+    /// Keys of every kind, many alike but for one field, added in a random order and looked
+    /// up with keys never added, against a Dictionary; the table grows from 1k slots past 64k.
+    @Test func everyKeyIsFoundAtItsPositionAndNoOtherKeyIs() {
+        var random = LockGraphSearchTests.Random(state: 12)
+        var keys: [GraphFactKey] = []
+        var seen: Set<GraphFactKey> = []
+        while keys.count < 40_000 {
+            let key = GraphFactKey(
+                kind: UInt8(1 + random.next(5)), a: ClassID(random.next(300)), b: ClassID(random.next(300)),
+                detail: UInt16(1 << random.next(4)))
+            if seen.insert(key).inserted { keys.append(key) }
+        }
+        var index = PositionIndex()
+        var model: [GraphFactKey: Int] = [:]
+        for (position, key) in keys.enumerated() {
+            #expect(index.position(hash: key.indexHash) { keys[$0] == key } == nil)
+            index.insert(hash: key.indexHash, position: position) { keys[$0].indexHash }
+            model[key] = position
+            if position % 997 == 0 {
+                for probe in keys[...position] { #expect(index.position(hash: probe.indexHash) { keys[$0] == probe } == model[probe]) }
+            }
+        }
+        #expect(index.count == keys.count)
+        for key in keys { #expect(index.position(hash: key.indexHash) { keys[$0] == key } == model[key]) }
+        for _ in 0..<10_000 {
+            let absent = GraphFactKey(
+                kind: UInt8(1 + random.next(5)), a: ClassID(300 + random.next(300)), b: ClassID(random.next(300)), detail: 1)
+            #expect(index.position(hash: absent.indexHash) { keys[$0] == absent } == nil)
+        }
+    }
+
+    /// A slot whose bits agree is not the element unless its key matches.
+    @Test func agreeingHashBitsAreNotEnough() {
+        let keys = [GraphFactKey(kind: 1, a: 1, b: 2, detail: 1), GraphFactKey(kind: 1, a: 2, b: 1, detail: 1)]
+        var index = PositionIndex()
+        index.insert(hash: keys[0].indexHash, position: 0) { keys[$0].indexHash }
+        // Told that position 0 holds another key, the index does not find it.
+        #expect(index.position(hash: keys[0].indexHash) { _ in false } == nil)
+        #expect(index.position(hash: keys[0].indexHash) { keys[$0] == keys[0] } == 0)
+        #expect(index.position(hash: keys[1].indexHash) { keys[$0] == keys[1] } == nil)
+    }
+
+    /// Elements whose hashes are all one: each slot's bits agree, the table grows twice, and
+    /// only `matches` tells the elements apart.
+    @Test func elementsOfOneHashAreFoundByTheirKeys() {
+        var index = PositionIndex()
+        for position in 0..<2_000 { index.insert(hash: 42, position: position) { _ in 42 } }
+        #expect(index.count == 2_000)
+        for position in [0, 1, 767, 768, 1_999] { #expect(index.position(hash: 42) { $0 == position } == position) }
+        #expect(index.position(hash: 42) { $0 == 2_000 } == nil)
+        #expect(index.position(hash: 43 | 1 << 40) { _ in true } == nil)  // other bits: no match asked
+    }
+}
