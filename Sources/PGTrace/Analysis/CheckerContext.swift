@@ -121,8 +121,9 @@ public final class CheckerContext {
     }
 
     /// `attachHeldLocks` from a fact's moment: what the replay held when the fact was learned.
-    public func attachHeldLocks(to finding: inout Finding, moment id: MomentID) {
-        let moment = moments[id]
+    /// `holder`: a dependency's, which its moment may leave out (`MomentStore`).
+    public func attachHeldLocks(to finding: inout Finding, moment id: MomentID, holder: ReplayMoment.Held?) {
+        let moment = moments.moment(id, holder: holder)
         finding.heldLocks = moment.held.map { held in
             let name = self.name(of: held.classID)
             return HeldLockLine(lock: name, evidence: evidence(held.site, "holds \(name)"))
@@ -144,7 +145,7 @@ public final class CheckerContext {
     /// `hardirqsEnabled`/`softirqsEnabled` give the state before the event being applied
     /// (mark_held_locks runs before the irqs are on); `withState: false` leaves it out.
     public func who(_ id: MomentID, withState: Bool = true, hardirqsEnabled: Bool? = nil, softirqsEnabled: Bool? = nil) -> String {
-        who(moments[id], withState: withState, hardirqsEnabled: hardirqsEnabled, softirqsEnabled: softirqsEnabled)
+        who(moments.context(id), withState: withState, hardirqsEnabled: hardirqsEnabled, softirqsEnabled: softirqsEnabled)
     }
 
     private func who(_ moment: ReplayMoment, withState: Bool = true, hardirqsEnabled: Bool? = nil, softirqsEnabled: Bool? = nil) -> String {

@@ -92,6 +92,9 @@ public struct DependencyFact: Sendable {
     public var holderMode: LockMode
     public var nextMode: LockMode
     public var moment: MomentID?
+
+    /// The lock the dependency was made from, as its moment lists it (`MomentStore`).
+    public var holder: ReplayMoment.Held { ReplayMoment.Held(classID: dependency.from, site: dependency.holderSite) }
 }
 
 /// A lock taken in NMI context: the first of its class (named by its key: the class may be

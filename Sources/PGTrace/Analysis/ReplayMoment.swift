@@ -56,6 +56,10 @@ public struct MomentID: Hashable, Sendable {
 /// The moments of an analysis's facts, packed: a moment is 24 bytes and its held locks sit
 /// in two arrays shared by all (a moment as an object with an array of its own took some 200
 /// bytes and two allocations, and there is one for most dependencies of the graph).
+///
+/// A moment made for one dependency leaves out the lock the dependency was made from (its
+/// holder, whose class and site the fact keeps): 36 bytes a dependency. Its held locks are
+/// read with that holder (`moment(_:holder:)`).
 public final class MomentStore {
     struct Packed {
         var cpu: Int32
@@ -68,6 +72,8 @@ public final class MomentStore {
         var heldStart: Int32
         var taskIsNamed: Bool
         var mayMissHeldLocks: Bool
+        /// Where among its held locks the one left out goes (its dependency's holder), or -1.
+        var leftOut: Int16
     }
 
     @exclusivity(unchecked) private var moments: [Packed] = []
@@ -76,16 +82,28 @@ public final class MomentStore {
 
     public init() {}
 
-    /// The replay's moment on `cpu` now.
-    func record(_ replay: ReplayEngine, cpu: Int) -> MomentID {
+    /// The classes of the held locks moment `id` keeps (not the one it left out).
+    func keptHeldClasses(_ id: MomentID) -> [ClassID] {
+        let index = Int(id.index)
+        let end = index + 1 < moments.count ? Int(moments[index + 1].heldStart) : heldClasses.count
+        return Array(heldClasses[Int(moments[index].heldStart)..<end])
+    }
+
+    /// The replay's moment on `cpu` now. `leavingOut`: the holder of the one dependency the
+    /// moment is for, kept by its fact, not again here.
+    func record(_ replay: ReplayEngine, cpu: Int, leavingOut holder: HeldLock? = nil) -> MomentID {
         let start = heldClasses.count
-        for lock in replay.allHeldLocks(cpu: cpu) {
+        let held = replay.allHeldLocks(cpu: cpu)
+        let leftOut = holder.flatMap { holder in
+            held.lastIndex { $0.classID == holder.classID && $0.site == holder.site }.flatMap(Int16.init(exactly:))
+        }
+        for (index, lock) in held.enumerated() where index != leftOut.map(Int.init) {
             heldClasses.append(lock.classID)
             heldSites.append(lock.site)
         }
         return append(
             cpu: cpu, task: replay.cpus[cpu].task, irqState: ReplayMoment.irqState(replay, cpu: cpu),
-            heldStart: start, mayMissHeldLocks: replay.mayMissHeldLocks)
+            heldStart: start, mayMissHeldLocks: replay.mayMissHeldLocks, leftOut: leftOut ?? -1)
     }
 
     /// Keeps `moment` (one read from a summary).
@@ -98,10 +116,12 @@ public final class MomentStore {
         return append(cpu: moment.cpu, task: moment.task, irqState: moment.irqState, heldStart: start, mayMissHeldLocks: moment.mayMissHeldLocks)
     }
 
-    private func append(cpu: Int, task: TaskKey, irqState: ReplayMoment.IrqState?, heldStart: Int, mayMissHeldLocks: Bool) -> MomentID {
+    private func append(
+        cpu: Int, task: TaskKey, irqState: ReplayMoment.IrqState?, heldStart: Int, mayMissHeldLocks: Bool, leftOut: Int16 = -1
+    ) -> MomentID {
         var packed = Packed(
             cpu: Int32(clamping: cpu), task: 0, irq: 0, heldStart: Int32(heldStart), taskIsNamed: false,
-            mayMissHeldLocks: mayMissHeldLocks)
+            mayMissHeldLocks: mayMissHeldLocks, leftOut: leftOut)
         switch task {
         case .named(let symbol):
             packed.task = symbol.rawValue
@@ -118,7 +138,25 @@ public final class MomentStore {
         return MomentID(index: Int32(moments.count - 1))
     }
 
-    public subscript(id: MomentID) -> ReplayMoment {
+    /// The moment `id` of a fact that is no dependency (a usage bit, an NMI acquisition).
+    public subscript(id: MomentID) -> ReplayMoment { moment(id, holder: nil) }
+
+    /// The moment `id` of a fact; `holder`, for a dependency's, the lock it was made from
+    /// (its class and holder site), which the moment may have left out.
+    public func moment(_ id: MomentID, holder: ReplayMoment.Held?) -> ReplayMoment {
+        var moment = self.moment(id, held: true)
+        let leftOut = Int(moments[Int(id.index)].leftOut)
+        if leftOut >= 0 {
+            guard let holder else { preconditionFailure("moment \(id.index) left out its dependency's holder, and it was not given") }
+            moment.held.insert(holder, at: leftOut)
+        }
+        return moment
+    }
+
+    /// Who ran, and its irq state, at moment `id`: no held locks.
+    public func context(_ id: MomentID) -> ReplayMoment { moment(id, held: false) }
+
+    private func moment(_ id: MomentID, held wantsHeld: Bool) -> ReplayMoment {
         let packed = moments[Int(id.index)]
         var irqState: ReplayMoment.IrqState?
         if packed.irq & 1 != 0 {
@@ -129,7 +167,7 @@ public final class MomentStore {
         }
         let start = Int(packed.heldStart)
         let end = Int(id.index) + 1 < moments.count ? Int(moments[Int(id.index) + 1].heldStart) : heldClasses.count
-        let held = (start..<end).map { ReplayMoment.Held(classID: heldClasses[$0], site: heldSites[$0]) }
+        let held = wantsHeld ? (start..<end).map { ReplayMoment.Held(classID: heldClasses[$0], site: heldSites[$0]) } : []
         return ReplayMoment(
             cpu: Int(packed.cpu), task: packed.taskIsNamed ? .named(Symbol(rawValue: packed.task)) : .anonymous(cpu: Int(packed.task)),
             irqState: irqState, held: held, mayMissHeldLocks: packed.mayMissHeldLocks)

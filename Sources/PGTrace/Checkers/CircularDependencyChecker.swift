@@ -35,22 +35,33 @@ public final class CircularDependencyChecker: ReplayObserver {
         guard !held.isEmpty else { return }
         // Lockdep's check_prevs_add: depend on the nearest held lock, and on each trylock
         // above it (a trylock's own dependencies were never recorded).
-        var moment: MomentID?
-        for holder in held.reversed() {
-            // A check=0 lock held is passed over: A, a novalidate lock, then B is A -> B.
-            guard holder.validates else { continue }
-            if holder.classID != lock.classID {
-                let types = DependencyTypes(holder: holder.mode, next: lock.mode)
-                if !facts.knows(GraphFact.dependencyKey(holder.classID, lock.classID, .lockOrder, types)) {
-                    if moment == nil { moment = context.moments.record(replay, cpu: lock.site.cpu) }
-                    facts.record(.dependency(DependencyFact(
-                        dependency: LockDependency(
-                            from: holder.classID, to: lock.classID, kind: .lockOrder, types: types,
-                            holderSite: holder.site, site: lock.site),
-                        holderMode: holder.mode, nextMode: lock.mode, moment: moment)))
+        func forEachNewDependency(_ body: (HeldLock, DependencyTypes) -> Void) {
+            for holder in held.reversed() {
+                // A check=0 lock held is passed over: A, a novalidate lock, then B is A -> B.
+                guard holder.validates else { continue }
+                if holder.classID != lock.classID {
+                    let types = DependencyTypes(holder: holder.mode, next: lock.mode)
+                    if !facts.knows(GraphFact.dependencyKey(holder.classID, lock.classID, .lockOrder, types)) {
+                        body(holder, types)
+                    }
                 }
+                if !holder.isTry { break }
             }
-            if !holder.isTry { break }
+        }
+        // One moment for them all; made for one, it leaves out its holder, which the fact keeps.
+        var (first, count): (HeldLock?, Int) = (nil, 0)
+        forEachNewDependency { holder, _ in
+            if first == nil { first = holder }
+            count += 1
+        }
+        guard first != nil else { return }
+        let moment = context.moments.record(replay, cpu: lock.site.cpu, leavingOut: count == 1 ? first : nil)
+        forEachNewDependency { holder, types in
+            facts.record(.dependency(DependencyFact(
+                dependency: LockDependency(
+                    from: holder.classID, to: lock.classID, kind: .lockOrder, types: types,
+                    holderSite: holder.site, site: lock.site),
+                holderMode: holder.mode, nextMode: lock.mode, moment: moment)))
         }
     }
 
@@ -108,7 +119,7 @@ public final class CircularDependencyChecker: ReplayObserver {
             locks: names,
             locations: [newLink.evidence, newLink.holderEvidence] + links.dropLast().map(\.evidence),
             chain: links, scenario: scenario, notes: notes, key: key)
-        if let moment = fact.moment { context.attachHeldLocks(to: &finding, moment: moment) }
+        if let moment = fact.moment { context.attachHeldLocks(to: &finding, moment: moment, holder: fact.holder) }
         context.report(finding, scope: .graph)
     }
 }

@@ -61,7 +61,7 @@ public final class IrqInversionChecker: LockGraphObserver {
         ] + dependencyLines(path)
         report(
             graph: graph, safe: safe, safeBit: safeBit, unsafe: unsafe, unsafeBit: unsafeBit,
-            path: Array(path), trigger: context.evidence(site, "\(name) becomes {\(bit.name)}"), moment: fact.moment, body: body,
+            path: Array(path), trigger: context.evidence(site, "\(name) becomes {\(bit.name)}"), moment: fact.moment, holder: nil, body: body,
             headline: "possible irq lock inversion dependency detected",
             message: bit.enabled
                 ? "\(name) becomes \(irq)-unsafe, but it was taken by \(otherName), a \(irq)\(otherBit.read ? "-READ" : "")-safe lock, in the past"
@@ -172,7 +172,7 @@ public final class IrqInversionChecker: LockGraphObserver {
         report(
             graph: graph, safe: safe.found, safeBit: safeBit, unsafe: ahead.found, unsafeBit: unsafeBit,
             path: Array(path),
-            trigger: context.evidence(next.site, "acquires \(nextName) while holding \(holderName)"), moment: moment, body: body,
+            trigger: context.evidence(next.site, "acquires \(nextName) while holding \(holderName)"), moment: moment, holder: fact.holder, body: body,
             headline: "\(irqclass)-safe -> \(irqclass)-unsafe lock order detected",
             message: "\(safeName) is \(state)-safe and now depends on \(unsafeName), which is \(state)-unsafe: "
                 + "a \(state.lowercased()) taking \(safeName) can interrupt a holder of \(unsafeName) that \(safeName)'s holder waits for")
@@ -191,7 +191,8 @@ public final class IrqInversionChecker: LockGraphObserver {
 
     private func report(
         graph: LockGraph, safe: ClassID, safeBit: LockUsage.Bit, unsafe: ClassID, unsafeBit: LockUsage.Bit,
-        path: [LockDependency], trigger: Evidence, moment: MomentID, body: [ReportLine], headline: String, message: String
+        path: [LockDependency], trigger: Evidence, moment: MomentID, holder: ReplayMoment.Held?, body: [ReportLine], headline: String,
+        message: String
     ) {
         // One class both safe and unsafe is irq-inconsistent, reported as such.
         guard safe != `unsafe` else { return }
@@ -239,7 +240,7 @@ public final class IrqInversionChecker: LockGraphObserver {
             scenario: Scenario(columns: ["CPU0", "CPU1"], steps: steps), notes: notes, key: key,
             title: headline)
         finding.body = body
-        context.attachHeldLocks(to: &finding, moment: moment)
+        context.attachHeldLocks(to: &finding, moment: moment, holder: holder)
         context.report(finding, scope: .graph)
     }
 }

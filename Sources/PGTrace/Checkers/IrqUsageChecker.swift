@@ -135,7 +135,7 @@ public final class IrqUsageChecker: ReplayObserver {
             finding.body += [.text("\(new.state == .hardirq ? "hardirqs" : "softirqs") last  enabled at:"), .site(context.evidence(site, "{\(new.name)} usage"))]
         }
         // Lockdep's print_usage_bug lists the locks held before the one being taken.
-        context.attachHeldLocks(to: &finding, moment: fact.moment)
+        context.attachHeldLocks(to: &finding, moment: fact.moment, holder: nil)
         context.report(finding, scope: .graph)
     }
 }

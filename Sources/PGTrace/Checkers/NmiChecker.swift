@@ -124,7 +124,7 @@ public final class NmiChecker: ReplayObserver {
             .site(context.evidence(earlier, "{INITIAL USE} state was registered here")),
         ]
         // print_usage_bug's list: what the interrupted task holds (nothing taken in NMI is).
-        context.attachHeldLocks(to: &finding, moment: fact.moment)
+        context.attachHeldLocks(to: &finding, moment: fact.moment, holder: nil)
         finding.count = fact.count
         context.report(finding, scope: .graph)
     }

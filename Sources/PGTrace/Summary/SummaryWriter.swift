@@ -124,7 +124,7 @@ public final class SummaryWriter {
                 line.mode = fact.lockMode.rawValue
             case .dependency(let fact):
                 if let moment = fact.moment {
-                    line.momentRef = try self.moment(moment)
+                    line.momentRef = try self.moment(moment, holder: fact.holder)
                 }
                 let dependency = fact.dependency
                 line.fact = "dependency"
@@ -188,11 +188,12 @@ public final class SummaryWriter {
         return numbers
     }
 
-    private func moment(_ id: MomentID) throws -> Int {
+    /// The number of moment `id`, written before its first fact; `holder`, a dependency's.
+    private func moment(_ id: MomentID, holder: ReplayMoment.Held? = nil) throws -> Int {
         if let number = moments[id] { return number }
         let number = moments.count
         moments[id] = number
-        let moment = analysis.context.moments[id]
+        let moment = analysis.context.moments.moment(id, holder: holder)
         var line = SummaryLine()
         line.moment = number
         line.cpu = moment.cpu

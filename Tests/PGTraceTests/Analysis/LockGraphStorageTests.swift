@@ -144,6 +144,38 @@ import Testing
         #expect(MemoryLayout<MomentStore.Packed>.stride == 24)
     }
 
+    /// A moment made for one dependency keeps its held locks but the holder, which the fact
+    /// keeps; read with the fact's holder, it gives back every lock in its place. A moment
+    /// shared by dependencies (a trylock's and the lock's below it) keeps them all.
+    @Test func aMomentForOneDependencyLeavesItsHolderToTheFact() throws {
+        var trace = TraceBuilder(cpus: 1)
+        trace.nest("A", "B")  // A -> B, held [A]
+        trace.acquire("X")
+        trace.event("hardirq-enter")
+        trace.nest("Y", "Z")  // Y -> Z in the irq, held [X, Y]: Y is not the last of the task's
+        trace.event("hardirq-exit")
+        trace.release("X")
+        trace.acquire("C")
+        trace.acquire("D", isTry: true)
+        trace.acquire("E")  // D -> E and C -> E, one moment, held [C, D]
+        for lock in ["E", "D", "C"] { trace.release(lock) }
+        let analysis = try analyze(trace)
+        var (held, kept): ([String: [String]], [String: [String]]) = ([:], [:])
+        for entry in analysis.facts.sortedEntries() {
+            guard case .dependency(let fact) = entry.fact, let moment = fact.moment else { continue }
+            let name = { (id: ClassID) in analysis.context.name(of: id) }
+            let key = name(fact.dependency.from) + "->" + name(fact.dependency.to)
+            let locks = analysis.context.moments.moment(moment, holder: fact.holder).held
+            held[key] = locks.map { name($0.classID) }
+            kept[key] = analysis.context.moments.keptHeldClasses(moment).map(name)
+            // Each lock with the site it was taken at.
+            #expect(locks.contains { $0.classID == fact.dependency.from && $0.site == fact.dependency.holderSite })
+        }
+        #expect(held == ["A->B": ["A"], "Y->Z": ["X", "Y"], "D->E": ["C", "D"], "C->E": ["C", "D"]])
+        // A and Y are their facts'.
+        #expect(kept == ["A->B": [], "Y->Z": ["X"], "D->E": ["C", "D"], "C->E": ["C", "D"]])
+    }
+
     /// A moment's held locks end where the next one's start: each gives back its own.
     @Test func eachMomentGivesBackItsOwnHeldLocks() {
         let store = MomentStore()
