@@ -49,4 +49,28 @@ import Testing
             }
         }
     }
+
+    /// Names of 16 MB, alike but for their last byte or their length, are each their own,
+    /// and the names around them, and those added after the table grew, keep theirs.
+    @Test func namesTooLongForASlotsLengthAreStillTheirOwn() {
+        let table = SymbolTable()
+        let before = table.intern("before")
+        let length = (1 << 24) - 1
+        var long = [UInt8](repeating: UInt8(ascii: "x"), count: length + 1)
+        let longest = long.withUnsafeBufferPointer { table.intern(bytes: $0) }
+        long[length] = UInt8(ascii: "y")
+        let other = long.withUnsafeBufferPointer { table.intern(bytes: $0) }
+        let shorter = long.withUnsafeBufferPointer { table.intern(bytes: UnsafeBufferPointer(rebasing: $0[..<length])) }
+        let after = table.intern("after")
+        #expect(Set([before, longest, other, shorter, after]).count == 5)
+        long[length] = UInt8(ascii: "x")
+        #expect(long.withUnsafeBufferPointer { table.intern(bytes: $0) } == longest)
+        #expect(long.withUnsafeBufferPointer { table.intern(bytes: UnsafeBufferPointer(rebasing: $0[..<length])) } == shorter)
+        #expect(table.intern("before") == before && table.intern("after") == after)
+        #expect(table[shorter].utf8.count == length && table[longest].utf8.count == length + 1)
+        // Past the first growth of the table, every name is found where it went.
+        let many = (0..<5_000).map { table.intern("name\($0)") }
+        #expect((0..<5_000).allSatisfy { table.intern("name\($0)") == many[$0] })
+        #expect(long.withUnsafeBufferPointer { table.intern(bytes: $0) } == longest)
+    }
 }
