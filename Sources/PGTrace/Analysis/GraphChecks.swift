@@ -60,7 +60,7 @@ final class GraphChecks {
     /// order of a growing graph again (`LockGraph`).
     func rebuild(from facts: GraphFactLog) {
         let entries = facts.sortedEntries()
-        let dependencies = entries.compactMap { entry -> (from: ClassID, to: ClassID)? in
+        let dependencies = entries.lazy.compactMap { entry -> (from: ClassID, to: ClassID)? in
             guard case .dependency(let fact) = entry.fact else { return nil }
             return (fact.dependency.from, fact.dependency.to)
         }

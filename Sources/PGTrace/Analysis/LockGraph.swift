@@ -291,13 +291,45 @@ public final class LockGraph {
     }
 
     /// Empties the graph (its observers stay), to build it again from its facts.
-    public func removeAll() { removeAll(expecting: nil) }
+    public func removeAll() {
+        clear()
+        order = TopologicalOrder()
+    }
 
     /// Empties the graph to build it again from facts whose every dependency is
     /// `dependencies`: its cycle checks then search only inside the strongly connected
     /// components of the whole (`TopologicalOrder`), and only those dependencies may be added
     /// or asked about until `expectedDependenciesAdded()` says all are in (`GraphChecks`).
-    func removeAll(expecting dependencies: [(from: ClassID, to: ClassID)]?) {
+    /// Read four times: a lazy view of the facts, so that they are not copied at the peak.
+    func removeAll<Dependencies: Collection>(expecting dependencies: Dependencies)
+    where Dependencies.Element == (from: ClassID, to: ClassID) {
+        clear()
+        var (count, nodeCount) = (0, 0)
+        for (from, to) in dependencies {
+            count += 1
+            nodeCount = max(nodeCount, Int(from) + 1, Int(to) + 1)
+        }
+        // Room for them all at once: an array that doubles holds both sizes while it copies.
+        links.reserveCapacity(count)
+        // And each class's lists their exact room: grown by doubling, they took 21 bytes
+        // a dependency, not 8.
+        if nodeCount > 0 {
+            grow(to: ClassID(nodeCount - 1))
+            var (outDegree, inDegree) = ([Int32](repeating: 0, count: nodeCount), [Int32](repeating: 0, count: nodeCount))
+            for (from, to) in dependencies {
+                outDegree[Int(from)] += 1
+                inDegree[Int(to)] += 1
+            }
+            for id in 0..<nodeCount {
+                forward[id].reserveCapacity(Int(outDegree[id]))
+                backward[id].reserveCapacity(Int(inDegree[id]))
+            }
+        }
+        edgeIndex.reserveCapacity(count) { _ in preconditionFailure("the graph is empty") }
+        order = TopologicalOrder(components: StrongComponents.of(nodeCount: nodeCount, edges: dependencies))
+    }
+
+    private func clear() {
         links = []
         ownSites = []
         edgeIndex = PositionIndex()
@@ -310,29 +342,6 @@ public final class LockGraph {
         parents = []
         generation = 0
         ordersOnlyKnownDependencies = false
-        if let dependencies {
-            let nodeCount = dependencies.reduce(0) { max($0, Int($1.from) + 1, Int($1.to) + 1) }
-            // Room for them all at once: an array that doubles holds both sizes while it copies.
-            links.reserveCapacity(dependencies.count)
-            // And each class's lists their exact room: grown by doubling, they took 21 bytes
-            // a dependency, not 8.
-            if nodeCount > 0 {
-                grow(to: ClassID(nodeCount - 1))
-                var (outDegree, inDegree) = ([Int](repeating: 0, count: nodeCount), [Int](repeating: 0, count: nodeCount))
-                for (from, to) in dependencies {
-                    outDegree[Int(from)] += 1
-                    inDegree[Int(to)] += 1
-                }
-                for id in 0..<nodeCount {
-                    forward[id].reserveCapacity(outDegree[id])
-                    backward[id].reserveCapacity(inDegree[id])
-                }
-            }
-            edgeIndex.reserveCapacity(dependencies.count) { _ in preconditionFailure("the graph is empty") }
-            order = TopologicalOrder(components: StrongComponents.of(nodeCount: nodeCount, edges: dependencies))
-        } else {
-            order = TopologicalOrder()
-        }
         reachable = ReachableUsage()
     }
 

@@ -11,12 +11,13 @@ enum StrongComponents {
     /// Per node of `0..<nodeCount`: its component, numbered in the order Tarjan's algorithm
     /// completes them, so that an edge between two components goes from the greater number
     /// to the lesser; -1 for a node in no edge.
-    static func of(nodeCount: Int, edges: [(from: Int32, to: Int32)]) -> [Int32] {
+    /// `edges` is read twice.
+    static func of<Edges: Collection>(nodeCount: Int, edges: Edges) -> [Int32] where Edges.Element == (from: Int32, to: Int32) {
         // The edges by source, compressed: `targets[offsets[v]..<offsets[v + 1]]`.
         var offsets = [Int32](repeating: 0, count: nodeCount + 1)
         for edge in edges { offsets[Int(edge.from) + 1] += 1 }
         for node in 0..<nodeCount { offsets[node + 1] += offsets[node] }
-        var targets = [Int32](repeating: 0, count: edges.count)
+        var targets = [Int32](repeating: 0, count: Int(offsets[nodeCount]))
         var fill = offsets
         var inEdge = [Bool](repeating: false, count: nodeCount)
         for edge in edges {
