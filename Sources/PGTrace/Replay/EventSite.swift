@@ -18,7 +18,7 @@ public struct EventSite: Hashable, Sendable {
     /// one is kept as this (a summary saying more is refused where it is read).
     public static let maximumPlace = (1 << 39) - 1
     /// The most files of one analysis (2^24), and the greatest cpu a site keeps (2^24 - 1;
-    /// readers refuse cpus from 8192).
+    /// readers refuse cpus from 8192). A site keeps a negative file index or cpu as 0.
     public static let maximumFiles = 1 << 24
 
     public init(_ event: Event) {

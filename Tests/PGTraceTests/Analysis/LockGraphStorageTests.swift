@@ -93,6 +93,41 @@ import Testing
         #expect(graph.sitesKeptInGraph == 0)
     }
 
+    /// A log of thousands of facts (its index grown past 1,024 and 2,048 slots) knows each
+    /// once: a second trace of the same dependencies adds none, and the graph has each once.
+    @Test func aLogOfThousandsOfFactsKnowsEachOnce() throws {
+        let names = (0..<60).map { "L\($0)" }
+        let pairs = names.indices.flatMap { i in names.indices.filter { $0 > i }.map { (names[i], names[$0]) } }
+        let analysis = Analysis()
+        try analysis.analyze([
+            .bytes(Self.trace(pairs), displayName: "a.xml"), .bytes(Self.trace(pairs), displayName: "b.xml"),
+        ])
+        let dependencies = analysis.facts.entries.filter { if case .dependency = $0.fact { return true } else { return false } }
+        #expect(dependencies.count == pairs.count)
+        #expect(Set(dependencies.map(\.file)) == [0])
+        #expect(analysis.graph.dependencyCount == pairs.count)
+        for (from, to) in pairs {
+            let edge = analysis.graph.edge(from: Self.id(analysis, from), to: Self.id(analysis, to))
+            #expect(edge.map { analysis.context.name(of: $0.from) == from && analysis.context.name(of: $0.to) == to } == true)
+        }
+    }
+
+    /// A caller's graph grows its edge index as it goes: after thousands of edges, each is
+    /// found at its ends and added again changes nothing.
+    @Test func aCallersGraphOfThousandsOfEdgesFindsEachOnce() throws {
+        let graph = LockGraph()
+        let site = LockGraphSearchTests.site
+        let pairs = (0..<3_000).map { (ClassID($0 % 70), ClassID(70 + $0 / 70)) }
+        for (from, to) in pairs { #expect(graph.add(from: from, to: to, types: Self.types, holderSite: site, site: site)) }
+        for (from, to) in pairs { #expect(!graph.add(from: from, to: to, types: Self.types, holderSite: site, site: site)) }
+        #expect(graph.dependencyCount == pairs.count)
+        for (from, to) in pairs {
+            let edge = try #require(graph.edge(from: from, to: to))
+            #expect(edge.from == from && edge.to == to)
+            #expect(graph.edge(from: to, to: from) == nil)
+        }
+    }
+
     /// After the analysis, the caller empties the graph and adds a dependency the log holds
     /// with other sites: the edge keeps the caller's.
     @Test func aCallersDependencyWithOtherSitesThanTheLogsKeepsItsOwn() throws {

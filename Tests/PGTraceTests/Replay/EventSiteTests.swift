@@ -33,6 +33,9 @@ import Testing
             task: nil, at: nil, function: nil)
         #expect(beyond.position == TracePosition(file: EventSite.maximumFiles - 1, line: EventSite.maximumPlace, column: Int(Int32.max), event: -EventSite.maximumPlace - 1))
         #expect(beyond.cpu == EventSite.maximumFiles - 1)
+        // A negative file or cpu is kept as 0, and its line and event as they were.
+        let below = EventSite(position: TracePosition(file: -1, line: 7, column: 2, event: -1), cpu: -3, task: nil, at: nil, function: nil)
+        #expect(below.position == TracePosition(file: 0, line: 7, column: 2, event: -1) && below.cpu == 0)
     }
 }
 

@@ -363,22 +363,30 @@ import Testing
         #expect(error?.message.contains("a fact's place 2147483648 is out of range") == true)
     }
 
-    /// A site keeps a 40-bit line and event number (`EventSite`): a summary naming a greater
-    /// one is refused at its line, not cut to another place.
-    @Test func aSitesLineOutOfRangeIsRefusedAtItsLine() throws {
+    /// A site keeps a 40-bit line and event number and a 32-bit column (`EventSite`): a
+    /// summary naming a greater or negative one is refused at its line, not cut to another
+    /// place; the greatest are kept.
+    @Test(arguments: [
+        (1, EventSite.maximumPlace + 1, false), (1, -1, false), (1, EventSite.maximumPlace, true),
+        (2, Int(Int32.max) + 1, false), (2, Int(Int32.max), true),
+        (3, EventSite.maximumPlace + 1, false), (3, -1, false), (3, EventSite.maximumPlace, true),
+    ])
+    func aSitesPlaceOutOfRangeIsRefusedAtItsLine(field: Int, value: Int, kept: Bool) throws {
         var lines = Self.good.split(separator: "\n").map(String.init)
         let fact = lines.firstIndex { $0.contains("\"fact\":\"dependency\"") }!
         let site = try #require(lines[fact].range(of: "\"site\":["))
         let numbers = lines[fact][site.upperBound...].prefix { $0 != "]" }.split(separator: ",")
         var changed = numbers.map(String.init)
-        changed[1] = String(EventSite.maximumPlace + 1)
+        changed[field] = String(value)
         lines[fact] = lines[fact].replacingOccurrences(
             of: "\"site\":[" + numbers.joined(separator: ",") + "]", with: "\"site\":[" + changed.joined(separator: ",") + "]")
         let error = Self.error(lines.joined(separator: "\n") + "\n")
-        #expect(error?.line == fact + 1)
-        #expect(error?.message.contains("a site's line and event must be 0 to 2^39 - 1") == true)
-        lines[fact] = lines[fact].replacingOccurrences(of: String(EventSite.maximumPlace + 1), with: String(EventSite.maximumPlace))
-        #expect(Self.error(lines.joined(separator: "\n") + "\n") == nil)
+        if kept {
+            #expect(error == nil)
+        } else {
+            #expect(error?.line == fact + 1)
+            #expect(error?.message.contains("a site's line and event must be 0 to 2^39 - 1, its column 0 to 2^31 - 1") == true)
+        }
     }
 
     @Test func aSymbolUsedBeforeItIsWrittenIsRefused() {
