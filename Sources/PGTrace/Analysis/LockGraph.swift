@@ -311,8 +311,8 @@ public final class LockGraph {
         }
         // Room for them all at once: an array that doubles holds both sizes while it copies.
         links.reserveCapacity(count)
-        // And each class's lists their exact room: grown by doubling, they took 21 bytes
-        // a dependency, not 8.
+        // And each class's lists room for its facts (an edge of several type bits counts
+        // once a bit): grown by doubling, they took 21 bytes a dependency, now some 8.
         if nodeCount > 0 {
             grow(to: ClassID(nodeCount - 1))
             var (outDegree, inDegree) = ([Int32](repeating: 0, count: nodeCount), [Int32](repeating: 0, count: nodeCount))

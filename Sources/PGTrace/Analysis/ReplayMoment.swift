@@ -95,7 +95,7 @@ public final class MomentStore {
         let start = heldClasses.count
         let held = replay.allHeldLocks(cpu: cpu)
         let leftOut = holder.flatMap { holder in
-            held.lastIndex { $0.classID == holder.classID && $0.site == holder.site }.flatMap(Int16.init(exactly:))
+            held.lastIndex { $0.classID == holder.classID && $0.site == holder.site }.flatMap(Self.leftOutPlace)
         }
         for (index, lock) in held.enumerated() where index != leftOut.map(Int.init) {
             heldClasses.append(lock.classID)
@@ -105,6 +105,10 @@ public final class MomentStore {
             cpu: cpu, task: replay.cpus[cpu].task, irqState: ReplayMoment.irqState(replay, cpu: cpu),
             heldStart: start, mayMissHeldLocks: replay.mayMissHeldLocks, leftOut: leftOut ?? -1)
     }
+
+    /// Where a left-out holder at `index` of the held locks goes, if a moment can say
+    /// (16 bits): a deeper one is kept with the others.
+    static func leftOutPlace(_ index: Int) -> Int16? { Int16(exactly: index) }
 
     /// Keeps `moment` (one read from a summary).
     func add(_ moment: ReplayMoment) -> MomentID {
@@ -138,11 +142,12 @@ public final class MomentStore {
         return MomentID(index: Int32(moments.count - 1))
     }
 
-    /// The moment `id` of a fact that is no dependency (a usage bit, an NMI acquisition).
-    public subscript(id: MomentID) -> ReplayMoment { moment(id, holder: nil) }
+    /// The moment `id` of a fact that is no dependency (a usage bit, an NMI acquisition):
+    /// a dependency's may have left out its holder (`moment(_:holder:)`).
+    subscript(id: MomentID) -> ReplayMoment { moment(id, holder: nil) }
 
     /// The moment `id` of a fact; `holder`, for a dependency's, the lock it was made from
-    /// (its class and holder site), which the moment may have left out.
+    /// (`DependencyFact.holder`), which the moment may have left out; nil for any other's.
     public func moment(_ id: MomentID, holder: ReplayMoment.Held?) -> ReplayMoment {
         var moment = self.moment(id, held: true)
         let leftOut = Int(moments[Int(id.index)].leftOut)

@@ -194,6 +194,12 @@ import Testing
         trace.acquire("D", isTry: true)
         trace.acquire("E")  // D -> E and C -> E, one moment, held [C, D]
         for lock in ["E", "D", "C"] { trace.release(lock) }
+        trace.acquire("P")
+        trace.event("rcu-read-lock")
+        trace.acquire("Q")  // P -> Q, held [P, rcu_read_lock]: the holder goes back first
+        trace.release("Q")
+        trace.event("rcu-read-unlock")
+        trace.release("P")
         let analysis = try analyze(trace)
         var (held, kept): ([String: [String]], [String: [String]]) = ([:], [:])
         for entry in analysis.facts.sortedEntries() {
@@ -206,9 +212,16 @@ import Testing
             // Each lock with the site it was taken at.
             #expect(locks.contains { $0.classID == fact.dependency.from && $0.site == fact.dependency.holderSite })
         }
-        #expect(held == ["A->B": ["A"], "Y->Z": ["X", "Y"], "D->E": ["C", "D"], "C->E": ["C", "D"]])
+        #expect(held == ["A->B": ["A"], "Y->Z": ["X", "Y"], "D->E": ["C", "D"], "C->E": ["C", "D"], "P->Q": ["P", "rcu_read_lock"]])
         // A and Y are their facts'.
-        #expect(kept == ["A->B": [], "Y->Z": ["X"], "D->E": ["C", "D"], "C->E": ["C", "D"]])
+        #expect(kept == ["A->B": [], "Y->Z": ["X"], "D->E": ["C", "D"], "C->E": ["C", "D"], "P->Q": ["rcu_read_lock"]])
+    }
+
+    /// A holder deeper than a moment can place (its place is 16 bits) is kept with the
+    /// others, never put back at another place (a trace of 65,537 held locks takes minutes).
+    @Test func aHolderTooDeepToPlaceIsKept() {
+        #expect(MomentStore.leftOutPlace(0) == 0 && MomentStore.leftOutPlace(32_767) == 32_767)
+        #expect(MomentStore.leftOutPlace(32_768) == nil && MomentStore.leftOutPlace(65_537) == nil)
     }
 
     /// A moment's held locks end where the next one's start: each gives back its own.
