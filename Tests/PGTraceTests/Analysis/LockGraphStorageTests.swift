@@ -112,6 +112,21 @@ import Testing
         }
     }
 
+    /// Merged from two summaries of the same dependencies, the log's thousands of facts are
+    /// each kept once, with the lesser trace's evidence (the merge's own path into the index).
+    @Test func summariesOfThousandsOfFactsMergeIntoEachOnce() throws {
+        let names = (0..<60).map { "L\($0)" }
+        let pairs = names.indices.flatMap { i in names.indices.filter { $0 > i }.map { (names[i], names[$0]) } }
+        let xml = String(decoding: Self.trace(pairs), as: UTF8.self)
+        let summaries = try ["b.xml", "a.xml"].map { try SummaryMergeTests.summary([($0, xml)]) }
+        let analysis = Analysis()
+        try analysis.analyze(summaries.enumerated().map { .bytes(Array($1.utf8), displayName: "\($0).sum") })
+        let dependencies = analysis.facts.entries.filter { if case .dependency = $0.fact { return true } else { return false } }
+        #expect(dependencies.count == pairs.count)
+        #expect(Set(dependencies.map { analysis.context.files[$0.file] }) == ["a.xml"])
+        #expect(analysis.graph.dependencyCount == pairs.count)
+    }
+
     /// A caller's graph grows its edge index as it goes: after thousands of edges, each is
     /// found at its ends and added again changes nothing.
     @Test func aCallersGraphOfThousandsOfEdgesFindsEachOnce() throws {
