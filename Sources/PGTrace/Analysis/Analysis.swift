@@ -118,9 +118,7 @@ public final class Analysis {
     public func analyze(_ sources: [Source], progress: Progress? = nil) throws {
         let first = context.files.count
         // All or none: an analysis refused here holds no file of these sources.
-        if let over = sources.dropFirst(max(0, EventSite.maximumFiles - first)).first {
-            throw TraceInputError(file: over.displayName, message: "more than \(EventSite.maximumFiles) traces and summaries in one analysis")
-        }
+        try context.checkRoom(for: sources.lazy.map(\.displayName))
         for source in sources { _ = try context.addFile(source.displayName) }
         let symbols = self.symbols
         let schema = options.validatesSchema ? TraceSchema.v1 : nil

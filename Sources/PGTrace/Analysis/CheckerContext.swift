@@ -35,11 +35,16 @@ public final class CheckerContext {
 
     /// Numbers a trace or summary of the analysis; sites keep 24 bits of it (`EventSite`).
     func addFile(_ name: String) throws -> Int {
-        guard files.count < EventSite.maximumFiles else {
-            throw TraceInputError(file: name, message: "more than \(EventSite.maximumFiles) traces and summaries in one analysis")
-        }
+        try checkRoom(for: [name])
         files.append(name)
         return files.count - 1
+    }
+
+    /// Refuses files past what a site can number, naming the first that would not fit.
+    func checkRoom(for names: some Collection<String>) throws {
+        if let over = names.dropFirst(max(0, EventSite.maximumFiles - files.count)).first {
+            throw TraceInputError(file: over, message: "more than \(EventSite.maximumFiles) traces and summaries in one analysis")
+        }
     }
 
     public func addReportObserver(_ observer: @escaping (Finding) -> Void) { reportObservers.append(observer) }

@@ -85,10 +85,13 @@ public final class MomentStore {
     public init() {}
 
     /// The classes of the held locks moment `id` keeps (not the one it left out).
-    func keptHeldClasses(_ id: MomentID) -> [ClassID] {
+    func keptHeldClasses(_ id: MomentID) -> [ClassID] { heldRange(of: id).map { heldClasses[$0] } }
+
+    /// Where moment `id`'s held locks are: they end where the next moment's start.
+    private func heldRange(of id: MomentID) -> Range<Int> {
         let index = Int(id.index)
         let end = index + 1 < moments.count ? Int(moments[index + 1].heldStart) : heldClasses.count
-        return (Int(moments[index].heldStart)..<end).map { heldClasses[$0] }
+        return Int(moments[index].heldStart)..<end
     }
 
     /// The replay's moment on `cpu` now. `leavingOut`: the holder of the one dependency the
@@ -151,7 +154,7 @@ public final class MomentStore {
     /// The moment `id` of a fact; `holder`, for a dependency's, the lock it was made from
     /// (`DependencyFact.holder`), which the moment may have left out; nil for any other's.
     public func moment(_ id: MomentID, holder: ReplayMoment.Held?) -> ReplayMoment {
-        var moment = self.moment(id, held: true)
+        var moment = unpacked(id, withHeld: true)
         let leftOut = Int(moments[Int(id.index)].leftOut)
         if leftOut >= 0 {
             guard let holder else { preconditionFailure("moment \(id.index) left out its dependency's holder, and it was not given") }
@@ -161,9 +164,9 @@ public final class MomentStore {
     }
 
     /// Who ran, and its irq state, at moment `id`: no held locks.
-    public func context(_ id: MomentID) -> ReplayMoment { moment(id, held: false) }
+    public func context(_ id: MomentID) -> ReplayMoment { unpacked(id, withHeld: false) }
 
-    private func moment(_ id: MomentID, held wantsHeld: Bool) -> ReplayMoment {
+    private func unpacked(_ id: MomentID, withHeld: Bool) -> ReplayMoment {
         let packed = moments[Int(id.index)]
         var irqState: ReplayMoment.IrqState?
         if packed.irq & 1 != 0 {
@@ -172,9 +175,7 @@ public final class MomentStore {
                 hardirqCount: field(8), softirqs: field(24), softirqCount: field(40),
                 hardirqsEnabled: packed.irq & 2 != 0, softirqsEnabled: packed.irq & 4 != 0)
         }
-        let start = Int(packed.heldStart)
-        let end = Int(id.index) + 1 < moments.count ? Int(moments[Int(id.index) + 1].heldStart) : heldClasses.count
-        let held = wantsHeld ? (start..<end).map { ReplayMoment.Held(classID: heldClasses[$0], site: heldSites[$0]) } : []
+        let held = withHeld ? heldRange(of: id).map { ReplayMoment.Held(classID: heldClasses[$0], site: heldSites[$0]) } : []
         return ReplayMoment(
             cpu: Int(packed.cpu), task: packed.taskIsNamed ? .named(Symbol(rawValue: packed.task)) : .anonymous(cpu: Int(packed.task)),
             irqState: irqState, held: held, mayMissHeldLocks: packed.mayMissHeldLocks)

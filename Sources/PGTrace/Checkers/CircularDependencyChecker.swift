@@ -49,20 +49,21 @@ public final class CircularDependencyChecker: ReplayObserver {
             }
         }
         // One moment for them all; made for one, it leaves out its holder, which the fact keeps.
-        var (first, count): (HeldLock?, Int) = (nil, 0)
-        forEachNewDependency { holder, _ in
-            if first == nil { first = holder }
-            count += 1
-        }
-        guard first != nil else { return }
-        let moment = context.moments.record(replay, cpu: lock.site.cpu, leavingOut: count == 1 ? first : nil)
+        // Nearly always there is one: the walk is made again only for trylocks above it.
+        var (first, more): ((HeldLock, DependencyTypes)?, Bool) = (nil, false)
         forEachNewDependency { holder, types in
+            if first == nil { first = (holder, types) } else { more = true }
+        }
+        guard let (holder, types) = first else { return }
+        let moment = context.moments.record(replay, cpu: lock.site.cpu, leavingOut: more ? nil : holder)
+        func record(_ holder: HeldLock, _ types: DependencyTypes) {
             facts.record(.dependency(DependencyFact(
                 dependency: LockDependency(
                     from: holder.classID, to: lock.classID, kind: .lockOrder, types: types,
                     holderSite: holder.site, site: lock.site),
                 holderMode: holder.mode, nextMode: lock.mode, moment: moment)))
         }
+        if more { forEachNewDependency(record) } else { record(holder, types) }
     }
 
     // MARK: The graph check

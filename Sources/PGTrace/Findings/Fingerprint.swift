@@ -31,10 +31,10 @@ extension Finding {
         return identity
     }
 
-    /// Whether `text` holds `part` as the replacement after it finds it (by Unicode
-    /// characters: é written as one scalar or as e and an accent is one character). Searched
-    /// byte for byte where both are ASCII, as nearly every key and file name is: the Unicode
-    /// search cost ten times as much, on every finding's key.
+    /// Whether `text` holds `part`, as `String.contains` says (by Unicode characters: é as
+    /// one scalar or as e and an accent is one character). Searched byte for byte where both
+    /// are ASCII, as nearly every key and file name is: the Unicode search cost ten times as
+    /// much, on every finding's key.
     static func bytes(of text: String, contain part: String) -> Bool {
         guard !part.isEmpty else { return true }
         var (copy, partCopy) = (text, part)
