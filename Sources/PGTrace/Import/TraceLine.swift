@@ -5,7 +5,8 @@
 /// `trace_pipe`, `trace-cmd report`), `TASK-PID CPUFLAGS TIMESTAMP: BODY` (`trace-cmd report
 /// -l`, the latency format, `ftrace_dump_on_oops` after its printk prefix) and `COMM PID [CPU]
 /// TIMESTAMP: [PERIOD] BODY` (`perf script`). The cpu is the column just before the
-/// timestamp (or its flags), never a bracket found earlier in a command name.
+/// timestamp (or its flags), never a bracket found earlier in a command name. trace-cmd's
+/// count of a clock not in seconds may follow that column with no blank (`LineColumns.Glued`).
 public struct TraceLine: Sendable, Equatable {
     public var command: String
     /// Nil where the line has no task column (a capture edited to cut it).
@@ -175,6 +176,7 @@ struct LineColumns {
         var previous: Range<Int>?
         var beforePrevious: Range<Int>?
         var stamp: (nanoseconds: Int64, bodyStart: Int)?
+        var glued: Glued?
         while index < end, count < 24 {
             while index < end, Self.isBlank(b[index]) { index += 1 }
             guard index < end else { break }
@@ -186,23 +188,35 @@ struct LineColumns {
                 stamp = found
                 break
             }
+            if count >= 2, let found = Self.gluedTimestamp(b, index..<tokenEnd) {
+                stamp = (found.nanoseconds, tokenEnd)
+                glued = found
+                break
+            }
             beforePrevious = previous
             previous = index..<tokenEnd
             index = tokenEnd
         }
-        guard let stamp, let before = previous else { return nil }
+        guard let stamp else { return nil }
         timestamp = stamp.nanoseconds
         // The cpu: "[003]" just before the timestamp, or before the flags; or the latency
         // format's "0d.h1." (cpu digits, then flags).
         var taskEnd: Int
-        if let number = Self.bracketedNumber(b, before) {
+        if let glued {
+            cpu = glued.cpu
+            flags = glued.flags
+            taskEnd = glued.start
+        } else if let before = previous, let number = Self.bracketedNumber(b, before) {
             cpu = number
             taskEnd = before.lowerBound
-        } else if let cpuToken = beforePrevious, Self.isFlags(b, before), let number = Self.bracketedNumber(b, cpuToken) {
+        } else if let before = previous, let cpuToken = beforePrevious, Self.isFlags(b, before),
+            let number = Self.bracketedNumber(b, cpuToken)
+        {
             cpu = number
             flags = before
             taskEnd = cpuToken.lowerBound
         } else {
+            guard let before = previous else { return nil }
             var digitsEnd = before.lowerBound
             while digitsEnd < before.upperBound, Self.isDigit(b[digitsEnd]) { digitsEnd += 1 }
             guard digitsEnd > before.lowerBound, digitsEnd - before.lowerBound <= 5, digitsEnd < before.upperBound,
@@ -377,6 +391,55 @@ struct LineColumns {
         while next < lineEnd, isBlank(b[next]) { next += 1 }
         guard next < lineEnd, b[next] == UInt8(ascii: ":") else { return nil }
         return (nanoseconds, next + 1)
+    }
+
+    /// A timestamp with the column before it, unparted: `trace-cmd report` prints a clock it
+    /// does not know in seconds (x86-tsc, counter, `--raw-ts`; seen also from trace-cmd 3.1.6
+    /// on a file that names the local clock, in some runs) as `%12d:` straight after the cpu or
+    /// the flags, so a count of 12 digits or more leaves no blank: `[003]7615709442088:`, and
+    /// with `-l` `3dN.2.7615709442088:`.
+    struct Glued {
+        var start: Int
+        var cpu: Int
+        var flags: Range<Int>?
+        /// The count, kept as it is (as a counter clock's own token is).
+        var nanoseconds: Int64
+    }
+
+    /// The unparted token at `token`, if it is one. The latency flags run to the last
+    /// character that is not a digit and hold at least the four columns pgtrace reads (irqs,
+    /// need-resched, irq context, preempt count): a migrate-disable or lock-depth column
+    /// printed as a digit cannot be told from the count's first digit in this text, and is
+    /// read as part of the count (the trace.dat itself, or the report in seconds, is exact).
+    private static func gluedTimestamp(_ b: UnsafeBufferPointer<UInt8>, _ token: Range<Int>) -> Glued? {
+        let colon = token.upperBound - 1
+        guard token.count >= 15, b[colon] == UInt8(ascii: ":") else { return nil }
+        var digitsStart = colon
+        while digitsStart > token.lowerBound, isDigit(b[digitsStart - 1]) { digitsStart -= 1 }
+        let cpu: Int
+        var flags: Range<Int>?
+        if b[token.lowerBound] == UInt8(ascii: "[") {
+            guard digitsStart > token.lowerBound, b[digitsStart - 1] == UInt8(ascii: "]"),
+                let number = bracketedNumber(b, token.lowerBound..<digitsStart)
+            else { return nil }
+            cpu = number
+        } else {
+            var cpuEnd = token.lowerBound
+            while cpuEnd < colon, isDigit(b[cpuEnd]) { cpuEnd += 1 }
+            guard cpuEnd > token.lowerBound, cpuEnd - token.lowerBound <= 5,
+                let number = integer(b, token.lowerBound..<cpuEnd)
+            else { return nil }
+            let flagsEnd = max(digitsStart, cpuEnd + 4)
+            guard flagsEnd <= colon, isFlags(b, cpuEnd..<flagsEnd) else { return nil }
+            cpu = number
+            flags = cpuEnd..<flagsEnd
+            digitsStart = flagsEnd
+        }
+        // %12d pads a shorter count with blanks, which parts it; Int64 holds 18 digits.
+        guard (12...18).contains(colon - digitsStart) else { return nil }
+        var count: Int64 = 0
+        for byte in b[digitsStart..<colon] { count = count * 10 + Int64(byte - 0x30) }
+        return Glued(start: token.lowerBound, cpu: cpu, flags: flags, nanoseconds: count)
     }
 
     /// "[003]".

@@ -30,6 +30,30 @@ import Testing
         #expect(latency.cpu == 0 && latency.flags == "d.h1." && latency.event == "irq_handler_entry")
     }
 
+    /// trace-cmd's `%12d:` count of a clock it does not print in seconds, straight after the
+    /// cpu or flags column once it has 12 digits (`report --raw-ts`, and trace-cmd 3.1.6 on
+    /// trappy-trace.trace.dat in some runs).
+    @Test func traceCmdReportOfARawCountGluedToTheColumnBefore() throws {
+        let plain = try #require(TraceLine.parse("          <idle>-0     [003]7615709442088: bprint:               0xc044504c: cpu_load: cpu: 3 freq: 800000 load: 0"))
+        #expect(plain == TraceLine(command: "<idle>", pid: 0, cpu: 3, flags: nil, timestamp: 7_615_709_442_088, event: "bprint", system: nil, info: "0xc044504c: cpu_load: cpu: 3 freq: 800000 load: 0"))
+        let latency = try #require(TraceLine.parse("  <idle>-0       3dN.2.7615709442088: bprint:               0xc044504c: cpu_load: cpu: 3 freq: 800000 load: 0"))
+        #expect(latency == TraceLine(command: "<idle>", pid: 0, cpu: 3, flags: "dN.2.", timestamp: 7_615_709_442_088, event: "bprint", system: nil, info: "0xc044504c: cpu_load: cpu: 3 freq: 800000 load: 0"))
+        // Exactly 12 digits leave no blank either; a two-digit cpu, old four-column flags.
+        let twelve = try #require(TraceLine.parse("kworker/1:1-52     12d.h1761570944208: irq_handler_entry: irq=30 name=ahci"))
+        #expect(twelve.cpu == 12 && twelve.flags == "d.h1" && twelve.timestamp == 761_570_944_208 && twelve.command == "kworker/1:1" && twelve.pid == 52)
+        // A preempt count of 0 prints '.': the flags end at the last character not a digit.
+        let zero = try #require(TraceLine.parse("bash-1040   0.Ns..17615709442088: lock_acquire: 0xffff8880 &mm->page_table_lock"))
+        #expect(zero.cpu == 0 && zero.flags == ".Ns.." && zero.timestamp == 17_615_709_442_088)
+        // A blank-padded count is the counter clock's own token, as before.
+        let padded = try #require(TraceLine.parse("          <idle>-0     [003]  76157094420: bprint: x"))
+        #expect(padded.cpu == 3 && padded.timestamp == 76_157_094_420)
+        // Fewer than 12 digits are always padded: glued, they are not trace-cmd's.
+        for text in ["  <idle>-0     [003]76157094420: bprint: x", "  <idle>-0       3dN.2.76157094420: bprint: x",
+                     "  <idle>-0     [003]7615709442088 bprint: x", "  <idle>-0     [0x3]7615709442088: bprint: x"] {
+            #expect(TraceLine.parse(Substring(text)) == nil, "\(text)")
+        }
+    }
+
     @Test func perfScript() throws {
         let line = try #require(TraceLine.parse("sched-messaging    3409 [001]  7152.904029: lock:contention_begin: 0xc00000c80904ef00 (flags=SPIN)"))
         #expect(line == TraceLine(command: "sched-messaging", pid: 3409, cpu: 1, flags: nil, timestamp: 7_152_904_029_000, event: "contention_begin", system: "lock", info: "0xc00000c80904ef00 (flags=SPIN)"))
