@@ -52,9 +52,17 @@ public final class CheckerContext {
     /// Every finding, in their order (`Finding.canonical`): those of the traces and those of
     /// the graph.
     public var findings: [Finding] {
-        var all = traceFindings
-        all.merge(currentFindings)
-        all.merge(graphFindings)
+        // Merged in this order; a set merged into none is itself (thousands of a graph's
+        // findings are not copied into a new set one by one).
+        let all: FindingSet
+        if traceFindings.findings.isEmpty, currentFindings.findings.isEmpty {
+            all = graphFindings
+        } else {
+            var merged = traceFindings
+            merged.merge(currentFindings)
+            merged.merge(graphFindings)
+            all = merged
+        }
         return Finding.canonical(all.findings)
     }
 

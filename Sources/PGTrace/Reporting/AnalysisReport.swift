@@ -70,8 +70,8 @@ public struct AnalysisReport: Sendable {
     /// traces were given or the analysis came upon things: the same findings print the same
     /// bytes however the traces are listed (the contract's "Determinism").
     private mutating func canonicalize() {
-        // Each sort key made once, not once per comparison.
-        findings = zip(findings.map(\.order), findings).sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
+        let prints = findings.map(\.baseFingerprint)
+        findings = Finding.orderedPositions(findings, prints: prints).map { findings[$0] }
         sortNotesAndGraph()
     }
 
