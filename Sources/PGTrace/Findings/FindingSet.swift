@@ -4,11 +4,18 @@
 /// commutative, as summaries need.
 public struct FindingSet: Sendable {
     public private(set) var findings: [Finding] = []
-    private var index: [String: Int] = [:]
+    private var index: [ID: Int] = [:]
 
     public init() {}
 
-    private static func id(_ rule: Rule, _ key: String) -> String { rule.rawValue + "|" + key }
+    /// A problem: its rule and key (hashed as they are, not joined into a new string at each
+    /// look).
+    private struct ID: Hashable {
+        var rule: Rule
+        var key: String
+    }
+
+    private static func id(_ rule: Rule, _ key: String) -> ID { ID(rule: rule, key: key) }
 
     /// Records `finding`, or counts it if one with the same rule and key is here.
     public mutating func report(_ finding: Finding) {
