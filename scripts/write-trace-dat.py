@@ -586,7 +586,12 @@ def _assemble(path, cpus, buffers, sizes, comms, ksyms, ctx, trace_clock):
     # options
     out.append(b"options  \0")
     if trace_clock:
-        out.append(p2(OPTION_TRACECLOCK) + p4(0))
+        # trace-cmd record writes this option empty, and libtracecmd 3.1.6 parses its text
+        # for the clock all the same, reading past the empty block into whatever the heap
+        # held: a raw count printed in some runs, a crash in rarer ones. The option carries
+        # the clock here, NUL-ended, so that readers of these files always see the same.
+        oc = ("[%s]" % trace_clock).encode() + b"\0"
+        out.append(p2(OPTION_TRACECLOCK) + p4(len(oc)) + oc)
     un = UNAME_TEXT.encode() + b"\0"
     out.append(p2(OPTION_UNAME) + p4(len(un)) + un)
     out.append(p2(OPTION_DONE))

@@ -52,8 +52,8 @@ public final class CheckerContext {
     /// Every finding, in their order (`Finding.canonical`): those of the traces and those of
     /// the graph.
     public var findings: [Finding] {
-        // Merged in this order; a set merged into none is itself (thousands of a graph's
-        // findings are not copied into a new set one by one).
+        // Merged in this order. Where the traces found nothing, the result is the graph's set
+        // as it is (merging it into an empty set would copy its findings one by one).
         let all: FindingSet
         if traceFindings.findings.isEmpty, currentFindings.findings.isEmpty {
             all = graphFindings

@@ -104,9 +104,10 @@ extension Finding {
         findings.indices.sorted { precedes(findings[$0], findings[$1], prints[$0], prints[$1]) }
     }
 
-    /// Whether `a`'s `order` precedes `b`'s, compared where they lie: thousands of findings
-    /// put in order made some twenty strings each for their keys. A fingerprint is asked for
-    /// only where everything before it is the same.
+    /// Whether `a.order.lexicographicallyPrecedes(b.order)`, given their base fingerprints,
+    /// without making either key: the elements are read from the findings (`orderElement`,
+    /// which lays them out as `order` does), and a fingerprint is asked for only where
+    /// everything before it is the same.
     static func precedes(
         _ a: Finding, _ b: Finding, _ aPrint: @autoclosure () -> String, _ bPrint: @autoclosure () -> String
     ) -> Bool {
@@ -120,13 +121,14 @@ extension Finding {
         return aCount < bCount
     }
 
-    /// Element `index` of `order`, unmade where it is a number.
-    private func orderElement(_ index: Int, _ print: () -> String) -> OrderElement {
+    /// Element `index` of `order` (four a location, then rule, fingerprint and message),
+    /// unmade where it is a number.
+    private func orderElement(_ index: Int, _ fingerprint: () -> String) -> OrderElement {
         let fields = 4 * locations.count
         guard index < fields else {
             switch index - fields {
             case 0: return .text(rule.rawValue)
-            case 1: return .text(print())
+            case 1: return .text(fingerprint())
             default: return .text(message)
             }
         }
@@ -140,8 +142,9 @@ extension Finding {
     }
 }
 
-/// An element of `Finding.order`: text, or a number that the key writes zero-padded to 12
-/// digits, which compares as the number does while it has no more digits and no sign.
+/// An element of `Finding.order`: text, or a number, which the key writes zero-padded to 12
+/// digits. Two numbers in 0..<10^12 (exactly 12 digits once padded) compare as numbers;
+/// any other comparison is of the padded text, as the key's.
 private enum OrderElement {
     case text(String)
     case number(Int)

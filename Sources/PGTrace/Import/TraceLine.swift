@@ -402,7 +402,8 @@ struct LineColumns {
         var start: Int
         var cpu: Int
         var flags: Range<Int>?
-        /// The count, kept as it is (as a counter clock's own token is).
+        /// The count, kept as it is (as a counter clock's own token is): nanoseconds where
+        /// the clock counts them, else its own units.
         var nanoseconds: Int64
     }
 

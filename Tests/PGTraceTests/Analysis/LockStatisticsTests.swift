@@ -77,8 +77,8 @@ import Testing
         }.joined(separator: "\n") + "\n"
         let dat = directory + "/s.dat"
         let write = try CommandRunner.run(
-            [Repository.path("scripts/write-trace-dat.py"), "--cpus", "2", dat], stdin: Data(jsonl.utf8),
-            executable: URL(fileURLWithPath: "/usr/bin/python3"))
+            ["python3", Repository.path("scripts/write-trace-dat.py"), "--cpus", "2", dat], stdin: Data(jsonl.utf8),
+            executable: URL(fileURLWithPath: "/usr/bin/env"))
         #expect(write.status == 0, "\(write.stderr)")
         expectL(try entries(.file(dat)), contentionPoints: [:])
     }

@@ -60,6 +60,31 @@ import Testing
         }
     }
 
+    /// Two sets that met one problem keep, merged either way, the finding whose evidence
+    /// comes first, counted as both were; and one set merged into another keeps its own.
+    @Test func aMergeKeepsTheFindingWhoseEvidenceComesFirst() {
+        func finding(line: Int, count: Int, note: String) -> Finding {
+            var finding = Finding(
+                rule: .circularDependency, severity: .error, message: "A -> B -> A", locks: ["A", "B"],
+                locations: [Evidence(file: "t.xml", line: line, column: 1, event: line, cpu: 0, role: "acquires A")],
+                notes: [note], key: "A B")
+            finding.count = count
+            return finding
+        }
+        var early = FindingSet()
+        early.report(finding(line: 7, count: 2, note: "early"))
+        var late = FindingSet()
+        late.report(finding(line: 9, count: 3, note: "late"))
+        late.report(Finding(rule: .badUnlock, severity: .warning, message: "m", locks: [], locations: [], key: "A B"))
+        for (into, from) in [(early, late), (late, early)] {
+            var merged = into
+            merged.merge(from)
+            #expect(merged.findings.count == 2)
+            let cycle = merged.findings.first { $0.rule == .circularDependency }
+            #expect(cycle?.notes == ["early"] && cycle?.locations.first?.line == 7 && cycle?.count == 5)
+        }
+    }
+
     /// A fingerprint is made only where the evidence and rule leave two findings level.
     @Test func aFingerprintIsAskedForOnlyAtATie() {
         let early = Finding(
