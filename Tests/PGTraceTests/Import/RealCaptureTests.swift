@@ -272,8 +272,8 @@ import Testing
     /// Runs `executable` through env; its exit status and standard output (or, with `stdout`,
     /// that file written). A program killed by a signal is run again, twice at most:
     /// trace-cmd 3.1.6 reads past the empty trace-clock option of files that trace-cmd itself
-    /// wrote (trappy-trace.trace.dat) and crashes on what the heap held in about one run of
-    /// 10,000. A third crash is reported as the signal it is.
+    /// wrote (trappy-trace.trace.dat) and, very rarely (once in some 16,000 runs seen here),
+    /// crashes on what the heap held. A third crash is reported as the signal it is.
     static func run(_ executable: String, _ arguments: [String], stdin: String? = nil, stdout: String? = nil) throws -> (Int32, String) {
         for _ in 0..<2 {
             let (status, text, signalled) = try runOnce(executable, arguments, stdin: stdin, stdout: stdout)
