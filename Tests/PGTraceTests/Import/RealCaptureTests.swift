@@ -181,7 +181,6 @@ import Testing
         let directory = try CommandRunner.temporaryDirectory("report")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let text = directory + "/report.txt"
-        _ = FileManager.default.createFile(atPath: text, contents: nil)
         let (status, _) = try WrittenTraceDatTests.run("trace-cmd", ["report"] + options + ["-i", try Self.capture(name)], stdout: text)
         #expect(status == 0, "trace-cmd report failed; scripts/with-deps installs trace-cmd")
         Self.expectSame(try Self.reportedEvents(try Self.capture(name)), try Self.reportedEvents(text), name)
@@ -194,7 +193,6 @@ import Testing
             let directory = try CommandRunner.temporaryDirectory("report")
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let text = directory + "/report.txt"
-            _ = FileManager.default.createFile(atPath: text, contents: nil)
             let (status, _) = try WrittenTraceDatTests.run(
                 "trace-cmd", ["report"] + options + ["-i", try Self.capture("trappy-trace.trace.dat")], stdout: text)
             #expect(status == 0)
