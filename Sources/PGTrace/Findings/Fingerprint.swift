@@ -11,21 +11,34 @@ extension Finding {
 
     /// The fingerprint before counting occurrences.
     var baseFingerprint: String {
-        Self.fnv1a64("v2\n" + rule.rawValue + "\n" + identity + "\n" + objects.joined(separator: ","))
+        // The hash of "v2\n" + rule + "\n" + identity + "\n" + objects joined by ",", taken
+        // part by part: no string of them all is made.
+        var hash = FNV1a64()
+        hash.add("v2\n")
+        hash.add(rule.rawValue)
+        hash.add("\n")
+        hash.add(identity)
+        hash.add("\n")
+        for (index, object) in objects.enumerated() {
+            if index > 0 { hash.add(",") }
+            hash.add(object)
+        }
+        return hash.hex
     }
 
     /// The dedup key without trace places: where a checker had no kernel function or source
     /// location to name a site by, it named the trace file and line; both are dropped here
     /// (the same bug read through `./t.xml` or standard input is the same bug).
     var identity: String {
-        let unnamed = locations.filter { $0.function == nil && $0.at == nil }
         // Most keys name no trace place at all (a cycle's classes): one look per file then,
         // not one per location (a cycle through a thousand classes cites two thousand).
         var files: [String] = []
-        for location in unnamed where !files.contains(location.file) { files.append(location.file) }
+        for location in locations where location.function == nil && location.at == nil && !files.contains(location.file) {
+            files.append(location.file)
+        }
         guard files.contains(where: { Self.bytes(of: key, contain: "\($0):") }) else { return key }
         var identity = key
-        for location in unnamed {
+        for location in locations where location.function == nil && location.at == nil {
             identity = identity.replacing("\(location.file):\(location.line)", with: "?")
         }
         return identity
@@ -54,12 +67,26 @@ extension Finding {
 
     /// FNV-1a, 64 bits, as 16 hex digits: the same on every platform and run.
     static func fnv1a64(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var hash = FNV1a64()
+        hash.add(text)
+        return hash.hex
+    }
+}
+
+/// FNV-1a, 64 bits, fed text part by part.
+struct FNV1a64 {
+    private var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func add(_ text: String) {
         for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
+            value ^= UInt64(byte)
+            value = value &* 0x0000_0100_0000_01b3
         }
-        let digits = String(hash, radix: 16)
+    }
+
+    /// 16 hex digits.
+    var hex: String {
+        let digits = String(value, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
 }
