@@ -102,7 +102,8 @@ public final class MomentStore {
         let leftOut = holder.flatMap { holder in
             held.lastIndex { $0.classID == holder.classID && $0.site == holder.site }.flatMap(Self.leftOutPlace)
         }
-        for (index, lock) in held.enumerated() where index != leftOut.map(Int.init) {
+        let skipped = leftOut.map(Int.init) ?? -1
+        for (index, lock) in held.enumerated() where index != skipped {
             heldClasses.append(lock.classID)
             heldSites.append(lock.site)
         }
@@ -146,10 +147,6 @@ public final class MomentStore {
         moments.append(packed)
         return MomentID(index: Int32(moments.count - 1))
     }
-
-    /// The moment `id` of a fact that is no dependency (a usage bit, an NMI acquisition):
-    /// a dependency's may have left out its holder (`moment(_:holder:)`).
-    subscript(id: MomentID) -> ReplayMoment { moment(id, holder: nil) }
 
     /// The moment `id` of a fact; `holder`, for a dependency's, the lock it was made from
     /// (`DependencyFact.holder`), which the moment may have left out; nil for any other's.

@@ -15,19 +15,17 @@ public struct FindingSet: Sendable {
         var key: String
     }
 
-    private static func id(_ rule: Rule, _ key: String) -> ID { ID(rule: rule, key: key) }
-
     /// Records `finding`, or counts it if one with the same rule and key is here.
     public mutating func report(_ finding: Finding) {
         if countAgain(finding.rule, key: finding.key) { return }
-        index[Self.id(finding.rule, finding.key)] = findings.count
+        index[ID(rule: finding.rule, key: finding.key)] = findings.count
         findings.append(finding)
     }
 
     /// Counts one more meeting of the finding of `rule` with `key` if it is here: true then,
     /// so that a checker need not build the finding again to have it counted.
     public mutating func countAgain(_ rule: Rule, key: String, by count: Int = 1) -> Bool {
-        guard let position = index[Self.id(rule, key)] else { return false }
+        guard let position = index[ID(rule: rule, key: key)] else { return false }
         findings[position].count = Self.sum(findings[position].count, count)
         return true
     }
@@ -38,7 +36,7 @@ public struct FindingSet: Sendable {
         return overflow ? Int.max : sum
     }
 
-    public func hasReported(_ rule: Rule, key: String) -> Bool { index[Self.id(rule, key)] != nil }
+    public func hasReported(_ rule: Rule, key: String) -> Bool { index[ID(rule: rule, key: key)] != nil }
 
     /// Adds `other`'s findings: of two with the same rule and key, the one whose evidence
     /// comes first stays, counted as both were.
@@ -48,7 +46,7 @@ public struct FindingSet: Sendable {
 
     /// Adds one finding as `merge(_:)` does.
     public mutating func merge(_ finding: Finding) {
-        let id = Self.id(finding.rule, finding.key)
+        let id = ID(rule: finding.rule, key: finding.key)
         guard let position = index[id] else {
             index[id] = findings.count
             findings.append(finding)

@@ -246,6 +246,6 @@ import Testing
         let held = { (classes: [ClassID]) in classes.map { ReplayMoment.Held(classID: $0, site: site) } }
         let lists: [[ClassID]] = [[1, 2], [], [3], [4, 5, 6], []]
         let ids = lists.map { store.add(ReplayMoment(cpu: 0, task: .anonymous(cpu: 0), irqState: nil, held: held($0), mayMissHeldLocks: false)) }
-        #expect(ids.map { store[$0].held.map(\.classID) } == lists)
+        #expect(ids.map { store.moment($0, holder: nil).held.map(\.classID) } == lists)
     }
 }

@@ -273,13 +273,16 @@ import Testing
     /// wrote (trappy-trace.trace.dat) and, very rarely (once in some 16,000 runs seen here),
     /// crashes on what the heap held. A third crash is reported as the signal it is.
     static func run(_ executable: String, _ arguments: [String], stdin: String? = nil, stdout: String? = nil) throws -> (Int32, String) {
-        for _ in 0..<2 {
+        var attempt = 1
+        while true {
             let (status, text, signalled) = try runOnce(executable, arguments, stdin: stdin, stdout: stdout)
             if !signalled { return (status, text) }
+            if attempt == 3 {
+                Issue.record("\(executable) \(arguments.joined(separator: " ")) was killed by signal \(status), three times")
+                return (status, text)
+            }
+            attempt += 1
         }
-        let (status, text, signalled) = try runOnce(executable, arguments, stdin: stdin, stdout: stdout)
-        if signalled { Issue.record("\(executable) \(arguments.joined(separator: " ")) was killed by signal \(status), three times") }
-        return (status, text)
     }
 
     private static func runOnce(_ executable: String, _ arguments: [String], stdin: String?, stdout: String?) throws -> (Int32, String, Bool) {
