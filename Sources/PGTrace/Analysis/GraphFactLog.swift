@@ -94,7 +94,7 @@ public final class GraphFactLog {
     /// Whether trace `file`'s facts are no greater than the current trace's.
     private func precedes(_ file: Int) -> Bool {
         if file == currentFile { return true }
-        if file >= precedesCurrent.count { precedesCurrent += [Int8](repeating: -1, count: file + 1 - precedesCurrent.count) }
+        precedesCurrent.grow(toInclude: file, filling: -1)
         if precedesCurrent[file] < 0 { precedesCurrent[file] = fileNames()[file] <= currentName ? 1 : 0 }
         return precedesCurrent[file] == 1
     }

@@ -409,8 +409,8 @@ public final class LockGraph {
             generation = 1
         }
         if marks.count < forward.count {
-            marks += Array(repeating: (0, 0), count: forward.count - marks.count)
-            parents += Array(repeating: (-1, -1, -1, -1), count: forward.count - parents.count)
+            marks.grow(toInclude: forward.count - 1, filling: (0, 0))
+            parents.grow(toInclude: forward.count - 1, filling: (-1, -1, -1, -1))
         }
         // A state is (class, onlyXR); reaching a class freely dominates reaching it only-xr.
         func reached(_ node: Int, _ onlyXR: Bool) -> Bool {

@@ -46,7 +46,7 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
         let types = DependencyTypes(holder: .write, next: lock.mode)
         let index = Int(lock.classID)
         if index < recordedInRegion.count, recordedInRegion[index].isSuperset(of: types) { return }
-        if index >= recordedInRegion.count { recordedInRegion += Array(repeating: [], count: index + 1 - recordedInRegion.count) }
+        recordedInRegion.grow(toInclude: index, filling: [])
         recordedInRegion[index].formUnion(types)
         guard !facts.knows(GraphFact.dependencyKey(irqsOff, lock.classID, .ipi, types)) else { return }
         let disabledAt = replay.cpus[cpu].hardirqsDisabledAt ?? lock.site

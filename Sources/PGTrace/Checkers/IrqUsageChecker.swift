@@ -60,7 +60,7 @@ public final class IrqUsageChecker: ReplayObserver {
     private func mark(_ lock: HeldLock, _ bit: LockUsage.Bit, at site: EventSite, _ replay: ReplayEngine) {
         let id = Int(lock.classID)
         if id < known.count, known[id].contains(bit.mask) { return }
-        if id >= known.count { known += Array(repeating: [], count: id + 1 - known.count) }
+        known.grow(toInclude: id, filling: [])
         known[id].formUnion(bit.mask)
         guard !facts.knows(GraphFact.usageKey(lock.classID, bit)) else { return }
         let moment: MomentID

@@ -31,7 +31,7 @@ public final class NmiChecker: ReplayObserver {
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
         // lockdep's LOCK_USED / LOCK_USED_READ, marked at every acquisition, trylocks too.
         let id = Int(lock.classID)
-        if id >= recorded.count { recorded += Array(repeating: 0, count: id + 1 - recorded.count) }
+        recorded.grow(toInclude: id, filling: 0)
         let read = lock.mode != .write
         let bit: UInt8 = read ? 2 : 1
         guard recorded[id] & bit == 0 else { return }
@@ -82,10 +82,8 @@ public final class NmiChecker: ReplayObserver {
     /// A use outside NMI.
     public func applyUse(of classID: ClassID, read: Bool, at site: EventSite) {
         let id = Int(classID)
-        if id >= firstWrite.count {
-            firstWrite += Array(repeating: nil, count: id + 1 - firstWrite.count)
-            firstRead += Array(repeating: nil, count: id + 1 - firstRead.count)
-        }
+        firstWrite.grow(toInclude: id, filling: nil)
+        firstRead.grow(toInclude: id, filling: nil)
         if read {
             if firstRead[id] == nil { firstRead[id] = site }
         } else if firstWrite[id] == nil {

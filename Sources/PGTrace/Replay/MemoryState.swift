@@ -76,7 +76,7 @@ public struct MemoryState: Sendable {
 
     private mutating func setFreedLongAgo(_ table: Symbol, _ value: Bool) {
         let index = Int(table.rawValue)
-        if value, index >> 6 >= freedLongAgo.count { freedLongAgo += Array(repeating: 0, count: (index >> 6) + 1 - freedLongAgo.count) }
+        if value { freedLongAgo.grow(toInclude: index >> 6, filling: 0) }
         guard index >> 6 < freedLongAgo.count else { return }
         if value { freedLongAgo[index >> 6] |= 1 << UInt64(index & 63) } else { freedLongAgo[index >> 6] &= ~(1 << UInt64(index & 63)) }
     }

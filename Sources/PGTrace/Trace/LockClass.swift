@@ -252,7 +252,7 @@ public final class LockClassTable {
         }
         ids[key] = id
         if key.subclass == 0 {
-            if symbol >= plainIDs.count { plainIDs += Array(repeating: -1, count: symbol + 1 - plainIDs.count) }
+            plainIDs.grow(toInclude: symbol, filling: -1)
             plainIDs[symbol] = id
         }
         return id
