@@ -39,6 +39,7 @@ struct AnalyzeCommand: ParsableCommand {
         progress?.finish()
         printImportSummaries(analyses)
         var result = AnalysisReport(analyses, includingGraph: format == .json)
+        KeptUntilExit.keep(analyses, result)
         result.findings = try shown.select(result.findings)
         switch format {
         // --quiet prints nothing on standard output; a report asked for with -o is written.

@@ -61,6 +61,7 @@ struct LintCommand: ParsableCommand {
             progress: progress?.update)
         progress?.finish()
         let result = AnalysisReport(analyses, includingGraph: false)
+        KeptUntilExit.keep(analyses, result)
 
         // The baseline is compared with, and written from, every finding; --rule and
         // --finding choose what is shown (and what the exit status follows).

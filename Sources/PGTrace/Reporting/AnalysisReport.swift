@@ -106,6 +106,7 @@ public struct AnalysisReport: Sendable {
         guard findings.contains(where: { !$0.chain.isEmpty || !($0.heldLocks ?? []).isEmpty || !$0.body.isEmpty }) else { return }
         let context = analysis.context
         var usage: [String: String] = [:]
+        usage.reserveCapacity(analysis.classes.count)
         let proveRaw = analysis.proveRawLockNesting
         for id in 0..<analysis.classes.count where !analysis.classes[ClassID(id)].isPseudo {
             let entry = analysis.classes[ClassID(id)]
@@ -121,8 +122,10 @@ public struct AnalysisReport: Sendable {
             usage[context.name(of: ClassID(id))] = text
         }
         for index in findings.indices where !findings[index].chain.isEmpty || !(findings[index].heldLocks ?? []).isEmpty || !findings[index].body.isEmpty {
+            findings[index].usage.reserveCapacity(findings[index].chain.count + (findings[index].heldLocks?.count ?? 0))
             for link in findings[index].chain {
-                for name in [link.holder, link.acquired] { findings[index].usage[name] = usage[name] }
+                findings[index].usage[link.holder] = usage[link.holder]
+                findings[index].usage[link.acquired] = usage[link.acquired]
             }
             for line in findings[index].heldLocks ?? [] { findings[index].usage[line.lock] = usage[line.lock] }
             for name in findings[index].body.flatMap(\.locks) { findings[index].usage[name] = usage[name] }

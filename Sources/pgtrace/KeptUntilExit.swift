@@ -1,0 +1,9 @@
+/// What a command hands to the end of the process instead of freeing it: an analysis of a
+/// large graph is hundreds of thousands of small objects (findings' text, moments, tables),
+/// and freeing them one by one just before exit cost 3% of a run (16k cycles: 78M of 3,025M
+/// instructions; a ring of 16k classes: 48M of 1,672M), memory the kernel takes back at once.
+enum KeptUntilExit {
+    nonisolated(unsafe) private static var kept: [Any] = []
+
+    static func keep(_ values: Any...) { kept.append(contentsOf: values) }
+}
