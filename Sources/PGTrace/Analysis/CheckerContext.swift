@@ -83,11 +83,12 @@ public final class CheckerContext {
 
     /// Records `finding`, or counts it if one with the same rule and key was reported before.
     public func report(_ finding: Finding, scope: FindingScope = .trace) {
-        if countAgain(finding.rule, key: finding.key, scope: scope) { return }
+        let isNew: Bool
         switch scope {
-        case .trace: currentFindings.report(finding)
-        case .graph: graphFindings.report(finding)
+        case .trace: isNew = currentFindings.report(finding)
+        case .graph: isNew = graphFindings.report(finding)
         }
+        guard isNew else { return }
         for observer in reportObservers { observer(finding) }
     }
 

@@ -83,14 +83,21 @@ public struct LockUsage: OptionSet, Hashable, Sendable {
     /// Lockdep's usage string, `{+.-.}`: per state, writer then reader; '+' taken with the irq
     /// enabled, '-' taken in irq context, '?' both, '.' neither.
     public var lockdepString: String {
-        var text = "{"
-        for state in IrqState.allCases {
-            for read in [false, true] {
-                let enabled = contains(Bit(state, enabled: true, read: read))
-                let used = contains(Bit(state, enabled: false, read: read))
-                text += enabled ? (used ? "?" : "+") : (used ? "-" : ".")
+        // Six bytes, written in place: a String of them is stored inline, with no allocation
+        // (appending character by character cost some 900 instructions a class).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 + 2 * IrqState.allCases.count) { text in
+            text[0] = UInt8(ascii: "{")
+            var index = 1
+            for state in IrqState.allCases {
+                for read in [false, true] {
+                    let enabled = contains(Bit(state, enabled: true, read: read))
+                    let used = contains(Bit(state, enabled: false, read: read))
+                    text[index] = UInt8(ascii: enabled ? (used ? "?" : "+") : (used ? "-" : "."))
+                    index += 1
+                }
             }
+            text[index] = UInt8(ascii: "}")
+            return String(decoding: text, as: UTF8.self)
         }
-        return text + "}"
     }
 }

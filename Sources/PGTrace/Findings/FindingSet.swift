@@ -15,11 +15,14 @@ public struct FindingSet: Sendable {
         var key: String
     }
 
-    /// Records `finding`, or counts it if one with the same rule and key is here.
-    public mutating func report(_ finding: Finding) {
-        if countAgain(finding.rule, key: finding.key) { return }
+    /// Records `finding`, or counts it if one with the same rule and key is here: true if it
+    /// was new.
+    @discardableResult
+    public mutating func report(_ finding: Finding) -> Bool {
+        if countAgain(finding.rule, key: finding.key) { return false }
         index[ID(rule: finding.rule, key: finding.key)] = findings.count
         findings.append(finding)
+        return true
     }
 
     /// Counts one more meeting of the finding of `rule` with `key` if it is here: true then,

@@ -121,14 +121,22 @@ public struct AnalysisReport: Sendable {
             }
             usage[context.name(of: ClassID(id))] = text
         }
-        for index in findings.indices where !findings[index].chain.isEmpty || !(findings[index].heldLocks ?? []).isEmpty || !findings[index].body.isEmpty {
-            findings[index].usage.reserveCapacity(findings[index].chain.count + (findings[index].heldLocks?.count ?? 0))
-            for link in findings[index].chain {
-                findings[index].usage[link.holder] = usage[link.holder]
-                findings[index].usage[link.acquired] = usage[link.acquired]
+        for index in findings.indices {
+            // The names read in place: a link or held-lock line copied whole retains its
+            // evidence's strings, a dozen each.
+            let (chain, heldLocks, body) = (findings[index].chain, findings[index].heldLocks ?? [], findings[index].body)
+            guard !chain.isEmpty || !heldLocks.isEmpty || !body.isEmpty else { continue }
+            var named = findings[index].usage
+            findings[index].usage = [:]
+            named.reserveCapacity(named.count + chain.count + 1 + heldLocks.count)
+            for link in chain.indices {
+                let (holder, acquired) = (chain[link].holder, chain[link].acquired)
+                named[holder] = usage[holder]
+                named[acquired] = usage[acquired]
             }
-            for line in findings[index].heldLocks ?? [] { findings[index].usage[line.lock] = usage[line.lock] }
-            for name in findings[index].body.flatMap(\.locks) { findings[index].usage[name] = usage[name] }
+            for line in heldLocks.indices { named[heldLocks[line].lock] = usage[heldLocks[line].lock] }
+            for line in body { for name in line.locks { named[name] = usage[name] } }
+            findings[index].usage = named
         }
     }
 
