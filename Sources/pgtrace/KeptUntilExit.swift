@@ -2,6 +2,8 @@
 /// large graph is hundreds of thousands of small objects (findings' text, moments, tables),
 /// and freeing them one by one just before exit cost 3% of a run (16k cycles: 78M of 3,025M
 /// instructions; a ring of 16k classes: 48M of 1,672M), memory the kernel takes back at once.
+/// Only for what a command makes once: `validate`, which analyses trace after trace, frees
+/// each as it goes, or its memory would grow with the number of traces.
 enum KeptUntilExit {
     nonisolated(unsafe) private static var kept: [Any] = []
 

@@ -46,6 +46,7 @@ struct StatsCommand: ParsableCommand {
         options.graphChecks = .never
         let progress = progressOptions.make()
         let analyses = try Analysis.analyzeSeparatingConflicts(traces.sources(), options: options, progress: progress?.update)
+        KeptUntilExit.keep(analyses)
         progress?.finish()
         printImportSummaries(analyses)
         // Traces analysed apart (they disagree on a class) keep separate statistics, merged

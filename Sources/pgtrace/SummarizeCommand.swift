@@ -54,6 +54,7 @@ func writeSummary(
 ) throws {
     if let path { try Output.refuseInputs(path, inputs: inputs) }
     let analysis = Analysis(options: options)
+    KeptUntilExit.keep(analysis)
     let progress = progressOptions.make()
     try analysis.analyze(sources, progress: progress?.update)
     progress?.finish()

@@ -32,6 +32,7 @@ struct TimelineCommand: ParsableCommand {
         // Each finding flagged at the event that found it.
         options.graphChecks = .inPlace
         let analysis = Analysis(options: options)
+        KeptUntilExit.keep(analysis)
         let writer = TimelineWriter(context: analysis.context) { piece in
             guard failure == nil else { return }
             do { try out.write(piece) } catch { failure = error }
