@@ -34,12 +34,15 @@ public struct LockUsage: OptionSet, Hashable, Sendable {
             (enabled ? "\(state.name)-ON" : "IN-\(state.name)") + (read ? "-R" : "-W")
         }
 
-        /// The usage on the same class that this one conflicts with (lockdep's valid_state
-        /// pairs): a writer conflicts with both opposite usages, a reader only with the
-        /// opposite writer.
-        public var conflicting: [Bit] {
+        /// The bit of `usage` that this one conflicts with on the same class (lockdep's
+        /// valid_state pairs), the writer's first: a writer conflicts with both opposite
+        /// usages, a reader only with the opposite writer. (Asked of every usage fact: no
+        /// array of the candidates is made.)
+        public func conflict(in usage: LockUsage) -> Bit? {
             let opposite = Bit(state, enabled: !enabled, read: false)
-            return read ? [opposite] : [opposite, Bit(state, enabled: !enabled, read: true)]
+            if usage.contains(opposite) { return opposite }
+            let oppositeReader = Bit(state, enabled: !enabled, read: true)
+            return !read && usage.contains(oppositeReader) ? oppositeReader : nil
         }
     }
 

@@ -83,7 +83,7 @@ public final class IrqUsageChecker: ReplayObserver {
     public func apply(_ fact: UsageFact) {
         guard graph.mark(fact.classID, fact.bit, at: fact.site) else { return }
         let usage = graph.usage(of: fact.classID)
-        if let old = fact.bit.conflicting.first(where: { usage.contains($0) }) {
+        if let old = fact.bit.conflict(in: usage) {
             report(fact, old: old)
             return
         }
