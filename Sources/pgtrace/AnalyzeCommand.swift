@@ -39,7 +39,10 @@ struct AnalyzeCommand: ParsableCommand {
         progress?.finish()
         printImportSummaries(analyses)
         var result = AnalysisReport(analyses, includingGraph: format == .json)
-        KeptUntilExit.keep(analyses, result)
+        KeptUntilExit.keep(analyses)
+        // The report as it ends: kept before --rule and --finding chose among its findings,
+        // all of them would stay beside the chosen.
+        defer { KeptUntilExit.keep(result) }
         result.findings = try shown.select(result.findings)
         switch format {
         // --quiet prints nothing on standard output; a report asked for with -o is written.
@@ -49,7 +52,7 @@ struct AnalyzeCommand: ParsableCommand {
             try report.emit(inputs: traces.files) { try reporter.write(result, to: $0) }
         case .json: try report.emit(inputs: traces.files) { try JSONReporter().write(result, to: $0) }
         }
-        if !result.failing(at: report.failOn.severity).isEmpty {
+        if result.fails(at: report.failOn.severity) {
             throw ExitCode(1)
         }
     }
