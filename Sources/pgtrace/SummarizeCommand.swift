@@ -54,7 +54,6 @@ func writeSummary(
 ) throws {
     if let path { try Output.refuseInputs(path, inputs: inputs) }
     let analysis = Analysis(options: options)
-    KeptUntilExit.keep(analysis)
     let progress = progressOptions.make()
     try analysis.analyze(sources, progress: progress?.update)
     progress?.finish()
@@ -65,4 +64,5 @@ func writeSummary(
     try Output.stream(to: path, inputs: inputs) { write in
         try withoutActuallyEscaping(write) { try SummaryWriter.write(analysis, to: $0) }
     }
+    KeptUntilExit.keep(analysis)
 }

@@ -32,7 +32,6 @@ struct TimelineCommand: ParsableCommand {
         // Each finding flagged at the event that found it.
         options.graphChecks = .inPlace
         let analysis = Analysis(options: options)
-        KeptUntilExit.keep(analysis)
         let writer = TimelineWriter(context: analysis.context) { piece in
             guard failure == nil else { return }
             do { try out.write(piece) } catch { failure = error }
@@ -48,6 +47,9 @@ struct TimelineCommand: ParsableCommand {
         writer.finish()
         if let failure { throw failure }
         try out.commit()
+        // Only now: the analysis holds the writer, and the writer the output, whose temporary
+        // file must be removed (by its deinit) if the run fails before the commit.
+        KeptUntilExit.keep(analysis)
         printImportSummaries([analysis])
     }
 }

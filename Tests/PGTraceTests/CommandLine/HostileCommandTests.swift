@@ -144,6 +144,29 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["report.txt"])
     }
 
+    /// Every command that writes a file removes its temporary file when the run fails, also
+    /// `timeline`, whose file is open while the traces are read (a run that kept its
+    /// analysis, and through it the output, until exit left `.out.pgtrace-XXXXXX` behind).
+    @Test func aFailedRunOfAnyCommandLeavesNoTemporaryFile() throws {
+        let inputs = try CommandRunner.temporaryDirectory("failed-inputs")
+        defer { try? FileManager.default.removeItem(atPath: inputs) }
+        try "<trace version=\"1\">\n<garbage".write(toFile: inputs + "/bad.xml", atomically: false, encoding: .utf8)
+        try "{\"not\": \"a summary\"}\n".write(toFile: inputs + "/bad.summary", atomically: false, encoding: .utf8)
+        let good = "traces/pgd-lock-abba.xml"
+        let runs: [[String]] = [
+            ["analyze", good, inputs + "/bad.xml"], ["lint", good, inputs + "/bad.xml"], ["graph", good, inputs + "/bad.xml"],
+            ["stats", good, inputs + "/bad.xml"], ["timeline", good, inputs + "/bad.xml"], ["summarize", good, inputs + "/bad.xml"],
+            ["merge", inputs + "/bad.summary"], ["import", inputs + "/bad.xml"],
+        ]
+        for arguments in runs {
+            let directory = try CommandRunner.temporaryDirectory("failed-\(arguments[0])")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let run = try pgtrace(arguments + ["-o", directory + "/out"])
+            #expect(run.status == 2, "\(arguments[0]): \(run.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == [], "\(arguments[0])")
+        }
+    }
+
     @Test func aFailedWriteLeavesTheOldFileWhole() throws {
         // The file-size limit makes the write fail half way (EFBIG): the old report stays,
         // and no temporary file is left beside it.
