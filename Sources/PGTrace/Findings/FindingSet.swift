@@ -116,8 +116,8 @@ extension Finding {
         for index in 0..<min(aCount, bCount) {
             let x = a.orderElement(index, aPrint)
             let y = b.orderElement(index, bPrint)
-            if x.precedes(y) { return true }
-            if y.precedes(x) { return false }
+            // Equal elements (most often the same file name) compared once, not both ways.
+            if x != y { return x.precedes(y) }
         }
         return aCount < bCount
     }
@@ -145,8 +145,9 @@ extension Finding {
 
 /// An element of `Finding.order`: text, or a number, which the key writes zero-padded to 12
 /// digits. Two numbers in 0..<10^12 (exactly 12 digits once padded) compare as numbers;
-/// any other comparison is of the padded text, as the key's.
-private enum OrderElement {
+/// any other comparison is of the padded text, as the key's. Equal as their texts are
+/// (padding keeps different numbers different).
+private enum OrderElement: Equatable {
     case text(String)
     case number(Int)
 

@@ -30,15 +30,14 @@ extension Finding {
     /// location to name a site by, it named the trace file and line; both are dropped here
     /// (the same bug read through `./t.xml` or standard input is the same bug).
     var identity: String {
+        let unnamed = locations.lazy.filter { $0.function == nil && $0.at == nil }
         // Most keys name no trace place at all (a cycle's classes): one look per file then,
         // not one per location (a cycle through a thousand classes cites two thousand).
         var files: [String] = []
-        for location in locations where location.function == nil && location.at == nil && !files.contains(location.file) {
-            files.append(location.file)
-        }
+        for location in unnamed where !files.contains(location.file) { files.append(location.file) }
         guard files.contains(where: { Self.bytes(of: key, contain: "\($0):") }) else { return key }
         var identity = key
-        for location in locations where location.function == nil && location.at == nil {
+        for location in unnamed {
             identity = identity.replacing("\(location.file):\(location.line)", with: "?")
         }
         return identity
