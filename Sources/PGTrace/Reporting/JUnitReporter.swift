@@ -5,47 +5,60 @@ public struct JUnitReporter {
     public init() {}
 
     public func render(_ report: AnalysisReport, accepted: Set<String> = [], failOn threshold: Severity? = .error) -> String {
+        var text = ""
+        write(report, accepted: accepted, failOn: threshold) { text += $0 }
+        return text
+    }
+
+    /// Writes the document a testcase at a time, the same bytes as `render`: a suite's counts
+    /// come first, so they are counted before its cases are written.
+    public func write(
+        _ report: AnalysisReport, accepted: Set<String> = [], failOn threshold: Severity? = .error,
+        to out: (String) throws -> Void
+    ) rethrows {
         var byFile: [String: [Finding]] = [:]
         for finding in report.findings {
             byFile[finding.locations.first?.file ?? report.files.first ?? "", default: []].append(finding)
         }
-        let text = TextReporter()
-        var suites = ""
+        func isSkipped(_ finding: Finding) -> Bool { accepted.contains(finding.fingerprint) }
+        func isFailure(_ finding: Finding) -> Bool {
+            guard let threshold, !isSkipped(finding) else { return false }
+            return finding.severity >= threshold
+        }
         var totalTests = 0
         var totalFailures = 0
         for file in report.files {
             let findings = byFile[file] ?? []
-            var cases = ""
-            var failures = 0
-            var skipped = 0
-            for finding in findings {
-                let name = XMLText.escaped("\(finding.rule.rawValue): \(finding.message)")
-                let line = finding.locations.first.map { " line=\"\($0.line)\"" } ?? ""
-                cases += "    <testcase classname=\"pgtrace.\(finding.rule.rawValue)\" name=\"\(name)\" file=\"\(XMLText.escaped(file))\"\(line)>\n"
-                if accepted.contains(finding.fingerprint) {
-                    skipped += 1
-                    cases += "      <skipped message=\"accepted in the baseline\"/>\n"
-                } else if let threshold, finding.severity >= threshold {
-                    failures += 1
-                    cases += "      <failure type=\"\(finding.rule.rawValue)\" message=\"\(XMLText.escaped(finding.message))\">"
-                    cases += XMLText.escaped(text.render(finding)) + "</failure>\n"
-                } else {
-                    cases += "      <system-out>\(XMLText.escaped(text.render(finding)))</system-out>\n"
-                }
-                cases += "    </testcase>\n"
-            }
-            var tests = findings.count
-            if findings.isEmpty {
-                tests = 1
-                cases += "    <testcase classname=\"pgtrace\" name=\"no findings\" file=\"\(XMLText.escaped(file))\"/>\n"
-            }
-            totalTests += tests
-            totalFailures += failures
-            suites += "  <testsuite name=\"\(XMLText.escaped(file))\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\">\n"
-            suites += cases + "  </testsuite>\n"
+            totalTests += max(findings.count, 1)
+            totalFailures += findings.count(where: isFailure)
         }
-        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-            + "<testsuites name=\"pgtrace\" tests=\"\(totalTests)\" failures=\"\(totalFailures)\" errors=\"0\">\n"
-            + suites + "</testsuites>\n"
+        try out("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+        try out("<testsuites name=\"pgtrace\" tests=\"\(totalTests)\" failures=\"\(totalFailures)\" errors=\"0\">\n")
+        let text = TextReporter()
+        for file in report.files {
+            let findings = byFile[file] ?? []
+            let name = XMLText.escaped(file)
+            try out(
+                "  <testsuite name=\"\(name)\" tests=\"\(max(findings.count, 1))\" failures=\"\(findings.count(where: isFailure))\" errors=\"0\" skipped=\"\(findings.count(where: isSkipped))\">\n")
+            for finding in findings {
+                let title = XMLText.escaped("\(finding.rule.rawValue): \(finding.message)")
+                let line = finding.locations.first.map { " line=\"\($0.line)\"" } ?? ""
+                var testcase = "    <testcase classname=\"pgtrace.\(finding.rule.rawValue)\" name=\"\(title)\" file=\"\(name)\"\(line)>\n"
+                if isSkipped(finding) {
+                    testcase += "      <skipped message=\"accepted in the baseline\"/>\n"
+                } else if isFailure(finding) {
+                    testcase += "      <failure type=\"\(finding.rule.rawValue)\" message=\"\(XMLText.escaped(finding.message))\">"
+                    testcase += XMLText.escaped(text.render(finding)) + "</failure>\n"
+                } else {
+                    testcase += "      <system-out>\(XMLText.escaped(text.render(finding)))</system-out>\n"
+                }
+                try out(testcase + "    </testcase>\n")
+            }
+            if findings.isEmpty {
+                try out("    <testcase classname=\"pgtrace\" name=\"no findings\" file=\"\(name)\"/>\n")
+            }
+            try out("  </testsuite>\n")
+        }
+        try out("</testsuites>\n")
     }
 }
