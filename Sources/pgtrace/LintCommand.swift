@@ -94,9 +94,13 @@ struct LintCommand: ParsableCommand {
                 try write(text + "\n")
             }
         case .sarif:
-            try report.emit(SARIFReporter().render(shownReport, accepted: acceptedPrints, hasBaseline: accepted != nil), inputs: inputs)
+            try report.emit(inputs: inputs) { write in
+                try SARIFReporter().write(shownReport, accepted: acceptedPrints, hasBaseline: accepted != nil, to: write)
+            }
         case .junit:
-            try report.emit(JUnitReporter().render(shownReport, accepted: acceptedPrints, failOn: report.failOn.severity), inputs: inputs)
+            try report.emit(inputs: inputs) { write in
+                try JUnitReporter().write(shownReport, accepted: acceptedPrints, failOn: report.failOn.severity, to: write)
+            }
         }
         // What an import left out, and lost events: a CI log must not read as complete.
         printImportSummaries(analyses)

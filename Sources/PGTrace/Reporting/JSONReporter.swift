@@ -17,27 +17,26 @@ public struct JSONReporter {
     /// Writes the report piece by piece (a finding, a class, a dependency at a time), the
     /// same bytes as `render`.
     public func write(_ report: AnalysisReport, to out: (String) throws -> Void) rethrows {
-        let json = PrettyJSONWriter()
         // Keys in sorted order, as the encoder writes them.
         try out("{\n  \"findings\" : ")
-        try json.writeArray(report.findings.lazy.map(FindingJSON.init), depth: 1, to: out)
+        try PrettyJSONText.writeArray(report.findings.lazy.map(FindingJSON.init), depth: 1, to: out)
         try out(",\n  \"graph\" : {\n    \"classes\" : ")
-        try json.writeArray(
+        try PrettyJSONText.writeArray(
             report.nodes.lazy.map { ClassJSON(name: $0.name, type: $0.type, usage: $0.usage) }, depth: 2, to: out)
         try out(",\n    \"dependencies\" : ")
-        try json.writeArray(
+        try PrettyJSONText.writeArray(
             report.edges.lazy.map {
                 DependencyJSON(
                     from: $0.from, to: $0.to, kind: $0.kind, types: $0.types, holder: LocationJSON($0.holder),
                     location: LocationJSON($0.evidence))
             }, depth: 2, to: out)
         try out("\n  },\n  \"notes\" : ")
-        try out(json.encode(report.notes.map { NoteJSON(message: $0.message, location: $0.evidence.map(LocationJSON.init)) }, depth: 1))
+        try out(PrettyJSONText.write(report.notes.map { NoteJSON(message: $0.message, location: $0.evidence.map(LocationJSON.init)) }, depth: 1))
         let summary = Summary(
             traces: report.files, events: report.eventCount,
             errors: report.findings.filter { $0.severity == .error }.count,
             warnings: report.findings.filter { $0.severity == .warning }.count)
-        try out(",\n  \"summary\" : " + json.encode(summary, depth: 1) + "\n}\n")
+        try out(",\n  \"summary\" : " + PrettyJSONText.write(summary, depth: 1) + "\n}\n")
     }
 
     /// The lock graph alone, for `pgtrace graph --format json`: the same `classes` and
@@ -47,14 +46,13 @@ public struct JSONReporter {
     /// Writes the lock graph a class and a dependency at a time, the same bytes as
     /// `render(_:)`: the encoder's tree of a million dependencies took gigabytes.
     public func write(_ view: LockGraphView, to out: (String) throws -> Void) rethrows {
-        let json = PrettyJSONWriter()
         // Keys in sorted order, as the encoder writes them.
         try out("{\n  \"classes\" : ")
-        try json.writeArray(
+        try PrettyJSONText.writeArray(
             view.nodes.lazy.map { ClassJSON(name: $0.name, type: $0.type, usage: $0.usage, flagged: $0.isFlagged) },
             depth: 1, to: out)
         try out(",\n  \"dependencies\" : ")
-        try json.writeArray(
+        try PrettyJSONText.writeArray(
             view.edges.lazy.map {
                 DependencyJSON(
                     from: $0.from, to: $0.to, kind: $0.kind, types: $0.types, holder: LocationJSON($0.holder),
@@ -63,14 +61,23 @@ public struct JSONReporter {
         try out("\n}\n")
     }
 
-    private struct Summary: Encodable {
+    private struct Summary: JSONWritable {
         var traces: [String]
         var events: Int
         var errors: Int
         var warnings: Int
+
+        func write(to json: inout PrettyJSONText) {
+            json.beginObject()
+            json.field("errors", errors)
+            json.field("events", events)
+            json.field("traces", traces)
+            json.field("warnings", warnings)
+            json.endObject()
+        }
     }
 
-    private struct FindingJSON: Encodable {
+    private struct FindingJSON: JSONWritable {
         var rule: String
         var severity: String
         var title: String
@@ -124,14 +131,43 @@ public struct JSONReporter {
             count = finding.count > 1 ? finding.count : nil
             fingerprint = finding.fingerprint
         }
+
+        func write(to json: inout PrettyJSONText) {
+            json.beginObject()
+            json.field("chain", chain)
+            json.field("count", count)
+            json.field("details", details)
+            json.field("fingerprint", fingerprint)
+            json.field("heldBy", heldBy)
+            json.field("heldLocks", heldLocks)
+            json.field("heldLocksIncomplete", heldLocksIncomplete)
+            json.field("key", key)
+            json.field("locations", locations)
+            json.field("locks", locks)
+            json.field("message", message)
+            json.field("notes", notes)
+            json.field("objects", objects)
+            json.field("rule", rule)
+            json.field("scenario", scenario)
+            json.field("severity", severity)
+            json.field("title", title)
+            json.endObject()
+        }
     }
 
-    private struct HeldJSON: Encodable {
+    private struct HeldJSON: JSONWritable {
         var lock: String
         var location: LocationJSON
+
+        func write(to json: inout PrettyJSONText) {
+            json.beginObject()
+            json.field("location", location)
+            json.field("lock", lock)
+            json.endObject()
+        }
     }
 
-    private struct LocationJSON: Encodable {
+    private struct LocationJSON: JSONWritable {
         var file: String
         var line: Int
         var column: Int
@@ -153,40 +189,93 @@ public struct JSONReporter {
             fn = evidence.function
             role = evidence.role
         }
+
+        func write(to json: inout PrettyJSONText) {
+            json.beginObject()
+            json.field("at", at)
+            json.field("column", column)
+            json.field("cpu", cpu)
+            json.field("event", event)
+            json.field("file", file)
+            json.field("fn", fn)
+            json.field("line", line)
+            json.field("role", role)
+            json.field("task", task)
+            json.endObject()
+        }
     }
 
-    private struct LinkJSON: Encodable {
+    private struct LinkJSON: JSONWritable {
         var from: String
         var to: String
         var holder: LocationJSON
         var location: LocationJSON
+
+        func write(to json: inout PrettyJSONText) {
+            json.beginObject()
+            json.field("from", from)
+            json.field("holder", holder)
+            json.field("location", location)
+            json.field("to", to)
+            json.endObject()
+        }
     }
 
-    private struct ScenarioJSON: Encodable {
+    private struct ScenarioJSON: JSONWritable {
         var columns: [String]
         var steps: [StepJSON]
+
+        func write(to json: inout PrettyJSONText) {
+            json.beginObject()
+            json.field("columns", columns)
+            json.field("steps", steps)
+            json.endObject()
+        }
     }
 
-    private struct StepJSON: Encodable {
+    private struct StepJSON: JSONWritable {
         var column: String
         var action: String
+
+        func write(to json: inout PrettyJSONText) {
+            json.beginObject()
+            json.field("action", action)
+            json.field("column", column)
+            json.endObject()
+        }
     }
 
-    private struct NoteJSON: Encodable {
+    private struct NoteJSON: JSONWritable {
         var message: String
         var location: LocationJSON?
+
+        func write(to json: inout PrettyJSONText) {
+            json.beginObject()
+            json.field("location", location)
+            json.field("message", message)
+            json.endObject()
+        }
     }
 
     /// A lock class; `flagged` only in the graph view (nil is left out).
-    private struct ClassJSON: Encodable {
+    private struct ClassJSON: JSONWritable {
         var name: String
         var type: String
         var usage: String
         var flagged: Bool? = nil
+
+        func write(to json: inout PrettyJSONText) {
+            json.beginObject()
+            json.field("flagged", flagged)
+            json.field("name", name)
+            json.field("type", type)
+            json.field("usage", usage)
+            json.endObject()
+        }
     }
 
     /// A lock-order edge; `flaggedBy` only in the graph view (nil is left out).
-    private struct DependencyJSON: Encodable {
+    private struct DependencyJSON: JSONWritable {
         var from: String
         var to: String
         var kind: String
@@ -194,5 +283,17 @@ public struct JSONReporter {
         var holder: LocationJSON
         var location: LocationJSON
         var flaggedBy: [String]? = nil
+
+        func write(to json: inout PrettyJSONText) {
+            json.beginObject()
+            json.field("flaggedBy", flaggedBy)
+            json.field("from", from)
+            json.field("holder", holder)
+            json.field("kind", kind)
+            json.field("location", location)
+            json.field("to", to)
+            json.field("types", types)
+            json.endObject()
+        }
     }
 }

@@ -36,6 +36,27 @@ import Testing
         #expect(((document?["graph"] as? [String: Any])?["dependencies"] as? [Any])?.count == 100)
     }
 
+    /// `lint`'s SARIF and JUnit too: the encoder's tree of a whole SARIF log took 420 MB for 16k
+    /// findings, and JUnit's document was one string.
+    @Test func sarifAndJUnitComeAFindingAtATime() throws {
+        let report = try Self.cycles(50)
+        var sarifPieces: [String] = []
+        SARIFReporter().write(report) { sarifPieces.append($0) }
+        #expect(sarifPieces.count > 50)
+        #expect(sarifPieces.allSatisfy { $0.utf8.count < 16384 }, "no piece holds many findings")
+        #expect(sarifPieces.joined() == SARIFReporter().render(report))
+        let log = try JSONSerialization.jsonObject(with: Data(sarifPieces.joined().utf8)) as? [String: Any]
+        #expect(((log?["runs"] as? [[String: Any]])?.first?["results"] as? [Any])?.count == 50)
+
+        var junitPieces: [String] = []
+        JUnitReporter().write(report) { junitPieces.append($0) }
+        #expect(junitPieces.count > 50)
+        #expect(junitPieces.allSatisfy { $0.utf8.count < 16384 }, "no piece holds many findings")
+        let junit = junitPieces.joined()
+        #expect(junit == JUnitReporter().render(report))
+        #expect(junit.contains("<testsuites name=\"pgtrace\" tests=\"50\" failures=\"50\" errors=\"0\">\n"))
+    }
+
     /// `pgtrace graph --format json` writes a class and a dependency at a time too (the
     /// encoder's tree of a million dependencies took gigabytes).
     @Test func theGraphComesADependencyAtATime() throws {
@@ -69,22 +90,57 @@ import Testing
         #expect(json.hasSuffix("    \"warnings\" : 0\n  }\n}\n"))
     }
 
-    /// The writer's splicing against the encoder's own print of the whole document: nested
-    /// objects, empty and nested empty arrays, escapes and unicode.
-    @Test func piecesSplicedAreTheEncodersWholeDocument() {
-        struct Leaf: Encodable { var name: String; var empty: [Int]; var nested: [[String]] }
-        struct Document: Encodable { var items: [Leaf]; var none: [Leaf]; var tail: [String: [Int]] }
+    /// The hand-written JSON against the encoder's own print of the same values: nested
+    /// objects, empty and nested empty arrays and objects, nil left out, every control
+    /// character, quotes, backslashes, slashes, unicode; and a document spliced from pieces.
+    @Test func handWrittenJSONIsTheEncodersByteForByte() {
+        struct Leaf: Encodable, JSONWritable {
+            var empty: [Int]
+            var flag: Bool?
+            var name: String
+            var nested: [[String]]
+            var number: Int
+
+            func write(to json: inout PrettyJSONText) {
+                json.beginObject()
+                json.field("empty", empty)
+                json.field("flag", flag)
+                json.field("name", name)
+                json.field("nested", nested)
+                json.field("number", number)
+                json.endObject()
+            }
+        }
+        struct Document: Encodable, JSONWritable {
+            var items: [Leaf]
+            var map: [String: String]
+            var none: [Leaf]
+            var nothing: [String: String]
+
+            func write(to json: inout PrettyJSONText) {
+                json.beginObject()
+                json.field("items", items)
+                json.field("map", map)
+                json.field("none", none)
+                json.field("nothing", nothing)
+                json.endObject()
+            }
+        }
+        let controls = String(decoding: (0..<0x20).map { UInt8($0) }, as: UTF8.self)
         let leaves = [
-            Leaf(name: "a\n\"b\"/c \u{e9}", empty: [], nested: [[], ["x"]]),
-            Leaf(name: "", empty: [], nested: []),
+            Leaf(empty: [], flag: true, name: "a\n\"b\"/c\\d \u{e9}\u{7f}\u{2028}\u{1F600}" + controls, nested: [[], ["x"]], number: -42),
+            Leaf(empty: [1], flag: nil, name: "", nested: [], number: Int.max),
+            Leaf(empty: [], flag: false, name: "plain", nested: [[""]], number: 0),
         ]
-        let whole = prettyJSON(Document(items: leaves, none: [], tail: ["k": [], "l": [1, 2]]))
-        let json = PrettyJSONWriter()
+        let document = Document(items: leaves, map: ["b": "2", "B": "\"", "$": "", "a/": "x"], none: [], nothing: [:])
+        #expect(PrettyJSONText.write(document) + "\n" == prettyJSON(document))
+
         var pieces = "{\n  \"items\" : "
-        json.writeArray(leaves, depth: 1) { pieces += $0 }
+        PrettyJSONText.writeArray(leaves, depth: 1) { pieces += $0 }
         pieces += ",\n  \"none\" : "
-        json.writeArray([Leaf](), depth: 1) { pieces += $0 }
-        pieces += ",\n  \"tail\" : " + json.encode(["k": [Int](), "l": [1, 2]], depth: 1) + "\n}\n"
-        #expect(pieces == whole)
+        PrettyJSONText.writeArray([Leaf](), depth: 1) { pieces += $0 }
+        pieces += ",\n  \"tail\" : " + PrettyJSONText.write(["k": "", "l": "1"], depth: 1) + "\n}\n"
+        struct Spliced: Encodable { var items: [Leaf]; var none: [Leaf]; var tail: [String: String] }
+        #expect(pieces == prettyJSON(Spliced(items: leaves, none: [], tail: ["k": "", "l": "1"])))
     }
 }
