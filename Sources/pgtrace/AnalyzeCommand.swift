@@ -38,15 +38,16 @@ struct AnalyzeCommand: ParsableCommand {
             traces.sources(), options: AnalysisOptions(maxDepth: maxDepth, importOptions: traces.capture.importOptions), progress: progress?.update)
         progress?.finish()
         printImportSummaries(analyses)
-        var result = AnalysisReport(analyses, includingGraph: format == .json)
+        // --quiet prints nothing on standard output; a report asked for with -o is written.
+        let prints = !quiet || report.output != nil
+        var result = AnalysisReport(analyses, includingGraph: prints && format == .json, includingUsage: prints && format == .text)
         KeptUntilExit.keep(analyses)
         // The report as it ends: kept before --rule and --finding chose among its findings,
         // all of them would stay beside the chosen.
         defer { KeptUntilExit.keep(result) }
         result.findings = try shown.select(result.findings)
         switch format {
-        // --quiet prints nothing on standard output; a report asked for with -o is written.
-        case _ where quiet && report.output == nil: break
+        case _ where !prints: break
         case .text:
             let reporter = TextReporter(colored: shown.colored(toFile: report.output != nil))
             try report.emit(inputs: traces.files) { try reporter.write(result, to: $0) }

@@ -60,7 +60,8 @@ struct LintCommand: ParsableCommand {
             traces.sources(), options: AnalysisOptions(maxDepth: maxDepth, validatesSchema: true, policy: lockPolicy, importOptions: traces.capture.importOptions),
             progress: progress?.update)
         progress?.finish()
-        let result = AnalysisReport(analyses, includingGraph: false)
+        // SARIF prints no lock lines (text and JUnit's text do); --quiet prints nothing.
+        let result = AnalysisReport(analyses, includingGraph: false, includingUsage: format != .sarif && (!quiet || report.output != nil))
         KeptUntilExit.keep(analyses, result)
 
         // The baseline is compared with, and written from, every finding; --rule and

@@ -33,10 +33,12 @@ public struct AnalysisReport: Sendable {
     ///
     /// `includingGraph` false leaves `nodes` and `edges` empty, for reports that print no
     /// graph (text, SARIF, JUnit): a graph of a million dependencies resolved to text is
-    /// hundreds of megabytes.
-    public init(_ analyses: [Analysis], includingGraph: Bool = true) {
+    /// hundreds of megabytes. `includingUsage` false leaves each finding's `usage` empty, for
+    /// reports that print no lock lines (JSON, SARIF, or none at all: 16k findings spent 5% of
+    /// an `analyze --quiet` naming their classes' usage).
+    public init(_ analyses: [Analysis], includingGraph: Bool = true, includingUsage: Bool = true) {
         precondition(!analyses.isEmpty)
-        self.init(analyses[0], includingGraph: includingGraph)
+        self.init(analyses[0], includingGraph: includingGraph, includingUsage: includingUsage)
         // Each trace put aside once says why: the reason it left the first analysis it met,
         // and the analysis it ended in.
         var reasons: [String: String] = [:]
@@ -53,7 +55,7 @@ public struct AnalysisReport: Sendable {
             }
         }
         for analysis in analyses.dropFirst() {
-            let report = AnalysisReport(analysis, includingGraph: includingGraph)
+            let report = AnalysisReport(analysis, includingGraph: includingGraph, includingUsage: includingUsage)
             eventCount += report.eventCount
             findings += report.findings
             notes += report.notes
@@ -86,14 +88,14 @@ public struct AnalysisReport: Sendable {
     /// How many separate analyses the report covers (1 unless traces contradicted each other).
     public var analysisCount = 1
 
-    public init(_ analysis: Analysis, includingGraph: Bool = true) {
+    public init(_ analysis: Analysis, includingGraph: Bool = true, includingUsage: Bool = true) {
         files = analysis.analysedFiles.sorted()
         eventCount = analysis.eventCount
         findings = analysis.findings
         notes = analysis.notes
         nodes = []
         edges = []
-        attachUsage(of: analysis)
+        if includingUsage { attachUsage(of: analysis) }
         if includingGraph { resolveGraph(of: analysis) }
         // An analysis gives its findings in their order (`Finding.canonical`).
         sortNotesAndGraph()
