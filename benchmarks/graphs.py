@@ -11,6 +11,7 @@ and 16M events.
     python3 benchmarks/graphs.py --quick                  # small sizes only, no headline
     python3 benchmarks/graphs.py --workloads dense,ring   # some workloads
     python3 benchmarks/graphs.py --workloads kernel --full  # and the 16M-event headline
+    python3 benchmarks/graphs.py --workloads cycles,ring --reports  # and each report format
 
 What grows across a workload's rows (the "size" column) is its own dimension: the events of
 the kernel, chains and depth traces; the classes of `classes`; the dependencies of `dense`
@@ -29,6 +30,11 @@ wait4. pgtrace runs as run.py runs it (`analyze --quiet`, the text report); its 
 counts the report's findings by rule (`--quiet` prints none: at exit 1 one more run, untimed,
 writes the text report with `-o` to count them). A run past --timeout (default 600 s) is
 printed as "timeout", and the larger sizes of that workload are skipped.
+
+With --reports, each row is followed by the reports' own cost: `analyze` (text), `analyze
+--format json`, `lint --format sarif` and `lint --format junit` written to a file, each
+with its time, its size and its peak RSS, to see that reporting thousands of findings costs
+time and memory in proportion to what is printed.
 """
 import argparse
 import collections
@@ -250,7 +256,26 @@ class Bench:
             return None
         print(f"{start} {analyzed.seconds:>10.3f} {analyzed.seconds / floor.seconds:>8.2f} "
               f"{analyzed.seconds / counted * 1e9:>9,.0f} {analyzed.rss / 1024:>7.1f}  {analyzed.findings}", flush=True)
+        if self.args.reports:
+            self.reports(path, floor)
         return counted, floor, analyzed
+
+    REPORTS = [("text", ["analyze"]), ("json", ["analyze", "--format", "json"]),
+               ("sarif", ["lint", "--format", "sarif"]), ("junit", ["lint", "--format", "junit"])]
+
+    def reports(self, path, floor):
+        """One line per report format: its time (and x floor), its size, its peak RSS."""
+        report = os.path.join(OUT, "graph-report.out")
+        for name, command in self.REPORTS:
+            result = measure([self.pgtrace] + command + [path], self.args.timeout, self.args.runs, (0, 1), report)
+            if result.timed_out or result.code not in (0, 1):
+                print(f"{'':<10} {'report ' + name:>20} {'failed' if not result.timed_out else 'timeout':>10}", flush=True)
+                continue
+            size = os.path.getsize(report) / 1e6
+            print(f"{'':<10} {'report ' + name:>20} {size:>7.1f} MB {'':>8} {result.seconds:>10.3f} "
+                  f"{result.seconds / floor.seconds:>8.2f} {'':>9} {result.rss / 1024:>7.1f}", flush=True)
+        for leftover in (report, report + ".err"):
+            os.remove(leftover)
 
     def workload(self, workload, rows):
         """Prints a workload's rows, skipping the sizes above one that did not finish; returns
@@ -328,6 +353,8 @@ def main():
     parser.add_argument("--full", action="store_true", help="the kernel headline at 16M events too")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per run (default 600)")
     parser.add_argument("--runs", type=int, default=3, help="best of this many runs (default 3)")
+    parser.add_argument("--reports", action="store_true",
+                        help="after each row, the cost of each report format (text, JSON, SARIF, JUnit)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-build", action="store_true", help="use the binaries already built")
     args = parser.parse_args()
