@@ -31,12 +31,12 @@ public struct JSONReporter {
                     location: LocationJSON($0.evidence))
             }, depth: 2, to: out)
         try out("\n  },\n  \"notes\" : ")
-        try out(PrettyJSONText.write(report.notes.map { NoteJSON(message: $0.message, location: $0.evidence.map(LocationJSON.init)) }, depth: 1))
+        try out(PrettyJSONText.text(of: report.notes.map { NoteJSON(message: $0.message, location: $0.evidence.map(LocationJSON.init)) }, depth: 1))
         let summary = Summary(
             traces: report.files, events: report.eventCount,
             errors: report.findings.filter { $0.severity == .error }.count,
             warnings: report.findings.filter { $0.severity == .warning }.count)
-        try out(",\n  \"summary\" : " + PrettyJSONText.write(summary, depth: 1) + "\n}\n")
+        try out(",\n  \"summary\" : " + PrettyJSONText.text(of: summary, depth: 1) + "\n}\n")
     }
 
     /// The lock graph alone, for `pgtrace graph --format json`: the same `classes` and

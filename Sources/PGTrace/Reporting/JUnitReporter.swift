@@ -25,21 +25,19 @@ public struct JUnitReporter {
             guard let threshold, !isSkipped(finding) else { return false }
             return finding.severity >= threshold
         }
-        var totalTests = 0
-        var totalFailures = 0
-        for file in report.files {
+        let suites = report.files.map { file in
             let findings = byFile[file] ?? []
-            totalTests += max(findings.count, 1)
-            totalFailures += findings.count(where: isFailure)
+            return (file: file, findings: findings, failures: findings.count(where: isFailure), skipped: findings.count(where: isSkipped))
         }
+        let totalTests = suites.reduce(0) { $0 + max($1.findings.count, 1) }
+        let totalFailures = suites.reduce(0) { $0 + $1.failures }
         try out("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
         try out("<testsuites name=\"pgtrace\" tests=\"\(totalTests)\" failures=\"\(totalFailures)\" errors=\"0\">\n")
         let text = TextReporter()
-        for file in report.files {
-            let findings = byFile[file] ?? []
+        for (file, findings, failures, skipped) in suites {
             let name = XMLText.escaped(file)
             try out(
-                "  <testsuite name=\"\(name)\" tests=\"\(max(findings.count, 1))\" failures=\"\(findings.count(where: isFailure))\" errors=\"0\" skipped=\"\(findings.count(where: isSkipped))\">\n")
+                "  <testsuite name=\"\(name)\" tests=\"\(max(findings.count, 1))\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\">\n")
             for finding in findings {
                 let title = XMLText.escaped("\(finding.rule.rawValue): \(finding.message)")
                 let line = finding.locations.first.map { " line=\"\($0.line)\"" } ?? ""

@@ -24,7 +24,8 @@ protocol JSONWritable {
 struct PrettyJSONText {
     /// What is written so far (bytes: appending to a String cost more than the encoding).
     private var bytes: [UInt8] = []
-    /// For each open container, how many members it has so far.
+    /// For each open container, how many members it has so far (the levels a value written
+    /// alone is nested in, `init(depth:)`'s, count only for its indentation).
     private var counts: [Int] = []
     #if DEBUG
     private var lastKeys: [String] = []
@@ -196,7 +197,7 @@ extension Array: JSONWritable where Element: JSONWritable {
 
 extension PrettyJSONText {
     /// `value` alone, as it reads nested `depth` levels deep (no trailing newline).
-    static func write(_ value: some JSONWritable, depth: Int = 0) -> String {
+    static func text(of value: some JSONWritable, depth: Int = 0) -> String {
         var json = PrettyJSONText(depth: depth)
         value.write(to: &json)
         return json.text

@@ -23,15 +23,10 @@ public struct SARIFReporter {
         to out: (String) throws -> Void
     ) rethrows {
         let rules = Rule.allCases
-        // Each trace's location once: percent-encoding a path per cited event cost more than
-        // the rest of a result.
-        var artifacts: [String: ArtifactLocation] = [:]
-        for (index, file) in report.files.enumerated() where artifacts[file] == nil {
-            artifacts[file] = ArtifactLocation(uri: uri(file), index: index)
-        }
+        let artifacts = Artifacts(report.files, uri: uri)
         // Keys in sorted order, as the encoder writes them.
         try out("{\n  \"$schema\" : \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"runs\" : [\n    {\n      \"artifacts\" : ")
-        try out(PrettyJSONText.write(report.files.map { Artifact(location: ArtifactLocation(uri: artifacts[$0]!.uri, index: nil)) }, depth: 3))
+        try out(PrettyJSONText.text(of: report.files.map { Artifact(location: ArtifactLocation(uri: uri($0), index: nil)) }, depth: 3))
         try out(",\n      \"columnKind\" : \"unicodeCodePoints\",\n      \"results\" : ")
         try PrettyJSONText.writeArray(
             report.findings.lazy.map { finding in
@@ -48,12 +43,12 @@ public struct SARIFReporter {
                     help: Message(text: rule.help),
                     defaultConfiguration: Configuration(level: "error"))
             })
-        try out(PrettyJSONText.write(Tool(driver: driver), depth: 3))
+        try out(PrettyJSONText.text(of: Tool(driver: driver), depth: 3))
         try out("\n    }\n  ],\n  \"version\" : \"2.1.0\"\n}\n")
     }
 
     private func result(
-        _ finding: Finding, rules: [Rule], artifacts: [String: ArtifactLocation], accepted: Set<String>, hasBaseline: Bool
+        _ finding: Finding, rules: [Rule], artifacts: Artifacts, accepted: Set<String>, hasBaseline: Bool
     ) -> Result {
         let primary = finding.locations.first
         var related: [RelatedLocation] = []
@@ -91,10 +86,33 @@ public struct SARIFReporter {
         return path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path
     }
 
-    private func physical(_ evidence: Evidence, artifacts: [String: ArtifactLocation]) -> PhysicalLocation {
+    private func physical(_ evidence: Evidence, artifacts: Artifacts) -> PhysicalLocation {
         PhysicalLocation(
-            artifactLocation: artifacts[evidence.file] ?? ArtifactLocation(uri: uri(evidence.file), index: nil),
+            artifactLocation: artifacts.location(of: evidence.file),
             region: Region(startLine: max(evidence.line, 1), startColumn: max(evidence.column, 1)))
+    }
+
+    /// The report's traces as artifact locations, each percent-encoded once (encoding a path
+    /// per cited event cost more than the rest of a result).
+    private struct Artifacts {
+        private var known: [String: (path: String, location: ArtifactLocation)] = [:]
+        private let uri: (String) -> String
+
+        init(_ files: [String], uri: @escaping (String) -> String) {
+            self.uri = uri
+            for (index, file) in files.enumerated() where known[file] == nil {
+                known[file] = (file, ArtifactLocation(uri: uri(file), index: index))
+            }
+        }
+
+        /// `path`'s URI, and the index of the first trace equal to it. Strings equal as Swift
+        /// compares them (canonically: `e` and a combining accent equal `é`) may be two files:
+        /// the URI is made from `path`'s own bytes.
+        func location(of path: String) -> ArtifactLocation {
+            guard let entry = known[path] else { return ArtifactLocation(uri: uri(path), index: nil) }
+            if entry.path.utf8.elementsEqual(path.utf8) { return entry.location }
+            return ArtifactLocation(uri: uri(path), index: entry.location.index)
+        }
     }
 
     // MARK: The SARIF object model (the parts pgtrace writes)

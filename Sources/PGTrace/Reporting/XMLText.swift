@@ -6,9 +6,9 @@ enum XMLText {
     /// five and the controls are ASCII, never part of a longer UTF-8 sequence, so the rest is
     /// copied in runs (by Character, a 30 MB JUnit report spent seconds here).
     static func escaped(_ text: String) -> String {
+        guard text.utf8.contains(where: needsEscape) else { return text }
         var text = text
         return text.withUTF8 { bytes in
-            guard bytes.contains(where: needsEscape) else { return String(decoding: bytes, as: UTF8.self) }
             var out = ""
             out.reserveCapacity(bytes.count + bytes.count / 8)
             var runStart = 0

@@ -56,6 +56,47 @@ import Testing
         #expect(check.status == 0 && check.output.contains("valid"), "\(check.output)")
     }
 
+    /// A baseline in SARIF and JUnit: accepted findings are "unchanged" results and skipped
+    /// testcases, the others "new" and failures, or, below --fail-on, passing with their text.
+    @Test func aBaselineMarksSARIFResultsAndSkipsJUnitTestcases() throws {
+        let report = try report(["traces/pgd-lock-abba.xml", "traces/thp-flush-under-page-table-lock.xml"])
+        try #require(report.findings.count == 2)
+        let accepted: Set = [report.findings[0].fingerprint]
+
+        let sarif = SARIFReporter().render(report, accepted: accepted, hasBaseline: true)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(sarif.utf8)) as? [String: Any])
+        let results = try #require((json["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]])
+        #expect(results.map { $0["baselineState"] as? String } == ["unchanged", "new"])
+        #expect(!SARIFReporter().render(report).contains("baselineState"))
+
+        let failing = JUnitReporter().render(report, accepted: accepted, failOn: .error)
+        #expect(failing.contains("<testsuites name=\"pgtrace\" tests=\"2\" failures=\"1\" errors=\"0\">\n"))
+        #expect(failing.contains("<testsuite name=\"traces/pgd-lock-abba.xml\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\">\n"))
+        #expect(failing.contains("<testsuite name=\"traces/thp-flush-under-page-table-lock.xml\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\">\n"))
+        #expect(failing.components(separatedBy: "<skipped message=\"accepted in the baseline\"/>").count == 2)
+        let never = JUnitReporter().render(report, accepted: accepted, failOn: nil)
+        #expect(never.contains("<testsuites name=\"pgtrace\" tests=\"2\" failures=\"0\" errors=\"0\">\n"))
+        #expect(!never.contains("<failure") && never.contains("<system-out>"))
+    }
+
+    /// Two paths Swift calls equal (`é` as one code point, and as `e` and a combining accent)
+    /// are two files: each cited event's URI is made from its own path's bytes.
+    @Test func sarifURIsComeFromEachPathsOwnBytes() throws {
+        var report = try report(["traces/pgd-lock-abba.xml"])
+        let composed = "caf\u{e9}.xml", decomposed = "cafe\u{301}.xml"
+        try #require(composed == decomposed && !composed.utf8.elementsEqual(decomposed.utf8))
+        report.files = [composed]
+        report.findings[0].locations[0].file = decomposed
+        report.findings[0].locations[1].file = composed
+        let sarif = SARIFReporter().render(report)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(sarif.utf8)) as? [String: Any])
+        let result = try #require((json["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]]).first
+        let primary = (result?["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any]
+        #expect((primary?["artifactLocation"] as? [String: Any])?["uri"] as? String == "cafe%CC%81.xml")
+        let related = (result?["relatedLocations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any]
+        #expect((related?["artifactLocation"] as? [String: Any])?["uri"] as? String == "caf%C3%A9.xml")
+    }
+
     @Test func sarifCarriesRulesLocationsAndFingerprints() throws {
         let sarif = SARIFReporter().render(try report(["traces/pgd-lock-abba.xml"]))
         let json = try #require(try JSONSerialization.jsonObject(with: Data(sarif.utf8)) as? [String: Any])

@@ -133,13 +133,13 @@ import Testing
             Leaf(empty: [], flag: false, name: "plain", nested: [[""]], number: 0),
         ]
         let document = Document(items: leaves, map: ["b": "2", "B": "\"", "$": "", "a/": "x"], none: [], nothing: [:])
-        #expect(PrettyJSONText.write(document) + "\n" == prettyJSON(document))
+        #expect(PrettyJSONText.text(of: document) + "\n" == prettyJSON(document))
 
         var pieces = "{\n  \"items\" : "
         PrettyJSONText.writeArray(leaves, depth: 1) { pieces += $0 }
         pieces += ",\n  \"none\" : "
         PrettyJSONText.writeArray([Leaf](), depth: 1) { pieces += $0 }
-        pieces += ",\n  \"tail\" : " + PrettyJSONText.write(["k": "", "l": "1"], depth: 1) + "\n}\n"
+        pieces += ",\n  \"tail\" : " + PrettyJSONText.text(of: ["k": "", "l": "1"], depth: 1) + "\n}\n"
         struct Spliced: Encodable { var items: [Leaf]; var none: [Leaf]; var tail: [String: String] }
         #expect(pieces == prettyJSON(Spliced(items: leaves, none: [], tail: ["k": "", "l": "1"])))
     }
