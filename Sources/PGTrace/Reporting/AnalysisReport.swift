@@ -9,15 +9,58 @@ public struct AnalysisReport: Sendable {
         public var isPseudo: Bool
     }
 
+    /// A dependency of the graph. Its evidence is resolved to text when asked for, not held
+    /// as text: two `Evidence` values were nearly all of the 280 bytes an edge took, and a
+    /// kernel graph has tens of thousands of edges (`graph` held two copies of each).
     public struct Edge: Hashable, Sendable {
         public var from: String
         public var to: String
         /// `lock-order`, or `ipi` for the waits through the irqs-off pseudo-lock.
         public var kind: String
+        let dependencyTypes: DependencyTypes
+        let holderSite: EventSite
+        let site: EventSite
+        let sites: SiteResolver
+
         /// Lockdep's dependency types seen on this edge: "EN", "SR", …
-        public var types: [String]
-        public var holder: Evidence
-        public var evidence: Evidence
+        public var types: [String] {
+            var types: [String] = []
+            if dependencyTypes.contains(.en) { types.append("EN") }
+            if dependencyTypes.contains(.er) { types.append("ER") }
+            if dependencyTypes.contains(.sn) { types.append("SN") }
+            if dependencyTypes.contains(.sr) { types.append("SR") }
+            return types
+        }
+
+        /// Where the holder was taken.
+        public var holder: Evidence { sites.evidence(holderSite, "holds \(from)") }
+
+        /// The acquisition that first created the dependency.
+        public var evidence: Evidence { sites.evidence(site, "acquires \(to)") }
+
+        public static func == (lhs: Edge, rhs: Edge) -> Bool {
+            lhs.from == rhs.from && lhs.to == rhs.to && lhs.kind == rhs.kind && lhs.dependencyTypes == rhs.dependencyTypes
+                && lhs.holder == rhs.holder && lhs.evidence == rhs.evidence
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(from)
+            hasher.combine(to)
+            hasher.combine(kind)
+            hasher.combine(dependencyTypes)
+            hasher.combine(holderSite.position.event)
+            hasher.combine(site.position.event)
+        }
+    }
+
+    /// An analysis' sites resolved to evidence on demand, for the report's edges. Read only,
+    /// once the analysis is over.
+    final class SiteResolver: @unchecked Sendable {
+        private let context: CheckerContext
+
+        init(_ context: CheckerContext) { self.context = context }
+
+        func evidence(_ site: EventSite, _ role: String) -> Evidence { context.evidence(site, role) }
     }
 
     public var files: [String]
@@ -155,17 +198,11 @@ public struct AnalysisReport: Sendable {
                 name: context.name(of: ClassID(id)), type: entry.isPseudo ? "pseudo" : entry.type.rawValue,
                 usage: analysis.graph.usage(of: ClassID(id)).lockdepString, isPseudo: entry.isPseudo)
         }
+        let sites = SiteResolver(context)
         edges = dependencies.map { edge in
-            var types: [String] = []
-            if edge.types.contains(.en) { types.append("EN") }
-            if edge.types.contains(.er) { types.append("ER") }
-            if edge.types.contains(.sn) { types.append("SN") }
-            if edge.types.contains(.sr) { types.append("SR") }
-            return Edge(
+            Edge(
                 from: context.name(of: edge.from), to: context.name(of: edge.to), kind: edge.kind.rawValue,
-                types: types,
-                holder: context.evidence(edge.holderSite, "holds \(context.name(of: edge.from))"),
-                evidence: context.evidence(edge.site, "acquires \(context.name(of: edge.to))"))
+                dependencyTypes: edge.types, holderSite: edge.holderSite, site: edge.site, sites: sites)
         }
     }
 

@@ -13,15 +13,18 @@ public struct LockGraphView: Sendable {
     }
 
     public struct Edge: Hashable, Sendable {
-        public var from: String
-        public var to: String
-        public var kind: String
-        public var types: [String]
-        /// The event that first created the edge, and where its holder was taken.
-        public var evidence: Evidence
-        public var holder: Evidence
+        /// The dependency as the report has it (its evidence resolved when asked for).
+        let dependency: AnalysisReport.Edge
         /// The rules of the findings whose chain runs along this edge.
         public var flaggedBy: [String]
+
+        public var from: String { dependency.from }
+        public var to: String { dependency.to }
+        public var kind: String { dependency.kind }
+        public var types: [String] { dependency.types }
+        /// The event that first created the edge, and where its holder was taken.
+        public var evidence: Evidence { dependency.evidence }
+        public var holder: Evidence { dependency.holder }
 
         /// What an edge that is no plain lock order means, in a few words for its label:
         /// into a lock from the irqs-off octagon, "taken with hardirqs off"; from a lock into
@@ -68,9 +71,7 @@ public struct LockGraphView: Sendable {
             }
         }
         var edges = report.edges.map { edge in
-            Edge(
-                from: edge.from, to: edge.to, kind: edge.kind, types: edge.types, evidence: edge.evidence,
-                holder: edge.holder, flaggedBy: (flaggedEdges[Self.key(edge.from, edge.to)] ?? []).sorted())
+            Edge(dependency: edge, flaggedBy: (flaggedEdges[Self.key(edge.from, edge.to)] ?? []).sorted())
         }
         var names = Set(report.nodes.map(\.name))
         if cyclesOnly {
