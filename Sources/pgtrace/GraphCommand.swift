@@ -65,8 +65,8 @@ struct GraphCommand: ParsableCommand {
             }
         }
         switch format {
-        case .dot: try Output.write(DOTWriter().render(view), to: output, inputs: traces.files)
-        case .graphml: try Output.write(GraphMLWriter().render(view), to: output, inputs: traces.files)
+        case .dot: try Output.stream(to: output, inputs: traces.files) { try DOTWriter().write(view, to: $0) }
+        case .graphml: try Output.stream(to: output, inputs: traces.files) { try GraphMLWriter().write(view, to: $0) }
         case .json: try Output.stream(to: output, inputs: traces.files) { try JSONReporter().write(view, to: $0) }
         }
     }

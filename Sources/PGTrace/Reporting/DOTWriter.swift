@@ -28,19 +28,28 @@ public struct DOTWriter {
     }
 
     public func render(_ view: LockGraphView, title: String = "lock order") -> String {
+        var text = ""
+        write(view, title: title) { text += $0 }
+        return text
+    }
+
+    /// Writes the graph a node and an edge at a time, the same bytes as `render`.
+    public func write(_ view: LockGraphView, title: String = "lock order", to write: (String) throws -> Void) rethrows {
         var out = "digraph \(Self.quoted(title)) {\n"
         out += "  rankdir=LR;\n"
         out += "  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=11];\n"
         out += "  edge [fontname=\"Helvetica\", fontsize=9];\n"
+        try write(out)
         for node in view.nodes {
             var attributes = ["label=" + Self.quoted(node.isPseudo ? node.name : "\(node.name)\n\(node.usage) \(node.type)")]
             if node.isPseudo { attributes.append("shape=octagon") }
             if node.isFlagged { attributes.append("color=red, penwidth=2") }
-            out += "  \(Self.quoted(node.name)) [\(attributes.joined(separator: ", "))];\n"
+            try write("  \(Self.quoted(node.name)) [\(attributes.joined(separator: ", "))];\n")
         }
         for edge in view.edges {
-            var label = "\(edge.evidence.file):\(edge.evidence.line)"
-            if let source = edge.evidence.function ?? edge.evidence.at { label += "\n\(source)" }
+            let evidence = edge.evidence
+            var label = "\(evidence.file):\(evidence.line)"
+            if let source = evidence.function ?? evidence.at { label += "\n\(source)" }
             if let meaning = edge.meaning { label += "\n(\(meaning))" }
             var attributes = ["label=" + Self.quoted(label)]
             if !edge.flaggedBy.isEmpty {
@@ -49,9 +58,8 @@ public struct DOTWriter {
             }
             // Dashed, red or not, as the legend says: no plain lock order.
             if edge.meaning != nil { attributes.append("style=dashed") }
-            out += "  \(Self.quoted(edge.from)) -> \(Self.quoted(edge.to)) [\(attributes.joined(separator: ", "))];\n"
+            try write("  \(Self.quoted(edge.from)) -> \(Self.quoted(edge.to)) [\(attributes.joined(separator: ", "))];\n")
         }
-        out += "}\n"
-        return out
+        try write("}\n")
     }
 }

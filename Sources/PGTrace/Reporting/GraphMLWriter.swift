@@ -15,6 +15,13 @@ public struct GraphMLWriter {
     ]
 
     public func render(_ view: LockGraphView) -> String {
+        var text = ""
+        write(view) { text += $0 }
+        return text
+    }
+
+    /// Writes the document a node and an edge at a time, the same bytes as `render`.
+    public func write(_ view: LockGraphView, to write: (String) throws -> Void) rethrows {
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         out += "<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\" "
         out += "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
@@ -26,28 +33,28 @@ public struct GraphMLWriter {
             out += "  <key id=\"e_\(key.id)\" for=\"edge\" attr.name=\"\(key.name)\" attr.type=\"\(["line", "event"].contains(key.id) ? "int" : "string")\"/>\n"
         }
         out += "  <graph id=\"lock-order\" edgedefault=\"directed\">\n"
+        try write(out)
         var ids: [String: String] = [:]
         for (index, node) in view.nodes.enumerated() {
             let id = "n\(index)"
             ids[node.name] = id
-            out += "    <node id=\"\(id)\">\n"
-            out += data("n_label", node.name) + data("n_type", node.type) + data("n_usage", node.usage)
-            out += data("n_flagged", node.isFlagged ? "true" : "false")
-            out += "    </node>\n"
+            try write(
+                "    <node id=\"\(id)\">\n" + data("n_label", node.name) + data("n_type", node.type)
+                    + data("n_usage", node.usage) + data("n_flagged", node.isFlagged ? "true" : "false") + "    </node>\n")
         }
         for (index, edge) in view.edges.enumerated() {
             guard let source = ids[edge.from], let target = ids[edge.to] else { continue }
-            out += "    <edge id=\"e\(index)\" source=\"\(source)\" target=\"\(target)\">\n"
+            let evidence = edge.evidence
+            out = "    <edge id=\"e\(index)\" source=\"\(source)\" target=\"\(target)\">\n"
             out += data("e_kind", edge.kind) + data("e_types", edge.types.joined(separator: ","))
-            out += data("e_file", edge.evidence.file) + data("e_line", String(edge.evidence.line))
-            out += data("e_event", String(edge.evidence.event))
-            if let at = edge.evidence.at { out += data("e_at", at) }
-            if let fn = edge.evidence.function { out += data("e_fn", fn) }
+            out += data("e_file", evidence.file) + data("e_line", String(evidence.line))
+            out += data("e_event", String(evidence.event))
+            if let at = evidence.at { out += data("e_at", at) }
+            if let fn = evidence.function { out += data("e_fn", fn) }
             if !edge.flaggedBy.isEmpty { out += data("e_flaggedBy", edge.flaggedBy.joined(separator: ",")) }
-            out += "    </edge>\n"
+            try write(out + "    </edge>\n")
         }
-        out += "  </graph>\n</graphml>\n"
-        return out
+        try write("  </graph>\n</graphml>\n")
     }
 
     private func data(_ key: String, _ value: String) -> String {

@@ -73,6 +73,22 @@ import Testing
         #expect((document?["classes"] as? [Any])?.count == 100)
     }
 
+    /// DOT and GraphML too: a kernel's graph of tens of thousands of dependencies is never
+    /// one string in memory.
+    @Test func dotAndGraphMLComeADependencyAtATime() throws {
+        let view = LockGraphView(try Self.cycles(50))
+        for (name, write, render) in [
+            ("dot", { DOTWriter().write(view, to: $0) }, DOTWriter().render(view)),
+            ("graphml", { GraphMLWriter().write(view, to: $0) }, GraphMLWriter().render(view)),
+        ] as [(String, ((String) -> Void) -> Void, String)] {
+            var pieces: [String] = []
+            write { pieces.append($0) }
+            #expect(pieces.count > 200, "\(name)")
+            #expect(pieces.allSatisfy { $0.utf8.count < 4096 }, "\(name): no piece holds many dependencies")
+            #expect(pieces.joined() == render, "\(name)")
+        }
+    }
+
     @Test func anEmptyGraphIsTheEncodersEmptyDocument() throws {
         struct Empty: Encodable { var classes: [Int] = []; var dependencies: [Int] = [] }
         let view = LockGraphView(AnalysisReport(try analyze(TraceBuilder())))
