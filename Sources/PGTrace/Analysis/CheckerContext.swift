@@ -205,11 +205,7 @@ public final class CheckerContext {
     }
 
     public func evidence(_ site: EventSite, _ role: String) -> Evidence {
-        Evidence(
-            file: files[site.position.file], line: site.position.line,
-            column: site.position.column, event: site.position.event, cpu: site.cpu,
-            task: site.task.map { symbols[$0] }, at: site.at.map { symbols[$0] },
-            function: site.function.map { symbols[$0] }, role: role)
+        Evidence(site, role, files: files, symbols: symbols)
     }
 }
 

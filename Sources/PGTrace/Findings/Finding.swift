@@ -26,6 +26,16 @@ public struct Evidence: Hashable, Sendable, Codable {
         self.role = role
     }
 
+    /// `site` resolved to text: its trace's name in `files` (by the analysis's file index),
+    /// its task, place and function names in `symbols`.
+    init(_ site: EventSite, _ role: String, files: [String], symbols: SymbolTable) {
+        self.init(
+            file: files[site.position.file], line: site.position.line,
+            column: site.position.column, event: site.position.event, cpu: site.cpu,
+            task: site.task.map { symbols[$0] }, at: site.at.map { symbols[$0] },
+            function: site.function.map { symbols[$0] }, role: role)
+    }
+
     /// `file:line (event N)`.
     public var place: String { "\(file):\(line) (event \(event))" }
 

@@ -9,18 +9,18 @@ public struct AnalysisReport: Sendable {
         public var isPseudo: Bool
     }
 
-    /// A dependency of the graph. Its evidence is resolved to text when asked for, not held
-    /// as text: two `Evidence` values were nearly all of the 280 bytes an edge took, and a
-    /// kernel graph has tens of thousands of edges (`graph` held two copies of each).
+    /// A dependency of the graph, as the analysis found it. Its two events are kept as sites
+    /// and resolved to `Evidence` when a writer asks (two resolved values would be most of
+    /// an edge's memory, for graphs of tens of thousands of edges).
     public struct Edge: Hashable, Sendable {
-        public var from: String
-        public var to: String
+        public let from: String
+        public let to: String
         /// `lock-order`, or `ipi` for the waits through the irqs-off pseudo-lock.
-        public var kind: String
+        public let kind: String
         let dependencyTypes: DependencyTypes
         let holderSite: EventSite
         let site: EventSite
-        let sites: SiteResolver
+        let resolver: SiteResolver
 
         /// Lockdep's dependency types seen on this edge: "EN", "SR", …
         public var types: [String] {
@@ -33,16 +33,19 @@ public struct AnalysisReport: Sendable {
         }
 
         /// Where the holder was taken.
-        public var holder: Evidence { sites.evidence(holderSite, "holds \(from)") }
+        public var holder: Evidence { resolver.evidence(holderSite, "holds \(from)") }
 
         /// The acquisition that first created the dependency.
-        public var evidence: Evidence { sites.evidence(site, "acquires \(to)") }
+        public var evidence: Evidence { resolver.evidence(site, "acquires \(to)") }
 
+        /// Equal as their text is (edges of two analyses of one trace are equal).
         public static func == (lhs: Edge, rhs: Edge) -> Bool {
             lhs.from == rhs.from && lhs.to == rhs.to && lhs.kind == rhs.kind && lhs.dependencyTypes == rhs.dependencyTypes
                 && lhs.holder == rhs.holder && lhs.evidence == rhs.evidence
         }
 
+        /// Of what `==` compares, what needs no resolving: equal evidence has equal event
+        /// numbers.
         public func hash(into hasher: inout Hasher) {
             hasher.combine(from)
             hasher.combine(to)
@@ -53,14 +56,22 @@ public struct AnalysisReport: Sendable {
         }
     }
 
-    /// An analysis' sites resolved to evidence on demand, for the report's edges. Read only,
-    /// once the analysis is over.
-    final class SiteResolver: @unchecked Sendable {
-        private let context: CheckerContext
+    /// An analysis' sites resolved to evidence on demand, for the report's edges: the trace
+    /// names as they were when the report was made, and the analysis's symbol table, which
+    /// only grows and may be read while another thread interns. The report stays a snapshot
+    /// while its analysis goes on, and keeps no more of it alive.
+    final class SiteResolver: Sendable {
+        private let files: [String]
+        private let symbols: SymbolTable
 
-        init(_ context: CheckerContext) { self.context = context }
+        init(_ context: CheckerContext) {
+            files = context.files
+            symbols = context.symbols
+        }
 
-        func evidence(_ site: EventSite, _ role: String) -> Evidence { context.evidence(site, role) }
+        func evidence(_ site: EventSite, _ role: String) -> Evidence {
+            Evidence(site, role, files: files, symbols: symbols)
+        }
     }
 
     public var files: [String]
@@ -198,11 +209,11 @@ public struct AnalysisReport: Sendable {
                 name: context.name(of: ClassID(id)), type: entry.isPseudo ? "pseudo" : entry.type.rawValue,
                 usage: analysis.graph.usage(of: ClassID(id)).lockdepString, isPseudo: entry.isPseudo)
         }
-        let sites = SiteResolver(context)
+        let resolver = SiteResolver(context)
         edges = dependencies.map { edge in
             Edge(
                 from: context.name(of: edge.from), to: context.name(of: edge.to), kind: edge.kind.rawValue,
-                dependencyTypes: edge.types, holderSite: edge.holderSite, site: edge.site, sites: sites)
+                dependencyTypes: edge.types, holderSite: edge.holderSite, site: edge.site, resolver: resolver)
         }
     }
 

@@ -34,17 +34,17 @@ public struct DOTWriter {
     }
 
     /// Writes the graph a node and an edge at a time, the same bytes as `render`.
-    public func write(_ view: LockGraphView, title: String = "lock order", to write: (String) throws -> Void) rethrows {
-        var out = "digraph \(Self.quoted(title)) {\n"
-        out += "  rankdir=LR;\n"
-        out += "  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=11];\n"
-        out += "  edge [fontname=\"Helvetica\", fontsize=9];\n"
-        try write(out)
+    public func write(_ view: LockGraphView, title: String = "lock order", to out: (String) throws -> Void) rethrows {
+        var header = "digraph \(Self.quoted(title)) {\n"
+        header += "  rankdir=LR;\n"
+        header += "  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=11];\n"
+        header += "  edge [fontname=\"Helvetica\", fontsize=9];\n"
+        try out(header)
         for node in view.nodes {
             var attributes = ["label=" + Self.quoted(node.isPseudo ? node.name : "\(node.name)\n\(node.usage) \(node.type)")]
             if node.isPseudo { attributes.append("shape=octagon") }
             if node.isFlagged { attributes.append("color=red, penwidth=2") }
-            try write("  \(Self.quoted(node.name)) [\(attributes.joined(separator: ", "))];\n")
+            try out("  \(Self.quoted(node.name)) [\(attributes.joined(separator: ", "))];\n")
         }
         for edge in view.edges {
             let evidence = edge.evidence
@@ -58,8 +58,8 @@ public struct DOTWriter {
             }
             // Dashed, red or not, as the legend says: no plain lock order.
             if edge.meaning != nil { attributes.append("style=dashed") }
-            try write("  \(Self.quoted(edge.from)) -> \(Self.quoted(edge.to)) [\(attributes.joined(separator: ", "))];\n")
+            try out("  \(Self.quoted(edge.from)) -> \(Self.quoted(edge.to)) [\(attributes.joined(separator: ", "))];\n")
         }
-        try write("}\n")
+        try out("}\n")
     }
 }

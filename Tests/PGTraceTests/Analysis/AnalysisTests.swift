@@ -96,6 +96,11 @@ import Testing
         #expect(report.files == names.sorted())
         #expect(report.findings.count == analyses[0].findings.count + 1)
         #expect(report.notes.contains { $0.message.hasPrefix("traces/pgd-lock-rwlock-write-in-irq.xml is analysed apart from the traces before it (analysis 2 of 2)") })
+        // Each analysis's dependencies cite its own traces (its own file numbers).
+        let apartEdges = AnalysisReport(analyses[1]).edges
+        #expect(!apartEdges.isEmpty)
+        #expect(apartEdges.allSatisfy { $0.evidence.file == names[1] && $0.holder.file == names[1] })
+        #expect(report.edges.filter { $0.evidence.file == names[1] }.count == apartEdges.count)
         // From a stream the trace cannot be read again: the contradiction stays an error.
         let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: Repository.path(names[1]))))
         #expect(throws: TraceInputError.self) {

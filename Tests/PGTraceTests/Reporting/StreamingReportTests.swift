@@ -86,6 +86,9 @@ import Testing
             #expect(pieces.count > 200, "\(name)")
             #expect(pieces.allSatisfy { $0.utf8.count < 4096 }, "\(name): no piece holds many dependencies")
             #expect(pieces.joined() == render, "\(name)")
+            // Every edge written: a DOT edge line holds " -> ", a GraphML one "<edge ".
+            let marker = name == "dot" ? " -> " : "<edge "
+            #expect(pieces.filter { $0.contains(marker) }.count == view.edges.count, "\(name)")
         }
     }
 
