@@ -70,7 +70,10 @@ final class SchemaValidation {
     private static let eventsTag: [xmlChar] = Array("events".utf8) + [0]
     /// How many events the validator sees in one `<events>` before it is closed and reopened.
     /// Its state grows with each event of a segment (some 150 bytes): at 100,000, `validate`
-    /// of a million events peaked at 44 MB, at 1,000 at 29 MB, in the same time.
+    /// of a million events peaked at 44 MB, at 1,000 at 29 MB, in the same time. What the
+    /// reopened `<events>` does not repeat is the original's namespace declarations: a
+    /// QName value resolved against them (`xsi:type`) is refused in other words past the
+    /// first segment (the format has none, and the file is refused either way).
     static let eventsPerSegment = 1_000
 
     init?(schema: TraceSchema, onError: @escaping xmlStructuredErrorFunc, errorContext: UnsafeMutableRawPointer) {
@@ -117,7 +120,11 @@ final class SchemaValidation {
         }
         if depth == 2, let eventsName {
             eventsInSegment += 1
-            if eventsInSegment > Self.eventsPerSegment {
+            // Reopened only before an event the schema takes anywhere in `<events>`: an
+            // element it refuses is then met in the middle of a segment wherever it stands,
+            // and refused in the same words (libxml2 lists what it expected only at the
+            // first child).
+            if eventsInSegment > Self.eventsPerSegment, prefix == nil, Self.isEvent(localname) {
                 eventsInSegment = 1
                 handler.pointee.endElementNs?(userDataSlot.pointee, eventsName, nil, nil)
                 handler.pointee.startElementNs?(userDataSlot.pointee, eventsName, nil, nil, 0, nil, 0, 0, nil)
@@ -162,6 +169,12 @@ final class SchemaValidation {
     func characters(_ bytes: UnsafePointer<xmlChar>, _ count: Int32) {
         guard extensionDepth == 0 else { return }
         handler.pointee.characters?(userDataSlot.pointee, bytes, count)
+    }
+
+    /// Whether a name is an event's (a child of `<events>` in any order).
+    static func isEvent(_ name: UnsafePointer<xmlChar>?) -> Bool {
+        guard let name else { return false }
+        return ElementName(rawValue: String(cString: name))?.isEvent ?? false
     }
 
     /// Whether a name starts with `x-`, the prefix of format extensions.

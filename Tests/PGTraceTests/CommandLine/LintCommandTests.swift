@@ -130,6 +130,26 @@ import Testing
         #expect(run.stderr.hasPrefix("<stdin>:4:1: error: does not match schemas/trace-v1.xsd:"))
     }
 
+    /// The validator sees `<events>` in segments of a thousand events: an element the schema
+    /// refuses is refused in the same words wherever it stands past the first event, the
+    /// thousand-and-first included (a segment opened on it listed what libxml2 expected).
+    @Test func anElementTheSchemaRefusesReadsTheSameAtEveryPosition() throws {
+        func trace(eventsBefore count: Int) -> String {
+            let pair = "<acquire cpu=\"0\" task=\"t\" lock=\"a\"/>\n<release cpu=\"0\" task=\"t\" lock=\"a\"/>\n"
+            return "<?xml version=\"1.0\"?>\n<trace version=\"1\">\n<events>\n"
+                + String(repeating: pair, count: count / 2) + "<bogus cpu=\"0\"/>\n</events></trace>\n"
+        }
+        let refusal = "error: does not match schemas/trace-v1.xsd: Element 'bogus': This element is not expected.\n"
+        for before in [2, 1_000, 2_000, 3_002] {
+            let run = try cli.pgtrace(["validate", "-"], stdin: trace(eventsBefore: before))
+            #expect(run.status == 2)
+            #expect(run.stderr == "<stdin>:\(before + 4):1: \(refusal)", "\(before) events before")
+        }
+        let valid = try cli.pgtrace(["validate", "-"], stdin: trace(eventsBefore: 2_500).replacing("<bogus cpu=\"0\"/>\n", with: ""))
+        #expect(valid.status == 0, "\(valid.stderr)")
+        #expect(valid.stdout == "<stdin>: valid (2500 events)\n")
+    }
+
     @Test func aPolicyFileGatesTheOrder() throws {
         let policy = temporaryPath("policy.txt")
         defer { try? FileManager.default.removeItem(atPath: policy) }

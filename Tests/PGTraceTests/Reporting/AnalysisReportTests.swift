@@ -23,7 +23,8 @@ import Testing
     }
 
     /// A report is a snapshot: the analysis reading more traces afterwards changes none of
-    /// its dependencies' evidence.
+    /// its dependencies' evidence. (On one thread, as here, this is the semantics; the race
+    /// of a report read while its analysis goes on in another thread is not shown by it.)
     @Test func aReportStaysAsItWasWhileItsAnalysisGoesOn() throws {
         var first = TraceBuilder()
         first.nest("A", "B")
