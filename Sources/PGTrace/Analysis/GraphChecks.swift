@@ -48,7 +48,7 @@ final class GraphChecks {
             case .ipi: ipi.apply(dependency)
             case .kmap: kmap.apply(dependency)
             }
-        case .used(let id, let read, let site): nmi.applyUse(of: id, read: read, at: site)
+        case .used(let id, let read, _): nmi.applyUse(of: id, read: read)
         case .nmiAcquire(let acquire): nmi.apply(acquire)
         }
     }

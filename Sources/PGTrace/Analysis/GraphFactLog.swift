@@ -91,6 +91,9 @@ public final class GraphFactLog {
         return precedes(entries[position].file)
     }
 
+    /// The fact the log holds for `key`.
+    func fact(for key: GraphFactKey) -> GraphFact? { position(of: key).map { entries[$0].fact } }
+
     /// Whether trace `file`'s facts are no greater than the current trace's.
     private func precedes(_ file: Int) -> Bool {
         if file == currentFile { return true }

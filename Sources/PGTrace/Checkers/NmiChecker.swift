@@ -13,10 +13,10 @@ public final class NmiChecker: ReplayObserver {
 
     private let facts: GraphFactLog
     private let context: CheckerContext
-    /// Where each class (by id) was first used outside NMI, for a write and for a read, as
-    /// the graph checks have seen the facts so far.
-    @exclusivity(unchecked) private var firstWrite: [EventSite?] = []
-    @exclusivity(unchecked) private var firstRead: [EventSite?] = []
+    /// Whether each class (by id) was used outside NMI, for a write (bit 0) and for a read
+    /// (bit 1), as the graph checks have seen the facts so far: a byte a class, where the
+    /// use's site stays in the log's fact (two sites a class here were 80 bytes).
+    @exclusivity(unchecked) private var usedSoFar: [UInt8] = []
     /// The uses already recorded from this trace, by class (bit 0 write, bit 1 read): read at
     /// every acquisition, so by index, not hashed.
     @exclusivity(unchecked) private var recorded: [UInt8] = []
@@ -71,8 +71,7 @@ public final class NmiChecker: ReplayObserver {
 
     /// The graph is checked again from its first fact.
     func reset() {
-        firstWrite = []
-        firstRead = []
+        usedSoFar = []
         contributed = []
     }
 
@@ -80,24 +79,32 @@ public final class NmiChecker: ReplayObserver {
     @exclusivity(unchecked) private var contributed: Set<GraphFactKey> = []
 
     /// A use outside NMI.
-    public func applyUse(of classID: ClassID, read: Bool, at site: EventSite) {
+    public func applyUse(of classID: ClassID, read: Bool) {
         let id = Int(classID)
-        firstWrite.grow(toInclude: id, filling: nil)
-        firstRead.grow(toInclude: id, filling: nil)
-        if read {
-            if firstRead[id] == nil { firstRead[id] = site }
-        } else if firstWrite[id] == nil {
-            firstWrite[id] = site
-        }
+        usedSoFar.grow(toInclude: id, filling: 0)
+        usedSoFar[id] |= read ? 2 : 1
     }
 
     /// A lock taken in NMI: `irq-inconsistent` if its class was used outside NMI before.
     public func apply(_ fact: NmiAcquireFact) {
-        guard let classID = context.classes.existingID(for: fact.key), Int(classID) < firstWrite.count else { return }
-        let id = Int(classID)
+        guard let classID = context.classes.existingID(for: fact.key), Int(classID) < usedSoFar.count else { return }
+        let used = usedSoFar[Int(classID)]
         let site = fact.site
-        // READ locks only conflict with a write use (RCU's read side may run anywhere).
-        guard let earlier = fact.mode == .write ? firstWrite[id] ?? firstRead[id] : firstWrite[id] else { return }
+        // READ locks only conflict with a write use (RCU's read side may run anywhere). The
+        // use applied is the log's fact of its key (the log replaces a fact only where it
+        // checks the graph again from its first fact).
+        let readUse: Bool
+        if used & 1 != 0 {
+            readUse = false
+        } else if fact.mode == .write, used & 2 != 0 {
+            readUse = true
+        } else {
+            return
+        }
+        guard case .used(_, _, let earlier)? = facts.fact(for: GraphFact.usedKey(classID, read: readUse)) else {
+            assertionFailure("a use the graph checks applied is not in the log")
+            return
+        }
         contributed.insert(GraphFact.nmiAcquire(fact).key)
         let name = context.name(of: classID)
         let key = "\(name)|NMI"
