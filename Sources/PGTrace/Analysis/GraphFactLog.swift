@@ -183,6 +183,21 @@ public final class GraphFactLog {
         return position
     }
 
+    /// The position of the fact that gives `id` its `bit` at `site`, if the log has it: where
+    /// the graph finds the site of the bit it set.
+    func position(ofUsage bit: LockUsage.Bit, for id: ClassID, at site: EventSite) -> Int? {
+        guard let position = position(of: GraphFact.usageKey(id, bit)), case .usage(let fact) = entries[position].fact,
+            fact.site == site
+        else { return nil }
+        return position
+    }
+
+    /// The usage fact at `position`, if it is one.
+    func usage(at position: Int) -> UsageFact? {
+        guard case .usage(let fact) = entries[position].fact else { return nil }
+        return fact
+    }
+
     /// The dependency of the fact at `position`, if it is a dependency fact.
     func dependency(at position: Int) -> LockDependency? {
         guard case .dependency(let fact) = entries[position].fact else { return nil }

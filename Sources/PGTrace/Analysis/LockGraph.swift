@@ -115,7 +115,9 @@ public final class LockGraph {
     /// Usage bits per class, and where each bit was first set.
     @exclusivity(unchecked) public private(set) var usage: [LockUsage] = []
     /// Where each class first got each of its usage bits: by class and bit (`siteSlot`), the
-    /// place in `usageSiteList` of the site, or -1.
+    /// position of the usage fact in the log that holds its site, or, bitwise complemented,
+    /// the site's place in `usageSiteList` plus one (0: no site). The sites the analysis sets
+    /// stay in its facts, as the edges' do (they were 32 bytes a bit here).
     @exclusivity(unchecked) private var usageSiteSlots: [Int32] = []
     @exclusivity(unchecked) private var usageSiteList: [EventSite] = []
     @exclusivity(unchecked) private var observers: [LockGraphObserver] = []
@@ -147,6 +149,9 @@ public final class LockGraph {
     /// How many edges keep their sites in the graph, not in the log's facts.
     var sitesKeptInGraph: Int { ownSites.count }
 
+    /// How many usage bits keep their sites in the graph, not in the log's facts.
+    var usageSitesKeptInGraph: Int { usageSiteList.count }
+
     public func edge(from: ClassID, to: ClassID) -> LockDependency? {
         edgePosition(from, to).map(dependency(at:))
     }
@@ -176,6 +181,13 @@ public final class LockGraph {
     /// sites are there keeps them in the graph, as it showed them, until the graph is
     /// checked again from the log (a library's observer may read the graph between).
     private func factWillBeReplaced(at position: Int) {
+        if let old = factLog?.usage(at: position) {
+            let slot = Self.siteSlot(old.classID, old.bit)
+            if Int(old.classID) < usage.count, usageSiteSlots[slot] == Int32(truncatingIfNeeded: position) {
+                usageSiteSlots[slot] = ownUsageSite(old.site)
+            }
+            return
+        }
         guard let old = factLog?.dependency(at: position), let index = edgePosition(old.from, old.to),
             links[index].sites.code == Int32(truncatingIfNeeded: position)
         else { return }
@@ -198,7 +210,7 @@ public final class LockGraph {
             forward.append([])
             backward.append([])
             usage.append([])
-            usageSiteSlots += repeatElement(-1, count: LockUsage.bitCount)
+            usageSiteSlots += repeatElement(Self.noSite, count: LockUsage.bitCount)
         }
     }
 
@@ -217,8 +229,11 @@ public final class LockGraph {
         grow(to: id)
         guard !usage[Int(id)].contains(bit) else { return false }
         usage[Int(id)].formUnion(bit.mask)
-        usageSiteSlots[Self.siteSlot(id, bit)] = Int32(usageSiteList.count)
-        usageSiteList.append(site)
+        if let position = factLog?.position(ofUsage: bit, for: id, at: site), position <= Int(Int32.max) {
+            usageSiteSlots[Self.siteSlot(id, bit)] = Int32(position)
+        } else {
+            usageSiteSlots[Self.siteSlot(id, bit)] = ownUsageSite(site)
+        }
         reachable.marked(id, bit.mask)
         return true
     }
@@ -231,8 +246,21 @@ public final class LockGraph {
     /// Where `id` first got `bit`.
     public func site(of bit: LockUsage.Bit, for id: ClassID) -> EventSite? {
         guard Int(id) < usage.count else { return nil }
-        let slot = usageSiteSlots[Self.siteSlot(id, bit)]
-        return slot < 0 ? nil : usageSiteList[Int(slot)]
+        let code = usageSiteSlots[Self.siteSlot(id, bit)]
+        if code >= 0 {
+            guard let fact = factLog?.usage(at: Int(code)) else { preconditionFailure("fact \(code) is not a usage") }
+            return fact.site
+        }
+        return code == Self.noSite ? nil : usageSiteList[Int(~code) - 1]
+    }
+
+    /// A slot of `usageSiteSlots` with no site.
+    private static let noSite: Int32 = ~0
+
+    /// Keeps `site` in the graph; its code in `usageSiteSlots`.
+    private func ownUsageSite(_ site: EventSite) -> Int32 {
+        usageSiteList.append(site)
+        return ~Int32(usageSiteList.count)
     }
 
     private static func siteSlot(_ id: ClassID, _ bit: LockUsage.Bit) -> Int {

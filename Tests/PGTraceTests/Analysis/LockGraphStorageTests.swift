@@ -187,6 +187,54 @@ import Testing
         #expect(analysis.graph.sitesKeptInGraph == 0)
     }
 
+    /// A class's usage bits, as the graph checks set them, cite the sites of the usage facts
+    /// in the log (A and B are taken with irqs on: {ENABLED-HARDIRQ} and {ENABLED-SOFTIRQ}).
+    @Test func aUsageBitCitesItsFactsSiteAndTheGraphKeepsNoneOfItsOwn() throws {
+        let analysis = Analysis()
+        try analysis.analyze(bytes: Self.trace([("A", "B")]), displayName: "t.xml")
+        let b = Self.id(analysis, "B")
+        let enabled = LockUsage.Bit(.hardirq, enabled: true, read: false)
+        let fact = try #require(analysis.facts.fact(for: GraphFact.usageKey(b, enabled)))
+        guard case .usage(let usage) = fact else { Issue.record("not a usage fact: \(fact)"); return }
+        #expect(analysis.graph.site(of: enabled, for: b) == usage.site)
+        #expect(analysis.graph.site(of: enabled, for: b)?.position.line == 5)
+        #expect(analysis.graph.site(of: .init(.hardirq, enabled: false, read: false), for: b) == nil)
+        #expect(analysis.graph.usageSitesKeptInGraph == 0)
+    }
+
+    /// A caller's mark keeps its site in the graph.
+    @Test func aCallersUsageBitKeepsTheSiteItWasGiven() {
+        let graph = LockGraph()
+        let bit = LockUsage.Bit(.softirq, enabled: false, read: true)
+        #expect(graph.mark(3, bit, at: LockGraphSearchTests.site))
+        #expect(!graph.mark(3, bit, at: LockGraphSearchTests.site))
+        #expect(graph.site(of: bit, for: 3) == LockGraphSearchTests.site)
+        #expect(graph.site(of: bit, for: 2) == nil)
+        #expect(graph.usageSitesKeptInGraph == 1)
+    }
+
+    /// The usage bits' twin of the reviewer's case above: a usage fact replaced by a trace
+    /// with a lesser name leaves the bit citing what the checks saw until they run again.
+    @Test func aUsageBitKeepsItsSiteWhenItsFactIsReplacedUntilTheGraphIsChecked() throws {
+        let analysis = Analysis()
+        try analysis.analyze([.bytes(Self.trace([("A", "B")]), displayName: "b.xml")])
+        let b = Self.id(analysis, "B")
+        let enabled = LockUsage.Bit(.hardirq, enabled: true, read: false)
+        #expect(throws: (any Error).self) {
+            try analysis.analyze([
+                .bytes(Self.trace([("A", "B")], linesBefore: 3), displayName: "a.xml"),
+                .bytes(Array("<trace version=\"1\"><events><acquire".utf8), displayName: "c.xml"),
+            ])
+        }
+        let site = try #require(analysis.graph.site(of: enabled, for: b))
+        #expect(analysis.context.files[site.position.file] == "b.xml")
+        #expect(analysis.graph.usageSitesKeptInGraph > 0)
+        analysis.checkGraph()
+        let checked = try #require(analysis.graph.site(of: enabled, for: b))
+        #expect(analysis.context.files[checked.position.file] == "a.xml")
+        #expect(analysis.graph.usageSitesKeptInGraph == 0)
+    }
+
     /// What the memory figures of docs/performance.md rest on.
     @Test func anEdgeIsSixteenBytesAFactNinetySixAndAMomentTwentyFour() {
         #expect(MemoryLayout<LockGraph.Edge>.stride == 16)
