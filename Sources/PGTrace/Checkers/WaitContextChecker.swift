@@ -13,10 +13,63 @@ public final class WaitContextChecker: ReplayObserver {
     /// The trace's PROVE_RAW_LOCK_NESTING (`<meta>`).
     @exclusivity(unchecked) private var proveRaw = false
 
+    /// The held lock that allows least, of a context's held locks (`HeldBound`), by the chain
+    /// key of the top one, for contexts holding `deepHeld` locks or more: taking a lock on top
+    /// of them then costs one lookup, not a look at each (a Xen pin walk holds a lock for
+    /// each of thousands of pages). A cache: when full it starts again empty, and a context
+    /// whose bound it lacks is looked at whole once.
+    @exclusivity(unchecked) private var bounds = IntegerTable<HeldBound>(capacity: 64)
+    /// The class table's `revision` the bounds were found under.
+    @exclusivity(unchecked) private var boundsRevision = -1
+    static let deepHeld = 16
+    static let boundsCapacity = 1 << 14
+
+    /// Of a list of held locks: the lowest effective inner wait type among them, that lock's
+    /// own inner type and its place in the list (-1: no held lock is judged).
+    private struct HeldBound {
+        var lowest: WaitType
+        var inner: WaitType
+        var index: Int32
+
+        static let none = HeldBound(lowest: .free, inner: .free, index: -1)
+    }
+
     public init(context: CheckerContext) { self.context = context }
 
     public func replayWillBegin(_ replay: ReplayEngine) {
         proveRaw = replay.header.proveRawLockNesting
+        // Whether a class is judged depends on the trace (a partial one judges declared classes).
+        bounds = IntegerTable(capacity: 64)
+    }
+
+    /// The bound of `held`, the held locks of a context: the first of them with the lowest
+    /// effective inner wait type (the first, as lockdep's check_wait_context walks them).
+    private func bound(of held: [HeldLock], _ replay: ReplayEngine) -> HeldBound {
+        // (A chain key is a hash: a bound that does not fit the list is not used.)
+        if held.count > Self.deepHeld, let top = held.last, let known = bounds[top.chainKey], known.index < held.count,
+            known.index < 0 || waits(held[Int(known.index)].classID, replay)?.inner == known.inner
+        {
+            return known
+        }
+        var bound = HeldBound.none
+        for (index, lock) in held.enumerated() {
+            guard let inner = waits(lock.classID, replay)?.inner else { continue }
+            if bound.index < 0 || effective(inner) < bound.lowest {
+                bound = HeldBound(lowest: effective(inner), inner: inner, index: Int32(index))
+            }
+        }
+        return bound
+    }
+
+    /// Remembers the bound of a context's held locks once `lock` is on top of `held`.
+    private func remember(_ lock: HeldLock, on held: [HeldLock], below: HeldBound, _ replay: ReplayEngine) {
+        guard held.count + 1 > Self.deepHeld else { return }
+        var bound = below
+        if let inner = waits(lock.classID, replay)?.inner, bound.index < 0 || effective(inner) < bound.lowest {
+            bound = HeldBound(lowest: effective(inner), inner: inner, index: Int32(held.count))
+        }
+        if bounds.count >= Self.boundsCapacity { bounds = IntegerTable(capacity: 64) }
+        bounds[lock.chainKey] = bound
     }
 
     /// A class's wait types, where the trace lets them be known.
@@ -29,20 +82,25 @@ public final class WaitContextChecker: ReplayObserver {
     }
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
-        guard !lock.isTry, let next = waits(lock.classID, replay) else { return }
+        if replay.classes.revision != boundsRevision {
+            bounds = IntegerTable(capacity: 64)
+            boundsRevision = replay.classes.revision
+        }
         let cpu = lock.site.cpu
-        // What the context itself allows, and the held lock (of this irq context) that allows least.
+        let held = replay.heldLocks(cpu: cpu)
+        let below = bound(of: held, replay)
+        remember(lock, on: held, below: below, replay)
+        guard !lock.isTry, let next = waits(lock.classID, replay) else { return }
+        // What the context itself allows, and the held lock (of this irq context) that allows
+        // least, if it allows less.
         var allowed: WaitType?
         var bound: (lock: HeldLock, inner: WaitType)?
         if let frame = replay.cpus[cpu].frames.last {
             allowed = frame.kind == .hardirq && !frame.threaded ? .spin : .config
         }
-        for held in replay.heldLocks(cpu: cpu) {
-            guard let inner = waits(held.classID, replay)?.inner else { continue }
-            if allowed.map({ effective(inner) < effective($0) }) ?? true {
-                allowed = inner
-                bound = (held, inner)
-            }
+        if below.index >= 0, allowed.map({ below.lowest < effective($0) }) ?? true {
+            allowed = below.inner
+            bound = (held[Int(below.index)], below.inner)
         }
         guard let allowed, effective(next.outer) > effective(allowed) else { return }
         report(lock, next: next, allowed: allowed, bound: bound, replay: replay)

@@ -204,9 +204,14 @@ public final class LockClassTable {
         declaredTypes[name] = (declared, position, file)
         for index in entries.indices where entries[index].key.name == name {
             apply(declared, at: position, to: index)
+            revision += 1
         }
         return nil
     }
+
+    /// How many times a class that exists was changed (declared, or made a pseudo-lock): what
+    /// remembers something of a class's type knows by this that it may be out of date.
+    @exclusivity(unchecked) public private(set) var revision = 0
 
     private func apply(_ declared: Declared, at position: TracePosition, to index: Int) {
         entries[index].type = declared.type
@@ -220,6 +225,7 @@ public final class LockClassTable {
     /// The id of a pseudo-lock class named `name`, created on first use.
     public func pseudoClass(named name: Symbol) -> ClassID {
         let id = id(for: LockClassKey(name: name))
+        if !entries[Int(id)].isPseudo { revision += 1 }
         entries[Int(id)].isPseudo = true
         return id
     }

@@ -166,4 +166,25 @@ import Testing
         }
         #expect(try analyze([(name: "test.xml", xml: spinning)]).findings.map(\.rule) == [.sleepInAtomic])
     }
+
+    /// A context holding more than a few locks (a pin walk holds one a page): the held lock
+    /// that allows least is still the first of the lowest type, deep in the stack, after a
+    /// release below it, and the next such one once it is released.
+    @Test func aDeepStackIsBoundByItsFirstLowestLockWhereverItLies() throws {
+        let mutexes = (0..<20).map { ("M\($0)", LockType.mutex) }
+        let more = (0..<5).map { ("N\($0)", LockType.spinlock) }
+        let xml = trace(mutexes + more + [("R", .rawSpinlock), ("X", .mutex), ("Y", .mutex), ("Z", .mutex)]) { t in
+            for (name, _) in mutexes { t.acquire(name) }  // events 0-19
+            t.acquire("R")  // 20
+            for (name, _) in more { t.acquire(name) }  // 21-25
+            t.acquire("X")  // 26: under R, 26 locks down
+            t.release("X")  // 27
+            t.release("M5")  // 28: below R, out of order
+            t.acquire("Z")  // 29: under R still
+            t.release("Z")  // 30
+            t.release("R")  // 31
+            t.acquire("Y")  // 32: under N0 now, the first spinning lock
+        }
+        #expect(try findings(xml) == ["X,R @26,20", "Z,R @29,20", "Y,N0 @32,21"])
+    }
 }
