@@ -30,6 +30,11 @@ public final class ReplayEngine {
     /// Slots of tasks that left nothing to remember (no lock held, the state a new task
     /// has): a trace of a hundred thousand short-lived tasks keeps only those running.
     @exclusivity(unchecked) private var freeStacks: [Int] = []
+    /// How many held locks of every context on every cpu have each instance (by symbol):
+    /// where none has, `holds(cpu:instance:)` knows without looking at a held lock (a Xen
+    /// pin walk holds thousands, and asks of each page's ptl). Counted at each acquisition
+    /// and release; recounted when lost events drop held locks.
+    @exclusivity(unchecked) private var heldInstances = IntegerTable<Int>()
     /// pgds, pgd_list, page-table pages, tables, walks and kmaps.
     @exclusivity(unchecked) public private(set) var memory = MemoryState()
     /// The lock that guards pgd_list unless an event names another.
@@ -157,9 +162,24 @@ public final class ReplayEngine {
     /// Whether the current context of `cpu` (or the irq frames under it) holds a lock of the
     /// class named `name`, or the instance `instance`.
     public func holds(cpu: Int, className name: Symbol? = nil, instance: Symbol? = nil) -> Bool {
-        firstHeld(cpu: cpu) { lock in
+        if let instance, heldInstances[Self.instanceKey(instance)] == nil { return false }
+        let matches = { (lock: HeldLock) in
             (name == nil || lock.ref.name == name) && (instance == nil || lock.ref.instance == instance)
-        } != nil
+        }
+        // The most recent first: what is asked after is most often what was just taken.
+        for frame in cpus[cpu].frames.indices.reversed() where cpus[cpu].frames[frame].held.contains(where: matches) {
+            return true
+        }
+        return stacks[cpus[cpu].stack].reversed().contains(where: matches)
+    }
+
+    private static func instanceKey(_ instance: Symbol) -> UInt64 { UInt64(UInt32(bitPattern: instance.rawValue)) }
+
+    private func countHeld(_ instance: Symbol?, by change: Int) {
+        guard let instance else { return }
+        let key = Self.instanceKey(instance)
+        let count = (heldInstances[key] ?? 0) + change
+        if count > 0 { heldInstances[key] = count } else { heldInstances.removeValue(forKey: key) }
     }
 
     /// The first of `allHeldLocks(cpu:)` that `predicate` accepts, found where the locks lie
@@ -305,6 +325,11 @@ public final class ReplayEngine {
             cpus[cpu].preemptKnown = false
             cpus[cpu].bhDisableDepth = cpus[cpu].frames.contains { $0.kind == .softirq } ? cpus[cpu].bhDisableDepth : 0
             seenInIrqs[cpu] = nil
+        }
+        // What is still held: the irq frames of the other cpus.
+        heldInstances = IntegerTable()
+        for cpu in cpus.indices {
+            for frame in cpus[cpu].frames { for lock in frame.held { countHeld(lock.ref.instance, by: 1) } }
         }
         forgotten = true
     }
@@ -512,6 +537,7 @@ public final class ReplayEngine {
         if isPartial || forgotten { markSeen(ref, cpu: cpu) }
         acquisitionObservers.forEach { $0.replay(self, willAcquire: lock) }
         modifyHeld(cpu: cpu) { $0.append(lock) }
+        countHeld(ref.instance, by: 1)
         acquisitionObservers.forEach { $0.replay(self, didAcquire: lock) }
     }
 
@@ -550,6 +576,7 @@ public final class ReplayEngine {
                 stack[above].chainKey = key
             }
         }
+        countHeld(lock.ref.instance, by: -1)
         releaseObservers.forEach { $0.replay(self, didRelease: lock, at: site) }
         switch irq {
         case .restore:
