@@ -16,7 +16,10 @@ and 16M events.
 What grows across a workload's rows (the "size" column) is its own dimension: the events of
 the kernel, chains and depth traces; the classes of `classes`; the dependencies of `dense`
 and `deps` (their events in proportion); the task names of `tasks`; the instances per class
-of `instances`; the chain length of `backchain` and `ring`; the number of cycles of `cycles`.
+of `instances`; the chain length of `backchain` and `ring`; the number of cycles of `cycles`;
+the pages of each Xen pin walk of `pinwalk` (seed 004's pattern: a ptl held for each page
+until the pgd is pinned); the page tables unlinked and not yet freed of `pending` (seed
+001's pattern, a TLB flush between).
 generate-graph.py's docstring describes each workload. "Grows" in the summary lines means
 more than 15% from the smallest size to the largest.
 
@@ -96,6 +99,10 @@ def sizes(quick):
         "backchain": sweep("n", cycle_sizes, params=lambda n: {"n": n}, events=lambda n: cycle_trace),
         "cycles": sweep("n", cycle_sizes, params=lambda n: {"n": n}, events=lambda n: 8 * n),
         "ring": sweep("n", cycle_sizes, params=lambda n: {"n": n}, events=lambda n: cycle_trace),
+        "pinwalk": sweep("pages", pick([64, 128, 256, 512, 1_024], [256, 512, 1_024, 2_048, 4_096]),
+                         params=lambda p: {"pages": p}, events=lambda p: long_trace),
+        "pending": sweep("pending", pick([16, 32, 64, 128, 256], [63, 125, 250, 500, 1_000]),
+                         params=lambda p: {"pending": p}, events=lambda p: long_trace),
     }
 
 
