@@ -123,8 +123,8 @@ final class SchemaValidation {
             // Reopened only before an event the schema takes anywhere in `<events>`: an
             // element it refuses is then met in the middle of a segment wherever it stands,
             // and refused in the same words (libxml2 lists what it expected only at the
-            // first child).
-            if eventsInSegment > Self.eventsPerSegment, prefix == nil, Self.isEvent(localname) {
+            // first child). An event's name in another namespace is not an event.
+            if eventsInSegment > Self.eventsPerSegment, uri == nil, Self.isEvent(localname) {
                 eventsInSegment = 1
                 handler.pointee.endElementNs?(userDataSlot.pointee, eventsName, nil, nil)
                 handler.pointee.startElementNs?(userDataSlot.pointee, eventsName, nil, nil, 0, nil, 0, 0, nil)

@@ -134,16 +134,26 @@ import Testing
     /// refuses is refused in the same words wherever it stands past the first event, the
     /// thousand-and-first included (a segment opened on it listed what libxml2 expected).
     @Test func anElementTheSchemaRefusesReadsTheSameAtEveryPosition() throws {
-        func trace(eventsBefore count: Int) -> String {
+        func trace(eventsBefore count: Int, then refused: String = "<bogus cpu=\"0\"/>") -> String {
             let pair = "<acquire cpu=\"0\" task=\"t\" lock=\"a\"/>\n<release cpu=\"0\" task=\"t\" lock=\"a\"/>\n"
             return "<?xml version=\"1.0\"?>\n<trace version=\"1\">\n<events>\n"
-                + String(repeating: pair, count: count / 2) + "<bogus cpu=\"0\"/>\n</events></trace>\n"
+                + String(repeating: pair, count: count / 2) + refused + "\n</events></trace>\n"
         }
         let refusal = "error: does not match schemas/trace-v1.xsd: Element 'bogus': This element is not expected.\n"
         for before in [2, 1_000, 2_000, 3_002] {
             let run = try cli.pgtrace(["validate", "-"], stdin: trace(eventsBefore: before))
             #expect(run.status == 2)
             #expect(run.stderr == "<stdin>:\(before + 4):1: \(refusal)", "\(before) events before")
+        }
+        // An event's name in a namespace of its own is no event either, wherever it stands.
+        let foreign = "<release xmlns=\"urn:y\" cpu=\"0\" task=\"t\" lock=\"a\"/>"
+        let first = try cli.pgtrace(["validate", "-"], stdin: trace(eventsBefore: 2, then: foreign))
+        #expect(first.status == 2)
+        #expect(first.stderr.hasPrefix("<stdin>:6:1: error: does not match schemas/trace-v1.xsd: Element '{urn:y}release'"), "\(first.stderr)")
+        for before in [1_000, 2_000] {
+            let run = try cli.pgtrace(["validate", "-"], stdin: trace(eventsBefore: before, then: foreign))
+            #expect(run.status == 2)
+            #expect(run.stderr == first.stderr.replacing("<stdin>:6:", with: "<stdin>:\(before + 4):"), "\(before) events before")
         }
         let valid = try cli.pgtrace(["validate", "-"], stdin: trace(eventsBefore: 2_500).replacing("<bogus cpu=\"0\"/>\n", with: ""))
         #expect(valid.status == 0, "\(valid.stderr)")

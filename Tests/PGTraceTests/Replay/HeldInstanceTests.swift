@@ -22,7 +22,7 @@ import Testing
             position: TracePosition(file: 0, line: index + 1, column: 1, event: index)))
     }
 
-    func lock(_ instance: String, read: Bool = false) -> LockRef {
+    func lock(_ instance: String) -> LockRef {
         LockRef(name: symbols.intern("ptlock"), instance: symbols.intern(instance))
     }
 
