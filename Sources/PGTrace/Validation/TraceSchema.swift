@@ -64,16 +64,18 @@ final class SchemaValidation {
     /// libxml2's interned name of the open `<events>` and how many events the validator saw
     /// in its current segment.
     @exclusivity(unchecked) private var eventsName: UnsafePointer<xmlChar>?
+    /// The namespace declarations of the open `<events>` (prefix, URI, prefix, URI, ...: the
+    /// parser's interned strings, which live as long as the parser), declared again by each
+    /// reopened one, so that a QName value (`xsi:type="xs:string"`) resolves alike past it.
+    @exclusivity(unchecked) private var eventsNamespaces: [UnsafePointer<xmlChar>?] = []
     @exclusivity(unchecked) private var eventsInSegment = 0
     /// The attributes an element with `x-` attributes passes on without them.
     @exclusivity(unchecked) private var kept: [UnsafePointer<xmlChar>?] = []
     private static let eventsTag: [xmlChar] = Array("events".utf8) + [0]
     /// How many events the validator sees in one `<events>` before it is closed and reopened.
     /// Its state grows with each event of a segment (some 150 bytes): at 100,000, `validate`
-    /// of a million events peaked at 44 MB, at 1,000 at 29 MB, in the same time. What the
-    /// reopened `<events>` does not repeat is the original's namespace declarations: a
-    /// QName value resolved against them (`xsi:type`) is refused in other words past the
-    /// first segment (the format has none, and the file is refused either way).
+    /// of a million events peaked at 44 MB, at 1,000 at 29 MB, in the same time. A reopened
+    /// `<events>` declares the original's namespaces again.
     static let eventsPerSegment = 1_000
 
     init?(schema: TraceSchema, onError: @escaping xmlStructuredErrorFunc, errorContext: UnsafeMutableRawPointer) {
@@ -127,12 +129,16 @@ final class SchemaValidation {
             if eventsInSegment > Self.eventsPerSegment, uri == nil, Self.isEvent(localname) {
                 eventsInSegment = 1
                 handler.pointee.endElementNs?(userDataSlot.pointee, eventsName, nil, nil)
-                handler.pointee.startElementNs?(userDataSlot.pointee, eventsName, nil, nil, 0, nil, 0, 0, nil)
+                eventsNamespaces.withUnsafeMutableBufferPointer { declared in
+                    handler.pointee.startElementNs?(
+                        userDataSlot.pointee, eventsName, nil, nil, Int32(declared.count / 2), declared.baseAddress, 0, 0, nil)
+                }
             }
         }
         depth += 1
-        if depth == 2, prefix == nil, let localname, xmlStrEqual(localname, Self.eventsTag) != 0 {
+        if depth == 2, uri == nil, let localname, xmlStrEqual(localname, Self.eventsTag) != 0 {
             eventsName = localname
+            eventsNamespaces = Array(UnsafeBufferPointer(start: namespaces, count: namespaces == nil ? 0 : 2 * Int(namespaceCount)))
             eventsInSegment = 0
         }
         // Most elements have no `x-` attribute: libxml2's own array then goes on as it is.

@@ -134,9 +134,9 @@ import Testing
     /// refuses is refused in the same words wherever it stands past the first event, the
     /// thousand-and-first included (a segment opened on it listed what libxml2 expected).
     @Test func anElementTheSchemaRefusesReadsTheSameAtEveryPosition() throws {
-        func trace(eventsBefore count: Int, then refused: String = "<bogus cpu=\"0\"/>") -> String {
+        func trace(eventsBefore count: Int, then refused: String = "<bogus cpu=\"0\"/>", events: String = "<events>") -> String {
             let pair = "<acquire cpu=\"0\" task=\"t\" lock=\"a\"/>\n<release cpu=\"0\" task=\"t\" lock=\"a\"/>\n"
-            return "<?xml version=\"1.0\"?>\n<trace version=\"1\">\n<events>\n"
+            return "<?xml version=\"1.0\"?>\n<trace version=\"1\">\n\(events)\n"
                 + String(repeating: pair, count: count / 2) + refused + "\n</events></trace>\n"
         }
         let refusal = "error: does not match schemas/trace-v1.xsd: Element 'bogus': This element is not expected.\n"
@@ -154,6 +154,17 @@ import Testing
             let run = try cli.pgtrace(["validate", "-"], stdin: trace(eventsBefore: before, then: foreign))
             #expect(run.status == 2)
             #expect(run.stderr == first.stderr.replacing("<stdin>:6:", with: "<stdin>:\(before + 4):"), "\(before) events before")
+        }
+        // A QName value resolves against the namespaces <events> declared, in every segment.
+        let declaring = "<events xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+        let typed = "<acquire xsi:type=\"xs:string\" cpu=\"0\" task=\"t\" lock=\"a\"/>"
+        let early = try cli.pgtrace(["validate", "-"], stdin: trace(eventsBefore: 2, then: typed, events: declaring))
+        #expect(early.status == 2)
+        #expect(early.stderr.hasPrefix("<stdin>:6:1: error: does not match schemas/trace-v1.xsd: Element 'acquire', attribute '{http://www.w3.org/2001/XMLSchema-instance}type': The type definition"), "\(early.stderr)")
+        for command in ["validate", "lint"] {
+            let run = try cli.pgtrace([command, "-"], stdin: trace(eventsBefore: 2_000, then: typed, events: declaring))
+            #expect(run.status == 2)
+            #expect(run.stderr == early.stderr.replacing("<stdin>:6:", with: "<stdin>:2004:"), "\(command)")
         }
         let valid = try cli.pgtrace(["validate", "-"], stdin: trace(eventsBefore: 2_500).replacing("<bogus cpu=\"0\"/>\n", with: ""))
         #expect(valid.status == 0, "\(valid.stderr)")
