@@ -8,7 +8,8 @@ RSS under 100 MB, and (--full) time per event and peak RSS within 10% either way
 and 16M events.
 
     python3 benchmarks/graphs.py                          # every workload, ~10 min on 2 cores
-    python3 benchmarks/graphs.py --quick                  # small sizes only, no headline
+    python3 benchmarks/graphs.py --quick                  # small sizes only, no headline (its rows take
+                                                          # 0.1 s: too short for the grows verdicts)
     python3 benchmarks/graphs.py --workloads dense,ring   # some workloads
     python3 benchmarks/graphs.py --workloads kernel --full  # and the 16M-event headline
     python3 benchmarks/graphs.py --workloads cycles,ring --reports  # and each report format
@@ -29,7 +30,8 @@ the generator's content, so an edited generator writes new ones; the 16M-event k
 is 1.4 GB). Each figure is the best of
 --runs runs (default 3; a run longer than 10 s is not repeated), wall time, peak RSS from
 wait4. pgtrace runs as run.py runs it (`analyze --quiet`, the text report); its exit 0 and
-1 are both accepted: depth, cycles and ring have findings by design, and the findings column
+1 are both accepted: depth, cycles, ring and pinwalk (a walk holds a lock a page, past --max-depth's 48) have
+findings by design, and the findings column
 counts the report's findings by rule (`--quiet` prints none: at exit 1 one more run, untimed,
 writes the text report with `-o` to count them). A run past --timeout (default 600 s) is
 printed as "timeout", and the larger sizes of that workload are skipped.
