@@ -72,4 +72,42 @@ static inline void pgtrace_tag_start(xmlParserCtxtPtr ctxt, int *line, int *colu
     *column = characters + 1;
 }
 
+/* Where the byte `offset` of a text handed to `characters` is, if the parser's buffer holds
+   the text as given (an entity or a CDATA section makes other bytes): 1 and its line and
+   column (1-based, in characters), else 0. The parser's line and column are those of the
+   text's end; the text is the buffer itself (libxml2's fast path, which moves past it after
+   the call) or a copy of the bytes just before where the parser stands. */
+static inline int pgtrace_text_start(xmlParserCtxtPtr ctxt, const xmlChar *text, size_t length, size_t offset,
+                                     int *line, int *column) {
+    if (ctxt == NULL || ctxt->input == NULL || ctxt->input->cur == NULL || ctxt->input->base == NULL
+        || ctxt->input->end == NULL || offset >= length) return 0;
+    const xmlChar *base = ctxt->input->base, *cur = ctxt->input->cur, *start;
+    if (text >= base && text + length <= ctxt->input->end) {
+        start = text;
+    } else if ((size_t)(cur - base) >= length && memcmp(cur - length, text, length) == 0) {
+        start = cur - length;
+    } else {
+        return 0;
+    }
+    const xmlChar *at = start + offset, *end = start + length;
+    int newlines = 0;
+    for (const xmlChar *q = at; q < end; q++) if (*q == '\n') newlines++;
+    const xmlChar *lineStart = at;
+    while (lineStart > base && *(lineStart - 1) != '\n') lineStart--;
+    int characters = 0;
+    if (lineStart > base || ctxt->input->consumed == 0) {
+        /* Its line starts in the buffer (after a newline, or where the input does). */
+        for (const xmlChar *q = lineStart; q < at; q++) if ((*q & 0xC0) != 0x80) characters++;
+        *column = characters + 1;
+    } else if (newlines == 0) {
+        /* On the line where the text ends: count back from the parser's column. */
+        for (const xmlChar *q = at; q < end; q++) if ((*q & 0xC0) != 0x80) characters++;
+        *column = ctxt->input->col - characters;
+    } else {
+        return 0;
+    }
+    *line = ctxt->input->line - newlines;
+    return *column >= 1 && *line >= 1;
+}
+
 #endif

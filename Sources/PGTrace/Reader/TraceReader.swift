@@ -121,6 +121,9 @@ private final class ParserState {
     @exclusivity(unchecked) var attributes = PointerCache<AttributeName>()
     @exclusivity(unchecked) var failure: Error?
     @exclusivity(unchecked) var sawAnyBytes = false
+    /// Where the text being validated begins (its first character that is not blank), while
+    /// the validator sees it: a schema error about text names that place, as the decoder does.
+    @exclusivity(unchecked) var textStart: (line: Int, column: Int)?
 
     init(
         reader: TraceReader, decoder: TraceDecoder,
@@ -283,16 +286,24 @@ private final class ParserState {
     }
 
     func characters(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard !decoder.isInExtension else { return }
-        guard let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D }) else { return }
-        // The parser stands at the end of the text: count back to its first character.
+        guard !decoder.isInExtension, let start = start(ofText: bytes) else { return }
+        fail("unexpected text; trace elements hold no text, expected \(decoder.expectedNow)", line: start.line, column: start.column)
+    }
+
+    /// The place of the first character of `bytes` that is not blank, nil if all are: found in
+    /// the parser's buffer, which ends with the text, or counted back from where the parser
+    /// stands (an entity or CDATA made the text other bytes than the file's).
+    func start(ofText bytes: UnsafeBufferPointer<UInt8>) -> (line: Int, column: Int)? {
+        guard let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D }) else { return nil }
+        var (textLine, textColumn): (Int32, Int32) = (0, 0)
+        if let base = bytes.baseAddress,
+            pgtrace_text_start(context, base, bytes.count, first, &textLine, &textColumn) != 0 {
+            return (Int(textLine), Int(textColumn))
+        }
         let rest = bytes[first...]
         let newlines = rest.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
         let lineStart = bytes[..<first].lastIndex(of: 0x0A).map { $0 + 1 }
-        fail(
-            "unexpected text; trace elements hold no text, expected \(decoder.expectedNow)",
-            line: line - newlines,
-            column: newlines == 0 ? column - rest.count : lineStart.map { first - $0 + 1 })
+        return (line - newlines, newlines == 0 ? column - rest.count : lineStart.map { first - $0 + 1 } ?? column)
     }
 }
 
@@ -343,7 +354,9 @@ private let saxCharacters: charactersSAXFunc = { ctx, bytes, count in
     let parser = state(ctx)
     guard parser.failure == nil, let bytes, count > 0 else { return }
     if let validation = parser.validation {
+        parser.textStart = parser.start(ofText: UnsafeBufferPointer(start: bytes, count: Int(count)))
         validation.characters(bytes, count)
+        parser.textStart = nil
         guard parser.failure == nil else { return }
     }
     parser.characters(UnsafeBufferPointer(start: bytes, count: Int(count)))
@@ -391,6 +404,10 @@ private func isExtension(_ name: UnsafePointer<xmlChar>?) -> Bool { SchemaValida
 private let schemaError: xmlStructuredErrorFunc = { ctx, errorPointer in
     guard let ctx, let error = errorPointer?.pointee, let message = errorText(error) else { return }
     let parser = state(ctx)
+    if let text = parser.textStart {
+        parser.fail("does not match schemas/trace-v1.xsd: \(message)", line: text.line, column: text.column)
+        return
+    }
     var line: Int32 = 0
     var column: Int32 = 0
     pgtrace_tag_start(parser.context, &line, &column)

@@ -171,6 +171,25 @@ import Testing
         #expect(valid.stdout == "<stdin>: valid (2500 events)\n")
     }
 
+    @Test func textIsPlacedAtItsFirstCharacterWhicheverCommandReadsIt() throws {
+        let events = "<?xml version=\"1.0\"?>\n<trace version=\"1\">\n<events>\n<acquire cpu=\"0\" task=\"t\" lock=\"a\"/>"
+        let cases = [
+            // (what follows the acquire on line 4, where its text begins)
+            ("hello\n", "4:37"),
+            ("\n\n   hello\n", "6:4"),
+            ("\n  <![CDATA[  hello]]>\n", "5:14"),
+            ("\n" + String(repeating: "<release cpu=\"0\" task=\"t\" lock=\"a\"/><acquire cpu=\"0\" task=\"t\" lock=\"a\"/>\n", count: 40_000) + "  hello\n", "40005:3"),
+        ]
+        for (text, place) in cases {
+            let trace = events + text + "</events></trace>\n"
+            for command in ["validate", "lint", "analyze"] {
+                let run = try cli.pgtrace([command, "-"], stdin: trace)
+                #expect(run.status == 2)
+                #expect(run.stderr.hasPrefix("<stdin>:\(place): error: "), "\(command): \(run.stderr)")
+            }
+        }
+    }
+
     @Test func aPolicyFileGatesTheOrder() throws {
         let policy = temporaryPath("policy.txt")
         defer { try? FileManager.default.removeItem(atPath: policy) }
