@@ -1,6 +1,7 @@
 #ifndef PGTRACE_CLIBXML2_SHIM_H
 #define PGTRACE_CLIBXML2_SHIM_H
 
+#include <stdint.h>
 #include <string.h>
 /* glibc has memrchr, but declares it only under _GNU_SOURCE, which must not leak into the
    other modules that include the system headers. */
@@ -72,36 +73,59 @@ static inline void pgtrace_tag_start(xmlParserCtxtPtr ctxt, int *line, int *colu
     *column = characters + 1;
 }
 
-/* Where the byte `offset` of a text handed to `characters` is, if the parser's buffer holds
-   the text as given (an entity or a CDATA section makes other bytes): 1 and its line and
-   column (1-based, in characters), else 0. The parser's line and column are those of the
-   text's end; the text is the buffer itself (libxml2's fast path, which moves past it after
-   the call) or a copy of the bytes just before where the parser stands. */
+/* Where the byte `offset` of a text handed to `characters` or `cdataBlock` is, if the parser's
+   buffer holds the text as given: 1 and its line and column (1-based, in characters), else 0
+   (the caller counts back from the parser's place). The push parser calls `characters` with
+   the buffer itself, its line and column already at the text's end though it moves past the
+   text only after the call, or with a copy of the bytes just before where it stands (which
+   an entity, a character reference or a CRLF line end makes other bytes: then 0); it calls
+   `cdataBlock` (`isCDATA`) with the section's text in the buffer, standing, line and column
+   too, at the section's start. A column needs the start of its line in the buffer, or the
+   parser's own column on the same line; where neither is (a line begun in a chunk that is
+   gone), 0. */
 static inline int pgtrace_text_start(xmlParserCtxtPtr ctxt, const xmlChar *text, size_t length, size_t offset,
-                                     int *line, int *column) {
+                                     int isCDATA, int *line, int *column) {
     if (ctxt == NULL || ctxt->input == NULL || ctxt->input->cur == NULL || ctxt->input->base == NULL
-        || ctxt->input->end == NULL || offset >= length) return 0;
-    const xmlChar *base = ctxt->input->base, *cur = ctxt->input->cur, *start;
-    if (text >= base && text + length <= ctxt->input->end) {
+        || ctxt->input->end == NULL || text == NULL || offset >= length) return 0;
+    const xmlChar *base = ctxt->input->base, *cur = ctxt->input->cur, *end = ctxt->input->end;
+    uintptr_t given = (uintptr_t)text;
+    int inBuffer = given >= (uintptr_t)base && given <= (uintptr_t)end && length <= (size_t)(end - text);
+    const xmlChar *at;
+    if (isCDATA) {
+        /* Standing at the section's start: count forward from there. */
+        if (!inBuffer || text < cur) return 0;
+        at = text + offset;
+        int newlines = 0, characters = 0;
+        for (const xmlChar *q = cur; q < at; q++) {
+            if (*q == '\n') { newlines++; characters = 0; }
+            else if ((*q & 0xC0) != 0x80) characters++;
+        }
+        *line = ctxt->input->line + newlines;
+        *column = newlines > 0 ? characters + 1 : ctxt->input->col + characters;
+        return *column >= 1 && *line >= 1;
+    }
+    const xmlChar *start;
+    if (inBuffer) {
         start = text;
     } else if ((size_t)(cur - base) >= length && memcmp(cur - length, text, length) == 0) {
         start = cur - length;
     } else {
         return 0;
     }
-    const xmlChar *at = start + offset, *end = start + length;
+    at = start + offset;
+    const xmlChar *textEnd = start + length;
     int newlines = 0;
-    for (const xmlChar *q = at; q < end; q++) if (*q == '\n') newlines++;
+    for (const xmlChar *q = at; q < textEnd; q++) if (*q == '\n') newlines++;
     const xmlChar *lineStart = at;
     while (lineStart > base && *(lineStart - 1) != '\n') lineStart--;
     int characters = 0;
-    if (lineStart > base || ctxt->input->consumed == 0) {
-        /* Its line starts in the buffer (after a newline, or where the input does). */
+    if (lineStart > base) {
+        /* Its line starts in the buffer, after a newline. */
         for (const xmlChar *q = lineStart; q < at; q++) if ((*q & 0xC0) != 0x80) characters++;
         *column = characters + 1;
     } else if (newlines == 0) {
         /* On the line where the text ends: count back from the parser's column. */
-        for (const xmlChar *q = at; q < end; q++) if ((*q & 0xC0) != 0x80) characters++;
+        for (const xmlChar *q = at; q < textEnd; q++) if ((*q & 0xC0) != 0x80) characters++;
         *column = ctxt->input->col - characters;
     } else {
         return 0;

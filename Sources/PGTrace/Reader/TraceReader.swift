@@ -121,9 +121,10 @@ private final class ParserState {
     @exclusivity(unchecked) var attributes = PointerCache<AttributeName>()
     @exclusivity(unchecked) var failure: Error?
     @exclusivity(unchecked) var sawAnyBytes = false
-    /// Where the text being validated begins (its first character that is not blank), while
-    /// the validator sees it: a schema error about text names that place, as the decoder does.
-    @exclusivity(unchecked) var textStart: (line: Int, column: Int)?
+    /// The text the validator is being shown, and whether it is a CDATA section's: a schema
+    /// error about it names the place of its first character that is not blank, as the
+    /// decoder's does (found only then: most texts are never placed).
+    @exclusivity(unchecked) var textBeingValidated: (bytes: UnsafeBufferPointer<UInt8>, isCDATA: Bool)?
 
     init(
         reader: TraceReader, decoder: TraceDecoder,
@@ -158,7 +159,7 @@ private final class ParserState {
         handler.startElementNs = saxStartElement
         handler.endElementNs = saxEndElement
         handler.characters = saxCharacters
-        handler.cdataBlock = saxCharacters
+        handler.cdataBlock = saxCDATA
         // With XML_PARSE_NOBLANKS, whitespace between elements is "ignorable" and skipped
         // without a call; any other text still reaches `characters`.
         handler.ignorableWhitespace = saxIgnorableWhitespace
@@ -285,19 +286,19 @@ private final class ParserState {
         }
     }
 
-    func characters(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard !decoder.isInExtension, let start = start(ofText: bytes) else { return }
+    func characters(_ bytes: UnsafeBufferPointer<UInt8>, isCDATA: Bool) {
+        guard !decoder.isInExtension, let start = start(ofText: bytes, isCDATA: isCDATA) else { return }
         fail("unexpected text; trace elements hold no text, expected \(decoder.expectedNow)", line: start.line, column: start.column)
     }
 
     /// The place of the first character of `bytes` that is not blank, nil if all are: found in
-    /// the parser's buffer, which ends with the text, or counted back from where the parser
-    /// stands (an entity or CDATA made the text other bytes than the file's).
-    func start(ofText bytes: UnsafeBufferPointer<UInt8>) -> (line: Int, column: Int)? {
+    /// the parser's buffer (`pgtrace_text_start`), or else counted back from where the parser
+    /// stands, which is exact for the line and, on the text's last line, for the column.
+    func start(ofText bytes: UnsafeBufferPointer<UInt8>, isCDATA: Bool) -> (line: Int, column: Int)? {
         guard let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D }) else { return nil }
         var (textLine, textColumn): (Int32, Int32) = (0, 0)
         if let base = bytes.baseAddress,
-            pgtrace_text_start(context, base, bytes.count, first, &textLine, &textColumn) != 0 {
+            pgtrace_text_start(context, base, bytes.count, first, isCDATA ? 1 : 0, &textLine, &textColumn) != 0 {
             return (Int(textLine), Int(textColumn))
         }
         let rest = bytes[first...]
@@ -350,16 +351,21 @@ private let saxEndElement: endElementNsSAX2Func = { ctx, localname, prefix, uri 
     }
 }
 
-private let saxCharacters: charactersSAXFunc = { ctx, bytes, count in
+private let saxCharacters: charactersSAXFunc = { ctx, bytes, count in handleText(ctx, bytes, count, isCDATA: false) }
+private let saxCDATA: cdataBlockSAXFunc = { ctx, bytes, count in handleText(ctx, bytes, count, isCDATA: true) }
+
+/// Text and CDATA alike: shown to the validator, then to the decoder, which refuses any but blanks.
+private func handleText(_ ctx: UnsafeMutableRawPointer?, _ bytes: UnsafePointer<xmlChar>?, _ count: Int32, isCDATA: Bool) {
     let parser = state(ctx)
     guard parser.failure == nil, let bytes, count > 0 else { return }
+    let text = UnsafeBufferPointer(start: bytes, count: Int(count))
     if let validation = parser.validation {
-        parser.textStart = parser.start(ofText: UnsafeBufferPointer(start: bytes, count: Int(count)))
+        parser.textBeingValidated = (text, isCDATA)
         validation.characters(bytes, count)
-        parser.textStart = nil
+        parser.textBeingValidated = nil
         guard parser.failure == nil else { return }
     }
-    parser.characters(UnsafeBufferPointer(start: bytes, count: Int(count)))
+    parser.characters(text, isCDATA: isCDATA)
 }
 
 private let saxIgnorableWhitespace: ignorableWhitespaceSAXFunc = { _, _, _ in }
@@ -404,8 +410,8 @@ private func isExtension(_ name: UnsafePointer<xmlChar>?) -> Bool { SchemaValida
 private let schemaError: xmlStructuredErrorFunc = { ctx, errorPointer in
     guard let ctx, let error = errorPointer?.pointee, let message = errorText(error) else { return }
     let parser = state(ctx)
-    if let text = parser.textStart {
-        parser.fail("does not match schemas/trace-v1.xsd: \(message)", line: text.line, column: text.column)
+    if let text = parser.textBeingValidated, let start = parser.start(ofText: text.bytes, isCDATA: text.isCDATA) {
+        parser.fail("does not match schemas/trace-v1.xsd: \(message)", line: start.line, column: start.column)
         return
     }
     var line: Int32 = 0

@@ -173,15 +173,21 @@ import Testing
 
     @Test func textIsPlacedAtItsFirstCharacterWhicheverCommandReadsIt() throws {
         let events = "<?xml version=\"1.0\"?>\n<trace version=\"1\">\n<events>\n<acquire cpu=\"0\" task=\"t\" lock=\"a\"/>"
+        let end = "</events></trace>\n"
         let cases = [
-            // (what follows the acquire on line 4, where its text begins)
-            ("hello\n", "4:37"),
-            ("\n\n   hello\n", "6:4"),
-            ("\n  <![CDATA[  hello]]>\n", "5:14"),
-            ("\n" + String(repeating: "<release cpu=\"0\" task=\"t\" lock=\"a\"/><acquire cpu=\"0\" task=\"t\" lock=\"a\"/>\n", count: 40_000) + "  hello\n", "40005:3"),
+            // (the document, where its text begins): after the acquire on line 4, ...
+            (events + "hello\n" + end, "4:37"),
+            (events + "\n\n   hello\n" + end, "6:4"),
+            // CDATA, which libxml2 hands over standing at the section's start,
+            (events + "\n  <![CDATA[  hello]]>\n" + end, "5:14"),
+            (events + "\n<![CDATA[\n\n  hello]]>\n" + end, "7:3"),
+            (events + "<![CDATA[hello]]>\n" + end, "4:46"),
+            // 40,000 lines on,
+            (events + "\n" + String(repeating: "<release cpu=\"0\" task=\"t\" lock=\"a\"/><acquire cpu=\"0\" task=\"t\" lock=\"a\"/>\n", count: 40_000) + "  hello\n" + end, "40005:3"),
+            // and on the first line, after the encoding declaration made libxml2 start its buffer again.
+            ("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><trace version=\"1\">hello</trace>\n", "1:63"),
         ]
-        for (text, place) in cases {
-            let trace = events + text + "</events></trace>\n"
+        for (trace, place) in cases {
             for command in ["validate", "lint", "analyze"] {
                 let run = try cli.pgtrace([command, "-"], stdin: trace)
                 #expect(run.status == 2)
