@@ -79,58 +79,58 @@ static inline void pgtrace_tag_start(xmlParserCtxtPtr ctxt, int *line, int *colu
    the buffer itself, its line and column already at the text's end though it moves past the
    text only after the call, or with a copy of the bytes just before where it stands (which
    an entity, a character reference or a CRLF line end makes other bytes: then 0); it calls
-   `cdataBlock` (`isCDATA`) with the section's text in the buffer, standing, line and column
-   too, at the section's start. A column needs the start of its line in the buffer, or the
-   parser's own column on the same line; where neither is (a line begun in a chunk that is
-   gone), 0. */
+   `cdataBlock` (`isCDATA`) with the section's text in the buffer, standing, line too, at the
+   section's start (its column there counts a CDATA section's bytes, not its characters).
+   The column is counted from the start of the line in the buffer: after a newline, or the
+   buffer's start where that is the document's (nothing consumed, no encoding switched, a
+   UTF-8 BOM skipped); else from the parser's column where the text is on its line; else
+   (a line begun in a chunk that is gone) 0. */
 static inline int pgtrace_text_start(xmlParserCtxtPtr ctxt, const xmlChar *text, size_t length, size_t offset,
                                      int isCDATA, int *line, int *column) {
     if (ctxt == NULL || ctxt->input == NULL || ctxt->input->cur == NULL || ctxt->input->base == NULL
         || ctxt->input->end == NULL || text == NULL || offset >= length) return 0;
-    const xmlChar *base = ctxt->input->base, *cur = ctxt->input->cur, *end = ctxt->input->end;
+    xmlParserInputPtr input = ctxt->input;
+    const xmlChar *base = input->base, *cur = input->cur, *end = input->end;
     uintptr_t given = (uintptr_t)text;
     int inBuffer = given >= (uintptr_t)base && given <= (uintptr_t)end && length <= (size_t)(end - text);
-    const xmlChar *at;
-    if (isCDATA) {
-        /* Standing at the section's start: count forward from there. */
-        if (!inBuffer || text < cur) return 0;
-        at = text + offset;
-        int newlines = 0, characters = 0;
-        for (const xmlChar *q = cur; q < at; q++) {
-            if (*q == '\n') { newlines++; characters = 0; }
-            else if ((*q & 0xC0) != 0x80) characters++;
-        }
-        *line = ctxt->input->line + newlines;
-        *column = newlines > 0 ? characters + 1 : ctxt->input->col + characters;
-        return *column >= 1 && *line >= 1;
-    }
     const xmlChar *start;
-    if (inBuffer) {
+    if (isCDATA) {
+        if (!inBuffer || text < cur) return 0;
+        start = text;
+    } else if (inBuffer) {
         start = text;
     } else if ((size_t)(cur - base) >= length && memcmp(cur - length, text, length) == 0) {
         start = cur - length;
     } else {
         return 0;
     }
-    at = start + offset;
-    const xmlChar *textEnd = start + length;
+    const xmlChar *at = start + offset, *textEnd = start + length;
     int newlines = 0;
-    for (const xmlChar *q = at; q < textEnd; q++) if (*q == '\n') newlines++;
+    if (isCDATA) {
+        for (const xmlChar *q = cur; q < at; q++) if (*q == '\n') newlines++;
+        *line = input->line + newlines;
+    } else {
+        for (const xmlChar *q = at; q < textEnd; q++) if (*q == '\n') newlines++;
+        *line = input->line - newlines;
+    }
     const xmlChar *lineStart = at;
     while (lineStart > base && *(lineStart - 1) != '\n') lineStart--;
+    int documentStart = lineStart == base && input->consumed == 0
+        && (input->buf == NULL || input->buf->rawconsumed == 0);
     int characters = 0;
-    if (lineStart > base) {
-        /* Its line starts in the buffer, after a newline. */
+    if (lineStart > base || documentStart) {
+        if (lineStart == base && at - base >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF) lineStart += 3;
         for (const xmlChar *q = lineStart; q < at; q++) if ((*q & 0xC0) != 0x80) characters++;
         *column = characters + 1;
-    } else if (newlines == 0) {
-        /* On the line where the text ends: count back from the parser's column. */
+    } else if (isCDATA && newlines == 0) {
+        for (const xmlChar *q = cur; q < at; q++) if ((*q & 0xC0) != 0x80) characters++;
+        *column = input->col + characters;
+    } else if (!isCDATA && newlines == 0) {
         for (const xmlChar *q = at; q < textEnd; q++) if ((*q & 0xC0) != 0x80) characters++;
-        *column = ctxt->input->col - characters;
+        *column = input->col - characters;
     } else {
         return 0;
     }
-    *line = ctxt->input->line - newlines;
     return *column >= 1 && *line >= 1;
 }
 

@@ -184,7 +184,11 @@ import Testing
             (events + "<![CDATA[hello]]>\n" + end, "4:46"),
             // 40,000 lines on,
             (events + "\n" + String(repeating: "<release cpu=\"0\" task=\"t\" lock=\"a\"/><acquire cpu=\"0\" task=\"t\" lock=\"a\"/>\n", count: 40_000) + "  hello\n" + end, "40005:3"),
-            // and on the first line, after the encoding declaration made libxml2 start its buffer again.
+            // after a CDATA section of non-ASCII on its line (libxml2's column counts its bytes),
+            ("<?xml version=\"1.0\"?>\n<trace version=\"1\">\n<meta>\n  <x-a><![CDATA[\u{E9}\u{E9}\u{E9}]]></x-a><![CDATA[z]]>\n</meta></trace>\n", "4:38"),
+            // and on the first line: before a newline, and after the encoding declaration made
+            // libxml2 start its buffer again.
+            ("<trace version=\"1\" cpus=\"1\"><meta> x\n</meta></trace>\n", "1:36"),
             ("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><trace version=\"1\">hello</trace>\n", "1:63"),
         ]
         for (trace, place) in cases {
