@@ -31,6 +31,26 @@ static inline int pgtrace_ctxt_column(xmlParserCtxtPtr ctxt) {
     return (ctxt != NULL && ctxt->input != NULL) ? ctxt->input->col : 0;
 }
 
+/* The characters in [from, to), as libxml2 counts columns: UTF-8 lead bytes, not bytes. */
+static inline int pgtrace_characters(const xmlChar *from, const xmlChar *to) {
+    int characters = 0;
+    for (const xmlChar *q = from; q < to; q++) if ((*q & 0xC0) != 0x80) characters++;
+    return characters;
+}
+
+/* The newlines in [from, to). */
+static inline int pgtrace_newlines(const xmlChar *from, const xmlChar *to) {
+    int newlines = 0;
+    for (const xmlChar *q = from; q < to; q++) if (*q == '\n') newlines++;
+    return newlines;
+}
+
+/* The start of the line that holds `at`, not before `base`. */
+static inline const xmlChar *pgtrace_line_start(const xmlChar *base, const xmlChar *at) {
+    while (at > base && *(at - 1) != '\n') at--;
+    return at;
+}
+
 /* Where the start tag being reported began. During startElementNs the parser stands just
    past the attributes; the tag (which cannot hold a raw '<') is still in the input buffer,
    so step back to its '<' and report that line and column (1-based). */
@@ -55,22 +75,13 @@ static inline void pgtrace_tag_start(xmlParserCtxtPtr ctxt, int *line, int *colu
             if (word & 0x8080808080808080ULL) { ascii = 0; break; }
         }
         for (; ascii && i < length; i++) if (p[i] & 0x80) ascii = 0;
-        if (!ascii) {
-            characters = 0;
-            for (const xmlChar *q = p; q < cur; q++) if ((*q & 0xC0) != 0x80) characters++;
-        }
+        if (!ascii) characters = pgtrace_characters(p, cur);
         *column = *column - characters;
         if (*column < 1) *column = 1;
         return;
     }
-    int newlines = 0;
-    for (const xmlChar *q = p; q < cur; q++) if (*q == '\n') newlines++;
-    const xmlChar *q = p;
-    while (q > base && *(q - 1) != '\n') q--;
-    *line -= newlines;
-    int characters = 0;
-    for (const xmlChar *r = q; r < p; r++) if ((*r & 0xC0) != 0x80) characters++;
-    *column = characters + 1;
+    *line -= pgtrace_newlines(p, cur);
+    *column = pgtrace_characters(pgtrace_line_start(base, p), p) + 1;
 }
 
 /* Where the byte `offset` of a text handed to `characters` or `cdataBlock` is, if the parser's
@@ -104,30 +115,19 @@ static inline int pgtrace_text_start(xmlParserCtxtPtr ctxt, const xmlChar *text,
     } else {
         return 0;
     }
-    const xmlChar *at = start + offset, *textEnd = start + length;
-    int newlines = 0;
-    if (isCDATA) {
-        for (const xmlChar *q = cur; q < at; q++) if (*q == '\n') newlines++;
-        *line = input->line + newlines;
-    } else {
-        for (const xmlChar *q = at; q < textEnd; q++) if (*q == '\n') newlines++;
-        *line = input->line - newlines;
-    }
-    const xmlChar *lineStart = at;
-    while (lineStart > base && *(lineStart - 1) != '\n') lineStart--;
+    /* The parser's place (line and column) and the span between it and the character. */
+    const xmlChar *at = start + offset;
+    const xmlChar *from = isCDATA ? cur : at, *to = isCDATA ? at : start + length;
+    int newlines = pgtrace_newlines(from, to), sign = isCDATA ? 1 : -1;
+    *line = input->line + sign * newlines;
+    const xmlChar *lineStart = pgtrace_line_start(base, at);
     int documentStart = lineStart == base && input->consumed == 0
         && (input->buf == NULL || input->buf->rawconsumed == 0);
-    int characters = 0;
     if (lineStart > base || documentStart) {
         if (lineStart == base && at - base >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF) lineStart += 3;
-        for (const xmlChar *q = lineStart; q < at; q++) if ((*q & 0xC0) != 0x80) characters++;
-        *column = characters + 1;
-    } else if (isCDATA && newlines == 0) {
-        for (const xmlChar *q = cur; q < at; q++) if ((*q & 0xC0) != 0x80) characters++;
-        *column = input->col + characters;
-    } else if (!isCDATA && newlines == 0) {
-        for (const xmlChar *q = at; q < textEnd; q++) if ((*q & 0xC0) != 0x80) characters++;
-        *column = input->col - characters;
+        *column = pgtrace_characters(lineStart, at) + 1;
+    } else if (newlines == 0) {
+        *column = input->col + sign * pgtrace_characters(from, to);
     } else {
         return 0;
     }
