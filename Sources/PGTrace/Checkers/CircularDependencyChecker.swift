@@ -93,12 +93,16 @@ public final class CircularDependencyChecker: ReplayObserver {
             holder: context.name(of: dependency.from), acquired: context.name(of: dependency.to),
             holderEvidence: context.evidence(dependency.holderSite, "holds \(context.name(of: dependency.from))"),
             evidence: context.evidence(dependency.site, "acquires \(context.name(of: dependency.to))"))
-        let links = path.map { edge in
-            ChainLink(
+        // Built in place: a cycle through thousands of classes is one array, not a copy of it.
+        var links: [ChainLink] = []
+        links.reserveCapacity(path.count + 1)
+        for edge in path {
+            links.append(ChainLink(
                 holder: context.name(of: edge.from), acquired: context.name(of: edge.to),
                 holderEvidence: context.evidence(edge.holderSite, "holds \(context.name(of: edge.from))"),
-                evidence: context.evidence(edge.site, "acquires \(context.name(of: edge.to)) while holding \(context.name(of: edge.from))"))
-        } + [newLink]
+                evidence: context.evidence(edge.site, "acquires \(context.name(of: edge.to)) while holding \(context.name(of: edge.from))")))
+        }
+        links.append(newLink)
 
         let source = names[0]
         let target = context.name(of: dependency.from)
@@ -113,12 +117,15 @@ public final class CircularDependencyChecker: ReplayObserver {
         if path.count > 1 {
             notes.append("Chain exists of: \(source) --> \(parent) --> \(target)")
         }
+        var locations = [newLink.evidence, newLink.holderEvidence]
+        locations.reserveCapacity(links.count + 1)
+        locations.append(contentsOf: links.dropLast().lazy.map(\.evidence))
         let order = (names + [names[0]]).joined(separator: " -> ")
         var finding = Finding(
             rule: .circularDependency, severity: .error,
             message: "\(target) is held while acquiring \(source), but \(source) already depends on \(target) (\(order))",
             locks: names,
-            locations: [newLink.evidence, newLink.holderEvidence] + links.dropLast().map(\.evidence),
+            locations: locations,
             chain: links, scenario: scenario, notes: notes, key: key)
         if let moment = fact.moment { context.attachHeldLocks(to: &finding, moment: moment, holder: fact.holder) }
         context.report(finding, scope: .graph)
