@@ -20,8 +20,11 @@ struct AttributeValues {
     }
 
     /// Stores one attribute; throws for an attribute the element does not take.
+    /// `mayHoldReference`: false where the parser says the value cannot hold '&' (it was
+    /// handed over in place), which spares a scan of every value.
     mutating func set(
-        _ name: AttributeName?, rawName: () -> String, start: UnsafePointer<UInt8>, count: Int
+        _ name: AttributeName?, rawName: () -> String, start: UnsafePointer<UInt8>, count: Int,
+        mayHoldReference: Bool = true
     ) throws(DecodeFailure) {
         guard let name, allowed & name.bit != 0 else {
             let raw = rawName()
@@ -35,7 +38,7 @@ struct AttributeValues {
         present |= name.bit
         slots.starts[index] = start
         slots.counts[index] = count
-        if count > 0, memchr(start, 0x26, count) != nil {
+        if mayHoldReference, count > 0, memchr(start, 0x26, count) != nil {
             let bytes = UnsafeBufferPointer(start: start, count: count)
             // Without entity substitution (no XML_PARSE_NOENT), libxml2 hands back every '&'
             // of an attribute value as "&#38;"; no other text can produce that sequence.

@@ -81,9 +81,10 @@ struct TraceDecoder {
     }
 
     mutating func attribute(
-        _ name: AttributeName?, rawName: () -> String, start: UnsafePointer<UInt8>, count: Int
+        _ name: AttributeName?, rawName: () -> String, start: UnsafePointer<UInt8>, count: Int,
+        mayHoldReference: Bool = true
     ) throws(DecodeFailure) {
-        try attributes.set(name, rawName: rawName, start: start, count: count)
+        try attributes.set(name, rawName: rawName, start: start, count: count, mayHoldReference: mayHoldReference)
     }
 
     /// Decodes the element begun, now that its attributes are known.

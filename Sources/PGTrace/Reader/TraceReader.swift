@@ -246,6 +246,10 @@ private final class ParserState {
             }
             decoder.begin(info.0, allowed: info.1)
             if let attributes {
+                // libxml2 hands a value over in place, in its input buffer, only when the value
+                // holds no reference ('&') and nothing else to normalize; any other value is a copy.
+                let input: xmlParserInputPtr? = context?.pointee.input
+                let (bufferStart, bufferEnd) = (input?.pointee.base, input?.pointee.end)
                 for index in 0..<Int(attributeCount) {
                     let base = index * 5
                     let name = attributes[base]
@@ -257,8 +261,10 @@ private final class ParserState {
                         attributePrefix == nil
                         ? name.flatMap { name in self.attributes.value(for: name, fill: { AttributeName.byName[text(name)] }) }
                         : nil
+                    let inPlace = bufferStart.map { start >= $0 } == true && bufferEnd.map { start < $0 } == true
                     try decoder.attribute(
-                        known, rawName: { qualifiedName(name, attributePrefix) }, start: start, count: end - start)
+                        known, rawName: { qualifiedName(name, attributePrefix) }, start: start, count: end - start,
+                        mayHoldReference: !inPlace)
                 }
             }
             switch try decoder.finish(line: line, column: column) {
