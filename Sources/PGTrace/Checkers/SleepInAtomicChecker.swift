@@ -27,7 +27,7 @@ public final class SleepInAtomicChecker: ReplayObserver {
         var reasons: [String] = []
         var locks: [String] = []
         var locations = [context.evidence(site, "another task runs")]
-        if let spinning = held.last(where: { !$0.isTry && context.classes[$0.classID].type.isSpinning }) {
+        if let spinning = held.last(where: { !$0.isTry && context.classes.traits(of: $0.classID).type.isSpinning }) {
             let lock = context.name(of: spinning.classID)
             reasons.append("holding \(lock)")
             locks.append(lock)
@@ -60,7 +60,7 @@ public final class SleepInAtomicChecker: ReplayObserver {
         }
         let cpu = replay.cpus[event.cpu]
         let held = replay.allHeldLocks(cpu: event.cpu)
-        let spinningHeld = held.filter { context.classes[$0.classID].type.isSpinning }
+        let spinningHeld = held.filter { context.classes.traits(of: $0.classID).type.isSpinning }
         var reasons: [String] = []
         var locks: [String] = []
         var locations = [context.evidence(site, "\(what) here")]
@@ -107,7 +107,7 @@ public final class SleepInAtomicChecker: ReplayObserver {
             key: key)
         // The low byte counts the spinning locks that disable preemption: local_lock_irqsave
         // and local_lock_irq only disable irqs.
-        let preemptingHeld = spinningHeld.filter { !(context.classes[$0.classID].type == .localLock && $0.irq != nil) }
+        let preemptingHeld = spinningHeld.filter { !(context.classes.traits(of: $0.classID).type == .localLock && $0.irq != nil) }
         finding.details = Self.kernelLines(
             cpu: cpu, sampled: event.preemptCount.map(Int.init), spinningHeld: preemptingHeld.count, rcuDepth: rcuDepth,
             rcuDepthKnown: !replay.mayMissHeldLocks || rcuDepth > 0,

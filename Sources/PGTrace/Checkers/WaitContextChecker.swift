@@ -74,9 +74,9 @@ public final class WaitContextChecker: ReplayObserver {
 
     /// A class's wait types, where the trace lets them be known.
     private func waits(_ id: ClassID, _ replay: ReplayEngine) -> (inner: WaitType, outer: WaitType)? {
-        let entry = replay.classes[id]
-        guard !entry.isPseudo, !replay.isPartial || entry.declaredAt != nil,
-            let inner = entry.waitInner, let outer = entry.waitOuter
+        let traits = replay.classes.traits(of: id)
+        guard !traits.isPseudo, !replay.isPartial || traits.isDeclared,
+            let inner = traits.waitInner, let outer = traits.waitOuter
         else { return nil }
         return (inner, outer)
     }

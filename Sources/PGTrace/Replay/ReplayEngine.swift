@@ -428,8 +428,8 @@ public final class ReplayEngine {
     /// Whether a held lock of this class spins: declared so, or (from an idle machine)
     /// taken as the spinlock an undeclared class is. A capture never says a class's type.
     private func isSurelySpinning(_ id: ClassID) -> Bool {
-        let entry = classes[id]
-        return entry.type.isSpinning && (!isPartial || entry.declaredAt != nil)
+        let traits = classes.traits(of: id)
+        return traits.type.isSpinning && (!isPartial || traits.isDeclared)
     }
 
     private func disableHardirqs(cpu: Int, at site: EventSite) {
@@ -524,7 +524,8 @@ public final class ReplayEngine {
         var effectiveMode = mode
         // A queued rwlock's read_lock() is recursive only in interrupt context, bh-disabled
         // included (lockdep's read_lock_is_recursive(); read_lock_bh disables bh first).
-        if mode == .read, classes[classID].type == .rwlock {
+        let traits = classes.traits(of: classID)
+        if mode == .read, traits.type == .rwlock {
             effectiveMode = cpus[cpu].inInterrupt ? .recursiveRead : .read
         }
         let previousKey = cpus[cpu].frames.isEmpty
@@ -533,7 +534,7 @@ public final class ReplayEngine {
             classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh, nest: nest,
             savedHardirqsEnabled: savedEnabled, site: site,
             chainKey: HeldLock.chainKey(after: previousKey, classID: classID, mode: effectiveMode))
-        lock.validates = validates ?? !classes[classID].novalidate
+        lock.validates = validates ?? !traits.novalidate
         if isPartial || forgotten { markSeen(ref, cpu: cpu) }
         acquisitionObservers.forEach { $0.replay(self, willAcquire: lock) }
         modifyHeld(cpu: cpu) { $0.append(lock) }

@@ -169,7 +169,31 @@ public final class LockClassTable {
         }
     }
 
+    /// What every acquisition asks of its class, kept apart from its `Entry` (some 90 bytes)
+    /// in 6 bytes: with 100k classes the replay's per-event reads span 0.6 MB, not 9 MB.
+    public struct Traits: Sendable {
+        public let type: LockType
+        /// `Entry.novalidate`: acquired with lockdep's check=0.
+        public let novalidate: Bool
+        public let isPseudo: Bool
+        /// Whether a trace declared the class (`Entry.declaredAt`).
+        public let isDeclared: Bool
+        public let waitInner: WaitType?
+        public let waitOuter: WaitType?
+
+        init(_ entry: Entry) {
+            type = entry.type
+            novalidate = entry.novalidate
+            isPseudo = entry.isPseudo
+            isDeclared = entry.declaredAt != nil
+            waitInner = entry.waitInner
+            waitOuter = entry.waitOuter
+        }
+    }
+
     @exclusivity(unchecked) public private(set) var entries: [Entry] = []
+    /// Each entry's `Traits`, by class id, rewritten wherever an entry changes.
+    @exclusivity(unchecked) private var traitsByID: [Traits] = []
     @exclusivity(unchecked) private var ids: [LockClassKey: ClassID] = [:]
     /// The class of each name with subclass 0, by symbol: the common case without hashing.
     @exclusivity(unchecked) private var plainIDs: [ClassID] = []
@@ -180,6 +204,9 @@ public final class LockClassTable {
     public var count: Int { entries.count }
 
     public subscript(id: ClassID) -> Entry { entries[Int(id)] }
+
+    /// What the replay and the checkers ask of a class on every acquisition.
+    @inline(__always) public func traits(of id: ClassID) -> Traits { traitsByID[Int(id)] }
 
     /// Where `name` was declared otherwise than `declared` (type, size or wait types), if it was.
     public func conflict(name: Symbol, _ declared: Declared) -> (file: String, line: Int, declared: Declared)? {
@@ -220,6 +247,7 @@ public final class LockClassTable {
         entries[index].declaredWaitOuter = declared.waitOuter
         entries[index].novalidate = declared.novalidate
         entries[index].declaredAt = position
+        if index < traitsByID.count { traitsByID[index] = Traits(entries[index]) }
     }
 
     /// The id of a pseudo-lock class named `name`, created on first use.
@@ -227,6 +255,7 @@ public final class LockClassTable {
         let id = id(for: LockClassKey(name: name))
         if !entries[Int(id)].isPseudo { revision += 1 }
         entries[Int(id)].isPseudo = true
+        traitsByID[Int(id)] = Traits(entries[Int(id)])
         return id
     }
 
@@ -256,6 +285,7 @@ public final class LockClassTable {
         } else if let builtin = builtins[key.name] {
             apply(builtin, at: TracePosition(file: 0, line: 0, column: 0, event: -1), to: entries.count - 1)
         }
+        traitsByID.append(Traits(entries[entries.count - 1]))
         ids[key] = id
         if key.subclass == 0 {
             plainIDs.grow(toInclude: symbol, filling: -1)
