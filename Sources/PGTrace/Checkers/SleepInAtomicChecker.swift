@@ -83,9 +83,12 @@ public final class SleepInAtomicChecker: ReplayObserver {
         // depth of RCU read-side sections (a held map or mutex is no reason).
         // The event's own sample, where it has one, is the count at this call (the engine
         // takes it in after the observers).
-        let preemptDepth = event.preemptCount.map(Int.init) ?? (cpu.preemptKnown ? cpu.preemptDepth : 0)
+        // From an unknown state (a partial trace) the count is what the trace saw disabled and
+        // not enabled again: a least count, and more than 0 proves preemption off all the same.
+        let preemptDepth = event.preemptCount.map(Int.init) ?? cpu.preemptDepth
+        let preemptAtLeast = event.preemptCount == nil && !cpu.preemptKnown
         if preemptDepth > 0, cpu.frames.isEmpty {
-            reasons.append("with preemption disabled (preempt count \(preemptDepth))")
+            reasons.append("with preemption disabled (preempt count \(preemptAtLeast ? "at least " : "")\(preemptDepth))")
         }
         let rcuDepth = rcuMap.map { map in held.filter { context.classes[$0.classID].key.name == map }.count } ?? 0
         if rcuDepth > 0 {

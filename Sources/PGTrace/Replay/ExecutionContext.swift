@@ -64,7 +64,8 @@ public struct CPUState: Sendable {
     /// preempt_disable nesting of the running task: counted from preempt-disable/enable, or
     /// the whole preempt count where a capture sampled it (an event's `pc`).
     public var preemptDepth = 0
-    /// Whether `preemptDepth` means something (a partial trace starts without knowing it).
+    /// Whether `preemptDepth` is the whole count (a partial trace starts without knowing it:
+    /// then it is a least count, the disables the trace saw and did not see enabled again).
     public var preemptKnown = true
     /// Whether `preemptDepth` came from a capture's sample of the whole count (spinning locks
     /// held included) rather than from preempt-disable/enable events alone.

@@ -12,6 +12,9 @@ public struct HeldLock: Sendable {
     public var nest: Symbol?
     /// The hardirq state before an `irq="save"` acquisition, for its `irq="restore"`.
     public var savedHardirqsEnabled: Bool
+    /// Whether that state was known (a partial trace's cpu starts unknown): restoring an
+    /// unknown state leaves the cpu's state unknown.
+    public var savedHardirqsKnown = true
     public var site: EventSite
     /// Lockdep's `check`: false for a lock of a novalidate class (and an RCU read-side
     /// section): held, listed and checked for wait context, but adding no dependency, never

@@ -323,6 +323,8 @@ public final class ReplayEngine {
             cpus[cpu].bhKnown = false
             cpus[cpu].nmiSaved = []
             cpus[cpu].preemptKnown = false
+            // Counted again from here: what the trace sees disabled is a least count.
+            cpus[cpu].preemptDepth = 0
             cpus[cpu].bhDisableDepth = cpus[cpu].frames.contains { $0.kind == .softirq } ? cpus[cpu].bhDisableDepth : 0
             seenInIrqs[cpu] = nil
         }
@@ -519,6 +521,7 @@ public final class ReplayEngine {
     ) {
         let classID = classes.id(for: ref.classKey)
         let savedEnabled = cpus[cpu].hardirqsEnabled
+        let savedKnown = cpus[cpu].hardirqsKnown
         if irq != nil { disableHardirqs(cpu: cpu, at: site) }
         if bh { cpus[cpu].bhDisableDepth += 1 }
         var effectiveMode = mode
@@ -532,7 +535,7 @@ public final class ReplayEngine {
             ? stacks[cpus[cpu].stack].last?.chainKey ?? 0 : cpus[cpu].frames[cpus[cpu].frames.count - 1].held.last?.chainKey ?? 0
         var lock = HeldLock(
             classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh, nest: nest,
-            savedHardirqsEnabled: savedEnabled, site: site,
+            savedHardirqsEnabled: savedEnabled, savedHardirqsKnown: savedKnown, site: site,
             chainKey: HeldLock.chainKey(after: previousKey, classID: classID, mode: effectiveMode))
         lock.validates = validates ?? !traits.novalidate
         if isPartial || forgotten { markSeen(ref, cpu: cpu) }
@@ -557,8 +560,13 @@ public final class ReplayEngine {
                     observer.replay(self, unbalancedRelease: ref, at: site)
                 }
             }
-            // Still apply the irq and bh half of the call, as the kernel would.
-            if irq != nil { enableHardirqs(cpu: cpu, at: site) }
+            // Still apply the irq and bh half of the call, as the kernel would: a restore of
+            // flags saved before the trace restores a state the trace never saw.
+            if irq == .restore, fromBefore {
+                cpus[cpu].hardirqsKnown = false
+            } else if irq != nil {
+                enableHardirqs(cpu: cpu, at: site)
+            }
             if bh, cpus[cpu].bhDisableDepth > 0 { try enableBH(cpu: cpu, at: site, what: "<release bh=\"true\"/>") }
             return
         }
@@ -581,7 +589,11 @@ public final class ReplayEngine {
         releaseObservers.forEach { $0.replay(self, didRelease: lock, at: site) }
         switch irq {
         case .restore:
-            if lock.savedHardirqsEnabled { enableHardirqs(cpu: cpu, at: site) }
+            if !lock.savedHardirqsKnown {
+                cpus[cpu].hardirqsKnown = false
+            } else if lock.savedHardirqsEnabled {
+                enableHardirqs(cpu: cpu, at: site)
+            }
         case .enable:
             enableHardirqs(cpu: cpu, at: site)
         case nil:

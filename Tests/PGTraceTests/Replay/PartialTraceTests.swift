@@ -135,4 +135,90 @@ import Testing
             #expect(try rules(trace) == [], "\(disable)")
         }
     }
+
+    /// spin_unlock_irqrestore of flags saved before the capture restores a state the capture
+    /// never saw: the cpu's irq state stays unknown, so a lock taken next is not HARDIRQ-ON.
+    @Test func restoringFlagsSavedBeforeTheTraceStatesNothing() throws {
+        var capture = TraceBuilder(cpus: 2)
+        capture.partial = true
+        capture.cpu = 0
+        capture.task = "kworker-7"
+        capture.release("&rq->lock", irq: "restore")
+        capture.acquire("&desc->lock")
+        capture.release("&desc->lock")
+        capture.cpu = 1
+        capture.event("hardirq-enter", [("irq", "1")])
+        capture.acquire("&desc->lock")
+        capture.release("&desc->lock")
+        capture.event("hardirq-exit")
+        #expect(try rules(capture) == [])
+
+        // The same with the save seen in the trace, taken from the unknown state.
+        var pair = TraceBuilder(cpus: 2)
+        pair.partial = true
+        pair.cpu = 0
+        pair.task = "kworker-7"
+        pair.acquire("&rq->lock", irq: "save")
+        pair.release("&rq->lock", irq: "restore")
+        pair.acquire("&desc->lock")
+        pair.release("&desc->lock")
+        pair.cpu = 1
+        pair.event("hardirq-enter", [("irq", "1")])
+        pair.acquire("&desc->lock")
+        pair.release("&desc->lock")
+        pair.event("hardirq-exit")
+        #expect(try rules(pair) == [])
+
+        // spin_unlock_irq states it: enabled.
+        var stated = TraceBuilder(cpus: 2)
+        stated.partial = true
+        stated.cpu = 0
+        stated.task = "kworker-7"
+        stated.release("&rq->lock", irq: "enable")
+        stated.acquire("&desc->lock")
+        stated.release("&desc->lock")
+        stated.cpu = 1
+        stated.event("hardirq-enter", [("irq", "1")])
+        stated.acquire("&desc->lock")
+        stated.release("&desc->lock")
+        stated.event("hardirq-exit")
+        #expect(try rules(stated) == ["irq-inconsistent &desc->lock"])
+
+        // From an idle machine the pair restores the enabled state it saved.
+        var idle = pair
+        idle.partial = false
+        #expect(try rules(idle) == ["irq-inconsistent &desc->lock"])
+    }
+
+    /// preempt_disable(); might_sleep(); is a bug whatever the count was before the capture:
+    /// the count is at least what the trace saw disabled, and the report says so.
+    @Test func preemptionDisabledInAPartialTraceIsStillAtomic() throws {
+        for (disable, enable) in [("preempt-disable", "preempt-enable"), ("rcu-read-lock", "rcu-read-unlock")] {
+            var capture = TraceBuilder()
+            capture.partial = true
+            capture.task = "kworker-7"
+            let flavor: [(String, String)] = disable == "rcu-read-lock" ? [("flavor", "sched")] : []
+            capture.event(disable, flavor)
+            capture.event("might-sleep")
+            let analysis = try analyze(capture)
+            #expect(analysis.findings.map(\.rule) == [.sleepInAtomic], "\(disable)")
+            #expect(analysis.findings.first?.message.contains("with preemption disabled (preempt count at least 1)") == true, "\(disable)")
+
+            var fixed = TraceBuilder()
+            fixed.partial = true
+            fixed.task = "kworker-7"
+            fixed.event(disable, flavor)
+            fixed.event(enable, flavor)
+            fixed.event("might-sleep")
+            #expect(try rules(fixed) == [], "\(disable)")
+        }
+        // An enable of a count from before the trace, then a disable: still at least 1.
+        var edges = TraceBuilder()
+        edges.partial = true
+        edges.task = "kworker-7"
+        edges.event("preempt-enable")
+        edges.event("preempt-disable")
+        edges.event("might-sleep")
+        #expect(try rules(edges) == ["sleep-in-atomic "])
+    }
 }
