@@ -53,6 +53,10 @@ struct LintCommand: ParsableCommand {
         for output in [report.output, writeBaseline].compactMap({ $0 }) {
             try Output.refuseInputs(output, inputs: output == writeBaseline ? traces.files + [policy].compactMap { $0 } : inputs)
         }
+        // The report and the baseline are two files: one written over the other is lost.
+        if let output = report.output, let writeBaseline, Output.sameFile(output, writeBaseline) {
+            throw TraceInputError(file: output, message: "is also the --write-baseline file; give the report and the baseline different paths")
+        }
         let lockPolicy = try policy.map { try LockPolicy(text: String(decoding: try readFile($0), as: UTF8.self), file: $0) }
         let accepted = try baseline.map { try Baseline(json: try readFile($0), file: $0) }
         let progress = progressOptions.make()

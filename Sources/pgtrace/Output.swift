@@ -95,6 +95,23 @@ final class Output {
         }
     }
 
+    /// Whether two output paths name one file: the same regular file if they exist, else the
+    /// same path once the directory's links are followed.
+    static func sameFile(_ first: String, _ second: String) -> Bool {
+        var status = stat()
+        if let one = identity(stat(first, &status), status), let other = identity(stat(second, &status), status) {
+            return one == other
+        }
+        func absolute(_ path: String) -> String {
+            let slash = path.lastIndex(of: "/")
+            let directory = slash.map { String(path[...$0]) } ?? "."
+            let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+            let resolved = realpath(directory, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } ?? directory
+            return resolved + "/" + base
+        }
+        return absolute(first) == absolute(second)
+    }
+
     /// The process's umask (read by setting and restoring it).
     private static let umask: mode_t = {
         let mask = Glibc.umask(0o022)

@@ -14,6 +14,9 @@ struct ValidateCommand: ParsableCommand {
     @Flag(name: .long, help: "Print nothing for valid traces: the exit status tells (errors still go to standard error).")
     var quiet = false
 
+    @Option(name: [.short, .long], help: "Write the report (a line for each valid trace) to this file instead of standard output.")
+    var output: String?
+
     @OptionGroup var progressOptions: ProgressOptions
 
     func validate() throws {
@@ -22,7 +25,7 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         var failed = false
-        let output = try Output(nil)
+        let output = try Output(self.output, inputs: files)
         for (index, file) in files.enumerated() {
             let name = file == "-" ? "<stdin>" : file
             var events = 0
@@ -59,6 +62,8 @@ struct ValidateCommand: ParsableCommand {
                 failed = true
             }
         }
+        // The report says which traces are valid; the others' errors went to standard error.
+        try output.commit()
         if failed { throw ExitCode(2) }
     }
 }

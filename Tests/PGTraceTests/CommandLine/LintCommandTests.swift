@@ -25,6 +25,41 @@ import Testing
         #expect(stale.stderr.contains("stale baseline entry"))
     }
 
+    /// `-o F --write-baseline F` would write the report and then the baseline over it: the
+    /// report lost without a word. Refused before anything is read.
+    @Test func theReportAndTheBaselineMustBeTwoFiles() throws {
+        let file = temporaryPath("both.json")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let url = URL(fileURLWithPath: file)
+        let sameFileOtherSpelling = url.deletingLastPathComponent().path + "/./" + url.lastPathComponent
+        for baseline in [file, sameFileOtherSpelling] {
+            let run = try cli.pgtrace(["lint", "traces/pgd-lock-abba.xml", "-o", file, "--write-baseline", baseline])
+            #expect(run.status == 2)
+            #expect(run.stderr.contains("is also the --write-baseline file"), "\(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: file))
+        }
+        // Two files: the report in one, the baseline in the other.
+        let report = temporaryPath("report.txt")
+        defer { try? FileManager.default.removeItem(atPath: report) }
+        let run = try cli.pgtrace(["lint", "traces/pgd-lock-abba.xml", "-o", report, "--write-baseline", file])
+        #expect(run.status == 1)
+        #expect(try String(contentsOfFile: report, encoding: .utf8).contains("circular-dependency"))
+        #expect(try String(contentsOfFile: file, encoding: .utf8).contains("\"fingerprint\""))
+    }
+
+    /// `--output` writes validate's report, as every reporting command's (cli-contract.md).
+    @Test func validateWritesItsReportWhereOutputSays() throws {
+        let file = temporaryPath("validate.txt")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let run = try cli.pgtrace(["validate", "traces/pgd-lock-abba.xml", "-o", file])
+        #expect(run.status == 0)
+        #expect(run.stdout.isEmpty)
+        #expect(try String(contentsOfFile: file, encoding: .utf8).hasPrefix("traces/pgd-lock-abba.xml: valid ("))
+        let onInput = try cli.pgtrace(["validate", "traces/pgd-lock-abba.xml", "--output", "traces/pgd-lock-abba.xml"])
+        #expect(onInput.status == 2)
+        #expect(onInput.stderr.contains("refusing to overwrite it"))
+    }
+
     /// One AB-BA told by two traces with different kernel functions, in opposite orders.
     static let abba = [
         ("first.xml", [("A", "B", "f_forward"), ("B", "A", "f_backward")]),
