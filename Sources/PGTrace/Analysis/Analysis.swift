@@ -209,7 +209,7 @@ public final class Analysis {
                     for note in header.notes { context.note("\(file): \(note)", evidence: nil) }
                     engine = ReplayEngine(
                         header: header, fileName: file, classes: classes, symbols: symbols,
-                        defaultListLock: defaultListLock, rcuMaps: rcuMaps, observers: checkers)
+                        defaultListLock: defaultListLock, rcuMaps: rcuMaps, validatedDepth: options.maxDepth, observers: checkers)
                     context.replay = engine
                     context.beginTrace()
                     facts.begin(file: header.fileIndex)

@@ -1,30 +1,49 @@
 /// Reports `depth-overflow`: more locks held at once by one task (with the irq frames on top
 /// of it) than `--max-depth`, lockdep's MAX_LOCK_DEPTH.
 public final class LockDepthChecker: ReplayObserver {
-    public var observedEvents: ObservedEvents { .acquisitions }
+    public var observedEvents: ObservedEvents { [.acquisitions, .releases] }
 
     private let context: CheckerContext
     /// The key of the finding first reported at each place.
     @exclusivity(unchecked) private var firstKey: [String: String] = [:]
+    /// The finding a task's stack (with the irq frames on it) is counted into while it stays
+    /// past the limit: lockdep reports the overflow once and turns itself off, and a stack
+    /// thousands deep is one finding met many times, not a finding (and a scan of the stack)
+    /// for every lock taken on it.
+    @exclusivity(unchecked) private var overflowing: [TaskKey: String] = [:]
 
     public init(context: CheckerContext) { self.context = context }
 
     /// A trace's findings are its own until it ends (they then merge with the others' by
     /// their keys, which name the trace's places).
-    public func replayWillBegin(_ replay: ReplayEngine) { firstKey = [:] }
+    public func replayWillBegin(_ replay: ReplayEngine) {
+        firstKey = [:]
+        overflowing = [:]
+    }
+
+    public func replay(_ replay: ReplayEngine, didRelease lock: HeldLock, at site: EventSite) {
+        guard !overflowing.isEmpty, replay.heldLockCount(cpu: site.cpu) <= context.options.maxDepth else { return }
+        overflowing[replay.cpus[site.cpu].task] = nil
+    }
 
     public func replay(_ replay: ReplayEngine, didAcquire lock: HeldLock) {
         let limit = context.options.maxDepth
         guard replay.heldLockCount(cpu: lock.site.cpu) > limit else { return }
+        let owner = replay.cpus[lock.site.cpu].task
+        if let key = overflowing[owner], context.countAgain(.depthOverflow, key: key) { return }
         let held = replay.allHeldLocks(cpu: lock.site.cpu)
         // Met again at the same place (every pass of a deep path): counted, not rebuilt. The
         // place is where the locks were taken, or their classes where the trace names no
         // function or source; the finding's key keeps the trace's places, as fingerprints
         // always had them.
         let place = "\(place(held[0]))|\(place(lock))"
-        if let first = firstKey[place], context.countAgain(.depthOverflow, key: first) { return }
+        if let first = firstKey[place], context.countAgain(.depthOverflow, key: first) {
+            overflowing[owner] = first
+            return
+        }
         let key = "\(context.place(held[0].site))|\(context.place(lock.site))"
         firstKey[place] = key
+        overflowing[owner] = key
         let name = context.name(of: lock.classID)
         var counts: [String: Int] = [:]
         for lock in held { counts[context.name(of: lock.classID), default: 0] += 1 }

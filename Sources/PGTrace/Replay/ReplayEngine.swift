@@ -44,10 +44,17 @@ public final class ReplayEngine {
     @exclusivity(unchecked) public private(set) var eventCount = 0
     private let observers: [ReplayObserver]
 
+    /// lockdep's MAX_LOCK_DEPTH (`--max-depth`): a lock taken with this many held is held and
+    /// listed, but not validated, as lockdep validates nothing once its held-lock array is
+    /// full (it turns itself off). What a report of a deeper stack must remember stays
+    /// bounded by it, however deep a trace goes.
+    public let validatedDepth: Int
+
     public init(
         header: TraceHeader, fileName: String, classes: LockClassTable, symbols: SymbolTable,
-        defaultListLock: Symbol, rcuMaps: [RcuFlavor: Symbol] = [:], observers: [ReplayObserver]
+        defaultListLock: Symbol, rcuMaps: [RcuFlavor: Symbol] = [:], validatedDepth: Int = .max, observers: [ReplayObserver]
     ) {
+        self.validatedDepth = validatedDepth
         self.defaultListLock = defaultListLock
         self.rcuMaps = rcuMaps
         self.header = header
@@ -537,7 +544,7 @@ public final class ReplayEngine {
             classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh, nest: nest,
             savedHardirqsEnabled: savedEnabled, savedHardirqsKnown: savedKnown, site: site,
             chainKey: HeldLock.chainKey(after: previousKey, classID: classID, mode: effectiveMode))
-        lock.validates = validates ?? !traits.novalidate
+        lock.validates = (validates ?? !traits.novalidate) && heldLockCount(cpu: cpu) < validatedDepth
         if isPartial || forgotten { markSeen(ref, cpu: cpu) }
         acquisitionObservers.forEach { $0.replay(self, willAcquire: lock) }
         modifyHeld(cpu: cpu) { $0.append(lock) }

@@ -1,0 +1,62 @@
+import PGTrace
+import Testing
+
+/// `depth-overflow` past `--max-depth`, and what lockdep does then: it validates nothing more
+/// (its held-lock array is full, and it turns itself off).
+@Suite struct LockDepthCheckerTests {
+    /// A task taking 200 locks and releasing none: one finding, at the 49th lock, met 152
+    /// times; the locks past the limit add no dependency, so what the analysis keeps of them
+    /// does not grow with the depth (5,000 such locks took 920 MB and 4.8 s).
+    @Test func aStackPastTheLimitIsOneFindingAndAddsNoDependency() throws {
+        var trace = TraceBuilder()
+        trace.task = "deep"
+        for index in 0..<200 { trace.acquire("l\(index)") }
+        let analysis = try analyze(trace)
+        #expect(analysis.findings.map(\.rule) == [.depthOverflow])
+        #expect(analysis.findings.first?.count == 152)
+        #expect(analysis.findings.first?.locations.map(\.event) == [48, 0])
+        #expect(analysis.findings.first?.message.hasPrefix("49 locks held at once on cpu 0, more than the limit of 48") == true)
+        // l0 -> l1 ... l46 -> l47: the 48th lock is the last validated.
+        #expect(analysis.graph.dependencyCount == 47)
+    }
+
+    /// Back under the limit and past it again at another place: another finding.
+    @Test func anotherOverflowAfterTheStackShrankIsAnotherFinding() throws {
+        var trace = TraceBuilder()
+        trace.task = "deep"
+        for index in 0..<50 { trace.acquire("l\(index)") }
+        trace.release("l49")
+        trace.release("l48")
+        trace.acquire("m48")
+        let analysis = try analyze(trace)
+        #expect(analysis.findings.map(\.rule) == [.depthOverflow, .depthOverflow])
+        #expect(analysis.findings.map(\.count) == [2, 1])
+    }
+
+    /// An AB-BA taken past the limit is not reported (lockdep would be off by then); the
+    /// same pairs taken within it are.
+    @Test func anInversionPastTheLimitIsNotValidated() throws {
+        var deep = TraceBuilder()
+        deep.task = "deep"
+        for index in 0..<48 { deep.acquire("l\(index)") }
+        deep.acquire("A")
+        deep.acquire("B")
+        deep.release("B")
+        deep.release("A")
+        deep.acquire("B")
+        deep.acquire("A")
+        // Two overflows (at A, then at B once the stack was back at the limit), no cycle.
+        #expect(try analyze(deep).findings.map(\.rule) == [.depthOverflow, .depthOverflow])
+
+        var shallow = TraceBuilder()
+        shallow.task = "deep"
+        for index in 0..<40 { shallow.acquire("l\(index)") }
+        shallow.acquire("A")
+        shallow.acquire("B")
+        shallow.release("B")
+        shallow.release("A")
+        shallow.acquire("B")
+        shallow.acquire("A")
+        #expect(try analyze(shallow).findings.map(\.rule) == [.circularDependency])
+    }
+}
