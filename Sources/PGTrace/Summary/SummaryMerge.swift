@@ -211,6 +211,12 @@ final class SummaryMerge {
             // One of lockdep's four dependency types: 1 SR, 2 ER, 4 SN, 8 EN.
             guard let text = line.kind, let kind = DependencyKind(rawValue: text), let types = line.types, [1, 2, 4, 8].contains(types)
             else { throw fail(number, "a dependency fact without its kind or one type (1, 2, 4 or 8)") }
+            // Lockdep adds no dependency of a class on itself (a second lock of a held class is
+            // recursion, or read recursion or nesting, which add none): a summary saying one
+            // was not written by an analysis, and would hide the cycles through the class.
+            if kind == .lockOrder, line.from != nil, line.from == line.to {
+                throw fail(number, "a lock-order dependency of class \(line.from!) on itself; an analysis writes none")
+            }
             fact = .dependency(DependencyFact(
                 dependency: LockDependency(
                     from: try classID(line.from, at: number), to: try classID(line.to, at: number), kind: kind,

@@ -363,6 +363,18 @@ import Testing
         #expect(error?.message.contains("a fact's place 2147483648 is out of range") == true)
     }
 
+    /// A class that depends on itself hid the AB-BA through it (the cycle finding vanished,
+    /// exit 0): refused at its line.
+    @Test func aDependencyOfAClassOnItselfIsRefusedAtItsLine() throws {
+        var lines = Self.good.split(separator: "\n").map(String.init)
+        let fact = try #require(lines.firstIndex { $0.contains("\"kind\":\"lock-order\"") })
+        let to = try #require(lines[fact].firstMatch(of: /"to":(\d+)/)?.1)
+        lines[fact] = lines[fact].replacing(/"from":\d+/, with: "\"from\":\(to)")
+        let error = Self.error(lines.joined(separator: "\n") + "\n")
+        #expect(error?.line == fact + 1)
+        #expect(error?.message.contains("a lock-order dependency of class \(to) on itself") == true, "\(String(describing: error))")
+    }
+
     /// A site keeps a 40-bit line and event number and a 32-bit column (`EventSite`): a
     /// summary naming a greater or negative one is refused at its line, not cut to another
     /// place; the greatest are kept.
