@@ -155,6 +155,11 @@ final class SummaryMerge {
         var irqState: ReplayMoment.IrqState?
         if let irq = line.irq {
             guard irq.count == 5 else { throw fail(number, "an irq state of \(irq.count) numbers; it has 5") }
+            // The counts as a moment keeps them (16 bits each), the flags 0 or 1: anything else
+            // was not written by an analysis, and would be read back as another state.
+            guard irq[0...2].allSatisfy({ (0...0xFFFF).contains($0) }), irq[3...4].allSatisfy({ $0 == 0 || $0 == 1 }) else {
+                throw fail(number, "an irq state \(irq) out of range (three counts 0 to 65535, then two flags 0 or 1)")
+            }
             irqState = ReplayMoment.IrqState(
                 hardirqCount: irq[0], softirqs: irq[1], softirqCount: irq[2], hardirqsEnabled: irq[3] != 0, softirqsEnabled: irq[4] != 0)
         }

@@ -375,6 +375,19 @@ import Testing
         #expect(error?.message.contains("a lock-order dependency of class \(to) on itself") == true, "\(String(describing: error))")
     }
 
+    /// A moment keeps its irq counts in 16 bits: 70000 was read back as 65535.
+    @Test func anIrqStateOutOfRangeIsRefusedAtItsLine() throws {
+        var lines = Self.good.split(separator: "\n").map(String.init)
+        let moment = try #require(lines.firstIndex { $0.contains("\"irq\":[") })
+        for bad in ["[70000,0,0,0,1]", "[0,0,-1,0,1]", "[0,0,0,2,1]"] {
+            var changed = lines
+            changed[moment] = changed[moment].replacing(/"irq":\[[^\]]*\]/, with: "\"irq\":\(bad)")
+            let error = Self.error(changed.joined(separator: "\n") + "\n")
+            #expect(error?.line == moment + 1, "\(bad)")
+            #expect(error?.message.contains("out of range") == true, "\(bad): \(String(describing: error))")
+        }
+    }
+
     /// A site keeps a 40-bit line and event number and a 32-bit column (`EventSite`): a
     /// summary naming a greater or negative one is refused at its line, not cut to another
     /// place; the greatest are kept.
