@@ -39,6 +39,11 @@ public struct DOTWriter {
         header += "  rankdir=LR;\n"
         header += "  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=11];\n"
         header += "  edge [fontname=\"Helvetica\", fontsize=9];\n"
+        if let whole = view.partOf {
+            let part = "the \(view.nodes.count) classes and \(view.edges.count) dependencies around findings, of \(whole.classes) and \(whole.dependencies) (pgtrace graph --all draws them all)"
+            header += "  // A part of the graph: \(part)\n"
+            header += "  label=\(Self.quoted("pgtrace: " + part)); labelloc=t;\n"
+        }
         try out(header)
         for node in view.nodes {
             var attributes = ["label=" + Self.quoted(node.isPseudo ? node.name : "\(node.name)\n\(node.usage) \(node.type)")]

@@ -41,6 +41,9 @@ public struct LockGraphView: Sendable {
 
     public var nodes: [Node]
     public var edges: [Edge]
+    /// The whole graph's size where this view draws only part of it (`aroundFindings`): a
+    /// picture of a part says so in itself, not only on standard error.
+    public var partOf: (classes: Int, dependencies: Int)?
 
     /// A graph with more dependencies than this is drawn, by default, only around findings:
     /// Graphviz takes minutes over a few thousand edges and the picture is unreadable anyway.
@@ -50,6 +53,7 @@ public struct LockGraphView: Sendable {
     /// their chains run along, and any other edge between two of those classes.
     public func aroundFindings() -> LockGraphView {
         var view = self
+        view.partOf = (nodes.count, edges.count)
         let flagged = Set(nodes.filter(\.isFlagged).map(\.name))
             .union(edges.filter { !$0.flaggedBy.isEmpty }.flatMap { [$0.from, $0.to] })
         view.edges = edges.filter { !$0.flaggedBy.isEmpty || (flagged.contains($0.from) && flagged.contains($0.to)) }

@@ -47,6 +47,27 @@ import Testing
         #expect(try String(contentsOfFile: file, encoding: .utf8).contains("\"fingerprint\""))
     }
 
+    /// A large graph is drawn around its findings by default; the picture says it is a part
+    /// (it said so only on standard error, and a DOT file read later looked whole).
+    @Test func aGraphDrawnAroundFindingsSaysItIsAPart() throws {
+        var trace = TraceBuilder()
+        for index in 0..<320 { trace.nest("c\(index)", "c\(index + 1)") }
+        trace.nest("A", "B")
+        trace.nest("B", "A")
+        let file = temporaryPath("large.xml")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try trace.xml.write(toFile: file, atomically: true, encoding: .utf8)
+        let part = try cli.pgtrace(["graph", file])
+        #expect(part.status == 0)
+        #expect(part.stdout.contains(
+            "  label=\"pgtrace: the 2 classes and 2 dependencies around findings, of 323 and 322 (pgtrace graph --all draws them all)\"; labelloc=t;\n"))
+        #expect(part.stderr.contains("are too many to draw"))
+        let whole = try cli.pgtrace(["graph", "--all", file])
+        #expect(whole.status == 0)
+        #expect(!whole.stdout.contains("pgtrace: the"))
+        #expect(whole.stdout.components(separatedBy: " -> ").count - 1 == 322)
+    }
+
     /// `--output` writes validate's report, as every reporting command's (cli-contract.md).
     @Test func validateWritesItsReportWhereOutputSays() throws {
         let file = temporaryPath("validate.txt")
