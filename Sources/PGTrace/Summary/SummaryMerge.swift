@@ -30,9 +30,9 @@ final class SummaryMerge {
 
     func apply(_ line: SummaryLine, at number: Int) throws {
         if line.header != nil {
-            try analysis.joinSummaryConfiguration(proveRawLockNesting: line.proveRawLockNesting, from: "\(name):\(number)")
+            try analysis.joinSummaryConfiguration(proveRawLockNesting: line.proveRawLockNesting, from: "\(name):\(number):1")
             guard let maxDepth = line.maxDepth, maxDepth >= 1 else { throw fail(number, "a summary header without its maxDepth") }
-            try analysis.joinTraceChecks(.init(maxDepth: maxDepth, policy: line.policy), from: "\(name):\(number)")
+            try analysis.joinTraceChecks(.init(maxDepth: maxDepth, policy: line.policy), from: "\(name):\(number):1")
         } else if line.fact != nil {
             try applyFact(line, at: number)
         } else if let file = line.file, let traceName = line.name {
@@ -40,7 +40,7 @@ final class SummaryMerge {
             guard let events = line.events, (0...Self.maximumCount).contains(events) else {
                 throw fail(number, "a trace's event count must be 0 to 2^48")
             }
-            files.append(try analysis.addSummarizedTrace(traceName, events: events, from: "\(name):\(number)"))
+            files.append(try analysis.addSummarizedTrace(traceName, events: events, from: "\(name):\(number):1"))
         } else if let classNumber = line.class {
             try applyClass(line, number: classNumber, at: number)
         } else if line.declaration == true {
@@ -89,7 +89,7 @@ final class SummaryMerge {
     private func declare(_ line: SummaryLine, at number: Int) throws {
         let name = try symbol(line.nameSym, at: number)
         guard let (declared, position) = try declared(line, type: try lockType(line, at: number), at: number) else { return }
-        try analysis.declare(name: name, declared, at: position, from: "\(self.name):\(number)")
+        try analysis.declare(name: name, declared, at: position, from: "\(self.name):\(number):1")
     }
 
     private func applyClass(_ line: SummaryLine, number classNumber: Int, at number: Int) throws {
@@ -101,7 +101,7 @@ final class SummaryMerge {
             id = analysis.classes.pseudoClass(named: name)
         } else {
             if let (declared, position) = try declared(line, type: type, at: number) {
-                try analysis.declare(name: name, declared, at: position, from: "\(self.name):\(number)")
+                try analysis.declare(name: name, declared, at: position, from: "\(self.name):\(number):1")
             }
             let subclass = line.subclass ?? 0
             guard (0..<Self.subclasses).contains(subclass) else { throw fail(number, "a subclass must be 0 to 7") }

@@ -35,7 +35,12 @@ import Testing
         let one = try SummaryMergeTests.summary([("<stdin>", Self.abba(fixed: false))])
         let two = try SummaryMergeTests.summary([("<stdin>", Self.abba(fixed: true))])
         for inputs in [[("1.sum", one), ("2.sum", two)], [("2.sum", two), ("1.sum", one)]] {
-            #expect(throws: TraceInputError.self) { try SummaryMergeTests.reports(inputs) }
+            // At the line of the second trace's record, column 1, as every summary error.
+            #expect {
+                try SummaryMergeTests.reports(inputs)
+            } throws: { error in
+                (error as? TraceInputError)?.description.hasPrefix("\(inputs[1].0):2:1: error: a second trace named '<stdin>'") == true
+            }
         }
         // A trace beside a summary of a trace of its name, and a trace given twice.
         #expect(throws: TraceInputError.self) { try SummaryMergeTests.reports([("1.sum", one), ("<stdin>", Self.abba(fixed: true))]) }
