@@ -62,6 +62,11 @@ public struct Baseline: Codable, Sendable {
                     column = offset - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
                 }
             }
+            // A file cut short (or empty) ends where the parser wanted more: its end.
+            if line == nil, message.contains("end of file") {
+                line = json.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+                column = json.count - (json.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+            }
             throw TraceInputError(file: file, line: line, column: column, message: message)
         }
         if version == 1, !findings.isEmpty {

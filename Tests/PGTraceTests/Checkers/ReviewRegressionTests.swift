@@ -232,4 +232,19 @@ import Testing
         }
         #expect(throws: Never.self) { try Baseline(json: Array("{\"findings\": []}".utf8), file: "b.json") }
     }
+
+    /// A baseline cut short, or empty, is refused where it ends (Foundation's parser says only
+    /// "Unexpected end of file").
+    @Test func aBaselineCutShortSaysWhereItEnds() {
+        for (text, place) in [("{\"version\": 2,\n \"findings\": [", "b.json:2:15"), ("", "b.json:1:1")] {
+            do {
+                _ = try Baseline(json: Array(text.utf8), file: "b.json")
+                Issue.record("accepted \(text)")
+            } catch let error as TraceInputError {
+                #expect(error.description.hasPrefix("\(place): error: not a pgtrace baseline: the JSON is malformed"), "\(error)")
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
 }
