@@ -10,14 +10,20 @@ public final class LockStatistics: ReplayObserver {
     public var observedEvents: ObservedEvents { [.lockEvents, .contextEvents] }
 
     /// How many intervals ended, and the min, max and total of those that were timed (ns).
+    ///
+    /// One interval fits Int64 nanoseconds (292 years; a timestamp past that is refused), but
+    /// their sum need not: two holds of 200 years are 400. The total is kept in 128 bits, which
+    /// no count of Int64 intervals can overflow (fewer than 2^63 intervals of less than 2^63 ns
+    /// each), so the total printed is the exact sum, never wrapped nor clamped; the mean, at
+    /// most the max, fits Int64 again.
     public struct Durations: Sendable, Equatable {
         public var count = 0
         public var timed = 0
         public var min: Int64 = .max
         public var max: Int64 = 0
-        public var total: Int64 = 0
+        public var total: Int128 = 0
 
-        public var mean: Int64? { timed == 0 ? nil : total / Int64(timed) }
+        public var mean: Int64? { timed == 0 ? nil : Int64(total / Int128(timed)) }
 
         mutating func add(_ duration: Int64?) {
             count += 1
@@ -25,7 +31,7 @@ public final class LockStatistics: ReplayObserver {
             timed += 1
             min = Swift.min(min, duration)
             max = Swift.max(max, duration)
-            total &+= duration
+            total += Int128(duration)
         }
 
         mutating func merge(_ other: Durations) {
@@ -34,7 +40,7 @@ public final class LockStatistics: ReplayObserver {
             timed += other.timed
             min = Swift.min(min, other.min)
             max = Swift.max(max, other.max)
-            total &+= other.total
+            total += other.total
         }
     }
 

@@ -11,11 +11,19 @@ public struct LockStatReporter {
     ]
 
     /// Nanoseconds as lock_stat's microseconds with two decimals; `-` where nothing was timed.
-    static func micros(_ nanoseconds: Int64?) -> String {
+    /// In 128 bits: a total past Int64's nanoseconds prints whole, and rounding the longest
+    /// interval up (`+ 5`) cannot overflow.
+    static func micros(_ nanoseconds: Int128?) -> String {
         guard let nanoseconds else { return "-" }
         let hundredths = (nanoseconds + 5) / 10
         let whole = hundredths / 100, fraction = hundredths % 100
         return "\(whole)." + (fraction < 10 ? "0" : "") + String(fraction)
+    }
+
+    /// lock_stat's min, max, total and avg columns of `durations`.
+    private static func times(_ durations: LockStatistics.Durations) -> [String] {
+        guard durations.timed > 0 else { return ["-", "-", "-", "-"] }
+        return [micros(Int128(durations.min)), micros(Int128(durations.max)), micros(durations.total), micros(durations.total / Int128(durations.timed))]
     }
 
     private static func pad(_ text: String, _ width: Int) -> String {
@@ -40,15 +48,8 @@ public struct LockStatReporter {
             if rows.isEmpty { rows.append((name, entry.total)) }
             out += "\n"
             for (label, side) in rows {
-                let wait = side.wait, hold = side.hold
-                let values: [String] = [
-                    String(side.contentionBounces), String(wait.count),
-                    Self.micros(wait.timed > 0 ? wait.min : nil), Self.micros(wait.timed > 0 ? wait.max : nil),
-                    Self.micros(wait.timed > 0 ? wait.total : nil), Self.micros(wait.mean),
-                    String(side.acquisitionBounces), String(hold.count),
-                    Self.micros(hold.timed > 0 ? hold.min : nil), Self.micros(hold.timed > 0 ? hold.max : nil),
-                    Self.micros(hold.timed > 0 ? hold.total : nil), Self.micros(hold.mean),
-                ]
+                let values = [String(side.contentionBounces), String(side.wait.count)] + Self.times(side.wait)
+                    + [String(side.acquisitionBounces), String(side.hold.count)] + Self.times(side.hold)
                 out += Self.pad(label + ":", 41) + " " + values.map { Self.pad($0, 14) }.joined(separator: " ") + "\n"
             }
             let mostContended = entry.contentionPoints.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(points)
@@ -71,7 +72,9 @@ public struct LockStatReporter {
         var timed: Int
         var min: Int64?
         var max: Int64?
-        var total: Int64
+        /// The exact sum, which may exceed Int64 (`LockStatistics.Durations`): a JSON integer
+        /// of up to 39 digits.
+        var total: Int128
         var mean: Int64?
         init(_ d: LockStatistics.Durations) {
             count = d.count

@@ -181,3 +181,79 @@ import Testing
         #expect((first["holdNanoseconds"] as? [String: Any])?["mean"] as? Int == 190_000)
     }
 }
+
+/// Times near Int64's 292 years of nanoseconds: one interval fits, a sum of two does not, and
+/// neither may crash the report nor wrap to a negative total.
+@Suite struct LockStatisticsLongTimesTests {
+    /// Two holds of Int64.max - 1 ns each (on two cpus, so both are open at once).
+    static let xml = """
+        <?xml version="1.0"?>
+        <trace version="1" cpus="2"><events>
+        <acquire cpu="0" task="a" lock="l" instance="1" t="0"/>
+        <acquire cpu="1" task="b" lock="l" instance="2" t="0"/>
+        <release cpu="0" task="a" lock="l" instance="1" t="9223372036854775806"/>
+        <release cpu="1" task="b" lock="l" instance="2" t="9223372036854775806"/>
+        </events></trace>
+        """
+
+    private func entries(_ xml: String) throws -> [LockStatistics.Entry] {
+        var options = AnalysisOptions()
+        options.collectsStatistics = true
+        let analysis = Analysis(options: options)
+        try analysis.analyze([.bytes(Array(xml.utf8), displayName: "t.xml")])
+        return try #require(analysis.statistics).sortedEntries
+    }
+
+    /// The total is the exact sum, past Int64; the mean is the hold itself.
+    @Test func aTotalPastInt64IsExact() throws {
+        let hold = try #require(try entries(Self.xml).first).total.hold
+        #expect(hold == LockStatistics.Durations(count: 2, timed: 2, min: 9_223_372_036_854_775_806, max: 9_223_372_036_854_775_806, total: 18_446_744_073_709_551_612))
+        #expect(hold.mean == 9_223_372_036_854_775_806)
+    }
+
+    /// Merging the statistics of traces analysed apart adds their totals the same way.
+    @Test func mergedTotalsPastInt64AreExact() throws {
+        var a = LockStatistics.Durations()
+        a.add(.max)
+        var b = a
+        b.merge(a)
+        b.merge(a)
+        #expect(b.total == 3 * Int128(Int64.max))
+        #expect(b.mean == .max)
+    }
+
+    /// Int64.max ns rounds to lock_stat's hundredths of a microsecond without overflowing.
+    @Test func microsecondsOfTheLongestInterval() {
+        #expect(LockStatReporter.micros(Int128(Int64.max)) == "9223372036854775.81")
+        #expect(LockStatReporter.micros(2 * Int128(Int64.max)) == "18446744073709551.61")
+        #expect(LockStatReporter.micros(4) == "0.00")
+        #expect(LockStatReporter.micros(5) == "0.01")
+    }
+
+    /// `pgtrace stats` prints such a class (it crashed: arithmetic overflow), and its JSON
+    /// total is the exact integer (it was -4).
+    @Test func theCommandPrintsLongTimes() throws {
+        let directory = try CommandRunner.temporaryDirectory("stats-long")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Self.xml.write(toFile: directory + "/t.xml", atomically: true, encoding: .utf8)
+        let text = try CommandRunner.run(["stats", directory + "/t.xml"])
+        #expect(text.status == 0, "\(text.stderr)")
+        let row = try #require(text.stdout.split(separator: "\n").first { $0.contains("l:") })
+        #expect(row.split(separator: " ") == [
+            "l:", "0", "0", "-", "-", "-", "-", "0", "2",
+            "9223372036854775.81", "9223372036854775.81", "18446744073709551.61", "9223372036854775.81",
+        ])
+        let json = try CommandRunner.run(["stats", "--format", "json", directory + "/t.xml"])
+        #expect(json.status == 0, "\(json.stderr)")
+        #expect(json.stdout.contains("""
+                  "holdNanoseconds" : {
+                    "count" : 2,
+                    "max" : 9223372036854775806,
+                    "mean" : 9223372036854775806,
+                    "min" : 9223372036854775806,
+                    "timed" : 2,
+                    "total" : 18446744073709551612
+                  },
+            """))
+    }
+}
