@@ -128,6 +128,18 @@ final class TextCaptureReader {
                 }
             } catch let failure as DecodeFailure {
                 throw fail(number, failure.message)
+            } catch let malformed as TextRecords.MalformedFields {
+                // An event pgtrace reads whose fields are not what its tracepoint prints: an
+                // unparseable line, at the column where its fields go wrong.
+                guard options.lenient else {
+                    let column = (columns.info?.lowerBound ?? line.count) + malformed.offset + 1
+                    throw TraceInputError(
+                        file: displayName, line: number, column: column, message: malformed.message + " (--lenient skips such lines)")
+                }
+                summary.unparseable += 1
+                // Its flags still sample the cpu's state, as an event pgtrace does not read.
+                if !headerSent { try sendHeader(sink) }
+                try sink.record(nil, name: nil, at: place)
             }
             return
         }

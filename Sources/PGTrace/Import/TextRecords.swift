@@ -10,13 +10,17 @@ struct TextRecords {
         locks = LockSymbols(symbols: symbols, rawNames: rawNames)
     }
 
-    /// The record of `name` with `info`; nil if the info is not what the tracepoint prints
-    /// (counted as skipped). Throws for a cpu list naming cpus past the limit.
+    /// The record of `name` with `info`; nil for a line the tracepoint prints that says
+    /// nothing pgtrace uses (a local tlb_flush, an unpinned mm's page-table page, an IPI to no
+    /// cpu), counted as skipped. Info that is not what the tracepoint prints throws
+    /// `MalformedFields`: the event is one pgtrace reads, so dropping it, or reading half of
+    /// it, would present what is left as the whole capture. Throws `DecodeFailure` for a cpu
+    /// list naming cpus past the limit.
     mutating func record(_ name: KernelRecord.Name, _ info: UnsafeBufferPointer<UInt8>) throws -> KernelRecord? {
         switch name {
         case .lockAcquire:
             // "ADDR [try ][read ]NAME" (lockdep's TP_printk).
-            guard let (address, rest) = Self.firstWord(info) else { return nil }
+            let (address, rest) = try Self.addressAndName(name, info, expected: "'ADDRESS [try ][read ]CLASS'")
             var lock = rest
             var isTry = false
             var isRead = false
@@ -28,10 +32,12 @@ struct TextRecords {
                 isRead = true
                 lock = UnsafeBufferPointer(rebasing: lock[(lock.startIndex + 5)...])
             }
-            guard !lock.isEmpty else { return nil }
+            guard !lock.isEmpty else {
+                throw Self.malformed(name, info, at: info.count, expected: "a lock class after 'try ' or 'read '")
+            }
             return .lockAcquire(lockRef(lock, address), isTry: isTry, isRead: isRead)
         case .lockRelease, .lockContended, .lockAcquired:
-            guard let (address, lock) = Self.firstWord(info), !lock.isEmpty else { return nil }
+            let (address, lock) = try Self.addressAndName(name, info, expected: "'ADDRESS CLASS'")
             let ref = lockRef(lock, address)
             switch name {
             case .lockRelease: return .lockRelease(ref)
@@ -41,48 +47,98 @@ struct TextRecords {
         case .contentionBegin, .contentionEnd:
             // "ADDR (flags=SPIN|READ)", "ADDR (ret=0)".
             let address = Self.firstWord(info)?.0 ?? info
-            guard !address.isEmpty else { return nil }
+            guard let key = Self.hexValue(address) else {
+                throw Self.malformed(
+                    name, info, at: 0,
+                    expected: name == .contentionBegin ? "'ADDRESS (flags=FLAGS)' (the lock's hex address)" : "'ADDRESS (ret=N)' (the lock's hex address)")
+            }
             let symbols = self.symbols
-            let instance = Self.hexValue(address).map { key in
-                locks.instance(at: key) { symbols.intern(bytes: address, hint: &$0) }
-            } ?? symbols.intern(bytes: address)
+            let instance = locks.instance(at: key) { symbols.intern(bytes: address, hint: &$0) }
             return name == .contentionBegin ? .contentionBegin(instance: instance) : .contentionEnd(instance: instance)
-        case .irqDisable: return .irqDisable(caller: caller(info))
-        case .irqEnable: return .irqEnable(caller: caller(info))
-        case .preemptDisable: return .preemptDisable(caller: caller(info))
-        case .preemptEnable: return .preemptEnable(caller: caller(info))
-        case .irqHandlerEntry: return .irqHandlerEntry(irq: Self.field(info, "irq").flatMap { Int($0) })
+        case .irqDisable: return .irqDisable(caller: try caller(name, info))
+        case .irqEnable: return .irqEnable(caller: try caller(name, info))
+        case .preemptDisable: return .preemptDisable(caller: try caller(name, info))
+        case .preemptEnable: return .preemptEnable(caller: try caller(name, info))
+        case .irqHandlerEntry:
+            // "irq=%d name=%s".
+            let range = Self.fieldRange(info, "irq")
+            guard let range, let irq = Int32(Self.text(info, range)) else {
+                throw range.map { Self.malformed(name, info, found: $0, expected: "'irq=NUMBER' (the irq, in decimal)") }
+                    ?? Self.malformed(name, info, at: 0, expected: "'irq=NUMBER name=HANDLER'")
+            }
+            return .irqHandlerEntry(irq: Int(irq))
         case .softirqEntry:
-            let vector = Self.bracketedAction(info) ?? KernelRecord.softirqName(Self.field(info, "vec").flatMap { Int($0) } ?? -1)
-            return .softirqEntry(vector: symbols.intern(vector))
+            // "vec=%u [action=%s]": the action, else the kernel's name of the vector.
+            if let action = Self.bracketedAction(info), !action.isEmpty { return .softirqEntry(vector: symbols.intern(action)) }
+            let range = Self.fieldRange(info, "vec")
+            guard let range, let vector = UInt32(Self.text(info, range)) else {
+                throw range.map { Self.malformed(name, info, found: $0, expected: "'vec=NUMBER' (the vector, in decimal)") }
+                    ?? Self.malformed(name, info, at: 0, expected: "'vec=NUMBER [action=NAME]'")
+            }
+            return .softirqEntry(vector: symbols.intern(KernelRecord.softirqName(Int(vector))))
         case .ipiRaise:
-            guard let mask = Self.field(info, "target_mask") else { return nil }
+            guard let mask = Self.field(info, "target_mask") else {
+                throw Self.malformed(name, info, at: 0, expected: "'target_mask=CPUMASK (REASON)'")
+            }
             return KernelRecord.ipiSend(
                 targets: try cpuList(mask), callback: Self.parenthesized(info), callsite: nil, raise: true, symbols: symbols)
         case .ipiSendCPU, .ipiSendCPUMask, .csdQueueCPU:
             let targets: [Int]
-            if let single = Self.field(info, "cpu") {
-                targets = try cpuList(single)
+            if let range = Self.fieldRange(info, "cpu") {
+                // "cpu=%u": one cpu, in decimal (a cpumask is hex: "cpu=abc" is no cpu).
+                let digits = Self.text(info, range)
+                guard !digits.isEmpty, digits.utf8.allSatisfy(LineColumns.isDigit) else {
+                    throw Self.malformed(name, info, found: range, expected: "'cpu=NUMBER' (a cpu, in decimal)")
+                }
+                // A number past Int is past every cpu count too.
+                guard let cpu = Int(digits) else { throw DecodeFailure(CPULimit.beyondModel("target cpu \(digits.prefix(40))")) }
+                targets = [try CPULimit.check(cpu, declared: declaredCPUs)]
             } else if let mask = Self.field(info, "cpumask") {
                 targets = try cpuList(mask)
             } else {
-                return nil
+                throw Self.malformed(
+                    name, info, at: 0,
+                    expected: name == .ipiSendCPUMask ? "'cpumask=CPUMASK callsite=FUNCTION callback=FUNCTION'"
+                        : name == .csdQueueCPU ? "'cpu=NUMBER callsite=FUNCTION func=FUNCTION csd=ADDRESS'"
+                        : "'cpu=NUMBER callsite=FUNCTION callback=FUNCTION'")
             }
             return KernelRecord.ipiSend(
                 targets: targets, callback: Self.field(info, "callback") ?? Self.field(info, "func"),
                 callsite: Self.field(info, "callsite"), raise: false, symbols: symbols)
         case .tlbFlush:
             // "pages:1 reason:remote ipi send (4)": only reason 4 sends IPIs to others.
-            let remote = info.firstRange(of: "remote ipi send") != nil || info.firstRange(of: "(4)") == (info.count - 3)..<info.count
+            guard let reasonStart = info.firstRange(of: "reason:")?.upperBound else {
+                throw Self.malformed(name, info, at: 0, expected: "'pages:NUMBER reason:REASON (NUMBER)'")
+            }
+            let reason = UnsafeBufferPointer(rebasing: info[reasonStart...])
+            let remote = reason.firstRange(of: "remote ipi send") != nil || reason.firstRange(of: "(4)") == (reason.count - 3)..<reason.count
             return remote ? .tlbFlushRemote : nil
         case .xenPgdPin, .xenPgdUnpin:
-            guard let pgd = Self.field(info, "pgd") else { return nil }
+            let range = Self.fieldRange(info, "pgd")
+            guard let range, Self.hexValue(UnsafeBufferPointer(rebasing: info[range])) != nil else {
+                throw range.map { Self.malformed(name, info, found: $0, expected: "'pgd ADDRESS' (the pgd's hex address)") }
+                    ?? Self.malformed(name, info, at: 0, expected: "'mm ADDRESS pgd ADDRESS'")
+            }
+            let pgd = Self.text(info, range)
             return KernelRecord.xenPgd(pin: name == .xenPgdPin, pgd: pgd, symbols: symbols)
         case .xenAllocPtpage, .xenReleasePtpage:
             let text = String(decoding: info, as: UTF8.self)
-            guard let pfn = Self.field(info, "pfn") else { return nil }
+            let expected = name == .xenAllocPtpage ? "'mm ADDRESS  pfn PFN  level NUMBER  [un]pinned'" : "'pfn PFN  level NUMBER  [un]pinned'"
+            let pfnRange = Self.fieldRange(info, "pfn")
+            guard let pfnRange, Self.hexValue(UnsafeBufferPointer(rebasing: info[pfnRange])) != nil else {
+                throw pfnRange.map { Self.malformed(name, info, found: $0, expected: "'pfn PFN' (the page frame, in hex)") }
+                    ?? Self.malformed(name, info, at: 0, expected: expected)
+            }
+            let pfn = Self.text(info, pfnRange)
+            var level: Int?
+            if let range = Self.fieldRange(info, "level") {
+                guard let number = Int(Self.text(info, range)) else {
+                    throw Self.malformed(name, info, found: range, expected: "'level NUMBER' (the page-table level, in decimal)")
+                }
+                level = number
+            }
             return KernelRecord.xenPtpage(
-                alloc: name == .xenAllocPtpage, pfn: pfn, level: Self.field(info, "level").flatMap { Int($0) },
+                alloc: name == .xenAllocPtpage, pfn: pfn, level: level,
                 pinned: text.hasSuffix(" pinned") && !text.hasSuffix("unpinned"), symbols: symbols)
         case .irqHandlerExit, .softirqExit, .softirqRaise, .ipiEntry, .ipiExit, .csdFunctionEntry, .csdFunctionExit,
             .xenFlushOthers, .xenFlushMulti, .xenFlushOneUser, .xenFlushOneKernel, .xenFlushAll, .schedSwitch:
@@ -90,12 +146,51 @@ struct TextRecords {
         }
     }
 
+    /// Info of a known tracepoint that is not what its TP_printk prints: where in the info (a
+    /// byte offset) and what was expected there. The reader makes it an input error at the
+    /// line's column (skipped and counted with `--lenient`).
+    struct MalformedFields: Error {
+        var offset: Int
+        var message: String
+    }
+
+    /// "NAME: expected WHAT, found 'INFO'" (or "found nothing": perf script -F without trace),
+    /// at `offset` in the info.
+    private static func malformed(
+        _ name: KernelRecord.Name, _ info: UnsafeBufferPointer<UInt8>, at offset: Int, expected: String
+    ) -> MalformedFields {
+        let found = info.isEmpty ? "nothing" : "'\(String(decoding: info.prefix(80), as: UTF8.self))'"
+        return MalformedFields(offset: offset, message: "\(name.rawValue): expected \(expected), found \(found)")
+    }
+
+    /// "NAME: expected WHAT, found 'VALUE'": a field's value that is not what it should be.
+    private static func malformed(
+        _ name: KernelRecord.Name, _ info: UnsafeBufferPointer<UInt8>, found: Range<Int>, expected: String
+    ) -> MalformedFields {
+        let value = String(decoding: UnsafeBufferPointer(rebasing: info[found]).prefix(80), as: UTF8.self)
+        return MalformedFields(offset: found.lowerBound, message: "\(name.rawValue): expected \(expected), found '\(value)'")
+    }
+
+    /// lockdep's "ADDR NAME": the hex address (the lockdep_map's) and the class after it.
+    private static func addressAndName(
+        _ name: KernelRecord.Name, _ info: UnsafeBufferPointer<UInt8>, expected: String
+    ) throws(MalformedFields) -> (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) {
+        guard let (address, lock) = firstWord(info), !lock.isEmpty else {
+            throw malformed(name, info, at: info.isEmpty || hexValue(info) == nil ? 0 : info.count, expected: expected)
+        }
+        guard hexValue(address) != nil else {
+            throw malformed(name, info, found: 0..<address.count, expected: "a hex address (the lockdep_map's) first, as in \(expected)")
+        }
+        return (address, lock)
+    }
+
     /// preemptirq's "caller=func+0x4d/0x60 parent=…": the caller, interned from the line.
-    private func caller(_ info: UnsafeBufferPointer<UInt8>) -> Symbol? {
-        guard info.hasPrefix("caller=") else { return nil }
+    private func caller(_ name: KernelRecord.Name, _ info: UnsafeBufferPointer<UInt8>) throws(MalformedFields) -> Symbol {
         let start = info.startIndex + 7
+        guard info.hasPrefix("caller="), start < info.endIndex, !LineColumns.isBlank(info[start]) else {
+            throw Self.malformed(name, info, at: info.hasPrefix("caller=") ? 7 : 0, expected: "'caller=FUNCTION parent=FUNCTION'")
+        }
         let end = info[start...].firstIndex(where: LineColumns.isBlank) ?? info.endIndex
-        guard end > start else { return nil }
         return symbols.intern(bytes: UnsafeBufferPointer(rebasing: info[start..<end]))
     }
 
@@ -104,7 +199,8 @@ struct TextRecords {
         return locks.lock(name: name, at: Self.hexValue(address)) { symbols.intern(bytes: address, hint: &$0) }
     }
 
-    /// "00000000a1b2c3d4" or "0xffff88810a5d0f50" as a number (its low 64 bits), if it is hex.
+    /// "00000000a1b2c3d4" or "0xffff88810a5d0f50" as a number (its low 64 bits), if it is hex:
+    /// how lockdep's and perf lock's `%p` print an address.
     private static func hexValue(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
         var digits = bytes[...]
         if digits.count > 2, digits[digits.startIndex] == UInt8(ascii: "0"), digits[digits.startIndex + 1] == UInt8(ascii: "x") {
@@ -116,6 +212,7 @@ struct TextRecords {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): value = value << 4 | UInt64(byte - UInt8(ascii: "0"))
             case UInt8(ascii: "a")...UInt8(ascii: "f"): value = value << 4 | UInt64(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = value << 4 | UInt64(byte - UInt8(ascii: "A") + 10)
             default: return nil
             }
         }
@@ -132,22 +229,36 @@ struct TextRecords {
 
     /// The value of `key=value` in an info string, or of Xen's `key value`.
     static func field(_ info: UnsafeBufferPointer<UInt8>, _ key: String) -> String? {
-        let words = info.split(whereSeparator: LineColumns.isBlank)
+        fieldRange(info, key).map { text(info, $0) }
+    }
+
+    /// Where in `info` the value of `key=value` (without a trailing comma), or of Xen's
+    /// `key value`, lies.
+    static func fieldRange(_ info: UnsafeBufferPointer<UInt8>, _ key: String) -> Range<Int>? {
         let keyBytes = Array(key.utf8)
-        for (index, word) in words.enumerated() {
-            if word.count > keyBytes.count, word[word.startIndex + keyBytes.count] == UInt8(ascii: "="),
-                word.starts(with: keyBytes)
-            {
-                var value = word.dropFirst(keyBytes.count + 1)
-                if value.last == UInt8(ascii: ",") { value = value.dropLast() }
-                return String(decoding: value, as: UTF8.self)
-            }
+        var index = info.startIndex
+        var previousWasKey = false
+        while index < info.endIndex {
+            while index < info.endIndex, LineColumns.isBlank(info[index]) { index += 1 }
+            guard index < info.endIndex else { break }
+            var end = index
+            while end < info.endIndex, !LineColumns.isBlank(info[end]) { end += 1 }
+            let word = info[index..<end]
             // Xen's "pfn 1a2b  level 1": key and value as separate words.
-            if word.elementsEqual(keyBytes), index + 1 < words.count {
-                return String(decoding: words[index + 1], as: UTF8.self)
+            if previousWasKey { return index..<end }
+            if word.count > keyBytes.count, word[index + keyBytes.count] == UInt8(ascii: "="), word.starts(with: keyBytes) {
+                var valueEnd = end
+                if info[valueEnd - 1] == UInt8(ascii: ","), valueEnd > index + keyBytes.count + 1 { valueEnd -= 1 }
+                return (index + keyBytes.count + 1)..<valueEnd
             }
+            previousWasKey = word.elementsEqual(keyBytes)
+            index = end
         }
         return nil
+    }
+
+    static func text(_ info: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: info[range]), as: UTF8.self)
     }
 
     /// softirq's "vec=1 [action=TIMER]": the action.

@@ -48,6 +48,20 @@ import Testing
         #expect(unknown.stderr.contains("not a trace pgtrace knows"))
     }
 
+    /// A known event whose fields do not parse: exit 2 naming file:line:column and what was
+    /// expected (validate said "valid", exit 0: the empty lock_acquire was dropped).
+    @Test func aKnownEventWithBrokenFieldsIsExitTwo() throws {
+        let run = try cli.pgtrace(["validate", "-"], stdin: """
+              t-100 [000] d..1. 100.000001: lock_acquire: 0000000000000001 lockA
+              t-100 [000] d..2. 100.000002: lock_acquire:
+              t-100 [000] d..1. 100.000003: ipi_send_cpu: cpu=abc callsite=x callback=flush_tlb_func
+
+            """)
+        #expect(run.status == 2)
+        #expect(run.stdout == "")
+        #expect(run.stderr == "<stdin>:2:46: error: lock_acquire: expected 'ADDRESS [try ][read ]CLASS', found nothing (--lenient skips such lines)\n")
+    }
+
     @Test func rawNamesKeepLockdepsWrappers() throws {
         let run = try cli.pgtrace(["import", "--raw-names", "\(fixtures)/abba.perf-script.txt"])
         #expect(run.stdout.contains("lock=\"&amp;(&amp;mm-&gt;page_table_lock)-&gt;rlock\""))

@@ -163,6 +163,70 @@ import Testing
         #expect(summary.unparseable == 1 && xml.contains("<release"))
     }
 
+    /// An event pgtrace reads whose fields are not what its tracepoint prints is an input
+    /// error at the field's column, never dropped as an event pgtrace does not use nor half
+    /// read (an empty lock_acquire was skipped, `cpu=abc` read as the cpumask 0xabc,
+    /// `irq_handler_entry: garbage` a hardirq of no irq).
+    @Test(arguments: [
+        ("lock_acquire:", "2:42: error: lock_acquire: expected 'ADDRESS [try ][read ]CLASS', found nothing"),
+        ("lock_acquire: 0000000", "2:50: error: lock_acquire: expected 'ADDRESS [try ][read ]CLASS', found '0000000'"),
+        ("lock_acquire: zzzz read", "2:43: error: lock_acquire: expected a hex address (the lockdep_map's) first, as in 'ADDRESS [try ][read ]CLASS', found 'zzzz'"),
+        ("lock_release: 00000000000000g1 A", "2:43: error: lock_release: expected a hex address (the lockdep_map's) first, as in 'ADDRESS CLASS', found '00000000000000g1'"),
+        ("lock_contended:", "2:44: error: lock_contended: expected 'ADDRESS CLASS', found nothing"),
+        ("irq_handler_entry: garbage", "2:48: error: irq_handler_entry: expected 'irq=NUMBER name=HANDLER', found 'garbage'"),
+        ("irq_handler_entry: irq=99999999999999999999999 name=foo", "2:52: error: irq_handler_entry: expected 'irq=NUMBER' (the irq, in decimal), found '99999999999999999999999'"),
+        ("irq_disable: garbage", "2:42: error: irq_disable: expected 'caller=FUNCTION parent=FUNCTION', found 'garbage'"),
+        ("softirq_entry: vec=x", "2:48: error: softirq_entry: expected 'vec=NUMBER' (the vector, in decimal), found 'x'"),
+        ("ipi_send_cpu: cpu=abc callsite=x callback=flush_tlb_func", "2:47: error: ipi_send_cpu: expected 'cpu=NUMBER' (a cpu, in decimal), found 'abc'"),
+        ("ipi_send_cpumask: callsite=x callback=flush_tlb_func", "2:47: error: ipi_send_cpumask: expected 'cpumask=CPUMASK callsite=FUNCTION callback=FUNCTION', found 'callsite=x callback=flush_tlb_func'"),
+        ("ipi_raise: (Function call interrupts)", "2:40: error: ipi_raise: expected 'target_mask=CPUMASK (REASON)', found '(Function call interrupts)'"),
+        ("tlb_flush: garbage", "2:40: error: tlb_flush: expected 'pages:NUMBER reason:REASON (NUMBER)', found 'garbage'"),
+        ("xen_mmu_pgd_pin: mm 000000008f0d2b1c", "2:46: error: xen_mmu_pgd_pin: expected 'mm ADDRESS pgd ADDRESS', found 'mm 000000008f0d2b1c'"),
+        ("xen_mmu_pgd_unpin: mm 000000008f0d2b1c pgd zzzz", "2:72: error: xen_mmu_pgd_unpin: expected 'pgd ADDRESS' (the pgd's hex address), found 'zzzz'"),
+        ("xen_mmu_alloc_ptpage: mm 000000008f0d2b1c  pfn xyz  level 4  pinned", "2:76: error: xen_mmu_alloc_ptpage: expected 'pfn PFN' (the page frame, in hex), found 'xyz'"),
+        ("xen_mmu_release_ptpage: pfn 1a2b3  level x  pinned", "2:70: error: xen_mmu_release_ptpage: expected 'level NUMBER' (the page-table level, in decimal), found 'x'"),
+    ])
+    func aKnownEventWhoseFieldsDoNotParseIsAnError(_ event: String, _ expected: String) throws {
+        let text = "  a-1 [000] ....1 1.000001: lock_acquire: 00000000000000a1 A\n  a-1 [000] ....1 1.000002: \(event)\n  a-1 [000] ....1 1.000003: lock_release: 00000000000000a1 A\n"
+        let path = try temporary(text)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect {
+            _ = try imported(path)
+        } throws: { error in
+            (error as? TraceInputError)?.description == "t.txt:\(expected) (--lenient skips such lines)"
+        }
+        // --lenient skips the line and counts it, as it does a line of no format.
+        let (xml, summary) = try imported(path, options: TraceImporter.Options(lenient: true))
+        #expect(summary.unparseable == 1)
+        #expect(summary.skipped.isEmpty)
+        #expect(xml.split(separator: "\n", omittingEmptySubsequences: false)[1] == "")
+        #expect(xml.contains("<release"))
+    }
+
+    /// A cpu past Int is past every cpu pgtrace models: said so, as for any cpu past them.
+    @Test func aTargetCPUPastIntIsPastTheModel() throws {
+        let path = try temporary("  a-1 [000] ....1 1.000001: ipi_send_cpu: cpu=99999999999999999999999 callsite=x callback=flush_tlb_func\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect {
+            _ = try imported(path)
+        } throws: { error in
+            (error as? TraceInputError)?.description
+                == "t.txt:1:1: error: target cpu 99999999999999999999999 is more than the 8192 cpus pgtrace models (x86's largest NR_CPUS)"
+        }
+    }
+
+    /// perf script's lines are read the same way (the system before the event).
+    @Test func aPerfEventWhoseFieldsDoNotParseIsAnError() throws {
+        let path = try temporary("sched-messaging    3409 [001]  7152.904029: lock:contention_begin:\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect {
+            _ = try imported(path)
+        } throws: { error in
+            (error as? TraceInputError)?.description
+                == "t.txt:1:67: error: contention_begin: expected 'ADDRESS (flags=FLAGS)' (the lock's hex address), found nothing (--lenient skips such lines)"
+        }
+    }
+
     // MARK: Findings, against the equivalent hand-written XML
 
     /// A hand-written twin: partial, as every capture is.
