@@ -87,13 +87,29 @@ final class TextCaptureReader {
         TraceInputError(file: displayName, line: line, column: 1, message: message)
     }
 
-    /// `complete`: false for a last line with no newline (the capture may be cut there).
+    /// A capture cut in the middle of line `number`, its last: what the line and any after it
+    /// said is lost, on any cpu (a note says the findings may be incomplete).
+    private func cut(at number: Int, into sink: some RecordSink) throws {
+        summary.lostEvents.append((nil, nil, number))
+        if !headerSent { try sendHeader(sink) }
+        try sink.lost(cpu: nil, count: nil, line: number)
+    }
+
+    /// `complete`: false for a last line with no newline (the capture is cut there).
     private func handle(_ line: UnsafeBufferPointer<UInt8>, _ number: Int, complete: Bool, into sink: some RecordSink) throws {
         summary.lines = number
         if let columns = LineColumns(line) {
             sawTrace = true
             if !formatKnown {
                 setFormat(TextTraceFormat.of(columns))
+            }
+            if !complete {
+                // The capture ends in the middle of this line (every line a tracer prints ends
+                // with a newline): its fields may be cut anywhere (`&mm->mmap_` for
+                // `&mm->mmap_lock`, a class `read` for `read &mm->mmap_lock`), and what
+                // followed it is gone. Lost events, as a cut line that reads as nothing is.
+                try cut(at: number, into: sink)
+                return
             }
             if columns.cpu >= TraceDecoder.maximumCPUs {
                 throw fail(number, CPULimit.beyondModel("cpu \(columns.cpu)"))
@@ -185,15 +201,18 @@ final class TextCaptureReader {
                 let printed = String(decoding: line, as: UTF8.self).drop { $0 != ":" }.dropFirst().prefix(while: \.isNumber)
                 throw fail(number, CPULimit.beyondModel("cpu \(printed)"))
             }
+            if !complete {
+                // A marker cut short may have lost digits of its count, and what followed it.
+                try cut(at: number, into: sink)
+                return
+            }
             summary.lostEvents.append((cpu, count, number))
             if !headerSent { try sendHeader(sink) }
             try sink.lost(cpu: cpu, count: count, line: number)
         case .unparseable:
             if !complete, sawTrace {
                 // The capture ends in the middle of a line (cut while it was written or copied).
-                summary.lostEvents.append((nil, nil, number))
-                if !headerSent { try sendHeader(sink) }
-                try sink.lost(cpu: nil, count: nil, line: number)
+                try cut(at: number, into: sink)
                 return
             }
             guard options.lenient else {

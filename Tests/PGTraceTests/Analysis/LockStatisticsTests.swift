@@ -60,7 +60,7 @@ import Testing
     @Test func fromAnFtraceCapture() throws {
         let directory = try CommandRunner.temporaryDirectory("stats-ftrace")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try Self.ftrace.write(toFile: directory + "/c.txt", atomically: true, encoding: .utf8)
+        try (Self.ftrace + "\n").write(toFile: directory + "/c.txt", atomically: true, encoding: .utf8)
         expectL(try entries(.file(directory + "/c.txt")), contentionPoints: [:])
     }
 

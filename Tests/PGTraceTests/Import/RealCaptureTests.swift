@@ -72,8 +72,12 @@ import Testing
         ("wikibook-softirq.ftrace.txt", [
             "hardirq-enter": 1, "hardirq-exit": 1, "irq-disable": 1, "irq-enable": 1, "softirq-enter": 3, "softirq-exit": 3,
         ]),
+        // Two losses: the elision pasted at line 55, and the last line, which has no newline
+        // (a tracer ends every line with one): cut, as far as any reader can tell, since a
+        // line cut short reads as well-formed as this one ("work struct 80d188b0"). Its
+        // flags are not read either (its irq-enable).
         ("wikibook-workqueue-irq.ftrace.txt", [
-            "hardirq-enter": 2, "hardirq-exit": 2, "irq-disable": 5, "irq-enable": 4, "softirq-enter": 1, "softirq-exit": 1, "events-lost": 1,
+            "hardirq-enter": 2, "hardirq-exit": 2, "irq-disable": 5, "irq-enable": 3, "softirq-enter": 1, "softirq-exit": 1, "events-lost": 2,
         ]),
         ("lisa-sched_load.trace.dat", [
             "hardirq-enter": 28, "hardirq-exit": 28, "irq-disable": 246, "irq-enable": 6, "softirq-enter": 70, "softirq-exit": 70,

@@ -7,10 +7,11 @@ import Testing
 @Suite struct TraceImporterTests {
     private func fixture(_ name: String) -> String { Repository.path("Tests/PGTraceTests/Fixtures/import/\(name)") }
 
+    /// `text` as a capture file, its last line ended by a newline as a tracer ends every line.
     private func temporary(_ text: String) throws -> String {
         // Tests run in parallel: one file each.
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-import-\(UUID().uuidString).txt").path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try (text.hasSuffix("\n") ? text : text + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
