@@ -209,6 +209,15 @@ final class TextCaptureReader {
             summary.lostEvents.append((cpu, count, number))
             if !headerSent { try sendHeader(sink) }
             try sink.lost(cpu: cpu, count: count, line: number)
+        case .lostCountPastInt(let digits, let column):
+            sawTrace = true
+            if !complete {
+                try cut(at: number, into: sink)
+                return
+            }
+            throw TraceInputError(
+                file: displayName, line: number, column: column,
+                message: "lost-events count \(digits.prefix(40)) is more than pgtrace counts (at most \(Int.max)); expected the number of events the kernel lost")
         case .unparseable:
             if !complete, sawTrace {
                 // The capture ends in the middle of a line (cut while it was written or copied).
@@ -246,6 +255,8 @@ enum NonEventLine {
     case emptyCPU
     /// `CPU:3 [LOST 120 EVENTS]` (cpu, count), a console's `Lost 4890096 message(s)!` (no cpu).
     case lost(cpu: Int?, count: Int?)
+    /// A lost-events marker whose count (its digits, at a 1-based byte column) is past Int.
+    case lostCountPastInt(digits: String, column: Int)
     /// ` => func+0x1/0x2` after `<stack trace>`.
     case stackFrame
     /// perf's `\t ffffffff81001408 func+0x8 ([kernel.kallsyms])` after a sample.
@@ -299,7 +310,7 @@ enum NonEventLine {
                 return
             }
             // A number past Int is past every cpu count too.
-            self = .lost(cpu: Int(cpuText) ?? Int.max, count: Int(text[countStart...].prefix(while: \.isNumber).prefix(18)))
+            self = Self.lost(cpu: Int(cpuText) ?? Int.max, count: text[countStart...], column: Self.column(of: countStart, in: text, b, range))
             return
         }
         if text.hasPrefix("CPU "), text.hasSuffix(" is empty") {
@@ -307,7 +318,8 @@ enum NonEventLine {
             return
         }
         if text.hasPrefix("Lost "), text.hasSuffix(" message(s)!") {
-            self = .lost(cpu: nil, count: Int(text.dropFirst(5).prefix(while: \.isNumber).prefix(18)))
+            let countStart = text.index(text.startIndex, offsetBy: 5)
+            self = Self.lost(cpu: nil, count: text[countStart...], column: Self.column(of: countStart, in: text, b, range))
             return
         }
         if text.hasPrefix("=> ") || text == "=>" {
@@ -343,6 +355,20 @@ enum NonEventLine {
 }
 
 extension NonEventLine {
+    /// The marker of `count` lost events, read from the digits that start `count` (the kernel
+    /// prints an unsigned long: all of them, never a prefix); nil where it printed none.
+    static func lost(cpu: Int?, count: Substring, column: Int) -> NonEventLine {
+        let digits = count.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty else { return .lost(cpu: cpu, count: nil) }
+        guard let value = Int(digits) else { return .lostCountPastInt(digits: String(digits), column: column) }
+        return .lost(cpu: cpu, count: value)
+    }
+
+    /// The 1-based byte column in the line `b` of `index` in `text`, the line's `range` decoded.
+    static func column(of index: String.Index, in text: String, _ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+        range.lowerBound + text.utf8.distance(from: text.startIndex, to: index) + 1
+    }
+
     /// Whether the line reads as an event but for its cpu: `COMM PID TIMESTAMP: EVENT:` (perf
     /// script of a per-task recording).
     static func lacksCPUColumn(_ b: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -50,7 +50,8 @@ public final class TraceImporter {
             if unparseable > 0 { parts.append("skipped \(unparseable) unparseable line\(unparseable == 1 ? "" : "s")") }
             if !lostEvents.isEmpty {
                 let counted = lostEvents.compactMap(\.count)
-                let lost = counted.reduce(0, +)
+                // In 128 bits: each count fits Int, their sum need not (two markers of 2^62).
+                let lost = counted.reduce(Int128(0)) { $0 + Int128($1) }
                 let amount = counted.count == lostEvents.count ? "\(lost) event\(lost == 1 ? "" : "s")" : "events"
                 parts.append("the trace lost \(amount) (findings may be incomplete)")
             }

@@ -151,6 +151,41 @@ import Testing
         #expect(analysis.findings.isEmpty)
     }
 
+    /// A count of lost events is read whole (it was cut to 18 digits: 1234567890123456789
+    /// read as 123456789012345678), and counts that add up past Int are summed exactly.
+    @Test func lostEventCountsAreReadWhole() throws {
+        let text = """
+              a-1 [000] ....1 1.0: lock_acquire: 00000000000000a1 A
+            CPU:0 [LOST 1234567890123456789 EVENTS]
+            CPU:1 [9223372036854775807 EVENTS DROPPED]
+            Lost 9000000000000000000 message(s)!
+            """
+        let path = try temporary(text)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (xml, summary) = try imported(path)
+        #expect(summary.lostEvents.map(\.count) == [1_234_567_890_123_456_789, 9_223_372_036_854_775_807, 9_000_000_000_000_000_000])
+        #expect(xml.contains("<events-lost cpu=\"0\" count=\"1234567890123456789\"/>"))
+        #expect(summary.report == "the trace lost 19457939926978232596 events (findings may be incomplete)")
+    }
+
+    /// A count past Int (the kernel prints an unsigned long) is refused at its column, not cut
+    /// to a number that was never printed.
+    @Test(arguments: [
+        ("CPU:0 [LOST 99999999999999999999999 EVENTS]", 13),
+        ("CPU:0 [99999999999999999999999 EVENTS DROPPED]", 8),
+        ("Lost 99999999999999999999999 message(s)!", 6),
+    ])
+    func aLostEventCountPastIntIsAnError(_ marker: String, _ column: Int) throws {
+        let path = try temporary("  a-1 [000] ....1 1.0: lock_acquire: 00000000000000a1 A\n\(marker)\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect {
+            _ = try imported(path)
+        } throws: { error in
+            (error as? TraceInputError)?.description
+                == "t.txt:2:\(column): error: lost-events count 99999999999999999999999 is more than pgtrace counts (at most 9223372036854775807); expected the number of events the kernel lost"
+        }
+    }
+
     @Test func anUnparseableLineIsAnErrorAtItsLineOrSkippedWhenLenient() throws {
         let text = "  a-1 [000] ....1 1.0: lock_acquire: 00000000000000a1 A\nthis line is garbage\n  a-1 [000] ....1 1.1: lock_release: 00000000000000a1 A\n"
         let path = try temporary(text)
