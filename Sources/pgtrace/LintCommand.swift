@@ -89,7 +89,7 @@ struct LintCommand: ParsableCommand {
                     try write("accepted (baseline): \(finding.rule.rawValue): \(finding.message)\n")
                 }
                 for entry in comparison.stale { try write(staleMessage(entry) + "\n") }
-                for note in result.notes { try write("note: \(note.message)\n") }
+                for note in result.notes { try write("note: \(TerminalText.escaped(note.message))\n") }
                 let errors = newShown.filter { $0.severity == .error }.count
                 var text = "pgtrace lint: \(result.files.count) trace\(result.files.count == 1 ? "" : "s")"
                 if result.analysisCount > 1 { text += " in \(result.analysisCount) separate analyses" }

@@ -66,6 +66,8 @@ struct CommandError: Error {
 
 /// A line on standard error (lost, without a trap, if standard error is closed).
 func printError(_ message: String) {
+    // A message may quote a capture's line: its control characters are shown, not obeyed.
+    let message = TerminalText.escaped(message)
     Output.writeToStandardError(message.hasSuffix("\n") ? message : message + "\n")
 }
 

@@ -41,7 +41,9 @@ public struct LockStatReporter {
             // lock_stat's rows (seq_stats): the write side when it has holds, `-W` if the read
             // side has some too, then `-R` for the read side's; an address (perf lock, waits
             // only) its one row.
-            let name = entry.isAddress ? "\(entry.name) (address)" : entry.name
+            // A capture's names are shown, never obeyed by the terminal (`TerminalText`).
+            let safeName = TerminalText.escaped(entry.name)
+            let name = entry.isAddress ? "\(safeName) (address)" : safeName
             var rows: [(String, LockStatistics.Side)] = []
             if entry.write.hold.count > 0 { rows.append((entry.read.hold.count > 0 ? name + "-W" : name, entry.write)) }
             if entry.read.hold.count > 0 { rows.append((name + "-R", entry.read)) }
@@ -54,9 +56,9 @@ public struct LockStatReporter {
             }
             let mostContended = entry.contentionPoints.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(points)
             if !mostContended.isEmpty {
-                out += Self.pad(String(repeating: "-", count: min(40, entry.name.count)), 41) + "\n"
+                out += Self.pad(String(repeating: "-", count: min(40, safeName.count)), 41) + "\n"
                 for (point, count) in mostContended {
-                    out += Self.pad(entry.name, 41) + " " + Self.pad(String(count), 14) + "          " + point + "\n"
+                    out += Self.pad(safeName, 41) + " " + Self.pad(String(count), 14) + "          " + TerminalText.escaped(point) + "\n"
                 }
             }
         }

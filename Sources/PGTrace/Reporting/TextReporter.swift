@@ -26,8 +26,8 @@ public struct TextReporter {
         for finding in report.findings { try write(render(finding) + "\n") }
         var out = ""
         for note in report.notes {
-            out += "note: \(note.message)\n"
-            if let evidence = note.evidence { out += "      \(describe(evidence))\n" }
+            out += "note: \(TerminalText.escaped(note.message))\n"
+            if let evidence = note.evidence { out += "      \(describe(evidence.terminalSafe))\n" }
         }
         if !report.notes.isEmpty { out += "\n" }
         if report.findings.count > 1 { out += summary(report.findings) + "\n" }
@@ -45,6 +45,7 @@ public struct TextReporter {
     /// Many findings at a glance: a table by rule and severity, then each finding on a line
     /// with its number (what `--finding N` shows) and where it was met.
     public func summary(_ findings: [Finding]) -> String {
+        let findings = findings.map(\.terminalSafe)
         var counts: [Rule: (errors: Int, warnings: Int)] = [:]
         for finding in findings {
             if finding.severity == .error { counts[finding.rule, default: (0, 0)].errors += 1 } else { counts[finding.rule, default: (0, 0)].warnings += 1 }
@@ -78,6 +79,8 @@ public struct TextReporter {
     }
 
     public func render(_ finding: Finding) -> String {
+        // Names from a trace are shown, never obeyed by the terminal; the colours are ours.
+        let finding = finding.terminalSafe
         let word = finding.rule.isBug ? "BUG" : finding.severity == .error ? "WARNING" : "warning"
         let headline = "\(word): \(finding.title)"
         let rule = String(repeating: "-", count: headline.count)
@@ -157,6 +160,8 @@ public struct TextReporter {
 
     /// "Possible unsafe locking scenario" with one column per cpu, laid out as lockdep's.
     public func render(_ scenario: Scenario, interrupt: Bool = false) -> String {
+        let scenario = Scenario(
+            columns: scenario.columns.map(TerminalText.escaped), steps: scenario.steps.map { ($0.column, TerminalText.escaped($0.action)) })
         // lockdep: headers at columns 7 and 31, steps at columns 2 and 31.
         func header(_ cells: [String]) -> String {
             var line = ""

@@ -19,6 +19,38 @@ import Testing
             executable: URL(fileURLWithPath: "/bin/bash"))
     }
 
+    /// A task may name itself anything (prctl PR_SET_NAME): a capture's names reach the text
+    /// report and the messages on standard error with their control characters shown, never
+    /// as escape sequences the terminal obeys. JSON keeps them, escaped its own way.
+    @Test func namesFromACaptureCannotDriveTheTerminal() throws {
+        let name = "evil\u{1B}]0;owned\u{07}\u{1B}[2J"
+        let capture = [
+            "          \(name)-100   [001] ....  100.000000: lock_acquire: ffff888000001000 A",
+            "          \(name)-100   [001] ....  100.000001: lock_acquire: ffff888000002000 B\u{1B}[31m",
+            "          \(name)-100   [001] ....  100.000002: lock_release: ffff888000002000 B\u{1B}[31m",
+            "          \(name)-100   [001] ....  100.000003: lock_release: ffff888000001000 A",
+            "          \(name)-100   [001] ....  100.000004: lock_acquire: ffff888000002000 B\u{1B}[31m",
+            "          \(name)-100   [001] ....  100.000005: lock_acquire: ffff888000001000 A",
+        ].joined(separator: "\n") + "\n"
+        let text = try pgtrace(["analyze", "--color", "never", "-"], stdin: capture)
+        #expect(text.status == 1)
+        #expect(!text.stdout.contains("\u{1B}") && !text.stdout.contains("\u{07}"))
+        #expect(text.stdout.contains("(B\\x1b[31m)"))
+        #expect(text.stdout.contains("task evil\\x1b]0;owned\\x07\\x1b[2J-100"))
+        let colored = try pgtrace(["analyze", "--color", "always", "-"], stdin: capture)
+        #expect(colored.stdout.contains("\u{1B}[1;31mWARNING"))
+        #expect(!colored.stdout.contains("B\u{1B}[31m") && !colored.stdout.contains("\u{1B}[2J"))
+        let stats = try pgtrace(["stats", "-"], stdin: capture)
+        #expect(stats.status == 0)
+        #expect(!stats.stdout.contains("\u{1B}") && stats.stdout.contains("B\\x1b[31m"))
+        let json = try pgtrace(["analyze", "--format", "json", "-"], stdin: capture)
+        #expect(json.stdout.contains("B\\u001b[31m"))
+        // An error that quotes the capture's line.
+        let broken = try pgtrace(["analyze", "-"], stdin: capture + "          \(name)-100   [001] ....  bad\u{1B}[2J\n")
+        #expect(broken.status == 2)
+        #expect(!broken.stderr.contains("\u{1B}"), "\(broken.stderr)")
+    }
+
     @Test func validateAndLintReadEveryShippedTrace() throws {
         let traces = try FileManager.default.contentsOfDirectory(atPath: Repository.path("traces"))
             .filter { $0.hasSuffix(".xml") }.sorted().map { "traces/\($0)" }
