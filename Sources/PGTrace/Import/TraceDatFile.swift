@@ -31,6 +31,8 @@ final class TraceDatFile {
     }
 
     let displayName: String
+    /// What libtracecmd trusts in the file, checked before it reads it.
+    private let layout: TraceDatLayout
     private let handle: OpaquePointer
     private let tep: OpaquePointer
     /// Formats by event id (ids are small: the kernel numbers its events from 1).
@@ -41,6 +43,10 @@ final class TraceDatFile {
     init(descriptor: FileDescriptor) throws(TraceInputError) {
         let displayName = descriptor.displayName
         self.displayName = displayName
+        // The header's page size and each cpu's data range first: libtracecmd takes them on
+        // trust (and each data page, checked as the records are read).
+        let layout = try TraceDatLayout(descriptor: descriptor)
+        self.layout = layout
         // libtracecmd and libtraceevent print their own complaints; pgtrace says what failed.
         tracecmd_set_loglevel(TEP_LOG_NONE)
         tep_set_loglevel(TEP_LOG_NONE)
@@ -54,14 +60,20 @@ final class TraceDatFile {
                 file: displayName, line: 1, column: 1,
                 message: "libtracecmd cannot read this trace.dat's headers (truncated, corrupt, or of a version it does not know)")
         }
+        guard let tep = tracecmd_get_tep(handle) else {
+            tracecmd_close(handle)
+            throw TraceInputError(file: displayName, line: 1, column: 1, message: "this trace.dat carries no event formats")
+        }
+        // The pages libtracecmd reads as it opens the data, checked with the page header it read.
+        layout.pageHeader(commitSize: Int(tep_get_header_page_size(tep)), oldFormat: tep_is_old_format(tep))
+        do throws(TraceInputError) { try layout.checkFirstPages() } catch {
+            tracecmd_close(handle)
+            throw error
+        }
         guard tracecmd_init_data(handle) >= 0 else {
             throw TraceInputError(
                 file: displayName, line: 1, column: 1,
                 message: "libtracecmd cannot read this trace.dat's event data (truncated or corrupt: `trace-cmd report` says why)")
-        }
-        guard let tep = tracecmd_get_tep(handle) else {
-            tracecmd_close(handle)
-            throw TraceInputError(file: displayName, line: 1, column: 1, message: "this trace.dat carries no event formats")
         }
         self.handle = handle
         self.tep = tep
@@ -113,10 +125,14 @@ final class TraceDatFile {
 
     private final class Iteration {
         let body: (Record) throws -> Void
+        let layout: TraceDatLayout
         @exclusivity(unchecked) var failure: Error?
         /// Per cpu: where the pages not yet released begin, and the page of the last record.
         @exclusivity(unchecked) var runs: [(start: UInt, last: UInt)] = []
-        init(body: @escaping (Record) throws -> Void) { self.body = body }
+        init(body: @escaping (Record) throws -> Void, layout: TraceDatLayout) {
+            self.body = body
+            self.layout = layout
+        }
 
         /// libtracecmd maps each cpu's data and reads it page by page, once: the pages left
         /// behind are dropped (256 KiB at a time), so that memory stays flat however long the
@@ -169,14 +185,17 @@ final class TraceDatFile {
     /// Calls `body` with every record of every cpu, in timestamp order; stops at its first error.
     func forEachRecord(_ body: (Record) throws -> Void) throws {
         try withoutActuallyEscaping(body) { body in
-            let iteration = Iteration(body: body)
+            let iteration = Iteration(body: body, layout: layout)
             let context = Unmanaged.passUnretained(iteration).toOpaque()
             let result = tracecmd_iterate_events(handle, nil, 0, { _, record, _, context in
                 guard let record else { return 0 }
                 // Borrowed, not retained: `iteration` outlives the whole iteration.
                 return Unmanaged<Iteration>.fromOpaque(context!)._withUnsafeGuaranteedRef { iteration in
-                    iteration.passed(record)
                     do {
+                        // libtracecmd reads on when this returns: the pages it may read
+                        // before the next record are checked first.
+                        try iteration.layout.passed(cpu: Int(record.pointee.cpu), offset: Int(clamping: record.pointee.offset))
+                        iteration.passed(record)
                         try iteration.body(Record(pointer: record))
                         return 0
                     } catch {

@@ -163,6 +163,32 @@ public final class FileDescriptor {
         return count
     }
 
+    /// Reads `buffer.count` bytes at `offset` of the file (pread: where the descriptor reads
+    /// next stays as it was); fewer only at the end of the file.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(TraceInputError) -> Int {
+        var done = 0
+        while done < buffer.count {
+            let count = Posix.retryingOnInterrupt { pread(raw, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done)) }
+            guard count >= 0 else { throw TraceInputError(file: displayName, message: "read failed: \(Posix.reason(errno))") }
+            if count == 0 { break }
+            done += count
+        }
+        return done
+    }
+
+    /// Fills `buffer` from `offset` of the file (pread); the bytes read, fewer only at the end.
+    func read(into buffer: inout [UInt8], at offset: Int) throws(TraceInputError) -> Int {
+        var failure: TraceInputError?
+        let count = buffer.withUnsafeMutableBytes { bytes in
+            do throws(TraceInputError) { return try read(into: bytes, at: offset) } catch {
+                failure = error
+                return 0
+            }
+        }
+        if let failure { throw failure }
+        return count
+    }
+
     /// Reads into `buffer` from its start: the bytes read, empty at the end of the file.
     public func read(into buffer: inout [UInt8]) throws(TraceInputError) -> ArraySlice<UInt8> {
         var failure: TraceInputError?

@@ -235,17 +235,28 @@ import Testing
     }
 
     /// A trace.dat cut short (still being written, or copied half way): an error, exit 2,
-    /// never libtracecmd's crash in its own cleanup.
+    /// at the byte where what the headers describe runs past the end; never libtracecmd's
+    /// crash in its own cleanup, nor its complaint on standard output.
     @Test func aTruncatedTraceDatIsAnError() throws {
         let directory = try CommandRunner.temporaryDirectory("dat-cut")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let whole = try Data(contentsOf: URL(fileURLWithPath: try RealCaptureTests.capture("lisa-sched_load.trace.dat")))
-        for cut in [whole.count - 1, whole.count - 4096, 200_000, 100] {
+        for (cut, place, what) in [
+            (whole.count - 1, 3_235_738, "cpu 5's data (16384 bytes at byte 3420160)"),
+            (whole.count - 4096, 3_235_738, "cpu 5's data (16384 bytes at byte 3420160)"),
+            (3_300_000, 3_235_690, "cpu 2's data (40960 bytes at byte 3297280)"),
+            (3_235_700, 3_235_698, "the table of the cpus' data"),
+            (200_000, 199_455, "the event formats section"),
+            (100, 38, "the header_page section"),
+        ] {
             let path = directory + "/cut-\(cut).dat"
             try whole.prefix(cut).write(to: URL(fileURLWithPath: path))
-            let run = try CommandRunner.run(["analyze", path])
+            let run = try CommandRunner.run(["analyze", "--format", "json", path])
             #expect(run.status == 2, "\(cut): \(run.status) \(run.stderr)")
-            #expect(run.stderr.contains("\(path):1:1: error: libtracecmd cannot read this trace.dat"), "\(cut): \(run.stderr)")
+            #expect(run.stdout.isEmpty, "\(cut): \(run.stdout)")
+            #expect(
+                run.stderr == "\(path): byte \(place): error: \(what) runs past the end of the file (\(cut) bytes): the trace.dat is truncated or corrupt\n",
+                "\(cut): \(run.stderr)")
         }
     }
 

@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+
+/// The shipped trace.dat captures with one field corrupted, as a disk, a copy or a fuzzer
+/// corrupts them, built here from ../shared/captures: each is an error at the byte where it is
+/// corrupt (exit 2), never libtracecmd's crash or hang, never a partial report that looks
+/// complete, and nothing of libtracecmd's on standard output. Run as a user runs pgtrace (a
+/// crash must not take the test process with it).
+@Suite final class CorruptTraceDatTests {
+    /// This test's files, removed with it.
+    let directory: String
+
+    init() throws { directory = try CommandRunner.temporaryDirectory("dat-corrupt") }
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// Where the fields are in lisa-sched_load.trace.dat (version 6, little-endian, 6 cpus,
+    /// 4096-byte pages, an 8-byte commit): checked against the file before it is changed.
+    enum Lisa {
+        static let name = "lisa-sched_load.trace.dat"
+        static let pageSize = 14
+        static let table = 3_235_658
+        static let cpu0 = 3_235_840
+        /// cpu 3's last page (its data: 57344 bytes at byte 3338240).
+        static let cpu3Last = 3_338_240 + 57_344 - 4096
+    }
+
+    /// trappy-trace.trace.dat: 8 cpus, a 4-byte commit (a 32-bit kernel long).
+    enum Trappy {
+        static let name = "trappy-trace.trace.dat"
+        static let table = 2_477_877
+        static let cpu0 = 2_478_080
+    }
+
+    /// The capture with `bytes` written at each offset, as `label`.dat; its path.
+    func corrupted(_ capture: String, _ label: String, _ edits: [(Int, [UInt8])]) throws -> String {
+        var data = try Data(contentsOf: URL(fileURLWithPath: try RealCaptureTests.capture(capture)))
+        for (offset, bytes) in edits { data.replaceSubrange(offset..<(offset + bytes.count), with: bytes) }
+        let path = directory + "/\(label).dat"
+        try data.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    static func littleEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+        withUnsafeBytes(of: value.littleEndian) { Array($0) }
+    }
+
+    /// A number of the capture as it ships.
+    static func number<T: FixedWidthInteger>(_ capture: String, at offset: Int, as: T.Type) throws -> T {
+        let data = try Data(contentsOf: URL(fileURLWithPath: try RealCaptureTests.capture(capture)))
+        return data[offset..<(offset + MemoryLayout<T>.size)].reversed().reduce(0) { $0 << 8 | T($1) }
+    }
+
+    /// Runs pgtrace on `path` (standard input with `stdin`) under `timeout`: a hang fails the
+    /// test, not the run.
+    static func run(_ arguments: [String], _ path: String, stdin: Data? = nil) throws -> CommandRunner.Run {
+        try CommandRunner.run(
+            ["120", CommandRunner.binary.path] + arguments + [stdin == nil ? path : "-"], stdin: stdin,
+            executable: URL(fileURLWithPath: "/usr/bin/timeout"))
+    }
+
+    static func expectError(_ run: CommandRunner.Run, _ place: String, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(run.status == 2, "exit \(run.status): \(run.stderr)", sourceLocation: sourceLocation)
+        #expect(run.stdout.isEmpty, "\(run.stdout.prefix(200))", sourceLocation: sourceLocation)
+        #expect(run.stderr.hasPrefix("\(place): error: \(message)"), "\(run.stderr)", sourceLocation: sourceLocation)
+    }
+
+    @Test func theShippedFieldsAreWhereTheseTestsSay() throws {
+        #expect(try Self.number(Lisa.name, at: Lisa.pageSize, as: UInt32.self) == 4096)
+        #expect(try Self.number(Lisa.name, at: Lisa.table, as: UInt64.self) == UInt64(Lisa.cpu0))
+        #expect(try Self.number(Lisa.name, at: Lisa.cpu0 + 8, as: UInt64.self) <= 4080)
+        #expect(try Self.number(Lisa.name, at: Lisa.table + 3 * 16 + 8, as: UInt64.self) == 57_344)
+        #expect(try Self.number(Trappy.name, at: Lisa.pageSize, as: UInt32.self) == 4096)
+        #expect(try Self.number(Trappy.name, at: Trappy.table, as: UInt64.self) == UInt64(Trappy.cpu0))
+    }
+
+    /// libtracecmd divides by the page size (0: SIGFPE) and cuts the data into pages of it.
+    @Test(arguments: [UInt32(0), 1, 2048, 4097, 2_147_483_647])
+    func aPageSizeNoRingBufferHasIsAnError(_ size: UInt32) throws {
+        for capture in [Lisa.name, Trappy.name] {
+            let path = try corrupted(capture, "page-size-\(size)", [(Lisa.pageSize, Self.littleEndian(size))])
+            for command in ["analyze", "validate", "import"] {
+                Self.expectError(
+                    try Self.run([command], path), "\(path): byte 14",
+                    "the header's page size is \(size); a ring-buffer page is a power of two")
+            }
+        }
+    }
+
+    /// A page size that divides by nothing is caught where the cpus' data is not whole pages
+    /// of it: read with it, 110 of lisa's 448 events came out, and no error.
+    @Test func aPageSizeTheDataIsNotWholePagesOfIsAnError() throws {
+        let lisa = try corrupted(Lisa.name, "page-size-8192", [(Lisa.pageSize, Self.littleEndian(UInt32(8192)))])
+        Self.expectError(
+            try Self.run(["analyze"], lisa), "\(lisa): byte \(Lisa.table)",
+            "cpu 0's data (36864 bytes at byte \(Lisa.cpu0)) is not whole 8192-byte pages (the page size at byte 14)")
+        let trappy = try corrupted(Trappy.name, "page-size-8192", [(Lisa.pageSize, Self.littleEndian(UInt32(8192)))])
+        Self.expectError(
+            try Self.run(["analyze", "--format", "json"], trappy), "\(trappy): byte \(Trappy.table)",
+            "cpu 0's data (12288 bytes at byte \(Trappy.cpu0)) is not whole 8192-byte pages")
+    }
+
+    /// kbuffer reads a page's events up to its commit, and the lost-event count after them:
+    /// 0xffffffff was SIGSEGV, in pgtrace as in `trace-cmd report`.
+    @Test func aCommitPastItsPageIsAnError() throws {
+        let first = try corrupted(Lisa.name, "commit-first", [(Lisa.cpu0 + 8, Self.littleEndian(UInt64(0xffff_ffff)))])
+        let message = "cpu 0's page at byte \(Lisa.cpu0) says it holds 134217727 bytes of events and a count of lost events (commit 0xffffffff); a 4096-byte page has room for 4072"
+        Self.expectError(try Self.run(["analyze"], first), "\(first): byte \(Lisa.cpu0 + 8)", message)
+        // Standard input is copied, then read the same.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: first))
+        Self.expectError(try Self.run(["analyze"], first, stdin: bytes), "<stdin>: byte \(Lisa.cpu0 + 8)", message)
+        // One byte more than the page holds; a 4-byte commit (trappy's).
+        let over = try corrupted(Lisa.name, "commit-4081", [(Lisa.cpu0 + 8, Self.littleEndian(UInt64(4081)))])
+        Self.expectError(
+            try Self.run(["analyze"], over), "\(over): byte \(Lisa.cpu0 + 8)",
+            "cpu 0's page at byte \(Lisa.cpu0) says it holds 4081 bytes of events (commit 0xff1); a 4096-byte page has room for 4080")
+        let trappy = try corrupted(Trappy.name, "commit", [(Trappy.cpu0 + 8, Self.littleEndian(UInt32(0x2000)))])
+        Self.expectError(
+            try Self.run(["import"], trappy), "\(trappy): byte \(Trappy.cpu0 + 8)",
+            "cpu 0's page at byte \(Trappy.cpu0) says it holds 8192 bytes of events (commit 0x2000); a 4096-byte page has room for 4084")
+    }
+
+    /// A page libtracecmd reads only while the records go by: checked before it gets there.
+    @Test func aCorruptPageDeepInTheDataIsAnError() throws {
+        let path = try corrupted(Lisa.name, "commit-last", [(Lisa.cpu3Last + 8, Self.littleEndian(UInt64(0xffff_ffff)))])
+        Self.expectError(
+            try Self.run(["analyze", "--format", "json"], path), "\(path): byte \(Lisa.cpu3Last + 8)",
+            "cpu 3's page at byte \(Lisa.cpu3Last) says it holds 134217727 bytes")
+    }
+
+    /// kbuffer goes on from where a padding event's length leads: back into the page, it
+    /// read the same events forever (`trace-cmd report` too).
+    @Test func aPaddingEventThatLeadsBackIsAnError() throws {
+        for (label, page) in [("first", Lisa.cpu0), ("second", Lisa.cpu0 + 4096)] {
+            let path = try corrupted(
+                Lisa.name, "padding-\(label)", [(page + 16, Self.littleEndian(UInt32(29)) + Self.littleEndian(Int32(-4)))])
+            Self.expectError(
+                try Self.run(["analyze"], path), "\(path): byte \(page + 16)",
+                "cpu 0's page at byte \(page): a padding event's length (-4) leads back into the page's")
+        }
+    }
+
+    /// libtracecmd refuses a cpu's data past the end of the file with a line on standard
+    /// output, which landed in the JSON report.
+    @Test func aCPUDataRangePastTheEndIsAnErrorAndStandardOutputStaysEmpty() throws {
+        let path = try corrupted(Lisa.name, "data-offset", [(Lisa.table, Self.littleEndian(UInt64(0x7fff_ffff_ffff_0000)))])
+        Self.expectError(
+            try Self.run(["analyze", "--format", "json"], path), "\(path): byte \(Lisa.table)",
+            "cpu 0's data (36864 bytes at byte 9223372036854710272) runs past the end of the file (3436544 bytes)")
+    }
+
+    /// A version 7 file (trace-cmd convert; scripts/with-deps installs trace-cmd): its cpus'
+    /// data is found through its options sections, and its pages are checked the same.
+    @Test func aVersion7FileReadsAsItsVersion6AndItsPagesAreChecked() throws {
+        let v7 = directory + "/v7.dat"
+        let (status, _) = try WrittenTraceDatTests.run(
+            "trace-cmd", ["convert", "-i", try RealCaptureTests.capture(Lisa.name), "-o", v7, "--file-version", "7", "--compression", "none"])
+        #expect(status == 0, "trace-cmd convert failed; scripts/with-deps installs trace-cmd")
+        let read = try CommandRunner.run(["analyze", v7])
+        #expect(read.status == 0 && read.stdout == "pgtrace: 1 trace, 448 events: no findings\n", "\(read.stdout)\(read.stderr)")
+        // cpu 0's first page, copied as it is: found by its first 64 bytes.
+        var data = try Data(contentsOf: URL(fileURLWithPath: v7))
+        let original = try Data(contentsOf: URL(fileURLWithPath: try RealCaptureTests.capture(Lisa.name)))
+        let page = try #require(data.range(of: original[Lisa.cpu0..<(Lisa.cpu0 + 64)])).lowerBound
+        data.replaceSubrange((page + 8)..<(page + 16), with: Self.littleEndian(UInt64(0x1_0000)))
+        let corrupt = directory + "/v7-commit.dat"
+        try data.write(to: URL(fileURLWithPath: corrupt))
+        Self.expectError(
+            try CommandRunner.run(["analyze", corrupt]), "\(corrupt): byte \(page + 8)",
+            "cpu 0's page at byte \(page) says it holds 65536 bytes of events")
+    }
+}
