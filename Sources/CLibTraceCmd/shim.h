@@ -3,6 +3,7 @@
 
 /* trace-cmd's reading library (libtracecmd) and the event formats it carries
    (libtraceevent), as Debian's libtracecmd-dev and libtraceevent-dev install them. */
+#include <stdio.h>
 #include <string.h>
 #include <event-parse.h>
 
@@ -20,6 +21,16 @@ int tracecmd_iterate_events(struct tracecmd_input *handle, void *cpus, int cpu_s
                             int (*callback)(struct tracecmd_input *handle, struct tep_record *, int, void *),
                             void *callback_data);
 void tracecmd_set_loglevel(enum tep_loglevel level);
+
+/* libtracecmd 3.1 prints some complaints with printf, to standard output, whatever its log
+   level ("File possibly truncated. Need at least ..."): glibc's stdout is a variable, which
+   pgtrace points elsewhere while it calls libtracecmd (NULL: at standard error). Returns the
+   stream it replaced. */
+static inline FILE *pgtrace_set_stdout(FILE *stream) {
+    FILE *previous = stdout;
+    stdout = stream ? stream : stderr;
+    return previous;
+}
 
 /* enum tracecmd_open_flags */
 enum {

@@ -1,4 +1,5 @@
 import CLibTraceCmd
+import Foundation
 
 /// A trace-cmd `trace.dat`, opened through libtracecmd: the one type that holds its handle.
 /// It hands out every cpu's records in timestamp order and reads their fields by name from
@@ -55,10 +56,11 @@ final class TraceDatFile {
         // truncated in its data, libtracecmd 3.1's tracecmd_open_fd crashes in its own
         // cleanup. Such a half-opened handle is left alone (a few kilobytes, once, before
         // the run fails), never closed. libtracecmd opens the path itself (at its start).
-        guard let handle = tracecmd_open_head(descriptor.procPath, flags) else {
+        let (opened, said) = Self.capturingStandardOutput { tracecmd_open_head(descriptor.procPath, flags) }
+        guard let handle = opened else {
             throw TraceInputError(
                 file: displayName, line: 1, column: 1,
-                message: "libtracecmd cannot read this trace.dat's headers (truncated, corrupt, or of a version it does not know)")
+                message: "libtracecmd cannot read this trace.dat's headers (truncated, corrupt, or of a version it does not know)\(said)")
         }
         guard let tep = tracecmd_get_tep(handle) else {
             tracecmd_close(handle)
@@ -70,10 +72,11 @@ final class TraceDatFile {
             tracecmd_close(handle)
             throw error
         }
-        guard tracecmd_init_data(handle) >= 0 else {
+        let (initialized, saidOfData) = Self.capturingStandardOutput { tracecmd_init_data(handle) }
+        guard initialized >= 0 else {
             throw TraceInputError(
                 file: displayName, line: 1, column: 1,
-                message: "libtracecmd cannot read this trace.dat's event data (truncated or corrupt: `trace-cmd report` says why)")
+                message: "libtracecmd cannot read this trace.dat's event data (truncated or corrupt: `trace-cmd report` says why)\(saidOfData)")
         }
         self.handle = handle
         self.tep = tep
@@ -88,6 +91,29 @@ final class TraceDatFile {
             common = (place("common_type"), place("common_flags"), place("common_preempt_count"), place("common_pid"))
         }
         bigEndian = tep_is_file_bigendian(tep)
+    }
+
+    /// Serializes the calls whose standard output is captured (C's stdout is one variable).
+    private static let standardOutputLock = NSLock()
+
+    /// Runs `body`, a libtracecmd call, with C's standard output captured: libtracecmd 3.1
+    /// prints some complaints there with printf, whatever its log level, which would land in
+    /// pgtrace's report (its JSON, an imported trace). What it printed, as the end of an
+    /// error message (dropped when the call succeeds: trace-cmd's own debugging output).
+    private static func capturingStandardOutput<T>(_ body: () -> T) -> (T, String) {
+        standardOutputLock.lock()
+        defer { standardOutputLock.unlock() }
+        var buffer: UnsafeMutablePointer<CChar>?
+        var length = 0
+        let stream = open_memstream(&buffer, &length)
+        let previous = pgtrace_set_stdout(stream)
+        let result = body()
+        _ = pgtrace_set_stdout(previous)
+        guard let stream else { return (result, "") }
+        fclose(stream)
+        defer { free(buffer) }
+        let text = buffer.map { String(cString: $0) }?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        return (result, text.isEmpty ? "" : "; libtracecmd says: \(text.split(separator: "\n").joined(separator: "; "))")
     }
 
     private struct CommonField {

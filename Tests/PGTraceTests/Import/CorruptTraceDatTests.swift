@@ -148,6 +148,31 @@ import Testing
             "cpu 0's data (36864 bytes at byte 9223372036854710272) runs past the end of the file (3436544 bytes)")
     }
 
+    /// A hook option (`trace-cmd record -H`) makes libtracecmd 3.1 print it with printf as it
+    /// opens the file: a sound file, whose report must stay the report alone.
+    @Test func libtracecmdsOwnPrintingNeverReachesStandardOutput() throws {
+        // The option goes before the end of lisa's (empty) options; the table after it moves
+        // into the padding before the cpus' data, which stays where it is.
+        let original = try Data(contentsOf: URL(fileURLWithPath: try RealCaptureTests.capture(Lisa.name)))
+        let end = Lisa.table - 12  // the options' end (0), then "flyrecord\0"
+        #expect(original[end..<Lisa.table] == Data([0, 0] + Array("flyrecord\0".utf8)))
+        let hook = Array("sched:sched_switch,next_pid/sched:sched_wakeup,pid\0".utf8)
+        var data = original.prefix(end)
+        data += Self.littleEndian(UInt16(6)) + Self.littleEndian(UInt32(hook.count)) + hook
+        data += original[end..<(Lisa.table + 6 * 16)]
+        data += Data(count: Lisa.cpu0 - data.count)
+        data += original[Lisa.cpu0...]
+        let path = directory + "/hook.dat"
+        try data.write(to: URL(fileURLWithPath: path))
+        let json = try CommandRunner.run(["analyze", "--format", "json", path])
+        #expect(json.status == 0, "\(json.stderr)")
+        #expect(!json.stdout.contains("start sched"))
+        #expect((try? JSONSerialization.jsonObject(with: json.stdoutBytes)) != nil, "\(json.stdout.suffix(300))")
+        let imported = try CommandRunner.run(["import", path])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stdout.hasSuffix("</events></trace>\n") && !imported.stdout.contains("start sched"), "\(imported.stdout.suffix(300))")
+    }
+
     /// A version 7 file (trace-cmd convert; scripts/with-deps installs trace-cmd): its cpus'
     /// data is found through its options sections, and its pages are checked the same.
     @Test func aVersion7FileReadsAsItsVersion6AndItsPagesAreChecked() throws {
