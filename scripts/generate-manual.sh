@@ -28,7 +28,7 @@ No finding at or above --fail-on (or, for validate, every trace valid).
 .It 1
 Findings at or above --fail-on (error by default), among those shown.
 .It 2
-An input could not be read (the message names file:line:column and what was expected), or
+An input could not be read (the message names file:line:column, in a trace.dat the byte, and what was expected), or
 the command line was wrong.
 .El
 .Sh SEE ALSO
