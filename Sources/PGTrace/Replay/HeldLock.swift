@@ -20,6 +20,10 @@ public struct HeldLock: Sendable {
     /// section): held, listed and checked for wait context, but adding no dependency, never
     /// recursive and given no irq usage; dependencies pass over it.
     public var validates = true
+    /// Taken with a nest lock right above a held lock of its class: lockdep keeps the two as
+    /// one entry of its held-lock array (its `references`), so it adds nothing to lockdep's
+    /// depth (`ReplayEngine.validatedDepth`).
+    public var foldsIntoPrevious = false
     /// Lockdep's chain key: a hash of the classes held in this context, up to this lock.
     public var chainKey: UInt64
 

@@ -142,6 +142,23 @@ public final class ReplayEngine {
         cpus[cpu].frames.reduce(stacks[cpus[cpu].stack].count) { $0 + $1.held.count }
     }
 
+    /// Whether lockdep would still validate a lock taken now on `cpu`: its held-lock array
+    /// (the task's locks and the irq frames' on it, a nest lock's run of one class one entry)
+    /// holds fewer than `validatedDepth`. Counted only past that many locks held.
+    func isWithinValidatedDepth(cpu: Int) -> Bool {
+        guard heldLockCount(cpu: cpu) >= validatedDepth else { return true }
+        var depth = stacks[cpus[cpu].stack].reduce(0) { $0 + ($1.foldsIntoPrevious ? 0 : 1) }
+        for frame in cpus[cpu].frames { depth += frame.held.reduce(0) { $0 + ($1.foldsIntoPrevious ? 0 : 1) } }
+        return depth < validatedDepth
+    }
+
+    /// The oldest lock the running task holds, with the irq frames on it: the task's first,
+    /// else the first frame's that holds one.
+    public func oldestHeldLock(cpu: Int) -> HeldLock? {
+        if let first = stacks[cpus[cpu].stack].first { return first }
+        return cpus[cpu].frames.lazy.compactMap(\.held.first).first
+    }
+
     /// The lock stack a kmap or a lock of the current context belongs to: the running task's,
     /// or, inside an irq, the cpu's anonymous context for that irq level.
     func currentTaskKey(cpu: Int) -> TaskKey {
@@ -544,7 +561,11 @@ public final class ReplayEngine {
             classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh, nest: nest,
             savedHardirqsEnabled: savedEnabled, savedHardirqsKnown: savedKnown, site: site,
             chainKey: HeldLock.chainKey(after: previousKey, classID: classID, mode: effectiveMode))
-        lock.validates = (validates ?? !traits.novalidate) && heldLockCount(cpu: cpu) < validatedDepth
+        if nest != nil {
+            let top = cpus[cpu].frames.isEmpty ? stacks[cpus[cpu].stack].last : cpus[cpu].frames[cpus[cpu].frames.count - 1].held.last
+            lock.foldsIntoPrevious = top?.classID == classID
+        }
+        lock.validates = (validates ?? !traits.novalidate) && isWithinValidatedDepth(cpu: cpu)
         if isPartial || forgotten { markSeen(ref, cpu: cpu) }
         acquisitionObservers.forEach { $0.replay(self, willAcquire: lock) }
         modifyHeld(cpu: cpu) { $0.append(lock) }

@@ -59,4 +59,35 @@ import Testing
         shallow.acquire("A")
         #expect(try analyze(shallow).findings.map(\.rule) == [.circularDependency])
     }
+
+    /// mm_take_all_locks' shape: a nest lock's run of one class is one entry of lockdep's
+    /// held-lock array, so a lock taken after sixty ptlocks under mm is still validated and
+    /// its AB-BA with ptlock found (the depth-overflow on the raw count stays, as seed 004's).
+    @Test func aNestLocksRunIsOneEntryOfLockdepsDepth() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.task = "a"
+        trace.acquire("mm")
+        for index in 0..<60 { trace.acquire("ptlock", instance: "p\(index)", nest: "mm") }
+        trace.acquire("B")
+        trace.cpu = 1
+        trace.task = "b"
+        trace.acquire("B")
+        trace.acquire("ptlock", instance: "q")
+        let analysis = try analyze(trace)
+        #expect(analysis.findings.map(\.rule) == [.depthOverflow, .circularDependency])
+        #expect(analysis.findings.last?.locks == ["ptlock", "B"])
+    }
+
+    /// Lost events empty the stacks without a release: a stack built again past the limit
+    /// is another overflow, not the one before met again.
+    @Test func aStackBuiltAgainAfterLostEventsIsAnotherOverflow() throws {
+        var trace = TraceBuilder()
+        trace.task = "a"
+        for index in 0..<4 { trace.event("acquire", [("lock", "A\(index)"), ("fn", "f\(index)")]) }
+        trace.event("events-lost", [("count", "5")])
+        for index in 0..<4 { trace.event("acquire", [("lock", "B\(index)"), ("fn", "g\(index)")]) }
+        let findings = try analyze(trace, maxDepth: 2).findings
+        #expect(findings.map(\.locks) == [["A0", "A1", "A2"], ["B0", "B1", "B2"]])
+        #expect(findings.map(\.count) == [2, 2])
+    }
 }
