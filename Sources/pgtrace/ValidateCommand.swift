@@ -48,15 +48,18 @@ struct ValidateCommand: ParsableCommand {
                     // (the graph checks find bugs, not invalid input: not run).
                     var options = AnalysisOptions()
                     options.graphChecks = .never
+                    // Valid whatever --max-depth and --policy its traces were checked with.
+                    options.adoptsSummaryChecks = true
                     let analysis = Analysis(options: options)
                     try analysis.merge(summary: input)
                     progress?.finish()
                     let traces = analysis.traceFiles.count
-                    if !quiet { try output.write("\(name): valid summary (\(traces) trace\(traces == 1 ? "" : "s"), \(analysis.eventCount) event\(analysis.eventCount == 1 ? "" : "s"))\n") }
+                    if !quiet || self.output != nil { try output.write("\(name): valid summary (\(traces) trace\(traces == 1 ? "" : "s"), \(analysis.eventCount) event\(analysis.eventCount == 1 ? "" : "s"))\n") }
                     continue
                 }
                 progress?.finish()
-                if !quiet { try output.write("\(name): valid (\(events) event\(events == 1 ? "" : "s"))\n") }
+                // --quiet keeps standard output empty; a report asked for with -o is written.
+                if !quiet || self.output != nil { try output.write("\(name): valid (\(events) event\(events == 1 ? "" : "s"))\n") }
             } catch let error as TraceInputError {
                 printError(error.description)
                 failed = true

@@ -30,9 +30,11 @@ final class SummaryMerge {
 
     func apply(_ line: SummaryLine, at number: Int) throws {
         if line.header != nil {
-            try analysis.joinSummaryConfiguration(proveRawLockNesting: line.proveRawLockNesting, from: "\(name):\(number):1")
+            // The trace checks first: a merge adopts the first summary's, which it can only
+            // while nothing has joined the analysis (the configuration counts as joined).
             guard let maxDepth = line.maxDepth, maxDepth >= 1 else { throw fail(number, "a summary header without its maxDepth") }
             try analysis.joinTraceChecks(.init(maxDepth: maxDepth, policy: line.policy), from: "\(name):\(number):1")
+            try analysis.joinSummaryConfiguration(proveRawLockNesting: line.proveRawLockNesting, from: "\(name):\(number):1")
         } else if line.fact != nil {
             try applyFact(line, at: number)
         } else if let file = line.file, let traceName = line.name {

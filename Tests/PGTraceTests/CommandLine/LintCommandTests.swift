@@ -76,6 +76,10 @@ import Testing
         #expect(run.status == 0)
         #expect(run.stdout.isEmpty)
         #expect(try String(contentsOfFile: file, encoding: .utf8).hasPrefix("traces/pgd-lock-abba.xml: valid ("))
+        // --quiet keeps standard output empty, and the report asked for is still written.
+        let quiet = try cli.pgtrace(["validate", "--quiet", "traces/pgd-lock-abba.xml", "-o", file])
+        #expect(quiet.status == 0 && quiet.stdout.isEmpty)
+        #expect(try String(contentsOfFile: file, encoding: .utf8).hasPrefix("traces/pgd-lock-abba.xml: valid ("))
         let onInput = try cli.pgtrace(["validate", "traces/pgd-lock-abba.xml", "--output", "traces/pgd-lock-abba.xml"])
         #expect(onInput.status == 2)
         #expect(onInput.stderr.contains("refusing to overwrite it"))

@@ -73,6 +73,24 @@ import Testing
         #expect(run.stdout == "<stdin>: valid summary (2 traces, 16 events)\n")
     }
 
+    /// A summary made with other trace checks merges (merge takes its options from its
+    /// summaries) and validates; analysing it beside other options is still refused.
+    @Test func aSummaryOfOtherTraceChecksMergesAndValidates() throws {
+        try inTemporaryDirectory { directory in
+            for options in [["--max-depth", "4"], ["--policy", "traces/seed003-kmap-series.policy"]] {
+                let summary = try cli.pgtrace(["summarize"] + options + ["traces/pgd-lock-abba.xml", "-o", "\(directory)/x.sum"])
+                #expect(summary.status == 0, "\(options) \(summary.stderr)")
+                let merged = try cli.pgtrace(["merge", "\(directory)/x.sum", "-o", "\(directory)/m.sum"])
+                #expect(merged.status == 0, "\(options) \(merged.stderr)")
+                #expect(try String(contentsOfFile: "\(directory)/m.sum", encoding: .utf8) == String(contentsOfFile: "\(directory)/x.sum", encoding: .utf8))
+                let valid = try cli.pgtrace(["validate", "\(directory)/x.sum"])
+                #expect(valid.status == 0, "\(options) \(valid.stderr)")
+                let analyzed = try cli.pgtrace(["analyze", "\(directory)/x.sum"])
+                #expect(analyzed.status == 2 && analyzed.stderr.contains("make the summary with the same options"), "\(options)")
+            }
+        }
+    }
+
     @Test func whatACommandDoesNotReadIsExitTwo() throws {
         let summary = try cli.pgtrace(["summarize", "traces/pgd-lock-abba.xml"]).stdout
         let merge = try cli.pgtrace(["merge", "traces/pgd-lock-abba.xml"])
