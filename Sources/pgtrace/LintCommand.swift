@@ -42,7 +42,7 @@ struct LintCommand: ParsableCommand {
     }
 
     private func staleMessage(_ entry: Baseline.Entry) -> String {
-        "stale baseline entry \(entry.fingerprint) (\(entry.rule): \(entry.message)): no longer found"
+        TerminalText.escaped("stale baseline entry \(entry.fingerprint) (\(entry.rule): \(entry.message)): no longer found")
     }
 
     /// What this run reads, which no output may overwrite (the baseline may be rewritten).
@@ -86,7 +86,7 @@ struct LintCommand: ParsableCommand {
                 for finding in newShown { try write(reporter.render(finding) + "\n") }
                 if newShown.count > 1 { try write(reporter.summary(newShown) + "\n") }
                 for finding in acceptedShown {
-                    try write("accepted (baseline): \(finding.rule.rawValue): \(finding.message)\n")
+                    try write("accepted (baseline): \(finding.rule.rawValue): \(TerminalText.escaped(finding.message))\n")
                 }
                 for entry in comparison.stale { try write(staleMessage(entry) + "\n") }
                 for note in result.notes { try write("note: \(TerminalText.escaped(note.message))\n") }

@@ -45,6 +45,15 @@ import Testing
         #expect(!stats.stdout.contains("\u{1B}") && stats.stdout.contains("B\\x1b[31m"))
         let json = try pgtrace(["analyze", "--format", "json", "-"], stdin: capture)
         #expect(json.stdout.contains("B\\u001b[31m"))
+        // lint's lines of accepted and stale baseline entries quote the findings' messages.
+        let baseline = try CommandRunner.temporaryDirectory("escape") + "/baseline.json"
+        defer { try? FileManager.default.removeItem(atPath: (baseline as NSString).deletingLastPathComponent) }
+        #expect(try pgtrace(["lint", "--write-baseline", baseline, "-"], stdin: capture).status == 1)
+        let accepted = try pgtrace(["lint", "--baseline", baseline, "-"], stdin: capture)
+        #expect(accepted.stdout.contains("accepted (baseline): circular-dependency: "), "\(accepted.stdout)")
+        let stale = try pgtrace(["lint", "--baseline", baseline, "traces/pgd-lock-abba-fixed.xml"])
+        #expect(stale.stdout.contains("stale baseline entry"), "\(stale.stdout)")
+        for run in [accepted, stale] { #expect(!run.stdout.contains("\u{1B}") && !run.stderr.contains("\u{1B}")) }
         // An error that quotes the capture's line.
         let broken = try pgtrace(["analyze", "-"], stdin: capture + "          \(name)-100   [001] ....  bad\u{1B}[2J\n")
         #expect(broken.status == 2)
