@@ -107,6 +107,14 @@ struct TextRecords {
                 callsite: Self.field(info, "callsite"), raise: false, symbols: symbols)
         case .tlbFlush:
             // "pages:1 reason:remote ipi send (4)": only reason 4 sends IPIs to others.
+            // trace-cmd without the event's print format: "[FAILED TO PARSE] pages=1 reason=4".
+            if info.hasPrefix("[FAILED TO PARSE]"), let reasonStart = info.firstRange(of: "reason=")?.upperBound {
+                let reason = UnsafeBufferPointer(rebasing: info[reasonStart...]).prefix { !LineColumns.isBlank($0) }
+                guard !reason.isEmpty, reason.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+                    throw Self.malformed(name, info, at: reasonStart - info.startIndex, expected: "'reason=NUMBER'")
+                }
+                return reason.elementsEqual("4".utf8) ? .tlbFlushRemote : nil
+            }
             guard let reasonStart = info.firstRange(of: "reason:")?.upperBound else {
                 throw Self.malformed(name, info, at: 0, expected: "'pages:NUMBER reason:REASON (NUMBER)'")
             }
@@ -178,7 +186,9 @@ struct TextRecords {
         guard let (address, lock) = firstWord(info), !lock.isEmpty else {
             throw malformed(name, info, at: info.isEmpty || hexValue(info) == nil ? 0 : info.count, expected: expected)
         }
-        guard hexValue(address) != nil else {
+        // Early in boot, before the random pool is ready, %p prints "(____ptrval____)" for
+        // every address: the class is still known, and the address is that text.
+        guard hexValue(address) != nil || address.elementsEqual("(____ptrval____)".utf8) else {
             throw malformed(name, info, found: 0..<address.count, expected: "a hex address (the lockdep_map's) first, as in \(expected)")
         }
         return (address, lock)

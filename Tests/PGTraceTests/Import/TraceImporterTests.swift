@@ -239,6 +239,33 @@ import Testing
         #expect(xml.contains("<release"))
     }
 
+    /// What real kernels print that looks broken but is not: an early-boot `%p` before the
+    /// random pool is ready, and trace-cmd's raw fields for an event it has no format for.
+    @Test func earlyBootAddressesAndRawFlushesRead() throws {
+        let text = """
+              swapper/0-1     [000] d..1.     0.501685: lock_acquire: (____ptrval____) &rq->lock
+              swapper/0-1     [000] d..1.     0.501686: tlb_flush: [FAILED TO PARSE] pages=1 reason=4
+              swapper/0-1     [000] d..1.     0.501687: tlb_flush: [FAILED TO PARSE] pages=1 reason=2
+              swapper/0-1     [000] d..1.     0.501690: lock_release: (____ptrval____) &rq->lock
+
+            """
+        let path = try temporary(text)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (xml, summary) = try imported(path)
+        #expect(summary.unparseable == 0)
+        #expect(xml.contains("lock=\"&amp;rq-&gt;lock\" instance=\"(____ptrval____)\""))
+        // Reason 4 (remote ipi send) reaches other cpus; a local flush (2) is skipped.
+        #expect(xml.components(separatedBy: "<tlb-flush").count == 2)
+        #expect(summary.skipped == ["tlb_flush": 1])
+        let bad = try temporary("  a-1 [000] ....1 1.000002: tlb_flush: [FAILED TO PARSE] pages=1 reason=x\n")
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        #expect {
+            _ = try imported(bad)
+        } throws: { error in
+            (error as? TraceInputError)?.description.contains("tlb_flush: expected 'reason=NUMBER'") == true
+        }
+    }
+
     /// A cpu past Int is past every cpu pgtrace models: said so, as for any cpu past them.
     @Test func aTargetCPUPastIntIsPastTheModel() throws {
         let path = try temporary("  a-1 [000] ....1 1.000001: ipi_send_cpu: cpu=99999999999999999999999 callsite=x callback=flush_tlb_func\n")
