@@ -10,6 +10,22 @@ import Testing
         try CommandRunner.run(arguments, stdin: stdin.map { Data($0.utf8) })
     }
 
+    /// seed 000's window at pgd_mop_up_pmds only seen open (a warning) and seen hit by a
+    /// walker (an error): either order of the traces exits 1 with the error.
+    @Test func aWarningDoesNotHideTheErrorOfItsProblemWhateverTheOrder() throws {
+        // Named so that the warning's trace sorts first: its evidence came first, and won.
+        let directory = try CommandRunner.temporaryDirectory("severity")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let traces = ["\(directory)/a-seen-open.xml", "\(directory)/b-seen-hit.xml"]
+        try FileManager.default.copyItem(atPath: Repository.path("traces/seed000-pgd-free-mop-up-before-unlist.xml"), toPath: traces[0])
+        try FileManager.default.copyItem(atPath: Repository.path("traces/seed000-pgd-free-mop-up-before-unlist-walked.xml"), toPath: traces[1])
+        for order in [traces, traces.reversed()] {
+            let run = try pgtrace(["analyze", "--format", "json"] + order)
+            #expect(run.status == 1, "\(order)")
+            #expect(run.stdout.contains("\"severity\" : \"error\""), "\(order)")
+        }
+    }
+
     @Test func theABBATraceFailsWithLockdepsReport() throws {
         let run = try pgtrace(["analyze", "traces/pgd-lock-abba.xml"])
         #expect(run.status == 1)
