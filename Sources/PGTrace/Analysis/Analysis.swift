@@ -32,6 +32,7 @@ public final class Analysis {
             classes.declareBuiltin(name: name, flavor.declared)
         }
         self.rcuMaps = rcuMaps
+        for (name, declared) in LockClassTable.kernelBuiltins { classes.declareBuiltin(name: symbols.intern(name), declared) }
         let context = CheckerContext(symbols: symbols, classes: classes, options: options)
         self.context = context
         let facts = GraphFactLog { [unowned context] in context.files }

@@ -220,6 +220,15 @@ public final class LockClassTable {
 
     public func declareBuiltin(name: Symbol, _ declared: Declared) { builtins[name] = declared }
 
+    /// Classes the kernel itself sets apart from lockdep's checks, which a capture names but
+    /// cannot declare: `&dev->mutex` (device_initialize's lockdep_set_novalidate_class: a
+    /// parent's and a child's probe nest it), and `rcu_read_lock_trace` (rcu_lock_acquire, a
+    /// check=0 recursive read of a map with no wait type).
+    public static let kernelBuiltins: [(name: String, declared: Declared)] = [
+        ("&dev->mutex", Declared(type: .mutex, novalidate: true)),
+        ("rcu_read_lock_trace", Declared(type: .map, novalidate: true)),
+    ]
+
     /// Records a `<class>` declaration; returns where the earlier one was if it conflicts.
     public func declare(name: Symbol, _ declared: Declared, at position: TracePosition, file: String) -> (file: String, line: Int)? {
         if let earlier = declaredTypes[name] {

@@ -20,6 +20,28 @@ import Testing
         try analysis(body).findings.map(\.rule)
     }
 
+    /// A capture cannot declare a class: the kernel's own novalidate classes are known by
+    /// name (`LockClassTable.kernelBuiltins`), so a parent's and a child's probe are no
+    /// recursion, and rcu_read_lock_trace (check=0) adds no dependency; a trace that declares
+    /// the class otherwise is believed.
+    @Test func theKernelsOwnNovalidateClassesNeedNoDeclaration() throws {
+        var probe = TraceBuilder(cpus: 1)
+        probe.partial = true
+        probe.acquire("&dev->mutex", instance: "parent")
+        probe.acquire("&dev->mutex", instance: "child")
+        #expect(try analyze(probe).findings.isEmpty)
+        var declared = probe
+        declared.declare("&dev->mutex", .mutex)
+        #expect(try analyze(declared).findings.map(\.rule) == [.recursiveLocking])
+
+        var trace = TraceBuilder(cpus: 1)
+        trace.acquire("rcu_read_lock_trace", mode: .recursiveRead)
+        trace.acquire("&mm->mmap_lock", mode: .recursiveRead)
+        trace.release("&mm->mmap_lock")
+        trace.release("rcu_read_lock_trace")
+        #expect(try analyze(trace).graph.dependencyCount == 0)
+    }
+
     @Test func twoDeviceMutexesHeldAtOnceAreNoRecursion() throws {
         #expect(try rules { t in
             t.declare("S", .mutex)  // makes the <classes> section
