@@ -401,7 +401,9 @@ public final class Analysis {
             }
             throw TraceInputError(
                 file: place,
-                message: "this summary's traces were checked with \(describe(checks)), this analysis with \(describe(traceChecks)); make the summary with the same options (summarize --max-depth, --policy)")
+                message: options.adoptsSummaryChecks
+                    ? "this summary's traces were checked with \(describe(checks)), the summaries before it with \(describe(traceChecks)); summaries merge only when made with the same options (summarize --max-depth, --policy)"
+                    : "this summary's traces were checked with \(describe(checks)), this analysis with \(describe(traceChecks)); make the summary with the same options (summarize --max-depth, --policy)")
         }
     }
 

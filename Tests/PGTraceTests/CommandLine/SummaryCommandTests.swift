@@ -88,6 +88,14 @@ import Testing
                 let analyzed = try cli.pgtrace(["analyze", "\(directory)/x.sum"])
                 #expect(analyzed.status == 2 && analyzed.stderr.contains("make the summary with the same options"), "\(options)")
             }
+            // Two that agree merge; two that do not are refused, naming what each was made with.
+            for name in ["a", "b"] {
+                #expect(try cli.pgtrace(["summarize", "--max-depth", "10", "traces/pgd-lock-abba.xml", "--name", name, "-o", "\(directory)/\(name).sum"]).status == 0)
+            }
+            #expect(try cli.pgtrace(["merge", "\(directory)/a.sum", "\(directory)/b.sum", "-o", "\(directory)/ab.sum"]).status == 0)
+            let mixed = try cli.pgtrace(["merge", "\(directory)/a.sum", "\(directory)/x.sum", "-o", "\(directory)/ax.sum"])
+            #expect(mixed.status == 2)
+            #expect(mixed.stderr.contains("the summaries before it with --max-depth 10 and no --policy"), "\(mixed.stderr)")
         }
     }
 
