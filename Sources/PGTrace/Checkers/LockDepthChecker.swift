@@ -10,9 +10,9 @@ public final class LockDepthChecker: ReplayObserver {
     /// past the limit: lockdep reports the overflow once and turns itself off, and a stack
     /// thousands deep is one finding met many times, not a finding (and a scan of the stack)
     /// for every lock taken on it.
-    /// The stack is known by its oldest lock: lost events empty stacks without a release,
-    /// and a stack built again from nothing is another overflow.
-    @exclusivity(unchecked) private var overflowing: [TaskKey: (key: String, oldest: EventSite)] = [:]
+    /// Lost events empty stacks without a release: an episode from before them (another
+    /// `forgetCount`) is over, and a stack built again past the limit is another overflow.
+    @exclusivity(unchecked) private var overflowing: [TaskKey: (key: String, forgets: Int)] = [:]
 
     public init(context: CheckerContext) { self.context = context }
 
@@ -32,8 +32,8 @@ public final class LockDepthChecker: ReplayObserver {
         let limit = context.options.maxDepth
         guard replay.heldLockCount(cpu: lock.site.cpu) > limit else { return }
         let owner = replay.cpus[lock.site.cpu].task
-        let oldest = replay.oldestHeldLock(cpu: lock.site.cpu)!.site
-        if let episode = overflowing[owner], episode.oldest == oldest, context.countAgain(.depthOverflow, key: episode.key) { return }
+        let forgets = replay.forgetCount
+        if let episode = overflowing[owner], episode.forgets == forgets, context.countAgain(.depthOverflow, key: episode.key) { return }
         let held = replay.allHeldLocks(cpu: lock.site.cpu)
         // Met again at the same place (every pass of a deep path): counted, not rebuilt. The
         // place is where the locks were taken, or their classes where the trace names no
@@ -41,12 +41,12 @@ public final class LockDepthChecker: ReplayObserver {
         // always had them.
         let place = "\(place(held[0]))|\(place(lock))"
         if let first = firstKey[place], context.countAgain(.depthOverflow, key: first) {
-            overflowing[owner] = (first, oldest)
+            overflowing[owner] = (first, forgets)
             return
         }
         let key = "\(context.place(held[0].site))|\(context.place(lock.site))"
         firstKey[place] = key
-        overflowing[owner] = (key, oldest)
+        overflowing[owner] = (key, forgets)
         let name = context.name(of: lock.classID)
         var counts: [String: Int] = [:]
         for lock in held { counts[context.name(of: lock.classID), default: 0] += 1 }

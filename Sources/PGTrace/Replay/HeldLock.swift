@@ -24,6 +24,10 @@ public struct HeldLock: Sendable {
     /// one entry of its held-lock array (its `references`), so it adds nothing to lockdep's
     /// depth (`ReplayEngine.validatedDepth`).
     public var foldsIntoPrevious = false
+    /// Lockdep's entries in this lock's held-lock array (the task's, or an irq frame's) up to
+    /// and with it: a nest run counts once. Kept as locks are taken and released out of
+    /// order, so the depth is read off the top lock, never counted.
+    public var lockdepDepth: Int32 = 1
     /// Lockdep's chain key: a hash of the classes held in this context, up to this lock.
     public var chainKey: UInt64
 

@@ -144,20 +144,17 @@ public final class ReplayEngine {
 
     /// Whether lockdep would still validate a lock taken now on `cpu`: its held-lock array
     /// (the task's locks and the irq frames' on it, a nest lock's run of one class one entry)
-    /// holds fewer than `validatedDepth`. Counted only past that many locks held.
+    /// holds fewer than `validatedDepth`: read off each array's top lock (`lockdepDepth`).
     func isWithinValidatedDepth(cpu: Int) -> Bool {
         guard heldLockCount(cpu: cpu) >= validatedDepth else { return true }
-        var depth = stacks[cpus[cpu].stack].reduce(0) { $0 + ($1.foldsIntoPrevious ? 0 : 1) }
-        for frame in cpus[cpu].frames { depth += frame.held.reduce(0) { $0 + ($1.foldsIntoPrevious ? 0 : 1) } }
+        var depth = Int(stacks[cpus[cpu].stack].last?.lockdepDepth ?? 0)
+        for frame in cpus[cpu].frames { depth += Int(frame.held.last?.lockdepDepth ?? 0) }
         return depth < validatedDepth
     }
 
-    /// The oldest lock the running task holds, with the irq frames on it: the task's first,
-    /// else the first frame's that holds one.
-    public func oldestHeldLock(cpu: Int) -> HeldLock? {
-        if let first = stacks[cpus[cpu].stack].first { return first }
-        return cpus[cpu].frames.lazy.compactMap(\.held.first).first
-    }
+    /// How many times lost events made the replay forget what was held: what a checker
+    /// remembers of a stack is of an earlier one once this has changed.
+    @exclusivity(unchecked) public private(set) var forgetCount = 0
 
     /// The lock stack a kmap or a lock of the current context belongs to: the running task's,
     /// or, inside an irq, the cpu's anonymous context for that irq level.
@@ -336,6 +333,7 @@ public final class ReplayEngine {
     /// what every task holds is forgotten too. What follows is read as the start of a partial
     /// trace: a release of a forgotten lock is a note, never a bad unlock or a recursion.
     private func forgetAfterLostEvents(cpu lostCPU: Int?) {
+        forgetCount += 1
         for stack in stacks.indices {
             stacks[stack] = []
             if runningOn[stack] < 0 { switchedOut[stack] = SavedTaskState(known: false) }
@@ -561,10 +559,9 @@ public final class ReplayEngine {
             classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh, nest: nest,
             savedHardirqsEnabled: savedEnabled, savedHardirqsKnown: savedKnown, site: site,
             chainKey: HeldLock.chainKey(after: previousKey, classID: classID, mode: effectiveMode))
-        if nest != nil {
-            let top = cpus[cpu].frames.isEmpty ? stacks[cpus[cpu].stack].last : cpus[cpu].frames[cpus[cpu].frames.count - 1].held.last
-            lock.foldsIntoPrevious = top?.classID == classID
-        }
+        let top = cpus[cpu].frames.isEmpty ? stacks[cpus[cpu].stack].last : cpus[cpu].frames[cpus[cpu].frames.count - 1].held.last
+        lock.foldsIntoPrevious = nest != nil && top?.classID == classID
+        lock.lockdepDepth = (top?.lockdepDepth ?? 0) + (lock.foldsIntoPrevious ? 0 : 1)
         lock.validates = (validates ?? !traits.novalidate) && isWithinValidatedDepth(cpu: cpu)
         if isPartial || forgotten { markSeen(ref, cpu: cpu) }
         acquisitionObservers.forEach { $0.replay(self, willAcquire: lock) }
@@ -606,11 +603,15 @@ public final class ReplayEngine {
         }
         modifyHeld(cpu: cpu) { stack in
             stack.remove(at: index)
-            // Lockdep re-hashes the chain of the locks above one released out of order.
+            // Lockdep re-hashes the chain of the locks above one released out of order (it takes
+            // them again: a nest lock folds anew into the lock now below it).
             var key = index > 0 ? stack[index - 1].chainKey : 0
             for above in index..<stack.count {
                 key = HeldLock.chainKey(after: key, classID: stack[above].classID, mode: stack[above].mode)
                 stack[above].chainKey = key
+                let below = above > 0 ? stack[above - 1] : nil
+                stack[above].foldsIntoPrevious = stack[above].nest != nil && below?.classID == stack[above].classID
+                stack[above].lockdepDepth = (below?.lockdepDepth ?? 0) + (stack[above].foldsIntoPrevious ? 0 : 1)
             }
         }
         countHeld(lock.ref.instance, by: -1)

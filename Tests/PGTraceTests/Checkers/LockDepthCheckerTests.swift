@@ -90,4 +90,39 @@ import Testing
         #expect(findings.map(\.locks) == [["A0", "A1", "A2"], ["B0", "B1", "B2"]])
         #expect(findings.map(\.count) == [2, 2])
     }
+
+    /// A stack that stays past the limit while its oldest locks are released and new ones
+    /// taken (a sliding window) is one overflow, not one a lock.
+    @Test func aStackThatStaysPastTheLimitIsOneOverflowWhateverItReleases() throws {
+        var trace = TraceBuilder()
+        trace.task = "a"
+        for index in 0..<5 { trace.acquire("L\(index)") }
+        for index in 5..<100 {
+            trace.release("L\(index - 5)")
+            trace.acquire("L\(index)")
+        }
+        let findings = try analyze(trace, maxDepth: 3).findings
+        #expect(findings.map(\.rule) == [.depthOverflow])
+        #expect(findings.first?.count == 97)
+    }
+
+    /// A lock released from the middle: lockdep takes the ones above it again, and a nest
+    /// lock folds anew into the lock now below it, so the depth is what lockdep's would be
+    /// (2 here: mm and the ptlock run), and B is validated.
+    @Test func aReleaseInTheMiddleFoldsANestLockAgain() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.task = "a"
+        trace.acquire("mm", instance: "m")
+        trace.acquire("ptlock", instance: "p0", nest: "mm")
+        trace.acquire("X")
+        trace.acquire("ptlock", instance: "p1", nest: "mm")
+        trace.release("X")
+        trace.acquire("B")
+        trace.cpu = 1
+        trace.task = "b"
+        trace.acquire("B")
+        trace.acquire("ptlock", instance: "q")
+        let findings = try analyze(trace, maxDepth: 3).findings
+        #expect(findings.map(\.rule).contains(.circularDependency))
+    }
 }
