@@ -167,6 +167,9 @@ public final class PgdListChecker: ReplayObserver {
                 rule: .pgdListGap, severity: severity, message: message, locks: [context.symbols[listLock]],
                 objects: [name], locations: locations,
                 notes: (site == nil ? ["The window is still open at the end of the trace."] : []) + [fix],
-                key: "\(name)|\(gap == .unlisted ? "unlisted" : "half-built")|\(context.place(window.opened))"))
+                // A window only seen open (a warning) and one seen hit (an error) at one place are
+                // two problems: one's fingerprint must not accept, or its evidence hide, the other.
+                key: "\(name)|\(gap == .unlisted ? "unlisted" : "half-built")|\(context.place(window.opened))"
+                    + (severity == .warning ? "|open" : "")))
     }
 }

@@ -153,7 +153,9 @@ public final class PinWindowChecker: ReplayObserver {
                 locks: [], objects: [name], locations: locations,
                 notes: (site == nil ? ["The window is still open at the end of the trace."] : [])
                     + (unshown > 0 ? ["\(unshown) more writes to \(name) in the window are not shown."] : []) + [fix],
-                key: "\(name)|\(window.afterUnpin ? "unpin" : "pin")|\(context.place(window.opened))"))
+                // Only seen open (a warning) and seen hit (an error) are two problems (PgdListChecker).
+                key: "\(name)|\(window.afterUnpin ? "unpin" : "pin")|\(context.place(window.opened))"
+                    + (window.writes.isEmpty ? "|open" : "")))
     }
 
     private func reportWritablePin(_ page: Symbol, at site: EventSite) {

@@ -1,8 +1,6 @@
 /// Findings kept one per problem (rule and key): the first met is shown, meeting it again
-/// only counts it, unless it is met as an error where it was a warning (a window seen hit
-/// after one only seen open): the worst is shown, so no order of traces hides an error. Two
-/// sets merge by keeping, for each problem, the worst finding and of those the one whose
-/// evidence comes first (`Finding.order`), adding the counts: merging is associative and
+/// only counts it. Two sets merge by keeping, for each problem, the finding whose evidence
+/// comes first (`Finding.order`) and adding the counts: merging is associative and
 /// commutative, as summaries need.
 public struct FindingSet: Sendable {
     public private(set) var findings: [Finding] = []
@@ -21,12 +19,6 @@ public struct FindingSet: Sendable {
     /// was new.
     @discardableResult
     public mutating func report(_ finding: Finding) -> Bool {
-        if let position = index[ID(rule: finding.rule, key: finding.key)], finding.severity > findings[position].severity {
-            let count = Self.sum(findings[position].count, 1)
-            findings[position] = finding
-            findings[position].count = count
-            return false
-        }
         if countAgain(finding.rule, key: finding.key) { return false }
         index[ID(rule: finding.rule, key: finding.key)] = findings.count
         findings.append(finding)
@@ -49,8 +41,8 @@ public struct FindingSet: Sendable {
 
     public func hasReported(_ rule: Rule, key: String) -> Bool { index[ID(rule: rule, key: key)] != nil }
 
-    /// Adds `other`'s findings: of two with the same rule and key, the worse stays (of two
-    /// alike, the one whose evidence comes first), counted as both were.
+    /// Adds `other`'s findings: of two with the same rule and key, the one whose evidence
+    /// comes first stays, counted as both were.
     public mutating func merge(_ other: FindingSet) {
         for finding in other.findings { merge(finding) }
     }
@@ -65,9 +57,7 @@ public struct FindingSet: Sendable {
         }
         let count = Self.sum(findings[position].count, finding.count)
         let kept = findings[position]
-        let replaces = finding.severity != kept.severity
-            ? finding.severity > kept.severity : Finding.precedes(finding, kept, finding.baseFingerprint, kept.baseFingerprint)
-        if replaces { findings[position] = finding }
+        if Finding.precedes(finding, kept, finding.baseFingerprint, kept.baseFingerprint) { findings[position] = finding }
         findings[position].count = count
     }
 

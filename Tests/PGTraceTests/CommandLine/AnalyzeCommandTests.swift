@@ -11,8 +11,10 @@ import Testing
     }
 
     /// seed 000's window at pgd_mop_up_pmds only seen open (a warning) and seen hit by a
-    /// walker (an error): either order of the traces exits 1 with the error.
-    @Test func aWarningDoesNotHideTheErrorOfItsProblemWhateverTheOrder() throws {
+    /// walker (an error) are two problems: either order of the traces exits 1 with both (the
+    /// warning's earlier evidence hid the error, exit 0), and a baseline that accepted the
+    /// warning does not accept the error.
+    @Test func aWindowSeenOpenDoesNotHideTheWindowSeenHit() throws {
         // Named so that the warning's trace sorts first: its evidence came first, and won.
         let directory = try CommandRunner.temporaryDirectory("severity")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -20,10 +22,15 @@ import Testing
         try FileManager.default.copyItem(atPath: Repository.path("traces/seed000-pgd-free-mop-up-before-unlist.xml"), toPath: traces[0])
         try FileManager.default.copyItem(atPath: Repository.path("traces/seed000-pgd-free-mop-up-before-unlist-walked.xml"), toPath: traces[1])
         for order in [traces, traces.reversed()] {
-            let run = try pgtrace(["analyze", "--format", "json"] + order)
+            let run = try pgtrace(["analyze"] + order)
             #expect(run.status == 1, "\(order)")
-            #expect(run.stdout.contains("\"severity\" : \"error\""), "\(order)")
+            #expect(run.stdout.hasSuffix("1 error, 1 warning\n"), "\(order): \(run.stdout.suffix(200))")
         }
+        let baseline = "\(directory)/baseline.json"
+        #expect(try pgtrace(["lint", "--write-baseline", baseline, traces[0]]).status == 0)
+        let both = try pgtrace(["lint", "--baseline", baseline] + traces)
+        #expect(both.status == 1)
+        #expect(both.stdout.contains("1 new finding (1 error), 1 accepted"), "\(both.stdout)")
     }
 
     @Test func theABBATraceFailsWithLockdepsReport() throws {

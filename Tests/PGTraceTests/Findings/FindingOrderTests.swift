@@ -85,30 +85,6 @@ import Testing
         }
     }
 
-    /// A window only seen open (a warning) and the same window seen hit (an error) are one
-    /// problem: the error is shown, met in either order, in one set or merged, so no order of
-    /// traces turns exit 1 into exit 0 (the warning's evidence came first and hid the error).
-    @Test func anErrorIsNeverHiddenBehindAWarningOfItsProblem() {
-        func finding(_ severity: Severity, line: Int) -> Finding {
-            Finding(
-                rule: .pgdListGap, severity: severity, message: severity == .error ? "seen hit" : "seen open", locks: ["pgd_lock"],
-                locations: [Evidence(file: severity == .error ? "b.xml" : "a.xml", line: line, column: 1, event: line, cpu: 0, role: "r")],
-                key: "pgd:1|half-built|pgd_mop_up_pmds")
-        }
-        for order in [[Severity.warning, .error], [.error, .warning]] {
-            var one = FindingSet()
-            for severity in order { one.report(finding(severity, line: 5)) }
-            #expect(one.findings.map(\.severity) == [.error] && one.findings.first?.count == 2, "\(order)")
-            var merged = FindingSet()
-            for severity in order {
-                var single = FindingSet()
-                single.report(finding(severity, line: 5))
-                merged.merge(single)
-            }
-            #expect(merged.findings.map(\.message) == ["seen hit"] && merged.findings.first?.count == 2, "\(order)")
-        }
-    }
-
     /// A fingerprint is made only where the evidence and rule leave two findings level.
     @Test func aFingerprintIsAskedForOnlyAtATie() {
         let early = Finding(
