@@ -186,9 +186,7 @@ struct TextRecords {
         guard let (address, lock) = firstWord(info), !lock.isEmpty else {
             throw malformed(name, info, at: info.isEmpty || hexValue(info) == nil ? 0 : info.count, expected: expected)
         }
-        // Early in boot, before the random pool is ready, %p prints "(____ptrval____)" for
-        // every address: the class is still known, and the address is that text.
-        guard hexValue(address) != nil || address.elementsEqual("(____ptrval____)".utf8) else {
+        guard hexValue(address) != nil || isPointerPlaceholder(address) else {
             throw malformed(name, info, found: 0..<address.count, expected: "a hex address (the lockdep_map's) first, as in \(expected)")
         }
         return (address, lock)
@@ -204,7 +202,19 @@ struct TextRecords {
         return symbols.intern(bytes: UnsafeBufferPointer(rebasing: info[start..<end]))
     }
 
+    /// Early in boot, before the random pool is ready, %p prints "(____ptrval____)" for every
+    /// address ("(ptrval)" on a 32-bit kernel): the class is known, the lock is not.
+    private static func isPointerPlaceholder(_ address: UnsafeBufferPointer<UInt8>) -> Bool {
+        address.elementsEqual("(____ptrval____)".utf8) || address.elementsEqual("(ptrval)".utf8)
+    }
+
     private mutating func lockRef(_ name: UnsafeBufferPointer<UInt8>, _ address: UnsafeBufferPointer<UInt8>) -> LockRef {
+        if Self.isPointerPlaceholder(address) {
+            // No instance: every lock of the boot would otherwise be one, and two of a class
+            // held at once a self-deadlock on it.
+            var hint: Symbol?
+            return LockRef(name: KernelRecord.lockName(name, raw: locks.rawNames, symbols: symbols, hint: &hint), instance: nil)
+        }
         let symbols = self.symbols
         return locks.lock(name: name, at: Self.hexValue(address)) { symbols.intern(bytes: address, hint: &$0) }
     }
