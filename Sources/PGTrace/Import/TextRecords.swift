@@ -35,7 +35,7 @@ struct TextRecords {
             guard !lock.isEmpty else {
                 throw Self.malformed(name, info, at: info.count, expected: "a lock class after 'try ' or 'read '")
             }
-            return .lockAcquire(lockRef(lock, address), isTry: isTry, isRead: isRead)
+            return .lockAcquire(lockRef(lock, address, acquiring: true), isTry: isTry, isRead: isRead)
         case .lockRelease, .lockContended, .lockAcquired:
             let (address, lock) = try Self.addressAndName(name, info, expected: "'ADDRESS CLASS'")
             let ref = lockRef(lock, address)
@@ -208,12 +208,22 @@ struct TextRecords {
         address.elementsEqual("(____ptrval____)".utf8) || address.elementsEqual("(ptrval)".utf8)
     }
 
-    private mutating func lockRef(_ name: UnsafeBufferPointer<UInt8>, _ address: UnsafeBufferPointer<UInt8>) -> LockRef {
+    /// Placeholder addresses acquired so far: each acquisition is a lock of its own.
+    private var placeholders = 0
+
+    private mutating func lockRef(
+        _ name: UnsafeBufferPointer<UInt8>, _ address: UnsafeBufferPointer<UInt8>, acquiring: Bool = false
+    ) -> LockRef {
         if Self.isPointerPlaceholder(address) {
-            // No instance: every lock of the boot would otherwise be one, and two of a class
-            // held at once a self-deadlock on it.
+            // Every lock of the boot prints the same text, which cannot say which lock it is.
+            // An acquisition is a lock of its own (`(ptrval) N`: two of a class held at once are
+            // not one lock taken twice); a release names none, so it releases the last held of
+            // its class, and one that matches nothing held is from before the capture.
             var hint: Symbol?
-            return LockRef(name: KernelRecord.lockName(name, raw: locks.rawNames, symbols: symbols, hint: &hint), instance: nil)
+            let lockName = KernelRecord.lockName(name, raw: locks.rawNames, symbols: symbols, hint: &hint)
+            guard acquiring else { return LockRef(name: lockName, instance: nil) }
+            placeholders += 1
+            return LockRef(name: lockName, instance: symbols.intern("(ptrval) \(placeholders)"))
         }
         let symbols = self.symbols
         return locks.lock(name: name, at: Self.hexValue(address)) { symbols.intern(bytes: address, hint: &$0) }

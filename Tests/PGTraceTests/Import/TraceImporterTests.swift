@@ -255,12 +255,26 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let (xml, summary) = try imported(path)
         #expect(summary.unparseable == 0)
-        // The class is known; the lock is not (no instance), on 64-bit and 32-bit kernels.
-        #expect(xml.components(separatedBy: "lock=\"&amp;rq-&gt;lock\"/>").count == 5)
-        #expect(!xml.contains("ptrval"))
+        // The class is known, the lock is not: each acquisition is a lock of its own, and a
+        // release names none (it releases the last held of its class), 64-bit or 32-bit.
+        #expect(xml.contains("lock=\"&amp;rq-&gt;lock\" instance=\"(ptrval) 1\"/>"))
+        #expect(xml.contains("lock=\"&amp;rq-&gt;lock\" instance=\"(ptrval) 2\"/>"))
+        #expect(xml.components(separatedBy: "<release cpu=\"0\" task=\"swapper/0-1\"").count == 3)
+        #expect(xml.components(separatedBy: "lock=\"&amp;rq-&gt;lock\"/>").count == 3)
         // Reason 4 (remote ipi send) reaches other cpus; a local flush (2) is skipped.
         #expect(xml.components(separatedBy: "<tlb-flush").count == 2)
         #expect(summary.skipped == ["tlb_flush": 1])
+        // A capture that starts with a lock held: its release, then one taken and released,
+        // then another release of the class, is a lock held from before, not a bad unlock.
+        let held = try temporary("""
+              swapper/0-1     [000] d..1.     0.000001: lock_release: (ptrval) &rq->lock
+              swapper/0-1     [000] d..1.     0.000002: lock_acquire: (ptrval) &rq->lock
+              swapper/0-1     [000] d..1.     0.000003: lock_release: (ptrval) &rq->lock
+              swapper/0-1     [000] d..1.     0.000004: lock_release: (ptrval) &rq->lock
+
+            """)
+        defer { try? FileManager.default.removeItem(atPath: held) }
+        #expect(try findings(.file(held)) == [])
         let bad = try temporary("  a-1 [000] ....1 1.000002: tlb_flush: [FAILED TO PARSE] pages=1 reason=x\n")
         defer { try? FileManager.default.removeItem(atPath: bad) }
         #expect {
