@@ -169,9 +169,7 @@ public final class PgdListChecker: ReplayObserver {
                 notes: (site == nil ? ["The window is still open at the end of the trace."] : []) + [fix],
                 // A window only seen open (a warning) and one seen hit (an error) at one place are
                 // two problems: one's fingerprint must not accept, or its evidence hide, the other.
-                // The error's key is the new one: a baseline that accepted the warning before
-                // they were two must not accept the error.
                 key: "\(name)|\(gap == .unlisted ? "unlisted" : "half-built")|\(context.place(window.opened))"
-                    + (severity == .error ? "|hit" : "")))
+                    + (severity == .warning ? "|open" : "")))
     }
 }

@@ -155,7 +155,7 @@ public final class PinWindowChecker: ReplayObserver {
                     + (unshown > 0 ? ["\(unshown) more writes to \(name) in the window are not shown."] : []) + [fix],
                 // Only seen open (a warning) and seen hit (an error) are two problems (PgdListChecker).
                 key: "\(name)|\(window.afterUnpin ? "unpin" : "pin")|\(context.place(window.opened))"
-                    + (window.writes.isEmpty ? "" : "|hit")))
+                    + (window.writes.isEmpty ? "|open" : "")))
     }
 
     private func reportWritablePin(_ page: Symbol, at site: EventSite) {
