@@ -26,6 +26,8 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         var failed = false
         let output = try Output(self.output, inputs: files)
+        // --quiet keeps standard output empty; a report asked for with -o is written.
+        let reports = !quiet || self.output != nil
         for (index, file) in files.enumerated() {
             let name = file == "-" ? "<stdin>" : file
             var events = 0
@@ -54,12 +56,11 @@ struct ValidateCommand: ParsableCommand {
                     try analysis.merge(summary: input)
                     progress?.finish()
                     let traces = analysis.traceFiles.count
-                    if !quiet || self.output != nil { try output.write("\(name): valid summary (\(traces) trace\(traces == 1 ? "" : "s"), \(analysis.eventCount) event\(analysis.eventCount == 1 ? "" : "s"))\n") }
+                    if reports { try output.write("\(name): valid summary (\(traces) trace\(traces == 1 ? "" : "s"), \(analysis.eventCount) event\(analysis.eventCount == 1 ? "" : "s"))\n") }
                     continue
                 }
                 progress?.finish()
-                // --quiet keeps standard output empty; a report asked for with -o is written.
-                if !quiet || self.output != nil { try output.write("\(name): valid (\(events) event\(events == 1 ? "" : "s"))\n") }
+                if reports { try output.write("\(name): valid (\(events) event\(events == 1 ? "" : "s"))\n") }
             } catch let error as TraceInputError {
                 printError(error.description)
                 failed = true

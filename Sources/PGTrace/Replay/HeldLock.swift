@@ -20,16 +20,19 @@ public struct HeldLock: Sendable {
     /// section): held, listed and checked for wait context, but adding no dependency, never
     /// recursive and given no irq usage; dependencies pass over it.
     public var validates = true
-    /// Taken with a nest lock right above a held lock of its class: lockdep keeps the two as
-    /// one entry of its held-lock array (its `references`), so it adds nothing to lockdep's
-    /// depth (`ReplayEngine.validatedDepth`).
-    public var foldsIntoPrevious = false
     /// Lockdep's entries in this lock's held-lock array (the task's, or an irq frame's) up to
-    /// and with it: a nest run counts once. Kept as locks are taken and released out of
+    /// and with it (`lockdepDepth(after:…)`). Kept as locks are taken and released out of
     /// order, so the depth is read off the top lock, never counted.
     public var lockdepDepth: Int32 = 1
     /// Lockdep's chain key: a hash of the classes held in this context, up to this lock.
     public var chainKey: UInt64
+
+    /// The depth of a lock of `classID` taken right above `below`: a lock taken with a nest
+    /// lock above a held lock of its class is one entry with it in lockdep's array (its
+    /// `references`), and adds nothing (`ReplayEngine.validatedDepth`).
+    static func lockdepDepth(after below: HeldLock?, classID: ClassID, nest: Symbol?) -> Int32 {
+        (below?.lockdepDepth ?? 0) + (nest != nil && below?.classID == classID ? 0 : 1)
+    }
 
     /// The chain key after `previous`, with this lock's class and read state mixed in.
     static func chainKey(after previous: UInt64, classID: ClassID, mode: LockMode) -> UInt64 {

@@ -146,7 +146,6 @@ public final class ReplayEngine {
     /// (the task's locks and the irq frames' on it, a nest lock's run of one class one entry)
     /// holds fewer than `validatedDepth`: read off each array's top lock (`lockdepDepth`).
     func isWithinValidatedDepth(cpu: Int) -> Bool {
-        guard heldLockCount(cpu: cpu) >= validatedDepth else { return true }
         var depth = Int(stacks[cpus[cpu].stack].last?.lockdepDepth ?? 0)
         for frame in cpus[cpu].frames { depth += Int(frame.held.last?.lockdepDepth ?? 0) }
         return depth < validatedDepth
@@ -553,15 +552,13 @@ public final class ReplayEngine {
         if mode == .read, traits.type == .rwlock {
             effectiveMode = cpus[cpu].inInterrupt ? .recursiveRead : .read
         }
-        let previousKey = cpus[cpu].frames.isEmpty
-            ? stacks[cpus[cpu].stack].last?.chainKey ?? 0 : cpus[cpu].frames[cpus[cpu].frames.count - 1].held.last?.chainKey ?? 0
+        // The lock it goes on top of, in its context's held-lock array.
+        let top = cpus[cpu].frames.isEmpty ? stacks[cpus[cpu].stack].last : cpus[cpu].frames[cpus[cpu].frames.count - 1].held.last
         var lock = HeldLock(
             classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh, nest: nest,
             savedHardirqsEnabled: savedEnabled, savedHardirqsKnown: savedKnown, site: site,
-            chainKey: HeldLock.chainKey(after: previousKey, classID: classID, mode: effectiveMode))
-        let top = cpus[cpu].frames.isEmpty ? stacks[cpus[cpu].stack].last : cpus[cpu].frames[cpus[cpu].frames.count - 1].held.last
-        lock.foldsIntoPrevious = nest != nil && top?.classID == classID
-        lock.lockdepDepth = (top?.lockdepDepth ?? 0) + (lock.foldsIntoPrevious ? 0 : 1)
+            chainKey: HeldLock.chainKey(after: top?.chainKey ?? 0, classID: classID, mode: effectiveMode))
+        lock.lockdepDepth = HeldLock.lockdepDepth(after: top, classID: classID, nest: nest)
         lock.validates = (validates ?? !traits.novalidate) && isWithinValidatedDepth(cpu: cpu)
         if isPartial || forgotten { markSeen(ref, cpu: cpu) }
         acquisitionObservers.forEach { $0.replay(self, willAcquire: lock) }
@@ -609,9 +606,8 @@ public final class ReplayEngine {
             for above in index..<stack.count {
                 key = HeldLock.chainKey(after: key, classID: stack[above].classID, mode: stack[above].mode)
                 stack[above].chainKey = key
-                let below = above > 0 ? stack[above - 1] : nil
-                stack[above].foldsIntoPrevious = stack[above].nest != nil && below?.classID == stack[above].classID
-                stack[above].lockdepDepth = (below?.lockdepDepth ?? 0) + (stack[above].foldsIntoPrevious ? 0 : 1)
+                stack[above].lockdepDepth = HeldLock.lockdepDepth(
+                    after: above > 0 ? stack[above - 1] : nil, classID: stack[above].classID, nest: stack[above].nest)
             }
         }
         countHeld(lock.ref.instance, by: -1)

@@ -45,7 +45,6 @@ public struct TextReporter {
     /// Many findings at a glance: a table by rule and severity, then each finding on a line
     /// with its number (what `--finding N` shows) and where it was met.
     public func summary(_ findings: [Finding]) -> String {
-        let findings = findings.map(\.terminalSafe)
         var counts: [Rule: (errors: Int, warnings: Int)] = [:]
         for finding in findings {
             if finding.severity == .error { counts[finding.rule, default: (0, 0)].errors += 1 } else { counts[finding.rule, default: (0, 0)].warnings += 1 }
@@ -70,7 +69,8 @@ public struct TextReporter {
             if !finding.locks.isEmpty { line += ": " + finding.locks.joined(separator: ", ") }
             else if !finding.objects.isEmpty { line += ": " + finding.objects.joined(separator: ", ") }
             if let first = finding.locations.first { line += "  (\(first.file):\(first.line))" }
-            out += line + "\n"
+            // Names from a trace are shown, never obeyed (`TerminalText`): only what is listed.
+            out += TerminalText.escaped(line) + "\n"
         }
         if findings.count > Self.listedFindings {
             out += "  ... and \(findings.count - Self.listedFindings) more\n"

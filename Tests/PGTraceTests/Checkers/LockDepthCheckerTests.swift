@@ -36,28 +36,19 @@ import Testing
     /// An AB-BA taken past the limit is not reported (lockdep would be off by then); the
     /// same pairs taken within it are.
     @Test func anInversionPastTheLimitIsNotValidated() throws {
-        var deep = TraceBuilder()
-        deep.task = "deep"
-        for index in 0..<48 { deep.acquire("l\(index)") }
-        deep.acquire("A")
-        deep.acquire("B")
-        deep.release("B")
-        deep.release("A")
-        deep.acquire("B")
-        deep.acquire("A")
+        /// A, B, then B, A, on top of `held` locks.
+        func abba(on held: Int) -> TraceBuilder {
+            var trace = TraceBuilder()
+            trace.task = "deep"
+            for index in 0..<held { trace.acquire("l\(index)") }
+            trace.nest("A", "B")
+            trace.acquire("B")
+            trace.acquire("A")
+            return trace
+        }
         // Two overflows (at A, then at B once the stack was back at the limit), no cycle.
-        #expect(try analyze(deep).findings.map(\.rule) == [.depthOverflow, .depthOverflow])
-
-        var shallow = TraceBuilder()
-        shallow.task = "deep"
-        for index in 0..<40 { shallow.acquire("l\(index)") }
-        shallow.acquire("A")
-        shallow.acquire("B")
-        shallow.release("B")
-        shallow.release("A")
-        shallow.acquire("B")
-        shallow.acquire("A")
-        #expect(try analyze(shallow).findings.map(\.rule) == [.circularDependency])
+        #expect(try analyze(abba(on: 48)).findings.map(\.rule) == [.depthOverflow, .depthOverflow])
+        #expect(try analyze(abba(on: 40)).findings.map(\.rule) == [.circularDependency])
     }
 
     /// mm_take_all_locks' shape: a nest lock's run of one class is one entry of lockdep's

@@ -139,50 +139,34 @@ import Testing
     /// spin_unlock_irqrestore of flags saved before the capture restores a state the capture
     /// never saw: the cpu's irq state stays unknown, so a lock taken next is not HARDIRQ-ON.
     @Test func restoringFlagsSavedBeforeTheTraceStatesNothing() throws {
-        var capture = TraceBuilder(cpus: 2)
-        capture.partial = true
-        capture.cpu = 0
-        capture.task = "kworker-7"
-        capture.release("&rq->lock", irq: "restore")
-        capture.acquire("&desc->lock")
-        capture.release("&desc->lock")
-        capture.cpu = 1
-        capture.event("hardirq-enter", [("irq", "1")])
-        capture.acquire("&desc->lock")
-        capture.release("&desc->lock")
-        capture.event("hardirq-exit")
-        #expect(try rules(capture) == [])
+        /// A partial capture: cpu 0's `irqEvents` on rq->lock, then desc->lock there with the
+        /// state they leave, and desc->lock in a hardirq on cpu 1.
+        func capture(_ irqEvents: (inout TraceBuilder) -> Void) -> TraceBuilder {
+            var trace = TraceBuilder(cpus: 2)
+            trace.partial = true
+            trace.cpu = 0
+            trace.task = "kworker-7"
+            irqEvents(&trace)
+            trace.acquire("&desc->lock")
+            trace.release("&desc->lock")
+            trace.cpu = 1
+            trace.event("hardirq-enter", [("irq", "1")])
+            trace.acquire("&desc->lock")
+            trace.release("&desc->lock")
+            trace.event("hardirq-exit")
+            return trace
+        }
+        #expect(try rules(capture { $0.release("&rq->lock", irq: "restore") }) == [])
 
         // The same with the save seen in the trace, taken from the unknown state.
-        var pair = TraceBuilder(cpus: 2)
-        pair.partial = true
-        pair.cpu = 0
-        pair.task = "kworker-7"
-        pair.acquire("&rq->lock", irq: "save")
-        pair.release("&rq->lock", irq: "restore")
-        pair.acquire("&desc->lock")
-        pair.release("&desc->lock")
-        pair.cpu = 1
-        pair.event("hardirq-enter", [("irq", "1")])
-        pair.acquire("&desc->lock")
-        pair.release("&desc->lock")
-        pair.event("hardirq-exit")
+        let pair = capture {
+            $0.acquire("&rq->lock", irq: "save")
+            $0.release("&rq->lock", irq: "restore")
+        }
         #expect(try rules(pair) == [])
 
         // spin_unlock_irq states it: enabled.
-        var stated = TraceBuilder(cpus: 2)
-        stated.partial = true
-        stated.cpu = 0
-        stated.task = "kworker-7"
-        stated.release("&rq->lock", irq: "enable")
-        stated.acquire("&desc->lock")
-        stated.release("&desc->lock")
-        stated.cpu = 1
-        stated.event("hardirq-enter", [("irq", "1")])
-        stated.acquire("&desc->lock")
-        stated.release("&desc->lock")
-        stated.event("hardirq-exit")
-        #expect(try rules(stated) == ["irq-inconsistent &desc->lock"])
+        #expect(try rules(capture { $0.release("&rq->lock", irq: "enable") }) == ["irq-inconsistent &desc->lock"])
 
         // From an idle machine the pair restores the enabled state it saved.
         var idle = pair
