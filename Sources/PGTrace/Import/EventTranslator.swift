@@ -36,6 +36,8 @@ struct EventTranslator {
     private var eventIndex = 0
     /// A preempt count sampled by the record in hand, for its first event.
     private var pendingPreempt: UInt8?
+    /// The record in hand's preempt count sample, changed or not.
+    private var sampledPreempt: UInt8?
     /// Whether the capture has shown a bh-off flag (kernels since 5.19 print one).
     private var printsBH = false
     private var lastTime: Int64 = .min
@@ -98,6 +100,7 @@ struct EventTranslator {
         }
         // The sample rides on the record's first event, where it changed; a record with no
         // event states nothing, and the next one compares again.
+        sampledPreempt = place.preemptCount
         if let count = place.preemptCount, count != state.preemptCount { pendingPreempt = count }
         defer { pendingPreempt = nil }
         if let flags = place.flags {
@@ -258,10 +261,11 @@ struct EventTranslator {
         var common = 0
         while common < min(wanted.count, state.frames.count), frame(common) == state.frames[common] { common += 1 }
         if !entering {
-            // Leave what is no longer running (unless it still holds a lock: then the trace
-            // lost its release, and closing the frame would be a lie).
+            // Leave what is no longer running. A frame that still holds a lock lost its
+            // release: the capture lost events there, and they are forgotten as lost events
+            // are, never carried into the context the flags say runs now.
+            if state.held[(common + 1)...].contains(where: { !$0.isEmpty }) { try loseUnreleased(state, sink) }
             while state.frames.count > common {
-                guard state.held.last?.isEmpty != false else { return }
                 try sink.event(event(Self.exitKind(state.frames.last!)))
                 exit(state)
             }
@@ -304,9 +308,25 @@ struct EventTranslator {
     }
 
     private mutating func closeFrame(_ frame: Frame, _ state: CPU, _ sink: some EventSink) throws {
-        guard state.frames.last == frame, state.held.last?.isEmpty != false else { return }
+        guard state.frames.last == frame else { return }
+        if state.held.last?.isEmpty == false { try loseUnreleased(state, sink) }
         try sink.event(event(Self.exitKind(frame)))
         exit(state)
+    }
+
+    /// An irq frame ends (its exit record, or the flags say so) still holding a lock taken in
+    /// it: the capture lost the release, and with it whatever else happened meanwhile. That is
+    /// lost events on this cpu at this record (`lost`), not a frame left open for every later
+    /// event of the cpu, whatever task, to run in holding the lock.
+    private mutating func loseUnreleased(_ state: CPU, _ sink: some EventSink) throws {
+        state.held = state.held.map { _ in [] }
+        state.irqsOff = nil
+        state.bhStated = nil
+        state.preemptCount = nil
+        // The record's preempt sample rides on its next event: the lost events forget it.
+        pendingPreempt = nil
+        try sink.event(event(.eventsLost(cpu: cpu, count: nil)))
+        pendingPreempt = sampledPreempt
     }
 
     private static func exitKind(_ frame: Frame) -> EventKind {
