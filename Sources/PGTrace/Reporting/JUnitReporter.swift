@@ -35,17 +35,17 @@ public struct JUnitReporter {
         try out("<testsuites name=\"pgtrace\" tests=\"\(totalTests)\" failures=\"\(totalFailures)\" errors=\"0\">\n")
         let text = TextReporter()
         for (file, findings, failures, skipped) in suites {
-            let name = XMLText.escaped(file)
+            let name = XMLText.escaped(file, attribute: true)
             try out(
                 "  <testsuite name=\"\(name)\" tests=\"\(max(findings.count, 1))\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\">\n")
             for finding in findings {
-                let title = XMLText.escaped("\(finding.rule.rawValue): \(finding.message)")
+                let title = XMLText.escaped("\(finding.rule.rawValue): \(finding.message)", attribute: true)
                 let line = finding.locations.first.map { " line=\"\($0.line)\"" } ?? ""
                 var testcase = "    <testcase classname=\"pgtrace.\(finding.rule.rawValue)\" name=\"\(title)\" file=\"\(name)\"\(line)>\n"
                 if isSkipped(finding) {
                     testcase += "      <skipped message=\"accepted in the baseline\"/>\n"
                 } else if isFailure(finding) {
-                    testcase += "      <failure type=\"\(finding.rule.rawValue)\" message=\"\(XMLText.escaped(finding.message))\">"
+                    testcase += "      <failure type=\"\(finding.rule.rawValue)\" message=\"\(XMLText.escaped(finding.message, attribute: true))\">"
                     testcase += XMLText.escaped(text.render(finding)) + "</failure>\n"
                 } else {
                     testcase += "      <system-out>\(XMLText.escaped(text.render(finding)))</system-out>\n"

@@ -1,11 +1,17 @@
 /// Text made safe for XML character data and attribute values, for every writer of XML
 /// (GraphML, JUnit, and the importer's traces).
 enum XMLText {
-    /// `text` with `& < > " '` as entities and the control characters XML 1.0 cannot carry
-    /// (all below 0x20 but tab, newline and carriage return) as U+FFFD. Byte by byte: the
-    /// five and the controls are ASCII, never part of a longer UTF-8 sequence, so the rest is
-    /// copied in runs (by Character, a 30 MB JUnit report spent seconds here).
-    static func escaped(_ text: String) -> String {
+    /// `text` with `& < > " '` as entities and each control character XML 1.0 cannot carry
+    /// (all below 0x20 but tab, newline and carriage return; not even as a character
+    /// reference) as `\xHH`, as the text report shows it (`TerminalText`): a capture's names
+    /// are the kernel's bytes, and two names that differ only there stay two (`lock\x01` and
+    /// `lock\x02` were both `lock` and U+FFFD, one class, after an import). In an attribute
+    /// (`attribute`), tab, newline and carriage return too, as character references: a parser
+    /// reads them raw there as spaces. Byte by byte: the five and the controls are ASCII,
+    /// never part of a longer UTF-8 sequence, so the rest is copied in runs (by Character, a
+    /// 30 MB JUnit report spent seconds here).
+    static func escaped(_ text: String, attribute: Bool = false) -> String {
+        let needsEscape = attribute ? needsEscapeInAttribute : needsEscapeInText
         guard text.utf8.contains(where: needsEscape) else { return text }
         var text = text
         return text.withUTF8 { bytes in
@@ -20,7 +26,12 @@ enum XMLText {
                 case UInt8(ascii: ">"): out += "&gt;"
                 case UInt8(ascii: "\""): out += "&quot;"
                 case UInt8(ascii: "'"): out += "&apos;"
-                default: out += "\u{FFFD}"
+                case 0x09: out += "&#9;"
+                case 0x0A: out += "&#10;"
+                case 0x0D: out += "&#13;"
+                case let control:
+                    let digits = String(control, radix: 16)
+                    out += (digits.count < 2 ? "\\x0" : "\\x") + digits
                 }
                 runStart = index + 1
             }
@@ -29,11 +40,15 @@ enum XMLText {
         }
     }
 
-    private static func needsEscape(_ byte: UInt8) -> Bool {
+    private static func needsEscapeInText(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""), UInt8(ascii: "'"): return true
         case 0x09, 0x0A, 0x0D: return false
         default: return byte < 0x20
         }
+    }
+
+    private static func needsEscapeInAttribute(_ byte: UInt8) -> Bool {
+        byte < 0x20 || needsEscapeInText(byte)
     }
 }

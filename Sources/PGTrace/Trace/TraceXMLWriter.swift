@@ -16,16 +16,16 @@ public struct TraceXMLWriter {
     /// `<events>`.
     public func prolog(_ header: TraceHeader) -> String {
         var text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><trace version=\"1\""
-        if let source = header.source { text += " source=\"\(XMLText.escaped(source))\"" }
+        if let source = header.source { text += " source=\"\(XMLText.escaped(source, attribute: true))\"" }
         if let cpus = header.cpus { text += " cpus=\"\(cpus)\"" }
         if header.partial { text += " partial=\"true\"" }
         text += ">"
         if !header.configs.isEmpty || !header.notes.isEmpty {
             text += "<meta>"
             for config in header.configs {
-                text += "<config name=\"\(XMLText.escaped(config.name))\" value=\"\(XMLText.escaped(config.value))\"/>"
+                text += "<config name=\"\(XMLText.escaped(config.name, attribute: true))\" value=\"\(XMLText.escaped(config.value, attribute: true))\"/>"
             }
-            for note in header.notes { text += "<note text=\"\(XMLText.escaped(note))\"/>" }
+            for note in header.notes { text += "<note text=\"\(XMLText.escaped(note, attribute: true))\"/>" }
             text += "</meta>"
         }
         if !header.classes.isEmpty {
@@ -153,7 +153,7 @@ public struct TraceXMLWriter {
     private func name(_ symbol: Symbol) -> String {
         let index = Int(symbol.rawValue)
         if index < escapedNames.byRawValue.count, let name = escapedNames.byRawValue[index] { return name }
-        let name = XMLText.escaped(symbols[symbol])
+        let name = XMLText.escaped(symbols[symbol], attribute: true)
         // Up to 65,536 names are kept; past that (a capture of distinct addresses) each is
         // escaped again when it recurs.
         if index < 1 << 16 {

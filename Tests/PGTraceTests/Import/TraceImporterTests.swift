@@ -151,6 +151,29 @@ import Testing
         #expect(analysis.findings.isEmpty)
     }
 
+    /// A capture's names are the kernel's bytes: lock\x01 and lock\x02 are two classes, taken
+    /// one inside the other, no recursion. XML 1.0 cannot carry those controls, even as
+    /// character references; the import writes them as the text report shows them, `\x01`,
+    /// so the trace it writes stays two classes (both were `lock` and U+FFFD, one class: a
+    /// false recursive-locking).
+    @Test func namesThatDifferOnlyInControlCharactersStayApart() throws {
+        let text = """
+                        a-1    [000] .....     1.000001: lock_acquire: 00000000000000a1 lock\u{1}
+                        a-1    [000] .....     1.000002: lock_acquire: 00000000000000a2 lock\u{2}
+                        a-1    [000] .....     1.000003: lock_release: 00000000000000a2 lock\u{2}
+                        a-1    [000] .....     1.000004: lock_release: 00000000000000a1 lock\u{1}
+            """
+        let path = try temporary(text)
+        #expect(try findings(.file(path: path, displayName: "c.txt")) == [])
+        let (xml, _) = try imported(path)
+        #expect(xml.contains("lock=\"lock\\x01\""))
+        #expect(xml.contains("lock=\"lock\\x02\""))
+        let trace = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-import-\(UUID().uuidString).xml").path
+        try xml.write(toFile: trace, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: trace) }
+        #expect(try findings(.file(path: trace, displayName: "c.xml")) == [])
+    }
+
     /// A count of lost events is read whole (it was cut to 18 digits: 1234567890123456789
     /// read as 123456789012345678), and counts that add up past Int are summed exactly.
     @Test func lostEventCountsAreReadWhole() throws {
