@@ -82,7 +82,7 @@ import Testing
     }
 
     @Test func hugeNumbersAreRefusedNotWrapped() {
-        expectInputError(Array(document("<acquire cpu=\"99999999999999999999999\" lock=\"A\"/>").utf8), line: 4, "must be an integer >= 0")
+        expectInputError(Array(document("<acquire cpu=\"99999999999999999999999\" lock=\"A\"/>").utf8), line: 4, "is too large: '99999999999999999999999' (at most 9223372036854775807)")
         expectInputError(Array(document("<pgd-populate cpu=\"0\" pgd=\"P\" index=\"-1\"/>").utf8), line: 4, "must be an integer >= 0, not '-1'")
     }
 

@@ -104,6 +104,8 @@ import Testing
         ("<acquire lock=\"A\"/>", "<acquire> needs attribute 'cpu'"),
         ("<acquire cpu=\"-1\" lock=\"A\"/>", "attribute 'cpu' of <acquire> must be an integer >= 0, not '-1'"),
         ("<acquire cpu=\"one\" lock=\"A\"/>", "must be an integer >= 0, not 'one'"),
+        // An integer >= 0 all the same, only past what pgtrace counts in.
+        ("<acquire cpu=\"99999999999999999999\" lock=\"A\"/>", "attribute 'cpu' of <acquire> is too large: '99999999999999999999' (at most 9223372036854775807)"),
         ("<acquire cpu=\"9\" lock=\"A\"/>", "cpu 9 is out of range"),
         ("<acquire cpu=\"0\"/>", "<acquire> needs attribute 'lock'"),
         ("<acquire cpu=\"0\" lock=\"A\" mode=\"exclusive\"/>", "must be one of 'write', 'read', 'recursive-read', not 'exclusive'"),
