@@ -226,6 +226,11 @@ final class TextCaptureReader {
             }
             guard options.lenient else {
                 let text = String(decoding: line.prefix(120), as: UTF8.self)
+                if let stamp = NonEventLine.timestampPastInt64(line) {
+                    throw TraceInputError(
+                        file: displayName, line: number, column: stamp.column,
+                        message: "timestamp \(stamp.text) is past what pgtrace counts in (nanoseconds in 64 bits: at most 9223372036.854775807 seconds)")
+                }
                 if NonEventLine.lacksCPUColumn(line) {
                     throw fail(number, "this line has no cpu column ('\(text)'): perf script prints one for a system-wide recording (perf record -a) or with perf script -F +cpu")
                 }
@@ -367,6 +372,40 @@ extension NonEventLine {
     /// The 1-based byte column in the line `b` of `index` in `text`, the line's `range` decoded.
     static func column(of index: String.Index, in text: String, _ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
         range.lowerBound + text.utf8.distance(from: text.startIndex, to: index) + 1
+    }
+
+    /// A timestamp token (`SECONDS.FRACTION:`, the clock's seconds) too large for pgtrace's
+    /// Int64 nanoseconds (292 years), with its 1-based column: why a line that reads as an
+    /// event is none, for its error.
+    static func timestampPastInt64(_ b: UnsafeBufferPointer<UInt8>) -> (text: String, column: Int)? {
+        var index = 0
+        while index < b.count {
+            while index < b.count, LineColumns.isBlank(b[index]) { index += 1 }
+            let start = index
+            while index < b.count, !LineColumns.isBlank(b[index]) { index += 1 }
+            var token = b[start..<index]
+            if token.last == UInt8(ascii: ":") { token = token.dropLast() }
+            guard let dot = token.firstIndex(of: UInt8(ascii: ".")), dot > token.startIndex, dot + 1 < token.endIndex,
+                token[..<dot].allSatisfy(LineColumns.isDigit), token[(dot + 1)...].allSatisfy(LineColumns.isDigit)
+            else { continue }
+            // Counted as TraceLine counts a timestamp: seconds times 10^9, plus up to nine
+            // digits of fraction.
+            let seconds = token[..<dot].drop { $0 == UInt8(ascii: "0") }
+            var fraction: Int64 = 0
+            for place in 0..<9 {
+                let index = dot + 1 + place
+                fraction = fraction * 10 + (index < token.endIndex ? Int64(token[index] - 0x30) : 0)
+            }
+            var whole: Int64 = 0
+            var past = seconds.count > 18
+            for digit in seconds where !past { whole = whole * 10 + Int64(digit - 0x30) }
+            if !past {
+                let (nanoseconds, overflow) = whole.multipliedReportingOverflow(by: 1_000_000_000)
+                past = overflow || nanoseconds > Int64.max - fraction
+            }
+            if past { return (String(decoding: token, as: UTF8.self), start + 1) }
+        }
+        return nil
     }
 
     /// Whether the line reads as an event but for its cpu: `COMM PID TIMESTAMP: EVENT:` (perf

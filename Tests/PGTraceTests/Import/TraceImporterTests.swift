@@ -174,6 +174,27 @@ import Testing
         #expect(try findings(.file(path: trace, displayName: "c.xml")) == [])
     }
 
+    /// A timestamp past 2^63 nanoseconds (292 years of uptime) reads as no timestamp at all;
+    /// the error says so at its column, where it said the line was not one pgtrace knows.
+    @Test func aTimestampPastInt64IsAnErrorAtItsColumn() throws {
+        let path = try temporary("""
+            # tracer: nop
+                        bash-1040    [001] d....   100.000010: lock_acquire: 00000000aaaa0002 &p->pi_lock
+                        bash-1040    [001] d....   9300000000.339890: lock_release: 00000000aaaa0002 &p->pi_lock
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(throws: TraceInputError(
+            file: "c.txt", line: 3, column: 40,
+            message: "timestamp 9300000000.339890 is past what pgtrace counts in (nanoseconds in 64 bits: at most 9223372036.854775807 seconds)")
+        ) {
+            try Analysis().analyze([.file(path: path, displayName: "c.txt")])
+        }
+        // The last second that fits still reads.
+        let fits = try temporary("# tracer: nop\n            bash-1040    [001] d....   9223372036.854775807: lock_acquire: 00000000aaaa0002 &p->pi_lock\n")
+        defer { try? FileManager.default.removeItem(atPath: fits) }
+        #expect(try findings(.file(path: fits, displayName: "c.txt")) == [])
+    }
+
     /// A count of lost events is read whole (it was cut to 18 digits: 1234567890123456789
     /// read as 123456789012345678), and counts that add up past Int are summed exactly.
     @Test func lostEventCountsAreReadWhole() throws {
