@@ -9,6 +9,8 @@ public struct Baseline: Codable, Sendable {
         public var message: String
     }
 
+
+
     /// 2 since fingerprints name what a finding is (pgtrace 0.3.0); version 1's named the
     /// evidence shown first and match nothing now.
     public static let currentVersion = 2
@@ -38,7 +40,10 @@ public struct Baseline: Codable, Sendable {
             let DecodingError.keyNotFound(_, context)
         {
             let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-            throw TraceInputError(file: file, message: "not a pgtrace baseline: at \(path.isEmpty ? "the top" : path): \(context.debugDescription)")
+            let place = JSONPlace.of(context.codingPath, in: json)
+            throw TraceInputError(
+                file: file, line: place?.line ?? 1, column: place?.column ?? 1,
+                message: "not a pgtrace baseline: at \(path.isEmpty ? "the top" : path): \(context.debugDescription)")
         } catch {
             // Malformed JSON: Foundation's parser says where ("around line 3, column 2").
             var message = "not a pgtrace baseline: the JSON is malformed"
@@ -69,13 +74,16 @@ public struct Baseline: Codable, Sendable {
             }
             throw TraceInputError(file: file, line: line, column: column, message: message)
         }
+        let versionPlace = JSONPlace.of([CodingKeys.version], in: json) ?? JSONPlace.of([], in: json) ?? (1, 1)
         if version == 1, !findings.isEmpty {
             throw TraceInputError(
-                file: file,
+                file: file, line: versionPlace.line, column: versionPlace.column,
                 message: "a version 1 baseline: its fingerprints, from pgtrace before 0.3.0, named the evidence that first showed each finding and match nothing now; write it again with --write-baseline")
         }
         guard version == 1 || version == Self.currentVersion else {
-            throw TraceInputError(file: file, message: "unsupported baseline version \(version); this pgtrace writes version \(Self.currentVersion)")
+            throw TraceInputError(
+                file: file, line: versionPlace.line, column: versionPlace.column,
+                message: "unsupported baseline version \(version); this pgtrace writes version \(Self.currentVersion)")
         }
     }
 
@@ -83,14 +91,24 @@ public struct Baseline: Codable, Sendable {
         prettyJSON(self)
     }
 
-    /// Splits `findings` into new and accepted ones, and lists the entries nothing matched.
+    /// Splits `findings` into new and accepted ones, and lists the entries nothing matched. An
+    /// entry accepts the finding of its fingerprint and of the rule it names (a fingerprint
+    /// hashes the rule, so an entry pgtrace wrote names it; one edited to name another, or
+    /// none, accepts nothing).
     public func compare(_ findings: [Finding]) -> (new: [Finding], accepted: [Finding], stale: [Entry]) {
-        let accepted = Set(self.findings.map(\.fingerprint))
-        let found = Set(findings.map(\.fingerprint))
+        struct Key: Hashable {
+            var fingerprint: String
+            var rule: String
+        }
+        let accepted = Set(self.findings.map { Key(fingerprint: $0.fingerprint, rule: $0.rule) })
+        let found = Set(findings.map { Key(fingerprint: $0.fingerprint, rule: $0.rule.rawValue) })
+        func isAccepted(_ finding: Finding) -> Bool {
+            accepted.contains(Key(fingerprint: finding.fingerprint, rule: finding.rule.rawValue))
+        }
         return (
-            findings.filter { !accepted.contains($0.fingerprint) },
-            findings.filter { accepted.contains($0.fingerprint) },
-            self.findings.filter { !found.contains($0.fingerprint) }
+            findings.filter { !isAccepted($0) },
+            findings.filter(isAccepted),
+            self.findings.filter { !found.contains(Key(fingerprint: $0.fingerprint, rule: $0.rule)) }
         )
     }
 }
