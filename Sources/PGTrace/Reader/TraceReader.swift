@@ -121,6 +121,8 @@ private final class ParserState {
     @exclusivity(unchecked) var attributes = PointerCache<AttributeName>()
     @exclusivity(unchecked) var failure: Error?
     @exclusivity(unchecked) var sawAnyBytes = false
+    /// The start tag libxml2 waits for the end of, counted so far (see `StartTagCount`).
+    @exclusivity(unchecked) var pendingTag = StartTagCount(position: .max)
     /// The text the validator is being shown, and whether it is a CDATA section's: a schema
     /// error about it names the place of its first character that is not blank, as the
     /// decoder's does (found only then: most texts are never placed).
@@ -188,13 +190,20 @@ private final class ParserState {
         // No network, no DTD loading, no entity substitution, no HUGE limits.
         xmlCtxtUseOptions(context, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOBLANKS.rawValue))
 
-        while failure == nil, let chunk = try nextChunk() {
+        while failure == nil, var chunk = try nextChunk() {
             if chunk.isEmpty { continue }
             sawAnyBytes = true
-            chunk.withUnsafeBufferPointer { bytes in
-                bytes.withMemoryRebound(to: CChar.self) { chars in
-                    _ = xmlParseChunk(context, chars.baseAddress, Int32(chars.count), 0)
+            // At most a chunk at a time: what libxml2 parses unchecked is at most that much
+            // past `checkPendingStartTag`'s bound.
+            while failure == nil, !chunk.isEmpty {
+                let piece = chunk.prefix(TraceReader.chunkSize)
+                chunk = chunk.dropFirst(piece.count)
+                piece.withUnsafeBufferPointer { bytes in
+                    bytes.withMemoryRebound(to: CChar.self) { chars in
+                        _ = xmlParseChunk(context, chars.baseAddress, Int32(chars.count), 0)
+                    }
                 }
+                checkPendingStartTag(context)
             }
         }
         if failure == nil, !sawAnyBytes {
@@ -217,6 +226,44 @@ private final class ParserState {
                 file: reader.displayName, line: line, column: column,
                 message: "the trace ends early; expected \(decoder.expectedNow)")
         }
+    }
+
+    /// Stops at a start tag of more than `StartTagCount.maximumAttributes` attributes before
+    /// libxml2 parses it, in time quadratic in them: once libxml2 holds more than
+    /// `StartTagCount.checkedPast` bytes unparsed and waits in a start tag, the tag is
+    /// counted on from where its last count stopped. On a normal trace, a subtraction and a
+    /// compare a chunk.
+    @inline(__always)
+    func checkPendingStartTag(_ context: xmlParserCtxtPtr) {
+        guard let input = context.pointee.input, let cur = input.pointee.cur, let end = input.pointee.end,
+            end - cur > StartTagCount.checkedPast, context.pointee.instate == XML_PARSER_START_TAG
+        else { return }
+        countPendingStartTag(input, from: cur, to: end)
+    }
+
+    @inline(never)
+    private func countPendingStartTag(_ input: xmlParserInputPtr, from cur: UnsafePointer<xmlChar>, to end: UnsafePointer<xmlChar>) {
+        // libxml2 stands at the tag's '<', its line and column the tag's.
+        guard cur.pointee == UInt8(ascii: "<"), let base = input.pointee.base else { return }
+        let position = UInt(input.pointee.consumed) + UInt(cur - base)
+        if pendingTag.position != position { pendingTag = StartTagCount(position: position) }
+        let tag = UnsafeBufferPointer(start: cur, count: end - cur)
+        guard pendingTag.exceedsLimit(tag) else { return }
+        fail(
+            StartTagCount.message(element: StartTagCount.name(of: tag)),
+            line: Int(input.pointee.line), column: reportsColumns ? Int(input.pointee.col) : 1)
+    }
+
+    /// The same limit at the callback, for a tag that came whole within a chunk or two (and
+    /// was parsed, at a bounded cost): an element of too many attributes is refused however
+    /// the file is cut into chunks.
+    func refuseManyAttributes(_ localname: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?) {
+        var line: Int32 = 0
+        var column: Int32 = 0
+        pgtrace_tag_start(context, &line, &column)
+        fail(
+            StartTagCount.message(element: qualifiedName(localname, prefix)),
+            line: Int(line), column: reportsColumns ? Int(column) : 1)
     }
 
     /// Decodes a start tag straight from libxml2's pointers. Element and attribute names are
@@ -330,6 +377,10 @@ private let saxStartElement: startElementNsSAX2Func = {
     // The parser state outlives the parse: use it without retaining it per callback.
     Unmanaged<ParserState>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { parser in
         guard parser.failure == nil else { return }
+        if Int(attributeCount) + Int(namespaceCount) > StartTagCount.maximumAttributes {
+            parser.refuseManyAttributes(localname, prefix)
+            return
+        }
         if let validation = parser.validation {
             validation.startElement(localname, prefix, uri, namespaceCount, namespaces, attributeCount, attributes)
             guard parser.failure == nil else { return }

@@ -76,9 +76,106 @@ import Testing
     @Test func manyAttributesAndHugeValues() throws {
         let name = String(repeating: "n", count: 5_000_000)
         try Analysis().analyze(bytes: Array(document("<acquire cpu=\"0\" lock=\"\(name)\"/>").utf8), displayName: "big.xml")
-        let attributes = (0..<10_000).map { " x-a\($0)=\"v\"" }.joined()
+        // As many attributes as an element may carry: cpu, lock and 998 x- attributes.
+        let attributes = (0..<998).map { " x-a\($0)=\"v\"" }.joined()
         try Analysis().analyze(bytes: Array(document("<acquire cpu=\"0\" lock=\"A\"\(attributes)/>").utf8), displayName: "wide.xml")
         expectInputError(Array(document("<acquire cpu=\"0\" cpu=\"1\" lock=\"A\"/>").utf8), line: 4, "malformed XML")
+    }
+
+    /// The error of analysing `bytes`, with or without the schema.
+    private func inputError(_ bytes: [UInt8], validating: Bool = false) -> TraceInputError? {
+        do {
+            try Analysis(options: AnalysisOptions(validatesSchema: validating)).analyze(bytes: bytes, displayName: "hostile.xml")
+        } catch let error as TraceInputError {
+            return error
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+        return nil
+    }
+
+    private func attributes(_ count: Int) -> String {
+        (0..<count).map { " x-a\($0)=\"v\"" }.joined()
+    }
+
+    /// libxml2 compares each attribute of a start tag with every one before it, before any
+    /// callback: an element of 150,000 attributes took some 6 s, ten times as many a hundred
+    /// times as long. More than 1,000 is refused at the tag, however the file is cut into
+    /// chunks: a tag that came whole at its callback, one still arriving before libxml2
+    /// parses it.
+    @Test func anElementOfMoreThanAThousandAttributesIsRefusedAtItsTag() {
+        // Column 14, in characters: 'é' is two bytes.
+        let place = "<!-- ééé --> "
+        let expected = TraceInputError(file: "hostile.xml", line: 4, column: 14, message: "<acquire> has more than 1000 attributes")
+        // 1,001: cpu, lock and 999 x- attributes, whole within the first chunk.
+        let small = Array(document(place + "<acquire cpu=\"0\" lock=\"A\"\(attributes(999))/>").utf8)
+        #expect(small.count < TraceReader.chunkSize)
+        #expect(inputError(small) == expected)
+        #expect(inputError(small, validating: true) == expected)
+        // 150,000 (2 MB), arriving over many chunks.
+        let large = Array(document(place + "<acquire cpu=\"0\" lock=\"A\"\(attributes(150_000))/>").utf8)
+        #expect(inputError(large) == expected)
+        #expect(inputError(large, validating: true) == expected)
+        // On the root, and on an x- element, whose attributes are otherwise not looked at;
+        // namespace declarations are attributes too.
+        let root = "<?xml version=\"1.0\"?>\n<trace version=\"1\"\(attributes(5_000))><events/></trace>\n"
+        #expect(inputError(Array(root.utf8)) == TraceInputError(file: "hostile.xml", line: 2, column: 1, message: "<trace> has more than 1000 attributes"))
+        let declarations = (0..<500).map { " xmlns:p\($0)=\"urn:\($0)\"" }.joined()
+        for count in [501, 5_000] {
+            let vendor = document("<x-vendor\(declarations)\(attributes(count))/>")
+            #expect(inputError(Array(vendor.utf8)) == TraceInputError(file: "hostile.xml", line: 4, column: 1, message: "<x-vendor> has more than 1000 attributes"))
+        }
+        let atTheLimit = document("<x-vendor\(declarations)\(attributes(500))/>")
+        #expect(inputError(Array(atTheLimit.utf8)) == nil)
+    }
+
+    /// A tag of too many attributes is refused while it arrives: the reader stops asking for
+    /// chunks before the tag's end, which would have had libxml2 parse it.
+    @Test func aTagOfTooManyAttributesStopsTheReadBeforeItsEnd() throws {
+        let bytes = Array(document("<acquire cpu=\"0\" lock=\"A\"\(attributes(100_000))/>").utf8)
+        var offset = 0
+        var chunks = 0
+        let reader = TraceReader(displayName: "hostile.xml", fileIndex: 0, symbols: SymbolTable())
+        do {
+            try reader.read(
+                chunks: {
+                    guard offset < bytes.count else { return nil }
+                    chunks += 1
+                    let end = min(offset + TraceReader.chunkSize, bytes.count)
+                    defer { offset = end }
+                    return bytes[offset..<end]
+                },
+                header: { _ in }, event: { _ in })
+            Issue.record("accepted")
+        } catch let error as TraceInputError {
+            // Generated XML (an import) reports column 1.
+            #expect(error == TraceInputError(file: "hostile.xml", line: 4, column: 1, message: "<acquire> has more than 1000 attributes"))
+        }
+        #expect(bytes.count > 10 * TraceReader.chunkSize)
+        #expect(chunks <= 2, "\(chunks) chunks read")
+        // A file that ends inside such a tag says what is wrong with it, not that it ended.
+        let cut = Array(bytes.prefix(bytes.count / 2))
+        #expect(inputError(cut)?.message == "<acquire> has more than 1000 attributes")
+    }
+
+    /// Comments, processing instructions, CDATA sections and values of any length are
+    /// counted as nothing: an '=' or a '>' in them is not an attribute, nor an end.
+    @Test func longCommentsAndValuesAreNotCountedAsAttributes() throws {
+        let markup = String(repeating: "<acquire cpu=\"0\" lock='A' x=1> ", count: 10_000)
+        let value = String(repeating: "a=b>c 'q' ", count: 30_000)
+        let quoted = String(repeating: "a=b>c \"q\" ", count: 30_000)
+        let body = "<!-- \(markup) -->\n<?pgtrace \(markup)?>\n<![CDATA[\(String(repeating: " ", count: 200_000))]]>\n"
+            + "<acquire cpu=\"0\" lock=\"A\" x-v=\"\(value)\" x-w='\(quoted)'/>\n<release cpu=\"0\" lock=\"A\"/>"
+        let bytes = Array(document(body).utf8)
+        #expect(bytes.count > 16 * TraceReader.chunkSize)
+        for validating in [false, true] {
+            #expect(inputError(bytes, validating: validating) == nil)
+        }
+        var events: [Event] = []
+        try TraceReader(displayName: "long.xml", fileIndex: 0, symbols: SymbolTable())
+            .read(bytes: bytes, header: { _ in }, event: { events.append($0) })
+        #expect(events.count == 2)
+        #expect(events.first?.position.line == 7)
     }
 
     @Test func hugeNumbersAreRefusedNotWrapped() {
