@@ -78,7 +78,7 @@ import Testing
     @Test(arguments: [
         // A timestamp past Int64's nanoseconds.
         ("# tracer: nop\n  bash-1   [000] .... 99999999999.000000: lock_acquire: 0000000012345678 &a\n",
-         "<stdin>:2:1: error: cannot parse this"),
+         "<stdin>:2:23: error: timestamp 99999999999.000000 is past what pgtrace counts in"),
         // A cpu past what pgtrace models.
         ("# tracer: nop\nCPU:9223372036854775807 [LOST 5 EVENTS]\n  bash-1   [000] .... 1.000000: lock_acquire: 0000000012345678 &a\n",
          "<stdin>:2:1: error: cpu 9223372036854775807 is more than the 8192 cpus"),
