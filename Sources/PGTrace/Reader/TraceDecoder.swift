@@ -281,8 +281,22 @@ struct TraceDecoder {
     private func lockRef() throws(DecodeFailure) -> LockRef {
         LockRef(
             name: try symbol(.lock),
-            subclass: try attributes.integer(.subclass) ?? 0,
+            subclass: try subclass(),
             instance: try optionalSymbol(.instance))
+    }
+
+    /// `subclass`: lockdep's nesting subclass, 0 to 7 (MAX_LOCKDEP_SUBCLASSES is 8). Lockdep
+    /// refuses a larger one, and a summary cannot hold one: a trace that has one is refused
+    /// here, where it is written, not after it was analysed.
+    private func subclass() throws(DecodeFailure) -> Int {
+        let element = attributes.element
+        return try attributes.withBytes(.subclass) { (bytes) throws(DecodeFailure) -> Int in
+            guard let value = AttributeValues.parseInteger(bytes), (0..<LockClassKey.subclasses).contains(value) else {
+                throw DecodeFailure(
+                    "attribute 'subclass' of <\(element.rawValue)> must be \(LockClassKey.subclassRule), not '\(String(decoding: bytes, as: UTF8.self))'")
+            }
+            return value
+        } ?? 0
     }
 
     private func targets() throws(DecodeFailure) -> CPUTargets {

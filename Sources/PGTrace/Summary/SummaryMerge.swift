@@ -18,8 +18,8 @@ final class SummaryMerge {
         self.name = name
     }
 
-    /// Lockdep's MAX_LOCKDEP_SUBCLASSES.
-    static let subclasses = 8
+    /// Lockdep's MAX_LOCKDEP_SUBCLASSES, as the trace reader holds it.
+    static let subclasses = LockClassKey.subclasses
     /// The most events a trace, or meetings a finding, a summary may claim: more than any
     /// machine records, and far from overflowing a sum of a million of them.
     static let maximumCount = 1 << 48
@@ -106,7 +106,7 @@ final class SummaryMerge {
                 try analysis.declare(name: name, declared, at: position, from: "\(self.name):\(number):1")
             }
             let subclass = line.subclass ?? 0
-            guard (0..<Self.subclasses).contains(subclass) else { throw fail(number, "a subclass must be 0 to 7") }
+            guard (0..<Self.subclasses).contains(subclass) else { throw fail(number, "a subclass must be \(LockClassKey.subclassRule), not \(subclass)") }
             id = analysis.classes.id(for: LockClassKey(name: name, subclass: subclass), defaultType: type)
         }
         // Two lines of one summary for one class (its name and subclass, or a pseudo-lock's

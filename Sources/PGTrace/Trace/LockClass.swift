@@ -86,6 +86,15 @@ public struct LockClassKey: Hashable, Sendable {
         self.name = name
         self.subclass = subclass
     }
+
+    /// Lockdep's MAX_LOCKDEP_SUBCLASSES (include/linux/lockdep_types.h): a subclass is 0 to 7,
+    /// and lockdep refuses a larger one ("BUG: looking up invalid subclass", look_up_lock_class).
+    /// Every reader holds a trace, a summary or a capture to it, so what a trace is read as
+    /// and what its summary is read as are one rule.
+    public static let subclasses = 8
+
+    /// What a subclass may be, in lockdep's words, for error messages.
+    public static let subclassRule = "0 to \(subclasses - 1) (lockdep's MAX_LOCKDEP_SUBCLASSES is \(subclasses))"
 }
 
 /// Dense integer id of a lock class: the node of the lock-order graph.

@@ -48,6 +48,10 @@ public let traceSchemaV1Text = ##"""
       <xs:enumeration value="raw-spinlock"/><xs:enumeration value="map"/><xs:enumeration value="local-lock"/>
     </xs:restriction>
   </xs:simpleType>
+  <xs:simpleType name="subclass">
+    <xs:annotation><xs:documentation>lockdep's nesting subclass: MAX_LOCKDEP_SUBCLASSES is 8, and lockdep refuses a larger one</xs:documentation></xs:annotation>
+    <xs:restriction base="xs:nonNegativeInteger"><xs:maxInclusive value="7"/></xs:restriction>
+  </xs:simpleType>
   <xs:simpleType name="waitType">
     <xs:restriction base="xs:string">
       <xs:enumeration value="free"/><xs:enumeration value="spin"/><xs:enumeration value="config"/>
@@ -298,7 +302,7 @@ public let traceSchemaV1Text = ##"""
       <xs:attributeGroup ref="event"/>
       <xs:attribute name="lock" type="name" use="required"/>
       <xs:attribute name="instance" type="name" use="optional"/>
-      <xs:attribute name="subclass" type="xs:nonNegativeInteger" use="optional"/>
+      <xs:attribute name="subclass" type="subclass" use="optional"/>
       <xs:attribute name="mode" type="lockMode" use="optional"/>
       <xs:attribute name="try" type="xs:boolean" use="optional"/>
       <xs:attribute name="irq" type="irqAcquire" use="optional"/>
@@ -312,7 +316,7 @@ public let traceSchemaV1Text = ##"""
       <xs:attributeGroup ref="event"/>
       <xs:attribute name="lock" type="name" use="required"/>
       <xs:attribute name="instance" type="name" use="optional"/>
-      <xs:attribute name="subclass" type="xs:nonNegativeInteger" use="optional"/>
+      <xs:attribute name="subclass" type="subclass" use="optional"/>
       <xs:attribute name="irq" type="irqRelease" use="optional"/>
       <xs:attribute name="bh" type="xs:boolean" use="optional"/>
     </xs:complexType>
@@ -323,7 +327,7 @@ public let traceSchemaV1Text = ##"""
       <xs:attributeGroup ref="event"/>
       <xs:attribute name="lock" type="name" use="required"/>
       <xs:attribute name="instance" type="name" use="optional"/>
-      <xs:attribute name="subclass" type="xs:nonNegativeInteger" use="optional"/>
+      <xs:attribute name="subclass" type="subclass" use="optional"/>
     </xs:complexType>
   </xs:element>
   <xs:element name="acquired">
@@ -332,7 +336,7 @@ public let traceSchemaV1Text = ##"""
       <xs:attributeGroup ref="event"/>
       <xs:attribute name="lock" type="name" use="required"/>
       <xs:attribute name="instance" type="name" use="optional"/>
-      <xs:attribute name="subclass" type="xs:nonNegativeInteger" use="optional"/>
+      <xs:attribute name="subclass" type="subclass" use="optional"/>
     </xs:complexType>
   </xs:element>
   <xs:element name="contention-begin">

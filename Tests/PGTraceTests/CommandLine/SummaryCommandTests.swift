@@ -147,6 +147,79 @@ import Testing
             #expect(merge.stderr.contains("class 'pgd_lock' is declared"))
         }
     }
+
+    /// An AB-BA of A (nested at `subclass`) and B: one task takes A then B, another B then A.
+    static func nestedABBA(subclass: String) -> String {
+        """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <trace version="1" cpus="2">
+          <events>
+            <acquire cpu="0" task="t1" lock="A" subclass="\(subclass)"/>
+            <acquire cpu="0" task="t1" lock="B"/>
+            <release cpu="0" task="t1" lock="B"/>
+            <release cpu="0" task="t1" lock="A" subclass="\(subclass)"/>
+            <acquire cpu="1" task="t2" lock="B"/>
+            <acquire cpu="1" task="t2" lock="A" subclass="\(subclass)"/>
+            <release cpu="1" task="t2" lock="A" subclass="\(subclass)"/>
+            <release cpu="1" task="t2" lock="B"/>
+          </events>
+        </trace>
+
+        """
+    }
+
+    /// A subclass past lockdep's MAX_LOCKDEP_SUBCLASSES (8) was read and analysed, and its
+    /// summary written, but no reader took that summary back ("a subclass must be 0 to 7"):
+    /// one rule for traces and summaries, and a trace breaks it where it is written (exit 2).
+    @Test func aSubclassPastSevenIsRefusedWhereItIsWritten() throws {
+        try inTemporaryDirectory { directory in
+            for value in ["8", "4294967296"] {
+                let trace = "\(directory)/sub\(value).xml"
+                try Self.nestedABBA(subclass: value).write(toFile: trace, atomically: true, encoding: .utf8)
+                let refusal = "\(trace):4:5: error: attribute 'subclass' of <acquire> must be 0 to 7 (lockdep's MAX_LOCKDEP_SUBCLASSES is 8), not '\(value)'\n"
+                for command in [["analyze"], ["summarize", "-o", "\(directory)/sub.sum"], ["graph"], ["stats"]] {
+                    let run = try cli.pgtrace(command + [trace])
+                    #expect(run.status == 2, "\(command)")
+                    #expect(run.stderr == refusal, "\(command)")
+                    #expect(run.stdout == "", "\(command)")
+                }
+                #expect(!FileManager.default.fileExists(atPath: "\(directory)/sub.sum"))
+                // validate and lint check the schema first, which says the same at the same place.
+                let schema = "\(trace):4:5: error: does not match schemas/trace-v1.xsd: Element 'acquire', attribute 'subclass': [facet 'maxInclusive'] The value '\(value)' is greater than the maximum value allowed ('7').\n"
+                for command in [["validate"], ["lint", "--format", "text"]] {
+                    let run = try cli.pgtrace(command + [trace])
+                    #expect(run.status == 2, "\(command)")
+                    #expect(run.stderr == schema, "\(command)")
+                }
+            }
+        }
+    }
+
+    /// Subclass 7, lockdep's last, goes through a summary as through the trace.
+    @Test func subclassSevenSurvivesASummary() throws {
+        try inTemporaryDirectory { directory in
+            let trace = "\(directory)/sub7.xml"
+            try Self.nestedABBA(subclass: "7").write(toFile: trace, atomically: true, encoding: .utf8)
+            #expect(try cli.pgtrace(["validate", trace]).status == 0)
+            let summarize = try cli.pgtrace(["summarize", trace, "-o", "\(directory)/sub7.sum"])
+            #expect(summarize.status == 0, "\(summarize.stderr)")
+            for format in ["text", "json"] {
+                let direct = try cli.pgtrace(["analyze", "--format", format, trace])
+                let summarized = try cli.pgtrace(["analyze", "--format", format, "\(directory)/sub7.sum"])
+                #expect(direct.status == 1)
+                #expect(summarized.status == 1, "\(summarized.stderr)")
+                #expect(summarized.stdout == direct.stdout)
+                #expect(direct.stdout.contains("A/7"))
+            }
+            // A summary holds the same rule, in the same words.
+            let summary = try String(contentsOfFile: "\(directory)/sub7.sum", encoding: .utf8)
+            let eight = summary.replacingOccurrences(of: "\"subclass\":7,", with: "\"subclass\":8,")
+            #expect(eight != summary)
+            let run = try cli.pgtrace(["analyze", "-"], stdin: eight)
+            #expect(run.status == 2)
+            #expect(run.stderr == "<stdin>:6:1: error: a subclass must be 0 to 7 (lockdep's MAX_LOCKDEP_SUBCLASSES is 8), not 8\n")
+        }
+    }
 }
 
 extension String {

@@ -129,6 +129,30 @@ import Testing
         #expect(error.message.contains(fragment), "\(error)")
     }
 
+    /// Lockdep's MAX_LOCKDEP_SUBCLASSES is 8: a subclass past 7 is refused where it is
+    /// written, on every element that takes one, as lockdep refuses it (look_up_lock_class's
+    /// "BUG: looking up invalid subclass"). Read, it made a summary that no reader took back.
+    @Test(arguments: [
+        ("<acquire cpu=\"0\" lock=\"A\" subclass=\"8\"/>", "acquire", "8"),
+        ("<acquire cpu=\"0\" lock=\"A\" subclass=\"4294967296\"/>", "acquire", "4294967296"),
+        ("<acquire cpu=\"0\" lock=\"A\" subclass=\"99999999999999999999\"/>", "acquire", "99999999999999999999"),
+        ("<acquire cpu=\"0\" lock=\"A\" subclass=\"-1\"/>", "acquire", "-1"),
+        ("<release cpu=\"0\" lock=\"A\" subclass=\"8\"/>", "release", "8"),
+        ("<contended cpu=\"0\" lock=\"A\" subclass=\"8\"/>", "contended", "8"),
+        ("<acquired cpu=\"0\" lock=\"A\" subclass=\"8\"/>", "acquired", "8"),
+    ])
+    func aSubclassPastLockdepsSevenIsAnInputErrorAtItsElement(_ body: String, _ element: String, _ value: String) throws {
+        let error = try #require(inputError(trace(body)), "accepted: \(body)")
+        #expect(error.description == "bad.xml:4:1: error: attribute 'subclass' of <\(element)> must be 0 to 7 (lockdep's MAX_LOCKDEP_SUBCLASSES is 8), not '\(value)'")
+    }
+
+    @Test func subclassSevenIsLockdepsLast() throws {
+        let decoded = try events(trace("<acquire cpu=\"0\" lock=\"A\" subclass=\"7\"/><release cpu=\"0\" lock=\"A\" subclass=\" 7 \"/>"))
+        #expect(decoded.count == 2)
+        guard case .acquire(let lock, _, _, _, _, _) = decoded.first?.kind else { Issue.record("\(decoded)"); return }
+        #expect(lock.subclass == 7)
+    }
+
     @Test func extensionsAreIgnored() throws {
         let xml = trace(
             "<x-marker cpu=\"0\"><x-inner/>text</x-marker><acquire cpu=\"0\" lock=\"A\" x-note=\"hi\"/>")
