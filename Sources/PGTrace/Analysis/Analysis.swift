@@ -200,6 +200,7 @@ public final class Analysis {
                     {
                         // Analysed apart, after this run: its events are skipped here.
                         putAside.append((sources[header.fileIndex - first], reason))
+                        putAsideHeaders.append(header)
                         engine = nil
                         continue
                     }
@@ -252,6 +253,7 @@ public final class Analysis {
         }
         pipeline.join()
         if let readFailure { throw readFailure }
+        citeLeastDeclarations()
         // With a summary among the inputs, traces that contradict each other are one error
         // whatever their order: a summary is one analysis, and cannot be put aside in part.
         if !summarySlots.isEmpty, let (source, reason) = putAside.first {
@@ -318,6 +320,19 @@ public final class Analysis {
     /// The traces put aside because their class declarations contradict this analysis's
     /// (with `separatesConflictingTraces`), and why.
     public private(set) var putAside: [(source: Source, reason: String)] = []
+    /// The header of each trace of `putAside`, to say again why once every trace was read.
+    private var putAsideHeaders: [TraceHeader] = []
+
+    /// Says why each trace was put aside against every trace this analysis read, not only
+    /// those read before it: the declaration cited is the least (by file name, then line) of
+    /// the analysis's, as everywhere else, so the reason does not depend on the order the
+    /// traces were given. Declarations only accumulate, and a class declared again the same
+    /// way keeps its declaration, so what conflicted when the trace was read still does.
+    private func citeLeastDeclarations() {
+        for (index, header) in putAsideHeaders.enumerated() {
+            if let reason = conflict(header) { putAside[index].reason = reason }
+        }
+    }
 
     /// The traces this analysis replayed or merged from summaries (those put aside are not
     /// among them, nor the summaries' own files).
@@ -446,7 +461,8 @@ public final class Analysis {
     /// a trace that declares a class with another type or size than a trace before it (a
     /// trace of another kernel or configuration) is put aside and analysed with the others
     /// put aside, and so on. Traces read from standard input or a FIFO cannot be read again
-    /// and so still make such a contradiction an input error.
+    /// and so still make such a contradiction an input error. The analyses after the first
+    /// come in the order of their least trace name.
     public static func analyzeSeparatingConflicts(
         _ sources: [Source], options: AnalysisOptions, progress: Progress? = nil
     ) throws -> [Analysis] {
@@ -461,7 +477,11 @@ public final class Analysis {
             // The first trace always joins a new analysis, so each round takes at least one.
             remaining = analysis.putAside.map(\.source)
         }
-        return analyses
+        // The first analysis is the first trace's; the others are numbered by their least
+        // trace name, not by when their first trace came, so that the same grouping is
+        // reported the same way whatever the order of the traces.
+        guard analyses.count > 2 else { return analyses }
+        return [analyses[0]] + analyses.dropFirst().sorted { ($0.analysedFiles.min() ?? "") < ($1.analysedFiles.min() ?? "") }
     }
 
     /// Applies a trace's `<classes>`: one class has one type across every trace analysed.

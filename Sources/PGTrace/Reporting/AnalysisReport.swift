@@ -93,8 +93,8 @@ public struct AnalysisReport: Sendable {
     public init(_ analyses: [Analysis], includingGraph: Bool = true, includingUsage: Bool = true) {
         precondition(!analyses.isEmpty)
         self.init(analyses[0], includingGraph: includingGraph, includingUsage: includingUsage)
-        // Each trace put aside once says why: the reason it left the first analysis it met,
-        // and the analysis it ended in.
+        // Each trace put aside once says why: the reason it left the first analysis (which
+        // every trace put aside met first), and the analysis it ended in.
         var reasons: [String: String] = [:]
         for analysis in analyses {
             for (source, reason) in analysis.putAside where reasons[source.displayName] == nil {
@@ -104,7 +104,7 @@ public struct AnalysisReport: Sendable {
         for (index, analysis) in analyses.enumerated().dropFirst() {
             for file in analysis.analysedFiles {
                 notes.append(AnalysisNote(
-                    message: "\(file) is analysed apart from the traces before it (analysis \(index + 1) of \(analyses.count)): \(reasons[file] ?? "its classes disagree"); traces analysed together share their classes",
+                    message: "\(file) is analysed apart from the traces of analysis 1 (analysis \(index + 1) of \(analyses.count)): \(reasons[file] ?? "its classes disagree"); traces analysed together share their classes",
                     evidence: nil))
             }
         }

@@ -95,7 +95,7 @@ import Testing
         #expect(report.analysisCount == 2)
         #expect(report.files == names.sorted())
         #expect(report.findings.count == analyses[0].findings.count + 1)
-        #expect(report.notes.contains { $0.message.hasPrefix("traces/pgd-lock-rwlock-write-in-irq.xml is analysed apart from the traces before it (analysis 2 of 2)") })
+        #expect(report.notes.contains { $0.message.hasPrefix("traces/pgd-lock-rwlock-write-in-irq.xml is analysed apart from the traces of analysis 1 (analysis 2 of 2)") })
         // Each analysis's dependencies cite its own traces (its own file numbers).
         let apartEdges = AnalysisReport(analyses[1]).edges
         #expect(!apartEdges.isEmpty)
