@@ -52,7 +52,9 @@ struct StatsCommand: ParsableCommand {
         // Traces analysed apart (they disagree on a class) keep separate statistics, merged
         // by name here: the counts add up and the extremes combine.
         let entries = LockStatistics.merged(analyses.compactMap(\.statistics))
-        let files = analyses.flatMap(\.context.files)
+        // Each trace once, in the analysis that replayed it (every analysis's files also
+        // name the traces it put aside), by name: not by the order the traces were given.
+        let files = analyses.flatMap(\.analysedFiles).sorted()
         let events = analyses.reduce(0) { $0 + $1.eventCount }
         let text: String
         switch format {

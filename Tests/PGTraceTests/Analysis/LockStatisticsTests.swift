@@ -256,4 +256,21 @@ import Testing
                   },
             """))
     }
+
+    /// Traces analysed apart were counted once more for each analysis that put them aside
+    /// (the shipped traces were 50 of 45 given in order, 49 reversed), and the JSON listed
+    /// them so, in the order given: each trace once, by name, in either order.
+    @Test func theCommandCountsEachTraceOnceInAnyOrder() throws {
+        let traces = try FileManager.default.contentsOfDirectory(atPath: Repository.path("traces"))
+            .filter { $0.hasSuffix(".xml") }.sorted().map { "traces/" + $0 }
+        let text = try CommandRunner.run(["stats"] + traces)
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.hasPrefix("lock_stat version 0.4 (pgtrace: \(traces.count) traces, "), "\(text.stdout.prefix(80))")
+        #expect(text.stdoutBytes == (try CommandRunner.run(["stats"] + traces.reversed())).stdoutBytes)
+        let json = try CommandRunner.run(["stats", "--format", "json"] + traces.reversed())
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: json.stdoutBytes) as? [String: Any])
+        #expect((object["summary"] as? [String: Any])?["traces"] as? [String] == traces)
+        #expect(json.stdoutBytes == (try CommandRunner.run(["stats", "--format", "json"] + traces)).stdoutBytes)
+    }
 }
