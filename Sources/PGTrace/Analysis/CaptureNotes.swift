@@ -10,7 +10,13 @@ final class CaptureNotes: ReplayObserver {
 
     init(context: CheckerContext) { self.context = context }
 
-    func replayWillBegin(_ replay: ReplayEngine) { notedFromBefore = [] }
+    /// Kinds of page-table state noted as begun before the trace, per trace.
+    private var notedUnseen: Set<String> = []
+
+    func replayWillBegin(_ replay: ReplayEngine) {
+        notedFromBefore = []
+        notedUnseen = []
+    }
 
     func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
         guard case .eventsLost(let cpu, let count) = event.kind else { return }
@@ -19,6 +25,30 @@ final class CaptureNotes: ReplayObserver {
         context.note(
             "\(replay.fileName): \(whose) lost \(amount) (line \(site.position.line)): findings may be incomplete",
             evidence: context.evidence(site, "loses events"))
+    }
+
+    /// What a page-table event ended that the trace never showed begin, per trace one note
+    /// per kind of thing (a capture of a Xen machine unpins every mm pinned before it began).
+    func replay(_ replay: ReplayEngine, ended unseen: MemoryState.Unseen, at site: EventSite) {
+        let symbols = context.symbols
+        let place = "\(replay.fileName):\(site.position.line)"
+        let (kind, what, since): (String, String, String)
+        switch unseen {
+        case .pinned(let page):
+            (kind, what, since) = ("pin", "\(symbols[page]) is unpinned at \(place) without being seen pinned", "pinned since")
+        case .listed(let pgd):
+            (kind, what, since) = ("list", "\(symbols[pgd]) is taken off pgd_list at \(place) without being seen put on it", "on it since")
+        case .listWalkBegun(let cpu):
+            (kind, what, since) = ("list-walk", "cpu \(cpu) walks pgd_list at \(place) in a walk it was not seen to begin", "begun")
+        case .locklessWalkBegun(let cpu):
+            (kind, what, since) = ("lockless-walk", "cpu \(cpu) ends a lockless walk at \(place) that it was not seen to begin", "begun")
+        case .kmapped(let page, let series):
+            (kind, what, since) = ("kmap", "kunmap of \(symbols[page]) (series \(symbols[series])) at \(place) without its kmap seen", "mapped since")
+        }
+        guard notedUnseen.insert(kind).inserted else { return }
+        context.note(
+            "\(what): \(since) before the capture began\(replay.hasLostEvents ? " or in events it lost" : "")",
+            evidence: context.evidence(site, "ends what the trace did not show begin"))
     }
 
     func replay(_ replay: ReplayEngine, releasedHeldFromBefore lock: LockRef, at site: EventSite) {

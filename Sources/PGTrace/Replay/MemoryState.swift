@@ -86,13 +86,29 @@ public struct MemoryState: Sendable {
     /// How many slots hold each page, over all tasks.
     public internal(set) var kmapCounts: [Symbol: Int] = [:]
 
+    /// What the trace did not show: an event that ends (or undoes) something the trace never
+    /// showed begin, which a partial trace's events, or lost events, may have done unseen.
+    public enum Unseen: Sendable, Equatable {
+        case pinned(page: Symbol)
+        case listed(pgd: Symbol)
+        case listWalkBegun(cpu: Int)
+        case locklessWalkBegun(cpu: Int)
+        case kmapped(page: Symbol, series: Symbol)
+    }
+
     /// Applies a page-table event. Throws the message of an input error for a sequence no
-    /// kernel can produce (a pgd listed twice, a walk ending that never began, …).
+    /// kernel can produce (a pgd listed twice, a walk ending that never began, …). Where the
+    /// trace may not show all that happened before the event (`beganUnseen`: a partial trace,
+    /// or events lost), an end whose beginning it did not show is no such sequence: it is
+    /// applied, and returned, for a note. A second start is none either when events were lost
+    /// since the first (`lostAt`, the place of the last loss): the end between may be among them.
     mutating func apply(
         _ kind: EventKind, site: EventSite, task: TaskKey, sequence: Int, name: (Symbol) -> String,
-        defaultListLock: Symbol
-    ) throws(DecodeFailure) {
+        defaultListLock: Symbol, beganUnseen: Bool = false, lostAt: TracePosition? = nil
+    ) throws(DecodeFailure) -> Unseen? {
         let cpu = site.cpu
+        /// Whether events were lost after `start`.
+        func lostSince(_ start: EventSite) -> Bool { lostAt.map { start.position < $0 } ?? false }
         switch kind {
         case .pgdAlloc(let pgd):
             pgds[pgd] = Pgd(allocated: site, listLock: defaultListLock)
@@ -103,28 +119,35 @@ public struct MemoryState: Sendable {
         case .pgdClear(let pgd, let index):
             pgds[pgd, default: Pgd(listLock: defaultListLock)].entries[index] = nil
         case .pgdListAdd(let pgd, let lock):
-            if let listed = pgds[pgd]?.listed {
+            if let listed = pgds[pgd]?.listed, !lostSince(listed) {
                 throw DecodeFailure("pgd \(name(pgd)) is already on pgd_list (added at line \(listed.position.line)); a second list_add corrupts the list")
             }
             pgds[pgd, default: Pgd(listLock: lock)].listed = site
             pgds[pgd]!.listLock = lock
         case .pgdListDel(let pgd, _):
             guard pgds[pgd]?.listed != nil else {
-                throw DecodeFailure("pgd \(name(pgd)) is not on pgd_list; expected a <pgd-list-add> before its <pgd-list-del>")
+                guard beganUnseen else {
+                    throw DecodeFailure("pgd \(name(pgd)) is not on pgd_list; expected a <pgd-list-add> before its <pgd-list-del>")
+                }
+                return .listed(pgd: pgd)
             }
             pgds[pgd]!.listed = nil
         case .listWalkBegin(let walker):
-            if let walk = listWalks[cpu] {
+            if let walk = listWalks[cpu], !lostSince(walk.begun) {
                 throw DecodeFailure("cpu \(cpu) begins a pgd_list walk inside another (begun at line \(walk.begun.position.line))")
             }
             listWalks[cpu] = Walk(walker: walker, begun: site, sequence: sequence)
         case .listWalkVisit(let pgd):
             guard listWalks[cpu] != nil else {
-                throw DecodeFailure("<list-walk-visit> of \(name(pgd)) on cpu \(cpu) outside a walk; expected <list-walk-begin> first")
+                guard beganUnseen else {
+                    throw DecodeFailure("<list-walk-visit> of \(name(pgd)) on cpu \(cpu) outside a walk; expected <list-walk-begin> first")
+                }
+                return .listWalkBegun(cpu: cpu)
             }
         case .listWalkEnd:
             guard listWalks.removeValue(forKey: cpu) != nil else {
-                throw DecodeFailure("<list-walk-end/> on cpu \(cpu) without a <list-walk-begin/>")
+                guard beganUnseen else { throw DecodeFailure("<list-walk-end/> on cpu \(cpu) without a <list-walk-begin/>") }
+                return .listWalkBegun(cpu: cpu)
             }
         case .setReadOnly(let page, let level, let ptl):
             pages[page, default: Page()].readOnly = site
@@ -134,25 +157,32 @@ public struct MemoryState: Sendable {
             pages[page]!.note(level: level, ptl: ptl)
             if pages[page]!.pinned == nil { pages[page] = nil }
         case .pin(let page, let level):
-            if let pinned = pages[page]?.pinned {
+            if let pinned = pages[page]?.pinned, !lostSince(pinned) {
                 throw DecodeFailure("page \(name(page)) is already pinned (at line \(pinned.position.line)); Xen refuses a second pin")
             }
             pages[page, default: Page()].pinned = site
             if let level { pages[page]!.level = level }
         case .unpin(let page, let level):
             guard pages[page]?.pinned != nil else {
-                throw DecodeFailure("page \(name(page)) is not pinned; expected a <pin> before its <unpin>")
+                guard beganUnseen else { throw DecodeFailure("page \(name(page)) is not pinned; expected a <pin> before its <unpin>") }
+                // Unpinned now, whatever it was: a writable page is then no table Xen holds.
+                if pages[page] != nil {
+                    if let level { pages[page]!.level = level }
+                    if pages[page]!.readOnly == nil { pages[page] = nil }
+                }
+                return .pinned(page: page)
             }
             pages[page]!.pinned = nil
             if let level { pages[page]!.level = level }
         case .locklessWalkBegin:
-            if let walk = locklessWalks[cpu] {
+            if let walk = locklessWalks[cpu], !lostSince(walk.begun) {
                 throw DecodeFailure("cpu \(cpu) begins a lockless walk inside another (begun at line \(walk.begun.position.line))")
             }
             locklessWalks[cpu] = Walk(walker: nil, begun: site, sequence: sequence)
         case .locklessWalkEnd:
             guard locklessWalks.removeValue(forKey: cpu) != nil else {
-                throw DecodeFailure("<lockless-walk-end/> on cpu \(cpu) without a <lockless-walk-begin/>")
+                guard beganUnseen else { throw DecodeFailure("<lockless-walk-end/> on cpu \(cpu) without a <lockless-walk-begin/>") }
+                return .locklessWalkBegun(cpu: cpu)
             }
         case .tableUnlink(let table):
             tables[table] = Table(unlinked: site)
@@ -183,7 +213,10 @@ public struct MemoryState: Sendable {
             let owner = kmaps[task]?.contains(where: matches) == true
                 ? task : kmaps.first { $0.value.contains(where: matches) }?.key
             guard let owner, let index = kmaps[owner]?.lastIndex(where: matches) else {
-                throw DecodeFailure("kunmap of \(name(page)) (series \(name(series))), which is not kmapped; expected a matching <kmap> first")
+                guard beganUnseen else {
+                    throw DecodeFailure("kunmap of \(name(page)) (series \(name(series))), which is not kmapped; expected a matching <kmap> first")
+                }
+                return .kmapped(page: page, series: series)
             }
             kmaps[owner]!.remove(at: index)
             if kmaps[owner]!.isEmpty { kmaps[owner] = nil }
@@ -192,6 +225,7 @@ public struct MemoryState: Sendable {
         default:
             break
         }
+        return nil
     }
 
     /// The cpus in a lockless walk that began before event number `sequence`.

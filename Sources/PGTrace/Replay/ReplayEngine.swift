@@ -220,6 +220,7 @@ public final class ReplayEngine {
         while cpus.count <= cpu { addCPU(cpus.count) }
         if case .eventsLost(let lostCPU, _) = event.kind {
             forgetAfterLostEvents(cpu: lostCPU)
+            lastLoss = event.position
             eventObservers[ObservedEvents.Category.context.rawValue].forEach { $0.replay(self, didApply: event, at: EventSite(event)) }
             return
         }
@@ -315,9 +316,13 @@ public final class ReplayEngine {
         default:
             do {
                 let symbols = self.symbols
-                try memory.apply(
+                if let unseen = try memory.apply(
                     event.kind, site: site, task: currentTaskKey(cpu: cpu), sequence: eventCount,
-                    name: { symbols[$0] }, defaultListLock: defaultListLock)
+                    name: { symbols[$0] }, defaultListLock: defaultListLock, beganUnseen: isPartial || forgotten,
+                    lostAt: lastLoss)
+                {
+                    for observer in observers { observer.replay(self, ended: unseen, at: site) }
+                }
             } catch {
                 throw inputError(site, error.message)
             }
@@ -360,10 +365,15 @@ public final class ReplayEngine {
     /// Whether lost events made the replay forget state: releases of locks it no longer
     /// knows are then notes, as in a partial trace.
     @exclusivity(unchecked) private var forgotten = false
+    /// Where events were last lost in this trace.
+    @exclusivity(unchecked) private var lastLoss: TracePosition?
 
     /// Whether a context may hold locks the replay never saw taken: the trace began while
     /// locks were held (partial), or events were lost. A held-lock list then says so.
     public var mayMissHeldLocks: Bool { isPartial || forgotten }
+
+    /// Whether this trace lost events so far.
+    public var hasLostEvents: Bool { forgotten }
 
     /// The state of a task the replay has no slot for: known from an idle machine; unknown in
     /// a partial trace, and after lost events, for any task (one forgotten before the loss,

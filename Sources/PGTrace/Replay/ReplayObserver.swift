@@ -19,6 +19,10 @@ public protocol ReplayObserver: AnyObject {
     /// In a partial trace, a release of a lock this context was never seen to take: held
     /// since before the capture began. Observed with `.releases`.
     func replay(_ replay: ReplayEngine, releasedHeldFromBefore lock: LockRef, at site: EventSite)
+    /// In a partial trace, or after lost events, a page-table event ended what the trace never
+    /// showed begin (an unpin of a page pinned before the capture, a walk begun before it):
+    /// applied all the same, not an input error.
+    func replay(_ replay: ReplayEngine, ended unseen: MemoryState.Unseen, at site: EventSite)
     /// Hardirqs (or, with `softirqs: true`, softirqs) were re-enabled on `cpu` with the
     /// given locks held: lockdep's mark_held_locks moment.
     func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite)
@@ -40,6 +44,7 @@ extension ReplayObserver {
     public func replay(_ replay: ReplayEngine, didRelease lock: HeldLock, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, unbalancedRelease lock: LockRef, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, releasedHeldFromBefore lock: LockRef, at site: EventSite) {}
+    public func replay(_ replay: ReplayEngine, ended unseen: MemoryState.Unseen, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: [HeldLock], hardirqsEnabled: Bool, bhDisabled: Bool, preemptDepth: Int, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {}

@@ -26,6 +26,53 @@ import Testing
         #expect(inputError(trace.xml)?.message.contains("is not on pgd_list") == true)
     }
 
+    /// A capture begins after execution began: a Xen guest unpins at exit an mm it pinned at
+    /// fork, before the capture; a walk, a listing or a kmap may have begun before it. Each end
+    /// is applied and noted once per kind, not an input error (exit 2 made every such
+    /// capture unreadable); in a trace that shows everything it still is one (above).
+    @Test func aPartialTraceEndsWhatBeganBeforeIt() throws {
+        var trace = TraceBuilder()
+        trace.partial = true
+        trace.event("unpin", [("page", "pgd:1"), ("level", "pgd")])
+        trace.event("unpin", [("page", "pgd:2"), ("level", "pgd")])
+        trace.event("pgd-list-del", [("pgd", "P")])
+        trace.event("list-walk-visit", [("pgd", "Q")])
+        trace.event("list-walk-end")
+        trace.cpu = 1
+        trace.event("lockless-walk-end")
+        trace.cpu = 0
+        trace.event("kunmap", [("page", "pte:1"), ("series", "PAGETABLE")])
+        let analysis = try analyze(trace)
+        #expect(analysis.findings.isEmpty)
+        #expect(analysis.notes.map(\.message) == [
+            "pgd:1 is unpinned at test.xml:\(trace.line(ofEvent: 0)) without being seen pinned: pinned since before the capture began",
+            "P is taken off pgd_list at test.xml:\(trace.line(ofEvent: 2)) without being seen put on it: on it since before the capture began",
+            "cpu 0 walks pgd_list at test.xml:\(trace.line(ofEvent: 3)) in a walk it was not seen to begin: begun before the capture began",
+            "cpu 1 ends a lockless walk at test.xml:\(trace.line(ofEvent: 5)) that it was not seen to begin: begun before the capture began",
+            "kunmap of pte:1 (series PAGETABLE) at test.xml:\(trace.line(ofEvent: 6)) without its kmap seen: mapped since before the capture began",
+        ])
+    }
+
+    /// Lost events may hold the unpin between two pins, or the pin before an unpin: neither is
+    /// an input error after them. Two pins with nothing lost between still are.
+    @Test func lostEventsMayHoldWhatEndedOrBegan() throws {
+        var trace = TraceBuilder()
+        trace.event("set-ro", [("page", "pte:1"), ("level", "pte")])
+        trace.event("pin", [("page", "pte:1"), ("level", "pte")])
+        trace.event("events-lost", [("count", "2")])
+        trace.event("pin", [("page", "pte:1"), ("level", "pte")])
+        trace.event("events-lost", [("count", "2")])
+        trace.event("unpin", [("page", "pte:2"), ("level", "pte")])
+        let analysis = try analyze(trace)
+        #expect(analysis.findings.isEmpty)
+        #expect(analysis.notes.last?.message == "pte:2 is unpinned at test.xml:\(trace.line(ofEvent: 5)) without being seen pinned: pinned since before the capture began or in events it lost")
+        var again = TraceBuilder()
+        again.event("events-lost", [("count", "2")])
+        again.event("pin", [("page", "pte:1"), ("level", "pte")])
+        again.event("pin", [("page", "pte:1"), ("level", "pte")])
+        #expect(inputError(again.xml)?.message.contains("is already pinned") == true)
+    }
+
     @Test func walksMustBeginBeforeTheyEnd() {
         var list = TraceBuilder()
         list.event("list-walk-end")

@@ -205,6 +205,22 @@ import Testing
         #expect(exitRecord.notes.first == "c.txt: cpu 1 lost events (line 4): findings may be incomplete")
     }
 
+    /// A Xen guest's capture: bash exits and unpins its mm, pinned at fork before tracing
+    /// began, and gives back a pte page pinned then too. Both were exit 2 ("is not pinned;
+    /// expected a <pin> before its <unpin>"), so such captures could not be analysed at all.
+    @Test func aXenCaptureUnpinsWhatWasPinnedBeforeIt() throws {
+        let outcome = try analyze("""
+            # tracer: nop
+                        bash-1108    [000] ....1    73.950578: xen_mmu_pgd_unpin: mm ffff880037a1c000 pgd ffff880037b00000
+                        bash-1108    [000] ....1    73.950601: xen_mmu_release_ptpage: pfn 3a000  level 1  pinned
+                        bash-1108    [000] ....1    73.950623: xen_mmu_release_ptpage: pfn 3a001  level 1  pinned
+            """)
+        #expect(outcome.findings == [])
+        #expect(outcome.notes == [
+            "pgd:ffff880037b00000 is unpinned at c.txt:2 without being seen pinned: pinned since before the capture began"
+        ])
+    }
+
     /// What lost events may have done is not known: a lock taken in a hardirq before them is
     /// not held after them, and a release after them of a lock released before is a note.
     @Test func lostEventsForgetWhatTheyMayHaveChanged() throws {
