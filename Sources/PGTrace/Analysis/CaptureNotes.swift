@@ -38,6 +38,8 @@ final class CaptureNotes: ReplayObserver {
             (kind, what, since) = ("pin", "\(symbols[page]) is unpinned at \(place) without being seen pinned", "pinned since")
         case .listed(let pgd):
             (kind, what, since) = ("list", "\(symbols[pgd]) is taken off pgd_list at \(place) without being seen put on it", "on it since")
+        case .visitedUnlisted(let pgd):
+            (kind, what, since) = ("list-visit", "\(symbols[pgd]) is visited on pgd_list at \(place) without being seen put on it", "on it since")
         case .listWalkBegun(let cpu):
             (kind, what, since) = ("list-walk", "cpu \(cpu) walks pgd_list at \(place) in a walk it was not seen to begin", "begun")
         case .locklessWalkBegun(let cpu):

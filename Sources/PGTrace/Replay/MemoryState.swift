@@ -15,6 +15,9 @@ public struct MemoryState: Sendable {
         public var listLock: Symbol
         /// Installed entries (pmds), by index, with the event that installed each.
         public var entries: [Int: EventSite] = [:]
+        /// Whether the trace showed it allocated, put on or taken off pgd_list: its list
+        /// state is then the trace's, never assumed from before it.
+        var listStateSeen = false
     }
 
     /// A page-table page as Xen sees it: writable or read-only, pinned or not.
@@ -91,6 +94,7 @@ public struct MemoryState: Sendable {
     public enum Unseen: Sendable, Equatable {
         case pinned(page: Symbol)
         case listed(pgd: Symbol)
+        case visitedUnlisted(pgd: Symbol)
         case listWalkBegun(cpu: Int)
         case locklessWalkBegun(cpu: Int)
         case kmapped(page: Symbol, series: Symbol)
@@ -111,7 +115,7 @@ public struct MemoryState: Sendable {
         func lostSince(_ start: EventSite) -> Bool { lostAt.map { start.position < $0 } ?? false }
         switch kind {
         case .pgdAlloc(let pgd):
-            pgds[pgd] = Pgd(allocated: site, listLock: defaultListLock)
+            pgds[pgd] = Pgd(allocated: site, listLock: defaultListLock, listStateSeen: true)
         case .pgdFree(let pgd):
             pgds[pgd] = nil
         case .pgdPopulate(let pgd, let index):
@@ -124,6 +128,7 @@ public struct MemoryState: Sendable {
             }
             pgds[pgd, default: Pgd(listLock: lock)].listed = site
             pgds[pgd]!.listLock = lock
+            pgds[pgd]!.listStateSeen = true
         case .pgdListDel(let pgd, _):
             guard pgds[pgd]?.listed != nil else {
                 guard beganUnseen else {
@@ -132,18 +137,23 @@ public struct MemoryState: Sendable {
                 return .listed(pgd: pgd)
             }
             pgds[pgd]!.listed = nil
+            pgds[pgd]!.listStateSeen = true
         case .listWalkBegin(let walker):
             if let walk = listWalks[cpu], !lostSince(walk.begun) {
                 throw DecodeFailure("cpu \(cpu) begins a pgd_list walk inside another (begun at line \(walk.begun.position.line))")
             }
             listWalks[cpu] = Walk(walker: walker, begun: site, sequence: sequence)
         case .listWalkVisit(let pgd):
-            guard listWalks[cpu] != nil else {
-                guard beganUnseen else {
-                    throw DecodeFailure("<list-walk-visit> of \(name(pgd)) on cpu \(cpu) outside a walk; expected <list-walk-begin> first")
-                }
-                return .listWalkBegun(cpu: cpu)
+            guard listWalks[cpu] != nil || beganUnseen else {
+                throw DecodeFailure("<list-walk-visit> of \(name(pgd)) on cpu \(cpu) outside a walk; expected <list-walk-begin> first")
             }
+            // A walker visits what is on pgd_list: one the trace never saw put there was listed
+            // before it began (or in lost events), and is on the list from here.
+            if beganUnseen, pgds[pgd].map({ !$0.listStateSeen }) ?? true {
+                pgds[pgd, default: Pgd(listLock: defaultListLock)].listed = site
+                if listWalks[cpu] != nil { return .visitedUnlisted(pgd: pgd) }
+            }
+            if listWalks[cpu] == nil { return .listWalkBegun(cpu: cpu) }
         case .listWalkEnd:
             guard listWalks.removeValue(forKey: cpu) != nil else {
                 guard beganUnseen else { throw DecodeFailure("<list-walk-end/> on cpu \(cpu) without a <list-walk-begin/>") }

@@ -53,6 +53,40 @@ import Testing
         ])
     }
 
+    /// sync_global_pgds() in a capture: under pgd_lock it walks pgd_list and fills the kernel
+    /// entries of each pgd it visits. The pgds were listed before the capture began; a walker
+    /// visits only what is on the list, so they are on it, and the fill is no gap (it was two
+    /// pgd-list-gap warnings, "P has entries but is not on pgd_list, outside pgd_lock").
+    @Test func aPgdAWalkerVisitsIsOnTheList() throws {
+        var trace = TraceBuilder()
+        trace.partial = true
+        trace.event("acquire", [("lock", "pgd_lock"), ("irq", "save"), ("fn", "sync_global_pgds")])
+        trace.event("list-walk-begin", [("walker", "sync_global_pgds")])
+        for pgd in ["P", "Q"] {
+            trace.event("list-walk-visit", [("pgd", pgd)])
+            trace.event("pgd-populate", [("pgd", pgd), ("index", "511"), ("fn", "sync_global_pgds")])
+        }
+        trace.event("list-walk-end")
+        trace.event("release", [("lock", "pgd_lock"), ("irq", "restore")])
+        let analysis = try analyze(trace)
+        #expect(analysis.findings.isEmpty)
+        #expect(analysis.notes.map(\.message) == [
+            "P is visited on pgd_list at test.xml:\(trace.line(ofEvent: 2)) without being seen put on it: on it since before the capture began"
+        ])
+        // A pgd the trace saw taken off the list is not put back on it by a visit.
+        var taken = TraceBuilder()
+        taken.partial = true
+        taken.event("acquire", [("lock", "pgd_lock")])
+        taken.event("pgd-list-add", [("pgd", "P")])
+        taken.event("pgd-list-del", [("pgd", "P")])
+        taken.event("list-walk-begin")
+        taken.event("list-walk-visit", [("pgd", "P")])
+        taken.event("list-walk-end")
+        taken.event("pgd-populate", [("pgd", "P"), ("index", "1")])
+        taken.event("release", [("lock", "pgd_lock")])
+        #expect(try findings(taken).map { $0.hasPrefix("pgd-list-gap warning") } == [true])
+    }
+
     /// Lost events may hold the unpin between two pins, or the pin before an unpin: neither is
     /// an input error after them. Two pins with nothing lost between still are.
     @Test func lostEventsMayHoldWhatEndedOrBegan() throws {
