@@ -13,6 +13,9 @@ public final class PgdListChecker: ReplayObserver {
     private struct Window {
         var opened: EventSite
         var listLock: Symbol
+        /// The first of the entries the pgd had when the window opened: what makes an
+        /// unlisted pgd a gap (it is cited, where it is not the event that opened the window).
+        var installed: (index: Int, site: EventSite)?
         var confirmed: [Evidence] = []
     }
 
@@ -125,7 +128,9 @@ public final class PgdListChecker: ReplayObserver {
 
     private func open(_ gap: Gap, _ pgd: Symbol, _ state: MemoryState.Pgd, at site: EventSite) {
         if windows[pgd]?[gap] == nil {
-            windows[pgd, default: [:]][gap] = Window(opened: site, listLock: state.listLock)
+            let first = state.entries.min { ($0.value.position, $0.key) < ($1.value.position, $1.key) }
+            windows[pgd, default: [:]][gap] = Window(
+                opened: site, listLock: state.listLock, installed: first.map { ($0.key, $0.value) })
         }
     }
 
@@ -147,6 +152,9 @@ public final class PgdListChecker: ReplayObserver {
         switch gap {
         case .unlisted:
             locations = [context.evidence(window.opened, "\(name) has entries but is not on pgd_list, outside pgd_lock")]
+            if let installed = window.installed, installed.site.position != window.opened.position {
+                locations.append(context.evidence(installed.site, "installs entry \(installed.index) of \(name)"))
+            }
             message = window.confirmed.isEmpty
                 ? "pgd \(name) has pmds installed while off pgd_list and outside its lock: xen_mm_pin_all() and vmalloc_sync_all() would miss them"
                 : "pgd \(name) has pmds installed while off pgd_list and outside its lock, and a pgd_list walk ran then and missed them"

@@ -87,6 +87,21 @@ import Testing
         #expect(try findings(taken).map { $0.hasPrefix("pgd-list-gap warning") } == [true])
     }
 
+    /// A gap's report cites what makes it one: the entry installed in the pgd, where that is
+    /// not the event that opened the window (a populate under pgd_lock, judged when the lock
+    /// is dropped, was cited only by the unlock).
+    @Test func anUnlistedGapCitesTheEntryInstalled() throws {
+        var trace = TraceBuilder()
+        trace.event("pgd-alloc", [("pgd", "P")])
+        trace.event("acquire", [("lock", "pgd_lock")])
+        trace.event("pgd-populate", [("pgd", "P"), ("index", "3")])
+        trace.event("release", [("lock", "pgd_lock")])
+        let finding = try #require(analyze(trace).findings.first)
+        #expect(finding.rule == .pgdListGap)
+        #expect(finding.locations.map(\.role) == ["P has entries but is not on pgd_list, outside pgd_lock", "installs entry 3 of P"])
+        #expect(finding.locations.map(\.line) == [trace.line(ofEvent: 3), trace.line(ofEvent: 2)])
+    }
+
     /// Lost events may hold the unpin between two pins, or the pin before an unpin: neither is
     /// an input error after them. Two pins with nothing lost between still are.
     @Test func lostEventsMayHoldWhatEndedOrBegan() throws {
