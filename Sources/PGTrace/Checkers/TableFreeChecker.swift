@@ -4,8 +4,16 @@
 /// IPI-mode TLB flush that waits), or an RCU-sched grace period. A hypercall flush (Xen PV)
 /// is not one. A lockless walk running across such a free, or any access to a freed table,
 /// is the use-after-free the thread describes.
+///
+/// An IPI holds off only a walk that has hardirqs disabled when it is sent ("get_user_pages_fast()
+/// depends on the IPI to hold off page table teardown while they are locklessly walked with
+/// interrupts disabled"), and only until the walker enables them again: a walker with irqs on
+/// takes the IPI and walks on. Where the trace does not know the walker's irq state (partial
+/// traces, lost events) the IPI is taken to hold it off: no finding is made of an unknown.
+/// A free whose unlink came before lost events (on any cpu: the flush may be sent from any)
+/// is not reported as unsynchronized, only noted; a walk touching it after the free still is.
 public final class TableFreeChecker: ReplayObserver {
-    public var observedEvents: ObservedEvents { [.ipiEvents, .tableEvents] }
+    public var observedEvents: ObservedEvents { [.ipiEvents, .tableEvents, .irqEnabling] }
 
     /// An unlinked table. What synchronized since its unlink is read off the clocks below at
     /// its free, so that a flush or a grace period costs O(1), however many tables wait.
@@ -16,6 +24,8 @@ public final class TableFreeChecker: ReplayObserver {
         /// The first hypercall flushes after the unlink (cited), and `hypercallCount` then.
         var hypercallFlushes: [EventSite] = []
         var hypercallsBefore: Int
+        /// `replay.forgetCount` at the unlink: lost events since may hide the flush.
+        var forgets: Int
     }
 
     /// How many hypercall flushes a finding cites.
@@ -25,9 +35,41 @@ public final class TableFreeChecker: ReplayObserver {
     private struct Exposed {
         var unlinked: EventSite
         var freed: EventSite
-        var walks: [Int: EventSite]
+        var walks: [Int: WalkCitation]
         var hypercallFlushes: [EventSite]
         var unshownFlushes: Int
+        /// Events were lost between the unlink and the free: only an access is reported.
+        var eventsLost: Bool
+    }
+
+    /// What a walk exposed to a free cites of itself: its begin, and what shows the IPI did
+    /// not hold it off (irqs enabled when it came, or enabled again before the free).
+    private struct WalkCitation {
+        var begun: EventSite
+        var begunRole: String
+        var cited: [(site: EventSite, role: String)]
+        var missedIPI: Bool
+    }
+
+    /// A lockless walk running on a cpu, as the IPIs that reach it see it.
+    private struct Walk {
+        var begun: EventSite
+        /// Hardirqs at the begin: true enabled, false disabled, nil unknown.
+        var begunEnabled: Bool?
+        /// The last time hardirqs were enabled during the walk.
+        var lastEnable: EventSite?
+        /// `clock` at the last waited IPI that reached the walk with irqs disabled (or not
+        /// known), as long as they stay so: the walk is held off for tables unlinked before.
+        var heldOffAt = -1
+        /// The last waited IPI that reached the walk, its `clock`, and what it found.
+        var lastIPI: EventSite?
+        var lastIPIAt = -1
+        var irqsOnAtIPI = false
+        /// Irqs enabled at the IPI: the last enable before it (nil: on since the begin).
+        var enabledBeforeIPI: EventSite?
+        /// The enable that ended the IPI's hold, and the walker's handling of the IPI.
+        var released: EventSite?
+        var handled: EventSite?
     }
 
     private let context: CheckerContext
@@ -39,6 +81,13 @@ public final class TableFreeChecker: ReplayObserver {
     @exclusivity(unchecked) private var clock = 0
     @exclusivity(unchecked) private var syncedAllAt = -1
     @exclusivity(unchecked) private var syncedAt: [Int: Int] = [:]
+    /// `clock` at the last RCU-sched grace period: it waits for every walk with irqs off.
+    @exclusivity(unchecked) private var graceAt = -1
+    /// The lockless walks running, by cpu.
+    @exclusivity(unchecked) private var walks: [Int: Walk] = [:]
+    /// Frees not reported because events were lost since their unlink: the first, and how many.
+    @exclusivity(unchecked) private var lostFree: (table: Symbol, site: EventSite)?
+    @exclusivity(unchecked) private var lostFrees = 0
     @exclusivity(unchecked) private var hypercallCount = 0
     /// Pending tables that still cite fewer than `citedFlushes` hypercall flushes, by unlink.
     @exclusivity(unchecked) private var citingFlushes: [(table: Symbol, since: Int)] = []
@@ -51,21 +100,41 @@ public final class TableFreeChecker: ReplayObserver {
         exposedTo = [:]
         syncedAt = [:]
         syncedAllAt = -1
+        graceAt = -1
+        walks = [:]
+        lostFree = nil
+        lostFrees = 0
         citingFlushes = []
+    }
+
+    public func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite) {
+        guard !softirqs, var walk = walks[site.cpu] else { return }
+        walk.lastEnable = site
+        if walk.heldOffAt >= 0 {
+            walk.heldOffAt = -1
+            if walk.released == nil { walk.released = site }
+        }
+        walks[site.cpu] = walk
     }
 
     public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
         switch event.kind {
         case .tableUnlink(let table):
             clock += 1
-            pending[table] = Pending(unlinked: site, since: clock, hypercallsBefore: hypercallCount)
+            pending[table] = Pending(
+                unlinked: site, since: clock, hypercallsBefore: hypercallCount, forgets: replay.forgetCount)
             citingFlushes.append((table, clock))
             // Tables freed before any flush leave their entries behind: drop them now and then.
             if citingFlushes.count > 2 * pending.count + 64 {
                 citingFlushes.removeAll { pending[$0.table]?.since != $0.since }
             }
         case .ipiSend(let targets, wait: true, _), .tlbFlush(let targets, .ipi, wait: true):
-            synchronize(targets)
+            synchronize(targets, at: site, replay: replay)
+        case .ipiHandle:
+            if var walk = walks[site.cpu], walk.lastIPI != nil, walk.handled == nil {
+                walk.handled = site
+                walks[site.cpu] = walk
+            }
         case .tlbFlush(_, .hypercall, _):
             hypercallCount += 1
             // Only the tables still short of cited flushes are touched, each a few times.
@@ -77,15 +146,22 @@ public final class TableFreeChecker: ReplayObserver {
         case .rcuGracePeriod:
             clock += 1
             syncedAllAt = clock
+            graceAt = clock
         case .tableFree(let table):
             free(table, at: site, replay: replay)
         case .walkAccess(let table):
             access(table, at: site, replay: replay)
+        case .locklessWalkBegin:
+            let cpu = replay.cpus[site.cpu]
+            walks[site.cpu] = Walk(begun: site, begunEnabled: cpu.hardirqsKnown ? cpu.hardirqsEnabled : nil)
         case .locklessWalkEnd:
+            walks[event.cpu] = nil
             for table in (exposedTo.removeValue(forKey: event.cpu) ?? []).sorted() {
                 guard let free = exposed[table], free.walks[event.cpu] != nil else { continue }
                 exposed[table]!.walks[event.cpu] = nil
-                report(table, free, walkCPU: event.cpu, access: nil, walkEnd: site)
+                if free.eventsLost { noteLost(table, free.freed) } else {
+                    report(table, free, walkCPU: event.cpu, access: nil, walkEnd: site)
+                }
                 if exposed[table]!.walks.isEmpty { exposed[table] = nil }
             }
         default:
@@ -95,22 +171,85 @@ public final class TableFreeChecker: ReplayObserver {
 
     public func replayDidEnd(_ replay: ReplayEngine) {
         for (table, free) in exposed.sorted(by: { $0.key < $1.key }) {
+            if free.eventsLost { noteLost(table, free.freed); continue }
             for cpu in free.walks.keys.sorted() { report(table, free, walkCPU: cpu, access: nil, walkEnd: nil) }
         }
         exposed = [:]
         exposedTo = [:]
+        walks = [:]
+        if let (table, site) = lostFree {
+            let name = context.symbols[table]
+            let more = lostFrees > 1 ? " (and \(lostFrees - 1) more table frees so)" : ""
+            context.note(
+                "page table \(name) is freed after events were lost since its unlink\(more): a flush among them may have synchronized with the walkers, so no table-free-race is reported",
+                evidence: context.evidence(site, "frees \(name)"))
+        }
+        lostFree = nil
+        lostFrees = 0
     }
 
-    private func synchronize(_ targets: CPUTargets) {
+    private func noteLost(_ table: Symbol, _ site: EventSite) {
+        if lostFree == nil { lostFree = (table, site) }
+        lostFrees += 1
+    }
+
+    private func synchronize(_ targets: CPUTargets, at site: EventSite, replay: ReplayEngine) {
         switch targets {
         case .all, .others:
             clock += 1
             syncedAllAt = clock
+            let all = targets == .all
+            for cpu in walks.keys.sorted() where all || cpu != site.cpu { reach(cpu, at: site, replay: replay) }
         case .list(let list):
             clock += 1
-            for cpu in list.cpus { syncedAt[cpu] = clock }
+            for cpu in list.cpus {
+                syncedAt[cpu] = clock
+                if walks[cpu] != nil { reach(cpu, at: site, replay: replay) }
+            }
         case .local: break
         }
+    }
+
+    /// A waited IPI reaches the walk on `cpu`: it holds the walk off unless irqs are on there.
+    private func reach(_ cpu: Int, at site: EventSite, replay: ReplayEngine) {
+        guard var walk = walks[cpu] else { return }
+        let on = cpu < replay.cpus.count && replay.cpus[cpu].hardirqsSurelyEnabled
+        walk.lastIPI = site
+        walk.lastIPIAt = clock
+        walk.irqsOnAtIPI = on
+        walk.enabledBeforeIPI = on ? walk.lastEnable : nil
+        walk.released = nil
+        walk.handled = nil
+        walk.heldOffAt = on ? -1 : clock
+        walks[cpu] = walk
+    }
+
+    /// What a walk exposed to the free of a table unlinked at `since` cites of itself.
+    private func citation(_ cpu: Int, _ begun: EventSite, since: Int) -> WalkCitation {
+        guard let walk = walks[cpu], walk.begun == begun else {
+            return WalkCitation(begun: begun, begunRole: "begins a lockless walk", cited: [], missedIPI: false)
+        }
+        let begunRole: String
+        switch walk.begunEnabled {
+        case true?: begunRole = "begins a lockless walk with irqs enabled"
+        case false?: begunRole = "begins a lockless walk with irqs disabled"
+        case nil: begunRole = "begins a lockless walk"
+        }
+        var cited: [(site: EventSite, role: String)] = []
+        guard let ipi = walk.lastIPI, walk.lastIPIAt > since else {
+            return WalkCitation(begun: begun, begunRole: begunRole, cited: cited, missedIPI: false)
+        }
+        if walk.irqsOnAtIPI {
+            if let enable = walk.enabledBeforeIPI { cited.append((enable, "enables irqs within the walk")) }
+            cited.append((ipi, "flushes by IPI while cpu \(cpu) has irqs enabled: nothing holds the walk off"))
+        } else {
+            cited.append((ipi, "flushes by IPI while cpu \(cpu) has irqs disabled"))
+            if let released = walk.released {
+                cited.append((released, "enables irqs within the walk: the IPI no longer holds it off"))
+            }
+        }
+        if let handled = walk.handled { cited.append((handled, "takes the IPI and walks on")) }
+        return WalkCitation(begun: begun, begunRole: begunRole, cited: cited, missedIPI: true)
     }
 
     private func free(_ table: Symbol, at site: EventSite, replay: ReplayEngine) {
@@ -129,37 +268,62 @@ public final class TableFreeChecker: ReplayObserver {
             }
             return
         }
-        // Synchronized with every other cpu (a broadcast IPI or a grace period), or with some.
-        let syncedAll = syncedAllAt > state.since
-        func synced(_ cpu: Int) -> Bool { syncedAll || (syncedAt[cpu] ?? -1) > state.since }
-        let syncedSome = syncedAll || syncedAt.values.contains { $0 > state.since }
-        // The cpus that may be walking locklessly: every cpu but the one freeing.
-        let cpus = 0..<max(replay.cpuCount, (replay.header.cpus ?? 0))
-        let unsynced = syncedAll ? [] : cpus.filter { $0 != site.cpu && !synced($0) }
-        guard !unsynced.isEmpty || (replay.header.cpus == nil && !syncedSome) else { return }
-        let running = replay.memory.walks(begunBefore: state.unlinked.position.event + 1)
-            .filter { $0.key != site.cpu && !synced($0.key) }
+        let lost = replay.forgetCount != state.forgets
+        // The walks begun before the unlink that may still hold the table: those on other
+        // cpus that no grace period since waited for, and no IPI since holds off.
+        let graced = graceAt > state.since
+        let running = graced ? [:] : replay.memory.walks(begunBefore: state.unlinked.position.event + 1)
+            .filter { cpu, walk in cpu != site.cpu && !(walks[cpu]?.begun == walk.begun && heldOff(cpu, since: state.since)) }
         let unshownFlushes = hypercallCount - state.hypercallsBefore - state.hypercallFlushes.count
         if !running.isEmpty {
             exposed[table] = Exposed(
-                unlinked: state.unlinked, freed: site, walks: running.mapValues(\.begun),
-                hypercallFlushes: state.hypercallFlushes, unshownFlushes: unshownFlushes)
+                unlinked: state.unlinked, freed: site,
+                walks: Dictionary(uniqueKeysWithValues: running.map { ($0.key, citation($0.key, $0.value.begun, since: state.since)) }),
+                hypercallFlushes: state.hypercallFlushes, unshownFlushes: unshownFlushes, eventsLost: lost)
             for cpu in running.keys { exposedTo[cpu, default: []].insert(table) }
             return
         }
+        // No walk seen: every other cpu may be in one the trace does not show. Synchronized
+        // with all of them (a broadcast IPI or a grace period), or with some.
+        if syncedAllAt > state.since { return }
+        // The cpus synchronized since the unlink, and the one freeing: read off what the IPIs
+        // named, never by going over every cpu (a trace may declare 8192).
+        var synced = syncedAt.compactMap { $0.value > state.since ? $0.key : nil }
+        let syncedSome = !synced.isEmpty
+        synced.append(site.cpu)
+        let cpuCount = max(replay.cpuCount, replay.header.cpus ?? 0)
+        let unsynced = CPURanges(complementOf: synced, below: cpuCount)
+        guard !unsynced.isEmpty || (replay.header.cpus == nil && !syncedSome) else { return }
+        if lost {
+            noteLost(table, site)
+            return
+        }
+        // One munmap path frees many tables: where the unlink and the free name a kernel place,
+        // they are one finding there, counted (the table named is the first).
+        let named = (state.unlinked.function ?? state.unlinked.at) != nil && (site.function ?? site.at) != nil
+        let key = named
+            ? "unsynced|\(context.place(state.unlinked))|\(context.place(site))"
+            : "\(name)|unsynced|\(context.place(site))"
+        if context.countAgain(.tableFreeRace, key: key) { return }
         var locations = [
             context.evidence(state.unlinked, "unlinks \(name)"),
         ]
         locations += state.hypercallFlushes.map { context.evidence($0, "flushes by hypercall: no IPI reaches the walkers") }
         locations.append(context.evidence(site, "frees \(name)"))
-        let cpuList = unsynced.isEmpty ? "the other cpus" : "cpu " + unsynced.map(String.init).joined(separator: ", ")
+        let cpuList = unsynced.isEmpty ? "the other cpus" : unsynced.description
         context.report(
             Finding(
                 rule: .tableFreeRace, severity: .warning,
                 message: "page table \(name) is freed without synchronizing with \(cpuList), which may be walking it locklessly (get_user_pages_fast)",
                 locks: [], objects: [name], locations: locations,
                 notes: Self.unshown(unshownFlushes) + [fix],
-                key: "\(name)|unsynced|\(context.place(site))"))
+                key: key))
+    }
+
+    /// Whether a waited IPI since `since` reached the walk on `cpu` with irqs disabled (or
+    /// not known), and irqs stayed so.
+    private func heldOff(_ cpu: Int, since: Int) -> Bool {
+        (walks[cpu]?.heldOffAt ?? -1) > since
     }
 
     private func access(_ table: Symbol, at site: EventSite, replay: ReplayEngine) {
@@ -191,20 +355,24 @@ public final class TableFreeChecker: ReplayObserver {
 
     private func report(_ table: Symbol, _ free: Exposed, walkCPU: Int, access: EventSite?, walkEnd: EventSite?) {
         let name = context.symbols[table]
-        var locations = [
-            context.evidence(free.walks[walkCPU]!, "begins a lockless walk with irqs disabled"),
-            context.evidence(free.unlinked, "unlinks \(name)"),
-        ]
-        locations += free.hypercallFlushes.map { context.evidence($0, "flushes by hypercall: no IPI reaches the walker") }
-        locations.append(context.evidence(free.freed, "frees \(name) while the walk runs"))
-        if let access { locations.append(context.evidence(access, "reads \(name) after the free")) }
-        if let walkEnd { locations.append(context.evidence(walkEnd, "ends the walk")) }
+        let walk = free.walks[walkCPU]!
+        var cited: [(site: EventSite, role: String)] = [(walk.begun, walk.begunRole), (free.unlinked, "unlinks \(name)")]
+        cited += free.hypercallFlushes.map { ($0, "flushes by hypercall: no IPI reaches the walker") }
+        cited += walk.cited
+        cited.append((free.freed, "frees \(name) while the walk runs"))
+        if let access { cited.append((access, "reads \(name) after the free")) }
+        if let walkEnd { cited.append((walkEnd, "ends the walk")) }
+        // In the order they happened.
+        let locations = cited.enumerated()
+            .sorted { ($0.element.site.position, $0.offset) < ($1.element.site.position, $1.offset) }
+            .map { context.evidence($0.element.site, $0.element.role) }
+        let unheld = walk.missedIPI ? ": the IPI flush does not hold off a walker with irqs enabled" : ""
         context.report(
             Finding(
                 rule: .tableFreeRace, severity: .error,
                 message: access != nil
-                    ? "page table \(name) is freed under a lockless walk on cpu \(walkCPU), which then touches the freed page"
-                    : "page table \(name) is freed while a lockless walk on cpu \(walkCPU), begun before the unlink, may still hold it",
+                    ? "page table \(name) is freed under a lockless walk on cpu \(walkCPU), which then touches the freed page\(unheld)"
+                    : "page table \(name) is freed while a lockless walk on cpu \(walkCPU), begun before the unlink, may still hold it\(unheld)",
                 locks: [], objects: [name], locations: locations, notes: Self.unshown(free.unshownFlushes) + [fix],
                 key: "\(name)|walk|\(context.place(free.freed))"))
     }

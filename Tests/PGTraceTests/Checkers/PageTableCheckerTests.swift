@@ -309,7 +309,7 @@ import Testing
         let findings = try analyze(trace).findings
         #expect(findings.map { $0.objects[0] } == (11..<30).map { "T\($0)" })
         #expect(findings.prefix(10).allSatisfy { $0.message.contains("with cpu 1,") })
-        #expect(findings.suffix(9).allSatisfy { $0.message.contains("with cpu 1, 2,") })
+        #expect(findings.suffix(9).allSatisfy { $0.message.contains("with cpus 1-2,") })
     }
 
     @Test func aLongWindowCitesItsFirstHypercallFlushesAndCountsTheRest() throws {

@@ -1,0 +1,213 @@
+import PGTrace
+import Testing
+
+/// Seed 001 ("kvm,x86: RCU based table free"): "get_user_pages_fast() depends on the IPI to
+/// hold off page table teardown while they are locklessly walked with interrupts disabled."
+/// Each scenario is the buggy trace and its fixed twin, with the exact finding.
+@Suite struct TableFreeCheckerTests {
+    private func findings(_ trace: TraceBuilder) throws -> [String] {
+        try analyze(trace).findings.map { "\($0.rule.rawValue) \($0.severity.rawValue) \($0.objects) \($0.locations.map(\.event))" }
+    }
+
+    /// CPU1 walks locklessly (irqs disabled or not); CPU0 unlinks T, flushes by `flush`, and
+    /// frees T; then `after` runs on CPU1 before the walk ends.
+    private func munmapUnderWalk(
+        irqsOff: Bool, partial: Bool = false, inWalk: (inout TraceBuilder) -> Void = { _ in },
+        flush: (inout TraceBuilder) -> Void = { $0.event("tlb-flush", [("targets", "others"), ("mode", "ipi"), ("wait", "true"), ("at", "tlb.c:191")]) },
+        beforeFree: (inout TraceBuilder) -> Void = { _ in }
+    ) -> TraceBuilder {
+        var trace = TraceBuilder(cpus: 2)
+        trace.partial = partial
+        trace.cpu = 1
+        if irqsOff { trace.event("irq-disable", [("at", "gup.c:289")]) }
+        trace.event("lockless-walk-begin", [("at", "gup.c:290")])
+        inWalk(&trace)
+        trace.cpu = 0
+        trace.event("table-unlink", [("table", "T"), ("at", "memory.c:397")])
+        flush(&trace)
+        beforeFree(&trace)
+        trace.cpu = 0
+        trace.event("table-free", [("table", "T"), ("at", "memory.c:256")])
+        trace.cpu = 1
+        trace.event("lockless-walk-end", [("at", "gup.c:318")])
+        if irqsOff { trace.event("irq-enable", [("at", "gup.c:319")]) }
+        return trace
+    }
+
+    // MARK: The IPI holds off only walkers with irqs disabled
+
+    @Test func anIPIFlushHoldsOffAWalkerWithIrqsDisabled() throws {
+        #expect(try findings(munmapUnderWalk(irqsOff: true)).isEmpty)
+        // With a list IPI to the walker's cpu too.
+        let listed = munmapUnderWalk(irqsOff: true, flush: { $0.event("ipi-send", [("targets", "1"), ("wait", "true")]) })
+        #expect(try findings(listed).isEmpty)
+    }
+
+    @Test func aWalkerWithIrqsEnabledTakesTheIPIAndWalksOn() throws {
+        // Review case tf1: the walker never disables irqs, and even handles the IPI mid-walk.
+        let trace = munmapUnderWalk(irqsOff: false, beforeFree: {
+            $0.cpu = 1
+            $0.event("hardirq-enter", [("irq", "251")])
+            $0.event("ipi-handle", [("from", "0"), ("at", "tlb.c:129")])
+            $0.event("hardirq-exit")
+        })
+        let found = try analyze(trace).findings
+        #expect(found.map { "\($0.rule.rawValue) \($0.severity.rawValue) \($0.objects) \($0.locations.map(\.event))" }
+            == ["table-free-race error [\"T\"] [0, 1, 2, 4, 6, 7]"])
+        #expect(found.first?.locations.map(\.role) == [
+            "begins a lockless walk with irqs enabled", "unlinks T",
+            "flushes by IPI while cpu 1 has irqs enabled: nothing holds the walk off",
+            "takes the IPI and walks on", "frees T while the walk runs", "ends the walk",
+        ])
+        #expect(found.first?.message
+            == "page table T is freed while a lockless walk on cpu 1, begun before the unlink, may still hold it: the IPI flush does not hold off a walker with irqs enabled")
+        // A list IPI naming the walker's cpu holds it off no more.
+        let listed = munmapUnderWalk(irqsOff: false, flush: { $0.event("ipi-send", [("targets", "1"), ("wait", "true")]) })
+        #expect(try findings(listed) == ["table-free-race error [\"T\"] [0, 1, 2, 3, 4]"])
+    }
+
+    @Test func aWalkerThatEnablesIrqsBeforeTheIPIIsNotHeldOff() throws {
+        // Review case tf8: irqs off at the begin, on again before the flush.
+        let trace = munmapUnderWalk(irqsOff: true, inWalk: { $0.event("irq-enable", [("at", "gup.c:200")]) })
+        let found = try analyze(trace).findings
+        #expect(found.map { $0.locations.map(\.event) } == [[1, 2, 3, 4, 5, 6]])
+        #expect(found.first?.locations.map(\.role) == [
+            "begins a lockless walk with irqs disabled", "enables irqs within the walk", "unlinks T",
+            "flushes by IPI while cpu 1 has irqs enabled: nothing holds the walk off",
+            "frees T while the walk runs", "ends the walk",
+        ])
+        // Fixed: it disables them again before the unlink, and the IPI finds them off.
+        let fixed = munmapUnderWalk(irqsOff: true, inWalk: {
+            $0.event("irq-enable", [("at", "gup.c:200")])
+            $0.event("irq-disable", [("at", "gup.c:201")])
+        })
+        #expect(try findings(fixed).isEmpty)
+    }
+
+    @Test func aWalkerThatEnablesIrqsAfterTheIPIIsNoLongerHeldOff() throws {
+        let trace = munmapUnderWalk(irqsOff: true, beforeFree: {
+            $0.cpu = 1
+            $0.event("irq-enable", [("at", "gup.c:200")])
+        })
+        let found = try analyze(trace).findings
+        #expect(found.first?.locations.map(\.role) == [
+            "begins a lockless walk with irqs disabled", "unlinks T", "flushes by IPI while cpu 1 has irqs disabled",
+            "enables irqs within the walk: the IPI no longer holds it off", "frees T while the walk runs", "ends the walk",
+        ])
+        #expect(found.map(\.severity) == [.error])
+    }
+
+    @Test func anUnknownIrqStateAtTheIPIIsNoFinding() throws {
+        // A partial trace: what the walker's irqs were before the capture is not known.
+        #expect(try findings(munmapUnderWalk(irqsOff: false, partial: true)).isEmpty)
+        // Once the trace shows them enabled in the walk, the IPI holds nothing off.
+        let shown = munmapUnderWalk(irqsOff: false, partial: true, inWalk: { $0.event("irq-enable", [("at", "gup.c:200")]) })
+        #expect(try findings(shown) == ["table-free-race error [\"T\"] [0, 1, 2, 3, 4, 5]"])
+    }
+
+    @Test func gracePeriodsAndHypercallFlushesKeepTheirRules() throws {
+        // A grace period after the unlink covers the walk, as before (whatever its irqs).
+        let graced = munmapUnderWalk(irqsOff: false, flush: { $0.event("rcu-grace-period") })
+        #expect(try findings(graced).isEmpty)
+        // A hypercall flush holds off no walker, irqs disabled or not.
+        let hypercall = munmapUnderWalk(irqsOff: true, flush: { $0.event("tlb-flush", [("targets", "others"), ("mode", "hypercall")]) })
+        #expect(try findings(hypercall) == ["table-free-race error [\"T\"] [1, 2, 3, 4, 5]"])
+    }
+
+    @Test func theWalkBeginSaysWhatTheIrqsWere() throws {
+        // Review case tf9: no synchronization at all, irqs known on.
+        let on = munmapUnderWalk(irqsOff: false, flush: { _ in })
+        #expect(try analyze(on).findings.first?.locations.first?.role == "begins a lockless walk with irqs enabled")
+        let off = munmapUnderWalk(irqsOff: true, flush: { _ in })
+        #expect(try analyze(off).findings.first?.locations.first?.role == "begins a lockless walk with irqs disabled")
+        let unknown = munmapUnderWalk(irqsOff: false, partial: true, flush: { _ in })
+        #expect(try analyze(unknown).findings.first?.locations.first?.role == "begins a lockless walk")
+    }
+
+    // MARK: Lost events
+
+    @Test func aFreeAfterLostEventsIsNotReportedUnsynchronized() throws {
+        // Review case tf4: the flush may be among the lost events, sent from any cpu.
+        for lostOn in [0, 1] {
+            var trace = TraceBuilder(cpus: 2)
+            trace.partial = true
+            trace.event("table-unlink", [("table", "T")])
+            trace.cpu = lostOn
+            trace.event("events-lost", [("count", "3")])
+            trace.cpu = 0
+            trace.event("table-free", [("table", "T")])
+            let analysis = try analyze(trace)
+            #expect(analysis.findings.isEmpty)
+            #expect(analysis.notes.last?.message
+                == "page table T is freed after events were lost since its unlink: a flush among them may have synchronized with the walkers, so no table-free-race is reported")
+            #expect(analysis.notes.last?.evidence?.event == 2)
+        }
+        // Fixed twin: nothing lost, nothing synchronized.
+        var whole = TraceBuilder(cpus: 2)
+        whole.partial = true
+        whole.event("table-unlink", [("table", "T")])
+        whole.event("table-free", [("table", "T")])
+        #expect(try findings(whole) == ["table-free-race warning [\"T\"] [0, 1]"])
+    }
+
+    @Test func anAccessAfterTheFreeIsReportedAcrossLostEvents() throws {
+        func trace(access: Bool) -> TraceBuilder {
+            var trace = TraceBuilder(cpus: 2)
+            trace.cpu = 1
+            trace.event("irq-disable")
+            trace.event("lockless-walk-begin")
+            trace.cpu = 0
+            trace.event("table-unlink", [("table", "T")])
+            trace.event("events-lost")
+            trace.event("table-free", [("table", "T")])
+            trace.cpu = 1
+            if access { trace.event("walk-access", [("table", "T")]) }
+            trace.event("lockless-walk-end")
+            return trace
+        }
+        #expect(try findings(trace(access: true)) == ["table-free-race error [\"T\"] [1, 2, 4, 5]"])
+        let walkedOnly = try analyze(trace(access: false))
+        #expect(walkedOnly.findings.isEmpty)
+        #expect(walkedOnly.notes.contains { $0.message.hasPrefix("page table T is freed after events were lost since its unlink") })
+    }
+
+    // MARK: At scale
+
+    @Test func theCPUsNotSynchronizedAreWrittenAsRanges() throws {
+        var trace = TraceBuilder(cpus: 8192)
+        trace.event("table-unlink", [("table", "T")])
+        trace.event("tlb-flush", [("targets", "1,2,3"), ("mode", "ipi"), ("wait", "true")])
+        trace.event("table-free", [("table", "T")])
+        #expect(try analyze(trace).findings.map(\.message)
+            == ["page table T is freed without synchronizing with cpus 4-8191, which may be walking it locklessly (get_user_pages_fast)"])
+
+        var holes = TraceBuilder(cpus: 10)
+        holes.event("table-unlink", [("table", "T")])
+        holes.event("ipi-send", [("targets", "3,4,6"), ("wait", "true")])
+        holes.event("table-free", [("table", "T")])
+        #expect(try analyze(holes).findings.first?.message.contains("with cpus 1-2, 5, 7-9, which") == true)
+    }
+
+    @Test func cpuRangesReadAsAMessageSaysThem() {
+        #expect(CPURanges([3]).description == "cpu 3")
+        #expect(CPURanges([9, 0, 1, 2, 5, 7, 8, 2]).description == "cpus 0-2, 5, 7-9")
+        #expect(CPURanges(complementOf: [0, 1, 2, 3, 9000], below: 8192).description == "cpus 4-8191")
+        #expect(CPURanges(complementOf: [0, 1], below: 2).isEmpty)
+        #expect(CPURanges(complementOf: [2, 2, 5], below: 6).ranges == [0...1, 3...4])
+    }
+
+    @Test func oneMunmapPathFreeingManyTablesIsOneFindingCounted() throws {
+        // Review case dedup1: a Xen PV munmap (hypercall flush) freeing 100 pte pages.
+        var trace = TraceBuilder(cpus: 2)
+        for index in 0..<100 { trace.event("table-unlink", [("table", "pte:\(index)"), ("at", "mm/memory.c:397"), ("fn", "free_pte_range")]) }
+        trace.event("tlb-flush", [("targets", "others"), ("mode", "hypercall"), ("fn", "xen_flush_tlb_others")])
+        for index in 0..<100 { trace.event("table-free", [("table", "pte:\(index)"), ("at", "mm/memory.c:256"), ("fn", "tlb_flush_mmu")]) }
+        let found = try analyze(trace).findings
+        #expect(found.map { "\($0.rule.rawValue) \($0.objects) \($0.count) \($0.locations.map(\.event))" }
+            == ["table-free-race [\"pte:0\"] 100 [0, 100, 101]"])
+        // Frees by another path are another finding.
+        trace.event("table-unlink", [("table", "pmd:0"), ("fn", "free_pmd_range")])
+        trace.event("table-free", [("table", "pmd:0"), ("fn", "tlb_flush_mmu")])
+        #expect(try analyze(trace).findings.map(\.objects) == [["pte:0"], ["pmd:0"]])
+    }
+}
