@@ -179,9 +179,15 @@ struct EventTranslator {
         case .xenFlushAll:
             try sink.event(event(.tlbFlush(targets: .all, mode: .hypercall, wait: false)))
         case .xenPgdPin(let page):
+            // __xen_pgd_pin() traces before its work: the walk (xen_pin_page) maps the tree
+            // read-only, the pgd last, and xen_do_pin() then pins it. The record stands for both.
+            try sink.event(event(.setReadOnly(page: page, level: .pgd, ptl: nil)))
             try sink.event(event(.pin(page: page, level: .pgd)))
         case .xenPgdUnpin(let page):
+            // __xen_pgd_unpin(): the MMUEXT_UNPIN_TABLE first, then the walk (xen_unpin_page)
+            // maps the tree writable again.
             try sink.event(event(.unpin(page: page, level: .pgd)))
+            try sink.event(event(.setReadWrite(page: page, level: .pgd, ptl: nil)))
         case .xenPtpage(let alloc, let page, let level):
             if alloc {
                 try sink.event(event(.setReadOnly(page: page, level: level, ptl: nil)))

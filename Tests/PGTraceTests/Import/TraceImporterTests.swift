@@ -112,12 +112,12 @@ import Testing
             "targets=\"3\" wait=\"true\" reason=\"do_sync_core\"",
             "targets=\"1,2\" reason=\"Function call interrupts\"/>",
             "<tlb-flush cpu=\"0\" task=\"k-1\" t=\"1000005000\" targets=\"others\" wait=\"true\"/>",
-            "<pin cpu=\"0\" task=\"k-1\" t=\"1000007000\" page=\"pgd:00000000a1b2c3d4\" level=\"pgd\"/>",
+            "<set-ro cpu=\"0\" task=\"k-1\" t=\"1000007000\" page=\"pgd:00000000a1b2c3d4\" level=\"pgd\"/><pin cpu=\"0\" task=\"k-1\" t=\"1000007000\" page=\"pgd:00000000a1b2c3d4\" level=\"pgd\"/>",
             "<set-ro cpu=\"0\" task=\"k-1\" t=\"1000008000\" page=\"pfn:1a2b3\" level=\"pte\"/><pin cpu=\"0\" task=\"k-1\" t=\"1000008000\" page=\"pfn:1a2b3\" level=\"pte\"/>",
             "<unpin cpu=\"0\" task=\"k-1\" t=\"1000009000\" page=\"pfn:1a2b3\" level=\"pte\"/><set-rw",
             "<tlb-flush cpu=\"0\" task=\"k-1\" t=\"1000010000\" targets=\"others\" mode=\"hypercall\"/>",
             "<tlb-flush cpu=\"0\" task=\"k-1\" t=\"1000011000\" targets=\"local\" mode=\"hypercall\"/>",
-            "<unpin cpu=\"0\" task=\"k-1\" t=\"1000012000\" page=\"pgd:00000000a1b2c3d4\" level=\"pgd\"/>",
+            "<unpin cpu=\"0\" task=\"k-1\" t=\"1000012000\" page=\"pgd:00000000a1b2c3d4\" level=\"pgd\"/><set-rw cpu=\"0\" task=\"k-1\" t=\"1000012000\" page=\"pgd:00000000a1b2c3d4\" level=\"pgd\"/>",
             "<irq-enable cpu=\"0\" task=\"k-1\" t=\"1000013000\" at=\"_raw_spin_unlock_irqrestore+0x2e/0x50\" pc=\"0\"/>",
         ] {
             #expect(xml.contains(expected), "\(expected)")
