@@ -4,7 +4,7 @@
 /// writes to an unpinned read-only page. Pinning the top level pins the tree under it (Xen
 /// validates it whole), which closes the windows of the pages its walk made read-only, and
 /// unpinning it reopens them until they are writable again. Also: a pin of a page that was
-/// never made read-only, and a pin order that pins the top level before the levels under it.
+/// never made read-only, and a pin walk that handles the top level before the levels under it.
 public final class PinWindowChecker: ReplayObserver {
     public var observedEvents: ObservedEvents { [.pinEvents, .releases] }
 
@@ -26,8 +26,9 @@ public final class PinWindowChecker: ReplayObserver {
     private let context: CheckerContext
     @exclusivity(unchecked) private var windows: [Symbol: Window] = [:]
     /// Per cpu, the top-level page already processed by a pin walk that has not yet ended with
-    /// the top-level pin.
-    @exclusivity(unchecked) private var pinnedTop: [Int: (page: Symbol, site: EventSite)] = [:]
+    /// the top-level pin, and whether a pmd page has been made read-only since (PAE's unshared
+    /// kernel pmd, which xen_pgd_pin() handles after the walk and before the L3 pin).
+    @exclusivity(unchecked) private var pinnedTop: [Int: (page: Symbol, site: EventSite, kernelPmd: Bool)] = [:]
     /// For each pinned top-level page, the read-only pages its pin covers.
     @exclusivity(unchecked) private var covered: [Symbol: [Symbol]] = [:]
     /// The open windows a pgd pin on each cpu closes (opened by set-ro there), and those a
@@ -169,20 +170,31 @@ public final class PinWindowChecker: ReplayObserver {
                 key: "\(name)|writable-pin"))
     }
 
-    /// A pin walk makes each page read-only (pinning pte pages on the way) and ends with the
-    /// top-level pin; the top level's own callback must come last.
+    /// A pin walk (pgd_walk(pgd, pin_page, USER_LIMIT)) makes each page read-only, pinning pte
+    /// pages on the way, and the top level's own callback comes last ("Do the top level last, so
+    /// that the callbacks can use it as a cue to do final things like tlb flushes", seed 004).
+    /// The pin hypercall (L3/L4) needs every page under the pgd read-only before it, not before
+    /// the pgd's own read-only remap: on PAE, xen_pgd_pin() makes the unshared kernel pmd
+    /// (above USER_LIMIT, so outside the walk) read-only after the walk and before the L3 pin
+    /// ("Need to make sure unshared kernel PMD is pinnable"). So one pmd page made read-only
+    /// between the pgd's set-ro and its pin is that step; a pte page, a lower pin or a second
+    /// pmd there is the walk handling the top level before the levels under it.
     private func checkPinOrder(_ page: Symbol, level: PageTableLevel?, isPin: Bool, at site: EventSite) {
         guard let level else { return }
         if level == .pgd {
-            pinnedTop[site.cpu] = isPin ? nil : (page, site)
+            pinnedTop[site.cpu] = isPin ? nil : (page, site, false)
             return
         }
         guard let top = pinnedTop[site.cpu] else { return }
+        if level == .pmd, !isPin, !top.kernelPmd {
+            pinnedTop[site.cpu]!.kernelPmd = true
+            return
+        }
         let topName = context.symbols[top.page]
         context.report(
             Finding(
                 rule: .pinWindow, severity: .warning,
-                message: "the pin walk handles the top level \(topName) before the \(level.rawValue) page \(context.symbols[page]) under it: the pgd pin is the callbacks' cue for final work such as TLB flushes, so it must come last",
+                message: "the pin walk handles the top level \(topName) before the \(level.rawValue) page \(context.symbols[page]) under it: the top level's callback (its read-only remap, which carries the TLB flush) is the callbacks' cue for final work, so it must come last",
                 locks: [], objects: [topName, context.symbols[page]],
                 locations: [
                     context.evidence(top.site, "makes the top level \(topName) read-only first"),
