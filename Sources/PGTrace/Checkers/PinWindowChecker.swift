@@ -167,7 +167,7 @@ public final class PinWindowChecker: ReplayObserver {
                 message: "page-table page \(name) is pinned while still writable: Xen refuses to pin a page-table page the guest can write",
                 locks: [], objects: [name], locations: [context.evidence(site, "pins \(name)")],
                 notes: ["make the page read-only (set-ro) under its ptl lock before pinning it"],
-                key: "\(name)|writable-pin"))
+                key: "\(name)|writable-pin", title: "page table pinned while writable"))
     }
 
     /// A pin walk (pgd_walk(pgd, pin_page, USER_LIMIT)) makes each page read-only, pinning pte
@@ -201,6 +201,6 @@ public final class PinWindowChecker: ReplayObserver {
                     context.evidence(site, "\(isPin ? "pins" : "makes") \(context.symbols[page])\(isPin ? "" : " read-only") afterwards"),
                 ],
                 notes: ["Do the top level last, as Jeremy's pgd_walk does"],
-                key: "\(topName)|pin-order"))
+                key: "\(topName)|pin-order", title: "pin walk handles the top level before the levels under it"))
     }
 }

@@ -55,6 +55,7 @@ import Testing
         #expect(finding.locations.map(\.line) == [trace.line(ofEvent: 1), trace.line(ofEvent: 4)])
         // The pte's set-ro, its pin and the kernel pmd after it: one problem, met three times.
         #expect(finding.count == 3)
+        #expect(finding.title == "pin walk handles the top level before the levels under it")
     }
 
     /// Only one pmd page fits the kernel pmd's step: a second one between the pgd's remap and
@@ -77,5 +78,20 @@ import Testing
         trace.event("set-ro", [("page", "pgd:user"), ("level", "pgd")])
         trace.event("pin", [("page", "pgd:user"), ("level", "pgd")])
         #expect(try findings(trace) == [])
+    }
+
+    // MARK: Titles
+
+    /// Each pin-window finding's headline says which problem it is; the rule's own title is
+    /// the window's.
+    @Test func aWritablePinIsTitledAsOne() throws {
+        var trace = TraceBuilder()
+        trace.event("pin", [("page", "pgd:1"), ("level", "pgd")])
+        let finding = try #require(try analyze(trace).findings.first)
+        #expect(finding.title == "page table pinned while writable")
+        var window = TraceBuilder()
+        window.event("set-ro", [("page", "pte:1"), ("level", "pte"), ("ptl", "ptl:1")])
+        window.event("pin", [("page", "pte:1"), ("level", "pte")])
+        #expect(try analyze(window).findings.map(\.title) == ["read-only page table outside its lock while unpinned"])
     }
 }
