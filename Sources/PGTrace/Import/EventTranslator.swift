@@ -313,25 +313,32 @@ struct EventTranslator {
         }
     }
 
+    /// An exit record (irq_handler_exit, softirq_exit, ipi_exit) closes its frame, unless the
+    /// frame still holds a lock: one hardirq frame runs nested handlers (a driver's handler
+    /// calling generic_handle_irq), and an inner handler's exit does not end the outer's.
+    /// Where the capture has flags, they end the frame when it is over (`syncContext`).
     private mutating func closeFrame(_ frame: Frame, _ state: CPU, _ sink: some EventSink) throws {
-        guard state.frames.last == frame else { return }
-        if state.held.last?.isEmpty == false { try loseUnreleased(state, sink) }
+        guard state.frames.last == frame, state.held.last?.isEmpty != false else { return }
         try sink.event(event(Self.exitKind(frame)))
         exit(state)
     }
 
-    /// An irq frame ends (its exit record, or the flags say so) still holding a lock taken in
-    /// it: the capture lost the release, and with it whatever else happened meanwhile. That is
-    /// lost events on this cpu at this record (`lost`), not a frame left open for every later
-    /// event of the cpu, whatever task, to run in holding the lock.
+    /// The flags say an irq frame is over while it still holds a lock taken in it: the capture
+    /// lost the release, and with it whatever else happened meanwhile. That is lost events on
+    /// this cpu at this record (`lost`), not a frame left open for every later event of the
+    /// cpu, whatever task, to run in holding the lock.
     private mutating func loseUnreleased(_ state: CPU, _ sink: some EventSink) throws {
         state.held = state.held.map { _ in [] }
         state.irqsOff = nil
         state.bhStated = nil
         state.preemptCount = nil
-        // The record's preempt sample rides on its next event: the lost events forget it.
+        // The record's preempt sample rides on its next event: the lost events forget it. A
+        // loss is no task's (as `lost` writes it, and as import writes it).
         pendingPreempt = nil
+        let recordTask = task
+        task = nil
         try sink.event(event(.eventsLost(cpu: cpu, count: nil)))
+        task = recordTask
         pendingPreempt = sampledPreempt
     }
 

@@ -189,8 +189,9 @@ import Testing
             """)
         #expect(softirq.findings == [])
         #expect(softirq.notes == ["c.txt: cpu 1 lost events (line 3): findings may be incomplete"])
-        // The handler's exit record says so as well as the flags, and what follows the loss is
-        // still checked: bash and cat's AB-BA after it is a cycle.
+        // The handler's exit record with the lock still held is no end (a handler's exit inside
+        // another's, below); the next line's flags are, and what follows the loss is still
+        // checked: bash and cat's AB-BA after it is a cycle.
         let exitRecord = try analyze("""
             # tracer: nop
                       <idle>-0       [001] d.h1.   100.000001: irq_handler_entry: irq=5 name=foo
@@ -202,7 +203,27 @@ import Testing
                          cat-2000    [002] .....   100.000021: lock_acquire: 00000000000000a2 &A->lock
             """)
         #expect(exitRecord.findings == ["circular-dependency &A->lock,&B->lock"])
-        #expect(exitRecord.notes.first == "c.txt: cpu 1 lost events (line 4): findings may be incomplete")
+        #expect(exitRecord.notes.first == "c.txt: cpu 1 lost events (line 5): findings may be incomplete")
+        // A driver's handler holds &chip->lock and runs a nested handler (generic_handle_irq)
+        // in the same hardirq: the inner exit does not end the outer frame, so its lock stays
+        // held and the nested handler's &stats->lock -> &chip->lock against the outer one's
+        // order is the cycle it is. The inner exit's end was lost events (a made-up loss
+        // that forgot the outer lock).
+        let nested = try analyze("""
+            # tracer: nop
+                      <idle>-0       [000] d.h1.   100.000001: irq_handler_entry: irq=5 name=chip
+                      <idle>-0       [000] d.h1.   100.000002: lock_acquire: 00000000aaaa0001 &chip->lock
+                      <idle>-0       [000] d.h1.   100.000003: irq_handler_entry: irq=40 name=child
+                      <idle>-0       [000] d.h1.   100.000004: lock_acquire: 00000000aaaa0002 &stats->lock
+                      <idle>-0       [000] d.h1.   100.000005: lock_release: 00000000aaaa0002 &stats->lock
+                      <idle>-0       [000] d.h1.   100.000006: irq_handler_exit: irq=40 ret=handled
+                      <idle>-0       [000] d.h1.   100.000007: lock_release: 00000000aaaa0001 &chip->lock
+                      <idle>-0       [000] d.h1.   100.000008: irq_handler_exit: irq=5 ret=handled
+                      <idle>-0       [001] d.h1.   100.000010: lock_acquire: 00000000aaaa0002 &stats->lock
+                      <idle>-0       [001] d.h1.   100.000011: lock_acquire: 00000000aaaa0001 &chip->lock
+            """)
+        #expect(nested.findings == ["circular-dependency &stats->lock,&chip->lock"] || nested.findings == ["circular-dependency &chip->lock,&stats->lock"])
+        #expect(!nested.notes.contains { $0.contains("lost events") })
     }
 
     /// A Xen guest's capture: bash exits and unpins its mm, pinned at fork before tracing
