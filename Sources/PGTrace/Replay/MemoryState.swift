@@ -15,9 +15,6 @@ public struct MemoryState: Sendable {
         public var listLock: Symbol
         /// Installed entries (pmds), by index, with the event that installed each.
         public var entries: [Int: EventSite] = [:]
-        /// Whether the trace showed it allocated, put on or taken off pgd_list: its list
-        /// state is then the trace's, never assumed from before it.
-        var listStateSeen = false
     }
 
     /// A page-table page as Xen sees it: writable or read-only, pinned or not.
@@ -83,6 +80,26 @@ public struct MemoryState: Sendable {
         guard index >> 6 < freedLongAgo.count else { return }
         if value { freedLongAgo[index >> 6] |= 1 << UInt64(index & 63) } else { freedLongAgo[index >> 6] &= ~(1 << UInt64(index & 63)) }
     }
+    /// What the trace has shown of each object's state since it began or last lost events
+    /// (a pin or unpin of the page; a pgd allocated, freed, put on or off pgd_list; a kmap
+    /// or kunmap of the page; a walk begun or ended on the cpu): in a partial trace or after
+    /// lost events, an end of state whose beginning the trace did not show is applied and
+    /// noted, but only where the trace has not shown that object's state since.
+    private var pinSeen = SymbolSet()
+    private var listSeen = SymbolSet()
+    private var kmapSeen = SymbolSet()
+    private var listWalkSeen: Set<Int> = []
+    private var locklessWalkSeen: Set<Int> = []
+
+    /// Events were lost: what the trace showed of each object's state no longer holds.
+    mutating func forgetSeenState() {
+        pinSeen = SymbolSet()
+        listSeen = SymbolSet()
+        kmapSeen = SymbolSet()
+        listWalkSeen = []
+        locklessWalkSeen = []
+    }
+
     public internal(set) var listWalks: [Int: Walk] = [:]
     public internal(set) var locklessWalks: [Int: Walk] = [:]
     public internal(set) var kmaps: [TaskKey: [KmapSlot]] = [:]
@@ -115,9 +132,11 @@ public struct MemoryState: Sendable {
         func lostSince(_ start: EventSite) -> Bool { lostAt.map { start.position < $0 } ?? false }
         switch kind {
         case .pgdAlloc(let pgd):
-            pgds[pgd] = Pgd(allocated: site, listLock: defaultListLock, listStateSeen: true)
+            pgds[pgd] = Pgd(allocated: site, listLock: defaultListLock)
+            listSeen.insert(pgd)
         case .pgdFree(let pgd):
             pgds[pgd] = nil
+            listSeen.insert(pgd)
         case .pgdPopulate(let pgd, let index):
             pgds[pgd, default: Pgd(listLock: defaultListLock)].entries[index] = site
         case .pgdClear(let pgd, let index):
@@ -128,35 +147,46 @@ public struct MemoryState: Sendable {
             }
             pgds[pgd, default: Pgd(listLock: lock)].listed = site
             pgds[pgd]!.listLock = lock
-            pgds[pgd]!.listStateSeen = true
+            listSeen.insert(pgd)
         case .pgdListDel(let pgd, _):
             guard pgds[pgd]?.listed != nil else {
-                guard beganUnseen else {
+                guard beganUnseen, !listSeen.contains(pgd) else {
                     throw DecodeFailure("pgd \(name(pgd)) is not on pgd_list; expected a <pgd-list-add> before its <pgd-list-del>")
                 }
+                listSeen.insert(pgd)
                 return .listed(pgd: pgd)
             }
             pgds[pgd]!.listed = nil
-            pgds[pgd]!.listStateSeen = true
+            listSeen.insert(pgd)
         case .listWalkBegin(let walker):
             if let walk = listWalks[cpu], !lostSince(walk.begun) {
                 throw DecodeFailure("cpu \(cpu) begins a pgd_list walk inside another (begun at line \(walk.begun.position.line))")
             }
             listWalks[cpu] = Walk(walker: walker, begun: site, sequence: sequence)
+            listWalkSeen.insert(cpu)
         case .listWalkVisit(let pgd):
-            guard listWalks[cpu] != nil || beganUnseen else {
+            guard listWalks[cpu] != nil || (beganUnseen && !listWalkSeen.contains(cpu)) else {
                 throw DecodeFailure("<list-walk-visit> of \(name(pgd)) on cpu \(cpu) outside a walk; expected <list-walk-begin> first")
             }
             // A walker visits what is on pgd_list: one the trace never saw put there was listed
             // before it began (or in lost events), and is on the list from here.
-            if beganUnseen, pgds[pgd].map({ !$0.listStateSeen }) ?? true {
+            if beganUnseen, !listSeen.contains(pgd), pgds[pgd]?.listed == nil {
                 pgds[pgd, default: Pgd(listLock: defaultListLock)].listed = site
+                listSeen.insert(pgd)
                 if listWalks[cpu] != nil { return .visitedUnlisted(pgd: pgd) }
             }
-            if listWalks[cpu] == nil { return .listWalkBegun(cpu: cpu) }
+            if listWalks[cpu] == nil {
+                // In a walk begun before the trace: it goes on from here, to its end.
+                listWalks[cpu] = Walk(walker: nil, begun: site, sequence: sequence)
+                listWalkSeen.insert(cpu)
+                return .listWalkBegun(cpu: cpu)
+            }
         case .listWalkEnd:
             guard listWalks.removeValue(forKey: cpu) != nil else {
-                guard beganUnseen else { throw DecodeFailure("<list-walk-end/> on cpu \(cpu) without a <list-walk-begin/>") }
+                guard beganUnseen, !listWalkSeen.contains(cpu) else {
+                    throw DecodeFailure("<list-walk-end/> on cpu \(cpu) without a <list-walk-begin/>")
+                }
+                listWalkSeen.insert(cpu)
                 return .listWalkBegun(cpu: cpu)
             }
         case .setReadOnly(let page, let level, let ptl):
@@ -172,9 +202,13 @@ public struct MemoryState: Sendable {
             }
             pages[page, default: Page()].pinned = site
             if let level { pages[page]!.level = level }
+            pinSeen.insert(page)
         case .unpin(let page, let level):
             guard pages[page]?.pinned != nil else {
-                guard beganUnseen else { throw DecodeFailure("page \(name(page)) is not pinned; expected a <pin> before its <unpin>") }
+                guard beganUnseen, !pinSeen.contains(page) else {
+                    throw DecodeFailure("page \(name(page)) is not pinned; expected a <pin> before its <unpin>")
+                }
+                pinSeen.insert(page)
                 // Unpinned now, whatever it was: a writable page is then no table Xen holds.
                 if pages[page] != nil {
                     if let level { pages[page]!.level = level }
@@ -184,14 +218,19 @@ public struct MemoryState: Sendable {
             }
             pages[page]!.pinned = nil
             if let level { pages[page]!.level = level }
+            pinSeen.insert(page)
         case .locklessWalkBegin:
             if let walk = locklessWalks[cpu], !lostSince(walk.begun) {
                 throw DecodeFailure("cpu \(cpu) begins a lockless walk inside another (begun at line \(walk.begun.position.line))")
             }
             locklessWalks[cpu] = Walk(walker: nil, begun: site, sequence: sequence)
+            locklessWalkSeen.insert(cpu)
         case .locklessWalkEnd:
             guard locklessWalks.removeValue(forKey: cpu) != nil else {
-                guard beganUnseen else { throw DecodeFailure("<lockless-walk-end/> on cpu \(cpu) without a <lockless-walk-begin/>") }
+                guard beganUnseen, !locklessWalkSeen.contains(cpu) else {
+                    throw DecodeFailure("<lockless-walk-end/> on cpu \(cpu) without a <lockless-walk-begin/>")
+                }
+                locklessWalkSeen.insert(cpu)
                 return .locklessWalkBegun(cpu: cpu)
             }
         case .tableUnlink(let table):
@@ -216,6 +255,7 @@ public struct MemoryState: Sendable {
             }
         case .kmap(let page, let series, let atomic, _):
             kmaps[task, default: []].append(KmapSlot(page: page, series: series, atomic: atomic, site: site))
+            kmapSeen.insert(page)
             kmapCounts[page, default: 0] += 1
         case .kunmap(let page, let series):
             // A pkmap slot has no owner: another task may give it back.
@@ -223,9 +263,10 @@ public struct MemoryState: Sendable {
             let owner = kmaps[task]?.contains(where: matches) == true
                 ? task : kmaps.first { $0.value.contains(where: matches) }?.key
             guard let owner, let index = kmaps[owner]?.lastIndex(where: matches) else {
-                guard beganUnseen else {
+                guard beganUnseen, !kmapSeen.contains(page) else {
                     throw DecodeFailure("kunmap of \(name(page)) (series \(name(series))), which is not kmapped; expected a matching <kmap> first")
                 }
+                kmapSeen.insert(page)
                 return .kmapped(page: page, series: series)
             }
             kmaps[owner]!.remove(at: index)
@@ -241,5 +282,21 @@ public struct MemoryState: Sendable {
     /// The cpus in a lockless walk that began before event number `sequence`.
     public func walks(begunBefore sequence: Int) -> [Int: Walk] {
         locklessWalks.filter { $0.value.sequence < sequence }
+    }
+}
+
+/// A set of symbols, a bit each.
+struct SymbolSet: Sendable {
+    private var words: [UInt64] = []
+
+    func contains(_ symbol: Symbol) -> Bool {
+        let index = Int(symbol.rawValue)
+        return index >> 6 < words.count && words[index >> 6] & (1 << UInt64(index & 63)) != 0
+    }
+
+    mutating func insert(_ symbol: Symbol) {
+        let index = Int(symbol.rawValue)
+        words.grow(toInclude: index >> 6, filling: 0)
+        words[index >> 6] |= 1 << UInt64(index & 63)
     }
 }

@@ -221,6 +221,7 @@ public final class ReplayEngine {
         if case .eventsLost(let lostCPU, _) = event.kind {
             forgetAfterLostEvents(cpu: lostCPU)
             lastLoss = event.position
+            memory.forgetSeenState()
             eventObservers[ObservedEvents.Category.context.rawValue].forEach { $0.replay(self, didApply: event, at: EventSite(event)) }
             return
         }
