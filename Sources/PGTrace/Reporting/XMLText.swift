@@ -12,13 +12,24 @@ enum XMLText {
     /// 30 MB JUnit report spent seconds here).
     static func escaped(_ text: String, attribute: Bool = false) -> String {
         let needsEscape = attribute ? needsEscapeInAttribute : needsEscapeInText
-        guard text.utf8.contains(where: needsEscape) else { return text }
+        guard text.utf8.contains(where: { needsEscape($0) || $0 == UInt8(ascii: "\\") }) else { return text }
         var text = text
         return text.withUTF8 { bytes in
+            // A backslash before 'x', another backslash or a control written `\xHH` is doubled,
+            // so that a `\xHH` is never a name's own text: lock\x01 typed out and lock with the
+            // byte 0x01 stay two names (`\\` reads back as one backslash, `\xHH` as the control,
+            // a lone backslash as itself). Any other backslash is left as it is.
+            func isEscaped(_ index: Int) -> Bool {
+                guard bytes[index] == UInt8(ascii: "\\") else { return needsEscape(bytes[index]) }
+                guard index + 1 < bytes.count else { return false }
+                let next = bytes[index + 1]
+                return next == UInt8(ascii: "x") || next == UInt8(ascii: "\\") || (next < 0x20 && next != 0x09 && next != 0x0A && next != 0x0D)
+            }
+            guard bytes.indices.contains(where: isEscaped) else { return String(decoding: bytes, as: UTF8.self) }
             var out = ""
             out.reserveCapacity(bytes.count + bytes.count / 8)
             var runStart = 0
-            for index in bytes.indices where needsEscape(bytes[index]) {
+            for index in bytes.indices where isEscaped(index) {
                 out += String(decoding: UnsafeBufferPointer(rebasing: bytes[runStart..<index]), as: UTF8.self)
                 switch bytes[index] {
                 case UInt8(ascii: "&"): out += "&amp;"
@@ -29,6 +40,7 @@ enum XMLText {
                 case 0x09: out += "&#9;"
                 case 0x0A: out += "&#10;"
                 case 0x0D: out += "&#13;"
+                case UInt8(ascii: "\\"): out += "\\\\"
                 case let control:
                     let digits = String(control, radix: 16)
                     out += (digits.count < 2 ? "\\x0" : "\\x") + digits

@@ -136,6 +136,12 @@ import Testing
         #expect(DOTWriter.quoted("cr\rret") != DOTWriter.quoted("crret"))
         #expect(GraphMLWriter.escaped(name) == "&amp;(&amp;mm-&gt;page_table_lock)-&gt;rlock")
         #expect(GraphMLWriter.escaped("<'\">\u{1}") == "&lt;&apos;&quot;&gt;\\x01")
+        // One text a name: a backslash is doubled where it could read as the start of \xHH
+        // (before x, a backslash or such a control), and left alone elsewhere.
+        let names = ["lock\\x01", "lock\u{1}", "lock\\\u{1}", "lock\\\\x01", "a\\b", "a\\", "\\x"]
+        let escaped = names.map { GraphMLWriter.escaped($0) }
+        #expect(escaped == ["lock\\\\x01", "lock\\x01", "lock\\\\\\x01", "lock\\\\\\\\x01", "a\\b", "a\\", "\\\\x"])
+        #expect(Set(escaped).count == names.count)
         // A combining mark makes one Character of "&" and itself: the ampersand is still escaped.
         #expect(GraphMLWriter.escaped("&\u{301}<\u{301}x\r\n\t") == "&amp;\u{301}&lt;\u{301}x\r\n\t")
     }
