@@ -374,27 +374,40 @@ extension NonEventLine {
         range.lowerBound + text.utf8.distance(from: text.startIndex, to: index) + 1
     }
 
-    /// A timestamp token (`SECONDS.FRACTION:`, the clock's seconds) too large for pgtrace's
-    /// Int64 nanoseconds (292 years), with its 1-based column: why a line that reads as an
-    /// event is none, for its error.
+    /// The line's timestamp (`SECONDS.FRACTION:`, the clock's seconds, where TraceLine looks
+    /// for it: the first token of digits, a dot and digits after the first, followed by a
+    /// colon) if it is too large for pgtrace's Int64 nanoseconds (292 years), with its 1-based
+    /// column: why a line that reads as an event is none, for its error. Nil where the
+    /// timestamp fits, or the line has none: another number further on is no timestamp.
     static func timestampPastInt64(_ b: UnsafeBufferPointer<UInt8>) -> (text: String, column: Int)? {
         var index = 0
+        var tokens = 0
         while index < b.count {
             while index < b.count, LineColumns.isBlank(b[index]) { index += 1 }
             let start = index
             while index < b.count, !LineColumns.isBlank(b[index]) { index += 1 }
+            guard start < index else { break }
+            tokens += 1
             var token = b[start..<index]
-            if token.last == UInt8(ascii: ":") { token = token.dropLast() }
-            guard let dot = token.firstIndex(of: UInt8(ascii: ".")), dot > token.startIndex, dot + 1 < token.endIndex,
+            var colon = token.last == UInt8(ascii: ":")
+            if colon { token = token.dropLast() }
+            guard tokens >= 2, let dot = token.firstIndex(of: UInt8(ascii: ".")), dot > token.startIndex, dot + 1 < token.endIndex,
                 token[..<dot].allSatisfy(LineColumns.isDigit), token[(dot + 1)...].allSatisfy(LineColumns.isDigit)
             else { continue }
+            // The first such token is the timestamp or nothing: followed by its colon.
+            if !colon {
+                var next = index
+                while next < b.count, LineColumns.isBlank(b[next]) { next += 1 }
+                colon = next < b.count && b[next] == UInt8(ascii: ":")
+            }
+            guard colon else { return nil }
             // Counted as TraceLine counts a timestamp: seconds times 10^9, plus up to nine
             // digits of fraction.
             let seconds = token[..<dot].drop { $0 == UInt8(ascii: "0") }
             var fraction: Int64 = 0
             for place in 0..<9 {
-                let index = dot + 1 + place
-                fraction = fraction * 10 + (index < token.endIndex ? Int64(token[index] - 0x30) : 0)
+                let digit = dot + 1 + place
+                fraction = fraction * 10 + (digit < token.endIndex ? Int64(token[digit] - 0x30) : 0)
             }
             var whole: Int64 = 0
             var past = seconds.count > 18
@@ -403,7 +416,7 @@ extension NonEventLine {
                 let (nanoseconds, overflow) = whole.multipliedReportingOverflow(by: 1_000_000_000)
                 past = overflow || nanoseconds > Int64.max - fraction
             }
-            if past { return (String(decoding: token, as: UTF8.self), start + 1) }
+            return past ? (String(decoding: token, as: UTF8.self), start + 1) : nil
         }
         return nil
     }

@@ -189,6 +189,20 @@ import Testing
         ) {
             try Analysis().analyze([.file(path: path, displayName: "c.txt")])
         }
+        // Only the timestamp is blamed: a large number elsewhere in a line that is wrong for
+        // another reason (no colon after its timestamp; no timestamp at all) is not.
+        for line in [
+            "            bash-100     [000] .....   10.000002 lock_release: 00000000aaaa0001 v99999999999.5 99999999999.5",
+            "some garbage line mentioning version 12345678901234.5 here",
+        ] {
+            let other = try temporary("# tracer: nop\n            bash-100     [000] .....   10.000001: lock_acquire: 00000000aaaa0001 A\n\(line)\n")
+            defer { try? FileManager.default.removeItem(atPath: other) }
+            #expect(throws: TraceInputError(
+                file: "c.txt", line: 3, column: 1, message: "cannot parse this ftrace line: '\(line)' (--lenient skips such lines)")
+            ) {
+                try Analysis().analyze([.file(path: other, displayName: "c.txt")])
+            }
+        }
         // The last second that fits still reads.
         let fits = try temporary("# tracer: nop\n            bash-1040    [001] d....   9223372036.854775807: lock_acquire: 00000000aaaa0002 &p->pi_lock\n")
         defer { try? FileManager.default.removeItem(atPath: fits) }
