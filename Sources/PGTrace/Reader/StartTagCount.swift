@@ -18,6 +18,11 @@ struct StartTagCount {
     /// of nothing but such tags reads at about a quarter of a normal trace's speed (64 MB:
     /// 2.6 s against 0.7 s), at 4,000 it was an eighth (5.8 s).
     static let maximumAttributes = 1_000
+    /// The most namespace declarations in scope at once (an element's and its ancestors'):
+    /// libxml2 resolves each prefix by a scan of them all, so nested elements of hundreds of
+    /// declarations each made every tag below cost that much (a reviewer's 6.9 MB trace, 73 s).
+    /// The format has no namespaces; xsi and extensions need a few.
+    static let maximumNamespacesInScope = 64
     /// How many bytes libxml2 must be holding unparsed, after a chunk, before the tag they
     /// begin is counted. No start tag of a normal trace comes near it, so normal traces are
     /// never scanned; a tag libxml2 parses unchecked is at most this plus one chunk long.

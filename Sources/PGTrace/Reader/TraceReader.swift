@@ -121,6 +121,8 @@ private final class ParserState {
     @exclusivity(unchecked) var attributes = PointerCache<AttributeName>()
     @exclusivity(unchecked) var failure: Error?
     @exclusivity(unchecked) var sawAnyBytes = false
+    /// The namespaces declared in scope, by open element (the count at each, cumulative).
+    @exclusivity(unchecked) var namespacesInScope: [Int] = []
     /// The start tag libxml2 waits for the end of, counted so far (see `StartTagCount`).
     @exclusivity(unchecked) var pendingTag = StartTagCount(position: .max)
     /// The text the validator is being shown, and whether it is a CDATA section's: a schema
@@ -254,6 +256,17 @@ private final class ParserState {
             line: Int(input.pointee.line), column: reportsColumns ? Int(input.pointee.col) : 1)
     }
 
+    /// An element that puts more than `StartTagCount.maximumNamespacesInScope` namespace
+    /// declarations in scope.
+    func refuseManyNamespaces(_ localname: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?) {
+        var line: Int32 = 0
+        var column: Int32 = 0
+        pgtrace_tag_start(context, &line, &column)
+        fail(
+            "<\(qualifiedName(localname, prefix))> puts more than \(StartTagCount.maximumNamespacesInScope) namespace declarations in scope; trace format v1 has none (xsi and extensions need a few)",
+            line: Int(line), column: reportsColumns ? Int(column) : 1)
+    }
+
     /// The same limit at the callback, for a tag that came whole within a chunk or two (and
     /// was parsed, at a bounded cost): an element of too many attributes is refused however
     /// the file is cut into chunks.
@@ -381,6 +394,13 @@ private let saxStartElement: startElementNsSAX2Func = {
             parser.refuseManyAttributes(localname, prefix)
             return
         }
+        // libxml2 looks each prefix up among all the namespaces in scope, one by one: nested
+        // elements declaring hundreds each made every later tag cost that many compares.
+        parser.namespacesInScope.append(parser.namespacesInScope.last.map { $0 + Int(namespaceCount) } ?? Int(namespaceCount))
+        if parser.namespacesInScope.last! > StartTagCount.maximumNamespacesInScope {
+            parser.refuseManyNamespaces(localname, prefix)
+            return
+        }
         if let validation = parser.validation {
             validation.startElement(localname, prefix, uri, namespaceCount, namespaces, attributeCount, attributes)
             guard parser.failure == nil else { return }
@@ -400,6 +420,7 @@ private func qualifiedName(_ localname: UnsafePointer<xmlChar>?, _ prefix: Unsaf
 private let saxEndElement: endElementNsSAX2Func = { ctx, localname, prefix, uri in
     Unmanaged<ParserState>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { parser in
         guard parser.failure == nil else { return }
+        _ = parser.namespacesInScope.popLast()
         if let validation = parser.validation {
             validation.endElement(localname, prefix, uri)
             guard parser.failure == nil else { return }
