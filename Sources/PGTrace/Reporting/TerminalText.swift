@@ -5,15 +5,27 @@
 /// JSON, SARIF and XML escape controls their own way.
 public enum TerminalText {
     /// `text` with each control character (C0 but tab and newline, DEL, C1) as `\xHH` or
-    /// `\u{HH}`. Byte by byte where nothing needs it (almost always): no copy.
+    /// `\u{HH}`, and a backslash that could read as the start of one (before `x`, `u`, a
+    /// backslash or such a control) doubled: two names never read the same (`lock\x01` typed
+    /// out and lock with the byte 0x01 did, and a report keyed by name trapped on them). Byte
+    /// by byte where nothing needs it (almost always): no copy.
     public static func escaped(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 < 0x20 && $0 != 0x0A && $0 != 0x09 || $0 == 0x7F || $0 == 0xC2 }) else { return text }
+        guard text.utf8.contains(where: { $0 < 0x20 && $0 != 0x0A && $0 != 0x09 || $0 == 0x7F || $0 == 0xC2 || $0 == 0x5C })
+        else { return text }
+        func isEscaped(_ value: UInt32) -> Bool {
+            (value < 0x20 && value != 0x0A && value != 0x09) || value == 0x7F || (0x80..<0xA0).contains(value)
+        }
+        let scalars = Array(text.unicodeScalars)
         var out = ""
-        for scalar in text.unicodeScalars {
+        for (index, scalar) in scalars.enumerated() {
             switch scalar.value {
             case 0x0A, 0x09: out.unicodeScalars.append(scalar)
             case 0..<0x20, 0x7F: out += "\\x" + hex(scalar.value)
             case 0x80..<0xA0: out += "\\u{" + hex(scalar.value) + "}"
+            case 0x5C:
+                let next = index + 1 < scalars.count ? scalars[index + 1].value : nil
+                let startsEscape = next.map { $0 == 0x78 || $0 == 0x75 || $0 == 0x5C || isEscaped($0) } ?? false
+                out += startsEscape ? "\\\\" : "\\"
             default: out.unicodeScalars.append(scalar)
             }
         }
@@ -69,7 +81,8 @@ extension Finding {
             }
         }
         copy.details = details.map(text)
-        copy.usage = Dictionary(uniqueKeysWithValues: usage.map { (text($0.key), text($0.value)) })
+        // Escaped names are distinct as the names are; a clash keeps the first, never traps.
+        copy.usage = Dictionary(usage.map { (text($0.key), text($0.value)) }, uniquingKeysWith: { first, _ in first })
         return copy
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PGTrace
 import Testing
 
 /// What users and CI jobs throw at the binary that is not a well-behaved file: each case ends
@@ -22,6 +23,30 @@ import Testing
     /// A task may name itself anything (prctl PR_SET_NAME): a capture's names reach the text
     /// report and the messages on standard error with their control characters shown, never
     /// as escape sequences the terminal obeys. JSON keeps them, escaped its own way.
+    /// Two locks whose names differ in that one is typed out as `lock\x01` and the other holds
+    /// the byte 0x01 are two classes, and read as two: the text report traps no more (it keyed
+    /// lock usage by the shown name, and both showed as lock\x01), and names the cycle.
+    @Test func namesThatShowAlikeAreStillTwo() throws {
+        let capture = [
+            "# tracer: nop",
+            "            bash-100     [000] .....    10.000001: lock_acquire: 00000000aaaa0001 lock\\x01",
+            "            bash-100     [000] .....    10.000002: lock_acquire: 00000000aaaa0002 lock\u{1}",
+            "            bash-100     [000] .....    10.000003: lock_release: 00000000aaaa0002 lock\u{1}",
+            "            bash-100     [000] .....    10.000004: lock_release: 00000000aaaa0001 lock\\x01",
+            "            bash-100     [000] .....    10.000005: lock_acquire: 00000000aaaa0002 lock\u{1}",
+            "            bash-100     [000] .....    10.000006: lock_acquire: 00000000aaaa0001 lock\\x01",
+        ].joined(separator: "\n") + "\n"
+        for format in ["text", "junit"] {
+            let run = try pgtrace(format == "text" ? ["analyze", "--color", "never", "-"] : ["lint", "--format", "junit", "-"], stdin: capture)
+            #expect(run.status == 1, "\(format): \(run.stderr)")
+        }
+        let text = try pgtrace(["analyze", "--color", "never", "-"], stdin: capture)
+        #expect(text.stdout.contains("lock\\x01 is held while acquiring lock\\\\x01"), "\(text.stdout)")
+        #expect(TerminalText.escaped("a\\b\\") == "a\\b\\")
+        #expect(TerminalText.escaped("\\u{85}") == "\\\\u{85}")
+        #expect(TerminalText.escaped("\\\u{85}") == "\\\\\\u{85}")
+    }
+
     @Test func namesFromACaptureCannotDriveTheTerminal() throws {
         let name = "evil\u{1B}]0;owned\u{07}\u{1B}[2J"
         let capture = [
