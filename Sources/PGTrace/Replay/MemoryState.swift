@@ -81,13 +81,12 @@ public struct MemoryState: Sendable {
         if value { freedLongAgo[index >> 6] |= 1 << UInt64(index & 63) } else { freedLongAgo[index >> 6] &= ~(1 << UInt64(index & 63)) }
     }
     /// What the trace has shown of each object's state since it began or last lost events
-    /// (a pin or unpin of the page; a pgd allocated, freed, put on or off pgd_list; a kmap
-    /// or kunmap of the page; a walk begun or ended on the cpu): in a partial trace or after
+    /// (a pin or unpin of the page; a pgd allocated, freed, put on or off pgd_list; a walk
+    /// begun or ended on the cpu; not kmaps, which a page may have several of): in a partial trace or after
     /// lost events, an end of state whose beginning the trace did not show is applied and
     /// noted, but only where the trace has not shown that object's state since.
     private var pinSeen = SymbolSet()
     private var listSeen = SymbolSet()
-    private var kmapSeen = SymbolSet()
     private var listWalkSeen: Set<Int> = []
     private var locklessWalkSeen: Set<Int> = []
 
@@ -95,7 +94,6 @@ public struct MemoryState: Sendable {
     mutating func forgetSeenState() {
         pinSeen = SymbolSet()
         listSeen = SymbolSet()
-        kmapSeen = SymbolSet()
         listWalkSeen = []
         locklessWalkSeen = []
     }
@@ -255,7 +253,6 @@ public struct MemoryState: Sendable {
             }
         case .kmap(let page, let series, let atomic, _):
             kmaps[task, default: []].append(KmapSlot(page: page, series: series, atomic: atomic, site: site))
-            kmapSeen.insert(page)
             kmapCounts[page, default: 0] += 1
         case .kunmap(let page, let series):
             // A pkmap slot has no owner: another task may give it back.
@@ -263,10 +260,11 @@ public struct MemoryState: Sendable {
             let owner = kmaps[task]?.contains(where: matches) == true
                 ? task : kmaps.first { $0.value.contains(where: matches) }?.key
             guard let owner, let index = kmaps[owner]?.lastIndex(where: matches) else {
-                guard beganUnseen, !kmapSeen.contains(page) else {
+                // A page may be mapped by several holders at once: any of them may have mapped it
+                // before the trace, whatever the trace showed of the others.
+                guard beganUnseen else {
                     throw DecodeFailure("kunmap of \(name(page)) (series \(name(series))), which is not kmapped; expected a matching <kmap> first")
                 }
-                kmapSeen.insert(page)
                 return .kmapped(page: page, series: series)
             }
             kmaps[owner]!.remove(at: index)
