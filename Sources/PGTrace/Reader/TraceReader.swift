@@ -122,7 +122,11 @@ private final class ParserState {
     @exclusivity(unchecked) var failure: Error?
     @exclusivity(unchecked) var sawAnyBytes = false
     /// The namespaces declared in scope, by open element (the count at each, cumulative).
-    @exclusivity(unchecked) var namespacesInScope: [Int] = []
+    @exclusivity(unchecked) var namespacesInScope = 0
+    /// The depth of each open element that declared namespaces, and how many: an element
+    /// without declarations (all but a few) costs a depth count, no array step.
+    @exclusivity(unchecked) var namespaceDeclarations: [(depth: Int, count: Int)] = []
+    @exclusivity(unchecked) var elementDepth = 0
     /// The start tag libxml2 waits for the end of, counted so far (see `StartTagCount`).
     @exclusivity(unchecked) var pendingTag = StartTagCount(position: .max)
     /// The text the validator is being shown, and whether it is a CDATA section's: a schema
@@ -396,8 +400,12 @@ private let saxStartElement: startElementNsSAX2Func = {
         }
         // libxml2 looks each prefix up among all the namespaces in scope, one by one: nested
         // elements declaring hundreds each made every later tag cost that many compares.
-        parser.namespacesInScope.append(parser.namespacesInScope.last.map { $0 + Int(namespaceCount) } ?? Int(namespaceCount))
-        if parser.namespacesInScope.last! > StartTagCount.maximumNamespacesInScope {
+        parser.elementDepth += 1
+        if namespaceCount > 0 {
+            parser.namespaceDeclarations.append((parser.elementDepth, Int(namespaceCount)))
+            parser.namespacesInScope += Int(namespaceCount)
+        }
+        if parser.namespacesInScope > StartTagCount.maximumNamespacesInScope {
             parser.refuseManyNamespaces(localname, prefix)
             return
         }
@@ -420,7 +428,10 @@ private func qualifiedName(_ localname: UnsafePointer<xmlChar>?, _ prefix: Unsaf
 private let saxEndElement: endElementNsSAX2Func = { ctx, localname, prefix, uri in
     Unmanaged<ParserState>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { parser in
         guard parser.failure == nil else { return }
-        _ = parser.namespacesInScope.popLast()
+        if parser.namespaceDeclarations.last?.depth == parser.elementDepth {
+            parser.namespacesInScope -= parser.namespaceDeclarations.removeLast().count
+        }
+        parser.elementDepth -= 1
         if let validation = parser.validation {
             validation.endElement(localname, prefix, uri)
             guard parser.failure == nil else { return }
