@@ -152,29 +152,20 @@ import Testing
     /// the cpu). The lost release is lost events on cpu 1 there; the twin whose handler
     /// releases its lock loses nothing.
     @Test func anIrqFrameTheFlagsEndIsOverWhateverItStillHolds() throws {
-        let lostRelease = try analyze("""
-            # tracer: nop
-                      <idle>-0       [001] d.h1.   100.000001: lock_acquire: 00000000aaaa0001 &rq->__lock
+        let irq = "          <idle>-0       [001] d.h1.   100.000001: lock_acquire: 00000000aaaa0001 &rq->__lock\n"
+        let release = "          <idle>-0       [001] d.h1.   100.000002: lock_release: 00000000aaaa0001 &rq->__lock\n"
+        let tasks = """
                         bash-1040    [001] d....   100.000010: lock_acquire: 00000000aaaa0002 &p->pi_lock
                         bash-1040    [001] d....   100.000011: lock_release: 00000000aaaa0002 &p->pi_lock
                          cat-2000    [002] d....   100.000020: lock_acquire: 00000000aaaa0003 &p->pi_lock
                          cat-2000    [002] d....   100.000021: lock_acquire: 00000000aaaa0004 &rq->__lock
                          cat-2000    [002] d....   100.000022: lock_release: 00000000aaaa0004 &rq->__lock
                          cat-2000    [002] d....   100.000023: lock_release: 00000000aaaa0003 &p->pi_lock
-            """)
+            """
+        let lostRelease = try analyze("# tracer: nop\n" + irq + tasks)
         #expect(lostRelease.findings == [])
         #expect(lostRelease.notes == ["c.txt: cpu 1 lost events (line 3): findings may be incomplete"])
-        let released = try analyze("""
-            # tracer: nop
-                      <idle>-0       [001] d.h1.   100.000001: lock_acquire: 00000000aaaa0001 &rq->__lock
-                      <idle>-0       [001] d.h1.   100.000002: lock_release: 00000000aaaa0001 &rq->__lock
-                        bash-1040    [001] d....   100.000010: lock_acquire: 00000000aaaa0002 &p->pi_lock
-                        bash-1040    [001] d....   100.000011: lock_release: 00000000aaaa0002 &p->pi_lock
-                         cat-2000    [002] d....   100.000020: lock_acquire: 00000000aaaa0003 &p->pi_lock
-                         cat-2000    [002] d....   100.000021: lock_acquire: 00000000aaaa0004 &rq->__lock
-                         cat-2000    [002] d....   100.000022: lock_release: 00000000aaaa0004 &rq->__lock
-                         cat-2000    [002] d....   100.000023: lock_release: 00000000aaaa0003 &p->pi_lock
-            """)
+        let released = try analyze("# tracer: nop\n" + irq + release + tasks)
         #expect(released == Outcome(findings: [], notes: [], events: 12))
         #expect(lostRelease.events == 12)  // the lost events in place of the release
         // A softirq's lock the same: bash's &mm->mmap_lock, taken with irqs and bh on, is not
