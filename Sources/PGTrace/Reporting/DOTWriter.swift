@@ -4,14 +4,17 @@
 public struct DOTWriter {
     public init() {}
 
-    /// A DOT double-quoted string: backslashes and quotes escaped, line feeds as `\n` and
-    /// carriage returns as `\r` (two names differing by one stay two nodes).
+    /// A DOT double-quoted string: control characters written as the text report writes them
+    /// (`\x1b`, `TerminalText`: a capture's names are the kernel's bytes, and a graph printed
+    /// to a terminal must not drive it), then backslashes and quotes escaped and line feeds as
+    /// `\n` (two names differing by one stay two nodes).
     public static func quoted(_ text: String) -> String {
         // Most names need no escape: found by their bytes (walking a name by characters cost
         // a tenth of drawing a large graph).
-        if !text.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }) {
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") }) {
             return "\"" + text + "\""
         }
+        let text = TerminalText.escaped(text)
         // By scalars, not characters: a quote with a combining accent, or CR LF, is one
         // character, which a match on the quote or the line feed alone would pass over.
         var out = "\""
@@ -20,7 +23,6 @@ public struct DOTWriter {
             case "\\": out += "\\\\"
             case "\"": out += "\\\""
             case "\n": out += "\\n"
-            case "\r": out += "\\r"
             default: out.unicodeScalars.append(scalar)
             }
         }

@@ -174,6 +174,32 @@ import Testing
         #expect(try findings(.file(path: trace, displayName: "c.xml")) == [])
     }
 
+    /// U+FFFE and U+FFFF are no XML characters either (a task may name itself with any bytes):
+    /// the import writes their UTF-8 bytes as `\xHH`, and a backslash before them doubled, so
+    /// the trace it writes is well-formed and its two classes stay two. The import wrote them
+    /// raw, and the trace it wrote could not be read.
+    @Test func namesWithNoncharactersImportAsWellFormedXML() throws {
+        let text = """
+                        a-1    [000] .....     1.000001: lock_acquire: 00000000000000a1 lock\u{FFFE}
+                        a-1    [000] .....     1.000002: lock_acquire: 00000000000000a2 lock\u{FFFF}
+                        a-1    [000] .....     1.000003: lock_acquire: 00000000000000a3 lock\\\u{FFFF}
+                        a-1    [000] .....     1.000004: lock_release: 00000000000000a3 lock\\\u{FFFF}
+                        a-1    [000] .....     1.000005: lock_release: 00000000000000a2 lock\u{FFFF}
+                        a-1    [000] .....     1.000006: lock_release: 00000000000000a1 lock\u{FFFE}
+            """
+        let path = try temporary(text)
+        #expect(try findings(.file(path: path, displayName: "c.txt")) == [])
+        let (xml, _) = try imported(path)
+        #expect(xml.contains("lock=\"lock\\xef\\xbf\\xbe\""))
+        #expect(xml.contains("lock=\"lock\\xef\\xbf\\xbf\""))
+        #expect(xml.contains("lock=\"lock\\\\\\xef\\xbf\\xbf\""))
+        #expect(!xml.unicodeScalars.contains { $0.value == 0xFFFE || $0.value == 0xFFFF })
+        let trace = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-import-\(UUID().uuidString).xml").path
+        try xml.write(toFile: trace, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: trace) }
+        #expect(try findings(.file(path: trace, displayName: "c.xml")) == [])
+    }
+
     /// A timestamp past 2^63 nanoseconds (292 years of uptime) reads as no timestamp at all;
     /// the error says so at its column, where it said the line was not one pgtrace knows.
     @Test func aTimestampPastInt64IsAnErrorAtItsColumn() throws {

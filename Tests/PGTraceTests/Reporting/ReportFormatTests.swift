@@ -132,8 +132,16 @@ import Testing
         // Found in review: a quote or backslash with a combining accent, and CR LF, are one
         // character each, and were passed over; a lone CR was dropped, making two names one.
         #expect(DOTWriter.quoted("q\"\u{301}b\\\u{301}") == "\"q\\\"\u{301}b\\\\\u{301}\"")
-        #expect(DOTWriter.quoted("a\r\nb") == "\"a\\r\\nb\"")
+        #expect(DOTWriter.quoted("a\r\nb") == "\"a\\\\x0d\\nb\"")
         #expect(DOTWriter.quoted("cr\rret") != DOTWriter.quoted("crret"))
+        // Controls as the text report shows them (then DOT's own escape of the backslash),
+        // never raw: a graph printed to a terminal would obey an escape sequence. One text a
+        // name: a typed-out `\x1b` stays apart.
+        let dotNames = ["evil\u{1b}[2J", "evil\\x1b[2J", "bell\u{7}", "del\u{7f}", "c1\u{85}"]
+        let dotQuoted = dotNames.map(DOTWriter.quoted)
+        #expect(dotQuoted == ["\"evil\\\\x1b[2J\"", "\"evil\\\\\\\\x1b[2J\"", "\"bell\\\\x07\"", "\"del\\\\x7f\"", "\"c1\\\\u{85}\""])
+        #expect(Set(dotQuoted).count == dotNames.count)
+        #expect(!dotQuoted.joined().unicodeScalars.contains { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) })
         #expect(GraphMLWriter.escaped(name) == "&amp;(&amp;mm-&gt;page_table_lock)-&gt;rlock")
         #expect(GraphMLWriter.escaped("<'\">\u{1}") == "&lt;&apos;&quot;&gt;\\x01")
         // One text a name: a backslash is doubled where it could read as the start of \xHH
@@ -144,6 +152,8 @@ import Testing
         #expect(Set(escaped).count == names.count)
         // A combining mark makes one Character of "&" and itself: the ampersand is still escaped.
         #expect(GraphMLWriter.escaped("&\u{301}<\u{301}x\r\n\t") == "&amp;\u{301}&lt;\u{301}x\r\n\t")
+        // U+FFFE and U+FFFF are no XML characters: their bytes as \xHH, a backslash before them doubled.
+        #expect(GraphMLWriter.escaped("a\u{FFFE}b\u{FFFF}\\\u{FFFE}\u{FFFD}") == "a\\xef\\xbf\\xbeb\\xef\\xbf\\xbf\\\\\\xef\\xbf\\xbe\u{FFFD}")
     }
 
     @Test func aWrappedKernelNameSurvivesEveryFormat() throws {

@@ -109,6 +109,9 @@ import Testing
             Expected(rule: .tableFreeRace, severity: .error, locks: [], objects: ["pte:d2c07000"], events: [1, 3, 4, 5, 6])
         ],
         "seed001-native-ipi-flush-gup-fast.xml": [],
+        "seed001-native-ipi-flush-gup-irqs-on.xml": [
+            Expected(rule: .tableFreeRace, severity: .error, locks: [], objects: ["pte:d2c07000"], events: [0, 2, 3, 4, 5, 6])
+        ],
         "seed001-rcu-table-free.xml": [],
         // Seed 003: kmap series PAGETABLE2 / PAGETABLE / DEFAULT (Andrea Arcangeli, Hugh Dickins).
         "seed003-mremap-double-pagetable-kmap.xml": [
