@@ -65,7 +65,7 @@ public final class Analysis {
             SleepInAtomicChecker(context: context, rcuMap: rcuMaps[.rcu]!),
             PgdListChecker(context: context),
             PinWindowChecker(context: context),
-            TableFreeChecker(context: context),
+            TableFreeChecker(context: context, rcuMaps: Set(rcuMaps.values)),
             kmap,
         ] + (policyChecker.map { [$0] } ?? []) + [
             HeldAtEndChecker(context: context),

@@ -12,6 +12,13 @@
 /// traces, lost events) the IPI is taken to hold it off: no finding is made of an unknown.
 /// A free whose unlink came before lost events (on any cpu: the flush may be sent from any)
 /// is not reported as unsynchronized, only noted; a walk touching it after the free still is.
+///
+/// An RCU grace period waits only for read-side sections: "since the in-progress gup_fast()
+/// will have IRQs disabled this will be delayed". It holds off a walk whose cpu the trace
+/// never shows quiescent between the unlink and the grace period's end; quiescent is irqs
+/// enabled, outside any irq frame, with preemption and bh enabled (known), no spinning lock
+/// and no `rcu_read_lock` map held (the kernel's consolidated RCU waits for all of these).
+/// Unknown state counts as a read-side section: no finding is made of an unknown.
 public final class TableFreeChecker: ReplayObserver {
     public var observedEvents: ObservedEvents { [.ipiEvents, .tableEvents, .irqEnabling] }
 
@@ -49,6 +56,7 @@ public final class TableFreeChecker: ReplayObserver {
         var begunRole: String
         var cited: [(site: EventSite, role: String)]
         var missedIPI: Bool
+        var missedGrace: Bool
     }
 
     /// A lockless walk running on a cpu, as the IPIs that reach it see it.
@@ -70,9 +78,22 @@ public final class TableFreeChecker: ReplayObserver {
         /// The enable that ended the IPI's hold, and the walker's handling of the IPI.
         var released: EventSite?
         var handled: EventSite?
+        /// `clock` at the last time the walk's cpu was seen quiescent (irqs enabled at an
+        /// enable, or outside every read-side section at a grace period), and where.
+        var quietAt = -1
+        var quietSite: EventSite?
+        /// The grace periods that found the cpu in a read-side section, each with `quietAt`
+        /// then: a table unlinked after `quietAt` and before `grace` is held off. Disjoint and
+        /// in order; a few at most (the oldest two merge past `maximumGraceHolds`).
+        var graceHolds: [(quietAt: Int, grace: Int)] = []
     }
 
+    /// How many grace-period holds a walk keeps apart.
+    static let maximumGraceHolds = 8
+
     private let context: CheckerContext
+    /// lockdep's `rcu_read_lock`, `rcu_read_lock_bh` and `rcu_read_lock_sched` maps.
+    private let rcuMaps: Set<Symbol>
     @exclusivity(unchecked) private var pending: [Symbol: Pending] = [:]
     @exclusivity(unchecked) private var exposed: [Symbol: Exposed] = [:]
     /// The tables exposed to each cpu's running walk.
@@ -81,8 +102,9 @@ public final class TableFreeChecker: ReplayObserver {
     @exclusivity(unchecked) private var clock = 0
     @exclusivity(unchecked) private var syncedAllAt = -1
     @exclusivity(unchecked) private var syncedAt: [Int: Int] = [:]
-    /// `clock` at the last RCU-sched grace period: it waits for every walk with irqs off.
+    /// `clock` at the last RCU grace period, and where it ended.
     @exclusivity(unchecked) private var graceAt = -1
+    @exclusivity(unchecked) private var graceSite: EventSite?
     /// The lockless walks running, by cpu.
     @exclusivity(unchecked) private var walks: [Int: Walk] = [:]
     /// Frees not reported because events were lost since their unlink: the first, and how many.
@@ -92,7 +114,10 @@ public final class TableFreeChecker: ReplayObserver {
     /// Pending tables that still cite fewer than `citedFlushes` hypercall flushes, by unlink.
     @exclusivity(unchecked) private var citingFlushes: [(table: Symbol, since: Int)] = []
 
-    public init(context: CheckerContext) { self.context = context }
+    public init(context: CheckerContext, rcuMaps: Set<Symbol> = []) {
+        self.context = context
+        self.rcuMaps = rcuMaps
+    }
 
     public func replayWillBegin(_ replay: ReplayEngine) {
         pending = [:]
@@ -101,6 +126,7 @@ public final class TableFreeChecker: ReplayObserver {
         syncedAt = [:]
         syncedAllAt = -1
         graceAt = -1
+        graceSite = nil
         walks = [:]
         lostFree = nil
         lostFrees = 0
@@ -110,6 +136,8 @@ public final class TableFreeChecker: ReplayObserver {
     public func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite) {
         guard !softirqs, var walk = walks[site.cpu] else { return }
         walk.lastEnable = site
+        walk.quietAt = clock
+        walk.quietSite = site
         if walk.heldOffAt >= 0 {
             walk.heldOffAt = -1
             if walk.released == nil { walk.released = site }
@@ -147,13 +175,20 @@ public final class TableFreeChecker: ReplayObserver {
             clock += 1
             syncedAllAt = clock
             graceAt = clock
+            graceSite = site
+            for cpu in walks.keys.sorted() { grace(cpu, at: site, replay: replay) }
         case .tableFree(let table):
             free(table, at: site, replay: replay)
         case .walkAccess(let table):
             access(table, at: site, replay: replay)
         case .locklessWalkBegin:
             let cpu = replay.cpus[site.cpu]
-            walks[site.cpu] = Walk(begun: site, begunEnabled: cpu.hardirqsKnown ? cpu.hardirqsEnabled : nil)
+            var walk = Walk(begun: site, begunEnabled: cpu.hardirqsKnown ? cpu.hardirqsEnabled : nil)
+            if cpu.hardirqsSurelyEnabled {
+                walk.quietAt = clock
+                walk.quietSite = site
+            }
+            walks[site.cpu] = walk
         case .locklessWalkEnd:
             walks[event.cpu] = nil
             for table in (exposedTo.removeValue(forKey: event.cpu) ?? []).sorted() {
@@ -224,10 +259,49 @@ public final class TableFreeChecker: ReplayObserver {
         walks[cpu] = walk
     }
 
+    /// A grace period ends: it did not wait for the walk on `cpu` if the cpu is quiescent now.
+    private func grace(_ cpu: Int, at site: EventSite, replay: ReplayEngine) {
+        guard var walk = walks[cpu] else { return }
+        if isQuiescent(cpu, replay: replay) {
+            walk.quietAt = clock
+            walk.quietSite = site
+        } else if let last = walk.graceHolds.last, last.quietAt == walk.quietAt {
+            walk.graceHolds[walk.graceHolds.count - 1].grace = clock
+        } else {
+            walk.graceHolds.append((walk.quietAt, clock))
+            if walk.graceHolds.count > Self.maximumGraceHolds {
+                // Merged, the two hold a little more than they did: never a false finding.
+                walk.graceHolds[1].quietAt = walk.graceHolds[0].quietAt
+                walk.graceHolds.removeFirst()
+            }
+        }
+        walks[cpu] = walk
+    }
+
+    /// Whether `cpu` is surely outside every RCU read-side section: hardirqs enabled and no
+    /// irq frame, preemption and bh known enabled, no spinning lock nor RCU map held, and
+    /// the trace shows every lock held.
+    private func isQuiescent(_ cpu: Int, replay: ReplayEngine) -> Bool {
+        guard cpu < replay.cpus.count, !replay.mayMissHeldLocks else { return false }
+        let state = replay.cpus[cpu]
+        guard state.hardirqsSurelyEnabled, state.frames.isEmpty, state.preemptKnown, state.preemptDepth == 0,
+            state.softirqsSurelyEnabled, !state.inNMI
+        else { return false }
+        return !replay.allHeldLocks(cpu: cpu).contains { held in
+            context.classes.traits(of: held.classID).type.isSpinning || rcuMaps.contains(context.classes[held.classID].key.name)
+        }
+    }
+
+    /// Whether a grace period since `since` found the walk on `cpu` in a read-side section it
+    /// had been in since before `since`.
+    private func graceHeldOff(_ cpu: Int, since: Int) -> Bool {
+        walks[cpu]?.graceHolds.contains { $0.quietAt < since && $0.grace > since } ?? false
+    }
+
     /// What a walk exposed to the free of a table unlinked at `since` cites of itself.
     private func citation(_ cpu: Int, _ begun: EventSite, since: Int) -> WalkCitation {
         guard let walk = walks[cpu], walk.begun == begun else {
-            return WalkCitation(begun: begun, begunRole: "begins a lockless walk", cited: [], missedIPI: false)
+            return WalkCitation(begun: begun, begunRole: "begins a lockless walk", cited: [], missedIPI: false, missedGrace: false)
         }
         let begunRole: String
         switch walk.begunEnabled {
@@ -236,8 +310,17 @@ public final class TableFreeChecker: ReplayObserver {
         case nil: begunRole = "begins a lockless walk"
         }
         var cited: [(site: EventSite, role: String)] = []
+        var missedGrace = false
+        if graceAt > since, let graceSite {
+            // The grace period did not wait: the cpu was seen quiescent since the unlink.
+            if let enable = walk.lastEnable, walk.quietSite == enable, walk.quietAt >= since {
+                cited.append((enable, "enables irqs within the walk"))
+            }
+            cited.append((graceSite, "ends an RCU grace period, which does not wait for cpu \(cpu): it has been outside any read-side section since the unlink"))
+            missedGrace = true
+        }
         guard let ipi = walk.lastIPI, walk.lastIPIAt > since else {
-            return WalkCitation(begun: begun, begunRole: begunRole, cited: cited, missedIPI: false)
+            return WalkCitation(begun: begun, begunRole: begunRole, cited: cited, missedIPI: false, missedGrace: missedGrace)
         }
         if walk.irqsOnAtIPI {
             if let enable = walk.enabledBeforeIPI { cited.append((enable, "enables irqs within the walk")) }
@@ -249,7 +332,7 @@ public final class TableFreeChecker: ReplayObserver {
             }
         }
         if let handled = walk.handled { cited.append((handled, "takes the IPI and walks on")) }
-        return WalkCitation(begun: begun, begunRole: begunRole, cited: cited, missedIPI: true)
+        return WalkCitation(begun: begun, begunRole: begunRole, cited: cited, missedIPI: true, missedGrace: missedGrace)
     }
 
     private func free(_ table: Symbol, at site: EventSite, replay: ReplayEngine) {
@@ -270,10 +353,15 @@ public final class TableFreeChecker: ReplayObserver {
         }
         let lost = replay.forgetCount != state.forgets
         // The walks begun before the unlink that may still hold the table: those on other
-        // cpus that no grace period since waited for, and no IPI since holds off.
+        // cpus that no grace period since waited for, and no IPI since holds off. (A walk
+        // this checker did not see begin, after lost events, is taken as held off by a grace
+        // period: its state is unknown.)
         let graced = graceAt > state.since
-        let running = graced ? [:] : replay.memory.walks(begunBefore: state.unlinked.position.event + 1)
-            .filter { cpu, walk in cpu != site.cpu && !(walks[cpu]?.begun == walk.begun && heldOff(cpu, since: state.since)) }
+        let running = replay.memory.walks(begunBefore: state.unlinked.position.event + 1).filter { cpu, walk in
+            guard cpu != site.cpu else { return false }
+            guard walks[cpu]?.begun == walk.begun else { return !graced }
+            return !heldOff(cpu, since: state.since) && !graceHeldOff(cpu, since: state.since)
+        }
         let unshownFlushes = hypercallCount - state.hypercallsBefore - state.hypercallFlushes.count
         if !running.isEmpty {
             exposed[table] = Exposed(
@@ -366,7 +454,9 @@ public final class TableFreeChecker: ReplayObserver {
         let locations = cited.enumerated()
             .sorted { ($0.element.site.position, $0.offset) < ($1.element.site.position, $1.offset) }
             .map { context.evidence($0.element.site, $0.element.role) }
-        let unheld = walk.missedIPI ? ": the IPI flush does not hold off a walker with irqs enabled" : ""
+        let unheld = walk.missedIPI
+            ? ": the IPI flush does not hold off a walker with irqs enabled"
+            : walk.missedGrace ? ": an RCU grace period waits only for walkers in a read-side section (irqs disabled)" : ""
         context.report(
             Finding(
                 rule: .tableFreeRace, severity: .error,

@@ -105,10 +105,69 @@ import Testing
         #expect(try findings(shown) == ["table-free-race error [\"T\"] [0, 1, 2, 3, 4, 5]"])
     }
 
-    @Test func gracePeriodsAndHypercallFlushesKeepTheirRules() throws {
-        // A grace period after the unlink covers the walk, as before (whatever its irqs).
-        let graced = munmapUnderWalk(irqsOff: false, flush: { $0.event("rcu-grace-period") })
-        #expect(try findings(graced).isEmpty)
+    // MARK: A grace period waits only for read-side sections
+
+    /// Seed 001's RCU table free: "since the in-progress gup_fast() will have IRQs disabled
+    /// this will be delayed". Its twin walks with irqs on, which no grace period waits for.
+    @Test func aGracePeriodHoldsOffAWalkerWithIrqsDisabled() throws {
+        let grace: (inout TraceBuilder) -> Void = { $0.event("rcu-grace-period", [("at", "rcupdate.c:100")]) }
+        #expect(try findings(munmapUnderWalk(irqsOff: true, flush: grace)).isEmpty)
+        let on = munmapUnderWalk(irqsOff: false, flush: grace)
+        let found = try analyze(on).findings
+        #expect(found.map { "\($0.rule.rawValue) \($0.severity.rawValue) \($0.objects) \($0.locations.map(\.event))" }
+            == ["table-free-race error [\"T\"] [0, 1, 2, 3, 4]"])
+        #expect(found.first?.locations.map(\.role) == [
+            "begins a lockless walk with irqs enabled", "unlinks T",
+            "ends an RCU grace period, which does not wait for cpu 1: it has been outside any read-side section since the unlink",
+            "frees T while the walk runs", "ends the walk",
+        ])
+        #expect(found.first?.message
+            == "page table T is freed while a lockless walk on cpu 1, begun before the unlink, may still hold it: an RCU grace period waits only for walkers in a read-side section (irqs disabled)")
+    }
+
+    /// Since the kernel's RCU flavors were consolidated a grace period waits for
+    /// rcu_read_lock() and preempt-disabled sections too: pte_offset_map()'s lockless walks
+    /// (Linux 6.5) hold rcu_read_lock() with irqs on.
+    @Test func aGracePeriodHoldsOffAWalkerInAnyReadSideSection() throws {
+        let grace: (inout TraceBuilder) -> Void = { $0.event("rcu-grace-period") }
+        for section in ["rcu-read-lock", "preempt-disable"] {
+            let trace = munmapUnderWalk(irqsOff: false, inWalk: { $0.event(section) }, flush: grace)
+            #expect(try findings(trace).isEmpty, "\(section)")
+        }
+        // A spinning lock held disables preemption as well.
+        let locked = munmapUnderWalk(irqsOff: false, inWalk: { $0.acquire("ptl") }, flush: grace)
+        #expect(try findings(locked).filter { $0.hasPrefix("table-free-race") }.isEmpty)
+    }
+
+    /// Irqs enabled between the unlink and the grace period's end are a quiescent state the
+    /// grace period may have ended on, even if disabled again by then.
+    @Test func aWalkerQuiescentSinceTheUnlinkIsNotHeldOff() throws {
+        let trace = munmapUnderWalk(irqsOff: true, flush: {
+            $0.cpu = 1
+            $0.event("irq-enable", [("at", "gup.c:200")])
+            $0.event("irq-disable", [("at", "gup.c:201")])
+            $0.cpu = 0
+            $0.event("rcu-grace-period")
+        })
+        let found = try analyze(trace).findings
+        #expect(found.first?.locations.map(\.role) == [
+            "begins a lockless walk with irqs disabled", "unlinks T", "enables irqs within the walk",
+            "ends an RCU grace period, which does not wait for cpu 1: it has been outside any read-side section since the unlink",
+            "frees T while the walk runs", "ends the walk",
+        ])
+        // Irqs enabled only after the grace period ended (before the free) change nothing:
+        // the grace period waited for the section it found.
+        let after = munmapUnderWalk(irqsOff: true, flush: { $0.event("rcu-grace-period") }, beforeFree: {
+            $0.cpu = 1
+            $0.event("irq-enable", [("at", "gup.c:200")])
+        })
+        #expect(try findings(after).isEmpty)
+        // A partial trace that never states the walker's irqs: unknown is no finding.
+        let unknown = munmapUnderWalk(irqsOff: false, partial: true, flush: { $0.event("rcu-grace-period") })
+        #expect(try findings(unknown).isEmpty)
+    }
+
+    @Test func hypercallFlushesKeepTheirRule() throws {
         // A hypercall flush holds off no walker, irqs disabled or not.
         let hypercall = munmapUnderWalk(irqsOff: true, flush: { $0.event("tlb-flush", [("targets", "others"), ("mode", "hypercall")]) })
         #expect(try findings(hypercall) == ["table-free-race error [\"T\"] [1, 2, 3, 4, 5]"])
