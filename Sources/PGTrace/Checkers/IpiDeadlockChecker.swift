@@ -163,7 +163,7 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
         if let spinner, let first = spunLocks.first {
             message += "; cpu \(spinner.evidence.cpu) "
             message += spunLocks.count == 1
-                ? "spins on \(waiter) with hardirqs disabled, so it never takes the IPI"
+                ? "spins on \(waiter) with hardirqs disabled, so it never answers the IPI"
                 : "has hardirqs disabled and waits for \(first), which waits for \(waiter) (\(([Self.pseudoLockName] + spunLocks).joined(separator: " -> ")))"
         }
         // The scenario's columns are the cpus the message names (the waiter's first), where

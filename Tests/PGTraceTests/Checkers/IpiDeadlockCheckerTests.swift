@@ -90,9 +90,28 @@ import Testing
         #expect(findings.first?.locations.map(\.event) == [1, 0])
     }
 
+    /// The spinner may be the IPI's own handler: it takes the IPI, and its handler spins on
+    /// the lock the sender holds, so the IPI is never answered. The message said the cpu
+    /// "never takes the IPI", which is the common case's reason, not this one's.
+    @Test func aHandlerSpinningOnTheSendersLockNeverAnswersTheIPI() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.cpu = 1
+        trace.acquire("ptl")
+        trace.event("ipi-send", [("targets", "0"), ("wait", "true")])
+        trace.release("ptl")
+        trace.cpu = 0
+        trace.event("hardirq-enter", [("irq", "251")])
+        trace.event("ipi-handle", [("from", "1")])
+        trace.acquire("ptl")
+        trace.release("ptl")
+        trace.event("hardirq-exit")
+        let finding = try #require(try analyze(trace).findings.first { $0.rule == .ipiDeadlock })
+        #expect(finding.message == "cpu 1 holds ptl and waits for a synchronous IPI; cpu 0 spins on ptl with hardirqs disabled, so it never answers the IPI")
+    }
+
     @Test func theReportTellsWhoHoldsWhatAndWhoSpins() throws {
         let finding = try #require(try analyze(seed002()).findings.first)
-        #expect(finding.message == "cpu 1 holds ptl and waits for a synchronous IPI; cpu 0 spins on ptl with hardirqs disabled, so it never takes the IPI")
+        #expect(finding.message == "cpu 1 holds ptl and waits for a synchronous IPI; cpu 0 spins on ptl with hardirqs disabled, so it never answers the IPI")
         #expect(finding.chain.map(\.evidence.role) == [
             "waits for a synchronous IPI while holding ptl", "acquires ptl with hardirqs disabled",
         ])
