@@ -5,6 +5,12 @@
 /// - a pgd on pgd_list must not be populated or cleared, or a walker sees it half-built
 ///   (Jan's point).
 /// A window is a warning; a `list-walk-*` that runs through it makes it an error.
+///
+/// Both invariants rest on the walkers holding the list lock ("Holding pgd_lock will prevent
+/// both vmalloc_sync_all() and xen_mm_pin_all() from being able to visit the pgd while it is
+/// in its transitional state"). A walk begun without it is a warning at its begin, an error
+/// once another cpu changes the list, or a listed pgd's entries, while it runs. A trace that
+/// may not show every lock held (partial, lost events) is not judged.
 public final class PgdListChecker: ReplayObserver {
     public var observedEvents: ObservedEvents { [.pgdEvents, .releases] }
 
@@ -26,12 +32,31 @@ public final class PgdListChecker: ReplayObserver {
     /// pgds changed under their list lock, per cpu, to check when the lock is dropped.
     @exclusivity(unchecked) private var changedUnderLock: [Int: Set<Symbol>] = [:]
 
+    /// A pgd_list walk begun without the list lock, and the changes that ran during it.
+    private struct UnlockedWalk {
+        var begun: EventSite
+        var walker: Symbol?
+        var lock: Symbol
+        var changes: [Evidence] = []
+    }
+
+    /// The changes an unlocked walk cites (the first ones; the others are counted).
+    static let citedChanges = 4
+
+    @exclusivity(unchecked) private var unlockedWalks: [Int: UnlockedWalk] = [:]
+    /// The classes pgd_list's events named as its lock.
+    @exclusivity(unchecked) private var listLocks: Set<Symbol> = []
+    @exclusivity(unchecked) private var uncitedChanges: [Int: Int] = [:]
+
     public init(context: CheckerContext) { self.context = context }
 
     public func replayWillBegin(_ replay: ReplayEngine) {
         windows = [:]
         visits = [:]
         changedUnderLock = [:]
+        unlockedWalks = [:]
+        listLocks = []
+        uncitedChanges = [:]
     }
 
     /// The list lock dropped: pgds changed under it and left unlisted with entries open a gap.
@@ -48,6 +73,7 @@ public final class PgdListChecker: ReplayObserver {
 
     public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
         let memory = replay.memory
+        if !unlockedWalks.isEmpty { noteChange(event, at: site, memory: memory) }
         switch event.kind {
         case .pgdPopulate(let pgd, _), .pgdClear(let pgd, _):
             guard let state = memory.pgds[pgd], !deferredUnderLock(pgd, state, replay, cpu: event.cpu) else { return }
@@ -66,10 +92,12 @@ public final class PgdListChecker: ReplayObserver {
             } else {
                 updateUnlisted(pgd, state, at: site, memory: memory)
             }
-        case .pgdListAdd(let pgd, _):
+        case .pgdListAdd(let pgd, let lock):
+            listLocks.insert(lock)
             close(.unlisted, pgd, at: site)
             visits[pgd] = nil
-        case .pgdListDel(let pgd, _):
+        case .pgdListDel(let pgd, let lock):
+            listLocks.insert(lock)
             close(.halfBuilt, pgd, at: site)
             visits[pgd] = nil
             if let state = memory.pgds[pgd], !deferredUnderLock(pgd, state, replay, cpu: event.cpu) {
@@ -80,6 +108,7 @@ public final class PgdListChecker: ReplayObserver {
             close(.halfBuilt, pgd, at: site)
             visits[pgd] = nil
         case .listWalkBegin(let name):
+            beginWalk(name, at: site, replay: replay)
             for (pgd, gaps) in windows.sorted(by: { $0.key < $1.key }) {
                 if gaps[.unlisted] != nil {
                     confirm(.unlisted, pgd, context.evidence(site, "\(walker(name)) walks pgd_list and cannot see \(context.symbols[pgd])"))
@@ -90,12 +119,69 @@ public final class PgdListChecker: ReplayObserver {
             if windows[pgd]?[.halfBuilt] != nil {
                 confirm(.halfBuilt, pgd, context.evidence(site, "\(walker(memory.listWalks[event.cpu]?.walker)) visits \(context.symbols[pgd]) half-built"))
             }
+        case .listWalkEnd:
+            if let walk = unlockedWalks.removeValue(forKey: event.cpu) { reportUnlocked(walk, cpu: event.cpu, end: site) }
         default:
             break
         }
     }
 
+    /// A walk begun without the list lock (the class pgd_list's events named, else
+    /// `pgd_lock`), where the trace shows every lock held.
+    private func beginWalk(_ walker: Symbol?, at site: EventSite, replay: ReplayEngine) {
+        unlockedWalks[site.cpu] = nil
+        guard !replay.mayMissHeldLocks else { return }
+        let locks = listLocks.isEmpty ? [replay.defaultListLock] : listLocks.sorted()
+        guard !locks.contains(where: { replay.holds(cpu: site.cpu, className: $0) }) else { return }
+        unlockedWalks[site.cpu] = UnlockedWalk(begun: site, walker: walker, lock: locks[0])
+        uncitedChanges[site.cpu] = 0
+    }
+
+    /// A change to pgd_list, or to a listed pgd's entries, on another cpu than an unlocked walk's.
+    private func noteChange(_ event: Event, at site: EventSite, memory: MemoryState) {
+        let role: String
+        switch event.kind {
+        case .pgdListAdd(let pgd, _): role = "puts \(context.symbols[pgd]) on pgd_list meanwhile"
+        case .pgdListDel(let pgd, _): role = "takes \(context.symbols[pgd]) off pgd_list meanwhile"
+        case .pgdPopulate(let pgd, _) where memory.pgds[pgd]?.listed != nil:
+            role = "installs an entry of \(context.symbols[pgd]), on pgd_list, meanwhile"
+        case .pgdClear(let pgd, _) where memory.pgds[pgd]?.listed != nil:
+            role = "clears an entry of \(context.symbols[pgd]), on pgd_list, meanwhile"
+        default: return
+        }
+        for cpu in unlockedWalks.keys.sorted() where cpu != site.cpu {
+            if unlockedWalks[cpu]!.changes.count < Self.citedChanges {
+                unlockedWalks[cpu]!.changes.append(context.evidence(site, role))
+            } else {
+                uncitedChanges[cpu, default: 0] += 1
+            }
+        }
+    }
+
+    private func reportUnlocked(_ walk: UnlockedWalk, cpu: Int, end: EventSite?) {
+        let lock = context.symbols[walk.lock]
+        let who = walker(walk.walker)
+        var locations = [context.evidence(walk.begun, "\(who) walks pgd_list without \(lock)")]
+        locations += walk.changes
+        if let end { locations.append(context.evidence(end, "the walk ends")) }
+        let uncited = uncitedChanges.removeValue(forKey: cpu) ?? 0
+        let severity: Severity = walk.changes.isEmpty ? .warning : .error
+        context.report(
+            Finding(
+                rule: .pgdListGap, severity: severity,
+                message: walk.changes.isEmpty
+                    ? "\(who) walks pgd_list on cpu \(cpu) without \(lock): a pgd listed, unlisted or changed under the lock meanwhile is seen half-done"
+                    : "\(who) walks pgd_list on cpu \(cpu) without \(lock), and another cpu changed the list or a listed pgd meanwhile",
+                locks: [lock], objects: [], locations: locations,
+                notes: (uncited > 0 ? ["\(uncited) more changes during the walk are not shown."] : [])
+                    + (end == nil ? ["The walk is still running at the end of the trace."] : [])
+                    + ["take \(lock) around the walk, as vmalloc_sync_all() and xen_mm_pin_all() do"],
+                key: "walk-unlocked|\(context.place(walk.begun))" + (severity == .warning ? "|open" : "")))
+    }
+
     public func replayDidEnd(_ replay: ReplayEngine) {
+        for cpu in unlockedWalks.keys.sorted() { reportUnlocked(unlockedWalks[cpu]!, cpu: cpu, end: nil) }
+        unlockedWalks = [:]
         for (pgd, gaps) in windows.sorted(by: { $0.key < $1.key }) {
             for gap in gaps.keys.sorted(by: { $0 == .unlisted && $1 == .halfBuilt }) {
                 close(gap, pgd, at: nil)

@@ -56,7 +56,7 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
         case .badUnlock: return "A release of a lock that the context does not hold."
         case .depthOverflow: return "More locks held at once than the limit."
         case .sleepInAtomic: return "A call that can sleep made with a spinlock held, irqs off, or in irq context."
-        case .pgdListGap: return "A populated pgd off pgd_list, or a listed pgd populated or cleared, outside the list lock."
+        case .pgdListGap: return "A populated pgd off pgd_list, or a listed pgd populated or cleared, outside the list lock; or a pgd_list walk without the list lock."
         case .pinWindow: return "A read-only, unpinned page-table page outside its ptl lock, or a write to one."
         case .tableFreeRace: return "A page table freed without synchronizing with lockless walkers, or accessed after free."
         case .kmapOrder: return "kmap series taken in an order that can exhaust the pools."

@@ -37,8 +37,8 @@ public final class ReplayEngine {
     @exclusivity(unchecked) private var heldInstances = IntegerTable<Int>()
     /// pgds, pgd_list, page-table pages, tables, walks and kmaps.
     @exclusivity(unchecked) public private(set) var memory = MemoryState()
-    /// The lock that guards pgd_list unless an event names another.
-    private let defaultListLock: Symbol
+    /// The lock that guards pgd_list unless an event names another (`pgd_lock`).
+    let defaultListLock: Symbol
     /// The map class of each RCU flavor, interned before the replay (which never interns).
     private let rcuMaps: [RcuFlavor: Symbol]
     @exclusivity(unchecked) public private(set) var eventCount = 0

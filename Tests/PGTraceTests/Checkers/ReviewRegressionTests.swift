@@ -134,9 +134,11 @@ import Testing
         trace.event("pgd-list-add", [("pgd", "P")])
         trace.release("pgd_lock")
         trace.cpu = 1
+        trace.acquire("pgd_lock")
         trace.event("list-walk-begin", [("walker", "vmalloc_sync_all")])
         trace.event("list-walk-visit", [("pgd", "P")])
         trace.event("list-walk-end")
+        trace.release("pgd_lock")
         trace.cpu = 0
         trace.event("pgd-clear", [("pgd", "P"), ("index", "0")])
         #expect(try analyze(trace).findings.map { "\($0.rule.rawValue) \($0.severity.rawValue)" } == ["pgd-list-gap warning"])
@@ -145,12 +147,14 @@ import Testing
     @Test func aWalkAlreadyRunningMissesAPgdPopulatedOffTheList() throws {
         var trace = TraceBuilder(cpus: 2)
         trace.cpu = 1
+        trace.acquire("pgd_lock")
         trace.event("list-walk-begin", [("walker", "xen_mm_pin_all")])
         trace.cpu = 0
         trace.event("pgd-alloc", [("pgd", "P")])
         trace.event("pgd-populate", [("pgd", "P"), ("index", "0")])
         trace.cpu = 1
         trace.event("list-walk-end")
+        trace.release("pgd_lock")
         trace.cpu = 0
         trace.acquire("pgd_lock")
         trace.event("pgd-list-add", [("pgd", "P")])
