@@ -14,11 +14,13 @@
 /// is not reported as unsynchronized, only noted; a walk touching it after the free still is.
 ///
 /// An RCU grace period waits only for read-side sections: "since the in-progress gup_fast()
-/// will have IRQs disabled this will be delayed". It holds off a walk whose cpu the trace
-/// never shows quiescent between the unlink and the grace period's end; quiescent is irqs
-/// enabled, outside any irq frame, with preemption and bh enabled (known), no spinning lock
-/// and no `rcu_read_lock` map held (the kernel's consolidated RCU waits for all of these).
-/// Unknown state counts as a read-side section: no finding is made of an unknown.
+/// will have IRQs disabled this will be delayed". It holds off a walk unless the trace shows
+/// the walk's cpu quiescent between the unlink and the last grace period before the free:
+/// irqs enabled, outside any irq frame, with preemption and bh known enabled, no spinning
+/// lock and no `rcu_read_lock` map held (the kernel's consolidated RCU waits for all of
+/// these), as seen where the checker looks: at each grace period and where the walker
+/// enables irqs or bh. Unknown state counts as a read-side section: no finding is made of
+/// an unknown, and a quiescent moment between those looks is missed, never invented.
 public final class TableFreeChecker: ReplayObserver {
     public var observedEvents: ObservedEvents { [.ipiEvents, .tableEvents, .irqEnabling] }
 
@@ -78,18 +80,15 @@ public final class TableFreeChecker: ReplayObserver {
         /// The enable that ended the IPI's hold, and the walker's handling of the IPI.
         var released: EventSite?
         var handled: EventSite?
-        /// `clock` at the last time the walk's cpu was seen quiescent (irqs enabled at an
-        /// enable, or outside every read-side section at a grace period), and where.
+        /// `clock` at the last time the walk's cpu was seen quiescent (outside every RCU
+        /// read-side section, at an enable of irqs or bh or at a grace period), and where.
         var quietAt = -1
-        var quietSite: EventSite?
-        /// The grace periods that found the cpu in a read-side section, each with `quietAt`
-        /// then: a table unlinked after `quietAt` and before `grace` is held off. Disjoint and
-        /// in order; a few at most (the oldest two merge past `maximumGraceHolds`).
-        var graceHolds: [(quietAt: Int, grace: Int)] = []
+        var quietSite: (site: EventSite, isGrace: Bool)?
+        /// `quietAt` and `quietSite` as the last grace period found them: a table unlinked at
+        /// or before that moment is not held off by the grace periods since.
+        var quietAtGrace = -1
+        var quietSiteAtGrace: (site: EventSite, isGrace: Bool)?
     }
-
-    /// How many grace-period holds a walk keeps apart.
-    static let maximumGraceHolds = 8
 
     private let context: CheckerContext
     /// lockdep's `rcu_read_lock`, `rcu_read_lock_bh` and `rcu_read_lock_sched` maps.
@@ -134,10 +133,16 @@ public final class TableFreeChecker: ReplayObserver {
     }
 
     public func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite) {
-        guard !softirqs, var walk = walks[site.cpu] else { return }
+        guard var walk = walks[site.cpu] else { return }
+        if isQuiescent(site.cpu, replay: replay) {
+            walk.quietAt = clock
+            walk.quietSite = (site, false)
+        }
+        guard !softirqs else {
+            walks[site.cpu] = walk
+            return
+        }
         walk.lastEnable = site
-        walk.quietAt = clock
-        walk.quietSite = site
         if walk.heldOffAt >= 0 {
             walk.heldOffAt = -1
             if walk.released == nil { walk.released = site }
@@ -176,19 +181,15 @@ public final class TableFreeChecker: ReplayObserver {
             syncedAllAt = clock
             graceAt = clock
             graceSite = site
-            for cpu in walks.keys.sorted() { grace(cpu, at: site, replay: replay) }
+            // Each walk's own state, in place: the order of the cpus does not matter.
+            for cpu in walks.keys { grace(cpu, at: site, replay: replay) }
         case .tableFree(let table):
             free(table, at: site, replay: replay)
         case .walkAccess(let table):
             access(table, at: site, replay: replay)
         case .locklessWalkBegin:
             let cpu = replay.cpus[site.cpu]
-            var walk = Walk(begun: site, begunEnabled: cpu.hardirqsKnown ? cpu.hardirqsEnabled : nil)
-            if cpu.hardirqsSurelyEnabled {
-                walk.quietAt = clock
-                walk.quietSite = site
-            }
-            walks[site.cpu] = walk
+            walks[site.cpu] = Walk(begun: site, begunEnabled: cpu.hardirqsKnown ? cpu.hardirqsEnabled : nil)
         case .locklessWalkEnd:
             walks[event.cpu] = nil
             for table in (exposedTo.removeValue(forKey: event.cpu) ?? []).sorted() {
@@ -259,43 +260,35 @@ public final class TableFreeChecker: ReplayObserver {
         walks[cpu] = walk
     }
 
-    /// A grace period ends: it did not wait for the walk on `cpu` if the cpu is quiescent now.
+    /// A grace period ends: the walk on `cpu` is judged by the last quiescent moment seen
+    /// (this one, if the cpu is quiescent now).
     private func grace(_ cpu: Int, at site: EventSite, replay: ReplayEngine) {
-        guard var walk = walks[cpu] else { return }
         if isQuiescent(cpu, replay: replay) {
-            walk.quietAt = clock
-            walk.quietSite = site
-        } else if let last = walk.graceHolds.last, last.quietAt == walk.quietAt {
-            walk.graceHolds[walk.graceHolds.count - 1].grace = clock
-        } else {
-            walk.graceHolds.append((walk.quietAt, clock))
-            if walk.graceHolds.count > Self.maximumGraceHolds {
-                // Merged, the two hold a little more than they did: never a false finding.
-                walk.graceHolds[1].quietAt = walk.graceHolds[0].quietAt
-                walk.graceHolds.removeFirst()
-            }
+            walks[cpu]!.quietAt = clock
+            walks[cpu]!.quietSite = (site, true)
         }
-        walks[cpu] = walk
+        walks[cpu]!.quietAtGrace = walks[cpu]!.quietAt
+        walks[cpu]!.quietSiteAtGrace = walks[cpu]!.quietSite
     }
 
     /// Whether `cpu` is surely outside every RCU read-side section: hardirqs enabled and no
     /// irq frame, preemption and bh known enabled, no spinning lock nor RCU map held, and
     /// the trace shows every lock held.
     private func isQuiescent(_ cpu: Int, replay: ReplayEngine) -> Bool {
-        guard cpu < replay.cpus.count, !replay.mayMissHeldLocks else { return false }
+        guard cpu < replay.cpus.count else { return false }
         let state = replay.cpus[cpu]
         guard state.hardirqsSurelyEnabled, state.frames.isEmpty, state.preemptKnown, state.preemptDepth == 0,
-            state.softirqsSurelyEnabled, !state.inNMI
+            state.softirqsSurelyEnabled, !state.inNMI, !replay.mayMissHeldLocks
         else { return false }
         return !replay.allHeldLocks(cpu: cpu).contains { held in
             context.classes.traits(of: held.classID).type.isSpinning || rcuMaps.contains(context.classes[held.classID].key.name)
         }
     }
 
-    /// Whether a grace period since `since` found the walk on `cpu` in a read-side section it
-    /// had been in since before `since`.
+    /// Whether the grace periods since `since` hold off the walk on `cpu`: one has ended,
+    /// and the cpu was not seen quiescent from `since` to the last of them.
     private func graceHeldOff(_ cpu: Int, since: Int) -> Bool {
-        walks[cpu]?.graceHolds.contains { $0.quietAt < since && $0.grace > since } ?? false
+        graceAt > since && (walks[cpu]?.quietAtGrace ?? -1) < since
     }
 
     /// What a walk exposed to the free of a table unlinked at `since` cites of itself.
@@ -311,12 +304,15 @@ public final class TableFreeChecker: ReplayObserver {
         }
         var cited: [(site: EventSite, role: String)] = []
         var missedGrace = false
-        if graceAt > since, let graceSite {
-            // The grace period did not wait: the cpu was seen quiescent since the unlink.
-            if let enable = walk.lastEnable, walk.quietSite == enable, walk.quietAt >= since {
-                cited.append((enable, "enables irqs within the walk"))
+        if graceAt > since, let graceSite, walk.quietAtGrace >= since, let quiet = walk.quietSiteAtGrace {
+            // The grace period need not have waited: the cpu was seen quiescent since the unlink.
+            cited.append(
+                quiet.isGrace
+                    ? (quiet.site, "ends an RCU grace period while cpu \(cpu) is outside any RCU read-side section: it does not wait for the walk")
+                    : (quiet.site, "enables irqs or bh within the walk, outside any RCU read-side section: a quiescent state"))
+            if quiet.site != graceSite {
+                cited.append((graceSite, "ends an RCU grace period, which need not have waited for the walk on cpu \(cpu)"))
             }
-            cited.append((graceSite, "ends an RCU grace period, which does not wait for cpu \(cpu): it has been outside any read-side section since the unlink"))
             missedGrace = true
         }
         guard let ipi = walk.lastIPI, walk.lastIPIAt > since else {
@@ -456,7 +452,9 @@ public final class TableFreeChecker: ReplayObserver {
             .map { context.evidence($0.element.site, $0.element.role) }
         let unheld = walk.missedIPI
             ? ": the IPI flush does not hold off a walker with irqs enabled"
-            : walk.missedGrace ? ": an RCU grace period waits only for walkers in a read-side section (irqs disabled)" : ""
+            : walk.missedGrace
+                ? ": an RCU grace period waits only for walkers in a read-side section (irqs, preemption or bh disabled, or rcu_read_lock held)"
+                : ""
         context.report(
             Finding(
                 rule: .tableFreeRace, severity: .error,

@@ -9,7 +9,7 @@ enum XMLText {
     /// are the kernel's bytes, and two names that differ only there stay two (`lock\x01` and
     /// `lock\x02` were both `lock` and U+FFFD, one class, after an import). In an attribute
     /// (`attribute`), tab, newline and carriage return too, as character references: a parser
-    /// reads them raw there as spaces. Byte by byte: the five and the controls are ASCII,
+    /// reads them raw there as spaces (and a carriage return in text as a newline). Byte by byte: the five and the controls are ASCII,
     /// never part of a longer UTF-8 sequence, so the rest is copied in runs (by Character, a
     /// 30 MB JUnit report spent seconds here).
     static func escaped(_ text: String, attribute: Bool = false) -> String {
@@ -74,8 +74,9 @@ enum XMLText {
 
     private static func needsEscapeInText(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""), UInt8(ascii: "'"): return true
-        case 0x09, 0x0A, 0x0D: return false
+        // A raw carriage return reads back as a newline (XML normalizes line ends): `&#13;`.
+        case UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""), UInt8(ascii: "'"), 0x0D: return true
+        case 0x09, 0x0A: return false
         default: return byte < 0x20
         }
     }

@@ -118,11 +118,11 @@ import Testing
             == ["table-free-race error [\"T\"] [0, 1, 2, 3, 4]"])
         #expect(found.first?.locations.map(\.role) == [
             "begins a lockless walk with irqs enabled", "unlinks T",
-            "ends an RCU grace period, which does not wait for cpu 1: it has been outside any read-side section since the unlink",
+            "ends an RCU grace period while cpu 1 is outside any RCU read-side section: it does not wait for the walk",
             "frees T while the walk runs", "ends the walk",
         ])
         #expect(found.first?.message
-            == "page table T is freed while a lockless walk on cpu 1, begun before the unlink, may still hold it: an RCU grace period waits only for walkers in a read-side section (irqs disabled)")
+            == "page table T is freed while a lockless walk on cpu 1, begun before the unlink, may still hold it: an RCU grace period waits only for walkers in a read-side section (irqs, preemption or bh disabled, or rcu_read_lock held)")
     }
 
     /// Since the kernel's RCU flavors were consolidated a grace period waits for
@@ -137,6 +137,20 @@ import Testing
         // A spinning lock held disables preemption as well.
         let locked = munmapUnderWalk(irqsOff: false, inWalk: { $0.acquire("ptl") }, flush: grace)
         #expect(try findings(locked).filter { $0.hasPrefix("table-free-race") }.isEmpty)
+        // Review case T: an interrupt in the middle of an rcu_read_lock() walk, or irqs
+        // toggled in it, or in a preempt-disabled one, is no quiescent state.
+        for section in ["rcu-read-lock", "preempt-disable"] {
+            let ticked = munmapUnderWalk(irqsOff: false, inWalk: { $0.event(section) }, flush: {
+                $0.cpu = 1
+                $0.event("hardirq-enter", [("irq", "0")])
+                $0.event("hardirq-exit")
+                $0.event("irq-disable")
+                $0.event("irq-enable")
+                $0.cpu = 0
+                $0.event("rcu-grace-period")
+            })
+            #expect(try findings(ticked).isEmpty, "\(section)")
+        }
     }
 
     /// Irqs enabled between the unlink and the grace period's end are a quiescent state the
@@ -151,9 +165,26 @@ import Testing
         })
         let found = try analyze(trace).findings
         #expect(found.first?.locations.map(\.role) == [
-            "begins a lockless walk with irqs disabled", "unlinks T", "enables irqs within the walk",
-            "ends an RCU grace period, which does not wait for cpu 1: it has been outside any read-side section since the unlink",
+            "begins a lockless walk with irqs disabled", "unlinks T",
+            "enables irqs or bh within the walk, outside any RCU read-side section: a quiescent state",
+            "ends an RCU grace period, which need not have waited for the walk on cpu 1",
             "frees T while the walk runs", "ends the walk",
+        ])
+        // Review case C1: a first grace period found the cpu quiescent, a second found irqs
+        // off: the first is what is cited as the quiescent state, the last beside it.
+        let twice = munmapUnderWalk(irqsOff: false, flush: {
+            $0.event("rcu-grace-period", [("at", "first")])
+            $0.cpu = 1
+            $0.event("irq-disable")
+            $0.cpu = 0
+            $0.event("rcu-grace-period", [("at", "second")])
+        })
+        let cited = try analyze(twice).findings.first?.locations.map { "\($0.at ?? "") \($0.role)" }
+        #expect(cited == [
+            "gup.c:290 begins a lockless walk with irqs enabled", "memory.c:397 unlinks T",
+            "first ends an RCU grace period while cpu 1 is outside any RCU read-side section: it does not wait for the walk",
+            "second ends an RCU grace period, which need not have waited for the walk on cpu 1",
+            "memory.c:256 frees T while the walk runs", "gup.c:318 ends the walk",
         ])
         // Irqs enabled only after the grace period ended (before the free) change nothing:
         // the grace period waited for the section it found.
