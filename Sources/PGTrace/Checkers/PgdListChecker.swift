@@ -32,21 +32,30 @@ public final class PgdListChecker: ReplayObserver {
     /// pgds changed under their list lock, per cpu, to check when the lock is dropped.
     @exclusivity(unchecked) private var changedUnderLock: [Int: Set<Symbol>] = [:]
 
-    /// A pgd_list walk begun without the list lock, and the changes that ran during it.
-    private struct UnlockedWalk {
+    /// A pgd_list walk, with what it needs to be judged at its end: the classes its cpu held
+    /// at the begin (the list's lock may be named only later), the losses then, and the
+    /// first change another cpu made to the list or a listed pgd while it ran.
+    private struct ListWalk {
         var begun: EventSite
         var walker: Symbol?
-        var lock: Symbol
-        var changes: [Evidence] = []
+        var held: [Symbol]
+        var forgets: Int
+        var change: (site: EventSite, role: String)?
     }
 
-    /// The changes an unlocked walk cites (the first ones; the others are counted).
-    static let citedChanges = 4
-
-    @exclusivity(unchecked) private var unlockedWalks: [Int: UnlockedWalk] = [:]
+    @exclusivity(unchecked) private var listWalks: [Int: ListWalk] = [:]
+    /// The cpus whose walk has seen no change yet: a change touches each walk once at most.
+    @exclusivity(unchecked) private var awaitingChange: Set<Int> = []
     /// The classes pgd_list's events named as its lock.
     @exclusivity(unchecked) private var listLocks: Set<Symbol> = []
-    @exclusivity(unchecked) private var uncitedChanges: [Int: Int] = [:]
+    /// The first walk without the list lock (by its place in the trace), and how many.
+    @exclusivity(unchecked) private var unlocked: (walk: ListWalk, lock: Symbol)?
+    @exclusivity(unchecked) private var unlockedCount = 0
+    /// Walks ended before any list event named the list's lock, by the classes they held
+    /// (few: walkers hold the same lock), judged at the trace's end; past
+    /// `maximumUndecided` held sets, a walk is judged against pgd_lock at its end.
+    @exclusivity(unchecked) private var undecided: [[Symbol]: (walk: ListWalk, count: Int)] = [:]
+    static let maximumUndecided = 64
 
     public init(context: CheckerContext) { self.context = context }
 
@@ -54,9 +63,12 @@ public final class PgdListChecker: ReplayObserver {
         windows = [:]
         visits = [:]
         changedUnderLock = [:]
-        unlockedWalks = [:]
+        listWalks = [:]
+        awaitingChange = []
         listLocks = []
-        uncitedChanges = [:]
+        unlocked = nil
+        unlockedCount = 0
+        undecided = [:]
     }
 
     /// The list lock dropped: pgds changed under it and left unlisted with entries open a gap.
@@ -73,7 +85,7 @@ public final class PgdListChecker: ReplayObserver {
 
     public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {
         let memory = replay.memory
-        if !unlockedWalks.isEmpty { noteChange(event, at: site, memory: memory) }
+        if !awaitingChange.isEmpty { noteChange(event, at: site, memory: memory) }
         switch event.kind {
         case .pgdPopulate(let pgd, _), .pgdClear(let pgd, _):
             guard let state = memory.pgds[pgd], !deferredUnderLock(pgd, state, replay, cpu: event.cpu) else { return }
@@ -120,68 +132,78 @@ public final class PgdListChecker: ReplayObserver {
                 confirm(.halfBuilt, pgd, context.evidence(site, "\(walker(memory.listWalks[event.cpu]?.walker)) visits \(context.symbols[pgd]) half-built"))
             }
         case .listWalkEnd:
-            if let walk = unlockedWalks.removeValue(forKey: event.cpu) { reportUnlocked(walk, cpu: event.cpu, end: site) }
+            endWalk(cpu: event.cpu, replay: replay)
         default:
             break
         }
     }
 
-    /// A walk begun without the list lock (the class pgd_list's events named, else
-    /// `pgd_lock`), where the trace shows every lock held.
+    /// Both invariants rest on the walkers holding the list lock ("Holding pgd_lock will
+    /// prevent both vmalloc_sync_all() and xen_mm_pin_all() from being able to visit the pgd
+    /// while it is in its transitional state"); the contract's pgd-list-gap judges the
+    /// mutators only, so a walk without it is a note, not a finding. Judged at the walk's end
+    /// against every lock the list's events named by then (else pgd_lock), where the trace
+    /// shows every lock held from the begin to the end.
     private func beginWalk(_ walker: Symbol?, at site: EventSite, replay: ReplayEngine) {
-        unlockedWalks[site.cpu] = nil
+        endWalk(cpu: site.cpu, replay: replay)
         guard !replay.mayMissHeldLocks else { return }
-        let locks = listLocks.isEmpty ? [replay.defaultListLock] : listLocks.sorted()
-        guard !locks.contains(where: { replay.holds(cpu: site.cpu, className: $0) }) else { return }
-        unlockedWalks[site.cpu] = UnlockedWalk(begun: site, walker: walker, lock: locks[0])
-        uncitedChanges[site.cpu] = 0
+        let held = Set(replay.allHeldLocks(cpu: site.cpu).map(\.ref.name)).sorted()
+        listWalks[site.cpu] = ListWalk(begun: site, walker: walker, held: held, forgets: replay.forgetCount)
+        awaitingChange.insert(site.cpu)
     }
 
-    /// A change to pgd_list, or to a listed pgd's entries, on another cpu than an unlocked walk's.
+    /// A change to pgd_list, or to a listed pgd's entries, on another cpu than a walk's.
     private func noteChange(_ event: Event, at site: EventSite, memory: MemoryState) {
         let role: String
         switch event.kind {
-        case .pgdListAdd(let pgd, _): role = "puts \(context.symbols[pgd]) on pgd_list meanwhile"
-        case .pgdListDel(let pgd, _): role = "takes \(context.symbols[pgd]) off pgd_list meanwhile"
+        case .pgdListAdd(let pgd, _): role = "puts \(context.symbols[pgd]) on pgd_list"
+        case .pgdListDel(let pgd, _): role = "takes \(context.symbols[pgd]) off pgd_list"
         case .pgdPopulate(let pgd, _) where memory.pgds[pgd]?.listed != nil:
-            role = "installs an entry of \(context.symbols[pgd]), on pgd_list, meanwhile"
+            role = "installs an entry of \(context.symbols[pgd]), on pgd_list,"
         case .pgdClear(let pgd, _) where memory.pgds[pgd]?.listed != nil:
-            role = "clears an entry of \(context.symbols[pgd]), on pgd_list, meanwhile"
+            role = "clears an entry of \(context.symbols[pgd]), on pgd_list,"
         default: return
         }
-        for cpu in unlockedWalks.keys.sorted() where cpu != site.cpu {
-            if unlockedWalks[cpu]!.changes.count < Self.citedChanges {
-                unlockedWalks[cpu]!.changes.append(context.evidence(site, role))
-            } else {
-                uncitedChanges[cpu, default: 0] += 1
-            }
-        }
+        for cpu in awaitingChange where cpu != site.cpu { listWalks[cpu]?.change = (site, role) }
+        awaitingChange = awaitingChange.contains(site.cpu) ? [site.cpu] : []
     }
 
-    private func reportUnlocked(_ walk: UnlockedWalk, cpu: Int, end: EventSite?) {
-        let lock = context.symbols[walk.lock]
-        let who = walker(walk.walker)
-        var locations = [context.evidence(walk.begun, "\(who) walks pgd_list without \(lock)")]
-        locations += walk.changes
-        if let end { locations.append(context.evidence(end, "the walk ends")) }
-        let uncited = uncitedChanges.removeValue(forKey: cpu) ?? 0
-        let severity: Severity = walk.changes.isEmpty ? .warning : .error
-        context.report(
-            Finding(
-                rule: .pgdListGap, severity: severity,
-                message: walk.changes.isEmpty
-                    ? "\(who) walks pgd_list on cpu \(cpu) without \(lock): a pgd listed, unlisted or changed under the lock meanwhile is seen half-done"
-                    : "\(who) walks pgd_list on cpu \(cpu) without \(lock), and another cpu changed the list or a listed pgd meanwhile",
-                locks: [lock], objects: [], locations: locations,
-                notes: (uncited > 0 ? ["\(uncited) more changes during the walk are not shown."] : [])
-                    + (end == nil ? ["The walk is still running at the end of the trace."] : [])
-                    + ["take \(lock) around the walk, as vmalloc_sync_all() and xen_mm_pin_all() do"],
-                key: "walk-unlocked|\(context.place(walk.begun))" + (severity == .warning ? "|open" : "")))
+    private func endWalk(cpu: Int, replay: ReplayEngine) {
+        awaitingChange.remove(cpu)
+        guard let walk = listWalks.removeValue(forKey: cpu), replay.forgetCount == walk.forgets else { return }
+        if listLocks.isEmpty, !walk.held.isEmpty, undecided[walk.held] != nil || undecided.count < Self.maximumUndecided {
+            let known = undecided[walk.held]
+            undecided[walk.held] = (known.map { $0.walk.begun.position < walk.begun.position } == true ? known!.walk : walk, (known?.count ?? 0) + 1)
+            return
+        }
+        judge(walk, count: 1, replay: replay)
+    }
+
+    /// A walk whose cpu held none of the list's locks is counted, the first kept to note.
+    private func judge(_ walk: ListWalk, count: Int, replay: ReplayEngine) {
+        let locks = listLocks.isEmpty ? [replay.defaultListLock] : Array(listLocks)
+        guard !locks.contains(where: { walk.held.contains($0) }) else { return }
+        unlockedCount += count
+        if let first = unlocked, first.walk.begun.position < walk.begun.position { return }
+        // Named as the user reads it, whatever order the names were interned in.
+        unlocked = (walk, locks.min { context.symbols[$0] < context.symbols[$1] }!)
     }
 
     public func replayDidEnd(_ replay: ReplayEngine) {
-        for cpu in unlockedWalks.keys.sorted() { reportUnlocked(unlockedWalks[cpu]!, cpu: cpu, end: nil) }
-        unlockedWalks = [:]
+        for cpu in listWalks.keys.sorted() { endWalk(cpu: cpu, replay: replay) }
+        for (walk, count) in undecided.values { judge(walk, count: count, replay: replay) }
+        if let (walk, lock) = unlocked {
+            let name = context.symbols[lock]
+            let more = unlockedCount > 1 ? " (and \(unlockedCount - 1) more walks so)" : ""
+            let change = walk.change.map { change in
+                "; cpu \(change.site.cpu) \(change.role) meanwhile, at \(context.evidence(change.site, change.role).place)"
+            } ?? ""
+            context.note(
+                "\(walker(walk.walker)) walks pgd_list on cpu \(walk.begun.cpu) without \(name)\(more)\(change): pgd-list-gap judges the cpus that change the list, and takes the walkers to hold \(name), as vmalloc_sync_all() and xen_mm_pin_all() do",
+                evidence: context.evidence(walk.begun, "walks pgd_list without \(name)"))
+        }
+        unlocked = nil
+        unlockedCount = 0
         for (pgd, gaps) in windows.sorted(by: { $0.key < $1.key }) {
             for gap in gaps.keys.sorted(by: { $0 == .unlisted && $1 == .halfBuilt }) {
                 close(gap, pgd, at: nil)

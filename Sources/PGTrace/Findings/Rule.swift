@@ -56,7 +56,7 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
         case .badUnlock: return "A release of a lock that the context does not hold."
         case .depthOverflow: return "More locks held at once than the limit."
         case .sleepInAtomic: return "A call that can sleep made with a spinlock held, irqs off, or in irq context."
-        case .pgdListGap: return "A populated pgd off pgd_list, or a listed pgd populated or cleared, outside the list lock; or a pgd_list walk without the list lock."
+        case .pgdListGap: return "A populated pgd off pgd_list, or a listed pgd populated or cleared, outside the list lock."
         case .pinWindow: return "A read-only, unpinned page-table page outside its ptl lock, or a write to one."
         case .tableFreeRace: return "A page table freed without synchronizing with lockless walkers, or accessed after free."
         case .kmapOrder: return "kmap series taken in an order that can exhaust the pools."
@@ -94,8 +94,8 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
             return ("LKML, \"operation ordering during pgd_alloc/pgd_free\" (2008): a pmd allocated under pgd_lock with irqs off; and Documentation/RCU/whatisRCU.rst: no blocking in an RCU read-side section",
                     ["seed000-pmd-alloc-under-pgd-lock.xml", "mutex-in-rcu-read-side.xml"])
         case .pgdListGap:
-            return ("LKML, \"operation ordering during pgd_alloc/pgd_free\" (2008): a pgd listed before it is populated, or cleared after it is unlisted, outside pgd_lock, is seen half-built by vmalloc_sync_all(); and \"Holding pgd_lock will prevent both vmalloc_sync_all() and xen_mm_pin_all() from being able to visit the pgd while it is in its transitional state\"",
-                    ["seed000-pgd-ctor-lists-before-prepopulate.xml", "seed000-pgd-free-mop-up-before-unlist-walked.xml", "seed000-vmalloc-sync-walk-without-pgd-lock.xml"])
+            return ("LKML, \"operation ordering during pgd_alloc/pgd_free\" (2008): a pgd listed before it is populated, or cleared after it is unlisted, outside pgd_lock, is seen half-built by vmalloc_sync_all()",
+                    ["seed000-pgd-ctor-lists-before-prepopulate.xml", "seed000-pgd-free-mop-up-before-unlist-walked.xml"])
         case .pinWindow:
             return ("LKML, \"xen: clarify locking used when pinning a pagetable\" (2008): a pte page made read-only and not yet pinned outside its lock can be written (and fault) meanwhile",
                     ["seed004-pin-drops-ptl-before-pin.xml", "seed004-unpin-without-ptl.xml"])
@@ -127,7 +127,7 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
         case .badUnlock: return "Release only what the context holds, once."
         case .depthOverflow: return "Hold fewer locks at once: work in batches, as Xen's pin_page does with its deferred unlocks."
         case .sleepInAtomic: return "Allocate or map before taking the lock, use GFP_ATOMIC or an atomic kmap inside it, or drop the lock around the call."
-        case .pgdListGap: return "Preallocate the pmds, then under pgd_lock install them and list the pgd (and unlist and clear it under the lock), so no walker sees it half-built or misses it; walk pgd_list under pgd_lock."
+        case .pgdListGap: return "Preallocate the pmds, then under pgd_lock install them and list the pgd (and unlist and clear it under the lock), so no walker sees it half-built or misses it."
         case .pinWindow: return "Hold the page's pte lock from set-ro until the pin, and from the unpin until set-rw."
         case .tableFreeRace: return "Free page tables after an RCU grace period (HAVE_RCU_TABLE_FREE) or after a TLB flush by IPI that waited; a hypercall flush does not stop lockless walkers."
         case .kmapOrder: return "Keep one order between kmap series (PAGETABLE2, then PAGETABLE, then DEFAULT) and never hold two slots of one series."

@@ -203,19 +203,12 @@ import Testing
 
     /// Both pgd_list invariants rest on the walkers holding the list lock: "Holding pgd_lock
     /// will prevent both vmalloc_sync_all() and xen_mm_pin_all() from being able to visit the
-    /// pgd while it is in its transitional state". A walk without it is a warning, and an
-    /// error once another cpu changes the list under the lock while it runs.
-    @Test func aListWalkWithoutTheListLockIsAGap() throws {
-        var alone = TraceBuilder(cpus: 2)
-        alone.cpu = 1
-        alone.event("list-walk-begin", [("walker", "vmalloc_sync_all"), ("fn", "vmalloc_sync_all")])
-        alone.event("list-walk-end")
-        let warning = try analyze(alone).findings
-        #expect(warning.map { "\($0.rule.rawValue) \($0.severity.rawValue) \($0.locks) \($0.locations.map(\.event))" }
-            == ["pgd-list-gap warning [\"pgd_lock\"] [0, 1]"])
-        #expect(warning.first?.message
-            == "vmalloc_sync_all walks pgd_list on cpu 1 without pgd_lock: a pgd listed, unlisted or changed under the lock meanwhile is seen half-done")
-
+    /// pgd while it is in its transitional state". The contract's pgd-list-gap judges the
+    /// cpus that change the list, so a walk without it is a note, with a change it ran across.
+    @Test func aListWalkWithoutTheListLockIsANote() throws {
+        func walkNotes(_ trace: TraceBuilder) throws -> [String] {
+            try analyze(trace).notes.map(\.message).filter { $0.contains("walks pgd_list") }
+        }
         var raced = TraceBuilder(cpus: 2)
         raced.cpu = 1
         raced.event("list-walk-begin", [("walker", "vmalloc_sync_all"), ("fn", "vmalloc_sync_all")])
@@ -227,14 +220,14 @@ import Testing
         raced.release("pgd_lock")
         raced.cpu = 1
         raced.event("list-walk-end")
-        let error = try analyze(raced).findings
-        #expect(error.map { "\($0.rule.rawValue) \($0.severity.rawValue) \($0.locks) \($0.locations.map(\.event))" }
-            == ["pgd-list-gap error [\"pgd_lock\"] [0, 4, 6]"])
-        #expect(error.first?.locations.map(\.role) == [
-            "vmalloc_sync_all walks pgd_list without pgd_lock", "puts P on pgd_list meanwhile", "the walk ends",
+        raced.event("list-walk-begin", [("walker", "vmalloc_sync_all"), ("fn", "vmalloc_sync_all")])
+        raced.event("list-walk-end")
+        #expect(try findings(raced).isEmpty)
+        #expect(try walkNotes(raced) == [
+            "vmalloc_sync_all walks pgd_list on cpu 1 without pgd_lock (and 1 more walks so); cpu 0 puts P on pgd_list meanwhile, at test.xml:\(raced.line(ofEvent: 4)) (event 4): pgd-list-gap judges the cpus that change the list, and takes the walkers to hold pgd_lock, as vmalloc_sync_all() and xen_mm_pin_all() do"
         ])
 
-        // Its fixed twin: the walk under pgd_lock, as vmalloc_sync_all() takes it.
+        // Its twin: the walk under pgd_lock, as vmalloc_sync_all() takes it.
         var fixed = TraceBuilder(cpus: 2)
         fixed.cpu = 1
         fixed.acquire("pgd_lock")
@@ -248,16 +241,17 @@ import Testing
         fixed.event("pgd-list-add", [("pgd", "P")])
         fixed.release("pgd_lock")
         #expect(try findings(fixed).isEmpty)
+        #expect(try walkNotes(fixed).isEmpty)
     }
 
-    /// The lock the walker must hold is the one the list's events name; a partial trace,
-    /// which may not show a lock taken before it, is not judged.
+    /// The lock the walker must hold is the one the list's events name, even after the walk
+    /// (review case w4: a sync before the first fork); a walk across lost events, or in a
+    /// partial trace, is not judged (review cases w10, w11).
     @Test func theListLockIsTheOneTheListsEventsName() throws {
+        func walkNotes(_ trace: TraceBuilder) throws -> [String] {
+            try analyze(trace).notes.map(\.message).filter { $0.contains("walks pgd_list") }
+        }
         var trace = TraceBuilder(cpus: 2)
-        trace.acquire("list_lock")
-        trace.event("pgd-alloc", [("pgd", "P")])
-        trace.event("pgd-list-add", [("pgd", "P"), ("lock", "list_lock")])
-        trace.release("list_lock")
         trace.cpu = 1
         trace.acquire("list_lock")
         trace.event("list-walk-begin", [("walker", "w")])
@@ -267,14 +261,29 @@ import Testing
         trace.event("list-walk-begin", [("walker", "w")])
         trace.event("list-walk-end")
         trace.release("pgd_lock")
-        #expect(try analyze(trace).findings.map { "\($0.severity.rawValue) \($0.locks) \($0.locations.map(\.event))" }
-            == ["warning [\"list_lock\"] [9, 10]"])
+        trace.cpu = 0
+        trace.acquire("list_lock")
+        trace.event("pgd-alloc", [("pgd", "P")])
+        trace.event("pgd-list-add", [("pgd", "P"), ("lock", "list_lock")])
+        trace.release("list_lock")
+        #expect(try walkNotes(trace).map { $0.prefix(45) } == ["w walks pgd_list on cpu 1 without list_lock: "])
+
+        var lost = TraceBuilder(cpus: 2)
+        lost.cpu = 1
+        lost.event("list-walk-begin", [("walker", "w")])
+        lost.event("events-lost", [("count", "500")])
+        lost.cpu = 0
+        lost.acquire("pgd_lock")
+        lost.event("pgd-alloc", [("pgd", "P")])
+        lost.event("pgd-list-add", [("pgd", "P")])
+        lost.release("pgd_lock")
+        #expect(try walkNotes(lost).isEmpty)
 
         var partial = TraceBuilder(cpus: 2)
         partial.partial = true
         partial.event("list-walk-begin", [("walker", "vmalloc_sync_all")])
         partial.event("list-walk-end")
-        #expect(try findings(partial).isEmpty)
+        #expect(try walkNotes(partial).isEmpty)
     }
 
     @Test func changesUnderTheListLockAreNoGap() throws {
