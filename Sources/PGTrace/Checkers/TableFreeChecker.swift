@@ -66,6 +66,9 @@ public final class TableFreeChecker: ReplayObserver {
         var begun: EventSite
         /// Hardirqs at the begin: true enabled, false disabled, nil unknown.
         var begunEnabled: Bool?
+        /// The walker: a cpu where another task runs (the walker preempted) is not judged
+        /// quiescent for it (preemptible RCU waits for a preempted reader).
+        var task: TaskKey
         /// The last time hardirqs were enabled during the walk.
         var lastEnable: EventSite?
         /// `clock` at the last waited IPI that reached the walk with irqs disabled (or not
@@ -104,6 +107,10 @@ public final class TableFreeChecker: ReplayObserver {
     /// `clock` at the last RCU grace period, and where it ended.
     @exclusivity(unchecked) private var graceAt = -1
     @exclusivity(unchecked) private var graceSite: EventSite?
+    /// The cpus whose walk had irqs on when last seen: what a grace period looks at.
+    @exclusivity(unchecked) private var quietCandidates: Set<Int> = []
+    /// The cpus whose walk has been seen quiescent: what a free after a grace period looks at.
+    @exclusivity(unchecked) private var quietWalks: Set<Int> = []
     /// `clock` at the last unlink: no pending table was unlinked after it.
     @exclusivity(unchecked) private var newestUnlink = -1
     /// The lockless walks running, by cpu.
@@ -129,6 +136,8 @@ public final class TableFreeChecker: ReplayObserver {
         graceAt = -1
         graceSite = nil
         newestUnlink = -1
+        quietCandidates = []
+        quietWalks = []
         walks = [:]
         lostFree = nil
         lostFrees = 0
@@ -137,7 +146,9 @@ public final class TableFreeChecker: ReplayObserver {
 
     public func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite) {
         guard var walk = walks[site.cpu] else { return }
-        if isQuiescent(site.cpu, replay: replay) {
+        if !softirqs { quietCandidates.insert(site.cpu) }
+        if isQuiescent(site.cpu, walker: walk.task, replay: replay) {
+            quietWalks.insert(site.cpu)
             if walk.quietAt <= graceAt {
                 walk.quietAtGrace = walk.quietAt
                 walk.quietSiteAtGrace = walk.quietSite
@@ -194,10 +205,22 @@ public final class TableFreeChecker: ReplayObserver {
             // Only a table still pending can be exposed by what this grace period finds, and
             // only by a walk not yet seen quiescent since its unlink: the others are skipped
             // (8191 walking cpus and 2,000 grace periods took 13 s when each looked at all).
+            // Only the walks whose cpu had irqs on when last seen are looked at: a walk with
+            // irqs off stays out until it enables them (`didEnableIrqs`).
             guard !pending.isEmpty else { break }
-            for cpu in walks.keys where walks[cpu]!.quietAt < newestUnlink && isQuiescent(cpu, replay: replay) {
+            var quiet: [Int] = []
+            for cpu in quietCandidates {
+                guard let walk = walks[cpu], cpu < replay.cpus.count, replay.cpus[cpu].hardirqsSurelyEnabled else {
+                    quietCandidates.remove(cpu)
+                    continue
+                }
+                if walk.quietAt < newestUnlink, isQuiescent(cpu, walker: walk.task, replay: replay) { quiet.append(cpu) }
+            }
+            // Changed after the loop: a change during it would copy the table each time.
+            for cpu in quiet {
                 walks[cpu]!.quietAt = clock
                 walks[cpu]!.quietSite = (site, true)
+                quietWalks.insert(cpu)
             }
         case .tableFree(let table):
             free(table, at: site, replay: replay)
@@ -205,9 +228,14 @@ public final class TableFreeChecker: ReplayObserver {
             access(table, at: site, replay: replay)
         case .locklessWalkBegin:
             let cpu = replay.cpus[site.cpu]
-            walks[site.cpu] = Walk(begun: site, begunEnabled: cpu.hardirqsKnown ? cpu.hardirqsEnabled : nil)
+            walks[site.cpu] = Walk(begun: site, begunEnabled: cpu.hardirqsKnown ? cpu.hardirqsEnabled : nil, task: cpu.task)
+            quietCandidates.remove(site.cpu)
+            quietWalks.remove(site.cpu)
+            if cpu.hardirqsSurelyEnabled { quietCandidates.insert(site.cpu) }
         case .locklessWalkEnd:
             walks[event.cpu] = nil
+            quietCandidates.remove(event.cpu)
+            quietWalks.remove(event.cpu)
             for table in (exposedTo.removeValue(forKey: event.cpu) ?? []).sorted() {
                 guard exposed[table]?.walks[event.cpu] != nil else { continue }
                 if exposed[table]!.eventsLost { noteLost(table, exposed[table]!.freed) } else {
@@ -286,10 +314,10 @@ public final class TableFreeChecker: ReplayObserver {
     /// Whether `cpu` is surely outside every RCU read-side section: hardirqs enabled and no
     /// irq frame, preemption and bh known enabled, no spinning lock nor RCU map held, and
     /// the trace shows every lock held.
-    private func isQuiescent(_ cpu: Int, replay: ReplayEngine) -> Bool {
-        guard cpu < replay.cpus.count else { return false }
+    private func isQuiescent(_ cpu: Int, walker: TaskKey, replay: ReplayEngine) -> Bool {
+        guard cpu < replay.cpus.count, replay.cpus[cpu].hardirqsSurelyEnabled else { return false }
         let state = replay.cpus[cpu]
-        guard state.hardirqsSurelyEnabled, state.frames.isEmpty, state.preemptKnown, state.preemptDepth == 0,
+        guard state.task == walker, state.frames.isEmpty, state.preemptKnown, state.preemptDepth == 0,
             state.softirqsSurelyEnabled, !state.inNMI, !replay.mayMissHeldLocks
         else { return false }
         return !replay.allHeldLocks(cpu: cpu).contains { held in
@@ -322,7 +350,7 @@ public final class TableFreeChecker: ReplayObserver {
             cited.append(
                 quiet.isGrace
                     ? (quiet.site, "ends an RCU grace period while cpu \(cpu) is outside any RCU read-side section: it does not wait for the walk")
-                    : (quiet.site, "enables irqs or bh within the walk, outside any RCU read-side section: a quiescent state"))
+                    : (quiet.site, "enables irqs or bh within the walk (or returns to it from an interrupt), outside any RCU read-side section: a quiescent state"))
             if quiet.site != graceSite {
                 cited.append((graceSite, "ends an RCU grace period, which need not have waited for the walk on cpu \(cpu)"))
             }
@@ -366,7 +394,15 @@ public final class TableFreeChecker: ReplayObserver {
         // this checker did not see begin, after lost events, is taken as held off by a grace
         // period: its state is unknown.)
         let graced = graceAt > state.since
-        let running = replay.memory.walks(begunBefore: state.unlinked.position.event + 1).filter { cpu, walk in
+        // After a grace period only a walk seen quiescent can be exposed: the others are not
+        // looked at (8191 walks with irqs off and 2,000 frees after grace periods: 14 s).
+        let begunBefore = state.unlinked.position.event + 1
+        let candidates = graced
+            ? Dictionary(uniqueKeysWithValues: quietWalks.compactMap { cpu in
+                replay.memory.locklessWalks[cpu].flatMap { $0.sequence < begunBefore ? (cpu, $0) : nil }
+            })
+            : replay.memory.walks(begunBefore: begunBefore)
+        let running = candidates.filter { cpu, walk in
             guard cpu != site.cpu else { return false }
             guard walks[cpu]?.begun == walk.begun else { return !graced }
             return !heldOff(cpu, since: state.since) && !graceHeldOff(cpu, since: state.since)

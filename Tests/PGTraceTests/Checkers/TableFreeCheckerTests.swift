@@ -166,7 +166,7 @@ import Testing
         let found = try analyze(trace).findings
         #expect(found.first?.locations.map(\.role) == [
             "begins a lockless walk with irqs disabled", "unlinks T",
-            "enables irqs or bh within the walk, outside any RCU read-side section: a quiescent state",
+            "enables irqs or bh within the walk (or returns to it from an interrupt), outside any RCU read-side section: a quiescent state",
             "ends an RCU grace period, which need not have waited for the walk on cpu 1",
             "frees T while the walk runs", "ends the walk",
         ])
@@ -196,6 +196,44 @@ import Testing
         // A partial trace that never states the walker's irqs: unknown is no finding.
         let unknown = munmapUnderWalk(irqsOff: false, partial: true, flush: { $0.event("rcu-grace-period") })
         #expect(try findings(unknown).isEmpty)
+    }
+
+    /// Review case t6: the walker, in rcu_read_lock(), is preempted; another task runs on its
+    /// cpu with irqs on when the grace period ends. Preemptible RCU waits for the preempted
+    /// reader: the cpu is not quiescent for the walk. Review case t9: past eight grace
+    /// periods, each after a quiescent moment, the race is still found (it was merged away).
+    @Test func aGracePeriodJudgesTheWalkersTaskAndAnyNumberOfThem() throws {
+        var preempted = TraceBuilder(cpus: 2)
+        preempted.cpu = 1
+        preempted.task = "reader"
+        preempted.event("rcu-read-lock")
+        preempted.event("lockless-walk-begin")
+        preempted.cpu = 0
+        preempted.task = "munmap"
+        preempted.event("table-unlink", [("table", "T")])
+        preempted.cpu = 1
+        preempted.task = "other"
+        preempted.event("might-sleep")
+        preempted.cpu = 0
+        preempted.task = "munmap"
+        preempted.event("rcu-grace-period")
+        preempted.event("table-free", [("table", "T")])
+        preempted.cpu = 1
+        preempted.task = "reader"
+        preempted.event("lockless-walk-end")
+        preempted.event("rcu-read-unlock")
+        #expect(try findings(preempted).filter { $0.hasPrefix("table-free-race") }.isEmpty)
+
+        let many = munmapUnderWalk(irqsOff: true, flush: {
+            for _ in 0..<12 {
+                $0.cpu = 1
+                $0.event("irq-enable")
+                $0.event("irq-disable")
+                $0.cpu = 0
+                $0.event("rcu-grace-period")
+            }
+        })
+        #expect(try findings(many).count == 1)
     }
 
     @Test func hypercallFlushesKeepTheirRule() throws {
