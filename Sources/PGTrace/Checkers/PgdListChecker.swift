@@ -49,7 +49,7 @@ public final class PgdListChecker: ReplayObserver {
     /// The classes pgd_list's events named as its lock.
     @exclusivity(unchecked) private var listLocks: Set<Symbol> = []
     /// The first walk without the list lock (by its place in the trace), and how many.
-    @exclusivity(unchecked) private var unlocked: (walk: ListWalk, lock: Symbol)?
+    @exclusivity(unchecked) private var unlocked: ListWalk?
     @exclusivity(unchecked) private var unlockedCount = 0
     /// Walks ended before any list event named the list's lock, by the classes they held
     /// (few: walkers hold the same lock), judged at the trace's end; past
@@ -171,7 +171,7 @@ public final class PgdListChecker: ReplayObserver {
     private func endWalk(cpu: Int, replay: ReplayEngine) {
         awaitingChange.remove(cpu)
         guard let walk = listWalks.removeValue(forKey: cpu), replay.forgetCount == walk.forgets else { return }
-        if listLocks.isEmpty, !walk.held.isEmpty, undecided[walk.held] != nil || undecided.count < Self.maximumUndecided {
+        if listLocks.isEmpty, undecided[walk.held] != nil || undecided.count < Self.maximumUndecided {
             let known = undecided[walk.held]
             undecided[walk.held] = (known.map { $0.walk.begun.position < walk.begun.position } == true ? known!.walk : walk, (known?.count ?? 0) + 1)
             return
@@ -184,17 +184,18 @@ public final class PgdListChecker: ReplayObserver {
         let locks = listLocks.isEmpty ? [replay.defaultListLock] : Array(listLocks)
         guard !locks.contains(where: { walk.held.contains($0) }) else { return }
         unlockedCount += count
-        if let first = unlocked, first.walk.begun.position < walk.begun.position { return }
-        // Named as the user reads it, whatever order the names were interned in.
-        unlocked = (walk, locks.min { context.symbols[$0] < context.symbols[$1] }!)
+        if let first = unlocked, first.begun.position < walk.begun.position { return }
+        unlocked = walk
     }
 
     public func replayDidEnd(_ replay: ReplayEngine) {
         for cpu in listWalks.keys.sorted() { endWalk(cpu: cpu, replay: replay) }
         for (walk, count) in undecided.values { judge(walk, count: count, replay: replay) }
-        if let (walk, lock) = unlocked {
-            let name = context.symbols[lock]
-            let more = unlockedCount > 1 ? " (and \(unlockedCount - 1) more walks so)" : ""
+        if let walk = unlocked {
+            // The list's locks as the trace named them by its end, by name (not intern order).
+            let name = (listLocks.isEmpty ? [replay.defaultListLock] : Array(listLocks))
+                .map { context.symbols[$0] }.sorted().joined(separator: " or ")
+            let more = unlockedCount > 1 ? " (\(unlockedCount - 1) more such walks)" : ""
             let change = walk.change.map { change in
                 "; cpu \(change.site.cpu) \(change.role) meanwhile, at \(context.evidence(change.site, change.role).place)"
             } ?? ""

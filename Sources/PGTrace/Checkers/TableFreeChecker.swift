@@ -107,8 +107,6 @@ public final class TableFreeChecker: ReplayObserver {
     /// `clock` at the last RCU grace period, and where it ended.
     @exclusivity(unchecked) private var graceAt = -1
     @exclusivity(unchecked) private var graceSite: EventSite?
-    /// The cpus whose walk had irqs on when last seen: what a grace period looks at.
-    @exclusivity(unchecked) private var quietCandidates: Set<Int> = []
     /// The cpus whose walk has been seen quiescent: what a free after a grace period looks at.
     @exclusivity(unchecked) private var quietWalks: Set<Int> = []
     /// `clock` at the last unlink: no pending table was unlinked after it.
@@ -136,7 +134,6 @@ public final class TableFreeChecker: ReplayObserver {
         graceAt = -1
         graceSite = nil
         newestUnlink = -1
-        quietCandidates = []
         quietWalks = []
         walks = [:]
         lostFree = nil
@@ -146,7 +143,6 @@ public final class TableFreeChecker: ReplayObserver {
 
     public func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite) {
         guard var walk = walks[site.cpu] else { return }
-        if !softirqs { quietCandidates.insert(site.cpu) }
         if isQuiescent(site.cpu, walker: walk.task, replay: replay) {
             quietWalks.insert(site.cpu)
             if walk.quietAt <= graceAt {
@@ -205,16 +201,12 @@ public final class TableFreeChecker: ReplayObserver {
             // Only a table still pending can be exposed by what this grace period finds, and
             // only by a walk not yet seen quiescent since its unlink: the others are skipped
             // (8191 walking cpus and 2,000 grace periods took 13 s when each looked at all).
-            // Only the walks whose cpu had irqs on when last seen are looked at: a walk with
-            // irqs off stays out until it enables them (`didEnableIrqs`).
+            // Every walk is asked (a cpu's irqs come back on at an NMI's exit or a task switch
+            // with no enable to see), the cheap answers first.
             guard !pending.isEmpty else { break }
             var quiet: [Int] = []
-            for cpu in quietCandidates {
-                guard let walk = walks[cpu], cpu < replay.cpus.count, replay.cpus[cpu].hardirqsSurelyEnabled else {
-                    quietCandidates.remove(cpu)
-                    continue
-                }
-                if walk.quietAt < newestUnlink, isQuiescent(cpu, walker: walk.task, replay: replay) { quiet.append(cpu) }
+            for (cpu, walk) in walks where walk.quietAt < newestUnlink && isQuiescent(cpu, walker: walk.task, replay: replay) {
+                quiet.append(cpu)
             }
             // Changed after the loop: a change during it would copy the table each time.
             for cpu in quiet {
@@ -229,12 +221,9 @@ public final class TableFreeChecker: ReplayObserver {
         case .locklessWalkBegin:
             let cpu = replay.cpus[site.cpu]
             walks[site.cpu] = Walk(begun: site, begunEnabled: cpu.hardirqsKnown ? cpu.hardirqsEnabled : nil, task: cpu.task)
-            quietCandidates.remove(site.cpu)
             quietWalks.remove(site.cpu)
-            if cpu.hardirqsSurelyEnabled { quietCandidates.insert(site.cpu) }
         case .locklessWalkEnd:
             walks[event.cpu] = nil
-            quietCandidates.remove(event.cpu)
             quietWalks.remove(event.cpu)
             for table in (exposedTo.removeValue(forKey: event.cpu) ?? []).sorted() {
                 guard exposed[table]?.walks[event.cpu] != nil else { continue }
@@ -315,10 +304,16 @@ public final class TableFreeChecker: ReplayObserver {
     /// irq frame, preemption and bh known enabled, no spinning lock nor RCU map held, and
     /// the trace shows every lock held.
     private func isQuiescent(_ cpu: Int, walker: TaskKey, replay: ReplayEngine) -> Bool {
-        guard cpu < replay.cpus.count, replay.cpus[cpu].hardirqsSurelyEnabled else { return false }
+        guard cpu < replay.cpus.count, !replay.mayMissHeldLocks else { return false }
+        guard replay.cpus[cpu].task == walker else {
+            // The walker is switched out: that switch was a quiescent state, unless it was
+            // preempted inside rcu_read_lock() (preemptible RCU waits for such a reader).
+            return !replay.heldLocks(task: walker).contains { rcuMaps.contains(context.classes[$0.classID].key.name) }
+        }
+        guard replay.cpus[cpu].hardirqsSurelyEnabled else { return false }
         let state = replay.cpus[cpu]
-        guard state.task == walker, state.frames.isEmpty, state.preemptKnown, state.preemptDepth == 0,
-            state.softirqsSurelyEnabled, !state.inNMI, !replay.mayMissHeldLocks
+        guard state.frames.isEmpty, state.preemptKnown, state.preemptDepth == 0,
+            state.softirqsSurelyEnabled, !state.inNMI
         else { return false }
         return !replay.allHeldLocks(cpu: cpu).contains { held in
             context.classes.traits(of: held.classID).type.isSpinning || rcuMaps.contains(context.classes[held.classID].key.name)

@@ -109,6 +109,11 @@ public final class ReplayEngine {
         return stacks.count - 1
     }
 
+    /// The locks `task` holds (running or switched out), without making it a slot.
+    func heldLocks(task: TaskKey) -> [HeldLock] {
+        stackIndex[task.tableKey].map { stacks[$0] } ?? []
+    }
+
     /// How many tasks the replay keeps state for (running, holding locks, or saved unlike new).
     var taskSlotsInUse: Int { stackIndex.count }
 

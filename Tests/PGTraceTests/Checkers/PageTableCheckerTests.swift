@@ -224,7 +224,7 @@ import Testing
         raced.event("list-walk-end")
         #expect(try findings(raced).isEmpty)
         #expect(try walkNotes(raced) == [
-            "vmalloc_sync_all walks pgd_list on cpu 1 without pgd_lock (and 1 more walks so); cpu 0 puts P on pgd_list meanwhile, at test.xml:\(raced.line(ofEvent: 4)) (event 4): pgd-list-gap judges the cpus that change the list, and takes the walkers to hold pgd_lock, as vmalloc_sync_all() and xen_mm_pin_all() do"
+            "vmalloc_sync_all walks pgd_list on cpu 1 without pgd_lock (1 more such walks); cpu 0 puts P on pgd_list meanwhile, at test.xml:\(raced.line(ofEvent: 4)) (event 4): pgd-list-gap judges the cpus that change the list, and takes the walkers to hold pgd_lock, as vmalloc_sync_all() and xen_mm_pin_all() do"
         ])
 
         // Its twin: the walk under pgd_lock, as vmalloc_sync_all() takes it.
@@ -267,6 +267,18 @@ import Testing
         trace.event("pgd-list-add", [("pgd", "P"), ("lock", "list_lock")])
         trace.release("list_lock")
         #expect(try walkNotes(trace).map { $0.prefix(45) } == ["w walks pgd_list on cpu 1 without list_lock: "])
+        // Review case n1: a walk holding nothing, before the list's lock is named, is told
+        // the lock the trace names, not pgd_lock.
+        var bare = TraceBuilder(cpus: 2)
+        bare.cpu = 1
+        bare.event("list-walk-begin", [("walker", "w")])
+        bare.event("list-walk-end")
+        bare.cpu = 0
+        bare.acquire("list_lock")
+        bare.event("pgd-alloc", [("pgd", "P")])
+        bare.event("pgd-list-add", [("pgd", "P"), ("lock", "list_lock")])
+        bare.release("list_lock")
+        #expect(try walkNotes(bare).map { $0.prefix(45) } == ["w walks pgd_list on cpu 1 without list_lock: "])
 
         var lost = TraceBuilder(cpus: 2)
         lost.cpu = 1

@@ -223,6 +223,41 @@ import Testing
         preempted.event("lockless-walk-end")
         preempted.event("rcu-read-unlock")
         #expect(try findings(preempted).filter { $0.hasPrefix("table-free-race") }.isEmpty)
+        // Review case s5b: preempted outside any read-side section, the switch was a quiescent
+        // state; review case s2: irqs back on at an NMI's exit, with no enable to see, are
+        // seen at the next grace period.
+        for (switched, nmi) in [(true, false), (false, true)] {
+            var trace = TraceBuilder(cpus: 2)
+            trace.cpu = 1
+            trace.task = "reader"
+            trace.event("lockless-walk-begin")
+            trace.cpu = 0
+            trace.task = "munmap"
+            trace.event("table-unlink", [("table", "T")])
+            trace.cpu = 1
+            if switched {
+                trace.task = "other"
+                trace.event("might-sleep")
+            }
+            if nmi {
+                trace.task = nil
+                trace.event("nmi-enter")
+                trace.cpu = 0
+                trace.task = "munmap"
+                trace.event("rcu-grace-period")
+                trace.cpu = 1
+                trace.task = nil
+                trace.event("nmi-exit")
+            }
+            trace.cpu = 0
+            trace.task = "munmap"
+            trace.event("rcu-grace-period")
+            trace.event("table-free", [("table", "T")])
+            trace.cpu = 1
+            trace.task = "reader"
+            trace.event("lockless-walk-end")
+            #expect(try findings(trace).filter { $0.hasPrefix("table-free-race") }.count == 1, "switched \(switched), nmi \(nmi)")
+        }
 
         let many = munmapUnderWalk(irqsOff: true, flush: {
             for _ in 0..<12 {
