@@ -100,8 +100,8 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
             return ("LKML, \"xen: clarify locking used when pinning a pagetable\" (2008): a pte page made read-only and not yet pinned outside its lock can be written (and fault) meanwhile",
                     ["seed004-pin-drops-ptl-before-pin.xml", "seed004-unpin-without-ptl.xml"])
         case .tableFreeRace:
-            return ("LKML, \"kvm,x86: RCU based table free\" (2012): a Xen PV hypercall flush does not interrupt get_user_pages_fast's lockless walk, so the table is freed under it",
-                    ["seed001-xen-pv-hypercall-flush-gup-fast.xml"])
+            return ("LKML, \"kvm,x86: RCU based table free\" (2012): a Xen PV hypercall flush does not interrupt get_user_pages_fast's lockless walk, so the table is freed under it; an IPI or a grace period holds off only a walk \"with interrupts disabled\"",
+                    ["seed001-xen-pv-hypercall-flush-gup-fast.xml", "seed001-native-ipi-flush-gup-irqs-on.xml", "seed001-rcu-table-free-irqs-on.xml"])
         case .kmapOrder:
             return ("LKML, 2.4's kmap series (Andrea Arcangeli): mremap takes two PAGETABLE slots, and DEFAULT and PAGETABLE in both orders, which can exhaust the pools",
                     ["seed003-mremap-double-pagetable-kmap.xml", "seed003-default-pagetable-both-orders.xml"])

@@ -115,6 +115,9 @@ import Testing
             Expected(rule: .tableFreeRace, severity: .error, locks: [], objects: ["pte:d2c07000"], events: [0, 2, 3, 4, 5, 6])
         ],
         "seed001-rcu-table-free.xml": [],
+        "seed001-rcu-table-free-irqs-on.xml": [
+            Expected(rule: .tableFreeRace, severity: .error, locks: [], objects: ["pte:d2c07000"], events: [0, 2, 3, 4, 6, 8])
+        ],
         // Seed 003: kmap series PAGETABLE2 / PAGETABLE / DEFAULT (Andrea Arcangeli, Hugh Dickins).
         "seed003-mremap-double-pagetable-kmap.xml": [
             Expected(rule: .kmapOrder, severity: .error, locks: ["kmap:PAGETABLE"], objects: ["pte:37fe1", "pte:38c02"], events: [1, 0])
