@@ -8,9 +8,8 @@
 ///
 /// Both invariants rest on the walkers holding the list lock ("Holding pgd_lock will prevent
 /// both vmalloc_sync_all() and xen_mm_pin_all() from being able to visit the pgd while it is
-/// in its transitional state"). A walk begun without it is a warning at its begin, an error
-/// once another cpu changes the list, or a listed pgd's entries, while it runs. A trace that
-/// may not show every lock held (partial, lost events) is not judged.
+/// in its transitional state"). The contract's rule judges the cpus that change the list, so
+/// a walk without the list lock is a note (`beginWalk`), not a finding.
 public final class PgdListChecker: ReplayObserver {
     public var observedEvents: ObservedEvents { [.pgdEvents, .releases] }
 
@@ -173,7 +172,7 @@ public final class PgdListChecker: ReplayObserver {
         guard let walk = listWalks.removeValue(forKey: cpu), replay.forgetCount == walk.forgets else { return }
         if listLocks.isEmpty, undecided[walk.held] != nil || undecided.count < Self.maximumUndecided {
             let known = undecided[walk.held]
-            undecided[walk.held] = (known.map { $0.walk.begun.position < walk.begun.position } == true ? known!.walk : walk, (known?.count ?? 0) + 1)
+            undecided[walk.held] = (Self.earlier(known?.walk, walk), (known?.count ?? 0) + 1)
             return
         }
         judge(walk, count: 1, replay: replay)
@@ -181,11 +180,20 @@ public final class PgdListChecker: ReplayObserver {
 
     /// A walk whose cpu held none of the list's locks is counted, the first kept to note.
     private func judge(_ walk: ListWalk, count: Int, replay: ReplayEngine) {
-        let locks = listLocks.isEmpty ? [replay.defaultListLock] : Array(listLocks)
-        guard !locks.contains(where: { walk.held.contains($0) }) else { return }
+        guard !listLockClasses(replay).contains(where: { walk.held.contains($0) }) else { return }
         unlockedCount += count
-        if let first = unlocked, first.begun.position < walk.begun.position { return }
-        unlocked = walk
+        unlocked = Self.earlier(unlocked, walk)
+    }
+
+    /// The classes that guard pgd_list: those its events named, else pgd_lock.
+    private func listLockClasses(_ replay: ReplayEngine) -> [Symbol] {
+        listLocks.isEmpty ? [replay.defaultListLock] : Array(listLocks)
+    }
+
+    /// Of two walks, the one begun first in the trace.
+    private static func earlier(_ kept: ListWalk?, _ walk: ListWalk) -> ListWalk {
+        guard let kept, kept.begun.position < walk.begun.position else { return walk }
+        return kept
     }
 
     public func replayDidEnd(_ replay: ReplayEngine) {
@@ -193,8 +201,7 @@ public final class PgdListChecker: ReplayObserver {
         for (walk, count) in undecided.values { judge(walk, count: count, replay: replay) }
         if let walk = unlocked {
             // The list's locks as the trace named them by its end, by name (not intern order).
-            let name = (listLocks.isEmpty ? [replay.defaultListLock] : Array(listLocks))
-                .map { context.symbols[$0] }.sorted().joined(separator: " or ")
+            let name = listLockClasses(replay).map { context.symbols[$0] }.sorted().joined(separator: " or ")
             let more = unlockedCount > 1 ? " (\(unlockedCount - 1) more such walks)" : ""
             let change = walk.change.map { change in
                 "; cpu \(change.site.cpu) \(change.role) meanwhile, at \(context.evidence(change.site, change.role).place)"

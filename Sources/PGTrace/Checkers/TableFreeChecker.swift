@@ -83,14 +83,18 @@ public final class TableFreeChecker: ReplayObserver {
         /// The enable that ended the IPI's hold, and the walker's handling of the IPI.
         var released: EventSite?
         var handled: EventSite?
-        /// `clock` at the last time the walk's cpu was seen quiescent (outside every RCU
-        /// read-side section, at an enable of irqs or bh or at a grace period), and where.
-        var quietAt = -1
-        var quietSite: (site: EventSite, isGrace: Bool)?
-        /// The last quiescent moment before the last grace period, kept where `quietAt` has
-        /// moved past that grace period (`lastQuiet`).
-        var quietAtGrace = -1
-        var quietSiteAtGrace: (site: EventSite, isGrace: Bool)?
+        /// The last time the walk's cpu was seen quiescent, and the last before the last
+        /// grace period, kept where `quiet` has moved past it (`lastQuiet`).
+        var quiet: QuietMoment?
+        var quietBeforeGrace: QuietMoment?
+    }
+
+    /// A time a walk's cpu was seen outside every RCU read-side section: `clock` then, and
+    /// where (a grace period, or an enable of irqs or bh).
+    private struct QuietMoment {
+        var at: Int
+        var site: EventSite
+        var isGrace: Bool
     }
 
     private let context: CheckerContext
@@ -145,14 +149,10 @@ public final class TableFreeChecker: ReplayObserver {
         guard var walk = walks[site.cpu] else { return }
         if isQuiescent(site.cpu, walker: walk.task, replay: replay) {
             quietWalks.insert(site.cpu)
-            if walk.quietAt <= graceAt {
-                walk.quietAtGrace = walk.quietAt
-                walk.quietSiteAtGrace = walk.quietSite
-            }
+            if let quiet = walk.quiet, quiet.at <= graceAt { walk.quietBeforeGrace = quiet }
             // A clock tick of its own, so that it orders against grace periods and unlinks.
             clock += 1
-            walk.quietAt = clock
-            walk.quietSite = (site, false)
+            walk.quiet = QuietMoment(at: clock, site: site, isGrace: false)
         }
         guard !softirqs else {
             walks[site.cpu] = walk
@@ -198,20 +198,17 @@ public final class TableFreeChecker: ReplayObserver {
             syncedAllAt = clock
             graceAt = clock
             graceSite = site
-            // Only a table still pending can be exposed by what this grace period finds, and
-            // only by a walk not yet seen quiescent since its unlink: the others are skipped
-            // (8191 walking cpus and 2,000 grace periods took 13 s when each looked at all).
-            // Every walk is asked (a cpu's irqs come back on at an NMI's exit or a task switch
-            // with no enable to see), the cheap answers first.
+            // Only a pending table can be exposed by what this grace period finds, and only by
+            // a walk not yet seen quiescent since the newest unlink: with nothing pending no walk
+            // is asked, and a walk seen quiescent since is skipped. Every other walk is asked
+            // (irqs come back on at an NMI's exit or a task switch with no enable to see).
             guard !pending.isEmpty else { break }
-            var quiet: [Int] = []
-            for (cpu, walk) in walks where walk.quietAt < newestUnlink && isQuiescent(cpu, walker: walk.task, replay: replay) {
-                quiet.append(cpu)
+            let quiet = walks.compactMap { cpu, walk in
+                (walk.quiet?.at ?? -1) < newestUnlink && isQuiescent(cpu, walker: walk.task, replay: replay) ? cpu : nil
             }
             // Changed after the loop: a change during it would copy the table each time.
             for cpu in quiet {
-                walks[cpu]!.quietAt = clock
-                walks[cpu]!.quietSite = (site, true)
+                walks[cpu]!.quiet = QuietMoment(at: clock, site: site, isGrace: true)
                 quietWalks.insert(cpu)
             }
         case .tableFree(let table):
@@ -296,9 +293,13 @@ public final class TableFreeChecker: ReplayObserver {
     }
 
     /// The last quiescent moment seen on the walk's cpu before the last grace period.
-    private func lastQuiet(_ walk: Walk) -> (at: Int, site: (site: EventSite, isGrace: Bool)?) {
-        walk.quietAt <= graceAt ? (walk.quietAt, walk.quietSite) : (walk.quietAtGrace, walk.quietSiteAtGrace)
+    private func lastQuiet(_ walk: Walk) -> QuietMoment? {
+        guard let quiet = walk.quiet, quiet.at > graceAt else { return walk.quiet }
+        return walk.quietBeforeGrace
     }
+
+    /// Whether `lock` is one of lockdep's RCU read-side maps.
+    private func isRCUMap(_ lock: HeldLock) -> Bool { rcuMaps.contains(context.classes[lock.classID].key.name) }
 
     /// Whether `cpu` is surely outside every RCU read-side section: hardirqs enabled and no
     /// irq frame, preemption and bh known enabled, no spinning lock nor RCU map held, and
@@ -308,23 +309,21 @@ public final class TableFreeChecker: ReplayObserver {
         guard replay.cpus[cpu].task == walker else {
             // The walker is switched out: that switch was a quiescent state, unless it was
             // preempted inside rcu_read_lock() (preemptible RCU waits for such a reader).
-            return !replay.heldLocks(task: walker).contains { rcuMaps.contains(context.classes[$0.classID].key.name) }
+            return !replay.heldLocks(task: walker).contains(where: isRCUMap)
         }
         guard replay.cpus[cpu].hardirqsSurelyEnabled else { return false }
         let state = replay.cpus[cpu]
         guard state.frames.isEmpty, state.preemptKnown, state.preemptDepth == 0,
             state.softirqsSurelyEnabled, !state.inNMI
         else { return false }
-        return !replay.allHeldLocks(cpu: cpu).contains { held in
-            context.classes.traits(of: held.classID).type.isSpinning || rcuMaps.contains(context.classes[held.classID].key.name)
-        }
+        return !replay.allHeldLocks(cpu: cpu).contains { context.classes.traits(of: $0.classID).type.isSpinning || isRCUMap($0) }
     }
 
     /// Whether the grace periods since `since` hold off the walk on `cpu`: one has ended,
     /// and the cpu was not seen quiescent from `since` to the last of them.
     private func graceHeldOff(_ cpu: Int, since: Int) -> Bool {
         guard graceAt > since, let walk = walks[cpu] else { return false }
-        return lastQuiet(walk).at < since
+        return (lastQuiet(walk)?.at ?? -1) < since
     }
 
     /// What a walk exposed to the free of a table unlinked at `since` cites of itself.
@@ -340,7 +339,7 @@ public final class TableFreeChecker: ReplayObserver {
         }
         var cited: [(site: EventSite, role: String)] = []
         var missedGrace = false
-        if graceAt > since, let graceSite, lastQuiet(walk).at >= since, let quiet = lastQuiet(walk).site {
+        if graceAt > since, let graceSite, let quiet = lastQuiet(walk), quiet.at >= since {
             // The grace period need not have waited: the cpu was seen quiescent since the unlink.
             cited.append(
                 quiet.isGrace

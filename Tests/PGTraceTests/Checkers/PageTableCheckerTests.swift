@@ -4,6 +4,11 @@ import Testing
 /// The edge cases of the page-table checkers: each is a clear finding or a clear input
 /// error, never a crash.
 @Suite struct PageTableCheckerTests {
+    /// The notes of walks of pgd_list without the list lock.
+    private func walkNotes(_ trace: TraceBuilder) throws -> [String] {
+        try analyze(trace).notes.map(\.message).filter { $0.contains("walks pgd_list") }
+    }
+
     private func findings(_ trace: TraceBuilder) throws -> [String] {
         try analyze(trace).findings.map { "\($0.rule.rawValue) \($0.severity.rawValue) \($0.objects) \($0.locations.map(\.event))" }
     }
@@ -192,10 +197,7 @@ import Testing
         walked.event("pgd-alloc", [("pgd", "P")])
         walked.event("pgd-populate", [("pgd", "P"), ("index", "3")])
         walked.cpu = 1
-        walked.acquire("pgd_lock")
-        walked.event("list-walk-begin", [("walker", "xen_mm_pin_all")])
-        walked.event("list-walk-end")
-        walked.release("pgd_lock")
+        walked.walkPgdList("xen_mm_pin_all", under: "pgd_lock")
         walked.cpu = 0
         walked.event("pgd-list-add", [("pgd", "P")])
         #expect(try findings(walked) == ["pgd-list-gap error [\"P\"] [1, 3, 6]"])
@@ -206,9 +208,6 @@ import Testing
     /// pgd while it is in its transitional state". The contract's pgd-list-gap judges the
     /// cpus that change the list, so a walk without it is a note, with a change it ran across.
     @Test func aListWalkWithoutTheListLockIsANote() throws {
-        func walkNotes(_ trace: TraceBuilder) throws -> [String] {
-            try analyze(trace).notes.map(\.message).filter { $0.contains("walks pgd_list") }
-        }
         var raced = TraceBuilder(cpus: 2)
         raced.cpu = 1
         raced.event("list-walk-begin", [("walker", "vmalloc_sync_all"), ("fn", "vmalloc_sync_all")])
@@ -230,10 +229,7 @@ import Testing
         // Its twin: the walk under pgd_lock, as vmalloc_sync_all() takes it.
         var fixed = TraceBuilder(cpus: 2)
         fixed.cpu = 1
-        fixed.acquire("pgd_lock")
-        fixed.event("list-walk-begin", [("walker", "vmalloc_sync_all")])
-        fixed.event("list-walk-end")
-        fixed.release("pgd_lock")
+        fixed.walkPgdList("vmalloc_sync_all", under: "pgd_lock")
         fixed.cpu = 0
         fixed.event("pgd-alloc", [("pgd", "P")])
         fixed.acquire("pgd_lock")
@@ -248,19 +244,10 @@ import Testing
     /// (review case w4: a sync before the first fork); a walk across lost events, or in a
     /// partial trace, is not judged (review cases w10, w11).
     @Test func theListLockIsTheOneTheListsEventsName() throws {
-        func walkNotes(_ trace: TraceBuilder) throws -> [String] {
-            try analyze(trace).notes.map(\.message).filter { $0.contains("walks pgd_list") }
-        }
         var trace = TraceBuilder(cpus: 2)
         trace.cpu = 1
-        trace.acquire("list_lock")
-        trace.event("list-walk-begin", [("walker", "w")])
-        trace.event("list-walk-end")
-        trace.release("list_lock")
-        trace.acquire("pgd_lock")
-        trace.event("list-walk-begin", [("walker", "w")])
-        trace.event("list-walk-end")
-        trace.release("pgd_lock")
+        trace.walkPgdList("w", under: "list_lock")
+        trace.walkPgdList("w", under: "pgd_lock")
         trace.cpu = 0
         trace.acquire("list_lock")
         trace.event("pgd-alloc", [("pgd", "P")])
@@ -271,8 +258,7 @@ import Testing
         // the lock the trace names, not pgd_lock.
         var bare = TraceBuilder(cpus: 2)
         bare.cpu = 1
-        bare.event("list-walk-begin", [("walker", "w")])
-        bare.event("list-walk-end")
+        bare.walkPgdList("w")
         bare.cpu = 0
         bare.acquire("list_lock")
         bare.event("pgd-alloc", [("pgd", "P")])
@@ -293,8 +279,7 @@ import Testing
 
         var partial = TraceBuilder(cpus: 2)
         partial.partial = true
-        partial.event("list-walk-begin", [("walker", "vmalloc_sync_all")])
-        partial.event("list-walk-end")
+        partial.walkPgdList("vmalloc_sync_all")
         #expect(try walkNotes(partial).isEmpty)
     }
 
@@ -320,11 +305,7 @@ import Testing
         trace.event("pgd-list-add", [("pgd", "P")])
         trace.release("pgd_lock")
         trace.cpu = 1
-        trace.acquire("pgd_lock")
-        trace.event("list-walk-begin", [("walker", "vmalloc_sync_all")])
-        trace.event("list-walk-visit", [("pgd", "P")])
-        trace.event("list-walk-end")
-        trace.release("pgd_lock")
+        trace.walkPgdList("vmalloc_sync_all", under: "pgd_lock", visiting: ["P"])
         trace.cpu = 0
         trace.event("pgd-populate", [("pgd", "P"), ("index", "0")])
         #expect(try findings(trace) == ["pgd-list-gap error [\"P\"] [9, 6]"])

@@ -134,11 +134,7 @@ import Testing
         trace.event("pgd-list-add", [("pgd", "P")])
         trace.release("pgd_lock")
         trace.cpu = 1
-        trace.acquire("pgd_lock")
-        trace.event("list-walk-begin", [("walker", "vmalloc_sync_all")])
-        trace.event("list-walk-visit", [("pgd", "P")])
-        trace.event("list-walk-end")
-        trace.release("pgd_lock")
+        trace.walkPgdList("vmalloc_sync_all", under: "pgd_lock", visiting: ["P"])
         trace.cpu = 0
         trace.event("pgd-clear", [("pgd", "P"), ("index", "0")])
         #expect(try analyze(trace).findings.map { "\($0.rule.rawValue) \($0.severity.rawValue)" } == ["pgd-list-gap warning"])

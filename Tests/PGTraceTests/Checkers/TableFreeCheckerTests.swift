@@ -203,33 +203,13 @@ import Testing
     /// reader: the cpu is not quiescent for the walk. Review case t9: past eight grace
     /// periods, each after a quiescent moment, the race is still found (it was merged away).
     @Test func aGracePeriodJudgesTheWalkersTaskAndAnyNumberOfThem() throws {
-        var preempted = TraceBuilder(cpus: 2)
-        preempted.cpu = 1
-        preempted.task = "reader"
-        preempted.event("rcu-read-lock")
-        preempted.event("lockless-walk-begin")
-        preempted.cpu = 0
-        preempted.task = "munmap"
-        preempted.event("table-unlink", [("table", "T")])
-        preempted.cpu = 1
-        preempted.task = "other"
-        preempted.event("might-sleep")
-        preempted.cpu = 0
-        preempted.task = "munmap"
-        preempted.event("rcu-grace-period")
-        preempted.event("table-free", [("table", "T")])
-        preempted.cpu = 1
-        preempted.task = "reader"
-        preempted.event("lockless-walk-end")
-        preempted.event("rcu-read-unlock")
-        #expect(try findings(preempted).filter { $0.hasPrefix("table-free-race") }.isEmpty)
-        // Review case s5b: preempted outside any read-side section, the switch was a quiescent
-        // state; review case s2: irqs back on at an NMI's exit, with no enable to see, are
-        // seen at the next grace period.
-        for (switched, nmi) in [(true, false), (false, true)] {
+        // The reader walks (in rcu_read_lock() or not); CPU0 unlinks T; CPU1 is preempted by
+        // another task, or in an NMI at a first grace period; a grace period ends; T is freed.
+        func rcuFree(inReadLock: Bool, switched: Bool, nmi: Bool) -> TraceBuilder {
             var trace = TraceBuilder(cpus: 2)
             trace.cpu = 1
             trace.task = "reader"
+            if inReadLock { trace.event("rcu-read-lock") }
             trace.event("lockless-walk-begin")
             trace.cpu = 0
             trace.task = "munmap"
@@ -256,6 +236,15 @@ import Testing
             trace.cpu = 1
             trace.task = "reader"
             trace.event("lockless-walk-end")
+            if inReadLock { trace.event("rcu-read-unlock") }
+            return trace
+        }
+        #expect(try findings(rcuFree(inReadLock: true, switched: true, nmi: false)).filter { $0.hasPrefix("table-free-race") }.isEmpty)
+        // Review case s5b: preempted outside any read-side section, the switch was a quiescent
+        // state; review case s2: irqs back on at an NMI's exit, with no enable to see, are
+        // seen at the next grace period.
+        for (switched, nmi) in [(true, false), (false, true)] {
+            let trace = rcuFree(inReadLock: false, switched: switched, nmi: nmi)
             #expect(try findings(trace).filter { $0.hasPrefix("table-free-race") }.count == 1, "switched \(switched), nmi \(nmi)")
         }
 

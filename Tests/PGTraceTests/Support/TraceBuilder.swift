@@ -33,6 +33,16 @@ struct TraceBuilder {
         events.append("<\(element) \(text)/>")
     }
 
+    /// A whole pgd_list walk on the current cpu, visiting `pgds`: under `lock` (taken before
+    /// and dropped after) where one is given, as the kernel's walkers take pgd_lock.
+    mutating func walkPgdList(_ walker: String, under lock: String? = nil, visiting pgds: [String] = []) {
+        if let lock { acquire(lock) }
+        event("list-walk-begin", [("walker", walker)])
+        for pgd in pgds { event("list-walk-visit", [("pgd", pgd)]) }
+        event("list-walk-end")
+        if let lock { release(lock) }
+    }
+
     mutating func acquire(
         _ lock: String, instance: String? = nil, mode: LockMode = .write, subclass: Int = 0,
         isTry: Bool = false, irq: String? = nil, bh: Bool = false, nest: String? = nil
