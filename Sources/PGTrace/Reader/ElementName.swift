@@ -185,3 +185,18 @@ extension ElementName {
         }
     }
 }
+
+extension ElementName {
+    /// An element's place in `allCases`: its one-byte name on a `ScanTape`.
+    typealias Index = UInt8
+
+    private static let ordered = Array(allCases)
+    private static let allowedMasks = ordered.map(\.allowedMask)
+
+    var index: Index { Index(Self.ordered.firstIndex(of: self)!) }
+
+    /// The element at `index`, and the attributes it takes.
+    static func at(_ index: Index) -> (element: ElementName, allowed: UInt64) {
+        (ordered[Int(index)], allowedMasks[Int(index)])
+    }
+}

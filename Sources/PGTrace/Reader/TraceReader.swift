@@ -1,7 +1,9 @@
 import CLibXML2
 
 /// Reads one trace file with libxml2's SAX2 push parser, in 64 KiB chunks, and hands each
-/// event to a consumer as soon as its element is parsed: memory does not grow with the trace.
+/// event to a consumer as soon as its chunk is decoded: memory does not grow with the trace.
+/// The scan (libxml2) records each chunk on a `ScanTape`; `TapeDecoding` makes the header and
+/// events of it, on the same thread or, for a long file, on a second one (`TapeHandoff`).
 ///
 /// The parser never loads a DTD, never substitutes entities and never touches the network;
 /// a DOCTYPE is refused outright. Every problem becomes a `TraceInputError` at file:line:column.
@@ -39,6 +41,11 @@ public final class TraceReader {
 
     /// Reads an opened XML trace to its end. `willWait` runs before each read of a stream
     /// (a pipe, a FIFO), which may block: what was decoded so far should be handed on then.
+    ///
+    /// A regular file of more than one chunk is decoded on a second thread while this one
+    /// runs libxml2 (`TapeHandoff`): `header`, `event` and `progress` are then called there,
+    /// in order, and all of them before this returns. A stream is read on this thread alone,
+    /// each chunk decoded before the next read, so that nothing waits behind a blocked read.
     public func read(
         input: TraceInput,
         schema: TraceSchema? = nil,
@@ -47,15 +54,61 @@ public final class TraceReader {
         header: (TraceHeader) throws -> Void,
         event: (Event) throws -> Void
     ) throws {
+        let size = input.size
+        let decoding = makeDecoding(progress: progress.map { progress in { read, _ in progress(read, size) } })
+        guard let size, size > Self.chunkSize else {
+            try scan(input: input, schema: schema, reportsProgress: progress != nil, willWait: willWait) { tape in
+                Self.decode(tape, by: decoding, header: header, event: event)
+            }
+            if let failure = decoding.failure { throw failure }
+            return
+        }
+        try withoutActuallyEscaping(header) { header in
+            try withoutActuallyEscaping(event) { event in
+                do {
+                    // The decoding thread lets go of the closures before `finish` returns.
+                    let handoff = TapeHandoff(decoding: decoding, header: header, event: event)
+                    defer { handoff.finish() }
+                    try scan(input: input, schema: schema, reportsProgress: progress != nil, willWait: nil, handOver: handoff.send)
+                }
+                if let failure = decoding.failure { throw failure }
+            }
+        }
+    }
+
+    /// A decoding of this reader's file, for `scan`; `progress` is told the bytes read and
+    /// the events decoded at each chunk.
+    private func makeDecoding(progress: ((_ bytesRead: Int, _ events: Int) -> Void)? = nil) -> TapeDecoding {
+        TapeDecoding(
+            decoder: TraceDecoder(fileIndex: fileIndex, fileName: displayName, symbols: symbols),
+            fileName: displayName, progress: progress)
+    }
+
+    /// Scans an opened XML trace with libxml2, handing each filled tape to `handOver`, which
+    /// decodes it (`TapeDecoding`), here or on another thread but in order, and gives back
+    /// the tape to fill next and whether to go on. Its errors (a cancelled reading) end the scan.
+    private func scan(
+        input: TraceInput, schema: TraceSchema?, reportsProgress: Bool, willWait: (() throws -> Void)?,
+        handOver: (ScanTape) throws -> (next: ScanTape, goOn: Bool)
+    ) throws {
         var buffer = [UInt8](repeating: 0, count: Self.chunkSize)
-        var bytesRead = 0
-        try parse(schema: schema, header: header, event: event) { () throws -> ArraySlice<UInt8>? in
-            if input.size == nil { try willWait?() }
+        let size = input.size
+        let nextChunk = { () throws -> ArraySlice<UInt8>? in
+            if size == nil { try willWait?() }
             let chunk = try input.read(into: &buffer)
-            bytesRead += chunk.count
-            progress?(bytesRead, input.size)
             return chunk.isEmpty ? nil : chunk
         }
+        try parse(schema: schema, reportsProgress: reportsProgress, nextChunk: nextChunk, handOver: handOver)
+    }
+
+    /// Decodes `tape` on this thread (the scan's hand-over when no thread is worth it) and
+    /// readies it for the next chunk.
+    private static func decode(
+        _ tape: ScanTape, by decoding: TapeDecoding, header: (TraceHeader) throws -> Void, event: (Event) throws -> Void
+    ) -> (next: ScanTape, goOn: Bool) {
+        decoding.decode(tape, header: header, event: event)
+        tape.reset()
+        return (tape, decoding.failure == nil)
     }
 
     /// Reads a trace produced on the fly, chunk by chunk (an import of a text trace).
@@ -67,7 +120,11 @@ public final class TraceReader {
         header: (TraceHeader) throws -> Void,
         event: (Event) throws -> Void
     ) throws {
-        try parse(schema: schema, reportsColumns: false, header: header, event: event, nextChunk: chunks)
+        let decoding = makeDecoding()
+        try parse(schema: schema, reportsColumns: false, nextChunk: chunks) { tape in
+            Self.decode(tape, by: decoding, header: header, event: event)
+        }
+        if let failure = decoding.failure { throw failure }
     }
 
     /// Reads a trace held in memory (tests, and tools that build traces on the fly).
@@ -78,49 +135,52 @@ public final class TraceReader {
         event: (Event) throws -> Void
     ) throws {
         var offset = 0
-        try parse(schema: schema, header: header, event: event) { () -> ArraySlice<UInt8>? in
+        let nextChunk = { () -> ArraySlice<UInt8>? in
             guard offset < bytes.count else { return nil }
             let end = min(offset + Self.chunkSize, bytes.count)
             defer { offset = end }
             return bytes[offset..<end]
         }
+        let decoding = makeDecoding()
+        try parse(schema: schema, nextChunk: nextChunk) { tape in
+            Self.decode(tape, by: decoding, header: header, event: event)
+        }
+        if let failure = decoding.failure { throw failure }
     }
 
     private func parse(
         schema: TraceSchema?,
         reportsColumns: Bool = true,
-        header: (TraceHeader) throws -> Void,
-        event: (Event) throws -> Void,
-        nextChunk: () throws -> ArraySlice<UInt8>?
+        reportsProgress: Bool = false,
+        nextChunk: () throws -> ArraySlice<UInt8>?,
+        handOver: (ScanTape) throws -> (next: ScanTape, goOn: Bool)
     ) throws {
-        try withoutActuallyEscaping(header) { header in
-            try withoutActuallyEscaping(event) { event in
-                let state = ParserState(
-                    reader: self,
-                    decoder: TraceDecoder(fileIndex: fileIndex, fileName: displayName, symbols: symbols),
-                    onHeader: header, onEvent: event)
-                state.reportsColumns = reportsColumns
-                try state.run(schema: schema, nextChunk: nextChunk)
-            }
-        }
+        let scan = ParserState(reader: self, reportsProgress: reportsProgress)
+        scan.reportsColumns = reportsColumns
+        try scan.run(schema: schema, nextChunk: nextChunk, handOver: handOver)
     }
 }
 
-/// The mutable state behind one parse, reached from libxml2's C callbacks.
+/// The scan behind one parse, reached from libxml2's C callbacks: it records what libxml2
+/// finds on a `ScanTape` and hands each filled tape over for decoding (`TapeDecoding`).
 private final class ParserState {
     let reader: TraceReader
-    @exclusivity(unchecked) var decoder: TraceDecoder
-    let onHeader: (TraceHeader) throws -> Void
-    let onEvent: (Event) throws -> Void
+    /// Whether each chunk read is put on the tape (for a progress line).
+    let reportsProgress: Bool
+    @exclusivity(unchecked) var tape = ScanTape()
     @exclusivity(unchecked) var context: xmlParserCtxtPtr?
     @exclusivity(unchecked) var validation: SchemaValidation?
     /// False for generated XML (imports), whose columns mean nothing to the user.
     @exclusivity(unchecked) var reportsColumns = true
     /// Element and attribute names by libxml2's interned pointer.
-    @exclusivity(unchecked) var elements = PointerCache<(ElementName, UInt64)>()
+    @exclusivity(unchecked) var elements = PointerCache<ElementName.Index>()
     @exclusivity(unchecked) var attributes = PointerCache<AttributeName>()
-    @exclusivity(unchecked) var failure: Error?
+    /// Set once the scan has met what ends the document (its own failure, or a step the
+    /// decoding must refuse): nothing more goes on the tape.
+    @exclusivity(unchecked) var stopped = false
     @exclusivity(unchecked) var sawAnyBytes = false
+    /// The depth of `x-` extension elements the scan is in, as the decoder counts it.
+    @exclusivity(unchecked) var extensionDepth = 0
     /// The namespaces declared in scope, by open element (the count at each, cumulative).
     @exclusivity(unchecked) var namespacesInScope = 0
     /// The depth of each open element that declared namespaces, and how many: an element
@@ -134,34 +194,38 @@ private final class ParserState {
     /// decoder's does (found only then: most texts are never placed).
     @exclusivity(unchecked) var textBeingValidated: (bytes: UnsafeBufferPointer<UInt8>, isCDATA: Bool)?
 
-    init(
-        reader: TraceReader, decoder: TraceDecoder,
-        onHeader: @escaping (TraceHeader) throws -> Void, onEvent: @escaping (Event) throws -> Void
-    ) {
+    init(reader: TraceReader, reportsProgress: Bool) {
         self.reader = reader
-        self.decoder = decoder
-        self.onHeader = onHeader
-        self.onEvent = onEvent
+        self.reportsProgress = reportsProgress
     }
 
     var line: Int { Int(pgtrace_ctxt_line(context)) }
     var column: Int { Int(pgtrace_ctxt_column(context)) }
 
     func fail(_ message: String, line: Int? = nil, column: Int? = nil) {
-        guard failure == nil else { return }
-        failure = TraceInputError(
+        fail(TraceInputError(
             file: reader.displayName, line: line ?? self.line, column: column ?? self.column,
-            message: message)
-        if let context { xmlStopParser(context) }
+            message: message))
     }
 
     func fail(_ error: Error) {
-        guard failure == nil else { return }
-        failure = error
+        guard !stopped else { return }
+        tape.appendFailure(error)
+        stop()
+    }
+
+    /// Stops libxml2 after a step the decoding will refuse (or a failure of the scan's).
+    func stop() {
+        stopped = true
         if let context { xmlStopParser(context) }
     }
 
-    func run(schema: TraceSchema?, nextChunk: () throws -> ArraySlice<UInt8>?) throws {
+    /// Scans the document chunk by chunk; `handOver` takes each filled tape, gives back the
+    /// next to fill, and says whether to go on (false once the decoding failed).
+    func run(
+        schema: TraceSchema?, nextChunk: () throws -> ArraySlice<UInt8>?,
+        handOver: (ScanTape) throws -> (next: ScanTape, goOn: Bool)
+    ) throws {
         var handler = xmlSAXHandler()
         handler.initialized = UInt32(XML_SAX2_MAGIC)
         handler.startElementNs = saxStartElement
@@ -196,12 +260,31 @@ private final class ParserState {
         // No network, no DTD loading, no entity substitution, no HUGE limits.
         xmlCtxtUseOptions(context, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOBLANKS.rawValue))
 
-        while failure == nil, var chunk = try nextChunk() {
+        var decodingGoesOn = true
+        func handOverTape() throws {
+            let (next, goOn) = try handOver(tape)
+            tape = next
+            decodingGoesOn = goOn
+        }
+        var bytesRead = 0
+        reading: while !stopped, decodingGoesOn {
+            let next: ArraySlice<UInt8>?
+            do {
+                next = try nextChunk()
+            } catch {
+                fail(error)
+                break reading
+            }
+            if reportsProgress {
+                bytesRead += next?.count ?? 0
+                tape.append(.progress(bytesRead: bytesRead))
+            }
+            guard var chunk = next else { break }
             if chunk.isEmpty { continue }
             sawAnyBytes = true
             // At most a chunk at a time: what libxml2 parses unchecked is at most that much
             // past `checkPendingStartTag`'s bound.
-            while failure == nil, !chunk.isEmpty {
+            while !stopped, decodingGoesOn, !chunk.isEmpty {
                 let piece = chunk.prefix(TraceReader.chunkSize)
                 chunk = chunk.dropFirst(piece.count)
                 piece.withUnsafeBufferPointer { bytes in
@@ -210,28 +293,22 @@ private final class ParserState {
                     }
                 }
                 checkPendingStartTag(context)
+                try handOverTape()
             }
         }
-        if failure == nil, !sawAnyBytes {
-            throw TraceInputError(file: reader.displayName, line: 1, column: 1, message: "empty file; expected a <trace version=\"1\"> document")
-        }
-        if failure == nil {
-            _ = xmlParseChunk(context, nil, 0, 1)
-            // libxml2 calls an unclosed document "extra content"; say what is missing.
-            if var error = failure as? TraceInputError, !decoder.isComplete, decoder.hasStarted {
-                error.message = "the trace ends early; expected \(decoder.expectedNow) or the end tags of \(decoder.openElements)"
-                failure = error
+        if !stopped, decodingGoesOn {
+            if !sawAnyBytes {
+                fail("empty file; expected a <trace version=\"1\"> document", line: 1, column: 1)
+            } else {
+                tape.append(.finishing)
+                _ = xmlParseChunk(context, nil, 0, 1)
+                if !stopped {
+                    tape.append(.endOfInput(
+                        wellFormed: context.pointee.wellFormed != 0, line: Int32(clamping: line), column: Int32(clamping: column)))
+                }
             }
         }
-        if let failure { throw failure }
-        if context.pointee.wellFormed == 0 {
-            throw TraceInputError(file: reader.displayName, line: line, column: column, message: "the XML is not well-formed")
-        }
-        if !decoder.isComplete {
-            throw TraceInputError(
-                file: reader.displayName, line: line, column: column,
-                message: "the trace ends early; expected \(decoder.expectedNow)")
-        }
+        try handOverTape()
     }
 
     /// Stops at a start tag of more than `StartTagCount.maximumAttributes` attributes before
@@ -283,82 +360,66 @@ private final class ParserState {
             line: Int(line), column: reportsColumns ? Int(column) : 1)
     }
 
-    /// Decodes a start tag straight from libxml2's pointers. Element and attribute names are
-    /// interned by libxml2's dictionary, so each is looked up by pointer once per document.
+    /// Records a start tag from libxml2's pointers. Element and attribute names are interned
+    /// by libxml2's dictionary, so each is looked up by pointer once per document.
     func startElement(
         _ localname: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?, _ attributeCount: Int32,
         _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
     ) {
-        if decoder.isInExtension || (prefix == nil && isExtension(localname)) {
-            do {
-                try decoder.enterExtension()
-            } catch {
-                fail(error.message)
-            }
+        let tape = self.tape
+        if extensionDepth > 0 || (prefix == nil && isExtension(localname)) {
+            extensionDepth += 1
+            tape.append(.enterExtension(line: Int32(clamping: line), column: Int32(clamping: column)))
+            if extensionDepth > TraceDecoder.maximumExtensionDepth { stop() }
             return
         }
         var tagLine: Int32 = 0
         var tagColumn: Int32 = 0
         pgtrace_tag_start(context, &tagLine, &tagColumn)
-        let line = Int(tagLine)
-        let column = reportsColumns ? Int(tagColumn) : 1
-        do throws(DecodeFailure) {
-            guard prefix == nil, let localname, let info = elements.value(for: localname, fill: {
-                ElementName.byName[text(localname)].map { ($0, $0.allowedMask) }
-            }) else {
-                throw decoder.unknownElement(qualifiedName(localname, prefix))
-            }
-            decoder.begin(info.0, allowed: info.1)
-            if let attributes {
-                // libxml2 hands a value over in place, in its input buffer, only when the value
-                // holds no reference ('&') and nothing else to normalize; any other value is a copy.
-                let input: xmlParserInputPtr? = context?.pointee.input
-                let (bufferStart, bufferEnd) = (input?.pointee.base, input?.pointee.end)
-                for index in 0..<Int(attributeCount) {
-                    let base = index * 5
-                    let name = attributes[base]
-                    let attributePrefix = attributes[base + 1]
-                    guard let start = attributes[base + 3], let end = attributes[base + 4] else { continue }
-                    // xsi:noNamespaceSchemaLocation and friends say where the schema is.
-                    if let attributePrefix, text(attributePrefix) == "xsi" { continue }
-                    let known: AttributeName? =
-                        attributePrefix == nil
-                        ? name.flatMap { name in self.attributes.value(for: name, fill: { AttributeName.byName[text(name)] }) }
-                        : nil
-                    let inPlace = bufferStart.map { start >= $0 } == true && bufferEnd.map { start < $0 } == true
-                    try decoder.attribute(
-                        known, rawName: { qualifiedName(name, attributePrefix) }, start: start, count: end - start,
-                        mayHoldReference: !inPlace)
-                }
-            }
-            switch try decoder.finish(line: line, column: column) {
-            case .none: break
-            case .header(let header): try deliver { try onHeader(header) }
-            case .event(let event): try deliver { try onEvent(event) }
-            }
-        } catch {
-            fail(error.message, line: line, column: column)
+        if !reportsColumns { tagColumn = 1 }
+        guard prefix == nil, let localname, let element = elements.value(for: localname, fill: {
+            ElementName.byName[text(localname)]?.index
+        }) else {
+            tape.appendUnknownElement(qualifiedName(localname, prefix), line: tagLine, column: tagColumn)
+            stop()
+            return
         }
-    }
-
-    /// Runs a consumer; its errors stop the parse (they are not decoding failures).
-    private func deliver(_ body: () throws -> Void) throws(DecodeFailure) {
-        do {
-            try body()
-        } catch {
-            fail(error)
+        var recorded = 0
+        if let attributes {
+            // libxml2 hands a value over in place, in its input buffer, only when the value
+            // holds no reference ('&') and nothing else to normalize; any other value is a copy.
+            let input: xmlParserInputPtr? = context?.pointee.input
+            let (bufferStart, bufferEnd) = (input?.pointee.base, input?.pointee.end)
+            for index in 0..<Int(attributeCount) {
+                let base = index * 5
+                let name = attributes[base]
+                let attributePrefix = attributes[base + 1]
+                guard let start = attributes[base + 3], let end = attributes[base + 4] else { continue }
+                // xsi:noNamespaceSchemaLocation and friends say where the schema is.
+                if let attributePrefix, text(attributePrefix) == "xsi" { continue }
+                let known: AttributeName? =
+                    attributePrefix == nil
+                    ? name.flatMap { name in self.attributes.value(for: name, fill: { AttributeName.byName[text(name)] }) }
+                    : nil
+                let inPlace = bufferStart.map { start >= $0 } == true && bufferEnd.map { start < $0 } == true
+                tape.appendAttribute(
+                    known, rawName: { qualifiedName(name, attributePrefix) }, value: start, count: end - start,
+                    mayHoldReference: !inPlace)
+                recorded += 1
+            }
         }
+        tape.appendStart(element, line: tagLine, column: tagColumn, attributeCount: recorded)
     }
 
     func endElement() {
-        if case .header(let header) = decoder.endElement() {
-            do { try onHeader(header) } catch { fail(error) }
-        }
+        if extensionDepth > 0 { extensionDepth -= 1 }
+        tape.append(.end)
     }
 
     func characters(_ bytes: UnsafeBufferPointer<UInt8>, isCDATA: Bool) {
-        guard !decoder.isInExtension, let start = start(ofText: bytes, isCDATA: isCDATA) else { return }
-        fail("unexpected text; trace elements hold no text, expected \(decoder.expectedNow)", line: start.line, column: start.column)
+        guard extensionDepth == 0, let start = start(ofText: bytes, isCDATA: isCDATA) else { return }
+        tape.append(.unexpectedText(line: Int32(clamping: start.line), column: Int32(clamping: start.column)))
+        stop()
     }
 
     /// The place of the first character of `bytes` that is not blank, nil if all are: found in
@@ -393,7 +454,7 @@ private let saxStartElement: startElementNsSAX2Func = {
     ctx, localname, prefix, uri, namespaceCount, namespaces, attributeCount, defaultedCount, attributes in
     // The parser state outlives the parse: use it without retaining it per callback.
     Unmanaged<ParserState>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { parser in
-        guard parser.failure == nil else { return }
+        guard !parser.stopped else { return }
         if Int(attributeCount) + Int(namespaceCount) > StartTagCount.maximumAttributes {
             parser.refuseManyAttributes(localname, prefix)
             return
@@ -411,9 +472,9 @@ private let saxStartElement: startElementNsSAX2Func = {
         }
         if let validation = parser.validation {
             validation.startElement(localname, prefix, uri, namespaceCount, namespaces, attributeCount, attributes)
-            guard parser.failure == nil else { return }
+            guard !parser.stopped else { return }
         }
-        if uri != nil, !parser.decoder.isInExtension, !isExtension(localname) {
+        if uri != nil, parser.extensionDepth == 0, !isExtension(localname) {
             parser.fail("<\(text(localname))> is in an XML namespace; trace format v1 has none")
             return
         }
@@ -427,14 +488,14 @@ private func qualifiedName(_ localname: UnsafePointer<xmlChar>?, _ prefix: Unsaf
 
 private let saxEndElement: endElementNsSAX2Func = { ctx, localname, prefix, uri in
     Unmanaged<ParserState>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { parser in
-        guard parser.failure == nil else { return }
+        guard !parser.stopped else { return }
         if parser.namespaceDeclarations.last?.depth == parser.elementDepth {
             parser.namespacesInScope -= parser.namespaceDeclarations.removeLast().count
         }
         parser.elementDepth -= 1
         if let validation = parser.validation {
             validation.endElement(localname, prefix, uri)
-            guard parser.failure == nil else { return }
+            guard !parser.stopped else { return }
         }
         parser.endElement()
     }
@@ -446,13 +507,13 @@ private let saxCDATA: cdataBlockSAXFunc = { ctx, bytes, count in handleText(ctx,
 /// Text and CDATA alike: shown to the validator, then to the decoder, which refuses any but blanks.
 private func handleText(_ ctx: UnsafeMutableRawPointer?, _ bytes: UnsafePointer<xmlChar>?, _ count: Int32, isCDATA: Bool) {
     let parser = state(ctx)
-    guard parser.failure == nil, let bytes, count > 0 else { return }
+    guard !parser.stopped, let bytes, count > 0 else { return }
     let text = UnsafeBufferPointer(start: bytes, count: Int(count))
     if let validation = parser.validation {
         parser.textBeingValidated = (text, isCDATA)
         validation.characters(bytes, count)
         parser.textBeingValidated = nil
-        guard parser.failure == nil else { return }
+        guard !parser.stopped else { return }
     }
     parser.characters(text, isCDATA: isCDATA)
 }

@@ -1,0 +1,172 @@
+/// What libxml2's scan of a stretch of an XML trace found, in document order, for
+/// `TapeDecoding` to turn into headers and events: start tags (their attributes' bytes
+/// copied), end tags, text where none may stand, and the scan's own failures at their places.
+///
+/// A tape is what lets the two halves of reading run on two threads (`TraceReader`): the
+/// scan (libxml2) fills one tape while the decoder (names interned, integers parsed, events
+/// built) works through the last, and a failure found by either is reported in document
+/// order. A tape is refilled, not reallocated: `reset` keeps its storage.
+final class ScanTape {
+    /// One thing the scan met. Plain values only, so that an array of steps is copied and
+    /// freed without reference counting.
+    enum Step {
+        /// A known element's start tag at line:column, its `attributeCount` attributes next
+        /// in `attributes`.
+        case start(element: ElementName.Index, line: Int32, column: Int32, attributeCount: Int32)
+        /// An element whose name the format does not know (`names[name]`).
+        case unknownElement(name: Int32, line: Int32, column: Int32)
+        /// An `x-` extension element, or any element inside one (`line:column` is where the
+        /// scan stood, for a nesting too deep).
+        case enterExtension(line: Int32, column: Int32)
+        case end
+        /// Text that is not blank outside an extension, first character at line:column.
+        case unexpectedText(line: Int32, column: Int32)
+        /// A failure of the scan (`failures[index]`), which ends the document.
+        case failure(index: Int32)
+        /// libxml2 finishes the document (the input has ended): a failure in what follows,
+        /// but for `endOfInput`'s, is where a trace cut short shows.
+        case finishing
+        /// The bytes of the file read so far (for a progress line).
+        case progress(bytesRead: Int)
+        /// The end of the input: whether libxml2 found the document well-formed, and where it stood.
+        case endOfInput(wellFormed: Bool, line: Int32, column: Int32)
+    }
+
+    /// An attribute of a start tag: its name (nil: not one of the format's, its raw name
+    /// then stands in `bytes` just before the value) and its value, in `bytes`.
+    struct Attribute {
+        var name: AttributeName?
+        /// False where libxml2 handed the value over in place, which proves it holds no '&'.
+        var mayHoldReference: Bool
+        var rawNameCount: Int32
+        var offset: Int32
+        var count: Int32
+    }
+
+    /// Steps, attributes and the attributes' bytes, appended in place (`TapeBuffer`): the
+    /// scan writes some six of them an event, which is all it adds to libxml2's own pass.
+    @exclusivity(unchecked) private(set) var steps = TapeBuffer<Step>(capacity: 2048)
+    @exclusivity(unchecked) private(set) var attributes = TapeBuffer<Attribute>(capacity: 4096)
+    @exclusivity(unchecked) private var bytes = TapeBuffer<UInt8>(capacity: 1 << 16)
+    /// Raw names of unknown elements, as the scan met them.
+    @exclusivity(unchecked) private(set) var names: [String] = []
+    @exclusivity(unchecked) private(set) var failures: [Error] = []
+
+    init() {}
+
+    var isEmpty: Bool { steps.count == 0 }
+
+    func reset() {
+        steps.removeAll()
+        attributes.removeAll()
+        bytes.removeAll()
+        if !names.isEmpty { names.removeAll() }
+        if !failures.isEmpty { failures.removeAll() }
+    }
+
+    @inline(__always)
+    func append(_ step: Step) { steps.append(step) }
+
+    @inline(__always)
+    func appendStart(_ element: ElementName.Index, line: Int32, column: Int32, attributeCount: Int) {
+        steps.append(.start(element: element, line: line, column: column, attributeCount: Int32(attributeCount)))
+    }
+
+    /// An attribute of the start tag appended next; `rawName` is stored only for a name the
+    /// format does not know.
+    @inline(__always)
+    func appendAttribute(
+        _ name: AttributeName?, rawName: () -> String, value: UnsafePointer<UInt8>, count: Int, mayHoldReference: Bool
+    ) {
+        var rawNameCount = 0
+        if name == nil {
+            var raw = rawName()
+            rawNameCount = raw.utf8.count
+            raw.withUTF8 { bytes.append(contentsOf: $0.baseAddress!, count: $0.count) }
+        }
+        let offset = bytes.count
+        bytes.append(contentsOf: value, count: count)
+        attributes.append(Attribute(
+            name: name, mayHoldReference: mayHoldReference, rawNameCount: Int32(rawNameCount),
+            offset: Int32(offset), count: Int32(count)))
+    }
+
+    func appendUnknownElement(_ name: String, line: Int32, column: Int32) {
+        names.append(name)
+        steps.append(.unknownElement(name: Int32(names.count - 1), line: line, column: column))
+    }
+
+    func appendFailure(_ error: Error) {
+        failures.append(error)
+        steps.append(.failure(index: Int32(failures.count - 1)))
+    }
+
+    /// The value of `attribute`, valid until the tape is reset.
+    @inline(__always)
+    func value(of attribute: Attribute) -> UnsafePointer<UInt8> { bytes.pointer(at: Int(attribute.offset)) }
+
+    func rawName(of attribute: Attribute) -> String {
+        let count = Int(attribute.rawNameCount)
+        let start = bytes.pointer(at: Int(attribute.offset) - count)
+        return String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF8.self)
+    }
+}
+
+/// Plain values appended in place to one allocation that doubles as it fills, for a tape:
+/// no reference counting and no uniqueness check an append, as an array has. A pointer into
+/// it is good until the next append or `removeAll`.
+struct TapeBuffer<Element: BitwiseCopyable>: ~Copyable {
+    private var base: UnsafeMutablePointer<Element>
+    private var capacity: Int
+    private let initialCapacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 16)
+        initialCapacity = self.capacity
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    @inline(__always)
+    subscript(index: Int) -> Element { base[index] }
+
+    @inline(__always)
+    func pointer(at offset: Int) -> UnsafePointer<Element> { UnsafePointer(base + offset) }
+
+    @inline(__always)
+    mutating func append(_ element: Element) {
+        if count == capacity { grow(to: count + 1) }
+        (base + count).initialize(to: element)
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func append(contentsOf source: UnsafePointer<Element>, count added: Int) {
+        if count + added > capacity { grow(to: count + added) }
+        (base + count).update(from: source, count: added)
+        count += added
+    }
+
+    @inline(never)
+    private mutating func grow(to needed: Int) {
+        let bigger = max(capacity * 2, needed)
+        let moved = UnsafeMutablePointer<Element>.allocate(capacity: bigger)
+        moved.update(from: base, count: count)
+        base.deallocate()
+        base = moved
+        capacity = bigger
+    }
+
+    /// Empties the buffer; one grown past 16 times its first size (a huge attribute value)
+    /// goes back to that size.
+    mutating func removeAll() {
+        count = 0
+        if capacity > initialCapacity * 16 {
+            base.deallocate()
+            capacity = initialCapacity
+            base = .allocate(capacity: capacity)
+        }
+    }
+}

@@ -1,0 +1,118 @@
+/// The decoding half of reading an XML trace: runs `TraceDecoder` over the scan's tapes
+/// (`ScanTape`) in document order and hands each header and event on. The first failure in
+/// document order, the scan's, the decoder's or a consumer's, ends it: what follows it on
+/// the tapes is passed over, as a parse stopped there would never have seen it.
+///
+/// One thread at a time uses it, the tapes in order: the reading thread, or the thread a
+/// tape was handed to (`TapeHandoff`, `TracePipeline`), whose hand-over orders the two.
+final class TapeDecoding: @unchecked Sendable {
+    @exclusivity(unchecked) private var decoder: TraceDecoder
+    private let fileName: String
+    /// Told the bytes read and the events decoded at each chunk read (a progress line).
+    private let progress: ((_ bytesRead: Int, _ events: Int) -> Void)?
+    @exclusivity(unchecked) private(set) var failure: Error?
+    /// The events decoded so far.
+    @exclusivity(unchecked) private(set) var eventCount = 0
+    /// Past the scan's `finishing` step.
+    @exclusivity(unchecked) private var finishing = false
+
+    init(decoder: TraceDecoder, fileName: String, progress: ((_ bytesRead: Int, _ events: Int) -> Void)? = nil) {
+        self.decoder = decoder
+        self.fileName = fileName
+        self.progress = progress
+    }
+
+    /// Decodes `tape`'s steps in order, up to the first failure, handing on what they make.
+    func decode(_ tape: ScanTape, header onHeader: (TraceHeader) throws -> Void, event onEvent: (Event) throws -> Void) {
+        guard failure == nil else { return }
+        var nextAttribute = 0
+        for position in 0..<tape.steps.count {
+            let step = tape.steps[position]
+            switch step {
+            case .start(let index, let line, let column, let attributeCount):
+                let first = nextAttribute
+                nextAttribute += Int(attributeCount)
+                start(
+                    index, attributes: first..<nextAttribute, of: tape, line: Int(line), column: Int(column),
+                    header: onHeader, event: onEvent)
+            case .unknownElement(let name, let line, let column):
+                fail(decoder.unknownElement(tape.names[Int(name)]).message, line: line, column: column)
+            case .enterExtension(let line, let column):
+                do throws(DecodeFailure) {
+                    try decoder.enterExtension()
+                } catch {
+                    fail(error.message, line: line, column: column)
+                }
+            case .end:
+                if case .header(let header) = decoder.endElement() { deliver { try onHeader(header) } }
+            case .unexpectedText(let line, let column):
+                fail("unexpected text; trace elements hold no text, expected \(decoder.expectedNow)", line: line, column: column)
+            case .failure(let index):
+                failure = tape.failures[Int(index)]
+            case .finishing:
+                finishing = true
+            case .progress(let bytesRead):
+                progress?(bytesRead, eventCount)
+            case .endOfInput(let wellFormed, let line, let column):
+                if !wellFormed {
+                    fail("the XML is not well-formed", line: line, column: column)
+                } else if !decoder.isComplete {
+                    fail("the trace ends early; expected \(decoder.expectedNow)", line: line, column: column)
+                }
+            }
+            if failure != nil {
+                if finishing, case .endOfInput = step {} else if finishing { sayCutShort() }
+                return
+            }
+        }
+    }
+
+    /// libxml2 calls an unclosed document "extra content", and a start tag cut off at the
+    /// end may come out without the attributes it lost: say what is missing instead.
+    private func sayCutShort() {
+        guard var error = failure as? TraceInputError, !decoder.isComplete, decoder.hasStarted else { return }
+        error.message = "the trace ends early; expected \(decoder.expectedNow) or the end tags of \(decoder.openElements)"
+        failure = error
+    }
+
+    /// A known element: its attributes, then what it makes, handed on.
+    @inline(__always)
+    private func start(
+        _ index: ElementName.Index, attributes: Range<Int>, of tape: ScanTape, line: Int, column: Int,
+        header onHeader: (TraceHeader) throws -> Void, event onEvent: (Event) throws -> Void
+    ) {
+        let (element, allowed) = ElementName.at(index)
+        do throws(DecodeFailure) {
+            decoder.begin(element, allowed: allowed)
+            for position in attributes {
+                let attribute = tape.attributes[position]
+                try decoder.attribute(
+                    attribute.name, rawName: { tape.rawName(of: attribute) }, start: tape.value(of: attribute),
+                    count: Int(attribute.count), mayHoldReference: attribute.mayHoldReference)
+            }
+            switch try decoder.finish(line: line, column: column) {
+            case .none: break
+            case .header(let header): deliver { try onHeader(header) }
+            case .event(let event):
+                eventCount += 1
+                deliver { try onEvent(event) }
+            }
+        } catch {
+            failure = TraceInputError(file: fileName, line: line, column: column, message: error.message)
+        }
+    }
+
+    private func fail(_ message: String, line: Int32, column: Int32) {
+        failure = TraceInputError(file: fileName, line: Int(line), column: Int(column), message: message)
+    }
+
+    /// Runs a consumer; its error (not a decoding failure) is the reading's.
+    @inline(__always)
+    private func deliver(_ body: () throws -> Void) {
+        do {
+            try body()
+        } catch {
+            failure = error
+        }
+    }
+}

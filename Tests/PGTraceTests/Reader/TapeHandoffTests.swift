@@ -1,0 +1,140 @@
+import Foundation
+import PGTrace
+import Testing
+
+/// A trace file of many chunks is scanned on the caller's thread and decoded on another
+/// (`TapeHandoff`); what comes out, events and errors alike, is what reading its bytes on one
+/// thread gives: the same events in the same order, the first failure in the file whichever
+/// thread met it, a consumer's error rethrown with nothing delivered after it.
+@Suite struct TapeHandoffTests {
+    /// Some 3,000 events (about 190 KB, three chunks): `bad` replaces the event at that
+    /// index, `tail` the document's end.
+    private func trace(events count: Int = 3_000, bad: (index: Int, text: String)? = nil, tail: String = "</events>\n</trace>\n") -> String {
+        var text = "<?xml version=\"1.0\"?>\n<trace version=\"1\" cpus=\"4\">\n<classes>\n"
+        text += "  <class name=\"mm->page_table_lock\" type=\"spinlock\"/>\n  <class name=\"pgd_lock\" type=\"spinlock\"/>\n</classes>\n<events>\n"
+        for index in 0..<count {
+            let cpu = index % 4
+            let line: String
+            if let bad, bad.index == index {
+                line = bad.text
+            } else if index % 2 == 0 {
+                line = "  <acquire cpu=\"\(cpu)\" task=\"task\(index % 7)\" lock=\"pgd_lock\" fn=\"pgd_alloc\" t=\"\(index * 10)\"/>"
+            } else {
+                line = "  <release cpu=\"\(cpu)\" task=\"task\((index - 1) % 7)\" lock=\"pgd_lock\" t=\"\(index * 10)\"/>"
+            }
+            text += line + "\n"
+        }
+        return text + tail
+    }
+
+    private struct Reading {
+        var header: String?
+        var events: [String] = []
+        var error: String?
+    }
+
+    private func readFile(_ text: String, stopAfter: Int? = nil) throws -> Reading {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tape-\(UUID().uuidString).xml").path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let input = try TraceInput(path: path, displayName: "t.xml")
+        #expect((input.size ?? 0) > TraceReader.chunkSize)
+        return read({ reader, header, event in try reader.read(input: input, header: header, event: event) }, stopAfter: stopAfter)
+    }
+
+    private func readBytes(_ text: String, stopAfter: Int? = nil) -> Reading {
+        read({ reader, header, event in try reader.read(bytes: Array(text.utf8), header: header, event: event) }, stopAfter: stopAfter)
+    }
+
+    private struct Stop: Error {}
+
+    private func read(
+        _ body: (TraceReader, (TraceHeader) throws -> Void, (Event) throws -> Void) throws -> Void, stopAfter: Int?
+    ) -> Reading {
+        let reader = TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable())
+        var reading = Reading()
+        do {
+            try body(reader, { reading.header = "\($0)" }, { event in
+                if let stopAfter, reading.events.count == stopAfter { throw Stop() }
+                reading.events.append("\(event)")
+            })
+        } catch is Stop {
+            reading.error = "stopped"
+        } catch {
+            reading.error = "\(error)"
+        }
+        return reading
+    }
+
+    @Test func aLongFileGivesTheEventsItsBytesGive() throws {
+        let text = trace()
+        let file = try readFile(text)
+        let bytes = readBytes(text)
+        #expect(file.error == nil)
+        #expect(file.events.count == 3_000)
+        #expect(file.events == bytes.events)
+        #expect(file.header == bytes.header)
+    }
+
+    @Test(arguments: [
+        // A bad attribute in the third chunk, then XML that is not well-formed at the end:
+        // the decoder's failure is the first in the file, though libxml2 meets its own later.
+        (2_500, "  <acquire cpu=\"x\" lock=\"pgd_lock\"/>", "</events>\n</trace"),
+        (2_500, "  <acquire cpu=\"0\" lock=\"pgd_lock\" colour=\"red\"/>", "</events>\n</trace>\n"),
+        (2_500, "  <frobnicate cpu=\"0\"/>", "</events>\n</trace>\n"),
+        (2_500, "  text where none may stand", "</events>\n</trace>\n"),
+        // libxml2's failure, in the second chunk, with nothing before it.
+        (1_200, "  <acquire cpu=\"0\" lock=\"pgd_lock\"", "</events>\n</trace>\n"),
+        // A trace cut short in the middle of <events>.
+        (2_999, "  <release cpu=\"3\" lock=\"pgd_lock\"/>", ""),
+    ])
+    func theFirstFailureInTheFileIsTheOneReported(_ index: Int, _ bad: String, _ tail: String) throws {
+        let text = trace(bad: (index, bad), tail: tail)
+        let file = try readFile(text)
+        let bytes = readBytes(text)
+        #expect(file.error != nil)
+        #expect(file.error == bytes.error)
+        #expect(file.events == bytes.events)
+    }
+
+    @Test func aFailureNamesItsLineInALaterChunk() throws {
+        let file = try readFile(trace(bad: (2_500, "  <acquire cpu=\"x\" lock=\"pgd_lock\"/>")))
+        // Line 1 + 2 (root, <classes>) + 2 classes + </classes> + <events> = line 8 is event 0.
+        #expect(file.error?.hasPrefix("t.xml:\(8 + 2_500):3: error: ") == true)
+        #expect(file.events.count == 2_500)
+    }
+
+    @Test func aTagCutOffAtTheEndIsATraceCutShort() throws {
+        // libxml2 hands the cut tag over as it finishes the document, without its lock: the
+        // decoder's complaint about that is not what the user needs to hear.
+        let text = trace(bad: (2_999, "  <acquire cpu=\"0\" task=\"t\" "), tail: "")
+        let file = try readFile(text)
+        #expect(file.error == readBytes(text).error)
+        #expect(file.error?.contains("error: the trace ends early; expected an event element such as <acquire>, <release>, <irq-disable> or the end tags of </events>, </trace>") == true)
+        #expect(file.events.count == 2_999)
+    }
+
+    @Test func aConsumersErrorStopsTheReadingAndNothingFollowsIt() throws {
+        let file = try readFile(trace(), stopAfter: 1_700)
+        #expect(file.error == "stopped")
+        #expect(file.events.count == 1_700)
+    }
+
+    @Test func progressIsToldOfEveryChunkInOrder() throws {
+        let text = trace()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tape-\(UUID().uuidString).xml").path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let input = try TraceInput(path: path, displayName: "t.xml")
+        var told: [(read: Int, total: Int?, events: Int)] = []
+        var events = 0
+        try TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable()).read(
+            input: input, progress: { told.append(($0, $1, events)) }, header: { _ in }, event: { _ in events += 1 })
+        #expect(told.map(\.read) == told.map(\.read).sorted())
+        #expect(told.last?.read == text.utf8.count)
+        #expect(told.allSatisfy { $0.total == text.utf8.count })
+        // Told on the decoding side: the events of the chunks before each read.
+        #expect(told.map(\.events) == told.map(\.events).sorted())
+        #expect(told.last?.events == 3_000)
+    }
+}
