@@ -40,7 +40,7 @@ struct ValidateCommand: ParsableCommand {
                 switch input.content {
                 case .xml:
                     try TraceReader(displayName: name, fileIndex: index, symbols: symbols)
-                        .read(input: input, schema: .v1, progress: report, header: { _ in }, event: { _ in events += 1 })
+                        .read(input: input, schema: .v1, decodesOnSecondThread: true, progress: report, header: { _ in }, event: { _ in events += 1 })
                 case .text, .traceDat:
                     // A capture has no schema: it is valid when every line (record) reads.
                     try TraceImporter(input: input, fileIndex: index, symbols: symbols, options: capture.importOptions)

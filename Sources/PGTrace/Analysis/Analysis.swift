@@ -149,8 +149,10 @@ public final class Analysis {
                             try sink.summaryLine(line, number: number)
                         }
                     case .xml:
+                        // Decoded on a third thread: the sink's calls, like the progress line's,
+                        // are then all made there, in order, before this returns.
                         try reader.read(
-                            input: input, schema: schema,
+                            input: input, schema: schema, decodesOnSecondThread: true,
                             progress: progress.map { report in { read, total in report(name, read, total, sink.eventCount) } },
                             // A live stream: the replay sees each event before the next wait.
                             willWait: sink.flush,

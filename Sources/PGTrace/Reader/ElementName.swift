@@ -190,7 +190,10 @@ extension ElementName {
     /// An element's place in `allCases`: its one-byte name on a `ScanTape`.
     typealias Index = UInt8
 
-    private static let ordered = Array(allCases)
+    private static let ordered: [ElementName] = {
+        precondition(allCases.count <= Int(Index.max) + 1, "more elements than a tape's one-byte name holds")
+        return Array(allCases)
+    }()
     private static let allowedMasks = ordered.map(\.allowedMask)
 
     var index: Index { Index(Self.ordered.firstIndex(of: self)!) }

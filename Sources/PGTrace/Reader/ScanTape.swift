@@ -7,8 +7,8 @@
 /// built) works through the last, and a failure found by either is reported in document
 /// order. A tape is refilled, not reallocated: `reset` keeps its storage.
 final class ScanTape {
-    /// One thing the scan met. Plain values only, so that an array of steps is copied and
-    /// freed without reference counting.
+    /// One thing the scan met. Plain values only, so that steps are stored and freed in a
+    /// `TapeBuffer`, without reference counting.
     enum Step {
         /// A known element's start tag at line:column, its `attributeCount` attributes next
         /// in `attributes`.
@@ -23,17 +23,23 @@ final class ScanTape {
         case unexpectedText(line: Int32, column: Int32)
         /// A failure of the scan (`failures[index]`), which ends the document.
         case failure(index: Int32)
-        /// libxml2 finishes the document (the input has ended): a failure in what follows,
-        /// but for `endOfInput`'s, is where a trace cut short shows.
+        /// The input has ended and libxml2 finishes the document: a failure in the steps
+        /// that follow (but `endOfInput`'s own) shows a trace cut short.
         case finishing
         /// The bytes of the file read so far (for a progress line).
         case progress(bytesRead: Int)
         /// The end of the input: whether libxml2 found the document well-formed, and where it stood.
         case endOfInput(wellFormed: Bool, line: Int32, column: Int32)
+
+        var isEndOfInput: Bool {
+            if case .endOfInput = self { return true }
+            return false
+        }
     }
 
-    /// An attribute of a start tag: its name (nil: not one of the format's, its raw name
-    /// then stands in `bytes` just before the value) and its value, in `bytes`.
+    /// An attribute of a start tag: its name and its value, `count` bytes at `offset` in the
+    /// tape's bytes. A name the format does not know is nil here, and its raw name (for the
+    /// error message) is stored in the bytes just before the value: `rawNameCount` bytes.
     struct Attribute {
         var name: AttributeName?
         /// False where libxml2 handed the value over in place, which proves it holds no '&'.
@@ -130,7 +136,10 @@ struct TapeBuffer<Element: BitwiseCopyable>: ~Copyable {
     deinit { base.deallocate() }
 
     @inline(__always)
-    subscript(index: Int) -> Element { base[index] }
+    subscript(index: Int) -> Element {
+        precondition(index >= 0 && index < count, "tape index out of range")
+        return base[index]
+    }
 
     @inline(__always)
     func pointer(at offset: Int) -> UnsafePointer<Element> { UnsafePointer(base + offset) }
@@ -145,7 +154,7 @@ struct TapeBuffer<Element: BitwiseCopyable>: ~Copyable {
     @inline(__always)
     mutating func append(contentsOf source: UnsafePointer<Element>, count added: Int) {
         if count + added > capacity { grow(to: count + added) }
-        (base + count).update(from: source, count: added)
+        (base + count).initialize(from: source, count: added)
         count += added
     }
 
@@ -153,17 +162,17 @@ struct TapeBuffer<Element: BitwiseCopyable>: ~Copyable {
     private mutating func grow(to needed: Int) {
         let bigger = max(capacity * 2, needed)
         let moved = UnsafeMutablePointer<Element>.allocate(capacity: bigger)
-        moved.update(from: base, count: count)
+        moved.initialize(from: base, count: count)
         base.deallocate()
         base = moved
         capacity = bigger
     }
 
-    /// Empties the buffer; one grown past 16 times its first size (a huge attribute value)
+    /// Empties the buffer; one grown past twice its first size (a huge attribute value)
     /// goes back to that size.
     mutating func removeAll() {
         count = 0
-        if capacity > initialCapacity * 16 {
+        if capacity > initialCapacity * 2 {
             base.deallocate()
             capacity = initialCapacity
             base = .allocate(capacity: capacity)

@@ -8,15 +8,13 @@
 final class TapeDecoding: @unchecked Sendable {
     @exclusivity(unchecked) private var decoder: TraceDecoder
     private let fileName: String
-    /// Told the bytes read and the events decoded at each chunk read (a progress line).
-    private let progress: ((_ bytesRead: Int, _ events: Int) -> Void)?
+    /// Told the bytes read at each chunk read (a progress line), after the events before it.
+    private let progress: ((_ bytesRead: Int) -> Void)?
     @exclusivity(unchecked) private(set) var failure: Error?
-    /// The events decoded so far.
-    @exclusivity(unchecked) private(set) var eventCount = 0
     /// Past the scan's `finishing` step.
     @exclusivity(unchecked) private var finishing = false
 
-    init(decoder: TraceDecoder, fileName: String, progress: ((_ bytesRead: Int, _ events: Int) -> Void)? = nil) {
+    init(decoder: TraceDecoder, fileName: String, progress: ((_ bytesRead: Int) -> Void)? = nil) {
         self.decoder = decoder
         self.fileName = fileName
         self.progress = progress
@@ -52,7 +50,7 @@ final class TapeDecoding: @unchecked Sendable {
             case .finishing:
                 finishing = true
             case .progress(let bytesRead):
-                progress?(bytesRead, eventCount)
+                progress?(bytesRead)
             case .endOfInput(let wellFormed, let line, let column):
                 if !wellFormed {
                     fail("the XML is not well-formed", line: line, column: column)
@@ -61,7 +59,9 @@ final class TapeDecoding: @unchecked Sendable {
                 }
             }
             if failure != nil {
-                if finishing, case .endOfInput = step {} else if finishing { sayCutShort() }
+                // Met while libxml2 finished the document: a trace cut short. The end-of-input
+                // checks' own failures say what they found.
+                if finishing, !step.isEndOfInput { sayCutShort() }
                 return
             }
         }
@@ -93,9 +93,7 @@ final class TapeDecoding: @unchecked Sendable {
             switch try decoder.finish(line: line, column: column) {
             case .none: break
             case .header(let header): deliver { try onHeader(header) }
-            case .event(let event):
-                eventCount += 1
-                deliver { try onEvent(event) }
+            case .event(let event): deliver { try onEvent(event) }
             }
         } catch {
             failure = TraceInputError(file: fileName, line: line, column: column, message: error.message)

@@ -42,73 +42,66 @@ public final class TraceReader {
     /// Reads an opened XML trace to its end. `willWait` runs before each read of a stream
     /// (a pipe, a FIFO), which may block: what was decoded so far should be handed on then.
     ///
-    /// A regular file of more than one chunk is decoded on a second thread while this one
-    /// runs libxml2 (`TapeHandoff`): `header`, `event` and `progress` are then called there,
-    /// in order, and all of them before this returns. A stream is read on this thread alone,
-    /// each chunk decoded before the next read, so that nothing waits behind a blocked read.
+    /// With `decodesOnSecondThread`, a regular file of more than one chunk is decoded on a
+    /// second thread while this one runs libxml2 (`TapeHandoff`): `header`, `event` and
+    /// `progress` are then called there, one at a time and in order, all before this
+    /// returns; they must not touch what another thread uses meanwhile. Otherwise, and for
+    /// a stream (so that nothing waits behind a blocked read), each chunk is decoded here
+    /// before the next is read.
     public func read(
         input: TraceInput,
         schema: TraceSchema? = nil,
+        decodesOnSecondThread: Bool = false,
         progress: ((_ bytesRead: Int, _ totalBytes: Int?) -> Void)? = nil,
         willWait: (() throws -> Void)? = nil,
         header: (TraceHeader) throws -> Void,
         event: (Event) throws -> Void
     ) throws {
-        let size = input.size
-        let decoding = makeDecoding(progress: progress.map { progress in { read, _ in progress(read, size) } })
-        guard let size, size > Self.chunkSize else {
-            try scan(input: input, schema: schema, reportsProgress: progress != nil, willWait: willWait) { tape in
-                Self.decode(tape, by: decoding, header: header, event: event)
-            }
-            if let failure = decoding.failure { throw failure }
-            return
-        }
-        try withoutActuallyEscaping(header) { header in
-            try withoutActuallyEscaping(event) { event in
-                do {
-                    // The decoding thread lets go of the closures before `finish` returns.
-                    let handoff = TapeHandoff(decoding: decoding, header: header, event: event)
-                    defer { handoff.finish() }
-                    try scan(input: input, schema: schema, reportsProgress: progress != nil, willWait: nil, handOver: handoff.send)
-                }
-                if let failure = decoding.failure { throw failure }
-            }
-        }
-    }
-
-    /// A decoding of this reader's file, for `scan`; `progress` is told the bytes read and
-    /// the events decoded at each chunk.
-    private func makeDecoding(progress: ((_ bytesRead: Int, _ events: Int) -> Void)? = nil) -> TapeDecoding {
-        TapeDecoding(
-            decoder: TraceDecoder(fileIndex: fileIndex, fileName: displayName, symbols: symbols),
-            fileName: displayName, progress: progress)
-    }
-
-    /// Scans an opened XML trace with libxml2, handing each filled tape to `handOver`, which
-    /// decodes it (`TapeDecoding`), here or on another thread but in order, and gives back
-    /// the tape to fill next and whether to go on. Its errors (a cancelled reading) end the scan.
-    private func scan(
-        input: TraceInput, schema: TraceSchema?, reportsProgress: Bool, willWait: (() throws -> Void)?,
-        handOver: (ScanTape) throws -> (next: ScanTape, goOn: Bool)
-    ) throws {
         var buffer = [UInt8](repeating: 0, count: Self.chunkSize)
         let size = input.size
+        let decoding = makeDecoding(progress: progress.map { progress in { progress($0, size) } })
         let nextChunk = { () throws -> ArraySlice<UInt8>? in
             if size == nil { try willWait?() }
             let chunk = try input.read(into: &buffer)
             return chunk.isEmpty ? nil : chunk
         }
-        try parse(schema: schema, reportsProgress: reportsProgress, nextChunk: nextChunk, handOver: handOver)
+        if decodesOnSecondThread, let size, size > Self.chunkSize {
+            let decodedAside = try withoutActuallyEscaping(header) { header in
+                try withoutActuallyEscaping(event) { event in
+                    guard let handoff = TapeHandoff(decoding: decoding, header: header, event: event) else { return false }
+                    defer { handoff.finish() }
+                    try parse(schema: schema, reportsProgress: progress != nil, nextChunk: nextChunk, handOver: handoff.send)
+                    return true
+                }
+            }
+            if decodedAside {
+                if let failure = decoding.failure { throw failure }
+                return
+            }
+        }
+        try decodeHere(
+            decoding, schema: schema, reportsProgress: progress != nil, header: header, event: event, nextChunk: nextChunk)
     }
 
-    /// Decodes `tape` on this thread (the scan's hand-over when no thread is worth it) and
-    /// readies it for the next chunk.
-    private static func decode(
-        _ tape: ScanTape, by decoding: TapeDecoding, header: (TraceHeader) throws -> Void, event: (Event) throws -> Void
-    ) -> (next: ScanTape, goOn: Bool) {
-        decoding.decode(tape, header: header, event: event)
-        tape.reset()
-        return (tape, decoding.failure == nil)
+    /// A decoding of this reader's file; `progress` is told the bytes read at each chunk.
+    private func makeDecoding(progress: ((_ bytesRead: Int) -> Void)? = nil) -> TapeDecoding {
+        TapeDecoding(
+            decoder: TraceDecoder(fileIndex: fileIndex, fileName: displayName, symbols: symbols),
+            fileName: displayName, progress: progress)
+    }
+
+    /// Scans the trace chunk by chunk, decoding each chunk's tape here before the next is
+    /// read, and throws the decoding's first failure.
+    private func decodeHere(
+        _ decoding: TapeDecoding, schema: TraceSchema?, reportsColumns: Bool = true, reportsProgress: Bool = false,
+        header: (TraceHeader) throws -> Void, event: (Event) throws -> Void, nextChunk: () throws -> ArraySlice<UInt8>?
+    ) throws {
+        try parse(schema: schema, reportsColumns: reportsColumns, reportsProgress: reportsProgress, nextChunk: nextChunk) { tape in
+            decoding.decode(tape, header: header, event: event)
+            tape.reset()
+            return (tape, decoding.failure == nil)
+        }
+        if let failure = decoding.failure { throw failure }
     }
 
     /// Reads a trace produced on the fly, chunk by chunk (an import of a text trace).
@@ -120,11 +113,7 @@ public final class TraceReader {
         header: (TraceHeader) throws -> Void,
         event: (Event) throws -> Void
     ) throws {
-        let decoding = makeDecoding()
-        try parse(schema: schema, reportsColumns: false, nextChunk: chunks) { tape in
-            Self.decode(tape, by: decoding, header: header, event: event)
-        }
-        if let failure = decoding.failure { throw failure }
+        try decodeHere(makeDecoding(), schema: schema, reportsColumns: false, header: header, event: event, nextChunk: chunks)
     }
 
     /// Reads a trace held in memory (tests, and tools that build traces on the fly).
@@ -135,17 +124,12 @@ public final class TraceReader {
         event: (Event) throws -> Void
     ) throws {
         var offset = 0
-        let nextChunk = { () -> ArraySlice<UInt8>? in
+        try decodeHere(makeDecoding(), schema: schema, header: header, event: event) { () -> ArraySlice<UInt8>? in
             guard offset < bytes.count else { return nil }
             let end = min(offset + Self.chunkSize, bytes.count)
             defer { offset = end }
             return bytes[offset..<end]
         }
-        let decoding = makeDecoding()
-        try parse(schema: schema, nextChunk: nextChunk) { tape in
-            Self.decode(tape, by: decoding, header: header, event: event)
-        }
-        if let failure = decoding.failure { throw failure }
     }
 
     private func parse(
@@ -153,7 +137,7 @@ public final class TraceReader {
         reportsColumns: Bool = true,
         reportsProgress: Bool = false,
         nextChunk: () throws -> ArraySlice<UInt8>?,
-        handOver: (ScanTape) throws -> (next: ScanTape, goOn: Bool)
+        handOver: (ScanTape) -> (next: ScanTape, goOn: Bool)
     ) throws {
         let scan = ParserState(reader: self, reportsProgress: reportsProgress)
         scan.reportsColumns = reportsColumns
@@ -224,7 +208,7 @@ private final class ParserState {
     /// next to fill, and says whether to go on (false once the decoding failed).
     func run(
         schema: TraceSchema?, nextChunk: () throws -> ArraySlice<UInt8>?,
-        handOver: (ScanTape) throws -> (next: ScanTape, goOn: Bool)
+        handOver: (ScanTape) -> (next: ScanTape, goOn: Bool)
     ) throws {
         var handler = xmlSAXHandler()
         handler.initialized = UInt32(XML_SAX2_MAGIC)
@@ -261,8 +245,8 @@ private final class ParserState {
         xmlCtxtUseOptions(context, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOBLANKS.rawValue))
 
         var decodingGoesOn = true
-        func handOverTape() throws {
-            let (next, goOn) = try handOver(tape)
+        func handOverTape() {
+            let (next, goOn) = handOver(tape)
             tape = next
             decodingGoesOn = goOn
         }
@@ -293,7 +277,7 @@ private final class ParserState {
                     }
                 }
                 checkPendingStartTag(context)
-                try handOverTape()
+                handOverTape()
             }
         }
         if !stopped, decodingGoesOn {
@@ -308,7 +292,7 @@ private final class ParserState {
                 }
             }
         }
-        try handOverTape()
+        handOverTape()
     }
 
     /// Stops at a start tag of more than `StartTagCount.maximumAttributes` attributes before

@@ -39,7 +39,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let input = try TraceInput(path: path, displayName: "t.xml")
         #expect((input.size ?? 0) > TraceReader.chunkSize)
-        return read({ reader, header, event in try reader.read(input: input, header: header, event: event) }, stopAfter: stopAfter)
+        return read({ reader, header, event in try reader.read(input: input, decodesOnSecondThread: true, header: header, event: event) }, stopAfter: stopAfter)
     }
 
     private func readBytes(_ text: String, stopAfter: Int? = nil) -> Reading {
@@ -120,6 +120,26 @@ import Testing
         #expect(file.events.count == 1_700)
     }
 
+    @Test func unlessAskedEveryCallIsMadeOnTheCallersThread() throws {
+        let text = trace()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tape-\(UUID().uuidString).xml").path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let caller = pthread_self()
+        var elsewhere = 0
+        var events = 0
+        try TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable()).read(
+            input: try TraceInput(path: path, displayName: "t.xml"),
+            progress: { _, _ in if pthread_equal(pthread_self(), caller) == 0 { elsewhere += 1 } },
+            header: { _ in if pthread_equal(pthread_self(), caller) == 0 { elsewhere += 1 } },
+            event: { _ in
+                events += 1
+                if pthread_equal(pthread_self(), caller) == 0 { elsewhere += 1 }
+            })
+        #expect(events == 3_000)
+        #expect(elsewhere == 0)
+    }
+
     @Test func progressIsToldOfEveryChunkInOrder() throws {
         let text = trace()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tape-\(UUID().uuidString).xml").path
@@ -129,7 +149,7 @@ import Testing
         var told: [(read: Int, total: Int?, events: Int)] = []
         var events = 0
         try TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable()).read(
-            input: input, progress: { told.append(($0, $1, events)) }, header: { _ in }, event: { _ in events += 1 })
+            input: input, decodesOnSecondThread: true, progress: { told.append(($0, $1, events)) }, header: { _ in }, event: { _ in events += 1 })
         #expect(told.map(\.read) == told.map(\.read).sorted())
         #expect(told.last?.read == text.utf8.count)
         #expect(told.allSatisfy { $0.total == text.utf8.count })
