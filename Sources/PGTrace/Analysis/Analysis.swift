@@ -125,7 +125,7 @@ public final class Analysis {
         let schema = options.validatesSchema ? TraceSchema.v1 : nil
         let importOptions = options.importOptions
         let pipeline = TracePipeline()
-        pipeline.start { sink in
+        try pipeline.start { sink in
             for (offset, source) in sources.enumerated() {
                 let name = source.displayName
                 try sink.begin(file: first + offset)

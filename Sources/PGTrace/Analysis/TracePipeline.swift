@@ -52,26 +52,46 @@ final class TracePipeline: @unchecked Sendable {
         try read(sink)
     }
 
-    /// Runs `read` on a new thread; it gets a sink for headers and events.
-    func start(read: @escaping (_ sink: Sink) throws -> Void) {
-        // The reader's objects (parser state, symbol table) are touched by that thread only,
-        // except for names read by the replay after the queue has ordered them (SymbolTable).
+    /// Runs `read` on a new thread; it gets a sink for headers and events. Throws when no
+    /// thread can be made (a process limit): Foundation's `Thread` then fails silently, and
+    /// the replay would wait for a reader that never runs.
+    func start(read: @escaping (_ sink: Sink) throws -> Void) throws {
+        // The reader's objects (parser state) are touched by that thread only; the symbol
+        // table by it or by the decoding thread it waits for (`TapeHandoff`), and its names
+        // read by the replay after the queue has ordered them (SymbolTable).
         work = read
-        let thread = Thread { [self] in
-            let sink = Sink(pipeline: self)
-            do {
-                try runWork(sink)
-                try sink.flush()
-                try send(.end)
-            } catch is Cancelled {
-            } catch {
-                try? sink.flush()
-                try? send(.failure(error))
-            }
-            finished.signal()
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, 16 << 20)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        let retained = Unmanaged.passRetained(self)
+        var thread = pthread_t()
+        let started = pthread_create(&thread, &attributes, { context in
+            Unmanaged<TracePipeline>.fromOpaque(context!).takeRetainedValue().readUntilDone()
+            return nil
+        }, retained.toOpaque())
+        guard started == 0 else {
+            retained.release()
+            work = nil
+            throw TraceInputError(
+                file: "pgtrace",
+                message: "could not start the thread that reads the traces (pthread_create: error \(started)); is a limit on processes (ulimit -u) or memory too low?")
         }
-        thread.stackSize = 16 << 20
-        thread.start()
+    }
+
+    private func readUntilDone() {
+        let sink = Sink(pipeline: self)
+        do {
+            try runWork(sink)
+            try sink.flush()
+            try send(.end)
+        } catch is Cancelled {
+        } catch {
+            try? sink.flush()
+            try? send(.failure(error))
+        }
+        finished.signal()
     }
 
     /// The next message, waiting for the reader if need be.

@@ -142,7 +142,10 @@ struct TapeBuffer<Element: BitwiseCopyable>: ~Copyable {
     }
 
     @inline(__always)
-    func pointer(at offset: Int) -> UnsafePointer<Element> { UnsafePointer(base + offset) }
+    func pointer(at offset: Int) -> UnsafePointer<Element> {
+        precondition(offset >= 0 && offset <= count, "tape offset out of range")
+        return UnsafePointer(base + offset)
+    }
 
     @inline(__always)
     mutating func append(_ element: Element) {
@@ -168,11 +171,11 @@ struct TapeBuffer<Element: BitwiseCopyable>: ~Copyable {
         capacity = bigger
     }
 
-    /// Empties the buffer; one grown past twice its first size (a huge attribute value)
-    /// goes back to that size.
+    /// Empties the buffer; one grown past 8 times its first size (a huge attribute value)
+    /// goes back to that size, one less (a dense chunk) keeps what it grew to.
     mutating func removeAll() {
         count = 0
-        if capacity > initialCapacity * 2 {
+        if capacity > initialCapacity * 8 {
             base.deallocate()
             capacity = initialCapacity
             base = .allocate(capacity: capacity)

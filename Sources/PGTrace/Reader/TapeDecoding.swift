@@ -3,8 +3,8 @@
 /// document order, the scan's, the decoder's or a consumer's, ends it: what follows it on
 /// the tapes is passed over, as a parse stopped there would never have seen it.
 ///
-/// One thread at a time uses it, the tapes in order: the reading thread, or the thread a
-/// tape was handed to (`TapeHandoff`, `TracePipeline`), whose hand-over orders the two.
+/// One thread at a time uses it, the tapes in order: the reading thread, or the thread the
+/// tapes are handed to (`TapeHandoff`), whose hand-over orders the two.
 final class TapeDecoding: @unchecked Sendable {
     @exclusivity(unchecked) private var decoder: TraceDecoder
     private let fileName: String

@@ -7,7 +7,7 @@ import Foundation
 ///
 /// When the decoding fails (or its consumer does), `send` says so and the scan stops there;
 /// tapes the scan filled meanwhile (at most `tapeCount`) are passed over.
-final class TapeHandoff: @unchecked Sendable {
+final class TapeHandoff {
     /// Tapes in circulation, the scan's own included: enough to ride out the uneven pace of
     /// three threads on two cores (a tape is a 64 KiB chunk's tags, some 200 KB with its
     /// bytes; 8 tapes measured slower on the kernel trace, 1M events: median 1.05 s against
@@ -36,8 +36,15 @@ final class TapeHandoff: @unchecked Sendable {
         self.decoding = decoding
         self.header = header
         self.event = event
+        guard !Self.refusesThreads else { return nil }
+        // The decoder and the caller's closures (an analysis's sink) run there: the reading
+        // thread's stack, not glibc's default.
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, 16 << 20)
         let retained = Unmanaged.passRetained(self)
-        let started = pthread_create(&thread, nil, { context in
+        let started = pthread_create(&thread, &attributes, { context in
             let handoff = Unmanaged<TapeHandoff>.fromOpaque(context!).takeRetainedValue()
             handoff.decodeUntilFinished()
             return nil
@@ -46,6 +53,15 @@ final class TapeHandoff: @unchecked Sendable {
             retained.release()
             return nil
         }
+    }
+
+    private static let refusal = NSLock()
+    nonisolated(unsafe) private static var refusing = false
+
+    /// For tests: make every `init` fail as a process limit would, to exercise the fallback.
+    static var refusesThreads: Bool {
+        get { refusal.withLock { refusing } }
+        set { refusal.withLock { refusing = newValue } }
     }
 
     private func decodeUntilFinished() {

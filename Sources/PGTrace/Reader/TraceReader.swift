@@ -3,7 +3,8 @@ import CLibXML2
 /// Reads one trace file with libxml2's SAX2 push parser, in 64 KiB chunks, and hands each
 /// event to a consumer as soon as its chunk is decoded: memory does not grow with the trace.
 /// The scan (libxml2) records each chunk on a `ScanTape`; `TapeDecoding` makes the header and
-/// events of it, on the same thread or, for a long file, on a second one (`TapeHandoff`).
+/// events of it, on the same thread or, when the caller asks it of a long file, on a second
+/// one (`TapeHandoff`).
 ///
 /// The parser never loads a DTD, never substitutes entities and never touches the network;
 /// a DOCTYPE is refused outright. Every problem becomes a `TraceInputError` at file:line:column.
@@ -45,9 +46,9 @@ public final class TraceReader {
     /// With `decodesOnSecondThread`, a regular file of more than one chunk is decoded on a
     /// second thread while this one runs libxml2 (`TapeHandoff`): `header`, `event` and
     /// `progress` are then called there, one at a time and in order, all before this
-    /// returns; they must not touch what another thread uses meanwhile. Otherwise, and for
-    /// a stream (so that nothing waits behind a blocked read), each chunk is decoded here
-    /// before the next is read.
+    /// returns; they must not touch what another thread uses meanwhile. Otherwise, for a
+    /// stream (so that nothing waits behind a blocked read), and when no thread can be made,
+    /// each chunk is decoded here before the next is read.
     public func read(
         input: TraceInput,
         schema: TraceSchema? = nil,
@@ -66,7 +67,7 @@ public final class TraceReader {
             return chunk.isEmpty ? nil : chunk
         }
         if decodesOnSecondThread, let size, size > Self.chunkSize {
-            let decodedAside = try withoutActuallyEscaping(header) { header in
+            let decodedOnSecondThread = try withoutActuallyEscaping(header) { header in
                 try withoutActuallyEscaping(event) { event in
                     guard let handoff = TapeHandoff(decoding: decoding, header: header, event: event) else { return false }
                     defer { handoff.finish() }
@@ -74,7 +75,7 @@ public final class TraceReader {
                     return true
                 }
             }
-            if decodedAside {
+            if decodedOnSecondThread {
                 if let failure = decoding.failure { throw failure }
                 return
             }

@@ -1,12 +1,12 @@
 import Foundation
-import PGTrace
+@testable import PGTrace
 import Testing
 
 /// A trace file of many chunks is scanned on the caller's thread and decoded on another
 /// (`TapeHandoff`); what comes out, events and errors alike, is what reading its bytes on one
 /// thread gives: the same events in the same order, the first failure in the file whichever
 /// thread met it, a consumer's error rethrown with nothing delivered after it.
-@Suite struct TapeHandoffTests {
+@Suite(.serialized) struct TapeHandoffTests {
     /// Some 3,000 events (about 190 KB, three chunks): `bad` replaces the event at that
     /// index, `tail` the document's end.
     private func trace(events count: Int = 3_000, bad: (index: Int, text: String)? = nil, tail: String = "</events>\n</trace>\n") -> String {
@@ -137,6 +137,29 @@ import Testing
                 if pthread_equal(pthread_self(), caller) == 0 { elsewhere += 1 }
             })
         #expect(events == 3_000)
+        #expect(elsewhere == 0)
+    }
+
+    @Test func withNoThreadToBeHadTheCallerDecodes() throws {
+        // A process limit refuses the thread: the caller decodes, and nothing hangs.
+        TapeHandoff.refusesThreads = true
+        defer { TapeHandoff.refusesThreads = false }
+        let text = trace(bad: (2_500, "  <acquire cpu=\"x\" lock=\"pgd_lock\"/>"))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tape-\(UUID().uuidString).xml").path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let caller = pthread_self()
+        var elsewhere = 0
+        var events = 0
+        #expect(throws: TraceInputError.self) {
+            try TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable()).read(
+                input: try TraceInput(path: path, displayName: "t.xml"), decodesOnSecondThread: true,
+                header: { _ in }, event: { _ in
+                    events += 1
+                    if pthread_equal(pthread_self(), caller) == 0 { elsewhere += 1 }
+                })
+        }
+        #expect(events == 2_500)
         #expect(elsewhere == 0)
     }
 
