@@ -33,13 +33,27 @@ import Testing
         var error: String?
     }
 
-    private func readFile(_ text: String, stopAfter: Int? = nil) throws -> Reading {
+    /// `text` as a file of more than one chunk, opened for `body`, removed after.
+    private func withFile<Result>(_ text: String, _ body: (TraceInput) throws -> Result) throws -> Result {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tape-\(UUID().uuidString).xml").path
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let input = try TraceInput(path: path, displayName: "t.xml")
         #expect((input.size ?? 0) > TraceReader.chunkSize)
-        return read({ reader, header, event in try reader.read(input: input, decodesOnSecondThread: true, header: header, event: event) }, stopAfter: stopAfter)
+        return try body(input)
+    }
+
+    private func readFile(_ text: String, stopAfter: Int? = nil) throws -> Reading {
+        try withFile(text) { input in
+            read({ reader, header, event in try reader.read(input: input, decodesOnSecondThread: true, header: header, event: event) }, stopAfter: stopAfter)
+        }
+    }
+
+    /// Calls of a closure made on a thread other than the one that made this.
+    private final class OtherThreadCalls {
+        private let caller = pthread_self()
+        private(set) var count = 0
+        func note() { if pthread_equal(pthread_self(), caller) == 0 { count += 1 } }
     }
 
     private func readBytes(_ text: String, stopAfter: Int? = nil) -> Reading {
@@ -121,58 +135,49 @@ import Testing
     }
 
     @Test func unlessAskedEveryCallIsMadeOnTheCallersThread() throws {
-        let text = trace()
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tape-\(UUID().uuidString).xml").path
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let caller = pthread_self()
-        var elsewhere = 0
+        let elsewhere = OtherThreadCalls()
         var events = 0
-        try TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable()).read(
-            input: try TraceInput(path: path, displayName: "t.xml"),
-            progress: { _, _ in if pthread_equal(pthread_self(), caller) == 0 { elsewhere += 1 } },
-            header: { _ in if pthread_equal(pthread_self(), caller) == 0 { elsewhere += 1 } },
-            event: { _ in
-                events += 1
-                if pthread_equal(pthread_self(), caller) == 0 { elsewhere += 1 }
-            })
+        try withFile(trace()) { input in
+            try TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable()).read(
+                input: input, progress: { _, _ in elsewhere.note() }, header: { _ in elsewhere.note() },
+                event: { _ in
+                    events += 1
+                    elsewhere.note()
+                })
+        }
         #expect(events == 3_000)
-        #expect(elsewhere == 0)
+        #expect(elsewhere.count == 0)
     }
 
     @Test func withNoThreadToBeHadTheCallerDecodes() throws {
         // A process limit refuses the thread: the caller decodes, and nothing hangs.
         TapeHandoff.refusesThreads = true
         defer { TapeHandoff.refusesThreads = false }
-        let text = trace(bad: (2_500, "  <acquire cpu=\"x\" lock=\"pgd_lock\"/>"))
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tape-\(UUID().uuidString).xml").path
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let caller = pthread_self()
-        var elsewhere = 0
+        let elsewhere = OtherThreadCalls()
         var events = 0
-        #expect(throws: TraceInputError.self) {
-            try TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable()).read(
-                input: try TraceInput(path: path, displayName: "t.xml"), decodesOnSecondThread: true,
-                header: { _ in }, event: { _ in
-                    events += 1
-                    if pthread_equal(pthread_self(), caller) == 0 { elsewhere += 1 }
-                })
+        try withFile(trace(bad: (2_500, "  <acquire cpu=\"x\" lock=\"pgd_lock\"/>"))) { input in
+            #expect(throws: TraceInputError.self) {
+                try TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable()).read(
+                    input: input, decodesOnSecondThread: true, header: { _ in },
+                    event: { _ in
+                        events += 1
+                        elsewhere.note()
+                    })
+            }
         }
         #expect(events == 2_500)
-        #expect(elsewhere == 0)
+        #expect(elsewhere.count == 0)
     }
 
     @Test func progressIsToldOfEveryChunkInOrder() throws {
         let text = trace()
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tape-\(UUID().uuidString).xml").path
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let input = try TraceInput(path: path, displayName: "t.xml")
         var told: [(read: Int, total: Int?, events: Int)] = []
         var events = 0
-        try TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable()).read(
-            input: input, decodesOnSecondThread: true, progress: { told.append(($0, $1, events)) }, header: { _ in }, event: { _ in events += 1 })
+        try withFile(text) { input in
+            try TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable()).read(
+                input: input, decodesOnSecondThread: true, progress: { told.append(($0, $1, events)) },
+                header: { _ in }, event: { _ in events += 1 })
+        }
         #expect(told.map(\.read) == told.map(\.read).sorted())
         #expect(told.last?.read == text.utf8.count)
         #expect(told.allSatisfy { $0.total == text.utf8.count })
