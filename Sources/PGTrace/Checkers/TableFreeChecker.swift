@@ -267,20 +267,27 @@ public final class TableFreeChecker: ReplayObserver {
             clock += 1
             syncedAllAt = clock
             let all = targets == .all
-            for cpu in walks.keys.sorted() where all || cpu != site.cpu { reach(cpu, at: site, replay: replay) }
+            // Each walk in place, in the table's order (a walk's state is its own: the order
+            // changes nothing): 8191 walks under 20,000 broadcasts sorted the cpus and
+            // looked each walk up twice a broadcast (30 s).
+            var index = walks.startIndex
+            while index != walks.endIndex {
+                let cpu = walks.keys[index]
+                if all || cpu != site.cpu { reach(&walks.values[index], cpu: cpu, at: site, replay: replay) }
+                walks.formIndex(after: &index)
+            }
         case .list(let list):
             clock += 1
             for cpu in list.cpus {
                 syncedAt[cpu] = clock
-                if walks[cpu] != nil { reach(cpu, at: site, replay: replay) }
+                if let index = walks.index(forKey: cpu) { reach(&walks.values[index], cpu: cpu, at: site, replay: replay) }
             }
         case .local: break
         }
     }
 
-    /// A waited IPI reaches the walk on `cpu`: it holds the walk off unless irqs are on there.
-    private func reach(_ cpu: Int, at site: EventSite, replay: ReplayEngine) {
-        guard var walk = walks[cpu] else { return }
+    /// A waited IPI reaches `walk`, on `cpu`: it holds the walk off unless irqs are on there.
+    private func reach(_ walk: inout Walk, cpu: Int, at site: EventSite, replay: ReplayEngine) {
         let on = cpu < replay.cpus.count && replay.cpus[cpu].hardirqsSurelyEnabled
         walk.lastIPI = site
         walk.lastIPIAt = clock
@@ -289,7 +296,6 @@ public final class TableFreeChecker: ReplayObserver {
         walk.released = nil
         walk.handled = nil
         walk.heldOffAt = on ? -1 : clock
-        walks[cpu] = walk
     }
 
     /// The last quiescent moment seen on the walk's cpu before the last grace period.

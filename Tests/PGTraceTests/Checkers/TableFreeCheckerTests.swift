@@ -84,6 +84,39 @@ import Testing
         #expect(try findings(fixed).isEmpty)
     }
 
+    @Test func oneBroadcastJudgesEachWalkByItsOwnCPU() throws {
+        // Walks on cpus 1-3, irqs off on 1 and 3, on on 2; cpu 0 flushes the others, then
+        // frees: only cpu 2's walk is exposed, whatever order the walks are reached in.
+        func trace(targets: String, walkerWithIrqsOn: Int?) -> TraceBuilder {
+            var trace = TraceBuilder(cpus: 4)
+            for cpu in [3, 1, 2] {
+                trace.cpu = cpu
+                if cpu != walkerWithIrqsOn { trace.event("irq-disable", [("at", "gup.c:289")]) }
+                trace.event("lockless-walk-begin", [("at", "gup.c:290")])
+            }
+            trace.cpu = 0
+            trace.event("table-unlink", [("table", "T"), ("at", "memory.c:397")])
+            trace.event("tlb-flush", [("targets", targets), ("mode", "ipi"), ("wait", "true"), ("at", "tlb.c:191")])
+            trace.event("table-free", [("table", "T"), ("at", "memory.c:256")])
+            for cpu in [1, 2, 3] {
+                trace.cpu = cpu
+                trace.event("lockless-walk-end", [("at", "gup.c:318")])
+            }
+            return trace
+        }
+        for targets in ["others", "all"] {
+            let found = try analyze(trace(targets: targets, walkerWithIrqsOn: 2)).findings
+            #expect(found.map { "\($0.rule.rawValue) \($0.objects) \($0.locations.map(\.event))" }
+                == ["table-free-race [\"T\"] [4, 5, 6, 7, 9]"])
+            #expect(found.first?.locations.map(\.role) == [
+                "begins a lockless walk with irqs enabled", "unlinks T",
+                "flushes by IPI while cpu 2 has irqs enabled: nothing holds the walk off",
+                "frees T while the walk runs", "ends the walk",
+            ])
+            #expect(try findings(trace(targets: targets, walkerWithIrqsOn: nil)).isEmpty)
+        }
+    }
+
     @Test func aWalkerThatEnablesIrqsAfterTheIPIIsNoLongerHeldOff() throws {
         let trace = munmapUnderWalk(irqsOff: true, beforeFree: {
             $0.cpu = 1
