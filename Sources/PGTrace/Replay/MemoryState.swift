@@ -255,11 +255,22 @@ public struct MemoryState: Sendable {
             kmaps[task, default: []].append(KmapSlot(page: page, series: series, atomic: atomic, site: site))
             kmapCounts[page, default: 0] += 1
         case .kunmap(let page, let series):
-            // A pkmap slot has no owner: another task may give it back.
+            // A pkmap slot has no owner: another task may give it back. The task's own slot
+            // taken last, else another task's taken last (chosen by the table's order, the
+            // task differed from run to run).
             let matches = { (slot: KmapSlot) in slot.page == page && slot.series == series }
-            let owner = kmaps[task]?.contains(where: matches) == true
-                ? task : kmaps.first { $0.value.contains(where: matches) }?.key
-            guard let owner, let index = kmaps[owner]?.lastIndex(where: matches) else {
+            var owner: TaskKey?
+            var index = kmaps[task]?.lastIndex(where: matches)
+            if index != nil {
+                owner = task
+            } else if kmapCounts[page] != nil {
+                for (holder, slots) in kmaps where holder != task {
+                    guard let found = slots.lastIndex(where: matches) else { continue }
+                    if let owner, let index, kmaps[owner]![index].site.position > slots[found].site.position { continue }
+                    (owner, index) = (holder, found)
+                }
+            }
+            guard let owner, let index else {
                 // A page may be mapped by several holders at once: any of them may have mapped it
                 // before the trace, whatever the trace showed of the others.
                 guard beganUnseen else {

@@ -507,6 +507,50 @@ import Testing
         #expect(try findings(trace) == ["kmap-order error [\"A\", \"B\"] [2, 1]"])
     }
 
+    @Test func aTaskHoldingManySlotsOfOneSeriesIsOneFindingCountedByPair() throws {
+        // Each slot held for another page is one meeting: 100 slots, 4,950 pairs. The finding
+        // cites the first pair; a second series takes its order from the slot taken last.
+        var trace = TraceBuilder()
+        for page in 0..<100 { trace.event("kmap", [("page", "P\(page)"), ("series", "PAGETABLE")]) }
+        let found = try analyze(trace).findings
+        #expect(found.map { "\($0.rule.rawValue) \($0.objects) \($0.count) \($0.locations.map(\.event))" }
+            == ["kmap-order [\"P0\", \"P1\"] 4950 [1, 0]"])
+
+        var orders = TraceBuilder()
+        orders.task = "reader"
+        orders.event("kmap", [("page", "F0"), ("series", "DEFAULT")])
+        orders.event("kmap", [("page", "F0"), ("series", "DEFAULT")])
+        orders.event("kmap", [("page", "T"), ("series", "PAGETABLE")])
+        orders.task = "faulter"
+        orders.cpu = 1
+        orders.event("kmap", [("page", "T2"), ("series", "PAGETABLE")])
+        orders.event("kmap", [("page", "F2"), ("series", "DEFAULT")])
+        let cycle = try analyze(orders).findings
+        #expect(cycle.map { "\($0.rule.rawValue) \($0.count) \($0.locations.map(\.event))" } == ["kmap-order 1 [4, 3, 2, 1]"])
+    }
+
+    @Test func aSlotGivenBackByAnotherTaskIsTheOneTakenLast() throws {
+        // Nine tasks map P (one pkmap slot, shared); a tenth gives one back: the one taken
+        // last, B8's, every run (it was whichever task the hash table listed first). Then one
+        // of the nine takes a second slot for another page: a double slot unless it is B8.
+        let holders = ["A"] + (1...8).map { "B\($0)" }
+        for (second, secondTask) in holders.enumerated() {
+            var trace = TraceBuilder(cpus: 10)
+            for (cpu, task) in holders.enumerated() {
+                trace.cpu = cpu
+                trace.task = task
+                trace.event("kmap", [("page", "P"), ("series", "DEFAULT")])
+            }
+            trace.cpu = 9
+            trace.task = "C"
+            trace.event("kunmap", [("page", "P"), ("series", "DEFAULT")])
+            trace.cpu = second
+            trace.task = secondTask
+            trace.event("kmap", [("page", "Q"), ("series", "DEFAULT")])
+            #expect(try findings(trace) == (secondTask == "B8" ? [] : ["kmap-order error [\"P\", \"Q\"] [10, \(second)]"]))
+        }
+    }
+
     @Test func freeingAKmappedPageLeaksItsSlot() throws {
         var trace = TraceBuilder()
         trace.event("kmap", [("page", "P"), ("series", "DEFAULT")])
