@@ -200,8 +200,11 @@ public final class PgdListChecker: ReplayObserver {
         for cpu in listWalks.keys.sorted() { endWalk(cpu: cpu, replay: replay) }
         for (walk, count) in undecided.values { judge(walk, count: count, replay: replay) }
         if let walk = unlocked {
-            // The list's locks as the trace named them by its end, by name (not intern order).
-            let name = listLockClasses(replay).map { context.symbols[$0] }.sorted().joined(separator: " or ")
+            // The list's locks as the trace named them by its end, by name (not intern order);
+            // names that read the same to String's order (canonically equivalent: "Å" as
+            // U+00C5 or U+212B) are two symbols, put in the order they were met, not the set's.
+            let name = listLockClasses(replay).sorted { (context.symbols[$0], $0) < (context.symbols[$1], $1) }
+                .map { context.symbols[$0] }.joined(separator: " or ")
             let more = unlockedCount > 1 ? " (\(unlockedCount - 1) more such walks)" : ""
             let change = walk.change.map { change in
                 "; cpu \(change.site.cpu) \(change.role) meanwhile, at \(context.evidence(change.site, change.role).place)"

@@ -93,7 +93,10 @@ public final class SummaryWriter {
             counts.classes += 1
         }
         let used = Set(classIDs.map { table[$0].key.name })
-        for (name, (declared, at)) in declarations.sorted(by: { analysis.symbols[$0.key] < analysis.symbols[$1.key] }) where !used.contains(name) {
+        // By name, then symbol: canonically equivalent names are equal to String's order, and
+        // the table's order (hash-seeded) left them in another order each run.
+        for (name, (declared, at)) in declarations.sorted(by: { (analysis.symbols[$0.key], $0.key) < (analysis.symbols[$1.key], $1.key) })
+        where !used.contains(name) {
             var line = SummaryLine()
             line.nameSym = try symbol(name)
             line.declaration = true

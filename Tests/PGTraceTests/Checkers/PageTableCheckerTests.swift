@@ -207,6 +207,28 @@ import Testing
     /// will prevent both vmalloc_sync_all() and xen_mm_pin_all() from being able to visit the
     /// pgd while it is in its transitional state". The contract's pgd-list-gap judges the
     /// cpus that change the list, so a walk without it is a note, with a change it ran across.
+    @Test func listLocksWhoseNamesReadTheSameAreNamedInTheOrderMet() throws {
+        // Three spellings of "LÅ" (U+00C5, U+212B, A + U+030A): three classes, equal to
+        // String's order, so the set they were kept in put them in another order each run.
+        let spellings = ["L\u{00C5}", "L\u{212B}", "LA\u{030A}"]
+        var trace = TraceBuilder(cpus: 2)
+        for (index, lock) in spellings.enumerated() {
+            trace.event("pgd-alloc", [("pgd", "P\(index)")])
+            trace.acquire(lock)
+            trace.event("pgd-list-add", [("pgd", "P\(index)"), ("lock", lock)])
+            trace.release(lock)
+        }
+        trace.cpu = 1
+        trace.event("list-walk-begin", [("walker", "vmalloc_sync_all")])
+        trace.event("list-walk-end")
+        let notes = try walkNotes(trace)
+        #expect(notes.count == 1)
+        // Compared as bytes: String's == would take any order of the three as equal.
+        let expected = Array((spellings.joined(separator: " or ") + ":").utf8)
+        let named = notes.first.flatMap { $0.split(separator: " without ", maxSplits: 1).last }.map { Array($0.utf8.prefix(expected.count)) }
+        #expect(named == expected)
+    }
+
     @Test func aListWalkWithoutTheListLockIsANote() throws {
         var raced = TraceBuilder(cpus: 2)
         raced.cpu = 1
