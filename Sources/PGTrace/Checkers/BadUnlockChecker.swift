@@ -9,6 +9,10 @@ public final class BadUnlockChecker: ReplayObserver {
 
     public func replay(_ replay: ReplayEngine, unbalancedRelease lock: LockRef, at site: EventSite) {
         let name = context.name(of: lock)
+        let key = "\(name)@\(context.place(site))"
+        // Met again at the same place: counted, not built again with every lock held (one
+        // finding of 40,000 releases under thousands of held locks: 50 s).
+        if context.countAgain(.badUnlock, key: key) { return }
         let instance = lock.instance.map { " (\(context.symbols[$0]))" } ?? ""
         var locations = [context.evidence(site, "releases \(name)\(instance)")]
         var message = "\(name)\(instance) released but not held by this context: there are no more locks to release"
@@ -23,7 +27,7 @@ public final class BadUnlockChecker: ReplayObserver {
         var finding = Finding(
             rule: .badUnlock, severity: .error, message: message, locks: [name],
             locations: locations,
-            key: "\(name)@\(context.place(site))")
+            key: key)
         // print_unlock_imbalance_bug: "but there are no more locks to release!", then the list.
         context.attachHeldLocks(to: &finding, replay: replay, cpu: site.cpu)
         context.report(finding)

@@ -53,6 +53,20 @@ import Testing
         #expect(finding.message == "ptlock (pte2) released, but this context holds another lock of the class (pte1)")
     }
 
+    @Test func aBadUnlockMetAgainAtOnePlaceIsCountedAsFirstShown() throws {
+        // One kernel place releasing a lock it does not hold, three times, with more held each
+        // time: one finding, counted, with what was held the first time.
+        var trace = TraceBuilder()
+        for held in ["A", "B", "C"] {
+            trace.acquire(held)
+            trace.event("release", [("lock", "X"), ("at", "fs/inode.c:40")])
+        }
+        let found = try analyze(trace).findings
+        #expect(found.map { "\($0.rule.rawValue) \($0.count) \($0.locations.map(\.event))" } == ["bad-unlock 3 [1]"])
+        #expect(found.first?.heldLocks?.map(\.lock) == ["A"])
+        #expect(found.first?.message == "X released but not held by this context: there are no more locks to release")
+    }
+
     @Test func bhEnableInsideASoftirqIsAnInputError() {
         var trace = TraceBuilder()
         trace.event("softirq-enter", [("vec", "NET_RX")])
