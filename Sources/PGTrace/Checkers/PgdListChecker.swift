@@ -87,12 +87,7 @@ public final class PgdListChecker: ReplayObserver {
             !replay.holds(cpu: site.cpu, className: lock.ref.name)
         else { return }
         for pgd in changed.sorted() {
-            // A pgd freed since has nothing left to judge (kept, every release sorted it again).
-            guard let state = replay.memory.pgds[pgd] else {
-                changedUnderLock[site.cpu]!.remove(pgd)
-                continue
-            }
-            guard state.listLock == lock.ref.name else { continue }
+            guard let state = replay.memory.pgds[pgd], state.listLock == lock.ref.name else { continue }
             changedUnderLock[site.cpu]!.remove(pgd)
             if state.listed == nil { updateUnlisted(pgd, state, at: site, memory: replay.memory) }
         }
@@ -134,6 +129,14 @@ public final class PgdListChecker: ReplayObserver {
             close(.unlisted, pgd, at: site)
             close(.halfBuilt, pgd, at: site)
             visits[pgd] = nil
+            // Its changes under a list lock are judged no more: a pgd of the same name allocated
+            // later is another, judged by its own changes (it was judged at a release by the
+            // cpu that changed the one freed).
+            var index = changedUnderLock.startIndex
+            while index != changedUnderLock.endIndex {
+                changedUnderLock.values[index].remove(pgd)
+                changedUnderLock.formIndex(after: &index)
+            }
         case .listWalkBegin(let name):
             beginWalk(name, at: site, replay: replay)
             // The pgds first, then each window in place (going over a sorted copy of the

@@ -203,10 +203,6 @@ import Testing
         #expect(try findings(walked) == ["pgd-list-gap error [\"P\"] [1, 3, 6]"])
     }
 
-    /// Both pgd_list invariants rest on the walkers holding the list lock: "Holding pgd_lock
-    /// will prevent both vmalloc_sync_all() and xen_mm_pin_all() from being able to visit the
-    /// pgd while it is in its transitional state". The contract's pgd-list-gap judges the
-    /// cpus that change the list, so a walk without it is a note, with a change it ran across.
     @Test func listLocksWhoseNamesReadTheSameAreNamedInTheOrderMet() throws {
         // Three spellings of "LÅ" (U+00C5, U+212B, A + U+030A): three classes, equal to
         // String's order, so the set they were kept in put them in another order each run.
@@ -229,6 +225,39 @@ import Testing
         #expect(named == expected)
     }
 
+    @Test func aPgdFreedAndAllocatedAgainIsJudgedByItsOwnChanges() throws {
+        // cpu 0 builds and tears down P under pgd_lock and frees it; cpu 1 allocates P again
+        // and builds it under pgd_lock, listing it before its release. cpu 0's release of
+        // pgd_lock, before or after cpu 1's build, judged the freed P's changes on the new P:
+        // a window "off pgd_list" that cpu 1 never left open.
+        for releaseAfterRebuild in [false, true] {
+            var trace = TraceBuilder(cpus: 2)
+            trace.event("pgd-alloc", [("pgd", "P")])
+            trace.acquire("pgd_lock")
+            trace.event("pgd-populate", [("pgd", "P"), ("index", "0")])
+            trace.event("pgd-clear", [("pgd", "P"), ("index", "0")])
+            trace.event("pgd-free", [("pgd", "P")])
+            if !releaseAfterRebuild { trace.release("pgd_lock") }
+            trace.cpu = 1
+            trace.event("pgd-alloc", [("pgd", "P")])
+            trace.acquire("pgd_lock")
+            trace.event("pgd-populate", [("pgd", "P"), ("index", "0")])
+            trace.cpu = 0
+            if releaseAfterRebuild { trace.release("pgd_lock") } else {
+                trace.acquire("pgd_lock")
+                trace.release("pgd_lock")
+            }
+            trace.cpu = 1
+            trace.event("pgd-list-add", [("pgd", "P")])
+            trace.release("pgd_lock")
+            #expect(try findings(trace).isEmpty)
+        }
+    }
+
+    /// Both pgd_list invariants rest on the walkers holding the list lock: "Holding pgd_lock
+    /// will prevent both vmalloc_sync_all() and xen_mm_pin_all() from being able to visit the
+    /// pgd while it is in its transitional state". The contract's pgd-list-gap judges the
+    /// cpus that change the list, so a walk without it is a note, with a change it ran across.
     @Test func aListWalkWithoutTheListLockIsANote() throws {
         var raced = TraceBuilder(cpus: 2)
         raced.cpu = 1
