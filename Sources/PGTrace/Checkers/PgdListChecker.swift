@@ -132,11 +132,7 @@ public final class PgdListChecker: ReplayObserver {
             // Its changes under a list lock are judged no more: a pgd of the same name allocated
             // later is another, judged by its own changes (it was judged at a release by the
             // cpu that changed the one freed).
-            var index = changedUnderLock.startIndex
-            while index != changedUnderLock.endIndex {
-                changedUnderLock.values[index].remove(pgd)
-                changedUnderLock.formIndex(after: &index)
-            }
+            changedUnderLock.updateEach { _, changed in changed.remove(pgd) }
         case .listWalkBegin(let name):
             beginWalk(name, at: site, replay: replay)
             // The pgds first, then each window in place (going over a sorted copy of the

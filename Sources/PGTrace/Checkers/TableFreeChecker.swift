@@ -267,14 +267,9 @@ public final class TableFreeChecker: ReplayObserver {
             clock += 1
             syncedAllAt = clock
             let all = targets == .all
-            // Each walk in place, in the table's order (a walk's state is its own: the order
-            // changes nothing): 8191 walks under 20,000 broadcasts sorted the cpus and
-            // looked each walk up twice a broadcast (30 s).
-            var index = walks.startIndex
-            while index != walks.endIndex {
-                let cpu = walks.keys[index]
-                if all || cpu != site.cpu { reach(&walks.values[index], cpu: cpu, at: site, replay: replay) }
-                walks.formIndex(after: &index)
+            // Each walk in place; a walk's state is its own, so the order changes nothing.
+            walks.updateEach { cpu, walk in
+                if all || cpu != site.cpu { reach(&walk, cpu: cpu, at: site, replay: replay) }
             }
         case .list(let list):
             clock += 1

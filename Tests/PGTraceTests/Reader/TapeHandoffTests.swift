@@ -56,6 +56,28 @@ import Testing
         func note() { if pthread_equal(pthread_self(), caller) == 0 { count += 1 } }
     }
 
+    /// Reads `text` from a file: the events delivered, the calls of the read's closures
+    /// (progress, header, event) made off the caller's thread, and the error it ended with.
+    private func callsOfARead(_ text: String, decodesOnSecondThread: Bool) throws -> (events: Int, elsewhere: Int, error: Error?) {
+        let elsewhere = OtherThreadCalls()
+        var events = 0
+        let error: Error? = try withFile(text) { input in
+            do {
+                try TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable()).read(
+                    input: input, decodesOnSecondThread: decodesOnSecondThread, progress: { _, _ in elsewhere.note() },
+                    header: { _ in elsewhere.note() },
+                    event: { _ in
+                        events += 1
+                        elsewhere.note()
+                    })
+                return nil
+            } catch {
+                return error
+            }
+        }
+        return (events, elsewhere.count, error)
+    }
+
     private func readBytes(_ text: String, stopAfter: Int? = nil) -> Reading {
         read({ reader, header, event in try reader.read(bytes: Array(text.utf8), header: header, event: event) }, stopAfter: stopAfter)
     }
@@ -135,38 +157,20 @@ import Testing
     }
 
     @Test func unlessAskedEveryCallIsMadeOnTheCallersThread() throws {
-        let elsewhere = OtherThreadCalls()
-        var events = 0
-        try withFile(trace()) { input in
-            try TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable()).read(
-                input: input, progress: { _, _ in elsewhere.note() }, header: { _ in elsewhere.note() },
-                event: { _ in
-                    events += 1
-                    elsewhere.note()
-                })
-        }
-        #expect(events == 3_000)
-        #expect(elsewhere.count == 0)
+        let calls = try callsOfARead(trace(), decodesOnSecondThread: false)
+        #expect(calls.error == nil)
+        #expect(calls.events == 3_000)
+        #expect(calls.elsewhere == 0)
     }
 
     @Test func withNoThreadToBeHadTheCallerDecodes() throws {
         // A process limit refuses the thread: the caller decodes, and nothing hangs.
         TapeHandoff.refusesThreads = true
         defer { TapeHandoff.refusesThreads = false }
-        let elsewhere = OtherThreadCalls()
-        var events = 0
-        try withFile(trace(bad: (2_500, "  <acquire cpu=\"x\" lock=\"pgd_lock\"/>"))) { input in
-            #expect(throws: TraceInputError.self) {
-                try TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable()).read(
-                    input: input, decodesOnSecondThread: true, header: { _ in },
-                    event: { _ in
-                        events += 1
-                        elsewhere.note()
-                    })
-            }
-        }
-        #expect(events == 2_500)
-        #expect(elsewhere.count == 0)
+        let calls = try callsOfARead(trace(bad: (2_500, "  <acquire cpu=\"x\" lock=\"pgd_lock\"/>")), decodesOnSecondThread: true)
+        #expect(calls.error is TraceInputError)
+        #expect(calls.events == 2_500)
+        #expect(calls.elsewhere == 0)
     }
 
     @Test func progressIsToldOfEveryChunkInOrder() throws {
