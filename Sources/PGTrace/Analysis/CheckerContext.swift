@@ -114,7 +114,7 @@ public final class CheckerContext {
     }
 
     /// The held-lock list of a report (`Finding.heldLocks`).
-    public func heldLockLines(_ locks: [HeldLock]) -> [HeldLockLine] {
+    private func heldLockLines(_ locks: some Sequence<(classID: ClassID, site: EventSite)>) -> [HeldLockLine] {
         locks.map { lock in
             let name = self.name(of: lock.classID)
             return HeldLockLine(lock: name, evidence: evidence(lock.site, "holds \(name)"))
@@ -124,24 +124,28 @@ public final class CheckerContext {
     /// Gives `finding` lockdep's "N locks held by" list: `locks` (by default what `cpu`'s
     /// task and the irq frames on it hold now, as lockdep_print_held_locks(current) lists
     /// them), whose holder is `task` (by default the task running on `cpu`), and whether the
-    /// trace may not show them all.
+    /// trace may not show them all. The list stops at `--max-depth`, the most lockdep's
+    /// held-lock array ever lists; the locks held above are counted (a stack thousands deep,
+    /// copied into each of thousands of findings, took gigabytes).
     public func attachHeldLocks(
         to finding: inout Finding, replay: ReplayEngine? = nil, cpu: Int, locks: [HeldLock]? = nil, task: TaskKey? = nil
     ) {
         guard let replay = replay ?? self.replay else { return }
-        finding.heldLocks = heldLockLines(locks ?? replay.allHeldLocks(cpu: cpu))
+        let limit = replay.validatedDepth
+        let (listed, more) = locks.map { (Array($0.prefix(limit)), max(0, $0.count - limit)) } ?? replay.allHeldLocks(cpu: cpu, upTo: limit)
+        finding.heldLocks = heldLockLines(listed.lazy.map { ($0.classID, $0.site) })
+        finding.heldLocksNotListed = more > 0 ? more : nil
         finding.heldLocksHolder = holderName(task ?? replay.cpus[cpu].task, cpu: cpu)
         finding.heldLocksMayBeIncomplete = replay.mayMissHeldLocks
     }
 
-    /// `attachHeldLocks` from a fact's moment: what the replay held when the fact was learned.
+    /// `attachHeldLocks` from a fact's moment: what the replay held when the fact was learned
+    /// (up to `--max-depth` of it, as the moment keeps it).
     /// `holder`: a dependency's, which its moment may leave out (`MomentStore`).
     public func attachHeldLocks(to finding: inout Finding, moment id: MomentID, holder: ReplayMoment.Held?) {
         let moment = moments.moment(id, holder: holder)
-        finding.heldLocks = moment.held.map { held in
-            let name = self.name(of: held.classID)
-            return HeldLockLine(lock: name, evidence: evidence(held.site, "holds \(name)"))
-        }
+        finding.heldLocks = heldLockLines(moment.held.lazy.map { ($0.classID, $0.site) })
+        finding.heldLocksNotListed = moment.heldNotListed > 0 ? moment.heldNotListed : nil
         finding.heldLocksHolder = holderName(moment.task, cpu: moment.cpu)
         finding.heldLocksMayBeIncomplete = moment.mayMissHeldLocks
     }

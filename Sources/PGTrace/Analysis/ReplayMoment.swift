@@ -23,16 +23,19 @@ public struct ReplayMoment: Sendable {
     public var task: TaskKey
     /// Nil where the trace had not yet told the irq state.
     public var irqState: IrqState?
-    /// What the task and the irq frames on it held, oldest first.
+    /// What the task and the irq frames on it held, oldest first, up to `--max-depth`.
     public var held: [Held]
+    /// How many were held above those `held` lists (past `--max-depth`).
+    public var heldNotListed: Int
     /// The trace may not show every lock held (a partial trace, lost events).
     public var mayMissHeldLocks: Bool
 
-    public init(cpu: Int, task: TaskKey, irqState: IrqState?, held: [Held], mayMissHeldLocks: Bool) {
+    public init(cpu: Int, task: TaskKey, irqState: IrqState?, held: [Held], heldNotListed: Int = 0, mayMissHeldLocks: Bool) {
         self.cpu = cpu
         self.task = task
         self.irqState = irqState
         self.held = held
+        self.heldNotListed = heldNotListed
         self.mayMissHeldLocks = mayMissHeldLocks
     }
 
@@ -81,6 +84,10 @@ public final class MomentStore {
     @exclusivity(unchecked) private var moments = ChunkedArray<Packed>()
     @exclusivity(unchecked) private var heldClasses = ChunkedArray<ClassID>()
     @exclusivity(unchecked) private var heldSites = ChunkedArray<EventSite>()
+    /// Of the moments whose held locks went past `--max-depth` (which keep the oldest that
+    /// many), how many more were held, by moment: a moment of a stack thousands deep for
+    /// each of thousands of facts took gigabytes.
+    @exclusivity(unchecked) private var heldNotListed: [Int32: Int] = [:]
 
     public init() {}
 
@@ -98,7 +105,7 @@ public final class MomentStore {
     /// moment is for, kept by its fact, not again here.
     func record(_ replay: ReplayEngine, cpu: Int, leavingOut holder: HeldLock? = nil) -> MomentID {
         let start = heldClasses.count
-        let held = replay.allHeldLocks(cpu: cpu)
+        let (held, more) = replay.allHeldLocks(cpu: cpu, upTo: replay.validatedDepth)
         let leftOut = holder.flatMap { holder in
             held.lastIndex { $0.classID == holder.classID && $0.site == holder.site }.flatMap(Self.leftOutPlace)
         }
@@ -109,7 +116,7 @@ public final class MomentStore {
         }
         return append(
             cpu: cpu, task: replay.cpus[cpu].task, irqState: ReplayMoment.irqState(replay, cpu: cpu),
-            heldStart: start, mayMissHeldLocks: replay.mayMissHeldLocks, leftOut: leftOut ?? -1)
+            heldStart: start, heldNotListed: more, mayMissHeldLocks: replay.mayMissHeldLocks, leftOut: leftOut ?? -1)
     }
 
     /// Where a left-out holder at `index` of the held locks goes, if a moment can say
@@ -123,11 +130,14 @@ public final class MomentStore {
             heldClasses.append(lock.classID)
             heldSites.append(lock.site)
         }
-        return append(cpu: moment.cpu, task: moment.task, irqState: moment.irqState, heldStart: start, mayMissHeldLocks: moment.mayMissHeldLocks)
+        return append(
+            cpu: moment.cpu, task: moment.task, irqState: moment.irqState, heldStart: start, heldNotListed: moment.heldNotListed,
+            mayMissHeldLocks: moment.mayMissHeldLocks)
     }
 
     private func append(
-        cpu: Int, task: TaskKey, irqState: ReplayMoment.IrqState?, heldStart: Int, mayMissHeldLocks: Bool, leftOut: Int16 = -1
+        cpu: Int, task: TaskKey, irqState: ReplayMoment.IrqState?, heldStart: Int, heldNotListed: Int, mayMissHeldLocks: Bool,
+        leftOut: Int16 = -1
     ) -> MomentID {
         var packed = Packed(
             cpu: Int32(clamping: cpu), task: 0, irq: 0, heldStart: Int32(heldStart), taskIsNamed: false,
@@ -145,7 +155,9 @@ public final class MomentStore {
                 | field(state.hardirqCount) << 8 | field(state.softirqs) << 24 | field(state.softirqCount) << 40
         }
         moments.append(packed)
-        return MomentID(index: Int32(moments.count - 1))
+        let id = MomentID(index: Int32(moments.count - 1))
+        if heldNotListed > 0 { self.heldNotListed[id.index] = heldNotListed }
+        return id
     }
 
     /// The moment `id` of a fact; `holder`, for a dependency's, the lock it was made from
@@ -175,6 +187,6 @@ public final class MomentStore {
         let held = withHeld ? heldRange(of: id).map { ReplayMoment.Held(classID: heldClasses[$0], site: heldSites[$0]) } : []
         return ReplayMoment(
             cpu: Int(packed.cpu), task: packed.taskIsNamed ? .named(Symbol(rawValue: packed.task)) : .anonymous(cpu: Int(packed.task)),
-            irqState: irqState, held: held, mayMissHeldLocks: packed.mayMissHeldLocks)
+            irqState: irqState, held: held, heldNotListed: heldNotListed[id.index] ?? 0, mayMissHeldLocks: packed.mayMissHeldLocks)
     }
 }

@@ -142,6 +142,20 @@ public final class ReplayEngine {
         return result
     }
 
+    /// The oldest `limit` of `allHeldLocks(cpu:)`, and how many are held above them: what a
+    /// report lists, which lockdep's held-lock array (`validatedDepth`) bounds. Gathered
+    /// without copying the rest of a stack thousands deep.
+    public func allHeldLocks(cpu: Int, upTo limit: Int) -> (locks: [HeldLock], more: Int) {
+        var result = Array(stacks[cpus[cpu].stack].prefix(limit))
+        var more = stacks[cpus[cpu].stack].count - result.count
+        for frame in cpus[cpu].frames {
+            let listed = frame.held.prefix(limit - result.count)
+            result += listed
+            more += frame.held.count - listed.count
+        }
+        return (result, more)
+    }
+
     /// How many locks `cpu`'s task and the irq frames on it hold.
     public func heldLockCount(cpu: Int) -> Int {
         cpus[cpu].frames.reduce(stacks[cpus[cpu].stack].count) { $0 + $1.held.count }

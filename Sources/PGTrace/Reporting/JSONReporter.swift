@@ -94,6 +94,8 @@ public struct JSONReporter {
         var heldBy: String?
         /// True where the trace may not show every lock held (a partial trace, lost events).
         var heldLocksIncomplete: Bool?
+        /// How many locks were held above the list's last (it stops at `--max-depth`).
+        var heldLocksNotListed: Int?
         /// The kernel's lines on the context's state (`in_atomic(): 1, …`).
         var details: [String]?
         var key: String
@@ -126,6 +128,7 @@ public struct JSONReporter {
             heldLocks = finding.heldLocks?.map { HeldJSON(lock: $0.lock, location: LocationJSON($0.evidence)) }
             heldBy = finding.heldLocks == nil ? nil : finding.heldLocksHolder
             heldLocksIncomplete = finding.heldLocks != nil && finding.heldLocksMayBeIncomplete ? true : nil
+            heldLocksNotListed = finding.heldLocks == nil ? nil : finding.heldLocksNotListed
             details = finding.details.isEmpty ? nil : finding.details
             key = finding.key
             count = finding.count > 1 ? finding.count : nil
@@ -141,6 +144,7 @@ public struct JSONReporter {
             json.field("heldBy", heldBy)
             json.field("heldLocks", heldLocks)
             json.field("heldLocksIncomplete", heldLocksIncomplete)
+            json.field("heldLocksNotListed", heldLocksNotListed)
             json.field("key", key)
             json.field("locations", locations)
             json.field("locks", locks)

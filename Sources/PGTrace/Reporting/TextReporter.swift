@@ -143,13 +143,18 @@ public struct TextReporter {
             // Where the trace may not show every lock (a partial trace, lost events), the list
             // says it is what the trace shows.
             let shown = finding.heldLocksMayBeIncomplete ? " that the trace shows (it may not show them all)" : ""
-            if held.isEmpty {
+            let count = held.count + (finding.heldLocksNotListed ?? 0)
+            if count == 0 {
                 out += "\nno locks held by \(holder)\(shown).\n"
             } else {
-                out += "\n\(held.count) lock\(held.count == 1 ? "" : "s") held by \(holder)\(shown):\n"
+                out += "\n\(count) lock\(count == 1 ? "" : "s") held by \(holder)\(shown):\n"
             }
             for (index, line) in held.enumerated() {
                 out += " #\(index): (\(line.lock))\(finding.usage[line.lock] ?? ""), at: \(describe(line.evidence))\n"
+            }
+            // Lockdep's array holds --max-depth locks at most, and lists no more.
+            if let more = finding.heldLocksNotListed {
+                out += " ... and \(more) more above, past the \(held.count) that lockdep's held-lock array holds (--max-depth)\n"
             }
         }
         for note in finding.notes where !note.hasPrefix("Chain exists of:") {

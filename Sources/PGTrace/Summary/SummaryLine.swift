@@ -32,12 +32,14 @@ struct SummaryLine: Codable {
     // A `<class>` declaration of a name no class of the summary has (`nameSym`, `type`, `declared`).
     var declaration: Bool?
     // A moment (ReplayMoment): its number, cpu, task (a symbol) or anonymous, irq state
-    // [hardirq count, softirqs, softirq count, hardirqs on, softirqs on], held [class, site...].
+    // [hardirq count, softirqs, softirq count, hardirqs on, softirqs on], held [class, site...]
+    // (up to --max-depth), heldNotListed (how many more were held).
     var moment: Int?
     var cpu: Int?
     var task: Int?
     var irq: [Int]?
     var held: [[Int]]?
+    var heldNotListed: Int?
     var mayMissHeldLocks: Bool?
     // A fact: its kind, the trace and its place among that trace's facts (`file`, `seq`).
     var fact: String?
@@ -89,7 +91,7 @@ struct SummaryLine: Codable {
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case header = "pgtrace-summary"
         case proveRawLockNesting, maxDepth, policy, file, name, events, sym, `class`, nameSym, subclass, type, pseudo, declared, declaration
-        case moment, cpu, task, irq, held, mayMissHeldLocks
+        case moment, cpu, task, irq, held, heldNotListed, mayMissHeldLocks
         case fact, seq, classID = "classId", bit, from, to, kind, types, mode, holderMode, nextMode, read, site, lockSite
         case holderSite, momentRef, afterUse, count, finding, note, evidence, end
     }

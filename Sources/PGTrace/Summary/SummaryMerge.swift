@@ -169,7 +169,10 @@ final class SummaryMerge {
             ReplayMoment.Held(classID: try classID(numbers.first, at: number), site: try site(numbers, offset: 1, at: number))
         }
         let task: TaskKey = try line.task.map { .named(try symbol($0, at: number)) } ?? .anonymous(cpu: cpu)
-        return ReplayMoment(cpu: cpu, task: task, irqState: irqState, held: held, mayMissHeldLocks: line.mayMissHeldLocks ?? false)
+        guard (line.heldNotListed ?? 0) >= 0 else { throw fail(number, "a negative heldNotListed \(line.heldNotListed ?? 0)") }
+        return ReplayMoment(
+            cpu: cpu, task: task, irqState: irqState, held: held, heldNotListed: line.heldNotListed ?? 0,
+            mayMissHeldLocks: line.mayMissHeldLocks ?? false)
     }
 
     /// The moment a fact line cites, as a placeholder until the fact is kept (`store`).

@@ -208,6 +208,7 @@ public final class SummaryWriter {
             line.irq = [state.hardirqCount, state.softirqs, state.softirqCount, state.hardirqsEnabled ? 1 : 0, state.softirqsEnabled ? 1 : 0]
         }
         line.held = try moment.held.map { [classNumber[Int($0.classID)]] + (try site($0.site)) }
+        line.heldNotListed = moment.heldNotListed > 0 ? moment.heldNotListed : nil
         line.mayMissHeldLocks = moment.mayMissHeldLocks ? true : nil
         try emit(line)
         counts.moments += 1

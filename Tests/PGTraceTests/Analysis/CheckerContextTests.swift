@@ -1,0 +1,83 @@
+import Testing
+
+@testable import PGTrace
+
+/// Lockdep's "N locks held by" list under a stack deeper than `--max-depth`: lockdep's array
+/// never holds more, so a report lists that many, the oldest, and counts the rest. A stack of
+/// 20,000 locks listed whole in each of 20,000 bad unlocks took 24 GB and was killed.
+@Suite struct CheckerContextTests {
+    /// A task holding five locks releases one it does not hold.
+    static func badUnlockUnderFiveLocks() -> TraceBuilder {
+        var trace = TraceBuilder()
+        trace.task = "deep"
+        for index in 0..<5 { trace.acquire("l\(index)") }
+        trace.release("X")
+        return trace
+    }
+
+    static func reports(_ analysis: Analysis) -> (text: String, json: String) {
+        let report = AnalysisReport(analysis)
+        var text = ""
+        TextReporter().write(report) { text += $0 }
+        var json = ""
+        JSONReporter().write(report) { json += $0 }
+        return (text, json)
+    }
+
+    @Test func aBadUnlockUnderAStackPastTheLimitListsTheOldestAndCountsTheRest() throws {
+        let analysis = try analyze(Self.badUnlockUnderFiveLocks(), maxDepth: 3)
+        let badUnlock = try #require(analysis.findings.first { $0.rule == .badUnlock })
+        #expect(badUnlock.heldLocks?.map(\.lock) == ["l0", "l1", "l2"])
+        #expect(badUnlock.heldLocks?.map(\.evidence.event) == [0, 1, 2])
+        #expect(badUnlock.heldLocksNotListed == 2)
+        let (text, json) = Self.reports(analysis)
+        #expect(text.contains("\n5 locks held by deep on cpu 0:\n"))
+        #expect(text.contains(" #2: (l2)"))
+        #expect(!text.contains(" #3: "))
+        #expect(text.contains(" ... and 2 more above, past the 3 that lockdep's held-lock array holds (--max-depth)\n"))
+        #expect(json.contains("\"heldLocksNotListed\" : 2,"))
+    }
+
+    /// The same trace within the limit: the whole list, and nothing said of more.
+    @Test func aBadUnlockWithinTheLimitListsEveryLockHeld() throws {
+        let analysis = try analyze(Self.badUnlockUnderFiveLocks(), maxDepth: 48)
+        let badUnlock = try #require(analysis.findings.first { $0.rule == .badUnlock })
+        #expect(badUnlock.heldLocks?.map(\.lock) == ["l0", "l1", "l2", "l3", "l4"])
+        #expect(badUnlock.heldLocksNotListed == nil)
+        let (text, json) = Self.reports(analysis)
+        #expect(text.contains("\n5 locks held by deep on cpu 0:\n"))
+        #expect(!text.contains("more above"))
+        #expect(!json.contains("heldLocksNotListed"))
+    }
+
+    /// mm_take_all_locks' shape (seed 004): task b takes B then a ptlock; task a takes mm,
+    /// sixty ptlocks nested under it (one entry of lockdep's depth, so still validated), then
+    /// B. The cycle's list is of the moment its last dependency was learned, before B is
+    /// held (lockdep's validate_chain runs before the lock joins the array): mm and 47
+    /// ptlocks, and 13 more ptlocks. A summary keeps the count.
+    @Test func aCycleLearnedUnderANestLocksLongRunListsTheOldestOfItsMoment() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.cpu = 1
+        trace.task = "b"
+        trace.acquire("B")
+        trace.acquire("ptlock", instance: "q")
+        trace.release("ptlock", instance: "q")
+        trace.release("B")
+        trace.cpu = 0
+        trace.task = "a"
+        trace.acquire("mm")
+        for index in 0..<60 { trace.acquire("ptlock", instance: "p\(index)", nest: "mm") }
+        trace.acquire("B")
+        let analysis = try analyze(trace)
+        let cycle = try #require(analysis.findings.first { $0.rule == .circularDependency })
+        #expect(cycle.heldLocks?.count == 48)
+        #expect(cycle.heldLocks?.first?.lock == "mm")
+        #expect(cycle.heldLocks?.dropFirst().allSatisfy { $0.lock == "ptlock" } == true)
+        #expect(cycle.heldLocksNotListed == 13)
+
+        let xml = trace.xml
+        let summary = try SummaryMergeTests.summary([("a.xml", xml)])
+        #expect(summary.contains("\"heldNotListed\":13"))
+        #expect(try SummaryMergeTests.reports([("a.sum", summary)]) == (try SummaryMergeTests.reports([("a.xml", xml)])))
+    }
+}
