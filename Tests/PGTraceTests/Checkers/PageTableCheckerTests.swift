@@ -334,6 +334,37 @@ import Testing
         #expect(try walkNotes(partial).isEmpty)
     }
 
+    /// Walks begun before the list's lock is named wait for it, one entry per set of classes
+    /// held (64 sets at most; past them a walk is judged against pgd_lock). A walk holding
+    /// pgd_lock and A, in either order or with A twice, is of one set: it waits, and is found
+    /// without list_lock, the lock the trace names at last.
+    @Test func walksHoldingTheSameClassesWaitAsOneSet() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.cpu = 1
+        for index in 0..<63 { trace.walkPgdList("w", under: "C\(index)") }
+        trace.acquire("pgd_lock")
+        trace.acquire("A", instance: "a1")
+        trace.walkPgdList("w")
+        trace.release("A", instance: "a1")
+        trace.release("pgd_lock")
+        // The 64 sets are taken: these two are counted with pgd_lock and A's.
+        trace.acquire("A", instance: "a1")
+        trace.acquire("pgd_lock")
+        trace.walkPgdList("w")
+        trace.acquire("A", instance: "a2")
+        trace.walkPgdList("w")
+        trace.release("A", instance: "a2")
+        trace.release("pgd_lock")
+        trace.release("A", instance: "a1")
+        trace.cpu = 0
+        trace.acquire("list_lock")
+        trace.event("pgd-alloc", [("pgd", "P")])
+        trace.event("pgd-list-add", [("pgd", "P"), ("lock", "list_lock")])
+        trace.release("list_lock")
+        let notes = try walkNotes(trace)
+        #expect(notes.map { String($0.prefix(66)) } == ["w walks pgd_list on cpu 1 without list_lock (65 more such walks): "])
+    }
+
     @Test func changesUnderTheListLockAreNoGap() throws {
         var trace = TraceBuilder()
         trace.event("pgd-alloc", [("pgd", "P")])
