@@ -60,11 +60,30 @@ public final class SleepInAtomicChecker: ReplayObserver {
         }
         let cpu = replay.cpus[event.cpu]
         let held = replay.allHeldLocks(cpu: event.cpu)
-        let spinningHeld = held.filter { context.classes.traits(of: $0.classID).type.isSpinning }
+        // One pass over the held locks, reading each class's traits and the lock's own name
+        // (a might-sleep under 20,000 held locks filtered them twice, once through each
+        // class's whole entry: 20,000 calls took 4.4 s).
+        var spinning: HeldLock?
+        // The spinning locks that disable preemption: local_lock_irqsave and local_lock_irq
+        // only disable irqs.
+        var preemptingHeld = 0
+        var rcuDepth = 0
+        var section: HeldLock?
+        for lock in held {
+            let type = context.classes.traits(of: lock.classID).type
+            if type.isSpinning {
+                spinning = lock
+                if !(type == .localLock && lock.irq != nil) { preemptingHeld += 1 }
+            }
+            if let rcuMap, lock.ref.name == rcuMap {
+                rcuDepth += 1
+                if section == nil { section = lock }
+            }
+        }
         var reasons: [String] = []
         var locks: [String] = []
         var locations = [context.evidence(site, "\(what) here")]
-        if let spinning = spinningHeld.last {
+        if let spinning {
             let name = context.name(of: spinning.classID)
             reasons.append("with \(name) held")
             locks.append(name)
@@ -90,12 +109,9 @@ public final class SleepInAtomicChecker: ReplayObserver {
         if preemptDepth > 0, cpu.frames.isEmpty {
             reasons.append("with preemption disabled (preempt count \(preemptAtLeast ? "at least " : "")\(preemptDepth))")
         }
-        let rcuDepth = rcuMap.map { map in held.filter { context.classes[$0.classID].key.name == map }.count } ?? 0
-        if rcuDepth > 0 {
+        if let section {
             reasons.append("inside an RCU read-side section (RCU nest depth \(rcuDepth))")
-            if let section = held.first(where: { context.classes[$0.classID].key.name == rcuMap }) {
-                locations.append(context.evidence(section.site, "enters an RCU read-side section"))
-            }
+            locations.append(context.evidence(section.site, "enters an RCU read-side section"))
         }
         guard !reasons.isEmpty else { return }
         let key = "\(context.place(site))|\(reasons.joined(separator: ","))"
@@ -108,11 +124,9 @@ public final class SleepInAtomicChecker: ReplayObserver {
             locations: locations,
             notes: ["Allocate or map before taking the lock (GFP_ATOMIC or an atomic kmap inside it), or drop the lock around the call"],
             key: key)
-        // The low byte counts the spinning locks that disable preemption: local_lock_irqsave
-        // and local_lock_irq only disable irqs.
-        let preemptingHeld = spinningHeld.filter { !(context.classes.traits(of: $0.classID).type == .localLock && $0.irq != nil) }
+        // The low byte counts the spinning locks that disable preemption.
         finding.details = Self.kernelLines(
-            cpu: cpu, sampled: event.preemptCount.map(Int.init), spinningHeld: preemptingHeld.count, rcuDepth: rcuDepth,
+            cpu: cpu, sampled: event.preemptCount.map(Int.init), spinningHeld: preemptingHeld, rcuDepth: rcuDepth,
             rcuDepthKnown: !replay.mayMissHeldLocks || rcuDepth > 0,
             task: site.task.map { context.symbols[$0] } ?? context.taskName(on: event.cpu, replay: replay))
         context.attachHeldLocks(to: &finding, replay: replay, cpu: event.cpu, locks: held)
