@@ -124,9 +124,9 @@ public final class CheckerContext {
     /// Gives `finding` lockdep's "N locks held by" list: `locks` (by default what `cpu`'s
     /// task and the irq frames on it hold now, as lockdep_print_held_locks(current) lists
     /// them), whose holder is `task` (by default the task running on `cpu`), and whether the
-    /// trace may not show them all. The list stops at `--max-depth`, the most lockdep's
-    /// held-lock array ever lists; the locks held above are counted (a stack thousands deep,
-    /// copied into each of thousands of findings, took gigabytes).
+    /// trace may not show them all. The list stops at `--max-depth` locks, the most entries
+    /// lockdep's held-lock array holds; those taken after them are counted (a stack
+    /// thousands deep, copied into each of thousands of findings, took gigabytes).
     public func attachHeldLocks(
         to finding: inout Finding, replay: ReplayEngine? = nil, cpu: Int, locks: [HeldLock]? = nil, task: TaskKey? = nil
     ) {

@@ -25,7 +25,7 @@ public struct ReplayMoment: Sendable {
     public var irqState: IrqState?
     /// What the task and the irq frames on it held, oldest first, up to `--max-depth`.
     public var held: [Held]
-    /// How many were held above those `held` lists (past `--max-depth`).
+    /// How many were held past the last `held` lists (which stops at `--max-depth`).
     public var heldNotListed: Int
     /// The trace may not show every lock held (a partial trace, lost events).
     public var mayMissHeldLocks: Bool

@@ -147,8 +147,9 @@ public struct Finding: Hashable, Sendable, Codable {
     /// first: lockdep's "N locks held by task/pid" list ("no locks held by" when empty). Nil
     /// where the report has no such list.
     public var heldLocks: [HeldLockLine]?
-    /// How many locks were held above those `heldLocks` lists, which stops at `--max-depth`:
-    /// lockdep's held-lock array never lists more. Nil where the list is whole.
+    /// How many locks were held past the last `heldLocks` lists: a list stops at
+    /// `--max-depth` locks, the most entries lockdep's held-lock array (MAX_LOCK_DEPTH)
+    /// holds. Nil where the list is whole.
     public var heldLocksNotListed: Int?
     /// Whose list it is (`A on cpu 0`, or `cpu 0` in an irq of no known task).
     public var heldLocksHolder: String?

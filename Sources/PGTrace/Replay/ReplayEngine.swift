@@ -142,10 +142,12 @@ public final class ReplayEngine {
         return result
     }
 
-    /// The oldest `limit` of `allHeldLocks(cpu:)`, and how many are held above them: what a
-    /// report lists, which lockdep's held-lock array (`validatedDepth`) bounds. Gathered
-    /// without copying the rest of a stack thousands deep.
+    /// The oldest `limit` of `allHeldLocks(cpu:)`, and how many were taken after them: what a
+    /// report lists (up to `validatedDepth`, the most entries lockdep's held-lock array
+    /// holds). Gathered without copying the rest of a stack thousands deep.
     public func allHeldLocks(cpu: Int, upTo limit: Int) -> (locks: [HeldLock], more: Int) {
+        // Nearly always: the task's own stack, shared, not copied.
+        if cpus[cpu].frames.isEmpty, stacks[cpus[cpu].stack].count <= limit { return (stacks[cpus[cpu].stack], 0) }
         var result = Array(stacks[cpus[cpu].stack].prefix(limit))
         var more = stacks[cpus[cpu].stack].count - result.count
         for frame in cpus[cpu].frames {

@@ -152,9 +152,9 @@ public struct TextReporter {
             for (index, line) in held.enumerated() {
                 out += " #\(index): (\(line.lock))\(finding.usage[line.lock] ?? ""), at: \(describe(line.evidence))\n"
             }
-            // Lockdep's array holds --max-depth locks at most, and lists no more.
+            // A list stops at --max-depth locks, the most entries lockdep's array holds.
             if let more = finding.heldLocksNotListed {
-                out += " ... and \(more) more above, past the \(held.count) that lockdep's held-lock array holds (--max-depth)\n"
+                out += " ... and \(more) more taken after these, not listed (a list stops at --max-depth locks)\n"
             }
         }
         for note in finding.notes where !note.hasPrefix("Chain exists of:") {

@@ -51,8 +51,18 @@ final class SummaryMerge {
             guard moment == moments.count else { throw fail(number, "moment \(moment) out of order") }
             moments.append(try makeMoment(line, at: number))
             stored.append(nil)
-        } else if let finding = line.finding {
+        } else if var finding = line.finding {
             guard (1...Self.maximumCount).contains(finding.count) else { throw fail(number, "a finding's count must be 1 to 2^48") }
+            if let more = finding.heldLocksNotListed {
+                guard finding.heldLocks != nil, (1...Self.maximumCount).contains(more) else {
+                    throw fail(number, "a finding's heldLocksNotListed must be 1 to 2^48, with its heldLocks")
+                }
+            }
+            // A summary written before lists stopped at --max-depth lists every lock held.
+            if let held = finding.heldLocks, held.count > maxDepth {
+                finding.heldLocks = Array(held.prefix(maxDepth))
+                finding.heldLocksNotListed = (finding.heldLocksNotListed ?? 0) + held.count - maxDepth
+            }
             analysis.context.mergeTraceFinding(finding)
         } else if let note = line.note {
             analysis.context.note(note, evidence: line.evidence)
@@ -60,6 +70,10 @@ final class SummaryMerge {
             throw fail(number, "a line of no known kind")
         }
     }
+
+    /// The summary's --max-depth (its header's, which the analysis has joined): where the
+    /// held-lock lists it reads stop.
+    private var maxDepth: Int { analysis.traceChecks.maxDepth }
 
     private func symbol(_ raw: Int?, at line: Int) throws -> Symbol {
         guard let raw, raw >= 0 else { throw fail(line, "a name is missing") }
@@ -169,9 +183,11 @@ final class SummaryMerge {
             ReplayMoment.Held(classID: try classID(numbers.first, at: number), site: try site(numbers, offset: 1, at: number))
         }
         let task: TaskKey = try line.task.map { .named(try symbol($0, at: number)) } ?? .anonymous(cpu: cpu)
-        guard (line.heldNotListed ?? 0) >= 0 else { throw fail(number, "a negative heldNotListed \(line.heldNotListed ?? 0)") }
+        guard (0...Self.maximumCount).contains(line.heldNotListed ?? 0) else { throw fail(number, "a moment's heldNotListed must be 0 to 2^48") }
+        // A summary written before lists stopped at --max-depth keeps every lock held.
+        let more = (line.heldNotListed ?? 0) + max(0, held.count - maxDepth)
         return ReplayMoment(
-            cpu: cpu, task: task, irqState: irqState, held: held, heldNotListed: line.heldNotListed ?? 0,
+            cpu: cpu, task: task, irqState: irqState, held: Array(held.prefix(maxDepth)), heldNotListed: more,
             mayMissHeldLocks: line.mayMissHeldLocks ?? false)
     }
 

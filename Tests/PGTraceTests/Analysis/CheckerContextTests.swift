@@ -1,10 +1,11 @@
+import Foundation
 import Testing
 
 @testable import PGTrace
 
-/// Lockdep's "N locks held by" list under a stack deeper than `--max-depth`: lockdep's array
-/// never holds more, so a report lists that many, the oldest, and counts the rest. A stack of
-/// 20,000 locks listed whole in each of 20,000 bad unlocks took 24 GB and was killed.
+/// Lockdep's "N locks held by" list under a stack deeper than `--max-depth`, the most entries
+/// lockdep's array holds: a report lists that many locks, the oldest, and counts the rest. A
+/// stack of 20,000 locks listed whole in each of 20,000 bad unlocks took 24 GB and was killed.
 @Suite struct CheckerContextTests {
     /// A task holding five locks releases one it does not hold.
     static func badUnlockUnderFiveLocks() -> TraceBuilder {
@@ -34,7 +35,7 @@ import Testing
         #expect(text.contains("\n5 locks held by deep on cpu 0:\n"))
         #expect(text.contains(" #2: (l2)"))
         #expect(!text.contains(" #3: "))
-        #expect(text.contains(" ... and 2 more above, past the 3 that lockdep's held-lock array holds (--max-depth)\n"))
+        #expect(text.contains(" ... and 2 more taken after these, not listed (a list stops at --max-depth locks)\n"))
         #expect(json.contains("\"heldLocksNotListed\" : 2,"))
     }
 
@@ -46,7 +47,7 @@ import Testing
         #expect(badUnlock.heldLocksNotListed == nil)
         let (text, json) = Self.reports(analysis)
         #expect(text.contains("\n5 locks held by deep on cpu 0:\n"))
-        #expect(!text.contains("more above"))
+        #expect(!text.contains("not listed"))
         #expect(!json.contains("heldLocksNotListed"))
     }
 
@@ -79,5 +80,64 @@ import Testing
         let summary = try SummaryMergeTests.summary([("a.xml", xml)])
         #expect(summary.contains("\"heldNotListed\":13"))
         #expect(try SummaryMergeTests.reports([("a.sum", summary)]) == (try SummaryMergeTests.reports([("a.xml", xml)])))
+    }
+
+    /// The irq frames' locks come after the task's: a task holding two locks, interrupted by
+    /// a hardirq that takes three and releases a lock it does not hold, lists both of the
+    /// task's and the first of the irq's at --max-depth 3.
+    @Test func anIrqsLocksAreListedAfterTheTasksUpToTheLimit() throws {
+        var trace = TraceBuilder()
+        trace.task = "A"
+        trace.acquire("t0")
+        trace.acquire("t1")
+        trace.event("hardirq-enter", [("irq", "1")])
+        for index in 0..<3 { trace.acquire("f\(index)") }
+        trace.release("X")
+        let badUnlock = try #require(try analyze(trace, maxDepth: 3).findings.first { $0.rule == .badUnlock })
+        #expect(badUnlock.heldLocks?.map(\.lock) == ["t0", "t1", "f0"])
+        #expect(badUnlock.heldLocksNotListed == 2)
+    }
+
+    /// A task switched out holding five spinlocks ("scheduling while atomic"): its own list,
+    /// which the checker hands over whole, stops at the limit too.
+    @Test func aTaskSwitchedOutUnderAStackPastTheLimitListsTheOldest() throws {
+        var trace = TraceBuilder()
+        trace.task = "A"
+        for index in 0..<5 {
+            trace.declare("s\(index)", .spinlock)
+            trace.acquire("s\(index)")
+        }
+        trace.task = "B"
+        trace.event("might-sleep")
+        let atomic = try #require(try analyze(trace, maxDepth: 3).findings.first { $0.title == "scheduling while atomic" })
+        #expect(atomic.heldLocks?.map(\.lock) == ["s0", "s1", "s2"])
+        #expect(atomic.heldLocksNotListed == 2)
+        #expect(atomic.heldLocksHolder == "A on cpu 0")
+    }
+
+    /// A summary written before lists stopped at --max-depth lists every lock held: read,
+    /// its lists stop as the analysis's would. One whose count is out of range is refused.
+    @Test func aSummarysListsStopAtItsMaxDepthAndItsCountsAreChecked() throws {
+        let trace = Self.badUnlockUnderFiveLocks()
+        // Made at 48, where the list is whole; the header then says 3, as an old summary of
+        // --max-depth 3 would (its traces' other findings aside).
+        let whole = try SummaryMergeTests.summary([("a.xml", trace.xml)])
+        #expect(whole.contains("\"maxDepth\":48"))
+        let old = whole.replacingOccurrences(of: "\"maxDepth\":48", with: "\"maxDepth\":3")
+        let analysis = Analysis(options: AnalysisOptions(maxDepth: 3))
+        try analysis.analyze([.bytes(Array(old.utf8), displayName: "old.sum")])
+        let badUnlock = try #require(analysis.findings.first { $0.rule == .badUnlock })
+        #expect(badUnlock.heldLocks?.map(\.lock) == ["l0", "l1", "l2"])
+        #expect(badUnlock.heldLocksNotListed == 2)
+
+        let cut = try SummaryMergeTests.summary([("a.xml", trace.xml)], maxDepth: 3)
+        #expect(cut.contains("\"heldLocksNotListed\":2"))
+        for bad in ["0", "-3", "9223372036854775807"] {
+            let corrupt = cut.replacingOccurrences(of: "\"heldLocksNotListed\":2", with: "\"heldLocksNotListed\":\(bad)")
+            let analysis = Analysis(options: AnalysisOptions(maxDepth: 3))
+            #expect(throws: TraceInputError.self, "\(bad)") {
+                try analysis.analyze([.bytes(Array(corrupt.utf8), displayName: "corrupt.sum")])
+            }
+        }
     }
 }

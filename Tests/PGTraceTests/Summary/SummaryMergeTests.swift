@@ -12,8 +12,8 @@ import Testing
     // MARK: Support
 
     /// What `pgtrace summarize` writes for these traces (or summaries).
-    static func summary(_ inputs: [Trace]) throws -> String {
-        let analysis = Analysis()
+    static func summary(_ inputs: [Trace], maxDepth: Int = 48) throws -> String {
+        let analysis = Analysis(options: AnalysisOptions(maxDepth: maxDepth))
         try analysis.analyze(inputs.map { .bytes(Array($0.xml.utf8), displayName: $0.name) })
         var text = ""
         try SummaryWriter.write(analysis) { text += $0 }
