@@ -67,6 +67,11 @@ Workloads and their parameters (defaults in brackets):
              each step unlinks a table, flushes the TLB by IPI and waits (targets "others"
              or the list of the other cpus, in turn), and frees the table unlinked `pending`
              steps before; lockless walks with irqs off on the other cpus between. Clean.
+  takeall    mm_take_all_locks() and mm_drop_all_locks() (mmu_notifier_register, KVM):
+             under mm_all_locks_mutex, `locks` [4096] anon_vma locks (one a vma) taken with
+             nest= and held, then released in the order they were taken (first in, first
+             out), as the kernel walks the vmas again; repeated over 4 mms. Clean, but for
+             one counted `depth-overflow` (the raw count passes --max-depth), expected.
 """
 import argparse
 import itertools
@@ -481,6 +486,28 @@ def pending(rng, p):
     return [], 3 * pending_ + 8, sections()
 
 
+def takeall(rng, p):
+    locks = p["locks"]
+    declared = [("mm_all_locks_mutex", "mutex"), ("anon_vma", "rwsem")]
+
+    def take_and_drop(mm):
+        who = f'cpu="{mm % CPUS}" task="kvm{mm}" '
+        mutex = f'lock="mm_all_locks_mutex" instance="mm:{mm}"'
+        vmas = [f'lock="anon_vma" instance="av:{mm}:{k}"' for k in range(locks)]
+        return ([f"acquire {who}{mutex}"]
+                + [f'acquire {who}{vma} nest="mm_all_locks_mutex"' for vma in vmas]
+                + [f"release {who}{vma}" for vma in vmas]
+                + [f"release {who}{mutex}"])
+
+    sections_ = [take_and_drop(mm) for mm in range(4)]
+
+    def sections():
+        while True:
+            yield from sections_
+
+    return declared, len(sections_[0]), sections()
+
+
 WORKLOADS = {
     "kernel": (kernel, dict(classes=8000, deps=50000, window=256, irqsafe=0.1, skew=3.0, tasks=512,
                             hardirq=0.08, nested=0.05, graph=0)),
@@ -496,6 +523,7 @@ WORKLOADS = {
     "ring": (ring, dict(n=1000)),
     "pinwalk": (pinwalk, dict(pages=256)),
     "pending": (pending, dict(pending=100)),
+    "takeall": (takeall, dict(locks=4096)),
 }
 
 

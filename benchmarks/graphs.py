@@ -20,7 +20,8 @@ and `deps` (their events in proportion); the task names of `tasks`; the instance
 of `instances`; the chain length of `backchain` and `ring`; the number of cycles of `cycles`;
 the pages of each Xen pin walk of `pinwalk` (seed 004's pattern: a ptl held for each page
 until the pgd is pinned); the page tables unlinked and not yet freed of `pending` (seed
-001's pattern, a TLB flush between).
+001's pattern, a TLB flush between); the locks mm_take_all_locks() holds at once in
+`takeall` (released first in, first out).
 generate-graph.py's docstring describes each workload. "Grows" in the summary lines means
 more than 15% from the smallest size to the largest.
 
@@ -30,7 +31,7 @@ the generator's content, so an edited generator writes new ones; the 16M-event k
 is 1.4 GB). Each figure is the best of
 --runs runs (default 3; a run longer than 10 s is not repeated), wall time, peak RSS from
 wait4. pgtrace runs as run.py runs it (`analyze --quiet`, the text report); its exit 0 and
-1 are both accepted: depth, cycles, ring and pinwalk (a walk holds a lock a page, past --max-depth's 48) have
+1 are both accepted: depth, cycles, ring, pinwalk and takeall (a pin walk holds a lock a page, mm_take_all_locks one a vma, past --max-depth's 48) have
 findings by design, and the findings column
 counts the report's findings by rule (`--quiet` prints none: at exit 1 one more run, untimed,
 writes the text report with `-o` to count them). A run past --timeout (default 600 s) is
@@ -105,6 +106,8 @@ def sizes(quick):
                          params=lambda p: {"pages": p}, events=lambda p: long_trace),
         "pending": sweep("pending", pick([16, 32, 64, 128, 256], [63, 125, 250, 500, 1_000]),
                          params=lambda p: {"pending": p}, events=lambda p: long_trace),
+        "takeall": sweep("locks", pick([256, 512, 1_024, 2_048, 4_096], [1_024, 2_048, 4_096, 8_192, 16_384]),
+                         params=lambda n: {"locks": n}, events=lambda n: 8 * n),
     }
 
 
