@@ -377,7 +377,7 @@ import Testing
 
     /// A moment keeps its irq counts in 16 bits: 70000 was read back as 65535.
     @Test func anIrqStateOutOfRangeIsRefusedAtItsLine() throws {
-        var lines = Self.good.split(separator: "\n").map(String.init)
+        let lines = Self.good.split(separator: "\n").map(String.init)
         let moment = try #require(lines.firstIndex { $0.contains("\"irq\":[") })
         for bad in ["[70000,0,0,0,1]", "[0,0,-1,0,1]", "[0,0,0,2,1]"] {
             var changed = lines
@@ -385,6 +385,21 @@ import Testing
             let error = Self.error(changed.joined(separator: "\n") + "\n")
             #expect(error?.line == moment + 1, "\(bad)")
             #expect(error?.message.contains("out of range") == true, "\(bad): \(String(describing: error))")
+        }
+    }
+
+    /// A moment's count of the held locks it does not list is 0 to 2^48: 2^63-1 overflowed
+    /// the text report's "N locks held by" (helper-61).
+    @Test func aMomentsCountOfLocksNotListedOutOfRangeIsRefusedAtItsLine() throws {
+        let lines = Self.good.split(separator: "\n").map(String.init)
+        let moment = try #require(lines.firstIndex { $0.contains("\"moment\":") })
+        #expect(Self.error(Self.good) == nil)
+        for bad in ["-1", "9223372036854775807"] {
+            var changed = lines
+            changed[moment] = changed[moment].replacing("\"moment\":", with: "\"heldNotListed\":\(bad),\"moment\":")
+            let error = Self.error(changed.joined(separator: "\n") + "\n")
+            #expect(error?.line == moment + 1, "\(bad)")
+            #expect(error?.message.contains("a moment's heldNotListed must be 0 to 2^48") == true, "\(String(describing: error))")
         }
     }
 
