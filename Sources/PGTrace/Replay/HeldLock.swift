@@ -24,8 +24,7 @@ public struct HeldLock: Sendable {
     /// and with it (`lockdepDepth(after:…)`). Kept as locks are taken and released out of
     /// order, so the depth is read off the top lock, never counted.
     public var lockdepDepth: Int32 = 1
-    /// Lockdep's chain key: a hash of the classes held in this context, up to this lock (a
-    /// lock folded into the one below it, a nest lock's run, adds nothing: `chainKey(after:…)`).
+    /// Lockdep's chain key: a hash of the classes held in this context, up to this lock.
     public var chainKey: UInt64
 
     /// The depth of a lock of `classID` taken right above `below`: a lock taken with a nest
@@ -33,15 +32,6 @@ public struct HeldLock: Sendable {
     /// `references`), and adds nothing (`ReplayEngine.validatedDepth`).
     static func lockdepDepth(after below: HeldLock?, classID: ClassID, nest: Symbol?) -> Int32 {
         (below?.lockdepDepth ?? 0) + (nest != nil && below?.classID == classID ? 0 : 1)
-    }
-
-    /// The chain key of a lock of `classID` taken right above `below`. A lock that folds into
-    /// `below` (`lockdepDepth(after:…)`) is lockdep's reference to that entry: __lock_acquire
-    /// returns before the chain key changes, so its key is `below`'s, and the chain above a
-    /// nest lock's run does not depend on the run's length.
-    static func chainKey(after below: HeldLock?, classID: ClassID, mode: LockMode, nest: Symbol?) -> UInt64 {
-        if let below, nest != nil, below.classID == classID { return below.chainKey }
-        return chainKey(after: below?.chainKey ?? 0, classID: classID, mode: mode)
     }
 
     /// The chain key after `previous`, with this lock's class and read state mixed in.

@@ -589,7 +589,7 @@ public final class ReplayEngine {
         var lock = HeldLock(
             classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh, nest: nest,
             savedHardirqsEnabled: savedEnabled, savedHardirqsKnown: savedKnown, site: site,
-            chainKey: HeldLock.chainKey(after: top, classID: classID, mode: effectiveMode, nest: nest))
+            chainKey: HeldLock.chainKey(after: top?.chainKey ?? 0, classID: classID, mode: effectiveMode))
         lock.lockdepDepth = HeldLock.lockdepDepth(after: top, classID: classID, nest: nest)
         lock.validates = (validates ?? !traits.novalidate) && isWithinValidatedDepth(cpu: cpu)
         if isPartial || forgotten { markSeen(ref, cpu: cpu) }
@@ -633,18 +633,13 @@ public final class ReplayEngine {
         modifyHeld(cpu: cpu) { stack in
             stack.remove(at: index)
             // Lockdep re-hashes the chain of the locks above one released out of order (it takes
-            // them again: a nest lock folds anew into the lock now below it). Each lock's key
-            // and depth follow from the lock below it alone: once one comes out as it was, so
-            // do all above it (a lock released from the bottom of a nest lock's run of
-            // thousands, as mm_drop_all_locks does, changes none).
+            // them again: a nest lock folds anew into the lock now below it).
+            var key = index > 0 ? stack[index - 1].chainKey : 0
             for above in index..<stack.count {
-                let below = above > 0 ? stack[above - 1] : nil
-                let lock = stack[above]
-                let key = HeldLock.chainKey(after: below, classID: lock.classID, mode: lock.mode, nest: lock.nest)
-                let depth = HeldLock.lockdepDepth(after: below, classID: lock.classID, nest: lock.nest)
-                if key == lock.chainKey, depth == lock.lockdepDepth { break }
+                key = HeldLock.chainKey(after: key, classID: stack[above].classID, mode: stack[above].mode)
                 stack[above].chainKey = key
-                stack[above].lockdepDepth = depth
+                stack[above].lockdepDepth = HeldLock.lockdepDepth(
+                    after: above > 0 ? stack[above - 1] : nil, classID: stack[above].classID, nest: stack[above].nest)
             }
         }
         countHeld(lock.ref.instance, by: -1)
