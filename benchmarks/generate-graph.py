@@ -71,7 +71,8 @@ Workloads and their parameters (defaults in brackets):
              under mm_all_locks_mutex, `locks` [4096] anon_vma locks (one a vma) taken with
              nest= and held, then released in the order they were taken (first in, first
              out), as the kernel walks the vmas again; repeated over 4 mms. Clean, but for
-             one counted `depth-overflow` (the raw count passes --max-depth), expected.
+             one counted `depth-overflow` where `locks` + 1 passes --max-depth (48),
+             expected (lockdep folds the run into one entry and stays below its limit).
 """
 import argparse
 import itertools

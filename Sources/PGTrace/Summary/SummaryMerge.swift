@@ -53,15 +53,17 @@ final class SummaryMerge {
             stored.append(nil)
         } else if var finding = line.finding {
             guard (1...Self.maximumCount).contains(finding.count) else { throw fail(number, "a finding's count must be 1 to 2^48") }
-            if let more = finding.heldLocksNotListed {
-                guard finding.heldLocks != nil, (1...Self.maximumCount).contains(more) else {
-                    throw fail(number, "a finding's heldLocksNotListed must be 1 to 2^48, with its heldLocks")
-                }
+            guard finding.heldLocksNotListed == nil || finding.heldLocks != nil else {
+                throw fail(number, "a finding's heldLocksNotListed without its heldLocks")
             }
-            // A summary written before lists stopped at --max-depth lists every lock held.
+            // A summary written before lists stopped at --max-depth lists every lock held. The
+            // count is checked with what the cut adds, as a summary made of this one says it.
             if let held = finding.heldLocks, held.count > maxDepth {
                 finding.heldLocks = Array(held.prefix(maxDepth))
-                finding.heldLocksNotListed = (finding.heldLocksNotListed ?? 0) + held.count - maxDepth
+                finding.heldLocksNotListed = (finding.heldLocksNotListed ?? 0) &+ (held.count - maxDepth)
+            }
+            if let more = finding.heldLocksNotListed, !(1...Self.maximumCount).contains(more) {
+                throw fail(number, "a finding's heldLocksNotListed must be 1 to 2^48")
             }
             analysis.context.mergeTraceFinding(finding)
         } else if let note = line.note {
@@ -183,9 +185,10 @@ final class SummaryMerge {
             ReplayMoment.Held(classID: try classID(numbers.first, at: number), site: try site(numbers, offset: 1, at: number))
         }
         let task: TaskKey = try line.task.map { .named(try symbol($0, at: number)) } ?? .anonymous(cpu: cpu)
-        guard (0...Self.maximumCount).contains(line.heldNotListed ?? 0) else { throw fail(number, "a moment's heldNotListed must be 0 to 2^48") }
-        // A summary written before lists stopped at --max-depth keeps every lock held.
-        let more = (line.heldNotListed ?? 0) + max(0, held.count - maxDepth)
+        // A summary written before lists stopped at --max-depth keeps every lock held. The
+        // count is checked with what the cut adds, as a summary made of this one says it.
+        let more = (line.heldNotListed ?? 0) &+ max(0, held.count - maxDepth)
+        guard (0...Self.maximumCount).contains(more) else { throw fail(number, "a moment's heldNotListed must be 0 to 2^48") }
         return ReplayMoment(
             cpu: cpu, task: task, irqState: irqState, held: Array(held.prefix(maxDepth)), heldNotListed: more,
             mayMissHeldLocks: line.mayMissHeldLocks ?? false)

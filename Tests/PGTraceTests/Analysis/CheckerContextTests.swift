@@ -139,5 +139,13 @@ import Testing
                 try analysis.analyze([.bytes(Array(corrupt.utf8), displayName: "corrupt.sum")])
             }
         }
+        // 2^48 is in range, but read at --max-depth 2 the cut adds one more (helper-62: a
+        // merge wrote 2^48 + 1, which it then refused).
+        let atTheEdge = cut.replacingOccurrences(of: "\"heldLocksNotListed\":2", with: "\"heldLocksNotListed\":281474976710656")
+        #expect(throws: Never.self) { try Analysis(options: AnalysisOptions(maxDepth: 3)).analyze([.bytes(Array(atTheEdge.utf8), displayName: "edge.sum")]) }
+        let pastTheEdge = atTheEdge.replacingOccurrences(of: "\"maxDepth\":3", with: "\"maxDepth\":2")
+        #expect(throws: TraceInputError.self) {
+            try Analysis(options: AnalysisOptions(maxDepth: 2)).analyze([.bytes(Array(pastTheEdge.utf8), displayName: "past.sum")])
+        }
     }
 }
