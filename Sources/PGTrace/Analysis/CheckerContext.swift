@@ -132,7 +132,7 @@ public final class CheckerContext {
     ) {
         guard let replay = replay ?? self.replay else { return }
         let limit = replay.validatedDepth
-        let (listed, more) = locks.map { (Array($0.prefix(limit)), max(0, $0.count - limit)) } ?? replay.allHeldLocks(cpu: cpu, upTo: limit)
+        let (listed, more) = locks?.listed(upTo: limit) ?? replay.allHeldLocks(cpu: cpu, upTo: limit)
         finding.heldLocks = heldLockLines(listed.lazy.map { ($0.classID, $0.site) })
         finding.heldLocksNotListed = more > 0 ? more : nil
         finding.heldLocksHolder = holderName(task ?? replay.cpus[cpu].task, cpu: cpu)

@@ -146,10 +146,8 @@ public final class ReplayEngine {
     /// report lists (up to `validatedDepth`, the most entries lockdep's held-lock array
     /// holds). Gathered without copying the rest of a stack thousands deep.
     public func allHeldLocks(cpu: Int, upTo limit: Int) -> (locks: [HeldLock], more: Int) {
-        // Nearly always: the task's own stack, shared, not copied.
-        if cpus[cpu].frames.isEmpty, stacks[cpus[cpu].stack].count <= limit { return (stacks[cpus[cpu].stack], 0) }
-        var result = Array(stacks[cpus[cpu].stack].prefix(limit))
-        var more = stacks[cpus[cpu].stack].count - result.count
+        // Nearly always the task's own stack, shared, not copied.
+        var (result, more) = stacks[cpus[cpu].stack].listed(upTo: limit)
         for frame in cpus[cpu].frames {
             let listed = frame.held.prefix(limit - result.count)
             result += listed

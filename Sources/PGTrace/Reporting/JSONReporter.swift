@@ -94,7 +94,7 @@ public struct JSONReporter {
         var heldBy: String?
         /// True where the trace may not show every lock held (a partial trace, lost events).
         var heldLocksIncomplete: Bool?
-        /// How many locks were held above the list's last (it stops at `--max-depth`).
+        /// How many locks were taken after the list's last (it stops at `--max-depth`).
         var heldLocksNotListed: Int?
         /// The kernel's lines on the context's state (`in_atomic(): 1, …`).
         var details: [String]?

@@ -58,9 +58,9 @@ final class SummaryMerge {
             }
             // A summary written before lists stopped at --max-depth lists every lock held. The
             // count is checked with what the cut adds, as a summary made of this one says it.
-            if let held = finding.heldLocks, held.count > maxDepth {
-                finding.heldLocks = Array(held.prefix(maxDepth))
-                finding.heldLocksNotListed = (finding.heldLocksNotListed ?? 0) &+ (held.count - maxDepth)
+            if let (listed, cut) = finding.heldLocks?.listed(upTo: maxDepth), cut > 0 {
+                finding.heldLocks = listed
+                finding.heldLocksNotListed = (finding.heldLocksNotListed ?? 0) &+ cut
             }
             if let more = finding.heldLocksNotListed, !(1...Self.maximumCount).contains(more) {
                 throw fail(number, "a finding's heldLocksNotListed must be 1 to 2^48")
@@ -187,10 +187,11 @@ final class SummaryMerge {
         let task: TaskKey = try line.task.map { .named(try symbol($0, at: number)) } ?? .anonymous(cpu: cpu)
         // A summary written before lists stopped at --max-depth keeps every lock held. The
         // count is checked with what the cut adds, as a summary made of this one says it.
-        let more = (line.heldNotListed ?? 0) &+ max(0, held.count - maxDepth)
+        let (listed, cut) = held.listed(upTo: maxDepth)
+        let more = (line.heldNotListed ?? 0) &+ cut
         guard (0...Self.maximumCount).contains(more) else { throw fail(number, "a moment's heldNotListed must be 0 to 2^48") }
         return ReplayMoment(
-            cpu: cpu, task: task, irqState: irqState, held: Array(held.prefix(maxDepth)), heldNotListed: more,
+            cpu: cpu, task: task, irqState: irqState, held: listed, heldNotListed: more,
             mayMissHeldLocks: line.mayMissHeldLocks ?? false)
     }
 

@@ -9,6 +9,15 @@ import Testing
         try analyze(trace).notes.map(\.message).filter { $0.contains("walks pgd_list") }
     }
 
+    /// cpu 0 adds a pgd to the list under list_lock, naming it the list's lock.
+    private static func addUnderListLock(_ trace: inout TraceBuilder) {
+        trace.cpu = 0
+        trace.acquire("list_lock")
+        trace.event("pgd-alloc", [("pgd", "P")])
+        trace.event("pgd-list-add", [("pgd", "P"), ("lock", "list_lock")])
+        trace.release("list_lock")
+    }
+
     private func findings(_ trace: TraceBuilder) throws -> [String] {
         try analyze(trace).findings.map { "\($0.rule.rawValue) \($0.severity.rawValue) \($0.objects) \($0.locations.map(\.event))" }
     }
@@ -295,26 +304,18 @@ import Testing
     /// (review case w4: a sync before the first fork); a walk across lost events, or in a
     /// partial trace, is not judged (review cases w10, w11).
     @Test func theListLockIsTheOneTheListsEventsName() throws {
-        // cpu 0 then adds a pgd to the list under list_lock, naming it the list's lock.
-        func addUnderListLock(_ trace: inout TraceBuilder) {
-            trace.cpu = 0
-            trace.acquire("list_lock")
-            trace.event("pgd-alloc", [("pgd", "P")])
-            trace.event("pgd-list-add", [("pgd", "P"), ("lock", "list_lock")])
-            trace.release("list_lock")
-        }
         var trace = TraceBuilder(cpus: 2)
         trace.cpu = 1
         trace.walkPgdList("w", under: "list_lock")
         trace.walkPgdList("w", under: "pgd_lock")
-        addUnderListLock(&trace)
+        Self.addUnderListLock(&trace)
         #expect(try walkNotes(trace).map { $0.prefix(45) } == ["w walks pgd_list on cpu 1 without list_lock: "])
         // Review case n1: a walk holding nothing, before the list's lock is named, is told
         // the lock the trace names, not pgd_lock.
         var bare = TraceBuilder(cpus: 2)
         bare.cpu = 1
         bare.walkPgdList("w")
-        addUnderListLock(&bare)
+        Self.addUnderListLock(&bare)
         #expect(try walkNotes(bare).map { $0.prefix(45) } == ["w walks pgd_list on cpu 1 without list_lock: "])
 
         var lost = TraceBuilder(cpus: 2)
@@ -356,11 +357,7 @@ import Testing
         trace.release("A", instance: "a2")
         trace.release("pgd_lock")
         trace.release("A", instance: "a1")
-        trace.cpu = 0
-        trace.acquire("list_lock")
-        trace.event("pgd-alloc", [("pgd", "P")])
-        trace.event("pgd-list-add", [("pgd", "P"), ("lock", "list_lock")])
-        trace.release("list_lock")
+        Self.addUnderListLock(&trace)
         let notes = try walkNotes(trace)
         #expect(notes.map { String($0.prefix(66)) } == ["w walks pgd_list on cpu 1 without list_lock (65 more such walks): "])
     }
