@@ -22,7 +22,16 @@ public final class CircularDependencyChecker: ReplayObserver {
     /// later must not hide this one's.
     public func replayWillBegin(_ replay: ReplayEngine) { validatedChains = ChainKeySet() }
 
-    public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
+    public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) { validate(lock, replay) }
+
+    /// Lockdep validates a lock taken again above one released out of order as it validates
+    /// any acquisition: a chain new since is checked, and its dependencies recorded. Held
+    /// `A`, `B` (a recursive read), `C`: C depends on B alone; B released, C is taken again
+    /// over A and A -> C is a dependency (lockdep's reacquire_held_locks).
+    public func replay(_ replay: ReplayEngine, willReacquire lock: HeldLock) { validate(lock, replay) }
+
+    /// Lockdep's validate_chain for `lock`, about to be pushed over the locks its context holds.
+    private func validate(_ lock: HeldLock, _ replay: ReplayEngine) {
         // Lockdep validates no trylock: it cannot wait, so it cannot deadlock.
         // Nor a check=0 acquisition (novalidate): it adds no dependency and is never recursive.
         guard !lock.isTry, lock.validates else { return }

@@ -34,6 +34,14 @@ public struct HeldLock: Sendable {
         (below?.lockdepDepth ?? 0) + (nest != nil && below?.classID == classID ? 0 : 1)
     }
 
+    /// Whether this lock is one of a nest lock's run, folded into the entry of `below` (the
+    /// lock right under it in its context).
+    func folds(onto below: HeldLock?) -> Bool { below?.lockdepDepth == lockdepDepth }
+
+    /// Whether lockdep validates this lock again when it takes it anew over `below`, above a
+    /// lock released out of order: not a trylock, not check=0, not folded into `below`.
+    func isValidatedAgain(over below: HeldLock?) -> Bool { !isTry && validates && !folds(onto: below) }
+
     /// The chain key after `previous`, with this lock's class and read state mixed in.
     static func chainKey(after previous: UInt64, classID: ClassID, mode: LockMode) -> UInt64 {
         let id = UInt64(UInt32(bitPattern: classID)) | (UInt64(mode.lockdepRead) << 32)

@@ -628,18 +628,7 @@ public final class ReplayEngine {
                 site,
                 "<release irq=\"restore\"/> of \(symbols[ref.name]), which was not taken with irq=\"save\" (line \(lock.site.position.line)); expected irq=\"enable\" or no irq")
         }
-        modifyHeld(cpu: cpu) { stack in
-            stack.remove(at: index)
-            // Lockdep re-hashes the chain of the locks above one released out of order (it takes
-            // them again: a nest lock folds anew into the lock now below it).
-            var key = index > 0 ? stack[index - 1].chainKey : 0
-            for above in index..<stack.count {
-                key = HeldLock.chainKey(after: key, classID: stack[above].classID, mode: stack[above].mode)
-                stack[above].chainKey = key
-                stack[above].lockdepDepth = HeldLock.lockdepDepth(
-                    after: above > 0 ? stack[above - 1] : nil, classID: stack[above].classID, nest: stack[above].nest)
-            }
-        }
+        removeHeld(at: index, cpu: cpu)
         countHeld(lock.ref.instance, by: -1)
         releaseObservers.forEach { $0.replay(self, didRelease: lock, at: site) }
         switch irq {
@@ -655,6 +644,52 @@ public final class ReplayEngine {
             break
         }
         if bh { try enableBH(cpu: cpu, at: site, what: "<release bh=\"true\"/>") }
+    }
+
+    /// Removes the lock at `index` of `cpu`'s current context, as lockdep's __lock_release
+    /// does. Above one released out of order, lockdep takes the locks again
+    /// (reacquire_held_locks, each a full `__lock_acquire`): their chain keys change, a nest
+    /// lock's member folds anew into the lock now below it, and a chain new since is
+    /// validated, which may add dependencies the first acquisition did not (a held lock
+    /// below a recursive read one is a holder again). One of a nest lock's run is one of its
+    /// entry's references: lockdep counts the entry down and takes nothing again.
+    private func removeHeld(at index: Int, cpu: Int) {
+        var firstValidated: Int?
+        var lastValidated = -1
+        modifyHeld(cpu: cpu) { stack in
+            let inRun = (index > 0 && stack[index].folds(onto: stack[index - 1]))
+                || (index + 1 < stack.count && stack[index + 1].folds(onto: stack[index]))
+            stack.remove(at: index)
+            var key = index > 0 ? stack[index - 1].chainKey : 0
+            for above in index..<stack.count {
+                let below = above > 0 ? stack[above - 1] : nil
+                key = HeldLock.chainKey(after: key, classID: stack[above].classID, mode: stack[above].mode)
+                stack[above].chainKey = key
+                stack[above].lockdepDepth = HeldLock.lockdepDepth(after: below, classID: stack[above].classID, nest: stack[above].nest)
+                if !inRun, stack[above].isValidatedAgain(over: below) {
+                    if firstValidated == nil { firstValidated = above }
+                    lastValidated = above
+                }
+            }
+        }
+        guard let first = firstValidated else { return }
+        // Taken again one at a time up to the last to validate, each over the locks below it;
+        // the rest at once.
+        var above: [HeldLock] = []
+        var below: HeldLock?
+        modifyHeld(cpu: cpu) { stack in
+            above = Array(stack[first...])
+            stack.removeSubrange(first...)
+            below = stack.last
+        }
+        for lock in above[...(lastValidated - first)] {
+            if lock.isValidatedAgain(over: below) {
+                acquisitionObservers.forEach { $0.replay(self, willReacquire: lock) }
+            }
+            modifyHeld(cpu: cpu) { $0.append(lock) }
+            below = lock
+        }
+        modifyHeld(cpu: cpu) { $0.append(contentsOf: above[(lastValidated - first + 1)...]) }
     }
 
     /// A lock's class name and instance in one key (the subclass aside, as a release names it).

@@ -12,6 +12,13 @@ public protocol ReplayObserver: AnyObject {
     func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock)
     /// `lock` has been taken and pushed on its context's held stack.
     func replay(_ replay: ReplayEngine, didAcquire lock: HeldLock)
+    /// `lock`, held above a lock of its context released out of order, is taken again, as
+    /// lockdep's reacquire_held_locks takes it (a full `__lock_acquire`: a chain new since
+    /// the release is validated, and may add dependencies). The engine's held stack holds
+    /// the locks below it, as at `willAcquire`. Not called for a lock that folds into the one
+    /// below it (a nest lock's run), nor when the lock released was one of a run (lockdep
+    /// then only counts the run's entry down). Observed with `.acquisitions`.
+    func replay(_ replay: ReplayEngine, willReacquire lock: HeldLock)
     /// `lock` has been released and popped.
     func replay(_ replay: ReplayEngine, didRelease lock: HeldLock, at site: EventSite)
     /// A release of a lock that the context does not hold.
@@ -41,6 +48,7 @@ extension ReplayObserver {
     public func replayWillBegin(_ replay: ReplayEngine) {}
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {}
     public func replay(_ replay: ReplayEngine, didAcquire lock: HeldLock) {}
+    public func replay(_ replay: ReplayEngine, willReacquire lock: HeldLock) {}
     public func replay(_ replay: ReplayEngine, didRelease lock: HeldLock, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, unbalancedRelease lock: LockRef, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, releasedHeldFromBefore lock: LockRef, at site: EventSite) {}
@@ -56,7 +64,7 @@ public struct ObservedEvents: OptionSet, Sendable {
     public let rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
-    /// willAcquire and didAcquire.
+    /// willAcquire, didAcquire and willReacquire.
     public static let acquisitions = ObservedEvents(rawValue: 1 << 0)
     /// didRelease and unbalancedRelease.
     public static let releases = ObservedEvents(rawValue: 1 << 1)

@@ -1,0 +1,124 @@
+@testable import PGTrace
+import Testing
+
+/// A lock released out of order: lockdep takes the locks above it again
+/// (reacquire_held_locks, each a full __lock_acquire), and validates the chains that are new
+/// since, so a lock that depended only on a recursive read it was taken under comes to depend
+/// on the lock below that read. A lock released from a nest lock's run is one of its entry's
+/// references: lockdep counts the entry down and takes nothing again.
+@Suite struct ReacquireTests {
+    /// X, then Y as a recursive read, then Z: Z depends on Y alone (check_prevs_add stops at
+    /// the nearest held lock), and X -> Y -> Z is no strong path (a recursive read in the
+    /// middle). Y released first: Z is taken again over X, and X -> Z is a dependency, so a
+    /// task taking X under Z closes a strong cycle, as lockdep reports it.
+    static func recursiveReadReleasedFirst(fixed: Bool) -> TraceBuilder {
+        var trace = TraceBuilder(cpus: 2)
+        trace.declare("X", .mutex)
+        trace.declare("Y", .rwsem)
+        trace.declare("Z", .mutex)
+        trace.task = "t1"
+        trace.acquire("X", instance: "x")
+        trace.acquire("Y", instance: "y", mode: .recursiveRead)
+        trace.acquire("Z", instance: "z")
+        if fixed {
+            // Released in the order taken back: nothing is taken again.
+            trace.release("Z", instance: "z")
+            trace.release("Y", instance: "y")
+        } else {
+            trace.release("Y", instance: "y")
+            trace.release("Z", instance: "z")
+        }
+        trace.release("X", instance: "x")
+        trace.cpu = 1
+        trace.task = "t2"
+        trace.acquire("Z", instance: "z")
+        trace.acquire("X", instance: "x")
+        trace.release("X", instance: "x")
+        trace.release("Z", instance: "z")
+        return trace
+    }
+
+    private static func edge(_ analysis: Analysis, _ from: String, _ to: String) -> LockDependency? {
+        analysis.graph.edges.first {
+            $0.kind == .lockOrder && analysis.context.name(of: $0.from) == from && analysis.context.name(of: $0.to) == to
+        }
+    }
+
+    private static func lockOrder(_ analysis: Analysis) -> [String] {
+        analysis.graph.edges.filter { $0.kind == .lockOrder }
+            .map { "\(analysis.context.name(of: $0.from))->\(analysis.context.name(of: $0.to))" }.sorted()
+    }
+
+    @Test func aLockTakenAgainOverTheLockBelowAReleasedReadDependsOnIt() throws {
+        let trace = Self.recursiveReadReleasedFirst(fixed: false)
+        let analysis = try analyze(trace)
+        #expect(Self.lockOrder(analysis) == ["X->Y", "X->Z", "Y->Z", "Z->X"])
+        // The dependency cites Z's acquisition under X, which is what makes it.
+        let reacquired = try #require(Self.edge(analysis, "X", "Z"))
+        #expect(reacquired.types == .en)
+        #expect(reacquired.holderSite.position.line == trace.line(ofEvent: 0))
+        #expect(reacquired.site.position.line == trace.line(ofEvent: 2))
+        #expect(analysis.findings.map(\.rule) == [.circularDependency])
+        let finding = try #require(analysis.findings.first)
+        #expect(finding.locks == ["X", "Z"])
+        #expect(finding.locations.map(\.line) == [7, 6, 2].map { trace.line(ofEvent: $0) })
+    }
+
+    @Test func releasedInOrderNothingIsTakenAgain() throws {
+        let analysis = try analyze(Self.recursiveReadReleasedFirst(fixed: true))
+        #expect(Self.lockOrder(analysis) == ["X->Y", "Y->Z", "Z->X"])
+        #expect(analysis.findings.isEmpty)
+    }
+
+    /// Under nest lock M, a1 then a2 (a recursive read) of class A: a2 folds into a1's entry.
+    /// a1 released: lockdep counts the entry down; were a2 taken again over M, M -> A would
+    /// gain the exclusive -> recursive read type, which lockdep never records.
+    @Test func aLockReleasedFromANestRunTakesNothingAgain() throws {
+        var trace = TraceBuilder()
+        trace.declare("M", .mutex)
+        trace.declare("A", .rwsem)
+        trace.acquire("M")
+        trace.acquire("A", instance: "a1")
+        trace.acquire("A", instance: "a2", mode: .recursiveRead, nest: "M")
+        trace.release("A", instance: "a1")
+        trace.release("A", instance: "a2")
+        trace.release("M")
+        let analysis = try analyze(trace)
+        #expect(Self.lockOrder(analysis) == ["M->A"])
+        let edge = try #require(Self.edge(analysis, "M", "A"))
+        #expect(edge.types == .en)
+        #expect(analysis.findings.isEmpty)
+    }
+
+    /// M, B, then A: A depends on B alone. B released, A is taken again over M: M -> A, cited
+    /// at A's acquisition.
+    @Test func aLockAboveAnEntryOfItsOwnIsTakenAgain() throws {
+        var trace = TraceBuilder()
+        trace.declare("M", .mutex)
+        trace.declare("A", .rwsem)
+        trace.declare("B", .rwsem)
+        trace.acquire("M")
+        trace.acquire("B")
+        trace.acquire("A")
+        trace.release("B")
+        trace.release("A")
+        trace.release("M")
+        let analysis = try analyze(trace)
+        #expect(Self.lockOrder(analysis) == ["B->A", "M->A", "M->B"])
+        let edge = try #require(Self.edge(analysis, "M", "A"))
+        #expect(edge.site.position.line == trace.line(ofEvent: 2))
+    }
+
+    /// A trylock is taken again without validation, as it was taken: it adds nothing.
+    @Test func aTrylockTakenAgainAddsNothing() throws {
+        var trace = TraceBuilder()
+        trace.acquire("A")
+        trace.acquire("B")
+        trace.acquire("C", isTry: true)
+        trace.release("B")
+        trace.release("C")
+        trace.release("A")
+        let analysis = try analyze(trace)
+        #expect(Self.lockOrder(analysis) == ["A->B"])
+    }
+}
