@@ -1,0 +1,76 @@
+@testable import PGTrace
+import Testing
+
+/// Locks of one class taken under their nest lock (spin_lock_nest_lock, mm_take_all_locks)
+/// fold into one entry of lockdep's held-lock array: the first of the run, the others its
+/// references. A lock taken above the run depends on that entry: on the first member's mode,
+/// and past it where the first member is a trylock.
+@Suite struct NestRunTests {
+    /// t1: M, then a1 and a2 of class A (a2 under nest M), then X. t2: X, then A as a
+    /// recursive read.
+    static func runThenX(first: LockMode, firstIsTry: Bool = false, t2Takes: String) -> TraceBuilder {
+        var trace = TraceBuilder(cpus: 2)
+        trace.declare("M", .mutex)
+        trace.declare("A", .rwsem)
+        trace.declare("X", .mutex)
+        trace.task = "t1"
+        trace.acquire("M", instance: "m")
+        trace.acquire("A", instance: "a1", mode: first, isTry: firstIsTry)
+        trace.acquire("A", instance: "a2", mode: .recursiveRead, nest: "M")
+        trace.acquire("X", instance: "x")
+        trace.release("X", instance: "x")
+        trace.release("A", instance: "a2")
+        trace.release("A", instance: "a1")
+        trace.release("M", instance: "m")
+        trace.cpu = 1
+        trace.task = "t2"
+        trace.acquire("X", instance: "x")
+        trace.acquire(t2Takes, instance: t2Takes == "A" ? "a1" : "m", mode: t2Takes == "A" ? .recursiveRead : .write)
+        trace.release(t2Takes, instance: t2Takes == "A" ? "a1" : "m")
+        trace.release("X", instance: "x")
+        return trace
+    }
+
+    private static func edge(_ analysis: Analysis, _ from: String, _ to: String) -> LockDependency? {
+        analysis.graph.edges.first {
+            $0.kind == .lockOrder && analysis.context.name(of: $0.from) == from && analysis.context.name(of: $0.to) == to
+        }
+    }
+
+    /// The run's first member holds A exclusively: A -(EN)-> X, and t2's X -(ER)-> A closes
+    /// a strong cycle, as lockdep reports it. (Its last member, a recursive read, would make
+    /// A -(SN)-> X, and no strong cycle.)
+    @Test func aLockAboveARunDependsOnTheRunsFirstMember() throws {
+        let trace = Self.runThenX(first: .write, t2Takes: "A")
+        let analysis = try analyze(trace)
+        let dependency = try #require(Self.edge(analysis, "A", "X"))
+        #expect(dependency.types == .en)
+        #expect(dependency.holderSite.position.line == trace.line(ofEvent: 1))
+        #expect(analysis.findings.map(\.rule) == [.circularDependency])
+        #expect(analysis.findings.first?.locks == ["A", "X"])
+    }
+
+    @Test func aRunOfRecursiveReadsMakesNoStrongCycle() throws {
+        let analysis = try analyze(Self.runThenX(first: .recursiveRead, t2Takes: "A"))
+        #expect(Self.edge(analysis, "A", "X")?.types == .sn)
+        #expect(analysis.findings.isEmpty)
+    }
+
+    /// The run's first member a trylock: the entry is a trylock, so X depends on M below it
+    /// too, and t2's X -> M closes a cycle.
+    @Test func aRunWhoseFirstMemberIsATrylockIsPassedOver() throws {
+        let analysis = try analyze(Self.runThenX(first: .write, firstIsTry: true, t2Takes: "M"))
+        #expect(Self.edge(analysis, "M", "X") != nil)
+        #expect(analysis.findings.map(\.rule) == [.circularDependency])
+        #expect(analysis.findings.first?.locks == ["M", "X"])
+    }
+
+    /// The first member no trylock: X depends on A alone, and the cycle t2 closes goes
+    /// through A (M -> A -> X -> M).
+    @Test func aRunWhoseFirstMemberIsNoTrylockStopsThere() throws {
+        let analysis = try analyze(Self.runThenX(first: .write, t2Takes: "M"))
+        #expect(Self.edge(analysis, "M", "X") == nil)
+        #expect(analysis.findings.map(\.rule) == [.circularDependency])
+        #expect(analysis.findings.first?.locks == ["M", "A", "X"])
+    }
+}
