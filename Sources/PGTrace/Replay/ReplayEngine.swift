@@ -181,21 +181,45 @@ public final class ReplayEngine {
     }
 
     /// The held lock that makes taking `lock` recursive locking, as lockdep's check_deadlock
-    /// decides: the same class held by this task or the irq frames on it, unless both are
-    /// reads and the new one recursive, or the class nests under a held nest lock.
+    /// decides: the first lock of its class held by this task or the irq frames on it, from
+    /// the bottom, unless both are reads and the new one recursive; none where `lock` is
+    /// nested (`isNested`).
     public func recursion(of lock: HeldLock) -> HeldLock? {
-        guard !isNested(lock) else { return nil }
-        return firstHeld(cpu: lock.site.cpu) { held in
-            held.classID == lock.classID && !(lock.mode == .recursiveRead && held.mode != .write)
-        }
+        if case .recursive(let held) = deadlockCheck(lock) { return held }
+        return nil
     }
 
-    /// Whether `lock` is a second lock of a class already held, allowed because its nest lock
-    /// is held (lockdep's check_deadlock returning 2): no recursion, and no new dependency.
+    /// Whether `lock` is allowed beside a held lock of its class by its nest lock, so that it
+    /// is no recursion and adds no dependency. As lockdep: it folds into the lock right under
+    /// it, of its class (a nest lock's run: __lock_acquire returns before any check, whether
+    /// the nest lock is held or not); or check_deadlock met the nest lock held at or below
+    /// the first held lock of its class (returning 2).
     public func isNested(_ lock: HeldLock) -> Bool {
-        guard let nest = lock.nest else { return false }
+        if case .nested = deadlockCheck(lock) { return true }
+        return false
+    }
+
+    private enum DeadlockCheck {
+        case none, nested, recursive(HeldLock)
+    }
+
+    private func deadlockCheck(_ lock: HeldLock) -> DeadlockCheck {
         let cpu = lock.site.cpu
-        return firstHeld(cpu: cpu) { $0.classID == lock.classID } != nil && firstHeld(cpu: cpu) { $0.ref.name == nest } != nil
+        if let nest = lock.nest {
+            let top = cpus[cpu].frames.isEmpty ? stacks[cpus[cpu].stack].last : cpus[cpu].frames[cpus[cpu].frames.count - 1].held.last
+            if top?.classID == lock.classID { return .nested }
+            var nestHeld = false
+            let found = firstHeld(cpu: cpu) { held in
+                if held.ref.name == nest { nestHeld = true }
+                return held.classID == lock.classID && !(lock.mode == .recursiveRead && held.mode != .write)
+            }
+            guard let found else { return .none }
+            return nestHeld ? .nested : .recursive(found)
+        }
+        let found = firstHeld(cpu: cpu) { held in
+            held.classID == lock.classID && !(lock.mode == .recursiveRead && held.mode != .write)
+        }
+        return found.map { .recursive($0) } ?? .none
     }
 
     /// Whether the current context of `cpu` (or the irq frames under it) holds a lock of the
