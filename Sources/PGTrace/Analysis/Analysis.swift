@@ -56,6 +56,8 @@ public final class Analysis {
             irqUsage,
             WaitContextChecker(context: context),
             nmi,
+            // __lock_acquire looks for the nest lock after the usage bits, before the chain.
+            NestLockChecker(context: context),
             RecursiveLockingChecker(context: context),
             // Before the lock order, so that a spin with irqs off is told by its direct wait.
             ipi,

@@ -15,6 +15,7 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
     case kmapLeak = "kmap-leak"
     case lockOrderPolicy = "lock-order-policy"
     case invalidWaitContext = "invalid-wait-context"
+    case nestLockNotHeld = "nest-lock-not-held"
 
     public static func < (lhs: Rule, rhs: Rule) -> Bool { lhs.rawValue < rhs.rawValue }
 
@@ -42,6 +43,7 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
         case .kmapLeak: return "page freed while still kmapped"
         case .lockOrderPolicy: return "lock order against the declared hierarchy"
         case .invalidWaitContext: return "Invalid wait context"
+        case .nestLockNotHeld: return "Nested lock was not taken"
         }
     }
 
@@ -63,6 +65,7 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
         case .kmapLeak: return "A page freed while still kmapped."
         case .lockOrderPolicy: return "Two lock classes (or kmap series) taken in the order the --policy file forbids."
         case .invalidWaitContext: return "A lock whose wait type is above what its context allows: a sleeping lock under a spinning one or in an irq, a spinlock_t under a raw_spinlock_t (PROVE_RAW_LOCK_NESTING)."
+        case .nestLockNotHeld: return "A lock taken nested under a nest lock (spin_lock_nest_lock) that its task does not hold."
         }
     }
 
@@ -113,6 +116,9 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
         case .invalidWaitContext:
             return ("Documentation/locking/locktypes.rst: no spinlock_t under a raw_spinlock_t (PREEMPT_RT sleeps there); and no mutex inside rcu_read_lock()",
                     ["raw-spinlock-then-spinlock.xml", "mutex-in-rcu-read-side.xml"])
+        case .nestLockNotHeld:
+            return ("LKML, \"xen: clarify locking used when pinning a pagetable\" (2008): a pin or unpin walk takes each pte page's ptlock under mm->page_table_lock, the lock the walk rests on (later kernels annotate it spin_lock_nest_lock(ptl, &mm->page_table_lock)); a walk entered without it",
+                    ["seed004-unpin-without-page-table-lock.xml"])
         }
     }
 
@@ -134,6 +140,7 @@ public enum Rule: String, Sendable, CaseIterable, Comparable {
         case .kmapLeak: return "kunmap a page before freeing it."
         case .lockOrderPolicy: return "Take the locks in the order the policy declares, or update the policy."
         case .invalidWaitContext: return "Take the lock outside the spinning section or the irq, or make the outer lock one that may be waited on there (a raw_spinlock_t inside a spinlock_t, not the reverse, on PREEMPT_RT)."
+        case .nestLockNotHeld: return "Take the nest lock before the locks it serializes (mm->page_table_lock before a walk's ptlocks), or take them without the nest annotation where something else orders them."
         }
     }
 }

@@ -114,4 +114,44 @@ import Testing
         trace.release("A", instance: "a1")
         #expect(try analyze(trace).findings.isEmpty)
     }
+
+    // MARK: nest-lock-not-held (lockdep's print_lock_nested_lock_not_held)
+
+    /// Two ptlocks of one walk under nest mm->page_table_lock: without it held, the first is
+    /// "Nested lock was not taken"; the second folds into the first before lockdep looks.
+    static func walk(holdingNest: Bool, inIrq: Bool = false) -> TraceBuilder {
+        var trace = TraceBuilder()
+        trace.task = "bash"
+        if holdingNest { trace.acquire("mm->page_table_lock") }
+        if inIrq { trace.event("hardirq-enter", [("irq", "1")]) }
+        trace.acquire("ptlock", instance: "p1", nest: "mm->page_table_lock")
+        trace.acquire("ptlock", instance: "p2", nest: "mm->page_table_lock")
+        trace.release("ptlock", instance: "p2")
+        trace.release("ptlock", instance: "p1")
+        if inIrq { trace.event("hardirq-exit") }
+        if holdingNest { trace.release("mm->page_table_lock") }
+        return trace
+    }
+
+    @Test func aNestLockNotHeldIsReportedAtTheRunsFirstLock() throws {
+        let trace = Self.walk(holdingNest: false)
+        let analysis = try analyze(trace)
+        #expect(analysis.findings.map(\.rule) == [.nestLockNotHeld])
+        let finding = try #require(analysis.findings.first)
+        #expect(finding.severity == .error)
+        #expect(finding.locks == ["ptlock", "mm->page_table_lock"])
+        #expect(finding.locations.map(\.line) == [trace.line(ofEvent: 0)])
+        #expect(finding.count == 1)
+        #expect(finding.heldLocks?.isEmpty == true)
+    }
+
+    @Test func aNestLockHeldIsNoFinding() throws {
+        #expect(try analyze(Self.walk(holdingNest: true)).findings.isEmpty)
+    }
+
+    /// __lock_is_held looks at every lock of the task: one held by the task an irq interrupted
+    /// counts.
+    @Test func aNestLockHeldUnderAnIrqCounts() throws {
+        #expect(try analyze(Self.walk(holdingNest: true, inIrq: true)).findings.isEmpty)
+    }
 }

@@ -156,12 +156,12 @@ import Testing
         let list = try pgtrace(["rules"])
         #expect(list.status == 0)
         let ids = list.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
-        #expect(Array(ids.prefix(15)) == [
+        #expect(Array(ids.prefix(16)) == [
             "circular-dependency", "recursive-locking", "irq-inconsistent", "irq-inversion", "ipi-deadlock", "bad-unlock",
             "depth-overflow", "sleep-in-atomic", "pgd-list-gap", "pin-window", "table-free-race", "kmap-order", "kmap-leak",
-            "lock-order-policy", "invalid-wait-context",
+            "lock-order-policy", "invalid-wait-context", "nest-lock-not-held",
         ])
-        for id in ids.prefix(15) {
+        for id in ids.prefix(16) {
             let explain = try pgtrace(["explain", id])
             #expect(explain.status == 0)
             #expect(explain.stdout.contains("Where it comes from:") && explain.stdout.contains("The usual fix:"), "\(id)")

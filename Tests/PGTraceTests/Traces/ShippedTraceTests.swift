@@ -144,6 +144,13 @@ import Testing
             Expected(rule: .pinWindow, severity: .error, locks: [], objects: ["pte:3a000"], events: [2, 3, 5, 7])
         ],
         "seed004-unpin-under-ptl.xml": [],
+        // Its twin without xen_exit_mmap()'s mm->page_table_lock: the ptlock's nest lock is
+        // not held (lockdep's "Nested lock was not taken"), and the pgd's unpinned window is
+        // outside its lock.
+        "seed004-unpin-without-page-table-lock.xml": [
+            Expected(rule: .pinWindow, severity: .warning, locks: [], objects: ["pgd:f6c8a000"], events: [11, 15]),
+            Expected(rule: .nestLockNotHeld, severity: .error, locks: ["ptlock", "mm->page_table_lock"], events: [12]),
+        ],
         "seed004-unpin-without-ptl.xml": [
             Expected(rule: .pinWindow, severity: .warning, locks: [], objects: ["pte:3a000"], events: [13, 14])
         ],
