@@ -28,7 +28,10 @@ public final class CircularDependencyChecker: ReplayObserver {
     /// any acquisition: a chain new since is checked, and its dependencies recorded. Held
     /// `A`, `B` (a recursive read), `C`: C depends on B alone; B released, C is taken again
     /// over A and A -> C is a dependency (lockdep's reacquire_held_locks).
-    public func replay(_ replay: ReplayEngine, willReacquire lock: HeldLock) { validate(lock, replay) }
+    public func replay(_ replay: ReplayEngine, willReacquire lock: HeldLock, at site: EventSite) {
+        // The dependency cites the lock's own acquisition: it was taken with the holder held.
+        validate(lock, replay)
+    }
 
     /// Lockdep's validate_chain for `lock`, about to be pushed over the locks its context holds.
     private func validate(_ lock: HeldLock, _ replay: ReplayEngine) {

@@ -38,9 +38,13 @@ public struct HeldLock: Sendable {
     /// lock right under it in its context).
     func folds(onto below: HeldLock?) -> Bool { below?.lockdepDepth == lockdepDepth }
 
-    /// Whether lockdep validates this lock again when it takes it anew over `below`, above a
-    /// lock released out of order: not a trylock, not check=0, not folded into `below`.
-    func isValidatedAgain(over below: HeldLock?) -> Bool { !isTry && validates && !folds(onto: below) }
+    /// Whether lockdep checks anything of this lock when it takes it anew over `below`, above
+    /// a lock released out of order, that pgtrace's checkers see (`willReacquire`): not folded
+    /// into `below` (__lock_acquire returns first), and validated (not a trylock, not
+    /// check=0) or naming a nest lock (looked for whatever the lock).
+    func isCheckedAgain(over below: HeldLock?) -> Bool {
+        !folds(onto: below) && (validates && !isTry || nest != nil)
+    }
 
     /// The chain key after `previous`, with this lock's class and read state mixed in.
     static func chainKey(after previous: UInt64, classID: ClassID, mode: LockMode) -> UInt64 {
@@ -50,5 +54,15 @@ public struct HeldLock: Sendable {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+extension Array where Element == HeldLock {
+    /// Whether the lock at `position` is one of a nest lock's run of two or more (lockdep's
+    /// entry with `references`): it folds into the lock under it, or the lock above folds
+    /// into it.
+    func isInRun(_ position: Int) -> Bool {
+        (position > 0 && self[position].folds(onto: self[position - 1]))
+            || (position + 1 < count && self[position + 1].folds(onto: self[position]))
     }
 }

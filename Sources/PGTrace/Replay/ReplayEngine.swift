@@ -652,7 +652,7 @@ public final class ReplayEngine {
                 site,
                 "<release irq=\"restore\"/> of \(symbols[ref.name]), which was not taken with irq=\"save\" (line \(lock.site.position.line)); expected irq=\"enable\" or no irq")
         }
-        removeHeld(at: index, cpu: cpu)
+        removeHeld(at: index, cpu: cpu, site: site)
         countHeld(lock.ref.instance, by: -1)
         releaseObservers.forEach { $0.replay(self, didRelease: lock, at: site) }
         switch irq {
@@ -675,14 +675,24 @@ public final class ReplayEngine {
     /// (reacquire_held_locks, each a full `__lock_acquire`): their chain keys change, a nest
     /// lock's member folds anew into the lock now below it, and a chain new since is
     /// validated, which may add dependencies the first acquisition did not (a held lock
-    /// below a recursive read one is a holder again). One of a nest lock's run is one of its
-    /// entry's references: lockdep counts the entry down and takes nothing again.
-    private func removeHeld(at index: Int, cpu: Int) {
-        var firstValidated: Int?
-        var lastValidated = -1
+    /// below a recursive read one is a holder again). A release that lockdep matches to a
+    /// nest lock's run of two or more (the lock is one of it, or such a run of its class lies
+    /// above it: find_held_lock searches from the top, and a run's entry matches any lock of
+    /// its class) only counts the run's entry down: nothing is taken again, and the entry
+    /// keeps its first member's mode and trylock.
+    private func removeHeld(at index: Int, cpu: Int, site: EventSite) {
+        var firstRetaken: Int?
+        var lastRetaken = -1
         modifyHeld(cpu: cpu) { stack in
-            let inRun = (index > 0 && stack[index].folds(onto: stack[index - 1]))
-                || (index + 1 < stack.count && stack[index + 1].folds(onto: stack[index]))
+            let released = stack[index]
+            let countsARunDown = stack.indices[index...].contains { position in
+                stack[position].classID == released.classID && stack.isInRun(position)
+            }
+            // The run's first member released: the entry, now its next member, keeps its state.
+            if index + 1 < stack.count, stack[index + 1].folds(onto: released), !(index > 0 && released.folds(onto: stack[index - 1])) {
+                stack[index + 1].mode = released.mode
+                stack[index + 1].isTry = released.isTry
+            }
             stack.remove(at: index)
             var key = index > 0 ? stack[index - 1].chainKey : 0
             for above in index..<stack.count {
@@ -690,14 +700,14 @@ public final class ReplayEngine {
                 key = HeldLock.chainKey(after: key, classID: stack[above].classID, mode: stack[above].mode)
                 stack[above].chainKey = key
                 stack[above].lockdepDepth = HeldLock.lockdepDepth(after: below, classID: stack[above].classID, nest: stack[above].nest)
-                if !inRun, stack[above].isValidatedAgain(over: below) {
-                    if firstValidated == nil { firstValidated = above }
-                    lastValidated = above
+                if !countsARunDown, stack[above].isCheckedAgain(over: below) {
+                    if firstRetaken == nil { firstRetaken = above }
+                    lastRetaken = above
                 }
             }
         }
-        guard let first = firstValidated else { return }
-        // Taken again one at a time up to the last to validate, each over the locks below it;
+        guard let first = firstRetaken else { return }
+        // Taken again one at a time up to the last to check, each over the locks below it;
         // the rest at once.
         var above: [HeldLock] = []
         var below: HeldLock?
@@ -706,14 +716,14 @@ public final class ReplayEngine {
             stack.removeSubrange(first...)
             below = stack.last
         }
-        for lock in above[...(lastValidated - first)] {
-            if lock.isValidatedAgain(over: below) {
-                acquisitionObservers.forEach { $0.replay(self, willReacquire: lock) }
+        for lock in above[...(lastRetaken - first)] {
+            if lock.isCheckedAgain(over: below) {
+                acquisitionObservers.forEach { $0.replay(self, willReacquire: lock, at: site) }
             }
             modifyHeld(cpu: cpu) { $0.append(lock) }
             below = lock
         }
-        modifyHeld(cpu: cpu) { $0.append(contentsOf: above[(lastValidated - first + 1)...]) }
+        modifyHeld(cpu: cpu) { $0.append(contentsOf: above[(lastRetaken - first + 1)...]) }
     }
 
     /// A lock's class name and instance in one key (the subclass aside, as a release names it).

@@ -12,13 +12,14 @@ public protocol ReplayObserver: AnyObject {
     func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock)
     /// `lock` has been taken and pushed on its context's held stack.
     func replay(_ replay: ReplayEngine, didAcquire lock: HeldLock)
-    /// `lock`, held above a lock of its context released out of order, is taken again, as
-    /// lockdep's reacquire_held_locks takes it (a full `__lock_acquire`: a chain new since
-    /// the release is validated, and may add dependencies). The engine's held stack holds
-    /// the locks below it, as at `willAcquire`. Not called for a lock that folds into the one
-    /// below it (a nest lock's run), nor when the lock released was one of a run (lockdep
-    /// then only counts the run's entry down). Observed with `.acquisitions`.
-    func replay(_ replay: ReplayEngine, willReacquire lock: HeldLock)
+    /// `lock`, held above a lock of its context released out of order (the release at
+    /// `site`), is taken again, as lockdep's reacquire_held_locks takes it (a full
+    /// `__lock_acquire`: a chain new since is validated, and may add dependencies; the nest
+    /// lock is looked for). The engine's held stack holds the locks below it, as at
+    /// `willAcquire`. Only for a lock lockdep checks again (`HeldLock.isCheckedAgain`), and
+    /// not where lockdep matches the release to a nest lock's run (it then only counts the
+    /// run's entry down). Observed with `.acquisitions`.
+    func replay(_ replay: ReplayEngine, willReacquire lock: HeldLock, at site: EventSite)
     /// `lock` has been released and popped.
     func replay(_ replay: ReplayEngine, didRelease lock: HeldLock, at site: EventSite)
     /// A release of a lock that the context does not hold.
@@ -48,7 +49,7 @@ extension ReplayObserver {
     public func replayWillBegin(_ replay: ReplayEngine) {}
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {}
     public func replay(_ replay: ReplayEngine, didAcquire lock: HeldLock) {}
-    public func replay(_ replay: ReplayEngine, willReacquire lock: HeldLock) {}
+    public func replay(_ replay: ReplayEngine, willReacquire lock: HeldLock, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, didRelease lock: HeldLock, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, unbalancedRelease lock: LockRef, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, releasedHeldFromBefore lock: LockRef, at site: EventSite) {}

@@ -15,7 +15,7 @@ import Testing
         trace.declare("X", .mutex)
         trace.task = "t1"
         trace.acquire("M", instance: "m")
-        trace.acquire("A", instance: "a1", mode: first, isTry: firstIsTry)
+        trace.acquire("A", instance: "a1", mode: first, isTry: firstIsTry, nest: "M")
         trace.acquire("A", instance: "a2", mode: .recursiveRead, nest: "M")
         trace.acquire("X", instance: "x")
         trace.release("X", instance: "x")
@@ -153,5 +153,64 @@ import Testing
     /// counts.
     @Test func aNestLockHeldUnderAnIrqCounts() throws {
         #expect(try analyze(Self.walk(holdingNest: true, inIrq: true)).findings.isEmpty)
+    }
+
+    // MARK: A run's first member released
+
+    /// Lockdep counts the entry down and it keeps its first member's state: with a1 (write)
+    /// released, X taken over the run still depends on A exclusively, A -(EN)-> X, and t2's
+    /// X -(ER)-> A closes a strong cycle. With a1 the recursive read and a2 the writer, the
+    /// entry stays a recursive read: A -(SN)-> X, and no strong cycle.
+    static func firstReleasedThenX(firstWrites: Bool) -> TraceBuilder {
+        var trace = TraceBuilder(cpus: 2)
+        trace.declare("M", .mutex)
+        trace.declare("A", .rwsem)
+        trace.declare("X", .mutex)
+        trace.task = "t1"
+        trace.acquire("M", instance: "m")
+        trace.acquire("A", instance: "a1", mode: firstWrites ? .write : .recursiveRead, nest: "M")
+        trace.acquire("A", instance: "a2", mode: firstWrites ? .recursiveRead : .write, nest: "M")
+        trace.release("A", instance: "a1")
+        trace.acquire("X", instance: "x")
+        trace.release("X", instance: "x")
+        trace.release("A", instance: "a2")
+        trace.release("M", instance: "m")
+        trace.cpu = 1
+        trace.task = "t2"
+        trace.acquire("X", instance: "x")
+        trace.acquire("A", instance: "a1", mode: .recursiveRead)
+        trace.release("A", instance: "a1")
+        trace.release("X", instance: "x")
+        return trace
+    }
+
+    @Test func aRunKeepsItsFirstMembersModeOnceItIsReleased() throws {
+        let analysis = try analyze(Self.firstReleasedThenX(firstWrites: true))
+        #expect(Self.edge(analysis, "A", "X")?.types == .en)
+        #expect(analysis.findings.map(\.rule) == [.circularDependency])
+        #expect(analysis.findings.first?.locks == ["A", "X"])
+    }
+
+    @Test func aRunOfAReadFirstStaysARead() throws {
+        let analysis = try analyze(Self.firstReleasedThenX(firstWrites: false))
+        #expect(Self.edge(analysis, "A", "X")?.types == .sn)
+        #expect(analysis.findings.isEmpty)
+    }
+
+    /// M released from under its run: lockdep takes the run again (its entry does not fold
+    /// into anything) and finds M not held: "Nested lock was not taken", at the release.
+    @Test func theNestLockReleasedFromUnderItsRunIsReportedAtTheRelease() throws {
+        var trace = TraceBuilder()
+        trace.acquire("M")
+        trace.acquire("A", instance: "a1", nest: "M")
+        trace.acquire("A", instance: "a2", nest: "M")
+        trace.release("M")
+        trace.release("A", instance: "a2")
+        trace.release("A", instance: "a1")
+        let analysis = try analyze(trace)
+        #expect(analysis.findings.map(\.rule) == [.nestLockNotHeld])
+        let finding = try #require(analysis.findings.first)
+        #expect(finding.locks == ["A", "M"])
+        #expect(finding.locations.map(\.line) == [trace.line(ofEvent: 3), trace.line(ofEvent: 1)])
     }
 }

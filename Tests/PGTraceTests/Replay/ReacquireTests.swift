@@ -78,7 +78,7 @@ import Testing
         trace.declare("M", .mutex)
         trace.declare("A", .rwsem)
         trace.acquire("M")
-        trace.acquire("A", instance: "a1")
+        trace.acquire("A", instance: "a1", nest: "M")
         trace.acquire("A", instance: "a2", mode: .recursiveRead, nest: "M")
         trace.release("A", instance: "a1")
         trace.release("A", instance: "a2")
@@ -107,6 +107,33 @@ import Testing
         #expect(Self.lockOrder(analysis) == ["B->A", "M->A", "M->B"])
         let edge = try #require(Self.edge(analysis, "M", "A"))
         #expect(edge.site.position.line == trace.line(ofEvent: 2))
+    }
+
+    /// M, a0 of A (nested under M), P, then a run of A (a1, a2 under M). a0 released:
+    /// lockdep's find_held_lock meets the run's entry first, which matches any lock of its
+    /// class, and counts it down: P and the run are not taken again, so there is no M -> P
+    /// and no P -> A, and t2's P -> M closes no cycle.
+    @Test func aReleaseLockdepMatchesToARunAboveTakesNothingAgain() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.declare("M", .mutex)
+        trace.declare("A", .rwsem)
+        trace.declare("P", .mutex)
+        trace.task = "t1"
+        trace.acquire("M")
+        trace.acquire("A", instance: "a0", mode: .recursiveRead, nest: "M")
+        trace.acquire("P")
+        trace.acquire("A", instance: "a1", nest: "M")
+        trace.acquire("A", instance: "a2", nest: "M")
+        trace.release("A", instance: "a0")
+        trace.cpu = 1
+        trace.task = "t2"
+        trace.acquire("P")
+        trace.acquire("M")
+        trace.release("M")
+        trace.release("P")
+        let analysis = try analyze(trace)
+        #expect(Self.lockOrder(analysis) == ["A->P", "M->A", "P->M"])
+        #expect(analysis.findings.isEmpty)
     }
 
     /// A trylock is taken again without validation, as it was taken: it adds nothing.
