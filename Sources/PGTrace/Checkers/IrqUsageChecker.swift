@@ -29,8 +29,9 @@ public final class IrqUsageChecker: ReplayObserver {
     @exclusivity(unchecked) private var moment: (site: EventSite, moment: MomentID)?
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {
-        // A check=0 acquisition gets no irq usage (lockdep's mark_usage marks it used only).
-        guard lock.validates else { return }
+        // A check=0 acquisition gets no irq usage (lockdep's mark_usage marks it used only);
+        // a folded one none at all (__lock_acquire returns before mark_usage).
+        guard lock.validates, !lock.isFolded else { return }
         // The cpu's state read in place (a copy of it would retain its frames at every lock).
         let cpu = lock.site.cpu
         let read = lock.mode != .write

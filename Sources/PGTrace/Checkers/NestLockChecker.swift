@@ -1,7 +1,7 @@
 /// Reports `nest-lock-not-held`: a lock taken with a nest lock (spin_lock_nest_lock,
 /// mutex_lock_nest_lock: "the lock that serializes taking several of this class") that its
 /// task does not hold, as lockdep's print_lock_nested_lock_not_held. A lock that folds into
-/// the held lock of its class right under it is not checked: lockdep folds it first.
+/// the task's newest held lock, of its class, is not checked: lockdep folds it first.
 public final class NestLockChecker: ReplayObserver {
     public var observedEvents: ObservedEvents { .acquisitions }
 
@@ -22,7 +22,7 @@ public final class NestLockChecker: ReplayObserver {
         guard let nest = lock.nest else { return }
         let cpu = lock.site.cpu
         // __lock_is_held(nest_lock, -1): any lock of the task, its irq frames' included.
-        guard !lock.folds(onto: replay.heldLocks(cpu: cpu).last), !replay.holds(cpu: cpu, className: nest) else { return }
+        guard !lock.isFolded, !replay.holds(cpu: cpu, className: nest) else { return }
         let name = context.name(of: lock.classID)
         let nestName = context.symbols[nest]
         let site = release ?? lock.site

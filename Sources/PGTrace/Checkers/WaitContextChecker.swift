@@ -90,7 +90,8 @@ public final class WaitContextChecker: ReplayObserver {
         let held = replay.heldLocks(cpu: cpu)
         let below = bound(of: held, replay)
         remember(lock, on: held, below: below, replay)
-        guard !lock.isTry, let next = waits(lock.classID, replay) else { return }
+        // A folded acquisition is not checked (__lock_acquire returns before check_wait_context).
+        guard !lock.isTry, !lock.isFolded, let next = waits(lock.classID, replay) else { return }
         // What the context itself allows, and the held lock (of this irq context) that allows
         // least, if it allows less.
         var allowed: WaitType?

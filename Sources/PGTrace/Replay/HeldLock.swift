@@ -26,6 +26,12 @@ public struct HeldLock: Sendable {
     public var lockdepDepth: Int32 = 1
     /// Lockdep's chain key: a hash of the classes held in this context, up to this lock.
     public var chainKey: UInt64
+    /// Whether lockdep folds this acquisition into the task's newest held lock, of its class
+    /// (a nest lock given: `references`): __lock_acquire returns before any check, so it
+    /// marks no usage, checks no wait context, no nest lock, no recursion and adds no
+    /// dependency. The newest held lock is the task's, whatever the context: an irq's first
+    /// lock folds into the interrupted task's top.
+    public var isFolded = false
 
     /// The depth of a lock of `classID` taken right above `below`: a lock taken with a nest
     /// lock above a held lock of its class is one entry with it in lockdep's array (its
@@ -38,13 +44,11 @@ public struct HeldLock: Sendable {
     /// lock right under it in its context).
     func folds(onto below: HeldLock?) -> Bool { below?.lockdepDepth == lockdepDepth }
 
-    /// Whether lockdep checks anything of this lock when it takes it anew over `below`, above
-    /// a lock released out of order, that pgtrace's checkers see (`willReacquire`): not folded
-    /// into `below` (__lock_acquire returns first), and validated (not a trylock, not
-    /// check=0) or naming a nest lock (looked for whatever the lock).
-    func isCheckedAgain(over below: HeldLock?) -> Bool {
-        !folds(onto: below) && (validates && !isTry || nest != nil)
-    }
+    /// Whether lockdep checks anything of this lock when it takes it anew above a lock
+    /// released out of order, that pgtrace's checkers see (`willReacquire`): not folded
+    /// (`isFolded`, as the engine sets it for the locks under it then), and validated (not a
+    /// trylock, not check=0) or naming a nest lock (looked for whatever the lock).
+    var isCheckedAgain: Bool { !isFolded && (validates && !isTry || nest != nil) }
 
     /// The chain key after `previous`, with this lock's class and read state mixed in.
     static func chainKey(after previous: UInt64, classID: ClassID, mode: LockMode) -> UInt64 {

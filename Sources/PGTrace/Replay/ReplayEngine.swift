@@ -199,6 +199,19 @@ public final class ReplayEngine {
         return false
     }
 
+    /// The newest lock `cpu`'s task holds (lockdep's curr->held_locks[depth - 1]): the top
+    /// of the innermost context that holds any. With `outside`, of the contexts under the
+    /// current one only.
+    func newestHeld(cpu: Int, outside: Bool) -> HeldLock? {
+        var frame = cpus[cpu].frames.count - (outside ? 1 : 0)
+        while frame > 0 {
+            frame -= 1
+            if let top = cpus[cpu].frames[frame].held.last { return top }
+        }
+        if outside && cpus[cpu].frames.isEmpty { return nil }
+        return stacks[cpus[cpu].stack].last
+    }
+
     private enum DeadlockCheck {
         case none, nested, recursive(HeldLock)
     }
@@ -206,8 +219,7 @@ public final class ReplayEngine {
     private func deadlockCheck(_ lock: HeldLock) -> DeadlockCheck {
         let cpu = lock.site.cpu
         if let nest = lock.nest {
-            let top = cpus[cpu].frames.isEmpty ? stacks[cpus[cpu].stack].last : cpus[cpu].frames[cpus[cpu].frames.count - 1].held.last
-            if top?.classID == lock.classID { return .nested }
+            if lock.isFolded { return .nested }
             var nestHeld = false
             let found = firstHeld(cpu: cpu) { held in
                 if held.ref.name == nest { nestHeld = true }
@@ -613,6 +625,7 @@ public final class ReplayEngine {
             savedHardirqsEnabled: savedEnabled, savedHardirqsKnown: savedKnown, site: site,
             chainKey: HeldLock.chainKey(after: top?.chainKey ?? 0, classID: classID, mode: effectiveMode))
         lock.lockdepDepth = HeldLock.lockdepDepth(after: top, classID: classID, nest: nest)
+        lock.isFolded = nest != nil && newestHeld(cpu: cpu, outside: false)?.classID == classID
         lock.validates = (validates ?? !traits.novalidate) && isWithinValidatedDepth(cpu: cpu)
         if isPartial || forgotten { markSeen(ref, cpu: cpu) }
         acquisitionObservers.forEach { $0.replay(self, willAcquire: lock) }
@@ -683,6 +696,9 @@ public final class ReplayEngine {
     private func removeHeld(at index: Int, cpu: Int, site: EventSite) {
         var firstRetaken: Int?
         var lastRetaken = -1
+        // What an array's first lock taken again would fold into: the newest lock of the
+        // contexts under this one (lockdep's array is the task's, irqs and all).
+        let outside = newestHeld(cpu: cpu, outside: true)
         modifyHeld(cpu: cpu) { stack in
             let released = stack[index]
             let countsARunDown = stack.indices[index...].contains { position in
@@ -700,7 +716,8 @@ public final class ReplayEngine {
                 key = HeldLock.chainKey(after: key, classID: stack[above].classID, mode: stack[above].mode)
                 stack[above].chainKey = key
                 stack[above].lockdepDepth = HeldLock.lockdepDepth(after: below, classID: stack[above].classID, nest: stack[above].nest)
-                if !countsARunDown, stack[above].isCheckedAgain(over: below) {
+                stack[above].isFolded = stack[above].nest != nil && (below ?? outside)?.classID == stack[above].classID
+                if !countsARunDown, stack[above].isCheckedAgain {
                     if firstRetaken == nil { firstRetaken = above }
                     lastRetaken = above
                 }
@@ -710,18 +727,15 @@ public final class ReplayEngine {
         // Taken again one at a time up to the last to check, each over the locks below it;
         // the rest at once.
         var above: [HeldLock] = []
-        var below: HeldLock?
         modifyHeld(cpu: cpu) { stack in
             above = Array(stack[first...])
             stack.removeSubrange(first...)
-            below = stack.last
         }
         for lock in above[...(lastRetaken - first)] {
-            if lock.isCheckedAgain(over: below) {
+            if lock.isCheckedAgain {
                 acquisitionObservers.forEach { $0.replay(self, willReacquire: lock, at: site) }
             }
             modifyHeld(cpu: cpu) { $0.append(lock) }
-            below = lock
         }
         modifyHeld(cpu: cpu) { $0.append(contentsOf: above[(lastRetaken - first + 1)...]) }
     }

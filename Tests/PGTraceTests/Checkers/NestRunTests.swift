@@ -213,4 +213,44 @@ import Testing
         #expect(finding.locks == ["A", "M"])
         #expect(finding.locations.map(\.line) == [trace.line(ofEvent: 3), trace.line(ofEvent: 1)])
     }
+
+    // MARK: The fold across an irq
+
+    /// Lockdep folds an acquisition into the task's newest held lock whatever its context:
+    /// a hardirq's first lock, of the class the interrupted task took last, with a nest lock
+    /// named, folds into it and is not checked at all (no usage, no recursion, no nest lock).
+    /// With the task's newest lock of another class, it is checked: the nest lock is not held.
+    static func irqTakesTheClass(taskTakesBAfterA: Bool) -> TraceBuilder {
+        var trace = TraceBuilder()
+        trace.task = "t"
+        trace.acquire("A", instance: "a1")
+        if taskTakesBAfterA { trace.acquire("B") }
+        trace.event("hardirq-enter", [("irq", "1")])
+        trace.acquire("A", instance: "a2", nest: "M")
+        trace.release("A", instance: "a2")
+        trace.event("hardirq-exit")
+        if taskTakesBAfterA { trace.release("B") }
+        trace.release("A", instance: "a1")
+        return trace
+    }
+
+    @Test func anIrqsFirstLockFoldsIntoTheInterruptedTasksNewest() throws {
+        #expect(try analyze(Self.irqTakesTheClass(taskTakesBAfterA: false)).findings.isEmpty)
+    }
+
+    @Test func anIrqsFirstLockOverAnotherClassIsChecked() throws {
+        let trace = Self.irqTakesTheClass(taskTakesBAfterA: true)
+        let rules = try analyze(trace).findings.map(\.rule)
+        #expect(rules.contains(.nestLockNotHeld))
+        #expect(rules.contains(.recursiveLocking))
+    }
+
+    /// The nest lock is looked for at every acquisition that does not fold, a trylock's too.
+    @Test func aTrylockNamingANestLockNotHeldIsReported() throws {
+        var trace = TraceBuilder()
+        trace.acquire("A", instance: "a1", isTry: true, nest: "M")
+        trace.release("A", instance: "a1")
+        let analysis = try analyze(trace)
+        #expect(analysis.findings.map(\.rule) == [.nestLockNotHeld])
+    }
 }
