@@ -52,7 +52,8 @@ public final class CircularDependencyChecker: ReplayObserver {
                 let holder = held[position]
                 // A nest lock's run is one entry of lockdep's array, its first member (the
                 // others are its references): that member's mode and trylock are the entry's.
-                if position > 0, holder.folds(onto: held[position - 1]) { continue }
+                // An irq's lock folded into the task's is no entry of the irq's context at all.
+                if holder.isFolded || (position > 0 && holder.folds(onto: held[position - 1])) { continue }
                 // A check=0 lock held is passed over: A, a novalidate lock, then B is A -> B.
                 guard holder.validates else { continue }
                 if holder.classID != lock.classID {

@@ -53,7 +53,8 @@ public final class WaitContextChecker: ReplayObserver {
         }
         var bound = HeldBound.none
         for (index, lock) in held.enumerated() {
-            guard let inner = waits(lock.classID, replay)?.inner else { continue }
+            // A folded lock is no entry of lockdep's array (an irq's may fold into the task's).
+            guard !lock.isFolded, let inner = waits(lock.classID, replay)?.inner else { continue }
             if bound.index < 0 || effective(inner) < bound.lowest {
                 bound = HeldBound(lowest: effective(inner), inner: inner, index: Int32(index))
             }
@@ -65,7 +66,7 @@ public final class WaitContextChecker: ReplayObserver {
     private func remember(_ lock: HeldLock, on held: [HeldLock], below: HeldBound, _ replay: ReplayEngine) {
         guard held.count + 1 > Self.deepHeld else { return }
         var bound = below
-        if let inner = waits(lock.classID, replay)?.inner, bound.index < 0 || effective(inner) < bound.lowest {
+        if !lock.isFolded, let inner = waits(lock.classID, replay)?.inner, bound.index < 0 || effective(inner) < bound.lowest {
             bound = HeldBound(lowest: effective(inner), inner: inner, index: Int32(held.count))
         }
         if bounds.count >= Self.boundsCapacity { bounds = IntegerTable(capacity: 64) }

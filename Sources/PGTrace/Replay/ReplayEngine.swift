@@ -692,7 +692,7 @@ public final class ReplayEngine {
     /// nest lock's run of two or more (the lock is one of it, or such a run of its class lies
     /// above it: find_held_lock searches from the top, and a run's entry matches any lock of
     /// its class) only counts the run's entry down: nothing is taken again, and the entry
-    /// keeps its first member's mode and trylock.
+    /// keeps its first member's mode, trylock, nest lock and check.
     private func removeHeld(at index: Int, cpu: Int, site: EventSite) {
         var firstRetaken: Int?
         var lastRetaken = -1
@@ -708,6 +708,8 @@ public final class ReplayEngine {
             if index + 1 < stack.count, stack[index + 1].folds(onto: released), !(index > 0 && released.folds(onto: stack[index - 1])) {
                 stack[index + 1].mode = released.mode
                 stack[index + 1].isTry = released.isTry
+                stack[index + 1].nest = released.nest
+                stack[index + 1].validates = released.validates
             }
             stack.remove(at: index)
             var key = index > 0 ? stack[index - 1].chainKey : 0

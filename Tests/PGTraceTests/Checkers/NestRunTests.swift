@@ -253,4 +253,65 @@ import Testing
         let analysis = try analyze(trace)
         #expect(analysis.findings.map(\.rule) == [.nestLockNotHeld])
     }
+
+    /// The hardirq's a2 folds into the task's a1 entry, so B is the irq context's first
+    /// entry: it depends on nothing, and the task's B -> A later closes no cycle.
+    @Test func aLockFoldedIntoTheTasksIsNoHolderInTheIrq() throws {
+        var trace = TraceBuilder()
+        trace.acquire("M")
+        trace.acquire("A", instance: "a1", nest: "M")
+        trace.event("hardirq-enter", [("irq", "1")])
+        trace.acquire("A", instance: "a2", nest: "M")
+        trace.acquire("B")
+        trace.release("B")
+        trace.release("A", instance: "a2")
+        trace.event("hardirq-exit")
+        trace.release("A", instance: "a1")
+        trace.release("M")
+        trace.acquire("B")
+        trace.acquire("A", instance: "a1")
+        let analysis = try analyze(trace)
+        #expect(Self.edge(analysis, "A", "B") == nil)
+        #expect(analysis.findings.filter { $0.rule == .circularDependency }.isEmpty)
+    }
+
+    /// The run's entry keeps its first member's nest lock too: a1 (nest M) released, then M,
+    /// and the entry taken again finds M not held, though a2 named N, which is.
+    @Test func aRunKeepsItsFirstMembersNestLock() throws {
+        var trace = TraceBuilder()
+        trace.acquire("M")
+        trace.acquire("N")
+        trace.acquire("A", instance: "a1", nest: "M")
+        trace.acquire("A", instance: "a2", nest: "N")
+        trace.release("A", instance: "a1")
+        trace.release("M")
+        trace.release("A", instance: "a2")
+        trace.release("N")
+        let analysis = try analyze(trace)
+        #expect(analysis.findings.map(\.rule) == [.nestLockNotHeld])
+        #expect(analysis.findings.first?.locks == ["A", "M"])
+        #expect(analysis.findings.first?.locations.first?.line == trace.line(ofEvent: 5))
+    }
+
+    /// A softirq's r2 folds into the task's r1 entry (raw spinlocks): it bounds nothing in
+    /// the softirq's context, where a spinlock_t is allowed (PROVE_RAW_LOCK_NESTING).
+    @Test func aLockFoldedIntoTheTasksBoundsNoWaitContextInTheIrq() throws {
+        var trace = TraceBuilder()
+        trace.proveRawLockNesting()
+        trace.declare("M", .rawSpinlock)
+        trace.declare("R", .rawSpinlock)
+        trace.declare("S", .spinlock)
+        trace.event("irq-disable")
+        trace.acquire("M")
+        trace.acquire("R", instance: "r1", nest: "M")
+        trace.event("softirq-enter", [("vec", "TIMER")])
+        trace.acquire("R", instance: "r2", nest: "M")
+        trace.acquire("S")
+        trace.release("S")
+        trace.release("R", instance: "r2")
+        trace.event("softirq-exit")
+        trace.release("R", instance: "r1")
+        trace.release("M")
+        #expect(try analyze(trace).findings.isEmpty)
+    }
 }
