@@ -48,12 +48,11 @@ public final class CircularDependencyChecker: ReplayObserver {
         // Lockdep's check_prevs_add: depend on the nearest held lock, and on each trylock
         // above it (a trylock's own dependencies were never recorded).
         func forEachNewDependency(_ body: (HeldLock, DependencyTypes) -> Void) {
-            for position in held.indices.reversed() {
-                let holder = held[position]
+            for holder in held.reversed() {
                 // A nest lock's run is one entry of lockdep's array, its first member (the
-                // others are its references): that member's mode and trylock are the entry's.
-                // An irq's lock folded into the task's is no entry of the irq's context at all.
-                if holder.isFolded || (position > 0 && holder.folds(onto: held[position - 1])) { continue }
+                // others, folded, are its references): that member's mode and trylock are the
+                // entry's. An irq's lock folded into the task's is no entry of the irq's at all.
+                if holder.isFolded { continue }
                 // A check=0 lock held is passed over: A, a novalidate lock, then B is A -> B.
                 guard holder.validates else { continue }
                 if holder.classID != lock.classID {

@@ -40,10 +40,6 @@ public struct HeldLock: Sendable {
         (below?.lockdepDepth ?? 0) + (nest != nil && below?.classID == classID ? 0 : 1)
     }
 
-    /// Whether this lock is one of a nest lock's run, folded into the entry of `below` (the
-    /// lock right under it in its context).
-    func folds(onto below: HeldLock?) -> Bool { below?.lockdepDepth == lockdepDepth }
-
     /// Whether lockdep checks anything of this lock when it takes it anew above a lock
     /// released out of order, that pgtrace's checkers see (`willReacquire`): not folded
     /// (`isFolded`, as the engine sets it for the locks under it then), and validated (not a
@@ -63,10 +59,8 @@ public struct HeldLock: Sendable {
 
 extension Array where Element == HeldLock {
     /// Whether the lock at `position` is one of a nest lock's run of two or more (lockdep's
-    /// entry with `references`): it folds into the lock under it, or the lock above folds
-    /// into it.
+    /// entry with `references`): it is folded, or the lock above it is.
     func isInRun(_ position: Int) -> Bool {
-        (position > 0 && self[position].folds(onto: self[position - 1]))
-            || (position + 1 < count && self[position + 1].folds(onto: self[position]))
+        self[position].isFolded || (position + 1 < count && self[position + 1].isFolded)
     }
 }

@@ -217,21 +217,16 @@ public final class ReplayEngine {
     }
 
     private func deadlockCheck(_ lock: HeldLock) -> DeadlockCheck {
-        let cpu = lock.site.cpu
-        if let nest = lock.nest {
-            if lock.isFolded { return .nested }
-            var nestHeld = false
-            let found = firstHeld(cpu: cpu) { held in
-                if held.ref.name == nest { nestHeld = true }
-                return held.classID == lock.classID && !(lock.mode == .recursiveRead && held.mode != .write)
-            }
-            guard let found else { return .none }
-            return nestHeld ? .nested : .recursive(found)
+        let nest = lock.nest
+        if nest != nil, lock.isFolded { return .nested }
+        // From the bottom, as check_deadlock: the nest lock counts where it is met first.
+        var nestHeld = false
+        let found = firstHeld(cpu: lock.site.cpu) { held in
+            if let nest, held.ref.name == nest { nestHeld = true }
+            return held.classID == lock.classID && !(lock.mode == .recursiveRead && held.mode != .write)
         }
-        let found = firstHeld(cpu: cpu) { held in
-            held.classID == lock.classID && !(lock.mode == .recursiveRead && held.mode != .write)
-        }
-        return found.map { .recursive($0) } ?? .none
+        guard let found else { return .none }
+        return nestHeld ? .nested : .recursive(found)
     }
 
     /// Whether the current context of `cpu` (or the irq frames under it) holds a lock of the
@@ -705,7 +700,7 @@ public final class ReplayEngine {
                 stack[position].classID == released.classID && stack.isInRun(position)
             }
             // The run's first member released: the entry, now its next member, keeps its state.
-            if index + 1 < stack.count, stack[index + 1].folds(onto: released), !(index > 0 && released.folds(onto: stack[index - 1])) {
+            if index + 1 < stack.count, stack[index + 1].isFolded, !released.isFolded {
                 stack[index + 1].mode = released.mode
                 stack[index + 1].isTry = released.isTry
                 stack[index + 1].nest = released.nest

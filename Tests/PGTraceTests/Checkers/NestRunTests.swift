@@ -31,19 +31,13 @@ import Testing
         return trace
     }
 
-    private static func edge(_ analysis: Analysis, _ from: String, _ to: String) -> LockDependency? {
-        analysis.graph.edges.first {
-            $0.kind == .lockOrder && analysis.context.name(of: $0.from) == from && analysis.context.name(of: $0.to) == to
-        }
-    }
-
     /// The run's first member holds A exclusively: A -(EN)-> X, and t2's X -(ER)-> A closes
     /// a strong cycle, as lockdep reports it. (Its last member, a recursive read, would make
     /// A -(SN)-> X, and no strong cycle.)
     @Test func aLockAboveARunDependsOnTheRunsFirstMember() throws {
         let trace = Self.runThenX(first: .write, t2Takes: "A")
         let analysis = try analyze(trace)
-        let dependency = try #require(Self.edge(analysis, "A", "X"))
+        let dependency = try #require(analysis.lockOrderEdge("A", "X"))
         #expect(dependency.types == .en)
         #expect(dependency.holderSite.position.line == trace.line(ofEvent: 1))
         #expect(analysis.findings.map(\.rule) == [.circularDependency])
@@ -52,7 +46,7 @@ import Testing
 
     @Test func aRunOfRecursiveReadsMakesNoStrongCycle() throws {
         let analysis = try analyze(Self.runThenX(first: .recursiveRead, t2Takes: "A"))
-        #expect(Self.edge(analysis, "A", "X")?.types == .sn)
+        #expect(analysis.lockOrderEdge("A", "X")?.types == .sn)
         #expect(analysis.findings.isEmpty)
     }
 
@@ -60,7 +54,7 @@ import Testing
     /// too, and t2's X -> M closes a cycle.
     @Test func aRunWhoseFirstMemberIsATrylockIsPassedOver() throws {
         let analysis = try analyze(Self.runThenX(first: .write, firstIsTry: true, t2Takes: "M"))
-        #expect(Self.edge(analysis, "M", "X") != nil)
+        #expect(analysis.lockOrderEdge("M", "X") != nil)
         #expect(analysis.findings.map(\.rule) == [.circularDependency])
         #expect(analysis.findings.first?.locks == ["M", "X"])
     }
@@ -69,7 +63,7 @@ import Testing
     /// through A (M -> A -> X -> M).
     @Test func aRunWhoseFirstMemberIsNoTrylockStopsThere() throws {
         let analysis = try analyze(Self.runThenX(first: .write, t2Takes: "M"))
-        #expect(Self.edge(analysis, "M", "X") == nil)
+        #expect(analysis.lockOrderEdge("M", "X") == nil)
         #expect(analysis.findings.map(\.rule) == [.circularDependency])
         #expect(analysis.findings.first?.locks == ["M", "A", "X"])
     }
@@ -92,7 +86,7 @@ import Testing
     @Test func aNestLockHeldBelowTheClassNestsIt() throws {
         let analysis = try analyze(Self.nestAround(nestFirst: true))
         #expect(analysis.findings.filter { $0.rule == .recursiveLocking }.isEmpty)
-        #expect(Self.edge(analysis, "B", "A") == nil)
+        #expect(analysis.lockOrderEdge("B", "A") == nil)
     }
 
     @Test func aNestLockTakenAfterTheClassDoesNotNestIt() throws {
@@ -186,14 +180,14 @@ import Testing
 
     @Test func aRunKeepsItsFirstMembersModeOnceItIsReleased() throws {
         let analysis = try analyze(Self.firstReleasedThenX(firstWrites: true))
-        #expect(Self.edge(analysis, "A", "X")?.types == .en)
+        #expect(analysis.lockOrderEdge("A", "X")?.types == .en)
         #expect(analysis.findings.map(\.rule) == [.circularDependency])
         #expect(analysis.findings.first?.locks == ["A", "X"])
     }
 
     @Test func aRunOfAReadFirstStaysARead() throws {
         let analysis = try analyze(Self.firstReleasedThenX(firstWrites: false))
-        #expect(Self.edge(analysis, "A", "X")?.types == .sn)
+        #expect(analysis.lockOrderEdge("A", "X")?.types == .sn)
         #expect(analysis.findings.isEmpty)
     }
 
@@ -271,7 +265,7 @@ import Testing
         trace.acquire("B")
         trace.acquire("A", instance: "a1")
         let analysis = try analyze(trace)
-        #expect(Self.edge(analysis, "A", "B") == nil)
+        #expect(analysis.lockOrderEdge("A", "B") == nil)
         #expect(analysis.findings.filter { $0.rule == .circularDependency }.isEmpty)
     }
 

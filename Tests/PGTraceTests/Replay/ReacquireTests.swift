@@ -38,23 +38,12 @@ import Testing
         return trace
     }
 
-    private static func edge(_ analysis: Analysis, _ from: String, _ to: String) -> LockDependency? {
-        analysis.graph.edges.first {
-            $0.kind == .lockOrder && analysis.context.name(of: $0.from) == from && analysis.context.name(of: $0.to) == to
-        }
-    }
-
-    private static func lockOrder(_ analysis: Analysis) -> [String] {
-        analysis.graph.edges.filter { $0.kind == .lockOrder }
-            .map { "\(analysis.context.name(of: $0.from))->\(analysis.context.name(of: $0.to))" }.sorted()
-    }
-
     @Test func aLockTakenAgainOverTheLockBelowAReleasedReadDependsOnIt() throws {
         let trace = Self.recursiveReadReleasedFirst(fixed: false)
         let analysis = try analyze(trace)
-        #expect(Self.lockOrder(analysis) == ["X->Y", "X->Z", "Y->Z", "Z->X"])
+        #expect(analysis.lockOrderNames == ["X->Y", "X->Z", "Y->Z", "Z->X"])
         // The dependency cites Z's acquisition under X, which is what makes it.
-        let reacquired = try #require(Self.edge(analysis, "X", "Z"))
+        let reacquired = try #require(analysis.lockOrderEdge("X", "Z"))
         #expect(reacquired.types == .en)
         #expect(reacquired.holderSite.position.line == trace.line(ofEvent: 0))
         #expect(reacquired.site.position.line == trace.line(ofEvent: 2))
@@ -66,7 +55,7 @@ import Testing
 
     @Test func releasedInOrderNothingIsTakenAgain() throws {
         let analysis = try analyze(Self.recursiveReadReleasedFirst(fixed: true))
-        #expect(Self.lockOrder(analysis) == ["X->Y", "Y->Z", "Z->X"])
+        #expect(analysis.lockOrderNames == ["X->Y", "Y->Z", "Z->X"])
         #expect(analysis.findings.isEmpty)
     }
 
@@ -84,8 +73,8 @@ import Testing
         trace.release("A", instance: "a2")
         trace.release("M")
         let analysis = try analyze(trace)
-        #expect(Self.lockOrder(analysis) == ["M->A"])
-        let edge = try #require(Self.edge(analysis, "M", "A"))
+        #expect(analysis.lockOrderNames == ["M->A"])
+        let edge = try #require(analysis.lockOrderEdge("M", "A"))
         #expect(edge.types == .en)
         #expect(analysis.findings.isEmpty)
     }
@@ -104,8 +93,8 @@ import Testing
         trace.release("A")
         trace.release("M")
         let analysis = try analyze(trace)
-        #expect(Self.lockOrder(analysis) == ["B->A", "M->A", "M->B"])
-        let edge = try #require(Self.edge(analysis, "M", "A"))
+        #expect(analysis.lockOrderNames == ["B->A", "M->A", "M->B"])
+        let edge = try #require(analysis.lockOrderEdge("M", "A"))
         #expect(edge.site.position.line == trace.line(ofEvent: 2))
     }
 
@@ -132,7 +121,7 @@ import Testing
         trace.release("M")
         trace.release("P")
         let analysis = try analyze(trace)
-        #expect(Self.lockOrder(analysis) == ["A->P", "M->A", "P->M"])
+        #expect(analysis.lockOrderNames == ["A->P", "M->A", "P->M"])
         #expect(analysis.findings.isEmpty)
     }
 
@@ -146,6 +135,6 @@ import Testing
         trace.release("C")
         trace.release("A")
         let analysis = try analyze(trace)
-        #expect(Self.lockOrder(analysis) == ["A->B"])
+        #expect(analysis.lockOrderNames == ["A->B"])
     }
 }

@@ -149,3 +149,15 @@ enum Repository {
 
     static func path(_ relative: String) -> String { root + "/" + relative }
 }
+
+extension Analysis {
+    /// The lock-order dependency `from -> to`, by class names, if the graph has it.
+    func lockOrderEdge(_ from: String, _ to: String) -> LockDependency? {
+        graph.edges.first { $0.kind == .lockOrder && context.name(of: $0.from) == from && context.name(of: $0.to) == to }
+    }
+
+    /// Every lock-order dependency as `A->B`, sorted.
+    var lockOrderNames: [String] {
+        graph.edges.filter { $0.kind == .lockOrder }.map { "\(context.name(of: $0.from))->\(context.name(of: $0.to))" }.sorted()
+    }
+}
