@@ -6,17 +6,6 @@ import Testing
 /// included), every search finds what an unpruned search finds, by the same path.
 @Suite struct LockGraphSearchTests {
     /// A deterministic generator (splitmix64), so that a failure can be replayed.
-    struct Random {
-        var state: UInt64
-        mutating func next(_ bound: Int) -> Int {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Int((z ^ (z >> 31)) % UInt64(bound))
-        }
-    }
-
     static let site = EventSite(Event(kind: .irqEnable, cpu: 0, position: TracePosition(file: 0, line: 1, column: 1, event: 0)))
 
     /// Every pair of classes joined by a path, by brute force.
@@ -33,7 +22,7 @@ import Testing
 
     @Test(arguments: 0..<200)
     func theOrderNeverDeniesAPathThatExists(seed: Int) {
-        var random = Random(state: UInt64(seed))
+        var random = SplitMix(state: UInt64(seed))
         let classes = 4 + random.next(30)
         var order = TopologicalOrder()
         var edges: [(Int, Int)] = []
@@ -70,7 +59,7 @@ import Testing
 
     /// A random edge not `seen` before, or nil: mostly agreeing with a hidden order (as real
     /// lock graphs do), sometimes not.
-    static func nextEdge(_ random: inout Random, classes: Int, seen: inout Set<[Int]>) -> (Int, Int)? {
+    static func nextEdge(_ random: inout SplitMix, classes: Int, seen: inout Set<[Int]>) -> (Int, Int)? {
         var from = random.next(classes), to = random.next(classes)
         if from == to { return nil }
         if from > to, random.next(4) != 0 { swap(&from, &to) }
@@ -80,7 +69,7 @@ import Testing
 
     /// Random distinct edges over a few classes.
     static func randomEdges(seed: Int) -> (classes: Int, edges: [(Int, Int)]) {
-        var random = Random(state: UInt64(seed) &+ 5000)
+        var random = SplitMix(state: UInt64(seed) &+ 5000)
         let classes = 4 + random.next(30)
         var edges: [(Int, Int)] = []
         var seen: Set<[Int]> = []
@@ -164,7 +153,7 @@ import Testing
 
     @Test(arguments: 0..<40)
     func prunedSearchesFindWhatFullSearchesFind(seed: Int) {
-        var random = Random(state: UInt64(1000 + seed))
+        var random = SplitMix(state: UInt64(1000 + seed))
         let classes = 4 + random.next(20)
         let graph = LockGraph()
         let modes: [LockMode] = [.write, .read, .recursiveRead]
@@ -210,7 +199,7 @@ import Testing
     func theCycleCheckFindsWhatAFullSearchFindsForEveryEdgeKind(seed: Int) {
         // Before each new dependency, as the checkers ask: strongPath (which may skip lockdep's
         // search when the order says no path closes a cycle) against an unpruned search.
-        var random = Random(state: UInt64(5000 + seed))
+        var random = SplitMix(state: UInt64(5000 + seed))
         let classes = 4 + random.next(16)
         let graph = LockGraph()
         let modes: [LockMode] = [.write, .read, .recursiveRead]

@@ -9,7 +9,7 @@ import Testing
     /// Keys of every kind, many alike but for one field, added in a random order and looked
     /// up with keys never added, against a Dictionary; the table grows from 1k slots past 64k.
     @Test func everyKeyIsFoundAtItsPositionAndNoOtherKeyIs() {
-        var random = LockGraphSearchTests.Random(state: 12)
+        var random = SplitMix(state: 12)
         var keys: [GraphFactKey] = []
         var seen: Set<GraphFactKey> = []
         while keys.count < 40_000 {

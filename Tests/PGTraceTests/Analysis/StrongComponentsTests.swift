@@ -17,7 +17,7 @@ import Testing
 
     @Test(arguments: 0..<100)
     func componentsAreTheClassesThatReachEachOther(seed: Int) {
-        var random = LockGraphSearchTests.Random(state: UInt64(seed) &+ 77)
+        var random = SplitMix(state: UInt64(seed) &+ 77)
         let count = 2 + random.next(25)
         var edges: [(from: Int32, to: Int32)] = []
         for _ in 0..<random.next(3 * count) {

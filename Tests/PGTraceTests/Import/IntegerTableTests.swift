@@ -11,7 +11,7 @@ import Testing
     /// (where it stays) are its last two, so that their runs wrap around its end.
     @Test(arguments: [(1, 300), (2, 300), (3, 300), (4, 7), (5, 7), (6, 7)])
     func randomInsertsAndRemovalsAgreeWithADictionary(seed: UInt64, keys: Int) {
-        var random = LockGraphSearchTests.Random(state: seed)
+        var random = SplitMix(state: seed)
         var table = IntegerTable<Int>(capacity: 4)
         var model: [UInt64: Int] = [:]
         let wrapping = Array((0...UInt64(10_000)).filter { ($0 &* 0x9E37_79B9_7F4A_7C15) >> 60 >= 14 }.prefix(keys))
