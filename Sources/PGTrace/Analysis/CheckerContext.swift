@@ -128,7 +128,7 @@ public final class CheckerContext {
     /// lockdep's held-lock array holds; those taken after them are counted (a stack
     /// thousands deep, copied into each of thousands of findings, took gigabytes).
     public func attachHeldLocks(
-        to finding: inout Finding, replay: ReplayEngine? = nil, cpu: Int, locks: [HeldLock]? = nil, task: TaskKey? = nil
+        to finding: inout Finding, replay: ReplayEngine? = nil, cpu: Int, locks: HeldLocks? = nil, task: TaskKey? = nil
     ) {
         guard let replay = replay ?? self.replay else { return }
         let limit = replay.validatedDepth

@@ -8,7 +8,7 @@ public final class HeldAtEndChecker: ReplayObserver {
     public init(context: CheckerContext) { self.context = context }
 
     public func replayDidEnd(_ replay: ReplayEngine) {
-        var stacks: [(String, [HeldLock])] = []
+        var stacks: [(String, HeldLocks)] = []
         for (task, held) in replay.taskLocks where !held.isEmpty {
             switch task {
             case .named(let name): stacks.append(("task \(context.symbols[name])", held))

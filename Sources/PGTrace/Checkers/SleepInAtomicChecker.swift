@@ -16,7 +16,7 @@ public final class SleepInAtomicChecker: ReplayObserver {
     }
 
     public func replay(
-        _ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: [HeldLock], hardirqsEnabled: Bool, bhDisabled: Bool,
+        _ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: HeldLocks, hardirqsEnabled: Bool, bhDisabled: Bool,
         preemptDepth: Int, at site: EventSite
     ) {
         let name: String

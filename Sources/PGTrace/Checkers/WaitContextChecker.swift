@@ -25,13 +25,21 @@ public final class WaitContextChecker: ReplayObserver {
     static let boundsCapacity = 1 << 14
 
     /// Of a list of held locks: the lowest effective inner wait type among them, that lock's
-    /// own inner type and its place in the list (-1: no held lock is judged).
+    /// own inner type, its place in the list (-1: no held lock is judged) and its entry in
+    /// lockdep's array (`lockdepDepth`). Lists of one chain key hold the same entries, but a
+    /// nest lock's run below the bound may be longer in one than in another: a place is used
+    /// only where the entry it names is there.
     private struct HeldBound {
         var lowest: WaitType
         var inner: WaitType
         var index: Int32
+        var depth: Int32 = 0
 
         static let none = HeldBound(lowest: .free, inner: .free, index: -1)
+
+        func fits(_ held: HeldLocks) -> Bool {
+            index < 0 || index < held.count && !held[Int(index)].isFolded && held[Int(index)].lockdepDepth == depth
+        }
     }
 
     public init(context: CheckerContext) { self.context = context }
@@ -44,9 +52,9 @@ public final class WaitContextChecker: ReplayObserver {
 
     /// The bound of `held`, the held locks of a context: the first of them with the lowest
     /// effective inner wait type (the first, as lockdep's check_wait_context walks them).
-    private func bound(of held: [HeldLock], _ replay: ReplayEngine) -> HeldBound {
+    private func bound(of held: HeldLocks, _ replay: ReplayEngine) -> HeldBound {
         // (A chain key is a hash: a bound that does not fit the list is not used.)
-        if held.count > Self.deepHeld, let top = held.last, let known = bounds[top.chainKey], known.index < held.count,
+        if held.count > Self.deepHeld, let top = held.last, let known = bounds[top.chainKey], known.fits(held),
             known.index < 0 || waits(held[Int(known.index)].classID, replay)?.inner == known.inner
         {
             return known
@@ -56,18 +64,18 @@ public final class WaitContextChecker: ReplayObserver {
             // A folded lock is no entry of lockdep's array (an irq's may fold into the task's).
             guard !lock.isFolded, let inner = waits(lock.classID, replay)?.inner else { continue }
             if bound.index < 0 || effective(inner) < bound.lowest {
-                bound = HeldBound(lowest: effective(inner), inner: inner, index: Int32(index))
+                bound = HeldBound(lowest: effective(inner), inner: inner, index: Int32(index), depth: lock.lockdepDepth)
             }
         }
         return bound
     }
 
     /// Remembers the bound of a context's held locks once `lock` is on top of `held`.
-    private func remember(_ lock: HeldLock, on held: [HeldLock], below: HeldBound, _ replay: ReplayEngine) {
+    private func remember(_ lock: HeldLock, on held: HeldLocks, below: HeldBound, _ replay: ReplayEngine) {
         guard held.count + 1 > Self.deepHeld else { return }
         var bound = below
         if !lock.isFolded, let inner = waits(lock.classID, replay)?.inner, bound.index < 0 || effective(inner) < bound.lowest {
-            bound = HeldBound(lowest: effective(inner), inner: inner, index: Int32(held.count))
+            bound = HeldBound(lowest: effective(inner), inner: inner, index: Int32(held.count), depth: lock.lockdepDepth)
         }
         if bounds.count >= Self.boundsCapacity { bounds = IntegerTable(capacity: 64) }
         bounds[lock.chainKey] = bound

@@ -37,7 +37,7 @@ public enum TaskKey: Hashable, Sendable {
 /// return to at its exit.
 public struct IrqFrame: Sendable {
     public var kind: ContextKind
-    public var held: [HeldLock] = []
+    public var held = HeldLocks()
     public var savedHardirqsEnabled: Bool
     public var savedBHDisableDepth: Int
     /// Whether the state saved was known (see `CPUState.hardirqsKnown`).

@@ -24,7 +24,8 @@ public struct HeldLock: Sendable {
     /// and with it (`lockdepDepth(after:…)`). Kept as locks are taken and released out of
     /// order, so the depth is read off the top lock, never counted.
     public var lockdepDepth: Int32 = 1
-    /// Lockdep's chain key: a hash of the classes held in this context, up to this lock.
+    /// Lockdep's chain key: a hash of the classes (and read states) of lockdep's entries held
+    /// in this context, up to this lock; a folded lock has the key of the lock below it.
     public var chainKey: UInt64
     /// Whether lockdep folds this acquisition into the task's newest held lock, of its class
     /// (a nest lock given: `references`): __lock_acquire returns before any check, so it
@@ -46,21 +47,16 @@ public struct HeldLock: Sendable {
     /// trylock, not check=0) or naming a nest lock (looked for whatever the lock).
     var isCheckedAgain: Bool { !isFolded && (validates && !isTry || nest != nil) }
 
-    /// The chain key after `previous`, with this lock's class and read state mixed in.
-    static func chainKey(after previous: UInt64, classID: ClassID, mode: LockMode) -> UInt64 {
+    /// The chain key after `previous`, with this lock's class and read state mixed in; a
+    /// folded acquisition leaves it as it was (lockdep's __lock_acquire returns before it
+    /// changes curr->curr_chain_key), so a nest lock's run has one key whatever its length.
+    static func chainKey(after previous: UInt64, classID: ClassID, mode: LockMode, isFolded: Bool) -> UInt64 {
+        if isFolded { return previous }
         let id = UInt64(UInt32(bitPattern: classID)) | (UInt64(mode.lockdepRead) << 32)
         // splitmix64 over (previous, id): order-sensitive, well mixed.
         var z = previous &+ 0x9E37_79B9_7F4A_7C15 &+ id &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
-    }
-}
-
-extension Array where Element == HeldLock {
-    /// Whether the lock at `position` is one of a nest lock's run of two or more (lockdep's
-    /// entry with `references`): it is folded, or the lock above it is.
-    func isInRun(_ position: Int) -> Bool {
-        self[position].isFolded || (position + 1 < count && self[position + 1].isFolded)
     }
 }

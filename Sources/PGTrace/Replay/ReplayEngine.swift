@@ -11,7 +11,7 @@ public final class ReplayEngine {
     public let symbols: SymbolTable
     @exclusivity(unchecked) public private(set) var cpus: [CPUState] = []
     /// The held-lock stack of every task seen, by index; `stackIndex` finds a task's.
-    @exclusivity(unchecked) private var stacks: [[HeldLock]] = []
+    @exclusivity(unchecked) private var stacks: [HeldLocks] = []
     /// Each task's hardirq, bh and preempt state while it is not running: a task takes its
     /// irq state with it, as the kernel saves it across a context switch.
     @exclusivity(unchecked) private var switchedOut: [SavedTaskState] = []
@@ -32,9 +32,13 @@ public final class ReplayEngine {
     @exclusivity(unchecked) private var freeStacks: [Int] = []
     /// How many held locks of every context on every cpu have each instance (by symbol):
     /// where none has, `holds(cpu:instance:)` knows without looking at a held lock (a Xen
-    /// pin walk holds thousands, and asks of each page's ptl). Counted at each acquisition
-    /// and release; recounted when lost events drop held locks.
+    /// pin walk holds thousands, and asks of each page's ptl); where one has, and its class
+    /// was never taken without an instance (`takenWithoutInstance`), that lock alone can
+    /// match a release of the instance (`release`). Counted at each acquisition and release;
+    /// recounted when lost events drop held locks.
     @exclusivity(unchecked) private var heldInstances = IntegerTable<Int>()
+    /// The class names (by symbol) ever taken without an instance in this replay.
+    @exclusivity(unchecked) private var takenWithoutInstance: [Bool] = []
     /// pgds, pgd_list, page-table pages, tables, walks and kmaps.
     @exclusivity(unchecked) public private(set) var memory = MemoryState()
     /// The lock that guards pgd_list unless an event names another (`pgd_lock`).
@@ -110,7 +114,7 @@ public final class ReplayEngine {
     }
 
     /// The locks `task` holds (running or switched out), without making it a slot.
-    func heldLocks(task: TaskKey) -> [HeldLock] {
+    func heldLocks(task: TaskKey) -> HeldLocks {
         stackIndex[task.tableKey].map { stacks[$0] } ?? []
     }
 
@@ -118,7 +122,7 @@ public final class ReplayEngine {
     var taskSlotsInUse: Int { stackIndex.count }
 
     /// Every task's held locks (for reports at the end of a trace).
-    public var taskLocks: [TaskKey: [HeldLock]] {
+    public var taskLocks: [TaskKey: HeldLocks] {
         Dictionary(uniqueKeysWithValues: stacks.indices.filter { stackIndex[stackOwners[$0].tableKey] == $0 }.map { (stackOwners[$0], stacks[$0]) })
     }
 
@@ -128,14 +132,14 @@ public final class ReplayEngine {
     // MARK: Reading the state
 
     /// The locks held by the innermost context running on `cpu`.
-    public func heldLocks(cpu: Int) -> [HeldLock] {
+    public func heldLocks(cpu: Int) -> HeldLocks {
         if let frame = cpus[cpu].frames.last { return frame.held }
         return stacks[cpus[cpu].stack]
     }
 
     /// Every lock held on `cpu`: the running task's, then each irq frame's, outermost first
     /// (lockdep's curr->held_locks).
-    public func allHeldLocks(cpu: Int) -> [HeldLock] {
+    public func allHeldLocks(cpu: Int) -> HeldLocks {
         guard !cpus[cpu].frames.isEmpty else { return stacks[cpus[cpu].stack] }
         var result = stacks[cpus[cpu].stack]
         for frame in cpus[cpu].frames { result += frame.held }
@@ -615,16 +619,22 @@ public final class ReplayEngine {
         }
         // The lock it goes on top of, in its context's held-lock array.
         let top = cpus[cpu].frames.isEmpty ? stacks[cpus[cpu].stack].last : cpus[cpu].frames[cpus[cpu].frames.count - 1].held.last
+        let isFolded = nest != nil && newestHeld(cpu: cpu, outside: false)?.classID == classID
         var lock = HeldLock(
             classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh, nest: nest,
             savedHardirqsEnabled: savedEnabled, savedHardirqsKnown: savedKnown, site: site,
-            chainKey: HeldLock.chainKey(after: top?.chainKey ?? 0, classID: classID, mode: effectiveMode))
+            chainKey: HeldLock.chainKey(after: top?.chainKey ?? 0, classID: classID, mode: effectiveMode, isFolded: isFolded))
         lock.lockdepDepth = HeldLock.lockdepDepth(after: top, classID: classID, nest: nest)
-        lock.isFolded = nest != nil && newestHeld(cpu: cpu, outside: false)?.classID == classID
+        lock.isFolded = isFolded
         lock.validates = (validates ?? !traits.novalidate) && isWithinValidatedDepth(cpu: cpu)
         if isPartial || forgotten { markSeen(ref, cpu: cpu) }
         acquisitionObservers.forEach { $0.replay(self, willAcquire: lock) }
         modifyHeld(cpu: cpu) { $0.append(lock) }
+        if ref.instance == nil {
+            let name = Int(ref.name.rawValue)
+            if name >= takenWithoutInstance.count { takenWithoutInstance.grow(toInclude: name, filling: false) }
+            takenWithoutInstance[name] = true
+        }
         countHeld(ref.instance, by: 1)
         acquisitionObservers.forEach { $0.replay(self, didAcquire: lock) }
     }
@@ -634,7 +644,17 @@ public final class ReplayEngine {
     ) throws {
         // Found in place: a copy of the held locks kept across the removal below would make
         // the removal copy the whole stack.
-        let match = lastHeldIndex(cpu: cpu) { $0.ref.isReleased(by: ref) }
+        let match: Int?
+        if let instance = ref.instance, heldInstances[Self.instanceKey(instance)] == 1,
+            !(takenWithoutInstance.indices.contains(Int(ref.name.rawValue)) && takenWithoutInstance[Int(ref.name.rawValue)])
+        {
+            // One held lock at most can be this one (the only lock of the instance, and none
+            // of the class is held without one): looked for from both ends, as
+            // mm_drop_all_locks() releases its thousands of locks from the bottom.
+            match = onlyHeldIndex(cpu: cpu) { $0.ref.isReleased(by: ref) }
+        } else {
+            match = lastHeldIndex(cpu: cpu) { $0.ref.isReleased(by: ref) }
+        }
         guard let index = match else {
             let fromBefore = (isPartial || forgotten) && !wasSeen(ref, cpu: cpu)
             releaseObservers.forEach { observer in
@@ -710,11 +730,21 @@ public final class ReplayEngine {
             var key = index > 0 ? stack[index - 1].chainKey : 0
             for above in index..<stack.count {
                 let below = above > 0 ? stack[above - 1] : nil
-                key = HeldLock.chainKey(after: key, classID: stack[above].classID, mode: stack[above].mode)
+                let was = stack[above]
+                stack[above].isFolded = was.nest != nil && (below ?? outside)?.classID == was.classID
+                key = HeldLock.chainKey(after: key, classID: was.classID, mode: was.mode, isFolded: stack[above].isFolded)
                 stack[above].chainKey = key
-                stack[above].lockdepDepth = HeldLock.lockdepDepth(after: below, classID: stack[above].classID, nest: stack[above].nest)
-                stack[above].isFolded = stack[above].nest != nil && (below ?? outside)?.classID == stack[above].classID
-                if !countsARunDown, stack[above].isCheckedAgain {
+                stack[above].lockdepDepth = HeldLock.lockdepDepth(after: below, classID: was.classID, nest: was.nest)
+                if countsARunDown {
+                    // Each lock's key, depth and fold follow from the lock below it alone: once
+                    // one comes out as it was, so do all above it (a run's member released
+                    // from the bottom, as mm_drop_all_locks does, stops at the next member).
+                    if stack[above].chainKey == was.chainKey, stack[above].lockdepDepth == was.lockdepDepth,
+                        stack[above].isFolded == was.isFolded
+                    {
+                        break
+                    }
+                } else if stack[above].isCheckedAgain {
                     if firstRetaken == nil { firstRetaken = above }
                     lastRetaken = above
                 }
@@ -767,7 +797,23 @@ public final class ReplayEngine {
         return cpus[cpu].frames[cpus[cpu].frames.count - 1].held.lastIndex(where: predicate)
     }
 
-    private func modifyHeld(cpu: Int, _ body: (inout [HeldLock]) -> Void) {
+    /// The one lock of `heldLocks(cpu:)` that `predicate` accepts, where no other can be:
+    /// looked for from both ends at once.
+    private func onlyHeldIndex(cpu: Int, where predicate: (HeldLock) -> Bool) -> Int? {
+        func search(_ held: HeldLocks) -> Int? {
+            var (low, high) = (held.startIndex, held.endIndex - 1)
+            while low <= high {
+                if predicate(held[high]) { return high }
+                if predicate(held[low]) { return low }
+                (low, high) = (low + 1, high - 1)
+            }
+            return nil
+        }
+        if cpus[cpu].frames.isEmpty { return search(stacks[cpus[cpu].stack]) }
+        return search(cpus[cpu].frames[cpus[cpu].frames.count - 1].held)
+    }
+
+    private func modifyHeld(cpu: Int, _ body: (inout HeldLocks) -> Void) {
         if cpus[cpu].frames.isEmpty {
             body(&stacks[cpus[cpu].stack])
         } else {

@@ -37,7 +37,7 @@ public protocol ReplayObserver: AnyObject {
     /// `task` was switched out while atomic: holding the given locks (some spinning), or with
     /// hardirqs, bh or preemption (`preemptDepth`, 0 where not known) disabled. Observed with
     /// `.contextEvents`.
-    func replay(_ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: [HeldLock], hardirqsEnabled: Bool, bhDisabled: Bool, preemptDepth: Int, at site: EventSite)
+    func replay(_ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: HeldLocks, hardirqsEnabled: Bool, bhDisabled: Bool, preemptDepth: Int, at site: EventSite)
     /// Any event, after the engine has applied it to the machine state; `site` is where it happened.
     func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite)
     /// The trace ended; the machine state is as the last event left it.
@@ -55,7 +55,7 @@ extension ReplayObserver {
     public func replay(_ replay: ReplayEngine, releasedHeldFromBefore lock: LockRef, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, ended unseen: MemoryState.Unseen, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, didEnableIrqs softirqs: Bool, at site: EventSite) {}
-    public func replay(_ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: [HeldLock], hardirqsEnabled: Bool, bhDisabled: Bool, preemptDepth: Int, at site: EventSite) {}
+    public func replay(_ replay: ReplayEngine, switchedOut task: TaskKey, atomic held: HeldLocks, hardirqsEnabled: Bool, bhDisabled: Bool, preemptDepth: Int, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, didApply event: Event, at site: EventSite) {}
     public func replayDidEnd(_ replay: ReplayEngine) {}
 }

@@ -187,4 +187,20 @@ import Testing
         }
         #expect(try findings(xml) == ["X,R @26,20", "Z,R @29,20", "Y,N0 @32,21"])
     }
+    /// Lists of one chain key hold the same entries, but not at the same places: a nest
+    /// lock's run below the bound one member shorter (released from its bottom, as
+    /// mm_drop_all_locks releases) moves the bound down a place, where a folded member or the
+    /// next entry, of the same wait type, now lies. The bound named is still the first
+    /// lowest, as lockdep's check_wait_context walks the held locks.
+    @Test func aRunShortenedBelowTheBoundStillNamesTheBound() throws {
+        let xml = trace([("M", .mutex), ("A", .mutex), ("B", .rawSpinlock), ("C", .rawSpinlock), ("S", .mutex)]) { t in
+            t.acquire("M")  // 0
+            for vma in 1...17 { t.acquire("A", instance: "a\(vma)", nest: "M") }  // 1-17
+            t.acquire("B")  // 18: the bound, the 19th held lock
+            for page in 1...5 { t.acquire("C", instance: "c\(page)", nest: "M") }  // 19-23
+            t.release("A", instance: "a1")  // 24: the run one shorter; B is the 18th now
+            t.acquire("S")  // 25
+        }
+        #expect(try findings(xml) == ["S,B @25,18"])
+    }
 }

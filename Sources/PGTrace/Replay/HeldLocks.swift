@@ -1,0 +1,86 @@
+/// The locks a context holds, oldest first (lockdep's held-lock array, a nest lock's run kept
+/// lock by lock). An array with room at its front: a lock released from the bottom half
+/// moves the locks below it up a place, not those above it down, so mm_drop_all_locks(),
+/// which releases the thousands of locks mm_take_all_locks() took in the order taken, costs
+/// what it releases, not its square. Read as an array is: indices from 0, contiguous.
+///
+/// (swift-collections' Deque does the same in a ring; measured on the kernel-shaped trace,
+/// its segmented reads and reference counting cost the replay 13% more instructions, where
+/// this costs what an array does.)
+public struct HeldLocks: RandomAccessCollection, MutableCollection, RangeReplaceableCollection,
+    ExpressibleByArrayLiteral, Sendable
+{
+    /// The locks at `storage[start...]`; those before `start` were released and are dead.
+    private var storage: [HeldLock]
+    private var start = 0
+
+    public init() { storage = [] }
+
+    public init(arrayLiteral locks: HeldLock...) { storage = locks }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { storage.count - start }
+    public var count: Int { storage.count - start }
+    public var isEmpty: Bool { storage.count == start }
+
+    // (Past the top, the array's own check traps; below the bottom, this one: the dead.)
+    public subscript(position: Int) -> HeldLock {
+        get {
+            precondition(position >= 0, "held lock index out of range")
+            return storage[start &+ position]
+        }
+        _modify {
+            precondition(position >= 0, "held lock index out of range")
+            yield &storage[start &+ position]
+        }
+    }
+
+    public func makeIterator() -> IndexingIterator<ArraySlice<HeldLock>> { storage[start...].makeIterator() }
+
+    public func withContiguousStorageIfAvailable<R>(_ body: (UnsafeBufferPointer<HeldLock>) throws -> R) rethrows -> R? {
+        try storage[start...].withUnsafeBufferPointer(body)
+    }
+
+    public mutating func append(_ lock: HeldLock) { storage.append(lock) }
+
+    public mutating func replaceSubrange<C: Collection>(_ subrange: Range<Int>, with locks: C)
+    where C.Element == HeldLock {
+        precondition(subrange.lowerBound >= 0 && subrange.upperBound <= count, "held lock range out of range")
+        storage.replaceSubrange((start + subrange.lowerBound)..<(start + subrange.upperBound), with: locks)
+    }
+
+    /// Removes the lock at `position`, moving the fewer of those below and above it.
+    @discardableResult
+    public mutating func remove(at position: Int) -> HeldLock {
+        let removed = self[position]
+        guard position < count / 2 else {
+            storage.remove(at: start + position)
+            return removed
+        }
+        var index = start + position
+        while index > start {
+            storage[index] = storage[index - 1]
+            index -= 1
+        }
+        start += 1
+        // Once the dead outnumber the held, they go (each costs one move, once).
+        if start >= 16, start >= count {
+            storage.removeSubrange(0..<start)
+            start = 0
+        }
+        return removed
+    }
+
+    /// The first `limit` held locks, and how many follow them (`Array.listed(upTo:)`): the
+    /// array itself, shared, where there are no more and none is dead.
+    func listed(upTo limit: Int) -> (listed: [HeldLock], more: Int) {
+        if start == 0, count <= limit { return (storage, 0) }
+        return (Array(prefix(limit)), Swift.max(0, count - limit))
+    }
+
+    /// Whether the lock at `position` is one of a nest lock's run of two or more (lockdep's
+    /// entry with `references`): it is folded, or the lock above it is.
+    func isInRun(_ position: Int) -> Bool {
+        self[position].isFolded || (position + 1 < count && self[position + 1].isFolded)
+    }
+}

@@ -1,0 +1,158 @@
+@testable import PGTrace
+import Testing
+
+/// A context's held locks as locks are taken and released in any order: mm_take_all_locks()
+/// takes one anon_vma lock a vma under mm_all_locks_mutex (a nest lock's run, thousands
+/// long) and mm_drop_all_locks() releases them in the order taken, from the bottom. Each
+/// release finds the lock lockdep's find_held_lock would (the newest that matches), and
+/// leaves every lock above it with the chain key, depth and fold it would have if the locks
+/// left had been taken afresh; a run has one chain key whatever its length, as lockdep's
+/// entry with `references` does.
+@Suite struct HeldLocksTests {
+    let symbols = SymbolTable()
+
+    func engine() -> ReplayEngine {
+        var header = TraceHeader()
+        header.cpus = 1
+        return ReplayEngine(
+            header: header, fileName: "t.xml", classes: LockClassTable(), symbols: symbols,
+            defaultListLock: symbols.intern("pgd_lock"), observers: [])
+    }
+
+    func apply(_ replay: ReplayEngine, _ kind: EventKind) throws {
+        let index = replay.eventCount
+        try replay.apply(Event(
+            kind: kind, cpu: 0, task: symbols.intern("kvm"),
+            position: TracePosition(file: 0, line: index + 1, column: 1, event: index)))
+    }
+
+    func ref(_ name: String, _ instance: String?) -> LockRef {
+        LockRef(name: symbols.intern(name), instance: instance.map { symbols.intern($0) })
+    }
+
+    func acquire(_ replay: ReplayEngine, _ ref: LockRef, mode: LockMode = .write, nest: String? = nil) throws {
+        try apply(replay, .acquire(ref, mode: mode, isTry: false, irq: nil, bh: false, nest: nest.map { symbols.intern($0) }))
+    }
+
+    func release(_ replay: ReplayEngine, _ ref: LockRef) throws {
+        try apply(replay, .release(ref, irq: nil, bh: false))
+    }
+
+    /// The chain key, depth and fold of each held lock, worked out from the bottom of the
+    /// list as if its locks had just been taken in order (one context, no irq).
+    func afresh(_ held: HeldLocks) -> [(key: UInt64, depth: Int32, folded: Bool)] {
+        var result: [(key: UInt64, depth: Int32, folded: Bool)] = []
+        var below: HeldLock?
+        for lock in held {
+            let folded = lock.nest != nil && below?.classID == lock.classID
+            let key = HeldLock.chainKey(after: result.last?.key ?? 0, classID: lock.classID, mode: lock.mode, isFolded: folded)
+            result.append((key, HeldLock.lockdepDepth(after: below, classID: lock.classID, nest: lock.nest), folded))
+            below = lock
+        }
+        return result
+    }
+
+    func expectAsIfTakenAfresh(_ replay: ReplayEngine, _ comment: Comment? = nil) {
+        let held = replay.heldLocks(cpu: 0)
+        let expected = afresh(held)
+        for (lock, want) in zip(held, expected) {
+            #expect(lock.chainKey == want.key && lock.lockdepDepth == want.depth && lock.isFolded == want.folded, comment)
+        }
+    }
+
+    @Test func mmDropAllLocksLeavesTheLocksAboveAsTheyWere() throws {
+        let replay = engine()
+        let mutex = ref("mm_all_locks_mutex", nil)
+        let vmas = (0..<64).map { ref("anon_vma", "av\($0)") }
+        try acquire(replay, mutex)
+        for vma in vmas { try acquire(replay, vma, nest: "mm_all_locks_mutex") }
+        // A run has its first member's key however long it grows.
+        let runKey = replay.heldLocks(cpu: 0)[1].chainKey
+        #expect(replay.heldLocks(cpu: 0).dropFirst().allSatisfy { $0.chainKey == runKey })
+        #expect(replay.heldLocks(cpu: 0).last?.lockdepDepth == 2)
+        try acquire(replay, ref("kvm_lock", nil))
+        let above = replay.heldLocks(cpu: 0).last!
+        for (dropped, vma) in vmas.enumerated() {
+            try release(replay, vma)
+            let held = replay.heldLocks(cpu: 0)
+            #expect(held.count == 1 + vmas.count - dropped - 1 + 1)
+            #expect(held.dropFirst().dropLast().map(\.ref) == Array(vmas[(dropped + 1)...]))
+            if dropped + 1 < vmas.count {
+                // The next member is the run's entry now; kvm_lock above is as it was.
+                #expect(!held[1].isFolded && held[1].chainKey == runKey)
+                #expect(held.last?.chainKey == above.chainKey && held.last?.lockdepDepth == above.lockdepDepth)
+            } else {
+                // The run gone, kvm_lock is taken again right above the mutex.
+                #expect(held.last?.chainKey != above.chainKey && held.last?.lockdepDepth == 2)
+            }
+            expectAsIfTakenAfresh(replay)
+        }
+        #expect(replay.heldLocks(cpu: 0).map(\.ref) == [mutex, above.ref])
+    }
+
+    /// Random traces of one task: classes with and without instances, instances shared, runs
+    /// under a nest lock, releases of any held lock with or without its instance. After each
+    /// event, the held locks are those a list model leaves (a release takes the newest lock
+    /// that matches it), each as if taken afresh.
+    @Test(arguments: 0..<40) func randomTakesAndReleasesAgreeWithTheModel(seed: Int) throws {
+        var rng = SplitMix(state: UInt64(seed))
+        let replay = engine()
+        var model: [LockRef] = []
+        let names = ["N", "A", "B", "C"]
+        for step in 0..<300 {
+            let releasing = !model.isEmpty && rng.next(5) < 2
+            if releasing {
+                let target = model[rng.next(model.count)]
+                // Sometimes by class alone, as a trace without instances names it.
+                let named = rng.next(4) == 0 ? LockRef(name: target.name) : target
+                try release(replay, named)
+                if let index = model.lastIndex(where: { $0.isReleased(by: named) }) { model.remove(at: index) }
+            } else {
+                let name = names[rng.next(names.count)]
+                // Unique instances mostly, some shared, some none.
+                let roll = rng.next(10)
+                let instance = roll < 7 ? "\(name)\(step)" : roll < 9 ? "\(name)-shared" : nil
+                let lock = ref(name, instance)
+                let nest = name != "N" && rng.next(2) == 0 ? "N" : nil
+                try acquire(replay, lock, mode: rng.next(6) == 0 ? .read : .write, nest: nest)
+                model.append(lock)
+            }
+            #expect(replay.heldLocks(cpu: 0).map(\.ref) == model, "seed \(seed), step \(step)")
+            expectAsIfTakenAfresh(replay, "seed \(seed), step \(step)")
+        }
+    }
+    /// The collection itself against an array: appends, removals anywhere (the bottom half's
+    /// move the locks below up), removals of a range and the top, read back in order.
+    @Test(arguments: 0..<20) func removalsAnywhereReadAsAnArrayWould(seed: Int) {
+        var rng = SplitMix(state: UInt64(1000 + seed))
+        var held = HeldLocks()
+        var model: [HeldLock] = []
+        let site = EventSite(Event(kind: .irqEnable, cpu: 0, position: TracePosition(file: 0, line: 1, column: 1, event: 0)))
+        for step in 0..<2000 {
+            switch rng.next(10) {
+            case 0..<5:
+                let lock = HeldLock(
+                    classID: ClassID(step), ref: LockRef(name: Symbol(rawValue: Int32(step))), mode: .write, isTry: false,
+                    irq: nil, bh: false, nest: nil, savedHardirqsEnabled: true, site: site, chainKey: UInt64(step))
+                held.append(lock)
+                model.append(lock)
+            case 5..<8 where !model.isEmpty:
+                // Mostly from the bottom, as mm_drop_all_locks releases.
+                let position = rng.next(3) == 0 ? rng.next(model.count) : rng.next(Swift.min(4, model.count))
+                #expect(held.remove(at: position).classID == model.remove(at: position).classID)
+            case 8 where !model.isEmpty:
+                #expect(held.removeLast().classID == model.removeLast().classID)
+            case 9 where !model.isEmpty:
+                let from = rng.next(model.count)
+                held.removeSubrange(from...)
+                model.removeSubrange(from...)
+            default:
+                break
+            }
+            #expect(held.map(\.classID) == model.map(\.classID), "seed \(seed), step \(step)")
+            #expect(held.count == model.count && held.last?.classID == model.last?.classID)
+            let (listed, more) = held.listed(upTo: 48)
+            #expect(listed.map(\.classID) == model.prefix(48).map(\.classID) && more == Swift.max(0, model.count - 48))
+        }
+    }
+}
