@@ -21,7 +21,7 @@ of `instances`; the chain length of `backchain` and `ring`; the number of cycles
 the pages of each Xen pin walk of `pinwalk` (seed 004's pattern: a ptl held for each page
 until the pgd is pinned); the page tables unlinked and not yet freed of `pending` (seed
 001's pattern, a TLB flush between); the locks mm_take_all_locks() holds at once in
-`takeall` (released first in, first out).
+`takeall` (released first in, first out; up to max_map_count's default, 65,530).
 generate-graph.py's docstring describes each workload. "Grows" in the summary lines means
 more than 15% from the smallest size to the largest.
 
@@ -106,7 +106,7 @@ def sizes(quick):
                          params=lambda p: {"pages": p}, events=lambda p: long_trace),
         "pending": sweep("pending", pick([16, 32, 64, 128, 256], [63, 125, 250, 500, 1_000]),
                          params=lambda p: {"pending": p}, events=lambda p: long_trace),
-        "takeall": sweep("locks", pick([256, 512, 1_024, 2_048, 4_096], [1_024, 2_048, 4_096, 8_192, 16_384]),
+        "takeall": sweep("locks", pick([256, 512, 1_024, 2_048, 4_096], [4_096, 8_192, 16_384, 32_768, 65_530]),
                          params=lambda n: {"locks": n}, events=lambda n: 8 * n),
     }
 
