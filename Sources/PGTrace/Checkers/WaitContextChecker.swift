@@ -25,21 +25,29 @@ public final class WaitContextChecker: ReplayObserver {
     static let boundsCapacity = 1 << 14
 
     /// Of a list of held locks: the lowest effective inner wait type among them, that lock's
-    /// own inner type, its place in the list (-1: no held lock is judged) and its entry in
-    /// lockdep's array (`lockdepDepth`). Lists of one chain key hold the same entries, but a
-    /// nest lock's run below the bound may be longer in one than in another: a place is used
-    /// only where the entry it names is there.
+    /// own inner type, its place in the list (-1: no held lock is judged) and which of the
+    /// list's entries it is (`entry(_:in:)`). Lists of one chain key hold the same entries,
+    /// but a nest lock's run below the bound may be longer in one than in another: a place is
+    /// used only where the entry it names is there.
     private struct HeldBound {
         var lowest: WaitType
         var inner: WaitType
         var index: Int32
-        var depth: Int32 = 0
+        var entry: Int32 = 0
 
         static let none = HeldBound(lowest: .free, inner: .free, index: -1)
 
         func fits(_ held: HeldLocks) -> Bool {
-            index < 0 || index < held.count && !held[Int(index)].isFolded && held[Int(index)].lockdepDepth == depth
+            index < 0 || index < held.count && !held[Int(index)].isFolded && WaitContextChecker.entry(held[Int(index)], in: held) == entry
         }
+    }
+
+    /// Which entry of lockdep's array `lock` (not folded) is, of a list whose first lock is
+    /// `held.first` (or `lock` itself): its depth, less one where the list begins with an
+    /// irq's lock folded into the interrupted task's, which the depth counts and the chain key
+    /// does not.
+    private static func entry(_ lock: HeldLock, in held: HeldLocks) -> Int32 {
+        lock.lockdepDepth - ((held.first ?? lock).isFolded ? 1 : 0)
     }
 
     public init(context: CheckerContext) { self.context = context }
@@ -64,7 +72,7 @@ public final class WaitContextChecker: ReplayObserver {
             // A folded lock is no entry of lockdep's array (an irq's may fold into the task's).
             guard !lock.isFolded, let inner = waits(lock.classID, replay)?.inner else { continue }
             if bound.index < 0 || effective(inner) < bound.lowest {
-                bound = HeldBound(lowest: effective(inner), inner: inner, index: Int32(index), depth: lock.lockdepDepth)
+                bound = HeldBound(lowest: effective(inner), inner: inner, index: Int32(index), entry: Self.entry(lock, in: held))
             }
         }
         return bound
@@ -75,7 +83,7 @@ public final class WaitContextChecker: ReplayObserver {
         guard held.count + 1 > Self.deepHeld else { return }
         var bound = below
         if !lock.isFolded, let inner = waits(lock.classID, replay)?.inner, bound.index < 0 || effective(inner) < bound.lowest {
-            bound = HeldBound(lowest: effective(inner), inner: inner, index: Int32(held.count), depth: lock.lockdepDepth)
+            bound = HeldBound(lowest: effective(inner), inner: inner, index: Int32(held.count), entry: Self.entry(lock, in: held))
         }
         if bounds.count >= Self.boundsCapacity { bounds = IntegerTable(capacity: 64) }
         bounds[lock.chainKey] = bound

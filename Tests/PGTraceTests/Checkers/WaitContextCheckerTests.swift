@@ -203,4 +203,26 @@ import Testing
         }
         #expect(try findings(xml) == ["S,B @25,18"])
     }
+    /// An irq's first lock folded into the interrupted task's counts in its frame's depth, not
+    /// in its chain key: the irq's locks above it share their keys with the same locks taken
+    /// in a task, one depth apart. The bound is still the first lowest of the task's own list.
+    @Test func anIrqsFoldedFirstLockDoesNotShiftTheBoundOfATasksLocks() throws {
+        var t = TraceBuilder(cpus: 2)
+        let spinning = (1...4).map { ("Z\($0)", LockType.spinlock) }
+        let raw = (5...17).map { ("Z\($0)", LockType.rawSpinlock) }
+        for (name, type) in [("K", LockType.spinlock), ("L", .spinlock)] + spinning + raw { t.declare(name, type) }
+        t.proveRawLockNesting()
+        t.task = "b"
+        for (name, _) in spinning + raw { t.acquire(name) }  // 0-16: the bound is Z5, event 4
+        t.cpu = 1
+        t.task = "a"
+        t.acquire("K", instance: "k1")  // 17
+        t.event("hardirq-enter", [("irq", "1"), ("threaded", "true")])  // 18
+        t.acquire("K", instance: "k2", nest: "N")  // 19: folds into the task's K
+        for (name, _) in spinning + raw { t.acquire(name) }  // 20-36
+        t.cpu = 0
+        t.task = "b"
+        t.acquire("L")  // 37
+        #expect(try findings(t.xml) == ["L,Z5 @37,4"])
+    }
 }
