@@ -22,7 +22,7 @@ public final class CircularDependencyChecker: ReplayObserver {
     /// later must not hide this one's.
     public func replayWillBegin(_ replay: ReplayEngine) { validatedChains = ChainKeySet() }
 
-    public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) { validate(lock, replay) }
+    public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) { validate(lock, replay, cpu: lock.site.cpu) }
 
     /// Lockdep validates a lock taken again above one released out of order as it validates
     /// any acquisition: a chain new since is checked, and its dependencies recorded. Held
@@ -30,19 +30,21 @@ public final class CircularDependencyChecker: ReplayObserver {
     /// over A and A -> C is a dependency (lockdep's reacquire_held_locks).
     public func replay(_ replay: ReplayEngine, willReacquire lock: HeldLock, at site: EventSite) {
         // The dependency cites the lock's own acquisition: it was taken with the holder held.
-        validate(lock, replay)
+        // The locks below it are those of the cpu the task runs on now, the release's.
+        validate(lock, replay, cpu: site.cpu)
     }
 
-    /// Lockdep's validate_chain for `lock`, about to be pushed over the locks its context holds.
-    private func validate(_ lock: HeldLock, _ replay: ReplayEngine) {
+    /// Lockdep's validate_chain for `lock`, about to be pushed over the locks its context holds
+    /// on `cpu`.
+    private func validate(_ lock: HeldLock, _ replay: ReplayEngine, cpu: Int) {
         // Lockdep validates no trylock: it cannot wait, so it cannot deadlock.
         // Nor a check=0 acquisition (novalidate): it adds no dependency and is never recursive.
         guard !lock.isTry, lock.validates else { return }
         // Recursion is judged on the interrupted task's locks too, which the chain key does not
         // cover: check it before the chain counts as validated.
-        if replay.isNested(lock) || replay.recursion(of: lock) != nil { return }
+        if replay.isNested(lock, cpu: cpu) || replay.recursion(of: lock, cpu: cpu) != nil { return }
         guard validatedChains.insert(lock.chainKey) else { return }
-        let held = replay.heldLocks(cpu: lock.site.cpu)
+        let held = replay.heldLocks(cpu: cpu)
         // A chain head (the first lock of its context) depends on nothing.
         guard !held.isEmpty else { return }
         // Lockdep's check_prevs_add: depend on the nearest held lock, and on each trylock
@@ -71,7 +73,7 @@ public final class CircularDependencyChecker: ReplayObserver {
             if first == nil { first = (holder, types) } else { more = true }
         }
         guard let (holder, types) = first else { return }
-        let moment = context.moments.record(replay, cpu: lock.site.cpu, leavingOut: more ? nil : holder)
+        let moment = context.moments.record(replay, cpu: cpu, leavingOut: more ? nil : holder)
         func record(_ holder: HeldLock, _ types: DependencyTypes) {
             facts.record(.dependency(DependencyFact(
                 dependency: LockDependency(

@@ -20,7 +20,9 @@ public final class NestLockChecker: ReplayObserver {
 
     private func check(_ lock: HeldLock, _ replay: ReplayEngine, retakenAt release: EventSite?) {
         guard let nest = lock.nest else { return }
-        let cpu = lock.site.cpu
+        // Where the task runs now: a lock taken again at a release, after the task migrated,
+        // is taken on the release's cpu.
+        let cpu = release?.cpu ?? lock.site.cpu
         // __lock_is_held(nest_lock, -1): any lock of the task, its irq frames' included.
         guard !lock.isFolded, !replay.holds(cpu: cpu, className: nest) else { return }
         let name = context.name(of: lock.classID)

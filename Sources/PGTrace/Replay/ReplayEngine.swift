@@ -187,9 +187,10 @@ public final class ReplayEngine {
     /// The held lock that makes taking `lock` recursive locking, as lockdep's check_deadlock
     /// decides: the first lock of its class held by this task or the irq frames on it, from
     /// the bottom, unless both are reads and the new one recursive; none where `lock` is
-    /// nested (`isNested`).
-    public func recursion(of lock: HeldLock) -> HeldLock? {
-        if case .recursive(let held) = deadlockCheck(lock) { return held }
+    /// nested (`isNested`). `cpu`: where the task runs now, if not where it took `lock` (a
+    /// lock taken again at a release, after the task migrated).
+    public func recursion(of lock: HeldLock, cpu: Int? = nil) -> HeldLock? {
+        if case .recursive(let held) = deadlockCheck(lock, cpu: cpu ?? lock.site.cpu) { return held }
         return nil
     }
 
@@ -197,9 +198,9 @@ public final class ReplayEngine {
     /// is no recursion and adds no dependency. As lockdep: it folds into the lock right under
     /// it, of its class (a nest lock's run: __lock_acquire returns before any check, whether
     /// the nest lock is held or not); or check_deadlock met the nest lock held at or below
-    /// the first held lock of its class (returning 2).
-    public func isNested(_ lock: HeldLock) -> Bool {
-        if case .nested = deadlockCheck(lock) { return true }
+    /// the first held lock of its class (returning 2). `cpu` as for `recursion(of:cpu:)`.
+    public func isNested(_ lock: HeldLock, cpu: Int? = nil) -> Bool {
+        if case .nested = deadlockCheck(lock, cpu: cpu ?? lock.site.cpu) { return true }
         return false
     }
 
@@ -220,12 +221,12 @@ public final class ReplayEngine {
         case none, nested, recursive(HeldLock)
     }
 
-    private func deadlockCheck(_ lock: HeldLock) -> DeadlockCheck {
+    private func deadlockCheck(_ lock: HeldLock, cpu: Int) -> DeadlockCheck {
         let nest = lock.nest
         if nest != nil, lock.isFolded { return .nested }
         // From the bottom, as check_deadlock: the nest lock counts where it is met first.
         var nestHeld = false
-        let found = firstHeld(cpu: lock.site.cpu) { held in
+        let found = firstHeld(cpu: cpu) { held in
             if let nest, held.ref.name == nest { nestHeld = true }
             return held.classID == lock.classID && !(lock.mode == .recursiveRead && held.mode != .write)
         }

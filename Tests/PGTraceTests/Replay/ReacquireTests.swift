@@ -137,4 +137,48 @@ import Testing
         let analysis = try analyze(trace)
         #expect(analysis.lockOrderNames == ["A->B"])
     }
+    /// A task that took A and B on cpu 0 runs on cpu 1 when it releases A first: B is taken
+    /// again over the task's own locks, on cpu 1, not over those of the task now running on
+    /// cpu 0 (X), which would make X -> B and a false cycle with B -> X (helper-67).
+    @Test func aLockTakenAgainAfterItsTaskMigratedIsTakenOverItsOwnLocks() throws {
+        var trace = TraceBuilder(cpus: 2)
+        for name in ["A", "B", "X"] { trace.declare(name, .mutex) }
+        trace.task = "m"
+        trace.acquire("A")
+        trace.acquire("B")
+        trace.task = "o"
+        trace.acquire("X")
+        trace.cpu = 1
+        trace.task = "m"
+        trace.release("A")  // B is taken again here, on cpu 1, over nothing
+        trace.release("B")
+        trace.cpu = 0
+        trace.task = "o"
+        trace.release("X")
+        trace.task = "p"
+        trace.acquire("B")
+        trace.acquire("X")
+        trace.release("X")
+        trace.release("B")
+        let analysis = try analyze(trace)
+        #expect(analysis.lockOrderNames == ["A->B", "B->X"])
+        #expect(analysis.findings.isEmpty)
+    }
+    /// The same for the nest lock: A, taken with its nest lock N held, is taken again on the
+    /// cpu its task runs on now, where the task still holds N.
+    @Test func aNestLockIsLookedForInTheTaskThatMigrated() throws {
+        var trace = TraceBuilder(cpus: 2)
+        for name in ["N", "Y", "A"] { trace.declare(name, .spinlock) }
+        trace.task = "m"
+        trace.acquire("N")
+        trace.acquire("Y")
+        trace.acquire("A", nest: "N")
+        trace.cpu = 1
+        trace.task = "m"
+        trace.release("Y")  // A is taken again on cpu 1, N held below it
+        trace.release("A")
+        trace.release("N")
+        let analysis = try analyze(trace)
+        #expect(analysis.findings.isEmpty)
+    }
 }
