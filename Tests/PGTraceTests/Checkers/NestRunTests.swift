@@ -308,4 +308,41 @@ import Testing
         trace.release("M")
         #expect(try analyze(trace).findings.isEmpty)
     }
+    /// A softirq's first S folds into the task's S: it leaves the softirq's chain key empty,
+    /// so the softirq's chain (M) is not the chain (S, M) a task makes, and that task's S -> M
+    /// is still validated: with M -> S in a third task, the cycle lockdep reports
+    /// (helper-67; a folded lock mixed into the key before hid it).
+    @Test func aSoftirqsFoldedLockHidesNoTasksChain() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.cpu = 1
+        trace.task = "a"
+        trace.acquire("S", instance: "s1", bh: true)
+        trace.event("softirq-enter", [("vec", "NET_RX")])
+        trace.acquire("S", instance: "s2", nest: "N")  // folds into s1
+        trace.acquire("M")
+        trace.release("M")
+        trace.release("S", instance: "s2")
+        trace.event("softirq-exit")
+        trace.release("S", instance: "s1", bh: true)
+        // Tasks b and c with bh off, as the softirq's locks ask (no usage conflict).
+        trace.cpu = 0
+        trace.task = "b"
+        trace.event("bh-disable")  // 8
+        trace.acquire("S", instance: "s3")
+        trace.acquire("M")  // 10: S -> M
+        trace.release("M")
+        trace.release("S", instance: "s3")
+        trace.event("bh-enable")
+        trace.task = "c"
+        trace.event("bh-disable")  // 14
+        trace.acquire("M")  // 15
+        trace.acquire("S", instance: "s4")  // 16: M -> S
+        trace.release("S", instance: "s4")
+        trace.release("M")
+        trace.event("bh-enable")
+        let analysis = try analyze(trace)
+        #expect(analysis.lockOrderNames == ["M->S", "S->M"])
+        #expect(analysis.findings.map(\.rule) == [.circularDependency])
+        #expect(analysis.findings.first?.locations.map(\.event) == [16, 15, 10])
+    }
 }

@@ -225,4 +225,18 @@ import Testing
         t.acquire("L")  // 37
         #expect(try findings(t.xml) == ["L,Z5 @37,4"])
     }
+    /// The bound heads a run of its own class: a run below it one shorter puts the run's
+    /// second member where the bound was, of its depth and wait type. The bound named is
+    /// the run's first member, lockdep's entry.
+    @Test func aShiftedBoundIsNotItsRunsFoldedMember() throws {
+        let xml = trace([("M", .mutex), ("A", .mutex), ("B", .rawSpinlock), ("S", .mutex)]) { t in
+            t.acquire("M")  // 0
+            for vma in 1...17 { t.acquire("A", instance: "a\(vma)", nest: "M") }  // 1-17
+            t.acquire("B", instance: "b1", nest: "M")  // 18: the bound
+            t.acquire("B", instance: "b2", nest: "M")  // 19: folds into b1
+            t.release("A", instance: "a1")  // 20
+            t.acquire("S")  // 21
+        }
+        #expect(try findings(xml) == ["S,B @21,18"])
+    }
 }

@@ -39,12 +39,13 @@ import Testing
     }
 
     /// The chain key, depth and fold of each held lock, worked out from the bottom of the
-    /// list as if its locks had just been taken in order (one context, no irq).
-    func afresh(_ held: HeldLocks) -> [(key: UInt64, depth: Int32, folded: Bool)] {
+    /// list as if its locks had just been taken in order; `outside`: the interrupted task's
+    /// newest lock, where the list is an irq's (its first lock may fold into it).
+    func afresh(_ held: HeldLocks, outside: HeldLock? = nil) -> [(key: UInt64, depth: Int32, folded: Bool)] {
         var result: [(key: UInt64, depth: Int32, folded: Bool)] = []
         var below: HeldLock?
         for lock in held {
-            let folded = lock.nest != nil && below?.classID == lock.classID
+            let folded = lock.nest != nil && (below ?? outside)?.classID == lock.classID
             let key = HeldLock.chainKey(after: result.last?.key ?? 0, classID: lock.classID, mode: lock.mode, isFolded: folded)
             result.append((key, HeldLock.lockdepDepth(after: below, classID: lock.classID, nest: lock.nest), folded))
             below = lock
@@ -53,10 +54,13 @@ import Testing
     }
 
     func expectAsIfTakenAfresh(_ replay: ReplayEngine, _ comment: Comment? = nil) {
-        let held = replay.heldLocks(cpu: 0)
-        let expected = afresh(held)
-        for (lock, want) in zip(held, expected) {
-            #expect(lock.chainKey == want.key && lock.lockdepDepth == want.depth && lock.isFolded == want.folded, comment)
+        let task = replay.heldLocks(task: .named(symbols.intern("kvm")))
+        var lists = [(task, afresh(task))]
+        if let frame = replay.cpus[0].frames.last { lists.append((frame.held, afresh(frame.held, outside: task.last))) }
+        for (held, expected) in lists {
+            for (lock, want) in zip(held, expected) {
+                #expect(lock.chainKey == want.key && lock.lockdepDepth == want.depth && lock.isFolded == want.folded, comment)
+            }
         }
     }
 
@@ -90,16 +94,30 @@ import Testing
         #expect(replay.heldLocks(cpu: 0).map(\.ref) == [mutex, above.ref])
     }
 
-    /// Random traces of one task: classes with and without instances, instances shared, runs
-    /// under a nest lock, releases of any held lock with or without its instance. After each
-    /// event, the held locks are those a list model leaves (a release takes the newest lock
-    /// that matches it), each as if taken afresh.
+    /// Random traces of one task and the hardirqs that interrupt it: classes with and without
+    /// instances, instances shared, runs under a nest lock (an irq's first lock may fold into
+    /// the task's), releases of any held lock with or without its instance. After each event,
+    /// the held locks are those a list model leaves (a release takes the newest lock of its
+    /// context that matches it), each as if taken afresh.
     @Test(arguments: 0..<40) func randomTakesAndReleasesAgreeWithTheModel(seed: Int) throws {
         var rng = SplitMix(state: UInt64(seed))
         let replay = engine()
-        var model: [LockRef] = []
+        var task: [LockRef] = []
+        var frame: [LockRef]?
         let names = ["N", "A", "B", "C"]
         for step in 0..<300 {
+            if frame == nil, rng.next(12) == 0 {
+                try apply(replay, .hardirqEnter(irq: 1))
+                frame = []
+                continue
+            }
+            if frame?.isEmpty == true, rng.next(3) == 0 {
+                try apply(replay, .hardirqExit)
+                frame = nil
+                continue
+            }
+            var model = frame ?? task
+            defer { if frame != nil { frame = model } else { task = model } }
             let releasing = !model.isEmpty && rng.next(5) < 2
             if releasing {
                 let target = model[rng.next(model.count)]
@@ -118,6 +136,7 @@ import Testing
                 model.append(lock)
             }
             #expect(replay.heldLocks(cpu: 0).map(\.ref) == model, "seed \(seed), step \(step)")
+            #expect(replay.heldLocks(task: .named(symbols.intern("kvm"))).map(\.ref) == (frame == nil ? model : task))
             expectAsIfTakenAfresh(replay, "seed \(seed), step \(step)")
         }
     }
