@@ -140,38 +140,90 @@ import Testing
             expectAsIfTakenAfresh(replay, "seed \(seed), step \(step)")
         }
     }
-    /// The collection itself against an array: appends, removals anywhere (the bottom half's
-    /// move the locks below up), removals of a range and the top, read back in order.
-    @Test(arguments: 0..<20) func removalsAnywhereReadAsAnArrayWould(seed: Int) {
-        var rng = SplitMix(state: UInt64(1000 + seed))
-        var held = HeldLocks()
-        var model: [HeldLock] = []
+    /// The collection itself against an array, each operation a collection offers (the
+    /// bottom half's removals move the locks below up; the dead go once they outnumber the
+    /// held): read back in order, reversed, by index, as contiguous storage and as a report
+    /// lists it (helper-67's contract test).
+    @Test(arguments: 0..<30) func everyOperationReadsAsAnArrayWould(seed: Int) {
         let site = EventSite(Event(kind: .irqEnable, cpu: 0, position: TracePosition(file: 0, line: 1, column: 1, event: 0)))
-        for step in 0..<2000 {
-            switch rng.next(10) {
-            case 0..<5:
-                let lock = HeldLock(
-                    classID: ClassID(step), ref: LockRef(name: Symbol(rawValue: Int32(step))), mode: .write, isTry: false,
-                    irq: nil, bh: false, nest: nil, savedHardirqsEnabled: true, site: site, chainKey: UInt64(step))
-                held.append(lock)
-                model.append(lock)
-            case 5..<8 where !model.isEmpty:
+        func lock(_ id: Int) -> HeldLock {
+            HeldLock(
+                classID: ClassID(id), ref: LockRef(name: Symbol(rawValue: Int32(id))), mode: .write, isTry: false,
+                irq: nil, bh: false, nest: nil, savedHardirqsEnabled: true, site: site, chainKey: UInt64(id))
+        }
+        func ids<C: Collection>(_ locks: C) -> [Int] where C.Element == HeldLock { locks.map { Int($0.classID) } }
+        var rng = SplitMix(state: UInt64(777 + seed))
+        var held = HeldLocks()
+        var model: [Int] = []
+        var next = 0
+        for step in 0..<3000 {
+            let operation = rng.next(16)
+            switch operation {
+            case 0..<4:
+                held.append(lock(next))
+                model.append(next)
+                next += 1
+            case 4..<7 where !model.isEmpty:
                 // Mostly from the bottom, as mm_drop_all_locks releases.
-                let position = rng.next(3) == 0 ? rng.next(model.count) : rng.next(Swift.min(4, model.count))
-                #expect(held.remove(at: position).classID == model.remove(at: position).classID)
-            case 8 where !model.isEmpty:
-                #expect(held.removeLast().classID == model.removeLast().classID)
+                let position = rng.next(Swift.min(model.count, 6))
+                #expect(Int(held.remove(at: position).classID) == model.remove(at: position))
+            case 7 where !model.isEmpty:
+                let position = rng.next(model.count + 1)
+                held.insert(lock(next), at: position)
+                model.insert(next, at: position)
+                next += 1
+            case 8 where model.count >= 2:
+                let (a, b) = (rng.next(model.count), rng.next(model.count))
+                let range = Swift.min(a, b)..<Swift.max(a, b)
+                let added = rng.next(3)
+                held.replaceSubrange(range, with: (0..<added).map { lock(next + $0) })
+                model.replaceSubrange(range, with: (0..<added).map { next + $0 })
+                next += added
             case 9 where !model.isEmpty:
-                let from = rng.next(model.count)
-                held.removeSubrange(from...)
-                model.removeSubrange(from...)
+                #expect(Int(held.removeFirst().classID) == model.removeFirst())
+            case 10 where model.count >= 2:
+                let (a, b) = (rng.next(model.count), rng.next(model.count))
+                held.swapAt(a, b)
+                model.swapAt(a, b)
+            case 11 where model.count >= 3:
+                // A slice read, and written back (MutableCollection's range setter).
+                let low = rng.next(model.count - 1)
+                let high = low + 1 + rng.next(model.count - low - 1)
+                held[low..<high] = HeldLocks(held[low..<high].reversed())[...]
+                model[low..<high] = ArraySlice(model[low..<high].reversed())
+                #expect(ids(held[low..<high]) == Array(model[low..<high]))
+                #expect(held[low..<high].startIndex == low && held[low..<high].endIndex == high)
+            case 12:
+                let residue = rng.next(5)
+                held.removeAll { Int($0.classID) % 5 == residue }
+                model.removeAll { $0 % 5 == residue }
+            case 13:
+                held += [lock(next)]
+                model.append(next)
+                next += 1
+            case 14 where !model.isEmpty:
+                // Written in place through the subscript, with room at the front.
+                let position = rng.next(model.count)
+                held[position].chainKey = 42
+                #expect(held[position].chainKey == 42)
+                held[position].chainKey = UInt64(held[position].classID)
+            case 15 where !model.isEmpty:
+                // A copy kept across a removal is not changed by it.
+                let copy = held
+                held.remove(at: 0)
+                #expect(ids(copy) == model)
+                model.remove(at: 0)
             default:
                 break
             }
-            #expect(held.map(\.classID) == model.map(\.classID), "seed \(seed), step \(step)")
-            #expect(held.count == model.count && held.last?.classID == model.last?.classID)
-            let (listed, more) = held.listed(upTo: 48)
-            #expect(listed.map(\.classID) == model.prefix(48).map(\.classID) && more == Swift.max(0, model.count - 48))
+            #expect(ids(held) == model, "seed \(seed), step \(step), operation \(operation)")
+            #expect(held.count == model.count && held.isEmpty == model.isEmpty && held.indices == model.indices)
+            #expect(ids(held.reversed()) == model.reversed())
+            #expect(held.withContiguousStorageIfAvailable { ids($0) } == model)
+            #expect(held.lastIndex { Int($0.classID) % 3 == 0 } == model.lastIndex { $0 % 3 == 0 })
+            #expect(held.last.map { Int($0.classID) } == model.last)
+            let (listed, more) = held.listed(upTo: 7)
+            #expect(ids(listed) == Array(model.prefix(7)) && more == Swift.max(0, model.count - 7))
         }
     }
 }
