@@ -152,7 +152,10 @@ private final class ParserState {
     let reader: TraceReader
     /// Whether each chunk read is put on the tape (for a progress line).
     let reportsProgress: Bool
-    @exclusivity(unchecked) var tape = ScanTape()
+    /// The tape being filled. The callbacks reach it through `filling`, which does not retain
+    /// it: three retains and releases an element were a tenth of the scan thread's time.
+    @exclusivity(unchecked) var tape: ScanTape { didSet { filling = .passUnretained(tape) } }
+    @exclusivity(unchecked) private var filling: Unmanaged<ScanTape>
     @exclusivity(unchecked) var context: xmlParserCtxtPtr?
     @exclusivity(unchecked) var validation: SchemaValidation?
     /// False for generated XML (imports), whose columns mean nothing to the user.
@@ -182,7 +185,15 @@ private final class ParserState {
     init(reader: TraceReader, reportsProgress: Bool) {
         self.reader = reader
         self.reportsProgress = reportsProgress
+        let tape = ScanTape()
+        self.tape = tape
+        filling = .passUnretained(tape)
     }
+
+    /// `body` given the tape being filled, unretained: `tape` owns it until the next hand-over,
+    /// and no callback hands over.
+    @inline(__always)
+    func withTape<R>(_ body: (ScanTape) -> R) -> R { filling._withUnsafeGuaranteedRef(body) }
 
     var line: Int { Int(pgtrace_ctxt_line(context)) }
     var column: Int { Int(pgtrace_ctxt_column(context)) }
@@ -351,54 +362,55 @@ private final class ParserState {
         _ localname: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?, _ attributeCount: Int32,
         _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
     ) {
-        let tape = self.tape
-        if extensionDepth > 0 || (prefix == nil && isExtension(localname)) {
-            extensionDepth += 1
-            tape.append(.enterExtension(line: Int32(clamping: line), column: Int32(clamping: column)))
-            if extensionDepth > TraceDecoder.maximumExtensionDepth { stop() }
-            return
-        }
-        var tagLine: Int32 = 0
-        var tagColumn: Int32 = 0
-        pgtrace_tag_start(context, &tagLine, &tagColumn)
-        if !reportsColumns { tagColumn = 1 }
-        guard prefix == nil, let localname, let element = elements.value(for: localname, fill: {
-            ElementName.byName[text(localname)]?.index
-        }) else {
-            tape.appendUnknownElement(qualifiedName(localname, prefix), line: tagLine, column: tagColumn)
-            stop()
-            return
-        }
-        var recorded = 0
-        if let attributes {
-            // libxml2 hands a value over in place, in its input buffer, only when the value
-            // holds no reference ('&') and nothing else to normalize; any other value is a copy.
-            let input: xmlParserInputPtr? = context?.pointee.input
-            let (bufferStart, bufferEnd) = (input?.pointee.base, input?.pointee.end)
-            for index in 0..<Int(attributeCount) {
-                let base = index * 5
-                let name = attributes[base]
-                let attributePrefix = attributes[base + 1]
-                guard let start = attributes[base + 3], let end = attributes[base + 4] else { continue }
-                // xsi:noNamespaceSchemaLocation and friends say where the schema is.
-                if let attributePrefix, text(attributePrefix) == "xsi" { continue }
-                let known: AttributeName? =
-                    attributePrefix == nil
-                    ? name.flatMap { name in self.attributes.value(for: name, fill: { AttributeName.byName[text(name)] }) }
-                    : nil
-                let inPlace = bufferStart.map { start >= $0 } == true && bufferEnd.map { start < $0 } == true
-                tape.appendAttribute(
-                    known, rawName: { qualifiedName(name, attributePrefix) }, value: start, count: end - start,
-                    mayHoldReference: !inPlace)
-                recorded += 1
+        withTape { tape in
+            if extensionDepth > 0 || (prefix == nil && isExtension(localname)) {
+                extensionDepth += 1
+                tape.append(.enterExtension(line: Int32(clamping: line), column: Int32(clamping: column)))
+                if extensionDepth > TraceDecoder.maximumExtensionDepth { stop() }
+                return
             }
+            var tagLine: Int32 = 0
+            var tagColumn: Int32 = 0
+            pgtrace_tag_start(context, &tagLine, &tagColumn)
+            if !reportsColumns { tagColumn = 1 }
+            guard prefix == nil, let localname, let element = elements.value(for: localname, fill: {
+                ElementName.byName[text(localname)]?.index
+            }) else {
+                tape.appendUnknownElement(qualifiedName(localname, prefix), line: tagLine, column: tagColumn)
+                stop()
+                return
+            }
+            var recorded = 0
+            if let attributes {
+                // libxml2 hands a value over in place, in its input buffer, only when the value
+                // holds no reference ('&') and nothing else to normalize; any other value is a copy.
+                let input: xmlParserInputPtr? = context?.pointee.input
+                let (bufferStart, bufferEnd) = (input?.pointee.base, input?.pointee.end)
+                for index in 0..<Int(attributeCount) {
+                    let base = index * 5
+                    let name = attributes[base]
+                    let attributePrefix = attributes[base + 1]
+                    guard let start = attributes[base + 3], let end = attributes[base + 4] else { continue }
+                    // xsi:noNamespaceSchemaLocation and friends say where the schema is.
+                    if let attributePrefix, text(attributePrefix) == "xsi" { continue }
+                    let known: AttributeName? =
+                        attributePrefix == nil
+                        ? name.flatMap { name in self.attributes.value(for: name, fill: { AttributeName.byName[text(name)] }) }
+                        : nil
+                    let inPlace = bufferStart.map { start >= $0 } == true && bufferEnd.map { start < $0 } == true
+                    tape.appendAttribute(
+                        known, rawName: { qualifiedName(name, attributePrefix) }, value: start, count: end - start,
+                        mayHoldReference: !inPlace)
+                    recorded += 1
+                }
+            }
+            tape.appendStart(element, line: tagLine, column: tagColumn, attributeCount: recorded)
         }
-        tape.appendStart(element, line: tagLine, column: tagColumn, attributeCount: recorded)
     }
 
     func endElement() {
         if extensionDepth > 0 { extensionDepth -= 1 }
-        tape.append(.end)
+        withTape { $0.append(.end) }
     }
 
     func characters(_ bytes: UnsafeBufferPointer<UInt8>, isCDATA: Bool) {
@@ -491,16 +503,17 @@ private let saxCDATA: cdataBlockSAXFunc = { ctx, bytes, count in handleText(ctx,
 
 /// Text and CDATA alike: shown to the validator, then to the decoder, which refuses any but blanks.
 private func handleText(_ ctx: UnsafeMutableRawPointer?, _ bytes: UnsafePointer<xmlChar>?, _ count: Int32, isCDATA: Bool) {
-    let parser = state(ctx)
-    guard !parser.stopped, let bytes, count > 0 else { return }
-    let text = UnsafeBufferPointer(start: bytes, count: Int(count))
-    if let validation = parser.validation {
-        parser.textBeingValidated = (text, isCDATA)
-        validation.characters(bytes, count)
-        parser.textBeingValidated = nil
-        guard !parser.stopped else { return }
+    Unmanaged<ParserState>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { parser in
+        guard !parser.stopped, let bytes, count > 0 else { return }
+        let text = UnsafeBufferPointer(start: bytes, count: Int(count))
+        if let validation = parser.validation {
+            parser.textBeingValidated = (text, isCDATA)
+            validation.characters(bytes, count)
+            parser.textBeingValidated = nil
+            guard !parser.stopped else { return }
+        }
+        parser.characters(text, isCDATA: isCDATA)
     }
-    parser.characters(text, isCDATA: isCDATA)
 }
 
 private let saxIgnorableWhitespace: ignorableWhitespaceSAXFunc = { _, _, _ in }
