@@ -5,7 +5,7 @@
 /// The replay gives the dependency facts (`GraphFact.dependency`); the graph checks apply
 /// each, in the order of its evidence (`apply`): the cycle search, then the edge.
 public final class CircularDependencyChecker: ReplayObserver {
-    public var observedEvents: ObservedEvents { .acquisitions }
+    public var observedEvents: ObservedEvents { .acquiring }
 
     public let graph: LockGraph
     private let facts: GraphFactLog

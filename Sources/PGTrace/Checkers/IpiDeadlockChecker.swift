@@ -11,7 +11,7 @@
 /// The replay gives the waits as dependency facts of kind `ipi`; the graph checks apply
 /// each in the order of its evidence (`apply`), and see each lock-order fact as it enters.
 public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
-    public var observedEvents: ObservedEvents { [.acquisitions, .ipiEvents] }
+    public var observedEvents: ObservedEvents { [.acquiring, .ipiEvents] }
 
     public static let pseudoLockName = "(hardirqs off)"
     /// The graph also holds this checker as an observer; unowned breaks the cycle.

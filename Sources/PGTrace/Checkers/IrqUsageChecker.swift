@@ -7,7 +7,7 @@
 /// The replay gives the usage facts (`GraphFact.usage`); the graph checks apply each, in
 /// the order of its evidence (`apply`).
 public final class IrqUsageChecker: ReplayObserver {
-    public var observedEvents: ObservedEvents { [.acquisitions, .irqEnabling] }
+    public var observedEvents: ObservedEvents { [.acquiring, .irqEnabling] }
 
     private let graph: LockGraph
     private let facts: GraphFactLog

@@ -1,7 +1,7 @@
 /// Reports `depth-overflow`: more locks held at once by one task (with the irq frames on top
 /// of it) than `--max-depth`, lockdep's MAX_LOCK_DEPTH.
 public final class LockDepthChecker: ReplayObserver {
-    public var observedEvents: ObservedEvents { [.acquisitions, .releases] }
+    public var observedEvents: ObservedEvents { [.acquired, .releases] }
 
     private let context: CheckerContext
     /// The key of the finding first reported at each place.

@@ -2,7 +2,7 @@
 /// (`--policy`): taking a class that the policy puts earlier while holding one it puts later
 /// (any lock the context holds, not only the nearest), and the same for kmap series.
 public final class LockPolicyChecker: ReplayObserver, LockGraphObserver {
-    public var observedEvents: ObservedEvents { .acquisitions }
+    public var observedEvents: ObservedEvents { .acquiring }
 
     private let policy: LockPolicy
     private let context: CheckerContext

@@ -3,7 +3,7 @@
 /// task does not hold, as lockdep's print_lock_nested_lock_not_held. A lock that folds into
 /// the task's newest held lock, of its class, is not checked: lockdep folds it first.
 public final class NestLockChecker: ReplayObserver {
-    public var observedEvents: ObservedEvents { .acquisitions }
+    public var observedEvents: ObservedEvents { .acquiring }
 
     private let context: CheckerContext
 

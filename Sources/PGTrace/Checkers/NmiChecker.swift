@@ -9,7 +9,7 @@
 /// in the order of their evidence, so a class used outside NMI in one trace and taken in NMI
 /// in another is found whichever was read first.
 public final class NmiChecker: ReplayObserver {
-    public var observedEvents: ObservedEvents { [.acquisitions, .lockEvents] }
+    public var observedEvents: ObservedEvents { [.acquiring, .lockEvents] }
 
     private let facts: GraphFactLog
     private let context: CheckerContext

@@ -1,7 +1,7 @@
 /// Reports `recursive-locking`: a class acquired while the same task (or the irq frames on
 /// top of it) already holds it, except read-after-read recursion, as lockdep's check_deadlock.
 public final class RecursiveLockingChecker: ReplayObserver {
-    public var observedEvents: ObservedEvents { .acquisitions }
+    public var observedEvents: ObservedEvents { .acquiring }
 
     private let context: CheckerContext
 

@@ -7,7 +7,7 @@
 /// raw_spinlock_t too (PREEMPT_RT would sleep there). In a partial trace only classes whose
 /// type the trace declares are judged.
 public final class WaitContextChecker: ReplayObserver {
-    public var observedEvents: ObservedEvents { .acquisitions }
+    public var observedEvents: ObservedEvents { .acquiring }
 
     private let context: CheckerContext
     /// The trace's PROVE_RAW_LOCK_NESTING (`<meta>`).

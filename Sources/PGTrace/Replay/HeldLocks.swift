@@ -16,6 +16,12 @@ public struct HeldLocks: RandomAccessCollection, MutableCollection, RangeReplace
 
     public init() { storage = [] }
 
+    /// Empty, with room for `capacity` locks before it allocates again.
+    init(capacity: Int) {
+        storage = []
+        storage.reserveCapacity(capacity)
+    }
+
     public init(arrayLiteral locks: HeldLock...) { storage = locks }
 
     public var startIndex: Int { 0 }
@@ -42,6 +48,15 @@ public struct HeldLocks: RandomAccessCollection, MutableCollection, RangeReplace
     }
 
     public mutating func append(_ lock: HeldLock) { storage.append(lock) }
+
+    public mutating func removeAll(keepingCapacity keepCapacity: Bool = false) {
+        storage.removeAll(keepingCapacity: keepCapacity)
+        start = 0
+    }
+
+    /// Its room, for a list that is empty again to be used again (see `ReplayEngine`'s
+    /// spare lists): held-lock lists are made at every task switch-in and irq entry.
+    var capacity: Int { storage.capacity }
 
     public mutating func replaceSubrange<C: Collection>(_ subrange: Range<Int>, with locks: C)
     where C.Element == HeldLock {

@@ -37,4 +37,34 @@ import Testing
         let even = all.filter { $0.isMultiple(of: 2) }
         #expect(log.calls == all.map { "will \($0)" } + all.map { "did \($0)" } + even.map { "released \($0)" })
     }
+
+    /// `.acquiring` hears a lock about to be taken, `.acquired` a lock taken, and neither
+    /// the other's: the engine calls an observer only for what it declared.
+    @Test func acquiringAndAcquiredAreHeardApart() throws {
+        final class Declared: ReplayObserver {
+            let observedEvents: ObservedEvents
+            let name: String
+            let log: Log
+            init(_ name: String, _ observed: ObservedEvents, _ log: Log) {
+                (self.name, observedEvents, self.log) = (name, observed, log)
+            }
+            func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) { log.calls.append("will \(name)") }
+            func replay(_ replay: ReplayEngine, didAcquire lock: HeldLock) { log.calls.append("did \(name)") }
+        }
+        let symbols = SymbolTable()
+        let log = Log()
+        var header = TraceHeader()
+        header.cpus = 1
+        let engine = ReplayEngine(
+            header: header, fileName: "t.xml", classes: LockClassTable(), symbols: symbols,
+            defaultListLock: symbols.intern("pgd_lock"),
+            observers: [Declared("before", .acquiring, log), Declared("after", .acquired, log), Declared("both", .acquisitions, log)])
+        let lock = LockRef(name: symbols.intern("A"))
+        try engine.apply(Event(
+            kind: .acquire(lock, mode: .write, isTry: false, irq: nil, bh: false, nest: nil), cpu: 0,
+            position: TracePosition(file: 0, line: 1, column: 1, event: 0)))
+        #expect(log.calls == ["will before", "will both", "did after", "did both"])
+        #expect(ObservedEvents.acquisitions == [.acquiring, .acquired])
+        #expect(ObservedEvents.all.isSuperset(of: .acquisitions))
+    }
 }
