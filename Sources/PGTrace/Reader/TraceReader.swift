@@ -506,6 +506,11 @@ private func handleText(_ ctx: UnsafeMutableRawPointer?, _ bytes: UnsafePointer<
     Unmanaged<ParserState>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { parser in
         guard !parser.stopped, let bytes, count > 0 else { return }
         let text = UnsafeBufferPointer(start: bytes, count: Int(count))
+        // The blanks between elements (libxml2 passes them here in a SAX parse, one run an
+        // event): nothing for the decoder, passed over in one tight loop.
+        if parser.validation == nil, !text.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D }) {
+            return
+        }
         if let validation = parser.validation {
             parser.textBeingValidated = (text, isCDATA)
             validation.characters(bytes, count)
