@@ -35,7 +35,7 @@ public final class ReplayEngine {
     /// locks, were one acquisition in ten's cost on the kernel-shaped trace. (At most as many
     /// as frames were ever nested at once.)
     @exclusivity(unchecked) private var spareHeld: [HeldLocks] = []
-    /// The room a new held-lock list starts with: most kernel paths hold fewer locks.
+    /// The room a new irq frame's held-lock list starts with: most handlers hold fewer.
     static let heldCapacity = 8
     /// How many held locks of every context on every cpu have each instance (by symbol):
     /// where none has, `holds(cpu:instance:)` knows without looking at a held lock (a Xen
@@ -114,7 +114,9 @@ public final class ReplayEngine {
             stackIndex[task.tableKey] = slot
             return slot
         }
-        stacks.append(HeldLocks(capacity: Self.heldCapacity))
+        // Empty, without room: a slot that is never freed (every task of a partial trace, a
+        // task switched out atomic) costs nothing until it takes a lock.
+        stacks.append([])
         switchedOut.append(newTaskState)
         runningOn.append(-1)
         stackOwners.append(task)
