@@ -41,13 +41,16 @@ public struct ReplayMoment: Sendable {
 
     /// The irq state of `cpu` now, where the trace has told it.
     static func irqState(_ replay: ReplayEngine, cpu: Int) -> IrqState? {
-        let state = replay.cpus[cpu]
-        guard state.hardirqsKnown, state.bhKnown else { return nil }
+        // Read in place: a copy of the cpu's state would retain its arrays.
+        guard replay.cpus[cpu].hardirqsKnown, replay.cpus[cpu].bhKnown else { return nil }
+        let (hardirqs, softirqs) = replay.irqNesting(cpu: cpu)
+        let bhDepth = replay.cpus[cpu].bhDisableDepth
         return IrqState(
             // nmi_enter() adds HARDIRQ_OFFSET and enters lockdep's hardirq context too.
-            hardirqCount: state.hardirqNesting + state.nmiSaved.count,
-            softirqs: state.softirqNesting, softirqCount: state.softirqNesting + 2 * state.bhDisables,
-            hardirqsEnabled: state.hardirqsEnabled, softirqsEnabled: state.softirqsEnabled)
+            hardirqCount: hardirqs + replay.cpus[cpu].nmiSaved.count,
+            // (bhDisableDepth counts each softirq served too: CPUState.bhDisables.)
+            softirqs: softirqs, softirqCount: softirqs + 2 * max(0, bhDepth - softirqs),
+            hardirqsEnabled: replay.cpus[cpu].hardirqsEnabled, softirqsEnabled: bhDepth == 0)
     }
 }
 

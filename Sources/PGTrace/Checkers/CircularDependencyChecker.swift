@@ -42,15 +42,17 @@ public final class CircularDependencyChecker: ReplayObserver {
         guard !lock.isTry, lock.validates else { return }
         // Recursion is judged on the interrupted task's locks too, which the chain key does not
         // cover: check it before the chain counts as validated.
-        if replay.isNested(lock, cpu: cpu) || replay.recursion(of: lock, cpu: cpu) != nil { return }
+        if replay.isNestedOrRecursive(lock, cpu: cpu) { return }
         guard validatedChains.insert(lock.chainKey) else { return }
-        let held = replay.heldLocks(cpu: cpu)
+        // The held locks read in place, one at a time (a copy of the list costs its retain).
+        let heldCount = replay.heldCount(cpu: cpu)
         // A chain head (the first lock of its context) depends on nothing.
-        guard !held.isEmpty else { return }
+        guard heldCount > 0 else { return }
         // Lockdep's check_prevs_add: depend on the nearest held lock, and on each trylock
         // above it (a trylock's own dependencies were never recorded).
         func forEachNewDependency(_ body: (HeldLock, DependencyTypes) -> Void) {
-            for holder in held.reversed() {
+            for index in (0..<heldCount).reversed() {
+                let holder = replay.heldLock(cpu: cpu, at: index)
                 // A nest lock's run is one entry of lockdep's array, its first member (the
                 // others, folded, are its references): that member's mode and trylock are the
                 // entry's. An irq's lock folded into the task's is no entry of the irq's at all.

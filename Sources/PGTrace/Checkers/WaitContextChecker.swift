@@ -68,7 +68,8 @@ public final class WaitContextChecker: ReplayObserver {
             return known
         }
         var bound = HeldBound.none
-        for (index, lock) in held.enumerated() {
+        for index in held.indices {
+            let lock = held[index]
             // A folded lock is no entry of lockdep's array (an irq's may fold into the task's).
             guard !lock.isFolded, let inner = waits(lock.classID, replay)?.inner else { continue }
             if bound.index < 0 || effective(inner) < bound.lowest {

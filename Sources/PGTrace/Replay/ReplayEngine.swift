@@ -216,6 +216,12 @@ public final class ReplayEngine {
         return false
     }
 
+    /// `isNested(lock, cpu:) || recursion(of: lock, cpu:) != nil`, in one look.
+    func isNestedOrRecursive(_ lock: HeldLock, cpu: Int) -> Bool {
+        if case .none = deadlockCheck(lock, cpu: cpu) { return false }
+        return true
+    }
+
     /// The newest lock `cpu`'s task holds (lockdep's curr->held_locks[depth - 1]): the top
     /// of the innermost context that holds any. With `outside`, of the contexts under the
     /// current one only.
@@ -271,12 +277,54 @@ public final class ReplayEngine {
 
     /// The first of `allHeldLocks(cpu:)` that `predicate` accepts, found where the locks lie
     /// (what every acquisition asks, so without gathering them into a new array).
+    ///
+    /// Read a lock at a time by index: `first(where:)` on a list in place retained the list
+    /// for the call (the predicate might change it), two atomic operations a look, three looks
+    /// an acquisition.
     func firstHeld(cpu: Int, where predicate: (HeldLock) -> Bool) -> HeldLock? {
-        if let found = stacks[cpus[cpu].stack].first(where: predicate) { return found }
+        let stack = cpus[cpu].stack
+        var index = 0
+        while index < stacks[stack].count {
+            let lock = stacks[stack][index]
+            if predicate(lock) { return lock }
+            index += 1
+        }
         for frame in cpus[cpu].frames.indices {
-            if let found = cpus[cpu].frames[frame].held.first(where: predicate) { return found }
+            index = 0
+            while index < cpus[cpu].frames[frame].held.count {
+                let lock = cpus[cpu].frames[frame].held[index]
+                if predicate(lock) { return lock }
+                index += 1
+            }
         }
         return nil
+    }
+
+    /// The hardirq and softirq frames running on `cpu` (`CPUState.hardirqNesting`,
+    /// `softirqNesting`), counted in place: read through `cpus[cpu]` from a checker, the
+    /// computed properties copied the cpu's state first, and retained its arrays.
+    func irqNesting(cpu: Int) -> (hardirqs: Int, softirqs: Int) {
+        var (hardirqs, softirqs) = (0, 0)
+        for frame in cpus[cpu].frames.indices {
+            switch cpus[cpu].frames[frame].kind {
+            case .hardirq: hardirqs += 1
+            case .softirq: softirqs += 1
+            case .task: break
+            }
+        }
+        return (hardirqs, softirqs)
+    }
+
+    /// How many locks the innermost context running on `cpu` holds (`heldLocks(cpu:).count`).
+    func heldCount(cpu: Int) -> Int {
+        let frames = cpus[cpu].frames.count
+        return frames == 0 ? stacks[cpus[cpu].stack].count : cpus[cpu].frames[frames - 1].held.count
+    }
+
+    /// `heldLocks(cpu:)[index]`, read in place, without a copy of the list (and its retain).
+    func heldLock(cpu: Int, at index: Int) -> HeldLock {
+        let frames = cpus[cpu].frames.count
+        return frames == 0 ? stacks[cpus[cpu].stack][index] : cpus[cpu].frames[frames - 1].held[index]
     }
 
     // MARK: Applying events
