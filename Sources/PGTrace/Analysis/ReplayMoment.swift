@@ -43,14 +43,12 @@ public struct ReplayMoment: Sendable {
     static func irqState(_ replay: ReplayEngine, cpu: Int) -> IrqState? {
         // Read in place: a copy of the cpu's state would retain its arrays.
         guard replay.cpus[cpu].hardirqsKnown, replay.cpus[cpu].bhKnown else { return nil }
-        let (hardirqs, softirqs) = replay.irqNesting(cpu: cpu)
-        let bhDepth = replay.cpus[cpu].bhDisableDepth
+        let nesting = replay.irqNesting(cpu: cpu)
         return IrqState(
             // nmi_enter() adds HARDIRQ_OFFSET and enters lockdep's hardirq context too.
-            hardirqCount: hardirqs + replay.cpus[cpu].nmiSaved.count,
-            // (bhDisableDepth counts each softirq served too: CPUState.bhDisables.)
-            softirqs: softirqs, softirqCount: softirqs + 2 * max(0, bhDepth - softirqs),
-            hardirqsEnabled: replay.cpus[cpu].hardirqsEnabled, softirqsEnabled: bhDepth == 0)
+            hardirqCount: nesting.hardirqs + replay.cpus[cpu].nmiSaved.count,
+            softirqs: nesting.softirqs, softirqCount: nesting.softirqs + 2 * nesting.bhDisables,
+            hardirqsEnabled: replay.cpus[cpu].hardirqsEnabled, softirqsEnabled: nesting.softirqsEnabled)
     }
 }
 

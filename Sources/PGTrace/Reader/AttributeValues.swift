@@ -165,11 +165,10 @@ struct AttributeValues {
 
     /// The range of `bytes` without leading and trailing XML blanks.
     static func trimmedRange(_ bytes: UnsafeBufferPointer<UInt8>) -> Range<Int> {
-        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
         var start = 0
         var end = bytes.count
-        while start < end, isBlank(bytes[start]) { start += 1 }
-        while end > start, isBlank(bytes[end - 1]) { end -= 1 }
+        while start < end, bytes[start].isXMLBlank { start += 1 }
+        while end > start, bytes[end - 1].isXMLBlank { end -= 1 }
         return start..<end
     }
 

@@ -424,7 +424,7 @@ private final class ParserState {
     /// the parser's buffer (`pgtrace_text_start`), or else counted back from where the parser
     /// stands, which is exact for the line and, on the text's last line, for the column.
     func start(ofText bytes: UnsafeBufferPointer<UInt8>, isCDATA: Bool) -> (line: Int, column: Int)? {
-        guard let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D }) else { return nil }
+        guard let first = bytes.firstIndex(where: { !$0.isXMLBlank }) else { return nil }
         var (textLine, textColumn): (Int32, Int32) = (0, 0)
         if let base = bytes.baseAddress,
             pgtrace_text_start(context, base, bytes.count, first, isCDATA ? 1 : 0, &textLine, &textColumn) != 0 {
@@ -507,16 +507,15 @@ private func handleText(_ ctx: UnsafeMutableRawPointer?, _ bytes: UnsafePointer<
     Unmanaged<ParserState>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { parser in
         guard !parser.stopped, let bytes, count > 0 else { return }
         let text = UnsafeBufferPointer(start: bytes, count: Int(count))
-        // The blanks between elements (libxml2 passes them here in a SAX parse, one run an
-        // event): nothing for the decoder, passed over in one tight loop.
-        if parser.validation == nil, !text.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D }) {
-            return
-        }
         if let validation = parser.validation {
             parser.textBeingValidated = (text, isCDATA)
             validation.characters(bytes, count)
             parser.textBeingValidated = nil
             guard !parser.stopped else { return }
+        } else if text.allSatisfy(\.isXMLBlank) {
+            // The blanks between elements (libxml2 passes them here in a SAX parse, one run
+            // an element): nothing for the decoder, passed over in one tight loop.
+            return
         }
         parser.characters(text, isCDATA: isCDATA)
     }

@@ -88,7 +88,8 @@ public struct CPUState: Sendable {
         preemptKnown = known
     }
 
-    public var softirqsEnabled: Bool { bhDisableDepth == 0 }
+    public var softirqsEnabled: Bool { Self.softirqsEnabled(depth: bhDisableDepth) }
+    static func softirqsEnabled(depth bhDisableDepth: Int) -> Bool { bhDisableDepth == 0 }
 
     /// Hardirqs are enabled, and the trace said so: what lockdep may infer from.
     public var hardirqsSurelyEnabled: Bool { hardirqsKnown && hardirqsEnabled }
@@ -105,7 +106,8 @@ public struct CPUState: Sendable {
     /// the local_bh_disable()s outstanding (`bhDisableDepth` also counts each softirq served).
     public var hardirqNesting: Int { frames.count { $0.kind == .hardirq } }
     public var softirqNesting: Int { frames.count { $0.kind == .softirq } }
-    public var bhDisables: Int { max(0, bhDisableDepth - softirqNesting) }
+    public var bhDisables: Int { Self.bhDisables(depth: bhDisableDepth, softirqs: softirqNesting) }
+    static func bhDisables(depth bhDisableDepth: Int, softirqs: Int) -> Int { max(0, bhDisableDepth - softirqs) }
     public var inSoftirq: Bool { frames.contains { $0.kind == .softirq } }
     /// Lockdep's in_interrupt(): in a hardirq or softirq, or with bh disabled.
     public var inInterrupt: Bool { !frames.isEmpty || bhDisableDepth > 0 }

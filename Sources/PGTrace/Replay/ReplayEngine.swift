@@ -77,7 +77,7 @@ public final class ReplayEngine {
         func interested(_ kind: ObservedEvents.Category) -> ObserverList {
             ObserverList(observers.filter { $0.observedEvents.contains(kind.option) })
         }
-        acquisitionObservers = interested(.acquiring)
+        acquiringObservers = interested(.acquiring)
         acquiredObservers = interested(.acquired)
         releaseObservers = interested(.releases)
         irqObservers = interested(.irqEnabling)
@@ -87,7 +87,7 @@ public final class ReplayEngine {
     }
 
     // Observers by what they watch, so that an event reaches only those that care.
-    private let acquisitionObservers: ObserverList
+    private let acquiringObservers: ObserverList
     private let acquiredObservers: ObserverList
     private let releaseObservers: ObserverList
     private let irqObservers: ObserverList
@@ -300,10 +300,11 @@ public final class ReplayEngine {
         return nil
     }
 
-    /// The hardirq and softirq frames running on `cpu` (`CPUState.hardirqNesting`,
-    /// `softirqNesting`), counted in place: read through `cpus[cpu]` from a checker, the
-    /// computed properties copied the cpu's state first, and retained its arrays.
-    func irqNesting(cpu: Int) -> (hardirqs: Int, softirqs: Int) {
+    /// `cpu`'s irq nesting (`CPUState.hardirqNesting`, `softirqNesting`, `bhDisables`,
+    /// `softirqsEnabled`), its frames counted where they lie: read through `cpus[cpu]`, the
+    /// computed properties (closures over the frames) copied the cpu's state and retained its
+    /// arrays, three copies a dependency's moment.
+    func irqNesting(cpu: Int) -> (hardirqs: Int, softirqs: Int, bhDisables: Int, softirqsEnabled: Bool) {
         var (hardirqs, softirqs) = (0, 0)
         for frame in cpus[cpu].frames.indices {
             switch cpus[cpu].frames[frame].kind {
@@ -312,7 +313,8 @@ public final class ReplayEngine {
             case .task: break
             }
         }
-        return (hardirqs, softirqs)
+        let depth = cpus[cpu].bhDisableDepth
+        return (hardirqs, softirqs, CPUState.bhDisables(depth: depth, softirqs: softirqs), CPUState.softirqsEnabled(depth: depth))
     }
 
     /// How many locks the innermost context running on `cpu` holds (`heldLocks(cpu:).count`).
@@ -691,7 +693,7 @@ public final class ReplayEngine {
         lock.isFolded = isFolded
         lock.validates = (validates ?? !traits.novalidate) && isWithinValidatedDepth(cpu: cpu)
         if isPartial || forgotten { markSeen(ref, cpu: cpu) }
-        acquisitionObservers.forEach { $0.replay(self, willAcquire: lock) }
+        acquiringObservers.forEach { $0.replay(self, willAcquire: lock) }
         modifyHeld(cpu: cpu) { $0.append(lock) }
         if ref.instance == nil {
             let name = Int(ref.name.rawValue)
@@ -823,7 +825,7 @@ public final class ReplayEngine {
         }
         for lock in above[...(lastRetaken - first)] {
             if lock.isCheckedAgain {
-                acquisitionObservers.forEach { $0.replay(self, willReacquire: lock, at: site) }
+                acquiringObservers.forEach { $0.replay(self, willReacquire: lock, at: site) }
             }
             modifyHeld(cpu: cpu) { $0.append(lock) }
         }
