@@ -7,13 +7,7 @@ import Testing
 @Suite struct HeldInstanceTests {
     let symbols = SymbolTable()
 
-    func engine() -> ReplayEngine {
-        var header = TraceHeader()
-        header.cpus = 2
-        return ReplayEngine(
-            header: header, fileName: "t.xml", classes: LockClassTable(), symbols: symbols,
-            defaultListLock: symbols.intern("pgd_lock"), observers: [])
-    }
+    func engine() -> ReplayEngine { .forTests(symbols: symbols, cpus: 2) }
 
     func apply(_ replay: ReplayEngine, _ kind: EventKind, cpu: Int = 0, task: String = "walker") throws {
         let index = replay.eventCount

@@ -4,15 +4,6 @@ import Testing
 /// Held-lock lists are made at every task's first event and every irq entry; their room is
 /// what a replay of many tasks keeps, and what every lock taken would otherwise reallocate.
 @Suite struct HeldListRoomTests {
-    private func engine(partial: Bool, _ symbols: SymbolTable) -> ReplayEngine {
-        var header = TraceHeader()
-        header.cpus = 1
-        header.partial = partial
-        return ReplayEngine(
-            header: header, fileName: "t.xml", classes: LockClassTable(), symbols: symbols,
-            defaultListLock: symbols.intern("pgd_lock"), observers: [])
-    }
-
     private func apply(_ engine: ReplayEngine, _ kinds: [(EventKind, Symbol?)]) throws {
         for (index, (kind, task)) in kinds.enumerated() {
             try engine.apply(Event(kind: kind, cpu: 0, task: task, position: TracePosition(file: 0, line: index + 1, column: 1, event: index)))
@@ -23,7 +14,7 @@ import Testing
     /// locks (200k such tasks cost 140 MB more when each slot started with room for eight).
     @Test func aTaskThatTakesNoLockKeepsNoRoom() throws {
         let symbols = SymbolTable()
-        let engine = engine(partial: true, symbols)
+        let engine = ReplayEngine.forTests(symbols: symbols, cpus: 1, partial: true)
         let tasks = (0..<3).map { symbols.intern("task-\($0)") }
         try apply(engine, tasks.flatMap { [(EventKind.irqDisable, $0), (.irqEnable, $0)] })
         for task in tasks {
@@ -37,7 +28,7 @@ import Testing
     /// An irq frame's list, empty at its exit, is the next frame's, with the room it grew to.
     @Test func anIrqFramesListIsTheNextFramesWithItsRoom() throws {
         let symbols = SymbolTable()
-        let engine = engine(partial: false, symbols)
+        let engine = ReplayEngine.forTests(symbols: symbols, cpus: 1)
         let task = symbols.intern("t")
         let locks = (0..<20).map { LockRef(name: symbols.intern("irq_lock_\($0)")) }
         let taken = locks.map { (EventKind.acquire($0, mode: .write, isTry: false, irq: nil, bh: false, nest: nil), Optional(task)) }

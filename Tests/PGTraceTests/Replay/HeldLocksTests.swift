@@ -11,13 +11,7 @@ import Testing
 @Suite struct HeldLocksTests {
     let symbols = SymbolTable()
 
-    func engine() -> ReplayEngine {
-        var header = TraceHeader()
-        header.cpus = 1
-        return ReplayEngine(
-            header: header, fileName: "t.xml", classes: LockClassTable(), symbols: symbols,
-            defaultListLock: symbols.intern("pgd_lock"), observers: [])
-    }
+    func engine() -> ReplayEngine { .forTests(symbols: symbols, cpus: 1) }
 
     func apply(_ replay: ReplayEngine, _ kind: EventKind) throws {
         let index = replay.eventCount

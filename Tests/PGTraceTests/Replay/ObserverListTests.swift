@@ -23,11 +23,7 @@ import Testing
     func everyObserverHearsEachEventInOrder(_ count: Int) throws {
         let symbols = SymbolTable()
         let log = Log()
-        var header = TraceHeader()
-        header.cpus = 1
-        let engine = ReplayEngine(
-            header: header, fileName: "t.xml", classes: LockClassTable(), symbols: symbols,
-            defaultListLock: symbols.intern("pgd_lock"), observers: (0..<count).map { Recorder($0, log) })
+        let engine = ReplayEngine.forTests(symbols: symbols, cpus: 1, observers: (0..<count).map { Recorder($0, log) })
         let lock = LockRef(name: symbols.intern("A"))
         let kinds: [EventKind] = [.acquire(lock, mode: .write, isTry: false, irq: nil, bh: false, nest: nil), .release(lock, irq: nil, bh: false)]
         for (index, kind) in kinds.enumerated() {
@@ -53,11 +49,8 @@ import Testing
         }
         let symbols = SymbolTable()
         let log = Log()
-        var header = TraceHeader()
-        header.cpus = 1
-        let engine = ReplayEngine(
-            header: header, fileName: "t.xml", classes: LockClassTable(), symbols: symbols,
-            defaultListLock: symbols.intern("pgd_lock"),
+        let engine = ReplayEngine.forTests(
+            symbols: symbols, cpus: 1,
             observers: [Declared("before", .acquiring, log), Declared("after", .acquired, log), Declared("both", .acquisitions, log)])
         let lock = LockRef(name: symbols.intern("A"))
         try engine.apply(Event(

@@ -7,14 +7,7 @@ import Testing
 @Suite struct TaskStateTests {
     let symbols = SymbolTable()
 
-    func engine(partial: Bool = false) -> ReplayEngine {
-        var header = TraceHeader()
-        header.cpus = 2
-        header.partial = partial
-        return ReplayEngine(
-            header: header, fileName: "t.xml", classes: LockClassTable(), symbols: symbols,
-            defaultListLock: symbols.intern("pgd_lock"), observers: [])
-    }
+    func engine(partial: Bool = false) -> ReplayEngine { .forTests(symbols: symbols, cpus: 2, partial: partial) }
 
     func event(_ kind: EventKind, task: String, index: Int) -> Event {
         Event(kind: kind, cpu: 0, task: symbols.intern(task), position: TracePosition(file: 0, line: index + 1, column: 1, event: index))
