@@ -78,7 +78,35 @@ struct AttributeValues {
         DecodeFailure("<\(element.rawValue)> needs attribute '\(name.name)'")
     }
 
+    /// An integer attribute, nil if absent. Read in place: nearly every value is a few plain
+    /// digits (a cpu, a time stamp), and the call through `withBytes` cost as much as the
+    /// reading; anything else (blanks, a sign, a decoded '&', an error) goes the long way.
+    @inline(__always)
     func integer(_ name: AttributeName, minimum: Int = 0) throws(DecodeFailure) -> Int? {
+        guard present & name.bit != 0 else { return nil }
+        if decoded.isEmpty, let start = slots.starts[name.rawValue],
+            let value = Self.parseDigits(start, count: slots.counts[name.rawValue]), value >= minimum
+        {
+            return value
+        }
+        return try presentInteger(name, minimum: minimum)
+    }
+
+    /// Up to eighteen plain digits (which cannot overflow); nil for anything else.
+    @inline(__always)
+    static func parseDigits(_ start: UnsafePointer<UInt8>, count: Int) -> Int? {
+        guard count > 0, count <= 18 else { return nil }
+        var value = 0
+        for index in 0..<count {
+            let digit = UInt(start[index]) &- 48
+            guard digit <= 9 else { return nil }
+            value = value &* 10 &+ Int(digit)
+        }
+        return value
+    }
+
+    @inline(never)
+    private func presentInteger(_ name: AttributeName, minimum: Int) throws(DecodeFailure) -> Int? {
         try withBytes(name) { (bytes) throws(DecodeFailure) -> Int in
             guard let value = Self.parseInteger(bytes), value >= minimum else {
                 let text = String(decoding: bytes, as: UTF8.self)
@@ -116,19 +144,34 @@ struct AttributeValues {
         }
         guard index < bytes.count else { return nil }
         var value = 0
+        // Eighteen digits or fewer cannot overflow: no check per digit for them (a time
+        // stamp, a cpu, an irq).
+        let unchecked = bytes.count - index <= 18
         while index < bytes.count {
-            let digit = Int(bytes[index]) - 48
-            guard digit >= 0, digit <= 9 else { return nil }
-            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times.addingReportingOverflow(digit)
-            guard !overflow1, !overflow2 else { return nil }
-            value = sum
+            let digit = Int(bytes[index]) &- 48
+            guard UInt(bitPattern: digit) <= 9 else { return nil }
+            if unchecked {
+                value = value &* 10 &+ digit
+            } else {
+                let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times.addingReportingOverflow(digit)
+                guard !overflow1, !overflow2 else { return nil }
+                value = sum
+            }
             index += 1
         }
         return negative ? -value : value
     }
 
+    /// A boolean attribute, false if absent (most are: `try`, `bh`, `wait`).
+    @inline(__always)
     func boolean(_ name: AttributeName) throws(DecodeFailure) -> Bool {
+        guard present & name.bit != 0 else { return false }
+        return try presentBoolean(name)
+    }
+
+    @inline(never)
+    private func presentBoolean(_ name: AttributeName) throws(DecodeFailure) -> Bool {
         try withBytes(name) { (raw) throws(DecodeFailure) -> Bool in
             let bytes = UnsafeBufferPointer(rebasing: raw[Self.trimmedRange(raw)])
             switch bytes.count {
@@ -144,13 +187,25 @@ struct AttributeValues {
         } ?? false
     }
 
+    /// One of `T`'s cases by name, nil if absent (most are: `mode`, `irq`).
+    @inline(__always)
     func choice<T: RawRepresentable & CaseIterable>(
         _ name: AttributeName, as type: T.Type
     ) throws(DecodeFailure) -> T? where T.RawValue == String {
         guard present & name.bit != 0 else { return nil }
-        // Compare the bytes with each case's name; a String only for the error.
+        return try presentChoice(name, as: type)
+    }
+
+    @inline(never)
+    private func presentChoice<T: RawRepresentable & CaseIterable>(
+        _ name: AttributeName, as type: T.Type
+    ) throws(DecodeFailure) -> T? where T.RawValue == String {
+        // Compare the bytes with each case's name, lengths first; a String only for the error.
         let found = try withBytes(name) { bytes in
-            T.allCases.first { $0.rawValue.utf8.elementsEqual(bytes) }
+            T.allCases.first { choice in
+                var raw = choice.rawValue
+                return raw.withUTF8 { $0.count == bytes.count && ($0.isEmpty || memcmp($0.baseAddress!, bytes.baseAddress!, $0.count) == 0) }
+            }
         }
         if let found, let found { return found }
         let text = self[name] ?? ""
@@ -172,8 +227,16 @@ struct AttributeValues {
         return start..<end
     }
 
-    /// The value interned as a symbol, straight from the bytes.
+    /// The value interned as a symbol, straight from the bytes; nil if absent (`at` nearly
+    /// always is).
+    @inline(__always)
     func symbol(_ name: AttributeName, in symbols: SymbolTable) -> Symbol? {
+        guard present & name.bit != 0 else { return nil }
+        return presentSymbol(name, in: symbols)
+    }
+
+    @inline(never)
+    private func presentSymbol(_ name: AttributeName, in symbols: SymbolTable) -> Symbol? {
         try? withBytes(name) { symbols.intern(bytes: $0, hint: &slots.hints[name.rawValue]) }
     }
 

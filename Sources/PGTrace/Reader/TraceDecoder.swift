@@ -244,6 +244,7 @@ struct TraceDecoder {
     }
 
     /// `pc`: a sampled preempt count, 0 to 255.
+    @inline(__always)
     private func preemptCount() throws(DecodeFailure) -> UInt8? {
         guard let value = try attributes.integer(.pc) else { return nil }
         guard value <= 255 else {
@@ -266,6 +267,7 @@ struct TraceDecoder {
     }
 
     /// An optional name: absent is fine, empty is not (the schema's `name` type).
+    @inline(__always)
     private func optionalSymbol(_ name: AttributeName) throws(DecodeFailure) -> Symbol? {
         guard attributes.has(name) else { return nil }
         guard !attributes.isEmpty(name) else {
@@ -289,6 +291,7 @@ struct TraceDecoder {
     /// refuses a larger one, and a summary cannot hold one: a trace that has one is refused
     /// here, where it is written, not after it was analysed.
     private func subclass() throws(DecodeFailure) -> Int {
+        guard attributes.has(.subclass) else { return 0 }
         let element = attributes.element
         return try attributes.withBytes(.subclass) { (bytes) throws(DecodeFailure) -> Int in
             guard let value = AttributeValues.parseInteger(bytes), (0..<LockClassKey.subclasses).contains(value) else {

@@ -81,6 +81,36 @@ import Testing
         #expect(decoded.last?.position.event == 70_000)
     }
 
+    /// A choice is its whole name, not a name of the same length: the four page-table levels
+    /// are all three letters, and "wrote" is not "write".
+    @Test func choicesOfTheSameLengthAreToldApart() throws {
+        let levels = try events(trace(["pte", "pmd", "pud", "pgd"].map { "<pin cpu=\"0\" page=\"X\" level=\"\($0)\"/>" }.joined(separator: "\n")))
+        let decoded = levels.map { event -> PageTableLevel? in
+            guard case .pin(_, let level) = event.kind else { return nil }
+            return level
+        }
+        #expect(decoded == [.pte, .pmd, .pud, .pgd])
+        #expect(throws: TraceInputError.self) { try events(trace("<acquire cpu=\"0\" lock=\"A\" mode=\"wrote\"/>")) }
+    }
+
+    /// An event is placed at its tag's '<', in characters as libxml2 counts columns: a tag on
+    /// one line, after blanks or another tag; one whose attributes hold non-ASCII names (short
+    /// and past eight bytes); one that spans lines, with and without non-ASCII before its '<'.
+    @Test func anEventIsPlacedAtItsTagsStart() throws {
+        let body = [
+            "    <irq-disable cpu=\"0\"/><irq-enable cpu=\"0\"/>",
+            "<acquire cpu=\"0\" lock=\"é\"/>  <release cpu=\"0\" lock=\"é\"/>",
+            "<acquire cpu=\"0\" lock=\"éééééééééé\"/><release cpu=\"0\" lock=\"éééééééééé\"/>",
+            "  <irq-disable",
+            "     cpu=\"0\"/>",
+            "<!-- ü --> <irq-enable",
+            "cpu=\"0\"/>",
+        ].joined(separator: "\n")
+        let decoded = try events(trace(body))
+        let places = decoded.map { [$0.position.line, $0.position.column] }
+        #expect(places == [[4, 5], [4, 27], [5, 1], [5, 30], [6, 1], [6, 37], [7, 3], [9, 12]], "\(places)")
+    }
+
     @Test(arguments: [
         // (what is wrong, the document, line, message fragment)
         ("truncated", "<?xml version=\"1.0\"?>\n<trace version=\"1\">\n<events>\n<acquire cpu=\"0\" lock=\"A\"/>\n", 4, "the trace ends early"),

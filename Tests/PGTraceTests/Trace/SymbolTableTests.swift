@@ -31,6 +31,22 @@ import Testing
         }
     }
 
+    /// The hash loads words that may overlap (the last one, and names of 4 to 7 bytes): every
+    /// byte of a name of any length still changes it, so names alike but for one byte do not
+    /// all probe the same slots.
+    @Test func theHashSeesEveryByte() {
+        for length in 1...40 {
+            let base = (0..<length).map { UInt8(97 + $0 % 26) }
+            var hashes: Set<UInt64> = [base.withUnsafeBufferPointer { SymbolTable.hash($0) }]
+            for position in 0..<length {
+                var changed = base
+                changed[position] = UInt8(ascii: "#")
+                hashes.insert(changed.withUnsafeBufferPointer { SymbolTable.hash($0) })
+            }
+            #expect(hashes.count == length + 1, "\(length)")
+        }
+    }
+
     /// The reader tries the last symbol of an attribute first (`hint`): a name of the same
     /// length that differs in any one byte is not taken for it.
     @Test func aHintOfTheSameLengthIsNotTakenForAnotherName() {
