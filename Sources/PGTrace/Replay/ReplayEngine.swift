@@ -30,6 +30,11 @@ public final class ReplayEngine {
     /// Slots of tasks that left nothing to remember (no lock held, the state a new task
     /// has): a trace of a hundred thousand short-lived tasks keeps only those running.
     @exclusivity(unchecked) private var freeStacks: [Int] = []
+    /// How many task slots are kept before those of tasks that left nothing to remember are
+    /// freed: a task that comes back then finds its slot, where one made again and freed at
+    /// every switch was 7% of the replay of 512 tasks. A kept slot replays as a new one
+    /// would, so the bound changes memory (some 100 bytes a slot), never a verdict.
+    static let keptTaskSlots = 4096
     /// Empty held-lock lists of irq frames that exited, kept with their room for the next
     /// frame: an allocation and a free at every irq entry, and a reallocation at its first
     /// locks, were one acquisition in ten's cost on the kernel-shaped trace. (At most as many
@@ -550,9 +555,11 @@ public final class ReplayEngine {
         runningOn[slot] = -1
     }
 
-    /// Frees the slot of a task switched out that a new task would replay the same: no lock
-    /// held, nothing saved that a new one lacks, nothing else kept under its name.
+    /// Frees the slot of a task switched out that a new task would replay the same (no lock
+    /// held, nothing saved that a new one lacks, nothing else kept under its name), once more
+    /// than `keptTaskSlots` are in use.
     private func forgetIfNew(_ slot: Int) {
+        guard stackIndex.count > Self.keptTaskSlots else { return }
         let owner = stackOwners[slot]
         guard case .named = owner, stacks[slot].isEmpty, runningOn[slot] < 0, switchedOut[slot] == newTaskState,
             seenInTask[slot] == nil, memory.kmaps[owner]?.isEmpty ?? true

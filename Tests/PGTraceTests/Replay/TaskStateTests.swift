@@ -1,9 +1,9 @@
 @testable import PGTrace
 import Testing
 
-/// The replay keeps state for the tasks that need it: one that left nothing behind (no lock
-/// held, the state a new task has) is forgotten when it is switched out, and replays the
-/// same when it comes back.
+/// The replay keeps state for the tasks that need it: past `keptTaskSlots` in use, one that
+/// left nothing behind (no lock held, the state a new task has) is forgotten when it is
+/// switched out, and replays the same when it comes back.
 @Suite struct TaskStateTests {
     let symbols = SymbolTable()
 
@@ -17,13 +17,15 @@ import Testing
         let replay = engine()
         let lock = LockRef(name: symbols.intern("A"))
         var index = 0
-        for task in 0..<1000 {
+        let tasks = ReplayEngine.keptTaskSlots + 1000
+        for task in 0..<tasks {
             for kind in [EventKind.acquire(lock, mode: .write, isTry: false, irq: nil, bh: false, nest: nil), .release(lock, irq: nil, bh: false)] {
                 try replay.apply(event(kind, task: "task\(task)", index: index))
                 index += 1
             }
+            if task == 999 { #expect(replay.taskSlotsInUse >= 1000, "below the bound every slot is kept") }
         }
-        #expect(replay.taskSlotsInUse <= 3, "the cpus' own contexts and the task running")
+        #expect(replay.taskSlotsInUse <= ReplayEngine.keptTaskSlots + 3, "the bound, the cpus' own contexts and the task running")
     }
 
     @Test func aTaskHoldingALockOrWithIrqsOffIsKept() throws {
@@ -39,15 +41,18 @@ import Testing
         try replay.apply(event(.irqEnable, task: "irqsoff", index: 201))
         let held = replay.taskLocks.values.reduce(0) { $0 + $1.count }
         #expect(held == 0)
-        #expect(replay.taskSlotsInUse <= 4)
     }
 
-    @Test func aTaskForgottenBeforeLostEventsComesBackUnknown() throws {
-        // T leaves nothing to remember and is forgotten; events are lost; T comes back and
-        // takes L with the irq state the loss made unknown, so L is not HARDIRQ-ON: no
-        // inconsistency with L taken in hardirq context on cpu 1 (as before slots were freed).
+    /// T leaves nothing to remember: it is kept (few tasks) or forgotten (past the bound, after
+    /// as many others); events are lost; T comes back and takes L with the irq state the loss
+    /// made unknown, so L is not HARDIRQ-ON: no inconsistency with L taken in hardirq context
+    /// on cpu 1, either way (as before slots were freed).
+    @Test(arguments: [0, ReplayEngine.keptTaskSlots + 1])
+    func aTaskKeptOrForgottenBeforeLostEventsComesBackUnknown(_ others: Int) throws {
+        let before = (0..<others).map { "<might-sleep cpu=\"0\" task=\"other\($0)\"/>" }.joined()
         let trace = """
             <trace version="1" cpus="2"><events>
+              \(before)
               <acquire cpu="0" task="T" lock="A"/><release cpu="0" task="T" lock="A"/>
               <might-sleep cpu="0" task="U"/>
               <events-lost cpu="0"/>
