@@ -559,7 +559,12 @@ public final class ReplayEngine {
     /// held, nothing saved that a new one lacks, nothing else kept under its name), once more
     /// than `keptTaskSlots` are in use.
     private func forgetIfNew(_ slot: Int) {
-        guard stackIndex.count > Self.keptTaskSlots else { return }
+        guard stackIndex.count > Self.keptTaskSlots else {
+            // Kept: with the room of a new irq frame's list at most, so that thousands of
+            // kept tasks that once held many locks (a Xen pin walk's thousands) hold none of it.
+            if stacks[slot].isEmpty, stacks[slot].capacity > Self.heldCapacity { stacks[slot] = [] }
+            return
+        }
         let owner = stackOwners[slot]
         guard case .named = owner, stacks[slot].isEmpty, runningOn[slot] < 0, switchedOut[slot] == newTaskState,
             seenInTask[slot] == nil, memory.kmaps[owner]?.isEmpty ?? true

@@ -28,6 +28,25 @@ import Testing
         #expect(replay.taskSlotsInUse <= ReplayEngine.keptTaskSlots + 3, "the bound, the cpus' own contexts and the task running")
     }
 
+    /// A task kept with nothing held keeps little room: one that once held a pin walk's
+    /// thousand locks does not hold their room while it sleeps.
+    @Test func aKeptTaskKeepsLittleRoom() throws {
+        let replay = engine()
+        var index = 0
+        let locks = (0..<1000).map { LockRef(name: symbols.intern("pte\($0)")) }
+        for kind in locks.map({ EventKind.acquire($0, mode: .write, isTry: false, irq: nil, bh: false, nest: nil) })
+            + locks.reversed().map({ EventKind.release($0, irq: nil, bh: false) })
+        {
+            try replay.apply(event(kind, task: "walker", index: index))
+            index += 1
+        }
+        #expect(replay.heldLocks(task: .named(symbols.intern("walker"))).capacity >= 1000, "room while it runs")
+        try replay.apply(event(.mightSleep, task: "other", index: index))
+        let kept = replay.heldLocks(task: .named(symbols.intern("walker")))
+        #expect(replay.taskSlotsInUse >= 2, "the walker is kept")
+        #expect(kept.isEmpty && kept.capacity <= ReplayEngine.heldCapacity)
+    }
+
     @Test func aTaskHoldingALockOrWithIrqsOffIsKept() throws {
         let replay = engine()
         let lock = LockRef(name: symbols.intern("m"))
