@@ -108,12 +108,13 @@ struct AttributeValues {
     @inline(never)
     private func presentInteger(_ name: AttributeName, minimum: Int) throws(DecodeFailure) -> Int? {
         try withBytes(name) { (bytes) throws(DecodeFailure) -> Int in
-            guard let value = Self.parseInteger(bytes), value >= minimum else {
+            let parsed = Self.parseInteger(bytes)
+            guard let value = parsed, value >= minimum else {
                 let text = String(decoding: bytes, as: UTF8.self)
                 // Digits past Int say so: they are an integer >= 0, only too large.
                 let trimmed = bytes[Self.trimmedRange(bytes)]
                 let digits = trimmed.first == UInt8(ascii: "+") ? trimmed.dropFirst() : trimmed
-                if !digits.isEmpty, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                if parsed == nil, !digits.isEmpty, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
                     throw DecodeFailure(
                         "attribute '\(name.name)' of <\(element.rawValue)> is too large: '\(text)' (at most \(Int.max))")
                 }

@@ -28,12 +28,18 @@ public final class ReplayEngine {
     @exclusivity(unchecked) private var runningOn: [Int] = []
     @exclusivity(unchecked) private var stackIndex = IntegerTable<Int>()
     /// Slots of tasks that left nothing to remember (no lock held, the state a new task
-    /// has): a trace of a hundred thousand short-lived tasks keeps only those running.
+    /// has), freed past `keptTaskSlots` in use and at lost events: a trace of a hundred
+    /// thousand short-lived tasks keeps at most that many.
     @exclusivity(unchecked) private var freeStacks: [Int] = []
+    /// The slots in use (not in `freeStacks`), and each slot's place among them (-1: free):
+    /// lost events reset these, not every slot ever made.
+    @exclusivity(unchecked) private var liveSlots: [Int] = []
+    @exclusivity(unchecked) private var livePlace: [Int] = []
     /// How many task slots are kept before those of tasks that left nothing to remember are
     /// freed: a task that comes back then finds its slot, where one made again and freed at
     /// every switch was 7% of the replay of 512 tasks. A kept slot replays as a new one
-    /// would, so the bound changes memory (some 100 bytes a slot), never a verdict.
+    /// would, so the bound changes memory (some 100 bytes a slot, and room for 8 locks at
+    /// most), never a verdict.
     static let keptTaskSlots = 4096
     /// Empty held-lock lists of irq frames that exited, kept with their room for the next
     /// frame: an allocation and a free at every irq entry, and a reallocation at its first
@@ -117,6 +123,8 @@ public final class ReplayEngine {
             stackOwners[slot] = task
             seenInTask[slot] = nil
             stackIndex[task.tableKey] = slot
+            livePlace[slot] = liveSlots.count
+            liveSlots.append(slot)
             return slot
         }
         // Empty, without room: a slot that is never freed (every task of a partial trace, a
@@ -127,6 +135,8 @@ public final class ReplayEngine {
         stackOwners.append(task)
         seenInTask.append(nil)
         stackIndex[task.tableKey] = stacks.count - 1
+        livePlace.append(liveSlots.count)
+        liveSlots.append(stacks.count - 1)
         return stacks.count - 1
     }
 
@@ -462,7 +472,7 @@ public final class ReplayEngine {
     /// trace: a release of a forgotten lock is a note, never a bad unlock or a recursion.
     private func forgetAfterLostEvents(cpu lostCPU: Int?) {
         forgetCount += 1
-        for stack in stacks.indices {
+        for stack in liveSlots {
             stacks[stack] = []
             if runningOn[stack] < 0 { switchedOut[stack] = SavedTaskState(known: false) }
             seenInTask[stack] = nil
@@ -484,6 +494,10 @@ public final class ReplayEngine {
             for frame in cpus[cpu].frames { for lock in frame.held { countHeld(lock.ref.instance, by: 1) } }
         }
         forgotten = true
+        // Every task not running is now as a new one would be (unknown state, nothing held):
+        // its slot is freed, so that the next loss resets only the tasks seen since, however
+        // many slots were kept before.
+        for slot in liveSlots.reversed() where isNewLike(slot) { free(slot) }
     }
 
     /// Whether lost events made the replay forget state: releases of locks it no longer
@@ -565,12 +579,28 @@ public final class ReplayEngine {
             if stacks[slot].isEmpty, stacks[slot].capacity > Self.heldCapacity { stacks[slot] = [] }
             return
         }
+        if isNewLike(slot) { free(slot) }
+    }
+
+    /// Whether a new task would replay the same as the one of `slot`, switched out.
+    private func isNewLike(_ slot: Int) -> Bool {
         let owner = stackOwners[slot]
         guard case .named = owner, stacks[slot].isEmpty, runningOn[slot] < 0, switchedOut[slot] == newTaskState,
             seenInTask[slot] == nil, memory.kmaps[owner]?.isEmpty ?? true
-        else { return }
-        stackIndex.removeValue(forKey: owner.tableKey)
+        else { return false }
+        return true
+    }
+
+    private func free(_ slot: Int) {
+        stackIndex.removeValue(forKey: stackOwners[slot].tableKey)
         freeStacks.append(slot)
+        let place = livePlace[slot]
+        let last = liveSlots.removeLast()
+        if last != slot {
+            liveSlots[place] = last
+            livePlace[last] = place
+        }
+        livePlace[slot] = -1
     }
 
     /// Runs `task` on `cpu` with the state it had.

@@ -117,6 +117,9 @@ import Testing
         ("garbage", "\u{1}\u{2}binary", 1, "malformed XML"),
         ("wrong root", "<?xml version=\"1.0\"?>\n<log version=\"1\"/>\n", 2, "unknown element <log>"),
         ("version", "<?xml version=\"1.0\"?>\n<trace version=\"2\"><events/></trace>\n", 2, "unsupported trace format version '2'"),
+        // Plain digits below an attribute's least value: not "too large".
+        ("no cpus", "<?xml version=\"1.0\"?>\n<trace version=\"1\" cpus=\"0\"><events/></trace>\n", 2, "attribute 'cpus' of <trace> must be an integer >= 1, not '0'"),
+        ("no slots", "<?xml version=\"1.0\"?>\n<trace version=\"1\"><classes>\n<class name=\"pool\" type=\"kmap-pool\" slots=\"0\"/></classes><events/></trace>\n", 3, "attribute 'slots' of <class> must be an integer >= 1, not '0'"),
         ("no version", "<?xml version=\"1.0\"?>\n<trace><events/></trace>\n", 2, "<trace> needs attribute 'version'"),
         ("doctype", "<?xml version=\"1.0\"?>\n<!DOCTYPE trace [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n<trace version=\"1\"><events>&x;</events></trace>\n", 2, "DOCTYPE is not allowed"),
         ("text", "<?xml version=\"1.0\"?>\n<trace version=\"1\"><events>\nhello\n</events></trace>\n", 3, "unexpected text"),

@@ -47,6 +47,29 @@ import Testing
         #expect(kept.isEmpty && kept.capacity <= ReplayEngine.heldCapacity)
     }
 
+    /// Lost events make every task not running a new one (unknown state, nothing held): their
+    /// slots are freed then, so that a trace with a loss after each of thousands of tasks
+    /// resets only the tasks seen since the last loss, not every slot kept.
+    @Test func lostEventsFreeTheSlotsOfTasksNotRunning() throws {
+        let replay = engine()
+        let lock = LockRef(name: symbols.intern("A"))
+        var index = 0
+        for task in 0..<2000 {
+            try replay.apply(event(.mightSleep, task: "t\(task)", index: index))
+            index += 1
+        }
+        try replay.apply(event(.acquire(lock, mode: .write, isTry: false, irq: nil, bh: false, nest: nil), task: "holder", index: index))
+        try replay.apply(event(.mightSleep, task: "last", index: index + 1))
+        #expect(replay.taskSlotsInUse >= 2000, "kept below the bound")
+        try replay.apply(Event(kind: .eventsLost(cpu: nil, count: nil), cpu: 0, position: TracePosition(file: 0, line: index + 3, column: 1, event: index + 2)))
+        #expect(replay.taskSlotsInUse <= 3, "the cpus' own contexts and the task running")
+        let held = replay.taskLocks.values.reduce(0) { $0 + $1.count }
+        #expect(held == 0, "what the holder held is forgotten")
+        // A task freed at the loss comes back as a new one would after it: irq state unknown.
+        try replay.apply(event(.mightSleep, task: "t7", index: index + 3))
+        #expect(!replay.cpus[0].hardirqsKnown)
+    }
+
     @Test func aTaskHoldingALockOrWithIrqsOffIsKept() throws {
         let replay = engine()
         let lock = LockRef(name: symbols.intern("m"))
