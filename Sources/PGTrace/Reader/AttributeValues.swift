@@ -143,22 +143,21 @@ struct AttributeValues {
             negative = bytes[index] == UInt8(ascii: "-")
             index += 1
         }
-        guard index < bytes.count else { return nil }
+        guard index < bytes.count, let base = bytes.baseAddress else { return nil }
+        // Eighteen digits or fewer cannot overflow (a time stamp, a cpu, an irq): read as the
+        // in-place path reads them, without a check per digit.
+        if bytes.count - index <= 18 {
+            guard let value = parseDigits(base + index, count: bytes.count - index) else { return nil }
+            return negative ? -value : value
+        }
         var value = 0
-        // Eighteen digits or fewer cannot overflow: no check per digit for them (a time
-        // stamp, a cpu, an irq).
-        let unchecked = bytes.count - index <= 18
         while index < bytes.count {
             let digit = Int(bytes[index]) &- 48
             guard UInt(bitPattern: digit) <= 9 else { return nil }
-            if unchecked {
-                value = value &* 10 &+ digit
-            } else {
-                let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
-                let (sum, overflow2) = times.addingReportingOverflow(digit)
-                guard !overflow1, !overflow2 else { return nil }
-                value = sum
-            }
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(digit)
+            guard !overflow1, !overflow2 else { return nil }
+            value = sum
             index += 1
         }
         return negative ? -value : value
