@@ -108,8 +108,9 @@ public final class LockGraph {
     @exclusivity(unchecked) private var ownSites: [(holderSite: EventSite, site: EventSite)] = []
     /// Each edge's place in `links`, by its two classes.
     @exclusivity(unchecked) private var edgeIndex = PositionIndex()
-    @exclusivity(unchecked) private var forward: [[Int32]] = []
-    @exclusivity(unchecked) private var backward: [[Int32]] = []
+    /// Per class, the edges from it and to it (their places in `links`), in the order added.
+    @exclusivity(unchecked) private var forward = AdjacencyLists()
+    @exclusivity(unchecked) private var backward = AdjacencyLists()
     /// The log whose dependency facts hold the sites of the edges they created.
     @exclusivity(unchecked) private var factLog: GraphFactLog?
     /// Usage bits per class, and where each bit was first set.
@@ -206,12 +207,11 @@ public final class LockGraph {
     }
 
     private func grow(to id: ClassID) {
-        while forward.count <= Int(id) {
-            forward.append([])
-            backward.append([])
-            usage.append([])
-            usageSiteSlots += repeatElement(Self.noSite, count: LockUsage.bitCount)
-        }
+        guard usage.count <= Int(id) else { return }
+        forward.grow(toInclude: Int(id))
+        backward.grow(toInclude: Int(id))
+        usageSiteSlots += repeatElement(Self.noSite, count: LockUsage.bitCount * (Int(id) + 1 - usage.count))
+        usage.grow(toInclude: Int(id), filling: [])
     }
 
     // MARK: Usage
@@ -298,8 +298,8 @@ public final class LockGraph {
         grow(to: max(from, to))
         let index = Int32(links.count)
         edgeIndex.insert(hash: Self.hash(from, to), position: links.count) { Self.hash(links[$0].from, links[$0].to) }
-        forward[Int(from)].append(index)
-        backward[Int(to)].append(index)
+        forward.append(index, to: Int(from))
+        backward.append(index, to: Int(to))
         links.append(Edge(from: from, to: to, kind: dependency.kind, types: dependency.types, sites: sites(of: dependency)))
         order.add(from: from, to: to)
         if dependency.kind == .lockOrder { reachable.added(from: from, to: to, usage: usage(of:)) }
@@ -340,18 +340,19 @@ public final class LockGraph {
         // Room for them all at once: an array that doubles holds both sizes while it copies.
         links.reserveCapacity(count)
         // And each class's lists room for its facts (an edge of several type bits counts
-        // once a bit): grown by doubling, they took 21 bytes a dependency, now some 8.
+        // once a bit), all in one buffer a direction: an array per class, grown by
+        // doubling, took 21 bytes a dependency; one reserved per class, some 8 and an
+        // allocation per class; now 4 (and 12 bytes a class).
         if nodeCount > 0 {
-            grow(to: ClassID(nodeCount - 1))
             var (outDegree, inDegree) = ([Int32](repeating: 0, count: nodeCount), [Int32](repeating: 0, count: nodeCount))
             for (from, to) in dependencies {
                 outDegree[Int(from)] += 1
                 inDegree[Int(to)] += 1
             }
-            for id in 0..<nodeCount {
-                forward[id].reserveCapacity(Int(outDegree[id]))
-                backward[id].reserveCapacity(Int(inDegree[id]))
-            }
+            forward.reserve(degrees: outDegree)
+            backward.reserve(degrees: inDegree)
+            reachable.reserve(successors: outDegree, predecessors: inDegree)
+            grow(to: ClassID(nodeCount - 1))
         }
         edgeIndex.reserveCapacity(count) { _ in preconditionFailure("the graph is empty") }
         order = TopologicalOrder(components: StrongComponents.of(nodeCount: nodeCount, edges: dependencies))
@@ -361,8 +362,8 @@ public final class LockGraph {
         links = []
         ownSites = []
         edgeIndex = PositionIndex()
-        forward = []
-        backward = []
+        forward.removeAll()
+        backward.removeAll()
         usage = []
         usageSiteSlots = []
         usageSiteList = []
@@ -405,7 +406,7 @@ public final class LockGraph {
     ) -> (path: [LockDependency], found: ClassID)? {
         if let skip, skip(root) { return nil }
         if includeRoot, match(root, rootOnlyXR) { return ([], root) }
-        guard Int(root) < forward.count else { return nil }
+        guard Int(root) < forward.nodeCount else { return nil }
         let forwardSearch = direction == .forward
         // What the search follows, read once (a Set's lookups hash).
         var (allowsLockOrder, allowsIPI, allowsKmap) = (false, false, false)
@@ -436,9 +437,9 @@ public final class LockGraph {
             for index in marks.indices { marks[index] = (0, 0) }
             generation = 1
         }
-        if marks.count < forward.count {
-            marks.grow(toInclude: forward.count - 1, filling: (0, 0))
-            parents.grow(toInclude: forward.count - 1, filling: (-1, -1, -1, -1))
+        if marks.count < forward.nodeCount {
+            marks.grow(toInclude: forward.nodeCount - 1, filling: (0, 0))
+            parents.grow(toInclude: forward.nodeCount - 1, filling: (-1, -1, -1, -1))
         }
         // A state is (class, onlyXR); reaching a class freely dominates reaching it only-xr.
         func reached(_ node: Int, _ onlyXR: Bool) -> Bool {
@@ -456,6 +457,8 @@ public final class LockGraph {
             }
         }
         queue.removeAll(keepingCapacity: true)
+        // The search sees the graph as it was when it began, whatever its callbacks do.
+        let lists = forwardSearch ? forward : backward
         mark(Int(root), rootOnlyXR, edge: -1, parentOnlyXR: false)
         queue.append(Int32(root) << 1 | (rootOnlyXR ? 1 : 0))
         var head = 0
@@ -464,8 +467,8 @@ public final class LockGraph {
             head += 1
             let node = Int(state >> 1)
             let onlyXR = state & 1 == 1
-            let list = direction == .forward ? forward[node] : backward[node]
-            for index in list {
+            for position in 0..<lists.count(of: node) {
+                let index = lists[node, position]
                 let edge = links[Int(index)]
                 switch edge.kind {
                 case .lockOrder: if !allowsLockOrder { continue }

@@ -1,0 +1,88 @@
+/// A list of numbers per node of a graph (its edges or its neighbours), all in one buffer:
+/// each node's list is a run of `storage`, in the order its numbers were appended.
+///
+/// Why: an array per class was an allocation per class and direction (four per class
+/// between `LockGraph` and `ReachableUsage`: 400k of them at 100k classes), each grown by
+/// doubling and retained whenever it was read. When the graph is built again from known
+/// dependencies, every run is made at once with room for its node's degree
+/// (`reserve(degrees:)`), so no list moves; a list that outgrows its room (a graph still
+/// growing) moves to the end of the buffer with twice the room, leaving its old place
+/// unused: a list of n numbers (n > 2) has taken at most 4n places, as many as arrays grown
+/// by doubling held at their peak, without an allocation of its own.
+struct AdjacencyLists {
+    /// Where a node's list is: `storage[start ..< start + count]`, with room up to `capacity`.
+    private struct Run {
+        var start: Int32
+        var count: Int32
+        var capacity: Int32
+    }
+
+    private var storage: [Int32] = []
+    private var runs: [Run] = []
+
+    /// How many nodes have a list (empty or not).
+    var nodeCount: Int { runs.count }
+
+    /// How many places the buffer has given out, to lists or left unused.
+    var placesTaken: Int { storage.count }
+
+    /// How many numbers `node`'s list holds.
+    func count(of node: Int) -> Int { Int(runs[node].count) }
+
+    /// Number `position` of `node`'s list, in the order they were appended.
+    subscript(node: Int, position: Int) -> Int32 {
+        let run = runs[node]
+        precondition(position >= 0 && position < Int(run.count), "adjacency position out of range")
+        return storage[Int(run.start) + position]
+    }
+
+    /// Gives nodes up to `node` an empty list.
+    mutating func grow(toInclude node: Int) {
+        runs.grow(toInclude: node, filling: Run(start: 0, count: 0, capacity: 0))
+    }
+
+    /// Empty lists for nodes `0 ..< degrees.count`, node `n`'s with room for `degrees[n]`
+    /// numbers, in one buffer of their sum; the lists must all be empty.
+    mutating func reserve(degrees: [Int32]) {
+        precondition(storage.isEmpty && runs.allSatisfy { $0.count == 0 }, "reserve(degrees:) on lists in use")
+        var runs: [Run] = []
+        runs.reserveCapacity(degrees.count)
+        var start = 0
+        for degree in degrees {
+            runs.append(Run(start: Self.offset(start), count: 0, capacity: degree))
+            start += Int(degree)
+        }
+        storage = [Int32](repeating: 0, count: Int(Self.offset(start)))
+        self.runs = runs
+    }
+
+    /// Appends `value` to `node`'s list (giving nodes up to it a list first).
+    mutating func append(_ value: Int32, to node: Int) {
+        grow(toInclude: node)
+        var run = runs[node]
+        if run.count == run.capacity {
+            // Moved to the end with twice the room; its old place stays unused.
+            let capacity = max(2, Int(run.capacity) * 2)
+            // (Element by element: a slice of the buffer appended to it would copy it all.)
+            let start = storage.count
+            for position in Int(run.start) ..< Int(run.start) + Int(run.count) { storage.append(storage[position]) }
+            storage.append(contentsOf: repeatElement(0, count: capacity - Int(run.count)))
+            run.start = Self.offset(start)
+            run.capacity = Self.offset(capacity)
+        }
+        storage[Int(run.start) + Int(run.count)] = value
+        run.count += 1
+        runs[node] = run
+    }
+
+    mutating func removeAll() {
+        storage = []
+        runs = []
+    }
+
+    /// A place in the buffer, which holds at most 2^31 - 1 numbers (8 GB of them).
+    private static func offset(_ value: Int) -> Int32 {
+        guard let offset = Int32(exactly: value) else { preconditionFailure("more than 2^31 adjacency entries") }
+        return offset
+    }
+}

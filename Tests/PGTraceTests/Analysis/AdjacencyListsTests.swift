@@ -1,0 +1,79 @@
+import Testing
+
+@testable import PGTrace
+
+@Suite struct AdjacencyListsTests {
+    /// What the lists hold, read back through their own interface.
+    static func contents(_ lists: AdjacencyLists) -> [[Int32]] {
+        (0..<lists.nodeCount).map { node in (0..<lists.count(of: node)).map { lists[node, $0] } }
+    }
+
+    @Test func listsKeepTheOrderOfTheirAppendsWhenTheyMove() {
+        var lists = AdjacencyLists()
+        // Node 2 outgrows its room three times while nodes 0 and 5 are appended to between.
+        for value in Int32(0)..<9 {
+            lists.append(value, to: 2)
+            lists.append(100 + value, to: value % 2 == 0 ? 0 : 5)
+        }
+        #expect(lists.nodeCount == 6)
+        #expect(Self.contents(lists) == [[100, 102, 104, 106, 108], [], Array(0..<9), [], [], [101, 103, 105, 107]])
+    }
+
+    @Test(arguments: 0..<40)
+    func randomAppendsReadBackAsArraysWouldHoldThem(seed: Int) {
+        var random = SplitMix(state: UInt64(seed) &+ 11)
+        let nodes = 1 + random.next(60)
+        var model = [[Int32]](repeating: [], count: nodes)
+        var lists = AdjacencyLists()
+        // Half the seeds reserve first, from degrees that are right, short or over.
+        if seed % 2 == 0 {
+            var degrees = [Int32](repeating: 0, count: nodes)
+            for node in 0..<nodes { degrees[node] = Int32(random.next(6)) }
+            lists.reserve(degrees: degrees)
+            #expect(lists.nodeCount == nodes)
+            #expect(lists.placesTaken == Int(degrees.reduce(0, +)))
+        } else {
+            lists.grow(toInclude: nodes - 1)
+        }
+        for _ in 0..<random.next(400) {
+            let node = random.next(nodes)
+            let value = Int32(truncatingIfNeeded: random.next())
+            lists.append(value, to: node)
+            model[node].append(value)
+        }
+        #expect(Self.contents(lists) == model, "seed \(seed)")
+    }
+
+    @Test func listsReservedFromTheirDegreesNeverMove() {
+        var lists = AdjacencyLists()
+        let degrees: [Int32] = [3, 0, 1, 7, 2]
+        lists.reserve(degrees: degrees)
+        for (node, degree) in degrees.enumerated() {
+            for value in 0..<degree { lists.append(value, to: node) }
+        }
+        #expect(lists.placesTaken == 13, "each list filled its own room")
+        #expect(Self.contents(lists) == [[0, 1, 2], [], [0], Array(0..<7), [0, 1]])
+        lists.append(9, to: 1)
+        #expect(lists.placesTaken == 15, "a list past its room moves to the end, with room for two")
+        #expect(Self.contents(lists)[1] == [9])
+    }
+
+    @Test func aGrowingListTakesAtMostFourTimesItsLength() {
+        var lists = AdjacencyLists()
+        for value in Int32(0)..<1025 { lists.append(value, to: 0) }
+        // Rooms of 2, 4, ..., 2048: 4094 places for 1025 numbers.
+        #expect(lists.placesTaken == 4094)
+        #expect(lists.placesTaken <= 4 * 1025)
+        #expect(Self.contents(lists)[0] == Array(0..<1025))
+    }
+
+    @Test func removingAllLeavesNoListsAndAllowsAReserve() {
+        var lists = AdjacencyLists()
+        lists.append(1, to: 3)
+        lists.removeAll()
+        #expect(lists.nodeCount == 0 && lists.placesTaken == 0)
+        lists.reserve(degrees: [1, 1])
+        lists.append(4, to: 1)
+        #expect(Self.contents(lists) == [[], [4]])
+    }
+}
