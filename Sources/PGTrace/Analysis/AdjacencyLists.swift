@@ -52,7 +52,11 @@ struct AdjacencyLists {
             runs.append(Run(start: Self.offset(start), count: 0, capacity: degree))
             start += Int(degree)
         }
-        storage = [Int32](repeating: 0, count: Int(Self.offset(start)))
+        // Left unwritten: only a list's first `count` places are ever read, each written
+        // first, and room never used (degrees count a dependency once per fact, which may be
+        // more than its edges) is then never touched, so it takes no memory.
+        let total = Int(Self.offset(start))
+        storage = [Int32](unsafeUninitializedCapacity: total) { _, initialized in initialized = total }
         self.runs = runs
     }
 

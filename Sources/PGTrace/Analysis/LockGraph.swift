@@ -234,7 +234,7 @@ public final class LockGraph {
         } else {
             usageSiteSlots[Self.siteSlot(id, bit)] = ownUsageSite(site)
         }
-        reachable.marked(id, bit.mask)
+        reachable.marked(id, bit.mask, in: self)
         return true
     }
 
@@ -302,7 +302,7 @@ public final class LockGraph {
         backward.append(index, to: Int(to))
         links.append(Edge(from: from, to: to, kind: dependency.kind, types: dependency.types, sites: sites(of: dependency)))
         order.add(from: from, to: to)
-        if dependency.kind == .lockOrder { reachable.added(from: from, to: to, usage: usage(of:)) }
+        if dependency.kind == .lockOrder { reachable.added(from: from, to: to, usage: usage(of:), in: self) }
         return true
     }
 
@@ -351,7 +351,6 @@ public final class LockGraph {
             }
             forward.reserve(degrees: outDegree)
             backward.reserve(degrees: inDegree)
-            reachable.reserve(successors: outDegree, predecessors: inDegree)
             grow(to: ClassID(nodeCount - 1))
         }
         edgeIndex.reserveCapacity(count) { _ in preconditionFailure("the graph is empty") }
@@ -542,5 +541,15 @@ extension DependencyTypes {
         if contains(.er) { result.insert(.sn) }
         if contains(.sn) { result.insert(.er) }
         return result
+    }
+}
+
+extension LockGraph: LockOrderNeighbours {
+    func forEachLockOrderNeighbour(of node: Int, after: Bool, _ body: (Int) -> Void) {
+        guard node < forward.nodeCount else { return }
+        for position in 0..<(after ? forward.count(of: node) : backward.count(of: node)) {
+            let edge = links[Int(after ? forward[node, position] : backward[node, position])]
+            if edge.kind == .lockOrder { body(Int(after ? edge.to : edge.from)) }
+        }
     }
 }
