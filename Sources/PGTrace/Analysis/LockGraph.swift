@@ -328,33 +328,37 @@ public final class LockGraph {
     /// `dependencies`: its cycle checks then search only inside the strongly connected
     /// components of the whole (`TopologicalOrder`), and only those dependencies may be added
     /// or asked about until `expectedDependenciesAdded()` says all are in (`GraphChecks`).
-    /// Read four times: a lazy view of the facts, so that they are not copied at the peak.
+    /// Read twice: a lazy view of the facts, so that they are not copied at the peak.
     func removeAll<Dependencies: Collection>(expecting dependencies: Dependencies)
     where Dependencies.Element == (from: ClassID, to: ClassID) {
         clear()
-        var (count, nodeCount) = (0, 0)
+        // How many there are, and how many leave and enter each class (an edge of several
+        // type bits counts once a bit), in one pass.
+        var count = 0
+        var (outDegree, inDegree): ([Int32], [Int32]) = ([], [])
         for (from, to) in dependencies {
             count += 1
-            nodeCount = max(nodeCount, Int(from) + 1, Int(to) + 1)
+            let last = Int(max(from, to))
+            if last >= outDegree.count {
+                outDegree.grow(toInclude: last, filling: 0)
+                inDegree.grow(toInclude: last, filling: 0)
+            }
+            outDegree[Int(from)] += 1
+            inDegree[Int(to)] += 1
         }
+        let nodeCount = outDegree.count
         // Room for them all at once: an array that doubles holds both sizes while it copies.
         links.reserveCapacity(count)
-        // And each class's lists room for its facts (an edge of several type bits counts
-        // once a bit), all in one buffer a direction: an array per class, grown by
-        // doubling, took 21 bytes a dependency; one reserved per class, some 8 and an
-        // allocation per class; now 4 (and 12 bytes a class).
+        // And each class's lists room for its facts, all in one buffer a direction: an array
+        // per class, grown by doubling, took 21 bytes a dependency; one reserved per class,
+        // some 8 and an allocation per class; now 4 (and 12 bytes a class).
         if nodeCount > 0 {
-            var (outDegree, inDegree) = ([Int32](repeating: 0, count: nodeCount), [Int32](repeating: 0, count: nodeCount))
-            for (from, to) in dependencies {
-                outDegree[Int(from)] += 1
-                inDegree[Int(to)] += 1
-            }
             forward.reserve(degrees: outDegree)
             backward.reserve(degrees: inDegree)
             grow(to: ClassID(nodeCount - 1))
         }
         edgeIndex.reserveCapacity(count) { _ in preconditionFailure("the graph is empty") }
-        order = TopologicalOrder(components: StrongComponents.of(nodeCount: nodeCount, edges: dependencies))
+        order = TopologicalOrder(components: StrongComponents.of(outDegrees: outDegree, edges: dependencies))
     }
 
     private func clear() {

@@ -13,10 +13,18 @@ enum StrongComponents {
     /// to the lesser; -1 for a node in no edge.
     /// `edges` is read twice.
     static func of<Edges: Collection>(nodeCount: Int, edges: Edges) -> [Int32] where Edges.Element == (from: Int32, to: Int32) {
+        var outDegrees = [Int32](repeating: 0, count: nodeCount)
+        for edge in edges { outDegrees[Int(edge.from)] += 1 }
+        return of(outDegrees: outDegrees, edges: edges)
+    }
+
+    /// The same, for nodes `0..<outDegrees.count` given how many of `edges` leave each (the
+    /// caller has counted them): `edges` is read once.
+    static func of<Edges: Collection>(outDegrees: [Int32], edges: Edges) -> [Int32] where Edges.Element == (from: Int32, to: Int32) {
+        let nodeCount = outDegrees.count
         // The edges by source, compressed: `targets[offsets[v]..<offsets[v + 1]]`.
         var offsets = [Int32](repeating: 0, count: nodeCount + 1)
-        for edge in edges { offsets[Int(edge.from) + 1] += 1 }
-        for node in 0..<nodeCount { offsets[node + 1] += offsets[node] }
+        for node in 0..<nodeCount { offsets[node + 1] = offsets[node] + outDegrees[node] }
         var targets = [Int32](repeating: 0, count: Int(offsets[nodeCount]))
         var fill = offsets
         var inEdge = [Bool](repeating: false, count: nodeCount)
