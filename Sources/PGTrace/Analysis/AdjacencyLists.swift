@@ -5,10 +5,12 @@
 /// between `LockGraph` and `ReachableUsage`: 400k of them at 100k classes), each grown by
 /// doubling and retained whenever it was read. When the graph is built again from known
 /// dependencies, every run is made at once with room for its node's degree
-/// (`reserve(degrees:)`), so no list moves; a list that outgrows its room (a graph still
-/// growing) moves to the end of the buffer with twice the room, leaving its old place
-/// unused: a list of n numbers (n > 2) has taken at most 4n places, as many as arrays grown
-/// by doubling held at their peak, without an allocation of its own.
+/// (`reserve(degrees:)`), so no list moves. A list that outgrows its room (a graph still
+/// growing: the timeline, several traces out of order) moves to the end of the buffer with
+/// twice the room, leaving its old place unused; once the unused places are a quarter of
+/// the room the lists have, the lists are packed down in place (`compact`), so the buffer
+/// holds at most 1.25 times their room, which is at most twice what they hold (arrays grown
+/// by doubling: twice, and some 48 bytes an array).
 struct AdjacencyLists {
     /// Where a node's list is: `storage[start ..< start + count]`, with room up to `capacity`.
     private struct Run {
@@ -19,6 +21,8 @@ struct AdjacencyLists {
 
     private var storage: [Int32] = []
     private var runs: [Run] = []
+    /// Places in `storage` left behind by lists that moved.
+    private var unused = 0
 
     /// How many nodes have a list (empty or not).
     var nodeCount: Int { runs.count }
@@ -71,17 +75,39 @@ struct AdjacencyLists {
             let start = storage.count
             for position in Int(run.start) ..< Int(run.start) + Int(run.count) { storage.append(storage[position]) }
             storage.append(contentsOf: repeatElement(0, count: capacity - Int(run.count)))
+            unused += Int(run.capacity)
             run.start = Self.offset(start)
             run.capacity = Self.offset(capacity)
         }
         storage[Int(run.start) + Int(run.count)] = value
         run.count += 1
         runs[node] = run
+        if unused > 4096, unused * 4 > storage.count - unused { compact() }
+    }
+
+    /// Packs the lists down, in the order of their places, each keeping its room: the places
+    /// left behind are taken back (the buffer's capacity stays, for the lists to grow into).
+    /// Each packing follows growth of a quarter of the lists' room, so their cost is linear
+    /// in the numbers appended.
+    private mutating func compact() {
+        var order = runs.indices.filter { runs[$0].capacity > 0 }
+        order.sort { runs[$0].start < runs[$1].start }
+        var next = 0
+        for node in order {
+            let run = runs[node]
+            // Downward, and in the order of their places: a run never meets one not yet moved.
+            for position in 0..<Int(run.count) { storage[next + position] = storage[Int(run.start) + position] }
+            runs[node].start = Self.offset(next)
+            next += Int(run.capacity)
+        }
+        storage.removeSubrange(next...)
+        unused = 0
     }
 
     mutating func removeAll() {
         storage = []
         runs = []
+        unused = 0
     }
 
     /// A place in the buffer, which holds at most 2^31 - 1 numbers (8 GB of them).

@@ -44,6 +44,27 @@ import Testing
         #expect(Self.contents(lists) == model, "seed \(seed)")
     }
 
+    @Test(arguments: 0..<6)
+    func manyRandomAppendsReadBackAfterThePackings(seed: Int) {
+        var random = SplitMix(state: UInt64(seed) &+ 4242)
+        let nodes = 500 + random.next(2500)
+        var model = [[Int32]](repeating: [], count: nodes)
+        var lists = AdjacencyLists()
+        if seed % 2 == 1 {
+            // Room reserved for a few, then far more appended: reserved runs move and are packed.
+            lists.reserve(degrees: (0..<nodes).map { _ in Int32(random.next(4)) })
+        }
+        for _ in 0..<60_000 {
+            // Skewed: a tenth of the nodes take half the appends.
+            let node = random.next(2) == 0 ? random.next(nodes / 10) : random.next(nodes)
+            let value = Int32(truncatingIfNeeded: random.next())
+            lists.append(value, to: node)
+            model[node].append(value)
+        }
+        #expect(Self.contents(lists) == model, "seed \(seed)")
+        #expect(lists.placesTaken <= 2 * 60_000 + 60_000 / 2 + 4 * nodes, "seed \(seed): \(lists.placesTaken) places")
+    }
+
     @Test func listsReservedFromTheirDegreesNeverMove() {
         var lists = AdjacencyLists()
         let degrees: [Int32] = [3, 0, 1, 7, 2]
@@ -58,13 +79,31 @@ import Testing
         #expect(Self.contents(lists)[1] == [9])
     }
 
-    @Test func aGrowingListTakesAtMostFourTimesItsLength() {
+    @Test func aGrowingListLeavesItsFormerRoomBehind() {
         var lists = AdjacencyLists()
         for value in Int32(0)..<1025 { lists.append(value, to: 0) }
         // Rooms of 2, 4, ..., 2048: 4094 places for 1025 numbers.
         #expect(lists.placesTaken == 4094)
         #expect(lists.placesTaken <= 4 * 1025)
         #expect(Self.contents(lists)[0] == Array(0..<1025))
+    }
+
+    @Test func listsGrowingTogetherArePackedDownOnceAQuarterOfTheBufferIsLeftBehind() {
+        // 300 lists grown a number at a time in turn, as a timeline grows a dense graph: each
+        // moves at 2, 4, ..., 32 numbers, and every list moves before any moves again, so
+        // no place left behind could be reused as it is (18,600 of them by the end).
+        var lists = AdjacencyLists()
+        var model = [[Int32]](repeating: [], count: 300)
+        for round in Int32(0)..<64 {
+            for node in 0..<300 {
+                lists.append(round * 1000 + Int32(node), to: node)
+                model[node].append(round * 1000 + Int32(node))
+            }
+        }
+        #expect(Self.contents(lists) == model)
+        // Each list has room for 64: 19,200 in all, and at most a quarter more left behind.
+        #expect(lists.placesTaken <= 19_200 + 19_200 / 4)
+        #expect(lists.placesTaken >= 19_200)
     }
 
     @Test func removingAllLeavesNoListsAndAllowsAReserve() {
