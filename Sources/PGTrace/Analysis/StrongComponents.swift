@@ -22,15 +22,12 @@ enum StrongComponents {
     /// caller has counted them): `edges` is read once.
     static func of<Edges: Collection>(outDegrees: [Int32], edges: Edges) -> [Int32] where Edges.Element == (from: Int32, to: Int32) {
         let nodeCount = outDegrees.count
-        // The edges by source, compressed: `targets[offsets[v]..<offsets[v + 1]]`.
-        var offsets = [Int32](repeating: 0, count: nodeCount + 1)
-        for node in 0..<nodeCount { offsets[node + 1] = offsets[node] + outDegrees[node] }
-        var targets = [Int32](repeating: 0, count: Int(offsets[nodeCount]))
-        var fill = offsets
+        // The edges by source, each node's targets in one run.
+        var targets = AdjacencyLists()
+        targets.reserve(degrees: outDegrees)
         var inEdge = [Bool](repeating: false, count: nodeCount)
         for edge in edges {
-            targets[Int(fill[Int(edge.from)])] = edge.to
-            fill[Int(edge.from)] += 1
+            targets.append(edge.to, to: Int(edge.from))
             inEdge[Int(edge.from)] = true
             inEdge[Int(edge.to)] = true
         }
@@ -40,7 +37,8 @@ enum StrongComponents {
         var low = [Int32](repeating: 0, count: nodeCount)
         var onStack = [Bool](repeating: false, count: nodeCount)
         var stack: [Int32] = []
-        // The depth-first search's own stack: a node and the next of its edges to follow.
+        // The depth-first search's own stack: a node and the place in its list of the next
+        // edge to follow.
         var calls: [(node: Int32, next: Int32)] = []
         var counter: Int32 = 0
         var components: Int32 = 0
@@ -51,16 +49,16 @@ enum StrongComponents {
             counter += 1
             stack.append(node)
             onStack[Int(node)] = true
-            calls.append((node, offsets[Int(node)]))
+            calls.append((node, 0))
         }
 
         for root in 0..<nodeCount where inEdge[root] && index[root] < 0 {
             visit(Int32(root))
             while let (node, next) = calls.last {
                 let v = Int(node)
-                if next < offsets[v + 1] {
+                if Int(next) < targets.count(of: v) {
                     calls[calls.count - 1].next += 1
-                    let w = Int(targets[Int(next)])
+                    let w = Int(targets[v, Int(next)])
                     if index[w] < 0 {
                         visit(Int32(w))
                     } else if onStack[w] {
