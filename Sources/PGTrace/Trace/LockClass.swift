@@ -203,8 +203,11 @@ public final class LockClassTable {
     @exclusivity(unchecked) public private(set) var entries: [Entry] = []
     /// Each entry's `Traits`, by class id, rewritten wherever an entry changes.
     @exclusivity(unchecked) private var traitsByID: [Traits] = []
+    /// The classes of keys with a subclass other than 0.
     @exclusivity(unchecked) private var ids: [LockClassKey: ClassID] = [:]
-    /// The class of each name with subclass 0, by symbol: the common case without hashing.
+    /// The class of each name with subclass 0, by symbol (-1: none yet): the common case,
+    /// kept here alone. (Kept in `ids` too, a new class cost two more hashed looks; at 100k
+    /// classes, 85M instructions.)
     @exclusivity(unchecked) private var plainIDs: [ClassID] = []
     @exclusivity(unchecked) private var declaredTypes: [Symbol: (declared: Declared, at: TracePosition, file: String)] = [:]
 
@@ -286,16 +289,14 @@ public final class LockClassTable {
 
     /// The class of `key` if it was used, without creating it.
     public func existingID(for key: LockClassKey) -> ClassID? {
+        guard key.subclass == 0 else { return ids[key] }
         let symbol = Int(key.name.rawValue)
-        if key.subclass == 0, symbol < plainIDs.count, plainIDs[symbol] >= 0 { return plainIDs[symbol] }
-        return ids[key]
+        return symbol < plainIDs.count && plainIDs[symbol] >= 0 ? plainIDs[symbol] : nil
     }
 
     /// The class of `key`, created on first use with its declared type, else `defaultType`.
     public func id(for key: LockClassKey, defaultType: LockType = .spinlock) -> ClassID {
-        let symbol = Int(key.name.rawValue)
-        if key.subclass == 0, symbol < plainIDs.count, plainIDs[symbol] >= 0 { return plainIDs[symbol] }
-        if let id = ids[key] { return id }
+        if let id = existingID(for: key) { return id }
         let id = ClassID(entries.count)
         entries.append(Entry(key: key, type: defaultType))
         if let declared = declaredTypes[key.name] {
@@ -304,10 +305,12 @@ public final class LockClassTable {
             apply(builtin, at: TracePosition(file: 0, line: 0, column: 0, event: -1), to: entries.count - 1)
         }
         traitsByID.append(Traits(entries[entries.count - 1]))
-        ids[key] = id
         if key.subclass == 0 {
+            let symbol = Int(key.name.rawValue)
             plainIDs.grow(toInclude: symbol, filling: -1)
             plainIDs[symbol] = id
+        } else {
+            ids[key] = id
         }
         return id
     }
