@@ -57,7 +57,7 @@ public struct FindingSet: Sendable {
         }
         let count = Self.sum(findings[position].count, finding.count)
         let kept = findings[position]
-        if Finding.precedes(finding, kept, finding.baseFingerprint, kept.baseFingerprint) { findings[position] = finding }
+        if Finding.precedes(finding, kept, finding.baseFingerprintValue, kept.baseFingerprintValue) { findings[position] = finding }
         findings[position].count = count
     }
 
@@ -89,8 +89,8 @@ extension Finding {
     /// Puts `findings` in their order and numbers the ones that read the same (same rule,
     /// identity and objects: same base fingerprint) 1, 2, … in that order.
     static func canonical(_ findings: [Finding]) -> [Finding] {
-        let prints = findings.map(\.baseFingerprint)
-        var occurrences: [String: Int] = [:]
+        let prints = findings.map(\.baseFingerprintValue)
+        var occurrences: [UInt64: Int] = [:]
         return orderedPositions(findings, prints: prints).map { position in
             var finding = findings[position]
             occurrences[prints[position], default: 0] += 1
@@ -101,7 +101,7 @@ extension Finding {
 
     /// The positions of `findings` in their order, given each one's base fingerprint (made
     /// once, not once per comparison).
-    static func orderedPositions(_ findings: [Finding], prints: [String]) -> [Int] {
+    static func orderedPositions(_ findings: [Finding], prints: [UInt64]) -> [Int] {
         findings.indices.sorted { precedes(findings[$0], findings[$1], prints[$0], prints[$1]) }
     }
 
@@ -110,7 +110,7 @@ extension Finding {
     /// which lays them out as `order` does), and a fingerprint is asked for only where
     /// everything before it is the same.
     static func precedes(
-        _ a: Finding, _ b: Finding, _ aPrint: @autoclosure () -> String, _ bPrint: @autoclosure () -> String
+        _ a: Finding, _ b: Finding, _ aPrint: @autoclosure () -> UInt64, _ bPrint: @autoclosure () -> UInt64
     ) -> Bool {
         let (aCount, bCount) = (4 * a.locations.count + 3, 4 * b.locations.count + 3)
         for index in 0..<min(aCount, bCount) {
@@ -124,12 +124,12 @@ extension Finding {
 
     /// Element `index` of `order` (four a location, then rule, fingerprint and message),
     /// unmade where it is a number.
-    private func orderElement(_ index: Int, _ fingerprint: () -> String) -> OrderElement {
+    private func orderElement(_ index: Int, _ fingerprint: () -> UInt64) -> OrderElement {
         let fields = 4 * locations.count
         guard index < fields else {
             switch index - fields {
             case 0: return .text(rule.rawValue)
-            case 1: return .text(fingerprint())
+            case 1: return .fingerprint(fingerprint())
             default: return .text(message)
             }
         }
@@ -143,13 +143,16 @@ extension Finding {
     }
 }
 
-/// An element of `Finding.order`: text, or a number, which the key writes zero-padded to 12
-/// digits. Two numbers in 0..<10^12 (exactly 12 digits once padded) compare as numbers;
-/// any other comparison is of the padded text, as the key's. Equal as their texts are
-/// (padding keeps different numbers different).
+/// An element of `Finding.order`: text, a number, which the key writes zero-padded to 12
+/// digits, or a base fingerprint, which it writes as 16 hex digits. Two numbers in
+/// 0..<10^12 (exactly 12 digits once padded) compare as numbers, two fingerprints too (the
+/// same width and case of digits); any other comparison is of the text, as the key's.
+/// Elements of different kinds count as different, and their text decides which comes
+/// first (a fingerprint meets a line only where two findings' evidence differs in length).
 private enum OrderElement: Equatable {
     case text(String)
     case number(Int)
+    case fingerprint(UInt64)
 
     static let plain = 0..<1_000_000_000_000
 
@@ -157,14 +160,16 @@ private enum OrderElement: Equatable {
         switch self {
         case .text(let text): return text
         case .number(let number): return Finding.order(padded: number)
+        case .fingerprint(let value): return FNV1a64.hex(value)
         }
     }
 
     func precedes(_ other: OrderElement) -> Bool {
-        if case .number(let x) = self, case .number(let y) = other, Self.plain.contains(x), Self.plain.contains(y) {
-            return x < y
+        switch (self, other) {
+        case let (.number(x), .number(y)) where Self.plain.contains(x) && Self.plain.contains(y): return x < y
+        case let (.fingerprint(x), .fingerprint(y)): return x < y
+        default: return text < other.text
         }
-        return text < other.text
     }
 }
 

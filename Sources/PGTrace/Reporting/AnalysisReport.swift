@@ -126,7 +126,7 @@ public struct AnalysisReport: Sendable {
     /// traces were given or the analysis came upon things: the same findings print the same
     /// bytes however the traces are listed (the contract's "Determinism").
     private mutating func canonicalize() {
-        let prints = findings.map(\.baseFingerprint)
+        let prints = findings.map(\.baseFingerprintValue)
         findings = Finding.orderedPositions(findings, prints: prints).map { findings[$0] }
         sortNotesAndGraph()
     }

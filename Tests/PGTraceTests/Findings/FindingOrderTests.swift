@@ -7,12 +7,13 @@ import Testing
 @Suite struct FindingOrderTests {
     /// Findings that differ, or not, in each element of their keys: files that sort before
     /// and after a rule's name, lines past 12 digits and below zero (the text key's padding
-    /// then no longer orders them as numbers), evidence lists of different lengths, messages.
+    /// then no longer orders them as numbers), evidence lists of different lengths (a
+    /// fingerprint then meets a line), messages.
     static func findings() -> [Finding] {
         var random = SplitMix(state: 12)
+        let rules: [Rule] = [.circularDependency, .recursiveLocking, .badUnlock]
         let files = ["a.xml", "t.xml", "circular-dependency", "z.xml", "é.xml", "e\u{301}.xml"]
         let numbers = [0, 1, 9, 10, 99, 100, 999_999_999_999, 1_000_000_000_000, 5_000_000_000_000, -1, -2, -10, 42]
-        let rules: [Rule] = [.circularDependency, .recursiveLocking, .badUnlock]
         var findings: [Finding] = []
         for _ in 0..<400 {
             let locations = (0..<Int.random(in: 0...3, using: &random)).map { _ in
@@ -41,7 +42,8 @@ import Testing
         for i in findings.indices {
             for j in findings.indices {
                 #expect(
-                    Finding.precedes(findings[i], findings[j], findings[i].baseFingerprint, findings[j].baseFingerprint)
+                    Finding.precedes(
+                        findings[i], findings[j], findings[i].baseFingerprintValue, findings[j].baseFingerprintValue)
                         == keys[i].lexicographicallyPrecedes(keys[j]),
                     "\(keys[i]) against \(keys[j])")
             }
@@ -93,14 +95,25 @@ import Testing
         var late = early
         late.locations[0].line = 2
         var asked = 0
-        func print(_ finding: Finding) -> String {
+        func print(_ finding: Finding) -> UInt64 {
             asked += 1
-            return finding.baseFingerprint
+            return finding.baseFingerprintValue
         }
         // (Outside #expect, which would evaluate each argument to show it.)
         let before = Finding.precedes(early, late, print(early), print(late))
         #expect(before && asked == 0)
         let same = Finding.precedes(early, early, print(early), print(early))
         #expect(!same && asked == 2)
+    }
+
+    /// FNV-1a's published values, written as 16 lowercase hex digits, zero-padded.
+    @Test func fingerprintsAreFNV1aInHex() {
+        #expect(Finding.fnv1a64("") == "cbf29ce484222325")
+        #expect(Finding.fnv1a64("a") == "af63dc4c8601ec8c")
+        #expect(Finding.fnv1a64("foobar") == "85944171f73967e8")
+        #expect(FNV1a64.hex(0xab) == "00000000000000ab")
+        let finding = Finding(rule: .badUnlock, severity: .error, message: "m", locks: [], locations: [], key: "k")
+        #expect(finding.baseFingerprint == FNV1a64.hex(finding.baseFingerprintValue))
+        #expect(finding.baseFingerprint == Finding.fnv1a64("v2\nbad-unlock\nk\n"))
     }
 }
