@@ -68,7 +68,11 @@ final class GraphChecks {
         ipi.reset()
         nmi.reset()
         context.clearGraphFindings()
-        for entry in entries { apply(entry.fact) }
+        for (index, entry) in entries.enumerated() {
+            facts.checking = index
+            apply(entry.fact)
+        }
+        facts.checking = nil
         graph.expectedDependenciesAdded()
         facts.markChecked()
     }
