@@ -203,7 +203,7 @@ public final class GraphFactLog {
 
     /// `checking`, if the fact there has `key` (the one position of that key).
     @inline(__always) private func guess(_ key: GraphFactKey) -> Int? {
-        guard let position = checking, position < entries.count, entries[position].fact.key == key else { return nil }
+        guard let position = checking, entries.indices.contains(position), entries[position].fact.key == key else { return nil }
         return position
     }
 

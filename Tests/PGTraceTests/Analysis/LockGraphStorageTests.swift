@@ -49,6 +49,47 @@ import Testing
         #expect(analysis.graph.sitesKeptInGraph == 0)
     }
 
+    /// The log's guess of the fact being checked (`GraphFactLog.checking`) finds a fact's
+    /// position where it is right and changes nothing where it is wrong: every dependency and
+    /// usage bit is found at its own position, whichever position is guessed.
+    @Test func aGuessedPositionFindsTheFactOrIsPassedOver() throws {
+        var trace = TraceBuilder(cpus: 1)
+        trace.nest("A", "B")
+        trace.event("irq-disable")
+        trace.nest("B", "C")
+        trace.event("irq-enable")
+        trace.nest("A", "C")
+        let analysis = Analysis()
+        try analysis.analyze(bytes: Array(trace.xml.utf8), displayName: "t.xml")
+        let log = analysis.facts
+        let entries = log.entries
+        var asked = (dependencies: 0, usage: 0)
+        for guess in [nil, -1, entries.count, entries.count + 5] + Array(entries.indices) {
+            log.checking = guess
+            for (position, entry) in entries.enumerated() {
+                switch entry.fact {
+                case .dependency(let fact):
+                    #expect(log.position(of: fact.dependency) == position)
+                    var moved = fact.dependency
+                    moved.site = moved.holderSite
+                    #expect(log.position(of: moved) == nil)
+                    asked.dependencies += 1
+                case .usage(let fact):
+                    #expect(log.position(ofUsage: fact.bit, for: fact.classID, at: fact.site) == position)
+                    #expect(log.position(ofUsage: fact.bit, for: fact.classID, at: Self.elsewhere) == nil)
+                    asked.usage += 1
+                default: continue
+                }
+            }
+        }
+        log.checking = nil
+        #expect(asked.dependencies > 0 && asked.usage > 0)
+    }
+
+    /// A site of no event of the trace.
+    private static let elsewhere = EventSite(
+        position: TracePosition(file: 0, line: 999, column: 1, event: 999), cpu: 0, task: nil, at: nil, function: nil)
+
     /// Traces out of name order: the graph is rebuilt from the log, and an edge cites the
     /// least evidence (a.xml's), read second.
     @Test func outOfOrderTracesLeaveEdgesCitingTheLeastEvidence() throws {
