@@ -69,10 +69,10 @@ final class GraphChecks {
         nmi.reset()
         context.clearGraphFindings()
         for (index, entry) in entries.enumerated() {
-            facts.checking = index
+            facts.positionBeingChecked = index
             apply(entry.fact)
         }
-        facts.checking = nil
+        facts.positionBeingChecked = nil
         graph.expectedDependenciesAdded()
         facts.markChecked()
     }

@@ -66,13 +66,14 @@ public final class GraphFactLog {
     /// Whether the log holds facts the checks have not seen (in order) yet.
     public private(set) var needsCheck = false
 
-    /// Where the log may hold the fact the checks are applying now (`GraphChecks.rebuild`
-    /// gives each fact's place in `sortedEntries()`, which is its position when the entries
-    /// were in order already). The graph asks for the position of the fact it adds or the
-    /// bit it sets, and a position found here, its key and sites compared, takes no probe of
-    /// the index (at 100k classes, 83M instructions of the checks after the last event). A
-    /// wrong guess only costs the probe.
-    var checking: Int?
+    /// A guess at where the log holds the fact the checks are applying now: its place in
+    /// `sortedEntries()`, set by `GraphChecks.rebuild`, which is the fact's position in the
+    /// log when the entries were in order already. When the graph asks for the position of
+    /// the fact it adds or the bit it sets, the entry here is tried first: if its key is the
+    /// one asked for, it is that key's position (a key is held once in the log), and the
+    /// index is not probed (a random read of a table of megabytes at 100k classes). A wrong
+    /// guess costs one comparison of keys, then the probe.
+    var positionBeingChecked: Int?
 
     init(fileNames: @escaping () -> [String]) { self.fileNames = fileNames }
 
@@ -201,9 +202,10 @@ public final class GraphFactLog {
         return position
     }
 
-    /// `checking`, if the fact there has `key` (the one position of that key).
+    /// `positionBeingChecked`, if the fact there has `key`: a key is held at one position of
+    /// the log only (`record` and `merge` replace its entry in place), so that is the one.
     @inline(__always) private func guess(_ key: GraphFactKey) -> Int? {
-        guard let position = checking, entries.indices.contains(position), entries[position].fact.key == key else { return nil }
+        guard let position = positionBeingChecked, entries.indices.contains(position), entries[position].fact.key == key else { return nil }
         return position
     }
 

@@ -12,9 +12,10 @@ extension Finding {
     /// The fingerprint before counting occurrences.
     var baseFingerprint: String { FNV1a64.hex(baseFingerprintValue) }
 
-    /// `baseFingerprint` as the number its 16 hex digits write: the order of findings
-    /// compares these, as the digits (lowercase, zero-padded) compare. Made without its text,
-    /// which a finding's order needs only where two findings' evidence is the same.
+    /// `baseFingerprint` as the number its 16 hex digits write. The order of findings
+    /// compares these where two findings' evidence is the same (two fingerprints compare as
+    /// their digits, lowercase and zero-padded, do), and makes the text only where a
+    /// fingerprint meets a line number (evidence lists of different lengths).
     var baseFingerprintValue: UInt64 {
         // The hash of "v2\n" + rule + "\n" + identity + "\n" + objects joined by ",", taken
         // part by part: no string of them all is made.
@@ -85,8 +86,8 @@ struct FNV1a64 {
     private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
 
     mutating func add(_ text: String) {
-        // Read in place: a string's UTF-8 view, byte by byte, cost some 300 instructions a
-        // part.
+        // Read in place, not through the string's UTF-8 view byte by byte (several times the
+        // instructions).
         var text = text
         var value = self.value
         text.withUTF8 { bytes in

@@ -206,8 +206,7 @@ public final class LockClassTable {
     /// The classes of keys with a subclass other than 0.
     @exclusivity(unchecked) private var ids: [LockClassKey: ClassID] = [:]
     /// The class of each name with subclass 0, by symbol (-1: none yet): the common case,
-    /// kept here alone. (Kept in `ids` too, a new class cost two more hashed looks; at 100k
-    /// classes, 85M instructions.)
+    /// kept here alone (kept in `ids` too, each new class cost two more hashed looks).
     @exclusivity(unchecked) private var plainIDs: [ClassID] = []
     @exclusivity(unchecked) private var declaredTypes: [Symbol: (declared: Declared, at: TracePosition, file: String)] = [:]
 

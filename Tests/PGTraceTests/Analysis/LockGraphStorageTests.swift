@@ -49,7 +49,7 @@ import Testing
         #expect(analysis.graph.sitesKeptInGraph == 0)
     }
 
-    /// The log's guess of the fact being checked (`GraphFactLog.checking`) finds a fact's
+    /// The log's guess of the fact being checked (`GraphFactLog.positionBeingChecked`) finds a fact's
     /// position where it is right and changes nothing where it is wrong: every dependency and
     /// usage bit is found at its own position, whichever position is guessed.
     @Test func aGuessedPositionFindsTheFactOrIsPassedOver() throws {
@@ -65,7 +65,7 @@ import Testing
         let entries = log.entries
         var asked = (dependencies: 0, usage: 0)
         for guess in [nil, -1, entries.count, entries.count + 5] + Array(entries.indices) {
-            log.checking = guess
+            log.positionBeingChecked = guess
             for (position, entry) in entries.enumerated() {
                 switch entry.fact {
                 case .dependency(let fact):
@@ -82,7 +82,7 @@ import Testing
                 }
             }
         }
-        log.checking = nil
+        log.positionBeingChecked = nil
         #expect(asked.dependencies > 0 && asked.usage > 0)
     }
 
