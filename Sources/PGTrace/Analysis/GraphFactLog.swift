@@ -205,7 +205,9 @@ public final class GraphFactLog {
     /// `positionBeingChecked`, if the fact there has `key`: a key is held at one position of
     /// the log only (`record` and `merge` replace its entry in place), so that is the one.
     @inline(__always) private func guess(_ key: GraphFactKey) -> Int? {
-        guard let position = positionBeingChecked, entries.indices.contains(position), entries[position].fact.key == key else { return nil }
+        guard let position = positionBeingChecked, entries.indices.contains(position),
+            entries[position].fact.key == key
+        else { return nil }
         return position
     }
 

@@ -206,7 +206,7 @@ public final class LockClassTable {
     /// The classes of keys with a subclass other than 0.
     @exclusivity(unchecked) private var ids: [LockClassKey: ClassID] = [:]
     /// The class of each name with subclass 0, by symbol (-1: none yet): the common case,
-    /// kept here alone (kept in `ids` too, each new class cost two more hashed looks).
+    /// kept here alone (in `ids` too, every new class cost two more hashed looks).
     @exclusivity(unchecked) private var plainIDs: [ClassID] = []
     @exclusivity(unchecked) private var declaredTypes: [Symbol: (declared: Declared, at: TracePosition, file: String)] = [:]
 
