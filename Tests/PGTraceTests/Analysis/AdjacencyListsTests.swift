@@ -8,6 +8,20 @@ import Testing
         (0..<lists.nodeCount).map { node in (0..<lists.count(of: node)).map { lists[node, $0] } }
     }
 
+    /// Appends `count` random numbers, each to the node `node` draws, to `lists` and to the
+    /// arrays `model` alike.
+    static func appendRandomly(
+        _ count: Int, to lists: inout AdjacencyLists, and model: inout [[Int32]], _ random: inout SplitMix,
+        node: (inout SplitMix) -> Int
+    ) {
+        for _ in 0..<count {
+            let node = node(&random)
+            let value = Int32(truncatingIfNeeded: random.next())
+            lists.append(value, to: node)
+            model[node].append(value)
+        }
+    }
+
     @Test func listsKeepTheOrderOfTheirAppendsWhenTheyMove() {
         var lists = AdjacencyLists()
         // Node 2 outgrows its room three times while nodes 0 and 5 are appended to between.
@@ -35,12 +49,7 @@ import Testing
         } else {
             lists.grow(toInclude: nodes - 1)
         }
-        for _ in 0..<random.next(400) {
-            let node = random.next(nodes)
-            let value = Int32(truncatingIfNeeded: random.next())
-            lists.append(value, to: node)
-            model[node].append(value)
-        }
+        Self.appendRandomly(random.next(400), to: &lists, and: &model, &random) { $0.next(nodes) }
         #expect(Self.contents(lists) == model, "seed \(seed)")
     }
 
@@ -54,12 +63,9 @@ import Testing
             // Room reserved for a few, then far more appended: reserved runs move and are packed.
             lists.reserve(degrees: (0..<nodes).map { _ in Int32(random.next(4)) })
         }
-        for _ in 0..<60_000 {
-            // Skewed: a tenth of the nodes take half the appends.
-            let node = random.next(2) == 0 ? random.next(nodes / 10) : random.next(nodes)
-            let value = Int32(truncatingIfNeeded: random.next())
-            lists.append(value, to: node)
-            model[node].append(value)
+        // Skewed: a tenth of the nodes take half the appends.
+        Self.appendRandomly(60_000, to: &lists, and: &model, &random) { random in
+            random.next(2) == 0 ? random.next(nodes / 10) : random.next(nodes)
         }
         #expect(Self.contents(lists) == model, "seed \(seed)")
         #expect(lists.placesTaken <= 2 * 60_000 + 60_000 / 2 + 4 * nodes, "seed \(seed): \(lists.placesTaken) places")
