@@ -8,18 +8,10 @@
 /// needs only the edges inside components, and a dependency between two components is
 /// answered "no cycle" without a search.
 enum StrongComponents {
-    /// Per node of `0..<nodeCount`: its component, numbered in the order Tarjan's algorithm
-    /// completes them, so that an edge between two components goes from the greater number
-    /// to the lesser; -1 for a node in no edge.
-    /// `edges` is read twice.
-    static func of<Edges: Collection>(nodeCount: Int, edges: Edges) -> [Int32] where Edges.Element == (from: Int32, to: Int32) {
-        var outDegrees = [Int32](repeating: 0, count: nodeCount)
-        for edge in edges { outDegrees[Int(edge.from)] += 1 }
-        return of(outDegrees: outDegrees, edges: edges)
-    }
-
-    /// The same, for nodes `0..<outDegrees.count` given how many of `edges` leave each (the
-    /// caller has counted them): `edges` is read once.
+    /// Per node of `0..<outDegrees.count`: its component, numbered in the order Tarjan's
+    /// algorithm completes them, so that an edge between two components goes from the
+    /// greater number to the lesser; -1 for a node in no edge. `outDegrees` says how many of
+    /// `edges` leave each node (the caller has counted them), and `edges` is read once.
     static func of<Edges: Collection>(outDegrees: [Int32], edges: Edges) -> [Int32] where Edges.Element == (from: Int32, to: Int32) {
         let nodeCount = outDegrees.count
         // The edges by source, each node's targets in one run.
