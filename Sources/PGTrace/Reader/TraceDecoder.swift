@@ -235,7 +235,7 @@ struct TraceDecoder {
         return Event(
             kind: try decodeKind(element),
             cpu: cpu,
-            task: attributes.symbol(.task, in: symbols),
+            task: attributes.symbol(.task, in: symbols, hint: attributes.taskHint(cpu: cpu)),
             time: time,
             at: attributes.symbol(.at, in: symbols),
             function: attributes.symbol(.fn, in: symbols),

@@ -93,6 +93,25 @@ import Testing
         #expect(throws: TraceInputError.self) { try events(trace("<acquire cpu=\"0\" lock=\"A\" mode=\"wrote\"/>")) }
     }
 
+    /// Each event keeps its own task where cpus interleave, tasks switch on a cpu, and cpus 64
+    /// apart (one slot of the decoder's per-cpu guess) run different tasks, including tasks
+    /// whose names differ only past their first eight bytes or only in length.
+    @Test func tasksAreDecodedPerEventWhereCpusInterleave() throws {
+        let runs: [(cpu: Int, task: String)] = [
+            (0, "kworker/0:1"), (64, "kworker/0:2"), (1, "bash"), (0, "kworker/0:1"), (64, "kworker/0:2"),
+            (0, "kworker/0:1"), (0, "kworker/0:12"), (128, "kworker/0:1"), (1, "bash"), (1, "bas"), (64, "kworker/0:2"),
+        ]
+        let body = runs.map { "<irq-disable cpu=\"\($0.cpu)\" task=\"\($0.task)\"/>" }.joined(separator: "\n")
+        let symbols = SymbolTable()
+        let reader = TraceReader(displayName: "t.xml", fileIndex: 0, symbols: symbols)
+        var decoded: [(cpu: Int, task: String?)] = []
+        try reader.read(
+            bytes: Array(trace(body, root: "<trace version=\"1\">").utf8), header: { _ in },
+            event: { decoded.append(($0.cpu, $0.task.map { symbols[$0] })) })
+        #expect(decoded.map(\.cpu) == runs.map(\.cpu))
+        #expect(decoded.map(\.task) == runs.map(\.task))
+    }
+
     /// An event is placed at its tag's '<', in characters as libxml2 counts columns: a tag on
     /// one line, after blanks or another tag; one whose attributes hold non-ASCII names (short
     /// and past eight bytes); one that spans lines, with and without non-ASCII before its '<'.
