@@ -47,24 +47,24 @@ public final class GraphFactLog {
     private let fileNames: () -> [String]
     /// Where a fact goes when it is the greatest so far, when the checks run as the replay
     /// learns the facts (the timeline's findings, in place).
-    var apply: ((GraphFact) -> Void)?
+    @exclusivity(unchecked) var apply: ((GraphFact) -> Void)?
 
     /// Told the position of an entry about to be replaced by one with lesser evidence (the
     /// graph keeps the sites its edges showed, until the checks see the log again).
-    var willReplace: ((Int) -> Void)?
+    @exclusivity(unchecked) var willReplace: ((Int) -> Void)?
 
     /// Whether some fact came before one already checked: the checks must see them all again,
     /// in order (`sortedEntries`).
-    private(set) var isOutOfOrder = false {
+    @exclusivity(unchecked) private(set) var isOutOfOrder = false {
         didSet { if isOutOfOrder { entriesInOrder = false } }
     }
 
     /// Whether `entries` are in the order of their evidence, no fact having ever come out of
     /// it (checking the graph again does not sort them).
-    private var entriesInOrder = true
+    @exclusivity(unchecked) private var entriesInOrder = true
 
     /// Whether the log holds facts the checks have not seen (in order) yet.
-    public private(set) var needsCheck = false
+    @exclusivity(unchecked) public private(set) var needsCheck = false
 
     /// A guess at where the log holds the fact the checks are applying now: its place in
     /// `sortedEntries()`, set by `GraphChecks.rebuild`, which is the fact's position in the
@@ -73,7 +73,7 @@ public final class GraphFactLog {
     /// one asked for, it is that key's position (a key is held once in the log), and the
     /// index is not probed (a random read of a table of megabytes at 100k classes). A wrong
     /// guess costs one comparison of keys, then the probe.
-    var positionBeingChecked: Int?
+    @exclusivity(unchecked) var positionBeingChecked: Int?
 
     init(fileNames: @escaping () -> [String]) { self.fileNames = fileNames }
 
