@@ -227,16 +227,14 @@ struct AttributeValues {
         return start..<end
     }
 
-    /// The value interned as a symbol, straight from the bytes; nil if absent (`at` nearly
-    /// always is).
+    /// The value interned as a symbol, straight from the bytes, trying the attribute's last
+    /// value first; nil if absent (`at` nearly always is).
     @inline(__always)
     func symbol(_ name: AttributeName, in symbols: SymbolTable) -> Symbol? {
-        guard present & name.bit != 0 else { return nil }
-        return presentSymbol(name, in: symbols)
+        symbol(name, in: symbols, hint: hint(name))
     }
 
-    /// The value interned as a symbol, trying `hint` first instead of the attribute's own
-    /// last value; nil if absent.
+    /// The value interned as a symbol, trying `hint` first; nil if absent.
     @inline(__always)
     func symbol(_ name: AttributeName, in symbols: SymbolTable, hint: UnsafeMutablePointer<Symbol?>) -> Symbol? {
         guard present & name.bit != 0 else { return nil }
@@ -244,22 +242,19 @@ struct AttributeValues {
     }
 
     @inline(never)
-    private func presentSymbol(_ name: AttributeName, in symbols: SymbolTable) -> Symbol? {
-        presentSymbol(name, in: symbols, hint: slots.hints + name.rawValue)
-    }
-
-    @inline(never)
     private func presentSymbol(_ name: AttributeName, in symbols: SymbolTable, hint: UnsafeMutablePointer<Symbol?>) -> Symbol? {
         try? withBytes(name) { symbols.intern(bytes: $0, hint: &hint.pointee) }
     }
 
-    /// The last symbol each attribute was interned as, tried first next time.
+    /// The last symbol each attribute was interned as, tried first next time (but an event's
+    /// `task`, which `taskHint` guesses).
     func hint(_ name: AttributeName) -> UnsafeMutablePointer<Symbol?> { slots.hints + name.rawValue }
 
-    /// The task last interned for `cpu` (for cpus 64 apart, one slot), tried first for the
-    /// event's `task`. Events interleave cpus, each running one task for a stretch: the
-    /// attribute's own last value is some other cpu's task (13% alike on the kernel-shaped
-    /// benchmark), this one the same task nearly always (81%).
+    /// The task last interned for `cpu` (cpus `ValueSlots.taskHintCount` apart share a slot),
+    /// tried first for the event's `task`. Events interleave cpus, each running one task for
+    /// a stretch: of the events naming a task on the kernel-shaped benchmark, 13% repeat the
+    /// attribute's last value (some other cpu's task) and 81% their own cpu's last task; on
+    /// the five imported kernel captures with 100 or more, 18-62% against 58-89%.
     func taskHint(cpu: Int) -> UnsafeMutablePointer<Symbol?> {
         slots.taskHints + (cpu & (ValueSlots.taskHintCount - 1))
     }
@@ -276,6 +271,7 @@ final class ValueSlots {
     let starts: UnsafeMutablePointer<UnsafePointer<UInt8>?>
     let counts: UnsafeMutablePointer<Int>
     let hints: UnsafeMutablePointer<Symbol?>
+    /// A power of two: a cpu's slot is `cpu & (taskHintCount - 1)`, its cpu number modulo this.
     static let taskHintCount = 64
     let taskHints: UnsafeMutablePointer<Symbol?>
 
