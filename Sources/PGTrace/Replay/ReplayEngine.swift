@@ -92,7 +92,7 @@ public final class ReplayEngine {
         acquiredObservers = interested(.acquired)
         releaseObservers = interested(.releases)
         irqObservers = interested(.irqEnabling)
-        eventObservers = ObservedEvents.Category.allCases.map(interested)
+        eventObservers = ObserverLists(interested)
         for cpu in 0..<(header.cpus ?? 0) { addCPU(cpu) }
         for observer in observers { observer.replayWillBegin(self) }
     }
@@ -102,8 +102,8 @@ public final class ReplayEngine {
     private let acquiredObservers: ObserverList
     private let releaseObservers: ObserverList
     private let irqObservers: ObserverList
-    /// By `ObservedEvents.Category.rawValue`.
-    private let eventObservers: [ObserverList]
+    /// Those of each `ObservedEvents.Category`, called after every event of it.
+    private let eventObservers: ObserverLists
 
     private func addCPU(_ cpu: Int) {
         var state = CPUState(cpu: cpu, known: !isPartial)
@@ -354,7 +354,7 @@ public final class ReplayEngine {
             forgetAfterLostEvents(cpu: lostCPU)
             lastLoss = event.position
             memory.forgetSeenState()
-            eventObservers[ObservedEvents.Category.context.rawValue].forEach { $0.replay(self, didApply: event, at: EventSite(event)) }
+            eventObservers.forEach(of: .context) { $0.replay(self, didApply: event, at: EventSite(event)) }
             return
         }
         let site = EventSite(event)
@@ -461,7 +461,7 @@ public final class ReplayEngine {
                 throw inputError(site, error.message)
             }
         }
-        eventObservers[ObservedEvents.Category(event.kind).rawValue].forEach { $0.replay(self, didApply: event, at: site) }
+        eventObservers.forEach(of: ObservedEvents.Category(event.kind)) { $0.replay(self, didApply: event, at: site) }
     }
 
     /// What the lost events may have changed is no longer known: the locks held on the cpu
@@ -539,7 +539,7 @@ public final class ReplayEngine {
         if switchingWithIrqsOff || bhDisabled || preemptDepth > 0
             || stacks[old].contains(where: { !$0.isTry && isSurelySpinning($0.classID) })
         {
-            eventObservers[ObservedEvents.Category.context.rawValue].forEach { observer in
+            eventObservers.forEach(of: .context) { observer in
                 observer.replay(
                     self, switchedOut: stackOwners[old], atomic: stacks[old], hardirqsEnabled: !switchingWithIrqsOff,
                     bhDisabled: bhDisabled, preemptDepth: preemptDepth, at: site)

@@ -141,3 +141,21 @@ final class ObserverList {
         for observer in rest { try body(observer) }
     }
 }
+
+/// The observer lists of every category (`ObservedEvents.Category`), owned here. A call
+/// borrows its list: a class reference read from an array is retained and released around
+/// the call, two atomic operations at every event; the list is alive as long as this is.
+struct ObserverLists {
+    private let lists: [ObserverList]
+    private let unretained: [Unmanaged<ObserverList>]
+
+    init(_ make: (ObservedEvents.Category) -> ObserverList) {
+        lists = ObservedEvents.Category.allCases.map(make)
+        unretained = lists.map { Unmanaged.passUnretained($0) }
+    }
+
+    /// Calls `body` with each observer of `category`'s events, in order.
+    @inline(__always) func forEach(of category: ObservedEvents.Category, _ body: (any ReplayObserver) -> Void) {
+        unretained[category.rawValue]._withUnsafeGuaranteedRef { $0.forEach(body) }
+    }
+}
