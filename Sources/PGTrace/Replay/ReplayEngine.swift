@@ -102,7 +102,8 @@ public final class ReplayEngine {
     private let acquiredObservers: ObserverList
     private let releaseObservers: ObserverList
     private let irqObservers: ObserverList
-    /// Those of each `ObservedEvents.Category`, called after every event of it.
+    /// Those of each `ObservedEvents.Category`: called after every event of it, and the
+    /// `.context` ones also when a task is switched out in an atomic section.
     private let eventObservers: ObserverLists
 
     private func addCPU(_ cpu: Int) {

@@ -143,9 +143,13 @@ final class ObserverList {
 }
 
 /// The observer lists of every category (`ObservedEvents.Category`), owned here. A call
-/// borrows its list: a class reference read from an array is retained and released around
-/// the call, two atomic operations at every event; the list is alive as long as this is.
-struct ObserverLists {
+/// borrows its list, where one read from an array of references would be retained and
+/// released around the call, two atomic operations at every event. The unretained
+/// references are good while `lists` is alive: hence not copyable, and its owner (the
+/// engine, in a `let`) keeps it for every call. (`_withUnsafeGuaranteedRef` is the standard
+/// library's, underscored: TraceReader uses it alike.)
+struct ObserverLists: ~Copyable {
+    /// Keeps the lists alive for `unretained`; never read.
     private let lists: [ObserverList]
     private let unretained: [Unmanaged<ObserverList>]
 
