@@ -4,8 +4,7 @@ import Testing
 /// The reader turns every element of format v1 into a typed event at its exact place, and
 /// turns every broken input into one error naming file:line:column.
 @Suite struct TraceReaderTests {
-    private func events(_ xml: String) throws -> [Event] {
-        let symbols = SymbolTable()
+    private func events(_ xml: String, symbols: SymbolTable = SymbolTable()) throws -> [Event] {
         let reader = TraceReader(displayName: "t.xml", fileIndex: 0, symbols: symbols)
         var events: [Event] = []
         try reader.read(bytes: Array(xml.utf8), header: { _ in }, event: { events.append($0) })
@@ -103,13 +102,9 @@ import Testing
         ]
         let body = runs.map { "<irq-disable cpu=\"\($0.cpu)\" task=\"\($0.task)\"/>" }.joined(separator: "\n")
         let symbols = SymbolTable()
-        let reader = TraceReader(displayName: "t.xml", fileIndex: 0, symbols: symbols)
-        var decoded: [(cpu: Int, task: String?)] = []
-        try reader.read(
-            bytes: Array(trace(body, root: "<trace version=\"1\">").utf8), header: { _ in },
-            event: { decoded.append(($0.cpu, $0.task.map { symbols[$0] })) })
+        let decoded = try events(trace(body, root: "<trace version=\"1\">"), symbols: symbols)
         #expect(decoded.map(\.cpu) == runs.map(\.cpu))
-        #expect(decoded.map(\.task) == runs.map(\.task))
+        #expect(decoded.map { $0.task.map { symbols[$0] } } == runs.map(\.task))
     }
 
     /// An event is placed at its tag's '<', in characters as libxml2 counts columns: a tag on
