@@ -19,10 +19,29 @@ public struct FindingSet: Sendable {
     /// was new.
     @discardableResult
     public mutating func report(_ finding: Finding) -> Bool {
-        if countAgain(finding.rule, key: finding.key) { return false }
-        index[ID(rule: finding.rule, key: finding.key)] = findings.count
+        // One look in the index, which finds the problem or places it (its key hashed once).
+        let next = findings.count
+        var earlier: Int?
+        func place(_ position: inout Int) {
+            if position < 0 { position = next } else { earlier = position }
+        }
+        place(&index[ID(rule: finding.rule, key: finding.key), default: -1])
+        if let earlier {
+            findings[earlier].count = Self.sum(findings[earlier].count, 1)
+            return false
+        }
         findings.append(finding)
         return true
+    }
+
+    /// Puts `finding` in the place of the one at `position`, of the same rule and key, keeping
+    /// its count (`CheckerContext.reportGraphFinding`: the text made once it is asked for).
+    mutating func fill(at position: Int, with finding: Finding) {
+        precondition(findings[position].rule == finding.rule && findings[position].key == finding.key
+                && findings[position].severity == finding.severity, "a finding made for another's place")
+        let count = findings[position].count
+        findings[position] = finding
+        findings[position].count = count
     }
 
     /// Counts one more meeting of the finding of `rule` with `key` if it is here: true then,
