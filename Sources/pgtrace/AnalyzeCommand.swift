@@ -40,6 +40,14 @@ struct AnalyzeCommand: ParsableCommand {
         printImportSummaries(analyses)
         // --quiet prints nothing on standard output; a report asked for with -o is written.
         let prints = !quiet || report.output != nil
+        // Nothing to print and no finding chosen by its number or fingerprint: the exit status
+        // is all that is asked, and the findings' text need not be made.
+        if !prints, shown.finding == nil {
+            KeptUntilExit.keep(analyses)
+            guard let threshold = report.failOn.severity else { return }
+            if analyses.contains(where: { $0.hasFinding(atLeast: threshold, of: shown.rules) }) { throw ExitCode(1) }
+            return
+        }
         var result = AnalysisReport(analyses, includingGraph: prints && format == .json, includingUsage: prints && format == .text)
         KeptUntilExit.keep(analyses)
         // The report as it ends: kept before --rule and --finding chose among its findings,

@@ -30,13 +30,15 @@ struct FindingOptions: ParsableArguments {
     /// Whether any selection was asked for.
     var selects: Bool { finding != nil || !rule.isEmpty }
 
+    /// The rules asked for with --rule; nil for all.
+    var rules: Set<Rule>? { rule.isEmpty ? nil : Set(rule.compactMap(Rule.init(rawValue:))) }
+
     /// The findings to show, in report order: those of the rules asked for, then of those the
     /// numbered (as the report's list of them numbers them) or fingerprinted one. A number or
     /// fingerprint that matches none is an error.
     func select(_ findings: [Finding]) throws -> [Finding] {
         var selected = findings
-        if !rule.isEmpty {
-            let rules = Set(rule.compactMap(Rule.init(rawValue:)))
+        if let rules {
             selected = selected.filter { rules.contains($0.rule) }
         }
         let findings = selected

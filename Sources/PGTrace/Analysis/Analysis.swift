@@ -515,6 +515,11 @@ public final class Analysis {
 
     /// The findings so far, in the order they were found.
     public var findings: [Finding] { context.findings }
+    /// Whether a finding of `rules` (all where nil) is at or above `threshold`: the exit
+    /// status of a report that prints none, asked without making the findings' text.
+    public func hasFinding(atLeast threshold: Severity, of rules: Set<Rule>? = nil) -> Bool {
+        context.hasFinding(atLeast: threshold, of: rules)
+    }
     public var notes: [AnalysisNote] { context.notes }
     public var files: [String] { context.files }
 }

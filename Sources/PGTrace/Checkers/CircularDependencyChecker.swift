@@ -108,7 +108,17 @@ public final class CircularDependencyChecker: ReplayObserver {
         let names = cycle.map(context.name(of:))
         let key = names.sorted().joined(separator: " ")
         guard !context.hasReported(.circularDependency, key: key, scope: .graph) else { return }
+        // Its text is made when the findings are asked for, from the fact and path kept till then.
+        context.reportGraphFinding(.circularDependency, severity: .error, key: key) { context in
+            Self.finding(fact, path: path, names: names, key: key, context: context)
+        }
+    }
 
+    /// The report of the cycle `fact` closes through `path`, whose classes are `names`.
+    private static func finding(
+        _ fact: DependencyFact, path: [LockDependency], names: [String], key: String, context: CheckerContext
+    ) -> Finding {
+        let dependency = fact.dependency
         let newLink = ChainLink(
             holder: context.name(of: dependency.from), acquired: context.name(of: dependency.to),
             holderEvidence: context.evidence(dependency.holderSite, "holds \(context.name(of: dependency.from))"),
@@ -148,7 +158,7 @@ public final class CircularDependencyChecker: ReplayObserver {
             locations: locations,
             chain: links, scenario: scenario, notes: notes, key: key)
         if let moment = fact.moment { context.attachHeldLocks(to: &finding, moment: moment, holder: fact.holder) }
-        context.report(finding, scope: .graph)
+        return finding
     }
 }
 

@@ -148,4 +148,69 @@ import Testing
             try Analysis(options: AnalysisOptions(maxDepth: 2)).analyze([.bytes(Array(pastTheEdge.utf8), displayName: "past.sum")])
         }
     }
+
+    /// `analyze --quiet` asks only whether there are findings. A graph finding reported
+    /// without its text (`reportGraphFinding`, as a cycle is) has it made when the findings
+    /// are asked for, once, and is counted as often as it was met.
+    @Test func aGraphFindingsTextIsMadeOnlyWhenTheFindingsAreAskedFor() throws {
+        var trace = TraceBuilder()
+        trace.acquire("A")
+        trace.release("A")
+        let context = try analyze(trace).context
+        var made: [String] = []
+        func report(_ key: String, _ severity: Severity) {
+            context.reportGraphFinding(.ipiDeadlock, severity: severity, key: key) { _ in
+                made.append(key)
+                return Finding(rule: .ipiDeadlock, severity: severity, message: "waits on \(key)", locks: [key], locations: [], key: key)
+            }
+        }
+        report("B", .warning)
+        #expect(!context.hasFinding(atLeast: .error))
+        #expect(context.hasFinding(atLeast: .warning))
+        report("A", .error)
+        report("B", .warning)
+        #expect(context.hasFinding(atLeast: .error))
+        #expect(context.hasFinding(atLeast: .error, of: [.ipiDeadlock, .badUnlock]))
+        #expect(!context.hasFinding(atLeast: .warning, of: [.circularDependency]))
+        #expect(made.isEmpty)
+
+        let findings = context.findings
+        #expect(made == ["B", "A"])
+        #expect(findings.map(\.message).sorted() == ["waits on A", "waits on B"])
+        #expect(findings.map(\.count).sorted() == [1, 2])
+        #expect(findings.first { $0.key == "B" }?.count == 2)
+        #expect(context.findings == findings)
+        #expect(made == ["B", "A"])
+    }
+
+    /// The graph checked again from its first fact drops what its last check reported,
+    /// made or not.
+    @Test func aGraphCheckedAgainDropsTheFindingsNotMadeYet() throws {
+        var trace = TraceBuilder()
+        trace.acquire("A")
+        trace.release("A")
+        let context = try analyze(trace).context
+        var made = 0
+        context.reportGraphFinding(.ipiDeadlock, severity: .error, key: "A") { _ in
+            made += 1
+            return Finding(rule: .ipiDeadlock, severity: .error, message: "waits on A", locks: ["A"], locations: [], key: "A")
+        }
+        context.clearGraphFindings()
+        #expect(!context.hasFinding(atLeast: .warning))
+        #expect(context.findings.isEmpty)
+        #expect(made == 0)
+    }
+
+    /// Where the traces found something too, the answer is the merged findings' (two of one
+    /// rule and key keep the one whose evidence comes first).
+    @Test func aFindingOfTheTracesAndOneNotMadeAnswerTogether() throws {
+        let context = try analyze(Self.badUnlockUnderFiveLocks()).context
+        context.reportGraphFinding(.ipiDeadlock, severity: .warning, key: "A") { _ in
+            Finding(rule: .ipiDeadlock, severity: .warning, message: "waits on A", locks: ["A"], locations: [], key: "A")
+        }
+        #expect(context.hasFinding(atLeast: .warning, of: [.ipiDeadlock]))
+        #expect(!context.hasFinding(atLeast: .error, of: [.ipiDeadlock]))
+        #expect(context.hasFinding(atLeast: .error, of: [.badUnlock]))
+        #expect(context.findings.map(\.rule).sorted { $0.rawValue < $1.rawValue } == [.badUnlock, .ipiDeadlock])
+    }
 }

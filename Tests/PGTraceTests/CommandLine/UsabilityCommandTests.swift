@@ -35,6 +35,28 @@ import Testing
         #expect(valid.status == 0 && valid.stdout.isEmpty)
     }
 
+    /// `--quiet` answers from the findings' rules and severities, without their text: the
+    /// status is the one the printed report's --rule, --fail-on and --finding would give.
+    @Test func quietsStatusFollowsRuleFailOnAndFinding() throws {
+        func status(_ arguments: [String], _ trace: String) throws -> Int32 {
+            let run = try pgtrace(["analyze", "--quiet"] + arguments + [trace])
+            #expect(run.stdout.isEmpty, "\(arguments)")
+            return run.status
+        }
+        // A cycle (an error), and a pgd_list gap (a warning) alone.
+        let (cycle, gap) = ("traces/pgd-lock-abba.xml", "traces/seed000-pgd-free-unlist-before-mop-up.xml")
+        #expect(try status(["--rule", "circular-dependency"], cycle) == 1)
+        #expect(try status(["--rule", "ipi-deadlock"], cycle) == 0)
+        #expect(try status(["--fail-on", "never"], cycle) == 0)
+        #expect(try status([], gap) == 0)
+        #expect(try status(["--fail-on", "warning"], gap) == 1)
+        #expect(try status(["--fail-on", "warning", "--rule", "circular-dependency"], gap) == 0)
+        #expect(try status(["--finding", "1"], cycle) == 1)
+        let missing = try pgtrace(["analyze", "--quiet", "--finding", "2", cycle])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("--finding 2: the report has 1 finding"))
+    }
+
     @Test func oneEventIsOneEvent() throws {
         let directory = try CommandRunner.temporaryDirectory("one-event")
         defer { try? FileManager.default.removeItem(atPath: directory) }
