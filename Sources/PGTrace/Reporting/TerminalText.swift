@@ -10,7 +10,13 @@ public enum TerminalText {
     /// out and lock with the byte 0x01 did, and a report keyed by name trapped on them). Byte
     /// by byte where nothing needs it (almost always): no copy.
     public static func escaped(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 < 0x20 && $0 != 0x0A && $0 != 0x09 || $0 == 0x7F || $0 == 0xC2 || $0 == 0x5C })
+        // Read in place where the string's bytes are at hand (a native string's always are):
+        // byte by byte through its UTF-8 view, 16k cycles' reports spent 9% of their text here.
+        func mayNeedEscape(_ byte: UInt8) -> Bool {
+            byte < 0x20 && byte != 0x0A && byte != 0x09 || byte == 0x7F || byte == 0xC2 || byte == 0x5C
+        }
+        guard text.utf8.withContiguousStorageIfAvailable({ $0.contains(where: mayNeedEscape) })
+            ?? text.utf8.contains(where: mayNeedEscape)
         else { return text }
         func isEscaped(_ value: UInt32) -> Bool {
             (value < 0x20 && value != 0x0A && value != 0x09) || value == 0x7F || (0x80..<0xA0).contains(value)

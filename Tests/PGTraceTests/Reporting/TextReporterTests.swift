@@ -85,4 +85,37 @@ import Testing
         let text = TextReporter().render(report)
         #expect(text.contains("\n1 lock held by kworker on cpu 0:\n #0: (A){+.+.}, at: test.xml:"))
     }
+
+    /// Lockdep's banner and scenario, laid out by runs of one character (`TextReporter.run`):
+    /// the rules as long as the headline, the columns at 7 and 31, the steps at 2 and 31.
+    @Test func theBannerAndTheScenarioAreLaidOutAsLockdepsAre() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.acquire("pgd_lock")
+        trace.acquire("mm->page_table_lock")
+        trace.release("mm->page_table_lock")
+        trace.release("pgd_lock")
+        trace.cpu = 1
+        trace.acquire("mm->page_table_lock")
+        trace.acquire("pgd_lock")
+        let text = TextReporter().render(AnalysisReport(try analyze(trace), includingGraph: false))
+        let banner = String(repeating: "=", count: 54) + "\nWARNING: possible circular locking dependency detected [circular-dependency]\n"
+            + String(repeating: "-", count: 54) + "\n"
+        #expect(text.hasPrefix(banner))
+        #expect(text.contains("""
+
+             Possible unsafe locking scenario:
+
+                   CPU0                    CPU1
+                   ----                    ----
+              lock(mm->page_table_lock);
+                                           lock(pgd_lock);
+                                           lock(mm->page_table_lock);
+              lock(pgd_lock);
+
+             *** DEADLOCK ***
+
+            """))
+        #expect(TextReporter.run(of: " ", 0).isEmpty && TextReporter.run(of: "-", -2).isEmpty)
+        #expect(TextReporter.run(of: "=", 300) == String(repeating: "=", count: 300))
+    }
 }
