@@ -114,11 +114,11 @@ public final class CheckerContext {
         unmade.append((position, make))
     }
 
-    /// Makes the text of the graph findings reported without it, in the order they were met.
+    /// Makes the text of the graph findings reported without it, in the order they were met,
+    /// letting go of each maker (and the facts it keeps) once its finding is made.
     private func makeUnmadeFindings() {
-        guard !unmade.isEmpty else { return }
-        for (position, make) in unmade { graphFindings.fill(at: position, with: make(self)) }
-        unmade.removeAll()
+        unmade.reverse()
+        while let (position, make) = unmade.popLast() { graphFindings.fill(at: position, with: make(self)) }
     }
 
     /// Whether a finding of `rules` (all where nil) is at or above `threshold` among
