@@ -45,7 +45,8 @@ struct AnalyzeCommand: ParsableCommand {
         if !prints, shown.finding == nil {
             KeptUntilExit.keep(analyses)
             guard let threshold = report.failOn.severity else { return }
-            if analyses.contains(where: { $0.hasFinding(atLeast: threshold, of: shown.rules) }) { throw ExitCode(1) }
+            let rules = shown.rules
+            if analyses.contains(where: { $0.hasFinding(atLeast: threshold, of: rules) }) { throw ExitCode(1) }
             return
         }
         var result = AnalysisReport(analyses, includingGraph: prints && format == .json, includingUsage: prints && format == .text)

@@ -15,7 +15,8 @@ public final class CheckerContext {
     public private(set) var traceFindings = FindingSet()
     /// Findings of the trace being replayed.
     private var currentFindings = FindingSet()
-    /// Findings of the graph checks.
+    /// Findings of the graph checks. Until `findings` is read, a finding reported without its
+    /// text (`reportGraphFinding`) is a stand-in here: its rule, severity, key and count.
     public private(set) var graphFindings = FindingSet()
     /// Things worth knowing that are not findings (locks held at the end of a trace).
     public private(set) var notes: [AnalysisNote] = []
@@ -53,7 +54,8 @@ public final class CheckerContext {
     public func addReportObserver(_ observer: @escaping (Finding) -> Void) { reportObservers.append(observer) }
 
     /// Every finding, in their order (`Finding.canonical`): those of the traces and those of
-    /// the graph.
+    /// the graph. Reading it makes the text of the graph findings reported without it (the
+    /// context is used from one thread at a time, as the analysis it belongs to).
     public var findings: [Finding] {
         makeUnmadeFindings()
         // Merged in this order. Where the traces found nothing, the result is the graph's set
@@ -106,7 +108,7 @@ public final class CheckerContext {
     /// severity and key. Until then a finding of no text stands in its place: `analyze
     /// --quiet` asks only whether there are findings (`hasFinding`), and 16k cycles' reports,
     /// some 35k instructions and 5 KB each, were made for it and never printed.
-    public func reportGraphFinding(_ rule: Rule, severity: Severity, key: String, make: @escaping (CheckerContext) -> Finding) {
+    func reportGraphFinding(_ rule: Rule, severity: Severity, key: String, make: @escaping (CheckerContext) -> Finding) {
         // An exporter placing findings in time is told of each as it is met.
         guard reportObservers.isEmpty else { return report(make(self), scope: .graph) }
         let position = graphFindings.findings.count
@@ -122,13 +124,23 @@ public final class CheckerContext {
     }
 
     /// Whether a finding of `rules` (all where nil) is at or above `threshold` among
-    /// `findings`, without making the text of those reported without it.
-    public func hasFinding(atLeast threshold: Severity, of rules: Set<Rule>? = nil) -> Bool {
+    /// `findings`, merged as it merges them, without making the text of those reported
+    /// without it, unless one of them shares its rule and key with a finding of the traces.
+    func hasFinding(atLeast threshold: Severity, of rules: Set<Rule>? = nil) -> Bool {
         func counts(_ finding: Finding) -> Bool { finding.severity >= threshold && rules?.contains(finding.rule) != false }
-        // Where the traces found nothing, the findings are the graph's as they are. Else two of
-        // one rule and key merge into the one whose evidence comes first, which needs their text.
-        guard traceFindings.findings.isEmpty, currentFindings.findings.isEmpty else { return findings.contains(where: counts) }
-        return graphFindings.findings.contains(where: counts)
+        var all = traceFindings
+        all.merge(currentFindings)
+        // Where the traces found nothing, the findings are the graph's as they are.
+        guard !all.findings.isEmpty else { return graphFindings.findings.contains(where: counts) }
+        // Two findings of one rule and key merge into the one whose evidence comes first, which
+        // a finding not made yet does not have.
+        let meetsTraces = unmade.contains { unmade in
+            let standIn = graphFindings.findings[unmade.position]
+            return all.hasReported(standIn.rule, key: standIn.key)
+        }
+        if meetsTraces { makeUnmadeFindings() }
+        all.merge(graphFindings)
+        return all.findings.contains(where: counts)
     }
 
     public func note(_ message: String, evidence: Evidence?) {

@@ -10,8 +10,9 @@ public enum TerminalText {
     /// out and lock with the byte 0x01 did, and a report keyed by name trapped on them). Byte
     /// by byte where nothing needs it (almost always): no copy.
     public static func escaped(_ text: String) -> String {
-        // Read in place where the string's bytes are at hand (a native string's always are):
-        // byte by byte through its UTF-8 view, 16k cycles' reports spent 9% of their text here.
+        // The bytes read in place where the string has them at hand (a native string always
+        // does). Read one at a time through the UTF-8 view, as they were, they took 9% of the
+        // instructions of the text report of 16k cycles.
         func mayNeedEscape(_ byte: UInt8) -> Bool {
             byte < 0x20 && byte != 0x0A && byte != 0x09 || byte == 0x7F || byte == 0xC2 || byte == 0x5C
         }

@@ -188,9 +188,9 @@ public struct TextReporter {
         return out
     }
 
-    /// `count` copies of an ASCII character, written at once: `String(repeating:count:)`
-    /// appends a string at a time (a fifth of the instructions of 16k cycles' text reports,
-    /// in their rules and the scenario's columns).
+    /// `count` copies of an ASCII character (none where `count` is below 1), written at once:
+    /// `String(repeating:count:)` appends a string at a time (a fifth of the instructions of
+    /// 16k cycles' text reports, in their rules and the scenario's columns).
     static func run(of character: Unicode.Scalar, _ count: Int) -> String {
         precondition(character.isASCII)
         let count = max(0, count)

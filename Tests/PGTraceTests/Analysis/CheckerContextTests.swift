@@ -201,16 +201,36 @@ import Testing
         #expect(made == 0)
     }
 
-    /// Where the traces found something too, the answer is the merged findings' (two of one
-    /// rule and key keep the one whose evidence comes first).
+    /// Where the traces found something too, the answer is the merged findings'. A finding
+    /// not made yet is made only where it shares its rule and key with one of the traces':
+    /// the two merge into the one whose evidence comes first.
     @Test func aFindingOfTheTracesAndOneNotMadeAnswerTogether() throws {
         let context = try analyze(Self.badUnlockUnderFiveLocks()).context
-        context.reportGraphFinding(.ipiDeadlock, severity: .warning, key: "A") { _ in
-            Finding(rule: .ipiDeadlock, severity: .warning, message: "waits on A", locks: ["A"], locations: [], key: "A")
+        let badUnlock = try #require(context.findings.first { $0.rule == .badUnlock })
+        #expect(badUnlock.severity == .error)
+        var made: [String] = []
+        func report(_ rule: Rule, _ severity: Severity, key: String) {
+            context.reportGraphFinding(rule, severity: severity, key: key) { _ in
+                made.append(key)
+                // Its evidence comes after the bad unlock's (test.xml).
+                let evidence = Evidence(file: "z.xml", line: 1, column: 1, event: 0, cpu: 0, role: "made")
+                return Finding(rule: rule, severity: severity, message: "made", locks: [], locations: [evidence], key: key)
+            }
         }
+        report(.ipiDeadlock, .warning, key: "A")
         #expect(context.hasFinding(atLeast: .warning, of: [.ipiDeadlock]))
         #expect(!context.hasFinding(atLeast: .error, of: [.ipiDeadlock]))
         #expect(context.hasFinding(atLeast: .error, of: [.badUnlock]))
-        #expect(context.findings.map(\.rule).sorted { $0.rawValue < $1.rawValue } == [.badUnlock, .ipiDeadlock])
+        #expect(made.isEmpty)
+
+        // The bad unlock's rule and key, as a warning: made, it cites later evidence, and the
+        // trace's error stays.
+        report(.badUnlock, .warning, key: badUnlock.key)
+        #expect(context.hasFinding(atLeast: .error, of: [.badUnlock]))
+        #expect(made == ["A", badUnlock.key])
+        let findings = context.findings
+        #expect(findings.map(\.rule).sorted { $0.rawValue < $1.rawValue } == [.badUnlock, .ipiDeadlock])
+        #expect(findings.first { $0.rule == .badUnlock }?.severity == .error)
+        #expect(findings.first { $0.rule == .badUnlock }?.count == 2)
     }
 }
