@@ -513,7 +513,7 @@ public final class Analysis {
         return "PROVE_RAW_LOCK_NESTING is \(setting(header.proveRawLockNesting)) there and \(setting(proveRawLockNesting)) in the traces before"
     }
 
-    /// The findings so far, in the order they were found.
+    /// The findings so far, in their order (`Finding.canonical`), their text made.
     public var findings: [Finding] { context.findings }
     /// Whether a finding of `rules` (all where nil) is at or above `threshold`: the exit
     /// status of a report that prints none, asked without making the findings' text.
