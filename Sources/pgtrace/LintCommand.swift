@@ -64,6 +64,17 @@ struct LintCommand: ParsableCommand {
             traces.sources(), options: AnalysisOptions(maxDepth: maxDepth, validatesSchema: true, policy: lockPolicy, importOptions: traces.capture.importOptions),
             progress: progress?.update)
         progress?.finish()
+        // Nothing to print, compare or write (a text report, no baseline, no -o) and no finding
+        // chosen by its number or fingerprint: the exit status is all that is asked, and the
+        // findings' text need not be made (as `analyze --quiet`).
+        if quiet, format == .text, report.output == nil, accepted == nil, writeBaseline == nil, shown.finding == nil {
+            KeptUntilExit.keep(analyses)
+            printImportSummaries(analyses)
+            guard let threshold = report.failOn.severity else { return }
+            let rules = shown.rules
+            if analyses.contains(where: { $0.hasFinding(atLeast: threshold, of: rules) }) { throw ExitCode(1) }
+            return
+        }
         // SARIF prints no lock lines (text and JUnit's text do); --quiet prints nothing.
         let result = AnalysisReport(analyses, includingGraph: false, includingUsage: format != .sarif && (!quiet || report.output != nil))
         KeptUntilExit.keep(analyses, result)

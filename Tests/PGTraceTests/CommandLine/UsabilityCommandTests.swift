@@ -62,6 +62,10 @@ import Testing
         ] {
             #expect(try pgtrace(["analyze"] + arguments + [cycle, gap]).status == expected, "\(arguments)")
             #expect(try status(arguments, cycle, gap) == expected, "\(arguments)")
+            // lint's the same, quiet or not.
+            #expect(try pgtrace(["lint"] + arguments + [cycle, gap]).status == expected, "lint \(arguments)")
+            let lint = try pgtrace(["lint", "--quiet"] + arguments + [cycle, gap])
+            #expect(lint.status == expected && lint.stdout.isEmpty, "lint --quiet \(arguments)")
         }
     }
 
