@@ -44,9 +44,7 @@ struct AnalyzeCommand: ParsableCommand {
         // is all that is asked, and the findings' text need not be made.
         if !prints, shown.finding == nil {
             KeptUntilExit.keep(analyses)
-            guard let threshold = report.failOn.severity else { return }
-            let rules = shown.rules
-            if analyses.contains(where: { $0.hasFinding(atLeast: threshold, of: rules) }) { throw ExitCode(1) }
+            if shown.someFinding(in: analyses, atLeast: report.failOn.severity) { throw ExitCode(1) }
             return
         }
         var result = AnalysisReport(analyses, includingGraph: prints && format == .json, includingUsage: prints && format == .text)

@@ -33,6 +33,15 @@ struct FindingOptions: ParsableArguments {
     /// The rules asked for with --rule; nil for all.
     var rules: Set<Rule>? { rule.isEmpty ? nil : Set(rule.compactMap(Rule.init(rawValue:))) }
 
+    /// Whether any of `analyses` has a finding of the rules asked for at or above `threshold`
+    /// (none counts where it is nil): the exit status of a report that prints none and shows
+    /// no one finding (`--quiet` without --finding), asked without making the findings' text.
+    func someFinding(in analyses: [Analysis], atLeast threshold: Severity?) -> Bool {
+        guard let threshold else { return false }
+        let rules = self.rules
+        return analyses.contains { $0.hasFinding(atLeast: threshold, of: rules) }
+    }
+
     /// The findings to show, in report order: those of the rules asked for, then of those the
     /// numbered (as the report's list of them numbers them) or fingerprinted one. A number or
     /// fingerprint that matches none is an error.

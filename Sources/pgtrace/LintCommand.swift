@@ -70,9 +70,7 @@ struct LintCommand: ParsableCommand {
         if quiet, format == .text, report.output == nil, accepted == nil, writeBaseline == nil, shown.finding == nil {
             KeptUntilExit.keep(analyses)
             printImportSummaries(analyses)
-            guard let threshold = report.failOn.severity else { return }
-            let rules = shown.rules
-            if analyses.contains(where: { $0.hasFinding(atLeast: threshold, of: rules) }) { throw ExitCode(1) }
+            if shown.someFinding(in: analyses, atLeast: report.failOn.severity) { throw ExitCode(1) }
             return
         }
         // SARIF prints no lock lines (text and JUnit's text do); --quiet prints nothing.
