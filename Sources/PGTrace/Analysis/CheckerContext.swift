@@ -58,18 +58,24 @@ public final class CheckerContext {
     /// context is used from one thread at a time, as the analysis it belongs to).
     public var findings: [Finding] {
         makeUnmadeFindings()
-        // Merged in this order. Where the traces found nothing, the result is the graph's set
-        // as it is (merging it into an empty set would copy its findings one by one).
-        let all: FindingSet
-        if traceFindings.findings.isEmpty, currentFindings.findings.isEmpty {
-            all = graphFindings
-        } else {
-            var merged = traceFindings
-            merged.merge(currentFindings)
-            merged.merge(graphFindings)
-            all = merged
-        }
-        return Finding.canonical(all.findings)
+        return Finding.canonical(withGraphFindings(tracesFindings).findings)
+    }
+
+    /// The findings of the traces, the current one's merged into the others'.
+    private var tracesFindings: FindingSet {
+        var all = traceFindings
+        all.merge(currentFindings)
+        return all
+    }
+
+    /// `traces` with the graph's findings merged in after them. Where the traces found
+    /// nothing, the graph's set as it is (merging it into an empty set would copy its
+    /// findings one by one).
+    private func withGraphFindings(_ traces: FindingSet) -> FindingSet {
+        guard !traces.findings.isEmpty else { return graphFindings }
+        var all = traces
+        all.merge(graphFindings)
+        return all
     }
 
     /// A trace's replay begins: its findings are kept apart until it ends.
@@ -128,19 +134,15 @@ public final class CheckerContext {
     /// without it, unless one of them shares its rule and key with a finding of the traces.
     func hasFinding(atLeast threshold: Severity, of rules: Set<Rule>? = nil) -> Bool {
         func counts(_ finding: Finding) -> Bool { finding.severity >= threshold && rules?.contains(finding.rule) != false }
-        var all = traceFindings
-        all.merge(currentFindings)
-        // Where the traces found nothing, the findings are the graph's as they are.
-        guard !all.findings.isEmpty else { return graphFindings.findings.contains(where: counts) }
+        let traces = tracesFindings
         // Two findings of one rule and key merge into the one whose evidence comes first, which
         // a finding not made yet does not have.
-        let meetsTraces = unmade.contains { unmade in
+        let meetsTraces = !traces.findings.isEmpty && unmade.contains { unmade in
             let standIn = graphFindings.findings[unmade.position]
-            return all.hasReported(standIn.rule, key: standIn.key)
+            return traces.hasReported(standIn.rule, key: standIn.key)
         }
         if meetsTraces { makeUnmadeFindings() }
-        all.merge(graphFindings)
-        return all.findings.contains(where: counts)
+        return withGraphFindings(traces).findings.contains(where: counts)
     }
 
     public func note(_ message: String, evidence: Evidence?) {
