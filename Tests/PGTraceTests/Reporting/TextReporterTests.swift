@@ -87,17 +87,12 @@ import Testing
     }
 
     /// Lockdep's banner and scenario, laid out by runs of one character (`TextReporter.run`):
-    /// the rules as long as the headline, the columns at 7 and 31, the steps at 2 and 31.
+    /// the rules as long as the headline, the columns at 7 and 31, the steps at 2 and 31. The
+    /// shipped AB-BA between pgd_lock and mm->page_table_lock.
     @Test func theBannerAndTheScenarioAreLaidOutAsLockdepsAre() throws {
-        var trace = TraceBuilder(cpus: 2)
-        trace.acquire("pgd_lock")
-        trace.acquire("mm->page_table_lock")
-        trace.release("mm->page_table_lock")
-        trace.release("pgd_lock")
-        trace.cpu = 1
-        trace.acquire("mm->page_table_lock")
-        trace.acquire("pgd_lock")
-        let text = TextReporter().render(AnalysisReport(try analyze(trace), includingGraph: false))
+        let analysis = Analysis()
+        try analysis.analyze(path: Repository.path("traces/pgd-lock-abba.xml"), displayName: "traces/pgd-lock-abba.xml")
+        let text = TextReporter().render(AnalysisReport(analysis, includingGraph: false))
         let banner = String(repeating: "=", count: 54) + "\nWARNING: possible circular locking dependency detected [circular-dependency]\n"
             + String(repeating: "-", count: 54) + "\n"
         #expect(text.hasPrefix(banner))
