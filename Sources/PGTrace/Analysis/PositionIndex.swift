@@ -28,9 +28,11 @@ struct PositionIndex {
     }
 
     /// Adds the element at `position`, whose key has `hash` (no element of its key is in the
-    /// index); `hashAt` gives the hashes of those added before, to place them again when the
-    /// table grows.
+    /// index). Elements are added in the order of their positions, from 0 (the caller's array
+    /// appends them): `hashAt` gives the hashes of those added before, to place them again
+    /// when the table grows.
     mutating func insert(hash: UInt64, position: Int, hashAt: (Int) -> UInt64) {
+        precondition(position == count, "elements are indexed in the order of their positions")
         precondition(position < Int(Int32.max), "more than 2^31 - 1 elements")
         if (count + 1) * 4 > slots.count * 3 { grow(hashAt: hashAt) }
         Self.place(hash, position, in: &slots)
@@ -49,11 +51,13 @@ struct PositionIndex {
         table[slot] = Slot(check: UInt32(truncatingIfNeeded: hash >> 32), position: Int32(position))
     }
 
+    /// Places every element again in a table twice the size, reading the caller's elements
+    /// in the order of their positions: in the order of the slots, each was a random read of
+    /// the caller's array, and the fact log's growths were half of the time it took to record
+    /// the facts of a trace of 32k new classes.
     private mutating func grow(hashAt: (Int) -> UInt64) {
         var bigger = [Slot](repeating: Self.empty, count: slots.count * 2)
-        for entry in slots where entry.position >= 0 {
-            Self.place(hashAt(Int(entry.position)), Int(entry.position), in: &bigger)
-        }
+        for position in 0..<count { Self.place(hashAt(position), position, in: &bigger) }
         slots = bigger
     }
 
