@@ -16,7 +16,7 @@ public final class CheckerContext {
     /// Findings of the trace being replayed.
     private var currentFindings = FindingSet()
     /// Findings of the graph checks. Until `findings` is read, a finding reported without its
-    /// text (`reportGraphFinding`) is a stand-in here: its rule, severity, key and count.
+    /// text (`reportGraphFindingOnce`) is a stand-in here: its rule, severity, key and count.
     public private(set) var graphFindings = FindingSet()
     /// Things worth knowing that are not findings (locks held at the end of a trace).
     public private(set) var notes: [AnalysisNote] = []
@@ -27,7 +27,7 @@ public final class CheckerContext {
     public let moments = MomentStore()
     /// Told of each finding as it is first reported (an exporter placing findings in time).
     private var reportObservers: [(Finding) -> Void] = []
-    /// Graph findings whose text is not made yet (`reportGraphFinding`): where each stands in
+    /// Graph findings whose text is not made yet (`reportGraphFindingOnce`): where each stands in
     /// `graphFindings`, and what makes it.
     private var unmade: [(position: Int, make: (CheckerContext) -> Finding)] = []
 
@@ -107,18 +107,24 @@ public final class CheckerContext {
         for observer in reportObservers { observer(finding) }
     }
 
-    /// Records a graph finding of `rule` with `key` whose text `make` writes only when the
-    /// findings are asked for (`findings`), or counts it if one with that rule and key was
-    /// reported. `make` reads what the analysis never changes once made (class names,
-    /// sites, moments) from the context it is given, and must give a finding of this rule,
-    /// severity and key. Until then a finding of no text stands in its place: `analyze
+    /// Records a graph finding of `rule` with `key`, unless one with that rule and key was
+    /// reported (which is not counted again: a cycle closed again through other
+    /// dependencies is the same cycle), whose text `make` writes only when the findings are
+    /// asked for (`findings`). `make` reads what the analysis never changes once made (class
+    /// names, sites, moments) from the context it is given, and must give a finding of this
+    /// rule, severity and key. Until then a finding of no text stands in its place: `analyze
     /// --quiet` asks only whether there are findings (`hasFinding`), and 16k cycles' reports,
     /// some 35k instructions and 5 KB each, were made for it and never printed.
-    func reportGraphFinding(_ rule: Rule, severity: Severity, key: String, make: @escaping (CheckerContext) -> Finding) {
+    func reportGraphFindingOnce(_ rule: Rule, severity: Severity, key: String, make: @escaping (CheckerContext) -> Finding) {
         // An exporter placing findings in time is told of each as it is met.
-        guard reportObservers.isEmpty else { return report(make(self), scope: .graph) }
+        guard reportObservers.isEmpty else {
+            if !graphFindings.hasReported(rule, key: key) { report(make(self), scope: .graph) }
+            return
+        }
         let position = graphFindings.findings.count
-        guard graphFindings.report(Finding(rule: rule, severity: severity, message: "", locks: [], locations: [], key: key)) else { return }
+        guard graphFindings.reportOnce(Finding(rule: rule, severity: severity, message: "", locks: [], locations: [], key: key)) else {
+            return
+        }
         unmade.append((position, make))
     }
 

@@ -103,13 +103,15 @@ public final class CircularDependencyChecker: ReplayObserver {
 
     private func report(_ fact: DependencyFact, path: [LockDependency]) {
         let dependency = fact.dependency
-        // The cycle, following its edges: next -> ... -> holder -> next.
-        let cycle = [dependency.to] + path.map(\.to)
-        let names = cycle.map(context.name(of:))
+        // The cycle's classes, following its edges: next -> ... -> holder -> next.
+        var names: [String] = []
+        names.reserveCapacity(path.count + 1)
+        names.append(context.name(of: dependency.to))
+        for edge in path { names.append(context.name(of: edge.to)) }
         let key = names.sorted().joined(separator: " ")
-        guard !context.hasReported(.circularDependency, key: key, scope: .graph) else { return }
-        // Its text is made when the findings are asked for, from the fact and path kept till then.
-        context.reportGraphFinding(.circularDependency, severity: .error, key: key) { context in
+        // Reported once: a cycle met again is not counted. Its text is made when the findings
+        // are asked for, from the fact and path kept till then.
+        context.reportGraphFindingOnce(.circularDependency, severity: .error, key: key) { context in
             Self.finding(fact, path: path, names: names, key: key, context: context)
         }
     }

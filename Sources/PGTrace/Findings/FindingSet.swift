@@ -34,8 +34,21 @@ public struct FindingSet: Sendable {
         return true
     }
 
+    /// Records `finding` unless one with the same rule and key is here, which is then not
+    /// counted again: true if it was new. One look in the index, as `report`.
+    mutating func reportOnce(_ finding: consuming Finding) -> Bool {
+        let next = findings.count
+        var isNew = false
+        func place(_ position: inout Int) {
+            if position < 0 { (position, isNew) = (next, true) }
+        }
+        place(&index[ID(rule: finding.rule, key: finding.key), default: -1])
+        if isNew { findings.append(finding) }
+        return isNew
+    }
+
     /// Puts `finding` in the place of the one at `position`, of the same rule and key, keeping
-    /// its count (`CheckerContext.reportGraphFinding`: the text made once it is asked for).
+    /// its count (`CheckerContext.reportGraphFindingOnce`: the text made once it is asked for).
     mutating func fill(at position: Int, with finding: Finding) {
         precondition(findings[position].rule == finding.rule && findings[position].key == finding.key
                 && findings[position].severity == finding.severity, "a finding made for another's place")
