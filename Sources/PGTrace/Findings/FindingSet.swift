@@ -4,47 +4,57 @@
 /// commutative, as summaries need.
 public struct FindingSet: Sendable {
     public private(set) var findings: [Finding] = []
-    private var index: [ID: Int] = [:]
+    /// Each finding's position by its problem, told apart by the findings' own rule and key
+    /// where 32 bits of the hash agree (`PositionIndex`). A Dictionary of rule and key
+    /// hashed each key with SipHash at every look and again at every growth: most of what
+    /// placing 16k cycles' findings cost.
+    private var index = PositionIndex()
 
     public init() {}
 
-    /// A problem: its rule and key (hashed as they are, not joined into a new string at each
-    /// look).
-    private struct ID: Hashable {
-        var rule: Rule
-        var key: String
+    /// A problem's hash: its rule's name and its key, each through the symbol table's
+    /// multiply-mix hash of bytes.
+    private static func hash(_ rule: Rule, _ key: String) -> UInt64 {
+        PositionIndex.mix(bytesHash(rule.rawValue) &* 0x9E37_79B9_7F4A_7C15 ^ bytesHash(key))
+    }
+
+    private static func bytesHash(_ text: String) -> UInt64 {
+        if let hash = text.utf8.withContiguousStorageIfAvailable(SymbolTable.hash) { return hash }
+        var text = text
+        return text.withUTF8(SymbolTable.hash)
+    }
+
+    /// The position of the finding of `rule` with `key`, whose hash is `hash`.
+    private func position(of rule: Rule, key: String, hash: UInt64) -> Int? {
+        index.position(hash: hash) { findings[$0].rule == rule && findings[$0].key == key }
+    }
+
+    /// Appends `finding`, whose problem (of hash `hash`) is not here.
+    private mutating func append(_ finding: consuming Finding, hash: UInt64) {
+        index.insert(hash: hash, position: findings.count) { [findings] in Self.hash(findings[$0].rule, findings[$0].key) }
+        findings.append(finding)
     }
 
     /// Records `finding`, or counts it if one with the same rule and key is here: true if it
     /// was new.
     @discardableResult
-    public mutating func report(_ finding: Finding) -> Bool {
-        // One look in the index, which finds the problem or places it (its key hashed once).
-        let next = findings.count
-        var earlier: Int?
-        func place(_ position: inout Int) {
-            if position < 0 { position = next } else { earlier = position }
-        }
-        place(&index[ID(rule: finding.rule, key: finding.key), default: -1])
-        if let earlier {
+    public mutating func report(_ finding: consuming Finding) -> Bool {
+        let hash = Self.hash(finding.rule, finding.key)
+        if let earlier = position(of: finding.rule, key: finding.key, hash: hash) {
             findings[earlier].count = Self.sum(findings[earlier].count, 1)
             return false
         }
-        findings.append(finding)
+        append(finding, hash: hash)
         return true
     }
 
     /// Records `finding` unless one with the same rule and key is here, which is then not
-    /// counted again: true if it was new. One look in the index, as `report`.
+    /// counted again: true if it was new.
     mutating func reportOnce(_ finding: consuming Finding) -> Bool {
-        let next = findings.count
-        var isNew = false
-        func place(_ position: inout Int) {
-            if position < 0 { (position, isNew) = (next, true) }
-        }
-        place(&index[ID(rule: finding.rule, key: finding.key), default: -1])
-        if isNew { findings.append(finding) }
-        return isNew
+        let hash = Self.hash(finding.rule, finding.key)
+        guard position(of: finding.rule, key: finding.key, hash: hash) == nil else { return false }
+        append(finding, hash: hash)
+        return true
     }
 
     /// Puts `finding` in the place of the one at `position`, of the same rule and key, keeping
@@ -60,7 +70,7 @@ public struct FindingSet: Sendable {
     /// Counts one more meeting of the finding of `rule` with `key` if it is here: true then,
     /// so that a checker need not build the finding again to have it counted.
     public mutating func countAgain(_ rule: Rule, key: String, by count: Int = 1) -> Bool {
-        guard let position = index[ID(rule: rule, key: key)] else { return false }
+        guard let position = position(of: rule, key: key, hash: Self.hash(rule, key)) else { return false }
         findings[position].count = Self.sum(findings[position].count, count)
         return true
     }
@@ -71,7 +81,7 @@ public struct FindingSet: Sendable {
         return overflow ? Int.max : sum
     }
 
-    public func hasReported(_ rule: Rule, key: String) -> Bool { index[ID(rule: rule, key: key)] != nil }
+    public func hasReported(_ rule: Rule, key: String) -> Bool { position(of: rule, key: key, hash: Self.hash(rule, key)) != nil }
 
     /// Adds `other`'s findings: of two with the same rule and key, the one whose evidence
     /// comes first stays, counted as both were.
@@ -81,10 +91,9 @@ public struct FindingSet: Sendable {
 
     /// Adds one finding as `merge(_:)` does.
     public mutating func merge(_ finding: Finding) {
-        let id = ID(rule: finding.rule, key: finding.key)
-        guard let position = index[id] else {
-            index[id] = findings.count
-            findings.append(finding)
+        let hash = Self.hash(finding.rule, finding.key)
+        guard let position = position(of: finding.rule, key: finding.key, hash: hash) else {
+            append(finding, hash: hash)
             return
         }
         let count = Self.sum(findings[position].count, finding.count)
@@ -95,7 +104,7 @@ public struct FindingSet: Sendable {
 
     public mutating func removeAll() {
         findings.removeAll()
-        index.removeAll()
+        index = PositionIndex()
     }
 }
 
