@@ -2,7 +2,8 @@
 /// each node's list is a run of `storage`, in the order its numbers were appended.
 ///
 /// Why: an array per class was an allocation per class and direction (four per class
-/// between `LockGraph` and `ReachableUsage`: 400k of them at 100k classes), each grown by
+/// between `LockGraph` and `ReachableUsage`: 400k of them at 100k classes; two more in
+/// `TopologicalOrder`), each grown by
 /// doubling and retained whenever it was read. When the graph is built again from known
 /// dependencies, every run is made at once with room for its node's degree
 /// (`reserve(degrees:)`), so no list moves. A list that outgrows its room (a graph still
@@ -102,6 +103,17 @@ struct AdjacencyLists {
         }
         storage.removeSubrange(next...)
         unused = 0
+    }
+
+    /// Empties `node`'s list, which keeps its room.
+    mutating func removeAll(of node: Int) {
+        runs[node].count = 0
+    }
+
+    /// Whether `node`'s list holds `value`.
+    func contains(_ value: Int32, in node: Int) -> Bool {
+        let run = runs[node]
+        return storage[Int(run.start) ..< Int(run.start) + Int(run.count)].contains(value)
     }
 
     mutating func removeAll() {

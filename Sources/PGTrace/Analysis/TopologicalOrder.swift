@@ -20,9 +20,11 @@ struct TopologicalOrder {
     private var level: [Int] = []
     /// Per class: whether it is in some edge.
     private var placed: [Bool] = []
-    private var successors: [[Int32]] = []
-    /// Per class: its predecessors on its own level.
-    private var sameLevel: [[Int32]] = []
+    /// Per class: the classes its edges lead to, and its predecessors on its own level, each
+    /// list a run of one buffer (`AdjacencyLists`): two arrays a class were two allocations
+    /// for each class in a cycle, most of what ordering 32k new classes cost.
+    private var successors = AdjacencyLists()
+    private var sameLevel = AdjacencyLists()
     private var edgeCount = 0
     // Search scratch space: visit marks by generation.
     private var visited: [UInt32] = []
@@ -62,10 +64,10 @@ struct TopologicalOrder {
         while level.count <= node {
             level.append(1)
             placed.append(false)
-            successors.append([])
-            sameLevel.append([])
             visited.append(0)
         }
+        successors.grow(toInclude: node)
+        sameLevel.grow(toInclude: node)
     }
 
     /// False when no path of the graph can lead from `from` to `to` (a class reaches itself).
@@ -103,7 +105,7 @@ struct TopologicalOrder {
         if u == v { return true }
         if isBetweenComponents(u, v) { return false }
         if let early, early.from == u, early.to == v { return early.closedCycle }
-        if u < successors.count, successors[u].contains(Int32(v)) { return reaches(from: to, to: from) }
+        if u < successors.nodeCount, successors.contains(Int32(v), in: u) { return reaches(from: to, to: from) }
         let closedCycle = insert(from: u, to: v)
         early = (u, v, closedCycle)
         return closedCycle
@@ -119,7 +121,7 @@ struct TopologicalOrder {
             return
         }
         // An edge `addClosingCycle` added for a dependency that was then not added, and is now.
-        if u < successors.count, successors[u].contains(Int32(v)) { return }
+        if u < successors.nodeCount, successors.contains(Int32(v), in: u) { return }
         _ = insert(from: u, to: v)
     }
 
@@ -136,7 +138,7 @@ struct TopologicalOrder {
         placed[u] = true
         placed[v] = true
         edgeCount += 1
-        defer { successors[u].append(Int32(v)) }
+        defer { successors.append(Int32(v), to: u) }
         // Step 1: an edge that goes up needs nothing.
         if level[u] < level[v] { return false }
         // Step 2: search back from u along its own level, up to √E edges.
@@ -149,11 +151,12 @@ struct TopologicalOrder {
         var traversed = 0
         var limited = false
         search: while let node = stack.popLast() {
-            for previous in sameLevel[Int(node)] {
+            for position in 0..<sameLevel.count(of: Int(node)) {
+                let previous = sameLevel[Int(node), position]
                 traversed += 1
                 if Int(previous) == v {
                     // v reaches u within their level: a cycle, the levels stay.
-                    sameLevel[v].append(Int32(u))
+                    sameLevel.append(Int32(u), to: v)
                     return true
                 }
                 if visited[Int(previous)] != backward {
@@ -167,7 +170,7 @@ struct TopologicalOrder {
             }
         }
         if !limited, level[v] == level[u] {
-            sameLevel[v].append(Int32(u))
+            sameLevel.append(Int32(u), to: v)
             return false
         }
         // Step 3: raise v (above u if the search back was cut short, to u's level otherwise),
@@ -179,25 +182,26 @@ struct TopologicalOrder {
         }
         let reachesU = generation
         level[v] = limited ? level[u] + 1 : level[u]
-        sameLevel[v] = []
+        sameLevel.removeAll(of: v)
         var closedCycle = false
         stack.removeAll(keepingCapacity: true)
         stack.append(Int32(v))
         while let node = stack.popLast() {
             let x = Int(node)
-            for next in successors[x] {
-                let y = Int(next)
+            for position in 0..<successors.count(of: x) {
+                let y = Int(successors[x, position])
                 if visited[y] == reachesU { closedCycle = true }
                 if level[x] == level[y] {
-                    sameLevel[y].append(Int32(x))
+                    sameLevel.append(Int32(x), to: y)
                 } else if level[x] > level[y] {
                     level[y] = level[x]
-                    sameLevel[y] = [Int32(x)]
+                    sameLevel.removeAll(of: y)
+                    sameLevel.append(Int32(x), to: y)
                     stack.append(Int32(y))
                 }
             }
         }
-        if level[u] == level[v] { sameLevel[v].append(Int32(u)) }
+        if level[u] == level[v] { sameLevel.append(Int32(u), to: v) }
         return closedCycle || visited[v] == reachesU
     }
 
@@ -208,7 +212,8 @@ struct TopologicalOrder {
         stack.removeAll(keepingCapacity: true)
         stack.append(Int32(start))
         while let node = stack.popLast() {
-            for next in successors[Int(node)] {
+            for position in 0..<successors.count(of: Int(node)) {
+                let next = successors[Int(node), position]
                 let y = Int(next)
                 if y == goal { return true }
                 guard visited[y] != generation, level[y] <= level[goal] else { continue }
@@ -222,16 +227,17 @@ struct TopologicalOrder {
     /// Whether the invariants hold (for tests): every edge goes up or along its level, and
     /// every edge along a level is listed.
     var isConsistent: Bool {
-        for (from, targets) in successors.enumerated() {
-            for to in targets {
-                let y = Int(to)
+        for from in 0..<successors.nodeCount {
+            for position in 0..<successors.count(of: from) {
+                let y = Int(successors[from, position])
                 if level[from] > level[y] { return false }
-                if level[from] == level[y], !sameLevel[y].contains(Int32(from)) { return false }
+                if level[from] == level[y], !sameLevel.contains(Int32(from), in: y) { return false }
             }
         }
-        for (to, sources) in sameLevel.enumerated() {
-            for from in sources where level[Int(from)] != level[to] || !successors[Int(from)].contains(Int32(to)) {
-                return false
+        for to in 0..<sameLevel.nodeCount {
+            for position in 0..<sameLevel.count(of: to) {
+                let from = sameLevel[to, position]
+                if level[Int(from)] != level[to] || !successors.contains(Int32(to), in: Int(from)) { return false }
             }
         }
         return true

@@ -112,6 +112,39 @@ import Testing
         #expect(lists.placesTaken >= 19_200)
     }
 
+    /// The order's lists of same-level predecessors are emptied and refilled as classes move
+    /// up (`TopologicalOrder`): an emptied list keeps its room and its place, reads as empty,
+    /// takes appends again, and the lists read back as arrays would hold them, packings and
+    /// all; `contains` sees a list's present numbers only.
+    @Test(arguments: 0..<8)
+    func listsEmptiedAndRefilledReadBackAsArrays(seed: Int) {
+        var random = SplitMix(state: UInt64(seed) &+ 77)
+        let nodes = 50 + random.next(400)
+        var model = [[Int32]](repeating: [], count: nodes)
+        var lists = AdjacencyLists()
+        lists.grow(toInclude: nodes - 1)
+        for round in 0..<40 {
+            Self.appendRandomly(500, to: &lists, and: &model, &random) { $0.next(nodes) }
+            for _ in 0..<(nodes / 4) {
+                let node = random.next(nodes)
+                let before = lists.placesTaken
+                lists.removeAll(of: node)
+                model[node].removeAll()
+                #expect(lists.placesTaken == before && lists.count(of: node) == 0)
+            }
+            #expect(Self.contents(lists) == model, "seed \(seed), round \(round)")
+        }
+        for node in 0..<nodes {
+            for value in model[node].prefix(3) { #expect(lists.contains(value, in: node)) }
+        }
+        // A number appended and then emptied away is not seen, though its place still holds it.
+        lists.removeAll(of: 0)
+        lists.append(-5, to: 0)
+        lists.removeAll(of: 0)
+        #expect(!lists.contains(-5, in: 0))
+        #expect(lists.count(of: 0) == 0)
+    }
+
     @Test func removingAllLeavesNoListsAndAllowsAReserve() {
         var lists = AdjacencyLists()
         lists.append(1, to: 3)
