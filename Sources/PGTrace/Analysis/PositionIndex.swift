@@ -2,7 +2,8 @@
 /// open-addressing table of 8-byte slots, each an element's position and 32 bits of its
 /// key's hash. Where the bits agree, the caller compares the element's key (`matches`).
 /// The fact log and the lock graph index their facts and edges so (a Dictionary took 25-32
-/// bytes an entry, as much as the edge it found). Filled to 3/4 at most.
+/// bytes an entry, as much as the edge it found), and a finding set its problems. Filled to
+/// 3/4 at most.
 struct PositionIndex {
     private struct Slot {
         var check: UInt32

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Findings kept one per problem (rule and key): the first met is shown, meeting it again
 /// only counts it. Two sets merge by keeping, for each problem, the finding whose evidence
 /// comes first (`Finding.order`) and adding the counts: merging is associative and
@@ -8,6 +10,11 @@ public struct FindingSet: Sendable {
     /// where 32 bits of the hash agree (`PositionIndex`). A Dictionary of rule and key
     /// hashed each key with SipHash at every look and again at every growth: most of what
     /// placing 16k cycles' findings cost.
+    ///
+    /// Keys are compared as bytes, as the symbol table compares names: two classes whose
+    /// names differ only in their Unicode normalization ("café" composed and decomposed) are
+    /// two classes, and their cycles with a third are two problems. (As Strings, the two keys
+    /// were equal, and the second cycle went unreported.)
     private var index = PositionIndex()
 
     public init() {}
@@ -26,7 +33,15 @@ public struct FindingSet: Sendable {
 
     /// The position of the finding of `rule` with `key`, whose hash is `hash`.
     private func position(of rule: Rule, key: String, hash: UInt64) -> Int? {
-        index.position(hash: hash) { findings[$0].rule == rule && findings[$0].key == key }
+        index.position(hash: hash) { findings[$0].rule == rule && Self.sameBytes(findings[$0].key, key) }
+    }
+
+    private static func sameBytes(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        let same = a.utf8.withContiguousStorageIfAvailable { a in
+            b.utf8.withContiguousStorageIfAvailable { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
+        }
+        return (same ?? nil) ?? a.utf8.elementsEqual(b.utf8)
     }
 
     /// Appends `finding`, whose problem (of hash `hash`) is not here.
