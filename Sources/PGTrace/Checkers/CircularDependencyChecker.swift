@@ -108,7 +108,10 @@ public final class CircularDependencyChecker: ReplayObserver {
         names.reserveCapacity(path.count + 1)
         names.append(context.name(of: dependency.to))
         for edge in path { names.append(context.name(of: edge.to)) }
-        let key = names.sorted().joined(separator: " ")
+        // Sorted by their bytes, as the findings compare keys: as Strings, two names alike but
+        // for their Unicode normalization are equal and keep the order the path met them in,
+        // and one cycle reached from two edges had two keys (helper-77).
+        let key = names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.joined(separator: " ")
         // Reported once: a cycle met again is not counted. Its text is made when the findings
         // are asked for, from the fact and path kept till then.
         context.reportGraphFindingOnce(.circularDependency, severity: .error, key: key) { context in
