@@ -22,7 +22,7 @@ struct TopologicalOrder {
     private var placed: [Bool] = []
     /// Per class: the classes its edges lead to, and its predecessors on its own level, each
     /// list a run of one buffer (`AdjacencyLists`): two arrays a class were two allocations
-    /// for each class in a cycle, most of what ordering 32k new classes cost.
+    /// for each class in a cycle, a quarter of what ordering 32k new classes cost.
     private var successors = AdjacencyLists()
     private var sameLevel = AdjacencyLists()
     private var edgeCount = 0
