@@ -111,7 +111,7 @@ public final class CircularDependencyChecker: ReplayObserver {
         // Sorted by their bytes, as the findings compare keys: as Strings, two names alike but
         // for their Unicode normalization are equal and keep the order the path met them in,
         // and one cycle reached from two edges had two keys (helper-77).
-        let key = names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.joined(separator: " ")
+        let key = FindingKey.of(names)
         // Reported once: a cycle met again is not counted. Its text is made when the findings
         // are asked for, from the fact and path kept till then.
         context.reportGraphFindingOnce(.circularDependency, severity: .error, key: key) { context in

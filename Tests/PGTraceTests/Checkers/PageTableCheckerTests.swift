@@ -577,6 +577,24 @@ import Testing
         #expect(Set(result[0].locks) == ["kmap:DEFAULT", "kmap:PAGETABLE"])
     }
 
+    /// Two series named alike but for their Unicode normalization are two series: their
+    /// order's key names both (a Set of Strings kept one of them).
+    @Test func seriesNamedAlikeButForTheirNormalizationAreTwoInTheKey() throws {
+        var trace = TraceBuilder()
+        let (composed, decomposed) = ("caf\u{E9}", "cafe\u{301}")
+        trace.task = "reader"
+        trace.event("kmap", [("page", "F"), ("series", composed)])
+        trace.event("kmap", [("page", "T"), ("series", decomposed)])
+        trace.event("kunmap", [("page", "T"), ("series", decomposed)])
+        trace.event("kunmap", [("page", "F"), ("series", composed)])
+        trace.task = "faulter"
+        trace.event("kmap", [("page", "T2"), ("series", decomposed)])
+        trace.event("kmap", [("page", "F2"), ("series", composed)])
+        let result = try analyze(trace).findings
+        #expect(result.map(\.rule) == [.kmapOrder])
+        #expect(result.first.map { Array($0.key.utf8) } == Array("kmap:cafe\u{301} kmap:caf\u{E9}".utf8))
+    }
+
     @Test func aSecondSlotOfOneSeriesForAnotherPage() throws {
         var trace = TraceBuilder()
         trace.event("kmap", [("page", "A"), ("series", "PAGETABLE")])
