@@ -14,10 +14,10 @@ public final class CheckerContext {
     /// Findings of the traces replayed (and summaries merged) before the current one.
     public private(set) var traceFindings = FindingSet()
     /// Findings of the trace being replayed.
-    private var currentFindings = FindingSet()
+    @exclusivity(unchecked) private var currentFindings = FindingSet()
     /// Findings of the graph checks. Until `findings` is read, a finding reported without its
     /// text (`reportGraphFindingOnce`) is a stand-in here: its rule, severity, key and count.
-    public private(set) var graphFindings = FindingSet()
+    @exclusivity(unchecked) public private(set) var graphFindings = FindingSet()
     /// Things worth knowing that are not findings (locks held at the end of a trace).
     public private(set) var notes: [AnalysisNote] = []
     /// The replay running now, for the held-lock lists of reports made where no replay is at
@@ -29,7 +29,7 @@ public final class CheckerContext {
     private var reportObservers: [(Finding) -> Void] = []
     /// Graph findings whose text is not made yet (`reportGraphFindingOnce`): where each stands in
     /// `graphFindings`, and what makes it.
-    private var unmade: [(position: Int, make: (CheckerContext) -> Finding)] = []
+    @exclusivity(unchecked) private var unmade: [(position: Int, make: (CheckerContext) -> Finding)] = []
 
     public init(symbols: SymbolTable, classes: LockClassTable, options: AnalysisOptions) {
         self.symbols = symbols
@@ -122,9 +122,7 @@ public final class CheckerContext {
             return
         }
         let position = graphFindings.findings.count
-        guard graphFindings.reportOnce(Finding(rule: rule, severity: severity, message: "", locks: [], locations: [], key: key)) else {
-            return
-        }
+        guard graphFindings.reportOnce(rule, severity: severity, key: key) else { return }
         unmade.append((position, make))
     }
 

@@ -54,12 +54,14 @@ import Testing
     /// A problem reported once is not counted again; another is placed after it.
     @Test func aProblemReportedOnceIsNotCountedAgain() {
         var set = FindingSet()
-        let first = set.reportOnce(Self.finding(.circularDependency, "A B"))
-        let again = set.reportOnce(Self.finding(.circularDependency, "A B"))
-        let other = set.reportOnce(Self.finding(.ipiDeadlock, "A B"))
+        let first = set.reportOnce(.circularDependency, severity: .error, key: "A B")
+        let again = set.reportOnce(.circularDependency, severity: .error, key: "A B")
+        let other = set.reportOnce(.ipiDeadlock, severity: .warning, key: "A B")
         #expect(first && !again && other)
         #expect(set.findings.map(\.count) == [1, 1])
         #expect(set.findings.map(\.rule) == [.circularDependency, .ipiDeadlock])
+        #expect(set.findings.map(\.severity) == [.error, .warning])
+        #expect(set.findings.allSatisfy { $0.message.isEmpty && $0.key == "A B" })
     }
 
     /// Two classes named "café", composed and decomposed, are two classes to the symbol
