@@ -37,8 +37,9 @@ public final class IrqUsageChecker: ReplayObserver {
         let read = lock.mode != .write
         // A trylock cannot spin, so it does not make the class irq-safe (lockdep's mark_usage).
         if !lock.isTry, !replay.cpus[cpu].frames.isEmpty {
-            if replay.cpus[cpu].inHardirq { mark(lock, .init(.hardirq, enabled: false, read: read), at: lock.site, replay) }
-            if replay.cpus[cpu].inSoftirq { mark(lock, .init(.softirq, enabled: false, read: read), at: lock.site, replay) }
+            let serving = replay.servingIrqs(cpu: cpu)
+            if serving.hardirq { mark(lock, .init(.hardirq, enabled: false, read: read), at: lock.site, replay) }
+            if serving.softirq { mark(lock, .init(.softirq, enabled: false, read: read), at: lock.site, replay) }
         }
         // In a capture, nothing is inferred from a state the trace has not stated yet.
         if replay.cpus[cpu].hardirqsSurelyEnabled {

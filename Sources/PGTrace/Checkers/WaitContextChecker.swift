@@ -114,7 +114,7 @@ public final class WaitContextChecker: ReplayObserver {
         // least, if it allows less.
         var allowed: WaitType?
         var bound: (lock: HeldLock, inner: WaitType)?
-        if let frame = replay.cpus[cpu].frames.last {
+        if let frame = replay.innermostFrame(cpu: cpu) {
             allowed = frame.kind == .hardirq && !frame.threaded ? .spin : .config
         }
         if below.index >= 0, allowed.map({ below.lowest < effective($0) }) ?? true {

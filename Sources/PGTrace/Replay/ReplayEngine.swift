@@ -159,6 +159,28 @@ public final class ReplayEngine {
 
     // MARK: Reading the state
 
+    /// The innermost irq frame's kind on `cpu`, and whether it is a threaded hardirq; nil in
+    /// task context. Read in place: a copy of the frame retains and releases its held locks.
+    public func innermostFrame(cpu: Int) -> (kind: ContextKind, threaded: Bool)? {
+        let count = cpus[cpu].frames.count
+        guard count > 0 else { return nil }
+        return (cpus[cpu].frames[count - 1].kind, cpus[cpu].frames[count - 1].threaded)
+    }
+
+    /// Whether `cpu` is serving a hardirq and whether a softirq, in one pass over its frames
+    /// read in place (`CPUState.inHardirq` and `inSoftirq` on `cpus[cpu]` copied the state).
+    public func servingIrqs(cpu: Int) -> (hardirq: Bool, softirq: Bool) {
+        var serving = (hardirq: false, softirq: false)
+        for index in cpus[cpu].frames.indices {
+            switch cpus[cpu].frames[index].kind {
+            case .hardirq: serving.hardirq = true
+            case .softirq: serving.softirq = true
+            case .task: break
+            }
+        }
+        return serving
+    }
+
     /// The locks held by the innermost context running on `cpu`.
     public func heldLocks(cpu: Int) -> HeldLocks {
         if let frame = cpus[cpu].frames.last { return frame.held }
