@@ -750,13 +750,17 @@ public final class ReplayEngine {
         // The lock it goes on top of, in its context's held-lock array.
         let top = cpus[cpu].frames.isEmpty ? stacks[cpus[cpu].stack].last : cpus[cpu].frames[cpus[cpu].frames.count - 1].held.last
         let isFolded = nest != nil && newestHeld(cpu: cpu, outside: false)?.classID == classID
-        var lock = HeldLock(
+        var made = HeldLock(
             classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh, nest: nest,
             savedHardirqsEnabled: savedEnabled, savedHardirqsKnown: savedKnown, site: site,
             chainKey: HeldLock.chainKey(after: top?.chainKey ?? 0, classID: classID, mode: effectiveMode, isFolded: isFolded))
-        lock.lockdepDepth = HeldLock.lockdepDepth(after: top, classID: classID, nest: nest)
-        lock.isFolded = isFolded
-        lock.validates = (validates ?? !traits.novalidate) && isWithinValidatedDepth(cpu: cpu)
+        made.lockdepDepth = HeldLock.lockdepDepth(after: top, classID: classID, nest: nest)
+        made.isFolded = isFolded
+        made.validates = (validates ?? !traits.novalidate) && isWithinValidatedDepth(cpu: cpu)
+        // A constant for the observers: a variable the closures capture was read into a new
+        // copy of the whole held lock for each observer called (8.5% of the replay thread's
+        // instructions on the kernel trace).
+        let lock = made
         if isPartial || forgotten { markSeen(ref, cpu: cpu) }
         acquiringObservers.forEach { $0.replay(self, willAcquire: lock) }
         modifyHeld(cpu: cpu) { $0.append(lock) }
