@@ -64,6 +64,16 @@ public struct HeldLocks: RandomAccessCollection, MutableCollection, RangeReplace
         storage.replaceSubrange((start + subrange.lowerBound)..<(start + subrange.upperBound), with: locks)
     }
 
+    /// Removes the newest lock (nearly every release), without the copy `remove(at:)` returns.
+    public mutating func removeNewest() {
+        storage.removeLast()
+        // Emptied from the top: the dead go too.
+        if storage.count == start, start > 0 {
+            storage.removeAll(keepingCapacity: true)
+            start = 0
+        }
+    }
+
     /// Removes the lock at `position`, moving the fewer of those below and above it.
     @discardableResult
     public mutating func remove(at position: Int) -> HeldLock {

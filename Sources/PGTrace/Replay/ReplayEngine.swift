@@ -843,6 +843,11 @@ public final class ReplayEngine {
     /// its class) only counts the run's entry down: nothing is taken again, and the entry
     /// keeps its first member's mode, trylock, nest lock and check.
     private func removeHeld(at index: Int, cpu: Int, site: EventSite) {
+        // The newest lock, as nearly every release: none above it to fold, key or take again.
+        if index == heldCount(cpu: cpu) - 1 {
+            modifyHeld(cpu: cpu) { $0.removeNewest() }
+            return
+        }
         var firstRetaken: Int?
         var lastRetaken = -1
         // What an array's first lock taken again would fold into: the newest lock of the

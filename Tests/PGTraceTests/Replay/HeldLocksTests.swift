@@ -151,7 +151,7 @@ import Testing
         var model: [Int] = []
         var next = 0
         for step in 0..<3000 {
-            let operation = rng.next(16)
+            let operation = rng.next(17)
             switch operation {
             case 0..<4:
                 held.append(lock(next))
@@ -207,6 +207,10 @@ import Testing
                 held.remove(at: 0)
                 #expect(ids(copy) == model)
                 model.remove(at: 0)
+            case 16 where !model.isEmpty:
+                // The newest released, as nearly every release is (the dead go with the last).
+                held.removeNewest()
+                model.removeLast()
             default:
                 break
             }
