@@ -122,7 +122,7 @@ public final class CheckerContext {
             return
         }
         let position = graphFindings.findings.count
-        guard graphFindings.reportOnce(rule, severity: severity, key: key) else { return }
+        guard graphFindings.reportStandInOnce(rule, severity: severity, key: key) else { return }
         unmade.append((position, make))
     }
 

@@ -113,7 +113,7 @@ public final class KmapChecker: ReplayObserver {
                     locations: [newLink.evidence, newLink.holderEvidence] + links.flatMap { [$0.evidence, $0.holderEvidence] },
                     chain: links + [newLink],
                     notes: ["define one order between the series and keep to it everywhere, as Andrea proposes: PAGETABLE2 first, PAGETABLE second, DEFAULT third"],
-                    key: FindingKey.of(names, droppingRepeats: true)),
+                    key: FindingKey.of(names)),
                 scope: .graph)
         }
         graph.add(fact)

@@ -5,16 +5,15 @@ import Glibc
 /// one key. Bytes, not Strings, as `FindingSet` compares keys and the symbol table names: two
 /// names alike but for their Unicode normalization are two classes, and two names in a key.
 enum FindingKey {
-    /// `names` sorted by their bytes, joined by spaces; a name given twice (the same bytes)
-    /// is in it once when `droppingRepeats`. Made in one allocation: sorted by index in a
-    /// temporary buffer, the bytes copied into the key's storage (a cycle's report made its
-    /// key through a sorted copy and `joined`, some 1.8k instructions for two names).
-    static func of(_ names: [String], droppingRepeats: Bool = false) -> String {
+    /// `names` sorted by their bytes, joined by spaces: sorted by index in a temporary buffer,
+    /// and the bytes copied once into the key's storage, with no sorted copy of the names and
+    /// no joined intermediate.
+    static func of(_ names: [String]) -> String {
         withUnsafeTemporaryAllocation(of: Int.self, capacity: names.count) { buffer in
             var order = buffer
             for index in names.indices { order.initializeElement(at: index, to: index) }
             if order.count <= 8 {
-                // A cycle's few names by insertion: the library's sort is some 370 instructions for two.
+                // A cycle's few names, by insertion.
                 for next in order.indices.dropFirst() {
                     let index = order[next]
                     var at = next
@@ -27,18 +26,10 @@ enum FindingKey {
             } else {
                 order.sort { precedes(names[$0], names[$1]) }
             }
-            var kept = 0
-            var length = 0
-            for index in order {
-                if droppingRepeats, kept > 0, !precedes(names[order[kept - 1]], names[index]) { continue }
-                order[kept] = index
-                kept += 1
-                length += names[index].utf8.count
-            }
-            length += max(0, kept - 1)
+            let length = order.reduce(max(0, order.count - 1)) { $0 + names[$1].utf8.count }
             return String(unsafeUninitializedCapacity: length) { key in
                 var at = 0
-                for (place, index) in order[..<kept].enumerated() {
+                for (place, index) in order.enumerated() {
                     if place > 0 {
                         key[at] = UInt8(ascii: " ")
                         at += 1

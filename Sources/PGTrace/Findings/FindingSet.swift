@@ -65,9 +65,9 @@ public struct FindingSet: Sendable {
 
     /// Records a finding of `rule`, `severity` and `key` with no text yet (a stand-in, which
     /// `fill(at:with:)` replaces), unless one with that rule and key is here, which is then
-    /// not counted again: true if it was new. Made here, in the array's place: made by the
-    /// caller, the finding was copied and the original destroyed, some 700 instructions.
-    mutating func reportOnce(_ rule: Rule, severity: Severity, key: String) -> Bool {
+    /// not counted again: true if it was new. Made here, in the array's place, not copied
+    /// in from the caller.
+    mutating func reportStandInOnce(_ rule: Rule, severity: Severity, key: String) -> Bool {
         let hash = Self.hash(rule, key)
         guard position(of: rule, key: key, hash: hash) == nil else { return false }
         append(Finding(rule: rule, severity: severity, message: "", locks: [], locations: [], key: key), hash: hash)
