@@ -64,8 +64,13 @@ public struct HeldLocks: RandomAccessCollection, MutableCollection, RangeReplace
         storage.replaceSubrange((start + subrange.lowerBound)..<(start + subrange.upperBound), with: locks)
     }
 
+    /// The places of released locks kept at the front (for tests: they go once the list is
+    /// emptied).
+    var deadPlaces: Int { start }
+
     /// Removes the newest lock (nearly every release), without the copy `remove(at:)` returns.
     public mutating func removeNewest() {
+        precondition(!isEmpty, "no held lock to remove")
         storage.removeLast()
         // Emptied from the top: the dead go too.
         if storage.count == start, start > 0 {

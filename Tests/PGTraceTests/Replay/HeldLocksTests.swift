@@ -134,6 +134,40 @@ import Testing
             expectAsIfTakenAfresh(replay, "seed \(seed), step \(step)")
         }
     }
+    /// A lock released in a hardirq that interrupted a softirq comes off the hardirq's list,
+    /// the innermost, and the softirq's lock stays on its own (the release of the newest lock
+    /// takes a path of its own: helper-79 found no test held it to the innermost frame).
+    @Test func theNewestLockOfANestedIrqComesOffTheInnermostFrame() throws {
+        let replay = engine()
+        try apply(replay, .softirqEnter(vector: nil))
+        try acquire(replay, ref("A", nil))
+        try apply(replay, .hardirqEnter(irq: 1))
+        try acquire(replay, ref("B", nil))
+        try release(replay, ref("B", nil))
+        #expect(replay.cpus[0].frames.map { $0.held.map { symbols[$0.ref.name] } } == [["A"], []])
+        try apply(replay, .hardirqExit)
+        try release(replay, ref("A", nil))
+        #expect(replay.cpus[0].frames.map { $0.held.count } == [0])
+        try apply(replay, .softirqExit)
+        #expect(replay.cpus[0].frames.isEmpty && replay.heldLocks(cpu: 0).isEmpty)
+    }
+
+    /// Emptied from the top, a list whose bottom was released first keeps no dead places.
+    @Test func aListEmptiedFromTheTopKeepsNoDeadPlaces() {
+        let site = EventSite(Event(kind: .irqEnable, cpu: 0, position: TracePosition(file: 0, line: 1, column: 1, event: 0)))
+        var held = HeldLocks()
+        for id in 0..<6 {
+            held.append(HeldLock(
+                classID: ClassID(id), ref: LockRef(name: Symbol(rawValue: Int32(id))), mode: .write, isTry: false,
+                irq: nil, bh: false, nest: nil, savedHardirqsEnabled: true, site: site, chainKey: UInt64(id)))
+        }
+        held.remove(at: 0)
+        held.remove(at: 0)
+        #expect(held.deadPlaces == 2)
+        while !held.isEmpty { held.removeNewest() }
+        #expect(held.deadPlaces == 0 && held.count == 0)
+    }
+
     /// The collection itself against an array, each operation a collection offers (the
     /// bottom half's removals move the locks below up; the dead go once they outnumber the
     /// held): read back in order, reversed, by index, as contiguous storage and as a report
