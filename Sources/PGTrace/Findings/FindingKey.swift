@@ -46,16 +46,26 @@ enum FindingKey {
         }
     }
 
-    /// Whether `a`'s UTF-8 bytes come before `b`'s (code-point order): memcmp where both are
-    /// contiguous, as a native String is.
-    static func precedes(_ a: String, _ b: String) -> Bool {
+    /// Whether `a`'s UTF-8 bytes come before `b`'s (code-point order).
+    static func precedes(_ a: String, _ b: String) -> Bool { compareBytes(a, b) < 0 }
+
+    /// Whether `a` and `b` are the same bytes (`FindingSet` tells keys apart so).
+    static func sameBytes(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && compareBytes(a, b) == 0
+    }
+
+    /// The order of `a`'s and `b`'s UTF-8 bytes, as memcmp gives it (negative, 0, positive):
+    /// memcmp where both are contiguous, as a native String is.
+    private static func compareBytes(_ a: String, _ b: String) -> Int {
         let order = a.utf8.withContiguousStorageIfAvailable { a in
-            b.utf8.withContiguousStorageIfAvailable { b -> Bool in
+            b.utf8.withContiguousStorageIfAvailable { b -> Int in
                 let common = min(a.count, b.count)
-                let compared = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
-                return compared == 0 ? a.count < b.count : compared < 0
+                let compared = common == 0 ? 0 : Int(memcmp(a.baseAddress!, b.baseAddress!, common))
+                return compared != 0 ? compared : a.count - b.count
             }
         }
-        return (order ?? nil) ?? a.utf8.lexicographicallyPrecedes(b.utf8)
+        if let order = order ?? nil { return order }
+        if a.utf8.elementsEqual(b.utf8) { return 0 }
+        return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
     }
 }

@@ -33,15 +33,7 @@ public struct FindingSet: Sendable {
 
     /// The position of the finding of `rule` with `key`, whose hash is `hash`.
     private func position(of rule: Rule, key: String, hash: UInt64) -> Int? {
-        index.position(hash: hash) { findings[$0].rule == rule && Self.sameBytes(findings[$0].key, key) }
-    }
-
-    private static func sameBytes(_ a: String, _ b: String) -> Bool {
-        guard a.utf8.count == b.utf8.count else { return false }
-        let same = a.utf8.withContiguousStorageIfAvailable { a in
-            b.utf8.withContiguousStorageIfAvailable { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
-        }
-        return (same ?? nil) ?? a.utf8.elementsEqual(b.utf8)
+        index.position(hash: hash) { findings[$0].rule == rule && FindingKey.sameBytes(findings[$0].key, key) }
     }
 
     /// Appends `finding`, whose problem (of hash `hash`) is not here.

@@ -576,7 +576,7 @@ public final class ReplayEngine {
         let elsewhere = runningOn[new]
         if elsewhere >= 0, elsewhere != cpu, elsewhere < cpus.count, cpus[elsewhere].stack == new {
             save(cpu: elsewhere)
-            load(cpu: elsewhere, task: .anonymous(cpu: elsewhere))
+            load(cpu: elsewhere, task: .anonymous(cpu: elsewhere), slot: stack(for: .anonymous(cpu: elsewhere)))
         }
         load(cpu: cpu, task: task, slot: new)
     }
@@ -626,10 +626,9 @@ public final class ReplayEngine {
         livePlace[slot] = -1
     }
 
-    /// Runs `task` on `cpu` with the state it had; `slot` is its slot where the caller has
-    /// found it already (a lookup fewer at every switch).
-    private func load(cpu: Int, task: TaskKey, slot: Int? = nil) {
-        let new = slot ?? stack(for: task)
+    /// Runs `task`, of slot `new` (`stack(for:)`, which the caller has found), on `cpu` with
+    /// the state it had.
+    private func load(cpu: Int, task: TaskKey, slot new: Int) {
         cpus[cpu].task = task
         cpus[cpu].stack = new
         runningOn[new] = cpu
@@ -751,17 +750,16 @@ public final class ReplayEngine {
         // The lock it goes on top of, in its context's held-lock array.
         let top = cpus[cpu].frames.isEmpty ? stacks[cpus[cpu].stack].last : cpus[cpu].frames[cpus[cpu].frames.count - 1].held.last
         let isFolded = nest != nil && newestHeld(cpu: cpu, outside: false)?.classID == classID
-        var made = HeldLock(
+        // A constant: a variable the observers' closures capture is read into a new copy of
+        // the whole held lock for each observer called (8.5% of the replay thread's
+        // instructions on the kernel trace).
+        let lock = HeldLock(
             classID: classID, ref: ref, mode: effectiveMode, isTry: isTry, irq: irq, bh: bh, nest: nest,
             savedHardirqsEnabled: savedEnabled, savedHardirqsKnown: savedKnown, site: site,
-            chainKey: HeldLock.chainKey(after: top?.chainKey ?? 0, classID: classID, mode: effectiveMode, isFolded: isFolded))
-        made.lockdepDepth = HeldLock.lockdepDepth(after: top, classID: classID, nest: nest)
-        made.isFolded = isFolded
-        made.validates = (validates ?? !traits.novalidate) && isWithinValidatedDepth(cpu: cpu)
-        // A constant for the observers: a variable the closures capture was read into a new
-        // copy of the whole held lock for each observer called (8.5% of the replay thread's
-        // instructions on the kernel trace).
-        let lock = made
+            validates: (validates ?? !traits.novalidate) && isWithinValidatedDepth(cpu: cpu),
+            lockdepDepth: HeldLock.lockdepDepth(after: top, classID: classID, nest: nest),
+            chainKey: HeldLock.chainKey(after: top?.chainKey ?? 0, classID: classID, mode: effectiveMode, isFolded: isFolded),
+            isFolded: isFolded)
         if isPartial || forgotten { markSeen(ref, cpu: cpu) }
         acquiringObservers.forEach { $0.replay(self, willAcquire: lock) }
         modifyHeld(cpu: cpu) { $0.append(lock) }
