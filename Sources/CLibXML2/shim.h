@@ -53,16 +53,20 @@ static inline const xmlChar *pgtrace_line_start(const xmlChar *base, const xmlCh
 
 /* Where the start tag being reported began. During startElementNs the parser stands just
    past the attributes; the tag (which cannot hold a raw '<') is still in the input buffer,
-   so step back to its '<' and report that line and column (1-based). */
-static inline void pgtrace_tag_start(xmlParserCtxtPtr ctxt, int *line, int *column) {
+   so step back to its '<' and report that line and column (1-based). Where `tag` is not
+   NULL, it is set to the tag's '<' in the buffer (the tag's bytes run from there to the
+   parser's place), or to NULL where the buffer does not hold it. */
+static inline void pgtrace_tag_start(xmlParserCtxtPtr ctxt, int *line, int *column, const xmlChar **tag) {
     *line = pgtrace_ctxt_line(ctxt);
     *column = pgtrace_ctxt_column(ctxt);
+    if (tag != NULL) *tag = NULL;
     if (ctxt == NULL || ctxt->input == NULL || ctxt->input->cur == NULL || ctxt->input->base == NULL)
         return;
     const xmlChar *base = ctxt->input->base, *cur = ctxt->input->cur;
     if (cur <= base) return;
     const xmlChar *p = memrchr(base, '<', (size_t)(cur - base));
     if (p == NULL) return;
+    if (tag != NULL) *tag = p;
     size_t length = (size_t)(cur - p);
     /* libxml2 counts columns in characters: count UTF-8 lead bytes, not bytes (the common
        all-ASCII tag is checked eight bytes at a time). */

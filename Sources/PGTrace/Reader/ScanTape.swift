@@ -38,10 +38,12 @@ final class ScanTape {
     }
 
     /// An attribute of a start tag: its name and its value, `count` bytes at `offset` in the
-    /// tape's bytes. A name the format does not know is nil here, and its raw name (for the
-    /// error message) is stored in the bytes just before the value: `rawNameCount` bytes.
+    /// tape's bytes. The name is libxml2's interned local name, good while `dictionary` is
+    /// held (the decoding resolves it, cached by pointer); a prefixed name is nil here, and
+    /// its raw name (for the error message) is stored in the bytes just before the value:
+    /// `rawNameCount` bytes.
     struct Attribute {
-        var name: AttributeName?
+        var name: UnsafePointer<UInt8>?
         /// False where libxml2 handed the value over in place, which proves it holds no '&'.
         var mayHoldReference: Bool
         var rawNameCount: Int32
@@ -49,14 +51,17 @@ final class ScanTape {
         var count: Int32
     }
 
-    /// Steps, attributes and the attributes' bytes, appended in place (`TapeBuffer`): the
-    /// scan writes some six of them an event, which is all it adds to libxml2's own pass.
+    /// Steps, attributes and the bytes of start tags and values, appended in place
+    /// (`TapeBuffer`): the scan writes some six of them an event and copies a tag's bytes
+    /// once, which is all it adds to libxml2's own pass.
     @exclusivity(unchecked) private(set) var steps = TapeBuffer<Step>(capacity: 2048)
     @exclusivity(unchecked) private(set) var attributes = TapeBuffer<Attribute>(capacity: 4096)
     @exclusivity(unchecked) private var bytes = TapeBuffer<UInt8>(capacity: 1 << 16)
     /// Raw names of unknown elements, as the scan met them.
     @exclusivity(unchecked) private(set) var names: [String] = []
     @exclusivity(unchecked) private(set) var failures: [Error] = []
+    /// The dictionary the attributes' names point into: the parse's, set by the scan.
+    @exclusivity(unchecked) var dictionary: InternedNames?
 
     init() {}
 
@@ -78,11 +83,28 @@ final class ScanTape {
         steps.append(.start(element: element, line: line, column: column, attributeCount: Int32(attributeCount)))
     }
 
-    /// An attribute of the start tag appended next; `rawName` is stored only for a name the
-    /// format does not know.
+    /// Bytes a start tag's values are found in (`appendAttribute(_:at:count:)`): the offset
+    /// they start at.
     @inline(__always)
+    func appendBytes(_ source: UnsafePointer<UInt8>, count: Int) -> Int {
+        let offset = bytes.count
+        bytes.append(contentsOf: source, count: count)
+        return offset
+    }
+
+    /// An attribute of the start tag appended next, its value already among the tape's bytes
+    /// (libxml2 handed it over in place, within the tag's bytes).
+    @inline(__always)
+    func appendAttribute(_ name: UnsafePointer<UInt8>, at offset: Int, count: Int) {
+        attributes.append(Attribute(
+            name: name, mayHoldReference: false, rawNameCount: 0, offset: Int32(offset), count: Int32(count)))
+    }
+
+    /// An attribute of the start tag appended next, its value copied here; a name given as
+    /// `rawName` (a prefixed one, which the format never knows) is stored before the value.
     func appendAttribute(
-        _ name: AttributeName?, rawName: () -> String, value: UnsafePointer<UInt8>, count: Int, mayHoldReference: Bool
+        _ name: UnsafePointer<UInt8>?, rawName: () -> String, copying value: UnsafePointer<UInt8>, count: Int,
+        mayHoldReference: Bool
     ) {
         var rawNameCount = 0
         if name == nil {
@@ -111,7 +133,9 @@ final class ScanTape {
     @inline(__always)
     func value(of attribute: Attribute) -> UnsafePointer<UInt8> { bytes.pointer(at: Int(attribute.offset)) }
 
+    /// The name of `attribute` as written: libxml2's interned name, or the raw one stored.
     func rawName(of attribute: Attribute) -> String {
+        if let name = attribute.name { return String(cString: name) }
         let count = Int(attribute.rawNameCount)
         let start = bytes.pointer(at: Int(attribute.offset) - count)
         return String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF8.self)

@@ -13,6 +13,11 @@ final class TapeDecoding: @unchecked Sendable {
     @exclusivity(unchecked) private(set) var failure: Error?
     /// Past the scan's `finishing` step.
     @exclusivity(unchecked) private var finishing = false
+    /// The dictionary of the tapes' attribute names, held while its pointers key
+    /// `attributeNames` (a pointer of a freed dictionary could name something else).
+    @exclusivity(unchecked) private var dictionary: InternedNames?
+    /// Attribute names by libxml2's interned pointer: resolved here, off the scan's thread.
+    @exclusivity(unchecked) private var attributeNames = PointerCache<AttributeName>()
 
     init(decoder: TraceDecoder, fileName: String, progress: ((_ bytesRead: Int) -> Void)? = nil) {
         self.decoder = decoder
@@ -23,6 +28,10 @@ final class TapeDecoding: @unchecked Sendable {
     /// Decodes `tape`'s steps in order, up to the first failure, handing on what they make.
     func decode(_ tape: ScanTape, header onHeader: (TraceHeader) throws -> Void, event onEvent: (Event) throws -> Void) {
         guard failure == nil else { return }
+        if tape.dictionary !== dictionary {
+            dictionary = tape.dictionary
+            attributeNames = PointerCache()
+        }
         var nextAttribute = 0
         for position in 0..<tape.steps.count {
             let step = tape.steps[position]
@@ -86,8 +95,11 @@ final class TapeDecoding: @unchecked Sendable {
             decoder.begin(element, allowed: allowed)
             for position in attributes {
                 let attribute = tape.attributes[position]
+                let name = attribute.name.flatMap { name in
+                    attributeNames.value(for: name, fill: { AttributeName.byName[String(cString: name)] })
+                }
                 try decoder.attribute(
-                    attribute.name, rawName: { tape.rawName(of: attribute) }, start: tape.value(of: attribute),
+                    name, rawName: { tape.rawName(of: attribute) }, start: tape.value(of: attribute),
                     count: Int(attribute.count), mayHoldReference: attribute.mayHoldReference)
             }
             switch try decoder.finish(line: line, column: column) {

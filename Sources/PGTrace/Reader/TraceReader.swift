@@ -160,9 +160,8 @@ private final class ParserState {
     @exclusivity(unchecked) var validation: SchemaValidation?
     /// False for generated XML (imports), whose columns mean nothing to the user.
     @exclusivity(unchecked) var reportsColumns = true
-    /// Element and attribute names by libxml2's interned pointer.
+    /// Element names by libxml2's interned pointer (attribute names are the decoding's).
     @exclusivity(unchecked) var elements = PointerCache<ElementName.Index>()
-    @exclusivity(unchecked) var attributes = PointerCache<AttributeName>()
     /// Set once the scan has met what ends the document (its own failure, or a step the
     /// decoding must refuse): nothing more goes on the tape.
     @exclusivity(unchecked) var stopped = false
@@ -256,11 +255,17 @@ private final class ParserState {
         }
         // No network, no DTD loading, no entity substitution, no HUGE limits.
         xmlCtxtUseOptions(context, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOBLANKS.rawValue))
+        // The tapes' attribute names point into it, and are read after the parser is freed.
+        guard let names = InternedNames(context) else {
+            throw TraceInputError(file: reader.displayName, message: "libxml2 made a parser without a dictionary of names")
+        }
+        tape.dictionary = names
 
         var decodingGoesOn = true
         func handOverTape() {
             let (next, goOn) = handOver(tape)
             tape = next
+            tape.dictionary = names
             decodingGoesOn = goOn
         }
         var bytesRead = 0
@@ -339,7 +344,7 @@ private final class ParserState {
     func refuseManyNamespaces(_ localname: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?) {
         var line: Int32 = 0
         var column: Int32 = 0
-        pgtrace_tag_start(context, &line, &column)
+        pgtrace_tag_start(context, &line, &column, nil)
         fail(
             "<\(qualifiedName(localname, prefix))> puts more than \(StartTagCount.maximumNamespacesInScope) namespace declarations in scope; trace format v1 has none (xsi and extensions need a few)",
             line: Int(line), column: reportsColumns ? Int(column) : 1)
@@ -351,7 +356,7 @@ private final class ParserState {
     func refuseManyAttributes(_ localname: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?) {
         var line: Int32 = 0
         var column: Int32 = 0
-        pgtrace_tag_start(context, &line, &column)
+        pgtrace_tag_start(context, &line, &column, nil)
         fail(
             StartTagCount.message(element: qualifiedName(localname, prefix)),
             line: Int(line), column: reportsColumns ? Int(column) : 1)
@@ -372,7 +377,8 @@ private final class ParserState {
             }
             var tagLine: Int32 = 0
             var tagColumn: Int32 = 0
-            pgtrace_tag_start(context, &tagLine, &tagColumn)
+            var tagStart: UnsafePointer<xmlChar>?
+            pgtrace_tag_start(context, &tagLine, &tagColumn, &tagStart)
             if !reportsColumns { tagColumn = 1 }
             guard prefix == nil, let localname, let element = elements.value(for: localname, fill: {
                 ElementName.byName[text(localname)]?.index
@@ -382,26 +388,35 @@ private final class ParserState {
                 return
             }
             var recorded = 0
-            if let attributes {
+            if let attributes, attributeCount > 0 {
                 // libxml2 hands a value over in place, in its input buffer, only when the value
-                // holds no reference ('&') and nothing else to normalize; any other value is a copy.
+                // holds no reference ('&') and nothing else to normalize; any other value is a
+                // copy. A value in place lies in the tag's bytes, which are copied once; the
+                // names go as libxml2's pointers, for the decoding to resolve.
                 let input: xmlParserInputPtr? = context?.pointee.input
                 let (bufferStart, bufferEnd) = (input?.pointee.base, input?.pointee.end)
+                let tagEnd = input?.pointee.cur
+                var tagOffset = -1
+                if let tagStart, let tagEnd, tagStart < tagEnd {
+                    tagOffset = tape.appendBytes(tagStart, count: tagEnd - tagStart)
+                }
                 for index in 0..<Int(attributeCount) {
                     let base = index * 5
+                    guard let start = attributes[base + 3], let end = attributes[base + 4] else { continue }
                     let name = attributes[base]
                     let attributePrefix = attributes[base + 1]
-                    guard let start = attributes[base + 3], let end = attributes[base + 4] else { continue }
+                    if let name, attributePrefix == nil, tagOffset >= 0, let tagStart, let tagEnd, start >= tagStart,
+                        end <= tagEnd {
+                        tape.appendAttribute(name, at: tagOffset + (start - tagStart), count: end - start)
+                        recorded += 1
+                        continue
+                    }
                     // xsi:noNamespaceSchemaLocation and friends say where the schema is.
                     if let attributePrefix, text(attributePrefix) == "xsi" { continue }
-                    let known: AttributeName? =
-                        attributePrefix == nil
-                        ? name.flatMap { name in self.attributes.value(for: name, fill: { AttributeName.byName[text(name)] }) }
-                        : nil
                     let inPlace = bufferStart.map { start >= $0 } == true && bufferEnd.map { start < $0 } == true
                     tape.appendAttribute(
-                        known, rawName: { qualifiedName(name, attributePrefix) }, value: start, count: end - start,
-                        mayHoldReference: !inPlace)
+                        attributePrefix == nil ? name : nil, rawName: { qualifiedName(name, attributePrefix) },
+                        copying: start, count: end - start, mayHoldReference: !inPlace)
                     recorded += 1
                 }
             }
@@ -569,35 +584,6 @@ private let schemaError: xmlStructuredErrorFunc = { ctx, errorPointer in
     }
     var line: Int32 = 0
     var column: Int32 = 0
-    pgtrace_tag_start(parser.context, &line, &column)
+    pgtrace_tag_start(parser.context, &line, &column, nil)
     parser.fail("does not match schemas/trace-v1.xsd: \(message)", line: Int(line), column: Int(column))
-}
-
-/// A small open-addressing table keyed by pointer identity, for names libxml2 interns: a
-/// lookup is a few compares, with no hashing of text. Misses (names not in the format) are
-/// remembered too, so an unknown name costs the text lookup once.
-struct PointerCache<Value> {
-    private static var slotBits: Int { 8 }
-    private var keys = [UnsafeRawPointer?](repeating: nil, count: 1 << slotBits)
-    private var values = [Value?](repeating: nil, count: 1 << slotBits)
-    private var count = 0
-
-    mutating func value(for pointer: UnsafePointer<UInt8>, fill: () -> Value?) -> Value? {
-        let key = UnsafeRawPointer(pointer)
-        // libxml2 keeps the names it interns side by side, a few bytes apart: the pointer's
-        // bits are mixed (Fibonacci hashing, the product's top bits), as its low bits alone
-        // put "cpu", "task", "lock" and "t" in runs of neighbouring slots, and the probe's
-        // uneven walks through them were a quarter of the start-tag callback's instructions.
-        var slot = Int(truncatingIfNeeded: (UInt64(UInt(bitPattern: key)) &* 0x9E37_79B9_7F4A_7C15) >> (64 - Self.slotBits))
-        while let stored = keys[slot] {
-            if stored == key { return values[slot] }
-            slot = (slot + 1) & (keys.count - 1)
-        }
-        let value = fill()
-        if count * 2 >= keys.count { return value }  // full enough: stop remembering
-        keys[slot] = key
-        values[slot] = value
-        count += 1
-        return value
-    }
 }

@@ -173,6 +173,31 @@ import Testing
         #expect(calls.elsewhere == 0)
     }
 
+    @Test func theNamesOfTheLastTapesOutliveTheParser() throws {
+        // The decoding lags: the scan meanwhile reads all three chunks (fewer than the tapes
+        // in circulation), ends the parse and frees the parser, whose dictionary of names the
+        // tapes' attributes point into (`InternedNames` keeps it). glibc fills what is freed
+        // with 0xA5 here, so a name read from a freed dictionary would be no name pgtrace knows.
+        let mallopt = unsafeBitCast(
+            dlsym(dlopen(nil, RTLD_NOW), "mallopt"), to: (@convention(c) (Int32, Int32) -> Int32).self)
+        let perturb: Int32 = -6  // M_PERTURB, from <malloc.h>
+        #expect(mallopt(perturb, 0xA5) == 1)
+        defer { _ = mallopt(perturb, 0) }
+        let text = trace(bad: (2_999, "  <release cpu=\"3\" lock=\"pgd_lock\" colour=\"red\"/>"))
+        var events = 0
+        var error: Error?
+        try withFile(text) { input in
+            do {
+                try TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable()).read(
+                    input: input, decodesOnSecondThread: true, header: { _ in usleep(300_000) }, event: { _ in events += 1 })
+            } catch let failure {
+                error = failure
+            }
+        }
+        #expect(events == 2_999)
+        #expect("\(error.map { "\($0)" } ?? "")".contains("t.xml:\(8 + 2_999):3: error: unknown attribute 'colour' on <release>"))
+    }
+
     @Test func progressIsToldOfEveryChunkInOrder() throws {
         let text = trace()
         var told: [(read: Int, total: Int?, events: Int)] = []

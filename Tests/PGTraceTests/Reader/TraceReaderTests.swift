@@ -258,4 +258,28 @@ extension Event {
         })
         #expect(names == [expected])
     }
+
+    @Test func valuesCopiedForTheirReferencesSitBesideValuesInPlace() throws {
+        // libxml2 hands `task` and `fn` over in place (within the tag's bytes, which the scan
+        // copies once) and `lock` as a copy of its own, its references resolved.
+        let xml = "<?xml version=\"1.0\"?>\n<trace version=\"1\"><events><acquire cpu=\"0\" task=\"kswapd0\" lock=\"&amp;mm-&gt;mmap_lock\" fn=\"do_exit\"/></events></trace>\n"
+        let symbols = SymbolTable()
+        let reader = TraceReader(displayName: "t.xml", fileIndex: 0, symbols: symbols)
+        var seen: [String] = []
+        try reader.read(bytes: Array(xml.utf8), header: { _ in }, event: { event in
+            if case .acquire(let lock, _, _, _, _, _) = event.kind {
+                seen = [event.task.map { symbols[$0] } ?? "-", symbols[lock.name], event.function.map { symbols[$0] } ?? "-"]
+            }
+        })
+        #expect(seen == ["kswapd0", "&mm->mmap_lock", "do_exit"])
+    }
+
+    @Test func aPrefixedAttributeIsUnknownByItsWholeName() throws {
+        let xml = "<?xml version=\"1.0\"?>\n<trace version=\"1\" xmlns:foo=\"urn:x\"><events><acquire cpu=\"0\" lock=\"A\" foo:colour=\"red\"/></events></trace>\n"
+        let reader = TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable())
+        let error = #expect(throws: TraceInputError.self) {
+            try reader.read(bytes: Array(xml.utf8), header: { _ in }, event: { _ in })
+        }
+        #expect(error.map { "\($0)" }?.hasPrefix("t.xml:2:46: error: unknown attribute 'foo:colour' on <acquire>") == true)
+    }
 }
