@@ -69,17 +69,23 @@ static inline void pgtrace_tag_start(xmlParserCtxtPtr ctxt, int *line, int *colu
     if (tag != NULL) *tag = p;
     size_t length = (size_t)(cur - p);
     /* libxml2 counts columns in characters: count UTF-8 lead bytes, not bytes (the common
-       all-ASCII tag is checked eight bytes at a time). */
+       all-ASCII tag is checked eight bytes at a time, its last eight bytes read again for
+       the tail). */
     if (memchr(p, '\n', length) == NULL) {
         int characters = (int)length;
-        size_t i = 0, ascii = 1;
+        unsigned long long bits = 0, word;
+        size_t i = 0;
         for (; i + 8 <= length; i += 8) {
-            unsigned long long word;
             memcpy(&word, p + i, 8);
-            if (word & 0x8080808080808080ULL) { ascii = 0; break; }
+            bits |= word;
         }
-        for (; ascii && i < length; i++) if (p[i] & 0x80) ascii = 0;
-        if (!ascii) characters = pgtrace_characters(p, cur);
+        if (length >= 8) {
+            memcpy(&word, p + length - 8, 8);
+            bits |= word;
+        } else {
+            for (; i < length; i++) bits |= p[i];
+        }
+        if (bits & 0x8080808080808080ULL) characters = pgtrace_characters(p, cur);
         *column = *column - characters;
         if (*column < 1) *column = 1;
         return;
