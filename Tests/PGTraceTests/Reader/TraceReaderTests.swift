@@ -109,7 +109,8 @@ import Testing
 
     /// An event is placed at its tag's '<', in characters as libxml2 counts columns: a tag on
     /// one line, after blanks or another tag; one whose attributes hold non-ASCII names (short
-    /// and past eight bytes); one that spans lines, with and without non-ASCII before its '<'.
+    /// and past eight bytes, and in its last bytes alone); one that spans lines, with and
+    /// without non-ASCII before its '<'.
     @Test func anEventIsPlacedAtItsTagsStart() throws {
         let body = [
             "    <irq-disable cpu=\"0\"/><irq-enable cpu=\"0\"/>",
@@ -119,10 +120,12 @@ import Testing
             "     cpu=\"0\"/>",
             "<!-- ü --> <irq-enable",
             "cpu=\"0\"/>",
+            // Its 'é' past the tag's last whole eight bytes.
+            "  <irq-disable cpu=\"0\" task=\"aé\"/><irq-enable cpu=\"0\"/>",
         ].joined(separator: "\n")
         let decoded = try events(trace(body))
         let places = decoded.map { [$0.position.line, $0.position.column] }
-        #expect(places == [[4, 5], [4, 27], [5, 1], [5, 30], [6, 1], [6, 37], [7, 3], [9, 12]], "\(places)")
+        #expect(places == [[4, 5], [4, 27], [5, 1], [5, 30], [6, 1], [6, 37], [7, 3], [9, 12], [11, 3], [11, 35]], "\(places)")
     }
 
     @Test(arguments: [
