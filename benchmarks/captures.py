@@ -20,16 +20,16 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no benchmarks/__pycache__ from importing run.py
-import run  # noqa: E402  (benchmarks/run.py: print_goals)
+import run  # noqa: E402  (benchmarks/run.py: print_goals, RELEASE_BUILD)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "benchmarks", "out")
 
 
 def build():
-    subprocess.run(["swift", "build", "-c", "release", "--product", "pgtrace"], cwd=ROOT, check=True,
+    subprocess.run(run.RELEASE_BUILD + ["--product", "pgtrace"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
-    binary = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT, check=True,
+    binary = subprocess.run(run.RELEASE_BUILD + ["--show-bin-path"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout.strip()
     os.makedirs(OUT, exist_ok=True)
     floor = os.path.join(OUT, "tracecmd-floor")

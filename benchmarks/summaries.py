@@ -37,7 +37,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no benchmarks/__pycache__ from importing graphs.py and run.py
 import graphs  # noqa: E402  (benchmarks/graphs.py: trace(), the generator and its cache)
-import run  # noqa: E402  (benchmarks/run.py: the shared paths)
+import run  # noqa: E402  (benchmarks/run.py: the shared paths, RELEASE_BUILD)
 
 ROOT, OUT = run.ROOT, run.OUT
 WORK = os.path.join(OUT, "summaries")
@@ -290,9 +290,9 @@ def main():
         if not os.path.exists(pgtrace):
             sys.exit(f"summaries.py: --no-build, but {pgtrace} is missing")
     else:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "pgtrace"], cwd=ROOT, check=True,
+        subprocess.run(run.RELEASE_BUILD + ["--product", "pgtrace"], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL)
-        pgtrace = os.path.join(subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=ROOT,
+        pgtrace = os.path.join(subprocess.run(run.RELEASE_BUILD + ["--show-bin-path"], cwd=ROOT,
                                               check=True, capture_output=True, text=True).stdout.strip(), "pgtrace")
     global HELPER
     HELPER = concurrent.futures.ProcessPoolExecutor(1, multiprocessing.get_context("forkserver"))
