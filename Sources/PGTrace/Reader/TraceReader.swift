@@ -363,7 +363,8 @@ private final class ParserState {
     }
 
     /// Records a start tag from libxml2's pointers. Element and attribute names are interned
-    /// by libxml2's dictionary, so each is looked up by pointer once per document.
+    /// by libxml2's dictionary: an element's is looked up here by pointer, an attribute's goes
+    /// on the tape as its pointer, for the decoding to look up.
     func startElement(
         _ localname: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?, _ attributeCount: Int32,
         _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
@@ -411,6 +412,8 @@ private final class ParserState {
                         recorded += 1
                         continue
                     }
+                    // A prefixed name, or a value not in the tag's bytes: a value libxml2 copied
+                    // (or, never seen, one in its buffer but outside the tag) is copied here.
                     // xsi:noNamespaceSchemaLocation and friends say where the schema is.
                     if let attributePrefix, text(attributePrefix) == "xsi" { continue }
                     let inPlace = bufferStart.map { start >= $0 } == true && bufferEnd.map { start < $0 } == true

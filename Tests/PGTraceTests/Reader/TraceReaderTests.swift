@@ -108,7 +108,7 @@ import Testing
     }
 
     /// An event is placed at its tag's '<', in characters as libxml2 counts columns: a tag on
-    /// one line, after blanks or another tag; one whose attributes hold non-ASCII names (short
+    /// one line, after blanks or another tag; one whose attributes hold non-ASCII values (short
     /// and past eight bytes, and in its last bytes alone); one that spans lines, with and
     /// without non-ASCII before its '<'.
     @Test func anEventIsPlacedAtItsTagsStart() throws {
@@ -126,6 +126,21 @@ import Testing
         let decoded = try events(trace(body))
         let places = decoded.map { [$0.position.line, $0.position.column] }
         #expect(places == [[4, 5], [4, 27], [5, 1], [5, 30], [6, 1], [6, 37], [7, 3], [9, 12], [11, 3], [11, 35]], "\(places)")
+    }
+
+    /// A tag of fewer than eight bytes (only an unknown element's can be) is checked for
+    /// non-ASCII byte by byte: its place counts characters, in the decoder's error and in the
+    /// schema's alike.
+    @Test(arguments: [("  <é/>", 3), ("<!--x--><çé/>", 9)])
+    func aShortTagIsPlacedInCharacters(_ body: String, _ column: Int) throws {
+        let xml = trace(body)
+        for schema in [nil, TraceSchema.v1] {
+            let reader = TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable())
+            let error = #expect(throws: TraceInputError.self) {
+                try reader.read(bytes: Array(xml.utf8), schema: schema, header: { _ in }, event: { _ in })
+            }
+            #expect(error?.line == 4 && error?.column == column, "\(String(describing: error))")
+        }
     }
 
     @Test(arguments: [
