@@ -120,6 +120,7 @@ def build(no_build):
     for path in (floor, pgtrace):
         if not os.path.exists(path):
             sys.exit(f"graphs.py: --no-build, but {path} is missing")
+    run.warn_unless_static(pgtrace, "graphs.py")
     return floor, pgtrace
 
 

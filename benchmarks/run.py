@@ -23,6 +23,16 @@ OUT = os.path.join(ROOT, "benchmarks", "out")
 RELEASE_BUILD = ["swift", "build", "-c", "release", "--static-swift-stdlib"]
 
 
+def warn_unless_static(binary, script):
+    """A binary found, not built (--no-build), may be the plain release build, which loads the
+    Swift runtime and Foundation at every run (`scripts/generate-manual.sh` leaves one):
+    say so, since its figures are not the installed binary's."""
+    needed = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
+    if "libswiftCore" in needed:
+        print(f"{script}: warning: {binary} loads the Swift runtime (a plain `swift build -c release`); "
+              f"the benchmarks measure `{' '.join(RELEASE_BUILD)}`", file=sys.stderr)
+
+
 def build():
     subprocess.run(RELEASE_BUILD + ["--product", "pgtrace"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)

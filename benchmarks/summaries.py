@@ -289,6 +289,7 @@ def main():
         pgtrace = os.path.join(ROOT, ".build", "release", "pgtrace")
         if not os.path.exists(pgtrace):
             sys.exit(f"summaries.py: --no-build, but {pgtrace} is missing")
+        run.warn_unless_static(pgtrace, "summaries.py")
     else:
         subprocess.run(run.RELEASE_BUILD + ["--product", "pgtrace"], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL)

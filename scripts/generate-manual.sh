@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates man/pgtrace.1 from the command definitions, with swift-argument-parser's
-# generate-manual plugin (it builds pgtrace in release mode first). Run it after changing
-# a command's options or help; UsabilityCommandTests fails while the page lags the binary.
+# generate-manual plugin (it builds pgtrace in release mode first, the plain build, which
+# replaces the static .build/release/pgtrace that CI and the benchmarks build). Run it after
+# changing a command's options or help; UsabilityCommandTests fails while the page lags.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift package --allow-writing-to-package-directory generate-manual >&2

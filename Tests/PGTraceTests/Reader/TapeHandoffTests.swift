@@ -177,7 +177,7 @@ import Testing
         // The decoding lags: while the header's consumer sleeps, the scan reads all three
         // chunks (fewer than the tapes in circulation), ends the parse and frees the parser,
         // whose dictionary of names the tapes' attributes point into (`InternedNames` keeps
-        // it). glibc fills what is freed with 0xA5 here (the whole process, for these 0.3 s;
+        // it). glibc fills what is freed with 0xA5 here (the whole process, for this read;
         // libxml2's first pool of names, some 1 KB, is past the per-thread cache, which
         // glibc does not fill), so a name read from a freed dictionary is no name pgtrace
         // knows. On a machine too slow to end the parse in 0.3 s the test proves nothing, and

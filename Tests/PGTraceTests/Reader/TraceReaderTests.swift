@@ -128,8 +128,8 @@ import Testing
         #expect(places == [[4, 5], [4, 27], [5, 1], [5, 30], [6, 1], [6, 37], [7, 3], [9, 12], [11, 3], [11, 35]], "\(places)")
     }
 
-    /// A tag of fewer than eight bytes (only an unknown element's can be) is checked for
-    /// non-ASCII byte by byte: its place counts characters, in the decoder's error and in the
+    /// A tag of fewer than eight bytes (`<meta>`; one with non-ASCII can only be an unknown
+    /// element's) is checked for non-ASCII byte by byte: its place counts characters, in the decoder's error and in the
     /// schema's alike.
     @Test(arguments: [("  <é/>", 3), ("<!--x--><çé/>", 9)])
     func aShortTagIsPlacedInCharacters(_ body: String, _ column: Int) throws {
