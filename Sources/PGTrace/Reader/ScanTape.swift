@@ -1,6 +1,7 @@
 /// What libxml2's scan of a stretch of an XML trace found, in document order, for
-/// `TapeDecoding` to turn into headers and events: start tags (their attributes' bytes
-/// copied), end tags, text where none may stand, and the scan's own failures at their places.
+/// `TapeDecoding` to turn into headers and events: start tags (their bytes copied, their
+/// attributes' names as libxml2's pointers), end tags, text where none may stand, and the
+/// scan's own failures at their places.
 ///
 /// A tape is what lets the two halves of reading run on two threads (`TraceReader`): the
 /// scan (libxml2) fills one tape while the decoder (names interned, integers parsed, events
@@ -39,9 +40,9 @@ final class ScanTape {
 
     /// An attribute of a start tag: its name and its value, `count` bytes at `offset` in the
     /// tape's bytes. The name is libxml2's interned local name, good while `dictionary` is
-    /// held (the decoding resolves it, cached by pointer); a prefixed name is nil here, and
-    /// its raw name (for the error message) is stored in the bytes just before the value:
-    /// `rawNameCount` bytes.
+    /// held (the decoding resolves it, cached by pointer); a prefixed (or missing) name is nil
+    /// here, and its raw name (for the error message) is stored in the bytes just before the
+    /// value: `rawNameCount` bytes.
     struct Attribute {
         var name: UnsafePointer<UInt8>?
         /// False where libxml2 handed the value over in place, which proves it holds no '&'.
