@@ -6,8 +6,9 @@ events/s, the ratio to the floor, peak RSS, and whether the goals are met.
     python3 benchmarks/run.py            # 1M and 4M events
     python3 benchmarks/run.py 250000     # other sizes
 
-Builds what it needs (swift build -c release --static-swift-stdlib; cc for the floor). Traces are cached in
-benchmarks/out/. Each measurement is the best of three runs (wall time; peak RSS from wait4).
+Builds what it needs (swift build -c release --static-swift-stdlib; cc for the floor).
+Traces are cached in benchmarks/out/. Each measurement is the best of three runs (wall
+time; peak RSS from wait4).
 """
 import os
 import subprocess
