@@ -13,6 +13,7 @@ Builds the release binary; generates captures with benchmarks/generate-capture.p
 trace.dat files with scripts/write-trace-dat.py, cached in benchmarks/out/. Each figure is
 the best of five runs (wall time; peak RSS from wait4), the page cache warm.
 """
+import argparse
 import os
 import subprocess
 import sys
@@ -85,7 +86,9 @@ def events_of(stderr):
 
 
 def main():
-    sizes = [int(arg) for arg in sys.argv[1:]] or [25, 100]
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sizes", nargs="*", type=int, help="MB a capture (default: 25 100)")
+    sizes = parser.parse_args().sizes or [25, 100]
     pgtrace, floor = build()
     print(f"{'input':>18} {'MB':>5} {'grep s':>7} {'floor s':>8} {'analyze s':>10} {'events/s':>11} {'x grep':>7} {'x floor':>8} "
           f"{'RSS':>8} {'import s':>9} {'import RSS':>11}")
@@ -111,7 +114,7 @@ def main():
     goals = [(f"analyze of the {sizes[-1]} MB text within 5x grep", text_row[3] <= 5 * text_row[2],
               f"{text_row[3] / text_row[2]:.2f}x")]
     dat_row = largest[1]
-    goals.append((f"analyze of its trace.dat within 5x grep on the text", dat_row[3] <= 5 * dat_row[2],
+    goals.append(("analyze of its trace.dat within 5x grep on the text", dat_row[3] <= 5 * dat_row[2],
                   f"{dat_row[3] / dat_row[2]:.2f}x (libtracecmd's own read of it alone: {dat_row[6] / dat_row[2]:.2f}x)"))
     if len(sizes) > 1:
         # Flat: no more than what the bounded queue between the reading and the replaying

@@ -10,6 +10,7 @@ Builds what it needs (swift build -c release --static-swift-stdlib; cc for the f
 Traces are cached in benchmarks/out/. Each measurement is the best of three runs (wall
 time; peak RSS from wait4).
 """
+import argparse
 import os
 import subprocess
 import sys
@@ -81,7 +82,9 @@ def print_goals(goals):
 
 
 def main():
-    sizes = [int(arg) for arg in sys.argv[1:]] or [1_000_000, 4_000_000]
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sizes", nargs="*", type=int, help="events a trace (default: 1000000 4000000)")
+    sizes = parser.parse_args().sizes or [1_000_000, 4_000_000]
     floor, pgtrace = build()
     rows = []
     print(f"{'events':>10} {'floor s':>8} {'floor ev/s':>11} {'pgtrace s':>10} {'pgtrace ev/s':>13} "
