@@ -396,19 +396,17 @@ private final class ParserState {
                 // names go as libxml2's pointers, for the decoding to resolve.
                 let input: xmlParserInputPtr? = context?.pointee.input
                 let (bufferStart, bufferEnd) = (input?.pointee.base, input?.pointee.end)
-                let tagEnd = input?.pointee.cur
-                var tagOffset = -1
-                if let tagStart, let tagEnd, tagStart < tagEnd {
-                    tagOffset = tape.appendBytes(tagStart, count: tagEnd - tagStart)
+                var tag: (start: UnsafePointer<xmlChar>, end: UnsafePointer<xmlChar>, offset: Int)?
+                if let tagStart, let tagEnd = input?.pointee.cur, tagStart < tagEnd {
+                    tag = (tagStart, tagEnd, tape.appendBytes(tagStart, count: tagEnd - tagStart))
                 }
                 for index in 0..<Int(attributeCount) {
                     let base = index * 5
                     guard let start = attributes[base + 3], let end = attributes[base + 4] else { continue }
                     let name = attributes[base]
                     let attributePrefix = attributes[base + 1]
-                    if let name, attributePrefix == nil, tagOffset >= 0, let tagStart, let tagEnd, start >= tagStart,
-                        end <= tagEnd {
-                        tape.appendAttribute(name, at: tagOffset + (start - tagStart), count: end - start)
+                    if let name, attributePrefix == nil, let tag, start >= tag.start, end <= tag.end {
+                        tape.appendAttribute(name, at: tag.offset + (start - tag.start), count: end - start)
                         recorded += 1
                         continue
                     }

@@ -576,7 +576,8 @@ public final class ReplayEngine {
         let elsewhere = runningOn[new]
         if elsewhere >= 0, elsewhere != cpu, elsewhere < cpus.count, cpus[elsewhere].stack == new {
             save(cpu: elsewhere)
-            load(cpu: elsewhere, task: .anonymous(cpu: elsewhere), slot: stack(for: .anonymous(cpu: elsewhere)))
+            let anonymous = TaskKey.anonymous(cpu: elsewhere)
+            load(cpu: elsewhere, task: anonymous, slot: stack(for: anonymous))
         }
         load(cpu: cpu, task: task, slot: new)
     }

@@ -134,6 +134,7 @@ import Testing
             expectAsIfTakenAfresh(replay, "seed \(seed), step \(step)")
         }
     }
+
     /// A lock released in a hardirq that interrupted a softirq comes off the hardirq's list,
     /// the innermost, and the softirq's lock stays on its own (the release of the newest lock
     /// takes a path of its own: helper-79 found no test held it to the innermost frame).
