@@ -60,16 +60,13 @@ final class GraphChecks {
     /// order of a growing graph again (`LockGraph`).
     func rebuild(from facts: GraphFactLog) {
         let entries = facts.sortedEntries()
-        let dependencies = entries.lazy.compactMap { entry -> (from: ClassID, to: ClassID)? in
-            guard case .dependency(let fact) = entry.fact else { return nil }
-            return (fact.dependency.from, fact.dependency.to)
-        }
+        let dependencies = entries.indices.lazy.compactMap { entries.dependencyEnds(at: $0) }
         graph.removeAll(expecting: dependencies)
         ipi.reset()
         nmi.reset()
         context.clearGraphFindings()
         for (index, entry) in entries.enumerated() {
-            facts.positionBeingChecked = index
+            facts.positionBeingChecked = entries.position(at: index)
             apply(entry.fact)
         }
         facts.positionBeingChecked = nil

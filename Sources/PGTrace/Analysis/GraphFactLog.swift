@@ -12,26 +12,21 @@
 /// that comes before one read already, or a summary, makes the log `isOutOfOrder`, and the
 /// checks see all again at the end.
 public final class GraphFactLog {
+    /// A fact, with the trace that showed it and its place among that trace's facts (kept
+    /// packed: `PackedFacts`).
     struct Entry {
         var fact: GraphFact
-        // 32 bits each, beside the fact's own last bytes: an entry is 112 bytes, not 128.
-        // (2^31 facts of one trace would take some 200 GB.)
-        private var fileValue: Int32
-        private var sequenceValue: Int32
-
         /// The analysis's file index of the trace that showed it.
-        var file: Int { Int(fileValue) }
-        /// Its place among the facts that trace showed.
-        var sequence: Int { Int(sequenceValue) }
-
-        init(fact: GraphFact, file: Int, sequence: Int) {
-            self.fact = fact
-            fileValue = Int32(file)
-            sequenceValue = Int32(sequence)
-        }
+        var file: Int
+        /// Its place among the facts that trace showed (2^31 facts of one trace would take
+        /// some 77 GB).
+        var sequence: Int
     }
 
-    @exclusivity(unchecked) private(set) var entries: [Entry] = []
+    /// Packed (`PackedFacts`), in chunks: as an array of whole facts, 96 bytes an entry,
+    /// doubling as it grew, the log was the most memory an analysis took afresh from the
+    /// kernel (28 MB of 61 MB on a trace of 32k new classes, 105 MB at 100k).
+    @exclusivity(unchecked) private(set) var entries = PackedFacts()
     @exclusivity(unchecked) private var index = PositionIndex()
     /// The trace being replayed, and what its facts are numbered by.
     @exclusivity(unchecked) private var currentFile = -1
@@ -66,9 +61,8 @@ public final class GraphFactLog {
     /// Whether the log holds facts the checks have not seen (in order) yet.
     @exclusivity(unchecked) public private(set) var needsCheck = false
 
-    /// A guess at where the log holds the fact the checks are applying now: its place in
-    /// `sortedEntries()`, set by `GraphChecks.rebuild`, which is the fact's position in the
-    /// log when the entries were in order already. When the graph asks for the position of
+    /// Where the log holds the fact the checks are applying now, set by `GraphChecks.rebuild`
+    /// (`Entries.position(at:)`), and taken as a guess. When the graph asks for the position of
     /// the fact it adds or the bit it sets, the entry here is tried first: if its key is the
     /// one asked for, it is that key's position (a key is held once in the log), and the
     /// index is not probed (a random read of a table of megabytes at 100k classes). A wrong
@@ -79,7 +73,7 @@ public final class GraphFactLog {
 
     /// Where the log holds the fact of `key`.
     @inline(__always) private func position(of key: GraphFactKey) -> Int? {
-        index.position(hash: key.indexHash) { entries[$0].fact.key == key }
+        index.position(hash: key.indexHash) { entries.key(at: $0) == key }
     }
 
     /// A trace begins: its facts follow those of every trace with a lesser name.
@@ -97,7 +91,7 @@ public final class GraphFactLog {
     /// Whether the log holds `key` with evidence the current trace cannot better.
     @inline(__always) func knows(_ key: GraphFactKey) -> Bool {
         guard let position = position(of: key) else { return false }
-        return precedes(entries[position].file)
+        return precedes(entries.file(at: position))
     }
 
     /// The fact the log holds for `key`.
@@ -115,16 +109,17 @@ public final class GraphFactLog {
     func record(_ fact: GraphFact) {
         let key = fact.key
         if let position = position(of: key) {
-            guard !precedes(entries[position].file) else { return }
+            guard !precedes(entries.file(at: position)) else { return }
             willReplace?(position)
-            entries[position] = Entry(fact: fact.combined(with: entries[position].fact), file: currentFile, sequence: sequence)
+            entries.replace(
+                at: position, with: Entry(fact: fact.combined(with: entries[position].fact), file: currentFile, sequence: sequence))
             sequence += 1
             isOutOfOrder = true
             needsCheck = true
             return
         }
-        index.insert(hash: key.indexHash, position: entries.count) { entries[$0].fact.key.indexHash }
-        entries.append(Entry(fact: fact, file: currentFile, sequence: sequence))
+        index.insert(hash: key.indexHash, position: entries.count) { entries.key(at: $0).indexHash }
+        entries.append(Entry(fact: fact, file: currentFile, sequence: sequence), key: key)
         sequence += 1
         if !isOutOfOrder, let apply {
             apply(fact)
@@ -138,7 +133,8 @@ public final class GraphFactLog {
     func countAgain(_ key: GraphFactKey) {
         guard let position = position(of: key), case .nmiAcquire(var one) = entries[position].fact else { return }
         one.count = 1
-        entries[position].fact = entries[position].fact.combined(with: .nmiAcquire(one))
+        guard case .nmiAcquire(let combined) = entries[position].fact.combined(with: .nmiAcquire(one)) else { return }
+        entries.setNMICount(combined.count, at: position)
     }
 
     /// Whether a fact of `key` from trace `file`, `sequence`th of its facts, would be kept
@@ -146,8 +142,7 @@ public final class GraphFactLog {
     func wouldKeep(_ key: GraphFactKey, file: Int, sequence: Int) -> Bool {
         guard let position = position(of: key) else { return true }
         let names = fileNames()
-        let kept = entries[position]
-        return (names[file], sequence) < (names[kept.file], kept.sequence)
+        return (names[file], sequence) < (names[entries.file(at: position)], entries.sequence(at: position))
     }
 
     /// Adds a fact read from a summary, where it was the `sequence`th of trace `file`.
@@ -161,34 +156,61 @@ public final class GraphFactLog {
             let replaces = (names[file], sequence) < (names[kept.file], kept.sequence)
             if replaces { willReplace?(position) }
             // The least evidence stays, with what the other adds (a counted fact's count).
-            entries[position] = replaces
-                ? Entry(fact: fact.combined(with: kept.fact), file: file, sequence: sequence)
-                : Entry(fact: kept.fact.combined(with: fact), file: kept.file, sequence: kept.sequence)
+            entries.replace(
+                at: position,
+                with: replaces
+                    ? Entry(fact: fact.combined(with: kept.fact), file: file, sequence: sequence)
+                    : Entry(fact: kept.fact.combined(with: fact), file: kept.file, sequence: kept.sequence))
         } else {
-            index.insert(hash: key.indexHash, position: entries.count) { entries[$0].fact.key.indexHash }
-            entries.append(Entry(fact: fact, file: file, sequence: sequence))
+            index.insert(hash: key.indexHash, position: entries.count) { entries.key(at: $0).indexHash }
+            entries.append(Entry(fact: fact, file: file, sequence: sequence), key: key)
         }
         if greatestName.map({ names[file] > $0 }) ?? true { greatestName = names[file] }
     }
 
+    /// The log's entries in the order the checks see them: the log itself when its facts came
+    /// in that order, else its positions put in that order (4 bytes an entry, where a sorted
+    /// copy of the entries took 112).
+    struct Entries: RandomAccessCollection {
+        fileprivate let log: PackedFacts
+        /// The log's positions in order; nil when that is the log's own order.
+        fileprivate let order: [Int32]?
+
+        var startIndex: Int { 0 }
+        var endIndex: Int { log.count }
+        subscript(index: Int) -> Entry { log[position(at: index)] }
+
+        /// Where the log holds the entry at `index`.
+        func position(at index: Int) -> Int { order.map { Int($0[index]) } ?? index }
+
+        /// The classes of the dependency at `index` (nil for another fact), its sites unread.
+        func dependencyEnds(at index: Int) -> (from: ClassID, to: ClassID)? { log.dependencyEnds(at: position(at: index)) }
+    }
+
     /// Every fact, least evidence first: the order the checks must see them in.
-    func sortedEntries() -> [Entry] {
+    func sortedEntries() -> Entries {
         // In order already: each new fact was the greatest so far.
-        if entriesInOrder { return entries }
+        if entriesInOrder { return Entries(log: entries, order: nil) }
         let names = fileNames()
         // Files ranked by name once, not compared as strings per pair.
         let ranks = Dictionary(uniqueKeysWithValues: Set(names).sorted().enumerated().map { ($1, $0) })
         let rank = names.map { ranks[$0]! }
-        return entries.sorted { (rank[$0.file], $0.sequence, $0.file) < (rank[$1.file], $1.sequence, $1.file) }
+        // The position last, as the stable sort of the entries themselves kept equal ones.
+        let order = (0..<Int32(entries.count)).sorted {
+            let (a, b) = (Int($0), Int($1))
+            let (fileA, fileB) = (entries.file(at: a), entries.file(at: b))
+            return (rank[fileA], entries.sequence(at: a), fileA, a) < (rank[fileB], entries.sequence(at: b), fileB, b)
+        }
+        return Entries(log: entries, order: order)
     }
 
     /// The position of the fact that shows `dependency` with the same sites, if the log has
     /// it: where the graph finds the sites of the edge it made.
     func position(of dependency: LockDependency) -> Int? {
         let key = GraphFact.dependencyKey(dependency.from, dependency.to, dependency.kind, dependency.types)
-        guard let position = guess(key) ?? position(of: key), case .dependency(let fact) = entries[position].fact,
-            fact.dependency.holderSite == dependency.holderSite, fact.dependency.site == dependency.site
-        else { return nil }
+        guard let position = guess(key) ?? position(of: key) else { return nil }
+        let sites = entries.sites(at: position)
+        guard sites.other == dependency.holderSite, sites.site == dependency.site else { return nil }
         return position
     }
 
@@ -196,9 +218,7 @@ public final class GraphFactLog {
     /// the graph finds the site of the bit it set.
     func position(ofUsage bit: LockUsage.Bit, for id: ClassID, at site: EventSite) -> Int? {
         let key = GraphFact.usageKey(id, bit)
-        guard let position = guess(key) ?? position(of: key), case .usage(let fact) = entries[position].fact,
-            fact.site == site
-        else { return nil }
+        guard let position = guess(key) ?? position(of: key), entries.sites(at: position).site == site else { return nil }
         return position
     }
 
@@ -206,7 +226,7 @@ public final class GraphFactLog {
     /// the log only (`record` and `merge` replace its entry in place), so that is the one.
     @inline(__always) private func guess(_ key: GraphFactKey) -> Int? {
         guard let position = positionBeingChecked, entries.indices.contains(position),
-            entries[position].fact.key == key
+            entries.key(at: position) == key
         else { return nil }
         return position
     }

@@ -277,9 +277,10 @@ import Testing
     }
 
     /// What the memory figures of docs/performance.md rest on.
-    @Test func anEdgeIsSixteenBytesAFactNinetySixAndAMomentTwentyFour() {
+    @Test func anEdgeIsSixteenBytesAFactThirtySixAndAMomentTwentyFour() {
         #expect(MemoryLayout<LockGraph.Edge>.stride == 16)
-        #expect(MemoryLayout<GraphFactLog.Entry>.stride == 96)
+        #expect(PackedFacts.bytesPerEntry == 36)
+        #expect(MemoryLayout<EventSite>.stride == 32)
         #expect(MemoryLayout<MomentStore.Packed>.stride == 24)
     }
 

@@ -1,0 +1,219 @@
+/// The fact log's entries, each packed into 36 bytes: its key (`GraphFactKey`: kind, classes,
+/// bit), its modes, its trace and place among that trace's facts, its moment, and its sites by
+/// their place in a table of sites kept once each.
+///
+/// Why: an entry holding its fact whole (`GraphFact`, two sites of 32 bytes in it) was 96
+/// bytes, and the log keeps one for every dependency, usage bit and class used: on the graph
+/// of a million dependencies, half of what the analysis held. The facts of one event share
+/// its site (a class's first use, its usage bits, the dependency its lock closes), and a
+/// dependency's holder is a lock taken a few events before: a site is looked up in a small
+/// cache of the sites kept lately (`SiteCache`) before it is kept again.
+///
+/// Facts are read back whole (`subscript`), keys without their sites (`key(at:)`). An entry
+/// replaced (lesser evidence from another trace) leaves its sites in the table; once they are
+/// half of it, the table is made again from the entries' sites (`compactSites`).
+struct PackedFacts: RandomAccessCollection {
+    private struct Packed {
+        var key: GraphFactKey
+        /// Usage: the lock's mode; dependency: the holder's mode, and the next lock's above it
+        /// (two bits each); NMI acquisition: its mode.
+        var modes: UInt8
+        var site: Int32
+        /// Usage: the lock's site; dependency: the holder's; else -1.
+        var otherSite: Int32
+        /// -1 for none (a dependency made by no lock-order acquisition).
+        var moment: Int32
+        var file: Int32
+        var sequence: Int32
+    }
+
+    /// The bytes an entry takes (for tests).
+    static var bytesPerEntry: Int { MemoryLayout<Packed>.stride }
+
+    /// How many sites the table holds (for tests).
+    var sitesKept: Int { sites.count }
+
+    private var packed = ChunkedArray<Packed>()
+    private var sites = ChunkedArray<EventSite>()
+    private var cache = SiteCache()
+    private var lastKept: (site: EventSite, index: Int32)?
+    /// The count of each NMI acquisition fact, by position (the only fact with a count).
+    private var nmiCounts: [Int32: Int] = [:]
+    /// Sites of replaced entries that no entry uses any longer, or may not.
+    private var sitesLeft = 0
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { packed.count }
+
+    /// The entry at `position`, its fact made whole.
+    subscript(position: Int) -> GraphFactLog.Entry {
+        let entry = packed[position]
+        return GraphFactLog.Entry(fact: fact(entry, at: position), file: Int(entry.file), sequence: Int(entry.sequence))
+    }
+
+    /// The key of the fact at `position`, its sites unread.
+    @inline(__always) func key(at position: Int) -> GraphFactKey { packed[position].key }
+
+    /// The analysis's file index of the trace that showed the fact at `position`.
+    func file(at position: Int) -> Int { Int(packed[position].file) }
+
+    /// The place of the fact at `position` among the facts its trace showed.
+    func sequence(at position: Int) -> Int { Int(packed[position].sequence) }
+
+    /// The fact's site (where a bit was set, a dependency made, a class used, a lock taken in
+    /// NMI), and the lock's (usage) or the holder's (dependency).
+    func sites(at position: Int) -> (site: EventSite, other: EventSite?) {
+        let entry = packed[position]
+        return (sites[Int(entry.site)], entry.otherSite < 0 ? nil : sites[Int(entry.otherSite)])
+    }
+
+    /// The classes of the dependency at `position` (nil for another fact), its sites unread.
+    func dependencyEnds(at position: Int) -> (from: ClassID, to: ClassID)? {
+        let key = packed[position].key
+        return (1...3).contains(key.kind) ? (key.a, key.b) : nil
+    }
+
+    /// Appends `entry`, whose fact's key is `key`.
+    mutating func append(_ entry: GraphFactLog.Entry, key: GraphFactKey) {
+        let position = packed.count
+        packed.append(pack(entry, key: key, at: position))
+    }
+
+    /// Puts `entry` where the entry at `position` was.
+    mutating func replace(at position: Int, with entry: GraphFactLog.Entry) {
+        sitesLeft += packed[position].otherSite < 0 ? 1 : 2
+        packed[position] = pack(entry, key: entry.fact.key, at: position)
+        if sitesLeft > 4_096, sitesLeft * 2 > sites.count { compactSites() }
+    }
+
+    /// Sets the count of the NMI acquisition fact at `position`.
+    mutating func setNMICount(_ count: Int, at position: Int) {
+        nmiCounts[Int32(position)] = count
+    }
+
+    private mutating func pack(_ entry: GraphFactLog.Entry, key: GraphFactKey, at position: Int) -> Packed {
+        let fact = entry.fact
+        var modes: UInt8 = 0
+        var site: EventSite
+        var otherSite: EventSite?
+        var moment: MomentID?
+        switch fact {
+        case .usage(let usage):
+            modes = Self.code(usage.lockMode)
+            site = usage.site
+            otherSite = usage.lockSite
+            moment = usage.moment
+        case .dependency(let dependency):
+            modes = Self.code(dependency.holderMode) | Self.code(dependency.nextMode) << 2
+            site = dependency.dependency.site
+            otherSite = dependency.dependency.holderSite
+            moment = dependency.moment
+        case .used(_, _, let useSite):
+            site = useSite
+        case .nmiAcquire(let acquire):
+            modes = Self.code(acquire.mode)
+            site = acquire.site
+            moment = acquire.moment
+            nmiCounts[Int32(position)] = acquire.count
+        }
+        let siteIndex = keep(site)
+        return Packed(
+            key: key, modes: modes, site: siteIndex, otherSite: otherSite.map { keep($0) } ?? -1,
+            moment: moment?.index ?? -1, file: Int32(entry.file), sequence: Int32(entry.sequence))
+    }
+
+    private func fact(_ entry: Packed, at position: Int) -> GraphFact {
+        let key = entry.key
+        switch key.kind {
+        case 0:
+            return .usage(UsageFact(
+                classID: key.a, bit: Self.usageBit(key.detail), site: sites[Int(entry.site)],
+                lockSite: sites[Int(entry.otherSite)], lockMode: Self.mode(entry.modes & 3),
+                moment: MomentID(index: entry.moment)))
+        case 1, 2, 3:
+            let kind: DependencyKind = key.kind == 1 ? .lockOrder : key.kind == 2 ? .ipi : .kmap
+            let dependency = LockDependency(
+                from: key.a, to: key.b, kind: kind, types: DependencyTypes(rawValue: UInt8(key.detail)),
+                holderSite: sites[Int(entry.otherSite)], site: sites[Int(entry.site)])
+            return .dependency(DependencyFact(
+                dependency: dependency, holderMode: Self.mode(entry.modes & 3), nextMode: Self.mode(entry.modes >> 2 & 3),
+                moment: entry.moment < 0 ? nil : MomentID(index: entry.moment)))
+        case 4:
+            return .used(classID: key.a, read: key.detail & 1 != 0, site: sites[Int(entry.site)])
+        default:
+            return .nmiAcquire(NmiAcquireFact(
+                key: LockClassKey(name: Symbol(rawValue: key.a), subclass: Int(key.b)), mode: Self.mode(entry.modes & 3),
+                afterUse: key.detail & 2 != 0, site: sites[Int(entry.site)], moment: MomentID(index: entry.moment),
+                count: nmiCounts[Int32(position)] ?? 1))
+        }
+    }
+
+    /// The place of `site` in the table: where the cache says it is, else a new one.
+    private mutating func keep(_ site: EventSite) -> Int32 {
+        // The facts of one event come one after another.
+        if sites.count > 0, let last = lastKept, last.site == site { return last.index }
+        let index: Int32
+        if let cached = cache.index(of: site, in: sites) {
+            index = cached
+        } else {
+            index = Int32(sites.count)
+            sites.append(site)
+            cache.remember(site, at: index)
+        }
+        lastKept = (site, index)
+        return index
+    }
+
+    /// Makes the table of sites again from the sites the entries use.
+    private mutating func compactSites() {
+        let old = sites
+        sites = ChunkedArray()
+        cache = SiteCache()
+        lastKept = nil
+        for position in packed.indices {
+            let entry = packed[position]
+            packed[position].site = keep(old[Int(entry.site)])
+            if entry.otherSite >= 0 { packed[position].otherSite = keep(old[Int(entry.otherSite)]) }
+        }
+        sitesLeft = 0
+    }
+
+    private static func code(_ mode: LockMode) -> UInt8 {
+        switch mode {
+        case .write: return 0
+        case .read: return 1
+        case .recursiveRead: return 2
+        }
+    }
+
+    private static func mode(_ code: UInt8) -> LockMode {
+        switch code {
+        case 0: return .write
+        case 1: return .read
+        default: return .recursiveRead
+        }
+    }
+
+    /// The bit whose mask is `mask` (`LockUsage.Bit.mask`: one bit of four per irq state,
+    /// above the enabled and read flags).
+    private static func usageBit(_ mask: UInt16) -> LockUsage.Bit {
+        let index = mask.trailingZeroBitCount
+        return LockUsage.Bit(LockUsage.IrqState(rawValue: index >> 2) ?? .softirq, enabled: index & 2 != 0, read: index & 1 != 0)
+    }
+}
+
+/// The places of sites kept lately, 256 of them, by a hash of the site's place: the facts of
+/// an event and the dependencies made under a lock taken a few events before find their
+/// sites kept once.
+private struct SiteCache {
+    private var slots = [Int32](repeating: -1, count: 256)
+
+    func index(of site: EventSite, in sites: ChunkedArray<EventSite>) -> Int32? {
+        let index = slots[Self.slot(site)]
+        return index >= 0 && sites[Int(index)] == site ? index : nil
+    }
+
+    mutating func remember(_ site: EventSite, at index: Int32) { slots[Self.slot(site)] = index }
+
+    private static func slot(_ site: EventSite) -> Int { Int(truncatingIfNeeded: site.placeHash >> 56) }
+}
