@@ -358,7 +358,8 @@ public final class LockGraph {
             grow(to: ClassID(nodeCount - 1))
         }
         edgeIndex.reserveCapacity(count) { _ in preconditionFailure("the graph is empty") }
-        order = TopologicalOrder(components: StrongComponents.of(outDegrees: outDegree, edges: dependencies))
+        order = TopologicalOrder(
+            components: StrongComponents.of(outDegrees: outDegree, edges: dependencies), outDegrees: outDegree, inDegrees: inDegree)
     }
 
     private func clear() {
