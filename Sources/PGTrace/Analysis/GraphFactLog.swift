@@ -156,11 +156,12 @@ public final class GraphFactLog {
             let replaces = (names[file], sequence) < (names[kept.file], kept.sequence)
             if replaces { willReplace?(position) }
             // The least evidence stays, with what the other adds (a counted fact's count).
-            entries.replace(
-                at: position,
-                with: replaces
-                    ? Entry(fact: fact.combined(with: kept.fact), file: file, sequence: sequence)
-                    : Entry(fact: kept.fact.combined(with: fact), file: kept.file, sequence: kept.sequence))
+            if replaces {
+                entries.replace(at: position, with: Entry(fact: fact.combined(with: kept.fact), file: file, sequence: sequence))
+            } else if case .nmiAcquire(let combined) = kept.fact.combined(with: fact) {
+                // The kept entry stays as it is packed, but for its count.
+                entries.setNMICount(combined.count, at: position)
+            }
         } else {
             index.insert(hash: key.indexHash, position: entries.count) { entries.key(at: $0).indexHash }
             entries.append(Entry(fact: fact, file: file, sequence: sequence), key: key)
@@ -170,7 +171,7 @@ public final class GraphFactLog {
 
     /// The log's entries in the order the checks see them: the log itself when its facts came
     /// in that order, else its positions put in that order (4 bytes an entry, where a sorted
-    /// copy of the entries took 112).
+    /// copy of the entries took 96).
     struct Entries: RandomAccessCollection {
         fileprivate let log: PackedFacts
         /// The log's positions in order; nil when that is the log's own order.

@@ -10,8 +10,10 @@
 /// cache of the sites kept lately (`SiteCache`) before it is kept again.
 ///
 /// Facts are read back whole (`subscript`), keys without their sites (`key(at:)`). An entry
-/// replaced (lesser evidence from another trace) leaves its sites in the table; once they are
-/// half of it, the table is made again from the entries' sites (`compactSites`).
+/// replaced (lesser evidence from another trace or summary) leaves its sites in the table,
+/// where other entries may still use them; once the sites so left are counted at half of
+/// the table (and past 4,096), the table is made again from the sites the entries use
+/// (`compactSites`), which bounds it by the facts, whatever the number of replacements.
 struct PackedFacts: RandomAccessCollection {
     private struct Packed {
         var key: GraphFactKey
@@ -39,7 +41,8 @@ struct PackedFacts: RandomAccessCollection {
     private var lastKept: (site: EventSite, index: Int32)?
     /// The count of each NMI acquisition fact, by position (the only fact with a count).
     private var nmiCounts: [Int32: Int] = [:]
-    /// Sites of replaced entries that no entry uses any longer, or may not.
+    /// Sites left by replaced entries since the table was last made, counted whether or not
+    /// another entry uses them too.
     private var sitesLeft = 0
 
     var startIndex: Int { 0 }

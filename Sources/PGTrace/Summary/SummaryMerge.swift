@@ -267,7 +267,7 @@ final class SummaryMerge {
             throw fail(number, "unknown fact '\(line.fact ?? "")'")
         }
         guard let trace = line.file, let sequence = line.seq else { throw fail(number, "a fact without its trace and place") }
-        // The log keeps a place in 32 bits (a trace of 2^31 facts would take some 200 GB).
+        // The log keeps a place in 32 bits (a trace of 2^31 facts would take some 77 GB).
         guard (0...Int(Int32.max)).contains(sequence) else { throw fail(number, "a fact's place \(sequence) is out of range (0 to 2^31 - 1)") }
         let traceFile = try file(trace, at: number)
         guard analysis.facts.wouldKeep(fact.key, file: traceFile, sequence: sequence) else {

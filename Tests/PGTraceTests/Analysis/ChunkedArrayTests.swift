@@ -23,6 +23,21 @@ import Testing
         #expect(array.map(\.position.line) == Array(0..<count))
     }
 
+    /// Past the table's first room for four chunks, and copies taken at many sizes, each
+    /// still as it was when taken.
+    @Test func theTableOfChunksGrowsAndCopiesStayAsTaken() {
+        var array = ChunkedArray<Int>()
+        var copies: [ChunkedArray<Int>] = []
+        for index in 0..<(9 * 4_096 + 1) {
+            array.append(index)
+            if index % 4_000 == 0 { copies.append(array) }
+        }
+        #expect(array.elementsEqual(0..<(9 * 4_096 + 1)))
+        for (number, copy) in copies.enumerated() {
+            #expect(copy.elementsEqual(0...(number * 4_000)))
+        }
+    }
+
     @Test func anElementIsReplacedInPlace() {
         var array = ChunkedArray<Int>()
         for index in 0..<5_000 { array.append(index) }
