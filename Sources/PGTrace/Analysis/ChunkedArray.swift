@@ -17,7 +17,7 @@ struct ChunkedArray<Element>: RandomAccessCollection {
     /// The chunks, and the table of them: allocated, initialized up to `count`, deinitialized
     /// and freed by it alone. (The table is memory of its own, not an array, so that reading
     /// an element checks one bound, its index against `count`.)
-    private final class Storage {
+    fileprivate final class Storage {
         @exclusivity(unchecked) var chunks: UnsafeMutablePointer<UnsafeMutablePointer<Element>>
         @exclusivity(unchecked) var chunkCount = 0
         @exclusivity(unchecked) var chunkCapacity = 4
@@ -94,4 +94,22 @@ struct ChunkedArray<Element>: RandomAccessCollection {
             yield &storage.chunks[index >> Self.shift][index & Self.mask]
         }
     }
+
+    /// Walks the elements chunk by chunk, with no bound checked per element (the graph
+    /// checks read the whole fact log so, twice, before they begin).
+    struct Iterator: IteratorProtocol {
+        fileprivate let storage: Storage
+        fileprivate var index = 0
+        fileprivate var chunk: UnsafeMutablePointer<Element>?
+
+        mutating func next() -> Element? {
+            guard index < storage.count else { return nil }
+            let slot = index & ChunkedArray.mask
+            if slot == 0 { chunk = storage.chunks[index >> ChunkedArray.shift] }
+            index += 1
+            return chunk.unsafelyUnwrapped[slot]
+        }
+    }
+
+    func makeIterator() -> Iterator { Iterator(storage: storage) }
 }

@@ -60,8 +60,13 @@ final class GraphChecks {
     /// order of a growing graph again (`LockGraph`).
     func rebuild(from facts: GraphFactLog) {
         let entries = facts.sortedEntries()
-        let dependencies = entries.indices.lazy.compactMap { entries.dependencyEnds(at: $0) }
-        graph.removeAll(expecting: dependencies)
+        // The graph reads them twice: as the log holds them when that is their order (a
+        // walk of its chunks), else through the order.
+        if entries.areInLogOrder {
+            graph.removeAll(expecting: facts.entries.dependencyEnds)
+        } else {
+            graph.removeAll(expecting: entries.indices.lazy.compactMap { entries.dependencyEnds(at: $0) })
+        }
         ipi.reset()
         nmi.reset()
         context.clearGraphFindings()

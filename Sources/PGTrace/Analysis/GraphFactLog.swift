@@ -184,6 +184,9 @@ public final class GraphFactLog {
         /// Where the log holds the entry at `index`.
         func position(at index: Int) -> Int { order.map { Int($0[index]) } ?? index }
 
+        /// Whether these are the log's entries in its own order (its facts came in order).
+        var areInLogOrder: Bool { order == nil }
+
         /// The classes of the dependency at `index` (nil for another fact), its sites unread.
         func dependencyEnds(at index: Int) -> (from: ClassID, to: ClassID)? { log.dependencyEnds(at: position(at: index)) }
     }

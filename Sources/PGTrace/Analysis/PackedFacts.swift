@@ -71,9 +71,16 @@ struct PackedFacts: RandomAccessCollection {
     }
 
     /// The classes of the dependency at `position` (nil for another fact), its sites unread.
-    func dependencyEnds(at position: Int) -> (from: ClassID, to: ClassID)? {
-        let key = packed[position].key
-        return (1...3).contains(key.kind) ? (key.a, key.b) : nil
+    func dependencyEnds(at position: Int) -> (from: ClassID, to: ClassID)? { Self.dependencyEnds(of: packed[position].key) }
+
+    /// The classes of every dependency, in the log's order, their sites unread: a walk of the
+    /// chunks, where the graph checks read the log twice before they begin.
+    var dependencyEnds: some Collection<(from: ClassID, to: ClassID)> {
+        packed.lazy.compactMap { Self.dependencyEnds(of: $0.key) }
+    }
+
+    private static func dependencyEnds(of key: GraphFactKey) -> (from: ClassID, to: ClassID)? {
+        (1...3).contains(key.kind) ? (key.a, key.b) : nil
     }
 
     /// Appends `entry`, whose fact's key is `key`.
