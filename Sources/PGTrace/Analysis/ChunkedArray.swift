@@ -81,8 +81,8 @@ struct ChunkedArray<Element>: RandomAccessCollection {
         storage.count += 1
     }
 
-    /// Read and written in place (the fact log's entries were 96 bytes: a copy for every
-    /// key compared cost more than the chunks saved).
+    /// Read and written in place, not copied out: a copy of each element read (the fact
+    /// log's whole 96-byte entries, before they were packed) cost more than the chunks saved.
     subscript(index: Int) -> Element {
         _read {
             precondition(index >= 0 && index < storage.count, "index \(index) out of 0..<\(storage.count)")
