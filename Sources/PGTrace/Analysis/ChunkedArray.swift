@@ -96,7 +96,8 @@ struct ChunkedArray<Element>: RandomAccessCollection {
     }
 
     /// Walks the elements chunk by chunk, with no bound checked per element (the graph
-    /// checks read the whole fact log so, twice, before they begin).
+    /// reads the whole fact log so, twice, before the checks begin, when its facts came in
+    /// order).
     struct Iterator: IteratorProtocol {
         fileprivate let storage: Storage
         fileprivate var index = 0

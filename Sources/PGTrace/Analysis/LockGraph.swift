@@ -86,7 +86,7 @@ extension LockGraphObserver {
 ///
 /// An edge is kept in 16 bytes: its ends, kind and types, and where its two sites are. A
 /// graph built by an analysis finds them in the analysis's `GraphFactLog`, in the fact that
-/// created the edge, so that a dependency's sites (80 bytes) are stored once, not twice; a
+/// created the edge, so that a dependency's sites (64 bytes) are stored once, not twice; a
 /// dependency added by a caller keeps its sites in the graph (`EdgeSites`).
 public final class LockGraph {
     /// An edge as the graph keeps it.

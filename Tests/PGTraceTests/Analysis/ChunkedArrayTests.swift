@@ -38,6 +38,23 @@ import Testing
         }
     }
 
+    /// Walked to its end whatever its count (a chunk's edge, one past it), and a walk goes on
+    /// over what it began on while the array it came from is changed.
+    @Test(arguments: [0, 1, 4_095, 4_096, 4_097, 8_192, 12_288 + 1])
+    func aWalkStopsAtTheEndAndKeepsWhatItBeganOn(count: Int) {
+        var array = ChunkedArray<Int>()
+        for index in 0..<count { array.append(index) }
+        #expect(array.elementsEqual(0..<count))
+        var walk = array.makeIterator()
+        if count > 0 { array[0] = -1 }
+        array.append(-2)
+        var walked: [Int] = []
+        while let next = walk.next() { walked.append(next) }
+        #expect(walked == Array(0..<count))
+        #expect(walk.next() == nil)
+        #expect(array.count == count + 1 && array.last == -2 && (count == 0 || array[0] == -1))
+    }
+
     @Test func anElementIsReplacedInPlace() {
         var array = ChunkedArray<Int>()
         for index in 0..<5_000 { array.append(index) }
