@@ -96,8 +96,7 @@ struct ChunkedArray<Element>: RandomAccessCollection {
     }
 
     /// Walks the elements chunk by chunk, with no bound checked per element (the graph
-    /// reads the whole fact log so, twice, before the checks begin, when its facts came in
-    /// order).
+    /// reads the whole fact log so, twice, before the checks begin).
     struct Iterator: IteratorProtocol {
         fileprivate let storage: Storage
         fileprivate var index = 0

@@ -60,13 +60,9 @@ final class GraphChecks {
     /// order of a growing graph again (`LockGraph`).
     func rebuild(from facts: GraphFactLog) {
         let entries = facts.sortedEntries()
-        // The graph reads them twice: as the log holds them when that is their order (a
-        // walk of its chunks), else through the order.
-        if entries.areInLogOrder {
-            graph.removeAll(expecting: facts.entries.dependencyEnds)
-        } else {
-            graph.removeAll(expecting: entries.indices.lazy.compactMap { entries.dependencyEnds(at: $0) })
-        }
+        // In the log's own order, whatever the checks' order: the graph counts their degrees
+        // and finds its strongly connected components, which no order of the edges changes.
+        graph.removeAll(expecting: facts.entries.dependencyEnds)
         ipi.reset()
         nmi.reset()
         context.clearGraphFindings()

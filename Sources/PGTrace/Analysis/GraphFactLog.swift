@@ -131,9 +131,11 @@ public final class GraphFactLog {
     /// One more meeting of a counted fact (an NMI acquisition) known from this trace or a
     /// lesser one: its count grows, whichever trace's evidence it keeps.
     func countAgain(_ key: GraphFactKey) {
-        guard let position = position(of: key), case .nmiAcquire(var one) = entries[position].fact else { return }
+        guard let position = position(of: key) else { return }
+        let kept = entries[position].fact
+        guard case .nmiAcquire(var one) = kept else { return }
         one.count = 1
-        guard case .nmiAcquire(let combined) = entries[position].fact.combined(with: .nmiAcquire(one)) else { return }
+        guard case .nmiAcquire(let combined) = kept.combined(with: .nmiAcquire(one)) else { return }
         entries.setNMICount(combined.count, at: position)
     }
 
@@ -183,12 +185,6 @@ public final class GraphFactLog {
 
         /// Where the log holds the entry at `index`.
         func position(at index: Int) -> Int { order.map { Int($0[index]) } ?? index }
-
-        /// Whether these are the log's entries in its own order (its facts came in order).
-        var areInLogOrder: Bool { order == nil }
-
-        /// The classes of the dependency at `index` (nil for another fact), its sites unread.
-        func dependencyEnds(at index: Int) -> (from: ClassID, to: ClassID)? { log.dependencyEnds(at: position(at: index)) }
     }
 
     /// Every fact, least evidence first: the order the checks must see them in.

@@ -104,7 +104,7 @@ struct PackedFacts: RandomAccessCollection {
     private mutating func pack(_ entry: GraphFactLog.Entry, key: GraphFactKey, at position: Int) -> Packed {
         let fact = entry.fact
         var modes: UInt8 = 0
-        var site: EventSite
+        let site: EventSite
         var otherSite: EventSite?
         var moment: MomentID?
         switch fact {
