@@ -170,13 +170,15 @@ public final class CircularDependencyChecker: ReplayObserver {
 /// Lockdep's chain cache: the chain keys already validated. Keys are well-mixed hashes, so an
 /// open-addressing table indexed by their low bits needs no hashing of its own.
 ///
-/// A cache, bounded as lockdep bounds its chains (MAX_LOCKDEP_CHAINS: 2^16 by default, 2^20
-/// with syzbot's settings; here 2^18, 4 MB): when full it starts again empty, so a chain
-/// seen before is validated again, which finds its dependencies already in the graph and
-/// reports nothing new. At 2^20 it was the one structure of the kernel-shaped benchmark
-/// growing past a million events (16 MB at 16M events); at 2^18 the 16M-event run is no slower.
+/// A cache, bounded as lockdep bounds its chains (MAX_LOCKDEP_CHAINS: 2^16 by default, which
+/// this takes, 2^20 with syzbot's settings), in a table of 1 MB at most: when full it starts
+/// again empty, so a chain seen before is validated again, which finds its dependencies
+/// already in the graph and reports nothing new. At 2^20 it was the one structure of the
+/// kernel-shaped benchmark growing past a million events (16 MB at 16M events); at 2^18 its
+/// 4 MB, looked up at random once an acquisition, were some 6 MB of that benchmark's peak at
+/// 1M and 16M events both (docs/performance.md, stop 48), for no time saved.
 struct ChainKeySet {
-    static let capacity = 1 << 18
+    static let capacity = 1 << 16
     private var slots = [UInt64](repeating: 0, count: 1024)
     private var count = 0
 
