@@ -294,6 +294,9 @@ public struct AnalysisOptions: Sendable {
     public var inputs: InputKinds = [.traces, .summaries]
     /// The name of the command, for an input it does not read ("merge reads summaries").
     public var commandName = "analyze"
+    /// How many chains the chain cache holds before it starts again (`ChainKeySet`): fewer
+    /// only in tests, which meet the bound with a few chains rather than 2^18.
+    var chainCacheBound = ChainKeySet.capacity
 
     /// When an analysis checks its graph's facts (`GraphChecks`).
     public enum GraphChecking: Sendable {

@@ -20,7 +20,7 @@ public final class CircularDependencyChecker: ReplayObserver {
 
     /// Each trace validates its own chains: a chain seen in a trace whose evidence comes
     /// later must not hide this one's.
-    public func replayWillBegin(_ replay: ReplayEngine) { validatedChains = ChainKeySet() }
+    public func replayWillBegin(_ replay: ReplayEngine) { validatedChains = ChainKeySet(bound: context.options.chainCacheBound) }
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) { validate(lock, replay, cpu: lock.site.cpu) }
 
@@ -170,17 +170,27 @@ public final class CircularDependencyChecker: ReplayObserver {
 /// Lockdep's chain cache: the chain keys already validated. Keys are well-mixed hashes, so an
 /// open-addressing table indexed by their low bits needs no hashing of its own.
 ///
-/// A cache, bounded as lockdep bounds its chains (MAX_LOCKDEP_CHAINS: 2^16 by default, which
-/// this takes, 2^20 with syzbot's settings), in a table of 1 MB at most: when full it starts
-/// again empty, so a chain seen before is validated again, which finds its dependencies
-/// already in the graph and reports nothing new. At 2^20 it was the one structure of the
-/// kernel-shaped benchmark growing past a million events (16 MB at 16M events); at 2^18 its
-/// 4 MB, looked up at random once an acquisition, were some 6 MB of that benchmark's peak at
-/// 1M and 16M events both (docs/performance.md, stop 48), for no time saved.
+/// A cache, bounded as lockdep bounds its chains (MAX_LOCKDEP_CHAINS: 2^16 by default, 2^20
+/// with syzbot's settings; here 2^18, a table of 4 MB at most): when full it starts again
+/// empty, where lockdep, out of chains, turns itself off ("MAX_LOCKDEP_CHAINS too low!").
+/// A chain seen before is then validated again. It finds its dependencies in the graph
+/// already, save one the cache had skipped: a key holds each entry's class and read state,
+/// not its trylock, so a chain validated with an entry taken outright is not validated
+/// again where that entry is a trylock, whose holder below would add a dependency
+/// (docs/trace-format.md, `nest`); validated again, it adds it. So past 2^18 distinct
+/// chains in one trace, such a dependency may be added where lockdep with chains to spare
+/// would skip it. At 2^20 the table was the one structure of the kernel-shaped benchmark
+/// growing past a million events (16 MB at 16M events), and at 2^18 that benchmark is no
+/// slower; at 2^16 its peak was some 5 MB lower, in the same time, but such a dependency
+/// would come four times sooner (docs/performance.md, stop 48).
 struct ChainKeySet {
-    static let capacity = 1 << 16
+    static let capacity = 1 << 18
+    /// How many keys it holds before it starts again: `capacity`, but in tests.
+    private let bound: Int
     private var slots = [UInt64](repeating: 0, count: 1024)
     private var count = 0
+
+    init(bound: Int = ChainKeySet.capacity) { self.bound = bound }
 
     /// Inserts `key`; true if it was not there. (Key 0 is the empty chain, never inserted.)
     mutating func insert(_ key: UInt64) -> Bool {
@@ -190,14 +200,14 @@ struct ChainKeySet {
             if slots[slot] == key { return false }
             slot = (slot + 1) & (slots.count - 1)
         }
-        if count >= Self.capacity {
+        if count >= bound {
             for index in slots.indices { slots[index] = 0 }
             count = 0
             slot = Int(truncatingIfNeeded: key) & (slots.count - 1)
         }
         slots[slot] = key
         count += 1
-        if count * 2 > slots.count, slots.count < 2 * Self.capacity { grow() }
+        if count * 2 > slots.count, slots.count < 2 * bound { grow() }
         return true
     }
 

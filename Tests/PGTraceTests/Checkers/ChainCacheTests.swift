@@ -19,4 +19,57 @@ import Testing
         again = cache.insert(keys[0])
         #expect(!again)
     }
+
+    /// One task takes A, B and C (three chains), then `fillers` chains of one lock each, then
+    /// A, B as a trylock and C again, then C and A.
+    static func trylockChainMetAgain(fillers: Int) -> TraceBuilder {
+        var trace = TraceBuilder(cpus: 1)
+        trace.task = "t1"
+        for name in ["A", "B", "C"] { trace.acquire(name) }
+        for name in ["C", "B", "A"] { trace.release(name) }
+        for filler in 0..<fillers {
+            trace.acquire("F\(filler)")
+            trace.release("F\(filler)")
+        }
+        trace.acquire("A")
+        trace.acquire("B", isTry: true)
+        trace.acquire("C")
+        for name in ["C", "B", "A"] { trace.release(name) }
+        trace.acquire("C")
+        trace.acquire("A")
+        trace.release("A")
+        trace.release("C")
+        return trace
+    }
+
+    static func analyze(_ trace: TraceBuilder, chainCacheBound: Int) throws -> Analysis {
+        var options = AnalysisOptions()
+        options.chainCacheBound = chainCacheBound
+        let analysis = Analysis(options: options)
+        try analysis.analyze(bytes: Array(trace.xml.utf8), displayName: "chains.xml")
+        return analysis
+    }
+
+    /// A chain key holds each lock's class and read state, not its trylock (in lockdep as
+    /// here), so the chain A, B, C met again with B a trylock is not validated again, and C
+    /// gets no dependency on A, the lock below the trylock: the cycle C, A closes goes
+    /// through B, as lockdep reports it. Past the cache's bound it started again empty, and
+    /// the chain validated again adds A -> C: the same trace's cycle is then A -> C -> A
+    /// (helper-84's trace, with a bound of 4 chains where the analysis's is 2^18).
+    @Test func aChainValidatedAgainOnceTheCacheStartsAgainAddsTheDependencyPastATrylock() throws {
+        let cached = try Self.analyze(Self.trylockChainMetAgain(fillers: 0), chainCacheBound: 4)
+        #expect(cached.lockOrderEdge("A", "C") == nil)
+        #expect(cached.findings.map(\.rule) == [.circularDependency])
+        #expect(cached.findings.first?.locks == ["A", "B", "C"])
+
+        let validatedAgain = try Self.analyze(Self.trylockChainMetAgain(fillers: 4), chainCacheBound: 4)
+        #expect(validatedAgain.lockOrderEdge("A", "C") != nil)
+        #expect(validatedAgain.findings.map(\.rule) == [.circularDependency])
+        #expect(validatedAgain.findings.first?.locks == ["A", "C"])
+
+        // Under the analysis's own bound, the same trace is the first one's.
+        let underTheBound = try Self.analyze(Self.trylockChainMetAgain(fillers: 4), chainCacheBound: ChainKeySet.capacity)
+        #expect(underTheBound.lockOrderEdge("A", "C") == nil)
+        #expect(underTheBound.findings.first?.locks == ["A", "B", "C"])
+    }
 }
