@@ -294,8 +294,10 @@ public struct AnalysisOptions: Sendable {
     public var inputs: InputKinds = [.traces, .summaries]
     /// The name of the command, for an input it does not read ("merge reads summaries").
     public var commandName = "analyze"
-    /// How many chains the chain cache holds before it starts again (`ChainKeySet`): fewer
-    /// only in tests, which meet the bound with a few chains rather than 2^18.
+    /// How many chains the chain cache holds, a trace, before it starts again (`ChainKeySet`):
+    /// fewer only in tests, which meet the bound with a few chains rather than 2^18. Past it
+    /// the facts recorded can differ (a trylock's), so a bound a user could set would belong
+    /// with the options a summary records (`TraceChecks`).
     var chainCacheBound = ChainKeySet.capacity
 
     /// When an analysis checks its graph's facts (`GraphChecks`).

@@ -20,19 +20,21 @@ import Testing
         #expect(!again)
     }
 
-    /// One task takes A, B and C (three chains), then `fillers` chains of one lock each, then
-    /// A, B as a trylock and C again, then C and A.
-    static func trylockChainMetAgain(fillers: Int) -> TraceBuilder {
+    /// One task takes A, B (in `bMode`) and C (three chains), then `fillers` chains of one
+    /// lock each, then A, B as a trylock and C again, then C and A.
+    static func trylockChainMetAgain(fillers: Int, bMode: LockMode = .write) -> TraceBuilder {
         var trace = TraceBuilder(cpus: 1)
         trace.task = "t1"
-        for name in ["A", "B", "C"] { trace.acquire(name) }
+        trace.acquire("A")
+        trace.acquire("B", mode: bMode)
+        trace.acquire("C")
         for name in ["C", "B", "A"] { trace.release(name) }
         for filler in 0..<fillers {
             trace.acquire("F\(filler)")
             trace.release("F\(filler)")
         }
         trace.acquire("A")
-        trace.acquire("B", isTry: true)
+        trace.acquire("B", mode: bMode, isTry: true)
         trace.acquire("C")
         for name in ["C", "B", "A"] { trace.release(name) }
         trace.acquire("C")
@@ -57,6 +59,7 @@ import Testing
     /// the chain validated again adds A -> C: the same trace's cycle is then A -> C -> A
     /// (helper-84's trace, with a bound of 4 chains where the analysis's is 2^18).
     @Test func aChainValidatedAgainOnceTheCacheStartsAgainAddsTheDependencyPastATrylock() throws {
+        // Three chains and the trylock's (not validated, so not kept): the cache never fills.
         let cached = try Self.analyze(Self.trylockChainMetAgain(fillers: 0), chainCacheBound: 4)
         #expect(cached.lockOrderEdge("A", "C") == nil)
         #expect(cached.findings.map(\.rule) == [.circularDependency])
@@ -70,6 +73,22 @@ import Testing
         // Under the analysis's own bound, the same trace is the first one's.
         let underTheBound = try Self.analyze(Self.trylockChainMetAgain(fillers: 4), chainCacheBound: ChainKeySet.capacity)
         #expect(underTheBound.lockOrderEdge("A", "C") == nil)
+        #expect(underTheBound.findings.map(\.rule) == [.circularDependency])
         #expect(underTheBound.findings.first?.locks == ["A", "B", "C"])
+    }
+
+    /// The same with B a recursive read: A -(ER)-> B -(SN)-> C is no strong path (an
+    /// -(*R)-> edge followed by an -(S*)-> one), so while the chain is cached, C, A closes no
+    /// cycle lockdep reports; validated again past the bound, A -> C makes one. The bound
+    /// decides the verdict itself.
+    @Test func pastTheBoundADependencyPastATrylockCanMakeACycle() throws {
+        let cached = try Self.analyze(Self.trylockChainMetAgain(fillers: 4, bMode: .recursiveRead), chainCacheBound: 1 << 18)
+        #expect(cached.lockOrderEdge("A", "C") == nil)
+        #expect(cached.findings.isEmpty)
+
+        let validatedAgain = try Self.analyze(Self.trylockChainMetAgain(fillers: 4, bMode: .recursiveRead), chainCacheBound: 4)
+        #expect(validatedAgain.lockOrderEdge("A", "C") != nil)
+        #expect(validatedAgain.findings.map(\.rule) == [.circularDependency])
+        #expect(validatedAgain.findings.first?.locks == ["A", "C"])
     }
 }
