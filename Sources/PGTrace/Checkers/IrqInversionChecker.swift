@@ -25,10 +25,15 @@ public final class IrqInversionChecker: LockGraphObserver {
     public func lockGraph(_ graph: LockGraph, didMark fact: UsageFact) {
         let (bit, classID, lockMode, lockSite, site) = (fact.bit, fact.classID, fact.lockMode, fact.lockSite, fact.site)
         let wanted: LockUsage = bit.enabled ? .usedIn(bit.state) : .enabled(bit.state)
+        let direction: LockGraph.Direction = bit.enabled ? .backward : .forward
+        // Nothing to search for when no class the search could reach, strong paths or not, has
+        // the usage it looks for (most marks: a class used with irqs on, no irq-safe class
+        // behind it), before the search and its local-lock test are made.
+        guard !graph.reachableUsage(of: classID, direction: direction).isDisjoint(with: wanted) else { return }
         let found = graph.search(
             from: classID,
             rootOnlyXR: bit.enabled ? lockMode != .write : lockMode == .recursiveRead,
-            direction: bit.enabled ? .backward : .forward, includeRoot: false, wanting: wanted,
+            direction: direction, includeRoot: false, wanting: wanted,
             skipping: skipsLocalLocks
         ) { node, onlyXR in
             !Self.effective(graph.usage(of: node), onlyXR: onlyXR).isDisjoint(with: wanted)
