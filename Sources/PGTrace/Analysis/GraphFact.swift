@@ -27,23 +27,17 @@ public enum GraphFact: Sendable {
     }
 
     static func usageKey(_ id: ClassID, _ bit: LockUsage.Bit) -> GraphFactKey {
-        GraphFactKey(kind: 0, a: id, b: 0, detail: UInt16(bit.mask.rawValue))
+        GraphFactKey(kind: .usage, a: id, b: 0, detail: UInt16(bit.mask.rawValue))
     }
 
     static func dependencyKey(_ from: ClassID, _ to: ClassID, _ kind: DependencyKind, _ types: DependencyTypes) -> GraphFactKey {
-        let code: UInt8
-        switch kind {
-        case .lockOrder: code = 1
-        case .ipi: code = 2
-        case .kmap: code = 3
-        }
-        return GraphFactKey(kind: code, a: from, b: to, detail: UInt16(types.rawValue))
+        GraphFactKey(kind: GraphFactKey.Kind(kind), a: from, b: to, detail: UInt16(types.rawValue))
     }
 
-    static func usedKey(_ id: ClassID, read: Bool) -> GraphFactKey { GraphFactKey(kind: 4, a: id, b: 0, detail: read ? 1 : 0) }
+    static func usedKey(_ id: ClassID, read: Bool) -> GraphFactKey { GraphFactKey(kind: .used, a: id, b: 0, detail: read ? 1 : 0) }
 
     static func nmiAcquireKey(_ key: LockClassKey, _ mode: LockMode, afterUse: Bool) -> GraphFactKey {
-        GraphFactKey(kind: 5, a: key.name.rawValue, b: Int32(truncatingIfNeeded: key.subclass), detail: (mode == .write ? 0 : 1) | (afterUse ? 2 : 0))
+        GraphFactKey(kind: .nmiAcquire, a: key.name.rawValue, b: Int32(truncatingIfNeeded: key.subclass), detail: (mode == .write ? 0 : 1) | (afterUse ? 2 : 0))
     }
 
     /// `self` (the fact kept) with what `other`, the same fact from other evidence, adds:
@@ -58,7 +52,30 @@ public enum GraphFact: Sendable {
 
 /// A fact's identity: its kind, the classes and the bit it is about.
 public struct GraphFactKey: Hashable, Sendable {
-    var kind: UInt8
+    /// Which fact a key names; a dependency's kind is its own (`DependencyKind`).
+    enum Kind: UInt8 {
+        case usage, lockOrder, ipi, kmap, used, nmiAcquire
+
+        init(_ kind: DependencyKind) {
+            switch kind {
+            case .lockOrder: self = .lockOrder
+            case .ipi: self = .ipi
+            case .kmap: self = .kmap
+            }
+        }
+
+        /// The dependency's kind, if the key names a dependency.
+        var dependencyKind: DependencyKind? {
+            switch self {
+            case .lockOrder: return .lockOrder
+            case .ipi: return .ipi
+            case .kmap: return .kmap
+            case .usage, .used, .nmiAcquire: return nil
+            }
+        }
+    }
+
+    var kind: Kind
     var a: ClassID
     var b: ClassID
     var detail: UInt16
@@ -68,7 +85,7 @@ public struct GraphFactKey: Hashable, Sendable {
     /// dependency and usage bit).
     var indexHash: UInt64 {
         let word = UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
-        return PositionIndex.mix(word &+ UInt64(UInt32(kind) << 16 | UInt32(detail)) &* 0x9E37_79B9_7F4A_7C15)
+        return PositionIndex.mix(word &+ UInt64(UInt32(kind.rawValue) << 16 | UInt32(detail)) &* 0x9E37_79B9_7F4A_7C15)
     }
 }
 

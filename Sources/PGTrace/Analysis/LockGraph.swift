@@ -264,7 +264,7 @@ public final class LockGraph {
     }
 
     private static func siteSlot(_ id: ClassID, _ bit: LockUsage.Bit) -> Int {
-        Int(id) * LockUsage.bitCount + bit.mask.rawValue.trailingZeroBitCount
+        Int(id) * LockUsage.bitCount + bit.index
     }
 
     // MARK: Edges

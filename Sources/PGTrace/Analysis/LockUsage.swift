@@ -27,7 +27,16 @@ public struct LockUsage: OptionSet, Hashable, Sendable {
             self.read = read
         }
 
-        public var mask: LockUsage { LockUsage(rawValue: 1 << (state.rawValue * 4 + (enabled ? 2 : 0) + (read ? 1 : 0))) }
+        /// Lockdep's enum lock_usage_bit: state * 4 + dir * 2 + read (0 to 7).
+        public var index: Int { state.rawValue * 4 + (enabled ? 2 : 0) + (read ? 1 : 0) }
+
+        /// The bit of lockdep's number `index` (0 to 7).
+        init(index: Int) {
+            precondition((0..<LockUsage.bitCount).contains(index), "usage bit \(index) out of 0..<\(LockUsage.bitCount)")
+            self.init(IrqState(rawValue: index >> 2)!, enabled: index & 2 != 0, read: index & 1 != 0)
+        }
+
+        public var mask: LockUsage { LockUsage(rawValue: 1 << index) }
 
         /// Lockdep's names: IN-HARDIRQ-W, HARDIRQ-ON-R, …
         public var name: String {

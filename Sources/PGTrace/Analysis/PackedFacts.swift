@@ -80,7 +80,7 @@ struct PackedFacts: RandomAccessCollection {
     }
 
     private static func dependencyEnds(of key: GraphFactKey) -> (from: ClassID, to: ClassID)? {
-        (1...3).contains(key.kind) ? (key.a, key.b) : nil
+        key.kind.dependencyKind == nil ? nil : (key.a, key.b)
     }
 
     /// Appends `entry`, whose fact's key is `key`.
@@ -135,22 +135,22 @@ struct PackedFacts: RandomAccessCollection {
     private func fact(_ entry: Packed, at position: Int) -> GraphFact {
         let key = entry.key
         switch key.kind {
-        case 0:
+        case .usage:
             return .usage(UsageFact(
-                classID: key.a, bit: Self.usageBit(key.detail), site: sites[Int(entry.site)],
+                classID: key.a, bit: LockUsage.Bit(index: key.detail.trailingZeroBitCount), site: sites[Int(entry.site)],
                 lockSite: sites[Int(entry.otherSite)], lockMode: Self.mode(entry.modes & 3),
                 moment: MomentID(index: entry.moment)))
-        case 1, 2, 3:
-            let kind: DependencyKind = key.kind == 1 ? .lockOrder : key.kind == 2 ? .ipi : .kmap
+        case .lockOrder, .ipi, .kmap:
+            let kind = key.kind.dependencyKind!
             let dependency = LockDependency(
                 from: key.a, to: key.b, kind: kind, types: DependencyTypes(rawValue: UInt8(key.detail)),
                 holderSite: sites[Int(entry.otherSite)], site: sites[Int(entry.site)])
             return .dependency(DependencyFact(
                 dependency: dependency, holderMode: Self.mode(entry.modes & 3), nextMode: Self.mode(entry.modes >> 2 & 3),
                 moment: entry.moment < 0 ? nil : MomentID(index: entry.moment)))
-        case 4:
+        case .used:
             return .used(classID: key.a, read: key.detail & 1 != 0, site: sites[Int(entry.site)])
-        default:
+        case .nmiAcquire:
             return .nmiAcquire(NmiAcquireFact(
                 key: LockClassKey(name: Symbol(rawValue: key.a), subclass: Int(key.b)), mode: Self.mode(entry.modes & 3),
                 afterUse: key.detail & 2 != 0, site: sites[Int(entry.site)], moment: MomentID(index: entry.moment),
@@ -161,7 +161,7 @@ struct PackedFacts: RandomAccessCollection {
     /// The place of `site` in the table: where the cache says it is, else a new one.
     private mutating func keep(_ site: EventSite) -> Int32 {
         // The facts of one event come one after another.
-        if sites.count > 0, let last = lastKept, last.site == site { return last.index }
+        if let last = lastKept, last.site == site { return last.index }
         let index: Int32
         if let cached = cache.index(of: site, in: sites) {
             index = cached
@@ -188,28 +188,10 @@ struct PackedFacts: RandomAccessCollection {
         sitesLeft = 0
     }
 
-    private static func code(_ mode: LockMode) -> UInt8 {
-        switch mode {
-        case .write: return 0
-        case .read: return 1
-        case .recursiveRead: return 2
-        }
-    }
+    /// A mode in two bits: lockdep's `read` value.
+    private static func code(_ mode: LockMode) -> UInt8 { UInt8(mode.lockdepRead) }
 
-    private static func mode(_ code: UInt8) -> LockMode {
-        switch code {
-        case 0: return .write
-        case 1: return .read
-        default: return .recursiveRead
-        }
-    }
-
-    /// The bit whose mask is `mask` (`LockUsage.Bit.mask`: one bit of four per irq state,
-    /// above the enabled and read flags).
-    private static func usageBit(_ mask: UInt16) -> LockUsage.Bit {
-        let index = mask.trailingZeroBitCount
-        return LockUsage.Bit(LockUsage.IrqState(rawValue: index >> 2) ?? .softirq, enabled: index & 2 != 0, read: index & 1 != 0)
-    }
+    private static func mode(_ code: UInt8) -> LockMode { LockMode(lockdepRead: Int(code)) }
 }
 
 /// The places of sites kept lately, 256 of them, by a hash of the site's place: the facts of

@@ -233,7 +233,7 @@ final class SummaryMerge {
             // lockdep's enum lock_usage_bit: state * 4 + dir * 2 + read.
             guard let raw = line.bit, (0..<8).contains(raw), let moment = try moment(line, at: number)
             else { throw fail(number, "a usage fact without its bit (0 to 7) or moment") }
-            let bit = LockUsage.Bit(LockUsage.IrqState(rawValue: raw / 4)!, enabled: raw & 2 != 0, read: raw & 1 != 0)
+            let bit = LockUsage.Bit(index: raw)
             fact = .usage(UsageFact(
                 classID: try classID(line.classID, at: number), bit: bit, site: try site(line.site, at: number),
                 lockSite: try site(line.lockSite, at: number), lockMode: try mode(line.mode, at: number), moment: moment))

@@ -121,7 +121,7 @@ public final class SummaryWriter {
                 line.momentRef = try moment(fact.moment)
                 line.fact = "usage"
                 line.classID = classNumber[Int(fact.classID)]
-                line.bit = fact.bit.mask.rawValue.trailingZeroBitCount
+                line.bit = fact.bit.index
                 line.site = try site(fact.site)
                 line.lockSite = try site(fact.lockSite)
                 line.mode = fact.lockMode.rawValue

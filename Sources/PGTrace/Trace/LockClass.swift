@@ -114,6 +114,15 @@ public enum LockMode: String, Sendable, CaseIterable {
         case .recursiveRead: return 2
         }
     }
+
+    /// The mode of lockdep's `read` value (2 or more: a recursive read).
+    init(lockdepRead read: Int) {
+        switch read {
+        case 0: self = .write
+        case 1: self = .read
+        default: self = .recursiveRead
+        }
+    }
 }
 
 /// The declared and discovered lock classes of an analysis, shared by all its traces.

@@ -14,7 +14,7 @@ import Testing
         var seen: Set<GraphFactKey> = []
         while keys.count < 40_000 {
             let key = GraphFactKey(
-                kind: UInt8(1 + random.next(5)), a: ClassID(random.next(300)), b: ClassID(random.next(300)),
+                kind: GraphFactKey.Kind(rawValue: UInt8(1 + random.next(5)))!, a: ClassID(random.next(300)), b: ClassID(random.next(300)),
                 detail: UInt16(1 << random.next(4)))
             if seen.insert(key).inserted { keys.append(key) }
         }
@@ -32,14 +32,14 @@ import Testing
         for key in keys { #expect(index.position(hash: key.indexHash) { keys[$0] == key } == model[key]) }
         for _ in 0..<10_000 {
             let absent = GraphFactKey(
-                kind: UInt8(1 + random.next(5)), a: ClassID(300 + random.next(300)), b: ClassID(random.next(300)), detail: 1)
+                kind: GraphFactKey.Kind(rawValue: UInt8(1 + random.next(5)))!, a: ClassID(300 + random.next(300)), b: ClassID(random.next(300)), detail: 1)
             #expect(index.position(hash: absent.indexHash) { keys[$0] == absent } == nil)
         }
     }
 
     /// A slot whose bits agree is not the element unless its key matches.
     @Test func agreeingHashBitsAreNotEnough() {
-        let keys = [GraphFactKey(kind: 1, a: 1, b: 2, detail: 1), GraphFactKey(kind: 1, a: 2, b: 1, detail: 1)]
+        let keys = [GraphFactKey(kind: .lockOrder, a: 1, b: 2, detail: 1), GraphFactKey(kind: .lockOrder, a: 2, b: 1, detail: 1)]
         var index = PositionIndex()
         index.insert(hash: keys[0].indexHash, position: 0) { keys[$0].indexHash }
         // Told that position 0 holds another key, the index does not find it.
