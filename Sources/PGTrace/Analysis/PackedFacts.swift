@@ -80,7 +80,7 @@ struct PackedFacts: RandomAccessCollection {
     }
 
     private static func dependencyEnds(of key: GraphFactKey) -> (from: ClassID, to: ClassID)? {
-        key.kind.dependencyKind == nil ? nil : (key.a, key.b)
+        key.isDependency ? (key.a, key.b) : nil
     }
 
     /// Appends `entry`, whose fact's key is `key`.
