@@ -1,5 +1,3 @@
-import Foundation
-
 /// One run of pgtrace over one or more traces: reads each in turn through the replay engine
 /// and its checkers. Lock classes and the lock-order graph span all the traces, as lockdep's
 /// graph spans every execution it saw; the machine state starts afresh with each trace.
@@ -304,21 +302,21 @@ public final class Analysis {
     public private(set) var imports: [(file: String, summary: TraceImporter.Summary)] = []
     /// The file index of each entry of `imports`.
     private var importedFiles: [Int] = []
-    private let importLock = NSLock()
+    private let importLock = ConditionLock()
 
     private func recordImport(_ file: String, index: Int, _ summary: TraceImporter.Summary) {
-        importLock.lock()
-        imports.append((file, summary))
-        importedFiles.append(index)
-        importLock.unlock()
+        importLock.withLock {
+            imports.append((file, summary))
+            importedFiles.append(index)
+        }
     }
 
     /// The events the replay's side made of file `index`'s records (its reader counted none).
     /// The reader recorded the file's import before it ended the file, so the entry is there.
     private func recordImportedEvents(file index: Int, _ count: Int) {
-        importLock.lock()
-        if let entry = importedFiles.lastIndex(of: index) { imports[entry].summary.events = count }
-        importLock.unlock()
+        importLock.withLock {
+            if let entry = importedFiles.lastIndex(of: index) { imports[entry].summary.events = count }
+        }
     }
 
     /// The traces put aside because their class declarations contradict this analysis's

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Reads a trace on a second thread while the replay runs on the calling one: libxml2 and the
 /// decoder fill batches of events (a kernel capture's reader, batches of its records, which
@@ -28,7 +28,7 @@ final class TracePipeline: @unchecked Sendable {
     static let batchSize = 4096
     private static let capacity = 4
 
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
     /// Messages in order; a received one is cleared at once (it holds a batch, which the
     /// replay recycles: the queue must not keep a second reference to it), and the array is
     /// compacted as it goes, so it holds at most `capacity` messages and a few spent slots.
@@ -39,7 +39,8 @@ final class TracePipeline: @unchecked Sendable {
     private var recordSpares: [[CapturedRecord]] = []
     private var head = 0
     private var cancelled = false
-    private let finished = DispatchSemaphore(value: 0)
+    /// Set when the reader's thread has sent its last message and is done.
+    private var readerDone = false
     private var work: ((Sink) throws -> Void)?
 
     /// Runs the work once, and lets go of it (and all it captured) when it returns, before
@@ -91,7 +92,10 @@ final class TracePipeline: @unchecked Sendable {
             try? sink.flush()
             try? send(.failure(error))
         }
-        finished.signal()
+        condition.lock()
+        readerDone = true
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// The next message, waiting for the reader if need be.
@@ -155,14 +159,19 @@ final class TracePipeline: @unchecked Sendable {
     /// touches, and stops at its next send.
     func cancel() {
         condition.lock()
+        defer { condition.unlock() }
         cancelled = true
         condition.broadcast()
-        condition.unlock()
-        _ = finished.wait(timeout: .now() + .milliseconds(500))
+        let deadline = ConditionLock.now() + 500_000_000
+        while !readerDone, condition.wait(until: deadline) {}
     }
 
     /// Waits for the reader's thread after its last message.
-    func join() { finished.wait() }
+    func join() {
+        condition.lock()
+        defer { condition.unlock() }
+        while !readerDone { condition.wait() }
+    }
 
     fileprivate func send(_ message: Message) throws {
         condition.lock()

@@ -306,7 +306,7 @@ enum NonEventLine {
         // trace-cmd report: "CPU:7 [204600 EVENTS DROPPED]", "CPU:7 [EVENTS DROPPED]".
         // ftrace's "CPU:3 [LOST 120 EVENTS]"; trace-cmd's "CPU:7 [204600 EVENTS DROPPED]",
         // "CPU:7 [EVENTS DROPPED]". The count follows "[LOST " or "[", if the kernel counted.
-        if text.hasPrefix("CPU:"), let countStart = text.range(of: "[LOST ")?.upperBound
+        if text.hasPrefix("CPU:"), let countStart = text.firstRange(of: "[LOST ")?.upperBound
             ?? (text.hasSuffix("EVENTS DROPPED]") ? text.firstIndex(of: "[").map(text.index(after:)) : nil)
         {
             let cpuText = text.dropFirst(4).prefix(while: \.isNumber)
@@ -434,7 +434,8 @@ extension NonEventLine {
 }
 
 extension StringProtocol {
-    fileprivate func trimmingCharacters(in set: String) -> String {
+    /// The text without the characters of `set` at either end.
+    func trimmingCharacters(in set: String) -> String {
         var text = Substring(self)
         while let first = text.first, set.contains(first) { text.removeFirst() }
         while let last = text.last, set.contains(last) { text.removeLast() }

@@ -1,5 +1,5 @@
 import CLibTraceCmd
-import Foundation
+import Glibc
 
 /// A trace-cmd `trace.dat`, opened through libtracecmd: the one type that holds its handle.
 /// It hands out every cpu's records in timestamp order and reads their fields by name from
@@ -94,15 +94,17 @@ final class TraceDatFile {
     }
 
     /// Serializes the calls whose standard output is captured (C's stdout is one variable).
-    private static let standardOutputLock = NSLock()
+    private static let standardOutputLock = ConditionLock()
 
     /// Runs `body`, a libtracecmd call, with C's standard output captured: libtracecmd 3.1
     /// prints some complaints there with printf, whatever its log level, which would land in
     /// pgtrace's report (its JSON, an imported trace). What it printed, as the end of an
     /// error message (dropped when the call succeeds: trace-cmd's own debugging output).
     private static func capturingStandardOutput<T>(_ body: () -> T) -> (T, String) {
-        standardOutputLock.lock()
-        defer { standardOutputLock.unlock() }
+        standardOutputLock.withLock { capturingStandardOutputLocked(body) }
+    }
+
+    private static func capturingStandardOutputLocked<T>(_ body: () -> T) -> (T, String) {
         var buffer: UnsafeMutablePointer<CChar>?
         var length = 0
         let stream = open_memstream(&buffer, &length)
@@ -112,7 +114,7 @@ final class TraceDatFile {
         guard let stream else { return (result, "") }
         fclose(stream)
         defer { free(buffer) }
-        let text = buffer.map { String(cString: $0) }?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let text = buffer.map { String(cString: $0) }?.trimmingCharacters(in: " \t\n\r\u{0B}\u{0C}") ?? ""
         return (result, text.isEmpty ? "" : "; libtracecmd says: \(text.split(separator: "\n").joined(separator: "; "))")
     }
 

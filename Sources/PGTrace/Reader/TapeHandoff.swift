@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Runs a `TapeDecoding` on a thread of its own while the caller's thread scans: filled tapes
 /// go over in order, emptied ones come back, and `tapeCount` circulate, so memory is a few
@@ -14,7 +14,7 @@ final class TapeHandoff {
     /// 0.95 s, 15 runs interleaved).
     private static let tapeCount = 16
 
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
     private var filled: [ScanTape] = []
     private var emptied: [ScanTape] = []
     /// Tapes made so far, counting the one the scan fills first (`ParserState.tape`).
@@ -55,7 +55,7 @@ final class TapeHandoff {
         }
     }
 
-    private static let refusal = NSLock()
+    private static let refusal = ConditionLock()
     nonisolated(unsafe) private static var refusing = false
 
     /// For tests: make every `init` fail as a process limit would, to exercise the fallback.
