@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Accepted findings, by fingerprint, so that CI fails only on new ones. Stored as JSON that
 /// a reviewer can read: each entry keeps the rule and message it was accepted for.
@@ -45,34 +45,12 @@ public struct Baseline: Codable, Sendable {
                 file: file, line: place?.line ?? 1, column: place?.column ?? 1,
                 message: "not a pgtrace baseline: at \(path.isEmpty ? "the top" : path): \(context.debugDescription)")
         } catch {
-            // Malformed JSON: Foundation's parser says where ("around line 3, column 2").
-            var message = "not a pgtrace baseline: the JSON is malformed"
-            var line: Int?
-            var column: Int?
-            do {
-                _ = try JSONSerialization.jsonObject(with: Data(json))
-            } catch let parse as NSError {
-                let text = (parse.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ""
-                message += text.isEmpty ? "" : " (\(text))"
-                let words = text.replacingOccurrences(of: ",", with: " ").replacingOccurrences(of: ".", with: " ")
-                    .split(separator: " ")
-                if let index = words.firstIndex(of: "line"), index + 1 < words.count { line = Int(words[index + 1]) }
-                if let index = words.firstIndex(of: "column"), index + 1 < words.count { column = Int(words[index + 1]) }
-                // Or "around character N": count lines up to that offset.
-                if line == nil, let index = words.firstIndex(of: "character"), index + 1 < words.count,
-                    let offset = Int(words[index + 1]), offset <= json.count
-                {
-                    let before = json[..<offset]
-                    line = before.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
-                    column = offset - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
-                }
-            }
-            // A file cut short (or empty) ends where the parser wanted more: its end.
-            if line == nil, message.contains("end of file") {
-                line = json.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
-                column = json.count - (json.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
-            }
-            throw TraceInputError(file: file, line: line, column: column, message: message)
+            // Malformed JSON: the decoder says only that it is; where, and what was expected
+            // there, the grammar's own check says (a file cut short, or empty: at its end).
+            let syntax = JSONPlace.syntaxError(in: json)
+            throw TraceInputError(
+                file: file, line: syntax?.line, column: syntax?.column,
+                message: "not a pgtrace baseline: the JSON is malformed" + (syntax.map { ": \($0.problem)" } ?? ""))
         }
         let versionPlace = JSONPlace.of([CodingKeys.version], in: json) ?? JSONPlace.of([], in: json) ?? (1, 1)
         if version == 1, !findings.isEmpty {
