@@ -116,7 +116,7 @@ struct SummaryReader {
     }
 }
 
-import Foundation
+import FoundationEssentials
 
 /// A JSON decoder for summary lines, and its errors in a few words.
 struct JSONDecoderForSummaries {
@@ -126,15 +126,34 @@ struct JSONDecoderForSummaries {
         let data = Data(bytes)
         // JSONDecoder passes over keys it does not know: a summary has none (a later format
         // raises the version), so one is a corrupt line, not a line to read without it.
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        let keys: [String]
+        do {
+            keys = try decoder.decode(ObjectKeys.self, from: data).keys
+        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
             throw UnknownKey(key: nil)
         }
-        if let unknown = object.keys.sorted().first(where: { !SummaryLine.keys.contains($0) }) { throw UnknownKey(key: unknown) }
+        if let unknown = keys.sorted().first(where: { !SummaryLine.keys.contains($0) }) { throw UnknownKey(key: unknown) }
         return try decoder.decode(SummaryLine.self, from: data)
     }
 
     struct UnknownKey: Error {
         var key: String?
+    }
+
+    /// The keys of a JSON object, whatever they are.
+    private struct ObjectKeys: Decodable {
+        let keys: [String]
+
+        init(from decoder: Decoder) throws {
+            keys = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
+        }
+
+        private struct AnyKey: CodingKey {
+            let stringValue: String
+            init(stringValue: String) { self.stringValue = stringValue }
+            var intValue: Int? { nil }
+            init?(intValue: Int) { nil }
+        }
     }
 
     func describe(_ error: Error) -> String {

@@ -338,6 +338,17 @@ import Testing
         #expect(error?.message.contains("unknown key 'subclbss'") == true)
     }
 
+    /// A line that is JSON but no object, and one that is no JSON, each said for what it is.
+    @Test func aLineThatIsNoObjectIsRefusedAtItsLine() {
+        for (text, said) in [("[1, 2]", "not a JSON object"), ("\"class\"", "not a JSON object"), ("{\"class\": ", "malformed JSON")] {
+            var lines = Self.good.split(separator: "\n").map(String.init)
+            lines[3] = text
+            let error = Self.error(lines.joined(separator: "\n") + "\n")
+            #expect(error?.line == 4)
+            #expect(error?.message.contains(said) == true, "\(String(describing: error))")
+        }
+    }
+
     /// Found by fuzzing: two class lines naming one class were both taken, as one.
     @Test func aClassGivenTwiceIsRefused() {
         var lines = Self.good.split(separator: "\n").map(String.init)
