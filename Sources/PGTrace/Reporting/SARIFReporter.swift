@@ -1,5 +1,3 @@
-import Foundation
-
 /// Renders findings as SARIF 2.1.0 for code-scanning dashboards: rule metadata, results
 /// located at trace file and line, each edge's evidence as related locations, and
 /// partialFingerprints that survive unrelated edits to a trace.
@@ -79,12 +77,25 @@ public struct SARIFReporter {
         return text + " (event \(evidence.event))"
     }
 
-    /// A relative URI reference for a trace path (percent-encoding what a URI cannot hold).
+    /// A relative URI reference for a trace path: its UTF-8 bytes, each but those a path
+    /// may hold as they are (RFC 3986's unreserved characters, its sub-delims but ";", "@"
+    /// and "/": Foundation's `urlPathAllowed`) written %XX. A colon is encoded too, so that
+    /// "C:x" is not read as a scheme.
     private func uri(_ path: String) -> String {
-        var allowed = CharacterSet.urlPathAllowed
-        allowed.remove(charactersIn: ":")
-        return path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path
+        var text = ""
+        for byte in path.utf8 {
+            if Self.pathAllowed.contains(byte) {
+                text.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                let hex = Array("0123456789ABCDEF".utf8)
+                text += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 15)]], as: UTF8.self)
+            }
+        }
+        return text
     }
+
+    private static let pathAllowed: Set<UInt8> = Set(
+        Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,=@/".utf8))
 
     private func physical(_ evidence: Evidence, artifacts: Artifacts) -> PhysicalLocation {
         PhysicalLocation(

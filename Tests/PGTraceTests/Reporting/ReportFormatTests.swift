@@ -97,6 +97,27 @@ import Testing
         #expect((related?["artifactLocation"] as? [String: Any])?["uri"] as? String == "caf%C3%A9.xml")
     }
 
+    /// A trace path's URI holds what a path segment may hold as it is, every other byte as
+    /// %XX, a colon too (so "C:x" is no scheme): Foundation's `urlPathAllowed` less ":",
+    /// which pgtrace used until it left Foundation proper, compared here byte for byte.
+    @Test func sarifURIsEncodeWhatAPathSegmentCannotHold() throws {
+        var report = try report(["traces/pgd-lock-abba.xml"])
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: ":")
+        let paths = ["dir/a b.xml", "C:\\traces\\x.xml", "100%.xml", "q?x#y[1]{2}|^`<>\"'.xml", "~user/-._!$&()*+,;=@.xml",
+                     "tab\there\u{7F}\u{1}.xml", "caf\u{e9}/\u{1F600}.dat", String(decoding: (0x20...0x7E).map { UInt8($0) }, as: UTF8.self)]
+        for path in paths {
+            report.files = [path]
+            for index in report.findings[0].locations.indices { report.findings[0].locations[index].file = path }
+            let sarif = SARIFReporter().render(report)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(sarif.utf8)) as? [String: Any])
+            let result = try #require((json["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]]).first
+            let primary = (result?["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any]
+            let expected = try #require(path.addingPercentEncoding(withAllowedCharacters: allowed))
+            #expect((primary?["artifactLocation"] as? [String: Any])?["uri"] as? String == expected, "\(path)")
+        }
+    }
+
     @Test func sarifCarriesRulesLocationsAndFingerprints() throws {
         let sarif = SARIFReporter().render(try report(["traces/pgd-lock-abba.xml"]))
         let json = try #require(try JSONSerialization.jsonObject(with: Data(sarif.utf8)) as? [String: Any])
