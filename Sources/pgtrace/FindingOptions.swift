@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import PGTrace
 
 /// Which findings a text or JSON report shows, and whether the text is coloured: shared by

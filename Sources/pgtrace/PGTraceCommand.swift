@@ -1,7 +1,6 @@
 import ArgumentParser
+import Glibc
 import PGTrace
-
-import Foundation
 
 /// The `pgtrace` command: parses arguments, runs the library, prints. Exit status follows
 /// the contract: 0 clean, 1 findings at or above --fail-on, 2 unreadable input or bad usage.
@@ -31,7 +30,7 @@ struct PGTraceCommand: ParsableCommand {
     }
 
     static func main() {
-        func exit(_ code: Int32) -> Never { Foundation.exit(code) }
+        func exit(_ code: Int32) -> Never { Glibc.exit(code) }
         Output.reserveStandardDescriptors()
         do {
             var command = try parseAsRoot()

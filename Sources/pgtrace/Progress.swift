@@ -1,12 +1,12 @@
 import ArgumentParser
-import Foundation
+import Glibc
 
 /// A one-line progress report on standard error for large traces: percent of the file and
 /// events per second, redrawn at most four times a second, and only on a terminal.
 final class Progress: @unchecked Sendable {
     // Updated by the reading thread only; finish() runs after it has ended.
-    private let start = Date()
-    private var lastDraw = Date.distantPast
+    private let start = ContinuousClock.now
+    private var lastDraw: ContinuousClock.Instant?
     private var drawn = false
 
     /// A progress line, or nil when it would only clutter: standard error is no terminal (a
@@ -18,13 +18,16 @@ final class Progress: @unchecked Sendable {
     }
 
     @Sendable func update(file: String, bytesRead: Int, totalBytes: Int?, events: Int) {
-        let now = Date()
-        guard now.timeIntervalSince(lastDraw) >= 0.25, now.timeIntervalSince(start) >= 0.5 else { return }
+        let now = ContinuousClock.now
+        guard lastDraw.map({ now - $0 >= .milliseconds(250) }) ?? true, now - start >= .milliseconds(500) else { return }
         lastDraw = now
-        let rate = Double(events) / max(now.timeIntervalSince(start), 0.001)
+        let elapsed = now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let rate = Double(events) / max(seconds, 0.001)
         var line = "\r\u{1B}[K\(file): "
         if let totalBytes, totalBytes > 0, bytesRead > 0 {
-            line += String(format: "%3.0f%%, ", 100 * Double(bytesRead) / Double(totalBytes))
+            let percent = String(Int((100 * Double(bytesRead) / Double(totalBytes)).rounded(.toNearestOrEven)))
+            line += String(repeating: " ", count: max(0, 3 - percent.count)) + percent + "%, "
         }
         // A negative count: the reader counts no events as it goes (import), bytes only.
         if events >= 0 { line += "\(events) events, \(Int(rate)) events/s" } else { line += "\(bytesRead >> 20) MiB" }

@@ -23,7 +23,7 @@ struct RulesCommand: ParsableCommand {
         guard let rule = rule.flatMap(Rule.init(rawValue:)) else {
             let width = Rule.allCases.map(\.rawValue.count).max() ?? 0
             for rule in Rule.allCases {
-                try out.write(rule.rawValue.padding(toLength: width + 2, withPad: " ", startingAt: 0) + rule.summary + "\n")
+                try out.write(rule.rawValue + String(repeating: " ", count: width + 2 - rule.rawValue.count) + rule.summary + "\n")
             }
             try out.write("\n'pgtrace rules RULE' explains one.\n")
             return

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Renders a report as the JSON of the command-line contract (`findings` with rule,
 /// severity, message, locks and locations), plus notes, a summary and the lock-order graph.

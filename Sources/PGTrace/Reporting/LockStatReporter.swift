@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Writes `LockStatistics` as /proc/lock_stat does (lock_stat version 0.4: its columns, times
 /// in microseconds, each class's contention points under it) or as JSON (times in ns).

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `value` as the pretty-printed JSON every report and baseline file uses: sorted keys,
 /// slashes unescaped, a trailing newline.

@@ -51,7 +51,7 @@ public struct TextReporter {
         }
         let width = max(4, counts.keys.map(\.rawValue.count).max() ?? 0)
         func row(_ rule: String, _ errors: String, _ warnings: String, paintErrors: Bool = false, paintWarnings: Bool = false) -> String {
-            "  " + rule.padding(toLength: width, withPad: " ", startingAt: 0)
+            "  " + rule + Self.run(of: " ", width - rule.count)
                 + Self.run(of: " ", max(1, 8 - errors.count)) + (paintErrors ? paint(errors, "1;31") : errors)
                 + Self.run(of: " ", max(1, 10 - warnings.count)) + (paintWarnings ? paint(warnings, "1;33") : warnings) + "\n"
         }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One line of a summary file (docs/summary-format.md): a JSON object whose one
 /// distinguishing key says what it is — the header (`pgtrace-summary`), a trace `file`, a

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Summary lines to and from JSON without Foundation's coders on the hot path: a summary of a
 /// kernel-sized graph is hundreds of thousands of lines of numbers, and JSONEncoder and

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Writes what an analysis keeps across traces as a summary (docs/summary-format.md), a line
 /// at a time: the traces, the classes with their declarations, every graph fact with its
