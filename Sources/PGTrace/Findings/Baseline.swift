@@ -47,10 +47,27 @@ public struct Baseline: Codable, Sendable {
         } catch {
             // Malformed JSON: the decoder says only that it is; where, and what was expected
             // there, the grammar's own check says (a file cut short, or empty: at its end).
-            let syntax = JSONPlace.syntaxError(in: json)
-            throw TraceInputError(
-                file: file, line: syntax?.line, column: syntax?.column,
-                message: "not a pgtrace baseline: the JSON is malformed" + (syntax.map { ": \($0.problem)" } ?? ""))
+            if let syntax = JSONSyntax.firstError(in: json) {
+                throw TraceInputError(
+                    file: file, line: syntax.line, column: syntax.column,
+                    message: "not a pgtrace baseline: the JSON is malformed: \(syntax.problem)")
+            }
+            // JSON, but the decoder says the same of a number that does not fit where it is
+            // read: the version is the one number a baseline has.
+            if let start = JSONPlace.offset(of: [CodingKeys.version], in: json),
+                case let number = json[start...].prefix(while: { "-+.eE0123456789".utf8.contains($0) }),
+                !number.isEmpty, Int(String(decoding: number, as: UTF8.self)) == nil
+            {
+                let place = JSONPlace.place(of: start, in: json)
+                throw TraceInputError(
+                    file: file, line: place.line, column: place.column,
+                    message: "not a pgtrace baseline: at .version: \(String(decoding: number, as: UTF8.self)) is not a version number")
+            }
+            let said = (error as? DecodingError).flatMap { error -> String? in
+                if case .dataCorrupted(let context) = error { return context.debugDescription }
+                return nil
+            } ?? "\(error)"
+            throw TraceInputError(file: file, message: "not a pgtrace baseline: its JSON cannot be read (\(said))")
         }
         let versionPlace = JSONPlace.of([CodingKeys.version], in: json) ?? JSONPlace.of([], in: json) ?? (1, 1)
         if version == 1, !findings.isEmpty {

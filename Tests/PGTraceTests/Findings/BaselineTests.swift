@@ -22,6 +22,14 @@ import Testing
         #expect(error("{\"version\": \"two\", \"findings\": []}")?.hasPrefix("b.json:1:13: error: not a pgtrace baseline: at .version:") == true)
     }
 
+    /// A version that is JSON but no Int: the decoder calls the document malformed, with no
+    /// place; the baseline's error names the version's.
+    @Test func aVersionPastIntIsPlaced() {
+        for version in ["2.5", "1e999", "99999999999999999999999"] {
+            #expect(error("{\"findings\": [],\n  \"version\": \(version)}") == "b.json:2:14: error: not a pgtrace baseline: at .version: \(version) is not a version number")
+        }
+    }
+
     /// An entry accepts the finding of its fingerprint for the rule it names: one edited to
     /// name no rule accepts nothing (it accepted the finding, by fingerprint alone).
     @Test func anEntryAcceptsTheFindingOfItsRuleOnly() throws {

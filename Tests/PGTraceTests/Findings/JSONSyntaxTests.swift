@@ -5,18 +5,20 @@ import Testing
 
 /// Where a baseline stops being JSON: the place a malformed one's error names, found by the
 /// grammar itself (FoundationEssentials' decoder says only that the JSON is malformed).
-@Suite struct JSONPlaceTests {
-    private func error(_ text: String) -> String? {
-        JSONPlace.syntaxError(in: Array(text.utf8)).map { "\($0.line):\($0.column): \($0.problem)" }
+@Suite struct JSONSyntaxTests {
+    private func error(_ bytes: [UInt8]) -> String? {
+        JSONSyntax.firstError(in: bytes).map { "\($0.line):\($0.column): \($0.problem)" }
     }
+
+    private func error(_ text: String) -> String? { error(Array(text.utf8)) }
 
     @Test func theFirstByteThatCannotGoOnIsNamed() {
         #expect(error("{\"version\": 1,\n \"findings\": [ \n oops ]}") == "3:2: expected a value")
         #expect(error("{\"version\": 2,\n \"findings\": [") == "2:15: it ends before its last value is complete")
         #expect(error("") == "1:1: it ends before its last value is complete")
         #expect(error("{\"version\" 2}") == "1:12: expected ':' after a key")
-        #expect(error("{\"version\": 2,}") == "1:15: expected a key (a string in double quotes)")
-        #expect(error("[1, 2,]") == "1:7: expected a value")
+        #expect(error("{\"version\": 2,,}") == "1:15: expected a key (a string in double quotes)")
+        #expect(error("[1, , 2]") == "1:5: expected a value")
         #expect(error("[1 2]") == "1:4: expected ',' or ']'")
         #expect(error("{\"a\": 1 \"b\": 2}") == "1:9: expected ',' or '}'")
         #expect(error("{} {}") == "1:4: more follows the document's value")
@@ -24,11 +26,59 @@ import Testing
         #expect(error("{\"a\": -}") == "1:8: expected a digit")
         #expect(error("{\"a\": 1.}") == "1:9: expected a digit after '.'")
         #expect(error("{\"a\": 1e+}") == "1:10: expected a digit of the exponent")
-        #expect(error("{\"a\": \"x\\q\"}") == "1:10: not an escape of JSON")
-        #expect(error("{\"a\": \"\\u12g4\"}") == "1:12: expected a hex digit of a \\u escape")
+        #expect(error("{\"a\": \"x\\q\"}") == "1:9: not an escape of JSON")
+        #expect(error("{\"a\": \"\\u12g4\"}") == "1:8: expected four hex digits after \\u")
         #expect(error("{\"a\": \"tab\there\"}") == "1:11: a control character in a string (write it as an escape)")
         #expect(error("{\"a\": \"open") == "1:12: it ends inside a string")
         #expect(error("{\"a\": tru}") == "1:7: expected a value")
+    }
+
+    /// What the decoder refuses in the strings it reads: bytes that are not UTF-8 and
+    /// surrogate escapes without their pair.
+    @Test func stringsAreUTF8AndTheirSurrogatesPaired() {
+        #expect(error(Array("{\"a\": \"caf".utf8) + [0xC3, 0x28] + Array("\"}".utf8)) == "1:11: not UTF-8")
+        #expect(error(Array("{\"a\": \"".utf8) + [0xED, 0xA0, 0x80] + Array("\"}".utf8)) == "1:8: not UTF-8")  // a surrogate, encoded
+        #expect(error(Array("{\"a\": \"".utf8) + [0xC0, 0xAF] + Array("\"}".utf8)) == "1:8: not UTF-8")  // overlong
+        #expect(error(Array("{\"a\": \"".utf8) + [0xF0, 0x9F, 0x98] + Array("\"}".utf8)) == "1:8: not UTF-8")  // cut short
+        #expect(error(Array("{\"a\": \"caf\u{e9} \u{1F600}\"}".utf8)) == nil)
+        #expect(error("{\"a\": \"\\ud800\"}") == "1:8: a high surrogate escape without its low one")
+        #expect(error("{\"a\": \"\\udc00\\ud800\"}") == "1:8: a low surrogate escape without its high one")
+        #expect(error("{\"a\": \"\\ud83d\\ude00\"}") == nil)
+    }
+
+    /// The decoder's allowances and limits, as the decoder has them: a byte order mark, a
+    /// comma before a closing bracket, 512 objects and arrays open at once.
+    @Test func theDecodersAllowancesAndLimits() throws {
+        #expect(error([0xEF, 0xBB, 0xBF] + Array("{\"a\": [1, 2,], \"b\": {\"c\": 3,},}".utf8)) == nil)
+        #expect(error([0xEF, 0xBB, 0xBF] + Array("{\n \"a\": x}".utf8)) == "2:7: expected a value")
+        let deepest = String(repeating: "[", count: 512) + String(repeating: "]", count: 512)
+        #expect(error(deepest) == nil)
+        #expect(error("[" + deepest + "]") == "1:513: objects and arrays nested more than 512 deep")
+        for text in [deepest, "[" + deepest + "]"] {
+            let decoded = (try? JSONDecoder().decode(Nest.self, from: Data(text.utf8))) != nil
+            #expect(decoded == (error(text) == nil))
+        }
+    }
+
+    /// Arrays in arrays, as deep as they go.
+    private struct Nest: Decodable {
+        let inner: [Nest]
+        init(from decoder: Decoder) throws { inner = try decoder.singleValueContainer().decode([Nest].self) }
+    }
+
+    /// UTF-16 and UTF-32, which the decoder reads too: the place is a line and a column of
+    /// the text in UTF-8.
+    @Test func utf16AndUTF32AreReadAsTheDecoderReadsThem() {
+        let text = "{\"version\": 2,\n \"findings\": x}"
+        let utf16 = Array(text.utf16)
+        let bigEndian16: [UInt8] = [0xFE, 0xFF] + utf16.flatMap { unit -> [UInt8] in [UInt8(unit >> 8), UInt8(unit & 0xFF)] }
+        let littleEndian16: [UInt8] = utf16.flatMap { unit -> [UInt8] in [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
+        let bigEndian32: [UInt8] = text.unicodeScalars.flatMap { scalar -> [UInt8] in
+            [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: scalar.value >> UInt32($0)) }
+        }
+        for bytes in [bigEndian16, littleEndian16, bigEndian32] {
+            #expect(error(bytes) == "2:14: expected a value")
+        }
     }
 
     @Test func jsonIsNotAnError() {
@@ -37,21 +87,22 @@ import Testing
         }
     }
 
-    /// A hostile document nests deeper than any stack: the check keeps its own.
+    /// A hostile document nests deeper than any stack: the check keeps its own, and stops at
+    /// the decoder's limit.
     @Test func deepNestingIsCheckedWithoutRecursion() {
-        #expect(error(String(repeating: "[", count: 100_000)) == "1:100001: it ends before its last value is complete")
-        #expect(error(String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)) == nil)
+        #expect(error(String(repeating: "[", count: 100_000)) == "1:513: objects and arrays nested more than 512 deep")
+        #expect(error(String(repeating: "[", count: 300)) == "1:301: it ends before its last value is complete")
     }
 
-    /// Against the decoder, on documents made by breaking a baseline at random: every one it
-    /// finds malformed has a place; every one the grammar takes, it parses. (The decoder is
-    /// the more lenient: it takes a comma before a closing bracket.)
+    /// Against the decoder, on documents made by breaking a baseline at random (ASCII and
+    /// not): every one it finds malformed has a place; every one the grammar takes, the
+    /// decoder parses or refuses for a value it reads (a number past Int where the version is).
     @Test func namesAPlaceWheneverTheDecoderFindsJSONMalformed() throws {
-        let valid = Array("{\"version\": 2, \"findings\": [\n  {\"fingerprint\": \"0123456789abcdef\", \"rule\": \"recursive-locking\", \"message\": \"a \\\"quoted\\\" \\u00e9\"},\n  {\"n\": [1, -2.5, 3e4, true, false, null]}\n]}\n".utf8)
-        let alphabet = Array("{}[]:,\"\\ \n-.0123456789eEtrufalsn".utf8)
+        let valid = Array("{\"version\": 2, \"findings\": [\n  {\"fingerprint\": \"0123456789abcdef\", \"rule\": \"recursive-locking\", \"message\": \"a \\\"quoted\\\" \\u00e9 \\ud83d\\ude00 caf\u{e9}\"},\n  {\"n\": [1, -2.5, 3e4, true, false, null]}\n]}\n".utf8)
+        let alphabet = Array("{}[]:,\"\\ \n-.0123456789eEtrufalsnud".utf8) + [0x00, 0x01, 0x7F, 0x80, 0xBF, 0xC3, 0xE9, 0xED, 0xF0, 0xFF]
         var random = SplitMix(state: 15)
         var malformed = 0
-        for _ in 0..<3_000 {
+        for _ in 0..<4_000 {
             var text = valid
             for _ in 0...Int.random(in: 0...2, using: &random) {
                 let at = Int.random(in: 0..<text.count, using: &random)
@@ -61,18 +112,18 @@ import Testing
                 default: text[at] = alphabet.randomElement(using: &random)!
                 }
             }
-            let place = JSONPlace.syntaxError(in: text)
-            if case DecodingError.dataCorrupted(let context)? = decodingError(text), context.codingPath.isEmpty {
-                malformed += 1
-                #expect(place != nil, "\(String(decoding: text, as: UTF8.self))")
-            } else if place == nil {
-                #expect(throws: Never.self, "\(String(decoding: text, as: UTF8.self))") {
-                    try JSONSerialization.jsonObject(with: Data(text), options: .fragmentsAllowed)
-                }
+            let place = JSONSyntax.firstError(in: text)
+            if case DecodingError.dataCorrupted(let context)? = decodingError(text), context.codingPath.isEmpty, place == nil {
+                // Only a version past Int is left: JSON, but not a number the decoder reads.
+                let version = try #require(JSONPlace.offset(of: [Version.version], in: text), "\(String(decoding: text, as: UTF8.self))")
+                #expect(Int(String(decoding: text[version...].prefix { "-+.eE0123456789".utf8.contains($0) }, as: UTF8.self)) == nil)
             }
+            if case DecodingError.dataCorrupted? = decodingError(text) { malformed += 1 }
         }
         #expect(malformed > 1_000)
     }
+
+    private enum Version: String, CodingKey { case version }
 
     private func decodingError(_ text: [UInt8]) -> Error? {
         do {

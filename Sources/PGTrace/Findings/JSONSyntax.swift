@@ -1,0 +1,237 @@
+/// Where a document stops being JSON that `JSONDecoder` reads, and what was expected there:
+/// for the error of a baseline the decoder refused as malformed, since FoundationEssentials'
+/// decoder says only that it is, not where.
+///
+/// RFC 8259's grammar, with the decoder's own allowances and limits: a UTF-8 byte order mark,
+/// UTF-16 and UTF-32 (read as the decoder reads them: the place is then a line and a column
+/// of the text in UTF-8), a comma before a closing bracket, and no more than 512 objects and
+/// arrays open at once. A string must be UTF-8 and its escapes whole (a surrogate escape
+/// paired): the decoder refuses them in the strings it reads.
+enum JSONSyntax {
+    static func firstError(in document: [UInt8]) -> (line: Int, column: Int, problem: String)? {
+        var json = Self.utf8(document)
+        if json.starts(with: [0xEF, 0xBB, 0xBF]) { json.replaceSubrange(0..<3, with: [0x20, 0x20, 0x20]) }
+        var checker = Checker(bytes: json)
+        guard let (offset, problem) = checker.firstError() else { return nil }
+        let (line, column) = JSONPlace.place(of: offset, in: json)
+        return (line, column, problem)
+    }
+
+    /// The decoder's deepest nesting of objects and arrays.
+    static let maximumDepth = 512
+
+    /// The document in UTF-8: as it is, or from UTF-16 or UTF-32, told as the decoder tells
+    /// them (a byte order mark, else where the first bytes are zero).
+    private static func utf8(_ bytes: [UInt8]) -> [UInt8] {
+        enum Width { case utf16, utf32 }
+        let encoding: (Width, bigEndian: Bool, skip: Int)
+        switch bytes.count >= 4 ? Array(bytes.prefix(4)) : bytes {
+        case let b where b.starts(with: [0x00, 0x00, 0xFE, 0xFF]): encoding = (.utf32, true, 4)
+        case let b where b.starts(with: [0xFF, 0xFE, 0x00, 0x00]): encoding = (.utf32, false, 4)
+        case let b where b.starts(with: [0xFE, 0xFF]): encoding = (.utf16, true, 2)
+        case let b where b.starts(with: [0xFF, 0xFE]): encoding = (.utf16, false, 2)
+        case let b where b.count == 4 && b[0] == 0 && b[1] == 0 && b[2] == 0: encoding = (.utf32, true, 0)
+        case let b where b.count == 4 && b[1] == 0 && b[2] == 0 && b[3] == 0: encoding = (.utf32, false, 0)
+        case let b where b.count >= 2 && b[0] == 0: encoding = (.utf16, true, 0)
+        case let b where b.count >= 2 && b[1] == 0: encoding = (.utf16, false, 0)
+        default: return bytes
+        }
+        let (width, bigEndian, skip) = encoding
+        let size = width == .utf16 ? 2 : 4
+        let units = stride(from: skip, to: bytes.count - size + 1, by: size).map { start in
+            bytes[start..<start + size].reduce(UInt32(0)) { bigEndian ? $0 << 8 | UInt32($1) : $0 >> 8 | UInt32($1) << UInt32(8 * (size - 1)) }
+        }
+        let text = width == .utf16
+            ? String(decoding: units.map { UInt16(truncatingIfNeeded: $0) }, as: UTF16.self)
+            : String(decoding: units, as: UTF32.self)
+        return Array(text.utf8)
+    }
+
+    /// The grammar, without recursion (a hostile document may nest deeply): the open objects
+    /// and arrays, and what may come next.
+    private struct Checker {
+        let bytes: [UInt8]
+        var index = 0
+
+        private enum Next { case value, valueOrClose, keyOrClose, colon, commaOrClose, end }
+
+        mutating func firstError() -> (offset: Int, problem: String)? {
+            var open: [UInt8] = []
+            var next = Next.value
+            while true {
+                while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+                guard index < bytes.count else {
+                    return next == .end ? nil : (index, "it ends before its last value is complete")
+                }
+                let byte = bytes[index]
+                if byte == Self.closer(of: open.last), next == .valueOrClose || next == .keyOrClose {
+                    // An empty object or array, or (as the decoder allows) a comma before its end.
+                    index += 1
+                    open.removeLast()
+                    next = open.isEmpty ? .end : .commaOrClose
+                    continue
+                }
+                switch next {
+                case .end:
+                    return (index, "more follows the document's value")
+                case .colon:
+                    guard byte == UInt8(ascii: ":") else { return (index, "expected ':' after a key") }
+                    index += 1
+                    next = .value
+                case .commaOrClose:
+                    if byte == UInt8(ascii: ",") {
+                        index += 1
+                        next = open.last == UInt8(ascii: "{") ? .keyOrClose : .valueOrClose
+                    } else if byte == Self.closer(of: open.last) {
+                        index += 1
+                        open.removeLast()
+                        next = open.isEmpty ? .end : .commaOrClose
+                    } else {
+                        return (index, "expected ',' or '\(Character(Unicode.Scalar(Self.closer(of: open.last))))'")
+                    }
+                case .keyOrClose:
+                    guard byte == UInt8(ascii: "\"") else { return (index, "expected a key (a string in double quotes)") }
+                    if let error = string() { return error }
+                    next = .colon
+                case .value, .valueOrClose:
+                    switch byte {
+                    case UInt8(ascii: "{"), UInt8(ascii: "["):
+                        guard open.count < JSONSyntax.maximumDepth else {
+                            return (index, "objects and arrays nested more than \(JSONSyntax.maximumDepth) deep")
+                        }
+                        open.append(byte)
+                        index += 1
+                        next = byte == UInt8(ascii: "{") ? .keyOrClose : .valueOrClose
+                        continue
+                    case UInt8(ascii: "\""):
+                        if let error = string() { return error }
+                    case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                        if let error = number() { return error }
+                    default:
+                        guard let word = ["true", "false", "null"].first(where: { bytes[index...].starts(with: $0.utf8) }) else {
+                            return (index, "expected a value")
+                        }
+                        index += word.utf8.count
+                    }
+                    next = open.isEmpty ? .end : .commaOrClose
+                }
+            }
+        }
+
+        private static func closer(of opener: UInt8?) -> UInt8 {
+            opener == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+        }
+
+        /// Steps over a string from its opening quote.
+        private mutating func string() -> (offset: Int, problem: String)? {
+            index += 1
+            while index < bytes.count {
+                let byte = bytes[index]
+                switch byte {
+                case UInt8(ascii: "\""):
+                    index += 1
+                    return nil
+                case UInt8(ascii: "\\"):
+                    if let error = escape() { return error }
+                case 0..<0x20:
+                    return (index, "a control character in a string (write it as an escape)")
+                case 0x80...:
+                    guard let length = Self.utf8Length(bytes, at: index) else { return (index, "not UTF-8") }
+                    index += length
+                default:
+                    index += 1
+                }
+            }
+            return (bytes.count, "it ends inside a string")
+        }
+
+        /// Steps over an escape from its backslash; a high surrogate's must be followed by a
+        /// low one's, and a low one's cannot stand alone.
+        private mutating func escape() -> (offset: Int, problem: String)? {
+            let start = index
+            guard index + 1 < bytes.count else { return (bytes.count, "it ends inside a string") }
+            guard bytes[index + 1] == UInt8(ascii: "u") else {
+                guard "\"\\/bfnrt".utf8.contains(bytes[index + 1]) else { return (start, "not an escape of JSON") }
+                index += 2
+                return nil
+            }
+            guard let unit = hex(at: index + 2) else { return (start, "expected four hex digits after \\u") }
+            index += 6
+            switch unit {
+            case 0xD800..<0xDC00:
+                guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u"),
+                    let low = hex(at: index + 2), (0xDC00..<0xE000).contains(low)
+                else { return (start, "a high surrogate escape without its low one") }
+                index += 6
+            case 0xDC00..<0xE000:
+                return (start, "a low surrogate escape without its high one")
+            default:
+                break
+            }
+            return nil
+        }
+
+        private func hex(at start: Int) -> UInt32? {
+            guard start + 4 <= bytes.count else { return nil }
+            var value: UInt32 = 0
+            for byte in bytes[start..<start + 4] {
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): value = value << 4 | UInt32(byte - UInt8(ascii: "0"))
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): value = value << 4 | UInt32(byte - UInt8(ascii: "a") + 10)
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): value = value << 4 | UInt32(byte - UInt8(ascii: "A") + 10)
+                default: return nil
+                }
+            }
+            return value
+        }
+
+        /// The length of the UTF-8 sequence at `start`, if it is one (shortest form, no
+        /// surrogates, at most U+10FFFF).
+        private static func utf8Length(_ bytes: [UInt8], at start: Int) -> Int? {
+            let lead = bytes[start]
+            let (length, low, high): (Int, UInt8, UInt8)
+            switch lead {
+            case 0xC2...0xDF: (length, low, high) = (2, 0x80, 0xBF)
+            case 0xE0: (length, low, high) = (3, 0xA0, 0xBF)
+            case 0xED: (length, low, high) = (3, 0x80, 0x9F)
+            case 0xE1...0xEF: (length, low, high) = (3, 0x80, 0xBF)
+            case 0xF0: (length, low, high) = (4, 0x90, 0xBF)
+            case 0xF4: (length, low, high) = (4, 0x80, 0x8F)
+            case 0xF1...0xF3: (length, low, high) = (4, 0x80, 0xBF)
+            default: return nil
+            }
+            guard start + length <= bytes.count, (low...high).contains(bytes[start + 1]) else { return nil }
+            for offset in 2..<max(2, length) where !(0x80...0xBF).contains(bytes[start + offset]) { return nil }
+            return length
+        }
+
+        /// Steps over a number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+        private mutating func number() -> (offset: Int, problem: String)? {
+            if bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "0") {
+                index += 1
+                let after = index
+                if digits() > 0 { return (after, "a number does not start with 0") }
+            } else {
+                guard digits() > 0 else { return (index, "expected a digit") }
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                index += 1
+                guard digits() > 0 else { return (index, "expected a digit after '.'") }
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                index += 1
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                guard digits() > 0 else { return (index, "expected a digit of the exponent") }
+            }
+            return nil
+        }
+
+        /// Steps over digits; how many.
+        private mutating func digits() -> Int {
+            let start = index
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            return index - start
+        }
+    }
+}
