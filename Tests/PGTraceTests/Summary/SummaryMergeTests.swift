@@ -338,9 +338,11 @@ import Testing
         #expect(error?.message.contains("unknown key 'subclbss'") == true)
     }
 
-    /// A line that is JSON but no object, and one that is no JSON, each said for what it is.
+    /// A line that is JSON but no object, and one that is no JSON, each said for what it is
+    /// (a lone string, number, boolean or null is malformed, as JSON without fragments has it).
     @Test func aLineThatIsNoObjectIsRefusedAtItsLine() {
-        for (text, said) in [("[1, 2]", "not a JSON object"), ("\"class\"", "not a JSON object"), ("{\"class\": ", "malformed JSON")] {
+        for (text, said) in [("[1, 2]", "not a JSON object"), ("\"class\"", "malformed JSON"), ("null", "malformed JSON"),
+                             ("true", "malformed JSON"), ("{\"class\": ", "malformed JSON")] {
             var lines = Self.good.split(separator: "\n").map(String.init)
             lines[3] = text
             let error = Self.error(lines.joined(separator: "\n") + "\n")
