@@ -1,9 +1,10 @@
 import Glibc
 
 /// A mutex and a condition variable over it (pthread's): what the pipeline's threads wait on
-/// to hand over batches and tapes. The one owner of the two pthread objects, which live on
-/// the heap because pthread's must not move. (Foundation's `NSCondition` is the same thing;
-/// this is what lets the binary go without Foundation proper.)
+/// to hand over batches and tapes, and the lock of a few things no one waits for. The one
+/// owner of the two pthread objects, which live on the heap because pthread's must not move.
+/// (Foundation's `NSCondition` is the same thing; this lets the binary go without
+/// Foundation proper.)
 final class ConditionLock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
@@ -13,10 +14,10 @@ final class ConditionLock: @unchecked Sendable {
         condition = .allocate(capacity: 1)
         var attributes = pthread_condattr_t()
         pthread_condattr_init(&attributes)
+        defer { pthread_condattr_destroy(&attributes) }
         // Timed waits measure a duration: the monotonic clock, which a clock change does not move.
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        precondition(pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC) == 0)
         precondition(pthread_mutex_init(mutex, nil) == 0 && pthread_cond_init(condition, &attributes) == 0)
-        pthread_condattr_destroy(&attributes)
     }
 
     deinit {
