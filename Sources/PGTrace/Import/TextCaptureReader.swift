@@ -433,12 +433,3 @@ extension NonEventLine {
     }
 }
 
-extension StringProtocol {
-    /// The text without the characters of `set` at either end.
-    func trimmingCharacters(in set: String) -> String {
-        var text = Substring(self)
-        while let first = text.first, set.contains(first) { text.removeFirst() }
-        while let last = text.last, set.contains(last) { text.removeLast() }
-        return String(text)
-    }
-}

@@ -114,7 +114,7 @@ final class TraceDatFile {
         guard let stream else { return (result, "") }
         fclose(stream)
         defer { free(buffer) }
-        let text = buffer.map { String(cString: $0) }?.trimmingCharacters(in: " \t\n\r\u{0B}\u{0C}") ?? ""
+        let text = buffer.map { String(cString: $0) }?.trimmingBlanks() ?? ""
         return (result, text.isEmpty ? "" : "; libtracecmd says: \(text.split(separator: "\n").joined(separator: "; "))")
     }
 
@@ -322,5 +322,17 @@ final class TraceDatFile {
             for bit in 0..<8 where byte & (1 << bit) != 0 { cpus.append((word * longSize + within) * 8 + bit) }
         }
         return cpus.sorted()
+    }
+}
+
+extension String {
+    /// The text without C's white space (isspace) at either end, scalar by scalar ("\r\n" is
+    /// one character).
+    fileprivate func trimmingBlanks() -> String {
+        let blanks = " \t\n\r\u{0B}\u{0C}".unicodeScalars
+        var text = Substring(self).unicodeScalars
+        while let first = text.first, blanks.contains(first) { text.removeFirst() }
+        while let last = text.last, blanks.contains(last) { text.removeLast() }
+        return String(text)
     }
 }
