@@ -21,13 +21,13 @@ OUT = os.path.join(ROOT, "benchmarks", "out")
 
 
 # The release binary as the README installs it and CI tests it: the Swift runtime and
-# Foundation linked in, which spares every run the loading of their shared libraries.
+# FoundationEssentials linked in, which spares every run the loading of their shared libraries.
 RELEASE_BUILD = ["swift", "build", "-c", "release", "--static-swift-stdlib"]
 
 
 def warn_unless_static(binary, script):
     """A binary found, not built (--no-build), may be the plain release build, which loads the
-    Swift runtime and Foundation at every run (`scripts/generate-manual.sh` leaves one):
+    Swift runtime and FoundationEssentials at every run (`scripts/generate-manual.sh` leaves one):
     say so, since its figures are not the installed binary's."""
     needed = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
     if "libswiftCore" in needed:

@@ -77,10 +77,10 @@ public struct SARIFReporter {
         return text + " (event \(evidence.event))"
     }
 
-    /// A relative URI reference for a trace path: its UTF-8 bytes, each but those a path
-    /// may hold as they are (RFC 3986's unreserved characters, its sub-delims but ";", "@"
-    /// and "/": Foundation's `urlPathAllowed`) written %XX. A colon is encoded too, so that
-    /// "C:x" is not read as a scheme.
+    /// A relative URI reference for a trace path: its UTF-8 bytes as they are where a path
+    /// may hold them (RFC 3986's unreserved characters and sub-delims, less ";", with "@"
+    /// and "/": Foundation's `urlPathAllowed`), every other byte written %XX. A colon is
+    /// encoded too, so that "C:x" is not read as a scheme.
     private func uri(_ path: String) -> String {
         var text = ""
         for byte in path.utf8 {
