@@ -47,6 +47,11 @@ public struct Baseline: Codable, Sendable {
         } catch {
             // Malformed JSON: the decoder says only that it is; where, and what was expected
             // there, the grammar's own check says (a file cut short, or empty: at its end).
+            guard JSONSyntax.isUTF8(json) else {
+                throw TraceInputError(
+                    file: file,
+                    message: "not a pgtrace baseline: the JSON is malformed, and in UTF-16 or UTF-32 (it has their byte order mark or zero bytes), where pgtrace cannot say where: write it in UTF-8, as pgtrace writes baselines")
+            }
             if let syntax = JSONSyntax.firstError(in: json) {
                 throw TraceInputError(
                     file: file, line: syntax.line, column: syntax.column,

@@ -3,13 +3,13 @@
 /// decoder says only that it is, not where.
 ///
 /// RFC 8259's grammar, with the decoder's own allowances and limits: a UTF-8 byte order mark,
-/// UTF-16 and UTF-32 (read as the decoder reads them: the place is then a line and a column
-/// of the text in UTF-8), a comma before a closing bracket, and no more than 512 objects and
-/// arrays open at once. A string must be UTF-8 and its escapes whole (a surrogate escape
-/// paired): the decoder refuses them in the strings it reads.
+/// a comma before a closing bracket, and no more than 512 objects and arrays open at once. A
+/// string must be UTF-8 and its escapes whole (a surrogate escape paired): the decoder
+/// refuses them in the strings it reads. UTF-8 only: a document in UTF-16 or UTF-32, which
+/// the decoder also reads, is not placed (`isUTF8`); pgtrace writes its baselines in UTF-8.
 enum JSONSyntax {
     static func firstError(in document: [UInt8]) -> (line: Int, column: Int, problem: String)? {
-        var json = Self.utf8(document)
+        var json = document
         if json.starts(with: [0xEF, 0xBB, 0xBF]) { json.replaceSubrange(0..<3, with: [0x20, 0x20, 0x20]) }
         var checker = Checker(bytes: json)
         guard let (offset, problem) = checker.firstError() else { return nil }
@@ -20,31 +20,10 @@ enum JSONSyntax {
     /// The decoder's deepest nesting of objects and arrays.
     static let maximumDepth = 512
 
-    /// The document in UTF-8: as it is, or from UTF-16 or UTF-32, told as the decoder tells
-    /// them (a byte order mark, else where the first bytes are zero).
-    private static func utf8(_ bytes: [UInt8]) -> [UInt8] {
-        enum Width { case utf16, utf32 }
-        let encoding: (Width, bigEndian: Bool, skip: Int)
-        switch bytes.count >= 4 ? Array(bytes.prefix(4)) : bytes {
-        case let b where b.starts(with: [0x00, 0x00, 0xFE, 0xFF]): encoding = (.utf32, true, 4)
-        case let b where b.starts(with: [0xFF, 0xFE, 0x00, 0x00]): encoding = (.utf32, false, 4)
-        case let b where b.starts(with: [0xFE, 0xFF]): encoding = (.utf16, true, 2)
-        case let b where b.starts(with: [0xFF, 0xFE]): encoding = (.utf16, false, 2)
-        case let b where b.count == 4 && b[0] == 0 && b[1] == 0 && b[2] == 0: encoding = (.utf32, true, 0)
-        case let b where b.count == 4 && b[1] == 0 && b[2] == 0 && b[3] == 0: encoding = (.utf32, false, 0)
-        case let b where b.count >= 2 && b[0] == 0: encoding = (.utf16, true, 0)
-        case let b where b.count >= 2 && b[1] == 0: encoding = (.utf16, false, 0)
-        default: return bytes
-        }
-        let (width, bigEndian, skip) = encoding
-        let size = width == .utf16 ? 2 : 4
-        let units = stride(from: skip, to: bytes.count - size + 1, by: size).map { start in
-            bytes[start..<start + size].reduce(UInt32(0)) { bigEndian ? $0 << 8 | UInt32($1) : $0 >> 8 | UInt32($1) << UInt32(8 * (size - 1)) }
-        }
-        let text = width == .utf16
-            ? String(decoding: units.map { UInt16(truncatingIfNeeded: $0) }, as: UTF16.self)
-            : String(decoding: units, as: UTF32.self)
-        return Array(text.utf8)
+    /// False for what may be UTF-16 or UTF-32, as a decoder tells them: a byte order mark of
+    /// theirs, or a zero byte among the first four (which JSON in UTF-8 never has there).
+    static func isUTF8(_ document: [UInt8]) -> Bool {
+        !(document.starts(with: [0xFE, 0xFF]) || document.starts(with: [0xFF, 0xFE]) || document.prefix(4).contains(0))
     }
 
     /// The grammar, without recursion (a hostile document may nest deeply): the open objects
