@@ -5,7 +5,7 @@ import Testing
 
 /// The reading thread and the replay's side: messages in order, the end waited for, a
 /// cancelled reader stopped.
-@Suite struct TracePipelineTests {
+@Suite(.timeLimit(.minutes(1))) struct TracePipelineTests {
     /// The reader's messages arrive in order, and `join` returns once its thread is done.
     @Test func joinWaitsForTheReadersEnd() throws {
         let pipeline = TracePipeline()
@@ -25,6 +25,17 @@ import Testing
         }
         pipeline.join()
         #expect(files == Array(0..<10))
+
+        // Its end is sent after the work returns: join waits for that, unreceived.
+        let slow = TracePipeline()
+        let finished = ConditionLock()
+        nonisolated(unsafe) var worked = false
+        try slow.start { _ in
+            usleep(200_000)
+            finished.withLock { worked = true }
+        }
+        slow.join()
+        #expect(finished.withLock { worked })
     }
 
     /// `cancel` stops a reader at its next send and returns when its thread has ended (then
