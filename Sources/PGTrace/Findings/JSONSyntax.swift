@@ -43,8 +43,9 @@ enum JSONSyntax {
                     return next == .end ? nil : (index, "it ends before its last value is complete")
                 }
                 let byte = bytes[index]
-                if byte == Self.closer(of: open.last), next == .valueOrClose || next == .keyOrClose {
-                    // An empty object or array, or (as the decoder allows) a comma before its end.
+                if byte == Self.closer(of: open.last), next == .valueOrClose || next == .keyOrClose || next == .commaOrClose {
+                    // The end of an object or array: after a value, or empty, or (as the
+                    // decoder allows) after a comma.
                     index += 1
                     open.removeLast()
                     next = open.isEmpty ? .end : .commaOrClose
@@ -58,16 +59,11 @@ enum JSONSyntax {
                     index += 1
                     next = .value
                 case .commaOrClose:
-                    if byte == UInt8(ascii: ",") {
-                        index += 1
-                        next = open.last == UInt8(ascii: "{") ? .keyOrClose : .valueOrClose
-                    } else if byte == Self.closer(of: open.last) {
-                        index += 1
-                        open.removeLast()
-                        next = open.isEmpty ? .end : .commaOrClose
-                    } else {
+                    guard byte == UInt8(ascii: ",") else {
                         return (index, "expected ',' or '\(Character(Unicode.Scalar(Self.closer(of: open.last))))'")
                     }
+                    index += 1
+                    next = open.last == UInt8(ascii: "{") ? .keyOrClose : .valueOrClose
                 case .keyOrClose:
                     guard byte == UInt8(ascii: "\"") else { return (index, "expected a key (a string in double quotes)") }
                     if let error = string() { return error }
@@ -154,12 +150,8 @@ enum JSONSyntax {
             guard start + 4 <= bytes.count else { return nil }
             var value: UInt32 = 0
             for byte in bytes[start..<start + 4] {
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): value = value << 4 | UInt32(byte - UInt8(ascii: "0"))
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): value = value << 4 | UInt32(byte - UInt8(ascii: "a") + 10)
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): value = value << 4 | UInt32(byte - UInt8(ascii: "A") + 10)
-                default: return nil
-                }
+                guard let digit = byte.hexDigitValue else { return nil }
+                value = value << 4 | UInt32(digit)
             }
             return value
         }
