@@ -60,13 +60,13 @@ public struct Baseline: Codable, Sendable {
             // JSON, but the decoder says the same of a number that does not fit where it is
             // read: the version is the one number a baseline has.
             if let start = JSONPlace.offset(of: [CodingKeys.version], in: json),
-                case let number = json[start...].prefix(while: { "-+.eE0123456789".utf8.contains($0) }),
-                !number.isEmpty, Int(String(decoding: number, as: UTF8.self)) == nil
+                case let number = String(decoding: json[start...].prefix(while: { "-+.eE0123456789".utf8.contains($0) }), as: UTF8.self),
+                !number.isEmpty, Int(number) == nil
             {
                 let place = JSONPlace.place(of: start, in: json)
                 throw TraceInputError(
                     file: file, line: place.line, column: place.column,
-                    message: "not a pgtrace baseline: at .version: \(String(decoding: number, as: UTF8.self)) is not a version number")
+                    message: "not a pgtrace baseline: at .version: \(number) is not a version number")
             }
             let said = (error as? DecodingError).flatMap { error -> String? in
                 if case .dataCorrupted(let context) = error { return context.debugDescription }
