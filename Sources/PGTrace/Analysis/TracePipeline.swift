@@ -25,8 +25,14 @@ final class TracePipeline: @unchecked Sendable {
 
     private struct Cancelled: Error {}
 
-    static let batchSize = 4096
-    private static let capacity = 4
+    /// Events (or records) a batch holds. The replay starts on a trace's first batch, and the
+    /// last one is replayed after the reader has ended: at 4,096 a trace of 8k events waited
+    /// for half its events before its replay began, and replayed the other half alone (some
+    /// 3 ms of a 28 ms run); at 1,024 the kernel-shaped trace of 1M events takes the same
+    /// time (docs/performance.md, stop 50).
+    static let batchSize = 1024
+    /// Batches the queue holds: 16 of 1,024 events, as many in flight as 4 of 4,096 were.
+    private static let capacity = 16
 
     private let condition = ConditionLock()
     /// Messages in order; a received one is cleared at once (it holds a batch, which the
