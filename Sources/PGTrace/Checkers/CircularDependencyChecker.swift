@@ -22,6 +22,10 @@ public final class CircularDependencyChecker: ReplayObserver {
     /// later must not hide this one's.
     public func replayWillBegin(_ replay: ReplayEngine) { validatedChains = ChainKeySet(bound: context.options.chainCacheBound) }
 
+    /// So the cache (4 MB when full) goes when the trace ends, before the graph checks, when
+    /// the graph is built and a run's memory peaks.
+    public func replayDidEnd(_ replay: ReplayEngine) { validatedChains = ChainKeySet(bound: context.options.chainCacheBound) }
+
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) { validate(lock, replay, cpu: lock.site.cpu) }
 
     /// Lockdep validates a lock taken again above one released out of order as it validates
