@@ -26,6 +26,10 @@ public final class CircularDependencyChecker: ReplayObserver {
     /// the graph is built and a run's memory peaks.
     public func replayDidEnd(_ replay: ReplayEngine) { validatedChains = ChainKeySet(bound: context.options.chainCacheBound) }
 
+    /// The slots of the chain cache's table now (for tests: it grows with the chains, and
+    /// goes back to its first size when the trace ends).
+    var chainCacheSlots: Int { validatedChains.slotCount }
+
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) { validate(lock, replay, cpu: lock.site.cpu) }
 
     /// Lockdep validates a lock taken again above one released out of order as it validates
@@ -195,6 +199,9 @@ struct ChainKeySet {
     private var count = 0
 
     init(bound: Int = ChainKeySet.capacity) { self.bound = bound }
+
+    /// The table's size, in keys.
+    var slotCount: Int { slots.count }
 
     /// Inserts `key`; true if it was not there. (Key 0 is the empty chain, never inserted.)
     mutating func insert(_ key: UInt64) -> Bool {

@@ -92,3 +92,28 @@ import Testing
         #expect(validatedAgain.findings.first?.locks == ["A", "C"])
     }
 }
+
+/// The cache is a trace's own: its table, grown with the trace's chains (4 MB once past 131k
+/// of them), is let go when the trace's replay ends, before the graph checks that follow.
+@Suite struct ChainCacheLifetimeTests {
+    @Test func theTableGoesWhenTheTraceEnds() throws {
+        let symbols = SymbolTable()
+        let context = CheckerContext(symbols: symbols, classes: LockClassTable(), options: AnalysisOptions())
+        let facts = GraphFactLog { ["t.xml"] }
+        let checker = CircularDependencyChecker(graph: LockGraph(), facts: facts, context: context)
+        let replay = ReplayEngine.forTests(symbols: symbols, cpus: 1, observers: [checker])
+        let empty = checker.chainCacheSlots
+        // 2,000 chains of one lock each: the table grows past its first size.
+        for index in 0..<2000 {
+            let lock = LockRef(name: symbols.intern("lock\(index)"))
+            let at = { (line: Int) in TracePosition(file: 0, line: line, column: 1, event: line) }
+            try replay.apply(Event(
+                kind: .acquire(lock, mode: .write, isTry: false, irq: nil, bh: false, nest: nil), cpu: 0,
+                position: at(2 * index + 1)))
+            try replay.apply(Event(kind: .release(lock, irq: nil, bh: false), cpu: 0, position: at(2 * index + 2)))
+        }
+        #expect(checker.chainCacheSlots >= 4 * empty)
+        replay.finish()
+        #expect(checker.chainCacheSlots == empty)
+    }
+}
