@@ -22,8 +22,8 @@ public final class CircularDependencyChecker: ReplayObserver {
     /// later must not hide this one's.
     public func replayWillBegin(_ replay: ReplayEngine) { validatedChains = ChainKeySet(bound: context.options.chainCacheBound) }
 
-    /// So the cache (4 MB when full) goes when the trace ends, before the graph checks, when
-    /// the graph is built and a run's memory peaks.
+    /// The cache (4 MB when full) goes when the trace ends: the graph checks that follow
+    /// build the graph, and a run's memory peaks there.
     public func replayDidEnd(_ replay: ReplayEngine) { validatedChains = ChainKeySet(bound: context.options.chainCacheBound) }
 
     /// The slots of the chain cache's table now (for tests: it grows with the chains, and

@@ -114,7 +114,7 @@ enum AttributeName: Int, CaseIterable {
 
     /// In the cases' order (ElementNameTests checks it against them). Written out, not made
     /// with `"\(case)"`: each such name is a reflective print, and the 42 cost every run some
-    /// 2.5M instructions, an eighth of what a trace of a few events costs after the start.
+    /// 1M instructions.
     private static let names: [String] = [
         "cpu", "task", "t", "at", "fn", "pc",
         "version", "source", "cpus", "name", "value", "type", "slots", "text",
