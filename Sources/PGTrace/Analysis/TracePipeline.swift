@@ -7,7 +7,7 @@ import Glibc
 /// On two cores this halves the wall time of a large trace; the order of events, and so
 /// every finding, is the same as reading and replaying on one thread.
 ///
-/// The queue is bounded (a few batches), so memory stays flat however long the trace. An
+/// The queue is bounded (16 batches), so memory stays flat however long the trace. An
 /// input error on the reading side is rethrown on the replay side after the events before
 /// it; an error in the replay stops the reader.
 final class TracePipeline: @unchecked Sendable {

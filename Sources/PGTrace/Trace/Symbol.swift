@@ -36,9 +36,11 @@ public final class SymbolTable: @unchecked Sendable {
     @exclusivity(unchecked) private var slots = [Int32](repeating: 0, count: 1024)
 
     public init() {
-        // From calloc: a block of 512 KB is mapped afresh, its pages zero and untouched until
-        // a segment is stored there, where writing the nils cost every run 128 page faults.
-        // (A nil pointer is all zero bits.)
+        // From calloc, which hands back zeroed memory (a nil pointer is all zero bits). A
+        // process's first block this size is mapped afresh, its pages untouched until a
+        // segment is stored there, where writing the nils cost every run 128 page faults;
+        // later ones may come from the heap (glibc raises its mmap threshold once a mapped
+        // block is freed), and calloc zeroes those.
         let stride = MemoryLayout<UnsafeMutablePointer<String>?>.stride
         guard let zeroed = calloc(Self.maximumSegments, stride) else { fatalError("out of memory") }
         segments = zeroed.bindMemory(to: UnsafeMutablePointer<String>?.self, capacity: Self.maximumSegments)
