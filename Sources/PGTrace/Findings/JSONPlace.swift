@@ -11,7 +11,7 @@ enum JSONPlace {
     /// The byte offset where the value at `path` starts.
     static func offset(of path: [CodingKey], in json: [UInt8]) -> Int? {
         var scanner = Scanner(bytes: json)
-        if json.starts(with: [0xEF, 0xBB, 0xBF]) { scanner.index = 3 }  // a UTF-8 byte order mark
+        if json.starts(with: JSONSyntax.byteOrderMark) { scanner.index = JSONSyntax.byteOrderMark.count }
         scanner.skipBlanks()
         for component in path {
             guard scanner.index < json.count else { return nil }
@@ -45,7 +45,7 @@ enum JSONPlace {
         var index = 0
 
         mutating func skipBlanks() {
-            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+            while index < bytes.count, bytes[index].isJSONBlank { index += 1 }
         }
 
         /// Steps over `byte` and the blanks after it, if it is next.

@@ -9,13 +9,16 @@
 /// the decoder also reads, is not placed (`isUTF8`); pgtrace writes its baselines in UTF-8.
 enum JSONSyntax {
     static func firstError(in document: [UInt8]) -> (line: Int, column: Int, problem: String)? {
-        var json = document
-        if json.starts(with: [0xEF, 0xBB, 0xBF]) { json.replaceSubrange(0..<3, with: [0x20, 0x20, 0x20]) }
-        var checker = Checker(bytes: json)
+        var checker = Checker(bytes: document)
+        if document.starts(with: byteOrderMark) { checker.index = byteOrderMark.count }
         guard let (offset, problem) = checker.firstError() else { return nil }
-        let (line, column) = JSONPlace.place(of: offset, in: json)
+        let (line, column) = JSONPlace.place(of: offset, in: document)
         return (line, column, problem)
     }
+
+    /// UTF-8's byte order mark, which the decoder skips at a document's start (a place's
+    /// column counts its bytes, as it counts every byte of a line).
+    static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     /// The decoder's deepest nesting of objects and arrays.
     static let maximumDepth = 512
@@ -38,7 +41,7 @@ enum JSONSyntax {
             var open: [UInt8] = []
             var next = Next.value
             while true {
-                while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+                while index < bytes.count, bytes[index].isJSONBlank { index += 1 }
                 guard index < bytes.count else {
                     return next == .end ? nil : (index, "it ends before its last value is complete")
                 }
@@ -205,4 +208,9 @@ enum JSONSyntax {
             return index - start
         }
     }
+}
+
+extension UInt8 {
+    /// JSON's white space (RFC 8259's ws: space, tab, line feed, carriage return).
+    var isJSONBlank: Bool { self == 0x20 || self == 0x09 || self == 0x0A || self == 0x0D }
 }

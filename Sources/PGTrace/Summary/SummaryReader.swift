@@ -132,7 +132,7 @@ struct JSONDecoderForSummaries {
         } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
             // An array is JSON but no object; a lone string, number or boolean is taken for
             // malformed JSON, as JSON without fragments has it.
-            if bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "[") { throw UnknownKey(key: nil) }
+            if bytes.first(where: { !$0.isJSONBlank }) == UInt8(ascii: "[") { throw UnknownKey(key: nil) }
             throw DecodingError.dataCorrupted(context)
         }
         if let unknown = keys.sorted().first(where: { !SummaryLine.keys.contains($0) }) { throw UnknownKey(key: unknown) }
