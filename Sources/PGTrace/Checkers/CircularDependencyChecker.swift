@@ -10,7 +10,7 @@ public final class CircularDependencyChecker: ReplayObserver {
     public let graph: LockGraph
     private let facts: GraphFactLog
     private let context: CheckerContext
-    @exclusivity(unchecked) private var validatedChains = ChainKeySet()
+    @exclusivity(unchecked) private(set) var validatedChains = ChainKeySet()
 
     public init(graph: LockGraph, facts: GraphFactLog, context: CheckerContext) {
         self.graph = graph
@@ -25,10 +25,6 @@ public final class CircularDependencyChecker: ReplayObserver {
     /// The cache (4 MB when full) goes when the trace ends: the graph checks that follow
     /// build the graph, and a run's memory peaks there.
     public func replayDidEnd(_ replay: ReplayEngine) { validatedChains = ChainKeySet(bound: context.options.chainCacheBound) }
-
-    /// The slots of the chain cache's table now (for tests: it grows with the chains, and
-    /// goes back to its first size when the trace ends).
-    var chainCacheSlots: Int { validatedChains.slotCount }
 
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) { validate(lock, replay, cpu: lock.site.cpu) }
 
@@ -200,7 +196,8 @@ struct ChainKeySet {
 
     init(bound: Int = ChainKeySet.capacity) { self.bound = bound }
 
-    /// The table's size, in keys.
+    /// The table's size, in keys (for tests: it grows with the chains, and is back to its
+    /// first size when a trace ends).
     var slotCount: Int { slots.count }
 
     /// Inserts `key`; true if it was not there. (Key 0 is the empty chain, never inserted.)
