@@ -72,11 +72,24 @@ public struct HeldLocks: RandomAccessCollection, MutableCollection, RangeReplace
     public mutating func removeNewest() {
         precondition(!isEmpty, "no held lock to remove")
         storage.removeLast()
-        // Emptied from the top: the dead go too.
-        if storage.count == start, start > 0 {
+        if storage.count == start { emptied() }
+    }
+
+    /// The most room a list keeps once emptied, in locks (1.7 MB): a context that held more
+    /// (mm_take_all_locks() of tens of thousands of vmas) gives it back at its last release,
+    /// where it kept it for as long as its task ran (a task on each cpu, each with the room of
+    /// its deepest stack). Below it the room stays, for the next walk that takes as many (a
+    /// Xen pin walk holds a lock of every page-table page it pins).
+    static let roomKeptEmpty = 1 << 14
+
+    /// Emptied from the top: the dead go too, and room past `roomKeptEmpty`.
+    private mutating func emptied() {
+        if storage.capacity > Self.roomKeptEmpty {
+            storage = []
+        } else if start > 0 {
             storage.removeAll(keepingCapacity: true)
-            start = 0
         }
+        start = 0
     }
 
     /// Removes the lock at `position`, moving the fewer of those below and above it.
@@ -85,11 +98,7 @@ public struct HeldLocks: RandomAccessCollection, MutableCollection, RangeReplace
         let removed = self[position]
         guard position < count / 2 else {
             storage.remove(at: start + position)
-            // Emptied from the top: the dead go too.
-            if storage.count == start, start > 0 {
-                storage.removeAll(keepingCapacity: true)
-                start = 0
-            }
+            if storage.count == start { emptied() }
             return removed
         }
         var index = start + position

@@ -40,4 +40,30 @@ import Testing
         // The task's own list, under the frame, took nothing.
         #expect(engine.heldLocks(task: .named(task)).capacity == 0)
     }
+
+    /// mm_take_all_locks() takes a lock of every vma (tens of thousands in a large mm), and
+    /// mm_drop_all_locks() releases them in the order taken; lockdep's own array is
+    /// MAX_LOCK_DEPTH long. Once the last is released
+    /// the task keeps no room for thousands while it runs on: released newest first or oldest
+    /// first, its list is back to `roomKeptEmpty` at most.
+    @Test(arguments: [true, false]) func aTaskThatTookTensOfThousandsOfLocksGivesTheirRoomBack(newestFirst: Bool) throws {
+        let symbols = SymbolTable()
+        let engine = ReplayEngine.forTests(symbols: symbols, cpus: 1)
+        let task = symbols.intern("kvm")
+        let mutex = LockRef(name: symbols.intern("mm_all_locks_mutex"))
+        let vmas = (0..<20_000).map { LockRef(name: symbols.intern("anon_vma"), instance: symbols.intern("av:\($0)")) }
+        let taken = [mutex].map { (EventKind.acquire($0, mode: .write, isTry: false, irq: nil, bh: false, nest: nil), Optional(task)) }
+            + vmas.map { (EventKind.acquire($0, mode: .write, isTry: false, irq: nil, bh: false, nest: mutex.name), Optional(task)) }
+        let released = (newestFirst ? vmas.reversed() : vmas).map { (EventKind.release($0, irq: nil, bh: false), Optional(task)) }
+        try apply(engine, taken)
+        #expect(engine.heldLocks(task: .named(task)).capacity > 20_000)
+        try apply(engine, released)
+        // (No copy of the list is kept across a release: the release would copy its storage.)
+        #expect(engine.heldLocks(task: .named(task)).count == 1, "the mutex")
+        #expect(engine.heldLocks(task: .named(task)).capacity > 20_000, "room while a lock is held")
+        try apply(engine, [(.release(mutex, irq: nil, bh: false), task)])
+        let emptied = engine.heldLocks(task: .named(task))
+        #expect(emptied.isEmpty)
+        #expect(emptied.capacity <= HeldLocks.roomKeptEmpty)
+    }
 }
