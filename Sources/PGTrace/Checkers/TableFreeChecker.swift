@@ -372,7 +372,7 @@ public final class TableFreeChecker: ReplayObserver {
         guard let state = pending.removeValue(forKey: table) else {
             // Never unlinked, unless freed so long ago that the quarantine forgot the unlink
             // (a second free: no more reported than it was).
-            if replay.memory.tables[table]?.unlinked == nil, !replay.memory.wasFreedLongAgo(table) {
+            if !(replay.memory.table(table)?.wasUnlinked ?? false), !replay.memory.wasFreedLongAgo(table) {
                 context.report(
                     Finding(
                         rule: .tableFreeRace, severity: .error,
@@ -461,7 +461,7 @@ public final class TableFreeChecker: ReplayObserver {
             if exposed[table]!.walks.isEmpty { exposed[table] = nil }
             return
         }
-        let freed = replay.memory.tables[table]?.freed
+        let freed = replay.memory.table(table)?.freed
         guard freed != nil || replay.memory.wasFreedLongAgo(table) else { return }
         let name = context.symbols[table]
         var locations = [context.evidence(site, "reads \(name)")]

@@ -34,9 +34,10 @@ public struct MemoryState: Sendable {
         }
     }
 
-    /// A page-table page on its way out.
+    /// A page-table page on its way out: unlinked, and freed where it was.
     public struct Table: Sendable {
-        public var unlinked: EventSite?
+        /// Whether it was unlinked before it was freed (or is unlinked and not yet freed).
+        public var wasUnlinked: Bool
         public var freed: EventSite?
     }
 
@@ -58,14 +59,38 @@ public struct MemoryState: Sendable {
 
     public internal(set) var pgds: [Symbol: Pgd] = [:]
     public internal(set) var pages: [Symbol: Page] = [:]
-    public internal(set) var tables: [Symbol: Table] = [:]
     /// How many freed tables are kept whole (their free cited in reports).
     public static let quarantine = 1 << 16
-    /// Tables freed, in order, while in quarantine (a ring from `quarantineStart`).
-    private var freedOrder: [(table: Symbol, at: TracePosition)] = []
-    private var quarantineStart = 0
+    /// A table's last free, as the quarantine keeps it.
+    private struct Free {
+        var table: Symbol
+        var wasUnlinked: Bool
+        var site: EventSite
+    }
+    /// The tables unlinked and not freed since (`Self.unlinkedOnly`), and those freed whose
+    /// free is in quarantine: its number among the trace's frees (`frees`). The free itself
+    /// is in the ring, once: a table costs this entry and its place there (some 60 bytes,
+    /// where a table with two optional sites in this dictionary cost some 170 at the peak).
+    private var tableStates: [Symbol: Int] = [:]
+    private static let unlinkedOnly = -1
+    /// The last `quarantine` frees: free number n at `n % quarantine`.
+    private var freedRing: [Free] = []
+    /// How many tables this trace freed.
+    private var frees = 0
     /// Tables freed before the quarantine's, one bit per symbol.
     private var freedLongAgo: [UInt64] = []
+
+    /// `table`, while it is unlinked or its free is in quarantine; nil for a table linked (or
+    /// never seen), or freed longer ago than the quarantine keeps (`wasFreedLongAgo`).
+    public func table(_ table: Symbol) -> Table? {
+        guard let state = tableStates[table] else { return nil }
+        guard state != Self.unlinkedOnly else { return Table(wasUnlinked: true, freed: nil) }
+        let free = freedRing[state & (Self.quarantine - 1)]
+        return Table(wasUnlinked: free.wasUnlinked, freed: free.site)
+    }
+
+    /// How many tables are unlinked or freed in quarantine (for tests: bounded by it).
+    var tablesKept: Int { tableStates.count }
 
     /// Whether `table` was freed (and not used as a table since) longer ago than the
     /// quarantine keeps: its free can no longer be cited.
@@ -232,25 +257,28 @@ public struct MemoryState: Sendable {
                 return .locklessWalkBegun(cpu: cpu)
             }
         case .tableUnlink(let table):
-            tables[table] = Table(unlinked: site)
+            tableStates[table] = Self.unlinkedOnly
             setFreedLongAgo(table, false)
         case .tableFree(let table):
-            tables[table, default: Table()].freed = site
-            freedOrder.append((table, site.position))
-            if freedOrder.count - quarantineStart > Self.quarantine {
-                // Out of quarantine: the oldest free, unless its page was used (and freed)
-                // again since.
-                let oldest = freedOrder[quarantineStart]
-                quarantineStart += 1
-                if tables[oldest.table]?.freed?.position == oldest.at {
-                    tables[oldest.table] = nil
-                    setFreedLongAgo(oldest.table, true)
+            // Unlinked before, if it was since it was last linked (a second free keeps what
+            // the first knew).
+            let wasUnlinked = self.table(table)?.wasUnlinked ?? false
+            let free = Free(table: table, wasUnlinked: wasUnlinked, site: site)
+            let slot = frees & (Self.quarantine - 1)
+            if frees < Self.quarantine {
+                freedRing.append(free)
+            } else {
+                // Out of quarantine: the free `quarantine` before, unless its page was used
+                // (unlinked, or freed) again since, or is freed again now.
+                let oldest = freedRing[slot].table
+                if oldest != table, tableStates[oldest] == frees - Self.quarantine {
+                    tableStates[oldest] = nil
+                    setFreedLongAgo(oldest, true)
                 }
-                if quarantineStart >= Self.quarantine {
-                    freedOrder.removeFirst(quarantineStart)
-                    quarantineStart = 0
-                }
+                freedRing[slot] = free
             }
+            tableStates[table] = frees
+            frees += 1
         case .kmap(let page, let series, let atomic, _):
             kmaps[task, default: []].append(KmapSlot(page: page, series: series, atomic: atomic, site: site))
             kmapCounts[page, default: 0] += 1

@@ -498,6 +498,23 @@ import Testing
         #expect(found.last?.notes.first == "It was freed more than 65536 table frees before: that free is no longer kept to cite.")
     }
 
+    /// A table freed while linked, and freed again while linked just as its first free leaves
+    /// the quarantine (65,536 frees later): its second free is a free of a linked table too,
+    /// counted with the first, not taken for a free long ago.
+    @Test func aTableFreedAgainAsItsFreeLeavesTheQuarantineIsStillLinked() throws {
+        var trace = TraceBuilder(cpus: 1)
+        trace.event("table-free", [("table", "T")])
+        for index in 1..<MemoryState.quarantine {
+            trace.event("table-unlink", [("table", "T\(index)")])
+            trace.event("rcu-grace-period")
+            trace.event("table-free", [("table", "T\(index)")])
+        }
+        trace.event("table-free", [("table", "T")])
+        let found = try analyze(trace).findings
+        #expect(found.map(\.objects) == [["T"]])
+        #expect(found.map(\.count) == [2])
+    }
+
     @Test func manyTablesPendingAtOnceEachGetTheirOwnVerdict() throws {
         // Seed 001's pattern at scale: tables unlinked one after another, IPIs between, freed
         // later. Each sees exactly the synchronizations after its own unlink.
