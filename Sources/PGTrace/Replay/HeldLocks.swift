@@ -75,11 +75,12 @@ public struct HeldLocks: RandomAccessCollection, MutableCollection, RangeReplace
         if storage.count == start { emptied() }
     }
 
-    /// The most room a list keeps once emptied, in locks (1.7 MB): a context that held more
-    /// (mm_take_all_locks() of tens of thousands of vmas) gives it back at its last release,
-    /// where it kept it for as long as its task ran (a task on each cpu, each with the room of
-    /// its deepest stack). Below it the room stays, for the next walk that takes as many (a
-    /// Xen pin walk holds a lock of every page-table page it pins).
+    /// The most room a list keeps once emptied, in locks (1.7 MB): a list whose room grew past
+    /// it (it held more than some 8,000 locks at once: mm_take_all_locks() of a large mm)
+    /// gives it back at its last release, where it kept it for as long as its task ran (a task
+    /// on each cpu, each with the room of its deepest stack). Below it the room stays, for the
+    /// next walk that takes as many (a Xen pin walk holds a lock of every page-table page it
+    /// pins).
     static let roomKeptEmpty = 1 << 14
 
     /// Emptied from the top: the dead go too, and room past `roomKeptEmpty`.

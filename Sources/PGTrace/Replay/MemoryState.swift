@@ -69,8 +69,9 @@ public struct MemoryState: Sendable {
     }
     /// The tables unlinked and not freed since (`Self.unlinkedOnly`), and those freed whose
     /// free is in quarantine: its number among the trace's frees (`frees`). The free itself
-    /// is in the ring, once: a table costs this entry and its place there (some 60 bytes,
-    /// where a table with two optional sites in this dictionary cost some 170 at the peak).
+    /// is in the ring, once: a table costs this entry and its place there, some 65 bytes
+    /// (two optional sites in this dictionary and the free's place in a list of them were
+    /// some 210, and 290 while the dictionary grew).
     private var tableStates: [Symbol: Int] = [:]
     private static let unlinkedOnly = -1
     /// The last `quarantine` frees: free number n at `n % quarantine`.
@@ -88,9 +89,6 @@ public struct MemoryState: Sendable {
         let free = freedRing[state & (Self.quarantine - 1)]
         return Table(wasUnlinked: free.wasUnlinked, freed: free.site)
     }
-
-    /// How many tables are unlinked or freed in quarantine (for tests: bounded by it).
-    var tablesKept: Int { tableStates.count }
 
     /// Whether `table` was freed (and not used as a table since) longer ago than the
     /// quarantine keeps: its free can no longer be cited.

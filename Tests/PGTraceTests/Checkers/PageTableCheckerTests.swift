@@ -515,6 +515,29 @@ import Testing
         #expect(found.map(\.count) == [2])
     }
 
+    /// A table freed twice stays in quarantine as long as its second free does: when its
+    /// first free leaves, a walk touching it still cites the second.
+    @Test func aTableFreedAgainStaysInQuarantineWithItsLastFree() throws {
+        var trace = TraceBuilder(cpus: 2)
+        trace.event("table-unlink", [("table", "T")])
+        trace.event("rcu-grace-period")
+        trace.event("table-free", [("table", "T")])
+        trace.event("table-free", [("table", "T")])
+        let secondFree = trace.eventCount - 1
+        for index in 0..<MemoryState.quarantine - 1 {
+            trace.event("table-unlink", [("table", "T\(index)")])
+            trace.event("rcu-grace-period")
+            trace.event("table-free", [("table", "T\(index)")])
+        }
+        trace.cpu = 1
+        trace.event("irq-disable")
+        trace.event("lockless-walk-begin")
+        trace.event("walk-access", [("table", "T")])
+        let found = try analyze(trace).findings
+        #expect(found.map(\.objects) == [["T"]])
+        #expect(found.first?.locations.map(\.event) == [trace.eventCount - 1, secondFree])
+    }
+
     @Test func manyTablesPendingAtOnceEachGetTheirOwnVerdict() throws {
         // Seed 001's pattern at scale: tables unlinked one after another, IPIs between, freed
         // later. Each sees exactly the synchronizations after its own unlink.

@@ -169,6 +169,31 @@ import Testing
         #expect(held.deadPlaces == 0 && held.count == 0)
     }
 
+    /// Emptied by either removal, a list whose room grew past `roomKeptEmpty` gives it back;
+    /// one within it keeps its room. (A replay empties a list with `removeNewest`, its last
+    /// lock being its newest; `remove(at:)` empties one too.)
+    @Test(arguments: [true, false]) func aListEmptiedGivesBackRoomPastTheBound(byNewest: Bool) {
+        let site = EventSite(Event(kind: .irqEnable, cpu: 0, position: TracePosition(file: 0, line: 1, column: 1, event: 0)))
+        func filled(_ count: Int) -> HeldLocks {
+            var held = HeldLocks()
+            for id in 0..<count {
+                held.append(HeldLock(
+                    classID: ClassID(id), ref: LockRef(name: Symbol(rawValue: Int32(id))), mode: .write, isTry: false,
+                    irq: nil, bh: false, nest: nil, savedHardirqsEnabled: true, site: site, chainKey: UInt64(id)))
+            }
+            return held
+        }
+        for (count, givesBack) in [(HeldLocks.roomKeptEmpty + 1, true), (HeldLocks.roomKeptEmpty / 4, false)] {
+            var held = filled(count)
+            while held.count > 1 { held.removeNewest() }
+            let room = held.capacity
+            #expect(room >= count)
+            if byNewest { held.removeNewest() } else { held.remove(at: 0) }
+            #expect(held.isEmpty && held.deadPlaces == 0)
+            #expect(held.capacity == (givesBack ? 0 : room))
+        }
+    }
+
     /// The collection itself against an array, each operation a collection offers (the
     /// bottom half's removals move the locks below up; the dead go once they outnumber the
     /// held): read back in order, reversed, by index, as contiguous storage and as a report

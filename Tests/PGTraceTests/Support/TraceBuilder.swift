@@ -26,6 +26,9 @@ struct TraceBuilder {
         configs.append(("PROVE_RAW_LOCK_NESTING", "y"))
     }
 
+    /// How many events it holds: the number the next one gets (findings cite events from 0).
+    var eventCount: Int { events.count }
+
     mutating func event(_ element: String, _ attributes: [(String, String)] = []) {
         var attributes = [("cpu", String(cpu))] + attributes
         if let task { attributes.insert(("task", task), at: 1) }
