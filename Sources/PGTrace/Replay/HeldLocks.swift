@@ -76,7 +76,8 @@ public struct HeldLocks: RandomAccessCollection, MutableCollection, RangeReplace
     }
 
     /// The most room a list keeps once emptied, in locks (1.7 MB): a list whose room grew past
-    /// it (it held more than some 8,000 locks at once: mm_take_all_locks() of a large mm)
+    /// it (it held more than half as many locks at once where malloc rounds a block up to
+    /// whole pages, more than as many where it does not: mm_take_all_locks() of a large mm)
     /// gives it back at its last release, where it kept it for as long as its task ran (a task
     /// on each cpu, each with the room of its deepest stack). Below it the room stays, for the
     /// next walk that takes as many (a Xen pin walk holds a lock of every page-table page it

@@ -70,8 +70,8 @@ public struct MemoryState: Sendable {
     /// The tables unlinked and not freed since (`Self.unlinkedOnly`), and those freed whose
     /// free is in quarantine: its number among the trace's frees (`frees`). The free itself
     /// is in the ring, once: a table costs this entry and its place there, some 65 bytes
-    /// (two optional sites in this dictionary and the free's place in a list of them were
-    /// some 210, and 290 while the dictionary grew).
+    /// (two optional sites in this dictionary and the free's place in a list of them, which
+    /// held 65,536 to 131,072 frees, were some 210 to 250, and more while the dictionary grew).
     private var tableStates: [Symbol: Int] = [:]
     private static let unlinkedOnly = -1
     /// The last `quarantine` frees: free number n at `n % quarantine`.

@@ -524,6 +524,8 @@ import Testing
         trace.event("table-free", [("table", "T")])
         trace.event("table-free", [("table", "T")])
         let secondFree = trace.eventCount - 1
+        // Frees 2 to 65,536: the last takes the first free's place in the quarantine (one
+        // fewer, and the first free would still be in it, whatever the eviction does).
         for index in 0..<MemoryState.quarantine - 1 {
             trace.event("table-unlink", [("table", "T\(index)")])
             trace.event("rcu-grace-period")

@@ -44,8 +44,8 @@ import Testing
     /// mm_take_all_locks() takes a lock of every vma (tens of thousands in a large mm), and
     /// mm_drop_all_locks() releases them in the order taken; lockdep's own array is
     /// MAX_LOCK_DEPTH long. Once the last lock is released (here the mutex, the newest then),
-    /// the task keeps no room for thousands while it runs on, whichever order the vmas' locks
-    /// were released in before it.
+    /// the task keeps no more room than `roomKeptEmpty` while it runs on, whichever order the
+    /// vmas' locks were released in before it.
     @Test(arguments: [true, false]) func aTaskThatTookTensOfThousandsOfLocksGivesTheirRoomBack(newestFirst: Bool) throws {
         let symbols = SymbolTable()
         let engine = ReplayEngine.forTests(symbols: symbols, cpus: 1)

@@ -170,8 +170,9 @@ import Testing
     }
 
     /// Emptied by either removal, a list whose room grew past `roomKeptEmpty` gives it back;
-    /// one within it keeps its room. (A replay empties a list with `removeNewest`, its last
-    /// lock being its newest; `remove(at:)` empties one too.)
+    /// one within it keeps its room; neither keeps its dead places (its bottom lock released
+    /// first). (A replay empties a list with `removeNewest`, its last lock being its newest;
+    /// `remove(at:)` empties one too.)
     @Test(arguments: [true, false]) func aListEmptiedGivesBackRoomPastTheBound(byNewest: Bool) {
         let site = EventSite(Event(kind: .irqEnable, cpu: 0, position: TracePosition(file: 0, line: 1, column: 1, event: 0)))
         func filled(_ count: Int) -> HeldLocks {
@@ -185,6 +186,8 @@ import Testing
         }
         for (count, givesBack) in [(HeldLocks.roomKeptEmpty + 1, true), (HeldLocks.roomKeptEmpty / 4, false)] {
             var held = filled(count)
+            held.remove(at: 0)
+            #expect(held.deadPlaces == 1)
             while held.count > 1 { held.removeNewest() }
             let room = held.capacity
             #expect(room >= count)
