@@ -13,6 +13,14 @@ import Testing
 
     func engine() -> ReplayEngine { .forTests(symbols: symbols, cpus: 1) }
 
+    /// A held lock of class `id`, named by symbol `id`, for the tests of the list alone.
+    static func lock(_ id: Int) -> HeldLock {
+        let site = EventSite(Event(kind: .irqEnable, cpu: 0, position: TracePosition(file: 0, line: 1, column: 1, event: 0)))
+        return HeldLock(
+            classID: ClassID(id), ref: LockRef(name: Symbol(rawValue: Int32(id))), mode: .write, isTry: false,
+            irq: nil, bh: false, nest: nil, savedHardirqsEnabled: true, site: site, chainKey: UInt64(id))
+    }
+
     func apply(_ replay: ReplayEngine, _ kind: EventKind) throws {
         let index = replay.eventCount
         try replay.apply(Event(
@@ -155,13 +163,8 @@ import Testing
 
     /// Emptied from the top, a list whose bottom was released first keeps no dead places.
     @Test func aListEmptiedFromTheTopKeepsNoDeadPlaces() {
-        let site = EventSite(Event(kind: .irqEnable, cpu: 0, position: TracePosition(file: 0, line: 1, column: 1, event: 0)))
         var held = HeldLocks()
-        for id in 0..<6 {
-            held.append(HeldLock(
-                classID: ClassID(id), ref: LockRef(name: Symbol(rawValue: Int32(id))), mode: .write, isTry: false,
-                irq: nil, bh: false, nest: nil, savedHardirqsEnabled: true, site: site, chainKey: UInt64(id)))
-        }
+        for id in 0..<6 { held.append(Self.lock(id)) }
         held.remove(at: 0)
         held.remove(at: 0)
         #expect(held.deadPlaces == 2)
@@ -174,18 +177,9 @@ import Testing
     /// first). (A replay empties a list with `removeNewest`, its last lock being its newest;
     /// `remove(at:)` empties one too.)
     @Test(arguments: [true, false]) func aListEmptiedGivesBackRoomPastTheBound(byNewest: Bool) {
-        let site = EventSite(Event(kind: .irqEnable, cpu: 0, position: TracePosition(file: 0, line: 1, column: 1, event: 0)))
-        func filled(_ count: Int) -> HeldLocks {
-            var held = HeldLocks()
-            for id in 0..<count {
-                held.append(HeldLock(
-                    classID: ClassID(id), ref: LockRef(name: Symbol(rawValue: Int32(id))), mode: .write, isTry: false,
-                    irq: nil, bh: false, nest: nil, savedHardirqsEnabled: true, site: site, chainKey: UInt64(id)))
-            }
-            return held
-        }
         for (count, givesBack) in [(HeldLocks.roomKeptEmpty + 1, true), (HeldLocks.roomKeptEmpty / 4, false)] {
-            var held = filled(count)
+            var held = HeldLocks()
+            for id in 0..<count { held.append(Self.lock(id)) }
             held.remove(at: 0)
             #expect(held.deadPlaces == 1)
             while held.count > 1 { held.removeNewest() }
@@ -202,12 +196,7 @@ import Testing
     /// held): read back in order, reversed, by index, as contiguous storage and as a report
     /// lists it (helper-67's contract test).
     @Test(arguments: 0..<30) func everyOperationReadsAsAnArrayWould(seed: Int) {
-        let site = EventSite(Event(kind: .irqEnable, cpu: 0, position: TracePosition(file: 0, line: 1, column: 1, event: 0)))
-        func lock(_ id: Int) -> HeldLock {
-            HeldLock(
-                classID: ClassID(id), ref: LockRef(name: Symbol(rawValue: Int32(id))), mode: .write, isTry: false,
-                irq: nil, bh: false, nest: nil, savedHardirqsEnabled: true, site: site, chainKey: UInt64(id))
-        }
+        let lock = Self.lock
         func ids<C: Collection>(_ locks: C) -> [Int] where C.Element == HeldLock { locks.map { Int($0.classID) } }
         var rng = SplitMix(state: UInt64(777 + seed))
         var held = HeldLocks()
