@@ -35,7 +35,7 @@ enum FindingKey {
                         at += 1
                     }
                     let name = names[index].utf8
-                    let copied = name.withContiguousStorageIfAvailable { bytes in
+                    let copied: Void? = name.withContiguousStorageIfAvailable { bytes in
                         _ = UnsafeMutableBufferPointer(rebasing: key[at...]).initialize(from: bytes)
                     }
                     if copied == nil { _ = UnsafeMutableBufferPointer(rebasing: key[at...]).initialize(from: name) }
