@@ -79,7 +79,7 @@ public struct MemoryState: Sendable {
     /// How many tables this trace freed.
     private var frees = 0
     /// Tables freed before the quarantine's, one bit per symbol.
-    private var freedLongAgo: [UInt64] = []
+    private var freedLongAgo = SymbolSet()
 
     /// `table`, while it is unlinked or its free is in quarantine; nil for a table linked (or
     /// never seen), or freed longer ago than the quarantine keeps (`wasFreedLongAgo`).
@@ -92,17 +92,7 @@ public struct MemoryState: Sendable {
 
     /// Whether `table` was freed (and not used as a table since) longer ago than the
     /// quarantine keeps: its free can no longer be cited.
-    public func wasFreedLongAgo(_ table: Symbol) -> Bool {
-        let index = Int(table.rawValue)
-        return index >> 6 < freedLongAgo.count && freedLongAgo[index >> 6] & (1 << UInt64(index & 63)) != 0
-    }
-
-    private mutating func setFreedLongAgo(_ table: Symbol, _ value: Bool) {
-        let index = Int(table.rawValue)
-        if value { freedLongAgo.grow(toInclude: index >> 6, filling: 0) }
-        guard index >> 6 < freedLongAgo.count else { return }
-        if value { freedLongAgo[index >> 6] |= 1 << UInt64(index & 63) } else { freedLongAgo[index >> 6] &= ~(1 << UInt64(index & 63)) }
-    }
+    public func wasFreedLongAgo(_ table: Symbol) -> Bool { freedLongAgo.contains(table) }
     /// What the trace has shown of each object's state since it began or last lost events
     /// (a pin or unpin of the page; a pgd allocated, freed, put on or off pgd_list; a walk
     /// begun or ended on the cpu; not kmaps, which a page may have several of): in a partial trace or after
@@ -256,7 +246,7 @@ public struct MemoryState: Sendable {
             }
         case .tableUnlink(let table):
             tableStates[table] = Self.unlinkedOnly
-            setFreedLongAgo(table, false)
+            freedLongAgo.remove(table)
         case .tableFree(let table):
             // Unlinked before, if it was since it was last linked (a second free keeps what
             // the first knew).
@@ -271,7 +261,7 @@ public struct MemoryState: Sendable {
                 let oldest = freedRing[slot].table
                 if oldest != table, tableStates[oldest] == frees - Self.quarantine {
                     tableStates[oldest] = nil
-                    setFreedLongAgo(oldest, true)
+                    freedLongAgo.insert(oldest)
                 }
                 freedRing[slot] = free
             }
@@ -333,5 +323,11 @@ struct SymbolSet: Sendable {
         let index = Int(symbol.rawValue)
         words.grow(toInclude: index >> 6, filling: 0)
         words[index >> 6] |= 1 << UInt64(index & 63)
+    }
+
+    mutating func remove(_ symbol: Symbol) {
+        let index = Int(symbol.rawValue)
+        guard index >> 6 < words.count else { return }
+        words[index >> 6] &= ~(1 << UInt64(index & 63))
     }
 }
