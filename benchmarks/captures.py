@@ -11,17 +11,17 @@ in the input's size.
 
 Builds the release binary; generates captures with benchmarks/generate-capture.py and the
 trace.dat files with scripts/write-trace-dat.py, cached in benchmarks/out/. Each figure is
-the best of five runs (wall time; peak RSS from wait4), the page cache warm.
+the best of five runs (wall time, and that run's peak RSS), each run from
+benchmarks/measure.c (run.py's `run_once`), the page cache warm.
 """
 import argparse
 import os
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no benchmarks/__pycache__ from importing run.py
-import run  # noqa: E402  (benchmarks/run.py: print_goals, RELEASE_BUILD)
+import run  # noqa: E402  (benchmarks/run.py: print_goals, RELEASE_BUILD, run_once)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "benchmarks", "out")
@@ -63,17 +63,11 @@ def measure(command, expect=(0, 1)):
     """Best wall time of five runs, the peak RSS (KiB) of that run, and what it printed."""
     best = None
     for _ in range(5):
-        start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        # Both are a few lines: read them, then reap the process for its peak RSS.
-        stdout, stderr = process.stdout.read().decode(), process.stderr.read().decode()
-        _, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.perf_counter() - start
-        code = os.waitstatus_to_exitcode(status)
-        if code not in expect:
-            sys.exit(f"{' '.join(command)} failed ({code}): {stderr}")
-        if best is None or elapsed < best[0]:
-            best = (elapsed, usage.ru_maxrss, stdout + stderr)
+        measured = run.run_once(command, stdout=subprocess.PIPE)
+        if measured.code not in expect:
+            sys.exit(f"{' '.join(command)} failed ({measured.code}): {measured.stderr}")
+        if best is None or measured.wall < best[0]:
+            best = (measured.wall, measured.rss, measured.stdout + measured.stderr)
     return best
 
 

@@ -28,9 +28,10 @@ more than 15% from the smallest size to the largest.
 Builds what it needs as run.py does (--no-build: use .build/release/pgtrace and the floor
 already in benchmarks/out/). Traces are cached in benchmarks/out/ (graph-*.xml, named after
 the generator's content, so an edited generator writes new ones; the 16M-event kernel trace
-is 1.4 GB). Each figure is the best of
---runs runs (default 3; a run longer than 10 s is not repeated), wall time, peak RSS from
-wait4. pgtrace runs as run.py runs it (`analyze --quiet`, the text report); its exit 0 and
+is 1.4 GB). Each figure is the best of --runs runs (default 3; a run longer than 10 s is
+not repeated): wall time, and that run's peak RSS, each run from benchmarks/measure.c
+(run.py's `run_once`; from Python, a small run's peak RSS was the interpreter's own).
+pgtrace runs as run.py runs it (`analyze --quiet`, the text report); its exit 0 and
 1 are both accepted: depth, cycles, ring, pinwalk and takeall (a pin walk holds a lock a page, mm_take_all_locks one a vma, past --max-depth's 48) have
 findings by design, and the findings column
 counts the report's findings by rule (`--quiet` prints none: at exit 1 one more run, untimed,
@@ -49,8 +50,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no benchmarks/__pycache__ from importing run.py
@@ -174,31 +173,18 @@ def measure(command, timeout, runs, expect, report):
     best = None
     for _ in range(runs):
         with open(report, "wb") as out, open(report + ".err", "w+b") as err:
-            start = time.perf_counter()
-            process = subprocess.Popen(command, stdout=out, stderr=err)
-            killed = threading.Event()
-
-            def kill():
-                killed.set()
-                process.kill()
-
-            killer = threading.Timer(timeout, kill)
-            killer.start()
-            _, status, usage = os.wait4(process.pid, 0)
-            elapsed = time.perf_counter() - start
-            killer.cancel()
-            process.returncode = os.waitstatus_to_exitcode(status)
+            measured = run.run_once(command, stdout=out, stderr=err, timeout=timeout)
             err.seek(0)
             stderr = err.read().decode(errors="replace")
-        if killed.is_set():
+        if measured is None:
             return Result(timed_out=True)
-        if process.returncode not in expect:
-            return Result(code=process.returncode, stderr=stderr)
-        if best is None or elapsed < best.seconds:
+        if measured.code not in expect:
+            return Result(code=measured.code, stderr=stderr)
+        if best is None or measured.wall < best.seconds:
             with open(report, "rb") as out:
                 stdout = out.read(1 << 16).decode(errors="replace")
-            best = Result(elapsed, usage.ru_maxrss, process.returncode, stdout, stderr)
-        if elapsed > REPEAT_UNDER:
+            best = Result(measured.wall, measured.rss, measured.code, stdout, stderr)
+        if measured.wall > REPEAT_UNDER:
             break
     return best
 

@@ -8,13 +8,14 @@ events/s, the ratio to the floor, peak RSS, and whether the goals are met.
 
 Builds what it needs (swift build -c release --static-swift-stdlib; cc for the floor).
 Traces are cached in benchmarks/out/. Each measurement is the best of three runs (wall
-time; peak RSS from wait4).
+time, and that run's peak RSS), each run from benchmarks/measure.c (see `run_once`).
 """
 import argparse
 import os
+import signal
 import subprocess
 import sys
-import time
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "benchmarks", "out")
@@ -33,6 +34,54 @@ def warn_unless_static(binary, script):
     if "libswiftCore" in needed:
         print(f"{script}: warning: {binary} loads the Swift runtime (a plain `swift build -c release`); "
               f"the benchmarks measure `{' '.join(RELEASE_BUILD)}`", file=sys.stderr)
+
+
+def measurer():
+    """benchmarks/measure.c, compiled into benchmarks/out/ when missing or older than its source."""
+    source = os.path.join(ROOT, "benchmarks", "measure.c")
+    binary = os.path.join(OUT, "measure")
+    if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
+        os.makedirs(OUT, exist_ok=True)
+        subprocess.run(["cc", "-O2", "-o", binary + ".tmp", source], check=True)
+        os.rename(binary + ".tmp", binary)
+    return binary
+
+
+class Measured:
+    """One run of a command: wall seconds, CPU seconds (user + system), peak RSS (KiB), exit
+    status, and its standard output and error where they were piped (else "")."""
+
+    def __init__(self, wall, cpu, rss, code, stdout="", stderr=""):
+        self.wall, self.cpu, self.rss, self.code = wall, cpu, rss, code
+        self.stdout, self.stderr = stdout, stderr
+
+
+def run_once(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=None):
+    """Runs `command` once through benchmarks/measure.c: its figures are the command's own,
+    where wait4 from this process would give a peak RSS of at least the interpreter's (see
+    measure.c). `stdout` and `stderr` are as subprocess takes them; a pipe is read whole.
+    Returns None if the run was killed past `timeout` seconds."""
+    handle, result = tempfile.mkstemp(prefix="measure-", dir=OUT)
+    os.close(handle)
+    try:
+        # A session of its own, so that a timeout kills the command with the helper.
+        process = subprocess.Popen([measurer(), result] + command, stdout=stdout, stderr=stderr,
+                                   start_new_session=True)
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            return None
+        with open(result) as line:
+            fields = line.read().split()
+        if len(fields) != 4:
+            sys.exit(f"benchmarks/measure could not run {command[0]}: {(err or b'').decode(errors='replace')}")
+        wall, cpu, rss, code = float(fields[0]), float(fields[1]), int(fields[2]), int(fields[3])
+        return Measured(wall, cpu, rss, code, (out or b"").decode(errors="replace"),
+                        (err or b"").decode(errors="replace"))
+    finally:
+        os.unlink(result)
 
 
 def build():
@@ -62,16 +111,11 @@ def measure(command):
     """Best wall time of three runs, and the peak RSS (KiB) of that run."""
     best = None
     for _ in range(3):
-        start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.perf_counter() - start
-        stderr = process.stderr.read().decode()
-        code = os.waitstatus_to_exitcode(status)
-        if code not in (0, 1):
-            sys.exit(f"{' '.join(command)} failed ({code}): {stderr}")
-        if best is None or elapsed < best[0]:
-            best = (elapsed, usage.ru_maxrss)
+        measured = run_once(command)
+        if measured.code not in (0, 1):
+            sys.exit(f"{' '.join(command)} failed ({measured.code}): {measured.stderr}")
+        if best is None or measured.wall < best[0]:
+            best = (measured.wall, measured.rss)
     return best
 
 

@@ -20,14 +20,14 @@ first N of the next row's. Summaries, merges and reports go to benchmarks/out/su
 made again on every run. Each trace is summarized once, measured; a row's summarize figures
 are over its N traces. Merges and analyses are the best of --runs runs (default 3; a run
 longer than 10 s is not repeated). Figures: wall time, CPU time (user + system: steadier
-than wall time on a machine shared with other work) and peak RSS, all from wait4.
+than wall time on a machine shared with other work) and peak RSS, each run from
+benchmarks/measure.c (run.py's `run_once`).
 """
 import argparse
 import collections
 import concurrent.futures
 import filecmp
 import json
-import multiprocessing
 import os
 import shutil
 import subprocess
@@ -50,47 +50,25 @@ class Failed(Exception):
     pass
 
 
-class Run:
-    """One measured command: wall seconds, CPU seconds (user + system), peak RSS (KiB)."""
-
-    def __init__(self, wall, cpu, rss, code):
-        self.wall, self.cpu, self.rss, self.code = wall, cpu, rss, code
-
-
-# The commands run from a small helper process (a forkserver's worker), not from this one: a
-# child's peak RSS starts from its parent's (vfork shares the parent's memory until the exec,
-# which counts the parent's peak), and this process reads whole summaries and reports.
-HELPER = None
-
-
 def measure(command, runs=1, stdout=None, expect=(0,)):
     """Best (by wall time) of `runs` runs of `command`, one if a run takes over REPEAT_UNDER
-    s; standard output to the file `stdout` (or nowhere). Fails on an exit not in `expect`."""
-    return HELPER.submit(measured, command, runs, stdout, expect).result()
-
-
-def measured(command, runs, stdout, expect):
-    """measure(), in the helper."""
+    s; standard output to the file `stdout` (or nowhere). Fails on an exit not in `expect`.
+    Each run is from benchmarks/measure.c (run.py's `run_once`): from this process, which
+    reads whole summaries and reports, a run's peak RSS would start from its own."""
     best = None
     for _ in range(runs):
         out = open(stdout, "wb") if stdout else subprocess.DEVNULL
         try:
-            start = time.perf_counter()
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE)
-            stderr = process.stderr.read().decode(errors="replace")
-            _, status, usage = os.wait4(process.pid, 0)
-            elapsed = time.perf_counter() - start
+            measured = run.run_once(command, stdout=out)
         finally:
             if stdout:
                 out.close()
-        code = os.waitstatus_to_exitcode(status)
-        if code not in expect:
+        if measured.code not in expect:
             shown = " ".join(command[:4]) + (f" ... ({len(command)} arguments)" if len(command) > 4 else "")
-            raise Failed(f"{shown}: exit {code}: {stderr.strip()[:1000]}")
-        result = Run(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, code)
-        if best is None or result.wall < best.wall:
-            best = result
-        if elapsed > REPEAT_UNDER:
+            raise Failed(f"{shown}: exit {measured.code}: {measured.stderr.strip()[:1000]}")
+        if best is None or measured.wall < best.wall:
+            best = measured
+        if measured.wall > REPEAT_UNDER:
             break
     return best
 
@@ -295,8 +273,6 @@ def main():
                        stdout=subprocess.DEVNULL)
         pgtrace = os.path.join(subprocess.run(run.RELEASE_BUILD + ["--show-bin-path"], cwd=ROOT,
                                               check=True, capture_output=True, text=True).stdout.strip(), "pgtrace")
-    global HELPER
-    HELPER = concurrent.futures.ProcessPoolExecutor(1, multiprocessing.get_context("forkserver"))
     started = time.perf_counter()
     try:
         paths = traces(max(counts), events)
