@@ -23,7 +23,8 @@ until the pgd is pinned); the page tables unlinked and not yet freed of `pending
 001's pattern, a TLB flush between); the locks mm_take_all_locks() holds at once in
 `takeall` (released first in, first out; up to max_map_count's default, 65,530).
 generate-graph.py's docstring describes each workload. "Grows" in the summary lines means
-more than 15% from the smallest size to the largest.
+more than 15% from the smallest size to the largest; each line also gives the peak RSS that
+each unit of the size added between the two (bytes per dependency on the deps rows).
 
 Builds what it needs as run.py does (--no-build: use .build/release/pgtrace and the floor
 already in benchmarks/out/). Traces are cached in benchmarks/out/ (graph-*.xml, named after
@@ -59,6 +60,9 @@ ROOT, OUT = run.ROOT, run.OUT
 GENERATOR = os.path.join(ROOT, "benchmarks", "generate-graph.py")
 REPEAT_UNDER = 10.0  # seconds: a run longer than this is not repeated
 GROWS = 1.15  # time per event or RSS "grows" when the largest size's is this much above the smallest's
+# Each row's dimension (the name in its size label), as the summary lines say it.
+UNITS = {"events": "event", "deps": "dependency", "classes": "class", "tasks": "task",
+         "instances": "instance", "n": "n", "pages": "page", "pending": "pending table", "locks": "lock"}
 
 
 def sweep(name, values, params=lambda value: {}, events=lambda value: value):
@@ -303,9 +307,16 @@ def growth(workload, rows, measured):
     def says(ratio):
         return "grows" if ratio > GROWS else "shrinks" if ratio < 1 / GROWS else "flat"
 
+    # What each unit of the row's own dimension added to the peak: the bytes a dependency
+    # takes on the deps rows (the issue's goal: some 200 at most), an event's on the kernel's.
+    dimension, small_size = small_label.split("=")
+    large_size = large_label.split("=")[1]
+    added = int(large_size.replace(",", "")) - int(small_size.replace(",", ""))
+    per_unit = (large.rss - small.rss) * 1024 / added
     return (f"{workload}: {small_label} -> {large_label}: time/event {says(time_ratio)} "
             f"({per_small:,.0f} -> {per_large:,.0f} ns, {time_ratio:.2f}x), RSS {says(rss_ratio)} "
-            f"({small.rss / 1024:.1f} -> {large.rss / 1024:.1f} MB, {rss_ratio:.2f}x){unfinished}")
+            f"({small.rss / 1024:.1f} -> {large.rss / 1024:.1f} MB, {rss_ratio:.2f}x, "
+            f"{per_unit:,.1f} bytes per {UNITS[dimension]} added){unfinished}")
 
 
 def headline(bench, full):
