@@ -479,11 +479,7 @@ import Testing
     /// cited), and a second free of it is not mistaken for a free of a linked table.
     @Test func aTableFreedLongAgoIsStillKnownFreed() throws {
         var trace = TraceBuilder(cpus: 2)
-        for index in 0...MemoryState.quarantine {
-            trace.event("table-unlink", [("table", "T\(index)")])
-            trace.event("rcu-grace-period")
-            trace.event("table-free", [("table", "T\(index)")])
-        }
+        trace.retire((0...MemoryState.quarantine).map { "T\($0)" })
         trace.event("table-free", [("table", "T0")])
         trace.cpu = 1
         trace.event("irq-disable")
@@ -504,11 +500,7 @@ import Testing
     @Test func aTableFreedAgainAsItsFreeLeavesTheQuarantineIsStillLinked() throws {
         var trace = TraceBuilder(cpus: 1)
         trace.event("table-free", [("table", "T")])
-        for index in 1..<MemoryState.quarantine {
-            trace.event("table-unlink", [("table", "T\(index)")])
-            trace.event("rcu-grace-period")
-            trace.event("table-free", [("table", "T\(index)")])
-        }
+        trace.retire((1..<MemoryState.quarantine).map { "T\($0)" })
         trace.event("table-free", [("table", "T")])
         let found = try analyze(trace).findings
         #expect(found.map(\.objects) == [["T"]])
@@ -519,18 +511,12 @@ import Testing
     /// first free leaves, a walk touching it still cites the second.
     @Test func aTableFreedAgainStaysInQuarantineWithItsLastFree() throws {
         var trace = TraceBuilder(cpus: 2)
-        trace.event("table-unlink", [("table", "T")])
-        trace.event("rcu-grace-period")
-        trace.event("table-free", [("table", "T")])
+        trace.retire(["T"])
         trace.event("table-free", [("table", "T")])
         let secondFree = trace.eventCount - 1
         // Frees 2 to 65,536: the last takes the first free's place in the quarantine (one
         // fewer, and the first free would still be in it, whatever the eviction does).
-        for index in 0..<MemoryState.quarantine - 1 {
-            trace.event("table-unlink", [("table", "T\(index)")])
-            trace.event("rcu-grace-period")
-            trace.event("table-free", [("table", "T\(index)")])
-        }
+        trace.retire((0..<MemoryState.quarantine - 1).map { "T\($0)" })
         trace.cpu = 1
         trace.event("irq-disable")
         trace.event("lockless-walk-begin")
@@ -700,5 +686,17 @@ import Testing
         fixed.event("kunmap", [("page", "P"), ("series", "DEFAULT")])
         fixed.event("page-free", [("page", "P")])
         #expect(try findings(fixed).isEmpty)
+    }
+}
+
+private extension TraceBuilder {
+    /// Frees each table the safe way of seed 001's RCU table free: unlinked, a grace period,
+    /// then the free, which moves the freed-table quarantine on by one.
+    mutating func retire(_ tables: [String]) {
+        for table in tables {
+            event("table-unlink", [("table", table)])
+            event("rcu-grace-period")
+            event("table-free", [("table", table)])
+        }
     }
 }
