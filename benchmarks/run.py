@@ -49,7 +49,8 @@ def measurer():
 
 class Measured:
     """One run of a command: wall seconds, CPU seconds (user + system), peak RSS (KiB), exit
-    status, and its standard output and error where they were piped (else "")."""
+    status (128 + the signal's number if a signal ended it, as a shell says it), and its
+    standard output and error where they were piped (else "")."""
 
     def __init__(self, wall, cpu, rss, code, stdout="", stderr=""):
         self.wall, self.cpu, self.rss, self.code = wall, cpu, rss, code
@@ -61,18 +62,22 @@ def run_once(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout
     where wait4 from this process would give a peak RSS of at least the interpreter's (see
     measure.c). `stdout` and `stderr` are as subprocess takes them; a pipe is read whole.
     Returns None if the run was killed past `timeout` seconds."""
+    helper = measurer()
     handle, result = tempfile.mkstemp(prefix="measure-", dir=OUT)
     os.close(handle)
     try:
-        # A session of its own, so that a timeout kills the command with the helper.
-        process = subprocess.Popen([measurer(), result] + command, stdout=stdout, stderr=stderr,
+        # A session of its own, so that a timeout kills the command with the helper; and so
+        # must anything else that ends this process first (Ctrl-C no longer reaches them).
+        process = subprocess.Popen([helper, result] + command, stdout=stdout, stderr=stderr,
                                    start_new_session=True)
         try:
             out, err = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        except BaseException as stopped:
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
-            return None
+            if isinstance(stopped, subprocess.TimeoutExpired):
+                return None
+            raise
         with open(result) as line:
             fields = line.read().split()
         if len(fields) != 4:
