@@ -11,7 +11,7 @@ in the input's size.
 
 Builds the release binary; generates captures with benchmarks/generate-capture.py and the
 trace.dat files with scripts/write-trace-dat.py, cached in benchmarks/out/. Each figure is
-the best of five runs (wall time, and that run's peak RSS), each run from
+the best of five runs (wall time, and the median of their peak RSS), each run from
 benchmarks/measure.c (run.py's `run_once`), the page cache warm.
 """
 import argparse
@@ -60,15 +60,16 @@ def capture(megabytes):
 
 
 def measure(command, expect=(0, 1)):
-    """Best wall time of five runs, the peak RSS (KiB) of that run, and what it printed."""
-    best = None
+    """Best wall time of five runs, the median of their peak RSS (KiB), and what the fastest
+    printed."""
+    runs = []
     for _ in range(5):
         measured = run.run_once(command, stdout=subprocess.PIPE)
         if measured.code not in expect:
             sys.exit(f"{' '.join(command)} failed ({measured.code}): {measured.stderr}")
-        if best is None or measured.wall < best[0]:
-            best = (measured.wall, measured.rss, measured.stdout + measured.stderr)
-    return best
+        runs.append(measured)
+    best = min(runs, key=lambda measured: measured.wall)
+    return best.wall, run.median([measured.rss for measured in runs]), best.stdout + best.stderr
 
 
 def events_of(stderr):

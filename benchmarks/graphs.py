@@ -29,10 +29,10 @@ each unit of the size added between the two (bytes per dependency on the deps ro
 Builds what it needs as run.py does (--no-build: use .build/release/pgtrace and the floor
 already in benchmarks/out/). Traces are cached in benchmarks/out/ (graph-*.xml, named after
 the generator's content, so an edited generator writes new ones; the 16M-event kernel trace
-is 1.4 GB). Each figure is the best of --runs runs (default 3; a run longer than 10 s is
-not repeated): wall time, and that run's peak RSS, each run from benchmarks/measure.c
-(run.py's `run_once`; from Python, a small run's peak RSS was the interpreter's own).
-pgtrace runs as run.py runs it (`analyze --quiet`, the text report); its exit 0 and
+is 1.4 GB). Each command runs --runs times (default 3; a run longer than 10 s is not
+repeated), each run from benchmarks/measure.c (run.py's `run_once`; from Python, a small
+run's peak RSS was the interpreter's own): its figures are the best wall time and the median
+of the runs' peak RSS, which varies by a few MB from run to run. pgtrace runs as run.py runs it (`analyze --quiet`, the text report); its exit 0 and
 1 are both accepted: depth, cycles, ring, pinwalk and takeall (a pin walk holds a lock a page, mm_take_all_locks one a vma, past --max-depth's 48) have
 findings by design, and the findings column
 counts the report's findings by rule (`--quiet` prints none: at exit 1 one more run, untimed,
@@ -60,9 +60,11 @@ ROOT, OUT = run.ROOT, run.OUT
 GENERATOR = os.path.join(ROOT, "benchmarks", "generate-graph.py")
 REPEAT_UNDER = 10.0  # seconds: a run longer than this is not repeated
 GROWS = 1.15  # time per event or RSS "grows" when the largest size's is this much above the smallest's
-# Each row's dimension (the name in its size label), as the summary lines say it.
+# Each row's dimension (the name in its size label), as the summary lines say it; `n` is the
+# chain's classes of backchain and ring, the cycles of cycles.
 UNITS = {"events": "event", "deps": "dependency", "classes": "class", "tasks": "task",
-         "instances": "instance", "n": "n", "pages": "page", "pending": "pending table", "locks": "lock"}
+         "instances": "instance", "pages": "page", "pending": "pending table", "locks": "lock",
+         "backchain/n": "class of the chain", "ring/n": "class of the ring", "cycles/n": "cycle"}
 
 
 def sweep(name, values, params=lambda value: {}, events=lambda value: value):
@@ -162,7 +164,7 @@ def count_events(floor_output, path):
 
 
 class Result:
-    """One measured command: its best wall time, that run's peak RSS (KiB), exit code, the
+    """One measured command: its best wall time, the runs' median peak RSS (KiB), exit code, the
     start of its standard output, its standard error; and the findings pgtrace reported."""
 
     def __init__(self, seconds=None, rss=None, code=None, stdout="", stderr="", timed_out=False):
@@ -173,8 +175,9 @@ class Result:
 
 def measure(command, timeout, runs, expect, report):
     """Best of `runs` runs of `command` (one if a run takes over REPEAT_UNDER s), killed past
-    `timeout` s. Standard output goes to the file `report`, standard error is kept."""
-    best = None
+    `timeout` s. Standard output goes to the file `report`, standard error is kept. The
+    fastest run's figures, but the median of the runs' peak RSS."""
+    best, peaks = None, []
     for _ in range(runs):
         with open(report, "wb") as out, open(report + ".err", "w+b") as err:
             measured = run.run_once(command, stdout=out, stderr=err, timeout=timeout)
@@ -188,8 +191,10 @@ def measure(command, timeout, runs, expect, report):
             with open(report, "rb") as out:
                 stdout = out.read(1 << 16).decode(errors="replace")
             best = Result(measured.wall, measured.rss, measured.code, stdout, stderr)
+        peaks.append(measured.rss)
         if measured.wall > REPEAT_UNDER:
             break
+    best.rss = run.median(peaks)
     return best
 
 
@@ -316,7 +321,8 @@ def growth(workload, rows, measured):
     return (f"{workload}: {small_label} -> {large_label}: time/event {says(time_ratio)} "
             f"({per_small:,.0f} -> {per_large:,.0f} ns, {time_ratio:.2f}x), RSS {says(rss_ratio)} "
             f"({small.rss / 1024:.1f} -> {large.rss / 1024:.1f} MB, {rss_ratio:.2f}x, "
-            f"{per_unit:,.1f} bytes per {UNITS[dimension]} added){unfinished}")
+            f"{per_unit:,.1f} bytes per {UNITS.get(f'{workload}/{dimension}', UNITS.get(dimension))} added)"
+            f"{unfinished}")
 
 
 def headline(bench, full):

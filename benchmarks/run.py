@@ -8,7 +8,8 @@ events/s, the ratio to the floor, peak RSS, and whether the goals are met.
 
 Builds what it needs (swift build -c release --static-swift-stdlib; cc for the floor).
 Traces are cached in benchmarks/out/. Each measurement is the best of three runs (wall
-time, and that run's peak RSS), each run from benchmarks/measure.c (see `run_once`).
+time, and the median of the runs' peak RSS), each run from benchmarks/measure.c (see
+`run_once`).
 """
 import argparse
 import os
@@ -45,6 +46,12 @@ def measurer():
         subprocess.run(["cc", "-O2", "-o", binary + ".tmp", source], check=True)
         os.rename(binary + ".tmp", binary)
     return binary
+
+
+def median(values):
+    """The middle value (the upper middle of an even count): a run's peak RSS varies by a few
+    MB with what the reading's threads had in flight, and the fastest run's is no steadier."""
+    return sorted(values)[len(values) // 2]
 
 
 class Measured:
@@ -113,15 +120,14 @@ def trace(events):
 
 
 def measure(command):
-    """Best wall time of three runs, and the peak RSS (KiB) of that run."""
-    best = None
+    """Best wall time of three runs, and the median of their peak RSS (KiB)."""
+    runs = []
     for _ in range(3):
         measured = run_once(command)
         if measured.code not in (0, 1):
             sys.exit(f"{' '.join(command)} failed ({measured.code}): {measured.stderr}")
-        if best is None or measured.wall < best[0]:
-            best = (measured.wall, measured.rss)
-    return best
+        runs.append(measured)
+    return min(measured.wall for measured in runs), median([measured.rss for measured in runs])
 
 
 def print_goals(goals):

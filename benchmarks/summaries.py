@@ -54,8 +54,9 @@ def measure(command, runs=1, stdout=None, expect=(0,)):
     """Best (by wall time) of `runs` runs of `command`, one if a run takes over REPEAT_UNDER
     s; standard output to the file `stdout` (or nowhere). Fails on an exit not in `expect`.
     Each run is from benchmarks/measure.c (run.py's `run_once`): from this process, which
-    reads whole summaries and reports, a run's peak RSS would start from its own."""
-    best = None
+    reads whole summaries and reports, a run's peak RSS would start from its own. The
+    fastest run's figures, but the median of the runs' peak RSS."""
+    best, peaks = None, []
     for _ in range(runs):
         out = open(stdout, "wb") if stdout else subprocess.DEVNULL
         try:
@@ -68,8 +69,10 @@ def measure(command, runs=1, stdout=None, expect=(0,)):
             raise Failed(f"{shown}: exit {measured.code}: {measured.stderr.strip()[:1000]}")
         if best is None or measured.wall < best.wall:
             best = measured
+        peaks.append(measured.rss)
         if measured.wall > REPEAT_UNDER:
             break
+    best.rss = run.median(peaks)
     return best
 
 
