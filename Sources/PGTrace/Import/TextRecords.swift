@@ -20,7 +20,7 @@ struct TextRecords {
         switch name {
         case .lockAcquire:
             // "ADDR [try ][read ]NAME" (lockdep's TP_printk).
-            let (address, rest) = try Self.addressAndName(name, info, expected: "'ADDRESS [try ][read ]CLASS'")
+            let (address, key, rest) = try Self.addressAndName(name, info, expected: "'ADDRESS [try ][read ]CLASS'")
             var lock = rest
             var isTry = false
             var isRead = false
@@ -35,10 +35,10 @@ struct TextRecords {
             guard !lock.isEmpty else {
                 throw Self.malformed(name, info, at: info.count, expected: "a lock class after 'try ' or 'read '")
             }
-            return .lockAcquire(lockRef(lock, address, acquiring: true), isTry: isTry, isRead: isRead)
+            return .lockAcquire(lockRef(lock, address, key, acquiring: true), isTry: isTry, isRead: isRead)
         case .lockRelease, .lockContended, .lockAcquired:
-            let (address, lock) = try Self.addressAndName(name, info, expected: "'ADDRESS CLASS'")
-            let ref = lockRef(lock, address)
+            let (address, key, lock) = try Self.addressAndName(name, info, expected: "'ADDRESS CLASS'")
+            let ref = lockRef(lock, address, key)
             switch name {
             case .lockRelease: return .lockRelease(ref)
             case .lockContended: return .lockContended(ref)
@@ -179,17 +179,20 @@ struct TextRecords {
         return MalformedFields(offset: found.lowerBound, message: "\(name.rawValue): expected \(expected), found '\(value)'")
     }
 
-    /// lockdep's "ADDR NAME": the hex address (the lockdep_map's) and the class after it.
+    /// lockdep's "ADDR NAME": the hex address (the lockdep_map's), its value (nil for the
+    /// boot's placeholder, `isPointerPlaceholder`), and the class after it. The value is read
+    /// here once for the lock's record: every lock event of a capture has one.
     private static func addressAndName(
         _ name: KernelRecord.Name, _ info: UnsafeBufferPointer<UInt8>, expected: String
-    ) throws(MalformedFields) -> (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) {
+    ) throws(MalformedFields) -> (address: UnsafeBufferPointer<UInt8>, key: UInt64?, lock: UnsafeBufferPointer<UInt8>) {
         guard let (address, lock) = firstWord(info), !lock.isEmpty else {
             throw malformed(name, info, at: info.isEmpty || hexValue(info) == nil ? 0 : info.count, expected: expected)
         }
-        guard hexValue(address) != nil || isPointerPlaceholder(address) else {
+        if let key = hexValue(address) { return (address, key, lock) }
+        guard isPointerPlaceholder(address) else {
             throw malformed(name, info, found: 0..<address.count, expected: "a hex address (the lockdep_map's) first, as in \(expected)")
         }
-        return (address, lock)
+        return (address, nil, lock)
     }
 
     /// preemptirq's "caller=func+0x4d/0x60 parent=…": the caller, interned from the line.
@@ -211,10 +214,11 @@ struct TextRecords {
     /// Placeholder addresses acquired so far: each acquisition is a lock of its own.
     private var placeholders = 0
 
+    /// The lock at `address` (whose value `addressAndName` read: nil for the placeholder).
     private mutating func lockRef(
-        _ name: UnsafeBufferPointer<UInt8>, _ address: UnsafeBufferPointer<UInt8>, acquiring: Bool = false
+        _ name: UnsafeBufferPointer<UInt8>, _ address: UnsafeBufferPointer<UInt8>, _ key: UInt64?, acquiring: Bool = false
     ) -> LockRef {
-        if Self.isPointerPlaceholder(address) {
+        guard let key else {
             // Every lock of the boot prints the same text, which cannot say which lock it is.
             // An acquisition is a lock of its own (`(ptrval) N`: two of a class held at once are
             // not one lock taken twice); a release names none, so it releases the last held of
@@ -226,7 +230,7 @@ struct TextRecords {
             return LockRef(name: lockName, instance: symbols.intern("(ptrval) \(placeholders)"))
         }
         let symbols = self.symbols
-        return locks.lock(name: name, at: Self.hexValue(address)) { symbols.intern(bytes: address, hint: &$0) }
+        return locks.lock(name: name, at: key) { symbols.intern(bytes: address, hint: &$0) }
     }
 
     /// "00000000a1b2c3d4" or "0xffff88810a5d0f50" as a number (its low 64 bits), if it is hex:
