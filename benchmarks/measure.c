@@ -15,9 +15,15 @@
  * The command inherits standard input, output and error. RESULT gets one line: wall seconds,
  * CPU seconds (user + system), peak RSS in KiB, and the command's exit status (128 plus the
  * signal's number if a signal ended it), which is also this program's own.
+ *
+ * If the thread that started this program ends (the benchmark script killed by SIGTERM,
+ * SIGHUP or SIGKILL), this program is killed, and so is the command: a run left going would
+ * take a core from every run measured after it.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,6 +36,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: measure RESULT command [argument...]\n");
         return 2;
     }
+    // The script's end kills this program from here on; an end between the two getppid()
+    // calls shows as a new parent.
+    pid_t script = getppid();
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != script) return 2;
+    pid_t self = getpid();
     struct timespec start, end;
     clock_gettime(CLOCK_MONOTONIC, &start);
     pid_t child = fork();
@@ -38,6 +49,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (child == 0) {
+        // Kept across the exec: the command goes with this program.
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != self) _exit(127);
         execvp(argv[2], argv + 2);
         perror(argv[2]);
         _exit(127);
