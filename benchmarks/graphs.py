@@ -32,12 +32,13 @@ the generator's content, so an edited generator writes new ones; the 16M-event k
 is 1.4 GB). Each command runs --runs times (default 3; a run longer than 10 s is not
 repeated), each run from benchmarks/measure.c (run.py's `run_once`; from Python, a small
 run's peak RSS was the interpreter's own): its figures are the best wall time and the median
-of the runs' peak RSS, which varies by a few MB from run to run. pgtrace runs as run.py runs it (`analyze --quiet`, the text report); its exit 0 and
-1 are both accepted: depth, cycles, ring, pinwalk and takeall (a pin walk holds a lock a page, mm_take_all_locks one a vma, past --max-depth's 48) have
-findings by design, and the findings column
-counts the report's findings by rule (`--quiet` prints none: at exit 1 one more run, untimed,
-writes the text report with `-o` to count them). A run past --timeout (default 600 s) is
-printed as "timeout", and the larger sizes of that workload are skipped.
+of the runs' peak RSS, which varies by a few MB from run to run. pgtrace runs as run.py runs
+it (`analyze --quiet`, the text report); its exit 0 and 1 are both accepted: depth, cycles,
+ring, pinwalk and takeall (a pin walk holds a lock a page, mm_take_all_locks one a vma, past
+--max-depth's 48) have findings by design, and the findings column counts the report's
+findings by rule (`--quiet` prints none: at exit 1 one more run, untimed, writes the text
+report with `-o` to count them). A run past --timeout (default 600 s) is printed as
+"timeout", and the larger sizes of that workload are skipped.
 
 With --reports, each row is followed by the reports' own cost: `analyze` (text), `analyze
 --format json`, `lint --format sarif` and `lint --format junit` written to a file, each
