@@ -83,8 +83,10 @@ public struct MemoryState: Sendable {
 
     /// `table`, while it is unlinked or its free is in quarantine; nil for a table linked (or
     /// never seen), or freed longer ago than the quarantine keeps (`wasFreedLongAgo`).
-    public func table(_ table: Symbol) -> Table? {
-        guard let state = tableStates[table] else { return nil }
+    public func table(_ table: Symbol) -> Table? { tableStates[table].map(self.table(state:)) }
+
+    /// The table a state of `tableStates` says: unlinked only, or its free in the ring.
+    private func table(state: Int) -> Table {
         guard state != Self.unlinkedOnly else { return Table(wasUnlinked: true, freed: nil) }
         let free = freedRing[state & (Self.quarantine - 1)]
         return Table(wasUnlinked: free.wasUnlinked, freed: free.site)
@@ -248,9 +250,10 @@ public struct MemoryState: Sendable {
             tableStates[table] = Self.unlinkedOnly
             freedLongAgo.remove(table)
         case .tableFree(let table):
-            // Unlinked before, if it was since it was last linked (a second free keeps what
-            // the first knew).
-            let wasUnlinked = self.table(table)?.wasUnlinked ?? false
+            // Its number from now on, in one look at the dictionary; unlinked before, if it was
+            // since it was last linked (a second free keeps what the first knew), read from
+            // the state it replaces before the ring below moves on.
+            let wasUnlinked = tableStates.updateValue(frees, forKey: table).map { self.table(state: $0).wasUnlinked } ?? false
             let free = Free(table: table, wasUnlinked: wasUnlinked, site: site)
             let slot = frees & (Self.quarantine - 1)
             if frees < Self.quarantine {
@@ -265,7 +268,6 @@ public struct MemoryState: Sendable {
                 }
                 freedRing[slot] = free
             }
-            tableStates[table] = frees
             frees += 1
         case .kmap(let page, let series, let atomic, _):
             kmaps[task, default: []].append(KmapSlot(page: page, series: series, atomic: atomic, site: site))
