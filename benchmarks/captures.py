@@ -68,8 +68,8 @@ def measure(command, expect=(0, 1)):
         if measured.code not in expect:
             sys.exit(f"{' '.join(command)} failed ({measured.code}): {measured.stderr}")
         runs.append(measured)
-    best = min(runs, key=lambda measured: measured.wall)
-    return best.wall, run.median([measured.rss for measured in runs]), best.stdout + best.stderr
+    best = run.fastest(runs)
+    return best.wall, best.rss, best.stdout + best.stderr
 
 
 def events_of(stderr):

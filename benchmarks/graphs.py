@@ -177,8 +177,8 @@ class Result:
 def measure(command, timeout, runs, expect, report):
     """Best of `runs` runs of `command` (one if a run takes over REPEAT_UNDER s), killed past
     `timeout` s. Standard output goes to the file `report`, standard error is kept. The
-    fastest run's figures, but the median of the runs' peak RSS."""
-    best, peaks = None, []
+    fastest run's figures, but the median of the runs' peak RSS (`run.fastest`)."""
+    measured_runs = []
     for _ in range(runs):
         with open(report, "wb") as out, open(report + ".err", "w+b") as err:
             measured = run.run_once(command, stdout=out, stderr=err, timeout=timeout)
@@ -188,15 +188,13 @@ def measure(command, timeout, runs, expect, report):
             return Result(timed_out=True)
         if measured.code not in expect:
             return Result(code=measured.code, stderr=stderr)
-        if best is None or measured.wall < best.seconds:
-            with open(report, "rb") as out:
-                stdout = out.read(1 << 16).decode(errors="replace")
-            best = Result(measured.wall, measured.rss, measured.code, stdout, stderr)
-        peaks.append(measured.rss)
+        with open(report, "rb") as out:
+            measured.stdout, measured.stderr = out.read(1 << 16).decode(errors="replace"), stderr
+        measured_runs.append(measured)
         if measured.wall > REPEAT_UNDER:
             break
-    best.rss = run.median(peaks)
-    return best
+    best = run.fastest(measured_runs)
+    return Result(best.wall, best.rss, best.code, best.stdout, best.stderr)
 
 
 # A finding's headline in the text report: `WARNING: <title> [rule]` (`warning:` for warnings).

@@ -48,12 +48,6 @@ def measurer():
     return binary
 
 
-def median(values):
-    """The middle value (the upper middle of an even count): a run's peak RSS varies by a few
-    MB with what the reading's threads had in flight, and the fastest run's is no steadier."""
-    return sorted(values)[len(values) // 2]
-
-
 class Measured:
     """One run of a command: wall seconds, CPU seconds (user + system), peak RSS (KiB), exit
     status (128 + the signal's number if a signal ended it, as a shell says it), and its
@@ -62,6 +56,16 @@ class Measured:
     def __init__(self, wall, cpu, rss, code, stdout="", stderr=""):
         self.wall, self.cpu, self.rss, self.code = wall, cpu, rss, code
         self.stdout, self.stderr = stdout, stderr
+
+
+def fastest(runs):
+    """What the benchmarks report of several runs of one command: the fastest run, with the
+    median of the runs' peak RSS (the upper middle of an even count). A run's peak varies by
+    a few MB with what the reading's threads had in flight, and the fastest run's is no
+    steadier than another's."""
+    best = min(runs, key=lambda measured: measured.wall)
+    peaks = sorted(measured.rss for measured in runs)
+    return Measured(best.wall, best.cpu, peaks[len(peaks) // 2], best.code, best.stdout, best.stderr)
 
 
 def run_once(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=None):
@@ -127,7 +131,8 @@ def measure(command):
         if measured.code not in (0, 1):
             sys.exit(f"{' '.join(command)} failed ({measured.code}): {measured.stderr}")
         runs.append(measured)
-    return min(measured.wall for measured in runs), median([measured.rss for measured in runs])
+    best = fastest(runs)
+    return best.wall, best.rss
 
 
 def print_goals(goals):

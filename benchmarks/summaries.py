@@ -55,8 +55,8 @@ def measure(command, runs=1, stdout=None, expect=(0,)):
     s; standard output to the file `stdout` (or nowhere). Fails on an exit not in `expect`.
     Each run is from benchmarks/measure.c (run.py's `run_once`): from this process, which
     reads whole summaries and reports, a run's peak RSS would start from its own. The
-    fastest run's figures, but the median of the runs' peak RSS."""
-    best, peaks = None, []
+    fastest run's figures, but the median of the runs' peak RSS (`run.fastest`)."""
+    measured_runs = []
     for _ in range(runs):
         out = open(stdout, "wb") if stdout else subprocess.DEVNULL
         try:
@@ -67,13 +67,10 @@ def measure(command, runs=1, stdout=None, expect=(0,)):
         if measured.code not in expect:
             shown = " ".join(command[:4]) + (f" ... ({len(command)} arguments)" if len(command) > 4 else "")
             raise Failed(f"{shown}: exit {measured.code}: {measured.stderr.strip()[:1000]}")
-        if best is None or measured.wall < best.wall:
-            best = measured
-        peaks.append(measured.rss)
+        measured_runs.append(measured)
         if measured.wall > REPEAT_UNDER:
             break
-    best.rss = run.median(peaks)
-    return best
+    return run.fastest(measured_runs)
 
 
 def traces(count, events):
