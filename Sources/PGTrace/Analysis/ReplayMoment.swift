@@ -13,7 +13,7 @@ public struct ReplayMoment: Sendable {
     }
 
     /// A held lock as a report lists it.
-    public struct Held: Sendable {
+    public struct Held: Hashable, Sendable {
         public var classID: ClassID
         public var site: EventSite
     }
@@ -64,6 +64,10 @@ public struct MomentID: Hashable, Sendable {
 /// A moment made for one dependency leaves out the lock the dependency was made from (its
 /// holder, whose class and site the fact keeps): 36 bytes a dependency. Its held locks are
 /// read with that holder (`moment(_:holder:)`).
+///
+/// A moment that keeps no held lock (a dependency made under one lock, which its fact keeps)
+/// is the same as the last one like it that a context made, nearly always: such a moment is
+/// kept once (`bare`), and the facts that would have made it again share it.
 public final class MomentStore {
     struct Packed {
         var cpu: Int32
@@ -78,6 +82,19 @@ public final class MomentStore {
         var mayMissHeldLocks: Bool
         /// Where among its held locks the one left out goes (its dependency's holder), or -1.
         var leftOut: Int16
+
+        /// The same moment but for where its held locks start.
+        func isSameContext(as other: Packed) -> Bool {
+            cpu == other.cpu && task == other.task && irq == other.irq && taskIsNamed == other.taskIsNamed
+                && mayMissHeldLocks == other.mayMissHeldLocks && leftOut == other.leftOut
+        }
+
+        /// A hash of what `isSameContext(as:)` compares, its high bits the best mixed.
+        var contextHash: UInt64 {
+            let flags = UInt64(UInt16(bitPattern: leftOut)) << 2 | (taskIsNamed ? 1 : 0) | (mayMissHeldLocks ? 2 : 0)
+            let first = UInt64(UInt32(bitPattern: cpu)) << 32 | UInt64(UInt32(bitPattern: task))
+            return PositionIndex.mix((first &* 0x9E37_79B9_7F4A_7C15 ^ irq) &* 0x9E37_79B9_7F4A_7C15 ^ flags)
+        }
     }
 
     // In chunks: they grow with the graph, and arrays that double stepped the peak RSS of a
@@ -89,6 +106,11 @@ public final class MomentStore {
     /// many), how many more were held, by moment: a moment of a stack thousands deep for
     /// each of thousands of facts took gigabytes.
     @exclusivity(unchecked) private var heldNotListed: [Int32: Int] = [:]
+    /// Moments that keep no held lock, the last kept in each of 4,096 slots by their hash
+    /// (-1: none), a slot for each of a kernel's few thousand contexts (task, cpu, irq state).
+    /// The graph of a million dependencies made under one lock each took 24 MB of moments,
+    /// a moment each, where a context made the same one again and again.
+    @exclusivity(unchecked) private var bare = [Int32](repeating: -1, count: 1 << 12)
 
     public init() {}
 
@@ -115,9 +137,17 @@ public final class MomentStore {
             heldClasses.append(lock.classID)
             heldSites.append(lock.site)
         }
-        return append(
-            cpu: cpu, task: replay.cpus[cpu].task, irqState: ReplayMoment.irqState(replay, cpu: cpu),
-            heldStart: start, heldNotListed: more, mayMissHeldLocks: replay.mayMissHeldLocks, leftOut: leftOut ?? -1)
+        let packed = Self.pack(
+            cpu: cpu, task: replay.cpus[cpu].task, irqState: ReplayMoment.irqState(replay, cpu: cpu), heldStart: start,
+            mayMissHeldLocks: replay.mayMissHeldLocks, leftOut: leftOut ?? -1)
+        guard heldClasses.count == start, more == 0 else { return append(packed, heldNotListed: more) }
+        // No held lock kept: the same as a moment kept before, if the slot has one.
+        let slot = Int(truncatingIfNeeded: packed.contextHash >> 52)
+        let kept = bare[slot]
+        if kept >= 0, moments[Int(kept)].isSameContext(as: packed) { return MomentID(index: kept) }
+        let id = append(packed, heldNotListed: 0)
+        bare[slot] = id.index
+        return id
     }
 
     /// Where a left-out holder at `index` of the held locks goes, if a moment can say
@@ -131,15 +161,15 @@ public final class MomentStore {
             heldClasses.append(lock.classID)
             heldSites.append(lock.site)
         }
-        return append(
-            cpu: moment.cpu, task: moment.task, irqState: moment.irqState, heldStart: start, heldNotListed: moment.heldNotListed,
-            mayMissHeldLocks: moment.mayMissHeldLocks)
+        let packed = Self.pack(
+            cpu: moment.cpu, task: moment.task, irqState: moment.irqState, heldStart: start,
+            mayMissHeldLocks: moment.mayMissHeldLocks, leftOut: -1)
+        return append(packed, heldNotListed: moment.heldNotListed)
     }
 
-    private func append(
-        cpu: Int, task: TaskKey, irqState: ReplayMoment.IrqState?, heldStart: Int, heldNotListed: Int, mayMissHeldLocks: Bool,
-        leftOut: Int16 = -1
-    ) -> MomentID {
+    private static func pack(
+        cpu: Int, task: TaskKey, irqState: ReplayMoment.IrqState?, heldStart: Int, mayMissHeldLocks: Bool, leftOut: Int16
+    ) -> Packed {
         var packed = Packed(
             cpu: Int32(clamping: cpu), task: 0, irq: 0, heldStart: Int32(heldStart), taskIsNamed: false,
             mayMissHeldLocks: mayMissHeldLocks, leftOut: leftOut)
@@ -155,6 +185,10 @@ public final class MomentStore {
             packed.irq = 1 | (state.hardirqsEnabled ? 2 : 0) | (state.softirqsEnabled ? 4 : 0)
                 | field(state.hardirqCount) << 8 | field(state.softirqs) << 24 | field(state.softirqCount) << 40
         }
+        return packed
+    }
+
+    private func append(_ packed: Packed, heldNotListed: Int) -> MomentID {
         moments.append(packed)
         let id = MomentID(index: Int32(moments.count - 1))
         if heldNotListed > 0 { self.heldNotListed[id.index] = heldNotListed }
@@ -172,6 +206,9 @@ public final class MomentStore {
         }
         return moment
     }
+
+    /// Whether moment `id` left out its dependency's holder, to be read with it.
+    public func leavesOutHolder(_ id: MomentID) -> Bool { moments[Int(id.index)].leftOut >= 0 }
 
     /// Who ran, and its irq state, at moment `id`: no held locks.
     public func context(_ id: MomentID) -> ReplayMoment { unpacked(id, withHeld: false) }

@@ -13,7 +13,7 @@ public final class SummaryWriter {
     private let analysis: Analysis
     private let out: (String) throws -> Void
     private var symbols: [Symbol: Int] = [:]
-    private var moments: [MomentID: Int] = [:]
+    private var moments: [WrittenMoment: Int] = [:]
     private var counts = SummaryLine.Counts()
     private var fileNumber: [Int: Int] = [:]
     private var classNumber: [Int] = []
@@ -118,7 +118,7 @@ public final class SummaryWriter {
             places[entry.file, default: 0] += 1
             switch entry.fact {
             case .usage(let fact):
-                line.momentRef = try moment(fact.moment)
+                line.momentRef = try moment(fact.moment, file: entry.file)
                 line.fact = "usage"
                 line.classID = classNumber[Int(fact.classID)]
                 line.bit = fact.bit.index
@@ -127,7 +127,7 @@ public final class SummaryWriter {
                 line.mode = fact.lockMode.rawValue
             case .dependency(let fact):
                 if let moment = fact.moment {
-                    line.momentRef = try self.moment(moment, holder: fact.holder)
+                    line.momentRef = try self.moment(moment, file: entry.file, holder: fact.holder)
                 }
                 let dependency = fact.dependency
                 line.fact = "dependency"
@@ -145,7 +145,7 @@ public final class SummaryWriter {
                 line.read = read
                 line.site = try site(usedAt)
             case .nmiAcquire(let fact):
-                line.momentRef = try moment(fact.moment)
+                line.momentRef = try moment(fact.moment, file: entry.file)
                 line.fact = "nmi-acquire"
                 line.nameSym = try symbol(fact.key.name)
                 line.subclass = fact.key.subclass
@@ -191,12 +191,26 @@ public final class SummaryWriter {
         return numbers
     }
 
-    /// The number of moment `id`, written before its first fact; `holder`, a dependency's.
-    private func moment(_ id: MomentID, holder: ReplayMoment.Held? = nil) throws -> Int {
-        if let number = moments[id] { return number }
+    /// A moment as a summary writes it: once for each trace whose facts cite it, and where
+    /// it leaves out its dependency's holder, once for each holder it is read with. The store
+    /// keeps a moment that holds no other lock once for all the facts that would have made it
+    /// again (`MomentStore`), in one trace or several; a summary's moment is read back as one
+    /// moment, so one written for two traces or two holders would read as another analysis.
+    private struct WrittenMoment: Hashable {
+        var id: MomentID
+        var file: Int
+        var holder: ReplayMoment.Held?
+    }
+
+    /// The number of moment `id`, written before its first fact; `file`, the fact's trace;
+    /// `holder`, a dependency's.
+    private func moment(_ id: MomentID, file: Int, holder: ReplayMoment.Held? = nil) throws -> Int {
+        let store = analysis.context.moments
+        let key = WrittenMoment(id: id, file: file, holder: store.leavesOutHolder(id) ? holder : nil)
+        if let number = moments[key] { return number }
         let number = moments.count
-        moments[id] = number
-        let moment = analysis.context.moments.moment(id, holder: holder)
+        moments[key] = number
+        let moment = store.moment(id, holder: holder)
         var line = SummaryLine()
         line.moment = number
         line.cpu = moment.cpu

@@ -322,6 +322,33 @@ import Testing
         #expect(kept == ["A->B": [], "Y->Z": ["X"], "D->E": ["C", "D"], "C->E": ["C", "D"], "P->Q": ["rcu_read_lock"]])
     }
 
+    /// The dependencies one context makes under one lock share their moment, which keeps no
+    /// held lock (each fact keeps its holder): A -> B, A -> C and X -> Y on kworker/0:1. Another
+    /// task's (A -> D), or a moment that keeps another held lock (Y -> Z, under X), is its own.
+    @Test func dependenciesUnderOneLockOfOneContextShareTheirMoment() throws {
+        var trace = TraceBuilder(cpus: 1)
+        trace.task = "kworker/0:1"
+        trace.nest("A", "B")
+        trace.nest("A", "C")
+        trace.task = "kworker/0:2"
+        trace.nest("A", "D")
+        trace.task = "kworker/0:1"
+        trace.nest("X", "Y", "Z")
+        let analysis = try analyze(trace)
+        var moments: [String: MomentID] = [:]
+        var held: [String: [String]] = [:]
+        for entry in analysis.facts.sortedEntries() {
+            guard case .dependency(let fact) = entry.fact, let moment = fact.moment else { continue }
+            let name = { (id: ClassID) in analysis.context.name(of: id) }
+            let key = name(fact.dependency.from) + "->" + name(fact.dependency.to)
+            moments[key] = moment
+            held[key] = analysis.context.moments.moment(moment, holder: fact.holder).held.map { name($0.classID) }
+        }
+        #expect(held == ["A->B": ["A"], "A->C": ["A"], "X->Y": ["X"], "A->D": ["A"], "Y->Z": ["X", "Y"]])
+        #expect(moments["A->B"] == moments["A->C"] && moments["A->B"] == moments["X->Y"])
+        #expect(Set(["A->B", "A->D", "Y->Z"].compactMap { moments[$0] }).count == 3)
+    }
+
     /// A holder deeper than a moment can place (its place is 16 bits) is kept with the
     /// others, never put back at another place (a trace of 65,537 held locks takes minutes).
     @Test func aHolderTooDeepToPlaceIsKept() {

@@ -88,6 +88,43 @@ import Testing
         return summaries[0].xml
     }
 
+    // MARK: Moments that facts share
+
+    /// One task, irqs on, takes each of `locks` with nothing else held.
+    static func oneByOne(_ name: String, _ locks: [String]) -> Trace {
+        var trace = TraceBuilder(cpus: 1)
+        trace.task = "kworker/0:1"
+        trace.event("irq-enable")
+        for lock in locks { trace.nest(lock) }
+        return (name, trace.xml)
+    }
+
+    /// The analysis keeps a moment once for all the facts that would make it again, in one
+    /// trace or several (kworker's with irqs on and nothing held: the usage bits of L1 and L3
+    /// in one trace, of L2 and L4 in the other). A summary writes it once for each trace, as
+    /// the summaries of each trace, merged, do: four moments written before, two now.
+    @Test func aMomentTwoTracesShareIsWrittenForEach() throws {
+        let traces = [Self.oneByOne("a.xml", ["L1", "L3"]), Self.oneByOne("b.xml", ["L2", "L4"])]
+        let together = try Self.summary(traces)
+        let apart = try traces.map { ("\($0.name).sum", try Self.summary([$0])) }
+        #expect(try Self.summary(apart) == together)
+        #expect(together.components(separatedBy: "\"moment\":").count - 1 == 2)
+    }
+
+    /// A -> B and B -> A, each made under one lock by one task, share their moment, which
+    /// leaves each one's holder to its fact. The summary writes it for each holder: read
+    /// back, the cycle's report says the task held B, not A, when it took A.
+    @Test func aMomentTwoHoldersShareIsWrittenForEach() throws {
+        var trace = TraceBuilder(cpus: 1)
+        trace.task = "kworker/0:1"
+        trace.nest("A", "B")
+        trace.nest("B", "A")
+        let traces = [("abba.xml", trace.xml)]
+        let direct = try Self.reports(traces)
+        #expect(direct.text.contains("circular-dependency"))
+        #expect(try Self.reports([("abba.sum", try Self.summary(traces))]) == direct)
+    }
+
     // MARK: The shipped traces
 
     @Test func theShippedTracesAreManyAndFindMuch() throws {
