@@ -1,6 +1,6 @@
 /// The fact log's entries, each packed into 36 bytes: its key (`GraphFactKey`: kind, classes,
 /// bit), its modes, its trace and place among that trace's facts, its moment, and its sites by
-/// their place in a table of sites kept once each.
+/// their place in a table of sites kept once each, in 24 bytes a site (`SiteTable`).
 ///
 /// Why: an entry holding its fact whole (`GraphFact`, two sites of 32 bytes in it) was 96
 /// bytes, and the log keeps one for every dependency, usage bit and class used: on the graph
@@ -36,7 +36,7 @@ struct PackedFacts: RandomAccessCollection {
     var sitesKept: Int { sites.count }
 
     private var packed = ChunkedArray<Packed>()
-    private var sites = ChunkedArray<EventSite>()
+    private var sites = SiteTable()
     private var cache = SiteCache()
     private var lastKept: (site: EventSite, index: Int32)?
     /// The count of each NMI acquisition fact, by position (the only fact with a count).
@@ -177,7 +177,7 @@ struct PackedFacts: RandomAccessCollection {
     /// Makes the table of sites again from the sites the entries use.
     private mutating func compactSites() {
         let old = sites
-        sites = ChunkedArray()
+        sites = SiteTable()
         cache = SiteCache()
         lastKept = nil
         for position in packed.indices {
@@ -200,7 +200,7 @@ struct PackedFacts: RandomAccessCollection {
 private struct SiteCache {
     private var slots = [Int32](repeating: -1, count: 256)
 
-    func index(of site: EventSite, in sites: ChunkedArray<EventSite>) -> Int32? {
+    func index(of site: EventSite, in sites: SiteTable) -> Int32? {
         let index = slots[Self.slot(site)]
         return index >= 0 && sites[Int(index)] == site ? index : nil
     }

@@ -58,11 +58,12 @@ public struct MomentID: Hashable, Sendable {
 }
 
 /// The moments of an analysis's facts, packed: a moment is 24 bytes and its held locks sit
-/// in two arrays shared by all (a moment as an object with an array of its own took some 200
-/// bytes and two allocations, and there is one for most dependencies of the graph).
+/// in two arrays shared by all, a class and a site of 24 bytes (`SiteTable`) each (a moment
+/// as an object with an array of its own took some 200 bytes and two allocations, and there
+/// is one for most dependencies of the graph).
 ///
 /// A moment made for one dependency leaves out the lock the dependency was made from (its
-/// holder, whose class and site the fact keeps): 36 bytes a dependency. Its held locks are
+/// holder, whose class and site the fact keeps): 28 bytes a dependency. Its held locks are
 /// read with that holder (`moment(_:holder:)`).
 ///
 /// A moment that keeps no held lock (a dependency made under one lock, which its fact keeps)
@@ -101,7 +102,7 @@ public final class MomentStore {
     // kernel-shaped trace up by some 4 MB between 1M and 4M events.
     @exclusivity(unchecked) private var moments = ChunkedArray<Packed>()
     @exclusivity(unchecked) private var heldClasses = ChunkedArray<ClassID>()
-    @exclusivity(unchecked) private var heldSites = ChunkedArray<EventSite>()
+    @exclusivity(unchecked) private var heldSites = SiteTable()
     /// Of the moments whose held locks went past `--max-depth` (which keep the oldest that
     /// many), how many more were held, by moment: a moment of a stack thousands deep for
     /// each of thousands of facts took gigabytes.

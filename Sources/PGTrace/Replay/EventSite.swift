@@ -34,6 +34,34 @@ public struct EventSite: Hashable, Sendable {
         functionValue = Self.pack(function)
     }
 
+    /// A site from what `SiteTable` keeps of it, each part as `parts` gives it.
+    init(parts: Parts) {
+        lineAndFile = parts.lineAndFile
+        eventAndCPU = parts.eventAndCPU
+        columnValue = parts.column
+        taskValue = parts.task
+        atValue = parts.at
+        functionValue = parts.function
+    }
+
+    /// What a site keeps, as it keeps it: the line over the file index, the event number
+    /// over the cpu (the low 24 bits of each), the column, and each symbol's number (-1 for
+    /// none).
+    struct Parts {
+        var lineAndFile: Int64
+        var eventAndCPU: Int64
+        var column: Int32
+        var task: Int32
+        var at: Int32
+        var function: Int32
+    }
+
+    var parts: Parts {
+        Parts(
+            lineAndFile: lineAndFile, eventAndCPU: eventAndCPU, column: columnValue, task: taskValue, at: atValue,
+            function: functionValue)
+    }
+
     public var position: TracePosition {
         get {
             TracePosition(
