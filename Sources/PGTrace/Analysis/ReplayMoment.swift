@@ -211,6 +211,30 @@ public final class MomentStore {
     /// Whether moment `id` left out its dependency's holder, to be read with it.
     public func leavesOutHolder(_ id: MomentID) -> Bool { moments[Int(id.index)].leftOut >= 0 }
 
+    /// Whether moment `id` keeps no held lock (and counts none past `--max-depth`): the kind
+    /// `record` gives again to the facts of its context, while its slot keeps it. Which
+    /// facts share one so depends on what was recorded before, in other traces too.
+    func keepsNoHeldLock(_ id: MomentID) -> Bool { heldRange(of: id).isEmpty && heldNotListed[id.index] == nil }
+
+    /// What moment `id` says but for its held locks: equal for moments that read the same
+    /// once their held locks are set aside.
+    func context(key id: MomentID) -> ContextKey {
+        let packed = moments[Int(id.index)]
+        return ContextKey(
+            cpu: packed.cpu, task: packed.task, irq: packed.irq, taskIsNamed: packed.taskIsNamed,
+            mayMissHeldLocks: packed.mayMissHeldLocks, leftOut: packed.leftOut)
+    }
+
+    /// A moment's fields but where its held locks start (`context(key:)`).
+    struct ContextKey: Hashable {
+        var cpu: Int32
+        var task: Int32
+        var irq: UInt64
+        var taskIsNamed: Bool
+        var mayMissHeldLocks: Bool
+        var leftOut: Int16
+    }
+
     /// Who ran, and its irq state, at moment `id`: no held locks.
     public func context(_ id: MomentID) -> ReplayMoment { unpacked(id, withHeld: false) }
 

@@ -191,25 +191,36 @@ public final class SummaryWriter {
         return numbers
     }
 
-    /// A moment as a summary writes it: once for each trace whose facts cite it, and where
-    /// it leaves out its dependency's holder, once for each holder it is read with. The store
-    /// keeps a moment that holds no other lock once for all the facts that would have made it
-    /// again (`MomentStore`), in one trace or several; a summary's moment is read back as one
-    /// moment, so one written for two traces or two holders would read as another analysis.
-    private struct WrittenMoment: Hashable {
-        var id: MomentID
-        var file: Int
-        var holder: ReplayMoment.Held?
+    /// A moment as a summary writes it, once for the facts of one trace that cite it: a
+    /// summary's moment is read back as one moment, so one written for two traces would read
+    /// as another analysis. A moment the store keeps with held locks is one for each time the
+    /// replay made it (`moment`), a dependency's read with its holder (which it may leave
+    /// out) once for each holder. One that keeps none the store gives again to the facts of
+    /// its context while a slot of a cache keeps it, which depends on what was recorded
+    /// before (`MomentStore.keepsNoHeldLock`): the summary would depend on how the traces
+    /// were grouped. Such a moment is written once for each context it says (`context`),
+    /// or, where it leaves out a dependency's holder, once for each fact, as when every
+    /// dependency made its own.
+    private enum WrittenMoment: Hashable {
+        case moment(MomentID, file: Int, holder: ReplayMoment.Held?)
+        case context(MomentStore.ContextKey, file: Int)
     }
 
     /// The number of moment `id`, written before its first fact; `file`, the fact's trace;
     /// `holder`, a dependency's.
     private func moment(_ id: MomentID, file: Int, holder: ReplayMoment.Held? = nil) throws -> Int {
         let store = analysis.context.moments
-        let key = WrittenMoment(id: id, file: file, holder: store.leavesOutHolder(id) ? holder : nil)
-        if let number = moments[key] { return number }
-        let number = moments.count
-        moments[key] = number
+        let key: WrittenMoment?
+        if !store.keepsNoHeldLock(id) {
+            key = .moment(id, file: file, holder: store.leavesOutHolder(id) ? holder : nil)
+        } else if !store.leavesOutHolder(id) {
+            key = .context(store.context(key: id), file: file)
+        } else {
+            key = nil  // its fact's own
+        }
+        if let key, let number = moments[key] { return number }
+        let number = counts.moments
+        if let key { moments[key] = number }
         let moment = store.moment(id, holder: holder)
         var line = SummaryLine()
         line.moment = number

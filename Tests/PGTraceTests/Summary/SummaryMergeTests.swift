@@ -111,6 +111,31 @@ import Testing
         #expect(together.components(separatedBy: "\"moment\":").count - 1 == 2)
     }
 
+    /// Which facts share a moment that keeps no held lock depends on a cache whose slots
+    /// another trace's names move (a hash of the task's symbol) and on the facts recorded
+    /// before: 300 tasks, each taking a lock and one under it twice, collide in some slots
+    /// and not in others, depending on whether another trace's 20 names came first. The
+    /// summary is the same bytes however the traces are grouped and ordered (helper-94).
+    @Test func momentsThatKeepNoHeldLockAreWrittenWhateverTheGrouping() throws {
+        var other = TraceBuilder(cpus: 1)
+        other.task = "a"
+        for index in 0..<20 { other.nest("X\(index)") }
+        var tasks = TraceBuilder(cpus: 1)
+        for round in 0..<2 {
+            for task in 0..<300 {
+                tasks.task = "t\(task)"
+                tasks.nest("P\(round)_\(task)", "Q\(round)_\(task)")
+            }
+        }
+        let traces = [("a.xml", other.xml), ("b.xml", tasks.xml)]
+        let together = try Self.summary(traces)
+        #expect(try Self.summary(traces.reversed()) == together)
+        let apart = try traces.map { ("\($0.0).sum", try Self.summary([$0])) }
+        #expect(try Self.summary(apart) == together)
+        #expect(try Self.summary(apart.reversed()) == together)
+        #expect(try Self.summary([traces[1], apart[0]]) == together)
+    }
+
     /// A -> B and B -> A, each made under one lock by one task, share their moment, which
     /// leaves each one's holder to its fact. The summary writes it for each holder: read
     /// back, the cycle's report says the task held B, not A, when it took A.
