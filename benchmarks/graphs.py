@@ -245,8 +245,11 @@ class Bench:
         path = trace(workload, params, events, self.args.seed)
         key = (path, repeat_long)
         if key not in self.cache and repeat_long and (path, False) in self.cache:
-            if all(result.runs >= self.args.runs for result in self.cache[(path, False)][1:]):
-                key = (path, False)  # measured as many times already
+            # Measured as many times already, or it failed or timed out (runs == 0): measured
+            # again, it would only fail again, or take another --timeout.
+            results = self.cache[(path, False)][1:]
+            if all(result.runs >= self.args.runs for result in results) or any(result.runs == 0 for result in results):
+                key = (path, False)
         if key not in self.cache:
             report = os.path.join(OUT, "graph-report.txt")
             floor = measure([self.floor, path], self.args.timeout, self.args.runs, (0,), report, repeat_long)
