@@ -68,7 +68,9 @@ public struct MomentID: Hashable, Sendable {
 ///
 /// A moment that keeps no held lock (a dependency made under one lock, which its fact keeps)
 /// is the same as the last one like it that a context made, nearly always: such a moment is
-/// kept once (`bare`), and the facts that would have made it again share it.
+/// kept once (`bare`), and the facts that would have made it again share it. Which facts
+/// share one depends on the cache, and so on what was read before: a summary is not written
+/// by it (`SummaryWriter`).
 public final class MomentStore {
     struct Packed {
         var cpu: Int32
@@ -84,14 +86,27 @@ public final class MomentStore {
         /// Where among its held locks the one left out goes (its dependency's holder), or -1.
         var leftOut: Int16
 
-        /// The same moment but for where its held locks start.
-        func isSameContext(as other: Packed) -> Bool {
-            cpu == other.cpu && task == other.task && irq == other.irq && taskIsNamed == other.taskIsNamed
-                && mayMissHeldLocks == other.mayMissHeldLocks && leftOut == other.leftOut
+        /// All it says but where its held locks start.
+        var context: ContextKey {
+            ContextKey(
+                cpu: cpu, task: task, irq: irq, taskIsNamed: taskIsNamed, mayMissHeldLocks: mayMissHeldLocks,
+                leftOut: leftOut)
         }
+    }
 
-        /// A hash of what `isSameContext(as:)` compares, its high bits the best mixed.
-        var contextHash: UInt64 {
+    /// A moment's fields but where its held locks start: equal for moments that read the
+    /// same once their held locks are set aside.
+    struct ContextKey: Hashable {
+        var cpu: Int32
+        var task: Int32
+        var irq: UInt64
+        var taskIsNamed: Bool
+        var mayMissHeldLocks: Bool
+        var leftOut: Int16
+
+        /// A hash for the slots of `bare`, its high bits the best mixed (one multiply-mix,
+        /// where Hasher's SipHash takes some hundred instructions).
+        var slotHash: UInt64 {
             let flags = UInt64(UInt16(bitPattern: leftOut)) << 2 | (taskIsNamed ? 1 : 0) | (mayMissHeldLocks ? 2 : 0)
             let first = UInt64(UInt32(bitPattern: cpu)) << 32 | UInt64(UInt32(bitPattern: task))
             return PositionIndex.mix((first &* 0x9E37_79B9_7F4A_7C15 ^ irq) &* 0x9E37_79B9_7F4A_7C15 ^ flags)
@@ -143,9 +158,10 @@ public final class MomentStore {
             mayMissHeldLocks: replay.mayMissHeldLocks, leftOut: leftOut ?? -1)
         guard heldClasses.count == start, more == 0 else { return append(packed, heldNotListed: more) }
         // No held lock kept: the same as a moment kept before, if the slot has one.
-        let slot = Int(truncatingIfNeeded: packed.contextHash >> 52)
+        let context = packed.context
+        let slot = Int(truncatingIfNeeded: context.slotHash >> 52)
         let kept = bare[slot]
-        if kept >= 0, moments[Int(kept)].isSameContext(as: packed) { return MomentID(index: kept) }
+        if kept >= 0, moments[Int(kept)].context == context { return MomentID(index: kept) }
         let id = append(packed, heldNotListed: 0)
         bare[slot] = id.index
         return id
@@ -216,24 +232,8 @@ public final class MomentStore {
     /// facts share one so depends on what was recorded before, in other traces too.
     func keepsNoHeldLock(_ id: MomentID) -> Bool { heldRange(of: id).isEmpty && heldNotListed[id.index] == nil }
 
-    /// What moment `id` says but for its held locks: equal for moments that read the same
-    /// once their held locks are set aside.
-    func context(key id: MomentID) -> ContextKey {
-        let packed = moments[Int(id.index)]
-        return ContextKey(
-            cpu: packed.cpu, task: packed.task, irq: packed.irq, taskIsNamed: packed.taskIsNamed,
-            mayMissHeldLocks: packed.mayMissHeldLocks, leftOut: packed.leftOut)
-    }
-
-    /// A moment's fields but where its held locks start (`context(key:)`).
-    struct ContextKey: Hashable {
-        var cpu: Int32
-        var task: Int32
-        var irq: UInt64
-        var taskIsNamed: Bool
-        var mayMissHeldLocks: Bool
-        var leftOut: Int16
-    }
+    /// What moment `id` says but for its held locks.
+    func context(key id: MomentID) -> ContextKey { moments[Int(id.index)].context }
 
     /// Who ran, and its irq state, at moment `id`: no held locks.
     public func context(_ id: MomentID) -> ReplayMoment { unpacked(id, withHeld: false) }
