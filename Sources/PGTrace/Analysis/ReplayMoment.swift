@@ -73,35 +73,24 @@ public struct MomentID: Hashable, Sendable {
 /// by it (`SummaryWriter`).
 public final class MomentStore {
     struct Packed {
-        var cpu: Int32
-        /// A symbol of a named task, or the cpu of an anonymous one.
-        var task: Int32
-        /// Known (bit 0), hardirqs and softirqs enabled (bits 1, 2), then 16 bits each of
-        /// the hardirq count, the softirqs and the softirq count.
-        var irq: UInt64
+        /// All it says but where its held locks start.
+        var context: ContextKey
         /// Where its held locks start; they end where the next moment's start.
         var heldStart: Int32
-        var taskIsNamed: Bool
-        var mayMissHeldLocks: Bool
-        /// Where among its held locks the one left out goes (its dependency's holder), or -1.
-        var leftOut: Int16
-
-        /// All it says but where its held locks start.
-        var context: ContextKey {
-            ContextKey(
-                cpu: cpu, task: task, irq: irq, taskIsNamed: taskIsNamed, mayMissHeldLocks: mayMissHeldLocks,
-                leftOut: leftOut)
-        }
     }
 
     /// A moment's fields but where its held locks start: equal for moments that read the
     /// same once their held locks are set aside.
     struct ContextKey: Hashable {
         var cpu: Int32
+        /// A symbol of a named task, or the cpu of an anonymous one.
         var task: Int32
+        /// Known (bit 0), hardirqs and softirqs enabled (bits 1, 2), then 16 bits each of
+        /// the hardirq count, the softirqs and the softirq count.
         var irq: UInt64
         var taskIsNamed: Bool
         var mayMissHeldLocks: Bool
+        /// Where among its held locks the one left out goes (its dependency's holder), or -1.
         var leftOut: Int16
 
         /// A hash for the slots of `bare`, its high bits the best mixed (one multiply-mix,
@@ -187,22 +176,22 @@ public final class MomentStore {
     private static func pack(
         cpu: Int, task: TaskKey, irqState: ReplayMoment.IrqState?, heldStart: Int, mayMissHeldLocks: Bool, leftOut: Int16
     ) -> Packed {
-        var packed = Packed(
-            cpu: Int32(clamping: cpu), task: 0, irq: 0, heldStart: Int32(heldStart), taskIsNamed: false,
-            mayMissHeldLocks: mayMissHeldLocks, leftOut: leftOut)
+        var context = ContextKey(
+            cpu: Int32(clamping: cpu), task: 0, irq: 0, taskIsNamed: false, mayMissHeldLocks: mayMissHeldLocks,
+            leftOut: leftOut)
         switch task {
         case .named(let symbol):
-            packed.task = symbol.rawValue
-            packed.taskIsNamed = true
+            context.task = symbol.rawValue
+            context.taskIsNamed = true
         case .anonymous(let cpu):
-            packed.task = Int32(clamping: cpu)
+            context.task = Int32(clamping: cpu)
         }
         if let state = irqState {
             func field(_ value: Int) -> UInt64 { UInt64(min(max(value, 0), 0xFFFF)) }
-            packed.irq = 1 | (state.hardirqsEnabled ? 2 : 0) | (state.softirqsEnabled ? 4 : 0)
+            context.irq = 1 | (state.hardirqsEnabled ? 2 : 0) | (state.softirqsEnabled ? 4 : 0)
                 | field(state.hardirqCount) << 8 | field(state.softirqs) << 24 | field(state.softirqCount) << 40
         }
-        return packed
+        return Packed(context: context, heldStart: Int32(heldStart))
     }
 
     private func append(_ packed: Packed, heldNotListed: Int) -> MomentID {
@@ -216,7 +205,7 @@ public final class MomentStore {
     /// (`DependencyFact.holder`), which the moment may have left out; nil for any other's.
     public func moment(_ id: MomentID, holder: ReplayMoment.Held?) -> ReplayMoment {
         var moment = unpacked(id, withHeld: true)
-        let leftOut = Int(moments[Int(id.index)].leftOut)
+        let leftOut = Int(moments[Int(id.index)].context.leftOut)
         if leftOut >= 0 {
             guard let holder else { preconditionFailure("moment \(id.index) left out its dependency's holder, and it was not given") }
             moment.held.insert(holder, at: leftOut)
@@ -225,7 +214,7 @@ public final class MomentStore {
     }
 
     /// Whether moment `id` left out its dependency's holder, to be read with it.
-    public func leavesOutHolder(_ id: MomentID) -> Bool { moments[Int(id.index)].leftOut >= 0 }
+    public func leavesOutHolder(_ id: MomentID) -> Bool { moments[Int(id.index)].context.leftOut >= 0 }
 
     /// Whether moment `id` keeps no held lock (and counts none past `--max-depth`): the kind
     /// `record` gives again to the facts of its context, while its slot keeps it. Which
@@ -239,17 +228,17 @@ public final class MomentStore {
     public func context(_ id: MomentID) -> ReplayMoment { unpacked(id, withHeld: false) }
 
     private func unpacked(_ id: MomentID, withHeld: Bool) -> ReplayMoment {
-        let packed = moments[Int(id.index)]
+        let context = moments[Int(id.index)].context
         var irqState: ReplayMoment.IrqState?
-        if packed.irq & 1 != 0 {
-            func field(_ shift: UInt64) -> Int { Int((packed.irq >> shift) & 0xFFFF) }
+        if context.irq & 1 != 0 {
+            func field(_ shift: UInt64) -> Int { Int((context.irq >> shift) & 0xFFFF) }
             irqState = ReplayMoment.IrqState(
                 hardirqCount: field(8), softirqs: field(24), softirqCount: field(40),
-                hardirqsEnabled: packed.irq & 2 != 0, softirqsEnabled: packed.irq & 4 != 0)
+                hardirqsEnabled: context.irq & 2 != 0, softirqsEnabled: context.irq & 4 != 0)
         }
         let held = withHeld ? heldRange(of: id).map { ReplayMoment.Held(classID: heldClasses[$0], site: heldSites[$0]) } : []
         return ReplayMoment(
-            cpu: Int(packed.cpu), task: packed.taskIsNamed ? .named(Symbol(rawValue: packed.task)) : .anonymous(cpu: Int(packed.task)),
-            irqState: irqState, held: held, heldNotListed: heldNotListed[id.index] ?? 0, mayMissHeldLocks: packed.mayMissHeldLocks)
+            cpu: Int(context.cpu), task: context.taskIsNamed ? .named(Symbol(rawValue: context.task)) : .anonymous(cpu: Int(context.task)),
+            irqState: irqState, held: held, heldNotListed: heldNotListed[id.index] ?? 0, mayMissHeldLocks: context.mayMissHeldLocks)
     }
 }
