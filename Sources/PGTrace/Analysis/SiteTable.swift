@@ -43,26 +43,26 @@ struct SiteTable: RandomAccessCollection {
         func symbol(_ shift: UInt64) -> Int32 {
             Int32(truncatingIfNeeded: entry.symbols >> shift & (1 << UInt64(Self.symbolBits) - 1)) - 1
         }
-        return EventSite(parts: EventSite.Parts(
+        return EventSite(
             lineAndFile: entry.lineAndFile, eventAndCPU: low & ~0xFF_FFFF | cpu,
-            column: Int32(truncatingIfNeeded: low & (1 << Self.columnBits - 1)),
-            task: symbol(2 * UInt64(Self.symbolBits)), at: symbol(UInt64(Self.symbolBits)), function: symbol(0)))
+            columnValue: Int32(truncatingIfNeeded: low & (1 << Self.columnBits - 1)),
+            taskValue: symbol(2 * UInt64(Self.symbolBits)), atValue: symbol(UInt64(Self.symbolBits)), functionValue: symbol(0))
     }
 
     mutating func append(_ site: EventSite) {
-        let parts = site.parts
-        let cpu = parts.eventAndCPU & 0xFF_FFFF
+        let cpu = site.eventAndCPU & 0xFF_FFFF
+        let column = site.columnValue
         // Symbols from -1 (none) to the largest whose number + 1 fits in 21 bits.
         let symbols = -1..<Int32(1 << Self.symbolBits - 1)
-        if cpu < 1 << Self.cpuBits, parts.column >= 0, parts.column < 1 << Self.columnBits,
-            symbols.contains(parts.task), symbols.contains(parts.at), symbols.contains(parts.function)
+        if cpu < 1 << Self.cpuBits, column >= 0, column < 1 << Self.columnBits,
+            symbols.contains(site.taskValue), symbols.contains(site.atValue), symbols.contains(site.functionValue)
         {
             func number(_ symbol: Int32) -> UInt64 { UInt64(symbol + 1) }
             packed.append(Packed(
-                lineAndFile: parts.lineAndFile,
-                eventCPUAndColumn: parts.eventAndCPU & ~0xFF_FFFF | cpu << Self.columnBits | Int64(parts.column),
-                symbols: number(parts.task) << (2 * UInt64(Self.symbolBits)) | number(parts.at) << UInt64(Self.symbolBits)
-                    | number(parts.function)))
+                lineAndFile: site.lineAndFile,
+                eventCPUAndColumn: site.eventAndCPU & ~0xFF_FFFF | cpu << Self.columnBits | Int64(column),
+                symbols: number(site.taskValue) << (2 * UInt64(Self.symbolBits)) | number(site.atValue) << UInt64(Self.symbolBits)
+                    | number(site.functionValue)))
         } else {
             packed.append(Packed(lineAndFile: 0, eventCPUAndColumn: 0, symbols: Self.keptWhole | UInt64(whole.count)))
             whole.append(site)

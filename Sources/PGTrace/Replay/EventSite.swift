@@ -4,15 +4,18 @@
 /// Every dependency of the lock graph keeps two sites and every held lock one, so a site is
 /// packed into 32 bytes (64 as plain fields): a line and an event number of 40 bits each,
 /// beside a 24-bit file index and cpu; a 32-bit column and symbols.
+///
+/// Its fields are read as kept by `SiteTable`, which packs them smaller.
 public struct EventSite: Hashable, Sendable {
     /// The line (high 40 bits, signed) and the file index (low 24 bits).
-    private var lineAndFile: Int64
+    private(set) var lineAndFile: Int64
     /// The event's number in its trace (high 40 bits, signed) and the cpu (low 24 bits).
-    private var eventAndCPU: Int64
-    private var columnValue: Int32
-    private var taskValue: Int32
-    private var atValue: Int32
-    private var functionValue: Int32
+    private(set) var eventAndCPU: Int64
+    private(set) var columnValue: Int32
+    /// Each symbol's number, -1 for none.
+    private(set) var taskValue: Int32
+    private(set) var atValue: Int32
+    private(set) var functionValue: Int32
 
     /// The greatest line or event number a site keeps (2^39 - 1): a 50 TB trace's. A greater
     /// one is kept as this (a summary saying more is refused where it is read).
@@ -34,32 +37,14 @@ public struct EventSite: Hashable, Sendable {
         functionValue = Self.pack(function)
     }
 
-    /// A site from what `SiteTable` keeps of it, each part as `parts` gives it.
-    init(parts: Parts) {
-        lineAndFile = parts.lineAndFile
-        eventAndCPU = parts.eventAndCPU
-        columnValue = parts.column
-        taskValue = parts.task
-        atValue = parts.at
-        functionValue = parts.function
-    }
-
-    /// What a site keeps, as it keeps it: the line over the file index, the event number
-    /// over the cpu (the low 24 bits of each), the column, and each symbol's number (-1 for
-    /// none).
-    struct Parts {
-        var lineAndFile: Int64
-        var eventAndCPU: Int64
-        var column: Int32
-        var task: Int32
-        var at: Int32
-        var function: Int32
-    }
-
-    var parts: Parts {
-        Parts(
-            lineAndFile: lineAndFile, eventAndCPU: eventAndCPU, column: columnValue, task: taskValue, at: atValue,
-            function: functionValue)
+    /// A site from its fields as kept (`SiteTable`'s).
+    init(lineAndFile: Int64, eventAndCPU: Int64, columnValue: Int32, taskValue: Int32, atValue: Int32, functionValue: Int32) {
+        self.lineAndFile = lineAndFile
+        self.eventAndCPU = eventAndCPU
+        self.columnValue = columnValue
+        self.taskValue = taskValue
+        self.atValue = atValue
+        self.functionValue = functionValue
     }
 
     public var position: TracePosition {
