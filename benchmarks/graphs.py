@@ -13,6 +13,7 @@ and 16M events.
     python3 benchmarks/graphs.py --workloads dense,ring   # some workloads
     python3 benchmarks/graphs.py --workloads kernel --full  # and the 16M-event headline
     python3 benchmarks/graphs.py --workloads cycles,ring --reports  # and each report format
+    python3 benchmarks/graphs.py --issue                  # each row of issue 12's table at its size
 
 What grows across a workload's rows (the "size" column) is its own dimension: the events of
 the kernel, chains and depth traces; the classes of `classes`; the dependencies of `dense`
@@ -40,6 +41,11 @@ and takeall (a pin walk holds a lock a page, mm_take_all_locks one a vma, past -
 (`--quiet` prints none: at exit 1 one more run, untimed, writes the text report with `-o` to
 count them). A run past --timeout (default 600 s) is printed as
 "timeout", and the larger sizes of that workload are skipped.
+
+With --issue, instead of the sweeps, each row of issue 12's table once at the largest size the
+table names (a million dependencies, 100k classes, a million cycles, 16M events of distinct
+chains, ...; some 5 GB of traces in benchmarks/out/, half an hour the first time), against
+its goal of 3x the floor. The kernel row is the headline's (--full).
 
 With --reports, each row is followed by the reports' own cost: `analyze` (text), `analyze
 --format json`, `lint --format sarif` and `lint --format junit` written to a file, each
@@ -341,6 +347,45 @@ def growth(workload, rows, measured):
             f"{unfinished}")
 
 
+# Issue 12's table, each row at the largest size it names: (workload, the table's row, generator
+# params, events). Its kernel row is the headline (--full); its "one long cycle" row names 1,000
+# classes in 8k events, a trace that takes the floor some 3 ms: start-up, more than the graph.
+ISSUE_ROWS = [
+    ("dense", "200 classes, ~20k dependencies", {"classes": 200, "deps": 19_900}, 4_000_000),
+    ("classes", "100k classes", {"classes": 100_000}, 4_000_000),
+    ("deps", "1M dependencies", {"deps": 1_000_000}, 5_000_000),
+    ("chains", "distinct chains", {}, 16_000_000),
+    ("depth", "held-lock depth 64", {}, 8_000_000),
+    ("tasks", "100k distinct tasks", {"tasks": 100_000}, 2_000_000),
+    ("instances", "4,096 instances a class", {"instances": 4_096}, 2_000_000),
+    ("backchain", "a chain of 16k, edges from its end", {"n": 16_000}, 128_000),
+    ("cycles", "1M short cycles (1M findings)", {"n": 1_000_000}, 8_000_000),
+    ("ring", "one cycle of 1,000 classes", {"n": 1_000}, 8_000),
+    ("pinwalk", "Xen pin walks of 4,096 pages", {"pages": 4_096}, 2_000_000),
+    ("pending", "1,000 pending tables", {"pending": 1_000}, 2_000_000),
+]
+
+
+def issue_table(bench, chosen):
+    """Each row of issue 12's table at its size, and the goal: within 3x the floor."""
+    rows = [row for row in ISSUE_ROWS if row[0] in chosen]
+    print(f"issue 12's table: {len(rows)} rows at the sizes it names")
+    print(HEADER, flush=True)
+    goals = []
+    for workload, name, params, events in rows:
+        label = ",".join(f"{key}={value:,}" for key, value in params.items()) or f"events={events:,}"
+        result = bench.row(workload, label, params, events)
+        if result is None:
+            goals.append((f"{workload} ({name}) within 3x the floor", False, "did not finish"))
+            continue
+        counted, floor, analyzed = result
+        ratio = analyzed.seconds / floor.seconds
+        goals.append((f"{workload} ({name}) within 3x the floor", ratio <= 3,
+                      f"{ratio:.2f}x, {analyzed.rss / 1024:,.1f} MB"))
+    print()
+    run.print_goals(goals)
+
+
 def headline(bench, full):
     """The kernel workload at 1M events (and 16M): the goals, met or not."""
     sizes_ = [1_000_000] + ([16_000_000] if full else [])
@@ -395,6 +440,8 @@ def main():
     parser.add_argument("--workloads", help="comma-separated, from: " + ", ".join(sizes(False)))
     parser.add_argument("--quick", action="store_true", help="small sizes only, and no kernel headline")
     parser.add_argument("--full", action="store_true", help="the kernel headline at 16M events too")
+    parser.add_argument("--issue", action="store_true",
+                        help="each row of issue 12's table at the size it names, instead of the sweeps")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per run (default 600)")
     parser.add_argument("--runs", type=int, default=3, help="best of this many runs (default 3)")
     parser.add_argument("--reports", action="store_true",
@@ -409,6 +456,13 @@ def main():
         parser.error(f"unknown workload {', '.join(unknown)}; choose from {', '.join(table)}")
     floor, pgtrace = build(args.no_build)
     bench = Bench(floor, pgtrace, args)
+    if args.issue:
+        issue_table(bench, chosen)
+        if "kernel" in chosen and args.full:
+            headline(bench, args.full)
+        for failure in bench.failures:
+            print(f"\nfailed: {failure}")
+        return 1 if bench.failures else 0
     print(HEADER, flush=True)
     summaries = []
     for workload in chosen:
