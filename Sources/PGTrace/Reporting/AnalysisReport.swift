@@ -170,7 +170,7 @@ public struct AnalysisReport: Sendable {
             // lockdep's -{outer:inner}, for a class whose wait types the trace declares.
             // A map without a wait type is LD_WAIT_INV (0); lockdep prints the outer type, or
             // the inner where no outer is set: `-{0:0}`, `-{2:0}`.
-            if entry.declaredAt != nil, entry.waitInner != nil || entry.type == .map {
+            if entry.isDeclared, entry.waitInner != nil || entry.type == .map {
                 let inner = entry.waitInner?.lockdepNumber(proveRawLockNesting: proveRaw) ?? 0
                 let outer = entry.waitOuter?.lockdepNumber(proveRawLockNesting: proveRaw) ?? inner
                 text += "-{\(outer):\(inner)}"

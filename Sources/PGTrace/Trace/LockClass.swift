@@ -132,8 +132,9 @@ public final class LockClassTable {
         public var type: LockType
         /// Pool size of a kmap series, when declared.
         public var slots: Int?
-        /// Where the type was declared, if it was.
-        public var declaredAt: TracePosition?
+        /// Whether a trace declared the class (where: `LockClassTable.declarations`; kept
+        /// there once a name, where a position here took half of each class's 80 bytes).
+        public var isDeclared = false
         /// A pseudo-lock pgtrace adds to the graph (an irqs-disabled region), not a kernel lock.
         public var isPseudo = false
         /// Declared `wait=` and `wait-outer=` (lockdep's wait_type_inner and _outer).
@@ -194,7 +195,7 @@ public final class LockClassTable {
         /// `Entry.novalidate`: acquired with lockdep's check=0.
         public let novalidate: Bool
         public let isPseudo: Bool
-        /// Whether a trace declared the class (`Entry.declaredAt`).
+        /// Whether a trace declared the class (`Entry.isDeclared`).
         public let isDeclared: Bool
         public let waitInner: WaitType?
         public let waitOuter: WaitType?
@@ -203,7 +204,7 @@ public final class LockClassTable {
             type = entry.type
             novalidate = entry.novalidate
             isPseudo = entry.isPseudo
-            isDeclared = entry.declaredAt != nil
+            isDeclared = entry.isDeclared
             waitInner = entry.waitInner
             waitOuter = entry.waitOuter
         }
@@ -259,7 +260,7 @@ public final class LockClassTable {
         }
         declaredTypes[name] = (declared, position, file)
         for index in entries.indices where entries[index].key.name == name {
-            apply(declared, at: position, to: index)
+            apply(declared, to: index)
             revision += 1
         }
         return nil
@@ -269,13 +270,13 @@ public final class LockClassTable {
     /// remembers something of a class's type knows by this that it may be out of date.
     @exclusivity(unchecked) public private(set) var revision = 0
 
-    private func apply(_ declared: Declared, at position: TracePosition, to index: Int) {
+    private func apply(_ declared: Declared, to index: Int) {
         entries[index].type = declared.type
         entries[index].slots = declared.slots
         entries[index].declaredWait = declared.wait
         entries[index].declaredWaitOuter = declared.waitOuter
         entries[index].novalidate = declared.novalidate
-        entries[index].declaredAt = position
+        entries[index].isDeclared = true
         if index < traitsByID.count { traitsByID[index] = Traits(entries[index]) }
     }
 
@@ -308,9 +309,9 @@ public final class LockClassTable {
         let id = ClassID(entries.count)
         entries.append(Entry(key: key, type: defaultType))
         if let declared = declaredTypes[key.name] {
-            apply(declared.declared, at: declared.at, to: entries.count - 1)
+            apply(declared.declared, to: entries.count - 1)
         } else if let builtin = builtins[key.name] {
-            apply(builtin, at: TracePosition(file: 0, line: 0, column: 0, event: -1), to: entries.count - 1)
+            apply(builtin, to: entries.count - 1)
         }
         traitsByID.append(Traits(entries[entries.count - 1]))
         if key.subclass == 0 {
