@@ -238,10 +238,17 @@ public final class GraphFactLog {
     }
 
     /// The dependency of the fact at `position`, if it is a dependency fact.
-    func dependency(at position: Int) -> LockDependency? {
+    func dependency(at position: Int) -> LockDependency? { dependencyFact(at: position)?.dependency }
+
+    /// The dependency fact at `position`, if it is one.
+    func dependencyFact(at position: Int) -> DependencyFact? {
         guard case .dependency(let fact) = entries[position].fact else { return nil }
-        return fact.dependency
+        return fact
     }
+
+    /// Where the log holds the fact of `key` the checks are applying now, if they read it from
+    /// the log (`GraphChecks.rebuild`).
+    func positionBeingChecked(of key: GraphFactKey) -> Int? { guess(key) }
 
     /// The checks have seen every fact in order again.
     func markChecked() {

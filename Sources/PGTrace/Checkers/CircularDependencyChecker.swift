@@ -97,7 +97,7 @@ public final class CircularDependencyChecker: ReplayObserver {
         let dependency = fact.dependency
         let known = graph.edge(from: dependency.from, to: dependency.to)?.types ?? []
         guard !known.isSuperset(of: dependency.types) else { return }
-        if let path = graph.strongPath(
+        if let path = graph.strongPathEdges(
             from: dependency.to, nextMode: fact.nextMode, to: dependency.from, holderMode: fact.holderMode)
         {
             report(fact, path: path)
@@ -105,28 +105,47 @@ public final class CircularDependencyChecker: ReplayObserver {
         graph.add(fact)
     }
 
-    private func report(_ fact: DependencyFact, path: [LockDependency]) {
-        let dependency = fact.dependency
-        // The cycle's classes, following its edges: next -> ... -> holder -> next.
-        var names: [String] = []
-        names.reserveCapacity(path.count + 1)
-        names.append(context.name(of: dependency.to))
-        for edge in path { names.append(context.name(of: edge.to)) }
+    /// Reports the cycle `fact` closes through the graph's edges at `path`.
+    private func report(_ fact: DependencyFact, path: [Int32]) {
         // Sorted by their bytes, as the findings compare keys: as Strings, two names alike but
         // for their Unicode normalization are equal and keep the order the path met them in,
         // and one cycle reached from two edges had two keys (helper-77).
-        let key = FindingKey.of(names)
+        let key = FindingKey.of(Self.names(fact, through: path.lazy.map { [graph] in graph.ends(ofEdge: Int($0)).to }, context: context))
         // Reported once: a cycle met again is not counted. Its text is made when the findings
-        // are asked for, from the fact and path kept till then.
-        context.reportGraphFindingOnce(.circularDependency, severity: .error, key: key) { context in
-            Self.finding(fact, path: path, names: names, key: key, context: context)
+        // are asked for (`CheckerContext.reportGraphFindingOnce`). Till then it keeps where
+        // the log holds the fact (the checks read it from there, `GraphChecks.rebuild`) and the
+        // path's edges as places in the graph: the edges' ends and sites, and the log's
+        // entries, stay as they are till the graph is made again, which drops the findings not
+        // made. (The fact, the path's dependencies and the cycle's names took some 220 bytes
+        // more a cycle: docs/performance.md, stop 54.) Unowned: the context keeps the maker.
+        let dependency = fact.dependency
+        let factKey = GraphFact.dependencyKey(dependency.from, dependency.to, dependency.kind, dependency.types)
+        if let position = facts.positionBeingChecked(of: factKey) {
+            context.reportGraphFindingOnce(.circularDependency, severity: .error, key: key) { [unowned self] context in
+                guard let fact = facts.dependencyFact(at: position) else { preconditionFailure("fact \(position) is not a dependency") }
+                return Self.finding(fact, path: path.map { graph.dependency(at: Int($0)) }, context: context)
+            }
+        } else {
+            context.reportGraphFindingOnce(.circularDependency, severity: .error, key: key) { [unowned self] context in
+                Self.finding(fact, path: path.map { graph.dependency(at: Int($0)) }, context: context)
+            }
         }
     }
 
-    /// The report of the cycle `fact` closes through `path`, whose classes are `names`.
-    private static func finding(
-        _ fact: DependencyFact, path: [LockDependency], names: [String], key: String, context: CheckerContext
-    ) -> Finding {
+    /// The cycle's classes, following its edges (`to`, each edge's next class): next -> ... ->
+    /// holder -> next.
+    private static func names(_ fact: DependencyFact, through to: some Collection<ClassID>, context: CheckerContext) -> [String] {
+        var names: [String] = []
+        names.reserveCapacity(to.count + 1)
+        names.append(context.name(of: fact.dependency.to))
+        for id in to { names.append(context.name(of: id)) }
+        return names
+    }
+
+    /// The report of the cycle `fact` closes through `path`.
+    private static func finding(_ fact: DependencyFact, path: [LockDependency], context: CheckerContext) -> Finding {
+        let names = names(fact, through: path.lazy.map(\.to), context: context)
+        let key = FindingKey.of(names)
         let dependency = fact.dependency
         let newLink = ChainLink(
             holder: context.name(of: dependency.from), acquired: context.name(of: dependency.to),

@@ -182,6 +182,53 @@ import Testing
         #expect(made == ["B", "A"])
     }
 
+    /// A cycle's report is made when the findings are asked for from where the log holds the
+    /// dependency that closed it and the places of its path's edges in the graph. It reads
+    /// as the one made when the cycle was met (a report observer has each made at once),
+    /// though an edge of its path gained a type since (A held for read, then B) and another
+    /// trace's cycle came after it.
+    @Test func aCycleReportedWithoutItsTextReadsAsOneMadeWhenItWasMet() throws {
+        var first = TraceBuilder(cpus: 2)
+        first.declare("A", .rwlock)
+        first.task = "t1"
+        first.nest("A", "B")
+        first.cpu = 1
+        first.task = "t2"
+        first.nest("B", "A")
+        first.cpu = 0
+        first.task = "t3"
+        first.acquire("A", mode: .read)
+        first.acquire("B")
+        first.release("B")
+        first.release("A")
+        var second = TraceBuilder()
+        second.task = "t4"
+        second.nest("C", "D")
+        second.nest("D", "C")
+        func reports(madeAtOnce: Bool) throws -> (text: String, json: String, findings: [Finding]) {
+            let analysis = Analysis(options: AnalysisOptions(maxDepth: 48))
+            var seen: Set<[String]> = []
+            if madeAtOnce { analysis.context.addReportObserver { seen.insert($0.locks) } }
+            try analysis.analyze(bytes: Array(first.xml.utf8), displayName: "a.xml")
+            try analysis.analyze(bytes: Array(second.xml.utf8), displayName: "b.xml")
+            let findings = analysis.findings
+            #expect(seen == (madeAtOnce ? [["A", "B"], ["C", "D"]] : []))
+            let (text, json) = Self.reports(analysis)
+            return (text, json, findings)
+        }
+        let later = try reports(madeAtOnce: false)
+        let atOnce = try reports(madeAtOnce: true)
+        #expect(later.text == atOnce.text)
+        #expect(later.json == atOnce.json)
+        let cycles = later.findings.filter { $0.rule == .circularDependency }
+        #expect(cycles.map(\.locks) == [["A", "B"], ["C", "D"]])
+        // A -> B, the path's edge: its first events (A then B on cpu 0), not the read's.
+        let link = try #require(cycles.first?.chain.first)
+        #expect(link.holderEvidence.event == 0)
+        #expect(link.evidence.event == 1)
+        #expect(link.evidence.file == "a.xml")
+    }
+
     /// The graph checked again from its first fact drops what its last check reported,
     /// made or not.
     @Test func aGraphCheckedAgainDropsTheFindingsNotMadeYet() throws {
