@@ -116,8 +116,10 @@ public final class CircularDependencyChecker: ReplayObserver {
         // the log holds the fact (the checks read it from there, `GraphChecks.rebuild`) and the
         // path's edges as places in the graph: the edges' ends and sites, and the log's
         // entries, stay as they are till the graph is made again, which drops the findings not
-        // made. (The fact, the path's dependencies and the cycle's names took some 220 bytes
-        // more a cycle: docs/performance.md, stop 54.) Unowned: the context keeps the maker.
+        // made. (The fact, the path's dependencies and the cycle's names took some 230 bytes
+        // more a cycle: docs/performance.md, stop 54.) The checker is captured unowned: the
+        // analysis keeps it as long as the context and its makers, and a strong capture would
+        // make a cycle of them (context, maker, checker, context).
         let dependency = fact.dependency
         let factKey = GraphFact.dependencyKey(dependency.from, dependency.to, dependency.kind, dependency.types)
         if let position = facts.positionBeingChecked(of: factKey) {

@@ -132,8 +132,9 @@ public final class LockClassTable {
         public var type: LockType
         /// Pool size of a kmap series, when declared.
         public var slots: Int?
-        /// Whether a trace declared the class (where: `LockClassTable.declarations`; kept
-        /// there once a name, where a position here took half of each class's 80 bytes).
+        /// Whether a trace declared the class, or pgtrace did (`declareBuiltin`). Where a trace
+        /// did is in `LockClassTable.declarations`, once a name: kept here, the position took
+        /// half of each class's 80 bytes.
         public var isDeclared = false
         /// A pseudo-lock pgtrace adds to the graph (an irqs-disabled region), not a kernel lock.
         public var isPseudo = false
