@@ -238,17 +238,10 @@ public final class GraphFactLog {
     }
 
     /// The dependency of the fact at `position`, if it is a dependency fact.
-    func dependency(at position: Int) -> LockDependency? { dependencyFact(at: position)?.dependency }
-
-    /// The dependency fact at `position`, if it is one.
-    func dependencyFact(at position: Int) -> DependencyFact? {
+    func dependency(at position: Int) -> LockDependency? {
         guard case .dependency(let fact) = entries[position].fact else { return nil }
-        return fact
+        return fact.dependency
     }
-
-    /// Where the log holds the fact of `key` the checks are applying now, if they read it from
-    /// the log (`GraphChecks.rebuild`).
-    func positionBeingChecked(of key: GraphFactKey) -> Int? { guess(key) }
 
     /// The checks have seen every fact in order again.
     func markChecked() {

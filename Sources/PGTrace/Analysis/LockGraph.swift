@@ -157,9 +157,9 @@ public final class LockGraph {
         edgePosition(from, to).map(dependency(at:))
     }
 
-    /// The dependency of edge `index` (a place `strongPathEdges` gives), with the sites of the
-    /// event that created it and the types of every one since.
-    func dependency(at index: Int) -> LockDependency {
+    /// The dependency of edge `index`, with the sites of the event that created it and the
+    /// types of every one since.
+    private func dependency(at index: Int) -> LockDependency {
         let edge = links[index]
         let code = Int(edge.sites.code)
         let (holderSite, site): (EventSite, EventSite)
@@ -171,9 +171,6 @@ public final class LockGraph {
         }
         return LockDependency(from: edge.from, to: edge.to, kind: edge.kind, types: edge.types, holderSite: holderSite, site: site)
     }
-
-    /// The classes edge `index` leads from and to, its sites unread.
-    func ends(ofEdge index: Int) -> (from: ClassID, to: ClassID) { (links[index].from, links[index].to) }
 
     /// Keeps the sites of the edges this graph makes in `log`'s facts from now on.
     func keepSites(in log: GraphFactLog) {
@@ -411,20 +408,6 @@ public final class LockGraph {
         skipping skip: ((ClassID) -> Bool)? = nil,
         match: (ClassID, _ onlyXR: Bool) -> Bool
     ) -> (path: [LockDependency], found: ClassID)? {
-        searchEdges(
-            from: root, rootOnlyXR: rootOnlyXR, direction: direction, kinds: kinds, includeRoot: includeRoot,
-            toward: target, wanting: wanted, skipping: skip, match: match
-        ).map { (path: $0.edges.map { dependency(at: Int($0)) }, found: $0.found) }
-    }
-
-    /// `search`, its path as the places of its edges in the graph (`dependency(at:)`).
-    private func searchEdges(
-        from root: ClassID, rootOnlyXR: Bool, direction: Direction,
-        kinds: Set<DependencyKind>, includeRoot: Bool,
-        toward target: ClassID?, wanting wanted: LockUsage?,
-        skipping skip: ((ClassID) -> Bool)?,
-        match: (ClassID, _ onlyXR: Bool) -> Bool
-    ) -> (edges: [Int32], found: ClassID)? {
         if let skip, skip(root) { return nil }
         if includeRoot, match(root, rootOnlyXR) { return ([], root) }
         guard Int(root) < forward.nodeCount else { return nil }
@@ -508,7 +491,7 @@ public final class LockGraph {
                 mark(child, childOnlyXR, edge: Int(index), parentOnlyXR: onlyXR)
                 if let skip, skip(ClassID(child)) { continue }
                 if match(ClassID(child), childOnlyXR) {
-                    var path: [Int32] = []
+                    var path: [LockDependency] = []
                     var cursor = child
                     var cursorOnlyXR = childOnlyXR
                     while cursor != Int(root) || cursorOnlyXR != rootOnlyXR {
@@ -516,8 +499,8 @@ public final class LockGraph {
                             ? (parents[cursor].onlyXREdge, parents[cursor].onlyXRFrom)
                             : (parents[cursor].freeEdge, parents[cursor].freeFrom)
                         guard step.0 >= 0 else { break }
-                        path.append(step.0)
-                        let stepEdge = links[Int(step.0)]
+                        let stepEdge = dependency(at: Int(step.0))
+                        path.append(stepEdge)
                         cursor = Int(direction == .forward ? stepEdge.from : stepEdge.to)
                         cursorOnlyXR = step.1 == 1
                     }
@@ -536,25 +519,14 @@ public final class LockGraph {
         from next: ClassID, nextMode: LockMode, to holder: ClassID, holderMode: LockMode,
         kinds: Set<DependencyKind> = LockGraph.lockOrderOnly
     ) -> [LockDependency]? {
-        strongPathEdges(from: next, nextMode: nextMode, to: holder, holderMode: holderMode, kinds: kinds)?
-            .map { dependency(at: Int($0)) }
-    }
-
-    /// `strongPath`, as the places of its edges in the graph (`dependency(at:)`): 4 bytes an
-    /// edge where a dependency is 80, for a finding to keep until its report is made.
-    func strongPathEdges(
-        from next: ClassID, nextMode: LockMode, to holder: ClassID, holderMode: LockMode,
-        kinds: Set<DependencyKind> = LockGraph.lockOrderOnly
-    ) -> [Int32]? {
         // Lockdep's search only where some path (strong or not, of any kind) closes a cycle.
         reopenOrder()
         guard order.addClosingCycle(from: holder, to: next) else { return nil }
-        return searchEdges(
-            from: next, rootOnlyXR: nextMode == .recursiveRead, direction: .forward, kinds: kinds, includeRoot: false,
-            toward: holder, wanting: nil, skipping: nil
+        return search(
+            from: next, rootOnlyXR: nextMode == .recursiveRead, kinds: kinds, includeRoot: false, toward: holder
         ) { node, onlyXR in
             node == holder && (holderMode == .write || !onlyXR)
-        }?.edges
+        }?.path
     }
 
     /// The edge from `from` to `to`: its place in `links`.

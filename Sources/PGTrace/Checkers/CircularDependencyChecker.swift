@@ -97,7 +97,7 @@ public final class CircularDependencyChecker: ReplayObserver {
         let dependency = fact.dependency
         let known = graph.edge(from: dependency.from, to: dependency.to)?.types ?? []
         guard !known.isSuperset(of: dependency.types) else { return }
-        if let path = graph.strongPathEdges(
+        if let path = graph.strongPath(
             from: dependency.to, nextMode: fact.nextMode, to: dependency.from, holderMode: fact.holderMode)
         {
             report(fact, path: path)
@@ -105,32 +105,19 @@ public final class CircularDependencyChecker: ReplayObserver {
         graph.add(fact)
     }
 
-    /// Reports the cycle `fact` closes through the graph's edges at `path`.
-    private func report(_ fact: DependencyFact, path: [Int32]) {
+    /// Reports the cycle `fact` closes through `path`.
+    private func report(_ fact: DependencyFact, path: [LockDependency]) {
         // Sorted by their bytes, as the findings compare keys: as Strings, two names alike but
         // for their Unicode normalization are equal and keep the order the path met them in,
         // and one cycle reached from two edges had two keys (helper-77).
-        let key = FindingKey.of(Self.names(fact, through: path.lazy.map { [graph] in graph.ends(ofEdge: Int($0)).to }, context: context))
+        let key = FindingKey.of(Self.names(fact, through: path.lazy.map(\.to), context: context))
         // Reported once: a cycle met again is not counted. Its text is made when the findings
-        // are asked for (`CheckerContext.reportGraphFindingOnce`). Till then it keeps where
-        // the log holds the fact (the checks read it from there, `GraphChecks.rebuild`) and the
-        // path's edges as places in the graph: the edges' ends and sites, and the log's
-        // entries, stay as they are till the graph is made again, which drops the findings not
-        // made. (The fact, the path's dependencies and the cycle's names took some 230 bytes
-        // more a cycle: docs/performance.md, stop 54.) The checker is captured unowned: the
-        // analysis keeps it as long as the context and its makers, and a strong capture would
-        // make a cycle of them (context, maker, checker, context).
-        let dependency = fact.dependency
-        let factKey = GraphFact.dependencyKey(dependency.from, dependency.to, dependency.kind, dependency.types)
-        if let position = facts.positionBeingChecked(of: factKey) {
-            context.reportGraphFindingOnce(.circularDependency, severity: .error, key: key) { [unowned self] context in
-                guard let fact = facts.dependencyFact(at: position) else { preconditionFailure("fact \(position) is not a dependency") }
-                return Self.finding(fact, path: path.map { graph.dependency(at: Int($0)) }, context: context)
-            }
-        } else {
-            context.reportGraphFindingOnce(.circularDependency, severity: .error, key: key) { [unowned self] context in
-                Self.finding(fact, path: path.map { graph.dependency(at: Int($0)) }, context: context)
-            }
+        // are asked for (`CheckerContext.reportGraphFindingOnce`), from the fact and path kept
+        // as they were: the log and the graph may change before (a library reading the
+        // findings between traces; stop 54). Its names and key are made again then, from
+        // classes that do not change: kept, they were some 90 bytes a cycle.
+        context.reportGraphFindingOnce(.circularDependency, severity: .error, key: key) { context in
+            Self.finding(fact, path: path, context: context)
         }
     }
 

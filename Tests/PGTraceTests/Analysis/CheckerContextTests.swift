@@ -229,6 +229,62 @@ import Testing
         #expect(link.evidence.file == "a.xml")
     }
 
+    /// A cycle in b.xml: A -> B on cpu 0, B -> A on cpu 1.
+    static let bCycle = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <trace version="1" cpus="2"><events>
+        <acquire cpu="0" task="tb0" lock="A"/><acquire cpu="0" task="tb0" lock="B"/>
+        <release cpu="0" task="tb0" lock="B"/><release cpu="0" task="tb0" lock="A"/>
+        <acquire cpu="1" task="tb1" lock="B"/><acquire cpu="1" task="tb1" lock="A"/>
+        <release cpu="1" task="tb1" lock="A"/><release cpu="1" task="tb1" lock="B"/>
+        </events></trace>
+        """
+
+    /// The cycle's report as the checks met it: every place it cites is in b.xml, and its
+    /// list is of tb1's moment.
+    static func expectTheCycleOfB(_ findings: [Finding]) throws {
+        let cycle = try #require(findings.first { $0.rule == .circularDependency })
+        #expect(Set(cycle.locations.map(\.file) + cycle.chain.flatMap { [$0.evidence.file, $0.holderEvidence.file] }) == ["b.xml"])
+        #expect(cycle.heldLocksHolder == "tb1 on cpu 1")
+        #expect(cycle.heldLocks?.map(\.lock) == ["B"])
+    }
+
+    /// A library may read the findings where the checks have not caught up with the log (the
+    /// code of stop 54 kept a cycle's fact and path as places in the log and the graph, and
+    /// these read another trace's evidence, or stopped; helper-96). A trace of a lesser name
+    /// (a.xml) shows B -> A again elsewhere, whose evidence the log keeps instead, then fails:
+    /// the report read after is the one the checks made, of b.xml.
+    @Test func aCycleReadAfterALesserTraceFailedIsTheOneTheChecksMade() throws {
+        let analysis = Analysis(options: AnalysisOptions(maxDepth: 48))
+        try analysis.analyze(bytes: Array(Self.bCycle.utf8), displayName: "b.xml")
+        let failing = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <trace version="1" cpus="2"><events>
+            <acquire cpu="0" task="ta0" lock="C"/><acquire cpu="0" task="ta0" lock="B"/>
+            <acquire cpu="0" task="ta0" lock="A"/><release cpu="0" task="ta0" lock="A"/>
+            <release cpu="0" task="ta0" lock="B"/><release cpu="0" task="ta0" lock="C"/>
+            <nmi-exit cpu="1"/>
+            </events></trace>
+            """
+        #expect(throws: TraceInputError.self) { try analysis.analyze(bytes: Array(failing.utf8), displayName: "a.xml") }
+        try Self.expectTheCycleOfB(analysis.findings)
+    }
+
+    /// The graph emptied by its public `removeAll()`, or its context kept alone once the
+    /// analysis is gone: the cycle's report is still made, as it was met.
+    @Test func aCycleIsMadeAfterItsGraphIsEmptiedOrItsAnalysisGone() throws {
+        let analysis = Analysis(options: AnalysisOptions(maxDepth: 48))
+        try analysis.analyze(bytes: Array(Self.bCycle.utf8), displayName: "b.xml")
+        analysis.graph.removeAll()
+        try Self.expectTheCycleOfB(analysis.findings)
+        func contextAlone() throws -> CheckerContext {
+            let analysis = Analysis(options: AnalysisOptions(maxDepth: 48))
+            try analysis.analyze(bytes: Array(Self.bCycle.utf8), displayName: "b.xml")
+            return analysis.context
+        }
+        try Self.expectTheCycleOfB(contextAlone().findings)
+    }
+
     /// The graph checked again from its first fact drops what its last check reported,
     /// made or not.
     @Test func aGraphCheckedAgainDropsTheFindingsNotMadeYet() throws {
