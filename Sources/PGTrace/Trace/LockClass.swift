@@ -196,7 +196,7 @@ public final class LockClassTable {
         /// `Entry.novalidate`: acquired with lockdep's check=0.
         public let novalidate: Bool
         public let isPseudo: Bool
-        /// Whether a trace declared the class (`Entry.isDeclared`).
+        /// Whether a trace or pgtrace declared the class (`Entry.isDeclared`).
         public let isDeclared: Bool
         public let waitInner: WaitType?
         public let waitOuter: WaitType?
