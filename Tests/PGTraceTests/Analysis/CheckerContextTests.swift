@@ -182,8 +182,8 @@ import Testing
         #expect(made == ["B", "A"])
     }
 
-    /// A cycle's report is made when the findings are asked for from where the log holds the
-    /// dependency that closed it and the places of its path's edges in the graph. It reads
+    /// A cycle's report is made when the findings are asked for, from the dependency that
+    /// closed it and its path as they were kept, its names and key made again then. It reads
     /// as the one made when the cycle was met (a report observer has each made at once),
     /// though an edge of its path gained a type since (A held for read, then B) and another
     /// trace's cycle came after it.
