@@ -221,8 +221,8 @@ public final class MomentStore {
     /// facts share one so depends on what was recorded before, in other traces too.
     func keepsNoHeldLock(_ id: MomentID) -> Bool { heldRange(of: id).isEmpty && heldNotListed[id.index] == nil }
 
-    /// What moment `id` says but for its held locks.
-    func context(key id: MomentID) -> ContextKey { moments[Int(id.index)].context }
+    /// What moment `id` says but for its held locks, as the store compares moments.
+    func contextKey(of id: MomentID) -> ContextKey { moments[Int(id.index)].context }
 
     /// Who ran, and its irq state, at moment `id`: no held locks.
     public func context(_ id: MomentID) -> ReplayMoment { unpacked(id, withHeld: false) }

@@ -214,7 +214,7 @@ public final class SummaryWriter {
         if !store.keepsNoHeldLock(id) {
             key = .moment(id, file: file, holder: store.leavesOutHolder(id) ? holder : nil)
         } else if !store.leavesOutHolder(id) {
-            key = .context(store.context(key: id), file: file)
+            key = .context(store.contextKey(of: id), file: file)
         } else {
             key = nil  // its fact's own
         }
