@@ -229,16 +229,18 @@ import Testing
         #expect(link.evidence.file == "a.xml")
     }
 
-    /// A cycle in b.xml: A -> B on cpu 0, B -> A on cpu 1.
-    static let bCycle = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <trace version="1" cpus="2"><events>
-        <acquire cpu="0" task="tb0" lock="A"/><acquire cpu="0" task="tb0" lock="B"/>
-        <release cpu="0" task="tb0" lock="B"/><release cpu="0" task="tb0" lock="A"/>
-        <acquire cpu="1" task="tb1" lock="B"/><acquire cpu="1" task="tb1" lock="A"/>
-        <release cpu="1" task="tb1" lock="A"/><release cpu="1" task="tb1" lock="B"/>
-        </events></trace>
-        """
+    /// An analysis of b.xml, a cycle: A -> B on cpu 0, B -> A on cpu 1.
+    static func analysisOfB() throws -> Analysis {
+        var trace = TraceBuilder(cpus: 2)
+        trace.task = "tb0"
+        trace.nest("A", "B")
+        trace.cpu = 1
+        trace.task = "tb1"
+        trace.nest("B", "A")
+        let analysis = Analysis(options: AnalysisOptions(maxDepth: 48))
+        try analysis.analyze(bytes: Array(trace.xml.utf8), displayName: "b.xml")
+        return analysis
+    }
 
     /// The cycle's report as the checks met it: every place it cites is in b.xml, and its
     /// list is of tb1's moment.
@@ -255,34 +257,24 @@ import Testing
     /// (a.xml) shows B -> A again elsewhere, whose evidence the log keeps instead, then fails:
     /// the report read after is the one the checks made, of b.xml.
     @Test func aCycleReadAfterALesserTraceFailedIsTheOneTheChecksMade() throws {
-        let analysis = Analysis(options: AnalysisOptions(maxDepth: 48))
-        try analysis.analyze(bytes: Array(Self.bCycle.utf8), displayName: "b.xml")
-        let failing = """
-            <?xml version="1.0" encoding="UTF-8"?>
-            <trace version="1" cpus="2"><events>
-            <acquire cpu="0" task="ta0" lock="C"/><acquire cpu="0" task="ta0" lock="B"/>
-            <acquire cpu="0" task="ta0" lock="A"/><release cpu="0" task="ta0" lock="A"/>
-            <release cpu="0" task="ta0" lock="B"/><release cpu="0" task="ta0" lock="C"/>
-            <nmi-exit cpu="1"/>
-            </events></trace>
-            """
-        #expect(throws: TraceInputError.self) { try analysis.analyze(bytes: Array(failing.utf8), displayName: "a.xml") }
+        let analysis = try Self.analysisOfB()
+        var failing = TraceBuilder(cpus: 2)
+        failing.task = "ta0"
+        failing.nest("C", "B", "A")
+        failing.cpu = 1
+        failing.task = nil
+        failing.event("nmi-exit")  // outside NMI: an input error
+        #expect(throws: TraceInputError.self) { try analysis.analyze(bytes: Array(failing.xml.utf8), displayName: "a.xml") }
         try Self.expectTheCycleOfB(analysis.findings)
     }
 
     /// The graph emptied by its public `removeAll()`, or its context kept alone once the
     /// analysis is gone: the cycle's report is still made, as it was met.
     @Test func aCycleIsMadeAfterItsGraphIsEmptiedOrItsAnalysisGone() throws {
-        let analysis = Analysis(options: AnalysisOptions(maxDepth: 48))
-        try analysis.analyze(bytes: Array(Self.bCycle.utf8), displayName: "b.xml")
+        let analysis = try Self.analysisOfB()
         analysis.graph.removeAll()
         try Self.expectTheCycleOfB(analysis.findings)
-        func contextAlone() throws -> CheckerContext {
-            let analysis = Analysis(options: AnalysisOptions(maxDepth: 48))
-            try analysis.analyze(bytes: Array(Self.bCycle.utf8), displayName: "b.xml")
-            return analysis.context
-        }
-        try Self.expectTheCycleOfB(contextAlone().findings)
+        try Self.expectTheCycleOfB(Self.analysisOfB().context.findings)
     }
 
     /// The graph checked again from its first fact drops what its last check reported,
