@@ -118,7 +118,7 @@ public final class GraphFactLog {
             needsCheck = true
             return
         }
-        index.insert(hash: key.indexHash, position: entries.count) { entries.key(at: $0).indexHash }
+        index.insert(hash: key.indexHash, position: entries.count)
         entries.append(Entry(fact: fact, file: currentFile, sequence: sequence), key: key)
         sequence += 1
         if !isOutOfOrder, let apply {
@@ -165,7 +165,7 @@ public final class GraphFactLog {
                 entries.setNMICount(combined.count, at: position)
             }
         } else {
-            index.insert(hash: key.indexHash, position: entries.count) { entries.key(at: $0).indexHash }
+            index.insert(hash: key.indexHash, position: entries.count)
             entries.append(Entry(fact: fact, file: file, sequence: sequence), key: key)
         }
         if greatestName.map({ names[file] > $0 }) ?? true { greatestName = names[file] }

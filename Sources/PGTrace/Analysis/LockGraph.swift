@@ -297,7 +297,7 @@ public final class LockGraph {
         }
         grow(to: max(from, to))
         let index = Int32(links.count)
-        edgeIndex.insert(hash: Self.hash(from, to), position: links.count) { Self.hash(links[$0].from, links[$0].to) }
+        edgeIndex.insert(hash: Self.hash(from, to), position: links.count)
         forward.append(index, to: Int(from))
         backward.append(index, to: Int(to))
         links.append(Edge(from: from, to: to, kind: dependency.kind, types: dependency.types, sites: sites(of: dependency)))
@@ -357,7 +357,7 @@ public final class LockGraph {
             backward.reserve(degrees: inDegree)
             grow(to: ClassID(nodeCount - 1))
         }
-        edgeIndex.reserveCapacity(count) { _ in preconditionFailure("the graph is empty") }
+        edgeIndex.reserveCapacity(count)
         order = TopologicalOrder(
             components: StrongComponents.of(outDegrees: outDegree, edges: dependencies), outDegrees: outDegree, inDegrees: inDegree)
     }

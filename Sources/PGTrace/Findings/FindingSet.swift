@@ -38,7 +38,7 @@ public struct FindingSet: Sendable {
 
     /// Appends `finding`, whose problem (of hash `hash`) is not here.
     private mutating func append(_ finding: consuming Finding, hash: UInt64) {
-        index.insert(hash: hash, position: findings.count) { [findings] in Self.hash(findings[$0].rule, findings[$0].key) }
+        index.insert(hash: hash, position: findings.count)
         findings.append(finding)
     }
 

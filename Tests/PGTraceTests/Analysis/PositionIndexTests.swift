@@ -22,7 +22,7 @@ import Testing
         var model: [GraphFactKey: Int] = [:]
         for (position, key) in keys.enumerated() {
             #expect(index.position(hash: key.indexHash) { keys[$0] == key } == nil)
-            index.insert(hash: key.indexHash, position: position) { keys[$0].indexHash }
+            index.insert(hash: key.indexHash, position: position)
             model[key] = position
             if position % 997 == 0 {
                 for probe in keys[...position] { #expect(index.position(hash: probe.indexHash) { keys[$0] == probe } == model[probe]) }
@@ -41,7 +41,7 @@ import Testing
     @Test func agreeingHashBitsAreNotEnough() {
         let keys = [GraphFactKey(kind: .lockOrder, a: 1, b: 2, detail: 1), GraphFactKey(kind: .lockOrder, a: 2, b: 1, detail: 1)]
         var index = PositionIndex()
-        index.insert(hash: keys[0].indexHash, position: 0) { keys[$0].indexHash }
+        index.insert(hash: keys[0].indexHash, position: 0)
         // Told that position 0 holds another key, the index does not find it.
         #expect(index.position(hash: keys[0].indexHash) { _ in false } == nil)
         #expect(index.position(hash: keys[0].indexHash) { keys[$0] == keys[0] } == 0)
@@ -52,10 +52,29 @@ import Testing
     /// only `matches` tells the elements apart.
     @Test func elementsOfOneHashAreFoundByTheirKeys() {
         var index = PositionIndex()
-        for position in 0..<2_000 { index.insert(hash: 42, position: position) { _ in 42 } }
+        for position in 0..<2_000 { index.insert(hash: 42, position: position) }
         #expect(index.count == 2_000)
         for position in [0, 1, 767, 768, 1_999] { #expect(index.position(hash: 42) { $0 == position } == position) }
         #expect(index.position(hash: 42) { $0 == 2_000 } == nil)
         #expect(index.position(hash: 43 | 1 << 40) { _ in true } == nil)  // other bits: no match asked
+    }
+
+    /// An element goes first to the slot its hash's top bits name, and the table grows from
+    /// the slots alone: elements that run past the last slot to the first are found before
+    /// and after the table doubles, and where they sit decides nothing of what is found.
+    @Test func elementsPastTheLastSlotAreFoundAsTheTableGrows() {
+        // Top bits all ones: every element's first slot is the table's last.
+        let hashes = (0..<3_000).map { UInt64.max - UInt64($0) * 0x1_0000_0001 }
+        var index = PositionIndex()
+        for (position, hash) in hashes.enumerated() {
+            index.insert(hash: hash, position: position)
+            if [0, 1, 700, 767, 768, 1_535, 1_536, 2_999].contains(position) {
+                for (earlier, probe) in hashes[...position].enumerated() { #expect(index.position(hash: probe) { $0 == earlier } == earlier) }
+            }
+        }
+        #expect(index.count == 3_000)
+        // The same first slot, other check bits: the whole run is passed without a match asked.
+        #expect(index.position(hash: 0xFFF0_0000_0000_0000) { _ in true } == nil)
+        #expect(index.position(hash: 0) { _ in true } == nil)
     }
 }
