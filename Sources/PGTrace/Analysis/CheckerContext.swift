@@ -15,8 +15,8 @@ public final class CheckerContext {
     public private(set) var traceFindings = FindingSet()
     /// Findings of the trace being replayed.
     @exclusivity(unchecked) private var currentFindings = FindingSet()
-    /// Findings of the graph checks. Until `findings` is read, a finding reported without its
-    /// text (`reportGraphFindingOnce`) is a stand-in here: its rule, severity, key and count.
+    /// Findings of the graph checks, as made so far: one reported without its text
+    /// (`reportGraphFindingOnce`) is pending until `findings` is read, and joins them then.
     @exclusivity(unchecked) public private(set) var graphFindings = FindingSet()
     /// Things worth knowing that are not findings (locks held at the end of a trace).
     public private(set) var notes: [AnalysisNote] = []
@@ -27,9 +27,8 @@ public final class CheckerContext {
     public let moments = MomentStore()
     /// Told of each finding as it is first reported (an exporter placing findings in time).
     private var reportObservers: [(Finding) -> Void] = []
-    /// Graph findings whose text is not made yet (`reportGraphFindingOnce`): where each stands in
-    /// `graphFindings`, and what makes it.
-    @exclusivity(unchecked) private var unmade: [(position: Int, make: (CheckerContext) -> Finding)] = []
+    /// Graph findings whose text is not made yet (`reportGraphFindingOnce`).
+    @exclusivity(unchecked) private var pending = PendingFindings()
 
     public init(symbols: SymbolTable, classes: LockClassTable, options: AnalysisOptions) {
         self.symbols = symbols
@@ -57,7 +56,7 @@ public final class CheckerContext {
     /// the graph. Reading it makes the text of the graph findings reported without it (the
     /// context is used from one thread at a time, as the analysis it belongs to).
     public var findings: [Finding] {
-        makeUnmadeFindings()
+        makePendingFindings()
         return Finding.canonical(withGraphFindings(tracesFindings).findings)
     }
 
@@ -93,7 +92,7 @@ public final class CheckerContext {
     /// The graph is checked again from its first fact.
     func clearGraphFindings() {
         graphFindings.removeAll()
-        unmade.removeAll()
+        pending.removeAll()
     }
 
     /// Records `finding`, or counts it if one with the same rule and key was reported before.
@@ -101,7 +100,7 @@ public final class CheckerContext {
         let isNew: Bool
         switch scope {
         case .trace: isNew = currentFindings.report(finding)
-        case .graph: isNew = graphFindings.report(finding)
+        case .graph: isNew = !pending.countAgain(finding.rule, key: finding.key, by: 1) && graphFindings.report(finding)
         }
         guard isNew else { return }
         for observer in reportObservers { observer(finding) }
@@ -112,25 +111,39 @@ public final class CheckerContext {
     /// dependencies is the same cycle), whose text `make` writes only when the findings are
     /// asked for (`findings`). `make` reads what the analysis never changes once made (class
     /// names, sites, moments) from the context it is given, and must give a finding of this
-    /// rule, severity and key. Until then a finding of no text stands in its place: `analyze
+    /// rule, severity and key. Until then the finding is pending (`PendingFindings`): `analyze
     /// --quiet` asks only whether there are findings (`hasFinding`), and 16k cycles' reports,
     /// some 35k instructions and 5 KB each, were made for it and never printed.
     func reportGraphFindingOnce(_ rule: Rule, severity: Severity, key: String, make: @escaping (CheckerContext) -> Finding) {
+        guard !hasReported(rule, key: key, scope: .graph) else { return }
         // An exporter placing findings in time is told of each as it is met.
         guard reportObservers.isEmpty else {
-            if !graphFindings.hasReported(rule, key: key) { report(make(self), scope: .graph) }
+            report(make(self), scope: .graph)
             return
         }
-        let position = graphFindings.findings.count
-        guard graphFindings.reportStandInOnce(rule, severity: severity, key: key) else { return }
-        unmade.append((position, make))
+        pending.add(rule, severity: severity, key: key, place: graphFindings.findings.count + pending.entries.count, make: make)
     }
 
-    /// Makes the text of the graph findings reported without it, in the order they were met,
-    /// letting go of each maker (and the facts it keeps) once its finding is made.
-    private func makeUnmadeFindings() {
-        unmade.reverse()
-        while let (position, make) = unmade.popLast() { graphFindings.fill(at: position, with: make(self)) }
+    /// Makes the text of the graph findings reported without it, and puts each among the
+    /// graph's findings where it was reported, with its count, then lets go of the makers (and
+    /// the facts they keep).
+    private func makePendingFindings() {
+        guard !pending.isEmpty else { return }
+        var all = FindingSet()
+        var made = graphFindings.findings.makeIterator()
+        for position in pending.entries.indices {
+            let entry = pending.entries[position]
+            while all.findings.count < Int(entry.place), let next = made.next() { all.merge(next) }
+            var finding = entry.make(self)
+            precondition(
+                finding.rule == entry.rule && finding.severity == entry.severity && pending.entry(at: position, hasKey: finding.key),
+                "a finding made for another's place")
+            finding.count = entry.count
+            all.merge(finding)
+        }
+        while let next = made.next() { all.merge(next) }
+        graphFindings = all
+        pending.removeAll()
     }
 
     /// Whether a finding of `rules` (all where nil) is at or above `threshold` among
@@ -141,12 +154,13 @@ public final class CheckerContext {
         let traces = tracesFindings
         // Two findings of one rule and key merge into the one whose evidence comes first, which
         // a finding not made yet does not have.
-        let meetsTraces = !traces.findings.isEmpty && unmade.contains { unmade in
-            let standIn = graphFindings.findings[unmade.position]
-            return traces.hasReported(standIn.rule, key: standIn.key)
+        let meetsTraces = !traces.findings.isEmpty && pending.entries.indices.contains { position in
+            traces.hasReported(pending.entries[position].rule, key: pending.key(at: position))
         }
-        if meetsTraces { makeUnmadeFindings() }
+        if meetsTraces { makePendingFindings() }
+        // Those still pending share no rule and key with another: each is a finding as it is.
         return withGraphFindings(traces).findings.contains(where: counts)
+            || pending.entries.contains { $0.severity >= threshold && rules?.contains($0.rule) != false }
     }
 
     public func note(_ message: String, evidence: Evidence?) {
@@ -158,7 +172,7 @@ public final class CheckerContext {
     public func countAgain(_ rule: Rule, key: String, scope: FindingScope = .trace, by count: Int = 1) -> Bool {
         switch scope {
         case .trace: return currentFindings.countAgain(rule, key: key, by: count)
-        case .graph: return graphFindings.countAgain(rule, key: key, by: count)
+        case .graph: return pending.countAgain(rule, key: key, by: count) || graphFindings.countAgain(rule, key: key, by: count)
         }
     }
 
@@ -166,7 +180,7 @@ public final class CheckerContext {
     public func hasReported(_ rule: Rule, key: String, scope: FindingScope = .trace) -> Bool {
         switch scope {
         case .trace: return currentFindings.hasReported(rule, key: key)
-        case .graph: return graphFindings.hasReported(rule, key: key)
+        case .graph: return pending.position(of: rule, key: key) != nil || graphFindings.hasReported(rule, key: key)
         }
     }
 

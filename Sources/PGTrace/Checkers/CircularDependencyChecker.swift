@@ -11,6 +11,9 @@ public final class CircularDependencyChecker: ReplayObserver {
     private let facts: GraphFactLog
     private let context: CheckerContext
     @exclusivity(unchecked) private(set) var validatedChains = ChainKeySet()
+    /// What the cycles reported and not yet made are made from; held by their makers, and gone
+    /// with them (their findings made, or the graph checked again).
+    private weak var pendingCycles: PendingCycles?
 
     public init(graph: LockGraph, facts: GraphFactLog, context: CheckerContext) {
         self.graph = graph
@@ -111,13 +114,17 @@ public final class CircularDependencyChecker: ReplayObserver {
         // for their Unicode normalization are equal and keep the order the path met them in,
         // and one cycle reached from two edges had two keys (helper-77).
         let key = FindingKey.of(Self.names(fact, through: path.lazy.map(\.to), context: context))
-        // Reported once: a cycle met again is not counted. Its text is made when the findings
-        // are asked for (`CheckerContext.reportGraphFindingOnce`), from the fact and path kept
-        // as they were: the log and the graph may change before (a library reading the
-        // findings between traces; stop 54). Its names and key are made again then, from
-        // classes that do not change: kept, they were some 90 bytes a cycle.
+        // Reported once: a cycle met again is not counted, nor kept.
+        guard !context.hasReported(.circularDependency, key: key, scope: .graph) else { return }
+        // Its text is made when the findings are asked for (`CheckerContext.reportGraphFindingOnce`),
+        // from the fact and path kept as they were: the log and the graph may change before (a
+        // library reading the findings between traces; stop 54). Its names and key are made
+        // again then, from classes that do not change: kept, they were some 90 bytes a cycle.
+        let cycles = pendingCycles ?? PendingCycles()
+        pendingCycles = cycles
+        let number = cycles.add(fact, path: path)
         context.reportGraphFindingOnce(.circularDependency, severity: .error, key: key) { context in
-            Self.finding(fact, path: path, context: context)
+            cycles.finding(number, context: context)
         }
     }
 
@@ -132,7 +139,7 @@ public final class CircularDependencyChecker: ReplayObserver {
     }
 
     /// The report of the cycle `fact` closes through `path`.
-    private static func finding(_ fact: DependencyFact, path: [LockDependency], context: CheckerContext) -> Finding {
+    fileprivate static func finding(_ fact: DependencyFact, path: [LockDependency], context: CheckerContext) -> Finding {
         let names = names(fact, through: path.lazy.map(\.to), context: context)
         let key = FindingKey.of(names)
         let dependency = fact.dependency
@@ -176,6 +183,43 @@ public final class CircularDependencyChecker: ReplayObserver {
             chain: links, scenario: scenario, notes: notes, key: key)
         if let moment = fact.moment { context.attachHeldLocks(to: &finding, moment: moment, holder: fact.holder) }
         return finding
+    }
+}
+
+/// The cycles reported and not yet made (`CheckerContext.reportGraphFindingOnce`), and what
+/// each is made from: the dependency that closed it and its path, by value. Every cycle's
+/// dependencies are kept in one chunked array: a closure's captures (the fact) and an array
+/// for each path took some 280 bytes a cycle of two classes, where this takes some 180.
+private final class PendingCycles {
+    /// A cycle: the closing fact's dependency at `first` of `dependencies`, its path after it.
+    private struct Cycle {
+        var first: Int
+        var pathCount: Int32
+        var holderMode: LockMode
+        var nextMode: LockMode
+        var moment: MomentID?
+    }
+
+    private var dependencies = ChunkedArray<LockDependency>()
+    private var cycles = ChunkedArray<Cycle>()
+
+    /// Keeps the cycle `fact` closes through `path`: the number it is made by.
+    func add(_ fact: DependencyFact, path: [LockDependency]) -> Int {
+        cycles.append(Cycle(
+            first: dependencies.count, pathCount: Int32(path.count), holderMode: fact.holderMode, nextMode: fact.nextMode,
+            moment: fact.moment))
+        dependencies.append(fact.dependency)
+        for dependency in path { dependencies.append(dependency) }
+        return cycles.count - 1
+    }
+
+    /// The report of cycle `number`.
+    func finding(_ number: Int, context: CheckerContext) -> Finding {
+        let cycle = cycles[number]
+        let fact = DependencyFact(
+            dependency: dependencies[cycle.first], holderMode: cycle.holderMode, nextMode: cycle.nextMode, moment: cycle.moment)
+        let path = (cycle.first + 1)..<(cycle.first + 1 + Int(cycle.pathCount))
+        return CircularDependencyChecker.finding(fact, path: path.map { dependencies[$0] }, context: context)
     }
 }
 

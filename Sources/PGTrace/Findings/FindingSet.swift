@@ -20,8 +20,8 @@ public struct FindingSet: Sendable {
     public init() {}
 
     /// A problem's hash: its rule's name and its key, each through the symbol table's
-    /// multiply-mix hash of bytes.
-    private static func hash(_ rule: Rule, _ key: String) -> UInt64 {
+    /// multiply-mix hash of bytes (also the pending findings', `PendingFindings`).
+    static func hash(_ rule: Rule, _ key: String) -> UInt64 {
         PositionIndex.mix(bytesHash(rule.rawValue) &* 0x9E37_79B9_7F4A_7C15 ^ bytesHash(key))
     }
 
@@ -55,27 +55,6 @@ public struct FindingSet: Sendable {
         return true
     }
 
-    /// Records a finding of `rule`, `severity` and `key` with no text yet (a stand-in, which
-    /// `fill(at:with:)` replaces), unless one with that rule and key is here, which is then
-    /// not counted again: true if it was new. Made here, in the array's place, not copied
-    /// in from the caller.
-    mutating func reportStandInOnce(_ rule: Rule, severity: Severity, key: String) -> Bool {
-        let hash = Self.hash(rule, key)
-        guard position(of: rule, key: key, hash: hash) == nil else { return false }
-        append(Finding(rule: rule, severity: severity, message: "", locks: [], locations: [], key: key), hash: hash)
-        return true
-    }
-
-    /// Puts `finding` in the place of the one at `position`, of the same rule and key, keeping
-    /// its count (`CheckerContext.reportGraphFindingOnce`: the text made once it is asked for).
-    mutating func fill(at position: Int, with finding: Finding) {
-        precondition(findings[position].rule == finding.rule && findings[position].key == finding.key
-                && findings[position].severity == finding.severity, "a finding made for another's place")
-        let count = findings[position].count
-        findings[position] = finding
-        findings[position].count = count
-    }
-
     /// Counts one more meeting of the finding of `rule` with `key` if it is here: true then,
     /// so that a checker need not build the finding again to have it counted.
     public mutating func countAgain(_ rule: Rule, key: String, by count: Int = 1) -> Bool {
@@ -85,7 +64,7 @@ public struct FindingSet: Sendable {
     }
 
     /// Counts add up, and stop at Int.max (a summary's counts are its own to claim).
-    private static func sum(_ a: Int, _ b: Int) -> Int {
+    static func sum(_ a: Int, _ b: Int) -> Int {
         let (sum, overflow) = a.addingReportingOverflow(b)
         return overflow ? Int.max : sum
     }

@@ -182,6 +182,38 @@ import Testing
         #expect(made == ["B", "A"])
     }
 
+    /// Graph findings made at once and pending ones stand among the graph's findings in the
+    /// order they were reported, once made; a pending one met again as a finding made at once,
+    /// or counted again, keeps the count.
+    @Test func pendingFindingsTakeTheirPlacesAndCountsWhenMade() throws {
+        var trace = TraceBuilder()
+        trace.acquire("A")
+        trace.release("A")
+        let context = try analyze(trace).context
+        func finding(_ key: String) -> Finding {
+            Finding(rule: .ipiDeadlock, severity: .error, message: "waits on \(key)", locks: [key], locations: [], key: key)
+        }
+        context.reportGraphFindingOnce(.ipiDeadlock, severity: .error, key: "P1") { _ in finding("P1") }
+        context.report(finding("M1"), scope: .graph)
+        context.reportGraphFindingOnce(.ipiDeadlock, severity: .error, key: "P2") { _ in finding("P2") }
+        context.report(finding("P1"), scope: .graph)
+        #expect(context.countAgain(.ipiDeadlock, key: "P2", scope: .graph, by: 4))
+        context.report(finding("M2"), scope: .graph)
+        context.reportGraphFindingOnce(.ipiDeadlock, severity: .error, key: "M1") { _ in finding("M1") }
+        #expect(context.hasReported(.ipiDeadlock, key: "P2", scope: .graph))
+        #expect(!context.hasReported(.ipiDeadlock, key: "P3", scope: .graph))
+        #expect(context.graphFindings.findings.map(\.key) == ["M1", "M2"])
+
+        let findings = context.findings
+        #expect(context.graphFindings.findings.map(\.key) == ["P1", "M1", "P2", "M2"])
+        #expect(context.graphFindings.findings.map(\.count) == [2, 1, 5, 1])
+        #expect(findings.map(\.message).sorted() == ["waits on M1", "waits on M2", "waits on P1", "waits on P2"])
+        // Reported after the others were made: after them.
+        context.reportGraphFindingOnce(.ipiDeadlock, severity: .error, key: "P3") { _ in finding("P3") }
+        _ = context.findings
+        #expect(context.graphFindings.findings.map(\.key) == ["P1", "M1", "P2", "M2", "P3"])
+    }
+
     /// A cycle's report is made when the findings are asked for, from the dependency that
     /// closed it and its path as they were kept, its names and key made again then. It reads
     /// as the one made when the cycle was met (a report observer has each made at once),

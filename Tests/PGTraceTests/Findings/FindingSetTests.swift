@@ -51,19 +51,6 @@ import Testing
         #expect(isNewAgain)
     }
 
-    /// A problem reported once is not counted again; another is placed after it.
-    @Test func aProblemReportedOnceIsNotCountedAgain() {
-        var set = FindingSet()
-        let first = set.reportStandInOnce(.circularDependency, severity: .error, key: "A B")
-        let again = set.reportStandInOnce(.circularDependency, severity: .error, key: "A B")
-        let other = set.reportStandInOnce(.ipiDeadlock, severity: .warning, key: "A B")
-        #expect(first && !again && other)
-        #expect(set.findings.map(\.count) == [1, 1])
-        #expect(set.findings.map(\.rule) == [.circularDependency, .ipiDeadlock])
-        #expect(set.findings.map(\.severity) == [.error, .warning])
-        #expect(set.findings.allSatisfy { $0.message.isEmpty && $0.key == "A B" })
-    }
-
     /// Two classes named "café", composed and decomposed, are two classes to the symbol
     /// table; each closes a cycle with C, and both cycles are reported (as Strings, the two
     /// keys were equal, and the second cycle went unreported).
