@@ -27,7 +27,10 @@ public final class GraphFactLog {
     /// doubling as it grew, the log was the most memory an analysis took afresh from the
     /// kernel (28 MB of 61 MB on a trace of 32k new classes, 105 MB at 100k).
     @exclusivity(unchecked) private(set) var entries = PackedFacts()
+    /// Where the log holds each fact, by its key: a class's usage bits and uses by the class
+    /// (`ClassFactIndex`), the others by a hash of the key.
     @exclusivity(unchecked) private var index = PositionIndex()
+    @exclusivity(unchecked) private var classFacts = ClassFactIndex()
     /// The trace being replayed, and what its facts are numbered by.
     @exclusivity(unchecked) private var currentFile = -1
     @exclusivity(unchecked) private var sequence = 0
@@ -73,7 +76,17 @@ public final class GraphFactLog {
 
     /// Where the log holds the fact of `key`.
     @inline(__always) private func position(of key: GraphFactKey) -> Int? {
-        index.position(hash: key.indexHash) { entries.key(at: $0) == key }
+        if let bit = ClassFactIndex.bit(of: key) { return classFacts.position(of: key.a, bit: bit) { entries.key(at: $0) == key } }
+        return index.position(hash: key.indexHash) { entries.key(at: $0) == key }
+    }
+
+    /// Indexes the fact of `key` at `position`, none of `key` being here.
+    @inline(__always) private func insert(_ key: GraphFactKey, position: Int) {
+        if let bit = ClassFactIndex.bit(of: key) {
+            classFacts.insert(key.a, bit: bit, position: position)
+        } else {
+            index.insert(hash: key.indexHash, position: position)
+        }
     }
 
     /// A trace begins: its facts follow those of every trace with a lesser name.
@@ -118,7 +131,7 @@ public final class GraphFactLog {
             needsCheck = true
             return
         }
-        index.insert(hash: key.indexHash, position: entries.count)
+        insert(key, position: entries.count)
         entries.append(Entry(fact: fact, file: currentFile, sequence: sequence), key: key)
         sequence += 1
         if !isOutOfOrder, let apply {
@@ -165,7 +178,7 @@ public final class GraphFactLog {
                 entries.setNMICount(combined.count, at: position)
             }
         } else {
-            index.insert(hash: key.indexHash, position: entries.count)
+            insert(key, position: entries.count)
             entries.append(Entry(fact: fact, file: file, sequence: sequence), key: key)
         }
         if greatestName.map({ names[file] > $0 }) ?? true { greatestName = names[file] }
