@@ -50,11 +50,13 @@ public final class CircularDependencyChecker: ReplayObserver {
         // Recursion is judged on the interrupted task's locks too, which the chain key does not
         // cover: check it before the chain counts as validated.
         if replay.isNestedOrRecursive(lock, cpu: cpu) { return }
-        guard validatedChains.insert(lock.chainKey) else { return }
         // The held locks read in place, one at a time (a copy of the list costs its retain).
         let heldCount = replay.heldCount(cpu: cpu)
-        // A chain head (the first lock of its context) depends on nothing.
-        guard heldCount > 0 else { return }
+        // A chain head (the first lock of its context) depends on nothing: there is nothing to
+        // validate, and the cache is not asked (half of its inserts in a trace of short nests,
+        // each a cache miss in a table of megabytes, and room taken from chains that have
+        // something to validate).
+        guard heldCount > 0, validatedChains.insert(lock.chainKey) else { return }
         // Lockdep's check_prevs_add: depend on the nearest held lock, and on each trylock
         // above it (a trylock's own dependencies were never recorded).
         func forEachNewDependency(_ body: (HeldLock, DependencyTypes) -> Void) {

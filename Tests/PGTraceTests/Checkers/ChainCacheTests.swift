@@ -20,8 +20,9 @@ import Testing
         #expect(!again)
     }
 
-    /// One task takes A, B (in `bMode`) and C (three chains), then `fillers` chains of one
-    /// lock each, then A, B as a trylock and C again, then C and A.
+    /// One task takes A, B (in `bMode`) and C (three chains, two the cache keeps: a chain head
+    /// depends on nothing, and is not cached), then `fillers` chains of G and one more lock
+    /// each, then A, B as a trylock and C again, then C and A.
     static func trylockChainMetAgain(fillers: Int, bMode: LockMode = .write) -> TraceBuilder {
         var trace = TraceBuilder(cpus: 1)
         trace.task = "t1"
@@ -29,10 +30,7 @@ import Testing
         trace.acquire("B", mode: bMode)
         trace.acquire("C")
         for name in ["C", "B", "A"] { trace.release(name) }
-        for filler in 0..<fillers {
-            trace.acquire("F\(filler)")
-            trace.release("F\(filler)")
-        }
+        for filler in 0..<fillers { trace.nest("G", "F\(filler)") }
         trace.acquire("A")
         trace.acquire("B", mode: bMode, isTry: true)
         trace.acquire("C")
@@ -59,7 +57,8 @@ import Testing
     /// the chain validated again adds A -> C: the same trace's cycle is then A -> C -> A
     /// (helper-84's trace, with a bound of 4 chains where the analysis's is 2^18).
     @Test func aChainValidatedAgainOnceTheCacheStartsAgainAddsTheDependencyPastATrylock() throws {
-        // Three chains and the trylock's (not validated, so not kept): the cache never fills.
+        // Two chains kept (A's alone is a head) and the trylock's (not validated, so not kept):
+        // the cache never fills.
         let cached = try Self.analyze(Self.trylockChainMetAgain(fillers: 0), chainCacheBound: 4)
         #expect(cached.lockOrderEdge("A", "C") == nil)
         #expect(cached.findings.map(\.rule) == [.circularDependency])
@@ -103,17 +102,41 @@ import Testing
         let checker = CircularDependencyChecker(graph: LockGraph(), facts: facts, context: context)
         let replay = ReplayEngine.forTests(symbols: symbols, cpus: 1, observers: [checker])
         let empty = checker.validatedChains.slotCount
-        // 2,000 chains of one lock each: the table grows past its first size.
+        // 2,000 chains of two locks each, the first held throughout: the table grows past its
+        // first size.
+        var line = 0
+        func apply(_ kind: EventKind) throws {
+            line += 1
+            try replay.apply(Event(kind: kind, cpu: 0, position: TracePosition(file: 0, line: line, column: 1, event: line)))
+        }
+        let held = LockRef(name: symbols.intern("held"))
+        try apply(.acquire(held, mode: .write, isTry: false, irq: nil, bh: false, nest: nil))
         for index in 0..<2000 {
             let lock = LockRef(name: symbols.intern("lock\(index)"))
-            let at = { (line: Int) in TracePosition(file: 0, line: line, column: 1, event: line) }
-            try replay.apply(Event(
-                kind: .acquire(lock, mode: .write, isTry: false, irq: nil, bh: false, nest: nil), cpu: 0,
-                position: at(2 * index + 1)))
-            try replay.apply(Event(kind: .release(lock, irq: nil, bh: false), cpu: 0, position: at(2 * index + 2)))
+            try apply(.acquire(lock, mode: .write, isTry: false, irq: nil, bh: false, nest: nil))
+            try apply(.release(lock, irq: nil, bh: false))
         }
+        try apply(.release(held, irq: nil, bh: false))
         #expect(checker.validatedChains.slotCount >= 4 * empty)
         replay.finish()
+        #expect(checker.validatedChains.slotCount == empty)
+    }
+
+    /// A chain head (a lock taken with nothing held) depends on nothing and is not cached:
+    /// 2,000 locks taken alone leave the table at its first size.
+    @Test func aChainHeadIsNotCached() throws {
+        let symbols = SymbolTable()
+        let context = CheckerContext(symbols: symbols, classes: LockClassTable(), options: AnalysisOptions())
+        let checker = CircularDependencyChecker(graph: LockGraph(), facts: GraphFactLog { ["t.xml"] }, context: context)
+        let replay = ReplayEngine.forTests(symbols: symbols, cpus: 1, observers: [checker])
+        let empty = checker.validatedChains.slotCount
+        for index in 0..<2000 {
+            let lock = LockRef(name: symbols.intern("lock\(index)"))
+            let at = { (event: Int) in TracePosition(file: 0, line: event + 1, column: 1, event: event) }
+            try replay.apply(Event(
+                kind: .acquire(lock, mode: .write, isTry: false, irq: nil, bh: false, nest: nil), cpu: 0, position: at(2 * index)))
+            try replay.apply(Event(kind: .release(lock, irq: nil, bh: false), cpu: 0, position: at(2 * index + 1)))
+        }
         #expect(checker.validatedChains.slotCount == empty)
     }
 }
