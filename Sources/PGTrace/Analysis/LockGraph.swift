@@ -106,8 +106,11 @@ public final class LockGraph {
 
     @exclusivity(unchecked) private var links: [Edge] = []
     @exclusivity(unchecked) private var ownSites: [(holderSite: EventSite, site: EventSite)] = []
-    /// Each edge's place in `links`, by its two classes.
+    /// Each edge's place in `links`, by its two classes: the first `indexedEdges` of them, the
+    /// others indexed when an edge is next looked up there (`edgePosition`). A graph of new
+    /// classes looks up none: its edges leave classes no edge left before.
     @exclusivity(unchecked) private var edgeIndex = PositionIndex()
+    @exclusivity(unchecked) private var indexedEdges = 0
     /// Per class, the edges from it and to it (their places in `links`), in the order added.
     @exclusivity(unchecked) private var forward = AdjacencyLists()
     @exclusivity(unchecked) private var backward = AdjacencyLists()
@@ -297,7 +300,6 @@ public final class LockGraph {
         }
         grow(to: max(from, to))
         let index = Int32(links.count)
-        edgeIndex.insert(hash: Self.hash(from, to), position: links.count)
         forward.append(index, to: Int(from))
         backward.append(index, to: Int(to))
         links.append(Edge(from: from, to: to, kind: dependency.kind, types: dependency.types, sites: sites(of: dependency)))
@@ -357,7 +359,6 @@ public final class LockGraph {
             backward.reserve(degrees: inDegree)
             grow(to: ClassID(nodeCount - 1))
         }
-        edgeIndex.reserveCapacity(count)
         order = TopologicalOrder(
             components: StrongComponents.of(outDegrees: outDegree, edges: dependencies), outDegrees: outDegree, inDegrees: inDegree)
     }
@@ -366,6 +367,7 @@ public final class LockGraph {
         links = []
         ownSites = []
         edgeIndex = PositionIndex()
+        indexedEdges = 0
         forward.removeAll()
         backward.removeAll()
         usage = []
@@ -535,7 +537,17 @@ public final class LockGraph {
         // of a table of megabytes, which most dependencies of a trace of new classes missed
         // in; the class's list is read by the edge's adding anyway).
         guard Int(from) < forward.nodeCount, forward.count(of: Int(from)) > 0 else { return nil }
+        if indexedEdges < links.count { indexEdges() }
         return edgeIndex.position(hash: Self.hash(from, to)) { links[$0].from == from && links[$0].to == to }
+    }
+
+    /// Indexes the edges added since the last lookup.
+    private func indexEdges() {
+        edgeIndex.reserveCapacity(links.count)
+        for position in indexedEdges..<links.count {
+            edgeIndex.insert(hash: Self.hash(links[position].from, links[position].to), position: position)
+        }
+        indexedEdges = links.count
     }
 
     private static func hash(_ from: ClassID, _ to: ClassID) -> UInt64 {

@@ -184,6 +184,27 @@ import Testing
         }
     }
 
+    /// Edges are indexed when one is next looked up: a thousand edges from classes no edge
+    /// left before are added with no lookup, then each is found, widened in place (not added
+    /// twice), and edges added after a lookup are found as well.
+    @Test func edgesAddedWithoutALookupAreFoundWhenOneIsMade() throws {
+        let graph = LockGraph()
+        let site = LockGraphSearchTests.site
+        let first = (0..<1_000).map { (ClassID($0), ClassID(1_000 + $0)) }
+        for (from, to) in first { #expect(graph.add(from: from, to: to, types: [.en], holderSite: site, site: site)) }
+        #expect(try #require(graph.edge(from: 500, to: 1_500)).types == [.en])
+        #expect(graph.edge(from: 500, to: 1_501) == nil)
+        let more = (0..<1_000).map { (ClassID(1_000 + $0), ClassID($0)) }
+        for (from, to) in more { #expect(graph.add(from: from, to: to, types: Self.types, holderSite: site, site: site)) }
+        for (from, to) in first { #expect(graph.add(from: from, to: to, types: [.sr], holderSite: site, site: site)) }
+        #expect(graph.dependencyCount == 2_000)
+        for (from, to) in first + more {
+            let edge = try #require(graph.edge(from: from, to: to))
+            #expect(edge.from == from && edge.to == to)
+        }
+        #expect(try #require(graph.edge(from: 7, to: 1_007)).types == [.en, .sr])
+    }
+
     /// After the analysis, the caller empties the graph and adds a dependency the log holds
     /// with other sites: the edge keeps the caller's.
     @Test func aCallersDependencyWithOtherSitesThanTheLogsKeepsItsOwn() throws {
