@@ -115,25 +115,31 @@ public final class CheckerContext {
     /// --quiet` asks only whether there are findings (`hasFinding`), and 16k cycles' reports,
     /// some 35k instructions and 5 KB each, were made for it and never printed.
     func reportGraphFindingOnce(_ rule: Rule, severity: Severity, key: String, make: @escaping (CheckerContext) -> Finding) {
-        guard !hasReported(rule, key: key, scope: .graph) else { return }
         // An exporter placing findings in time is told of each as it is met.
         guard reportObservers.isEmpty else {
-            report(make(self), scope: .graph)
+            if !hasReported(rule, key: key, scope: .graph) { report(make(self), scope: .graph) }
             return
         }
-        pending.add(rule, severity: severity, key: key, place: graphFindings.findings.count + pending.entries.count, make: make)
+        // One pending already is not looked for (a miss in a table of megabytes for each new
+        // one): the first stands, and one added again is dropped when they are made.
+        guard !graphFindings.hasReported(rule, key: key) else { return }
+        pending.add(rule, severity: severity, key: key, madeBefore: graphFindings.findings.count, make: make)
     }
 
-    /// Makes the text of the graph findings reported without it, and puts each among the
-    /// graph's findings where it was reported, with its count, then lets go of the makers (and
-    /// the facts they keep).
+    /// Makes the text of the graph findings reported without it (the first of each rule and
+    /// key), and puts each among the graph's findings where it was reported, with its count,
+    /// then lets go of the makers (and the facts they keep).
     private func makePendingFindings() {
         guard !pending.isEmpty else { return }
+        pending.indexAll()
         var all = FindingSet()
-        var made = graphFindings.findings.makeIterator()
-        for position in pending.entries.indices {
+        var (made, taken) = (graphFindings.findings.makeIterator(), 0)
+        for position in pending.entries.indices where pending.entries[position].count > 0 {
             let entry = pending.entries[position]
-            while all.findings.count < Int(entry.place), let next = made.next() { all.merge(next) }
+            while taken < Int(entry.madeBefore), let next = made.next() {
+                all.merge(next)
+                taken += 1
+            }
             var finding = entry.make(self)
             precondition(
                 finding.rule == entry.rule && finding.severity == entry.severity && pending.entry(at: position, hasKey: finding.key),
@@ -158,7 +164,8 @@ public final class CheckerContext {
             traces.hasReported(pending.entries[position].rule, key: pending.key(at: position))
         }
         if meetsTraces { makePendingFindings() }
-        // Those still pending share no rule and key with another: each is a finding as it is.
+        // Those still pending share no rule and key with another's (but another pending, of the
+        // same rule and severity): each is a finding as it is.
         return withGraphFindings(traces).findings.contains(where: counts)
             || pending.entries.contains { $0.severity >= threshold && rules?.contains($0.rule) != false }
     }

@@ -3,30 +3,40 @@
 /// stands among the graph's findings, and what makes it. Some 60 bytes and its key's bytes a
 /// finding: as a stand-in `Finding` in the graph's set, empty but for those, it took 200 and
 /// its key's string 63 more, and a million cycles kept a million of them.
+///
+/// A finding may be added again before it is made (a cycle closed again through other
+/// dependencies): the first stands, the others are dropped, uncounted, when the entries are
+/// indexed. That is done when a finding is looked up or made, not as each is added: `analyze
+/// --quiet` asks only for their rules and severities, and each new key looked up in the
+/// index was a cache miss (a million cycles: 306 samples of the checks after the last event).
 struct PendingFindings {
     struct Entry {
         var make: (CheckerContext) -> Finding
+        /// How many times it was met; 0 for one added again, which is dropped.
         var count: Int
         /// Where its key's bytes are in `keyBytes`.
         var keyStart: Int
         var keyLength: Int32
-        /// Its place among the graph's findings, made and pending, in the order reported.
-        var place: Int32
+        /// How many of the graph's findings were made when it was reported: it goes after them.
+        var madeBefore: Int32
         var rule: Rule
         var severity: Severity
     }
 
-    /// In the order reported, which is the order of their places.
+    /// In the order reported.
     private(set) var entries = ChunkedArray<Entry>()
     /// Every key's bytes, one after another: keys are compared as bytes (`FindingSet`).
     private var keyBytes: [UInt8] = []
+    /// The first entry of each rule and key, among the first `indexed` entries.
     private var index = PositionIndex()
+    private var indexed = 0
 
     var isEmpty: Bool { entries.isEmpty }
 
-    /// Where the entry of `rule` and `key` is.
-    func position(of rule: Rule, key: String) -> Int? {
-        index.position(hash: FindingSet.hash(rule, key)) { entries[$0].rule == rule && entry(at: $0, hasKey: key) }
+    /// Where the entry of `rule` and `key` that stands is.
+    mutating func position(of rule: Rule, key: String) -> Int? {
+        indexAll()
+        return index.position(hash: FindingSet.hash(rule, key)) { entries[$0].rule == rule && entry(at: $0, hasKey: key) }
     }
 
     /// Whether the entry at `position` has `key`, byte for byte.
@@ -42,16 +52,38 @@ struct PendingFindings {
         return String(decoding: keyBytes[entry.keyStart..<entry.keyStart + Int(entry.keyLength)], as: UTF8.self)
     }
 
-    /// Adds a finding of `rule`, `severity` and `key`, none of which is here, to stand at
-    /// `place` among the graph's findings, counted once.
-    mutating func add(_ rule: Rule, severity: Severity, key: String, place: Int, make: @escaping (CheckerContext) -> Finding) {
-        precondition(place < Int(Int32.max), "more than 2^31 - 1 graph findings")
-        index.insert(hash: FindingSet.hash(rule, key), position: entries.count)
+    /// Adds a finding of `rule`, `severity` and `key`, to go after the first `madeBefore` of
+    /// the graph's findings made, counted once (if another of its rule and key is here, the
+    /// first stands).
+    mutating func add(_ rule: Rule, severity: Severity, key: String, madeBefore: Int, make: @escaping (CheckerContext) -> Finding) {
+        precondition(madeBefore < Int(Int32.max), "more than 2^31 - 1 graph findings")
         let start = keyBytes.count
         keyBytes.append(contentsOf: key.utf8)
         entries.append(Entry(
-            make: make, count: 1, keyStart: start, keyLength: Int32(keyBytes.count - start), place: Int32(place), rule: rule,
-            severity: severity))
+            make: make, count: 1, keyStart: start, keyLength: Int32(keyBytes.count - start), madeBefore: Int32(madeBefore),
+            rule: rule, severity: severity))
+    }
+
+    /// Indexes the entries added since, the first of each rule and key; another is dropped
+    /// (its count 0).
+    mutating func indexAll() {
+        while indexed < entries.count {
+            let position = indexed
+            let entry = entries[position]
+            let bytes = entry.keyStart..<entry.keyStart + Int(entry.keyLength)
+            let hash = FindingSet.hash(entry.rule, keyHash: keyBytes.withUnsafeBufferPointer { SymbolTable.hash(UnsafeBufferPointer(rebasing: $0[bytes])) })
+            let first = index.position(hash: hash) { other in
+                let kept = entries[other]
+                return kept.rule == entry.rule
+                    && keyBytes[kept.keyStart..<kept.keyStart + Int(kept.keyLength)].elementsEqual(keyBytes[bytes])
+            }
+            if first == nil {
+                index.insert(hash: hash, position: position)
+            } else {
+                entries[position].count = 0
+            }
+            indexed += 1
+        }
     }
 
     /// Counts the finding of `rule` and `key` `count` times more if it is here: true then.

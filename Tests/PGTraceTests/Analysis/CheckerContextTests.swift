@@ -193,8 +193,14 @@ import Testing
         func finding(_ key: String) -> Finding {
             Finding(rule: .ipiDeadlock, severity: .error, message: "waits on \(key)", locks: [key], locations: [], key: key)
         }
+        var madeAgain = false
         context.reportGraphFindingOnce(.ipiDeadlock, severity: .error, key: "P1") { _ in finding("P1") }
         context.report(finding("M1"), scope: .graph)
+        // Met again before it is made: dropped, not counted, not made.
+        context.reportGraphFindingOnce(.ipiDeadlock, severity: .error, key: "P1") { _ in
+            madeAgain = true
+            return finding("P1")
+        }
         context.reportGraphFindingOnce(.ipiDeadlock, severity: .error, key: "P2") { _ in finding("P2") }
         context.report(finding("P1"), scope: .graph)
         #expect(context.countAgain(.ipiDeadlock, key: "P2", scope: .graph, by: 4))
@@ -207,6 +213,7 @@ import Testing
         let findings = context.findings
         #expect(context.graphFindings.findings.map(\.key) == ["P1", "M1", "P2", "M2"])
         #expect(context.graphFindings.findings.map(\.count) == [2, 1, 5, 1])
+        #expect(!madeAgain)
         #expect(findings.map(\.message).sorted() == ["waits on M1", "waits on M2", "waits on P1", "waits on P2"])
         // Reported after the others were made: after them.
         context.reportGraphFindingOnce(.ipiDeadlock, severity: .error, key: "P3") { _ in finding("P3") }

@@ -4,7 +4,7 @@ import Testing
 
 /// Graph findings reported before their text is made keep their rule, severity, key, count
 /// and place, and are found by rule and key, the key compared as bytes, as a finding set finds
-/// its problems.
+/// its problems; one added again is dropped, the first standing.
 @Suite struct PendingFindingsTests {
     private static func maker(_ text: String) -> (CheckerContext) -> Finding {
         { _ in Finding(rule: .ipiDeadlock, severity: .error, message: text, locks: [], locations: [], key: text) }
@@ -16,29 +16,31 @@ import Testing
         var pending = PendingFindings()
         let keys = (0..<2_000).map { "cls\($0) cls\($0 + 1)" } + ["caf\u{E9}", "cafe\u{301}", ""]
         for (place, key) in keys.enumerated() {
-            #expect(pending.position(of: .circularDependency, key: key) == nil)
-            pending.add(.circularDependency, severity: .error, key: key, place: place, make: Self.maker(key))
+            let absent = pending.position(of: .circularDependency, key: key)
+            #expect(absent == nil)
+            pending.add(.circularDependency, severity: .error, key: key, madeBefore: place, make: Self.maker(key))
         }
         #expect(pending.entries.count == keys.count)
         for (position, key) in keys.enumerated() {
-            #expect(pending.position(of: .circularDependency, key: key) == position)
-            #expect(pending.position(of: .ipiDeadlock, key: key) == nil)
+            let found = pending.position(of: .circularDependency, key: key)
+            let ofAnotherRule = pending.position(of: .ipiDeadlock, key: key)
+            #expect(found == position && ofAnotherRule == nil)
             #expect(pending.key(at: position) == key)
             #expect(Array(pending.key(at: position).utf8) == Array(key.utf8))
             #expect(pending.entry(at: position, hasKey: key))
-            #expect(pending.entries[position].place == Int32(position))
+            #expect(pending.entries[position].madeBefore == Int32(position))
         }
-        #expect(pending.position(of: .circularDependency, key: "cls1 cls") == nil)
-        #expect(pending.position(of: .circularDependency, key: "cls1 cls22") == nil)
+        let (shorter, longer) = (pending.position(of: .circularDependency, key: "cls1 cls"), pending.position(of: .circularDependency, key: "cls1 cls22"))
+        #expect(shorter == nil && longer == nil)
         #expect(!pending.entry(at: 0, hasKey: "cls0 cls2"))
-        #expect(pending.position(of: .circularDependency, key: "caf\u{E9}") == 2_000)
-        #expect(pending.position(of: .circularDependency, key: "cafe\u{301}") == 2_001)
+        let (composed, decomposed) = (pending.position(of: .circularDependency, key: "caf\u{E9}"), pending.position(of: .circularDependency, key: "cafe\u{301}"))
+        #expect(composed == 2_000 && decomposed == 2_001)
     }
 
     /// Counted again where it is here, up to Int.max; not where it is not; gone when emptied.
     @Test func aFindingIsCountedAgainOnlyWhereItIsHere() {
         var pending = PendingFindings()
-        pending.add(.ipiDeadlock, severity: .warning, key: "A B", place: 3, make: Self.maker("A B"))
+        pending.add(.ipiDeadlock, severity: .warning, key: "A B", madeBefore: 3, make: Self.maker("A B"))
         let counted = pending.countAgain(.ipiDeadlock, key: "A B", by: 2)
         let otherRule = pending.countAgain(.circularDependency, key: "A B", by: 1)
         let otherKey = pending.countAgain(.ipiDeadlock, key: "A", by: 1)
@@ -50,6 +52,23 @@ import Testing
         #expect(pending.entries[0].count == Int.max)
         pending.removeAll()
         #expect(pending.isEmpty)
-        #expect(pending.position(of: .ipiDeadlock, key: "A B") == nil)
+        let gone = pending.position(of: .ipiDeadlock, key: "A B")
+        #expect(gone == nil)
+    }
+
+    /// A finding added again before it is made: the first stands, found and counted; the
+    /// others are dropped, uncounted, once indexed, whether added before or after a lookup.
+    @Test func aFindingAddedAgainIsDroppedAndTheFirstStands() {
+        var pending = PendingFindings()
+        pending.add(.circularDependency, severity: .error, key: "A B", madeBefore: 0, make: Self.maker("A B"))
+        pending.add(.circularDependency, severity: .error, key: "C D", madeBefore: 0, make: Self.maker("C D"))
+        pending.add(.circularDependency, severity: .error, key: "A B", madeBefore: 1, make: Self.maker("A B"))
+        let first = pending.position(of: .circularDependency, key: "A B")
+        #expect(first == 0)
+        pending.add(.circularDependency, severity: .error, key: "A B", madeBefore: 2, make: Self.maker("A B"))
+        pending.add(.ipiDeadlock, severity: .error, key: "A B", madeBefore: 2, make: Self.maker("A B"))
+        let counted = pending.countAgain(.circularDependency, key: "A B", by: 2)
+        #expect(counted)
+        #expect(pending.entries.map(\.count) == [3, 1, 0, 0, 1])
     }
 }
