@@ -536,7 +536,7 @@ public final class LockGraph {
         // A class no edge leaves yet has none to `to`: the index is not probed (a random read
         // of a table of megabytes, which most dependencies of a trace of new classes missed
         // in; the class's list is read by the edge's adding anyway).
-        guard Int(from) < forward.nodeCount, forward.count(of: Int(from)) > 0 else { return nil }
+        guard (0..<forward.nodeCount).contains(Int(from)), forward.count(of: Int(from)) > 0 else { return nil }
         if indexedEdges < links.count { indexEdges() }
         return edgeIndex.position(hash: Self.hash(from, to)) { links[$0].from == from && links[$0].to == to }
     }

@@ -203,6 +203,9 @@ import Testing
             #expect(edge.from == from && edge.to == to)
         }
         #expect(try #require(graph.edge(from: 7, to: 1_007)).types == [.en, .sr])
+        // No class has a negative id, and none past the last: no edge, asked of either.
+        #expect(graph.edge(from: -1, to: 0) == nil)
+        #expect(graph.edge(from: 5_000, to: 0) == nil)
     }
 
     /// After the analysis, the caller empties the graph and adds a dependency the log holds
