@@ -237,9 +237,11 @@ private final class PendingCycles {
 /// again where that entry is a trylock, whose holder below would add a dependency
 /// (docs/trace-format.md, `nest`); validated again, it adds it. So past 2^18 distinct
 /// chains in one trace, such a dependency may be added where lockdep with chains to spare
-/// would skip it. At 2^20 the table was the one structure of the kernel-shaped benchmark
-/// growing past a million events (16 MB at 16M events), and at 2^18 that benchmark is no
-/// slower; at 2^16 its peak was some 5 MB lower, in the same time, but such a dependency
+/// would skip it. Chains of two locks or more: a chain head (a lock taken with nothing held)
+/// depends on nothing and is not cached, where lockdep counts it among its chains (since
+/// stop 55; which verdicts a trace past the bound gets moved with it). At 2^20 the table
+/// was the one structure of the kernel-shaped benchmark growing past a million events (16
+/// MB at 16M events), and at 2^18 that benchmark is no slower; at 2^16 its peak was some 5 MB lower, in the same time, but such a dependency
 /// would come four times sooner (docs/performance.md, stop 48).
 struct ChainKeySet {
     static let capacity = 1 << 18

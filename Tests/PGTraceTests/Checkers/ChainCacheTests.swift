@@ -76,6 +76,26 @@ import Testing
         #expect(underTheBound.findings.first?.locks == ["A", "B", "C"])
     }
 
+    /// Chain heads do not fill the cache: with `fillers` of one lock each (heads, which depend
+    /// on nothing), the chain A, B, C stays cached at a bound of 4, and C gets no dependency on
+    /// A. (Until stop 55 heads were cached and filled it, as lockdep counts them among its
+    /// chains, and the chain was validated again: the cycle was A -> C -> A.)
+    @Test func chainHeadsDoNotFillTheCache() throws {
+        var trace = TraceBuilder(cpus: 1)
+        trace.task = "t1"
+        trace.nest("A", "B", "C")
+        for filler in 0..<8 { trace.nest("F\(filler)") }
+        trace.acquire("A")
+        trace.acquire("B", isTry: true)
+        trace.acquire("C")
+        for name in ["C", "B", "A"] { trace.release(name) }
+        trace.nest("C", "A")
+        let analysis = try Self.analyze(trace, chainCacheBound: 4)
+        #expect(analysis.lockOrderEdge("A", "C") == nil)
+        #expect(analysis.findings.map(\.rule) == [.circularDependency])
+        #expect(analysis.findings.first?.locks == ["A", "B", "C"])
+    }
+
     /// The same with B a recursive read: A -(ER)-> B -(SN)-> C is no strong path (an
     /// -(*R)-> edge followed by an -(S*)-> one), so while the chain is cached, C, A closes no
     /// cycle lockdep reports; validated again past the bound, A -> C makes one. The bound
