@@ -16,7 +16,9 @@ public final class CheckerContext {
     /// Findings of the trace being replayed.
     @exclusivity(unchecked) private var currentFindings = FindingSet()
     /// Findings of the graph checks, as made so far: one reported without its text
-    /// (`reportGraphFindingOnce`) is pending until `findings` is read, and joins them then.
+    /// (`reportGraphFindingOnce`) is pending until the findings are read (`findings`, or
+    /// `hasFinding` where a pending one shares its rule and key with a trace's), and joins
+    /// them then.
     @exclusivity(unchecked) public private(set) var graphFindings = FindingSet()
     /// Things worth knowing that are not findings (locks held at the end of a trace).
     public private(set) var notes: [AnalysisNote] = []

@@ -116,12 +116,14 @@ public final class CircularDependencyChecker: ReplayObserver {
         // for their Unicode normalization are equal and keep the order the path met them in,
         // and one cycle reached from two edges had two keys (helper-77).
         let key = FindingKey.of(Self.names(fact, through: path.lazy.map(\.to), context: context))
-        // Reported once: a cycle met again is not counted (one met again before the findings
-        // are made is kept till then, and dropped). Its text is made when the findings are
-        // asked for (`CheckerContext.reportGraphFindingOnce`), from the fact and path kept as
-        // they were: the log and the graph may change before (a library reading the findings
-        // between traces; stop 54). Its names and key are made again then, from classes that
-        // do not change: kept, they were some 90 bytes a cycle.
+        // Reported once: a cycle met again is not counted, nor kept where its finding is made
+        // (one met again before the findings are made is kept till then, and dropped: the
+        // pending findings are not looked up at each report).
+        guard !context.graphFindings.hasReported(.circularDependency, key: key) else { return }
+        // Its text is made when the findings are asked for (`CheckerContext.reportGraphFindingOnce`),
+        // from the fact and path kept as they were: the log and the graph may change before (a
+        // library reading the findings between traces; stop 54). Its names and key are made
+        // again then, from classes that do not change: kept, they were some 90 bytes a cycle.
         let cycles = pendingCycles ?? PendingCycles()
         pendingCycles = cycles
         let number = cycles.add(fact, path: path)
