@@ -10,7 +10,7 @@ public final class Analysis {
     /// What the traces taught the graph, each fact with its least evidence.
     public let facts: GraphFactLog
     private let graphChecks: GraphChecks
-    private var checkers: [ReplayObserver]
+    private(set) var checkers: [ReplayObserver]
     /// lock_stat's counts and times, where the options ask for them.
     public let statistics: LockStatistics?
     public private(set) var eventCount = 0

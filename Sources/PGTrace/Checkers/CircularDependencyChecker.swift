@@ -14,6 +14,8 @@ public final class CircularDependencyChecker: ReplayObserver {
     /// What the cycles reported and not yet made are made from; held by their makers, and gone
     /// with them (their findings made, or the graph checked again).
     private weak var pendingCycles: PendingCycles?
+    /// How many cycles are kept for reports not yet made.
+    var cyclesKept: Int { pendingCycles?.count ?? 0 }
 
     public init(graph: LockGraph, facts: GraphFactLog, context: CheckerContext) {
         self.graph = graph
@@ -206,6 +208,8 @@ private final class PendingCycles {
 
     private var dependencies = ChunkedArray<LockDependency>()
     private var cycles = ChunkedArray<Cycle>()
+
+    var count: Int { cycles.count }
 
     /// Keeps the cycle `fact` closes through `path`: the number it is made by.
     func add(_ fact: DependencyFact, path: [LockDependency]) -> Int {
