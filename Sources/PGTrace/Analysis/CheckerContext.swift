@@ -113,7 +113,8 @@ public final class CheckerContext {
     /// dependencies is the same cycle), whose text `make` writes only when the findings are
     /// asked for (`findings`). `make` reads what the analysis never changes once made (class
     /// names, sites, moments) from the context it is given, and must give a finding of this
-    /// rule, severity and key. Until then the finding is pending (`PendingFindings`): `analyze
+    /// rule, severity and key (a rule and key is one problem, of one severity, however often
+    /// it is reported). Until then the finding is pending (`PendingFindings`): `analyze
     /// --quiet` asks only whether there are findings (`hasFinding`), and 16k cycles' reports,
     /// some 35k instructions and 5 KB each, were made for it and never printed.
     func reportGraphFindingOnce(_ rule: Rule, severity: Severity, key: String, make: @escaping (CheckerContext) -> Finding) {
@@ -166,8 +167,9 @@ public final class CheckerContext {
             traces.hasReported(pending.entries[position].rule, key: pending.key(at: position))
         }
         if meetsTraces { makePendingFindings() }
-        // Those still pending share no rule and key with another's (but another pending, of the
-        // same rule and severity): each is a finding as it is.
+        // Those still pending share no rule and key with the others' (but with one pending,
+        // dropped when they are indexed, which has its rule and severity): each is a finding
+        // as it is.
         return withGraphFindings(traces).findings.contains(where: counts)
             || pending.entries.contains { $0.severity >= threshold && rules?.contains($0.rule) != false }
     }

@@ -245,10 +245,11 @@ private final class PendingCycles {
 /// chains in one trace, such a dependency may be added where lockdep with chains to spare
 /// would skip it. Chains of two locks or more: a chain head (a lock taken with nothing held)
 /// depends on nothing and is not cached, where lockdep counts it among its chains (since
-/// stop 55; which verdicts a trace past the bound gets moved with it). At 2^20 the table
-/// was the one structure of the kernel-shaped benchmark growing past a million events (16
-/// MB at 16M events), and at 2^18 that benchmark is no slower; at 2^16 its peak was some 5 MB lower, in the same time, but such a dependency
-/// would come four times sooner (docs/performance.md, stop 48).
+/// stop 55: a trace past the bound gets such a dependency later than before). At 2^20 the
+/// table was the one structure of the kernel-shaped benchmark growing past a million
+/// events (16 MB at 16M events), and at 2^18 that benchmark is no slower; at 2^16 its peak
+/// was some 5 MB lower, in the same time, but such a dependency would come four times
+/// sooner (docs/performance.md, stop 48).
 struct ChainKeySet {
     static let capacity = 1 << 18
     /// How many keys it holds before it starts again: `capacity`, but in tests.

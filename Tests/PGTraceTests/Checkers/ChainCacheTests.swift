@@ -55,7 +55,8 @@ import Testing
     /// gets no dependency on A, the lock below the trylock: the cycle C, A closes goes
     /// through B, as lockdep reports it. Past the cache's bound it started again empty, and
     /// the chain validated again adds A -> C: the same trace's cycle is then A -> C -> A
-    /// (helper-84's trace, with a bound of 4 chains where the analysis's is 2^18).
+    /// (helper-84's trace, with a bound of 4 chains where the analysis's is 2^18; its fillers
+    /// are chains of two locks since stop 55, heads not being cached).
     @Test func aChainValidatedAgainOnceTheCacheStartsAgainAddsTheDependencyPastATrylock() throws {
         // Two chains kept (A's alone is a head) and the trylock's (not validated, so not kept):
         // the cache never fills.
