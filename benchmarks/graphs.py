@@ -214,6 +214,13 @@ def measure(command, timeout, runs, expect, report, repeat_long=False):
 HEADLINE = re.compile(r"^(?:WARNING|warning): .* \[([a-z-]+)\]$")
 
 
+def remove_report(report):
+    """A report and its standard error, where a run left them."""
+    for made in (report, report + ".err"):
+        if os.path.exists(made):
+            os.remove(made)
+
+
 def findings_of(report):
     """`3 circular-dependency` and the like, counted in a text report."""
     rules = collections.Counter()
@@ -250,9 +257,7 @@ class Bench:
             # The text report takes some 4x the timed run: it may not fit where that did.
             return f"(not counted: the text report took over {self.args.timeout:g} s)"
         finally:
-            for made in (report, report + ".err"):  # a million cycles' report is 1.4 GB
-                if os.path.exists(made):
-                    os.remove(made)
+            remove_report(report)  # a million cycles' is 1.4 GB
 
     def row(self, workload, label, params, events, repeat_long=False):
         """Measures one trace and prints its row; returns (events, floor, pgtrace) or None.
@@ -314,8 +319,7 @@ class Bench:
             size = os.path.getsize(report) / 1e6
             print(f"{'':<10} {'report ' + name:>24} {size:>7.1f} MB {'':>8} {result.seconds:>10.3f} "
                   f"{result.seconds / floor.seconds:>8.2f} {'':>9} {result.rss / 1024:>7.1f}", flush=True)
-        for leftover in (report, report + ".err"):
-            os.remove(leftover)
+        remove_report(report)
 
     def workload(self, workload, rows):
         """Prints a workload's rows, skipping the sizes above one that did not finish; returns

@@ -14,9 +14,10 @@ struct PositionIndex {
 
     private static let empty = Slot(check: 0, position: -1)
     private var slots = [Slot](repeating: empty, count: 1024)
-    /// log2 of `slots.count`.
-    private var bits = 10
     private(set) var count = 0
+
+    /// log2 of `slots.count`, a power of two.
+    @inline(__always) private var bits: Int { slots.count.trailingZeroBitCount }
 
     /// Where an element of `hash` is first looked for: the hash's top `bits` bits, which the
     /// slot's check holds, so that a table twice the size places each element again from its
@@ -71,7 +72,6 @@ struct PositionIndex {
             Self.place(check: slot.check, home: Int(slot.check >> (32 - bigger)), position: slot.position, in: &table)
         }
         slots = table
-        bits = bigger
     }
 
     /// splitmix64's finalizer: the hashes the index is given must spread over all 64 bits.

@@ -22,6 +22,8 @@ struct PendingFindings {
         var madeBefore: Int32
         var rule: Rule
         var severity: Severity
+
+        var keyRange: Range<Int> { keyStart..<keyStart + Int(keyLength) }
     }
 
     /// In the order reported.
@@ -44,13 +46,12 @@ struct PendingFindings {
     func entry(at position: Int, hasKey key: String) -> Bool {
         let entry = entries[position]
         guard key.utf8.count == Int(entry.keyLength) else { return false }
-        return keyBytes[entry.keyStart..<entry.keyStart + Int(entry.keyLength)].elementsEqual(key.utf8)
+        return keyBytes[entry.keyRange].elementsEqual(key.utf8)
     }
 
     /// The key of the entry at `position`.
     func key(at position: Int) -> String {
-        let entry = entries[position]
-        return String(decoding: keyBytes[entry.keyStart..<entry.keyStart + Int(entry.keyLength)], as: UTF8.self)
+        String(decoding: keyBytes[entries[position].keyRange], as: UTF8.self)
     }
 
     /// Adds a finding of `rule`, `severity` and `key`, to go after the first `madeBefore` of
@@ -71,12 +72,10 @@ struct PendingFindings {
         while indexed < entries.count {
             let position = indexed
             let entry = entries[position]
-            let bytes = entry.keyStart..<entry.keyStart + Int(entry.keyLength)
-            let hash = FindingSet.hash(entry.rule, keyHash: keyBytes.withUnsafeBufferPointer { SymbolTable.hash(UnsafeBufferPointer(rebasing: $0[bytes])) })
+            let key = keyBytes[entry.keyRange]
+            let hash = FindingSet.hash(entry.rule, keyHash: key.withUnsafeBufferPointer(SymbolTable.hash))
             let first = index.position(hash: hash) { other in
-                let kept = entries[other]
-                return kept.rule == entry.rule
-                    && keyBytes[kept.keyStart..<kept.keyStart + Int(kept.keyLength)].elementsEqual(keyBytes[bytes])
+                entries[other].rule == entry.rule && keyBytes[entries[other].keyRange].elementsEqual(key)
             }
             if first == nil {
                 index.insert(hash: hash, position: position)
