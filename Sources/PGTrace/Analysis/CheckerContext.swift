@@ -110,23 +110,24 @@ public final class CheckerContext {
 
     /// Records a graph finding of `rule` with `key`, unless one with that rule and key was
     /// reported (which is not counted again: a cycle closed again through other
-    /// dependencies is the same cycle), whose text `make` writes only when the findings are
-    /// asked for (`findings`). `make` reads what the analysis never changes once made (class
-    /// names, sites, moments) from the context it is given, and must give a finding of this
-    /// rule, severity and key (a rule and key is one problem, of one severity, however often
-    /// it is reported). Until then the finding is pending (`PendingFindings`): `analyze
-    /// --quiet` asks only whether there are findings (`hasFinding`), and 16k cycles' reports,
-    /// some 35k instructions and 5 KB each, were made for it and never printed.
-    func reportGraphFindingOnce(_ rule: Rule, severity: Severity, key: String, make: @escaping (CheckerContext) -> Finding) {
+    /// dependencies is the same cycle), whose text `maker` makes as its `number` only when the
+    /// findings are asked for (`findings`). The maker keeps what the finding is made from, and
+    /// reads only what the analysis never changes once made (class names, sites, moments); its
+    /// finding has this rule, severity and key (a rule and key is one problem, of one
+    /// severity, however often it is reported). Until then the finding is pending
+    /// (`PendingFindings`): `analyze --quiet` asks only whether there are findings
+    /// (`hasFinding`), and 16k cycles' reports, some 35k instructions and 5 KB each, were made
+    /// for it and never printed.
+    func reportGraphFindingOnce(_ rule: Rule, severity: Severity, key: String, maker: any PendingFindingMaker, number: Int) {
         // An exporter placing findings in time is told of each as it is met.
         guard reportObservers.isEmpty else {
-            if !hasReported(rule, key: key, scope: .graph) { report(make(self), scope: .graph) }
+            if !hasReported(rule, key: key, scope: .graph) { report(maker.finding(number), scope: .graph) }
             return
         }
         // One pending already is not looked for (a miss in a table of megabytes for each new
         // one): the first stands, and one added again is dropped when they are made.
         guard !graphFindings.hasReported(rule, key: key) else { return }
-        pending.add(rule, severity: severity, key: key, madeBefore: graphFindings.findings.count, make: make)
+        pending.add(rule, severity: severity, key: key, madeBefore: graphFindings.findings.count, maker: maker, number: number)
     }
 
     /// Makes the text of the graph findings reported without it (the first of each rule and
@@ -143,9 +144,10 @@ public final class CheckerContext {
                 all.merge(next)
                 taken += 1
             }
-            var finding = entry.make(self)
+            var finding = pending.finding(at: position)
+            // Its key's hash told for it (its key made again would cost as much as the rest).
             precondition(
-                finding.rule == entry.rule && finding.severity == entry.severity && pending.entry(at: position, hasKey: finding.key),
+                finding.rule == entry.rule && finding.severity == entry.severity && FindingSet.hash(finding.rule, finding.key) == entry.hash,
                 "a finding made for another's place")
             finding.count = entry.count
             all.merge(finding)

@@ -11,8 +11,8 @@ public final class CircularDependencyChecker: ReplayObserver {
     private let facts: GraphFactLog
     private let context: CheckerContext
     @exclusivity(unchecked) private(set) var validatedChains = ChainKeySet()
-    /// What the cycles reported and not yet made are made from; held by their makers, and gone
-    /// with them (their findings made, or the graph checked again).
+    /// What the cycles reported and not yet made are made from; held by the context's pending
+    /// findings, and gone with them (their findings made, or the graph checked again).
     private weak var pendingCycles: PendingCycles?
     /// How many cycles are kept for reports not yet made.
     var cyclesKept: Int { pendingCycles?.count ?? 0 }
@@ -117,7 +117,7 @@ public final class CircularDependencyChecker: ReplayObserver {
         // Sorted by their bytes, as the findings compare keys: as Strings, two names alike but
         // for their Unicode normalization are equal and keep the order the path met them in,
         // and one cycle reached from two edges had two keys (helper-77).
-        let key = FindingKey.of(Self.names(fact, through: path.lazy.map(\.to), context: context))
+        let key = Self.key(fact, path: path, context: context)
         // Reported once: a cycle met again is not counted, nor kept where its finding is made
         // (one met again before the findings are made is kept till then, and dropped: the
         // pending findings are not looked up at each report).
@@ -126,12 +126,10 @@ public final class CircularDependencyChecker: ReplayObserver {
         // from the fact and path kept as they were: the log and the graph may change before (a
         // library reading the findings between traces; stop 54). Its names and key are made
         // again then, from classes that do not change: kept, they were some 90 bytes a cycle.
-        let cycles = pendingCycles ?? PendingCycles()
+        let cycles = pendingCycles ?? PendingCycles(context: context)
         pendingCycles = cycles
         let number = cycles.add(fact, path: path)
-        context.reportGraphFindingOnce(.circularDependency, severity: .error, key: key) { context in
-            cycles.finding(number, context: context)
-        }
+        context.reportGraphFindingOnce(.circularDependency, severity: .error, key: key, maker: cycles, number: number)
     }
 
     /// The cycle's classes, following its edges (`to`, each edge's next class): next -> ... ->
@@ -142,6 +140,11 @@ public final class CircularDependencyChecker: ReplayObserver {
         names.append(context.name(of: fact.dependency.to))
         for id in to { names.append(context.name(of: id)) }
         return names
+    }
+
+    /// The key of the cycle `fact` closes through `path`.
+    fileprivate static func key(_ fact: DependencyFact, path: some Collection<LockDependency>, context: CheckerContext) -> String {
+        FindingKey.of(names(fact, through: path.lazy.map(\.to), context: context))
     }
 
     /// The report of the cycle `fact` closes through `path`.
@@ -196,7 +199,7 @@ public final class CircularDependencyChecker: ReplayObserver {
 /// each is made from: the dependency that closed it and its path, by value. Every cycle's
 /// dependencies are kept in one chunked array: a closure's captures (the fact) and an array
 /// for each path took some 280 bytes a cycle of two classes, where this takes some 180.
-private final class PendingCycles {
+private final class PendingCycles: PendingFindingMaker {
     /// A cycle: the closing fact's dependency at `first` of `dependencies`, its path after it.
     private struct Cycle {
         var first: Int
@@ -206,8 +209,12 @@ private final class PendingCycles {
         var moment: MomentID?
     }
 
+    /// The context whose pending findings hold this store.
+    private unowned let context: CheckerContext
     private var dependencies = ChunkedArray<LockDependency>()
     private var cycles = ChunkedArray<Cycle>()
+
+    init(context: CheckerContext) { self.context = context }
 
     var count: Int { cycles.count }
 
@@ -221,13 +228,23 @@ private final class PendingCycles {
         return cycles.count - 1
     }
 
-    /// The report of cycle `number`.
-    func finding(_ number: Int, context: CheckerContext) -> Finding {
+    /// Cycle `number`: the fact that closed it and its path.
+    private func cycle(_ number: Int) -> (fact: DependencyFact, path: LazyMapSequence<Range<Int>, LockDependency>) {
         let cycle = cycles[number]
         let fact = DependencyFact(
             dependency: dependencies[cycle.first], holderMode: cycle.holderMode, nextMode: cycle.nextMode, moment: cycle.moment)
         let path = (cycle.first + 1)..<(cycle.first + 1 + Int(cycle.pathCount))
-        return CircularDependencyChecker.finding(fact, path: path.map { dependencies[$0] }, context: context)
+        return (fact, path.lazy.map { self.dependencies[$0] })
+    }
+
+    func key(of number: Int) -> String {
+        let (fact, path) = cycle(number)
+        return CircularDependencyChecker.key(fact, path: path, context: context)
+    }
+
+    func finding(_ number: Int) -> Finding {
+        let (fact, path) = cycle(number)
+        return CircularDependencyChecker.finding(fact, path: Array(path), context: context)
     }
 }
 

@@ -1,9 +1,22 @@
+/// What makes the graph findings reported before their text (`PendingFindings`): each by the
+/// number it was given when reported. It keeps what they are made from, and is kept for as
+/// long as they are pending.
+protocol PendingFindingMaker: AnyObject {
+    /// The key of finding `number`: the one the finding made will have.
+    func key(of number: Int) -> String
+    /// Finding `number`, its text made now.
+    func finding(_ number: Int) -> Finding
+}
+
 /// Graph findings reported before their text is made (`CheckerContext.reportGraphFindingOnce`):
-/// of each, what a finding set places and counts it by (rule, severity, key, count), where it
-/// stands among the graph's findings, and what makes it. Some 80 bytes and its key's bytes a
-/// finding (the entry 48, its maker's captures 32): as a stand-in `Finding` in the graph's
-/// set, empty but for those, it took 200 and its key's string 63 more, and a million cycles
-/// kept a million of them.
+/// of each, what a finding set places and counts it by (rule, severity, its key's hash,
+/// count), where it stands among the graph's findings, and its maker and number. 32 bytes a
+/// finding: as a stand-in `Finding` in the graph's set, empty but for those, it took 200 and
+/// its key's string 63 more, and a million cycles kept a million of them; with a closure for
+/// a maker and its key's bytes, some 80 and the key's bytes (stop 55).
+///
+/// A key is made again by its maker when it is compared (two findings of one hash) or read:
+/// the maker keeps what the finding is made from, which gives its key as well.
 ///
 /// A finding may be added again before it is made (a cycle closed again through other
 /// dependencies): the first stands, the others are dropped, uncounted, when the entries are
@@ -12,24 +25,24 @@
 /// index was a cache miss (a million cycles: 306 samples of the checks after the last event).
 struct PendingFindings {
     struct Entry {
-        var make: (CheckerContext) -> Finding
+        /// Its rule and key's hash (`FindingSet.hash`).
+        var hash: UInt64
         /// How many times it was met; 0 for one added again, which is dropped.
         var count: Int
-        /// Where its key's bytes are in `keyBytes`.
-        var keyStart: Int
-        var keyLength: Int32
+        /// Its number for its maker.
+        var number: Int32
         /// How many of the graph's findings were made when it was reported: it goes after them.
         var madeBefore: Int32
+        /// Its maker's place in `makers`.
+        var maker: UInt32
         var rule: Rule
         var severity: Severity
-
-        var keyRange: Range<Int> { keyStart..<keyStart + Int(keyLength) }
     }
 
     /// In the order reported.
     private(set) var entries = ChunkedArray<Entry>()
-    /// Every key's bytes, one after another: keys are compared as bytes (`FindingSet`).
-    private var keyBytes: [UInt8] = []
+    /// The makers of the entries, each once where its entries came one after another.
+    private var makers: [any PendingFindingMaker] = []
     /// The first entry of each rule and key, among the first `indexed` entries.
     private var index = PositionIndex()
     private var indexed = 0
@@ -44,26 +57,36 @@ struct PendingFindings {
 
     /// Whether the entry at `position` has `key`, byte for byte.
     func entry(at position: Int, hasKey key: String) -> Bool {
-        let entry = entries[position]
-        guard key.utf8.count == Int(entry.keyLength) else { return false }
-        return keyBytes[entry.keyRange].elementsEqual(key.utf8)
+        self.key(at: position).utf8.elementsEqual(key.utf8)
     }
 
-    /// The key of the entry at `position`.
+    /// The key of the entry at `position`, made by its maker.
     func key(at position: Int) -> String {
-        String(decoding: keyBytes[entries[position].keyRange], as: UTF8.self)
+        let entry = entries[position]
+        return makers[Int(entry.maker)].key(of: Int(entry.number))
     }
 
-    /// Adds a finding of `rule`, `severity` and `key`, to go after the first `madeBefore` of
-    /// the graph's findings made, counted once (if another of its rule and key is here, the
-    /// first stands).
-    mutating func add(_ rule: Rule, severity: Severity, key: String, madeBefore: Int, make: @escaping (CheckerContext) -> Finding) {
+    /// The finding of the entry at `position`, made by its maker.
+    func finding(at position: Int) -> Finding {
+        let entry = entries[position]
+        return makers[Int(entry.maker)].finding(Int(entry.number))
+    }
+
+    /// Adds a finding of `rule`, `severity` and `key`, which `maker` makes as its `number`, to
+    /// go after the first `madeBefore` of the graph's findings made, counted once (if another
+    /// of its rule and key is here, the first stands).
+    mutating func add(
+        _ rule: Rule, severity: Severity, key: String, madeBefore: Int, maker: any PendingFindingMaker, number: Int
+    ) {
         precondition(madeBefore < Int(Int32.max), "more than 2^31 - 1 graph findings")
-        let start = keyBytes.count
-        keyBytes.append(contentsOf: key.utf8)
+        precondition(number < Int(Int32.max), "a finding's number past 2^31 - 2")
+        if makers.last.map({ $0 !== maker }) ?? true {
+            precondition(makers.count < Int(UInt32.max), "more than 2^32 - 1 makers of pending findings")
+            makers.append(maker)
+        }
         entries.append(Entry(
-            make: make, count: 1, keyStart: start, keyLength: Int32(keyBytes.count - start), madeBefore: Int32(madeBefore),
-            rule: rule, severity: severity))
+            hash: FindingSet.hash(rule, key), count: 1, number: Int32(number), madeBefore: Int32(madeBefore),
+            maker: UInt32(makers.count - 1), rule: rule, severity: severity))
     }
 
     /// Indexes the entries added since, the first of each rule and key; another is dropped
@@ -72,13 +95,15 @@ struct PendingFindings {
         while indexed < entries.count {
             let position = indexed
             let entry = entries[position]
-            let key = keyBytes[entry.keyRange]
-            let hash = FindingSet.hash(entry.rule, keyHash: key.withUnsafeBufferPointer(SymbolTable.hash))
-            let first = index.position(hash: hash) { other in
-                entries[other].rule == entry.rule && keyBytes[entries[other].keyRange].elementsEqual(key)
+            // Keys compared only where the hashes agree: nearly always the same cycle met again.
+            var key: String?
+            let first = index.position(hash: entry.hash) { other in
+                guard entries[other].rule == entry.rule, entries[other].hash == entry.hash else { return false }
+                if key == nil { key = self.key(at: position) }
+                return self.entry(at: other, hasKey: key!)
             }
             if first == nil {
-                index.insert(hash: hash, position: position)
+                index.insert(hash: entry.hash, position: position)
             } else {
                 entries[position].count = 0
             }

@@ -6,8 +6,8 @@ import Testing
 /// and place, and are found by rule and key, the key compared as bytes, as a finding set finds
 /// its problems; one added again is dropped, the first standing.
 @Suite struct PendingFindingsTests {
-    private static func maker(_ text: String) -> (CheckerContext) -> Finding {
-        { _ in Finding(rule: .ipiDeadlock, severity: .error, message: text, locks: [], locations: [], key: text) }
+    private static func maker(_ text: String) -> ClosureFindingMaker {
+        ClosureFindingMaker(key: text) { Finding(rule: .ipiDeadlock, severity: .error, message: text, locks: [], locations: [], key: text) }
     }
 
     /// Each is found by its rule and key, and by nothing else: keys alike but for a byte,
@@ -18,7 +18,7 @@ import Testing
         for (place, key) in keys.enumerated() {
             let absent = pending.position(of: .circularDependency, key: key)
             #expect(absent == nil)
-            pending.add(.circularDependency, severity: .error, key: key, madeBefore: place, make: Self.maker(key))
+            pending.add(.circularDependency, severity: .error, key: key, madeBefore: place, maker: Self.maker(key), number: 0)
         }
         #expect(pending.entries.count == keys.count)
         for (position, key) in keys.enumerated() {
@@ -40,7 +40,7 @@ import Testing
     /// Counted again where it is here, up to Int.max; not where it is not; gone when emptied.
     @Test func aFindingIsCountedAgainOnlyWhereItIsHere() {
         var pending = PendingFindings()
-        pending.add(.ipiDeadlock, severity: .warning, key: "A B", madeBefore: 3, make: Self.maker("A B"))
+        pending.add(.ipiDeadlock, severity: .warning, key: "A B", madeBefore: 3, maker: Self.maker("A B"), number: 0)
         let counted = pending.countAgain(.ipiDeadlock, key: "A B", by: 2)
         let otherRule = pending.countAgain(.circularDependency, key: "A B", by: 1)
         let otherKey = pending.countAgain(.ipiDeadlock, key: "A", by: 1)
@@ -60,15 +60,49 @@ import Testing
     /// others are dropped, uncounted, once indexed, whether added before or after a lookup.
     @Test func aFindingAddedAgainIsDroppedAndTheFirstStands() {
         var pending = PendingFindings()
-        pending.add(.circularDependency, severity: .error, key: "A B", madeBefore: 0, make: Self.maker("A B"))
-        pending.add(.circularDependency, severity: .error, key: "C D", madeBefore: 0, make: Self.maker("C D"))
-        pending.add(.circularDependency, severity: .error, key: "A B", madeBefore: 1, make: Self.maker("A B"))
+        pending.add(.circularDependency, severity: .error, key: "A B", madeBefore: 0, maker: Self.maker("A B"), number: 0)
+        pending.add(.circularDependency, severity: .error, key: "C D", madeBefore: 0, maker: Self.maker("C D"), number: 0)
+        pending.add(.circularDependency, severity: .error, key: "A B", madeBefore: 1, maker: Self.maker("A B"), number: 0)
         let first = pending.position(of: .circularDependency, key: "A B")
         #expect(first == 0)
-        pending.add(.circularDependency, severity: .error, key: "A B", madeBefore: 2, make: Self.maker("A B"))
-        pending.add(.ipiDeadlock, severity: .error, key: "A B", madeBefore: 2, make: Self.maker("A B"))
+        pending.add(.circularDependency, severity: .error, key: "A B", madeBefore: 2, maker: Self.maker("A B"), number: 0)
+        pending.add(.ipiDeadlock, severity: .error, key: "A B", madeBefore: 2, maker: Self.maker("A B"), number: 0)
         let counted = pending.countAgain(.circularDependency, key: "A B", by: 2)
         #expect(counted)
         #expect(pending.entries.map(\.count) == [3, 1, 0, 0, 1])
+    }
+
+    /// Many findings of one maker, each by its number: those of one key after the first are
+    /// dropped when indexed, and a key is made again only to compare two of one hash (a
+    /// million cycles are indexed without their keys made).
+    @Test func oneMakersFindingsAreToldApartByTheKeysItMakes() {
+        final class Numbered: PendingFindingMaker {
+            var keysMade = 0
+            func key(of number: Int) -> String {
+                keysMade += 1
+                return number < 6 ? "cls\(number % 3)" : "new\(number)"
+            }
+            func finding(_ number: Int) -> Finding {
+                Finding(rule: .circularDependency, severity: .error, message: "", locks: [], locations: [], key: key(of: number))
+            }
+        }
+        let maker = Numbered()
+        var pending = PendingFindings()
+        for number in 0..<6 {
+            pending.add(.circularDependency, severity: .error, key: "cls\(number % 3)", madeBefore: 0, maker: maker, number: number)
+        }
+        pending.indexAll()
+        #expect(pending.entries.map(\.count) == [1, 1, 1, 0, 0, 0])
+        // Each of the three met again: its key and the first's, made to compare them.
+        #expect(maker.keysMade == 6)
+        #expect((0..<6).map { pending.key(at: $0) } == ["cls0", "cls1", "cls2", "cls0", "cls1", "cls2"])
+        #expect(pending.finding(at: 4).key == "cls1")
+        maker.keysMade = 0
+        for number in 6..<1_006 {
+            pending.add(.circularDependency, severity: .error, key: "new\(number)", madeBefore: 0, maker: maker, number: number)
+        }
+        pending.indexAll()
+        #expect(maker.keysMade == 0)
+        #expect(pending.entries.map(\.count).reduce(0, +) == 1_003)
     }
 }
