@@ -235,6 +235,11 @@ public final class GraphFactLog {
         return position
     }
 
+    /// The site of the fact that gives `id` its `bit`, if the log has one.
+    func usageSite(of bit: LockUsage.Bit, for id: ClassID) -> EventSite? {
+        position(of: GraphFact.usageKey(id, bit)).map { entries.sites(at: $0).site }
+    }
+
     /// `positionBeingChecked`, if the fact there has `key`: a key is held at one position of
     /// the log only (`record` and `merge` replace its entry in place), so that is the one.
     @inline(__always) private func guess(_ key: GraphFactKey) -> Int? {

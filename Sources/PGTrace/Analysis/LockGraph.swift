@@ -118,12 +118,12 @@ public final class LockGraph {
     @exclusivity(unchecked) private var factLog: GraphFactLog?
     /// Usage bits per class, and where each bit was first set.
     @exclusivity(unchecked) public private(set) var usage: [LockUsage] = []
-    /// Where each class first got each of its usage bits: by class and bit (`siteSlot`), the
-    /// position of the usage fact in the log that holds its site, or, bitwise complemented,
-    /// the site's place in `usageSiteList` plus one (0: no site). The sites the analysis sets
-    /// stay in its facts, as the edges' do (they were 32 bytes a bit here).
-    @exclusivity(unchecked) private var usageSiteSlots: [Int32] = []
-    @exclusivity(unchecked) private var usageSiteList: [EventSite] = []
+    /// Where a class first got a usage bit, where the graph keeps it: by class and bit
+    /// (`siteSlot`). A bit set and not here has its site in the log's fact that gives the class
+    /// that bit (a key is at one place of the log): each bit the analysis sets. A table of
+    /// every class's eight bits took 32 bytes a class (64 MB of a million cycles' two million
+    /// classes); the sites the analysis sets stay in its facts, as the edges' do.
+    @exclusivity(unchecked) private var ownUsageSites: [Int: EventSite] = [:]
     @exclusivity(unchecked) private var observers: [LockGraphObserver] = []
     // Search scratch space, reused: marks by generation, the edge into each state, the queue.
     @exclusivity(unchecked) private var generation: UInt32 = 0
@@ -154,7 +154,7 @@ public final class LockGraph {
     var sitesKeptInGraph: Int { ownSites.count }
 
     /// How many usage bits keep their sites in the graph, not in the log's facts.
-    var usageSitesKeptInGraph: Int { usageSiteList.count }
+    var usageSitesKeptInGraph: Int { ownUsageSites.count }
 
     public func edge(from: ClassID, to: ClassID) -> LockDependency? {
         edgePosition(from, to).map(dependency(at:))
@@ -187,9 +187,7 @@ public final class LockGraph {
     private func factWillBeReplaced(at position: Int) {
         if let old = factLog?.usage(at: position) {
             let slot = Self.siteSlot(old.classID, old.bit)
-            if Int(old.classID) < usage.count, usageSiteSlots[slot] == Int32(truncatingIfNeeded: position) {
-                usageSiteSlots[slot] = ownUsageSite(old.site)
-            }
+            if usage(of: old.classID).contains(old.bit), ownUsageSites[slot] == nil { ownUsageSites[slot] = old.site }
             return
         }
         guard let old = factLog?.dependency(at: position), let index = edgePosition(old.from, old.to),
@@ -213,7 +211,6 @@ public final class LockGraph {
         guard usage.count <= Int(id) else { return }
         forward.grow(toInclude: Int(id))
         backward.grow(toInclude: Int(id))
-        usageSiteSlots += repeatElement(Self.noSite, count: LockUsage.bitCount * (Int(id) + 1 - usage.count))
         usage.grow(toInclude: Int(id), filling: [])
     }
 
@@ -232,11 +229,7 @@ public final class LockGraph {
         grow(to: id)
         guard !usage[Int(id)].contains(bit) else { return false }
         usage[Int(id)].formUnion(bit.mask)
-        if let position = factLog?.position(ofUsage: bit, for: id, at: site), position <= Int(Int32.max) {
-            usageSiteSlots[Self.siteSlot(id, bit)] = Int32(position)
-        } else {
-            usageSiteSlots[Self.siteSlot(id, bit)] = ownUsageSite(site)
-        }
+        if factLog?.position(ofUsage: bit, for: id, at: site) == nil { ownUsageSites[Self.siteSlot(id, bit)] = site }
         reachable.marked(id, bit.mask, in: self)
         return true
     }
@@ -248,22 +241,10 @@ public final class LockGraph {
 
     /// Where `id` first got `bit`.
     public func site(of bit: LockUsage.Bit, for id: ClassID) -> EventSite? {
-        guard Int(id) < usage.count else { return nil }
-        let code = usageSiteSlots[Self.siteSlot(id, bit)]
-        if code >= 0 {
-            guard let fact = factLog?.usage(at: Int(code)) else { preconditionFailure("fact \(code) is not a usage") }
-            return fact.site
-        }
-        return code == Self.noSite ? nil : usageSiteList[Int(~code) - 1]
-    }
-
-    /// A slot of `usageSiteSlots` with no site.
-    private static let noSite: Int32 = ~0
-
-    /// Keeps `site` in the graph; its code in `usageSiteSlots`.
-    private func ownUsageSite(_ site: EventSite) -> Int32 {
-        usageSiteList.append(site)
-        return ~Int32(usageSiteList.count)
+        guard usage(of: id).contains(bit) else { return nil }
+        if let site = ownUsageSites[Self.siteSlot(id, bit)] { return site }
+        guard let site = factLog?.usageSite(of: bit, for: id) else { preconditionFailure("no site of usage bit \(bit.index) of class \(id)") }
+        return site
     }
 
     private static func siteSlot(_ id: ClassID, _ bit: LockUsage.Bit) -> Int {
@@ -371,8 +352,7 @@ public final class LockGraph {
         forward.removeAll()
         backward.removeAll()
         usage = []
-        usageSiteSlots = []
-        usageSiteList = []
+        ownUsageSites = [:]
         marks = []
         parents = []
         generation = 0
