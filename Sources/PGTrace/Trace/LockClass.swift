@@ -211,7 +211,10 @@ public final class LockClassTable {
         }
     }
 
-    @exclusivity(unchecked) public private(set) var entries: [Entry] = []
+    /// Each class's entry, by id: in chunks, where an array doubled and copied itself (a
+    /// million cycles' two million classes touched some 150 bytes a class in it, on the
+    /// replay's thread).
+    @exclusivity(unchecked) private var table = ChunkedArray<Entry>()
     /// Each entry's `Traits`, by class id, rewritten wherever an entry changes.
     @exclusivity(unchecked) private var traitsByID: [Traits] = []
     /// The classes of keys with a subclass other than 0.
@@ -223,9 +226,12 @@ public final class LockClassTable {
 
     public init() {}
 
-    public var count: Int { entries.count }
+    public var count: Int { table.count }
 
-    public subscript(id: ClassID) -> Entry { entries[Int(id)] }
+    public subscript(id: ClassID) -> Entry { table[Int(id)] }
+
+    /// Every class's entry, by id (made on each call).
+    public var entries: [Entry] { Array(table) }
 
     /// What the replay and the checkers ask of a class on every acquisition.
     @inline(__always) public func traits(of id: ClassID) -> Traits { traitsByID[Int(id)] }
@@ -260,7 +266,7 @@ public final class LockClassTable {
             guard (file, position.line, position.column) < (earlier.file, earlier.at.line, earlier.at.column) else { return nil }
         }
         declaredTypes[name] = (declared, position, file)
-        for index in entries.indices where entries[index].key.name == name {
+        for index in table.indices where table[index].key.name == name {
             apply(declared, to: index)
             revision += 1
         }
@@ -272,21 +278,21 @@ public final class LockClassTable {
     @exclusivity(unchecked) public private(set) var revision = 0
 
     private func apply(_ declared: Declared, to index: Int) {
-        entries[index].type = declared.type
-        entries[index].slots = declared.slots
-        entries[index].declaredWait = declared.wait
-        entries[index].declaredWaitOuter = declared.waitOuter
-        entries[index].novalidate = declared.novalidate
-        entries[index].isDeclared = true
-        if index < traitsByID.count { traitsByID[index] = Traits(entries[index]) }
+        table[index].type = declared.type
+        table[index].slots = declared.slots
+        table[index].declaredWait = declared.wait
+        table[index].declaredWaitOuter = declared.waitOuter
+        table[index].novalidate = declared.novalidate
+        table[index].isDeclared = true
+        if index < traitsByID.count { traitsByID[index] = Traits(table[index]) }
     }
 
     /// The id of a pseudo-lock class named `name`, created on first use.
     public func pseudoClass(named name: Symbol) -> ClassID {
         let id = id(for: LockClassKey(name: name))
-        if !entries[Int(id)].isPseudo { revision += 1 }
-        entries[Int(id)].isPseudo = true
-        traitsByID[Int(id)] = Traits(entries[Int(id)])
+        if !table[Int(id)].isPseudo { revision += 1 }
+        table[Int(id)].isPseudo = true
+        traitsByID[Int(id)] = Traits(table[Int(id)])
         return id
     }
 
@@ -307,14 +313,14 @@ public final class LockClassTable {
     /// The class of `key`, created on first use with its declared type, else `defaultType`.
     public func id(for key: LockClassKey, defaultType: LockType = .spinlock) -> ClassID {
         if let id = existingID(for: key) { return id }
-        let id = ClassID(entries.count)
-        entries.append(Entry(key: key, type: defaultType))
+        let id = ClassID(table.count)
+        table.append(Entry(key: key, type: defaultType))
         if let declared = declaredTypes[key.name] {
-            apply(declared.declared, to: entries.count - 1)
+            apply(declared.declared, to: table.count - 1)
         } else if let builtin = builtins[key.name] {
-            apply(builtin, to: entries.count - 1)
+            apply(builtin, to: table.count - 1)
         }
-        traitsByID.append(Traits(entries[entries.count - 1]))
+        traitsByID.append(Traits(table[table.count - 1]))
         if key.subclass == 0 {
             let symbol = Int(key.name.rawValue)
             plainIDs.grow(toInclude: symbol, filling: -1)
