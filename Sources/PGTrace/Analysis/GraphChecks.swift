@@ -62,7 +62,7 @@ final class GraphChecks {
         let entries = facts.sortedEntries()
         // In the log's own order, whatever the checks' order: the graph counts their degrees
         // and finds its strongly connected components, which no order of the edges changes.
-        graph.removeAll(expecting: facts.entries.dependencyEnds)
+        graph.removeAll(expecting: facts.entries.dependencyEnds, classes: context.classes.count)
         ipi.reset()
         nmi.reset()
         context.clearGraphFindings()

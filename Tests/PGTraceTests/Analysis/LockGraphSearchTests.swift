@@ -240,4 +240,29 @@ import Testing
         guard let result else { return "none" }
         return "\(result.found): " + result.path.map { "\($0.from)->\($0.to)" }.joined(separator: " ")
     }
+
+    /// A path through a recursive read (1 -(ER)-> 2 -(EN)-> 3: 2 is reached only-xr) is found
+    /// whole, its steps read back through the state each came from, in the last search before
+    /// the searches' generation wraps and in the first after (the marks are cleared then).
+    @Test func aPathThroughAnOnlyXRStateIsFoundWholeAcrossTheGenerationsWrap() {
+        let graph = LockGraph()
+        graph.add(from: 1, to: 2, types: .er, holderSite: Self.site, site: Self.site)
+        graph.add(from: 2, to: 3, types: .en, holderSite: Self.site, site: Self.site)
+        graph.add(from: 0, to: 2, types: .en, holderSite: Self.site, site: Self.site)
+        func path() -> [[ClassID]]? {
+            graph.strongPath(from: 1, nextMode: .write, to: 3, holderMode: .write)?.map { [$0.from, $0.to] }
+        }
+        // 2 reached freely (from 0) by another search first: its free state is marked, not the one the path needs.
+        #expect(graph.strongPath(from: 0, nextMode: .write, to: 3, holderMode: .write)?.count == 2)
+        #expect(path() == [[1, 2], [2, 3]])
+        graph.searchGeneration = (1 << 31) - 2
+        #expect(path() == [[1, 2], [2, 3]])
+        #expect(graph.searchGeneration == (1 << 31) - 1)
+        #expect(path() == [[1, 2], [2, 3]])
+        #expect(graph.searchGeneration == 1)
+        // Reached only-xr, 2 cannot go on by a shared -> non-recursive edge: no strong path.
+        graph.add(from: 1, to: 4, types: .er, holderSite: Self.site, site: Self.site)
+        graph.add(from: 4, to: 5, types: .sn, holderSite: Self.site, site: Self.site)
+        #expect(graph.strongPath(from: 1, nextMode: .write, to: 5, holderMode: .write) == nil)
+    }
 }
