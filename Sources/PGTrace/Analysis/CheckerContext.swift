@@ -108,26 +108,35 @@ public final class CheckerContext {
         for observer in reportObservers { observer(finding) }
     }
 
-    /// Records a graph finding of `rule` with `key`, unless one with that rule and key was
-    /// reported (which is not counted again: a cycle closed again through other
-    /// dependencies is the same cycle), whose text `maker` makes as its `number` only when the
-    /// findings are asked for (`findings`). The maker keeps what the finding is made from, and
-    /// reads only what the analysis never changes once made (class names, sites, moments); its
-    /// finding has this rule, severity and key (a rule and key is one problem, of one
-    /// severity, however often it is reported). Until then the finding is pending
-    /// (`PendingFindings`): `analyze --quiet` asks only whether there are findings
+    /// Records a graph finding of `rule` and `severity` that `maker` makes as its `number`,
+    /// unless one of that rule and key was reported (which is not counted again: a cycle
+    /// closed again through other dependencies is the same cycle); true if the maker must keep
+    /// what the finding is made from. Its text is made only when the findings are asked for
+    /// (`findings`): the maker reads only what the analysis never changes once made (class
+    /// names, sites, moments), and its finding has this rule and severity (a rule and key is
+    /// one problem, of one severity, however often it is reported). Until then the finding is
+    /// pending (`PendingFindings`): `analyze --quiet` asks only whether there are findings
     /// (`hasFinding`), and 16k cycles' reports, some 35k instructions and 5 KB each, were made
     /// for it and never printed.
-    func reportGraphFindingOnce(_ rule: Rule, severity: Severity, key: String, maker: any PendingFindingMaker, number: Int) {
-        // An exporter placing findings in time is told of each as it is met.
+    @discardableResult
+    func reportGraphFindingOnce(_ rule: Rule, severity: Severity, maker: any PendingFindingMaker, number: Int) -> Bool {
+        // An exporter placing findings in time is told of each as it is met: made now.
         guard reportObservers.isEmpty else {
-            if !hasReported(rule, key: key, scope: .graph) { report(maker.finding(number), scope: .graph) }
-            return
+            if !hasReported(rule, key: maker.key(of: number), scope: .graph) { report(maker.finding(number), scope: .graph) }
+            return false
         }
         // One pending already is not looked for (a miss in a table of megabytes for each new
-        // one): the first stands, and one added again is dropped when they are made.
-        guard !graphFindings.hasReported(rule, key: key) else { return }
-        pending.add(rule, severity: severity, key: key, madeBefore: graphFindings.findings.count, maker: maker, number: number)
+        // one): the first stands, and one added again is dropped when they are made. One made
+        // is, by its key, made here; with none made (the graph checked from its first fact:
+        // every finding of a million cycles) there is nothing to look for, and no key to make.
+        var keyHash: UInt64?
+        if !graphFindings.findings.isEmpty {
+            let key = maker.key(of: number)
+            guard !graphFindings.hasReported(rule, key: key) else { return false }
+            keyHash = FindingSet.hash(rule, key)
+        }
+        pending.add(rule, severity: severity, keyHash: keyHash, madeBefore: graphFindings.findings.count, maker: maker, number: number)
+        return true
     }
 
     /// Makes the text of the graph findings reported without it (the first of each rule and

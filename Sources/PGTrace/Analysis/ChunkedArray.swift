@@ -81,6 +81,22 @@ struct ChunkedArray<Element>: RandomAccessCollection {
         storage.count += 1
     }
 
+    /// Removes the last element; a chunk left empty is freed (an append adds a chunk where
+    /// the count is a multiple of the chunk's size).
+    mutating func removeLast() {
+        precondition(storage.count > 0, "removeLast() of an empty ChunkedArray")
+        makeUnique()
+        storage.count -= 1
+        let slot = storage.count & Self.mask
+        let chunk = storage.chunks[storage.chunkCount - 1]
+        (chunk + slot).deinitialize(count: 1)
+        if slot == 0 {
+            chunk.deallocate()
+            (storage.chunks + storage.chunkCount - 1).deinitialize(count: 1)
+            storage.chunkCount -= 1
+        }
+    }
+
     /// Read and written in place, not copied out: a copy of each element read (the fact
     /// log's whole 96-byte entries, before they were packed) cost more than the chunks saved.
     subscript(index: Int) -> Element {

@@ -114,22 +114,21 @@ public final class CircularDependencyChecker: ReplayObserver {
 
     /// Reports the cycle `fact` closes through `path`.
     private func report(_ fact: DependencyFact, path: [LockDependency]) {
-        // Sorted by their bytes, as the findings compare keys: as Strings, two names alike but
-        // for their Unicode normalization are equal and keep the order the path met them in,
-        // and one cycle reached from two edges had two keys (helper-77).
-        let key = Self.key(fact, path: path, context: context)
         // Reported once: a cycle met again is not counted, nor kept where its finding is made
         // (one met again before the findings are made is kept till then, and dropped: the
         // pending findings are not looked up at each report).
-        guard !context.graphFindings.hasReported(.circularDependency, key: key) else { return }
         // Its text is made when the findings are asked for (`CheckerContext.reportGraphFindingOnce`),
         // from the fact and path kept as they were: the log and the graph may change before (a
         // library reading the findings between traces; stop 54). Its names and key are made
-        // again then, from classes that do not change: kept, they were some 90 bytes a cycle.
+        // then (and its key where a finding made may have it), from classes that do not
+        // change: kept, they were some 90 bytes a cycle.
         let cycles = pendingCycles ?? PendingCycles(context: context)
-        pendingCycles = cycles
         let number = cycles.add(fact, path: path)
-        context.reportGraphFindingOnce(.circularDependency, severity: .error, key: key, maker: cycles, number: number)
+        if context.reportGraphFindingOnce(.circularDependency, severity: .error, maker: cycles, number: number) {
+            pendingCycles = cycles
+        } else {
+            cycles.removeLast()
+        }
     }
 
     /// The cycle's classes, following its edges (`to`, each edge's next class): next -> ... ->
@@ -142,7 +141,10 @@ public final class CircularDependencyChecker: ReplayObserver {
         return names
     }
 
-    /// The key of the cycle `fact` closes through `path`.
+    /// The key of the cycle `fact` closes through `path`: its names sorted by their bytes, as
+    /// the findings compare keys (as Strings, two names alike but for their Unicode
+    /// normalization are equal and keep the order the path met them in, and one cycle reached
+    /// from two edges had two keys: helper-77).
     fileprivate static func key(_ fact: DependencyFact, path: some Collection<LockDependency>, context: CheckerContext) -> String {
         FindingKey.of(names(fact, through: path.lazy.map(\.to), context: context))
     }
@@ -217,6 +219,13 @@ private final class PendingCycles: PendingFindingMaker {
     init(context: CheckerContext) { self.context = context }
 
     var count: Int { cycles.count }
+
+    /// Lets go of the last cycle kept (its finding was made, or will be, from another).
+    func removeLast() {
+        let cycle = cycles[cycles.count - 1]
+        for _ in 0...Int(cycle.pathCount) { dependencies.removeLast() }
+        cycles.removeLast()
+    }
 
     /// Keeps the cycle `fact` closes through `path`: the number it is made by.
     func add(_ fact: DependencyFact, path: [LockDependency]) -> Int {

@@ -15,8 +15,10 @@ protocol PendingFindingMaker: AnyObject {
 /// its key's string 63 more, and a million cycles kept a million of them; with a closure for
 /// a maker and its key's bytes, some 80 and the key's bytes (stop 55).
 ///
-/// A key is made again by its maker when it is compared (two findings of one hash) or read:
-/// the maker keeps what the finding is made from, which gives its key as well.
+/// A key is made by its maker when it is compared (two findings of one hash) or read, and
+/// for its hash when the entries are indexed if it was not given: the maker keeps what the
+/// finding is made from, which gives its key as well. `analyze --quiet` indexes none, and a
+/// million cycles' keys are then never made.
 ///
 /// A finding may be added again before it is made (a cycle closed again through other
 /// dependencies): the first stands, the others are dropped, uncounted, when the entries are
@@ -25,7 +27,8 @@ protocol PendingFindingMaker: AnyObject {
 /// index was a cache miss (a million cycles: 306 samples of the checks after the last event).
 struct PendingFindings {
     struct Entry {
-        /// Its rule and key's hash (`FindingSet.hash`).
+        /// Its rule and key's hash (`FindingSet.hash`), if known (`hasHash`): given where it
+        /// was added, else made when it is indexed.
         var hash: UInt64
         /// How many times it was met; 0 for one added again, which is dropped.
         var count: Int
@@ -37,6 +40,7 @@ struct PendingFindings {
         var maker: UInt32
         var rule: Rule
         var severity: Severity
+        var hasHash: Bool
     }
 
     /// In the order reported.
@@ -72,11 +76,12 @@ struct PendingFindings {
         return makers[Int(entry.maker)].finding(Int(entry.number))
     }
 
-    /// Adds a finding of `rule`, `severity` and `key`, which `maker` makes as its `number`, to
-    /// go after the first `madeBefore` of the graph's findings made, counted once (if another
-    /// of its rule and key is here, the first stands).
+    /// Adds a finding of `rule` and `severity`, which `maker` makes as its `number`, to go
+    /// after the first `madeBefore` of the graph's findings made, counted once (if another of
+    /// its rule and key is here, the first stands). Its rule and key's hash, if the caller
+    /// made its key; else the key is made when the entries are indexed.
     mutating func add(
-        _ rule: Rule, severity: Severity, key: String, madeBefore: Int, maker: any PendingFindingMaker, number: Int
+        _ rule: Rule, severity: Severity, keyHash: UInt64?, madeBefore: Int, maker: any PendingFindingMaker, number: Int
     ) {
         precondition(madeBefore < Int(Int32.max), "more than 2^31 - 1 graph findings")
         precondition(number < Int(Int32.max), "a finding's number past 2^31 - 2")
@@ -85,8 +90,8 @@ struct PendingFindings {
             makers.append(maker)
         }
         entries.append(Entry(
-            hash: FindingSet.hash(rule, key), count: 1, number: Int32(number), madeBefore: Int32(madeBefore),
-            maker: UInt32(makers.count - 1), rule: rule, severity: severity))
+            hash: keyHash ?? 0, count: 1, number: Int32(number), madeBefore: Int32(madeBefore),
+            maker: UInt32(makers.count - 1), rule: rule, severity: severity, hasHash: keyHash != nil))
     }
 
     /// Indexes the entries added since, the first of each rule and key; another is dropped
@@ -94,9 +99,14 @@ struct PendingFindings {
     mutating func indexAll() {
         while indexed < entries.count {
             let position = indexed
+            var key: String?
+            if !entries[position].hasHash {
+                key = self.key(at: position)
+                entries[position].hash = FindingSet.hash(entries[position].rule, key!)
+                entries[position].hasHash = true
+            }
             let entry = entries[position]
             // Keys compared only where the hashes agree: nearly always the same cycle met again.
-            var key: String?
             let first = index.position(hash: entry.hash) { other in
                 guard entries[other].rule == entry.rule, entries[other].hash == entry.hash else { return false }
                 if key == nil { key = self.key(at: position) }

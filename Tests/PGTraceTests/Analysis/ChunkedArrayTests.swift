@@ -95,4 +95,38 @@ import Testing
         }
         #expect(Counted.alive == 0)
     }
+
+    private final class Tracked {
+        static nonisolated(unsafe) var alive = 0
+        let value: Int
+        init(_ value: Int) {
+            self.value = value
+            Self.alive += 1
+        }
+        deinit { Self.alive -= 1 }
+    }
+
+    /// Removed from the end across a chunk's edge (its chunk freed), each element released as
+    /// it goes; appends after fill the places again, read back at their indexes; a copy taken
+    /// before keeps its elements.
+    @Test func theLastIsRemovedAcrossAChunksEdgeAndAppendsFollowOn() {
+        do {
+            var array = ChunkedArray<Tracked>()
+            for index in 0..<(4_096 + 2) { array.append(Tracked(index)) }
+            let copy = array
+            for _ in 0..<3 { array.removeLast() }
+            #expect(array.count == 4_095 && array[4_094].value == 4_094)
+            #expect(Tracked.alive == 4_098)
+            array.append(Tracked(-1))
+            array.append(Tracked(-2))
+            #expect(array.count == 4_097 && array[4_095].value == -1 && array[4_096].value == -2)
+            #expect(copy.count == 4_098 && copy[4_096].value == 4_096 && copy[4_097].value == 4_097)
+            #expect(Tracked.alive == 4_100)
+            while !array.isEmpty { array.removeLast() }
+            #expect(Tracked.alive == 4_098)
+            array.append(Tracked(7))
+            #expect(array.count == 1 && array[0].value == 7 && Array(array.map(\.value)) == [7])
+        }
+        #expect(Tracked.alive == 0)
+    }
 }

@@ -19,6 +19,6 @@ extension CheckerContext {
     /// Reports a graph finding whose text `make` writes when the findings are asked for.
     func reportGraphFindingOnce(_ rule: Rule, severity: Severity, key: String, make: @escaping (CheckerContext) -> Finding) {
         let maker = ClosureFindingMaker(key: key) { [unowned self] in make(self) }
-        reportGraphFindingOnce(rule, severity: severity, key: key, maker: maker, number: 0)
+        reportGraphFindingOnce(rule, severity: severity, maker: maker, number: 0)
     }
 }
