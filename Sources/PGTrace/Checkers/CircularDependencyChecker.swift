@@ -114,14 +114,14 @@ public final class CircularDependencyChecker: ReplayObserver {
 
     /// Reports the cycle `fact` closes through `path`.
     private func report(_ fact: DependencyFact, path: [LockDependency]) {
-        // Reported once: a cycle met again is not counted, nor kept where its finding is made
-        // (one met again before the findings are made is kept till then, and dropped: the
-        // pending findings are not looked up at each report).
         // Its text is made when the findings are asked for (`CheckerContext.reportGraphFindingOnce`),
         // from the fact and path kept as they were: the log and the graph may change before (a
         // library reading the findings between traces; stop 54). Its names and key are made
-        // then (and its key where a finding made may have it), from classes that do not
-        // change: kept, they were some 90 bytes a cycle.
+        // then, from classes that do not change (kept, they were some 90 bytes a cycle), and
+        // its key now only where a finding made may share it. Reported once: a cycle met again
+        // is not counted, nor kept where its finding is made (one met again before the
+        // findings are made is kept till then, and dropped: the pending findings are not
+        // looked up at each report).
         let cycles = pendingCycles ?? PendingCycles(context: context)
         let number = cycles.add(fact, path: path)
         if context.reportGraphFindingOnce(.circularDependency, severity: .error, maker: cycles, number: number) {

@@ -306,6 +306,9 @@ import Testing
         #expect(PackedFacts.bytesPerEntry == 36)
         #expect(MemoryLayout<EventSite>.stride == 32)
         #expect(MemoryLayout<MomentStore.Packed>.stride == 24)
+        // A class's search marks; a pending finding.
+        #expect(MemoryLayout<LockGraph.SearchMark>.stride == 16)
+        #expect(MemoryLayout<PendingFindings.Entry>.stride == 32)
     }
 
     /// A moment made for one dependency keeps its held locks but the holder, which the fact
