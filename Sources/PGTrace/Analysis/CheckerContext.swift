@@ -154,10 +154,12 @@ public final class CheckerContext {
                 taken += 1
             }
             var finding = pending.finding(at: position)
-            // Its key's hash told for it (its key made again would cost as much as the rest).
+            // Its key's hash told for it (its key made again would cost as much as the rest), and
+            // in a debug build its key's bytes.
             precondition(
                 finding.rule == entry.rule && finding.severity == entry.severity && FindingSet.hash(finding.rule, finding.key) == entry.hash,
                 "a finding made for another's place")
+            assert(pending.entry(at: position, hasKey: finding.key), "a finding made with another's key")
             finding.count = entry.count
             all.merge(finding)
         }
@@ -173,9 +175,12 @@ public final class CheckerContext {
         func counts(_ finding: Finding) -> Bool { finding.severity >= threshold && rules?.contains(finding.rule) != false }
         let traces = tracesFindings
         // Two findings of one rule and key merge into the one whose evidence comes first, which
-        // a finding not made yet does not have.
-        let meetsTraces = !traces.findings.isEmpty && pending.entries.indices.contains { position in
-            traces.hasReported(pending.entries[position].rule, key: pending.key(at: position))
+        // a finding not made yet does not have. Keys made only for the rules the traces found
+        // (a trace's rules and the graph's are nearly always apart): each is made by its maker.
+        let traceRules = Set(traces.findings.lazy.map(\.rule))
+        let meetsTraces = !traceRules.isEmpty && pending.entries.indices.contains { position in
+            let rule = pending.entries[position].rule
+            return traceRules.contains(rule) && traces.hasReported(rule, key: pending.key(at: position))
         }
         if meetsTraces { makePendingFindings() }
         // Those still pending share no rule and key with the others' (but with one pending,

@@ -146,7 +146,10 @@ public final class LockGraph {
     /// The last search's generation (for tests: the marks are cleared when it wraps).
     var searchGeneration: UInt32 {
         get { generation }
-        set { generation = newValue }
+        set {
+            precondition(newValue < SearchMark.fromOnlyXR, "a search generation past 31 bits")
+            generation = newValue
+        }
     }
     @exclusivity(unchecked) private var marks: [SearchMark] = []
     @exclusivity(unchecked) private var queue: [Int32] = []
@@ -332,7 +335,7 @@ public final class LockGraph {
     /// components of the whole (`TopologicalOrder`), and only those dependencies may be added
     /// or asked about until `expectedDependenciesAdded()` says all are in (`GraphChecks`).
     /// Read twice: a lazy view of the facts, so that they are not copied at the peak. Their
-    /// classes are fewer than `classes` (a hint: room for the counts per class, which then do
+    /// class ids are below `classes` (a hint: room for the counts per class, which then do
     /// not double and copy themselves as the classes come).
     func removeAll<Dependencies: Collection>(expecting dependencies: Dependencies, classes: Int = 0)
     where Dependencies.Element == (from: ClassID, to: ClassID) {

@@ -18,7 +18,8 @@ protocol PendingFindingMaker: AnyObject {
 /// A key is made by its maker when it is compared (two findings of one hash) or read, and
 /// for its hash when the entries are indexed if it was not given: the maker keeps what the
 /// finding is made from, which gives its key as well. `analyze --quiet` indexes none, and a
-/// million cycles' keys are then never made.
+/// million cycles' keys are then never made (unless a trace found something of their rule:
+/// `CheckerContext.hasFinding` then looks for each among the traces' findings).
 ///
 /// A finding may be added again before it is made (a cycle closed again through other
 /// dependencies): the first stands, the others are dropped, uncounted, when the entries are

@@ -230,7 +230,8 @@ public final class LockClassTable {
 
     public subscript(id: ClassID) -> Entry { table[Int(id)] }
 
-    /// Every class's entry, by id (made on each call).
+    /// Every class's entry, by id: an array made on each call (one class is read by
+    /// `subscript(id:)`).
     public var entries: [Entry] { Array(table) }
 
     /// What the replay and the checkers ask of a class on every acquisition.

@@ -366,4 +366,29 @@ import Testing
         #expect(findings.first { $0.rule == .badUnlock }?.severity == .error)
         #expect(findings.first { $0.rule == .badUnlock }?.count == 2)
     }
+
+    /// Where the traces found something, a pending finding's key is made to look for it among
+    /// theirs only if a trace found something of its rule: a thousand cycles pending beside a
+    /// bad unlock make no key (helper-100: each key is made by its maker now, not read).
+    @Test func aPendingFindingsKeyIsMadeForTheTracesOnlyWhereTheyFoundItsRule() throws {
+        final class Counting: PendingFindingMaker {
+            var keysMade = 0
+            func key(of number: Int) -> String {
+                keysMade += 1
+                return "C\(number) D\(number)"
+            }
+            func finding(_ number: Int) -> Finding {
+                Finding(rule: .circularDependency, severity: .error, message: "cycle", locks: [], locations: [], key: key(of: number))
+            }
+        }
+        let context = try analyze(Self.badUnlockUnderFiveLocks()).context
+        let maker = Counting()
+        for number in 0..<1_000 {
+            context.reportGraphFindingOnce(.circularDependency, severity: .error, maker: maker, number: number)
+        }
+        #expect(context.hasFinding(atLeast: .error, of: [.circularDependency]))
+        #expect(context.hasFinding(atLeast: .error, of: [.badUnlock]))
+        #expect(maker.keysMade == 0)
+        #expect(context.findings.filter { $0.rule == .circularDependency }.count == 1_000)
+    }
 }
