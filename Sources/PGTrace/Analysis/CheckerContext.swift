@@ -129,13 +129,13 @@ public final class CheckerContext {
         // one): the first stands, and one added again is dropped when they are made. One made
         // is, by its key, made here; with none made (the graph checked from its first fact:
         // every finding of a million cycles) there is nothing to look for, and no key to make.
-        var keyHash: UInt64?
+        var hash: UInt64?
         if !graphFindings.findings.isEmpty {
             let key = maker.key(of: number)
             guard !graphFindings.hasReported(rule, key: key) else { return false }
-            keyHash = FindingSet.hash(rule, key)
+            hash = FindingSet.hash(rule, key)
         }
-        pending.add(rule, severity: severity, keyHash: keyHash, madeBefore: graphFindings.findings.count, maker: maker, number: number)
+        pending.add(rule, severity: severity, hash: hash, madeBefore: graphFindings.findings.count, maker: maker, number: number)
         return true
     }
 

@@ -21,11 +21,8 @@ public struct FindingSet: Sendable {
 
     /// A problem's hash: its rule's name and its key, each through the symbol table's
     /// multiply-mix hash of bytes (also the pending findings', `PendingFindings`).
-    static func hash(_ rule: Rule, _ key: String) -> UInt64 { hash(rule, keyHash: bytesHash(key)) }
-
-    /// A problem's hash, given its key's (`SymbolTable.hash` of its bytes).
-    static func hash(_ rule: Rule, keyHash: UInt64) -> UInt64 {
-        PositionIndex.mix(bytesHash(rule.rawValue) &* 0x9E37_79B9_7F4A_7C15 ^ keyHash)
+    static func hash(_ rule: Rule, _ key: String) -> UInt64 {
+        PositionIndex.mix(bytesHash(rule.rawValue) &* 0x9E37_79B9_7F4A_7C15 ^ bytesHash(key))
     }
 
     private static func bytesHash(_ text: String) -> UInt64 {

@@ -79,10 +79,11 @@ struct PendingFindings {
 
     /// Adds a finding of `rule` and `severity`, which `maker` makes as its `number`, to go
     /// after the first `madeBefore` of the graph's findings made, counted once (if another of
-    /// its rule and key is here, the first stands). Its rule and key's hash, if the caller
-    /// made its key; else the key is made when the entries are indexed.
+    /// its rule and key is here, the first stands). `hash` is its rule and key's
+    /// (`FindingSet.hash`) if the caller made its key; else the key is made when the entries
+    /// are indexed.
     mutating func add(
-        _ rule: Rule, severity: Severity, keyHash: UInt64?, madeBefore: Int, maker: any PendingFindingMaker, number: Int
+        _ rule: Rule, severity: Severity, hash: UInt64?, madeBefore: Int, maker: any PendingFindingMaker, number: Int
     ) {
         precondition(madeBefore < Int(Int32.max), "more than 2^31 - 1 graph findings")
         precondition(number < Int(Int32.max), "a finding's number past 2^31 - 2")
@@ -91,8 +92,8 @@ struct PendingFindings {
             makers.append(maker)
         }
         entries.append(Entry(
-            hash: keyHash ?? 0, count: 1, number: Int32(number), madeBefore: Int32(madeBefore),
-            maker: UInt32(makers.count - 1), rule: rule, severity: severity, hasHash: keyHash != nil))
+            hash: hash ?? 0, count: 1, number: Int32(number), madeBefore: Int32(madeBefore),
+            maker: UInt32(makers.count - 1), rule: rule, severity: severity, hasHash: hash != nil))
     }
 
     /// Indexes the entries added since, the first of each rule and key; another is dropped

@@ -18,7 +18,7 @@ import Testing
         for (place, key) in keys.enumerated() {
             let absent = pending.position(of: .circularDependency, key: key)
             #expect(absent == nil)
-            pending.add(.circularDependency, severity: .error, keyHash: FindingSet.hash(.circularDependency, key), madeBefore: place, maker: Self.maker(key), number: 0)
+            pending.add(.circularDependency, severity: .error, hash: FindingSet.hash(.circularDependency, key), madeBefore: place, maker: Self.maker(key), number: 0)
         }
         #expect(pending.entries.count == keys.count)
         for (position, key) in keys.enumerated() {
@@ -40,7 +40,7 @@ import Testing
     /// Counted again where it is here, up to Int.max; not where it is not; gone when emptied.
     @Test func aFindingIsCountedAgainOnlyWhereItIsHere() {
         var pending = PendingFindings()
-        pending.add(.ipiDeadlock, severity: .warning, keyHash: FindingSet.hash(.ipiDeadlock, "A B"), madeBefore: 3, maker: Self.maker("A B"), number: 0)
+        pending.add(.ipiDeadlock, severity: .warning, hash: FindingSet.hash(.ipiDeadlock, "A B"), madeBefore: 3, maker: Self.maker("A B"), number: 0)
         let counted = pending.countAgain(.ipiDeadlock, key: "A B", by: 2)
         let otherRule = pending.countAgain(.circularDependency, key: "A B", by: 1)
         let otherKey = pending.countAgain(.ipiDeadlock, key: "A", by: 1)
@@ -60,13 +60,13 @@ import Testing
     /// others are dropped, uncounted, once indexed, whether added before or after a lookup.
     @Test func aFindingAddedAgainIsDroppedAndTheFirstStands() {
         var pending = PendingFindings()
-        pending.add(.circularDependency, severity: .error, keyHash: FindingSet.hash(.circularDependency, "A B"), madeBefore: 0, maker: Self.maker("A B"), number: 0)
-        pending.add(.circularDependency, severity: .error, keyHash: FindingSet.hash(.circularDependency, "C D"), madeBefore: 0, maker: Self.maker("C D"), number: 0)
-        pending.add(.circularDependency, severity: .error, keyHash: FindingSet.hash(.circularDependency, "A B"), madeBefore: 1, maker: Self.maker("A B"), number: 0)
+        pending.add(.circularDependency, severity: .error, hash: FindingSet.hash(.circularDependency, "A B"), madeBefore: 0, maker: Self.maker("A B"), number: 0)
+        pending.add(.circularDependency, severity: .error, hash: FindingSet.hash(.circularDependency, "C D"), madeBefore: 0, maker: Self.maker("C D"), number: 0)
+        pending.add(.circularDependency, severity: .error, hash: FindingSet.hash(.circularDependency, "A B"), madeBefore: 1, maker: Self.maker("A B"), number: 0)
         let first = pending.position(of: .circularDependency, key: "A B")
         #expect(first == 0)
-        pending.add(.circularDependency, severity: .error, keyHash: FindingSet.hash(.circularDependency, "A B"), madeBefore: 2, maker: Self.maker("A B"), number: 0)
-        pending.add(.ipiDeadlock, severity: .error, keyHash: FindingSet.hash(.ipiDeadlock, "A B"), madeBefore: 2, maker: Self.maker("A B"), number: 0)
+        pending.add(.circularDependency, severity: .error, hash: FindingSet.hash(.circularDependency, "A B"), madeBefore: 2, maker: Self.maker("A B"), number: 0)
+        pending.add(.ipiDeadlock, severity: .error, hash: FindingSet.hash(.ipiDeadlock, "A B"), madeBefore: 2, maker: Self.maker("A B"), number: 0)
         let counted = pending.countAgain(.circularDependency, key: "A B", by: 2)
         #expect(counted)
         #expect(pending.entries.map(\.count) == [3, 1, 0, 0, 1])
@@ -89,7 +89,7 @@ import Testing
         let maker = Numbered()
         var pending = PendingFindings()
         for number in 0..<6 {
-            pending.add(.circularDependency, severity: .error, keyHash: FindingSet.hash(.circularDependency, "cls\(number % 3)"), madeBefore: 0, maker: maker, number: number)
+            pending.add(.circularDependency, severity: .error, hash: FindingSet.hash(.circularDependency, "cls\(number % 3)"), madeBefore: 0, maker: maker, number: number)
         }
         pending.indexAll()
         #expect(pending.entries.map(\.count) == [1, 1, 1, 0, 0, 0])
@@ -99,15 +99,15 @@ import Testing
         #expect(pending.finding(at: 4).key == "cls1")
         maker.keysMade = 0
         for number in 6..<1_006 {
-            pending.add(.circularDependency, severity: .error, keyHash: FindingSet.hash(.circularDependency, "new\(number)"), madeBefore: 0, maker: maker, number: number)
+            pending.add(.circularDependency, severity: .error, hash: FindingSet.hash(.circularDependency, "new\(number)"), madeBefore: 0, maker: maker, number: number)
         }
         pending.indexAll()
         #expect(maker.keysMade == 0)
         // Added without their hashes (nothing made they could meet): each key made once, to index it.
         for number in 1_006..<2_006 {
-            pending.add(.circularDependency, severity: .error, keyHash: nil, madeBefore: 0, maker: maker, number: number)
+            pending.add(.circularDependency, severity: .error, hash: nil, madeBefore: 0, maker: maker, number: number)
         }
-        pending.add(.circularDependency, severity: .error, keyHash: nil, madeBefore: 0, maker: maker, number: 2)
+        pending.add(.circularDependency, severity: .error, hash: nil, madeBefore: 0, maker: maker, number: 2)
         #expect(maker.keysMade == 0)
         let found = pending.position(of: .circularDependency, key: "new1500")
         #expect(found == 1_500)
