@@ -67,10 +67,11 @@ final class GraphChecks {
         nmi.reset()
         context.clearGraphFindings()
         for (index, entry) in entries.enumerated() {
-            facts.positionBeingChecked = entries.position(at: index)
-            apply(entry.fact)
+            let fact = entry.fact
+            facts.willCheck(fact, at: entries.position(at: index))
+            apply(fact)
         }
-        facts.positionBeingChecked = nil
+        facts.didCheck()
         graph.expectedDependenciesAdded()
         facts.markChecked()
     }

@@ -26,6 +26,17 @@ public enum GraphFact: Sendable {
         }
     }
 
+    /// Its evidence's places: the event's, and the holder's (a dependency) or the lock's (a
+    /// usage bit), as the log keeps them (`PackedFacts`).
+    var sites: (site: EventSite, other: EventSite?) {
+        switch self {
+        case .usage(let fact): return (fact.site, fact.lockSite)
+        case .dependency(let fact): return (fact.dependency.site, fact.dependency.holderSite)
+        case .used(_, _, let site): return (site, nil)
+        case .nmiAcquire(let fact): return (fact.site, nil)
+        }
+    }
+
     static func usageKey(_ id: ClassID, _ bit: LockUsage.Bit) -> GraphFactKey {
         GraphFactKey(kind: .usage, a: id, b: 0, detail: UInt16(bit.mask.rawValue))
     }

@@ -65,12 +65,17 @@ public final class GraphFactLog {
     @exclusivity(unchecked) public private(set) var needsCheck = false
 
     /// Where the log holds the fact the checks are applying now, set by `GraphChecks.rebuild`
-    /// (`Entries.position(at:)`), and taken as a guess. When the graph asks for the position of
-    /// the fact it adds or the bit it sets, the entry here is tried first: if its key is the
-    /// one asked for, it is that key's position (a key is held once in the log), and the
-    /// index is not probed (a random read of a table of megabytes at 100k classes). A wrong
-    /// guess costs one comparison of keys, then the probe.
-    @exclusivity(unchecked) var positionBeingChecked: Int?
+    /// (`willCheck`), and taken as a guess. When the graph asks for the position of the fact
+    /// it adds or the bit it sets, the entry here is tried first: if its key is the one asked
+    /// for, it is that key's position (a key is held once in the log), and the index is not
+    /// probed (a random read of a table of megabytes at 100k classes). A wrong guess costs
+    /// one comparison of keys, then the probe.
+    @exclusivity(unchecked) private(set) var positionBeingChecked: Int?
+    /// The key and sites of that fact as the checks decoded it: a guess that hits compares the
+    /// sites asked about with these, where the log's packed sites were decoded again (two
+    /// sites for each fact the graph adds or bit it sets, 6% of a rebuild's instructions at
+    /// 16k cycles).
+    @exclusivity(unchecked) private var factBeingChecked: (key: GraphFactKey, site: EventSite, other: EventSite?)?
 
     init(fileNames: @escaping () -> [String]) { self.fileNames = fileNames }
 
@@ -221,9 +226,8 @@ public final class GraphFactLog {
     /// it: where the graph finds the sites of the edge it made.
     func position(of dependency: LockDependency) -> Int? {
         let key = GraphFact.dependencyKey(dependency.from, dependency.to, dependency.kind, dependency.types)
-        guard let position = guess(key) ?? position(of: key) else { return nil }
-        let sites = entries.sites(at: position)
-        guard sites.other == dependency.holderSite, sites.site == dependency.site else { return nil }
+        guard let (position, site, other) = guess(key) ?? withSites(position(of: key)) else { return nil }
+        guard other == dependency.holderSite, site == dependency.site else { return nil }
         return position
     }
 
@@ -231,8 +235,15 @@ public final class GraphFactLog {
     /// the graph finds the site of the bit it set.
     func position(ofUsage bit: LockUsage.Bit, for id: ClassID, at site: EventSite) -> Int? {
         let key = GraphFact.usageKey(id, bit)
-        guard let position = guess(key) ?? position(of: key), entries.sites(at: position).site == site else { return nil }
-        return position
+        guard let found = guess(key) ?? withSites(position(of: key)), found.site == site else { return nil }
+        return found.position
+    }
+
+    /// `position`, and the sites of the fact the log holds there.
+    @inline(__always) private func withSites(_ position: Int?) -> (position: Int, site: EventSite, other: EventSite?)? {
+        guard let position else { return nil }
+        let sites = entries.sites(at: position)
+        return (position, sites.site, sites.other)
     }
 
     /// The site of the fact that gives `id` its `bit`, if the log has one.
@@ -240,13 +251,28 @@ public final class GraphFactLog {
         position(of: GraphFact.usageKey(id, bit)).map { entries.sites(at: $0).site }
     }
 
-    /// `positionBeingChecked`, if the fact there has `key`: a key is held at one position of
-    /// the log only (`record` and `merge` replace its entry in place), so that is the one.
-    @inline(__always) private func guess(_ key: GraphFactKey) -> Int? {
-        guard let position = positionBeingChecked, entries.indices.contains(position),
-            entries.key(at: position) == key
+    /// The checks apply `fact`, the log's fact at `position`, next (`GraphChecks.rebuild`).
+    func willCheck(_ fact: GraphFact, at position: Int) {
+        positionBeingChecked = position
+        let (site, other) = fact.sites
+        factBeingChecked = (fact.key, site, other)
+    }
+
+    /// The checks have applied the last fact; no position is guessed.
+    func didCheck() {
+        positionBeingChecked = nil
+        factBeingChecked = nil
+    }
+
+    /// `positionBeingChecked`, and the sites of the fact there, if that fact has `key`: a key
+    /// is held at one position of the log only (`record` and `merge` replace its entry in
+    /// place), so that is the one.
+    @inline(__always) private func guess(_ key: GraphFactKey) -> (position: Int, site: EventSite, other: EventSite?)? {
+        guard let position = positionBeingChecked, let checked = factBeingChecked, checked.key == key,
+            entries.indices.contains(position), entries.key(at: position) == key
         else { return nil }
-        return position
+        assert(entries.sites(at: position) == (checked.site, checked.other), "the fact being checked is not the log's at \(position)")
+        return (position, checked.site, checked.other)
     }
 
     /// The usage fact at `position`, if it is one.

@@ -104,25 +104,19 @@ struct PackedFacts: RandomAccessCollection {
     private mutating func pack(_ entry: GraphFactLog.Entry, key: GraphFactKey, at position: Int) -> Packed {
         let fact = entry.fact
         var modes: UInt8 = 0
-        let site: EventSite
-        var otherSite: EventSite?
+        let (site, otherSite) = fact.sites
         var moment: MomentID?
         switch fact {
         case .usage(let usage):
             modes = Self.code(usage.lockMode)
-            site = usage.site
-            otherSite = usage.lockSite
             moment = usage.moment
         case .dependency(let dependency):
             modes = Self.code(dependency.holderMode) | Self.code(dependency.nextMode) << 2
-            site = dependency.dependency.site
-            otherSite = dependency.dependency.holderSite
             moment = dependency.moment
-        case .used(_, _, let useSite):
-            site = useSite
+        case .used:
+            break
         case .nmiAcquire(let acquire):
             modes = Self.code(acquire.mode)
-            site = acquire.site
             moment = acquire.moment
             nmiCounts[Int32(position)] = acquire.count
         }

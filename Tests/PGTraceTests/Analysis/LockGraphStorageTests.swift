@@ -49,7 +49,7 @@ import Testing
         #expect(analysis.graph.sitesKeptInGraph == 0)
     }
 
-    /// The log's guess of the fact being checked (`GraphFactLog.positionBeingChecked`) finds a fact's
+    /// The log's guess of the fact being checked (`GraphFactLog.willCheck`) finds a fact's
     /// position where it is right and changes nothing where it is wrong: every dependency and
     /// usage bit is found at its own position, whichever position is guessed.
     @Test func aGuessedPositionFindsTheFactOrIsPassedOver() throws {
@@ -65,7 +65,8 @@ import Testing
         let entries = log.entries
         var asked = (dependencies: 0, usage: 0)
         for guess in [nil, -1, entries.count, entries.count + 5] + Array(entries.indices) {
-            log.positionBeingChecked = guess
+            // A guess out of the log is given some fact's sites: its key is not the one there.
+            if let guess { log.willCheck(entries[entries.indices.contains(guess) ? guess : 0].fact, at: guess) } else { log.didCheck() }
             for (position, entry) in entries.enumerated() {
                 switch entry.fact {
                 case .dependency(let fact):
@@ -82,7 +83,7 @@ import Testing
                 }
             }
         }
-        log.positionBeingChecked = nil
+        log.didCheck()
         #expect(asked.dependencies > 0 && asked.usage > 0)
     }
 
