@@ -72,9 +72,9 @@ public final class GraphFactLog {
     /// one comparison of keys, then the probe.
     @exclusivity(unchecked) private(set) var positionBeingChecked: Int?
     /// The key and sites of that fact as the checks decoded it: a guess that hits compares the
-    /// sites asked about with these, where the log's packed sites were decoded again (two
-    /// sites for each fact the graph adds or bit it sets, 6% of a rebuild's instructions at
-    /// 16k cycles).
+    /// sites asked about with these, where the log's two packed sites were decoded again for
+    /// each edge the graph adds and bit it sets (15M of a rebuild's 228M instructions at 16k
+    /// cycles).
     @exclusivity(unchecked) private var factBeingChecked: (key: GraphFactKey, site: EventSite, other: EventSite?)?
 
     init(fileNames: @escaping () -> [String]) { self.fileNames = fileNames }

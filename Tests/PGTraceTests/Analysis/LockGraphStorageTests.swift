@@ -51,7 +51,8 @@ import Testing
 
     /// The log's guess of the fact being checked (`GraphFactLog.willCheck`) finds a fact's
     /// position where it is right and changes nothing where it is wrong: every dependency and
-    /// usage bit is found at its own position, whichever position is guessed.
+    /// usage bit is found at its own position, whichever position is guessed, and with
+    /// whichever fact (a fact not the log's there is passed over: its key is not there).
     @Test func aGuessedPositionFindsTheFactOrIsPassedOver() throws {
         var trace = TraceBuilder(cpus: 1)
         trace.nest("A", "B")
@@ -64,9 +65,12 @@ import Testing
         let log = analysis.facts
         let entries = log.entries
         var asked = (dependencies: 0, usage: 0)
-        for guess in [nil, -1, entries.count, entries.count + 5] + Array(entries.indices) {
-            // A guess out of the log is given some fact's sites: its key is not the one there.
-            if let guess { log.willCheck(entries[entries.indices.contains(guess) ? guess : 0].fact, at: guess) } else { log.didCheck() }
+        // Each position with its own fact and with the next one's; places outside the log
+        // with the first fact.
+        let outside: [(position: Int, fact: Int)?] = [nil] + [-1, entries.count, entries.count + 5].map { ($0, 0) }
+        let inside = entries.indices.flatMap { [($0, $0), ($0, ($0 + 1) % entries.count)] }
+        for guess in outside + inside {
+            if let guess { log.willCheck(entries[guess.fact].fact, at: guess.position) } else { log.didCheck() }
             for (position, entry) in entries.enumerated() {
                 switch entry.fact {
                 case .dependency(let fact):
