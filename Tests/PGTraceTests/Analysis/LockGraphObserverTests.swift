@@ -1,0 +1,55 @@
+@testable import PGTrace
+import Testing
+
+/// The graph tells its observers of each new dependency before it enters, and of each usage
+/// bit set, in the order they were added. The list a change walks is the one of when it
+/// began: an observer added from inside a call hears the next change, not this one, and the
+/// list being walked stays alive (the graph reads it unretained).
+@Suite struct LockGraphObserverTests {
+    final class Recorder: LockGraphObserver {
+        let name: String
+        let log: Log
+        /// Added to the graph on this recorder's first call, if any.
+        var adds: Recorder?
+        init(_ name: String, _ log: Log, adds: Recorder? = nil) {
+            (self.name, self.log, self.adds) = (name, log, adds)
+        }
+        func lockGraph(_ graph: LockGraph, willAdd fact: DependencyFact) {
+            log.calls.append("\(name) add \(fact.dependency.from)->\(fact.dependency.to)")
+            addOnce(to: graph)
+        }
+        func lockGraph(_ graph: LockGraph, didMark fact: UsageFact) {
+            log.calls.append("\(name) mark \(fact.classID)")
+            addOnce(to: graph)
+        }
+        private func addOnce(to graph: LockGraph) {
+            guard let other = adds else { return }
+            adds = nil
+            graph.addObserver(other)
+        }
+    }
+
+    final class Log { var calls: [String] = [] }
+
+    static let site = EventSite(Event(kind: .irqEnable, cpu: 0, position: TracePosition(file: 0, line: 1, column: 1, event: 0)))
+
+    static func dependency(_ from: ClassID, _ to: ClassID) -> DependencyFact {
+        DependencyFact(
+            dependency: LockDependency(from: from, to: to, kind: .lockOrder, types: .en, holderSite: site, site: site),
+            holderMode: .write, nextMode: .write, moment: nil)
+    }
+
+    @Test(arguments: [1, 8, 9, 12])
+    func observersHearEachChangeInOrderAndOneAddedMidCallHearsTheNext(_ count: Int) {
+        let graph = LockGraph()
+        let log = Log()
+        let late = Recorder("late", log)
+        let recorders = (0..<count).map { Recorder("\($0)", log, adds: $0 == count - 1 ? late : nil) }
+        for recorder in recorders { graph.addObserver(recorder) }
+        #expect(graph.add(Self.dependency(0, 1)))
+        graph.announce(UsageFact(classID: 1, bit: LockUsage.Bit(.hardirq, enabled: false, read: false), site: Self.site, lockSite: Self.site, lockMode: .write, moment: MomentID(index: 0)))
+        #expect(!graph.add(Self.dependency(0, 1)))
+        let names = recorders.map(\.name)
+        #expect(log.calls == names.map { "\($0) add 0->1" } + (names + ["late"]).map { "\($0) mark 1" })
+    }
+}
