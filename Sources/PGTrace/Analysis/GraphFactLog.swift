@@ -70,11 +70,13 @@ public final class GraphFactLog {
     /// for, it is that key's position (a key is held once in the log), and the index is not
     /// probed (a random read of a table of megabytes at 100k classes). A wrong guess costs
     /// one comparison of keys, then the probe.
-    @exclusivity(unchecked) private(set) var positionBeingChecked: Int?
+    @exclusivity(unchecked) private var positionBeingChecked: Int?
     /// The key and sites of that fact as the checks decoded it: a guess that hits compares the
-    /// sites asked about with these, where the log's two packed sites were decoded again for
-    /// each edge the graph adds and bit it sets (15M of a rebuild's 228M instructions at 16k
-    /// cycles).
+    /// sites asked about with these instead of decoding the log's two packed sites again for
+    /// each edge the graph adds and bit it sets (that took 15M of a rebuild's 228M
+    /// instructions at 16k cycles, stop 57 in docs/performance.md). They are the log's: the
+    /// checks do not change the log (facts are recorded and merged by the replay and the
+    /// summaries' reading, never while `rebuild` runs).
     @exclusivity(unchecked) private var factBeingChecked: (key: GraphFactKey, site: EventSite, other: EventSite?)?
 
     init(fileNames: @escaping () -> [String]) { self.fileNames = fileNames }
@@ -251,7 +253,8 @@ public final class GraphFactLog {
         position(of: GraphFact.usageKey(id, bit)).map { entries.sites(at: $0).site }
     }
 
-    /// The checks apply `fact`, the log's fact at `position`, next (`GraphChecks.rebuild`).
+    /// The checks apply `fact` next (`GraphChecks.rebuild`): the log's own fact at `position`,
+    /// as decoded from it, never another (its sites answer for the log's until `didCheck`).
     func willCheck(_ fact: GraphFact, at position: Int) {
         positionBeingChecked = position
         let (site, other) = fact.sites
@@ -266,7 +269,8 @@ public final class GraphFactLog {
 
     /// `positionBeingChecked`, and the sites of the fact there, if that fact has `key`: a key
     /// is held at one position of the log only (`record` and `merge` replace its entry in
-    /// place), so that is the one.
+    /// place), so that is the one; and no entry changes while the checks run, so the sites
+    /// kept by `willCheck` are still the ones there.
     @inline(__always) private func guess(_ key: GraphFactKey) -> (position: Int, site: EventSite, other: EventSite?)? {
         guard let position = positionBeingChecked, let checked = factBeingChecked, checked.key == key,
             entries.indices.contains(position), entries.key(at: position) == key
