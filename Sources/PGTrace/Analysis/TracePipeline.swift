@@ -25,14 +25,20 @@ final class TracePipeline: @unchecked Sendable {
 
     private struct Cancelled: Error {}
 
-    /// Events (or records) a batch holds. The replay starts on a trace's first batch, and the
-    /// last one is replayed after the reader has ended: at 4,096 a trace of 8k events waited
-    /// for half its events before its replay began, and replayed the other half alone (some
-    /// 3 ms of a 28 ms run); at 1,024 the kernel-shaped trace of 1M events takes the same
-    /// time (docs/performance.md, stop 50).
-    static let batchSize = 1024
-    /// Batches the queue holds: 16 of 1,024 events, as many in flight as 4 of 4,096 were.
-    private static let capacity = 16
+    /// Events (or records) each of the reader's first `firstBatches` batches holds. The replay
+    /// starts on the first batch, and the last one is replayed after the reader has ended: at
+    /// 4,096 a trace of 8k events waited for half its events before its replay began, and
+    /// replayed the other half alone (some 3 ms of a 28 ms run; docs/performance.md, stop 50).
+    static let firstBatchSize = 1024
+    /// The batches of `firstBatchSize` a reader sends before those of `batchSize`: a trace of
+    /// up to 8k events is batched as it was.
+    static let firstBatches = 8
+    /// Events (or records) each later batch holds: batches of 1,024 throughout were a wait
+    /// and a wake of the replay or the reader some 1,000 times per 1M kernel events
+    /// (docs/performance.md, stop 57).
+    static let batchSize = 4096
+    /// Batches the queue holds: 6 of up to 4,096 events, half again the events 16 of 1,024 were.
+    private static let capacity = 6
 
     private let condition = ConditionLock()
     /// Messages in order; a received one is cleared at once (it holds a batch, which the
@@ -196,6 +202,9 @@ final class TracePipeline: @unchecked Sendable {
         /// The events (an XML trace's) or records (a capture's) handed over for the file
         /// being read: what a progress line counts.
         @exclusivity(unchecked) private(set) var eventCount = 0
+        /// Batches handed over, and the size of the one being filled.
+        @exclusivity(unchecked) private var batchesSent = 0
+        @exclusivity(unchecked) private var batchLimit = TracePipeline.firstBatchSize
 
         fileprivate init(pipeline: TracePipeline) {
             self.pipeline = pipeline
@@ -226,18 +235,18 @@ final class TracePipeline: @unchecked Sendable {
         func event(_ event: Event) throws {
             batch.append(event)
             eventCount += 1
-            if batch.count == TracePipeline.batchSize { try flush() }
+            if batch.count == batchLimit { try flush() }
         }
 
         func record(_ record: KernelRecord?, name: KernelRecord.Name?, at place: EventTranslator.Place) throws {
             records.append(.record(record, name: name, place: place))
             eventCount += 1
-            if records.count == TracePipeline.batchSize { try flush() }
+            if records.count == batchLimit { try flush() }
         }
 
         func lost(cpu: Int?, count: Int?, line: Int) throws {
             records.append(.lost(cpu: cpu, count: count, line: line))
-            if records.count == TracePipeline.batchSize { try flush() }
+            if records.count == batchLimit { try flush() }
         }
 
         @exclusivity(unchecked) private var summaryLines: [(line: SummaryLine, number: Int)] = []
@@ -246,6 +255,11 @@ final class TracePipeline: @unchecked Sendable {
             summaryLines.append((line, number))
             eventCount += 1
             if summaryLines.count == 1024 { try flush() }
+        }
+
+        private func sent() {
+            batchesSent += 1
+            if batchesSent == TracePipeline.firstBatches { batchLimit = TracePipeline.batchSize }
         }
 
         /// Hands over what is batched (a file's reader sends events, records or summary lines,
@@ -259,11 +273,13 @@ final class TracePipeline: @unchecked Sendable {
             if !records.isEmpty {
                 let full = records
                 records = pipeline.recordSpare()
+                sent()
                 try pipeline.send(.records(full))
             }
             guard !batch.isEmpty else { return }
             let full = batch
             batch = pipeline.spare()
+            sent()
             try pipeline.send(.events(full))
         }
     }

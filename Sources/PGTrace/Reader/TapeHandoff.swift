@@ -9,10 +9,11 @@ import Glibc
 /// tapes the scan filled meanwhile (at most `tapeCount`) are passed over.
 final class TapeHandoff {
     /// Tapes in circulation, the scan's own included: enough to ride out the uneven pace of
-    /// three threads on two cores (a tape is a 64 KiB chunk's tags, some 200 KB with its
-    /// bytes; 8 tapes measured slower on the kernel trace, 1M events: median 1.05 s against
-    /// 0.95 s, 15 runs interleaved).
-    private static let tapeCount = 16
+    /// three threads on two cores. Past a trace's first tapes, a tape holds
+    /// `TraceReader.chunksPerTape` chunks' tags, some 800 KB with their bytes: 6 of them hold
+    /// half again what 16 tapes of one chunk held (8 tapes of one chunk measured slower on
+    /// the kernel trace, 1M events: median 1.05 s against 0.95 s, 15 runs interleaved).
+    private static let tapeCount = 6
 
     private let condition = ConditionLock()
     private var filled: [ScanTape] = []

@@ -13,6 +13,16 @@ public final class TraceReader {
     public let displayName: String
     public let fileIndex: Int
     public static let chunkSize = 64 * 1024
+    /// The chunks a tape holds when the decoding has a thread of its own, past a trace's
+    /// first `oneChunkTapes` tapes: a tape handed over per chunk was a wait and a wake of one
+    /// thread or the other some 1,300 times per 1M kernel events (docs/performance.md, stop
+    /// 57). Decoded here, a tape holds one chunk: a stream's events are not held back by a
+    /// read that waits.
+    static let chunksPerTape = 4
+    /// A trace's first tapes hold one chunk each: the decoding starts at once, and a trace of
+    /// up to 512 KiB is read as it was (tapes of four chunks, grown as they filled, took a
+    /// third more page faults in a trace of 8k events).
+    static let oneChunkTapes = 8
 
     private let symbols: SymbolTable
 
@@ -71,7 +81,9 @@ public final class TraceReader {
                 try withoutActuallyEscaping(event) { event in
                     guard let handoff = TapeHandoff(decoding: decoding, header: header, event: event) else { return false }
                     defer { handoff.finish() }
-                    try parse(schema: schema, reportsProgress: progress != nil, nextChunk: nextChunk, handOver: handoff.send)
+                    try parse(
+                        schema: schema, reportsProgress: progress != nil, chunksPerTape: Self.chunksPerTape, nextChunk: nextChunk,
+                        handOver: handoff.send)
                     return true
                 }
             }
@@ -137,12 +149,13 @@ public final class TraceReader {
         schema: TraceSchema?,
         reportsColumns: Bool = true,
         reportsProgress: Bool = false,
+        chunksPerTape: Int = 1,
         nextChunk: () throws -> ArraySlice<UInt8>?,
         handOver: (ScanTape) -> (next: ScanTape, goOn: Bool)
     ) throws {
         let scan = ParserState(reader: self, reportsProgress: reportsProgress)
         scan.reportsColumns = reportsColumns
-        try scan.run(schema: schema, nextChunk: nextChunk, handOver: handOver)
+        try scan.run(schema: schema, chunksPerTape: chunksPerTape, nextChunk: nextChunk, handOver: handOver)
     }
 }
 
@@ -215,10 +228,11 @@ private final class ParserState {
         if let context { xmlStopParser(context) }
     }
 
-    /// Scans the document chunk by chunk; `handOver` takes each filled tape, gives back the
-    /// next to fill, and says whether to go on (false once the decoding failed).
+    /// Scans the document chunk by chunk; `handOver` takes each filled tape (the first
+    /// `TraceReader.oneChunkTapes` of one chunk, the others of `chunksPerTape`), gives back
+    /// the next to fill, and says whether to go on (false once the decoding failed).
     func run(
-        schema: TraceSchema?, nextChunk: () throws -> ArraySlice<UInt8>?,
+        schema: TraceSchema?, chunksPerTape: Int, nextChunk: () throws -> ArraySlice<UInt8>?,
         handOver: (ScanTape) -> (next: ScanTape, goOn: Bool)
     ) throws {
         var handler = xmlSAXHandler()
@@ -269,6 +283,7 @@ private final class ParserState {
             decodingGoesOn = goOn
         }
         var bytesRead = 0
+        var (chunksOnTape, tapesHandedOver) = (0, 0)
         reading: while !stopped, decodingGoesOn {
             let next: ArraySlice<UInt8>?
             do {
@@ -295,7 +310,11 @@ private final class ParserState {
                     }
                 }
                 checkPendingStartTag(context)
-                handOverTape()
+                chunksOnTape += 1
+                if chunksOnTape >= (tapesHandedOver < TraceReader.oneChunkTapes ? 1 : chunksPerTape) {
+                    handOverTape()
+                    (chunksOnTape, tapesHandedOver) = (0, tapesHandedOver + 1)
+                }
             }
         }
         if !stopped, decodingGoesOn {
