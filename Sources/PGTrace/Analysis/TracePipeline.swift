@@ -7,7 +7,7 @@ import Glibc
 /// On two cores this halves the wall time of a large trace; the order of events, and so
 /// every finding, is the same as reading and replaying on one thread.
 ///
-/// The queue is bounded (16 batches), so memory stays flat however long the trace. An
+/// The queue is bounded (6 batches), so memory stays flat however long the trace. An
 /// input error on the reading side is rethrown on the replay side after the events before
 /// it; an error in the replay stops the reader.
 final class TracePipeline: @unchecked Sendable {
@@ -217,6 +217,9 @@ final class TracePipeline: @unchecked Sendable {
         func begin(file: Int) throws {
             fileIndex = file
             eventCount = 0
+            // Each file's first batches are small again: a small trace after a large one is
+            // batched as it is alone.
+            (batchesSent, batchLimit) = (0, TracePipeline.firstBatchSize)
             try pipeline.send(.begin(file: file))
         }
 

@@ -229,8 +229,9 @@ private final class ParserState {
     }
 
     /// Scans the document chunk by chunk; `handOver` takes each filled tape (the first
-    /// `TraceReader.oneChunkTapes` of one chunk, the others of `chunksPerTape`), gives back
-    /// the next to fill, and says whether to go on (false once the decoding failed).
+    /// `TraceReader.oneChunkTapes` of one chunk, the others of `chunksPerTape`, the last of
+    /// what is left), gives back the next to fill, and says whether to go on (false once the
+    /// decoding failed).
     func run(
         schema: TraceSchema?, chunksPerTape: Int, nextChunk: () throws -> ArraySlice<UInt8>?,
         handOver: (ScanTape) -> (next: ScanTape, goOn: Bool)
