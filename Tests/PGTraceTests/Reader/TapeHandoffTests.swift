@@ -133,6 +133,26 @@ import Testing
         #expect(file.events == bytes.events)
     }
 
+    /// Past a trace's first `TraceReader.oneChunkTapes` tapes a tape holds several chunks:
+    /// 20,000 events (some 1.3 MB, 20 chunks) are eight tapes of one chunk, then tapes of
+    /// four. Events, failures in a tape of four and a consumer's stop there are as reading
+    /// the bytes on one thread gives them.
+    @Test(arguments: [
+        (nil, nil),
+        (15_000, nil),
+        (nil, 12_345),
+    ] as [(Int?, Int?)])
+    func aFileOfMoreChunksThanTapesGivesWhatItsBytesGive(_ badAt: Int?, _ stopAfter: Int?) throws {
+        let text = trace(events: 20_000, bad: badAt.map { ($0, "  <acquire cpu=\"x\" lock=\"pgd_lock\"/>") })
+        #expect(text.utf8.count > (TraceReader.oneChunkTapes + 2 * TraceReader.chunksPerTape) * TraceReader.chunkSize)
+        let file = try readFile(text, stopAfter: stopAfter)
+        let bytes = readBytes(text, stopAfter: stopAfter)
+        #expect(file.events.count == stopAfter ?? badAt ?? 20_000)
+        #expect(file.events == bytes.events)
+        #expect(file.error == bytes.error)
+        if let badAt { #expect(file.error?.hasPrefix("t.xml:\(8 + badAt):3: error: ") == true) }
+    }
+
     @Test func aFailureNamesItsLineInALaterChunk() throws {
         let file = try readFile(trace(bad: (2_500, "  <acquire cpu=\"x\" lock=\"pgd_lock\"/>")))
         // Line 1 + 2 (root, <classes>) + 2 classes + </classes> + <events> = line 8 is event 0.
