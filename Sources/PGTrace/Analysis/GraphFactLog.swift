@@ -64,20 +64,18 @@ public final class GraphFactLog {
     /// Whether the log holds facts the checks have not seen (in order) yet.
     @exclusivity(unchecked) public private(set) var needsCheck = false
 
-    /// Where the log holds the fact the checks are applying now, set by `GraphChecks.rebuild`
-    /// (`willCheck`), and taken as a guess. When the graph asks for the position of the fact
-    /// it adds or the bit it sets, the entry here is tried first: if its key is the one asked
-    /// for, it is that key's position (a key is held once in the log), and the index is not
-    /// probed (a random read of a table of megabytes at 100k classes). A wrong guess costs
-    /// one comparison of keys, then the probe.
-    @exclusivity(unchecked) private var positionBeingChecked: Int?
-    /// The key and sites of that fact as the checks decoded it: a guess that hits compares the
-    /// sites asked about with these instead of decoding the log's two packed sites again for
-    /// each edge the graph adds and bit it sets (that took 15M of a rebuild's 228M
-    /// instructions at 16k cycles, stop 57 in docs/performance.md). They are the log's: the
-    /// checks do not change the log (facts are recorded and merged by the replay and the
+    /// The fact the checks are applying now, set by `GraphChecks.rebuild` (`willCheck`): where
+    /// the log holds it, its key, and its sites as the checks decoded it, taken as a guess.
+    /// When the graph asks for the position of the fact it adds or the bit it sets, this is
+    /// tried first: if its key is the one asked for, it is that key's position (a key is held
+    /// once in the log), and the index is not probed (a random read of a table of megabytes at
+    /// 100k classes); a wrong guess costs one comparison of keys, then the probe. A guess that
+    /// hits compares the sites asked about with these instead of decoding the log's two packed
+    /// sites again for each edge the graph adds and bit it sets (that took 15M of a rebuild's
+    /// 228M instructions at 16k cycles, stop 57 in docs/performance.md). They are the log's:
+    /// the checks do not change the log (facts are recorded and merged by the replay and the
     /// summaries' reading, never while `rebuild` runs).
-    @exclusivity(unchecked) private var factBeingChecked: (key: GraphFactKey, site: EventSite, other: EventSite?)?
+    @exclusivity(unchecked) private var beingChecked: (position: Int, key: GraphFactKey, site: EventSite, other: EventSite?)?
 
     init(fileNames: @escaping () -> [String]) { self.fileNames = fileNames }
 
@@ -256,27 +254,23 @@ public final class GraphFactLog {
     /// The checks apply `fact` next (`GraphChecks.rebuild`): the log's own fact at `position`,
     /// as decoded from it, never another (its sites answer for the log's until `didCheck`).
     func willCheck(_ fact: GraphFact, at position: Int) {
-        positionBeingChecked = position
         let (site, other) = fact.sites
-        factBeingChecked = (fact.key, site, other)
+        beingChecked = (position, fact.key, site, other)
     }
 
     /// The checks have applied the last fact; no position is guessed.
-    func didCheck() {
-        positionBeingChecked = nil
-        factBeingChecked = nil
-    }
+    func didCheck() { beingChecked = nil }
 
-    /// `positionBeingChecked`, and the sites of the fact there, if that fact has `key`: a key
-    /// is held at one position of the log only (`record` and `merge` replace its entry in
-    /// place), so that is the one; and no entry changes while the checks run, so the sites
-    /// kept by `willCheck` are still the ones there.
+    /// The position of the fact being checked, and its sites, if that fact has `key` and is
+    /// the log's there: a key is held at one position of the log only (`record` and `merge`
+    /// replace its entry in place), so that is the one; and no entry changes while the checks
+    /// run, so the sites kept by `willCheck` are still the ones there.
     @inline(__always) private func guess(_ key: GraphFactKey) -> (position: Int, site: EventSite, other: EventSite?)? {
-        guard let position = positionBeingChecked, let checked = factBeingChecked, checked.key == key,
-            entries.indices.contains(position), entries.key(at: position) == key
+        guard let checked = beingChecked, checked.key == key, entries.indices.contains(checked.position),
+            entries.key(at: checked.position) == key
         else { return nil }
-        assert(entries.sites(at: position) == (checked.site, checked.other), "the fact being checked is not the log's at \(position)")
-        return (position, checked.site, checked.other)
+        assert(entries.sites(at: checked.position) == (checked.site, checked.other), "the fact being checked is not the log's at \(checked.position)")
+        return (checked.position, checked.site, checked.other)
     }
 
     /// The usage fact at `position`, if it is one.
