@@ -10,10 +10,14 @@ import Glibc
 final class TapeHandoff {
     /// Tapes in circulation, the scan's own included: enough to ride out the uneven pace of
     /// three threads on two cores. Past a trace's first tapes, a tape holds
-    /// `TraceReader.chunksPerTape` chunks' tags, some 800 KB with their bytes: 6 of them hold
-    /// half again what 16 tapes of one chunk held (8 tapes of one chunk measured slower on
-    /// the kernel trace, 1M events: median 1.05 s against 0.95 s, 15 runs interleaved).
-    private static let tapeCount = 6
+    /// `TraceReader.chunksPerTape` chunks' tags, some 800 KB with their bytes, and a tape is
+    /// made only when none is free. With two threads sharing a core, each runs in slices of
+    /// some 4 ms: the scan keeps its core busy through the decoding's wait for its slice only
+    /// if the tapes hold that much reading ahead (the kernel trace, 16M events: 10 tapes
+    /// against 6 faster in 11 of 13 pairs of runs, by 3% at the median pair and up to 17% in
+    /// this machine's slower spells, for 3-4 MB; 3 tapes slower, 16 no better; see
+    /// docs/performance.md, stop 58).
+    private static let tapeCount = 10
 
     private let condition = ConditionLock()
     private var filled: [ScanTape] = []
