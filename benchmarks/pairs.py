@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Binaries compared in turn: runs two or more pgtrace binaries (`analyze`) over one trace,
+round after round, the order turning each round, and prints each one's median wall time, CPU
+time and peak RSS, and the median and quartiles of its wall time over the first binary's in
+the same round.
+
+    python3 benchmarks/pairs.py TRACE BEFORE AFTER [MORE...] [--rounds 20]
+
+For changes of a few percent on a machine whose speed drifts by more than that from one
+minute to the next (docs/performance.md, stop 58): a binary against a copy of itself, 30
+rounds of the kernel trace at 1M events, came out at 1.001 at the median round while single
+rounds ranged from 0.90 to 1.07 between their quartiles. Each run goes through
+benchmarks/measure.c as run.py's do. The binaries are given built; nothing is built here.
+"""
+import argparse
+import os
+import statistics
+
+import run
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("trace")
+    parser.add_argument("binaries", nargs="+", help="pgtrace binaries; the first is the one the others are measured against")
+    parser.add_argument("--rounds", type=int, default=20, help="rounds of one run of each binary (default 20)")
+    args = parser.parse_args()
+    if len(args.binaries) < 2:
+        parser.error("give two binaries or more")
+    runs = {index: [] for index in range(len(args.binaries))}
+    order = list(range(len(args.binaries)))
+    for round_ in range(args.rounds):
+        turn = round_ % len(order)
+        for index in order[turn:] + order[:turn]:
+            measured = run.run_once([args.binaries[index], "analyze", args.trace])
+            if measured.code not in (0, 1):
+                raise SystemExit(f"{args.binaries[index]} failed ({measured.code}): {measured.stderr}")
+            runs[index].append(measured)
+    first = runs[0]
+    print(f"{args.rounds} rounds of `analyze {os.path.basename(args.trace)}`")
+    for index, binary in enumerate(args.binaries):
+        measured = runs[index]
+        ratios = [m.wall / f.wall for m, f in zip(measured, first)]
+        quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+        print(f"{binary}: wall {statistics.median(m.wall for m in measured):.3f} s "
+              f"(best {min(m.wall for m in measured):.3f}), CPU {statistics.median(m.cpu for m in measured):.3f} s, "
+              f"peak RSS {statistics.median(m.rss for m in measured) / 1024:.1f} MB; "
+              f"over the first: {statistics.median(ratios):.3f} ({quartiles[0]:.3f}-{quartiles[2]:.3f})")
+
+
+if __name__ == "__main__":
+    main()
