@@ -446,8 +446,11 @@ def headline(bench, full):
             cpu_small, cpu_large = small.cpu / small_events * 1e9, large.cpu / large_events * 1e9
             floor_small = finished[0][1].seconds / small_events * 1e9
             floor_large = finished[1][1].seconds / large_events * 1e9
+            # CPU time over wall time: how many cores the three threads kept busy (on 2 cores,
+            # what the scheduler left idle is what separates the wall time from half the CPU's).
             note = (f"(the same runs: pgtrace's CPU time {cpu_large:,.0f} ns an event at 16M vs {cpu_small:,.0f} "
-                    f"at 1M, {cpu_large / cpu_small:.2f}x; the floor's time {floor_large:,.0f} vs "
+                    f"at 1M, {cpu_large / cpu_small:.2f}x, {large.cpu / large.seconds:.2f} cores busy at 16M "
+                    f"of {os.cpu_count()}; the floor's time {floor_large:,.0f} vs "
                     f"{floor_small:,.0f} ns, {floor_large / floor_small:.2f}x; best of {large.runs} and "
                     f"{small.runs} runs)")
             goals.append(("peak RSS within 10% between 1M and 16M", abs(large.rss / small.rss - 1) <= 0.10,
