@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Binaries compared in turn: runs two or more pgtrace binaries (`analyze`) over one trace,
+"""Binaries compared in turn: runs two or more pgtrace binaries (`analyze --quiet`) over one trace,
 round after round, the order turning each round, and prints each one's median wall time, CPU
 time and peak RSS, and the median and quartiles of its wall time over the first binary's in
 the same round.
@@ -10,7 +10,8 @@ For changes of a few percent on a machine whose speed drifts by more than that f
 minute to the next (docs/performance.md, stop 58): a binary against a copy of itself, 30
 rounds of the kernel trace at 1M events, came out at 1.001 at the median round while single
 rounds ranged from 0.90 to 1.07 between their quartiles. Each run goes through
-benchmarks/measure.c as run.py's do. The binaries are given built; nothing is built here.
+benchmarks/measure.c as run.py's do (compiled into benchmarks/out/ on first use); the
+binaries are given built, as paths to files.
 """
 import argparse
 import os
@@ -28,21 +29,33 @@ def main():
     args = parser.parse_args()
     if len(args.binaries) < 2:
         parser.error("give two binaries or more")
-    runs = {index: [] for index in range(len(args.binaries))}
-    order = list(range(len(args.binaries)))
+    if args.rounds < 1:
+        parser.error("--rounds must be 1 or more")
+    # A bare name is a file here, not a program on PATH (which may be another pgtrace).
+    for binary in args.binaries:
+        if not os.path.isfile(binary):
+            parser.error(f"no such file: {binary}")
+    binaries = [os.path.abspath(binary) for binary in args.binaries]
+    runs = {index: [] for index in range(len(binaries))}
+    order = list(range(len(binaries)))
     for round_ in range(args.rounds):
         turn = round_ % len(order)
         for index in order[turn:] + order[:turn]:
-            measured = run.run_once([args.binaries[index], "analyze", args.trace])
+            # As run.py and graphs.py run it: the text report, findings counted, not printed.
+            measured = run.run_once([binaries[index], "analyze", "--quiet", args.trace])
             if measured.code not in (0, 1):
                 raise SystemExit(f"{args.binaries[index]} failed ({measured.code}): {measured.stderr}")
             runs[index].append(measured)
+    # Builds that disagree on whether the trace has findings are not the same program.
+    codes = {measured.code for measured in sum(runs.values(), [])}
+    if len(codes) > 1:
+        raise SystemExit(f"the binaries' exit statuses differ ({sorted(codes)}): they do not analyse the trace alike")
     first = runs[0]
-    print(f"{args.rounds} rounds of `analyze {os.path.basename(args.trace)}`")
+    print(f"{args.rounds} rounds of `analyze --quiet {os.path.basename(args.trace)}`")
     for index, binary in enumerate(args.binaries):
         measured = runs[index]
         ratios = [m.wall / f.wall for m, f in zip(measured, first)]
-        quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+        quartiles = statistics.quantiles(ratios, n=4, method="inclusive") if len(ratios) > 1 else [ratios[0]] * 3
         print(f"{binary}: wall {statistics.median(m.wall for m in measured):.3f} s "
               f"(best {min(m.wall for m in measured):.3f}), CPU {statistics.median(m.cpu for m in measured):.3f} s, "
               f"peak RSS {statistics.median(m.rss for m in measured) / 1024:.1f} MB; "

@@ -1,8 +1,8 @@
 import Glibc
 
 /// Runs a `TapeDecoding` on a thread of its own while the caller's thread scans: filled tapes
-/// go over in order, emptied ones come back, and `tapeCount` circulate, so memory is a few
-/// tapes whatever the trace's length. On two cores, libxml2's pass and the decoding (names
+/// go over in order, emptied ones come back, and at most `tapeCount` circulate, so memory is
+/// a few MB of tapes whatever the trace's length. On two cores, libxml2's pass and the decoding (names
 /// interned, integers parsed, events built) then overlap instead of adding up.
 ///
 /// When the decoding fails (or its consumer does), `send` says so and the scan stops there;
@@ -11,12 +11,11 @@ final class TapeHandoff {
     /// Tapes in circulation, the scan's own included: enough to ride out the uneven pace of
     /// three threads on two cores. Past a trace's first tapes, a tape holds
     /// `TraceReader.chunksPerTape` chunks' tags, some 800 KB with their bytes, and a tape is
-    /// made only when none is free. With two threads sharing a core, each runs in slices of
-    /// some 4 ms: the scan keeps its core busy through the decoding's wait for its slice only
-    /// if the tapes hold that much reading ahead (the kernel trace, 16M events: 10 tapes
-    /// against 6 faster in 11 of 13 pairs of runs, by 3% at the median pair and up to 17% in
-    /// this machine's slower spells, for 3-4 MB; 3 tapes slower, 16 no better; see
-    /// docs/performance.md, stop 58).
+    /// made only when none is free. Measured, on the kernel trace on this project's 2-core
+    /// VM, whose scheduler was seen leaving one core idle while the decoding and the replay
+    /// took turns on the other (docs/performance.md, stop 58): at 16M events, 10 tapes
+    /// against 6 were faster in 11 of 13 pairs of runs, by 3% at the median pair and up to
+    /// 17%, for 3-4 MB more; at 1M events, 3 tapes were slower and 16 no better.
     private static let tapeCount = 10
 
     private let condition = ConditionLock()
