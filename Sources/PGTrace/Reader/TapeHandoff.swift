@@ -2,8 +2,8 @@ import Glibc
 
 /// Runs a `TapeDecoding` on a thread of its own while the caller's thread scans: filled tapes
 /// go over in order, emptied ones come back, and at most `tapeCount` circulate, so memory is
-/// a few MB of tapes whatever the trace's length. On two cores, libxml2's pass and the decoding (names
-/// interned, integers parsed, events built) then overlap instead of adding up.
+/// a few MB of tapes whatever the trace's length. On two cores, libxml2's pass and the
+/// decoding (names interned, integers parsed, events built) then overlap instead of adding up.
 ///
 /// When the decoding fails (or its consumer does), `send` says so and the scan stops there;
 /// tapes the scan filled meanwhile (at most `tapeCount`) are passed over.
