@@ -28,7 +28,7 @@ public final class CheckerContext {
     /// The moments the graph's facts were learned at, which their reports print.
     public let moments = MomentStore()
     /// Told of each finding as it is first reported (an exporter placing findings in time).
-    private var reportObservers: [(Finding) -> Void] = []
+    @exclusivity(unchecked) private var reportObservers: [(Finding) -> Void] = []
     /// Graph findings whose text is not made yet (`reportGraphFindingOnce`).
     @exclusivity(unchecked) private var pending = PendingFindings()
 

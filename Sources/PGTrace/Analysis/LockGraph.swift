@@ -111,6 +111,10 @@ public final class LockGraph {
     /// classes looks up none: its edges leave classes no edge left before.
     @exclusivity(unchecked) private var edgeIndex = PositionIndex()
     @exclusivity(unchecked) private var indexedEdges = 0
+    /// The last edge looked up and its place (nil: none), good while the graph holds as many
+    /// edges: the checks ask whether a dependency is new (`edgeTypes`), then add it, which
+    /// probed the index twice for one edge.
+    @exclusivity(unchecked) private var lastLookup: (from: ClassID, to: ClassID, edges: Int, position: Int?)?
     /// Per class, the edges from it and to it (their places in `links`), in the order added.
     @exclusivity(unchecked) private var forward = AdjacencyLists()
     @exclusivity(unchecked) private var backward = AdjacencyLists()
@@ -181,6 +185,13 @@ public final class LockGraph {
 
     public func edge(from: ClassID, to: ClassID) -> LockDependency? {
         edgePosition(from, to).map(dependency(at:))
+    }
+
+    /// The type bits of the edge from `from` to `to`, its sites unread: what a check asks of
+    /// every dependency before it enters (is it new?), where `edge` would decode the sites
+    /// from the log for each.
+    func edgeTypes(from: ClassID, to: ClassID) -> DependencyTypes? {
+        edgePosition(from, to).map { links[$0].types }
     }
 
     /// The dependency of edge `index`, with the sites of the event that created it and the
@@ -376,6 +387,7 @@ public final class LockGraph {
         ownSites = []
         edgeIndex = PositionIndex()
         indexedEdges = 0
+        lastLookup = nil
         forward.removeAll()
         backward.removeAll()
         usage = []
@@ -539,8 +551,11 @@ public final class LockGraph {
         // of a table of megabytes, which most dependencies of a trace of new classes missed
         // in; the class's list is read by the edge's adding anyway).
         guard (0..<forward.nodeCount).contains(Int(from)), forward.count(of: Int(from)) > 0 else { return nil }
+        if let last = lastLookup, last.from == from, last.to == to, last.edges == links.count { return last.position }
         if indexedEdges < links.count { indexEdges() }
-        return edgeIndex.position(hash: Self.hash(from, to)) { links[$0].from == from && links[$0].to == to }
+        let position = edgeIndex.position(hash: Self.hash(from, to)) { links[$0].from == from && links[$0].to == to }
+        lastLookup = (from, to, links.count, position)
+        return position
     }
 
     /// Indexes the edges added since the last lookup.

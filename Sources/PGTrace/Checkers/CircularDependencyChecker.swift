@@ -102,7 +102,7 @@ public final class CircularDependencyChecker: ReplayObserver {
     /// Lockdep's check_noncircular for a new dependency, then the dependency enters the graph.
     public func apply(_ fact: DependencyFact) {
         let dependency = fact.dependency
-        let known = graph.edge(from: dependency.from, to: dependency.to)?.types ?? []
+        let known = graph.edgeTypes(from: dependency.from, to: dependency.to) ?? []
         guard !known.isSuperset(of: dependency.types) else { return }
         if let path = graph.strongPath(
             from: dependency.to, nextMode: fact.nextMode, to: dependency.from, holderMode: fact.holderMode)
@@ -213,8 +213,9 @@ private final class PendingCycles: PendingFindingMaker {
 
     /// The context whose pending findings hold this store.
     private unowned let context: CheckerContext
-    private var dependencies = ChunkedArray<LockDependency>()
-    private var cycles = ChunkedArray<Cycle>()
+    // Unchecked: appended to once a cycle, where each access was checked at run time.
+    @exclusivity(unchecked) private var dependencies = ChunkedArray<LockDependency>()
+    @exclusivity(unchecked) private var cycles = ChunkedArray<Cycle>()
 
     init(context: CheckerContext) { self.context = context }
 

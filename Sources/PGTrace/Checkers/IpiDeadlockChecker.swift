@@ -89,7 +89,7 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
     /// closes a cycle.
     public func apply(_ fact: DependencyFact) {
         let dependency = fact.dependency
-        if graph.edge(from: dependency.from, to: dependency.to)?.types.isSuperset(of: dependency.types) == true { return }
+        if graph.edgeTypes(from: dependency.from, to: dependency.to)?.isSuperset(of: dependency.types) == true { return }
         if dependency.from == irqsOff {
             if hasWaits, let path = graph.strongPath(
                 from: dependency.to, nextMode: fact.nextMode, to: irqsOff, holderMode: .write, kinds: [.lockOrder, .ipi])

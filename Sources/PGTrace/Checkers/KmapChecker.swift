@@ -92,7 +92,7 @@ public final class KmapChecker: ReplayObserver {
     public func apply(_ fact: DependencyFact) {
         let dependency = fact.dependency
         let (from, next) = (dependency.from, dependency.to)
-        guard graph.edge(from: from, to: next)?.types.isSuperset(of: dependency.types) != true else { return }
+        guard graph.edgeTypes(from: from, to: next)?.isSuperset(of: dependency.types) != true else { return }
         if let path = graph.strongPath(from: next, nextMode: .write, to: from, holderMode: .write, kinds: [.kmap]) {
             let names = [context.name(of: next)] + path.map { context.name(of: $0.to) }
             let links = path.map { edge in

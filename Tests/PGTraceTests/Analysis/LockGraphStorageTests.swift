@@ -213,6 +213,29 @@ import Testing
         #expect(graph.edge(from: 5_000, to: 0) == nil)
     }
 
+    /// The graph remembers its last lookup (the checks ask whether a dependency is new, then
+    /// add it): an edge asked about, not there, then added, is found; one asked about, then
+    /// widened, shows its new bits; and an emptied graph holding as many edges again, other
+    /// ones, answers from its own.
+    @Test func theLastLookupRemembersNothingPastAChange() throws {
+        let graph = LockGraph()
+        let site = LockGraphSearchTests.site
+        #expect(graph.add(from: 1, to: 2, types: [.en], holderSite: site, site: site))
+        #expect(graph.edgeTypes(from: 1, to: 3) == nil)
+        #expect(graph.add(from: 1, to: 3, types: [.en], holderSite: site, site: site))
+        #expect(graph.edgeTypes(from: 1, to: 3) == [.en])
+        #expect(graph.add(from: 1, to: 3, types: [.sr], holderSite: site, site: site))
+        #expect(graph.edgeTypes(from: 1, to: 3) == [.en, .sr])
+        #expect(try #require(graph.edge(from: 1, to: 3)).types == [.en, .sr])
+        // Two edges again, from classes none left before (added without a lookup).
+        graph.removeAll()
+        #expect(graph.add(from: 1, to: 5, types: [.sn], holderSite: site, site: site))
+        #expect(graph.add(from: 6, to: 7, types: [.sn], holderSite: site, site: site))
+        #expect(graph.edgeTypes(from: 1, to: 3) == nil)
+        #expect(graph.edgeTypes(from: 1, to: 5) == [.sn])
+        #expect(graph.edgeTypes(from: 5, to: 1) == nil)
+    }
+
     /// After the analysis, the caller empties the graph and adds a dependency the log holds
     /// with other sites: the edge keeps the caller's.
     @Test func aCallersDependencyWithOtherSitesThanTheLogsKeepsItsOwn() throws {
