@@ -114,6 +114,74 @@ import Testing
         }
     }
 
+    /// Cycles of two classes taken both ways (AB-BA), the most of a trace's, among edges from
+    /// pair to pair and a cycle of three: the order of known components answers as the
+    /// growing order does, in either order of a pair's two edges, with one way only, and with
+    /// each edge asked about twice (as two facts of one edge's type bits are).
+    @Test(arguments: 0..<40)
+    func pairsTakenBothWaysAnswerAsTheGrowingOrder(seed: Int) {
+        var random = SplitMix(state: UInt64(9000 + seed))
+        let pairs = 2 + random.next(8)
+        // Classes 0 ..< 2 * pairs in pairs, then three in a cycle.
+        let classes = 2 * pairs + 3
+        var sequence: [(Int, Int)] = []
+        var bothWays = 0
+        for pair in 0..<pairs {
+            sequence.append((2 * pair, 2 * pair + 1))
+            if random.next(4) != 0 {
+                sequence.append((2 * pair + 1, 2 * pair))
+                bothWays += 1
+            }
+        }
+        let triangle = 2 * pairs
+        sequence += [(triangle, triangle + 1), (triangle + 1, triangle + 2), (triangle + 2, triangle)]
+        // Between components only downward (from a lesser class to a greater), so that no
+        // larger cycle forms.
+        for _ in 0..<pairs {
+            let from = random.next(classes - 1)
+            let to = from + 1 + random.next(classes - from - 1)
+            if from / 2 != to / 2 || from >= triangle { sequence.append((from, to)) }
+        }
+        // In a random order, each edge once (as the log holds each fact once).
+        var seen: Set<[Int]> = []
+        sequence = sequence.filter { seen.insert([$0.0, $0.1]).inserted }
+        for index in sequence.indices.reversed() { sequence.swapAt(index, random.next(index + 1)) }
+        var outDegrees = [Int32](repeating: 0, count: classes), inDegrees = outDegrees
+        for (from, to) in sequence {
+            outDegrees[from] += 1
+            inDegrees[to] += 1
+        }
+        let components = StrongComponents.of(nodeCount: classes, edges: sequence.map { (Int32($0.0), Int32($0.1)) })
+        var known = TopologicalOrder(components: components, outDegrees: outDegrees, inDegrees: inDegrees)
+        var growing = TopologicalOrder()
+        var edges: [(Int, Int)] = []
+        var pairsClosed = 0
+        for (from, to) in sequence {
+            let closes = growing.addClosingCycle(from: ClassID(from), to: ClassID(to))
+            if closes, from / 2 == to / 2, from < triangle { pairsClosed += 1 }
+            #expect(known.addClosingCycle(from: ClassID(from), to: ClassID(to)) == closes, "seed \(seed): \(from) -> \(to) after \(edges)")
+            // Asked again before it is added, as a second fact of the same two classes is.
+            #expect(known.addClosingCycle(from: ClassID(from), to: ClassID(to)) == closes)
+            growing.add(from: ClassID(from), to: ClassID(to))
+            known.add(from: ClassID(from), to: ClassID(to))
+            edges.append((from, to))
+            #expect(known.isConsistent)
+            let reach = Self.reachability(edges, classes: classes)
+            for a in 0..<classes {
+                for b in 0..<classes where a != b {
+                    if reach[a][b] { #expect(known.mayReach(from: ClassID(a), to: ClassID(b))) }
+                    // Exact inside a component (the levels hold only those edges).
+                    if components[a] >= 0, components[a] == components[b] {
+                        let value = known.reaches(from: ClassID(a), to: ClassID(b))
+                        #expect(value == reach[a][b], "seed \(seed): \(a) to \(b) after \(edges)")
+                    }
+                }
+            }
+        }
+        // Every pair taken both ways closed its cycle once: the pairs were checked.
+        #expect(pairsClosed == bothWays)
+    }
+
     /// The comparison above means something: its edges close cycles, and join components.
     @Test func theRandomEdgesCloseCyclesAndJoinComponents() {
         var closing = 0
