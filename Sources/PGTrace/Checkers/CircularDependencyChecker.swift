@@ -213,7 +213,8 @@ private final class PendingCycles: PendingFindingMaker {
 
     /// The context whose pending findings hold this store.
     private unowned let context: CheckerContext
-    // Unchecked: appended to once a cycle, where each access was checked at run time.
+    // No run-time exclusivity checks: each access is brief and calls back into nothing
+    // (with them, four `swift_beginAccess` a cycle reported, 43M instructions at 131k cycles).
     @exclusivity(unchecked) private var dependencies = ChunkedArray<LockDependency>()
     @exclusivity(unchecked) private var cycles = ChunkedArray<Cycle>()
 

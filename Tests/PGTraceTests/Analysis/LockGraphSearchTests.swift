@@ -117,7 +117,9 @@ import Testing
     /// Cycles of two classes taken both ways (AB-BA), the most of a trace's, among edges from
     /// pair to pair and a cycle of three: the order of known components answers as the
     /// growing order does, in either order of a pair's two edges, with one way only, and with
-    /// each edge asked about twice (as two facts of one edge's type bits are).
+    /// each edge asked about twice (as two facts of one edge's type bits are), which the
+    /// order answers from the edge it added at the first asking (`early`): the older test
+    /// above never asks twice.
     @Test(arguments: 0..<40)
     func pairsTakenBothWaysAnswerAsTheGrowingOrder(seed: Int) {
         var random = SplitMix(state: UInt64(9000 + seed))
