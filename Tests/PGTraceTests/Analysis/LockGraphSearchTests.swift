@@ -95,23 +95,46 @@ import Testing
                 inDegrees[to] += 1
             }
         }
+        _ = Self.compareKnownWithGrowing(
+            sequence, classes: classes, components: components, outDegrees: outDegrees, inDegrees: inDegrees, seed: seed)
+    }
+
+    /// Adds `sequence`'s edges one by one to an order of known `components` and to a growing
+    /// one, and checks after each that the two say alike whether it closed a cycle, that the
+    /// known order keeps its invariants and never denies a path that exists; `askingTwice`,
+    /// each edge is asked about again before it is added; `exactInComponents`, reachability
+    /// between two classes of one component is exact. Whether each edge closed a cycle.
+    static func compareKnownWithGrowing(
+        _ sequence: [(Int, Int)], classes: Int, components: [Int32], outDegrees: [Int32], inDegrees: [Int32], seed: Int,
+        askingTwice: Bool = false, exactInComponents: Bool = false
+    ) -> [Bool] {
         var known = TopologicalOrder(components: components, outDegrees: outDegrees, inDegrees: inDegrees)
         var growing = TopologicalOrder()
         var edges: [(Int, Int)] = []
+        var closed: [Bool] = []
         for (from, to) in sequence {
             let closes = growing.addClosingCycle(from: ClassID(from), to: ClassID(to))
+            closed.append(closes)
             #expect(known.addClosingCycle(from: ClassID(from), to: ClassID(to)) == closes, "seed \(seed): \(from) -> \(to) after \(edges)")
+            // Asked again before it is added, as a second fact of the same two classes is.
+            if askingTwice { #expect(known.addClosingCycle(from: ClassID(from), to: ClassID(to)) == closes) }
             growing.add(from: ClassID(from), to: ClassID(to))
             known.add(from: ClassID(from), to: ClassID(to))
             edges.append((from, to))
             #expect(known.isConsistent)
-            let reach = Self.reachability(edges, classes: classes)
+            let reach = reachability(edges, classes: classes)
             for a in 0..<classes {
-                for b in 0..<classes where a != b && reach[a][b] {
-                    #expect(known.mayReach(from: ClassID(a), to: ClassID(b)), "seed \(seed): \(a) reaches \(b) after \(edges)")
+                for b in 0..<classes where a != b {
+                    if reach[a][b] { #expect(known.mayReach(from: ClassID(a), to: ClassID(b)), "seed \(seed): \(a) reaches \(b) after \(edges)") }
+                    // Exact inside a component (the levels hold only those edges).
+                    if exactInComponents, components[a] >= 0, components[a] == components[b] {
+                        let value = known.reaches(from: ClassID(a), to: ClassID(b))
+                        #expect(value == reach[a][b], "seed \(seed): \(a) to \(b) after \(edges)")
+                    }
                 }
             }
         }
+        return closed
     }
 
     /// Cycles of two classes taken both ways (AB-BA), the most of a trace's, among edges from
@@ -154,33 +177,13 @@ import Testing
             inDegrees[to] += 1
         }
         let components = StrongComponents.of(nodeCount: classes, edges: sequence.map { (Int32($0.0), Int32($0.1)) })
-        var known = TopologicalOrder(components: components, outDegrees: outDegrees, inDegrees: inDegrees)
-        var growing = TopologicalOrder()
-        var edges: [(Int, Int)] = []
-        var pairsClosed = 0
-        for (from, to) in sequence {
-            let closes = growing.addClosingCycle(from: ClassID(from), to: ClassID(to))
-            if closes, from / 2 == to / 2, from < triangle { pairsClosed += 1 }
-            #expect(known.addClosingCycle(from: ClassID(from), to: ClassID(to)) == closes, "seed \(seed): \(from) -> \(to) after \(edges)")
-            // Asked again before it is added, as a second fact of the same two classes is.
-            #expect(known.addClosingCycle(from: ClassID(from), to: ClassID(to)) == closes)
-            growing.add(from: ClassID(from), to: ClassID(to))
-            known.add(from: ClassID(from), to: ClassID(to))
-            edges.append((from, to))
-            #expect(known.isConsistent)
-            let reach = Self.reachability(edges, classes: classes)
-            for a in 0..<classes {
-                for b in 0..<classes where a != b {
-                    if reach[a][b] { #expect(known.mayReach(from: ClassID(a), to: ClassID(b))) }
-                    // Exact inside a component (the levels hold only those edges).
-                    if components[a] >= 0, components[a] == components[b] {
-                        let value = known.reaches(from: ClassID(a), to: ClassID(b))
-                        #expect(value == reach[a][b], "seed \(seed): \(a) to \(b) after \(edges)")
-                    }
-                }
-            }
-        }
+        let closed = Self.compareKnownWithGrowing(
+            sequence, classes: classes, components: components, outDegrees: outDegrees, inDegrees: inDegrees, seed: seed,
+            askingTwice: true, exactInComponents: true)
         // Every pair taken both ways closed its cycle once: the pairs were checked.
+        let pairsClosed = zip(sequence, closed).filter { edge, closes in
+            closes && edge.0 / 2 == edge.1 / 2 && edge.0 < triangle
+        }.count
         #expect(pairsClosed == bothWays)
     }
 
