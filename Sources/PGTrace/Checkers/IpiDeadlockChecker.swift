@@ -137,7 +137,7 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
         let spunLocks = spun.map { name($0.to) }
         // A region that takes a later lock of the path directly is the shorter deadlock, told
         // on its own; this longer way round adds nothing.
-        if spun.dropFirst().contains(where: { graph.edge(from: irqsOff, to: $0.to) != nil }) { return }
+        if spun.dropFirst().contains(where: { graph.edgeTypes(from: irqsOff, to: $0.to) != nil }) { return }
         // One deadlock per lock held across the wait and lock spun on with irqs off, however
         // many lock-order paths lead from one to the other.
         let key = "\(waiter) -> \(spunLocks.first ?? waiter)"
