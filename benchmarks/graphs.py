@@ -31,10 +31,13 @@ Builds what it needs as run.py does (--no-build: use .build/release/pgtrace and 
 already in benchmarks/out/). Traces are cached in benchmarks/out/ (graph-*.xml, named after
 the generator's content, so an edited generator writes new ones; the 16M-event kernel trace
 is 1.4 GB). Each command runs --runs times (default 3; a run longer than 10 s is not
-repeated, but for the headline's two sizes, whose times per event are compared), each run
-from benchmarks/measure.c (run.py's `run_once`; from Python, a small run's peak RSS was the
-interpreter's own): its figures are the best wall time and the median of the runs' peak RSS,
-which varies by a few MB from run to run. pgtrace runs as run.py runs it (`analyze
+repeated, but for the headline's two sizes, whose times per event are compared), in turns
+with the floor's runs on the same trace (and the headline's two sizes with each other's), so
+that both meet the same spells of a machine whose speed drifts from one minute to the next; a
+goal's ratio is the best run's against the best run's, followed by the median and range of
+the ratios within each round. Each run is from benchmarks/measure.c (run.py's `run_once`;
+from Python, a small run's peak RSS was the interpreter's own): its figures are the best wall
+time and the median of the runs' peak RSS, which varies by a few MB from run to run. pgtrace runs as run.py runs it (`analyze
 --quiet`, the text report); its exit 0 and 1 are both accepted: depth, cycles, ring, pinwalk
 and takeall (a pin walk holds a lock a page, mm_take_all_locks one a vma, past --max-depth's
 48) have findings by design, and the findings column counts the report's findings by rule
@@ -182,32 +185,73 @@ class Result:
         self.stdout, self.stderr, self.timed_out = stdout, stderr, timed_out
         self.findings = ""
         self.cpu, self.runs = None, 0  # the fastest run's CPU seconds; how many runs
+        self.walls = []  # every run's wall time, in the order run
 
 
-def measure(command, timeout, runs, expect, report, repeat_long=False):
-    """Best of `runs` runs of `command` (one if a run takes over REPEAT_UNDER s, unless
-    `repeat_long`), killed past `timeout` s. Standard output goes to the file `report`,
-    standard error is kept. The fastest run's figures, but the median of the runs' peak RSS
-    (`run.fastest`)."""
-    measured_runs = []
-    for _ in range(runs):
+class Runs:
+    """The runs of one command so far, measured in turns with other commands'."""
+
+    def __init__(self, command, expect):
+        self.command, self.expect = command, expect
+        self.measured = []  # run.Measured, in the order run
+        self.ended = None  # a Result, once a run timed out or exited outside `expect`
+
+    def done(self, runs, repeat_long):
+        """No more runs: `runs` of them, one over REPEAT_UNDER s (unless `repeat_long`), or an
+        end (a timeout, an exit not expected)."""
+        return (self.ended is not None or len(self.measured) >= runs
+                or (bool(self.measured) and self.measured[-1].wall > REPEAT_UNDER and not repeat_long))
+
+    def run(self, timeout, report):
+        """One run, its standard output to the file `report`; standard error is kept."""
         with open(report, "wb") as out, open(report + ".err", "w+b") as err:
-            measured = run.run_once(command, stdout=out, stderr=err, timeout=timeout)
+            measured = run.run_once(self.command, stdout=out, stderr=err, timeout=timeout)
             err.seek(0)
             stderr = err.read().decode(errors="replace")
         if measured is None:
-            return Result(timed_out=True)
-        if measured.code not in expect:
-            return Result(code=measured.code, stderr=stderr)
+            self.ended = Result(timed_out=True)
+            return
+        if measured.code not in self.expect:
+            self.ended = Result(code=measured.code, stderr=stderr)
+            return
         with open(report, "rb") as out:
             measured.stdout, measured.stderr = out.read(1 << 16).decode(errors="replace"), stderr
-        measured_runs.append(measured)
-        if measured.wall > REPEAT_UNDER and not repeat_long:
-            break
-    best = run.fastest(measured_runs)
-    result = Result(best.wall, best.rss, best.code, best.stdout, best.stderr)
-    result.cpu, result.runs = best.cpu, len(measured_runs)
-    return result
+        self.measured.append(measured)
+
+    def result(self):
+        """The fastest run's figures, but the median of the runs' peak RSS (`run.fastest`);
+        `walls` keeps every run's wall time, in order."""
+        if self.ended is not None:
+            return self.ended
+        best = run.fastest(self.measured)
+        result = Result(best.wall, best.rss, best.code, best.stdout, best.stderr)
+        result.cpu, result.runs = best.cpu, len(self.measured)
+        result.walls = [measured.wall for measured in self.measured]
+        return result
+
+
+def measure_in_turns(commands, timeout, runs, report, repeat_long=False):
+    """Each of `commands` (a command and the exit codes it may end with) run `runs` times, one
+    run of each in turn (one run of a command over REPEAT_UNDER s, unless `repeat_long`), each
+    killed past `timeout` s: a Result for each. In turns, so that the floor and pgtrace meet
+    the same spells of a machine whose speed drifts by 10-20% from one minute to the next:
+    measured one after the other, a ratio was the drift's as much as pgtrace's."""
+    each = [Runs(command, expect) for command, expect in commands]
+    while not all(runs_.done(runs, repeat_long) for runs_ in each):
+        for runs_ in each:
+            if not runs_.done(runs, repeat_long):
+                runs_.run(timeout, report)
+    return [runs_.result() for runs_ in each]
+
+
+def in_rounds(floor, analyzed):
+    """What a goal's ratio (the best run's over the best run's) adds: the median of pgtrace's
+    wall time over the floor's within each round (the upper middle of an even count), when
+    there were several rounds."""
+    ratios = sorted(mine / theirs for mine, theirs in zip(analyzed.walls, floor.walls))
+    if len(ratios) < 2:
+        return ""
+    return f" (in each of {len(ratios)} rounds: median {ratios[len(ratios) // 2]:.2f}x, {ratios[0]:.2f}-{ratios[-1]:.2f}x)"
 
 
 # A finding's headline in the text report: `WARNING: <title> [rule]` (`warning:` for warnings).
@@ -242,6 +286,7 @@ class Bench:
     def __init__(self, floor, pgtrace, args):
         self.floor, self.pgtrace, self.args = floor, pgtrace, args
         self.cache = {}  # (trace path, repeat_long) -> (events, floor Result, pgtrace Result)
+        self.shown = set()  # the keys of the rows printed
         self.failures = []
 
     def findings(self, path, code, report):
@@ -259,27 +304,45 @@ class Bench:
         finally:
             remove_report(report)  # a million cycles' is 1.4 GB
 
-    def row(self, workload, label, params, events, repeat_long=False):
-        """Measures one trace and prints its row; returns (events, floor, pgtrace) or None.
-        `repeat_long`: as many runs however long each takes (the headline's sizes, so that
-        the 16M-event trace's best is of as many runs as the 1M one's)."""
-        path = trace(workload, params, events, self.args.seed)
+    def key(self, path, repeat_long):
+        """The cache's key for a trace's figures: `repeat_long` ones may be those measured
+        without it, if those had as many runs or ended in a failure or a timeout (runs == 0):
+        measured again, it would only fail again, or take another --timeout."""
         key = (path, repeat_long)
         if key not in self.cache and repeat_long and (path, False) in self.cache:
-            # Measured as many times already, or it failed or timed out (runs == 0): measured
-            # again, it would only fail again, or take another --timeout.
             results = self.cache[(path, False)][1:]
             if all(result.runs >= self.args.runs for result in results) or any(result.runs == 0 for result in results):
                 key = (path, False)
-        fresh = key not in self.cache  # a row shown again (the headline's 1M) is one failure, not two
-        if fresh:
-            report = os.path.join(OUT, "graph-report.txt")
-            floor = measure([self.floor, path], self.args.timeout, self.args.runs, (0,), report, repeat_long)
+        return key
+
+    def measure(self, traces, repeat_long=False):
+        """Measures the floor and pgtrace on each of `traces` ((path, events) pairs) not in the
+        cache yet, all of them in turns (`measure_in_turns`): the headline's two sizes in the
+        same spells, as each trace's floor and pgtrace."""
+        wanted = [(path, events) for path, events in traces if self.key(path, repeat_long) not in self.cache]
+        if not wanted:
+            return
+        report = os.path.join(OUT, "graph-report.txt")
+        commands = []
+        for path, _ in wanted:
+            commands += [([self.floor, path], (0,)), ([self.pgtrace, "analyze", "--quiet", path], (0, 1))]
+        results = measure_in_turns(commands, self.args.timeout, self.args.runs, report, repeat_long)
+        for index, (path, events) in enumerate(wanted):
+            floor, analyzed = results[2 * index], results[2 * index + 1]
             counted = count_events(floor.stdout, path) if floor.code == 0 else events
-            analyzed = measure([self.pgtrace, "analyze", "--quiet", path],
-                               self.args.timeout, self.args.runs, (0, 1), report, repeat_long)
             analyzed.findings = self.findings(path, analyzed.code, report)
-            self.cache[key] = (counted, floor, analyzed)
+            self.cache[(path, repeat_long)] = (counted, floor, analyzed)
+
+    def row(self, workload, label, params, events, repeat_long=False):
+        """Measures one trace (unless `measure` has) and prints its row; returns (events,
+        floor, pgtrace) or None. `repeat_long`: as many runs however long each takes (the
+        headline's sizes, so that the 16M-event trace's best is of as many runs as the 1M
+        one's)."""
+        path = trace(workload, params, events, self.args.seed)
+        self.measure([(path, events)], repeat_long)
+        key = self.key(path, repeat_long)
+        fresh = key not in self.shown  # a row shown again (the headline's 1M) is one failure, not two
+        self.shown.add(key)
         counted, floor, analyzed = self.cache[key]
         start = f"{workload:<10} {label:>24} {counted:>10,}"
         if floor.timed_out:
@@ -312,7 +375,8 @@ class Bench:
         """One line per report format: its time (and x floor), its size, its peak RSS."""
         report = os.path.join(OUT, "graph-report.out")
         for name, command in self.REPORTS:
-            result = measure([self.pgtrace] + command + [path], self.args.timeout, self.args.runs, (0, 1), report)
+            result, = measure_in_turns([([self.pgtrace] + command + [path], (0, 1))], self.args.timeout,
+                                       self.args.runs, report)
             if result.timed_out or result.code not in (0, 1):
                 print(f"{'':<10} {'report ' + name:>24} {'failed' if not result.timed_out else 'timeout':>10}", flush=True)
                 continue
@@ -396,7 +460,7 @@ def issue_table(bench, chosen):
         counted, floor, analyzed = result
         ratio = analyzed.seconds / floor.seconds
         goals.append((f"{workload} ({name}) within 3x the floor", ratio <= 3,
-                      f"{ratio:.2f}x, {analyzed.rss / 1024:,.1f} MB"))
+                      f"{ratio:.2f}x{in_rounds(floor, analyzed)}, {analyzed.rss / 1024:,.1f} MB"))
     print()
     run.print_goals(goals)
 
@@ -417,6 +481,7 @@ def headline(bench, full):
     sizes_ = [1_000_000] + ([16_000_000] if full else [])
     print(f"\nkernel headline: {', '.join(f'{size:,}' for size in sizes_)} events")
     print(HEADER)
+    bench.measure([(trace("kernel", {}, size, bench.args.seed), size) for size in sizes_], repeat_long=True)
     results = [bench.row("kernel", f"events={size:,}", {}, size, repeat_long=True) for size in sizes_]
     goals, note = [], None
     last = results[-1]
@@ -425,7 +490,8 @@ def headline(bench, full):
     else:
         events, floor, analyzed = last
         ratio = analyzed.seconds / floor.seconds
-        goals.append((f"analyze within 1.5x the floor on {events:,} kernel events", ratio <= 1.5, f"{ratio:.2f}x"))
+        goals.append((f"analyze within 1.5x the floor on {events:,} kernel events", ratio <= 1.5,
+                      f"{ratio:.2f}x{in_rounds(floor, analyzed)}"))
     finished = [result for result in results if result is not None]
     if finished:
         peak = max(analyzed.rss for _, _, analyzed in finished) / 1024
