@@ -285,8 +285,10 @@ class Bench:
 
     def __init__(self, floor, pgtrace, args):
         self.floor, self.pgtrace, self.args = floor, pgtrace, args
-        self.cache = {}  # (trace path, repeat_long) -> (events, floor Result, pgtrace Result)
-        self.shown = set()  # the keys of the rows printed
+        # (trace path, repeat_long) -> (events, floor Result, pgtrace Result); the headline
+        # measures its 1M events again, in turns with its 16M, though a sweep measured them.
+        self.cache = {}
+        self.shown = set()  # the traces whose rows were printed
         self.failures = []
 
     def findings(self, path, code, report):
@@ -304,22 +306,11 @@ class Bench:
         finally:
             remove_report(report)  # a million cycles' is 1.4 GB
 
-    def key(self, path, repeat_long):
-        """The cache's key for a trace's figures: `repeat_long` ones may be those measured
-        without it, if those had as many runs or ended in a failure or a timeout (runs == 0):
-        measured again, it would only fail again, or take another --timeout."""
-        key = (path, repeat_long)
-        if key not in self.cache and repeat_long and (path, False) in self.cache:
-            results = self.cache[(path, False)][1:]
-            if all(result.runs >= self.args.runs for result in results) or any(result.runs == 0 for result in results):
-                key = (path, False)
-        return key
-
     def measure(self, traces, repeat_long=False):
         """Measures the floor and pgtrace on each of `traces` ((path, events) pairs) not in the
         cache yet, all of them in turns (`measure_in_turns`): the headline's two sizes in the
         same spells, as each trace's floor and pgtrace."""
-        wanted = [(path, events) for path, events in traces if self.key(path, repeat_long) not in self.cache]
+        wanted = [(path, events) for path, events in traces if (path, repeat_long) not in self.cache]
         if not wanted:
             return
         report = os.path.join(OUT, "graph-report.txt")
@@ -340,9 +331,9 @@ class Bench:
         one's)."""
         path = trace(workload, params, events, self.args.seed)
         self.measure([(path, events)], repeat_long)
-        key = self.key(path, repeat_long)
-        fresh = key not in self.shown  # a row shown again (the headline's 1M) is one failure, not two
-        self.shown.add(key)
+        key = (path, repeat_long)
+        fresh = path not in self.shown  # a trace shown again (the headline's 1M) is one failure, not two
+        self.shown.add(path)
         counted, floor, analyzed = self.cache[key]
         start = f"{workload:<10} {label:>24} {counted:>10,}"
         if floor.timed_out:
@@ -449,6 +440,8 @@ def issue_table(bench, chosen):
     rows = [row for row in ISSUE_ROWS if row[0] in chosen]
     print(f"issue 12's table: {len(rows)} rows at the sizes it names"
           + ("; its kernel row is the headline's, with --full" if "kernel" in chosen else ""))
+    if not rows:  # the kernel row alone: the headline's
+        return
     print(HEADER, flush=True)
     goals = []
     for workload, name, params, events in rows:
