@@ -32,18 +32,19 @@ already in benchmarks/out/). Traces are cached in benchmarks/out/ (graph-*.xml, 
 the generator's content, so an edited generator writes new ones; the 16M-event kernel trace
 is 1.4 GB). Each command runs --runs times (default 3; a run longer than 10 s is not
 repeated, but for the headline's two sizes, whose times per event are compared), in turns
-with the floor's runs on the same trace (and the headline's two sizes with each other's), so
-that both meet the same spells of a machine whose speed drifts from one minute to the next; a
+with the floor's runs on the same trace (every other round in the reverse order; with --full
+the headline's two sizes in the same rounds, its 1M trace measured again for it), so that
+both meet the same spells of a machine whose speed drifts from one minute to the next; a
 goal's ratio is the best run's against the best run's, followed by the median and range of
 the ratios within each round. Each run is from benchmarks/measure.c (run.py's `run_once`;
 from Python, a small run's peak RSS was the interpreter's own): its figures are the best wall
-time and the median of the runs' peak RSS, which varies by a few MB from run to run. pgtrace runs as run.py runs it (`analyze
---quiet`, the text report); its exit 0 and 1 are both accepted: depth, cycles, ring, pinwalk
-and takeall (a pin walk holds a lock a page, mm_take_all_locks one a vma, past --max-depth's
-48) have findings by design, and the findings column counts the report's findings by rule
-(`--quiet` prints none: at exit 1 one more run, untimed, writes the text report with `-o` to
-count them). A run past --timeout (default 600 s) is printed as
-"timeout", and the larger sizes of that workload are skipped.
+time and the median of the runs' peak RSS, which varies by a few MB from run to run. pgtrace
+runs as run.py runs it (`analyze --quiet`, the text report); its exit 0 and 1 are both
+accepted: depth, cycles, ring, pinwalk and takeall (a pin walk holds a lock a page,
+mm_take_all_locks one a vma, past --max-depth's 48) have findings by design, and the findings
+column counts the report's findings by rule (`--quiet` prints none: at exit 1 one more run,
+untimed, writes the text report with `-o` to count them). A run past --timeout (default 600
+s) is printed as "timeout", and the larger sizes of that workload are skipped.
 
 With --issue, instead of the sweeps, each row of issue 12's table once at the largest size the
 table names (a million dependencies, 100k classes, a million cycles, 16M events of distinct
@@ -62,6 +63,7 @@ import collections
 import hashlib
 import os
 import re
+import statistics
 import subprocess
 import sys
 
@@ -233,25 +235,30 @@ class Runs:
 def measure_in_turns(commands, timeout, runs, report, repeat_long=False):
     """Each of `commands` (a command and the exit codes it may end with) run `runs` times, one
     run of each in turn (one run of a command over REPEAT_UNDER s, unless `repeat_long`), each
-    killed past `timeout` s: a Result for each. In turns, so that the floor and pgtrace meet
-    the same spells of a machine whose speed drifts by 10-20% from one minute to the next:
-    measured one after the other, a ratio was the drift's as much as pgtrace's."""
+    killed past `timeout` s: a Result for each. In turns (every other round backwards), so that
+    the floor and pgtrace meet the same spells of a machine whose speed drifts by 10-20% from
+    one minute to the next: measured one after the other, a ratio was the drift's as much as
+    pgtrace's."""
     each = [Runs(command, expect) for command, expect in commands]
+    rounds = 0
     while not all(runs_.done(runs, repeat_long) for runs_ in each):
-        for runs_ in each:
+        # Every other round in the reverse order, so that no command always runs first.
+        for runs_ in (each if rounds % 2 == 0 else reversed(each)):
             if not runs_.done(runs, repeat_long):
                 runs_.run(timeout, report)
+        rounds += 1
     return [runs_.result() for runs_ in each]
 
 
-def in_rounds(floor, analyzed):
-    """What a goal's ratio (the best run's over the best run's) adds: the median of pgtrace's
-    wall time over the floor's within each round (the upper middle of an even count), when
-    there were several rounds."""
-    ratios = sorted(mine / theirs for mine, theirs in zip(analyzed.walls, floor.walls))
+def in_rounds(mine, theirs):
+    """What a goal's ratio (the best run's over the best run's) adds: the median and range of
+    the ratio within each round (`mine` and `theirs`, lists of wall times in the order run),
+    when there were several rounds."""
+    ratios = sorted(a / b for a, b in zip(mine, theirs))
     if len(ratios) < 2:
         return ""
-    return f" (in each of {len(ratios)} rounds: median {ratios[len(ratios) // 2]:.2f}x, {ratios[0]:.2f}-{ratios[-1]:.2f}x)"
+    return (f" (in each of {len(ratios)} rounds: median {statistics.median(ratios):.2f}x, "
+            f"{ratios[0]:.2f}-{ratios[-1]:.2f}x)")
 
 
 # A finding's headline in the text report: `WARNING: <title> [rule]` (`warning:` for warnings).
@@ -281,14 +288,13 @@ HEADER = (f"{'workload':<10} {'size':>24} {'events':>10} {'floor s':>8} {'pgtrac
 
 
 class Bench:
-    """Measures traces (each once, however many tables show it) and prints their rows."""
+    """Measures traces (each once, however many tables show it, but for the 1M-event kernel
+    trace that the headline with --full measures again with its 16M one) and prints their rows."""
 
     def __init__(self, floor, pgtrace, args):
         self.floor, self.pgtrace, self.args = floor, pgtrace, args
-        # (trace path, repeat_long) -> (events, floor Result, pgtrace Result); the headline
-        # measures its 1M events again, in turns with its 16M, though a sweep measured them.
-        self.cache = {}
-        self.shown = set()  # the traces whose rows were printed
+        self.cache = {}  # (trace path, repeat_long) -> (events, floor Result, pgtrace Result)
+        self.shown = set()  # the keys of the rows printed
         self.failures = []
 
     def findings(self, path, code, report):
@@ -306,11 +312,25 @@ class Bench:
         finally:
             remove_report(report)  # a million cycles' is 1.4 GB
 
-    def measure(self, traces, repeat_long=False):
+    def key(self, path, repeat_long, paired=False):
+        """The cache's key for a trace's figures. `repeat_long` ones may be those a sweep
+        measured without it: if those failed or timed out (runs == 0), since measured again
+        the trace would only fail again or take another --timeout; and if they had as many
+        runs, unless `paired` (the headline with --full measures its 1M trace again, in the
+        same rounds as its 16M one, whose times per event its goal compares)."""
+        key = (path, repeat_long)
+        if key not in self.cache and repeat_long and (path, False) in self.cache:
+            results = self.cache[(path, False)][1:]
+            if (any(result.runs == 0 for result in results)
+                    or (not paired and all(result.runs >= self.args.runs for result in results))):
+                key = (path, False)
+        return key
+
+    def measure(self, traces, repeat_long=False, paired=False):
         """Measures the floor and pgtrace on each of `traces` ((path, events) pairs) not in the
-        cache yet, all of them in turns (`measure_in_turns`): the headline's two sizes in the
-        same spells, as each trace's floor and pgtrace."""
-        wanted = [(path, events) for path, events in traces if (path, repeat_long) not in self.cache]
+        cache yet (`key`), all of them in turns (`measure_in_turns`): the headline's two sizes
+        in the same spells, as each trace's floor and pgtrace."""
+        wanted = [(path, events) for path, events in traces if self.key(path, repeat_long, paired) not in self.cache]
         if not wanted:
             return
         report = os.path.join(OUT, "graph-report.txt")
@@ -324,16 +344,16 @@ class Bench:
             analyzed.findings = self.findings(path, analyzed.code, report)
             self.cache[(path, repeat_long)] = (counted, floor, analyzed)
 
-    def row(self, workload, label, params, events, repeat_long=False):
+    def row(self, workload, label, params, events, repeat_long=False, paired=False):
         """Measures one trace (unless `measure` has) and prints its row; returns (events,
         floor, pgtrace) or None. `repeat_long`: as many runs however long each takes (the
         headline's sizes, so that the 16M-event trace's best is of as many runs as the 1M
-        one's)."""
+        one's); `paired` as `key` takes it."""
         path = trace(workload, params, events, self.args.seed)
-        self.measure([(path, events)], repeat_long)
-        key = (path, repeat_long)
-        fresh = path not in self.shown  # a trace shown again (the headline's 1M) is one failure, not two
-        self.shown.add(path)
+        self.measure([(path, events)], repeat_long, paired)
+        key = self.key(path, repeat_long, paired)
+        fresh = key not in self.shown  # figures shown again (the headline's 1M) are one failure, not two
+        self.shown.add(key)
         counted, floor, analyzed = self.cache[key]
         start = f"{workload:<10} {label:>24} {counted:>10,}"
         if floor.timed_out:
@@ -453,7 +473,7 @@ def issue_table(bench, chosen):
         counted, floor, analyzed = result
         ratio = analyzed.seconds / floor.seconds
         goals.append((f"{workload} ({name}) within 3x the floor", ratio <= 3,
-                      f"{ratio:.2f}x{in_rounds(floor, analyzed)}, {analyzed.rss / 1024:,.1f} MB"))
+                      f"{ratio:.2f}x{in_rounds(analyzed.walls, floor.walls)}, {analyzed.rss / 1024:,.1f} MB"))
     print()
     run.print_goals(goals)
 
@@ -474,8 +494,9 @@ def headline(bench, full):
     sizes_ = [1_000_000] + ([16_000_000] if full else [])
     print(f"\nkernel headline: {', '.join(f'{size:,}' for size in sizes_)} events")
     print(HEADER)
-    bench.measure([(trace("kernel", {}, size, bench.args.seed), size) for size in sizes_], repeat_long=True)
-    results = [bench.row("kernel", f"events={size:,}", {}, size, repeat_long=True) for size in sizes_]
+    traces = [(trace("kernel", {}, size, bench.args.seed), size) for size in sizes_]
+    bench.measure(traces, repeat_long=True, paired=full)
+    results = [bench.row("kernel", f"events={size:,}", {}, size, repeat_long=True, paired=full) for size in sizes_]
     goals, note = [], None
     last = results[-1]
     if last is None:
@@ -484,7 +505,7 @@ def headline(bench, full):
         events, floor, analyzed = last
         ratio = analyzed.seconds / floor.seconds
         goals.append((f"analyze within 1.5x the floor on {events:,} kernel events", ratio <= 1.5,
-                      f"{ratio:.2f}x{in_rounds(floor, analyzed)}"))
+                      f"{ratio:.2f}x{in_rounds(analyzed.walls, floor.walls)}"))
     finished = [result for result in results if result is not None]
     if finished:
         peak = max(analyzed.rss for _, _, analyzed in finished) / 1024
@@ -496,9 +517,12 @@ def headline(bench, full):
             per_large = large.seconds / large_events * 1e9
             # Within 10% either way: a 1M figure far above the 16M one is start-up cost that
             # the longer trace merely amortizes, not a cost independent of length.
+            # The rounds' own ratios, 16M's time per event over 1M's: both sizes ran in each.
+            rounds = in_rounds([wall / large_events for wall in large.walls],
+                               [wall / small_events for wall in small.walls])
             goals.append(("time per event within 10% between 1M and 16M",
                           abs(per_large / per_small - 1) <= 0.10,
-                          f"{per_large:,.0f} ns vs {per_small:,.0f} ns"))
+                          f"{per_large:,.0f} ns vs {per_small:,.0f} ns{rounds}"))
             # Not a goal, but what tells the program from the machine: the CPU time of the
             # same runs (all threads), and the floor's own time per event, which moves with
             # the machine and the page cache (the 16M trace is 1.4 GB), not with pgtrace.
