@@ -288,8 +288,9 @@ HEADER = (f"{'workload':<10} {'size':>24} {'events':>10} {'floor s':>8} {'pgtrac
 
 
 class Bench:
-    """Measures traces (each once, however many tables show it, but for the 1M-event kernel
-    trace that the headline with --full measures again with its 16M one) and prints their rows."""
+    """Measures traces and prints their rows: each trace once, however many tables show it,
+    but for the headline's, which it measures again when a sweep's figures will not do
+    (`key`: with --full, or when the sweep ran it once, past REPEAT_UNDER)."""
 
     def __init__(self, floor, pgtrace, args):
         self.floor, self.pgtrace, self.args = floor, pgtrace, args
