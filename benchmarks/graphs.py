@@ -37,10 +37,10 @@ the headline's two sizes in the same rounds, its 1M trace measured again for it)
 both meet the same spells of a machine whose speed drifts from one minute to the next; a
 goal's ratio is the best run's against the best run's, followed by the median and range of
 the ratios within each round (benchmarks/test_graphs.py checks which runs are made, in
-which order, and what is reused, without traces). Each run is from benchmarks/measure.c (run.py's `run_once`;
-from Python, a small run's peak RSS was the interpreter's own): its figures are the best wall
-time and the median of the runs' peak RSS, which varies by a few MB from run to run. pgtrace
-runs as run.py runs it (`analyze --quiet`, the text report); its exit 0 and 1 are both
+which order, what is reused and what the goals print, without traces). Each run is from
+benchmarks/measure.c (run.py's `run_once`; from Python, a small run's peak RSS was the
+interpreter's own): its figures are the best wall time and the median of the runs' peak RSS,
+which varies by a few MB from run to run. pgtrace runs as run.py runs it (`analyze --quiet`, the text report); its exit 0 and 1 are both
 accepted: depth, cycles, ring, pinwalk and takeall (a pin walk holds a lock a page,
 mm_take_all_locks one a vma, past --max-depth's 48) have findings by design, and the findings
 column counts the report's findings by rule (`--quiet` prints none: at exit 1 one more run,

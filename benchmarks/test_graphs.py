@@ -1,27 +1,29 @@
 #!/usr/bin/env python3
 """Tests of graphs.py's measuring, without traces or binaries: `run.run_once` is replaced by a
 stand-in that records each command it is given and answers with made-up figures (and the
-traces' paths and event counts are made up too), so that what is run, in which order, and
-what is reused or recorded as a failure can be checked in a second.
+traces' paths and event counts are made up too), so that what is run, in which order, what
+is reused or recorded as a failure, and what the goals print can be checked in a second.
 
     python3 benchmarks/test_graphs.py
 """
+import io
 import os
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.dont_write_bytecode = True  # no benchmarks/__pycache__
+sys.dont_write_bytecode = True  # run as a script, no benchmarks/__pycache__
 import graphs  # noqa: E402
 import run  # noqa: E402
 
-ONE_MILLION = "/traces/kernel-1000000.xml"
-SIXTEEN_MILLION = "/traces/kernel-16000000.xml"
+TRACE_1M = "/traces/kernel-1000000.xml"
+TRACE_16M = "/traces/kernel-16000000.xml"
 
 
-class Machine:
+class Runner:
     """Stands in for `run.run_once`: each run of the floor takes 1 s and each of pgtrace 2 s
-    (unless `walls` says otherwise, a list per (program, trace) taken in order), exit 0 unless
+    (unless `walls` gives a list per (program, trace), taken in order), and exits 0 unless
     `outcomes` says "fail" (exit 2) or "timeout" for that program's nth run on that trace."""
 
     def __init__(self):
@@ -39,10 +41,15 @@ class Machine:
         if outcome == "timeout":
             return None
         if stdout is not None and program == "floor":
-            stdout.write(b"1000002 elements, 0 attribute bytes\n")
+            stdout.write(b"%d elements, 0 attribute bytes\n" % (events_of(command[-1]) + 2))
         walls = self.walls.get(key, [])
         wall = walls[nth] if nth < len(walls) else (1.0 if program == "floor" else 2.0)
         return run.Measured(wall, wall, 40_000, 2 if outcome == "fail" else 0)
+
+
+def events_of(path):
+    """The events of a made-up trace: the number in its name."""
+    return int(os.path.basename(path).split("-")[1].split(".")[0])
 
 
 class Arguments:
@@ -50,82 +57,113 @@ class Arguments:
 
 
 class MeasuringTests(unittest.TestCase):
-    def setUp(self):
-        self.machine = Machine()
-        self.saved = (run.run_once, graphs.trace, graphs.count_events, graphs.OUT)
-        run.run_once = self.machine.run_once
-        graphs.trace = lambda workload, params, events, seed: f"/traces/{workload}-{events}.xml"
-        graphs.count_events = lambda floor_output, path: int(floor_output.split()[0]) - 2
-        graphs.OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
-        os.makedirs(graphs.OUT, exist_ok=True)
-        self.bench = graphs.Bench("floor", "pgtrace", Arguments())
-        self.out = open(os.devnull, "w")
-        self.stdout, sys.stdout = sys.stdout, self.out
+    maxDiff = None
 
-    def tearDown(self):
-        sys.stdout = self.stdout
-        self.out.close()
-        run.run_once, graphs.trace, graphs.count_events, graphs.OUT = self.saved
-        graphs.remove_report(os.path.join(graphs.OUT, "graph-report.txt"))
+    def setUp(self):
+        self.runner = Runner()
+        for module, name, stand_in in [
+            (run, "run_once", self.runner.run_once),
+            (graphs, "trace", lambda workload, params, events, seed: f"/traces/{workload}-{events}.xml"),
+            (graphs, "count_events", lambda floor_output, path: int(floor_output.split()[0]) - 2),
+            (graphs, "OUT", self.enterContext(tempfile.TemporaryDirectory())),
+            (sys, "stdout", io.StringIO()),
+        ]:
+            self.addCleanup(setattr, module, name, getattr(module, name))
+            setattr(module, name, stand_in)
+        self.bench = graphs.Bench("floor", "pgtrace", Arguments())
 
     def sweep_then_headline(self, full):
         self.bench.workload("kernel", [("events=1,000,000", {}, 1_000_000)])
         graphs.headline(self.bench, full)
 
+    def goals(self):
+        """The goals' lines printed so far, in order."""
+        return [line for line in sys.stdout.getvalue().splitlines() if line.startswith(("met ", "NOT MET "))]
+
     def test_the_floor_and_pgtrace_take_turns_and_every_other_round_reverses(self):
         self.bench.row("kernel", "events=1,000,000", {}, 1_000_000)
-        floor, pgtrace = ("floor", ONE_MILLION), ("pgtrace", ONE_MILLION)
-        self.assertEqual(self.machine.calls, [floor, pgtrace, pgtrace, floor, floor, pgtrace])
+        floor, pgtrace = ("floor", TRACE_1M), ("pgtrace", TRACE_1M)
+        self.assertEqual(self.runner.calls, [floor, pgtrace, pgtrace, floor, floor, pgtrace])
 
     def test_the_headline_without_full_takes_the_sweeps_figures(self):
         self.sweep_then_headline(full=False)
-        self.assertEqual(len(self.machine.calls), 6)
+        self.assertEqual(len(self.runner.calls), 6)
 
     def test_the_headline_with_full_measures_1m_again_in_the_rounds_of_16m(self):
         self.sweep_then_headline(full=True)
-        headline = self.machine.calls[6:]
-        one_round = [("floor", ONE_MILLION), ("pgtrace", ONE_MILLION),
-                     ("floor", SIXTEEN_MILLION), ("pgtrace", SIXTEEN_MILLION)]
-        self.assertEqual(headline, one_round + one_round[::-1] + one_round)
+        one_round = [("floor", TRACE_1M), ("pgtrace", TRACE_1M), ("floor", TRACE_16M), ("pgtrace", TRACE_16M)]
+        self.assertEqual(self.runner.calls[6:], one_round + one_round[::-1] + one_round)
 
     def test_a_sweep_that_timed_out_is_not_measured_again(self):
-        self.machine.outcomes[("pgtrace", ONE_MILLION)] = ["timeout"]
+        self.runner.outcomes[("pgtrace", TRACE_1M)] = ["timeout"]
         self.sweep_then_headline(full=True)
-        self.assertEqual(self.machine.calls.count(("pgtrace", ONE_MILLION)), 1)
-        self.assertEqual(self.machine.calls.count(("floor", ONE_MILLION)), 3)
+        self.assertEqual(self.runner.calls.count(("pgtrace", TRACE_1M)), 1)
+        self.assertEqual(self.runner.calls.count(("floor", TRACE_1M)), 3)
 
-    def test_a_failure_of_the_headlines_second_measurement_is_recorded_once(self):
-        self.machine.outcomes[("pgtrace", ONE_MILLION)] = ["ok", "ok", "ok", "fail"]
+    def test_a_sweep_that_failed_is_not_measured_again_and_counts_once(self):
+        self.runner.outcomes[("pgtrace", TRACE_1M)] = ["fail"]
+        self.sweep_then_headline(full=True)
+        self.assertEqual(self.runner.calls.count(("pgtrace", TRACE_1M)), 1)
+        self.assertEqual(len(self.bench.failures), 1)
+
+    def test_a_failure_of_the_headlines_second_measurement_is_recorded(self):
+        self.runner.outcomes[("pgtrace", TRACE_1M)] = ["ok", "ok", "ok", "fail"]
         self.sweep_then_headline(full=True)
         self.assertEqual(len(self.bench.failures), 1)
         self.assertTrue(self.bench.failures[0].startswith("kernel events=1,000,000: pgtrace exit 2"))
 
-    def test_a_failure_shown_in_the_sweep_and_the_headline_is_recorded_once(self):
-        self.machine.outcomes[("pgtrace", ONE_MILLION)] = ["fail"]
-        self.sweep_then_headline(full=True)
-        self.assertEqual(len(self.bench.failures), 1)
-
-    def test_a_run_over_ten_seconds_is_not_repeated_but_in_the_headline(self):
-        self.machine.walls[("pgtrace", ONE_MILLION)] = [11.0, 11.0, 11.0, 11.0]
+    def test_a_failing_floor_is_recorded_and_its_runs_end_there(self):
+        self.runner.outcomes[("floor", TRACE_1M)] = ["ok", "fail"]
         self.bench.row("kernel", "events=1,000,000", {}, 1_000_000)
-        self.assertEqual(self.machine.calls.count(("pgtrace", ONE_MILLION)), 1)
-        self.assertEqual(self.machine.calls.count(("floor", ONE_MILLION)), 3)
-        graphs.headline(self.bench, full=False)  # one run is not as many as asked: measured again
-        self.assertEqual(self.machine.calls.count(("pgtrace", ONE_MILLION)), 4)
+        self.assertEqual(self.runner.calls.count(("floor", TRACE_1M)), 2)
+        self.assertEqual(self.runner.calls.count(("pgtrace", TRACE_1M)), 3)
+        self.assertEqual(len(self.bench.failures), 1)
+        self.assertTrue(self.bench.failures[0].startswith("kernel events=1,000,000: the floor exit 2"))
 
-    def test_the_rounds_median_of_an_even_count_is_the_mean_of_the_middle_two(self):
-        self.assertEqual(graphs.in_rounds([1.0, 3.0, 5.0, 2.0], [1.0, 1.0, 1.0, 1.0]),
-                         " (in each of 4 rounds: median 2.50x, 1.00-5.00x)")
+    def test_a_size_that_did_not_finish_skips_the_larger_ones(self):
+        self.runner.outcomes[("pgtrace", "/traces/cycles-8000.xml")] = ["timeout"]
+        rows = [("n=1,000", {"n": 1_000}, 8_000), ("n=2,000", {"n": 2_000}, 16_000)]
+        self.assertEqual(len(self.bench.workload("cycles", rows)), 0)
+        self.assertNotIn(("floor", "/traces/cycles-16000.xml"), self.runner.calls)
+
+    def test_a_run_past_repeat_under_is_not_repeated_but_in_the_headline(self):
+        long = graphs.REPEAT_UNDER + 1
+        self.runner.walls[("pgtrace", TRACE_1M)] = [2.0, long, 2.0, long, long, long]
+        self.bench.row("kernel", "events=1,000,000", {}, 1_000_000)
+        self.assertEqual(self.runner.calls.count(("pgtrace", TRACE_1M)), 2)  # stops after the long one
+        self.assertEqual(self.runner.calls.count(("floor", TRACE_1M)), 3)
+        graphs.headline(self.bench, full=False)  # two runs are not as many as asked: measured again
+        self.assertEqual(self.runner.calls.count(("pgtrace", TRACE_1M)), 5)
+
+    def test_the_rounds_ratios_pair_each_round_and_an_even_counts_median_is_the_middle_twos_mean(self):
+        self.assertEqual(graphs.in_rounds([1.0, 3.0, 5.0, 2.0], [1.0, 1.0, 1.0, 2.0]),
+                         " (in each of 4 rounds: median 2.00x, 1.00-5.00x)")
         self.assertEqual(graphs.in_rounds([1.5], [1.0]), "")
 
-    def test_the_goals_compare_the_best_runs_and_give_the_rounds_ratios(self):
-        self.machine.walls[("floor", ONE_MILLION)] = [1.0, 2.0, 1.0]
-        self.machine.walls[("pgtrace", ONE_MILLION)] = [3.0, 2.0, 4.0]
-        self.bench.row("kernel", "events=1,000,000", {}, 1_000_000)
-        _, floor, analyzed = self.bench.cache[(ONE_MILLION, False)]
-        self.assertEqual((floor.seconds, analyzed.seconds), (1.0, 2.0))
-        self.assertEqual(graphs.in_rounds(analyzed.walls, floor.walls),
-                         " (in each of 3 rounds: median 3.00x, 1.00-4.00x)")
+    def test_the_issue_tables_goal_compares_the_best_runs_and_gives_the_rounds(self):
+        trace = "/traces/ring-8000.xml"
+        self.runner.walls[("floor", trace)] = [1.0, 2.0, 1.5]
+        self.runner.walls[("pgtrace", trace)] = [3.0, 2.5, 4.0]
+        graphs.issue_table(self.bench, ["ring"])
+        self.assertEqual(self.goals(), [
+            "met      ring (one cycle of 1,000 classes) within 3x the floor: 2.50x "
+            "(in each of 3 rounds: median 2.67x, 1.25-3.00x), 39.1 MB"])
+
+    def test_the_headlines_goals_compare_the_best_runs_and_give_the_rounds(self):
+        self.runner.walls[("floor", TRACE_1M)] = [0.3, 0.3, 0.3]
+        self.runner.walls[("pgtrace", TRACE_1M)] = [0.6, 0.5, 0.55]
+        self.runner.walls[("floor", TRACE_16M)] = [5.0, 6.0, 5.5]
+        self.runner.walls[("pgtrace", TRACE_16M)] = [8.0, 9.6, 8.5]
+        graphs.headline(self.bench, full=True)
+        self.assertEqual(self.goals(), [
+            "NOT MET  analyze within 1.5x the floor on 16,000,000 kernel events: 1.60x "
+            "(in each of 3 rounds: median 1.60x, 1.55-1.60x)",
+            "met      peak RSS under 100 MB: 39.1 MB",
+            # Best against best, 500 ns an event at both sizes; round by round, 16M's time per
+            # event over 1M's: 0.5/0.6, 0.6/0.5, 0.53125/0.55.
+            "met      time per event within 10% between 1M and 16M: 500 ns vs 500 ns "
+            "(in each of 3 rounds: median 0.97x, 0.83-1.20x)",
+            "met      peak RSS within 10% between 1M and 16M: 39.1 MB vs 39.1 MB"])
 
 
 if __name__ == "__main__":
