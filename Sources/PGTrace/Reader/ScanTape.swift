@@ -12,8 +12,9 @@ final class ScanTape {
     /// `TapeBuffer`, without reference counting.
     enum Step {
         /// A known element's start tag at line:column, its `attributeCount` attributes next
-        /// in `attributes`.
-        case start(element: ElementName.Index, line: Int32, column: Int32, attributeCount: Int32)
+        /// in `attributes`; `closed` when its end tag came next (`<acquire .../>`), which then
+        /// takes no step of its own. (The element's index last: a step is 16 bytes, not 24.)
+        case start(line: Int32, column: Int32, attributeCount: Int32, element: ElementName.Index, closed: Bool)
         /// An element whose name the format does not know (`names[name]`).
         case unknownElement(name: Int32, line: Int32, column: Int32)
         /// An `x-` extension element, or any element inside one (`line:column` is where the
@@ -38,18 +39,26 @@ final class ScanTape {
         }
     }
 
-    /// An attribute of a start tag: its name and its value, `count` bytes at `offset` in the
-    /// tape's bytes. The name is libxml2's interned local name, good while `dictionary` is
-    /// held (the decoding resolves it, cached by pointer); a prefixed (or missing) name is nil
-    /// here, and its raw name (for the error message) is stored in the bytes just before the
-    /// value: `rawNameCount` bytes.
+    /// An attribute of a start tag, in 16 bytes: its name and its value, `count` bytes at
+    /// `offset` in the tape's bytes. The name is libxml2's interned local name, good while
+    /// `dictionary` is held (the decoding resolves it, cached by pointer); a prefixed (or
+    /// missing) name is nil here, and its raw name (for the error message) is stored in the
+    /// bytes just before the value, followed by its byte count in four bytes.
     struct Attribute {
         var name: UnsafePointer<UInt8>?
-        /// False where libxml2 handed the value over in place, which proves it holds no '&'.
-        var mayHoldReference: Bool
-        var rawNameCount: Int32
         var offset: Int32
-        var count: Int32
+        /// The count, and in the top bit `mayHoldReference`.
+        private var countAndFlag: UInt32
+
+        init(name: UnsafePointer<UInt8>?, offset: Int, count: Int, mayHoldReference: Bool) {
+            self.name = name
+            self.offset = Int32(offset)
+            countAndFlag = UInt32(Int32(count)) | (mayHoldReference ? 1 << 31 : 0)
+        }
+
+        var count: Int { Int(countAndFlag & ~(1 << 31)) }
+        /// False where libxml2 handed the value over in place, which proves it holds no '&'.
+        var mayHoldReference: Bool { countAndFlag >> 31 != 0 }
     }
 
     /// Steps, attributes and the bytes of start tags and values, appended in place
@@ -81,7 +90,19 @@ final class ScanTape {
 
     @inline(__always)
     func appendStart(_ element: ElementName.Index, line: Int32, column: Int32, attributeCount: Int) {
-        steps.append(.start(element: element, line: line, column: column, attributeCount: Int32(attributeCount)))
+        steps.append(.start(
+            line: line, column: column, attributeCount: Int32(attributeCount), element: element, closed: false))
+    }
+
+    /// An end tag: the start step it follows closed, if it is the last step (an element
+    /// without content, as nearly all of a trace's are), else a step of its own.
+    @inline(__always)
+    func appendEnd() {
+        if steps.count > 0, case .start(let line, let column, let attributeCount, let element, false) = steps.last {
+            steps.last = .start(line: line, column: column, attributeCount: attributeCount, element: element, closed: true)
+        } else {
+            steps.append(.end)
+        }
     }
 
     /// Bytes a start tag's values are found in (`appendAttribute(_:at:count:)`): the offset
@@ -97,8 +118,7 @@ final class ScanTape {
     /// (libxml2 handed it over in place, within the tag's bytes).
     @inline(__always)
     func appendAttribute(_ name: UnsafePointer<UInt8>, at offset: Int, count: Int) {
-        attributes.append(Attribute(
-            name: name, mayHoldReference: false, rawNameCount: 0, offset: Int32(offset), count: Int32(count)))
+        attributes.append(Attribute(name: name, offset: offset, count: count, mayHoldReference: false))
     }
 
     /// An attribute of the start tag appended next, its value copied here; a name given as
@@ -107,17 +127,16 @@ final class ScanTape {
         _ name: UnsafePointer<UInt8>?, rawName: () -> String, copying value: UnsafePointer<UInt8>, count: Int,
         mayHoldReference: Bool
     ) {
-        var rawNameCount = 0
         if name == nil {
             var raw = rawName()
-            rawNameCount = raw.utf8.count
             raw.withUTF8 { bytes.append(contentsOf: $0.baseAddress!, count: $0.count) }
+            withUnsafeBytes(of: UInt32(raw.utf8.count).littleEndian) {
+                bytes.append(contentsOf: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: 4)
+            }
         }
         let offset = bytes.count
         bytes.append(contentsOf: value, count: count)
-        attributes.append(Attribute(
-            name: name, mayHoldReference: mayHoldReference, rawNameCount: Int32(rawNameCount),
-            offset: Int32(offset), count: Int32(count)))
+        attributes.append(Attribute(name: name, offset: offset, count: count, mayHoldReference: mayHoldReference))
     }
 
     func appendUnknownElement(_ name: String, line: Int32, column: Int32) {
@@ -137,8 +156,9 @@ final class ScanTape {
     /// The name of `attribute` as written: libxml2's interned name, or the raw one stored.
     func rawName(of attribute: Attribute) -> String {
         if let name = attribute.name { return String(cString: name) }
-        let count = Int(attribute.rawNameCount)
-        let start = bytes.pointer(at: Int(attribute.offset) - count)
+        let countAt = Int(attribute.offset) - 4
+        let count = Int(UInt32(littleEndian: UnsafeRawPointer(bytes.pointer(at: countAt)).loadUnaligned(as: UInt32.self)))
+        let start = bytes.pointer(at: countAt - count)
         return String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF8.self)
     }
 }
@@ -164,6 +184,15 @@ struct TapeBuffer<Element: BitwiseCopyable>: ~Copyable {
     subscript(index: Int) -> Element {
         precondition(index >= 0 && index < count, "tape index out of range")
         return base[index]
+    }
+
+    /// The last element; set only while there is one.
+    var last: Element? {
+        @inline(__always) get { count > 0 ? base[count - 1] : nil }
+        @inline(__always) set {
+            precondition(count > 0 && newValue != nil, "no last tape element to replace")
+            base[count - 1] = newValue!
+        }
     }
 
     @inline(__always)

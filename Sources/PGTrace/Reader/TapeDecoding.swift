@@ -36,12 +36,13 @@ final class TapeDecoding: @unchecked Sendable {
         for position in 0..<tape.steps.count {
             let step = tape.steps[position]
             switch step {
-            case .start(let index, let line, let column, let attributeCount):
+            case .start(let line, let column, let attributeCount, let index, let closed):
                 let first = nextAttribute
                 nextAttribute += Int(attributeCount)
                 start(
                     index, attributes: first..<nextAttribute, of: tape, line: Int(line), column: Int(column),
                     header: onHeader, event: onEvent)
+                if closed, failure == nil { end(header: onHeader) }
             case .unknownElement(let name, let line, let column):
                 fail(decoder.unknownElement(tape.names[Int(name)]).message, line: line, column: column)
             case .enterExtension(let line, let column):
@@ -51,7 +52,7 @@ final class TapeDecoding: @unchecked Sendable {
                     fail(error.message, line: line, column: column)
                 }
             case .end:
-                if case .header(let header) = decoder.endElement() { deliver { try onHeader(header) } }
+                end(header: onHeader)
             case .unexpectedText(let line, let column):
                 fail("unexpected text; trace elements hold no text, expected \(decoder.expectedNow)", line: line, column: column)
             case .failure(let index):
@@ -110,6 +111,12 @@ final class TapeDecoding: @unchecked Sendable {
         } catch {
             failure = TraceInputError(file: fileName, line: line, column: column, message: error.message)
         }
+    }
+
+    /// An end tag: the trace's header is complete at its `</classes>`, or at `<trace>`'s end.
+    @inline(__always)
+    private func end(header onHeader: (TraceHeader) throws -> Void) {
+        if case .header(let header) = decoder.endElement() { deliver { try onHeader(header) } }
     }
 
     private func fail(_ message: String, line: Int32, column: Int32) {

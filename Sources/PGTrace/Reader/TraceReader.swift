@@ -447,7 +447,7 @@ private final class ParserState {
 
     func endElement() {
         if extensionDepth > 0 { extensionDepth -= 1 }
-        withTape { $0.append(.end) }
+        withTape { $0.appendEnd() }
     }
 
     func characters(_ bytes: UnsafeBufferPointer<UInt8>, isCDATA: Bool) {
