@@ -189,6 +189,7 @@ class Result:
         self.findings = ""
         self.cpu, self.runs = None, 0  # the fastest run's CPU seconds; how many runs
         self.walls = []  # every run's wall time, in the order run
+        self.trips = []  # the cores' round trip (ns, or None) before each run's round
 
 
 class Runs:
@@ -205,8 +206,9 @@ class Runs:
         return (self.ended is not None or len(self.measured) >= runs
                 or (bool(self.measured) and self.measured[-1].wall > REPEAT_UNDER and not repeat_long))
 
-    def run(self, timeout, report):
-        """One run, its standard output to the file `report`; standard error is kept."""
+    def run(self, timeout, report, trip=None):
+        """One run, its standard output to the file `report`; standard error is kept; `trip`,
+        the cores' round trip measured before its round, is kept with it."""
         with open(report, "wb") as out, open(report + ".err", "w+b") as err:
             measured = run.run_once(self.command, stdout=out, stderr=err, timeout=timeout)
             err.seek(0)
@@ -219,6 +221,7 @@ class Runs:
             return
         with open(report, "rb") as out:
             measured.stdout, measured.stderr = out.read(1 << 16).decode(errors="replace"), stderr
+        measured.trip = trip
         self.measured.append(measured)
 
     def result(self):
@@ -230,23 +233,25 @@ class Runs:
         result = Result(best.wall, best.rss, best.code, best.stdout, best.stderr)
         result.cpu, result.runs = best.cpu, len(self.measured)
         result.walls = [measured.wall for measured in self.measured]
+        result.trips = [measured.trip for measured in self.measured]
         return result
 
 
-def measure_in_turns(commands, timeout, runs, report, repeat_long=False):
+def measure_in_turns(commands, timeout, runs, report, repeat_long=False, probe=lambda: None):
     """Each of `commands` (a command and the exit codes it may end with) run `runs` times, one
     run of each in turn (one run of a command over REPEAT_UNDER s, unless `repeat_long`), each
     killed past `timeout` s: a Result for each. In turns (every other round backwards), so that
     the floor and pgtrace meet the same spells of a machine whose speed drifts by 10-20% from
     one minute to the next: measured one after the other, a ratio was the drift's as much as
-    pgtrace's."""
+    pgtrace's. `probe` runs before each round; what it says is kept with the round's runs."""
     each = [Runs(command, expect) for command, expect in commands]
     rounds = 0
     while not all(runs_.done(runs, repeat_long) for runs_ in each):
+        trip = probe()
         # Every other round in the reverse order, so that no command always runs first.
         for runs_ in (each if rounds % 2 == 0 else reversed(each)):
             if not runs_.done(runs, repeat_long):
-                runs_.run(timeout, report)
+                runs_.run(timeout, report, trip)
         rounds += 1
     return [runs_.result() for runs_ in each]
 
@@ -339,7 +344,8 @@ class Bench:
         commands = []
         for path, _ in wanted:
             commands += [([self.floor, path], (0,)), ([self.pgtrace, "analyze", "--quiet", path], (0, 1))]
-        results = measure_in_turns(commands, self.args.timeout, self.args.runs, report, repeat_long)
+        results = measure_in_turns(commands, self.args.timeout, self.args.runs, report, repeat_long,
+                                   probe=run.core_trip)
         for index, (path, events) in enumerate(wanted):
             floor, analyzed = results[2 * index], results[2 * index + 1]
             counted = count_events(floor.stdout, path) if floor.code == 0 else events
@@ -546,6 +552,18 @@ def headline(bench, full):
     run.print_goals(goals)
     if note:
         print(note)
+    if last is not None and any(trip is not None for trip in last[2].trips):
+        print(by_trip(last[1], last[2], sizes_[-1]))
+
+
+def by_trip(floor, analyzed, events):
+    """Each round of the headline's largest size: the cores' round trip measured before it
+    (benchmarks/core-trip.c) and pgtrace's time over the floor's in it, by round trip. The
+    host places this VM's two vCPUs close (some 80 ns) or far (some 370 ns) apart; far, every
+    handover between pgtrace's threads costs more, and the floor (one thread) does not."""
+    rounds = sorted(zip(analyzed.trips, analyzed.walls, floor.walls), key=lambda r: (r[0] is None, r[0] or 0, r[1] / r[2]))
+    told = ", ".join(f"{'?' if trip is None else f'{trip:.0f} ns'} {mine / theirs:.2f}x" for trip, mine, theirs in rounds)
+    return f"(the cores' round trip before each round at {events:,} events, and pgtrace over the floor in it: {told})"
 
 
 def main():

@@ -11,13 +11,18 @@ minute to the next (docs/performance.md, stop 58): a binary against a copy of it
 rounds of the kernel trace at 1M events, came out at 1.001 at the median round while single
 rounds ranged from 0.90 to 1.07 between their quartiles. Each run goes through
 benchmarks/measure.c as run.py's do (compiled into benchmarks/out/ on first use); the
-binaries are given built, as paths to files.
+binaries are given built, as paths to files. Before each round benchmarks/core-trip.c
+measures how far apart the host has put the cpus; when some rounds found them near and some
+far, each binary's median wall time is printed for each kind apart.
 """
 import argparse
 import os
 import statistics
 
 import run
+
+# Where this VM's round trips split (benchmarks/core-trip.c): some 70-100 ns or 350-400 ns.
+FAR = 200
 
 
 def main():
@@ -38,7 +43,9 @@ def main():
     binaries = [os.path.abspath(binary) for binary in args.binaries]
     runs = {index: [] for index in range(len(binaries))}
     order = list(range(len(binaries)))
+    trips = []  # the cores' round trip before each round (benchmarks/core-trip.c), ns or None
     for round_ in range(args.rounds):
+        trips.append(run.core_trip())
         turn = round_ % len(order)
         for index in order[turn:] + order[:turn]:
             # As run.py and graphs.py run it: the text report, findings counted, not printed.
@@ -60,6 +67,17 @@ def main():
               f"(best {min(m.wall for m in measured):.3f}), CPU {statistics.median(m.cpu for m in measured):.3f} s, "
               f"peak RSS {statistics.median(m.rss for m in measured) / 1024:.1f} MB; "
               f"over the first: {statistics.median(ratios):.3f} ({quartiles[0]:.3f}-{quartiles[2]:.3f})")
+    # The host places a VM's vCPUs close or far apart (some 80 or 370 ns here, stop 61): the
+    # rounds of each, apart, where both came.
+    known = [trip for trip in trips if trip is not None]
+    if known and min(known) < FAR <= max(known):
+        for name, near in (("near", True), ("far", False)):
+            chosen = [index for index, trip in enumerate(trips) if trip is not None and (trip < FAR) == near]
+            figures = ", ".join(
+                f"{statistics.median(runs[index][r].wall for r in chosen):.3f} s" for index in range(len(binaries)))
+            print(f"{len(chosen)} rounds with the cores {name} (round trip {'under' if near else 'over'} {FAR} ns): "
+                  f"median wall {figures}")
+
 
 
 if __name__ == "__main__":

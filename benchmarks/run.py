@@ -37,15 +37,28 @@ def warn_unless_static(binary, script):
               f"the benchmarks measure `{' '.join(RELEASE_BUILD)}`", file=sys.stderr)
 
 
-def measurer():
-    """benchmarks/measure.c, compiled into benchmarks/out/ when missing or older than its source."""
-    source = os.path.join(ROOT, "benchmarks", "measure.c")
-    binary = os.path.join(OUT, "measure")
+def compiled(name):
+    """benchmarks/NAME.c, compiled into benchmarks/out/ when missing or older than its source."""
+    source = os.path.join(ROOT, "benchmarks", name + ".c")
+    binary = os.path.join(OUT, name)
     if not os.path.exists(binary) or os.path.getmtime(binary) < os.path.getmtime(source):
         os.makedirs(OUT, exist_ok=True)
-        subprocess.run(["cc", "-O2", "-o", binary + ".tmp", source], check=True)
+        subprocess.run(["cc", "-O2", "-pthread", "-o", binary + ".tmp", source], check=True)
         os.rename(binary + ".tmp", binary)
     return binary
+
+
+def measurer():
+    """benchmarks/measure.c, compiled."""
+    return compiled("measure")
+
+
+def core_trip():
+    """The round trip of a cache line between the machine's first and last cpus, in ns
+    (benchmarks/core-trip.c), or None on one cpu: what the host's placement of a VM's vCPUs
+    makes of every handover between pgtrace's reading threads."""
+    out = subprocess.run([compiled("core-trip")], check=True, capture_output=True, text=True).stdout.split()
+    return float(out[0]) if out else None
 
 
 class Measured:

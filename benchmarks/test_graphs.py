@@ -61,8 +61,11 @@ class MeasuringTests(unittest.TestCase):
 
     def setUp(self):
         self.runner = Runner()
+        self.trips = []  # what the stand-in for run.core_trip answers, in order (then None)
+        self.probed = []  # the runs made before each of its calls
         for module, name, stand_in in [
             (run, "run_once", self.runner.run_once),
+            (run, "core_trip", self.core_trip),
             (graphs, "trace", lambda workload, params, events, seed: f"/traces/{workload}-{events}.xml"),
             (graphs, "count_events", lambda floor_output, path: int(floor_output.split()[0]) - 2),
             (graphs, "OUT", self.enterContext(tempfile.TemporaryDirectory())),
@@ -71,6 +74,10 @@ class MeasuringTests(unittest.TestCase):
             self.addCleanup(setattr, module, name, getattr(module, name))
             setattr(module, name, stand_in)
         self.bench = graphs.Bench("floor", "pgtrace", Arguments())
+
+    def core_trip(self):
+        self.probed.append(len(self.runner.calls))
+        return self.trips[len(self.probed) - 1] if len(self.probed) <= len(self.trips) else None
 
     def sweep_then_headline(self, full):
         self.bench.workload("kernel", [("events=1,000,000", {}, 1_000_000)])
@@ -164,6 +171,28 @@ class MeasuringTests(unittest.TestCase):
             "met      time per event within 10% between 1M and 16M: 500 ns vs 500 ns "
             "(in each of 3 rounds: median 0.97x, 0.83-1.20x)",
             "met      peak RSS within 10% between 1M and 16M: 39.1 MB vs 39.1 MB"])
+
+
+    def test_the_cores_round_trip_is_measured_before_each_round_and_kept_with_its_runs(self):
+        self.trips = [80.0, 370.0, 90.0]
+        self.bench.row("kernel", "events=1,000,000", {}, 1_000_000)
+        self.assertEqual(self.probed, [0, 2, 4])
+        _, floor, analyzed = self.bench.cache[(TRACE_1M, False)]
+        self.assertEqual(analyzed.trips, [80.0, 370.0, 90.0])
+        self.assertEqual(floor.trips, [80.0, 370.0, 90.0])
+
+    def test_the_headline_gives_each_rounds_ratio_by_its_round_trip(self):
+        self.trips = [370.0, 80.0, 90.0]
+        self.runner.walls[("floor", TRACE_1M)] = [0.3, 0.3, 0.3]
+        self.runner.walls[("pgtrace", TRACE_1M)] = [0.6, 0.45, 0.42]
+        graphs.headline(self.bench, full=False)
+        self.assertTrue(sys.stdout.getvalue().endswith(
+            "(the cores' round trip before each round at 1,000,000 events, and pgtrace over the floor in it: "
+            "80 ns 1.50x, 90 ns 1.40x, 370 ns 2.00x)\n"), sys.stdout.getvalue())
+
+    def test_no_round_trip_no_line(self):
+        graphs.headline(self.bench, full=False)
+        self.assertNotIn("round trip", sys.stdout.getvalue())
 
 
 if __name__ == "__main__":
