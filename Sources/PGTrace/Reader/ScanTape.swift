@@ -62,8 +62,10 @@ final class ScanTape {
     }
 
     /// Steps, attributes and the bytes of start tags and values, appended in place
-    /// (`TapeBuffer`): the scan writes some six of them an event and copies a tag's bytes
-    /// once, which is all it adds to libxml2's own pass.
+    /// (`TapeBuffer`): the scan writes some six of them an event, 16 bytes each, and copies
+    /// a tag's bytes once, which is all it adds to libxml2's own pass. Every line of it is
+    /// one the decoding's core must give up before the scan writes it again, which costs
+    /// most when the host puts the two cpus far apart (docs/performance.md, stop 61).
     @exclusivity(unchecked) private(set) var steps = TapeBuffer<Step>(capacity: 2048)
     @exclusivity(unchecked) private(set) var attributes = TapeBuffer<Attribute>(capacity: 4096)
     @exclusivity(unchecked) private var bytes = TapeBuffer<UInt8>(capacity: 1 << 16)
