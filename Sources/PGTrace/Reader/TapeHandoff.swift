@@ -10,8 +10,9 @@ import Glibc
 final class TapeHandoff {
     /// Tapes in circulation, the scan's own included: enough to ride out the uneven pace of
     /// three threads on two cores. Past a trace's first tapes, a tape holds
-    /// `TraceReader.chunksPerTape` chunks' tags, some 470 KB with their bytes (152 bytes a
-    /// kernel event; 236 when this was measured, some 730 KB a tape), and a tape is
+    /// `TraceReader.chunksPerTape` chunks' tags, some 470 KB with their bytes at 152 bytes a
+    /// kernel event (236 bytes, some 730 KB a tape, when the count below was measured; stop
+    /// 61 made the tape smaller), and a tape is
     /// made only when none is free. Measured, on the kernel trace on this project's 2-core
     /// VM, whose scheduler was seen leaving one core idle while the decoding and the replay
     /// took turns on the other (docs/performance.md, stop 58): at 16M events, 10 tapes

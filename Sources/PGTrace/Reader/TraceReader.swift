@@ -412,20 +412,16 @@ private final class ParserState {
             if let attributes, attributeCount > 0 {
                 // libxml2 hands a value over in place, in its input buffer, only when the value
                 // holds no reference ('&') and nothing else to normalize; any other value is a
-                // copy. A value in place lies in the tag's bytes, which are copied once, from
-                // the first value's start to the last one's end when both are in place (the
-                // element's name and the tag's end are not needed: some 20 bytes an event
-                // fewer that the other core must give up); the names go as libxml2's
-                // pointers, for the decoding to resolve.
+                // copy. A value in place lies in the tag's bytes, which are copied once (from
+                // the first value to the last: `ScanTape.valuesSpan`); the names go as
+                // libxml2's pointers, for the decoding to resolve.
                 let input: xmlParserInputPtr? = context?.pointee.input
                 let (bufferStart, bufferEnd) = (input?.pointee.base, input?.pointee.end)
                 var tag: (start: UnsafePointer<xmlChar>, end: UnsafePointer<xmlChar>, offset: Int)?
-                if var spanStart = tagStart, var spanEnd = input?.pointee.cur, spanStart < spanEnd {
-                    if let first = attributes[3], let last = attributes[Int(attributeCount - 1) * 5 + 4],
-                        first >= spanStart, first <= last, last <= spanEnd {
-                        (spanStart, spanEnd) = (first, last)
-                    }
-                    tag = (spanStart, spanEnd, tape.appendBytes(spanStart, count: spanEnd - spanStart))
+                if let span = ScanTape.valuesSpan(
+                    tag: tagStart, to: input?.pointee.cur, firstValue: attributes[3],
+                    lastValueEnd: attributes[Int(attributeCount - 1) * 5 + 4]) {
+                    tag = (span.start, span.end, tape.appendBytes(span.start, count: span.end - span.start))
                 }
                 for index in 0..<Int(attributeCount) {
                     let base = index * 5

@@ -37,10 +37,11 @@ import Testing
         tape.appendEnd()
         tape.appendStart(ElementName.release.index, line: 4, column: 3, attributeCount: 0)
         tape.appendEnd()
+        tape.appendEnd()
         tape.append(.progress(bytesRead: 100))
         tape.appendEnd()
-        tape.appendEnd()
-        #expect(kinds(tape) == ["start", "start", "start+end", "start+end", "progress", "end", "end"])
+        #expect(kinds(tape) == ["start", "start", "start+end", "start+end", "end", "progress", "end"],
+                "`</events>` after `<release/>` closes `<events>`, not the release again")
         guard case .start(let line, let column, let count, let element, true) = tape.steps[3] else {
             Issue.record("\(tape.steps[3])")
             return
@@ -64,6 +65,43 @@ import Testing
         #expect(Array(UnsafeBufferPointer(start: tape.value(of: first), count: first.count)) == value)
         let large = ScanTape.Attribute(name: nil, offset: 0, count: Int(Int32.max), mayHoldReference: true)
         #expect(large.count == Int(Int32.max) && large.mayHoldReference)
+    }
+
+    /// A tag's bytes go on the tape from its first value to its last when both lie in it;
+    /// a value copied by libxml2 (elsewhere) at either end keeps the whole tag.
+    @Test func aTagIsCopiedFromItsFirstValueToItsLast() {
+        let tag = Array(#"<acquire cpu="2" lock="A" t="40""#.utf8)
+        let copied = Array("&A".utf8)
+        tag.withUnsafeBufferPointer { bytes in
+            copied.withUnsafeBufferPointer { elsewhere in
+                let (start, end) = (bytes.baseAddress!, bytes.baseAddress! + bytes.count)
+                let (first, last) = (start + 14, end - 1)  // `2` ... `40`
+                let span = ScanTape.valuesSpan(tag: start, to: end, firstValue: first, lastValueEnd: last)
+                #expect(span.map { [$0.start - start, $0.end - start] } == [14, 31])
+                for (firstValue, lastValueEnd) in [(elsewhere.baseAddress!, last), (first, elsewhere.baseAddress! + 2), (last, first)] {
+                    let whole = ScanTape.valuesSpan(tag: start, to: end, firstValue: firstValue, lastValueEnd: lastValueEnd)
+                    #expect(whole.map { [$0.start - start, $0.end - start] } == [0, 32])
+                }
+                #expect(ScanTape.valuesSpan(tag: start, to: end, firstValue: nil, lastValueEnd: last).map { $0.end - $0.start } == 32)
+                #expect(ScanTape.valuesSpan(tag: nil, to: end, firstValue: first, lastValueEnd: last) == nil)
+                #expect(ScanTape.valuesSpan(tag: end, to: end, firstValue: first, lastValueEnd: last) == nil)
+            }
+        }
+    }
+
+    /// A start that fails is not ended: `<classes .../>` with an attribute it may not have
+    /// delivers no header, folded end or not, and the error is the start's.
+    @Test(arguments: ["<classes colour=\"red\"/>", "<classes colour=\"red\"></classes>"])
+    func aStartThatFailsIsNotEnded(_ classes: String) throws {
+        let xml = "<?xml version=\"1.0\"?>\n<trace version=\"1\">\(classes)<events/></trace>\n"
+        let reader = TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable())
+        var headers = 0
+        let error = #expect(throws: TraceInputError.self) {
+            try reader.read(bytes: Array(xml.utf8), schema: nil, header: { _ in headers += 1 }, event: { _ in })
+        }
+        #expect(headers == 0)
+        #expect(error.map { "\($0)" }?.hasPrefix("t.xml:2:20: error: unknown attribute 'colour' on <classes>; it takes no attributes") == true,
+                "\(String(describing: error))")
     }
 
     /// `</classes>` completes the header whether the element is empty or not, written short
