@@ -75,9 +75,8 @@ def main():
             chosen = [index for index, trip in enumerate(trips) if trip is not None and (trip < FAR) == near]
             figures = ", ".join(
                 f"{statistics.median(runs[index][r].wall for r in chosen):.3f} s" for index in range(len(binaries)))
-            print(f"{len(chosen)} rounds with the cores {name} (round trip {'under' if near else 'over'} {FAR} ns): "
+            print(f"{len(chosen)} rounds with the cores {name} (round trip {'under' if near else 'of at least'} {FAR} ns): "
                   f"median wall {figures}")
-
 
 
 if __name__ == "__main__":
