@@ -56,13 +56,14 @@ def measurer():
 def core_trip():
     """The round trip of a cache line between the machine's first and last cpus, in ns
     (benchmarks/core-trip.c), or None on one cpu: what the host's placement of a VM's vCPUs
-    makes of every handover between pgtrace's reading threads. None too if the probe fails or
-    takes over 10 s: it only annotates the rounds, and must not end or hold up a benchmark."""
+    makes of every handover between pgtrace's reading threads. None too if the probe cannot be
+    built or run, fails, or takes over 10 s: it only annotates the rounds, and must not end or
+    hold up a benchmark."""
     try:
         out = subprocess.run([compiled("core-trip")], check=True, capture_output=True, text=True,
                              timeout=10).stdout.split()
         return float(out[0]) if out else None
-    except (subprocess.SubprocessError, ValueError) as failure:
+    except (OSError, subprocess.SubprocessError, ValueError) as failure:
         print(f"benchmarks/core-trip: {failure}", file=sys.stderr)
         return None
 

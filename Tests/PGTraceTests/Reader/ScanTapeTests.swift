@@ -22,9 +22,9 @@ import Testing
         }
     }
 
-    /// `<trace><events><acquire/><release></release>` then a chunk's progress and
-    /// `</events></trace>`: the two events' ends fold into their starts, the others' cannot
-    /// (a child came first, or a step stands between).
+    /// `<trace><events><acquire/><release></release></events>`, a chunk's progress, then
+    /// `</trace>`: the two events' ends fold into their starts; `</events>` cannot (the last
+    /// step is a start already closed), nor `</trace>` (a step stands between).
     @Test func anEndFoldsIntoTheStartItFollowsAndIntoNothingElse() {
         let tape = ScanTape()
         tape.appendEnd()
@@ -70,28 +70,33 @@ import Testing
     /// A tag's bytes go on the tape from its first value to its last when both lie in it;
     /// a value copied by libxml2 (elsewhere) at either end keeps the whole tag.
     @Test func aTagIsCopiedFromItsFirstValueToItsLast() {
-        let tag = Array(#"<acquire cpu="2" lock="A" t="40""#.utf8)
-        let copied = Array("&A".utf8)
-        tag.withUnsafeBufferPointer { bytes in
-            copied.withUnsafeBufferPointer { elsewhere in
-                let (start, end) = (bytes.baseAddress!, bytes.baseAddress! + bytes.count)
-                let (first, last) = (start + 14, end - 1)  // `2` ... `40`
-                let span = ScanTape.valuesSpan(tag: start, to: end, firstValue: first, lastValueEnd: last)
-                #expect(span.map { [$0.start - start, $0.end - start] } == [14, 31])
-                for (firstValue, lastValueEnd) in [(elsewhere.baseAddress!, last), (first, elsewhere.baseAddress! + 2), (last, first)] {
-                    let whole = ScanTape.valuesSpan(tag: start, to: end, firstValue: firstValue, lastValueEnd: lastValueEnd)
-                    #expect(whole.map { [$0.start - start, $0.end - start] } == [0, 32])
-                }
-                #expect(ScanTape.valuesSpan(tag: start, to: end, firstValue: nil, lastValueEnd: last).map { $0.end - $0.start } == 32)
-                #expect(ScanTape.valuesSpan(tag: nil, to: end, firstValue: first, lastValueEnd: last) == nil)
-                #expect(ScanTape.valuesSpan(tag: end, to: end, firstValue: first, lastValueEnd: last) == nil)
+        // The tag between two values libxml2 copied, one before it and one after it in memory.
+        let buffer = Array(#"&A<acquire cpu="2" lock="A" t="40"&B"#.utf8)
+        buffer.withUnsafeBufferPointer { bytes in
+            let (before, start) = (bytes.baseAddress!, bytes.baseAddress! + 2)
+            let end = start + 32
+            let after = end
+            let (first, last) = (start + 14, end - 1)  // `2` ... `40`
+            let span = ScanTape.valuesSpan(tag: start, to: end, firstValue: first, lastValueEnd: last)
+            #expect(span.map { [$0.start - start, $0.end - start] } == [14, 31])
+            for (firstValue, lastValueEnd) in [(before, last), (after, last), (first, before + 2), (first, after + 2), (last, first)] {
+                let whole = ScanTape.valuesSpan(tag: start, to: end, firstValue: firstValue, lastValueEnd: lastValueEnd)
+                #expect(whole.map { [$0.start - start, $0.end - start] } == [0, 32],
+                        "first at \(firstValue - start), last at \(lastValueEnd - start)")
             }
+            #expect(ScanTape.valuesSpan(tag: start, to: end, firstValue: nil, lastValueEnd: last).map { $0.end - $0.start } == 32)
+            #expect(ScanTape.valuesSpan(tag: nil, to: end, firstValue: first, lastValueEnd: last) == nil)
+            #expect(ScanTape.valuesSpan(tag: end, to: end, firstValue: first, lastValueEnd: last) == nil)
         }
     }
 
     /// A start that fails is not ended: `<classes .../>` with an attribute it may not have
-    /// delivers no header, folded end or not, and the error is the start's.
-    @Test(arguments: ["<classes colour=\"red\"/>", "<classes colour=\"red\"></classes>"])
+    /// delivers no header, its end folded (the first two) or not (a child between), and the
+    /// error is the start's.
+    @Test(arguments: [
+        "<classes colour=\"red\"/>", "<classes colour=\"red\"></classes>",
+        "<classes colour=\"red\"><class name=\"A\"/></classes>",
+    ])
     func aStartThatFailsIsNotEnded(_ classes: String) throws {
         let xml = "<?xml version=\"1.0\"?>\n<trace version=\"1\">\(classes)<events/></trace>\n"
         let reader = TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable())
