@@ -560,7 +560,9 @@ def by_trip(floor, analyzed, events):
     """Each round of the headline's largest size: the cores' round trip measured before it
     (benchmarks/core-trip.c) and pgtrace's time over the floor's in it, by round trip. The
     host places this VM's two vCPUs close (some 80 ns) or far (some 370 ns) apart; far, every
-    handover between pgtrace's threads costs more, and the floor (one thread) does not."""
+    handover between pgtrace's threads costs more, and the floor (one thread) does not. A
+    round at 16M events takes some 15 s, and the host may move the cpus within it: the
+    probe gives the placement at the round's start (docs/performance.md, stop 61)."""
     rounds = sorted(zip(analyzed.trips, analyzed.walls, floor.walls), key=lambda r: (r[0] is None, r[0] or 0, r[1] / r[2]))
     told = ", ".join(f"{'?' if trip is None else f'{trip:.0f} ns'} {mine / theirs:.2f}x" for trip, mine, theirs in rounds)
     return f"(the cores' round trip before each round at {events:,} events, and pgtrace over the floor in it: {told})"
