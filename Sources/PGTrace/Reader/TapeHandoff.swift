@@ -12,12 +12,12 @@ final class TapeHandoff {
     /// three threads on two cores. Past a trace's first tapes, a tape holds
     /// `TraceReader.chunksPerTape` chunks' tags, some 470 KB with their bytes at 152 bytes a
     /// kernel event (236 bytes, some 730 KB a tape, when the count below was measured; stop
-    /// 61 made the tape smaller), and a tape is
-    /// made only when none is free. Measured, on the kernel trace on this project's 2-core
-    /// VM, whose scheduler was seen leaving one core idle while the decoding and the replay
-    /// took turns on the other (docs/performance.md, stop 58): at 16M events, 10 tapes
-    /// against 6 were faster in 11 of 13 pairs of runs, by 3% at the median pair and up to
-    /// 17%, for 3-4 MB more; at 1M events, 3 tapes were slower and 16 no better.
+    /// 61 made the tape smaller), and a tape is made only when none is free. Measured, on
+    /// the kernel trace on this project's 2-core VM, whose scheduler was seen leaving one
+    /// core idle while the decoding and the replay took turns on the other
+    /// (docs/performance.md, stop 58): at 16M events, 10 tapes against 6 were faster in 11
+    /// of 13 pairs of runs, by 3% at the median pair and up to 17%, for 3-4 MB more; at 1M
+    /// events, 3 tapes were slower and 16 no better.
     private static let tapeCount = 10
 
     private let condition = ConditionLock()
