@@ -100,8 +100,9 @@ final class ScanTape {
     /// without content, as nearly all of a trace's are), else a step of its own.
     @inline(__always)
     func appendEnd() {
-        if steps.count > 0, case .start(let line, let column, let attributeCount, let element, false) = steps.last {
-            steps.last = .start(line: line, column: column, attributeCount: attributeCount, element: element, closed: true)
+        if case .start(let line, let column, let attributeCount, let element, false) = steps.last {
+            steps.replaceLast(with: .start(
+                line: line, column: column, attributeCount: attributeCount, element: element, closed: true))
         } else {
             steps.append(.end)
         }
@@ -204,13 +205,15 @@ struct TapeBuffer<Element: BitwiseCopyable>: ~Copyable {
         return base[index]
     }
 
-    /// The last element; set only while there is one.
+    /// The last element, nil while there is none.
     var last: Element? {
         @inline(__always) get { count > 0 ? base[count - 1] : nil }
-        @inline(__always) set {
-            precondition(count > 0 && newValue != nil, "no last tape element to replace")
-            base[count - 1] = newValue!
-        }
+    }
+
+    @inline(__always)
+    mutating func replaceLast(with element: Element) {
+        precondition(count > 0, "no last tape element to replace")
+        base[count - 1] = element
     }
 
     @inline(__always)
