@@ -40,12 +40,13 @@ the ratios within each round (benchmarks/test_graphs.py checks which runs are ma
 which order, what is reused and what the goals print, without traces). Each run is from
 benchmarks/measure.c (run.py's `run_once`; from Python, a small run's peak RSS was the
 interpreter's own): its figures are the best wall time and the median of the runs' peak RSS,
-which varies by a few MB from run to run. pgtrace runs as run.py runs it (`analyze --quiet`, the text report); its exit 0 and 1 are both
-accepted: depth, cycles, ring, pinwalk and takeall (a pin walk holds a lock a page,
-mm_take_all_locks one a vma, past --max-depth's 48) have findings by design, and the findings
-column counts the report's findings by rule (`--quiet` prints none: at exit 1 one more run,
-untimed, writes the text report with `-o` to count them). A run past --timeout (default 600
-s) is printed as "timeout", and the larger sizes of that workload are skipped.
+which varies by a few MB from run to run. pgtrace runs as run.py runs it (`analyze --quiet`,
+the text report); its exit 0 and 1 are both accepted: depth, cycles, ring, pinwalk and
+takeall (a pin walk holds a lock a page, mm_take_all_locks one a vma, past --max-depth's 48)
+have findings by design, and the findings column counts the report's findings by rule
+(`--quiet` prints none: at exit 1 one more run, untimed, writes the text report with `-o` to
+count them). A run past --timeout (default 600 s) is printed as "timeout", and the larger
+sizes of that workload are skipped.
 
 With --issue, instead of the sweeps, each row of issue 12's table once at the largest size the
 table names (a million dependencies, 100k classes, a million cycles, 16M events of distinct

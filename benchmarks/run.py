@@ -48,11 +48,6 @@ def compiled(name):
     return binary
 
 
-def measurer():
-    """benchmarks/measure.c, compiled."""
-    return compiled("measure")
-
-
 def core_trip():
     """The round trip of a cache line between the machine's first and last cpus, in ns
     (benchmarks/core-trip.c), or None on one cpu: what the host's placement of a VM's vCPUs
@@ -93,7 +88,7 @@ def run_once(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout
     where wait4 from this process would give a peak RSS of at least the interpreter's (see
     measure.c). `stdout` and `stderr` are as subprocess takes them; a pipe is read whole.
     Returns None if the run was killed past `timeout` seconds."""
-    helper = measurer()
+    helper = compiled("measure")
     handle, result = tempfile.mkstemp(prefix="measure-", dir=OUT)
     os.close(handle)
     try:
