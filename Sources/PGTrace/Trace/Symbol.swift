@@ -31,9 +31,12 @@ public final class SymbolTable: @unchecked Sendable {
     @exclusivity(unchecked) private var arenaCapacity = 1 << 16
     @exclusivity(unchecked) private var arenaCount = 0
     @exclusivity(unchecked) private var offsets: [Int] = [0]
-    @exclusivity(unchecked) private var hashes: [UInt64] = []
-    /// Open addressing: symbol index + 1, or 0 for an empty slot.
-    @exclusivity(unchecked) private var slots = [Int32](repeating: 0, count: 1024)
+    /// Open addressing, a name's first slot its hash's top bits: the hash's top 32 bits above
+    /// its symbol index + 1 (`Slot`), or 0 for an empty slot. A probe passes over other names'
+    /// slots by those bits, without reading their hashes or bytes elsewhere (one cache miss a
+    /// slot, in a table of megabytes), and the table grows from the slots alone.
+    @exclusivity(unchecked) private var slots = [UInt64](repeating: 0, count: 1 << Slot.initialBits)
+    @exclusivity(unchecked) private var slotBits = Slot.initialBits
 
     public init() {
         // From calloc, which hands back zeroed memory (a nil pointer is all zero bits). A
@@ -77,10 +80,13 @@ public final class SymbolTable: @unchecked Sendable {
 
     /// The symbol of `bytes` if interned, else the empty slot where it goes.
     private func probe(_ bytes: UnsafeBufferPointer<UInt8>, _ hash: UInt64) -> (symbol: Symbol?, slot: Int) {
-        var slot = Int(truncatingIfNeeded: hash) & (slots.count - 1)
+        let check = Slot.check(hash)
+        var slot = Slot.first(check, bits: slotBits)
         while slots[slot] != 0 {
-            let index = Int(slots[slot] - 1)
-            if hashes[index] == hash, equals(index, bytes) { return (Symbol(rawValue: Int32(index)), slot) }
+            if Slot.check(of: slots[slot]) == check {
+                let index = Slot.index(of: slots[slot])
+                if equals(index, bytes) { return (Symbol(rawValue: Int32(index)), slot) }
+            }
             slot = (slot + 1) & (slots.count - 1)
         }
         return (nil, slot)
@@ -102,9 +108,8 @@ public final class SymbolTable: @unchecked Sendable {
         if let base = bytes.baseAddress { (arena + arenaCount).update(from: base, count: bytes.count) }
         arenaCount += bytes.count
         offsets.append(arenaCount)
-        hashes.append(hash)
         appendName(String(decoding: bytes, as: UTF8.self))
-        slots[slot] = Int32(index + 1)
+        slots[slot] = Slot.make(check: Slot.check(hash), index: index)
         if count * 2 > slots.count { grow() }
         return Symbol(rawValue: Int32(index))
     }
@@ -150,14 +155,30 @@ public final class SymbolTable: @unchecked Sendable {
         }
     }
 
+    /// Twice the slots, filled from the slots alone: read in order, and written nearly in
+    /// order (a name's first slot is its check's top bits).
     private func grow() {
-        var bigger = [Int32](repeating: 0, count: slots.count * 2)
-        for index in hashes.indices {
-            var slot = Int(truncatingIfNeeded: hashes[index]) & (bigger.count - 1)
+        let bits = slotBits + 1
+        var bigger = [UInt64](repeating: 0, count: 1 << bits)
+        for value in slots where value != 0 {
+            var slot = Slot.first(Slot.check(of: value), bits: bits)
             while bigger[slot] != 0 { slot = (slot + 1) & (bigger.count - 1) }
-            bigger[slot] = Int32(index + 1)
+            bigger[slot] = value
         }
         slots = bigger
+        slotBits = bits
+    }
+
+    /// A slot's value: the hash's top 32 bits (its check) above the symbol's index + 1.
+    private enum Slot {
+        static let initialBits = 10
+
+        static func check(_ hash: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: hash >> 32) }
+        static func check(of value: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: value >> 32) }
+        static func index(of value: UInt64) -> Int { Int(UInt32(truncatingIfNeeded: value)) - 1 }
+        static func make(check: UInt32, index: Int) -> UInt64 { UInt64(check) << 32 | UInt64(index + 1) }
+        /// The first slot of a name of `check` in a table of 2^`bits` slots: its top bits.
+        static func first(_ check: UInt32, bits: Int) -> Int { Int(check >> UInt32(32 - bits)) }
     }
 
     /// A multiply-and-mix hash over the bytes, eight at a time. The last word is loaded

@@ -89,4 +89,29 @@ import Testing
         #expect((0..<5_000).allSatisfy { table.intern("name\($0)") == many[$0] })
         #expect(long.withUnsafeBufferPointer { table.intern(bytes: $0) } == longest)
     }
+
+    /// A slot keeps its name's hash's top 32 bits, and a probe passes over slots whose bits
+    /// differ: two names whose bits agree (found among 200k names, as the birthday bound
+    /// says) are still told apart by their bytes, before the table grows and after, and every
+    /// name is found where it went through eight growths.
+    @Test func namesWhoseSlotChecksAgreeAreStillTwo() throws {
+        var byCheck: [UInt32: String] = [:]
+        var pair: (String, String)?
+        for number in 0..<200_000 where pair == nil {
+            let name = "lock\(number)"
+            var bytes = name
+            let check = bytes.withUTF8 { UInt32(truncatingIfNeeded: SymbolTable.hash($0) >> 32) }
+            if let other = byCheck[check] { pair = (other, name) } else { byCheck[check] = name }
+        }
+        let (first, second) = try #require(pair)
+        let table = SymbolTable()
+        let (a, b) = (table.intern(first), table.intern(second))
+        #expect(a != b && table[a] == first && table[b] == second)
+        #expect(table.lookup(first) == a && table.lookup(second) == b)
+        let many = (0..<300_000).map { table.intern("class\($0)") }
+        #expect(Set(many).count == many.count)
+        #expect((0..<300_000).allSatisfy { table.lookup("class\($0)") == many[$0] })
+        #expect(table.intern(first) == a && table.intern(second) == b)
+        #expect(table.lookup("class300000") == nil && table.count == 300_002)
+    }
 }
