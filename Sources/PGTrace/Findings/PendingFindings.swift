@@ -6,6 +6,13 @@ protocol PendingFindingMaker: AnyObject {
     func key(of number: Int) -> String
     /// Finding `number`, its text made now.
     func finding(_ number: Int) -> Finding
+    /// Lets go of what its findings are made from: they were made, or dropped (the graph
+    /// checked again). The pending findings call it as they let go of it.
+    func discard()
+}
+
+extension PendingFindingMaker {
+    func discard() {}
 }
 
 /// Graph findings reported before their text is made (`CheckerContext.reportGraphFindingOnce`):
@@ -130,5 +137,8 @@ struct PendingFindings {
         return true
     }
 
-    mutating func removeAll() { self = PendingFindings() }
+    mutating func removeAll() {
+        for maker in makers { maker.discard() }
+        self = PendingFindings()
+    }
 }
