@@ -245,9 +245,17 @@ public final class LockClassTable {
 
     /// What pgtrace knows of a class no trace declared (lockdep's RCU maps): used when the
     /// class is made, and overridden by a trace's own declaration, never in conflict with it.
-    @exclusivity(unchecked) private var builtins: [Symbol: Declared] = [:]
+    /// A handful (the RCU flavors, `kernelBuiltins`), looked through in turn: a hashed look
+    /// cost each new class a hash of its name (a million cycles make two million classes).
+    @exclusivity(unchecked) private var builtins: [(name: Symbol, declared: Declared)] = []
 
-    public func declareBuiltin(name: Symbol, _ declared: Declared) { builtins[name] = declared }
+    public func declareBuiltin(name: Symbol, _ declared: Declared) {
+        if let index = builtins.firstIndex(where: { $0.name == name }) {
+            builtins[index].declared = declared
+        } else {
+            builtins.append((name, declared))
+        }
+    }
 
     /// Classes the kernel itself sets apart from lockdep's checks, which a capture names but
     /// cannot declare: `&dev->mutex` (device_initialize's lockdep_set_novalidate_class: a
@@ -316,10 +324,11 @@ public final class LockClassTable {
         if let id = existingID(for: key) { return id }
         let id = ClassID(table.count)
         table.append(Entry(key: key, type: defaultType))
-        if let declared = declaredTypes[key.name] {
+        // A trace that declares nothing is not looked up for each new class.
+        if !declaredTypes.isEmpty, let declared = declaredTypes[key.name] {
             apply(declared.declared, to: table.count - 1)
-        } else if let builtin = builtins[key.name] {
-            apply(builtin, to: table.count - 1)
+        } else if let builtin = builtins.first(where: { $0.name == key.name }) {
+            apply(builtin.declared, to: table.count - 1)
         }
         traitsByID.append(Traits(table[table.count - 1]))
         if key.subclass == 0 {
