@@ -6,8 +6,9 @@ import PGTrace
 /// that a failed or interrupted run leaves the old file whole (the temporary file is removed
 /// on SIGINT, SIGTERM and SIGHUP too). Anything else the path names (a device such as
 /// /dev/stdout, a FIFO, a process substitution) is written in place, as a shell redirection
-/// would. A symbolic link is followed: the file it names is replaced, the link stays. The
-/// executable's one file of libc calls.
+/// would, and so is the file standard output or standard error already write to. A symbolic
+/// link is followed: the file it names is replaced, the link stays. The executable's one file
+/// of libc calls.
 final class Output {
     private let path: String?
     private let descriptor: Int32
@@ -42,7 +43,38 @@ final class Output {
             target = nil
             return
         }
-        let resolved = exists ? (realpath(path, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } ?? path) : path
+        // The file standard output or standard error write to already (`/dev/stdout` where a
+        // shell redirected it to a file, or that file's own path): written through that
+        // descriptor, at its offset, as a shell redirection would. Replaced, it would take
+        // the shell's own writes before and after to a file no longer there.
+        for standard in [STDOUT_FILENO, STDERR_FILENO] {
+            var open = stat()
+            guard exists, fstat(standard, &open) == 0, open.st_dev == status.st_dev, open.st_ino == status.st_ino else { continue }
+            let fd = fcntl(standard, F_DUPFD_CLOEXEC, 0)
+            guard fd >= 0 else { throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
+            descriptor = fd
+            temporaryPath = nil
+            target = nil
+            return
+        }
+        // A file whose links do not resolve (one open but deleted, named through
+        // /proc/self/fd) is written in place: the file replaced would be the path itself,
+        // a link such as /dev/stdout made a file.
+        let resolved: String
+        if exists {
+            guard let real = realpath(path, nil) else {
+                let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+                guard fd >= 0 else { throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
+                descriptor = fd
+                temporaryPath = nil
+                target = nil
+                return
+            }
+            defer { free(real) }
+            resolved = String(cString: real)
+        } else {
+            resolved = path
+        }
         let slash = resolved.lastIndex(of: "/")
         let directory = slash.map { String(resolved[...$0]) } ?? ""
         let base = slash.map { String(resolved[resolved.index(after: $0)...]) } ?? resolved

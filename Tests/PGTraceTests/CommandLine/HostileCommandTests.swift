@@ -269,6 +269,32 @@ import Testing
         #expect(try String(contentsOfFile: directory + "/real.txt", encoding: .utf8).contains("possible circular locking dependency"))
     }
 
+    /// `--output` naming the file a shell redirected standard output to, through a link to
+    /// /proc/self/fd/1 as /dev/stdout is: the report goes there after what the shell wrote,
+    /// and what the shell writes after follows it (the file replaced by a rename, both went
+    /// to a file no longer there). That file open but deleted, the link stays a link: with
+    /// its target unresolved, the rename put the file in the link's place, which for
+    /// /dev/stdout, run as root, is the machine's (helper-111).
+    @Test func theFileStandardOutputWritesToIsWrittenInPlace() throws {
+        let directory = try CommandRunner.temporaryDirectory("stdout-file")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let trace = Repository.path("traces/pgd-lock-abba.xml")
+        let run = try shell("""
+            ln -s /proc/self/fd/1 out
+            { echo BEFORE; "$PGTRACE" analyze '\(trace)' --output out; echo "status $?"; } > log
+            ( exec > gone; rm gone; "$PGTRACE" analyze '\(trace)' --output out; echo "deleted: status $?" >&2 )
+            test -L out && echo "out is a link"
+            ls -A
+            """, directory: directory)
+        let log = try String(contentsOfFile: directory + "/log", encoding: .utf8)
+        #expect(log.hasPrefix("BEFORE\n"), "\(log.prefix(200))")
+        #expect(log.contains("possible circular locking dependency"))
+        #expect(log.hasSuffix("status 1\n"), "\(log.suffix(200))")
+        #expect(run.stderr.contains("deleted: status 1"), "\(run.stderr)")
+        // The link stays, and no temporary file is left beside it.
+        #expect(run.stdout == "out is a link\nlog\nout\n", "\(run.stdout)")
+    }
+
     @Test func aClosedStandardOutputIsNotReusedForAnInput() throws {
         // With fd 1 closed, the copy of a text stream must not take its number and receive
         // the import's own output.
