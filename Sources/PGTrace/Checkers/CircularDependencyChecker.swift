@@ -12,10 +12,11 @@ public final class CircularDependencyChecker: ReplayObserver {
     private let context: CheckerContext
     @exclusivity(unchecked) private(set) var validatedChains = ChainKeySet()
     /// What the cycles reported and not yet made are made from; held by the context's pending
-    /// findings too, which discard it when they let go of it (their findings made, or the
-    /// graph checked again). Not a weak reference: that gave the store a side table, and
-    /// each cycle reported took its retains and releases there and a weak load and store
-    /// (some 60 ms of the checks after the last event at a million cycles).
+    /// findings too, which empty it when they let go of it (their findings made, or the graph
+    /// checked again: `discard`), and it starts again from cycle 0. Not a weak reference that
+    /// went with them: that gave the store a side table, and each cycle reported took its
+    /// retains and releases there and a weak load and store (some 60 ms of the checks after
+    /// the last event at a million cycles).
     private var pendingCycles: PendingCycles?
     /// How many cycles are kept for reports not yet made.
     var cyclesKept: Int { pendingCycles?.count ?? 0 }
@@ -125,8 +126,8 @@ public final class CircularDependencyChecker: ReplayObserver {
         // is not counted, nor kept where its finding is made (one met again before the
         // findings are made is kept till then, and dropped: the pending findings are not
         // looked up at each report).
-        if pendingCycles?.isDiscarded ?? true { pendingCycles = PendingCycles(context: context) }
-        let cycles = pendingCycles!
+        let cycles = pendingCycles ?? PendingCycles(context: context)
+        pendingCycles = cycles
         let number = cycles.add(fact, path: path)
         if !context.reportGraphFindingOnce(.circularDependency, severity: .error, maker: cycles, number: number) {
             cycles.removeLast()
@@ -220,17 +221,11 @@ private final class PendingCycles: PendingFindingMaker {
     @exclusivity(unchecked) private var dependencies = ChunkedArray<LockDependency>()
     @exclusivity(unchecked) private var cycles = ChunkedArray<Cycle>()
 
-    /// Whether the pending findings let go of it (`discard`): a new store is made then.
-    private(set) var isDiscarded = false
-
     init(context: CheckerContext) { self.context = context }
 
     var count: Int { cycles.count }
 
-    func discard() {
-        (dependencies, cycles) = (ChunkedArray(), ChunkedArray())
-        isDiscarded = true
-    }
+    func discard() { (dependencies, cycles) = (ChunkedArray(), ChunkedArray()) }
 
     /// Lets go of the last cycle kept (its finding was made, or will be, from another).
     func removeLast() {

@@ -7,12 +7,9 @@ protocol PendingFindingMaker: AnyObject {
     /// Finding `number`, its text made now.
     func finding(_ number: Int) -> Finding
     /// Lets go of what its findings are made from: they were made, or dropped (the graph
-    /// checked again). The pending findings call it as they let go of it.
+    /// checked again). The pending findings call it as they let go of it; it may be given
+    /// findings again after, numbered from 0.
     func discard()
-}
-
-extension PendingFindingMaker {
-    func discard() {}
 }
 
 /// Graph findings reported before their text is made (`CheckerContext.reportGraphFindingOnce`):

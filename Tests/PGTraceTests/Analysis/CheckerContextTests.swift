@@ -380,6 +380,7 @@ import Testing
             func finding(_ number: Int) -> Finding {
                 Finding(rule: .circularDependency, severity: .error, message: "cycle", locks: [], locations: [], key: key(of: number))
             }
+            func discard() {}
         }
         let context = try analyze(Self.badUnlockUnderFiveLocks()).context
         let maker = Counting()

@@ -85,6 +85,7 @@ import Testing
             func finding(_ number: Int) -> Finding {
                 Finding(rule: .circularDependency, severity: .error, message: "", locks: [], locations: [], key: key(of: number))
             }
+            func discard() {}
         }
         let maker = Numbered()
         var pending = PendingFindings()

@@ -13,6 +13,7 @@ final class ClosureFindingMaker: PendingFindingMaker {
 
     func key(of number: Int) -> String { key }
     func finding(_ number: Int) -> Finding { make() }
+    func discard() {}
 }
 
 extension CheckerContext {
