@@ -245,8 +245,8 @@ public final class LockClassTable {
 
     /// What pgtrace knows of a class no trace declared (lockdep's RCU maps): used when the
     /// class is made, and overridden by a trace's own declaration, never in conflict with it.
-    /// A handful (the RCU flavors, `kernelBuiltins`), looked through in turn: a hashed look
-    /// cost each new class a hash of its name (a million cycles make two million classes).
+    /// A handful (the RCU flavors, `kernelBuiltins`), looked through in turn: a dictionary
+    /// cost each new class a SipHash of its symbol (a million cycles make two million classes).
     @exclusivity(unchecked) private var builtins: [(name: Symbol, declared: Declared)] = []
 
     public func declareBuiltin(name: Symbol, _ declared: Declared) {

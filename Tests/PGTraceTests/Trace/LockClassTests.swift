@@ -25,4 +25,21 @@ import Testing
         #expect(classes.declarations.map { analysis.symbols[$0.name] } == ["declared"])
         #expect(classes.declarations.first?.at.line == 4)
     }
+
+    /// A builtin declared again is declared as the last says (the builtins are a short list
+    /// looked through in turn), and a class of another name is none of them.
+    @Test func aBuiltinDeclaredAgainTakesTheLastDeclaration() {
+        let symbols = SymbolTable()
+        let classes = LockClassTable()
+        let (builtin, other) = (symbols.intern("builtin"), symbols.intern("other"))
+        classes.declareBuiltin(name: builtin, LockClassTable.Declared(type: .mutex))
+        classes.declareBuiltin(name: symbols.intern("second"), LockClassTable.Declared(type: .rwlock))
+        classes.declareBuiltin(name: builtin, LockClassTable.Declared(type: .map, novalidate: true))
+        let id = classes.id(for: LockClassKey(name: builtin))
+        #expect(classes[id].type == .map && classes[id].novalidate && classes[id].isDeclared)
+        let plain = classes.id(for: LockClassKey(name: other))
+        #expect(classes[plain].type == .spinlock && !classes[plain].isDeclared)
+        #expect(classes[classes.id(for: LockClassKey(name: symbols.intern("second")))].type == .rwlock)
+    }
 }
+
