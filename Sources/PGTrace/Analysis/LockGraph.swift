@@ -80,12 +80,13 @@ extension LockGraphObserver {
     public func lockGraph(_ graph: LockGraph, didMark fact: UsageFact) {}
 }
 
-/// The graph's observers, as it calls them for every new dependency and usage bit: the
-/// first four lie inline in a constant, so that a call borrows its observer. Read from an
-/// array, each was retained and released around its call (3.6% of the graph checks'
-/// instructions at 16k short cycles, stop 62). Made again when an observer is added. Not the
-/// replay's `ObserverList` made generic: specialized for the replay's observers, that
-/// retained each around its call again (docs/performance.md, stop 62).
+/// The graph's observers (two or three), as it calls them for every new dependency and usage
+/// bit: the first four lie inline in a constant, so that a call borrows its observer. Read
+/// from an array, each was retained and released around its call: 3.1% of the graph checks'
+/// instructions at 16k short cycles (stop 63; stop 54 measured no wall time to gain there).
+/// Made again when an observer is added. Not the replay's `ObserverList` made generic:
+/// specialized for the replay's observers, that retained each around its call again
+/// (docs/performance.md, stop 62).
 final class LockGraphObservers {
     private let first: InlineArray<4, (any LockGraphObserver)?>
     private let firstCount: Int

@@ -39,7 +39,7 @@ import Testing
             holderMode: .write, nextMode: .write, moment: nil)
     }
 
-    @Test(arguments: [1, 8, 9, 12])
+    @Test(arguments: [1, 3, 4, 5, 8, 9, 12])
     func observersHearEachChangeInOrderAndOneAddedMidCallHearsTheNext(_ count: Int) {
         let graph = LockGraph()
         let log = Log()
