@@ -93,7 +93,7 @@ import Testing
     /// A slot keeps its name's hash's top 32 bits, and a probe passes over slots whose bits
     /// differ: two names whose bits agree (found among 200k names, as the birthday bound
     /// says) are still told apart by their bytes, before the table grows and after, and every
-    /// name is found where it went through eight growths.
+    /// name is found where it went through ten growths.
     @Test func namesWhoseSlotChecksAgreeAreStillTwo() throws {
         var byCheck: [UInt32: String] = [:]
         var pair: (String, String)?
