@@ -6,9 +6,10 @@ import PGTrace
 /// that a failed or interrupted run leaves the old file whole (the temporary file is removed
 /// on SIGINT, SIGTERM and SIGHUP too). Anything else the path names (a device such as
 /// /dev/stdout, a FIFO, a process substitution) is written in place, as a shell redirection
-/// would, and so is the file standard output or standard error already write to. A symbolic
-/// link is followed: the file it names is replaced, the link stays. The executable's one file
-/// of libc calls.
+/// would; what a descriptor of the run writes to already (standard output sent to a file) is
+/// written through that descriptor, as `>&1` would. A symbolic link is followed: the file it
+/// names is replaced, the link stays, and one that does not resolve is opened through, never
+/// replaced. The executable's one file of libc calls.
 final class Output {
     private let path: String?
     private let descriptor: Int32
@@ -23,58 +24,50 @@ final class Output {
     init(_ path: String?, inputs: [String] = []) throws {
         self.path = path
         guard let path else {
-            descriptor = STDOUT_FILENO
-            temporaryPath = nil
-            target = nil
+            (descriptor, temporaryPath, target) = (STDOUT_FILENO, nil, nil)
             return
         }
         try Self.refuseInputs(path, inputs: inputs)
+        (descriptor, temporaryPath, target) = try Self.openForWriting(path)
+        if let temporaryPath { PendingFiles.add(temporaryPath) }
+    }
+
+    /// The descriptor to write `path` through; with the temporary file it is and the file that
+    /// replaces, unless written in place.
+    private static func openForWriting(_ path: String) throws -> (descriptor: Int32, temporary: String?, target: String?) {
         var status = stat()
         let exists = stat(path, &status) == 0
         if exists, (status.st_mode & S_IFMT) == S_IFDIR {
             throw TraceInputError(file: path, message: "cannot write: is a directory")
         }
+        // What a descriptor of the run writes to already (`/dev/stdout` where the shell sent
+        // standard output to a file, a link to /proc/self/fd/3, that file's own path, a pipe
+        // or a socket): written through a duplicate of that descriptor, at its offset, as
+        // `>&1` would. A file replaced by a rename would take the shell's own writes before
+        // and after to a file no longer there.
+        if exists, let writer = descriptorWriting(to: status) {
+            let fd = fcntl(writer, F_DUPFD_CLOEXEC, 0)
+            guard fd >= 0 else { throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
+            return (fd, nil, nil)
+        }
         if exists, (status.st_mode & S_IFMT) != S_IFREG {
             // A device, a FIFO, a pipe: written in place.
-            let fd = open(path, O_WRONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
-            descriptor = fd
-            temporaryPath = nil
-            target = nil
-            return
+            return (try openInPlace(path, O_WRONLY), nil, nil)
         }
-        // The file standard output or standard error write to already (`/dev/stdout` where a
-        // shell redirected it to a file, or that file's own path): written through that
-        // descriptor, at its offset, as a shell redirection would. Replaced, it would take
-        // the shell's own writes before and after to a file no longer there.
-        for standard in [STDOUT_FILENO, STDERR_FILENO] {
-            var open = stat()
-            guard exists, fstat(standard, &open) == 0, open.st_dev == status.st_dev, open.st_ino == status.st_ino else { continue }
-            let fd = fcntl(standard, F_DUPFD_CLOEXEC, 0)
-            guard fd >= 0 else { throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
-            descriptor = fd
-            temporaryPath = nil
-            target = nil
-            return
+        // A link that does not resolve (to nothing, into a missing directory, a loop, a
+        // descriptor closed or its file deleted) is opened through, as the shell's `>` would:
+        // never replaced by a file of its own, which for /dev/stdout without /proc would be
+        // the machine's /dev/stdout made a file.
+        var link = stat()
+        let isLink = lstat(path, &link) == 0 && (link.st_mode & S_IFMT) == S_IFLNK
+        let real = exists ? realpath(path, nil) : nil
+        defer { free(real) }
+        if isLink, real == nil {
+            return (try openInPlace(path, O_WRONLY | O_CREAT | O_TRUNC), nil, nil)
         }
-        // A file whose links do not resolve (one open but deleted, named through
-        // /proc/self/fd) is written in place: the file replaced would be the path itself,
-        // a link such as /dev/stdout made a file.
-        let resolved: String
-        if exists {
-            guard let real = realpath(path, nil) else {
-                let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
-                guard fd >= 0 else { throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
-                descriptor = fd
-                temporaryPath = nil
-                target = nil
-                return
-            }
-            defer { free(real) }
-            resolved = String(cString: real)
-        } else {
-            resolved = path
-        }
+        // A regular file whose absolute path does not resolve (past PATH_MAX) is replaced
+        // through the path as given.
+        let resolved = real.map { String(cString: $0) } ?? path
         let slash = resolved.lastIndex(of: "/")
         let directory = slash.map { String(resolved[...$0]) } ?? ""
         let base = slash.map { String(resolved[resolved.index(after: $0)...]) } ?? resolved
@@ -83,24 +76,43 @@ final class Output {
         guard fd >= 0 else {
             let reason = String(cString: strerror(errno))
             // A writable file in a directory that takes no new file: written in place.
-            if exists, access(path, W_OK) == 0 {
-                let inPlace = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
-                if inPlace >= 0 {
-                    descriptor = inPlace
-                    temporaryPath = nil
-                    target = nil
-                    return
-                }
+            if exists, access(path, W_OK) == 0, let inPlace = try? openInPlace(path, O_WRONLY | O_TRUNC) {
+                return (inPlace, nil, nil)
             }
             throw TraceInputError(file: path, message: "cannot write: \(reason)")
         }
         // The replaced file keeps its permissions; a new one gets the umask's.
         _ = fchmod(fd, exists ? status.st_mode & 0o7777 : 0o666 & ~Self.umask)
-        descriptor = fd
-        let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        temporaryPath = temporary
-        target = resolved
-        PendingFiles.add(temporary)
+        return (fd, template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }, resolved)
+    }
+
+    /// Opens `path` with `flags` (and close-on-exec), new files with the umask's permissions.
+    private static func openInPlace(_ path: String, _ flags: Int32) throws -> Int32 {
+        let fd = open(path, flags | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
+        return fd
+    }
+
+    /// The lowest descriptor of the process open for writing on the file `status` describes
+    /// (device and inode), if any: those /proc/self/fd lists, or standard output and error
+    /// where it is not mounted.
+    private static func descriptorWriting(to status: stat) -> Int32? {
+        var descriptors: [Int32] = []
+        if let directory = opendir("/proc/self/fd") {
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if let fd = Int32(name), fd != dirfd(directory) { descriptors.append(fd) }
+            }
+            closedir(directory)
+        } else {
+            descriptors = [STDOUT_FILENO, STDERR_FILENO]
+        }
+        return descriptors.sorted().first { fd in
+            var opened = stat()
+            let mode = fcntl(fd, F_GETFL)
+            return mode >= 0 && mode & O_ACCMODE != O_RDONLY && fstat(fd, &opened) == 0
+                && opened.st_dev == status.st_dev && opened.st_ino == status.st_ino
+        }
     }
 
     deinit {

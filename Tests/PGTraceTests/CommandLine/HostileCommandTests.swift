@@ -269,30 +269,74 @@ import Testing
         #expect(try String(contentsOfFile: directory + "/real.txt", encoding: .utf8).contains("possible circular locking dependency"))
     }
 
-    /// `--output` naming the file a shell redirected standard output to, through a link to
-    /// /proc/self/fd/1 as /dev/stdout is: the report goes there after what the shell wrote,
-    /// and what the shell writes after follows it (the file replaced by a rename, both went
-    /// to a file no longer there). That file open but deleted, the link stays a link: with
-    /// its target unresolved, the rename put the file in the link's place, which for
-    /// /dev/stdout, run as root, is the machine's (helper-111).
-    @Test func theFileStandardOutputWritesToIsWrittenInPlace() throws {
-        let directory = try CommandRunner.temporaryDirectory("stdout-file")
+    /// `--output` naming the file a shell sent a descriptor to (standard output through a
+    /// link to /proc/self/fd/1, as /dev/stdout is; descriptor 3 likewise): the report goes
+    /// there after what the shell wrote, and what the shell writes after follows it. Replaced
+    /// by a rename, both went to a file no longer there, and with that file deleted the link
+    /// itself was replaced by a file (for /dev/stdout, run as root, the machine's:
+    /// helper-111).
+    @Test func theFileADescriptorWritesToIsWrittenThroughIt() throws {
+        let directory = try CommandRunner.temporaryDirectory("descriptor-file")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let trace = Repository.path("traces/pgd-lock-abba.xml")
         let run = try shell("""
             ln -s /proc/self/fd/1 out
+            ln -s /proc/self/fd/3 three
             { echo BEFORE; "$PGTRACE" analyze '\(trace)' --output out; echo "status $?"; } > log
+            { echo BEFORE >&3; "$PGTRACE" analyze '\(trace)' --output three; echo "status $?" >&3; } 3> log3
             ( exec > gone; rm gone; "$PGTRACE" analyze '\(trace)' --output out; echo "deleted: status $?" >&2 )
-            test -L out && echo "out is a link"
+            test -L out && test -L three && echo "links stay"
             ls -A
             """, directory: directory)
-        let log = try String(contentsOfFile: directory + "/log", encoding: .utf8)
-        #expect(log.hasPrefix("BEFORE\n"), "\(log.prefix(200))")
-        #expect(log.contains("possible circular locking dependency"))
-        #expect(log.hasSuffix("status 1\n"), "\(log.suffix(200))")
+        for name in ["log", "log3"] {
+            let log = try String(contentsOfFile: directory + "/" + name, encoding: .utf8)
+            #expect(log.hasPrefix("BEFORE\n"), "\(name): \(log.prefix(200))")
+            #expect(log.contains("possible circular locking dependency"), "\(name)")
+            #expect(log.hasSuffix("status 1\n"), "\(name): \(log.suffix(200))")
+        }
         #expect(run.stderr.contains("deleted: status 1"), "\(run.stderr)")
-        // The link stays, and no temporary file is left beside it.
-        #expect(run.stdout == "out is a link\nlog\nout\n", "\(run.stdout)")
+        // The links stay, and no temporary file is left beside them.
+        #expect(run.stdout == "links stay\nlog\nlog3\nout\nthree\n", "\(run.stdout)")
+    }
+
+    /// A link that does not resolve is opened through, as the shell's `>` would, and never
+    /// replaced by a file of its own: one to nothing makes its target; one into a missing
+    /// directory, a loop, and one to a closed descriptor are errors (exit 2); one to a file
+    /// deleted and open only for reading is written in place. A regular file whose absolute
+    /// path is past PATH_MAX (realpath fails) is still replaced whole, or left whole by a
+    /// run that fails (helper-112).
+    @Test func aLinkThatDoesNotResolveIsNeverReplaced() throws {
+        let directory = try CommandRunner.temporaryDirectory("unresolved-links")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let trace = Repository.path("traces/pgd-lock-abba.xml")
+        try #"<trace version="1"><events><acquire cpu="0" task="t" lock="A"/><bogus/></events></trace>"#
+            .write(toFile: directory + "/bad.xml", atomically: false, encoding: .utf8)
+        let run = try shell("""
+            ln -s missing dangling; ln -s nodir/x intonothing; ln -s loop loop; ln -s /proc/self/fd/7 seven
+            ln -s /proc/self/fd/5 five; echo old > deleted
+            for link in dangling intonothing loop seven; do
+                "$PGTRACE" analyze '\(trace)' --output $link 2> err; echo "$link $? $(cut -d: -f2- err | head -1 | sed 's/^ //')"
+            done
+            ( exec 5< deleted; rm deleted; "$PGTRACE" analyze '\(trace)' --output five; echo "five $?" )
+            for link in dangling intonothing loop seven five; do test -L $link || echo "$link is no link"; done
+            grep -c 'possible circular locking dependency' missing
+            top=$PWD; long=$(printf 'd%.0s' {1..250})
+            for i in $(seq 18); do mkdir $long && cd $long; done
+            echo OLD > tl; "$PGTRACE" timeline '\(directory)/bad.xml' --output tl 2> /dev/null; echo "long $? $(cat tl)"
+            "$PGTRACE" analyze '\(trace)' --output tl > /dev/null; echo "long $? $(grep -c 'possible circular' tl) $(ls -A | wc -l)"
+            cd "$top"; rm -rf $long
+            """, directory: directory)
+        #expect(run.stdout == """
+            dangling 1\u{20}
+            intonothing 2 error: cannot write: No such file or directory
+            loop 2 error: cannot write: Too many levels of symbolic links
+            seven 2 error: cannot write: No such file or directory
+            five 1
+            1
+            long 2 OLD
+            long 1 1 1
+
+            """, "\(run.stdout) \(run.stderr)")
     }
 
     @Test func aClosedStandardOutputIsNotReusedForAnInput() throws {
