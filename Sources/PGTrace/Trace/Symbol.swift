@@ -34,11 +34,11 @@ public final class SymbolTable: @unchecked Sendable {
     /// Open addressing, a name's first slot its hash's top bits: the hash's top 32 bits above
     /// its symbol index + 1 (`Slot`), or 0 for an empty slot. A probe passes over other names'
     /// slots by those bits, without reading their hashes or bytes elsewhere (one cache miss a
-    /// slot, in a table of megabytes), and the table grows from the slots alone. Names whose
-    /// first slots are near share the top bits that chose them, so the check tells them apart
-    /// by the 32 - log2(slots) bits below (10 at 4M slots): a compare of bytes for nothing in
-    /// some thousand slots passed. While the table doubles, both tables are held: 48 MB from
-    /// 2M to 4M slots.
+    /// slot, in a table of megabytes), and the table grows from the slots alone. Names of the
+    /// same first slot share the top bits that chose it, so the check tells them apart by the
+    /// 32 - log2(slots) bits below (10 at 4M slots): at most a compare of bytes for nothing in
+    /// some thousand such slots passed. While the table doubles, both tables are held: 48 MB
+    /// from 2M to 4M slots.
     @exclusivity(unchecked) private var slots = [UInt64](repeating: 0, count: 1 << Slot.initialBits)
     @exclusivity(unchecked) private var slotBits = Slot.initialBits
 
