@@ -6,10 +6,10 @@ import PGTrace
 /// that a failed or interrupted run leaves the old file whole (the temporary file is removed
 /// on SIGINT, SIGTERM and SIGHUP too). Anything else the path names (a device such as
 /// /dev/stdout, a FIFO, a process substitution) is written in place, as a shell redirection
-/// would; what a descriptor of the run writes to already (standard output sent to a file) is
-/// written through that descriptor, as `>&1` would. A symbolic link is followed: the file it
-/// names is replaced, the link stays, and one that does not resolve is opened through, never
-/// replaced. The executable's one file of libc calls.
+/// would; a descriptor the path names (/dev/stdout), or the file one writes to already
+/// (standard output sent to a file), is written through that descriptor, as `>&1` would. A
+/// symbolic link is followed: the file it names is replaced, or made, and the link stays. The
+/// executable's one file of libc calls.
 final class Output {
     private let path: String?
     private let descriptor: Int32
@@ -35,6 +35,16 @@ final class Output {
     /// The descriptor to write `path` through; with the temporary file it is and the file that
     /// replaces, unless written in place.
     private static func openForWriting(_ path: String) throws -> (descriptor: Int32, temporary: String?, target: String?) {
+        // A descriptor the path names through its links (/dev/stdout, /dev/fd/3, a link to
+        // /proc/self/fd/1): written through it, at its offset, as `>&1` would. One the run was
+        // started without (its place held by /dev/null, read-only) cannot be written.
+        if let named = namedDescriptor(path) {
+            if reservedDescriptors.contains(named) {
+                throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(EBADF)))")
+            }
+            let mode = fcntl(named, F_GETFL)
+            if mode >= 0, mode & O_ACCMODE != O_RDONLY { return (try duplicate(named, for: path), nil, nil) }
+        }
         var status = stat()
         let exists = stat(path, &status) == 0
         if exists, (status.st_mode & S_IFMT) == S_IFDIR {
@@ -46,28 +56,32 @@ final class Output {
         // `>&1` would. A file replaced by a rename would take the shell's own writes before
         // and after to a file no longer there.
         if exists, let writer = descriptorWriting(to: status) {
-            let fd = fcntl(writer, F_DUPFD_CLOEXEC, 0)
-            guard fd >= 0 else { throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
-            return (fd, nil, nil)
+            return (try duplicate(writer, for: path), nil, nil)
         }
         if exists, (status.st_mode & S_IFMT) != S_IFREG {
             // A device, a FIFO, a pipe: written in place.
             return (try openInPlace(path, O_WRONLY), nil, nil)
         }
-        // A link that does not resolve (to nothing, into a missing directory, a loop, a
-        // descriptor closed or its file deleted) is opened through, as the shell's `>` would:
-        // never replaced by a file of its own, which for /dev/stdout without /proc would be
-        // the machine's /dev/stdout made a file.
+        // A link never has a file of its own put in its place (for /dev/stdout without /proc,
+        // the machine's). One to nothing: the file is made where its links end, by the same
+        // rename (a failed run leaves nothing there). A loop, one to a missing directory or a
+        // closed descriptor, one to a file open but deleted: opened through, as the shell's
+        // `>` would (an error for all but the last).
         var link = stat()
         let isLink = lstat(path, &link) == 0 && (link.st_mode & S_IFMT) == S_IFLNK
         let real = exists ? realpath(path, nil) : nil
         defer { free(real) }
+        let resolved: String
         if isLink, real == nil {
-            return (try openInPlace(path, O_WRONLY | O_CREAT | O_TRUNC), nil, nil)
+            guard !exists, namedDescriptor(path) == nil, let end = linkChain(path)?.last else {
+                return (try openInPlace(path, O_WRONLY | O_CREAT | O_TRUNC), nil, nil)
+            }
+            resolved = end
+        } else {
+            // A regular file whose absolute path does not resolve (past PATH_MAX) is replaced
+            // through the path as given.
+            resolved = real.map { String(cString: $0) } ?? path
         }
-        // A regular file whose absolute path does not resolve (past PATH_MAX) is replaced
-        // through the path as given.
-        let resolved = real.map { String(cString: $0) } ?? path
         let slash = resolved.lastIndex(of: "/")
         let directory = slash.map { String(resolved[...$0]) } ?? ""
         let base = slash.map { String(resolved[resolved.index(after: $0)...]) } ?? resolved
@@ -91,6 +105,42 @@ final class Output {
         let fd = open(path, flags | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
         return fd
+    }
+
+    /// A duplicate of `fd`, to write `path` through.
+    private static func duplicate(_ fd: Int32, for path: String) throws -> Int32 {
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else { throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
+        return copy
+    }
+
+    /// The paths `path`'s own links lead through, `path` first, to the first that is no link
+    /// or does not exist (a link's relative target taken from its directory); nil past 40
+    /// links, a loop.
+    private static func linkChain(_ path: String) -> [String]? {
+        var chain = [path]
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        for _ in 0..<40 {
+            let current = chain[chain.count - 1]
+            let count = readlink(current, &buffer, buffer.count - 1)
+            guard count >= 0 else { return chain }
+            let target = String(decoding: buffer[..<count].lazy.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let directory = current.lastIndex(of: "/").map { String(current[...$0]) } ?? ""
+            chain.append(target.hasPrefix("/") ? target : directory + target)
+        }
+        return nil
+    }
+
+    /// The descriptor of this process that `path` names through its links (/dev/stdout leads
+    /// to /proc/self/fd/1), if it names one.
+    private static func namedDescriptor(_ path: String) -> Int32? {
+        let prefixes = ["/proc/self/fd/", "/proc/thread-self/fd/", "/proc/\(getpid())/fd/", "/dev/fd/"]
+        for link in linkChain(path) ?? [] {
+            for prefix in prefixes where link.hasPrefix(prefix) {
+                if let fd = Int32(link.dropFirst(prefix.count)) { return fd }
+            }
+        }
+        return nil
     }
 
     /// The lowest descriptor of the process open for writing on the file `status` describes
@@ -140,7 +190,7 @@ final class Output {
     }
 
     /// Whether two output paths name one file: the same regular file if they exist, else the
-    /// same path once the directory's links are followed.
+    /// same path once their links and their directories' are followed.
     static func sameFile(_ first: String, _ second: String) -> Bool {
         var status = stat()
         if let one = identity(stat(first, &status), status), let other = identity(stat(second, &status), status) {
@@ -153,7 +203,7 @@ final class Output {
             let resolved = realpath(directory, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } ?? directory
             return resolved + "/" + base
         }
-        return absolute(first) == absolute(second)
+        return absolute(linkChain(first)?.last ?? first) == absolute(linkChain(second)?.last ?? second)
     }
 
     /// The process's umask (read by setting and restoring it).
@@ -185,6 +235,12 @@ final class Output {
             while offset < bytes.count {
                 let count = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                 if count < 0, errno == EINTR { continue }
+                // A descriptor made non-blocking by whoever reads it: wait until it takes more.
+                if count < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+                    var ready = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&ready, 1, -1)
+                    continue
+                }
                 guard count > 0 else { return String(cString: strerror(errno)) }
                 offset += count
             }
@@ -240,6 +296,7 @@ final class Output {
     /// (EBADF) and reading finds nothing.
     static func reserveStandardDescriptors() {
         for fd in [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO] where fcntl(fd, F_GETFD) == -1 && errno == EBADF {
+            reservedDescriptors.append(fd)
             let null = open("/dev/null", O_RDONLY)
             if null >= 0, null != fd {
                 _ = dup2(null, fd)
@@ -247,6 +304,9 @@ final class Output {
             }
         }
     }
+
+    /// The standard descriptors the run was started without (`reserveStandardDescriptors`).
+    nonisolated(unsafe) private static var reservedDescriptors: [Int32] = []
 }
 
 /// Temporary output files not yet renamed into place, removed if a signal ends the run. A
@@ -276,10 +336,10 @@ enum PendingFiles {
         }
     }
 
-    /// SIGINT, SIGTERM and SIGHUP unlink the pending files, then end the process as the
-    /// signal would have.
+    /// SIGINT, SIGTERM, SIGHUP and SIGPIPE (a reader of standard error gone) unlink the
+    /// pending files, then end the process as the signal would have.
     private static let installHandlers: Void = {
-        for signal in [SIGINT, SIGTERM, SIGHUP] {
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { number in
                 for index in 0..<PendingFiles.capacity {

@@ -285,26 +285,34 @@ import Testing
             { echo BEFORE; "$PGTRACE" analyze '\(trace)' --output out; echo "status $?"; } > log
             { echo BEFORE >&3; "$PGTRACE" analyze '\(trace)' --output three; echo "status $?" >&3; } 3> log3
             ( exec > gone; rm gone; "$PGTRACE" analyze '\(trace)' --output out; echo "deleted: status $?" >&2 )
+            { echo BEFORE >&5; "$PGTRACE" analyze '\(trace)' --output /dev/fd/5; echo "status $?" >&5; } > log5 5>> log5
+            "$PGTRACE" analyze '\(trace)' --output out >&- 2> err; echo "closed: status $? $(cat err)" >&2
             test -L out && test -L three && echo "links stay"
             ls -A
             """, directory: directory)
-        for name in ["log", "log3"] {
+        // Through the descriptor the path names (appending, as 5>> opened it), not the lowest
+        // one open on that file (1, at the file's start).
+        for name in ["log", "log3", "log5"] {
             let log = try String(contentsOfFile: directory + "/" + name, encoding: .utf8)
             #expect(log.hasPrefix("BEFORE\n"), "\(name): \(log.prefix(200))")
             #expect(log.contains("possible circular locking dependency"), "\(name)")
             #expect(log.hasSuffix("status 1\n"), "\(name): \(log.suffix(200))")
         }
         #expect(run.stderr.contains("deleted: status 1"), "\(run.stderr)")
+        // Standard output closed: its place is held by /dev/null, read-only, and the report
+        // is not written there.
+        #expect(run.stderr.contains("closed: status 2 out: error: cannot write: Bad file descriptor"), "\(run.stderr)")
         // The links stay, and no temporary file is left beside them.
-        #expect(run.stdout == "links stay\nlog\nlog3\nout\nthree\n", "\(run.stdout)")
+        #expect(run.stdout == "links stay\nerr\nlog\nlog3\nlog5\nout\nthree\n", "\(run.stdout)")
     }
 
-    /// A link that does not resolve is opened through, as the shell's `>` would, and never
-    /// replaced by a file of its own: one to nothing makes its target; one into a missing
+    /// A link that does not resolve is never replaced by a file of its own: one to nothing
+    /// has its target made, by the rename that makes any new file (a failed run makes
+    /// nothing), and two such links to one target are one file; one into a missing
     /// directory, a loop, and one to a closed descriptor are errors (exit 2); one to a file
     /// deleted and open only for reading is written in place. A regular file whose absolute
     /// path is past PATH_MAX (realpath fails) is still replaced whole, or left whole by a
-    /// run that fails (helper-112).
+    /// run that fails (helpers 112 and 113).
     @Test func aLinkThatDoesNotResolveIsNeverReplaced() throws {
         let directory = try CommandRunner.temporaryDirectory("unresolved-links")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -320,6 +328,9 @@ import Testing
             ( exec 5< deleted; rm deleted; "$PGTRACE" analyze '\(trace)' --output five; echo "five $?" )
             for link in dangling intonothing loop seven five; do test -L $link || echo "$link is no link"; done
             grep -c 'possible circular locking dependency' missing
+            ln -s missing2 dangling2; "$PGTRACE" timeline '\(directory)/bad.xml' --output dangling2 2> /dev/null
+            echo "failed $?"; test -e missing2 || echo "nothing made"
+            ln -s missing3 d3; ln -s missing3 d4; "$PGTRACE" lint '\(trace)' --output d3 --write-baseline d4 2> /dev/null; echo "one file $?"
             top=$PWD; long=$(printf 'd%.0s' {1..250})
             for i in $(seq 18); do mkdir $long && cd $long; done
             echo OLD > tl; "$PGTRACE" timeline '\(directory)/bad.xml' --output tl 2> /dev/null; echo "long $? $(cat tl)"
@@ -333,6 +344,9 @@ import Testing
             seven 2 error: cannot write: No such file or directory
             five 1
             1
+            failed 2
+            nothing made
+            one file 2
             long 2 OLD
             long 1 1 1
 
