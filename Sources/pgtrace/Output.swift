@@ -337,9 +337,17 @@ enum PendingFiles {
     }
 
     /// SIGINT, SIGTERM, SIGHUP and SIGPIPE (a reader of standard error gone) unlink the
-    /// pending files, then end the process as the signal would have.
+    /// pending files, then end the process as the signal would have. One the run was started
+    /// ignoring stays ignored (SIGPIPE ignored, a write to a closed pipe is an error to report).
     private static let installHandlers: Void = {
         for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] {
+            var current = sigaction()
+            if sigaction(signal, nil, &current) == 0,
+                let handler = current.__sigaction_handler.sa_handler,
+                unsafeBitCast(handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+            {
+                continue
+            }
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { number in
                 for index in 0..<PendingFiles.capacity {

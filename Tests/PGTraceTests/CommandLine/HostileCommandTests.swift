@@ -353,6 +353,23 @@ import Testing
             """, "\(run.stdout) \(run.stderr)")
     }
 
+    /// Standard error a pipe whose reader is gone: SIGPIPE ends the run as it would, and the
+    /// output's temporary file goes with it (it was left behind: helper-113). Ignored, SIGPIPE
+    /// stays ignored, and the run goes on to its end.
+    @Test func aReaderOfStandardErrorGoneLeavesNoTemporaryFile() throws {
+        let directory = try CommandRunner.temporaryDirectory("stderr-gone")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try #"<trace version="1"><events><bogus/></events></trace>"#.write(toFile: directory + "/bad.xml", atomically: false, encoding: .utf8)
+        let trace = Repository.path("traces/pgd-lock-abba.xml")
+        let run = try shell("""
+            mkfifo pipe; (exec 0<pipe) & exec 4>pipe; wait
+            "$PGTRACE" validate bad.xml '\(trace)' --output report 2>&4; echo "status $?"
+            trap '' PIPE; "$PGTRACE" validate bad.xml '\(trace)' --output ignored 2>&4; echo "ignored $?"
+            ls -A
+            """, directory: directory)
+        #expect(run.stdout == "status 141\nignored 2\nbad.xml\nignored\npipe\n", "\(run.stdout) \(run.stderr)")
+    }
+
     @Test func aClosedStandardOutputIsNotReusedForAnInput() throws {
         // With fd 1 closed, the copy of a text stream must not take its number and receive
         // the import's own output.
