@@ -4,7 +4,8 @@ import PGTrace
 /// Where a command writes what it produces: standard output, or a file. A regular file (or a
 /// new one) is replaced atomically: written to a temporary file beside it, then renamed, so
 /// that a failed or interrupted run leaves the old file whole (the temporary file is removed
-/// on SIGINT, SIGTERM and SIGHUP too). Anything else the path names (a device such as
+/// on SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE and SIGXFSZ too, unless the run was started
+/// ignoring them). Anything else the path names (a device such as
 /// /dev/stdout, a FIFO, a process substitution) is written in place, as a shell redirection
 /// would; a descriptor the path names (/dev/stdout), or the file one writes to already
 /// (standard output sent to a file), is written through that descriptor, as `>&1` would. A
@@ -47,6 +48,7 @@ final class Output {
         }
         var status = stat()
         let exists = stat(path, &status) == 0
+        let missing = !exists && errno == ENOENT
         if exists, (status.st_mode & S_IFMT) == S_IFDIR {
             throw TraceInputError(file: path, message: "cannot write: is a directory")
         }
@@ -63,20 +65,25 @@ final class Output {
             return (try openInPlace(path, O_WRONLY), nil, nil)
         }
         // A link never has a file of its own put in its place (for /dev/stdout without /proc,
-        // the machine's). One to nothing: the file is made where its links end, by the same
-        // rename (a failed run leaves nothing there). A loop, one to a missing directory or a
-        // closed descriptor, one to a file open but deleted: opened through, as the shell's
-        // `>` would (an error for all but the last).
+        // the machine's). One to nothing (the kernel follows it and finds no file, and nor
+        // does the walk of its links): the file is made where its links end, by the same
+        // rename (a failed run leaves nothing there), in a directory that must exist. Any
+        // other that does not resolve (a loop, a link the kernel will not follow, a closed
+        // descriptor, a file open but deleted) is opened through, as the shell's `>` would,
+        // and the kernel decides: an error for all but the last.
         var link = stat()
         let isLink = lstat(path, &link) == 0 && (link.st_mode & S_IFMT) == S_IFLNK
         let real = exists ? realpath(path, nil) : nil
         defer { free(real) }
         let resolved: String
         if isLink, real == nil {
-            guard !exists, namedDescriptor(path) == nil, let end = linkChain(path)?.last else {
+            var end = stat()
+            guard missing, namedDescriptor(path) == nil, let last = linkChain(path)?.last,
+                lstat(last, &end) != 0, errno == ENOENT
+            else {
                 return (try openInPlace(path, O_WRONLY | O_CREAT | O_TRUNC), nil, nil)
             }
-            resolved = end
+            resolved = last
         } else {
             // A regular file whose absolute path does not resolve (past PATH_MAX) is replaced
             // through the path as given.
@@ -115,30 +122,43 @@ final class Output {
     }
 
     /// The paths `path`'s own links lead through, `path` first, to the first that is no link
-    /// or does not exist (a link's relative target taken from its directory); nil past 40
-    /// links, a loop.
+    /// or does not exist (a link's relative target taken from its directory, resolved where
+    /// it exists); nil past 40 links, the kernel's limit.
     private static func linkChain(_ path: String) -> [String]? {
         var chain = [path]
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        for _ in 0..<40 {
+        while chain.count <= 41 {
             let current = chain[chain.count - 1]
             let count = readlink(current, &buffer, buffer.count - 1)
             guard count >= 0 else { return chain }
             let target = String(decoding: buffer[..<count].lazy.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            let directory = current.lastIndex(of: "/").map { String(current[...$0]) } ?? ""
-            chain.append(target.hasPrefix("/") ? target : directory + target)
+            chain.append(target.hasPrefix("/") ? target : directory(of: current) + "/" + target)
         }
         return nil
     }
 
+    /// The directory `path` is in, its links resolved where it exists.
+    private static func directory(of path: String) -> String {
+        let given = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "."
+        guard let real = realpath(given, nil) else { return given }
+        defer { free(real) }
+        return String(cString: real)
+    }
+
     /// The descriptor of this process that `path` names through its links (/dev/stdout leads
-    /// to /proc/self/fd/1), if it names one.
+    /// to /proc/self/fd/1), if it names one: a link in the process's own descriptor
+    /// directory, however spelled, by its number written plainly.
     private static func namedDescriptor(_ path: String) -> Int32? {
-        let prefixes = ["/proc/self/fd/", "/proc/thread-self/fd/", "/proc/\(getpid())/fd/", "/dev/fd/"]
+        let directories = ["/proc/self/fd", "/proc/thread-self/fd"].compactMap { directory -> String? in
+            guard let real = realpath(directory, nil) else { return nil }
+            defer { free(real) }
+            return String(cString: real)
+        }
+        guard !directories.isEmpty else { return nil }
         for link in linkChain(path) ?? [] {
-            for prefix in prefixes where link.hasPrefix(prefix) {
-                if let fd = Int32(link.dropFirst(prefix.count)) { return fd }
-            }
+            let name = link.lastIndex(of: "/").map { String(link[link.index(after: $0)...]) } ?? link
+            guard let fd = Int32(name), String(fd) == name, fd >= 0, directories.contains(directory(of: link)) else { continue }
+            return fd
         }
         return nil
     }
@@ -336,11 +356,14 @@ enum PendingFiles {
         }
     }
 
-    /// SIGINT, SIGTERM, SIGHUP and SIGPIPE (a reader of standard error gone) unlink the
-    /// pending files, then end the process as the signal would have. One the run was started
-    /// ignoring stays ignored (SIGPIPE ignored, a write to a closed pipe is an error to report).
+    /// SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE (a reader of standard error gone) and SIGXFSZ
+    /// (past `ulimit -f`) unlink the pending files, then end the process as the signal would
+    /// have. One the run was started ignoring stays ignored (SIGPIPE ignored, a write to a
+    /// closed pipe is an error to report).
     private static let installHandlers: Void = {
-        for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] {
+        // The table made before any handler can read it.
+        _ = slots
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGXFSZ] {
             var current = sigaction()
             if sigaction(signal, nil, &current) == 0,
                 let handler = current.__sigaction_handler.sa_handler,

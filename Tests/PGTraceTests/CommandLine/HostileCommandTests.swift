@@ -286,13 +286,19 @@ import Testing
             { echo BEFORE >&3; "$PGTRACE" analyze '\(trace)' --output three; echo "status $?" >&3; } 3> log3
             ( exec > gone; rm gone; "$PGTRACE" analyze '\(trace)' --output out; echo "deleted: status $?" >&2 )
             { echo BEFORE >&5; "$PGTRACE" analyze '\(trace)' --output /dev/fd/5; echo "status $?" >&5; } > log5 5>> log5
+            ln -s /proc/self/fd fds
+            { echo BEFORE >&6; "$PGTRACE" analyze '\(trace)' --output fds/./6; echo "status $?" >&6; } > log6 6>> log6
             "$PGTRACE" analyze '\(trace)' --output out >&- 2> err; echo "closed: status $? $(cat err)" >&2
-            test -L out && test -L three && echo "links stay"
+            for spelled in /dev/fd//1 fds/1 /proc/self/fd/./1; do
+                "$PGTRACE" analyze '\(trace)' --output $spelled >&- 2> /dev/null; echo "$spelled: status $?" >&2
+            done
+            "$PGTRACE" analyze '\(trace)' --output /dev/fd/01 > /dev/null 2>&1; echo "01: status $?" >&2
+            rm err; test -L out && test -L three && echo "links stay"
             ls -A
             """, directory: directory)
         // Through the descriptor the path names (appending, as 5>> opened it), not the lowest
         // one open on that file (1, at the file's start).
-        for name in ["log", "log3", "log5"] {
+        for name in ["log", "log3", "log5", "log6"] {
             let log = try String(contentsOfFile: directory + "/" + name, encoding: .utf8)
             #expect(log.hasPrefix("BEFORE\n"), "\(name): \(log.prefix(200))")
             #expect(log.contains("possible circular locking dependency"), "\(name)")
@@ -302,17 +308,24 @@ import Testing
         // Standard output closed: its place is held by /dev/null, read-only, and the report
         // is not written there.
         #expect(run.stderr.contains("closed: status 2 out: error: cannot write: Bad file descriptor"), "\(run.stderr)")
+        // However the descriptor's path is spelled; and 01 is no descriptor's name.
+        for spelled in ["/dev/fd//1", "fds/1", "/proc/self/fd/./1"] {
+            #expect(run.stderr.contains("\(spelled): status 2"), "\(spelled) \(run.stderr)")
+        }
+        #expect(run.stderr.contains("01: status 2"), "\(run.stderr)")
         // The links stay, and no temporary file is left beside them.
-        #expect(run.stdout == "links stay\nerr\nlog\nlog3\nlog5\nout\nthree\n", "\(run.stdout)")
+        #expect(run.stdout == "links stay\nfds\nlog\nlog3\nlog5\nlog6\nout\nthree\n", "\(run.stdout)")
     }
 
     /// A link that does not resolve is never replaced by a file of its own: one to nothing
     /// has its target made, by the rename that makes any new file (a failed run makes
     /// nothing), and two such links to one target are one file; one into a missing
     /// directory, a loop, and one to a closed descriptor are errors (exit 2); one to a file
-    /// deleted and open only for reading is written in place. A regular file whose absolute
-    /// path is past PATH_MAX (realpath fails) is still replaced whole, or left whole by a
-    /// run that fails (helpers 112 and 113).
+    /// deleted and open only for reading is written in place. Forty links are the kernel's
+    /// limit, not past it; and a file the kernel does not reach (more links, counting those of
+    /// its directories) is neither replaced nor its mode changed. A regular file whose
+    /// absolute path is past PATH_MAX (realpath fails) is still replaced whole, or left whole
+    /// by a run that fails (helpers 112 to 114).
     @Test func aLinkThatDoesNotResolveIsNeverReplaced() throws {
         let directory = try CommandRunner.temporaryDirectory("unresolved-links")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -331,6 +344,12 @@ import Testing
             ln -s missing2 dangling2; "$PGTRACE" timeline '\(directory)/bad.xml' --output dangling2 2> /dev/null
             echo "failed $?"; test -e missing2 || echo "nothing made"
             ln -s missing3 d3; ln -s missing3 d4; "$PGTRACE" lint '\(trace)' --output d3 --write-baseline d4 2> /dev/null; echo "one file $?"
+            for i in $(seq 0 39); do ln -s m$((i + 1)) m$i; done
+            "$PGTRACE" timeline '\(directory)/bad.xml' --output m0 2> /dev/null; echo "forty links $?"; test -e m40 || echo "nothing made"
+            mkdir real; echo secret > real/target; chmod 600 real/target
+            ln -s real D20; for i in $(seq 0 19); do ln -s D$((i + 1)) D$i; done
+            ln -s D0/target l30; for i in $(seq 0 29); do ln -s l$((i + 1)) l$i; done
+            "$PGTRACE" analyze '\(trace)' --output l0 2> err; echo "too deep $? $(cut -d: -f2- err | sed 's/^ //') $(cat real/target) $(stat -c %a real/target)"
             top=$PWD; long=$(printf 'd%.0s' {1..250})
             for i in $(seq 18); do mkdir $long && cd $long; done
             echo OLD > tl; "$PGTRACE" timeline '\(directory)/bad.xml' --output tl 2> /dev/null; echo "long $? $(cat tl)"
@@ -347,6 +366,9 @@ import Testing
             failed 2
             nothing made
             one file 2
+            forty links 2
+            nothing made
+            too deep 2 error: cannot write: Too many levels of symbolic links secret 600
             long 2 OLD
             long 1 1 1
 
