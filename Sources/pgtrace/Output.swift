@@ -88,6 +88,13 @@ final class Output {
             // A regular file whose absolute path does not resolve (past PATH_MAX) is replaced
             // through the path as given.
             resolved = real.map { String(cString: $0) } ?? path
+            // Replaced only where the path's links lead to the very file the kernel found: a
+            // link to a file open but deleted reads as `name (deleted)`, and another file may
+            // be called that.
+            var found = stat()
+            if exists, lstat(resolved, &found) != 0 || found.st_dev != status.st_dev || found.st_ino != status.st_ino {
+                return (try openInPlace(path, O_WRONLY | O_TRUNC), nil, nil)
+            }
         }
         let slash = resolved.lastIndex(of: "/")
         let directory = slash.map { String(resolved[...$0]) } ?? ""
@@ -122,8 +129,9 @@ final class Output {
     }
 
     /// The paths `path`'s own links lead through, `path` first, to the first that is no link
-    /// or does not exist (a link's relative target taken from its directory, resolved where
-    /// it exists); nil past 40 links, the kernel's limit.
+    /// or does not exist (a link's relative target joined to its directory as written: where
+    /// the kernel resolves that directory through a magic link, such as /proc/PID/root, its
+    /// resolved text names another place); nil past 40 links, the kernel's limit.
     private static func linkChain(_ path: String) -> [String]? {
         var chain = [path]
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
@@ -132,7 +140,8 @@ final class Output {
             let count = readlink(current, &buffer, buffer.count - 1)
             guard count >= 0 else { return chain }
             let target = String(decoding: buffer[..<count].lazy.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            chain.append(target.hasPrefix("/") ? target : directory(of: current) + "/" + target)
+            let directory = current.lastIndex(of: "/").map { String(current[...$0]) } ?? ""
+            chain.append(target.hasPrefix("/") ? target : directory + target)
         }
         return nil
     }

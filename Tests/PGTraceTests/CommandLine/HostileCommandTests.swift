@@ -321,7 +321,8 @@ import Testing
     /// has its target made, by the rename that makes any new file (a failed run makes
     /// nothing), and two such links to one target are one file; one into a missing
     /// directory, a loop, and one to a closed descriptor are errors (exit 2); one to a file
-    /// deleted and open only for reading is written in place. Forty links are the kernel's
+    /// deleted and open only for reading is written in place, and a file named as such a link
+    /// reads (`victim (deleted)`) is left alone (helper-115). Forty links are the kernel's
     /// limit, not past it; and a file the kernel does not reach (more links, counting those of
     /// its directories) is neither replaced nor its mode changed. A regular file whose
     /// absolute path is past PATH_MAX (realpath fails) is still replaced whole, or left whole
@@ -341,6 +342,9 @@ import Testing
             ( exec 5< deleted; rm deleted; "$PGTRACE" analyze '\(trace)' --output five; echo "five $?" )
             for link in dangling intonothing loop seven five; do test -L $link || echo "$link is no link"; done
             grep -c 'possible circular locking dependency' missing
+            echo decoy > 'victim (deleted)'; chmod 600 'victim (deleted)'; echo victim > victim
+            ( exec 3< victim; rm victim; "$PGTRACE" analyze '\(trace)' --output /dev/fd/3; echo "deleted $?" )
+            echo "decoy $(cat 'victim (deleted)') $(stat -c %a 'victim (deleted)')"
             ln -s missing2 dangling2; "$PGTRACE" timeline '\(directory)/bad.xml' --output dangling2 2> /dev/null
             echo "failed $?"; test -e missing2 || echo "nothing made"
             ln -s missing3 d3; ln -s missing3 d4; "$PGTRACE" lint '\(trace)' --output d3 --write-baseline d4 2> /dev/null; echo "one file $?"
@@ -363,6 +367,8 @@ import Testing
             seven 2 error: cannot write: No such file or directory
             five 1
             1
+            deleted 1
+            decoy decoy 600
             failed 2
             nothing made
             one file 2
