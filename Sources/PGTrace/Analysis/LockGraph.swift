@@ -88,11 +88,14 @@ extension LockGraphObserver {
 /// specialized for the replay's observers, that retained each around its call again
 /// (docs/performance.md, stop 62).
 final class LockGraphObservers {
+    /// Every observer, in the order added (what the list is made again from).
+    let all: [any LockGraphObserver]
     private let first: InlineArray<4, (any LockGraphObserver)?>
     private let firstCount: Int
     private let rest: [any LockGraphObserver]
 
     init(_ observers: [any LockGraphObserver]) {
+        all = observers
         var first = InlineArray<4, (any LockGraphObserver)?>(repeating: nil)
         for index in observers.indices.prefix(4) { first[index] = observers[index] }
         self.first = first
@@ -155,7 +158,6 @@ public final class LockGraph {
     /// every class's eight bits took 32 bytes a class (64 MB of a million cycles' two million
     /// classes); the sites the analysis sets stay in its facts, as the edges' do.
     @exclusivity(unchecked) private var ownUsageSites: [Int: EventSite] = [:]
-    @exclusivity(unchecked) private var observerList: [LockGraphObserver] = []
     @exclusivity(unchecked) private var observers = LockGraphObservers([])
     /// What a search knows of a class, for each of its two states (reached freely, reached
     /// only-xr): the search that last reached it, its generation in the low 31 bits and
@@ -196,10 +198,7 @@ public final class LockGraph {
 
     public init() {}
 
-    public func addObserver(_ observer: LockGraphObserver) {
-        observerList.append(observer)
-        observers = LockGraphObservers(observerList)
-    }
+    public func addObserver(_ observer: LockGraphObserver) { observers = LockGraphObservers(observers.all + [observer]) }
 
     /// Every dependency, in the order they entered the graph (made on each call: the graph
     /// keeps them packed).
