@@ -17,9 +17,9 @@ public final class CircularDependencyChecker: ReplayObserver {
     /// went with them: that gave the store a side table, and each cycle reported took its
     /// retains and releases there and a weak load and store (some 60 ms of the checks after
     /// the last event at a million cycles).
-    private var pendingCycles: PendingCycles?
+    private lazy var pendingCycles = PendingCycles(context: context)
     /// How many cycles are kept for reports not yet made.
-    var cyclesKept: Int { pendingCycles?.count ?? 0 }
+    var cyclesKept: Int { pendingCycles.count }
 
     public init(graph: LockGraph, facts: GraphFactLog, context: CheckerContext) {
         self.graph = graph
@@ -126,8 +126,7 @@ public final class CircularDependencyChecker: ReplayObserver {
         // is not counted, nor kept where its finding is made (one met again before the
         // findings are made is kept till then, and dropped: the pending findings are not
         // looked up at each report).
-        let cycles = pendingCycles ?? PendingCycles(context: context)
-        pendingCycles = cycles
+        let cycles = pendingCycles
         let number = cycles.add(fact, path: path)
         if !context.reportGraphFindingOnce(.circularDependency, severity: .error, maker: cycles, number: number) {
             cycles.removeLast()
