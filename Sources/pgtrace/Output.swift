@@ -5,12 +5,12 @@ import PGTrace
 /// new one) is replaced atomically: written to a temporary file beside it, then renamed, so
 /// that a failed or interrupted run leaves the old file whole (the temporary file is removed
 /// on SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE and SIGXFSZ too, unless the run was started
-/// ignoring them). Anything else the path names (a device such as
-/// /dev/stdout, a FIFO, a process substitution) is written in place, as a shell redirection
-/// would; a descriptor the path names (/dev/stdout), or the file one writes to already
-/// (standard output sent to a file), is written through that descriptor, as `>&1` would. A
-/// symbolic link is followed: the file it names is replaced, or made, and the link stays. The
-/// executable's one file of libc calls.
+/// ignoring them). Anything else the path names (a device such as /dev/null, a FIFO, a
+/// process substitution) is written in place, as a shell redirection would; a descriptor the
+/// path names (/dev/stdout), or the file one writes to already (standard output sent to a
+/// file), is written through that descriptor, as `>&1` would. A symbolic link is followed:
+/// the file it names is replaced, or made, and the link stays. The executable's one file of
+/// libc calls.
 final class Output {
     private let path: String?
     private let descriptor: Int32
@@ -39,7 +39,8 @@ final class Output {
         // A descriptor the path names through its links (/dev/stdout, /dev/fd/3, a link to
         // /proc/self/fd/1): written through it, at its offset, as `>&1` would. One the run was
         // started without (its place held by /dev/null, read-only) cannot be written.
-        if let named = namedDescriptor(path) {
+        let named = namedDescriptor(path)
+        if let named {
             if reservedDescriptors.contains(named) {
                 throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(EBADF)))")
             }
@@ -78,7 +79,7 @@ final class Output {
         let resolved: String
         if isLink, real == nil {
             var end = stat()
-            guard missing, namedDescriptor(path) == nil, let last = linkChain(path)?.last,
+            guard missing, named == nil, let last = linkChain(path)?.last,
                 lstat(last, &end) != 0, errno == ENOENT
             else {
                 return (try openInPlace(path, O_WRONLY | O_CREAT | O_TRUNC), nil, nil)
@@ -96,9 +97,7 @@ final class Output {
                 return (try openInPlace(path, O_WRONLY | O_TRUNC), nil, nil)
             }
         }
-        let slash = resolved.lastIndex(of: "/")
-        let directory = slash.map { String(resolved[...$0]) } ?? ""
-        let base = slash.map { String(resolved[resolved.index(after: $0)...]) } ?? resolved
+        let (directory, base) = split(resolved)
         var template = Array((directory + "." + base + ".pgtrace-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
@@ -140,15 +139,22 @@ final class Output {
             let count = readlink(current, &buffer, buffer.count - 1)
             guard count >= 0 else { return chain }
             let target = String(decoding: buffer[..<count].lazy.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            let directory = current.lastIndex(of: "/").map { String(current[...$0]) } ?? ""
-            chain.append(target.hasPrefix("/") ? target : directory + target)
+            chain.append(target.hasPrefix("/") ? target : split(current).directory + target)
         }
         return nil
     }
 
+    /// `path` split after its last slash: its directory with that slash ("" if it has none),
+    /// and its last name.
+    private static func split(_ path: String) -> (directory: String, base: String) {
+        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+        return (String(path[...slash]), String(path[path.index(after: slash)...]))
+    }
+
     /// The directory `path` is in, its links resolved where it exists.
     private static func directory(of path: String) -> String {
-        let given = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "."
+        let directory = split(path).directory
+        let given = directory.isEmpty ? "." : directory
         guard let real = realpath(given, nil) else { return given }
         defer { free(real) }
         return String(cString: real)
@@ -165,7 +171,7 @@ final class Output {
         }
         guard !directories.isEmpty else { return nil }
         for link in linkChain(path) ?? [] {
-            let name = link.lastIndex(of: "/").map { String(link[link.index(after: $0)...]) } ?? link
+            let name = split(link).base
             guard let fd = Int32(name), String(fd) == name, fd >= 0, directories.contains(directory(of: link)) else { continue }
             return fd
         }
@@ -225,13 +231,7 @@ final class Output {
         if let one = identity(stat(first, &status), status), let other = identity(stat(second, &status), status) {
             return one == other
         }
-        func absolute(_ path: String) -> String {
-            let slash = path.lastIndex(of: "/")
-            let directory = slash.map { String(path[...$0]) } ?? "."
-            let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-            let resolved = realpath(directory, nil).map { pointer in defer { free(pointer) }; return String(cString: pointer) } ?? directory
-            return resolved + "/" + base
-        }
+        func absolute(_ path: String) -> String { directory(of: path) + "/" + split(path).base }
         return absolute(linkChain(first)?.last ?? first) == absolute(linkChain(second)?.last ?? second)
     }
 
