@@ -96,6 +96,15 @@ final class Output {
             if exists, lstat(resolved, &found) != 0 || found.st_dev != status.st_dev || found.st_ino != status.st_ino {
                 return (try openInPlace(path, O_WRONLY | O_TRUNC), nil, nil)
             }
+            // Replaced only where the shell's `>` could write it: the kernel opens the path for
+            // writing as the shell would, but without truncating it, and applies its own
+            // checks (the file's permissions for all but root, fs.protected_regular for root
+            // too). A rename needs only the directory's: a read-only file was replaced.
+            if exists {
+                let probe = open(path, O_WRONLY | O_CREAT | O_NOCTTY | O_CLOEXEC, 0o666)
+                guard probe >= 0 else { throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
+                _ = close(probe)
+            }
         }
         let (directory, base) = split(resolved)
         var template = Array((directory + "." + base + ".pgtrace-XXXXXX").utf8CString)
@@ -233,6 +242,17 @@ final class Output {
         }
         func absolute(_ path: String) -> String { directory(of: path) + "/" + split(path).base }
         return absolute(linkChain(first)?.last ?? first) == absolute(linkChain(second)?.last ?? second)
+    }
+
+    /// Whether writing `path` would write where standard output goes (/dev/stdout, or the file,
+    /// pipe or socket it was sent to): two outputs there would be one stream of both. A
+    /// terminal or another device is not counted: what is written there is only shown.
+    static func isStandardOutput(_ path: String) -> Bool {
+        var named = stat()
+        var standard = stat()
+        guard stat(path, &named) == 0, fstat(STDOUT_FILENO, &standard) == 0 else { return false }
+        return named.st_dev == standard.st_dev && named.st_ino == standard.st_ino
+            && (standard.st_mode & S_IFMT) != S_IFCHR && !reservedDescriptors.contains(STDOUT_FILENO)
     }
 
     /// The process's umask (read by setting and restoring it).

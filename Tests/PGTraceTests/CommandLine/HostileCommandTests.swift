@@ -381,6 +381,38 @@ import Testing
             """, "\(run.stdout) \(run.stderr)")
     }
 
+    /// A file the shell's `>` could not write (read-only, for a user other than root) is not
+    /// replaced by a rename either, which asks only the directory's permission: exit 2 with
+    /// the kernel's reason, and the file as it was (it was replaced: helper-115). A file the
+    /// user may write is still replaced whole, and keeps its mode. Run as another user
+    /// (nobody) where the tests run as root, whom the file's mode does not stop.
+    @Test func aFileTheShellCouldNotWriteIsLeftAsItWas() throws {
+        let directory = try CommandRunner.temporaryDirectory("read-only")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = try shell("""
+            chmod 777 .; cp "$PGTRACE" ./pgtrace; chmod 755 pgtrace
+            cp '\(Repository.path("traces/pgd-lock-abba.xml"))' t.xml; chmod 644 t.xml
+            echo old > ro; chmod 444 ro; echo old > rw; chmod 640 rw
+            as=(); if [ "$(id -u)" = 0 ]; then chown 65534:65534 ro rw; as=(setpriv --reuid=65534 --regid=65534 --clear-groups); fi
+            "${as[@]}" bash -c 'echo shell > ro' 2> /dev/null || echo "the shell refuses"
+            "${as[@]}" ./pgtrace analyze t.xml --output ro 2> err; echo "ro $? $(cut -d: -f2- err | sed 's/^ //')"
+            echo "$(cat ro) $(stat -c %a ro)"
+            "${as[@]}" ./pgtrace analyze t.xml --output rw; echo "rw $? $(grep -c 'possible circular' rw) $(stat -c %a rw)"
+            rm pgtrace; ls -A
+            """, directory: directory)
+        #expect(run.stdout == """
+            the shell refuses
+            ro 2 error: cannot write: Permission denied
+            old 444
+            rw 1 1 640
+            err
+            ro
+            rw
+            t.xml
+
+            """, "\(run.stdout) \(run.stderr)")
+    }
+
     /// Standard error a pipe whose reader is gone: SIGPIPE ends the run as it would, and the
     /// output's temporary file goes with it (it was left behind: helper-113). Ignored, SIGPIPE
     /// stays ignored, and the run goes on to its end.
