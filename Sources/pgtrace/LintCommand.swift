@@ -56,6 +56,9 @@ struct LintCommand: ParsableCommand {
         if let output = report.output, let writeBaseline, Output.sameFile(output, writeBaseline) {
             throw TraceInputError(file: output, message: "is also the --write-baseline file; give the report and the baseline different paths")
         }
+        if report.output == nil, !quiet, let writeBaseline, Output.isStandardOutput(writeBaseline) {
+            throw TraceInputError(file: writeBaseline, message: "is where standard output goes, and the report goes there too; give the report --output or the baseline another path")
+        }
         let lockPolicy = try policy.map { try LockPolicy(text: String(decoding: try readFile($0), as: UTF8.self), file: $0) }
         let accepted = try baseline.map { try Baseline(json: try readFile($0), file: $0) }
         let progress = progressOptions.make()

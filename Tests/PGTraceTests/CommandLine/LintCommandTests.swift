@@ -47,6 +47,35 @@ import Testing
         #expect(try String(contentsOfFile: file, encoding: .utf8).contains("\"fingerprint\""))
     }
 
+    /// `--write-baseline` naming where standard output goes (the file the shell sent it to,
+    /// /dev/stdout), with the report on standard output too, would write both into one
+    /// stream: a baseline no one can read back, a report with JSON after it. Refused before
+    /// anything is read; with the report in a file of its own, or none (`--quiet`), the
+    /// baseline may go to standard output.
+    @Test func theBaselineCannotShareStandardOutputWithTheReport() throws {
+        let directory = try CommandRunner.temporaryDirectory("baseline-stdout")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let trace = Repository.path("traces/pgd-lock-abba.xml")
+        let run = try CommandRunner.run(["-c", """
+            "$PGTRACE" lint '\(trace)' --write-baseline both > both 2> err; echo "file $? $(wc -c < both) $(cut -d: -f2- err | sed 's/^ //')"
+            "$PGTRACE" lint '\(trace)' --write-baseline /dev/stdout > dev 2> /dev/null; echo "/dev/stdout $? $(wc -c < dev)"
+            "$PGTRACE" lint '\(trace)' --write-baseline /dev/stdout 2> /dev/null | wc -c; echo "pipe ${PIPESTATUS[0]}"
+            "$PGTRACE" lint '\(trace)' --quiet --write-baseline /dev/stdout > quiet; echo "quiet $? $(head -c 1 quiet)"
+            "$PGTRACE" lint '\(trace)' --output report --write-baseline /dev/stdout > baseline; echo "report $? $(head -c 1 baseline) $(grep -c circular-dependency report)"
+            """], directory: directory, environment: ["PGTRACE": CommandRunner.binary.path], executable: URL(fileURLWithPath: "/bin/bash"))
+        #expect(run.stdout == """
+            file 2 0 error: is where standard output goes, and the report goes there too; give the report --output or the baseline another path
+            /dev/stdout 2 0
+            0
+            pipe 2
+            quiet 1 {
+            report 1 { 1
+
+            """, "\(run.stdout) \(run.stderr)")
+        let baseline = try Data(contentsOf: URL(fileURLWithPath: directory + "/quiet"))
+        #expect(try JSONSerialization.jsonObject(with: baseline) is [String: Any])
+    }
+
     /// A large graph is drawn around its findings by default; the picture says it is a part
     /// (it said so only on standard error, and a DOT file read later looked whole).
     @Test func aGraphDrawnAroundFindingsSaysItIsAPart() throws {
