@@ -97,13 +97,20 @@ final class Output {
                 return (try openInPlace(path, O_WRONLY | O_TRUNC), nil, nil)
             }
             // Replaced only where the shell's `>` could write it: the kernel opens the path for
-            // writing as the shell would, but without truncating it, and applies its own
-            // checks (the file's permissions for all but root, fs.protected_regular for root
-            // too). A rename needs only the directory's: a read-only file was replaced.
+            // writing as the shell would (O_CREAT too: fs.protected_regular applies only with
+            // it), but without truncating it, and applies its own checks (the file's
+            // permissions for all but root, fs.protected_regular for root too). A rename needs
+            // only the directory's: a read-only file was replaced. A lease on the file is not
+            // waited for (the old file is left as it was): EWOULDBLOCK comes after every check.
             if exists {
-                let probe = open(path, O_WRONLY | O_CREAT | O_NOCTTY | O_CLOEXEC, 0o666)
-                guard probe >= 0 else { throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
-                _ = close(probe)
+                let probe = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0o666)
+                guard probe >= 0 || errno == EWOULDBLOCK else {
+                    throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))")
+                }
+                if probe >= 0 { _ = close(probe) }
+                // Another user's file in a sticky directory (/tmp) that the shell may write, but
+                // not rename over: written in place, where the rename failed after the whole run.
+                if stickyDirectoryKeeps(resolved, status) { return (try openInPlace(path, O_WRONLY | O_TRUNC), nil, nil) }
             }
         }
         let (directory, base) = split(resolved)
@@ -120,6 +127,17 @@ final class Output {
         // The replaced file keeps its permissions; a new one gets the umask's.
         _ = fchmod(fd, exists ? status.st_mode & 0o7777 : 0o666 & ~Self.umask)
         return (fd, template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }, resolved)
+    }
+
+    /// Whether the directory `target` is in keeps any user but the file's owner (`status`),
+    /// the directory's and root from replacing it: a sticky directory, such as /tmp.
+    private static func stickyDirectoryKeeps(_ target: String, _ status: stat) -> Bool {
+        let user = geteuid()
+        guard user != 0, status.st_uid != user else { return false }
+        var directory = stat()
+        let name = split(target).directory
+        guard stat(name.isEmpty ? "." : name, &directory) == 0 else { return false }
+        return directory.st_mode & 0o1000 != 0 && directory.st_uid != user
     }
 
     /// Opens `path` with `flags` (and close-on-exec), new files with the umask's permissions.
@@ -246,13 +264,14 @@ final class Output {
 
     /// Whether writing `path` would write where standard output goes (/dev/stdout, or the file,
     /// pipe or socket it was sent to): two outputs there would be one stream of both. A
-    /// terminal or another device is not counted: what is written there is only shown.
+    /// terminal or another device is not counted: what is written there is only shown (or,
+    /// /dev/null, not at all; a closed standard output is held by it).
     static func isStandardOutput(_ path: String) -> Bool {
         var named = stat()
         var standard = stat()
         guard stat(path, &named) == 0, fstat(STDOUT_FILENO, &standard) == 0 else { return false }
         return named.st_dev == standard.st_dev && named.st_ino == standard.st_ino
-            && (standard.st_mode & S_IFMT) != S_IFCHR && !reservedDescriptors.contains(STDOUT_FILENO)
+            && (standard.st_mode & S_IFMT) != S_IFCHR
     }
 
     /// The process's umask (read by setting and restoring it).

@@ -381,36 +381,67 @@ import Testing
             """, "\(run.stdout) \(run.stderr)")
     }
 
-    /// A file the shell's `>` could not write (read-only, for a user other than root) is not
-    /// replaced by a rename either, which asks only the directory's permission: exit 2 with
-    /// the kernel's reason, and the file as it was (it was replaced: helper-115). A file the
-    /// user may write is still replaced whole, and keeps its mode. Run as another user
-    /// (nobody) where the tests run as root, whom the file's mode does not stop.
-    @Test func aFileTheShellCouldNotWriteIsLeftAsItWas() throws {
+    /// The shell's `>` decides what may be written. A file it could not write (read-only,
+    /// for a user other than root) is not replaced by a rename either, which asks only the
+    /// directory's permission: exit 2 with the kernel's reason, and the file as it was (it
+    /// was replaced: helper-115). A file the user may write is still replaced whole, and
+    /// keeps its mode. Another user's file in a sticky directory, which the shell may write
+    /// but the user may not rename over, is written in place, and stays its owner's (the
+    /// rename failed after the whole run: helper-116). Run as another user (nobody) where
+    /// the tests run as root, whom neither the file's mode nor the sticky bit stops.
+    @Test func theShellsPermissionsDecideWhatIsWritten() throws {
         let directory = try CommandRunner.temporaryDirectory("read-only")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let run = try shell("""
             chmod 777 .; cp "$PGTRACE" ./pgtrace; chmod 755 pgtrace
             cp '\(Repository.path("traces/pgd-lock-abba.xml"))' t.xml; chmod 644 t.xml
             echo old > ro; chmod 444 ro; echo old > rw; chmod 640 rw
+            mkdir -m 1777 sticky; echo old > sticky/theirs; chmod 666 sticky/theirs; owner=$(stat -c %u sticky/theirs)
             as=(); if [ "$(id -u)" = 0 ]; then chown 65534:65534 ro rw; as=(setpriv --reuid=65534 --regid=65534 --clear-groups); fi
             "${as[@]}" bash -c 'echo shell > ro' 2> /dev/null || echo "the shell refuses"
             "${as[@]}" ./pgtrace analyze t.xml --output ro 2> err; echo "ro $? $(cut -d: -f2- err | sed 's/^ //')"
             echo "$(cat ro) $(stat -c %a ro)"
             "${as[@]}" ./pgtrace analyze t.xml --output rw; echo "rw $? $(grep -c 'possible circular' rw) $(stat -c %a rw)"
-            rm pgtrace; ls -A
+            "${as[@]}" ./pgtrace analyze t.xml --output sticky/theirs; echo "sticky $? $(grep -c 'possible circular' sticky/theirs) $(stat -c %a sticky/theirs)"
+            [ "$(stat -c %u sticky/theirs)" = "$owner" ] && echo "the owner stays"
+            rm pgtrace; ls -A . sticky
             """, directory: directory)
         #expect(run.stdout == """
             the shell refuses
             ro 2 error: cannot write: Permission denied
             old 444
             rw 1 1 640
+            sticky 1 1 666
+            the owner stays
+            .:
             err
             ro
             rw
+            sticky
             t.xml
 
+            sticky:
+            theirs
+
             """, "\(run.stdout) \(run.stderr)")
+    }
+
+    /// With fs.protected_regular on (systemd's default; root may not open another user's file
+    /// in a sticky directory with O_CREAT, as the shell's `>` does), root does not replace that
+    /// file either: exit 2, the file as it was (it was replaced, and made root's). Run where
+    /// the tests run as root and the setting is on.
+    @Test(.enabled(if: getuid() == 0 && (try? String(contentsOfFile: "/proc/sys/fs/protected_regular", encoding: .utf8))
+        .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0 >= 1))
+    func protectedRegularFilesAreLeftAsTheyWere() throws {
+        let directory = try CommandRunner.temporaryDirectory("protected-regular")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = try shell("""
+            mkdir -m 1777 sticky; echo old > sticky/theirs; chmod 666 sticky/theirs; chown 65534:65534 sticky/theirs
+            echo shell > sticky/theirs 2> /dev/null || echo "the shell refuses"
+            "$PGTRACE" analyze '\(Repository.path("traces/pgd-lock-abba.xml"))' --output sticky/theirs 2> err; echo "$? $(cut -d: -f2- err | sed 's/^ //')"
+            echo "$(cat sticky/theirs) $(stat -c %u sticky/theirs)"; ls -A sticky
+            """, directory: directory)
+        #expect(run.stdout == "the shell refuses\n2 error: cannot write: Permission denied\nold 65534\ntheirs\n", "\(run.stdout) \(run.stderr)")
     }
 
     /// Standard error a pipe whose reader is gone: SIGPIPE ends the run as it would, and the

@@ -51,7 +51,8 @@ import Testing
     /// /dev/stdout), with the report on standard output too, would write both into one
     /// stream: a baseline no one can read back, a report with JSON after it. Refused before
     /// anything is read; with the report in a file of its own, or none (`--quiet`), the
-    /// baseline may go to standard output.
+    /// baseline may go to standard output, and with standard output a device (a terminal,
+    /// /dev/null) both may.
     @Test func theBaselineCannotShareStandardOutputWithTheReport() throws {
         let directory = try CommandRunner.temporaryDirectory("baseline-stdout")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -60,6 +61,7 @@ import Testing
             "$PGTRACE" lint '\(trace)' --write-baseline both > both 2> err; echo "file $? $(wc -c < both) $(cut -d: -f2- err | sed 's/^ //')"
             "$PGTRACE" lint '\(trace)' --write-baseline /dev/stdout > dev 2> /dev/null; echo "/dev/stdout $? $(wc -c < dev)"
             "$PGTRACE" lint '\(trace)' --write-baseline /dev/stdout 2> /dev/null | wc -c; echo "pipe ${PIPESTATUS[0]}"
+            "$PGTRACE" lint '\(trace)' --write-baseline /dev/stdout > /dev/null; echo "/dev/null $?"
             "$PGTRACE" lint '\(trace)' --quiet --write-baseline /dev/stdout > quiet; echo "quiet $? $(head -c 1 quiet)"
             "$PGTRACE" lint '\(trace)' --output report --write-baseline /dev/stdout > baseline; echo "report $? $(head -c 1 baseline) $(grep -c circular-dependency report)"
             """], directory: directory, environment: ["PGTRACE": CommandRunner.binary.path], executable: URL(fileURLWithPath: "/bin/bash"))
@@ -68,6 +70,7 @@ import Testing
             /dev/stdout 2 0
             0
             pipe 2
+            /dev/null 1
             quiet 1 {
             report 1 { 1
 
