@@ -228,13 +228,13 @@ struct AttributeValues {
     }
 
     /// The value interned as a symbol, straight from the bytes, trying the attribute's last
-    /// value first; nil if absent (`at` nearly always is).
+    /// two values first; nil if absent (`at` nearly always is).
     @inline(__always)
     func symbol(_ name: AttributeName, in symbols: SymbolTable) -> Symbol? {
         symbol(name, in: symbols, hint: hint(name))
     }
 
-    /// The value interned as a symbol, trying `hint` first; nil if absent.
+    /// The value interned as a symbol, trying the two symbols at `hint` first; nil if absent.
     @inline(__always)
     func symbol(_ name: AttributeName, in symbols: SymbolTable, hint: UnsafeMutablePointer<Symbol?>) -> Symbol? {
         guard present & name.bit != 0 else { return nil }
@@ -243,20 +243,20 @@ struct AttributeValues {
 
     @inline(never)
     private func presentSymbol(_ name: AttributeName, in symbols: SymbolTable, hint: UnsafeMutablePointer<Symbol?>) -> Symbol? {
-        try? withBytes(name) { symbols.intern(bytes: $0, hint: &hint.pointee) }
+        try? withBytes(name) { symbols.intern(bytes: $0, recent: hint) }
     }
 
-    /// The last symbol each attribute was interned as, tried first next time (but an event's
-    /// `task`, which `taskHint` guesses).
-    func hint(_ name: AttributeName) -> UnsafeMutablePointer<Symbol?> { slots.hints + name.rawValue }
+    /// The last two symbols each attribute was interned as, tried first next time (but an
+    /// event's `task`, which `taskHint` guesses).
+    func hint(_ name: AttributeName) -> UnsafeMutablePointer<Symbol?> { slots.hints + 2 * name.rawValue }
 
-    /// The task last interned for `cpu` (cpus `ValueSlots.taskHintCount` apart share a slot),
-    /// tried first for the event's `task`. Events interleave cpus, each running one task for
+    /// The last two tasks interned for `cpu` (cpus `ValueSlots.taskHintCount` apart share
+    /// them), tried first for the event's `task`. Events interleave cpus, each running one task for
     /// a stretch: of the events naming a task on the kernel-shaped benchmark, 13% repeat the
     /// attribute's last value (some other cpu's task) and 81% their own cpu's last task; on
     /// the five imported kernel captures with 100 or more, 18-62% against 58-89%.
     func taskHint(cpu: Int) -> UnsafeMutablePointer<Symbol?> {
-        slots.taskHints + (cpu & (ValueSlots.taskHintCount - 1))
+        slots.taskHints + 2 * (cpu & (ValueSlots.taskHintCount - 1))
     }
 }
 
@@ -281,10 +281,10 @@ final class ValueSlots {
         starts.initialize(repeating: nil, count: count)
         counts = .allocate(capacity: count)
         counts.initialize(repeating: 0, count: count)
-        hints = .allocate(capacity: count)
-        hints.initialize(repeating: nil, count: count)
-        taskHints = .allocate(capacity: Self.taskHintCount)
-        taskHints.initialize(repeating: nil, count: Self.taskHintCount)
+        hints = .allocate(capacity: 2 * count)
+        hints.initialize(repeating: nil, count: 2 * count)
+        taskHints = .allocate(capacity: 2 * Self.taskHintCount)
+        taskHints.initialize(repeating: nil, count: 2 * Self.taskHintCount)
     }
 
     deinit {

@@ -261,7 +261,7 @@ struct TraceDecoder {
             guard !bytes.isEmpty else {
                 throw Self.empty(name, of: element)
             }
-            return symbols.intern(bytes: bytes, hint: &hint.pointee)
+            return symbols.intern(bytes: bytes, recent: hint)
         }) else { throw attributes.missing(name) }
         return symbol
     }

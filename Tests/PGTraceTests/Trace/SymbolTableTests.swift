@@ -66,6 +66,30 @@ import Testing
         }
     }
 
+    /// The XML reader tries an attribute's last two symbols first (`recent`, the latest
+    /// first): a lock taken over another and released before it (`A B B A`) is found there,
+    /// and moved to the front; a name not there, of the same length or not, is interned as
+    /// the table has it, and pushes the older of the two out.
+    @Test func anAttributesLastTwoSymbolsAreTriedFirst() {
+        let table = SymbolTable()
+        let names = ["cycA0", "cycB0", "cycB0", "cycA0", "cycB0", "cycA0", "cycA0", "cycB0", "cycA1", "cycB0", "cycA0", "x"]
+        let recent = UnsafeMutablePointer<Symbol?>.allocate(capacity: 2)
+        defer { recent.deallocate() }
+        recent.initialize(repeating: nil, count: 2)
+        var kept: [[String?]] = []
+        for name in names {
+            var bytes = Array(name.utf8)
+            let found = bytes.withUnsafeMutableBufferPointer { table.intern(bytes: UnsafeBufferPointer($0), recent: recent) }
+            #expect(found == table.intern(name), "\(name)")
+            kept.append([recent[0], recent[1]].map { $0.map { table[$0] } })
+        }
+        #expect(kept == [
+            ["cycA0", nil], ["cycB0", "cycA0"], ["cycB0", "cycA0"], ["cycA0", "cycB0"], ["cycB0", "cycA0"], ["cycA0", "cycB0"],
+            ["cycA0", "cycB0"], ["cycB0", "cycA0"], ["cycA1", "cycB0"], ["cycB0", "cycA1"], ["cycA0", "cycB0"], ["x", "cycA0"],
+        ])
+        #expect(table.count == 4)
+    }
+
     /// Names of 16 MB, alike but for their last byte or their length, are each their own,
     /// and the names around them, and those added after the table grew, keep theirs.
     @Test func namesTooLongForASlotsLengthAreStillTheirOwn() {
