@@ -54,8 +54,11 @@ import Testing
     /// A wait type written out as its type's default declares nothing new; a kernel built
     /// with PROVE_RAW_LOCK_NESTING and one without are two configurations, analysed apart.
     @Test func waitTypesAndProveRawLockNestingJoinOrSeparateTraces() throws {
+        var written: [String] = []
+        defer { for path in written { try? FileManager.default.removeItem(atPath: path) } }
         func file(_ name: String, meta: String, wait: String) throws -> Analysis.Source {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-\(UUID().uuidString)-\(name)").path
+            written.append(path)
             let xml = """
                 <?xml version="1.0"?>
                 <trace version="1">\(meta)<classes><class name="S" type="spinlock"\(wait)/><class name="R" type="raw-spinlock"/></classes>

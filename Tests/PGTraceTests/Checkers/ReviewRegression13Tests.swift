@@ -10,6 +10,7 @@ import Testing
 
     @Test func aTraceDeclaringRcuReadLockItselfIsOneAnalysis() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-\(UUID().uuidString).xml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
         try """
             <trace version="1" cpus="2"><classes><class name="rcu_read_lock" type="spinlock"/></classes>
             <events><acquire cpu="0" task="t" lock="rcu_read_lock"/><release cpu="0" task="t" lock="rcu_read_lock"/></events></trace>

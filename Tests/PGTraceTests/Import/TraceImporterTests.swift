@@ -4,7 +4,15 @@ import Testing
 
 /// Importing kernel text traces: what becomes which event, what is said about what is lost,
 /// and the findings the events prove — the same as the equivalent hand-written XML.
-@Suite struct TraceImporterTests {
+@Suite final class TraceImporterTests {
+    /// The captures this test wrote (`temporary`), removed when it ends: each test has an
+    /// instance of its own.
+    private var written: [String] = []
+
+    deinit {
+        for path in written { try? FileManager.default.removeItem(atPath: path) }
+    }
+
     private func fixture(_ name: String) -> String { Repository.path("Tests/PGTraceTests/Fixtures/import/\(name)") }
 
     /// `text` as a capture file, its last line ended by a newline as a tracer ends every line.
@@ -12,6 +20,7 @@ import Testing
         // Tests run in parallel: one file each.
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-import-\(UUID().uuidString).txt").path
         try (text.hasSuffix("\n") ? text : text + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        written.append(path)
         return path
     }
 
