@@ -5,7 +5,9 @@ import PGTrace
 /// new one) is replaced atomically: written to a temporary file beside it, then renamed, so
 /// that a failed or interrupted run leaves the old file whole (the temporary file is removed
 /// on SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE and SIGXFSZ too, unless the run was started
-/// ignoring them). Anything else the path names (a device such as /dev/null, a FIFO, a
+/// ignoring them); but where only the shell's way is open (another user's file in a sticky
+/// directory such as /tmp, a file in a directory that takes no new file), it is written in
+/// place as `>` would, and a failed run leaves it cut. Anything else the path names (a device such as /dev/null, a FIFO, a
 /// process substitution) is written in place, as a shell redirection would; a descriptor the
 /// path names (/dev/stdout), or the file one writes to already (standard output sent to a
 /// file), is written through that descriptor, as `>&1` would. A symbolic link is followed:
@@ -100,8 +102,9 @@ final class Output {
             // writing as the shell would (O_CREAT too: fs.protected_regular applies only with
             // it), but without truncating it, and applies its own checks (the file's
             // permissions for all but root, fs.protected_regular for root too). A rename needs
-            // only the directory's: a read-only file was replaced. A lease on the file is not
-            // waited for (the old file is left as it was): EWOULDBLOCK comes after every check.
+            // only the directory's: a read-only file was replaced. A lease on a file to be
+            // replaced is not waited for (the old file is left as it was): EWOULDBLOCK comes
+            // after every check.
             if exists {
                 let probe = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0o666)
                 guard probe >= 0 || errno == EWOULDBLOCK else {
@@ -109,7 +112,8 @@ final class Output {
                 }
                 if probe >= 0 { _ = close(probe) }
                 // Another user's file in a sticky directory (/tmp) that the shell may write, but
-                // not rename over: written in place, where the rename failed after the whole run.
+                // not rename over: written in place, as the shell would (a lease waited for, a
+                // failed run leaves the file cut), where the rename failed after the whole run.
                 if stickyDirectoryKeeps(resolved, status) { return (try openInPlace(path, O_WRONLY | O_TRUNC), nil, nil) }
             }
         }
@@ -129,15 +133,35 @@ final class Output {
         return (fd, template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }, resolved)
     }
 
-    /// Whether the directory `target` is in keeps any user but the file's owner (`status`),
-    /// the directory's and root from replacing it: a sticky directory, such as /tmp.
+    /// Whether the directory `target` is in keeps this process from replacing it: a sticky
+    /// directory (such as /tmp) lets only the file's owner (`status`), the directory's, and a
+    /// process with CAP_FOWNER rename over a file (the kernel's check_sticky; the effective
+    /// user stands for the file-system one, which pgtrace never sets apart).
     private static func stickyDirectoryKeeps(_ target: String, _ status: stat) -> Bool {
         let user = geteuid()
-        guard user != 0, status.st_uid != user else { return false }
+        guard status.st_uid != user else { return false }
         var directory = stat()
         let name = split(target).directory
-        guard stat(name.isEmpty ? "." : name, &directory) == 0 else { return false }
-        return directory.st_mode & 0o1000 != 0 && directory.st_uid != user
+        guard stat(name.isEmpty ? "." : name, &directory) == 0, directory.st_mode & 0o1000 != 0, directory.st_uid != user else {
+            return false
+        }
+        return !hasCapability(3)  // CAP_FOWNER
+    }
+
+    /// Whether the process's effective capabilities hold `capability` (a bit of
+    /// /proc/self/status's CapEff; without /proc, whether it runs as root).
+    private static func hasCapability(_ capability: Int) -> Bool {
+        guard let file = fopen("/proc/self/status", "r") else { return geteuid() == 0 }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let text = String(cString: line)
+            guard text.hasPrefix("CapEff:"),
+                let mask = UInt64(String(text.dropFirst("CapEff:".count).filter(\.isHexDigit)), radix: 16)
+            else { continue }
+            return mask & (1 << UInt64(capability)) != 0
+        }
+        return geteuid() == 0
     }
 
     /// Opens `path` with `flags` (and close-on-exec), new files with the umask's permissions.

@@ -426,6 +426,84 @@ import Testing
             """, "\(run.stdout) \(run.stderr)")
     }
 
+    /// A sticky directory (/tmp) lets only a file's owner, the directory's and a process with
+    /// CAP_FOWNER rename over a file. Where the shell may write the file but pgtrace may not
+    /// rename over it (another user's file, the directory another's too, or root without
+    /// CAP_FOWNER), it is written in place and keeps its inode and owner; the rename failed
+    /// after the whole run (helpers 116, 117). Where it may (its own file, its own directory),
+    /// the file is replaced whole as anywhere. Run as root, which can be another user.
+    @Test(.enabled(if: getuid() == 0)) func aStickyDirectoryIsWrittenAsTheShellWould() throws {
+        let directory = try CommandRunner.temporaryDirectory("sticky")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = try shell("""
+            chmod 755 .; cp "$PGTRACE" ./pgtrace; chmod 755 pgtrace
+            cp '\(Repository.path("traces/pgd-lock-abba.xml"))' t.xml; chmod 644 t.xml
+            mkdir -m 1777 roots mine; chown 65534:65534 mine
+            for f in roots/theirs roots/mine mine/theirs; do echo old > $f; chmod 666 $f; done; chown 65534:65534 roots/mine
+            mkdir -m 1777 others; chown 1000:1000 others; echo old > others/f; chmod 666 others/f; chown 1001:1001 others/f
+            nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+            nofowner=(setpriv --inh-caps=-fowner --bounding-set=-fowner)
+            check() {
+                before=$(stat -c %i "$2"); shift 0
+                "${@:3}" ./pgtrace analyze t.xml --output "$2" 2> /dev/null; status=$?
+                [ "$(stat -c %i "$2")" = "$before" ] && how="in place" || how="replaced"
+                echo "$1 $status $how $(stat -c %u "$2") $(grep -c 'possible circular' "$2")"
+            }
+            check "another's file" roots/theirs "${nobody[@]}"
+            check "its own file" roots/mine "${nobody[@]}"
+            check "its own directory" mine/theirs "${nobody[@]}"
+            check "root without CAP_FOWNER" others/f "${nofowner[@]}"
+            check "root" others/f
+            rm pgtrace; ls -A . roots mine others
+            """, directory: directory)
+        #expect(run.stdout == """
+            another's file 1 in place 0 1
+            its own file 1 replaced 65534 1
+            its own directory 1 replaced 65534 1
+            root without CAP_FOWNER 1 in place 1001 1
+            root 1 replaced 0 1
+            .:
+            mine
+            others
+            roots
+            t.xml
+
+            mine:
+            theirs
+
+            others:
+            f
+
+            roots:
+            mine
+            theirs
+
+            """, "\(run.stdout) \(run.stderr)")
+    }
+
+    /// A file someone holds a lease on is replaced without waiting for the lease to be broken
+    /// (45 s, /proc/sys/fs/lease-break-time): the file it was is left as it was. The check
+    /// that the shell could write the file waited (helper-116).
+    @Test func aLeaseOnAFileToReplaceIsNotWaitedFor() throws {
+        let directory = try CommandRunner.temporaryDirectory("lease")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = try shell("""
+            echo old > leased
+            python3 -c '
+            import fcntl, os, signal, time
+            signal.signal(signal.SIGIO, signal.SIG_IGN)
+            fd = os.open("leased", os.O_RDONLY)
+            fcntl.fcntl(fd, 1024, fcntl.F_RDLCK)  # F_SETLEASE
+            open("ready", "w").close()
+            time.sleep(30)' & holder=$!
+            while [ ! -e ready ] && kill -0 $holder 2> /dev/null; do sleep 0.05; done
+            "$PGTRACE" analyze '\(Repository.path("traces/pgd-lock-abba.xml"))' --output leased; echo "status $? $(grep -c 'possible circular' leased)"
+            kill -0 $holder 2> /dev/null && echo "the lease is still held"
+            kill -KILL $holder; wait
+            """, directory: directory)
+        #expect(run.stdout == "status 1 1\nthe lease is still held\n", "\(run.stdout) \(run.stderr)")
+    }
+
     /// With fs.protected_regular on (systemd's default; root may not open another user's file
     /// in a sticky directory with O_CREAT, as the shell's `>` does), root does not replace that
     /// file either: exit 2, the file as it was (it was replaced, and made root's). Run where
