@@ -5,9 +5,10 @@ import PGTrace
 /// new one) is replaced atomically: written to a temporary file beside it, then renamed, so
 /// that a failed or interrupted run leaves the old file whole (the temporary file is removed
 /// on SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE and SIGXFSZ too, unless the run was started
-/// ignoring them); but where only the shell's way is open (another user's file in a sticky
-/// directory such as /tmp, a file in a directory that takes no new file), it is written in
-/// place as `>` would, and a failed run leaves it cut. Anything else the path names (a device such as /dev/null, a FIFO, a
+/// ignoring them); a file the shell's `>` could not write is refused, and one only the
+/// shell's way is open to (another user's file in a sticky directory such as /tmp, a file
+/// in a directory that takes no new file) is written in place as `>` would, and a failed run
+/// leaves it cut. Anything else the path names (a device such as /dev/null, a FIFO, a
 /// process substitution) is written in place, as a shell redirection would; a descriptor the
 /// path names (/dev/stdout), or the file one writes to already (standard output sent to a
 /// file), is written through that descriptor, as `>&1` would. A symbolic link is followed:
