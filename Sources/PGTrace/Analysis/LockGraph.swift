@@ -349,7 +349,9 @@ public final class LockGraph {
         backward.append(index, to: Int(to))
         links.append(Edge(from: from, to: to, kind: dependency.kind, types: dependency.types, sites: sites(of: dependency)))
         order.add(from: from, to: to)
-        if dependency.kind == .lockOrder { reachable.added(from: from, to: to, usage: usage(of:), in: self) }
+        if dependency.kind == .lockOrder {
+            reachable.added(from: from, to: to, fromUsage: usage(of: from), toUsage: usage(of: to), in: self)
+        }
         return true
     }
 

@@ -30,14 +30,16 @@ struct ReachableUsage {
         spread(bits, from: Int(id), forward: false, in: graph)
     }
 
-    /// `graph` has a new lock-order edge `from -> to`; `usage` gives each class's own bits.
+    /// `graph` has a new lock-order edge `from -> to`, whose classes' own bits are `fromUsage`
+    /// and `toUsage` (values, not a function that gives them: a closure over the graph
+    /// retained and released it at each of a million edges).
     mutating func added<Graph: LockOrderNeighbours>(
-        from: ClassID, to: ClassID, usage: (ClassID) -> LockUsage, in graph: Graph
+        from: ClassID, to: ClassID, fromUsage: LockUsage, toUsage: LockUsage, in graph: Graph
     ) {
         let u = Int(from), v = Int(to)
         grow(to: max(u, v))
-        pass(before[u].union(usage(from)), to: v, forward: true, in: graph)
-        pass(after[v].union(usage(to)), to: u, forward: false, in: graph)
+        pass(before[u].union(fromUsage), to: v, forward: true, in: graph)
+        pass(after[v].union(toUsage), to: u, forward: false, in: graph)
     }
 
     /// Passes `bits` on from `node` to the classes after it (or before it).
