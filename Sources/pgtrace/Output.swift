@@ -136,8 +136,10 @@ final class Output {
 
     /// Whether the directory `target` is in keeps this process from replacing it: a sticky
     /// directory (such as /tmp) lets only the file's owner (`status`), the directory's, and a
-    /// process with CAP_FOWNER rename over a file (the kernel's check_sticky; the effective
-    /// user stands for the file-system one, which pgtrace never sets apart).
+    /// process with CAP_FOWNER over the file rename over it (the kernel's check_sticky: the
+    /// capability counts only where the file's owner and group are mapped into the process's
+    /// user namespace, as in a rootless container they may not be; the effective user stands
+    /// for the file-system one, which pgtrace never sets apart).
     private static func stickyDirectoryKeeps(_ target: String, _ status: stat) -> Bool {
         let user = geteuid()
         guard status.st_uid != user else { return false }
@@ -146,7 +148,22 @@ final class Output {
         guard stat(name.isEmpty ? "." : name, &directory) == 0, directory.st_mode & 0o1000 != 0, directory.st_uid != user else {
             return false
         }
-        return !hasCapability(3)  // CAP_FOWNER
+        let fowner = hasCapability(3)  // CAP_FOWNER
+        return !(fowner && isMapped(status.st_uid, "/proc/self/uid_map") && isMapped(status.st_gid, "/proc/self/gid_map"))
+    }
+
+    /// Whether `id` is mapped into the process's user namespace: inside one of the ranges
+    /// `map` (/proc/self/uid_map or gid_map) lists, each `inside outside count`. An id that is
+    /// not reads as the overflow id (65534), outside them. Without /proc: mapped.
+    private static func isMapped(_ id: UInt32, _ map: String) -> Bool {
+        guard let file = fopen(map, "r") else { return true }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let fields = String(cString: line).split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { UInt64($0) }
+            if fields.count == 3, UInt64(id) >= fields[0], UInt64(id) - fields[0] < fields[2] { return true }
+        }
+        return false
     }
 
     /// Whether the process's effective capabilities hold `capability` (a bit of
