@@ -96,7 +96,7 @@ final class Output {
             // link to a file open but deleted reads as `name (deleted)`, and another file may
             // be called that.
             var found = stat()
-            if exists, lstat(resolved, &found) != 0 || found.st_dev != status.st_dev || found.st_ino != status.st_ino {
+            if exists, lstat(resolved, &found) != 0 || !sameInode(found, status) {
                 return (try openInPlace(path, O_WRONLY | O_TRUNC), nil, nil)
             }
             // Replaced only where the shell's `>` could write it: the kernel opens the path for
@@ -156,30 +156,37 @@ final class Output {
     /// `map` (/proc/self/uid_map or gid_map) lists, each `inside outside count`. An id that is
     /// not reads as the overflow id (65534), outside them. Without /proc: mapped.
     private static func isMapped(_ id: UInt32, _ map: String) -> Bool {
-        guard let file = fopen(map, "r") else { return true }
-        defer { fclose(file) }
-        var line = [CChar](repeating: 0, count: 256)
-        while fgets(&line, Int32(line.count), file) != nil {
-            let fields = String(cString: line).split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { UInt64($0) }
-            if fields.count == 3, UInt64(id) >= fields[0], UInt64(id) - fields[0] < fields[2] { return true }
+        guard let lines = procLines(map) else { return true }
+        return lines.contains { line in
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { UInt64($0) }
+            return fields.count == 3 && UInt64(id) >= fields[0] && UInt64(id) - fields[0] < fields[2]
         }
-        return false
     }
 
     /// Whether the process's effective capabilities hold `capability` (a bit of
     /// /proc/self/status's CapEff; without /proc, whether it runs as root).
     private static func hasCapability(_ capability: Int) -> Bool {
-        guard let file = fopen("/proc/self/status", "r") else { return geteuid() == 0 }
+        let mask = procLines("/proc/self/status")?.lazy.compactMap { line in
+            line.hasPrefix("CapEff:") ? UInt64(String(line.dropFirst("CapEff:".count).filter(\.isHexDigit)), radix: 16) : nil
+        }.first
+        guard let mask else { return geteuid() == 0 }
+        return mask & (1 << UInt64(capability)) != 0
+    }
+
+    /// The lines of a small file the kernel makes (/proc/self/...), each as fgets reads it (up
+    /// to 255 bytes); nil if it cannot be opened.
+    private static func procLines(_ path: String) -> [String]? {
+        guard let file = fopen(path, "r") else { return nil }
         defer { fclose(file) }
+        var lines: [String] = []
         var line = [CChar](repeating: 0, count: 256)
-        while fgets(&line, Int32(line.count), file) != nil {
-            let text = String(cString: line)
-            guard text.hasPrefix("CapEff:"),
-                let mask = UInt64(String(text.dropFirst("CapEff:".count).filter(\.isHexDigit)), radix: 16)
-            else { continue }
-            return mask & (1 << UInt64(capability)) != 0
-        }
-        return geteuid() == 0
+        while fgets(&line, Int32(line.count), file) != nil { lines.append(String(cString: line)) }
+        return lines
+    }
+
+    /// Whether two stat results describe one file (device and inode).
+    private static func sameInode(_ one: stat, _ other: stat) -> Bool {
+        one.st_dev == other.st_dev && one.st_ino == other.st_ino
     }
 
     /// Opens `path` with `flags` (and close-on-exec), new files with the umask's permissions.
@@ -265,7 +272,7 @@ final class Output {
             var opened = stat()
             let mode = fcntl(fd, F_GETFL)
             return mode >= 0 && mode & O_ACCMODE != O_RDONLY && fstat(fd, &opened) == 0
-                && opened.st_dev == status.st_dev && opened.st_ino == status.st_ino
+                && sameInode(opened, status)
         }
     }
 
@@ -312,8 +319,7 @@ final class Output {
         var named = stat()
         var standard = stat()
         guard stat(path, &named) == 0, fstat(STDOUT_FILENO, &standard) == 0 else { return false }
-        return named.st_dev == standard.st_dev && named.st_ino == standard.st_ino
-            && (standard.st_mode & S_IFMT) != S_IFCHR
+        return sameInode(named, standard) && (standard.st_mode & S_IFMT) != S_IFCHR
     }
 
     /// The process's umask (read by setting and restoring it).
