@@ -26,11 +26,14 @@ public final class SymbolTable: @unchecked Sendable {
     private let segments: UnsafeMutablePointer<UnsafeMutablePointer<String>?>
     @exclusivity(unchecked) private var segmentCount = 0
     @exclusivity(unchecked) public private(set) var count = 0
-    /// Every name's bytes, back to back (`offsets` marks where each starts).
+    /// Each name's key, by symbol: all of a name of up to 16 bytes, so that a compare with
+    /// it reads one record (half a cache line) and nothing else; of a longer name its first
+    /// 16 bytes, and where the rest is in `arena`.
+    @exclusivity(unchecked) private var records: [Record] = []
+    /// The bytes past the 16th of every name longer than 16, back to back.
     @exclusivity(unchecked) private var arena = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 16)
     @exclusivity(unchecked) private var arenaCapacity = 1 << 16
     @exclusivity(unchecked) private var arenaCount = 0
-    @exclusivity(unchecked) private var offsets: [Int] = [0]
     /// Open addressing, a name's first slot its hash's top bits: the hash's top 32 bits above
     /// its symbol index + 1 (`Slot`), or 0 for an empty slot. A probe passes over other names'
     /// slots by those bits, without reading their hashes or bytes elsewhere (one cache miss a
@@ -83,13 +86,13 @@ public final class SymbolTable: @unchecked Sendable {
     }
 
     /// The symbol of `bytes` if interned, else the empty slot where it goes.
-    private func probe(_ bytes: UnsafeBufferPointer<UInt8>, _ hash: UInt64) -> (symbol: Symbol?, slot: Int) {
+    private func probe(_ bytes: UnsafeBufferPointer<UInt8>, _ key: NameKey, _ hash: UInt64) -> (symbol: Symbol?, slot: Int) {
         let check = Slot.check(hash)
         var slot = Slot.first(check, bits: slotBits)
         while slots[slot] != 0 {
             if Slot.check(of: slots[slot]) == check {
                 let index = Slot.index(of: slots[slot])
-                if equals(index, bytes) { return (Symbol(rawValue: Int32(index)), slot) }
+                if equals(index, key, bytes) { return (Symbol(rawValue: Int32(index)), slot) }
             }
             slot = (slot + 1) & (slots.count - 1)
         }
@@ -97,21 +100,26 @@ public final class SymbolTable: @unchecked Sendable {
     }
 
     public func intern(bytes: UnsafeBufferPointer<UInt8>) -> Symbol {
+        intern(bytes: bytes, key: NameKey(bytes))
+    }
+
+    private func intern(bytes: UnsafeBufferPointer<UInt8>, key: NameKey) -> Symbol {
         let hash = Self.hash(bytes)
-        let (found, slot) = probe(bytes, hash)
+        let (found, slot) = probe(bytes, key, hash)
         if let found { return found }
         let index = count
-        if arenaCount + bytes.count > arenaCapacity {
-            let capacity = max(arenaCapacity * 2, arenaCount + bytes.count)
+        let rest = max(bytes.count - NameKey.inline, 0)
+        if arenaCount + rest > arenaCapacity {
+            let capacity = max(arenaCapacity * 2, arenaCount + rest)
             let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
             bigger.update(from: arena, count: arenaCount)
             arena.deallocate()
             arena = bigger
             arenaCapacity = capacity
         }
-        if let base = bytes.baseAddress { (arena + arenaCount).update(from: base, count: bytes.count) }
-        arenaCount += bytes.count
-        offsets.append(arenaCount)
+        if rest > 0 { (arena + arenaCount).update(from: bytes.baseAddress! + NameKey.inline, count: rest) }
+        records.append(Record(key: key, rest: arenaCount))
+        arenaCount += rest
         appendName(String(decoding: bytes, as: UTF8.self))
         slots[slot] = Slot.make(check: Slot.check(hash), index: index)
         if count * 2 > slots.count { grow() }
@@ -121,8 +129,9 @@ public final class SymbolTable: @unchecked Sendable {
     /// Interns `bytes`, trying `hint` first: an attribute often repeats its last value (the
     /// same task, the same lock), which then costs one compare and no hash.
     public func intern(bytes: UnsafeBufferPointer<UInt8>, hint: inout Symbol?) -> Symbol {
-        if let symbol = hint, equals(Int(symbol.rawValue), bytes) { return symbol }
-        let symbol = intern(bytes: bytes)
+        let key = NameKey(bytes)
+        if let symbol = hint, equals(Int(symbol.rawValue), key, bytes) { return symbol }
+        let symbol = intern(bytes: bytes, key: key)
         hint = symbol
         return symbol
     }
@@ -133,9 +142,14 @@ public final class SymbolTable: @unchecked Sendable {
     /// and then costs a compare or two instead of a probe: in a table of millions of names,
     /// a cache miss at its slot and another at its bytes.
     public func intern(bytes: UnsafeBufferPointer<UInt8>, recent: UnsafeMutablePointer<Symbol?>) -> Symbol {
-        if let symbol = recent[0], equals(Int(symbol.rawValue), bytes) { return symbol }
+        let key = NameKey(bytes)
+        if let symbol = recent[0], equals(Int(symbol.rawValue), key, bytes) { return symbol }
         let symbol: Symbol
-        if let second = recent[1], equals(Int(second.rawValue), bytes) { symbol = second } else { symbol = intern(bytes: bytes) }
+        if let second = recent[1], equals(Int(second.rawValue), key, bytes) {
+            symbol = second
+        } else {
+            symbol = intern(bytes: bytes, key: key)
+        }
         recent[1] = recent[0]
         recent[0] = symbol
         return symbol
@@ -144,7 +158,7 @@ public final class SymbolTable: @unchecked Sendable {
     /// The symbol for `name` if it was interned before; nil otherwise.
     public func lookup(_ name: String) -> Symbol? {
         var name = name
-        return name.withUTF8 { bytes in probe(bytes, Self.hash(bytes)).symbol }
+        return name.withUTF8 { bytes in probe(bytes, NameKey(bytes), Self.hash(bytes)).symbol }
     }
 
     public subscript(symbol: Symbol) -> String {
@@ -152,25 +166,14 @@ public final class SymbolTable: @unchecked Sendable {
         return segments[index >> Self.segmentBits]![index & (Self.segmentSize - 1)]
     }
 
-    private func equals(_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let start = offsets[index]
-        let length = offsets[index + 1] - start
-        guard length == bytes.count else { return false }
-        guard length > 0 else { return true }
-        let (kept, given) = (UnsafeRawPointer(arena + start), UnsafeRawPointer(bytes.baseAddress!))
-        // Most names (locks, functions, tasks) are 4 to 16 bytes: two loads each side, which
-        // may overlap, never past either end; memcmp's call cost more than the compare.
-        func same<Word: FixedWidthInteger>(_: Word.Type) -> Bool {
-            let last = length - MemoryLayout<Word>.size
-            return kept.loadUnaligned(as: Word.self) == given.loadUnaligned(as: Word.self)
-                && kept.loadUnaligned(fromByteOffset: last, as: Word.self) == given.loadUnaligned(fromByteOffset: last, as: Word.self)
-        }
-        switch length {
-        case 8...16: return same(UInt64.self)
-        case 4..<8: return same(UInt32.self)
-        case 17...: return memcmp(kept, given, length) == 0
-        default: return (0..<length).allSatisfy { kept.load(fromByteOffset: $0, as: UInt8.self) == given.load(fromByteOffset: $0, as: UInt8.self) }
-        }
+    /// Whether symbol `index` is `bytes`, whose key is `key`: for a name of up to 16 bytes,
+    /// whether their keys are the same, with no other read.
+    @inline(__always)
+    private func equals(_ index: Int, _ key: NameKey, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let record = records[index]
+        guard record.key == key else { return false }
+        guard key.length > NameKey.inline else { return true }
+        return memcmp(arena + record.rest, bytes.baseAddress! + NameKey.inline, key.length - NameKey.inline) == 0
     }
 
     /// Twice the slots, filled from the slots alone: read in order, and written nearly in
@@ -185,6 +188,12 @@ public final class SymbolTable: @unchecked Sendable {
         }
         slots = bigger
         slotBits = bits
+    }
+
+    /// A name's key, and where in `arena` the bytes past its 16th are (if it has any).
+    private struct Record {
+        let key: NameKey
+        let rest: Int
     }
 
     /// A slot's value: the hash's top 32 bits (its check) above the symbol's index + 1.
@@ -231,3 +240,38 @@ public final class SymbolTable: @unchecked Sendable {
     }
 }
 
+/// A name's length and two words of its bytes, loaded as `SymbolTable` compares them. Of a
+/// name of up to 16 bytes (most lock, function and task names) they are every byte, so two
+/// such names are the same exactly when their keys are; of a longer one, its first 16 bytes.
+/// The words may overlap (the last 8 bytes of a name of 9 to 15; the last 4 of a name of 5
+/// to 7), never reaching past either end.
+struct NameKey: Equatable {
+    /// The bytes a key holds whole.
+    static let inline = 16
+
+    let length: Int
+    let head: UInt64
+    let tail: UInt64
+
+    @inline(__always)
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        let count = bytes.count
+        length = count
+        guard let base = bytes.baseAddress, count > 0 else {
+            (head, tail) = (0, 0)
+            return
+        }
+        let raw = UnsafeRawPointer(base)
+        switch count {
+        case 8...:
+            head = raw.loadUnaligned(as: UInt64.self)
+            tail = raw.loadUnaligned(fromByteOffset: min(count, Self.inline) - 8, as: UInt64.self)
+        case 4..<8:
+            head = UInt64(raw.loadUnaligned(as: UInt32.self)) | UInt64(raw.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)) << 32
+            tail = 0
+        default:  // 1 to 3 bytes: the first, middle and last are all of them.
+            head = UInt64(base[0]) | UInt64(base[count >> 1]) << 8 | UInt64(base[count - 1]) << 16
+            tail = 0
+        }
+    }
+}
