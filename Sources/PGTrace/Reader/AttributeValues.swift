@@ -258,6 +258,12 @@ struct AttributeValues {
     func taskHint(cpu: Int) -> UnsafeMutablePointer<Symbol?> {
         slots.taskHints + 2 * (cpu & (ValueSlots.taskHintCount - 1))
     }
+
+    /// The locks taken on `cpu` and not seen released there (cpus `ValueSlots.taskHintCount`
+    /// apart share them), tried first for a release's lock and instance.
+    func held(cpu: Int) -> HeldNames {
+        HeldNames(slots.held + 2 * HeldNames.depth * (cpu & (ValueSlots.taskHintCount - 1)))
+    }
 }
 
 /// A decoding error before it is given its place in the file.
@@ -274,6 +280,7 @@ final class ValueSlots {
     /// A power of two: a cpu's slot is `cpu & (taskHintCount - 1)`, its cpu number modulo this.
     static let taskHintCount = 64
     let taskHints: UnsafeMutablePointer<Symbol?>
+    let held = HeldNames.allocate(cpus: ValueSlots.taskHintCount)
 
     init() {
         let count = AttributeName.allCases.count
@@ -292,5 +299,6 @@ final class ValueSlots {
         counts.deallocate()
         hints.deallocate()
         taskHints.deallocate()
+        held.deallocate()
     }
 }

@@ -233,7 +233,7 @@ struct TraceDecoder {
             lastTime = time
         }
         return Event(
-            kind: try decodeKind(element),
+            kind: try decodeKind(element, cpu: cpu),
             cpu: cpu,
             task: attributes.symbol(.task, in: symbols, hint: attributes.taskHint(cpu: cpu)),
             time: time,
@@ -287,6 +287,32 @@ struct TraceDecoder {
             instance: try optionalSymbol(.instance))
     }
 
+    /// A release's lock, as `lockRef` decodes it, looked for first among the locks the trace
+    /// took on `cpu` (`HeldNames`) and taken out of them.
+    private func releasedLockRef(cpu: Int) throws(DecodeFailure) -> LockRef {
+        let symbols = self.symbols
+        let held = attributes.held(cpu: cpu)
+        let hint = attributes.hint(.lock)
+        guard let (name, position) = try attributes.withBytes(.lock, { (bytes) throws(DecodeFailure) -> (Symbol, Int?) in
+            guard !bytes.isEmpty else { throw Self.empty(.lock, of: .release) }
+            if let position = held.position(of: bytes, in: symbols) { return (held.lock(at: position), position) }
+            return (symbols.intern(bytes: bytes, recent: hint), nil)
+        }) else { throw attributes.missing(.lock) }
+        let subclass = try subclass()
+        guard let position else {
+            return LockRef(name: name, subclass: subclass, instance: try optionalSymbol(.instance))
+        }
+        var instance: Symbol?
+        if let kept = held.instance(at: position), attributes.has(.instance), !attributes.isEmpty(.instance) {
+            instance = try attributes.withBytes(.instance) { (bytes) throws(DecodeFailure) -> Symbol? in
+                symbols.matches(kept, NameKey(bytes), bytes) ? kept : nil
+            } ?? nil
+        }
+        if instance == nil { instance = try optionalSymbol(.instance) }
+        held.remove(at: position)
+        return LockRef(name: name, subclass: subclass, instance: instance)
+    }
+
     /// `subclass`: lockdep's nesting subclass, 0 to 7 (MAX_LOCKDEP_SUBCLASSES is 8). Lockdep
     /// refuses a larger one, and a summary cannot hold one: a trace that has one is refused
     /// here, where it is written, not after it was analysed.
@@ -327,7 +353,7 @@ struct TraceDecoder {
         }
     }
 
-    private mutating func decodeKind(_ element: ElementName) throws(DecodeFailure) -> EventKind {
+    private mutating func decodeKind(_ element: ElementName, cpu: Int) throws(DecodeFailure) -> EventKind {
         switch element {
         case .irqDisable: return .irqDisable
         case .nmiEnter: return .nmiEnter
@@ -347,6 +373,7 @@ struct TraceDecoder {
         case .preemptEnable: return .preemptEnable
         case .acquire:
             let lock = try lockRef()
+            attributes.held(cpu: cpu).push(lock.name, instance: lock.instance)
             let mode = try attributes.choice(.mode, as: LockMode.self) ?? .write
             return .acquire(
                 lock, mode: mode, isTry: try attributes.boolean(.try),
@@ -354,7 +381,7 @@ struct TraceDecoder {
                 bh: try attributes.boolean(.bh), nest: try optionalSymbol(.nest))
         case .release:
             return .release(
-                try lockRef(), irq: try attributes.choice(.irq, as: IrqReleaseAction.self),
+                try releasedLockRef(cpu: cpu), irq: try attributes.choice(.irq, as: IrqReleaseAction.self),
                 bh: try attributes.boolean(.bh))
         case .contended: return .contended(try lockRef())
         case .acquired: return .acquired(try lockRef())

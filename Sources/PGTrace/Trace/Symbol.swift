@@ -166,6 +166,12 @@ public final class SymbolTable: @unchecked Sendable {
         return segments[index >> Self.segmentBits]![index & (Self.segmentSize - 1)]
     }
 
+    /// Whether `symbol` is the name `bytes`, whose key is `key`.
+    @inline(__always)
+    func matches(_ symbol: Symbol, _ key: NameKey, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        equals(Int(symbol.rawValue), key, bytes)
+    }
+
     /// Whether symbol `index` is `bytes`, whose key is `key`: for a name of up to 16 bytes,
     /// whether their keys are the same, with no other read.
     @inline(__always)

@@ -107,6 +107,40 @@ import Testing
         #expect(decoded.map { $0.task.map { symbols[$0] } } == runs.map(\.task))
     }
 
+    /// A release's lock and instance are the ones it names, wherever the reader first looks for
+    /// them (the locks it saw taken on that cpu): cpus interleaving, and cpus 64 apart; nesting
+    /// deeper than that list; a lock released on another cpu, or out of order; an instance
+    /// other than the one taken, or none where one was taken and the reverse; names alike in
+    /// their first 16 bytes, or but for their length; a lock taken twice.
+    @Test func releasesAreDecodedAsWrittenWhereTheirLocksWereTaken() throws {
+        let deep = (0..<10).map { "lock\($0)" }
+        let long = "&mm->page_table_lock/"
+        var steps: [(acquire: Bool, cpu: Int, lock: String, instance: String?)] = []
+        steps += deep.enumerated().map { (true, 0, $1, $0.isMultiple(of: 2) ? "i\($0)" : nil) }
+        steps += [(true, 64, "lock3", "j3"), (true, 1, long + "a", "ffff888000000000"), (true, 1, long + "b", "ffff888000000001")]
+        steps += deep.reversed().enumerated().map { (false, 0, $1, $0 == 4 ? "i5" : ($0 == 5 ? "other" : nil)) }
+        steps += [
+            (false, 1, long + "a", "ffff888000000000"), (false, 64, "lock3", nil), (false, 1, long + "b", "ffff888000000001"),
+            (true, 2, "A", "x"), (true, 2, "A", "y"), (false, 2, "A", "y"), (true, 2, "B", "x"), (false, 2, "B", "y"), (false, 3, "A", "x"), (false, 2, "AA", nil),
+            (true, 2, "lock1", nil), (false, 2, "lock1", "fresh"), (true, 2, long, nil), (false, 2, long + "a", nil),
+        ]
+        let body = steps.map { step in
+            let lock = step.lock.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: ">", with: "&gt;")
+            let instance = step.instance.map { " instance=\"\($0)\"" } ?? ""
+            return "<\(step.acquire ? "acquire" : "release") cpu=\"\(step.cpu)\" lock=\"\(lock)\"\(instance)/>"
+        }.joined(separator: "\n")
+        let symbols = SymbolTable()
+        let decoded = try events(trace(body, root: "<trace version=\"1\">"), symbols: symbols)
+        let seen = decoded.map { event -> String in
+            switch event.kind {
+            case .acquire(let lock, _, _, _, _, _): return "+\(event.cpu) \(symbols[lock.name]) \(lock.instance.map { symbols[$0] } ?? "-")"
+            case .release(let lock, _, _): return "-\(event.cpu) \(symbols[lock.name]) \(lock.instance.map { symbols[$0] } ?? "-")"
+            default: return "?"
+            }
+        }
+        #expect(seen == steps.map { "\($0.acquire ? "+" : "-")\($0.cpu) \($0.lock) \($0.instance ?? "-")" })
+    }
+
     /// An event is placed at its tag's '<', in characters as libxml2 counts columns: a tag on
     /// one line, after blanks or another tag; one whose attributes hold non-ASCII values (short
     /// and past eight bytes, and in its last bytes alone); one that spans lines, with and
@@ -186,6 +220,11 @@ import Testing
         ("<hardirq-exit cpu=\"0\"/>", "<hardirq-exit/> on cpu 0 outside any hardirq"),
         ("<bh-enable cpu=\"0\"/>", "<bh-enable/> with bh already enabled"),
         ("<acquire cpu=\"0\" lock=\"A\"/><release cpu=\"0\" lock=\"A\" irq=\"restore\"/>", "which was not taken with irq=\"save\""),
+        // A release whose lock the reader saw taken is checked as any other.
+        ("<acquire cpu=\"0\" lock=\"A\" instance=\"i\"/><release cpu=\"0\" lock=\"A\" instance=\"\"/>", "attribute 'instance' of <release> is empty"),
+        ("<acquire cpu=\"0\" lock=\"A\"/><release cpu=\"0\" lock=\"\"/>", "attribute 'lock' of <release> is empty"),
+        ("<acquire cpu=\"0\" lock=\"A\"/><release cpu=\"0\"/>", "<release> needs attribute 'lock'"),
+        ("<acquire cpu=\"0\" lock=\"A\"/><release cpu=\"0\" lock=\"A\" subclass=\"8\"/>", "attribute 'subclass' of <release> must be 0 to 7"),
         ("<hardirq-enter cpu=\"0\"/><acquire cpu=\"0\" lock=\"A\"/><hardirq-exit cpu=\"0\"/>", "with A still held"),
     ])
     func brokenEventsAreInputErrorsAtTheirLine(_ body: String, _ fragment: String) throws {
