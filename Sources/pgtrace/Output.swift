@@ -180,7 +180,9 @@ final class Output {
         defer { fclose(file) }
         var lines: [String] = []
         var line = [CChar](repeating: 0, count: 256)
-        while fgets(&line, Int32(line.count), file) != nil { lines.append(String(cString: line)) }
+        while fgets(&line, Int32(line.count), file) != nil {
+            lines.append(String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
         return lines
     }
 
