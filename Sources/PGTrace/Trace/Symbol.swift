@@ -27,9 +27,12 @@ public final class SymbolTable: @unchecked Sendable {
     @exclusivity(unchecked) private var segmentCount = 0
     @exclusivity(unchecked) public private(set) var count = 0
     /// Each name's key, by symbol: all of a name of up to 16 bytes, so that a compare with
-    /// it reads one record (half a cache line) and nothing else; of a longer name its first
-    /// 16 bytes, and where the rest is in `arena`.
-    @exclusivity(unchecked) private var records: [Record] = []
+    /// it reads one record and nothing else; of a longer name its first 16 bytes, and where
+    /// the rest is in `arena`. A record is half a cache line, and they start on a line, so
+    /// that none spans two (an array's elements start 32 bytes into a block malloc aligns to
+    /// 16, where half of them would).
+    @exclusivity(unchecked) private var records = SymbolTable.allocateRecords(1 << 10)
+    @exclusivity(unchecked) private var recordCapacity = 1 << 10
     /// The bytes past the 16th of every name longer than 16, back to back.
     @exclusivity(unchecked) private var arena = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 16)
     @exclusivity(unchecked) private var arenaCapacity = 1 << 16
@@ -64,6 +67,7 @@ public final class SymbolTable: @unchecked Sendable {
         }
         free(segments)
         arena.deallocate()
+        records.deallocate()
     }
 
     /// Every name, in symbol order (for tests and reports).
@@ -118,7 +122,14 @@ public final class SymbolTable: @unchecked Sendable {
             arenaCapacity = capacity
         }
         if rest > 0 { (arena + arenaCount).update(from: bytes.baseAddress! + NameKey.inline, count: rest) }
-        records.append(Record(key: key, rest: arenaCount))
+        if index == recordCapacity {
+            let bigger = Self.allocateRecords(2 * recordCapacity)
+            bigger.moveInitialize(from: records, count: index)
+            records.deallocate()
+            records = bigger
+            recordCapacity *= 2
+        }
+        (records + index).initialize(to: Record(key: key, rest: arenaCount))
         arenaCount += rest
         appendName(String(decoding: bytes, as: UTF8.self))
         slots[slot] = Slot.make(check: Slot.check(hash), index: index)
@@ -200,6 +211,12 @@ public final class SymbolTable: @unchecked Sendable {
     private struct Record {
         let key: NameKey
         let rest: Int
+    }
+
+    /// Room for `count` records, from the start of a cache line.
+    private static func allocateRecords(_ count: Int) -> UnsafeMutablePointer<Record> {
+        UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Record>.stride, alignment: 64)
+            .bindMemory(to: Record.self, capacity: count)
     }
 
     /// A slot's value: the hash's top 32 bits (its check) above the symbol's index + 1.
