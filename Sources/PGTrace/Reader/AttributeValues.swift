@@ -250,19 +250,19 @@ struct AttributeValues {
     /// event's `task`, which `taskHint` guesses).
     func hint(_ name: AttributeName) -> UnsafeMutablePointer<Symbol?> { slots.hints + 2 * name.rawValue }
 
-    /// The last two tasks interned for `cpu` (cpus `ValueSlots.taskHintCount` apart share
+    /// The last two tasks interned for `cpu` (cpus `ValueSlots.cpuSlotCount` apart share
     /// them), tried first for the event's `task`. Events interleave cpus, each running one task for
     /// a stretch: of the events naming a task on the kernel-shaped benchmark, 13% repeat the
     /// attribute's last value (some other cpu's task) and 81% their own cpu's last task; on
     /// the five imported kernel captures with 100 or more, 18-62% against 58-89%.
     func taskHint(cpu: Int) -> UnsafeMutablePointer<Symbol?> {
-        slots.taskHints + 2 * (cpu & (ValueSlots.taskHintCount - 1))
+        slots.taskHints + 2 * (cpu & (ValueSlots.cpuSlotCount - 1))
     }
 
-    /// The locks taken on `cpu` and not seen released there (cpus `ValueSlots.taskHintCount`
-    /// apart share them), tried first for a release's lock and instance.
+    /// The locks last seen taken on `cpu` (cpus `ValueSlots.cpuSlotCount` apart share them),
+    /// tried first for a release's lock and instance.
     func held(cpu: Int) -> HeldNames {
-        HeldNames(slots.held + 2 * HeldNames.depth * (cpu & (ValueSlots.taskHintCount - 1)))
+        HeldNames(slots.held + 2 * HeldNames.depth * (cpu & (ValueSlots.cpuSlotCount - 1)))
     }
 }
 
@@ -277,10 +277,11 @@ final class ValueSlots {
     let starts: UnsafeMutablePointer<UnsafePointer<UInt8>?>
     let counts: UnsafeMutablePointer<Int>
     let hints: UnsafeMutablePointer<Symbol?>
-    /// A power of two: a cpu's slot is `cpu & (taskHintCount - 1)`, its cpu number modulo this.
-    static let taskHintCount = 64
+    /// How many cpus have hints of their own (their tasks, the locks they took): a power of
+    /// two; a cpu's slot is `cpu & (cpuSlotCount - 1)`, its cpu number modulo this.
+    static let cpuSlotCount = 64
     let taskHints: UnsafeMutablePointer<Symbol?>
-    let held = HeldNames.allocate(cpus: ValueSlots.taskHintCount)
+    let held = HeldNames.allocate(cpus: ValueSlots.cpuSlotCount)
 
     init() {
         let count = AttributeName.allCases.count
@@ -290,8 +291,8 @@ final class ValueSlots {
         counts.initialize(repeating: 0, count: count)
         hints = .allocate(capacity: 2 * count)
         hints.initialize(repeating: nil, count: 2 * count)
-        taskHints = .allocate(capacity: 2 * Self.taskHintCount)
-        taskHints.initialize(repeating: nil, count: 2 * Self.taskHintCount)
+        taskHints = .allocate(capacity: 2 * Self.cpuSlotCount)
+        taskHints.initialize(repeating: nil, count: 2 * Self.cpuSlotCount)
     }
 
     deinit {

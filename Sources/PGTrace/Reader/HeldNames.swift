@@ -1,10 +1,11 @@
-/// The locks an XML trace took on one cpu and has not yet released there, the latest first,
-/// as the reader saw them (their names and instances, not the replay's held locks): where a
-/// `<release>`'s lock is looked for before the symbol table. Locks are released in the nest
-/// they were taken in, often several deep; an attribute's last two values miss that when
-/// cpus interleave, and a probe of a table of millions of names costs a cache miss or two.
-/// A hint only: a lock released elsewhere, or pushed out by deeper nesting, is interned as
-/// any name is.
+/// The last locks an XML trace took on a cpu (and on the cpus `ValueSlots.cpuSlotCount`
+/// apart from it, which share the list), the latest first, as the reader saw them: their
+/// names and instances, not the replay's held locks. A `<release>`'s lock is looked for here
+/// before the symbol table, and the latest entry of its name taken out. Locks are released
+/// in the nest they were taken in, often several deep; an attribute's last two values miss
+/// that when cpus interleave, and a probe of a table of millions of names costs a cache miss
+/// or two. A hint only: a lock released elsewhere, or pushed out by deeper nesting, is
+/// interned as any name is, and an instance is used only where its bytes are the release's.
 struct HeldNames {
     /// How many locks a cpu's list keeps.
     static let depth = 8
