@@ -111,7 +111,8 @@ import Testing
     /// them (the locks it saw taken on that cpu): cpus interleaving, and cpus 64 apart; nesting
     /// deeper than that list; a lock released on another cpu, or out of order; an instance
     /// other than the one taken, or none where one was taken and the reverse; names alike in
-    /// their first 16 bytes, or but for their length; a lock taken twice.
+    /// their first 16 bytes, or but for their length; a lock taken twice, and its instances
+    /// released in either order.
     @Test func releasesAreDecodedAsWrittenWhereTheirLocksWereTaken() throws {
         let deep = (0..<10).map { "lock\($0)" }
         let long = "&mm->page_table_lock/"
@@ -121,7 +122,8 @@ import Testing
         steps += deep.reversed().enumerated().map { (false, 0, $1, $0 == 4 ? "i5" : ($0 == 5 ? "other" : nil)) }
         steps += [
             (false, 1, long + "a", "ffff888000000000"), (false, 64, "lock3", nil), (false, 1, long + "b", "ffff888000000001"),
-            (true, 2, "A", "x"), (true, 2, "A", "y"), (false, 2, "A", "y"), (true, 2, "B", "x"), (false, 2, "B", "y"), (false, 3, "A", "x"), (false, 2, "AA", nil),
+            (true, 2, "A", "x"), (true, 2, "A", "y"), (false, 2, "A", "y"), (true, 2, "B", "x"), (false, 2, "B", "y"),
+            (true, 3, "C", "x"), (true, 3, "C", "y"), (false, 3, "C", "x"), (false, 3, "C", "y"), (false, 3, "C", nil), (false, 3, "A", "x"), (false, 2, "AA", nil),
             (true, 2, "lock1", nil), (false, 2, "lock1", "fresh"), (true, 2, long, nil), (false, 2, long + "a", nil),
         ]
         let body = steps.map { step in
@@ -225,6 +227,8 @@ import Testing
         ("<acquire cpu=\"0\" lock=\"A\"/><release cpu=\"0\" lock=\"\"/>", "attribute 'lock' of <release> is empty"),
         ("<acquire cpu=\"0\" lock=\"A\"/><release cpu=\"0\"/>", "<release> needs attribute 'lock'"),
         ("<acquire cpu=\"0\" lock=\"A\"/><release cpu=\"0\" lock=\"A\" subclass=\"8\"/>", "attribute 'subclass' of <release> must be 0 to 7"),
+        // Two bad attributes: the subclass is decoded before the instance, as for any lock.
+        ("<acquire cpu=\"0\" lock=\"A\" instance=\"i\"/><release cpu=\"0\" lock=\"A\" subclass=\"x\" instance=\"\"/>", "attribute 'subclass' of <release> must be 0 to 7"),
         ("<hardirq-enter cpu=\"0\"/><acquire cpu=\"0\" lock=\"A\"/><hardirq-exit cpu=\"0\"/>", "with A still held"),
     ])
     func brokenEventsAreInputErrorsAtTheirLine(_ body: String, _ fragment: String) throws {

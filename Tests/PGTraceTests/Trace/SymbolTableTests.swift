@@ -31,6 +31,25 @@ import Testing
         }
     }
 
+    /// A name's key (`NameKey`) is all of a name of up to 16 bytes: of two names of one
+    /// length, differing in any one byte, the keys differ there and agree past it; where a name
+    /// is longer, they differ only if the byte is among its first 16.
+    @Test func aKeyHoldsEveryByteOfAShortName() {
+        func key(_ bytes: [UInt8]) -> NameKey { bytes.withUnsafeBufferPointer { NameKey($0) } }
+        for length in 0...40 {
+            let base = (0..<length).map { UInt8(97 + $0 % 26) }
+            #expect(key(base) == key(base), "\(length)")
+            if length > 0 { #expect(key(base) != key(Array(base.dropLast())), "\(length)") }
+            for position in 0..<length {
+                for value: UInt8 in [0x00, 0x01, 0x7F, 0x80, 0xFF] {
+                    var changed = base
+                    changed[position] = value
+                    #expect((key(changed) == key(base)) == (position >= NameKey.inline), "\(length) \(position) \(value)")
+                }
+            }
+        }
+    }
+
     /// The hash loads words that may overlap (the last one, and names of 4 to 7 bytes): every
     /// byte of a name of any length still changes it, so names alike but for one byte do not
     /// all probe the same slots.
