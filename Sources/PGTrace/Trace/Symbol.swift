@@ -95,8 +95,8 @@ public final class SymbolTable: @unchecked Sendable {
         var slot = Slot.first(check, bits: slotBits)
         while slots[slot] != 0 {
             if Slot.check(of: slots[slot]) == check {
-                let index = Slot.index(of: slots[slot])
-                if equals(index, key, bytes) { return (Symbol(rawValue: Int32(index)), slot) }
+                let symbol = Symbol(rawValue: Int32(Slot.index(of: slots[slot])))
+                if matches(symbol, key, bytes) { return (symbol, slot) }
             }
             slot = (slot + 1) & (slots.count - 1)
         }
@@ -141,7 +141,7 @@ public final class SymbolTable: @unchecked Sendable {
     /// same task, the same lock), which then costs one compare and no hash.
     public func intern(bytes: UnsafeBufferPointer<UInt8>, hint: inout Symbol?) -> Symbol {
         let key = NameKey(bytes)
-        if let symbol = hint, equals(Int(symbol.rawValue), key, bytes) { return symbol }
+        if let symbol = hint, matches(symbol, key, bytes) { return symbol }
         let symbol = intern(bytes: bytes, key: key)
         hint = symbol
         return symbol
@@ -154,9 +154,9 @@ public final class SymbolTable: @unchecked Sendable {
     /// a cache miss at its slot and another at its bytes.
     public func intern(bytes: UnsafeBufferPointer<UInt8>, recent: UnsafeMutablePointer<Symbol?>) -> Symbol {
         let key = NameKey(bytes)
-        if let symbol = recent[0], equals(Int(symbol.rawValue), key, bytes) { return symbol }
+        if let symbol = recent[0], matches(symbol, key, bytes) { return symbol }
         let symbol: Symbol
-        if let second = recent[1], equals(Int(second.rawValue), key, bytes) {
+        if let second = recent[1], matches(second, key, bytes) {
             symbol = second
         } else {
             symbol = intern(bytes: bytes, key: key)
@@ -177,17 +177,11 @@ public final class SymbolTable: @unchecked Sendable {
         return segments[index >> Self.segmentBits]![index & (Self.segmentSize - 1)]
     }
 
-    /// Whether `symbol` is the name `bytes`, whose key is `key`.
-    @inline(__always)
-    func matches(_ symbol: Symbol, _ key: NameKey, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        equals(Int(symbol.rawValue), key, bytes)
-    }
-
-    /// Whether symbol `index` is `bytes`, whose key is `key`: for a name of up to 16 bytes,
+    /// Whether `symbol` is the name `bytes`, whose key is `key`: for a name of up to 16 bytes,
     /// whether their keys are the same, with no other read.
     @inline(__always)
-    private func equals(_ index: Int, _ key: NameKey, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let record = records[index]
+    func matches(_ symbol: Symbol, _ key: NameKey, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let record = records[Int(symbol.rawValue)]
         guard record.key == key else { return false }
         guard key.length > NameKey.inline else { return true }
         return memcmp(arena + record.rest, bytes.baseAddress! + NameKey.inline, key.length - NameKey.inline) == 0
