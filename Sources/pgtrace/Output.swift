@@ -45,7 +45,7 @@ final class Output {
         let named = namedDescriptor(path)
         if let named {
             if reservedDescriptors.contains(named) {
-                throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(EBADF)))")
+                throw cannotWrite(path, EBADF)
             }
             let mode = fcntl(named, F_GETFL)
             if mode >= 0, mode & O_ACCMODE != O_RDONLY { return (try duplicate(named, for: path), nil, nil) }
@@ -77,8 +77,7 @@ final class Output {
         // and the kernel decides: an error for all but the last.
         var link = stat()
         let isLink = lstat(path, &link) == 0 && (link.st_mode & S_IFMT) == S_IFLNK
-        let real = exists ? realpath(path, nil) : nil
-        defer { free(real) }
+        let real = exists ? resolvedPath(path) : nil
         let resolved: String
         if isLink, real == nil {
             var end = stat()
@@ -91,7 +90,7 @@ final class Output {
         } else {
             // A regular file whose absolute path does not resolve (past PATH_MAX) is replaced
             // through the path as given.
-            resolved = real.map { String(cString: $0) } ?? path
+            resolved = real ?? path
             // Replaced only where the path's links lead to the very file the kernel found: a
             // link to a file open but deleted reads as `name (deleted)`, and another file may
             // be called that.
@@ -108,9 +107,7 @@ final class Output {
             // after every check.
             if exists {
                 let probe = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0o666)
-                guard probe >= 0 || errno == EWOULDBLOCK else {
-                    throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))")
-                }
+                guard probe >= 0 || errno == EWOULDBLOCK else { throw cannotWrite(path, errno) }
                 if probe >= 0 { _ = close(probe) }
                 // Another user's file in a sticky directory (/tmp) that the shell may write, but
                 // not rename over: written in place, as the shell would (a lease waited for, a
@@ -122,12 +119,12 @@ final class Output {
         var template = Array((directory + "." + base + ".pgtrace-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
-            let reason = String(cString: strerror(errno))
+            let code = errno
             // A writable file in a directory that takes no new file: written in place.
             if exists, access(path, W_OK) == 0, let inPlace = try? openInPlace(path, O_WRONLY | O_TRUNC) {
                 return (inPlace, nil, nil)
             }
-            throw TraceInputError(file: path, message: "cannot write: \(reason)")
+            throw cannotWrite(path, code)
         }
         // The replaced file keeps its permissions; a new one gets the umask's.
         _ = fchmod(fd, exists ? status.st_mode & 0o7777 : 0o666 & ~Self.umask)
@@ -191,17 +188,30 @@ final class Output {
         one.st_dev == other.st_dev && one.st_ino == other.st_ino
     }
 
+    /// The error for a path that cannot be written, with the system's reason for `code`.
+    private static func cannotWrite(_ path: String, _ code: Int32) -> TraceInputError {
+        TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(code)))")
+    }
+
+    /// `path` with its links and its directories' resolved (realpath); nil if it does not
+    /// resolve.
+    private static func resolvedPath(_ path: String) -> String? {
+        guard let real = realpath(path, nil) else { return nil }
+        defer { free(real) }
+        return String(cString: real)
+    }
+
     /// Opens `path` with `flags` (and close-on-exec), new files with the umask's permissions.
     private static func openInPlace(_ path: String, _ flags: Int32) throws -> Int32 {
         let fd = open(path, flags | O_CLOEXEC, 0o666)
-        guard fd >= 0 else { throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw cannotWrite(path, errno) }
         return fd
     }
 
     /// A duplicate of `fd`, to write `path` through.
     private static func duplicate(_ fd: Int32, for path: String) throws -> Int32 {
         let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
-        guard copy >= 0 else { throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
+        guard copy >= 0 else { throw cannotWrite(path, errno) }
         return copy
     }
 
@@ -233,20 +243,14 @@ final class Output {
     private static func directory(of path: String) -> String {
         let directory = split(path).directory
         let given = directory.isEmpty ? "." : directory
-        guard let real = realpath(given, nil) else { return given }
-        defer { free(real) }
-        return String(cString: real)
+        return resolvedPath(given) ?? given
     }
 
     /// The descriptor of this process that `path` names through its links (/dev/stdout leads
     /// to /proc/self/fd/1), if it names one: a link in the process's own descriptor
     /// directory, however spelled, by its number written plainly.
     private static func namedDescriptor(_ path: String) -> Int32? {
-        let directories = ["/proc/self/fd", "/proc/thread-self/fd"].compactMap { directory -> String? in
-            guard let real = realpath(directory, nil) else { return nil }
-            defer { free(real) }
-            return String(cString: real)
-        }
+        let directories = ["/proc/self/fd", "/proc/thread-self/fd"].compactMap(resolvedPath)
         guard !directories.isEmpty else { return nil }
         for link in linkChain(path) ?? [] {
             let name = split(link).base
@@ -374,14 +378,14 @@ final class Output {
         guard let path else { return }
         committed = true
         guard let temporaryPath, let target else {
-            guard close(descriptor) == 0 else { throw TraceInputError(file: path, message: "cannot write: \(String(cString: strerror(errno)))") }
+            guard close(descriptor) == 0 else { throw Self.cannotWrite(path, errno) }
             return
         }
         defer { PendingFiles.remove(temporaryPath) }
         guard fsync(descriptor) == 0 || errno == EINVAL, close(descriptor) == 0, rename(temporaryPath, target) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let code = errno
             _ = unlink(temporaryPath)
-            throw TraceInputError(file: path, message: "cannot write: \(reason)")
+            throw Self.cannotWrite(path, code)
         }
     }
 
