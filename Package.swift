@@ -23,9 +23,11 @@ let package = Package(
             pkgConfig: "libtracecmd",
             providers: [.apt(["libtracecmd-dev", "libtraceevent-dev", "libtracefs-dev"])]
         ),
+        // The compiler's prefetch, which Swift cannot spell (a header, no library).
+        .systemLibrary(name: "CPrefetch"),
         .target(
             name: "PGTrace",
-            dependencies: ["CLibXML2", "CLibTraceCmd"]
+            dependencies: ["CLibXML2", "CLibTraceCmd", "CPrefetch"]
         ),
         .executableTarget(
             name: "pgtrace",

@@ -85,6 +85,13 @@ public final class GraphFactLog {
         return index.position(hash: key.indexHash) { entries.key(at: $0) == key }
     }
 
+    /// Asks for the cache line where looking `key` up begins, when the log indexes it by
+    /// hash (a usage bit or a use is found by its class, in a table read in order).
+    @inline(__always) func prefetch(_ key: GraphFactKey) {
+        guard ClassFactIndex.bit(of: key) == nil else { return }
+        index.prefetch(hash: key.indexHash)
+    }
+
     /// Indexes the fact of `key` at `position`, none of `key` being here.
     @inline(__always) private func insert(_ key: GraphFactKey, position: Int) {
         if let bit = ClassFactIndex.bit(of: key) {

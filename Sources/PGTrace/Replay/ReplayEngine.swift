@@ -761,6 +761,7 @@ public final class ReplayEngine {
             lockdepDepth: HeldLock.lockdepDepth(after: top, classID: classID, nest: nest),
             chainKey: HeldLock.chainKey(after: top?.chainKey ?? 0, classID: classID, mode: effectiveMode, isFolded: isFolded),
             isFolded: isFolded)
+        if let top { eventObservers.forEach(of: .prefetching) { $0.replay(self, prefetchFor: lock, over: top) } }
         if isPartial || forgotten { markSeen(ref, cpu: cpu) }
         acquiringObservers.forEach { $0.replay(self, willAcquire: lock) }
         modifyHeld(cpu: cpu) { $0.append(lock) }

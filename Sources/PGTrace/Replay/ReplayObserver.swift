@@ -10,6 +10,12 @@ public protocol ReplayObserver: AnyObject {
     /// `lock` is about to be taken by the current context of `lock.site.cpu`; the engine's
     /// held stacks do not include it yet.
     func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock)
+    /// `lock` will be taken over `top`, the newest lock its context holds, once the observers
+    /// have seen `willAcquire`; called before the first of them. A hint, not an event: an
+    /// observer whose check of the lock reads tables of megabytes asks here for the cache
+    /// lines it will read (`prefetch`), so that their misses overlap the other observers'
+    /// work. Not for a lock taken with nothing held. Observed with `.prefetching`.
+    func replay(_ replay: ReplayEngine, prefetchFor lock: HeldLock, over top: HeldLock)
     /// `lock` has been taken and pushed on its context's held stack.
     /// Observed with `.acquired`.
     func replay(_ replay: ReplayEngine, didAcquire lock: HeldLock)
@@ -49,6 +55,7 @@ extension ReplayObserver {
     public var observedEvents: ObservedEvents { .all }
     public func replayWillBegin(_ replay: ReplayEngine) {}
     public func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) {}
+    public func replay(_ replay: ReplayEngine, prefetchFor lock: HeldLock, over top: HeldLock) {}
     public func replay(_ replay: ReplayEngine, didAcquire lock: HeldLock) {}
     public func replay(_ replay: ReplayEngine, willReacquire lock: HeldLock, at site: EventSite) {}
     public func replay(_ replay: ReplayEngine, didRelease lock: HeldLock, at site: EventSite) {}
@@ -93,10 +100,13 @@ public struct ObservedEvents: OptionSet, Sendable {
     public static let kmapEvents = ObservedEvents(rawValue: 1 << 9)
 
     public static let all = ObservedEvents(rawValue: 0x7FF)
+    /// prefetchFor: a lock about to be taken over another, before any observer sees it. Not
+    /// in `all`: a hint, not an event, that an observer asks for by name.
+    public static let prefetching = ObservedEvents(rawValue: 1 << 11)
 
     /// One bit of the set, for dispatch tables.
     enum Category: Int, CaseIterable {
-        case acquiring, releases, irqEnabling, context, locks, ipi, pgd, pin, table, kmap, acquired
+        case acquiring, releases, irqEnabling, context, locks, ipi, pgd, pin, table, kmap, acquired, prefetching
 
         var option: ObservedEvents { ObservedEvents(rawValue: 1 << UInt16(rawValue)) }
 

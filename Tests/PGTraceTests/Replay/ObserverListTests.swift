@@ -60,4 +60,43 @@ import Testing
         #expect(ObservedEvents.acquisitions == [.acquiring, .acquired])
         #expect(ObservedEvents.all.isSuperset(of: .acquisitions))
     }
+
+    /// `.prefetching` hears a lock about to be taken over another before any observer hears
+    /// `willAcquire` (the observers' order notwithstanding), told the lock it goes over; a
+    /// lock taken with nothing held is no hint, and `.all` does not ask for hints.
+    @Test func aPrefetchHintComesBeforeEveryObserverHearsTheLock() throws {
+        final class Declared: ReplayObserver {
+            let observedEvents: ObservedEvents
+            let name: String
+            let log: Log
+            let symbols: SymbolTable
+            init(_ name: String, _ observed: ObservedEvents, _ log: Log, _ symbols: SymbolTable) {
+                (self.name, observedEvents, self.log, self.symbols) = (name, observed, log, symbols)
+            }
+            func replay(_ replay: ReplayEngine, prefetchFor lock: HeldLock, over top: HeldLock) {
+                log.calls.append("hint \(name) \(symbols[lock.ref.name]) over \(symbols[top.ref.name])")
+            }
+            func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock) { log.calls.append("will \(name) \(symbols[lock.ref.name])") }
+        }
+        let symbols = SymbolTable()
+        let log = Log()
+        let engine = ReplayEngine.forTests(
+            symbols: symbols, cpus: 2,
+            observers: [
+                Declared("first", .acquiring, log, symbols), Declared("all", .all, log, symbols),
+                Declared("hinted", [.acquiring, .prefetching], log, symbols),
+            ])
+        let (a, b) = (LockRef(name: symbols.intern("A")), LockRef(name: symbols.intern("B")))
+        for (index, (lock, cpu)) in [(a, 0), (b, 0), (b, 1)].enumerated() {
+            try engine.apply(Event(
+                kind: .acquire(lock, mode: .write, isTry: false, irq: nil, bh: false, nest: nil), cpu: cpu,
+                position: TracePosition(file: 0, line: index + 1, column: 1, event: index)))
+        }
+        #expect(log.calls == [
+            "will first A", "will all A", "will hinted A",
+            "hint hinted B over A", "will first B", "will all B", "will hinted B",
+            "will first B", "will all B", "will hinted B",
+        ])
+        #expect(!ObservedEvents.all.contains(.prefetching))
+    }
 }
