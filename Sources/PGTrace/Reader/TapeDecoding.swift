@@ -18,6 +18,14 @@ final class TapeDecoding: @unchecked Sendable {
     @exclusivity(unchecked) private var dictionary: InternedNames?
     /// Attribute names by libxml2's interned pointer: resolved here, off the scan's thread.
     @exclusivity(unchecked) private var attributeNames = PointerCache<AttributeName>()
+    /// `dictionary`'s pointer for the attribute name `lock`, once one was met.
+    @exclusivity(unchecked) private var lockName: UnsafePointer<UInt8>?
+    /// Whether the tape being decoded has its `lock` values' slots asked for ahead
+    /// (`prefetch(_:in:)`): once the symbol table is past the caches' size.
+    @exclusivity(unchecked) private var prefetchesLocks = false
+    /// How far ahead of the attribute decoded a `lock` value's slot in the symbol table is
+    /// asked for: some three events, the time of a miss to memory.
+    private static let lookahead = 12
 
     init(decoder: TraceDecoder, fileName: String, progress: ((_ bytesRead: Int) -> Void)? = nil) {
         self.decoder = decoder
@@ -31,7 +39,9 @@ final class TapeDecoding: @unchecked Sendable {
         if tape.dictionary !== dictionary {
             dictionary = tape.dictionary
             attributeNames = PointerCache()
+            lockName = nil
         }
+        prefetchesLocks = lockName != nil && decoder.symbols.prefetches
         var nextAttribute = 0
         for position in 0..<tape.steps.count {
             let step = tape.steps[position]
@@ -96,8 +106,10 @@ final class TapeDecoding: @unchecked Sendable {
             decoder.begin(element, allowed: allowed)
             for position in attributes {
                 let attribute = tape.attributes[position]
-                let name = attribute.name.flatMap { name in
-                    attributeNames.value(for: name, fill: { AttributeName.byName[String(cString: name)] })
+                let name = attribute.name.flatMap { name in attributeNames.value(for: name, fill: { learnName(name) }) }
+                if prefetchesLocks, position + Self.lookahead < tape.attributes.count {
+                    let ahead = tape.attributes[position + Self.lookahead]
+                    if ahead.name == lockName { prefetch(ahead, in: tape) }
                 }
                 try decoder.attribute(
                     name, rawName: { tape.rawName(of: attribute) }, start: tape.value(of: attribute),
@@ -111,6 +123,22 @@ final class TapeDecoding: @unchecked Sendable {
         } catch {
             failure = TraceInputError(file: fileName, line: line, column: column, message: error.message)
         }
+    }
+
+    /// An attribute name met for the first time in `dictionary`, noting the pointer of `lock`.
+    private func learnName(_ pointer: UnsafePointer<UInt8>) -> AttributeName? {
+        let name = AttributeName.byName[String(cString: pointer)]
+        if name == .lock { lockName = pointer }
+        return name
+    }
+
+    /// Asks for the symbol table's slot of `attribute`'s value, a `lock` some events ahead
+    /// (`SymbolTable.prefetch`): in a trace of millions of names, a lock's first sight is a
+    /// miss at its slot, which then overlaps the events decoded before it. Out of line, so
+    /// that the start tag's decoding is compiled as it was without it.
+    @inline(never)
+    private func prefetch(_ attribute: ScanTape.Attribute, in tape: ScanTape) {
+        decoder.symbols.prefetch(bytes: UnsafeBufferPointer(start: tape.value(of: attribute), count: attribute.count))
     }
 
     /// An end tag: the trace's header is complete at its `</classes>`, or at `<trace>`'s end.

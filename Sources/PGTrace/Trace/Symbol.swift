@@ -44,9 +44,11 @@ public final class SymbolTable: @unchecked Sendable {
     /// same first slot share the top bits that chose it, so the check tells them apart by the
     /// 32 - log2(slots) bits below (10 at 4M slots): at most a compare of bytes for nothing in
     /// some thousand such slots passed. While the table doubles, both tables are held: 48 MB
-    /// from 2M to 4M slots.
-    @exclusivity(unchecked) private var slots = [UInt64](repeating: 0, count: 1 << Slot.initialBits)
+    /// from 2M to 4M slots. Owned here as `records` are: an array's address, asked for a
+    /// prefetch, was two retains and releases an attribute.
+    @exclusivity(unchecked) private var slots = SymbolTable.allocateSlots(1 << Slot.initialBits)
     @exclusivity(unchecked) private var slotBits = Slot.initialBits
+    private var slotCount: Int { 1 << slotBits }
 
     public init() {
         // From calloc, which hands back zeroed memory (a nil pointer is all zero bits). A
@@ -66,6 +68,7 @@ public final class SymbolTable: @unchecked Sendable {
             segments[index]!.deallocate()
         }
         free(segments)
+        slots.deallocate()
         arena.deallocate()
         records.deallocate()
     }
@@ -98,7 +101,7 @@ public final class SymbolTable: @unchecked Sendable {
                 let symbol = Symbol(rawValue: Int32(Slot.index(of: slots[slot])))
                 if matches(symbol, key, bytes) { return (symbol, slot) }
             }
-            slot = (slot + 1) & (slots.count - 1)
+            slot = (slot + 1) & (slotCount - 1)
         }
         return (nil, slot)
     }
@@ -133,8 +136,24 @@ public final class SymbolTable: @unchecked Sendable {
         arenaCount += rest
         appendName(String(decoding: bytes, as: UTF8.self))
         slots[slot] = Slot.make(check: Slot.check(hash), index: index)
-        if count * 2 > slots.count { grow() }
+        if count * 2 > slotCount { grow() }
         return Symbol(rawValue: Int32(index))
+    }
+
+    /// Slots from which `prefetch` asks for one (65k names or more): a table of fewer (2 MB,
+    /// with its records 4 MB; the kernel-shaped benchmark's 32k names fill half of it) stays
+    /// in the caches while a trace is read, and the hash would be for nothing.
+    static let prefetchedSlots = 1 << 18
+
+    /// Whether the table is past the caches' size (`prefetchedSlots`), where `prefetch` is
+    /// worth its hash.
+    var prefetches: Bool { slotCount >= Self.prefetchedSlots }
+
+    /// Asks for the slot where interning `bytes` begins its probe (`prefetch`): a reader does
+    /// so some values ahead, once the table `prefetches`, so that a new name's miss overlaps
+    /// the values decoded before it comes.
+    @inline(__always) func prefetch(bytes: UnsafeBufferPointer<UInt8>) {
+        PGTrace.prefetch(slots + Slot.first(Slot.check(Self.hash(bytes)), bits: slotBits))
     }
 
     /// Interns `bytes`, trying `hint` first: an attribute often repeats its last value (the
@@ -191,12 +210,13 @@ public final class SymbolTable: @unchecked Sendable {
     /// order (a name's first slot is its check's top bits).
     private func grow() {
         let bits = slotBits + 1
-        var bigger = [UInt64](repeating: 0, count: 1 << bits)
-        for value in slots where value != 0 {
+        let bigger = Self.allocateSlots(1 << bits)
+        for value in UnsafeBufferPointer(start: slots, count: slotCount) where value != 0 {
             var slot = Slot.first(Slot.check(of: value), bits: bits)
-            while bigger[slot] != 0 { slot = (slot + 1) & (bigger.count - 1) }
+            while bigger[slot] != 0 { slot = (slot + 1) & (1 << bits - 1) }
             bigger[slot] = value
         }
+        slots.deallocate()
         slots = bigger
         slotBits = bits
     }
@@ -205,6 +225,13 @@ public final class SymbolTable: @unchecked Sendable {
     private struct Record {
         let key: NameKey
         let rest: Int
+    }
+
+    /// `count` empty slots.
+    private static func allocateSlots(_ count: Int) -> UnsafeMutablePointer<UInt64> {
+        let slots = UnsafeMutablePointer<UInt64>.allocate(capacity: count)
+        slots.initialize(repeating: 0, count: count)
+        return slots
     }
 
     /// Room for `count` records, from the start of a cache line.

@@ -143,6 +143,35 @@ import Testing
         #expect(seen == steps.map { "\($0.acquire ? "+" : "-")\($0.cpu) \($0.lock) \($0.instance ?? "-")" })
     }
 
+    /// Past 65k names the symbol table no longer fits the caches, and the decoding asks for
+    /// each `lock` value's slot some events ahead (`SymbolTable.prefetches`): a hint that
+    /// changes nothing decoded. Names short and long, escaped or not, and the `lock` attribute
+    /// at varying places among its tag's attributes, across many tapes.
+    @Test func namesPastTheCachesSizeAreDecodedAsWritten() throws {
+        let names = (0..<80_000).map { index in
+            switch index % 4 {
+            case 0: "l\(index)"
+            case 1: "&amp;mm->lock_of_a_long_name/\(index)"
+            case 2: "lock\(index)"
+            default: "rq-\(index)-spinlock_t"
+            }
+        }
+        let body = names.enumerated().map { index, name in
+            index.isMultiple(of: 3)
+                ? "<acquire cpu=\"\(index % 4)\" lock=\"\(name)\"/>"
+                : "<acquire lock=\"\(name)\" cpu=\"\(index % 4)\" instance=\"i\(index % 7)\"/>"
+        }.joined(separator: "\n")
+        let symbols = SymbolTable()
+        let decoded = try events(trace(body), symbols: symbols)
+        // Past 65,536 names the table has 2^18 slots, from which it prefetches.
+        #expect(symbols.count > 65_536)
+        let seen = decoded.map { event -> String in
+            guard case .acquire(let lock, _, _, _, _, _) = event.kind else { return "?" }
+            return symbols[lock.name]
+        }
+        #expect(seen == names.map { $0.replacingOccurrences(of: "&amp;", with: "&") })
+    }
+
     /// An event is placed at its tag's '<', in characters as libxml2 counts columns: a tag on
     /// one line, after blanks or another tag; one whose attributes hold non-ASCII values (short
     /// and past eight bytes, and in its last bytes alone); one that spans lines, with and
