@@ -41,7 +41,7 @@ final class TapeDecoding: @unchecked Sendable {
             attributeNames = PointerCache()
             lockName = nil
         }
-        prefetchesLocks = lockName != nil && decoder.symbols.prefetches
+        prefetchesLocks = lockName != nil && decoder.symbols.isPastTheCaches
         var nextAttribute = 0
         for position in 0..<tape.steps.count {
             let step = tape.steps[position]

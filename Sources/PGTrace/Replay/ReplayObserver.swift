@@ -3,7 +3,8 @@
 /// Every method has a default that does nothing, so a checker implements only what it needs.
 public protocol ReplayObserver: AnyObject {
     /// What the observer watches; the engine calls it for nothing else. Read once, when the
-    /// engine is made (before `replayWillBegin`). Defaults to all.
+    /// engine is made (before `replayWillBegin`). Defaults to `.all`: every event, not the
+    /// `.prefetching` hint.
     var observedEvents: ObservedEvents { get }
     /// A new trace starts (several traces form one analysis).
     func replayWillBegin(_ replay: ReplayEngine)
@@ -12,9 +13,10 @@ public protocol ReplayObserver: AnyObject {
     func replay(_ replay: ReplayEngine, willAcquire lock: HeldLock)
     /// `lock` will be taken over `top`, the newest lock its context holds, once the observers
     /// have seen `willAcquire`; called before the first of them. A hint, not an event: an
-    /// observer whose check of the lock reads tables of megabytes asks here for the cache
-    /// lines it will read (`prefetch`), so that their misses overlap the other observers'
-    /// work. Not for a lock taken with nothing held. Observed with `.prefetching`.
+    /// observer whose check of the lock reads tables of megabytes asks the cpu here for the
+    /// cache lines it will read (as `CircularDependencyChecker` does), so that their misses
+    /// overlap the other observers' work. Not for a lock taken with nothing held. Observed
+    /// with `.prefetching`.
     func replay(_ replay: ReplayEngine, prefetchFor lock: HeldLock, over top: HeldLock)
     /// `lock` has been taken and pushed on its context's held stack.
     /// Observed with `.acquired`.
@@ -99,6 +101,7 @@ public struct ObservedEvents: OptionSet, Sendable {
     /// didApply for kmap, kunmap and page-free.
     public static let kmapEvents = ObservedEvents(rawValue: 1 << 9)
 
+    /// Every event, not the `.prefetching` hint.
     public static let all = ObservedEvents(rawValue: 0x7FF)
     /// prefetchFor: a lock about to be taken over another, before any observer sees it. Not
     /// in `all`: a hint, not an event, that an observer asks for by name.

@@ -18,7 +18,8 @@ public struct Symbol: Hashable, Comparable, Sendable {
 ///
 /// One thread interns (the reader); another may read the names of symbols it was handed
 /// (the replay, through a queue that orders the two): names live in segments that never
-/// move once written.
+/// move once written. `isPastTheCaches` and `prefetch(bytes:)` are the interning thread's:
+/// they read the slots, which interning moves as the table grows.
 public final class SymbolTable: @unchecked Sendable {
     private static let segmentBits = 12
     private static let segmentSize = 1 << segmentBits
@@ -140,18 +141,19 @@ public final class SymbolTable: @unchecked Sendable {
         return Symbol(rawValue: Int32(index))
     }
 
-    /// Slots from which `prefetch` asks for one (65k names or more): a table of fewer (2 MB,
-    /// with its records 4 MB; the kernel-shaped benchmark's 32k names fill half of it) stays
-    /// in the caches while a trace is read, and the hash would be for nothing.
+    /// Slots from which a reader asks for a name's slot ahead (`prefetch(bytes:)`): the table
+    /// has them past 65,536 names. A table of fewer, at most 1 MB of slots and 2 MB of records
+    /// (the kernel-shaped benchmark's 32k names fill half of that), stays in the caches while
+    /// a trace is read, and the hash would be for nothing.
     static let prefetchedSlots = 1 << 18
 
-    /// Whether the table is past the caches' size (`prefetchedSlots`), where `prefetch` is
-    /// worth its hash.
-    var prefetches: Bool { slotCount >= Self.prefetchedSlots }
+    /// Whether the table is past the caches' size (`prefetchedSlots`), where
+    /// `prefetch(bytes:)` is worth its hash.
+    var isPastTheCaches: Bool { slotCount >= Self.prefetchedSlots }
 
     /// Asks for the slot where interning `bytes` begins its probe (`prefetch`): a reader does
-    /// so some values ahead, once the table `prefetches`, so that a new name's miss overlaps
-    /// the values decoded before it comes.
+    /// so some values ahead once the table `isPastTheCaches`, so that a new name's miss
+    /// overlaps the values decoded before it comes.
     @inline(__always) func prefetch(bytes: UnsafeBufferPointer<UInt8>) {
         PGTrace.prefetch(slots + Slot.first(Slot.check(Self.hash(bytes)), bits: slotBits))
     }
@@ -213,7 +215,7 @@ public final class SymbolTable: @unchecked Sendable {
         let bigger = Self.allocateSlots(1 << bits)
         for value in UnsafeBufferPointer(start: slots, count: slotCount) where value != 0 {
             var slot = Slot.first(Slot.check(of: value), bits: bits)
-            while bigger[slot] != 0 { slot = (slot + 1) & (1 << bits - 1) }
+            while bigger[slot] != 0 { slot = (slot + 1) & ((1 << bits) - 1) }
             bigger[slot] = value
         }
         slots.deallocate()

@@ -160,4 +160,14 @@ import Testing
         }
         #expect(checker.validatedChains.slotCount == empty)
     }
+
+    /// The checker asks the engine for the hint that lets it prefetch a new chain's slots
+    /// (`replay(_:prefetchFor:over:)`), which `.all` does not give: without it no result
+    /// changes, and the cache's misses would come back unseen.
+    @Test func theCheckerAsksForThePrefetchHint() {
+        let context = CheckerContext(symbols: SymbolTable(), classes: LockClassTable(), options: AnalysisOptions())
+        let checker = CircularDependencyChecker(graph: LockGraph(), facts: GraphFactLog { ["t.xml"] }, context: context)
+        #expect(checker.observedEvents.contains(.prefetching))
+        #expect(checker.observedEvents.contains(.acquiring))
+    }
 }

@@ -144,7 +144,7 @@ import Testing
     }
 
     /// Past 65k names the symbol table no longer fits the caches, and the decoding asks for
-    /// each `lock` value's slot some events ahead (`SymbolTable.prefetches`): a hint that
+    /// each `lock` value's slot some events ahead (`SymbolTable.isPastTheCaches`): a hint that
     /// changes nothing decoded. Names short and long, escaped or not, and the `lock` attribute
     /// at varying places among its tag's attributes, across many tapes.
     @Test func namesPastTheCachesSizeAreDecodedAsWritten() throws {
