@@ -158,17 +158,18 @@ public final class LockGraph {
     /// every class's eight bits took 32 bytes a class (64 MB of a million cycles' two million
     /// classes); the sites the analysis sets stay in its facts, as the edges' do.
     @exclusivity(unchecked) private var ownUsageSites: [Int: EventSite] = [:]
-    /// The observers, held; the calls read them through `borrowedObservers`.
+    /// The observers, held; the calls read them through `borrowedObservers`. Never replaced
+    /// without keeping the list it held (`addObserver`).
     @exclusivity(unchecked) private var observers: LockGraphObservers
     /// `observers`, unretained, as each new dependency and usage bit is told to them. Read
     /// through the variable, the list was retained and released around every such call: six
-    /// of the some ten retains a cycle of the graph checks took at short cycles (callgrind,
+    /// of the about ten retains a cycle of the graph checks took at short cycles (callgrind,
     /// 62.5k cycles: the checks' 775.5M instructions -> 760.0M without them). Good for the
-    /// graph's life: every list it made is kept (`replacedObservers`), so the one a call is
-    /// walking outlives an observer added during the call.
+    /// graph's life, as every list it made is kept (`replacedObservers`).
     @exclusivity(unchecked) private var borrowedObservers: Unmanaged<LockGraphObservers>
-    /// The lists `addObserver` replaced: one for each observer added, a few, before the
-    /// graph is used.
+    /// The lists `addObserver` replaced, kept for the graph's life: a call walks the list of
+    /// when it began, which an observer may replace from inside the call. One for each
+    /// observer added (an analysis adds three).
     private var replacedObservers: [LockGraphObservers] = []
     /// What a search knows of a class, for each of its two states (reached freely, reached
     /// only-xr): the search that last reached it, its generation in the low 31 bits and
@@ -319,7 +320,7 @@ public final class LockGraph {
 
     /// Tells the observers that a class got a bit consistently with its other usage.
     public func announce(_ fact: UsageFact) {
-        borrowedObservers._withUnsafeGuaranteedRef { $0.forEach { $0.lockGraph(self, didMark: fact) } }
+        borrowedObservers._withUnsafeGuaranteedRef { list in list.forEach { $0.lockGraph(self, didMark: fact) } }
     }
 
     /// Where `id` first got `bit`.
@@ -357,7 +358,7 @@ public final class LockGraph {
         let (from, to) = (dependency.from, dependency.to)
         let existing = edgePosition(from, to)
         if let index = existing, links[index].types.isSuperset(of: dependency.types) { return false }
-        borrowedObservers._withUnsafeGuaranteedRef { $0.forEach { $0.lockGraph(self, willAdd: fact) } }
+        borrowedObservers._withUnsafeGuaranteedRef { list in list.forEach { $0.lockGraph(self, willAdd: fact) } }
         if let index = existing {
             links[index].types.formUnion(dependency.types)
             return true

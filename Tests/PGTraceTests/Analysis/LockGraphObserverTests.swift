@@ -52,4 +52,24 @@ import Testing
         let names = recorders.map(\.name)
         #expect(log.calls == names.map { "\($0) add 0->1" } + (names + ["late"]).map { "\($0) mark 1" })
     }
+
+    /// The first observer adds one in its call, which adds another in its own first call:
+    /// each change walks the list of when it began to its end (the observers after the one
+    /// that added), so a replaced list outlives the call that replaced it.
+    @Test func aListReplacedMidCallIsWalkedToItsEnd() {
+        let graph = LockGraph()
+        let log = Log()
+        let last = Recorder("last", log)
+        let late = Recorder("late", log, adds: last)
+        let recorders = [Recorder("0", log, adds: late), Recorder("1", log), Recorder("2", log)]
+        for recorder in recorders { graph.addObserver(recorder) }
+        #expect(graph.add(Self.dependency(0, 1)))
+        #expect(graph.add(Self.dependency(1, 2)))
+        #expect(graph.add(Self.dependency(2, 3)))
+        #expect(log.calls == [
+            "0 add 0->1", "1 add 0->1", "2 add 0->1",
+            "0 add 1->2", "1 add 1->2", "2 add 1->2", "late add 1->2",
+            "0 add 2->3", "1 add 2->3", "2 add 2->3", "late add 2->3", "last add 2->3",
+        ])
+    }
 }
