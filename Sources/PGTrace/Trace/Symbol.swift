@@ -112,7 +112,7 @@ public final class SymbolTable: @unchecked Sendable {
     }
 
     private func intern(bytes: UnsafeBufferPointer<UInt8>, key: NameKey) -> Symbol {
-        let hash = Self.hash(bytes)
+        let hash = Self.hash(key, bytes)
         let (found, slot) = probe(bytes, key, hash)
         if let found { return found }
         let index = count
@@ -190,7 +190,10 @@ public final class SymbolTable: @unchecked Sendable {
     /// The symbol for `name` if it was interned before; nil otherwise.
     public func lookup(_ name: String) -> Symbol? {
         var name = name
-        return name.withUTF8 { bytes in probe(bytes, NameKey(bytes), Self.hash(bytes)).symbol }
+        return name.withUTF8 { bytes in
+            let key = NameKey(bytes)
+            return probe(bytes, key, Self.hash(key, bytes)).symbol
+        }
     }
 
     public subscript(symbol: Symbol) -> String {
@@ -257,27 +260,32 @@ public final class SymbolTable: @unchecked Sendable {
     /// A multiply-and-mix hash over the bytes, eight at a time. The last word is loaded
     /// whole, overlapping the one before it, as are names of 4 to 7 bytes: most names are
     /// 6 to 16 bytes, and a byte-by-byte tail was a third of the hash's cost.
-    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        let count = bytes.count
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { hash(NameKey(bytes), bytes) }
+
+    /// The hash of `bytes`, whose key is `key`: the key's words are the ones the hash loads
+    /// from a name of up to 16 bytes, so only a longer name's bytes are read again.
+    static func hash(_ key: NameKey, _ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        let count = key.length
         var hash = 0x9E37_79B9_7F4A_7C15 ^ UInt64(count)
         guard let base = bytes.baseAddress else { return hash }
-        let raw = UnsafeRawPointer(base)
+        func mix(_ word: UInt64) {
+            hash = (hash ^ word) &* 0xBF58_476D_1CE4_E5B9
+            hash ^= hash >> 31
+        }
         let tail: UInt64
         switch count {
-        case 8...:
+        case ..<8: tail = key.head  // every byte, 0 for none
+        case ...NameKey.inline:
+            if count > 8 { mix(key.head) }
+            tail = key.tail
+        default:
+            let raw = UnsafeRawPointer(base)
             var offset = 0
             while offset + 8 < count {
-                let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                hash = (hash ^ word) &* 0xBF58_476D_1CE4_E5B9
-                hash ^= hash >> 31
+                mix(raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
                 offset += 8
             }
             tail = raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
-        case 4..<8:
-            tail = UInt64(raw.loadUnaligned(as: UInt32.self))
-                | UInt64(raw.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)) << 32
-        default:
-            tail = count == 0 ? 0 : UInt64(base[0]) | UInt64(base[count >> 1]) << 8 | UInt64(base[count - 1]) << 16
         }
         hash = (hash ^ tail) &* 0x94D0_49BB_1331_11EB
         hash ^= hash >> 29
