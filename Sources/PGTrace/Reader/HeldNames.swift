@@ -25,10 +25,10 @@ struct HeldNames {
     func lock(at position: Int) -> Symbol { entries[2 * position]! }
     func instance(at position: Int) -> Symbol? { entries[2 * position + 1] }
 
-    /// Where the lock named `bytes` is in the list (the latest first), if it is.
+    /// Where the lock named `bytes`, whose key is `key`, is in the list (the latest first), if
+    /// it is.
     @inline(__always)
-    func position(of bytes: UnsafeBufferPointer<UInt8>, in symbols: SymbolTable) -> Int? {
-        let key = NameKey(bytes)
+    func position(of bytes: UnsafeBufferPointer<UInt8>, key: NameKey, in symbols: SymbolTable) -> Int? {
         for position in 0..<Self.depth {
             guard let lock = entries[2 * position] else { return nil }
             if symbols.matches(lock, key, bytes) { return position }

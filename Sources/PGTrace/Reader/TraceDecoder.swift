@@ -298,8 +298,9 @@ struct TraceDecoder {
         let hint = attributes.hint(.lock)
         guard let (name, position) = try attributes.withBytes(.lock, { (bytes) throws(DecodeFailure) -> (Symbol, Int?) in
             guard !bytes.isEmpty else { throw Self.empty(.lock, of: .release) }
-            if let position = held.position(of: bytes, in: symbols) { return (held.lock(at: position), position) }
-            return (symbols.intern(bytes: bytes, recent: hint), nil)
+            let key = NameKey(bytes)
+            if let position = held.position(of: bytes, key: key, in: symbols) { return (held.lock(at: position), position) }
+            return (symbols.intern(bytes: bytes, key: key, recent: hint), nil)
         }) else { throw attributes.missing(.lock) }
         let subclass = try subclass()
         guard let position else {

@@ -174,7 +174,12 @@ public final class SymbolTable: @unchecked Sendable {
     /// and then costs a compare or two instead of a probe: in a table of millions of names,
     /// a cache miss at its slot and another at its bytes.
     public func intern(bytes: UnsafeBufferPointer<UInt8>, recent: UnsafeMutablePointer<Symbol?>) -> Symbol {
-        let key = NameKey(bytes)
+        intern(bytes: bytes, key: NameKey(bytes), recent: recent)
+    }
+
+    /// `intern(bytes:recent:)` of a name whose key the caller has made.
+    @inline(__always)
+    func intern(bytes: UnsafeBufferPointer<UInt8>, key: NameKey, recent: UnsafeMutablePointer<Symbol?>) -> Symbol {
         if let symbol = recent[0], matches(symbol, key, bytes) { return symbol }
         let symbol: Symbol
         if let second = recent[1], matches(second, key, bytes) {

@@ -12,7 +12,7 @@ import Testing
         let held = HeldNames(entries)
         func position(_ name: String) -> Int? {
             var name = name
-            return name.withUTF8 { held.position(of: $0, in: symbols) }
+            return name.withUTF8 { held.position(of: $0, key: NameKey($0), in: symbols) }
         }
         let names = (0...HeldNames.depth).map { "lock\($0)" }
         #expect(position("lock0") == nil)
