@@ -310,8 +310,8 @@ struct ChainKeySet {
 
     /// Inserts `key`; true if it was not there. (Key 0 is the empty chain, never inserted.)
     mutating func insert(_ key: UInt64) -> Bool {
-        let key = key == 0 ? 1 : key
-        var slot = Int(truncatingIfNeeded: key) & (slots.count - 1)
+        let key = Self.stored(key)
+        var slot = home(key)
         while slots[slot] != 0 {
             if slots[slot] == key { return false }
             slot = (slot + 1) & (slots.count - 1)
@@ -319,7 +319,7 @@ struct ChainKeySet {
         if count >= bound {
             for index in slots.indices { slots[index] = 0 }
             count = 0
-            slot = Int(truncatingIfNeeded: key) & (slots.count - 1)
+            slot = home(key)
         }
         slots[slot] = key
         count += 1
@@ -330,9 +330,15 @@ struct ChainKeySet {
     /// Asks for the cache line `insert(key)` will read first (`prefetch`). Mutating only so
     /// that the table is read in place: a copy of the set would retain it.
     mutating func prefetch(_ key: UInt64) {
-        let slot = Int(truncatingIfNeeded: key == 0 ? 1 : key) & (slots.count - 1)
+        let slot = home(Self.stored(key))
         slots.withUnsafeBufferPointer { PGTrace.prefetch($0.baseAddress! + slot) }
     }
+
+    /// A key as the table holds it: 0 marks an empty slot, so the empty chain's is 1.
+    @inline(__always) private static func stored(_ key: UInt64) -> UInt64 { key == 0 ? 1 : key }
+
+    /// Where a stored key is first looked for.
+    @inline(__always) private func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: key) & (slots.count - 1) }
 
     private mutating func grow() {
         var bigger = [UInt64](repeating: 0, count: slots.count * 2)
