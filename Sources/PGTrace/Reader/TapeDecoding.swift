@@ -18,13 +18,20 @@ final class TapeDecoding: @unchecked Sendable {
     @exclusivity(unchecked) private var dictionary: InternedNames?
     /// Attribute names by libxml2's interned pointer: resolved here, off the scan's thread.
     @exclusivity(unchecked) private var attributeNames = PointerCache<AttributeName>()
-    /// `dictionary`'s pointer for the attribute name `lock`, once one was met.
+    /// `dictionary`'s pointers for the attribute names whose values are names looked up in
+    /// the symbol table at nearly every event (`lock`, `fn`, `instance`), once each was met.
     @exclusivity(unchecked) private var lockName: UnsafePointer<UInt8>?
-    /// Whether the tape being decoded has its `lock` values' slots asked for ahead
-    /// (`prefetch(_:in:)`): once the symbol table is past the caches' size.
-    @exclusivity(unchecked) private var prefetchesLocks = false
-    /// How far ahead of the attribute decoded a `lock` value's slot in the symbol table is
-    /// asked for: some three events, the time of a miss to memory.
+    @exclusivity(unchecked) private var fnName: UnsafePointer<UInt8>?
+    @exclusivity(unchecked) private var instanceName: UnsafePointer<UInt8>?
+    /// Whether the tape being decoded has those values' places in the symbol table asked for
+    /// ahead (`prefetch(ahead:in:)`): once the table is past the caches' size.
+    @exclusivity(unchecked) private var prefetchesNames = false
+    /// The slots asked for ahead and not yet read again (`SymbolTable.prefetchSlot`'s
+    /// tickets), by attribute position modulo 16; 0 for none.
+    @exclusivity(unchecked) private var tickets = InlineArray<16, UInt64>(repeating: 0)
+    /// How far ahead of the attribute decoded a value's slot in the symbol table is asked for
+    /// (some three events, the time of a miss to memory); at half the distance, the slot is
+    /// read and the record of the name there asked for.
     private static let lookahead = 12
 
     init(decoder: TraceDecoder, fileName: String, progress: ((_ bytesRead: Int) -> Void)? = nil) {
@@ -40,8 +47,11 @@ final class TapeDecoding: @unchecked Sendable {
             dictionary = tape.dictionary
             attributeNames = PointerCache()
             lockName = nil
+            fnName = nil
+            instanceName = nil
         }
-        prefetchesLocks = lockName != nil && decoder.symbols.isPastTheCaches
+        prefetchesNames = (lockName != nil || fnName != nil || instanceName != nil) && decoder.symbols.isPastTheCaches
+        if prefetchesNames { tickets = InlineArray(repeating: 0) }
         var nextAttribute = 0
         for position in 0..<tape.steps.count {
             let step = tape.steps[position]
@@ -104,13 +114,10 @@ final class TapeDecoding: @unchecked Sendable {
         let (element, allowed) = ElementName.at(index)
         do throws(DecodeFailure) {
             decoder.begin(element, allowed: allowed)
+            if prefetchesNames { prefetch(ahead: attributes, in: tape) }
             for position in attributes {
                 let attribute = tape.attributes[position]
                 let name = attribute.name.flatMap { name in attributeNames.value(for: name, fill: { learnName(name) }) }
-                if prefetchesLocks, position + Self.lookahead < tape.attributes.count {
-                    let ahead = tape.attributes[position + Self.lookahead]
-                    if ahead.name == lockName { prefetch(ahead, in: tape) }
-                }
                 try decoder.attribute(
                     name, rawName: { tape.rawName(of: attribute) }, start: tape.value(of: attribute),
                     count: Int(attribute.count), mayHoldReference: attribute.mayHoldReference)
@@ -125,20 +132,49 @@ final class TapeDecoding: @unchecked Sendable {
         }
     }
 
-    /// An attribute name met for the first time in `dictionary`, noting the pointer of `lock`.
+    /// An attribute name met for the first time in `dictionary`, noting the pointers of
+    /// `lock`, `fn` and `instance`.
     private func learnName(_ pointer: UnsafePointer<UInt8>) -> AttributeName? {
         let name = AttributeName.byName[String(cString: pointer)]
-        if name == .lock { lockName = pointer }
+        switch name {
+        case .lock: lockName = pointer
+        case .fn: fnName = pointer
+        case .instance: instanceName = pointer
+        default: break
+        }
         return name
     }
 
-    /// Asks for the symbol table's slot of `attribute`'s value, a `lock` some events ahead
-    /// (`SymbolTable.prefetch`): in a trace of millions of names, a lock's first sight is a
-    /// miss at its slot, which then overlaps the events decoded before it. Out of line, so
-    /// that the start tag's decoding is compiled as it was without it.
+    /// For each of an element's attributes, the lookahead's two steps: the symbol table's slot
+    /// of the `lock`, `fn` or `instance` value `lookahead` attributes on is asked for, and the
+    /// slot asked for `lookahead / 2` attributes before is read and the record of the name
+    /// there asked for (`SymbolTable.prefetchSlot`, `prefetchRecord`). A lookup of a name met
+    /// before reads both, each a miss once the table is past the caches: on the kernel-shaped
+    /// trace they were two fifths of the decoding thread's time. Out of line, once an element,
+    /// so that the start tag's decoding is compiled as it was without it.
     @inline(never)
-    private func prefetch(_ attribute: ScanTape.Attribute, in tape: ScanTape) {
-        decoder.symbols.prefetch(bytes: UnsafeBufferPointer(start: tape.value(of: attribute), count: attribute.count))
+    private func prefetch(ahead attributes: Range<Int>, in tape: ScanTape) {
+        let symbols = decoder.symbols
+        let count = tape.attributes.count
+        // By address; 0 for a name not met yet, which no attribute's name is.
+        let (lock, fn, instance) = (UInt(bitPattern: lockName), UInt(bitPattern: fnName), UInt(bitPattern: instanceName))
+        for position in attributes {
+            let far = position + Self.lookahead
+            if far < count {
+                let ahead = tape.attributes[far]
+                let name = UInt(bitPattern: ahead.name)
+                if name != 0, name == lock || name == fn || name == instance {
+                    tickets[far & 15] = symbols.prefetchSlot(
+                        bytes: UnsafeBufferPointer(start: tape.value(of: ahead), count: ahead.count))
+                }
+            }
+            let near = (position + Self.lookahead / 2) & 15
+            let ticket = tickets[near]
+            if ticket != 0 {
+                tickets[near] = 0
+                symbols.prefetchRecord(ticket)
+            }
+        }
     }
 
     /// An end tag: the trace's header is complete at its `</classes>`, or at `<trace>`'s end.

@@ -18,8 +18,8 @@ public struct Symbol: Hashable, Comparable, Sendable {
 ///
 /// One thread interns (the reader); another may read the names of symbols it was handed
 /// (the replay, through a queue that orders the two): names live in segments that never
-/// move once written. `isPastTheCaches` and `prefetch(bytes:)` are the interning thread's:
-/// they read the slots, which interning moves as the table grows.
+/// move once written. `isPastTheCaches`, `prefetchSlot` and `prefetchRecord` are the
+/// interning thread's: they read the slots and records, which interning moves as they grow.
 public final class SymbolTable: @unchecked Sendable {
     private static let segmentBits = 12
     private static let segmentSize = 1 << segmentBits
@@ -141,21 +141,37 @@ public final class SymbolTable: @unchecked Sendable {
         return Symbol(rawValue: Int32(index))
     }
 
-    /// Slots from which a reader asks for a name's slot ahead (`prefetch(bytes:)`): the table
-    /// has them past 65,536 names. A table of fewer, at most 1 MB of slots and 2 MB of records
-    /// (the kernel-shaped benchmark's 32k names fill half of that), stays in the caches while
-    /// a trace is read, and the hash would be for nothing.
-    static let prefetchedSlots = 1 << 18
+    /// Slots from which a reader asks for names' places ahead (`prefetchSlot`,
+    /// `prefetchRecord`): the table has them past 4,096 names, its slots and records 256 KB,
+    /// and the decoding thread shares a core's caches with the replay's. On a host
+    /// of 1 MB of L2 a core, the kernel-shaped benchmark's 32k names (512 KB of slots, 1 MB of
+    /// records) made `probe` 11% of all samples at 16M events, nearly all of them at its two
+    /// loads, the slot and the record.
+    static let prefetchedSlots = 1 << 14
 
-    /// Whether the table is past the caches' size (`prefetchedSlots`), where
-    /// `prefetch(bytes:)` is worth its hash.
+    /// Whether the table is past the caches' size (`prefetchedSlots`), where asking for a
+    /// name's places ahead is worth its hash.
     var isPastTheCaches: Bool { slotCount >= Self.prefetchedSlots }
 
-    /// Asks for the slot where interning `bytes` begins its probe (`prefetch`): a reader does
-    /// so some values ahead once the table `isPastTheCaches`, so that a new name's miss
-    /// overlaps the values decoded before it comes.
-    @inline(__always) func prefetch(bytes: UnsafeBufferPointer<UInt8>) {
-        PGTrace.prefetch(slots + Slot.first(Slot.check(Self.hash(bytes)), bits: slotBits))
+    /// Asks for the slot where interning `bytes` begins its probe, and returns a ticket for
+    /// `prefetchRecord(_:)`, some values later: the slot + 1 (so never 0) below the name's
+    /// check.
+    @inline(__always) func prefetchSlot(bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        let check = Slot.check(Self.hash(bytes))
+        let slot = Slot.first(check, bits: slotBits)
+        PGTrace.prefetch(slots + slot)
+        return UInt64(check) << 32 | UInt64(slot + 1)
+    }
+
+    /// Reads the slot of `ticket`, asked for before, and if it holds a name of the ticket's
+    /// check, asks for that name's record, which the probe compares. A hint, whatever the
+    /// ticket: the slot is taken within the table (which may have grown since, and the slot
+    /// is then another), and a name's index is below `count`.
+    @inline(__always) func prefetchRecord(_ ticket: UInt64) {
+        let slot = Int(truncatingIfNeeded: ticket & 0xFFFF_FFFF) - 1
+        let value = slots[slot & (slotCount - 1)]
+        guard value != 0, Slot.check(of: value) == UInt32(truncatingIfNeeded: ticket >> 32) else { return }
+        PGTrace.prefetch(records + Slot.index(of: value))
     }
 
     /// Interns `bytes`, trying `hint` first: an attribute often repeats its last value (the

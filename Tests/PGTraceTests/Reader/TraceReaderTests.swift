@@ -143,12 +143,13 @@ import Testing
         #expect(seen == steps.map { "\($0.acquire ? "+" : "-")\($0.cpu) \($0.lock) \($0.instance ?? "-")" })
     }
 
-    /// Past 65k names the symbol table no longer fits the caches, and the decoding asks for
-    /// each `lock` value's slot some events ahead (`SymbolTable.isPastTheCaches`): a hint that
-    /// changes nothing decoded. Names short and long, escaped or not, and the `lock` attribute
-    /// at varying places among its tag's attributes, across many tapes.
+    /// Past 4,096 names the symbol table no longer fits the caches, and the decoding asks for
+    /// each `lock`, `fn` and `instance` value's slot some events ahead, then for the record
+    /// of the name in it (`SymbolTable.isPastTheCaches`): hints that change nothing decoded.
+    /// Names short and long, escaped or not, new and met before, the three attributes at
+    /// varying places among their tag's, across many tapes.
     @Test func namesPastTheCachesSizeAreDecodedAsWritten() throws {
-        let names = (0..<80_000).map { index in
+        func lock(_ index: Int) -> String {
             switch index % 4 {
             case 0: "l\(index)"
             case 1: "&amp;mm->lock_of_a_long_name/\(index)"
@@ -156,20 +157,33 @@ import Testing
             default: "rq-\(index)-spinlock_t"
             }
         }
-        let body = names.enumerated().map { index, name in
-            index.isMultiple(of: 3)
-                ? "<acquire cpu=\"\(index % 4)\" lock=\"\(name)\"/>"
-                : "<acquire lock=\"\(name)\" cpu=\"\(index % 4)\" instance=\"i\(index % 7)\"/>"
+        // 40,000 locks, each met first and then again 40,000 events on.
+        let locks = (0..<80_000).map { lock($0 % 40_000) }
+        let functions = locks.indices.map { $0.isMultiple(of: 5) ? "&lt;f\($0 % 9_000)&gt;" : "f\($0 % 9_000)" }
+        let instances = locks.indices.map { "i\($0 % 13_000)" }
+        let body = locks.indices.map { index in
+            switch index % 3 {
+            case 0: "<acquire cpu=\"\(index % 4)\" lock=\"\(locks[index])\"/>"
+            case 1: "<acquire lock=\"\(locks[index])\" cpu=\"\(index % 4)\" instance=\"\(instances[index])\" fn=\"\(functions[index])\"/>"
+            default: "<acquire fn=\"\(functions[index])\" instance=\"\(instances[index])\" cpu=\"\(index % 4)\" lock=\"\(locks[index])\"/>"
+            }
         }.joined(separator: "\n")
         let symbols = SymbolTable()
         let decoded = try events(trace(body), symbols: symbols)
-        // Past 65,536 names the table has 2^18 slots, from which it prefetches.
-        #expect(symbols.count > 65_536)
+        #expect(symbols.count > 4_096)
         let seen = decoded.map { event -> String in
             guard case .acquire(let lock, _, _, _, _, _) = event.kind else { return "?" }
-            return symbols[lock.name]
+            let function = event.function.map { symbols[$0] } ?? "-"
+            return "\(symbols[lock.name]) \(lock.instance.map { symbols[$0] } ?? "-") \(function)"
         }
-        #expect(seen == names.map { $0.replacingOccurrences(of: "&amp;", with: "&") })
+        let unescaped = { (name: String) in
+            name.replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "&lt;", with: "<")
+                .replacingOccurrences(of: "&gt;", with: ">")
+        }
+        let written = locks.indices.map { index in
+            index % 3 == 0 ? "\(unescaped(locks[index])) - -" : "\(unescaped(locks[index])) \(instances[index]) \(unescaped(functions[index]))"
+        }
+        #expect(seen == written)
     }
 
     /// An event is placed at its tag's '<', in characters as libxml2 counts columns: a tag on

@@ -157,4 +157,23 @@ import Testing
         #expect(table.intern(first) == a && table.intern(second) == b)
         #expect(table.lookup("class300000") == nil && table.count == 300_002)
     }
+
+    /// The decoding's hints read only within the table, whatever the ticket: tickets made
+    /// before the table grew (from 16 slots to 64k), made-up ones, and ones of names in it
+    /// and not. A ticket is never 0, the decoding's "none".
+    @Test func prefetchTicketsReadOnlyWithinTheTable() {
+        let table = SymbolTable()
+        var tickets: [UInt64] = []
+        for index in 0..<20_000 {
+            var name = "lock\(index)"
+            tickets.append(name.withUTF8 { table.prefetchSlot(bytes: $0) })
+            _ = table.intern(name)
+            if index.isMultiple(of: 3) { table.prefetchRecord(tickets[index / 2]) }
+        }
+        #expect(!tickets.contains(0))
+        for ticket in tickets + [0, 1, 0xFFFF_FFFF, 1 << 32, UInt64.max, 0x1234_5678_9ABC_DEF0] {
+            table.prefetchRecord(ticket)
+        }
+        #expect(table.count == 20_000 && table.lookup("lock19999") != nil)
+    }
 }
