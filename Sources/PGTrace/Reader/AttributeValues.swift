@@ -9,14 +9,12 @@ struct AttributeValues {
     private var present: UInt64 = 0
     /// Where each attribute's value is: fixed storage, written once per attribute.
     private let slots = ValueSlots()
-    /// Values that libxml2 handed back with '&' as "&#38;", decoded.
-    private var decoded: [Int: [UInt8]] = [:]
 
     mutating func reset(for element: ElementName, allowed: UInt64) {
         self.element = element
         self.allowed = allowed
         present = 0
-        if !decoded.isEmpty { decoded.removeAll(keepingCapacity: true) }
+        slots.unescaped.removeAll()
     }
 
     /// Stores one attribute; throws for an attribute the element does not take.
@@ -36,14 +34,11 @@ struct AttributeValues {
         }
         let index = name.rawValue
         present |= name.bit
-        slots.starts[index] = start
-        slots.counts[index] = count
         if mayHoldReference, count > 0, memchr(start, 0x26, count) != nil {
-            let bytes = UnsafeBufferPointer(start: start, count: count)
-            // Without entity substitution (no XML_PARSE_NOENT), libxml2 hands back every '&'
-            // of an attribute value as "&#38;"; no other text can produce that sequence.
-            let text = String(decoding: bytes, as: UTF8.self)
-            decoded[index] = Array(text.split(separator: "&#38;", omittingEmptySubsequences: false).joined(separator: "&").utf8)
+            (slots.starts[index], slots.counts[index]) = slots.unescaped.append(start, count: count)
+        } else {
+            slots.starts[index] = start
+            slots.counts[index] = count
         }
     }
 
@@ -56,12 +51,6 @@ struct AttributeValues {
     @inline(__always)
     func withBytes<R>(_ name: AttributeName, _ body: (UnsafeBufferPointer<UInt8>) throws(DecodeFailure) -> R) throws(DecodeFailure) -> R? {
         guard present & name.bit != 0 else { return nil }
-        if !decoded.isEmpty, let value = decoded[name.rawValue] {
-            var copy = value
-            return try copy.withUnsafeMutableBufferPointer { (buffer) throws(DecodeFailure) -> R in
-                try body(UnsafeBufferPointer(buffer))
-            }
-        }
         return try body(UnsafeBufferPointer(start: slots.starts[name.rawValue], count: slots.counts[name.rawValue]))
     }
 
@@ -80,11 +69,11 @@ struct AttributeValues {
 
     /// An integer attribute, nil if absent. Read in place: nearly every value is a few plain
     /// digits (a cpu, a time stamp), and the call through `withBytes` cost as much as the
-    /// reading; anything else (blanks, a sign, a decoded '&', an error) goes the long way.
+    /// reading; anything else (blanks, a sign, an '&', an error) goes the long way.
     @inline(__always)
     func integer(_ name: AttributeName, minimum: Int = 0) throws(DecodeFailure) -> Int? {
         guard present & name.bit != 0 else { return nil }
-        if decoded.isEmpty, let start = slots.starts[name.rawValue],
+        if let start = slots.starts[name.rawValue],
             let value = Self.parseDigits(start, count: slots.counts[name.rawValue]), value >= minimum
         {
             return value
@@ -282,6 +271,8 @@ final class ValueSlots {
     static let cpuSlotCount = 64
     let taskHints: UnsafeMutablePointer<Symbol?>
     let held = HeldNames.allocate(cpus: ValueSlots.cpuSlotCount)
+    /// The element's values that held an '&', decoded (`UnescapedValues`).
+    let unescaped = UnescapedValues()
 
     init() {
         let count = AttributeName.allCases.count
