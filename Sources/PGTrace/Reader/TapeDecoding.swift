@@ -29,6 +29,9 @@ final class TapeDecoding: @unchecked Sendable {
     /// The slots asked for ahead and not yet read again (`SymbolTable.prefetchSlot`'s
     /// tickets), by attribute position modulo 16; 0 for none.
     @exclusivity(unchecked) private var tickets = InlineArray<16, UInt64>(repeating: 0)
+    /// A value asked for ahead that libxml2 copied, decoded as the decoder will decode it
+    /// (each "&#38;" an '&' again): its raw bytes would hash to another slot.
+    private let aheadValue = UnescapedValues()
     /// How far ahead of the attribute decoded a value's slot in the symbol table is asked for
     /// (some three events, the time of a miss to memory); at half the distance, the slot is
     /// read and the record of the name there asked for.
@@ -164,8 +167,12 @@ final class TapeDecoding: @unchecked Sendable {
                 let ahead = tape.attributes[far]
                 let name = UInt(bitPattern: ahead.name)
                 if name != 0, name == lock || name == fn || name == instance {
-                    tickets[far & 15] = symbols.prefetchSlot(
-                        bytes: UnsafeBufferPointer(start: tape.value(of: ahead), count: ahead.count))
+                    var (value, length) = (tape.value(of: ahead), ahead.count)
+                    if ahead.mayHoldReference {
+                        aheadValue.removeAll()
+                        (value, length) = aheadValue.append(value, count: length)
+                    }
+                    tickets[far & 15] = symbols.prefetchSlot(bytes: UnsafeBufferPointer(start: value, count: length))
                 }
             }
             let near = (position + Self.lookahead / 2) & 15
