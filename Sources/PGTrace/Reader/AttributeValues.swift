@@ -9,12 +9,17 @@ struct AttributeValues {
     private var present: UInt64 = 0
     /// Where each attribute's value is: fixed storage, written once per attribute.
     private let slots = ValueSlots()
+    /// Whether a value of this element held an '&', decoded into `slots.unescaped`.
+    private var unescapedAny = false
 
     mutating func reset(for element: ElementName, allowed: UInt64) {
         self.element = element
         self.allowed = allowed
         present = 0
-        slots.unescaped.removeAll()
+        if unescapedAny {
+            slots.unescaped.removeAll()
+            unescapedAny = false
+        }
     }
 
     /// Stores one attribute; throws for an attribute the element does not take.
@@ -36,6 +41,7 @@ struct AttributeValues {
         present |= name.bit
         if mayHoldReference, count > 0, memchr(start, 0x26, count) != nil {
             (slots.starts[index], slots.counts[index]) = slots.unescaped.append(start, count: count)
+            unescapedAny = true
         } else {
             slots.starts[index] = start
             slots.counts[index] = count

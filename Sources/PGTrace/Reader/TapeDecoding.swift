@@ -18,16 +18,22 @@ final class TapeDecoding: @unchecked Sendable {
     @exclusivity(unchecked) private var dictionary: InternedNames?
     /// Attribute names by libxml2's interned pointer: resolved here, off the scan's thread.
     @exclusivity(unchecked) private var attributeNames = PointerCache<AttributeName>()
-    /// `dictionary`'s pointers for the attribute names whose values are names looked up in
-    /// the symbol table at nearly every event (`lock`, `fn`, `instance`), once each was met.
+    // `dictionary`'s pointers for the attribute names whose values are names looked up in
+    // the symbol table at nearly every event, once each was met.
+    /// The attribute name `lock`'s pointer.
     @exclusivity(unchecked) private var lockName: UnsafePointer<UInt8>?
+    /// The attribute name `fn`'s pointer.
     @exclusivity(unchecked) private var fnName: UnsafePointer<UInt8>?
+    /// The attribute name `instance`'s pointer.
     @exclusivity(unchecked) private var instanceName: UnsafePointer<UInt8>?
-    /// Whether the tape being decoded has those values' places in the symbol table asked for
-    /// ahead (`prefetch(ahead:in:)`): once the table is past the caches' size.
+    /// Whether the tape being decoded has the `lock`, `fn` and `instance` values' places in
+    /// the symbol table asked for ahead (`prefetch(ahead:in:)`): once one of the three names
+    /// was met in `dictionary` before the tape began, and the table is past the caches' size.
     @exclusivity(unchecked) private var prefetchesNames = false
     /// The slots asked for ahead and not yet read again (`SymbolTable.prefetchSlot`'s
-    /// tickets), by attribute position modulo 16; 0 for none.
+    /// tickets), by attribute position modulo `tickets.count` (a power of two); 0 for none. A
+    /// ticket is read `lookahead / 2` positions after it is written, before the ring comes
+    /// round to it.
     @exclusivity(unchecked) private var tickets = InlineArray<16, UInt64>(repeating: 0)
     /// A value asked for ahead that libxml2 copied, decoded as the decoder will decode it
     /// (each "&#38;" an '&' again): its raw bytes would hash to another slot.
@@ -54,6 +60,8 @@ final class TapeDecoding: @unchecked Sendable {
             instanceName = nil
         }
         prefetchesNames = (lockName != nil || fnName != nil || instanceName != nil) && decoder.symbols.isPastTheCaches
+        // Every ticket is read before its tape ends; cleared all the same, so that none can
+        // stand for another tape's value.
         if prefetchesNames { tickets = InlineArray(repeating: 0) }
         var nextAttribute = 0
         for position in 0..<tape.steps.count {
@@ -152,9 +160,9 @@ final class TapeDecoding: @unchecked Sendable {
     /// of the `lock`, `fn` or `instance` value `lookahead` attributes on is asked for, and the
     /// slot asked for `lookahead / 2` attributes before is read and the record of the name
     /// there asked for (`SymbolTable.prefetchSlot`, `prefetchRecord`). A lookup of a name met
-    /// before reads both, each a miss once the table is past the caches: on the kernel-shaped
-    /// trace they were two fifths of the decoding thread's time. Out of line, once an element,
-    /// so that the start tag's decoding is compiled as it was without it.
+    /// before reads both, and once the table outgrows the caches each may be a miss: on the
+    /// kernel-shaped trace they were two fifths of the decoding thread's time. Out of line,
+    /// once an element, so that the start tag's decoding is compiled as it was without it.
     @inline(never)
     private func prefetch(ahead attributes: Range<Int>, in tape: ScanTape) {
         let symbols = decoder.symbols
@@ -172,10 +180,10 @@ final class TapeDecoding: @unchecked Sendable {
                         aheadValue.removeAll()
                         (value, length) = aheadValue.append(value, count: length)
                     }
-                    tickets[far & 15] = symbols.prefetchSlot(bytes: UnsafeBufferPointer(start: value, count: length))
+                    tickets[far & (tickets.count - 1)] = symbols.prefetchSlot(bytes: UnsafeBufferPointer(start: value, count: length))
                 }
             }
-            let near = (position + Self.lookahead / 2) & 15
+            let near = (position + Self.lookahead / 2) & (tickets.count - 1)
             let ticket = tickets[near]
             if ticket != 0 {
                 tickets[near] = 0

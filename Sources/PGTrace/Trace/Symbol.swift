@@ -142,25 +142,29 @@ public final class SymbolTable: @unchecked Sendable {
     }
 
     /// Slots from which a reader asks for names' places ahead (`prefetchSlot`,
-    /// `prefetchRecord`): the table has them past 4,096 names, its slots and records 256 KB,
-    /// and the decoding thread shares a core's caches with the replay's. On a host
-    /// of 1 MB of L2 a core, the kernel-shaped benchmark's 32k names (512 KB of slots, 1 MB of
-    /// records) made `probe` 11% of all samples at 16M events, nearly all of them at its two
-    /// loads, the slot and the record.
+    /// `prefetchRecord`): the table has them past 4,096 names, its slots 128 KB and its
+    /// records in use 128 KB or more. On a host of 1 MB of L2 a core, where the decoding
+    /// thread and the replay's take turns on a core as often as not, the kernel-shaped
+    /// benchmark's 32k names (512 KB of slots, 1 MB of records) made `probe` 11% of all
+    /// samples at 16M events, nearly all of them at its two loads, the slot and the record.
     static let prefetchedSlots = 1 << 14
 
     /// Whether the table is past the caches' size (`prefetchedSlots`), where asking for a
     /// name's places ahead is worth its hash.
     var isPastTheCaches: Bool { slotCount >= Self.prefetchedSlots }
 
+    /// How many slots and records were asked for ahead (for tests: no value shows a hint).
+    @exclusivity(unchecked) private(set) var hintsGiven = (slots: 0, records: 0)
+
     /// Asks for the slot where interning `bytes` begins its probe, and returns a ticket for
-    /// `prefetchRecord(_:)`, some values later: the slot + 1 (so never 0) below the name's
-    /// check.
+    /// `prefetchRecord(_:)`, some values later: a slot's value (`Slot`), the name's check
+    /// above the slot's index + 1, so never 0.
     @inline(__always) func prefetchSlot(bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         let check = Slot.check(Self.hash(bytes))
         let slot = Slot.first(check, bits: slotBits)
         PGTrace.prefetch(slots + slot)
-        return UInt64(check) << 32 | UInt64(slot + 1)
+        hintsGiven.slots &+= 1
+        return Slot.make(check: check, index: slot)
     }
 
     /// Reads the slot of `ticket`, asked for before, and if it holds a name of the ticket's
@@ -168,10 +172,10 @@ public final class SymbolTable: @unchecked Sendable {
     /// ticket: the slot is taken within the table (which may have grown since, and the slot
     /// is then another), and a name's index is below `count`.
     @inline(__always) func prefetchRecord(_ ticket: UInt64) {
-        let slot = Int(truncatingIfNeeded: ticket & 0xFFFF_FFFF) - 1
-        let value = slots[slot & (slotCount - 1)]
-        guard value != 0, Slot.check(of: value) == UInt32(truncatingIfNeeded: ticket >> 32) else { return }
+        let value = slots[Slot.index(of: ticket) & (slotCount - 1)]
+        guard value != 0, Slot.check(of: value) == Slot.check(of: ticket) else { return }
         PGTrace.prefetch(records + Slot.index(of: value))
+        hintsGiven.records &+= 1
     }
 
     /// Interns `bytes`, trying `hint` first: an attribute often repeats its last value (the

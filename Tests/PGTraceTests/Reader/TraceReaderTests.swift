@@ -1,4 +1,4 @@
-import PGTrace
+@testable import PGTrace
 import Testing
 
 /// The reader turns every element of format v1 into a typed event at its exact place, and
@@ -143,9 +143,9 @@ import Testing
         #expect(seen == steps.map { "\($0.acquire ? "+" : "-")\($0.cpu) \($0.lock) \($0.instance ?? "-")" })
     }
 
-    /// Past 4,096 names the symbol table no longer fits the caches, and the decoding asks for
-    /// each `lock`, `fn` and `instance` value's slot some events ahead, then for the record
-    /// of the name in it (`SymbolTable.isPastTheCaches`): hints that change nothing decoded.
+    /// Past 4,096 names the decoding starts asking for each `lock`, `fn` and `instance`
+    /// value's slot in the symbol table some events ahead, then for the record of the name in
+    /// it (`SymbolTable.isPastTheCaches`): hints that change nothing decoded.
     /// Names short and long, escaped or not, new and met before, the three attributes at
     /// varying places among their tag's, across many tapes.
     @Test func namesPastTheCachesSizeAreDecodedAsWritten() throws {
@@ -184,6 +184,39 @@ import Testing
             index % 3 == 0 ? "\(unescaped(locks[index])) - -" : "\(unescaped(locks[index])) \(instances[index]) \(unescaped(functions[index]))"
         }
         #expect(seen == written)
+    }
+
+    /// The hints are asked for each of the three attributes, an '&' decoded first: of a name
+    /// met again, both its slot and its record (`SymbolTable.hintsGiven`). Hints change no
+    /// value, so only their count can show one lost.
+    @Test(arguments: ["lock", "fn", "instance"])
+    func hintsAreAskedForEachNamedValue(_ attribute: String) throws {
+        // 6,000 names, met once and then twice more: past 4,096 names, the table asks ahead.
+        // The `lock` takes them too (an acquisition needs one): for `fn` and `instance`,
+        // two values an event are asked for.
+        let perEvent = attribute == "lock" ? 1 : 2
+        let body = (0..<18_000).map { index in
+            let value = "&amp;name\(index % 6_000)-&gt;lock"
+            let other = attribute == "lock" ? "" : " \(attribute)=\"\(value)\""
+            return "<acquire cpu=\"\(index % 4)\" lock=\"\(value)\"\(other)/>"
+        }.joined(separator: "\n")
+        let symbols = SymbolTable()
+        let decoded = try events(trace(body), symbols: symbols)
+        let names = decoded.compactMap { event -> String? in
+            guard case .acquire(let lock, _, _, _, _, _) = event.kind else { return nil }
+            return switch attribute {
+            case "lock": symbols[lock.name]
+            case "fn": event.function.map { symbols[$0] }
+            default: lock.instance.map { symbols[$0] }
+            }
+        }
+        #expect(names == (0..<18_000).map { "&name\($0 % 6_000)->lock" })
+        // Some 13,000 events come on tapes begun past 4,096 names; of those values, the ones
+        // met before have their record found at the slot asked for, unless another name is
+        // there.
+        let hints = symbols.hintsGiven
+        #expect(hints.slots > perEvent * 10_000, "\(hints)")
+        #expect(hints.records > perEvent * 8_000, "\(hints)")
     }
 
     /// An event is placed at its tag's '<', in characters as libxml2 counts columns: a tag on

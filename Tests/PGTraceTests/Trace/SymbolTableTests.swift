@@ -159,7 +159,7 @@ import Testing
     }
 
     /// The decoding's hints read only within the table, whatever the ticket: tickets made
-    /// before the table grew (from 16 slots to 64k), made-up ones, and ones of names in it
+    /// before the table grew (from 1,024 slots to 64k), made-up ones, and ones of names in it
     /// and not. A ticket is never 0, the decoding's "none".
     @Test func prefetchTicketsReadOnlyWithinTheTable() {
         let table = SymbolTable()
