@@ -50,6 +50,9 @@ struct AttributeValues {
 
     func has(_ name: AttributeName) -> Bool { present & name.bit != 0 }
 
+    /// The bytes the element's decoded '&' values take (for tests).
+    var unescapedBytes: Int { slots.unescaped.bytesHeld }
+
     /// Whether a present attribute's value is empty.
     func isEmpty(_ name: AttributeName) -> Bool { slots.counts[name.rawValue] == 0 }
 
