@@ -9,17 +9,12 @@ struct AttributeValues {
     private var present: UInt64 = 0
     /// Where each attribute's value is: fixed storage, written once per attribute.
     private let slots = ValueSlots()
-    /// Whether a value of this element held an '&', decoded into `slots.unescaped`.
-    private var unescapedAny = false
 
     mutating func reset(for element: ElementName, allowed: UInt64) {
         self.element = element
         self.allowed = allowed
         present = 0
-        if unescapedAny {
-            slots.unescaped.removeAll()
-            unescapedAny = false
-        }
+        slots.unescaped.removeAll()
     }
 
     /// Stores one attribute; throws for an attribute the element does not take.
@@ -39,9 +34,8 @@ struct AttributeValues {
         }
         let index = name.rawValue
         present |= name.bit
-        if mayHoldReference, count > 0, memchr(start, 0x26, count) != nil {
+        if UnescapedValues.holdAmpersand(start, count: count, mayHoldReference: mayHoldReference) {
             (slots.starts[index], slots.counts[index]) = slots.unescaped.append(start, count: count)
-            unescapedAny = true
         } else {
             slots.starts[index] = start
             slots.counts[index] = count

@@ -1,5 +1,3 @@
-import Glibc
-
 /// The decoding half of reading an XML trace: runs `TraceDecoder` over the scan's tapes
 /// (`ScanTape`) in document order and hands each header and event on. The first failure in
 /// document order, the scan's, the decoder's or a consumer's, ends it: what follows it on
@@ -178,7 +176,7 @@ final class TapeDecoding: @unchecked Sendable {
                 let name = UInt(bitPattern: ahead.name)
                 if name != 0, name == lock || name == fn || name == instance {
                     var (value, length) = (tape.value(of: ahead), ahead.count)
-                    if ahead.mayHoldReference, memchr(value, 0x26, length) != nil {
+                    if UnescapedValues.holdAmpersand(value, count: length, mayHoldReference: ahead.mayHoldReference) {
                         aheadValue.removeAll()
                         (value, length) = aheadValue.append(value, count: length)
                     }

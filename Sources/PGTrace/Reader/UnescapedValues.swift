@@ -38,8 +38,21 @@ final class UnescapedValues {
     /// The bytes the values take (for tests: 0 once emptied).
     var bytesHeld: Int { count }
 
-    /// Forgets every value: an element begins.
+    /// Whether `length` bytes at `start` are to be decoded here: a value libxml2 copied
+    /// (`mayHoldReference`; one handed over in place holds no reference) that holds an '&'.
+    @inline(__always)
+    static func holdAmpersand(_ start: UnsafePointer<UInt8>, count length: Int, mayHoldReference: Bool) -> Bool {
+        mayHoldReference && length > 0 && memchr(start, 0x26, length) != nil
+    }
+
+    /// Forgets every value: an element begins. Nothing to do unless a value was kept (each
+    /// kept value is a byte or more, outgrown buffers and a grown one only beside one).
+    @inline(__always)
     func removeAll() {
+        if count > 0 { empty() }
+    }
+
+    private func empty() {
         count = 0
         if capacity > Self.keptCapacity {
             buffer.deallocate()
