@@ -72,7 +72,15 @@ struct TopologicalOrder {
         return cu < 0 || cu != component(of: v)
     }
 
+    /// Gives classes up to `node` a level and lists (the per-class arrays and both lists
+    /// always cover the same classes).
+    @inline(__always)
     private mutating func grow(to node: Int) {
+        assert(successors.nodeCount == level.count && sameLevel.nodeCount == level.count, "the lists cover other classes than the levels")
+        if node >= level.count { growAll(to: node) }
+    }
+
+    private mutating func growAll(to node: Int) {
         while level.count <= node {
             level.append(1)
             placed.append(false)
