@@ -83,22 +83,21 @@ struct AdjacencyLists {
         appendMoving(value, to: node)
     }
 
-    /// Appends `value` to `node`'s list, which is full or not yet made: moved to the end of
-    /// the buffer with twice the room.
+    /// Appends `value` to `node`'s list, which is full or not yet made (a list of no room):
+    /// the list moves to the end of the buffer with twice the room (two for a new list), and
+    /// its old place stays unused.
     private mutating func appendMoving(_ value: Int32, to node: Int) {
         grow(toInclude: node)
         var run = runs[node]
-        if run.count == run.capacity {
-            // Moved to the end with twice the room; its old place stays unused.
-            let capacity = max(2, Int(run.capacity) * 2)
-            // (Element by element: a slice of the buffer appended to it would copy it all.)
-            let start = storage.count
-            for position in Int(run.start) ..< Int(run.start) + Int(run.count) { storage.append(storage[position]) }
-            storage.append(contentsOf: repeatElement(0, count: capacity - Int(run.count)))
-            unused += Int(run.capacity)
-            run.start = Self.offset(start)
-            run.capacity = Self.offset(capacity)
-        }
+        assert(run.count == run.capacity, "a list with room appended to out of line")
+        let capacity = max(2, Int(run.capacity) * 2)
+        // (Element by element: a slice of the buffer appended to it would copy it all.)
+        let start = storage.count
+        for position in Int(run.start) ..< Int(run.start) + Int(run.count) { storage.append(storage[position]) }
+        storage.append(contentsOf: repeatElement(0, count: capacity - Int(run.count)))
+        unused += Int(run.capacity)
+        run.start = Self.offset(start)
+        run.capacity = Self.offset(capacity)
         storage[Int(run.start) + Int(run.count)] = value
         run.count += 1
         runs[node] = run

@@ -50,6 +50,9 @@ struct TopologicalOrder {
     /// per-class arrays never grow (on a trace of 16k two-class cycles, growing them was a
     /// fifth of what the order cost).
     init(components: [Int32], outDegrees: [Int32], inDegrees: [Int32]) {
+        precondition(
+            outDegrees.count == components.count && inDegrees.count == components.count,
+            "an order of \(components.count) classes given degrees of \(outDegrees.count) and \(inDegrees.count)")
         component = components
         let nodeCount = components.count
         level = [Int](repeating: 1, count: nodeCount)
@@ -80,6 +83,7 @@ struct TopologicalOrder {
         if node >= level.count { growAll(to: node) }
     }
 
+    /// Gives classes up to `node` a level of 1, no edge, and empty lists.
     private mutating func growAll(to node: Int) {
         while level.count <= node {
             level.append(1)
