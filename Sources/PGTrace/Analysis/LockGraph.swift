@@ -397,29 +397,35 @@ public final class LockGraph {
     /// `dependencies`: its cycle checks then search only inside the strongly connected
     /// components of the whole (`TopologicalOrder`), and only those dependencies may be added
     /// or asked about until `expectedDependenciesAdded()` says all are in (`GraphChecks`).
-    /// Read twice: a lazy view of the facts, so that they are not copied at the peak. Their
-    /// class ids are below `classes` (a hint: room for the counts per class, which then do
-    /// not double and copy themselves as the classes come).
-    func removeAll<Dependencies: Collection>(expecting dependencies: Dependencies, classes: Int = 0)
+    /// Read twice, each walk from the start: a lazy view of the facts, so that they are not
+    /// copied at the peak. Their class ids are below `classes` (a hint: the counts per class
+    /// are made for that many at once, not grown as the classes come).
+    func removeAll<Dependencies: Sequence>(expecting dependencies: Dependencies, classes: Int = 0)
     where Dependencies.Element == (from: ClassID, to: ClassID) {
         clear()
         // How many there are, and how many leave and enter each class (an edge of several
-        // type bits counts once a bit), in one pass.
+        // type bits counts once a bit), in one pass: counted for every class the hint names,
+        // then cut to the classes up to the last in some dependency (grown a class at a time
+        // as new ones came, they cost more than the count itself).
         var count = 0
-        var (outDegree, inDegree): ([Int32], [Int32]) = ([], [])
-        outDegree.reserveCapacity(classes)
-        inDegree.reserveCapacity(classes)
+        var outDegree = [Int32](repeating: 0, count: classes)
+        var inDegree = [Int32](repeating: 0, count: classes)
+        var nodeCount = 0
         for (from, to) in dependencies {
             count += 1
             let last = Int(max(from, to))
-            if last >= outDegree.count {
-                outDegree.grow(toInclude: last, filling: 0)
-                inDegree.grow(toInclude: last, filling: 0)
+            if last >= nodeCount {
+                nodeCount = last + 1
+                if last >= outDegree.count {
+                    outDegree.grow(toInclude: last, filling: 0)
+                    inDegree.grow(toInclude: last, filling: 0)
+                }
             }
             outDegree[Int(from)] += 1
             inDegree[Int(to)] += 1
         }
-        let nodeCount = outDegree.count
+        outDegree.removeSubrange(nodeCount...)
+        inDegree.removeSubrange(nodeCount...)
         // Room for them all at once: an array that doubles holds both sizes while it copies.
         links.reserveCapacity(count)
         // And each class's lists room for its facts, all in one buffer a direction: an array

@@ -15,7 +15,7 @@
 /// the table (and past 4,096), the table is made again from the sites the entries use
 /// (`compactSites`), which bounds it by the facts, whatever the number of replacements.
 struct PackedFacts: RandomAccessCollection {
-    private struct Packed {
+    fileprivate struct Packed {
         var key: GraphFactKey
         /// Usage: the lock's mode; dependency: the holder's mode, and the next lock's above it
         /// (two bits each); NMI acquisition: its mode.
@@ -75,8 +75,27 @@ struct PackedFacts: RandomAccessCollection {
 
     /// The classes of every dependency, in the log's order, their sites unread: a walk of the
     /// chunks, where the graph checks read the log twice before they begin.
-    var dependencyEnds: some Collection<(from: ClassID, to: ClassID)> {
-        packed.lazy.compactMap { Self.dependencyEnds(of: $0.key) }
+    var dependencyEnds: DependencyEnds { DependencyEnds(packed: packed) }
+
+    /// The classes of every dependency of the log, read again from its start by each walk: a
+    /// loop over the chunks that skips other facts in place (a lazy `compactMap` of the
+    /// entries called a closure out of line for each fact, of which a short cycle has eight).
+    struct DependencyEnds: Sequence {
+        fileprivate let packed: ChunkedArray<Packed>
+
+        struct Iterator: IteratorProtocol {
+            fileprivate var entries: ChunkedArray<Packed>.Iterator
+
+            @inline(__always)
+            mutating func next() -> (from: ClassID, to: ClassID)? {
+                while let entry = entries.next() {
+                    if entry.key.isDependency { return (entry.key.a, entry.key.b) }
+                }
+                return nil
+            }
+        }
+
+        func makeIterator() -> Iterator { Iterator(entries: packed.makeIterator()) }
     }
 
     private static func dependencyEnds(of key: GraphFactKey) -> (from: ClassID, to: ClassID)? {

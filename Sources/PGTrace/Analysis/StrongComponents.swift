@@ -12,7 +12,7 @@ enum StrongComponents {
     /// algorithm completes them, so that an edge between two components goes from the
     /// greater number to the lesser; -1 for a node in no edge. `outDegrees` says how many of
     /// `edges` leave each node (the caller has counted them), and `edges` is read once.
-    static func of<Edges: Collection>(outDegrees: [Int32], edges: Edges) -> [Int32] where Edges.Element == (from: Int32, to: Int32) {
+    static func of<Edges: Sequence>(outDegrees: [Int32], edges: Edges) -> [Int32] where Edges.Element == (from: Int32, to: Int32) {
         let nodeCount = outDegrees.count
         // The edges by source, each node's targets in one run.
         var targets = AdjacencyLists()

@@ -98,6 +98,39 @@ import Testing
         #expect(packed.dependencyEnds(at: 4)! == (1, 2) && packed.dependencyEnds(at: 2) == nil)
     }
 
+    /// The walk the graph checks make of the log before they begin (`dependencyEnds`): the
+    /// classes of every dependency of every kind, in the log's order, none of another fact,
+    /// across the log's chunks of 4,096 facts, and the same again on a second walk.
+    @Test func theDependencyEndsAreEveryDependencysInOrderOnEachWalk() {
+        var packed = PackedFacts()
+        var expected: [(from: ClassID, to: ClassID)] = []
+        let kinds: [DependencyKind] = [.lockOrder, .ipi, .kmap]
+        for index in 0..<10_000 {
+            let fact: GraphFact
+            if index % 3 == 1 {
+                fact = .usage(UsageFact(
+                    classID: Int32(index), bit: LockUsage.Bit(.hardirq, enabled: index % 2 == 0, read: false),
+                    site: Self.site(index), lockSite: Self.site(index), lockMode: .write, moment: MomentID(index: 0)))
+            } else if index % 7 == 3 {
+                fact = .used(classID: Int32(index), read: false, site: Self.site(index))
+            } else {
+                let dependency = LockDependency(
+                    from: Int32(index), to: Int32(2 * index + 1), kind: kinds[index % 3], types: .en,
+                    holderSite: Self.site(index), site: Self.site(index + 1))
+                fact = .dependency(DependencyFact(dependency: dependency, holderMode: .write, nextMode: .write, moment: nil))
+                expected.append((Int32(index), Int32(2 * index + 1)))
+            }
+            packed.append(GraphFactLog.Entry(fact: fact, file: 0, sequence: index), key: fact.key)
+        }
+        let ends = packed.dependencyEnds
+        for walk in 1...2 {
+            let walked = Array(ends)
+            #expect(walked.count == expected.count, "walk \(walk)")
+            #expect(walked.elementsEqual(expected) { $0 == $1 }, "walk \(walk)")
+        }
+        #expect(Array(PackedFacts().dependencyEnds).isEmpty)
+    }
+
     /// Each replacement leaves the sites it replaced in the table until they are half of it;
     /// the table is then made again from the sites the facts use, each fact still reading back
     /// as last recorded.
