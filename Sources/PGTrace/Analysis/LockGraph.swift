@@ -535,7 +535,7 @@ public final class LockGraph {
                 marks[node].freeEdge = Int32(edge)
             }
         }
-        queue.removeAll(keepingCapacity: true)
+        queue.removeAllKeepingRoom()
         // The search sees the graph as it was when it began, whatever its callbacks do.
         let lists = forwardSearch ? forward : backward
         mark(Int(root), rootOnlyXR, edge: -1, parentOnlyXR: false)

@@ -51,7 +51,7 @@ struct ReachableUsage {
 
     /// Gives `node` the bits of `bits` it lacks, and the classes after (or before) it likewise.
     private mutating func pass<Graph: LockOrderNeighbours>(_ bits: LockUsage, to node: Int, forward: Bool, in graph: Graph) {
-        pending.removeAll(keepingCapacity: true)
+        pending.removeAllKeepingRoom()
         pending.append((Int32(node), bits))
         while let (node, bits) = pending.popLast() {
             let node = Int(node)

@@ -170,7 +170,7 @@ struct TopologicalOrder {
         bumpGeneration()
         let backward = generation
         visited[u] = backward
-        stack.removeAll(keepingCapacity: true)
+        stack.removeAllKeepingRoom()
         stack.append(Int32(u))
         var traversed = 0
         var limited = false
@@ -208,7 +208,7 @@ struct TopologicalOrder {
         level[v] = limited ? level[u] + 1 : level[u]
         sameLevel.removeAll(of: v)
         var closedCycle = false
-        stack.removeAll(keepingCapacity: true)
+        stack.removeAllKeepingRoom()
         stack.append(Int32(v))
         while let node = stack.popLast() {
             let x = Int(node)
@@ -233,7 +233,7 @@ struct TopologicalOrder {
     private mutating func searchForward(from start: Int, to goal: Int) -> Bool {
         bumpGeneration()
         visited[start] = generation
-        stack.removeAll(keepingCapacity: true)
+        stack.removeAllKeepingRoom()
         stack.append(Int32(start))
         while let node = stack.popLast() {
             for position in 0..<successors.count(of: Int(node)) {
