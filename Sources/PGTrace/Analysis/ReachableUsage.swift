@@ -51,6 +51,9 @@ struct ReachableUsage {
 
     /// Gives `node` the bits of `bits` it lacks, and the classes after (or before) it likewise.
     private mutating func pass<Graph: LockOrderNeighbours>(_ bits: LockUsage, to node: Int, forward: Bool, in graph: Graph) {
+        // Nothing `node` lacks, as for most new edges (most classes have no usage bit to pass
+        // on): no walk begins.
+        if bits.subtracting(forward ? before[node] : after[node]).isEmpty { return }
         pending.removeAllKeepingRoom()
         pending.append((Int32(node), bits))
         while let (node, bits) = pending.popLast() {
