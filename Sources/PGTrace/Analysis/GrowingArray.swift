@@ -20,10 +20,10 @@ extension Array {
 
 extension Array {
     /// Empties a scratch array for its next use, keeping its room, and does nothing when it
-    /// is empty already, as the searches' stacks nearly always are (their loops pop them
-    /// empty): `removeAll(keepingCapacity:)` goes through `replaceSubrange` whatever the
-    /// count, some 50 instructions, once per usage bit passed on and per dependency ordered
-    /// in the graph checks.
+    /// is empty already, as the order's stacks mostly are when a search begins (the last
+    /// one's loop popped them empty, unless it stopped early): `removeAll(keepingCapacity:)`
+    /// goes through `replaceSubrange` whatever the count, some 50 instructions, once per
+    /// dependency the order places in the graph checks.
     @inline(__always)
     mutating func removeAllKeepingRoom() {
         if !isEmpty { removeAll(keepingCapacity: true) }

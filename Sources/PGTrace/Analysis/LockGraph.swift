@@ -233,6 +233,9 @@ public final class LockGraph {
     /// How many usage bits keep their sites in the graph, not in the log's facts.
     var usageSitesKeptInGraph: Int { ownUsageSites.count }
 
+    /// How many classes have lists of edges (for tests).
+    var listedClasses: Int { forward.nodeCount }
+
     public func edge(from: ClassID, to: ClassID) -> LockDependency? {
         edgePosition(from, to).map(dependency(at:))
     }
@@ -404,9 +407,9 @@ public final class LockGraph {
     where Dependencies.Element == (from: ClassID, to: ClassID) {
         clear()
         // How many there are, and how many leave and enter each class (an edge of several
-        // type bits counts once a bit), in one pass: counted for every class the hint names,
-        // then cut to the classes up to the last in some dependency (grown a class at a time
-        // as new ones came, they cost more than the count itself).
+        // type bits counts once a bit), in one pass: counted for every class the hint names
+        // (made at once, not a class at a time as new ones come), then cut to the classes up
+        // to the last in some dependency.
         var count = 0
         var outDegree = [Int32](repeating: 0, count: classes)
         var inDegree = [Int32](repeating: 0, count: classes)

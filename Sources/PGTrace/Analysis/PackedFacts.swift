@@ -78,8 +78,8 @@ struct PackedFacts: RandomAccessCollection {
     var dependencyEnds: DependencyEnds { DependencyEnds(packed: packed) }
 
     /// The classes of every dependency of the log, read again from its start by each walk: a
-    /// loop over the chunks that skips other facts in place (a lazy `compactMap` of the
-    /// entries called a closure out of line for each fact, of which a short cycle has eight).
+    /// loop over the chunks that skips other facts in place (in the graph checks' two walks,
+    /// most facts are not dependencies: usage bits and uses).
     struct DependencyEnds: Sequence {
         fileprivate let packed: ChunkedArray<Packed>
 

@@ -54,7 +54,7 @@ struct ReachableUsage {
         // Nothing `node` lacks, as for most new edges (most classes have no usage bit to pass
         // on): no walk begins.
         if bits.subtracting(forward ? before[node] : after[node]).isEmpty { return }
-        pending.removeAllKeepingRoom()
+        assert(pending.isEmpty, "a walk left classes to pass bits on to")
         pending.append((Int32(node), bits))
         while let (node, bits) = pending.popLast() {
             let node = Int(node)

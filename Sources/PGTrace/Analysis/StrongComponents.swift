@@ -11,18 +11,26 @@ enum StrongComponents {
     /// Per node of `0..<outDegrees.count`: its component, numbered in the order Tarjan's
     /// algorithm completes them, so that an edge between two components goes from the
     /// greater number to the lesser; -1 for a node in no edge. `outDegrees` says how many of
-    /// `edges` leave each node (the caller has counted them), and `edges` is read once.
+    /// `edges` leave each node (the caller has counted them, in a walk of its own), and
+    /// `edges` is read once, from its start.
     static func of<Edges: Sequence>(outDegrees: [Int32], edges: Edges) -> [Int32] where Edges.Element == (from: Int32, to: Int32) {
         let nodeCount = outDegrees.count
         // The edges by source, each node's targets in one run.
         var targets = AdjacencyLists()
         targets.reserve(degrees: outDegrees)
         var inEdge = [Bool](repeating: false, count: nodeCount)
+        var read = 0
         for edge in edges {
             targets.append(edge.to, to: Int(edge.from))
             inEdge[Int(edge.from)] = true
             inEdge[Int(edge.to)] = true
+            read += 1
         }
+        // A walk that gave fewer edges than were counted (a sequence read once, whose second
+        // walk is empty) would leave classes out of their components, and the cycle checks
+        // would then miss cycles through them without a word.
+        let counted = outDegrees.reduce(0) { $0 + Int($1) }
+        precondition(read == counted, "the edges walked again were \(read), not the \(counted) counted")
 
         var component = [Int32](repeating: -1, count: nodeCount)
         var index = [Int32](repeating: -1, count: nodeCount)

@@ -411,6 +411,34 @@ import Testing
         #expect(MomentStore.leftOutPlace(32_768) == nil && MomentStore.leftOutPlace(65_537) == nil)
     }
 
+    /// A graph built again from known dependencies lists the classes up to the last one in a
+    /// dependency, whatever the hint of how many classes there are (the degrees are counted
+    /// for the hint's classes, then cut).
+    @Test func aGraphBuiltFromKnownDependenciesListsTheirClassesOnly() {
+        for classes in [0, 1, 2, 3, 1_000] {
+            let graph = LockGraph()
+            graph.removeAll(expecting: [(from: ClassID(1), to: ClassID(0))], classes: classes)
+            #expect(graph.listedClasses == 2, "hint \(classes)")
+        }
+        let graph = LockGraph()
+        graph.removeAll(expecting: [(from: ClassID(0), to: ClassID(4)), (from: ClassID(4), to: ClassID(2))], classes: 1_000)
+        #expect(graph.listedClasses == 5)
+        graph.removeAll(expecting: [(from: ClassID, to: ClassID)](), classes: 1_000)
+        #expect(graph.listedClasses == 0)
+    }
+
+    /// The dependencies are walked twice, each time from the start: a sequence that gives
+    /// them once (its second walk empty) is refused, not taken for a graph without cycles.
+    @Test func dependenciesThatCannotBeWalkedTwiceAreRefused() async {
+        await #expect(processExitsWith: .failure) {
+            final class Shared {
+                var iterator = [(from: ClassID(0), to: ClassID(1)), (from: ClassID(1), to: ClassID(0))].makeIterator()
+            }
+            let shared = Shared()
+            LockGraph().removeAll(expecting: AnySequence { AnyIterator { shared.iterator.next() } }, classes: 2)
+        }
+    }
+
     /// A moment's held locks end where the next one's start: each gives back its own.
     @Test func eachMomentGivesBackItsOwnHeldLocks() {
         let store = MomentStore()
