@@ -89,7 +89,7 @@ struct PackedFacts: RandomAccessCollection {
             @inline(__always)
             mutating func next() -> (from: ClassID, to: ClassID)? {
                 while let entry = entries.next() {
-                    if entry.key.isDependency { return (entry.key.a, entry.key.b) }
+                    if let ends = PackedFacts.dependencyEnds(of: entry.key) { return ends }
                 }
                 return nil
             }
