@@ -193,6 +193,12 @@ private final class ParserState {
     /// error about it names the place of its first character that is not blank, as the
     /// decoder's does (found only then: most texts are never placed).
     @exclusivity(unchecked) var textBeingValidated: (bytes: UnsafeBufferPointer<UInt8>, isCDATA: Bool)?
+    /// Where the markup after the last text began, when libxml2 stood on it as it handed the
+    /// text over (`pgtrace_markup_after_text`), until the next tag: the blanks before nearly
+    /// every start tag give its place, which the tag's own callback then need not count back
+    /// (`pgtrace_tag_start_after_text`). `input` nil: none.
+    @exclusivity(unchecked) var markupAfterText: (input: UnsafeRawPointer?, place: UInt, line: Int32, column: Int32) =
+        (nil, 0, 0, 0)
 
     init(reader: TraceReader, reportsProgress: Bool) {
         self.reader = reader
@@ -391,6 +397,7 @@ private final class ParserState {
     ) {
         withTape { tape in
             if extensionDepth > 0 || (prefix == nil && isExtension(localname)) {
+                markupAfterText.input = nil
                 extensionDepth += 1
                 tape.append(.enterExtension(line: Int32(clamping: line), column: Int32(clamping: column)))
                 if extensionDepth > TraceDecoder.maximumExtensionDepth { stop() }
@@ -399,7 +406,11 @@ private final class ParserState {
             var tagLine: Int32 = 0
             var tagColumn: Int32 = 0
             var tagStart: UnsafePointer<xmlChar>?
-            pgtrace_tag_start(context, &tagLine, &tagColumn, &tagStart)
+            let after = markupAfterText
+            markupAfterText.input = nil
+            pgtrace_tag_start_after_text(
+                context, after.input, after.place, after.line, after.column, &tagLine, &tagColumn, &tagStart)
+            assert(isTagStartCountedBack(line: tagLine, column: tagColumn, start: tagStart))
             if !reportsColumns { tagColumn = 1 }
             guard prefix == nil, let localname, let element = elements.value(for: localname, fill: {
                 ElementName.byName[text(localname)]?.index
@@ -448,7 +459,17 @@ private final class ParserState {
         }
     }
 
+    /// Whether a tag's place is the one `pgtrace_tag_start` counts back to (debug builds check
+    /// each tag's place found from the text before it).
+    func isTagStartCountedBack(line: Int32, column: Int32, start: UnsafePointer<xmlChar>?) -> Bool {
+        var (countedLine, countedColumn): (Int32, Int32) = (0, 0)
+        var countedStart: UnsafePointer<xmlChar>?
+        pgtrace_tag_start(context, &countedLine, &countedColumn, &countedStart)
+        return (countedLine, countedColumn, countedStart) == (line, column, start)
+    }
+
     func endElement() {
+        markupAfterText.input = nil
         if extensionDepth > 0 { extensionDepth -= 1 }
         withTape { $0.appendEnd() }
     }
@@ -546,6 +567,11 @@ private func handleText(_ ctx: UnsafeMutableRawPointer?, _ bytes: UnsafePointer<
     Unmanaged<ParserState>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { parser in
         guard !parser.stopped, let bytes, count > 0 else { return }
         let text = UnsafeBufferPointer(start: bytes, count: Int(count))
+        var after: (input: UnsafeRawPointer?, place: UInt, line: Int32, column: Int32) = (nil, 0, 0, 0)
+        if pgtrace_markup_after_text(parser.context, bytes, Int(count), &after.input, &after.place, &after.line, &after.column) == 0 {
+            after.input = nil
+        }
+        parser.markupAfterText = after
         if let validation = parser.validation {
             parser.textBeingValidated = (text, isCDATA)
             validation.characters(bytes, count)

@@ -240,6 +240,49 @@ import Testing
         #expect(places == [[4, 5], [4, 27], [5, 1], [5, 30], [6, 1], [6, 37], [7, 3], [9, 12], [11, 3], [11, 35]], "\(places)")
     }
 
+    /// The blanks before a tag tell where it starts, but only when the tag comes right after
+    /// them: a comment, a processing instruction, an extension's end tag or start tag, or
+    /// another event between the blanks and the tag leave it placed by its own bytes. Tags
+    /// right after blanks that end at a chunk's end, and tags across it, are placed alike. The
+    /// places are counted here from the document (lines, and columns in characters).
+    @Test func anEventAfterBlanksOrOtherMarkupIsPlacedAtItsTagsStart() throws {
+        let lines = [
+            "  <irq-disable cpu=\"0\"/>",
+            "  <!--c--><irq-enable cpu=\"0\"/>",
+            "\t<?pi x?><irq-disable cpu=\"0\"/>",
+            " <x-e>\t<x-f/></x-e><irq-enable cpu=\"0\"/>",
+            "<x-e>  </x-e>  <irq-disable cpu=\"0\"/><irq-enable cpu=\"0\"/>",
+            "<!-- ü -->   <irq-disable cpu=\"0\" task=\"é\"/>",
+            "   <irq-enable", "  cpu=\"0\"/>",
+        ]
+        // Then events whose blanks end, or whose tags cross, the first chunk's end.
+        let head = trace(lines.joined(separator: "\n") + "\n").components(separatedBy: "\n</events>")[0]
+        let pair = "<irq-disable cpu=\"0\"/>\n<irq-enable cpu=\"0\"/>\n"
+        var body = lines.joined(separator: "\n") + "\n"
+        let room = TraceReader.chunkSize - head.utf8.count - 4
+        body += String(repeating: pair, count: room / pair.utf8.count)
+        body += String(repeating: " ", count: room % pair.utf8.count)
+        for shift in 0..<12 { body += String(repeating: " ", count: shift) + pair }
+        let xml = trace(body)
+
+        var expected: [[Int]] = []
+        var (line, column) = (1, 1)
+        let characters = Array(xml)
+        for (index, character) in characters.enumerated() {
+            if character == "<", characters[index...].starts(with: Array("<irq-")) {
+                expected.append([line, column])
+            }
+            (line, column) = character == "\n" ? (line + 1, 1) : (line, column + 1)
+        }
+        let decoded = try events(xml)
+        let places = decoded.map { [$0.position.line, $0.position.column] }
+        #expect(places.count == expected.count && places.count > 2_000)
+        // The first event placed elsewhere, if any (the whole lists would fill the log).
+        let misplaced = zip(places, expected).enumerated().first { $0.element.0 != $0.element.1 }
+            .map { "event \($0.offset): placed at \($0.element.0), its '<' is at \($0.element.1)" }
+        #expect(misplaced == nil)
+    }
+
     /// A tag of fewer than eight bytes (`<meta>`; one with non-ASCII can only be an unknown
     /// element's) is checked for non-ASCII byte by byte: its place counts characters, in the decoder's error and in the
     /// schema's alike.
