@@ -94,43 +94,52 @@ static inline void pgtrace_tag_start(xmlParserCtxtPtr ctxt, int *line, int *colu
     *column = pgtrace_characters(pgtrace_line_start(base, p), p) + 1;
 }
 
+/* A place in the input, as a callback saw it: the input, the bytes it consumed before its
+   buffer plus the offset in the buffer, and libxml2's line and column there (`input` NULL:
+   no place). */
+typedef struct {
+    const void *input;
+    unsigned long offset;
+    int line;
+    int column;
+} pgtrace_place;
+
 /* Where the markup after a text begins, when the parser stands on it as it hands the text
    over: the push parser passes the blanks before a tag to `characters` in its own buffer,
-   standing on the '<' that ends them, its line and column there. Then 1, and that '<''s
-   place in the input (the bytes the input consumed before its buffer, plus the offset in
-   it), line and column; else (a text copied, or not ended by markup) 0. */
-static inline int pgtrace_markup_after_text(xmlParserCtxtPtr ctxt, const xmlChar *text, size_t length,
-                                            const void **input, unsigned long *place, int *line, int *column) {
+   standing on the '<' that ends them, its line and column there. No place when the text is
+   a copy, or not ended by markup. */
+static inline pgtrace_place pgtrace_markup_after_text(xmlParserCtxtPtr ctxt, const xmlChar *text, size_t length) {
+    pgtrace_place place = {NULL, 0, 0, 0};
     if (ctxt == NULL || ctxt->input == NULL || ctxt->input->cur == NULL || ctxt->input->base == NULL
-        || text == NULL) return 0;
+        || text == NULL) return place;
     xmlParserInputPtr in = ctxt->input;
-    if ((uintptr_t)text + length != (uintptr_t)in->cur || *in->cur != '<') return 0;
-    *input = in;
-    *place = in->consumed + (unsigned long)(in->cur - in->base);
-    *line = in->line;
-    *column = in->col;
-    return 1;
+    if ((uintptr_t)text + length != (uintptr_t)in->cur || *in->cur != '<') return place;
+    place.input = in;
+    place.offset = in->consumed + (unsigned long)(in->cur - in->base);
+    place.line = in->line;
+    place.column = in->col;
+    return place;
 }
 
-/* `pgtrace_tag_start`, told where the markup after the last text began
-   (`pgtrace_markup_after_text`; `input` NULL when none was seen since the last tag): when that
-   is a start tag's '<' in the input the parser reads, it is this tag's (nothing the parser
-   reports comes between a tag's '<' and its startElementNs; a comment, a processing
-   instruction or an end tag there shows in the byte after the '<'), and its line and column
-   are those the text's end gave, with nothing counted. Else the tag is found as
-   `pgtrace_tag_start` finds it. */
-static inline void pgtrace_tag_start_after_text(xmlParserCtxtPtr ctxt, const void *input, unsigned long place,
-                                                int knownLine, int knownColumn, int *line, int *column,
+/* `pgtrace_tag_start` for a tag that may follow a text whose end `after` gave
+   (`pgtrace_markup_after_text`). Nothing the parser reports comes between a start tag's '<'
+   and its startElementNs, so when `after` is a start tag's '<' in the buffer the parser reads,
+   it is this tag's; a comment, a processing instruction or an end tag there shows in the
+   byte after the '<'. Then its line and column are libxml2's own at the '<', which are right
+   where counting back is not: a tag across lines whose line began before the buffer (a line
+   longer than a chunk, or a document's first line after a BOM or an encoding's switch).
+   Else the tag is found as `pgtrace_tag_start` finds it. */
+static inline void pgtrace_tag_start_after_text(xmlParserCtxtPtr ctxt, pgtrace_place after, int *line, int *column,
                                                 const xmlChar **tag) {
-    if (input != NULL && ctxt != NULL && ctxt->input == input && ctxt->input->cur != NULL
-        && ctxt->input->base != NULL && place >= ctxt->input->consumed) {
+    if (after.input != NULL && ctxt != NULL && ctxt->input == after.input && ctxt->input->cur != NULL
+        && ctxt->input->base != NULL && after.offset >= ctxt->input->consumed) {
         const xmlChar *base = ctxt->input->base, *cur = ctxt->input->cur;
-        unsigned long offset = place - ctxt->input->consumed;
+        unsigned long offset = after.offset - ctxt->input->consumed;
         if (offset + 1 < (unsigned long)(cur - base)) {
             const xmlChar *p = base + offset;
             if (p[0] == '<' && p[1] != '/' && p[1] != '!' && p[1] != '?') {
-                *line = knownLine;
-                *column = knownColumn;
+                *line = after.line;
+                *column = after.column;
                 if (tag != NULL) *tag = p;
                 return;
             }

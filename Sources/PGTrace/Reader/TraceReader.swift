@@ -194,11 +194,10 @@ private final class ParserState {
     /// decoder's does (found only then: most texts are never placed).
     @exclusivity(unchecked) var textBeingValidated: (bytes: UnsafeBufferPointer<UInt8>, isCDATA: Bool)?
     /// Where the markup after the last text began, when libxml2 stood on it as it handed the
-    /// text over (`pgtrace_markup_after_text`), until the next tag: the blanks before nearly
-    /// every start tag give its place, which the tag's own callback then need not count back
-    /// (`pgtrace_tag_start_after_text`). `input` nil: none.
-    @exclusivity(unchecked) var markupAfterText: (input: UnsafeRawPointer?, place: UInt, line: Int32, column: Int32) =
-        (nil, 0, 0, 0)
+    /// text over (`pgtrace_markup_after_text`), until the next start tag takes it: the blanks
+    /// before nearly every tag give its place, which then need not be counted back
+    /// (`tagStart(after:)`). `input` nil: none.
+    @exclusivity(unchecked) var markupAfterText = pgtrace_place()
 
     init(reader: TraceReader, reportsProgress: Bool) {
         self.reader = reader
@@ -365,12 +364,26 @@ private final class ParserState {
             line: Int(input.pointee.line), column: reportsColumns ? Int(input.pointee.col) : 1)
     }
 
+    /// Where the start tag being reported began: its line, its column, and its '<' in
+    /// libxml2's buffer (nil where the buffer does not hold it), given the markup after the
+    /// last text (`pgtrace_tag_start_after_text`). Debug builds check it against the place
+    /// counted back from the tag's end, whose column is right only for a tag on one line.
+    func tagStart(after: pgtrace_place) -> (line: Int32, column: Int32, start: UnsafePointer<xmlChar>?) {
+        var place: (line: Int32, column: Int32, start: UnsafePointer<xmlChar>?) = (0, 0, nil)
+        pgtrace_tag_start_after_text(context, after, &place.line, &place.column, &place.start)
+        assert({
+            var counted: (line: Int32, column: Int32, start: UnsafePointer<xmlChar>?) = (0, 0, nil)
+            pgtrace_tag_start(context, &counted.line, &counted.column, &counted.start)
+            let onOneLine = counted.line == pgtrace_ctxt_line(context)
+            return (counted.line, counted.start) == (place.line, place.start) && (!onOneLine || counted.column == place.column)
+        }())
+        return place
+    }
+
     /// An element that puts more than `StartTagCount.maximumNamespacesInScope` namespace
     /// declarations in scope.
     func refuseManyNamespaces(_ localname: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?) {
-        var line: Int32 = 0
-        var column: Int32 = 0
-        pgtrace_tag_start(context, &line, &column, nil)
+        let (line, column, _) = tagStart(after: markupAfterText)
         fail(
             "<\(qualifiedName(localname, prefix))> puts more than \(StartTagCount.maximumNamespacesInScope) namespace declarations in scope; trace format v1 has none (xsi and extensions need a few)",
             line: Int(line), column: reportsColumns ? Int(column) : 1)
@@ -380,9 +393,7 @@ private final class ParserState {
     /// was parsed, at a bounded cost): an element of too many attributes is refused however
     /// the file is cut into chunks.
     func refuseManyAttributes(_ localname: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?) {
-        var line: Int32 = 0
-        var column: Int32 = 0
-        pgtrace_tag_start(context, &line, &column, nil)
+        let (line, column, _) = tagStart(after: markupAfterText)
         fail(
             StartTagCount.message(element: qualifiedName(localname, prefix)),
             line: Int(line), column: reportsColumns ? Int(column) : 1)
@@ -395,23 +406,18 @@ private final class ParserState {
         _ localname: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?, _ attributeCount: Int32,
         _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
     ) {
+        // The markup after the last text is this tag's '<' if any tag's: taken whatever the tag.
+        let after = markupAfterText
+        markupAfterText = pgtrace_place()
         withTape { tape in
             if extensionDepth > 0 || (prefix == nil && isExtension(localname)) {
-                markupAfterText.input = nil
                 extensionDepth += 1
                 tape.append(.enterExtension(line: Int32(clamping: line), column: Int32(clamping: column)))
                 if extensionDepth > TraceDecoder.maximumExtensionDepth { stop() }
                 return
             }
-            var tagLine: Int32 = 0
-            var tagColumn: Int32 = 0
-            var tagStart: UnsafePointer<xmlChar>?
-            let after = markupAfterText
-            markupAfterText.input = nil
-            pgtrace_tag_start_after_text(
-                context, after.input, after.place, after.line, after.column, &tagLine, &tagColumn, &tagStart)
-            assert(isTagStartCountedBack(line: tagLine, column: tagColumn, start: tagStart))
-            if !reportsColumns { tagColumn = 1 }
+            let (tagLine, column, tagStart) = self.tagStart(after: after)
+            let tagColumn = reportsColumns ? column : 1
             guard prefix == nil, let localname, let element = elements.value(for: localname, fill: {
                 ElementName.byName[text(localname)]?.index
             }) else {
@@ -459,17 +465,7 @@ private final class ParserState {
         }
     }
 
-    /// Whether a tag's place is the one `pgtrace_tag_start` counts back to (debug builds check
-    /// each tag's place found from the text before it).
-    func isTagStartCountedBack(line: Int32, column: Int32, start: UnsafePointer<xmlChar>?) -> Bool {
-        var (countedLine, countedColumn): (Int32, Int32) = (0, 0)
-        var countedStart: UnsafePointer<xmlChar>?
-        pgtrace_tag_start(context, &countedLine, &countedColumn, &countedStart)
-        return (countedLine, countedColumn, countedStart) == (line, column, start)
-    }
-
     func endElement() {
-        markupAfterText.input = nil
         if extensionDepth > 0 { extensionDepth -= 1 }
         withTape { $0.appendEnd() }
     }
@@ -567,11 +563,7 @@ private func handleText(_ ctx: UnsafeMutableRawPointer?, _ bytes: UnsafePointer<
     Unmanaged<ParserState>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { parser in
         guard !parser.stopped, let bytes, count > 0 else { return }
         let text = UnsafeBufferPointer(start: bytes, count: Int(count))
-        var after: (input: UnsafeRawPointer?, place: UInt, line: Int32, column: Int32) = (nil, 0, 0, 0)
-        if pgtrace_markup_after_text(parser.context, bytes, Int(count), &after.input, &after.place, &after.line, &after.column) == 0 {
-            after.input = nil
-        }
-        parser.markupAfterText = after
+        parser.markupAfterText = pgtrace_markup_after_text(parser.context, bytes, Int(count))
         if let validation = parser.validation {
             parser.textBeingValidated = (text, isCDATA)
             validation.characters(bytes, count)
@@ -632,8 +624,8 @@ private let schemaError: xmlStructuredErrorFunc = { ctx, errorPointer in
         parser.fail("does not match schemas/trace-v1.xsd: \(message)", line: start.line, column: start.column)
         return
     }
-    var line: Int32 = 0
-    var column: Int32 = 0
-    pgtrace_tag_start(parser.context, &line, &column, nil)
+    // A start tag's error comes before the tag takes the place the text before it gave;
+    // an end tag's place is counted back (the markup after a text is no start tag's there).
+    let (line, column, _) = parser.tagStart(after: parser.markupAfterText)
     parser.fail("does not match schemas/trace-v1.xsd: \(message)", line: Int(line), column: Int(column))
 }

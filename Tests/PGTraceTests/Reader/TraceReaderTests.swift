@@ -243,7 +243,9 @@ import Testing
     /// The blanks before a tag tell where it starts, but only when the tag comes right after
     /// them: a comment, a processing instruction, an extension's end tag or start tag, or
     /// another event between the blanks and the tag leave it placed by its own bytes. Tags
-    /// right after blanks that end at a chunk's end, and tags across it, are placed alike. The
+    /// right after blanks that end at a chunk's end, and tags across it, are placed alike, and
+    /// so is a tag across lines at the end of a line longer than three chunks (whose start
+    /// libxml2's buffer no longer holds, so that counting back could not place it). The
     /// places are counted here from the document (lines, and columns in characters).
     @Test func anEventAfterBlanksOrOtherMarkupIsPlacedAtItsTagsStart() throws {
         let lines = [
@@ -252,6 +254,7 @@ import Testing
             "\t<?pi x?><irq-disable cpu=\"0\"/>",
             " <x-e>\t<x-f/></x-e><irq-enable cpu=\"0\"/>",
             "<x-e>  </x-e>  <irq-disable cpu=\"0\"/><irq-enable cpu=\"0\"/>",
+            "<x-e>  </x-e><irq-disable cpu=\"0\"/>  <x-e/><irq-enable cpu=\"0\"/>",
             "<!-- ü -->   <irq-disable cpu=\"0\" task=\"é\"/>",
             "   <irq-enable", "  cpu=\"0\"/>",
         ]
@@ -263,6 +266,8 @@ import Testing
         body += String(repeating: pair, count: room / pair.utf8.count)
         body += String(repeating: " ", count: room % pair.utf8.count)
         for shift in 0..<12 { body += String(repeating: " ", count: shift) + pair }
+        body += String(repeating: "<irq-disable cpu=\"0\"/> <irq-enable cpu=\"0\"/> ", count: 4_500)
+        body += "<irq-disable\n cpu=\"0\"/> <irq-enable\n\tcpu=\"0\"/>\n"
         let xml = trace(body)
 
         var expected: [[Int]] = []
@@ -281,6 +286,25 @@ import Testing
         let misplaced = zip(places, expected).enumerated().first { $0.element.0 != $0.element.1 }
             .map { "event \($0.offset): placed at \($0.element.0), its '<' is at \($0.element.1)" }
         #expect(misplaced == nil)
+    }
+
+    /// A tag across lines on a document's first line, after a UTF-8 BOM or after an encoding's
+    /// switch (libxml2's buffer then holds no start of that line to count from): the decoder's
+    /// error and the schema's name the column of its '<'.
+    @Test(arguments: [
+        "\u{FEFF}<trace version=\"1\" cpus=\"2\"><events> <bogus\n cpu=\"0\"/></events></trace>\n",
+        "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><trace version=\"1\" cpus=\"2\"><events> <bogus\n cpu=\"0\"/></events></trace>\n",
+    ])
+    func aTagAcrossLinesOnTheFirstLineIsPlacedAtItsStart(_ xml: String) throws {
+        let before = xml[..<xml.range(of: "<bogus")!.lowerBound]
+        let column = before.unicodeScalars.filter { $0 != "\u{FEFF}" }.count + 1
+        for schema in [nil, TraceSchema.v1] {
+            let reader = TraceReader(displayName: "t.xml", fileIndex: 0, symbols: SymbolTable())
+            let error = #expect(throws: TraceInputError.self) {
+                try reader.read(bytes: Array(xml.utf8), schema: schema, header: { _ in }, event: { _ in })
+            }
+            #expect(error?.line == 1 && error?.column == column, "\(String(describing: error))")
+        }
     }
 
     /// A tag of fewer than eight bytes (`<meta>`; one with non-ASCII can only be an unknown
