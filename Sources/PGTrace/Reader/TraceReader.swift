@@ -624,8 +624,10 @@ private let schemaError: xmlStructuredErrorFunc = { ctx, errorPointer in
         parser.fail("does not match schemas/trace-v1.xsd: \(message)", line: start.line, column: start.column)
         return
     }
-    // A start tag's error comes before the tag takes the place the text before it gave;
-    // an end tag's place is counted back (the markup after a text is no start tag's there).
-    let (line, column, _) = parser.tagStart(after: parser.markupAfterText)
+    // A start tag's error comes before the tag takes the place the text before it gave; an
+    // end tag's place, or a blank text's, is counted back from where the parser stands (the
+    // place a text gave is of the markup after it, not the text's).
+    let after = parser.textBeingValidated == nil ? parser.markupAfterText : pgtrace_place()
+    let (line, column, _) = parser.tagStart(after: after)
     parser.fail("does not match schemas/trace-v1.xsd: \(message)", line: Int(line), column: Int(column))
 }
