@@ -106,8 +106,10 @@ typedef struct {
 
 /* Where the markup after a text begins, when the parser stands on it as it hands the text
    over: the push parser passes the blanks before a tag to `characters` in its own buffer,
-   standing on the '<' that ends them, its line and column there. No place when the text is
-   a copy, or not ended by markup. */
+   standing on the '<' that ends them, its line and column there (a text that begins with a
+   blank; one that does not it hands over before it moves past it, as `pgtrace_text_start`
+   says). No place when the parser does not stand at the text's end on a '<' (a text copied,
+   a text begun by another character, or one not ended by markup). */
 static inline pgtrace_place pgtrace_markup_after_text(xmlParserCtxtPtr ctxt, const xmlChar *text, size_t length) {
     pgtrace_place place = {NULL, 0, 0, 0};
     if (ctxt == NULL || ctxt->input == NULL || ctxt->input->cur == NULL || ctxt->input->base == NULL
