@@ -129,22 +129,25 @@ final class TracePipeline: @unchecked Sendable {
         return message
     }
 
-    /// Gives a drained batch back to the reader.
+    /// Gives a drained batch back to the reader, which may take it as soon as the lock is let
+    /// go: nothing here refers to it then, so the reader fills it in place.
     func recycle(_ batch: inout [Event]) {
-        batch.removeAll(keepingCapacity: true)
+        var drained: [Event] = []
+        swap(&drained, &batch)
+        drained.removeAll(keepingCapacity: true)
         condition.lock()
-        if spares.count < Self.capacity + 2 { spares.append(batch) }
+        if spares.count < Self.capacity + 2 { spares.append(consume drained) }
         condition.unlock()
-        batch = []
     }
 
     /// Gives a drained batch of records back to the reader.
     func recycle(_ batch: inout [CapturedRecord]) {
-        batch.removeAll(keepingCapacity: true)
+        var drained: [CapturedRecord] = []
+        swap(&drained, &batch)
+        drained.removeAll(keepingCapacity: true)
         condition.lock()
-        if recordSpares.count < Self.capacity + 2 { recordSpares.append(batch) }
+        if recordSpares.count < Self.capacity + 2 { recordSpares.append(consume drained) }
         condition.unlock()
-        batch = []
     }
 
     fileprivate func spare() -> [Event] {
@@ -185,12 +188,17 @@ final class TracePipeline: @unchecked Sendable {
         while !readerDone { condition.wait() }
     }
 
-    fileprivate func send(_ message: Message) throws {
+    /// Queues `message`, which the queue takes over: a batch in it is referenced from the
+    /// queue alone once the lock is let go, so the replay that drains it empties it in place.
+    /// (A reference the reading thread kept until it ran again made the replay's
+    /// `removeAll(keepingCapacity:)` allocate a new batch now and then, and the old one was
+    /// freed on the other thread: docs/performance.md, stop 70.)
+    fileprivate func send(_ message: consuming Message) throws {
         condition.lock()
         defer { condition.unlock() }
         while queue.count - head >= Self.capacity, !cancelled { condition.wait() }
         if cancelled { throw Cancelled() }
-        queue.append(message)
+        queue.append(consume message)
         condition.signal()
     }
 
@@ -271,19 +279,19 @@ final class TracePipeline: @unchecked Sendable {
             if !summaryLines.isEmpty {
                 let full = summaryLines
                 summaryLines = []
-                try pipeline.send(.summaryLines(full))
+                try pipeline.send(.summaryLines(consume full))
             }
             if !records.isEmpty {
                 let full = records
                 records = pipeline.recordSpare()
                 sent()
-                try pipeline.send(.records(full))
+                try pipeline.send(.records(consume full))
             }
             guard !batch.isEmpty else { return }
             let full = batch
             batch = pipeline.spare()
             sent()
-            try pipeline.send(.events(full))
+            try pipeline.send(.events(consume full))
         }
     }
 }
