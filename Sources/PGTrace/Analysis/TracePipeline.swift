@@ -54,6 +54,10 @@ final class TracePipeline: @unchecked Sendable {
     /// Set when the reader's thread has sent its last message and is done.
     private var readerDone = false
     private var work: ((Sink) throws -> Void)?
+    /// For tests: called on the reading thread when it has sent a batch of events or
+    /// records and let go of the queue's lock, where nothing of it should be left to the
+    /// reader. Set before `start`.
+    var didSendBatch: (() -> Void)?
 
     /// Runs the work once, and lets go of it (and all it captured) when it returns, before
     /// the replay side hears the end.
@@ -130,24 +134,37 @@ final class TracePipeline: @unchecked Sendable {
     }
 
     /// Gives a drained batch back to the reader, which may take it as soon as the lock is let
-    /// go: nothing here refers to it then, so the reader fills it in place.
-    func recycle(_ batch: inout [Event]) {
+    /// go: nothing here refers to it then, so the reader fills it in place. True if the batch
+    /// was emptied in place, as it is when nothing else refers to it (else emptying it made a
+    /// new one).
+    @discardableResult
+    func recycle(_ batch: inout [Event]) -> Bool {
         var drained: [Event] = []
         swap(&drained, &batch)
-        drained.removeAll(keepingCapacity: true)
+        let inPlace = Self.emptyInPlace(&drained)
         condition.lock()
         if spares.count < Self.capacity + 2 { spares.append(consume drained) }
         condition.unlock()
+        return inPlace
     }
 
-    /// Gives a drained batch of records back to the reader.
-    func recycle(_ batch: inout [CapturedRecord]) {
+    /// Gives a drained batch of records back to the reader (as `recycle(_:)` of events).
+    @discardableResult
+    func recycle(_ batch: inout [CapturedRecord]) -> Bool {
         var drained: [CapturedRecord] = []
         swap(&drained, &batch)
-        drained.removeAll(keepingCapacity: true)
+        let inPlace = Self.emptyInPlace(&drained)
         condition.lock()
         if recordSpares.count < Self.capacity + 2 { recordSpares.append(consume drained) }
         condition.unlock()
+        return inPlace
+    }
+
+    /// Empties `batch`, keeping its room; true if its storage is the same after.
+    private static func emptyInPlace<Element>(_ batch: inout [Element]) -> Bool {
+        let before = batch.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        batch.removeAll(keepingCapacity: true)
+        return batch.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } == before
     }
 
     fileprivate func spare() -> [Event] {
@@ -194,12 +211,17 @@ final class TracePipeline: @unchecked Sendable {
     /// `removeAll(keepingCapacity:)` allocate a new batch now and then, and the old one was
     /// freed on the other thread: docs/performance.md, stop 70.)
     fileprivate func send(_ message: consuming Message) throws {
+        let isBatch = message.isBatch
         condition.lock()
-        defer { condition.unlock() }
         while queue.count - head >= Self.capacity, !cancelled { condition.wait() }
-        if cancelled { throw Cancelled() }
+        if cancelled {
+            condition.unlock()
+            throw Cancelled()
+        }
         queue.append(consume message)
         condition.signal()
+        condition.unlock()
+        if isBatch { didSendBatch?() }
     }
 
     /// The reading side's end: batches events (or a capture's records) and hands them over.
@@ -292,6 +314,16 @@ final class TracePipeline: @unchecked Sendable {
             batch = pipeline.spare()
             sent()
             try pipeline.send(.events(consume full))
+        }
+    }
+}
+
+extension TracePipeline.Message {
+    /// A batch of events or records, which the replay empties and hands back.
+    fileprivate var isBatch: Bool {
+        switch self {
+        case .events, .records: true
+        default: false
         }
     }
 }
