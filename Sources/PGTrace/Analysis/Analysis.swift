@@ -183,6 +183,9 @@ public final class Analysis {
         var slot = 0
         do {
             loop: while true {
+                // On the call's result, with no `default`: a switch that borrows its subject
+                // (a message named first, or a `default` case) keeps a second reference to a
+                // batch in it until the case ends, and `recycle` then makes a new batch.
                 switch pipeline.receive() {
                 case .begin(let file):
                     engine = nil

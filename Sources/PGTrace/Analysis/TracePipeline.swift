@@ -55,9 +55,12 @@ final class TracePipeline: @unchecked Sendable {
     private var readerDone = false
     private var work: ((Sink) throws -> Void)?
     /// For tests: called on the reading thread when it has sent a batch of events or
-    /// records and let go of the queue's lock, where nothing of it should be left to the
-    /// reader. Set before `start`.
+    /// records and let go of the queue's lock, when the reader should hold no reference to
+    /// the batch. Set before `start`.
     var didSendBatch: (() -> Void)?
+    /// For tests: called in `recycle` when the batch is among the spares and the lock is
+    /// let go, when the reader may take it and the caller should hold no reference to it.
+    var didRecycleBatch: (() -> Void)?
 
     /// Runs the work once, and lets go of it (and all it captured) when it returns, before
     /// the replay side hears the end.
@@ -145,6 +148,7 @@ final class TracePipeline: @unchecked Sendable {
         condition.lock()
         if spares.count < Self.capacity + 2 { spares.append(consume drained) }
         condition.unlock()
+        didRecycleBatch?()
         return inPlace
     }
 
@@ -157,6 +161,7 @@ final class TracePipeline: @unchecked Sendable {
         condition.lock()
         if recordSpares.count < Self.capacity + 2 { recordSpares.append(consume drained) }
         condition.unlock()
+        didRecycleBatch?()
         return inPlace
     }
 
@@ -167,7 +172,8 @@ final class TracePipeline: @unchecked Sendable {
         return batch.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } == before
     }
 
-    fileprivate func spare() -> [Event] {
+    /// A spare batch for the reader to fill, or a new one.
+    func spare() -> [Event] {
         condition.lock()
         defer { condition.unlock() }
         if let batch = spares.popLast() { return batch }
@@ -176,7 +182,8 @@ final class TracePipeline: @unchecked Sendable {
         return batch
     }
 
-    fileprivate func recordSpare() -> [CapturedRecord] {
+    /// A spare batch of records for the reader to fill, or a new one.
+    func recordSpare() -> [CapturedRecord] {
         condition.lock()
         defer { condition.unlock() }
         if let batch = recordSpares.popLast() { return batch }
@@ -205,8 +212,9 @@ final class TracePipeline: @unchecked Sendable {
         while !readerDone { condition.wait() }
     }
 
-    /// Queues `message`, which the queue takes over: a batch in it is referenced from the
-    /// queue alone once the lock is let go, so the replay that drains it empties it in place.
+    /// Queues `message`, which the queue takes over: a batch in it, which the caller gave up
+    /// (`consume`), is referenced from the queue alone once the lock is let go, so the replay
+    /// that drains it empties it in place.
     /// (A reference the reading thread kept until it ran again made the replay's
     /// `removeAll(keepingCapacity:)` allocate a new batch now and then, and the old one was
     /// freed on the other thread: docs/performance.md, stop 70.)
@@ -301,7 +309,7 @@ final class TracePipeline: @unchecked Sendable {
             if !summaryLines.isEmpty {
                 let full = summaryLines
                 summaryLines = []
-                try pipeline.send(.summaryLines(consume full))
+                try pipeline.send(.summaryLines(full))
             }
             if !records.isEmpty {
                 let full = records

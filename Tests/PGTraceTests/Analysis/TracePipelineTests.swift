@@ -38,20 +38,17 @@ import Testing
         #expect(finished.withLock { worked })
     }
 
-    /// A batch goes to the replay and back with nothing else referring to it, so the replay
-    /// empties it in place and the reader fills it again: the same few buffers go round.
-    /// (While the reading thread kept a copy of a sent batch until it next ran, the replay
-    /// made a new batch now and then and the old one was freed on the other thread; peak
-    /// RSS crept with the trace's length: docs/performance.md, stop 70.) Here the reader
-    /// waits, where it sent each batch, until the replay has recycled it: batches of events
-    /// (an XML trace's) and of records (a capture's).
-    @Test func aBatchIsEmptiedInPlaceWhileItsReaderStillRuns() throws {
+    /// A sent batch is the queue's alone, so the replay empties it in place: the same few
+    /// buffers go round. (While the reading thread kept a copy of a sent batch until it next
+    /// ran, the replay made a new batch now and then and the old one was freed on the other
+    /// thread; peak RSS crept with the trace's length: docs/performance.md, stop 70.) Here
+    /// the reader waits, where it sent each batch, until the replay has recycled it: batches
+    /// of events (an XML trace's) and of records (a capture's).
+    @Test func aSentBatchIsEmptiedInPlaceWhileItsReaderWaits() throws {
         let batches = TracePipeline.firstBatches + 4
         let count = TracePipeline.firstBatches * TracePipeline.firstBatchSize + 4 * TracePipeline.batchSize
         let ofEvents = try Self.recycledInPlace { sink in
-            for index in 0..<count {
-                try sink.event(Event(kind: .irqEnable, cpu: 0, position: TracePosition(file: 0, line: index + 1, column: 1, event: index)))
-            }
+            for index in 0..<count { try sink.event(Self.event(index)) }
         }
         #expect(ofEvents.received == count)
         #expect(ofEvents.inPlace == Array(repeating: true, count: batches))
@@ -63,33 +60,63 @@ import Testing
         #expect(ofRecords.inPlace == Array(repeating: true, count: batches))
     }
 
+    /// A recycled batch is the spares' alone once the lock is let go, so the reader, which
+    /// may take it at once, fills it in place: here it is taken and filled from the moment
+    /// `recycle` lets the lock go.
+    @Test func aRecycledBatchIsFilledInPlaceByTheReader() {
+        let pipeline = TracePipeline()
+        var filledInPlace: [Bool] = []
+        var kind = 0
+        pipeline.didRecycleBatch = {
+            if kind == 0 {
+                var spare = pipeline.spare()
+                let before = Self.address(of: spare)
+                spare.append(Self.event(0))
+                filledInPlace.append(Self.address(of: spare) == before)
+            } else {
+                var spare = pipeline.recordSpare()
+                let before = Self.address(of: spare)
+                spare.append(.lost(cpu: 0, count: 1, line: 1))
+                filledInPlace.append(Self.address(of: spare) == before)
+            }
+        }
+        var events = (0..<16).map(Self.event)
+        pipeline.recycle(&events)
+        kind = 1
+        var records: [CapturedRecord] = (1...16).map { .lost(cpu: 0, count: 1, line: $0) }
+        pipeline.recycle(&records)
+        #expect(events.isEmpty && records.isEmpty)
+        #expect(filledInPlace == [true, true])
+    }
+
     /// Runs `read` in a pipeline whose reader waits after each batch it sends until the
     /// batch is recycled: the events or records received, and whether each batch was
     /// emptied in place.
     private static func recycledInPlace(_ read: @escaping (TracePipeline.Sink) throws -> Void) throws -> (received: Int, inPlace: [Bool]) {
         let pipeline = TracePipeline()
         let recycled = DispatchSemaphore(value: 0)
-        pipeline.didSendBatch = { recycled.wait() }
+        // With a bound, so that a replay that stops early fails the test instead of hanging.
+        pipeline.didSendBatch = { _ = recycled.wait(timeout: .now() + 10) }
         try pipeline.start { sink in
             try sink.begin(file: 0)
             try read(sink)
         }
         var inPlace: [Bool] = []
         var received = 0
-        while true {
-            let message = pipeline.receive()
-            if case .end = message { break }
-            if case .begin = message { continue }
-            switch Self.batch(of: consume message) {
-            case .events(var events)?:
+        // As `Analysis` receives them: a switch on the call's result, with no `default`.
+        receiving: while true {
+            switch pipeline.receive() {
+            case .begin: continue
+            case .events(var events):
                 received += events.count
                 inPlace.append(pipeline.recycle(&events))
-            case .records(var records)?:
+            case .records(var records):
                 received += records.count
                 inPlace.append(pipeline.recycle(&records))
-            case nil:
+            case .end: break receiving
+            case .header, .summaryLines, .endFile, .failure:
                 Issue.record("a message the reader did not send")
-                continue
+                break receiving
             }
             recycled.signal()
         }
@@ -97,19 +124,12 @@ import Testing
         return (received, inPlace)
     }
 
-    private enum Batch {
-        case events([Event])
-        case records([CapturedRecord])
+    private static func event(_ index: Int) -> Event {
+        Event(kind: .irqEnable, cpu: 0, position: TracePosition(file: 0, line: index + 1, column: 1, event: index))
     }
 
-    /// The batch of `message`, with nothing else left referring to it (a pattern's binding
-    /// is a copy of the payload until the message is gone, in a debug build).
-    private static func batch(of message: consuming TracePipeline.Message) -> Batch? {
-        switch consume message {
-        case .events(let events): .events(events)
-        case .records(let records): .records(records)
-        default: nil
-        }
+    private static func address<Element>(of batch: [Element]) -> UnsafeRawPointer? {
+        batch.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
     }
 
     /// `cancel` stops a reader at its next send and returns when its thread has ended (then
