@@ -141,53 +141,39 @@ final class TracePipeline: @unchecked Sendable {
     /// was emptied in place, as it is when nothing else refers to it (else emptying it made a
     /// new one).
     @discardableResult
-    func recycle(_ batch: inout [Event]) -> Bool {
-        var drained: [Event] = []
-        swap(&drained, &batch)
-        let inPlace = Self.emptyInPlace(&drained)
-        condition.lock()
-        if spares.count < Self.capacity + 2 { spares.append(consume drained) }
-        condition.unlock()
-        didRecycleBatch?()
-        return inPlace
-    }
+    func recycle(_ batch: inout [Event]) -> Bool { giveBack(&batch, to: \.spares) }
 
     /// Gives a drained batch of records back to the reader (as `recycle(_:)` of events).
     @discardableResult
-    func recycle(_ batch: inout [CapturedRecord]) -> Bool {
-        var drained: [CapturedRecord] = []
+    func recycle(_ batch: inout [CapturedRecord]) -> Bool { giveBack(&batch, to: \.recordSpares) }
+
+    /// A spare batch for the reader to fill, or a new one.
+    func spare() -> [Event] { take(from: \.spares) }
+
+    /// A spare batch of records for the reader to fill, or a new one.
+    func recordSpare() -> [CapturedRecord] { take(from: \.recordSpares) }
+
+    /// `recycle(_:)` of a batch of either kind, into its kind's spares (which are touched under
+    /// the lock only: the reader takes from them, and a test's hook may too).
+    private func giveBack<Element>(_ batch: inout [Element], to spares: ReferenceWritableKeyPath<TracePipeline, [[Element]]>) -> Bool {
+        var drained: [Element] = []
         swap(&drained, &batch)
-        let inPlace = Self.emptyInPlace(&drained)
+        let before = drained.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        drained.removeAll(keepingCapacity: true)
+        let inPlace = drained.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } == before
         condition.lock()
-        if recordSpares.count < Self.capacity + 2 { recordSpares.append(consume drained) }
+        if self[keyPath: spares].count < Self.capacity + 2 { self[keyPath: spares].append(consume drained) }
         condition.unlock()
         didRecycleBatch?()
         return inPlace
     }
 
-    /// Empties `batch`, keeping its room; true if its storage is the same after.
-    private static func emptyInPlace<Element>(_ batch: inout [Element]) -> Bool {
-        let before = batch.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
-        batch.removeAll(keepingCapacity: true)
-        return batch.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } == before
-    }
-
-    /// A spare batch for the reader to fill, or a new one.
-    func spare() -> [Event] {
+    /// A batch of either kind from its kind's spares, or a new one with room for a batch.
+    private func take<Element>(from spares: ReferenceWritableKeyPath<TracePipeline, [[Element]]>) -> [Element] {
         condition.lock()
         defer { condition.unlock() }
-        if let batch = spares.popLast() { return batch }
-        var batch: [Event] = []
-        batch.reserveCapacity(Self.batchSize)
-        return batch
-    }
-
-    /// A spare batch of records for the reader to fill, or a new one.
-    func recordSpare() -> [CapturedRecord] {
-        condition.lock()
-        defer { condition.unlock() }
-        if let batch = recordSpares.popLast() { return batch }
-        var batch: [CapturedRecord] = []
+        if let batch = self[keyPath: spares].popLast() { return batch }
+        var batch: [Element] = []
         batch.reserveCapacity(Self.batchSize)
         return batch
     }
