@@ -141,11 +141,13 @@ public final class LockGraph {
     /// classes looks up none: its edges leave classes no edge left before.
     @exclusivity(unchecked) private var edgeIndex = PositionIndex()
     @exclusivity(unchecked) private var indexedEdges = 0
-    /// How many dependencies the graph is being built again from (`removeAll(expecting:)`):
-    /// the room the index takes at once when it is first needed, where it grew six times for
-    /// 42k dependencies, each a pass over it. (Not before: a graph of new classes never needs
-    /// it, and a million two-class cycles would fill 32 MB for nothing.)
-    @exclusivity(unchecked) private var expectedEdges = 0
+    /// While the graph is built again from known facts (`removeAll(expecting:)` until
+    /// `expectedDependenciesAdded()`), how many dependency facts are coming: at most a few
+    /// times the edges they make (a fact a type bit). The room the index takes when it is
+    /// first needed, where it grew six times for 42k edges, placing them again each time.
+    /// (Not before: a graph of new classes never needs it, and a million two-class cycles
+    /// would fill 32 MB for nothing.) 0 otherwise.
+    @exclusivity(unchecked) private var expectedFacts = 0
     /// The last edge looked up and its place (nil: none), good while the graph holds as many
     /// edges: the checks ask whether a dependency is new (`edgeTypes`), then add it, which
     /// probed the index twice for one edge.
@@ -385,7 +387,10 @@ public final class LockGraph {
 
     /// Every dependency `removeAll(expecting:)` announced has been added: what is added or
     /// asked about from now on is new to the order.
-    func expectedDependenciesAdded() { ordersOnlyKnownDependencies = order.isOfKnownComponents }
+    func expectedDependenciesAdded() {
+        ordersOnlyKnownDependencies = order.isOfKnownComponents
+        expectedFacts = 0
+    }
 
     /// The order of a growing graph again, after the one of known components was completed.
     @inline(__always) private func reopenOrder() {
@@ -436,7 +441,7 @@ public final class LockGraph {
         inDegree.removeSubrange(nodeCount...)
         // Room for them all at once: an array that doubles holds both sizes while it copies.
         links.reserveCapacity(count)
-        expectedEdges = count
+        expectedFacts = count
         // And each class's lists room for its facts, all in one buffer a direction: an array
         // per class, grown by doubling, took 21 bytes a dependency; one reserved per class,
         // some 8 and an allocation per class; now 4 (and 12 bytes a class).
@@ -454,7 +459,7 @@ public final class LockGraph {
         ownSites = []
         edgeIndex = PositionIndex()
         indexedEdges = 0
-        expectedEdges = 0
+        expectedFacts = 0
         lastLookup = nil
         forward.removeAll()
         backward.removeAll()
@@ -628,7 +633,7 @@ public final class LockGraph {
 
     /// Indexes the edges added since the last lookup.
     private func indexEdges() {
-        edgeIndex.reserveCapacity(max(links.count, expectedEdges))
+        edgeIndex.reserveCapacity(max(links.count, expectedFacts))
         for position in indexedEdges..<links.count {
             edgeIndex.insert(hash: Self.hash(links[position].from, links[position].to), position: position)
         }

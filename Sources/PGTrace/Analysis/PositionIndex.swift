@@ -16,6 +16,9 @@ struct PositionIndex {
     private var slots = [Slot](repeating: empty, count: 1024)
     private(set) var count = 0
 
+    /// The table's size, in slots (for tests: what a reservation made).
+    var slotCount: Int { slots.count }
+
     /// log2 of `slots.count`, a power of two.
     @inline(__always) private var bits: Int { slots.count.trailingZeroBitCount }
 
@@ -50,14 +53,17 @@ struct PositionIndex {
     /// index).
     mutating func insert(hash: UInt64, position: Int) {
         precondition((0..<Int(Int32.max)).contains(position), "a position past 2^31 - 2")
-        if (count + 1) * 4 > slots.count * 3 { grow() }
+        if (count + 1) * 4 > slots.count * 3 { grow(to: bits + 1) }
         Self.place(check: UInt32(truncatingIfNeeded: hash >> 32), home: Self.home(hash, bits: bits), position: Int32(position), in: &slots)
         count += 1
     }
 
-    /// Room for `count` elements in all, so that adding them does not grow the table.
+    /// Room for `count` elements in all, so that adding them does not grow the table: made in
+    /// one step, not by doubling.
     mutating func reserveCapacity(_ count: Int) {
-        while count * 4 > slots.count * 3 { grow() }
+        var wanted = bits
+        while count * 4 > (1 << wanted) * 3 { wanted += 1 }
+        if wanted > bits { grow(to: wanted) }
     }
 
     private static func place(check: UInt32, home: Int, position: Int32, in table: inout [Slot]) {
@@ -67,12 +73,11 @@ struct PositionIndex {
         table[slot] = Slot(check: check, position: position)
     }
 
-    /// Places every element again in a table twice the size, from its slot's check: taken
-    /// in the order of the slots, each goes near twice its slot, so both tables are read and
-    /// written in order. (A table of 2^32 slots, past which the check would not say where
-    /// an element goes, holds more than the 2^31 - 1 positions.)
-    private mutating func grow() {
-        let bigger = bits + 1
+    /// Places every element again in a table of 2^`bigger` slots, from its slot's check:
+    /// taken in the order of the slots, each goes near its slot times the growth, so both
+    /// tables are read and written in order. (A table of 2^32 slots, past which the check
+    /// would not say where an element goes, holds more than the 2^31 - 1 positions.)
+    private mutating func grow(to bigger: Int) {
         precondition(bigger <= 32, "an index of more than 2^32 slots")
         var table = [Slot](repeating: Self.empty, count: 1 << bigger)
         for slot in slots where slot.position >= 0 {

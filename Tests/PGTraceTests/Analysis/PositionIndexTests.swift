@@ -37,6 +37,29 @@ import Testing
         }
     }
 
+    /// Room reserved for many more elements than the table holds is made in one step (the
+    /// lock graph's index, rebuilt, takes room for every dependency to come): the elements
+    /// in it are found where they were, and adding up to the room grows it no more.
+    @Test func roomReservedInOneStepKeepsEveryElementAndIsNotGrownAgain() {
+        var random = SplitMix(state: 71)
+        let hashes = (0..<100_000).map { _ in PositionIndex.mix(random.next()) }
+        var index = PositionIndex()
+        for position in 0..<1_000 { index.insert(hash: hashes[position], position: position) }
+        #expect(index.slotCount == 2_048)
+        index.reserveCapacity(100_000)
+        // 3/4 of 2^17 slots is 98,304: 100k elements take 2^18.
+        #expect(index.slotCount == 1 << 18)
+        for position in 0..<1_000 { #expect(index.position(hash: hashes[position]) { $0 == position } == position) }
+        index.reserveCapacity(50_000)
+        #expect(index.slotCount == 1 << 18)
+        for position in 1_000..<100_000 { index.insert(hash: hashes[position], position: position) }
+        #expect(index.slotCount == 1 << 18)
+        #expect(index.count == 100_000)
+        var misplaced = 0
+        for (position, hash) in hashes.enumerated() where index.position(hash: hash, where: { $0 == position }) != position { misplaced += 1 }
+        #expect(misplaced == 0)
+    }
+
     /// A slot whose bits agree is not the element unless its key matches.
     @Test func agreeingHashBitsAreNotEnough() {
         let keys = [GraphFactKey(kind: .lockOrder, a: 1, b: 2, detail: 1), GraphFactKey(kind: .lockOrder, a: 2, b: 1, detail: 1)]
