@@ -42,18 +42,23 @@ enum {
    field holds offset (low 16 bits) and length (high 16 bits); relative ones (__rel_loc)
    count from the end of the field. */
 static inline const void *pgtrace_tep_dynamic(struct tep_format_field *field, const void *data, int size, int *length) {
-    if (!(field->flags & TEP_FIELD_IS_DYNAMIC) || field->size < 4 || field->offset + 4 > size) {
-        *length = field->size;
-        return field->offset + field->size <= size ? (const char *)data + field->offset : 0;
+    /* In 64 bits: a corrupt format's offset or size near INT_MAX, or negative, must not wrap
+       past the checks (an offset of 2147483640 once read 2 GB past the record). */
+    long long offset = field->offset, fieldSize = field->size;
+    *length = 0;
+    if (offset < 0 || fieldSize < 0 || offset + fieldSize > (long long)size) return 0;
+    if (!(field->flags & TEP_FIELD_IS_DYNAMIC) || fieldSize < 4) {
+        *length = (int)fieldSize;
+        return (const char *)data + offset;
     }
     unsigned int word;
-    memcpy(&word, (const char *)data + field->offset, 4);
-    unsigned int offset = word & 0xffff;
-    unsigned int len = word >> 16;
-    if (field->flags & TEP_FIELD_IS_RELATIVE) offset += field->offset + field->size;
-    if (offset + len > (unsigned int)size) { *length = 0; return 0; }
+    memcpy(&word, (const char *)data + offset, 4);
+    long long start = word & 0xffff;
+    long long len = word >> 16;
+    if (field->flags & TEP_FIELD_IS_RELATIVE) start += offset + fieldSize;
+    if (start + len > (long long)size) return 0;
     *length = (int)len;
-    return (const char *)data + offset;
+    return (const char *)data + start;
 }
 
 #endif

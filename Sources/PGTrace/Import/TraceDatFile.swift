@@ -259,8 +259,17 @@ final class TraceDatFile {
         return format
     }
 
-    func field(_ name: String, of format: Format) -> Field? {
-        tep_find_field(format.pointer, name).map(Field.init)
+    /// The field `name` of `format`; nil if it has none. A field placed where no record can
+    /// hold it (past a page, or at a negative offset or size, as a corrupt format says) is an
+    /// error: its records would be skipped as if pgtrace did not use them.
+    func field(_ name: String, of format: Format) throws(DecodeFailure) -> Field? {
+        guard let field = tep_find_field(format.pointer, name) else { return nil }
+        let offset = Int(field.pointee.offset), size = Int(field.pointee.size)
+        guard offset >= 0, size >= 0, offset + size <= layout.pageSize else {
+            throw DecodeFailure(
+                "the format of \(format.name) places its field \(name) at offset \(offset), \(size) bytes, where no record of the file's \(layout.pageSize)-byte pages can hold it: the trace.dat is corrupt")
+        }
+        return Field(pointer: field)
     }
 
     func pid(_ record: Record) -> Int {

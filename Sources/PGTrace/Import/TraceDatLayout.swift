@@ -2,6 +2,11 @@
 /// read it: a corrupt file is an error naming the byte where it is corrupt, never a crash, a
 /// hang, or records silently missing from a report that looks complete.
 ///
+/// * The file version and the size of a long: libtracecmd takes any version up to 7, and
+///   with one but 6 or 7 the pages below went unchecked (a commit of 0xffffffff crashed it).
+/// * The event formats, which libtraceevent parses as libtracecmd opens the file: in a
+///   version 6 file, UTF-8 text only (a byte of another kind in a field's declaration crashed
+///   it).
 /// * The header's page size: libtracecmd divides by it (0 is SIGFPE) and cuts each cpu's data
 ///   into pages of that size (with a wrong one, it stops reading a cpu at the first page that
 ///   does not parse, and says nothing).
@@ -20,6 +25,9 @@
 /// In a version 7 file with compressed data (pages that exist only as libtracecmd unpacks
 /// them), only the page size and where each cpu's data lies are checked.
 final class TraceDatLayout {
+    /// The file versions whose layout is checked: those trace-cmd writes.
+    static let versions = 6...7
+
     /// The pages the ring buffer can have (a sub-buffer may be larger than the machine's page).
     static let pageSizes = 4096...(16 << 20)
 
@@ -66,11 +74,25 @@ final class TraceDatLayout {
         fileSize = size
         var walk = Walk(descriptor: descriptor, fileSize: size)
         try walk.expect(TraceInput.traceDatMagic, "trace-cmd's magic")
+        let versionOffset = walk.offset
         let versionText = try walk.string("the file version")
-        let version = Int(String(decoding: versionText, as: UTF8.self))
+        // The versions trace-cmd writes, whose layouts are checked here: libtracecmd takes any
+        // number up to 7, and with one it does not know reads pages unchecked (a page's commit
+        // of 0xffffffff crashed it, a padding event's length hung it).
+        guard let version = Int(String(decoding: versionText, as: UTF8.self)), Self.versions.contains(version) else {
+            throw TraceInputError(
+                file: displayName, byteOffset: versionOffset,
+                message: "the file version is \"\(String(decoding: versionText, as: UTF8.self))\"; pgtrace reads trace.dat versions 6 and 7, which trace-cmd writes: the trace.dat is corrupt or of another tool")
+        }
         bigEndian = try walk.bytes(1, "the byte order").first! != 0
         walk.bigEndian = bigEndian
-        _ = try walk.bytes(1, "the size of a long")
+        let longSizeOffset = walk.offset
+        let longSize = Int(try walk.bytes(1, "the size of a long").first!)
+        guard longSize == 4 || longSize == 8 else {
+            throw TraceInputError(
+                file: displayName, byteOffset: longSizeOffset,
+                message: "the header's size of a long is \(longSize); a kernel's long is 4 or 8 bytes: the trace.dat is corrupt")
+        }
         let pageSizeOffset = walk.offset
         let pageSize = Int(try walk.number(4, "the page size"))
         guard pageSize & (pageSize - 1) == 0, Self.pageSizes.contains(pageSize) else {
@@ -83,11 +105,7 @@ final class TraceDatLayout {
         // A compressed file's cpu data is chunks that libtracecmd unpacks: only its range is checked.
         var compressed = false
         var cpus: [CPUData] = []
-        switch version {
-        case 6: cpus = try walk.cpuDataVersion6()
-        case 7: (cpus, compressed) = try walk.cpuDataVersion7()
-        default: break  // libtracecmd says whether it knows the version
-        }
+        if version == 6 { cpus = try walk.cpuDataVersion6() } else { (cpus, compressed) = try walk.cpuDataVersion7() }
         for data in cpus where data.size > 0 {
             func fail(_ message: String) -> TraceInputError {
                 TraceInputError(file: displayName, byteOffset: data.entry, message: "cpu \(data.cpu)'s data (\(data.size) bytes at byte \(data.offset)) \(message)")
@@ -264,6 +282,83 @@ final class TraceDatLayout {
             offset += Int(count)
         }
 
+        /// Reads past `count` bytes of an event format (or of the ring buffer's headers), which
+        /// must be text: UTF-8 without control characters but tabs and line ends. libtraceevent
+        /// parses them as libtracecmd opens the file, and one other byte in a field's
+        /// declaration (`dst[\xff]`, or 0x80, 0xc3, 0x01, 0x7f) crashed it (SIGSEGV in strcmp).
+        mutating func formatText(_ count: UInt64, _ what: String, ofEvent: Bool = true) throws(TraceInputError) {
+            guard count <= UInt64(fileSize - offset) else { throw pastEnd(what) }
+            let start = offset
+            let text = try bytes(Int(count), what)
+            try checkText(text, at: start, what)
+            if ofEvent { try checkFieldReferences(Array(text), at: start, what) }
+        }
+
+        private func checkText(_ text: ArraySlice<UInt8>, at start: Int, _ what: String) throws(TraceInputError) {
+            var bytes = text.makeIterator()
+            var decoder = UTF8()
+            var at = start
+            while true {
+                switch decoder.decode(&bytes) {
+                case .scalarValue(let scalar):
+                    if scalar.value < 0x20 ? !"\t\n\r".unicodeScalars.contains(scalar) : scalar.value == 0x7f {
+                        throw error(at: at, "\(what) holds the control character 0x\(String(scalar.value, radix: 16)), where an event format is text: the trace.dat is corrupt")
+                    }
+                    at += UTF8.width(scalar)
+                case .emptyInput: return
+                case .error:
+                    throw error(at: at, "\(what) is not UTF-8 text here: the trace.dat is corrupt")
+                }
+            }
+        }
+
+        /// Every `REC->name` of a format's print fmt must name one of its fields. libtraceevent
+        /// looks up the field of `__print_flags(REC->name` and `__print_symbolic(REC->name`
+        /// and writes through what it finds, a null pointer when there is none
+        /// (process_entry): `REC->3tate` for `REC->state` crashed it.
+        private func checkFieldReferences(_ text: [UInt8], at start: Int, _ what: String) throws(TraceInputError) {
+            func isNamePart(_ byte: UInt8) -> Bool {
+                byte == UInt8(ascii: "_") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                    || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            }
+            var fields: Set<ArraySlice<UInt8>> = []
+            var printFormat: Range<Int>?
+            var event = what
+            var lineStart = 0
+            while lineStart < text.count {
+                let lineEnd = text[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? text.count
+                let line = text[lineStart..<lineEnd]
+                if let field = line.firstRange(of: Array("field:".utf8)) {
+                    // The declaration's last word, its array's brackets left out: `char
+                    // comm[16]`, `__data_loc char[] name`.
+                    let declaration = line[field.upperBound...].prefix { $0 != UInt8(ascii: ";") }
+                    var words: [UInt8] = []
+                    var depth = 0
+                    for byte in declaration {
+                        if byte == UInt8(ascii: "[") { depth += 1 } else if byte == UInt8(ascii: "]") { depth -= 1 } else if depth == 0 { words.append(byte) }
+                    }
+                    let name = words.reversed().drop { !isNamePart($0) }.prefix(while: isNamePart).reversed()
+                    if !name.isEmpty { fields.insert(ArraySlice(name)) }
+                } else if line.starts(with: "print fmt:".utf8) {
+                    printFormat = lineStart..<lineEnd
+                } else if line.starts(with: "name: ".utf8) {
+                    event = "the format of " + String(decoding: line.dropFirst(6), as: UTF8.self)
+                }
+                lineStart = lineEnd + 1
+            }
+            guard var at = printFormat?.lowerBound, let end = printFormat?.upperBound else { return }
+            let reference = Array("REC->".utf8)
+            while let found = text[at..<end].firstRange(of: reference) {
+                let name = text[found.upperBound..<end].prefix(while: isNamePart)
+                guard name.isEmpty || fields.contains(name) else {
+                    throw error(
+                        at: start + found.upperBound,
+                        "\(event): its print fmt reads the field \"\(String(decoding: name, as: UTF8.self))\", which it does not declare: the trace.dat is corrupt")
+                }
+                at = found.upperBound
+            }
+        }
+
         /// A NUL-terminated string (a name: at most 4 KiB), without its NUL.
         mutating func string(_ what: String) throws(TraceInputError) -> [UInt8] {
             let start = offset
@@ -305,16 +400,16 @@ final class TraceDatLayout {
         /// section's table of each cpu's data (trace-cmd.dat.v6(5)).
         mutating func cpuDataVersion6() throws(TraceInputError) -> [CPUData] {
             try expect(Array("header_page\0".utf8), "the header_page section")
-            try skip(try number(8, "the header_page section"), "the header_page section")
+            try formatText(try number(8, "the header_page section"), "the header_page section", ofEvent: false)
             try expect(Array("header_event\0".utf8), "the header_event section")
-            try skip(try number(8, "the header_event section"), "the header_event section")
+            try formatText(try number(8, "the header_event section"), "the header_event section", ofEvent: false)
             for _ in 0..<(try number(4, "the ftrace event formats section")) {
-                try skip(try number(8, "the ftrace event formats section"), "the ftrace event formats section")
+                try formatText(try number(8, "the ftrace event formats section"), "the ftrace event formats section")
             }
             for _ in 0..<(try number(4, "the event formats section")) {
                 _ = try string("an event system's name")
                 for _ in 0..<(try number(4, "the event formats section")) {
-                    try skip(try number(8, "the event formats section"), "the event formats section")
+                    try formatText(try number(8, "the event formats section"), "the event formats section")
                 }
             }
             try skip(try number(4, "the kallsyms section"), "the kallsyms section")

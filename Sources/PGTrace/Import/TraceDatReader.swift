@@ -65,7 +65,6 @@ final class TraceDatReader {
             summary.lostEvents.append((record.cpu, count, number))
             try sink.lost(cpu: record.cpu, count: count, line: number)
         }
-        let reading = records.reading(of: record).reading
         let pid = file.pid(record)
         let place = EventTranslator.Place(
             cpu: record.cpu, pid: pid, task: tasks.task(pid: pid, cpu: record.cpu) { file.command(pid: pid) },
@@ -73,6 +72,7 @@ final class TraceDatReader {
             flags: TraceDatRecords.flagCharacters(file.flags(record)), line: number,
             preemptCount: UInt8(file.preemptCount(record) & 0xf))
         do {
+            let reading = try records.reading(of: record).reading
             let kernelRecord = try reading.flatMap { try records.record($0, record) }
             try sink.record(kernelRecord, name: reading?.name, at: place)
             if kernelRecord == nil { summary.skipped[records.eventName(of: record), default: 0] += 1 }

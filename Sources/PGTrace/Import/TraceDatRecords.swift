@@ -63,13 +63,14 @@ struct TraceDatRecords {
 
     /// What pgtrace reads of `record`'s event (nil if nothing), found by its id once per
     /// format; `known` false for a record of no format the file carries.
-    mutating func reading(of record: TraceDatFile.Record) -> (reading: Reading?, known: Bool) {
+    mutating func reading(of record: TraceDatFile.Record) throws(DecodeFailure) -> (reading: Reading?, known: Bool) {
         let id = Int(file.eventID(of: record))
         if id >= 0, id < known.count, known[id] { return (readings[id], true) }
         guard let format = file.format(of: record) else { return (nil, false) }
         var reading: Reading?
         if let name = KernelRecord.Name.byName[format.name] {
-            let found = FieldKey.allCases.map { file.field($0.kernelName, of: format) }
+            var found: [TraceDatFile.Field?] = []
+            for key in FieldKey.allCases { found.append(try file.field(key.kernelName, of: format)) }
             if id >= 0, id < 1 << 16 {
                 reading = Reading(name: name, firstField: fields.count)
                 fields += found

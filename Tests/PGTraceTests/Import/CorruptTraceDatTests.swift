@@ -193,4 +193,89 @@ import Testing
             try CommandRunner.run(["analyze", corrupt]), "\(corrupt): byte \(page + 8)",
             "cpu 0's page at byte \(page) says it holds 65536 bytes of events")
     }
+
+    /// Where `text` first is in the capture as it ships.
+    static func offset(of text: String, in capture: String) throws -> Int {
+        let data = try Data(contentsOf: URL(fileURLWithPath: try RealCaptureTests.capture(capture)))
+        return try #require(data.range(of: Data(text.utf8))).lowerBound
+    }
+
+    /// libtracecmd takes any version up to 7, and with one but 6 or 7 (trace-cmd's) the
+    /// pages went unchecked: version "5" and a commit of 0xffffffff crashed it (a fuzzer's).
+    @Test func aFileVersionTraceCmdDoesNotWriteIsAnError() throws {
+        #expect(try Data(contentsOf: URL(fileURLWithPath: try RealCaptureTests.capture(Lisa.name)))[10...11] == Data("6\0".utf8))
+        for version in ["5", "l"] {
+            let path = try corrupted(
+                Lisa.name, "version-\(version)", [(10, Array(version.utf8)), (Lisa.cpu0 + 8, Self.littleEndian(UInt64(0xffff_ffff)))])
+            for command in ["analyze", "validate", "import"] {
+                Self.expectError(
+                    try Self.run([command], path), "\(path): byte 10",
+                    "the file version is \"\(version)\"; pgtrace reads trace.dat versions 6 and 7, which trace-cmd writes")
+            }
+        }
+    }
+
+    /// The size of the kernel's long, which says how the pages' commits are read.
+    @Test func aLongOfNeither4Nor8BytesIsAnError() throws {
+        for size: UInt8 in [0, 255] {
+            let path = try corrupted(Trappy.name, "long-\(size)", [(13, [size])])
+            Self.expectError(
+                try Self.run(["analyze"], path), "\(path): byte 13", "the header's size of a long is \(size); a kernel's long is 4 or 8 bytes")
+        }
+    }
+
+    /// libtraceevent parses every event format as libtracecmd opens the file: one byte that
+    /// is not text in a field's declaration (`__u8 dst[\xff]`) was SIGSEGV inside it.
+    @Test func aByteThatIsNotTextInAnEventFormatIsAnError() throws {
+        let declaration = try Self.offset(of: "field:__u8 dst[4];", in: Lisa.name)
+        let digit = declaration + "field:__u8 dst[".utf8.count
+        for (byte, message) in [(UInt8(0xff), "the event formats section is not UTF-8 text here"), (0x01, "the event formats section holds the control character 0x1")] {
+            let path = try corrupted(Lisa.name, "format-\(byte)", [(digit, [byte])])
+            for command in ["analyze", "import"] { Self.expectError(try Self.run([command], path), "\(path): byte \(digit)", message) }
+        }
+        let header = try Self.offset(of: "27 bits", in: Trappy.name)
+        let path = try corrupted(Trappy.name, "header-event", [(header, [0xff, 0xff])])
+        Self.expectError(try Self.run(["analyze"], path), "\(path): byte \(header)", "the header_event section is not UTF-8 text here")
+    }
+
+    /// libtraceevent writes through the field `__print_flags(REC->name` names, found or not:
+    /// `REC->3tate` for `REC->state` was SIGSEGV inside it (a fuzzer's).
+    @Test func aPrintFmtThatReadsAFieldItDoesNotDeclareIsAnError() throws {
+        let reference = try Self.offset(of: "__print_flags(REC->state", in: Lisa.name) + "__print_flags(REC->".utf8.count
+        let path = try corrupted(Lisa.name, "print-fmt", [(reference, Array("3".utf8))])
+        for command in ["analyze", "validate"] {
+            Self.expectError(
+                try Self.run([command], path), "\(path): byte \(reference)",
+                "the format of writeback_single_inode_start: its print fmt reads the field \"3tate\", which it does not declare")
+        }
+    }
+
+    /// A field an event pgtrace reads placed where no record can hold it: its offset and
+    /// size were added in 32 bits (2147483640 + 16 wrapped, and the name was read 2 GB past
+    /// the record: SIGSEGV), and its records would otherwise be skipped as if unused.
+    @Test func aFieldPlacedPastAnyRecordIsAnError() throws {
+        // sched_switch's format rewritten, at its length, as a lock_acquire of a corrupt `name`.
+        let original = try Data(contentsOf: URL(fileURLWithPath: try RealCaptureTests.capture(Lisa.name)))
+        let start = try Self.offset(of: "name: sched_switch\n", in: Lisa.name)
+        let printFormat = try #require(original.range(of: Data("print fmt:".utf8), in: start..<original.count)).lowerBound
+        let end = try #require(original[printFormat...].firstIndex(of: UInt8(ascii: "\n")))
+        let common = try #require(original.range(of: Data("format:\n".utf8), in: start..<end))
+        let commonFields = try #require(original.range(of: Data("\n\n".utf8), in: common.upperBound..<end)).upperBound
+        var text = Array(original[start..<commonFields])
+        text.replaceSubrange(0..<"name: sched_switch".utf8.count, with: Array("name: lock_acquire".utf8))
+        text += Array("\tfield:unsigned int flags;\toffset:8;\tsize:4;\tsigned:0;\n".utf8)
+        text += Array("\tfield:unsigned long lockdep_addr;\toffset:16;\tsize:8;\tsigned:0;\n".utf8)
+        text += Array("\tfield:char name[16];\toffset:2147483640;\tsize:16;\tsigned:0;\n\nprint fmt: \"x\"".utf8)
+        let room = end - start
+        #expect(text.count <= room)
+        text += Array(repeating: UInt8(ascii: " "), count: room - text.count)
+        let path = try corrupted(Lisa.name, "field-place", [(start, text)])
+        let run = try Self.run(["analyze"], path)
+        #expect(run.status == 2 && run.stdout.isEmpty, "\(run.status) \(run.stdout.prefix(200))")
+        #expect(
+            run.stderr.hasPrefix("\(path):")
+                && run.stderr.contains(
+                    ":1: error: the format of lock_acquire places its field name at offset 2147483640, 16 bytes, where no record of the file's 4096-byte pages can hold it"),
+            "\(run.stderr)")
+    }
 }
