@@ -4,9 +4,10 @@
 ///
 /// * The file version and the size of a long: libtracecmd takes any version up to 7, and
 ///   with one but 6 or 7 the pages below went unchecked (a commit of 0xffffffff crashed it).
-/// * The event formats, which libtraceevent parses as libtracecmd opens the file: in a
-///   version 6 file, UTF-8 text only (a byte of another kind in a field's declaration crashed
-///   it).
+/// * The event formats, which libtraceevent parses as libtracecmd opens the file: UTF-8 text
+///   whose print fmts read only fields they declare (a byte of another kind in a field's
+///   declaration crashed it, and `__print_flags(REC->name` of no field); in a version 7 file,
+///   those of its sections that are not compressed.
 /// * The header's page size: libtracecmd divides by it (0 is SIGFPE) and cuts each cpu's data
 ///   into pages of that size (with a wrong one, it stops reading a cpu at the first page that
 ///   does not parse, and says nothing).
@@ -450,6 +451,9 @@ final class TraceDatLayout {
             var link = offset
             var next = try number(8, "the options' offset")
             var top: [CPUData] = []
+            /// The sections of event formats the options name (HEADER_INFO, FTRACE_EVENTS,
+            /// EVENT_FORMATS): their ids and where the options say they are.
+            var formats: [(id: UInt64, offset: UInt64, option: Int)] = []
             var sections = 0
             while next != 0 {
                 sections += 1
@@ -473,6 +477,8 @@ final class TraceDatLayout {
                         link = offset
                         next = try number(8, "the options section")
                         break options
+                    case 16, 17, 18:  // HEADER_INFO, FTRACE_EVENTS, EVENT_FORMATS: where they are
+                        formats.append((id, try number(8, "an option of event formats"), data))
                     case 3:  // BUFFER: an instance's flyrecord data
                         _ = try number(8, "a buffer option")
                         if try string("a buffer option's name").isEmpty {
@@ -495,7 +501,42 @@ final class TraceDatLayout {
                     try skip(size, "the options section")
                 }
             }
+            for section in formats { try formatSection(section.id, at: section.offset, namedAt: section.option) }
             return (top, compressed)
+        }
+
+        /// A version 7 section of event formats, checked as version 6's are (a compressed
+        /// one is libtracecmd's to unpack and is not).
+        mutating func formatSection(_ id: UInt64, at start: UInt64, namedAt option: Int) throws(TraceInputError) {
+            guard start < UInt64(fileSize) else {
+                throw error(at: option, "the section of event formats (id \(id)) is said to be at byte \(start), past the end of the file: the trace.dat is truncated or corrupt")
+            }
+            offset = Int(start)
+            let found = try number(2, "a section of event formats")
+            let flags = try number(2, "a section of event formats")
+            try skip(12, "a section of event formats")
+            guard found == id else {
+                throw error(at: Int(start), "expected the section of event formats (id \(id)) that the option at byte \(option) names, found id \(found): the trace.dat is corrupt")
+            }
+            if flags & 1 != 0 { return }
+            switch id {
+            case 16:
+                try expect(Array("header_page\0".utf8), "the header_page section")
+                try formatText(try number(8, "the header_page section"), "the header_page section", ofEvent: false)
+                try expect(Array("header_event\0".utf8), "the header_event section")
+                try formatText(try number(8, "the header_event section"), "the header_event section", ofEvent: false)
+            case 17:
+                for _ in 0..<(try number(4, "the ftrace event formats section")) {
+                    try formatText(try number(8, "the ftrace event formats section"), "the ftrace event formats section")
+                }
+            default:
+                for _ in 0..<(try number(4, "the event formats section")) {
+                    _ = try string("an event system's name")
+                    for _ in 0..<(try number(4, "the event formats section")) {
+                        try formatText(try number(8, "the event formats section"), "the event formats section")
+                    }
+                }
+            }
         }
     }
 }

@@ -192,6 +192,14 @@ import Testing
         Self.expectError(
             try CommandRunner.run(["analyze", corrupt]), "\(corrupt): byte \(page + 8)",
             "cpu 0's page at byte \(page) says it holds 65536 bytes of events")
+        // Its event formats, in a section of their own, checked as version 6's.
+        var formats = try Data(contentsOf: URL(fileURLWithPath: v7))
+        let digit = try #require(formats.range(of: Data("field:__u8 dst[4];".utf8))).lowerBound + "field:__u8 dst[".utf8.count
+        formats[digit] = 0xff
+        let badFormat = directory + "/v7-format.dat"
+        try formats.write(to: URL(fileURLWithPath: badFormat))
+        Self.expectError(
+            try CommandRunner.run(["analyze", badFormat]), "\(badFormat): byte \(digit)", "the event formats section is not UTF-8 text here")
     }
 
     /// Where `text` first is in the capture as it ships.
