@@ -3,11 +3,12 @@
 /// hang, or records silently missing from a report that looks complete.
 ///
 /// * The file version and the size of a long: libtracecmd takes any version up to 7, and
-///   with one but 6 or 7 the pages below went unchecked (a commit of 0xffffffff crashed it).
-/// * The event formats, which libtraceevent parses as libtracecmd opens the file: UTF-8 text
-///   whose print fmts read only fields they declare (a byte of another kind in a field's
-///   declaration crashed it, and `__print_flags(REC->name` of no field); in a version 7 file,
-///   those of its sections that are not compressed.
+///   with one but 6 or 7 the pages below went unchecked (a commit of 0xffffffff crashed it);
+///   a long is 4 or 8 bytes (libtracecmd reads the commit's size from `header_page`).
+/// * The event formats, which libtraceevent parses as libtracecmd opens the file: ASCII text
+///   whose `__print_flags` and `__print_symbolic` read fields they declare (a byte of another
+///   kind in a field's declaration crashed it, and `__print_flags(REC->name` of no field); in
+///   a version 7 file, those of its sections that are not compressed.
 /// * The header's page size: libtracecmd divides by it (0 is SIGFPE) and cuts each cpu's data
 ///   into pages of that size (with a wrong one, it stops reading a cpu at the first page that
 ///   does not parse, and says nothing).
@@ -284,80 +285,92 @@ final class TraceDatLayout {
         }
 
         /// Reads past `count` bytes of an event format (or of the ring buffer's headers), which
-        /// must be text: UTF-8 without control characters but tabs and line ends. libtraceevent
-        /// parses them as libtracecmd opens the file, and one other byte in a field's
-        /// declaration (`dst[\xff]`, or 0x80, 0xc3, 0x01, 0x7f) crashed it (SIGSEGV in strcmp).
+        /// libtraceevent parses as libtracecmd opens the file. It must be printable ASCII, tabs
+        /// and line ends: libtraceevent reads any other byte as an empty token, and one in a
+        /// field's declaration (`dst[\xff]`, or `dst[é]`, or 0x01, 0x7f) crashed it, SIGSEGV in
+        /// strcmp (the kernel writes its formats in ASCII).
         mutating func formatText(_ count: UInt64, _ what: String, ofEvent: Bool = true) throws(TraceInputError) {
             guard count <= UInt64(fileSize - offset) else { throw pastEnd(what) }
             let start = offset
             let text = try bytes(Int(count), what)
-            try checkText(text, at: start, what)
-            if ofEvent { try checkFieldReferences(Array(text), at: start, what) }
+            if let bad = text.firstIndex(where: { !((0x20...0x7e).contains($0) || $0 == 0x09 || $0 == 0x0a || $0 == 0x0d) }) {
+                throw error(
+                    at: start + (bad - text.startIndex),
+                    "\(what) holds the byte 0x\(String(text[bad], radix: 16)), where an event format is ASCII text: the trace.dat is corrupt")
+            }
+            if ofEvent { try checkFlagFields(Array(text), at: start, what) }
         }
 
-        private func checkText(_ text: ArraySlice<UInt8>, at start: Int, _ what: String) throws(TraceInputError) {
-            var bytes = text.makeIterator()
-            var decoder = UTF8()
-            var at = start
-            while true {
-                switch decoder.decode(&bytes) {
-                case .scalarValue(let scalar):
-                    if scalar.value < 0x20 ? !"\t\n\r".unicodeScalars.contains(scalar) : scalar.value == 0x7f {
-                        throw error(at: at, "\(what) holds the control character 0x\(String(scalar.value, radix: 16)), where an event format is text: the trace.dat is corrupt")
-                    }
-                    at += UTF8.width(scalar)
-                case .emptyInput: return
-                case .error:
-                    throw error(at: at, "\(what) is not UTF-8 text here: the trace.dat is corrupt")
+        /// The field of each `__print_flags(` and `__print_symbolic(` (and their `_u64`) in a
+        /// print fmt, the next `REC->name` after it, must be one the format declares:
+        /// libtraceevent looks that name up and writes through what it finds, a null pointer
+        /// for no field (process_entry): `REC->3tate` for `REC->state` crashed it. (Other
+        /// references it only prints, and a kernel's macros may name `__data_loc_name`.)
+        private func checkFlagFields(_ text: [UInt8], at start: Int, _ what: String) throws(TraceInputError) {
+            guard let printFormat = Self.find("\nprint fmt:", in: text, from: 0, to: text.count).map({ $0 + 1 }) else { return }
+            let end = text[printFormat...].firstIndex(of: UInt8(ascii: "\n")) ?? text.count
+            var uses: [Int] = []
+            for function in ["__print_flags", "__print_symbolic"] {
+                var at = printFormat
+                while let found = Self.find(function, in: text, from: at, to: end) {
+                    uses.append(found)
+                    at = found + 1
                 }
+            }
+            guard !uses.isEmpty else { return }
+            let fields = Self.fieldNames(text[..<printFormat])
+            for use in uses {
+                guard let reference = Self.find("REC->", in: text, from: use, to: end) else { continue }
+                let name = text[(reference + 5)..<end].prefix(while: Self.isNamePart)
+                guard !name.isEmpty, !fields.contains(name) else { continue }
+                var event = what
+                if text.starts(with: "name: ".utf8) {
+                    event = "the format of " + String(decoding: text[6...].prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+                }
+                throw error(
+                    at: start + reference + 5,
+                    "\(event): its print fmt reads the field \"\(String(decoding: name, as: UTF8.self))\" for \(String(decoding: text[use...].prefix(while: Self.isNamePart), as: UTF8.self)), which it does not declare: the trace.dat is corrupt")
             }
         }
 
-        /// Every `REC->name` of a format's print fmt must name one of its fields. libtraceevent
-        /// looks up the field of `__print_flags(REC->name` and `__print_symbolic(REC->name`
-        /// and writes through what it finds, a null pointer when there is none
-        /// (process_entry): `REC->3tate` for `REC->state` crashed it.
-        private func checkFieldReferences(_ text: [UInt8], at start: Int, _ what: String) throws(TraceInputError) {
-            func isNamePart(_ byte: UInt8) -> Bool {
-                byte == UInt8(ascii: "_") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                    || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-            }
-            var fields: Set<ArraySlice<UInt8>> = []
-            var printFormat: Range<Int>?
-            var event = what
-            var lineStart = 0
-            while lineStart < text.count {
-                let lineEnd = text[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? text.count
-                let line = text[lineStart..<lineEnd]
-                if let field = line.firstRange(of: Array("field:".utf8)) {
-                    // The declaration's last word, its array's brackets left out: `char
-                    // comm[16]`, `__data_loc char[] name`.
-                    let declaration = line[field.upperBound...].prefix { $0 != UInt8(ascii: ";") }
-                    var words: [UInt8] = []
-                    var depth = 0
-                    for byte in declaration {
-                        if byte == UInt8(ascii: "[") { depth += 1 } else if byte == UInt8(ascii: "]") { depth -= 1 } else if depth == 0 { words.append(byte) }
+        /// The names a format's `field:` lines declare: each declaration's last word, its
+        /// array's brackets left out (`char comm[16]`, `__data_loc char[] name`).
+        private static func fieldNames(_ lines: ArraySlice<UInt8>) -> Set<ArraySlice<UInt8>> {
+            var names: Set<ArraySlice<UInt8>> = []
+            for line in lines.split(separator: UInt8(ascii: "\n")) {
+                let entry = line.drop { $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: " ") }
+                guard entry.starts(with: "field:".utf8) else { continue }
+                var words: [UInt8] = []
+                var depth = 0
+                for byte in entry.dropFirst(6).prefix(while: { $0 != UInt8(ascii: ";") }) {
+                    if byte == UInt8(ascii: "[") {
+                        depth += 1
+                    } else if byte == UInt8(ascii: "]") {
+                        depth -= 1
+                    } else if depth == 0 {
+                        words.append(byte)
                     }
-                    let name = words.reversed().drop { !isNamePart($0) }.prefix(while: isNamePart).reversed()
-                    if !name.isEmpty { fields.insert(ArraySlice(name)) }
-                } else if line.starts(with: "print fmt:".utf8) {
-                    printFormat = lineStart..<lineEnd
-                } else if line.starts(with: "name: ".utf8) {
-                    event = "the format of " + String(decoding: line.dropFirst(6), as: UTF8.self)
                 }
-                lineStart = lineEnd + 1
+                let name = words.reversed().drop { !isNamePart($0) }.prefix(while: isNamePart).reversed()
+                if !name.isEmpty { names.insert(ArraySlice(name)) }
             }
-            guard var at = printFormat?.lowerBound, let end = printFormat?.upperBound else { return }
-            let reference = Array("REC->".utf8)
-            while let found = text[at..<end].firstRange(of: reference) {
-                let name = text[found.upperBound..<end].prefix(while: isNamePart)
-                guard name.isEmpty || fields.contains(name) else {
-                    throw error(
-                        at: start + found.upperBound,
-                        "\(event): its print fmt reads the field \"\(String(decoding: name, as: UTF8.self))\", which it does not declare: the trace.dat is corrupt")
-                }
-                at = found.upperBound
+            return names
+        }
+
+        @inline(__always) private static func isNamePart(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: "_") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+        }
+
+        /// Where `pattern` first is in `text[from..<to]`.
+        private static func find(_ pattern: String, in text: [UInt8], from: Int, to: Int) -> Int? {
+            let pattern = Array(pattern.utf8)
+            var at = from
+            while at + pattern.count <= to, let first = text[at..<(to - pattern.count + 1)].firstIndex(of: pattern[0]) {
+                if text[first..<(first + pattern.count)].elementsEqual(pattern) { return first }
+                at = first + 1
             }
+            return nil
         }
 
         /// A NUL-terminated string (a name: at most 4 KiB), without its NUL.
