@@ -302,7 +302,7 @@ final class TraceDatLayout {
         }
 
         /// The field of each `__print_flags(` and `__print_symbolic(` (and their `_u64`) in a
-        /// print fmt, the next `REC->name` after it, must be one the format declares:
+        /// print fmt, the name after the next `->`, must be one the format declares:
         /// libtraceevent looks that name up and writes through what it finds, a null pointer
         /// for no field (process_entry): `REC->3tate` for `REC->state` crashed it. (Other
         /// references it only prints, and a kernel's macros may name `__data_loc_name`.)
@@ -320,15 +320,17 @@ final class TraceDatLayout {
             guard !uses.isEmpty else { return }
             let fields = Self.fieldNames(text[..<printFormat])
             for use in uses {
-                guard let reference = Self.find("REC->", in: text, from: use, to: end) else { continue }
-                let name = text[(reference + 5)..<end].prefix(while: Self.isNamePart)
+                guard let arrow = Self.nextArrow(in: text, from: use, to: end) else { continue }
+                // libtraceevent's tokens: blanks between are skipped (`REC-> name`, `REC ->name`).
+                let reference = text[(arrow + 2)..<end].firstIndex { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") } ?? end
+                let name = text[reference..<end].prefix(while: Self.isNamePart)
                 guard !name.isEmpty, !fields.contains(name) else { continue }
                 var event = what
                 if text.starts(with: "name: ".utf8) {
                     event = "the format of " + String(decoding: text[6...].prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
                 }
                 throw error(
-                    at: start + reference + 5,
+                    at: start + reference,
                     "\(event): its print fmt reads the field \"\(String(decoding: name, as: UTF8.self))\" for \(String(decoding: text[use...].prefix(while: Self.isNamePart), as: UTF8.self)), which it does not declare: the trace.dat is corrupt")
             }
         }
@@ -360,6 +362,24 @@ final class TraceDatLayout {
         @inline(__always) private static func isNamePart(_ byte: UInt8) -> Bool {
             byte == UInt8(ascii: "_") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                 || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+        }
+
+        /// Where the first `->` of `text[from..<to]` is, outside the print fmt's string and
+        /// character literals: the field reference libtraceevent meets next, whatever comes
+        /// before it (`REC->`, `REC ->`, `(REC)->`).
+        private static func nextArrow(in text: [UInt8], from: Int, to: Int) -> Int? {
+            var at = from
+            while at + 1 < to {
+                let byte = text[at]
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                    at += 1
+                    while at < to, text[at] != byte { at += text[at] == UInt8(ascii: "\\") ? 2 : 1 }
+                } else if byte == UInt8(ascii: "-"), text[at + 1] == UInt8(ascii: ">") {
+                    return at
+                }
+                at += 1
+            }
+            return nil
         }
 
         /// Where `pattern` first is in `text[from..<to]`.

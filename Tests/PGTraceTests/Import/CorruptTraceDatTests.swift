@@ -267,6 +267,11 @@ import Testing
         let literal = try #require(original.range(of: Data("print fmt: \"".utf8), options: .backwards, in: (use - 2048)..<use)).upperBound
         let field = try corrupted(Lisa.name, "print-fmt-field", [(reference, Array("3".utf8)), (literal, Array("field:".utf8))])
         Self.expectError(try Self.run(["analyze"], field), "\(field): byte \(reference)", message)
+        // libtraceevent's tokens skip blanks: `REC-> tate` is the field "tate" (a fuzzer's).
+        let blank = try corrupted(Lisa.name, "print-fmt-blank", [(reference, Array(" ".utf8))])
+        Self.expectError(
+            try Self.run(["analyze"], blank), "\(blank): byte \(reference + 1)",
+            "the format of writeback_single_inode_start: its print fmt reads the field \"tate\" for __print_flags, which it does not declare")
     }
 
     /// A field an event pgtrace reads placed where no record can hold it: its offset and
