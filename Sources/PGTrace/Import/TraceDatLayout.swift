@@ -8,7 +8,9 @@
 /// * The event formats, which libtraceevent parses as libtracecmd opens the file: ASCII text
 ///   whose `__print_flags` and `__print_symbolic` read fields they declare (a byte of another
 ///   kind in a field's declaration crashed it, and `__print_flags(REC->name` of no field); in
-///   a version 7 file, those of its sections that are not compressed.
+///   a version 7 file, those of its sections that are not compressed. Each format's id, which
+///   libtraceevent finds a record's format by, given once; the common fields, which pgtrace
+///   reads where the first format places them, declared alike by all.
 /// * The header's page size: libtracecmd divides by it (0 is SIGFPE) and cuts each cpu's data
 ///   into pages of that size (with a wrong one, it stops reading a cpu at the first page that
 ///   does not parse, and says nothing).
@@ -244,6 +246,10 @@ final class TraceDatLayout {
         var offset = 0
         private var window: [UInt8] = []
         private var windowStart = 0
+        /// The event ids the formats gave so far.
+        private var eventIDs: Set<Int> = []
+        /// The first format's declarations of the common fields, and its name.
+        private var commonFields: (declarations: [ArraySlice<UInt8>], event: String)?
 
         init(descriptor: FileDescriptor, fileSize: Int) {
             self.descriptor = descriptor
@@ -298,7 +304,42 @@ final class TraceDatLayout {
                     at: start + (bad - text.startIndex),
                     "\(what) holds the byte 0x\(String(text[bad], radix: 16)), where an event format is ASCII text: the trace.dat is corrupt")
             }
-            if ofEvent { try checkFlagFields(Array(text), at: start, what) }
+            if ofEvent {
+                let text = Array(text)
+                try checkIdentity(text, at: start, what)
+                try checkFlagFields(text, at: start, what)
+            }
+        }
+
+        /// A format's id, which no other format may give (libtraceevent finds a record's
+        /// format by it: two formats of one id, and one's records were read as the other's),
+        /// and its common fields, which every event shares (pgtrace reads them at the places
+        /// the first format gives, for every record).
+        private mutating func checkIdentity(_ text: [UInt8], at start: Int, _ what: String) throws(TraceInputError) {
+            let lines = text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            let event = lines.first.flatMap { $0.starts(with: "name: ".utf8) ? "the format of " + String(decoding: $0.dropFirst(6), as: UTF8.self) : nil } ?? what
+            guard let idLine = lines.first(where: { $0.starts(with: "ID: ".utf8) }) else {
+                throw error(at: start, "\(event) has no ID line: the trace.dat is corrupt")
+            }
+            guard let id = Int(String(decoding: idLine.dropFirst(4), as: UTF8.self)), eventIDs.insert(id).inserted else {
+                throw error(
+                    at: start + idLine.startIndex,
+                    "\(event) gives the ID \"\(String(decoding: idLine.dropFirst(4).prefix(40), as: UTF8.self))\", \(Int(String(decoding: idLine.dropFirst(4), as: UTF8.self)) == nil ? "not a number" : "as another format does"): the trace.dat is corrupt")
+            }
+            let declarations = lines.filter { line in
+                let entry = line.drop { $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: " ") }
+                return entry.starts(with: "field:".utf8) && Self.find("common_", in: Array(entry), from: 0, to: entry.count) != nil
+            }
+            guard let first = commonFields else {
+                commonFields = (declarations, event)
+                return
+            }
+            guard declarations.elementsEqual(first.declarations, by: { $0.elementsEqual($1) }) else {
+                let differing = zip(declarations, first.declarations).first { !$0.0.elementsEqual($0.1) }?.0 ?? declarations.last ?? lines[0]
+                throw error(
+                    at: start + differing.startIndex,
+                    "\(event) declares the common fields otherwise than \(first.event) does, where every event shares them: the trace.dat is corrupt")
+            }
         }
 
         /// The field of each `__print_flags(` and `__print_symbolic(` (and their `_u64`) in a

@@ -302,4 +302,33 @@ import Testing
                 "\(path):35:1: error: the format of lock_acquire places its field name at offset 2147483640, 16 bytes, where no record of the file's 4096-byte pages can hold it"),
             "\(run.stderr)")
     }
+
+    /// libtraceevent finds a record's format by its id: with two formats of one id, one's
+    /// records were read as the other's; with none, they were "unknown" (a fuzzer's).
+    @Test func aFormatsIDMissingOrGivenTwiceIsAnError() throws {
+        let sched = try Self.offset(of: "name: sched_switch\nID: 95\n", in: Lisa.name)
+        let numa = try Self.offset(of: "name: sched_swap_numa\nID: 78\n", in: Lisa.name)
+        #expect(sched < numa)
+        let twice = try corrupted(Lisa.name, "id-twice", [(sched + "name: sched_switch\nID: ".utf8.count, Array("78".utf8))])
+        Self.expectError(
+            try Self.run(["analyze"], twice), "\(twice): byte \(numa + "name: sched_swap_numa\n".utf8.count)",
+            "the format of sched_swap_numa gives the ID \"78\", as another format does")
+        let none = try corrupted(Lisa.name, "id-none", [(sched + "name: sched_switch\n".utf8.count, Array("XX".utf8))])
+        Self.expectError(try Self.run(["validate"], none), "\(none): byte \(sched)", "the format of sched_switch has no ID line")
+    }
+
+    /// Every event shares the common fields, and pgtrace reads them, for every record, where
+    /// the first format says: one format's common_flags at offset 0 gave a false
+    /// sleep-in-atomic finding (a fuzzer's).
+    @Test func commonFieldsDeclaredOtherwiseByOneFormatIsAnError() throws {
+        let sched = try Self.offset(of: "name: sched_switch\n", in: Lisa.name)
+        let original = try Data(contentsOf: URL(fileURLWithPath: try RealCaptureTests.capture(Lisa.name)))
+        let flags = try #require(original.range(of: Data("\tfield:unsigned char common_flags;\toffset:2;".utf8), in: sched..<(sched + 1024))).lowerBound
+        let path = try corrupted(Lisa.name, "common", [(flags + "\tfield:unsigned char common_flags;\toffset:".utf8.count, Array("0".utf8))])
+        let run = try Self.run(["analyze"], path)
+        #expect(run.status == 2 && run.stdout.isEmpty, "\(run.status) \(run.stdout.prefix(200))")
+        #expect(
+            run.stderr.hasPrefix("\(path): byte \(flags): error: the format of sched_switch declares the common fields otherwise than the format of "),
+            "\(run.stderr)")
+    }
 }
