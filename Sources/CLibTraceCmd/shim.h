@@ -5,6 +5,11 @@
    (libtraceevent), as Debian's libtracecmd-dev and libtraceevent-dev install them. */
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+#include <sys/wait.h>
 #include <event-parse.h>
 
 /* trace-cmd.h needs cpu_set_t, which glibc declares only under _GNU_SOURCE; defining that
@@ -30,6 +35,65 @@ static inline FILE *pgtrace_set_stdout(FILE *stream) {
     FILE *previous = stdout;
     stdout = stream ? stream : stderr;
     return previous;
+}
+
+/* Opens `file`'s headers with libtracecmd as pgtrace is about to, in a child process, whose
+   output goes nowhere: libtraceevent parses every event format as the file opens, and some
+   corrupt formats crash it (a stray brace in a print fmt) that pgtrace cannot check for
+   without parsing them as it does. Only C runs in the child, which ends with _exit. Returns
+   0 when the child ended (opened or not), the signal that ended it (SIGALRM: still parsing
+   after `seconds`), or -1 when there is no child (the caller opens the file as it would). */
+static inline int pgtrace_tracecmd_open_head_apart(const char *file, int flags, unsigned seconds) {
+    pid_t child = fork();
+    if (child < 0) return -1;
+    if (child == 0) {
+        int nowhere = open("/dev/null", O_WRONLY);
+        if (nowhere >= 0) { dup2(nowhere, 1); dup2(nowhere, 2); }
+        alarm(seconds);
+        _exit(tracecmd_open_head(file, flags) ? 0 : 1);
+    }
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) return -1;
+    }
+    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+/* Parses `count` event formats (format i: `size[i]` bytes at `texts + starts[i]`, of the
+   system whose NUL-terminated name is at `names + systems[i]`) and the ring buffer's
+   header_page, as libtracecmd does when it opens a file, in a child process whose output goes
+   nowhere: some corrupt formats crash libtraceevent. Only C runs in the child, which ends
+   with _exit. Returns 0 when the child ended, the signal that ended it (SIGALRM: still
+   parsing after `seconds`), or -1 when there is no child. */
+static inline int pgtrace_parse_formats_apart(const unsigned char *texts, const long long *starts, const long long *sizes,
+                                              const unsigned char *names, const long long *systems, int count,
+                                              const unsigned char *headerPage, long long headerPageSize,
+                                              int bigEndian, int longSize, int pageSize, unsigned seconds) {
+    pid_t child = fork();
+    if (child < 0) return -1;
+    if (child == 0) {
+        int nowhere = open("/dev/null", O_WRONLY);
+        if (nowhere >= 0) { dup2(nowhere, 1); dup2(nowhere, 2); }
+        alarm(seconds);
+        struct tep_handle *tep = tep_alloc();
+        if (!tep) _exit(0);
+        int one = 1;
+        tep_set_file_bigendian(tep, bigEndian ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
+        tep_set_local_bigendian(tep, *(char *)&one ? TEP_LITTLE_ENDIAN : TEP_BIG_ENDIAN);
+        tep_set_long_size(tep, longSize);
+        tep_set_page_size(tep, pageSize);
+        if (headerPage) tep_parse_header_page(tep, (char *)headerPage, (unsigned long)headerPageSize, longSize);
+        for (int i = 0; i < count; i++) {
+            const char *system = systems[i] >= 0 ? (const char *)names + systems[i] : "ftrace";
+            tep_parse_event(tep, (const char *)texts + starts[i], (unsigned long)sizes[i], system);
+        }
+        _exit(0);
+    }
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) return -1;
+    }
+    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
 /* enum tracecmd_open_flags */

@@ -3,164 +3,209 @@
 /// all as libtracecmd opens the file. What is checked is what crashed libtraceevent, or was
 /// read wrong without a word, in fuzzers' corrupted copies of real captures:
 ///
-/// * the text is printable ASCII, tabs and line ends: libtraceevent reads any other byte as
-///   an empty token, and one in a field's declaration (`dst[\xff]`, `dst[é]`, 0x01, 0x7f) was
-///   SIGSEGV in strcmp (the kernel writes its formats in ASCII);
-/// * each event's id is given once (libtraceevent finds a record's format by it);
-/// * the common fields are declared alike by every event (pgtrace reads them where the first
-///   format places them);
+/// * the text is printable ASCII, tabs and line ends (but a print fmt, whose literals may say
+///   "µs"): libtraceevent reads any other byte as an empty token, and one in a field's
+///   declaration (`dst[\xff]`, `dst[é]`, 0x01, 0x7f) was SIGSEGV in strcmp;
+/// * each event's id is given once, in decimal (libtraceevent finds a record's format by it);
+/// * the common fields lie alike in every event (pgtrace reads them where one format places
+///   them, for every record);
 /// * the field `__print_flags` and `__print_symbolic` name is declared (libtraceevent writes
 ///   through the field it looks up, found or not).
 ///
-/// Each is an error at the byte where the text is corrupt.
+/// Each is an error at the byte where the text is corrupt. libtraceevent may trip on more
+/// than this; `TraceDatFile` tries its parse in a process of its own first.
 struct EventFormatChecks {
     /// The file, as errors name it.
     let displayName: String
     /// The event ids the formats gave so far.
     private var eventIDs: Set<Int> = []
-    /// The first format's declarations of the common fields, and its name.
-    private var commonFields: (declarations: [ArraySlice<UInt8>], event: String)?
+    /// The common fields (name, offset, size) of the first format, its name and where they are.
+    private var commonFields: (fields: [CommonField], event: String, at: Int)?
+
+    private struct CommonField: Equatable {
+        let name: ArraySlice<UInt8>
+        let offset: ArraySlice<UInt8>
+        let size: ArraySlice<UInt8>
+    }
 
     init(displayName: String) { self.displayName = displayName }
 
     /// Checks `text`, the format (`ofEvent`) or header text that begins at byte `start`,
     /// which the file calls `what`.
     mutating func check(_ text: ArraySlice<UInt8>, at start: Int, _ what: String, ofEvent: Bool) throws(TraceInputError) {
-        if let bad = text.firstIndex(where: { !((0x20...0x7e).contains($0) || $0 == 0x09 || $0 == 0x0a || $0 == 0x0d) }) {
-            throw error(
-                at: start + (bad - text.startIndex),
-                "\(what) holds the byte 0x\(String(text[bad], radix: 16)), where an event format is ASCII text: the trace.dat is corrupt")
+        let text = Array(text)
+        let lines = text.split(separator: Self.newline, omittingEmptySubsequences: false)
+        for line in lines {
+            let isPrintFormat = line.starts(with: "print fmt:".utf8)
+            if let bad = line.firstIndex(where: { !Self.isText($0, inPrintFormat: isPrintFormat) }) {
+                throw error(
+                    at: start + bad,
+                    "\(what) holds the byte 0x\(String(text[bad], radix: 16)), where an event format is ASCII text: the trace.dat is corrupt")
+            }
         }
         guard ofEvent else { return }
-        let text = Array(text)
-        try checkIdentity(text, at: start, what)
-        try checkFlagFields(text, at: start, what)
+        let event = lines.first.flatMap { $0.starts(with: "name: ".utf8) ? "the format of " + String(decoding: $0.dropFirst(6), as: UTF8.self) : nil } ?? what
+        try checkID(lines, at: start, event)
+        try checkCommonFields(lines, at: start, event)
+        if let printFormat = lines.first(where: { $0.starts(with: "print fmt:".utf8) }) {
+            try checkFlagFields(printFormat, of: lines, at: start, event)
+        }
     }
 
     private func error(at offset: Int, _ message: String) -> TraceInputError {
         TraceInputError(file: displayName, byteOffset: offset, message: message)
     }
 
-    /// A format's id, which no other format may give (libtraceevent finds a record's
-    /// format by it: two formats of one id, and one's records were read as the other's),
-    /// and its common fields, which every event shares (pgtrace reads them at the places
-    /// the first format gives, for every record).
-    private mutating func checkIdentity(_ text: [UInt8], at start: Int, _ what: String) throws(TraceInputError) {
-        let lines = text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        let event = lines.first.flatMap { $0.starts(with: "name: ".utf8) ? "the format of " + String(decoding: $0.dropFirst(6), as: UTF8.self) : nil } ?? what
-        guard let idLine = lines.first(where: { $0.starts(with: "ID: ".utf8) }) else {
-            throw error(at: start, "\(event) has no ID line: the trace.dat is corrupt")
+    private static let newline = UInt8(ascii: "\n")
+    private static let blanks: Set<UInt8> = [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r")]
+
+    /// Printable ASCII, tab, CR; and in a print fmt any byte past ASCII (a literal's text,
+    /// which libtraceevent reads whole).
+    @inline(__always) private static func isText(_ byte: UInt8, inPrintFormat: Bool) -> Bool {
+        (0x20...0x7e).contains(byte) || byte == 0x09 || byte == 0x0d || (inPrintFormat && byte >= 0x80)
+    }
+
+    /// The format's id: libtraceevent reads the first `ID`, `:` and a token, blanks between, as
+    /// C's strtoul reads a number (`095` as 0, `-95` as none), so it must be in decimal as the
+    /// kernel writes it for both to read the same; and no other format's.
+    private mutating func checkID(_ lines: [ArraySlice<UInt8>], at start: Int, _ event: String) throws(TraceInputError) {
+        guard
+            let line = lines.first(where: {
+                $0.starts(with: "ID".utf8) && $0.dropFirst(2).drop(while: Self.blanks.contains).first == UInt8(ascii: ":")
+            })
+        else { throw error(at: start, "\(event) has no ID line: the trace.dat is corrupt") }
+        let written = line.dropFirst(2).drop(while: Self.blanks.contains).dropFirst().drop(while: Self.blanks.contains)
+        let digits = String(decoding: written.reversed().drop(while: Self.blanks.contains).reversed(), as: UTF8.self)
+        guard let id = Int(digits), digits.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            digits == "0" || !digits.hasPrefix("0")
+        else {
+            throw error(at: start + line.startIndex, "\(event) gives the ID \"\(digits.prefix(40))\", not a decimal number: the trace.dat is corrupt")
         }
-        guard let id = Int(String(decoding: idLine.dropFirst(4), as: UTF8.self)), eventIDs.insert(id).inserted else {
-            throw error(
-                at: start + idLine.startIndex,
-                "\(event) gives the ID \"\(String(decoding: idLine.dropFirst(4).prefix(40), as: UTF8.self))\", \(Int(String(decoding: idLine.dropFirst(4), as: UTF8.self)) == nil ? "not a number" : "as another format does"): the trace.dat is corrupt")
+        guard eventIDs.insert(id).inserted else {
+            throw error(at: start + line.startIndex, "\(event) gives the ID \(id), as another format does: the trace.dat is corrupt")
         }
-        let declarations = lines.filter { line in
-            let entry = line.drop { $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: " ") }
-            return entry.starts(with: "field:".utf8) && Self.find("common_", in: Array(entry), from: 0, to: entry.count) != nil
+    }
+
+    /// The name, offset and size of each field whose name begins `common_`, as the first
+    /// format gives them: pgtrace reads a record's type, flags, preempt count and pid there.
+    private mutating func checkCommonFields(_ lines: [ArraySlice<UInt8>], at start: Int, _ event: String) throws(TraceInputError) {
+        var fields: [CommonField] = []
+        var first: Int?
+        for line in lines {
+            guard Self.find("common_", in: line) != nil, let declaration = Self.declaration(line),
+                Self.name(declaration).starts(with: "common_".utf8)
+            else { continue }
+            first = first ?? line.startIndex
+            func value(_ key: StaticString) -> ArraySlice<UInt8> {
+                guard let found = Self.find(key, in: line) else { return [] }
+                return line[(found + key.utf8CodeUnitCount)...].prefix { $0 != UInt8(ascii: ";") }.filter { !Self.blanks.contains($0) }[...]
+            }
+            fields.append(CommonField(name: Self.name(declaration), offset: value("offset:"), size: value("size:")))
         }
-        guard let first = commonFields else {
-            commonFields = (declarations, event)
+        guard let reference = commonFields else {
+            commonFields = (fields, event, start + (first ?? 0))
             return
         }
-        guard declarations.elementsEqual(first.declarations, by: { $0.elementsEqual($1) }) else {
-            let differing = zip(declarations, first.declarations).first { !$0.0.elementsEqual($0.1) }?.0 ?? declarations.last ?? lines[0]
+        guard fields == reference.fields else {
             throw error(
-                at: start + differing.startIndex,
-                "\(event) declares the common fields otherwise than \(first.event) does, where every event shares them: the trace.dat is corrupt")
+                at: start + (first ?? 0),
+                "\(event) places the common fields otherwise than \(reference.event) does (at byte \(reference.at)), where every event shares them: the trace.dat is corrupt")
         }
     }
 
-    /// The field of each `__print_flags(` and `__print_symbolic(` (and their `_u64`) in a
-    /// print fmt, the name after the next `->`, must be one the format declares:
-    /// libtraceevent looks that name up and writes through what it finds, a null pointer
-    /// for no field (process_entry): `REC->3tate` for `REC->state` crashed it. (Other
-    /// references it only prints, and a kernel's macros may name `__data_loc_name`.)
-    private func checkFlagFields(_ text: [UInt8], at start: Int, _ what: String) throws(TraceInputError) {
-        guard let printFormat = Self.find("\nprint fmt:", in: text, from: 0, to: text.count).map({ $0 + 1 }) else { return }
-        let end = text[printFormat...].firstIndex(of: UInt8(ascii: "\n")) ?? text.count
+    /// The field of each `__print_flags` and `__print_symbolic` (and their `_u64`), the name
+    /// after the next `->` outside literals, must be one the format declares: libtraceevent
+    /// looks that name up and writes through what it finds, a null pointer for no field
+    /// (process_entry): `REC->3tate` for `REC->state` crashed it, and `REC-> tate`. (Other
+    /// references it only prints, and a kernel's macros may print `REC->__data_loc_name`.)
+    /// In one pass over the print fmt: its arrows outside literals, then each use's next.
+    private func checkFlagFields(
+        _ printFormat: ArraySlice<UInt8>, of lines: [ArraySlice<UInt8>], at start: Int, _ event: String
+    ) throws(TraceInputError) {
         var uses: [Int] = []
-        for function in ["__print_flags", "__print_symbolic"] {
-            var at = printFormat
-            while let found = Self.find(function, in: text, from: at, to: end) {
-                uses.append(found)
-                at = found + 1
+        var arrows: [Int] = []
+        var at = printFormat.startIndex
+        while at < printFormat.endIndex {
+            let byte = printFormat[at]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                at += 1
+                while at < printFormat.endIndex, printFormat[at] != byte { at += printFormat[at] == UInt8(ascii: "\\") ? 2 : 1 }
+            } else if byte == UInt8(ascii: "-"), at + 1 < printFormat.endIndex, printFormat[at + 1] == UInt8(ascii: ">") {
+                arrows.append(at)
+            } else if byte == UInt8(ascii: "_"), at == printFormat.startIndex || !Self.isNamePart(printFormat[at - 1]),
+                printFormat[at...].starts(with: "__print_flags".utf8) || printFormat[at...].starts(with: "__print_symbolic".utf8)
+            {
+                uses.append(at)
             }
+            at += 1
         }
         guard !uses.isEmpty else { return }
-        let fields = Self.fieldNames(text[..<printFormat])
+        let declared = Self.fieldNames(lines)
+        var next = 0
         for use in uses {
-            guard let arrow = Self.nextArrow(in: text, from: use, to: end) else { continue }
+            while next < arrows.count, arrows[next] < use { next += 1 }
+            guard next < arrows.count else { return }
             // libtraceevent's tokens: blanks between are skipped (`REC-> name`, `REC ->name`).
-            let reference = text[(arrow + 2)..<end].firstIndex { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") } ?? end
-            let name = text[reference..<end].prefix(while: Self.isNamePart)
-            guard !name.isEmpty, !fields.contains(name) else { continue }
-            var event = what
-            if text.starts(with: "name: ".utf8) {
-                event = "the format of " + String(decoding: text[6...].prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
-            }
+            let reference = printFormat[(arrows[next] + 2)...].firstIndex { !Self.blanks.contains($0) } ?? printFormat.endIndex
+            let name = printFormat[reference...].prefix(while: Self.isNamePart)
+            guard !name.isEmpty, !declared.contains(name) else { continue }
             throw error(
                 at: start + reference,
-                "\(event): its print fmt reads the field \"\(String(decoding: name, as: UTF8.self))\" for \(String(decoding: text[use...].prefix(while: Self.isNamePart), as: UTF8.self)), which it does not declare: the trace.dat is corrupt")
+                "\(event): its print fmt reads the field \"\(String(decoding: name, as: UTF8.self))\" for \(String(decoding: printFormat[use...].prefix(while: Self.isNamePart), as: UTF8.self)), which it does not declare: the trace.dat is corrupt")
         }
     }
 
-    /// The names a format's `field:` lines declare: each declaration's last word, its
-    /// array's brackets left out (`char comm[16]`, `__data_loc char[] name`).
-    private static func fieldNames(_ lines: ArraySlice<UInt8>) -> Set<ArraySlice<UInt8>> {
+    /// The names a format's field lines declare.
+    private static func fieldNames(_ lines: [ArraySlice<UInt8>]) -> Set<ArraySlice<UInt8>> {
         var names: Set<ArraySlice<UInt8>> = []
-        for line in lines.split(separator: UInt8(ascii: "\n")) {
-            let entry = line.drop { $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: " ") }
-            guard entry.starts(with: "field:".utf8) else { continue }
-            var words: [UInt8] = []
-            var depth = 0
-            for byte in entry.dropFirst(6).prefix(while: { $0 != UInt8(ascii: ";") }) {
-                if byte == UInt8(ascii: "[") {
-                    depth += 1
-                } else if byte == UInt8(ascii: "]") {
-                    depth -= 1
-                } else if depth == 0 {
-                    words.append(byte)
-                }
-            }
-            let name = words.reversed().drop { !isNamePart($0) }.prefix(while: isNamePart).reversed()
-            if !name.isEmpty { names.insert(ArraySlice(name)) }
+        for line in lines {
+            guard let declaration = declaration(line) else { continue }
+            let name = self.name(declaration)
+            if !name.isEmpty { names.insert(name) }
         }
         return names
+    }
+
+    /// A field line's declaration, up to its `;`, without its array's brackets: `field:` and
+    /// old kernels' `field special:`.
+    private static func declaration(_ line: ArraySlice<UInt8>) -> [UInt8]? {
+        let entry = line.drop { $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: " ") }
+        guard entry.starts(with: "field".utf8), let colon = entry.firstIndex(of: UInt8(ascii: ":")),
+            entry[entry.startIndex..<colon].allSatisfy({ isNamePart($0) || $0 == UInt8(ascii: " ") })
+        else { return nil }
+        var text: [UInt8] = []
+        var depth = 0
+        for byte in entry[(colon + 1)...].prefix(while: { $0 != UInt8(ascii: ";") }) {
+            if byte == UInt8(ascii: "[") {
+                depth += 1
+            } else if byte == UInt8(ascii: "]") {
+                depth -= 1
+            } else if depth == 0 {
+                text.append(byte)
+            }
+        }
+        return text
+    }
+
+    /// A declaration's last word: the field's name (`char comm`, `__data_loc char name`).
+    private static func name(_ declaration: [UInt8]) -> ArraySlice<UInt8> {
+        ArraySlice(declaration.reversed().drop { !isNamePart($0) }.prefix(while: isNamePart).reversed())
+    }
+
+    /// Where `pattern` first is in `text`.
+    private static func find(_ pattern: StaticString, in text: ArraySlice<UInt8>) -> Int? {
+        pattern.withUTF8Buffer { pattern in
+            var at = text.startIndex
+            while text.endIndex - at >= pattern.count, let first = text[at...(text.endIndex - pattern.count)].firstIndex(of: pattern[0]) {
+                if text[first..<(first + pattern.count)].elementsEqual(pattern) { return first }
+                at = first + 1
+            }
+            return nil
+        }
     }
 
     @inline(__always) private static func isNamePart(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: "_") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
             || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-    }
-
-    /// Where the first `->` of `text[from..<to]` is, outside the print fmt's string and
-    /// character literals: the field reference libtraceevent meets next, whatever comes
-    /// before it (`REC->`, `REC ->`, `(REC)->`).
-    private static func nextArrow(in text: [UInt8], from: Int, to: Int) -> Int? {
-        var at = from
-        while at + 1 < to {
-            let byte = text[at]
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
-                at += 1
-                while at < to, text[at] != byte { at += text[at] == UInt8(ascii: "\\") ? 2 : 1 }
-            } else if byte == UInt8(ascii: "-"), text[at + 1] == UInt8(ascii: ">") {
-                return at
-            }
-            at += 1
-        }
-        return nil
-    }
-
-    /// Where `pattern` first is in `text[from..<to]`.
-    private static func find(_ pattern: String, in text: [UInt8], from: Int, to: Int) -> Int? {
-        let pattern = Array(pattern.utf8)
-        var at = from
-        while at + pattern.count <= to, let first = text[at..<(to - pattern.count + 1)].firstIndex(of: pattern[0]) {
-            if text[first..<(first + pattern.count)].elementsEqual(pattern) { return first }
-            at = first + 1
-        }
-        return nil
     }
 }

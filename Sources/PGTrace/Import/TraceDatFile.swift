@@ -52,6 +52,23 @@ final class TraceDatFile {
         tracecmd_set_loglevel(TEP_LOG_NONE)
         tep_set_loglevel(TEP_LOG_NONE)
         let flags = Int32(PGTRACE_TRACECMD_FL_LOAD_NO_PLUGINS | PGTRACE_TRACECMD_FL_LOAD_NO_SYSTEM_PLUGINS)
+        // The event formats are checked for what crashed libtraceevent in fuzzers' corrupt
+        // copies of real captures (`EventFormatChecks`), not for all it may trip on: its
+        // parse is tried first in a process of its own, which a crash ends alone (libtracecmd's
+        // whole opening where some formats are compressed).
+        let texts = layout.formatTexts
+        let ended =
+            texts.complete
+            ? texts.parseApart(bigEndian: layout.bigEndian, longSize: layout.headerLongSize, pageSize: layout.pageSize, seconds: Self.openingSeconds)
+            : pgtrace_tracecmd_open_head_apart(descriptor.procPath, flags, UInt32(Self.openingSeconds))
+        layout.dropFormatTexts()
+        if ended > 0 {
+            throw TraceInputError(
+                file: displayName, line: 1, column: 1,
+                message: ended == SIGALRM
+                    ? "libtraceevent was still parsing this trace.dat's headers and event formats after \(Self.openingSeconds) s: the trace.dat is corrupt"
+                    : "libtraceevent crashed (\(strsignal(ended).map { String(cString: $0) } ?? "signal"), signal \(ended)) parsing this trace.dat's headers and event formats, tried apart from pgtrace: the trace.dat is corrupt")
+        }
         // The headers first, then the cpu data, as trace-cmd report opens a file: on a file
         // truncated in its data, libtracecmd 3.1's tracecmd_open_fd crashes in its own
         // cleanup. Such a half-opened handle is left alone (a few kilobytes, once, before
@@ -92,6 +109,11 @@ final class TraceDatFile {
         }
         bigEndian = tep_is_file_bigendian(tep)
     }
+
+    /// How long libtraceevent may take to parse a file's event formats (some 15 ms for the
+    /// captures; libtracecmd's whole opening, kallsyms too, some 70) before the file is taken
+    /// for corrupt.
+    static let openingSeconds = 60
 
     /// Serializes the calls whose standard output is captured (C's stdout is one variable).
     private static let standardOutputLock = ConditionLock()

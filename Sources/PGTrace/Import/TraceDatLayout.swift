@@ -47,8 +47,14 @@ final class TraceDatLayout {
     let displayName: String
     let fileSize: Int
     let pageSize: Int
+    /// The size of a long the header gives.
+    let headerLongSize: Int
+    /// The event formats, for libtraceevent to parse apart before libtracecmd opens the file
+    /// (`TraceDatFile`); dropped once it has.
+    private(set) var formatTexts: EventFormatTexts
     private let descriptor: FileDescriptor
-    private let bigEndian: Bool
+    /// The file's byte order.
+    let bigEndian: Bool
 
     /// Per cpu id (none in a compressed file): the next page to check, the end of the cpu's
     /// data, and the last two pages found to hold records.
@@ -92,6 +98,7 @@ final class TraceDatLayout {
         walk.bigEndian = bigEndian
         let longSizeOffset = walk.offset
         let longSize = Int(try walk.bytes(1, "the size of a long").first!)
+        headerLongSize = longSize
         guard longSize == 4 || longSize == 8 else {
             throw TraceInputError(
                 file: displayName, byteOffset: longSizeOffset,
@@ -110,6 +117,7 @@ final class TraceDatLayout {
         var compressed = false
         var cpus: [CPUData] = []
         if version == 6 { cpus = try walk.cpuDataVersion6() } else { (cpus, compressed) = try walk.cpuDataVersion7() }
+        formatTexts = walk.texts
         for data in cpus where data.size > 0 {
             func fail(_ message: String) -> TraceInputError {
                 TraceInputError(file: displayName, byteOffset: data.entry, message: "cpu \(data.cpu)'s data (\(data.size) bytes at byte \(data.offset)) \(message)")
@@ -130,6 +138,9 @@ final class TraceDatLayout {
     }
 
     deinit { page.deallocate() }
+
+    /// The event formats' texts are no longer needed.
+    func dropFormatTexts() { formatTexts = EventFormatTexts() }
 
     /// What libtracecmd read of the ring buffer's page header (`header_page`): the size of the
     /// commit field, which it takes for the kernel's long; and the pre-2.6.31 event encoding.
@@ -248,6 +259,8 @@ final class TraceDatLayout {
         private var windowStart = 0
         /// The checks of the event formats met so far.
         private var formats: EventFormatChecks
+        /// The event formats met, for libtraceevent to parse apart.
+        var texts = EventFormatTexts()
 
         init(descriptor: FileDescriptor, fileSize: Int) {
             self.descriptor = descriptor
@@ -292,11 +305,19 @@ final class TraceDatLayout {
         /// Reads past `count` bytes of an event format (or of the ring buffer's headers),
         /// which libtraceevent parses as libtracecmd opens the file: checked first
         /// (`EventFormatChecks`).
-        mutating func formatText(_ count: UInt64, _ what: String, ofEvent: Bool = true) throws(TraceInputError) {
+        mutating func formatText(_ count: UInt64, _ what: String, of kind: FormatKind = .event) throws(TraceInputError) {
             guard count <= UInt64(fileSize - offset) else { throw pastEnd(what) }
             let start = offset
-            try formats.check(try bytes(Int(count), what), at: start, what, ofEvent: ofEvent)
+            let text = try bytes(Int(count), what)
+            try formats.check(text, at: start, what, ofEvent: kind == .event)
+            switch kind {
+            case .event: texts.appendFormat(text)
+            case .headerPage: texts.setHeaderPage(text)
+            case .headerEvent: break  // libtracecmd reads it, libtraceevent does not parse it
+            }
         }
+
+        enum FormatKind { case headerPage, headerEvent, event }
 
         /// A NUL-terminated string (a name: at most 4 KiB), without its NUL.
         mutating func string(_ what: String) throws(TraceInputError) -> [UInt8] {
@@ -339,14 +360,15 @@ final class TraceDatLayout {
         /// section's table of each cpu's data (trace-cmd.dat.v6(5)).
         mutating func cpuDataVersion6() throws(TraceInputError) -> [CPUData] {
             try expect(Array("header_page\0".utf8), "the header_page section")
-            try formatText(try number(8, "the header_page section"), "the header_page section", ofEvent: false)
+            try formatText(try number(8, "the header_page section"), "the header_page section", of: .headerPage)
             try expect(Array("header_event\0".utf8), "the header_event section")
-            try formatText(try number(8, "the header_event section"), "the header_event section", ofEvent: false)
+            try formatText(try number(8, "the header_event section"), "the header_event section", of: .headerEvent)
+            texts.beginSystem("ftrace".utf8)
             for _ in 0..<(try number(4, "the ftrace event formats section")) {
                 try formatText(try number(8, "the ftrace event formats section"), "the ftrace event formats section")
             }
             for _ in 0..<(try number(4, "the event formats section")) {
-                _ = try string("an event system's name")
+                texts.beginSystem(try string("an event system's name"))
                 for _ in 0..<(try number(4, "the event formats section")) {
                     try formatText(try number(8, "the event formats section"), "the event formats section")
                 }
@@ -404,7 +426,10 @@ final class TraceDatLayout {
                 let flags = try number(2, "an options section")
                 try skip(12, "an options section")
                 guard id == 0 else { throw error(at: section, "expected an options section (id 0), found id \(id): the trace.dat is corrupt") }
-                if flags & 1 != 0 { return ([], compressed) }
+                if flags & 1 != 0 {
+                    texts.missSome()
+                    return ([], compressed)
+                }
                 next = 0
                 options: while true {
                     let id = try number(2, "the options section")
@@ -456,20 +481,24 @@ final class TraceDatLayout {
             guard found == id else {
                 throw error(at: Int(start), "expected the section of event formats (id \(id)) that the option at byte \(option) names, found id \(found): the trace.dat is corrupt")
             }
-            if flags & 1 != 0 { return }
+            if flags & 1 != 0 {
+                texts.missSome()
+                return
+            }
             switch id {
             case 16:
                 try expect(Array("header_page\0".utf8), "the header_page section")
-                try formatText(try number(8, "the header_page section"), "the header_page section", ofEvent: false)
+                try formatText(try number(8, "the header_page section"), "the header_page section", of: .headerPage)
                 try expect(Array("header_event\0".utf8), "the header_event section")
-                try formatText(try number(8, "the header_event section"), "the header_event section", ofEvent: false)
+                try formatText(try number(8, "the header_event section"), "the header_event section", of: .headerEvent)
             case 17:
+                texts.beginSystem("ftrace".utf8)
                 for _ in 0..<(try number(4, "the ftrace event formats section")) {
                     try formatText(try number(8, "the ftrace event formats section"), "the ftrace event formats section")
                 }
             default:
                 for _ in 0..<(try number(4, "the event formats section")) {
-                    _ = try string("an event system's name")
+                    texts.beginSystem(try string("an event system's name"))
                     for _ in 0..<(try number(4, "the event formats section")) {
                         try formatText(try number(8, "the event formats section"), "the event formats section")
                     }

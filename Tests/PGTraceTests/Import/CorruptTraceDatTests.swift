@@ -312,23 +312,40 @@ import Testing
         let twice = try corrupted(Lisa.name, "id-twice", [(sched + "name: sched_switch\nID: ".utf8.count, Array("78".utf8))])
         Self.expectError(
             try Self.run(["analyze"], twice), "\(twice): byte \(numa + "name: sched_swap_numa\n".utf8.count)",
-            "the format of sched_swap_numa gives the ID \"78\", as another format does")
+            "the format of sched_swap_numa gives the ID 78, as another format does")
         let none = try corrupted(Lisa.name, "id-none", [(sched + "name: sched_switch\n".utf8.count, Array("XX".utf8))])
         Self.expectError(try Self.run(["validate"], none), "\(none): byte \(sched)", "the format of sched_switch has no ID line")
     }
 
     /// Every event shares the common fields, and pgtrace reads them, for every record, where
-    /// the first format says: one format's common_flags at offset 0 gave a false
-    /// sleep-in-atomic finding (a fuzzer's).
-    @Test func commonFieldsDeclaredOtherwiseByOneFormatIsAnError() throws {
-        let sched = try Self.offset(of: "name: sched_switch\n", in: Lisa.name)
+    /// the lowest id's format (ftrace's `function`) places them: its common_flags at offset 0
+    /// gave a false sleep-in-atomic finding (a fuzzer's).
+    @Test func commonFieldsPlacedOtherwiseByOneFormatIsAnError() throws {
         let original = try Data(contentsOf: URL(fileURLWithPath: try RealCaptureTests.capture(Lisa.name)))
-        let flags = try #require(original.range(of: Data("\tfield:unsigned char common_flags;\toffset:2;".utf8), in: sched..<(sched + 1024))).lowerBound
+        let firstFormat = try Self.offset(of: "name: ", in: Lisa.name)
+        let firstName = String(decoding: original[(firstFormat + 6)...].prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+        let reference = try Self.offset(of: "\tfield:unsigned short common_type;", in: Lisa.name)
+        let function = try Self.offset(of: "name: function\nID: 1\n", in: Lisa.name)
+        let common = try #require(original.range(of: Data("\tfield:unsigned short common_type;".utf8), in: function..<(function + 512))).lowerBound
+        let flags = try #require(original.range(of: Data("\tfield:unsigned char common_flags;\toffset:2;".utf8), in: function..<(function + 512))).lowerBound
+        try #require(firstName != "function")
         let path = try corrupted(Lisa.name, "common", [(flags + "\tfield:unsigned char common_flags;\toffset:".utf8.count, Array("0".utf8))])
-        let run = try Self.run(["analyze"], path)
-        #expect(run.status == 2 && run.stdout.isEmpty, "\(run.status) \(run.stdout.prefix(200))")
-        #expect(
-            run.stderr.hasPrefix("\(path): byte \(flags): error: the format of sched_switch declares the common fields otherwise than the format of "),
-            "\(run.stderr)")
+        Self.expectError(
+            try Self.run(["analyze"], path), "\(path): byte \(common)",
+            "the format of function places the common fields otherwise than the format of \(firstName) does (at byte \(reference)), where every event shares them")
+    }
+
+    /// libtraceevent trips on more than pgtrace checks for (a stray brace after a `?:`, in
+    /// the format of an event with no records, was SIGSEGV in tep_parse_event): its parse
+    /// is tried in a process of its own first, and a crash there is an error.
+    @Test func aFormatThatCrashesLibtraceeventIsAnError() throws {
+        let comma = try Self.offset(of: "REC->get ? \"get\" : \"set\", REC->value", in: Lisa.name) + "REC->get ? \"get\" : \"set\"".utf8.count
+        let path = try corrupted(Lisa.name, "brace", [(comma, Array("}".utf8))])
+        for command in ["analyze", "validate", "import"] {
+            let run = try Self.run([command], path)
+            #expect(run.status == 2 && run.stdout.isEmpty, "\(command): \(run.status) \(run.stdout.prefix(200))")
+            #expect(run.stderr.hasPrefix("\(path):1:1: error: libtraceevent crashed ("), "\(run.stderr)")
+            #expect(run.stderr.hasSuffix("parsing this trace.dat's headers and event formats, tried apart from pgtrace: the trace.dat is corrupt\n"), "\(run.stderr)")
+        }
     }
 }

@@ -74,8 +74,14 @@ import Testing
 
     @Test func anIDMissingRepeatedOrNotANumberIsAnError() {
         let first = Self.format("a", id: "95", print: "\"x\"")
-        #expect(Self.check([first, Self.format("b", id: "95", print: "\"x\"")])?.contains("byte \(1000 + first.count + 8): error: the format of b gives the ID \"95\", as another format does") == true)
-        #expect(Self.check([Self.format("a", id: "9x", print: "\"x\"")])?.contains("byte 1008: error: the format of a gives the ID \"9x\", not a number") == true)
+        #expect(Self.check([first, Self.format("b", id: "95", print: "\"x\"")])?.contains("byte \(1000 + first.count + 8): error: the format of b gives the ID 95, as another format does") == true)
+        // As C's strtoul reads them, 095 is 0 and -95 none: only the kernel's decimal is taken.
+        for id in ["9x", "095", "-95", "+95", "0x5f"] {
+            #expect(Self.check([Self.format("a", id: id, print: "\"x\"")]) == "t.dat: byte 1008: error: the format of a gives the ID \"\(id)\", not a decimal number: the trace.dat is corrupt")
+        }
+        // Blanks around the colon and a CR after the number are libtraceevent's blanks too.
+        let spelled = Array(String(decoding: first, as: UTF8.self).replacingOccurrences(of: "ID: 95\n", with: "ID:\t95 \r\n").utf8)
+        #expect(Self.check([spelled, Self.format("b", id: "0", print: "\"x\"")]) == nil)
         let noID = Array(String(decoding: first, as: UTF8.self).replacingOccurrences(of: "ID: 95\n", with: "").utf8)
         #expect(Self.check([noID]) == "t.dat: byte 1000: error: the format of a has no ID line: the trace.dat is corrupt")
     }
@@ -85,7 +91,22 @@ import Testing
         let other = Array(String(decoding: Self.format("b", id: "2", print: "\"x\""), as: UTF8.self).replacingOccurrences(of: "common_flags;\toffset:2", with: "common_flags;\toffset:0").utf8)
         let line = String(decoding: other, as: UTF8.self).utf8.firstRange(of: "\tfield:unsigned char common_flags".utf8)!.lowerBound
         let at = 1000 + first.count + String(decoding: other, as: UTF8.self).utf8.distance(from: String(decoding: other, as: UTF8.self).utf8.startIndex, to: line)
-        #expect(Self.check([first, other])?.hasPrefix("t.dat: byte \(at): error: the format of b declares the common fields otherwise than the format of a does") == true)
+        let reference = 1000 + String(decoding: first, as: UTF8.self).utf8.distance(
+            from: String(decoding: first, as: UTF8.self).utf8.startIndex, to: String(decoding: first, as: UTF8.self).utf8.firstRange(of: "\tfield:unsigned short common_type".utf8)!.lowerBound)
+        let otherStart = at - String(decoding: other, as: UTF8.self).utf8.distance(
+            from: String(decoding: other, as: UTF8.self).utf8.firstRange(of: "\tfield:unsigned short common_type".utf8)!.lowerBound, to: line)
+        #expect(
+            Self.check([first, other])
+                == "t.dat: byte \(otherStart): error: the format of b places the common fields otherwise than the format of a does (at byte \(reference)), where every event shares them: the trace.dat is corrupt")
+        // Blanks, `signed:` and fields of other names are not what pgtrace reads.
+        let respelled = Array(
+            String(decoding: Self.format("c", id: "3", fields: "\tfield:int my_common_x;\toffset:56;\tsize:4;", print: "\"x\""), as: UTF8.self)
+                .replacingOccurrences(of: "common_pid;\toffset:4;\tsize:4;\tsigned:1;", with: "common_pid;  offset: 4;  size:4;").utf8)
+        #expect(Self.check([first, respelled]) == nil)
+    }
+
+    @Test func aPrintFmtsLiteralMaySayWhatASCIICannot() {
+        #expect(Self.check([Self.format("a", id: "1", print: #""delay %lu µs", REC->state"#)]) == nil)
     }
 
     @Test func aByteThatIsNotPrintableASCIIIsAnError() {
