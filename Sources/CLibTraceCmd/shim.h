@@ -37,6 +37,54 @@ static inline FILE *pgtrace_set_stdout(FILE *stream) {
     return previous;
 }
 
+/* In a child about to run libtraceevent: its output goes nowhere, and the signals that end
+   it are the system's own (not handlers or a mask inherited from pgtrace, or from whatever
+   started it: an ignored SIGALRM never ended a child that hung). */
+static inline void pgtrace_child_setup(unsigned seconds) {
+    int nowhere = open("/dev/null", O_WRONLY);
+    if (nowhere >= 0) {
+        dup2(nowhere, 1);
+        dup2(nowhere, 2);
+    } else {
+        close(1);
+        close(2);
+    }
+    int fatal[] = { SIGALRM, SIGSEGV, SIGBUS, SIGILL, SIGABRT, SIGFPE };
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    for (unsigned i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+        signal(fatal[i], SIG_DFL);
+        sigaddset(&unblock, fatal[i]);
+    }
+    sigprocmask(SIG_UNBLOCK, &unblock, 0);
+    alarm(seconds);
+}
+
+/* Waits for `child`, with SIGCHLD at its default while pgtrace waits (ignored, the kernel
+   would reap the child itself, and its end would go unseen): the signal that ended it, 0, or
+   -1 if it cannot be known. */
+static inline int pgtrace_wait_child(pid_t child, struct sigaction *previous) {
+    int status = 0;
+    int result = 0;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) { result = -1; break; }
+    }
+    sigaction(SIGCHLD, previous, 0);
+    if (result < 0) return -1;
+    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+static inline pid_t pgtrace_fork_child(struct sigaction *previous) {
+    struct sigaction initial;
+    memset(&initial, 0, sizeof initial);
+    initial.sa_handler = SIG_DFL;
+    sigemptyset(&initial.sa_mask);
+    sigaction(SIGCHLD, &initial, previous);
+    pid_t child = fork();
+    if (child < 0) sigaction(SIGCHLD, previous, 0);
+    return child;
+}
+
 /* Opens `file`'s headers with libtracecmd as pgtrace is about to, in a child process, whose
    output goes nowhere: libtraceevent parses every event format as the file opens, and some
    corrupt formats crash it (a stray brace in a print fmt) that pgtrace cannot check for
@@ -44,56 +92,47 @@ static inline FILE *pgtrace_set_stdout(FILE *stream) {
    0 when the child ended (opened or not), the signal that ended it (SIGALRM: still parsing
    after `seconds`), or -1 when there is no child (the caller opens the file as it would). */
 static inline int pgtrace_tracecmd_open_head_apart(const char *file, int flags, unsigned seconds) {
-    pid_t child = fork();
+    struct sigaction previous;
+    pid_t child = pgtrace_fork_child(&previous);
     if (child < 0) return -1;
     if (child == 0) {
-        int nowhere = open("/dev/null", O_WRONLY);
-        if (nowhere >= 0) { dup2(nowhere, 1); dup2(nowhere, 2); }
-        alarm(seconds);
+        pgtrace_child_setup(seconds);
         _exit(tracecmd_open_head(file, flags) ? 0 : 1);
     }
-    int status = 0;
-    while (waitpid(child, &status, 0) < 0) {
-        if (errno != EINTR) return -1;
-    }
-    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    return pgtrace_wait_child(child, &previous);
 }
 
 /* Parses `count` event formats (format i: `size[i]` bytes at `texts + starts[i]`, of the
    system whose NUL-terminated name is at `names + systems[i]`) and the ring buffer's
-   header_page, as libtracecmd does when it opens a file, in a child process whose output goes
-   nowhere: some corrupt formats crash libtraceevent. Only C runs in the child, which ends
+   header_page (first, or last as libtracecmd reads a version 7 file), in the order given, as
+   libtracecmd does when it opens a file, in a child process whose output goes nowhere: some
+   corrupt formats crash libtraceevent. Only C runs in the child, which ends
    with _exit. Returns 0 when the child ended, the signal that ended it (SIGALRM: still
    parsing after `seconds`), or -1 when there is no child. */
 static inline int pgtrace_parse_formats_apart(const unsigned char *texts, const long long *starts, const long long *sizes,
                                               const unsigned char *names, const long long *systems, int count,
-                                              const unsigned char *headerPage, long long headerPageSize,
-                                              int bigEndian, int longSize, int pageSize, unsigned seconds) {
-    pid_t child = fork();
+                                              const unsigned char *headerPage, long long headerPageSize, int headerPageLast,
+                                              int bigEndian, int longSize, unsigned seconds) {
+    struct sigaction previous;
+    pid_t child = pgtrace_fork_child(&previous);
     if (child < 0) return -1;
     if (child == 0) {
-        int nowhere = open("/dev/null", O_WRONLY);
-        if (nowhere >= 0) { dup2(nowhere, 1); dup2(nowhere, 2); }
-        alarm(seconds);
+        pgtrace_child_setup(seconds);
         struct tep_handle *tep = tep_alloc();
         if (!tep) _exit(0);
         int one = 1;
         tep_set_file_bigendian(tep, bigEndian ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
         tep_set_local_bigendian(tep, *(char *)&one ? TEP_LITTLE_ENDIAN : TEP_BIG_ENDIAN);
         tep_set_long_size(tep, longSize);
-        tep_set_page_size(tep, pageSize);
-        if (headerPage) tep_parse_header_page(tep, (char *)headerPage, (unsigned long)headerPageSize, longSize);
+        if (headerPage && !headerPageLast) tep_parse_header_page(tep, (char *)headerPage, (unsigned long)headerPageSize, longSize);
         for (int i = 0; i < count; i++) {
             const char *system = systems[i] >= 0 ? (const char *)names + systems[i] : "ftrace";
             tep_parse_event(tep, (const char *)texts + starts[i], (unsigned long)sizes[i], system);
         }
+        if (headerPage && headerPageLast) tep_parse_header_page(tep, (char *)headerPage, (unsigned long)headerPageSize, longSize);
         _exit(0);
     }
-    int status = 0;
-    while (waitpid(child, &status, 0) < 0) {
-        if (errno != EINTR) return -1;
-    }
-    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    return pgtrace_wait_child(child, &previous);
 }
 
 /* enum tracecmd_open_flags */

@@ -16,6 +16,11 @@ struct EventFormatTexts {
     private var systems: [Int64] = []
     private var system: Int64 = -1
     private var headerPage: [UInt8]?
+    /// Where each section of formats begins (its first format's place), and whether
+    /// libtracecmd reads the sections last first, as it does a version 7 file's (it puts each
+    /// section it meets at the head of its list), header_page last.
+    private var sections: [Int] = [0]
+    private(set) var lastSectionFirst = false
     /// False when some formats were not read (a compressed section of a version 7 file):
     /// libtracecmd's whole opening is then tried apart instead.
     private(set) var complete = true
@@ -36,13 +41,29 @@ struct EventFormatTexts {
 
     mutating func setHeaderPage(_ text: ArraySlice<UInt8>) { headerPage = Array(text) }
 
+    /// The formats that follow are a section of a version 7 file's, which libtracecmd reads
+    /// before those of the sections before it.
+    mutating func beginSection() {
+        lastSectionFirst = true
+        if starts.count > sections.last! { sections.append(starts.count) }
+    }
+
     mutating func missSome() { complete = false }
 
-    /// Parses them in a child process, with the file's byte order, long and page size; the
+    /// Parses them in a child process, with the file's byte order and long size; the
     /// signal that ended it (SIGALRM: still parsing after `seconds`), 0 when it ended, or -1
     /// when there was no child.
-    func parseApart(bigEndian: Bool, longSize: Int, pageSize: Int, seconds: Int) -> Int32 {
-        bytes.withUnsafeBufferPointer { bytes in
+    func parseApart(bigEndian: Bool, longSize: Int, seconds: Int) -> Int32 {
+        // In libtracecmd's order: the sections last first where it reads them so.
+        var order = Array(starts.indices)
+        if lastSectionFirst {
+            let bounds = sections + [starts.count]
+            order = (0..<sections.count).reversed().flatMap { bounds[$0]..<bounds[$0 + 1] }
+        }
+        let starts = order.map { self.starts[$0] }
+        let sizes = order.map { self.sizes[$0] }
+        let systems = order.map { self.systems[$0] }
+        return bytes.withUnsafeBufferPointer { bytes in
             starts.withUnsafeBufferPointer { starts in
                 sizes.withUnsafeBufferPointer { sizes in
                     systemNames.withUnsafeBufferPointer { names in
@@ -51,7 +72,7 @@ struct EventFormatTexts {
                                 pgtrace_parse_formats_apart(
                                     bytes.baseAddress, starts.baseAddress, sizes.baseAddress, names.baseAddress, systems.baseAddress,
                                     Int32(starts.count), headerPage == nil ? nil : header.baseAddress, Int64(header.count),
-                                    bigEndian ? 1 : 0, Int32(longSize), Int32(pageSize), UInt32(seconds))
+                                    lastSectionFirst ? 1 : 0, bigEndian ? 1 : 0, Int32(longSize), UInt32(seconds))
                             }
                         }
                     }

@@ -59,7 +59,7 @@ final class TraceDatFile {
         let texts = layout.formatTexts
         let ended =
             texts.complete
-            ? texts.parseApart(bigEndian: layout.bigEndian, longSize: layout.headerLongSize, pageSize: layout.pageSize, seconds: Self.openingSeconds)
+            ? texts.parseApart(bigEndian: layout.bigEndian, longSize: layout.headerLongSize, seconds: Self.openingSeconds)
             : pgtrace_tracecmd_open_head_apart(descriptor.procPath, flags, UInt32(Self.openingSeconds))
         layout.dropFormatTexts()
         if ended > 0 {

@@ -492,11 +492,13 @@ final class TraceDatLayout {
                 try expect(Array("header_event\0".utf8), "the header_event section")
                 try formatText(try number(8, "the header_event section"), "the header_event section", of: .headerEvent)
             case 17:
+                texts.beginSection()
                 texts.beginSystem("ftrace".utf8)
                 for _ in 0..<(try number(4, "the ftrace event formats section")) {
                     try formatText(try number(8, "the ftrace event formats section"), "the ftrace event formats section")
                 }
             default:
+                texts.beginSection()
                 for _ in 0..<(try number(4, "the event formats section")) {
                     texts.beginSystem(try string("an event system's name"))
                     for _ in 0..<(try number(4, "the event formats section")) {

@@ -347,5 +347,11 @@ import Testing
             #expect(run.stderr.hasPrefix("\(path):1:1: error: libtraceevent crashed ("), "\(run.stderr)")
             #expect(run.stderr.hasSuffix("parsing this trace.dat's headers and event formats, tried apart from pgtrace: the trace.dat is corrupt\n"), "\(run.stderr)")
         }
+        // Started with SIGCHLD ignored, the kernel reaped the child itself, its crash went
+        // unseen, and the file was opened in pgtrace's own process (a stranger's review; bash,
+        // whose trap keeps it ignored past exec, where dash's does not).
+        let ignoring = try CommandRunner.run(
+            ["-c", "trap '' CHLD; exec \"$0\" analyze \"$1\"", CommandRunner.binary.path, path], executable: URL(fileURLWithPath: "/bin/bash"))
+        #expect(ignoring.status == 2 && ignoring.stderr.hasPrefix("\(path):1:1: error: libtraceevent crashed ("), "\(ignoring.status) \(ignoring.stderr)")
     }
 }

@@ -105,6 +105,12 @@ import Testing
         #expect(Self.check([first, respelled]) == nil)
     }
 
+    /// An empty format, of an event with no records, is libtraceevent's to refuse (it goes on
+    /// without the event), as trace-cmd reads such a file.
+    @Test func anEmptyFormatIsLeftToLibtraceevent() {
+        #expect(Self.check([[], Array("\n \n".utf8), Self.format("a", id: "1", print: "\"x\"")]) == nil)
+    }
+
     @Test func aPrintFmtsLiteralMaySayWhatASCIICannot() {
         #expect(Self.check([Self.format("a", id: "1", print: #""delay %lu µs", REC->state"#)]) == nil)
     }
