@@ -5,7 +5,8 @@ import CLibTraceCmd
 /// pgtrace's: libtraceevent trips on more corrupt formats than `EventFormatChecks` looks
 /// for (a stray brace after a `?:`), and a crash in the other process ends it alone. Only the
 /// formats are parsed there, in libtracecmd's order and with its settings, not the rest of
-/// the headers (kallsyms took lisa's headers 55 ms of their 70).
+/// the headers: `analyze` of lisa's trace.dat took 20-40 ms more so, and 50-80 ms more with
+/// libtracecmd's whole opening (kallsyms and all) tried apart.
 struct EventFormatTexts {
     /// Every format's text, one after another.
     private var bytes: [UInt8] = []

@@ -110,9 +110,8 @@ final class TraceDatFile {
         bigEndian = tep_is_file_bigendian(tep)
     }
 
-    /// How long libtraceevent may take to parse a file's event formats (some 15 ms for the
-    /// captures; libtracecmd's whole opening, kallsyms too, some 70) before the file is taken
-    /// for corrupt.
+    /// How long libtraceevent may take to parse a file's event formats apart (some tens of
+    /// milliseconds for a real capture's 600) before the file is taken for corrupt.
     static let openingSeconds = 60
 
     /// Serializes the calls whose standard output is captured (C's stdout is one variable).
