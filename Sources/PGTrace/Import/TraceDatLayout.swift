@@ -9,8 +9,10 @@
 ///   whose `__print_flags` and `__print_symbolic` read fields they declare (a byte of another
 ///   kind in a field's declaration crashed it, and `__print_flags(REC->name` of no field); in
 ///   a version 7 file, those of its sections that are not compressed. Each format's id, which
-///   libtraceevent finds a record's format by, given once; the common fields, which pgtrace
-///   reads where the first format places them, declared alike by all.
+///   libtraceevent finds a record's format by, given once, in decimal; the common fields,
+///   which pgtrace reads where the lowest id's format places them, placed alike by all
+///   (`EventFormatChecks`). What libtraceevent trips on beyond these, its parse of the
+///   formats tried in a process of its own finds (`EventFormatTexts`).
 /// * The header's page size: libtracecmd divides by it (0 is SIGFPE) and cuts each cpu's data
 ///   into pages of that size (with a wrong one, it stops reading a cpu at the first page that
 ///   does not parse, and says nothing).
@@ -359,20 +361,9 @@ final class TraceDatLayout {
         /// Version 6: the header sections in their order, the options, then the flyrecord
         /// section's table of each cpu's data (trace-cmd.dat.v6(5)).
         mutating func cpuDataVersion6() throws(TraceInputError) -> [CPUData] {
-            try expect(Array("header_page\0".utf8), "the header_page section")
-            try formatText(try number(8, "the header_page section"), "the header_page section", of: .headerPage)
-            try expect(Array("header_event\0".utf8), "the header_event section")
-            try formatText(try number(8, "the header_event section"), "the header_event section", of: .headerEvent)
-            texts.beginSystem("ftrace".utf8)
-            for _ in 0..<(try number(4, "the ftrace event formats section")) {
-                try formatText(try number(8, "the ftrace event formats section"), "the ftrace event formats section")
-            }
-            for _ in 0..<(try number(4, "the event formats section")) {
-                texts.beginSystem(try string("an event system's name"))
-                for _ in 0..<(try number(4, "the event formats section")) {
-                    try formatText(try number(8, "the event formats section"), "the event formats section")
-                }
-            }
+            try headerInfo()
+            try ftraceFormats()
+            try eventFormats()
             try skip(try number(4, "the kallsyms section"), "the kallsyms section")
             try skip(try number(4, "the printk formats section"), "the printk formats section")
             try skip(try number(8, "the saved command lines section"), "the saved command lines section")
@@ -486,24 +477,39 @@ final class TraceDatLayout {
                 return
             }
             switch id {
-            case 16:
-                try expect(Array("header_page\0".utf8), "the header_page section")
-                try formatText(try number(8, "the header_page section"), "the header_page section", of: .headerPage)
-                try expect(Array("header_event\0".utf8), "the header_event section")
-                try formatText(try number(8, "the header_event section"), "the header_event section", of: .headerEvent)
+            case 16: try headerInfo()
             case 17:
                 texts.beginSection()
-                texts.beginSystem("ftrace".utf8)
-                for _ in 0..<(try number(4, "the ftrace event formats section")) {
-                    try formatText(try number(8, "the ftrace event formats section"), "the ftrace event formats section")
-                }
+                try ftraceFormats()
             default:
                 texts.beginSection()
+                try eventFormats()
+            }
+        }
+
+        /// The ring buffer's headers (version 6's first sections, version 7's HEADER_INFO).
+        mutating func headerInfo() throws(TraceInputError) {
+            try expect(Array("header_page\0".utf8), "the header_page section")
+            try formatText(try number(8, "the header_page section"), "the header_page section", of: .headerPage)
+            try expect(Array("header_event\0".utf8), "the header_event section")
+            try formatText(try number(8, "the header_event section"), "the header_event section", of: .headerEvent)
+        }
+
+        /// The ftrace events' formats: a count, then each format's size and text.
+        mutating func ftraceFormats() throws(TraceInputError) {
+            texts.beginSystem("ftrace".utf8)
+            for _ in 0..<(try number(4, "the ftrace event formats section")) {
+                try formatText(try number(8, "the ftrace event formats section"), "the ftrace event formats section")
+            }
+        }
+
+        /// The other events' formats: a count of systems, then each system's name, count of
+        /// formats, and each format's size and text.
+        mutating func eventFormats() throws(TraceInputError) {
+            for _ in 0..<(try number(4, "the event formats section")) {
+                texts.beginSystem(try string("an event system's name"))
                 for _ in 0..<(try number(4, "the event formats section")) {
-                    texts.beginSystem(try string("an event system's name"))
-                    for _ in 0..<(try number(4, "the event formats section")) {
-                        try formatText(try number(8, "the event formats section"), "the event formats section")
-                    }
+                    try formatText(try number(8, "the event formats section"), "the event formats section")
                 }
             }
         }
