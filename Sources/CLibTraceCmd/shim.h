@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <event-parse.h>
 
@@ -108,14 +109,23 @@ static inline int pgtrace_tracecmd_open_head_apart(const char *file, int flags, 
    libtracecmd does when it opens a file, in a child process whose output goes nowhere: some
    corrupt formats crash libtraceevent. Only C runs in the child, which ends
    with _exit. Returns 0 when the child ended, the signal that ended it (SIGALRM: still
-   parsing after `seconds`), or -1 when there is no child. */
+   parsing after `seconds`), or -1 when there is no child. `*reached` is what the child was
+   parsing when it ended: format i (in the order given), -1 the header_page, -2 neither (or
+   not known), told through a page the two processes share. */
 static inline int pgtrace_parse_formats_apart(const unsigned char *texts, const long long *starts, const long long *sizes,
                                               const unsigned char *names, const long long *systems, int count,
                                               const unsigned char *headerPage, long long headerPageSize, int headerPageLast,
-                                              int bigEndian, int longSize, unsigned seconds) {
+                                              int bigEndian, int longSize, unsigned seconds, int *reached) {
+    volatile int *shared = mmap(0, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (shared == MAP_FAILED) shared = 0;
+    *reached = -2;
+    if (shared) *shared = -2;
     struct sigaction previous;
     pid_t child = pgtrace_fork_child(&previous);
-    if (child < 0) return -1;
+    if (child < 0) {
+        if (shared) munmap((void *)shared, sizeof(int));
+        return -1;
+    }
     if (child == 0) {
         pgtrace_child_setup(seconds);
         struct tep_handle *tep = tep_alloc();
@@ -124,15 +134,27 @@ static inline int pgtrace_parse_formats_apart(const unsigned char *texts, const 
         tep_set_file_bigendian(tep, bigEndian ? TEP_BIG_ENDIAN : TEP_LITTLE_ENDIAN);
         tep_set_local_bigendian(tep, *(char *)&one ? TEP_LITTLE_ENDIAN : TEP_BIG_ENDIAN);
         tep_set_long_size(tep, longSize);
-        if (headerPage && !headerPageLast) tep_parse_header_page(tep, (char *)headerPage, (unsigned long)headerPageSize, longSize);
+        if (headerPage && !headerPageLast) {
+            if (shared) *shared = -1;
+            tep_parse_header_page(tep, (char *)headerPage, (unsigned long)headerPageSize, longSize);
+        }
         for (int i = 0; i < count; i++) {
             const char *system = systems[i] >= 0 ? (const char *)names + systems[i] : "ftrace";
+            if (shared) *shared = i;
             tep_parse_event(tep, (const char *)texts + starts[i], (unsigned long)sizes[i], system);
         }
-        if (headerPage && headerPageLast) tep_parse_header_page(tep, (char *)headerPage, (unsigned long)headerPageSize, longSize);
+        if (headerPage && headerPageLast) {
+            if (shared) *shared = -1;
+            tep_parse_header_page(tep, (char *)headerPage, (unsigned long)headerPageSize, longSize);
+        }
         _exit(0);
     }
-    return pgtrace_wait_child(child, &previous);
+    int ended = pgtrace_wait_child(child, &previous);
+    if (shared) {
+        *reached = *shared;
+        munmap((void *)shared, sizeof(int));
+    }
+    return ended;
 }
 
 /* enum tracecmd_open_flags */

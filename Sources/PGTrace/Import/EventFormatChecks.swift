@@ -46,12 +46,19 @@ struct EventFormatChecks {
         // An empty format (of an event with no records, in a file trace-cmd reads) says nothing
         // to check: libtraceevent, tried apart, fails to parse it and goes on.
         guard ofEvent, lines.contains(where: { !$0.allSatisfy(Self.blanks.contains) }) else { return }
-        let event = lines.first.flatMap { $0.starts(with: "name: ".utf8) ? "the format of " + String(decoding: $0.dropFirst(6), as: UTF8.self) : nil } ?? what
+        let event = Self.describe(text, otherwise: what)
         try checkID(lines, at: start, event)
         try checkCommonFields(lines, at: start, event)
         if let printFormat = lines.first(where: { $0.starts(with: "print fmt:".utf8) }) {
             try checkFlagFields(printFormat, of: lines, at: start, event)
         }
+    }
+
+    /// What errors call the format `text`: "the format of" its name line's name, else `what`.
+    static func describe(_ text: some Collection<UInt8>, otherwise what: String) -> String {
+        let first = text.prefix(while: { $0 != newline })
+        guard first.starts(with: "name: ".utf8) else { return what }
+        return "the format of " + String(decoding: first.dropFirst(6), as: UTF8.self)
     }
 
     private func error(at offset: Int, _ message: String) -> TraceInputError {

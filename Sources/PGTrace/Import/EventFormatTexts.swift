@@ -12,6 +12,9 @@ struct EventFormatTexts {
     private var bytes: [UInt8] = []
     private var starts: [Int64] = []
     private var sizes: [Int64] = []
+    /// Where each format's text is in the file, and the header_page's.
+    private var places: [Int] = []
+    private var headerPagePlace = 0
     /// The event systems' names, each ending in a NUL, and where each format's is.
     private var systemNames: [UInt8] = []
     private var systems: [Int64] = []
@@ -33,14 +36,19 @@ struct EventFormatTexts {
         systemNames.append(0)
     }
 
-    mutating func appendFormat(_ text: ArraySlice<UInt8>) {
+    /// Adds the format `text`, which is at byte `place` of the file.
+    mutating func appendFormat(_ text: ArraySlice<UInt8>, at place: Int) {
         starts.append(Int64(bytes.count))
         sizes.append(Int64(text.count))
         systems.append(system)
+        places.append(place)
         bytes += text
     }
 
-    mutating func setHeaderPage(_ text: ArraySlice<UInt8>) { headerPage = Array(text) }
+    mutating func setHeaderPage(_ text: ArraySlice<UInt8>, at place: Int) {
+        headerPage = Array(text)
+        headerPagePlace = place
+    }
 
     /// The formats that follow are a section of a version 7 file's, which libtracecmd reads
     /// before those of the sections before it.
@@ -51,34 +59,46 @@ struct EventFormatTexts {
 
     mutating func missSome() { complete = false }
 
-    /// Parses them in a child process, with the file's byte order and long size; the
-    /// signal that ended it (SIGALRM: still parsing after `seconds`), 0 when it ended, or -1
-    /// when there was no child.
-    func parseApart(bigEndian: Bool, longSize: Int, seconds: Int) -> Int32 {
+    /// How the parse apart ended: the signal that ended the child (SIGALRM: still parsing
+    /// after the seconds it was given), 0 when it ended, or -1 when there was no child; and
+    /// for a signal, what the child was parsing then, where the file holds it.
+    struct Ending {
+        var signal: Int32
+        var at: (byte: Int, what: String)?
+    }
+
+    /// Parses them in a child process, with the file's byte order and long size.
+    func parseApart(bigEndian: Bool, longSize: Int, seconds: Int) -> Ending {
         // In libtracecmd's order: the sections last first where it reads them so.
         var order = Array(starts.indices)
         if lastSectionFirst {
             let bounds = sections + [starts.count]
             order = (0..<sections.count).reversed().flatMap { bounds[$0]..<bounds[$0 + 1] }
         }
-        let starts = order.map { self.starts[$0] }
-        let sizes = order.map { self.sizes[$0] }
-        let systems = order.map { self.systems[$0] }
-        return bytes.withUnsafeBufferPointer { bytes in
-            starts.withUnsafeBufferPointer { starts in
-                sizes.withUnsafeBufferPointer { sizes in
+        let ordered = (starts: order.map { starts[$0] }, sizes: order.map { sizes[$0] }, systems: order.map { systems[$0] })
+        var reached: Int32 = -2
+        let signal = bytes.withUnsafeBufferPointer { bytes in
+            ordered.starts.withUnsafeBufferPointer { starts in
+                ordered.sizes.withUnsafeBufferPointer { sizes in
                     systemNames.withUnsafeBufferPointer { names in
-                        systems.withUnsafeBufferPointer { systems in
+                        ordered.systems.withUnsafeBufferPointer { systems in
                             (headerPage ?? []).withUnsafeBufferPointer { header in
                                 pgtrace_parse_formats_apart(
                                     bytes.baseAddress, starts.baseAddress, sizes.baseAddress, names.baseAddress, systems.baseAddress,
                                     Int32(starts.count), headerPage == nil ? nil : header.baseAddress, Int64(header.count),
-                                    lastSectionFirst ? 1 : 0, bigEndian ? 1 : 0, Int32(longSize), UInt32(seconds))
+                                    lastSectionFirst ? 1 : 0, bigEndian ? 1 : 0, Int32(longSize), UInt32(seconds), &reached)
                             }
                         }
                     }
                 }
             }
         }
+        guard signal > 0 else { return Ending(signal: signal) }
+        if reached == -1, headerPage != nil { return Ending(signal: signal, at: (headerPagePlace, "the header_page section")) }
+        // `reached` counts in the order the child was given.
+        guard order.indices.contains(Int(reached)) else { return Ending(signal: signal) }
+        let format = order[Int(reached)]
+        let text = bytes[Int(starts[format])..<Int(starts[format] + sizes[format])]
+        return Ending(signal: signal, at: (places[format], EventFormatChecks.describe(text, otherwise: "an event format")))
     }
 }

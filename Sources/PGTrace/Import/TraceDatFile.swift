@@ -60,14 +60,18 @@ final class TraceDatFile {
         let ended =
             texts.complete
             ? texts.parseApart(bigEndian: layout.bigEndian, longSize: layout.headerLongSize, seconds: Self.openingSeconds)
-            : pgtrace_tracecmd_open_head_apart(descriptor.procPath, flags, UInt32(Self.openingSeconds))
+            : EventFormatTexts.Ending(signal: pgtrace_tracecmd_open_head_apart(descriptor.procPath, flags, UInt32(Self.openingSeconds)))
         layout.dropFormatTexts()
-        if ended > 0 {
-            throw TraceInputError(
-                file: displayName, line: 1, column: 1,
-                message: ended == SIGALRM
-                    ? "libtraceevent was still parsing this trace.dat's headers and event formats after \(Self.openingSeconds) s: the trace.dat is corrupt"
-                    : "libtraceevent crashed (\(strsignal(ended).map { String(cString: $0) } ?? "signal"), signal \(ended)) parsing this trace.dat's headers and event formats, tried apart from pgtrace: the trace.dat is corrupt")
+        if ended.signal > 0 {
+            // At the format it was parsing, where that is known (not where libtracecmd's
+            // whole opening was tried).
+            let parsing = ended.at?.what ?? "this trace.dat's headers and event formats"
+            let message =
+                ended.signal == SIGALRM
+                ? "libtraceevent was still parsing \(parsing) after \(Self.openingSeconds) s: the trace.dat is corrupt"
+                : "libtraceevent crashed (\(strsignal(ended.signal).map { String(cString: $0) } ?? "signal"), signal \(ended.signal)) parsing \(parsing), tried apart from pgtrace: the trace.dat is corrupt"
+            if let at = ended.at { throw TraceInputError(file: displayName, byteOffset: at.byte, message: message) }
+            throw TraceInputError(file: displayName, line: 1, column: 1, message: message)
         }
         // The headers first, then the cpu data, as trace-cmd report opens a file: on a file
         // truncated in its data, libtracecmd 3.1's tracecmd_open_fd crashes in its own

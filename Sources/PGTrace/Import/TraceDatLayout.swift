@@ -313,8 +313,8 @@ final class TraceDatLayout {
             let text = try bytes(Int(count), what)
             try formats.check(text, at: start, what, ofEvent: kind == .event)
             switch kind {
-            case .event: texts.appendFormat(text)
-            case .headerPage: texts.setHeaderPage(text)
+            case .event: texts.appendFormat(text, at: start)
+            case .headerPage: texts.setHeaderPage(text, at: start)
             case .headerEvent: break  // libtracecmd reads it, libtraceevent does not parse it
             }
         }
