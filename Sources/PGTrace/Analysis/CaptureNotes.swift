@@ -22,9 +22,12 @@ final class CaptureNotes: ReplayObserver {
         guard case .eventsLost(let cpu, let count) = event.kind else { return }
         let whose = cpu.map { "cpu \($0)" } ?? "the capture"
         let amount = count.map { "\($0) event\($0 == 1 ? "" : "s")" } ?? "events"
+        // A marker of no cpu (a console's "Lost N message(s)!") cites none.
+        var evidence = context.evidence(site, "loses events")
+        if cpu == nil { evidence.cpu = nil }
         context.note(
             "\(replay.fileName): \(whose) lost \(amount) (line \(site.position.line)): findings may be incomplete",
-            evidence: context.evidence(site, "loses events"))
+            evidence: evidence)
     }
 
     /// What a page-table event ended that the trace never showed begin, per trace one note

@@ -157,20 +157,19 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
                     edge.holderSite, edge.from == irqsOff ? "disables hardirqs" : "holds \(name(edge.from))"),
                 evidence: context.evidence(edge.site, role))
         }
-        let waitEvidence = links[0].evidence
-        let spinner = links.dropFirst().first
-        var message = "cpu \(waitEvidence.cpu) holds \(waiter) and waits for a synchronous IPI"
-        if let spinner, let first = spunLocks.first {
-            message += "; cpu \(spinner.evidence.cpu) "
+        // The cpus of the wait and of the first lock spun on: events of a cpu each.
+        let waitCPU = ordered[0].site.cpu
+        let spinnerCPU = ordered.dropFirst().first?.site.cpu
+        var message = "cpu \(waitCPU) holds \(waiter) and waits for a synchronous IPI"
+        if let spinnerCPU, let first = spunLocks.first {
+            message += "; cpu \(spinnerCPU) "
             message += spunLocks.count == 1
                 ? "spins on \(waiter) with hardirqs disabled, so it never answers the IPI"
                 : "has hardirqs disabled and waits for \(first), which waits for \(waiter) (\(([Self.pseudoLockName] + spunLocks).joined(separator: " -> ")))"
         }
         // The scenario's columns are the cpus the message names (the waiter's first), where
         // the trace saw the two halves on two cpus.
-        let spinnerCPU = spinner?.evidence.cpu
-        let columns = spinnerCPU.map { $0 != waitEvidence.cpu } == true
-            ? ["CPU\(waitEvidence.cpu)", "CPU\(spinnerCPU!)"] : ["CPU0", "CPU1"]
+        let columns = spinnerCPU.map { $0 != waitCPU } == true ? ["CPU\(waitCPU)", "CPU\(spinnerCPU!)"] : ["CPU0", "CPU1"]
         var steps: [(column: Int, action: String)] = [(0, "lock(\(waiter));"), (1, "local_irq_disable();")]
         for lock in spunLocks { steps.append((1, "lock(\(lock));")) }
         steps.append((0, "smp_call_function_many(wait); /* waits for \(columns[1]) */"))
@@ -181,7 +180,7 @@ public final class IpiDeadlockChecker: ReplayObserver, LockGraphObserver {
                 locations: links.flatMap { [$0.evidence, $0.holderEvidence] }.uniqued(),
                 chain: links, scenario: Scenario(columns: columns, steps: steps),
                 notes: [
-                    "Release \(waiter) before waiting for the IPI (flush after the unlock), or take the locks that cpu \(spinner?.evidence.cpu ?? 1) spins on without disabling hardirqs"
+                    "Release \(waiter) before waiting for the IPI (flush after the unlock), or take the locks that cpu \(spinnerCPU ?? 1) spins on without disabling hardirqs"
                 ],
                 key: key),
             scope: .graph)

@@ -4,7 +4,8 @@ public struct Evidence: Hashable, Sendable, Codable {
     public var line: Int
     public var column: Int
     public var event: Int
-    public var cpu: Int
+    /// The event's cpu; nil for an event of no cpu (a console's "Lost N message(s)!").
+    public var cpu: Int?
     public var task: String?
     public var at: String?
     public var function: String?
@@ -12,7 +13,7 @@ public struct Evidence: Hashable, Sendable, Codable {
     public var role: String
 
     public init(
-        file: String, line: Int, column: Int, event: Int, cpu: Int, task: String? = nil,
+        file: String, line: Int, column: Int, event: Int, cpu: Int?, task: String? = nil,
         at: String? = nil, function: String? = nil, role: String
     ) {
         self.file = file

@@ -176,7 +176,7 @@ public struct JSONReporter {
         var line: Int
         var column: Int
         var event: Int
-        var cpu: Int
+        var cpu: Int?
         var task: String?
         var at: String?
         var fn: String?

@@ -72,7 +72,7 @@ public struct SARIFReporter {
     }
 
     private func describe(_ evidence: Evidence) -> String {
-        var text = "cpu \(evidence.cpu)" + (evidence.task.map { " task \($0)" } ?? "") + ": \(evidence.role)"
+        var text = [evidence.cpu.map { "cpu \($0)" }, evidence.task.map { "task \($0)" }].compactMap { $0 }.joined(separator: " ") + ": \(evidence.role)"
         if let source = evidence.source { text += " in \(source)" }
         return text + " (event \(evidence.event))"
     }

@@ -139,7 +139,14 @@ public struct TextReporter {
             // lockdep_print_held_locks, after the scenario.
             let taker = finding.locations.first ?? held.first?.evidence
             let holder = finding.heldLocksHolder
-                ?? taker.map { evidence in evidence.task.map { "\($0) on cpu \(evidence.cpu)" } ?? "cpu \(evidence.cpu)" } ?? "the task"
+                ?? taker.map { evidence in
+                    switch (evidence.task, evidence.cpu) {
+                    case let (task?, cpu?): "\(task) on cpu \(cpu)"
+                    case let (task?, nil): task
+                    case let (nil, cpu?): "cpu \(cpu)"
+                    case (nil, nil): "the task"
+                    }
+                } ?? "the task"
             // Where the trace may not show every lock (a partial trace, lost events), the list
             // says it is what the trace shows.
             let shown = finding.heldLocksMayBeIncomplete ? " that the trace shows (it may not show them all)" : ""
@@ -201,12 +208,13 @@ public struct TextReporter {
     }
 
     private func who(_ evidence: Evidence) -> String {
-        "cpu \(evidence.cpu)" + (evidence.task.map { " task \($0)" } ?? "")
+        [evidence.cpu.map { "cpu \($0)" }, evidence.task.map { "task \($0)" }].compactMap { $0 }.joined(separator: " ")
     }
 
     /// `file:line (event N) cpu C task T: fn (at)`.
     func describe(_ evidence: Evidence) -> String {
-        var text = "\(evidence.place) \(who(evidence))"
+        let who = who(evidence)
+        var text = who.isEmpty ? evidence.place : "\(evidence.place) \(who)"
         if let source = evidence.source { text += ": \(source)" }
         return text
     }

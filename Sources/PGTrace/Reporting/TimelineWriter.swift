@@ -241,7 +241,8 @@ public final class TimelineWriter: ReplayObserver {
             for location in finding.locations {
                 guard let file = context.files.firstIndex(of: location.file), let cited = recent[file << 40 | location.event] else { continue }
                 emit(
-                    "cited by \(finding.rule.rawValue)", "i", pid: 2 * file + 1, tid: location.cpu + 1, ts: cited, cat: "finding", scope: "t",
+                    "cited by \(finding.rule.rawValue)", "i", pid: 2 * file + 1, tid: (location.cpu ?? 0) + 1, ts: cited, cat: "finding",
+                    scope: location.cpu == nil ? "p" : "t",
                     args: [("role", .text(location.role)), ("finding", .text(finding.message))])
             }
         }

@@ -135,6 +135,42 @@ import Testing
             "tasklist_lock is released at fixed.txt:1 without being seen taken: held since before the capture began"))
     }
 
+    /// A console's "Lost 4890096 message(s)!" names no cpu: its note cites the line, and no
+    /// cpu, in text and JSON (it said cpu 0, where the capture's only cpu is 10: helper-137).
+    @Test func aLostEventsLineOfNoCPUIsANoteThatCitesNoCPU() throws {
+        let path = try Self.capture("lkml-rostedt-20170419-ftrace_dump.txt")
+        let text = try CommandRunner.run(["analyze", path])
+        #expect(text.status == 0)
+        #expect(text.stdout.hasPrefix("""
+            note: \(path): the capture lost 4890096 events (line 5): findings may be incomplete
+                  \(path):5 (event 3)
+
+            """), "\(text.stdout)")
+        let json = try CommandRunner.run(["analyze", "--format", "json", path])
+        let report = try #require(try JSONSerialization.jsonObject(with: json.stdoutBytes) as? [String: Any])
+        let notes = try #require(report["notes"] as? [[String: Any]])
+        let location = try #require(notes.first?["location"] as? [String: Any])
+        #expect(notes.count == 1 && location["line"] as? Int == 5 && location["role"] as? String == "loses events")
+        #expect(location["cpu"] == nil, "\(location)")
+        // ftrace's "CPU:1 [LOST 1200 EVENTS]" names its cpu, and its note cites it.
+        let directory = try CommandRunner.temporaryDirectory("lost-cpu")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let lost = directory + "/lost.txt"
+        try """
+            # tracer: nop
+                        bash-1040    [001] .....  4543.100000: lock_acquire: 00000000000000c1 &C->lock
+            CPU:1 [LOST 1200 EVENTS]
+                        bash-1040    [001] .....  4543.300001: lock_release: 00000000000000c1 &C->lock
+
+            """.write(toFile: lost, atomically: true, encoding: .utf8)
+        let named = try CommandRunner.run(["analyze", lost])
+        #expect(named.stdout.hasPrefix("""
+            note: \(lost): cpu 1 lost 1200 events (line 3): findings may be incomplete
+                  \(lost):3 (event 2) cpu 1
+
+            """), "\(named.stdout)")
+    }
+
     /// The events of a capture, each as its element with the task cut to its pid and the
     /// time to microseconds, rounded: what `trace-cmd report -l` keeps of a trace.dat
     /// (whose comm column is cut to 8 characters).
