@@ -87,9 +87,9 @@ public final class PgdListChecker: ReplayObserver {
             !replay.holds(cpu: site.cpu, className: lock.ref.name)
         else { return }
         for pgd in changed.sorted() {
-            guard let state = replay.memory.pgds[pgd], state.listLock == lock.ref.name else { continue }
+            guard let state = replay.memory.pgds[pgd], listLock(of: state, replay) == lock.ref.name else { continue }
             changedUnderLock[site.cpu]!.remove(pgd)
-            if state.listed == nil { updateUnlisted(pgd, state, at: site, memory: replay.memory) }
+            if state.listed == nil { updateUnlisted(pgd, state, at: site, replay: replay) }
         }
     }
 
@@ -100,7 +100,7 @@ public final class PgdListChecker: ReplayObserver {
         case .pgdPopulate(let pgd, _), .pgdClear(let pgd, _):
             guard let state = memory.pgds[pgd], !deferredUnderLock(pgd, state, replay, cpu: event.cpu) else { return }
             if state.listed != nil {
-                open(.halfBuilt, pgd, state, at: site)
+                open(.halfBuilt, pgd, state, at: site, replay: replay)
                 // A visit before more entries are installed saw the pgd unfinished (Jan's empty
                 // pgd); a visit before a clear saw it whole, unless its walk is still going.
                 let isPopulate: Bool
@@ -112,10 +112,16 @@ public final class PgdListChecker: ReplayObserver {
                     confirm(.halfBuilt, pgd, context.evidence(walk.begun, "\(walker(walk.walker)) walks pgd_list meanwhile"))
                 }
             } else {
-                updateUnlisted(pgd, state, at: site, memory: memory)
+                updateUnlisted(pgd, state, at: site, replay: replay)
             }
         case .pgdListAdd(let pgd, let lock):
             listLocks.insert(lock)
+            if wasUnderNamedLock(pgd, lock, cpu: event.cpu, replay: replay) {
+                windows[pgd]?[.unlisted] = nil
+            } else {
+                // The gap was outside the lock the pgd is put on the list under.
+                windows[pgd]?[.unlisted]?.listLock = lock
+            }
             close(.unlisted, pgd, at: site)
             visits[pgd] = nil
         case .pgdListDel(let pgd, let lock):
@@ -123,7 +129,7 @@ public final class PgdListChecker: ReplayObserver {
             close(.halfBuilt, pgd, at: site)
             visits[pgd] = nil
             if let state = memory.pgds[pgd], !deferredUnderLock(pgd, state, replay, cpu: event.cpu) {
-                updateUnlisted(pgd, state, at: site, memory: memory)
+                updateUnlisted(pgd, state, at: site, replay: replay)
             }
         case .pgdFree(let pgd):
             close(.unlisted, pgd, at: site)
@@ -256,7 +262,7 @@ public final class PgdListChecker: ReplayObserver {
     /// A change made under the pgd's list lock is judged when the lock is dropped: true if
     /// it was put aside for then.
     private func deferredUnderLock(_ pgd: Symbol, _ state: MemoryState.Pgd, _ replay: ReplayEngine, cpu: Int) -> Bool {
-        guard replay.holds(cpu: cpu, className: state.listLock) else { return false }
+        guard replay.holds(cpu: cpu, className: listLock(of: state, replay)) else { return false }
         changedUnderLock[cpu, default: []].insert(pgd)
         return true
     }
@@ -265,22 +271,39 @@ public final class PgdListChecker: ReplayObserver {
 
     /// An unlisted pgd outside its lock: a gap while it has entries. A walk already running
     /// on another cpu misses it as surely as one that starts later.
-    private func updateUnlisted(_ pgd: Symbol, _ state: MemoryState.Pgd, at site: EventSite, memory: MemoryState) {
+    private func updateUnlisted(_ pgd: Symbol, _ state: MemoryState.Pgd, at site: EventSite, replay: ReplayEngine) {
+        let memory = replay.memory
         if state.entries.isEmpty {
             close(.unlisted, pgd, at: site)
         } else {
-            open(.unlisted, pgd, state, at: site)
+            open(.unlisted, pgd, state, at: site, replay: replay)
             for (cpu, walk) in memory.listWalks.sorted(by: { $0.key < $1.key }) where cpu != site.cpu {
                 confirm(.unlisted, pgd, context.evidence(walk.begun, "\(walker(walk.walker)) walks pgd_list meanwhile and cannot see \(context.symbols[pgd])"))
             }
         }
     }
 
-    private func open(_ gap: Gap, _ pgd: Symbol, _ state: MemoryState.Pgd, at site: EventSite) {
+    private func open(_ gap: Gap, _ pgd: Symbol, _ state: MemoryState.Pgd, at site: EventSite, replay: ReplayEngine) {
         if windows[pgd]?[gap] == nil {
             let first = state.entries.min { ($0.value.position, $0.key) < ($1.value.position, $1.key) }
             windows[pgd, default: [:]][gap] = Window(
-                opened: site, listLock: state.listLock, installed: first.map { ($0.key, $0.value) })
+                opened: site, listLock: listLock(of: state, replay), installed: first.map { ($0.key, $0.value) })
+        }
+    }
+
+    /// The class of the lock that guards the list `state`'s pgd is on or would be put on.
+    private func listLock(of state: MemoryState.Pgd, _ replay: ReplayEngine) -> Symbol {
+        replay.memory.listLock(of: state, default: replay.defaultListLock)
+    }
+
+    /// A pgd put on the list under `lock`, the first the list's events name: its entries
+    /// installed under that lock, held by the same cpu since before, were no gap (they were
+    /// judged against pgd_lock, as no event had named the list's lock then).
+    private func wasUnderNamedLock(_ pgd: Symbol, _ lock: Symbol, cpu: Int, replay: ReplayEngine) -> Bool {
+        guard let window = windows[pgd]?[.unlisted], window.listLock != lock, window.opened.cpu == cpu else { return false }
+        let opened = window.opened.position
+        return replay.allHeldLocks(cpu: cpu).contains { held in
+            held.ref.name == lock && held.site.position.file == opened.file && held.site.position.event < opened.event
         }
     }
 
@@ -301,7 +324,7 @@ public final class PgdListChecker: ReplayObserver {
         let fix: String
         switch gap {
         case .unlisted:
-            locations = [context.evidence(window.opened, "\(name) has entries but is not on pgd_list, outside pgd_lock")]
+            locations = [context.evidence(window.opened, "\(name) has entries but is not on pgd_list, outside \(context.symbols[listLock])")]
             if let installed = window.installed, installed.site.position != window.opened.position {
                 locations.append(context.evidence(installed.site, "installs entry \(installed.index) of \(name)"))
             }
@@ -310,7 +333,7 @@ public final class PgdListChecker: ReplayObserver {
                 : "pgd \(name) has pmds installed while off pgd_list and outside its lock, and a pgd_list walk ran then and missed them"
             fix = "Jeremy's order: preallocate the pmds, then under pgd_lock install them and put the pgd on pgd_list; on teardown, take it off the list and clear its entries under the same lock"
         case .halfBuilt:
-            locations = [context.evidence(window.opened, "\(name) is on pgd_list and is changed outside pgd_lock")]
+            locations = [context.evidence(window.opened, "\(name) is on pgd_list and is changed outside \(context.symbols[listLock])")]
             message = window.confirmed.isEmpty
                 ? "pgd \(name) is on pgd_list while its entries are changed outside its lock: a walker can see it half-built"
                 : "pgd \(name) is on pgd_list while its entries are changed outside its lock, and a walker saw it half-built"

@@ -11,8 +11,9 @@ public struct MemoryState: Sendable {
         public var allocated: EventSite?
         /// Where it was put on pgd_list, while it is there.
         public var listed: EventSite?
-        /// The class of the lock that guards the list it is on (or would be).
-        public var listLock: Symbol
+        /// The class of the lock its list_add named (nil: never listed, and guarded by the
+        /// list's lock as its events name it: `MemoryState.listLock(of:default:)`).
+        public var listLock: Symbol?
         /// Installed entries (pmds), by index, with the event that installed each.
         public var entries: [Int: EventSite] = [:]
     }
@@ -58,6 +59,14 @@ public struct MemoryState: Sendable {
     }
 
     public internal(set) var pgds: [Symbol: Pgd] = [:]
+    /// The class of the lock pgd_list's last add or del named (nil: none yet).
+    public internal(set) var namedListLock: Symbol?
+
+    /// The class of the lock that guards the list `pgd` is on, or would be put on: the one its
+    /// add named, else the one the list's events last named, else `default` (pgd_lock). A
+    /// trace that names another lock (`lock="L"`) names it at some add: a pgd changed before,
+    /// or never listed, is judged against it from then on.
+    public func listLock(of pgd: Pgd, default: Symbol) -> Symbol { pgd.listLock ?? namedListLock ?? `default` }
     public internal(set) var pages: [Symbol: Page] = [:]
     /// How many freed tables are kept whole (their free cited in reports).
     public static let quarantine = 1 << 16
@@ -138,30 +147,32 @@ public struct MemoryState: Sendable {
     /// since the first (`lostAt`, the place of the last loss): the end between may be among them.
     mutating func apply(
         _ kind: EventKind, site: EventSite, task: TaskKey, sequence: Int, name: (Symbol) -> String,
-        defaultListLock: Symbol, beganUnseen: Bool = false, lostAt: TracePosition? = nil
+        beganUnseen: Bool = false, lostAt: TracePosition? = nil
     ) throws(DecodeFailure) -> Unseen? {
         let cpu = site.cpu
         /// Whether events were lost after `start`.
         func lostSince(_ start: EventSite) -> Bool { lostAt.map { start.position < $0 } ?? false }
         switch kind {
         case .pgdAlloc(let pgd):
-            pgds[pgd] = Pgd(allocated: site, listLock: defaultListLock)
+            pgds[pgd] = Pgd(allocated: site)
             listSeen.insert(pgd)
         case .pgdFree(let pgd):
             pgds[pgd] = nil
             listSeen.insert(pgd)
         case .pgdPopulate(let pgd, let index):
-            pgds[pgd, default: Pgd(listLock: defaultListLock)].entries[index] = site
+            pgds[pgd, default: Pgd()].entries[index] = site
         case .pgdClear(let pgd, let index):
-            pgds[pgd, default: Pgd(listLock: defaultListLock)].entries[index] = nil
+            pgds[pgd, default: Pgd()].entries[index] = nil
         case .pgdListAdd(let pgd, let lock):
             if let listed = pgds[pgd]?.listed, !lostSince(listed) {
                 throw DecodeFailure("pgd \(name(pgd)) is already on pgd_list (added at line \(listed.position.line)); a second list_add corrupts the list")
             }
-            pgds[pgd, default: Pgd(listLock: lock)].listed = site
+            pgds[pgd, default: Pgd()].listed = site
             pgds[pgd]!.listLock = lock
+            namedListLock = lock
             listSeen.insert(pgd)
-        case .pgdListDel(let pgd, _):
+        case .pgdListDel(let pgd, let lock):
+            namedListLock = lock
             guard pgds[pgd]?.listed != nil else {
                 guard beganUnseen, !listSeen.contains(pgd) else {
                     throw DecodeFailure("pgd \(name(pgd)) is not on pgd_list; expected a <pgd-list-add> before its <pgd-list-del>")
@@ -184,7 +195,7 @@ public struct MemoryState: Sendable {
             // A walker visits what is on pgd_list: one the trace never saw put there was listed
             // before it began (or in lost events), and is on the list from here.
             if beganUnseen, !listSeen.contains(pgd), pgds[pgd]?.listed == nil {
-                pgds[pgd, default: Pgd(listLock: defaultListLock)].listed = site
+                pgds[pgd, default: Pgd()].listed = site
                 listSeen.insert(pgd)
                 if listWalks[cpu] != nil { return .visitedUnlisted(pgd: pgd) }
             }

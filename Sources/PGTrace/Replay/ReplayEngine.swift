@@ -475,7 +475,7 @@ public final class ReplayEngine {
                 let symbols = self.symbols
                 if let unseen = try memory.apply(
                     event.kind, site: site, task: currentTaskKey(cpu: cpu), sequence: eventCount,
-                    name: { symbols[$0] }, defaultListLock: defaultListLock, beganUnseen: isPartial || forgotten,
+                    name: { symbols[$0] }, beganUnseen: isPartial || forgotten,
                     lostAt: lastLoss)
                 {
                     for observer in observers { observer.replay(self, ended: unseen, at: site) }

@@ -377,6 +377,53 @@ import Testing
         #expect(try findings(trace).isEmpty)
     }
 
+    /// `lock="L2"` names the list's lock: a pgd populated and listed under L2 is no gap,
+    /// whether the list's events named L2 before it was allocated, after, or only at its
+    /// own add (they were judged against pgd_lock: helper-136's b_pgd_otherlock2).
+    @Test func changesUnderTheLockTheListsEventsNameAreNoGap() throws {
+        func populatedAndListed(under lock: String, _ body: (inout TraceBuilder) -> Void = { _ in }) -> TraceBuilder {
+            var trace = TraceBuilder()
+            body(&trace)
+            trace.acquire(lock)
+            trace.event("pgd-populate", [("pgd", "P"), ("index", "1")])
+            trace.event("pgd-list-add", [("pgd", "P"), ("lock", lock)])
+            trace.release(lock)
+            return trace
+        }
+        func listQ(_ trace: inout TraceBuilder) {
+            trace.event("pgd-alloc", [("pgd", "Q")])
+            trace.acquire("L2")
+            trace.event("pgd-list-add", [("pgd", "Q"), ("lock", "L2")])
+            trace.release("L2")
+        }
+        let namedBefore = populatedAndListed(under: "L2") { trace in
+            listQ(&trace)
+            trace.event("pgd-alloc", [("pgd", "P")])
+        }
+        let namedAfterTheAlloc = populatedAndListed(under: "L2") { trace in
+            trace.event("pgd-alloc", [("pgd", "P")])
+            listQ(&trace)
+        }
+        let namedAtItsAdd = populatedAndListed(under: "L2") { $0.event("pgd-alloc", [("pgd", "P")]) }
+        for trace in [namedBefore, namedAfterTheAlloc, namedAtItsAdd] {
+            #expect(try findings(trace).isEmpty)
+        }
+
+        // Its twin lets L2 go between the populate and the add: a gap, outside L2.
+        var letGo = TraceBuilder()
+        letGo.event("pgd-alloc", [("pgd", "P")])
+        letGo.acquire("L2")
+        letGo.event("pgd-populate", [("pgd", "P"), ("index", "1")])
+        letGo.release("L2")
+        letGo.acquire("L2")
+        letGo.event("pgd-list-add", [("pgd", "P"), ("lock", "L2")])
+        letGo.release("L2")
+        #expect(try findings(letGo) == ["pgd-list-gap warning [\"P\"] [2, 5]"])
+        let gap = try analyze(letGo).findings.first
+        #expect(gap?.locks == ["L2"])
+        #expect(gap?.locations.map(\.role) == ["P has entries but is not on pgd_list, outside L2", "the window closes"])
+    }
+
     @Test func aListedPgdChangedOutsideTheLockAfterAVisitWasSeenHalfBuilt() throws {
         var trace = TraceBuilder(cpus: 2)
         trace.event("pgd-alloc", [("pgd", "P")])
