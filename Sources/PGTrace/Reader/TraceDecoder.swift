@@ -397,7 +397,16 @@ struct TraceDecoder {
             return .ipiSend(
                 targets: try targets(), wait: try attributes.boolean(.wait),
                 reason: try optionalSymbol(.reason))
-        case .ipiHandle: return .ipiHandle(from: try attributes.requiredInteger(.from))
+        case .ipiHandle:
+            // A cpu, as `cpu` and `targets` are: within the trace's cpus.
+            let from = try attributes.requiredInteger(.from)
+            if from >= Self.maximumCPUs {
+                throw DecodeFailure("sending cpu \(from) is out of range: pgtrace models at most \(Self.maximumCPUs) cpus (x86's largest NR_CPUS)")
+            }
+            if let cpus = header.cpus, from >= cpus {
+                throw DecodeFailure("sending cpu \(from) is out of range: the trace declares cpus=\"\(cpus)\"")
+            }
+            return .ipiHandle(from: from)
         case .pgdAlloc: return .pgdAlloc(pgd: try symbol(.pgd))
         case .pgdFree: return .pgdFree(pgd: try symbol(.pgd))
         case .pgdPopulate:

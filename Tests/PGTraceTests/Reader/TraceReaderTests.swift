@@ -359,6 +359,9 @@ import Testing
         ("<spin-lock cpu=\"0\"/>", "unknown element <spin-lock>"),
         ("<ipi-send cpu=\"0\" targets=\"1,,2\"/>", "must be all, others, local or a list of cpus"),
         ("<ipi-send cpu=\"0\" targets=\"7\"/>", "target cpu 7 is out of range"),
+        // The sending cpu as well (it was taken at any size: helper-138).
+        ("<ipi-handle cpu=\"0\" from=\"7\"/>", "sending cpu 7 is out of range: the trace declares cpus=\"4\""),
+        ("<ipi-handle cpu=\"0\" from=\"9223372036854775807\"/>", "sending cpu 9223372036854775807 is out of range"),
         ("<tlb-flush cpu=\"0\" targets=\"all\" mode=\"magic\"/>", "must be one of 'ipi', 'hypercall'"),
         ("<acquire cpu=\"0\" lock=\"A\" t=\"10\"/><release cpu=\"0\" lock=\"A\" t=\"9\"/>", "t=9 goes back in time"),
         ("<acquire cpu=\"0\" lock=\"A\"><release cpu=\"0\" lock=\"A\"/></acquire>", "inside an event; events are empty elements"),
