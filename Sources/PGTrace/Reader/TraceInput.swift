@@ -73,8 +73,24 @@ public final class TraceInput {
             content = .xml
         } else {
             content = .text
+            try Self.refuseWideText(bytes, displayName: displayName)
             try Self.refuseBinary(bytes, displayName: displayName)
         }
+    }
+
+    /// Refuses text in UTF-16 or UTF-32, by its byte-order mark or by a '<' in its first unit
+    /// (an XML trace's first byte): pgtrace reads traces as UTF-8, and such a file read as
+    /// bytes was "binary data (a NUL byte)" (helper-138).
+    static func refuseWideText(_ bytes: [UInt8], displayName: String) throws(TraceInputError) {
+        let encodings: [(start: [UInt8], name: String)] = [
+            ([0x00, 0x00, 0xFE, 0xFF], "UTF-32"), ([0xFF, 0xFE, 0x00, 0x00], "UTF-32"),
+            ([0x00, 0x00, 0x00, 0x3C], "UTF-32"), ([0x3C, 0x00, 0x00, 0x00], "UTF-32"),
+            ([0xFE, 0xFF], "UTF-16"), ([0xFF, 0xFE], "UTF-16"), ([0x00, 0x3C], "UTF-16"), ([0x3C, 0x00], "UTF-16"),
+        ]
+        guard let wide = encodings.first(where: { bytes.starts(with: $0.start) }) else { return }
+        throw TraceInputError(
+            file: displayName, line: 1, column: 1,
+            message: "is \(wide.name) text; pgtrace reads traces in UTF-8 (convert it first, e.g. iconv -f \(wide.name) -t UTF-8)")
     }
 
     /// What `bytes` (the start of an input) say it is; nil for blanks only.

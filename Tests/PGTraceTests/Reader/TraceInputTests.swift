@@ -38,6 +38,27 @@ import Testing
         }
     }
 
+    /// A trace saved in UTF-16 or UTF-32 (with a byte-order mark or without) is told so, not
+    /// called binary data for its NUL bytes.
+    @Test(arguments: [
+        ([0xFF, 0xFE] as [UInt8], "utf-16le", "UTF-16"), ([0xFE, 0xFF], "utf-16be", "UTF-16"), ([], "utf-16le", "UTF-16"),
+        ([], "utf-16be", "UTF-16"), ([0xFF, 0xFE, 0, 0], "utf-32le", "UTF-32"), ([], "utf-32be", "UTF-32"),
+    ])
+    func aTraceInAWideEncodingIsRefusedAsSuch(_ mark: [UInt8], _ encoding: String, _ named: String) throws {
+        let text = "<?xml version=\"1.0\" encoding=\"\(named)\"?>\n<trace version=\"1\"/>\n"
+        let units: [UInt8]
+        switch encoding {
+        case "utf-16le": units = text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        case "utf-16be": units = text.utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
+        case "utf-32le": units = text.unicodeScalars.flatMap { [UInt8($0.value & 0xFF), 0, 0, 0] }
+        default: units = text.unicodeScalars.flatMap { [0, 0, 0, UInt8($0.value & 0xFF)] }
+        }
+        let path = try file("wide.xml", mark + units)
+        #expect(throws: TraceInputError(file: path, line: 1, column: 1, message: "is \(named) text; pgtrace reads traces in UTF-8 (convert it first, e.g. iconv -f \(named) -t UTF-8)")) {
+            _ = try TraceInput(path: path)
+        }
+    }
+
     @Test func aTraceDatIsKnownByItsMagicNotItsName() throws {
         let path = try file("capture.bin", [0x17, 0x08, 0x44] + Array("tracing6\0\u{1}".utf8))
         #expect(try TraceInput(path: path).content == .traceDat)
