@@ -23,6 +23,16 @@ extern void *memrchr(const void *s, int c, size_t n);
    (shared mutable state); these wrappers call it from C. */
 static inline void pgtrace_xml_free(void *pointer) { xmlFree(pointer); }
 
+/* libxml2 prints what it cannot tie to a parser (an encoding's failed conversion: "encoding
+   error : input conversion failed ...") through its generic handler, to standard error,
+   with no place; the parse then fails at a place, through the structured handler pgtrace
+   sets. Silences the generic handler of the calling thread (libxml2's are per thread). */
+static void pgtrace_xml_ignore(void *context, const char *message, ...) {
+    (void)context;
+    (void)message;
+}
+static inline void pgtrace_xml_silence_generic_errors(void) { xmlSetGenericErrorFunc(NULL, pgtrace_xml_ignore); }
+
 /* The parser's current position, for locating SAX events. */
 static inline int pgtrace_ctxt_line(xmlParserCtxtPtr ctxt) {
     return (ctxt != NULL && ctxt->input != NULL) ? ctxt->input->line : 0;

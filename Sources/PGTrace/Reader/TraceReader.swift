@@ -258,6 +258,11 @@ private final class ParserState {
         handler.serror = saxStructuredError
 
         let me = Unmanaged.passUnretained(self).toOpaque()
+        // What libxml2 cannot tie to the parser (a declared encoding that fails to convert the
+        // bytes) went to standard error with no place, before the parse's own error. (Taken
+        // as the parse's error, through the thread's structured handler, it stopped the
+        // parser inside its switch of encodings, which crashed libxml2.)
+        pgtrace_xml_silence_generic_errors()
         if let schema {
             validation = SchemaValidation(schema: schema, onError: schemaError, errorContext: me)
             guard validation != nil else {

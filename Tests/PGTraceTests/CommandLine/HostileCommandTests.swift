@@ -597,6 +597,21 @@ import Testing
         #expect(run.stderr.hasPrefix("<stdin>:2:"), "\(run.stderr)")
     }
 
+    /// A declared encoding that does not read the file: one located error, on every command
+    /// that reads a trace (libxml2's own "encoding error : input conversion failed ..." came
+    /// first, with no place: helper-138).
+    @Test func anEncodingThatFailsIsOneLocatedError() throws {
+        let directory = try CommandRunner.temporaryDirectory("encoding")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "<?xml version=\"1.0\" encoding=\"EBCDIC-US\"?>\n<trace version=\"1\" cpus=\"1\"><events/></trace>\n"
+            .write(toFile: directory + "/e.xml", atomically: false, encoding: .utf8)
+        for command in ["analyze", "lint", "validate", "graph", "summarize"] {
+            let run = try pgtrace([command, "e.xml"], directory: directory)
+            #expect(run.status == 2 && run.stdout.isEmpty, "\(command): \(run.status) \(run.stdout)")
+            #expect(run.stderr == "e.xml:1:41: error: malformed XML: Blank needed here\n", "\(command): \(run.stderr)")
+        }
+    }
+
     /// libxml2 compares each attribute of a start tag with every one before it before
     /// pgtrace sees any: an element of 150,000 attributes (1.7 MB) kept the binary busy for
     /// some 6 s, 300,000 for 23 s. It is refused at the tag, from a file or a pipe.
