@@ -703,6 +703,14 @@ public final class ReplayEngine {
     private func exitFrame(_ kind: ContextKind, cpu: Int, at site: EventSite) throws {
         let name = kind.name
         guard let frame = cpus[cpu].frames.last, frame.kind == kind else {
+            // A partial trace may begin while a handler runs ("tracing is switched on while
+            // locks are held and handlers run"), as its enter may be in events lost: it ends
+            // here, and the state it returns to is not known.
+            if cpus[cpu].frames.isEmpty, isPartial || forgotten {
+                cpus[cpu].hardirqsKnown = false
+                if kind == .softirq { cpus[cpu].bhKnown = false }
+                return
+            }
             let inside = cpus[cpu].frames.last.map { "a \($0.kind.name)" }
             throw inputError(
                 site,

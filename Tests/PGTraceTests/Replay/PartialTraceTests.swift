@@ -121,6 +121,40 @@ import Testing
         #expect(error.message.contains("<bh-enable/> with bh already enabled"))
     }
 
+    /// A capture may begin inside a handler: its exit is no error, and what it returns to is
+    /// unknown (helper-136: the hardirq's and softirq's exits were refused where the NMI's
+    /// was taken). From an idle machine, or inside another kind of handler, it is an error.
+    @Test func aHandlerRunningWhenTheTraceBeganEndsIntoAnUnknownState() throws {
+        for kind in ["hardirq", "softirq"] {
+            var capture = TraceBuilder()
+            capture.partial = true
+            capture.task = "k-1"
+            capture.acquire("A")
+            capture.release("A")
+            capture.event("\(kind)-exit")
+            capture.event("might-sleep")
+            capture.acquire("B")
+            capture.release("B")
+            #expect(try rules(capture) == [], "\(kind)")
+            // Its state once stated is known again: irqs disabled, a sleep is a finding.
+            var stated = capture
+            stated.event("irq-disable")
+            stated.event("might-sleep")
+            #expect(try rules(stated).map { $0.prefix(15) } == ["sleep-in-atomic"], "\(kind)")
+
+            var idle = capture
+            idle.partial = false
+            let error = try #require(inputError(idle.xml))
+            #expect(error.message == "<\(kind)-exit/> on cpu 0 outside any \(kind); expected a matching <\(kind)-enter/> first", "\(error)")
+        }
+        var inside = TraceBuilder()
+        inside.partial = true
+        inside.event("softirq-enter", [("vec", "NET_RX")])
+        inside.event("hardirq-exit")
+        let error = try #require(inputError(inside.xml))
+        #expect(error.message == "<hardirq-exit/> on cpu 0 inside a softirq; expected a matching <hardirq-enter/> first", "\(error)")
+    }
+
     /// After lost events the irq and bh state are unknown, even from an idle machine: a
     /// switch then is no evidence of sleeping in atomic context.
     @Test func lostEventsMakeTheIrqStateUnknown() throws {
