@@ -474,7 +474,16 @@ public final class Analysis {
         var options = options
         options.separatesConflictingTraces = true
         var analyses: [Analysis] = []
-        var remaining = sources
+        // Grouped in the order of the traces' names, the order evidence is least by, so that
+        // which traces go together, and so what each group finds, does not depend on the
+        // order they were given (in that order a class's first declaration decided which
+        // traces joined it: helper-136). Only where every trace can be read again, as a trace
+        // put aside is: standard input or a FIFO is read once, in the order given.
+        let readAgain = sources.allSatisfy { source in
+            if case .file(let path, _) = source { return FileDescriptor.isRegularFile(path) }
+            return false
+        }
+        var remaining = readAgain ? sources.sorted { $0.displayName < $1.displayName } : sources
         while !remaining.isEmpty {
             let analysis = Analysis(options: options)
             try analysis.analyze(remaining, progress: progress)

@@ -171,6 +171,32 @@ import Testing
         }
     }
 
+    /// helper-136's case: a.xml declares A a spinlock, b.xml a mutex, and c.xml, declaring
+    /// nothing, sleeps holding A. c.xml joined whichever declaration came first: given a, b,
+    /// c it slept in atomic context (exit 1), given b, a, c it did not (exit 0). Traces are
+    /// now grouped in the order of their names, whatever order they are given in.
+    @Test func whichTracesGoTogetherDoesNotDependOnTheirOrder() throws {
+        let directory = try CommandRunner.temporaryDirectory("determinism-grouping")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for (name, classes, events) in [
+            ("a", "<class name=\"A\" type=\"spinlock\"/>", "<acquire cpu=\"0\" lock=\"A\"/><release cpu=\"0\" lock=\"A\"/>"),
+            ("b", "<class name=\"A\" type=\"mutex\"/>", "<acquire cpu=\"0\" lock=\"A\"/><release cpu=\"0\" lock=\"A\"/>"),
+            ("c", "", "<acquire cpu=\"1\" lock=\"A\"/><might-sleep cpu=\"1\"/><release cpu=\"1\" lock=\"A\"/>"),
+        ] {
+            try "<?xml version=\"1.0\"?>\n<trace version=\"1\" cpus=\"2\">\n<classes>\(classes)</classes>\n<events>\(events)</events>\n</trace>\n"
+                .write(toFile: "\(directory)/\(name).xml", atomically: true, encoding: .utf8)
+        }
+        let orders = [["a", "b", "c"], ["a", "c", "b"], ["b", "a", "c"], ["b", "c", "a"], ["c", "a", "b"], ["c", "b", "a"]]
+        for command in [["analyze", "--format", "json"], ["analyze"], ["lint", "--format", "sarif"]] {
+            let runs = try orders.map { try CommandRunner.run(command + $0.map { "\($0).xml" }, directory: directory) }
+            #expect(runs[0].status == 1, "\(command): \(runs[0].stdout)")
+            #expect(runs[0].stdout.contains("sleep-in-atomic"), "\(command)")
+            for (order, run) in zip(orders, runs).dropFirst() {
+                #expect(run.status == runs[0].status && run.stdoutBytes == runs[0].stdoutBytes, "\(command) given \(order)")
+            }
+        }
+    }
+
     /// The shipped traces go apart in three analyses (pgd_lock an rwlock; PROVE_RAW_LOCK_NESTING
     /// set): forward and reversed, the same grouping, and the analyses after the first were
     /// numbered in the order their first trace came ("analysis 2 of 3" and "3 of 3" swapped).
