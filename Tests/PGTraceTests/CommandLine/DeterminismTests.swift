@@ -122,8 +122,7 @@ import Testing
     }
 
     /// A reviewer's case: traces whose classes disagree are analysed apart, and the report puts
-    /// the findings of all its analyses in one order (the note saying which trace went apart
-    /// rightly names the given order; the findings must not).
+    /// the findings of all its analyses in one order.
     @Test func findingsOfTracesAnalysedApartDoNotTellTheirOrder() throws {
         let traces = ["traces/pgd-lock-rwlock-write-in-irq.xml", "traces/pgd-free-in-irq.xml"].map { Repository.path($0) }
         func findings(_ traces: [String]) throws -> [[String: Any]] {
