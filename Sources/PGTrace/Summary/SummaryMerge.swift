@@ -65,8 +65,12 @@ final class SummaryMerge {
             if let more = finding.heldLocksNotListed, !(1...Self.maximumCount).contains(more) {
                 throw fail(number, "a finding's heldLocksNotListed must be 1 to 2^48")
             }
+            let cited = finding.locations + finding.chain.flatMap { [$0.holderEvidence, $0.evidence] }
+                + (finding.heldLocks ?? []).map(\.evidence)
+            for evidence in cited { try check(evidence, of: "a finding", at: number) }
             analysis.context.mergeTraceFinding(finding)
         } else if let note = line.note {
+            if let evidence = line.evidence { try check(evidence, of: "a note", at: number) }
             analysis.context.note(note, evidence: line.evidence)
         } else {
             throw fail(number, "a line of no known kind")
@@ -134,6 +138,20 @@ final class SummaryMerge {
     }
 
     private var classSeen: Set<ClassID> = []
+
+    /// Evidence a finding or note cites is an event of one of the summary's traces, at a place
+    /// a site may have (a forged one cited /etc/passwd:22, or line -22, which SARIF made 1).
+    private func check(_ evidence: Evidence, of what: String, at line: Int) throws {
+        guard files.contains(where: { analysis.context.files[$0] == evidence.file }) else {
+            throw fail(line, "\(what) cites \(evidence.file), which is not a trace of this summary")
+        }
+        let place = 0...EventSite.maximumPlace
+        guard place.contains(evidence.line), place.contains(evidence.event), (0...Int(Int32.max)).contains(evidence.column),
+            evidence.cpu.map({ (0..<8192).contains($0) }) ?? true
+        else {
+            throw fail(line, "\(what)'s evidence must be at a line and event of 0 to 2^39 - 1, a column of 0 to 2^31 - 1, a cpu of 0 to 8191")
+        }
+    }
 
     private func file(_ number: Int, at line: Int) throws -> Int {
         guard number >= 0, number < files.count else { throw fail(line, "trace \(number) is not in the summary") }

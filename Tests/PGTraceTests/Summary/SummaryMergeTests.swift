@@ -504,6 +504,36 @@ import Testing
         }
     }
 
+    /// The evidence a finding or a note cites is an event of one of the summary's traces, at
+    /// a place a site may have: a summary edited to cite /etc/passwd:22, or line -22 (which
+    /// SARIF wrote as line 1), was reported as it said (helper-138).
+    @Test func evidenceIsAnEventOfTheSummarysTraces() throws {
+        var trace = TraceBuilder()
+        trace.release("A")  // bad-unlock: a finding of the trace's own replay, which a summary keeps
+        trace.event("events-lost", [("count", "3")])  // a note
+        let text = try SummaryMergeTests.summary([("a.xml", trace.xml)])
+        #expect(Self.error(text) == nil)
+        let lines = text.split(separator: "\n").map(String.init)
+        let finding = try #require(lines.firstIndex { $0.hasPrefix("{\"finding\":") })
+        let note = try #require(lines.firstIndex { $0.contains("\"note\":") })
+        let place = "must be at a line and event of 0 to 2^39 - 1, a column of 0 to 2^31 - 1, a cpu of 0 to 8191"
+        for (line, from, to, message) in [
+            (finding, "\"file\":\"a.xml\"", "\"file\":\"/etc/passwd\"", "a finding cites /etc/passwd, which is not a trace of this summary"),
+            (finding, "\"line\":\(trace.line(ofEvent: 0))", "\"line\":-22", "a finding's evidence \(place)"),
+            (finding, "\"line\":\(trace.line(ofEvent: 0))", "\"line\":9223372036854775807", "a finding's evidence \(place)"),
+            (finding, "\"cpu\":0", "\"cpu\":8192", "a finding's evidence \(place)"),
+            (finding, "\"column\":1", "\"column\":-1", "a finding's evidence \(place)"),
+            (note, "\"file\":\"a.xml\"", "\"file\":\"b.xml\"", "a note cites b.xml, which is not a trace of this summary"),
+            (note, "\"event\":1", "\"event\":-1", "a note's evidence \(place)"),
+        ] {
+            var changed = lines
+            #expect(changed[line].contains(from), "\(from)")
+            changed[line] = changed[line].replacingOccurrences(of: from, with: to)
+            let error = Self.error(changed.joined(separator: "\n") + "\n")
+            #expect(error?.line == line + 1 && error?.message == message, "\(to): \(String(describing: error))")
+        }
+    }
+
     @Test func aSymbolUsedBeforeItIsWrittenIsRefused() {
         let lines = Self.good.split(separator: "\n").map(String.init)
         // Drop the first symbol line: everything after it refers to numbers not yet written.
