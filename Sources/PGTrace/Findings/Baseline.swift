@@ -34,6 +34,13 @@ public struct Baseline: Codable, Sendable {
     }
 
     public init(json: [UInt8], file: String) throws {
+        // The decoder takes a key given twice (its first value), where jq and Python take the
+        // last: a baseline two tools read two ways is refused.
+        if JSONSyntax.isUTF8(json), let repeated = JSONSyntax.firstRepeatedKey(in: json) {
+            throw TraceInputError(
+                file: file, line: repeated.line, column: repeated.column,
+                message: "not a pgtrace baseline: the key \"\(repeated.key)\" is given twice in one object")
+        }
         do {
             self = try JSONDecoder().decode(Baseline.self, from: Data(json))
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),

@@ -7,6 +7,9 @@
 /// string must be UTF-8 and its escapes whole (a surrogate escape paired): the decoder
 /// refuses them in the strings it reads. UTF-8 only: a document in UTF-16 or UTF-32, which
 /// the decoder also reads, is not placed (`isUTF8`); pgtrace writes its baselines in UTF-8.
+///
+/// It also finds a key given twice in one object, which the decoder takes (its first value)
+/// where other readers take the last (jq, Python's json): a file two tools read two ways.
 enum JSONSyntax {
     static func firstError(in document: [UInt8]) -> (line: Int, column: Int, problem: String)? {
         var checker = Checker(bytes: document)
@@ -14,6 +17,16 @@ enum JSONSyntax {
         guard let (offset, problem) = checker.firstError() else { return nil }
         let (line, column) = JSONPlace.place(of: offset, in: document)
         return (line, column, problem)
+    }
+
+    /// The first key given twice in one object (by its bytes, as written), where the
+    /// document is JSON up to it; nil otherwise.
+    static func firstRepeatedKey(in document: [UInt8]) -> (line: Int, column: Int, key: String)? {
+        var checker = Checker(bytes: document)
+        if document.starts(with: byteOrderMark) { checker.index = byteOrderMark.count }
+        guard checker.firstError() != nil, let (offset, key) = checker.repeatedKey else { return nil }
+        let (line, column) = JSONPlace.place(of: offset, in: document)
+        return (line, column, key)
     }
 
     /// UTF-8's byte order mark, which the decoder skips at a document's start (a place's
@@ -34,6 +47,15 @@ enum JSONSyntax {
     private struct Checker {
         let bytes: [UInt8]
         var index = 0
+        /// The keys of each object open, as written.
+        private var keys: [Set<ArraySlice<UInt8>>]
+        /// A key given twice in one object: where, and which (its bytes as text).
+        private(set) var repeatedKey: (offset: Int, key: String)?
+
+        init(bytes: [UInt8]) {
+            self.bytes = bytes
+            keys = []
+        }
 
         private enum Next { case value, valueOrClose, keyOrClose, colon, commaOrClose, end }
 
@@ -50,7 +72,7 @@ enum JSONSyntax {
                     // The end of an object or array: after a value, or empty, or (as the
                     // decoder allows) after a comma.
                     index += 1
-                    open.removeLast()
+                    if open.removeLast() == UInt8(ascii: "{") { keys.removeLast() }
                     next = open.isEmpty ? .end : .commaOrClose
                     continue
                 }
@@ -69,7 +91,14 @@ enum JSONSyntax {
                     next = open.last == UInt8(ascii: "{") ? .keyOrClose : .valueOrClose
                 case .keyOrClose:
                     guard byte == UInt8(ascii: "\"") else { return (index, "expected a key (a string in double quotes)") }
+                    let start = index
                     if let error = string() { return error }
+                    let key = bytes[(start + 1)..<(index - 1)]
+                    guard keys[keys.count - 1].insert(key).inserted else {
+                        let text = String(decoding: key, as: UTF8.self)
+                        repeatedKey = (start, text)
+                        return (start, "the key \"\(text)\" is given twice in one object")
+                    }
                     next = .colon
                 case .value, .valueOrClose:
                     switch byte {
@@ -78,6 +107,7 @@ enum JSONSyntax {
                             return (index, "objects and arrays nested more than \(JSONSyntax.maximumDepth) deep")
                         }
                         open.append(byte)
+                        if byte == UInt8(ascii: "{") { keys.append([]) }
                         index += 1
                         next = byte == UInt8(ascii: "{") ? .keyOrClose : .valueOrClose
                         continue

@@ -123,6 +123,9 @@ struct JSONDecoderForSummaries {
     private let decoder = JSONDecoder()
 
     func decode(_ bytes: UnsafeBufferPointer<UInt8>) throws -> SummaryLine {
+        // A key given twice (which the flat reader leaves to this one) is the decoder's first
+        // value, and another reader's last: refused.
+        if let repeated = JSONSyntax.firstRepeatedKey(in: Array(bytes)) { throw RepeatedKey(key: repeated.key) }
         let data = Data(bytes)
         // JSONDecoder passes over keys it does not know: a summary has none (a later format
         // raises the version), so one is a corrupt line, not a line to read without it.
@@ -141,6 +144,10 @@ struct JSONDecoderForSummaries {
 
     struct UnknownKey: Error {
         var key: String?
+    }
+
+    struct RepeatedKey: Error {
+        var key: String
     }
 
     /// The keys of a JSON object, whatever they are.
@@ -163,6 +170,8 @@ struct JSONDecoderForSummaries {
         switch error {
         case let error as UnknownKey:
             return error.key.map { "unknown key '\($0)'" } ?? "not a JSON object"
+        case let error as RepeatedKey:
+            return "the key '\(error.key)' is given twice in one object"
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
             DecodingError.keyNotFound(_, let context), DecodingError.dataCorrupted(let context):
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")

@@ -33,6 +33,25 @@ import Testing
         #expect(error("{\"a\": tru}") == "1:7: expected a value")
     }
 
+    /// A key given twice in one object: the decoder takes its first value, jq and Python's
+    /// json the last (helper-138: a baseline of two "findings" gated CI one way or the other
+    /// with the order of its keys). Keys of two objects, or alike in values, are no repeat.
+    @Test func aKeyGivenTwiceInOneObjectIsNamedWhereItIsGivenAgain() throws {
+        #expect(error("{\"version\": 2,\n \"findings\": [], \"findings\": []}") == "2:18: the key \"findings\" is given twice in one object")
+        #expect(error("{\"a\": {\"b\": 1, \"b\": 2}}") == "1:16: the key \"b\" is given twice in one object")
+        #expect(error("[{\"a\": 1}, {\"a\": 1}, {\"b\": {\"a\": \"a\"}, \"a\": [\"a\", \"a\"]}]") == nil)
+        let repeated = try #require(JSONSyntax.firstRepeatedKey(in: Array("{\"x\": 1, \"y\": {\"z\": 1, \"z\": 2}}".utf8)))
+        #expect(repeated.line == 1 && repeated.column == 24 && repeated.key == "z")
+        // Only a repeat the document reaches as JSON.
+        #expect(JSONSyntax.firstRepeatedKey(in: Array("{\"a\": oops, \"a\": 1}".utf8)) == nil)
+        // What the decoder makes of one: its first value, where a baseline is now refused.
+        struct Version: Decodable { let version: Int }
+        #expect(try JSONDecoder().decode(Version.self, from: Data("{\"version\": 1, \"version\": 2}".utf8)).version == 1)
+        #expect(throws: TraceInputError(file: "b.json", line: 1, column: 16, message: "not a pgtrace baseline: the key \"version\" is given twice in one object")) {
+            _ = try Baseline(json: Array("{\"version\": 2, \"version\": 2, \"findings\": []}".utf8), file: "b.json")
+        }
+    }
+
     /// What the decoder refuses in the strings it reads: bytes that are not UTF-8 and
     /// surrogate escapes without their pair.
     @Test func stringsAreUTF8AndTheirSurrogatesPaired() {

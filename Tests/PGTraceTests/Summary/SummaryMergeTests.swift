@@ -400,6 +400,17 @@ import Testing
         #expect(error?.message.contains("unknown key 'subclbss'") == true)
     }
 
+    /// A key given twice on a line, flat or not, is refused at its line: the decoder took the
+    /// first value where jq takes the last (helper-138).
+    @Test func aKeyGivenTwiceIsRefusedAtItsLine() {
+        var lines = Self.good.split(separator: "\n").map(String.init)
+        let classLine = lines.firstIndex { $0.hasPrefix("{\"class\":") }!
+        lines[classLine] = lines[classLine].replacingOccurrences(of: "\"subclass\":", with: "\"subclass\":1,\"subclass\":")
+        let error = Self.error(lines.joined(separator: "\n") + "\n")
+        #expect(error?.line == classLine + 1)
+        #expect(error?.message == "not a summary line (the key 'subclass' is given twice in one object); the summary is corrupt", "\(String(describing: error))")
+    }
+
     /// A line that is JSON but no object, and one that is no JSON, each said for what it is
     /// (a lone string, number, boolean or null is malformed, as JSON without fragments has it).
     @Test func aLineThatIsNoObjectIsRefusedAtItsLine() {
