@@ -315,6 +315,18 @@ final class TraceDatFile {
         tep_data_comm_from_pid(tep, Int32(pid)).map { String(cString: $0) } ?? "<...>"
     }
 
+    /// Takes `command` (a switch's next_comm) as `pid`'s, where the file's saved cmdlines have
+    /// none for it, as trace-cmd's sched_switch plugin does (tep_register_comm keeps a name
+    /// it has: the first one stays).
+    func learnCommand(_ command: UnsafeRawBufferPointer, pid: Int) {
+        guard pid > 0, !command.isEmpty else { return }
+        var text = Array(command.bindMemory(to: UInt8.self).prefix(255))
+        text.append(0)
+        _ = text.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { tep_register_comm(tep, $0.baseAddress, Int32(pid)) }
+        }
+    }
+
     /// A number field's value; nil if the record is too short to hold it.
     func number(_ field: Field, in record: Record) -> UInt64? {
         let offset = Int(field.pointer.pointee.offset)

@@ -8,7 +8,7 @@ struct TraceDatRecords {
     /// The fields pgtrace reads, by the names the kernel's formats give them.
     enum FieldKey: Int, CaseIterable {
         case lockdepAddr, flags, name, lockAddr, irq, vec, targetCPUs, cpu, callsite, callback, function
-        case cpumask, reason, pgd, pfn, level, pinned
+        case cpumask, reason, pgd, pfn, level, pinned, nextComm, nextPid
 
         var kernelName: String {
             switch self {
@@ -29,6 +29,8 @@ struct TraceDatRecords {
             case .pfn: return "pfn"
             case .level: return "level"
             case .pinned: return "pinned"
+            case .nextComm: return "next_comm"
+            case .nextPid: return "next_pid"
             }
         }
     }
@@ -173,8 +175,16 @@ struct TraceDatRecords {
             return KernelRecord.xenPtpage(
                 alloc: reading.name == .xenAllocPtpage, pfn: String(pfn, radix: 16), level: number(.level).map { Int($0) },
                 pinned: number(.pinned).map { $0 != 0 } ?? false, symbols: symbols)
+        case .schedSwitch:
+            // trace-cmd report's sched_switch plugin names the task switched in after next_comm
+            // where the file's saved cmdlines do not (a kernel thread started while tracing):
+            // the records after it then name their task as the report does.
+            if let commField = field(.nextComm, of: reading), let comm = file.string(commField, in: record), let pid = number(.nextPid) {
+                file.learnCommand(comm, pid: Int(Int32(truncatingIfNeeded: pid)))
+            }
+            return KernelRecord.withoutFields(reading.name)
         case .irqHandlerExit, .softirqExit, .softirqRaise, .ipiEntry, .ipiExit, .csdFunctionEntry, .csdFunctionExit,
-            .xenFlushOthers, .xenFlushMulti, .xenFlushOneUser, .xenFlushOneKernel, .xenFlushAll, .schedSwitch:
+            .xenFlushOthers, .xenFlushMulti, .xenFlushOneUser, .xenFlushOneKernel, .xenFlushAll:
             return KernelRecord.withoutFields(reading.name)
         }
     }

@@ -212,6 +212,22 @@ import Testing
         Self.expectSame(dat, try Self.reportedEvents(try Self.capture("lisa-sched_load.trace-cmd-l.txt")), "lisa")
     }
 
+    /// A task the file's saved cmdlines do not name is named by the sched_switch that switched
+    /// it in, as trace-cmd report names it: lisa's pid 1843 is `sugov:1` in its shipped report,
+    /// where the trace.dat alone said `<...>` (helper-137). No record names it `<...>` any more.
+    @Test func aTaskTheSavedCmdlinesLackIsNamedByItsSwitchIn() throws {
+        let symbols = SymbolTable()
+        var tasks: [String: Set<String>] = [:]
+        try TraceImporter(input: try TraceInput(path: try Self.capture("lisa-sched_load.trace.dat")), symbols: symbols).read(header: { _ in }) { event in
+            guard let task = event.task.map({ symbols[$0] }), let dash = task.lastIndex(of: "-") else { return }
+            tasks[String(task[task.index(after: dash)...]), default: []].insert(task)
+        }
+        #expect(tasks["1843"] == ["sugov:1-1843"])
+        #expect(!tasks.values.joined().contains { $0.hasPrefix("<...>-") }, "\(tasks.filter { $0.value.contains { $0.hasPrefix("<...>") } })")
+        let report = try String(contentsOfFile: try Self.capture("lisa-sched_load.trace-cmd-l.txt"), encoding: .utf8)
+        #expect(report.contains(" sugov:1-1843 "))
+    }
+
     /// Each shipped trace.dat against what trace-cmd (scripts/with-deps installs it) reports of
     /// it, with and without the latency columns, its times in seconds or as raw counts (which
     /// trace-cmd 3.1.6 prints for trappy's file in some runs even unasked, glued to the column
