@@ -98,6 +98,14 @@ final class TextCaptureReader {
     /// `complete`: false for a last line with no newline (the capture is cut there).
     private func handle(_ line: UnsafeBufferPointer<UInt8>, _ number: Int, complete: Bool, into sink: some RecordSink) throws {
         summary.lines = number
+        // A capture whose lines end in a carriage return alone is one line with no newline,
+        // which read as a capture cut short: the first event and lost events, no finding and
+        // exit 0 for a capture of a deadlock (helper-138).
+        if !complete, let carriage = line.firstIndex(of: 0x0D), carriage + 1 < line.count, line[carriage + 1] != 0x0A {
+            throw TraceInputError(
+                file: displayName, line: number, column: carriage + 1,
+                message: "a carriage return in mid-line, and no newline after it: the capture's lines end in a carriage return alone; convert them to newlines (tr '\\r' '\\n')")
+        }
         if let columns = LineColumns(line) {
             sawTrace = true
             if !formatKnown {

@@ -385,6 +385,29 @@ import Testing
         #expect(outcome.notes == ["c.txt: the capture lost events (line 3): findings may be incomplete"])
     }
 
+    /// A capture whose lines end in a carriage return alone is one line with no newline: it
+    /// read as its first event cut short, no finding and exit 0 for a capture of an AB-BA
+    /// deadlock (helper-138). It is an error at the first carriage return; with newlines, or
+    /// CRLF, the same capture is read and the deadlock found.
+    @Test func aCaptureWhoseLinesEndInACarriageReturnAloneIsAnError() throws {
+        let lines = [
+            "# tracer: nop",
+            "  bash-1040  [001] ....  4543.100000: lock_acquire: 0000000000000001 A",
+            "  bash-1040  [001] ....  4543.100001: lock_acquire: 0000000000000002 B",
+            "  bash-1040  [001] ....  4543.100002: lock_release: 0000000000000002 B",
+            "  bash-1040  [001] ....  4543.100003: lock_release: 0000000000000001 A",
+            "  bash-1040  [001] ....  4543.100004: lock_acquire: 0000000000000002 B",
+            "  bash-1040  [001] ....  4543.100005: lock_acquire: 0000000000000001 A",
+            "  bash-1040  [001] ....  4543.100006: lock_release: 0000000000000001 A",
+            "  bash-1040  [001] ....  4543.100007: lock_release: 0000000000000002 B",
+        ]
+        #expect(try analyze(lines.joined(separator: "\n") + "\n").findings == ["circular-dependency A,B"])
+        #expect(try analyze(lines.joined(separator: "\r\n") + "\r\n").findings == ["circular-dependency A,B"])
+        let carriage = lines[0].utf8.count + 1
+        #expect(error(lines.joined(separator: "\r") + "\r", cutShort: true)
+            == "c.txt:1:\(carriage): error: a carriage return in mid-line, and no newline after it: the capture's lines end in a carriage return alone; convert them to newlines (tr '\\r' '\\n')")
+    }
+
     /// A cut last line is lost events only in what already reads as a capture.
     @Test func aLastLineWithoutNewlineIsNoTraceByItself() {
         #expect(error("hello", cutShort: true)?.hasPrefix("c.txt:1:1: error: not a trace pgtrace knows") == true)
