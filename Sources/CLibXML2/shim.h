@@ -1,7 +1,9 @@
 #ifndef PGTRACE_CLIBXML2_SHIM_H
 #define PGTRACE_CLIBXML2_SHIM_H
 
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 /* glibc has memrchr, but declares it only under _GNU_SOURCE, which must not leak into the
    other modules that include the system headers. */
@@ -24,14 +26,42 @@ extern void *memrchr(const void *s, int c, size_t n);
 static inline void pgtrace_xml_free(void *pointer) { xmlFree(pointer); }
 
 /* libxml2 prints what it cannot tie to a parser (an encoding's failed conversion: "encoding
-   error : input conversion failed ...") through its generic handler, to standard error,
-   with no place; the parse then fails at a place, through the structured handler pgtrace
-   sets. Silences the generic handler of the calling thread (libxml2's are per thread). */
-static void pgtrace_xml_ignore(void *context, const char *message, ...) {
-    (void)context;
-    (void)message;
+   error : input conversion failed due to input error, bytes 0xFF 0xFF 0xFE") through its
+   generic handler, to standard error, with no place, in pieces; the parse then fails with
+   another cause, or none (the document just ends). The calling thread's generic handler
+   (libxml2's are per thread) keeps the first such text instead, for pgtrace's located error
+   to say. */
+struct pgtrace_xml_generic { char text[512]; int done; };
+/* The calling thread's (a variable in a function: Swift emits none declared in a header). */
+static inline struct pgtrace_xml_generic *pgtrace_xml_generic_kept(void) {
+    static __thread struct pgtrace_xml_generic kept;
+    return &kept;
 }
-static inline void pgtrace_xml_silence_generic_errors(void) { xmlSetGenericErrorFunc(NULL, pgtrace_xml_ignore); }
+static void pgtrace_xml_keep(void *context, const char *message, ...) {
+    (void)context;
+    struct pgtrace_xml_generic *kept = pgtrace_xml_generic_kept();
+    if (kept->done) return;
+    size_t used = strlen(kept->text);
+    if (used + 1 >= sizeof kept->text) return;
+    va_list arguments;
+    va_start(arguments, message);
+    vsnprintf(kept->text + used, sizeof kept->text - used, message, arguments);
+    va_end(arguments);
+    /* A message ends with its newline: what follows is another's. */
+    char *newline = strchr(kept->text, '\n');
+    if (newline) {
+        *newline = 0;
+        kept->done = 1;
+    }
+}
+/* Keeps the calling thread's generic messages from now on, none kept yet. */
+static inline void pgtrace_xml_keep_generic_errors(void) {
+    pgtrace_xml_generic_kept()->text[0] = 0;
+    pgtrace_xml_generic_kept()->done = 0;
+    xmlSetGenericErrorFunc(NULL, pgtrace_xml_keep);
+}
+/* The first generic message kept ("" for none). */
+static inline const char *pgtrace_xml_generic_error(void) { return pgtrace_xml_generic_kept()->text; }
 
 /* The parser's current position, for locating SAX events. */
 static inline int pgtrace_ctxt_line(xmlParserCtxtPtr ctxt) {

@@ -227,6 +227,16 @@ private final class ParserState {
         stop()
     }
 
+    /// What libxml2 said on this thread with no parser to tie it to, since the parse began
+    /// ("encoding error: input conversion failed ..."); nil for nothing.
+    static func genericError() -> String? {
+        let text = String(cString: pgtrace_xml_generic_error())
+        guard !text.isEmpty else { return nil }
+        // libxml2's "encoding error : input ...", as pgtrace's messages put a colon.
+        return text.split(separator: " : ", omittingEmptySubsequences: false).joined(separator: ": ")
+            .trimmingPrefix(while: { $0 == " " }).reversed().drop { $0 == " " }.reversed().map(String.init).joined()
+    }
+
     /// Stops libxml2 after a step the decoding will refuse (or a failure of the scan's).
     func stop() {
         stopped = true
@@ -259,10 +269,12 @@ private final class ParserState {
 
         let me = Unmanaged.passUnretained(self).toOpaque()
         // What libxml2 cannot tie to the parser (a declared encoding that fails to convert the
-        // bytes) went to standard error with no place, before the parse's own error. (Taken
-        // as the parse's error, through the thread's structured handler, it stopped the
-        // parser inside its switch of encodings, which crashed libxml2.)
-        pgtrace_xml_silence_generic_errors()
+        // bytes) went to standard error with no place, and the parse then failed for another
+        // cause ("Blank needed here"), or none (the document ended early): it is kept, to be
+        // the cause the parse's error gives (`genericError`). (Taken as the parse's error
+        // through the thread's structured handler, it stopped the parser inside its switch of
+        // encodings, which crashed libxml2.)
+        pgtrace_xml_keep_generic_errors()
         if let schema {
             validation = SchemaValidation(schema: schema, onError: schemaError, errorContext: me)
             guard validation != nil else {
@@ -334,6 +346,11 @@ private final class ParserState {
             } else {
                 tape.append(.finishing)
                 _ = xmlParseChunk(context, nil, 0, 1)
+                // Said with no parser to tie it to, it is the parse's failure all the same (an
+                // encoding that stopped converting: the document then just ended).
+                if !stopped, let generic = Self.genericError() {
+                    fail("malformed XML: \(generic)")
+                }
                 if !stopped {
                     tape.append(.endOfInput(
                         wellFormed: context.pointee.wellFormed != 0, line: Int32(clamping: line), column: Int32(clamping: column)))
@@ -614,8 +631,9 @@ private func errorText(_ error: xmlError) -> String? {
 private let saxStructuredError: xmlStructuredErrorFunc = { ctx, errorPointer in
     guard let ctx, let error = errorPointer?.pointee, let message = errorText(error) else { return }
     let parser = state(ctx)
+    // An encoding's failed conversion, said first with no place, is the cause.
     parser.fail(
-        "malformed XML: \(message)",
+        "malformed XML: \(ParserState.genericError() ?? message)",
         line: error.line > 0 ? Int(error.line) : parser.line,
         column: error.int2 > 0 ? Int(error.int2) : parser.column)
 }

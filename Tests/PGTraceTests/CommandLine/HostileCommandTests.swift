@@ -597,19 +597,33 @@ import Testing
         #expect(run.stderr.hasPrefix("<stdin>:2:"), "\(run.stderr)")
     }
 
-    /// A declared encoding that does not read the file: one located error, on every command
-    /// that reads a trace (libxml2's own "encoding error : input conversion failed ..." came
-    /// first, with no place: helper-138).
+    /// A declared encoding that does not read the file: one located error that says so, on
+    /// every command that reads a trace. libxml2's own "encoding error : input conversion
+    /// failed ..." came first, with no place, then an error of another cause ("Blank needed
+    /// here") or, where the document just ended, of none ("the trace ends early"): helper-138,
+    /// helper-139.
     @Test func anEncodingThatFailsIsOneLocatedError() throws {
         let directory = try CommandRunner.temporaryDirectory("encoding")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try "<?xml version=\"1.0\" encoding=\"EBCDIC-US\"?>\n<trace version=\"1\" cpus=\"1\"><events/></trace>\n"
-            .write(toFile: directory + "/e.xml", atomically: false, encoding: .utf8)
-        for command in ["analyze", "lint", "validate", "graph", "summarize"] {
-            let run = try pgtrace([command, "e.xml"], directory: directory)
-            #expect(run.status == 2 && run.stdout.isEmpty, "\(command): \(run.status) \(run.stdout)")
-            #expect(run.stderr == "e.xml:1:41: error: malformed XML: Blank needed here\n", "\(command): \(run.stderr)")
+        try Data("<?xml version=\"1.0\" encoding=\"EBCDIC-US\"?>\n<trace version=\"1\" cpus=\"1\"><events/></trace>\n".utf8)
+            .write(to: URL(fileURLWithPath: directory + "/e.xml"))
+        try Data(Array("<?xml version=\"1.0\" encoding=\"EUC-JP\"?>\n<trace version=\"1\" source=\"".utf8) + [0xFF, 0xFF, 0xFE] + Array("\"><events/></trace>\n".utf8))
+            .write(to: URL(fileURLWithPath: directory + "/j.xml"))
+        for (file, expected) in [
+            ("e.xml", "e.xml:1:41: error: malformed XML: input conversion failed due to input error, bytes 0x74 0x72 0x61 0x63\n"),
+            ("j.xml", "j.xml:2:1: error: malformed XML: input conversion failed due to input error, bytes 0xFF 0xFF 0xFE 0x22\n"),
+        ] {
+            for command in ["analyze", "lint", "validate", "graph", "summarize"] {
+                let run = try pgtrace([command, file], directory: directory)
+                #expect(run.status == 2 && run.stdout.isEmpty, "\(command): \(run.status) \(run.stdout)")
+                #expect(run.stderr == expected, "\(command): \(run.stderr)")
+            }
         }
+        // A declared encoding that reads the file is no error.
+        try Data(Array("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<trace version=\"1\" source=\"caf".utf8) + [0xE9] + Array("\"><events/></trace>\n".utf8))
+            .write(to: URL(fileURLWithPath: directory + "/l.xml"))
+        let latin = try pgtrace(["analyze", "l.xml"], directory: directory)
+        #expect(latin.status == 0 && latin.stderr.isEmpty, "\(latin.stderr)")
     }
 
     /// libxml2 compares each attribute of a start tag with every one before it before
