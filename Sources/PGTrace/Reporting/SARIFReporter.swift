@@ -72,7 +72,8 @@ public struct SARIFReporter {
     }
 
     private func describe(_ evidence: Evidence) -> String {
-        var text = [evidence.cpu.map { "cpu \($0)" }, evidence.task.map { "task \($0)" }].compactMap { $0 }.joined(separator: " ") + ": \(evidence.role)"
+        let who = [evidence.cpu.map { "cpu \($0)" }, evidence.task.map { "task \($0)" }].compactMap { $0 }.joined(separator: " ")
+        var text = who.isEmpty ? evidence.role : "\(who): \(evidence.role)"
         if let source = evidence.source { text += " in \(source)" }
         return text + " (event \(evidence.event))"
     }

@@ -67,10 +67,10 @@ final class SummaryMerge {
             }
             let cited = finding.locations + finding.chain.flatMap { [$0.holderEvidence, $0.evidence] }
                 + (finding.heldLocks ?? []).map(\.evidence)
-            for evidence in cited { try check(evidence, of: "a finding", at: number) }
+            for evidence in cited { try check(evidence, of: "a finding", needsCPU: true, at: number) }
             analysis.context.mergeTraceFinding(finding)
         } else if let note = line.note {
-            if let evidence = line.evidence { try check(evidence, of: "a note", at: number) }
+            if let evidence = line.evidence { try check(evidence, of: "a note", needsCPU: false, at: number) }
             analysis.context.note(note, evidence: line.evidence)
         } else {
             throw fail(number, "a line of no known kind")
@@ -141,7 +141,10 @@ final class SummaryMerge {
 
     /// Evidence a finding or note cites is an event of one of the summary's traces, at a place
     /// a site may have (a forged one cited /etc/passwd:22, or line -22, which SARIF made 1).
-    private func check(_ evidence: Evidence, of what: String, at line: Int) throws {
+    /// Only a note's may name no cpu (lost events of every cpu); every event a finding cites
+    /// ran on one.
+    private func check(_ evidence: Evidence, of what: String, needsCPU: Bool, at line: Int) throws {
+        if needsCPU, evidence.cpu == nil { throw fail(line, "\(what)'s evidence names no cpu") }
         guard files.contains(where: { analysis.context.files[$0] == evidence.file }) else {
             throw fail(line, "\(what) cites \(evidence.file), which is not a trace of this summary")
         }

@@ -534,6 +534,8 @@ import Testing
             (finding, "\"line\":\(trace.line(ofEvent: 0))", "\"line\":9223372036854775807", "a finding's evidence \(place)"),
             (finding, "\"cpu\":0", "\"cpu\":8192", "a finding's evidence \(place)"),
             (finding, "\"column\":1", "\"column\":-1", "a finding's evidence \(place)"),
+            // Only a note's may name no cpu (helper-139: SARIF then printed ": a call ...").
+            (finding, "\"cpu\":0,", "", "a finding's evidence names no cpu"),
             (note, "\"file\":\"a.xml\"", "\"file\":\"b.xml\"", "a note cites b.xml, which is not a trace of this summary"),
             (note, "\"event\":1", "\"event\":-1", "a note's evidence \(place)"),
         ] {
