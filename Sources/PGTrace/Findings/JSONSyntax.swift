@@ -19,8 +19,8 @@ enum JSONSyntax {
         return (line, column, problem)
     }
 
-    /// The first key given twice in one object (by its bytes, as written), where the
-    /// document is JSON up to it; nil otherwise.
+    /// The first key given twice in one object (as decoded: `"a"` and `"\u0061"` are one),
+    /// where the document is JSON up to it; nil otherwise.
     static func firstRepeatedKey(in document: [UInt8]) -> (line: Int, column: Int, key: String)? {
         var checker = Checker(bytes: document)
         if document.starts(with: byteOrderMark) { checker.index = byteOrderMark.count }
@@ -47,8 +47,8 @@ enum JSONSyntax {
     private struct Checker {
         let bytes: [UInt8]
         var index = 0
-        /// The keys of each object open, as written.
-        private var keys: [Set<ArraySlice<UInt8>>]
+        /// The keys of each object open, decoded.
+        private var keys: [Set<[UInt8]>]
         /// A key given twice in one object: where, and which (its bytes as text).
         private(set) var repeatedKey: (offset: Int, key: String)?
 
@@ -93,7 +93,7 @@ enum JSONSyntax {
                     guard byte == UInt8(ascii: "\"") else { return (index, "expected a key (a string in double quotes)") }
                     let start = index
                     if let error = string() { return error }
-                    let key = bytes[(start + 1)..<(index - 1)]
+                    let key = Self.decoded(bytes[(start + 1)..<(index - 1)])
                     guard keys[keys.count - 1].insert(key).inserted else {
                         let text = String(decoding: key, as: UTF8.self)
                         repeatedKey = (start, text)
@@ -124,6 +124,39 @@ enum JSONSyntax {
                     next = open.isEmpty ? .end : .commaOrClose
                 }
             }
+        }
+
+        /// A string's bytes (checked: its escapes whole, surrogates paired) with its escapes
+        /// made the characters they stand for, as a decoder compares keys.
+        private static func decoded(_ string: ArraySlice<UInt8>) -> [UInt8] {
+            guard string.contains(UInt8(ascii: "\\")) else { return Array(string) }
+            var result: [UInt8] = []
+            var index = string.startIndex
+            func unit(at start: Int) -> UInt32 { UInt32(String(decoding: string[start..<(start + 4)], as: UTF8.self), radix: 16)! }
+            while index < string.endIndex {
+                guard string[index] == UInt8(ascii: "\\") else {
+                    result.append(string[index])
+                    index += 1
+                    continue
+                }
+                let kind = string[index + 1]
+                guard kind == UInt8(ascii: "u") else {
+                    let escapes: [UInt8: UInt8] = [
+                        UInt8(ascii: "b"): 0x08, UInt8(ascii: "f"): 0x0C, UInt8(ascii: "n"): 0x0A, UInt8(ascii: "r"): 0x0D, UInt8(ascii: "t"): 0x09,
+                    ]
+                    result.append(escapes[kind] ?? kind)  // \" \\ \/ stand for themselves
+                    index += 2
+                    continue
+                }
+                var scalar = unit(at: index + 2)
+                index += 6
+                if (0xD800..<0xDC00).contains(scalar) {
+                    scalar = 0x10000 + (scalar - 0xD800) << 10 + (unit(at: index + 2) - 0xDC00)
+                    index += 6
+                }
+                result += Array(String(Character(Unicode.Scalar(scalar)!)).utf8)
+            }
+            return result
         }
 
         private static func closer(of opener: UInt8?) -> UInt8 {

@@ -42,6 +42,13 @@ import Testing
         #expect(error("[{\"a\": 1}, {\"a\": 1}, {\"b\": {\"a\": \"a\"}, \"a\": [\"a\", \"a\"]}]") == nil)
         let repeated = try #require(JSONSyntax.firstRepeatedKey(in: Array("{\"x\": 1, \"y\": {\"z\": 1, \"z\": 2}}".utf8)))
         #expect(repeated.line == 1 && repeated.column == 24 && repeated.key == "z")
+        // Keys compare as decoded, as every reader compares them (helper-139: "\u0076ersion"
+        // passed for a second "version", which Python's json then read).
+        #expect(error("{\"version\": 2, \"\\u0076ersion\": 1}") == "1:16: the key \"version\" is given twice in one object")
+        #expect(error("{\"a\\/b\": 1, \"a/b\": 2}") == "1:13: the key \"a/b\" is given twice in one object")
+        #expect(error("{\"\u{1F600}\": 1, \"\\ud83d\\ude00\": 2}") == "1:13: the key \"\u{1F600}\" is given twice in one object")
+        #expect(error("{\"\\n\": 1, \"\\u000a\": 2, \"n\": 3}") == "1:11: the key \"\n\" is given twice in one object")
+        #expect(error("{\"\\u0061\": 1, \"b\": 2, \"\\t\": 3, \"t\": 4}") == nil)
         // Only a repeat the document reaches as JSON.
         #expect(JSONSyntax.firstRepeatedKey(in: Array("{\"a\": oops, \"a\": 1}".utf8)) == nil)
         // What the decoder makes of one: its first value, where a baseline is now refused.
