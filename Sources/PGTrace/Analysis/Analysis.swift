@@ -477,13 +477,14 @@ public final class Analysis {
         // Grouped in the order of the traces' names, the order evidence is least by, so that
         // which traces go together, and so what each group finds, does not depend on the
         // order they were given (in that order a class's first declaration decided which
-        // traces joined it: helper-136). Only where every trace can be read again, as a trace
-        // put aside is: standard input or a FIFO is read once, in the order given.
-        let readAgain = sources.allSatisfy { source in
+        // traces joined it: helper-136). A trace that cannot be read again (standard input, a
+        // FIFO, one in memory) cannot be put aside: those come first, in the order given, and
+        // the files that can after them, in the order of their names.
+        func readAgain(_ source: Source) -> Bool {
             if case .file(let path, _) = source { return FileDescriptor.isRegularFile(path) }
             return false
         }
-        var remaining = readAgain ? sources.sorted { $0.displayName < $1.displayName } : sources
+        var remaining = sources.filter { !readAgain($0) } + sources.filter(readAgain).sorted { $0.displayName < $1.displayName }
         while !remaining.isEmpty {
             let analysis = Analysis(options: options)
             try analysis.analyze(remaining, progress: progress)

@@ -194,6 +194,17 @@ import Testing
                 #expect(run.status == runs[0].status && run.stdoutBytes == runs[0].stdoutBytes, "\(command) given \(order)")
             }
         }
+        // A trace read from standard input cannot be put aside: it comes first, and the files
+        // after it in the order of their names, wherever it was given (helper-139: with one,
+        // the files were taken in the order given, and b, a, - was an error where a, b, - was not).
+        let piped = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/a.xml"))
+        let withStandardInput = try [["b.xml", "c.xml", "-"], ["c.xml", "b.xml", "-"], ["-", "b.xml", "c.xml"]].map {
+            try CommandRunner.run(["analyze", "--format", "json"] + $0, stdin: piped, directory: directory)
+        }
+        #expect(withStandardInput[0].status == 1, "\(withStandardInput[0].stderr)")
+        for run in withStandardInput.dropFirst() {
+            #expect(run.status == withStandardInput[0].status && run.stdoutBytes == withStandardInput[0].stdoutBytes, "\(run.stderr)")
+        }
     }
 
     /// The shipped traces go apart in three analyses (pgd_lock an rwlock; PROVE_RAW_LOCK_NESTING
