@@ -411,6 +411,8 @@ public final class ReplayEngine {
                 kind = .hardirq
                 threaded = isThreaded
             }
+            // None of its kind ran unseen below it; and no hardirq below a softirq.
+            cpus[cpu].handlersFromBefore.subtract(kind == .hardirq ? [.hardirq] : [.hardirq, .softirq])
             var frame = IrqFrame(
                 kind: kind, savedHardirqsEnabled: cpus[cpu].hardirqsEnabled,
                 savedBHDisableDepth: cpus[cpu].bhDisableDepth, savedHardirqsKnown: cpus[cpu].hardirqsKnown,
@@ -505,6 +507,8 @@ public final class ReplayEngine {
             cpus[cpu].hardirqsKnown = false
             cpus[cpu].bhKnown = false
             cpus[cpu].nmiSaved = []
+            // Any handler may have begun in what was lost (under the frames still open).
+            cpus[cpu].handlersFromBefore = [.hardirq, .softirq]
             cpus[cpu].preemptKnown = false
             // Counted again from here: what the trace sees disabled is a least count.
             cpus[cpu].preemptDepth = 0
@@ -705,8 +709,10 @@ public final class ReplayEngine {
         guard let frame = cpus[cpu].frames.last, frame.kind == kind else {
             // A partial trace may begin while a handler runs ("tracing is switched on while
             // locks are held and handlers run"), as its enter may be in events lost: it ends
-            // here, and the state it returns to is not known.
-            if cpus[cpu].frames.isEmpty, isPartial || forgotten {
+            // here, once (and a hardirq that interrupted it with it), and the state it returns
+            // to is not known.
+            if cpus[cpu].frames.isEmpty, cpus[cpu].handlersFromBefore.contains(kind) {
+                cpus[cpu].handlersFromBefore.subtract(kind == .hardirq ? [.hardirq] : [.hardirq, .softirq])
                 cpus[cpu].hardirqsKnown = false
                 if kind == .softirq { cpus[cpu].bhKnown = false }
                 return

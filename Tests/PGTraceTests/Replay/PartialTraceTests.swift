@@ -153,6 +153,26 @@ import Testing
         inside.event("hardirq-exit")
         let error = try #require(inputError(inside.xml))
         #expect(error.message == "<hardirq-exit/> on cpu 0 inside a softirq; expected a matching <hardirq-enter/> first", "\(error)")
+
+        // A hardirq that interrupted a softirq ends first, then the softirq; each once, and
+        // none the trace has seen the cpu out of (helper-139: any number of exits was taken).
+        func exits(_ events: [String]) -> TraceBuilder {
+            var trace = TraceBuilder()
+            trace.partial = true
+            for event in events { trace.event(event) }
+            return trace
+        }
+        #expect(try rules(exits(["hardirq-exit", "softirq-exit"])) == [])
+        for (events, refused) in [
+            (["hardirq-exit", "hardirq-exit"], "hardirq"), (["softirq-exit", "hardirq-exit"], "hardirq"),
+            (["softirq-exit", "softirq-exit"], "softirq"), (["hardirq-enter", "hardirq-exit", "hardirq-exit"], "hardirq"),
+            (["softirq-enter", "softirq-exit", "softirq-exit"], "softirq"), (["softirq-enter", "softirq-exit", "hardirq-exit"], "hardirq"),
+        ] {
+            let error = try #require(inputError(exits(events).xml), "\(events)")
+            #expect(error.message.hasPrefix("<\(refused)-exit/> on cpu 0 outside any \(refused)"), "\(events): \(error)")
+        }
+        // Lost events may hide an enter again.
+        #expect(try rules(exits(["hardirq-enter", "hardirq-exit", "events-lost", "hardirq-exit"])) == [])
     }
 
     /// After lost events the irq and bh state are unknown, even from an idle machine: a
