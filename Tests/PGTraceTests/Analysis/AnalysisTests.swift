@@ -104,10 +104,16 @@ import Testing
         #expect(!apartEdges.isEmpty)
         #expect(apartEdges.allSatisfy { $0.evidence.file == names[1] && $0.holder.file == names[1] })
         #expect(report.edges.filter { $0.evidence.file == names[1] }.count == apartEdges.count)
-        // From a stream the trace cannot be read again: the contradiction stays an error.
+        // A stream cannot be read again, to be put aside: it is read first, and the file that
+        // contradicts it goes apart, wherever the stream was given; two streams that
+        // contradict each other stay an error.
         let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: Repository.path(names[1]))))
+        let streamed = try Analysis.analyzeSeparatingConflicts([sources[0], .bytes(bytes, displayName: "<stdin>")], options: AnalysisOptions())
+        #expect(streamed.map(\.analysedFiles) == [["<stdin>"], ["traces/pgd-free-in-irq.xml"]])
+        let other = try Array(Data(contentsOf: URL(fileURLWithPath: Repository.path(names[0]))))
         #expect(throws: TraceInputError.self) {
-            _ = try Analysis.analyzeSeparatingConflicts([sources[0], .bytes(bytes, displayName: "<stdin>")], options: AnalysisOptions())
+            _ = try Analysis.analyzeSeparatingConflicts(
+                [.bytes(other, displayName: "a"), .bytes(bytes, displayName: "b")], options: AnalysisOptions())
         }
     }
 
