@@ -168,6 +168,13 @@ final class ScanTape {
         steps.append(.failure(index: Int32(failures.count - 1)))
     }
 
+    /// A failure of the scan that says its own cause, to be reported as it is: never taken for
+    /// a trace cut short where libxml2 met it finishing the document (an encoding that
+    /// stopped converting, which libxml2 says only then).
+    struct Cause: Error {
+        var error: TraceInputError
+    }
+
     /// The value of `attribute`, valid until the tape is reset.
     @inline(__always)
     func value(of attribute: Attribute) -> UnsafePointer<UInt8> { bytes.pointer(at: Int(attribute.offset)) }

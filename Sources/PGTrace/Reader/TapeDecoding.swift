@@ -87,6 +87,10 @@ final class TapeDecoding: @unchecked Sendable {
             case .unexpectedText(let line, let column):
                 fail("unexpected text; trace elements hold no text, expected \(decoder.expectedNow)", line: line, column: column)
             case .failure(let index):
+                if let cause = tape.failures[Int(index)] as? ScanTape.Cause {
+                    failure = cause.error
+                    return
+                }
                 failure = tape.failures[Int(index)]
             case .finishing:
                 finishing = true

@@ -228,13 +228,10 @@ private final class ParserState {
     }
 
     /// What libxml2 said on this thread with no parser to tie it to, since the parse began
-    /// ("encoding error: input conversion failed ..."); nil for nothing.
+    /// ("input conversion failed due to input error, bytes 0xFF 0xFE"); nil for nothing.
     static func genericError() -> String? {
-        let text = String(cString: pgtrace_xml_generic_error())
-        guard !text.isEmpty else { return nil }
-        // libxml2's "encoding error : input ...", as pgtrace's messages put a colon.
-        return text.split(separator: " : ", omittingEmptySubsequences: false).joined(separator: ": ")
-            .trimmingPrefix(while: { $0 == " " }).reversed().drop { $0 == " " }.reversed().map(String.init).joined()
+        let text = String(cString: pgtrace_xml_generic_error()).split(separator: " ").joined(separator: " ")
+        return text.isEmpty ? nil : text
     }
 
     /// Stops libxml2 after a step the decoding will refuse (or a failure of the scan's).
@@ -349,7 +346,7 @@ private final class ParserState {
                 // Said with no parser to tie it to, it is the parse's failure all the same (an
                 // encoding that stopped converting: the document then just ended).
                 if !stopped, let generic = Self.genericError() {
-                    fail("malformed XML: \(generic)")
+                    fail(ScanTape.Cause(error: TraceInputError(file: reader.displayName, line: line, column: column, message: "malformed XML: \(generic)")))
                 }
                 if !stopped {
                     tape.append(.endOfInput(
@@ -631,11 +628,13 @@ private func errorText(_ error: xmlError) -> String? {
 private let saxStructuredError: xmlStructuredErrorFunc = { ctx, errorPointer in
     guard let ctx, let error = errorPointer?.pointee, let message = errorText(error) else { return }
     let parser = state(ctx)
+    let (line, column) = (error.line > 0 ? Int(error.line) : parser.line, error.int2 > 0 ? Int(error.int2) : parser.column)
     // An encoding's failed conversion, said first with no place, is the cause.
-    parser.fail(
-        "malformed XML: \(ParserState.genericError() ?? message)",
-        line: error.line > 0 ? Int(error.line) : parser.line,
-        column: error.int2 > 0 ? Int(error.int2) : parser.column)
+    if let generic = ParserState.genericError() {
+        parser.fail(ScanTape.Cause(error: TraceInputError(file: parser.reader.displayName, line: line, column: column, message: "malformed XML: \(generic)")))
+        return
+    }
+    parser.fail("malformed XML: \(message)", line: line, column: column)
 }
 
 private func isExtension(_ name: UnsafePointer<xmlChar>?) -> Bool { SchemaValidation.isExtension(name) }

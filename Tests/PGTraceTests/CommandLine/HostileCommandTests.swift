@@ -609,9 +609,17 @@ import Testing
             .write(to: URL(fileURLWithPath: directory + "/e.xml"))
         try Data(Array("<?xml version=\"1.0\" encoding=\"EUC-JP\"?>\n<trace version=\"1\" source=\"".utf8) + [0xFF, 0xFF, 0xFE] + Array("\"><events/></trace>\n".utf8))
             .write(to: URL(fileURLWithPath: directory + "/j.xml"))
+        // Past the start, in an event's attribute: libxml2 says it only as it finishes the
+        // document, which was then taken for a trace cut short (helper-140).
+        let events = String(repeating: "<acquire cpu=\"0\" lock=\"A\"/><release cpu=\"0\" lock=\"A\"/>\n", count: 10)
+        try Data(
+            Array("<?xml version=\"1.0\" encoding=\"EUC-JP\"?>\n<trace version=\"1\" cpus=\"1\"><events>\n\(events)<acquire cpu=\"0\" lock=\"A\" at=\"X".utf8)
+                + [0xFF, 0xFE] + Array("Y\"/>\n\(events)</events></trace>\n".utf8)
+        ).write(to: URL(fileURLWithPath: directory + "/k.xml"))
         for (file, expected) in [
             ("e.xml", "e.xml:1:41: error: malformed XML: input conversion failed due to input error, bytes 0x74 0x72 0x61 0x63\n"),
             ("j.xml", "j.xml:2:1: error: malformed XML: input conversion failed due to input error, bytes 0xFF 0xFF 0xFE 0x22\n"),
+            ("k.xml", "k.xml:13:1: error: malformed XML: input conversion failed due to input error, bytes 0xFF 0xFE 0x59 0x22\n"),
         ] {
             for command in ["analyze", "lint", "validate", "graph", "summarize"] {
                 let run = try pgtrace([command, file], directory: directory)
