@@ -98,13 +98,17 @@ final class TextCaptureReader {
     /// `complete`: false for a last line with no newline (the capture is cut there).
     private func handle(_ line: UnsafeBufferPointer<UInt8>, _ number: Int, complete: Bool, into sink: some RecordSink) throws {
         summary.lines = number
-        // A capture whose lines end in a carriage return alone is one line with no newline,
-        // which read as a capture cut short: the first event and lost events, no finding and
-        // exit 0 for a capture of a deadlock (helper-138).
-        if !complete, let carriage = line.firstIndex(of: 0x0D), carriage + 1 < line.count, line[carriage + 1] != 0x0A {
+        // A capture whose lines end in a carriage return alone is one line: read as a capture
+        // cut short (no newline) or as one event, no finding and exit 0 for a capture of a
+        // deadlock (helper-138, helper-140). Told by a carriage return in mid-line after a
+        // whole line (a comment, or an event); one inside a task's name (prctl allows it) has
+        // only the start of a line before it.
+        if let carriage = line.firstIndex(ofByte: 0x0D), carriage + 1 < line.count,
+            line[0] == UInt8(ascii: "#") || LineColumns(UnsafeBufferPointer(rebasing: line[..<carriage])) != nil
+        {
             throw TraceInputError(
                 file: displayName, line: number, column: carriage + 1,
-                message: "a carriage return in mid-line, and no newline after it: the capture's lines end in a carriage return alone; convert them to newlines (tr '\\r' '\\n')")
+                message: "a carriage return in mid-line after a whole line: the capture's lines end in a carriage return alone; convert them to newlines (tr '\\r' '\\n')")
         }
         if let columns = LineColumns(line) {
             sawTrace = true

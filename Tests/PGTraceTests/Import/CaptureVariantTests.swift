@@ -404,8 +404,16 @@ import Testing
         #expect(try analyze(lines.joined(separator: "\n") + "\n").findings == ["circular-dependency A,B"])
         #expect(try analyze(lines.joined(separator: "\r\n") + "\r\n").findings == ["circular-dependency A,B"])
         let carriage = lines[0].utf8.count + 1
-        #expect(error(lines.joined(separator: "\r") + "\r", cutShort: true)
-            == "c.txt:1:\(carriage): error: a carriage return in mid-line, and no newline after it: the capture's lines end in a carriage return alone; convert them to newlines (tr '\\r' '\\n')")
+        let message = "error: a carriage return in mid-line after a whole line: the capture's lines end in a carriage return alone; convert them to newlines (tr '\\r' '\\n')"
+        #expect(error(lines.joined(separator: "\r") + "\r", cutShort: true) == "c.txt:1:\(carriage): \(message)")
+        // Ended by a newline all the same, or its header alone (helper-140: one event, exit 0).
+        #expect(error(lines.joined(separator: "\r") + "\n") == "c.txt:1:\(carriage): \(message)")
+        #expect(error(lines[0] + "\n" + lines.dropFirst().joined(separator: "\r") + "\n") == "c.txt:2:\(lines[1].utf8.count + 1): \(message)")
+        // A carriage return in a task's name (prctl allows it) has no whole line before it: read.
+        let named = "  a\rb-1041  [000] ....  4543.100008: lock_acquire: 0000000000000003 C"
+        #expect(try analyze(lines.joined(separator: "\n") + "\n" + named + "\n").events == 11)
+        #expect(try analyze(lines.joined(separator: "\n") + "\n" + named.prefix(50), cutShort: true).notes.last
+            == "c.txt: the capture lost events (line 10): findings may be incomplete")
     }
 
     /// A cut last line is lost events only in what already reads as a capture.
