@@ -80,10 +80,11 @@ public struct CPUState: Sendable {
     public var nmiSaved: [(enabled: Bool, known: Bool)] = []
     /// Whether an NMI runs: lockdep validates nothing in it, and records no lock it takes.
     public var inNMI: Bool { !nmiSaved.isEmpty }
-    /// The handlers that may have been running, unseen, when the trace began (or when events
-    /// were lost), whose exits the trace may show with no enter: a hardirq, and a softirq it
-    /// interrupted. An enter seen rules out one running below it (neither nests in its
-    /// kind, and a softirq does not start inside a hardirq), as its exit does.
+    /// The handlers that may have been running, unseen, with no frame of the trace's open on
+    /// the cpu, since the trace began or events were lost: a hardirq, and a softirq it
+    /// interrupted, whose exits the trace may show with no enter. An enter seen rules out one
+    /// running below it (neither nests in its kind, and a softirq does not start inside a
+    /// hardirq), as its exit does.
     var handlersFromBefore: Set<ContextKind> = []
 
     public init(cpu: Int, known: Bool = true) {

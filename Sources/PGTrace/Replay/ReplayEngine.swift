@@ -108,6 +108,8 @@ public final class ReplayEngine {
 
     private func addCPU(_ cpu: Int) {
         var state = CPUState(cpu: cpu, known: !isPartial)
+        // First met after lost events: a handler may have begun in them.
+        if forgotten { state.handlersFromBefore = [.hardirq, .softirq] }
         state.stack = stack(for: state.task)
         runningOn[state.stack] = cpu
         cpus.append(state)
@@ -507,8 +509,9 @@ public final class ReplayEngine {
             cpus[cpu].hardirqsKnown = false
             cpus[cpu].bhKnown = false
             cpus[cpu].nmiSaved = []
-            // Any handler may have begun in what was lost (under the frames still open).
-            cpus[cpu].handlersFromBefore = [.hardirq, .softirq]
+            // A handler may have begun in what was lost, and still run: where no frame is open
+            // (above one, its exit comes inside that frame, an error as before).
+            cpus[cpu].handlersFromBefore = cpus[cpu].frames.isEmpty ? [.hardirq, .softirq] : []
             cpus[cpu].preemptKnown = false
             // Counted again from here: what the trace sees disabled is a least count.
             cpus[cpu].preemptDepth = 0

@@ -171,8 +171,27 @@ import Testing
             let error = try #require(inputError(exits(events).xml), "\(events)")
             #expect(error.message.hasPrefix("<\(refused)-exit/> on cpu 0 outside any \(refused)"), "\(events): \(error)")
         }
-        // Lost events may hide an enter again.
+        // Lost events may hide an enter again, where no handler is open; and on a cpu first
+        // met after them (helper-140: it was refused there).
         #expect(try rules(exits(["hardirq-enter", "hardirq-exit", "events-lost", "hardirq-exit"])) == [])
+        let firstMetAfter = """
+            <?xml version="1.0"?>
+            <trace version="1"><events>
+            <acquire cpu="0" lock="A"/><release cpu="0" lock="A"/>
+            <events-lost/>
+            <hardirq-exit cpu="1"/>
+            </events></trace>
+            """
+        #expect(inputError(firstMetAfter) == nil)
+        // A cpu the loss did not touch keeps what it knew.
+        var otherCPU = TraceBuilder(cpus: 2)
+        otherCPU.event("events-lost")
+        otherCPU.cpu = 1
+        otherCPU.event("hardirq-exit")
+        #expect(inputError(otherCPU.xml)?.message.hasPrefix("<hardirq-exit/> on cpu 1 outside any hardirq") == true)
+        // A softirq open across the loss ends as seen; no hardirq ran unseen below it (helper-140).
+        let acrossTheLoss = try #require(inputError(exits(["softirq-enter", "events-lost", "softirq-exit", "hardirq-exit"]).xml))
+        #expect(acrossTheLoss.message.hasPrefix("<hardirq-exit/> on cpu 0 outside any hardirq"), "\(acrossTheLoss)")
     }
 
     /// After lost events the irq and bh state are unknown, even from an idle machine: a
