@@ -465,9 +465,10 @@ public final class Analysis {
     /// Analyses `sources` as one analysis per set of traces whose class declarations agree:
     /// a trace that declares a class with another type or size than a trace before it (a
     /// trace of another kernel or configuration) is put aside and analysed with the others
-    /// put aside, and so on. Traces read from standard input or a FIFO cannot be read again
-    /// and so still make such a contradiction an input error. The analyses after the first
-    /// come in the order of their least trace name.
+    /// put aside, and so on, the traces taken in the order of their names. Traces read from
+    /// standard input or a FIFO cannot be read again to be put aside: they are taken first,
+    /// in the order given, and two of them that contradict each other are an input error.
+    /// The analyses after the first come in the order of their least trace name.
     public static func analyzeSeparatingConflicts(
         _ sources: [Source], options: AnalysisOptions, progress: Progress? = nil
     ) throws -> [Analysis] {

@@ -315,9 +315,9 @@ final class TraceDatFile {
         tep_data_comm_from_pid(tep, Int32(pid)).map { String(cString: $0) } ?? "<...>"
     }
 
-    /// Takes `command` (a switch's next_comm) as `pid`'s, where the file's saved cmdlines have
-    /// none for it, as trace-cmd's sched_switch plugin does (tep_register_comm keeps a name
-    /// it has: the first one stays).
+    /// Registers `command` (a switch's next_comm) as `pid`'s with libtraceevent, as trace-cmd's
+    /// sched_switch plugin does: a pid the saved cmdlines lack is then named by it. (The name a
+    /// task's first record gets stays its name: `TaskNames`.)
     func learnCommand(_ command: UnsafeRawBufferPointer, pid: Int) {
         guard pid > 0, !command.isEmpty else { return }
         var text = Array(command.bindMemory(to: UInt8.self).prefix(255))
