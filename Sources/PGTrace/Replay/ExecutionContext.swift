@@ -51,6 +51,26 @@ public struct IrqFrame: Sendable {
 
 /// The state of one cpu: which task runs, which irq frames are stacked on it, and whether
 /// hardirqs and softirqs (bh) are enabled.
+/// Which handlers may be running on a cpu unseen (`CPUState.handlersFromBefore`): a bit each,
+/// so that the state of a cpu stays plain values, copied and compared as such.
+struct UnseenHandlers: OptionSet, Sendable {
+    let rawValue: UInt8
+    static let hardirq = UnseenHandlers(rawValue: 1)
+    static let softirq = UnseenHandlers(rawValue: 2)
+    static let any: UnseenHandlers = [.hardirq, .softirq]
+
+    /// One of `kind` running (entered, or ending) rules out an unseen one of its kind below
+    /// it, and any unseen one below a softirq: neither nests in its kind, and a softirq does
+    /// not start inside a hardirq.
+    mutating func ruleOut(below kind: ContextKind) {
+        subtract(kind == .hardirq ? .hardirq : .any)
+    }
+
+    func contains(_ kind: ContextKind) -> Bool {
+        contains(kind == .hardirq ? UnseenHandlers.hardirq : kind == .softirq ? .softirq : [])
+    }
+}
+
 public struct CPUState: Sendable {
     public var task: TaskKey
     /// The engine's index of `task`'s held-lock stack.
@@ -82,17 +102,15 @@ public struct CPUState: Sendable {
     public var inNMI: Bool { !nmiSaved.isEmpty }
     /// The handlers that may have been running, unseen, with no frame of the trace's open on
     /// the cpu, since the trace began or events were lost: a hardirq, and a softirq it
-    /// interrupted, whose exits the trace may show with no enter. An enter seen rules out one
-    /// running below it (neither nests in its kind, and a softirq does not start inside a
-    /// hardirq), as its exit does.
-    var handlersFromBefore: Set<ContextKind> = []
+    /// interrupted, whose exits the trace may show with no enter.
+    var handlersFromBefore: UnseenHandlers = []
 
     public init(cpu: Int, known: Bool = true) {
         task = .anonymous(cpu: cpu)
         hardirqsKnown = known
         bhKnown = known
         preemptKnown = known
-        if !known { handlersFromBefore = [.hardirq, .softirq] }
+        if !known { handlersFromBefore = .any }
     }
 
     public var softirqsEnabled: Bool { Self.softirqsEnabled(depth: bhDisableDepth) }

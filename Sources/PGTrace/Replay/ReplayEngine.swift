@@ -109,7 +109,7 @@ public final class ReplayEngine {
     private func addCPU(_ cpu: Int) {
         var state = CPUState(cpu: cpu, known: !isPartial)
         // First met after lost events: a handler may have begun in them.
-        if forgotten { state.handlersFromBefore = [.hardirq, .softirq] }
+        if forgotten { state.handlersFromBefore = .any }
         state.stack = stack(for: state.task)
         runningOn[state.stack] = cpu
         cpus.append(state)
@@ -413,8 +413,7 @@ public final class ReplayEngine {
                 kind = .hardirq
                 threaded = isThreaded
             }
-            // None of its kind ran unseen below it; and no hardirq below a softirq.
-            cpus[cpu].handlersFromBefore.subtract(kind == .hardirq ? [.hardirq] : [.hardirq, .softirq])
+            cpus[cpu].handlersFromBefore.ruleOut(below: kind)
             var frame = IrqFrame(
                 kind: kind, savedHardirqsEnabled: cpus[cpu].hardirqsEnabled,
                 savedBHDisableDepth: cpus[cpu].bhDisableDepth, savedHardirqsKnown: cpus[cpu].hardirqsKnown,
@@ -511,7 +510,7 @@ public final class ReplayEngine {
             cpus[cpu].nmiSaved = []
             // A handler may have begun in what was lost, and still run: where no frame is open
             // (above one, its exit comes inside that frame, an error as before).
-            cpus[cpu].handlersFromBefore = cpus[cpu].frames.isEmpty ? [.hardirq, .softirq] : []
+            cpus[cpu].handlersFromBefore = cpus[cpu].frames.isEmpty ? .any : []
             cpus[cpu].preemptKnown = false
             // Counted again from here: what the trace sees disabled is a least count.
             cpus[cpu].preemptDepth = 0
@@ -715,7 +714,7 @@ public final class ReplayEngine {
             // here, once (and a hardirq that interrupted it with it), and the state it returns
             // to is not known.
             if cpus[cpu].frames.isEmpty, cpus[cpu].handlersFromBefore.contains(kind) {
-                cpus[cpu].handlersFromBefore.subtract(kind == .hardirq ? [.hardirq] : [.hardirq, .softirq])
+                cpus[cpu].handlersFromBefore.ruleOut(below: kind)
                 cpus[cpu].hardirqsKnown = false
                 if kind == .softirq { cpus[cpu].bhKnown = false }
                 return
