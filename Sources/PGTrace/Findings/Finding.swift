@@ -40,6 +40,11 @@ public struct Evidence: Hashable, Sendable, Codable {
     /// `file:line (event N)`.
     public var place: String { "\(file):\(line) (event \(event))" }
 
+    /// `cpu C task T`, of what is known ("" for neither).
+    public var runner: String {
+        [cpu.map { "cpu \($0)" }, task.map { "task \($0)" }].compactMap { $0 }.joined(separator: " ")
+    }
+
     /// The kernel source behind the event, as `fn at` or whichever is known.
     public var source: String? {
         switch (function, at) {

@@ -126,6 +126,11 @@ enum JSONSyntax {
             }
         }
 
+        /// The escapes of one character that stand for another.
+        private static let escapes: [UInt8: UInt8] = [
+            UInt8(ascii: "b"): 0x08, UInt8(ascii: "f"): 0x0C, UInt8(ascii: "n"): 0x0A, UInt8(ascii: "r"): 0x0D, UInt8(ascii: "t"): 0x09,
+        ]
+
         /// A string's bytes (checked: its escapes whole, surrogates paired) with its escapes
         /// made the characters they stand for, as a decoder compares keys.
         private static func decoded(_ string: ArraySlice<UInt8>) -> [UInt8] {
@@ -141,9 +146,6 @@ enum JSONSyntax {
                 }
                 let kind = string[index + 1]
                 guard kind == UInt8(ascii: "u") else {
-                    let escapes: [UInt8: UInt8] = [
-                        UInt8(ascii: "b"): 0x08, UInt8(ascii: "f"): 0x0C, UInt8(ascii: "n"): 0x0A, UInt8(ascii: "r"): 0x0D, UInt8(ascii: "t"): 0x09,
-                    ]
                     result.append(escapes[kind] ?? kind)  // \" \\ \/ stand for themselves
                     index += 2
                     continue

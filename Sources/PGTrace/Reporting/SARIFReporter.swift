@@ -72,8 +72,8 @@ public struct SARIFReporter {
     }
 
     private func describe(_ evidence: Evidence) -> String {
-        let who = [evidence.cpu.map { "cpu \($0)" }, evidence.task.map { "task \($0)" }].compactMap { $0 }.joined(separator: " ")
-        var text = who.isEmpty ? evidence.role : "\(who): \(evidence.role)"
+        let runner = evidence.runner
+        var text = runner.isEmpty ? evidence.role : "\(runner): \(evidence.role)"
         if let source = evidence.source { text += " in \(source)" }
         return text + " (event \(evidence.event))"
     }

@@ -92,7 +92,7 @@ public struct TextReporter {
         switch finding.rule {
         case .circularDependency where finding.chain.count >= 2:
             let new = finding.chain[finding.chain.count - 1]
-            out += "\n\(who(new.evidence)) is trying to acquire lock:\n"
+            out += "\n\(new.evidence.runner) is trying to acquire lock:\n"
             out += " (\(new.acquired))\(finding.usage[new.acquired] ?? ""), at: \(describe(new.evidence))\n"
             out += "\nbut task is already holding lock:\n"
             out += " (\(new.holder))\(finding.usage[new.holder] ?? ""), at: \(describe(new.holderEvidence))\n"
@@ -207,14 +207,10 @@ public struct TextReporter {
         }
     }
 
-    private func who(_ evidence: Evidence) -> String {
-        [evidence.cpu.map { "cpu \($0)" }, evidence.task.map { "task \($0)" }].compactMap { $0 }.joined(separator: " ")
-    }
-
     /// `file:line (event N) cpu C task T: fn (at)`.
     func describe(_ evidence: Evidence) -> String {
-        let who = who(evidence)
-        var text = who.isEmpty ? evidence.place : "\(evidence.place) \(who)"
+        let runner = evidence.runner
+        var text = runner.isEmpty ? evidence.place : "\(evidence.place) \(runner)"
         if let source = evidence.source { text += ": \(source)" }
         return text
     }
