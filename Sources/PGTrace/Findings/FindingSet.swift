@@ -141,10 +141,19 @@ extension Finding {
     static func precedes(
         _ a: Finding, _ b: Finding, _ aPrint: @autoclosure () -> UInt64, _ bPrint: @autoclosure () -> UInt64
     ) -> Bool {
-        let (aCount, bCount) = (4 * a.locations.count + 3, 4 * b.locations.count + 3)
+        precedes(
+            a.locations.count, { a.orderElement($0, aPrint) }, b.locations.count, { b.orderElement($0, bPrint) })
+    }
+
+    /// `precedes` of two findings given by how many locations each cites and element `index`
+    /// of each one's `order` (a finding not made yet gives them: `FindingList`).
+    static func precedes(
+        _ aLocations: Int, _ a: (Int) -> OrderElement, _ bLocations: Int, _ b: (Int) -> OrderElement
+    ) -> Bool {
+        let (aCount, bCount) = (4 * aLocations + 3, 4 * bLocations + 3)
         for index in 0..<min(aCount, bCount) {
-            let x = a.orderElement(index, aPrint)
-            let y = b.orderElement(index, bPrint)
+            let x = a(index)
+            let y = b(index)
             // Equal elements (most often the same file name) compared once, not both ways.
             if x != y { return x.precedes(y) }
         }
@@ -154,22 +163,38 @@ extension Finding {
     /// Element `index` of `order` (four a location, then rule, fingerprint and message),
     /// unmade where it is a number.
     private func orderElement(_ index: Int, _ fingerprint: () -> UInt64) -> OrderElement {
-        let fields = 4 * locations.count
+        Self.orderElement(
+            index, locations: locations.count, location: { locations[$0].orderPlace }, rule: rule, fingerprint: fingerprint,
+            message: { message })
+    }
+
+    /// Element `index` of the `order` of a finding of `rule` citing `locations` places, each
+    /// `location(k)`, whose base fingerprint and message are asked for when they are reached.
+    static func orderElement(
+        _ index: Int, locations: Int, location: (Int) -> (file: String, line: Int, column: Int, event: Int), rule: Rule,
+        fingerprint: () -> UInt64, message: () -> String
+    ) -> OrderElement {
+        let fields = 4 * locations
         guard index < fields else {
             switch index - fields {
             case 0: return .text(rule.rawValue)
             case 1: return .fingerprint(fingerprint())
-            default: return .text(message)
+            default: return .text(message())
             }
         }
-        let location = locations[index / 4]
+        let place = location(index / 4)
         switch index % 4 {
-        case 0: return .text(location.file)
-        case 1: return .number(location.line)
-        case 2: return .number(location.column)
-        default: return .number(location.event)
+        case 0: return .text(place.file)
+        case 1: return .number(place.line)
+        case 2: return .number(place.column)
+        default: return .number(place.event)
         }
     }
+}
+
+extension Evidence {
+    /// What the order of findings reads of a location.
+    var orderPlace: (file: String, line: Int, column: Int, event: Int) { (file, line, column, event) }
 }
 
 /// An element of `Finding.order`: text, a number, which the key writes zero-padded to 12
@@ -178,7 +203,7 @@ extension Finding {
 /// same width and case of digits); any other comparison is of the text, as the key's.
 /// Elements of different kinds count as different, and their text decides which comes
 /// first (a fingerprint meets a line only where two findings' evidence differs in length).
-private enum OrderElement: Equatable {
+enum OrderElement: Equatable {
     case text(String)
     case number(Int)
     case fingerprint(UInt64)

@@ -17,6 +17,12 @@ extension Finding {
     /// their digits, lowercase and zero-padded, do), and makes the text only where a
     /// fingerprint meets a line number (evidence lists of different lengths).
     var baseFingerprintValue: UInt64 {
+        Self.baseFingerprintValue(rule: rule, identity: identity, objects: objects)
+    }
+
+    /// `baseFingerprintValue` of a finding of `rule`, `identity` and `objects` (a finding not
+    /// made yet gives them: `PendingFindingMaker.baseFingerprint`).
+    static func baseFingerprintValue(rule: Rule, identity: String, objects: [String]) -> UInt64 {
         // The hash of "v2\n" + rule + "\n" + identity + "\n" + objects joined by ",", taken
         // part by part: no string of them all is made.
         var hash = FNV1a64()
@@ -36,10 +42,15 @@ extension Finding {
     /// location to name a site by, it named the trace file and line; both are dropped here
     /// (the same bug read through `./t.xml` or standard input is the same bug).
     var identity: String {
+        Self.identity(key: key, unnamed: locations.lazy.filter { $0.function == nil && $0.at == nil }.map { (file: $0.file, line: $0.line) })
+    }
+
+    /// `identity` of a finding whose key is `key` and whose locations that name neither a
+    /// function nor a source place are at `unnamed` (file, line), in the order it cites them.
+    static func identity(key: String, unnamed: some Collection<(file: String, line: Int)>) -> String {
         // A trace place is written `file:line`: a key with no colon names none (a cycle's
         // classes, nearly every key), and is its own identity.
         guard Self.bytes(of: key, contain: ":") else { return key }
-        let unnamed = locations.lazy.filter { $0.function == nil && $0.at == nil }
         // Most keys name no trace place at all (a cycle's classes): one look per file then,
         // not one per location (a cycle through a thousand classes cites two thousand).
         var files: [String] = []
