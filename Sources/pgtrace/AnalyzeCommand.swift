@@ -47,7 +47,9 @@ struct AnalyzeCommand: ParsableCommand {
             if shown.someFinding(in: analyses, atLeast: report.failOn.severity) { throw ExitCode(1) }
             return
         }
-        var result = AnalysisReport(analyses, includingGraph: prints && format == .json, includingUsage: prints && format == .text)
+        // The analyses end here: the findings of their graphs are made as the report writes them.
+        var result = AnalysisReport(
+            analyses, includingGraph: prints && format == .json, includingUsage: prints && format == .text, makingFindingsWhenRead: true)
         KeptUntilExit.keep(analyses)
         // The report as it ends: kept before --rule and --finding chose among its findings,
         // all of them would stay beside the chosen.

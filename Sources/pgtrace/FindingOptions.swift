@@ -45,11 +45,11 @@ struct FindingOptions: ParsableArguments {
 
     /// The findings to show, in report order: those of the rules asked for, then of those the
     /// numbered (as the report's list of them numbers them) or fingerprinted one. A number or
-    /// fingerprint that matches none is an error.
-    func select(_ findings: [Finding]) throws -> [Finding] {
+    /// fingerprint that matches none is an error. Chosen by what each finding keeps, none made.
+    func select(_ findings: FindingList) throws -> FindingList {
         var selected = findings
         if let rules {
-            selected = selected.filter { rules.contains($0.rule) }
+            selected = selected.filter(rules: rules)
         }
         let findings = selected
         if let finding {
@@ -57,14 +57,17 @@ struct FindingOptions: ParsableArguments {
                 guard number <= findings.count else {
                     throw CommandError("--finding \(number): the report has \(findings.count) finding\(findings.count == 1 ? "" : "s")\(rule.isEmpty ? "" : " of those rules")")
                 }
-                selected = [findings[number - 1]]
+                selected = findings.selecting([number - 1])
             } else {
-                selected = findings.filter { $0.fingerprint == finding }
+                selected = findings.selecting(findings.indices.filter { findings.fingerprint(at: $0) == finding })
                 guard !selected.isEmpty else { throw CommandError("--finding \(finding): no finding has that fingerprint") }
             }
         }
         return selected
     }
+
+    /// `select` of findings made.
+    func select(_ findings: [Finding]) throws -> [Finding] { Array(try select(FindingList(findings))) }
 
     /// Whether to colour text written to standard output (`toFile`: to --output instead).
     func colored(toFile: Bool) -> Bool {

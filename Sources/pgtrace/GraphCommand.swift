@@ -42,7 +42,8 @@ struct GraphCommand: ParsableCommand {
                 file: source.displayName,
                 message: "\(reason); traces drawn together share one graph and their classes (draw it apart: pgtrace graph \(source.displayName))")
         }
-        let report = AnalysisReport(analyses, includingUsage: false)
+        // The analyses end here: the findings that flag edges are made one at a time.
+        let report = AnalysisReport(analyses, includingUsage: false, makingFindingsWhenRead: true)
         KeptUntilExit.keep(analyses, report)
         if let focus, !report.nodes.contains(where: { $0.name == focus }) {
             throw CommandError("no lock class named '\(focus)' in the traces")

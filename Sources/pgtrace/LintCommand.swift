@@ -81,13 +81,14 @@ struct LintCommand: ParsableCommand {
 
         // The baseline is compared with, and written from, every finding; --rule and
         // --finding choose what is shown (and what the exit status follows).
-        let comparison = accepted?.compare(result.findings) ?? (new: result.findings, accepted: [], stale: [])
+        let findings = Array(result.findings)
+        let comparison = accepted?.compare(findings) ?? (new: findings, accepted: [], stale: [])
         let acceptedPrints = Set(comparison.accepted.map(\.fingerprint))
         let newShown = try shown.select(comparison.new)
         let acceptedShown = shown.finding != nil ? [] : shown.rule.isEmpty ? comparison.accepted
             : comparison.accepted.filter { shown.rule.contains($0.rule.rawValue) }
         var shownReport = result
-        shownReport.findings = shown.selects ? newShown + acceptedShown : result.findings
+        shownReport.findings = shown.selects ? FindingList(newShown + acceptedShown) : result.findings
         switch format {
         case _ where quiet && report.output == nil:
             break
@@ -127,7 +128,7 @@ struct LintCommand: ParsableCommand {
             }
         }
         if let writeBaseline {
-            try Output.write(Baseline(findings: result.findings).json, to: writeBaseline, inputs: traces.files + (policy.map { [$0] } ?? []))
+            try Output.write(Baseline(findings: findings).json, to: writeBaseline, inputs: traces.files + (policy.map { [$0] } ?? []))
         }
         if let threshold = report.failOn.severity, newShown.contains(where: { $0.severity >= threshold }) {
             throw ExitCode(1)

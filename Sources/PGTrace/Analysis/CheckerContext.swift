@@ -31,6 +31,8 @@ public final class CheckerContext {
     @exclusivity(unchecked) private var reportObservers: [(Finding) -> Void] = []
     /// Graph findings whose text is not made yet (`reportGraphFindingOnce`).
     @exclusivity(unchecked) private var pending = PendingFindings()
+    /// Whether a `FindingList` keeps makers of pending findings: they are not emptied after.
+    private var pendingHandedOut = false
 
     public init(symbols: SymbolTable, classes: LockClassTable, options: AnalysisOptions) {
         self.symbols = symbols
@@ -60,6 +62,43 @@ public final class CheckerContext {
     public var findings: [Finding] {
         makePendingFindings()
         return Finding.canonical(withGraphFindings(tracesFindings).findings)
+    }
+
+    /// The findings as `findings` gives them, those of the graph reported without their text
+    /// made as each is read (`FindingList`). The list
+    /// keeps their makers, and what they read (names, sites, moments) must stay as it is while
+    /// it is read: read it on the analysis's thread, or once the analysis is over. The makers
+    /// are never emptied after (`PendingFindingMaker.discard`).
+    func findingList() -> FindingList {
+        let traces = tracesFindings
+        // A pending finding of the traces' rule and key merges into whichever of the two cites
+        // the earlier evidence, which it does not have till it is made: made now, as `findings`
+        // makes them.
+        let traceRules = Set(traces.findings.lazy.map(\.rule))
+        if !traceRules.isEmpty, pending.entries.indices.contains(where: { position in
+            let rule = pending.entries[position].rule
+            return traceRules.contains(rule) && traces.hasReported(rule, key: pending.key(at: position))
+        }) {
+            makePendingFindings()
+        }
+        pending.indexAll()
+        let made = withGraphFindings(traces).findings
+        guard !pending.isEmpty else { return FindingList(Finding.canonical(made)) }
+        pendingHandedOut = true
+        // Where each pending finding goes among the made ones, as `makePendingFindings` puts it:
+        // after the first `madeBefore` of the graph's, which follow the traces' (but for those
+        // merged into one of the traces').
+        let traceCount = traces.findings.count
+        var madeBefore = [Int](repeating: traceCount, count: graphFindings.findings.count + 1)
+        for (index, finding) in graphFindings.findings.enumerated() {
+            let merged = traceCount > 0 && traces.hasReported(finding.rule, key: finding.key)
+            madeBefore[index + 1] = madeBefore[index] + (merged ? 0 : 1)
+        }
+        let after = pending.entries.indices.lazy.filter { self.pending.entries[$0].count > 0 }.map { position in
+            (position: position, after: madeBefore[Int(self.pending.entries[position].madeBefore)])
+        }
+        return FindingList(
+            FindingList.Source(made: made, pending: pending, keeping: self), pendingAfter: Array(after))
     }
 
     /// The findings of the traces, the current one's merged into the others'.
@@ -94,7 +133,7 @@ public final class CheckerContext {
     /// The graph is checked again from its first fact.
     func clearGraphFindings() {
         graphFindings.removeAll()
-        pending.removeAll()
+        pending.removeAll(discarding: !pendingHandedOut)
     }
 
     /// Records `finding`, or counts it if one with the same rule and key was reported before.
@@ -165,7 +204,7 @@ public final class CheckerContext {
         }
         while let next = made.next() { all.merge(next) }
         graphFindings = all
-        pending.removeAll()
+        pending.removeAll(discarding: !pendingHandedOut)
     }
 
     /// Whether a finding of `rules` (all where nil) is at or above `threshold` among

@@ -274,6 +274,34 @@ private final class PendingCycles: PendingFindingMaker {
         let (fact, path) = cycle(number)
         return CircularDependencyChecker.finding(fact, path: Array(path), context: context)
     }
+
+    /// As `CircularDependencyChecker.finding` cites them: where the closing dependency's lock
+    /// was taken, where its holder was, then each dependency of the path where it was made.
+    func locationCount(of number: Int) -> Int { 2 + Int(cycles[number].pathCount) }
+
+    func place(_ index: Int, of number: Int) -> (file: String, line: Int, column: Int, event: Int) {
+        let position = site(index, of: number).position
+        return (context.files[position.file], position.line, position.column, position.event)
+    }
+
+    private func site(_ index: Int, of number: Int) -> EventSite {
+        let cycle = cycles[number]
+        switch index {
+        case 0: return dependencies[cycle.first].site
+        case 1: return dependencies[cycle.first].holderSite
+        default: return dependencies[cycle.first + index - 1].site
+        }
+    }
+
+    /// A cycle's finding has no objects, and its identity is its key (but for trace places
+    /// in it: `Finding.identity`).
+    func baseFingerprint(of number: Int) -> UInt64 {
+        let files = context.files
+        let unnamed = (0..<locationCount(of: number)).lazy.map { self.site($0, of: number) }
+            .filter { $0.function == nil && $0.at == nil }.map { (file: files[$0.position.file], line: $0.position.line) }
+        return Finding.baseFingerprintValue(
+            rule: .circularDependency, identity: Finding.identity(key: key(of: number), unnamed: unnamed), objects: [])
+    }
 }
 
 /// Lockdep's chain cache: the chain keys already validated. Keys are well-mixed hashes, so an

@@ -6,6 +6,13 @@ protocol PendingFindingMaker: AnyObject {
     func key(of number: Int) -> String
     /// Finding `number`, its text made now.
     func finding(_ number: Int) -> Finding
+    /// How many places finding `number` cites (its `locations`), and place `index` of them:
+    /// what the order of findings reads first, read without making the finding
+    /// (`FindingList`).
+    func locationCount(of number: Int) -> Int
+    func place(_ index: Int, of number: Int) -> (file: String, line: Int, column: Int, event: Int)
+    /// The `baseFingerprintValue` finding `number` will have, made without its text.
+    func baseFingerprint(of number: Int) -> UInt64
     /// Lets go of what its findings are made from: they were made, or dropped (the graph
     /// checked again). The pending findings call it as they let go of it; it may be given
     /// findings again after, numbered from 0.
@@ -81,6 +88,24 @@ struct PendingFindings {
         return makers[Int(entry.maker)].finding(Int(entry.number))
     }
 
+    /// How many places the finding of the entry at `position` cites, and place `index` of them
+    /// (`PendingFindingMaker.place`).
+    func locationCount(at position: Int) -> Int {
+        let entry = entries[position]
+        return makers[Int(entry.maker)].locationCount(of: Int(entry.number))
+    }
+
+    func place(_ index: Int, at position: Int) -> (file: String, line: Int, column: Int, event: Int) {
+        let entry = entries[position]
+        return makers[Int(entry.maker)].place(index, of: Int(entry.number))
+    }
+
+    /// The base fingerprint of the finding of the entry at `position`, made without its text.
+    func baseFingerprint(at position: Int) -> UInt64 {
+        let entry = entries[position]
+        return makers[Int(entry.maker)].baseFingerprint(of: Int(entry.number))
+    }
+
     /// Adds a finding of `rule` and `severity`, which `maker` makes as its `number`, to go
     /// after the first `madeBefore` of the graph's findings made, counted once (if another of
     /// its rule and key is here, the first stands). `hash` is its rule and key's
@@ -134,8 +159,10 @@ struct PendingFindings {
         return true
     }
 
-    mutating func removeAll() {
-        for maker in makers { maker.discard() }
+    /// Lets go of every entry, and has each maker let go of what its findings are made from,
+    /// but where `discarding` is false: a `FindingList` reads them still.
+    mutating func removeAll(discarding: Bool = true) {
+        if discarding { for maker in makers { maker.discard() } }
         self = PendingFindings()
     }
 }

@@ -76,7 +76,8 @@ public struct AnalysisReport: Sendable {
 
     public var files: [String]
     public var eventCount: Int
-    public var findings: [Finding]
+    /// In their order; each made when read where the report was asked to make them so.
+    public var findings: FindingList
     public var notes: [AnalysisNote]
     public var nodes: [Node]
     public var edges: [Edge]
@@ -90,9 +91,15 @@ public struct AnalysisReport: Sendable {
     /// hundreds of megabytes. `includingUsage` false leaves each finding's `usage` empty, for
     /// reports that print no lock lines (JSON, SARIF, or none at all: 16k findings spent 5% of
     /// an `analyze --quiet` naming their classes' usage).
-    public init(_ analyses: [Analysis], includingGraph: Bool = true, includingUsage: Bool = true) {
+    ///
+    /// `makingFindingsWhenRead` makes the findings of the graph reported without their text
+    /// (cycles) only as each is read, so that a report written a finding at a time holds one
+    /// (`FindingList`); the analyses must then go on no further, or only on the thread that
+    /// reads the report, since those findings read their names and moments when made. Else
+    /// every finding is made here.
+    public init(_ analyses: [Analysis], includingGraph: Bool = true, includingUsage: Bool = true, makingFindingsWhenRead: Bool = false) {
         precondition(!analyses.isEmpty)
-        self.init(analyses[0], includingGraph: includingGraph, includingUsage: includingUsage)
+        self.init(analyses[0], includingGraph: includingGraph, includingUsage: includingUsage, makingFindingsWhenRead: makingFindingsWhenRead)
         // Each trace put aside once says why: the reason it left the first analysis (which
         // every trace put aside met first), and the analysis it ended in.
         var reasons: [String: String] = [:]
@@ -108,30 +115,29 @@ public struct AnalysisReport: Sendable {
                     evidence: nil))
             }
         }
+        var lists = [findings]
         for analysis in analyses.dropFirst() {
-            let report = AnalysisReport(analysis, includingGraph: includingGraph, includingUsage: includingUsage)
+            let report = AnalysisReport(
+                analysis, includingGraph: includingGraph, includingUsage: includingUsage, makingFindingsWhenRead: makingFindingsWhenRead)
             eventCount += report.eventCount
-            findings += report.findings
+            lists.append(report.findings)
             notes += report.notes
             nodes += report.nodes
             edges += report.edges
         }
         files = Set(analyses.flatMap(\.analysedFiles)).sorted()
         analysisCount = analyses.count
-        // One analysis's report was put in order by its own init.
-        if analyses.count > 1 { canonicalize() }
+        // One analysis's report was put in order by its own init. Everything in an order of
+        // its own, by name and place, never by the order the traces were given or the
+        // analysis came upon things: the same findings print the same bytes however the
+        // traces are listed (the contract's "Determinism").
+        if analyses.count > 1 {
+            findings = FindingList(merging: lists)
+            sortNotesAndGraph()
+        }
     }
 
-    /// Puts everything in an order of its own, by name and place, never by the order the
-    /// traces were given or the analysis came upon things: the same findings print the same
-    /// bytes however the traces are listed (the contract's "Determinism").
-    private mutating func canonicalize() {
-        let prints = findings.map(\.baseFingerprintValue)
-        findings = Finding.orderedPositions(findings, prints: prints).map { findings[$0] }
-        sortNotesAndGraph()
-    }
-
-    /// `canonicalize` but for the findings.
+    /// Puts the notes and the graph in their order.
     private mutating func sortNotesAndGraph() {
         notes = zip(notes.map { Finding.order($0.evidence) + [$0.message] }, notes)
             .sorted { $0.0.lexicographicallyPrecedes($1.0) }.map(\.1)
@@ -142,24 +148,24 @@ public struct AnalysisReport: Sendable {
     /// How many separate analyses the report covers (1 unless traces contradicted each other).
     public var analysisCount = 1
 
-    public init(_ analysis: Analysis, includingGraph: Bool = true, includingUsage: Bool = true) {
+    public init(_ analysis: Analysis, includingGraph: Bool = true, includingUsage: Bool = true, makingFindingsWhenRead: Bool = false) {
         files = analysis.analysedFiles.sorted()
         eventCount = analysis.eventCount
-        findings = analysis.findings
+        findings = makingFindingsWhenRead ? analysis.context.findingList() : FindingList(analysis.findings)
+        // The usage strings made only where a finding may print them.
+        if includingUsage, !findings.isEmpty { findings = findings.giving(usage: Self.usage(of: analysis)) }
         notes = analysis.notes
         nodes = []
         edges = []
-        if includingUsage { attachUsage(of: analysis) }
         if includingGraph { resolveGraph(of: analysis) }
         // An analysis gives its findings in their order (`Finding.canonical`).
         sortNotesAndGraph()
     }
 
-    /// Each class named on a lock line (a dependency chain's, a held-lock list's) with its
-    /// usage string in this analysis (and its declared wait types, `{+.+.}-{2:2}`): one name
-    /// per class, looked up once for all findings.
-    private mutating func attachUsage(of analysis: Analysis) {
-        guard findings.contains(where: { !$0.chain.isEmpty || !($0.heldLocks ?? []).isEmpty || !$0.body.isEmpty }) else { return }
+    /// Each class's usage string in `analysis` (with its declared wait types,
+    /// `{+.+.}-{2:2}`), for the lock lines of its findings (a dependency chain's, a held-lock
+    /// list's): one name per class, looked up once for all findings (`FindingList.attach`).
+    private static func usage(of analysis: Analysis) -> [String: String] {
         let context = analysis.context
         var usage: [String: String] = [:]
         usage.reserveCapacity(analysis.classes.count)
@@ -177,22 +183,7 @@ public struct AnalysisReport: Sendable {
             }
             usage[context.name(of: ClassID(id))] = text
         }
-        for index in findings.indices {
-            // The names read in place: a link or held-lock line copied whole retains its
-            // evidence's strings, a dozen each.
-            let (chain, heldLocks, body) = (findings[index].chain, findings[index].heldLocks ?? [], findings[index].body)
-            guard !chain.isEmpty || !heldLocks.isEmpty || !body.isEmpty else { continue }
-            var named = findings[index].usage
-            findings[index].usage = [:]
-            for link in chain.indices {
-                let (holder, acquired) = (chain[link].holder, chain[link].acquired)
-                named[holder] = usage[holder]
-                named[acquired] = usage[acquired]
-            }
-            for line in heldLocks.indices { named[heldLocks[line].lock] = usage[heldLocks[line].lock] }
-            for line in body { for name in line.locks { named[name] = usage[name] } }
-            findings[index].usage = named
-        }
+        return usage
     }
 
     /// The lock-order graph's classes and dependencies, as text.
@@ -223,7 +214,6 @@ public struct AnalysisReport: Sendable {
     /// Whether a finding is at or above `threshold` (the exit status); nil threshold means
     /// none counts. Asked without a copy of them: 16k findings were 5 MB.
     public func fails(at threshold: Severity?) -> Bool {
-        guard let threshold else { return false }
-        return findings.contains { $0.severity >= threshold }
+        findings.contains(atLeast: threshold)
     }
 }

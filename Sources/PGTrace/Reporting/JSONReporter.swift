@@ -34,8 +34,7 @@ public struct JSONReporter {
         try out(PrettyJSONText.text(of: report.notes.map { NoteJSON(message: $0.message, location: $0.evidence.map(LocationJSON.init)) }, depth: 1))
         let summary = Summary(
             traces: report.files, events: report.eventCount,
-            errors: report.findings.filter { $0.severity == .error }.count,
-            warnings: report.findings.filter { $0.severity == .warning }.count)
+            errors: report.findings.count(of: .error), warnings: report.findings.count(of: .warning))
         try out(",\n  \"summary\" : " + PrettyJSONText.text(of: summary, depth: 1) + "\n}\n")
     }
 

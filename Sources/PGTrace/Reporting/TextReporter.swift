@@ -31,7 +31,7 @@ public struct TextReporter {
         }
         if !report.notes.isEmpty { out += "\n" }
         if report.findings.count > 1 { out += summary(report.findings) + "\n" }
-        let errors = report.findings.filter { $0.severity == .error }.count
+        let errors = report.findings.count(of: .error)
         let warnings = report.findings.count - errors
         var traces = report.files.count == 1 ? "1 trace" : "\(report.files.count) traces"
         if report.analysisCount > 1 { traces += " in \(report.analysisCount) separate analyses" }
@@ -44,10 +44,15 @@ public struct TextReporter {
 
     /// Many findings at a glance: a table by rule and severity, then each finding on a line
     /// with its number (what `--finding N` shows) and where it was met.
-    public func summary(_ findings: [Finding]) -> String {
+    public func summary(_ findings: [Finding]) -> String { summary(FindingList(findings)) }
+
+    /// `summary` of a report's findings: counted by what each keeps, and only the listed ones
+    /// made.
+    public func summary(_ findings: FindingList) -> String {
         var counts: [Rule: (errors: Int, warnings: Int)] = [:]
-        for finding in findings {
-            if finding.severity == .error { counts[finding.rule, default: (0, 0)].errors += 1 } else { counts[finding.rule, default: (0, 0)].warnings += 1 }
+        for index in findings.indices {
+            let rule = findings.rule(at: index)
+            if findings.severity(at: index) == .error { counts[rule, default: (0, 0)].errors += 1 } else { counts[rule, default: (0, 0)].warnings += 1 }
         }
         let width = max(4, counts.keys.map(\.rawValue.count).max() ?? 0)
         func row(_ rule: String, _ errors: String, _ warnings: String, paintErrors: Bool = false, paintWarnings: Bool = false) -> String {

@@ -86,8 +86,10 @@ import Testing
         let composed = "caf\u{e9}.xml", decomposed = "cafe\u{301}.xml"
         try #require(composed == decomposed && !composed.utf8.elementsEqual(decomposed.utf8))
         report.files = [composed]
-        report.findings[0].locations[0].file = decomposed
-        report.findings[0].locations[1].file = composed
+        var findings = Array(report.findings)
+        findings[0].locations[0].file = decomposed
+        findings[0].locations[1].file = composed
+        report.findings = FindingList(findings)
         let sarif = SARIFReporter().render(report)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(sarif.utf8)) as? [String: Any])
         let result = try #require((json["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]]).first
@@ -108,7 +110,9 @@ import Testing
                      "tab\there\u{7F}\u{1}.xml", "caf\u{e9}/\u{1F600}.dat", String(decoding: (0x20...0x7E).map { UInt8($0) }, as: UTF8.self)]
         for path in paths {
             report.files = [path]
-            for index in report.findings[0].locations.indices { report.findings[0].locations[index].file = path }
+            var findings = Array(report.findings)
+            for index in findings[0].locations.indices { findings[0].locations[index].file = path }
+            report.findings = FindingList(findings)
             let sarif = SARIFReporter().render(report)
             let json = try #require(try JSONSerialization.jsonObject(with: Data(sarif.utf8)) as? [String: Any])
             let result = try #require((json["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]]).first
@@ -230,11 +234,11 @@ import Testing
     }
 
     @Test func aBaselineRoundTripsAndTellsNewFromStale() throws {
-        let abba = try report(["traces/pgd-lock-abba.xml"]).findings
+        let abba = try Array(report(["traces/pgd-lock-abba.xml"]).findings)
         let baseline = try Baseline(json: Array(Baseline(findings: abba).json.utf8), file: "baseline.json")
         let same = baseline.compare(abba)
         #expect(same.new.isEmpty && same.accepted.count == 1 && same.stale.isEmpty)
-        let irq = try report(["traces/pgd-free-in-irq.xml"]).findings
+        let irq = try Array(report(["traces/pgd-free-in-irq.xml"]).findings)
         let other = baseline.compare(irq)
         #expect(other.new.count == 2 && other.accepted.isEmpty && other.stale.map(\.rule) == ["circular-dependency"])
         #expect(throws: TraceInputError.self) { try Baseline(json: Array("{\"version\": 7, \"findings\": []}".utf8), file: "b.json") }

@@ -11,7 +11,7 @@ import Testing
     static func findings(_ inputs: [Trace], options: AnalysisOptions = AnalysisOptions()) throws -> [Finding] {
         let analysis = Analysis(options: options)
         try analysis.analyze(inputs.map { .bytes(Array($0.xml.utf8), displayName: $0.name) })
-        return AnalysisReport(analysis).findings
+        return Array(AnalysisReport(analysis).findings)
     }
 
     /// Seed 000's AB-BA and its fixed twin: both take pgd_lock -> page_table_lock.

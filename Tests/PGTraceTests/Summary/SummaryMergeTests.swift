@@ -198,7 +198,7 @@ import Testing
     static func findings(_ inputs: [Trace]) throws -> [Finding] {
         let analysis = Analysis()
         try analysis.analyze(inputs.map { .bytes(Array($0.xml.utf8), displayName: $0.name) })
-        return AnalysisReport(analysis).findings
+        return Array(AnalysisReport(analysis).findings)
     }
 
     /// Each trace summarized alone, then the summaries analysed together (in both orders).

@@ -13,6 +13,9 @@ final class ClosureFindingMaker: PendingFindingMaker {
 
     func key(of number: Int) -> String { key }
     func finding(_ number: Int) -> Finding { make() }
+    func locationCount(of number: Int) -> Int { finding(number).locations.count }
+    func place(_ index: Int, of number: Int) -> (file: String, line: Int, column: Int, event: Int) { finding(number).locations[index].orderPlace }
+    func baseFingerprint(of number: Int) -> UInt64 { finding(number).baseFingerprintValue }
     func discard() {}
 }
 

@@ -1,0 +1,162 @@
+import Foundation
+@testable import PGTrace
+import Testing
+
+/// A report's findings made as each is read (`FindingList`): `pgtrace analyze` writes a
+/// million cycles a finding at a time, holding one, and what it writes is what the findings
+/// made all at once printed.
+@Suite struct FindingListTests {
+    /// The reports of `sources`, made all at once and made when read, each as
+    /// `analyzeSeparatingConflicts` groups the traces.
+    static func reports(_ sources: [Analysis.Source]) throws -> (made: AnalysisReport, whenRead: AnalysisReport) {
+        let made = try Analysis.analyzeSeparatingConflicts(sources, options: AnalysisOptions())
+        let whenRead = try Analysis.analyzeSeparatingConflicts(sources, options: AnalysisOptions())
+        return (AnalysisReport(made), AnalysisReport(whenRead, makingFindingsWhenRead: true))
+    }
+
+    /// The two reports agree finding for finding, in what each finding keeps without being
+    /// made, and byte for byte in every format.
+    static func expectSame(_ made: AnalysisReport, _ whenRead: AnalysisReport, _ comment: Comment) {
+        #expect(Array(made.findings) == Array(whenRead.findings), comment)
+        let list = whenRead.findings
+        #expect(list.indices.map(list.fingerprint(at:)) == Array(list).map(\.fingerprint), comment)
+        #expect(list.indices.map(list.rule(at:)) == Array(list).map(\.rule), comment)
+        #expect(list.indices.map(list.severity(at:)) == Array(list).map(\.severity), comment)
+        #expect(TextReporter().render(made) == TextReporter().render(whenRead), comment)
+        #expect(JSONReporter().render(made) == JSONReporter().render(whenRead), comment)
+        #expect(SARIFReporter().render(made) == SARIFReporter().render(whenRead), comment)
+        #expect(JUnitReporter().render(made) == JUnitReporter().render(whenRead), comment)
+    }
+
+    /// Every shipped trace, alone and all together (some of them declare a class two ways,
+    /// and are analysed apart).
+    @Test func theShippedTracesReportTheSameMadeWhenRead() throws {
+        let paths = try FileManager.default.contentsOfDirectory(atPath: Repository.path("traces"))
+            .filter { $0.hasSuffix(".xml") }.sorted().map { Repository.path("traces/" + $0) }
+        #expect(paths.count > 40)
+        for path in paths {
+            let (made, whenRead) = try Self.reports([.file(path)])
+            Self.expectSame(made, whenRead, "\(path)")
+        }
+        let (made, whenRead) = try Self.reports(paths.map { .file($0) })
+        #expect(made.analysisCount > 1)
+        Self.expectSame(made, whenRead, "all shipped traces")
+    }
+
+    /// Random traces of up to three files on up to three cpus, cycles among a dozen classes
+    /// (some named like a trace's place, `t0.xml:9`, which a fingerprint leaves out) beside
+    /// the traces' own findings (a release of a lock not held, a lock taken twice), some
+    /// files declaring a class as a mutex where the others take it as a spinlock (analysed
+    /// apart): the findings made when read are the findings made at once, in their order and
+    /// occurrences, and print the same.
+    @Test func randomTracesReportTheSameMadeWhenRead() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pgtrace-finding-list-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var random = SplitMix(state: 73)
+        var withPending = 0
+        for round in 0..<60 {
+            var paths: [String] = []
+            for file in 0..<(1 + random.next(3)) {
+                let name = "t\(file).xml"
+                let names = (0..<12).map { $0 < 2 ? "\(name):\(3 + random.next(40))" : "L\($0)" }
+                var trace = TraceBuilder(cpus: 3)
+                if random.next(4) == 0 { trace.declare("L5", .mutex) }
+                for _ in 0..<(5 + random.next(30)) {
+                    trace.cpu = random.next(3)
+                    switch random.next(12) {
+                    case 0: trace.release(names[random.next(12)])
+                    case 1:
+                        let lock = names[random.next(12)]
+                        trace.nest(lock, lock)
+                    default:
+                        let held = (0..<(2 + random.next(3))).map { _ in names[random.next(12)] }
+                        for lock in held { trace.acquire(lock, mode: random.next(5) == 0 ? .read : .write) }
+                        for lock in held.reversed() { trace.release(lock) }
+                    }
+                }
+                let path = directory.appendingPathComponent("r\(round)-" + name).path
+                try trace.xml.write(toFile: path, atomically: true, encoding: .utf8)
+                paths.append(path)
+            }
+            let sources = paths.map { Analysis.Source.file($0) }
+            let (made, whenRead) = try Self.reports(sources)
+            if made.findings.contains(where: { $0.rule == .circularDependency }) { withPending += 1 }
+            Self.expectSame(made, whenRead, "round \(round)")
+        }
+        #expect(withPending > 20)
+    }
+
+    /// A finding not made yet is made when it is read, and only then: the report's counts,
+    /// rules, severities and fingerprints, the text report's table of them and a finding
+    /// chosen by its number make none but the ones printed.
+    @Test func aPendingFindingIsMadeOnlyWhenRead() throws {
+        final class Counting: PendingFindingMaker {
+            var made = 0
+            func key(of number: Int) -> String { "A\(number) B\(number)" }
+            func finding(_ number: Int) -> Finding {
+                made += 1
+                return Finding(
+                    rule: .circularDependency, severity: .error, message: "cycle \(number)", locks: ["A\(number)", "B\(number)"],
+                    locations: [place(number)], key: key(of: number))
+            }
+            func place(_ number: Int) -> Evidence {
+                Evidence(file: "t.xml", line: 1000 - number, column: 3, event: 1000 - number, cpu: 0, role: "acquires B\(number)")
+            }
+            func discard() {}
+            func locationCount(of number: Int) -> Int { 1 }
+            func place(_ index: Int, of number: Int) -> (file: String, line: Int, column: Int, event: Int) { place(number).orderPlace }
+            func baseFingerprint(of number: Int) -> UInt64 {
+                Finding.baseFingerprintValue(rule: .circularDependency, identity: key(of: number), objects: [])
+            }
+        }
+        var trace = TraceBuilder()
+        trace.nest("X")
+        let analysis = try analyze(trace)
+        let maker = Counting()
+        for number in 0..<100 {
+            analysis.context.reportGraphFindingOnce(.circularDependency, severity: .error, maker: maker, number: number)
+        }
+        let report = AnalysisReport(analysis, makingFindingsWhenRead: true)
+        #expect(report.findings.count == 100)
+        #expect(report.findings.count(of: .error) == 100 && report.fails(at: .error))
+        // In the order of their places: the last reported cites the earliest line.
+        #expect(report.findings.fingerprint(at: 0) == Finding.fnv1a64("v2\ncircular-dependency\nA99 B99\n"))
+        #expect(maker.made == 0)
+        #expect(report.findings[0].message == "cycle 99")
+        #expect(maker.made == 1)
+        let summary = TextReporter().summary(report.findings)
+        #expect(summary.contains("  circular-dependency     100         0\n"))
+        #expect(maker.made == 1 + TextReporter.listedFindings)
+        maker.made = 0
+        var pieces = 0
+        TextReporter().write(report) { _ in pieces += 1 }
+        #expect(pieces == 101)
+        #expect(maker.made == 100 + TextReporter.listedFindings)
+    }
+
+    /// An analysis may go on after a report made its findings when read, on the report's
+    /// thread: the report stays as it was, and the analysis finds what it would have.
+    @Test func anAnalysisGoesOnAfterAReportOfFindingsMadeWhenRead() throws {
+        func cycle(_ a: String, _ b: String) -> TraceBuilder {
+            var trace = TraceBuilder()
+            trace.nest(a, b)
+            trace.nest(b, a)
+            return trace
+        }
+        let analysis = Analysis()
+        try analysis.analyze(bytes: Array(cycle("A", "B").xml.utf8), displayName: "one.xml")
+        let first = AnalysisReport(analysis, makingFindingsWhenRead: true)
+        let text = TextReporter().render(first)
+        try analysis.analyze(bytes: Array(cycle("C", "D").xml.utf8), displayName: "two.xml")
+        try analysis.analyze(bytes: Array(cycle("A", "B").xml.utf8), displayName: "three.xml")
+        #expect(TextReporter().render(first) == text)
+        #expect(first.findings.map(\.locks) == [["A", "B"]])
+        let whole = try analyze([("one.xml", cycle("A", "B").xml), ("two.xml", cycle("C", "D").xml), ("three.xml", cycle("A", "B").xml)])
+        let later = AnalysisReport(analysis, makingFindingsWhenRead: true)
+        #expect(Array(later.findings) == Array(AnalysisReport(whole).findings))
+        #expect(analysis.findings == whole.findings)
+        #expect(later.findings.map(\.locks) == [["A", "B"], ["C", "D"]])
+        #expect(TextReporter().render(first) == text)
+    }
+}
