@@ -76,19 +76,20 @@ struct LintCommand: ParsableCommand {
             return
         }
         // SARIF prints no lock lines (text and JUnit's text do); --quiet prints nothing.
-        let result = AnalysisReport(analyses, includingGraph: false, includingUsage: format != .sarif && (!quiet || report.output != nil))
+        // The analyses end here: the findings of their graphs are made as the report writes them.
+        let result = AnalysisReport(
+            analyses, includingGraph: false, includingUsage: format != .sarif && (!quiet || report.output != nil),
+            makingFindingsWhenRead: true)
         KeptUntilExit.keep(analyses, result)
 
         // The baseline is compared with, and written from, every finding; --rule and
         // --finding choose what is shown (and what the exit status follows).
-        let findings = Array(result.findings)
-        let comparison = accepted?.compare(findings) ?? (new: findings, accepted: [], stale: [])
-        let acceptedPrints = Set(comparison.accepted.map(\.fingerprint))
+        let comparison = accepted?.compare(result.findings) ?? (new: result.findings, accepted: FindingList(), stale: [])
+        let acceptedPrints = Set(comparison.accepted.indices.map(comparison.accepted.fingerprint(at:)))
         let newShown = try shown.select(comparison.new)
-        let acceptedShown = shown.finding != nil ? [] : shown.rule.isEmpty ? comparison.accepted
-            : comparison.accepted.filter { shown.rule.contains($0.rule.rawValue) }
+        let acceptedShown = shown.finding != nil ? FindingList() : shown.rules.map { comparison.accepted.filter(rules: $0) } ?? comparison.accepted
         var shownReport = result
-        shownReport.findings = shown.selects ? FindingList(newShown + acceptedShown) : result.findings
+        shownReport.findings = shown.selects ? newShown + acceptedShown : result.findings
         switch format {
         case _ where quiet && report.output == nil:
             break
@@ -102,7 +103,7 @@ struct LintCommand: ParsableCommand {
                 }
                 for entry in comparison.stale { try write(staleMessage(entry) + "\n") }
                 for note in result.notes { try write("note: \(TerminalText.escaped(note.message))\n") }
-                let errors = newShown.filter { $0.severity == .error }.count
+                let errors = newShown.count(of: .error)
                 var text = "pgtrace lint: \(result.files.count) trace\(result.files.count == 1 ? "" : "s")"
                 if result.analysisCount > 1 { text += " in \(result.analysisCount) separate analyses" }
                 text += ", \(result.eventCount) event\(result.eventCount == 1 ? "" : "s"): "
@@ -128,9 +129,9 @@ struct LintCommand: ParsableCommand {
             }
         }
         if let writeBaseline {
-            try Output.write(Baseline(findings: findings).json, to: writeBaseline, inputs: traces.files + (policy.map { [$0] } ?? []))
+            try Output.write(Baseline(findings: result.findings).json, to: writeBaseline, inputs: traces.files + (policy.map { [$0] } ?? []))
         }
-        if let threshold = report.failOn.severity, newShown.contains(where: { $0.severity >= threshold }) {
+        if newShown.contains(atLeast: report.failOn.severity) {
             throw ExitCode(1)
         }
     }

@@ -25,11 +25,15 @@ public struct Baseline: Codable, Sendable {
         findings = try container.decode([Entry].self, forKey: .findings)
     }
 
-    public init(findings: [Finding]) {
+    public init(findings: [Finding]) { self.init(findings: FindingList(findings)) }
+
+    /// The baseline accepting `findings`, each made in turn for its message.
+    public init(findings: FindingList) {
         var seen: Set<String> = []
-        self.findings = findings.compactMap { finding in
-            guard seen.insert(finding.fingerprint).inserted else { return nil }
-            return Entry(fingerprint: finding.fingerprint, rule: finding.rule.rawValue, message: finding.message)
+        self.findings = findings.indices.compactMap { index in
+            let fingerprint = findings.fingerprint(at: index)
+            guard seen.insert(fingerprint).inserted else { return nil }
+            return Entry(fingerprint: fingerprint, rule: findings.rule(at: index).rawValue, message: findings[index].message)
         }
     }
 
@@ -103,18 +107,30 @@ public struct Baseline: Codable, Sendable {
     /// hashes the rule, so an entry pgtrace wrote names it; one edited to name another, or
     /// none, accepts nothing).
     public func compare(_ findings: [Finding]) -> (new: [Finding], accepted: [Finding], stale: [Entry]) {
+        let (new, accepted, stale) = compare(FindingList(findings))
+        return (Array(new), Array(accepted), stale)
+    }
+
+    /// `compare` of a report's findings, by what each keeps: none is made.
+    public func compare(_ findings: FindingList) -> (new: FindingList, accepted: FindingList, stale: [Entry]) {
         struct Key: Hashable {
             var fingerprint: String
             var rule: String
         }
-        let accepted = Set(self.findings.map { Key(fingerprint: $0.fingerprint, rule: $0.rule) })
-        let found = Set(findings.map { Key(fingerprint: $0.fingerprint, rule: $0.rule.rawValue) })
-        func isAccepted(_ finding: Finding) -> Bool {
-            accepted.contains(Key(fingerprint: finding.fingerprint, rule: finding.rule.rawValue))
+        let acceptedKeys = Set(self.findings.map { Key(fingerprint: $0.fingerprint, rule: $0.rule) })
+        var found: Set<Key> = []
+        var (new, accepted): ([Int], [Int]) = ([], [])
+        for index in findings.indices {
+            let key = Key(fingerprint: findings.fingerprint(at: index), rule: findings.rule(at: index).rawValue)
+            if acceptedKeys.contains(key) {
+                accepted.append(index)
+                found.insert(key)
+            } else {
+                new.append(index)
+            }
         }
         return (
-            findings.filter { !isAccepted($0) },
-            findings.filter(isAccepted),
+            findings.selecting(new), findings.selecting(accepted),
             self.findings.filter { !found.contains(Key(fingerprint: $0.fingerprint, rule: $0.rule)) }
         )
     }

@@ -16,35 +16,38 @@ public struct JUnitReporter {
         _ report: AnalysisReport, accepted: Set<String> = [], failOn threshold: Severity? = .error,
         to out: (String) throws -> Void
     ) rethrows {
-        var byFile: [String: [Finding]] = [:]
-        for finding in report.findings {
-            byFile[finding.locations.first?.file ?? report.files.first ?? "", default: []].append(finding)
+        // Each suite's findings by their place in the report, made as they are written.
+        let findings = report.findings
+        var byFile: [String: [Int]] = [:]
+        for index in findings.indices {
+            byFile[findings.firstFile(at: index) ?? report.files.first ?? "", default: []].append(index)
         }
-        func isSkipped(_ finding: Finding) -> Bool { accepted.contains(finding.fingerprint) }
-        func isFailure(_ finding: Finding) -> Bool {
-            guard let threshold, !isSkipped(finding) else { return false }
-            return finding.severity >= threshold
+        func isSkipped(_ index: Int) -> Bool { accepted.contains(findings.fingerprint(at: index)) }
+        func isFailure(_ index: Int) -> Bool {
+            guard let threshold, !isSkipped(index) else { return false }
+            return findings.severity(at: index) >= threshold
         }
         let suites = report.files.map { file in
-            let findings = byFile[file] ?? []
-            return (file: file, findings: findings, failures: findings.count(where: isFailure), skipped: findings.count(where: isSkipped))
+            let positions = byFile[file] ?? []
+            return (file: file, positions: positions, failures: positions.count(where: isFailure), skipped: positions.count(where: isSkipped))
         }
-        let totalTests = suites.reduce(0) { $0 + max($1.findings.count, 1) }
+        let totalTests = suites.reduce(0) { $0 + max($1.positions.count, 1) }
         let totalFailures = suites.reduce(0) { $0 + $1.failures }
         try out("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
         try out("<testsuites name=\"pgtrace\" tests=\"\(totalTests)\" failures=\"\(totalFailures)\" errors=\"0\">\n")
         let text = TextReporter()
-        for (file, findings, failures, skipped) in suites {
+        for (file, positions, failures, skipped) in suites {
             let name = XMLText.escaped(file, attribute: true)
             try out(
-                "  <testsuite name=\"\(name)\" tests=\"\(max(findings.count, 1))\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\">\n")
-            for finding in findings {
+                "  <testsuite name=\"\(name)\" tests=\"\(max(positions.count, 1))\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\">\n")
+            for index in positions {
+                let finding = findings[index]
                 let title = XMLText.escaped("\(finding.rule.rawValue): \(finding.message)", attribute: true)
                 let line = finding.locations.first.map { " line=\"\($0.line)\"" } ?? ""
                 var testcase = "    <testcase classname=\"pgtrace.\(finding.rule.rawValue)\" name=\"\(title)\" file=\"\(name)\"\(line)>\n"
-                if isSkipped(finding) {
+                if isSkipped(index) {
                     testcase += "      <skipped message=\"accepted in the baseline\"/>\n"
-                } else if isFailure(finding) {
+                } else if isFailure(index) {
                     testcase += "      <failure type=\"\(finding.rule.rawValue)\" message=\"\(XMLText.escaped(finding.message, attribute: true))\">"
                     testcase += XMLText.escaped(text.render(finding)) + "</failure>\n"
                 } else {
@@ -52,7 +55,7 @@ public struct JUnitReporter {
                 }
                 try out(testcase + "    </testcase>\n")
             }
-            if findings.isEmpty {
+            if positions.isEmpty {
                 try out("    <testcase classname=\"pgtrace\" name=\"no findings\" file=\"\(name)\"/>\n")
             }
             try out("  </testsuite>\n")

@@ -91,33 +91,7 @@ import Testing
     /// rules, severities and fingerprints, the text report's table of them and a finding
     /// chosen by its number make none but the ones printed.
     @Test func aPendingFindingIsMadeOnlyWhenRead() throws {
-        final class Counting: PendingFindingMaker {
-            var made = 0
-            func key(of number: Int) -> String { "A\(number) B\(number)" }
-            func finding(_ number: Int) -> Finding {
-                made += 1
-                return Finding(
-                    rule: .circularDependency, severity: .error, message: "cycle \(number)", locks: ["A\(number)", "B\(number)"],
-                    locations: [place(number)], key: key(of: number))
-            }
-            func place(_ number: Int) -> Evidence {
-                Evidence(file: "t.xml", line: 1000 - number, column: 3, event: 1000 - number, cpu: 0, role: "acquires B\(number)")
-            }
-            func discard() {}
-            func locationCount(of number: Int) -> Int { 1 }
-            func place(_ index: Int, of number: Int) -> (file: String, line: Int, column: Int, event: Int) { place(number).orderPlace }
-            func baseFingerprint(of number: Int) -> UInt64 {
-                Finding.baseFingerprintValue(rule: .circularDependency, identity: key(of: number), objects: [])
-            }
-        }
-        var trace = TraceBuilder()
-        trace.nest("X")
-        let analysis = try analyze(trace)
-        let maker = Counting()
-        for number in 0..<100 {
-            analysis.context.reportGraphFindingOnce(.circularDependency, severity: .error, maker: maker, number: number)
-        }
-        let report = AnalysisReport(analysis, makingFindingsWhenRead: true)
+        let (report, maker) = try Self.hundredCycles()
         #expect(report.findings.count == 100)
         #expect(report.findings.count(of: .error) == 100 && report.fails(at: .error))
         // In the order of their places: the last reported cites the earliest line.
@@ -133,6 +107,63 @@ import Testing
         TextReporter().write(report) { _ in pieces += 1 }
         #expect(pieces == 101)
         #expect(maker.made == 100 + TextReporter.listedFindings)
+    }
+
+    /// Makes the cycles of a hundred classes' pairs, counting the findings it makes.
+    final class Counting: PendingFindingMaker {
+        var made = 0
+        func key(of number: Int) -> String { "A\(number) B\(number)" }
+        func finding(_ number: Int) -> Finding {
+            made += 1
+            return Finding(
+                rule: .circularDependency, severity: .error, message: "cycle \(number)", locks: ["A\(number)", "B\(number)"],
+                locations: [place(number)], key: key(of: number))
+        }
+        func place(_ number: Int) -> Evidence {
+            Evidence(file: "test.xml", line: 1000 - number, column: 3, event: 1000 - number, cpu: 0, role: "acquires B\(number)")
+        }
+        func discard() {}
+        func locationCount(of number: Int) -> Int { 1 }
+        func place(_ index: Int, of number: Int) -> (file: String, line: Int, column: Int, event: Int) { place(number).orderPlace }
+        func baseFingerprint(of number: Int) -> UInt64 {
+            Finding.baseFingerprintValue(rule: .circularDependency, identity: key(of: number), objects: [])
+        }
+    }
+
+    /// A report of a hundred cycles reported without their text, each made by `Counting`.
+    static func hundredCycles() throws -> (AnalysisReport, Counting) {
+        var trace = TraceBuilder()
+        trace.nest("X")
+        let analysis = try analyze(trace)
+        let maker = Counting()
+        for number in 0..<100 {
+            analysis.context.reportGraphFindingOnce(.circularDependency, severity: .error, maker: maker, number: number)
+        }
+        return (AnalysisReport(analysis, makingFindingsWhenRead: true), maker)
+    }
+
+    /// lint compares a baseline with the findings by what each keeps, and writes one making
+    /// each finding once, for its message.
+    @Test func aBaselineIsComparedWithoutMakingAFinding() throws {
+        let (report, maker) = try Self.hundredCycles()
+        let baseline = Baseline(findings: report.findings)
+        #expect(maker.made == 100)
+        #expect(baseline.findings.map(\.fingerprint) == Array(report.findings).map(\.fingerprint))
+        #expect(baseline.findings.first?.message == "cycle 99")
+        maker.made = 0
+        let all = baseline.compare(report.findings)
+        #expect(all.new.isEmpty && all.accepted.count == 100 && all.stale.isEmpty)
+        var half = baseline
+        half.findings.removeLast(50)
+        half.findings.append(Baseline.Entry(fingerprint: "0123456789abcdef", rule: "circular-dependency", message: "gone"))
+        let some = half.compare(report.findings)
+        #expect(some.new.count == 50 && some.accepted.count == 50 && some.stale.map(\.message) == ["gone"])
+        #expect(some.new.indices.map(some.new.fingerprint(at:)) == report.findings.indices.suffix(50).map(report.findings.fingerprint(at:)))
+        #expect(maker.made == 0)
+        // JUnit's suites are told by each finding's first place, its cases made as written.
+        let junit = JUnitReporter().render(report, accepted: Set(half.findings.map(\.fingerprint)))
+        #expect(junit.contains("<testsuite name=\"test.xml\" tests=\"100\" failures=\"50\" errors=\"0\" skipped=\"50\">"))
+        #expect(maker.made == 100)
     }
 
     /// An analysis may go on after a report made its findings when read, on the report's
