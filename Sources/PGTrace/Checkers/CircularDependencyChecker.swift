@@ -13,7 +13,8 @@ public final class CircularDependencyChecker: ReplayObserver {
     @exclusivity(unchecked) private(set) var validatedChains = ChainKeySet()
     /// What the cycles reported and not yet made are made from; held by the context's pending
     /// findings too, which empty it when they let go of it (their findings made, or the graph
-    /// checked again: `discard`), and it starts again from cycle 0. Not a weak reference that
+    /// checked again: `discard`), and it starts again from cycle 0; once a report's
+    /// `FindingList` reads it, never (its numbers go on). Not a weak reference that
     /// went with them: that gave the store a side table, and each cycle reported took its
     /// retains and releases there and a weak load and store (some 60 ms of the checks after
     /// the last event at a million cycles).

@@ -1,6 +1,6 @@
 /// What makes the graph findings reported before their text (`PendingFindings`): each by the
 /// number it was given when reported. It keeps what they are made from, and is kept for as
-/// long as they are pending.
+/// long as they are pending, or a report's `FindingList` reads them.
 protocol PendingFindingMaker: AnyObject {
     /// The key of finding `number`: the one the finding made will have.
     func key(of number: Int) -> String
@@ -14,8 +14,9 @@ protocol PendingFindingMaker: AnyObject {
     /// The `baseFingerprintValue` finding `number` will have, made without its text.
     func baseFingerprint(of number: Int) -> UInt64
     /// Lets go of what its findings are made from: they were made, or dropped (the graph
-    /// checked again). The pending findings call it as they let go of it; it may be given
-    /// findings again after, numbered from 0.
+    /// checked again). The pending findings call it as they let go of it, unless a
+    /// `FindingList` reads it (`CheckerContext.findingList`); it may be given findings again
+    /// after, numbered from 0.
     func discard()
 }
 
