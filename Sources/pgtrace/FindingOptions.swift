@@ -66,9 +66,6 @@ struct FindingOptions: ParsableArguments {
         return selected
     }
 
-    /// `select` of findings made.
-    func select(_ findings: [Finding]) throws -> [Finding] { Array(try select(FindingList(findings))) }
-
     /// Whether to colour text written to standard output (`toFile`: to --output instead).
     func colored(toFile: Bool) -> Bool {
         switch color {

@@ -31,8 +31,6 @@ public final class CheckerContext {
     @exclusivity(unchecked) private var reportObservers: [(Finding) -> Void] = []
     /// Graph findings whose text is not made yet (`reportGraphFindingOnce`).
     @exclusivity(unchecked) private var pending = PendingFindings()
-    /// Whether a `FindingList` keeps makers of pending findings: they are not emptied after.
-    private var pendingHandedOut = false
 
     public init(symbols: SymbolTable, classes: LockClassTable, options: AnalysisOptions) {
         self.symbols = symbols
@@ -68,7 +66,8 @@ public final class CheckerContext {
     /// made as each is read (`FindingList`). The list
     /// keeps their makers, and what they read (names, sites, moments) must stay as it is while
     /// it is read: read it on the analysis's thread, or once the analysis is over. The makers
-    /// are never emptied after (`PendingFindingMaker.discard`).
+    /// are handed out to it (`PendingFindingMaker.handOut`): kept as they are, and given no
+    /// more findings.
     func findingList() -> FindingList {
         let traces = tracesFindings
         // A pending finding of the traces' rule and key merges into whichever of the two cites
@@ -84,7 +83,7 @@ public final class CheckerContext {
         pending.indexAll()
         let made = withGraphFindings(traces).findings
         guard !pending.isEmpty else { return FindingList(Finding.canonical(made)) }
-        pendingHandedOut = true
+        pending.handOut()
         // Where each pending finding goes among the made ones, as `makePendingFindings` puts it:
         // after the first `madeBefore` of the graph's, which follow the traces' (but for those
         // merged into one of the traces').
@@ -133,7 +132,7 @@ public final class CheckerContext {
     /// The graph is checked again from its first fact.
     func clearGraphFindings() {
         graphFindings.removeAll()
-        pending.removeAll(discarding: !pendingHandedOut)
+        pending.removeAll()
     }
 
     /// Records `finding`, or counts it if one with the same rule and key was reported before.
@@ -204,7 +203,7 @@ public final class CheckerContext {
         }
         while let next = made.next() { all.merge(next) }
         graphFindings = all
-        pending.removeAll(discarding: !pendingHandedOut)
+        pending.removeAll()
     }
 
     /// Whether a finding of `rules` (all where nil) is at or above `threshold` among

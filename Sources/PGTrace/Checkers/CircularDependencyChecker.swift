@@ -13,8 +13,9 @@ public final class CircularDependencyChecker: ReplayObserver {
     @exclusivity(unchecked) private(set) var validatedChains = ChainKeySet()
     /// What the cycles reported and not yet made are made from; held by the context's pending
     /// findings too, which empty it when they let go of it (their findings made, or the graph
-    /// checked again: `discard`), and it starts again from cycle 0; once a report's
-    /// `FindingList` reads it, never (its numbers go on). Not a weak reference that
+    /// checked again: `discard`), and it starts again from cycle 0. One a report's
+    /// `FindingList` reads is left to it, and the next cycle goes into a new one (`handOut`).
+    /// Not a weak reference that
     /// went with them: that gave the store a side table, and each cycle reported took its
     /// retains and releases there and a weak load and store (some 60 ms of the checks after
     /// the last event at a million cycles).
@@ -140,6 +141,7 @@ public final class CircularDependencyChecker: ReplayObserver {
         // is not counted, nor kept where its finding is made (one met again before the
         // findings are made is kept till then, and dropped: the pending findings are not
         // looked up at each report).
+        if pendingCycles.isHandedOut { pendingCycles = PendingCycles(context: context) }
         let cycles = pendingCycles
         let number = cycles.add(fact, path: path)
         if !context.reportGraphFindingOnce(.circularDependency, severity: .error, maker: cycles, number: number) {
@@ -234,14 +236,23 @@ private final class PendingCycles: PendingFindingMaker {
     @exclusivity(unchecked) private var dependencies = ChunkedArray<LockDependency>()
     @exclusivity(unchecked) private var cycles = ChunkedArray<Cycle>()
 
+    /// Whether a `FindingList` reads its cycles: they stay as they are, and no more are added.
+    private(set) var isHandedOut = false
+
     init(context: CheckerContext) { self.context = context }
 
     var count: Int { cycles.count }
 
-    func discard() { (dependencies, cycles) = (ChunkedArray(), ChunkedArray()) }
+    func discard() {
+        guard !isHandedOut else { return }
+        (dependencies, cycles) = (ChunkedArray(), ChunkedArray())
+    }
+
+    func handOut() { isHandedOut = true }
 
     /// Lets go of the last cycle kept (its finding was made, or will be, from another).
     func removeLast() {
+        precondition(!isHandedOut, "a cycle removed from cycles a report reads")
         let cycle = cycles[cycles.count - 1]
         for _ in 0...Int(cycle.pathCount) { dependencies.removeLast() }
         cycles.removeLast()
@@ -249,6 +260,7 @@ private final class PendingCycles: PendingFindingMaker {
 
     /// Keeps the cycle `fact` closes through `path`: the number it is made by.
     func add(_ fact: DependencyFact, path: [LockDependency]) -> Int {
+        precondition(!isHandedOut, "a cycle added to cycles a report reads")
         cycles.append(Cycle(
             first: dependencies.count, pathCount: Int32(path.count), holderMode: fact.holderMode, nextMode: fact.nextMode,
             moment: fact.moment))

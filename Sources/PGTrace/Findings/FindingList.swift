@@ -10,9 +10,12 @@ public struct FindingList: RandomAccessCollection, Sendable {
     /// Where findings come from: made ones, and one analysis's pending graph findings with
     /// what lockdep's usage strings its lock lines print.
     final class Source: @unchecked Sendable {
-        // @unchecked: read only, once made. Its pending findings' makers are read-only too
-        // (the analysis they came from ends: `Analysis.endForReports`), and read what the
-        // analysis no longer changes.
+        // @unchecked: nothing here is written once made. Its pending findings' makers are
+        // handed out (`PendingFindingMaker.handOut`) and change no more, but they read their
+        // analysis's names and moments when they make a finding, which that analysis may
+        // still add to: such a list is read on the analysis's thread, or once the analysis is
+        // over (`AnalysisReport.init(_:includingGraph:includingUsage:makingFindingsWhenRead:)`),
+        // which this type cannot check.
         let made: [Finding]
         let pending: PendingFindings
         /// What the pending findings' makers read and do not keep (their analysis's context).
@@ -71,6 +74,7 @@ public struct FindingList: RandomAccessCollection, Sendable {
         var entries: [Entry] = []
         entries.reserveCapacity(source.made.count + pendingAfter.count)
         func addPending(_ position: Int) {
+            precondition(position < Int(Int32.max), "more than 2^31 - 1 pending findings")
             let entry = source.pending.entries[position]
             entries.append(Entry(
                 print: source.pending.baseFingerprint(at: position), position: Int32(position), source: 0, occurrence: 1,
@@ -162,13 +166,20 @@ public struct FindingList: RandomAccessCollection, Sendable {
             let pending = source.pending.entries[Int(entry.position)]
             finding = source.pending.finding(at: Int(entry.position))
             // Its key's hash told for it (its key made again would cost as much as the rest), and
-            // in a debug build its key's bytes and its places.
+            // in a debug build its key's bytes, its fingerprint and its places.
             precondition(
                 finding.rule == pending.rule && finding.severity == pending.severity
                     && FindingSet.hash(finding.rule, finding.key) == pending.hash,
                 "a finding made for another's place")
             assert(source.pending.entry(at: Int(entry.position), hasKey: finding.key), "a finding made with another's key")
             assert(finding.baseFingerprintValue == entry.print, "a finding made with another's fingerprint")
+            assert(
+                finding.locations.count == source.pending.locationCount(at: Int(entry.position))
+                    && finding.locations.indices.allSatisfy { index in
+                        let (given, made) = (source.pending.place(index, at: Int(entry.position)), finding.locations[index].orderPlace)
+                        return given.file == made.file && given.line == made.line && given.column == made.column && given.event == made.event
+                    },
+                "a finding made citing other places than its maker placed it by")
             finding.count = pending.count
         } else {
             finding = source.made[Int(entry.position)]
@@ -223,6 +234,17 @@ public struct FindingList: RandomAccessCollection, Sendable {
     func giving(usage: [String: String]) -> FindingList {
         FindingList(
             sources: sources.map { Source(made: $0.made, pending: $0.pending, keeping: $0.keeping, usage: usage) }, entries: entries)
+    }
+
+    /// Whether a finding may print lock lines (a dependency chain, a held-lock list, a body
+    /// naming locks), for which a report names each class's usage: a made one that has them,
+    /// or one not made yet (a cycle).
+    var mayNameLocks: Bool {
+        entries.contains { entry in
+            guard !entry.isPending else { return true }
+            let finding = sources[Int(entry.source)].made[Int(entry.position)]
+            return !finding.chain.isEmpty || !(finding.heldLocks ?? []).isEmpty || !finding.body.isEmpty
+        }
     }
 
     /// Finding `index`'s rule, severity and fingerprint, read without making it.

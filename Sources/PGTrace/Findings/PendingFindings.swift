@@ -14,10 +14,12 @@ protocol PendingFindingMaker: AnyObject {
     /// The `baseFingerprintValue` finding `number` will have, made without its text.
     func baseFingerprint(of number: Int) -> UInt64
     /// Lets go of what its findings are made from: they were made, or dropped (the graph
-    /// checked again). The pending findings call it as they let go of it, unless a
-    /// `FindingList` reads it (`CheckerContext.findingList`); it may be given findings again
-    /// after, numbered from 0.
+    /// checked again). The pending findings call it as they let go of it; it may be given
+    /// findings again after, numbered from 0. One handed out keeps them.
     func discard()
+    /// A `FindingList` reads its findings from now on (`CheckerContext.findingList`): it
+    /// keeps what they are made from, as long as the list does, and is given no more.
+    func handOut()
 }
 
 /// Graph findings reported before their text is made (`CheckerContext.reportGraphFindingOnce`):
@@ -160,10 +162,15 @@ struct PendingFindings {
         return true
     }
 
-    /// Lets go of every entry, and has each maker let go of what its findings are made from,
-    /// but where `discarding` is false: a `FindingList` reads them still.
-    mutating func removeAll(discarding: Bool = true) {
-        if discarding { for maker in makers { maker.discard() } }
+    /// Lets go of every entry, and has each maker let go of what its findings are made from
+    /// (but one handed out).
+    mutating func removeAll() {
+        for maker in makers { maker.discard() }
         self = PendingFindings()
+    }
+
+    /// Hands each maker out to a `FindingList` (`PendingFindingMaker.handOut`).
+    func handOut() {
+        for maker in makers { maker.handOut() }
     }
 }

@@ -153,7 +153,7 @@ public struct AnalysisReport: Sendable {
         eventCount = analysis.eventCount
         findings = makingFindingsWhenRead ? analysis.context.findingList() : FindingList(analysis.findings)
         // The usage strings made only where a finding may print them.
-        if includingUsage, !findings.isEmpty { findings = findings.giving(usage: Self.usage(of: analysis)) }
+        if includingUsage, findings.mayNameLocks { findings = findings.giving(usage: Self.usage(of: analysis)) }
         notes = analysis.notes
         nodes = []
         edges = []

@@ -381,6 +381,7 @@ import Testing
                 Finding(rule: .circularDependency, severity: .error, message: "cycle", locks: [], locations: [], key: key(of: number))
             }
             func discard() {}
+            func handOut() {}
             func locationCount(of number: Int) -> Int { finding(number).locations.count }
             func place(_ index: Int, of number: Int) -> (file: String, line: Int, column: Int, event: Int) { finding(number).locations[index].orderPlace }
             func baseFingerprint(of number: Int) -> UInt64 { finding(number).baseFingerprintValue }

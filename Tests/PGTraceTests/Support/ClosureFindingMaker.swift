@@ -17,6 +17,7 @@ final class ClosureFindingMaker: PendingFindingMaker {
     func place(_ index: Int, of number: Int) -> (file: String, line: Int, column: Int, event: Int) { finding(number).locations[index].orderPlace }
     func baseFingerprint(of number: Int) -> UInt64 { finding(number).baseFingerprintValue }
     func discard() {}
+    func handOut() {}
 }
 
 extension CheckerContext {
