@@ -144,7 +144,12 @@ public final class CircularDependencyChecker: ReplayObserver {
         if pendingCycles.isHandedOut { pendingCycles = PendingCycles(context: context) }
         let cycles = pendingCycles
         let number = cycles.add(fact, path: path)
-        if !context.reportGraphFindingOnce(.circularDependency, severity: .error, maker: cycles, number: number) {
+        // Not kept where no entry refers to it, unless the store was let go of meanwhile: an
+        // observer told of the finding may have read the findings (the store emptied) or made
+        // a report that reads it (handed out; helper-142).
+        if !context.reportGraphFindingOnce(.circularDependency, severity: .error, maker: cycles, number: number),
+            !cycles.isHandedOut, cycles.count == number + 1
+        {
             cycles.removeLast()
         }
     }

@@ -36,4 +36,35 @@ import Testing
         #expect(analysis.findings.map(\.count) == [1, 1])
         #expect(checker.cyclesKept == 0)
     }
+
+    /// An observer told of each finding as it is met (`pgtrace timeline`'s) may read the
+    /// findings, or make a report that reads them when read, between a cycle's being kept
+    /// and its being let go of (helper-142: a report handed the store out and letting go of
+    /// the cycle failed a precondition; the findings read emptied the store, and letting go
+    /// read its element -1). Both go on, and every report reads as the findings made at once.
+    @Test(arguments: [false, true])
+    func anObserverMayReadTheFindingsAsACycleIsMet(whenRead: Bool) throws {
+        var options = AnalysisOptions()
+        options.graphChecks = .inPlace
+        func trace(_ prefix: String) -> String {
+            var trace = TraceBuilder()
+            trace.nest("\(prefix)A", "\(prefix)B")
+            trace.nest("\(prefix)B", "\(prefix)A")
+            trace.nest("\(prefix)X", "\(prefix)Y")
+            trace.nest("\(prefix)Y", "\(prefix)Z")
+            trace.nest("\(prefix)Z", "\(prefix)X")
+            return trace.xml
+        }
+        let analysis = Analysis(options: options)
+        try analysis.analyze(bytes: Array(trace("p").utf8), displayName: "t0.xml")
+        var texts: [String] = []
+        analysis.context.addReportObserver { _ in
+            texts.append(TextReporter().render(AnalysisReport(analysis, makingFindingsWhenRead: whenRead)))
+        }
+        try analysis.analyze(bytes: Array(trace("q").utf8), displayName: "t1.xml")
+        #expect(texts.count == 2)
+        let whole = try analyze([("t0.xml", trace("p")), ("t1.xml", trace("q"))])
+        #expect(Array(AnalysisReport(analysis, makingFindingsWhenRead: true).findings) == Array(AnalysisReport(whole).findings))
+        #expect(analysis.findings.map(\.locks) == [["pA", "pB"], ["pX", "pY", "pZ"], ["qA", "qB"], ["qX", "qY", "qZ"]])
+    }
 }
