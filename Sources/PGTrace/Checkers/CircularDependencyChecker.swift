@@ -31,7 +31,12 @@ public final class CircularDependencyChecker: ReplayObserver {
 
     /// Each trace validates its own chains: a chain seen in a trace whose evidence comes
     /// later must not hide this one's.
-    public func replayWillBegin(_ replay: ReplayEngine) { validatedChains = ChainKeySet(bound: context.options.chainCacheBound) }
+    /// A store of cycles a report reads is let go of here too, not only at the next cycle: the
+    /// report keeps it as long as it needs it (helper-142).
+    public func replayWillBegin(_ replay: ReplayEngine) {
+        validatedChains = ChainKeySet(bound: context.options.chainCacheBound)
+        letGoOfHandedOutCycles()
+    }
 
     /// The cache (4 MB when full) goes when the trace ends: the graph checks that follow
     /// build the graph, and a run's memory peaks there.
@@ -141,7 +146,7 @@ public final class CircularDependencyChecker: ReplayObserver {
         // is not counted, nor kept where its finding is made (one met again before the
         // findings are made is kept till then, and dropped: the pending findings are not
         // looked up at each report).
-        if pendingCycles.isHandedOut { pendingCycles = PendingCycles(context: context) }
+        letGoOfHandedOutCycles()
         let cycles = pendingCycles
         let number = cycles.add(fact, path: path)
         // Not kept where no entry refers to it, unless the store was let go of meanwhile: an
@@ -152,6 +157,13 @@ public final class CircularDependencyChecker: ReplayObserver {
         {
             cycles.removeLast()
         }
+    }
+
+    /// Takes a new store where a report reads the one kept (`PendingCycles.handOut`): it takes
+    /// no more cycles, and the report and the context's pending findings keep it as long as
+    /// they need it.
+    private func letGoOfHandedOutCycles() {
+        if pendingCycles.isHandedOut { pendingCycles = PendingCycles(context: context) }
     }
 
     /// The cycle's classes, following its edges (`to`, each edge's next class): next -> ... ->

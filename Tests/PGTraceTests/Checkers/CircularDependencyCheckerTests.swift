@@ -67,4 +67,29 @@ import Testing
         #expect(Array(AnalysisReport(analysis, makingFindingsWhenRead: true).findings) == Array(AnalysisReport(whole).findings))
         #expect(analysis.findings.map(\.locks) == [["pA", "pB"], ["pX", "pY", "pZ"], ["qA", "qB"], ["qX", "qY", "qZ"]])
     }
+
+    /// The checker lets go of a store a report reads when the next trace begins, not only at
+    /// its next cycle (helper-142: checked in place, a trace of two cycles, a report read and
+    /// dropped, then a trace of none, and the checker kept both cycles).
+    @Test func theCheckerLetsGoOfAStoreAReportReadsWhenATraceBegins() throws {
+        var options = AnalysisOptions()
+        options.graphChecks = .inPlace
+        let analysis = Analysis(options: options)
+        let checker = try #require(analysis.checkers.lazy.compactMap { $0 as? CircularDependencyChecker }.first)
+        var cycles = TraceBuilder()
+        cycles.nest("A", "B")
+        cycles.nest("B", "A")
+        cycles.nest("C", "D")
+        cycles.nest("D", "C")
+        try analysis.analyze(bytes: Array(cycles.xml.utf8), displayName: "t0.xml")
+        #expect(checker.cyclesKept == 2)
+        let text = TextReporter().render(AnalysisReport(analysis, makingFindingsWhenRead: true))
+        #expect(analysis.findings.count == 2)
+        var none = TraceBuilder()
+        none.nest("A", "E")
+        try analysis.analyze(bytes: Array(none.xml.utf8), displayName: "t1.xml")
+        #expect(checker.cyclesKept == 0)
+        #expect(text.contains("pgtrace: 1 trace, 16 events: 2 errors, 0 warnings"))
+        #expect(analysis.findings.map(\.locks) == [["A", "B"], ["C", "D"]])
+    }
 }
