@@ -63,11 +63,10 @@ public final class CheckerContext {
     }
 
     /// The findings as `findings` gives them, those of the graph reported without their text
-    /// made as each is read (`FindingList`). The list
-    /// keeps their makers, and what they read (names, sites, moments) must stay as it is while
-    /// it is read: read it on the analysis's thread, or once the analysis is over. The makers
-    /// are handed out to it (`PendingFindingMaker.handOut`): kept as they are, and given no
-    /// more findings.
+    /// made as each is read (`FindingList`). The list keeps their makers, and what they read
+    /// (names, sites, moments) must stay as it is while it is read: read it on the analysis's
+    /// thread, or once the analysis is over. The makers are handed out to it
+    /// (`PendingFindingMaker.handOut`): kept as they are, and given no more findings.
     func findingList() -> FindingList {
         let traces = tracesFindings
         // A pending finding of the traces' rule and key merges into whichever of the two cites

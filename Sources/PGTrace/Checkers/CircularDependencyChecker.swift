@@ -15,10 +15,9 @@ public final class CircularDependencyChecker: ReplayObserver {
     /// findings too, which empty it when they let go of it (their findings made, or the graph
     /// checked again: `discard`), and it starts again from cycle 0. One a report's
     /// `FindingList` reads is left to it, and the next cycle goes into a new one (`handOut`).
-    /// Not a weak reference that
-    /// went with them: that gave the store a side table, and each cycle reported took its
-    /// retains and releases there and a weak load and store (some 60 ms of the checks after
-    /// the last event at a million cycles).
+    /// Not a weak reference that went with them: that gave the store a side table, and each
+    /// cycle reported took its retains and releases there and a weak load and store (some
+    /// 60 ms of the checks after the last event at a million cycles).
     private lazy var pendingCycles = PendingCycles(context: context)
     /// How many cycles are kept for reports not yet made.
     var cyclesKept: Int { pendingCycles.count }
@@ -30,9 +29,9 @@ public final class CircularDependencyChecker: ReplayObserver {
     }
 
     /// Each trace validates its own chains: a chain seen in a trace whose evidence comes
-    /// later must not hide this one's.
-    /// A store of cycles a report reads is let go of here too, not only at the next cycle: the
-    /// report keeps it as long as it needs it (helper-142).
+    /// later must not hide this one's. A store of cycles a report reads is let go of here
+    /// too, not only at the next cycle: the report keeps it as long as it needs it
+    /// (helper-142).
     public func replayWillBegin(_ replay: ReplayEngine) {
         validatedChains = ChainKeySet(bound: context.options.chainCacheBound)
         letGoOfHandedOutCycles()
