@@ -72,13 +72,7 @@ public final class CheckerContext {
         // A pending finding of the traces' rule and key merges into whichever of the two cites
         // the earlier evidence, which it does not have till it is made: made now, as `findings`
         // makes them.
-        let traceRules = Set(traces.findings.lazy.map(\.rule))
-        if !traceRules.isEmpty, pending.entries.indices.contains(where: { position in
-            let rule = pending.entries[position].rule
-            return traceRules.contains(rule) && traces.hasReported(rule, key: pending.key(at: position))
-        }) {
-            makePendingFindings()
-        }
+        if pendingMeets(traces) { makePendingFindings() }
         pending.indexAll()
         let made = withGraphFindings(traces).findings
         guard !pending.isEmpty else { return FindingList(Finding.canonical(made)) }
@@ -190,19 +184,22 @@ public final class CheckerContext {
                 all.merge(next)
                 taken += 1
             }
-            var finding = pending.finding(at: position)
-            // Its key's hash told for it (its key made again would cost as much as the rest), and
-            // in a debug build its key's bytes.
-            precondition(
-                finding.rule == entry.rule && finding.severity == entry.severity && FindingSet.hash(finding.rule, finding.key) == entry.hash,
-                "a finding made for another's place")
-            assert(pending.entry(at: position, hasKey: finding.key), "a finding made with another's key")
-            finding.count = entry.count
-            all.merge(finding)
+            all.merge(pending.madeFinding(at: position))
         }
         while let next = made.next() { all.merge(next) }
         graphFindings = all
         pending.removeAll()
+    }
+
+    /// Whether a pending finding shares its rule and key with one of `traces`. Keys made only
+    /// for the rules the traces found (a trace's rules and the graph's are nearly always
+    /// apart): each is made by its maker.
+    private func pendingMeets(_ traces: FindingSet) -> Bool {
+        let traceRules = Set(traces.findings.lazy.map(\.rule))
+        return !traceRules.isEmpty && pending.entries.indices.contains { position in
+            let rule = pending.entries[position].rule
+            return traceRules.contains(rule) && traces.hasReported(rule, key: pending.key(at: position))
+        }
     }
 
     /// Whether a finding of `rules` (all where nil) is at or above `threshold` among
@@ -212,14 +209,8 @@ public final class CheckerContext {
         func counts(_ finding: Finding) -> Bool { finding.severity >= threshold && rules?.contains(finding.rule) != false }
         let traces = tracesFindings
         // Two findings of one rule and key merge into the one whose evidence comes first, which
-        // a finding not made yet does not have. Keys made only for the rules the traces found
-        // (a trace's rules and the graph's are nearly always apart): each is made by its maker.
-        let traceRules = Set(traces.findings.lazy.map(\.rule))
-        let meetsTraces = !traceRules.isEmpty && pending.entries.indices.contains { position in
-            let rule = pending.entries[position].rule
-            return traceRules.contains(rule) && traces.hasReported(rule, key: pending.key(at: position))
-        }
-        if meetsTraces { makePendingFindings() }
+        // a finding not made yet does not have.
+        if pendingMeets(traces) { makePendingFindings() }
         // Those still pending share no rule and key with the others' (but with one pending,
         // dropped when they are indexed, which has its rule and severity): each is a finding
         // as it is.

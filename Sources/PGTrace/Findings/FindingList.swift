@@ -105,18 +105,7 @@ public struct FindingList: RandomAccessCollection, Sendable {
     /// The findings of `lists` together, in their order; each keeps its occurrence (counted
     /// within its own list, as each analysis of a report counts its own).
     init(merging lists: [FindingList]) {
-        var sources: [Source] = []
-        var entries: [Entry] = []
-        for list in lists {
-            let offset = UInt32(sources.count)
-            sources += list.sources
-            entries += list.entries.lazy.map { entry in
-                var entry = entry
-                entry.source += offset
-                return entry
-            }
-        }
-        self.init(sources: sources, entries: entries)
+        self = lists.dropFirst().reduce(lists.first ?? FindingList(sources: [], entries: []), +)
         sortEntries()
     }
 
@@ -142,12 +131,7 @@ public struct FindingList: RandomAccessCollection, Sendable {
     private func element(_ index: Int, of entry: Entry) -> OrderElement {
         let source = sources[Int(entry.source)]
         let position = Int(entry.position)
-        guard entry.isPending else {
-            let finding = source.made[position]
-            return Finding.orderElement(
-                index, locations: finding.locations.count, location: { finding.locations[$0].orderPlace }, rule: entry.rule,
-                fingerprint: { entry.print }, message: { finding.message })
-        }
+        guard entry.isPending else { return source.made[position].orderElement(index, { entry.print }) }
         return Finding.orderElement(
             index, locations: source.pending.locationCount(at: position),
             location: { source.pending.place($0, at: position) },
@@ -163,15 +147,8 @@ public struct FindingList: RandomAccessCollection, Sendable {
         let source = sources[Int(entry.source)]
         var finding: Finding
         if entry.isPending {
-            let pending = source.pending.entries[Int(entry.position)]
-            finding = source.pending.finding(at: Int(entry.position))
-            // Its key's hash told for it (its key made again would cost as much as the rest), and
-            // in a debug build its key's bytes, its fingerprint and its places.
-            precondition(
-                finding.rule == pending.rule && finding.severity == pending.severity
-                    && FindingSet.hash(finding.rule, finding.key) == pending.hash,
-                "a finding made for another's place")
-            assert(source.pending.entry(at: Int(entry.position), hasKey: finding.key), "a finding made with another's key")
+            finding = source.pending.madeFinding(at: Int(entry.position))
+            // In a debug build, its fingerprint and places are the ones it was put in order by.
             assert(finding.baseFingerprintValue == entry.print, "a finding made with another's fingerprint")
             assert(
                 finding.locations.count == source.pending.locationCount(at: Int(entry.position))
@@ -180,7 +157,6 @@ public struct FindingList: RandomAccessCollection, Sendable {
                         return given.file == made.file && given.line == made.line && given.column == made.column && given.event == made.event
                     },
                 "a finding made citing other places than its maker placed it by")
-            finding.count = pending.count
         } else {
             finding = source.made[Int(entry.position)]
         }

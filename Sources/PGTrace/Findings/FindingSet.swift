@@ -162,7 +162,7 @@ extension Finding {
 
     /// Element `index` of `order` (four a location, then rule, fingerprint and message),
     /// unmade where it is a number.
-    private func orderElement(_ index: Int, _ fingerprint: () -> UInt64) -> OrderElement {
+    func orderElement(_ index: Int, _ fingerprint: () -> UInt64) -> OrderElement {
         Self.orderElement(
             index, locations: locations.count, location: { locations[$0].orderPlace }, rule: rule, fingerprint: fingerprint,
             message: { message })

@@ -91,6 +91,20 @@ struct PendingFindings {
         return makers[Int(entry.maker)].finding(Int(entry.number))
     }
 
+    /// The finding of the entry at `position`, made by its maker, with the entry's count; its
+    /// rule, severity and key's hash checked against the entry's (its key made again would
+    /// cost as much as the rest), and in a debug build its key's bytes.
+    func madeFinding(at position: Int) -> Finding {
+        let entry = entries[position]
+        var finding = finding(at: position)
+        precondition(
+            finding.rule == entry.rule && finding.severity == entry.severity && FindingSet.hash(finding.rule, finding.key) == entry.hash,
+            "a finding made for another's place")
+        assert(self.entry(at: position, hasKey: finding.key), "a finding made with another's key")
+        finding.count = entry.count
+        return finding
+    }
+
     /// How many places the finding of the entry at `position` cites, and place `index` of them
     /// (`PendingFindingMaker.place`).
     func locationCount(at position: Int) -> Int {
