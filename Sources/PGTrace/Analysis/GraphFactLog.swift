@@ -51,6 +51,14 @@ public final class GraphFactLog {
     /// graph keeps the sites its edges showed, until the checks see the log again).
     @exclusivity(unchecked) var willReplace: ((Int) -> Void)?
 
+    /// What reads dependency facts by their position and keeps the positions (`GraphFactLogReader`):
+    /// each is told once before an entry is first replaced, and copies what it reads then.
+    @exclusivity(unchecked) private var readers: [WeakReader] = []
+
+    private struct WeakReader {
+        weak var reader: (any GraphFactLogReader)?
+    }
+
     /// Whether some fact came before one already checked: the checks must see them all again,
     /// in order (`sortedEntries`).
     @exclusivity(unchecked) private(set) var isOutOfOrder = false {
@@ -135,7 +143,7 @@ public final class GraphFactLog {
         let key = fact.key
         if let position = position(of: key) {
             guard !precedes(entries.file(at: position)) else { return }
-            willReplace?(position)
+            willReplaceEntry(at: position)
             entries.replace(
                 at: position, with: Entry(fact: fact.combined(with: entries[position].fact), file: currentFile, sequence: sequence))
             sequence += 1
@@ -152,6 +160,39 @@ public final class GraphFactLog {
             needsCheck = true
         }
     }
+
+    /// Tells the graph (`willReplace`) and every reader that the entry at `position` is about
+    /// to be replaced.
+    private func willReplaceEntry(at position: Int) {
+        willReplace?(position)
+        guard !readers.isEmpty else { return }
+        let told = readers
+        readers = []
+        for reader in told { reader.reader?.logWillReplaceEntries() }
+    }
+
+    /// Tells `reader` before an entry is first replaced (`GraphFactLogReader`).
+    func addReader(_ reader: any GraphFactLogReader) {
+        readers.removeAll { $0.reader == nil }
+        readers.append(WeakReader(reader: reader))
+    }
+
+    /// The position of the dependency fact the log holds as `fact` is, modes and moment alike.
+    func position(of fact: DependencyFact) -> Int? {
+        guard let position = position(of: fact.dependency), let kept = dependencyFact(at: position),
+            kept.holderMode == fact.holderMode, kept.nextMode == fact.nextMode, kept.moment == fact.moment
+        else { return nil }
+        return position
+    }
+
+    /// The dependency fact at `position`, if it is one.
+    func dependencyFact(at position: Int) -> DependencyFact? {
+        guard case .dependency(let fact) = entries[position].fact else { return nil }
+        return fact
+    }
+
+    /// The sites of the fact at `position`: a dependency's site, and its holder's.
+    func sites(at position: Int) -> (site: EventSite, other: EventSite?) { entries.sites(at: position) }
 
     /// One more meeting of a counted fact (an NMI acquisition) known from this trace or a
     /// lesser one: its count grows, whichever trace's evidence it keeps.
@@ -181,7 +222,7 @@ public final class GraphFactLog {
         if let position = position(of: key) {
             let kept = entries[position]
             let replaces = (names[file], sequence) < (names[kept.file], kept.sequence)
-            if replaces { willReplace?(position) }
+            if replaces { willReplaceEntry(at: position) }
             // The least evidence stays, with what the other adds (a counted fact's count).
             if replaces {
                 entries.replace(at: position, with: Entry(fact: fact.combined(with: kept.fact), file: file, sequence: sequence))
@@ -287,14 +328,19 @@ public final class GraphFactLog {
     }
 
     /// The dependency of the fact at `position`, if it is a dependency fact.
-    func dependency(at position: Int) -> LockDependency? {
-        guard case .dependency(let fact) = entries[position].fact else { return nil }
-        return fact.dependency
-    }
+    func dependency(at position: Int) -> LockDependency? { dependencyFact(at: position)?.dependency }
 
     /// The checks have seen every fact in order again.
     func markChecked() {
         isOutOfOrder = false
         needsCheck = false
     }
+}
+
+/// Something that keeps positions of a `GraphFactLog`'s dependency facts and reads them later
+/// (a cycle's pending finding: `GraphFactLog.addReader`). An entry replaced (lesser evidence
+/// from a later trace or a summary) would change what it reads: it is told before, once.
+protocol GraphFactLogReader: AnyObject {
+    /// An entry is about to be replaced: copy what is read from the log, and read it no more.
+    func logWillReplaceEntries()
 }

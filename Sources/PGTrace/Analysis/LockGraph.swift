@@ -501,6 +501,18 @@ public final class LockGraph {
         skipping skip: ((ClassID) -> Bool)? = nil,
         match: (ClassID, _ onlyXR: Bool) -> Bool
     ) -> (path: [LockDependency], found: ClassID)? {
+        searchEdges(
+            from: root, rootOnlyXR: rootOnlyXR, direction: direction, kinds: kinds, includeRoot: includeRoot,
+            toward: target, wanting: wanted, skipping: skip, match: match
+        ).map { found in (found.edges.map { dependency(at: Int($0)) }, found.found) }
+    }
+
+    /// `search`, its path given as edges (`dependency(ofEdge:)`, `factPosition(ofEdge:)`).
+    private func searchEdges(
+        from root: ClassID, rootOnlyXR: Bool, direction: Direction, kinds: Set<DependencyKind>, includeRoot: Bool,
+        toward target: ClassID?, wanting wanted: LockUsage?, skipping skip: ((ClassID) -> Bool)?,
+        match: (ClassID, _ onlyXR: Bool) -> Bool
+    ) -> (edges: [Int32], found: ClassID)? {
         if let skip, skip(root) { return nil }
         if includeRoot, match(root, rootOnlyXR) { return ([], root) }
         guard Int(root) < forward.nodeCount else { return nil }
@@ -581,16 +593,16 @@ public final class LockGraph {
                 mark(child, childOnlyXR, edge: Int(index), parentOnlyXR: onlyXR)
                 if let skip, skip(ClassID(child)) { continue }
                 if match(ClassID(child), childOnlyXR) {
-                    var path: [LockDependency] = []
+                    var path: [Int32] = []
                     var cursor = child
                     var cursorOnlyXR = childOnlyXR
                     while cursor != Int(root) || cursorOnlyXR != rootOnlyXR {
                         let state = marks[cursor]
                         let (edge, mark) = cursorOnlyXR ? (state.onlyXREdge, state.onlyXR) : (state.freeEdge, state.free)
                         guard edge >= 0 else { break }
-                        let stepEdge = dependency(at: Int(edge))
-                        path.append(stepEdge)
-                        cursor = Int(direction == .forward ? stepEdge.from : stepEdge.to)
+                        path.append(edge)
+                        let step = links[Int(edge)]
+                        cursor = Int(direction == .forward ? step.from : step.to)
                         cursorOnlyXR = mark & SearchMark.fromOnlyXR != 0
                     }
                     path.reverse()  // in place: reversed() made another array
@@ -608,14 +620,38 @@ public final class LockGraph {
         from next: ClassID, nextMode: LockMode, to holder: ClassID, holderMode: LockMode,
         kinds: Set<DependencyKind> = LockGraph.lockOrderOnly
     ) -> [LockDependency]? {
+        strongPathEdges(from: next, nextMode: nextMode, to: holder, holderMode: holderMode, kinds: kinds)?
+            .map { dependency(at: Int($0)) }
+    }
+
+    /// `strongPath`, given as edges (`dependency(ofEdge:)`, `factPosition(ofEdge:)`): a
+    /// finding that keeps the path till it is made keeps where its evidence is, not a copy.
+    func strongPathEdges(
+        from next: ClassID, nextMode: LockMode, to holder: ClassID, holderMode: LockMode,
+        kinds: Set<DependencyKind> = LockGraph.lockOrderOnly
+    ) -> [Int32]? {
         // Lockdep's search only where some path (strong or not, of any kind) closes a cycle.
         reopenOrder()
         guard order.addClosingCycle(from: holder, to: next) else { return nil }
-        return search(
-            from: next, rootOnlyXR: nextMode == .recursiveRead, kinds: kinds, includeRoot: false, toward: holder
+        return searchEdges(
+            from: next, rootOnlyXR: nextMode == .recursiveRead, direction: .forward, kinds: kinds, includeRoot: false,
+            toward: holder, wanting: nil, skipping: nil
         ) { node, onlyXR in
             node == holder && (holderMode == .write || !onlyXR)
-        }?.path
+        }?.edges
+    }
+
+    /// The dependency of an edge a search gave (`strongPathEdges`), as `strongPath` gives it.
+    /// Good until the graph is built again (`removeAll`).
+    func dependency(ofEdge edge: Int32) -> LockDependency { dependency(at: Int(edge)) }
+
+    /// Where the log holds the sites of an edge a search gave: the position of the fact that
+    /// created it, which gives its classes and sites as `dependency(ofEdge:)` does (but for
+    /// the types of the dependencies met since); nil for an edge that keeps its sites itself
+    /// (a caller's, or one whose fact was replaced since).
+    func factPosition(ofEdge edge: Int32) -> Int? {
+        let code = links[Int(edge)].sites.code
+        return code >= 0 ? Int(code) : nil
     }
 
     /// The edge from `from` to `to`: its place in `links`.

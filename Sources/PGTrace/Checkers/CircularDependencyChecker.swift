@@ -18,7 +18,7 @@ public final class CircularDependencyChecker: ReplayObserver {
     /// Not a weak reference that went with them: that gave the store a side table, and each
     /// cycle reported took its retains and releases there and a weak load and store (some
     /// 60 ms of the checks after the last event at a million cycles).
-    private lazy var pendingCycles = PendingCycles(context: context)
+    private lazy var pendingCycles = PendingCycles(context: context, log: facts)
     /// How many cycles are kept for reports not yet made.
     var cyclesKept: Int { pendingCycles.count }
 
@@ -127,7 +127,7 @@ public final class CircularDependencyChecker: ReplayObserver {
         let dependency = fact.dependency
         let known = graph.edgeTypes(from: dependency.from, to: dependency.to) ?? []
         guard !known.isSuperset(of: dependency.types) else { return }
-        if let path = graph.strongPath(
+        if let path = graph.strongPathEdges(
             from: dependency.to, nextMode: fact.nextMode, to: dependency.from, holderMode: fact.holderMode)
         {
             report(fact, path: path)
@@ -135,8 +135,8 @@ public final class CircularDependencyChecker: ReplayObserver {
         graph.add(fact)
     }
 
-    /// Reports the cycle `fact` closes through `path`.
-    private func report(_ fact: DependencyFact, path: [LockDependency]) {
+    /// Reports the cycle `fact` closes through `path`, edges of the graph.
+    private func report(_ fact: DependencyFact, path: [Int32]) {
         // Its text is made when the findings are asked for (`CheckerContext.reportGraphFindingOnce`),
         // from the fact and path kept as they were: the log and the graph may change before (a
         // library reading the findings between traces; stop 54). Its names and key are made
@@ -147,7 +147,7 @@ public final class CircularDependencyChecker: ReplayObserver {
         // looked up at each report).
         letGoOfHandedOutCycles()
         let cycles = pendingCycles
-        let number = cycles.add(fact, path: path)
+        let number = cycles.add(fact, path: path, of: graph)
         // Not kept where no entry refers to it, unless the store was let go of meanwhile: an
         // observer told of the finding may have read the findings (the store emptied) or made
         // a report that reads it (handed out; helper-142).
@@ -162,7 +162,7 @@ public final class CircularDependencyChecker: ReplayObserver {
     /// no more cycles, and the report and the context's pending findings keep it as long as
     /// they need it.
     private func letGoOfHandedOutCycles() {
-        if pendingCycles.isHandedOut { pendingCycles = PendingCycles(context: context) }
+        if pendingCycles.isHandedOut { pendingCycles = PendingCycles(context: context, log: facts) }
     }
 
     /// The cycle's classes, following its edges (`to`, each edge's next class): next -> ... ->
@@ -232,36 +232,47 @@ public final class CircularDependencyChecker: ReplayObserver {
 }
 
 /// The cycles reported and not yet made (`CheckerContext.reportGraphFindingOnce`), and what
-/// each is made from: the dependency that closed it and its path, by value. Every cycle's
-/// dependencies are kept in one chunked array: a closure's captures (the fact) and an array
-/// for each path took some 280 bytes a cycle of two classes, where this takes some 180.
-private final class PendingCycles: PendingFindingMaker {
-    /// A cycle: the closing fact's dependency at `first` of `dependencies`, its path after it.
+/// each is made from: the dependency that closed it and its path, each by the position of its
+/// fact in the log, which holds its classes, sites, modes and moment already (4 bytes a
+/// dependency: kept by value, a cycle of two classes took some 185 bytes, the most of any
+/// one thing a million cycles kept). A dependency the log does not hold as it was met (one
+/// a caller applied; an edge whose fact was replaced) is kept by value, and every one is
+/// when the log is about to replace an entry (`GraphFactLogReader`: a later trace's or a
+/// summary's lesser evidence), so that a finding says what its graph check saw.
+private final class PendingCycles: PendingFindingMaker, GraphFactLogReader {
+    /// A cycle: the closing fact at `first` of `dependencies`, its path after it.
     private struct Cycle {
         var first: Int
         var pathCount: Int32
-        var holderMode: LockMode
-        var nextMode: LockMode
-        var moment: MomentID?
     }
 
     /// The context whose pending findings hold this store.
     private unowned let context: CheckerContext
+    private let log: GraphFactLog
     // No run-time exclusivity checks: each access is brief and calls back into nothing
     // (with them, four `swift_beginAccess` a cycle reported, 43M instructions at 131k cycles).
-    @exclusivity(unchecked) private var dependencies = ChunkedArray<LockDependency>()
+    /// Each cycle's dependencies: the position of its fact in the log, or, bitwise
+    /// complemented, its place in `copies`.
+    @exclusivity(unchecked) private var dependencies = ChunkedArray<Int32>()
+    /// The dependencies kept by value, in the order of `dependencies`.
+    @exclusivity(unchecked) private var copies = ChunkedArray<DependencyFact>()
     @exclusivity(unchecked) private var cycles = ChunkedArray<Cycle>()
+    /// Whether the log tells this store before it replaces an entry (`GraphFactLog.addReader`).
+    private var readsLog = false
 
     /// Whether a `FindingList` reads its cycles: they stay as they are, and no more are added.
     private(set) var isHandedOut = false
 
-    init(context: CheckerContext) { self.context = context }
+    init(context: CheckerContext, log: GraphFactLog) {
+        self.context = context
+        self.log = log
+    }
 
     var count: Int { cycles.count }
 
     func discard() {
         guard !isHandedOut else { return }
-        (dependencies, cycles) = (ChunkedArray(), ChunkedArray())
+        (dependencies, copies, cycles) = (ChunkedArray(), ChunkedArray(), ChunkedArray())
     }
 
     func handOut() { isHandedOut = true }
@@ -270,28 +281,76 @@ private final class PendingCycles: PendingFindingMaker {
     func removeLast() {
         precondition(!isHandedOut, "a cycle removed from cycles a report reads")
         let cycle = cycles[cycles.count - 1]
-        for _ in 0...Int(cycle.pathCount) { dependencies.removeLast() }
+        for _ in 0...Int(cycle.pathCount) {
+            // Copies are in the order of the dependencies that name them: the last is last.
+            if dependencies[dependencies.count - 1] < 0 { copies.removeLast() }
+            dependencies.removeLast()
+        }
         cycles.removeLast()
     }
 
-    /// Keeps the cycle `fact` closes through `path`: the number it is made by.
-    func add(_ fact: DependencyFact, path: [LockDependency]) -> Int {
+    /// Keeps the cycle `fact` closes through the edges `path` of `graph`: the number it is
+    /// made by.
+    func add(_ fact: DependencyFact, path: [Int32], of graph: LockGraph) -> Int {
         precondition(!isHandedOut, "a cycle added to cycles a report reads")
-        cycles.append(Cycle(
-            first: dependencies.count, pathCount: Int32(path.count), holderMode: fact.holderMode, nextMode: fact.nextMode,
-            moment: fact.moment))
-        dependencies.append(fact.dependency)
-        for dependency in path { dependencies.append(dependency) }
+        cycles.append(Cycle(first: dependencies.count, pathCount: Int32(path.count)))
+        keep(log.position(of: fact), else: fact)
+        for edge in path {
+            keep(
+                graph.factPosition(ofEdge: edge),
+                else: DependencyFact(dependency: graph.dependency(ofEdge: edge), holderMode: .write, nextMode: .write, moment: nil))
+        }
         return cycles.count - 1
+    }
+
+    /// Keeps a dependency by the position of its fact in the log, else by value.
+    private func keep(_ position: Int?, else copy: @autoclosure () -> DependencyFact) {
+        guard let position, let stored = Int32(exactly: position) else {
+            copies.append(copy())
+            dependencies.append(~Int32(copies.count - 1))
+            return
+        }
+        if !readsLog {
+            log.addReader(self)
+            readsLog = true
+        }
+        dependencies.append(stored)
+    }
+
+    /// The log is about to replace an entry: every dependency read from it is kept by value.
+    func logWillReplaceEntries() {
+        readsLog = false
+        var kept = ChunkedArray<DependencyFact>()
+        for index in dependencies.indices {
+            kept.append(dependency(dependencies[index]))
+            dependencies[index] = ~Int32(kept.count - 1)
+        }
+        copies = kept
+    }
+
+    /// A dependency kept, as `dependencies` holds it.
+    private func dependency(_ stored: Int32) -> DependencyFact {
+        guard stored >= 0 else { return copies[Int(~stored)] }
+        guard let fact = log.dependencyFact(at: Int(stored)) else { preconditionFailure("fact \(stored) is not a dependency") }
+        return fact
+    }
+
+    /// The site of a dependency kept and its holder's.
+    private func sites(_ stored: Int32) -> (site: EventSite, holderSite: EventSite) {
+        guard stored >= 0 else {
+            let copy = copies[Int(~stored)].dependency
+            return (copy.site, copy.holderSite)
+        }
+        let (site, other) = log.sites(at: Int(stored))
+        guard let other else { preconditionFailure("fact \(stored) is not a dependency") }
+        return (site, other)
     }
 
     /// Cycle `number`: the fact that closed it and its path.
     private func cycle(_ number: Int) -> (fact: DependencyFact, path: LazyMapSequence<Range<Int>, LockDependency>) {
         let cycle = cycles[number]
-        let fact = DependencyFact(
-            dependency: dependencies[cycle.first], holderMode: cycle.holderMode, nextMode: cycle.nextMode, moment: cycle.moment)
         let path = (cycle.first + 1)..<(cycle.first + 1 + Int(cycle.pathCount))
-        return (fact, path.lazy.map { self.dependencies[$0] })
+        return (dependency(dependencies[cycle.first]), path.lazy.map { self.dependency(self.dependencies[$0]).dependency })
     }
 
     func key(of number: Int) -> String {
@@ -316,9 +375,9 @@ private final class PendingCycles: PendingFindingMaker {
     private func site(_ index: Int, of number: Int) -> EventSite {
         let cycle = cycles[number]
         switch index {
-        case 0: return dependencies[cycle.first].site
-        case 1: return dependencies[cycle.first].holderSite
-        default: return dependencies[cycle.first + index - 1].site
+        case 0: return sites(dependencies[cycle.first]).site
+        case 1: return sites(dependencies[cycle.first]).holderSite
+        default: return sites(dependencies[cycle.first + index - 1]).site
         }
     }
 

@@ -92,4 +92,59 @@ import Testing
         #expect(text.contains("pgtrace: 1 trace, 16 events: 2 errors, 0 warnings"))
         #expect(analysis.findings.map(\.locks) == [["A", "B"], ["C", "D"]])
     }
+
+    /// A trace of the cycle A, B, after `pairs` of irq toggles (lines that move its events).
+    private static func cycle(linesBefore: Int = 0) -> [UInt8] {
+        var trace = TraceBuilder(cpus: 1)
+        for _ in 0..<linesBefore { trace.event("irq-disable"); trace.event("irq-enable") }
+        trace.nest("A", "B")
+        trace.nest("B", "A")
+        return Array(trace.xml.utf8)
+    }
+
+    /// A cycle's finding is made from its dependencies' facts where the log holds them. A
+    /// trace with a lesser name brings lesser evidence of both, and the analysis fails before
+    /// the graph is checked again: the finding, made only now (pending, or read by a report
+    /// made before), still cites what its check saw, b.xml; checked again, a.xml.
+    @Test(arguments: [false, true])
+    func aCycleCitesWhatItsCheckSawWhenItsFactsAreReplacedBeforeItIsMade(readByAReport: Bool) throws {
+        let analysis = Analysis()
+        try analysis.analyze([.bytes(Self.cycle(), displayName: "b.xml")])
+        let report = readByAReport ? AnalysisReport(analysis, makingFindingsWhenRead: true) : nil
+        #expect(throws: (any Error).self) {
+            try analysis.analyze([
+                .bytes(Self.cycle(linesBefore: 3), displayName: "a.xml"),
+                .bytes(Array("<trace version=\"1\"><events><acquire".utf8), displayName: "c.xml"),
+            ])
+        }
+        let finding = try #require(report.map { Array($0.findings) } ?? analysis.findings).first
+        #expect(finding?.rule == .circularDependency)
+        #expect(finding?.locations.map(\.file) == ["b.xml", "b.xml", "b.xml"])
+        #expect(finding?.locations.map(\.line) == [9, 8, 5])
+        analysis.checkGraph()
+        let checked = try #require(analysis.findings.first)
+        #expect(checked.locations.map(\.file) == ["a.xml", "a.xml", "a.xml"])
+        #expect(checked.locations.map(\.line) == [15, 14, 11])
+    }
+
+    /// A dependency the log does not hold (a caller's) is kept by value with the cycle it
+    /// closes, beside the path's, which the log holds: the finding cites both.
+    @Test func aCycleClosedByACallersDependencyCitesItsSitesAndTheLogsForItsPath() throws {
+        var options = AnalysisOptions()
+        options.graphChecks = .inPlace
+        let analysis = Analysis(options: options)
+        var trace = TraceBuilder(cpus: 1)
+        trace.nest("A", "B")
+        try analysis.analyze(bytes: Array(trace.xml.utf8), displayName: "t.xml")
+        let checker = try #require(analysis.checkers.lazy.compactMap { $0 as? CircularDependencyChecker }.first)
+        let ids = (0..<Int32(analysis.classes.count)).map { (analysis.context.name(of: $0), $0) }
+        let (a, b) = (try #require(ids.first { $0.0 == "A" }?.1), try #require(ids.first { $0.0 == "B" }?.1))
+        let site = EventSite(position: TracePosition(file: 0, line: 99, column: 1, event: 99), cpu: 0, task: nil, at: nil, function: nil)
+        checker.apply(DependencyFact(
+            dependency: LockDependency(from: b, to: a, kind: .lockOrder, types: DependencyTypes(holder: .write, next: .write), holderSite: site, site: site),
+            holderMode: .write, nextMode: .write, moment: nil))
+        let finding = try #require(analysis.findings.first)
+        #expect(finding.locks == ["A", "B"])
+        #expect(finding.locations.map(\.line) == [99, 99, 5])
+    }
 }
