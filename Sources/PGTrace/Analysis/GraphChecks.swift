@@ -59,6 +59,9 @@ final class GraphChecks {
     /// timeline, after traces out of order) meet a dependency past them, which makes the
     /// order of a growing graph again (`LockGraph`).
     func rebuild(from facts: GraphFactLog) {
+        // The checks find the facts they add by the one being checked (`GraphFactLog.willCheck`),
+        // not by key: the log's index is let go of while the graph they build is made.
+        facts.letGoOfIndex()
         let entries = facts.sortedEntries()
         // In the log's own order, whatever the checks' order: the graph counts their degrees
         // and finds its strongly connected components, which no order of the edges changes.

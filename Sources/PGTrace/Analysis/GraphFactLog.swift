@@ -31,6 +31,11 @@ public final class GraphFactLog {
     /// (`ClassFactIndex`), the others by a hash of the key.
     @exclusivity(unchecked) private var index = PositionIndex()
     @exclusivity(unchecked) private var classFacts = ClassFactIndex()
+    /// Whether `index` and `classFacts` hold every entry. The checks let go of them while they
+    /// run (`letGoOfIndex`): they find each fact they add by the one being checked, and the
+    /// graph they build is then the most an analysis holds (a million short cycles: some 100
+    /// MB of 1,080 were these two). Made again when a key is next looked up.
+    @exclusivity(unchecked) private(set) var isIndexed = true
     /// The trace being replayed, and what its facts are numbered by.
     @exclusivity(unchecked) private var currentFile = -1
     @exclusivity(unchecked) private var sequence = 0
@@ -89,6 +94,7 @@ public final class GraphFactLog {
 
     /// Where the log holds the fact of `key`.
     @inline(__always) private func position(of key: GraphFactKey) -> Int? {
+        if !isIndexed { indexAgain() }
         if let bit = ClassFactIndex.bit(of: key) { return classFacts.position(of: key.a, bit: bit) { entries.key(at: $0) == key } }
         return index.position(hash: key.indexHash) { entries.key(at: $0) == key }
     }
@@ -96,17 +102,29 @@ public final class GraphFactLog {
     /// Asks for the cache line where looking `key` up begins, when the log indexes it by
     /// hash (a usage bit or a use is found by its class, in a table read in order).
     @inline(__always) func prefetch(_ key: GraphFactKey) {
-        guard ClassFactIndex.bit(of: key) == nil else { return }
+        guard isIndexed, ClassFactIndex.bit(of: key) == nil else { return }
         index.prefetch(hash: key.indexHash)
     }
 
     /// Indexes the fact of `key` at `position`, none of `key` being here.
     @inline(__always) private func insert(_ key: GraphFactKey, position: Int) {
+        if !isIndexed { indexAgain() }
         if let bit = ClassFactIndex.bit(of: key) {
             classFacts.insert(key.a, bit: bit, position: position)
         } else {
             index.insert(hash: key.indexHash, position: position)
         }
+    }
+
+    /// Lets go of the index of the facts by their keys, until a key is next looked up.
+    func letGoOfIndex() {
+        (index, classFacts, isIndexed) = (PositionIndex(), ClassFactIndex(), false)
+    }
+
+    /// Indexes every entry again (`letGoOfIndex`).
+    private func indexAgain() {
+        isIndexed = true
+        for position in entries.indices { insert(entries.key(at: position), position: position) }
     }
 
     /// A trace begins: its facts follow those of every trace with a lesser name.

@@ -75,7 +75,12 @@ public final class IrqUsageChecker: ReplayObserver {
         facts.record(.usage(UsageFact(classID: lock.classID, bit: bit, site: site, lockSite: lock.site, lockMode: lock.mode, moment: moment)))
     }
 
-    public func replayDidEnd(_ replay: ReplayEngine) { moment = nil }
+    /// What the trace's classes are known to have goes with it (the graph checks that follow
+    /// build the graph, where a run's memory peaks).
+    public func replayDidEnd(_ replay: ReplayEngine) {
+        moment = nil
+        known = []
+    }
 
     // MARK: The graph check
 
