@@ -91,9 +91,10 @@ public struct GraphFactKey: Hashable, Sendable {
     /// called out of line there, and the lookups' closures retained the log: 2.5% more
     /// instructions on the replay thread).
     private var kindCode: UInt8
+    // The detail beside the kind: the key is 12 bytes, and a packed fact 32 (`PackedFacts`).
+    var detail: UInt16
     var a: ClassID
     var b: ClassID
-    var detail: UInt16
 
     @inline(__always) var kind: Kind { Kind(rawValue: kindCode).unsafelyUnwrapped }
 

@@ -1,4 +1,4 @@
-/// The fact log's entries, each packed into 36 bytes: its key (`GraphFactKey`: kind, classes,
+/// The fact log's entries, each packed into 32 bytes: its key (`GraphFactKey`: kind, classes,
 /// bit), its modes, its trace and place among that trace's facts, its moment, and its sites by
 /// their place in a table of sites kept once each, in 24 bytes a site (`SiteTable`).
 ///
@@ -17,16 +17,31 @@
 struct PackedFacts: RandomAccessCollection {
     fileprivate struct Packed {
         var key: GraphFactKey
-        /// Usage: the lock's mode; dependency: the holder's mode, and the next lock's above it
-        /// (two bits each); NMI acquisition: its mode.
-        var modes: UInt8
         var site: Int32
         /// Usage: the lock's site; dependency: the holder's; else -1.
         var otherSite: Int32
         /// -1 for none (a dependency made by no lock-order acquisition).
         var moment: Int32
-        var file: Int32
+        /// The file + 1 in the low 25 bits (an analysis reads at most `EventSite.maximumFiles`;
+        /// -1 is a fact of no trace's, as a log the replay fills without one has), the modes in
+        /// the high 7: 32 bytes an entry, where a byte of its own made it 36.
+        private var fileAndModes: UInt32
         var sequence: Int32
+
+        init(key: GraphFactKey, modes: UInt8, site: Int32, otherSite: Int32, moment: Int32, file: Int, sequence: Int32) {
+            precondition((-1..<EventSite.maximumFiles).contains(file) && modes < 1 << 7, "a fact of file \(file), modes \(modes)")
+            self.key = key
+            self.site = site
+            self.otherSite = otherSite
+            self.moment = moment
+            fileAndModes = UInt32(modes) << 25 | UInt32(file + 1)
+            self.sequence = sequence
+        }
+
+        /// Usage: the lock's mode; dependency: the holder's mode, and the next lock's above it
+        /// (two bits each); NMI acquisition: its mode.
+        var modes: UInt8 { UInt8(truncatingIfNeeded: fileAndModes >> 25) }
+        var file: Int32 { Int32(bitPattern: fileAndModes & ((1 << 25) - 1)) - 1 }
     }
 
     /// The bytes an entry takes (for tests).
@@ -142,7 +157,7 @@ struct PackedFacts: RandomAccessCollection {
         let siteIndex = keep(site)
         return Packed(
             key: key, modes: modes, site: siteIndex, otherSite: otherSite.map { keep($0) } ?? -1,
-            moment: moment?.index ?? -1, file: Int32(entry.file), sequence: Int32(entry.sequence))
+            moment: moment?.index ?? -1, file: entry.file, sequence: Int32(entry.sequence))
     }
 
     private func fact(_ entry: Packed, at position: Int) -> GraphFact {

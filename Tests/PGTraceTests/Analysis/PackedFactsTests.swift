@@ -55,21 +55,27 @@ import Testing
         return facts
     }
 
+    /// The file of fact `index`: none (-1, a log filled without a trace), the first files
+    /// and the last an analysis reads, whose bits an entry keeps beside the fact's modes.
+    private static func file(_ index: Int) -> Int {
+        index % 2 == 0 ? index % 5 - 1 : EventSite.maximumFiles - 1 - index % 5
+    }
+
     @Test func everyFactReadsBackAsItWasRecorded() {
         var packed = PackedFacts()
         let facts = Self.facts
         for (index, fact) in facts.enumerated() {
-            packed.append(GraphFactLog.Entry(fact: fact, file: index % 5, sequence: index * 2), key: fact.key)
+            packed.append(GraphFactLog.Entry(fact: fact, file: Self.file(index), sequence: index * 2), key: fact.key)
         }
         #expect(packed.count == facts.count)
         for (index, fact) in facts.enumerated() {
             let entry = packed[index]
             #expect("\(entry.fact)" == "\(fact)")
-            #expect(entry.file == index % 5 && entry.sequence == index * 2)
+            #expect(entry.file == Self.file(index) && entry.sequence == index * 2)
             #expect(packed.key(at: index) == fact.key)
-            #expect(packed.file(at: index) == index % 5 && packed.sequence(at: index) == index * 2)
+            #expect(packed.file(at: index) == Self.file(index) && packed.sequence(at: index) == index * 2)
         }
-        #expect(PackedFacts.bytesPerEntry == 36)
+        #expect(PackedFacts.bytesPerEntry == 32)
     }
 
     /// The facts one acquisition makes (a class's first use, its usage bits, the dependency
