@@ -54,10 +54,15 @@ struct GraphCommand: ParsableCommand {
         if format == .dot, !all, focus == nil, !cyclesOnly, view.edges.count > LockGraphView.largeGraphEdges {
             let around = view.aroundFindings()
             let size = "\(view.nodes.count) classes and \(view.edges.count) dependencies"
-            if around.edges.isEmpty || around.edges.count == view.edges.count {
+            if around.edges.isEmpty {
                 printError(
                     "pgtrace graph: \(size), and no finding marks a part of them: drawing all (dot may take minutes; "
                         + "--focus CLASS draws what connects to one class, --cycles-only what lies on a cycle)")
+            } else if around.edges.count == view.edges.count {
+                // Thousands of cycles, say: the findings mark the whole, which is no part to draw.
+                printError(
+                    "pgtrace graph: \(size), and the findings mark every one of them: drawing all (dot may take minutes; "
+                        + "--focus CLASS draws what connects to one class)")
             } else {
                 printError(
                     "pgtrace graph: \(size) are too many to draw; drawing the \(around.nodes.count) classes and "
