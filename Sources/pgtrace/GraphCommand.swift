@@ -59,9 +59,10 @@ struct GraphCommand: ParsableCommand {
                     "pgtrace graph: \(size), and no finding marks a part of them: drawing all (dot may take minutes; "
                         + "--focus CLASS draws what connects to one class, --cycles-only what lies on a cycle)")
             } else if around.edges.count == view.edges.count {
-                // Thousands of cycles, say: the findings mark the whole, which is no part to draw.
+                // Thousands of cycles, say, or a finding on each class: what the findings touch
+                // (an edge they flag, or one between two classes they name) is the whole.
                 printError(
-                    "pgtrace graph: \(size), and the findings mark every one of them: drawing all (dot may take minutes; "
+                    "pgtrace graph: \(size), and the findings touch every one of them: drawing all (dot may take minutes; "
                         + "--focus CLASS draws what connects to one class)")
             } else {
                 printError(

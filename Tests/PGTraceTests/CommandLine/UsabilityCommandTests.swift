@@ -155,7 +155,7 @@ import Testing
         let noFindings = try pgtrace(["graph", clean])
         #expect(noFindings.stderr.hasPrefix("pgtrace graph: 401 classes and 400 dependencies, and no finding marks a part of them: drawing all"))
         #expect(noFindings.stdout.components(separatedBy: " -> ").count == 401)
-        // Findings that mark every dependency (201 cycles of two classes) leave no part either,
+        // Findings that flag every dependency (201 cycles of two classes) leave no part either,
         // and the warning says so, not that none marks it.
         var cycles = ""
         for index in 0..<201 {
@@ -167,8 +167,25 @@ import Testing
             .write(toFile: allMarked, atomically: true, encoding: .utf8)
         let marked = try pgtrace(["graph", allMarked])
         #expect(marked.status == 0)
-        #expect(marked.stderr == "pgtrace graph: 402 classes and 402 dependencies, and the findings mark every one of them: drawing all (dot may take minutes; --focus CLASS draws what connects to one class)\n")
+        #expect(marked.stderr == "pgtrace graph: 402 classes and 402 dependencies, and the findings touch every one of them: drawing all (dot may take minutes; --focus CLASS draws what connects to one class)\n")
         #expect(marked.stdout.components(separatedBy: " -> ").count == 403)
+        #expect(marked.stdout.split(separator: "\n").filter { $0.contains(" -> ") && $0.contains("color=red") }.count == 402)
+        // So do findings that flag no dependency but name both classes of each (every class
+        // taken again while held: recursive-locking), where no edge is drawn red (helper-143).
+        var recursive = ""
+        for index in 0..<301 {
+            recursive += "<acquire cpu=\"0\" lock=\"X\(index)\"/><acquire cpu=\"0\" lock=\"Y\(index)\"/><release cpu=\"0\" lock=\"Y\(index)\"/><release cpu=\"0\" lock=\"X\(index)\"/>\n"
+            for lock in ["X\(index)", "Y\(index)"] {
+                recursive += "<acquire cpu=\"1\" lock=\"\(lock)\"/><acquire cpu=\"1\" lock=\"\(lock)\"/><release cpu=\"1\" lock=\"\(lock)\"/><release cpu=\"1\" lock=\"\(lock)\"/>\n"
+            }
+        }
+        let namedClasses = directory + "/recursive.xml"
+        try "<?xml version=\"1.0\"?>\n<trace version=\"1\"><events>\n\(recursive)</events></trace>\n"
+            .write(toFile: namedClasses, atomically: true, encoding: .utf8)
+        let named = try pgtrace(["graph", namedClasses])
+        #expect(named.stderr == "pgtrace graph: 602 classes and 301 dependencies, and the findings touch every one of them: drawing all (dot may take minutes; --focus CLASS draws what connects to one class)\n")
+        #expect(named.stdout.components(separatedBy: " -> ").count == 302)
+        #expect(!named.stdout.split(separator: "\n").contains { $0.contains(" -> ") && $0.contains("color=red") })
     }
 
 
