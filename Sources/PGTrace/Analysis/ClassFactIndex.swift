@@ -49,6 +49,10 @@ struct ClassFactIndex {
         return nil
     }
 
+    /// Takes room for the classes below `count` (the facts are kept in chunks, which never
+    /// move).
+    mutating func reserveCapacity(classes count: Int) { classes.reserveCapacity(count) }
+
     /// Adds the fact of class `id` with `bit` (none is here) at `position`.
     mutating func insert(_ id: ClassID, bit: Int, position: Int) {
         precondition((0..<Int(Int32.max)).contains(position), "a position past 2^31 - 2")

@@ -31,11 +31,14 @@ public final class GraphFactLog {
     /// (`ClassFactIndex`), the others by a hash of the key.
     @exclusivity(unchecked) private var index = PositionIndex()
     @exclusivity(unchecked) private var classFacts = ClassFactIndex()
-    /// Whether `index` and `classFacts` hold every entry. The checks let go of them while they
-    /// run (`letGoOfIndex`): they find each fact they add by the one being checked, and the
-    /// graph they build is then the most an analysis holds (125k short cycles: these two were
-    /// 12 MB of a 142 MB peak). Made again when a key is next looked up.
-    @exclusivity(unchecked) private(set) var isIndexed = true
+    /// Whether `index` and `classFacts` hold every entry of theirs. The checks let go of them
+    /// while they run (`letGoOfIndex`): they find each fact they add by the one being checked,
+    /// and the graph they build is then the most an analysis holds (125k short cycles: these
+    /// two were 12 MB of a 142 MB peak). Each is made again when a key of its own is next
+    /// looked up: the class facts where a check cites a usage bit's site or a use (an irq or
+    /// NMI finding), the others in the next trace.
+    @exclusivity(unchecked) private(set) var isIndexedByHash = true
+    @exclusivity(unchecked) private(set) var classFactsAreIndexed = true
     /// The trace being replayed, and what its facts are numbered by.
     @exclusivity(unchecked) private var currentFile = -1
     @exclusivity(unchecked) private var sequence = 0
@@ -94,37 +97,63 @@ public final class GraphFactLog {
 
     /// Where the log holds the fact of `key`.
     @inline(__always) private func position(of key: GraphFactKey) -> Int? {
-        if !isIndexed { indexAgain() }
-        if let bit = ClassFactIndex.bit(of: key) { return classFacts.position(of: key.a, bit: bit) { entries.key(at: $0) == key } }
+        if let bit = ClassFactIndex.bit(of: key) {
+            if !classFactsAreIndexed { indexAgain(classFacts: true) }
+            return classFacts.position(of: key.a, bit: bit) { entries.key(at: $0) == key }
+        }
+        if !isIndexedByHash { indexAgain(classFacts: false) }
         return index.position(hash: key.indexHash) { entries.key(at: $0) == key }
     }
 
     /// Asks for the cache line where looking `key` up begins, when the log indexes it by
     /// hash (a usage bit or a use is found by its class, in a table read in order).
     @inline(__always) func prefetch(_ key: GraphFactKey) {
-        guard isIndexed, ClassFactIndex.bit(of: key) == nil else { return }
+        guard isIndexedByHash, ClassFactIndex.bit(of: key) == nil else { return }
         index.prefetch(hash: key.indexHash)
     }
 
     /// Indexes the fact of `key` at `position`, none of `key` being here.
     @inline(__always) private func insert(_ key: GraphFactKey, position: Int) {
-        if !isIndexed { indexAgain() }
         if let bit = ClassFactIndex.bit(of: key) {
+            if !classFactsAreIndexed { indexAgain(classFacts: true) }
             classFacts.insert(key.a, bit: bit, position: position)
         } else {
+            if !isIndexedByHash { indexAgain(classFacts: false) }
             index.insert(hash: key.indexHash, position: position)
         }
     }
 
     /// Lets go of the index of the facts by their keys, until a key is next looked up.
     func letGoOfIndex() {
-        (index, classFacts, isIndexed) = (PositionIndex(), ClassFactIndex(), false)
+        (index, classFacts) = (PositionIndex(), ClassFactIndex())
+        (isIndexedByHash, classFactsAreIndexed) = (false, false)
     }
 
-    /// Indexes every entry again (`letGoOfIndex`).
-    private func indexAgain() {
-        isIndexed = true
-        for position in entries.indices { insert(entries.key(at: position), position: position) }
+    /// Indexes again every entry of the class facts' index or of the other (`letGoOfIndex`),
+    /// in room taken once: grown by doubling, old and new tables were held at once.
+    private func indexAgain(classFacts wanted: Bool) {
+        var (count, classes) = (0, 0)
+        for position in entries.indices {
+            let key = entries.key(at: position)
+            guard (ClassFactIndex.bit(of: key) != nil) == wanted else { continue }
+            count += 1
+            classes = max(classes, Int(key.a) + 1)
+        }
+        if wanted {
+            classFactsAreIndexed = true
+            classFacts.reserveCapacity(classes: classes)
+        } else {
+            isIndexedByHash = true
+            index.reserveCapacity(count)
+        }
+        for position in entries.indices {
+            let key = entries.key(at: position)
+            if let bit = ClassFactIndex.bit(of: key) {
+                if wanted { classFacts.insert(key.a, bit: bit, position: position) }
+            } else if !wanted {
+                index.insert(hash: key.indexHash, position: position)
+            }
+        }
     }
 
     /// A trace begins: its facts follow those of every trace with a lesser name.

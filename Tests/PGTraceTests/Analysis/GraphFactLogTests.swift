@@ -29,14 +29,14 @@ import Testing
         let analysis = Analysis()
         try analysis.analyze(bytes: Self.trace(), displayName: "a.xml")
         #expect(analysis.findings.map(\.rule) == [.circularDependency])
-        #expect(!analysis.facts.isIndexed)
+        #expect(!analysis.facts.isIndexedByHash && !analysis.facts.classFactsAreIndexed)
         let entries = analysis.facts.entries
         #expect(entries.count == 8)
         for position in entries.indices {
             let key = entries.key(at: position)
             #expect(analysis.facts.fact(for: key)?.key == key)
         }
-        #expect(analysis.facts.isIndexed)
+        #expect(analysis.facts.isIndexedByHash && analysis.facts.classFactsAreIndexed)
 
         try analysis.analyze(bytes: Self.trace(), displayName: "b.xml")
         #expect(analysis.facts.entries.count == entries.count)
@@ -44,12 +44,12 @@ import Testing
         #expect(analysis.findings.allSatisfy { $0.locations.allSatisfy { $0.file == "a.xml" } })
     }
 
-    /// A check that looks a fact up by key (the NMI check, for the use it cites) makes the
-    /// index again as it runs, and finds it.
+    /// A check that looks a class's fact up by key (the NMI check, for the use it cites)
+    /// makes that index again as it runs, and finds it; the other stays let go of.
     @Test func aCheckThatLooksAFactUpMakesTheIndexAgain() throws {
         let analysis = Analysis()
         try analysis.analyze(bytes: Self.trace(nmi: true), displayName: "a.xml")
-        #expect(analysis.facts.isIndexed)
+        #expect(analysis.facts.classFactsAreIndexed && !analysis.facts.isIndexedByHash)
         let findings = analysis.findings
         #expect(findings.map(\.rule) == [.circularDependency, .irqInconsistent])
         #expect(findings.last?.locks == ["logbuf_lock"])
