@@ -268,6 +268,8 @@ private final class PendingCycles: PendingFindingMaker, GraphFactLogReader {
         self.log = log
     }
 
+    deinit { if readsLog { log.removeReader(ObjectIdentifier(self)) } }
+
     var count: Int { cycles.count }
 
     func discard() {

@@ -117,14 +117,29 @@ import Testing
                 .bytes(Array("<trace version=\"1\"><events><acquire".utf8), displayName: "c.xml"),
             ])
         }
-        let finding = try #require(report.map { Array($0.findings) } ?? analysis.findings).first
-        #expect(finding?.rule == .circularDependency)
-        #expect(finding?.locations.map(\.file) == ["b.xml", "b.xml", "b.xml"])
-        #expect(finding?.locations.map(\.line) == [9, 8, 5])
+        let finding = try #require((report.map { Array($0.findings) } ?? analysis.findings).first)
+        #expect(finding.rule == .circularDependency)
+        #expect(finding.locations.map(\.file) == ["b.xml", "b.xml", "b.xml"])
+        #expect(finding.locations.map(\.line) == [9, 8, 5])
         analysis.checkGraph()
         let checked = try #require(analysis.findings.first)
         #expect(checked.locations.map(\.file) == ["a.xml", "a.xml", "a.xml"])
         #expect(checked.locations.map(\.line) == [15, 14, 11])
+    }
+
+    /// A store of cycles that went (its report dropped, its findings made) leaves the log's
+    /// readers: a later trace's lesser evidence replaces entries it read, and the log tells
+    /// no one gone (it held the store unowned, and reading it would trap).
+    @Test func aStoreOfCyclesThatWentIsToldNothing() throws {
+        let analysis = Analysis()
+        try analysis.analyze([.bytes(Self.cycle(), displayName: "b.xml")])
+        do {
+            let report = AnalysisReport(analysis, makingFindingsWhenRead: true)
+            #expect(report.findings.count == 1)
+        }
+        #expect(analysis.findings.map(\.locks) == [["A", "B"]])
+        try analysis.analyze([.bytes(Self.cycle(linesBefore: 3), displayName: "a.xml")])
+        #expect(analysis.findings.first?.locations.map(\.file) == ["a.xml", "a.xml", "a.xml"])
     }
 
     /// A dependency the log does not hold (a caller's) is kept by value with the cycle it
