@@ -60,9 +60,9 @@ struct GraphCommand: ParsableCommand {
                         + "--focus CLASS draws what connects to one class, --cycles-only what lies on a cycle)")
             } else if around.edges.count == view.edges.count {
                 // Thousands of cycles, say, or a finding on each class: what the findings touch
-                // (an edge they flag, or one between two classes they name) is the whole.
+                // (an edge they flag, or one between two classes they name) is every edge.
                 printError(
-                    "pgtrace graph: \(size), and the findings touch every one of them: drawing all (dot may take minutes; "
+                    "pgtrace graph: \(size), and the findings touch every dependency: drawing all (dot may take minutes; "
                         + "--focus CLASS draws what connects to one class)")
             } else {
                 printError(

@@ -167,7 +167,7 @@ import Testing
             .write(toFile: allMarked, atomically: true, encoding: .utf8)
         let marked = try pgtrace(["graph", allMarked])
         #expect(marked.status == 0)
-        #expect(marked.stderr == "pgtrace graph: 402 classes and 402 dependencies, and the findings touch every one of them: drawing all (dot may take minutes; --focus CLASS draws what connects to one class)\n")
+        #expect(marked.stderr == "pgtrace graph: 402 classes and 402 dependencies, and the findings touch every dependency: drawing all (dot may take minutes; --focus CLASS draws what connects to one class)\n")
         #expect(marked.stdout.components(separatedBy: " -> ").count == 403)
         #expect(marked.stdout.split(separator: "\n").filter { $0.contains(" -> ") && $0.contains("color=red") }.count == 402)
         // So do findings that flag no dependency but name both classes of each (every class
@@ -183,7 +183,7 @@ import Testing
         try "<?xml version=\"1.0\"?>\n<trace version=\"1\"><events>\n\(recursive)</events></trace>\n"
             .write(toFile: namedClasses, atomically: true, encoding: .utf8)
         let named = try pgtrace(["graph", namedClasses])
-        #expect(named.stderr == "pgtrace graph: 602 classes and 301 dependencies, and the findings touch every one of them: drawing all (dot may take minutes; --focus CLASS draws what connects to one class)\n")
+        #expect(named.stderr == "pgtrace graph: 602 classes and 301 dependencies, and the findings touch every dependency: drawing all (dot may take minutes; --focus CLASS draws what connects to one class)\n")
         #expect(named.stdout.components(separatedBy: " -> ").count == 302)
         #expect(!named.stdout.split(separator: "\n").contains { $0.contains(" -> ") && $0.contains("color=red") })
     }
