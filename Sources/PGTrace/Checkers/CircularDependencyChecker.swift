@@ -15,9 +15,10 @@ public final class CircularDependencyChecker: ReplayObserver {
     /// findings too, which empty it when they let go of it (their findings made, or the graph
     /// checked again: `discard`), and it starts again from cycle 0. One a report's
     /// `FindingList` reads is left to it, and the next cycle goes into a new one (`handOut`).
-    /// Not a weak reference that went with them: that gave the store a side table, and each
-    /// cycle reported took its retains and releases there and a weak load and store (some
-    /// 60 ms of the checks after the last event at a million cycles).
+    /// Not a weak reference that went with them: each cycle reported took a weak load and
+    /// store, and its retains and releases through the side table that gives the store (some
+    /// 60 ms of the checks after the last event at a million cycles). The log's weak
+    /// reference to the store (`GraphFactLog.addReader`) gives it that side table now, once.
     private lazy var pendingCycles = PendingCycles(context: context, log: facts)
     /// How many cycles are kept for reports not yet made.
     var cyclesKept: Int { pendingCycles.count }
@@ -267,8 +268,6 @@ private final class PendingCycles: PendingFindingMaker, GraphFactLogReader {
         self.context = context
         self.log = log
     }
-
-    deinit { if readsLog { log.removeReader(ObjectIdentifier(self)) } }
 
     var count: Int { cycles.count }
 

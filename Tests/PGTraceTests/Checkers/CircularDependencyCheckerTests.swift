@@ -127,9 +127,9 @@ import Testing
         #expect(checked.locations.map(\.line) == [15, 14, 11])
     }
 
-    /// A store of cycles that went (its report dropped, its findings made) leaves the log's
-    /// readers: a later trace's lesser evidence replaces entries it read, and the log tells
-    /// no one gone (it held the store unowned, and reading it would trap).
+    /// A store of cycles that went (its report dropped, its findings made) is told nothing:
+    /// a later trace's lesser evidence replaces entries it read, and the log's reference to
+    /// it is gone with it.
     @Test func aStoreOfCyclesThatWentIsToldNothing() throws {
         let analysis = Analysis()
         try analysis.analyze([.bytes(Self.cycle(), displayName: "b.xml")])
