@@ -126,16 +126,20 @@ import Testing
     @Test func aLargeGraphIsDrawnAroundItsFindings() throws {
         let directory = try CommandRunner.temporaryDirectory("large-graph")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var events = ""
-        for index in 0..<400 {
-            events += "<acquire cpu=\"0\" lock=\"L\(index)\"/><acquire cpu=\"0\" lock=\"L\(index + 1)\"/>"
-            events += "<release cpu=\"0\" lock=\"L\(index + 1)\"/><release cpu=\"0\" lock=\"L\(index)\"/>\n"
+        /// `inner` taken over `outer` on `cpu`, and both let go of, a line of events.
+        func nest(_ outer: String, _ inner: String, cpu: Int = 0) -> String {
+            "<acquire cpu=\"\(cpu)\" lock=\"\(outer)\"/><acquire cpu=\"\(cpu)\" lock=\"\(inner)\"/>"
+                + "<release cpu=\"\(cpu)\" lock=\"\(inner)\"/><release cpu=\"\(cpu)\" lock=\"\(outer)\"/>\n"
         }
-        events += "<acquire cpu=\"0\" lock=\"A\"/><acquire cpu=\"0\" lock=\"B\"/><release cpu=\"0\" lock=\"B\"/><release cpu=\"0\" lock=\"A\"/>\n"
-        events += "<acquire cpu=\"0\" lock=\"B\"/><acquire cpu=\"0\" lock=\"A\"/><release cpu=\"0\" lock=\"A\"/><release cpu=\"0\" lock=\"B\"/>\n"
-        let path = directory + "/large.xml"
-        try "<?xml version=\"1.0\"?>\n<trace version=\"1\"><events>\n\(events)</events></trace>\n"
-            .write(toFile: path, atomically: true, encoding: .utf8)
+        /// A trace of `events` written as `name` in the directory: its path.
+        func write(_ name: String, _ events: String) throws -> String {
+            let path = directory + "/" + name
+            try "<?xml version=\"1.0\"?>\n<trace version=\"1\"><events>\n\(events)</events></trace>\n"
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let chain = (0..<400).map { nest("L\($0)", "L\($0 + 1)") }.joined()
+        let path = try write("large.xml", chain + nest("A", "B") + nest("B", "A"))
         let around = try pgtrace(["graph", path])
         #expect(around.status == 0)
         #expect(around.stderr == "pgtrace graph: 403 classes and 402 dependencies are too many to draw; drawing the 2 classes and 2 dependencies around findings (--all draws everything, --focus CLASS what connects to one class)\n")
@@ -149,22 +153,13 @@ import Testing
         #expect(all.stderr.isEmpty)
         #expect(all.stdout.components(separatedBy: " -> ").count == 403)
         // Without findings there is no part to draw: the whole, with a warning.
-        let clean = directory + "/clean.xml"
-        try "<?xml version=\"1.0\"?>\n<trace version=\"1\"><events>\n\(events.split(separator: "\n").dropLast(2).joined(separator: "\n"))\n</events></trace>\n"
-            .write(toFile: clean, atomically: true, encoding: .utf8)
+        let clean = try write("clean.xml", chain)
         let noFindings = try pgtrace(["graph", clean])
         #expect(noFindings.stderr.hasPrefix("pgtrace graph: 401 classes and 400 dependencies, and no finding marks a part of them: drawing all"))
         #expect(noFindings.stdout.components(separatedBy: " -> ").count == 401)
         // Findings that flag every dependency (201 cycles of two classes) leave no part either,
         // and the warning says so, not that none marks it.
-        var cycles = ""
-        for index in 0..<201 {
-            cycles += "<acquire cpu=\"0\" lock=\"A\(index)\"/><acquire cpu=\"0\" lock=\"B\(index)\"/><release cpu=\"0\" lock=\"B\(index)\"/><release cpu=\"0\" lock=\"A\(index)\"/>\n"
-            cycles += "<acquire cpu=\"0\" lock=\"B\(index)\"/><acquire cpu=\"0\" lock=\"A\(index)\"/><release cpu=\"0\" lock=\"A\(index)\"/><release cpu=\"0\" lock=\"B\(index)\"/>\n"
-        }
-        let allMarked = directory + "/cycles.xml"
-        try "<?xml version=\"1.0\"?>\n<trace version=\"1\"><events>\n\(cycles)</events></trace>\n"
-            .write(toFile: allMarked, atomically: true, encoding: .utf8)
+        let allMarked = try write("cycles.xml", (0..<201).map { nest("A\($0)", "B\($0)") + nest("B\($0)", "A\($0)") }.joined())
         let marked = try pgtrace(["graph", allMarked])
         #expect(marked.status == 0)
         #expect(marked.stderr == "pgtrace graph: 402 classes and 402 dependencies, and the findings touch every dependency: drawing all (dot may take minutes; --focus CLASS draws what connects to one class)\n")
@@ -172,16 +167,8 @@ import Testing
         #expect(marked.stdout.split(separator: "\n").filter { $0.contains(" -> ") && $0.contains("color=red") }.count == 402)
         // So do findings that flag no dependency but name both classes of each (every class
         // taken again while held: recursive-locking), where no edge is drawn red (helper-143).
-        var recursive = ""
-        for index in 0..<301 {
-            recursive += "<acquire cpu=\"0\" lock=\"X\(index)\"/><acquire cpu=\"0\" lock=\"Y\(index)\"/><release cpu=\"0\" lock=\"Y\(index)\"/><release cpu=\"0\" lock=\"X\(index)\"/>\n"
-            for lock in ["X\(index)", "Y\(index)"] {
-                recursive += "<acquire cpu=\"1\" lock=\"\(lock)\"/><acquire cpu=\"1\" lock=\"\(lock)\"/><release cpu=\"1\" lock=\"\(lock)\"/><release cpu=\"1\" lock=\"\(lock)\"/>\n"
-            }
-        }
-        let namedClasses = directory + "/recursive.xml"
-        try "<?xml version=\"1.0\"?>\n<trace version=\"1\"><events>\n\(recursive)</events></trace>\n"
-            .write(toFile: namedClasses, atomically: true, encoding: .utf8)
+        let namedClasses = try write(
+            "recursive.xml", (0..<301).map { nest("X\($0)", "Y\($0)") + nest("X\($0)", "X\($0)", cpu: 1) + nest("Y\($0)", "Y\($0)", cpu: 1) }.joined())
         let named = try pgtrace(["graph", namedClasses])
         #expect(named.stderr == "pgtrace graph: 602 classes and 301 dependencies, and the findings touch every dependency: drawing all (dot may take minutes; --focus CLASS draws what connects to one class)\n")
         #expect(named.stdout.components(separatedBy: " -> ").count == 302)
