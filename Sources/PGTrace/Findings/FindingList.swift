@@ -22,9 +22,9 @@ public struct FindingList: RandomAccessCollection, Sendable {
         let keeping: AnyObject?
         /// Each class's usage string, for a finding's lock lines (`AnalysisReport`); nil:
         /// none is attached.
-        let usage: [String: String]?
+        let usage: ClassUsageStrings?
 
-        init(made: [Finding], pending: PendingFindings = PendingFindings(), keeping: AnyObject? = nil, usage: [String: String]? = nil) {
+        init(made: [Finding], pending: PendingFindings = PendingFindings(), keeping: AnyObject? = nil, usage: ClassUsageStrings? = nil) {
             self.made = made
             self.pending = pending
             self.keeping = keeping
@@ -166,21 +166,28 @@ public struct FindingList: RandomAccessCollection, Sendable {
     }
 
     /// Gives each class `finding` names on a lock line (a dependency chain's, a held-lock
-    /// list's, its body's) its usage string in `usage`.
-    static func attach(_ usage: [String: String], to finding: inout Finding) {
+    /// list's, its body's) its usage string in `usage` (none, where `usage` has none).
+    static func attach(_ usage: ClassUsageStrings, to finding: inout Finding) {
         // The names read in place: a link or held-lock line copied whole retains its
         // evidence's strings, a dozen each.
         let (chain, heldLocks, body) = (finding.chain, finding.heldLocks ?? [], finding.body)
         guard !chain.isEmpty || !heldLocks.isEmpty || !body.isEmpty else { return }
         var named = finding.usage
         finding.usage = [:]
-        for link in chain.indices {
-            let (holder, acquired) = (chain[link].holder, chain[link].acquired)
-            named[holder] = usage[holder]
-            named[acquired] = usage[acquired]
+        // Each name once: a cycle's lines name each of its classes two or three times, and
+        // a string may be made for each asking.
+        var given: [String] = []
+        func give(_ name: String) {
+            guard !given.contains(name) else { return }
+            given.append(name)
+            named[name] = usage.usage(named: name)
         }
-        for line in heldLocks.indices { named[heldLocks[line].lock] = usage[heldLocks[line].lock] }
-        for line in body { for name in line.locks { named[name] = usage[name] } }
+        for link in chain.indices {
+            give(chain[link].holder)
+            give(chain[link].acquired)
+        }
+        for line in heldLocks.indices { give(heldLocks[line].lock) }
+        for line in body { for name in line.locks { give(name) } }
         finding.usage = named
     }
 
@@ -207,7 +214,7 @@ public struct FindingList: RandomAccessCollection, Sendable {
 
     /// These findings, each class their lock lines name given its usage string in `usage`
     /// when they are read (the findings of one analysis: `AnalysisReport`).
-    func giving(usage: [String: String]) -> FindingList {
+    func giving(usage: ClassUsageStrings) -> FindingList {
         FindingList(
             sources: sources.map { Source(made: $0.made, pending: $0.pending, keeping: $0.keeping, usage: usage) }, entries: entries)
     }

@@ -153,37 +153,13 @@ public struct AnalysisReport: Sendable {
         eventCount = analysis.eventCount
         findings = makingFindingsWhenRead ? analysis.context.findingList() : FindingList(analysis.findings)
         // The usage strings made only where a finding may print them.
-        if includingUsage, findings.mayNameLocks { findings = findings.giving(usage: Self.usage(of: analysis)) }
+        if includingUsage, findings.mayNameLocks { findings = findings.giving(usage: ClassUsageStrings(analysis, readingNames: makingFindingsWhenRead)) }
         notes = analysis.notes
         nodes = []
         edges = []
         if includingGraph { resolveGraph(of: analysis) }
         // An analysis gives its findings in their order (`Finding.canonical`).
         sortNotesAndGraph()
-    }
-
-    /// Each class's usage string in `analysis` (with its declared wait types,
-    /// `{+.+.}-{2:2}`), for the lock lines of its findings (a dependency chain's, a held-lock
-    /// list's): one name per class, looked up once for all findings (`FindingList.attach`).
-    private static func usage(of analysis: Analysis) -> [String: String] {
-        let context = analysis.context
-        var usage: [String: String] = [:]
-        usage.reserveCapacity(analysis.classes.count)
-        let proveRaw = analysis.proveRawLockNesting
-        for id in 0..<analysis.classes.count where !analysis.classes[ClassID(id)].isPseudo {
-            let entry = analysis.classes[ClassID(id)]
-            var text = analysis.graph.usage(of: ClassID(id)).lockdepString
-            // lockdep's -{outer:inner}, for a class whose wait types the trace declares.
-            // A map without a wait type is LD_WAIT_INV (0); lockdep prints the outer type, or
-            // the inner where no outer is set: `-{0:0}`, `-{2:0}`.
-            if entry.isDeclared, entry.waitInner != nil || entry.type == .map {
-                let inner = entry.waitInner?.lockdepNumber(proveRawLockNesting: proveRaw) ?? 0
-                let outer = entry.waitOuter?.lockdepNumber(proveRawLockNesting: proveRaw) ?? inner
-                text += "-{\(outer):\(inner)}"
-            }
-            usage[context.name(of: ClassID(id))] = text
-        }
-        return usage
     }
 
     /// The lock-order graph's classes and dependencies, as text.
