@@ -254,9 +254,10 @@ public final class LockGraph {
         edgePosition(from, to).map { links[$0].types }
     }
 
-    /// The dependency of edge `index`, with the sites of the event that created it and the
-    /// types of every one since.
-    private func dependency(at index: Int) -> LockDependency {
+    /// The dependency of edge `index` (in the order they entered the graph, below
+    /// `dependencyCount`), with the sites of the event that created it and the types of every
+    /// one since: what `edges` makes of each, for a reader that needs one at a time.
+    func dependency(at index: Int) -> LockDependency {
         let edge = links[index]
         let code = Int(edge.sites.code)
         let (holderSite, site): (EventSite, EventSite)
