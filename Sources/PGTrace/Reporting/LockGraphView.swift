@@ -50,34 +50,70 @@ public struct LockGraphView: Sendable {
     public static let largeGraphEdges = 300
 
     /// What findings flag and everything between them: the classes findings name, the edges
-    /// their chains run along, and any other edge between two of those classes.
+    /// their chains run along, and any other edge between two of those classes. Where that is
+    /// every edge or class, the view's own arrays, not copies of them.
     public func aroundFindings() -> LockGraphView {
         var view = self
         view.partOf = (nodes.count, edges.count)
-        let flagged = Set(nodes.filter(\.isFlagged).map(\.name))
-            .union(edges.filter { !$0.flaggedBy.isEmpty }.flatMap { [$0.from, $0.to] })
-        view.edges = edges.filter { !$0.flaggedBy.isEmpty || (flagged.contains($0.from) && flagged.contains($0.to)) }
-        view.nodes = nodes.filter { flagged.contains($0.name) }
+        // The classes flagged, by their place among the nodes, found by name: a set of names
+        // was 12 MB for 250k classes.
+        let byName = KeyOrder(count: nodes.count) { nodes[$0].name }
+        var flagged = nodes.map(\.isFlagged)
+        // The ends of flagged edges that are no node's name (none, in a view `init` made).
+        var otherNames: Set<String> = []
+        func flag(_ name: String) {
+            var found = false
+            byName.forEach(name) {
+                flagged[$0] = true
+                found = true
+            }
+            if !found { otherNames.insert(name) }
+        }
+        for edge in edges where !edge.flaggedBy.isEmpty {
+            flag(edge.from)
+            flag(edge.to)
+        }
+        func isFlagged(_ name: String) -> Bool {
+            var found = false
+            byName.forEach(name) { found = found || flagged[$0] }
+            return found || otherNames.contains(name)
+        }
+        let keptEdges = edges.map { !$0.flaggedBy.isEmpty || (isFlagged($0.from) && isFlagged($0.to)) }
+        if keptEdges.contains(false) { view.edges = edges.indices.filter { keptEdges[$0] }.map { edges[$0] } }
+        let keptNodes = nodes.map { isFlagged($0.name) }
+        if keptNodes.contains(false) { view.nodes = nodes.indices.filter { keptNodes[$0] }.map { nodes[$0] } }
         return view
     }
 
     public init(_ report: AnalysisReport, focus: String? = nil, cyclesOnly: Bool = false) {
-        var flaggedEdges: [String: Set<String>] = [:]
-        var flaggedNodes: Set<String> = []
+        // What findings flag, by the place of each edge and class in the report, found by
+        // their names (a report keeps both in that order): a set of rules by a key of the two
+        // names for each edge, and a set of names, took 500 bytes a flagged edge.
+        let edgesByEnds = KeyOrder(count: report.edges.count) { Ends(from: report.edges[$0].from, to: report.edges[$0].to) }
+        let nodesByName = KeyOrder(count: report.nodes.count) { report.nodes[$0].name }
+        var edgeRules = [UInt64](repeating: 0, count: report.edges.count)
+        var flaggedNodes = [Bool](repeating: false, count: report.nodes.count)
         for finding in report.findings {
             for link in finding.chain {
-                flaggedEdges[Self.key(link.holder, link.acquired), default: []].insert(finding.rule.rawValue)
+                edgesByEnds.forEach(Ends(from: link.holder, to: link.acquired)) { edgeRules[$0] |= Self.bit(finding.rule) }
             }
             if [.circularDependency, .irqInversion, .ipiDeadlock, .kmapOrder, .irqInconsistent, .recursiveLocking]
                 .contains(finding.rule)
             {
-                flaggedNodes.formUnion(finding.locks)
+                for lock in finding.locks { nodesByName.forEach(lock) { flaggedNodes[$0] = true } }
             }
         }
-        var edges = report.edges.map { edge in
-            Edge(dependency: edge, flaggedBy: (flaggedEdges[Self.key(edge.from, edge.to)] ?? []).sorted())
+        // Each set of rules' names once, which the edges it flags share.
+        var ruleNames: [UInt64: [String]] = [0: []]
+        var edges: [Edge] = []
+        edges.reserveCapacity(report.edges.count)
+        for (index, edge) in report.edges.enumerated() {
+            let rules = edgeRules[index]
+            if ruleNames[rules] == nil { ruleNames[rules] = Rule.allCases.filter { rules & Self.bit($0) != 0 }.map(\.rawValue).sorted() }
+            edges.append(Edge(dependency: edge, flaggedBy: ruleNames[rules]!))
         }
-        var names = Set(report.nodes.map(\.name))
+        // The classes drawn: every one, unless a cycle or a focus leaves some out.
+        var names: Set<String>?
         if cyclesOnly {
             var component: [String: Int] = [:]
             for (index, members) in Self.components(names: report.nodes.map(\.name), edges: edges).enumerated()
@@ -90,14 +126,16 @@ public struct LockGraphView: Sendable {
         if let focus {
             let ahead = Self.reachable(from: focus, edges: edges, forward: true)
             let behind = Self.reachable(from: focus, edges: edges, forward: false)
-            names = names.intersection(ahead.union(behind).union([focus]))
+            names = (names ?? Set(report.nodes.map(\.name))).intersection(ahead.union(behind).union([focus]))
             edges = edges.filter { edge in
                 (ahead.contains(edge.to) && (ahead.contains(edge.from) || edge.from == focus))
                     || (behind.contains(edge.from) && (behind.contains(edge.to) || edge.to == focus))
             }
         }
-        nodes = report.nodes.filter { names.contains($0.name) }.map { node in
-            Node(name: node.name, type: node.type, usage: node.usage, isPseudo: node.isPseudo, isFlagged: flaggedNodes.contains(node.name))
+        var nodes: [Node] = []
+        nodes.reserveCapacity(names?.count ?? report.nodes.count)
+        for (index, node) in report.nodes.enumerated() where names?.contains(node.name) ?? true {
+            nodes.append(Node(name: node.name, type: node.type, usage: node.usage, isPseudo: node.isPseudo, isFlagged: flaggedNodes[index]))
         }
         // "Taken with hardirqs off" matters only against an IPI waited for: without one,
         // those edges (and the octagon) are left out.
@@ -105,12 +143,33 @@ public struct LockGraphView: Sendable {
             edges.removeAll { $0.from == IpiDeadlockChecker.pseudoLockName }
         }
         // Pseudo and kmap nodes only when something draws to them.
-        let used = Set(edges.flatMap { [$0.from, $0.to] })
-        nodes = nodes.filter { !$0.isPseudo || used.contains($0.name) }
+        let pseudo = Set(nodes.lazy.filter(\.isPseudo).map(\.name))
+        if !pseudo.isEmpty {
+            var used: Set<String> = []
+            for edge in edges {
+                if pseudo.contains(edge.from) { used.insert(edge.from) }
+                if pseudo.contains(edge.to) { used.insert(edge.to) }
+            }
+            nodes.removeAll { $0.isPseudo && !used.contains($0.name) }
+        }
+        self.nodes = nodes
         self.edges = edges
     }
 
-    private static func key(_ from: String, _ to: String) -> String { from + "\u{0}" + to }
+    /// The bit of `rule` in a set of rules.
+    private static func bit(_ rule: Rule) -> UInt64 { 1 << UInt64(ruleBits[rule]!) }
+    private static let ruleBits: [Rule: Int] = {
+        precondition(Rule.allCases.count <= 64, "more rules than bits in a set of them")
+        return Dictionary(uniqueKeysWithValues: Rule.allCases.enumerated().map { ($1, $0) })
+    }()
+
+    /// An edge's two classes, by name, in the order a report keeps its edges.
+    private struct Ends: Comparable {
+        let from: String
+        let to: String
+
+        static func < (lhs: Ends, rhs: Ends) -> Bool { (lhs.from, lhs.to) < (rhs.from, rhs.to) }
+    }
 
     private static func reachable(from start: String, edges: [Edge], forward: Bool) -> Set<String> {
         var next: [String: [String]] = [:]

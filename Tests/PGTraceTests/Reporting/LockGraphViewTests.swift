@@ -56,3 +56,115 @@ import Testing
         #expect(lockOrder(graph) == lockOrder(inner))
     }
 }
+
+/// What a view flags, against the rule as written: an edge is flagged by the rules of the
+/// findings whose chains run from its holder to its class, a class by the findings of a
+/// cycle, an inversion, an IPI deadlock, a kmap order, an inconsistent irq state or a
+/// recursion naming it; around the findings, the classes flagged or at the end of a flagged
+/// edge, and the edges flagged or between two of those.
+@Suite struct LockGraphViewFlagTests {
+    /// The view's flags and its part around findings, as names.
+    struct Flags: Equatable {
+        var edges: [String]
+        var nodes: [String]
+        var around: [String]
+
+        init(_ view: LockGraphView) {
+            edges = view.edges.map { "\($0.from) -> \($0.to) (\($0.kind)): \($0.flaggedBy)" }.sorted()
+            nodes = view.nodes.map { "\($0.name) \($0.type): \($0.isFlagged)" }.sorted()
+            let around = view.aroundFindings()
+            self.around = (around.nodes.map(\.name) + around.edges.map { "\($0.from) -> \($0.to) (\($0.kind))" }).sorted()
+        }
+
+        /// The flags as the rule says, from the report alone.
+        init(expectedOf report: AnalysisReport, view: LockGraphView) {
+            var edgeRules: [String: Set<String>] = [:]
+            var named: Set<String> = []
+            for finding in report.findings {
+                for link in finding.chain { edgeRules["\(link.holder) -> \(link.acquired)", default: []].insert(finding.rule.rawValue) }
+                let flagging: [Rule] = [.circularDependency, .irqInversion, .ipiDeadlock, .kmapOrder, .irqInconsistent, .recursiveLocking]
+                if flagging.contains(finding.rule) { named.formUnion(finding.locks) }
+            }
+            edges = view.edges.map { "\($0.from) -> \($0.to) (\($0.kind)): \((edgeRules["\($0.from) -> \($0.to)"] ?? []).sorted())" }.sorted()
+            nodes = view.nodes.map { "\($0.name) \($0.type): \(named.contains($0.name))" }.sorted()
+            let flaggedEdges = view.edges.filter { edgeRules["\($0.from) -> \($0.to)"] != nil }
+            let flagged = named.intersection(view.nodes.map(\.name)).union(flaggedEdges.flatMap { [$0.from, $0.to] })
+            around = (view.nodes.map(\.name).filter(flagged.contains)
+                + view.edges.filter { edgeRules["\($0.from) -> \($0.to)"] != nil || (flagged.contains($0.from) && flagged.contains($0.to)) }
+                .map { "\($0.from) -> \($0.to) (\($0.kind))" }).sorted()
+        }
+    }
+
+    /// Every shipped trace, and the same report with its classes and dependencies put in
+    /// reverse order (a program may reorder them; the view then finds them by an order of
+    /// its own).
+    @Test func everyShippedTracesViewFlagsAsTheRuleSays() throws {
+        let paths = try FileManager.default.contentsOfDirectory(atPath: Repository.path("traces"))
+            .filter { $0.hasSuffix(".xml") }.sorted()
+        var flaggedEdges = 0
+        for path in paths {
+            let analysis = Analysis()
+            try analysis.analyze(path: Repository.path("traces/" + path), displayName: path)
+            var report = AnalysisReport(analysis)
+            let view = LockGraphView(report)
+            #expect(Flags(view) == Flags(expectedOf: report, view: view), "\(path)")
+            flaggedEdges += view.edges.filter { !$0.flaggedBy.isEmpty }.count
+            report.nodes.reverse()
+            report.edges.reverse()
+            let reversed = LockGraphView(report)
+            #expect(Flags(reversed) == Flags(view), "\(path), reversed")
+        }
+        #expect(flaggedEdges > 5)
+    }
+
+    /// Random traces of nested sections over six classes (two of them subclasses of one),
+    /// some in a hardirq: many cycles and inversions, flagged as the rule says, in the
+    /// report's order and in reverse.
+    @Test func randomTracesViewsFlagAsTheRuleSays() throws {
+        var random = SplitMix(state: 75)
+        var flaggedEdges = 0
+        for _ in 0..<40 {
+            var trace = TraceBuilder()
+            for _ in 0..<(2 + random.next(8)) {
+                let inIrq = random.next(4) == 0
+                if inIrq { trace.event("hardirq-enter", [("irq", "7")]) }
+                let depth = 2 + random.next(2)
+                var taken: [(String, Int)] = []
+                while taken.count < depth {
+                    let lock = (["A", "B", "C", "D", "E"][random.next(5)], random.next(3) == 0 ? 1 : 0)
+                    if !taken.contains(where: { $0 == lock }) { taken.append(lock) }
+                }
+                for (name, subclass) in taken { trace.acquire(name, subclass: subclass) }
+                for (name, _) in taken.reversed() { trace.release(name) }
+                if inIrq { trace.event("hardirq-exit") }
+            }
+            var report = AnalysisReport(try analyze(trace))
+            let view = LockGraphView(report)
+            #expect(Flags(view) == Flags(expectedOf: report, view: view), "\(trace.xml)")
+            flaggedEdges += view.edges.filter { !$0.flaggedBy.isEmpty }.count
+            report.nodes.reverse()
+            report.edges.reverse()
+            #expect(Flags(LockGraphView(report)) == Flags(view), "\(trace.xml), reversed")
+        }
+        #expect(flaggedEdges > 40)
+    }
+
+    /// Around the findings of a view a program changed: a class left out of its nodes is
+    /// still flagged as the end of a flagged edge, and an edge between it and a flagged
+    /// class is kept.
+    @Test func aFlaggedEdgesEndLeftOutOfTheNodesStillCounts() throws {
+        var trace = TraceBuilder()
+        trace.nest("A", "B")
+        trace.nest("B", "A")
+        trace.nest("C", "D")
+        trace.nest("D", "C")
+        trace.nest("C", "A")
+        var view = LockGraphView(AnalysisReport(try analyze(trace)))
+        #expect(view.edges.first { $0.from == "C" && $0.to == "A" }?.flaggedBy == [])
+        view.nodes.removeAll { $0.name == "A" }
+        let around = view.aroundFindings()
+        #expect(around.edges.map { "\($0.from) -> \($0.to)" } == ["A -> B", "B -> A", "C -> A", "C -> D", "D -> C"])
+        #expect(around.nodes.map(\.name) == ["B", "C", "D"])
+        #expect(Flags(view) == Flags(expectedOf: AnalysisReport(try analyze(trace)), view: view))
+    }
+}
