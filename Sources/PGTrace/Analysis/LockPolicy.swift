@@ -129,17 +129,56 @@ public struct LockPolicy: Sendable {
 
     /// What the policy says, as one short string (its orderings, closed, and where each was
     /// said): a summary records the policy its traces were checked against. Made when asked
-    /// for, a search from each name (a summary's; `lint` never asks).
+    /// for, a search from each name (a summary's; `lint` never asks): the FNV-1a hash of
+    /// `a < b @ file:line` and a newline for each ordering, the names in order, each cited as
+    /// `search` first reaches it (as `declaration(_:before:)` cites it).
+    ///
+    /// The bytes are hashed as they are, not made into a line each: a line interpolated, a
+    /// set of the names seen and the names reached sorted with their citations took 450 ns
+    /// an ordering (5,000 names in one hierarchy: 12.5M orderings, 5.7 s).
     public var digest: String {
         var hash = FNV1a64()
+        let nameBytes = names.map { Array($0.utf8) }
+        // Each written ordering's citation, ` @ file:line` and the newline, as bytes.
+        let citations = successors.map { $0.map { Array(" @ \($0.declaration.file):\($0.declaration.line)\n".utf8) } }
+        let lessThan = Array(" < ".utf8)
+        // The search from each name, as `search(from:)` goes: level by level, each level's
+        // names in the order they were reached, each one's successors in name order; a name
+        // is reached once, from the first name that leads to it.
+        var reachedFrom = [Int](repeating: -1, count: names.count)
+        var citation = [(middle: Int32, slot: Int32)](repeating: (0, 0), count: names.count)
+        var reached: [Int] = []
+        var frontier: [Int] = []
+        var next: [Int] = []
         for earlier in names.indices where !successors[earlier].isEmpty {
-            var reached: [(later: Int, declaration: Declaration)] = []
-            _ = search(from: earlier) { _, later, declaration in
-                reached.append((later, declaration))
-                return false
+            reached.removeAll(keepingCapacity: true)
+            frontier.removeAll(keepingCapacity: true)
+            frontier.append(earlier)
+            while !frontier.isEmpty {
+                next.removeAll(keepingCapacity: true)
+                for middle in frontier {
+                    for (slot, later) in successors[middle].enumerated() where reachedFrom[later.name] != earlier {
+                        reachedFrom[later.name] = earlier
+                        citation[later.name] = (Int32(middle), Int32(slot))
+                        reached.append(later.name)
+                        next.append(later.name)
+                    }
+                }
+                swap(&frontier, &next)
             }
-            for (later, declaration) in reached.sorted(by: { $0.later < $1.later }) {
-                hash.add("\(names[earlier]) < \(names[later]) @ \(declaration.file):\(declaration.line)\n")
+            // In name order: the marks read in order where the search reached many names, a
+            // sort of the few it reached otherwise.
+            if reached.count * 16 > names.count {
+                reached = names.indices.filter { reachedFrom[$0] == earlier }
+            } else {
+                reached.sort()
+            }
+            for later in reached {
+                let (middle, slot) = citation[later]
+                hash.add(nameBytes[earlier])
+                hash.add(lessThan)
+                hash.add(nameBytes[later])
+                hash.add(citations[Int(middle)][Int(slot)])
             }
         }
         return FNV1a64.hex(hash.value)

@@ -110,6 +110,15 @@ struct FNV1a64 {
         self.value = value
     }
 
+    mutating func add(_ bytes: [UInt8]) {
+        var value = self.value
+        for byte in bytes {
+            value ^= UInt64(byte)
+            value = value &* 0x0000_0100_0000_01b3
+        }
+        self.value = value
+    }
+
     /// `value` as 16 lowercase hex digits.
     static func hex(_ value: UInt64) -> String {
         String(unsafeUninitializedCapacity: 16) { digits in
