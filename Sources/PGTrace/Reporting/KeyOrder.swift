@@ -3,7 +3,10 @@
 /// it is that already (a report keeps its nodes and edges sorted by name), else an order of
 /// their places. Why: a set or a dictionary by name was tens of bytes a class, and a graph
 /// of 250k classes held several.
-struct KeyOrder<Key: Comparable> {
+///
+/// Keys are names compared by their UTF-8 bytes (`ByteOrder`), as the analysis tells
+/// classes apart.
+struct KeyOrder<Key: ByteOrder> {
     private let count: Int
     private let key: (Int) -> Key
     private let order: [Int]?
@@ -11,8 +14,8 @@ struct KeyOrder<Key: Comparable> {
     init(count: Int, key: @escaping (Int) -> Key) {
         self.count = count
         self.key = key
-        let isSorted = count < 2 || (1..<count).allSatisfy { !(key($0) < key($0 - 1)) }
-        order = isSorted ? nil : (0..<count).sorted { key($0) < key($1) }
+        let isSorted = count < 2 || (1..<count).allSatisfy { !key($0).precedes(key($0 - 1)) }
+        order = isSorted ? nil : (0..<count).sorted { key($0).precedes(key($1)) }
     }
 
     private func item(_ rank: Int) -> Int { order?[rank] ?? rank }
@@ -23,9 +26,9 @@ struct KeyOrder<Key: Comparable> {
         var (low, high) = (0, count)
         while low < high {
             let middle = (low + high) / 2
-            if key(item(middle)) < wanted { low = middle + 1 } else { high = middle }
+            if key(item(middle)).precedes(wanted) { low = middle + 1 } else { high = middle }
         }
-        while low < count, key(item(low)) == wanted {
+        while low < count, key(item(low)).isSame(as: wanted) {
             body(item(low))
             low += 1
         }

@@ -89,14 +89,14 @@ public struct LockGraphView: Sendable {
         let byName = KeyOrder(count: nodes.count) { nodes[$0].name }
         var flagged = nodes.map(\.isFlagged)
         // The ends of flagged edges that are no node's name (none, in a view `init` made).
-        var otherNames: Set<String> = []
+        var otherNames: Set<ByteName> = []
         func flag(_ name: String) {
             var found = false
             byName.forEach(name) {
                 flagged[$0] = true
                 found = true
             }
-            if !found { otherNames.insert(name) }
+            if !found { otherNames.insert(ByteName(name)) }
         }
         for edge in edges where !edge.flaggedBy.isEmpty {
             flag(edge.from)
@@ -105,7 +105,7 @@ public struct LockGraphView: Sendable {
         func isFlagged(_ name: String) -> Bool {
             var found = false
             byName.forEach(name) { found = found || flagged[$0] }
-            return found || otherNames.contains(name)
+            return found || otherNames.contains(ByteName(name))
         }
         let keptEdges = edges.map { !$0.flaggedBy.isEmpty || (isFlagged($0.from) && isFlagged($0.to)) }
         if keptEdges.contains(false) { view.edges = edges.indices.filter { keptEdges[$0] }.map { edges[$0] } }
@@ -193,12 +193,16 @@ public struct LockGraphView: Sendable {
         return Dictionary(uniqueKeysWithValues: Rule.allCases.enumerated().map { ($1, $0) })
     }()
 
-    /// An edge's two classes, by name, in the order a report keeps its edges.
-    private struct Ends: Comparable {
+    /// An edge's two classes, by name: ordered by the first's bytes, then the second's.
+    private struct Ends: ByteOrder {
         let from: String
         let to: String
 
-        static func < (lhs: Ends, rhs: Ends) -> Bool { (lhs.from, lhs.to) < (rhs.from, rhs.to) }
+        func precedes(_ other: Ends) -> Bool {
+            from.precedes(other.from) || (from.isSame(as: other.from) && to.precedes(other.to))
+        }
+
+        func isSame(as other: Ends) -> Bool { from.isSame(as: other.from) && to.isSame(as: other.to) }
     }
 
     private static func reachable(from start: String, edges: [Edge], forward: Bool) -> Set<String> {

@@ -167,4 +167,43 @@ import Testing
         #expect(around.nodes.map(\.name) == ["B", "C", "D"])
         #expect(Flags(view) == Flags(expectedOf: AnalysisReport(try analyze(trace)), view: view))
     }
+
+    /// A class is found by its name's bytes (helper-145): `가` written precomposed (`p`) and as
+    /// two jamo (`d`) are two classes, which Swift's comparison of strings takes for equal and
+    /// yet orders `p < s < d` with `s` = `가/2`. Each is flagged as its own findings say, and
+    /// each GraphML edge joins the nodes of its own classes' names (the edge from `가/2` was
+    /// dropped, and a dictionary by name tied `p`'s edges to `d`'s node).
+    @Test func aClassIsFoundByItsNamesBytes() throws {
+        let (precomposed, jamo, subclass) = ("\u{AC00}", "\u{1100}\u{1161}", "\u{AC00}/2")
+        #expect(precomposed == jamo && precomposed < subclass && subclass < jamo)
+        var trace = TraceBuilder()
+        trace.nest(jamo, "x")
+        trace.nest("x", jamo)
+        trace.nest(precomposed, "y")
+        trace.nest(subclass, "z")
+        let report = AnalysisReport(try analyze(trace))
+        let view = LockGraphView(report)
+        let flaggedNodes = view.nodes.filter(\.isFlagged).map(\.name)
+        #expect(flaggedNodes.count == 2 && flaggedNodes.contains { $0.utf8.elementsEqual(jamo.utf8) } && flaggedNodes.contains("x"))
+        let flaggedEdges = view.edges.filter { !$0.flaggedBy.isEmpty }
+        #expect(flaggedEdges.count == 2 && flaggedEdges.allSatisfy { [$0.from, $0.to].contains { $0.utf8.elementsEqual(jamo.utf8) } })
+        // GraphML: every edge, between the nodes of its ends' bytes.
+        let graphml = GraphMLWriter().render(view)
+        var labels: [String: String] = [:]
+        var node: String?
+        var ends: [(String, String)] = []
+        for line in graphml.split(separator: "\n").map(String.init) {
+            if line.hasPrefix("    <node id=\"") { node = String(line.dropFirst(14).prefix { $0 != "\"" }) }
+            if line.hasPrefix("      <data key=\"n_label\">"), let node {
+                labels[node] = String(line.dropFirst(26).dropLast(7))
+            }
+            if line.hasPrefix("    <edge ") {
+                let fields = line.split(separator: "\"").map(String.init)
+                ends.append((fields[3], fields[5]))
+            }
+        }
+        let drawn = ends.map { "\(Array(labels[$0.0]!.utf8)) -> \(Array(labels[$0.1]!.utf8))" }.sorted()
+        let expected = view.edges.map { "\(Array($0.from.utf8)) -> \(Array($0.to.utf8))" }.sorted()
+        #expect(drawn.count == 4 && drawn == expected)
+    }
 }

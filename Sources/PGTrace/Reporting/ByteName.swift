@@ -1,0 +1,31 @@
+/// Class names compared by their UTF-8 bytes, as the analysis tells classes apart (a symbol
+/// is its bytes): where a report finds a class by the name it prints, two classes whose
+/// names are canonically equivalent (`é` written as one scalar or as `e` and an accent) are
+/// two. Swift's own comparison of strings takes such names for equal, and is no order a
+/// binary search can trust among them (helper-145: with `가` written precomposed as `p` and
+/// as two jamo as `d`, `p == d` and yet `p < s < d` for `s` = `가/2`).
+protocol ByteOrder {
+    /// Whether this key comes before `other`, byte by byte.
+    func precedes(_ other: Self) -> Bool
+    /// Whether this key is `other`'s bytes.
+    func isSame(as other: Self) -> Bool
+}
+
+extension String: ByteOrder {
+    func precedes(_ other: String) -> Bool { utf8.lexicographicallyPrecedes(other.utf8) }
+    func isSame(as other: String) -> Bool { utf8.elementsEqual(other.utf8) }
+}
+
+/// A name as a key of a set or a dictionary, equal to another of the same bytes only.
+struct ByteName: Hashable {
+    let name: String
+
+    init(_ name: String) { self.name = name }
+
+    static func == (lhs: ByteName, rhs: ByteName) -> Bool { lhs.name.isSame(as: rhs.name) }
+
+    func hash(into hasher: inout Hasher) {
+        var name = name
+        name.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+}
