@@ -97,8 +97,9 @@ public struct AnalysisReport: Sendable {
     /// `makingFindingsWhenRead` makes the findings of the graph reported without their text
     /// (cycles) only as each is read, so that a report written a finding at a time holds one
     /// (`FindingList`); the analyses must then go on no further, or only on the thread that
-    /// reads the report, since those findings read their names and moments when made. Else
-    /// every finding is made here.
+    /// reads the report, since those findings read their names and moments when made, and
+    /// every finding's lock lines find their usage strings by their classes' names
+    /// (`ClassUsageStrings`). Else every finding is made here.
     public init(_ analyses: [Analysis], includingGraph: Bool = true, includingUsage: Bool = true, makingFindingsWhenRead: Bool = false) {
         precondition(!analyses.isEmpty)
         self.init(analyses[0], includingGraph: includingGraph, includingUsage: includingUsage, makingFindingsWhenRead: makingFindingsWhenRead)

@@ -1,7 +1,8 @@
 /// Lockdep's usage string of each class a finding's lock lines name (`{+.-.}`, and
 /// `-{outer:inner}` for a class whose wait types a trace declares), by the name the lines
 /// print (`AnalysisReport`, `FindingList.attach`): a snapshot of the analysis when the report
-/// was made, however it goes on.
+/// was made, however it goes on. A name is the class's of those bytes (`ByteName`): two
+/// classes whose names are only canonically equivalent keep their own strings.
 ///
 /// Why by class: a table by name took 67 bytes a class (17 MB of the 143 MB a text report of
 /// 125k two-class cycles held at its peak). A string by class id is 16 bytes (six to twelve
@@ -14,20 +15,21 @@ final class ClassUsageStrings: @unchecked Sendable {
     // @unchecked: nothing here is written once made; the symbols and classes are read only
     // on the thread where the analysis goes on (`init(_:readingNames:)`), which this type
     // cannot check.
-    private let table: [String: String]?
-    private let symbols: SymbolTable
-    private let classes: LockClassTable
-    /// Each class's string, by id, for the classes made when the report was; empty for a
-    /// pseudo-lock, which has none. (Empty beside a table.)
-    private let strings: [String]
+    private enum Strings {
+        /// Each class's string by its printed name.
+        case byName([ByteName: String])
+        /// Each class's string by id, for the classes made when the report was (empty for a
+        /// pseudo-lock, which has none), and where a name's class is found.
+        case byClass([String], symbols: SymbolTable, classes: LockClassTable)
+    }
+
+    private let strings: Strings
 
     /// The strings of `analysis`'s classes now: by class where the report is read only where
     /// the analysis goes on (`readingNames`), else by name.
     init(_ analysis: Analysis, readingNames: Bool) {
-        symbols = analysis.symbols
-        classes = analysis.classes
         let proveRaw = analysis.proveRawLockNesting
-        let strings = (0..<ClassID(analysis.classes.count)).map { id in
+        let byClass = (0..<ClassID(analysis.classes.count)).map { id in
             let entry = analysis.classes[id]
             guard !entry.isPseudo else { return "" }
             var text = analysis.graph.usage(of: id).lockdepString
@@ -41,14 +43,14 @@ final class ClassUsageStrings: @unchecked Sendable {
             }
             return text
         }
-        if readingNames {
-            (self.strings, table) = (strings, nil)
-        } else {
-            var table: [String: String] = [:]
-            table.reserveCapacity(strings.count)
-            for id in strings.indices where !strings[id].isEmpty { table[analysis.context.name(of: ClassID(id))] = strings[id] }
-            (self.strings, self.table) = ([], table)
+        guard !readingNames else {
+            strings = .byClass(byClass, symbols: analysis.symbols, classes: analysis.classes)
+            return
         }
+        var table: [ByteName: String] = [:]
+        table.reserveCapacity(byClass.count)
+        for id in byClass.indices where !byClass[id].isEmpty { table[ByteName(analysis.context.name(of: ClassID(id)))] = byClass[id] }
+        strings = .byName(table)
     }
 
     /// The string of the class printed as `name` (`CheckerContext.name(of:)`): where two
@@ -56,22 +58,27 @@ final class ClassUsageStrings: @unchecked Sendable {
     /// as the table by name, filled in class order, keeps it; nil for a name no class of the
     /// snapshot but a pseudo-lock prints.
     func usage(named name: String) -> String? {
-        if let table { return table[name] }
-        var found: ClassID?
-        func consider(_ key: LockClassKey) {
-            guard let id = classes.existingID(for: key), Int(id) < strings.count, !strings[Int(id)].isEmpty else { return }
-            found = max(found ?? id, id)
-        }
-        if let symbol = symbols.lookup(name) { consider(LockClassKey(name: symbol)) }
-        // A subclass is printed `/N` after its name (no '/' is in N, so only the last one).
-        if let slash = name.lastIndex(of: "/") {
-            let digits = name[name.index(after: slash)...]
-            if let subclass = Int(digits), subclass != 0, String(subclass) == digits,
-                let symbol = symbols.lookup(String(name[..<slash]))
-            {
-                consider(LockClassKey(name: symbol, subclass: subclass))
+        switch strings {
+        case .byName(let table): return table[ByteName(name)]
+        case .byClass(let strings, let symbols, let classes):
+            var found: ClassID?
+            func consider(_ key: LockClassKey) {
+                guard let id = classes.existingID(for: key), Int(id) < strings.count, !strings[Int(id)].isEmpty else { return }
+                found = max(found ?? id, id)
             }
+            if let symbol = symbols.lookup(name) { consider(LockClassKey(name: symbol)) }
+            // A subclass is printed `/N` after its name: the last '/' byte (no '/' is in N;
+            // as a character, a '/' may be one with a prepended mark before it, U+0600).
+            let bytes = name.utf8
+            if let slash = bytes.lastIndex(of: UInt8(ascii: "/")) {
+                let digits = String(decoding: bytes[bytes.index(after: slash)...], as: UTF8.self)
+                if let subclass = Int(digits), subclass != 0, String(subclass) == digits,
+                    let symbol = symbols.lookup(String(decoding: bytes[..<slash], as: UTF8.self))
+                {
+                    consider(LockClassKey(name: symbol, subclass: subclass))
+                }
+            }
+            return found.map { strings[Int($0)] }
         }
-        return found.map { strings[Int($0)] }
     }
 }

@@ -89,4 +89,45 @@ import Testing
         #expect(Self.usage(AnalysisReport(analysis, makingFindingsWhenRead: true)) == ["A/1": "{-...}", "B": "{+.+.}"])
         #expect(Self.usage(AnalysisReport(analysis)) == ["A/1": "{-...}", "B": "{+.+.}"])
     }
+
+    /// A name is its bytes: `é` written as one scalar and as `e` and an accent are two
+    /// classes, each with its own string (a table keyed by Swift strings took them for one);
+    /// and a subclass's `/N` is found after a '/' that a prepended mark (U+0600) joins to
+    /// the character before it (helper-145).
+    @Test func aNameIsItsBytes() throws {
+        let (composed, decomposed, prepended) = ("\u{E9}", "e\u{301}", "x\u{600}")
+        #expect(composed == decomposed && composed.utf8.count != decomposed.utf8.count)
+        var trace = TraceBuilder()
+        trace.nest(composed, "B")
+        trace.nest("B", composed)
+        trace.event("hardirq-enter", [("irq", "9")])
+        trace.nest(decomposed)
+        trace.acquire(prepended, subclass: 1)
+        trace.release(prepended)
+        trace.event("hardirq-exit")
+        trace.nest(decomposed, "C")
+        trace.nest("C", decomposed)
+        trace.acquire(prepended, subclass: 1)
+        trace.acquire("D")
+        trace.release("D")
+        trace.release(prepended)
+        trace.nest("D")
+        trace.acquire("D")
+        trace.acquire(prepended, subclass: 1)
+        trace.release(prepended)
+        trace.release("D")
+        let analysis = try analyze(trace)
+        for readingNames in [false, true] {
+            let strings = ClassUsageStrings(analysis, readingNames: readingNames)
+            #expect(strings.usage(named: composed) == "{+.+.}", "reading names: \(readingNames)")
+            #expect(strings.usage(named: decomposed) == "{?.+.}", "reading names: \(readingNames)")
+            #expect(strings.usage(named: prepended + "/1") == "{?.+.}", "reading names: \(readingNames)")
+            #expect(strings.usage(named: prepended) == nil, "reading names: \(readingNames)")
+        }
+        let report = AnalysisReport(analysis, makingFindingsWhenRead: true)
+        let cycles = report.findings.filter { $0.rule == .circularDependency }
+        #expect(cycles.count == 3)
+        let usage = cycles.first { $0.locks.contains(prepended + "/1") }?.usage
+        #expect(usage?[prepended + "/1"] == "{?.+.}" && usage?["D"] == "{+.+.}")
+    }
 }
