@@ -214,7 +214,47 @@ public final class LockClassTable {
     /// Each class's entry, by id: in chunks, where an array doubled and copied itself (a
     /// million cycles' two million classes touched some 150 bytes a class in it, on the
     /// replay's thread).
-    @exclusivity(unchecked) private var table = ChunkedArray<Entry>()
+    @exclusivity(unchecked) private var table = ChunkedArray<Stored>()
+    /// The subclasses past 254 (a library's: the readers allow 0 to 7), by class.
+    @exclusivity(unchecked) private var wideSubclasses: [ClassID: Int] = [:]
+    /// Each kmap pool's declared size, by class.
+    @exclusivity(unchecked) private var slotsByID: [ClassID: Int] = [:]
+
+    /// An entry as the table keeps it, in 12 bytes where `Entry` takes 40 (two million
+    /// classes: 56 MB): a subclass past 254 and a pool's size are kept beside, by class.
+    private struct Stored {
+        var name: Symbol
+        /// The subclass, or `wide` for one kept in `wideSubclasses`.
+        var subclass: UInt8
+        var type: LockType
+        var isDeclared: Bool
+        var isPseudo: Bool
+        var novalidate: Bool
+        /// Whether `slotsByID` holds the class's pool size.
+        var hasSlots: Bool
+        var declaredWait: WaitType?
+        var declaredWaitOuter: WaitType?
+
+        static let wide = UInt8.max
+    }
+
+    /// The bytes the table takes a class (for tests).
+    static var bytesPerClass: Int { MemoryLayout<Stored>.stride }
+
+    /// Keeps `entry` as class `id`'s: in its place, or as the next class.
+    private func store(_ entry: Entry, as id: ClassID) {
+        let subclass = (0..<Int(Stored.wide)).contains(entry.key.subclass) ? UInt8(entry.key.subclass) : Stored.wide
+        // The tables beside are written only where they hold, or are to hold, the class: a
+        // new class of a plain subclass and no pool, nearly every one, costs no hashing.
+        let old = Int(id) < table.count ? table[Int(id)] : nil
+        if subclass == Stored.wide { wideSubclasses[id] = entry.key.subclass } else if old?.subclass == Stored.wide { wideSubclasses[id] = nil }
+        if let slots = entry.slots { slotsByID[id] = slots } else if old?.hasSlots == true { slotsByID[id] = nil }
+        let stored = Stored(
+            name: entry.key.name, subclass: subclass, type: entry.type, isDeclared: entry.isDeclared, isPseudo: entry.isPseudo,
+            novalidate: entry.novalidate, hasSlots: entry.slots != nil, declaredWait: entry.declaredWait,
+            declaredWaitOuter: entry.declaredWaitOuter)
+        if Int(id) == table.count { table.append(stored) } else { table[Int(id)] = stored }
+    }
     /// Each entry's `Traits`, by class id, rewritten wherever an entry changes.
     @exclusivity(unchecked) private var traitsByID: [Traits] = []
     /// The classes of keys with a subclass other than 0.
@@ -228,11 +268,23 @@ public final class LockClassTable {
 
     public var count: Int { table.count }
 
-    public subscript(id: ClassID) -> Entry { table[Int(id)] }
+    public subscript(id: ClassID) -> Entry {
+        let stored = table[Int(id)]
+        var entry = Entry(
+            key: LockClassKey(name: stored.name, subclass: stored.subclass == Stored.wide ? wideSubclasses[id]! : Int(stored.subclass)),
+            type: stored.type)
+        entry.slots = stored.hasSlots ? slotsByID[id] : nil
+        entry.isDeclared = stored.isDeclared
+        entry.isPseudo = stored.isPseudo
+        entry.declaredWait = stored.declaredWait
+        entry.declaredWaitOuter = stored.declaredWaitOuter
+        entry.novalidate = stored.novalidate
+        return entry
+    }
 
     /// Every class's entry, by id: an array made on each call (one class is read by
     /// `subscript(id:)`).
-    public var entries: [Entry] { Array(table) }
+    public var entries: [Entry] { (0..<ClassID(count)).map { self[$0] } }
 
     /// What the replay and the checkers ask of a class on every acquisition.
     @inline(__always) public func traits(of id: ClassID) -> Traits { traitsByID[Int(id)] }
@@ -275,7 +327,7 @@ public final class LockClassTable {
             guard (file, position.line, position.column) < (earlier.file, earlier.at.line, earlier.at.column) else { return nil }
         }
         declaredTypes[name] = (declared, position, file)
-        for index in table.indices where table[index].key.name == name {
+        for index in table.indices where table[index].name == name {
             apply(declared, to: index)
             revision += 1
         }
@@ -287,21 +339,25 @@ public final class LockClassTable {
     @exclusivity(unchecked) public private(set) var revision = 0
 
     private func apply(_ declared: Declared, to index: Int) {
-        table[index].type = declared.type
-        table[index].slots = declared.slots
-        table[index].declaredWait = declared.wait
-        table[index].declaredWaitOuter = declared.waitOuter
-        table[index].novalidate = declared.novalidate
-        table[index].isDeclared = true
-        if index < traitsByID.count { traitsByID[index] = Traits(table[index]) }
+        var entry = self[ClassID(index)]
+        entry.type = declared.type
+        entry.slots = declared.slots
+        entry.declaredWait = declared.wait
+        entry.declaredWaitOuter = declared.waitOuter
+        entry.novalidate = declared.novalidate
+        entry.isDeclared = true
+        store(entry, as: ClassID(index))
+        if index < traitsByID.count { traitsByID[index] = Traits(entry) }
     }
 
     /// The id of a pseudo-lock class named `name`, created on first use.
     public func pseudoClass(named name: Symbol) -> ClassID {
         let id = id(for: LockClassKey(name: name))
-        if !table[Int(id)].isPseudo { revision += 1 }
-        table[Int(id)].isPseudo = true
-        traitsByID[Int(id)] = Traits(table[Int(id)])
+        var entry = self[id]
+        if !entry.isPseudo { revision += 1 }
+        entry.isPseudo = true
+        store(entry, as: id)
+        traitsByID[Int(id)] = Traits(entry)
         return id
     }
 
@@ -323,14 +379,14 @@ public final class LockClassTable {
     public func id(for key: LockClassKey, defaultType: LockType = .spinlock) -> ClassID {
         if let id = existingID(for: key) { return id }
         let id = ClassID(table.count)
-        table.append(Entry(key: key, type: defaultType))
+        store(Entry(key: key, type: defaultType), as: id)
         // A trace that declares nothing is not looked up for each new class.
         if !declaredTypes.isEmpty, let declared = declaredTypes[key.name] {
             apply(declared.declared, to: table.count - 1)
         } else if let builtin = builtins.first(where: { $0.name == key.name }) {
             apply(builtin.declared, to: table.count - 1)
         }
-        traitsByID.append(Traits(table[table.count - 1]))
+        traitsByID.append(Traits(self[id]))
         if key.subclass == 0 {
             let symbol = Int(key.name.rawValue)
             plainIDs.grow(toInclude: symbol, filling: -1)

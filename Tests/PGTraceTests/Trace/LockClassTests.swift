@@ -4,8 +4,8 @@ import Testing
 /// A lock class as the analysis keeps one: its key, type and what a trace declared of it, one
 /// entry a class (100k classes, two million in a million cycles).
 @Suite struct LockClassTests {
-    /// 40 bytes: whether a trace (or pgtrace itself) declared the class, not where (the
-    /// declarations keep that, once a name), where the position made an entry 80.
+    /// 40 bytes as it is read: whether a trace (or pgtrace itself) declared the class, not
+    /// where (the declarations keep that, once a name), where the position made an entry 80.
     @Test func aClassEntryIsFortyBytesAndSaysWhetherItWasDeclared() throws {
         #expect(MemoryLayout<LockClassTable.Entry>.stride == 40)
         var trace = TraceBuilder()
@@ -41,5 +41,36 @@ import Testing
         #expect(classes[plain].type == .spinlock && !classes[plain].isDeclared)
         #expect(classes[classes.id(for: LockClassKey(name: symbols.intern("second")))].type == .rwlock)
     }
-}
 
+    /// The table keeps a class in 12 bytes, where an `Entry` is 40: a subclass past 254 (a
+    /// library's: the readers allow 0 to 7) and a pool's size are kept beside, and every
+    /// entry reads back as it was made, declared and made a pseudo-lock.
+    @Test func aClassIsKeptInTwelveBytesAndReadBackWhole() {
+        #expect(LockClassTable.bytesPerClass == 12)
+        let symbols = SymbolTable()
+        let classes = LockClassTable()
+        let (pool, lock) = (symbols.intern("kmap:pool"), symbols.intern("lock"))
+        let subclasses = [0, 1, 7, 254, 255, 256, 300, -1, Int.max, Int.min]
+        let made = subclasses.map { classes.id(for: LockClassKey(name: lock, subclass: $0)) }
+        let early = classes.id(for: LockClassKey(name: pool))
+        let declared = LockClassTable.Declared(type: .kmapPool, slots: 1 << 40, wait: .sleep, waitOuter: .spin, novalidate: true)
+        #expect(classes.declare(name: pool, declared, at: TracePosition(file: 0, line: 3, column: 1, event: 0), file: "t.xml") == nil)
+        let late = classes.id(for: LockClassKey(name: pool, subclass: 300))
+        let pseudo = classes.pseudoClass(named: symbols.intern("(hardirqs off)"))
+        for (id, subclass) in zip(made, subclasses) {
+            let entry = classes[id]
+            #expect(entry.key == LockClassKey(name: lock, subclass: subclass) && entry.slots == nil && entry.type == .spinlock)
+            #expect(!entry.isDeclared && !entry.isPseudo && !entry.novalidate && entry.declaredWait == nil)
+        }
+        for (id, subclass) in [(early, 0), (late, 300)] {
+            let entry = classes[id]
+            #expect(entry.key == LockClassKey(name: pool, subclass: subclass))
+            #expect(entry.type == .kmapPool && entry.slots == 1 << 40 && entry.isDeclared && entry.novalidate)
+            #expect(entry.declaredWait == .sleep && entry.declaredWaitOuter == .spin && !entry.isPseudo)
+            #expect(classes.traits(of: id).novalidate && classes.traits(of: id).waitInner == .sleep)
+        }
+        #expect(classes[pseudo].isPseudo && classes.traits(of: pseudo).isPseudo && classes[pseudo].slots == nil)
+        #expect(classes.entries.map(\.key) == (0..<ClassID(classes.count)).map { classes[$0].key })
+        #expect(Set(subclasses.map { classes.existingID(for: LockClassKey(name: lock, subclass: $0)) }) == Set(made))
+    }
+}
