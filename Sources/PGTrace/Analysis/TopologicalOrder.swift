@@ -26,8 +26,10 @@
 /// (a cycle's classes share theirs, and a raise of one reaches all), so the levels still
 /// bound every path of the whole graph, the edges not ordered included.
 struct TopologicalOrder {
-    /// Per class: its level (1 for a class in no edge yet).
-    private var level: [Int] = []
+    /// Per class: its level (1 for a class in no edge yet). 32 bits: each edge ordered sets
+    /// a level at most one past the others' (above or below), and the graph's edges are
+    /// fewer than 2^31 (8 bytes a class were 16 MB of two million).
+    private var level: [Int32] = []
     /// Per class: whether it is in some edge.
     private var placed: [Bool] = []
     /// Per class: the classes its edges lead to, and its predecessors on its own level, each
@@ -68,7 +70,7 @@ struct TopologicalOrder {
             "an order of \(components.count) classes given degrees of \(outDegrees.count) and \(inDegrees.count)")
         component = components
         let nodeCount = components.count
-        level = [Int](repeating: 1, count: nodeCount)
+        level = [Int32](repeating: 1, count: nodeCount)
         placed = [Bool](repeating: false, count: nodeCount)
         visited = [UInt32](repeating: 0, count: nodeCount)
         together = (0..<Int32(nodeCount)).map { $0 }
