@@ -56,9 +56,10 @@ table. The million cycles exit 1, so their findings are counted in one more run'
 report (1.4 GB, removed once counted).
 
 With --reports, each row is followed by the reports' own cost: `analyze` (text), `analyze
---format json`, `lint --format sarif` and `lint --format junit` written to a file, each
-with its time, its size and its peak RSS, to see that reporting thousands of findings costs
-time and memory in proportion to what is printed.
+--format json`, `lint --format sarif`, `lint --format junit`, and the graph drawn (`graph`,
+DOT, and `graph --format json`) written to a file, each with its time, its size and its
+peak RSS, to see that reporting thousands of findings costs time and memory in proportion
+to what is printed.
 """
 import argparse
 import collections
@@ -389,7 +390,8 @@ class Bench:
         return counted, floor, analyzed
 
     REPORTS = [("text", ["analyze"]), ("json", ["analyze", "--format", "json"]),
-               ("sarif", ["lint", "--format", "sarif"]), ("junit", ["lint", "--format", "junit"])]
+               ("sarif", ["lint", "--format", "sarif"]), ("junit", ["lint", "--format", "junit"]),
+               ("graph dot", ["graph"]), ("graph json", ["graph", "--format", "json"])]
 
     def reports(self, path, floor):
         """One line per report format: its time (and x floor), its size, its peak RSS."""
