@@ -18,7 +18,10 @@ public struct LockPolicy: Sendable {
     /// The names the policy orders, sorted (the order its searches and its digest go in),
     /// and each one's place there.
     private var names: [String] = []
-    private var places: [String: Int] = [:]
+    /// A name is its bytes (`ByteName`), as a class's is: two names only canonically
+    /// equivalent are two, where a dictionary by Swift strings kept one of them, which one by
+    /// the process's hash seed, and so the digest changed from run to run (helper-146).
+    private var places: [ByteName: Int] = [:]
     /// Per name, the names written right after it on some line (`a < b`), in the order of
     /// `names`, each with the first line that says it. The rest follows by closure, which is
     /// not made: a hierarchy of 10,000 names has 50 million orderings (a 139 KB policy took
@@ -36,7 +39,9 @@ public struct LockPolicy: Sendable {
         if text.first == "\u{FEFF}" { text = text.dropFirst() }
         /// The orderings as written: each name's next on a line (`a < b < c` gives a < b and
         /// b < c), the first line that says it.
-        var direct: [String: [String: Declaration]] = [:]
+        var direct: [ByteName: [ByteName: Declaration]] = [:]
+        /// Each name, where first written.
+        var written: [String] = []
         var lineNumber = 0
         // Lines end in \n or \r\n (a Character each), whatever wrote the file.
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
@@ -56,18 +61,24 @@ public struct LockPolicy: Sendable {
                     file: file, line: lineNumber, column: column,
                     message: "expected an ordering like 'mm->page_table_lock < ptlock', got '\(trimmed)'")
             }
-            var seen: Set<String> = []
-            for name in names where !seen.insert(name).inserted {
+            var seen: Set<ByteName> = []
+            for name in names where !seen.insert(ByteName(name)).inserted {
                 throw TraceInputError(file: file, line: lineNumber, column: column, message: "'\(name)' cannot come before itself")
             }
-            for (earlier, later) in zip(names, names.dropFirst()) where direct[earlier]?[later] == nil {
+            for name in names where places[ByteName(name)] == nil {
+                places[ByteName(name)] = written.count
+                written.append(name)
+            }
+            for (earlier, later) in zip(names.map(ByteName.init), names.dropFirst().map(ByteName.init)) where direct[earlier]?[later] == nil {
                 direct[earlier, default: [:]][later] = Declaration(file: file, line: lineNumber)
             }
         }
-        names = Set(direct.keys).union(direct.values.flatMap(\.keys)).sorted()
-        places = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        // In Swift's order of strings, and of their bytes between two it takes for equal; from
+        // the order they were written in, so that the sort is the same every run.
+        names = written.sorted { $0 < $1 || (!($1 < $0) && $0.precedes($1)) }
+        places = Dictionary(uniqueKeysWithValues: names.enumerated().map { (ByteName($1), $0) })
         successors = names.map { name in
-            (direct[name] ?? [:]).map { (name: places[$0.key]!, declaration: $0.value) }.sorted { $0.name < $1.name }
+            (direct[ByteName(name)] ?? [:]).map { (name: places[$0.key]!, declaration: $0.value) }.sorted { $0.name < $1.name }
         }
         // Kahn's algorithm: what it cannot rank lies on a cycle, or after one.
         var inDegrees = [Int](repeating: 0, count: names.count)
@@ -190,7 +201,7 @@ public struct LockPolicy: Sendable {
     /// search from `first` that passes over names ranked after `second`, which cannot lead
     /// to it (and is none where `first` is ranked after `second`).
     public func declaration(_ first: String, before second: String) -> Declaration? {
-        guard let from = places[first], let to = places[second], ranks[from] < ranks[to] else { return nil }
+        guard let from = places[ByteName(first)], let to = places[ByteName(second)], ranks[from] < ranks[to] else { return nil }
         var found: Declaration?
         _ = search(from: from, skipping: { ranks[$0] > ranks[to] }) { _, later, declaration in
             guard later == to else { return false }

@@ -82,4 +82,24 @@ import Testing
         // Pinned: the digest a summary of this policy recorded before.
         #expect(try LockPolicy(text: "a < b\nb < c\nc < d\na < b < c\n", file: "p.txt").digest == "dba5c9d3ff65694f")
     }
+
+    /// A name is its bytes, as a class's is: `é` as one scalar and as `e` and an accent are
+    /// two names (a dictionary by Swift strings kept one of them, which one by the process's
+    /// hash seed, and the digest changed from run to run: helper-146).
+    @Test func aNameIsItsBytes() throws {
+        let (composed, decomposed) = ("\u{E9}", "e\u{301}")
+        let policy = try LockPolicy(text: "a < \(composed)\nb < \(decomposed)\n\(composed) < \(decomposed)\n", file: "p.txt")
+        #expect(policy.declaration("a", before: composed)?.line == 1)
+        #expect(policy.declaration("a", before: decomposed)?.line == 3)
+        #expect(policy.declaration("b", before: decomposed)?.line == 2)
+        #expect(policy.declaration("b", before: composed) == nil)
+        #expect(policy.declaration(decomposed, before: composed) == nil)
+        var expected = FNV1a64()
+        // The names in Swift's order, and by their bytes where it takes them for equal: a, b,
+        // then e and the accent (0x65) before é (0xC3).
+        for line in ["a < \(decomposed) @ p.txt:3", "a < \(composed) @ p.txt:1", "b < \(decomposed) @ p.txt:2", "\(composed) < \(decomposed) @ p.txt:3"] {
+            expected.add(line + "\n")
+        }
+        #expect(policy.digest == FNV1a64.hex(expected.value))
+    }
 }
