@@ -45,7 +45,8 @@ struct GraphCommand: ParsableCommand {
         // The analyses end here: the findings that flag edges are made one at a time.
         let report = AnalysisReport(analyses, includingUsage: false, makingFindingsWhenRead: true)
         KeptUntilExit.keep(analyses, report)
-        if let focus, !report.nodes.contains(where: { $0.name == focus }) {
+        // A class is its name's bytes (two names only canonically equivalent are two classes).
+        if let focus, !report.nodes.contains(where: { $0.name.utf8.elementsEqual(focus.utf8) }) {
             throw CommandError("no lock class named '\(focus)' in the traces")
         }
         var view = LockGraphView(report, focus: focus, cyclesOnly: cyclesOnly)

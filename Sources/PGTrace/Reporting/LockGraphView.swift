@@ -142,29 +142,32 @@ public struct LockGraphView: Sendable {
             if ruleNames[rules] == nil { ruleNames[rules] = Rule.allCases.filter { rules & Self.bit($0) != 0 }.map(\.rawValue).sorted() }
             edges.append(Edge(index, of: dependencies, flaggedBy: ruleNames[rules]!))
         }
-        // The classes drawn: every one, unless a cycle or a focus leaves some out.
-        var names: Set<String>?
+        // The classes drawn: every one, unless a cycle or a focus leaves some out (by their
+        // names' bytes, as the analysis tells classes apart).
+        var names: Set<ByteName>?
         if cyclesOnly {
-            var component: [String: Int] = [:]
-            for (index, members) in Self.components(names: report.nodes.map(\.name), edges: edges).enumerated()
+            var component: [ByteName: Int] = [:]
+            for (index, members) in Self.components(names: report.nodes.map { ByteName($0.name) }, edges: edges).enumerated()
             where members.count > 1 {
                 for member in members { component[member] = index }
             }
             names = Set(component.keys)
-            edges = edges.filter { edge in component[edge.from].map { $0 == component[edge.to] } ?? false }
+            edges = edges.filter { edge in component[ByteName(edge.from)].map { $0 == component[ByteName(edge.to)] } ?? false }
         }
         if let focus {
+            let focus = ByteName(focus)
             let ahead = Self.reachable(from: focus, edges: edges, forward: true)
             let behind = Self.reachable(from: focus, edges: edges, forward: false)
-            names = (names ?? Set(report.nodes.map(\.name))).intersection(ahead.union(behind).union([focus]))
+            names = (names ?? Set(report.nodes.map { ByteName($0.name) })).intersection(ahead.union(behind).union([focus]))
             edges = edges.filter { edge in
-                (ahead.contains(edge.to) && (ahead.contains(edge.from) || edge.from == focus))
-                    || (behind.contains(edge.from) && (behind.contains(edge.to) || edge.to == focus))
+                let (from, to) = (ByteName(edge.from), ByteName(edge.to))
+                return (ahead.contains(to) && (ahead.contains(from) || from == focus))
+                    || (behind.contains(from) && (behind.contains(to) || to == focus))
             }
         }
         var nodes: [Node] = []
         nodes.reserveCapacity(names?.count ?? report.nodes.count)
-        for (index, node) in report.nodes.enumerated() where names?.contains(node.name) ?? true {
+        for (index, node) in report.nodes.enumerated() where names?.contains(ByteName(node.name)) ?? true {
             nodes.append(Node(name: node.name, type: node.type, usage: node.usage, isPseudo: node.isPseudo, isFlagged: flaggedNodes[index]))
         }
         // "Taken with hardirqs off" matters only against an IPI waited for: without one,
@@ -173,14 +176,15 @@ public struct LockGraphView: Sendable {
             edges.removeAll { $0.from == IpiDeadlockChecker.pseudoLockName }
         }
         // Pseudo and kmap nodes only when something draws to them.
-        let pseudo = Set(nodes.lazy.filter(\.isPseudo).map(\.name))
+        let pseudo = Set(nodes.lazy.filter(\.isPseudo).map { ByteName($0.name) })
         if !pseudo.isEmpty {
-            var used: Set<String> = []
+            var used: Set<ByteName> = []
             for edge in edges {
-                if pseudo.contains(edge.from) { used.insert(edge.from) }
-                if pseudo.contains(edge.to) { used.insert(edge.to) }
+                let (from, to) = (ByteName(edge.from), ByteName(edge.to))
+                if pseudo.contains(from) { used.insert(from) }
+                if pseudo.contains(to) { used.insert(to) }
             }
-            nodes.removeAll { $0.isPseudo && !used.contains($0.name) }
+            nodes.removeAll { $0.isPseudo && !used.contains(ByteName($0.name)) }
         }
         self.nodes = nodes
         self.edges = edges
@@ -205,12 +209,13 @@ public struct LockGraphView: Sendable {
         func isSame(as other: Ends) -> Bool { from.isSame(as: other.from) && to.isSame(as: other.to) }
     }
 
-    private static func reachable(from start: String, edges: [Edge], forward: Bool) -> Set<String> {
-        var next: [String: [String]] = [:]
+    private static func reachable(from start: ByteName, edges: [Edge], forward: Bool) -> Set<ByteName> {
+        var next: [ByteName: [ByteName]] = [:]
         for edge in edges {
-            if forward { next[edge.from, default: []].append(edge.to) } else { next[edge.to, default: []].append(edge.from) }
+            let (from, to) = (ByteName(edge.from), ByteName(edge.to))
+            if forward { next[from, default: []].append(to) } else { next[to, default: []].append(from) }
         }
-        var seen: Set<String> = []
+        var seen: Set<ByteName> = []
         var stack = [start]
         while let node = stack.popLast() {
             for child in next[node] ?? [] where seen.insert(child).inserted { stack.append(child) }
@@ -219,18 +224,18 @@ public struct LockGraphView: Sendable {
     }
 
     /// The strongly connected components of the graph (Tarjan's algorithm, iterative).
-    static func components(names: [String], edges: [Edge]) -> [[String]] {
-        var next: [String: [String]] = [:]
-        for edge in edges { next[edge.from, default: []].append(edge.to) }
-        var index: [String: Int] = [:]
-        var low: [String: Int] = [:]
-        var onStack: Set<String> = []
-        var stack: [String] = []
-        var result: [[String]] = []
+    static func components(names: [ByteName], edges: [Edge]) -> [[ByteName]] {
+        var next: [ByteName: [ByteName]] = [:]
+        for edge in edges { next[ByteName(edge.from), default: []].append(ByteName(edge.to)) }
+        var index: [ByteName: Int] = [:]
+        var low: [ByteName: Int] = [:]
+        var onStack: Set<ByteName> = []
+        var stack: [ByteName] = []
+        var result: [[ByteName]] = []
         var counter = 0
         // Iterative Tarjan: (node, next child position).
         for root in names where index[root] == nil {
-            var work: [(String, Int)] = [(root, 0)]
+            var work: [(ByteName, Int)] = [(root, 0)]
             index[root] = counter
             low[root] = counter
             counter += 1
@@ -256,7 +261,7 @@ public struct LockGraphView: Sendable {
                 work.removeLast()
                 if let parent = work.last?.0 { low[parent] = min(low[parent]!, low[node]!) }
                 if low[node] == index[node] {
-                    var component: [String] = []
+                    var component: [ByteName] = []
                     while let member = stack.popLast() {
                         onStack.remove(member)
                         component.append(member)

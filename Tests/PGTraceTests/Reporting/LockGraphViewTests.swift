@@ -206,4 +206,26 @@ import Testing
         let expected = view.edges.map { "\(Array($0.from.utf8)) -> \(Array($0.to.utf8))" }.sorted()
         #expect(drawn.count == 4 && drawn == expected)
     }
+
+    /// `--cycles-only` and `--focus` tell classes by their names' bytes too (helper-146):
+    /// `é -> X` and `X -> e+accent` make no cycle, and a focus on one `é` leaves the other's
+    /// edges out.
+    @Test func cyclesAndFocusTellClassesByTheirBytes() throws {
+        let (composed, decomposed) = ("\u{E9}", "e\u{301}")
+        var trace = TraceBuilder()
+        trace.nest(composed, "X")
+        trace.nest("X", decomposed)
+        let report = AnalysisReport(try analyze(trace))
+        #expect(LockGraphView(report, cyclesOnly: true).edges.isEmpty)
+        func ends(_ view: LockGraphView) -> Set<String> { Set(view.edges.map { "\(Array($0.from.utf8)) -> \(Array($0.to.utf8))" }) }
+        let both: Set = ["\(Array(composed.utf8)) -> \(Array("X".utf8))", "\(Array("X".utf8)) -> \(Array(decomposed.utf8))"]
+        #expect(ends(LockGraphView(report, focus: "X")) == both && LockGraphView(report, focus: "X").nodes.count == 3)
+        // A focus on e+accent: what leads to it (X, and é before X), not what é leads to.
+        var apart = TraceBuilder()
+        apart.nest(composed, "Z")
+        apart.nest("X", decomposed)
+        let separate = AnalysisReport(try analyze(apart))
+        #expect(ends(LockGraphView(separate, focus: decomposed)) == ["\(Array("X".utf8)) -> \(Array(decomposed.utf8))"])
+        #expect(ends(LockGraphView(separate, focus: composed)) == ["\(Array(composed.utf8)) -> \(Array("Z".utf8))"])
+    }
 }
