@@ -27,8 +27,9 @@
 /// bound every path of the whole graph, the edges not ordered included.
 struct TopologicalOrder {
     /// Per class: its level (1 for a class in no edge yet). 32 bits: each edge ordered sets
-    /// a level at most one past the others' (above or below), and the graph's edges are
-    /// fewer than 2^31 (8 bytes a class were 16 MB of two million).
+    /// a level at most one past the others' (above or below), so after E of them every level
+    /// is within 1 - E ... 1 + E: room for 2^31 - 2 edges ordered, as many as the graph,
+    /// which numbers its edges in 32 bits, holds (8 bytes a class were 16 MB of two million).
     private var level: [Int32] = []
     /// Per class: whether it is in some edge.
     private var placed: [Bool] = []

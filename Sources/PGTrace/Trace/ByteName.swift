@@ -1,3 +1,5 @@
+import Glibc
+
 /// Class names compared by their UTF-8 bytes, as the analysis tells classes apart (a symbol
 /// is its bytes): where a report finds a class by the name it prints, two classes whose
 /// names are canonically equivalent (`é` written as one scalar or as `e` and an accent) are
@@ -12,8 +14,27 @@ protocol ByteOrder {
 }
 
 extension String: ByteOrder {
-    func precedes(_ other: String) -> Bool { utf8.lexicographicallyPrecedes(other.utf8) }
-    func isSame(as other: String) -> Bool { utf8.elementsEqual(other.utf8) }
+    /// Compared in place, with memcmp: through the UTF-8 views, a byte at a time, the
+    /// comparisons were 6% of drawing a million dependencies (helper-146).
+    func precedes(_ other: String) -> Bool {
+        var (left, right) = (self, other)
+        return left.withUTF8 { left in
+            right.withUTF8 { right in
+                let common = min(left.count, right.count)
+                let order = common == 0 ? 0 : memcmp(left.baseAddress!, right.baseAddress!, common)
+                return order != 0 ? order < 0 : left.count < right.count
+            }
+        }
+    }
+
+    func isSame(as other: String) -> Bool {
+        var (left, right) = (self, other)
+        return left.withUTF8 { left in
+            right.withUTF8 { right in
+                left.count == right.count && (left.count == 0 || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0)
+            }
+        }
+    }
 }
 
 /// A name as a key of a set or a dictionary, equal to another of the same bytes only.
