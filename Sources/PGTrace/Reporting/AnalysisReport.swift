@@ -16,9 +16,7 @@ public struct AnalysisReport: Sendable {
         public let from: String
         public let to: String
         /// `lock-order`, or `ipi` for the waits through the irqs-off pseudo-lock.
-        public var kind: String { dependencyKind.rawValue }
-        /// (Kept as the kind, a byte beside the types, not its name: 16 bytes an edge.)
-        let dependencyKind: DependencyKind
+        public let kind: String
         let dependencyTypes: DependencyTypes
         let holderSite: EventSite
         let site: EventSite
@@ -178,7 +176,7 @@ public struct AnalysisReport: Sendable {
             if Int(edge.from) < connected.count { connected[Int(edge.from)] = true }
             if Int(edge.to) < connected.count { connected[Int(edge.to)] = true }
             edges.append(Edge(
-                from: context.name(of: edge.from), to: context.name(of: edge.to), dependencyKind: edge.kind,
+                from: context.name(of: edge.from), to: context.name(of: edge.to), kind: edge.kind.rawValue,
                 dependencyTypes: edge.types, holderSite: edge.holderSite, site: edge.site, resolver: resolver))
         }
         nodes.reserveCapacity(classes.count)
