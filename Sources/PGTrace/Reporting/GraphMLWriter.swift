@@ -42,8 +42,12 @@ public struct GraphMLWriter {
         // An edge's ends are the nodes of its classes' names (the last, where two share one),
         // found among the nodes by name: a dictionary of their ids took 25 MB for 250k classes.
         let nodes = KeyOrder(count: view.nodes.count) { view.nodes[$0].name }
+        // The edges come by their first class: its node found once for all of its edges.
+        var last: (name: String, node: Int?)?
         for (index, edge) in view.edges.enumerated() {
-            guard let source = nodes.last(edge.from), let target = nodes.last(edge.to) else { continue }
+            let from = edge.from
+            if last == nil || !last!.name.isSame(as: from) { last = (from, nodes.last(from)) }
+            guard let source = last!.node, let target = nodes.last(edge.to) else { continue }
             let evidence = edge.evidence
             var text = "    <edge id=\"e\(index)\" source=\"n\(source)\" target=\"n\(target)\">\n"
             text += data("e_kind", edge.kind) + data("e_types", edge.types.joined(separator: ","))

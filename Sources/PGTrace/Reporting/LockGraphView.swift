@@ -47,13 +47,15 @@ public struct LockGraphView: Sendable {
             hasher.combine(flaggedBy)
         }
 
-        public var from: String { dependency.from }
-        public var to: String { dependency.to }
-        public var kind: String { dependency.kind }
-        public var types: [String] { dependency.types }
+        // Each read through the report's array in place: through `dependency`, a read of one
+        // name copied the whole dependency, its retains and releases 8% of drawing a million.
+        public var from: String { dependencies.edges[Int(index)].from }
+        public var to: String { dependencies.edges[Int(index)].to }
+        public var kind: String { dependencies.edges[Int(index)].kind }
+        public var types: [String] { dependencies.edges[Int(index)].types }
         /// The event that first created the edge, and where its holder was taken.
-        public var evidence: Evidence { dependency.evidence }
-        public var holder: Evidence { dependency.holder }
+        public var evidence: Evidence { dependencies.edges[Int(index)].evidence }
+        public var holder: Evidence { dependencies.edges[Int(index)].holder }
 
         /// What an edge that is no plain lock order means, in a few words for its label:
         /// into a lock from the irqs-off octagon, "taken with hardirqs off"; from a lock into
@@ -102,7 +104,10 @@ public struct LockGraphView: Sendable {
             flag(edge.from)
             flag(edge.to)
         }
+        // Where nothing is flagged (a large graph without findings), no name is looked up.
+        let anyFlagged = !otherNames.isEmpty || flagged.contains(true)
         func isFlagged(_ name: String) -> Bool {
+            guard anyFlagged else { return false }
             var found = false
             byName.forEach(name) { found = found || flagged[$0] }
             return found || otherNames.contains(ByteName(name))
