@@ -1,5 +1,3 @@
-import Glibc
-
 /// The key of a finding made of class names (a cycle's, a kmap order's): the names sorted by
 /// their UTF-8 bytes and joined by spaces, so that one problem met from any of its edges has
 /// one key. Bytes, not Strings, as `FindingSet` compares keys and the symbol table names: two
@@ -17,14 +15,14 @@ enum FindingKey {
                 for next in order.indices.dropFirst() {
                     let index = order[next]
                     var at = next
-                    while at > 0, precedes(names[index], names[order[at - 1]]) {
+                    while at > 0, names[index].precedes(names[order[at - 1]]) {
                         order[at] = order[at - 1]
                         at -= 1
                     }
                     order[at] = index
                 }
             } else {
-                order.sort { precedes(names[$0], names[$1]) }
+                order.sort { names[$0].precedes(names[$1]) }
             }
             let length = order.reduce(max(0, order.count - 1)) { $0 + names[$1].utf8.count }
             return String(unsafeUninitializedCapacity: length) { key in
@@ -44,28 +42,5 @@ enum FindingKey {
                 return at
             }
         }
-    }
-
-    /// Whether `a`'s UTF-8 bytes come before `b`'s (code-point order).
-    static func precedes(_ a: String, _ b: String) -> Bool { compareBytes(a, b) < 0 }
-
-    /// Whether `a` and `b` are the same bytes (`FindingSet` tells keys apart so).
-    static func sameBytes(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && compareBytes(a, b) == 0
-    }
-
-    /// The order of `a`'s and `b`'s UTF-8 bytes, as memcmp gives it (negative, 0, positive):
-    /// memcmp where both are contiguous, as a native String is.
-    private static func compareBytes(_ a: String, _ b: String) -> Int {
-        let order = a.utf8.withContiguousStorageIfAvailable { a in
-            b.utf8.withContiguousStorageIfAvailable { b -> Int in
-                let common = min(a.count, b.count)
-                let compared = common == 0 ? 0 : Int(memcmp(a.baseAddress!, b.baseAddress!, common))
-                return compared != 0 ? compared : a.count - b.count
-            }
-        }
-        if let order = order ?? nil { return order }
-        if a.utf8.elementsEqual(b.utf8) { return 0 }
-        return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
     }
 }

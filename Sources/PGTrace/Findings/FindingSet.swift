@@ -33,7 +33,7 @@ public struct FindingSet: Sendable {
 
     /// The position of the finding of `rule` with `key`, whose hash is `hash`.
     private func position(of rule: Rule, key: String, hash: UInt64) -> Int? {
-        index.position(hash: hash) { findings[$0].rule == rule && FindingKey.sameBytes(findings[$0].key, key) }
+        index.position(hash: hash) { findings[$0].rule == rule && findings[$0].key.isSame(as: key) }
     }
 
     /// Appends `finding`, whose problem (of hash `hash`) is not here.
