@@ -100,17 +100,12 @@ struct FNV1a64 {
         // Read in place, not through the string's UTF-8 view byte by byte (several times the
         // instructions).
         var text = text
-        var value = self.value
-        text.withUTF8 { bytes in
-            for byte in bytes {
-                value ^= UInt64(byte)
-                value = value &* 0x0000_0100_0000_01b3
-            }
-        }
-        self.value = value
+        text.withUTF8 { add(bytes: $0) }
     }
 
-    mutating func add(_ bytes: [UInt8]) {
+    mutating func add(_ bytes: [UInt8]) { bytes.withUnsafeBufferPointer { add(bytes: $0) } }
+
+    private mutating func add(bytes: UnsafeBufferPointer<UInt8>) {
         var value = self.value
         for byte in bytes {
             value ^= UInt64(byte)
