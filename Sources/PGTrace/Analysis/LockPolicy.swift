@@ -42,6 +42,7 @@ public struct LockPolicy: Sendable {
         var direct: [ByteName: [ByteName: Declaration]] = [:]
         /// Each name, where first written.
         var written: [String] = []
+        var known: Set<ByteName> = []
         var lineNumber = 0
         // Lines end in \n or \r\n (a Character each), whatever wrote the file.
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
@@ -65,10 +66,7 @@ public struct LockPolicy: Sendable {
             for name in names where !seen.insert(ByteName(name)).inserted {
                 throw TraceInputError(file: file, line: lineNumber, column: column, message: "'\(name)' cannot come before itself")
             }
-            for name in names where places[ByteName(name)] == nil {
-                places[ByteName(name)] = written.count
-                written.append(name)
-            }
+            for name in names where known.insert(ByteName(name)).inserted { written.append(name) }
             for (earlier, later) in zip(names.map(ByteName.init), names.dropFirst().map(ByteName.init)) where direct[earlier]?[later] == nil {
                 direct[earlier, default: [:]][later] = Declaration(file: file, line: lineNumber)
             }
@@ -103,10 +101,10 @@ public struct LockPolicy: Sendable {
         var sizes: [Int32: Int] = [:]
         for component in components where component >= 0 { sizes[component, default: 0] += 1 }
         let first = names.indices.first { components[$0] >= 0 && sizes[components[$0]]! > 1 }!
-        _ = try search(from: first) { middle, later, declaration in
+        _ = try search(from: first) { middle, later, slot in
             guard later == first else { return false }
             throw TraceInputError(
-                file: file, line: declaration.line, column: 1,
+                file: file, line: successors[middle][slot].declaration.line, column: 1,
                 message: "the policy orders '\(names[first])' before itself: '\(names[first])' and '\(names[middle])' are each declared before the other")
         }
         preconditionFailure("a cycle through \(names[first]) that the search from it did not meet")
@@ -114,24 +112,35 @@ public struct LockPolicy: Sendable {
 
     /// A breadth-first search from `start`, level by level, each level's names in the order
     /// they were reached and each one's successors in name order: `reached(middle, later,
-    /// declaration)` is called at each name first reached (where `later` is first reached
-    /// from `middle`, declared at `declaration`), and the search stops when it returns true.
-    /// `skipping` names are passed over. The order the closure's citations are defined by.
+    /// slot)` is called at each name first reached (where `later` is first reached from
+    /// `middle`, as its successor number `slot` says, at that ordering's declaration), and the
+    /// search stops when it returns true. `skipping` names are passed over. The order the
+    /// closure's citations are defined by.
     private func search(
         from start: Int, skipping: (Int) -> Bool = { _ in false },
-        _ reached: (_ middle: Int, _ later: Int, _ declaration: Declaration) throws -> Bool
+        _ reached: (_ middle: Int, _ later: Int, _ slot: Int) throws -> Bool
     ) rethrows -> Bool {
         var seen: Set<Int> = []
+        return try search(from: start, skipping: skipping, isNew: { seen.insert($0).inserted }, reached)
+    }
+
+    /// `search(from:skipping:_:)`, where `isNew` marks a name reached and says whether it was
+    /// not before (the digest keeps marks of its own across its searches).
+    private func search(
+        from start: Int, skipping: (Int) -> Bool, isNew: (Int) -> Bool,
+        _ reached: (_ middle: Int, _ later: Int, _ slot: Int) throws -> Bool
+    ) rethrows -> Bool {
         var frontier = [start]
+        var next: [Int] = []
         while !frontier.isEmpty {
-            var next: [Int] = []
+            next.removeAll(keepingCapacity: true)
             for middle in frontier {
-                for later in successors[middle] where !skipping(later.name) && seen.insert(later.name).inserted {
-                    if try reached(middle, later.name, later.declaration) { return true }
+                for (slot, later) in successors[middle].enumerated() where !skipping(later.name) && isNew(later.name) {
+                    if try reached(middle, later.name, slot) { return true }
                     next.append(later.name)
                 }
             }
-            frontier = next
+            swap(&frontier, &next)
         }
         return false
     }
@@ -153,29 +162,25 @@ public struct LockPolicy: Sendable {
         // Each written ordering's citation, ` @ file:line` and the newline, as bytes.
         let citations = successors.map { $0.map { Array(" @ \($0.declaration.file):\($0.declaration.line)\n".utf8) } }
         let lessThan = Array(" < ".utf8)
-        // The search from each name, as `search(from:)` goes: level by level, each level's
-        // names in the order they were reached, each one's successors in name order; a name
-        // is reached once, from the first name that leads to it.
+        // Which search last reached each name (the name it began from), and from which
+        // written ordering: marks kept across the searches, where a set of the names each
+        // search reached was made anew for each.
         var reachedFrom = [Int](repeating: -1, count: names.count)
         var citation = [(middle: Int32, slot: Int32)](repeating: (0, 0), count: names.count)
         var reached: [Int] = []
-        var frontier: [Int] = []
-        var next: [Int] = []
         for earlier in names.indices where !successors[earlier].isEmpty {
             reached.removeAll(keepingCapacity: true)
-            frontier.removeAll(keepingCapacity: true)
-            frontier.append(earlier)
-            while !frontier.isEmpty {
-                next.removeAll(keepingCapacity: true)
-                for middle in frontier {
-                    for (slot, later) in successors[middle].enumerated() where reachedFrom[later.name] != earlier {
-                        reachedFrom[later.name] = earlier
-                        citation[later.name] = (Int32(middle), Int32(slot))
-                        reached.append(later.name)
-                        next.append(later.name)
-                    }
+            _ = search(
+                from: earlier, skipping: { _ in false },
+                isNew: { name in
+                    guard reachedFrom[name] != earlier else { return false }
+                    reachedFrom[name] = earlier
+                    return true
                 }
-                swap(&frontier, &next)
+            ) { middle, later, slot in
+                citation[later] = (Int32(middle), Int32(slot))
+                reached.append(later)
+                return false
             }
             // In name order: the marks read in order where the search reached many names, a
             // sort of the few it reached otherwise.
@@ -203,9 +208,9 @@ public struct LockPolicy: Sendable {
     public func declaration(_ first: String, before second: String) -> Declaration? {
         guard let from = places[ByteName(first)], let to = places[ByteName(second)], ranks[from] < ranks[to] else { return nil }
         var found: Declaration?
-        _ = search(from: from, skipping: { ranks[$0] > ranks[to] }) { _, later, declaration in
+        _ = search(from: from, skipping: { ranks[$0] > ranks[to] }) { middle, later, slot in
             guard later == to else { return false }
-            found = declaration
+            found = successors[middle][slot].declaration
             return true
         }
         return found
